@@ -1,0 +1,7 @@
+import type { CliCommand } from './cli-command.js';
+
+/**
+ * The table of `warden` subcommands. Each area adds its command here (one line).
+ * Kept in its own file so main.ts stays a thin dispatcher.
+ */
+export const COMMANDS: readonly CliCommand[] = [];

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { COMMANDS } from './commands.js';
+import { EXIT, type CliIo } from './cli-command.js';
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), 8);
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'warden: runtime-identity guard for AI agents (an MCP proxy)',
+    '',
+    'Usage: warden <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `warden <command> --help` for the options of one command.',
+    'Exit codes: 0 ok, 1 check failed or denied, 2 usage, 3 config invalid, 4 unavailable.',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const io: CliIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    io.stdout.write(`${pkg.version}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`warden: unknown command '${name}'\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  return command.run(rest, io);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`warden: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT.unavailable;
+  },
+);

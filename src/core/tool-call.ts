@@ -1,0 +1,101 @@
+import type { Principal } from './principal.js';
+
+/** Tool annotations as listed by an upstream. Untrusted hints (see GUIDE §2). */
+export interface ToolAnnotations {
+  readonly title?: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly idempotentHint?: boolean;
+  readonly openWorldHint?: boolean;
+}
+
+/** A tool definition as the upstream listed it (original, un-namespaced name). */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  readonly inputSchema?: unknown;
+  readonly outputSchema?: unknown;
+  readonly annotations?: ToolAnnotations;
+  readonly [extra: string]: unknown;
+}
+
+/** Everything the guard needs to judge one `tools/call`. Built by the proxy, read-only after. */
+export interface ToolCallRequest {
+  /** Warden's own id for this call; every audit record of the call carries it. */
+  readonly callId: string;
+  /** Warden's downstream (agent-facing) session id. */
+  readonly sessionId: string;
+  readonly principal: Principal;
+  /** Upstream name from the config. */
+  readonly upstream: string;
+  /** Tool name as the upstream knows it. */
+  readonly tool: string;
+  /** Tool name as the agent called it (namespaced when there are several upstreams). */
+  readonly exposedName: string;
+  /** Arguments as sent by the agent. Plain data; never merged into other objects. */
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** The definition last listed by the upstream, if known. */
+  readonly toolDefinition: ToolDefinition | undefined;
+  readonly transport: 'stdio' | 'http';
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
+  /** The agent's own progress token, when it sent one. */
+  readonly progressToken: string | number | undefined;
+  /** ms since epoch when warden received the call. */
+  readonly receivedAt: number;
+  /** Aborted when the agent cancels the call or its session ends. */
+  readonly signal: AbortSignal;
+  /** Sends `notifications/progress` to the agent with its own token; undefined without a token. */
+  readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
+}
+
+/** What happened upstream once a call was forwarded. Fed back for volume anomalies and audit. */
+export interface UpstreamOutcome {
+  readonly status: 'ok' | 'tool_error' | 'error' | 'timeout' | 'cancelled';
+  readonly durationMs: number;
+  /** Size of the serialised result in bytes (0 when there is none). */
+  readonly resultBytes: number;
+  /** Number of content items (and structured array items) in the result. */
+  readonly resultItems: number;
+  /** The raw result when status is `ok` or `tool_error`. */
+  readonly result: unknown;
+  /** JSON-RPC error when status is `error`. */
+  readonly error?: { readonly code: number; readonly message: string };
+}
+
+/** The guard's answer. Only `forward` lets a call reach an upstream. */
+export type GuardVerdict =
+  | {
+      readonly kind: 'forward';
+      /** Called exactly once with what the upstream did. Must not throw. */
+      readonly onOutcome?: (outcome: UpstreamOutcome) => void;
+    }
+  /** Answer the agent with this `CallToolResult` (blocks and denials: `isError: true`). */
+  | { readonly kind: 'respond'; readonly result: Record<string, unknown> }
+  /** Answer the agent with a JSON-RPC error (unknown or hidden tool: -32602). */
+  | { readonly kind: 'error'; readonly code: number; readonly message: string; readonly data?: unknown };
+
+/** Session lifecycle as the proxy sees it, for audit, revocation and operators. */
+export interface SessionInfo {
+  readonly sessionId: string;
+  readonly principal: Principal;
+  readonly transport: 'stdio' | 'http';
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly openedAt: number;
+}
+
+/**
+ * The single hook the proxy calls for every `tools/call` (and list filtering).
+ * The proxy treats a throw or a rejected promise as a block (fail closed).
+ */
+export interface Guard {
+  checkToolCall(req: ToolCallRequest): Promise<GuardVerdict>;
+  /** Remove tools this principal may never call from `tools/list`. Names are exposed names. */
+  filterTools?(principal: Principal, sessionId: string, tools: readonly ToolDefinition[]): readonly ToolDefinition[];
+  /** Tool definitions as freshly listed by an upstream (for pinning). */
+  onToolsListed?(upstream: string, tools: readonly ToolDefinition[]): void;
+  onSessionOpened?(session: SessionInfo): void;
+  onSessionClosed?(session: SessionInfo, reason: string): void;
+}
