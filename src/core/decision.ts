@@ -36,6 +36,8 @@ export interface Decision {
   /** 0..100 */
   readonly score: number;
   readonly sensitivity: Sensitivity;
+  /** Class of the tool for throttle keys and reporting (a policy-defined name, or the sensitivity). */
+  readonly toolClass: string;
   readonly reasons: readonly Reason[];
   /** Ids of the rules that fired. */
   readonly rules: readonly string[];

@@ -22,8 +22,10 @@ export class ConfigError extends WardenError {
     where: { file?: string; keyPath?: string } = {},
     options?: { cause?: unknown },
   ) {
+    // Callers that already prefixed the message (zod-error.ts) pass it through untouched.
     const prefix = [where.file, where.keyPath].filter(Boolean).join(': ');
-    super('config_invalid', prefix ? `${prefix}: ${message}` : message, options);
+    const alreadyPrefixed = where.file !== undefined && message.startsWith(`${where.file}: `);
+    super('config_invalid', prefix && !alreadyPrefixed ? `${prefix}: ${message}` : message, options);
     this.file = where.file;
     this.keyPath = where.keyPath;
   }

@@ -1,0 +1,33 @@
+import type { AuthResult, Authenticator } from '../core/authenticator.js';
+import type { Principal } from '../core/principal.js';
+
+/** The principal used in `dangerouslyAllowAnonymous` mode. `anonymous: true` marks every log and audit record. */
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({
+  issuer: '',
+  user: 'anonymous',
+  actor: undefined,
+  priorActors: [],
+  clientId: undefined,
+  scopes: [],
+  sessionId: undefined,
+  authTime: undefined,
+  acr: undefined,
+  amr: [],
+  issuedAt: undefined,
+  expiresAt: undefined,
+  tokenId: undefined,
+  claims: {},
+  anonymous: true,
+});
+
+/**
+ * Accepts every caller as the anonymous principal. Only reachable through the explicitly unsafe
+ * `dangerouslyAllowAnonymous: true` setting, for local development.
+ */
+export function createAnonymousAuthenticator(): Authenticator {
+  const ok: AuthResult = { ok: true, principal: ANONYMOUS_PRINCIPAL };
+  return {
+    authenticateHttp: async () => ok,
+    authenticateStdio: async () => ok,
+  };
+}
