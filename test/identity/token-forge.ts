@@ -19,7 +19,7 @@ export function signRaw(headerJson: string, payloadJson: string, key: SigningKey
   const input = `${b64url(headerJson)}.${b64url(payloadJson)}`;
   const cryptoKey = 'privateKey' in key ? key.privateKey : key;
   const algorithm = alg ?? ('alg' in key ? key.alg : 'ES256');
-  const keyObject = KeyObject.from(cryptoKey as unknown as globalThis.CryptoKey);
+  const keyObject = KeyObject.from(cryptoKey as unknown as Parameters<typeof KeyObject.from>[0]);
   let sig: Buffer;
   if (algorithm === 'EdDSA') sig = sign(null, Buffer.from(input), keyObject);
   else if (algorithm.startsWith('ES')) sig = sign(`sha${algorithm.slice(2)}`, Buffer.from(input), { key: keyObject, dsaEncoding: 'ieee-p1363' });
