@@ -11,7 +11,7 @@ import { IDENTITY_REASONS, fail, type IdentityReason, type VerifyOutcome } from 
 import { createTokenSource, type TokenSource } from './stdio-token-source.js';
 import { MAX_TOKEN_BYTES } from './token-precheck.js';
 import { TokenVerifier, type IssuerEntry } from './token-verifier.js';
-import { VerificationCache } from './verification-cache.js';
+import { VerificationCache, type CachedVerification } from './verification-cache.js';
 import { protectedResourceMetadataUrl, wwwAuthenticate } from './www-authenticate.js';
 
 /** The JWT authenticator: the proxy's Authenticator plus direct verification and cache control. */
@@ -21,6 +21,8 @@ export interface JwtAuthenticator extends Authenticator {
   /** Drops cached verifications whose principal matches (claims change, revocation). Returns the count. */
   invalidate(predicate: (p: Principal) => boolean): number;
   protectedResourceMetadata(): Record<string, unknown>;
+  /** Verification-cache counters since start (for metrics and the benchmark). */
+  cacheStats(): { hits: number; misses: number; size: number };
   close(): Promise<void>;
 }
 
@@ -66,6 +68,8 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   private readonly cache: VerificationCache;
   private readonly metadataUrl: string;
   private readonly requiredScopes: readonly string[];
+  private hits = 0;
+  private misses = 0;
 
   constructor(
     private readonly config: IdentityConfig,
@@ -93,7 +97,7 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     }
     const token = authorization.slice(7);
     if (token === '') return this.reject('token_missing', 'http');
-    const entry = this.cache.get(token, this.clock()) ?? (await this.verifyCached(token));
+    const entry = this.lookup(token) ?? (await this.verifyCached(token));
     if ('auth' in entry) return this.scoped(entry.auth, 'http', token);
     return this.reject(entry.reason, 'http', entry.description, token);
   }
@@ -104,7 +108,7 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     }
     const read = this.tokenSource.read();
     if (!read.ok) return this.reject('token_unavailable', 'stdio', `${IDENTITY_REASONS.token_unavailable[1]} ${read.description}`);
-    const entry = this.cache.get(read.token, this.clock()) ?? (await this.verifyCached(read.token));
+    const entry = this.lookup(read.token) ?? (await this.verifyCached(read.token));
     if ('auth' in entry) return this.scoped(entry.auth, 'stdio', read.token);
     const description =
       entry.reason === 'token_expired'
@@ -120,6 +124,17 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
       bearer_methods_supported: ['header'],
       ...(this.requiredScopes.length > 0 ? { scopes_supported: [...this.requiredScopes] } : {}),
     };
+  }
+
+  cacheStats(): { hits: number; misses: number; size: number } {
+    return { hits: this.hits, misses: this.misses, size: this.cache.size };
+  }
+
+  /** The steady-state path: one LRU lookup and an expiry comparison, no cryptography. */
+  private lookup(token: string): CachedVerification | undefined {
+    const hit = this.cache.get(token, this.clock());
+    if (hit !== undefined) this.hits++;
+    return hit;
   }
 
   invalidate(predicate: (p: Principal) => boolean): number {
@@ -144,9 +159,10 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
 
   /** Cache lookup, else full verification; successes are cached with their AuthResult. */
   private async verifyCached(token: string): Promise<{ principal: Principal; untilMs: number; auth: AuthResult } | (VerifyOutcome & { ok: false })> {
-    const now = this.clock();
-    const hit = this.cache.get(token, now);
+    const hit = this.lookup(token);
     if (hit) return hit;
+    this.misses++;
+    const now = this.clock();
     let outcome: VerifyOutcome;
     try {
       outcome = await this.verifier.verify(token);

@@ -49,8 +49,9 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
     logger?.warn({ path, err: String(err) }, 'cannot watch token file; relying on a stat per call');
   }
   const stampOf = (): string => {
-    const st = statSync(path, { bigint: true });
-    return `${st.mtimeNs}:${st.size}:${st.ino}`;
+    // Plain (non-bigint) stat is ~1 µs cheaper; mtimeMs/ctimeMs keep sub-millisecond precision.
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`;
   };
   return {
     origin: `file ${path}`,

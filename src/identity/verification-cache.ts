@@ -10,50 +10,60 @@ export interface CachedVerification {
   readonly auth: AuthResult;
 }
 
+/** Characters at the end of the token used as the map key (always within the signature). */
+const KEY_CHARS = 48;
+
 /**
  * Bounded cache of successful verifications so steady-state calls cost no cryptography.
  *
- * Keyed by the exact token string, not a hash of it. Why this is safe and cheaper: the Map
- * compares full strings, so two different tokens can never share an entry (no collision to
- * reason about); the token is already in this process's memory for the request it came with,
- * and entries die at `exp` or on eviction. A sha256 of a ~1 KB token costs ~1-2 µs per call,
- * which alone would blow the 2 µs identity budget. Hash only if keys ever leave the process
- * (a shared cache, logs): then store `sha256(token)`, never the token.
+ * Why not a sha256 of the token: hashing a ~1 KB token costs ~1-2 µs per call, the whole
+ * budget. Why not the whole token as a Map key: V8 hashes every character of a new string
+ * (each request's header is a new string), ~1 µs for 1 KB as well. Instead the key is the last
+ * 48 characters of the token, which lie inside the signature (every JWS signature we accept is
+ * at least 43 base64url characters, i.e. 256 bits of signature output), so distinct tokens
+ * almost never share a key; and the entry stores the full token, which must be *equal* to the
+ * presented one (a memcmp) before the entry is used. So the key is only a locator: a collision
+ * (even a deliberate one: copying a victim's signature onto another token) can only cause a
+ * miss and a fresh verification, never the wrong principal. Nothing is persisted, so the token
+ * text stays in this process's memory only as long as the entry (until `exp` or eviction).
+ * If keys ever leave the process (a shared cache), store `sha256(token)` instead.
  *
  * Expiry uses the injected clock, checked on every hit, so a frozen or fake clock is exact.
  */
 export class VerificationCache {
-  private readonly lru: LRUCache<string, CachedVerification>;
+  private readonly lru: LRUCache<string, CachedVerification & { readonly token: string }>;
 
   constructor(maxEntries: number) {
-    this.lru = new LRUCache<string, CachedVerification>({
+    this.lru = new LRUCache<string, CachedVerification & { readonly token: string }>({
       max: maxEntries,
       // Bound memory as well as count: tokens may be up to 8 KiB each.
       maxSize: Math.max(maxEntries, 1) * 2048,
-      sizeCalculation: (_v, key) => key.length + 256,
+      sizeCalculation: (v) => v.token.length + 256,
     });
   }
 
   get(token: string, nowMs: number): CachedVerification | undefined {
-    const hit = this.lru.get(token);
-    if (hit === undefined) return undefined;
+    const key = keyOf(token);
+    const hit = this.lru.get(key);
+    // Same locator, different token: not ours (see class comment). Verify it afresh.
+    if (hit === undefined || hit.token !== token) return undefined;
     if (nowMs >= hit.untilMs) {
       // Past exp: drop it; a re-verification decides (and rejects unless within tolerance).
-      this.lru.delete(token);
+      this.lru.delete(key);
       return undefined;
     }
     return hit;
   }
 
   set(token: string, entry: CachedVerification, nowMs: number): void {
-    if (entry.untilMs > nowMs) this.lru.set(token, entry);
+    if (entry.untilMs > nowMs) this.lru.set(keyOf(token), { ...entry, token });
   }
 
   /** Drops every cached verification whose principal matches; returns how many were dropped. */
   invalidate(predicate: (p: Principal) => boolean): number {
     const doomed: string[] = [];
-    for (const [token, entry] of this.lru.entries()) if (predicate(entry.principal)) doomed.push(token);
-    for (const token of doomed) this.lru.delete(token);
+    for (const [key, entry] of this.lru.entries()) if (predicate(entry.principal)) doomed.push(key);
+    for (const key of doomed) this.lru.delete(key);
     return doomed.length;
   }
 
@@ -64,4 +74,8 @@ export class VerificationCache {
   clear(): void {
     this.lru.clear();
   }
+}
+
+function keyOf(token: string): string {
+  return token.length > KEY_CHARS ? token.slice(-KEY_CHARS) : token;
 }

@@ -72,6 +72,17 @@ describe('verification cache', () => {
     expect(r.ok ? 'ok' : r.reason).toBe('token_expired');
   });
 
+  it('rejects a token that copies a cached token\'s signature (same cache locator)', async () => {
+    const auth = await createJwtAuthenticator(identityConfig({ issuers: [issuer()] }), { clock: () => NOW_MS, baseDir: dir });
+    const alice = token(key, claims());
+    expect((await auth.authenticateHttp(`Bearer ${alice}`)).ok).toBe(true);
+    const [h, , sig] = alice.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims({ sub: 'admin' }))).toString('base64url')}.${sig}`;
+    const r = await auth.authenticateHttp(`Bearer ${forged}`);
+    expect(r.ok ? r.principal.user : r.reason).toBe('signature_invalid');
+    expect((await auth.authenticateHttp(`Bearer ${alice}`)).ok).toBe(true);
+  });
+
   it('drops cached verifications matching an invalidate predicate', async () => {
     const spy = vi.spyOn(TokenVerifier.prototype, 'verify');
     const auth = await createJwtAuthenticator(identityConfig({ issuers: [issuer()] }), { clock: () => NOW_MS, baseDir: dir });
