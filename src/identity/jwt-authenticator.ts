@@ -38,6 +38,8 @@ export interface JwtAuthenticatorDeps {
 }
 
 type Transport = 'http' | 'stdio';
+type Verified = CachedVerification;
+type Rejected = VerifyOutcome & { ok: false };
 
 /**
  * Creates the JWT authenticator from the `identity` config section. Loads local keys now and,
@@ -68,6 +70,7 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   private readonly cache: VerificationCache;
   private readonly metadataUrl: string;
   private readonly requiredScopes: readonly string[];
+  private readonly inflight = new Map<string, Promise<Verified | Rejected>>();
   private hits = 0;
   private misses = 0;
 
@@ -158,11 +161,19 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   }
 
   /** Cache lookup, else full verification; successes are cached with their AuthResult. */
-  private async verifyCached(token: string): Promise<{ principal: Principal; untilMs: number; auth: AuthResult } | (VerifyOutcome & { ok: false })> {
+  private verifyCached(token: string): Promise<Verified | Rejected> | Verified {
     const hit = this.lookup(token);
     if (hit) return hit;
+    // A burst of requests with one new token shares one verification (and one key fetch).
+    const pending = this.inflight.get(token);
+    if (pending) return pending;
     this.misses++;
-    const now = this.clock();
+    const verification = this.verifyUncached(token).finally(() => this.inflight.delete(token));
+    this.inflight.set(token, verification);
+    return verification;
+  }
+
+  private async verifyUncached(token: string): Promise<Verified | Rejected> {
     let outcome: VerifyOutcome;
     try {
       outcome = await this.verifier.verify(token);
@@ -173,7 +184,7 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     }
     if (!outcome.ok) return outcome;
     const entry = { principal: outcome.principal, untilMs: outcome.cacheUntilMs, auth: this.scopeCheck(outcome.principal) };
-    this.cache.set(token, entry, now);
+    this.cache.set(token, entry, this.clock());
     return entry;
   }
 

@@ -62,6 +62,16 @@ describe('verification cache', () => {
     spy.mockRestore();
   });
 
+  it('shares one verification across a burst of requests with the same new token', async () => {
+    const spy = vi.spyOn(TokenVerifier.prototype, 'verify');
+    const auth = await createJwtAuthenticator(identityConfig({ issuers: [issuer()] }), { clock: () => NOW_MS, baseDir: dir });
+    const t = token(key, claims());
+    const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticateHttp(`Bearer ${t}`)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+  });
+
   it('never serves a cached verification past exp', async () => {
     let now = NOW_MS;
     const auth = await createJwtAuthenticator(identityConfig({ issuers: [issuer({ clockTolerance: 0 })] }), { clock: () => now, baseDir: dir });
