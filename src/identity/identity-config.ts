@@ -10,6 +10,16 @@ export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 
 const AlgorithmSchema = z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS]);
 
+/**
+ * Keys fetched over plain http can be swapped by anyone on the path, which lets them mint
+ * tokens: only https, or http to the local machine.
+ */
+function isSecureKeyUrl(value: string): boolean {
+  const url = new URL(value);
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /** One public key given inline or by file. A PEM needs `alg` (a JWK may carry its own). */
 export const PublicKeySchema = z
   .strictObject({
@@ -41,7 +51,11 @@ export const TrustedIssuerSchema = z
     issuer: z.string().min(1),
     /** This warden's audience as the issuer writes it (RFC 8707 resource). */
     audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    jwksUri: z.url().optional(),
+    /** https only (plain http is accepted for loopback hosts, e.g. a local test IdP). */
+    jwksUri: z
+      .url()
+      .refine((u) => isSecureKeyUrl(u), { message: 'jwksUri must use https (http only for localhost/127.0.0.1/[::1])' })
+      .optional(),
     jwksFile: z.string().min(1).optional(),
     publicKeys: z.array(PublicKeySchema).min(1).optional(),
     dangerouslyAllowSharedSecret: SharedSecretSchema.optional(),

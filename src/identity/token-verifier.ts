@@ -14,6 +14,9 @@ export interface IssuerEntry {
 
 type Failure = VerifyOutcome & { ok: false };
 
+/** Explicitly typed JWTs that are not access tokens (SET, back-channel logout). */
+const FOREIGN_TYPES = new Set(['application/secevent+jwt', 'application/logout+jwt']);
+
 /** Same normalisation as jose and RFC 7515 §4.1.9: `at+jwt` equals `application/at+jwt`, case-insensitive. */
 function normalizeTyp(typ: string): string {
   const lower = typ.toLowerCase();
@@ -81,9 +84,13 @@ export class TokenVerifier {
     // HS256 "signed" with a public key (alg confusion) lands here: no shared secret, no HMAC.
     if (/^HS/i.test(alg) && cfg.dangerouslyAllowSharedSecret === undefined) return fail('alg_symmetric_not_allowed');
     if (!(cfg.algorithms as readonly string[]).includes(alg)) return fail('alg_not_allowed');
+    const typ = raw.header['typ'];
     if (cfg.typ !== undefined) {
-      const typ = raw.header['typ'];
       if (typeof typ !== 'string' || normalizeTyp(typ) !== normalizeTyp(cfg.typ)) return fail('typ_mismatch');
+    } else if (typeof typ === 'string' && FOREIGN_TYPES.has(normalizeTyp(typ))) {
+      // Cross-JWT confusion (RFC 8725 §2.8): an event or logout token is never an access token,
+      // even when the same issuer and key signed it.
+      return fail('typ_mismatch');
     }
     return entry;
   }

@@ -166,6 +166,11 @@ describe('identity config', () => {
     expect(parse([{ issuer: ISS, audience: AUD }]).success).toBe(false);
     expect(parse([{ issuer: ISS, audience: AUD, jwksFile: 'x', jwksUri: 'https://idp.test/jwks' }]).success).toBe(false);
   });
+  it('rejects a plain-http jwksUri except on loopback', () => {
+    expect(parse([{ issuer: ISS, audience: AUD, jwksUri: 'http://idp.test/jwks' }]).success).toBe(false);
+    expect(parse([{ issuer: ISS, audience: AUD, jwksUri: 'http://127.0.0.1:8080/jwks' }]).success).toBe(true);
+    expect(parse([{ issuer: ISS, audience: AUD, jwksUri: 'https://idp.test/jwks' }]).success).toBe(true);
+  });
   it('rejects a bad duration and duplicate issuers', () => {
     expect(parse([{ issuer: ISS, audience: AUD, jwksFile: 'x', clockTolerance: 'soon' }]).success).toBe(false);
     expect(parse([{ issuer: ISS, audience: AUD, jwksFile: 'x' }, { issuer: ISS, audience: AUD, jwksFile: 'y' }]).success).toBe(false);
