@@ -115,7 +115,9 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     if ('auth' in entry) return this.scoped(entry.auth, 'stdio', read.token);
     const description =
       entry.reason === 'token_expired'
-        ? `The stdio token from ${this.tokenSource.origin} has expired; write a fresh token there (no restart needed).`
+        ? this.tokenSource.refreshable
+          ? `The stdio token from ${this.tokenSource.origin} has expired; write a fresh token there (no restart needed).`
+          : `The stdio token from ${this.tokenSource.origin} has expired; restart warden with a fresh token, or use token: { file } to refresh without restart.`
         : entry.description;
     return this.reject(entry.reason, 'stdio', description, read.token);
   }

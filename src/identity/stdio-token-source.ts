@@ -10,6 +10,8 @@ export type TokenRead = { readonly ok: true; readonly token: string } | { readon
 export interface TokenSource {
   /** Human-readable origin for messages, e.g. `env WARDEN_TOKEN` or `file /run/token`. */
   readonly origin: string;
+  /** True when a new token can be supplied without restarting (a file). */
+  readonly refreshable: boolean;
   read(): TokenRead;
   close(): void;
 }
@@ -18,6 +20,7 @@ export interface TokenSource {
 function envSource(name: string, env: NodeJS.ProcessEnv): TokenSource {
   return {
     origin: `env ${name}`,
+    refreshable: false,
     read: () => {
       const value = env[name];
       return value === undefined || value === '' ? { ok: false, description: `environment variable ${name} is not set` } : { ok: true, token: value.trimEnd() };
@@ -55,6 +58,7 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
   };
   return {
     origin: `file ${path}`,
+    refreshable: true,
     read: () => {
       try {
         const stamp = stampOf();

@@ -105,7 +105,9 @@ describe('stdio token from an environment variable', () => {
     const auth = await open({ env: 'WARDEN_TOKEN' }, { WARDEN_TOKEN: await mint('dave', 60) });
     expect(await userOf(auth)).toBe('dave');
     now += 120_000;
-    expect(await userOf(auth)).toBe('token_expired');
+    const r = await auth.authenticateStdio();
+    expect(r.ok ? 'ok' : r.reason).toBe('token_expired');
+    if (!r.ok) expect(r.description).toContain('WARDEN_TOKEN');
   });
 
   it('fails start-up when the variable is unset', async () => {
