@@ -3,6 +3,9 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../logging/logger.js';
 import type { StdioTokenSource } from './identity-config.js';
 
+/** A token is at most 8 KiB; allow generous trailing whitespace, refuse anything bigger. */
+const MAX_TOKEN_FILE_BYTES = 16 * 1024;
+
 /** The current stdio token, or why there is none. */
 export type TokenRead = { readonly ok: true; readonly token: string } | { readonly ok: false; readonly description: string };
 
@@ -51,17 +54,22 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
   } catch (err) {
     logger?.warn({ path, err: String(err) }, 'cannot watch token file; relying on a stat per call');
   }
-  const stampOf = (): string => {
+  const stat = (): { stamp: string; size: number } => {
     // Plain (non-bigint) stat is ~1 µs cheaper; mtimeMs/ctimeMs keep sub-millisecond precision.
     const st = statSync(path);
-    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`;
+    return { stamp: `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`, size: st.size };
   };
   return {
     origin: `file ${path}`,
     refreshable: true,
     read: () => {
       try {
-        const stamp = stampOf();
+        const { stamp, size } = stat();
+        // Never read an arbitrarily large file into memory; a token is at most 8 KiB.
+        if (size > MAX_TOKEN_FILE_BYTES) {
+          cached = undefined;
+          return { ok: false, description: `token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes` };
+        }
         if (dirty || cached === undefined || cached.stamp !== stamp) {
           dirty = false;
           cached = { token: readFileSync(path, 'utf8').trimEnd(), stamp };

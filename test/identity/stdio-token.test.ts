@@ -86,6 +86,14 @@ describe('stdio token from a file', () => {
     expect(await userOf(auth)).toBe('token_unavailable');
   });
 
+  it('refuses to read a token file larger than 16 KiB', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, await mint('alice'));
+    const auth = await open({ file: 'token' });
+    writeFileSync(file, 'x'.repeat(20_000));
+    expect(await userOf(auth)).toBe('token_unavailable');
+  });
+
   it('fails start-up with a clear error when the token is invalid', async () => {
     writeFileSync(join(dir, 'token'), (await mint('alice')).replace(/\.[^.]+$/, '.AAAA'));
     const err = await open({ file: 'token' }).catch((e: unknown) => e);
