@@ -47,8 +47,9 @@ export class RemoteKeySet implements KeyResolver {
     }
     const found = await lookupInLocalSet(this.set, header);
     if (found.ok || found.reason !== 'kid_unknown') return found;
-    // Possibly a rotation: refetch, but at most once per cooldown however many unknown kids arrive.
-    if (now < this.lastAttemptAt + this.options.cooldownMs) return found;
+    // Possibly a rotation: refetch, but at most once per cooldown however many unknown kids
+    // arrive. Calls that arrive while that fetch is in flight wait for it and look again.
+    if (this.pending === undefined && now < this.lastAttemptAt + this.options.cooldownMs) return found;
     if (!(await this.refresh(now))) return found;
     return lookupInLocalSet(this.set, header);
   }
