@@ -72,7 +72,7 @@ export function principalFromClaims(
   const denied = checkMayAct(claims, chain.chain[0]);
   if (denied) return denied;
   const extra: Record<string, unknown> = {};
-  for (const name of extraClaims) if (Object.hasOwn(claims, name)) extra[name] = claims[name];
+  for (const name of extraClaims) if (Object.hasOwn(claims, name)) extra[name] = deepFreeze(claims[name]);
   const amr = Array.isArray(claims['amr']) ? claims['amr'].filter((v): v is string => typeof v === 'string') : [];
   const principal: Principal = {
     issuer: claims['iss'] as string,
@@ -92,6 +92,15 @@ export function principalFromClaims(
     anonymous: false,
   };
   return { ok: true, principal: Object.freeze(principal) };
+}
+
+/** The principal is cached and shared by every call with this token: nothing in it may change. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Token age in seconds at `nowMs` (undefined without `iat`). Age is derived, not stored, so cached principals stay exact. */

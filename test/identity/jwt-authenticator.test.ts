@@ -43,6 +43,9 @@ describe('principal from claims', () => {
       issuedAt: NOW, expiresAt: NOW + 600, tokenId: 'J-1', claims: { groups: ['dev'], tenant: 'acme' }, anonymous: false,
     });
     expect(r.principal.claims).not.toHaveProperty('secret_claim');
+    // Cached and shared across calls, so nothing in it can be changed by a later stage.
+    expect(Object.isFrozen(r.principal.claims['groups'])).toBe(true);
+    expect(Object.isFrozen(r.principal.priorActors)).toBe(true);
   });
 
   it('prefers client_id over azp and accepts a user token without act', async () => {
