@@ -1,0 +1,142 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { JWK } from 'jose';
+import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { parseDurationSeconds } from '../identity/duration.js';
+import {
+  SIGNING_ALGORITHMS, generateSigningKey, loadSigningKey, mintToken, privateKeyToPem, type SigningAlgorithm,
+} from '../identity/dev-tokens.js';
+
+const HELP = `Usage: warden token <keygen|mint> [options]
+
+Development tooling for signed tokens (the demo and tests use the same library functions).
+
+warden token keygen [--alg ES256|EdDSA|RS256] [--out DIR] [--kid ID] [--format jwk|pem] [--json]
+  Writes a private key (<kid>.private.jwk or <kid>.private.pem, mode 0600) and adds the public
+  key to DIR/jwks.json (created if missing; existing keys are kept, for rotation).
+  Defaults: --alg ES256, --out ., --kid = RFC 7638 thumbprint, --format jwk.
+
+warden token mint --key FILE --iss URL --aud AUD --sub USER [--act AGENT] [--act-chain a,b]
+                  [--scope "s1 s2"] [--ttl 15m] [--claim k=v ...] [--sid S] [--typ T]
+                  [--alg ALG] [--kid ID]
+  Prints a signed JWT. --act-chain lists prior actors, most recent first (nested act).
+  --claim values are parsed as JSON when possible (numbers, arrays), else kept as strings.
+  A PEM key needs --alg; a JWK key carries its own alg and kid.
+`;
+
+function fail(io: CliIo, message: string, code: number = EXIT.usage): number {
+  io.stderr.write(`warden token: ${message}\n`);
+  return code;
+}
+
+async function keygen(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      alg: { type: 'string', default: 'ES256' },
+      out: { type: 'string', default: '.' },
+      kid: { type: 'string' },
+      format: { type: 'string', default: 'jwk' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return io.stdout.write(HELP), EXIT.ok;
+  if (!(SIGNING_ALGORITHMS as readonly string[]).includes(values.alg)) return fail(io, `--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  if (values.format !== 'jwk' && values.format !== 'pem') return fail(io, '--format must be jwk or pem');
+  // The kid becomes a file name: keep it to a safe alphabet (no path separators).
+  if (values.kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(values.kid)) return fail(io, '--kid may use only A-Z a-z 0-9 . _ -');
+  const key = await generateSigningKey({ alg: values.alg as SigningAlgorithm, ...(values.kid ? { kid: values.kid } : {}) });
+  const dir = resolve(io.cwd, values.out);
+  mkdirSync(dir, { recursive: true });
+  const privatePath = join(dir, `${key.kid}.private.${values.format}`);
+  const privateText = values.format === 'pem' ? await privateKeyToPem(key) : `${JSON.stringify(key.privateJwk, null, 2)}\n`;
+  // 0600 at creation (no window where the key is world-readable), and again in case it existed.
+  writeFileSync(privatePath, privateText, { mode: 0o600 });
+  chmodSync(privatePath, 0o600);
+  const jwksPath = join(dir, 'jwks.json');
+  const existing = existsSync(jwksPath) ? (JSON.parse(readFileSync(jwksPath, 'utf8')) as { keys?: JWK[] }).keys ?? [] : [];
+  const keys = [...existing.filter((k) => k.kid !== key.kid), key.publicJwk];
+  writeFileSync(jwksPath, `${JSON.stringify({ keys }, null, 2)}\n`);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ kid: key.kid, alg: key.alg, privateKey: privatePath, jwks: jwksPath })}\n`);
+  } else {
+    io.stdout.write(`kid:         ${key.kid}\nalg:         ${key.alg}\nprivate key: ${privatePath} (mode 0600; keep it secret)\njwks:        ${jwksPath} (${keys.length} key${keys.length === 1 ? '' : 's'})\n`);
+  }
+  return EXIT.ok;
+}
+
+function parseClaims(pairs: string[]): Record<string, unknown> | string {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return `--claim expects k=v, got '${pair}'`;
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Not JSON: keep the text as a string claim.
+    }
+    out[pair.slice(0, eq)] = value;
+  }
+  return out;
+}
+
+async function mint(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      key: { type: 'string' }, iss: { type: 'string' }, aud: { type: 'string', multiple: true }, sub: { type: 'string' },
+      act: { type: 'string' }, 'act-chain': { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string', default: '15m' },
+      claim: { type: 'string', multiple: true, default: [] }, sid: { type: 'string' }, typ: { type: 'string' },
+      alg: { type: 'string' }, kid: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return io.stdout.write(HELP), EXIT.ok;
+  for (const name of ['key', 'iss', 'aud', 'sub'] as const) if (values[name] === undefined) return fail(io, `mint needs --${name}`);
+  const ttl = parseDurationSeconds(values.ttl);
+  if (ttl === undefined || ttl <= 0) return fail(io, `--ttl: invalid duration '${values.ttl}' (e.g. 30s, 15m, 1h)`);
+  const extra = parseClaims(values.claim);
+  if (typeof extra === 'string') return fail(io, extra);
+  if (values['act-chain'] !== undefined && values.act === undefined) return fail(io, '--act-chain needs --act');
+  const keyPath = resolve(io.cwd, values.key as string);
+  let key;
+  try {
+    key = await loadSigningKey(readFileSync(keyPath, 'utf8'), { ...(values.alg ? { alg: values.alg } : {}), ...(values.kid ? { kid: values.kid } : {}) });
+  } catch (err) {
+    return fail(io, `${keyPath}: ${(err as Error).message}`, EXIT.config);
+  }
+  const aud = values.aud as string[];
+  const token = await mintToken({
+    key, issuer: values.iss as string, audience: aud.length === 1 ? (aud[0] as string) : aud, subject: values.sub as string,
+    ttlSeconds: Math.round(ttl), claims: extra,
+    ...(values.act !== undefined ? { actor: values.act } : {}),
+    ...(values['act-chain'] !== undefined ? { actorChain: values['act-chain'].split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(values.scope !== undefined ? { scope: values.scope } : {}),
+    ...(values.sid !== undefined ? { sessionId: values.sid } : {}),
+    ...(values.typ !== undefined ? { typ: values.typ } : {}),
+  });
+  io.stdout.write(`${token}\n`);
+  return EXIT.ok;
+}
+
+/** `warden token keygen|mint`: development keys and signed tokens. */
+export const tokenCommand: CliCommand = {
+  name: 'token',
+  summary: 'Generate signing keys and mint signed tokens (development)',
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    try {
+      if (sub === 'keygen') return await keygen(rest, io);
+      if (sub === 'mint') return await mint(rest, io);
+    } catch (err) {
+      // parseArgs throws on unknown or malformed options: a usage error, not a crash.
+      return fail(io, (err as Error).message);
+    }
+    if (sub === '--help' || sub === '-h' || sub === 'help') return io.stdout.write(HELP), EXIT.ok;
+    io.stderr.write(HELP);
+    return EXIT.usage;
+  },
+};

@@ -1,0 +1,244 @@
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { AuthResult, Authenticator } from '../core/authenticator.js';
+import { sha256Hex } from '../core/canonical-json.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import type { Logger } from '../logging/logger.js';
+import type { IdentityConfig } from './identity-config.js';
+import { loadIssuerKeys } from './issuer-keys.js';
+import { IDENTITY_REASONS, fail, type IdentityReason, type VerifyOutcome } from './reason-codes.js';
+import { createTokenSource, type TokenSource } from './stdio-token-source.js';
+import { MAX_TOKEN_BYTES } from './token-precheck.js';
+import { TokenVerifier, type IssuerEntry } from './token-verifier.js';
+import { VerificationCache, type CachedVerification } from './verification-cache.js';
+import { protectedResourceMetadataUrl, wwwAuthenticate } from './www-authenticate.js';
+
+/** The JWT authenticator: the proxy's Authenticator plus direct verification and cache control. */
+export interface JwtAuthenticator extends Authenticator {
+  /** Verifies one compact JWT (cached until its `exp`). Never throws for a bad token. */
+  verifyToken(token: string): Promise<VerifyOutcome>;
+  /** Drops cached verifications whose principal matches (claims change, revocation). Returns the count. */
+  invalidate(predicate: (p: Principal) => boolean): number;
+  protectedResourceMetadata(): Record<string, unknown>;
+  /** Verification-cache counters since start (for metrics and the benchmark). */
+  cacheStats(): { hits: number; misses: number; size: number };
+  close(): Promise<void>;
+}
+
+export interface JwtAuthenticatorDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly audit?: AuditSink;
+  readonly fetch?: typeof fetch;
+  /** Directory relative key/token file paths resolve against (the config file's). Default: cwd. */
+  readonly baseDir?: string;
+  /** Environment for `token: {env}` and shared secrets. Default: process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+type Transport = 'http' | 'stdio';
+type Verified = CachedVerification;
+type Rejected = VerifyOutcome & { ok: false };
+
+/**
+ * Creates the JWT authenticator from the `identity` config section. Loads local keys now and,
+ * when a stdio token is configured, verifies it now: an invalid token fails start-up with a
+ * ConfigError naming `identity.token` and the reason code.
+ */
+export async function createJwtAuthenticator(config: IdentityConfig, deps: JwtAuthenticatorDeps = {}): Promise<JwtAuthenticator> {
+  const clock = deps.clock ?? systemClock;
+  const baseDir = deps.baseDir ?? process.cwd();
+  const env = deps.env ?? process.env;
+  const issuers = new Map<string, IssuerEntry>();
+  for (const [i, iss] of config.issuers.entries()) {
+    const keys = await loadIssuerKeys(iss, {
+      baseDir, env, clock, fetch: deps.fetch ?? fetch, logger: deps.logger, keyPath: `identity.issuers[${i}]`,
+    });
+    issuers.set(iss.issuer, { config: iss, keys });
+  }
+  const auth = new JwtAuthenticatorImpl(config, new TokenVerifier(issuers, config.extraClaims, clock), clock, deps);
+  if (config.token !== undefined) {
+    auth.tokenSource = createTokenSource(config.token, { baseDir, env, logger: deps.logger });
+    await auth.checkStdioAtStartup();
+  }
+  return auth;
+}
+
+class JwtAuthenticatorImpl implements JwtAuthenticator {
+  tokenSource: TokenSource | undefined;
+  private readonly cache: VerificationCache;
+  private readonly metadataUrl: string;
+  private readonly requiredScopes: readonly string[];
+  private readonly inflight = new Map<string, Promise<Verified | Rejected>>();
+  private hits = 0;
+  private misses = 0;
+
+  constructor(
+    private readonly config: IdentityConfig,
+    private readonly verifier: TokenVerifier,
+    private readonly clock: Clock,
+    private readonly deps: JwtAuthenticatorDeps,
+  ) {
+    this.cache = new VerificationCache(config.cache.maxEntries);
+    this.metadataUrl = protectedResourceMetadataUrl(config.resource);
+    this.requiredScopes = config.requiredScopes;
+  }
+
+  async verifyToken(token: string): Promise<VerifyOutcome> {
+    const entry = await this.verifyCached(token);
+    return 'principal' in entry ? { ok: true, principal: entry.principal, cacheUntilMs: entry.untilMs } : entry;
+  }
+
+  async authenticateHttp(authorization: string | undefined): Promise<AuthResult> {
+    if (authorization === undefined || authorization === '') return this.reject('token_missing', 'http');
+    // Bound the work before any parsing (a header far beyond the token limit is not a token).
+    if (authorization.length > MAX_TOKEN_BYTES + 16) return this.reject('token_too_large', 'http');
+    // RFC 7235: the scheme is case-insensitive; exactly one space follows it.
+    if (authorization.length < 7 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') {
+      return this.reject('auth_scheme_invalid', 'http');
+    }
+    const token = authorization.slice(7);
+    if (token === '') return this.reject('token_missing', 'http');
+    const entry = this.lookup(token) ?? (await this.verifyCached(token));
+    if ('auth' in entry) return this.scoped(entry.auth, 'http', token);
+    return this.reject(entry.reason, 'http', entry.description, token);
+  }
+
+  async authenticateStdio(): Promise<AuthResult> {
+    if (this.tokenSource === undefined) {
+      return this.reject('token_unavailable', 'stdio', 'No identity.token (env or file) is configured for stdio.');
+    }
+    const read = this.tokenSource.read();
+    if (!read.ok) return this.reject('token_unavailable', 'stdio', `${IDENTITY_REASONS.token_unavailable[1]} ${read.description}`);
+    const entry = this.lookup(read.token) ?? (await this.verifyCached(read.token));
+    if ('auth' in entry) return this.scoped(entry.auth, 'stdio', read.token);
+    const description =
+      entry.reason === 'token_expired'
+        ? this.tokenSource.refreshable
+          ? `The stdio token from ${this.tokenSource.origin} has expired; write a fresh token there (no restart needed).`
+          : `The stdio token from ${this.tokenSource.origin} has expired; restart warden with a fresh token, or use token: { file } to refresh without restart.`
+        : entry.description;
+    return this.reject(entry.reason, 'stdio', description, read.token);
+  }
+
+  protectedResourceMetadata(): Record<string, unknown> {
+    return {
+      resource: this.config.resource,
+      authorization_servers: this.config.issuers.map((i) => i.issuer),
+      bearer_methods_supported: ['header'],
+      ...(this.requiredScopes.length > 0 ? { scopes_supported: [...this.requiredScopes] } : {}),
+    };
+  }
+
+  cacheStats(): { hits: number; misses: number; size: number } {
+    return { hits: this.hits, misses: this.misses, size: this.cache.size };
+  }
+
+  /** The steady-state path: one LRU lookup and an expiry comparison, no cryptography. */
+  private lookup(token: string): CachedVerification | undefined {
+    const hit = this.cache.get(token, this.clock());
+    if (hit !== undefined) this.hits++;
+    return hit;
+  }
+
+  invalidate(predicate: (p: Principal) => boolean): number {
+    return this.cache.invalidate(predicate);
+  }
+
+  async close(): Promise<void> {
+    this.tokenSource?.close();
+    this.cache.clear();
+  }
+
+  /** Fails start-up when the configured stdio token does not verify now. */
+  async checkStdioAtStartup(): Promise<void> {
+    const result = await this.authenticateStdio();
+    if (!result.ok && result.status === 401) {
+      this.tokenSource?.close();
+      throw new ConfigError(`the stdio token (${this.tokenSource?.origin}) is not valid: ${result.reason}: ${result.description}`, {
+        keyPath: 'identity.token',
+      });
+    }
+  }
+
+  /** Cache lookup, else full verification; successes are cached with their AuthResult. */
+  private verifyCached(token: string): Promise<Verified | Rejected> | Verified {
+    const hit = this.lookup(token);
+    if (hit) return hit;
+    // A burst of requests with one new token shares one verification (and one key fetch).
+    const pending = this.inflight.get(token);
+    if (pending) return pending;
+    this.misses++;
+    const verification = this.verifyUncached(token).finally(() => this.inflight.delete(token));
+    this.inflight.set(token, verification);
+    return verification;
+  }
+
+  private async verifyUncached(token: string): Promise<Verified | Rejected> {
+    let outcome: VerifyOutcome;
+    try {
+      outcome = await this.verifier.verify(token);
+    } catch (err) {
+      // Anything unexpected in verification rejects the token (fail closed).
+      this.deps.logger?.error({ err: String(err) }, 'token verification error');
+      outcome = fail('internal');
+    }
+    if (!outcome.ok) return outcome;
+    const entry = { principal: outcome.principal, untilMs: outcome.cacheUntilMs, auth: this.scopeCheck(outcome.principal) };
+    this.cache.set(token, entry, this.clock());
+    return entry;
+  }
+
+  /** The AuthResult for a verified principal: ok, or 403 when a required scope is missing. */
+  private scopeCheck(principal: Principal): AuthResult {
+    const missing = this.requiredScopes.filter((s) => !principal.scopes.includes(s));
+    if (missing.length === 0) return Object.freeze({ ok: true as const, principal });
+    const scope = this.requiredScopes.join(' ');
+    const description = `${IDENTITY_REASONS.insufficient_scope[1]} Missing: ${missing.join(' ')}.`;
+    return Object.freeze({
+      ok: false as const,
+      status: 403 as const,
+      reason: 'insufficient_scope',
+      description,
+      wwwAuthenticate: wwwAuthenticate(this.metadataUrl, { kind: 'insufficient_scope', description, scope }),
+    });
+  }
+
+  private reject(reason: IdentityReason, transport: Transport, description?: string, token?: string): AuthResult {
+    const text = description ?? IDENTITY_REASONS[reason][1];
+    this.audit(reason, transport, token);
+    return {
+      ok: false,
+      status: IDENTITY_REASONS[reason][0],
+      reason,
+      description: text,
+      wwwAuthenticate: wwwAuthenticate(
+        this.metadataUrl,
+        reason === 'token_missing' ? { kind: 'missing' } : { kind: 'invalid_token', description: text },
+      ),
+    };
+  }
+
+  /** Passes a cached AuthResult through, auditing a 403 (the rejection is cached, the audit is per call). */
+  private scoped(auth: AuthResult, transport: Transport, token: string): AuthResult {
+    if (!auth.ok) this.audit('insufficient_scope', transport, token);
+    return auth;
+  }
+
+  /** Records `identity.failed` with the reason and a digest of the token (never the token). */
+  private audit(reason: IdentityReason, transport: Transport, token: string | undefined): void {
+    if (!this.deps.audit) return;
+    try {
+      this.deps.audit.record({
+        type: 'identity.failed',
+        reason,
+        transport,
+        ...(token !== undefined ? { tokenDigest: `sha256:${sha256Hex(token)}` } : {}),
+      });
+    } catch (err) {
+      // The call is already rejected; an unhealthy sink cannot make it less so. Log and go on.
+      this.deps.logger?.error({ err: String(err), reason }, 'audit sink rejected identity.failed');
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { Logger } from '../logging/logger.js';
+import type { StdioTokenSource } from './identity-config.js';
+
+/** A token is at most 8 KiB; allow generous trailing whitespace, refuse anything bigger. */
+const MAX_TOKEN_FILE_BYTES = 16 * 1024;
+
+/** The current stdio token, or why there is none. */
+export type TokenRead = { readonly ok: true; readonly token: string } | { readonly ok: false; readonly description: string };
+
+/** Where the stdio process token comes from; `read()` is called on every tool call. */
+export interface TokenSource {
+  /** Human-readable origin for messages, e.g. `env WARDEN_TOKEN` or `file /run/token`. */
+  readonly origin: string;
+  /** True when a new token can be supplied without restarting (a file). */
+  readonly refreshable: boolean;
+  read(): TokenRead;
+  close(): void;
+}
+
+/** A token from an environment variable (fixed for the life of the process). */
+function envSource(name: string, env: NodeJS.ProcessEnv): TokenSource {
+  return {
+    origin: `env ${name}`,
+    refreshable: false,
+    read: () => {
+      const value = env[name];
+      return value === undefined || value === '' ? { ok: false, description: `environment variable ${name} is not set` } : { ok: true, token: value.trimEnd() };
+    },
+    close: () => undefined,
+  };
+}
+
+/**
+ * A token file, re-read when it changes so a refreshed token takes effect without restart.
+ * fs.watch on the directory (so atomic rename-over replacements are seen) marks it dirty; a
+ * stat on each call (mtime, size, inode) is the fallback where watch events are lost or late.
+ * A file that cannot be read fails the call (closed), it never falls back to the old token.
+ */
+function fileSource(path: string, logger: Logger | undefined): TokenSource {
+  let cached: { token: string; stamp: string } | undefined;
+  let dirty = true;
+  let watcher: FSWatcher | undefined;
+  try {
+    const name = basename(path);
+    watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+      if (file === null || file === name) dirty = true;
+    });
+    watcher.on('error', () => {
+      watcher?.close();
+      watcher = undefined;
+    });
+  } catch (err) {
+    logger?.warn({ path, err: String(err) }, 'cannot watch token file; relying on a stat per call');
+  }
+  const stat = (): { stamp: string; size: number } => {
+    // Plain (non-bigint) stat is ~1 µs cheaper; mtimeMs/ctimeMs keep sub-millisecond precision.
+    const st = statSync(path);
+    return { stamp: `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`, size: st.size };
+  };
+  return {
+    origin: `file ${path}`,
+    refreshable: true,
+    read: () => {
+      try {
+        const { stamp, size } = stat();
+        // Never read an arbitrarily large file into memory; a token is at most 8 KiB.
+        if (size > MAX_TOKEN_FILE_BYTES) {
+          cached = undefined;
+          return { ok: false, description: `token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes` };
+        }
+        if (dirty || cached === undefined || cached.stamp !== stamp) {
+          dirty = false;
+          cached = { token: readFileSync(path, 'utf8').trimEnd(), stamp };
+        }
+      } catch (err) {
+        cached = undefined;
+        return { ok: false, description: `cannot read token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
+      }
+      return cached.token === '' ? { ok: false, description: `token file ${path} is empty` } : { ok: true, token: cached.token };
+    },
+    close: () => watcher?.close(),
+  };
+}
+
+/** Creates the configured stdio token source. Relative files resolve against `baseDir`. */
+export function createTokenSource(
+  source: StdioTokenSource,
+  opts: { baseDir: string; env: NodeJS.ProcessEnv; logger?: Logger | undefined },
+): TokenSource {
+  return 'env' in source ? envSource(source.env, opts.env) : fileSource(resolve(opts.baseDir, source.file), opts.logger);
+}

@@ -1,0 +1,96 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/cli-command.js';
+import { createJwtAuthenticator } from '../../src/identity/jwt-authenticator.js';
+import { identityConfig } from './token-forge.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const ISS = 'https://idp.example';
+const AUD = 'https://warden.example/mcp';
+let dir: string;
+
+beforeAll(() => {
+  // Compile first: the CLI runs from dist/. Other areas' type errors must not stop emission,
+  // so the exit code is ignored and the emitted file is checked instead.
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(MAIN)) throw new Error(`build did not produce ${MAIN}`);
+  dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+}, 120_000);
+
+function warden(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function verify(jwksFile: string, token: string) {
+  const auth = await createJwtAuthenticator(
+    identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksFile, algorithms: ['ES256', 'EdDSA', 'RS256'] }] }),
+    { baseDir: dir },
+  );
+  return auth.verifyToken(token);
+}
+
+describe('warden token', () => {
+  it('keygen writes a 0600 private key and a public JWKS', () => {
+    const r = warden(['token', 'keygen', '--alg', 'EdDSA', '--out', 'keys', '--kid', 'ed-1', '--json']);
+    expect(r.code).toBe(EXIT.ok);
+    const out = JSON.parse(r.stdout) as { kid: string; privateKey: string; jwks: string };
+    expect(out.kid).toBe('ed-1');
+    expect(statSync(out.privateKey).mode & 0o777).toBe(0o600);
+    const jwks = JSON.parse(readFileSync(out.jwks, 'utf8')) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kid: 'ed-1', alg: 'EdDSA', crv: 'Ed25519' });
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+  });
+
+  it('mint prints a token the verifier accepts, with the delegation chain', async () => {
+    expect(warden(['token', 'keygen', '--out', 'keys', '--kid', 'es-1']).code).toBe(EXIT.ok);
+    const r = warden([
+      'token', 'mint', '--key', 'keys/es-1.private.jwk', '--iss', ISS, '--aud', AUD, '--sub', 'alice', '--act', 'agent-7',
+      '--act-chain', 'planner,root', '--scope', 'tools:call files:read', '--ttl', '15m', '--claim', 'groups=["dev"]', '--sid', 'S1',
+    ]);
+    expect(r.code).toBe(EXIT.ok);
+    const outcome = await verify('keys/jwks.json', r.stdout.trim());
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.principal).toMatchObject({ user: 'alice', actor: 'agent-7', priorActors: ['planner', 'root'], sessionId: 'S1', scopes: ['tools:call', 'files:read'] });
+    expect(outcome.principal.expiresAt! - outcome.principal.issuedAt!).toBe(900);
+  });
+
+  it('keygen appends to an existing JWKS for rotation', () => {
+    expect(warden(['token', 'keygen', '--alg', 'RS256', '--out', 'rot', '--kid', 'old']).code).toBe(EXIT.ok);
+    expect(warden(['token', 'keygen', '--alg', 'RS256', '--out', 'rot', '--kid', 'new']).code).toBe(EXIT.ok);
+    const jwks = JSON.parse(readFileSync(join(dir, 'rot/jwks.json'), 'utf8')) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['old', 'new']);
+  });
+
+  it('mints with a PEM key and --alg', async () => {
+    expect(warden(['token', 'keygen', '--out', 'pem', '--kid', 'p1', '--format', 'pem']).code).toBe(EXIT.ok);
+    expect(readFileSync(join(dir, 'pem/p1.private.pem'), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    const noAlg = warden(['token', 'mint', '--key', 'pem/p1.private.pem', '--iss', ISS, '--aud', AUD, '--sub', 'bob']);
+    expect(noAlg.code).toBe(EXIT.config);
+    const r = warden(['token', 'mint', '--key', 'pem/p1.private.pem', '--alg', 'ES256', '--kid', 'p1', '--iss', ISS, '--aud', AUD, '--sub', 'bob']);
+    expect(r.code).toBe(EXIT.ok);
+    const outcome = await verify('pem/jwks.json', r.stdout.trim());
+    expect(outcome.ok ? outcome.principal.user : outcome.reason).toBe('bob');
+  });
+
+  it('reports usage errors with exit 2', () => {
+    expect(warden(['token', 'mint', '--key', 'x']).code).toBe(EXIT.usage);
+    expect(warden(['token', 'keygen', '--alg', 'HS256']).code).toBe(EXIT.usage);
+    expect(warden(['token', 'keygen', '--kid', '../escape']).code).toBe(EXIT.usage);
+    expect(warden(['token', 'keygen', '--nope']).code).toBe(EXIT.usage);
+    expect(warden(['token']).code).toBe(EXIT.usage);
+  });
+
+  it('prints help', () => {
+    const r = warden(['token', '--help']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain('warden token mint');
+    expect(execFileSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' })).toContain('token');
+  });
+});
