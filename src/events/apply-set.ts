@@ -38,7 +38,7 @@ export async function applySet(
       const entry = await (async () => {
         switch (reaction.kind) {
           case 'revoke':
-            return deps.registry.revoke(parsed.match, { ...input, by: `event:${set.iss}` });
+            return (await deps.registry.revoke(parsed.match, { ...input, by: `event:${set.iss}` })).entry;
           case 'step_up':
             return deps.registry.stepUp(parsed.match, input);
           case 'claims':

@@ -54,6 +54,11 @@ export interface EffectInput {
   readonly reason: string;
 }
 
+export interface Revocation {
+  readonly entry: RegistryEntry;
+  readonly sessionIds: readonly string[];
+}
+
 /** Target of an operator revocation: exactly one of user, session (warden session id) or agent. */
 export type ManualTarget = { readonly user: string } | { readonly session: string } | { readonly agent: string };
 
@@ -97,8 +102,11 @@ export class SubjectRegistry {
     return overrides.length === 0 ? principal : applyClaimOverrides(principal, overrides);
   }
 
-  /** Revokes every session and token of the subject issued at or before `input.at`. */
-  async revoke(match: SubjectMatch, input: EffectInput & { by: string }): Promise<RegistryEntry> {
+  /**
+   * Revokes every session and token of the subject issued at or before `input.at`. Resolves with
+   * the entry and the warden sessions that were open for the subject (closed by onRevoke).
+   */
+  async revoke(match: SubjectMatch, input: EffectInput & { by: string }): Promise<Revocation> {
     const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry() };
     await this.persist(entry);
     const effect = this.effectOf(entry);
@@ -113,7 +121,7 @@ export class SubjectRegistry {
       sessionIds: effect.sessionIds,
     });
     await this.runHook('onRevoke', effect);
-    return entry;
+    return { entry, sessionIds: effect.sessionIds };
   }
 
   /** Calls at or above the configured sensitivity need a step-up until a newer token arrives. */
@@ -133,7 +141,7 @@ export class SubjectRegistry {
   }
 
   /** Operator command (`warden revoke`): revokes a user, a warden session or an agent now. */
-  async revokeManually(target: ManualTarget, by: string): Promise<RegistryEntry> {
+  async revokeManually(target: ManualTarget, by: string): Promise<Revocation> {
     const match: SubjectMatch =
       'user' in target ? { user: target.user } : 'session' in target ? { wardenSession: target.session } : { agent: target.agent };
     const value = Object.values(match)[0];

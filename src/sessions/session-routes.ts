@@ -40,11 +40,10 @@ export function sessionRoutes(sessions: SessionRegistry, registry: SubjectRegist
       handle: async ({ body, caller }) => {
         const target = parseRevokeTarget(body);
         if (typeof target === 'string') return badRequest(target);
-        const entry = await registry.revokeManually(target, `${caller.kind}:${caller.id}`);
-        const effect = registry.effectOf(entry);
+        const { entry, sessionIds } = await registry.revokeManually(target, `${caller.kind}:${caller.id}`);
         return {
           status: 200,
-          body: { revoked: { id: entry.id, subject: entry.match, at: entry.at, eventId: entry.eventId }, sessionIds: effect.sessionIds },
+          body: { revoked: { id: entry.id, subject: entry.match, at: entry.at, eventId: entry.eventId }, sessionIds },
         };
       },
     },
