@@ -1,7 +1,10 @@
 import type { CliCommand } from './cli-command.js';
+import { pinsCommand } from './pins.js';
+import { revokeCommand } from './revoke.js';
+import { sessionsCommand } from './sessions.js';
 
 /**
  * The table of `warden` subcommands. Each area adds its command here (one line).
  * Kept in its own file so main.ts stays a thin dispatcher.
  */
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [sessionsCommand, revokeCommand, pinsCommand];

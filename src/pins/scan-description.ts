@@ -1,5 +1,5 @@
 import type { Reason } from '../core/decision.js';
-import type { ToolDefinition } from '../core/tool-call.js';
+import type { PinnedPart } from './tool-digest.js';
 
 export const POISONED_CODE = 'tool.poisoned_description';
 
@@ -69,7 +69,7 @@ function schemaStrings(value: unknown, out: string[], budget = { nodes: 10_000 }
 }
 
 /** scanDescription over the description, title, annotations and every string in the schemas. */
-export function scanToolDefinition(def: ToolDefinition): Reason[] {
+export function scanToolDefinition(def: PinnedPart & { readonly name?: string }): Reason[] {
   const texts: string[] = [];
   if (typeof def.description === 'string') texts.push(def.description);
   if (typeof def.title === 'string') texts.push(def.title);

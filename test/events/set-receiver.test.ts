@@ -80,10 +80,11 @@ describe('SET receiver: reactions over real HTTP', () => {
 
   it('assurance-level-change upward and risk-level-change downward have no effect', async () => {
     const before = f.registry.list().length;
-    for (const events of [
+    const cases: Record<string, Record<string, unknown>>[] = [
       { [`${CAEP}assurance-level-change`]: { namespace: 'NIST-AAL', previous_level: 'nist-aal1', current_level: 'nist-aal2' } },
       { [`${CAEP}risk-level-change`]: { risk_reason: 'x', principal: 'USER', previous_level: 'HIGH', current_level: 'LOW' } },
-    ]) {
+    ];
+    for (const events of cases) {
       const set = await mintSet({ key: f.key, iatSec: NOW_SEC, subId: { format: 'opaque', id: 'erin' }, events });
       expect((await post(f.receiver.url, set)).status).toBe(202);
     }
