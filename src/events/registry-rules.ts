@@ -1,4 +1,4 @@
-import { ACTION_SEVERITY, type Sensitivity } from '../core/decision.js';
+import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision.js';
 import type { Principal } from '../core/principal.js';
 import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
 
@@ -48,4 +48,26 @@ export function applyClaimOverrides(principal: Principal, entries: readonly Regi
     }
   }
   return { ...principal, claims, scopes, acr };
+}
+
+/**
+ * What the guard does with an evaluate() result for a call of `sensitivity`: `block` for a revoked
+ * subject, the step-up action when the call is sensitive enough, else undefined (no effect).
+ */
+export function evaluationVerdict(
+  result: EvaluateResult,
+  sensitivity: Sensitivity,
+): { readonly action: 'approve' | 'block'; readonly reason: Reason } | undefined {
+  switch (result.kind) {
+    case 'ok':
+      return undefined;
+    case 'revoked':
+      return { action: 'block', reason: { code: 'subject.revoked', weight: 100, detail: `access revoked: ${result.reason}` } };
+    case 'step_up':
+      if (!needsStepUp(sensitivity, result.minSensitivity)) return undefined;
+      return {
+        action: result.action,
+        reason: { code: 'subject.step_up', weight: 0, detail: `step-up required for ${sensitivity} tools: ${result.reason}` },
+      };
+  }
 }

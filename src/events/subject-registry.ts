@@ -70,6 +70,7 @@ export type ManualTarget = { readonly user: string } | { readonly session: strin
 export class SubjectRegistry {
   private readonly index = new Map<string, RegistryEntry[]>();
   private count = 0;
+  private lastPrune = Number.NEGATIVE_INFINITY;
   private readonly settings: RegistrySettings;
 
   constructor(private readonly deps: SubjectRegistryDeps) {
@@ -198,7 +199,12 @@ export class SubjectRegistry {
   }
 
   private add(entry: RegistryEntry): void {
-    this.prune(this.deps.clock());
+    const now = this.deps.clock();
+    // Pruning walks every entry: at most once a minute, not on every add.
+    if (now - this.lastPrune >= 60_000) {
+      this.prune(now);
+      this.lastPrune = now;
+    }
     const key = indexKeyOf(entry.match);
     const list = this.index.get(key);
     if (list) list.push(entry);

@@ -53,8 +53,9 @@ export class SessionRegistry {
     });
   }
 
-  closed(sessionId: string): void {
-    this.sessions.delete(sessionId);
+  /** Accepts the SessionInfo from Guard.onSessionClosed or a bare session id. */
+  closed(session: SessionInfo | string): void {
+    this.sessions.delete(typeof session === 'string' ? session : session.sessionId);
   }
 
   /** Counts one decided call: its risk score (0..100) and the enforced action. */

@@ -136,3 +136,14 @@ describe('SubjectRegistry', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('evaluationVerdict', () => {
+  it('maps revoked to block, step-up to its action only at or above the threshold', async () => {
+    const { evaluationVerdict } = await import('../../src/events/registry-rules.js');
+    expect(evaluationVerdict({ kind: 'ok' }, 'critical')).toBeUndefined();
+    expect(evaluationVerdict({ kind: 'revoked', eventId: 'e', reason: 'r' }, 'low')).toMatchObject({ action: 'block', reason: { code: 'subject.revoked' } });
+    const up = { kind: 'step_up', minSensitivity: 'high', action: 'approve', eventId: 'e', reason: 'r' } as const;
+    expect(evaluationVerdict(up, 'medium')).toBeUndefined();
+    expect(evaluationVerdict(up, 'high')).toMatchObject({ action: 'approve', reason: { code: 'subject.step_up' } });
+  });
+});
