@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WardenError } from '../core/errors.js';
-import { diffDefinitions } from '../pins/pin-diff.js';
+import { diffDefinitions, oneLine } from '../pins/pin-diff.js';
 import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from '../pins/pin-file.js';
 import { scanToolDefinition } from '../pins/scan-description.js';
 import { renderTable } from '../sessions/render-table.js';
@@ -78,7 +78,7 @@ function diff(table: PinTable, v: Flags, io: CliIo): number {
   });
   if (v.json) io.stdout.write(`${JSON.stringify({ changes: diffs }, null, 2)}\n`);
   else if (diffs.length === 0) io.stdout.write('no held changes\n');
-  else for (const d of diffs) io.stdout.write(`${d.state}: ${d.upstream}/${d.tool}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
+  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
   return EXIT.ok;
 }
 
@@ -92,7 +92,7 @@ function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
   if (accepted.length > 0) writePinFile(file, table);
   if (v.json) io.stdout.write(`${JSON.stringify({ accepted, by }, null, 2)}\n`);
   else if (accepted.length === 0) io.stderr.write('warden pins accept: nothing held matches\n');
-  else for (const a of accepted) io.stdout.write(`accepted ${a.upstream}/${a.tool} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
+  else for (const a of accepted) io.stdout.write(`accepted ${oneLine(`${a.upstream}/${a.tool}`)} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
   return accepted.length > 0 ? EXIT.ok : EXIT.failure;
 }
 

@@ -5,6 +5,30 @@ import type { VerifiedSet } from './set-verifier.js';
 import { describeSubject, parseSubject } from './subject.js';
 import type { SubjectRegistry } from './subject-registry.js';
 
+// Event members worth keeping in the audit trail (no free-form claims objects).
+const DETAIL_KEYS = [
+  'event_timestamp',
+  'initiating_entity',
+  'reason_admin',
+  'change_type',
+  'credential_type',
+  'namespace',
+  'previous_level',
+  'current_level',
+  'change_direction',
+  'previous_status',
+  'current_status',
+  'risk_reason',
+  'principal',
+] as const;
+
+function eventDetails(event: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of DETAIL_KEYS) if (event[k] !== undefined) out[k] = event[k];
+  if (event.claims !== null && typeof event.claims === 'object') out.claimNames = Object.keys(event.claims);
+  return out;
+}
+
 /** What one event inside a SET did. */
 export interface EventOutcome {
   readonly eventType: string;
@@ -49,7 +73,7 @@ export async function applySet(
       })();
       outcome = { eventType, effect: reaction.kind, reason: reaction.reason, subject, entryId: entry?.id };
     }
-    deps.audit.record({ type: 'event.effect', eventId: set.jti, ...outcome, at });
+    deps.audit.record({ type: 'event.effect', eventId: set.jti, ...outcome, at, details: eventDetails(event) });
     outcomes.push(outcome);
   }
   return outcomes;

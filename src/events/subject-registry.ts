@@ -85,6 +85,18 @@ export class SubjectRegistry {
     }
   }
 
+  /**
+   * Re-loads from the StateStore every `intervalMs` so entries written by other replicas apply
+   * here too. Returns a stop function. Not needed with a single warden.
+   */
+  syncEvery(intervalMs: number): () => void {
+    const timer = setInterval(() => {
+      this.load().catch((err: unknown) => this.deps.logger?.error({ err }, 'subject registry sync failed'));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** Per-call check. Revocation wins over step-up; the strictest step-up wins among several. */
   evaluate(principal: Principal, sessionId: string | undefined, now: number): EvaluateResult {
     if (this.count === 0) return OK;

@@ -5,6 +5,11 @@ import type { PinnedPart } from './tool-digest.js';
 // eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu;
 
+/** showInvisible plus newlines and tabs, for one-line labels and table cells from untrusted names. */
+export function oneLine(text: string): string {
+  return showInvisible(text).replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'));
+}
+
 /** Renders invisible, control and bidi characters visibly. */
 export function showInvisible(text: string): string {
   return text.replace(INVISIBLE, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`);
@@ -73,7 +78,7 @@ const FIELDS = ['title', 'description', 'inputSchema', 'outputSchema', 'annotati
  * definition. `before` undefined (a new tool) shows every field as added.
  */
 export function diffDefinitions(label: string, before: PinnedPart | undefined, after: PinnedPart): string {
-  const out: string[] = [`--- ${label} (pinned)`, `+++ ${label} (seen)`];
+  const out: string[] = [`--- ${oneLine(label)} (pinned)`, `+++ ${oneLine(label)} (seen)`];
   for (const field of FIELDS) {
     const a = before ? lines(before[field]) : [];
     const b = lines(after[field]);

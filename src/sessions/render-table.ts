@@ -1,8 +1,8 @@
-import { showInvisible } from '../pins/pin-diff.js';
+import { oneLine } from '../pins/pin-diff.js';
 
 /** Plain-text table; cells have invisible/control characters made visible (no terminal tricks). */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const clean = rows.map((r) => r.map((c) => showInvisible(c)));
+  const clean = rows.map((r) => r.map((c) => oneLine(c)));
   const widths = header.map((h, i) => Math.max(h.length, ...clean.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells

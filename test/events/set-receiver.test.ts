@@ -76,6 +76,11 @@ describe('SET receiver: reactions over real HTTP', () => {
     expect(needsStepUp('critical', verdict.minSensitivity)).toBe(true);
     expect(needsStepUp('medium', verdict.minSensitivity)).toBe(false);
     expect(f.registry.evaluate(principal({ user: 'dave', sessionId: undefined, claims: {}, issuedAt: NEW }), 's', f.now)).toEqual({ kind: 'ok' });
+    expect(f.audit.ofType('event.effect').at(-1)).toMatchObject({
+      effect: 'step_up',
+      subject: 'user=dave',
+      details: { namespace: 'NIST-AAL', previous_level: 'nist-aal2', current_level: 'nist-aal1' },
+    });
   });
 
   it('assurance-level-change upward and risk-level-change downward have no effect', async () => {

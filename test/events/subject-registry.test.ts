@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventsConfigSchema } from '../../src/events/events-config.js';
 import type { SubjectEffect } from '../../src/events/registry-entry.js';
 import { SubjectRegistry } from '../../src/events/subject-registry.js';
@@ -105,6 +105,22 @@ describe('SubjectRegistry', () => {
     await again.load(); // idempotent
     expect(again.list()).toHaveLength(1);
     expect(again.evaluate(principal({ issuedAt: 1 }), 's', T0).kind).toBe('revoked');
+  });
+
+  it('syncEvery picks up entries another replica wrote to the shared store', async () => {
+    vi.useFakeTimers();
+    try {
+      const { registry, store, audit } = setup();
+      const replica = new SubjectRegistry({ store, audit, clock: () => T0 });
+      const stop = replica.syncEvery(1000);
+      await registry.revokeManually({ user: 'alice' }, 'admin:ops');
+      expect(replica.evaluate(principal({ issuedAt: 1 }), 's', T0).kind).toBe('ok');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(replica.evaluate(principal({ issuedAt: 1 }), 's', T0).kind).toBe('revoked');
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a failing onRevoke hook does not undo the revocation', async () => {

@@ -32,3 +32,14 @@ describe('SessionRegistry', () => {
     expect(r.list().map((s) => s.sessionId)).toEqual(['s7', 's8', 's9']);
   });
 });
+
+describe('renderTable', () => {
+  it('cannot be forged by control characters in untrusted names', async () => {
+    const { renderTable } = await import('../../src/sessions/render-table.js');
+    const out = renderTable(['USER'], [['mallory\nsess-x  admin'], ['eve\u001b[2J'], ['bob\u202Eevil']]);
+    expect(out.split('\n')).toHaveLength(5); // header + 3 rows + trailing newline
+    expect(out).toContain('mallory\\nsess-x');
+    expect(out).toContain('eve\\u{1B}[2J');
+    expect(out).toContain('bob\\u{202E}evil');
+  });
+});
