@@ -90,6 +90,11 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
       req.resume();
       return send(res, 405, { err: 'invalid_request', description: 'only POST is accepted' }, { allow: 'POST' });
     }
+    // Transmitters are servers; a browser Origin means a web page is trying to reach the receiver.
+    if (req.headers.origin !== undefined) {
+      req.resume();
+      return sendError(res, 'access_denied', 'browser requests are not accepted', 403);
+    }
     if (!authorized(req, pushToken)) {
       req.resume();
       return sendError(res, 'authentication_failed', 'missing or wrong push authorization', 401, { 'www-authenticate': 'Bearer' });

@@ -75,7 +75,11 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     return d;
   }
 
-  /** Merges accepts from the file (the CLI may have written it) before changing anything. */
+  /**
+   * Merges accepts from the file (written by `warden pins accept`) into memory. Memory stays
+   * authoritative for everything else, so a lost or failed write can never turn a held change into
+   * a trusted one; other hand edits apply at the next start.
+   */
   function refresh(): void {
     let fresh: PinTable;
     try {
@@ -86,14 +90,29 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       return;
     }
     for (const [upstream, tools] of fresh) {
+      const mine = table.get(upstream);
+      if (!mine) {
+        table.set(upstream, tools); // pinned elsewhere (another replica, or a restored file)
+        continue;
+      }
       for (const [tool, pin] of tools) {
-        const old = table.get(upstream)?.get(tool);
-        if (pin.pinned && pin.pinned.digest !== old?.pinned?.digest && old !== undefined) {
-          deps.audit.record({ type: 'pins.accepted', upstream, tool, digest: pin.pinned.digest, previousDigest: old.pinned?.digest, by: pin.pinned.acceptedBy });
-        }
+        const current = mine.get(tool);
+        if (!pin.pinned || pin.pinned.digest === current?.pinned?.digest) continue;
+        const merged: ToolPin = { ...current, pinned: pin.pinned };
+        if (merged.pending?.digest === pin.pinned.digest) delete merged.pending;
+        mine.set(tool, merged);
+        deps.audit.record({ type: 'pins.accepted', upstream, tool, digest: pin.pinned.digest, previousDigest: current?.pinned?.digest, by: pin.pinned.acceptedBy });
       }
     }
-    table = fresh;
+  }
+
+  /** Persists memory; a failed write is logged and memory (which holds every hold) stays in force. */
+  function persist(): void {
+    try {
+      writePinFile(config.file, table);
+    } catch (err) {
+      deps.logger?.error({ err, file: config.file }, 'cannot write pin file; pins held in memory only');
+    }
   }
 
   function observeTool(upstream: string, tools: Map<string, ToolPin>, def: ToolDefinition, firstUse: boolean): PinChange | undefined {
@@ -131,7 +150,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       table.set(upstream, tools);
       const before = JSON.stringify([...tools.entries()]);
       const changes = defs.map((d) => observeTool(upstream, tools, d, firstUse)).filter((c): c is PinChange => c !== undefined);
-      if (JSON.stringify([...tools.entries()]) !== before) writePinFile(config.file, table);
+      if (JSON.stringify([...tools.entries()]) !== before) persist();
       if (firstUse) deps.audit.record({ type: 'pins.accepted', upstream, tools: changes.map((c) => c.tool), by: 'first-use' });
       return changes;
     },
@@ -161,7 +180,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     accept(selector, by) {
       refresh();
       const accepted = acceptPending(table, selector, by, now());
-      if (accepted.length > 0) writePinFile(config.file, table);
+      if (accepted.length > 0) persist();
       for (const a of accepted) deps.audit.record({ type: 'pins.accepted', ...a, by });
       return accepted;
     },

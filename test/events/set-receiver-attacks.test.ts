@@ -116,6 +116,11 @@ describe('SET receiver: attacks and malformed deliveries', () => {
     await expectRejected('a'.repeat(f.config.maxBodyBytes + 1), 'invalid_request');
   });
 
+  it('rejects a cross-site browser request (Origin header) with access_denied', async () => {
+    const set = await mintSet({ key: f.key, iatSec: NOW_SEC, subId: ALICE, events: REVOKE_ALICE });
+    await expectRejected(set, 'access_denied', { 'content-type': 'application/secevent+jwt', origin: 'https://evil.example' }, 403);
+  });
+
   it('rejects methods other than POST', async () => {
     const res = await fetch(f.receiver.url, { method: 'GET' });
     expect(res.status).toBe(405);

@@ -189,3 +189,28 @@ describe('pin store', () => {
     expect(store.observe('git', [writeFile]).map((c) => c.kind)).toEqual(['pinned']);
   });
 });
+
+describe('pin store robustness', () => {
+  it('a deleted or rewritten pin file cannot turn a held change into a trusted one', () => {
+    const { store, config } = open();
+    store.observe('fs', [readFile]);
+    store.observe('fs', [rugPulled]);
+    // Someone replaces the file with an empty table (or the write was lost).
+    writeFileSync(config.file, JSON.stringify({ version: 1, upstreams: {} }));
+    store.reload();
+    store.observe('fs', [rugPulled]);
+    expect(store.check('fs', 'read_file').kind).toBe('changed');
+  });
+
+  it('an accept of an older pending version keeps the newer change held', () => {
+    const { store, config } = open();
+    store.observe('fs', [readFile]);
+    store.observe('fs', [rugPulled]);
+    const table = readPinFile(config.file); // the operator reviews this version
+    store.observe('fs', [{ ...rugPulled, description: 'yet another change' }]);
+    acceptPending(table, { all: true }, 'cli:ops', new Date(T0));
+    writePinFile(config.file, table);
+    store.reload();
+    expect(store.check('fs', 'read_file').kind).toBe('changed');
+  });
+});
