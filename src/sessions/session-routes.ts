@@ -23,7 +23,8 @@ export function parseRevokeTarget(body: unknown): ManualTarget | string {
 }
 
 /**
- * Control API routes for operators: `GET /sessions` lists active sessions; `POST /revoke` revokes
+ * Control API routes for operators: `GET /sessions` lists active sessions; `GET /revocations` lists
+ * standing revocations, step-ups and claim overrides; `POST /revoke` revokes
  * a user, a warden session or an agent now (the registry's onRevoke hook closes sessions and
  * withdraws pending approvals).
  */
@@ -33,6 +34,16 @@ export function sessionRoutes(sessions: SessionRegistry, registry: SubjectRegist
       method: 'GET',
       path: '/sessions',
       handle: async () => ({ status: 200, body: { sessions: sessions.views(clock()) } }),
+    },
+    {
+      method: 'GET',
+      path: '/revocations',
+      handle: async () => ({
+        status: 200,
+        body: {
+          entries: registry.list(clock()).map((e) => ({ id: e.id, kind: e.kind, subject: e.match, at: e.at, eventId: e.eventId, reason: e.reason, expiresAt: e.expiresAt })),
+        },
+      }),
     },
     {
       method: 'POST',

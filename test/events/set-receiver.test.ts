@@ -148,6 +148,12 @@ describe('SET receiver: reactions over real HTTP', () => {
     expect(f.registry.evaluate(principal({ user: 'ivan', sessionId: 'idp-ivan-2', issuedAt: OLD }), 'b', f.now).kind).toBe('ok');
   });
 
+  it('accepts typ in its full media-type form (application/secevent+jwt)', async () => {
+    const set = await mintSet({ key: f.key, iatSec: NOW_SEC, typ: 'application/secevent+jwt', subId: { format: 'opaque', id: 'liam' }, events: { [`${CAEP}session-revoked`]: {} } });
+    expect((await post(f.receiver.url, set)).status).toBe(202);
+    expect(f.registry.evaluate(principal({ user: 'liam', issuedAt: OLD }), 'a', f.now).kind).toBe('revoked');
+  });
+
   it('accepts the older CAEP draft subject inside the event', async () => {
     const set = await mintSet({
       key: f.key,

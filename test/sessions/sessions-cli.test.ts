@@ -95,6 +95,13 @@ describe('warden sessions / warden revoke against the control routes', () => {
     expect(registry.evaluate(principal({ user: 'zoe', actor: 'agent-9', issuedAt: 1 }), 'x', T0).kind).toBe('revoked');
   });
 
+  it('GET /revocations lists standing entries, and routes need the admin token', async () => {
+    const res = await fetch(`${harness.url}/revocations`, { headers: { authorization: 'Bearer admin-secret' } });
+    const body = (await res.json()) as { entries: { kind: string; subject: Record<string, string> }[] };
+    expect(body.entries.map((e) => e.subject)).toEqual(expect.arrayContaining([{ user: 'alice' }, { wardenSession: 'sess-b1' }, { agent: 'agent-9' }]));
+    expect((await fetch(`${harness.url}/revocations`)).status).toBe(401);
+  });
+
   it('the /revoke route rejects a body with several or unknown targets', async () => {
     for (const body of [{ user: 'a', agent: 'b' }, { tenant: 'x' }, { user: '' }, ['user'], { user: 'a\nb' }]) {
       const res = await fetch(`${harness.url}/revoke`, { method: 'POST', headers: { authorization: 'Bearer admin-secret', 'content-type': 'application/json' }, body: JSON.stringify(body) });
