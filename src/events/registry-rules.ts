@@ -1,6 +1,18 @@
 import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision.js';
 import type { Principal } from '../core/principal.js';
 import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
+import { matchesSubject, type SubjectClaims } from './subject.js';
+
+/**
+ * True when an entry applies to this principal on this warden session: the subject matches and
+ * the token is not newer than the entry. A revoked warden session is dead whatever token it
+ * presents; a token without `iat` cannot prove it is newer, so it is affected (fail closed).
+ */
+export function entryAffects(entry: RegistryEntry, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
+  if (!matchesSubject(entry.match, principal, sessionId, claims)) return false;
+  if (entry.kind === 'revoke' && entry.match.wardenSession !== undefined) return true;
+  return principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.at;
+}
 
 const SENSITIVITY_RANK: Readonly<Record<Sensitivity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
 

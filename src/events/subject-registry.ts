@@ -8,15 +8,8 @@ import type { SessionInfo } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
 import type { EvaluateResult, RegistryEntry, SubjectEffect } from './registry-entry.js';
-import { applyClaimOverrides, pickStepUp } from './registry-rules.js';
-import {
-  describeSubject,
-  indexKeyOf,
-  matchesSubject,
-  principalIndexKeys,
-  type SubjectClaims,
-  type SubjectMatch,
-} from './subject.js';
+import { applyClaimOverrides, entryAffects, pickStepUp } from './registry-rules.js';
+import { describeSubject, indexKeyOf, principalIndexKeys, type SubjectClaims, type SubjectMatch } from './subject.js';
 
 const OK: EvaluateResult = Object.freeze({ kind: 'ok' });
 const KEY_PREFIX = 'events:entry:';
@@ -172,10 +165,7 @@ export class SubjectRegistry {
 
   /** The effect hooks receive, with the open sessions the entry applies to. */
   effectOf(entry: RegistryEntry): SubjectEffect {
-    const claims = this.settings.subjects;
-    const affects = (p: Principal, sid: string | undefined): boolean =>
-      matchesSubject(entry.match, p, sid, claims) &&
-      (entry.match.wardenSession !== undefined || p.issuedAt === undefined || p.issuedAt * 1000 <= entry.at);
+    const affects = (p: Principal, sid: string | undefined): boolean => entryAffects(entry, p, sid, this.settings.subjects);
     const sessionIds = (this.deps.sessions?.list() ?? []).filter((s) => affects(s.principal, s.sessionId)).map((s) => s.sessionId);
     return { match: entry.match, eventId: entry.eventId, reason: entry.reason, at: entry.at, sessionIds, affects };
   }
@@ -187,15 +177,7 @@ export class SubjectRegistry {
       const list = this.index.get(key);
       if (!list) continue;
       for (const entry of list) {
-        if (entry.expiresAt <= now) continue;
-        if (!matchesSubject(entry.match, principal, sessionId, claims)) continue;
-        // A revoked warden session is dead whatever token it presents.
-        if (entry.kind === 'revoke' && entry.match.wardenSession !== undefined) {
-          out.push(entry);
-          continue;
-        }
-        // Fail closed: a token without `iat` cannot prove it is newer than the event.
-        if (principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.at) out.push(entry);
+        if (entry.expiresAt > now && entryAffects(entry, principal, sessionId, claims)) out.push(entry);
       }
     }
     return out;
