@@ -62,6 +62,7 @@ export type ManualTarget = { readonly user: string } | { readonly session: strin
  */
 export class SubjectRegistry {
   private readonly index = new Map<string, RegistryEntry[]>();
+  private readonly ids = new Set<string>();
   private count = 0;
   private lastPrune = Number.NEGATIVE_INFINITY;
   private readonly settings: RegistrySettings;
@@ -74,7 +75,7 @@ export class SubjectRegistry {
   async load(): Promise<void> {
     for (const key of await this.deps.store.keys(KEY_PREFIX)) {
       const entry = await this.deps.store.get<RegistryEntry>(key);
-      if (entry && !this.has(entry.id)) this.add(entry);
+      if (entry && !this.ids.has(entry.id)) this.add(entry);
     }
   }
 
@@ -203,18 +204,15 @@ export class SubjectRegistry {
     const list = this.index.get(key);
     if (list) list.push(entry);
     else this.index.set(key, [entry]);
+    this.ids.add(entry.id);
     this.count += 1;
-  }
-
-  private has(id: string): boolean {
-    for (const list of this.index.values()) if (list.some((e) => e.id === id)) return true;
-    return false;
   }
 
   /** Drops expired entries so memory tracks the retention window. */
   private prune(now: number): void {
     for (const [key, list] of this.index) {
       const live = list.filter((e) => e.expiresAt > now);
+      for (const e of list) if (e.expiresAt <= now) this.ids.delete(e.id);
       this.count -= list.length - live.length;
       if (live.length === 0) this.index.delete(key);
       else if (live.length !== list.length) this.index.set(key, live);
