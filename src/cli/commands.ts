@@ -1,8 +1,11 @@
 import type { CliCommand } from './cli-command.js';
+import { pinsCommand } from './pins.js';
+import { revokeCommand } from './revoke.js';
+import { sessionsCommand } from './sessions.js';
 import { tokenCommand } from './token.js';
 
 /**
  * The table of `warden` subcommands. Each area adds its command here (one line).
  * Kept in its own file so main.ts stays a thin dispatcher.
  */
-export const COMMANDS: readonly CliCommand[] = [tokenCommand];
+export const COMMANDS: readonly CliCommand[] = [tokenCommand, sessionsCommand, revokeCommand, pinsCommand];

@@ -1,0 +1,63 @@
+import { SubjectRegistry } from '../src/events/subject-registry.js';
+import type { Principal } from '../src/core/principal.js';
+import type { AuditSink } from '../src/audit/audit-sink.js';
+import { MemoryStateStore } from '../src/state/memory-store.js';
+
+export interface BenchReport {
+  name: string;
+  lines: string[];
+  ok: boolean;
+}
+
+const NOW = 1_700_000_000_000;
+const audit: AuditSink = { record: () => {}, healthy: () => true, close: async () => {} };
+
+function principal(user: string): Principal {
+  return {
+    issuer: 'https://idp', user, actor: 'agent', priorActors: [], clientId: undefined, scopes: [], sessionId: `sid-${user}`,
+    authTime: undefined, acr: undefined, amr: [], issuedAt: NOW / 1000 - 60, expiresAt: undefined, tokenId: undefined,
+    claims: { email: `${user}@example.com` }, anonymous: false,
+  };
+}
+
+function measure(registry: SubjectRegistry, who: Principal, n: number): { p50: number; p99: number } {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    for (let k = 0; k < 100; k++) registry.evaluate(who, 'sess', NOW);
+    samples.push(Number(process.hrtime.bigint() - t0) / 100);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(n / 2)] ?? 0, p99: samples[Math.floor(n * 0.99)] ?? 0 };
+}
+
+/** Per-call cost of SubjectRegistry.evaluate: empty registry vs 10k standing entries. Target: p50 < 2 µs. */
+export async function runEventsBench(): Promise<BenchReport> {
+  const empty = new SubjectRegistry({ store: new MemoryStateStore(), audit, clock: () => NOW });
+  const loaded = new SubjectRegistry({ store: new MemoryStateStore(), audit, clock: () => NOW });
+  for (let i = 0; i < 10_000; i++) {
+    await loaded.revoke({ user: `user-${i}` }, { at: NOW, eventId: `e${i}`, reason: 'bench', by: 'bench' });
+  }
+  const who = principal('someone-else');
+  const hit = principal('user-42');
+  measure(empty, who, 2000); // warm-up
+  measure(loaded, who, 2000);
+  const lines: string[] = [];
+  const rows: [string, SubjectRegistry, Principal][] = [
+    ['no entries', empty, who],
+    ['10k entries, not affected', loaded, who],
+    ['10k entries, revoked', loaded, hit],
+  ];
+  let worst = 0;
+  for (const [label, reg, p] of rows) {
+    const { p50, p99 } = measure(reg, p, 5000);
+    worst = Math.max(worst, p50);
+    lines.push(`evaluate ${label.padEnd(28)} p50 ${p50.toFixed(0)} ns  p99 ${p99.toFixed(0)} ns`);
+  }
+  return { name: 'events: SubjectRegistry.evaluate', lines, ok: worst < 2000 };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const report = await runEventsBench();
+  process.stdout.write(`${report.name}\n${report.lines.map((l) => `  ${l}`).join('\n')}\n${report.ok ? 'OK' : 'TARGET MISSED'}\n`);
+}

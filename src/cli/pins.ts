@@ -1,0 +1,152 @@
+import { userInfo } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WardenError } from '../core/errors.js';
+import { diffDefinitions, oneLine } from '../pins/pin-diff.js';
+import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from '../pins/pin-file.js';
+import { scanToolDefinition } from '../pins/scan-description.js';
+import { renderTable } from '../sessions/render-table.js';
+import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+
+const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --all] [--file F] [--json]
+
+Pinned tool definitions (operates on the pin file; a running warden picks up accepts by watching it).
+  list    every pinned tool and its state: pinned, changed (held), new (held)
+  diff    the held changes as text diffs of description and schema fields
+  accept  trust the held definition of --tool T (or --all held tools), optionally of --upstream U
+
+Options:
+  --upstream U  only this upstream
+  --tool T      only this tool
+  --all         with accept: every held tool (of --upstream when given)
+  --file F      pin file (default: $WARDEN_PINS_FILE or .warden/pins.json)
+  --json        print data as JSON
+  -h, --help    show this help
+`;
+
+interface Row {
+  readonly upstream: string;
+  readonly tool: string;
+  readonly state: 'pinned' | 'changed' | 'new';
+  readonly digest: string | undefined;
+  readonly pendingDigest: string | undefined;
+  readonly pinnedAt: string | undefined;
+  readonly acceptedBy: string | undefined;
+  readonly flags: string[];
+}
+
+function rows(table: PinTable, upstream?: string, tool?: string): Row[] {
+  const out: Row[] = [];
+  for (const [u, tools] of [...table].sort(([a], [b]) => a.localeCompare(b))) {
+    if (upstream !== undefined && u !== upstream) continue;
+    for (const [t, pin] of [...tools].sort(([a], [b]) => a.localeCompare(b))) {
+      if (tool !== undefined && t !== tool) continue;
+      const seen = pin.pending?.definition ?? pin.pinned?.definition ?? {};
+      out.push({
+        upstream: u,
+        tool: t,
+        state: pin.pending ? pin.pending.kind : 'pinned',
+        digest: pin.pinned?.digest,
+        pendingDigest: pin.pending?.digest,
+        pinnedAt: pin.pinned?.pinnedAt,
+        acceptedBy: pin.pinned?.acceptedBy,
+        flags: scanToolDefinition(seen).map((r) => r.detail),
+      });
+    }
+  }
+  return out;
+}
+
+const short = (d: string | undefined): string => (d ? d.slice(0, 19) : '-');
+
+function list(table: PinTable, v: Flags, io: CliIo): number {
+  const data = rows(table, v.upstream, v.tool);
+  if (v.json) io.stdout.write(`${JSON.stringify({ pins: data }, null, 2)}\n`);
+  else if (data.length === 0) io.stdout.write('no pinned tools\n');
+  else {
+    const cells = data.map((r) => [r.upstream, r.tool, r.state, short(r.digest), r.pinnedAt ?? '-', r.flags.length ? `poisoned? ${r.flags.join('; ')}` : '']);
+    io.stdout.write(renderTable(['UPSTREAM', 'TOOL', 'STATE', 'DIGEST', 'PINNED AT', 'FLAGS'], cells));
+  }
+  return EXIT.ok;
+}
+
+function diff(table: PinTable, v: Flags, io: CliIo): number {
+  const held = rows(table, v.upstream, v.tool).filter((r) => r.state !== 'pinned');
+  const diffs = held.map((r) => {
+    const pin = table.get(r.upstream)?.get(r.tool) as ToolPin;
+    return { ...r, diff: diffDefinitions(`${r.upstream}/${r.tool}`, pin.pinned?.definition, pin.pending?.definition ?? {}) };
+  });
+  if (v.json) io.stdout.write(`${JSON.stringify({ changes: diffs }, null, 2)}\n`);
+  else if (diffs.length === 0) io.stdout.write('no held changes\n');
+  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
+  return EXIT.ok;
+}
+
+function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
+  if (!v.all && v.tool === undefined) {
+    io.stderr.write(`warden pins accept: give --tool T or --all\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const by = `cli:${userInfo().username}`;
+  const accepted = acceptPending(table, { upstream: v.upstream, tool: v.tool, all: v.all }, by, new Date());
+  if (accepted.length > 0) writePinFile(file, table);
+  if (v.json) io.stdout.write(`${JSON.stringify({ accepted, by }, null, 2)}\n`);
+  else if (accepted.length === 0) io.stderr.write('warden pins accept: nothing held matches\n');
+  else for (const a of accepted) io.stdout.write(`accepted ${oneLine(`${a.upstream}/${a.tool}`)} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
+  return accepted.length > 0 ? EXIT.ok : EXIT.failure;
+}
+
+interface Flags {
+  upstream?: string;
+  tool?: string;
+  all?: boolean;
+  file?: string;
+  json?: boolean;
+  help?: boolean;
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        upstream: { type: 'string' },
+        tool: { type: 'string' },
+        all: { type: 'boolean' },
+        file: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    io.stderr.write(`warden pins: ${(err as Error).message}\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const v = parsed.values as Flags;
+  const [sub, ...extra] = parsed.positionals;
+  if (v.help) {
+    io.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (!sub || extra.length > 0 || !['list', 'diff', 'accept'].includes(sub) || (v.all && v.tool !== undefined)) {
+    io.stderr.write(`warden pins: expected one of list, diff, accept (and not both --tool and --all)\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const given = v.file ?? io.env.WARDEN_PINS_FILE ?? '.warden/pins.json';
+  const file = isAbsolute(given) ? given : join(io.cwd, given);
+  let table: PinTable;
+  try {
+    table = readPinFile(file);
+  } catch (err) {
+    io.stderr.write(`warden pins: ${(err as Error).message}\n`);
+    return err instanceof WardenError && err.code === 'config_invalid' ? EXIT.config : EXIT.unavailable;
+  }
+  if (sub === 'list') return list(table, v, io);
+  if (sub === 'diff') return diff(table, v, io);
+  return accept(file, table, v, io);
+}
+
+export const pinsCommand: CliCommand = { name: 'pins', summary: 'List, diff and accept pinned tool definitions', run };

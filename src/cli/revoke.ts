@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { controlRequest, resolveControlTarget } from '../sessions/control-client.js';
+import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+
+const HELP = `Usage: warden revoke (--user USER | --session SESSION | --agent AGENT) [--url URL] [--token-file FILE] [--json]
+
+Revokes now, through a running warden's control API (POST /revoke):
+  --user USER        every token of this user (sub) issued up to now; a fresh sign-in works again
+  --session SESSION  one warden session id (see \`warden sessions\`), whatever token it presents
+  --agent AGENT      every token in which this agent (act.sub) acts, issued up to now
+Open sessions of the subject are closed and its pending approvals withdrawn.
+
+Options:
+  --url URL          control API URL (default: $WARDEN_CONTROL_URL or http://127.0.0.1:8790)
+  --token-file FILE  admin token file (default: $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
+  --json             print the result as JSON
+  -h, --help         show this help
+`;
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        user: { type: 'string' },
+        session: { type: 'string' },
+        agent: { type: 'string' },
+        url: { type: 'string' },
+        'token-file': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    io.stderr.write(`warden revoke: ${(err as Error).message}\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    io.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const given = (['user', 'session', 'agent'] as const).filter((k) => values[k] !== undefined);
+  const key = given[0];
+  if (given.length !== 1 || key === undefined || !values[key]) {
+    io.stderr.write(`warden revoke: give exactly one of --user, --session, --agent\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const target = resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io);
+  if ('exit' in target) {
+    io.stderr.write(`warden revoke: ${target.message}\n`);
+    return target.exit;
+  }
+  const res = await controlRequest(target, 'POST', '/revoke', { [key]: values[key] });
+  if (res.kind === 'failed') {
+    io.stderr.write(`warden revoke: ${res.message}\n`);
+    return res.exit;
+  }
+  const body = res.body as { revoked: { id: string; at: number }; sessionIds: string[] };
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const sessions = body.sessionIds.length === 0 ? 'no open sessions' : `closed ${body.sessionIds.length} session(s): ${body.sessionIds.join(', ')}`;
+  io.stdout.write(`revoked ${key} ${JSON.stringify(values[key])} at ${new Date(body.revoked.at).toISOString()} (entry ${body.revoked.id}); ${sessions}\n`);
+  return EXIT.ok;
+}
+
+export const revokeCommand: CliCommand = { name: 'revoke', summary: 'Revoke a user, session or agent in a running warden', run };

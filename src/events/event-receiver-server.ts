@@ -1,0 +1,45 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventsConfig } from './events-config.js';
+import { createSetReceiver, type SetReceiverDeps } from './set-receiver.js';
+
+export interface EventReceiverHandle {
+  /** Full receiver URL (host, bound port, path): what the transmitter's stream is configured with. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the SET receiver on its own listener (`events.listen`). Requests to any other path get 404.
+ * The listener is separate from the control API: transmitters never hold an admin credential.
+ */
+export async function startEventReceiver(config: EventsConfig, deps: Omit<SetReceiverDeps, 'config'>): Promise<EventReceiverHandle> {
+  const handler = createSetReceiver({ ...deps, config });
+  const { host, port, path } = config.listen;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    if (url.pathname !== path) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ err: 'invalid_request', description: 'unknown path' }));
+      return;
+    }
+    handler(req, res);
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${bound}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

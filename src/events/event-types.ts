@@ -1,0 +1,103 @@
+import type { EventsConfig, Reaction } from './events-config.js';
+
+export const CAEP_PREFIX = 'https://schemas.openid.net/secevent/caep/event-type/';
+
+export const CAEP_EVENTS = [
+  'session-revoked',
+  'credential-change',
+  'assurance-level-change',
+  'device-compliance-change',
+  'risk-level-change',
+  'token-claims-change',
+] as const;
+export type CaepEvent = (typeof CAEP_EVENTS)[number];
+
+/** What one event asks the registry to do, after its trigger condition was checked. */
+export type EventReaction =
+  | { readonly kind: 'revoke'; readonly reason: string }
+  | { readonly kind: 'step_up'; readonly reason: string }
+  | { readonly kind: 'claims'; readonly reason: string; readonly claims: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/** Short CAEP name for a full event-type URI, or undefined for anything else. */
+export function caepName(uri: string): CaepEvent | undefined {
+  if (!uri.startsWith(CAEP_PREFIX)) return undefined;
+  const name = uri.slice(CAEP_PREFIX.length);
+  return (CAEP_EVENTS as readonly string[]).includes(name) ? (name as CaepEvent) : undefined;
+}
+
+function lower(v: unknown): string | undefined {
+  return typeof v === 'string' ? v.toLowerCase() : undefined;
+}
+
+/** -1 lower, 0 same/unknown, 1 higher: position of `current` vs `previous` in `order`. */
+function direction(order: readonly string[], previous: unknown, current: unknown): -1 | 0 | 1 | undefined {
+  const ranks = order.map((l) => l.toLowerCase());
+  const p = ranks.indexOf(lower(previous) ?? '\u0000');
+  const c = ranks.indexOf(lower(current) ?? '\u0000');
+  if (p < 0 || c < 0) return undefined;
+  return c === p ? 0 : c > p ? 1 : -1;
+}
+
+/** Whether the event's own condition for a reaction holds (a downgrade, a revoke, ...). */
+function triggered(name: CaepEvent, event: Record<string, unknown>, config: EventsConfig): { on: boolean; why: string } {
+  switch (name) {
+    case 'session-revoked':
+      return { on: true, why: 'session revoked by the identity provider' };
+    case 'credential-change': {
+      const t = lower(event.change_type) ?? '';
+      const on = config.credentialChangeTypes.map((x) => x.toLowerCase()).includes(t);
+      return { on, why: `credential ${t || '(no change_type)'} (${String(event.credential_type ?? 'unknown credential')})` };
+    }
+    case 'assurance-level-change': {
+      // `change_direction` is authoritative when present; otherwise compare the configured order.
+      const dir = lower(event.change_direction);
+      const d = dir === 'decrease' ? -1 : dir === 'increase' ? 1 : direction(config.levels.assurance, event.previous_level, event.current_level);
+      return { on: d === -1, why: `assurance level ${String(event.previous_level)} -> ${String(event.current_level)}` };
+    }
+    case 'device-compliance-change': {
+      const on = lower(event.current_status) === 'not-compliant';
+      return { on, why: `device compliance ${String(event.previous_status)} -> ${String(event.current_status)}` };
+    }
+    case 'risk-level-change': {
+      const d = direction(config.levels.risk, event.previous_level, event.current_level);
+      // An unknown previous level with a known current level above the lowest is still a raise.
+      const raised = d === 1 || (d === undefined && direction(config.levels.risk, config.levels.risk[0], event.current_level) === 1);
+      return { on: raised, why: `risk level ${String(event.previous_level)} -> ${String(event.current_level)}` };
+    }
+    case 'token-claims-change':
+      return { on: true, why: 'token claims changed' };
+  }
+}
+
+/**
+ * Decides the reaction to one event: the configured reaction for its type when the type's
+ * trigger holds (a downgrade, a revoking credential change, ...), otherwise none.
+ */
+export function reactionFor(uri: string, event: Record<string, unknown>, config: EventsConfig): EventReaction {
+  const name = caepName(uri);
+  if (!name) return { kind: 'none', reason: `event type ${uri} is not acted upon` };
+  const { on, why } = triggered(name, event, config);
+  if (!on) return { kind: 'none', reason: `${why}: no reaction configured for this change` };
+  const reaction: Reaction = config.reactions[name];
+  switch (reaction) {
+    case 'ignore':
+      return { kind: 'none', reason: `${why}: ignored by configuration` };
+    case 'revoke':
+    case 'step_up':
+      return { kind: reaction, reason: `${name}: ${why}` };
+    case 'claims': {
+      const claims = event.claims;
+      if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+        return { kind: 'none', reason: `${name}: no claims object in the event` };
+      }
+      return { kind: 'claims', reason: `${name}: ${why}`, claims: claims as Record<string, unknown> };
+    }
+  }
+}
+
+/** Event time in ms: CAEP `event_timestamp` (seconds) when present, else the SET's `iat`. */
+export function eventTimeMs(event: Record<string, unknown>, setIat: number): number {
+  const ts = event.event_timestamp;
+  return typeof ts === 'number' && Number.isFinite(ts) ? ts * 1000 : setIat * 1000;
+}

@@ -1,0 +1,85 @@
+import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
+import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
+import { matchesSubject, type SubjectClaims } from './subject.js';
+
+/**
+ * True when an entry applies to this principal on this warden session: the subject matches and
+ * the token is not newer than the entry. A revoked warden session is dead whatever token it
+ * presents; a token without `iat` cannot prove it is newer, so it is affected (fail closed).
+ */
+export function entryAffects(entry: RegistryEntry, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
+  if (!matchesSubject(entry.match, principal, sessionId, claims)) return false;
+  if (entry.kind === 'revoke' && entry.match.wardenSession !== undefined) return true;
+  return principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.at;
+}
+
+const SENSITIVITY_RANK: Readonly<Record<Sensitivity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/** True when a call of `sensitivity` falls under a step-up that starts at `minSensitivity`. */
+export function needsStepUp(sensitivity: Sensitivity, minSensitivity: Sensitivity): boolean {
+  return SENSITIVITY_RANK[sensitivity] >= SENSITIVITY_RANK[minSensitivity];
+}
+
+type StepUp = Extract<EvaluateResult, { kind: 'step_up' }>;
+
+/** The stricter of two step-ups: the stricter action, then the lower threshold. */
+export function pickStepUp(current: StepUp | undefined, entry: Extract<RegistryEntry, { kind: 'step_up' }>): StepUp {
+  const next: StepUp = {
+    kind: 'step_up',
+    minSensitivity: entry.minSensitivity,
+    action: entry.action,
+    eventId: entry.eventId,
+    reason: entry.reason,
+  };
+  if (!current) return next;
+  const a = ACTION_SEVERITY[next.action] - ACTION_SEVERITY[current.action];
+  if (a !== 0) return a > 0 ? next : current;
+  return SENSITIVITY_RANK[next.minSensitivity] < SENSITIVITY_RANK[current.minSensitivity] ? next : current;
+}
+
+// Claims that describe who the token is for; an event cannot rewrite identity, only attributes.
+const IDENTITY_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act', 'may_act', 'client_id', 'azp', 'sid']);
+
+/**
+ * Applies `token-claims-change` overrides, oldest first. Identity claims are never overridden;
+ * `scope` and `acr` also update Principal.scopes / Principal.acr.
+ */
+export function applyClaimOverrides(principal: Principal, entries: readonly RegistryEntry[]): Principal {
+  const ordered = [...entries].sort((x, y) => x.at - y.at);
+  let claims: Record<string, unknown> = { ...principal.claims };
+  let scopes = principal.scopes;
+  let acr = principal.acr;
+  for (const entry of ordered) {
+    if (entry.kind !== 'claims') continue;
+    for (const [name, value] of Object.entries(entry.claims)) {
+      if (IDENTITY_CLAIMS.has(name) || name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
+      if (name === 'scope' && typeof value === 'string') scopes = value.split(' ').filter(Boolean);
+      else if (name === 'acr' && typeof value === 'string') acr = value;
+      claims = { ...claims, [name]: value };
+    }
+  }
+  return { ...principal, claims, scopes, acr };
+}
+
+/**
+ * What the guard does with an evaluate() result for a call of `sensitivity`: `block` for a revoked
+ * subject, the step-up action when the call is sensitive enough, else undefined (no effect).
+ */
+export function evaluationVerdict(
+  result: EvaluateResult,
+  sensitivity: Sensitivity,
+): { readonly action: 'approve' | 'block'; readonly reason: Reason } | undefined {
+  switch (result.kind) {
+    case 'ok':
+      return undefined;
+    case 'revoked':
+      return { action: 'block', reason: { code: 'subject.revoked', weight: 100, detail: `access revoked: ${result.reason}` } };
+    case 'step_up':
+      if (!needsStepUp(sensitivity, result.minSensitivity)) return undefined;
+      return {
+        action: result.action,
+        reason: { code: 'subject.step_up', weight: 0, detail: `step-up required for ${sensitivity} tools: ${result.reason}` },
+      };
+  }
+}

@@ -1,0 +1,137 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
+import { sha256Hex } from '../core/canonical-json.js';
+import type { Logger } from '../logging/logger.js';
+import type { StateStore } from '../state/state-store.js';
+import { applySet } from './apply-set.js';
+import type { EventsConfig } from './events-config.js';
+import { loadTransmitterKeys, verifySet, type SetErrorCode } from './set-verifier.js';
+import type { SubjectRegistry } from './subject-registry.js';
+import { readBoundedBody } from './bounded-body.js';
+
+export interface SetReceiverDeps {
+  readonly config: EventsConfig;
+  readonly registry: SubjectRegistry;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly store: StateStore;
+  readonly logger?: Logger;
+  /** Name of the config file, for start-up errors. */
+  readonly configFile?: string;
+}
+
+export type SetRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'cache-control': 'no-store', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: SetErrorCode, description: string, status = 400, headers: Record<string, string> = {}): void {
+  send(res, status, { err, description }, headers);
+}
+
+function loadPushToken(config: EventsConfig, configFile: string): Buffer | undefined {
+  const auth = config.authorization;
+  if (!auth) return undefined;
+  const value =
+    'tokenFile' in auth
+      ? (() => {
+          try {
+            return readFileSync(auth.tokenFile, 'utf8').trim();
+          } catch (cause) {
+            throw new ConfigError(`cannot read ${auth.tokenFile}`, { file: configFile, keyPath: 'events.authorization.tokenFile' }, { cause });
+          }
+        })()
+      : process.env[auth.tokenEnv]?.trim();
+  if (!value) throw new ConfigError('push authorization token is empty or unset', { file: configFile, keyPath: 'events.authorization' });
+  return Buffer.from(sha256Hex(value));
+}
+
+/** Constant-time comparison of the presented bearer token (hashed, so lengths never leak). */
+function authorized(req: IncomingMessage, expected: Buffer | undefined): boolean {
+  if (!expected) return true;
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer ([^\s]+)$/i.exec(header);
+  if (!m?.[1]) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(m[1])), expected);
+}
+
+function isSetContentType(value: string | undefined): boolean {
+  const type = (value ?? '').split(';')[0]?.trim().toLowerCase();
+  return type === 'application/secevent+jwt';
+}
+
+/**
+ * RFC 8935 push receiver as a node:http handler. Keys and the push token are loaded once here, so
+ * misconfiguration fails at start-up. Every rejection is a 400 (401 for push authorization) with
+ * an RFC 8935 `err`, and leaves the registry untouched.
+ */
+export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
+  const configFile = deps.configFile ?? 'config';
+  const keys = loadTransmitterKeys(deps.config.transmitter.keys, configFile);
+  const pushToken = loadPushToken(deps.config, configFile);
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      deps.logger?.error({ err }, 'SET receiver failed');
+      // The transmitter retries on 5xx; the event was not (fully) applied or audited.
+      send(res, 500, { err: 'internal', description: 'the receiver could not process the SET' });
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      req.resume();
+      return send(res, 405, { err: 'invalid_request', description: 'only POST is accepted' }, { allow: 'POST' });
+    }
+    // Transmitters are servers; a browser Origin means a web page is trying to reach the receiver.
+    if (req.headers.origin !== undefined) {
+      req.resume();
+      return sendError(res, 'access_denied', 'browser requests are not accepted', 403);
+    }
+    if (!authorized(req, pushToken)) {
+      req.resume();
+      return sendError(res, 'authentication_failed', 'missing or wrong push authorization', 401, { 'www-authenticate': 'Bearer' });
+    }
+    if (!isSetContentType(req.headers['content-type'])) {
+      req.resume();
+      return sendError(res, 'invalid_request', 'content type must be application/secevent+jwt');
+    }
+    const body = await readBoundedBody(req, deps.config.maxBodyBytes);
+    if (body.kind === 'too_large') {
+      sendError(res, 'invalid_request', `body exceeds ${deps.config.maxBodyBytes} bytes`, 400, { connection: 'close' });
+      return;
+    }
+    const now = deps.clock();
+    const verdict = await verifySet(body.text.trim(), keys, deps.config, now);
+    if (!verdict.ok) {
+      deps.audit.record({ type: 'event.received', accepted: false, err: verdict.err, description: verdict.description });
+      return sendError(res, verdict.err, verdict.description);
+    }
+    const set = verdict.set;
+    const eventTypes = Object.keys(set.events);
+    // Replays: RFC 8417 makes `jti` the duplicate check. A duplicate is acknowledged with 202 (the
+    // transmitter's earlier delivery evidently succeeded, so it must stop retrying) but changes nothing.
+    const jtiKey = `events:jti:${sha256Hex(`${set.iss}\u0000${set.jti}`)}`;
+    const fresh = await deps.store.setIfAbsent(jtiKey, now, deps.config.replayWindowSeconds * 1000);
+    if (!fresh) {
+      deps.audit.record({ type: 'event.received', accepted: true, duplicate: true, eventId: set.jti, issuer: set.iss, eventTypes });
+      return send(res, 202);
+    }
+    try {
+      deps.audit.record({ type: 'event.received', accepted: true, duplicate: false, eventId: set.jti, issuer: set.iss, eventTypes, txn: set.txn });
+      await applySet(set, { config: deps.config, registry: deps.registry, audit: deps.audit, now });
+    } catch (err) {
+      // Forget the jti so the transmitter's retry is processed rather than dropped as a duplicate.
+      await deps.store.delete(jtiKey);
+      throw err;
+    }
+    send(res, 202);
+  }
+}

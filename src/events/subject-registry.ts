@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { Clock } from '../core/clock.js';
+import type { Sensitivity } from '../core/decision.js';
+import { WardenError } from '../core/errors.js';
+import type { Principal } from '../core/principal.js';
+import type { SessionInfo } from '../core/tool-call.js';
+import type { Logger } from '../logging/logger.js';
+import type { StateStore } from '../state/state-store.js';
+import type { EvaluateResult, RegistryEntry, SubjectEffect } from './registry-entry.js';
+import { applyClaimOverrides, entryAffects, pickStepUp } from './registry-rules.js';
+import { describeSubject, indexKeyOf, principalIndexKeys, type SubjectClaims, type SubjectMatch } from './subject.js';
+
+const OK: EvaluateResult = Object.freeze({ kind: 'ok' });
+const KEY_PREFIX = 'events:entry:';
+
+/** The parts of EventsConfig the registry itself needs (EventsConfig satisfies it). */
+export interface RegistrySettings {
+  readonly subjects: SubjectClaims;
+  readonly stepUp: { readonly minSensitivity: Sensitivity; readonly action: 'approve' | 'block' };
+  readonly retentionSeconds: number;
+}
+
+export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
+  subjects: { emailClaim: 'email', deviceClaim: 'device_id' },
+  stepUp: { minSensitivity: 'high', action: 'approve' },
+  retentionSeconds: 86_400,
+};
+
+export interface SubjectRegistryDeps {
+  readonly settings?: RegistrySettings;
+  readonly store: StateStore;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  /** Open warden sessions, so hooks learn which sessions to close. */
+  readonly sessions?: { list(): readonly SessionInfo[] };
+  /** Wired by the integrator to approvals.withdrawWhere + proxy closeSession + identity.invalidate. */
+  readonly onRevoke?: (effect: SubjectEffect) => void | Promise<void>;
+  /** Wired by the integrator to identity.invalidate (cached verifications of the subject). */
+  readonly onClaimsChange?: (effect: SubjectEffect) => void | Promise<void>;
+  readonly logger?: Logger;
+}
+
+export interface EffectInput {
+  readonly at: number;
+  readonly eventId: string;
+  readonly reason: string;
+}
+
+export interface Revocation {
+  readonly entry: RegistryEntry;
+  readonly sessionIds: readonly string[];
+}
+
+/** Target of an operator revocation: exactly one of user, session (warden session id) or agent. */
+export type ManualTarget = { readonly user: string } | { readonly session: string } | { readonly agent: string };
+
+/**
+ * Standing revocations, step-ups and claim overrides per subject. `evaluate` runs on every tool
+ * call: with no entries it is one comparison; otherwise a few Map lookups keyed by the caller's
+ * identifiers. Entries are written through to the StateStore and expire after the retention.
+ */
+export class SubjectRegistry {
+  private readonly index = new Map<string, RegistryEntry[]>();
+  private readonly ids = new Set<string>();
+  private count = 0;
+  private lastPrune = Number.NEGATIVE_INFINITY;
+  private readonly settings: RegistrySettings;
+
+  constructor(private readonly deps: SubjectRegistryDeps) {
+    this.settings = deps.settings ?? DEFAULT_REGISTRY_SETTINGS;
+  }
+
+  /** Loads entries written by earlier runs or other replicas from the StateStore. */
+  async load(): Promise<void> {
+    for (const key of await this.deps.store.keys(KEY_PREFIX)) {
+      const entry = await this.deps.store.get<RegistryEntry>(key);
+      if (entry && !this.ids.has(entry.id)) this.add(entry);
+    }
+  }
+
+  /**
+   * Re-loads from the StateStore every `intervalMs` so entries written by other replicas apply
+   * here too. Returns a stop function. Not needed with a single warden.
+   */
+  syncEvery(intervalMs: number): () => void {
+    const timer = setInterval(() => {
+      this.load().catch((err: unknown) => this.deps.logger?.error({ err }, 'subject registry sync failed'));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Per-call check. Revocation wins over step-up; the strictest step-up wins among several. */
+  evaluate(principal: Principal, sessionId: string | undefined, now: number): EvaluateResult {
+    if (this.count === 0) return OK;
+    let stepUp: Extract<EvaluateResult, { kind: 'step_up' }> | undefined;
+    for (const entry of this.candidates(principal, sessionId, now)) {
+      if (entry.kind === 'revoke') return { kind: 'revoked', eventId: entry.eventId, reason: entry.reason };
+      if (entry.kind === 'step_up') stepUp = pickStepUp(stepUp, entry);
+    }
+    return stepUp ?? OK;
+  }
+
+  /** The principal with claim overrides from `token-claims-change` events applied (newest last). */
+  effectivePrincipal(principal: Principal, sessionId: string | undefined, now: number): Principal {
+    if (this.count === 0) return principal;
+    const overrides = this.candidates(principal, sessionId, now).filter((e) => e.kind === 'claims');
+    return overrides.length === 0 ? principal : applyClaimOverrides(principal, overrides);
+  }
+
+  /**
+   * Revokes every session and token of the subject issued at or before `input.at`. Resolves with
+   * the entry and the warden sessions that were open for the subject (closed by onRevoke).
+   */
+  async revoke(match: SubjectMatch, input: EffectInput & { by: string }): Promise<Revocation> {
+    const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry() };
+    await this.persist(entry);
+    const effect = this.effectOf(entry);
+    this.deps.audit.record({
+      type: 'revocation',
+      entryId: entry.id,
+      subject: match,
+      eventId: input.eventId,
+      reason: input.reason,
+      by: input.by,
+      at: input.at,
+      sessionIds: effect.sessionIds,
+    });
+    await this.runHook('onRevoke', effect);
+    return { entry, sessionIds: effect.sessionIds };
+  }
+
+  /** Calls at or above the configured sensitivity need a step-up until a newer token arrives. */
+  async stepUp(match: SubjectMatch, input: EffectInput): Promise<RegistryEntry> {
+    const { minSensitivity, action } = this.settings.stepUp;
+    const entry: RegistryEntry = { kind: 'step_up', id: randomUUID(), match, ...input, minSensitivity, action, expiresAt: this.expiry() };
+    await this.persist(entry);
+    return entry;
+  }
+
+  /** Carries claims from the event as overrides until a newer token arrives; drops cached ones. */
+  async overrideClaims(match: SubjectMatch, claims: Readonly<Record<string, unknown>>, input: EffectInput): Promise<RegistryEntry> {
+    const entry: RegistryEntry = { kind: 'claims', id: randomUUID(), match, ...input, claims, expiresAt: this.expiry() };
+    await this.persist(entry);
+    await this.runHook('onClaimsChange', this.effectOf(entry));
+    return entry;
+  }
+
+  /** Operator command (`warden revoke`): revokes a user, a warden session or an agent now. */
+  async revokeManually(target: ManualTarget, by: string): Promise<Revocation> {
+    const match: SubjectMatch =
+      'user' in target ? { user: target.user } : 'session' in target ? { wardenSession: target.session } : { agent: target.agent };
+    const value = Object.values(match)[0];
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new WardenError('revoke_target_invalid', 'revoke needs exactly one non-empty user, session or agent');
+    }
+    const at = this.deps.clock();
+    return this.revoke(match, { at, eventId: `manual:${randomUUID()}`, reason: `revoked by operator ${by}`, by });
+  }
+
+  /** Live entries (for operators and tests). */
+  list(now: number = this.deps.clock()): RegistryEntry[] {
+    return [...this.index.values()].flat().filter((e) => e.expiresAt > now);
+  }
+
+  /** The effect hooks receive, with the open sessions the entry applies to. */
+  effectOf(entry: RegistryEntry): SubjectEffect {
+    const affects = (p: Principal, sid: string | undefined): boolean => entryAffects(entry, p, sid, this.settings.subjects);
+    const sessionIds = (this.deps.sessions?.list() ?? []).filter((s) => affects(s.principal, s.sessionId)).map((s) => s.sessionId);
+    return { match: entry.match, eventId: entry.eventId, reason: entry.reason, at: entry.at, sessionIds, affects };
+  }
+
+  private candidates(principal: Principal, sessionId: string | undefined, now: number): RegistryEntry[] {
+    const out: RegistryEntry[] = [];
+    const claims = this.settings.subjects;
+    for (const key of principalIndexKeys(principal, sessionId, claims)) {
+      const list = this.index.get(key);
+      if (!list) continue;
+      for (const entry of list) {
+        if (entry.expiresAt > now && entryAffects(entry, principal, sessionId, claims)) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  private async persist(entry: RegistryEntry): Promise<void> {
+    if (Object.keys(entry.match).length === 0) {
+      throw new WardenError('subject_empty', 'refusing an entry that would match every principal');
+    }
+    await this.deps.store.set(KEY_PREFIX + entry.id, entry, this.settings.retentionSeconds * 1000);
+    this.add(entry);
+    this.deps.logger?.info({ kind: entry.kind, subject: describeSubject(entry.match), eventId: entry.eventId }, 'subject registry entry added');
+  }
+
+  private add(entry: RegistryEntry): void {
+    const now = this.deps.clock();
+    // Pruning walks every entry: at most once a minute, not on every add.
+    if (now - this.lastPrune >= 60_000) {
+      this.prune(now);
+      this.lastPrune = now;
+    }
+    const key = indexKeyOf(entry.match);
+    const list = this.index.get(key);
+    if (list) list.push(entry);
+    else this.index.set(key, [entry]);
+    this.ids.add(entry.id);
+    this.count += 1;
+  }
+
+  /** Drops expired entries so memory tracks the retention window. */
+  private prune(now: number): void {
+    for (const [key, list] of this.index) {
+      const live = list.filter((e) => e.expiresAt > now);
+      for (const e of list) if (e.expiresAt <= now) this.ids.delete(e.id);
+      this.count -= list.length - live.length;
+      if (live.length === 0) this.index.delete(key);
+      else if (live.length !== list.length) this.index.set(key, live);
+    }
+  }
+
+  private expiry(): number {
+    return this.deps.clock() + this.settings.retentionSeconds * 1000;
+  }
+
+  private async runHook(name: 'onRevoke' | 'onClaimsChange', effect: SubjectEffect): Promise<void> {
+    const hook = this.deps[name];
+    if (!hook) return;
+    try {
+      await hook(effect);
+    } catch (err) {
+      // The entry already blocks calls in evaluate(); a failing hook only delays cleanup.
+      this.deps.logger?.error({ err, hook: name, eventId: effect.eventId }, 'subject registry hook failed');
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { Reason } from '../core/decision.js';
+import type { PinnedPart } from './tool-digest.js';
+
+export const POISONED_CODE = 'tool.poisoned_description';
+
+interface Detector {
+  readonly pattern: RegExp;
+  readonly weight: number;
+  readonly detail: string;
+}
+
+// Text a human reviewer would not see, or instructions aimed at the model rather than the user.
+const DETECTORS: readonly Detector[] = [
+  { pattern: /[\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u00AD]/u, weight: 30, detail: 'zero-width or invisible characters' },
+  { pattern: /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u, weight: 30, detail: 'bidirectional control characters' },
+  { pattern: /[\u{E0000}-\u{E007F}]/u, weight: 40, detail: 'Unicode tag characters (hidden ASCII)' },
+  { pattern: /<!--[\s\S]*?(?:-->|$)/, weight: 30, detail: 'HTML comment' },
+  {
+    pattern: /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|prompt|sudo|override|context|assistant)\b[^>]*>/i,
+    weight: 40,
+    detail: 'instruction tag aimed at the model (e.g. <IMPORTANT>)',
+  },
+  {
+    pattern: /\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier|preceding|other|system)\s+(?:instructions?|prompts?|rules|directions|messages)/i,
+    weight: 40,
+    detail: 'asks the model to ignore its instructions',
+  },
+  {
+    pattern: /\b(?:do\s+not|don['\u2019]?t|never)\s+(?:tell|inform|mention|reveal|show|alert|notify|let)\b[^.\n]{0,40}?\b(?:user|human|operator)s?\b/i,
+    weight: 40,
+    detail: 'asks the model to hide something from the user',
+  },
+  {
+    pattern: /\bwithout\s+(?:telling|informing|notifying|alerting|asking)\s+(?:the\s+)?(?:user|human|operator)/i,
+    weight: 40,
+    detail: 'asks the model to act without telling the user',
+  },
+  {
+    pattern: /\b(?:read|send|include|pass|upload|attach|cat)\b[^.\n]{0,60}(?:~\/\.ssh|id_rsa|\.env\b|\/etc\/passwd|mcp\.json|credentials)/i,
+    weight: 40,
+    detail: 'asks the model to read or send credentials',
+  },
+  { pattern: /[A-Za-z0-9+/_-]{120,}={0,2}/, weight: 20, detail: 'long base64-like blob' },
+];
+
+/**
+ * Flags a tool description (or any text shown to the model) that carries hidden text or
+ * instructions aimed at the model. Returns one Reason per kind of finding; [] for clean text.
+ */
+export function scanDescription(text: string): Reason[] {
+  const reasons: Reason[] = [];
+  for (const d of DETECTORS) {
+    if (d.pattern.test(text)) reasons.push({ code: POISONED_CODE, weight: d.weight, detail: d.detail });
+  }
+  return reasons;
+}
+
+/** Collects every string in a schema (bounded), where parameter descriptions hide instructions too. */
+function schemaStrings(value: unknown, out: string[], budget = { nodes: 10_000 }): void {
+  if (budget.nodes-- <= 0) return;
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) schemaStrings(v, out, budget);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      schemaStrings(v, out, budget);
+    }
+  }
+}
+
+/** scanDescription over the description, title, annotations and every string in the schemas. */
+export function scanToolDefinition(def: PinnedPart & { readonly name?: string }): Reason[] {
+  const texts: string[] = [];
+  if (typeof def.description === 'string') texts.push(def.description);
+  if (typeof def.title === 'string') texts.push(def.title);
+  schemaStrings(def.annotations, texts);
+  schemaStrings(def.inputSchema, texts);
+  schemaStrings(def.outputSchema, texts);
+  const seen = new Set<string>();
+  const reasons: Reason[] = [];
+  for (const reason of texts.flatMap((t) => scanDescription(t))) {
+    if (seen.has(reason.detail)) continue;
+    seen.add(reason.detail);
+    reasons.push(reason);
+  }
+  return reasons;
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { EXIT, type CliIo } from '../cli/cli-command.js';
+
+/** Used when neither `--url` nor WARDEN_CONTROL_URL is given. */
+export const DEFAULT_CONTROL_URL = 'http://127.0.0.1:8790';
+export const DEFAULT_ADMIN_TOKEN_FILE = '.warden/admin-token';
+
+export interface ControlTarget {
+  readonly url: string;
+  readonly token: string;
+}
+
+/** A CLI failure: message for stderr plus the exit code. */
+export interface CliFailure {
+  readonly message: string;
+  readonly exit: number;
+}
+
+/** Resolves the control URL and reads the admin token file (flags, then env, then defaults). */
+export function resolveControlTarget(flags: { url?: string; tokenFile?: string }, io: CliIo): ControlTarget | CliFailure {
+  const url = flags.url ?? io.env.WARDEN_CONTROL_URL ?? DEFAULT_CONTROL_URL;
+  try {
+    new URL(url);
+  } catch {
+    return { message: `--url: not a URL: ${url}`, exit: EXIT.usage };
+  }
+  const file = flags.tokenFile ?? io.env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
+  const path = isAbsolute(file) ? file : join(io.cwd, file);
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    return { message: `${path}: cannot read admin token file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, exit: EXIT.config };
+  }
+  if (!token) return { message: `${path}: admin token file is empty`, exit: EXIT.config };
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+export type ControlResult = { readonly kind: 'ok'; readonly status: number; readonly body: unknown } | ({ readonly kind: 'failed' } & CliFailure);
+
+/** One request to warden's control API with the admin bearer token. */
+export async function controlRequest(target: ControlTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<ControlResult> {
+  let res: Response;
+  try {
+    res = await fetch(`${target.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    return { kind: 'failed', message: `cannot reach warden at ${target.url} (${cause})`, exit: EXIT.unavailable };
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  if (res.status === 401 || res.status === 403) {
+    return { kind: 'failed', message: `warden refused the admin credential (HTTP ${res.status})`, exit: EXIT.failure };
+  }
+  if (res.status >= 400) {
+    const desc = (parsed as { description?: string; error?: string } | undefined)?.description ?? text;
+    return { kind: 'failed', message: `warden answered HTTP ${res.status}: ${desc}`, exit: EXIT.failure };
+  }
+  return { kind: 'ok', status: res.status, body: parsed };
+}

@@ -1,0 +1,109 @@
+import type { Action } from '../core/decision.js';
+import type { SessionInfo } from '../core/tool-call.js';
+
+/** What operators see for one active session (`GET /sessions`, `warden sessions`). */
+export interface SessionView {
+  readonly sessionId: string;
+  readonly issuer: string;
+  readonly user: string;
+  readonly actor: string | undefined;
+  readonly clientId: string | undefined;
+  readonly anonymous: boolean;
+  readonly transport: 'stdio' | 'http';
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly openedAt: number;
+  readonly ageMs: number;
+  readonly lastCallAt: number | undefined;
+  readonly calls: { readonly total: number } & Readonly<Record<Action, number>>;
+  readonly risk: { readonly last: number | undefined; readonly max: number | undefined };
+}
+
+interface SessionState {
+  readonly info: SessionInfo;
+  readonly calls: Record<Action, number> & { total: number };
+  last: number | undefined;
+  max: number | undefined;
+  lastCallAt: number | undefined;
+}
+
+/**
+ * Active downstream sessions, fed by the guard (onSessionOpened / onSessionClosed / recordCall).
+ * Local to this warden process: sessions live on the connection that carries them. Bounded so a
+ * flood of sessions cannot grow memory without limit (oldest sessions are forgotten first; they
+ * still work, they only disappear from the listing).
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, SessionState>();
+
+  constructor(private readonly options: { readonly maxSessions?: number } = {}) {}
+
+  opened(info: SessionInfo): void {
+    const max = this.options.maxSessions ?? 10_000;
+    if (!this.sessions.has(info.sessionId) && this.sessions.size >= max) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest !== undefined) this.sessions.delete(oldest);
+    }
+    this.sessions.set(info.sessionId, {
+      info,
+      calls: { total: 0, allow: 0, throttle: 0, approve: 0, block: 0 },
+      last: undefined,
+      max: undefined,
+      lastCallAt: undefined,
+    });
+  }
+
+  /** Accepts the SessionInfo from Guard.onSessionClosed or a bare session id. */
+  closed(session: SessionInfo | string): void {
+    this.sessions.delete(typeof session === 'string' ? session : session.sessionId);
+  }
+
+  /** Counts one decided call: its risk score (0..100) and the enforced action. */
+  recordCall(sessionId: string, score: number, action: Action, at?: number): void {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    s.calls.total += 1;
+    s.calls[action] += 1;
+    s.last = score;
+    s.max = s.max === undefined ? score : Math.max(s.max, score);
+    if (at !== undefined) s.lastCallAt = at;
+  }
+
+  get(sessionId: string): SessionInfo | undefined {
+    return this.sessions.get(sessionId)?.info;
+  }
+
+  /** SessionInfo of every open session (for revocation hooks). */
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((s) => s.info);
+  }
+
+  /** Operator view, oldest session first. */
+  views(now: number): SessionView[] {
+    return [...this.sessions.values()]
+      .map((s): SessionView => {
+        const p = s.info.principal;
+        return {
+          sessionId: s.info.sessionId,
+          issuer: p.issuer,
+          user: p.user,
+          actor: p.actor,
+          clientId: p.clientId,
+          anonymous: p.anonymous,
+          transport: s.info.transport,
+          remoteAddress: s.info.remoteAddress,
+          userAgent: s.info.userAgent,
+          openedAt: s.info.openedAt,
+          ageMs: Math.max(0, now - s.info.openedAt),
+          lastCallAt: s.lastCallAt,
+          calls: { ...s.calls },
+          risk: { last: s.last, max: s.max },
+        };
+      })
+      .sort((a, b) => a.openedAt - b.openedAt);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}
