@@ -53,7 +53,7 @@ const DONE = 'approval:done:';
 
 /** Creates the approval manager (see {@link ApprovalManager}). */
 export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalManagerDeps): ApprovalManager {
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? ((): number => Date.now());
   const timers = deps.timers ?? systemTimers;
   const grants = new GrantStore(deps.store, config.maxGrants);
   const listeners = new Set<(event: ApprovalEvent) => void>();

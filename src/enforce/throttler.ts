@@ -47,7 +47,7 @@ export function createThrottler(
   config: ThrottleConfig,
   deps: { clock?: Clock; timers?: Timers } = {},
 ): Throttler {
-  const clock = deps.clock ?? Date.now;
+  const clock = deps.clock ?? ((): number => Date.now());
   const timers = deps.timers ?? systemTimers;
   const buckets = new TokenBuckets(config.maxKeys);
   const slots = new ConcurrencySlots(config.maxConcurrentPerPrincipal, config.maxQueuedPerPrincipal, timers);
@@ -67,7 +67,8 @@ export function createThrottler(
         for (const { b, key } of applied) buckets.refund(key, b.burst, rate(b), clock());
       };
       slots.enterQueue(who);
-      const waited = await abortableDelay(tokenWait, timers, req.signal);
+      // No timer for a zero wait: an immediate call must not yield to the event loop's timer phase.
+      const waited = tokenWait === 0 ? !req.signal.aborted : await abortableDelay(tokenWait, timers, req.signal);
       if (!waited) {
         slots.leaveQueue(who);
         refund();
