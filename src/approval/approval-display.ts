@@ -29,7 +29,7 @@ export function renderApprovalCard(a: PendingApproval, position: string): string
   const pad = '        ';
   const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
   return [
-    `━━ approval request ${a.id} ${position} ━━`,
+    `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
     `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
     `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
     ...indentJson(a.redactedArguments, 20).map((l) => `${pad}${l}`),
