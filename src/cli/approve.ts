@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { PendingWire } from '../approval/approval-display.js';
 import { ApproverConsole } from '../approval/approver-console.js';
-import { ControlUnavailableError, createControlClient, resolveControlTarget } from '../control/control-client.js';
+import { ControlRefusedError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
 const HELP = `Usage: warden approve [options]
@@ -38,6 +38,45 @@ function notify(command: string, a: PendingWire, env: NodeJS.ProcessEnv): void {
 function setRaw(io: CliIo, on: boolean): void {
   const stdin = io.stdin as NodeJS.ReadStream;
   if (stdin.isTTY && typeof stdin.setRawMode === 'function') stdin.setRawMode(on);
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/**
+ * Follows the SSE stream; after it has worked once, a dropped connection is retried with backoff
+ * (warden restarting). A refusal (bad token) or a first connection failure ends the command.
+ */
+async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, signal: AbortSignal): Promise<number> {
+  let opened = false;
+  let delay = 1_000;
+  for (;;) {
+    try {
+      await client.stream('/approvals/stream', (event, data) => {
+        if (event === 'pending') ui.onPending(data as PendingWire);
+        else if (event === 'resolved') ui.onResolved(data as { id: string; outcome: string });
+      }, signal, () => {
+        opened = true;
+        delay = 1_000;
+      });
+    } catch (err) {
+      if (signal.aborted) return EXIT.ok;
+      if (!opened || err instanceof ControlRefusedError) {
+        io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}\n`);
+        return EXIT.unavailable;
+      }
+    }
+    if (signal.aborted) return EXIT.ok;
+    io.stderr.write(`warden approve: lost the control API stream; retrying in ${delay / 1000} s\n`);
+    await sleep(delay, signal);
+    delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+  }
 }
 
 /** `warden approve`: the interactive approval console over the control API's SSE stream. */
@@ -79,18 +118,7 @@ export const approveCommand: CliCommand = {
     io.stdin.resume();
     const ticker = setInterval(() => ui.tick(), 1_000);
     ui.start();
-    const streamed = client
-      .stream('/approvals/stream', (event, data) => {
-        if (event === 'pending') ui.onPending(data as PendingWire);
-        else if (event === 'resolved') ui.onResolved(data as { id: string; outcome: string });
-      }, ac.signal)
-      .then(
-        () => (ac.signal.aborted ? EXIT.ok : (io.stderr.write('warden approve: control API closed the stream\n'), EXIT.unavailable)),
-        (err: unknown) => {
-          io.stderr.write(`warden approve: ${err instanceof ControlUnavailableError ? err.message : String(err)}\n`);
-          return EXIT.unavailable;
-        },
-      );
+    const streamed = follow(client, ui, io, ac.signal);
     const code = await Promise.race([ui.quit.then(() => EXIT.ok), streamed]);
     ac.abort();
     clearInterval(ticker);

@@ -11,10 +11,19 @@ export class ControlUnavailableError extends WardenError {
   }
 }
 
+/** The control API answered the stream with an error status (bad token, forbidden). */
+export class ControlRefusedError extends ControlUnavailableError {
+  readonly status: number;
+  constructor(status: number) {
+    super(`control API refused the request: HTTP ${status}`);
+    this.status = status;
+  }
+}
+
 export interface ControlClient {
   request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   /** Reads server-sent events until the stream ends or `signal` aborts. */
-  stream(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal): Promise<void>;
+  stream(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal, onOpen?: () => void): Promise<void>;
 }
 
 /** Where to connect, from flags, then env (WARDEN_CONTROL_URL, WARDEN_ADMIN_TOKEN_FILE), then defaults. */
@@ -88,12 +97,13 @@ export function createControlClient(target: { url: string; token: string }): Con
         throw new ControlUnavailableError(`control API answered non-JSON (HTTP ${res.statusCode})`, { cause: err });
       }
     },
-    async stream(path, onEvent, signal) {
+    async stream(path, onEvent, signal, onOpen) {
       const res = await send('GET', path, undefined, signal);
       if (res.statusCode !== 200) {
         res.resume();
-        throw new ControlUnavailableError(`control API stream refused: HTTP ${res.statusCode}`);
+        throw new ControlRefusedError(res.statusCode ?? 0);
       }
+      onOpen?.();
       res.setEncoding('utf8');
       let buffer = '';
       try {

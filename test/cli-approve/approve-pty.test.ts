@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
@@ -96,5 +97,32 @@ describe('warden approve in a pseudo-terminal', () => {
     await pty.waitFor(/was withdrawn/);
     pty.type('q');
     expect(await pty.exited).toBe(0);
+  });
+
+  it('runs --notify-command on each new request with details in the environment only', async () => {
+    fx = await controlFixture();
+    const out = join(fx.dir, 'notified');
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile, '--notify-command', `printf '%s %s' "$WARDEN_APPROVAL_USER" "$WARDEN_APPROVAL_TOOL" > ${out}`]);
+    await pty.waitFor('waiting for approval requests');
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest({ tool: 'x;$(touch /tmp/pwned)' }).req, decision(), display);
+    await requested;
+    await pty.waitFor(/s left/);
+    for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && readFileSync(out, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(out, 'utf8')).toBe('alice fs/x;$(touch /tmp/pwned)');
+    pty.type('d\r');
+    expect(await outcome).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('exits 4 when the control API refuses the token', async () => {
+    fx = await controlFixture();
+    const bad = join(fx.dir, 'bad-token');
+    writeFileSync(bad, 'not-the-token-0123456789');
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', bad]);
+    await pty.waitFor('HTTP 401');
+    expect(await pty.exited).toBe(4);
   });
 });
