@@ -81,25 +81,37 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     }
   };
 
-  /** Claims the once-only "decided" marker; the first claimant settles the approval. */
-  const claim = (id: string, how: string): Promise<boolean> =>
-    deps.store.setIfAbsent(DONE + id, { how, at: clock() }, doneTtl);
+  /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
+  const claimed = new Set<string>();
 
+  /**
+   * Claims an approval for exactly one answer/timeout/withdrawal. Synchronous, so two racing
+   * approvers cannot both win; the store marker only records it (409 for late answers).
+   */
+  const claim = (id: string, how: string): boolean => {
+    if (claimed.has(id) || waiters.get(id) === undefined) return false;
+    claimed.add(id);
+    deps.store.setIfAbsent(DONE + id, { how, at: clock() }, doneTtl).catch((err: unknown) => deps.logger.warn({ err }, 'could not store approval decision marker'));
+    return true;
+  };
+
+  /** Settles the live call. Never throws: a claimed approval must always resolve its waiter. */
   const settle = async (record: PendingApproval, outcome: ApprovalOutcome, event: ApprovalEvent): Promise<void> => {
     waiters.resolve(record.id, outcome);
-    await deps.store.delete(PENDING + record.id);
+    claimed.delete(record.id);
     emit(event);
+    await deps.store.delete(PENDING + record.id).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete pending approval record'));
   };
 
   const expire = async (record: PendingApproval): Promise<void> => {
-    if (!(await claim(record.id, 'timeout'))) return;
+    if (!claim(record.id, 'timeout')) return;
     audit({ type: 'call.approval_timeout', callId: record.callId, sessionId: record.sessionId, approvalId: record.id });
     // Fail closed: no answer in time is a denial, never an allow.
     await settle(record, { kind: 'timeout', approvalId: record.id }, { type: 'timeout', approval: record });
   };
 
   const withdraw = async (record: PendingApproval, reason: string): Promise<void> => {
-    if (!(await claim(record.id, 'withdrawn'))) return;
+    if (!claim(record.id, 'withdrawn')) return;
     audit({ type: 'call.approval_withdrawn', callId: record.callId, sessionId: record.sessionId, approvalId: record.id, reason });
     await settle(record, { kind: 'withdrawn', approvalId: record.id, reason }, { type: 'withdrawn', approval: record, reason });
   };
@@ -179,8 +191,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         await expire(record);
         return { ok: false, code: 'already_decided', message: 'this approval expired' };
       }
-      if (!(await claim(id, answer.kind))) return { ok: false, code: 'already_decided', message: 'this approval was already decided' };
-      const grant = await remember(record, answer, approver);
+      if (!claim(id, answer.kind)) return { ok: false, code: 'already_decided', message: 'this approval was already decided' };
+      let grant: Grant | undefined;
+      try {
+        grant = await remember(record, answer, approver);
+      } catch (err) {
+        // The call is still allowed once; only the remembering failed (state store down).
+        deps.logger.error({ err, approvalId: id }, 'could not store grant');
+      }
       const audited = audit({ type: 'call.approval_answered', callId: record.callId, sessionId: record.sessionId, approvalId: id, outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id });
       await settle(record, outcomeOf(record, answer, approver, grant, audited), { type: 'answered', approval: record, answer: answer.kind, approver });
       return { ok: true, approval: record, ...(grant ? { grant } : {}) };

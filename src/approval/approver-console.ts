@@ -104,7 +104,8 @@ export class ApproverConsole {
     if (ch === '\x03') return this.stop(); // Ctrl-C
     if (this.mode === 'choose') return this.onChoice(ch);
     if (this.mode === 'reason' || this.mode === 'minutes') return this.onTextKey(ch);
-    if (this.mode === 'idle' && ch === 'q') this.stop();
+    // q also works while an answer is in flight: the answer is already on its way.
+    if ((this.mode === 'idle' || this.mode === 'sending') && ch === 'q') this.stop();
   }
 
   private onChoice(ch: string): void {

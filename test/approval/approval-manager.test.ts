@@ -174,4 +174,20 @@ describe('approval manager', () => {
     await f.manager.answer(id, { kind: 'allow_once' }, admin);
     expect(await outcome).toMatchObject({ kind: 'denied', code: 'unavailable' });
   });
+
+  it('still settles the call when the state store fails mid-answer (never hangs, never remembers)', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    f.store.set = async () => {
+      throw new Error('store down');
+    };
+    f.store.setIfAbsent = async () => {
+      throw new Error('store down');
+    };
+    expect(await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 60_000, matchArguments: false }, admin)).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed' });
+    expect((await outcome as { grantId?: string }).grantId).toBeUndefined();
+  });
 });

@@ -113,6 +113,7 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(readFileSync(out, 'utf8')).toBe('alice fs/x;$(touch /tmp/pwned)');
     pty.type('d\r');
     expect(await outcome).toMatchObject({ kind: 'denied' });
+    await pty.waitFor('✔ denied');
     pty.type('q');
     expect(await pty.exited).toBe(0);
   });
