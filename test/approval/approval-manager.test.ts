@@ -190,4 +190,19 @@ describe('approval manager', () => {
     expect(await outcome).toMatchObject({ kind: 'allowed' });
     expect((await outcome as { grantId?: string }).grantId).toBeUndefined();
   });
+
+  it('withdrawWhere withdraws only the matching requests (e.g. a revoked session)', async () => {
+    const f = managerFixture();
+    let pending = f.nextPending();
+    const keep = f.manager.request(callRequest().req, decision(), display);
+    await pending;
+    pending = f.nextPending();
+    const revoked = f.manager.request(callRequest({ sessionId: 'sess-revoked' }).req, decision(), display);
+    await pending;
+    expect(f.manager.withdrawWhere((p) => p.sessionId === 'sess-revoked', 'session revoked')).toBe(1);
+    expect(await revoked).toMatchObject({ kind: 'withdrawn', reason: 'session revoked' });
+    expect((await f.manager.listPending()).map((p) => p.sessionId)).toEqual(['sess-1']);
+    f.manager.close();
+    expect(await keep).toMatchObject({ kind: 'withdrawn' });
+  });
 });
