@@ -1,3 +1,5 @@
+import { approvalsCommand } from './approvals.js';
+import { approveCommand } from './approve.js';
 import type { CliCommand } from './cli-command.js';
 import { pinsCommand } from './pins.js';
 import { revokeCommand } from './revoke.js';
@@ -8,4 +10,11 @@ import { tokenCommand } from './token.js';
  * The table of `warden` subcommands. Each area adds its command here (one line).
  * Kept in its own file so main.ts stays a thin dispatcher.
  */
-export const COMMANDS: readonly CliCommand[] = [tokenCommand, sessionsCommand, revokeCommand, pinsCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  tokenCommand,
+  approveCommand,
+  approvalsCommand,
+  sessionsCommand,
+  revokeCommand,
+  pinsCommand,
+];

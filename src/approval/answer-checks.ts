@@ -1,0 +1,42 @@
+import type { AnswerResult, ApprovalAnswer, ApproverIdentity, PendingApproval } from './approval-types.js';
+
+/** What the approver saw, sent back with the answer so it cannot land on a different call. */
+export interface AnswerBinding {
+  readonly argsDigest?: string;
+  readonly policyHash?: string;
+  readonly callId?: string;
+}
+
+const MAX_REASON = 500;
+
+/**
+ * Checks an answer before it may claim the approval. Returns the refusal, or undefined when fine.
+ * Refusals do not consume the approval: a legitimate approver can still answer.
+ */
+export function checkAnswer(
+  record: PendingApproval,
+  answer: ApprovalAnswer,
+  approver: ApproverIdentity,
+  binding: AnswerBinding | undefined,
+): (AnswerResult & { ok: false }) | undefined {
+  // Self-approval: an identified approver may not approve a call made on their own behalf.
+  if (approver.kind === 'approver' && approver.id === record.principal.user) {
+    return { ok: false, code: 'self_approval', message: 'an approver cannot answer a call made as themselves' };
+  }
+  if (binding?.argsDigest !== undefined && binding.argsDigest !== record.argsDigest) {
+    return { ok: false, code: 'binding_mismatch', message: 'arguments digest does not match the pending call' };
+  }
+  if (binding?.policyHash !== undefined && binding.policyHash !== record.policyHash) {
+    return { ok: false, code: 'binding_mismatch', message: 'policy version does not match the pending call' };
+  }
+  if (binding?.callId !== undefined && binding.callId !== record.callId) {
+    return { ok: false, code: 'binding_mismatch', message: 'call id does not match the pending call' };
+  }
+  if (answer.kind === 'deny' && answer.reason !== undefined && answer.reason.length > MAX_REASON) {
+    return { ok: false, code: 'invalid_answer', message: `deny reason longer than ${MAX_REASON} characters` };
+  }
+  if (answer.kind === 'allow_remember' && !(Number.isInteger(answer.ttlMs) && answer.ttlMs > 0)) {
+    return { ok: false, code: 'invalid_answer', message: 'remember duration must be a positive whole number of ms' };
+  }
+  return undefined;
+}

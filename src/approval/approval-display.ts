@@ -1,0 +1,53 @@
+import type { Grant, PendingApproval } from './approval-types.js';
+
+/** A pending approval as the API sends it (PendingApproval plus time left). */
+export type PendingWire = PendingApproval & { readonly expiresInMs: number };
+
+// C0/C1 controls and bidi overrides: values come from agents and must not drive the terminal.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Makes agent-supplied text safe to print on a terminal (no escape sequences, no bidi tricks). */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `alice via agent-7 ← planner` */
+export function describeWho(p: PendingApproval['principal']): string {
+  const chain = p.actor ? ` via ${p.actor}${p.priorActors.length > 0 ? ` ← ${p.priorActors.join(' ← ')}` : ''}` : '';
+  return terminalSafe(`${p.user}${chain}`);
+}
+
+function indentJson(value: unknown, maxLines: number): string[] {
+  const lines = (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
+  const shown = lines.slice(0, maxLines).map((l) => terminalSafe(l));
+  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines)`);
+  return shown;
+}
+
+/** The full card shown to a human approver: who, what, why. */
+export function renderApprovalCard(a: PendingApproval, position: string): string[] {
+  const pad = '        ';
+  const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
+  return [
+    `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
+    `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
+    `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
+    ...indentJson(a.redactedArguments, 20).map((l) => `${pad}${l}`),
+    `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,
+    ...reasons,
+    `  call  ${terminalSafe(a.callId)} · session ${terminalSafe(a.sessionId)}`,
+  ];
+}
+
+/** One line per pending approval for `warden approvals list`. */
+export function renderPendingLine(a: PendingWire): string {
+  const left = Math.ceil(a.expiresInMs / 1000);
+  return `${a.id}  ${describeWho(a.principal)}  ${terminalSafe(a.upstream)}/${terminalSafe(a.tool)}  score ${a.score}  ${left} s left`;
+}
+
+/** One line per grant for `warden approvals grants`. */
+export function renderGrantLine(g: Grant, now: number): string {
+  const mins = Math.max(0, Math.ceil((g.expiresAt - now) / 60_000));
+  const scope = g.argsDigest ? 'same arguments only' : 'any arguments';
+  return `${g.id}  ${terminalSafe(g.user)}  ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)}  ${scope}  ${mins} min left  by ${terminalSafe(g.createdBy.id)}`;
+}

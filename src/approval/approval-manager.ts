@@ -1,0 +1,239 @@
+import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
+import { digestOf } from '../core/canonical-json.js';
+import type { Clock } from '../core/clock.js';
+import type { Decision } from '../core/decision.js';
+import type { ToolCallRequest } from '../core/tool-call.js';
+import type { Logger } from '../logging/logger.js';
+import type { StateStore } from '../state/state-store.js';
+import { systemTimers, type Timers } from '../enforce/timers.js';
+import type { ApprovalsConfig } from './approvals-config.js';
+import type {
+  AnswerResult,
+  ApprovalAnswer,
+  ApprovalEvent,
+  ApprovalOutcome,
+  ApproverIdentity,
+  Grant,
+  PendingApproval,
+} from './approval-types.js';
+import { GrantStore } from './grant-store.js';
+import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
+import { WaiterTable } from './waiter-table.js';
+import { checkAnswer, type AnswerBinding } from './answer-checks.js';
+
+export interface ApprovalManagerDeps {
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  readonly audit: AuditSink;
+  readonly store: StateStore;
+  readonly logger: Logger;
+}
+
+export interface ApprovalManager {
+  /** Holds the call until a grant matches, a human answers, it times out, or it is withdrawn. */
+  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay): Promise<ApprovalOutcome>;
+  /** Answers a pending approval. Exactly one answer wins; the rest get `already_decided`. */
+  answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
+  listPending(): Promise<PendingApproval[]>;
+  getPending(id: string): Promise<PendingApproval | undefined>;
+  /** The live grant that would allow this call without asking, if any. */
+  findGrant(req: ToolCallRequest): Promise<Grant | undefined>;
+  listGrants(): Promise<Grant[]>;
+  revokeGrant(id: string, by: ApproverIdentity | { kind: 'system'; id: string }): Promise<Grant | undefined>;
+  /** Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how many. */
+  withdrawWhere(predicate: (p: PendingApproval) => boolean, reason: string): number;
+  /** Listens for requested / answered / timeout / withdrawn; returns an unsubscribe function. */
+  subscribe(listener: (event: ApprovalEvent) => void): () => void;
+  /** Withdraws everything still pending (shutdown). */
+  close(): void;
+}
+
+const PENDING = 'approval:pending:';
+const DONE = 'approval:done:';
+
+/** Creates the approval manager (see {@link ApprovalManager}). */
+export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalManagerDeps): ApprovalManager {
+  const clock = deps.clock ?? ((): number => Date.now());
+  const timers = deps.timers ?? systemTimers;
+  const grants = new GrantStore(deps.store, config.maxGrants);
+  const listeners = new Set<(event: ApprovalEvent) => void>();
+  const waiters = new WaiterTable(timers);
+  const doneTtl = config.timeoutMs + 600_000;
+
+  const emit = (event: ApprovalEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        deps.logger.warn({ err }, 'approval listener failed');
+      }
+    }
+  };
+
+  /** Audit that must not turn an allow into a silent forward when the sink is down. */
+  const audit = (event: AuditEvent): boolean => {
+    try {
+      deps.audit.record(event);
+      return true;
+    } catch (err) {
+      deps.logger.error({ err, type: event.type }, 'audit record failed during approval');
+      return false;
+    }
+  };
+
+  /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
+  const claimed = new Set<string>();
+
+  /**
+   * Claims an approval for exactly one answer/timeout/withdrawal. Synchronous, so two racing
+   * approvers cannot both win; the store marker only records it (409 for late answers).
+   */
+  const claim = (id: string, how: string): boolean => {
+    if (claimed.has(id) || waiters.get(id) === undefined) return false;
+    claimed.add(id);
+    deps.store.setIfAbsent(DONE + id, { how, at: clock() }, doneTtl).catch((err: unknown) => deps.logger.warn({ err }, 'could not store approval decision marker'));
+    return true;
+  };
+
+  /** Settles the live call. Never throws: a claimed approval must always resolve its waiter. */
+  const settle = async (record: PendingApproval, outcome: ApprovalOutcome, event: ApprovalEvent): Promise<void> => {
+    waiters.resolve(record.id, outcome);
+    claimed.delete(record.id);
+    emit(event);
+    await deps.store.delete(PENDING + record.id).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete pending approval record'));
+  };
+
+  const expire = async (record: PendingApproval): Promise<void> => {
+    if (!claim(record.id, 'timeout')) return;
+    audit({ type: 'call.approval_timeout', callId: record.callId, sessionId: record.sessionId, approvalId: record.id });
+    // Fail closed: no answer in time is a denial, never an allow.
+    await settle(record, { kind: 'timeout', approvalId: record.id }, { type: 'timeout', approval: record });
+  };
+
+  const withdraw = async (record: PendingApproval, reason: string): Promise<void> => {
+    if (!claim(record.id, 'withdrawn')) return;
+    audit({ type: 'call.approval_withdrawn', callId: record.callId, sessionId: record.sessionId, approvalId: record.id, reason });
+    await settle(record, { kind: 'withdrawn', approvalId: record.id, reason }, { type: 'withdrawn', approval: record, reason });
+  };
+
+  const remember = async (record: PendingApproval, answer: ApprovalAnswer, approver: ApproverIdentity): Promise<Grant | undefined> => {
+    if (answer.kind !== 'allow_remember') return undefined;
+    const now = clock();
+    const grant: Grant = {
+      id: newId('grt'),
+      issuer: record.principal.issuer,
+      user: record.principal.user,
+      upstream: record.upstream,
+      tool: record.tool,
+      argsDigest: answer.matchArguments ? record.argsDigest : undefined,
+      createdAt: now,
+      expiresAt: now + Math.min(answer.ttlMs, config.maxGrantMs),
+      createdBy: approver,
+      approvalId: record.id,
+    };
+    if (!(await grants.add(grant, now))) {
+      deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
+      return undefined;
+    }
+    const { createdBy, ...fields } = grant;
+    audit({ type: 'grant.created', callId: record.callId, grantId: grant.id, ...fields, approver: createdBy });
+    return grant;
+  };
+
+  const outcomeOf = (record: PendingApproval, answer: ApprovalAnswer, approver: ApproverIdentity, grant: Grant | undefined, audited: boolean): ApprovalOutcome => {
+    if (answer.kind === 'deny') return { kind: 'denied', code: 'denied', approvalId: record.id, approver, ...(answer.reason ? { reason: answer.reason } : {}) };
+    // Fail closed: an allow we could not audit is not forwarded.
+    if (!audited) return { kind: 'denied', code: 'unavailable', approvalId: record.id, approver };
+    return { kind: 'allowed', approvalId: record.id, approver, ...(grant ? { grantId: grant.id } : {}) };
+  };
+
+  return {
+    async request(req, decision, display) {
+      const argsDigest = digestOf(req.arguments);
+      const who = req.principal;
+      const grant = await grants.find(who, req.upstream, req.tool, argsDigest, clock());
+      if (grant) {
+        deps.audit.record({ type: 'call.approval_answered', callId: req.callId, sessionId: req.sessionId, outcome: 'allowed_by_grant', grantId: grant.id });
+        return { kind: 'allowed_by_grant', grantId: grant.id };
+      }
+      const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
+      if (waiters.size >= config.maxPending) {
+        // Fail closed: a full queue denies rather than forwarding unasked.
+        deps.audit.record({ type: 'call.approval_answered', callId: req.callId, sessionId: req.sessionId, approvalId: record.id, outcome: 'denied', code: 'unavailable' });
+        return { kind: 'denied', code: 'unavailable', approvalId: record.id };
+      }
+      deps.audit.record({ type: 'call.approval_requested', callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt });
+      await deps.store.set(PENDING + record.id, record, doneTtl);
+      const outcome = waiters.add(record, {
+        timeoutMs: config.timeoutMs,
+        progressIntervalMs: config.progressIntervalMs,
+        clock,
+        signal: req.signal,
+        sendProgress: req.sendProgress,
+        onTimeout: () => void expire(record),
+        onAbort: () => void withdraw(record, 'agent cancelled or session ended'),
+      });
+      emit({ type: 'requested', approval: record });
+      return outcome;
+    },
+
+    async answer(id, answer, approver, binding) {
+      const record = waiters.get(id);
+      if (!record) {
+        const done = await deps.store.get(DONE + id);
+        return done
+          ? { ok: false, code: 'already_decided', message: 'this approval was already decided' }
+          : { ok: false, code: 'not_found', message: 'no pending approval with this id' };
+      }
+      const refusal = checkAnswer(record, answer, approver, binding);
+      if (refusal) return refusal;
+      if (clock() >= record.expiresAt) {
+        await expire(record);
+        return { ok: false, code: 'already_decided', message: 'this approval expired' };
+      }
+      if (!claim(id, answer.kind)) return { ok: false, code: 'already_decided', message: 'this approval was already decided' };
+      let grant: Grant | undefined;
+      try {
+        grant = await remember(record, answer, approver);
+      } catch (err) {
+        // The call is still allowed once; only the remembering failed (state store down).
+        deps.logger.error({ err, approvalId: id }, 'could not store grant');
+      }
+      const audited = audit({ type: 'call.approval_answered', callId: record.callId, sessionId: record.sessionId, approvalId: id, outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id });
+      await settle(record, outcomeOf(record, answer, approver, grant, audited), { type: 'answered', approval: record, answer: answer.kind, approver });
+      return { ok: true, approval: record, ...(grant ? { grant } : {}) };
+    },
+
+    listPending: async () => waiters.records(),
+    getPending: async (id) => waiters.get(id),
+    findGrant: (req) => grants.find(req.principal, req.upstream, req.tool, digestOf(req.arguments), clock()),
+    listGrants: () => grants.list(clock()),
+
+    async revokeGrant(id, by) {
+      const grant = await grants.remove(id);
+      if (grant) audit({ type: 'grant.revoked', grantId: id, user: grant.user, upstream: grant.upstream, tool: grant.tool, by });
+      return grant;
+    },
+
+    withdrawWhere(predicate, reason) {
+      const matched = waiters.records().filter((r) => {
+        try {
+          return predicate(r);
+        } catch {
+          return false;
+        }
+      });
+      for (const r of matched) void withdraw(r, reason);
+      return matched.length;
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    close() {
+      for (const r of waiters.records()) void withdraw(r, 'warden shutting down');
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** A named approver credential. Exactly one of `tokenFile` / `tokenEnv`. */
+export const ApproverSchema = z
+  .strictObject({
+    /** Recorded in the audit as who approved; compared with the call's user (no self-approval). */
+    id: z.string().min(1).max(200),
+    tokenFile: z.string().min(1).optional(),
+    tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  })
+  .refine((a) => (a.tokenFile === undefined) !== (a.tokenEnv === undefined), {
+    message: 'set exactly one of tokenFile or tokenEnv',
+  });
+export type Approver = z.infer<typeof ApproverSchema>;
+
+/** `approvals:` section. */
+export const ApprovalsConfigSchema = z.strictObject({
+  /** Longest a call waits for a human; then it is denied (never allowed). */
+  timeoutMs: z.number().int().min(1_000).max(3_600_000).default(120_000),
+  /** How often a waiting call sends `notifications/progress` (when the agent gave a token). */
+  progressIntervalMs: z.number().int().min(500).max(60_000).default(5_000),
+  /** Pending requests at once; beyond that new ones are denied (`approval_unavailable`). */
+  maxPending: z.number().int().min(1).max(100_000).default(100),
+  /** Upper bound on "allow and remember"; longer requests are cut to this. */
+  maxGrantMs: z.number().int().min(60_000).max(30 * 86_400_000).default(8 * 3_600_000),
+  /** Live grants at once; beyond that remembering is refused (the call is still allowed once). */
+  maxGrants: z.number().int().min(1).max(100_000).default(1_000),
+  /** Named approver tokens accepted on the control API besides the admin credential. */
+  approvers: z.array(ApproverSchema).default([]),
+});
+export type ApprovalsConfig = z.infer<typeof ApprovalsConfigSchema>;

@@ -1,0 +1,175 @@
+import type { ControlClient } from '../control/control-client.js';
+import { renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
+
+type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'sending';
+
+export interface ConsoleIo {
+  readonly out: NodeJS.WritableStream;
+  readonly clock: () => number;
+  /** Called once per new request (bell is written by the console itself). */
+  readonly onNewRequest?: (a: PendingWire) => void;
+}
+
+const CLEAR_LINE = '\r\x1b[2K';
+const MENU = '[a] allow once  [d] deny  [r] allow & remember N min  [q] quit';
+
+/**
+ * The interactive approver: a queue of pending requests fed by the SSE stream, one shown at a time
+ * with a countdown, answered with single keys. Pure over (events, keys) → screen + API calls.
+ */
+export class ApproverConsole {
+  private readonly queue: PendingWire[] = [];
+  /** Local deadlines (ms on our clock), from expiresInMs at receipt: immune to clock skew. */
+  private readonly deadlines = new Map<string, number>();
+  private current: PendingWire | undefined;
+  private mode: Mode = 'idle';
+  private input = '';
+  private quitResolve: (() => void) | undefined;
+  readonly quit: Promise<void>;
+
+  constructor(
+    private readonly client: ControlClient,
+    private readonly io: ConsoleIo,
+  ) {
+    this.quit = new Promise((resolve) => (this.quitResolve = resolve));
+  }
+
+  private write(s: string): void {
+    this.io.out.write(s);
+  }
+
+  start(): void {
+    this.write('warden approve: waiting for approval requests (q to quit)\n');
+  }
+
+  /** A `pending` SSE event. */
+  onPending(a: PendingWire): void {
+    if (this.deadlines.has(a.id)) return; // replayed on reconnect
+    this.deadlines.set(a.id, this.io.clock() + a.expiresInMs);
+    this.queue.push(a);
+    this.write('\x07');
+    this.io.onNewRequest?.(a);
+    if (this.mode === 'idle') this.showNext();
+    else if (this.mode === 'choose') this.status();
+  }
+
+  /** A `resolved` SSE event: answered (maybe by someone else), timed out or withdrawn. */
+  onResolved(e: { id: string; outcome: string; reason?: string; approver?: string }): void {
+    const i = this.queue.findIndex((a) => a.id === e.id);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.deadlines.delete(e.id);
+    if (this.current?.id !== e.id || this.mode === 'sending') return;
+    const why: Record<string, string> = {
+      timeout: 'timed out (the call was denied)',
+      withdrawn: `was withdrawn${e.reason ? `: ${terminalSafe(e.reason)}` : ''}`,
+      allow_once: `was allowed by ${terminalSafe(e.approver ?? 'another approver')}`,
+      allow_remember: `was allowed by ${terminalSafe(e.approver ?? 'another approver')}`,
+      deny: `was denied by ${terminalSafe(e.approver ?? 'another approver')}`,
+    };
+    this.write(`${CLEAR_LINE}→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}; moving on\n`);
+    this.showNext();
+  }
+
+  private showNext(): void {
+    this.current = this.queue.shift();
+    this.input = '';
+    if (!this.current) {
+      this.mode = 'idle';
+      this.write('waiting for approval requests…\n');
+      return;
+    }
+    this.mode = 'choose';
+    this.write(`\n${renderApprovalCard(this.current, '').join('\n')}\n${MENU}\n`);
+    this.status();
+  }
+
+  /** Redraws the countdown line (called every second and on queue changes). */
+  tick(): void {
+    if (this.mode === 'choose') this.status();
+  }
+
+  private status(): void {
+    if (!this.current) return;
+    const left = Math.max(0, Math.ceil(((this.deadlines.get(this.current.id) ?? 0) - this.io.clock()) / 1000));
+    const more = this.queue.length > 0 ? ` · ${this.queue.length} more waiting` : '';
+    this.write(`${CLEAR_LINE}⏳ ${left} s left${more} > `);
+  }
+
+  /** Keystrokes (raw mode: one chunk may hold several keys). */
+  onKeys(chunk: string): void {
+    for (const ch of chunk) this.onKey(ch);
+  }
+
+  private onKey(ch: string): void {
+    if (ch === '\x03') return this.stop(); // Ctrl-C
+    if (this.mode === 'choose') return this.onChoice(ch);
+    if (this.mode === 'reason' || this.mode === 'minutes') return this.onTextKey(ch);
+    // q also works while an answer is in flight: the answer is already on its way.
+    if ((this.mode === 'idle' || this.mode === 'sending') && ch === 'q') this.stop();
+  }
+
+  private onChoice(ch: string): void {
+    if (ch === 'a') void this.answer('allow', {});
+    else if (ch === 'd') {
+      this.mode = 'reason';
+      this.write(`${CLEAR_LINE}deny reason (Enter to skip, Esc to go back): `);
+    } else if (ch === 'r') {
+      this.mode = 'minutes';
+      this.write(`${CLEAR_LINE}remember for how many minutes? (Enter to confirm, Esc to go back): `);
+    } else if (ch === 'q') this.stop();
+  }
+
+  private onTextKey(ch: string): void {
+    if (ch === '\x1b') {
+      this.mode = 'choose';
+      this.write('\n');
+      return this.status();
+    }
+    if (ch === '\r' || ch === '\n') return this.submitText();
+    if (ch === '\x7f' || ch === '\b') {
+      if (this.input.length > 0) {
+        this.input = this.input.slice(0, -1);
+        this.write('\b \b');
+      }
+      return;
+    }
+    const ok = this.mode === 'minutes' ? /^[0-9]$/.test(ch) && this.input.length < 5 : ch >= ' ' && this.input.length < 500;
+    if (!ok) return;
+    this.input += ch;
+    this.write(ch);
+  }
+
+  private submitText(): void {
+    if (this.mode === 'reason') return void this.answer('deny', this.input ? { reason: this.input } : {});
+    const minutes = Number(this.input);
+    if (!Number.isInteger(minutes) || minutes < 1) {
+      this.input = '';
+      this.write(`\nenter a whole number of minutes: `);
+      return;
+    }
+    void this.answer('allow', { rememberMinutes: minutes });
+  }
+
+  private async answer(verb: 'allow' | 'deny', extra: Record<string, unknown>): Promise<void> {
+    const a = this.current;
+    if (!a) return;
+    this.mode = 'sending';
+    // Bind the answer to what was shown, so it cannot land on a different call.
+    const body = { argsDigest: a.argsDigest, policyHash: a.policyHash, callId: a.callId, ...extra };
+    try {
+      const res = await this.client.request('POST', `/approvals/${encodeURIComponent(a.id)}/${verb}`, body);
+      const err = res.body as { error?: string };
+      const done = verb === 'deny' ? 'denied' : extra.rememberMinutes ? `allowed and remembered for ${String(extra.rememberMinutes)} min` : 'allowed once';
+      this.write(res.status === 200 ? `\n✔ ${done}\n` : `\n✖ not recorded: ${err.error ?? `HTTP ${res.status}`}\n`);
+    } catch (e) {
+      this.write(`\n✖ could not reach warden: ${(e as Error).message}\n`);
+    }
+    this.deadlines.delete(a.id);
+    this.showNext();
+  }
+
+  stop(): void {
+    this.write(`${CLEAR_LINE}bye\n`);
+    this.quitResolve?.();
+  }
+}

@@ -1,0 +1,62 @@
+import type { StateStore } from '../state/state-store.js';
+import type { Grant } from './approval-types.js';
+
+const PREFIX = 'grant:';
+
+/** Remembered grants, stored through the StateStore so replicas can share them later. */
+export class GrantStore {
+  constructor(
+    private readonly store: StateStore,
+    private readonly maxGrants: number,
+  ) {}
+
+  /** Stores a grant; returns false when the bound on live grants is reached. */
+  async add(grant: Grant, now: number): Promise<boolean> {
+    if ((await this.list(now)).length >= this.maxGrants) return false;
+    // The store TTL is cleanup only; expiry is always checked against the injected clock.
+    await this.store.set(PREFIX + grant.id, grant, Math.max(1, grant.expiresAt - now));
+    return true;
+  }
+
+  async get(id: string, now: number): Promise<Grant | undefined> {
+    const g = await this.store.get<Grant>(PREFIX + id);
+    return g && g.expiresAt > now ? g : undefined;
+  }
+
+  /** Live grants, oldest first. Expired ones are deleted on the way. */
+  async list(now: number): Promise<Grant[]> {
+    const out: Grant[] = [];
+    for (const key of await this.store.keys(PREFIX)) {
+      const g = await this.store.get<Grant>(key);
+      if (!g) continue;
+      if (g.expiresAt <= now) await this.store.delete(key);
+      else out.push(g);
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** The first live grant covering this user, tool and (when the grant is bound) argument digest. */
+  async find(
+    who: { issuer: string; user: string },
+    upstream: string,
+    tool: string,
+    argsDigest: string,
+    now: number,
+  ): Promise<Grant | undefined> {
+    return (await this.list(now)).find(
+      (g) =>
+        g.issuer === who.issuer &&
+        g.user === who.user &&
+        g.upstream === upstream &&
+        g.tool === tool &&
+        (g.argsDigest === undefined || g.argsDigest === argsDigest),
+    );
+  }
+
+  async remove(id: string): Promise<Grant | undefined> {
+    const g = await this.store.get<Grant>(PREFIX + id);
+    if (!g) return undefined;
+    await this.store.delete(PREFIX + id);
+    return g;
+  }
+}

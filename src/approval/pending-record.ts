@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import type { Decision } from '../core/decision.js';
+import type { ToolCallRequest } from '../core/tool-call.js';
+import type { PendingApproval } from './approval-types.js';
+
+/** What the operator is shown: arguments already redacted by policy, and the risk reasons. */
+export interface ApprovalDisplay {
+  readonly redactedArguments: unknown;
+  readonly reasons: readonly { readonly code: string; readonly detail: string }[];
+}
+
+/** Unguessable id; approvers use it in URLs, so it must not reveal or be derived from the call. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}
+
+/** Builds the storable record binding one approval to one exact call. */
+export function buildPendingRecord(
+  req: ToolCallRequest,
+  decision: Decision,
+  display: ApprovalDisplay,
+  argsDigest: string,
+  now: number,
+  timeoutMs: number,
+): PendingApproval {
+  const p = req.principal;
+  return {
+    id: newId('apr'),
+    callId: req.callId,
+    sessionId: req.sessionId,
+    principal: {
+      issuer: p.issuer,
+      user: p.user,
+      actor: p.actor,
+      priorActors: [...p.priorActors],
+      clientId: p.clientId,
+    },
+    upstream: req.upstream,
+    tool: req.tool,
+    exposedName: req.exposedName,
+    argsDigest,
+    policyHash: decision.policyHash,
+    score: decision.score,
+    rules: [...decision.rules],
+    reasons: display.reasons.map((r) => ({ code: r.code, detail: r.detail })),
+    redactedArguments: display.redactedArguments,
+    createdAt: now,
+    expiresAt: now + timeoutMs,
+  };
+}

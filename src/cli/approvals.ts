@@ -1,0 +1,120 @@
+import { parseArgs } from 'node:util';
+import { renderGrantLine, renderPendingLine, type PendingWire } from '../approval/approval-display.js';
+import type { Grant } from '../approval/approval-types.js';
+import { ControlUnavailableError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+
+const HELP = `Usage: warden approvals <list|allow ID|deny ID|grants|revoke-grant ID> [options]
+
+Answer and inspect human approvals without a terminal UI (scripts, CI, chat bots).
+
+  list                    pending approvals
+  allow ID                allow once (or --remember MINUTES for this user and tool)
+  deny ID                 deny (optional --reason, passed to the agent)
+  grants                  remembered grants
+  revoke-grant ID         revoke a remembered grant
+
+Options:
+  --url URL               control API (default $WARDEN_CONTROL_URL or http://127.0.0.1:7391; unix:/path for a socket)
+  --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
+  --remember MINUTES      with allow: remember for MINUTES
+  --match-arguments       with --remember: only for calls with the same arguments
+  --reason TEXT           with deny: reason shown to the agent
+  --json                  print the API answer as JSON
+  -h, --help              this help
+
+Exit codes: 0 done, 1 refused (not found, already decided, self-approval), 2 usage, 4 unavailable.
+`;
+
+type Flags = { url?: string; 'token-file'?: string; remember?: string; 'match-arguments'?: boolean; reason?: string; json?: boolean; help?: boolean };
+
+async function call(client: ControlClient, sub: string, id: string | undefined, flags: Flags): Promise<{ status: number; body: unknown }> {
+  switch (sub) {
+    case 'list':
+      return client.request('GET', '/approvals');
+    case 'grants':
+      return client.request('GET', '/grants');
+    case 'allow': {
+      const minutes = flags.remember === undefined ? undefined : Number(flags.remember);
+      return client.request('POST', `/approvals/${encodeURIComponent(id ?? '')}/allow`, {
+        ...(minutes !== undefined ? { rememberMinutes: minutes, matchArguments: flags['match-arguments'] ?? false } : {}),
+      });
+    }
+    case 'deny':
+      return client.request('POST', `/approvals/${encodeURIComponent(id ?? '')}/deny`, flags.reason ? { reason: flags.reason } : {});
+    default:
+      return client.request('DELETE', `/grants/${encodeURIComponent(id ?? '')}`);
+  }
+}
+
+function printText(io: CliIo, sub: string, id: string | undefined, body: unknown): void {
+  if (sub === 'list') {
+    const list = (body as { approvals: PendingWire[] }).approvals;
+    io.stdout.write(list.length === 0 ? 'no pending approvals\n' : `${list.map(renderPendingLine).join('\n')}\n`);
+  } else if (sub === 'grants') {
+    const list = (body as { grants: Grant[] }).grants;
+    io.stdout.write(list.length === 0 ? 'no grants\n' : `${list.map((g) => renderGrantLine(g, Date.now())).join('\n')}\n`);
+  } else {
+    const grant = (body as { grant?: Grant }).grant;
+    const verb = sub === 'allow' ? 'allowed' : sub === 'deny' ? 'denied' : 'revoked';
+    io.stdout.write(`${verb} ${id}${grant ? ` (remembered as ${grant.id})` : ''}\n`);
+  }
+}
+
+/** `warden approvals`: list, allow, deny, grants, revoke-grant over the control API. */
+export const approvalsCommand: CliCommand = {
+  name: 'approvals',
+  summary: 'List, allow or deny pending approvals and manage remembered grants',
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          url: { type: 'string' },
+          'token-file': { type: 'string' },
+          remember: { type: 'string' },
+          'match-arguments': { type: 'boolean' },
+          reason: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (err) {
+      io.stderr.write(`warden approvals: ${(err as Error).message}\n\n${HELP}`);
+      return EXIT.usage;
+    }
+    const flags = parsed.values as Flags;
+    if (flags.help) {
+      io.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    const [sub, id, ...extra] = parsed.positionals;
+    const needsId = sub === 'allow' || sub === 'deny' || sub === 'revoke-grant';
+    const known = needsId || sub === 'list' || sub === 'grants';
+    const badMinutes = flags.remember !== undefined && !/^[1-9]\d{0,4}$/.test(flags.remember);
+    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes) {
+      io.stderr.write(`warden approvals: ${badMinutes ? '--remember needs a whole number of minutes' : 'bad arguments'}\n\n${HELP}`);
+      return EXIT.usage;
+    }
+    try {
+      const client = createControlClient(resolveControlTarget({ url: flags.url, tokenFile: flags['token-file'] }, io.env, io.cwd));
+      const res = await call(client, sub as string, id, flags);
+      if (flags.json) io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+      if (res.status >= 400) {
+        const err = res.body as { error?: string; message?: string };
+        io.stderr.write(`warden approvals: ${err.error ?? `HTTP ${res.status}`}: ${err.message ?? ''}\n`);
+        return res.status === 401 ? EXIT.unavailable : EXIT.failure;
+      }
+      if (!flags.json) printText(io, sub as string, id, res.body);
+      return EXIT.ok;
+    } catch (err) {
+      if (err instanceof ControlUnavailableError) {
+        io.stderr.write(`warden approvals: ${err.message}\n`);
+        return EXIT.unavailable;
+      }
+      throw err;
+    }
+  },
+};

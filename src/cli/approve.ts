@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import type { PendingWire } from '../approval/approval-display.js';
+import { ApproverConsole } from '../approval/approver-console.js';
+import { ControlRefusedError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+
+const HELP = `Usage: warden approve [options]
+
+Interactive human approval: shows each pending tool call as it arrives (who, what, why, time
+left) and asks for a single-key answer:
+  a  allow once     d  deny (then an optional reason, Enter)
+  r  allow and remember for N minutes (then N, Enter)     q  quit
+
+Options:
+  --url URL                control API (default $WARDEN_CONTROL_URL or http://127.0.0.1:7391; unix:/path for a socket)
+  --token-file PATH        admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
+  --notify-command CMD     run CMD (via the shell) on each new request; details are passed in the
+                           environment: WARDEN_APPROVAL_ID, WARDEN_APPROVAL_USER, WARDEN_APPROVAL_TOOL
+  -h, --help               this help
+`;
+
+/** Runs the hook without interpolating agent-controlled text into the command line. */
+function notify(command: string, a: PendingWire, env: NodeJS.ProcessEnv): void {
+  try {
+    const child = spawn(command, {
+      shell: true,
+      stdio: 'ignore',
+      env: { ...env, WARDEN_APPROVAL_ID: a.id, WARDEN_APPROVAL_USER: a.principal.user, WARDEN_APPROVAL_TOOL: `${a.upstream}/${a.tool}` },
+    });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    // a broken hook must not stop approvals
+  }
+}
+
+function setRaw(io: CliIo, on: boolean): void {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  if (stdin.isTTY && typeof stdin.setRawMode === 'function') stdin.setRawMode(on);
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/**
+ * Follows the SSE stream; after it has worked once, a dropped connection is retried with backoff
+ * (warden restarting). A refusal (bad token) or a first connection failure ends the command.
+ */
+async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, signal: AbortSignal): Promise<number> {
+  let opened = false;
+  let delay = 1_000;
+  for (;;) {
+    try {
+      await client.stream('/approvals/stream', (event, data) => {
+        if (event === 'pending') ui.onPending(data as PendingWire);
+        else if (event === 'resolved') ui.onResolved(data as { id: string; outcome: string });
+      }, signal, () => {
+        opened = true;
+        delay = 1_000;
+      });
+    } catch (err) {
+      if (signal.aborted) return EXIT.ok;
+      if (!opened || err instanceof ControlRefusedError) {
+        io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}\n`);
+        return EXIT.unavailable;
+      }
+    }
+    if (signal.aborted) return EXIT.ok;
+    io.stderr.write(`warden approve: lost the control API stream; retrying in ${delay / 1000} s\n`);
+    await sleep(delay, signal);
+    delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+  }
+}
+
+/** `warden approve`: the interactive approval console over the control API's SSE stream. */
+export const approveCommand: CliCommand = {
+  name: 'approve',
+  summary: 'Answer pending tool-call approvals interactively (single-key, live)',
+  async run(argv, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { url: { type: 'string' }, 'token-file': { type: 'string' }, 'notify-command': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      }));
+    } catch (err) {
+      io.stderr.write(`warden approve: ${(err as Error).message}\n\n${HELP}`);
+      return EXIT.usage;
+    }
+    if (values.help) {
+      io.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    let client;
+    try {
+      client = createControlClient(resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd));
+    } catch (err) {
+      io.stderr.write(`warden approve: ${(err as Error).message}\n`);
+      return EXIT.unavailable;
+    }
+    const hook = values['notify-command'];
+    const ui = new ApproverConsole(client, {
+      out: io.stdout,
+      clock: () => Date.now(),
+      ...(hook ? { onNewRequest: (a: PendingWire) => notify(hook, a, io.env) } : {}),
+    });
+    const ac = new AbortController();
+    const onData = (chunk: Buffer | string): void => ui.onKeys(String(chunk));
+    setRaw(io, true);
+    io.stdin.on('data', onData);
+    io.stdin.resume();
+    const ticker = setInterval(() => ui.tick(), 1_000);
+    ui.start();
+    const streamed = follow(client, ui, io, ac.signal);
+    const code = await Promise.race([ui.quit.then(() => EXIT.ok), streamed]);
+    ac.abort();
+    clearInterval(ticker);
+    io.stdin.off('data', onData);
+    setRaw(io, false);
+    io.stdin.pause();
+    return code;
+  },
+};

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { resolve } from 'node:path';
+import { WardenError } from '../core/errors.js';
+import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_CONTROL_PORT } from './control-config.js';
+
+/** The control API could not be reached, or answered something that is not JSON. */
+export class ControlUnavailableError extends WardenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('control_unavailable', message, options);
+  }
+}
+
+/** The control API answered the stream with an error status (bad token, forbidden). */
+export class ControlRefusedError extends ControlUnavailableError {
+  readonly status: number;
+  constructor(status: number) {
+    super(`control API refused the request: HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+export interface ControlClient {
+  request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Reads server-sent events until the stream ends or `signal` aborts. */
+  stream(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal, onOpen?: () => void): Promise<void>;
+}
+
+/** Where to connect, from flags, then env (WARDEN_CONTROL_URL, WARDEN_ADMIN_TOKEN_FILE), then defaults. */
+export function resolveControlTarget(
+  flags: { url?: string | undefined; tokenFile?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { url: string; token: string; tokenFile: string } {
+  const url = flags.url ?? env.WARDEN_CONTROL_URL ?? `http://127.0.0.1:${DEFAULT_CONTROL_PORT}`;
+  const tokenFile = resolve(cwd, flags.tokenFile ?? env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE);
+  let token: string;
+  try {
+    token = readFileSync(tokenFile, 'utf8').trim();
+  } catch (err) {
+    throw new ControlUnavailableError(`cannot read token file ${tokenFile}`, { cause: err });
+  }
+  return { url, token, tokenFile };
+}
+
+function baseOptions(url: string): RequestOptions {
+  if (url.startsWith('unix:')) return { socketPath: url.slice('unix:'.length), host: 'localhost' };
+  const u = new URL(url);
+  if (u.protocol !== 'http:') throw new ControlUnavailableError(`control URL must be http:// or unix: (${url})`);
+  return { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || 80 };
+}
+
+function parseSse(buffer: string, emit: (event: string, data: unknown) => void): string {
+  let rest = buffer;
+  let cut: number;
+  while ((cut = rest.indexOf('\n\n')) >= 0) {
+    const block = rest.slice(0, cut);
+    rest = rest.slice(cut + 2);
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data.push(line.slice(6));
+    }
+    if (data.length === 0) continue; // comments and heartbeats
+    try {
+      emit(event, JSON.parse(data.join('\n')) as unknown);
+    } catch {
+      // a malformed event is skipped, not fatal
+    }
+  }
+  return rest;
+}
+
+/** A small client for the control API (used by `warden approve` and `warden approvals`). */
+export function createControlClient(target: { url: string; token: string }): ControlClient {
+  const base = baseOptions(target.url);
+  const headers = { authorization: `Bearer ${target.token}`, accept: 'application/json' };
+  const send = (method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> =>
+    new Promise((ok, fail) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const req = httpRequest(
+        { ...base, method, path, signal, headers: { ...headers, ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) } },
+        ok,
+      );
+      req.on('error', (err) => fail(new ControlUnavailableError(`cannot reach control API at ${target.url}: ${err.message}`, { cause: err })));
+      req.end(text);
+    });
+  return {
+    async request(method, path, body) {
+      const res = await send(method, path, body);
+      let raw = '';
+      for await (const chunk of res) raw += String(chunk);
+      try {
+        return { status: res.statusCode ?? 0, body: JSON.parse(raw) as unknown };
+      } catch (err) {
+        throw new ControlUnavailableError(`control API answered non-JSON (HTTP ${res.statusCode})`, { cause: err });
+      }
+    },
+    async stream(path, onEvent, signal, onOpen) {
+      const res = await send('GET', path, undefined, signal);
+      if (res.statusCode !== 200) {
+        res.resume();
+        throw new ControlRefusedError(res.statusCode ?? 0);
+      }
+      onOpen?.();
+      res.setEncoding('utf8');
+      let buffer = '';
+      try {
+        for await (const chunk of res) buffer = parseSse(buffer + String(chunk), onEvent);
+      } catch (err) {
+        if (!signal.aborted) throw new ControlUnavailableError('control API stream broke', { cause: err });
+      }
+    },
+  };
+}

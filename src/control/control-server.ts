@@ -1,0 +1,151 @@
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import type { Logger } from '../logging/logger.js';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import { createCallerAuth, type ApproverCredential, type ApproverVerifier, type ControlCaller } from './caller-auth.js';
+import type { ControlConfig } from './control-config.js';
+import { findRoute, isStreamRoute, type HostedRoute, type StreamControlRoute } from './hosted-route.js';
+import { checkHostAndOrigin, readJsonBody } from './request-checks.js';
+
+export interface ControlServerOptions {
+  readonly config: ControlConfig;
+  readonly routes: readonly HostedRoute[];
+  readonly logger: Logger;
+  /** Named approver tokens (see resolveApproverCredentials). */
+  readonly approvers?: readonly ApproverCredential[];
+  /** Optional verifier for approver JWTs. */
+  readonly verifyApprover?: ApproverVerifier;
+  /** Admin credential already loaded; otherwise read/generated from config. */
+  readonly adminToken?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Base for relative paths (token file, socket). Defaults to process.cwd(). */
+  readonly baseDir?: string;
+}
+
+export interface ControlServer {
+  /** `http://127.0.0.1:PORT` or `unix:/path/to.sock`. */
+  readonly url: string;
+  readonly socketPath?: string;
+  /** Where the admin credential is, when it lives in a file. */
+  readonly adminTokenFile: string | undefined;
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 15_000;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function openStream(route: StreamControlRoute, input: Parameters<StreamControlRoute['open']>[0], res: ServerResponse, closing: AbortSignal): void {
+  const ac = new AbortController();
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write(': connected\n\n');
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+  const end = (): void => {
+    clearInterval(heartbeat);
+    closing.removeEventListener('abort', end);
+    if (!ac.signal.aborted) ac.abort();
+    if (!res.writableEnded) res.end();
+  };
+  res.on('close', end);
+  closing.addEventListener('abort', end, { once: true });
+  route.open(input, {
+    signal: ac.signal,
+    send(event, data) {
+      if (ac.signal.aborted) return;
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+  });
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, o: ControlServerOptions, auth: (h: string | undefined) => Promise<ControlCaller | undefined>, closing: AbortSignal): Promise<void> {
+  const failed = checkHostAndOrigin(req, { extraHosts: o.config.dangerouslyAllowNonLoopback ? [o.config.host] : [], allowedOrigins: o.config.allowedOrigins });
+  if (failed) return sendJson(res, failed.status, { error: failed.error, message: failed.message });
+  const caller = await auth(req.headers.authorization);
+  if (!caller) {
+    return sendJson(res, 401, { error: 'unauthorized', message: 'admin or approver bearer credential required' }, { 'www-authenticate': 'Bearer realm="warden-control"' });
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const found = findRoute(o.routes, req.method ?? 'GET', url.pathname);
+  if (found === undefined) return sendJson(res, 404, { error: 'not_found', message: 'no such route' });
+  if (found === 'method_not_allowed') return sendJson(res, 405, { error: 'method_not_allowed', message: 'method not allowed' });
+  const { route, params } = found;
+  if (caller.kind === 'approver' && !route.approverAllowed) {
+    return sendJson(res, 403, { error: 'forbidden_role', message: 'this route needs the admin credential' });
+  }
+  if (isStreamRoute(route)) return openStream(route, { params, query: url.searchParams, caller, request: req }, res, closing);
+  const body = await readJsonBody(req, o.config.maxBodyBytes);
+  if (!body.ok) return sendJson(res, body.failure.status, { error: body.failure.error, message: body.failure.message });
+  const out = await route.handle({ params, query: url.searchParams, body: body.body, caller, request: req });
+  sendJson(res, out.status, out.body);
+}
+
+function listen(server: Server, config: ControlConfig, socketPath: string | undefined): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      if (socketPath) {
+        chmodSync(socketPath, 0o600); // only the owner may talk to the socket
+        resolvePromise(`unix:${socketPath}`);
+        return;
+      }
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolvePromise(`http://${host}:${addr.port}`);
+    };
+    if (socketPath) server.listen(socketPath, done);
+    else server.listen(config.port, config.host, done);
+  });
+}
+
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // absent: nothing to remove
+  }
+}
+
+/**
+ * Starts the local control API. Every request is checked for Host/Origin, then for the admin (or an
+ * approver) bearer credential, before any route runs. JSON bodies only, bounded in size.
+ */
+export async function startControlServer(o: ControlServerOptions): Promise<ControlServer> {
+  const baseDir = o.baseDir ?? process.cwd();
+  const admin = o.adminToken !== undefined
+    ? { token: o.adminToken, file: undefined, generated: false }
+    : loadOrCreateAdminToken({ file: o.config.adminTokenFile, envName: o.config.adminTokenEnv, env: o.env, baseDir });
+  if (admin.generated) o.logger.info({ file: admin.file }, 'generated control API admin token');
+  const auth = createCallerAuth({ adminToken: admin.token, approvers: o.approvers, verifyApprover: o.verifyApprover });
+  const closing = new AbortController();
+  const server = createServer((req, res) => {
+    handle(req, res, o, auth, closing.signal).catch((err: unknown) => {
+      o.logger.error({ err }, 'control API route failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'internal error' });
+      else res.end();
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const socketPath = o.config.socketPath ? resolvePath(baseDir, o.config.socketPath) : undefined;
+  if (socketPath) removeStaleSocket(socketPath);
+  const url = await listen(server, o.config, socketPath);
+  o.logger.info({ url }, 'control API listening');
+  return {
+    url,
+    ...(socketPath ? { socketPath } : {}),
+    adminTokenFile: admin.file,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        closing.abort();
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
+}

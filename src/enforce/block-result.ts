@@ -1,0 +1,105 @@
+import type { Action, Decision } from '../core/decision.js';
+import type { GuardVerdict } from '../core/tool-call.js';
+
+/** Reverse-DNS `_meta` key under which every warden refusal carries its decision. */
+export const DECISION_META_KEY = 'dev.mcp-warden/decision';
+
+/** Stable codes for why a call was not forwarded. Documented in docs/readme/enforcement.md. */
+export type BlockReasonCode =
+  | 'policy_block'
+  | 'throttle_rejected'
+  | 'approval_denied'
+  | 'approval_timeout'
+  | 'approval_withdrawn'
+  | 'approval_unavailable'
+  | 'internal';
+
+/** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
+export interface DecisionMeta {
+  readonly action: Action;
+  readonly reason: BlockReasonCode;
+  readonly callId: string;
+  readonly score?: number;
+  readonly rules?: readonly string[];
+  /** Codes of the risk reasons (never their inputs). */
+  readonly reasons?: readonly string[];
+  readonly retryAfterMs?: number;
+  readonly approvalId?: string;
+  readonly approver?: string;
+  readonly policyHash?: string;
+}
+
+export interface BlockResultInput {
+  readonly callId: string;
+  readonly reason: BlockReasonCode;
+  /** The decision that led here; absent for internal errors raised before a decision existed. */
+  readonly decision?: Decision;
+  /** Overrides the action reported (defaults to the decision's enforced action, or `block`). */
+  readonly action?: Action;
+  readonly retryAfterMs?: number;
+  readonly approvalId?: string;
+  readonly approver?: string;
+  /** Free text from a human approver (deny reason). Shown to the agent as-is, bounded. */
+  readonly note?: string;
+}
+
+const MAX_NOTE = 500;
+
+/** A short sentence the model and the user can read. Names rules and reason codes, never arguments. */
+function describe(input: BlockResultInput): string {
+  const d = input.decision;
+  const rules = d && d.rules.length > 0 ? ` Rules: ${d.rules.join(', ')}.` : '';
+  const reasons = d && d.reasons.length > 0 ? ` Risk: ${d.reasons.map((r) => r.code).join(', ')}.` : '';
+  const score = d ? ` Score ${d.score}.` : '';
+  const note = input.note ? ` Approver said: ${input.note.slice(0, MAX_NOTE)}` : '';
+  const retry = input.retryAfterMs !== undefined ? ` Retry after ${Math.ceil(input.retryAfterMs / 1000)} s.` : '';
+  const head: Record<BlockReasonCode, string> = {
+    policy_block: 'mcp-warden blocked this tool call by policy.',
+    throttle_rejected: 'mcp-warden is rate limiting this caller; the tool call was not run.',
+    approval_denied: 'A human approver denied this tool call.',
+    approval_timeout: 'No approver answered in time; the tool call was denied.',
+    approval_withdrawn: 'The approval request was withdrawn; the tool call was not run.',
+    approval_unavailable: 'Human approval is unavailable right now; the tool call was denied.',
+    internal: 'mcp-warden could not evaluate this tool call safely; it was not run.',
+  };
+  return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;
+}
+
+/**
+ * Builds the `CallToolResult` warden answers with when it does not forward a call: `isError: true`,
+ * a readable reason, and the decision under `_meta["dev.mcp-warden/decision"]`. One shape for policy
+ * blocks, throttle rejections, denied/timed-out/withdrawn approvals and internal errors.
+ */
+export function buildBlockResult(input: BlockResultInput): Record<string, unknown> {
+  const d = input.decision;
+  const meta: DecisionMeta = {
+    action: input.action ?? d?.enforced ?? 'block',
+    reason: input.reason,
+    callId: input.callId,
+    ...(d ? { score: d.score, rules: [...d.rules], reasons: d.reasons.map((r) => r.code), policyHash: d.policyHash } : {}),
+    ...(input.retryAfterMs !== undefined ? { retryAfterMs: Math.max(0, Math.ceil(input.retryAfterMs)) } : {}),
+    ...(input.approvalId !== undefined ? { approvalId: input.approvalId } : {}),
+    ...(input.approver !== undefined ? { approver: input.approver } : {}),
+  };
+  return {
+    content: [{ type: 'text', text: describe(input) }],
+    isError: true,
+    _meta: { [DECISION_META_KEY]: meta },
+  };
+}
+
+/** The verdict form of {@link buildBlockResult}. */
+export function blockVerdict(input: BlockResultInput): GuardVerdict {
+  return { kind: 'respond', result: buildBlockResult(input) };
+}
+
+/** JSON-RPC "invalid params", the code MCP servers use for a tool that does not exist. */
+export const INVALID_PARAMS = -32602;
+
+/**
+ * The error for a hidden or unknown tool. Identical for both, so an agent cannot tell a tool it
+ * may not see from one that does not exist.
+ */
+export function buildUnknownToolError(exposedName: string): GuardVerdict & { kind: 'error' } {
+  return { kind: 'error', code: INVALID_PARAMS, message: `Tool ${exposedName} not found` };
+}

@@ -1,0 +1,102 @@
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { Decision } from '../core/decision.js';
+import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import type { Logger } from '../logging/logger.js';
+import type { ApprovalManager } from '../approval/approval-manager.js';
+import type { ApprovalOutcome } from '../approval/approval-types.js';
+import type { ApprovalDisplay } from '../approval/pending-record.js';
+import { blockVerdict } from './block-result.js';
+import type { Throttler } from './throttler.js';
+
+export interface EnforceDeps {
+  readonly throttler: Throttler;
+  readonly approvals: ApprovalManager;
+  readonly audit: AuditSink;
+  readonly logger?: Logger;
+  /**
+   * What an approver is shown. The policy/audit redaction provides it; without one, every argument
+   * value is hidden (showing less is the safe default).
+   */
+  readonly display?: (req: ToolCallRequest, decision: Decision) => ApprovalDisplay;
+}
+
+/** Keys only, values replaced: used when no redaction function was wired. */
+export function fullyRedacted(args: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(args)) Object.defineProperty(out, key, { value: '[redacted]', enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: ApprovalOutcome): GuardVerdict {
+  switch (outcome.kind) {
+    case 'allowed':
+    case 'allowed_by_grant':
+      return { kind: 'forward' };
+    case 'denied':
+      return blockVerdict({
+        callId: req.callId,
+        decision,
+        reason: outcome.code === 'unavailable' ? 'approval_unavailable' : 'approval_denied',
+        approvalId: outcome.approvalId,
+        ...(outcome.approver ? { approver: outcome.approver.id } : {}),
+        ...(outcome.reason ? { note: outcome.reason } : {}),
+      });
+    case 'timeout':
+      return blockVerdict({ callId: req.callId, decision, reason: 'approval_timeout', approvalId: outcome.approvalId });
+    case 'withdrawn':
+      return blockVerdict({ callId: req.callId, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId });
+    default: {
+      const never: never = outcome;
+      throw new Error(`unknown approval outcome ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+async function throttle(req: ToolCallRequest, decision: Decision, deps: EnforceDeps): Promise<GuardVerdict> {
+  const got = await deps.throttler.acquire(req, decision);
+  if (!got.ok) {
+    deps.audit.record({ type: 'call.throttle', callId: req.callId, sessionId: req.sessionId, outcome: 'rejected', reason: got.reason, retryAfterMs: got.retryAfterMs });
+    return blockVerdict({ callId: req.callId, decision, reason: 'throttle_rejected', retryAfterMs: got.retryAfterMs });
+  }
+  try {
+    deps.audit.record({ type: 'call.throttle', callId: req.callId, sessionId: req.sessionId, outcome: 'admitted', waitedMs: got.waitedMs });
+  } catch (err) {
+    got.release(); // the slot must not leak when the audit refuses the call
+    throw err;
+  }
+  return { kind: 'forward', onOutcome: (_outcome: UpstreamOutcome) => got.release() };
+}
+
+/**
+ * Enforces a decision for one call: allow → forward; block → block result; throttle → wait for the
+ * throttler then forward (releasing on outcome) or reject with retry-after; approve → grant or human
+ * answer, forward only on allow. Uses `decision.enforced` (monitor mode enforces `allow`).
+ * Any fault becomes a block with reason `internal` (fail closed), never a forward.
+ */
+export async function enforceDecision(req: ToolCallRequest, decision: Decision, deps: EnforceDeps): Promise<GuardVerdict> {
+  try {
+    switch (decision.enforced) {
+      case 'allow':
+        return { kind: 'forward' };
+      case 'block':
+        return blockVerdict({ callId: req.callId, decision, reason: 'policy_block' });
+      case 'throttle':
+        return await throttle(req, decision, deps);
+      case 'approve': {
+        const display = deps.display?.(req, decision) ?? {
+          redactedArguments: fullyRedacted(req.arguments),
+          reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })),
+        };
+        return approvalVerdict(req, decision, await deps.approvals.request(req, decision, display));
+      }
+      default: {
+        const never: never = decision.enforced;
+        throw new Error(`unknown action ${String(never)}`);
+      }
+    }
+  } catch (err) {
+    // Fail closed: whatever went wrong, the call is not forwarded.
+    deps.logger?.error({ err, callId: req.callId }, 'enforcement failed; blocking');
+    return blockVerdict({ callId: req.callId, decision, action: 'block', reason: 'internal' });
+  }
+}

@@ -1,0 +1,208 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { digestOf } from '../../src/core/canonical-json.js';
+import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
+import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
+
+describe('approval manager', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds the call until an approver allows it once, and audits both steps', async () => {
+    const f = managerFixture();
+    const { req } = callRequest();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(req, decision(), display);
+    const id = await pending;
+    const record = await f.manager.getPending(id);
+    expect(record).toMatchObject({ callId: req.callId, tool: 'write_file', argsDigest: digestOf(req.arguments), policyHash: 'sha256:policy-v1' });
+    expect(record?.redactedArguments).toEqual(display.redactedArguments);
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, admin)).toMatchObject({ ok: true });
+    expect(await outcome).toEqual({ kind: 'allowed', approvalId: id, approver: admin });
+    expect(f.audit.types()).toEqual(['call.approval_requested', 'call.approval_answered']);
+    expect(await f.manager.listPending()).toEqual([]);
+    // Used once: a second answer to the same approval is refused.
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, admin)).toMatchObject({ ok: false, code: 'already_decided' });
+  });
+
+  it('passes a deny reason to the agent', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    await f.manager.answer(id, { kind: 'deny', reason: 'not on prod' }, admin);
+    expect(await outcome).toMatchObject({ kind: 'denied', code: 'denied', reason: 'not on prod' });
+  });
+
+  it('denies at timeout (never allows) and sends progress while waiting', async () => {
+    const f = managerFixture({ timeoutMs: 20_000, progressIntervalMs: 5_000 });
+    const { req, progress } = callRequest({ withProgress: true });
+    const outcome = f.manager.request(req, decision(), display);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(await outcome).toMatchObject({ kind: 'timeout' });
+    expect(progress.length).toBeGreaterThanOrEqual(4);
+    expect(progress[1]).toMatchObject({ progress: 5, total: 20, message: 'waiting for approval, 15 s left' });
+    expect(f.audit.types()).toContain('call.approval_timeout');
+    expect(f.events.map((e) => e.type)).toEqual(['requested', 'timeout']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('reuses a remembered grant until it expires, then asks again', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    const answered = await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    expect(answered).toMatchObject({ ok: true, grant: { user: 'alice', tool: 'write_file', argsDigest: undefined } });
+    expect(await first).toMatchObject({ kind: 'allowed', grantId: expect.any(String) });
+    const second = await f.manager.request(callRequest({ arguments: { path: '/other' } }).req, decision(), display);
+    expect(second).toMatchObject({ kind: 'allowed_by_grant' });
+    expect(await f.manager.listGrants()).toHaveLength(1);
+    expect(f.audit.types()).toContain('grant.created');
+    vi.setSystemTime(Date.now() + 600_001);
+    const again = f.nextPending();
+    const third = f.manager.request(callRequest().req, decision(), display);
+    await again; // a new human question: the grant expired
+    expect(await f.manager.listGrants()).toEqual([]);
+    f.manager.close();
+    expect(await third).toMatchObject({ kind: 'withdrawn' });
+  });
+
+  it('refuses a remembered grant for different arguments when bound to the arguments digest', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: true }, admin);
+    await first;
+    expect(await f.manager.request(callRequest().req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    const asked = f.nextPending();
+    const other = f.manager.request(callRequest({ arguments: { path: '/etc/passwd' } }).req, decision(), display);
+    await asked;
+    f.manager.withdrawWhere(() => true, 'test over');
+    expect(await other).toMatchObject({ kind: 'withdrawn', reason: 'test over' });
+  });
+
+  it('revokes a grant so later calls ask again', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    const r = await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    await first;
+    const grantId = r.ok ? r.grant?.id : undefined;
+    expect(await f.manager.revokeGrant(grantId ?? '', admin)).toMatchObject({ id: grantId });
+    expect(f.audit.types()).toContain('grant.revoked');
+    expect(await f.manager.findGrant(callRequest().req)).toBeUndefined();
+  });
+
+  it('withdraws a pending approval when the agent cancels', async () => {
+    const f = managerFixture();
+    const c = callRequest();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(c.req, decision(), display);
+    const id = await pending;
+    c.abort.abort();
+    expect(await outcome).toMatchObject({ kind: 'withdrawn', approvalId: id });
+    expect(f.events.at(-1)).toMatchObject({ type: 'withdrawn' });
+    expect(f.audit.types()).toContain('call.approval_withdrawn');
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, admin)).toMatchObject({ ok: false, code: 'already_decided' });
+  });
+
+  it('lets exactly one of two racing approvers win', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    const results = await Promise.all([
+      f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' }),
+      f.manager.answer(id, { kind: 'deny' }, { kind: 'approver', id: 'dave' }),
+    ]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([expect.objectContaining({ code: 'already_decided' })]);
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
+  });
+
+  it('refuses an approval replayed for a different arguments digest', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    const replay = await f.manager.answer(id, { kind: 'allow_once' }, admin, { argsDigest: digestOf({ path: '/other' }) });
+    expect(replay).toMatchObject({ ok: false, code: 'binding_mismatch' });
+    const wrongPolicy = await f.manager.answer(id, { kind: 'allow_once' }, admin, { policyHash: 'sha256:old' });
+    expect(wrongPolicy).toMatchObject({ ok: false, code: 'binding_mismatch' });
+    // The refusal did not consume the approval; the right binding still works.
+    const record = await f.manager.getPending(id);
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, admin, { argsDigest: record?.argsDigest })).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed' });
+  });
+
+  it('refuses self-approval by an approver identified as the calling user', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'alice' })).toMatchObject({ ok: false, code: 'self_approval' });
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' })).toMatchObject({ ok: true });
+    await outcome;
+  });
+
+  it('denies new requests when the pending queue is full', async () => {
+    const f = managerFixture({ maxPending: 1 });
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    await pending;
+    expect(await f.manager.request(callRequest().req, decision(), display)).toMatchObject({ kind: 'denied', code: 'unavailable' });
+    f.manager.close();
+    await first;
+  });
+
+  it('withdraws an already-cancelled call right away', async () => {
+    const f = managerFixture();
+    const c = callRequest();
+    c.abort.abort();
+    expect(await f.manager.request(c.req, decision(), display)).toMatchObject({ kind: 'withdrawn' });
+  });
+
+  it('does not forward an allow it could not audit', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    f.audit.fail = true;
+    await f.manager.answer(id, { kind: 'allow_once' }, admin);
+    expect(await outcome).toMatchObject({ kind: 'denied', code: 'unavailable' });
+  });
+
+  it('still settles the call when the state store fails mid-answer (never hangs, never remembers)', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    f.store.set = async () => {
+      throw new Error('store down');
+    };
+    f.store.setIfAbsent = async () => {
+      throw new Error('store down');
+    };
+    expect(await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 60_000, matchArguments: false }, admin)).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed' });
+    expect((await outcome as { grantId?: string }).grantId).toBeUndefined();
+  });
+
+  it('withdrawWhere withdraws only the matching requests (e.g. a revoked session)', async () => {
+    const f = managerFixture();
+    let pending = f.nextPending();
+    const keep = f.manager.request(callRequest().req, decision(), display);
+    await pending;
+    pending = f.nextPending();
+    const revoked = f.manager.request(callRequest({ sessionId: 'sess-revoked' }).req, decision(), display);
+    await pending;
+    expect(f.manager.withdrawWhere((p) => p.sessionId === 'sess-revoked', 'session revoked')).toBe(1);
+    expect(await revoked).toMatchObject({ kind: 'withdrawn', reason: 'session revoked' });
+    expect((await f.manager.listPending()).map((p) => p.sessionId)).toEqual(['sess-1']);
+    f.manager.close();
+    expect(await keep).toMatchObject({ kind: 'withdrawn' });
+  });
+});

@@ -1,0 +1,62 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ApprovalsConfigSchema } from '../../src/approval/approvals-config.js';
+import { createCallerAuth, resolveApproverCredentials } from '../../src/control/caller-auth.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { configErrorFromZod } from '../../src/config/zod-error.js';
+
+describe('approvals config', () => {
+  it('has safe defaults and rejects typos with the key path', () => {
+    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ timeoutMs: 120_000, maxPending: 100, approvers: [] });
+    const bad = ApprovalsConfigSchema.safeParse({ timeout: 5 });
+    expect(bad.success).toBe(false);
+    if (!bad.success) expect(configErrorFromZod(bad.error, 'warden.yaml').message).toContain("unknown key 'timeout'");
+  });
+
+  it('requires exactly one of tokenFile / tokenEnv per approver', () => {
+    expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'c' }] }).success).toBe(false);
+    expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'c', tokenFile: 'a', tokenEnv: 'B' }] }).success).toBe(false);
+    expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'c', tokenEnv: 'B' }] }).success).toBe(true);
+  });
+});
+
+describe('approver credentials', () => {
+  it('loads tokens from files (0600 only) and env, naming the key at fault', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-appr-'));
+    writeFileSync(join(dir, 'carol'), 'carol-token-0123456789\n', { mode: 0o600 });
+    const creds = resolveApproverCredentials(
+      [{ id: 'carol', tokenFile: 'carol' }, { id: 'dave', tokenEnv: 'DAVE_TOKEN' }],
+      { baseDir: dir, env: { DAVE_TOKEN: 'dave-token-0123456789' } },
+    );
+    expect(creds).toEqual([{ id: 'carol', token: 'carol-token-0123456789' }, { id: 'dave', token: 'dave-token-0123456789' }]);
+    try {
+      resolveApproverCredentials([{ id: 'x', tokenFile: 'carol' }, { id: 'dave', tokenEnv: 'MISSING' }], { baseDir: dir, env: {} });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).keyPath).toBe('approvals.approvers[1].tokenEnv');
+    }
+    chmodSync(join(dir, 'carol'), 0o640);
+    expect(() => resolveApproverCredentials([{ id: 'carol', tokenFile: 'carol' }], { baseDir: dir })).toThrow(ConfigError);
+  });
+
+  it('maps bearer tokens to admin, named approvers, or a verified JWT approver; a verifier fault fails', async () => {
+    const auth = createCallerAuth({
+      adminToken: 'admin-token-0123456789',
+      approvers: [{ id: 'carol', token: 'carol-token-0123456789' }],
+      verifyApprover: async (t) => {
+        if (t === 'boom') throw new Error('jwks down');
+        return t === 'jwt-for-erin' ? 'erin' : undefined;
+      },
+    });
+    expect(await auth('Bearer admin-token-0123456789')).toEqual({ kind: 'admin', id: 'admin' });
+    expect(await auth('Bearer carol-token-0123456789')).toEqual({ kind: 'approver', id: 'carol' });
+    expect(await auth('Bearer jwt-for-erin')).toEqual({ kind: 'approver', id: 'erin' });
+    expect(await auth('Bearer boom')).toBeUndefined();
+    expect(await auth('Bearer nope')).toBeUndefined();
+    expect(await auth('bearer admin-token-0123456789 extra')).toBeUndefined();
+    expect(await auth(undefined)).toBeUndefined();
+  });
+});

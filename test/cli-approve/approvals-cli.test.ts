@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
+import { controlFixture } from '../fixtures/enforce/control-fixture.js';
+import { display } from '../fixtures/enforce/manager-fixture.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+
+type Fixture = Awaited<ReturnType<typeof controlFixture>>;
+let fx: Fixture | undefined;
+afterEach(async () => {
+  fx?.manager.close();
+  await fx?.server.close();
+  fx = undefined;
+});
+
+function warden(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile('node', [MAIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('warden approvals (no TTY)', () => {
+  it('lists, allows with remember, lists and revokes grants, with --json', async () => {
+    fx = await controlFixture();
+    const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest().req, decision(), display);
+    await requested;
+    const listed = await warden(['approvals', 'list', '--json'], env);
+    expect(listed.code).toBe(0);
+    const [pending] = (JSON.parse(listed.stdout) as { approvals: { id: string; tool: string }[] }).approvals;
+    expect(pending).toMatchObject({ tool: 'write_file' });
+    const text = await warden(['approvals', 'list'], env);
+    expect(text.stdout).toContain(`${pending!.id}  alice via agent-7 ← planner  fs/write_file  score 72`);
+    const allowed = await warden(['approvals', 'allow', pending!.id, '--remember', '15', '--match-arguments', '--json'], env);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ ok: true, grant: { argsDigest: expect.stringMatching(/^sha256:/) } });
+    expect(await outcome).toMatchObject({ kind: 'allowed' });
+    const again = await warden(['approvals', 'allow', pending!.id], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already_decided');
+    const grants = JSON.parse((await warden(['approvals', 'grants', '--json'], env)).stdout) as { grants: { id: string }[] };
+    expect(grants.grants).toHaveLength(1);
+    expect((await warden(['approvals', 'revoke-grant', grants.grants[0]!.id], env)).stdout).toContain('revoked');
+    expect((await warden(['approvals', 'grants'], env)).stdout).toBe('no grants\n');
+  });
+
+  it('denies with a reason from the command line', async () => {
+    fx = await controlFixture();
+    const pending = fx.nextPending();
+    const outcome = fx.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    const r = await warden(['approvals', 'deny', id, '--reason', 'use staging', '--url', fx.server.url, '--token-file', fx.tokenFile]);
+    expect(r.code).toBe(0);
+    expect(await outcome).toMatchObject({ kind: 'denied', reason: 'use staging' });
+  });
+
+  it('exits 2 on bad usage and 4 when warden is unreachable or the token is wrong', async () => {
+    expect((await warden(['approvals', 'allow'])).code).toBe(2);
+    expect((await warden(['approvals', 'allow', 'x', '--remember', 'soon'])).code).toBe(2);
+    fx = await controlFixture();
+    const bad = await warden(['approvals', 'list', '--url', 'http://127.0.0.1:1', '--token-file', fx.tokenFile]);
+    expect(bad.code).toBe(4);
+    const noToken = await warden(['approvals', 'list', '--url', fx.server.url, '--token-file', '/nonexistent/token']);
+    expect(noToken.code).toBe(4);
+  });
+});

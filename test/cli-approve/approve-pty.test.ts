@@ -1,0 +1,129 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
+import { controlFixture } from '../fixtures/enforce/control-fixture.js';
+import { display } from '../fixtures/enforce/manager-fixture.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+
+type Fixture = Awaited<ReturnType<typeof controlFixture>>;
+let fx: Fixture | undefined;
+let child: ChildProcessWithoutNullStreams | undefined;
+
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+  fx?.manager.close();
+  await fx?.server.close();
+  fx = undefined;
+});
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) throw new Error('build first: npx tsc -p tsconfig.json');
+});
+
+/** Runs `warden approve` inside a real pseudo-terminal via util-linux `script`. */
+function spawnInPty(args: string[]): { screen: () => string; type: (s: string) => void; waitFor: (text: string | RegExp) => Promise<void>; exited: Promise<number | null> } {
+  const cmd = ['node', MAIN, 'approve', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: 'pipe', env: { ...process.env, TERM: 'xterm' } });
+  child = proc;
+  let out = '';
+  const waiters: (() => void)[] = [];
+  proc.stdout.on('data', (d) => {
+    out += String(d);
+    for (const w of [...waiters]) w();
+  });
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return {
+    screen: () => out,
+    type: (s) => proc.stdin.write(s),
+    waitFor: (text) =>
+      new Promise<void>((resolveWait, reject) => {
+        const test = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
+        if (test()) return resolveWait();
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(text)}; screen:\n${out}`)), 10_000);
+        waiters.push(() => {
+          if (test()) {
+            clearTimeout(timer);
+            resolveWait();
+          }
+        });
+      }),
+    exited,
+  };
+}
+
+describe('warden approve in a pseudo-terminal', () => {
+  it('shows who/what/why and allows once on the "a" key', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const { req } = callRequest();
+    const outcome = fx.manager.request(req, decision(), display);
+    await pty.waitFor(/s left/);
+    const screen = pty.screen();
+    expect(screen).toContain('\x07'); // bell on a new request
+    expect(screen).toContain('alice via agent-7 ← planner'); // who
+    expect(screen).toContain('fs / write_file'); // what
+    expect(screen).toContain('"content": "[redacted]"');
+    expect(screen).toContain('score 72 · rules approve-writes'); // why
+    expect(screen).toContain('sensitivity.high');
+    expect(screen).not.toContain('secret-content');
+    pty.type('a');
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { kind: 'admin' } });
+    await pty.waitFor('allowed once');
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('queues several requests, denies with a reason, and reports a withdrawal while shown', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = fx.manager.request(callRequest().req, decision(), display);
+    const second = callRequest({ tool: 'delete_file' });
+    const secondOutcome = fx.manager.request(second.req, decision(), display);
+    await pty.waitFor('1 more waiting');
+    pty.type('d');
+    await pty.waitFor('deny reason');
+    pty.type('not today\r');
+    expect(await first).toMatchObject({ kind: 'denied', reason: 'not today' });
+    await pty.waitFor('fs / delete_file');
+    second.abort.abort();
+    expect(await secondOutcome).toMatchObject({ kind: 'withdrawn' });
+    await pty.waitFor(/was withdrawn/);
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('runs --notify-command on each new request with details in the environment only', async () => {
+    fx = await controlFixture();
+    const out = join(fx.dir, 'notified');
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile, '--notify-command', `printf '%s %s' "$WARDEN_APPROVAL_USER" "$WARDEN_APPROVAL_TOOL" > ${out}`]);
+    await pty.waitFor('waiting for approval requests');
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest({ tool: 'x;$(touch /tmp/pwned)' }).req, decision(), display);
+    await requested;
+    await pty.waitFor(/s left/);
+    for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && readFileSync(out, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(out, 'utf8')).toBe('alice fs/x;$(touch /tmp/pwned)');
+    pty.type('d\r');
+    expect(await outcome).toMatchObject({ kind: 'denied' });
+    await pty.waitFor('✔ denied');
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('exits 4 when the control API refuses the token', async () => {
+    fx = await controlFixture();
+    const bad = join(fx.dir, 'bad-token');
+    writeFileSync(bad, 'not-the-token-0123456789');
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', bad]);
+    await pty.waitFor('HTTP 401');
+    expect(await pty.exited).toBe(4);
+  });
+});

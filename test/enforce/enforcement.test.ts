@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ApprovalsConfigSchema } from '../../src/approval/approvals-config.js';
+import { createEnforcement } from '../../src/enforce/enforcement.js';
+import { ThrottleConfigSchema } from '../../src/enforce/throttle-config.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
+import { callRequest, decision, RecordingAudit } from '../fixtures/enforce/call-fixtures.js';
+
+describe('createEnforcement', () => {
+  it('wires throttle, approvals (with the given redaction) and routes into one enforce()', async () => {
+    const audit = new RecordingAudit();
+    const e = createEnforcement(
+      { throttle: ThrottleConfigSchema.parse({}), approvals: ApprovalsConfigSchema.parse({}) },
+      {
+        audit,
+        store: new MemoryStateStore(),
+        logger: silentLogger(),
+        display: (req) => ({ redactedArguments: { path: req.arguments.path, content: '[redacted:14 chars]' }, reasons: [] }),
+      },
+    );
+    expect(e.routes.map((r) => `${r.method} ${r.path}`)).toContain('GET /approvals/stream');
+    expect((await e.enforce(callRequest().req, decision({ action: 'throttle', enforced: 'throttle' }))).kind).toBe('forward');
+    const asked = new Promise<string>((resolve) => e.approvals.subscribe((ev) => ev.type === 'requested' && resolve(ev.approval.id)));
+    const verdict = e.enforce(callRequest().req, decision());
+    const id = await asked;
+    expect((await e.approvals.getPending(id))?.redactedArguments).toEqual({ path: '/tmp/x', content: '[redacted:14 chars]' });
+    await e.approvals.answer(id, { kind: 'allow_once' }, { kind: 'admin', id: 'admin' });
+    expect((await verdict).kind).toBe('forward');
+    e.close();
+  });
+});
