@@ -1,0 +1,21 @@
+import { sha256Hex } from '../core/canonical-json.js';
+import { principalKey, type Principal } from '../core/principal.js';
+
+/** Store keys of the signals area. Values are hashed so raw argument data never become keys. */
+export const keys = {
+  pair: (p: Principal) => principalKey(p),
+  user: (p: Principal) => `${p.issuer}|${p.user}`,
+  rateTool: (pk: string, upstream: string, tool: string) => `sig:rate:tool:${pk}:${upstream}/${tool}`,
+  rateClass: (pk: string, cls: string) => `sig:rate:class:${pk}:${cls}`,
+  rateAll: (pk: string) => `sig:rate:all:${pk}`,
+  rateUser: (uk: string) => `sig:rate:user:${uk}`,
+  burst: (pk: string) => `sig:burst:${pk}`,
+  bytes: (pk: string) => `sig:vol:bytes:${pk}`,
+  items: (pk: string) => `sig:vol:items:${pk}`,
+  resources: (pk: string) => `sig:vol:res:${pk}`,
+  resourceSeen: (pk: string, upstream: string, tool: string, value: string) =>
+    `sig:vol:seen:${pk}:${sha256Hex(`${upstream}/${tool}\u0000${value}`).slice(0, 32)}`,
+  toolSeen: (pk: string, upstream: string, tool: string) => `sig:nov:tool:${pk}:${upstream}/${tool}`,
+  valueSeen: (uk: string, name: string, value: string) => `sig:nov:arg:${uk}:${name}:${sha256Hex(value).slice(0, 32)}`,
+  session: (sessionId: string) => `sig:sess:${sessionId}`,
+};
