@@ -64,6 +64,12 @@ function numeric(test: (n: number) => boolean): (v: unknown) => boolean {
   };
 }
 
+function anyItem(items: readonly unknown[], test: (v: unknown) => boolean): boolean {
+  const n = Math.min(items.length, MAX_ITEMS);
+  for (let i = 0; i < n; i++) if (test(items[i])) return true;
+  return false;
+}
+
 /** Compiles one validated condition (regexes, globs and roots built here, never per call). */
 export function compileCondition(c: Condition): CompiledCondition {
   const segments = compilePath(c.path);
@@ -73,11 +79,14 @@ export function compileCondition(c: Condition): CompiledCondition {
     return (root) => (valuesAt(root, segments).length > 0 === want) !== negate;
   }
   const test = valueTest(c);
+  // Every operator but `contains` looks inside an array value, so `groups: {in: [a, b]}`
+  // means "some group is a or b" (and with `not`, "no group is a or b").
+  const intoArrays = c.contains === undefined;
   return (root) => {
     const values = valuesAt(root, segments);
     let hit = false;
     for (const v of values) {
-      if (test(v)) {
+      if (intoArrays && Array.isArray(v) ? anyItem(v, test) : test(v)) {
         hit = true;
         break;
       }

@@ -114,7 +114,7 @@ function requestOf(s: Scenario, step: Step, key: string, now: number, startMs: n
 /**
  * Runs a scenario against its policy (or `policy` when given) with a fresh in-memory store and a
  * scripted clock: collectSignals + evaluate per call, then the scripted result is fed back when
- * the enforced action lets the call through (allow or throttle; approve is assumed not granted).
+ * the enforced action lets the call through (allow, throttle, or approve with `granted: true`).
  */
 export async function runScenario(file: string, policy?: CompiledPolicy): Promise<ScenarioResult> {
   const s = loadScenario(file);
@@ -132,8 +132,9 @@ export async function runScenario(file: string, policy?: CompiledPolicy): Promis
       const now = startMs + offset;
       const req = requestOf(s, step, step.as, now, startMs, n++);
       const { decision } = await decideToolCall(store, compiled, req, now);
-      if (step.result && (decision.enforced === 'allow' || decision.enforced === 'throttle')) {
-        const { bytes, items, status } = step.result;
+      const forwarded = decision.enforced === 'allow' || decision.enforced === 'throttle' || (decision.enforced === 'approve' && step.granted);
+      if (forwarded) {
+        const { bytes, items, status } = step.result ?? { bytes: 0, items: 0, status: 'ok' as const };
         await recordOutcome(store, compiled, req, { status, durationMs: 1, resultBytes: bytes, resultItems: items, result: null }, now);
       }
       const last = r === step.repeat - 1;

@@ -11,8 +11,8 @@ const PrincipalSpecSchema = z.strictObject({
   address: z.string().default('10.0.0.1'),
   client: z.string().default('scenario-client/1.0'),
   session: z.string().optional().describe('Session id (default: one per principal)'),
-  authAgo: DurationSchema.optional().describe('auth_time this long before the scenario start'),
-  issuedAgo: DurationSchema.optional().describe('Token iat this long before the scenario start'),
+  authAgo: DurationSchema.default('5m').describe('auth_time this long before the scenario start'),
+  issuedAgo: DurationSchema.default('5m').describe('Token iat this long before the scenario start'),
 });
 export type PrincipalSpec = z.infer<typeof PrincipalSpecSchema>;
 
@@ -49,6 +49,7 @@ const StepSchema = z.strictObject({
     })
     .optional()
     .describe('What the upstream returns when the call is forwarded (default ok, empty)'),
+  granted: z.boolean().default(false).describe('When the decision is approve, a human grants it (the call is forwarded)'),
   repeat: z.number().int().min(1).max(10_000).default(1),
   every: DurationSchema.default('1s'),
   expect: ExpectSchema.optional().describe('Checked on every repetition (except the last when expectLast is set)'),
