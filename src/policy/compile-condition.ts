@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import type { Condition } from './condition-schema.js';
 import { isWithin, normaliseRoot } from './path-containment.js';
-import { compilePath, MAX_ITEMS, MAX_STRING, valuesAt } from './safe-access.js';
+import { compilePath, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, valuesAt } from './safe-access.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
 export type CompiledCondition = (root: unknown) => boolean;
@@ -74,14 +74,23 @@ function anyItem(items: readonly unknown[], test: (v: unknown) => boolean): bool
 export function compileCondition(c: Condition): CompiledCondition {
   const segments = compilePath(c.path);
   const negate = c.not === true;
+  const wildcard = segments.includes('*');
   if (c.exists !== undefined) {
     const want = c.exists;
+    if (!wildcard) return (root) => (singleValueAt(root, segments) !== MISSING) === want !== negate;
     return (root) => (valuesAt(root, segments).length > 0 === want) !== negate;
   }
   const test = valueTest(c);
   // Every operator but `contains` looks inside an array value, so `groups: {in: [a, b]}`
   // means "some group is a or b" (and with `not`, "no group is a or b").
   const intoArrays = c.contains === undefined;
+  if (!wildcard) {
+    return (root) => {
+      const v = singleValueAt(root, segments);
+      if (v === MISSING) return negate;
+      return (intoArrays && Array.isArray(v) ? anyItem(v, test) : test(v)) !== negate;
+    };
+  }
   return (root) => {
     const values = valuesAt(root, segments);
     let hit = false;

@@ -56,7 +56,7 @@ export interface CallMatch {
   readonly sensitivity: ReadonlySet<Sensitivity> | undefined;
   readonly scoreGte: number | undefined;
   readonly scoreLt: number | undefined;
-  readonly reasons: ReadonlySet<string> | undefined;
+  readonly reasons: readonly string[] | undefined;
 }
 
 export function compileCallMatch(m: RuleMatch): CallMatch {
@@ -65,6 +65,6 @@ export function compileCallMatch(m: RuleMatch): CallMatch {
     sensitivity: m.sensitivity ? new Set(m.sensitivity) : undefined,
     scoreGte: m.score?.gte,
     scoreLt: m.score?.lt,
-    reasons: m.reasons ? new Set(m.reasons) : undefined,
+    reasons: m.reasons,
   };
 }

@@ -96,10 +96,12 @@ function compileAnomalies(a: Policy['anomalies']): CompiledAnomalies {
 }
 
 function buildLookup(rules: readonly CompiledRule[], classify: readonly CompiledClassify[]) {
-  const cache = new Map<string, ToolEntry>();
+  // Nested maps (upstream -> tool -> entry) avoid building a key string per call.
+  const cache = new Map<string, Map<string, ToolEntry>>();
+  let size = 0;
   return (upstream: string, tool: string): ToolEntry => {
-    const key = `${upstream}\u0000${tool}`;
-    const hit = cache.get(key);
+    let byTool = cache.get(upstream);
+    const hit = byTool?.get(tool);
     if (hit) return hit;
     let base: CompiledClassify | undefined;
     const raises: CompiledClassify[] = [];
@@ -111,8 +113,18 @@ function buildLookup(rules: readonly CompiledRule[], classify: readonly Compiled
     }
     const matched = rules.filter((r) => (!r.tools || r.tools(tool)) && (!r.upstreams || r.upstreams(upstream)));
     const entry: ToolEntry = { base, raises, rules: matched };
-    if (cache.size >= LOOKUP_CACHE_MAX) cache.clear();
-    cache.set(key, entry);
+    // Bounded: an agent inventing tool names cannot grow the memo without limit.
+    if (size >= LOOKUP_CACHE_MAX) {
+      cache.clear();
+      size = 0;
+      byTool = undefined;
+    }
+    if (!byTool) {
+      byTool = new Map();
+      cache.set(upstream, byTool);
+    }
+    byTool.set(tool, entry);
+    size++;
     return entry;
   };
 }

@@ -23,7 +23,12 @@ interface CallFacts {
   readonly args: unknown;
   readonly level: Sensitivity;
   readonly score: number;
-  readonly codes: ReadonlySet<string>;
+  readonly reasons: readonly Reason[];
+}
+
+function hasAnyCode(reasons: readonly Reason[], codes: readonly string[]): boolean {
+  for (const r of reasons) if (codes.includes(r.code)) return true;
+  return false;
 }
 
 function fires(rule: CompiledRule, f: CallFacts): boolean {
@@ -32,7 +37,7 @@ function fires(rule: CompiledRule, f: CallFacts): boolean {
   if (m.sensitivity && !m.sensitivity.has(f.level)) return false;
   if (m.scoreGte !== undefined && f.score < m.scoreGte) return false;
   if (m.scoreLt !== undefined && f.score >= m.scoreLt) return false;
-  if (m.reasons && ![...m.reasons].some((c) => f.codes.has(c))) return false;
+  if (m.reasons && !hasAnyCode(f.reasons, m.reasons)) return false;
   if (m.args && !m.args(f.args)) return false;
   return true;
 }
@@ -75,17 +80,21 @@ function decide(policy: CompiledPolicy, input: EvaluateInput): Decision {
   reasons.push({ code: `sensitivity.${sens.level}`, weight: policy.points[sens.level], detail: `tool class ${sens.toolClass}` });
   for (const r of anomalyReasons(policy.anomalies, signals, principal, sens.toolClass, now)) reasons.push(r);
   const score = scoreOf(reasons);
-  const facts: CallFacts = { principal, args: call.arguments, level: sens.level, score, codes: new Set(reasons.map((r) => r.code)) };
-  const fired = entry.rules.filter((r) => fires(r, facts));
+  const facts: CallFacts = { principal, args: call.arguments, level: sens.level, score, reasons };
+  const fired: CompiledRule[] = [];
+  let monitorFired = false;
+  for (const r of entry.rules) {
+    if (!fires(r, facts)) continue;
+    fired.push(r);
+    if (r.mode === 'monitor') monitorFired = true;
+  }
   const base = thresholdAction(score, policy.thresholds);
   const all = combine(policy, base, fired, sens.level, sens.classified, signals.storeHealthy);
-  const live = fired.filter((r) => r.mode === 'enforce');
-  const enforcedOutcome = live.length === fired.length ? all : combine(policy, base, live, sens.level, sens.classified, signals.storeHealthy);
-  const floorCodes = new Set<string>();
-  for (const f of [...all.floors, ...enforcedOutcome.floors]) {
-    if (!floorCodes.has(f.code)) reasons.push(f);
-    floorCodes.add(f.code);
-  }
+  const enforcedOutcome = monitorFired
+    ? combine(policy, base, fired.filter((r) => r.mode === 'enforce'), sens.level, sens.classified, signals.storeHealthy)
+    : all;
+  for (const f of all.floors) reasons.push(f);
+  for (const f of enforcedOutcome.floors) if (!all.floors.some((g) => g.code === f.code)) reasons.push(f);
   if (enforcedOutcome.action !== all.action) {
     const trial = fired.filter((r) => r.mode === 'monitor').map((r) => r.id);
     reasons.push({ code: 'policy.monitor_rule', weight: 0, detail: `monitor-mode rules ${trial.join(', ')} would make it ${all.action}` });

@@ -60,3 +60,24 @@ export function valueAt(root: unknown, segments: PathSegments): unknown {
   const values = valuesAt(root, segments);
   return values.length > 0 ? values[0] : undefined;
 }
+
+/** Marks "no value at this path" (distinct from a value that is `undefined`). */
+export const MISSING: unique symbol = Symbol('missing');
+
+/** Fast path for a path without `*`: one value or MISSING, same own-property rules, no allocation. */
+export function singleValueAt(root: unknown, segments: PathSegments): unknown {
+  let v: unknown = root;
+  for (const segment of segments) {
+    if (v === null || typeof v !== 'object') return MISSING;
+    if (Array.isArray(v)) {
+      if (!/^\d{1,6}$/.test(segment)) return MISSING;
+      const index = Number(segment);
+      if (index >= v.length) return MISSING;
+      v = v[index];
+    } else {
+      if (!Object.hasOwn(v, segment)) return MISSING;
+      v = (v as Record<string, unknown>)[segment];
+    }
+  }
+  return v;
+}

@@ -26,14 +26,18 @@ function hint(annotations: ToolAnnotations | undefined, key: keyof ToolAnnotatio
  * Annotation floors. Hints are untrusted: they can only raise the level. A missing hint counts
  * as its spec default (readOnly false, destructive true, idempotent false, openWorld true).
  */
-function annotationFloors(policy: CompiledPolicy, def: ToolDefinition | undefined): [string, Sensitivity][] {
+function applyAnnotationFloors(policy: CompiledPolicy, def: ToolDefinition | undefined, level: Sensitivity, reasons: Reason[]): Sensitivity {
   const a = def?.annotations;
   const readOnly = hint(a, 'readOnlyHint') ?? false;
-  const out: [string, Sensitivity][] = [];
-  if (!readOnly && (hint(a, 'destructiveHint') ?? true)) out.push(['annotation.destructive', policy.annotations.destructive]);
-  if (!readOnly && !(hint(a, 'idempotentHint') ?? false)) out.push(['annotation.non_idempotent', policy.annotations.nonIdempotent]);
-  if (hint(a, 'openWorldHint') ?? true) out.push(['annotation.open_world', policy.annotations.openWorld]);
-  return out;
+  const raise = (code: string, floor: Sensitivity): void => {
+    if (SENSITIVITY_RANK[floor] <= SENSITIVITY_RANK[level]) return;
+    reasons.push({ code, weight: 0, detail: `tool annotation raised ${level} to ${floor}` });
+    level = floor;
+  };
+  if (!readOnly && (hint(a, 'destructiveHint') ?? true)) raise('annotation.destructive', policy.annotations.destructive);
+  if (!readOnly && !(hint(a, 'idempotentHint') ?? false)) raise('annotation.non_idempotent', policy.annotations.nonIdempotent);
+  if (hint(a, 'openWorldHint') ?? true) raise('annotation.open_world', policy.annotations.openWorld);
+  return level;
 }
 
 /**
@@ -55,10 +59,6 @@ export function classifyCall(
     reasons.push({ code: 'sensitivity.raised', weight: 0, detail: `sensitivity[${raise.index}] raised ${level} to ${raise.level}` });
     level = raise.level;
   }
-  for (const [code, floor] of annotationFloors(policy, def)) {
-    if (SENSITIVITY_RANK[floor] <= SENSITIVITY_RANK[level]) continue;
-    reasons.push({ code, weight: 0, detail: `tool annotation raised ${level} to ${floor}` });
-    level = floor;
-  }
+  level = applyAnnotationFloors(policy, def, level, reasons);
   return { level, classified: entry.base !== undefined, toolClass: toolClassOf(entry), reasons };
 }
