@@ -28,6 +28,8 @@ const VolumeSchema = z.strictObject({
   maxBytes: Limit.default(5_000_000),
   maxItems: Limit.default(1000),
   maxDistinctResources: Limit.default(200),
+  perUserMaxBytes: Limit.default(null).describe('Result bytes per window to one user across all agents'),
+  perUserMaxItems: Limit.default(null).describe('Result items per window to one user across all agents'),
   resourceArgs: z.array(z.string().min(1).max(64)).max(50).default(['path', 'uri', 'url', 'id', 'file', 'source', 'destination']),
   weight: Weight.default(30),
 });

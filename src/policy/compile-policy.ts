@@ -1,6 +1,6 @@
 import { digestOf } from '../core/canonical-json.js';
 import { compileConditions } from './compile-condition.js';
-import { compileCallMatch, compileGlobs, compilePrincipalMatch, isLiteral } from './compile-match.js';
+import { compileCallMatch, compileGlobs, compilePrincipalMatch } from './compile-match.js';
 import {
   SENSITIVITY_RANK,
   type CompiledAnomalies,
@@ -24,7 +24,6 @@ function compileRules(policy: Policy): CompiledRule[] {
     hide: r.hide === true,
     upstreams: compileGlobs(r.match.upstreams),
     tools: compileGlobs(r.match.tools),
-    literalTools: r.match.tools?.every(isLiteral) ? r.match.tools : undefined,
     principal: compilePrincipalMatch(r.match),
     call: compileCallMatch(r.match),
   }));

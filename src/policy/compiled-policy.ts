@@ -16,8 +16,6 @@ export interface CompiledRule {
   readonly hide: boolean;
   readonly upstreams: NameMatcher | undefined;
   readonly tools: NameMatcher | undefined;
-  /** Exact tool names when every tool glob is literal (rule index key), else undefined. */
-  readonly literalTools: readonly string[] | undefined;
   readonly principal: PrincipalMatcher | undefined;
   readonly call: CallMatch;
 }

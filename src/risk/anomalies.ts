@@ -34,6 +34,8 @@ function volumeReasons(a: CompiledAnomalies, s: Signals, out: Reason[]): void {
   if (over(s.volume.distinctResources, v.maxDistinctResources)) {
     out.push({ code: 'volume.resources', weight: v.weight, detail: `${s.volume.distinctResources} distinct resources ${per} > ${v.maxDistinctResources}` });
   }
+  if (over(s.volume.userBytes, v.perUserMaxBytes)) out.push({ code: 'volume.user_bytes', weight: v.weight, detail: `${s.volume.userBytes} bytes to the user ${per} > ${v.perUserMaxBytes}` });
+  if (over(s.volume.userItems, v.perUserMaxItems)) out.push({ code: 'volume.user_items', weight: v.weight, detail: `${s.volume.userItems} items to the user ${per} > ${v.perUserMaxItems}` });
 }
 
 function noveltyReasons(a: CompiledAnomalies, s: Signals, out: Reason[]): void {

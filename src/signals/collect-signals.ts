@@ -3,7 +3,7 @@ import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import { compilePath, MAX_STRING, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
 import { countBurst } from './burst.js';
-import type { SignalOptions, Signals } from './signals.js';
+import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
 import { keys } from './state-keys.js';
 
 const SESSION_TTL_MS = 24 * 3_600_000;
@@ -33,10 +33,13 @@ export function valueKey(value: unknown): string | undefined {
 
 function resourceValues(req: SignalRequest, names: readonly string[]): string[] {
   const out: string[] = [];
+  const args: unknown = req.arguments;
+  // Arguments are untrusted: anything but a plain object has no resources to count.
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return out;
   for (const name of names) {
     if (out.length >= MAX_RESOURCES_PER_CALL) break;
-    if (!Object.hasOwn(req.arguments, name)) continue;
-    const v = req.arguments[name];
+    if (!Object.hasOwn(args, name)) continue;
+    const v = (args as Record<string, unknown>)[name];
     if (typeof v === 'string' || typeof v === 'number') out.push(`${name}=${String(v).slice(0, MAX_STRING)}`);
   }
   return out;
@@ -61,12 +64,15 @@ async function readVolume(store: StateStore, req: SignalRequest, now: number, o:
   for (const value of resourceValues(req, o.resourceArgs)) {
     if (await store.setIfAbsent(keys.resourceSeen(pk, req.upstream, req.tool, value), 1, w)) fresh++;
   }
-  const [bytes, items, distinctResources] = await Promise.all([
+  const uk = keys.user(req.principal);
+  const [bytes, items, distinctResources, userBytes, userItems] = await Promise.all([
     store.sumWindow(keys.bytes(pk), w, now),
     store.sumWindow(keys.items(pk), w, now),
     fresh > 0 ? store.addToWindow(keys.resources(pk), fresh, w, now) : store.sumWindow(keys.resources(pk), w, now),
+    store.sumWindow(keys.userBytes(uk), w, now),
+    store.sumWindow(keys.userItems(uk), w, now),
   ]);
-  return { windowMs: w, bytes, items, distinctResources };
+  return { windowMs: w, bytes, items, distinctResources, userBytes, userItems };
 }
 
 async function readNovelty(store: StateStore, req: SignalRequest, o: SignalOptions): Promise<Signals['novelty']> {
@@ -100,7 +106,12 @@ async function readContext(store: StateStore, req: SignalRequest): Promise<Signa
  * distinct resources). Attempts count whether or not they are later allowed, so hammering a
  * blocked tool still raises the rate. Store faults propagate: the guard's catch-all blocks.
  */
-export async function collectSignals(store: StateStore, req: SignalRequest, now: number, options: SignalOptions): Promise<Signals> {
+export async function collectSignals(
+  store: StateStore,
+  req: SignalRequest,
+  now: number,
+  options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
+): Promise<Signals> {
   const pk = keys.pair(req.principal);
   const [rate, burst, volume, novelty, context] = await Promise.all([
     countRates(store, req, now, options),
@@ -129,7 +140,7 @@ export async function observeOutcome(
   req: SignalRequest,
   outcome: Pick<UpstreamOutcome, 'status' | 'resultBytes' | 'resultItems'>,
   now: number,
-  options: SignalOptions,
+  options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
 ): Promise<void> {
   const pk = keys.pair(req.principal);
   const uk = keys.user(req.principal);
@@ -138,6 +149,8 @@ export async function observeOutcome(
   const items = Number.isFinite(outcome.resultItems) ? Math.max(0, outcome.resultItems) : 0;
   if (bytes > 0) await store.addToWindow(keys.bytes(pk), bytes, w, now);
   if (items > 0) await store.addToWindow(keys.items(pk), items, w, now);
+  if (bytes > 0) await store.addToWindow(keys.userBytes(uk), bytes, w, now);
+  if (items > 0) await store.addToWindow(keys.userItems(uk), items, w, now);
   if (outcome.status !== 'ok') return;
   await store.set(keys.toolSeen(pk, req.upstream, req.tool), 1, options.rememberMs);
   for (const n of options.noveltyArguments) {

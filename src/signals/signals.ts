@@ -30,6 +30,9 @@ export interface Signals {
     readonly items: number;
     /** Distinct resources (resource-like argument values) touched in the window. */
     readonly distinctResources: number;
+    /** Result bytes / items returned to this user across all agents in the window. */
+    readonly userBytes: number;
+    readonly userItems: number;
   };
   readonly novelty: {
     /** First call of this upstream tool by this user+agent (within the memory horizon). */
@@ -62,12 +65,24 @@ export interface SignalOptions {
   readonly rememberMs: number;
 }
 
+/** Options for callers without a policy at hand (one class, default windows, no novelty values). */
+export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
+  rateWindowMs: 60_000,
+  toolClass: 'default',
+  burstBucketMs: 60_000,
+  burstAlpha: 0.3,
+  volumeWindowMs: 600_000,
+  resourceArgs: ['path', 'uri', 'url', 'id', 'file', 'source', 'destination'],
+  noveltyArguments: [],
+  rememberMs: 90 * 86_400_000,
+};
+
 /** Signals with nothing observed: the first call of a new principal. */
 export function emptySignals(windowMs = 60_000): Signals {
   return {
     rate: { windowMs, tool: 1, toolClass: 1, overall: 1, user: 1 },
     burst: { current: 1, baseline: undefined, samples: 0 },
-    volume: { windowMs, bytes: 0, items: 0, distinctResources: 0 },
+    volume: { windowMs, bytes: 0, items: 0, distinctResources: 0, userBytes: 0, userItems: 0 },
     novelty: { tool: false, arguments: [] },
     context: { addressChanged: false, clientChanged: false },
     storeHealthy: true,

@@ -13,6 +13,8 @@ export const keys = {
   bytes: (pk: string) => `sig:vol:bytes:${pk}`,
   items: (pk: string) => `sig:vol:items:${pk}`,
   resources: (pk: string) => `sig:vol:res:${pk}`,
+  userBytes: (uk: string) => `sig:vol:ubytes:${uk}`,
+  userItems: (uk: string) => `sig:vol:uitems:${uk}`,
   resourceSeen: (pk: string, upstream: string, tool: string, value: string) =>
     `sig:vol:seen:${pk}:${sha256Hex(`${upstream}/${tool}\u0000${value}`).slice(0, 32)}`,
   toolSeen: (pk: string, upstream: string, tool: string) => `sig:nov:tool:${pk}:${upstream}/${tool}`,
