@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { Condition } from './condition-schema.js';
-import { isWithin, normaliseRoot } from './path-containment.js';
+import { globSubject, isWithin, normaliseRoot } from './path-containment.js';
 import { compilePath, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, valuesAt } from './safe-access.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
@@ -46,7 +46,7 @@ function valueTest(c: Condition): (v: unknown) => boolean {
   }
   if (c.glob !== undefined) {
     const isMatch = picomatch(c.glob, { dot: true });
-    return (v) => typeof v === 'string' && v.length <= MAX_STRING && isMatch(v);
+    return (v) => typeof v === 'string' && v.length <= MAX_STRING && isMatch(globSubject(v));
   }
   if (c.within !== undefined) {
     const roots = c.within.map(normaliseRoot);

@@ -15,6 +15,20 @@ export function normalisePath(raw: string): string | undefined {
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
+/**
+ * What a glob sees: a path-like string (contains a slash or backslash, and is not a URL other
+ * than file://) is normalised first, so `/w/./.git/x` and `/w/a/../.git/x` match a glob for
+ * `.git` directories and `/w/../etc` does not match a glob for `/w`. picomatch never lets `*` or
+ * `**` match `.` or `..` segments, so without this a block rule could be sidestepped with `./`.
+ * Other strings (e-mail addresses, names, URLs) are unchanged.
+ */
+export function globSubject(raw: string): string {
+  let p = raw.startsWith('file://') ? raw.slice('file://'.length) : raw;
+  if (p.includes('://') || (!p.includes('/') && !p.includes('\\'))) return raw;
+  p = posix.normalize(p.replace(/\\/g, '/'));
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
 /** Normalises a configured root once at load time. */
 export function normaliseRoot(root: string): string {
   return normalisePath(root) ?? root;

@@ -61,6 +61,7 @@ export function compareExpect(expect: Expect, d: Decision): string[] {
   for (const c of e.reasons ?? []) if (!codes.has(c)) out.push(`reasons: expected ${c}, got [${[...codes].join(', ')}]`);
   for (const c of e.absent ?? []) if (codes.has(c)) out.push(`reasons: expected no ${c}`);
   for (const id of e.rules ?? []) if (!d.rules.includes(id)) out.push(`rules: expected ${id}, got [${d.rules.join(', ')}]`);
+  for (const id of e.absentRules ?? []) if (d.rules.includes(id)) out.push(`rules: expected no ${id}`);
   if (e.scoreAtLeast !== undefined && d.score < e.scoreAtLeast) out.push(`score: expected >= ${e.scoreAtLeast}, got ${d.score}`);
   if (e.scoreBelow !== undefined && d.score >= e.scoreBelow) out.push(`score: expected < ${e.scoreBelow}, got ${d.score}`);
   return out;

@@ -23,6 +23,7 @@ const ExpectObjectSchema = z.strictObject({
   reasons: z.array(z.string()).optional().describe('Reason codes that must be present'),
   absent: z.array(z.string()).optional().describe('Reason codes that must not be present'),
   rules: z.array(z.string()).optional().describe('Rule ids that must have fired'),
+  absentRules: z.array(z.string()).optional().describe('Rule ids that must not have fired'),
   scoreAtLeast: z.number().optional(),
   scoreBelow: z.number().optional(),
 });

@@ -38,6 +38,15 @@ describe('path containment', () => {
   it('a prefix sibling (/data2) is not inside /data', () => {
     expect(cond({ path: 'path', within: ['/data'] })({ path: '/data2/secret' })).toBe(false);
   });
+  it('a ./ or ../ segment does not sidestep a path glob (picomatch skips dot segments)', () => {
+    const git = cond({ path: 'path', glob: '**/.git/**' });
+    expect(git({ path: '/w/./.git/hooks/x' })).toBe(true);
+    expect(git({ path: '/w/a/../.git/config' })).toBe(true);
+    expect(git({ path: '/w\\.git\\config' })).toBe(true);
+    const inside = cond({ path: 'path', glob: '/w/**', not: true });
+    expect(inside({ path: '/w/../etc/passwd' })).toBe(true);
+    expect(cond({ path: 'u', glob: 'https://*.example/**' })({ u: 'https://a.example/x' })).toBe(true);
+  });
   it('overlong paths cannot be judged and are outside', () => {
     expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
   });
