@@ -1,7 +1,7 @@
 import type { Reason } from '../core/decision.js';
 import type { Principal } from '../core/principal.js';
 import type { CompiledAnomalies } from '../policy/compiled-policy.js';
-import type { Signals } from '../signals/signals.js';
+import type { BurstSignal, Signals } from '../signals/signals.js';
 
 function over(count: number, limit: number | null | undefined): boolean {
   return limit !== null && limit !== undefined && count > limit;
@@ -17,12 +17,12 @@ function rateReasons(a: CompiledAnomalies, s: Signals, toolClass: string, out: R
   if (over(s.rate.user, r.perUser)) out.push({ code: 'rate.user', weight: r.weight, detail: `${s.rate.user} calls by the user ${per} > ${r.perUser}` });
 }
 
-function burstReasons(a: CompiledAnomalies, s: Signals, out: Reason[]): void {
+function burstReason(a: CompiledAnomalies, s: BurstSignal, code: string, who: string, out: Reason[]): void {
   const b = a.burst;
-  if (s.burst.baseline === undefined || s.burst.samples < b.minSamples) return;
-  const baseline = Math.max(s.burst.baseline, b.minBaseline);
-  if (s.burst.current >= b.factor * baseline) {
-    out.push({ code: 'burst.rate', weight: b.weight, detail: `${s.burst.current} calls this bucket vs baseline ${baseline.toFixed(1)} (x${b.factor})` });
+  if (s.baseline === undefined || s.samples < b.minSamples) return;
+  const baseline = Math.max(s.baseline, b.minBaseline);
+  if (s.current >= b.factor * baseline) {
+    out.push({ code, weight: b.weight, detail: `${s.current} calls by the ${who} this bucket vs baseline ${baseline.toFixed(1)} (x${b.factor})` });
   }
 }
 
@@ -70,7 +70,8 @@ function contextReasons(a: CompiledAnomalies, s: Signals, p: Principal, now: num
 export function anomalyReasons(a: CompiledAnomalies, signals: Signals, principal: Principal, toolClass: string, now: number): Reason[] {
   const out: Reason[] = [];
   rateReasons(a, signals, toolClass, out);
-  burstReasons(a, signals, out);
+  burstReason(a, signals.burst, 'burst.rate', 'user+agent', out);
+  burstReason(a, signals.burst.user, 'burst.user', 'user', out);
   volumeReasons(a, signals, out);
   noveltyReasons(a, signals, out);
   contextReasons(a, signals, principal, now, out);

@@ -2,8 +2,8 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import { compilePath, MAX_STRING, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
-import { countBurst } from './burst.js';
-import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
+import { countBurst, type BurstState } from './burst.js';
+import { DEFAULT_SIGNAL_OPTIONS, type BurstSignal, type SignalOptions, type Signals } from './signals.js';
 import { keys } from './state-keys.js';
 
 const SESSION_TTL_MS = 24 * 3_600_000;
@@ -101,6 +101,10 @@ async function readContext(store: StateStore, req: SignalRequest): Promise<Signa
   return { addressChanged: first.address !== current.address, clientChanged: first.client !== current.client };
 }
 
+function burstSignal(s: BurstState): BurstSignal {
+  return { current: s.count, baseline: s.samples > 0 ? s.ewma : undefined, samples: s.samples };
+}
+
 /**
  * Gathers the anomaly signals for one call and counts the call (rate windows, burst buckets,
  * distinct resources). Attempts count whether or not they are later allowed, so hammering a
@@ -113,16 +117,17 @@ export async function collectSignals(
   options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
 ): Promise<Signals> {
   const pk = keys.pair(req.principal);
-  const [rate, burst, volume, novelty, context] = await Promise.all([
+  const [rate, burst, userBurst, volume, novelty, context] = await Promise.all([
     countRates(store, req, now, options),
     countBurst(store, keys.burst(pk), now, options.burstBucketMs, options.burstAlpha),
+    countBurst(store, keys.userBurst(keys.user(req.principal)), now, options.burstBucketMs, options.burstAlpha),
     readVolume(store, req, now, options),
     readNovelty(store, req, options),
     readContext(store, req),
   ]);
   return {
     rate,
-    burst: { current: burst.count, baseline: burst.samples > 0 ? burst.ewma : undefined, samples: burst.samples },
+    burst: { ...burstSignal(burst), user: burstSignal(userBurst) },
     volume,
     novelty,
     context,

@@ -15,14 +15,8 @@ export interface Signals {
     /** All calls by this user (any agent) in the window. */
     readonly user: number;
   };
-  readonly burst: {
-    /** Calls by this user+agent in the current bucket. */
-    readonly current: number;
-    /** EWMA of calls per (active) bucket, undefined before the first bucket completes. */
-    readonly baseline: number | undefined;
-    /** Completed buckets folded into the baseline. */
-    readonly samples: number;
-  };
+  /** This user+agent's current bucket against its own baseline, plus the same for the user. */
+  readonly burst: BurstSignal & { readonly user: BurstSignal };
   readonly volume: {
     readonly windowMs: number;
     /** Result bytes returned to this user+agent in the window (from observeOutcome). */
@@ -48,6 +42,15 @@ export interface Signals {
   };
   /** False when the state store reported itself unhealthy: counts may be incomplete. */
   readonly storeHealthy: boolean;
+}
+
+export interface BurstSignal {
+  /** Calls in the current bucket. */
+  readonly current: number;
+  /** EWMA of calls per (active) bucket, undefined before the first bucket completes. */
+  readonly baseline: number | undefined;
+  /** Completed buckets folded into the baseline. */
+  readonly samples: number;
 }
 
 /** Settings collectSignals needs; derived from the policy by signalOptionsFor(). */
@@ -81,7 +84,7 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
 export function emptySignals(windowMs = 60_000): Signals {
   return {
     rate: { windowMs, tool: 1, toolClass: 1, overall: 1, user: 1 },
-    burst: { current: 1, baseline: undefined, samples: 0 },
+    burst: { current: 1, baseline: undefined, samples: 0, user: { current: 1, baseline: undefined, samples: 0 } },
     volume: { windowMs, bytes: 0, items: 0, distinctResources: 0, userBytes: 0, userItems: 0 },
     novelty: { tool: false, arguments: [] },
     context: { addressChanged: false, clientChanged: false },

@@ -10,6 +10,7 @@ export const keys = {
   rateAll: (pk: string) => `sig:rate:all:${pk}`,
   rateUser: (uk: string) => `sig:rate:user:${uk}`,
   burst: (pk: string) => `sig:burst:${pk}`,
+  userBurst: (uk: string) => `sig:burst:user:${uk}`,
   bytes: (pk: string) => `sig:vol:bytes:${pk}`,
   items: (pk: string) => `sig:vol:items:${pk}`,
   resources: (pk: string) => `sig:vol:res:${pk}`,

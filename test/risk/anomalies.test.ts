@@ -24,6 +24,7 @@ describe('anomaly reasons (each named and weighted)', () => {
     ['burst needs enough history', signals({ burst: { current: 50, baseline: 1, samples: 2 } }), []],
     ['burst uses the baseline floor', signals({ burst: { current: 9, baseline: 1, samples: 3 } }), []],
     ['burst at factor x baseline', signals({ burst: { current: 10, baseline: 1, samples: 3 } }), ['burst.rate:12']],
+    ['user burst across agents', signals({ burst: { user: { current: 10, baseline: 2, samples: 4 } } }), ['burst.user:12']],
     ['volume over limits', signals({ volume: { bytes: 101, items: 11, distinctResources: 6 } }), ['volume.bytes:13', 'volume.items:13', 'volume.resources:13']],
     ['novelty', signals({ novelty: { tool: true, arguments: ['payee'] } }), ['novelty.tool:14', 'novelty.argument:15']],
     ['context change', signals({ context: { addressChanged: true, clientChanged: true } }), ['context.address_changed:16', 'context.client_changed:17']],

@@ -51,7 +51,7 @@ describe('collectSignals: burst against the principal baseline', () => {
     for (let m = 0; m < 3; m++) for (let i = 0; i < 2; i++) await collectSignals(store, req, T0 + m * 60_000 + i * 1000, OPTS);
     let last;
     for (let i = 0; i < 20; i++) last = await collectSignals(store, req, T0 + 3 * 60_000 + i * 100, OPTS);
-    expect(last?.burst).toEqual({ current: 20, baseline: 2, samples: 3 });
+    expect(last?.burst).toEqual({ current: 20, baseline: 2, samples: 3, user: { current: 20, baseline: 2, samples: 3 } });
   });
 });
 
