@@ -12,7 +12,7 @@ export type ReloadResult =
 export interface PolicyHolderOptions {
   readonly files: readonly string[];
   readonly logger?: Logger;
-  /** Called after every successful (re)load, including the first. */
+  /** Called after the first load and after every reload that changed the policy (new hash). */
   readonly onLoad?: (policy: CompiledPolicy, previous: CompiledPolicy | undefined) => void;
   /** Called when a reload fails; the previous policy keeps running. */
   readonly onError?: (error: WardenError) => void;
@@ -47,13 +47,12 @@ export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
     try {
       const next = await loadPolicy(files);
       const previous = policy;
-      const changed = next.hash !== previous.hash;
+      // An unchanged policy (same hash) keeps the running instance and its warm lookup memo.
+      if (next.hash === previous.hash) return { ok: true, policy: previous, changed: false };
       policy = next;
-      if (changed) {
-        options.logger?.info({ policyHash: next.hash, previous: previous.hash, version: next.version }, 'policy reloaded');
-        options.onLoad?.(next, previous);
-      }
-      return { ok: true, policy: next, changed };
+      options.logger?.info({ policyHash: next.hash, previous: previous.hash, version: next.version }, 'policy reloaded');
+      options.onLoad?.(next, previous);
+      return { ok: true, policy: next, changed: true };
     } catch (err) {
       const error = toWardenError(err);
       // Fail safe: the old, valid policy stays in force; the operator is told why.
@@ -83,29 +82,36 @@ export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
     }
   }
 
-  const watchers: FSWatcher[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  if (options.watch !== false) {
-    const debounceMs = options.debounceMs ?? 200;
-    const byDir = new Map<string, Set<string>>();
-    for (const f of files) byDir.set(dirname(f), (byDir.get(dirname(f)) ?? new Set()).add(basename(f)));
-    for (const [dir, names] of byDir) {
-      const w = watch(dir, { persistent: false }, (_event, name) => {
-        if (name !== null && !names.has(name.toString())) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => void reload(), debounceMs);
-      });
-      w.on('error', (err) => options.logger?.warn({ err: String(err), dir }, 'policy watch error'));
-      watchers.push(w);
-    }
-  }
+  const stopWatching = options.watch === false ? () => {} : watchFiles(files, options.debounceMs ?? 200, reload, options.logger);
 
   return {
     current: () => policy,
     reload,
-    close() {
+    close: stopWatching,
+  };
+}
+
+/**
+ * Watches each file's directory (editors replace files by rename, which a watch on the file
+ * itself would miss) and calls `onChange` once per burst of events. Returns a stop function.
+ */
+function watchFiles(files: readonly string[], debounceMs: number, onChange: () => Promise<unknown>, logger?: Logger): () => void {
+  const watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const byDir = new Map<string, Set<string>>();
+  for (const f of files) byDir.set(dirname(f), (byDir.get(dirname(f)) ?? new Set()).add(basename(f)));
+  for (const [dir, names] of byDir) {
+    const w = watch(dir, { persistent: false }, (_event, name) => {
+      // Some platforms omit the name: reload to be safe.
+      if (name !== null && !names.has(name.toString())) return;
       clearTimeout(timer);
-      for (const w of watchers) w.close();
-    },
+      timer = setTimeout(() => void onChange(), debounceMs);
+    });
+    w.on('error', (err) => logger?.warn({ err: String(err), dir }, 'policy watch error'));
+    watchers.push(w);
+  }
+  return () => {
+    clearTimeout(timer);
+    for (const w of watchers) w.close();
   };
 }
