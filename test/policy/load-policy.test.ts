@@ -33,6 +33,7 @@ const CASES: [string, string, string | undefined][] = [
   ['bad-regex-flags.yaml', 'a stateful regex flag', 'rules[0].match.arguments[0].flags'],
   ['negative-weight.yaml', 'a negative weight that would lower scores', 'anomalies.burst.weight'],
   ['unknown-anomaly-key.yaml', 'an unknown anomaly setting', 'anomalies.rate'],
+  ['proto-key.yaml', 'a __proto__ key cannot switch the policy to monitor mode', '(root)'],
   ['yaml-syntax.yaml', 'broken YAML', undefined],
   ['duplicate-yaml-key.yaml', 'a duplicated YAML key', undefined],
 ];

@@ -45,6 +45,9 @@ describe('createPolicyHolder', () => {
     writeFileSync(file, GOOD2);
     expect(await holder.reload()).toMatchObject({ ok: true, changed: true });
     expect(holder.current().version).toBe('2');
+    const running = holder.current();
+    expect(await holder.reload()).toMatchObject({ ok: true, changed: false });
+    expect(holder.current()).toBe(running);
     writeFileSync(file, BAD);
     const failed = await holder.reload();
     expect(failed.ok).toBe(false);
