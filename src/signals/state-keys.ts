@@ -1,7 +1,15 @@
 import { sha256Hex } from '../core/canonical-json.js';
 import { principalKey, type Principal } from '../core/principal.js';
 
-/** Store keys of the signals area. Values are hashed so raw argument data never become keys. */
+/**
+ * A bounded key fragment for an untrusted value: short values as they are (cheap), longer ones
+ * as a hash, so a huge argument can never become a huge key. The prefixes keep the two apart.
+ */
+function fragment(value: string): string {
+  return value.length <= 64 ? `r:${value}` : `h:${sha256Hex(value).slice(0, 32)}`;
+}
+
+/** Store keys of the signals area. Argument values enter keys only through fragment(). */
 export const keys = {
   pair: (p: Principal) => principalKey(p),
   user: (p: Principal) => `${p.issuer}|${p.user}`,
@@ -17,8 +25,8 @@ export const keys = {
   userBytes: (uk: string) => `sig:vol:ubytes:${uk}`,
   userItems: (uk: string) => `sig:vol:uitems:${uk}`,
   resourceSeen: (pk: string, upstream: string, tool: string, value: string) =>
-    `sig:vol:seen:${pk}:${sha256Hex(`${upstream}/${tool}\u0000${value}`).slice(0, 32)}`,
+    `sig:vol:seen:${pk}:${upstream}/${tool}:${fragment(value)}`,
   toolSeen: (pk: string, upstream: string, tool: string) => `sig:nov:tool:${pk}:${upstream}/${tool}`,
-  valueSeen: (uk: string, name: string, value: string) => `sig:nov:arg:${uk}:${name}:${sha256Hex(value).slice(0, 32)}`,
+  valueSeen: (uk: string, name: string, value: string) => `sig:nov:arg:${uk}:${name}:${fragment(value)}`,
   session: (sessionId: string) => `sig:sess:${sessionId}`,
 };
