@@ -14,6 +14,7 @@ const HELP = `Usage: warden policy <check|test|schema> [options]
 
 Options:
   --json      Machine-readable output (check, test)
+  --merge     check: load the files together as one policy (first file + overlays)
   -h, --help  Show this help
 
 Exit codes: 0 ok, 1 a scenario step failed, 2 usage, 3 a file is invalid.
@@ -43,10 +44,12 @@ function errorJson(err: WardenError) {
   return { code: err.code, message: err.message, ...(err instanceof ConfigError ? { file: err.file, keyPath: err.keyPath } : {}) };
 }
 
-function check(files: string[], json: boolean, io: CliIo): number {
-  const results = files.map((file) => {
+function check(files: string[], json: boolean, merge: boolean, io: CliIo): number {
+  const groups = merge ? [files] : files.map((f) => [f]);
+  const results = groups.map((group) => {
+    const file = group.join(' + ');
     try {
-      return { file, ok: true as const, summary: summarisePolicy(loadPolicySync([file])) };
+      return { file, ok: true as const, summary: summarisePolicy(loadPolicySync(group)) };
     } catch (err) {
       return { file, ok: false as const, error: toWardenError(err) };
     }
@@ -119,7 +122,7 @@ async function test(files: string[], json: boolean, io: CliIo): Promise<number> 
 async function run(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, merge: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     io.stderr.write(`warden policy: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
     return EXIT.usage;
@@ -135,7 +138,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if ((sub === 'check' || sub === 'test') && files.length > 0) {
-    return sub === 'check' ? check(files, json, io) : test(files, json, io);
+    return sub === 'check' ? check(files, json, parsed.values.merge === true, io) : test(files, json, io);
   }
   io.stderr.write(`warden policy: ${sub === undefined ? 'missing subcommand' : `bad usage of '${sub}'`}\n\n${HELP}`);
   return EXIT.usage;

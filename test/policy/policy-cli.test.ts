@@ -33,6 +33,15 @@ describe('warden policy', () => {
     expect(json.ok).toBe(false);
     expect(json.results[0]?.error).toMatchObject({ file: bad, keyPath: 'rules[0].match.arguments[0].regex' });
   });
+  it('check --merge loads overlays together with the first file', async () => {
+    const dir = join(ROOT, 'test/fixtures/policy');
+    const r = await run('check', '--merge', join(dir, 'scenario-policy.yaml'), join(dir, 'overlay.yaml'));
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain('2 rules');
+    const bad = await run('check', '--merge', join(dir, 'scenario-policy.yaml'), join(dir, 'overlay-dup.yaml'));
+    expect(bad.code).toBe(EXIT.config);
+    expect(bad.err).toContain('overlay-dup.yaml: rules[0].id');
+  });
   it('test passes shipped scenarios and fails a failing one with exit 1', async () => {
     const ok = await run('test', join(ROOT, 'examples/scenarios/stolen-token.yaml'));
     expect(ok.code).toBe(EXIT.ok);
