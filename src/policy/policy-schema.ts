@@ -50,7 +50,7 @@ export const RuleSchema = z
     description: z.string().max(500).optional(),
     match: MatchSchema.prefault({}),
     action: ActionSchema,
-    mode: ModeSchema.optional().describe('Overrides the policy mode for this rule (monitor = trial)'),
+    mode: ModeSchema.optional().describe('monitor: trial this rule in an enforcing policy (shown in action, not enforced). A monitor-mode policy enforces nothing.'),
     hide: z.boolean().optional().describe('Block rules only: hide the tool from tools/list for matching principals'),
   })
   .superRefine((rule, ctx) => {
