@@ -86,7 +86,11 @@ export interface CompiledPolicy {
   readonly anomalies: CompiledAnomalies;
   readonly rules: readonly CompiledRule[];
   readonly classify: readonly CompiledClassify[];
-  /** Argument paths and patterns whose values audit and approval prompts redact. */
+  /**
+   * Argument paths (dot paths, `*` allowed) and value patterns that audit and approval prompts
+   * redact. Patterns are compiled with the `g` flag for `String.prototype.replace`; reset
+   * `lastIndex` before using `test()`.
+   */
   readonly redact: { readonly paths: readonly string[]; readonly patterns: readonly RegExp[] };
   /** Name-only matching for one (upstream, tool), memoised (bounded). */
   lookup(upstream: string, tool: string): ToolEntry;
