@@ -2,6 +2,7 @@ import { approvalsCommand } from './approvals.js';
 import { approveCommand } from './approve.js';
 import type { CliCommand } from './cli-command.js';
 import { pinsCommand } from './pins.js';
+import { policyCommand } from './policy.js';
 import { revokeCommand } from './revoke.js';
 import { sessionsCommand } from './sessions.js';
 import { tokenCommand } from './token.js';
@@ -12,6 +13,7 @@ import { tokenCommand } from './token.js';
  */
 export const COMMANDS: readonly CliCommand[] = [
   tokenCommand,
+  policyCommand,
   approveCommand,
   approvalsCommand,
   sessionsCommand,

@@ -1,0 +1,70 @@
+import picomatch from 'picomatch';
+import type { Principal } from '../core/principal.js';
+import type { Sensitivity } from '../core/decision.js';
+import { compileConditions, type CompiledCondition } from './compile-condition.js';
+import type { RuleMatch } from './policy-schema.js';
+
+export type NameMatcher = (name: string) => boolean;
+
+const LITERAL = /^[A-Za-z0-9_.\-@+:/|=~]+$/;
+
+/** True when a glob has no glob syntax, so it can be an exact-name index key. */
+export function isLiteral(glob: string): boolean {
+  return LITERAL.test(glob);
+}
+
+/** One matcher for a list of globs (any matches); undefined list matches everything. */
+export function compileGlobs(globs: readonly string[] | undefined): NameMatcher | undefined {
+  if (!globs) return undefined;
+  if (globs.every(isLiteral)) {
+    const set = new Set(globs);
+    return (name) => set.has(name);
+  }
+  const literals = new Set(globs.filter(isLiteral));
+  const matchers = globs.filter((g) => !isLiteral(g)).map((g) => picomatch(g, { dot: true }));
+  return (name) => literals.has(name) || matchers.some((m) => m(name));
+}
+
+/** Matches the identity part of a rule: user, agent, claims, scopes. */
+export type PrincipalMatcher = (p: Principal) => boolean;
+
+export function compilePrincipalMatch(m: RuleMatch): PrincipalMatcher | undefined {
+  const users = compileGlobs(m.users);
+  const agents = compileGlobs(m.agents);
+  const claims = compileConditions(m.claims);
+  const { agentPresent, scopes } = m;
+  if (!users && !agents && !claims && agentPresent === undefined && !scopes) return undefined;
+  return (p) => {
+    if (users && !users(p.user)) return false;
+    // A call without an acting agent never matches an `agents` list.
+    if (agents && (p.actor === undefined || !agents(p.actor))) return false;
+    if (agentPresent !== undefined && (p.actor !== undefined) !== agentPresent) return false;
+    if (claims && !claims(p.claims)) return false;
+    if (scopes) {
+      const has = new Set(p.scopes);
+      if (scopes.all && !scopes.all.every((s) => has.has(s))) return false;
+      if (scopes.any && !scopes.any.some((s) => has.has(s))) return false;
+      if (scopes.none && scopes.none.some((s) => has.has(s))) return false;
+    }
+    return true;
+  };
+}
+
+/** The per-call part of a rule: arguments, computed sensitivity, score, reasons. */
+export interface CallMatch {
+  readonly args: CompiledCondition | undefined;
+  readonly sensitivity: ReadonlySet<Sensitivity> | undefined;
+  readonly scoreGte: number | undefined;
+  readonly scoreLt: number | undefined;
+  readonly reasons: readonly string[] | undefined;
+}
+
+export function compileCallMatch(m: RuleMatch): CallMatch {
+  return {
+    args: compileConditions(m.arguments),
+    sensitivity: m.sensitivity ? new Set(m.sensitivity) : undefined,
+    scoreGte: m.score?.gte,
+    scoreLt: m.score?.lt,
+    reasons: m.reasons,
+  };
+}

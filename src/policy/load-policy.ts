@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { configErrorFromZod } from '../config/zod-error.js';
+import { ConfigError } from '../core/errors.js';
+import { compilePolicy } from './compile-policy.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { PolicySchema, type Policy } from './policy-schema.js';
+
+/** Keys a second (or later) policy file may set: it adds rules, it does not retune the first. */
+const OVERLAY_KEYS = new Set(['$schema', 'version', 'description', 'sensitivity', 'rules', 'redact']);
+
+/** Parses YAML text into plain data; syntax errors (and duplicate keys) name the file and line. */
+export function parsePolicyYaml(text: string, file: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0];
+    const where = line ? `line ${line.line}, column ${line.col}` : 'YAML';
+    throw new ConfigError(`${where}: ${first.message.split('\n')[0]}`, { file });
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+/** Validates parsed policy data strictly; errors name file + key path (configErrorFromZod). */
+export function validatePolicy(data: unknown, file: string): Policy {
+  const result = PolicySchema.safeParse(data);
+  if (!result.success) throw configErrorFromZod(result.error, file);
+  return result.data;
+}
+
+/** Reads, parses and validates one policy file. Throws ConfigError. */
+export function loadPolicyFileSync(file: string): { policy: Policy; raw: unknown } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read policy file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file }, { cause: err });
+  }
+  const raw = parsePolicyYaml(text, file);
+  return { policy: validatePolicy(raw, file), raw };
+}
+
+/**
+ * Merges validated files: the first sets everything; later files may only add `sensitivity`,
+ * `rules` and `redact` entries. Rule ids must be unique across files.
+ */
+export function mergePolicies(parts: readonly { file: string; policy: Policy; raw: unknown }[]): Policy {
+  const [first, ...rest] = parts;
+  if (!first) throw new ConfigError('no policy file given');
+  const merged: Policy = { ...first.policy, sensitivity: [...first.policy.sensitivity], rules: [...first.policy.rules] };
+  const ids = new Map(first.policy.rules.map((r) => [r.id, first.file]));
+  for (const part of rest) {
+    for (const key of Object.keys(part.raw as object)) {
+      if (!OVERLAY_KEYS.has(key)) {
+        throw new ConfigError(`only the first policy file may set '${key}'`, { file: part.file, keyPath: key });
+      }
+    }
+    part.policy.rules.forEach((r, i) => {
+      const prior = ids.get(r.id);
+      if (prior !== undefined) {
+        throw new ConfigError(`duplicate rule id '${r.id}' (also in ${prior})`, { file: part.file, keyPath: `rules[${i}].id` });
+      }
+      ids.set(r.id, part.file);
+    });
+    merged.sensitivity.push(...part.policy.sensitivity);
+    merged.rules.push(...part.policy.rules);
+    if (part.policy.redact) {
+      merged.redact = {
+        paths: [...(merged.redact?.paths ?? []), ...part.policy.redact.paths],
+        patterns: [...(merged.redact?.patterns ?? []), ...part.policy.redact.patterns],
+      };
+    }
+  }
+  return merged;
+}
+
+/** Loads, validates, merges and compiles policy files synchronously. Throws ConfigError. */
+export function loadPolicySync(files: readonly string[]): CompiledPolicy {
+  const parts = files.map((file) => ({ file, ...loadPolicyFileSync(file) }));
+  return compilePolicy(mergePolicies(parts), files);
+}
+
+/** Async form of loadPolicySync (reads files without blocking). Throws ConfigError. */
+export async function loadPolicy(files: readonly string[]): Promise<CompiledPolicy> {
+  const parts = await Promise.all(
+    files.map(async (file) => {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`cannot read policy file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file }, { cause: err });
+      }
+      const raw = parsePolicyYaml(text, file);
+      return { file, policy: validatePolicy(raw, file), raw };
+    }),
+  );
+  return compilePolicy(mergePolicies(parts), files);
+}

@@ -1,0 +1,41 @@
+import type { Decision } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
+import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import type { Signals } from '../signals/signals.js';
+import type { StateStore } from '../state/state-store.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { decideToolCall, recordOutcome } from './decide.js';
+import { isToolHidden } from './hidden-tools.js';
+
+/** What the guard needs from the policy area, bound to one store and a policy source. */
+export interface PolicyEngine {
+  /** Counts the call, gathers signals, evaluates. Rejects only when the store fails (guard blocks). */
+  decide(req: ToolCallRequest, now: number): Promise<{ decision: Decision; signals: Signals; policy: CompiledPolicy }>;
+  /** Feeds a forwarded call's outcome back (volume, novelty). Never rejects. */
+  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): Promise<void>;
+  /** For tools/list: true when the tool can never be called by this principal. */
+  isToolHidden(principal: Principal, upstream: string, tool: string): boolean;
+  /** Argument paths and value patterns audit and approval prompts must redact. */
+  redaction(): CompiledPolicy['redact'];
+  /** The policy in force now. */
+  policy(): CompiledPolicy;
+}
+
+/**
+ * Binds the pure stages to a StateStore and a policy source (typically `holder.current`), so a
+ * hot reload takes effect on the next call without rewiring.
+ */
+export function createPolicyEngine(options: { store: StateStore; policy: () => CompiledPolicy }): PolicyEngine {
+  const { store } = options;
+  return {
+    async decide(req, now) {
+      const policy = options.policy();
+      const { decision, signals } = await decideToolCall(store, policy, req, now);
+      return { decision, signals, policy };
+    },
+    observeOutcome: (req, outcome, now) => recordOutcome(store, options.policy(), req, outcome, now),
+    isToolHidden: (principal, upstream, tool) => isToolHidden(options.policy(), principal, upstream, tool),
+    redaction: () => options.policy().redact,
+    policy: () => options.policy(),
+  };
+}

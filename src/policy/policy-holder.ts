@@ -1,0 +1,117 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { Logger } from '../logging/logger.js';
+import { toWardenError, type WardenError } from '../core/errors.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { loadPolicy, loadPolicySync } from './load-policy.js';
+
+export type ReloadResult =
+  | { readonly ok: true; readonly policy: CompiledPolicy; readonly changed: boolean }
+  | { readonly ok: false; readonly error: WardenError };
+
+export interface PolicyHolderOptions {
+  readonly files: readonly string[];
+  readonly logger?: Logger;
+  /** Called after the first load and after every reload that changed the policy (new hash). */
+  readonly onLoad?: (policy: CompiledPolicy, previous: CompiledPolicy | undefined) => void;
+  /** Called when a reload fails; the previous policy keeps running. */
+  readonly onError?: (error: WardenError) => void;
+  /** Watch the files and reload on change (default true). */
+  readonly watch?: boolean;
+  readonly debounceMs?: number;
+}
+
+export interface PolicyHolder {
+  /** The policy in force now. Swapped atomically; never undefined. */
+  current(): CompiledPolicy;
+  /** Reloads every file; an invalid result keeps the running policy and reports why. */
+  reload(): Promise<ReloadResult>;
+  /** Stops watching. */
+  close(): void;
+}
+
+/**
+ * Loads the policy files (synchronously, so start-up fails fast with a ConfigError naming file
+ * and key), then keeps them current: fs.watch on each file's directory (editors replace files by
+ * rename, which a file watch would miss), debounced, plus reload() for SIGHUP.
+ */
+export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
+  const files = options.files.map((f) => resolve(f));
+  let policy = loadPolicySync(files);
+  options.onLoad?.(policy, undefined);
+  options.logger?.info({ policyHash: policy.hash, version: policy.version, files }, 'policy loaded');
+  let inFlight: Promise<ReloadResult> | undefined;
+  let again = false;
+
+  async function loadOnce(): Promise<ReloadResult> {
+    try {
+      const next = await loadPolicy(files);
+      const previous = policy;
+      // An unchanged policy (same hash) keeps the running instance and its warm lookup memo.
+      if (next.hash === previous.hash) return { ok: true, policy: previous, changed: false };
+      policy = next;
+      options.logger?.info({ policyHash: next.hash, previous: previous.hash, version: next.version }, 'policy reloaded');
+      options.onLoad?.(next, previous);
+      return { ok: true, policy: next, changed: true };
+    } catch (err) {
+      const error = toWardenError(err);
+      // Fail safe: the old, valid policy stays in force; the operator is told why.
+      options.logger?.error({ err: error.message, code: error.code, policyHash: policy.hash }, 'policy reload failed; keeping previous policy');
+      options.onError?.(error);
+      return { ok: false, error };
+    }
+  }
+
+  async function reload(): Promise<ReloadResult> {
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    inFlight = (async () => {
+      let result = await loadOnce();
+      while (again) {
+        again = false;
+        result = await loadOnce();
+      }
+      return result;
+    })();
+    try {
+      return await inFlight;
+    } finally {
+      inFlight = undefined;
+    }
+  }
+
+  const stopWatching = options.watch === false ? () => {} : watchFiles(files, options.debounceMs ?? 200, reload, options.logger);
+
+  return {
+    current: () => policy,
+    reload,
+    close: stopWatching,
+  };
+}
+
+/**
+ * Watches each file's directory (editors replace files by rename, which a watch on the file
+ * itself would miss) and calls `onChange` once per burst of events. Returns a stop function.
+ */
+function watchFiles(files: readonly string[], debounceMs: number, onChange: () => Promise<unknown>, logger?: Logger): () => void {
+  const watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const byDir = new Map<string, Set<string>>();
+  for (const f of files) byDir.set(dirname(f), (byDir.get(dirname(f)) ?? new Set()).add(basename(f)));
+  for (const [dir, names] of byDir) {
+    const w = watch(dir, { persistent: false }, (_event, name) => {
+      // Some platforms omit the name: reload to be safe.
+      if (name !== null && !names.has(name.toString())) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void onChange(), debounceMs);
+    });
+    w.on('error', (err) => logger?.warn({ err: String(err), dir }, 'policy watch error'));
+    watchers.push(w);
+  }
+  return () => {
+    clearTimeout(timer);
+    for (const w of watchers) w.close();
+  };
+}

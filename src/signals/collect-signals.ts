@@ -1,0 +1,165 @@
+import { canonicalJson } from '../core/canonical-json.js';
+import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import { compilePath, MAX_STRING, valueAt } from '../policy/safe-access.js';
+import type { StateStore } from '../state/state-store.js';
+import { countBurst, type BurstState } from './burst.js';
+import { DEFAULT_SIGNAL_OPTIONS, type BurstSignal, type SignalOptions, type Signals } from './signals.js';
+import { keys } from './state-keys.js';
+
+const SESSION_TTL_MS = 24 * 3_600_000;
+/** At most this many resource-like arguments are counted per call (bounded store work). */
+const MAX_RESOURCES_PER_CALL = 8;
+
+interface SessionRecord {
+  readonly address: string;
+  readonly client: string;
+}
+
+export type SignalRequest = Pick<
+  ToolCallRequest,
+  'principal' | 'upstream' | 'tool' | 'arguments' | 'sessionId' | 'remoteAddress' | 'userAgent' | 'clientInfo'
+>;
+
+/** A stable, bounded string form of an argument value for hashing; undefined when absent. */
+export function valueKey(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return `s:${value.slice(0, MAX_STRING)}`;
+  try {
+    return `j:${canonicalJson(value).slice(0, MAX_STRING)}`;
+  } catch {
+    return 'j:unrepresentable';
+  }
+}
+
+function resourceValues(req: SignalRequest, names: readonly string[]): string[] {
+  const out: string[] = [];
+  const args: unknown = req.arguments;
+  // Arguments are untrusted: anything but a plain object has no resources to count.
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return out;
+  for (const name of names) {
+    if (out.length >= MAX_RESOURCES_PER_CALL) break;
+    if (!Object.hasOwn(args, name)) continue;
+    const v = (args as Record<string, unknown>)[name];
+    if (typeof v === 'string' || typeof v === 'number') out.push(`${name}=${String(v).slice(0, MAX_STRING)}`);
+  }
+  return out;
+}
+
+async function countRates(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['rate']> {
+  const pk = keys.pair(req.principal);
+  const w = o.rateWindowMs;
+  const [tool, toolClass, overall, user] = await Promise.all([
+    store.addToWindow(keys.rateTool(pk, req.upstream, req.tool), 1, w, now),
+    store.addToWindow(keys.rateClass(pk, o.toolClass), 1, w, now),
+    store.addToWindow(keys.rateAll(pk), 1, w, now),
+    store.addToWindow(keys.rateUser(keys.user(req.principal)), 1, w, now),
+  ]);
+  return { windowMs: w, tool, toolClass, overall, user };
+}
+
+async function readVolume(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['volume']> {
+  const pk = keys.pair(req.principal);
+  const w = o.volumeWindowMs;
+  let fresh = 0;
+  for (const value of resourceValues(req, o.resourceArgs)) {
+    if (await store.setIfAbsent(keys.resourceSeen(pk, req.upstream, req.tool, value), 1, w)) fresh++;
+  }
+  const uk = keys.user(req.principal);
+  const [bytes, items, distinctResources, userBytes, userItems] = await Promise.all([
+    store.sumWindow(keys.bytes(pk), w, now),
+    store.sumWindow(keys.items(pk), w, now),
+    fresh > 0 ? store.addToWindow(keys.resources(pk), fresh, w, now) : store.sumWindow(keys.resources(pk), w, now),
+    store.sumWindow(keys.userBytes(uk), w, now),
+    store.sumWindow(keys.userItems(uk), w, now),
+  ]);
+  return { windowMs: w, bytes, items, distinctResources, userBytes, userItems };
+}
+
+async function readNovelty(store: StateStore, req: SignalRequest, o: SignalOptions): Promise<Signals['novelty']> {
+  const pk = keys.pair(req.principal);
+  const uk = keys.user(req.principal);
+  const tool = (await store.get(keys.toolSeen(pk, req.upstream, req.tool))) === undefined;
+  const args: string[] = [];
+  for (const n of o.noveltyArguments) {
+    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
+    if (v !== undefined && (await store.get(keys.valueSeen(uk, n.name, v))) === undefined) args.push(n.name);
+  }
+  return { tool, arguments: args };
+}
+
+async function readContext(store: StateStore, req: SignalRequest): Promise<Signals['context']> {
+  const key = keys.session(req.sessionId);
+  const current: SessionRecord = {
+    address: req.remoteAddress ?? '',
+    client: `${req.clientInfo?.name ?? ''}/${req.clientInfo?.version ?? ''}|${req.userAgent ?? ''}`,
+  };
+  const first = await store.get<SessionRecord>(key);
+  if (!first) {
+    await store.set(key, current, SESSION_TTL_MS);
+    return { addressChanged: false, clientChanged: false };
+  }
+  return { addressChanged: first.address !== current.address, clientChanged: first.client !== current.client };
+}
+
+function burstSignal(s: BurstState): BurstSignal {
+  return { current: s.count, baseline: s.samples > 0 ? s.ewma : undefined, samples: s.samples };
+}
+
+/**
+ * Gathers the anomaly signals for one call and counts the call (rate windows, burst buckets,
+ * distinct resources). Attempts count whether or not they are later allowed, so hammering a
+ * blocked tool still raises the rate. Store faults propagate: the guard's catch-all blocks.
+ */
+export async function collectSignals(
+  store: StateStore,
+  req: SignalRequest,
+  now: number,
+  options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
+): Promise<Signals> {
+  const pk = keys.pair(req.principal);
+  const [rate, burst, userBurst, volume, novelty, context] = await Promise.all([
+    countRates(store, req, now, options),
+    countBurst(store, keys.burst(pk), now, options.burstBucketMs, options.burstAlpha),
+    countBurst(store, keys.userBurst(keys.user(req.principal)), now, options.burstBucketMs, options.burstAlpha),
+    readVolume(store, req, now, options),
+    readNovelty(store, req, options),
+    readContext(store, req),
+  ]);
+  return {
+    rate,
+    burst: { ...burstSignal(burst), user: burstSignal(userBurst) },
+    volume,
+    novelty,
+    context,
+    storeHealthy: store.healthy(),
+  };
+}
+
+/**
+ * Feeds back what a forwarded call returned: result bytes and items count toward the volume
+ * windows, and (only for successful calls) the tool and sensitive argument values become
+ * "seen", so a blocked first attempt stays novel on retry. Never throws into the proxy.
+ */
+export async function observeOutcome(
+  store: StateStore,
+  req: SignalRequest,
+  outcome: Pick<UpstreamOutcome, 'status' | 'resultBytes' | 'resultItems'>,
+  now: number,
+  options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
+): Promise<void> {
+  const pk = keys.pair(req.principal);
+  const uk = keys.user(req.principal);
+  const w = options.volumeWindowMs;
+  const bytes = Number.isFinite(outcome.resultBytes) ? Math.max(0, outcome.resultBytes) : 0;
+  const items = Number.isFinite(outcome.resultItems) ? Math.max(0, outcome.resultItems) : 0;
+  if (bytes > 0) await store.addToWindow(keys.bytes(pk), bytes, w, now);
+  if (items > 0) await store.addToWindow(keys.items(pk), items, w, now);
+  if (bytes > 0) await store.addToWindow(keys.userBytes(uk), bytes, w, now);
+  if (items > 0) await store.addToWindow(keys.userItems(uk), items, w, now);
+  if (outcome.status !== 'ok') return;
+  await store.set(keys.toolSeen(pk, req.upstream, req.tool), 1, options.rememberMs);
+  for (const n of options.noveltyArguments) {
+    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
+    if (v !== undefined) await store.set(keys.valueSeen(uk, n.name, v), 1, options.rememberMs);
+  }
+}

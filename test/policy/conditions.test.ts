@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { compileCondition } from '../../src/policy/compile-condition.js';
+import { ConditionSchema } from '../../src/policy/condition-schema.js';
+import { isWithin, normalisePath } from '../../src/policy/path-containment.js';
+import { valuesAt } from '../../src/policy/safe-access.js';
+
+const cond = (c: unknown) => compileCondition(ConditionSchema.parse(c));
+
+describe('path containment', () => {
+  const rows: [string, boolean][] = [
+    ['/data', true],
+    ['/data/', true],
+    ['/data/a/b.txt', true],
+    ['/data/./a', true],
+    ['/data/a/../b', true],
+    ['/data/../etc/passwd', false],
+    ['/data2', false],
+    ['/data2/x', false],
+    ['/datafile', false],
+    ['data/x', false],
+    ['./data/x', false],
+    ['/data/../data2/x', false],
+    ['\\data\\..\\etc', false],
+    ['/data\\..\\etc', false],
+    ['file:///data/x', true],
+    ['file:///data/../etc', false],
+    ['/data/x\u0000/../../etc', false],
+    ['//data/x', true],
+    ['/etc', false],
+    ['', false],
+  ];
+  it.each(rows)('%j inside /data: %s', (p, inside) => {
+    expect(isWithin(p, ['/data'])).toBe(inside);
+  });
+  it('path traversal with .. does not escape containment', () => {
+    expect(cond({ path: 'path', within: ['/data'] })({ path: '/data/../../etc/shadow' })).toBe(false);
+  });
+  it('a prefix sibling (/data2) is not inside /data', () => {
+    expect(cond({ path: 'path', within: ['/data'] })({ path: '/data2/secret' })).toBe(false);
+  });
+  it('a ./ or ../ segment does not sidestep a path glob (picomatch skips dot segments)', () => {
+    const git = cond({ path: 'path', glob: '**/.git/**' });
+    expect(git({ path: '/w/./.git/hooks/x' })).toBe(true);
+    expect(git({ path: '/w/a/../.git/config' })).toBe(true);
+    expect(git({ path: '/w\\.git\\config' })).toBe(true);
+    const inside = cond({ path: 'path', glob: '/w/**', not: true });
+    expect(inside({ path: '/w/../etc/passwd' })).toBe(true);
+    expect(cond({ path: 'u', glob: 'https://*.example/**' })({ u: 'https://a.example/x' })).toBe(true);
+  });
+  it('overlong paths cannot be judged and are outside', () => {
+    expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
+  });
+  it('a negated containment holds for missing and non-string values (fail safe)', () => {
+    const outside = cond({ path: 'path', within: ['/data'], not: true });
+    expect(outside({})).toBe(true);
+    expect(outside({ path: 42 })).toBe(true);
+    expect(outside({ path: ['/data/x'] })).toBe(false);
+  });
+});
+
+describe('operators', () => {
+  const rows: [string, unknown, unknown, boolean][] = [
+    ['eq string', { path: 'a', eq: 'x' }, { a: 'x' }, true],
+    ['eq number matches numeric string', { path: 'a', eq: 5 }, { a: '5' }, true],
+    ['eq does not coerce strings', { path: 'a', eq: '5' }, { a: 5 }, false],
+    ['in set', { path: 'a', in: ['x', 'y'] }, { a: 'y' }, true],
+    ['in over array items', { path: 'g', in: ['admin'] }, { g: ['dev', 'admin'] }, true],
+    ['gt', { path: 'n', gt: 10 }, { n: 11 }, true],
+    ['gt on numeric string', { path: 'n', gt: 10 }, { n: ' 11 ' }, true],
+    ['gt on non-number', { path: 'n', gt: 10 }, { n: 'eleven' }, false],
+    ['gt on NaN-ish', { path: 'n', gt: 10 }, { n: 'Infinity' }, false],
+    ['lte', { path: 'n', lte: 10 }, { n: 10 }, true],
+    ['regex', { path: 's', regex: '^rm\\b' }, { s: 'rm -rf /' }, true],
+    ['regex with flags', { path: 's', regex: '^RM', flags: 'i' }, { s: 'rm' }, true],
+    ['glob', { path: 'to', glob: '*@acme.example' }, { to: 'a@acme.example' }, true],
+    ['glob no match', { path: 'to', glob: '*@acme.example' }, { to: 'a@acme.example.evil.com' }, false],
+    ['contains in array', { path: 'g', contains: 'x' }, { g: ['y', 'x'] }, true],
+    ['contains substring', { path: 's', contains: 'DROP' }, { s: 'x; DROP TABLE' }, true],
+    ['exists', { path: 'a.b', exists: true }, { a: { b: null } }, true],
+    ['exists false', { path: 'a.b', exists: false }, { a: {} }, true],
+    ['nested index', { path: 'items.1.id', eq: 7 }, { items: [{ id: 1 }, { id: 7 }] }, true],
+    ['wildcard any', { path: 'items.*.id', eq: 7 }, { items: [{ id: 1 }, { id: 7 }] }, true],
+    ['not', { path: 'a', eq: 'x', not: true }, { a: 'y' }, true],
+    ['missing value', { path: 'a', eq: 'x' }, {}, false],
+  ];
+  it.each(rows)('%s', (_n, c, args, want) => {
+    expect(cond(c)(args)).toBe(want);
+  });
+});
+
+describe('untrusted arguments are data', () => {
+  it('__proto__ key cannot pollute prototypes', () => {
+    const args = JSON.parse('{"__proto__": {"polluted": true, "role": "admin"}, "a": 1}') as Record<string, unknown>;
+    expect(cond({ path: '__proto__.role', eq: 'admin' })(args)).toBe(true);
+    expect(cond({ path: 'role', eq: 'admin' })(args)).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+  it('constructor and prototype keys are never resolved through the prototype chain', () => {
+    expect(valuesAt({}, ['constructor'])).toEqual([]);
+    expect(valuesAt({}, ['constructor', 'prototype'])).toEqual([]);
+    expect(valuesAt({}, ['__proto__'])).toEqual([]);
+    expect(valuesAt({ constructor: 'x' }, ['constructor'])).toEqual(['x']);
+    expect(valuesAt([], ['length'])).toEqual([]);
+  });
+  it('a null-prototype object is read safely', () => {
+    const o = Object.create(null) as Record<string, unknown>;
+    o.a = 1;
+    expect(cond({ path: 'a', eq: 1 })(o)).toBe(true);
+  });
+  it('huge arrays are examined only up to the item cap', () => {
+    const items = Array.from({ length: 100_000 }, (_, i) => ({ id: i }));
+    expect(valuesAt({ items }, ['items', '*', 'id']).length).toBe(1000);
+    expect(cond({ path: 'items.*.id', eq: 99_999 })({ items })).toBe(false);
+  });
+  it('deep nesting only follows the configured path (depth bounded by the schema)', () => {
+    let deep: Record<string, unknown> = { v: 1 };
+    for (let i = 0; i < 10_000; i++) deep = { a: deep };
+    expect(cond({ path: 'a.a.a', exists: true })(deep)).toBe(true);
+    expect(() => ConditionSchema.parse({ path: Array(17).fill('a').join('.'), exists: true })).toThrow();
+  });
+  it('huge strings: a regex examines a bounded prefix', () => {
+    const s = `${'a'.repeat(1_000_000)}SECRET`;
+    expect(cond({ path: 's', regex: 'SECRET' })({ s })).toBe(false);
+    expect(cond({ path: 's', regex: '^a' })({ s })).toBe(true);
+  });
+  it('wildcards over objects only visit own properties', () => {
+    const proto = { inherited: 'admin' };
+    const obj = Object.create(proto) as Record<string, unknown>;
+    obj.own = 'user';
+    expect(valuesAt({ o: obj }, ['o', '*'])).toEqual(['user']);
+  });
+});

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { loadPolicySync } from '../../src/policy/load-policy.js';
+
+const BAD = join(import.meta.dirname, '../fixtures/policy/bad');
+
+/** [fixture, attack or mistake it stands for, expected key path of the first problem] */
+const CASES: [string, string, string | undefined][] = [
+  ['wrong-type.yaml', 'a string where a number belongs', 'thresholds.throttle'],
+  ['unknown-key.yaml', 'a misspelt key (acton) is not silently ignored', 'rules[0]'],
+  ['bad-regex.yaml', 'a regex that does not compile', 'rules[0].match.arguments[0].regex'],
+  ['redos-regex.yaml', 'a catastrophic-backtracking regex (ReDoS)', 'rules[0].match.arguments[0].regex'],
+  ['threshold-order.yaml', 'thresholds out of order', 'thresholds'],
+  ['duplicate-rule-id.yaml', 'two rules with one id', 'rules[1].id'],
+  ['bad-upstream-glob.yaml', 'unknown upstream glob syntax', 'rules[0].match.upstreams[0]'],
+  ['unbalanced-glob.yaml', 'an unbalanced bracket glob', 'sensitivity[0].tools[0]'],
+  ['globstar-name.yaml', 'a path globstar in a name glob', 'sensitivity[0].tools[0]'],
+  ['bad-action.yaml', 'an action that does not exist', 'rules[0].action'],
+  ['missing-version.yaml', 'no version', 'version'],
+  ['hide-not-block.yaml', 'hide on a non-block rule', 'rules[0].hide'],
+  ['hide-with-arguments.yaml', 'hide depending on arguments', 'rules[0].match.arguments'],
+  ['two-operators.yaml', 'an ambiguous condition with two operators', 'rules[0].match.arguments[0]'],
+  ['no-operator.yaml', 'a condition without operator', 'rules[0].match.arguments[0]'],
+  ['bad-timezone.yaml', 'an unknown timezone', 'anomalies.context.hours.timezone'],
+  ['bad-duration.yaml', 'a duration in prose', 'anomalies.rate.window'],
+  ['relative-within.yaml', 'a relative containment root', 'rules[0].match.arguments[0].within[0]'],
+  ['root-not-mapping.yaml', 'a list instead of a mapping', '(root)'],
+  ['unsafe-redact-pattern.yaml', 'a ReDoS redact pattern', 'redact.patterns[0]'],
+  ['critical-default-allow.yaml', 'a default that allows critical tools', 'defaults.critical'],
+  ['bad-rule-id.yaml', 'a rule id with spaces', 'rules[0].id'],
+  ['bad-sensitivity.yaml', 'an unknown sensitivity level', 'sensitivity[0].level'],
+  ['bad-regex-flags.yaml', 'a stateful regex flag', 'rules[0].match.arguments[0].flags'],
+  ['negative-weight.yaml', 'a negative weight that would lower scores', 'anomalies.burst.weight'],
+  ['unknown-anomaly-key.yaml', 'an unknown anomaly setting', 'anomalies.rate'],
+  ['proto-key.yaml', 'a __proto__ key cannot switch the policy to monitor mode', '(root)'],
+  ['yaml-syntax.yaml', 'broken YAML', undefined],
+  ['duplicate-yaml-key.yaml', 'a duplicated YAML key', undefined],
+];
+
+function loadError(file: string): ConfigError {
+  try {
+    loadPolicySync([file]);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`${file} loaded but should have been rejected`);
+}
+
+describe('policy files are rejected at load with file and key path', () => {
+  it.each(CASES)('%s: rejects %s', (name, _why, keyPath) => {
+    const file = join(BAD, name);
+    const err = loadError(file);
+    expect(err.code).toBe('config_invalid');
+    expect(err.file).toBe(file);
+    expect(err.keyPath).toBe(keyPath);
+    expect(err.message.startsWith(`${file}: `)).toBe(true);
+  });
+
+  it('names a missing file', () => {
+    const err = loadError(join(BAD, 'does-not-exist.yaml'));
+    expect(err.code).toBe('config_invalid');
+    expect(err.file).toContain('does-not-exist.yaml');
+  });
+
+  it('covers every fixture file', async () => {
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(BAD).sort()).toEqual(CASES.map((c) => c[0]).sort());
+  });
+});

@@ -1,0 +1,72 @@
+import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXIT, type CliIo } from '../../src/cli/cli-command.js';
+import { policyCommand } from '../../src/cli/policy.js';
+import { policyJsonSchemaText } from '../../src/policy/json-schema.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: ROOT };
+  const code = await policyCommand.run(argv, io);
+  return { code, out, err };
+}
+
+describe('warden policy', () => {
+  it('check prints a summary of valid files', async () => {
+    const r = await run('check', join(ROOT, 'policies/default.yaml'));
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toMatch(/✓ .*default\.yaml: version 1\.0\.0, mode enforce/);
+  });
+  it('check --json names the file and key path of an invalid file', async () => {
+    const bad = join(ROOT, 'test/fixtures/policy/bad/redos-regex.yaml');
+    const r = await run('check', '--json', bad);
+    expect(r.code).toBe(EXIT.config);
+    const json = JSON.parse(r.out) as { ok: boolean; results: { error?: { keyPath: string; file: string } }[] };
+    expect(json.ok).toBe(false);
+    expect(json.results[0]?.error).toMatchObject({ file: bad, keyPath: 'rules[0].match.arguments[0].regex' });
+  });
+  it('check --merge loads overlays together with the first file', async () => {
+    const dir = join(ROOT, 'test/fixtures/policy');
+    const r = await run('check', '--merge', join(dir, 'scenario-policy.yaml'), join(dir, 'overlay.yaml'));
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain('2 rules');
+    const bad = await run('check', '--merge', join(dir, 'scenario-policy.yaml'), join(dir, 'overlay-dup.yaml'));
+    expect(bad.code).toBe(EXIT.config);
+    expect(bad.err).toContain('overlay-dup.yaml: rules[0].id');
+  });
+  it('test passes shipped scenarios and fails a failing one with exit 1', async () => {
+    const ok = await run('test', join(ROOT, 'examples/scenarios/stolen-token.yaml'));
+    expect(ok.code).toBe(EXIT.ok);
+    const bad = await run('test', join(ROOT, 'test/fixtures/policy/failing-scenario.yaml'));
+    expect(bad.code).toBe(EXIT.failure);
+    expect(bad.out).toContain('action: expected allow, got block');
+  });
+  it('test --json reports every step', async () => {
+    const r = await run('test', '--json', join(ROOT, 'test/fixtures/policy/failing-scenario.yaml'));
+    const json = JSON.parse(r.out) as { ok: boolean; scenarios: { steps: { passed: boolean }[] }[] };
+    expect(json.ok).toBe(false);
+    expect(json.scenarios[0]?.steps.map((s) => s.passed)).toEqual([true, false]);
+  });
+  it('test reports an invalid scenario file with exit 3', async () => {
+    const r = await run('test', join(ROOT, 'test/fixtures/policy/bad/unknown-key.yaml'));
+    expect(r.code).toBe(EXIT.config);
+  });
+  it('schema prints the generated JSON Schema', async () => {
+    const r = await run('schema');
+    expect(r.out).toBe(policyJsonSchemaText());
+  });
+  it('bad usage exits 2 and --help exits 0', async () => {
+    expect((await run()).code).toBe(EXIT.usage);
+    expect((await run('check')).code).toBe(EXIT.usage);
+    expect((await run('--bogus')).code).toBe(EXIT.usage);
+    expect((await run('--help')).code).toBe(EXIT.ok);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/core/principal.js';
+import { evaluate } from '../../src/policy/evaluate.js';
+import { policyFrom, principal, READ_ONLY, signals } from '../helpers/policy-helpers.js';
+
+const POLICY = policyFrom(`
+version: 1
+sensitivity: [{ tools: ['*'], level: low }]
+rules:
+  - { id: by-upstream, match: { upstreams: ['fs*'], tools: [read] }, action: throttle }
+  - { id: by-agent, match: { agents: ['rogue-*'] }, action: block }
+  - { id: direct-only, match: { tools: [admin], agentPresent: true }, action: block }
+  - { id: scopes-all, match: { tools: [s1], scopes: { all: [a, b] } }, action: approve }
+  - { id: scopes-any, match: { tools: [s2], scopes: { any: [a, b] } }, action: approve }
+  - { id: scopes-none, match: { tools: [s3], scopes: { none: [a] } }, action: approve }
+  - { id: tenant, match: { tools: [t], claims: [{ path: tenant, eq: acme, not: true }] }, action: block }
+  - { id: negated-glob, match: { tools: ['!safe_*'], users: ['mallory*'] }, action: approve }
+`);
+
+function rules(tool: string, p: Partial<Principal> = {}, upstream = 'acme'): readonly string[] {
+  return evaluate(POLICY, { principal: principal(p), call: { upstream, tool, arguments: {}, toolDefinition: READ_ONLY }, signals: signals(), now: 0 }).rules;
+}
+
+describe('rule matching', () => {
+  it('upstream globs', () => {
+    expect(rules('read', {}, 'fs-main')).toEqual(['by-upstream']);
+    expect(rules('read', {}, 'acme')).toEqual([]);
+  });
+  it('agent globs never match a call without an agent', () => {
+    expect(rules('x', { actor: 'rogue-1' })).toEqual(['by-agent']);
+    expect(rules('x', { actor: undefined })).toEqual([]);
+  });
+  it('agentPresent separates delegated calls from direct ones', () => {
+    expect(rules('admin', { actor: 'a' })).toEqual(['direct-only']);
+    expect(rules('admin', { actor: undefined })).toEqual([]);
+  });
+  it('scopes all / any / none', () => {
+    expect(rules('s1', { scopes: ['a'] })).toEqual([]);
+    expect(rules('s1', { scopes: ['a', 'b'] })).toEqual(['scopes-all']);
+    expect(rules('s2', { scopes: ['b'] })).toEqual(['scopes-any']);
+    expect(rules('s2', { scopes: [] })).toEqual([]);
+    expect(rules('s3', { scopes: [] })).toEqual(['scopes-none']);
+    expect(rules('s3', { scopes: ['a'] })).toEqual([]);
+  });
+  it('a missing tenant claim counts as another tenant (fail safe)', () => {
+    expect(rules('t', { claims: { tenant: 'acme' } })).toEqual([]);
+    expect(rules('t', { claims: { tenant: 'other' } })).toEqual(['tenant']);
+    expect(rules('t', { claims: {} })).toEqual(['tenant']);
+  });
+  it('negated name globs', () => {
+    expect(rules('safe_read', { user: 'mallory@x' })).toEqual([]);
+    expect(rules('danger', { user: 'mallory@x' })).toEqual(['negated-glob']);
+  });
+});
