@@ -223,7 +223,8 @@ function classifyBreak(entries: readonly Entry[], i: number, r: AuditRecord, s: 
     }
   }
   const missing = r.seq - s.expected;
-  if (e.fileStart && s.multiFile) {
+  // A gap of one record at a file start is a deleted line; a larger one is a missing rotated file.
+  if (e.fileStart && s.multiFile && missing > 1) {
     return at(e, 'missing_file', `file starts at seq ${r.seq} but seq ${s.expected} was expected: ${missing} record(s) in a missing file`, r.seq);
   }
   return at(e, 'deleted_record', `seq ${s.expected}${missing > 1 ? `..${r.seq - 1}` : ''} missing before seq ${r.seq}`, s.expected);
