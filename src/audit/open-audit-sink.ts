@@ -48,10 +48,19 @@ export async function openAuditSink(config: AuditConfigInput, options: OpenAudit
     clock: options.clock ?? systemClock,
     checkpointPath,
     signingKey,
-    redact: createRedactor(cfg.redact),
+    redact: createRedactor({ paths: eventPaths(cfg.redact.paths), patterns: cfg.redact.patterns }),
   });
   sink.start(readPrevious(checkpointPath, logger));
   return sink;
+}
+
+/**
+ * Policy paths are written relative to the arguments and the result (`card.number`); the sink
+ * redacts whole events, so anchor dotted paths under the fields that carry those values.
+ * Bare keys (`password`) already match at any depth.
+ */
+function eventPaths(paths: readonly string[]): string[] {
+  return paths.flatMap((p) => (p.includes('.') ? ['args', 'arguments', 'result'].map((root) => `${root}.${p}`) : [p]));
 }
 
 function readPrevious(path: string, logger: Logger): Checkpoint | undefined {
