@@ -1,21 +1,43 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { z } from 'zod';
 import { canonicalJson } from '../core/canonical-json.js';
 
 /** What the checkpoint asserts: the chain had reached `seq` with `hash`, in file `file`. */
-export const CheckpointSchema = z.object({
-  v: z.literal(1),
-  file: z.string(),
-  seq: z.number().int().nonnegative(),
-  hash: z.string(),
-  ts: z.string(),
+export interface Checkpoint {
+  readonly v: 1;
+  /** Base name of the file holding record `seq`. */
+  readonly file: string;
+  readonly seq: number;
+  readonly hash: string;
+  readonly ts: string;
   /** True when written by a clean close; a start that finds false knows the last run crashed. */
-  closed: z.boolean().optional(),
-  keyId: z.string().optional(),
-  signature: z.string().optional(),
-});
-export type Checkpoint = z.infer<typeof CheckpointSchema>;
+  readonly closed?: boolean;
+  /** Fingerprint of the signing public key. */
+  readonly keyId?: string;
+  /** Base64 Ed25519 signature over the canonical JSON of the other fields. */
+  readonly signature?: string;
+}
+
+/**
+ * Validates a parsed checkpoint. Hand-written rather than zod so the write path (and the crash
+ * tests' writer processes) start without loading a schema library.
+ */
+export function parseCheckpoint(value: unknown): Checkpoint {
+  const c = value as Record<string, unknown> | null;
+  const bad = (what: string): never => {
+    throw new Error(`invalid checkpoint: ${what}`);
+  };
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) bad('not an object');
+  const o = c as Record<string, unknown>;
+  if (o.v !== 1) bad('v must be 1');
+  if (typeof o.file !== 'string') bad('file must be a string');
+  if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 0) bad('seq must be a non-negative integer');
+  if (typeof o.hash !== 'string' || !/^[0-9a-f]{64}$/.test(o.hash)) bad('hash must be 64 hex digits');
+  if (typeof o.ts !== 'string') bad('ts must be a string');
+  for (const k of ['keyId', 'signature'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') bad(`${k} must be a string`);
+  if (o.closed !== undefined && typeof o.closed !== 'boolean') bad('closed must be a boolean');
+  return o as unknown as Checkpoint;
+}
 
 function signedBytes(cp: Checkpoint): Buffer {
   const { signature: _s, keyId: _k, ...payload } = cp;
@@ -68,5 +90,5 @@ export function writeCheckpointFile(path: string, cp: Checkpoint, durable: boole
 }
 
 export function readCheckpointFile(path: string): Checkpoint {
-  return CheckpointSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  return parseCheckpoint(JSON.parse(readFileSync(path, 'utf8')));
 }

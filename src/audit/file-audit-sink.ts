@@ -4,14 +4,14 @@ import {
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import type { Logger } from '../logging/logger.js';
 import type { AuditEvent, AuditSink } from './audit-sink.js';
 import type { AuditConfig } from './audit-config.js';
 import { AuditCorruptError, AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, decodeRecord, encodeRecord } from './record-codec.js';
 import { inspectTail, listRotated, readRange, rotatedName } from './log-files.js';
 import { signCheckpoint, writeCheckpointFile, type Checkpoint } from './checkpoint.js';
-import type { RedactOutcome } from './redactor.js';
+import { fullDigest } from './redactor.js';
+import type { FieldSerializer } from './record-codec.js';
 
 /** How often the open file is checked against its path (unlinked or replaced). */
 const CHECK_EVERY_RECORDS = 64;
@@ -19,13 +19,20 @@ const CHECK_EVERY_MS = 1000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 
+/** The two log levels the sink uses; a pino Logger fits. */
+export interface AuditLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 export interface SinkDeps {
   readonly config: AuditConfig;
-  readonly logger: Logger;
+  readonly logger: AuditLogger;
   readonly clock: Clock;
   readonly checkpointPath: string;
   readonly signingKey: KeyObject | undefined;
-  readonly redact: (value: unknown) => RedactOutcome;
+  /** Redacts and canonicalises one top-level field (createCanonicalRedactor). */
+  readonly serialize: FieldSerializer;
 }
 
 interface Failure {
@@ -66,6 +73,8 @@ export class FileAuditSink implements AuditSink {
   private backoffMs = BACKOFF_MIN_MS;
   private retryAt = 0;
   private closed = false;
+  private tsMs = Number.NaN;
+  private tsText = '';
   /** Set on rotation: the file holding the last record while the new active file is empty. */
   private lastFile: string | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -128,21 +137,17 @@ export class FileAuditSink implements AuditSink {
   record(event: AuditEvent): void {
     if (this.closed) throw new AuditUnavailableError('audit sink is closed');
     if (this.failure) this.recover();
-    const { line, hash } = encodeRecord(this.prepare(event), {
-      seq: this.seq + 1,
-      ts: new Date(this.deps.clock()).toISOString(),
-      prev: this.prev,
-    });
-    const bytes = Buffer.from(line, 'utf8');
+    const { line, hash } = encodeRecord(this.prepare(event), { seq: this.seq + 1, ts: this.timestamp(), prev: this.prev }, this.deps.serialize);
+    const length = Buffer.byteLength(line, 'utf8');
     try {
       if (++this.sinceCheck >= CHECK_EVERY_RECORDS) this.verifyPath();
-      if (this.size > 0 && this.size + bytes.length > this.deps.config.maxFileBytes) this.rotate();
-      this.writeAll(bytes);
+      if (this.size > 0 && this.size + length > this.deps.config.maxFileBytes) this.rotate();
+      this.writeAll(line, length);
       this.maybeFsync();
     } catch (err) {
       throw this.fail(err, 'write_failed');
     }
-    this.size += bytes.length;
+    this.size += length;
     this.seq += 1;
     this.prev = hash;
     if (++this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) this.checkpoint();
@@ -184,17 +189,35 @@ export class FileAuditSink implements AuditSink {
     this.closeFd();
   }
 
-  private prepare(event: AuditEvent): Record<string, unknown> {
-    const out = this.deps.redact(event).redacted as Record<string, unknown>;
+  /** ISO time of now; many records share a millisecond, so the string is reused. */
+  private timestamp(): string {
+    const now = this.deps.clock();
+    if (now !== this.tsMs) {
+      this.tsMs = now;
+      this.tsText = new Date(now).toISOString();
+    }
+    return this.tsText;
+  }
+
+  /** Adds digests of the full arguments and result (redaction happens while serialising). */
+  private prepare(event: AuditEvent): Readonly<Record<string, unknown>> {
+    const needArgs = event.args !== undefined && event.argsDigest === undefined;
+    const needResult = event.result !== undefined && event.resultDigest === undefined;
+    if (!needArgs && !needResult) return event;
     // Digests are of the full values, so two calls can be compared without revealing content.
-    if (event.args !== undefined && out.argsDigest === undefined) out.argsDigest = this.deps.redact(event.args).digest;
-    if (event.result !== undefined && out.resultDigest === undefined) out.resultDigest = this.deps.redact(event.result).digest;
+    const out: Record<string, unknown> = { ...event };
+    if (needArgs) out.argsDigest = fullDigest(event.args);
+    if (needResult) out.resultDigest = fullDigest(event.result);
     return out;
   }
 
-  private writeAll(bytes: Buffer): void {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+  /** One write(2) in the normal case; a short write (legal, e.g. near a full disk) continues. */
+  private writeAll(line: string, length: number): void {
+    const n = writeSync(this.fd, line);
+    if (n === length) return;
+    const bytes = Buffer.from(line, 'utf8');
+    let off = n;
+    while (off < length) off += writeSync(this.fd, bytes, off, length - off);
   }
 
   private maybeFsync(): void {

@@ -68,3 +68,34 @@ describe('createRedactor', () => {
     expect(out.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
+
+describe('createCanonicalRedactor (the sink hot path)', () => {
+  it('produces exactly the canonical JSON of what createRedactor returns, for varied data', async () => {
+    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
+    const { canonicalJson } = await import('../../src/core/canonical-json.js');
+    const { rng, int } = await import('./audit-test-helpers.js');
+    const rules = { paths: ['card.number', '*.pin'], patterns: ['SSN-\\d+'] };
+    const objRedact = createRedactor(rules);
+    const canonRedact = createCanonicalRedactor(rules);
+    const leaves = ['x', 'Bearer abcdefghijkl', JWT, 'SSN-42', '\u202e', 1.5, -0, 1e21, NaN, true, null, undefined, 10n, new Date(0)];
+    for (let seed = 1; seed <= 200; seed++) {
+      const rand = rng(seed);
+      const gen = (depth: number): unknown => {
+        const r = rand();
+        if (depth > 3 || r < 0.4) return leaves[int(rand, 0, leaves.length - 1)];
+        if (r < 0.6) return Array.from({ length: int(rand, 0, 3) }, () => gen(depth + 1));
+        const o: Record<string, unknown> = {};
+        for (const k of ['card', 'number', 'pin', 'password', 'b', 'a', '__proto__', 'é'].slice(0, int(rand, 0, 8))) {
+          Object.defineProperty(o, k, { value: gen(depth + 1), enumerable: true, configurable: true, writable: true });
+        }
+        return o;
+      };
+      const value = gen(0);
+      expect(canonRedact(value, 'field'), `seed ${seed}`).toBe(
+        (canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field ?? null) === 'null' && value === undefined)
+          ? undefined
+          : canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field),
+      );
+    }
+  });
+});
