@@ -11,6 +11,8 @@ const WRITER = join(ROOT, 'test/fixtures/audit/writer.mjs');
 // Three lanes overlap process start-up (mostly waiting on a busy machine) on two cores.
 const LANES = 3;
 const KILLS_PER_LANE = 70;
+/** Small, so rotation happens many times under kills too. */
+const MAX_FILE_BYTES = 32 * 1024;
 
 interface Run {
   readonly acked: string[];
@@ -18,30 +20,30 @@ interface Run {
 }
 
 /**
- * Starts the writer and SIGKILLs it `delayMs` after it is ready, or, when `early`, `delayMs`
- * after spawn (possibly during start-up, recovery or rotation).
+ * Starts the writer and SIGKILLs it as soon as the parent has read `killAfterAcks` acks (the
+ * writer keeps writing until the signal lands, so the kill hits mid-stream), or, when
+ * `killAfterAcks` is 0, `earlyMs` after spawn (possibly during start-up, recovery or rotation).
  */
-function runAndKill(file: string, runId: string, delayMs: number, early: boolean): Promise<Run> {
+function runAndKill(file: string, runId: string, killAfterAcks: number, earlyMs: number): Promise<Run> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [WRITER, file, runId, String(256 * 1024)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WRITER, file, runId, String(MAX_FILE_BYTES), String(killAfterAcks + 100)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: string[] = [];
     let ready = false;
     let buf = '';
     let stderr = '';
+    const kill = (): void => void child.kill('SIGKILL');
+    const timer = killAfterAcks === 0 ? setTimeout(kill, earlyMs) : undefined;
     child.stdout.on('data', (chunk: Buffer) => {
       buf += chunk.toString('utf8');
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const l of lines) {
-        if (l === 'ready') {
-          ready = true;
-          if (!early) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-        }
+        if (l === 'ready') ready = true;
         else if (l.startsWith('ack ')) acked.push(l.slice(4));
       }
+      if (killAfterAcks > 0 && acked.length >= killAfterAcks) kill();
     });
     child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
-    let timer = early ? setTimeout(() => child.kill('SIGKILL'), delayMs) : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -51,7 +53,7 @@ function runAndKill(file: string, runId: string, delayMs: number, early: boolean
   });
 }
 
-async function lane(index: number): Promise<{ kills: number; acked: number }> {
+async function lane(index: number): Promise<{ kills: number; acked: number; files: number }> {
   const rand = rng(1000 + index);
   const file = join(tempDir('warden-crash-'), 'warden-audit.jsonl');
   let kills = 0;
@@ -60,7 +62,7 @@ async function lane(index: number): Promise<{ kills: number; acked: number }> {
   let previousReady = false;
   for (let k = 0; k < KILLS_PER_LANE; k++) {
     const early = rand() < 0.15;
-    const run = await runAndKill(file, `L${index}R${k}`, early ? int(rand, 20, 150) : int(rand, 0, 30), early);
+    const run = await runAndKill(file, `L${index}R${k}`, early ? 0 : int(rand, 1, 60), int(rand, 20, 200));
     kills += 1;
     totalAcked += run.acked.length;
     if (run.ready && previousReady) readyPairs += 1;
@@ -75,7 +77,7 @@ async function lane(index: number): Promise<{ kills: number; acked: number }> {
     expect(lost, `acknowledged but not in the log after kill ${k}`).toEqual([]);
   }
   // A final in-process start continues the chain and says the last run died.
-  const sink = await openAuditSink({ file, maxFileBytes: 256 * 1024 });
+  const sink = await openAuditSink({ file, maxFileBytes: MAX_FILE_BYTES });
   await sink.close();
   const files = logSet(file);
   const records = readRecords(files);
@@ -84,7 +86,7 @@ async function lane(index: number): Promise<{ kills: number; acked: number }> {
   expect(final.warnings).toEqual([]);
   if (previousReady) expect(records.at(-1)).toMatchObject({ type: 'audit.recovered' });
   expect(records.filter((r) => r.type === 'audit.recovered').length).toBeGreaterThanOrEqual(readyPairs);
-  return { kills, acked: totalAcked };
+  return { kills, acked: totalAcked, files: files.length };
 }
 
 describe('crash safety with real processes', () => {
@@ -96,5 +98,6 @@ describe('crash safety with real processes', () => {
     expect(kills).toBeGreaterThanOrEqual(200);
     // The kills must land while records are being written, not only before start-up.
     expect(results.reduce((a, r) => a + r.acked, 0)).toBeGreaterThan(kills * 10);
+    expect(results.every((r) => r.files > 3)).toBe(true);
   }, 300_000);
 });
