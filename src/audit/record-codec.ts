@@ -25,22 +25,26 @@ export interface ChainPosition {
 
 const quotedKeys = new Map<string, string>();
 
-/** Canonical text of one top-level field value; undefined omits the field. */
+/**
+ * Canonical text of one top-level field value, with unsafe characters already escaped
+ * (escapeUnsafeJson); undefined omits the field. Escaping per string rather than per line
+ * keeps the scans short: these characters can only occur inside strings.
+ */
 export type FieldSerializer = (value: unknown, key: string) => string | undefined;
 
 /** Plain canonical JSON (what the verifier uses on parsed records). */
 export const canonicalField: FieldSerializer = (value) => {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   // Primitives are the common case: skip the generic canonicaliser's dispatch.
-  if (typeof value === 'string') return JSON.stringify(value);
-  return canonicalJson(value);
+  if (typeof value === 'string') return escapeUnsafeJson(JSON.stringify(value));
+  return escapeUnsafeJson(canonicalJson(value));
 };
 
 /** `"key":` with the key quoted; keys repeat, so the quoted form is cached (bounded). */
 function quoted(key: string): string {
   let q = quotedKeys.get(key);
   if (q === undefined) {
-    q = `${JSON.stringify(key)}:`;
+    q = `${escapeUnsafeJson(JSON.stringify(key))}:`;
     if (quotedKeys.size < 4096) quotedKeys.set(key, q);
   }
   return q;
@@ -48,7 +52,7 @@ function quoted(key: string): string {
 
 /**
  * Builds the written line of one record. The hash covers `prev || body`, where body is the
- * escaped RFC 8785 canonical JSON of the record without `hash`; the written line is the
+ * escaped (see FieldSerializer) RFC 8785 canonical JSON of the record without `hash`; the written line is the
  * canonical JSON of the full record (hash included), so a verifier recomputes both from the
  * parsed line and also checks that the bytes are exactly canonical. One canonicalisation of the
  * fields, one hash, string joins for the rest.
@@ -68,15 +72,13 @@ export function encodeRecord(
     let text: string | undefined;
     if (k === 'v') text = VERSION_TEXT;
     else if (k === 'seq') text = String(pos.seq);
-    else if (k === 'ts') text = JSON.stringify(pos.ts);
+    else if (k === 'ts') text = escapeUnsafeJson(JSON.stringify(pos.ts));
     else if (k === 'prev') text = `"${pos.prev}"`;
     else text = serialize(fields[k], k);
     if (text === undefined) continue;
     if (k < 'hash') left = left === '' ? quoted(k) + text : `${left},${quoted(k)}${text}`;
     else right = right === '' ? quoted(k) + text : `${right},${quoted(k)}${text}`;
   }
-  left = escapeUnsafeJson(left);
-  right = escapeUnsafeJson(right);
   const sep = left && right ? ',' : '';
   const body = `{${left}${sep}${right}}`;
   // One-shot crypto.hash (Node ≥ 20.12) costs a third of createHash(): this runs once per record.

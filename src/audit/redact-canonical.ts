@@ -1,12 +1,14 @@
 import { MAX_DEPTH, REDACTED, keyMatcher, stringScrubber, type RedactRules } from './redact-rules.js';
 import { jsonScalar, specialObject } from './redactor.js';
+import { escapeUnsafeJson } from './escape-unsafe.js';
 
 const REDACTED_JSON = JSON.stringify(REDACTED);
 const TRUNCATED_JSON = '"[TRUNCATED]"';
 
 /**
  * The sink's hot path: redacts and canonicalises (RFC 8785) in one walk, producing exactly
- * `canonicalJson(createRedactor(rules)(value).redacted)` without building the redacted copy.
+ * `canonicalJson(createRedactor(rules)(value).redacted)` without building the redacted copy,
+ * with unsafe characters escaped as `\uXXXX` (escapeUnsafeJson) inside every string.
  * `serialize(value, key)` returns the canonical text of a top-level field (undefined = omit).
  */
 export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknown, key: string) => string | undefined {
@@ -27,13 +29,13 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
     const parts: string[] = [];
     for (const k of keys) {
       const text = field(k, (value as Record<string, unknown>)[k], depth + 1);
-      if (text !== undefined) parts.push(`${JSON.stringify(k)}:${text}`);
+      if (text !== undefined) parts.push(`${escapeUnsafeJson(JSON.stringify(k))}:${text}`);
     }
     return `{${parts.join(',')}}`;
   };
 
   const canon = (value: unknown, depth: number): string | undefined => {
-    if (typeof value === 'string') return JSON.stringify(scrub(value));
+    if (typeof value === 'string') return escapeUnsafeJson(JSON.stringify(scrub(value)));
     if (value === null || typeof value !== 'object') {
       const s = jsonScalar(value);
       return s === undefined ? undefined : JSON.stringify(s);

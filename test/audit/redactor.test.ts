@@ -73,6 +73,7 @@ describe('createCanonicalRedactor (the sink hot path)', () => {
   it('produces exactly the canonical JSON of what createRedactor returns, for varied data', async () => {
     const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
     const { canonicalJson } = await import('../../src/core/canonical-json.js');
+    const { escapeUnsafeJson } = await import('../../src/audit/escape-unsafe.js');
     const { rng, int } = await import('./audit-test-helpers.js');
     const rules = { paths: ['card.number', '*.pin'], patterns: ['SSN-\\d+'] };
     const objRedact = createRedactor(rules);
@@ -94,7 +95,7 @@ describe('createCanonicalRedactor (the sink hot path)', () => {
       expect(canonRedact(value, 'field'), `seed ${seed}`).toBe(
         (canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field ?? null) === 'null' && value === undefined)
           ? undefined
-          : canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field),
+          : escapeUnsafeJson(canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field)),
       );
     }
   });
