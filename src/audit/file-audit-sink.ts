@@ -245,8 +245,22 @@ export class FileAuditSink implements AuditSink {
     }
   }
 
+  /** Timer tick: detect a removed/replaced file while idle, and retry a failed sink. */
   private checkFile(): void {
-    if (this.closed || this.failure || this.fd < 0) return;
+    if (this.closed) return;
+    if (this.failure) {
+      // Retry without waiting for a caller: one that checks healthy() before record() would
+      // otherwise keep every call blocked forever.
+      if (this.deps.clock() >= this.retryAt) {
+        try {
+          this.recover(false);
+        } catch {
+          // Still failing: fail() has logged it and set the next retry time.
+        }
+      }
+      return;
+    }
+    if (this.fd < 0) return;
     try {
       this.verifyPath();
     } catch (err) {
@@ -267,11 +281,11 @@ export class FileAuditSink implements AuditSink {
     return new AuditUnavailableError(`audit sink unavailable (${specific}: ${code})`, { cause: err });
   }
 
-  /** Called while unhealthy: throws until the backoff passed and the path reopens. */
-  private recover(): void {
+  /** Called while unhealthy (by record() or the timer): throws until the backoff passed and the path reopens. */
+  private recover(forRecord = true): void {
     const failure = this.failure as Failure;
     if (this.deps.clock() < this.retryAt) {
-      failure.rejected += 1;
+      if (forRecord) failure.rejected += 1;
       throw new AuditUnavailableError(`audit sink unavailable (${failure.reason}: ${failure.code})`);
     }
     let opened: Opened;
@@ -279,7 +293,7 @@ export class FileAuditSink implements AuditSink {
       this.closeFd();
       opened = this.openActive();
     } catch (err) {
-      failure.rejected += 1;
+      if (forRecord) failure.rejected += 1;
       throw this.fail(err, failure.reason);
     }
     const seq = this.seq;

@@ -48,3 +48,13 @@ describe('typed audit events', () => {
     expect(AuditConfigSchema.safeParse({ fsync: { everyRecords: 0 } }).success).toBe(false);
   });
 });
+
+describe('CLI colour', () => {
+  it('colours only a TTY, and never with NO_COLOR or TERM=dumb', async () => {
+    const { painter } = await import('../../src/audit/cli-format.js');
+    expect(painter({ isTTY: true }, {})('red', 'x')).toBe('\u001b[31mx\u001b[39m');
+    expect(painter({ isTTY: false }, {})('red', 'x')).toBe('x');
+    expect(painter({ isTTY: true }, { NO_COLOR: '1' })('red', 'x')).toBe('x');
+    expect(painter({ isTTY: true }, { TERM: 'dumb' })('red', 'x')).toBe('x');
+  });
+});

@@ -203,16 +203,22 @@ describe('FileAuditSink fails closed', () => {
     if (seqBefore === 3) expect(records[0]!.prev).toBe(lastHash);
   });
 
-  it('notices a removed file on its timer even when no record is written', async () => {
+  it('notices a removed file on its timer, and recovers on its timer, with no record written', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const file = join(tempDir(), 'a.jsonl');
-    const sink = await openAuditSink({ file });
+    const clock = manualClock();
+    const sink = await openAuditSink({ file }, { clock: clock.now });
     sink.record(decision(0));
     unlinkSync(file);
     expect(sink.healthy()).toBe(true);
     vi.advanceTimersByTime(1100);
     expect(sink.healthy()).toBe(false);
+    // A caller that checks healthy() before record() must not stay blocked forever.
+    clock.advance(1000);
+    vi.advanceTimersByTime(1000);
+    expect(sink.healthy()).toBe(true);
     await sink.close();
+    expect(readRecords([file])[0]).toMatchObject({ type: 'audit.recovered', reason: 'file_removed', rejectedRecords: 0, seq: 2 });
   });
 });
 
