@@ -1,16 +1,15 @@
-import {
-  closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync,
-} from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { AuditEvent, AuditSink } from './audit-sink.js';
 import type { AuditConfig } from './audit-config.js';
-import { AuditCorruptError, AuditUnavailableError } from './audit-errors.js';
-import { GENESIS_HASH, decodeRecord, encodeRecord } from './record-codec.js';
-import { inspectTail, listRotated, readRange, rotatedName } from './log-files.js';
+import { AuditUnavailableError } from './audit-errors.js';
+import { GENESIS_HASH, encodeRecord } from './record-codec.js';
+import { listRotated, rotatedName } from './log-files.js';
+import { assertStillAtPath, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
 import { signCheckpoint, writeCheckpointFile, type Checkpoint } from './checkpoint.js';
-import { fullDigest } from './redactor.js';
+import { withDigests } from './redactor.js';
 import type { FieldSerializer } from './record-codec.js';
 
 /** How often the open file is checked against its path (unlinked or replaced). */
@@ -36,21 +35,11 @@ export interface SinkDeps {
 }
 
 interface Failure {
-  readonly reason: 'write_failed' | 'file_removed' | 'file_replaced' | 'rotate_failed';
+  readonly reason: 'write_failed' | 'file_removed' | 'file_replaced';
   readonly code: string;
   readonly message: string;
   readonly since: string;
   rejected: number;
-}
-
-interface Opened {
-  fd: number;
-  ino: number;
-  dev: number;
-  size: number;
-  repaired: { discardedBytes: number; movedTo: string } | undefined;
-  lastSeq: number | undefined;
-  lastHash: string | undefined;
 }
 
 /**
@@ -102,9 +91,16 @@ export class FileAuditSink implements AuditSink {
   start(previous: Checkpoint | undefined): void {
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      const opened = this.openActive();
+      const opened = openActiveFile(this.file);
       this.adopt(opened);
-      if (opened.lastSeq === undefined) this.continueFromRotated();
+      if (opened.lastSeq === undefined) {
+        // An empty active file after rotation: the chain continues from the newest rotated file.
+        const last = lastOfRotated(this.file);
+        if (last) {
+          this.seq = last.seq;
+          this.prev = last.hash;
+        }
+      }
       this.noteRestart(opened, previous);
       this.checkpoint();
     } catch (err) {
@@ -115,34 +111,24 @@ export class FileAuditSink implements AuditSink {
   }
 
   /** Says in the chain itself what the previous run left behind (torn line, crash, truncation). */
-  private noteRestart(opened: Opened, previous: Checkpoint | undefined): void {
-    const reasons: string[] = [];
-    if (opened.repaired) reasons.push('torn_tail');
-    if (previous && previous.seq > this.seq) reasons.push('checkpoint_ahead');
-    else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
-    if (reasons.length === 0) return;
-    const fields = {
-      reason: reasons[0],
-      reasons,
-      lastGoodSeq: this.seq,
-      ...(opened.repaired ?? {}),
-      ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
-    };
+  private noteRestart(opened: OpenedFile, previous: Checkpoint | undefined): void {
+    const note = restartNote(opened, previous, this.seq);
+    if (!note) return;
     // Truncation is tampering or data loss: loud. A torn line or a crash is expected after SIGKILL.
-    if (reasons.includes('checkpoint_ahead')) this.deps.logger.error({ file: this.file, ...fields }, 'audit: log ends before its checkpoint (truncated?)');
-    else this.deps.logger.warn({ file: this.file, ...fields }, 'audit: continuing the chain after an unclean stop');
-    this.record({ type: 'audit.recovered', ...fields });
+    if (note.reasons.includes('checkpoint_ahead')) this.deps.logger.error({ file: this.file, ...note }, 'audit: log ends before its checkpoint (truncated?)');
+    else this.deps.logger.warn({ file: this.file, ...note }, 'audit: continuing the chain after an unclean stop');
+    this.record({ type: 'audit.recovered', ...note });
   }
 
   record(event: AuditEvent): void {
     if (this.closed) throw new AuditUnavailableError('audit sink is closed');
     if (this.failure) this.recover();
-    const { line, hash } = encodeRecord(this.prepare(event), { seq: this.seq + 1, ts: this.timestamp(), prev: this.prev }, this.deps.serialize);
+    const { line, hash } = encodeRecord(withDigests(event), { seq: this.seq + 1, ts: this.timestamp(), prev: this.prev }, this.deps.serialize);
     const length = Buffer.byteLength(line, 'utf8');
     try {
       if (++this.sinceCheck >= CHECK_EVERY_RECORDS) this.verifyPath();
       if (this.size > 0 && this.size + length > this.deps.config.maxFileBytes) this.rotate();
-      this.writeAll(line, length);
+      writeFully(this.fd, line, length);
       this.maybeFsync();
     } catch (err) {
       throw this.fail(err, 'write_failed');
@@ -199,26 +185,6 @@ export class FileAuditSink implements AuditSink {
     return this.tsText;
   }
 
-  /** Adds digests of the full arguments and result (redaction happens while serialising). */
-  private prepare(event: AuditEvent): Readonly<Record<string, unknown>> {
-    const needArgs = event.args !== undefined && event.argsDigest === undefined;
-    const needResult = event.result !== undefined && event.resultDigest === undefined;
-    if (!needArgs && !needResult) return event;
-    // Digests are of the full values, so two calls can be compared without revealing content.
-    const out: Record<string, unknown> = { ...event };
-    if (needArgs) out.argsDigest = fullDigest(event.args);
-    if (needResult) out.resultDigest = fullDigest(event.result);
-    return out;
-  }
-
-  /** One write(2) in the normal case; a short write (legal, e.g. near a full disk) continues. */
-  private writeAll(line: string, length: number): void {
-    const n = writeSync(this.fd, line);
-    if (n === length) return;
-    const bytes = Buffer.from(line, 'utf8');
-    let off = n;
-    while (off < length) off += writeSync(this.fd, bytes, off, length - off);
-  }
 
   private maybeFsync(): void {
     const policy = this.deps.config.fsync;
@@ -232,17 +198,7 @@ export class FileAuditSink implements AuditSink {
   /** Throws when the open file is no longer the file at the path (removed, moved, replaced). */
   private verifyPath(): void {
     this.sinceCheck = 0;
-    const st = fstatSync(this.fd);
-    if (st.nlink === 0) throw Object.assign(new Error('audit file was removed'), { code: 'file_removed' });
-    let at;
-    try {
-      at = statSync(this.file);
-    } catch {
-      throw Object.assign(new Error('audit file was removed'), { code: 'file_removed' });
-    }
-    if (at.ino !== this.ino || at.dev !== this.dev) {
-      throw Object.assign(new Error('audit file was replaced'), { code: 'file_replaced' });
-    }
+    assertStillAtPath(this.fd, this.file, this.ino, this.dev);
   }
 
   /** Timer tick: detect a removed/replaced file while idle, and retry a failed sink. */
@@ -288,10 +244,10 @@ export class FileAuditSink implements AuditSink {
       if (forRecord) failure.rejected += 1;
       throw new AuditUnavailableError(`audit sink unavailable (${failure.reason}: ${failure.code})`);
     }
-    let opened: Opened;
+    let opened: OpenedFile;
     try {
       this.closeFd();
-      opened = this.openActive();
+      opened = openActiveFile(this.file);
     } catch (err) {
       if (forRecord) failure.rejected += 1;
       throw this.fail(err, failure.reason);
@@ -317,7 +273,7 @@ export class FileAuditSink implements AuditSink {
     });
   }
 
-  private adopt(o: Opened): void {
+  private adopt(o: OpenedFile): void {
     this.fd = o.fd;
     this.ino = o.ino;
     this.dev = o.dev;
@@ -326,52 +282,6 @@ export class FileAuditSink implements AuditSink {
     if (o.lastSeq !== undefined && o.lastHash !== undefined) {
       this.seq = o.lastSeq;
       this.prev = o.lastHash;
-    }
-  }
-
-  /** Opens the active path for append after cutting off (and saving) a torn last line. */
-  private openActive(): Opened {
-    const fd = openSync(this.file, 'a+', 0o640);
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined };
-      const tail = inspectTail(fd);
-      let repaired: Opened['repaired'];
-      if (tail.tornBytes > 0) {
-        const movedTo = `${this.file}.torn-${Date.now()}`;
-        writeFileSync(movedTo, readRange(fd, tail.goodEnd, tail.size), { mode: 0o640 });
-        ftruncateSync(fd, tail.goodEnd);
-        repaired = { discardedBytes: tail.tornBytes, movedTo };
-      }
-      const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
-      if (last && last.kind !== 'ok') {
-        // Continuing after a record we cannot vouch for would launder tampering into a valid chain.
-        throw new AuditCorruptError(`${this.file}: last complete line is not a valid audit record (${last.kind}); run 'warden audit verify'`);
-      }
-      const record = last?.kind === 'ok' ? last.record : undefined;
-      return { fd, ino: st.ino, dev: st.dev, size: tail.goodEnd, repaired, lastSeq: record?.seq, lastHash: record?.hash };
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-  }
-
-  /** An empty active file after rotation: the chain continues from the newest rotated file. */
-  private continueFromRotated(): void {
-    const newest = listRotated(this.file).at(-1);
-    if (!newest) return;
-    const fd = openSync(newest.path, 'r');
-    try {
-      const line = inspectTail(fd).lastLine;
-      const last = line === undefined ? undefined : decodeRecord(line);
-      if (last?.kind === 'ok') {
-        this.seq = last.record.seq;
-        this.prev = last.record.hash;
-      } else if (last) {
-        throw new AuditCorruptError(`${newest.path}: last line is not a valid audit record (${last.kind})`);
-      }
-    } finally {
-      closeSync(fd);
     }
   }
 

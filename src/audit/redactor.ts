@@ -100,3 +100,17 @@ export function fullDigest(value: unknown): string {
     return digestOf(plain(value));
   }
 }
+
+/**
+ * Adds `argsDigest` / `resultDigest` (of the full, unredacted values) to an event that carries
+ * `args` / `result`, unless the producer set them. Other events are returned as they are.
+ */
+export function withDigests<T extends Readonly<Record<string, unknown>>>(event: T): T {
+  const needArgs = event.args !== undefined && event.argsDigest === undefined;
+  const needResult = event.result !== undefined && event.resultDigest === undefined;
+  if (!needArgs && !needResult) return event;
+  const out: Record<string, unknown> = { ...event };
+  if (needArgs) out.argsDigest = fullDigest(event.args);
+  if (needResult) out.resultDigest = fullDigest(event.result);
+  return out as T;
+}
