@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, parseRecords, readRecords } from './read-records.js';
@@ -54,48 +54,61 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
   return follow(active, io, values.json === true, paint);
 }
 
-/** Polls the active file for appended bytes; starts over when it was rotated (new inode or shorter). */
+/**
+ * Follows the active file like `tail -F`: reads appended bytes from an open descriptor; when the
+ * path names a new file (rotation), drains the old descriptor to its end first, then continues
+ * with the new file from its start, so no record is skipped across rotation.
+ */
 function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise<number> {
+  let fd = -1;
   let ino = -1;
   let offset = 0;
   let partial = '';
-  try {
-    const st = statSync(active);
-    ino = st.ino;
-    offset = st.size;
-  } catch {
-    // not there yet: start at 0 when it appears
-  }
-  const poll = (): void => {
-    let st;
+  const drain = (): void => {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return;
+    const buf = Buffer.alloc(size - offset);
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    offset += n;
+    const text = partial + buf.subarray(0, n).toString('utf8');
+    const cut = text.lastIndexOf('\n') + 1;
+    partial = text.slice(cut);
+    emit(io, parseRecords(text.slice(0, cut)), json, paint);
+  };
+  const open = (fromEnd: boolean): void => {
     try {
-      st = statSync(active);
+      fd = openSync(active, 'r');
     } catch {
+      fd = -1; // not there (yet): try again on the next tick
       return;
     }
-    if (st.ino !== ino || st.size < offset) {
-      ino = st.ino;
-      offset = 0;
-      partial = '';
-    }
-    if (st.size === offset) return;
-    const fd = openSync(active, 'r');
+    const st = fstatSync(fd);
+    ino = st.ino;
+    offset = fromEnd ? st.size : 0;
+    partial = '';
+  };
+  const poll = (): void => {
+    if (fd < 0) return open(false);
+    drain();
+    let now;
     try {
-      const buf = Buffer.alloc(st.size - offset);
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      offset += n;
-      const text = partial + buf.subarray(0, n).toString('utf8');
-      const cut = text.lastIndexOf('\n') + 1;
-      partial = text.slice(cut);
-      emit(io, parseRecords(text.slice(0, cut)), json, paint);
-    } finally {
+      now = statSync(active).ino;
+    } catch {
+      return; // between rename and re-create
+    }
+    if (now !== ino) {
+      drain(); // writes that landed between the drain above and the rename
       closeSync(fd);
+      open(false);
+      if (fd >= 0) drain();
     }
   };
+  open(true);
   return new Promise((resolveDone) => {
     const timer = setInterval(poll, 200);
     const stop = (): void => {
       clearInterval(timer);
+      if (fd >= 0) closeSync(fd);
       resolveDone(EXIT.ok);
     };
     process.once('SIGINT', stop);

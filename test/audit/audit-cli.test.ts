@@ -7,6 +7,7 @@ import { auditEvent, decisionEvent, principalSummary } from '../../src/audit/eve
 import type { Principal } from '../../src/core/principal.js';
 import type { Decision } from '../../src/core/decision.js';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
+import { logSet } from '../../src/audit/log-files.js';
 
 function principal(user: string, actor: string): Principal {
   return {
@@ -125,21 +126,24 @@ describe('warden audit tail, show, query, stats', () => {
     const child = spawn(process.execPath, [CLI, 'audit', 'tail', f, '-f', '-n', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => void (out += c.toString()));
-    const seen = new Promise<void>((resolveSeen) => {
-      const check = setInterval(() => {
-        if (out.includes('c-followed')) {
-          clearInterval(check);
-          resolveSeen();
-        }
-      }, 50);
-    });
-    await new Promise((r) => setTimeout(r, 1500));
-    const sink = await openAuditSink({ file: f });
-    sink.record(auditEvent('call.forwarded', { callId: 'c-followed', upstream: 'fs', tool: 't' }));
+    // Keep appending until the follower prints one: it may start (and take its offset) late on a busy machine.
+    const sink = await openAuditSink({ file: f, maxFileBytes: 4096 });
+    let n = 0;
+    while (!out.includes('c-followed') && n < 100) {
+      sink.record(auditEvent('call.forwarded', { callId: `c-followed-${n++}`, upstream: 'fs', tool: 't' }));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Then across rotations (small maxFileBytes): the follower reopens the new active file.
+    for (let i = 0; i < 30; i++) {
+      sink.record(auditEvent('call.forwarded', { callId: `c-rot-${i}`, upstream: 'fs', tool: 'x'.repeat(300) }));
+      if (i % 5 === 4) await new Promise((r) => setTimeout(r, 300));
+    }
+    for (let i = 0; i < 50 && !out.includes('c-rot-29 '); i++) await new Promise((r) => setTimeout(r, 100));
     await sink.close();
-    await seen;
+    expect(logSet(f).length).toBeGreaterThan(1);
     child.kill('SIGTERM');
-    expect(out).toMatch(/call\.forwarded c-followed/);
+    expect(out).toMatch(/call\.forwarded c-followed-\d+ upstream=fs tool=t/);
+    for (let i = 0; i < 30; i++) expect(out).toContain(`c-rot-${i} `);
   }, 30_000);
 
   it('show prints the whole story of one call with relative timings', () => {
