@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { defaultCheckpointPath, logSet } from '../../src/audit/log-files.js';
@@ -55,7 +56,8 @@ function runAndKill(file: string, runId: string, killAfterAcks: number, earlyMs:
 
 async function lane(index: number): Promise<{ kills: number; acked: number; files: number }> {
   const rand = rng(1000 + index);
-  const file = join(tempDir('warden-crash-'), 'warden-audit.jsonl');
+  const dir = tempDir('warden-crash-');
+  const file = join(dir, 'warden-audit.jsonl');
   let kills = 0;
   let totalAcked = 0;
   let readyPairs = 0;
@@ -86,6 +88,7 @@ async function lane(index: number): Promise<{ kills: number; acked: number; file
   expect(final.warnings).toEqual([]);
   if (previousReady) expect(records.at(-1)).toMatchObject({ type: 'audit.recovered' });
   expect(records.filter((r) => r.type === 'audit.recovered').length).toBeGreaterThanOrEqual(readyPairs);
+  rmSync(dir, { recursive: true }); // kept when an assertion above failed, for inspection
   return { kills, acked: totalAcked, files: files.length };
 }
 
