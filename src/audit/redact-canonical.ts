@@ -53,6 +53,11 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
   };
 
   return (value, key) => {
+    // Fast path for the common top-level scalar field when no policy paths are configured.
+    if (hit.keyOnly && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
+      if (hit.keyOnly(key)) return REDACTED_JSON;
+      return typeof value === 'string' ? escapeUnsafeJson(JSON.stringify(scrub(value))) : (JSON.stringify(jsonScalar(value)) as string);
+    }
     seen.clear();
     // Top-level fields sit at depth 1, as they do when createRedactor walks a whole event.
     return field(key, value, 1);

@@ -70,11 +70,17 @@ function matchPath(pattern: PathPattern, path: readonly string[], pi = 0, ki = 0
   return (seg === '*' || seg === path[ki]) && matchPath(pattern, path, pi + 1, ki + 1);
 }
 
+export interface KeyMatcher {
+  (path: readonly string[]): boolean;
+  /** Set when no policy paths exist: the decision depends on the key name alone. */
+  keyOnly?: ((key: string) => boolean) | undefined;
+}
+
 /**
  * Decides whether the value at `path` (keys from the root, array indices skipped; the last
  * element is the key being asked about) must be redacted.
  */
-export function keyMatcher(paths: readonly string[]): (path: readonly string[]) => boolean {
+export function keyMatcher(paths: readonly string[]): KeyMatcher {
   // A bare key (`password`) matches at any depth; dotted paths are anchored at the root.
   const compiled: PathPattern[] = paths.map((p) => (p.includes('.') ? p.split('.') : ['**', p]));
   const cache = new Map<string, boolean>();
@@ -87,5 +93,9 @@ export function keyMatcher(paths: readonly string[]): (path: readonly string[]) 
     }
     return hit;
   };
-  return (path) => sensitive(path[path.length - 1] as string) || (compiled.length > 0 && compiled.some((p) => matchPath(p, path)));
+  const matcher = (path: readonly string[]): boolean =>
+    sensitive(path[path.length - 1] as string) || (compiled.length > 0 && compiled.some((p) => matchPath(p, path)));
+  // Without policy paths only the key name matters: callers can skip building the path.
+  matcher.keyOnly = compiled.length === 0 ? sensitive : undefined;
+  return matcher;
 }
