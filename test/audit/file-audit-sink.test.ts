@@ -262,9 +262,10 @@ describe('signing, redaction and configuration', () => {
       aws: 'AKIAIOSFODNN7EXAMPLE', nested: { apiKey: 'KEY-SHOULD-NOT-APPEAR' },
     };
     sink.record({ type: 'call.received', callId: 'c1', args, result: { token: 'RESULT-TOKEN-VALUE' } });
+    sink.record({ type: 'config.loaded', apiKey: 'TOP-LEVEL-KEY-VALUE', note: 'Bearer abcdefghijklmnopq', n: 1 });
     await sink.close();
     const bytes = readFileSync(file, 'utf8');
-    for (const secret of ['hunter2-PLAIN', '4111111111111111', 'SSN-123456789', 'sk_live_abc', 'eyJhbGciOiJIUzI1NiJ9', 'AKIAIOSFODNN7EXAMPLE', 'KEY-SHOULD-NOT-APPEAR', 'RESULT-TOKEN-VALUE']) {
+    for (const secret of ['hunter2-PLAIN', '4111111111111111', 'SSN-123456789', 'sk_live_abc', 'eyJhbGciOiJIUzI1NiJ9', 'AKIAIOSFODNN7EXAMPLE', 'KEY-SHOULD-NOT-APPEAR', 'RESULT-TOKEN-VALUE', 'TOP-LEVEL-KEY-VALUE', 'abcdefghijklmnopq']) {
       expect(bytes).not.toContain(secret);
     }
     const r = readRecords([file])[0]!;
