@@ -1,5 +1,6 @@
 import { approvalsCommand } from './approvals.js';
 import { approveCommand } from './approve.js';
+import { auditCommand } from './audit.js';
 import type { CliCommand } from './cli-command.js';
 import { pinsCommand } from './pins.js';
 import { policyCommand } from './policy.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CliCommand[] = [
   policyCommand,
   approveCommand,
   approvalsCommand,
+  auditCommand,
   sessionsCommand,
   revokeCommand,
   pinsCommand,

@@ -1,0 +1,116 @@
+import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { AuditCorruptError } from './audit-errors.js';
+import { decodeRecord } from './record-codec.js';
+import { inspectTail, listRotated, readRange } from './log-files.js';
+
+/** The active log file opened for append, and where its chain stands. */
+export interface OpenedFile {
+  fd: number;
+  ino: number;
+  dev: number;
+  size: number;
+  /** Set when a torn last line was cut off (and saved next to the log). */
+  repaired: { discardedBytes: number; movedTo: string } | undefined;
+  lastSeq: number | undefined;
+  lastHash: string | undefined;
+}
+
+/**
+ * Opens the active path for append after cutting off (and saving) a torn last line, and reads
+ * the last good record. Not a regular file (e.g. /dev/full): opened as is, nothing to read.
+ */
+export function openActiveFile(path: string): OpenedFile {
+  const fd = openSync(path, 'a+', 0o640);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined };
+    const tail = inspectTail(fd);
+    let repaired: OpenedFile['repaired'];
+    if (tail.tornBytes > 0) {
+      const movedTo = `${path}.torn-${Date.now()}`;
+      writeFileSync(movedTo, readRange(fd, tail.goodEnd, tail.size), { mode: 0o640 });
+      ftruncateSync(fd, tail.goodEnd);
+      repaired = { discardedBytes: tail.tornBytes, movedTo };
+    }
+    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
+    if (last && last.kind !== 'ok') {
+      // Continuing after a record we cannot vouch for would launder tampering into a valid chain.
+      throw new AuditCorruptError(`${path}: last complete line is not a valid audit record (${last.kind}); run 'warden audit verify'`);
+    }
+    const record = last?.kind === 'ok' ? last.record : undefined;
+    return { fd, ino: st.ino, dev: st.dev, size: tail.goodEnd, repaired, lastSeq: record?.seq, lastHash: record?.hash };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** Seq and hash of the last record of the newest rotated file, if there is one. */
+export function lastOfRotated(active: string): { seq: number; hash: string } | undefined {
+  const newest = listRotated(active).at(-1);
+  if (!newest) return undefined;
+  const fd = openSync(newest.path, 'r');
+  try {
+    const line = inspectTail(fd).lastLine;
+    const last = line === undefined ? undefined : decodeRecord(line);
+    if (last?.kind === 'ok') return { seq: last.record.seq, hash: last.record.hash };
+    if (last) throw new AuditCorruptError(`${newest.path}: last line is not a valid audit record (${last.kind})`);
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function pathError(code: 'file_removed' | 'file_replaced'): Error {
+  return Object.assign(new Error(code === 'file_removed' ? 'audit file was removed' : 'audit file was replaced'), { code });
+}
+
+/** Throws (code file_removed / file_replaced) when `fd` is no longer the file at `path`. */
+export function assertStillAtPath(fd: number, path: string, ino: number, dev: number): void {
+  if (fstatSync(fd).nlink === 0) throw pathError('file_removed');
+  let at;
+  try {
+    at = statSync(path);
+  } catch {
+    throw pathError('file_removed');
+  }
+  if (at.ino !== ino || at.dev !== dev) throw pathError('file_replaced');
+}
+
+export interface RestartNote {
+  reason: string;
+  reasons: string[];
+  lastGoodSeq: number;
+  discardedBytes?: number;
+  movedTo?: string;
+  checkpointSeq?: number;
+  checkpointHash?: string;
+}
+
+/**
+ * What the previous run left behind, for the `audit.recovered` record that opens a new run:
+ * a torn line, a crash (checkpoint not written by close()), or a log shorter than its checkpoint.
+ */
+export function restartNote(opened: OpenedFile, previous: { seq: number; hash: string; closed?: boolean } | undefined, seq: number): RestartNote | undefined {
+  const reasons: string[] = [];
+  if (opened.repaired) reasons.push('torn_tail');
+  if (previous && previous.seq > seq) reasons.push('checkpoint_ahead');
+  else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
+  if (reasons.length === 0) return undefined;
+  return {
+    reason: reasons[0] as string,
+    reasons,
+    lastGoodSeq: seq,
+    ...(opened.repaired ?? {}),
+    ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
+  };
+}
+
+/** One write(2) in the normal case; a short write (legal, e.g. near a full disk) continues. */
+export function writeFully(fd: number, line: string, length: number): void {
+  const n = writeSync(fd, line);
+  if (n === length) return;
+  const bytes = Buffer.from(line, 'utf8');
+  let off = n;
+  while (off < length) off += writeSync(fd, bytes, off, length - off);
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import safeRegex from 'safe-regex2';
+
+/** A user-supplied regex must compile and must not be catastrophic (ReDoS on the write path). */
+const SafePatternSchema = z.string().min(1).superRefine((src, ctx) => {
+  try {
+    new RegExp(src, 'g');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+    return;
+  }
+  if (!safeRegex(src)) ctx.addIssue({ code: 'custom', message: 'regular expression may backtrack catastrophically' });
+});
+
+export const RedactConfigSchema = z.strictObject({
+  /** Key paths whose values are replaced: `password`, `card.number`, `*.secret`, `**.token`. */
+  paths: z.array(z.string().min(1)).default([]),
+  /** Regexes applied to every string value; matches are replaced by `[REDACTED]`. */
+  patterns: z.array(SafePatternSchema).default([]),
+});
+export type RedactConfig = z.infer<typeof RedactConfigSchema>;
+
+export const FsyncPolicySchema = z.union([
+  z.literal('never'),
+  z.literal('always'),
+  z.strictObject({ everyRecords: z.number().int().positive() }),
+]);
+export type FsyncPolicy = z.infer<typeof FsyncPolicySchema>;
+
+export const CheckpointConfigSchema = z.strictObject({
+  /** Where the checkpoint lives; default `<log dir>/<log base>.checkpoint.json`. */
+  file: z.string().min(1).optional(),
+  /** Rewrite the checkpoint after this many records (and on rotation and close). */
+  everyRecords: z.number().int().positive().default(1000),
+  /** Path to an Ed25519 private key (PEM, PKCS#8) used to sign the checkpoint. */
+  signingKey: z.string().min(1).optional(),
+});
+export type CheckpointConfig = z.infer<typeof CheckpointConfigSchema>;
+
+/** The `audit:` section of warden.yaml. */
+export const AuditConfigSchema = z.strictObject({
+  file: z.string().min(1).default('./warden-audit.jsonl'),
+  /** Rotate when the active file would exceed this size. */
+  maxFileBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
+  fsync: FsyncPolicySchema.default('never'),
+  checkpoint: CheckpointConfigSchema.default({ everyRecords: 1000 }),
+  redact: RedactConfigSchema.default({ paths: [], patterns: [] }),
+});
+export type AuditConfig = z.infer<typeof AuditConfigSchema>;
+/** What callers may pass before defaults are applied. */
+export type AuditConfigInput = z.input<typeof AuditConfigSchema>;

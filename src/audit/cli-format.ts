@@ -1,0 +1,56 @@
+import type { AuditRecord } from './record-codec.js';
+
+const CODES = { red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], magenta: [35, 39], dim: [2, 22], bold: [1, 22] } as const;
+export type Colour = keyof typeof CODES;
+export type Paint = (colour: Colour, text: string) => string;
+
+/** Colour only for a TTY and only when NO_COLOR is unset (https://no-color.org). */
+export function painter(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Paint {
+  const on = stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+  return on ? (c, t) => `\u001b[${CODES[c][0]}m${t}\u001b[${CODES[c][1]}m` : (_c, t) => t;
+}
+
+const ACTION_COLOUR: Record<string, Colour> = { allow: 'green', throttle: 'yellow', approve: 'cyan', block: 'red' };
+
+function principalText(p: unknown): string | undefined {
+  if (!p || typeof p !== 'object') return undefined;
+  const { user, actor } = p as { user?: unknown; actor?: unknown };
+  return `${String(user)}${typeof actor === 'string' ? ` via ${actor}` : ''}`;
+}
+
+/** The few fields that tell the story of each event type, as `key=value` text. */
+function details(r: AuditRecord, paint: Paint): string[] {
+  const out: string[] = [];
+  const add = (k: string, v: unknown): void => {
+    if (v !== undefined && v !== null) out.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  };
+  if (typeof r.action === 'string') out.push(paint(ACTION_COLOUR[r.action] ?? 'bold', r.action));
+  const who = principalText(r.principal);
+  if (who) out.push(who);
+  for (const k of ['upstream', 'tool', 'score', 'enforced', 'mode', 'approvalId', 'channel', 'status', 'durationMs', 'resultBytes', 'waitMs', 'approved', 'by', 'how', 'reason', 'code', 'message', 'file', 'policyHash']) {
+    if (k === 'enforced' && r.enforced === r.action) continue;
+    add(k, r[k]);
+  }
+  if (Array.isArray(r.rules) && r.rules.length > 0) add('rules', r.rules.join(','));
+  return out;
+}
+
+/** One human-readable line per record (`warden audit tail`). */
+export function formatRecord(r: AuditRecord, paint: Paint): string {
+  const typeColour: Colour = r.type === 'audit.recovered' || r.type.endsWith('failed') || r.type === 'call.error' ? 'red' : 'bold';
+  const call = typeof r.callId === 'string' ? ` ${paint('cyan', r.callId)}` : '';
+  return `${paint('dim', r.ts)} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, r.type)}${call} ${details(r, paint).join(' ')}`.trimEnd();
+}
+
+/** `show`: one step of a call with its offset from the first step. */
+export function formatStep(r: AuditRecord, t0: number, paint: Paint): string {
+  const dt = Date.parse(r.ts) - t0;
+  return `  ${paint('dim', `+${String(dt).padStart(6)} ms`)}  ${paint('bold', r.type.padEnd(24))} ${details(r, paint).join(' ')}`.trimEnd();
+}
+
+/** Plain fixed-width table. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

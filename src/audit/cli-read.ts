@@ -1,0 +1,152 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { EXIT, type CliIo } from '../cli/cli-command.js';
+import { defaultAuditFile, expandSet, parseRecords, readRecords } from './read-records.js';
+import { formatRecord, formatStep, painter, type Paint } from './cli-format.js';
+import type { AuditRecord } from './record-codec.js';
+
+export const TAIL_HELP = `Usage: warden audit tail [FILE] [-n N] [-f] [--json]
+
+Prints the last N records (default 20) of the log, one line each; -f keeps following new
+records (across rotation) until interrupted. --json prints the records as JSON Lines.
+Colour only when stdout is a TTY and NO_COLOR is unset.
+`;
+
+export const SHOW_HELP = `Usage: warden audit show CALL_ID [--file F] [--json]
+
+Prints every record of one tool call, step by step, with times relative to the first step.
+Exit 1 when no record has that call id.
+`;
+
+function emit(io: CliIo, records: readonly AuditRecord[], json: boolean, paint: Paint): void {
+  for (const r of records) io.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatRecord(r, paint)}\n`);
+}
+
+/** `warden audit tail`. */
+export async function runTail(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      file: { type: 'string' }, n: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' },
+      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(TAIL_HELP);
+    return EXIT.ok;
+  }
+  const count = values.n === undefined ? 20 : Number(values.n);
+  if (!Number.isInteger(count) || count < 0) {
+    io.stderr.write('warden audit tail: -n must be a non-negative integer\n');
+    return EXIT.usage;
+  }
+  const active = defaultAuditFile(positionals[0] ?? values.file, io.env, io.cwd);
+  const files = expandSet(active);
+  if (files.length === 0 && !values.follow) {
+    io.stderr.write(`warden audit tail: ${active}: no such audit file\n`);
+    return EXIT.config;
+  }
+  const paint = painter(io.stdout, io.env);
+  const records = readRecords(files);
+  emit(io, count === 0 ? [] : records.slice(-count), values.json === true, paint);
+  if (!values.follow) return EXIT.ok;
+  return follow(active, io, values.json === true, paint);
+}
+
+/**
+ * Follows the active file like `tail -F`: reads appended bytes from an open descriptor; when the
+ * path names a new file (rotation), drains the old descriptor to its end first, then continues
+ * with the new file from its start, so no record is skipped across rotation.
+ */
+function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise<number> {
+  let fd = -1;
+  let ino = -1;
+  let offset = 0;
+  let partial = '';
+  const drain = (): void => {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return;
+    const buf = Buffer.alloc(size - offset);
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    offset += n;
+    const text = partial + buf.subarray(0, n).toString('utf8');
+    const cut = text.lastIndexOf('\n') + 1;
+    partial = text.slice(cut);
+    emit(io, parseRecords(text.slice(0, cut)), json, paint);
+  };
+  const open = (fromEnd: boolean): void => {
+    try {
+      fd = openSync(active, 'r');
+    } catch {
+      fd = -1; // not there (yet): try again on the next tick
+      return;
+    }
+    const st = fstatSync(fd);
+    ino = st.ino;
+    offset = fromEnd ? st.size : 0;
+    partial = '';
+  };
+  const poll = (): void => {
+    if (fd < 0) return open(false);
+    drain();
+    let now;
+    try {
+      now = statSync(active).ino;
+    } catch {
+      return; // between rename and re-create
+    }
+    if (now !== ino) {
+      drain(); // writes that landed between the drain above and the rename
+      closeSync(fd);
+      open(false);
+      if (fd >= 0) drain();
+    }
+  };
+  open(true);
+  return new Promise((resolveDone) => {
+    const timer = setInterval(poll, 200);
+    const stop = (): void => {
+      clearInterval(timer);
+      if (fd >= 0) closeSync(fd);
+      resolveDone(EXIT.ok);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** `warden audit show CALL_ID`. */
+export async function runShow(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { file: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout.write(SHOW_HELP);
+    return EXIT.ok;
+  }
+  const callId = positionals[0];
+  if (callId === undefined) {
+    io.stderr.write(`warden audit show: missing CALL_ID\n\n${SHOW_HELP}`);
+    return EXIT.usage;
+  }
+  const files = expandSet(defaultAuditFile(values.file, io.env, io.cwd));
+  const steps = readRecords(files).filter((r) => r.callId === callId);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(steps, null, 2)}\n`);
+    return steps.length > 0 ? EXIT.ok : EXIT.failure;
+  }
+  if (steps.length === 0) {
+    io.stderr.write(`warden audit show: no records for call ${callId}\n`);
+    return EXIT.failure;
+  }
+  const paint = painter(io.stdout, io.env);
+  const first = steps[0] as AuditRecord;
+  const t0 = Date.parse(first.ts);
+  const last = steps.at(-1) as AuditRecord;
+  io.stdout.write(`call ${paint('cyan', callId)}  session ${String(first.sessionId ?? '-')}  started ${first.ts}  ${steps.length} steps, ${Date.parse(last.ts) - t0} ms\n`);
+  for (const r of steps) io.stdout.write(`${formatStep(r, t0, paint)}\n`);
+  return EXIT.ok;
+}

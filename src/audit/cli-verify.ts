@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT, type CliIo } from '../cli/cli-command.js';
+import { defaultCheckpointPath } from './log-files.js';
+import { defaultAuditFile, expandSet } from './read-records.js';
+import { painter } from './cli-format.js';
+import { verifyAuditFiles, type VerifyProblem } from './verify-audit.js';
+
+export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--json]
+
+Checks the hash chain of an audit log (a rotated set in any order) and its checkpoint.
+One FILE expands to its rotated set (FILE.N.jsonl siblings). Default FILE: --file,
+$WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
+<base>.checkpoint.json next to the log when it exists.
+
+  --checkpoint F    checkpoint file (detects a truncated tail)
+  --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
+  --file F          default log file
+  --json            machine-readable report
+Exit: 0 chain intact (a torn last line is only a warning), 1 problem found, 2 usage, 3 unreadable.
+`;
+
+function describe(p: VerifyProblem): string {
+  const where = p.line > 0 ? `${p.file}:${p.line}` : p.file;
+  return `${p.code}  ${where}${p.seq !== undefined ? ` (seq ${p.seq})` : ''}: ${p.message}`;
+}
+
+function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): string[] {
+  if (positionals.length === 0) return expandSet(defaultAuditFile(file, io.env, io.cwd));
+  const files = positionals.map((f) => resolve(io.cwd, f));
+  if (files.length > 1) return files;
+  const set = expandSet(files[0] as string);
+  // A missing file stays in the list so the report names it (unreadable_file).
+  return set.length > 0 ? set : files;
+}
+
+function guessCheckpoint(files: readonly string[]): string | undefined {
+  for (const f of files) {
+    const active = f.replace(/\.\d+(\.[^./]+)?$/, '$1');
+    const cp = defaultCheckpointPath(active);
+    if (existsSync(cp)) return cp;
+  }
+  return undefined;
+}
+
+/** `warden audit verify`. */
+export async function runVerify(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      checkpoint: { type: 'string' }, 'public-key': { type: 'string' }, file: { type: 'string' },
+      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(VERIFY_HELP);
+    return EXIT.ok;
+  }
+  const files = resolveFiles(positionals, values.file, io);
+  if (files.length === 0) {
+    io.stderr.write(`warden audit verify: no audit file found (${defaultAuditFile(values.file, io.env, io.cwd)})\n`);
+    return EXIT.config;
+  }
+  const checkpoint = values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : guessCheckpoint(files);
+  const publicKey = values['public-key'] !== undefined ? resolve(io.cwd, values['public-key']) : undefined;
+  let report;
+  try {
+    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}) });
+  } catch (err) {
+    io.stderr.write(`warden audit verify: ${(err as Error).message}\n`);
+    return EXIT.config;
+  }
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const paint = painter(io.stdout, io.env);
+    for (const w of report.warnings) io.stdout.write(`${paint('yellow', 'WARN')} ${describe(w)}\n`);
+    if (report.problem) io.stdout.write(`${paint('red', 'FAIL')} ${describe(report.problem)}\n`);
+    else {
+      const cp = report.checkpoint;
+      const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
+      io.stdout.write(`${paint('green', 'OK')}   ${report.records} records, seq 1..${report.lastSeq} in ${report.files.length} file(s); ${cpText}\n`);
+    }
+  }
+  if (report.problem?.code === 'unreadable_file') return EXIT.config;
+  return report.ok ? EXIT.ok : EXIT.failure;
+}

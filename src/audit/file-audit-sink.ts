@@ -1,0 +1,313 @@
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { dirname, basename, resolve } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { AuditEvent, AuditSink } from './audit-sink.js';
+import type { AuditConfig } from './audit-config.js';
+import { AuditUnavailableError } from './audit-errors.js';
+import { GENESIS_HASH, encodeRecord } from './record-codec.js';
+import { listRotated, rotatedName } from './log-files.js';
+import { assertStillAtPath, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
+import { signCheckpoint, writeCheckpointFile, type Checkpoint } from './checkpoint.js';
+import { withDigests } from './redactor.js';
+import type { FieldSerializer } from './record-codec.js';
+
+/** How often the open file is checked against its path (unlinked or replaced). */
+const CHECK_EVERY_RECORDS = 64;
+const CHECK_EVERY_MS = 1000;
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 5000;
+
+/** The two log levels the sink uses; a pino Logger fits. */
+export interface AuditLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface SinkDeps {
+  readonly config: AuditConfig;
+  readonly logger: AuditLogger;
+  readonly clock: Clock;
+  readonly checkpointPath: string;
+  readonly signingKey: KeyObject | undefined;
+  /** Redacts and canonicalises one top-level field (createCanonicalRedactor). */
+  readonly serialize: FieldSerializer;
+}
+
+interface Failure {
+  readonly reason: 'write_failed' | 'file_removed' | 'file_replaced';
+  readonly code: string;
+  readonly message: string;
+  readonly since: string;
+  rejected: number;
+}
+
+/**
+ * Append-only, hash-chained JSON Lines audit sink. Every `record()` is one synchronous
+ * `write(2)` (write-ahead: when it returns, the kernel has the bytes); failures make the sink
+ * unhealthy and every later `record()` throws until a reopen after backoff succeeds.
+ */
+export class FileAuditSink implements AuditSink {
+  readonly file: string;
+  private fd = -1;
+  private ino = 0;
+  private dev = 0;
+  private size = 0;
+  private seq = 0;
+  private prev = GENESIS_HASH;
+  private sinceCheck = 0;
+  private sinceCheckpoint = 0;
+  private sinceFsync = 0;
+  private failure: Failure | undefined;
+  private backoffMs = BACKOFF_MIN_MS;
+  private retryAt = 0;
+  private closed = false;
+  private tsMs = Number.NaN;
+  private tsText = '';
+  /** Set on rotation: the file holding the last record while the new active file is empty. */
+  private lastFile: string | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly deps: SinkDeps) {
+    this.file = resolve(deps.config.file);
+    this.timer = setInterval(() => this.checkFile(), CHECK_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Last sequence number written (0 before the first record). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get lastHash(): string {
+    return this.prev;
+  }
+
+  healthy(): boolean {
+    return !this.closed && this.failure === undefined;
+  }
+
+  /** Opens the file, repairs a torn tail and continues the chain. Called once by openAuditSink. */
+  start(previous: Checkpoint | undefined): void {
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const opened = openActiveFile(this.file);
+      this.adopt(opened);
+      if (opened.lastSeq === undefined) {
+        // An empty active file after rotation: the chain continues from the newest rotated file.
+        const last = lastOfRotated(this.file);
+        if (last) {
+          this.seq = last.seq;
+          this.prev = last.hash;
+        }
+      }
+      this.noteRestart(opened, previous);
+      this.checkpoint();
+    } catch (err) {
+      clearInterval(this.timer);
+      this.closeFd();
+      throw err;
+    }
+  }
+
+  /** Says in the chain itself what the previous run left behind (torn line, crash, truncation). */
+  private noteRestart(opened: OpenedFile, previous: Checkpoint | undefined): void {
+    const note = restartNote(opened, previous, this.seq);
+    if (!note) return;
+    // Truncation is tampering or data loss: loud. A torn line or a crash is expected after SIGKILL.
+    if (note.reasons.includes('checkpoint_ahead')) this.deps.logger.error({ file: this.file, ...note }, 'audit: log ends before its checkpoint (truncated?)');
+    else this.deps.logger.warn({ file: this.file, ...note }, 'audit: continuing the chain after an unclean stop');
+    this.record({ type: 'audit.recovered', ...note });
+  }
+
+  record(event: AuditEvent): void {
+    if (this.closed) throw new AuditUnavailableError('audit sink is closed');
+    if (this.failure) this.recover();
+    const { line, hash } = encodeRecord(withDigests(event), { seq: this.seq + 1, ts: this.timestamp(), prev: this.prev }, this.deps.serialize);
+    const length = Buffer.byteLength(line, 'utf8');
+    try {
+      if (++this.sinceCheck >= CHECK_EVERY_RECORDS) this.verifyPath();
+      if (this.size > 0 && this.size + length > this.deps.config.maxFileBytes) this.rotate();
+      writeFully(this.fd, line, length);
+      this.maybeFsync();
+    } catch (err) {
+      throw this.fail(err, 'write_failed');
+    }
+    this.size += length;
+    this.seq += 1;
+    this.prev = hash;
+    if (++this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) this.checkpoint();
+  }
+
+  /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically. */
+  checkpoint(closed = false): Checkpoint {
+    let cp: Checkpoint = {
+      v: 1,
+      file: basename(this.size === 0 && this.lastFile ? this.lastFile : this.file),
+      seq: this.seq,
+      hash: this.prev,
+      ts: new Date(this.deps.clock()).toISOString(),
+      closed,
+    };
+    if (this.deps.signingKey) cp = signCheckpoint(cp, this.deps.signingKey);
+    this.sinceCheckpoint = 0;
+    try {
+      writeCheckpointFile(this.deps.checkpointPath, cp, this.deps.config.fsync !== 'never');
+    } catch (err) {
+      // The log itself is intact; a missing checkpoint weakens truncation detection only. Say so loudly.
+      this.deps.logger.error({ err, file: this.deps.checkpointPath }, 'audit: checkpoint write failed');
+    }
+    return cp;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    if (!this.failure) {
+      try {
+        if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);
+      } catch (err) {
+        this.deps.logger.error({ err, file: this.file }, 'audit: fsync on close failed');
+      }
+      this.checkpoint(true);
+    }
+    this.closed = true;
+    this.closeFd();
+  }
+
+  /** ISO time of now; many records share a millisecond, so the string is reused. */
+  private timestamp(): string {
+    const now = this.deps.clock();
+    if (now !== this.tsMs) {
+      this.tsMs = now;
+      this.tsText = new Date(now).toISOString();
+    }
+    return this.tsText;
+  }
+
+
+  private maybeFsync(): void {
+    const policy = this.deps.config.fsync;
+    if (policy === 'never') return;
+    if (policy === 'always' || ++this.sinceFsync >= policy.everyRecords) {
+      fsyncSync(this.fd);
+      this.sinceFsync = 0;
+    }
+  }
+
+  /** Throws when the open file is no longer the file at the path (removed, moved, replaced). */
+  private verifyPath(): void {
+    this.sinceCheck = 0;
+    assertStillAtPath(this.fd, this.file, this.ino, this.dev);
+  }
+
+  /** Timer tick: detect a removed/replaced file while idle, and retry a failed sink. */
+  private checkFile(): void {
+    if (this.closed) return;
+    if (this.failure) {
+      // Retry without waiting for a caller: one that checks healthy() before record() would
+      // otherwise keep every call blocked forever.
+      if (this.deps.clock() >= this.retryAt) {
+        try {
+          this.recover(false);
+        } catch {
+          // Still failing: fail() has logged it and set the next retry time.
+        }
+      }
+      return;
+    }
+    if (this.fd < 0) return;
+    try {
+      this.verifyPath();
+    } catch (err) {
+      this.fail(err, 'write_failed');
+    }
+  }
+
+  private fail(err: unknown, reason: Failure['reason']): AuditUnavailableError {
+    const code = (err as NodeJS.ErrnoException)?.code ?? 'unknown';
+    const message = err instanceof Error ? err.message : String(err);
+    const specific = code === 'file_removed' || code === 'file_replaced' ? code : reason;
+    if (!this.failure) {
+      this.failure = { reason: specific, code, message, since: new Date(this.deps.clock()).toISOString(), rejected: 0 };
+      this.deps.logger.error({ err, file: this.file, reason: specific }, 'AUDIT SINK UNAVAILABLE: every tool call is blocked until it recovers');
+    }
+    this.retryAt = this.deps.clock() + this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);
+    return new AuditUnavailableError(`audit sink unavailable (${specific}: ${code})`, { cause: err });
+  }
+
+  /** Called while unhealthy (by record() or the timer): throws until the backoff passed and the path reopens. */
+  private recover(forRecord = true): void {
+    const failure = this.failure as Failure;
+    if (this.deps.clock() < this.retryAt) {
+      if (forRecord) failure.rejected += 1;
+      throw new AuditUnavailableError(`audit sink unavailable (${failure.reason}: ${failure.code})`);
+    }
+    let opened: OpenedFile;
+    try {
+      this.closeFd();
+      opened = openActiveFile(this.file);
+    } catch (err) {
+      if (forRecord) failure.rejected += 1;
+      throw this.fail(err, failure.reason);
+    }
+    const seq = this.seq;
+    const prev = this.prev;
+    this.adopt(opened);
+    // The in-memory chain is authoritative: what is in the reopened file may be older or nothing.
+    this.seq = seq;
+    this.prev = prev;
+    this.failure = undefined;
+    this.backoffMs = BACKOFF_MIN_MS;
+    this.deps.logger.error({ file: this.file, reason: failure.reason }, 'audit sink recovered');
+    this.record({
+      type: 'audit.recovered',
+      reason: failure.reason,
+      errorCode: failure.code,
+      error: failure.message,
+      unavailableSince: failure.since,
+      rejectedRecords: failure.rejected,
+      fileLastSeq: opened.lastSeq ?? null,
+      ...(opened.repaired ?? {}),
+    });
+  }
+
+  private adopt(o: OpenedFile): void {
+    this.fd = o.fd;
+    this.ino = o.ino;
+    this.dev = o.dev;
+    this.size = o.size;
+    this.sinceCheck = 0;
+    if (o.lastSeq !== undefined && o.lastHash !== undefined) {
+      this.seq = o.lastSeq;
+      this.prev = o.lastHash;
+    }
+  }
+
+  private rotate(): void {
+    const index = (listRotated(this.file).at(-1)?.index ?? 0) + 1;
+    if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);
+    const rotated = rotatedName(this.file, index);
+    renameSync(this.file, rotated);
+    this.lastFile = rotated;
+    this.closeFd();
+    const fd = openSync(this.file, 'a', 0o640);
+    const st = fstatSync(fd);
+    this.fd = fd;
+    this.ino = st.ino;
+    this.dev = st.dev;
+    this.size = 0;
+    this.checkpoint();
+  }
+
+  private closeFd(): void {
+    if (this.fd < 0) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already broken; nothing more to lose.
+    }
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,111 @@
+import { closeSync, existsSync, openSync, readSync, readdirSync, fstatSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+
+/**
+ * Rotation naming: the active file keeps its configured name (`warden-audit.jsonl`); when it is
+ * full it is renamed to `warden-audit.N.jsonl` with N one more than the highest existing index,
+ * so `.1` is the oldest file and the active file always holds the newest records.
+ */
+export function rotatedName(active: string, index: number): string {
+  const ext = extname(active);
+  return join(dirname(active), `${basename(active, ext)}.${index}${ext}`);
+}
+
+function rotatedPattern(active: string): RegExp {
+  const ext = extname(active);
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${esc(basename(active, ext))}\\.(\\d+)${esc(ext)}$`);
+}
+
+/** Rotated siblings of an active file, oldest first, as `{ index, path }`. */
+export function listRotated(active: string): { index: number; path: string }[] {
+  const dir = dirname(active);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const re = rotatedPattern(active);
+  const out: { index: number; path: string }[] = [];
+  for (const name of names) {
+    const m = re.exec(name);
+    if (m) out.push({ index: Number(m[1]), path: join(dir, name) });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** The whole set of an active file: rotated files oldest first, then the active file if present. */
+export function logSet(active: string): string[] {
+  const files = listRotated(active).map((r) => r.path);
+  if (existsSync(active)) files.push(active);
+  return files;
+}
+
+/** Default checkpoint path next to the log: `warden-audit.checkpoint.json`. */
+export function defaultCheckpointPath(active: string): string {
+  const ext = extname(active);
+  return join(dirname(active), `${basename(active, ext)}.checkpoint.json`);
+}
+
+const CHUNK = 64 * 1024;
+
+/** Offset of the last `\n` strictly before `end`, or -1. Reads backwards in chunks. */
+function lastNewlineBefore(fd: number, end: number): number {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let pos = end;
+  while (pos > 0) {
+    const start = Math.max(0, pos - CHUNK);
+    const n = readSync(fd, buf, 0, pos - start, start);
+    const i = buf.subarray(0, n).lastIndexOf(0x0a);
+    if (i >= 0) return start + i;
+    pos = start;
+  }
+  return -1;
+}
+
+export interface TailInfo {
+  readonly size: number;
+  /** Offset just after the last complete line (the file is healthy up to here). */
+  readonly goodEnd: number;
+  /** Bytes after the last newline: a torn write left by a crash or a failed write. */
+  readonly tornBytes: number;
+  /** The last complete line without its newline, if any. */
+  readonly lastLine: string | undefined;
+}
+
+/** Inspects the end of an open log file without reading all of it. */
+export function inspectTail(fd: number): TailInfo {
+  const size = fstatSync(fd).size;
+  if (size === 0) return { size, goodEnd: 0, tornBytes: 0, lastLine: undefined };
+  const lastNl = lastNewlineBefore(fd, size);
+  const goodEnd = lastNl + 1;
+  if (goodEnd === 0) return { size, goodEnd, tornBytes: size, lastLine: undefined };
+  const prevNl = lastNewlineBefore(fd, lastNl);
+  const len = lastNl - (prevNl + 1);
+  const buf = Buffer.allocUnsafe(len);
+  readSync(fd, buf, 0, len, prevNl + 1);
+  return { size, goodEnd, tornBytes: size - goodEnd, lastLine: buf.toString('utf8') };
+}
+
+/** Reads `[start, end)` of an open file. */
+export function readRange(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(end - start);
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, start + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
+/** Opens, inspects and closes, for read-only callers. */
+export function inspectTailOf(path: string): TailInfo {
+  const fd = openSync(path, 'r');
+  try {
+    return inspectTail(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

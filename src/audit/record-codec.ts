@@ -1,0 +1,138 @@
+import { hash as oneShotHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
+import { escapeUnsafeJson } from './escape-unsafe.js';
+
+/** Schema version of every record (`v`). Bumped only on an incompatible change of a field. */
+export const AUDIT_SCHEMA_VERSION = 1;
+/** `prev` of the very first record of a chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+/** Fields the sink owns; a producer field with one of these names is overwritten. */
+export const RESERVED_FIELDS: readonly string[] = ['v', 'seq', 'ts', 'prev', 'hash'];
+const RESERVED = new Set(RESERVED_FIELDS);
+const VERSION_TEXT = String(AUDIT_SCHEMA_VERSION);
+
+export interface EncodedRecord {
+  /** The exact bytes written, including the trailing newline. */
+  readonly line: string;
+  readonly hash: string;
+}
+
+export interface ChainPosition {
+  readonly seq: number;
+  readonly ts: string;
+  readonly prev: string;
+}
+
+const quotedKeys = new Map<string, string>();
+
+/**
+ * Canonical text of one top-level field value, with unsafe characters already escaped
+ * (escapeUnsafeJson); undefined omits the field. Escaping per string rather than per line
+ * keeps the scans short: these characters can only occur inside strings.
+ */
+export type FieldSerializer = (value: unknown, key: string) => string | undefined;
+
+/** Plain canonical JSON (what the verifier uses on parsed records). */
+export const canonicalField: FieldSerializer = (value) => {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
+  // Primitives are the common case: skip the generic canonicaliser's dispatch.
+  if (typeof value === 'string') return escapeUnsafeJson(JSON.stringify(value));
+  return escapeUnsafeJson(canonicalJson(value));
+};
+
+/** `"key":` with the key quoted; keys repeat, so the quoted form is cached (bounded). */
+function quoted(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = `${escapeUnsafeJson(JSON.stringify(key))}:`;
+    if (quotedKeys.size < 4096) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
+/**
+ * Builds the written line of one record. The hash covers `prev || body`, where body is the
+ * escaped (see FieldSerializer) RFC 8785 canonical JSON of the record without `hash`; the written line is the
+ * canonical JSON of the full record (hash included), so a verifier recomputes both from the
+ * parsed line and also checks that the bytes are exactly canonical. One canonicalisation of the
+ * fields, one hash, string joins for the rest.
+ */
+export function encodeRecord(
+  fields: Readonly<Record<string, unknown>>,
+  pos: ChainPosition,
+  serialize: FieldSerializer = canonicalField,
+): EncodedRecord {
+  const keys = ['v', 'seq', 'ts', 'prev'];
+  for (const k of Object.keys(fields)) if (!RESERVED.has(k)) keys.push(k);
+  keys.sort();
+  // Direct concatenation: this loop runs once per record on the write-ahead path.
+  let left = '';
+  let right = '';
+  for (const k of keys) {
+    let text: string | undefined;
+    if (k === 'v') text = VERSION_TEXT;
+    else if (k === 'seq') text = String(pos.seq);
+    else if (k === 'ts') text = escapeUnsafeJson(JSON.stringify(pos.ts));
+    else if (k === 'prev') text = `"${pos.prev}"`;
+    else text = serialize(fields[k], k);
+    if (text === undefined) continue;
+    if (k < 'hash') left = left === '' ? quoted(k) + text : `${left},${quoted(k)}${text}`;
+    else right = right === '' ? quoted(k) + text : `${right},${quoted(k)}${text}`;
+  }
+  const sep = left && right ? ',' : '';
+  const body = `{${left}${sep}${right}}`;
+  // One-shot crypto.hash (Node ≥ 20.12) costs a third of createHash(): this runs once per record.
+  const hash = oneShotHash('sha256', pos.prev + body, 'hex');
+  const hashPart = `"hash":"${hash}"`;
+  const line = `{${left}${left ? ',' : ''}${hashPart}${right ? ',' : ''}${right}}\n`;
+  return { line, hash };
+}
+
+/** A parsed record as read back from the file. */
+export interface AuditRecord {
+  readonly v: number;
+  readonly seq: number;
+  readonly ts: string;
+  readonly type: string;
+  readonly prev: string;
+  readonly hash: string;
+  readonly callId?: string;
+  readonly sessionId?: string;
+  readonly [field: string]: unknown;
+}
+
+export type DecodeResult =
+  | { readonly kind: 'ok'; readonly record: AuditRecord }
+  | { readonly kind: 'not_json' }
+  | { readonly kind: 'not_record' }
+  /** Parsed, but its hash or its bytes do not match what the writer would have produced. */
+  | { readonly kind: 'bad_hash'; readonly record: AuditRecord };
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Parses one line (without newline) and checks it against its own hash and canonical bytes. */
+export function decodeRecord(raw: string): DecodeResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { kind: 'not_json' };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { kind: 'not_record' };
+  const r = parsed as Record<string, unknown>;
+  if (
+    typeof r.v !== 'number' || !Number.isSafeInteger(r.seq) || (r.seq as number) < 1 || typeof r.ts !== 'string' ||
+    typeof r.type !== 'string' || typeof r.prev !== 'string' || typeof r.hash !== 'string' ||
+    !HEX64.test(r.prev) || !HEX64.test(r.hash)
+  ) {
+    return { kind: 'not_record' };
+  }
+  const rest: Record<string, unknown> = {};
+  for (const k of Object.keys(r)) {
+    if (k !== 'hash') Object.defineProperty(rest, k, { value: r[k], enumerable: true, writable: true, configurable: true });
+  }
+  const again = encodeRecord(rest, { seq: r.seq as number, ts: r.ts, prev: r.prev });
+  const record = r as AuditRecord;
+  if (again.hash !== r.hash || again.line !== `${raw}\n`) return { kind: 'bad_hash', record };
+  return { kind: 'ok', record };
+}

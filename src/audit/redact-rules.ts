@@ -1,0 +1,101 @@
+/** Shared redaction rules: what counts as a secret key, a secret value, and a policy path. */
+
+export const REDACTED = '[REDACTED]';
+/** Deeper values are cut (`[TRUNCATED]`): audit data is never unbounded or cyclic. */
+export const MAX_DEPTH = 32;
+
+/**
+ * Keys whose values are never written, whatever the policy says. Matched on the key lowercased
+ * with `-`, `_` and spaces removed, by suffix: `apiKey`, `x-api-key`, `db_password`, `idToken`
+ * (but not `maxTokens` or `tokenId`).
+ */
+const SENSITIVE_KEY =
+  /(password|passwd|passphrase|secret|token|apikey|authorization|cookie|cookies|privatekey|credential|credentials|accesskey|sessionkey|clientsecret)$/;
+
+/** Values that look like credentials, wherever they appear in a string. */
+export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
+  // JWT / JWS compact serialisation
+  String.raw`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
+  // HTTP bearer / basic credentials
+  String.raw`\b(?:[Bb]earer|[Bb]asic)\s+[A-Za-z0-9._~+/-]{8,}=*`,
+  // AWS access key ids
+  String.raw`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`,
+  // PEM private keys (terminated or cut off)
+  String.raw`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[^]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`,
+  // GitHub, Slack, OpenAI-style and Stripe-style tokens
+  String.raw`\bgh[pousr]_[A-Za-z0-9]{30,}`,
+  String.raw`\bxox[abposr]-[A-Za-z0-9-]{10,}`,
+  String.raw`\b(?:sk|rk)[-_](?:live_|test_)?[A-Za-z0-9_-]{20,}`,
+];
+
+/** Credentials inside URLs (`scheme://user:pass@host`); only tried on strings containing `://`. */
+const URL_CREDENTIALS = /(?<=:\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g;
+/** Every built-in value pattern needs at least this many characters to match. */
+const BUILTIN_MIN_LENGTH = 8;
+const BUILTIN_RE = new RegExp(BUILTIN_VALUE_PATTERNS.map((p) => `(?:${p})`).join('|'), 'g');
+const BUILTIN_TEST = new RegExp(BUILTIN_RE.source);
+
+export interface RedactRules {
+  /** Key paths: `password` (any depth), `card.number` (from the root), `*.secret`, `**.token`. */
+  readonly paths?: readonly string[];
+  /** Regexes applied to every string value. */
+  readonly patterns?: readonly string[];
+}
+
+/** Replaces credential-looking substrings; short strings skip the built-in scan (they cannot match). */
+export function stringScrubber(patterns: readonly string[]): (s: string) => string {
+  const user = patterns.length > 0 ? new RegExp(patterns.map((p) => `(?:${p})`).join('|'), 'g') : undefined;
+  const userTest = user ? new RegExp(user.source) : undefined;
+  return (s) => {
+    let out = s;
+    if (out.length >= BUILTIN_MIN_LENGTH) {
+      if (BUILTIN_TEST.test(out)) out = out.replace(BUILTIN_RE, REDACTED);
+      if (out.includes('://')) out = out.replace(URL_CREDENTIALS, REDACTED);
+    }
+    if (user && userTest?.test(out)) out = out.replace(user, REDACTED);
+    return out;
+  };
+}
+
+type PathPattern = readonly string[];
+
+function matchPath(pattern: PathPattern, path: readonly string[], pi = 0, ki = 0): boolean {
+  if (pi === pattern.length) return ki === path.length;
+  const seg = pattern[pi];
+  if (seg === '**') {
+    for (let k = ki; k <= path.length; k++) if (matchPath(pattern, path, pi + 1, k)) return true;
+    return false;
+  }
+  if (ki === path.length) return false;
+  return (seg === '*' || seg === path[ki]) && matchPath(pattern, path, pi + 1, ki + 1);
+}
+
+export interface KeyMatcher {
+  (path: readonly string[]): boolean;
+  /** Set when no policy paths exist: the decision depends on the key name alone. */
+  keyOnly?: ((key: string) => boolean) | undefined;
+}
+
+/**
+ * Decides whether the value at `path` (keys from the root, array indices skipped; the last
+ * element is the key being asked about) must be redacted.
+ */
+export function keyMatcher(paths: readonly string[]): KeyMatcher {
+  // A bare key (`password`) matches at any depth; dotted paths are anchored at the root.
+  const compiled: PathPattern[] = paths.map((p) => (p.includes('.') ? p.split('.') : ['**', p]));
+  const cache = new Map<string, boolean>();
+  const sensitive = (key: string): boolean => {
+    let hit = cache.get(key);
+    if (hit === undefined) {
+      hit = SENSITIVE_KEY.test(key.toLowerCase().replace(/[-_ ]/g, ''));
+      // Keys repeat across records; a bounded cache keeps the hot path to one map lookup.
+      if (cache.size < 4096) cache.set(key, hit);
+    }
+    return hit;
+  };
+  const matcher = (path: readonly string[]): boolean =>
+    sensitive(path[path.length - 1] as string) || (compiled.length > 0 && compiled.some((p) => matchPath(p, path)));
+  // Without policy paths only the key name matters: callers can skip building the path.
+  matcher.keyOnly = compiled.length === 0 ? sensitive : undefined;
+  return matcher;
+}

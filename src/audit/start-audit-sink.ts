@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { ConfigError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { AuditConfig } from './audit-config.js';
+import { loadPrivateKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
+import { FileAuditSink, type AuditLogger } from './file-audit-sink.js';
+import { defaultCheckpointPath } from './log-files.js';
+import { createCanonicalRedactor } from './redact-canonical.js';
+
+export interface StartAuditSinkOptions {
+  readonly logger?: AuditLogger;
+  readonly clock?: Clock;
+  /** Names the config file in error messages. */
+  readonly configFile?: string;
+}
+
+const NOOP_LOGGER: AuditLogger = { error() {}, warn() {} };
+
+/**
+ * Starts the sink from an already validated config (see openAuditSink for the parsing entry
+ * point). Kept free of zod and pino so a process that only writes audit records starts fast.
+ */
+export function startFileAuditSink(cfg: AuditConfig, options: StartAuditSinkOptions = {}): FileAuditSink {
+  const logger = options.logger ?? NOOP_LOGGER;
+  let signingKey: KeyObject | undefined;
+  if (cfg.checkpoint.signingKey) {
+    try {
+      signingKey = loadPrivateKey(cfg.checkpoint.signingKey);
+    } catch (err) {
+      throw new ConfigError(`cannot load Ed25519 signing key: ${(err as Error).message}`, {
+        file: options.configFile ?? 'config',
+        keyPath: 'audit.checkpoint.signingKey',
+      }, { cause: err });
+    }
+  }
+  const checkpointPath = resolve(cfg.checkpoint.file ?? defaultCheckpointPath(resolve(cfg.file)));
+  const sink = new FileAuditSink({
+    config: cfg,
+    logger,
+    clock: options.clock ?? systemClock,
+    checkpointPath,
+    signingKey,
+    serialize: createCanonicalRedactor({ paths: eventPaths(cfg.redact.paths), patterns: cfg.redact.patterns }),
+  });
+  sink.start(readPrevious(checkpointPath, logger));
+  return sink;
+}
+
+/**
+ * Policy paths are written relative to the arguments and the result (`card.number`); the sink
+ * redacts whole events, so anchor dotted paths under the fields that carry those values.
+ * Bare keys (`password`) already match at any depth.
+ */
+function eventPaths(paths: readonly string[]): string[] {
+  return paths.flatMap((p) => (p.includes('.') ? ['args', 'arguments', 'result'].map((root) => `${root}.${p}`) : [p]));
+}
+
+function readPrevious(path: string, logger: AuditLogger): Checkpoint | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return readCheckpointFile(path);
+  } catch (err) {
+    logger.error({ err, file: path }, 'audit: previous checkpoint unreadable; starting without it');
+    return undefined;
+  }
+}

@@ -1,0 +1,202 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openAuditSink } from '../../src/audit/open-audit-sink.js';
+import { auditEvent, decisionEvent, principalSummary } from '../../src/audit/events.js';
+import type { Principal } from '../../src/core/principal.js';
+import type { Decision } from '../../src/core/decision.js';
+import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
+import { logSet } from '../../src/audit/log-files.js';
+
+function principal(user: string, actor: string): Principal {
+  return {
+    issuer: 'https://idp.example', user, actor, priorActors: ['orchestrator'], clientId: 'cli', scopes: ['tools'],
+    sessionId: undefined, authTime: undefined, acr: undefined, amr: [], issuedAt: undefined, expiresAt: undefined,
+    tokenId: undefined, claims: {}, anonymous: false,
+  };
+}
+
+function decision(action: Decision['action'], score: number): Decision {
+  return { action, enforced: action, mode: 'enforce', score, sensitivity: 'high', toolClass: 'fs', reasons: [], rules: [`rule-${action}`], policyHash: 'sha256:p1' };
+}
+
+/** A small story: four calls by two principals, with approval and blocks. */
+async function writeStory(dir: string, signingKey?: string): Promise<string> {
+  const file = join(dir, 'warden-audit.jsonl');
+  const sink = await openAuditSink({ file, ...(signingKey ? { checkpoint: { signingKey } } : {}) });
+  const calls: [string, Principal, string, Decision['action'], number][] = [
+    ['c1', principal('alice', 'agent-1'), 'read_file', 'allow', 10],
+    ['c2', principal('bob', 'agent-2'), 'delete_file', 'block', 85],
+    ['c3', principal('alice', 'agent-1'), 'delete_file', 'approve', 70],
+    ['c4', principal('bob', 'agent-2'), 'delete_file', 'block', 90],
+  ];
+  sink.record(auditEvent('warden.start', { version: '0.1.0', pid: 1 }));
+  for (const [callId, p, tool, action, score] of calls) {
+    const sessionId = `s-${p.user}`;
+    sink.record(auditEvent('call.received', { callId, sessionId, principal: principalSummary(p), upstream: 'fs', tool, args: { path: '/etc/x', password: 'pw-SECRET' } }));
+    sink.record(auditEvent('call.risk', { callId, sessionId, score, reasons: [{ code: 'sensitivity.high', weight: score, detail: 'tool is destructive' }] }));
+    sink.record(decisionEvent(callId, sessionId, decision(action, score), { tool }));
+    if (action === 'approve') {
+      sink.record(auditEvent('call.approval_requested', { callId, sessionId, approvalId: 'a1', channel: 'cli', expiresAt: '2026-11-22T13:00:00Z' }));
+      sink.record(auditEvent('call.approval_answered', { callId, sessionId, approvalId: 'a1', approved: true, by: 'carol', how: 'cli' }));
+    }
+    if (action !== 'block') {
+      sink.record(auditEvent('call.forwarded', { callId, sessionId, upstream: 'fs', tool }));
+      sink.record(auditEvent('call.result', { callId, sessionId, status: 'ok', durationMs: 3, resultBytes: 42, resultItems: 1 }));
+    }
+  }
+  await sink.close();
+  return file;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'audit', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+let file: string;
+
+beforeAll(async () => {
+  requireBuild();
+  dir = tempDir('warden-cli-');
+  file = await writeStory(dir);
+});
+
+describe('warden audit verify', () => {
+  it('exits 0 on a clean log and prints a JSON report with --json', () => {
+    expect(cli(['verify', file]).code).toBe(0);
+    const r = cli(['verify', file, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, records: 19, checkpoint: { status: 'ok', seq: 19 } });
+  });
+
+  it('exits 1 and names the code, file and line of a tampered record', () => {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    writeFileSync(f, readFileSync(file, 'utf8').replace('"score":85', '"score":5'));
+    const r = cli(['verify', f, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).problem).toMatchObject({ code: 'modified_record', line: 8, seq: 8 });
+    const human = cli(['verify', f]);
+    expect(human.stdout).toMatch(/^FAIL modified_record .*warden-audit\.jsonl:8 \(seq 8\)/);
+  });
+
+  it('exits 3 for a missing file and 2 for a bad option', () => {
+    expect(cli(['verify', join(dir, 'nope.jsonl')]).code).toBe(3);
+    expect(cli(['verify', '--bogus']).code).toBe(2);
+  });
+
+  it('verifies a signed checkpoint with --public-key and rejects another key (keygen writes 0600)', async () => {
+    const d = tempDir('warden-cli-');
+    expect(cli(['keygen', '--out', join(d, 'k1')]).code).toBe(0);
+    expect(cli(['keygen', '--out', join(d, 'k2'), '--json']).code).toBe(0);
+    expect(statSync(join(d, 'k1.key')).mode & 0o777).toBe(0o600);
+    expect(cli(['keygen', '--out', join(d, 'k1')]).code).toBe(4); // refuses to overwrite
+    const f = await writeStory(d, join(d, 'k1.key'));
+    const good = cli(['verify', f, '--public-key', join(d, 'k1.pub'), '--json']);
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout).checkpoint.status).toBe('signed');
+    const bad = cli(['verify', f, '--public-key', join(d, 'k2.pub'), '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).problem.code).toBe('bad_signature');
+  });
+});
+
+describe('warden audit tail, show, query, stats', () => {
+  it('tail prints the last N records without colour when stdout is not a TTY', () => {
+    const r = cli(['tail', file, '-n', '2']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/#19 call\.decision c4 block /);
+    expect(r.stdout).not.toContain('\u001b[');
+    const json = cli(['tail', '-n', '3', '--json'], { WARDEN_AUDIT_FILE: file });
+    expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([17, 18, 19]);
+  });
+
+  it('tail never shows secrets that were in the arguments', () => {
+    expect(cli(['tail', file, '-n', '100', '--json']).stdout).not.toContain('pw-SECRET');
+  });
+
+  it('tail -f follows new records as they are written', async () => {
+    const d = tempDir('warden-cli-');
+    const f = await writeStory(d);
+    const child = spawn(process.execPath, [CLI, 'audit', 'tail', f, '-f', '-n', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => void (out += c.toString()));
+    // Keep appending until the follower prints one: it may start (and take its offset) late on a busy machine.
+    const sink = await openAuditSink({ file: f, maxFileBytes: 4096 });
+    let n = 0;
+    while (!out.includes('c-followed') && n < 100) {
+      sink.record(auditEvent('call.forwarded', { callId: `c-followed-${n++}`, upstream: 'fs', tool: 't' }));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Then across rotations (small maxFileBytes): the follower reopens the new active file.
+    for (let i = 0; i < 30; i++) {
+      sink.record(auditEvent('call.forwarded', { callId: `c-rot-${i}`, upstream: 'fs', tool: 'x'.repeat(300) }));
+      if (i % 5 === 4) await new Promise((r) => setTimeout(r, 300));
+    }
+    for (let i = 0; i < 50 && !out.includes('c-rot-29 '); i++) await new Promise((r) => setTimeout(r, 100));
+    await sink.close();
+    expect(logSet(f).length).toBeGreaterThan(1);
+    child.kill('SIGTERM');
+    expect(out).toMatch(/call\.forwarded c-followed-\d+ upstream=fs tool=t/);
+    for (let i = 0; i < 30; i++) expect(out).toContain(`c-rot-${i} `);
+  }, 30_000);
+
+  it('show prints the whole story of one call with relative timings', () => {
+    const r = cli(['show', 'c3', '--file', file]);
+    expect(r.code).toBe(0);
+    const steps = r.stdout.trimEnd().split('\n').slice(1);
+    expect(steps.map((l) => l.trim().split(/\s+/)[3])).toEqual([
+      'call.received', 'call.risk', 'call.decision', 'call.approval_requested', 'call.approval_answered', 'call.forwarded', 'call.result',
+    ]);
+    expect(steps[0]).toMatch(/^\s+\+\s+0 ms/);
+    expect(JSON.parse(cli(['show', 'c3', '--file', file, '--json']).stdout)).toHaveLength(7);
+    expect(cli(['show', 'nope', '--file', file]).code).toBe(1);
+    expect(cli(['show']).code).toBe(2);
+  });
+
+  it('query filters by user, agent, tool, action, score and time', () => {
+    const ids = (args: string[]): string[] => {
+      const r = cli(['query', '--file', file, '--json', ...args]);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as { callId: string }[]).map((c) => c.callId);
+    };
+    expect(ids([])).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(ids(['--user', 'bob'])).toEqual(['c2', 'c4']);
+    expect(ids(['--agent', 'agent-1'])).toEqual(['c1', 'c3']);
+    expect(ids(['--agent', 'orchestrator'])).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(ids(['--tool', 'delete_file', '--action', 'block'])).toEqual(['c2', 'c4']);
+    expect(ids(['--min-score', '80'])).toEqual(['c2', 'c4']);
+    expect(ids(['--since', '1h'])).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(ids(['--until', '2000-01-01T00:00:00Z'])).toEqual([]);
+    const table = cli(['query', '--file', file, '--user', 'alice']);
+    expect(table.stdout).toMatch(/^time\s+call\s+user\s+agent\s+tool\s+action\s+score\s+status/);
+    expect(table.stdout).toContain('2 call(s)');
+    expect(cli(['query', '--file', file, '--since', 'yesterday-ish']).code).toBe(2);
+    expect(cli(['query', '--file', file, '--action', 'maybe']).code).toBe(2);
+  });
+
+  it('stats counts decisions, top blocked tools and riskiest principals', () => {
+    const r = cli(['stats', '--file', file, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.decisions).toEqual({ block: 2, allow: 1, approve: 1 });
+    expect(s.topBlockedTools).toEqual([{ tool: 'delete_file', count: 2 }]);
+    expect(s.topPrincipalsByRisk[0]).toMatchObject({ principal: 'bob via agent-2', calls: 2, maxScore: 90, meanScore: 87.5 });
+    expect(cli(['stats', '--file', file]).stdout).toContain('Top blocked tools');
+  });
+
+  it('every subcommand prints --help and exits 0; no subcommand is a usage error', () => {
+    for (const sub of ['verify', 'tail', 'show', 'query', 'stats', 'keygen']) {
+      const r = cli([sub, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: warden audit/);
+    }
+    expect(cli([]).code).toBe(2);
+    expect(cli(['frobnicate']).code).toBe(2);
+  });
+});

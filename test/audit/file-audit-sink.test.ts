@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openAuditSink } from '../../src/audit/open-audit-sink.js';
+import { defaultCheckpointPath, logSet } from '../../src/audit/log-files.js';
+import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
+import { readRecords } from '../../src/audit/read-records.js';
+import { readCheckpointFile } from '../../src/audit/checkpoint.js';
+import { digestOf } from '../../src/core/canonical-json.js';
+import { WardenError } from '../../src/core/errors.js';
+import { captureLogger, manualClock, tempDir } from './audit-test-helpers.js';
+
+const decision = (i: number): { type: 'call.decision'; callId: string; action: string } => ({ type: 'call.decision', callId: `c${i}`, action: 'allow' });
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof WardenError ? err.code : 'not-a-warden-error';
+  }
+  return undefined;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('FileAuditSink write-ahead and chain', () => {
+  it('has the record in the file when record() returns (one completed write)', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const sink = await openAuditSink({ file });
+    for (let i = 0; i < 20; i++) {
+      sink.record(decision(i));
+      expect(readFileSync(file, 'utf8')).toContain(`"callId":"c${i}"`);
+    }
+    expect(sink.lastSeq).toBe(20);
+    await sink.close();
+    expect(verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file) }).ok).toBe(true);
+  });
+
+  it('continues the chain after a clean restart without a recovery record', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const a = await openAuditSink({ file });
+    for (let i = 0; i < 5; i++) a.record(decision(i));
+    await a.close();
+    const b = await openAuditSink({ file });
+    expect(b.lastSeq).toBe(5);
+    b.record(decision(5));
+    await b.close();
+    const records = readRecords([file]);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(records.some((r) => r.type === 'audit.recovered')).toBe(false);
+    expect(verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file) }).ok).toBe(true);
+  });
+
+  it('discards a torn last line on start, keeps its bytes aside and records audit.recovered', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const a = await openAuditSink({ file });
+    for (let i = 0; i < 3; i++) a.record(decision(i));
+    await a.close();
+    writeFileSync(file, Buffer.concat([readFileSync(file), Buffer.from('{"action":"allow","callId":"c3","ha')]));
+    const b = await openAuditSink({ file });
+    await b.close();
+    const rec = readRecords([file]).at(-1)!;
+    expect(rec).toMatchObject({ type: 'audit.recovered', reason: 'torn_tail', discardedBytes: 35, lastGoodSeq: 3, seq: 4 });
+    expect(readFileSync(rec.movedTo as string, 'utf8')).toBe('{"action":"allow","callId":"c3","ha');
+    const report = verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file) });
+    expect(report.ok).toBe(true);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('records an unclean shutdown (no close) on the next start', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const a = await openAuditSink({ file });
+    for (let i = 0; i < 3; i++) a.record(decision(i));
+    // no close(): like SIGKILL
+    const b = await openAuditSink({ file });
+    await b.close();
+    expect(readRecords([file]).at(-1)).toMatchObject({ type: 'audit.recovered', reason: 'unclean_shutdown', lastGoodSeq: 3 });
+    expect(verifyAuditFiles([file]).ok).toBe(true);
+  });
+
+  it('says loudly when the log ends before its checkpoint (truncated while stopped)', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const a = await openAuditSink({ file });
+    for (let i = 0; i < 10; i++) a.record(decision(i));
+    await a.close();
+    writeFileSync(file, readFileSync(file, 'utf8').split('\n').slice(0, 5).join('\n') + '\n');
+    const { logger, lines } = captureLogger();
+    const b = await openAuditSink({ file }, { logger });
+    await b.close();
+    expect(readRecords([file]).at(-1)).toMatchObject({ type: 'audit.recovered', reason: 'checkpoint_ahead', checkpointSeq: 10, lastGoodSeq: 5 });
+    expect(lines.some((l) => l.level >= 50)).toBe(true);
+  });
+
+  it('refuses to continue after a last line that is not a valid record (no laundering of tampering)', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const a = await openAuditSink({ file });
+    a.record(decision(0));
+    await a.close();
+    writeFileSync(file, `${readFileSync(file, 'utf8')}{"seq":2,"type":"forged"}\n`);
+    await expect(openAuditSink({ file })).rejects.toMatchObject({ code: 'audit_corrupt' });
+  });
+
+  it('rotates by size, names files .1, .2 … and continues the chain across files and restarts', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'warden-audit.jsonl');
+    const a = await openAuditSink({ file, maxFileBytes: 2048 });
+    for (let i = 0; i < 60; i++) a.record({ ...decision(i), pad: 'x'.repeat(100) });
+    await a.close();
+    const files = logSet(file);
+    expect(files.length).toBeGreaterThan(3);
+    expect(files.slice(0, 2)).toEqual([join(dir, 'warden-audit.1.jsonl'), join(dir, 'warden-audit.2.jsonl')]);
+    for (const f of files) expect(statSync(f).size).toBeLessThanOrEqual(2048);
+    // A crash between rotation and the first write leaves no active file: the chain still continues.
+    renameSync(file, join(dir, `warden-audit.${files.length}.jsonl`));
+    const b = await openAuditSink({ file, maxFileBytes: 2048 });
+    expect(b.lastSeq).toBe(60);
+    b.record(decision(60));
+    await b.close();
+    const report = verifyAuditFiles(logSet(file), { checkpoint: defaultCheckpointPath(file) });
+    expect(report.problem).toBeUndefined();
+    expect(report.lastSeq).toBe(61);
+  });
+
+  it('overrides forged chain fields and keeps __proto__ as plain data', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const sink = await openAuditSink({ file });
+    sink.record({ type: 'call.received', seq: 999, hash: 'f'.repeat(64), args: JSON.parse('{"__proto__":{"x":1}}') });
+    await sink.close();
+    const r = readRecords([file])[0]!;
+    expect(r.seq).toBe(1);
+    expect(Object.keys(r.args as object)).toEqual(['__proto__']);
+    expect(verifyAuditFiles([file]).ok).toBe(true);
+  });
+
+  it('supports fsync always and every N records', async () => {
+    for (const fsync of ['always', { everyRecords: 3 }] as const) {
+      const file = join(tempDir(), 'a.jsonl');
+      const sink = await openAuditSink({ file, fsync });
+      for (let i = 0; i < 10; i++) sink.record(decision(i));
+      await sink.close();
+      expect(verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file) }).records).toBe(10);
+    }
+  });
+
+  it('throws audit_unavailable after close', async () => {
+    const sink = await openAuditSink({ file: join(tempDir(), 'a.jsonl') });
+    await sink.close();
+    expect(codeOf(() => sink.record(decision(1)))).toBe('audit_unavailable');
+    expect(sink.healthy()).toBe(false);
+  });
+});
+
+describe('FileAuditSink fails closed', () => {
+  it('throws AuditUnavailableError on a full disk, stays unhealthy, then recovers when writable again', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.jsonl');
+    symlinkSync('/dev/full', file);
+    const clock = manualClock();
+    const { logger, lines } = captureLogger();
+    const sink = await openAuditSink({ file }, { logger, clock: clock.now });
+    expect(codeOf(() => sink.record(decision(0)))).toBe('audit_unavailable');
+    expect(sink.healthy()).toBe(false);
+    expect(lines.some((l) => l.level === 50 && /UNAVAILABLE/.test(l.msg))).toBe(true);
+    // Within the backoff nothing is attempted and everything is refused.
+    expect(codeOf(() => sink.record(decision(1)))).toBe('audit_unavailable');
+    unlinkSync(file);
+    writeFileSync(join(dir, 'real.jsonl'), '');
+    symlinkSync(join(dir, 'real.jsonl'), file);
+    expect(codeOf(() => sink.record(decision(2)))).toBe('audit_unavailable'); // still inside the backoff
+    clock.advance(10_000);
+    sink.record(decision(3));
+    expect(sink.healthy()).toBe(true);
+    await sink.close();
+    const records = readRecords([file]);
+    expect(records[0]).toMatchObject({ type: 'audit.recovered', reason: 'write_failed', errorCode: 'ENOSPC', seq: 1 });
+    expect((records[0]!.rejectedRecords as number)).toBeGreaterThanOrEqual(2);
+    expect(records[1]).toMatchObject({ callId: 'c3', seq: 2 });
+    expect(verifyAuditFiles([file]).ok).toBe(true);
+  });
+
+  it('detects a removed file, refuses records, then reopens the path and says what happened', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const clock = manualClock();
+    const sink = await openAuditSink({ file }, { clock: clock.now });
+    for (let i = 0; i < 3; i++) sink.record(decision(i));
+    const lastHash = sink.lastHash;
+    unlinkSync(file);
+    let code: string | undefined;
+    for (let i = 0; i < 100 && code === undefined; i++) code = codeOf(() => sink.record(decision(100 + i)));
+    expect(code).toBe('audit_unavailable');
+    expect(sink.healthy()).toBe(false);
+    const seqBefore = sink.lastSeq;
+    clock.advance(1000);
+    sink.record(decision(999));
+    await sink.close();
+    const records = readRecords([file]);
+    expect(records[0]).toMatchObject({ type: 'audit.recovered', reason: 'file_removed', seq: seqBefore + 1 });
+    expect(records[1]).toMatchObject({ callId: 'c999' });
+    expect(seqBefore).toBeGreaterThanOrEqual(3);
+    if (seqBefore === 3) expect(records[0]!.prev).toBe(lastHash);
+  });
+
+  it('notices a removed file on its timer, and recovers on its timer, with no record written', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const file = join(tempDir(), 'a.jsonl');
+    const clock = manualClock();
+    const sink = await openAuditSink({ file }, { clock: clock.now });
+    sink.record(decision(0));
+    unlinkSync(file);
+    expect(sink.healthy()).toBe(true);
+    vi.advanceTimersByTime(1100);
+    expect(sink.healthy()).toBe(false);
+    // A caller that checks healthy() before record() must not stay blocked forever.
+    clock.advance(1000);
+    vi.advanceTimersByTime(1000);
+    expect(sink.healthy()).toBe(true);
+    await sink.close();
+    expect(readRecords([file])[0]).toMatchObject({ type: 'audit.recovered', reason: 'file_removed', rejectedRecords: 0, seq: 2 });
+  });
+});
+
+describe('signing, redaction and configuration', () => {
+  it('signs checkpoints with the configured Ed25519 key', async () => {
+    const dir = tempDir();
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(join(dir, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const file = join(dir, 'a.jsonl');
+    const sink = await openAuditSink({ file, checkpoint: { signingKey: join(dir, 'k.pem'), everyRecords: 2 } });
+    for (let i = 0; i < 5; i++) sink.record(decision(i));
+    await sink.close();
+    const cp = readCheckpointFile(defaultCheckpointPath(file));
+    expect(cp).toMatchObject({ seq: 5, closed: true, file: 'a.jsonl' });
+    expect(cp.signature).toBeTypeOf('string');
+    const report = verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file), publicKey });
+    expect(report.checkpoint.status).toBe('signed');
+  });
+
+  it('names the key path when the signing key cannot be loaded', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.pem'), 'not a key');
+    await expect(openAuditSink({ file: join(dir, 'a.jsonl'), checkpoint: { signingKey: join(dir, 'bad.pem') } }, { configFile: 'warden.yaml' }))
+      .rejects.toMatchObject({ code: 'config_invalid', keyPath: 'audit.checkpoint.signingKey' });
+  });
+
+  it('rejects unknown keys, invalid regexes and catastrophic regexes in the config', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    await expect(openAuditSink({ file, fsynk: 'always' } as never)).rejects.toMatchObject({ code: 'config_invalid' });
+    await expect(openAuditSink({ file, redact: { patterns: ['('] } } as never)).rejects.toMatchObject({ code: 'config_invalid' });
+    await expect(openAuditSink({ file, redact: { patterns: ['(a+)+$'] } } as never)).rejects.toMatchObject({ code: 'config_invalid' });
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('never writes secrets: the bytes of the file contain none of them, digests are kept', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const sink = await openAuditSink({ file, redact: { paths: ['card.number'], patterns: ['SSN-\\d+'] } });
+    const args = {
+      password: 'hunter2-PLAIN', card: { number: '4111111111111111', holder: 'A' }, note: 'my SSN-123456789',
+      header: 'Bearer sk_live_abcdefghijklmnopqrstuvwxyz', jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-bytes-here',
+      aws: 'AKIAIOSFODNN7EXAMPLE', nested: { apiKey: 'KEY-SHOULD-NOT-APPEAR' },
+    };
+    sink.record({ type: 'call.received', callId: 'c1', args, result: { token: 'RESULT-TOKEN-VALUE' } });
+    sink.record({ type: 'config.loaded', apiKey: 'TOP-LEVEL-KEY-VALUE', note: 'Bearer abcdefghijklmnopq', n: 1 });
+    await sink.close();
+    const bytes = readFileSync(file, 'utf8');
+    for (const secret of ['hunter2-PLAIN', '4111111111111111', 'SSN-123456789', 'sk_live_abc', 'eyJhbGciOiJIUzI1NiJ9', 'AKIAIOSFODNN7EXAMPLE', 'KEY-SHOULD-NOT-APPEAR', 'RESULT-TOKEN-VALUE', 'TOP-LEVEL-KEY-VALUE', 'abcdefghijklmnopq']) {
+      expect(bytes).not.toContain(secret);
+    }
+    const r = readRecords([file])[0]!;
+    expect(r.argsDigest).toBe(digestOf(args));
+    expect(r.resultDigest).toBe(digestOf({ token: 'RESULT-TOKEN-VALUE' }));
+    expect((r.args as { card: { holder: string } }).card.holder).toBe('A');
+  });
+});

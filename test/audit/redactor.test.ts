@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { createRedactor, REDACTED } from '../../src/audit/redactor.js';
+import { digestOf } from '../../src/core/canonical-json.js';
+
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz';
+const PEM = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----';
+
+describe('createRedactor', () => {
+  const redact = createRedactor();
+
+  it('removes values of sensitive keys at any depth, whatever their casing or separators', () => {
+    const { redacted } = redact({
+      password: 'hunter2', nested: { 'X-Api-Key': 'k1', db_password: 'p', idToken: 't', Authorization: 'a' },
+      list: [{ client_secret: 's' }, { cookie: 'c' }], private_key: 'pk', tokenId: 'jti-1', maxTokens: 5,
+    });
+    expect(redacted).toEqual({
+      password: REDACTED, nested: { 'X-Api-Key': REDACTED, db_password: REDACTED, idToken: REDACTED, Authorization: REDACTED },
+      list: [{ client_secret: REDACTED }, { cookie: REDACTED }], private_key: REDACTED, tokenId: 'jti-1', maxTokens: 5,
+    });
+  });
+
+  it('removes credential-looking values inside strings (JWT, bearer, AWS key, PEM, URL credentials)', () => {
+    const { redacted } = redact({
+      a: `token is ${JWT} ok`, b: 'Authorization: Bearer abcdefghijklmnop123', c: 'key AKIAIOSFODNN7EXAMPLE here',
+      d: `x ${PEM} y`, e: 'https://bob:s3cretpw@db.example.com/x', f: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+    });
+    const text = JSON.stringify(redacted);
+    for (const secret of [JWT, 'abcdefghijklmnop123', 'AKIAIOSFODNN7EXAMPLE', 'MC4CAQAw', 's3cretpw', 'ghp_abc']) {
+      expect(text).not.toContain(secret);
+    }
+    expect((redacted as { a: string }).a).toBe(`token is ${REDACTED} ok`);
+    expect((redacted as { e: string }).e).toBe(`https://${REDACTED}@db.example.com/x`);
+  });
+
+  it('applies policy paths: bare keys anywhere, dotted paths from the root, * and ** wildcards', () => {
+    const r = createRedactor({ paths: ['ssn', 'card.number', '*.pin', '**.deep'] });
+    const { redacted } = r({ ssn: '1', x: { ssn: '2' }, card: { number: '4111', exp: '12/30' }, number: 'kept', a: { pin: '9' }, b: { c: { pin: 'kept' } }, q: { w: { e: { deep: 'x' } } } });
+    expect(redacted).toEqual({ ssn: REDACTED, x: { ssn: REDACTED }, card: { number: REDACTED, exp: '12/30' }, number: 'kept', a: { pin: REDACTED }, b: { c: { pin: 'kept' } }, q: { w: { e: { deep: REDACTED } } } });
+  });
+
+  it('applies policy regex patterns to string values', () => {
+    const r = createRedactor({ patterns: ['\\b\\d{3}-\\d{2}-\\d{4}\\b'] });
+    expect(r({ note: 'ssn 123-45-6789 end' }).redacted).toEqual({ note: `ssn ${REDACTED} end` });
+  });
+
+  it('keeps the digest of the full, unredacted value so records can be compared', () => {
+    const a = redact({ password: 'one', q: 1 });
+    const b = redact({ password: 'two', q: 1 });
+    expect(a.redacted).toEqual(b.redacted);
+    expect(a.digest).not.toBe(b.digest);
+    expect(a.digest).toBe(digestOf({ password: 'one', q: 1 }));
+  });
+
+  it('treats __proto__ in data as a plain key and never touches prototypes', () => {
+    const input = JSON.parse('{"__proto__":{"polluted":true,"password":"p"},"a":1}') as Record<string, unknown>;
+    const { redacted } = redact(input);
+    expect(Object.keys(redacted as object)).toEqual(['__proto__', 'a']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((redacted as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.stringify(redacted)).toBe('{"__proto__":{"polluted":true,"password":"[REDACTED]"},"a":1}');
+  });
+
+  it('survives cycles, bigints, non-finite numbers, dates and buffers without throwing', () => {
+    const cyc: Record<string, unknown> = { n: NaN, big: 10n, d: new Date(0), buf: Buffer.from('abc') };
+    cyc.self = cyc;
+    const out = redact(cyc);
+    expect(out.redacted).toEqual({ n: null, big: '10', d: '1970-01-01T00:00:00.000Z', buf: '[3 bytes]', self: '[TRUNCATED]' });
+    expect(out.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('createCanonicalRedactor (the sink hot path)', () => {
+  it('produces exactly the canonical JSON of what createRedactor returns, for varied data', async () => {
+    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
+    const { canonicalJson } = await import('../../src/core/canonical-json.js');
+    const { escapeUnsafeJson } = await import('../../src/audit/escape-unsafe.js');
+    const { rng, int } = await import('./audit-test-helpers.js');
+    const rules = { paths: ['card.number', '*.pin'], patterns: ['SSN-\\d+'] };
+    const objRedact = createRedactor(rules);
+    const canonRedact = createCanonicalRedactor(rules);
+    const leaves = ['x', 'Bearer abcdefghijkl', JWT, 'SSN-42', '\u202e', 1.5, -0, 1e21, NaN, true, null, undefined, 10n, new Date(0)];
+    for (let seed = 1; seed <= 200; seed++) {
+      const rand = rng(seed);
+      const gen = (depth: number): unknown => {
+        const r = rand();
+        if (depth > 3 || r < 0.4) return leaves[int(rand, 0, leaves.length - 1)];
+        if (r < 0.6) return Array.from({ length: int(rand, 0, 3) }, () => gen(depth + 1));
+        const o: Record<string, unknown> = {};
+        for (const k of ['card', 'number', 'pin', 'password', 'b', 'a', '__proto__', 'é'].slice(0, int(rand, 0, 8))) {
+          Object.defineProperty(o, k, { value: gen(depth + 1), enumerable: true, configurable: true, writable: true });
+        }
+        return o;
+      };
+      const value = gen(0);
+      expect(canonRedact(value, 'field'), `seed ${seed}`).toBe(
+        (canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field ?? null) === 'null' && value === undefined)
+          ? undefined
+          : escapeUnsafeJson(canonicalJson((objRedact({ field: value }).redacted as Record<string, unknown>).field)),
+      );
+    }
+  });
+});
