@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, type Notification } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { directAndWarden, type Pair } from '../helpers/direct-and-warden.js';
+import { upstreams } from '../helpers/paths.js';
+
+const capabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+const setup = (client: Client) => {
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+    model: 'test-model', role: 'assistant' as const,
+    content: { type: 'text' as const, text: `echo:${JSON.stringify(req.params.messages[0]?.content)}` },
+  }));
+  client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work', name: 'work' }] }));
+  client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept' as const, content: { name: 'tester' } }));
+};
+
+function both<T>(pair: Pair, fn: (c: Client) => Promise<T>): Promise<[T, T]> {
+  return Promise.all([fn(pair.direct.client), fn(pair.warden.client)]);
+}
+
+function collect(client: Client, schema: z.ZodType<Notification>): Notification[] {
+  const seen: Notification[] = [];
+  client.setNotificationHandler(schema as never, (n: Notification) => void seen.push(n));
+  return seen;
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('stdio transparency: ACME server direct vs through warden', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await directAndWarden(upstreams.acme(), { capabilities, setup });
+  });
+  afterAll(() => pair.close());
+
+  it('initialize: same capabilities and instructions, warden server info', () => {
+    expect(pair.warden.client.getServerCapabilities()).toEqual(pair.direct.client.getServerCapabilities());
+    expect(pair.warden.client.getInstructions()).toEqual(pair.direct.client.getInstructions());
+    expect(pair.warden.client.getServerVersion()?.name).toBe('mcp-warden');
+  });
+
+  it('lists tools, resources, templates and prompts identically', async () => {
+    for (const list of [(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
+      const [d, w] = await both(pair, list);
+      expect(w).toEqual(d);
+    }
+  });
+
+  it('calls tools identically, including structured content and tool errors', async () => {
+    for (const call of [
+      { name: 'echo', arguments: { message: 'hello' } },
+      { name: 'list_customers', arguments: { limit: 3 } },
+      { name: 'read_file', arguments: { path: '/nope' } },
+      { name: 'transfer_funds', arguments: { amount: 10, currency: 'EUR', payee: 'bob' } },
+    ]) {
+      const [d, w] = await both(pair, (c) => c.callTool(call));
+      expect(w).toEqual(d);
+    }
+  });
+
+  it('answers unknown tools and bad arguments with the same JSON-RPC error codes', async () => {
+    const errorCode = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: number }) => e.code);
+    const [d, w] = await both(pair, (c) => errorCode(c.callTool({ name: 'echo', arguments: { message: 1 } })));
+    expect(w).toEqual(d);
+    const [d2, w2] = await both(pair, (c) => c.callTool({ name: 'no_such_tool', arguments: {} }).then((r) => r.isError, (e: { code?: number }) => e.code));
+    expect(w2).toEqual(d2);
+  });
+
+  it('reads resources and templated resources, gets prompts, completes arguments', async () => {
+    const ops = [
+      (c: Client) => c.readResource({ uri: 'acme://files/docs/readme.txt' }),
+      (c: Client) => c.readResource({ uri: 'acme://files/docs/payroll.csv' }),
+      (c: Client) => c.getPrompt({ name: 'summarize_customer', arguments: { name: 'Customer 7' } }),
+      (c: Client) => c.complete({ ref: { type: 'ref/prompt', name: 'summarize_customer' }, argument: { name: 'name', value: 'Customer 1' } }),
+      (c: Client) => c.complete({ ref: { type: 'ref/resource', uri: 'acme://files{+path}' }, argument: { name: 'path', value: '/docs/' } }),
+      (c: Client) => c.ping(),
+    ];
+    for (const op of ops) {
+      const [d, w] = await both(pair, op);
+      expect(w).toEqual(d);
+    }
+  });
+
+  it('relays progress with the agent own token, and logging after setLevel', async () => {
+    const logs = collect(pair.warden.client, LoggingMessageNotificationSchema as never);
+    await pair.warden.client.setLoggingLevel('info');
+    const progress: number[] = [];
+    const result = await pair.warden.client.callTool({ name: 'slow_task', arguments: { steps: 3, delayMs: 5 } }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    expect(result.content).toEqual([{ type: 'text', text: 'done 3 steps' }]);
+    expect(progress).toEqual([1, 2, 3]);
+    await until(() => logs.length > 0);
+    expect(logs[0]!.params).toMatchObject({ level: 'info', logger: 'acme' });
+  });
+
+  it('relays resources/updated after subscribe', async () => {
+    const updates = collect(pair.warden.client, ResourceUpdatedNotificationSchema as never);
+    await pair.warden.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
+    await pair.warden.client.callTool({ name: 'write_file', arguments: { path: '/docs/readme.txt', content: 'v2' } });
+    await until(() => updates.length > 0);
+    expect(updates[0]!.params).toEqual({ uri: 'acme://files/docs/readme.txt' });
+    await pair.warden.client.unsubscribeResource({ uri: 'acme://files/docs/readme.txt' });
+  });
+
+  it('relays a sampling request from the server to the agent and the answer back', async () => {
+    const [d, w] = await both(pair, (c) => c.callTool({ name: 'ask_llm', arguments: { question: 'why?' } }));
+    expect(w).toEqual(d);
+    expect(JSON.stringify(w)).toContain('llm said: echo:');
+  });
+
+  it('cancels a hanging call when the agent aborts, and keeps serving', async () => {
+    const controller = new AbortController();
+    const pending = pair.warden.client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: controller.signal });
+    setTimeout(() => controller.abort('user gave up'), 50);
+    await expect(pending).rejects.toThrow();
+    const after = await pair.warden.client.callTool({ name: 'echo', arguments: { message: 'still here' } });
+    expect(after.content).toEqual([{ type: 'text', text: 'still here' }]);
+  });
+
+  it('passes unknown methods through unchanged', async () => {
+    const code = (c: Client) => c.request({ method: 'acme/unknown', params: {} }, z.object({})).then(() => 0, (e: { code: number }) => e.code);
+    const [d, w] = await both(pair, code);
+    expect(w).toBe(d);
+    expect(w).toBe(-32601);
+  });
+});
+
+describe('stdio transparency: server-everything direct vs through warden', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await directAndWarden(upstreams.everything(), { capabilities, setup });
+  });
+  afterAll(() => pair.close());
+
+  it('initialize and every list match', async () => {
+    expect(pair.warden.client.getServerCapabilities()).toEqual(pair.direct.client.getServerCapabilities());
+    for (const list of [(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
+      const [d, w] = await both(pair, list);
+      expect(w).toEqual(d);
+    }
+  });
+
+  it('tools, resources, prompts and completion match', async () => {
+    const ops = [
+      (c: Client) => c.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }),
+      (c: Client) => c.callTool({ name: 'get-structured-content', arguments: { location: 'New York' } }),
+      (c: Client) => c.readResource({ uri: 'demo://resource/dynamic/text/1' }),
+      (c: Client) => c.getPrompt({ name: 'args-prompt', arguments: { city: 'Paris', state: 'IDF' } }),
+      (c: Client) => c.complete({ ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: 'E' } }),
+    ];
+    for (const op of ops) {
+      const [d, w] = await both(pair, op);
+      expect(w).toEqual(d);
+    }
+  });
+
+  it('relays roots, sampling and elicitation requests to the agent', async () => {
+    for (const name of ['get-roots-list', 'trigger-sampling-request', 'trigger-elicitation-request']) {
+      const args = name === 'trigger-sampling-request' ? { prompt: 'hi', maxTokens: 10 } : {};
+      const [d, w] = await both(pair, (c) => c.callTool({ name, arguments: args }));
+      expect(w).toEqual(d);
+    }
+  });
+
+  it('relays progress of a long-running operation', async () => {
+    const progress: number[] = [];
+    await pair.warden.client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    expect(progress.length).toBe(3);
+  });
+});
