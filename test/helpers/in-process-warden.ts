@@ -7,7 +7,10 @@ import { createAnonymousAuthenticator } from '../../src/identity/anonymous-authe
 import { silentLogger } from '../../src/logging/logger.js';
 import { createAllowAllGuard } from '../../src/proxy/allow-all-guard.js';
 import { startWarden, type WardenHandle } from '../../src/proxy/start-warden.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { ClientOptions } from './mcp-clients.js';
 import { upstreams } from './paths.js';
+import { StreamClientTransport } from './stream-client-transport.js';
 
 export interface InProcessOptions {
   readonly authenticator?: Authenticator;
@@ -68,4 +71,23 @@ export async function startRawStdioWarden(config: Record<string, unknown> = {}, 
     }
   };
   return { handle, lines, send: (text: string) => input.write(text), waitFor, close: () => handle.close() };
+}
+
+/**
+ * Starts warden in this process in stdio mode over in-memory streams and connects a real SDK
+ * Client to it: lets a test inject its own Guard/Authenticator into a stdio session.
+ */
+export async function startStdioWardenWithClient(config: Record<string, unknown> = {}, options: InProcessOptions & { client?: ClientOptions } = {}) {
+  const toWarden = new PassThrough();
+  const fromWarden = new PassThrough();
+  const parsed = WardenConfigSchema.parse({ upstreams: { acme: upstreams.acme() }, dangerouslyAllowAnonymous: true, ...config });
+  const handle = await startWarden({
+    config: parsed, configFile: 'test-config', stdio: { input: toWarden, output: fromWarden },
+    authenticator: options.authenticator ?? createAnonymousAuthenticator(),
+    guard: options.guard ?? createAllowAllGuard(), audit: options.audit, logger: silentLogger(),
+  });
+  const client = new Client({ name: options.client?.name ?? 'test-agent', version: '1.0.0' }, { capabilities: options.client?.capabilities ?? {} });
+  options.client?.setup?.(client);
+  await client.connect(new StreamClientTransport(fromWarden, toWarden));
+  return { handle, client, close: async () => { await client.close(); await handle.close(); } };
 }

@@ -15,6 +15,8 @@ const setup = (client: Client) => {
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept' as const, content: { name: 'tester' } }));
 };
 
+type Op = (c: Client) => Promise<unknown>;
+
 function both<T>(pair: Pair, fn: (c: Client) => Promise<T>): Promise<[T, T]> {
   return Promise.all([fn(pair.direct.client), fn(pair.warden.client)]);
 }
@@ -47,7 +49,7 @@ describe('stdio transparency: ACME server direct vs through warden', () => {
   });
 
   it('lists tools, resources, templates and prompts identically', async () => {
-    for (const list of [(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
+    for (const list of <Op[]>[(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
       const [d, w] = await both(pair, list);
       expect(w).toEqual(d);
     }
@@ -74,7 +76,7 @@ describe('stdio transparency: ACME server direct vs through warden', () => {
   });
 
   it('reads resources and templated resources, gets prompts, completes arguments', async () => {
-    const ops = [
+    const ops: Op[] = [
       (c: Client) => c.readResource({ uri: 'acme://files/docs/readme.txt' }),
       (c: Client) => c.readResource({ uri: 'acme://files/docs/payroll.csv' }),
       (c: Client) => c.getPrompt({ name: 'summarize_customer', arguments: { name: 'Customer 7' } }),
@@ -142,14 +144,14 @@ describe('stdio transparency: server-everything direct vs through warden', () =>
 
   it('initialize and every list match', async () => {
     expect(pair.warden.client.getServerCapabilities()).toEqual(pair.direct.client.getServerCapabilities());
-    for (const list of [(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
+    for (const list of <Op[]>[(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
       const [d, w] = await both(pair, list);
       expect(w).toEqual(d);
     }
   });
 
   it('tools, resources, prompts and completion match', async () => {
-    const ops = [
+    const ops: Op[] = [
       (c: Client) => c.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }),
       (c: Client) => c.callTool({ name: 'get-structured-content', arguments: { location: 'New York' } }),
       (c: Client) => c.readResource({ uri: 'demo://resource/dynamic/text/1' }),
