@@ -15,6 +15,7 @@ const files = new Map<string, string>([
   ['/docs/payroll.csv', 'name,salary\nalice,100\nbob,90'],
 ]);
 const customers = Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Customer ${i + 1}`, email: `c${i + 1}@example.com` }));
+const stats = { cancelled: 0 };
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
 const server = new McpServer(
@@ -92,12 +93,13 @@ server.registerTool('slow_task', {
   annotations: { readOnlyHint: true },
 }, async ({ steps, delayMs }, extra) => {
   const token = extra._meta?.progressToken;
+  // Report each step as it starts, then work: the answer never races the last progress report.
   for (let i = 1; i <= steps; i++) {
-    await new Promise((r) => setTimeout(r, delayMs));
-    if (extra.signal.aborted) return text('cancelled');
     if (token !== undefined) {
       await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
     }
+    await new Promise((r) => setTimeout(r, delayMs));
+    if (extra.signal.aborted) return text('cancelled');
   }
   await server.server.sendLoggingMessage({ level: 'info', logger: 'acme', data: `slow_task done after ${steps} steps` }, extra.sessionId);
   return text(`done ${steps} steps`);
@@ -108,8 +110,15 @@ server.registerTool('hang', {
   inputSchema: {},
 }, async (_args, extra) => {
   await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve()));
+  stats.cancelled++;
   return text('aborted');
 });
+
+server.registerTool('server_stats', {
+  description: 'Diagnostics: how many requests this server saw cancelled',
+  inputSchema: {},
+  annotations: { readOnlyHint: true, openWorldHint: false },
+}, async () => ({ ...text(JSON.stringify(stats)), structuredContent: { ...stats } }));
 
 server.registerTool('crash', {
   description: 'Crashes the server process (for restart tests)',

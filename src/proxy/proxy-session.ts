@@ -57,6 +57,8 @@ export class ProxySession implements UpstreamEvents {
   readonly inFlight = new Map<RpcId, InFlight>();
   /** Agent progress tokens of in-flight requests → the agent's request id (HTTP stream routing). */
   readonly progressRequests = new Map<string | number, RpcId>();
+  /** When a progress notification for a token was last relayed (ms, monotonic). */
+  readonly lastProgressAt = new Map<string | number, number>();
   readonly openedAt = Date.now();
   principal: Principal | undefined;
   clientInfo: { name: string; version: string } | undefined;
@@ -100,11 +102,28 @@ export class ProxySession implements UpstreamEvents {
     if (token !== undefined) this.progressRequests.set(token, request.id);
     const upstreamId = upstream.request(request.method, params, timeoutMs, (response) => {
       this.inFlight.delete(request.id);
-      if (token !== undefined) this.progressRequests.delete(token);
       response.id = request.id;
-      this.toAgent(response, request.id);
+      this.answerAfterProgress(token, response);
     });
     this.inFlight.set(request.id, { upstream, upstreamId });
+  }
+
+  /**
+   * Sends a response to a request that carried a progress token. SDK clients run notification
+   * handlers in a microtask but responses synchronously, so a final progress notification read in
+   * the same chunk as the response is dropped. A direct connection rarely coalesces them; warden
+   * relays both in one tick, so it waits a moment when progress was just relayed.
+   */
+  answerAfterProgress(token: string | number | undefined, response: RpcResponse): void {
+    if (token === undefined) {
+      this.toAgent(response, response.id);
+      return;
+    }
+    this.progressRequests.delete(token);
+    const last = this.lastProgressAt.get(token);
+    this.lastProgressAt.delete(token);
+    if (last === undefined || performance.now() - last > 5) this.toAgent(response, response.id);
+    else setTimeout(() => this.toAgent(response, response.id), 5);
   }
 
   /** Handles the agent's `initialize`: start every upstream with the agent's own parameters. */
@@ -195,7 +214,10 @@ export class ProxySession implements UpstreamEvents {
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
-      this.toAgent(n, this.progressRequests.get(params.progressToken as string | number));
+      const token = params.progressToken as string | number;
+      const related = this.progressRequests.get(token);
+      if (related !== undefined) this.lastProgressAt.set(token, performance.now());
+      this.toAgent(n, related);
       return;
     }
     if (n.method === 'notifications/cancelled' && params) {

@@ -117,17 +117,19 @@ function forwardCall(
   if (token !== undefined) session.progressRequests.set(token, request.id);
   const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
     session.inFlight.delete(request.id);
-    if (token !== undefined) session.progressRequests.delete(token);
     if (onOutcome) report(outcomeOf(response));
     response.id = request.id;
-    session.toAgent(response, request.id);
+    session.answerAfterProgress(token, response);
   });
   session.inFlight.set(request.id, {
     upstream,
     upstreamId,
     onCancel: (reason) => {
       controller.abort(reason);
-      if (token !== undefined) session.progressRequests.delete(token);
+      if (token !== undefined) {
+        session.progressRequests.delete(token);
+        session.lastProgressAt.delete(token);
+      }
       report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined });
     },
   });

