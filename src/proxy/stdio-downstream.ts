@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
+import { WriteBatcher } from './write-batcher.js';
 import { errorResponse, RPC, validateMessage, type RpcId, type RpcMessage } from './json-rpc.js';
 
 /**
@@ -17,13 +18,16 @@ export class StdioDownstream implements DownstreamChannel {
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
   private closed = false;
+  private readonly writer: WriteBatcher;
 
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
     private readonly maxMessageBytes: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.writer = new WriteBatcher(() => this.output);
+  }
 
   start(): void {
     this.input.on('data', this.onData);
@@ -33,11 +37,12 @@ export class StdioDownstream implements DownstreamChannel {
 
   send(message: RpcMessage, _related?: RpcId): void {
     if (this.closed) return;
-    this.output.write(JSON.stringify(message) + '\n');
+    this.writer.push(JSON.stringify(message) + '\n');
   }
 
   async close(reason: string): Promise<void> {
     if (this.closed) return;
+    this.writer.flush();
     this.logger.info({ reason }, 'closing stdio session');
     this.onEnd();
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import { blockedToolResult } from './decision-meta.js';
+import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { progressTokenOf, type ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
@@ -31,9 +32,12 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(principal.reason, callId, `Not authenticated: ${principal.reason}`) });
     return;
   }
-  const controller = new AbortController();
+  const controller = new LazyAbort();
   const token = progressTokenOf(params);
   const req: ToolCallRequest = {
+    get signal() {
+      return controller.signal;
+    },
     callId,
     sessionId: session.id,
     principal: principal.principal,
@@ -48,7 +52,6 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     clientInfo: session.clientInfo,
     progressToken: token,
     receivedAt: Date.now(),
-    signal: controller.signal,
     sendProgress: token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message),
   };
   // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
@@ -61,7 +64,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     session.opts.logger.error({ callId, err: String(err) }, 'guard failed; call blocked');
     verdict = { kind: 'respond', result: blockedToolResult('internal', callId, 'Blocked by mcp-warden: internal error while judging this call') };
   }
-  if (!session.inFlight.has(request.id) || controller.signal.aborted) return; // cancelled meanwhile
+  if (!session.inFlight.has(request.id) || controller.aborted) return; // cancelled meanwhile
   session.inFlight.delete(request.id);
   applyVerdict(session, request, req, upstream, verdict, controller);
 }
@@ -72,7 +75,7 @@ function applyVerdict(
   req: ToolCallRequest,
   upstream: UpstreamConnection,
   verdict: GuardVerdict,
-  controller: AbortController,
+  controller: LazyAbort,
 ): void {
   switch (verdict.kind) {
     case 'forward':
@@ -98,7 +101,7 @@ function forwardCall(
   req: ToolCallRequest,
   upstream: UpstreamConnection,
   onOutcome: ((o: UpstreamOutcome) => void) | undefined,
-  controller: AbortController,
+  controller: LazyAbort,
 ): void {
   const started = process.hrtime.bigint();
   let reported = false;

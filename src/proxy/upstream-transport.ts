@@ -1,7 +1,7 @@
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ChildStdioTransport } from './child-stdio-transport.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport, FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Readable } from 'node:stream';
 import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -11,32 +11,17 @@ import type { Logger } from '../logging/logger.js';
  */
 export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger): Transport {
   if ('command' in upstream) {
-    const transport = new StdioClientTransport({
+    return new ChildStdioTransport(name, {
       command: upstream.command,
       args: upstream.args,
       // The SDK's default environment is a safe subset (PATH, HOME, ...); configured vars add to it.
       env: { ...getDefaultEnvironment(), ...(upstream.env ?? {}) },
       cwd: upstream.cwd,
-      stderr: 'pipe',
-    });
-    pipeStderr(transport.stderr as Readable | null, name, logger);
-    return transport;
+    }, logger);
   }
   return new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: upstream.headers ?? {} },
     fetch: perRequestSignalFetch(),
-  });
-}
-
-/** Child stderr goes to warden's log (never stdout), one record per line. */
-function pipeStderr(stream: Readable | null, name: string, logger: Logger): void {
-  if (!stream) return;
-  let pending = '';
-  stream.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim() !== '') logger.debug({ upstream: name, stderr: line }, 'upstream stderr');
   });
 }
 

@@ -92,11 +92,11 @@ describe('Streamable HTTP downstream', () => {
   });
 
   it('rejects a foreign Host header (DNS rebinding) with 403 / -32600', async () => {
-    const before = warden.listSessions().length;
+    const before = new Set(warden.listSessions().map((s) => s.sessionId));
     const res = await rawHttp(warden.url, { headers: { ...HEADERS, host: 'evil.example:80' }, body: JSON.stringify(INIT) });
     expect(res.status).toBe(403);
     expect(code(JSON.parse(res.body) as Record<string, unknown>)).toBe(-32600);
-    expect(warden.listSessions().length).toBe(before);
+    expect(warden.listSessions().filter((s) => !before.has(s.sessionId))).toEqual([]); // no session was opened
   });
 
   it('rejects a foreign Origin with 403 / -32600 and accepts an allowlisted one', async () => {
