@@ -116,3 +116,22 @@ describe('several upstreams: namespacing, routing, composite cursors', () => {
     await expect(started.client.listTools({ cursor: 'garbage' })).rejects.toMatchObject({ code: -32602 });
   });
 });
+
+describe('several upstreams over Streamable HTTP', () => {
+  it('namespaces and routes per HTTP session', async () => {
+    const { startHttpWarden } = await import('../helpers/in-process-warden.js');
+    const { connectHttp } = await import('../helpers/mcp-clients.js');
+    const warden = await startHttpWarden({ upstreams: { acme: upstreams.acme(), paged: upstreams.paged() } });
+    const client = await connectHttp(warden.url);
+    try {
+      const names = (await allTools(client.client)).map((t) => t.name);
+      expect(names).toContain('acme__transfer_funds');
+      expect(names).toContain('paged__echo');
+      const r = await client.client.callTool({ name: 'paged__charlie', arguments: {} });
+      expect(r.content).toEqual([{ type: 'text', text: 'paged:charlie' }]);
+    } finally {
+      await client.close();
+      await warden.close();
+    }
+  });
+});

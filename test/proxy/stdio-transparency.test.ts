@@ -3,7 +3,10 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { directAndWarden, type Pair } from '../helpers/direct-and-warden.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { upstreams } from '../helpers/paths.js';
+import { tempDir } from '../helpers/warden-process.js';
 
 const capabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 const setup = (client: Client) => {
@@ -186,5 +189,29 @@ describe('stdio transparency: server-everything direct vs through warden', () =>
     // report: even a direct connection usually sees 2 of 3. Relay must deliver the earlier ones.
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress.slice(0, 2)).toEqual([1, 2]);
+  });
+});
+
+describe('stdio transparency: server-filesystem direct vs through warden', () => {
+  const root = tempDir('warden-fs-');
+  writeFileSync(join(root, 'a.txt'), 'alpha');
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await directAndWarden(upstreams.filesystem(root), { capabilities, setup });
+  });
+  afterAll(() => pair.close());
+
+  it('lists and calls identically', async () => {
+    expect(pair.warden.client.getServerCapabilities()).toEqual(pair.direct.client.getServerCapabilities());
+    const ops: Op[] = [
+      (c) => c.listTools(),
+      (c) => c.callTool({ name: 'read_text_file', arguments: { path: join(root, 'a.txt') } }),
+      (c) => c.callTool({ name: 'list_directory', arguments: { path: root } }),
+      (c) => c.callTool({ name: 'read_text_file', arguments: { path: '/etc/passwd' } }),
+    ];
+    for (const op of ops) {
+      const [d, w] = await both(pair, op);
+      expect(w).toEqual(d);
+    }
   });
 });
