@@ -67,10 +67,11 @@ export async function runProxyBench(): Promise<BenchReport> {
       await sequential(warden, CALLS_PER_ROUND, lat.warden);
       await sequential(raw, CALLS_PER_ROUND, lat.raw);
     }
-    const tput = { direct: [] as number[], warden: [] as number[] };
+    const tput = { direct: [] as number[], warden: [] as number[], raw: [] as number[] };
     for (let r = 0; r < 3; r++) {
       tput.direct.push(await throughput(direct, THROUGHPUT_CALLS));
       tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
+      tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
     }
     return report(lat, tput);
   } finally {
@@ -78,7 +79,7 @@ export async function runProxyBench(): Promise<BenchReport> {
   }
 }
 
-function report(lat: { direct: number[]; warden: number[]; raw: number[] }, tput: { direct: number[]; warden: number[] }): BenchReport {
+function report(lat: { direct: number[]; warden: number[]; raw: number[] }, tput: { direct: number[]; warden: number[]; raw: number[] }): BenchReport {
   const d = [...lat.direct].sort((a, b) => a - b);
   const w = [...lat.warden].sort((a, b) => a - b);
   const raw = [...lat.raw].sort((a, b) => a - b);
@@ -97,6 +98,7 @@ function report(lat: { direct: number[]; warden: number[]; raw: number[] }, tput
       `raw byte forwarder (reference floor, no parsing) p50 ${us(percentile(raw, 50))}  = ${(percentile(raw, 50) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
       `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
+      `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
       `throughput ratio ${tputRatio.toFixed(2)}x (target ≥ ${TARGET_THROUGHPUT_RATIO}x)`,
     ],
   };

@@ -14,7 +14,7 @@ export class WriteBatcher {
     this.parts.push(line);
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    queueMicrotask(this.flush);
   }
 
   readonly flush = (): void => {
