@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
@@ -48,7 +50,7 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
   if (config.listen.http) http = await startHttpListener(config.listen.http, runtime);
   let stdioClosed: Promise<string> | undefined;
   if (config.listen.stdio) {
-    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? process.stdout, config.limits.maxMessageBytes, logger);
+    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? stdoutStream(), config.limits.maxMessageBytes, logger);
     stdioClosed = new Promise((resolve) => {
       runtime.createSession({ sessionId: randomUUID(), channel, principal: undefined, remoteAddress: undefined, userAgent: undefined, onClosed: resolve });
     });
@@ -75,4 +77,17 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
       return closing;
     },
   };
+}
+
+/**
+ * Non-blocking writer for fd 1 when it is a pipe: Node makes process.stdout pipes synchronous,
+ * and a blocking write(2) per message dominates the proxy's CPU profile.
+ */
+function stdoutStream(): Writable {
+  try {
+    if (fstatSync(1).isFIFO()) return new Socket({ fd: 1, readable: false, writable: true });
+  } catch {
+    // fall through to process.stdout
+  }
+  return process.stdout;
 }
