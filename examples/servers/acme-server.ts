@@ -114,6 +114,21 @@ server.registerTool('hang', {
   return text('aborted');
 });
 
+let beta: ReturnType<typeof server.registerTool> | undefined;
+server.registerTool('toggle_beta_tools', {
+  description: 'Enable or disable the beta report tool (changes the tool list)',
+  inputSchema: { enabled: z.boolean() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+}, async ({ enabled }) => {
+  if (enabled && !beta) {
+    beta = server.registerTool('beta_report', { description: 'Beta: quarterly report', inputSchema: {} }, async () => text('Q3 report'));
+  } else if (!enabled && beta) {
+    beta.remove();
+    beta = undefined;
+  }
+  return text(`beta tools ${enabled ? 'enabled' : 'disabled'}`);
+});
+
 server.registerTool('server_stats', {
   description: 'Diagnostics: how many requests this server saw cancelled',
   inputSchema: {},
@@ -127,10 +142,18 @@ server.registerTool('crash', {
 
 server.registerTool('ask_llm', {
   description: 'Asks the client LLM (sampling) and returns its answer',
-  inputSchema: { question: z.string() },
-}, async ({ question }) => {
-  const answer = await server.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 50 });
-  return text(`llm said: ${answer.content.type === 'text' ? answer.content.text : '?'}`);
+  inputSchema: { question: z.string(), timeoutMs: z.number().optional() },
+}, async ({ question, timeoutMs }) => {
+  try {
+    const answer = await server.server.createMessage(
+      { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 50 },
+      timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+    );
+    return text(`llm said: ${answer.content.type === 'text' ? answer.content.text : '?'}`);
+  } catch (err) {
+    // On timeout the SDK sends notifications/cancelled for the sampling request to the client.
+    return { ...text(`llm did not answer: ${(err as Error).message}`), isError: true };
+  }
 });
 
 server.registerResource('readme', 'acme://files/docs/readme.txt', { mimeType: 'text/plain', description: 'ACME readme' },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, type Notification } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema, type Notification } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { directAndWarden, type Pair } from '../helpers/direct-and-warden.js';
@@ -131,6 +131,17 @@ describe('stdio transparency: ACME server direct vs through warden', () => {
     expect(stats.structuredContent).toEqual({ cancelled: 1 }); // the cancel reached the upstream
     const after = await pair.warden.client.callTool({ name: 'echo', arguments: { message: 'still here' } });
     expect(after.content).toEqual([{ type: 'text', text: 'still here' }]);
+  });
+
+  it('relays tools/list_changed from the upstream', async () => {
+    let changed = 0;
+    pair.warden.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+    await pair.warden.client.callTool({ name: 'toggle_beta_tools', arguments: { enabled: true } });
+    await until(() => changed > 0);
+    expect((await pair.warden.client.listTools()).tools.map((t) => t.name)).toContain('beta_report');
+    await pair.warden.client.callTool({ name: 'toggle_beta_tools', arguments: { enabled: false } });
+    await until(() => changed > 1);
+    expect((await pair.warden.client.listTools()).tools.map((t) => t.name)).not.toContain('beta_report');
   });
 
   it('passes unknown methods through unchanged', async () => {
