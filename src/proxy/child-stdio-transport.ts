@@ -9,6 +9,8 @@ export interface ChildSpec {
   readonly args: readonly string[];
   readonly env: Record<string, string>;
   readonly cwd: string | undefined;
+  /** Largest line accepted from the child; longer lines are discarded unparsed. */
+  readonly maxMessageBytes: number;
 }
 
 /**
@@ -23,6 +25,8 @@ export class ChildStdioTransport implements Transport {
   private child: ChildProcess | undefined;
   private pending = '';
   private closed = false;
+  /** True while discarding the rest of an oversized line. */
+  private skipping = false;
   private readonly writer = new WriteBatcher(() => this.child?.stdin ?? undefined);
 
   constructor(private readonly name: string, private readonly spec: ChildSpec, private readonly logger: Logger) {}
@@ -90,6 +94,7 @@ export class ChildStdioTransport implements Transport {
     const end = text.lastIndexOf('\n');
     if (end === -1) {
       this.pending = text;
+      this.checkOversized();
       return;
     }
     this.pending = text.slice(end + 1);
@@ -98,8 +103,27 @@ export class ChildStdioTransport implements Transport {
       const nl = text.indexOf('\n', start);
       const line = text.slice(start, nl);
       start = nl + 1;
-      if (line.length > 0 && line !== '\r') this.deliver(line);
+      if (this.skipping) {
+        this.skipping = false; // the end of the oversized line
+        continue;
+      }
+      if (line.length > this.spec.maxMessageBytes) this.rejectOversized();
+      else if (line.length > 0 && line !== '\r') this.deliver(line);
     }
+    this.checkOversized();
+  }
+
+  /** An unterminated line past the bound: drop what we have and skip to its end. */
+  private checkOversized(): void {
+    if (this.pending.length <= this.spec.maxMessageBytes) return;
+    this.pending = '';
+    if (!this.skipping) this.rejectOversized();
+    this.skipping = true;
+  }
+
+  private rejectOversized(): void {
+    this.logger.error({ upstream: this.name, limit: this.spec.maxMessageBytes }, 'upstream message too large; discarded');
+    this.writer.push(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'message too large' } }) + '\n');
   }
 
   private deliver(line: string): void {
@@ -107,12 +131,14 @@ export class ChildStdioTransport implements Transport {
     try {
       value = JSON.parse(line);
     } catch {
-      // A server printing non-protocol text on stdout: logged, never forwarded.
+      // A server printing non-protocol text on stdout: answered -32700, logged, never forwarded.
       this.logger.warn({ upstream: this.name, line: line.slice(0, 200) }, 'upstream wrote a non-JSON line');
+      this.writer.push(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }) + '\n');
       return;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.logger.warn({ upstream: this.name }, 'upstream wrote a non-message JSON value');
+      this.logger.warn({ upstream: this.name }, 'upstream wrote a non-message JSON value (or a batch)');
+      this.writer.push(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } }) + '\n');
       return;
     }
     this.onmessage?.(value as JSONRPCMessage);

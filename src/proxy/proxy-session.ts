@@ -16,6 +16,7 @@ export interface SessionOptions {
   readonly channel: DownstreamChannel;
   readonly upstreams: Readonly<Record<string, Upstream>>;
   readonly timeouts: Timeouts;
+  readonly maxUpstreamMessageBytes: number;
   readonly guard: Guard;
   readonly authenticator: Authenticator;
   readonly audit: AuditSink | undefined;
@@ -72,7 +73,7 @@ export class ProxySession implements UpstreamEvents {
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
     this.connections = Object.entries(opts.upstreams).map(
-      ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs),
+      ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs, opts.maxUpstreamMessageBytes),
     );
     this.namespacer = new Namespacer(this.connections.map((c) => c.name));
     opts.channel.onmessage = (m) => this.fromAgent(m);

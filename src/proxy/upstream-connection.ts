@@ -44,6 +44,7 @@ export class UpstreamConnection {
     private readonly events: UpstreamEvents,
     private readonly logger: Logger,
     private readonly initializeMs: number,
+    private readonly maxMessageBytes: number,
   ) {}
 
   get ready(): boolean {
@@ -104,7 +105,7 @@ export class UpstreamConnection {
   }
 
   private async connect(): Promise<void> {
-    const transport = createUpstreamTransport(this.name, this.spec, this.logger);
+    const transport = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes);
     this.transport = transport;
     transport.onmessage = (message) => this.receive(message as RpcMessage);
     transport.onerror = (err) => this.logger.debug({ upstream: this.name, err: err.message }, 'upstream transport error');

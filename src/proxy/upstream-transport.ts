@@ -9,7 +9,7 @@ import type { Logger } from '../logging/logger.js';
  * Creates the SDK client transport for one upstream. All transport construction lives here so a
  * second protocol revision can be added in one place.
  */
-export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger): Transport {
+export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number): Transport {
   if ('command' in upstream) {
     return new ChildStdioTransport(name, {
       command: upstream.command,
@@ -17,6 +17,7 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
       // The SDK's default environment is a safe subset (PATH, HOME, ...); configured vars add to it.
       env: { ...getDefaultEnvironment(), ...(upstream.env ?? {}) },
       cwd: upstream.cwd,
+      maxMessageBytes,
     }, logger);
   }
   return new StreamableHTTPClientTransport(new URL(upstream.url), {

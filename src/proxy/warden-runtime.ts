@@ -46,6 +46,7 @@ export class WardenRuntime {
       channel: spec.channel,
       upstreams: this.config.upstreams,
       timeouts: this.config.timeouts,
+      maxUpstreamMessageBytes: this.config.limits.maxUpstreamMessageBytes,
       guard: this.guard,
       authenticator: this.authenticator,
       audit: this.auditSink,

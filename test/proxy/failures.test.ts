@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamOutcome } from '../../src/core/tool-call.js';
 import { startRawStdioWarden, startStdioWardenWithClient } from '../helpers/in-process-warden.js';
-import { ACME_SERVER, WARDEN_MAIN } from '../helpers/paths.js';
+import { join } from 'node:path';
+import { ACME_SERVER, REPO_ROOT, WARDEN_MAIN } from '../helpers/paths.js';
 import { writeTempConfig } from '../helpers/warden-process.js';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -123,5 +124,20 @@ describe('warden run (process)', () => {
     });
     // stdout carried only protocol messages.
     for (const line of out.join('').split('\n').filter(Boolean)) expect(JSON.parse(line).jsonrpc).toBe('2.0');
+  });
+});
+
+describe('malformed and oversized output from an upstream', () => {
+  it('never forwards it, answers the upstream with -32700 / -32600, and keeps the call working', async () => {
+    const noisy = { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/noisy-server.mjs')] };
+    const w = await startStdioWardenWithClient({ upstreams: { noisy }, limits: { maxUpstreamMessageBytes: 100_000 } });
+    closers.push(w.close);
+    const seen: unknown[] = [];
+    w.client.fallbackNotificationHandler = async (n) => void seen.push(n);
+    const result = await w.client.callTool({ name: 'noisy', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'noisy done' }]);
+    const errors = await w.client.callTool({ name: 'errors_seen', arguments: {} });
+    expect(JSON.parse((errors.content as Array<{ text: string }>)[0]!.text)).toEqual([-32700, -32600, -32600]);
+    expect(seen).toEqual([]); // nothing of the garbage reached the agent
   });
 });
