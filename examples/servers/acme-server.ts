@@ -16,6 +16,7 @@ const files = new Map<string, string>([
 ]);
 const customers = Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Customer ${i + 1}`, email: `c${i + 1}@example.com` }));
 const stats = { cancelled: 0 };
+const subscribed = new Set<string>();
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
 const server = new McpServer(
@@ -44,7 +45,8 @@ server.registerTool('write_file', {
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
 }, async ({ path, content }) => {
   files.set(path, content);
-  void server.server.sendResourceUpdated({ uri: `acme://files${path}` }).catch(() => undefined);
+  const uri = `acme://files${path}`;
+  if (subscribed.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
   return text(`wrote ${content.length} bytes to ${path}`);
 });
 
@@ -169,7 +171,7 @@ server.registerPrompt('summarize_customer', {
   argsSchema: { name: completable(z.string(), (value) => customers.map((c) => c.name).filter((n) => n.startsWith(value)).slice(0, 5)) },
 }, ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Summarize customer ${name}` } }] }));
 
-server.server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
-server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+server.server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscribed.add(req.params.uri), {}));
+server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscribed.delete(req.params.uri), {}));
 
 await server.connect(new StdioServerTransport());

@@ -45,11 +45,13 @@ export const HttpListenSchema = z.strictObject({
 });
 export type HttpListen = z.infer<typeof HttpListenSchema>;
 
-export const ListenSchema = z.strictObject({
-  /** Serve the agent that launched warden over stdin/stdout. */
-  stdio: z.boolean().default(true),
-  http: HttpListenSchema.optional(),
-});
+export const ListenSchema = z
+  .strictObject({
+    /** Serve the agent that launched warden over stdin/stdout. */
+    stdio: z.boolean().default(true),
+    http: HttpListenSchema.optional(),
+  })
+  .refine((l) => l.stdio || l.http !== undefined, 'listen on stdio, http or both');
 export type Listen = z.infer<typeof ListenSchema>;
 
 export const TimeoutsSchema = z.strictObject({

@@ -62,6 +62,9 @@ export class ProxySession implements UpstreamEvents {
   readonly lastProgressAt = new Map<string | number, number>();
   readonly openedAt = Date.now();
   principal: Principal | undefined;
+  /** Session state an upstream loses when it restarts, re-applied afterwards. */
+  logLevel: Record<string, unknown> | undefined;
+  readonly subscriptions = new Map<string, string>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
   private readonly relayed = new Map<string, Relayed>();
@@ -232,6 +235,13 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRestarted(upstream: UpstreamConnection): void {
+    // The agent set a logging level and subscribed before the crash: the new process must know.
+    const ignore = (): void => undefined;
+    const timeout = this.opts.timeouts.requestMs;
+    if (this.logLevel && upstream.capabilities.logging !== undefined) upstream.request('logging/setLevel', this.logLevel, timeout, ignore);
+    for (const [uri, owner] of this.subscriptions) {
+      if (owner === upstream.name) upstream.request('resources/subscribe', { uri }, timeout, ignore);
+    }
     // The restarted server may list different things; ask the agent to re-list where it can.
     const caps = upstream.capabilities;
     for (const kind of ['tools', 'prompts', 'resources'] as const) {

@@ -29,6 +29,7 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     return;
   }
   const timeout = session.opts.timeouts.requestMs;
+  rememberSessionState(session, request);
   const target = targetFor(session, request);
   if (target === 'broadcast') {
     broadcast(session, request);
@@ -123,5 +124,19 @@ function broadcast(session: ProxySession, request: RpcRequest): void {
       if (--remaining > 0) return;
       session.toAgent(firstError ? errorResponse(request.id, firstError.code, firstError.message) : { jsonrpc: '2.0', id: request.id, result: {} });
     });
+  }
+}
+
+/** Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). */
+function rememberSessionState(session: ProxySession, request: RpcRequest): void {
+  const params = request.params;
+  if (request.method === 'logging/setLevel') session.logLevel = params;
+  const uri = typeof params?.uri === 'string' ? params.uri : undefined;
+  if (uri === undefined) return;
+  if (request.method === 'resources/subscribe') {
+    const target = targetFor(session, request);
+    if (target && target !== 'broadcast') session.subscriptions.set(uri, target.upstream.name);
+  } else if (request.method === 'resources/unsubscribe') {
+    session.subscriptions.delete(uri);
   }
 }

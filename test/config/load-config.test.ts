@@ -50,6 +50,11 @@ describe('loadWardenConfig', () => {
     expect(err.keyPath).toBe('listen.http.port');
   });
 
+  it('rejects a config that listens nowhere', () => {
+    const err = loadError({ upstreams: { a: { command: 'x' } }, listen: { stdio: false } });
+    expect(err.keyPath).toBe('listen');
+  });
+
   it('rejects an empty upstream list', () => {
     const err = loadError({ upstreams: {} });
     expect(err.keyPath).toBe('upstreams');

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamOutcome } from '../../src/core/tool-call.js';
 import { startRawStdioWarden, startStdioWardenWithClient } from '../helpers/in-process-warden.js';
 import { join } from 'node:path';
@@ -38,6 +38,27 @@ describe('upstream failures', () => {
     const echo = await eventually(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
     expect(echo.content).toEqual([{ type: 'text', text: 'back' }]);
     expect(listChanged).toBeGreaterThanOrEqual(1);
+  });
+
+  it('re-applies the session logging level and subscriptions to a restarted upstream', async () => {
+    const w = await startStdioWardenWithClient();
+    closers.push(w.close);
+    const updates: unknown[] = [];
+    const logs: unknown[] = [];
+    w.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params));
+    w.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+    await w.client.setLoggingLevel('error');
+    await w.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
+    await expect(w.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
+    await eventually(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
+    await w.client.callTool({ name: 'write_file', arguments: { path: '/docs/readme.txt', content: 'after restart' } });
+    await w.client.callTool({ name: 'slow_task', arguments: { steps: 1, delayMs: 1 } }); // logs at info
+    await eventually(async () => {
+      if (updates.length === 0) throw new Error('not yet');
+    }, 3000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(updates).toEqual([{ uri: 'acme://files/docs/readme.txt' }]);
+    expect(logs).toEqual([]); // level 'error' still applies after the restart
   });
 
   it('times out a hung call with -32001, cancels it upstream, reports timeout, and lives on', async () => {
