@@ -4,6 +4,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startHttpWarden } from '../helpers/in-process-warden.js';
 import { connectHttp, connectStdio } from '../helpers/mcp-clients.js';
 import { upstreams } from '../helpers/paths.js';
+import { collectProgress, until } from '../helpers/progress.js';
 import { rawHttp } from '../helpers/raw-http.js';
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
@@ -55,9 +56,10 @@ describe('Streamable HTTP downstream', () => {
       await a.client.setLoggingLevel('info');
       await a.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
       await b.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
-      const progress: number[] = [];
-      await a.client.callTool({ name: 'slow_task', arguments: { steps: 2, delayMs: 5 } }, undefined, { onprogress: (p) => void progress.push(p.progress) });
-      expect(progress).toEqual([1, 2]);
+      const progress = collectProgress(a.client);
+      await a.client.callTool({ name: 'slow_task', arguments: { steps: 2, delayMs: 5 } }, undefined, { onprogress: () => undefined });
+      await until(() => progress.length === 2);
+      expect(progress.map((p) => p.progress)).toEqual([1, 2]);
       const sampled = await a.client.callTool({ name: 'ask_llm', arguments: { question: 'meaning?' } });
       expect(sampled.content).toEqual([{ type: 'text', text: 'llm said: forty-two' }]);
       await a.client.callTool({ name: 'write_file', arguments: { path: '/docs/readme.txt', content: 'new' } });

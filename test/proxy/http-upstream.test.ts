@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpWarden, startStdioWardenWithClient } from '../helpers/in-process-warden.js';
 import { connectStdio } from '../helpers/mcp-clients.js';
 import { upstreams } from '../helpers/paths.js';
+import { collectProgress, until } from '../helpers/progress.js';
 
 /**
  * A Streamable HTTP upstream: warden B (stdio, in-process) talks over HTTP to warden A, which
@@ -29,9 +30,10 @@ describe('Streamable HTTP upstream', () => {
       expect(await viaHttp.client.listTools()).toEqual(await direct.client.listTools());
       const call = { name: 'transfer_funds', arguments: { amount: 5, currency: 'EUR', payee: 'carol' } };
       expect(await viaHttp.client.callTool(call)).toEqual(await direct.client.callTool(call));
-      const progress: number[] = [];
-      await viaHttp.client.callTool({ name: 'slow_task', arguments: { steps: 2, delayMs: 5 } }, undefined, { onprogress: (p) => void progress.push(p.progress) });
-      expect(progress).toEqual([1, 2]);
+      const progress = collectProgress(viaHttp.client);
+      await viaHttp.client.callTool({ name: 'slow_task', arguments: { steps: 2, delayMs: 5 } }, undefined, { onprogress: () => undefined });
+      await until(() => progress.length === 2);
+      expect(progress.map((p) => p.progress)).toEqual([1, 2]);
     } finally {
       await direct.close();
     }
