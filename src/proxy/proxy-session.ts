@@ -8,6 +8,7 @@ import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
 import { Namespacer } from './namespacing.js';
+import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
 
@@ -37,12 +38,6 @@ export interface InFlight {
   readonly onCancel?: (reason: string) => void;
 }
 
-/** A server→client request (sampling, elicitation, roots) relayed to the agent under a warden id. */
-interface Relayed {
-  readonly upstream: UpstreamConnection;
-  readonly upstreamId: RpcId;
-}
-
 /**
  * One downstream MCP session and its own upstream connections. Routes every message both ways
  * with warden-issued ids, so responses and server→client traffic never cross sessions.
@@ -67,10 +62,7 @@ export class ProxySession implements UpstreamEvents {
   readonly subscriptions = new Map<string, string>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
-  private readonly relayed = new Map<string, Relayed>();
-  private readonly relayedByUpstream = new Map<string, string>();
-  private readonly relayedProgress = new Map<string | number, UpstreamConnection>();
-  private nextRelayId = 1;
+  private readonly relay = new ServerRequestRelay();
   private closed = false;
 
   constructor(readonly opts: SessionOptions) {
@@ -171,7 +163,7 @@ export class ProxySession implements UpstreamEvents {
 
   private fromAgent(message: RpcMessage): void {
     if (isRequest(message)) routeRequest(this, message);
-    else if (isResponse(message)) this.answerRelayed(message);
+    else if (isResponse(message)) this.relay.answer(message);
     else this.agentNotification(message as RpcNotification);
   }
 
@@ -188,30 +180,15 @@ export class ProxySession implements UpstreamEvents {
       return;
     }
     if (n.method === 'notifications/progress') {
-      const target = this.relayedProgress.get(params.progressToken as string | number);
-      target?.send(n);
+      this.relay.progressTarget(params.progressToken)?.send(n);
       return;
     }
     // initialized, roots/list_changed and unknown notifications reach every upstream.
     for (const c of this.connections) c.send(n);
   }
 
-  private answerRelayed(response: RpcResponse): void {
-    const key = String(response.id);
-    const entry = this.relayed.get(key);
-    if (!entry) return;
-    this.relayed.delete(key);
-    this.relayedByUpstream.delete(`${entry.upstream.name}\u0000${String(entry.upstreamId)}`);
-    response.id = entry.upstreamId;
-    entry.upstream.send(response);
-  }
-
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
-    const relayId = `w${this.nextRelayId++}`;
-    this.relayed.set(relayId, { upstream, upstreamId: request.id });
-    this.relayedByUpstream.set(`${upstream.name}\u0000${String(request.id)}`, relayId);
-    const token = progressTokenOf(request.params);
-    if (token !== undefined) this.relayedProgress.set(token, upstream);
+    const relayId = this.relay.open(upstream, request, progressTokenOf(request.params));
     this.toAgent({ ...request, id: relayId });
   }
 
@@ -225,10 +202,8 @@ export class ProxySession implements UpstreamEvents {
       return;
     }
     if (n.method === 'notifications/cancelled' && params) {
-      const relayId = this.relayedByUpstream.get(`${upstream.name}\u0000${String(params.requestId)}`);
-      if (relayId === undefined) return;
-      this.relayed.delete(relayId);
-      this.toAgent({ ...n, params: { ...params, requestId: relayId } });
+      const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
+      if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });
       return;
     }
     this.toAgent(n);
