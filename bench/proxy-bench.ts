@@ -10,6 +10,7 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
 const WARDEN = join(ROOT, 'dist/src/cli/main.js');
 const RAW = join(ROOT, 'dist/bench/fixtures/raw-forwarder.js');
+const JSONFWD = join(ROOT, 'dist/bench/fixtures/json-forwarder.js');
 const WARMUP = 500;
 const ROUNDS = 10;
 const CALLS_PER_ROUND = 300;
@@ -57,15 +58,18 @@ export async function runProxyBench(): Promise<BenchReport> {
   const direct = await connect(process.execPath, [ACME]);
   const warden = await connect(process.execPath, [WARDEN, 'run', '--config', config]);
   const raw = await connect(process.execPath, [RAW, process.execPath, ACME]);
+  const json = await connect(process.execPath, [JSONFWD, process.execPath, ACME]);
   try {
     await sequential(direct, WARMUP, []);
     await sequential(warden, WARMUP, []);
     await sequential(raw, WARMUP, []);
-    const lat = { direct: [] as number[], warden: [] as number[], raw: [] as number[] };
+    await sequential(json, WARMUP, []);
+    const lat = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       await sequential(direct, CALLS_PER_ROUND, lat.direct);
       await sequential(warden, CALLS_PER_ROUND, lat.warden);
       await sequential(raw, CALLS_PER_ROUND, lat.raw);
+      await sequential(json, CALLS_PER_ROUND, lat.json);
     }
     const tput = { direct: [] as number[], warden: [] as number[], raw: [] as number[] };
     for (let r = 0; r < 3; r++) {
@@ -75,14 +79,15 @@ export async function runProxyBench(): Promise<BenchReport> {
     }
     return report(lat, tput);
   } finally {
-    await Promise.allSettled([direct.close(), warden.close(), raw.close()]);
+    await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close()]);
   }
 }
 
-function report(lat: { direct: number[]; warden: number[]; raw: number[] }, tput: { direct: number[]; warden: number[]; raw: number[] }): BenchReport {
+function report(lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] }, tput: { direct: number[]; warden: number[]; raw: number[] }): BenchReport {
   const d = [...lat.direct].sort((a, b) => a - b);
   const w = [...lat.warden].sort((a, b) => a - b);
   const raw = [...lat.raw].sort((a, b) => a - b);
+  const json = [...lat.json].sort((a, b) => a - b);
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
   const p50Ratio = percentile(w, 50) / percentile(d, 50);
   const tputRatio = median(tput.warden) / median(tput.direct);
@@ -96,6 +101,7 @@ function report(lat: { direct: number[]; warden: number[]; raw: number[] }, tput
       `direct  p50 ${us(percentile(d, 50))}  p99 ${us(percentile(d, 99))}`,
       `warden  p50 ${us(percentile(w, 50))}  p99 ${us(percentile(w, 99))}`,
       `raw byte forwarder (reference floor, no parsing) p50 ${us(percentile(raw, 50))}  = ${(percentile(raw, 50) / percentile(d, 50)).toFixed(2)}x direct`,
+      `minimal JSON forwarder (reference: parse, swap ids, re-serialise) p50 ${us(percentile(json, 50))}  = ${(percentile(json, 50) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
       `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
       `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
