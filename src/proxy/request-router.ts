@@ -11,7 +11,7 @@ import type { UpstreamConnection } from './upstream-connection.js';
 export function routeRequest(session: ProxySession, request: RpcRequest): void {
   const method = request.method;
   if (method === 'initialize') {
-    void session.initialize(request);
+    guarded(session, request, session.initialize(request));
     return;
   }
   if (method === 'ping') {
@@ -20,12 +20,12 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     return;
   }
   if (method === 'tools/call') {
-    void handleToolCall(session, request);
+    guarded(session, request, handleToolCall(session, request));
     return;
   }
   const kind = LIST_KINDS[method];
   if (kind) {
-    void listAcrossUpstreams(session, request, kind);
+    guarded(session, request, listAcrossUpstreams(session, request, kind));
     return;
   }
   const timeout = session.opts.timeouts.requestMs;
@@ -38,6 +38,17 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
   } else {
     session.toAgent(errorResponse(request.id, RPC.invalidParams, `no upstream serves this ${method} request`));
   }
+}
+
+/**
+ * A bug in an async handler must neither crash warden (unhandled rejection) nor leave the agent
+ * waiting: it answers -32603 and nothing is forwarded by this path any more.
+ */
+function guarded(session: ProxySession, request: RpcRequest, work: Promise<void>): void {
+  work.catch((err: unknown) => {
+    session.opts.logger.error({ method: request.method, err: String(err) }, 'request handler failed');
+    session.toAgent(errorResponse(request.id, RPC.internalError, 'internal error'));
+  });
 }
 
 type Target = { upstream: UpstreamConnection; params: Record<string, unknown> | undefined } | 'broadcast' | undefined;

@@ -12,6 +12,7 @@ import type { UpstreamConnection } from './upstream-connection.js';
  * and forward only on a `forward` verdict. Any failure before forwarding ends as a block.
  */
 export async function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
+  const receivedAt = Date.now();
   const params = request.params ?? {};
   const exposedName = params.name;
   const args = params.arguments ?? {};
@@ -33,40 +34,69 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     return;
   }
   const controller = new LazyAbort();
-  const token = progressTokenOf(params);
-  const req: ToolCallRequest = {
+  const req = buildRequest(session, request, { callId, principal: principal.principal, upstream, tool: target.name, exposedName, args, receivedAt, controller });
+  // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
+  session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
+  const verdict = await judge(session, req);
+  if (!session.inFlight.has(request.id) || controller.aborted) return; // cancelled meanwhile
+  session.inFlight.delete(request.id);
+  applyVerdict(session, request, req, upstream, verdict, controller);
+}
+
+interface CallFacts {
+  readonly callId: string;
+  readonly principal: Principal;
+  readonly upstream: UpstreamConnection;
+  readonly tool: string;
+  readonly exposedName: string;
+  readonly args: object;
+  readonly receivedAt: number;
+  readonly controller: LazyAbort;
+}
+
+function buildRequest(session: ProxySession, request: RpcRequest, f: CallFacts): ToolCallRequest {
+  const token = progressTokenOf(request.params);
+  const controller = f.controller;
+  return {
     get signal() {
       return controller.signal;
     },
-    callId,
+    callId: f.callId,
     sessionId: session.id,
-    principal: principal.principal,
-    upstream: upstream.name,
-    tool: target.name,
-    exposedName,
-    arguments: args as Record<string, unknown>,
-    toolDefinition: session.toolDefinitions.get(upstream.name)?.get(target.name),
+    principal: f.principal,
+    upstream: f.upstream.name,
+    tool: f.tool,
+    exposedName: f.exposedName,
+    arguments: f.args as Record<string, unknown>,
+    toolDefinition: session.toolDefinitions.get(f.upstream.name)?.get(f.tool),
     transport: session.opts.channel.transport,
     remoteAddress: session.opts.remoteAddress,
     userAgent: session.opts.userAgent,
     clientInfo: session.clientInfo,
     progressToken: token,
-    receivedAt: Date.now(),
+    receivedAt: f.receivedAt,
     sendProgress: token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message),
   };
-  // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
-  session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
-  let verdict: GuardVerdict;
+}
+
+/** Asks the guard. The one catch-all of the decision path: a failing guard blocks, it never forwards. */
+async function judge(session: ProxySession, req: ToolCallRequest): Promise<GuardVerdict> {
   try {
-    verdict = await session.opts.guard.checkToolCall(req);
+    const verdict = await session.opts.guard.checkToolCall(req);
+    if (!isVerdict(verdict)) throw new Error('guard returned a malformed verdict');
+    return verdict;
   } catch (err) {
-    // The one catch-all of the decision path: a failing guard blocks, it never forwards.
-    session.opts.logger.error({ callId, err: String(err) }, 'guard failed; call blocked');
-    verdict = { kind: 'respond', result: blockedToolResult('internal', callId, 'Blocked by mcp-warden: internal error while judging this call') };
+    session.opts.logger.error({ callId: req.callId, err: String(err) }, 'guard failed; call blocked');
+    return { kind: 'respond', result: blockedToolResult('internal', req.callId, 'Blocked by mcp-warden: internal error while judging this call') };
   }
-  if (!session.inFlight.has(request.id) || controller.aborted) return; // cancelled meanwhile
-  session.inFlight.delete(request.id);
-  applyVerdict(session, request, req, upstream, verdict, controller);
+}
+
+function isVerdict(v: unknown): v is GuardVerdict {
+  if (typeof v !== 'object' || v === null) return false;
+  const kind = (v as { kind?: unknown }).kind;
+  if (kind === 'forward') return true;
+  if (kind === 'respond') return typeof (v as { result?: unknown }).result === 'object' && (v as { result?: unknown }).result !== null;
+  return kind === 'error' && typeof (v as { code?: unknown }).code === 'number';
 }
 
 function applyVerdict(

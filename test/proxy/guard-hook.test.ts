@@ -56,6 +56,15 @@ describe('guard hook on tools/call', () => {
     expect(((result._meta as Record<string, Record<string, unknown>>)[DECISION_META_KEY])!.reason).toBe('internal');
   });
 
+  it('blocks when the guard returns a malformed verdict', async () => {
+    const g = recordingGuard((req) => (req.tool === 'write_file' ? ({ kind: 'allow-please' } as unknown as GuardVerdict) : { kind: 'forward' }));
+    started = await startStdioWardenWithClient({}, { guard: g.guard });
+    const result = await started.client.callTool(overwritePayroll);
+    expect(((result._meta as Record<string, Record<string, unknown>>)[DECISION_META_KEY])!.reason).toBe('internal');
+    const after = await started.client.callTool(readPayroll);
+    expect(JSON.stringify(after.content)).toContain('alice,100');
+  });
+
   it('answers with the guard result on respond, and with a JSON-RPC error on error', async () => {
     const g = recordingGuard((req) =>
       req.tool === 'delete_record'
