@@ -33,6 +33,11 @@ export class StdioDownstream implements DownstreamChannel {
     this.input.on('data', this.onData);
     this.input.on('end', this.onEnd);
     this.input.on('error', this.onEnd);
+    // The agent went away (EPIPE): end the session instead of crashing on an unhandled 'error'.
+    this.output.on('error', (err: Error) => {
+      this.logger.info({ err: err.message }, 'agent output closed');
+      this.onEnd();
+    });
   }
 
   send(message: RpcMessage, _related?: RpcId): void {

@@ -125,6 +125,21 @@ describe('warden run (process)', () => {
     expect(run).toThrow(/upstreams\.acme/);
   });
 
+  it('survives an agent that stops reading its output (EPIPE) and exits 0', async () => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: process.execPath, args: [ACME_SERVER] } } });
+    const child = spawn(process.execPath, [WARDEN_MAIN, 'run', '--config', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) + '\n');
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    for (let i = 0; i < 50; i++) child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 10 + i, method: 'ping' }) + '\n');
+    setTimeout(() => child.stdin.end(), 300);
+    expect(await exited).toBe(0);
+    expect(stderr).not.toContain('Unhandled');
+  });
+
   it('stops its upstream children and exits 0 on SIGTERM', async () => {
     const tag = `tag-${randomUUID()}`;
     const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: process.execPath, args: [ACME_SERVER, tag] } } });
