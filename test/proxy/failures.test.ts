@@ -79,6 +79,18 @@ describe('upstream failures', () => {
   });
 });
 
+describe('upstream that cannot start', () => {
+  it('answers initialize with -32603 and keeps serving', async () => {
+    const w = await startRawStdioWarden({ upstreams: { ghost: { command: '/nonexistent/mcp-server' } }, timeouts: { initializeMs: 2000 } });
+    closers.push(w.close);
+    w.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) + '\n');
+    const init = await w.waitFor((m) => m.id === 1);
+    expect((init.error as { code: number }).code).toBe(-32603);
+    w.send('{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+    expect(await w.waitFor((m) => m.id === 2)).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+  });
+});
+
 describe('malformed input over stdio', () => {
   const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
 
