@@ -144,3 +144,22 @@ describe('Streamable HTTP downstream', () => {
     await client.close();
   });
 });
+
+describe('HTTP session lifetime', () => {
+  it('closes idle sessions after sessionIdleMs and answers 404 afterwards', async () => {
+    const warden = await startHttpWarden({ listen: { stdio: false, http: { port: 0, sessionIdleMs: 300 } } });
+    try {
+      const client = await connectHttp(warden.url);
+      const sessionId = client.transport.sessionId!;
+      expect(warden.listSessions().map((s) => s.sessionId)).toContain(sessionId);
+      const deadline = Date.now() + 5000;
+      while (warden.listSessions().some((s) => s.sessionId === sessionId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(warden.listSessions().map((s) => s.sessionId)).not.toContain(sessionId);
+      const res = await post(warden.url, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'ping' }), { 'mcp-session-id': sessionId });
+      expect(res.status).toBe(404);
+      await client.close();
+    } finally {
+      await warden.close();
+    }
+  });
+});
