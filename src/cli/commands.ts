@@ -5,6 +5,7 @@ import type { CliCommand } from './cli-command.js';
 import { pinsCommand } from './pins.js';
 import { policyCommand } from './policy.js';
 import { revokeCommand } from './revoke.js';
+import { runCommand } from './run.js';
 import { sessionsCommand } from './sessions.js';
 import { tokenCommand } from './token.js';
 
@@ -13,6 +14,7 @@ import { tokenCommand } from './token.js';
  * Kept in its own file so main.ts stays a thin dispatcher.
  */
 export const COMMANDS: readonly CliCommand[] = [
+  runCommand,
   tokenCommand,
   policyCommand,
   approveCommand,

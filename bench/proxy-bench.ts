@@ -1,0 +1,116 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { percentile, type BenchReport } from './bench-report.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
+const WARDEN = join(ROOT, 'dist/src/cli/main.js');
+const RAW = join(ROOT, 'dist/bench/fixtures/raw-forwarder.js');
+const JSONFWD = join(ROOT, 'dist/bench/fixtures/json-forwarder.js');
+const WARMUP = 500;
+const ROUNDS = 10;
+const CALLS_PER_ROUND = 300;
+const THROUGHPUT_CALLS = 2000;
+const IN_FLIGHT = 16;
+const TARGET_P50_RATIO = 1.5;
+const TARGET_THROUGHPUT_RATIO = 0.7;
+
+async function connect(command: string, args: string[]): Promise<Client> {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(new StdioClientTransport({ command, args, env: getDefaultEnvironment(), stderr: 'ignore' }));
+  return client;
+}
+
+const echo = (c: Client) => c.callTool({ name: 'echo', arguments: { message: 'ping' } });
+
+async function sequential(client: Client, calls: number, out: number[]): Promise<void> {
+  for (let i = 0; i < calls; i++) {
+    const t0 = process.hrtime.bigint();
+    await echo(client);
+    out.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+}
+
+/** Calls per second with `IN_FLIGHT` calls outstanding at all times. */
+async function throughput(client: Client, calls: number): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  const worker = async () => {
+    while (next++ < calls) await echo(client);
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return calls / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+/**
+ * Echo tool through warden (stdio, anonymous, allow-all guard) versus directly, same run,
+ * variants interleaved A B A B after a warm-up: p50/p99 sequential latency and throughput
+ * with 16 calls in flight. Targets: p50 ≤ 1.5x direct, throughput ≥ 0.7x direct.
+ */
+export async function runProxyBench(): Promise<BenchReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+  const config = join(dir, 'warden.yaml');
+  writeFileSync(config, `dangerouslyAllowAnonymous: true\nlogging: { level: warn }\nupstreams:\n  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }\n`);
+  const direct = await connect(process.execPath, [ACME]);
+  const warden = await connect(process.execPath, [WARDEN, 'run', '--config', config]);
+  const raw = await connect(process.execPath, [RAW, process.execPath, ACME]);
+  const json = await connect(process.execPath, [JSONFWD, process.execPath, ACME]);
+  try {
+    await sequential(direct, WARMUP, []);
+    await sequential(warden, WARMUP, []);
+    await sequential(raw, WARMUP, []);
+    await sequential(json, WARMUP, []);
+    const lat = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      await sequential(direct, CALLS_PER_ROUND, lat.direct);
+      await sequential(warden, CALLS_PER_ROUND, lat.warden);
+      await sequential(raw, CALLS_PER_ROUND, lat.raw);
+      await sequential(json, CALLS_PER_ROUND, lat.json);
+    }
+    const tput = { direct: [] as number[], warden: [] as number[], raw: [] as number[] };
+    for (let r = 0; r < 3; r++) {
+      tput.direct.push(await throughput(direct, THROUGHPUT_CALLS));
+      tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
+      tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
+    }
+    return report(lat, tput);
+  } finally {
+    await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close()]);
+  }
+}
+
+function report(lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] }, tput: { direct: number[]; warden: number[]; raw: number[] }): BenchReport {
+  const d = [...lat.direct].sort((a, b) => a - b);
+  const w = [...lat.warden].sort((a, b) => a - b);
+  const raw = [...lat.raw].sort((a, b) => a - b);
+  const json = [...lat.json].sort((a, b) => a - b);
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const p50Ratio = percentile(w, 50) / percentile(d, 50);
+  const tputRatio = median(tput.warden) / median(tput.direct);
+  const ok = p50Ratio <= TARGET_P50_RATIO && tputRatio >= TARGET_THROUGHPUT_RATIO;
+  const us = (x: number) => `${x.toFixed(0)} µs`;
+  return {
+    name: 'proxy (echo over stdio, warden vs direct)',
+    ok,
+    lines: [
+      `sequential calls: ${d.length} per variant, interleaved in ${ROUNDS} rounds after ${WARMUP} warm-up calls`,
+      `direct  p50 ${us(percentile(d, 50))}  p99 ${us(percentile(d, 99))}`,
+      `warden  p50 ${us(percentile(w, 50))}  p99 ${us(percentile(w, 99))}`,
+      `raw byte forwarder (reference floor, no parsing) p50 ${us(percentile(raw, 50))}  = ${(percentile(raw, 50) / percentile(d, 50)).toFixed(2)}x direct`,
+      `minimal JSON forwarder (reference: parse, swap ids, re-serialise) p50 ${us(percentile(json, 50))}  = ${(percentile(json, 50) / percentile(d, 50)).toFixed(2)}x direct`,
+      `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
+      `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
+      `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
+      `throughput ratio ${tputRatio.toFixed(2)}x (target ≥ ${TARGET_THROUGHPUT_RATIO}x)`,
+    ],
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runProxyBench();
+  process.stdout.write(`${r.name}\n${r.lines.map((l) => `  ${l}`).join('\n')}\n  ${r.ok ? 'target met' : 'MISSED target'}\n`);
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/**
+ * ACME Corp's internal tool server: a realistic MCP server over stdio used by warden's examples,
+ * tests and benchmarks. Nothing here touches the real world: files live in memory, money and
+ * e-mail are pretend, and `run_shell` only echoes the command.
+ */
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+
+const files = new Map<string, string>([
+  ['/docs/readme.txt', 'ACME internal docs'],
+  ['/docs/payroll.csv', 'name,salary\nalice,100\nbob,90'],
+]);
+const customers = Array.from({ length: 500 }, (_, i) => ({ id: i + 1, name: `Customer ${i + 1}`, email: `c${i + 1}@example.com` }));
+const stats = { cancelled: 0 };
+const subscribed = new Set<string>();
+const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
+
+const server = new McpServer(
+  { name: 'acme-server', version: '1.0.0' },
+  { capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } }, instructions: 'ACME internal tools.' },
+);
+
+server.registerTool('echo', {
+  description: 'Echo the message back',
+  inputSchema: { message: z.string() },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+}, async ({ message }) => text(message));
+
+server.registerTool('read_file', {
+  description: 'Read a file from the ACME document store',
+  inputSchema: { path: z.string() },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+}, async ({ path }) => {
+  const body = files.get(path);
+  return body === undefined ? { ...text(`no such file: ${path}`), isError: true } : text(body);
+});
+
+server.registerTool('write_file', {
+  description: 'Write a file to the ACME document store',
+  inputSchema: { path: z.string(), content: z.string() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+}, async ({ path, content }) => {
+  files.set(path, content);
+  const uri = `acme://files${path}`;
+  if (subscribed.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+  return text(`wrote ${content.length} bytes to ${path}`);
+});
+
+server.registerTool('delete_record', {
+  description: 'Delete a CRM record',
+  inputSchema: { table: z.string(), id: z.number() },
+  annotations: { destructiveHint: true, idempotentHint: true, openWorldHint: false },
+}, async ({ table, id }) => text(`deleted ${table}#${id}`));
+
+server.registerTool('transfer_funds', {
+  description: 'Transfer money to a payee',
+  inputSchema: { amount: z.number(), currency: z.string(), payee: z.string() },
+  annotations: { destructiveHint: true, idempotentHint: false, openWorldHint: true },
+}, async ({ amount, currency, payee }) => text(`transferred ${amount} ${currency} to ${payee}`));
+
+server.registerTool('list_customers', {
+  description: 'List customers (paged)',
+  inputSchema: { limit: z.number().optional() },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+}, async ({ limit }) => ({
+  ...text(`${Math.min(limit ?? 50, customers.length)} customers`),
+  structuredContent: { customers: customers.slice(0, limit ?? 50) },
+}));
+
+server.registerTool('export_customers', {
+  description: 'Export every customer record',
+  inputSchema: {},
+  annotations: { readOnlyHint: true, openWorldHint: false },
+}, async () => ({ content: customers.map((c) => ({ type: 'text' as const, text: JSON.stringify(c) })) }));
+
+server.registerTool('send_email', {
+  description: 'Send an e-mail',
+  inputSchema: { to: z.string(), subject: z.string(), body: z.string() },
+  annotations: { destructiveHint: false, openWorldHint: true },
+}, async ({ to, subject }) => text(`sent '${subject}' to ${to}`));
+
+server.registerTool('run_shell', {
+  description: 'Run a shell command (demo: echoes it, never executes)',
+  inputSchema: { command: z.string() },
+  annotations: { destructiveHint: true, openWorldHint: true },
+}, async ({ command }) => text(`$ ${command}`));
+
+server.registerTool('slow_task', {
+  description: 'A slow task that reports progress',
+  inputSchema: { steps: z.number().default(3), delayMs: z.number().default(20) },
+  annotations: { readOnlyHint: true },
+}, async ({ steps, delayMs }, extra) => {
+  const token = extra._meta?.progressToken;
+  // Report each step as it starts, then work: the answer never races the last progress report.
+  for (let i = 1; i <= steps; i++) {
+    if (token !== undefined) {
+      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
+    }
+    await new Promise((r) => setTimeout(r, delayMs));
+    if (extra.signal.aborted) return text('cancelled');
+  }
+  await server.server.sendLoggingMessage({ level: 'info', logger: 'acme', data: `slow_task done after ${steps} steps` }, extra.sessionId);
+  return text(`done ${steps} steps`);
+});
+
+server.registerTool('hang', {
+  description: 'Never answers (for timeout tests)',
+  inputSchema: {},
+}, async (_args, extra) => {
+  await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve()));
+  stats.cancelled++;
+  return text('aborted');
+});
+
+let beta: ReturnType<typeof server.registerTool> | undefined;
+server.registerTool('toggle_beta_tools', {
+  description: 'Enable or disable the beta report tool (changes the tool list)',
+  inputSchema: { enabled: z.boolean() },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+}, async ({ enabled }) => {
+  if (enabled && !beta) {
+    beta = server.registerTool('beta_report', { description: 'Beta: quarterly report', inputSchema: {} }, async () => text('Q3 report'));
+  } else if (!enabled && beta) {
+    beta.remove();
+    beta = undefined;
+  }
+  return text(`beta tools ${enabled ? 'enabled' : 'disabled'}`);
+});
+
+server.registerTool('server_stats', {
+  description: 'Diagnostics: how many requests this server saw cancelled',
+  inputSchema: {},
+  annotations: { readOnlyHint: true, openWorldHint: false },
+}, async () => ({ ...text(JSON.stringify(stats)), structuredContent: { ...stats } }));
+
+server.registerTool('crash', {
+  description: 'Crashes the server process (for restart tests)',
+  inputSchema: {},
+}, async () => process.exit(3));
+
+server.registerTool('ask_llm', {
+  description: 'Asks the client LLM (sampling) and returns its answer',
+  inputSchema: { question: z.string(), timeoutMs: z.number().optional() },
+}, async ({ question, timeoutMs }) => {
+  try {
+    const answer = await server.server.createMessage(
+      { messages: [{ role: 'user', content: { type: 'text', text: question } }], maxTokens: 50 },
+      timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+    );
+    return text(`llm said: ${answer.content.type === 'text' ? answer.content.text : '?'}`);
+  } catch (err) {
+    // On timeout the SDK sends notifications/cancelled for the sampling request to the client.
+    return { ...text(`llm did not answer: ${(err as Error).message}`), isError: true };
+  }
+});
+
+server.registerResource('readme', 'acme://files/docs/readme.txt', { mimeType: 'text/plain', description: 'ACME readme' },
+  async (uri) => ({ contents: [{ uri: uri.href, text: files.get('/docs/readme.txt') ?? '' }] }));
+
+server.registerResource('file', new ResourceTemplate('acme://files{+path}', {
+  list: undefined,
+  complete: { path: (value) => [...files.keys()].filter((p) => p.startsWith(value)) },
+}), { mimeType: 'text/plain' }, async (uri, { path }) => ({ contents: [{ uri: uri.href, text: files.get(String(path)) ?? '' }] }));
+
+server.registerPrompt('summarize_customer', {
+  description: 'Summarize one customer',
+  argsSchema: { name: completable(z.string(), (value) => customers.map((c) => c.name).filter((n) => n.startsWith(value)).slice(0, 5)) },
+}, ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Summarize customer ${name}` } }] }));
+
+server.server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscribed.add(req.params.uri), {}));
+server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscribed.delete(req.params.uri), {}));
+
+await server.connect(new StdioServerTransport());

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * Upstream names become tool-name prefixes (`fs__read_file`), so they use the MCP tool-name
+ * alphabet without the separator's underscore pair at either end.
+ */
+export const UpstreamNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*$/, 'upstream names use letters, digits, ".", "-" and single "_"')
+  .max(32);
+
+/** A tool server warden launches as a child process and talks to over stdio. */
+export const StdioUpstreamSchema = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** Extra environment for the child; values may reference `${VAR}` from warden's environment. */
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+});
+export type StdioUpstream = z.infer<typeof StdioUpstreamSchema>;
+
+/** A tool server reached over Streamable HTTP. */
+export const HttpUpstreamSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  /** Static headers; values may reference `${VAR}`. The agent's own token is never passed on. */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+export type HttpUpstream = z.infer<typeof HttpUpstreamSchema>;
+
+export const UpstreamSchema = z.union([StdioUpstreamSchema, HttpUpstreamSchema]);
+export type Upstream = z.infer<typeof UpstreamSchema>;
+
+export const HttpListenSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  /** 0 picks a free port (tests); the bound address is reported by startWarden. */
+  port: z.number().int().min(0).max(65535),
+  /** Host header values accepted (DNS-rebinding protection). Defaults to host:port, localhost:port, 127.0.0.1:port. */
+  allowedHosts: z.array(z.string()).optional(),
+  /** Origin header values accepted when a browser sends one. Requests without Origin are allowed. */
+  allowedOrigins: z.array(z.string()).default([]),
+  /** Largest accepted POST body. Larger bodies are answered 413 before parsing. */
+  maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  /** Idle HTTP sessions are closed after this many ms. */
+  sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
+});
+export type HttpListen = z.infer<typeof HttpListenSchema>;
+
+export const ListenSchema = z
+  .strictObject({
+    /** Serve the agent that launched warden over stdin/stdout. */
+    stdio: z.boolean().default(true),
+    http: HttpListenSchema.optional(),
+  })
+  .refine((l) => l.stdio || l.http !== undefined, 'listen on stdio, http or both');
+export type Listen = z.infer<typeof ListenSchema>;
+
+export const TimeoutsSchema = z.strictObject({
+  /** Upper bound for one forwarded tools/call; then warden cancels upstream and answers -32001. */
+  callMs: z.number().int().positive().default(60_000),
+  /** Upper bound for every other forwarded request (lists, reads, prompts...). */
+  requestMs: z.number().int().positive().default(30_000),
+  /** Upper bound for starting and initializing one upstream. */
+  initializeMs: z.number().int().positive().default(20_000),
+});
+export type Timeouts = z.infer<typeof TimeoutsSchema>;
+
+export const LoggingSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log to this file instead of stderr. Never stdout: in stdio mode stdout is the protocol. */
+  file: z.string().optional(),
+});
+
+export const LimitsSchema = z.strictObject({
+  /** Largest single JSON-RPC message accepted from the agent over stdio. */
+  maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  /** Largest single message accepted from a stdio upstream (results can be big). */
+  maxUpstreamMessageBytes: z.number().int().positive().default(32 * 1024 * 1024),
+});
+
+/**
+ * The whole `warden.yaml`. One strict object so a typo anywhere is a load error naming the key;
+ * other areas add their sections here (identity, policy, audit, ...).
+ */
+export const WardenConfigSchema = z.strictObject({
+  upstreams: z
+    .record(UpstreamNameSchema, UpstreamSchema)
+    .refine((u) => Object.keys(u).length > 0, 'at least one upstream is required'),
+  listen: ListenSchema.default({ stdio: true }),
+  timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  logging: LoggingSchema.default({ level: 'info' }),
+  limits: LimitsSchema.default(LimitsSchema.parse({})),
+  /** Unsafe: accept every caller as the anonymous principal. Local development only. */
+  dangerouslyAllowAnonymous: z.boolean().default(false),
+});
+export type WardenConfig = z.infer<typeof WardenConfigSchema>;

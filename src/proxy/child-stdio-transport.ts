@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../logging/logger.js';
+import { WriteBatcher } from './write-batcher.js';
+
+export interface ChildSpec {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  readonly cwd: string | undefined;
+  /** Largest line accepted from the child; longer lines are discarded unparsed. */
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * Stdio client transport for an upstream child process. Like the SDK's StdioClientTransport but
+ * without per-message schema validation (the proxy routes loose JSON-RPC and forwards the rest
+ * untouched), which is most of warden's per-call overhead. Child stderr goes to the log.
+ */
+export class ChildStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private child: ChildProcess | undefined;
+  private pending = '';
+  private closed = false;
+  /** True while discarding the rest of an oversized line. */
+  private skipping = false;
+  private readonly writer = new WriteBatcher(() => this.child?.stdin ?? undefined);
+
+  constructor(private readonly name: string, private readonly spec: ChildSpec, private readonly logger: Logger) {}
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.spec.command, [...this.spec.args], { env: this.spec.env, cwd: this.spec.cwd, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+      this.child = child;
+      child.once('error', (err) => {
+        reject(err);
+        this.onerror?.(err);
+        this.finish();
+      });
+      child.once('spawn', () => resolve());
+      child.once('close', () => this.finish());
+      child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+      child.stdin!.on('error', (err) => this.onerror?.(err));
+      let errPending = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        errPending += chunk.toString('utf8');
+        const lines = errPending.split('\n');
+        errPending = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) this.logger.debug({ upstream: this.name, stderr: line }, 'upstream stderr');
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.closed) return Promise.reject(new Error('upstream process is not running'));
+    this.writer.push(JSON.stringify(message) + '\n');
+    return Promise.resolve();
+  }
+
+  /** Ends stdin, then SIGTERM after 2 s and SIGKILL after 4 s if the child is still alive. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.finish();
+      return;
+    }
+    this.writer.flush();
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const wait = (ms: number) => Promise.race([exited, new Promise((r) => setTimeout(r, ms).unref())]);
+    child.stdin?.end();
+    await wait(2000);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await wait(2000);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onclose?.();
+  }
+
+  private onData(chunk: Buffer): void {
+    const text = this.pending + chunk.toString('utf8');
+    const end = text.lastIndexOf('\n');
+    if (end === -1) {
+      this.pending = text;
+      this.checkOversized();
+      return;
+    }
+    this.pending = text.slice(end + 1);
+    let start = 0;
+    while (start < end) {
+      const nl = text.indexOf('\n', start);
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      if (this.skipping) {
+        this.skipping = false; // the end of the oversized line
+        continue;
+      }
+      if (line.length > this.spec.maxMessageBytes) this.rejectOversized();
+      else if (line.length > 0 && line !== '\r') this.deliver(line);
+    }
+    this.checkOversized();
+  }
+
+  /** An unterminated line past the bound: drop what we have and skip to its end. */
+  private checkOversized(): void {
+    if (this.pending.length <= this.spec.maxMessageBytes) return;
+    this.pending = '';
+    if (!this.skipping) this.rejectOversized();
+    this.skipping = true;
+  }
+
+  private rejectOversized(): void {
+    this.logger.error({ upstream: this.name, limit: this.spec.maxMessageBytes }, 'upstream message too large; discarded');
+    this.writer.push(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'message too large' } }) + '\n');
+  }
+
+  private deliver(line: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      // A server printing non-protocol text on stdout: answered -32700, logged, never forwarded.
+      this.logger.warn({ upstream: this.name, line: line.slice(0, 200) }, 'upstream wrote a non-JSON line');
+      this.writer.push(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }) + '\n');
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.logger.warn({ upstream: this.name }, 'upstream wrote a non-message JSON value (or a batch)');
+      this.writer.push(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request' } }) + '\n');
+      return;
+    }
+    this.onmessage?.(value as JSONRPCMessage);
+  }
+}

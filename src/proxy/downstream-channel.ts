@@ -1,0 +1,15 @@
+import type { RpcId, RpcMessage } from './json-rpc.js';
+
+/**
+ * The agent-facing end of one MCP session. Stdio and Streamable HTTP implement it, so the
+ * session router never knows which transport it serves.
+ */
+export interface DownstreamChannel {
+  readonly transport: 'stdio' | 'http';
+  /** Deliver one message to the agent; `relatedRequestId` keeps HTTP notifications on their request's stream. */
+  send(message: RpcMessage, relatedRequestId?: RpcId): void;
+  /** End the session from warden's side. */
+  close(reason: string): Promise<void>;
+  onmessage?: (message: RpcMessage) => void;
+  onclose?: () => void;
+}

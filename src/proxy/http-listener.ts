@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpListen } from '../config/config-schema.js';
+import { principalKey, type Principal } from '../core/principal.js';
+import { RPC, isRequest } from './json-rpc.js';
+import { HttpChannel } from './http-channel.js';
+import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError } from './http-guards.js';
+import type { ProxySession } from './proxy-session.js';
+import type { WardenRuntime } from './warden-runtime.js';
+
+const MCP_PATH = '/mcp';
+const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']);
+
+interface HttpSession {
+  readonly session: ProxySession;
+  readonly channel: HttpChannel;
+  /** issuer|user|actor of the principal that opened the session. */
+  readonly owner: string;
+  lastSeen: number;
+}
+
+export interface HttpListener {
+  readonly address: { host: string; port: number; url: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Streamable HTTP front door: many concurrent agent sessions, each with its own upstream
+ * connections. Every request is checked (Host/Origin, authentication, session ownership, size,
+ * JSON, batches) before the SDK transport sees it.
+ */
+export async function startHttpListener(listen: HttpListen, runtime: WardenRuntime): Promise<HttpListener> {
+  const sessions = new Map<string, HttpSession>();
+  let allowedHosts = listen.allowedHosts ?? [];
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      runtime.logger.error({ err: String(err) }, 'http request failed');
+      if (!res.headersSent) sendRpcError(res, 500, RPC.internalError, 'internal error');
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const blocked = checkHostAndOrigin(req, allowedHosts, listen.allowedOrigins);
+    if (blocked) return sendRpcError(res, 403, RPC.invalidRequest, blocked);
+    if (METADATA_PATHS.has(path) && req.method === 'GET') {
+      const metadata = runtime.authenticator.protectedResourceMetadata?.();
+      return metadata ? sendJson(res, 200, metadata) : sendJson(res, 404, { error: 'not_found' });
+    }
+    if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not_found' });
+    const auth = await runtime.authenticator.authenticateHttp(req.headers.authorization);
+    if (!auth.ok) {
+      runtime.audit({ type: 'identity.failed', reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress });
+      const headers: Record<string, string> = auth.wwwAuthenticate ? { 'www-authenticate': auth.wwwAuthenticate } : {};
+      return sendJson(res, auth.status, { error: auth.status === 403 ? 'insufficient_scope' : 'invalid_token', error_description: auth.description, reason: auth.reason }, headers);
+    }
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') return onSession(req, res, sessionId, auth.principal);
+    if (req.method !== 'POST') return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
+    const body = await readBody(req, listen.maxBodyBytes);
+    if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
+    if (!isRequest(body.message) || body.message.method !== 'initialize') {
+      return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
+    }
+    const entry = openSession(req, auth.principal);
+    await entry.channel.server.handleRequest(req, res, body.message);
+  }
+
+  async function onSession(req: IncomingMessage, res: ServerResponse, sessionId: string, principal: Principal): Promise<void> {
+    const entry = sessions.get(sessionId);
+    if (!entry) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
+    if (principalKey(principal) !== entry.owner) {
+      // A valid token for someone else must not ride on this session (session hijack).
+      runtime.audit({ type: 'session.hijack_rejected', sessionId, owner: entry.owner, presented: principalKey(principal), remoteAddress: req.socket.remoteAddress });
+      return sendJson(res, 403, { error: 'forbidden', error_description: 'session belongs to another principal' });
+    }
+    entry.lastSeen = Date.now();
+    entry.session.principal = principal;
+    if (req.method !== 'POST') return entry.channel.server.handleRequest(req, res);
+    const body = await readBody(req, listen.maxBodyBytes);
+    if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
+    await entry.channel.server.handleRequest(req, res, body.message);
+  }
+
+  function openSession(req: IncomingMessage, principal: Principal): HttpSession {
+    const id = randomUUID();
+    const channel = new HttpChannel(id, () => undefined, () => void entry.session.close('client_deleted'));
+    const session = runtime.createSession({
+      sessionId: id,
+      channel,
+      principal,
+      remoteAddress: req.socket.remoteAddress,
+      userAgent: req.headers['user-agent'],
+      onClosed: () => sessions.delete(id),
+    });
+    const entry: HttpSession = { session, channel, owner: principalKey(principal), lastSeen: Date.now() };
+    sessions.set(id, entry);
+    void channel.start();
+    return entry;
+  }
+
+  const sweep = setInterval(() => {
+    const cutoff = Date.now() - listen.sessionIdleMs;
+    for (const entry of sessions.values()) if (entry.lastSeen < cutoff) void entry.session.close('idle_timeout');
+  }, Math.min(listen.sessionIdleMs, 60_000));
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (!listen.allowedHosts) allowedHosts = defaultAllowedHosts(listen, port);
+  const hostForUrl = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return {
+    address: { host: listen.host, port, url: `http://${hostForUrl}:${port}${MCP_PATH}` },
+    close: async () => {
+      clearInterval(sweep);
+      await Promise.allSettled([...sessions.values()].map((e) => e.session.close('warden_shutdown')));
+      server.closeAllConnections();
+      await closeServer(server);
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

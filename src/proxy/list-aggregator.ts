@@ -1,0 +1,121 @@
+import type { ToolDefinition } from '../core/tool-call.js';
+import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { decodeCursor, encodeCursor } from './namespacing.js';
+import type { ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+export interface ListKind {
+  readonly field: 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+  readonly capability: 'tools' | 'prompts' | 'resources';
+}
+
+export const LIST_KINDS: Readonly<Record<string, ListKind>> = {
+  'tools/list': { field: 'tools', capability: 'tools' },
+  'prompts/list': { field: 'prompts', capability: 'prompts' },
+  'resources/list': { field: 'resources', capability: 'resources' },
+  'resources/templates/list': { field: 'resourceTemplates', capability: 'resources' },
+};
+
+type Item = Record<string, unknown>;
+
+/**
+ * Answers a list request. One upstream: its page and cursor pass through (tools still go through
+ * the guard's filter). Several: each page fans out to every upstream that still has items, names
+ * are namespaced, and the cursor is a composite of each upstream's own cursor.
+ */
+export async function listAcrossUpstreams(session: ProxySession, request: RpcRequest, kind: ListKind): Promise<void> {
+  const params = request.params ?? {};
+  const cursor = typeof params.cursor === 'string' ? params.cursor : undefined;
+  let plan: Array<[UpstreamConnection, string | undefined]>;
+  if (!session.namespacer.multi) {
+    plan = [[session.connections[0]!, cursor]];
+  } else if (cursor !== undefined) {
+    const decoded = decodeCursor(cursor, session.connections.map((c) => c.name));
+    if (!decoded) {
+      session.toAgent(errorResponse(request.id, RPC.invalidParams, 'invalid cursor'));
+      return;
+    }
+    plan = Object.entries(decoded).map(([name, c]) => [session.connection(name)!, c]);
+  } else {
+    plan = session.connections.filter((c) => c.capabilities[kind.capability] !== undefined).map((c) => [c, undefined]);
+  }
+  const pages = await Promise.all(plan.map(([upstream, c]) => fetchPage(session, request, upstream, c)));
+  const failed = pages.find((p) => p.error);
+  if (failed?.error && (!session.namespacer.multi || pages.every((p) => p.error))) {
+    session.toAgent(errorResponse(request.id, failed.error.code, failed.error.message, failed.error.data));
+    return;
+  }
+  let items: Item[] = [];
+  const remaining: Record<string, string> = {};
+  for (const [index, page] of pages.entries()) {
+    if (page.error) continue;
+    const upstream = plan[index]![0];
+    const list = Array.isArray(page.result?.[kind.field]) ? (page.result![kind.field] as Item[]) : [];
+    items.push(...exposeItems(session, upstream, kind, list, plan[index]![1] === undefined));
+    const next = page.result?.nextCursor;
+    if (typeof next === 'string') remaining[upstream.name] = next;
+  }
+  if (kind.field === 'tools') {
+    const filtered = filterTools(session, request, items);
+    if (!filtered) return;
+    items = filtered;
+  }
+  const result: Record<string, unknown> = session.namespacer.multi ? {} : { ...pages[0]!.result };
+  result[kind.field] = items;
+  const nextCursor = session.namespacer.multi ? encodeCursor(remaining) : remaining[plan[0]![0].name];
+  if (nextCursor !== undefined) result.nextCursor = nextCursor;
+  else delete result.nextCursor;
+  session.toAgent({ jsonrpc: '2.0', id: request.id, result });
+}
+
+function fetchPage(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, cursor: string | undefined): Promise<RpcResponse> {
+  const { cursor: _ignored, ...rest } = request.params ?? {};
+  const params = cursor === undefined ? rest : { ...rest, cursor };
+  return new Promise((resolve) => upstream.request(request.method, params, session.opts.timeouts.requestMs, resolve));
+}
+
+function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, list: Item[], firstPage: boolean): Item[] {
+  if (kind.field === 'resources') {
+    for (const r of list) if (typeof r.uri === 'string') session.resourceOwners.set(r.uri, upstream.name);
+    return list;
+  }
+  if (kind.field === 'resourceTemplates') {
+    for (const t of list) if (typeof t.uriTemplate === 'string') session.templateOwners.set(t.uriTemplate.split('{')[0]!, upstream.name);
+  }
+  if (kind.field === 'tools') recordTools(session, upstream, list as unknown as ToolDefinition[], firstPage);
+  const out: Item[] = [];
+  for (const item of list) {
+    if (typeof item.name !== 'string') continue;
+    const exposed = session.namespacer.expose(upstream.name, item.name);
+    if (!exposed.ok) {
+      // Never guess: a name that cannot be exposed unambiguously is left out and logged.
+      session.opts.logger.error({ upstream: upstream.name, error: exposed.error }, `${kind.field} entry omitted`);
+      continue;
+    }
+    out.push(exposed.exposed === item.name ? item : { ...item, name: exposed.exposed });
+  }
+  return out;
+}
+
+function recordTools(session: ProxySession, upstream: UpstreamConnection, tools: ToolDefinition[], firstPage: boolean): void {
+  let defs = session.toolDefinitions.get(upstream.name);
+  if (!defs || firstPage) {
+    defs = new Map();
+    session.toolDefinitions.set(upstream.name, defs);
+  }
+  for (const t of tools) if (typeof t.name === 'string') defs.set(t.name, t);
+  session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
+}
+
+/** The guard hides tools this principal may never call. A throwing filter hides the whole list (fail closed). */
+function filterTools(session: ProxySession, request: RpcRequest, items: Item[]): Item[] | undefined {
+  const filter = session.opts.guard.filterTools;
+  if (!filter || !session.principal) return items;
+  try {
+    return filter.call(session.opts.guard, session.principal, session.id, items as unknown as ToolDefinition[]) as unknown as Item[];
+  } catch (err) {
+    session.opts.logger.error({ err: String(err) }, 'guard.filterTools failed; tools/list refused');
+    session.toAgent(errorResponse(request.id, RPC.internalError, 'tools/list unavailable (internal)'));
+    return undefined;
+  }
+}

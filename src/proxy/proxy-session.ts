@@ -1,0 +1,258 @@
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { Authenticator } from '../core/authenticator.js';
+import type { Principal } from '../core/principal.js';
+import type { Guard, SessionInfo, ToolDefinition } from '../core/tool-call.js';
+import type { Timeouts, Upstream } from '../config/config-schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { DownstreamChannel } from './downstream-channel.js';
+import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { mergeInitializeResults } from './merge-initialize.js';
+import { Namespacer } from './namespacing.js';
+import { ServerRequestRelay } from './server-request-relay.js';
+import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
+import { routeRequest } from './request-router.js';
+
+export interface SessionOptions {
+  readonly sessionId: string;
+  readonly channel: DownstreamChannel;
+  readonly upstreams: Readonly<Record<string, Upstream>>;
+  readonly timeouts: Timeouts;
+  readonly maxUpstreamMessageBytes: number;
+  readonly guard: Guard;
+  readonly authenticator: Authenticator;
+  readonly audit: AuditSink | undefined;
+  readonly logger: Logger;
+  /** HTTP: the principal that opened the session. Stdio: undefined (authenticated per call). */
+  readonly principal: Principal | undefined;
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly serverInfo: { name: string; version: string };
+  readonly onClosed: (session: ProxySession, reason: string) => void;
+}
+
+/** An agent request warden forwarded and has not answered yet. */
+export interface InFlight {
+  readonly upstream: UpstreamConnection;
+  readonly upstreamId: number;
+  /** Tool calls: aborts the guard's signal and reports `cancelled`. */
+  readonly onCancel?: (reason: string) => void;
+}
+
+/**
+ * One downstream MCP session and its own upstream connections. Routes every message both ways
+ * with warden-issued ids, so responses and server→client traffic never cross sessions.
+ */
+export class ProxySession implements UpstreamEvents {
+  readonly connections: UpstreamConnection[];
+  readonly namespacer: Namespacer;
+  /** Original tool definitions from each upstream's last tools/list, by upstream then name. */
+  readonly toolDefinitions = new Map<string, Map<string, ToolDefinition>>();
+  /** Resource URIs → upstream that listed them; template URI prefixes → upstream. */
+  readonly resourceOwners = new Map<string, string>();
+  readonly templateOwners = new Map<string, string>();
+  readonly inFlight = new Map<RpcId, InFlight>();
+  /** Agent progress tokens of in-flight requests → the agent's request id (HTTP stream routing). */
+  readonly progressRequests = new Map<string | number, RpcId>();
+  /** When a progress notification for a token was last relayed (ms, monotonic). */
+  readonly lastProgressAt = new Map<string | number, number>();
+  readonly openedAt = Date.now();
+  principal: Principal | undefined;
+  /** Session state an upstream loses when it restarts, re-applied afterwards. */
+  logLevel: Record<string, unknown> | undefined;
+  readonly subscriptions = new Map<string, string>();
+  clientInfo: { name: string; version: string } | undefined;
+  info: SessionInfo | undefined;
+  private readonly relay = new ServerRequestRelay();
+  private closed = false;
+
+  constructor(readonly opts: SessionOptions) {
+    this.principal = opts.principal;
+    this.connections = Object.entries(opts.upstreams).map(
+      ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs, opts.maxUpstreamMessageBytes),
+    );
+    this.namespacer = new Namespacer(this.connections.map((c) => c.name));
+    opts.channel.onmessage = (m) => this.fromAgent(m);
+    opts.channel.onclose = () => void this.close('transport_closed');
+  }
+
+  get id(): string {
+    return this.opts.sessionId;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  connection(name: string): UpstreamConnection | undefined {
+    return this.connections.find((c) => c.name === name);
+  }
+
+  /** Sends to the agent; notifications tied to a request stay on that request's HTTP stream. */
+  toAgent(message: RpcMessage, related?: RpcId): void {
+    if (!this.closed) this.opts.channel.send(message, related);
+  }
+
+  /** Forwards a request to one upstream and relays its answer under the agent's id. */
+  forward(upstream: UpstreamConnection, request: RpcRequest, params: Record<string, unknown> | undefined, timeoutMs: number): void {
+    const token = progressTokenOf(params);
+    if (token !== undefined) this.progressRequests.set(token, request.id);
+    const upstreamId = upstream.request(request.method, params, timeoutMs, (response) => {
+      this.inFlight.delete(request.id);
+      response.id = request.id;
+      this.answerAfterProgress(token, response);
+    });
+    this.inFlight.set(request.id, { upstream, upstreamId });
+  }
+
+  /**
+   * Sends a response to a request that carried a progress token. SDK clients run notification
+   * handlers in a microtask but responses synchronously, so a final progress notification read in
+   * the same chunk as the response is dropped. A direct connection rarely coalesces them; warden
+   * relays both in one tick, so it waits a moment when progress was just relayed.
+   */
+  answerAfterProgress(token: string | number | undefined, response: RpcResponse): void {
+    if (token === undefined) {
+      this.toAgent(response, response.id);
+      return;
+    }
+    this.progressRequests.delete(token);
+    const last = this.lastProgressAt.get(token);
+    this.lastProgressAt.delete(token);
+    if (last === undefined || performance.now() - last > 5) this.toAgent(response, response.id);
+    else setTimeout(() => this.toAgent(response, response.id), 5);
+  }
+
+  /** Handles the agent's `initialize`: start every upstream with the agent's own parameters. */
+  async initialize(request: RpcRequest): Promise<void> {
+    const params = request.params ?? {};
+    this.clientInfo = params.clientInfo as { name: string; version: string } | undefined;
+    if (!this.principal) {
+      const auth = await this.opts.authenticator.authenticateStdio();
+      if (!auth.ok) {
+        // No principal, no session: nothing is started on behalf of an unknown caller.
+        this.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${auth.reason}`, { reason: auth.reason }));
+        return;
+      }
+      this.principal = auth.principal;
+    }
+    const started = await Promise.allSettled(this.connections.map((c) => c.start(params)));
+    const failed = started.findIndex((s) => s.status === 'rejected');
+    if (failed !== -1) {
+      const reason = (started[failed] as PromiseRejectedResult).reason as Error;
+      this.opts.logger.error({ err: reason.message }, 'upstream failed to start');
+      this.toAgent(errorResponse(request.id, RPC.internalError, `upstream '${this.connections[failed]!.name}' failed to start`));
+      return;
+    }
+    this.toAgent({ jsonrpc: '2.0', id: request.id, result: mergeInitializeResults(this.connections, this.opts.serverInfo) });
+    this.opened();
+  }
+
+  private opened(): void {
+    const info: SessionInfo = {
+      sessionId: this.id,
+      principal: this.principal!,
+      transport: this.opts.channel.transport,
+      remoteAddress: this.opts.remoteAddress,
+      userAgent: this.opts.userAgent,
+      openedAt: this.openedAt,
+    };
+    this.info = info;
+    this.safely(() => this.opts.guard.onSessionOpened?.(info));
+    this.safely(() => this.opts.audit?.record({ type: 'session.opened', sessionId: this.id, transport: info.transport, user: info.principal.user, actor: info.principal.actor, anonymous: info.principal.anonymous }));
+  }
+
+  private fromAgent(message: RpcMessage): void {
+    if (isRequest(message)) routeRequest(this, message);
+    else if (isResponse(message)) this.relay.answer(message);
+    else this.agentNotification(message as RpcNotification);
+  }
+
+  private agentNotification(n: RpcNotification): void {
+    const params = n.params ?? {};
+    if (n.method === 'notifications/cancelled') {
+      const id = params.requestId as RpcId;
+      const entry = this.inFlight.get(id);
+      if (!entry) return;
+      this.inFlight.delete(id);
+      const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
+      entry.upstream.cancel(entry.upstreamId, reason);
+      entry.onCancel?.(reason);
+      return;
+    }
+    if (n.method === 'notifications/progress') {
+      this.relay.progressTarget(params.progressToken)?.send(n);
+      return;
+    }
+    // initialized, roots/list_changed and unknown notifications reach every upstream.
+    for (const c of this.connections) c.send(n);
+  }
+
+  onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
+    const relayId = this.relay.open(upstream, request, progressTokenOf(request.params));
+    this.toAgent({ ...request, id: relayId });
+  }
+
+  onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
+    const params = n.params;
+    if (n.method === 'notifications/progress' && params) {
+      const token = params.progressToken as string | number;
+      const related = this.progressRequests.get(token);
+      if (related !== undefined) this.lastProgressAt.set(token, performance.now());
+      this.toAgent(n, related);
+      return;
+    }
+    if (n.method === 'notifications/cancelled' && params) {
+      const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
+      if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });
+      return;
+    }
+    this.toAgent(n);
+  }
+
+  onRestarted(upstream: UpstreamConnection): void {
+    // The agent set a logging level and subscribed before the crash: the new process must know.
+    const ignore = (): void => undefined;
+    const timeout = this.opts.timeouts.requestMs;
+    if (this.logLevel && upstream.capabilities.logging !== undefined) upstream.request('logging/setLevel', this.logLevel, timeout, ignore);
+    for (const [uri, owner] of this.subscriptions) {
+      if (owner === upstream.name) upstream.request('resources/subscribe', { uri }, timeout, ignore);
+    }
+    // The restarted server may list different things; ask the agent to re-list where it can.
+    const caps = upstream.capabilities;
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      const cap = caps[kind] as { listChanged?: boolean } | undefined;
+      if (cap?.listChanged) this.toAgent({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+    }
+  }
+
+  /** Ends the session: upstreams stop, in-flight tool calls are aborted, the guard is told. */
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of this.inFlight.values()) entry.onCancel?.(`session closed: ${reason}`);
+    this.inFlight.clear();
+    await Promise.allSettled(this.connections.map((c) => c.close()));
+    await this.opts.channel.close(reason).catch(() => undefined);
+    const info = this.info;
+    if (info) {
+      this.safely(() => this.opts.guard.onSessionClosed?.(info, reason));
+      this.safely(() => this.opts.audit?.record({ type: 'session.closed', sessionId: this.id, reason }));
+    }
+    this.opts.onClosed(this, reason);
+  }
+
+  /** Lifecycle hooks and session audit must not take the proxy down; failures are logged. */
+  safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.opts.logger.error({ sessionId: this.id, err: String(err) }, 'session hook failed');
+    }
+  }
+}
+
+export function progressTokenOf(params: Record<string, unknown> | undefined): string | number | undefined {
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const token = meta?.progressToken;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}

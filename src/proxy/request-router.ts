@@ -1,0 +1,153 @@
+import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
+import type { ProxySession } from './proxy-session.js';
+import { handleToolCall } from './tool-call-handler.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/**
+ * Routes one agent request. Only methods that need namespacing, fan-out or the guard are
+ * inspected; everything else (including unknown methods) is forwarded unchanged.
+ */
+export function routeRequest(session: ProxySession, request: RpcRequest): void {
+  const method = request.method;
+  if (method === 'initialize') {
+    guarded(session, request, session.initialize(request));
+    return;
+  }
+  if (method === 'ping') {
+    // Warden answers liveness itself: the agent asks whether its MCP server (warden) is alive.
+    session.toAgent({ jsonrpc: '2.0', id: request.id, result: {} });
+    return;
+  }
+  if (method === 'tools/call') {
+    guarded(session, request, handleToolCall(session, request));
+    return;
+  }
+  const kind = LIST_KINDS[method];
+  if (kind) {
+    guarded(session, request, listAcrossUpstreams(session, request, kind));
+    return;
+  }
+  const timeout = session.opts.timeouts.requestMs;
+  rememberSessionState(session, request);
+  const target = targetFor(session, request);
+  if (target === 'broadcast') {
+    broadcast(session, request);
+  } else if (target) {
+    session.forward(target.upstream, request, target.params, timeout);
+  } else {
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `no upstream serves this ${method} request`));
+  }
+}
+
+/**
+ * A bug in an async handler must neither crash warden (unhandled rejection) nor leave the agent
+ * waiting: it answers -32603 and nothing is forwarded by this path any more.
+ */
+function guarded(session: ProxySession, request: RpcRequest, work: Promise<void>): void {
+  work.catch((err: unknown) => {
+    session.opts.logger.error({ method: request.method, err: String(err) }, 'request handler failed');
+    session.toAgent(errorResponse(request.id, RPC.internalError, 'internal error'));
+  });
+}
+
+type Target = { upstream: UpstreamConnection; params: Record<string, unknown> | undefined } | 'broadcast' | undefined;
+
+function targetFor(session: ProxySession, request: RpcRequest): Target {
+  const params = request.params;
+  if (!session.namespacer.multi) return { upstream: session.connections[0]!, params };
+  switch (request.method) {
+    case 'prompts/get':
+      return byName(session, params, typeof params?.name === 'string' ? params.name : undefined, (p, name) => ({ ...p, name }));
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe':
+      return byUri(session, params, typeof params?.uri === 'string' ? params.uri : undefined);
+    case 'completion/complete':
+      return completionTarget(session, params);
+    case 'logging/setLevel':
+      return 'broadcast';
+    default:
+      // Unknown methods with several upstreams go to the first configured upstream, unchanged.
+      return { upstream: session.connections[0]!, params };
+  }
+}
+
+function byName(
+  session: ProxySession,
+  params: Record<string, unknown> | undefined,
+  exposed: string | undefined,
+  rewrite: (p: Record<string, unknown>, name: string) => Record<string, unknown>,
+): Target {
+  const resolved = exposed === undefined ? undefined : session.namespacer.resolve(exposed);
+  const upstream = resolved && session.connection(resolved.upstream);
+  if (!resolved || !upstream) return undefined;
+  return { upstream, params: rewrite(params ?? {}, resolved.name) };
+}
+
+/** Resources keep their URIs: routed by who listed them, then by template prefix, then by capability. */
+function byUri(session: ProxySession, params: Record<string, unknown> | undefined, uri: string | undefined): Target {
+  if (uri === undefined) return undefined;
+  let owner = session.resourceOwners.get(uri);
+  if (owner === undefined) {
+    let best = '';
+    for (const [prefix, name] of session.templateOwners) {
+      if (uri.startsWith(prefix) && prefix.length > best.length) {
+        best = prefix;
+        owner = name;
+      }
+    }
+  }
+  if (owner === undefined) {
+    const withResources = session.connections.filter((c) => c.capabilities.resources !== undefined);
+    if (withResources.length === 1) owner = withResources[0]!.name;
+  }
+  const upstream = owner === undefined ? undefined : session.connection(owner);
+  return upstream ? { upstream, params } : undefined;
+}
+
+function completionTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
+  const ref = params?.ref as { type?: string; name?: string; uri?: string } | undefined;
+  if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+    return byName(session, params, ref.name, (p, name) => ({ ...p, ref: { ...ref, name } }));
+  }
+  if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+    const prefix = ref.uri.split('{')[0] ?? ref.uri;
+    const owner = session.templateOwners.get(prefix);
+    const upstream = owner === undefined ? undefined : session.connection(owner);
+    return upstream ? { upstream, params } : byUri(session, params, ref.uri);
+  }
+  return undefined;
+}
+
+/** logging/setLevel with several upstreams: every upstream that logs gets it; one answer back. */
+function broadcast(session: ProxySession, request: RpcRequest): void {
+  const targets = session.connections.filter((c) => c.capabilities.logging !== undefined);
+  if (targets.length === 0) {
+    session.toAgent(errorResponse(request.id, RPC.methodNotFound, 'no upstream supports logging'));
+    return;
+  }
+  let remaining = targets.length;
+  let firstError: { code: number; message: string } | undefined;
+  for (const upstream of targets) {
+    upstream.request(request.method, request.params, session.opts.timeouts.requestMs, (response) => {
+      if (response.error && !firstError) firstError = response.error;
+      if (--remaining > 0) return;
+      session.toAgent(firstError ? errorResponse(request.id, firstError.code, firstError.message) : { jsonrpc: '2.0', id: request.id, result: {} });
+    });
+  }
+}
+
+/** Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). */
+function rememberSessionState(session: ProxySession, request: RpcRequest): void {
+  const params = request.params;
+  if (request.method === 'logging/setLevel') session.logLevel = params;
+  const uri = typeof params?.uri === 'string' ? params.uri : undefined;
+  if (uri === undefined) return;
+  if (request.method === 'resources/subscribe') {
+    const target = targetFor(session, request);
+    if (target && target !== 'broadcast') session.subscriptions.set(uri, target.upstream.name);
+  } else if (request.method === 'resources/unsubscribe') {
+    session.subscriptions.delete(uri);
+  }
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { WardenConfig } from '../config/config-schema.js';
+import type { Authenticator } from '../core/authenticator.js';
+import type { Guard, SessionInfo } from '../core/tool-call.js';
+import type { Logger } from '../logging/logger.js';
+import { startHttpListener, type HttpListener } from './http-listener.js';
+import { StdioDownstream } from './stdio-downstream.js';
+import { WardenRuntime } from './warden-runtime.js';
+
+export interface StartWardenOptions {
+  readonly config: WardenConfig;
+  /** Path of the config file, for messages. */
+  readonly configFile: string;
+  readonly authenticator: Authenticator;
+  readonly guard: Guard;
+  readonly audit?: AuditSink;
+  readonly logger: Logger;
+  /** Streams for stdio mode; default process.stdin/stdout. */
+  readonly stdio?: { readonly input: Readable; readonly output: Writable };
+  readonly serverInfo?: { name: string; version: string };
+}
+
+export interface WardenHandle {
+  /** Stops listeners, ends every session and stops every upstream child. */
+  close(): Promise<void>;
+  /** Ends one downstream session (HTTP: terminated; stdio: closed). False when unknown. */
+  closeSession(sessionId: string, reason: string): Promise<boolean>;
+  /** Sessions that completed `initialize`. */
+  listSessions(): SessionInfo[];
+  /** Where the HTTP listener is bound, when listening on HTTP. */
+  readonly httpAddress: { host: string; port: number; url: string } | undefined;
+  /** Resolves when the stdio session ends (agent closed stdin or closeSession); undefined without stdio. */
+  readonly stdioClosed: Promise<string> | undefined;
+}
+
+export const WARDEN_SERVER_INFO = { name: 'mcp-warden', version: '0.1.0' };
+
+/**
+ * Starts the transparent proxy with an injected Authenticator and Guard. Every tools/call goes
+ * through `guard.checkToolCall`; a throw or rejection blocks the call.
+ */
+export async function startWarden(options: StartWardenOptions): Promise<WardenHandle> {
+  const { config, logger } = options;
+  const runtime = new WardenRuntime(config, options.authenticator, options.guard, options.audit, logger, options.serverInfo ?? WARDEN_SERVER_INFO);
+  let http: HttpListener | undefined;
+  if (config.listen.http) http = await startHttpListener(config.listen.http, runtime);
+  let stdioClosed: Promise<string> | undefined;
+  if (config.listen.stdio) {
+    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? stdoutStream(), config.limits.maxMessageBytes, logger);
+    stdioClosed = new Promise((resolve) => {
+      runtime.createSession({ sessionId: randomUUID(), channel, principal: undefined, remoteAddress: undefined, userAgent: undefined, onClosed: resolve });
+    });
+    channel.start();
+  }
+  logger.info({ configFile: options.configFile, upstreams: Object.keys(config.upstreams), http: http?.address.url, stdio: config.listen.stdio }, 'warden started');
+  let closing: Promise<void> | undefined;
+  return {
+    httpAddress: http?.address,
+    stdioClosed,
+    listSessions: () => [...runtime.sessions.values()].flatMap((s) => (s.info ? [s.info] : [])),
+    closeSession: async (sessionId, reason) => {
+      const session = runtime.sessions.get(sessionId);
+      if (!session) return false;
+      await session.close(reason);
+      return true;
+    },
+    close: () => {
+      closing ??= (async () => {
+        await http?.close();
+        await Promise.allSettled([...runtime.sessions.values()].map((s) => s.close('warden_shutdown')));
+        logger.info('warden stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Non-blocking writer for fd 1 when it is a pipe: Node makes process.stdout pipes synchronous,
+ * and a blocking write(2) per message dominates the proxy's CPU profile.
+ */
+function stdoutStream(): Writable {
+  try {
+    if (fstatSync(1).isFIFO()) return new Socket({ fd: 1, readable: false, writable: true });
+  } catch {
+    // fall through to process.stdout
+  }
+  return process.stdout;
+}

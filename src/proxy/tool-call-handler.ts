@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../core/principal.js';
+import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import { blockedToolResult } from './decision-meta.js';
+import { LazyAbort } from './lazy-abort.js';
+import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { progressTokenOf, type ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/**
+ * The single path every `tools/call` takes: resolve the tool, learn the principal, ask the guard,
+ * and forward only on a `forward` verdict. Any failure before forwarding ends as a block.
+ */
+export async function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
+  const receivedAt = Date.now();
+  const params = request.params ?? {};
+  const exposedName = params.name;
+  const args = params.arguments ?? {};
+  if (typeof exposedName !== 'string' || typeof args !== 'object' || args === null || Array.isArray(args)) {
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, 'tools/call needs a string name and object arguments'));
+    return;
+  }
+  const target = session.namespacer.resolve(exposedName);
+  const upstream = target && session.connection(target.upstream);
+  if (!target || !upstream) {
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `Unknown tool: ${exposedName}`));
+    return;
+  }
+  const callId = randomUUID();
+  const principal = await principalFor(session);
+  if (!principal.ok) {
+    // Stdio token expired or revoked since the last call: answer, never forward.
+    session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(principal.reason, callId, `Not authenticated: ${principal.reason}`) });
+    return;
+  }
+  const controller = new LazyAbort();
+  const req = buildRequest(session, request, { callId, principal: principal.principal, upstream, tool: target.name, exposedName, args, receivedAt, controller });
+  // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
+  session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
+  const verdict = await judge(session, req);
+  if (!session.inFlight.has(request.id) || controller.aborted) return; // cancelled meanwhile
+  session.inFlight.delete(request.id);
+  applyVerdict(session, request, req, upstream, verdict, controller);
+}
+
+interface CallFacts {
+  readonly callId: string;
+  readonly principal: Principal;
+  readonly upstream: UpstreamConnection;
+  readonly tool: string;
+  readonly exposedName: string;
+  readonly args: object;
+  readonly receivedAt: number;
+  readonly controller: LazyAbort;
+}
+
+function buildRequest(session: ProxySession, request: RpcRequest, f: CallFacts): ToolCallRequest {
+  const token = progressTokenOf(request.params);
+  const controller = f.controller;
+  return {
+    get signal() {
+      return controller.signal;
+    },
+    callId: f.callId,
+    sessionId: session.id,
+    principal: f.principal,
+    upstream: f.upstream.name,
+    tool: f.tool,
+    exposedName: f.exposedName,
+    arguments: f.args as Record<string, unknown>,
+    toolDefinition: session.toolDefinitions.get(f.upstream.name)?.get(f.tool),
+    transport: session.opts.channel.transport,
+    remoteAddress: session.opts.remoteAddress,
+    userAgent: session.opts.userAgent,
+    clientInfo: session.clientInfo,
+    progressToken: token,
+    receivedAt: f.receivedAt,
+    sendProgress: token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message),
+  };
+}
+
+/** Asks the guard. The one catch-all of the decision path: a failing guard blocks, it never forwards. */
+async function judge(session: ProxySession, req: ToolCallRequest): Promise<GuardVerdict> {
+  try {
+    const verdict = await session.opts.guard.checkToolCall(req);
+    if (!isVerdict(verdict)) throw new Error('guard returned a malformed verdict');
+    return verdict;
+  } catch (err) {
+    session.opts.logger.error({ callId: req.callId, err: String(err) }, 'guard failed; call blocked');
+    return { kind: 'respond', result: blockedToolResult('internal', req.callId, 'Blocked by mcp-warden: internal error while judging this call') };
+  }
+}
+
+function isVerdict(v: unknown): v is GuardVerdict {
+  if (typeof v !== 'object' || v === null) return false;
+  const kind = (v as { kind?: unknown }).kind;
+  if (kind === 'forward') return true;
+  if (kind === 'respond') return typeof (v as { result?: unknown }).result === 'object' && (v as { result?: unknown }).result !== null;
+  return kind === 'error' && typeof (v as { code?: unknown }).code === 'number';
+}
+
+function applyVerdict(
+  session: ProxySession,
+  request: RpcRequest,
+  req: ToolCallRequest,
+  upstream: UpstreamConnection,
+  verdict: GuardVerdict,
+  controller: LazyAbort,
+): void {
+  switch (verdict.kind) {
+    case 'forward':
+      forwardCall(session, request, req, upstream, verdict.onOutcome, controller);
+      return;
+    case 'respond':
+      session.toAgent({ jsonrpc: '2.0', id: request.id, result: verdict.result });
+      return;
+    case 'error':
+      session.toAgent(errorResponse(request.id, verdict.code, verdict.message, verdict.data));
+      return;
+    default: {
+      // An unknown verdict shape is a guard bug: block (fail closed).
+      const never: never = verdict;
+      session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult('internal', req.callId, `Blocked: bad verdict ${String(never)}`) });
+    }
+  }
+}
+
+function forwardCall(
+  session: ProxySession,
+  request: RpcRequest,
+  req: ToolCallRequest,
+  upstream: UpstreamConnection,
+  onOutcome: ((o: UpstreamOutcome) => void) | undefined,
+  controller: LazyAbort,
+): void {
+  const started = process.hrtime.bigint();
+  let reported = false;
+  const report = (outcome: Omit<UpstreamOutcome, 'durationMs'>): void => {
+    if (reported || !onOutcome) return;
+    reported = true;
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    try {
+      onOutcome({ ...outcome, durationMs });
+    } catch (err) {
+      session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onOutcome threw');
+    }
+  };
+  const params = req.tool === req.exposedName ? request.params : { ...request.params, name: req.tool };
+  const token = req.progressToken;
+  if (token !== undefined) session.progressRequests.set(token, request.id);
+  const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
+    session.inFlight.delete(request.id);
+    if (onOutcome) report(outcomeOf(response));
+    response.id = request.id;
+    session.answerAfterProgress(token, response);
+  });
+  session.inFlight.set(request.id, {
+    upstream,
+    upstreamId,
+    onCancel: (reason) => {
+      controller.abort(reason);
+      if (token !== undefined) {
+        session.progressRequests.delete(token);
+        session.lastProgressAt.delete(token);
+      }
+      report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined });
+    },
+  });
+}
+
+function outcomeOf(response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
+  if (response.error) {
+    const status = response.error.code === RPC.requestTimeout ? 'timeout' : 'error';
+    return { status, resultBytes: 0, resultItems: 0, result: undefined, error: { code: response.error.code, message: response.error.message } };
+  }
+  const result = response.result ?? {};
+  const content = Array.isArray(result.content) ? result.content.length : 0;
+  const structured = result.structuredContent as Record<string, unknown> | undefined;
+  let items = content;
+  if (structured && typeof structured === 'object') {
+    for (const v of Object.values(structured)) if (Array.isArray(v)) items += v.length;
+  }
+  return {
+    status: result.isError === true ? 'tool_error' : 'ok',
+    resultBytes: Buffer.byteLength(JSON.stringify(result)),
+    resultItems: items,
+    result,
+  };
+}
+
+async function principalFor(session: ProxySession): Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }> {
+  if (session.opts.channel.transport === 'http' && session.principal) return { ok: true, principal: session.principal };
+  try {
+    // Stdio: re-check on every call, the token may have expired or been refreshed.
+    const result = await session.opts.authenticator.authenticateStdio();
+    if (result.ok) session.principal = result.principal;
+    return result.ok ? { ok: true, principal: result.principal } : { ok: false, reason: result.reason };
+  } catch {
+    return { ok: false, reason: 'internal' };
+  }
+}
+
+function sendProgress(session: ProxySession, request: RpcRequest, token: string | number, progress: number, total?: number, message?: string): void {
+  const params: Record<string, unknown> = { progressToken: token, progress };
+  if (total !== undefined) params.total = total;
+  if (message !== undefined) params.message = message;
+  session.toAgent({ jsonrpc: '2.0', method: 'notifications/progress', params }, request.id);
+}

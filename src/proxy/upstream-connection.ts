@@ -1,0 +1,207 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Upstream } from '../config/config-schema.js';
+import type { Logger } from '../logging/logger.js';
+import { isRequest, isResponse, RPC, type RpcErrorObject, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { createUpstreamTransport } from './upstream-transport.js';
+
+export type ResponseHandler = (response: RpcResponse) => void;
+
+export interface UpstreamEvents {
+  /** A request from the upstream to the client (sampling, elicitation, roots, ping). */
+  onRequest(upstream: UpstreamConnection, request: RpcRequest): void;
+  onNotification(upstream: UpstreamConnection, notification: RpcNotification): void;
+  /** The upstream came back after a crash and was re-initialized. */
+  onRestarted(upstream: UpstreamConnection): void;
+}
+
+interface Pending {
+  readonly handler: ResponseHandler;
+  readonly timer: NodeJS.Timeout | undefined;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * One connection from warden to one upstream tool server, owned by one downstream session.
+ * Request ids towards the upstream are warden's own (a counter), so an agent's ids can never
+ * collide or cross sessions. A crash fails every in-flight request with -32000 and restarts the
+ * server with exponential backoff.
+ */
+export class UpstreamConnection {
+  initializeResult: Record<string, unknown> | undefined;
+  private transport: Transport | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private initParams: Record<string, unknown> | undefined;
+  private state: 'idle' | 'connecting' | 'ready' | 'down' | 'closed' = 'idle';
+  private backoffMs = 250;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly spec: Upstream,
+    private readonly events: UpstreamEvents,
+    private readonly logger: Logger,
+    private readonly initializeMs: number,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  get capabilities(): Record<string, unknown> {
+    return (this.initializeResult?.capabilities as Record<string, unknown> | undefined) ?? {};
+  }
+
+  /** Starts the server and runs `initialize` with the agent's own parameters. */
+  async start(initParams: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.initParams = initParams;
+    await this.connect();
+    return this.initializeResult!;
+  }
+
+  /** Sends a request with a fresh upstream id; the handler runs exactly once (answer, error, timeout, crash). */
+  request(method: string, params: Record<string, unknown> | undefined, timeoutMs: number, handler: ResponseHandler): number {
+    const id = this.nextId++;
+    const open = this.state === 'ready' || (this.state === 'connecting' && method === 'initialize');
+    if (!open || !this.transport) {
+      queueMicrotask(() => handler(failure(id, RPC.upstreamClosed, `upstream '${this.name}' is not available`)));
+      return id;
+    }
+    const timer = timeoutMs > 0 ? setTimeout(() => this.timeout(id, timeoutMs), timeoutMs) : undefined;
+    this.pending.set(id, { handler, timer });
+    const message: RpcRequest = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+    this.transport.send(message as JSONRPCMessage).catch((err: unknown) => this.settle(failure(id, RPC.upstreamClosed, `upstream '${this.name}' send failed: ${String(err)}`)));
+    return id;
+  }
+
+  /** Answers a server→client request (response already carries the upstream's own id). */
+  send(message: RpcMessage): void {
+    if (this.state !== 'ready') return;
+    this.transport!.send(message as JSONRPCMessage).catch((err: unknown) => this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream send failed'));
+  }
+
+  /** Sends `notifications/cancelled` for a request and stops waiting for its answer. */
+  cancel(id: number, reason: string): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.failAll('warden is closing the session');
+    const transport = this.transport;
+    this.transport = undefined;
+    if (!transport) return;
+    const http = transport as { terminateSession?: () => Promise<void> };
+    if (typeof http.terminateSession === 'function') await http.terminateSession().catch(() => undefined);
+    await transport.close().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const transport = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes);
+    this.transport = transport;
+    transport.onmessage = (message) => this.receive(message as RpcMessage);
+    transport.onerror = (err) => this.logger.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
+    transport.onclose = () => this.onTransportClosed(transport);
+    this.state = 'connecting';
+    await transport.start();
+    const result = await new Promise<RpcResponse>((resolve) => this.request('initialize', this.initParams, this.initializeMs, resolve));
+    if (result.error) {
+      this.state = 'down';
+      await transport.close().catch(() => undefined);
+      throw new Error(`upstream '${this.name}' initialize failed: ${result.error.message}`);
+    }
+    this.initializeResult = result.result ?? {};
+    this.state = 'ready';
+    const version = this.initializeResult.protocolVersion;
+    const http = transport as { setProtocolVersion?: (v: string) => void };
+    if (typeof version === 'string' && typeof http.setProtocolVersion === 'function') http.setProtocolVersion(version);
+  }
+
+  private receive(message: RpcMessage): void {
+    if (isResponse(message)) {
+      this.settle(message);
+    } else if (isRequest(message)) {
+      this.events.onRequest(this, message);
+    } else {
+      this.events.onNotification(this, message as RpcNotification);
+    }
+  }
+
+  private settle(response: RpcResponse): void {
+    if (typeof response.id !== 'number') return;
+    const entry = this.pending.get(response.id);
+    if (!entry) return; // late answer to a cancelled or timed-out request: dropped
+    this.pending.delete(response.id);
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.handler(response);
+  }
+
+  private timeout(id: number, ms: number): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    // A hung upstream: tell it to stop, and answer the agent instead of waiting forever.
+    this.cancel(id, `warden timeout after ${ms} ms`);
+    entry.handler(failure(id, RPC.requestTimeout, `upstream '${this.name}' timed out after ${ms} ms`));
+  }
+
+  private failAll(reason: string): void {
+    const entries = [...this.pending.entries()];
+    this.pending.clear();
+    for (const [id, entry] of entries) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.handler(failure(id, RPC.upstreamClosed, reason));
+    }
+  }
+
+  private onTransportClosed(transport: Transport): void {
+    if (this.transport !== transport || this.state === 'closed') return;
+    if (this.state === 'connecting') {
+      // Died while starting: the pending initialize fails and connect()'s caller decides what next.
+      this.failAll(`upstream '${this.name}' exited during start-up`);
+      return;
+    }
+    this.logger.warn({ upstream: this.name }, 'upstream closed unexpectedly; restarting with backoff');
+    this.state = 'down';
+    this.transport = undefined;
+    this.failAll(`upstream '${this.name}' closed unexpectedly`);
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    if (this.state === 'closed' || this.initParams === undefined) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    this.restartTimer = setTimeout(() => void this.restart(), delay);
+    this.restartTimer.unref();
+  }
+
+  private async restart(): Promise<void> {
+    if (this.state === 'closed') return;
+    try {
+      await this.connect();
+      this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      this.backoffMs = 250;
+      this.logger.info({ upstream: this.name }, 'upstream restarted');
+      this.events.onRestarted(this);
+    } catch (err) {
+      this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream restart failed');
+      if (this.transport) await this.transport.close().catch(() => undefined);
+      this.transport = undefined;
+      this.state = 'down';
+      this.scheduleRestart();
+    }
+  }
+}
+
+function failure(id: number, code: number, message: string): RpcResponse {
+  const error: RpcErrorObject = { code, message };
+  return { jsonrpc: '2.0', id, error };
+}

@@ -1,0 +1,29 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ProgressNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+
+export interface SeenProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+  progressToken: string | number;
+}
+
+/**
+ * Records every progress notification a client receives. Below the SDK's per-request `onprogress`
+ * callback, which drops a notification read in the same chunk as its response (on direct
+ * connections too). Call `callTool(..., { onprogress: () => undefined })` so a token is sent.
+ */
+export function collectProgress(client: Client): SeenProgress[] {
+  const seen: SeenProgress[] = [];
+  client.setNotificationHandler(ProgressNotificationSchema, (n) => void seen.push(n.params as SeenProgress));
+  return seen;
+}
+
+/** Polls until `check()` holds (for notifications that arrive asynchronously). */
+export async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ToolCallRequest } from '../../src/core/tool-call.js';
+import { startHttpWarden } from '../helpers/in-process-warden.js';
+import { connectHttp } from '../helpers/mcp-clients.js';
+import { rawHttp } from '../helpers/raw-http.js';
+import { createRecordingAudit } from '../helpers/recording-audit.js';
+import { createTestAuthenticator, testPrincipal } from '../helpers/test-authenticator.js';
+
+const metadata = { resource: 'http://127.0.0.1/mcp', authorization_servers: ['https://idp.test'] };
+
+describe('HTTP authentication and session binding', () => {
+  const audit = createRecordingAudit();
+  const seen: ToolCallRequest[] = [];
+  const auth = createTestAuthenticator(
+    { alice: testPrincipal('alice', 'agent-a'), 'alice-refreshed': testPrincipal('alice', 'agent-a'), bob: testPrincipal('bob', 'agent-b'), 'alice-other-agent': testPrincipal('alice', 'agent-x') },
+    { metadata },
+  );
+  let warden: Awaited<ReturnType<typeof startHttpWarden>>;
+  beforeAll(async () => {
+    warden = await startHttpWarden({ dangerouslyAllowAnonymous: false }, {
+      authenticator: auth, audit, guard: { checkToolCall: async (req) => (seen.push(req), { kind: 'forward' }) },
+    });
+  });
+  afterAll(() => warden.close());
+
+  it('answers a missing token with 401, WWW-Authenticate and {error, error_description}', async () => {
+    const res = await rawHttp(warden.url, { headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', host: new URL(warden.url).host }, body: '{}' });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('resource_metadata=');
+    const body = JSON.parse(res.body) as Record<string, unknown>;
+    expect(body.error).toBe('invalid_token');
+    expect(typeof body.error_description).toBe('string');
+    expect(audit.ofType('identity.failed').length).toBeGreaterThan(0);
+  });
+
+  it('serves protected-resource metadata at both well-known paths', async () => {
+    const base = new URL(warden.url).origin;
+    for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
+      const res = await fetch(base + path);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual(metadata);
+    }
+  });
+
+  it('binds the session principal into every ToolCallRequest', async () => {
+    const client = await connectHttp(warden.url, { token: 'alice' });
+    await client.client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+    const last = seen.at(-1)!;
+    expect([last.principal.user, last.principal.actor, last.transport]).toEqual(['alice', 'agent-a', 'http']);
+    await client.close();
+  });
+
+  it('rejects a request on a session opened by another principal (session hijack) with 403 and audits it', async () => {
+    const alice = await connectHttp(warden.url, { token: 'alice' });
+    const sessionId = alice.transport.sessionId!;
+    const callsBefore = seen.length;
+    for (const token of ['bob', 'alice-other-agent']) {
+      const res = await fetch(warden.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'transfer_funds', arguments: { amount: 1e6, currency: 'USD', payee: 'mallory' } } }),
+      });
+      expect(res.status).toBe(403);
+    }
+    expect(seen.length).toBe(callsBefore); // never reached the guard, never forwarded
+    const hijacks = audit.ofType('session.hijack_rejected');
+    expect(hijacks).toHaveLength(2);
+    expect(hijacks[0]!.sessionId).toBe(sessionId);
+    // The same principal with a refreshed token keeps using its session.
+    const res = await (await connectHttp(warden.url, { token: 'alice' })).client.ping();
+    expect(res).toEqual({});
+    const still = await alice.client.callTool({ name: 'echo', arguments: { message: 'mine' } });
+    expect(still.content).toEqual([{ type: 'text', text: 'mine' }]);
+    await alice.close();
+  });
+
+  it('accepts a refreshed token for the same user and actor on the same session', async () => {
+    const alice = await connectHttp(warden.url, { token: 'alice' });
+    const sessionId = alice.transport.sessionId!;
+    const res = await fetch(warden.url, {
+      method: 'POST',
+      headers: { authorization: 'Bearer alice-refreshed', 'mcp-session-id': sessionId, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'ping' }),
+    });
+    expect(res.status).toBe(200);
+    await alice.close();
+  });
+});
