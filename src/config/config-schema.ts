@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import { ApprovalsConfigSchema } from '../approval/approvals-config.js';
+import { AuditConfigSchema } from '../audit/audit-config.js';
+import { ControlConfigSchema } from '../control/control-config.js';
+import { ThrottleConfigSchema } from '../enforce/throttle-config.js';
+import { EventsConfigSchema } from '../events/events-config.js';
+import { IdentityConfigSchema } from '../identity/identity-config.js';
+import { PinsConfigSchema } from '../pins/pins-config.js';
 
 /**
  * Upstream names become tool-name prefixes (`fs__read_file`), so they use the MCP tool-name
@@ -77,6 +84,22 @@ export const LimitsSchema = z.strictObject({
   maxUpstreamMessageBytes: z.number().int().positive().default(32 * 1024 * 1024),
 });
 
+/** Which policy files are in force. Relative paths resolve against the config file's folder. */
+export const PolicySectionSchema = z.strictObject({
+  /** Policy files, merged in order; empty means the bundled `policies/default.yaml`. */
+  files: z.array(z.string().min(1)).default([]),
+  /** Reload on change (SIGHUP always reloads). */
+  watch: z.boolean().default(true),
+  /** A decision slower than this blocks the call (fail closed) and is audited `decision_budget_exceeded`. */
+  decisionBudgetMs: z.number().int().min(1).max(10_000).default(250),
+});
+export type PolicySection = z.infer<typeof PolicySectionSchema>;
+
+/** Bounds of the in-memory state store (rate windows, baselines, grants, revocations). */
+export const StateSectionSchema = z.strictObject({
+  maxEntries: z.number().int().min(1_000).max(50_000_000).default(200_000),
+});
+
 /**
  * The whole `warden.yaml`. One strict object so a typo anywhere is a load error naming the key;
  * other areas add their sections here (identity, policy, audit, ...).
@@ -91,5 +114,16 @@ export const WardenConfigSchema = z.strictObject({
   limits: LimitsSchema.default(LimitsSchema.parse({})),
   /** Unsafe: accept every caller as the anonymous principal. Local development only. */
   dangerouslyAllowAnonymous: z.boolean().default(false),
+  /** Who may call: trusted token issuers (see the identity section of the README). */
+  identity: IdentityConfigSchema.optional(),
+  policy: PolicySectionSchema.prefault({}),
+  audit: AuditConfigSchema.prefault({}),
+  throttle: ThrottleConfigSchema.prefault({}),
+  approvals: ApprovalsConfigSchema.prefault({}),
+  control: ControlConfigSchema.prefault({}),
+  /** Security Event Token receiver (Shared Signals / CAEP). Absent: no receiver, manual revocation still works. */
+  events: EventsConfigSchema.optional(),
+  pins: PinsConfigSchema.prefault({}),
+  state: StateSectionSchema.prefault({}),
 });
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;

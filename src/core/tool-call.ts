@@ -92,8 +92,11 @@ export interface SessionInfo {
  */
 export interface Guard {
   checkToolCall(req: ToolCallRequest): Promise<GuardVerdict>;
-  /** Remove tools this principal may never call from `tools/list`. Names are exposed names. */
-  filterTools?(principal: Principal, sessionId: string, tools: readonly ToolDefinition[]): readonly ToolDefinition[];
+  /**
+   * False for tools this principal may never call: they are left out of `tools/list`.
+   * `tool` is the upstream's own (un-namespaced) name. A throw hides the whole list (fail closed).
+   */
+  isToolVisible?(principal: Principal, sessionId: string, upstream: string, tool: string): boolean;
   /** Tool definitions as freshly listed by an upstream (for pinning). */
   onToolsListed?(upstream: string, tools: readonly ToolDefinition[]): void;
   onSessionOpened?(session: SessionInfo): void;

@@ -1,8 +1,8 @@
 import type { Action, Decision } from '../core/decision.js';
+import { DECISION_META_KEY } from '../core/decision-meta.js';
 import type { GuardVerdict } from '../core/tool-call.js';
 
-/** Reverse-DNS `_meta` key under which every warden refusal carries its decision. */
-export const DECISION_META_KEY = 'dev.mcp-warden/decision';
+export { DECISION_META_KEY };
 
 /** Stable codes for why a call was not forwarded. Documented in docs/readme/enforcement.md. */
 export type BlockReasonCode =
@@ -12,6 +12,7 @@ export type BlockReasonCode =
   | 'approval_timeout'
   | 'approval_withdrawn'
   | 'approval_unavailable'
+  | 'revoked'
   | 'internal';
 
 /** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
@@ -60,6 +61,7 @@ function describe(input: BlockResultInput): string {
     approval_timeout: 'No approver answered in time; the tool call was denied.',
     approval_withdrawn: 'The approval request was withdrawn; the tool call was not run.',
     approval_unavailable: 'Human approval is unavailable right now; the tool call was denied.',
+    revoked: 'Access was revoked by a security event or an operator; the tool call was not run. Sign in again to get a new token.',
     internal: 'mcp-warden could not evaluate this tool call safely; it was not run.',
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;

@@ -1,6 +1,7 @@
-import type { Decision, Reason, Sensitivity } from '../core/decision.js';
+import type { Action, Decision, Reason } from '../core/decision.js';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
+import type { EvaluateResult } from '../events/registry-entry.js';
 
 /**
  * The guard depends on these narrow ports, not on the areas' concrete classes, so each stage
@@ -8,42 +9,26 @@ import type { GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, Upstre
  */
 
 /** Continuous re-evaluation: has a security event changed what this principal may do? */
-export type SubjectVerdict =
-  | { readonly kind: 'ok' }
-  | { readonly kind: 'revoked'; readonly eventId: string; readonly reason: string }
-  | {
-      readonly kind: 'step_up';
-      readonly minSensitivity: Sensitivity;
-      readonly action: 'approve' | 'block';
-      readonly eventId: string;
-      readonly reason: string;
-    };
-
 export interface SubjectGate {
-  evaluate(principal: Principal, sessionId: string, now: number): SubjectVerdict | Promise<SubjectVerdict>;
+  evaluate(principal: Principal, sessionId: string, now: number): EvaluateResult;
+  /** The principal with claim overrides from `token-claims-change` events applied. */
+  effectivePrincipal(principal: Principal, sessionId: string, now: number): Principal;
 }
 
 /** Pinned tool definitions: is this tool's definition the one an operator accepted? */
-export type PinVerdict =
-  | { readonly kind: 'pinned' }
-  | { readonly kind: 'changed'; readonly diff: string }
-  | { readonly kind: 'new' };
-
 export interface PinGate {
-  check(upstream: string, tool: string): PinVerdict;
-  /** What to do with a changed / new definition until it is accepted. */
-  readonly onChange: 'approve' | 'block';
-  readonly onNew: 'approve' | 'block' | 'allow';
-  /** Risk reasons from the tool's description (instructions aimed at the model). */
-  scanDescription(text: string): readonly Reason[];
+  /** Minimum action while a changed or new definition is not accepted, with why. */
+  verdict(upstream: string, tool: string): { readonly action: Action; readonly reasons: readonly Reason[] };
+  /** Reasons from the tool's description (instructions aimed at the model). */
+  risk(upstream: string, tool: string): readonly Reason[];
   observe(upstream: string, tools: readonly ToolDefinition[]): void;
 }
 
 /** Signals + risk + policy: the decision for one call. */
 export interface DecisionEngine {
-  decide(req: ToolCallRequest, extraReasons: readonly Reason[], now: number): Promise<Decision>;
-  /** Feed what the upstream returned back into volume baselines. */
-  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): void | Promise<void>;
+  decide(req: ToolCallRequest, now: number): Promise<Decision>;
+  /** Feed what the upstream returned back into volume baselines. Never rejects. */
+  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): Promise<void>;
   /** Tools this principal may never call (hidden from tools/list, -32602 on call). */
   isHidden(principal: Principal, upstream: string, tool: string): boolean;
   /** Redacts argument values for audit and approval display; keeps a digest of the whole. */
@@ -52,14 +37,14 @@ export interface DecisionEngine {
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {
-  enforce(req: ToolCallRequest, decision: Decision, display: { readonly redactedArguments: unknown }): Promise<GuardVerdict>;
-  /** Result shown to the agent when the guard blocks on its own (revocation, internal error). */
-  blockResult(req: ToolCallRequest, reason: string, message: string, decision?: Decision): Record<string, unknown>;
+  enforce(req: ToolCallRequest, decision: Decision): Promise<GuardVerdict>;
+  /** Result shown to the agent when the guard blocks on its own (revocation). */
+  blockResult(req: ToolCallRequest, reason: 'revoked'): Record<string, unknown>;
 }
 
 /** Operators' view of live sessions. */
 export interface SessionTracker {
   opened(info: SessionInfo): void;
-  closed(sessionId: string, reason: string): void;
+  closed(sessionId: string): void;
   recordCall(sessionId: string, score: number, action: string): void;
 }

@@ -109,10 +109,15 @@ function recordTools(session: ProxySession, upstream: UpstreamConnection, tools:
 
 /** The guard hides tools this principal may never call. A throwing filter hides the whole list (fail closed). */
 function filterTools(session: ProxySession, request: RpcRequest, items: Item[]): Item[] | undefined {
-  const filter = session.opts.guard.filterTools;
-  if (!filter || !session.principal) return items;
+  const guard = session.opts.guard;
+  const principal = session.principal;
+  if (!guard.isToolVisible || !principal) return items;
   try {
-    return filter.call(session.opts.guard, session.principal, session.id, items as unknown as ToolDefinition[]) as unknown as Item[];
+    return items.filter((item) => {
+      const target = session.namespacer.resolve(String(item.name));
+      // An item that cannot be routed back to its upstream cannot be judged: hide it.
+      return target !== undefined && guard.isToolVisible!(principal, session.id, target.upstream, target.name);
+    });
   } catch (err) {
     session.opts.logger.error({ err: String(err) }, 'guard.filterTools failed; tools/list refused');
     session.toAgent(errorResponse(request.id, RPC.internalError, 'tools/list unavailable (internal)'));

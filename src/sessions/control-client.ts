@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
+import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_CONTROL_PORT } from '../control/control-config.js';
 
 /** Used when neither `--url` nor WARDEN_CONTROL_URL is given. */
-export const DEFAULT_CONTROL_URL = 'http://127.0.0.1:8790';
-export const DEFAULT_ADMIN_TOKEN_FILE = '.warden/admin-token';
+export const DEFAULT_CONTROL_URL = `http://127.0.0.1:${DEFAULT_CONTROL_PORT}`;
 
 export interface ControlTarget {
   readonly url: string;

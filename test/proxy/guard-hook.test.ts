@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../../src/core/tool-call.js';
-import { DECISION_META_KEY } from '../../src/proxy/decision-meta.js';
+import { DECISION_META_KEY } from '../../src/core/decision-meta.js';
 import { startStdioWardenWithClient } from '../helpers/in-process-warden.js';
 import { createTestAuthenticator, testPrincipal } from '../helpers/test-authenticator.js';
 
@@ -149,9 +149,9 @@ describe('guard hook on tools/call', () => {
     expect(JSON.stringify(file.content)).toContain('alice,100');
   });
 
-  it('filters tools/list through guard.filterTools and reports session close', async () => {
+  it('hides tools the guard says are never visible and reports session close', async () => {
     const g = recordingGuard(() => ({ kind: 'forward' }));
-    g.guard.filterTools = (_p, _s, tools) => tools.filter((t) => t.name !== 'run_shell');
+    g.guard.isToolVisible = (_p, _s, upstream, tool) => !(upstream === 'acme' && tool === 'run_shell');
     started = await startStdioWardenWithClient({}, { guard: g.guard });
     const { tools } = await started.client.listTools();
     expect(tools.map((t) => t.name)).not.toContain('run_shell');
