@@ -81,7 +81,8 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     else {
       const cp = report.checkpoint;
       const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
-      io.stdout.write(`${paint('green', 'OK')}   ${report.records} records, seq 1..${report.lastSeq} in ${report.files.length} file(s); ${cpText}\n`);
+      const span = report.records === 0 ? 'no records' : `${report.records} records, seq 1..${report.lastSeq}`;
+      io.stdout.write(`${paint('green', 'OK')}   ${span} in ${report.files.length} file(s); ${cpText}\n`);
     }
   }
   if (report.problem?.code === 'unreadable_file') return EXIT.config;

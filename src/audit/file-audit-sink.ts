@@ -11,6 +11,7 @@ import { assertStillAtPath, lastOfRotated, openActiveFile, restartNote, writeFul
 import { signCheckpoint, writeCheckpointFile, type Checkpoint } from './checkpoint.js';
 import { withDigests } from './redactor.js';
 import type { FieldSerializer } from './record-codec.js';
+import { acquireWriterLock, releaseWriterLock } from './writer-lock.js';
 
 /** How often the open file is checked against its path (unlinked or replaced). */
 const CHECK_EVERY_RECORDS = 64;
@@ -66,6 +67,7 @@ export class FileAuditSink implements AuditSink {
   private tsText = '';
   /** Set on rotation: the file holding the last record while the new active file is empty. */
   private lastFile: string | undefined;
+  private lock = '';
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly deps: SinkDeps) {
@@ -89,8 +91,9 @@ export class FileAuditSink implements AuditSink {
 
   /** Opens the file, repairs a torn tail and continues the chain. Called once by openAuditSink. */
   start(previous: Checkpoint | undefined): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    this.lock = acquireWriterLock(this.file);
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
       const opened = openActiveFile(this.file);
       this.adopt(opened);
       if (opened.lastSeq === undefined) {
@@ -106,6 +109,7 @@ export class FileAuditSink implements AuditSink {
     } catch (err) {
       clearInterval(this.timer);
       this.closeFd();
+      releaseWriterLock(this.lock);
       throw err;
     }
   }
@@ -173,6 +177,7 @@ export class FileAuditSink implements AuditSink {
     }
     this.closed = true;
     this.closeFd();
+    if (this.lock) releaseWriterLock(this.lock);
   }
 
   /** ISO time of now; many records share a millisecond, so the string is reused. */

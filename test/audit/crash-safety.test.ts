@@ -103,4 +103,24 @@ describe('crash safety with real processes', () => {
     expect(results.reduce((a, r) => a + r.acked, 0)).toBeGreaterThan(kills * 10);
     expect(results.every((r) => r.files > 3)).toBe(true);
   }, 300_000);
+
+  it('refuses a second live writer on the same log, and takes over the lock of a killed one', async () => {
+    const dir = tempDir('warden-crash-');
+    const file = join(dir, 'warden-audit.jsonl');
+    const child = spawn(process.execPath, [WRITER, file, 'holder', String(MAX_FILE_BYTES), '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolveReady) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('ack holder-2')) resolveReady();
+      });
+    });
+    await expect(openAuditSink({ file })).rejects.toMatchObject({ code: 'audit_locked' });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    const sink = await openAuditSink({ file });
+    await sink.close();
+    expect(readRecords([file]).at(-1)).toMatchObject({ type: 'audit.recovered', reason: 'unclean_shutdown', lastGoodSeq: 3 });
+    expect(verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file) }).ok).toBe(true);
+  });
 });
