@@ -15,7 +15,7 @@ Answer and inspect human approvals without a terminal UI (scripts, CI, chat bots
   revoke-grant ID         revoke a remembered grant
 
 Options:
-  --url URL               control API (default $WARDEN_CONTROL_URL or http://127.0.0.1:7391; unix:/path for a socket)
+  --url URL               control API (default $WARDEN_CONTROL_URL, else the URL in .warden/control-url, else http://127.0.0.1:7391; unix:/path for a socket)
   --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
   --remember MINUTES      with allow: remember for MINUTES
   --match-arguments       with --remember: only for calls with the same arguments

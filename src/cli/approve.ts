@@ -13,7 +13,7 @@ left) and asks for a single-key answer:
   r  allow and remember for N minutes (then N, Enter)     q  quit
 
 Options:
-  --url URL                control API (default $WARDEN_CONTROL_URL or http://127.0.0.1:7391; unix:/path for a socket)
+  --url URL                control API (default $WARDEN_CONTROL_URL, else the URL in .warden/control-url, else http://127.0.0.1:7391; unix:/path for a socket)
   --token-file PATH        admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
   --notify-command CMD     run CMD (via the shell) on each new request; details are passed in the
                            environment: WARDEN_APPROVAL_ID, WARDEN_APPROVAL_USER, WARDEN_APPROVAL_TOOL

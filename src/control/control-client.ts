@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { resolve } from 'node:path';
 import { WardenError } from '../core/errors.js';
-import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_CONTROL_PORT } from './control-config.js';
+import { DEFAULT_ADMIN_TOKEN_FILE } from './control-config.js';
+import { advertisedControlUrl } from './control-url-file.js';
 
 /** The control API could not be reached, or answered something that is not JSON. */
 export class ControlUnavailableError extends WardenError {
@@ -26,14 +27,14 @@ export interface ControlClient {
   stream(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal, onOpen?: () => void): Promise<void>;
 }
 
-/** Where to connect, from flags, then env (WARDEN_CONTROL_URL, WARDEN_ADMIN_TOKEN_FILE), then defaults. */
+/** Where to connect, from flags, then env (WARDEN_CONTROL_URL, WARDEN_ADMIN_TOKEN_FILE), then the URL a running warden advertised, then defaults. */
 export function resolveControlTarget(
   flags: { url?: string | undefined; tokenFile?: string | undefined },
   env: NodeJS.ProcessEnv,
   cwd: string,
 ): { url: string; token: string; tokenFile: string } {
-  const url = flags.url ?? env.WARDEN_CONTROL_URL ?? `http://127.0.0.1:${DEFAULT_CONTROL_PORT}`;
   const tokenFile = resolve(cwd, flags.tokenFile ?? env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE);
+  const url = flags.url ?? env.WARDEN_CONTROL_URL ?? advertisedControlUrl(tokenFile);
   let token: string;
   try {
     token = readFileSync(tokenFile, 'utf8').trim();

@@ -11,8 +11,11 @@ export const ControlConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     host: z.string().min(1).default('127.0.0.1'),
-    /** 0 picks a free port (tests). */
-    port: z.number().int().min(0).max(65_535).default(DEFAULT_CONTROL_PORT),
+    /**
+     * 0 (default): a free port, advertised in `control-url` beside the admin token file so the CLIs
+     * find it; several stdio wardens (one per agent) can then run side by side.
+     */
+    port: z.number().int().min(0).max(65_535).default(0),
     /** Listen on this Unix socket (mode 0600) instead of TCP. */
     socketPath: z.string().min(1).optional(),
     /** Where the admin credential is read from, or written to (mode 0600) when generated. */

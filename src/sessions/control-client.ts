@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_CONTROL_PORT } from '../control/control-config.js';
+import { DEFAULT_ADMIN_TOKEN_FILE } from '../control/control-config.js';
+import { advertisedControlUrl } from '../control/control-url-file.js';
 
-/** Used when neither `--url` nor WARDEN_CONTROL_URL is given. */
-export const DEFAULT_CONTROL_URL = `http://127.0.0.1:${DEFAULT_CONTROL_PORT}`;
 
 export interface ControlTarget {
   readonly url: string;
@@ -19,14 +18,14 @@ export interface CliFailure {
 
 /** Resolves the control URL and reads the admin token file (flags, then env, then defaults). */
 export function resolveControlTarget(flags: { url?: string; tokenFile?: string }, io: CliIo): ControlTarget | CliFailure {
-  const url = flags.url ?? io.env.WARDEN_CONTROL_URL ?? DEFAULT_CONTROL_URL;
+  const file = flags.tokenFile ?? io.env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
+  const path = isAbsolute(file) ? file : join(io.cwd, file);
+  const url = flags.url ?? io.env.WARDEN_CONTROL_URL ?? advertisedControlUrl(path);
   try {
     new URL(url);
   } catch {
     return { message: `--url: not a URL: ${url}`, exit: EXIT.usage };
   }
-  const file = flags.tokenFile ?? io.env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
-  const path = isAbsolute(file) ? file : join(io.cwd, file);
   let token: string;
   try {
     token = readFileSync(path, 'utf8').trim();

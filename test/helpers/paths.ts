@@ -20,3 +20,15 @@ export const upstreams = {
   everything: () => ({ command: process.execPath, args: [EVERYTHING_SERVER, 'stdio'] }),
   filesystem: (root: string) => ({ command: process.execPath, args: [FILESYSTEM_SERVER, root] }),
 };
+
+/** A policy that explicitly allows every call: proxy transparency tests keep the engine in the path. */
+export const TRANSPARENT_POLICY = resolve(REPO_ROOT, 'test/fixtures/policies/transparent.yaml');
+
+/**
+ * Config sections for tests about the proxy itself: the full decision path runs (identity,
+ * policy, audit, pins) but allows everything, so what the agent sees must equal a direct connection.
+ */
+export const transparentGuardrails = (): Record<string, unknown> => ({
+  policy: { files: [TRANSPARENT_POLICY], watch: false },
+  pins: { onNew: 'allow' },
+});

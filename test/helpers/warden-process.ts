@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { connectStdio, type ClientOptions, type ConnectedClient } from './mcp-clients.js';
-import { upstreams, WARDEN_MAIN } from './paths.js';
+import { transparentGuardrails, upstreams, WARDEN_MAIN } from './paths.js';
 
 /** A fresh temporary directory for one test. */
 export function tempDir(prefix = 'warden-test-'): string {
@@ -20,7 +20,7 @@ export function writeTempConfig(config: Record<string, unknown>, name = 'warden.
 
 /** A minimal anonymous config in front of the ACME server; override any section. */
 export function acmeConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() }, logging: { level: 'warn' }, ...overrides };
+  return { dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() }, logging: { level: 'warn' }, ...transparentGuardrails(), ...overrides };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { connectHttp } from '../helpers/mcp-clients.js';
-import { upstreams } from '../helpers/paths.js';
+import { transparentGuardrails, upstreams } from '../helpers/paths.js';
 import { spawnWardenHttp } from '../helpers/warden-process.js';
 
 describe('warden run over Streamable HTTP (process)', () => {
   it('serves several concurrent agent sessions and stops cleanly on SIGTERM', async () => {
-    const warden = await spawnWardenHttp({ dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() } });
+    const warden = await spawnWardenHttp({ dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() }, ...transparentGuardrails() });
     try {
       const [a, b] = await Promise.all([connectHttp(warden.url), connectHttp(warden.url)]);
       const [ra, rb] = await Promise.all([
@@ -24,9 +24,9 @@ describe('warden run over Streamable HTTP (process)', () => {
   });
 
   it('resolves ${VAR} in HTTP upstream headers from the environment at start-up', async () => {
-    const front = await spawnWardenHttp({ dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() } });
+    const front = await spawnWardenHttp({ dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() }, ...transparentGuardrails() });
     const back = await spawnWardenHttp(
-      { dangerouslyAllowAnonymous: true, upstreams: { remote: { url: front.url, headers: { 'x-api-key': '${ACME_KEY}' } } } },
+      { dangerouslyAllowAnonymous: true, upstreams: { remote: { url: front.url, headers: { 'x-api-key': '${ACME_KEY}' } } }, ...transparentGuardrails() },
       { ACME_KEY: 'k-123' },
     );
     try {

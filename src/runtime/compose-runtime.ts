@@ -1,0 +1,161 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
+import { openAuditSink } from '../audit/open-audit-sink.js';
+import type { WardenConfig } from '../config/config-schema.js';
+import { ConfigError } from '../core/errors.js';
+import { systemClock } from '../core/clock.js';
+import { digestOf } from '../core/canonical-json.js';
+import type { Authenticator } from '../core/authenticator.js';
+import type { Guard } from '../core/tool-call.js';
+import { buildBlockResult } from '../enforce/block-result.js';
+import { createEnforcement } from '../enforce/enforcement.js';
+import { createGuard } from '../guard/create-guard.js';
+import { createAnonymousAuthenticator } from '../identity/anonymous-authenticator.js';
+import { createJwtAuthenticator, type JwtAuthenticator } from '../identity/jwt-authenticator.js';
+import type { Logger } from '../logging/logger.js';
+import { createPolicyEngine } from '../policy/policy-engine.js';
+import { createPolicyHolder } from '../policy/policy-holder.js';
+import type { WardenHandle } from '../proxy/start-warden.js';
+import { SessionRegistry } from '../sessions/session-registry.js';
+import { MemoryStateStore } from '../state/memory-store.js';
+import { startOperatorSurfaces, type OperatorSurfaces } from './operator-surfaces.js';
+import { policyDecisionEngine } from './policy-decision-engine.js';
+import { createSubjectRegistry } from './subject-wiring.js';
+import { openPins } from './pins-wiring.js';
+import { publicConfig } from './public-config.js';
+
+/** Everything `warden run` builds around the proxy, and how to stop it. */
+export interface Runtime {
+  readonly authenticator: Authenticator;
+  readonly guard: Guard;
+  readonly audit: AuditSink;
+  /** Where operators reach the control API (approvals, sessions, revoke). */
+  readonly controlUrl: string | undefined;
+  /** Called once the proxy is up: revocations can then close live sessions. */
+  attach(handle: WardenHandle): void;
+  reloadPolicy(): Promise<void>;
+  close(reason: string): Promise<void>;
+}
+
+/** The bundled default policy, used when the config names none. */
+export const BUNDLED_DEFAULT_POLICY = fileURLToPath(new URL('../../../policies/default.yaml', import.meta.url));
+
+/**
+ * The composition root: builds audit, identity, state, policy, enforcement, re-evaluation, pins
+ * and the operator surfaces from one validated config, and hands the proxy its guard.
+ * Relative paths in the config resolve against the config file's folder.
+ */
+export async function composeRuntime(config: WardenConfig, configFile: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const baseDir = dirname(configFile);
+  const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const clock = systemClock;
+  const closers: (() => Promise<void> | void)[] = [];
+  const audit = await openAuditSink(
+    { ...config.audit, file: at(config.audit.file), checkpoint: { ...config.audit.checkpoint, ...(config.audit.checkpoint.file ? { file: at(config.audit.checkpoint.file) } : {}), ...(config.audit.checkpoint.signingKey ? { signingKey: at(config.audit.checkpoint.signingKey) } : {}) } },
+    { logger, clock, configFile },
+  );
+  try {
+    audit.record(auditEvent('warden.start', { version: '0.1.0', pid: process.pid, transport: config.listen.http ? (config.listen.stdio ? 'stdio+http' : 'http') : 'stdio', upstreams: Object.keys(config.upstreams) }));
+    const shown = publicConfig(config);
+    audit.record(auditEvent('config.loaded', { file: configFile, digest: digestOf(shown), config: shown }));
+    const authenticator = await buildAuthenticator(config, configFile, { logger, audit, baseDir, env });
+    closers.push(() => authenticator.close?.());
+    const store = new MemoryStateStore({ maxEntries: config.state.maxEntries });
+    const policyFiles = config.policy.files.length > 0 ? config.policy.files.map(at) : [BUNDLED_DEFAULT_POLICY];
+    const holder = createPolicyHolder({
+      files: policyFiles,
+      logger,
+      watch: config.policy.watch,
+      onLoad: (p, previous) => audit.record(auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined })),
+      onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
+    });
+    closers.push(() => holder.close());
+    const engine = policyDecisionEngine(createPolicyEngine({ store, policy: holder.current }), config.audit.redact);
+    const enforcement = createEnforcement(config, {
+      audit, store, logger, clock,
+      display: (req, decision) => ({ redactedArguments: engine.redact(req.arguments).redacted, reasons: decision.reasons }),
+    });
+    closers.push(() => enforcement.close());
+    const sessions = new SessionRegistry();
+    let handle: WardenHandle | undefined;
+    const subjects = await createSubjectRegistry(config, {
+      store, audit, clock, logger, sessions,
+      authenticator: isJwt(authenticator) ? authenticator : undefined,
+      approvals: enforcement.approvals,
+      closeSession: (id, reason) => handle?.closeSession(id, reason),
+    });
+    const pins = openPins(config, at, { audit, clock, logger });
+    if (pins) closers.push(() => pins.close());
+    const guard = createGuard({
+      engine, audit, clock, logger, subjects, sessions,
+      ...(pins ? { pins } : {}),
+      decisionBudgetMs: config.policy.decisionBudgetMs,
+      enforcer: { enforce: enforcement.enforce, blockResult: (req, reason) => buildRevokedResult(req.callId, reason) },
+    });
+    const surfaces: OperatorSurfaces = await startOperatorSurfaces(config, configFile, {
+      baseDir, env, logger, audit, clock, store, sessions, subjects, enforcement,
+      ...(isJwt(authenticator) ? { authenticator } : {}),
+    });
+    closers.push(() => surfaces.close());
+    return {
+      authenticator, guard, audit,
+      controlUrl: surfaces.controlUrl,
+      attach: (h) => {
+        handle = h;
+      },
+      reloadPolicy: async () => {
+        const result = await holder.reload();
+        logger.info({ result }, 'policy reload requested');
+      },
+      close: async (reason) => {
+        for (const close of closers.reverse()) {
+          try {
+            await close();
+          } catch (err) {
+            logger.error({ err }, 'error while shutting down');
+          }
+        }
+        try {
+          audit.record(auditEvent('warden.stop', { reason }));
+        } catch (err) {
+          logger.error({ err }, 'could not record warden.stop');
+        }
+        await audit.close();
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    await audit.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function isJwt(a: Authenticator): a is JwtAuthenticator {
+  return typeof (a as Partial<JwtAuthenticator>).invalidate === 'function';
+}
+
+async function buildAuthenticator(
+  config: WardenConfig,
+  configFile: string,
+  deps: { logger: Logger; audit: AuditSink; baseDir: string; env: NodeJS.ProcessEnv },
+): Promise<Authenticator> {
+  if (config.identity && config.dangerouslyAllowAnonymous) {
+    // Both set is ambiguous; refusing is safer than guessing which one the operator meant.
+    throw new ConfigError('set either identity or dangerouslyAllowAnonymous, not both', { file: configFile, keyPath: 'dangerouslyAllowAnonymous' });
+  }
+  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: deps.audit, baseDir: deps.baseDir, env: deps.env });
+  if (config.dangerouslyAllowAnonymous) {
+    deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
+    return createAnonymousAuthenticator();
+  }
+  throw new ConfigError('no identity configured: add an identity section, or set dangerouslyAllowAnonymous: true for local development only', {
+    file: configFile,
+    keyPath: 'identity',
+  });
+}
+
+function buildRevokedResult(callId: string, reason: 'revoked'): Record<string, unknown> {
+  return buildBlockResult({ callId, reason });
+}

@@ -1,0 +1,84 @@
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { WardenConfig } from '../config/config-schema.js';
+import type { Clock } from '../core/clock.js';
+import { resolveApproverCredentials } from '../control/caller-auth.js';
+import { startControlServer } from '../control/control-server.js';
+import { writeControlUrlFile } from '../control/control-url-file.js';
+import type { Enforcement } from '../enforce/enforcement.js';
+import { startEventReceiver } from '../events/event-receiver-server.js';
+import type { SubjectRegistry } from '../events/subject-registry.js';
+import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
+import type { Logger } from '../logging/logger.js';
+import { sessionRoutes } from '../sessions/session-routes.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { StateStore } from '../state/state-store.js';
+
+export interface OperatorSurfaces {
+  readonly controlUrl: string | undefined;
+  readonly eventsUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface OperatorDeps {
+  readonly baseDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly store: StateStore;
+  readonly sessions: SessionRegistry;
+  readonly subjects: SubjectRegistry;
+  readonly enforcement: Enforcement;
+  readonly authenticator?: JwtAuthenticator;
+}
+
+/**
+ * Starts what operators and identity providers talk to: the local control API (approvals,
+ * grants, sessions, revocation) and, when configured, the Security Event Token receiver.
+ */
+export async function startOperatorSurfaces(config: WardenConfig, configFile: string, deps: OperatorDeps): Promise<OperatorSurfaces> {
+  const closers: (() => Promise<void>)[] = [];
+  let controlUrl: string | undefined;
+  let eventsUrl: string | undefined;
+  try {
+    if (config.control.enabled) {
+      const identity = deps.authenticator;
+      const control = await startControlServer({
+        config: config.control,
+        routes: [...deps.enforcement.routes, ...sessionRoutes(deps.sessions, deps.subjects, deps.clock)],
+        logger: deps.logger,
+        approvers: resolveApproverCredentials(config.approvals.approvers, { env: deps.env, baseDir: deps.baseDir }),
+        // Approvers may also present a token from a trusted issuer; their `sub` is the approver id,
+        // so the approval manager can refuse a user approving their own call.
+        ...(identity ? { verifyApprover: async (token: string) => {
+          const outcome = await identity.verifyToken(token);
+          return outcome.ok ? outcome.principal.user : undefined;
+        } } : {}),
+        env: deps.env,
+        baseDir: deps.baseDir,
+      });
+      closers.push(() => control.close());
+      controlUrl = control.url;
+      if (control.adminTokenFile) writeControlUrlFile(control.adminTokenFile, control.url);
+      deps.logger.info({ url: control.url, adminTokenFile: control.adminTokenFile }, 'control API listening');
+    }
+    if (config.events?.enabled) {
+      const receiver = await startEventReceiver(config.events, {
+        registry: deps.subjects, audit: deps.audit, clock: deps.clock, store: deps.store, logger: deps.logger, configFile,
+      });
+      closers.push(() => receiver.close());
+      eventsUrl = receiver.url;
+      deps.logger.info({ url: receiver.url }, 'security event receiver listening');
+    }
+  } catch (err) {
+    await Promise.allSettled(closers.map((c) => c()));
+    throw err;
+  }
+  return {
+    controlUrl,
+    eventsUrl,
+    close: async () => {
+      await Promise.allSettled(closers.reverse().map((c) => c()));
+    },
+  };
+}

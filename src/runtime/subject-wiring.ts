@@ -1,0 +1,52 @@
+import type { ApprovalManager } from '../approval/approval-manager.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import type { WardenConfig } from '../config/config-schema.js';
+import type { Clock } from '../core/clock.js';
+import type { SubjectEffect } from '../events/registry-entry.js';
+import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry } from '../events/subject-registry.js';
+import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
+import type { Logger } from '../logging/logger.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { StateStore } from '../state/state-store.js';
+
+export interface SubjectWiringDeps {
+  readonly store: StateStore;
+  readonly audit: AuditSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly sessions: SessionRegistry;
+  readonly authenticator: JwtAuthenticator | undefined;
+  readonly approvals: ApprovalManager;
+  readonly closeSession: (sessionId: string, reason: string) => Promise<boolean> | undefined;
+}
+
+/**
+ * The subject registry with its reactions wired: a revocation withdraws the subject's pending
+ * approvals, drops its cached token verifications and closes its HTTP sessions. A stdio session
+ * stays open (closing it would end the agent's whole connection) and every later call is
+ * blocked until a token issued after the event arrives.
+ */
+export async function createSubjectRegistry(config: WardenConfig, deps: SubjectWiringDeps): Promise<SubjectRegistry> {
+  const forgetTokens = (effect: SubjectEffect): void => {
+    deps.authenticator?.invalidate((p) => effect.affects(p, undefined));
+  };
+  const registry = new SubjectRegistry({
+    settings: config.events ?? DEFAULT_REGISTRY_SETTINGS,
+    store: deps.store,
+    audit: deps.audit,
+    clock: deps.clock,
+    logger: deps.logger,
+    sessions: { list: () => deps.sessions.list() },
+    onRevoke: async (effect) => {
+      const affected = new Set(effect.sessionIds);
+      const withdrawn = deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'revoked');
+      forgetTokens(effect);
+      const http = deps.sessions.list().filter((s) => affected.has(s.sessionId) && s.transport === 'http');
+      await Promise.all(http.map((s) => deps.closeSession(s.sessionId, 'revoked')));
+      deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');
+    },
+    onClaimsChange: forgetTokens,
+  });
+  await registry.load();
+  return registry;
+}
