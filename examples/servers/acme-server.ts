@@ -8,6 +8,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const files = new Map<string, string>([
@@ -23,6 +24,22 @@ const server = new McpServer(
   { name: 'acme-server', version: '1.0.0' },
   { capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } }, instructions: 'ACME internal tools.' },
 );
+
+/**
+ * With ACME_CALL_LOG=<file>, every tool call that reaches this server is appended to that file
+ * (one JSON line: tool, arguments, time) before it runs. Tests use it to prove that a call warden
+ * blocked never reached the upstream, and that every call that did reach it was audited first.
+ */
+const callLog = process.env.ACME_CALL_LOG;
+if (callLog) {
+  const register = server.registerTool.bind(server) as (...a: unknown[]) => ReturnType<typeof server.registerTool>;
+  (server as { registerTool: unknown }).registerTool = (name: string, config: { inputSchema?: unknown }, handler: (...a: unknown[]) => unknown) =>
+    register(name, config, (...a: unknown[]) => {
+      const args = config.inputSchema ? a[0] : {};
+      appendFileSync(callLog, `${JSON.stringify({ tool: name, arguments: args, at: Date.now() })}\n`);
+      return handler(...a);
+    });
+}
 
 server.registerTool('echo', {
   description: 'Echo the message back',

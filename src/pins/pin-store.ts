@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { Clock } from '../core/clock.js';
@@ -197,6 +197,8 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     // Watch the directory: an atomic rename replaces the file's inode, which a file watch would lose.
     const name = basename(config.file);
     try {
+      // The folder may not exist before the first pin is written; watching needs it now.
+      mkdirSync(dirname(config.file), { recursive: true, mode: 0o700 });
       watcher = watch(dirname(config.file), (_event, filename) => {
         if (filename !== null && filename !== name) return;
         if (timer) clearTimeout(timer);

@@ -157,8 +157,8 @@ export class ProxySession implements UpstreamEvents {
       openedAt: this.openedAt,
     };
     this.info = info;
+    // The guard records session.opened/closed (with the principal); the proxy only reports.
     this.safely(() => this.opts.guard.onSessionOpened?.(info));
-    this.safely(() => this.opts.audit?.record({ type: 'session.opened', sessionId: this.id, transport: info.transport, user: info.principal.user, actor: info.principal.actor, anonymous: info.principal.anonymous }));
   }
 
   private fromAgent(message: RpcMessage): void {
@@ -236,7 +236,6 @@ export class ProxySession implements UpstreamEvents {
     const info = this.info;
     if (info) {
       this.safely(() => this.opts.guard.onSessionClosed?.(info, reason));
-      this.safely(() => this.opts.audit?.record({ type: 'session.closed', sessionId: this.id, reason }));
     }
     this.opts.onClosed(this, reason);
   }
