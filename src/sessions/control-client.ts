@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { DEFAULT_ADMIN_TOKEN_FILE } from '../control/control-config.js';
+import { createControlClient } from '../control/control-client.js';
 import { advertisedControlUrl } from '../control/control-url-file.js';
-
 
 export interface ControlTarget {
   readonly url: string;
@@ -21,11 +21,7 @@ export function resolveControlTarget(flags: { url?: string; tokenFile?: string }
   const file = flags.tokenFile ?? io.env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
   const path = isAbsolute(file) ? file : join(io.cwd, file);
   const url = flags.url ?? io.env.WARDEN_CONTROL_URL ?? advertisedControlUrl(path);
-  try {
-    new URL(url);
-  } catch {
-    return { message: `--url: not a URL: ${url}`, exit: EXIT.usage };
-  }
+  if (!url.startsWith('unix:') && !URL.canParse(url)) return { message: `--url: not a URL: ${url}`, exit: EXIT.usage };
   let token: string;
   try {
     token = readFileSync(path, 'utf8').trim();
@@ -38,37 +34,23 @@ export function resolveControlTarget(flags: { url?: string; tokenFile?: string }
 
 export type ControlResult = { readonly kind: 'ok'; readonly status: number; readonly body: unknown } | ({ readonly kind: 'failed' } & CliFailure);
 
-/** One request to warden's control API with the admin bearer token. */
+/**
+ * One request to warden's control API with the admin bearer token, mapped to CLI exit codes.
+ * Goes through the shared control client, so `unix:` socket URLs work here too.
+ */
 export async function controlRequest(target: ControlTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<ControlResult> {
-  let res: Response;
+  let res: { status: number; body: unknown };
   try {
-    res = await fetch(`${target.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${target.token}`,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
+    res = await createControlClient(target).request(method, path, body);
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    return { kind: 'failed', message: `cannot reach warden at ${target.url} (${cause})`, exit: EXIT.unavailable };
-  }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
+    return { kind: 'failed', message: `cannot reach warden at ${target.url} (${(err as Error).message})`, exit: EXIT.unavailable };
   }
   if (res.status === 401 || res.status === 403) {
     return { kind: 'failed', message: `warden refused the admin credential (HTTP ${res.status})`, exit: EXIT.failure };
   }
   if (res.status >= 400) {
-    const desc = (parsed as { description?: string; error?: string } | undefined)?.description ?? text;
+    const desc = (res.body as { description?: string } | undefined)?.description ?? JSON.stringify(res.body);
     return { kind: 'failed', message: `warden answered HTTP ${res.status}: ${desc}`, exit: EXIT.failure };
   }
-  return { kind: 'ok', status: res.status, body: parsed };
+  return { kind: 'ok', status: res.status, body: res.body };
 }
