@@ -25,7 +25,7 @@ siblings warden-audit.N.jsonl are read too). Run \`warden audit <subcommand> --h
 /** `warden audit …`: reads and verifies the tamper-evident audit trail. */
 export const auditCommand: CliCommand = {
   name: 'audit',
-  summary: 'verify and read the tamper-evident audit trail',
+  summary: 'Verify and read the tamper-evident audit trail',
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
     if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
