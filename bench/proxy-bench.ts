@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
 const WARDEN = join(ROOT, 'dist/src/cli/main.js');
 const RAW = join(ROOT, 'dist/bench/fixtures/raw-forwarder.js');
 const JSONFWD = join(ROOT, 'dist/bench/fixtures/json-forwarder.js');
+/** Allows every call with anomaly limits out of reach: the whole decision path runs, nothing is refused. */
+const BENCH_POLICY = join(ROOT, 'bench/fixtures/bench-policy.yaml');
 const WARMUP = 500;
 const ROUNDS = 10;
 const CALLS_PER_ROUND = 300;
@@ -22,6 +24,9 @@ const TARGET_THROUGHPUT_RATIO = 0.7;
 async function connect(command: string, args: string[]): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command, args, env: getDefaultEnvironment(), stderr: 'ignore' }));
+  // List first, as agents do: warden learns the tools' annotations and pins them (a tool never
+  // listed is held for approval by pins.onNew).
+  await client.listTools();
   return client;
 }
 
@@ -47,19 +52,25 @@ async function throughput(client: Client, calls: number): Promise<number> {
 }
 
 /**
- * Echo tool through warden (stdio, anonymous, allow-all guard) versus directly, same run,
+ * Echo tool through warden (stdio, anonymous, full runtime: policy engine with
+ * bench/fixtures/bench-policy.yaml, audit, pins) versus directly, same run,
  * variants interleaved A B A B after a warm-up: p50/p99 sequential latency and throughput
  * with 16 calls in flight. Targets: p50 ≤ 1.5x direct, throughput ≥ 0.7x direct.
  */
 export async function runProxyBench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   const config = join(dir, 'warden.yaml');
-  writeFileSync(config, `dangerouslyAllowAnonymous: true\nlogging: { level: warn }\nupstreams:\n  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }\n`);
+  writeFileSync(config, `dangerouslyAllowAnonymous: true\nlogging: { level: warn }\npolicy: { files: [${JSON.stringify(BENCH_POLICY)}], watch: false }\nupstreams:\n  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }\n`);
   const direct = await connect(process.execPath, [ACME]);
   const warden = await connect(process.execPath, [WARDEN, 'run', '--config', config]);
   const raw = await connect(process.execPath, [RAW, process.execPath, ACME]);
   const json = await connect(process.execPath, [JSONFWD, process.execPath, ACME]);
+  let result: BenchReport;
   try {
+    // Under the default policy thousands of echo calls a minute are throttled: make sure this
+    // run measures forwarded calls, not refusals.
+    const probe = await echo(warden);
+    if (probe.isError) throw new Error(`warden refused the benchmark call: ${JSON.stringify(probe).slice(0, 300)}`);
     await sequential(direct, WARMUP, []);
     await sequential(warden, WARMUP, []);
     await sequential(raw, WARMUP, []);
@@ -77,10 +88,19 @@ export async function runProxyBench(): Promise<BenchReport> {
       tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
       tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
     }
-    return report(lat, tput);
+    result = report(lat, tput);
   } finally {
     await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close()]);
   }
+  assertAllAllowed(join(dir, 'warden-audit.jsonl'));
+  return result;
+}
+
+/** Every measured warden call must have been decided and forwarded, or the figures mean nothing. */
+function assertAllAllowed(auditFile: string): void {
+  const decisions = readFileSync(auditFile, 'utf8').split('\n').filter((l) => l.includes('"call.decision"'));
+  const refused = decisions.filter((l) => !l.includes('"enforced":"allow"')).length;
+  if (decisions.length === 0 || refused > 0) throw new Error(`warden audit: ${decisions.length} decisions, ${refused} not allowed`);
 }
 
 function report(lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] }, tput: { direct: number[]; warden: number[]; raw: number[] }): BenchReport {

@@ -142,6 +142,13 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     return { upstream, tool: def.name, kind, digest, diff };
   }
 
+  /** Says which kind of "new" it is: a tool called before any listing showed it is held too. */
+  function newToolDetail(upstream: string, tool: string): string {
+    return table.get(upstream)?.has(tool)
+      ? `${tool} appeared after the upstream's first listing`
+      : `${tool} was called before any tools/list showed it (warden pins tools as they are listed)`;
+  }
+
   const store: PinStore = {
     observe(upstream, defs) {
       refresh();
@@ -171,7 +178,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
         case 'new':
           return config.onNew === 'allow'
             ? { action: 'allow', reasons: [] }
-            : { action: config.onNew, reasons: [{ code: 'tool.new_unpinned', weight: 30, detail: `${tool} appeared after the upstream's first listing` }] };
+            : { action: config.onNew, reasons: [{ code: 'tool.new_unpinned', weight: 30, detail: newToolDetail(upstream, tool) }] };
       }
     },
     risk(upstream, tool) {

@@ -18,6 +18,8 @@ interface HttpSession {
   /** issuer|user|actor of the principal that opened the session. */
   readonly owner: string;
   lastSeen: number;
+  /** POSTs whose response is still open: a session with one is busy, never idle. */
+  active: number;
 }
 
 export interface HttpListener {
@@ -64,6 +66,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
     }
     const entry = openSession(req, auth.principal);
+    trackActive(entry, res);
     await entry.channel.server.handleRequest(req, res, body.message);
   }
 
@@ -78,6 +81,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     entry.lastSeen = Date.now();
     entry.session.principal = principal;
     if (req.method !== 'POST') return entry.channel.server.handleRequest(req, res);
+    trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes);
     if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
     await entry.channel.server.handleRequest(req, res, body.message);
@@ -94,7 +98,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       userAgent: req.headers['user-agent'],
       onClosed: () => sessions.delete(id),
     });
-    const entry: HttpSession = { session, channel, owner: principalKey(principal), lastSeen: Date.now() };
+    const entry: HttpSession = { session, channel, owner: principalKey(principal), lastSeen: Date.now(), active: 0 };
     sessions.set(id, entry);
     void channel.start();
     return entry;
@@ -102,7 +106,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
 
   const sweep = setInterval(() => {
     const cutoff = Date.now() - listen.sessionIdleMs;
-    for (const entry of sessions.values()) if (entry.lastSeen < cutoff) void entry.session.close('idle_timeout');
+    for (const entry of sessions.values()) if (entry.active === 0 && entry.lastSeen < cutoff) void entry.session.close('idle_timeout');
   }, Math.min(listen.sessionIdleMs, 60_000));
   sweep.unref();
 
@@ -122,6 +126,20 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       await closeServer(server);
     },
   };
+}
+
+/**
+ * Counts a POST as in flight until its response closes (answered, or the connection dropped).
+ * Idleness is measured from the end of the last request: a call running longer than
+ * sessionIdleMs (an initialize under load, a call waiting for a human) must not lose its session.
+ * GET streams are not counted, so a client that only holds its notification stream open still idles out.
+ */
+function trackActive(entry: HttpSession, res: ServerResponse): void {
+  entry.active += 1;
+  res.once('close', () => {
+    entry.active -= 1;
+    entry.lastSeen = Date.now();
+  });
 }
 
 function closeServer(server: Server): Promise<void> {
