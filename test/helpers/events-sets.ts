@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { generateSigningKey, type SigningKey } from '../../src/identity/dev-tokens.js';
 import { E2E_ISSUER } from './identity-env.js';
+import { REPO_ROOT } from './paths.js';
+
+/** Policy of the event tests: send_email high but allowed, delete_record needs approval, a claim blocks. */
+export const EVENTS_POLICY = resolve(REPO_ROOT, 'test/fixtures/e2e-events/policy.yaml');
 
 /** The receiver's audience: what the IdP's SETs name as `aud`. */
 export const SET_AUDIENCE = 'https://warden.e2e.test/events';

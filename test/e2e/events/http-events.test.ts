@@ -1,18 +1,15 @@
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../helpers/paths.js';
 import { rawHttp } from '../../helpers/raw-http.js';
 import { generateSigningKey } from '../../../src/identity/dev-tokens.js';
 import { auditOfType, eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
 import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
-import { at, CAEP, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
+import { at, CAEP, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
 import { controlApi, type ControlApi } from '../../helpers/events-control.js';
 
 /**
  * Issue 7 over Streamable HTTP, end to end: signed SETs pushed to a running warden's receiver
  * change what real agent sessions may do on their next call.
  */
-export const EVENTS_POLICY = resolve(REPO_ROOT, 'test/fixtures/e2e-events/policy.yaml');
 type CallResult = { isError?: boolean; _meta?: Record<string, { reason?: string; rules?: string[]; reasons?: string[] }> };
 const decisionOf = (r: unknown) => (r as CallResult)._meta?.['dev.mcp-warden/decision'];
 
