@@ -26,7 +26,7 @@ export function loggedUrl(stderr: readonly string[], msg: string): string | unde
 }
 
 /** `warden run` as an agent's stdio MCP server, with a real SDK Client connected to it. */
-export async function startStdioWarden(dir: string, config: Record<string, unknown>, options: ClientOptions = {}): Promise<ConnectedClient & { configFile: string }> {
+export async function startStdioWarden(dir: string, config: Record<string, unknown>, options: ClientOptions & { env?: Record<string, string> } = {}): Promise<ConnectedClient & { configFile: string }> {
   const configFile = writeConfig(dir, config);
   const connected = await connectStdio(process.execPath, [WARDEN_MAIN, 'run', '--config', configFile], options);
   return { ...connected, configFile };

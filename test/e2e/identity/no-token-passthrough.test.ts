@@ -1,9 +1,9 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRANSPARENT_POLICY, upstreams } from '../../helpers/paths.js';
+import { REPO_ROOT, TRANSPARENT_POLICY, upstreams } from '../../helpers/paths.js';
 import { identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
 import { startHeaderSpy, type HeaderSpy } from '../../helpers/identity-header-spy.js';
-import { startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
+import { startHttpWarden, startStdioWarden, type HttpWarden } from '../../helpers/identity-warden.js';
 import { tempDir } from '../../helpers/warden-process.js';
 
 /**
@@ -58,6 +58,28 @@ describe('no token passthrough to an HTTP upstream (issue 3)', () => {
       expect(headers.authorization).toBe(UPSTREAM_CREDENTIAL);
       // Not in any header, under any name.
       expect(JSON.stringify(headers)).not.toContain(token);
+    }
+  });
+});
+
+describe('no token passthrough to a stdio upstream (issue 3)', () => {
+  it('starts the upstream child without the agent\'s token in its environment or arguments', async () => {
+    const e = await identityEnv();
+    const token = await e.mint({ user: 'alice', actor: 'agent-7' });
+    const reporter = resolve(REPO_ROOT, 'test/fixtures/e2e-identity/env-report-server.mjs');
+    const agent = await startStdioWarden(e.dir, e.config({
+      upstreams: { reporter: { command: process.execPath, args: [reporter], env: { REPORTER_MODE: 'e2e' } } },
+      identity: e.identity({ token: { env: 'WARDEN_TOKEN' } }),
+      policy: { files: [TRANSPARENT_POLICY], watch: false },
+    }), { env: { WARDEN_TOKEN: token } });
+    try {
+      const result = await agent.client.callTool({ name: 'report_env', arguments: {} });
+      const seen = JSON.parse((result.content as { text: string }[])[0]!.text) as { env: Record<string, string>; argv: string[] };
+      expect(seen.env.REPORTER_MODE).toBe('e2e'); // the configured environment does arrive
+      expect(seen.env.WARDEN_TOKEN).toBeUndefined();
+      expect(JSON.stringify(seen)).not.toContain(token);
+    } finally {
+      await agent.close();
     }
   });
 });
