@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../../src/core/canonical-json.js';
 import { generateSigningKey } from '../../../src/identity/dev-tokens.js';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
 import { rawHttp } from '../../helpers/raw-http.js';
@@ -38,6 +39,9 @@ describe('HTTP identity through a running warden (issue 3)', () => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toBe(`Bearer resource_metadata="${METADATA_URL}"`);
     expect(JSON.parse(res.body).reason).toBe('token_missing');
+    const failed = await eventually(() => auditOfType(env.auditFile, 'identity.failed').filter((r) => r.reason === 'token_missing'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.tokenDigest).toBeUndefined();
   });
 
   it('serves RFC 9728 protected-resource metadata at the well-known path', async () => {
@@ -65,8 +69,10 @@ describe('HTTP identity through a running warden (issue 3)', () => {
       expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer resource_metadata="${METADATA_URL}", error="invalid_token", error_description="[^"]+"$`));
       const body = JSON.parse(res.body);
       expect(body).toMatchObject({ error: 'invalid_token', reason });
-      const failed = await eventually(() => auditOfType(env.auditFile, 'identity.failed').find((r) => r.reason === reason));
-      expect(failed.transport).toBe('http');
+      const failed = await eventually(() => auditOfType(env.auditFile, 'identity.failed').filter((r) => r.reason === reason));
+      // One record per rejection, with the client address and a digest of the token.
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ transport: 'http', remoteAddress: '127.0.0.1', tokenDigest: `sha256:${sha256Hex(token)}` });
       // The audit names a digest of the token, never the token itself.
       expect(JSON.stringify(readAudit(env.auditFile))).not.toContain(token);
     });
