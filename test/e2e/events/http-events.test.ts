@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawHttp } from '../../helpers/raw-http.js';
 import { generateSigningKey } from '../../../src/identity/dev-tokens.js';
 import { auditOfType, eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
-import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
+import { loggedUrl, runWardenCli, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
 import { at, CAEP, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
 import { controlApi, type ControlApi } from '../../helpers/events-control.js';
 
@@ -191,5 +191,29 @@ describe('bad SETs against a running warden (issue 7)', () => {
     const fresh = await warden.connect(await newToken('hank'));
     expect((await fresh.client.callTool({ name: 'echo', arguments: { message: 'new token' } })).isError).toBeFalsy();
     await fresh.close();
+  });
+});
+
+describe('operators against a running HTTP warden (issue 7)', () => {
+  it('warden sessions lists the HTTP session; warden revoke --user closes it and refuses older tokens', async () => {
+    const agent = await warden.connect(await oldToken('ivan'));
+    const sessionId = agent.transport.sessionId!;
+    expect((await agent.client.callTool({ name: 'echo', arguments: { message: 'hi' } })).isError).toBeFalsy();
+    // No --url: the CLIs find the control API through the control-url file beside the admin token.
+    const listed = await runWardenCli(['sessions', '--json', '--token-file', env.adminTokenFile]);
+    expect(listed.status).toBe(0);
+    const mine = (JSON.parse(listed.stdout) as { sessions: { sessionId: string }[] }).sessions.find((x) => x.sessionId === sessionId);
+    expect(mine).toMatchObject({ transport: 'http', user: 'ivan', actor: 'agent-7', remoteAddress: '127.0.0.1' });
+
+    const revoked = await runWardenCli(['revoke', '--user', 'ivan', '--json', '--token-file', env.adminTokenFile]);
+    expect(revoked.status).toBe(0);
+    expect(JSON.parse(revoked.stdout).sessionIds).toEqual([sessionId]);
+    await expect(agent.client.callTool({ name: 'echo', arguments: { message: 'after' } })).rejects.toThrow(/404|not found/i);
+    await agent.close().catch(() => undefined);
+    const stale = await warden.connect(await oldToken('ivan'));
+    expect(decisionOf(await stale.client.callTool({ name: 'echo', arguments: { message: 'stale' } }))?.reason).toBe('revoked');
+    await stale.close().catch(() => undefined);
+    const audited = auditOfType(env.auditFile, 'revocation').find((r) => (r.subject as { user?: string }).user === 'ivan');
+    expect(audited).toMatchObject({ by: 'admin:admin', sessionIds: [sessionId] });
   });
 });

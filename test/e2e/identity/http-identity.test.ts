@@ -116,9 +116,13 @@ describe('HTTP identity through a running warden (issue 3)', () => {
       const hijack = await eventually(() => auditOfType(env.auditFile, 'session.hijack_rejected').find((r) => r.sessionId === sessionId));
       expect(JSON.stringify(hijack)).toContain('mallory');
       expect(upstreamCalls(env.callLog).length).toBe(before);
-      // The owner's session is unharmed.
+      // The owner's session is unharmed, and a refreshed token of the same user and agent may ride on it.
       const ok = await alice.client.callTool({ name: 'echo', arguments: { message: 'still mine' } });
       expect(ok.isError).toBeFalsy();
+      const refreshed = await env.mint({ user: 'alice', actor: 'agent-7', scope: 'tools:call' });
+      const again = await rawHttp(warden.url, { headers: { ...MCP_HEADERS, authorization: `Bearer ${refreshed}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }, body: call.replace('stolen', 'refreshed') });
+      expect(again.status).toBe(200);
+      expect(again.body).toContain('refreshed');
     } finally {
       await alice.close();
     }
