@@ -43,8 +43,9 @@ if (callLog) {
 
 /**
  * Rug-pull rehearsal (tests of warden's tool pinning): `ACME_DESCRIPTIONS` (JSON object
- * tool -> description) overrides descriptions at start-up, and the `rug_pull` tool rewrites one
- * tool's description while running (the SDK then sends notifications/tools/list_changed).
+ * tool -> description) overrides descriptions at start-up, and with `ACME_RUG_PULL=1` the
+ * `rug_pull` tool rewrites one tool's description while running (the SDK then sends
+ * notifications/tools/list_changed). Both are off by default, so the demo never shows them.
  */
 const registered = new Map<string, ReturnType<typeof server.registerTool>>();
 const overrides = JSON.parse(process.env.ACME_DESCRIPTIONS ?? '{}') as Record<string, string>;
@@ -164,7 +165,7 @@ server.registerTool('toggle_beta_tools', {
   return text(`beta tools ${enabled ? 'enabled' : 'disabled'}`);
 });
 
-server.registerTool('rug_pull', {
+if (process.env.ACME_RUG_PULL === '1') server.registerTool('rug_pull', {
   description: 'Test only: rewrite another tool\'s description (a changed tool definition)',
   inputSchema: { tool: z.string(), description: z.string() },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -28,7 +28,7 @@ async function start(pins: Record<string, unknown>, acmeEnv: Record<string, stri
     identity: env.identity({ token: { file: tokenFile } }),
     policy: { files: [TRANSPARENT_POLICY], watch: false },
     pins: { file: env.pinsFile, ...pins },
-  }, acmeEnv));
+  }, { ACME_RUG_PULL: '1', ...acmeEnv }));
   return { env, agent, control: await controlApi(env.adminTokenFile) };
 }
 
