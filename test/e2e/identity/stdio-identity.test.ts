@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../../../src/identity/dev-tokens.js';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
 import { auditOfType, eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
 import { startStdioWarden, writeConfig } from '../../helpers/identity-warden.js';
@@ -75,6 +76,24 @@ describe('stdio identity through a running warden (issue 3)', () => {
     const again = await agent.client.callTool({ name: 'echo', arguments: { message: 'refreshed' } });
     expect(again.isError).toBeFalsy();
     expect(upstreamCalls(env.callLog).length).toBe(before + 1);
+  });
+});
+
+describe('stdio token file tampering (issue 3)', () => {
+  it('refuses a forged token written to the file and a missing file, never falling back to the older token', async () => {
+    const before = upstreamCalls(env.callLog).length;
+    const forger = await generateSigningKey({ kid: 'e2e-1' });
+    writeToken(await env.mint({ user: 'mallory', actor: 'agent-9', key: forger }));
+    const forged = await agent.client.callTool({ name: 'echo', arguments: { message: 'forged' } });
+    expect(forged.isError).toBe(true);
+    expect(decisionOf(forged)?.reason).toBe('signature_invalid');
+    unlinkSync(tokenFile);
+    const missing = await agent.client.callTool({ name: 'echo', arguments: { message: 'no token' } });
+    expect(missing.isError).toBe(true);
+    expect(decisionOf(missing)?.reason).toBe('token_unavailable');
+    expect(upstreamCalls(env.callLog).length).toBe(before);
+    writeToken(await env.mint({ user: 'bob', actor: 'agent-9', scope: 'tools:call' }));
+    expect((await agent.client.callTool({ name: 'echo', arguments: { message: 'back' } })).isError).toBeFalsy();
   });
 });
 
