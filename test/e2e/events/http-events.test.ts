@@ -217,3 +217,12 @@ describe('operators against a running HTTP warden (issue 7)', () => {
     expect(audited).toMatchObject({ by: 'admin:admin', sessionIds: [sessionId] });
   });
 });
+
+describe('the audit trail of the whole run', () => {
+  it('verifies (hash chain and checkpoint) after warden stops', async () => {
+    expect(await warden.stop()).toBe(0);
+    const verified = await runWardenCli(['audit', 'verify', env.auditFile]);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/^OK /m);
+  });
+});
