@@ -65,6 +65,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
 
   async function judge(incoming: ToolCallRequest): Promise<GuardVerdict> {
     const now = deps.clock();
+    // Revocations find sessions (to withdraw their approvals) by the principal they run as now.
+    deps.sessions?.updatePrincipal?.(incoming.sessionId, incoming.principal);
     // Claim overrides from token-claims-change events apply before anything looks at the principal.
     const principal = deps.subjects ? deps.subjects.effectivePrincipal(incoming.principal, incoming.sessionId, now) : incoming.principal;
     const req: ToolCallRequest = principal === incoming.principal ? incoming : { ...incoming, principal };

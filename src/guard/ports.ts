@@ -47,4 +47,6 @@ export interface SessionTracker {
   opened(info: SessionInfo): void;
   closed(sessionId: string): void;
   recordCall(sessionId: string, score: number, action: string): void;
+  /** The principal the session's current call runs as (it can change mid-session). */
+  updatePrincipal?(sessionId: string, principal: Principal): void;
 }

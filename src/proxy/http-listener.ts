@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HttpListen } from '../config/config-schema.js';
+import { sha256Hex } from '../core/canonical-json.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { RPC, isRequest } from './json-rpc.js';
 import { HttpChannel } from './http-channel.js';
@@ -53,7 +54,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not_found' });
     const auth = await runtime.authenticator.authenticateHttp(req.headers.authorization);
     if (!auth.ok) {
-      runtime.audit({ type: 'identity.failed', reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress });
+      runtime.audit({ type: 'identity.failed', reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress, ...tokenDigestOf(req.headers.authorization) });
       const headers: Record<string, string> = auth.wwwAuthenticate ? { 'www-authenticate': auth.wwwAuthenticate } : {};
       return sendJson(res, auth.status, { error: auth.status === 403 ? 'insufficient_scope' : 'invalid_token', error_description: auth.description, reason: auth.reason }, headers);
     }
@@ -140,6 +141,12 @@ function trackActive(entry: HttpSession, res: ServerResponse): void {
     entry.active -= 1;
     entry.lastSeen = Date.now();
   });
+}
+
+/** A digest of the presented bearer token for the audit (never the token itself). */
+function tokenDigestOf(authorization: string | undefined): { tokenDigest?: string } {
+  if (authorization === undefined || authorization.slice(0, 7).toLowerCase() !== 'bearer ' || authorization.length === 7) return {};
+  return { tokenDigest: `sha256:${sha256Hex(authorization.slice(7))}` };
 }
 
 function closeServer(server: Server): Promise<void> {

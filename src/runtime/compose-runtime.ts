@@ -145,7 +145,7 @@ async function buildAuthenticator(
     // Both set is ambiguous; refusing is safer than guessing which one the operator meant.
     throw new ConfigError('set either identity or dangerouslyAllowAnonymous, not both', { file: configFile, keyPath: 'dangerouslyAllowAnonymous' });
   }
-  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: deps.audit, baseDir: deps.baseDir, env: deps.env });
+  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit), baseDir: deps.baseDir, env: deps.env });
   if (config.dangerouslyAllowAnonymous) {
     deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
     return createAnonymousAuthenticator();
@@ -154,6 +154,22 @@ async function buildAuthenticator(
     file: configFile,
     keyPath: 'identity',
   });
+}
+
+/**
+ * The HTTP listener records every HTTP identity failure itself (with the client address and the
+ * token digest); the authenticator recording them too wrote each rejection twice. The
+ * authenticator keeps recording stdio failures, which no other stage sees.
+ */
+function stdioIdentityAudit(audit: AuditSink): AuditSink {
+  return {
+    record: (event) => {
+      if (event.type === 'identity.failed' && event['transport'] === 'http') return;
+      audit.record(event);
+    },
+    healthy: () => audit.healthy(),
+    close: () => audit.close(),
+  };
 }
 
 function buildRevokedResult(callId: string, reason: 'revoked'): Record<string, unknown> {

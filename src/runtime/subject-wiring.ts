@@ -41,6 +41,10 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       const affected = new Set(effect.sessionIds);
       const withdrawn = deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'revoked');
       forgetTokens(effect);
+      // The withdrawn calls are answered (approval_withdrawn) through the promise chain the
+      // withdrawal resolved; closing their session first would drop those answers and leave the
+      // agent waiting for a call that will never complete. Let that chain run before closing.
+      if (withdrawn > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const http = deps.sessions.list().filter((s) => affected.has(s.sessionId) && s.transport === 'http');
       await Promise.all(http.map((s) => deps.closeSession(s.sessionId, 'revoked')));
       deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');

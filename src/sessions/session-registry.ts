@@ -1,4 +1,5 @@
 import type { Action } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
 import type { SessionInfo } from '../core/tool-call.js';
 
 /** What operators see for one active session (`GET /sessions`, `warden sessions`). */
@@ -67,6 +68,17 @@ export class SessionRegistry {
     s.last = score;
     s.max = s.max === undefined ? score : Math.max(s.max, score);
     if (at !== undefined) s.lastCallAt = at;
+  }
+
+  /**
+   * The principal a session's latest call ran as. A stdio session's token file can be rewritten
+   * (another user, a newer token) and an HTTP agent can refresh its token: revocations pick the
+   * sessions to close and the pending approvals to withdraw by this principal, so it must be current.
+   */
+  updatePrincipal(sessionId: string, principal: Principal): void {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.info.principal === principal) return;
+    this.sessions.set(sessionId, { ...s, info: { ...s.info, principal } });
   }
 
   get(sessionId: string): SessionInfo | undefined {
