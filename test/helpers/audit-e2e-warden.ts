@@ -97,7 +97,16 @@ export async function waitForRecord(file: string, pred: (r: AuditLine) => boolea
 /** The JSON lines ACME wrote for calls it actually received. */
 export function readCallLog(file: string): { tool: string; arguments: Record<string, unknown> }[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { tool: string; arguments: Record<string, unknown> });
+  const out: { tool: string; arguments: Record<string, unknown> }[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as { tool: string; arguments: Record<string, unknown> });
+    } catch {
+      // ACME killed mid-append: its call never ran
+    }
+  }
+  return out;
 }
 
 /** Calls the control API with the admin token (URL and token from the files warden wrote). */
