@@ -11,6 +11,8 @@ const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
 const WARDEN = join(ROOT, 'dist/src/cli/main.js');
 const RAW = join(ROOT, 'dist/bench/fixtures/raw-forwarder.js');
 const JSONFWD = join(ROOT, 'dist/bench/fixtures/json-forwarder.js');
+/** YAML is not compiled: read from the source tree. */
+const BENCH_POLICY = join(ROOT, 'bench/fixtures/bench-policy.yaml');
 const WARMUP = 500;
 const ROUNDS = 10;
 const CALLS_PER_ROUND = 300;
@@ -19,9 +21,30 @@ const IN_FLIGHT = 16;
 const TARGET_P50_RATIO = 1.5;
 const TARGET_THROUGHPUT_RATIO = 0.7;
 
+/**
+ * The full runtime (anonymous identity, policy engine, pins, audit) with the bench policy, which
+ * explicitly allows echo: with the default policy thousands of calls per minute would be
+ * throttled by its rate anomalies and the bench would measure waiting, not forwarding.
+ * `extra` is appended YAML (e.g. an `audit:` section).
+ */
+export function benchConfig(dir: string, extra = ''): string {
+  return [
+    'dangerouslyAllowAnonymous: true',
+    'logging: { level: warn }',
+    `policy: { files: [${JSON.stringify(BENCH_POLICY)}], watch: false }`,
+    `pins: { file: ${JSON.stringify(join(dir, 'pins.json'))} }`,
+    'upstreams:',
+    `  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }`,
+    extra,
+  ].join('\n');
+}
+
 async function connect(command: string, args: string[]): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command, args, env: getDefaultEnvironment(), stderr: 'ignore' }));
+  // List first, as agents do: warden pins an upstream's tools on their first listing, and a call
+  // to a tool it has never seen listed is held for approval (pins.onNew).
+  await client.listTools();
   return client;
 }
 
@@ -47,14 +70,14 @@ async function throughput(client: Client, calls: number): Promise<number> {
 }
 
 /**
- * Echo tool through warden (stdio, anonymous, allow-all guard) versus directly, same run,
+ * Echo tool through warden (stdio, anonymous, full runtime with the bench policy) versus directly, same run,
  * variants interleaved A B A B after a warm-up: p50/p99 sequential latency and throughput
  * with 16 calls in flight. Targets: p50 ≤ 1.5x direct, throughput ≥ 0.7x direct.
  */
 export async function runProxyBench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   const config = join(dir, 'warden.yaml');
-  writeFileSync(config, `dangerouslyAllowAnonymous: true\nlogging: { level: warn }\nupstreams:\n  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }\n`);
+  writeFileSync(config, benchConfig(dir));
   const direct = await connect(process.execPath, [ACME]);
   const warden = await connect(process.execPath, [WARDEN, 'run', '--config', config]);
   const raw = await connect(process.execPath, [RAW, process.execPath, ACME]);
@@ -62,6 +85,10 @@ export async function runProxyBench(): Promise<BenchReport> {
   try {
     await sequential(direct, WARMUP, []);
     await sequential(warden, WARMUP, []);
+    // Every warden call must be forwarded (not blocked, throttled or held for approval), or the
+    // numbers below would measure something else.
+    const probe = await echo(warden);
+    if (probe.isError) throw new Error(`proxy bench: warden did not forward echo: ${JSON.stringify(probe)}`);
     await sequential(raw, WARMUP, []);
     await sequential(json, WARMUP, []);
     const lat = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[] };
