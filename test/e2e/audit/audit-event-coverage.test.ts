@@ -355,6 +355,37 @@ describe('the whole log of these runs', () => {
     expect(missing).toEqual([]);
   });
 
+  it('every record of each type carries its key fields (as the producers write them)', () => {
+    const call = ['callId', 'sessionId'];
+    const key: Record<AuditEventType, string[]> = {
+      'warden.start': ['version', 'pid', 'transport', 'upstreams'], 'warden.stop': ['reason'], 'config.loaded': ['file', 'digest', 'config'],
+      'policy.loaded': ['file', 'policyHash', 'rules', 'reload'], 'policy.reload_failed': ['file', 'error', 'keptPolicyHash'],
+      'session.opened': ['sessionId', 'principal', 'transport'], 'session.closed': ['sessionId', 'reason'],
+      'session.hijack_rejected': ['sessionId', 'owner', 'presented'], 'identity.failed': ['reason'],
+      'call.received': [...call, 'principal', 'upstream', 'tool', 'args', 'argsDigest'], 'call.identity': [...call, 'ok', 'reason'],
+      'call.risk': [...call, 'score', 'reasons'], 'call.decision': [...call, 'action', 'enforced', 'tool', 'principal'],
+      'call.throttle': [...call, 'outcome'], 'call.approval_requested': [...call, 'approvalId', 'argsDigest', 'policyHash', 'expiresAt'],
+      'call.approval_answered': [...call, 'approvalId'], 'call.approval_timeout': [...call, 'approvalId'],
+      'call.approval_withdrawn': [...call, 'approvalId', 'reason'], 'call.forwarded': [...call, 'upstream', 'tool'],
+      'call.result': [...call, 'status', 'durationMs', 'resultBytes', 'resultDigest'], 'call.error': [...call, 'code', 'message', 'stage'],
+      'grant.created': ['callId', 'grantId', 'by', 'tool', 'expiresAt'], 'grant.revoked': ['grantId', 'by'],
+      'event.received': ['accepted'], 'event.effect': ['eventId', 'eventType', 'effect', 'subject'],
+      revocation: ['subject', 'reason'], 'pins.changed': ['upstream', 'tool', 'kind', 'digest'], 'pins.accepted': ['upstream', 'by'],
+      'audit.recovered': ['reason'],
+    };
+    const all = records();
+    for (const [type, fields] of Object.entries(key)) {
+      const ofType = all.filter((r) => r.type === type);
+      for (const r of ofType) expect(Object.keys(r), `${type} #${r.seq}`).toEqual(expect.arrayContaining(fields));
+    }
+    // Decisions always name the policy version they were made under, except the hidden-tool
+    // short-cut (decided from the compiled hide list before any rule runs).
+    for (const r of all.filter((x) => x.type === 'call.decision' && x.hidden !== true && x.reason !== 'revoked')) expect(r.policyHash, `#${r.seq}`).toMatch(/^sha256:/);
+    // Every call.* record of one call shares its callId with that call's call.received (or decision).
+    const opened = new Set(all.filter((r) => r.type === 'call.received' || r.type === 'call.decision').map((r) => r.callId));
+    for (const r of all.filter((x) => x.type.startsWith('call.'))) expect(opened.has(r.callId), `${r.type} #${r.seq}`).toBe(true);
+  });
+
   it('never contains a secret: upstream env value, password argument, bearer tokens', () => {
     const bytes = readFileSync(d.auditFile, 'utf8');
     expect(bytes).not.toContain(SECRET_ENV);
