@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyAuditFiles } from '../../../src/audit/verify-audit.js';
 import { unauditedCalls } from '../../helpers/audit-e2e-kill-loop.js';
 import {
@@ -82,21 +82,18 @@ async function diskFullStory(d: WardenDir, auditPath: string, checkpoint: string
   expect(report.ok).toBe(true);
 }
 
-const mounts: string[] = [];
-afterAll(() => {
-  for (const m of mounts) spawnSync('umount', [m]);
-});
-
-/** Mounting needs privileges; the tmpfs variant is skipped only when mount is not permitted. */
-function tryMount(dir: string): boolean {
+/** Mounts a 256 KiB tmpfs; false when mounting is not permitted (then that variant is skipped). */
+function mountTmpfs(dir: string): boolean {
   mkdirSync(dir, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
-  if (r.status === 0) mounts.push(dir);
-  return r.status === 0;
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status === 0;
 }
 
-const tmpfsDir = wardenDir('warden-e2e-diskfull-tmpfs-');
-const canMount = tryMount(join(tmpfsDir.dir, 'mnt'));
+const unmount = (dir: string): void => void spawnSync('umount', [dir]);
+
+// Probe once at collection time (and unmount at once): the variant runs only where mount works.
+const probe = wardenDir('warden-e2e-diskfull-probe-');
+const canMount = mountTmpfs(join(probe.dir, 'mnt'));
+if (canMount) unmount(join(probe.dir, 'mnt'));
 
 describe('audit disk full through a real warden', () => {
   it('symlinked audit path retargeted to /dev/full (ENOSPC): calls blocked with audit_unavailable, upstream never called; retargeted back: audit.recovered, calls pass', async () => {
@@ -118,7 +115,9 @@ describe('audit disk full through a real warden', () => {
   }, 40_000);
 
   it.runIf(canMount)('a real 256 KiB tmpfs filled up: calls blocked with audit_unavailable, upstream never called; space freed: audit.recovered, calls pass', async () => {
+    const tmpfsDir = wardenDir('warden-e2e-diskfull-tmpfs-');
     const mnt = join(tmpfsDir.dir, 'mnt');
+    expect(mountTmpfs(mnt)).toBe(true);
     const auditPath = join(mnt, 'audit.jsonl');
     config(tmpfsDir, auditPath);
     const filler = join(mnt, 'filler');
@@ -133,7 +132,11 @@ describe('audit disk full through a real warden', () => {
         closeSync(fd);
       }
     };
-    await diskFullStory(tmpfsDir, auditPath, join(mnt, 'audit.checkpoint.json'), fill, () => rmSync(filler));
-    expect(readAudit(auditPath).find((r) => r.type === 'audit.recovered')).toMatchObject({ reason: 'write_failed', errorCode: 'ENOSPC' });
+    try {
+      await diskFullStory(tmpfsDir, auditPath, join(mnt, 'audit.checkpoint.json'), fill, () => rmSync(filler));
+      expect(readAudit(auditPath).find((r) => r.type === 'audit.recovered')).toMatchObject({ reason: 'write_failed', errorCode: 'ENOSPC' });
+    } finally {
+      unmount(mnt);
+    }
   }, 40_000);
 });
