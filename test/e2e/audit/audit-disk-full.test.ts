@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { verifyAuditFiles } from '../../../src/audit/verify-audit.js';
 import { unauditedCalls } from '../../helpers/audit-e2e-kill-loop.js';
 import {
   acmeUpstream, decisionMeta, readAudit, readCallLog, startStdioWarden, wardenDir, writeConfig, type StdioWarden, type WardenDir,
 } from '../../helpers/audit-e2e-warden.js';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
+
+// Real processes on a shared 2-core machine: generous per-test limits; each wait has its own deadline.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 /**
  * Disk full through the real warden: while the audit file cannot be written, every call is

@@ -1,6 +1,6 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import {
   acmeUpstream, control, decisionMeta, wardenCli, pendingApproval, readAudit, readCallLog, startStdioWarden, waitForRecord, wardenDir, writeConfig,
@@ -12,6 +12,9 @@ import { spawnWardenHttp, type WardenHttpProcess } from '../../helpers/warden-pr
 import { e2eKeys, IDP, mintSet, pushSet, RESOURCE, userToken, type E2eKeys } from '../../helpers/audit-e2e-identity.js';
 import { generateSigningKey, mintToken } from '../../../src/identity/dev-tokens.js';
 import type { AuditEventType } from '../../../src/audit/audit-sink.js';
+
+// Real processes on a shared 2-core machine: generous per-test limits; each wait has its own deadline.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 /**
  * Real agent sessions through `warden run` (stdio, then HTTP with identity and security events,
