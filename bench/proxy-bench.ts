@@ -21,6 +21,24 @@ const IN_FLIGHT = 16;
 const TARGET_P50_RATIO = 1.5;
 const TARGET_THROUGHPUT_RATIO = 0.7;
 
+/**
+ * The full runtime (anonymous identity, policy engine, pins, audit) with the bench policy, which
+ * explicitly allows echo: with the default policy thousands of calls per minute would be
+ * throttled by its rate anomalies and the bench would measure waiting, not forwarding.
+ * `extra` is appended YAML (e.g. an `audit:` section).
+ */
+export function benchConfig(dir: string, extra = ''): string {
+  return [
+    'dangerouslyAllowAnonymous: true',
+    'logging: { level: warn }',
+    `policy: { files: [${JSON.stringify(BENCH_POLICY)}], watch: false }`,
+    `pins: { file: ${JSON.stringify(join(dir, 'pins.json'))} }`,
+    'upstreams:',
+    `  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }`,
+    extra,
+  ].join('\n');
+}
+
 async function connect(command: string, args: string[]): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command, args, env: getDefaultEnvironment(), stderr: 'ignore' }));
@@ -60,7 +78,7 @@ async function throughput(client: Client, calls: number): Promise<number> {
 export async function runProxyBench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   const config = join(dir, 'warden.yaml');
-  writeFileSync(config, `dangerouslyAllowAnonymous: true\nlogging: { level: warn }\npolicy: { files: [${JSON.stringify(BENCH_POLICY)}], watch: false }\nupstreams:\n  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }\n`);
+  writeFileSync(config, benchConfig(dir));
   const direct = await connect(process.execPath, [ACME]);
   const warden = await connect(process.execPath, [WARDEN, 'run', '--config', config]);
   const raw = await connect(process.execPath, [RAW, process.execPath, ACME]);

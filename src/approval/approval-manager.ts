@@ -136,7 +136,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       return undefined;
     }
     const { createdBy, ...fields } = grant;
-    audit({ type: 'grant.created', callId: record.callId, grantId: grant.id, ...fields, approver: createdBy });
+    audit({ type: 'grant.created', callId: record.callId, grantId: grant.id, ...fields, by: createdBy.id, approver: createdBy });
     return grant;
   };
 
@@ -199,7 +199,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         // The call is still allowed once; only the remembering failed (state store down).
         deps.logger.error({ err, approvalId: id }, 'could not store grant');
       }
-      const audited = audit({ type: 'call.approval_answered', callId: record.callId, sessionId: record.sessionId, approvalId: id, outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id });
+      // `approved`/`by`/`how` are the audit schema's fields (what `warden audit show` prints); `outcome`/`approver` keep the detail.
+      const audited = audit({ type: 'call.approval_answered', callId: record.callId, sessionId: record.sessionId, approvalId: id, approved: answer.kind !== 'deny', by: approver.id, how: 'control-api', outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id });
       await settle(record, outcomeOf(record, answer, approver, grant, audited), { type: 'answered', approval: record, answer: answer.kind, approver });
       return { ok: true, approval: record, ...(grant ? { grant } : {}) };
     },

@@ -78,8 +78,13 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const args = deps.engine.redact(req.arguments);
     record(auditEvent('call.received', { callId: req.callId, sessionId: req.sessionId, principal: who, upstream: req.upstream, tool: req.tool, args: args.redacted, argsDigest: args.digest }));
 
+    if (principal !== incoming.principal) {
+      // A security event changed who this caller is for decisions (claim overrides): say so per call.
+      record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: true, principal: who, reason: 'claims_override' }));
+    }
     const subject = deps.subjects?.evaluate(principal, req.sessionId, now) ?? { kind: 'ok' as const };
     if (subject.kind === 'revoked') {
+      record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
       record({ type: 'call.decision', callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who });
       return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
     }
