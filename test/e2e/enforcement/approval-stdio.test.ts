@@ -1,5 +1,6 @@
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditFiles } from '../../../src/audit/verify-audit.js';
 import { expectRefusal, expectUpstreamText } from '../../helpers/enforcement-assert.js';
 import type { ApprovalStream } from '../../helpers/enforcement-control.js';
 import { startStdioWarden, type EnforcementWarden } from '../../helpers/enforcement-warden.js';
@@ -174,5 +175,20 @@ describe('approval over stdio: scripted approver on the control API', () => {
     expectRefusal(await third, 'approval_denied');
     expect(writesTo('/e2e/grant.txt').map((c) => c.arguments.content)).toEqual(['same', 'same']);
     expect(w.audit().filter((r) => r.type === 'grant.revoked' && r.grantId === grantId)).toHaveLength(1);
+  });
+
+  it('records every approval step in the hash-chained audit log next to the config', async () => {
+    const report = verifyAuditFiles([w.auditFile]);
+    expect(report.problem).toBeUndefined();
+    expect(report.ok).toBe(true);
+    const records = w.audit();
+    const types = new Set(records.map((r) => r.type));
+    for (const t of ['call.approval_requested', 'call.approval_answered', 'call.approval_withdrawn', 'grant.created', 'grant.revoked']) expect(types).toContain(t);
+    // Every human answer names who gave it.
+    const answered = records.filter((r) => r.type === 'call.approval_answered' && r.outcome !== 'allowed_by_grant');
+    expect(answered.length).toBeGreaterThanOrEqual(5);
+    for (const r of answered) expect(r.approver).toEqual({ kind: 'admin', id: 'admin' });
+    // Each request is recorded bound to the digest of its exact arguments.
+    for (const r of records.filter((x) => x.type === 'call.approval_requested')) expect(r.argsDigest).toMatch(/^sha256:/);
   });
 });
