@@ -74,6 +74,19 @@ describe('enforcement over Streamable HTTP with bearer identity', () => {
     expect(writesTo('/e2e/http-bob.txt')).toEqual([]);
   });
 
+  it('withdraws the request when the agent cancels over HTTP; the upstream never runs it', async () => {
+    const abort = new AbortController();
+    const call = agent.callTool({ name: 'write_file', arguments: { path: '/e2e/http-cancel.txt', content: 'x' } }, undefined, { signal: abort.signal });
+    const settled = call.then(() => 'resolved', (e: unknown) => e);
+    const pending = await w.control.waitForPending(forPath('/e2e/http-cancel.txt'), call);
+    abort.abort('agent changed its mind');
+    expect(await settled).not.toBe('resolved');
+    await until(() => w.audit().some((r) => r.type === 'call.approval_withdrawn' && r.approvalId === pending.id), 8_000);
+    expect((await w.control.request('GET', `/approvals/${pending.id}`)).status).toBe(404);
+    expect(await w.control.allow(pending.id)).toMatchObject({ status: 409, body: { error: 'already_decided' } });
+    expect(writesTo('/e2e/http-cancel.txt')).toEqual([]);
+  });
+
   it('blocks by policy with isError and the decision in _meta; the upstream never sees it', async () => {
     const decision = expectRefusal(await agent.callTool({ name: 'delete_record', arguments: { table: 't', id: 1 } }), 'policy_block');
     expect(decision).toMatchObject({ action: 'block', rules: ['block-deletes'] });
