@@ -15,6 +15,7 @@ import { tempDir } from '../../helpers/warden-process.js';
 let w: HttpEnforcementWarden;
 let agent: Client;
 let bobToken: string;
+let aliceToken: string;
 
 beforeAll(async () => {
   const dir = tempDir('warden-e2e-enf-');
@@ -27,7 +28,8 @@ beforeAll(async () => {
       throttle: { buckets: [{ key: 'user_agent', ratePerMinute: 1, burst: 1 }], maxWaitMs: 100 },
     },
   });
-  agent = (await w.connectAgent(await idp.mint('alice', 'agent-7'))).client;
+  aliceToken = await idp.mint('alice', 'agent-7');
+  agent = (await w.connectAgent(aliceToken)).client;
   bobToken = await idp.mint('bob', 'agent-9');
 });
 afterAll(async () => w?.close());
@@ -85,6 +87,18 @@ describe('enforcement over Streamable HTTP with bearer identity', () => {
     expect((await w.control.request('GET', `/approvals/${pending.id}`)).status).toBe(404);
     expect(await w.control.allow(pending.id)).toMatchObject({ status: 409, body: { error: 'already_decided' } });
     expect(writesTo('/e2e/http-cancel.txt')).toEqual([]);
+  });
+
+  it('withdraws the request when the agent\'s session ends while it is pending', async () => {
+    const second = await w.connectAgent(aliceToken, { name: 'short-lived-agent' });
+    const call = second.client.callTool({ name: 'write_file', arguments: { path: '/e2e/http-session-end.txt', content: 'x' } });
+    const settled = call.then(() => 'resolved', (e: unknown) => e);
+    const pending = await w.control.waitForPending(forPath('/e2e/http-session-end.txt'), call);
+    await second.close(); // DELETE the MCP session, then close the client
+    await until(() => w.audit().some((r) => r.type === 'call.approval_withdrawn' && r.approvalId === pending.id), 8_000);
+    expect(await settled).not.toBe('resolved');
+    expect(await w.control.allow(pending.id)).toMatchObject({ status: 409, body: { error: 'already_decided' } });
+    expect(writesTo('/e2e/http-session-end.txt')).toEqual([]);
   });
 
   it('blocks by policy with isError and the decision in _meta; the upstream never sees it', async () => {
