@@ -40,12 +40,17 @@ export class WaiterTable {
   add(record: PendingApproval, o: WaitOptions): Promise<ApprovalOutcome> {
     return new Promise((resolve) => {
       let progressHandle: unknown;
+      let lastProgress = -1;
       const timeoutHandle = this.timers.setTimeout(o.onTimeout, o.timeoutMs);
       const progress = (): void => {
         const leftS = Math.max(0, Math.ceil((record.expiresAt - o.clock()) / 1000));
+        // Seconds waited, to a tenth: whole seconds repeated (0, 1, 1, 2…) with intervals under a
+        // second, and MCP requires progress to increase with every notification.
+        const waited = Math.round((o.clock() - record.createdAt) / 100) / 10;
+        lastProgress = waited > lastProgress ? waited : Math.round(lastProgress * 10 + 1) / 10;
         try {
           // Clients that reset their timeout on progress keep waiting while a human decides.
-          o.sendProgress?.(Math.round((o.clock() - record.createdAt) / 1000), Math.round(o.timeoutMs / 1000), `waiting for approval, ${leftS} s left`);
+          o.sendProgress?.(lastProgress, Math.round(o.timeoutMs / 1000), `waiting for approval, ${leftS} s left`);
         } catch {
           // A broken progress channel must not decide the call; the timeout still does.
         }

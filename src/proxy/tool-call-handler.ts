@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import { blockedToolResult } from '../core/decision-meta.js';
+import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { progressTokenOf, type ProxySession } from './proxy-session.js';
@@ -22,7 +23,14 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   }
   const target = session.namespacer.resolve(exposedName);
   const upstream = target && session.connection(target.upstream);
-  if (!target || !upstream) {
+  // Only names the upstream lists are judged and forwarded; anything else gets the same answer
+  // as a hidden tool, so hidden tools cannot be told apart from missing ones.
+  const lookup = target && upstream ? await lookupTool(session, upstream, target.name) : ({ kind: 'unknown' } as const);
+  if (lookup.kind === 'error') {
+    session.toAgent(errorResponse(request.id, lookup.code, lookup.message, lookup.data));
+    return;
+  }
+  if (!target || !upstream || lookup.kind === 'unknown') {
     session.toAgent(errorResponse(request.id, RPC.invalidParams, `Unknown tool: ${exposedName}`));
     return;
   }

@@ -42,18 +42,14 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
   let eventsUrl: string | undefined;
   try {
     if (config.control.enabled) {
-      const identity = deps.authenticator;
       const control = await startControlServer({
         config: config.control,
         routes: [...deps.enforcement.routes, ...sessionRoutes(deps.sessions, deps.subjects, deps.clock)],
         logger: deps.logger,
+        // Only the admin credential and the configured approver tokens may answer approvals. Access
+        // tokens from the MCP issuers are NOT approver credentials: every agent holds one, and an
+        // agent (or another user's agent) must never be able to approve the calls warden holds.
         approvers: resolveApproverCredentials(config.approvals.approvers, { env: deps.env, baseDir: deps.baseDir }),
-        // Approvers may also present a token from a trusted issuer; their `sub` is the approver id,
-        // so the approval manager can refuse a user approving their own call.
-        ...(identity ? { verifyApprover: async (token: string) => {
-          const outcome = await identity.verifyToken(token);
-          return outcome.ok ? outcome.principal.user : undefined;
-        } } : {}),
         env: deps.env,
         baseDir: deps.baseDir,
       });

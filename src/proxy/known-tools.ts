@@ -1,0 +1,53 @@
+import type { ToolDefinition } from '../core/tool-call.js';
+import type { RpcResponse } from './json-rpc.js';
+import type { ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/** Whether a called tool is one the upstream lists. */
+export type ToolLookup =
+  | { readonly kind: 'listed' }
+  | { readonly kind: 'unknown' }
+  /** The listing itself failed: the call is answered with this error, never forwarded. */
+  | { readonly kind: 'error'; readonly code: number; readonly message: string; readonly data?: unknown };
+
+const MAX_PAGES = 100;
+const listings = new WeakMap<ProxySession, Map<string, Promise<ToolLookup>>>();
+
+/**
+ * Checks a called name against what the upstream lists (exact match). A hidden tool is answered
+ * `-32602 Unknown tool`; an unknown one must get the very same answer from warden, not the
+ * upstream's own (often a tool result), or an agent could tell hidden tools from missing ones.
+ * When this session has not listed the tool (agents may call without listing, or the upstream
+ * added it since), warden lists the upstream itself, once per concurrent miss.
+ */
+export async function lookupTool(session: ProxySession, upstream: UpstreamConnection, tool: string): Promise<ToolLookup> {
+  if (session.toolDefinitions.get(upstream.name)?.has(tool)) return { kind: 'listed' };
+  let perSession = listings.get(session);
+  if (!perSession) listings.set(session, (perSession = new Map()));
+  let listing = perSession.get(upstream.name);
+  if (!listing) {
+    listing = listAll(session, upstream).finally(() => perSession!.delete(upstream.name));
+    perSession.set(upstream.name, listing);
+  }
+  const outcome = await listing;
+  if (outcome.kind === 'error') return outcome;
+  return session.toolDefinitions.get(upstream.name)?.has(tool) ? { kind: 'listed' } : { kind: 'unknown' };
+}
+
+async function listAll(session: ProxySession, upstream: UpstreamConnection): Promise<ToolLookup> {
+  const tools: ToolDefinition[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const response = await new Promise<RpcResponse>((resolve) =>
+      upstream.request('tools/list', cursor === undefined ? {} : { cursor }, session.opts.timeouts.requestMs, resolve),
+    );
+    if (response.error) return { kind: 'error', code: response.error.code, message: response.error.message, data: response.error.data };
+    const result = response.result;
+    if (Array.isArray(result?.tools)) tools.push(...(result.tools as ToolDefinition[]).filter((t) => typeof t?.name === 'string'));
+    cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
+    if (cursor === undefined) break;
+  }
+  session.toolDefinitions.set(upstream.name, new Map(tools.map((t) => [t.name, t])));
+  session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
+  return { kind: 'listed' };
+}
