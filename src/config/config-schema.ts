@@ -90,8 +90,12 @@ export const PolicySectionSchema = z.strictObject({
   files: z.array(z.string().min(1)).default([]),
   /** Reload on change (SIGHUP always reloads). */
   watch: z.boolean().default(true),
-  /** A decision slower than this blocks the call (fail closed) and is audited `decision_budget_exceeded`. */
-  decisionBudgetMs: z.number().int().min(1).max(10_000).default(250),
+  /**
+   * A decision slower than this blocks the call (fail closed) and is audited `decision_budget_exceeded`.
+   * Decisions take microseconds; the budget only catches a stalled state store or pathological input,
+   * so it is generous enough for a loaded machine.
+   */
+  decisionBudgetMs: z.number().int().min(1).max(10_000).default(1_000),
 });
 export type PolicySection = z.infer<typeof PolicySectionSchema>;
 

@@ -36,7 +36,7 @@ type Forward = Extract<GuardVerdict, { kind: 'forward' }>;
  */
 export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardStats } {
   const stats: GuardStats = { internalErrors: 0, decisions: 0 };
-  const budgetMs = deps.decisionBudgetMs ?? 250;
+  const budgetMs = deps.decisionBudgetMs ?? 1_000;
 
   async function checkToolCall(req: ToolCallRequest): Promise<GuardVerdict> {
     try {

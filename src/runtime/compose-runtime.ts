@@ -25,6 +25,7 @@ import { policyDecisionEngine } from './policy-decision-engine.js';
 import { createSubjectRegistry } from './subject-wiring.js';
 import { openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
+import { warmUpDecisionPath } from './warm-up.js';
 
 /** Everything `warden run` builds around the proxy, and how to stop it. */
 export interface Runtime {
@@ -73,6 +74,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     });
     closers.push(() => holder.close());
     const engine = policyDecisionEngine(createPolicyEngine({ store, policy: holder.current }), config.audit.redact);
+    await warmUpDecisionPath(holder.current, clock());
     const enforcement = createEnforcement(config, {
       audit, store, logger, clock,
       display: (req, decision) => ({ redactedArguments: engine.redact(req.arguments).redacted, reasons: decision.reasons }),
