@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { REPO_ROOT } from '../../helpers/paths.js';
+import { REPO_ROOT, WARDEN_MAIN } from '../../helpers/paths.js';
 import {
   acmeUpstream, control, decisionMeta, wardenCli, pendingApproval, readAudit, readCallLog, startStdioWarden, waitForRecord, wardenDir, writeConfig,
   type AuditLine, type StdioWarden,
@@ -25,6 +26,7 @@ vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 const POLICY = join(REPO_ROOT, 'test/fixtures/e2e-audit/scenarios.yaml');
 const SECRET_ENV = 'env-secret-4a7f19c2d8e6b3a1';
 const SECRET_ARG = 'hunter2-arg-secret-9d3e';
+const SECRET_HEADER = 'hdr-secret-5b1e0c77f2';
 
 const d = wardenDir();
 let w: StdioWarden;
@@ -326,6 +328,25 @@ describe('restart after SIGKILL continues the chain', () => {
     await waitForRecord(d.auditFile, (r) => r.type === 'warden.stop' && r.seq > (rec.seq as number));
   }, 20_000);
 
+  it('an HTTP upstream header secret: config.loaded names the header, never its value', async () => {
+    writeConfig(d, {
+      dangerouslyAllowAnonymous: true, pins: { enabled: false }, control: { enabled: false },
+      upstreams: { acme: acmeUpstream(d), remote: { url: 'http://127.0.0.1:9/mcp', headers: { 'X-Upstream-Auth': SECRET_HEADER } } },
+    });
+    const before = records().length;
+    const child = spawn(process.execPath, [WARDEN_MAIN, 'run', '--config', d.configFile], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let log = '';
+    child.stderr!.on('data', (c: Buffer) => (log += c.toString('utf8')));
+    // SIGTERM is handled once warden is up; before that the default action would kill it.
+    await until(() => log.includes('"warden started"'), 15_000);
+    const loaded = await waitForRecord(d.auditFile, (r) => r.type === 'config.loaded' && r.seq > before);
+    expect((loaded.config as { upstreams: { remote: { headers: Record<string, string> } } }).upstreams.remote.headers).toEqual({ 'X-Upstream-Auth': '[redacted]' });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(readFileSync(d.auditFile, 'utf8')).not.toContain(SECRET_HEADER);
+  });
+
   it('a decision over its time budget fails closed: call.error, block result, upstream never called', async () => {
     writeConfig(d, {
       dangerouslyAllowAnonymous: true, upstreams: { acme: acmeUpstream(d) }, pins: { file: join(d.dir, 'pins.json') },
@@ -389,10 +410,11 @@ describe('the whole log of these runs', () => {
     for (const r of all.filter((x) => x.type.startsWith('call.'))) expect(opened.has(r.callId), `${r.type} #${r.seq}`).toBe(true);
   });
 
-  it('never contains a secret: upstream env value, password argument, bearer tokens', () => {
+  it('never contains a secret: upstream env and header values, password argument', () => {
     const bytes = readFileSync(d.auditFile, 'utf8');
     expect(bytes).not.toContain(SECRET_ENV);
     expect(bytes).not.toContain(SECRET_ARG);
+    expect(bytes).not.toContain(SECRET_HEADER);
   });
 
   it('warden audit verify passes (exit 0)', () => {

@@ -37,14 +37,17 @@ describe('SIGKILL warden under load, again and again', () => {
       expect(starts).toBe(r.kills);
       // Every restart after a kill says so in the chain.
       expect(records.filter((x) => x.type === 'audit.recovered').length).toBe(r.kills - 1);
+      // Every torn line was cut off and saved at the next start: the injected ones, plus real ones
+      // (Linux can cut a write(2) that crosses a page boundary short on SIGKILL).
       const repaired = records.filter((x) => x.type === 'audit.recovered' && (x.reasons as string[]).includes('torn_tail'));
-      expect(repaired.length).toBe(r.torn);
-      expect(readdirSync(r.dir.dir).filter((f) => f.includes('.torn-')).length).toBe(r.torn);
+      expect(repaired.length).toBeGreaterThanOrEqual(r.torn);
+      expect(readdirSync(r.dir.dir).filter((f) => f.includes('.torn-')).length).toBe(repaired.length);
       // The kill must land under load most of the time, or the test proves nothing.
       expect(r.killedUnderLoad).toBeGreaterThanOrEqual(Math.floor(r.kills * 0.8));
     }
     expect(forwarded).toBeGreaterThan(LOOPS * KILLS_PER_LOOP);
     const torn = results.flatMap((r) => readdirSync(r.dir.dir).filter((f) => f.includes('.torn-')));
-    console.log(`sigkill loop: ${LOOPS * KILLS_PER_LOOP} kills, ${forwarded} calls reached ACME, ${torn.length} torn tails recovered`);
+    const injected = results.reduce((n, r) => n + r.torn, 0);
+    console.log(`sigkill loop: ${LOOPS * KILLS_PER_LOOP} kills, ${forwarded} calls reached ACME, ${torn.length} torn tails recovered (${injected} injected, ${torn.length - injected} real)`);
   }, 300_000);
 });
