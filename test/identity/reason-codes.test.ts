@@ -7,8 +7,8 @@ import { IDENTITY_REASON_CODES } from '../../src/identity/reason-codes.js';
 import { protectedResourceMetadataPath, protectedResourceMetadataUrl, wwwAuthenticate } from '../../src/identity/www-authenticate.js';
 
 describe('reason codes', () => {
-  it('documents every reason code in docs/readme/identity.md', () => {
-    const doc = readFileSync(resolve(import.meta.dirname, '../../docs/readme/identity.md'), 'utf8');
+  it('documents every reason code in the README', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
     const missing = IDENTITY_REASON_CODES.filter((code) => !doc.includes(`| \`${code}\` |`));
     expect(missing).toEqual([]);
   });
