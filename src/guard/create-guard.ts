@@ -115,13 +115,17 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     stats.decisions += 1;
     record(auditEvent('call.risk', { callId: req.callId, sessionId: req.sessionId, score: decision.score, reasons: decision.reasons, sensitivity: decision.sensitivity }));
     // Write-ahead: the decision record is on disk (write(2) done) before anything is enforced;
-    // received, risk and decision go out together in that one write.
+    // received, risk and decision go out together in that one write. An allow has nothing to
+    // enforce but the forward itself: its steps wait for call.forwarded and all four go out in one
+    // write, still before the call is forwarded (throttle, approve and block write theirs first).
     record(decisionEvent(req.callId, req.sessionId, decision, { tool: req.tool, principal: who }));
-    flush(pending);
+    if (decision.enforced !== 'allow') flush(pending);
     deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced);
 
     const verdict = await deps.enforcer.enforce(req, decision);
-    return verdict.kind === 'forward' ? forwardWithAudit(req, verdict) : verdict;
+    if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
+    flush(pending);
+    return verdict;
   }
 
   async function timedDecision(req: ToolCallRequest, now: number): Promise<Decision> {
@@ -148,10 +152,11 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return mergeFloors(heldFloor, poisonFloor);
   }
 
-  function forwardWithAudit(req: ToolCallRequest, verdict: Forward): GuardVerdict {
+  function forwardWithAudit(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[]): GuardVerdict {
     try {
-      // Write-ahead: this record is on disk before the proxy forwards the call.
-      deps.audit.record(auditEvent('call.forwarded', { callId: req.callId, sessionId: req.sessionId, upstream: req.upstream, tool: req.tool }));
+      // Write-ahead: this record (with any steps still gathered) is on disk before the proxy forwards the call.
+      pending.push(auditEvent('call.forwarded', { callId: req.callId, sessionId: req.sessionId, upstream: req.upstream, tool: req.tool }));
+      flush(pending);
     } catch (err) {
       // Release whatever the enforcer holds (a throttle slot) before failing closed.
       verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
