@@ -3,6 +3,7 @@ import type { Principal } from '../core/principal.js';
 import type { Action, Decision, DecisionMode, Reason } from '../core/decision.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
 import type { AuditEvent, AuditEventType } from './audit-sink.js';
+import { sealForAudit } from './sealed-value.js';
 
 /**
  * Typed fields of every audit event (schema version 1). The sink adds `v`, `seq`, `ts`, `prev`,
@@ -22,8 +23,24 @@ export interface PrincipalSummary {
   readonly anonymous: boolean;
 }
 
-/** What an audit record says about who acted. Never includes the token itself. */
+const summaries = new WeakMap<Principal, PrincipalSummary>();
+
+/**
+ * What an audit record says about who acted. Never includes the token itself. For a frozen
+ * principal (what identity produces) the summary is built once, sealed (deeply frozen) and reused,
+ * so the sink serializes it once per principal instead of twice per call.
+ */
 export function principalSummary(p: Principal): PrincipalSummary {
+  if (!Object.isFrozen(p) || !Object.isFrozen(p.priorActors) || !Object.isFrozen(p.scopes)) return buildSummary(p);
+  let s = summaries.get(p);
+  if (s === undefined) {
+    s = sealForAudit(buildSummary(p));
+    summaries.set(p, s);
+  }
+  return s;
+}
+
+function buildSummary(p: Principal): PrincipalSummary {
   return {
     issuer: p.issuer,
     user: p.user,

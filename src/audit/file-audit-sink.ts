@@ -2,7 +2,8 @@ import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import type { AuditEvent, AuditSink } from './audit-sink.js';
+import type { AuditEvent } from './audit-sink.js';
+import type { BatchingAuditSink } from './batch-audit.js';
 import type { AuditConfig } from './audit-config.js';
 import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
@@ -48,7 +49,7 @@ interface Failure {
  * `write(2)` (write-ahead: when it returns, the kernel has the bytes); failures make the sink
  * unhealthy and every later `record()` throws until a reopen after backoff succeeds.
  */
-export class FileAuditSink implements AuditSink {
+export class FileAuditSink implements BatchingAuditSink {
   readonly file: string;
   private fd = -1;
   private ino = 0;
@@ -128,19 +129,49 @@ export class FileAuditSink implements AuditSink {
     if (this.closed) throw new AuditUnavailableError('audit sink is closed');
     if (this.failure) this.recover();
     const { line, hash } = encodeRecord(withDigests(event), { seq: this.seq + 1, ts: this.timestamp(), prev: this.prev }, this.deps.serialize);
-    const length = Buffer.byteLength(line, 'utf8');
+    this.append(line, 1, hash);
+  }
+
+  /**
+   * Appends several records, chained in order, with ONE `write(2)` (the steps of a call that are
+   * written ahead together). All-or-nothing for the chain state: when it throws, seq and prev are
+   * unchanged and the sink is unhealthy; a crash mid-write leaves at most a torn last line, which
+   * the next start cuts off like any torn record.
+   */
+  recordBatch(events: readonly AuditEvent[]): void {
+    if (events.length === 1) return this.record(events[0] as AuditEvent);
+    if (events.length === 0) return;
+    if (this.closed) throw new AuditUnavailableError('audit sink is closed');
+    if (this.failure) this.recover();
+    const ts = this.timestamp();
+    let seq = this.seq;
+    let prev = this.prev;
+    let text = '';
+    for (const event of events) {
+      const encoded = encodeRecord(withDigests(event), { seq: ++seq, ts, prev }, this.deps.serialize);
+      text += encoded.line;
+      prev = encoded.hash;
+    }
+    this.append(text, events.length, prev);
+  }
+
+  /** Writes `count` encoded records (one string) and advances the chain to `lastHash`. */
+  private append(text: string, count: number, lastHash: string): void {
+    const length = Buffer.byteLength(text, 'utf8');
     try {
-      if (++this.sinceCheck >= CHECK_EVERY_RECORDS) this.verifyPath();
+      this.sinceCheck += count;
+      if (this.sinceCheck >= CHECK_EVERY_RECORDS) this.verifyPath();
       if (this.size > 0 && this.size + length > this.deps.config.maxFileBytes) this.rotate();
-      writeFully(this.fd, line, length);
-      this.maybeFsync();
+      writeFully(this.fd, text, length);
+      this.maybeFsync(count);
     } catch (err) {
       throw this.fail(err, 'write_failed');
     }
     this.size += length;
-    this.seq += 1;
-    this.prev = hash;
-    if (++this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) this.checkpoint();
+    this.seq += count;
+    this.prev = lastHash;
+    this.sinceCheckpoint += count;
+    if (this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) this.checkpoint();
   }
 
   /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically. */
@@ -191,10 +222,12 @@ export class FileAuditSink implements AuditSink {
   }
 
 
-  private maybeFsync(): void {
+  /** `count` records were just written: fsync per write for `always`, else per `everyRecords`. */
+  private maybeFsync(count: number): void {
     const policy = this.deps.config.fsync;
     if (policy === 'never') return;
-    if (policy === 'always' || ++this.sinceFsync >= policy.everyRecords) {
+    this.sinceFsync += count;
+    if (policy === 'always' || this.sinceFsync >= policy.everyRecords) {
       fsyncSync(this.fd);
       this.sinceFsync = 0;
     }

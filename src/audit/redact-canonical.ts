@@ -1,9 +1,12 @@
 import { MAX_DEPTH, REDACTED, keyMatcher, stringScrubber, type RedactRules } from './redact-rules.js';
 import { jsonScalar, specialObject } from './redactor.js';
 import { escapeUnsafeJson } from './escape-unsafe.js';
+import { isSealedForAudit } from './sealed-value.js';
 
 const REDACTED_JSON = JSON.stringify(REDACTED);
 const TRUNCATED_JSON = '"[TRUNCATED]"';
+const CACHE_MAX = 4096;
+const CACHED_VALUE_MAX_LENGTH = 64;
 
 /**
  * The sink's hot path: redacts and canonicalises (RFC 8785) in one walk, producing exactly
@@ -14,10 +17,35 @@ const TRUNCATED_JSON = '"[TRUNCATED]"';
 export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknown, key: string) => string | undefined {
   const hit = keyMatcher(rules.paths ?? []);
   const scrub = stringScrubber(rules.patterns ?? []);
+  // Keys and short values (tool names, reason codes, rule ids) repeat in every record; the text
+  // of a string depends only on the string (scrub is pure), so bounded caches skip the scans.
+  const keyText = new Map<string, string>();
+  const valueText = new Map<string, string>();
+  const quotedKey = (k: string): string => {
+    let q = keyText.get(k);
+    if (q === undefined) {
+      q = `${escapeUnsafeJson(JSON.stringify(k))}:`;
+      if (keyText.size < CACHE_MAX) keyText.set(k, q);
+    }
+    return q;
+  };
+  const stringText = (s: string): string => {
+    if (s.length > CACHED_VALUE_MAX_LENGTH) return escapeUnsafeJson(JSON.stringify(scrub(s)));
+    let t = valueText.get(s);
+    if (t === undefined) {
+      t = escapeUnsafeJson(JSON.stringify(scrub(s)));
+      if (valueText.size >= CACHE_MAX) valueText.clear();
+      valueText.set(s, t);
+    }
+    return t;
+  };
   const path: string[] = [];
   const seen = new Set<object>();
 
+  const keyOnly = hit.keyOnly;
   const field = (key: string, v: unknown, depth: number): string | undefined => {
+    // Without policy paths only the key name decides: no path to build.
+    if (keyOnly) return keyOnly(key) ? (v === undefined ? undefined : REDACTED_JSON) : canon(v, depth);
     path.push(key);
     const text = hit(path) ? (v === undefined ? undefined : REDACTED_JSON) : canon(v, depth);
     path.pop();
@@ -26,16 +54,16 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
 
   const object = (value: object, depth: number): string => {
     const keys = Object.keys(value).sort();
-    const parts: string[] = [];
+    let out = '';
     for (const k of keys) {
       const text = field(k, (value as Record<string, unknown>)[k], depth + 1);
-      if (text !== undefined) parts.push(`${escapeUnsafeJson(JSON.stringify(k))}:${text}`);
+      if (text !== undefined) out = out === '' ? quotedKey(k) + text : `${out},${quotedKey(k)}${text}`;
     }
-    return `{${parts.join(',')}}`;
+    return `{${out}}`;
   };
 
   const canon = (value: unknown, depth: number): string | undefined => {
-    if (typeof value === 'string') return escapeUnsafeJson(JSON.stringify(scrub(value)));
+    if (typeof value === 'string') return stringText(value);
     if (value === null || typeof value !== 'object') {
       const s = jsonScalar(value);
       return s === undefined ? undefined : JSON.stringify(s);
@@ -52,14 +80,25 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
     return out;
   };
 
+  // Sealed values are deeply frozen, and these rules never change: their text is computed once
+  // per (value, field name). The principal summary of a session repeats in most call records.
+  const sealedText = new WeakMap<object, { readonly key: string; readonly text: string | undefined }>();
+
   return (value, key) => {
     // Fast path for the common top-level scalar field when no policy paths are configured.
     if (hit.keyOnly && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
       if (hit.keyOnly(key)) return REDACTED_JSON;
-      return typeof value === 'string' ? escapeUnsafeJson(JSON.stringify(scrub(value))) : (JSON.stringify(jsonScalar(value)) as string);
+      return typeof value === 'string' ? stringText(value) : (JSON.stringify(jsonScalar(value)) as string);
+    }
+    const sealed = value !== null && typeof value === 'object' && isSealedForAudit(value);
+    if (sealed) {
+      const cached = sealedText.get(value);
+      if (cached !== undefined && cached.key === key) return cached.text;
     }
     seen.clear();
     // Top-level fields sit at depth 1, as they do when createRedactor walks a whole event.
-    return field(key, value, 1);
+    const text = field(key, value, 1);
+    if (sealed) sealedText.set(value, { key, text });
+    return text;
   };
 }

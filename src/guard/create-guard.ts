@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
+import { recordAll } from '../audit/batch-audit.js';
 import { auditEvent, decisionEvent, principalSummary, resultEvent } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { blockedToolResult } from '../core/decision-meta.js';
@@ -39,20 +40,30 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   const budgetMs = deps.decisionBudgetMs ?? 1_000;
 
   async function checkToolCall(req: ToolCallRequest): Promise<GuardVerdict> {
+    // The write-ahead steps of this call (received, risk, decision) are gathered here and written
+    // together with one write(2) before anything is enforced; see flush().
+    const pending: AuditEvent[] = [];
     try {
-      return await judge(req);
+      return await judge(req, pending);
     } catch (err) {
-      return failClosed(req, err);
+      return failClosed(req, err, pending);
     }
   }
 
-  function failClosed(req: ToolCallRequest, err: unknown): GuardVerdict {
+  /** Writes the gathered steps (one write(2)); a failure propagates so the catch-all blocks the call. */
+  function flush(pending: AuditEvent[]): void {
+    const events = pending.splice(0, pending.length);
+    recordAll(deps.audit, events);
+  }
+
+  function failClosed(req: ToolCallRequest, err: unknown, pending: readonly AuditEvent[] = []): GuardVerdict {
     stats.internalErrors += 1;
     const code = err instanceof WardenError ? err.code : 'internal';
     const message = err instanceof Error ? err.message : String(err);
     deps.logger.error({ callId: req.callId, code, err: message }, 'decision path failed: call blocked');
     try {
-      deps.audit.record(auditEvent('call.error', { callId: req.callId, sessionId: req.sessionId, stage: 'guard', code, message }));
+      // Steps gathered before the fault (e.g. call.received) still reach the log, ahead of the error.
+      recordAll(deps.audit, [...pending, auditEvent('call.error', { callId: req.callId, sessionId: req.sessionId, stage: 'guard', code, message })]);
     } catch {
       // The audit sink is itself the failure (or also failing): blocking is all that is left.
     }
@@ -63,7 +74,10 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return { kind: 'respond', result: blockedToolResult(code, req.callId, text) };
   }
 
-  async function judge(incoming: ToolCallRequest): Promise<GuardVerdict> {
+  async function judge(incoming: ToolCallRequest, pending: AuditEvent[]): Promise<GuardVerdict> {
+    const record = (event: AuditEvent): void => {
+      pending.push(event);
+    };
     const now = deps.clock();
     // Revocations find sessions (to withdraw their approvals) by the principal they run as now.
     deps.sessions?.updatePrincipal?.(incoming.sessionId, incoming.principal);
@@ -73,10 +87,14 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const who = principalSummary(principal);
     if (deps.engine.isHidden(principal, req.upstream, req.tool)) {
       record({ type: 'call.decision', callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', hidden: true, tool: req.tool, principal: who });
+      flush(pending);
       return { kind: 'error', code: -32602, message: `Unknown tool: ${req.exposedName}` };
     }
     const args = deps.engine.redact(req.arguments);
     record(auditEvent('call.received', { callId: req.callId, sessionId: req.sessionId, principal: who, upstream: req.upstream, tool: req.tool, args: args.redacted, argsDigest: args.digest }));
+    // A sink already known to be failing must refuse the call before anything counts it (it may
+    // also recover on this write): the same order as writing each step on its own.
+    if (!deps.audit.healthy()) flush(pending);
 
     if (principal !== incoming.principal) {
       // A security event changed who this caller is for decisions (claim overrides): say so per call.
@@ -86,6 +104,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     if (subject.kind === 'revoked') {
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
       record({ type: 'call.decision', callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who });
+      flush(pending);
       return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
     }
 
@@ -95,12 +114,18 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const decision = applyFloor(base, mergeFloors(pinFloor(req), stepUpFloor));
     stats.decisions += 1;
     record(auditEvent('call.risk', { callId: req.callId, sessionId: req.sessionId, score: decision.score, reasons: decision.reasons, sensitivity: decision.sensitivity }));
-    // Write-ahead: the decision record is on disk (write(2) done) before anything is enforced.
+    // Write-ahead: the decision record is on disk (write(2) done) before anything is enforced;
+    // received, risk and decision go out together in that one write. An allow has nothing to
+    // enforce but the forward itself: its steps wait for call.forwarded and all four go out in one
+    // write, still before the call is forwarded (throttle, approve and block write theirs first).
     record(decisionEvent(req.callId, req.sessionId, decision, { tool: req.tool, principal: who }));
+    if (decision.enforced !== 'allow') flush(pending);
     deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced);
 
     const verdict = await deps.enforcer.enforce(req, decision);
-    return verdict.kind === 'forward' ? forwardWithAudit(req, verdict) : verdict;
+    if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
+    flush(pending);
+    return verdict;
   }
 
   async function timedDecision(req: ToolCallRequest, now: number): Promise<Decision> {
@@ -127,10 +152,11 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return mergeFloors(heldFloor, poisonFloor);
   }
 
-  function forwardWithAudit(req: ToolCallRequest, verdict: Forward): GuardVerdict {
+  function forwardWithAudit(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[]): GuardVerdict {
     try {
-      // Write-ahead: this record is on disk before the proxy forwards the call.
-      deps.audit.record(auditEvent('call.forwarded', { callId: req.callId, sessionId: req.sessionId, upstream: req.upstream, tool: req.tool }));
+      // Write-ahead: this record (with any steps still gathered) is on disk before the proxy forwards the call.
+      pending.push(auditEvent('call.forwarded', { callId: req.callId, sessionId: req.sessionId, upstream: req.upstream, tool: req.tool }));
+      flush(pending);
     } catch (err) {
       // Release whatever the enforcer holds (a throttle slot) before failing closed.
       verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
@@ -153,11 +179,6 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       deps.logger.error({ callId: req.callId, err }, 'could not record call result');
     }
     void deps.engine.observeOutcome(req, outcome, deps.clock());
-  }
-
-  /** Records a step of a call; a failure propagates so the catch-all blocks the call. */
-  function record(event: AuditEvent): void {
-    deps.audit.record(event);
   }
 
   /** Records a lifecycle event; failures are logged (no call to block), and the sink reports unhealthy. */

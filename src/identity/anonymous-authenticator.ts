@@ -6,17 +6,18 @@ export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({
   issuer: '',
   user: 'anonymous',
   actor: undefined,
-  priorActors: [],
+  // Deeply frozen, like verified principals: nothing can change it, so its audit summary is built once.
+  priorActors: Object.freeze([]),
   clientId: undefined,
-  scopes: [],
+  scopes: Object.freeze([]),
   sessionId: undefined,
   authTime: undefined,
   acr: undefined,
-  amr: [],
+  amr: Object.freeze([]),
   issuedAt: undefined,
   expiresAt: undefined,
   tokenId: undefined,
-  claims: {},
+  claims: Object.freeze({}),
   anonymous: true,
 });
 

@@ -1,49 +1,13 @@
-import { canonicalJson } from '../core/canonical-json.js';
-import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
-import { compilePath, MAX_STRING, valueAt } from '../policy/safe-access.js';
+import type { UpstreamOutcome } from '../core/tool-call.js';
+import { compilePath, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
-import { countBurst, type BurstState } from './burst.js';
-import { DEFAULT_SIGNAL_OPTIONS, type BurstSignal, type SignalOptions, type Signals } from './signals.js';
+import { countBurst } from './burst.js';
+import { collectSignalsSync, isSyncSignalStore } from './collect-signals-sync.js';
+import { burstSignal, contextOf, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
 import { keys } from './state-keys.js';
 
-const SESSION_TTL_MS = 24 * 3_600_000;
-/** At most this many resource-like arguments are counted per call (bounded store work). */
-const MAX_RESOURCES_PER_CALL = 8;
-
-interface SessionRecord {
-  readonly address: string;
-  readonly client: string;
-}
-
-export type SignalRequest = Pick<
-  ToolCallRequest,
-  'principal' | 'upstream' | 'tool' | 'arguments' | 'sessionId' | 'remoteAddress' | 'userAgent' | 'clientInfo'
->;
-
-/** A stable, bounded string form of an argument value for hashing; undefined when absent. */
-export function valueKey(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return `s:${value.slice(0, MAX_STRING)}`;
-  try {
-    return `j:${canonicalJson(value).slice(0, MAX_STRING)}`;
-  } catch {
-    return 'j:unrepresentable';
-  }
-}
-
-function resourceValues(req: SignalRequest, names: readonly string[]): string[] {
-  const out: string[] = [];
-  const args: unknown = req.arguments;
-  // Arguments are untrusted: anything but a plain object has no resources to count.
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) return out;
-  for (const name of names) {
-    if (out.length >= MAX_RESOURCES_PER_CALL) break;
-    if (!Object.hasOwn(args, name)) continue;
-    const v = (args as Record<string, unknown>)[name];
-    if (typeof v === 'string' || typeof v === 'number') out.push(`${name}=${String(v).slice(0, MAX_STRING)}`);
-  }
-  return out;
-}
+export { valueKey, type SignalRequest } from './signal-parts.js';
 
 async function countRates(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['rate']> {
   const pk = keys.pair(req.principal);
@@ -89,20 +53,13 @@ async function readNovelty(store: StateStore, req: SignalRequest, o: SignalOptio
 
 async function readContext(store: StateStore, req: SignalRequest): Promise<Signals['context']> {
   const key = keys.session(req.sessionId);
-  const current: SessionRecord = {
-    address: req.remoteAddress ?? '',
-    client: `${req.clientInfo?.name ?? ''}/${req.clientInfo?.version ?? ''}|${req.userAgent ?? ''}`,
-  };
+  const current = contextOf(req);
   const first = await store.get<SessionRecord>(key);
   if (!first) {
     await store.set(key, current, SESSION_TTL_MS);
     return { addressChanged: false, clientChanged: false };
   }
   return { addressChanged: first.address !== current.address, clientChanged: first.client !== current.client };
-}
-
-function burstSignal(s: BurstState): BurstSignal {
-  return { current: s.count, baseline: s.samples > 0 ? s.ewma : undefined, samples: s.samples };
 }
 
 /**
@@ -116,6 +73,8 @@ export async function collectSignals(
   now: number,
   options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
 ): Promise<Signals> {
+  // The in-memory store answers synchronously: one pass, no await per store operation.
+  if (isSyncSignalStore(store)) return collectSignalsSync(store, req, now, options);
   const pk = keys.pair(req.principal);
   const [rate, burst, userBurst, volume, novelty, context] = await Promise.all([
     countRates(store, req, now, options),

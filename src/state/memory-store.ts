@@ -30,11 +30,11 @@ export class MemoryStateStore implements StateStore {
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    return this.values.get(key)?.v as T | undefined;
+    return this.getSync<T>(key);
   }
 
   async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
-    this.values.set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
+    this.setSync(key, value, ttlMs);
   }
 
   async delete(key: string): Promise<boolean> {
@@ -42,8 +42,21 @@ export class MemoryStateStore implements StateStore {
   }
 
   async setIfAbsent<T>(key: string, value: T, ttlMs?: number): Promise<boolean> {
+    return this.setIfAbsentSync(key, value, ttlMs);
+  }
+
+  /** Synchronous forms (same semantics) for hot paths that own a MemoryStateStore directly. */
+  getSync<T>(key: string): T | undefined {
+    return this.values.get(key)?.v as T | undefined;
+  }
+
+  setSync<T>(key: string, value: T, ttlMs?: number): void {
+    this.values.set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
+  }
+
+  setIfAbsentSync<T>(key: string, value: T, ttlMs?: number): boolean {
     if (this.values.has(key)) return false;
-    await this.set(key, value, ttlMs);
+    this.setSync(key, value, ttlMs);
     return true;
   }
 

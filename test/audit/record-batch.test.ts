@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordAll } from '../../src/audit/batch-audit.js';
+import type { AuditEvent, AuditSink } from '../../src/audit/audit-sink.js';
+import { openAuditSink } from '../../src/audit/open-audit-sink.js';
+import { defaultCheckpointPath, logSet } from '../../src/audit/log-files.js';
+import { readRecords } from '../../src/audit/read-records.js';
+import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
+import { WardenError } from '../../src/core/errors.js';
+import { manualClock, tempDir } from './audit-test-helpers.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof WardenError ? err.code : 'not-a-warden-error';
+  }
+  return undefined;
+}
+
+const step = (type: AuditEvent['type'], i: number): AuditEvent => ({ type, callId: `c${i}`, sessionId: 's1' });
+const steps = (i: number): AuditEvent[] => [step('call.received', i), step('call.risk', i), step('call.decision', i)];
+
+describe('FileAuditSink.recordBatch (the write-ahead steps of one call in one write)', () => {
+  it('has every record of the batch in the file, chained in order, when it returns', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const sink = await openAuditSink({ file });
+    sink.record(step('call.result', 0));
+    for (let i = 1; i <= 10; i++) {
+      sink.recordBatch(steps(i));
+      expect(readFileSync(file, 'utf8')).toContain(`"callId":"c${i}","hash"`);
+      expect(readRecords([file]).filter((r) => r.callId === `c${i}`).map((r) => r.type)).toEqual(['call.received', 'call.risk', 'call.decision']);
+    }
+    expect(sink.lastSeq).toBe(31);
+    await sink.close();
+    expect(readRecords([file]).map((r) => r.seq)).toEqual(Array.from({ length: 31 }, (_, k) => k + 1));
+    expect(verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file) }).ok).toBe(true);
+  });
+
+  it('redacts and digests arguments in batched records like single ones', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const sink = await openAuditSink({ file });
+    sink.recordBatch([{ type: 'call.received', callId: 'c1', args: { password: 'hunter2', q: 'Bearer abcdefghijklmnop' } }, step('call.risk', 1)]);
+    await sink.close();
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('abcdefghijklmnop');
+    expect(readRecords([file])[0]).toMatchObject({ argsDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+  });
+
+  it('rotates before a batch that would overflow the file, never inside it', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const sink = await openAuditSink({ file, maxFileBytes: 2048 });
+    for (let i = 0; i < 20; i++) sink.recordBatch(steps(i));
+    await sink.close();
+    const files = logSet(file);
+    expect(files.length).toBeGreaterThan(2);
+    for (const f of files) {
+      // Each file holds whole calls: a batch is never split across two files.
+      const types = readRecords([f]).map((r) => r.type);
+      expect(types.length % 3).toBe(0);
+      expect(types[0]).toBe('call.received');
+    }
+    expect(verifyAuditFiles(files, { checkpoint: defaultCheckpointPath(file) }).ok).toBe(true);
+  });
+
+  it('throws audit_unavailable on a full disk, advances nothing, and recovers like record()', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.jsonl');
+    symlinkSync('/dev/full', file);
+    const clock = manualClock();
+    const sink = await openAuditSink({ file }, { clock: clock.now });
+    expect(codeOf(() => sink.recordBatch(steps(1)))).toBe('audit_unavailable');
+    expect(codeOf(() => sink.recordBatch(steps(2)))).toBe('audit_unavailable');
+    expect(sink.lastSeq).toBe(0);
+    expect(sink.healthy()).toBe(false);
+    unlinkSync(file);
+    writeFileSync(join(dir, 'real.jsonl'), '');
+    symlinkSync(join(dir, 'real.jsonl'), file);
+    clock.advance(10_000);
+    sink.recordBatch(steps(3));
+    await sink.close();
+    const records = readRecords([file]);
+    expect(records.map((r) => r.type)).toEqual(['audit.recovered', 'call.received', 'call.risk', 'call.decision']);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(verifyAuditFiles([file]).ok).toBe(true);
+  });
+});
+
+describe('recordAll', () => {
+  it('falls back to one record() per event, in order, for sinks without batches', () => {
+    const seen: string[] = [];
+    const sink: AuditSink = { record: (e) => void seen.push(e.type), healthy: () => true, close: async () => undefined };
+    recordAll(sink, steps(1));
+    expect(seen).toEqual(['call.received', 'call.risk', 'call.decision']);
+  });
+});
