@@ -11,7 +11,7 @@ Revokes now, through a running warden's control API (POST /revoke):
 Open sessions of the subject are closed and its pending approvals withdrawn.
 
 Options:
-  --url URL          control API URL (default: $WARDEN_CONTROL_URL or http://127.0.0.1:8790)
+  --url URL          control API URL (default: $WARDEN_CONTROL_URL, else .warden/control-url, else http://127.0.0.1:7391)
   --token-file FILE  admin token file (default: $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
   --json             print the result as JSON
   -h, --help         show this help

@@ -9,7 +9,7 @@ const HELP = `Usage: warden sessions [--url URL] [--token-file FILE] [--json]
 Lists the active sessions of a running warden (control API GET /sessions).
 
 Options:
-  --url URL          control API URL (default: $WARDEN_CONTROL_URL or http://127.0.0.1:8790)
+  --url URL          control API URL (default: $WARDEN_CONTROL_URL, else .warden/control-url, else http://127.0.0.1:7391)
   --token-file FILE  admin token file (default: $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
   --json             print the sessions as JSON
   -h, --help         show this help
