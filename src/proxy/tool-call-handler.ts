@@ -46,7 +46,12 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
   session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
   const verdict = await judge(session, req);
-  if (!session.inFlight.has(request.id) || controller.aborted) return; // cancelled meanwhile
+  if (!session.inFlight.has(request.id) || controller.aborted) {
+    // Cancelled while being judged: nothing is forwarded. A forward verdict still gets its outcome,
+    // so whatever the guard holds (a throttle slot) is released and the audit says what happened.
+    if (verdict.kind === 'forward') verdict.onOutcome?.({ status: 'cancelled', durationMs: Date.now() - receivedAt, resultBytes: 0, resultItems: 0, result: undefined });
+    return;
+  }
   session.inFlight.delete(request.id);
   applyVerdict(session, request, req, upstream, verdict, controller);
 }

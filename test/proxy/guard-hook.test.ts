@@ -48,6 +48,29 @@ describe('guard hook on tools/call', () => {
     expect(after.content).toEqual([{ type: 'text', text: 'name,salary\nalice,100\nbob,90' }]);
   });
 
+  it('cancelled while judged: a forward verdict is never forwarded and still gets a cancelled outcome', async () => {
+    let release!: () => void;
+    const judged = new Promise<void>((resolve) => (release = resolve));
+    const outcomes: UpstreamOutcome[] = [];
+    const g = recordingGuard(async (req) => {
+      if (req.tool !== 'write_file') return { kind: 'forward' };
+      await judged; // the agent cancels while the guard is still deciding (e.g. waiting on a human)
+      return { kind: 'forward', onOutcome: (o) => void outcomes.push(o) };
+    });
+    started = await startStdioWardenWithClient({}, { guard: g.guard });
+    const abort = new AbortController();
+    const call = started.client.callTool(overwritePayroll, undefined, { signal: abort.signal });
+    while (g.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    abort.abort('agent gave up');
+    await expect(call).rejects.toThrow();
+    release();
+    while (outcomes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(outcomes[0]!.status).toBe('cancelled');
+    // The write never reached the upstream: the file keeps its original content.
+    const after = await started.client.callTool(readPayroll);
+    expect(after.content).toEqual([{ type: 'text', text: 'name,salary\nalice,100\nbob,90' }]);
+  });
+
   it('blocks when the guard rejects its promise', async () => {
     const g = recordingGuard(() => Promise.reject(new Error('timeout in risk stage')));
     started = await startStdioWardenWithClient({}, { guard: g.guard });
