@@ -12,3 +12,14 @@ export function blockedToolResult(reason: string, callId: string, text: string):
     _meta: { [DECISION_META_KEY]: { action: 'block', reason, callId } },
   };
 }
+
+/** JSON-RPC "invalid params": what MCP servers answer for a tool that does not exist. */
+export const UNKNOWN_TOOL_CODE = -32602;
+
+/**
+ * The one message for a tool the agent may not call or that does not exist. The proxy (unknown
+ * names) and the guard (hidden tools) both use it, so an agent cannot tell the two apart.
+ */
+export function unknownToolMessage(exposedName: string): string {
+  return `Unknown tool: ${exposedName}`;
+}

@@ -1,5 +1,5 @@
 import type { Action, Decision } from '../core/decision.js';
-import { DECISION_META_KEY } from '../core/decision-meta.js';
+import { DECISION_META_KEY, UNKNOWN_TOOL_CODE, unknownToolMessage } from '../core/decision-meta.js';
 import type { GuardVerdict } from '../core/tool-call.js';
 
 export { DECISION_META_KEY };
@@ -95,13 +95,11 @@ export function blockVerdict(input: BlockResultInput): GuardVerdict {
   return { kind: 'respond', result: buildBlockResult(input) };
 }
 
-/** JSON-RPC "invalid params", the code MCP servers use for a tool that does not exist. */
-export const INVALID_PARAMS = -32602;
 
 /**
  * The error for a hidden or unknown tool. Identical for both, so an agent cannot tell a tool it
  * may not see from one that does not exist.
  */
 export function buildUnknownToolError(exposedName: string): GuardVerdict & { kind: 'error' } {
-  return { kind: 'error', code: INVALID_PARAMS, message: `Tool ${exposedName} not found` };
+  return { kind: 'error', code: UNKNOWN_TOOL_CODE, message: unknownToolMessage(exposedName) };
 }

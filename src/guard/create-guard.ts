@@ -6,6 +6,7 @@ import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
 import { WardenError } from '../core/errors.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
+import { buildUnknownToolError } from '../enforce/block-result.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
@@ -88,7 +89,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     if (deps.engine.isHidden(principal, req.upstream, req.tool)) {
       record({ type: 'call.decision', callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', hidden: true, tool: req.tool, principal: who });
       flush(pending);
-      return { kind: 'error', code: -32602, message: `Unknown tool: ${req.exposedName}` };
+      return buildUnknownToolError(req.exposedName);
     }
     const args = deps.engine.redact(req.arguments);
     record(auditEvent('call.received', { callId: req.callId, sessionId: req.sessionId, principal: who, upstream: req.upstream, tool: req.tool, args: args.redacted, argsDigest: args.digest }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
-import { blockedToolResult } from '../core/decision-meta.js';
+import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js';
 import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
@@ -31,7 +31,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     return;
   }
   if (!target || !upstream || lookup.kind === 'unknown') {
-    session.toAgent(errorResponse(request.id, RPC.invalidParams, `Unknown tool: ${exposedName}`));
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, unknownToolMessage(exposedName)));
     return;
   }
   const callId = randomUUID();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildBlockResult, buildUnknownToolError, DECISION_META_KEY } from '../../src/enforce/block-result.js';
-import { checkToolVisible, filterVisibleTools } from '../../src/enforce/tool-visibility.js';
-import { decision, principal } from '../fixtures/enforce/call-fixtures.js';
+import { buildBlockResult, DECISION_META_KEY } from '../../src/enforce/block-result.js';
+import { decision } from '../fixtures/enforce/call-fixtures.js';
 
 describe('block result', () => {
   it('has isError, readable text and the decision under the reverse-DNS _meta key', () => {
@@ -31,30 +30,5 @@ describe('block result', () => {
   it('internal errors without a decision still name the call', () => {
     const result = buildBlockResult({ callId: 'c3', reason: 'internal' });
     expect((result._meta as Record<string, unknown>)[DECISION_META_KEY]).toEqual({ action: 'block', reason: 'internal', callId: 'c3' });
-  });
-});
-
-describe('hidden tools', () => {
-  const opts = { hideForbidden: true, mayEverCall: (_p: unknown, name: string) => name !== 'fs.delete' };
-
-  it('answers -32602 for a hidden tool exactly like an unknown one', () => {
-    const hidden = checkToolVisible(principal(), 'fs.delete', true, opts);
-    const unknown = buildUnknownToolError('fs.delete');
-    expect(hidden).toEqual({ kind: 'error', code: -32602, message: unknown.message });
-    expect(checkToolVisible(principal(), 'fs.read', true, opts)).toBeUndefined();
-    expect(checkToolVisible(principal(), 'nope', false, opts)).toMatchObject({ code: -32602 });
-  });
-
-  it('filters tools/list and hides a tool whose predicate throws', () => {
-    const tools = [{ name: 'fs.read' }, { name: 'fs.delete' }, { name: 'boom' }];
-    const out = filterVisibleTools(principal(), tools, {
-      hideForbidden: true,
-      mayEverCall: (_p, n) => {
-        if (n === 'boom') throw new Error('x');
-        return n !== 'fs.delete';
-      },
-    });
-    expect(out.map((t) => t.name)).toEqual(['fs.read']);
-    expect(filterVisibleTools(principal(), tools, { ...opts, hideForbidden: false })).toHaveLength(3);
   });
 });
