@@ -1,16 +1,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { DECISION_META_KEY } from '../../src/core/decision-meta.js';
+import type { DecisionMeta } from '../../src/enforce/block-result.js';
 
 /** What warden put under `_meta["dev.mcp-warden/decision"]` when it answered a call itself. */
-export interface RefusalMeta {
-  readonly action: string;
-  readonly reason: string;
-  readonly callId: string;
-  readonly score?: number;
-  readonly rules?: readonly string[];
-  readonly reasons?: readonly string[];
-  readonly retryAfterMs?: number;
-}
+export type RefusalMeta = DecisionMeta;
 
 /** One call as the agent saw it. */
 export type CallOutcome =
