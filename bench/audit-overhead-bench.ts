@@ -1,17 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { startFileAuditSink } from '../src/audit/start-audit-sink.js';
 import type { AuditEvent } from '../src/audit/audit-sink.js';
 import { percentile, type BenchReport } from './bench-report.js';
-import { benchConfig } from './proxy-bench.js';
+import { ACME, benchConfig, WARDEN } from './proxy-bench.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
-const WARDEN = join(ROOT, 'dist/src/cli/main.js');
 const WARMUP = 300;
 const ROUNDS = 6;
 const CALLS_PER_ROUND = 150;

@@ -6,9 +6,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { percentile, type BenchReport } from './bench-report.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
-const WARDEN = join(ROOT, 'dist/src/cli/main.js');
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
+export const WARDEN = join(ROOT, 'dist/src/cli/main.js');
 const RAW = join(ROOT, 'dist/bench/fixtures/raw-forwarder.js');
 const JSONFWD = join(ROOT, 'dist/bench/fixtures/json-forwarder.js');
 /** Allows every call with anomaly limits out of reach: the whole decision path runs, nothing is refused. */
