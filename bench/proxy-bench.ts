@@ -32,7 +32,7 @@ export function benchConfig(dir: string, extra = ''): string {
     'dangerouslyAllowAnonymous: true',
     'logging: { level: warn }',
     `policy: { files: [${JSON.stringify(BENCH_POLICY)}], watch: false }`,
-    `pins: { file: ${JSON.stringify(join(dir, 'pins.json'))} }`,
+    `pins: { file: ${JSON.stringify(join(dir, 'pins', 'pins.json'))} }`,
     'upstreams:',
     `  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME)}] }`,
     extra,
