@@ -1,5 +1,6 @@
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { watchFile } from '../core/watch-file.js';
 import type { Logger } from '../logging/logger.js';
 import type { StdioTokenSource } from './identity-config.js';
 
@@ -34,26 +35,16 @@ function envSource(name: string, env: NodeJS.ProcessEnv): TokenSource {
 
 /**
  * A token file, re-read when it changes so a refreshed token takes effect without restart.
- * fs.watch on the directory (so atomic rename-over replacements are seen) marks it dirty; a
- * stat on each call (mtime, size, inode) is the fallback where watch events are lost or late.
+ * A watch on the file that follows rename-over replacements (watchFile) marks it dirty; a stat on
+ * each call (mtime, size, inode) is the fallback where watch events are lost or late.
  * A file that cannot be read fails the call (closed), it never falls back to the old token.
  */
 function fileSource(path: string, logger: Logger | undefined): TokenSource {
   let cached: { token: string; stamp: string } | undefined;
   let dirty = true;
-  let watcher: FSWatcher | undefined;
-  try {
-    const name = basename(path);
-    watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
-      if (file === null || file === name) dirty = true;
-    });
-    watcher.on('error', () => {
-      watcher?.close();
-      watcher = undefined;
-    });
-  } catch (err) {
-    logger?.warn({ path, err: String(err) }, 'cannot watch token file; relying on a stat per call');
-  }
+  const stopWatching = watchFile(path, () => {
+    dirty = true;
+  }, { onError: (err) => logger?.warn({ path, err: String(err) }, 'cannot watch token file; relying on a stat per call') });
   const stat = (): { stamp: string; size: number } => {
     // Plain (non-bigint) stat is ~1 µs cheaper; mtimeMs/ctimeMs keep sub-millisecond precision.
     const st = statSync(path);
@@ -80,7 +71,7 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
       }
       return cached.token === '' ? { ok: false, description: `token file ${path} is empty` } : { ok: true, token: cached.token };
     },
-    close: () => watcher?.close(),
+    close: stopWatching,
   };
 }
 

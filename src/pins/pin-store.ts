@@ -1,7 +1,8 @@
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { Clock } from '../core/clock.js';
+import { watchFile } from '../core/watch-file.js';
 import type { Action, Reason } from '../core/decision.js';
 import type { ToolDefinition } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
@@ -193,25 +194,22 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     },
     reload: refresh,
     close() {
-      watcher?.close();
+      stopWatching?.();
       if (timer) clearTimeout(timer);
     },
   };
 
-  let watcher: FSWatcher | undefined;
+  let stopWatching: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   if (config.watch) {
-    // Watch the directory: an atomic rename replaces the file's inode, which a file watch would lose.
-    const name = basename(config.file);
     try {
-      // The folder may not exist before the first pin is written; watching needs it now.
+      // The folder may not exist before the first pin is written; watching for the file needs it.
       mkdirSync(dirname(config.file), { recursive: true, mode: 0o700 });
-      watcher = watch(dirname(config.file), (_event, filename) => {
-        if (filename !== null && filename !== name) return;
+      stopWatching = watchFile(config.file, () => {
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => store.reload(), 50);
-      });
-      watcher.unref();
+        timer.unref();
+      }, { onError: (err) => deps.logger?.warn({ err, file: config.file }, 'cannot watch the pin file; accepted pins apply after restart') });
     } catch (err) {
       deps.logger?.warn({ err, file: config.file }, 'cannot watch the pin file; accepted pins apply after restart');
     }

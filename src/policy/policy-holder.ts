@@ -1,7 +1,7 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from '../logging/logger.js';
 import { toWardenError, type WardenError } from '../core/errors.js';
+import { watchFile } from '../core/watch-file.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { loadPolicy, loadPolicySync } from './load-policy.js';
 
@@ -32,8 +32,8 @@ export interface PolicyHolder {
 
 /**
  * Loads the policy files (synchronously, so start-up fails fast with a ConfigError naming file
- * and key), then keeps them current: fs.watch on each file's directory (editors replace files by
- * rename, which a file watch would miss), debounced, plus reload() for SIGHUP.
+ * and key), then keeps them current: a watch on each file that follows replacements by rename
+ * (watchFile), debounced, plus reload() for SIGHUP.
  */
 export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
   const files = options.files.map((f) => resolve(f));
@@ -92,26 +92,18 @@ export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
 }
 
 /**
- * Watches each file's directory (editors replace files by rename, which a watch on the file
- * itself would miss) and calls `onChange` once per burst of events. Returns a stop function.
+ * Watches each file (following replacements by rename, see watchFile) and calls `onChange` once
+ * per burst of events. Returns a stop function.
  */
 function watchFiles(files: readonly string[], debounceMs: number, onChange: () => Promise<unknown>, logger?: Logger): () => void {
-  const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const byDir = new Map<string, Set<string>>();
-  for (const f of files) byDir.set(dirname(f), (byDir.get(dirname(f)) ?? new Set()).add(basename(f)));
-  for (const [dir, names] of byDir) {
-    const w = watch(dir, { persistent: false }, (_event, name) => {
-      // Some platforms omit the name: reload to be safe.
-      if (name !== null && !names.has(name.toString())) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void onChange(), debounceMs);
-    });
-    w.on('error', (err) => logger?.warn({ err: String(err), dir }, 'policy watch error'));
-    watchers.push(w);
-  }
+  const changed = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void onChange(), debounceMs);
+  };
+  const stops = [...new Set(files)].map((file) => watchFile(file, changed, { onError: (err) => logger?.warn({ err: String(err), file }, 'policy watch error') }));
   return () => {
     clearTimeout(timer);
-    for (const w of watchers) w.close();
+    for (const stop of stops) stop();
   };
 }
