@@ -115,6 +115,9 @@ export class UpstreamConnection {
     const result = await new Promise<RpcResponse>((resolve) => this.request('initialize', this.initParams, this.initializeMs, resolve));
     if (result.error) {
       this.state = 'down';
+      // Detach first: closing it is warden's own doing, not a loss to recover from (the HTTP
+      // transport calls onclose from close(); a second restart would be scheduled).
+      this.transport = undefined;
       await transport.close().catch(() => undefined);
       throw new Error(`upstream '${this.name}' initialize failed: ${result.error.message}`);
     }
