@@ -21,6 +21,7 @@ interface Pending {
   readonly timer: NodeJS.Timeout | undefined;
 }
 
+const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 
 /**
@@ -37,7 +38,9 @@ export class UpstreamConnection {
   private readonly pending = new Map<number, Pending>();
   private initParams: Record<string, unknown> | undefined;
   private state: 'idle' | 'connecting' | 'ready' | 'down' | 'closed' = 'idle';
-  private backoffMs = 250;
+  private backoffMs = FIRST_BACKOFF_MS;
+  /** When the current connection became ready (monotonic ms): how long it stayed up. */
+  private readyAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -128,6 +131,7 @@ export class UpstreamConnection {
     }
     this.initializeResult = result.result ?? {};
     this.state = 'ready';
+    this.readyAt = performance.now();
     const version = this.initializeResult.protocolVersion;
     const http = transport as { setProtocolVersion?: (v: string) => void };
     if (typeof version === 'string' && typeof http.setProtocolVersion === 'function') http.setProtocolVersion(version);
@@ -194,6 +198,10 @@ export class UpstreamConnection {
     // An HTTP transport stays open after its session is gone; closing it stops its GET stream and
     // the SDK's reconnection attempts. A stdio child that already exited makes this a no-op.
     void transport.close().catch(() => undefined);
+    // Only a connection that stayed up starts the backoff over. One lost again right after its
+    // initialize (a crash loop, or an HTTP server behind a load balancer that does not keep
+    // sessions on one replica) keeps doubling the delay instead of retrying every 250 ms.
+    if (performance.now() - this.readyAt >= MAX_BACKOFF_MS) this.backoffMs = FIRST_BACKOFF_MS;
     this.scheduleRestart();
   }
 
@@ -210,7 +218,6 @@ export class UpstreamConnection {
     try {
       await this.connect();
       this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      this.backoffMs = 250;
       this.logger.info({ upstream: this.name }, 'upstream restarted');
       this.events.onRestarted(this);
     } catch (err) {
