@@ -24,6 +24,8 @@ export interface SessionServer {
   readonly strays: string[];
   /** Forgets every session id (as a server that expired them): the next request with one gets 404. */
   forgetSessions(): void;
+  /** Ends every session cleanly (its open streams end, no connection is cut) and forgets it. */
+  endSessions(): Promise<void>;
   /** Stops like a crashed process: every open connection is cut, then the listener closes. */
   stop(): Promise<void>;
 }
@@ -97,6 +99,11 @@ export async function startSessionServer(generation: string, options: SessionSer
     calls,
     strays,
     forgetSessions: () => sessions.clear(),
+    endSessions: async () => {
+      const open = [...sessions.values()];
+      sessions.clear();
+      await Promise.all(open.map((t) => t.close()));
+    },
     stop: async () => {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -71,6 +71,22 @@ describe('HTTP upstream that loses its session', () => {
     await until(() => listChanged() >= 1);
   });
 
+  it('learns of a session the server ended cleanly from the SDK re-opening its GET stream (404), without waiting for a call', async () => {
+    const server = await startSessionServer('only');
+    closers.push(server.stop);
+    const { agent, listChanged } = await wardenWithAgent({ remote: { url: server.url } });
+    const hanging = agent.client.callTool({ name: 'hang', arguments: {} });
+    hanging.catch(() => undefined); // asserted below
+    await until(() => server.calls.includes('hang'));
+    // The hanging call's stream ends without an answer, which is no loss by itself; the SDK
+    // re-opens the GET stream with the old session id and gets the 404.
+    await server.endSessions();
+    await expect(hanging).rejects.toMatchObject({ code: -32000, message: expect.stringMatching(/upstream 'remote' lost its session \(HTTP 404\)/) });
+    await until(() => server.initializes.length === 2 && listChanged() >= 1);
+    expect(server.notFound).toEqual([server.sessionIds[0]]);
+    expect(textOf(await agent.client.callTool({ name: 'echo', arguments: { message: 'after' } }))).toBe('after');
+  });
+
   it('fails in-flight calls at once when the server dies mid-call, and starts a new session when it is back on the same port', async () => {
     const first = await startSessionServer('first');
     closers.push(first.stop);
