@@ -3,6 +3,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { isRequest, isResponse, RPC, type RpcErrorObject, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 
 export type ResponseHandler = (response: RpcResponse) => void;
@@ -11,7 +12,7 @@ export interface UpstreamEvents {
   /** A request from the upstream to the client (sampling, elicitation, roots, ping). */
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void;
   onNotification(upstream: UpstreamConnection, notification: RpcNotification): void;
-  /** The upstream came back after a crash and was re-initialized. */
+  /** The upstream came back after a crash (stdio) or a lost session or connection (HTTP) and was re-initialized. */
   onRestarted(upstream: UpstreamConnection): void;
 }
 
@@ -20,13 +21,15 @@ interface Pending {
   readonly timer: NodeJS.Timeout | undefined;
 }
 
+const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 10_000;
 
 /**
  * One connection from warden to one upstream tool server, owned by one downstream session.
  * Request ids towards the upstream are warden's own (a counter), so an agent's ids can never
- * collide or cross sessions. A crash fails every in-flight request with -32000 and restarts the
- * server with exponential backoff.
+ * collide or cross sessions. A crash (stdio) or a lost session or connection (HTTP) fails every
+ * in-flight request with -32000 and restarts the server, or starts a new HTTP session, with
+ * exponential backoff.
  */
 export class UpstreamConnection {
   initializeResult: Record<string, unknown> | undefined;
@@ -35,7 +38,9 @@ export class UpstreamConnection {
   private readonly pending = new Map<number, Pending>();
   private initParams: Record<string, unknown> | undefined;
   private state: 'idle' | 'connecting' | 'ready' | 'down' | 'closed' = 'idle';
-  private backoffMs = 250;
+  private backoffMs = FIRST_BACKOFF_MS;
+  /** When the current connection became ready (monotonic ms): how long it stayed up. */
+  private readyAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -105,21 +110,28 @@ export class UpstreamConnection {
   }
 
   private async connect(): Promise<void> {
-    const transport = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes);
+    const transport: Transport = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes, (reason) => this.lost(transport, reason));
     this.transport = transport;
-    transport.onmessage = (message) => this.receive(message as RpcMessage);
-    transport.onerror = (err) => this.logger.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
-    transport.onclose = () => this.onTransportClosed(transport);
+    // A replaced transport's messages belong to a lost session: never relayed to the agent.
+    transport.onmessage = (message) => {
+      if (this.transport === transport) this.receive(message as RpcMessage);
+    };
+    transport.onerror = (err) => this.onTransportError(transport, err);
+    transport.onclose = () => this.lost(transport, 'closed unexpectedly');
     this.state = 'connecting';
     await transport.start();
     const result = await new Promise<RpcResponse>((resolve) => this.request('initialize', this.initParams, this.initializeMs, resolve));
     if (result.error) {
       this.state = 'down';
+      // Detach first: closing it is warden's own doing, not a loss to recover from (the HTTP
+      // transport calls onclose from close(); a second restart would be scheduled).
+      this.transport = undefined;
       await transport.close().catch(() => undefined);
       throw new Error(`upstream '${this.name}' initialize failed: ${result.error.message}`);
     }
     this.initializeResult = result.result ?? {};
     this.state = 'ready';
+    this.readyAt = performance.now();
     const version = this.initializeResult.protocolVersion;
     const http = transport as { setProtocolVersion?: (v: string) => void };
     if (typeof version === 'string' && typeof http.setProtocolVersion === 'function') http.setProtocolVersion(version);
@@ -161,17 +173,35 @@ export class UpstreamConnection {
     }
   }
 
-  private onTransportClosed(transport: Transport): void {
-    if (this.transport !== transport || this.state === 'closed') return;
+  private onTransportError(transport: Transport, err: Error): void {
+    this.logger.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
+    // The HTTP upstream ended our session: per spec only a new session (a fresh initialize) helps.
+    if (isSessionNotFound(transport, err)) this.lost(transport, 'lost its session (HTTP 404)');
+  }
+
+  /**
+   * The upstream is gone: the child exited (stdio), or the server ended our session or the
+   * connection to it failed (HTTP). Reports from a transport already replaced are stale.
+   */
+  private lost(transport: Transport, reason: string): void {
+    if (this.transport !== transport || this.state === 'closed' || this.state === 'down') return;
     if (this.state === 'connecting') {
-      // Died while starting: the pending initialize fails and connect()'s caller decides what next.
-      this.failAll(`upstream '${this.name}' exited during start-up`);
+      // Lost while starting: the pending initialize fails and connect()'s caller decides what next.
+      this.failAll(`upstream '${this.name}' ${reason} during start-up`);
       return;
     }
-    this.logger.warn({ upstream: this.name }, 'upstream closed unexpectedly; restarting with backoff');
+    this.logger.warn({ upstream: this.name, reason }, 'upstream lost; restarting with backoff');
     this.state = 'down';
     this.transport = undefined;
-    this.failAll(`upstream '${this.name}' closed unexpectedly`);
+    // Every waiting request gets its answer now: the lost session or process will never send it.
+    this.failAll(`upstream '${this.name}' ${reason}`);
+    // An HTTP transport stays open after its session is gone; closing it stops its GET stream and
+    // the SDK's reconnection attempts. A stdio child that already exited makes this a no-op.
+    void transport.close().catch(() => undefined);
+    // Only a connection that stayed up starts the backoff over. One lost again right after its
+    // initialize (a crash loop, or an HTTP server behind a load balancer that does not keep
+    // sessions on one replica) keeps doubling the delay instead of retrying every 250 ms.
+    if (performance.now() - this.readyAt >= MAX_BACKOFF_MS) this.backoffMs = FIRST_BACKOFF_MS;
     this.scheduleRestart();
   }
 
@@ -188,7 +218,6 @@ export class UpstreamConnection {
     try {
       await this.connect();
       this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      this.backoffMs = 250;
       this.logger.info({ upstream: this.name }, 'upstream restarted');
       this.events.onRestarted(this);
     } catch (err) {

@@ -4,12 +4,14 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport, FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
+import { lossReportingFetch, type LossReporter } from './http-upstream-loss.js';
 
 /**
  * Creates the SDK client transport for one upstream. All transport construction lives here so a
- * second protocol revision can be added in one place.
+ * second protocol revision can be added in one place. `onLost` hears network failures under an
+ * HTTP transport (a stdio child reports its end through `onclose` instead).
  */
-export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number): Transport {
+export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number, onLost: LossReporter): Transport {
   if ('command' in upstream) {
     return new ChildStdioTransport(name, {
       command: upstream.command,
@@ -22,7 +24,7 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
   }
   return new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: upstream.headers ?? {} },
-    fetch: perRequestSignalFetch(),
+    fetch: perRequestSignalFetch(lossReportingFetch(fetch, onLost)),
   });
 }
 
