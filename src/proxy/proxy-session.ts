@@ -217,7 +217,11 @@ export class ProxySession implements UpstreamEvents {
     for (const [uri, owner] of this.subscriptions) {
       if (owner === upstream.name) upstream.request('resources/subscribe', { uri }, timeout, ignore);
     }
-    // The restarted server may list different things; ask the agent to re-list where it can.
+    // The restarted server may list different things. Forget what the old one listed: the next
+    // call re-lists it, so a tool it dropped gets warden's unknown-tool answer and changed
+    // definitions reach the guard (pins) before any call runs against them.
+    this.toolDefinitions.delete(upstream.name);
+    // Ask the agent to re-list where it can.
     const caps = upstream.capabilities;
     for (const kind of ['tools', 'prompts', 'resources'] as const) {
       const cap = caps[kind] as { listChanged?: boolean } | undefined;

@@ -40,6 +40,18 @@ describe('upstream failures', () => {
     expect(listChanged).toBeGreaterThanOrEqual(1);
   });
 
+  it('forgets the tools a crashed upstream listed: a tool the restarted server dropped is unknown, not forwarded', async () => {
+    const w = await startStdioWardenWithClient();
+    closers.push(w.close);
+    await w.client.callTool({ name: 'toggle_beta_tools', arguments: { enabled: true } });
+    expect((await w.client.listTools()).tools.map((t) => t.name)).toContain('beta_report');
+    expect((await w.client.callTool({ name: 'beta_report', arguments: {} })).content).toEqual([{ type: 'text', text: 'Q3 report' }]);
+    await expect(w.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
+    await eventually(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
+    // The new process starts with beta tools off: warden re-listed it and answers for it.
+    await expect(w.client.callTool({ name: 'beta_report', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Unknown tool: beta_report') });
+  });
+
   it('re-applies the session logging level and subscriptions to a restarted upstream', async () => {
     const w = await startStdioWardenWithClient();
     closers.push(w.close);
