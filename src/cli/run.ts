@@ -6,7 +6,9 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
+import { StartupInterruptedError } from '../runtime/startup-stop.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { listenForStopSignals, type StopRequest } from './stop-signals.js';
 
 const HELP = `Usage: warden run --config <warden.yaml>
 
@@ -18,7 +20,9 @@ Options:
   -h, --help           Show this help
 
 Logs go to stderr or logging.file, never stdout (stdout is the MCP protocol in stdio mode).
-Signals: SIGHUP reloads the policy files; SIGINT/SIGTERM stop cleanly (audit flushed).
+Signals: SIGHUP reloads the policy files; SIGINT/SIGTERM stop cleanly (audit flushed,
+upstream children stopped), also during start-up; a second SIGINT/SIGTERM while stopping
+is ignored (the stop finishes).
 Exit codes: 0 stopped cleanly, 2 usage, 3 config invalid, 4 runtime failure.
 `;
 
@@ -56,27 +60,43 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function serve(config: WardenConfig, configFile: string, logger: Logger, io: CliIo): Promise<number> {
+  // Before anything is built: a signal during start-up must close what exists, not kill the process.
+  const stop = listenForStopSignals(logger);
+  try {
+    const code = await startAndServe(config, configFile, logger, io, stop);
+    await new Promise<void>((done) => logger.flush(() => done()));
+    return code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function startAndServe(config: WardenConfig, configFile: string, logger: Logger, io: CliIo, stop: StopRequest): Promise<number> {
   let runtime: Runtime;
   let handle: WardenHandle;
   try {
-    runtime = await composeRuntime(config, configFile, logger, io.env);
+    runtime = await composeRuntime(config, configFile, logger, io.env, stop.signal);
   } catch (err) {
-    return startFailed(err, io, logger);
+    // composeRuntime closed what it had built: warden.stop recorded, audit checkpoint closed.
+    if (err instanceof StartupInterruptedError) {
+      logger.info({ reason: err.reason }, 'start-up interrupted; stopped cleanly');
+      return EXIT.ok;
+    }
+    return startFailed(err, io);
   }
   try {
     handle = await startWarden({ config, configFile, authenticator: runtime.authenticator, guard: runtime.guard, audit: runtime.audit, logger });
   } catch (err) {
     await runtime.close('start_failed');
-    return startFailed(err, io, logger);
+    return startFailed(err, io);
   }
+  // A signal that arrived while the listeners started has already resolved `requested`: the
+  // proxy is closed again right away, before it handles any message.
   runtime.attach(handle);
   const onHup = (): void => void runtime.reloadPolicy();
   process.on('SIGHUP', onHup);
-  const reason = await new Promise<string>((resolveStop) => {
-    process.once('SIGINT', () => resolveStop('SIGINT'));
-    process.once('SIGTERM', () => resolveStop('SIGTERM'));
-    void handle.stdioClosed?.then((why) => resolveStop(`stdio ${why}`));
-  });
+  void handle.stdioClosed?.then((why) => stop.request(`stdio ${why}`));
+  const reason = await stop.requested;
   process.off('SIGHUP', onHup);
   logger.info({ reason }, 'shutting down');
   await handle.close();
@@ -84,13 +104,11 @@ async function serve(config: WardenConfig, configFile: string, logger: Logger, i
   await runtime.close(reason);
   // stdin would keep the event loop alive after a signal; warden no longer reads it.
   if (config.listen.stdio) process.stdin.destroy();
-  await new Promise<void>((done) => logger.flush(() => done()));
   return EXIT.ok;
 }
 
-async function startFailed(err: unknown, io: CliIo, logger: Logger): Promise<number> {
+function startFailed(err: unknown, io: CliIo): number {
   io.stderr.write(`warden run: ${(err as Error).message}\n`);
-  await new Promise<void>((done) => logger.flush(() => done()));
   return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
 }
 

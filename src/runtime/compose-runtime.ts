@@ -26,6 +26,8 @@ import { createSubjectRegistry } from './subject-wiring.js';
 import { openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
 import { warmUpDecisionPath } from './warm-up.js';
+import { runtimeShutdown, type Closer } from './runtime-shutdown.js';
+import { StartupInterruptedError, stopReason, stoppableFetch, throwIfStopRequested } from './startup-stop.js';
 
 /** Everything `warden run` builds around the proxy, and how to stop it. */
 export interface Runtime {
@@ -47,22 +49,30 @@ export const BUNDLED_DEFAULT_POLICY = fileURLToPath(new URL('../../../policies/d
  * The composition root: builds audit, identity, state, policy, enforcement, re-evaluation, pins
  * and the operator surfaces from one validated config, and hands the proxy its guard.
  * Relative paths in the config resolve against the config file's folder.
+ *
+ * `stop` (aborted by SIGINT/SIGTERM) ends start-up at the next step and cancels a JWKS fetch in
+ * flight; what was built is then closed through the normal stop path (`warden.stop` recorded,
+ * audit closed) and StartupInterruptedError is thrown. A failure closes the same way, with
+ * reason `start_failed`, and rethrows.
  */
-export async function composeRuntime(config: WardenConfig, configFile: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+export async function composeRuntime(config: WardenConfig, configFile: string, logger: Logger, env: NodeJS.ProcessEnv = process.env, stop?: AbortSignal): Promise<Runtime> {
   const baseDir = dirname(configFile);
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const clock = systemClock;
-  const closers: (() => Promise<void> | void)[] = [];
+  const closers: Closer[] = [];
   const audit = await openAuditSink(
     { ...config.audit, file: at(config.audit.file), checkpoint: { ...config.audit.checkpoint, ...(config.audit.checkpoint.file ? { file: at(config.audit.checkpoint.file) } : {}), ...(config.audit.checkpoint.signingKey ? { signingKey: at(config.audit.checkpoint.signingKey) } : {}) } },
     { logger, clock, configFile },
   );
+  const shutdown = runtimeShutdown(closers, audit, logger);
   try {
     audit.record(auditEvent('warden.start', { version: '0.1.0', pid: process.pid, transport: config.listen.http ? (config.listen.stdio ? 'stdio+http' : 'http') : 'stdio', upstreams: Object.keys(config.upstreams) }));
     const shown = publicConfig(config);
     audit.record(auditEvent('config.loaded', { file: configFile, digest: digestOf(shown), config: shown }));
-    const authenticator = await buildAuthenticator(config, configFile, { logger, audit, baseDir, env });
+    throwIfStopRequested(stop);
+    const authenticator = await buildAuthenticator(config, configFile, { logger, audit, baseDir, env, fetch: stoppableFetch(stop) });
     closers.push(() => authenticator.close?.());
+    throwIfStopRequested(stop);
     const store = new MemoryStateStore({ maxEntries: config.state.maxEntries });
     const policyFiles = config.policy.files.length > 0 ? config.policy.files.map(at) : [BUNDLED_DEFAULT_POLICY];
     const holder = createPolicyHolder({
@@ -75,6 +85,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     closers.push(() => holder.close());
     const engine = policyDecisionEngine(createPolicyEngine({ store, policy: holder.current }), config.audit.redact);
     await warmUpDecisionPath(holder.current, clock());
+    throwIfStopRequested(stop);
     const enforcement = createEnforcement(config, {
       audit, store, logger, clock,
       display: (req, decision) => ({ redactedArguments: engine.redact(req.arguments).redacted, reasons: decision.reasons }),
@@ -88,6 +99,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       approvals: enforcement.approvals,
       closeSession: (id, reason) => handle?.closeSession(id, reason),
     });
+    throwIfStopRequested(stop);
     const pins = openPins(config, at, { audit, clock, logger });
     if (pins) closers.push(() => pins.close());
     const guard = createGuard({
@@ -101,6 +113,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       ...(isJwt(authenticator) ? { authenticator } : {}),
     });
     closers.push(() => surfaces.close());
+    throwIfStopRequested(stop);
     return {
       authenticator, guard, audit,
       controlUrl: surfaces.controlUrl,
@@ -111,26 +124,14 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
         const result = await holder.reload();
         logger.info({ result }, 'policy reload requested');
       },
-      close: async (reason) => {
-        for (const close of closers.reverse()) {
-          try {
-            await close();
-          } catch (err) {
-            logger.error({ err }, 'error while shutting down');
-          }
-        }
-        try {
-          audit.record(auditEvent('warden.stop', { reason }));
-        } catch (err) {
-          logger.error({ err }, 'could not record warden.stop');
-        }
-        await audit.close();
-      },
+      close: shutdown,
     };
   } catch (err) {
-    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
-    await audit.close().catch(() => undefined);
-    throw err;
+    // Cut short by a stop request, or failed: either way nothing half-built may stay open, and
+    // the log ends with warden.stop and a closed checkpoint, so the next start is not "unclean".
+    const interrupted = stop?.aborted === true;
+    await shutdown(interrupted ? stopReason(stop) : 'start_failed').catch((closeErr: unknown) => logger.error({ err: closeErr }, 'error while closing after start-up ended'));
+    throw interrupted ? new StartupInterruptedError(stopReason(stop), { cause: err }) : err;
   }
 }
 
@@ -141,13 +142,13 @@ function isJwt(a: Authenticator): a is JwtAuthenticator {
 async function buildAuthenticator(
   config: WardenConfig,
   configFile: string,
-  deps: { logger: Logger; audit: AuditSink; baseDir: string; env: NodeJS.ProcessEnv },
+  deps: { logger: Logger; audit: AuditSink; baseDir: string; env: NodeJS.ProcessEnv; fetch: typeof fetch },
 ): Promise<Authenticator> {
   if (config.identity && config.dangerouslyAllowAnonymous) {
     // Both set is ambiguous; refusing is safer than guessing which one the operator meant.
     throw new ConfigError('set either identity or dangerouslyAllowAnonymous, not both', { file: configFile, keyPath: 'dangerouslyAllowAnonymous' });
   }
-  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit), baseDir: deps.baseDir, env: deps.env });
+  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
   if (config.dangerouslyAllowAnonymous) {
     deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
     return createAnonymousAuthenticator();
