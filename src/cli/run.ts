@@ -8,6 +8,7 @@ import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
 
 const HELP = `Usage: warden run --config <warden.yaml>
@@ -20,9 +21,9 @@ Options:
   -h, --help           Show this help
 
 Logs go to stderr or logging.file, never stdout (stdout is the MCP protocol in stdio mode).
-Signals: SIGHUP reloads the policy files; SIGINT/SIGTERM stop cleanly (audit flushed,
-upstream children stopped), also during start-up; a second SIGINT/SIGTERM while stopping
-is ignored (the stop finishes).
+Signals: SIGHUP reloads the policy files (one during start-up is applied once started);
+SIGINT/SIGTERM stop cleanly (audit flushed, upstream children stopped), also during
+start-up; a second SIGINT/SIGTERM while stopping is ignored (the stop finishes).
 Exit codes: 0 stopped cleanly, 2 usage, 3 config invalid, 4 runtime failure.
 `;
 
@@ -62,16 +63,18 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
 async function serve(config: WardenConfig, configFile: string, logger: Logger, io: CliIo): Promise<number> {
   // Before anything is built: a signal during start-up must close what exists, not kill the process.
   const stop = listenForStopSignals(logger);
+  const hup = listenForReloadSignal(logger);
   try {
-    const code = await startAndServe(config, configFile, logger, io, stop);
+    const code = await startAndServe(config, configFile, logger, io, stop, hup);
     await new Promise<void>((done) => logger.flush(() => done()));
     return code;
   } finally {
+    hup.dispose();
     stop.dispose();
   }
 }
 
-async function startAndServe(config: WardenConfig, configFile: string, logger: Logger, io: CliIo, stop: StopRequest): Promise<number> {
+async function startAndServe(config: WardenConfig, configFile: string, logger: Logger, io: CliIo, stop: StopRequest, hup: ReloadSignal): Promise<number> {
   let runtime: Runtime;
   let handle: WardenHandle;
   try {
@@ -93,11 +96,10 @@ async function startAndServe(config: WardenConfig, configFile: string, logger: L
   // A signal that arrived while the listeners started has already resolved `requested`: the
   // proxy is closed again right away, before it handles any message.
   runtime.attach(handle);
-  const onHup = (): void => void runtime.reloadPolicy();
-  process.on('SIGHUP', onHup);
+  hup.ready(() => runtime.reloadPolicy());
   void handle.stdioClosed?.then((why) => stop.request(`stdio ${why}`));
   const reason = await stop.requested;
-  process.off('SIGHUP', onHup);
+  hup.stopping();
   logger.info({ reason }, 'shutting down');
   await handle.close();
   // Flush every buffered audit record (and the checkpoint) before exit.

@@ -73,6 +73,24 @@ describe('warden run: SIGINT/SIGTERM during start-up', () => {
     expectStoppedCleanly(d, 'SIGTERM');
   });
 
+  it('a SIGHUP during start-up neither kills warden nor is lost: the reload runs once warden has started', async () => {
+    const d = scenarioDir();
+    keyServer = await holdingKeyServer();
+    const key = await generateSigningKey({ kid: 'startup-signals-hup' });
+    const token = await mintToken({ key, issuer: ISSUER, audience: RESOURCE, subject: 'alice', ttlSeconds: 600 });
+    writeScenarioConfig(d, { identity: identityWithKeyServer(keyServer.url), upstreams: { acme: upstreams.acme() } });
+    const warden = spawnWarden(d.configFile, { WARDEN_TOKEN: token });
+    await keyServer.requested();
+    warden.signal('SIGHUP');
+    await warden.logged('SIGHUP during start-up: the policy is reloaded once warden has started');
+    keyServer.answerWith(key.jwks);
+    await warden.logged('warden started');
+    await warden.logged('policy reload requested');
+    warden.signal('SIGTERM');
+    expect(await warden.exited).toEqual({ code: 0, signal: null });
+    expectStoppedCleanly(d, 'SIGTERM');
+  });
+
   it('a SIGTERM while an upstream is still initializing leaves no orphaned upstream child', async () => {
     const d = scenarioDir();
     writeScenarioConfig(d, { dangerouslyAllowAnonymous: true, upstreams: { slow: neverInitializes(d) } });
