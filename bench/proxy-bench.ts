@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { percentile, type BenchReport } from './bench-report.js';
+import { auditFloorCpuUs } from './fixtures/audit-floor.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
@@ -17,6 +18,7 @@ const WARMUP = 500;
 const ROUNDS = 10;
 const CALLS_PER_ROUND = 300;
 const THROUGHPUT_CALLS = 2000;
+const FLOOR_CALLS = 20_000;
 const IN_FLIGHT = 16;
 const TARGET_P50_RATIO = 1.5;
 const TARGET_THROUGHPUT_RATIO = 0.7;
@@ -73,7 +75,8 @@ async function throughput(client: Client, calls: number): Promise<number> {
  * Echo tool through warden (stdio, anonymous, full runtime: policy engine with
  * bench/fixtures/bench-policy.yaml, audit, pins) versus directly, same run,
  * variants interleaved A B A B after a warm-up: p50/p99 sequential latency and throughput
- * with 16 calls in flight. Targets: p50 ≤ 1.5x direct, throughput ≥ 0.7x direct.
+ * with 16 calls in flight. Targets: p50 ≤ 1.5x direct, throughput ≥ 0.7x direct. Also prints
+ * the audit floor (bench/fixtures/audit-floor.ts) and the lower bound it implies.
  */
 export async function runProxyBench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
@@ -106,7 +109,7 @@ export async function runProxyBench(): Promise<BenchReport> {
       tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
       tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
     }
-    result = report(lat, tput);
+    result = report(lat, tput, auditFloorCpuUs(dir, FLOOR_CALLS));
   } finally {
     await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close()]);
   }
@@ -121,7 +124,11 @@ function assertAllAllowed(auditFile: string): void {
   if (decisions.length === 0 || refused > 0) throw new Error(`warden audit: ${decisions.length} decisions, ${refused} not allowed`);
 }
 
-function report(lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] }, tput: { direct: number[]; warden: number[]; raw: number[] }): BenchReport {
+function report(
+  lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] },
+  tput: { direct: number[]; warden: number[]; raw: number[] },
+  auditFloorUs: number,
+): BenchReport {
   const d = [...lat.direct].sort((a, b) => a - b);
   const w = [...lat.warden].sort((a, b) => a - b);
   const raw = [...lat.raw].sort((a, b) => a - b);
@@ -140,6 +147,8 @@ function report(lat: { direct: number[]; warden: number[]; raw: number[]; json: 
       `warden  p50 ${us(percentile(w, 50))}  p99 ${us(percentile(w, 99))}`,
       `raw byte forwarder (reference floor, no parsing) p50 ${us(percentile(raw, 50))}  = ${(percentile(raw, 50) / percentile(d, 50)).toFixed(2)}x direct`,
       `minimal JSON forwarder (reference: parse, swap ids, re-serialise) p50 ${us(percentile(json, 50))}  = ${(percentile(json, 50) / percentile(d, 50)).toFixed(2)}x direct`,
+      `write-ahead audit floor (5 template-built chained records, 7 SHA-256, 2 write(2); warm, in-process) ${auditFloorUs.toFixed(1)} µs CPU per call`,
+      `lower bound for any proxy meeting the audit issue: JSON forwarder p50 + audit floor = ${us(percentile(json, 50) + auditFloorUs)} = ${((percentile(json, 50) + auditFloorUs) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
       `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
       `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
