@@ -119,9 +119,9 @@ export interface AuditEventFields {
   'session.hijack_rejected': { sessionId: string; expected: PrincipalSummary; presented: PrincipalSummary; remoteAddress?: string };
   /** `tokenDigest` is `sha256:` of the presented token; the token itself is never recorded. */
   'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string };
-  'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest?: string };
-  'call.identity': CallBase & { ok: boolean; principal?: PrincipalSummary; reason?: string };
-  'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity?: string };
+  'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
+  'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' };
+  'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };
   'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields);
   'call.throttle': CallBase & ThrottleFields;
   /** `argsDigest`/`policyHash` bind the approval to these arguments and this policy version; `expiresAt` in epoch ms. */
@@ -141,9 +141,9 @@ export interface AuditEventFields {
   'call.forwarded': CallBase & { upstream: string; tool: string };
   'call.result': CallBase & {
     status: UpstreamOutcome['status']; durationMs: number; resultBytes: number; resultItems: number;
-    resultDigest?: string; result?: unknown; error?: { code: number; message: string };
+    resultDigest: string; result?: unknown; error?: { code: number; message: string };
   };
-  'call.error': CallBase & { code: string; message: string; stage?: string };
+  'call.error': CallBase & { code: string; message: string; stage: string };
   /** A remembered approval for issuer + user + upstream + tool (+ `argsDigest` when bound to the arguments); times in epoch ms. */
   'grant.created': {
     callId: string; grantId: string; approvalId: string; issuer: string; user: string; upstream: string; tool: string;
