@@ -156,7 +156,7 @@ export interface AuditEventFields {
     eventId: string; eventType: string; effect: 'revoke' | 'step_up' | 'claims' | 'none'; reason: string;
     subject?: string; entryId?: string; at: number; details: Readonly<Record<string, unknown>>;
   };
-  /** `eventId`: the SET's `jti`, or the operator revocation's id; `sessionIds`: warden sessions it closed. */
+  /** `eventId`: the SET's `jti`, or `manual:<uuid>` for an operator revocation; `sessionIds`: warden sessions it closed. */
   revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };
   'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string };
   'pins.accepted': PinsAcceptedFields;
