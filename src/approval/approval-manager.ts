@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decision.js';
@@ -105,14 +106,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
   const expire = async (record: PendingApproval): Promise<void> => {
     if (!claim(record.id, 'timeout')) return;
-    audit({ type: 'call.approval_timeout', callId: record.callId, sessionId: record.sessionId, approvalId: record.id });
+    audit(auditEvent('call.approval_timeout', { callId: record.callId, sessionId: record.sessionId, approvalId: record.id, waitedMs: clock() - record.createdAt }));
     // Fail closed: no answer in time is a denial, never an allow.
     await settle(record, { kind: 'timeout', approvalId: record.id }, { type: 'timeout', approval: record });
   };
 
   const withdraw = async (record: PendingApproval, reason: string): Promise<void> => {
     if (!claim(record.id, 'withdrawn')) return;
-    audit({ type: 'call.approval_withdrawn', callId: record.callId, sessionId: record.sessionId, approvalId: record.id, reason });
+    audit(auditEvent('call.approval_withdrawn', { callId: record.callId, sessionId: record.sessionId, approvalId: record.id, reason }));
     await settle(record, { kind: 'withdrawn', approvalId: record.id, reason }, { type: 'withdrawn', approval: record, reason });
   };
 
@@ -135,8 +136,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
       return undefined;
     }
-    const { createdBy, ...fields } = grant;
-    audit({ type: 'grant.created', callId: record.callId, grantId: grant.id, ...fields, by: createdBy.id, approver: createdBy });
+    const { issuer, user, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
+    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
     return grant;
   };
 
@@ -153,16 +154,17 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       const who = req.principal;
       const grant = await grants.find(who, req.upstream, req.tool, argsDigest, clock());
       if (grant) {
-        deps.audit.record({ type: 'call.approval_answered', callId: req.callId, sessionId: req.sessionId, outcome: 'allowed_by_grant', grantId: grant.id });
+        // No approval was requested for this call: `by`/`approver` are who created the grant.
+        deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));
         return { kind: 'allowed_by_grant', grantId: grant.id };
       }
       const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
       if (waiters.size >= config.maxPending) {
         // Fail closed: a full queue denies rather than forwarding unasked.
-        deps.audit.record({ type: 'call.approval_answered', callId: req.callId, sessionId: req.sessionId, approvalId: record.id, outcome: 'denied', code: 'unavailable' });
+        deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable', reason: `more than ${config.maxPending} approvals pending` }));
         return { kind: 'denied', code: 'unavailable', approvalId: record.id };
       }
-      deps.audit.record({ type: 'call.approval_requested', callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt });
+      deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
       await deps.store.set(PENDING + record.id, record, doneTtl);
       const outcome = waiters.add(record, {
         timeoutMs: config.timeoutMs,
@@ -199,8 +201,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         // The call is still allowed once; only the remembering failed (state store down).
         deps.logger.error({ err, approvalId: id }, 'could not store grant');
       }
-      // `approved`/`by`/`how` are the audit schema's fields (what `warden audit show` prints); `outcome`/`approver` keep the detail.
-      const audited = audit({ type: 'call.approval_answered', callId: record.callId, sessionId: record.sessionId, approvalId: id, approved: answer.kind !== 'deny', by: approver.id, how: 'control-api', outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id });
+      // `approved`/`by`/`how` are what `warden audit show` prints; `outcome`/`approver` keep the detail.
+      const audited = audit(auditEvent('call.approval_answered', { callId: record.callId, sessionId: record.sessionId, approvalId: id, approved: answer.kind !== 'deny', by: approver.id, how: 'control-api', outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id }));
       await settle(record, outcomeOf(record, answer, approver, grant, audited), { type: 'answered', approval: record, answer: answer.kind, approver });
       return { ok: true, approval: record, ...(grant ? { grant } : {}) };
     },
@@ -212,7 +214,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
     async revokeGrant(id, by) {
       const grant = await grants.remove(id);
-      if (grant) audit({ type: 'grant.revoked', grantId: id, user: grant.user, upstream: grant.upstream, tool: grant.tool, by });
+      // `by` is the id (as on every other record), `approver` the full identity (admin, approver or system).
+      if (grant) audit(auditEvent('grant.revoked', { grantId: id, user: grant.user, upstream: grant.upstream, tool: grant.tool, by: by.id, approver: by }));
       return grant;
     },
 

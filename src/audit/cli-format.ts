@@ -27,7 +27,8 @@ function details(r: AuditRecord, paint: Paint): string[] {
   if (typeof r.action === 'string') out.push(paint(ACTION_COLOUR[r.action] ?? 'bold', r.action));
   const who = principalText(r.principal);
   if (who) out.push(who);
-  for (const k of ['upstream', 'tool', 'score', 'enforced', 'mode', 'approvalId', 'channel', 'status', 'durationMs', 'resultBytes', 'waitMs', 'approved', 'by', 'how', 'reason', 'code', 'message', 'file', 'policyHash']) {
+  // Names as in AuditEventFields (src/audit/events.ts): a name no producer writes would never print.
+  for (const k of ['upstream', 'tool', 'score', 'enforced', 'mode', 'approvalId', 'outcome', 'status', 'durationMs', 'resultBytes', 'waitedMs', 'retryAfterMs', 'approved', 'by', 'how', 'reason', 'code', 'message', 'file', 'policyHash']) {
     if (k === 'enforced' && r.enforced === r.action) continue;
     add(k, r[k]);
   }

@@ -2,14 +2,12 @@ import { digestOf } from '../core/canonical-json.js';
 import type { Principal } from '../core/principal.js';
 import type { Action, Decision, DecisionMode, Reason } from '../core/decision.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
+import type { SubjectMatch } from '../events/subject.js';
+import type { RestartNote } from './active-file.js';
 import type { AuditEvent, AuditEventType } from './audit-sink.js';
 import { sealForAudit } from './sealed-value.js';
 
-/**
- * Typed fields of every audit event (schema version 1). The sink adds `v`, `seq`, `ts`, `prev`,
- * `hash`; it redacts `args`/`result` and adds `argsDigest`/`resultDigest` when they are missing.
- * Fields are stable: renaming or retyping one bumps the schema version.
- */
+/** Who acted, as recorded in `principal` fields (see principalSummary). */
 export interface PrincipalSummary {
   readonly issuer: string;
   readonly user: string;
@@ -59,43 +57,110 @@ interface CallBase {
   readonly sessionId?: string;
 }
 
+/** Who acted on an approval or grant: `kind` is `admin`, `approver` or `system`. */
+export interface ApproverSummary {
+  readonly kind: string;
+  readonly id: string;
+}
+
+/** `call.decision` written after the policy ran (the write-ahead decision record). */
+export interface PolicyDecisionFields {
+  action: Action; enforced: Action; mode: DecisionMode; score: number; rules: readonly string[]; policyHash: string;
+  reasons: readonly Reason[]; tool?: string; principal?: PrincipalSummary;
+}
+/** `call.decision` for a tool hidden from this principal: blocked from the hide list before any rule runs. */
+export interface HiddenDecisionFields { action: 'block'; enforced: 'block'; hidden: true; tool: string; principal: PrincipalSummary }
+/** `call.decision` for a revoked subject: blocked before any rule runs; `eventId` names the revocation's event. */
+export interface RevokedDecisionFields { action: 'block'; enforced: 'block'; reason: 'revoked'; eventId: string; tool: string; principal: PrincipalSummary }
+
+/** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
+export type ThrottleFields =
+  | { outcome: 'admitted'; waitedMs: number }
+  | { outcome: 'rejected'; reason: string; retryAfterMs: number };
+
+/** `event.received`: a SET refused with a 400 (`err` as answered), or accepted (possibly a duplicate `jti`). */
+export type EventReceivedFields =
+  | { accepted: false; err: string; description: string }
+  | { accepted: true; duplicate: boolean; eventId: string; issuer: string; eventTypes: readonly string[]; txn?: string };
+
+/** `pins.accepted`: one tool accepted (by an operator, by `onNew: allow`, or read from the pin file), or first-use pinning. */
+export type PinsAcceptedFields =
+  | { upstream: string; tool: string; digest: string; previousDigest?: string; by: string }
+  | { upstream: string; tools: readonly string[]; by: 'first-use' };
+
+/** `audit.recovered`: written by the sink itself, at start-up after an unclean stop, or after a write failure healed. */
+export type AuditRecoveredFields =
+  | RestartNote
+  | {
+    reason: 'write_failed' | 'file_removed' | 'file_replaced'; errorCode: string; error: string; unavailableSince: string;
+    rejectedRecords: number; fileLastSeq: number | null; discardedBytes?: number; movedTo?: string;
+  };
+
+/**
+ * Typed fields of every audit event (schema version 1). The sink adds `v`, `seq`, `ts`, `prev`,
+ * `hash`; it redacts `args`/`result` and adds `argsDigest`/`resultDigest` when they are missing.
+ * Fields are stable: renaming or retyping one bumps the schema version.
+ *
+ * Producers build records with `auditEvent(type, fields)` so the compiler holds them to this map
+ * (write fields out, not spread from another object: a spread escapes the excess-property check).
+ * The README's record table and test/helpers/audit-field-spec.ts list the same names; a test
+ * compares all three with what real scenarios write.
+ */
 export interface AuditEventFields {
-  'warden.start': { version: string; pid: number; transport?: string; upstreams?: readonly string[] };
-  'warden.stop': { reason: string; signal?: string };
+  'warden.start': { version: string; pid: number; transport: string; upstreams: readonly string[] };
+  'warden.stop': { reason: string };
   /** Configuration at start-up, with secrets removed by the producer (the sink redacts again). */
   'config.loaded': { file: string; digest: string; config: unknown };
   'policy.loaded': { file: string; policyHash: string; rules: number; reload: boolean };
   'policy.reload_failed': { file: string; error: string; keptPolicyHash: string };
   'session.opened': { sessionId: string; principal: PrincipalSummary; transport: string; remoteAddress?: string; userAgent?: string };
-  'session.closed': { sessionId: string; principal?: PrincipalSummary; reason: string; calls?: number };
-  'session.hijack_rejected': { sessionId: string; expected: PrincipalSummary; presented: PrincipalSummary };
-  'identity.failed': { sessionId?: string; reason: string; detail?: string; remoteAddress?: string };
-  'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest?: string };
-  'call.identity': CallBase & { ok: boolean; principal?: PrincipalSummary; reason?: string };
-  'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity?: string };
-  'call.decision': CallBase & {
-    action: Action; enforced: Action; mode: DecisionMode; score: number; rules: readonly string[]; policyHash: string;
-    reasons?: readonly Reason[]; tool?: string; principal?: PrincipalSummary; failOpen?: boolean;
+  'session.closed': { sessionId: string; principal: PrincipalSummary; reason: string };
+  /** `expected`: the principal the session belongs to; `presented`: the one that tried to use it. */
+  'session.hijack_rejected': { sessionId: string; expected: PrincipalSummary; presented: PrincipalSummary; remoteAddress?: string };
+  /** `tokenDigest` is `sha256:` of the presented token; the token itself is never recorded. */
+  'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string };
+  'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
+  'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' };
+  'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };
+  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields);
+  'call.throttle': CallBase & ThrottleFields;
+  /** `argsDigest`/`policyHash` bind the approval to these arguments and this policy version; `expiresAt` in epoch ms. */
+  'call.approval_requested': CallBase & { approvalId: string; argsDigest: string; policyHash: string; expiresAt: number };
+  /**
+   * `how`: `control-api` (a person answered), `grant` (a remembered grant allowed it; no approval
+   * was requested for this call, `by`/`approver` are who created the grant), `queue_full` (warden
+   * denied it because too many approvals were pending).
+   */
+  'call.approval_answered': CallBase & {
+    approvalId?: string; approved: boolean; by: string; how: 'control-api' | 'grant' | 'queue_full';
+    outcome: 'allow_once' | 'allow_remember' | 'deny' | 'allowed_by_grant' | 'unavailable';
+    approver?: ApproverSummary; grantId?: string; reason?: string;
   };
-  'call.throttle': CallBase & { waitMs: number; key: string; outcome: 'waited' | 'rejected' };
-  'call.approval_requested': CallBase & { approvalId: string; channel: string; expiresAt: string };
-  'call.approval_answered': CallBase & { approvalId: string; approved: boolean; by: string; how: string; comment?: string };
   'call.approval_timeout': CallBase & { approvalId: string; waitedMs: number };
   'call.approval_withdrawn': CallBase & { approvalId: string; reason: string };
   'call.forwarded': CallBase & { upstream: string; tool: string };
   'call.result': CallBase & {
     status: UpstreamOutcome['status']; durationMs: number; resultBytes: number; resultItems: number;
-    resultDigest?: string; result?: unknown; error?: { code: number; message: string };
+    resultDigest: string; result?: unknown; error?: { code: number; message: string };
   };
-  'call.error': CallBase & { code: string; message: string; stage?: string };
-  'grant.created': { grantId: string; principal?: PrincipalSummary; tool?: string; expiresAt?: string; by?: string };
-  'grant.revoked': { grantId: string; by?: string; reason?: string };
-  'event.received': { eventType: string; issuer: string; jti: string; subject: unknown };
-  'event.effect': { eventType: string; jti: string; effect: string; sessions?: readonly string[] };
-  revocation: { subject: string; reason: string; until?: string };
-  'pins.changed': { upstream: string; tools: readonly string[]; change: string };
-  'pins.accepted': { upstream: string; tools: readonly string[]; by: string };
-  'audit.recovered': { reason: string; [detail: string]: unknown };
+  'call.error': CallBase & { code: string; message: string; stage: string };
+  /** A remembered approval for issuer + user + upstream + tool (+ `argsDigest` when bound to the arguments); times in epoch ms. */
+  'grant.created': {
+    callId: string; grantId: string; approvalId: string; issuer: string; user: string; upstream: string; tool: string;
+    argsDigest?: string; createdAt: number; expiresAt: number; by: string; approver: ApproverSummary;
+  };
+  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary };
+  'event.received': EventReceivedFields;
+  /** One per event in a SET; `eventId` is the SET's `jti`, `at` the event time (epoch ms), `entryId` the registry entry it made. */
+  'event.effect': {
+    eventId: string; eventType: string; effect: 'revoke' | 'step_up' | 'claims' | 'none'; reason: string;
+    subject?: string; entryId?: string; at: number; details: Readonly<Record<string, unknown>>;
+  };
+  /** `eventId`: the SET's `jti`, or `manual:<uuid>` for an operator revocation; `sessionIds`: warden sessions it closed. */
+  revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };
+  'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string };
+  'pins.accepted': PinsAcceptedFields;
+  'audit.recovered': AuditRecoveredFields;
 }
 
 // Compile-time check that the map covers exactly the shared event type names.

@@ -1,4 +1,5 @@
 import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { Decision } from '../core/decision.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
@@ -55,11 +56,11 @@ function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: Appr
 async function throttle(req: ToolCallRequest, decision: Decision, deps: EnforceDeps): Promise<GuardVerdict> {
   const got = await deps.throttler.acquire(req, decision);
   if (!got.ok) {
-    deps.audit.record({ type: 'call.throttle', callId: req.callId, sessionId: req.sessionId, outcome: 'rejected', reason: got.reason, retryAfterMs: got.retryAfterMs });
+    deps.audit.record(auditEvent('call.throttle', { callId: req.callId, sessionId: req.sessionId, outcome: 'rejected', reason: got.reason, retryAfterMs: got.retryAfterMs }));
     return blockVerdict({ callId: req.callId, decision, reason: 'throttle_rejected', retryAfterMs: got.retryAfterMs });
   }
   try {
-    deps.audit.record({ type: 'call.throttle', callId: req.callId, sessionId: req.sessionId, outcome: 'admitted', waitedMs: got.waitedMs });
+    deps.audit.record(auditEvent('call.throttle', { callId: req.callId, sessionId: req.sessionId, outcome: 'admitted', waitedMs: got.waitedMs }));
   } catch (err) {
     got.release(); // the slot must not leak when the audit refuses the call
     throw err;

@@ -1,4 +1,5 @@
 import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { EventsConfig } from './events-config.js';
 import { eventTimeMs, reactionFor } from './event-types.js';
 import type { VerifiedSet } from './set-verifier.js';
@@ -73,7 +74,8 @@ export async function applySet(
       })();
       outcome = { eventType, effect: reaction.kind, reason: reaction.reason, subject, entryId: entry?.id };
     }
-    deps.audit.record({ type: 'event.effect', eventId: set.jti, ...outcome, at, details: eventDetails(event) });
+    const { effect, reason, subject, entryId } = outcome;
+    deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, details: eventDetails(event) }));
     outcomes.push(outcome);
   }
   return outcomes;

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical-json.js';
@@ -111,7 +112,7 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     const now = deps.clock();
     const verdict = await verifySet(body.text.trim(), keys, deps.config, now);
     if (!verdict.ok) {
-      deps.audit.record({ type: 'event.received', accepted: false, err: verdict.err, description: verdict.description });
+      deps.audit.record(auditEvent('event.received', { accepted: false, err: verdict.err, description: verdict.description }));
       return sendError(res, verdict.err, verdict.description);
     }
     const set = verdict.set;
@@ -121,11 +122,11 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     const jtiKey = `events:jti:${sha256Hex(`${set.iss}\u0000${set.jti}`)}`;
     const fresh = await deps.store.setIfAbsent(jtiKey, now, deps.config.replayWindowSeconds * 1000);
     if (!fresh) {
-      deps.audit.record({ type: 'event.received', accepted: true, duplicate: true, eventId: set.jti, issuer: set.iss, eventTypes });
+      deps.audit.record(auditEvent('event.received', { accepted: true, duplicate: true, eventId: set.jti, issuer: set.iss, eventTypes }));
       return send(res, 202);
     }
     try {
-      deps.audit.record({ type: 'event.received', accepted: true, duplicate: false, eventId: set.jti, issuer: set.iss, eventTypes, txn: set.txn });
+      deps.audit.record(auditEvent('event.received', { accepted: true, duplicate: false, eventId: set.jti, issuer: set.iss, eventTypes, txn: set.txn }));
       await applySet(set, { config: deps.config, registry: deps.registry, audit: deps.audit, now });
     } catch (err) {
       // Forget the jti so the transmitter's retry is processed rather than dropped as a duplicate.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import type { Sensitivity } from '../core/decision.js';
 import { WardenError } from '../core/errors.js';
@@ -117,8 +118,7 @@ export class SubjectRegistry {
     const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry() };
     await this.persist(entry);
     const effect = this.effectOf(entry);
-    this.deps.audit.record({
-      type: 'revocation',
+    this.deps.audit.record(auditEvent('revocation', {
       entryId: entry.id,
       subject: match,
       eventId: input.eventId,
@@ -126,7 +126,7 @@ export class SubjectRegistry {
       by: input.by,
       at: input.at,
       sessionIds: effect.sessionIds,
-    });
+    }));
     await this.runHook('onRevoke', effect);
     return { entry, sessionIds: effect.sessionIds };
   }

@@ -87,7 +87,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const req: ToolCallRequest = principal === incoming.principal ? incoming : { ...incoming, principal };
     const who = principalSummary(principal);
     if (deps.engine.isHidden(principal, req.upstream, req.tool)) {
-      record({ type: 'call.decision', callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', hidden: true, tool: req.tool, principal: who });
+      record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', hidden: true, tool: req.tool, principal: who }));
       flush(pending);
       return buildUnknownToolError(req.exposedName);
     }
@@ -104,7 +104,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const subject = deps.subjects?.evaluate(principal, req.sessionId, now) ?? { kind: 'ok' as const };
     if (subject.kind === 'revoked') {
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
-      record({ type: 'call.decision', callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who });
+      record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
       flush(pending);
       return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
     }

@@ -1,4 +1,5 @@
 import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { AuthResult, Authenticator } from '../core/authenticator.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -230,12 +231,7 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   private audit(reason: IdentityReason, transport: Transport, token: string | undefined): void {
     if (!this.deps.audit) return;
     try {
-      this.deps.audit.record({
-        type: 'identity.failed',
-        reason,
-        transport,
-        ...(token !== undefined ? { tokenDigest: `sha256:${sha256Hex(token)}` } : {}),
-      });
+      this.deps.audit.record(auditEvent('identity.failed', { reason, transport, tokenDigest: token !== undefined ? `sha256:${sha256Hex(token)}` : undefined }));
     } catch (err) {
       // The call is already rejected; an unhealthy sink cannot make it less so. Log and go on.
       this.deps.logger?.error({ err: String(err), reason }, 'audit sink rejected identity.failed');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditSink } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { watchFile } from '../core/watch-file.js';
 import type { Action, Reason } from '../core/decision.js';
@@ -102,7 +103,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
         const merged: ToolPin = { ...current, pinned: pin.pinned };
         if (merged.pending?.digest === pin.pinned.digest) delete merged.pending;
         mine.set(tool, merged);
-        deps.audit.record({ type: 'pins.accepted', upstream, tool, digest: pin.pinned.digest, previousDigest: current?.pinned?.digest, by: pin.pinned.acceptedBy });
+        deps.audit.record(auditEvent('pins.accepted', { upstream, tool, digest: pin.pinned.digest, previousDigest: current?.pinned?.digest, by: pin.pinned.acceptedBy }));
       }
     }
   }
@@ -127,7 +128,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       const by = firstUse ? 'first-use' : 'auto (pins.onNew: allow)';
       pin.pinned = { digest, definition, pinnedAt: at, acceptedBy: by };
       delete pin.pending;
-      if (!firstUse) deps.audit.record({ type: 'pins.accepted', upstream, tool: def.name, digest, previousDigest: undefined, by });
+      if (!firstUse) deps.audit.record(auditEvent('pins.accepted', { upstream, tool: def.name, digest, by }));
       return { upstream, tool: def.name, kind: 'pinned', digest, diff: undefined };
     }
     if (pin.pinned?.digest === digest) {
@@ -139,7 +140,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     const kind = pin.pinned ? 'changed' : 'new';
     pin.pending = { kind, digest, definition, seenAt: at };
     const diff = diffFor(upstream, def.name, pin);
-    deps.audit.record({ type: 'pins.changed', upstream, tool: def.name, kind, digest, pinnedDigest: pin.pinned?.digest, diff });
+    deps.audit.record(auditEvent('pins.changed', { upstream, tool: def.name, kind, digest, pinnedDigest: pin.pinned?.digest, diff }));
     return { upstream, tool: def.name, kind, digest, diff };
   }
 
@@ -159,7 +160,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       const before = JSON.stringify([...tools.entries()]);
       const changes = defs.map((d) => observeTool(upstream, tools, d, firstUse)).filter((c): c is PinChange => c !== undefined);
       if (JSON.stringify([...tools.entries()]) !== before) persist();
-      if (firstUse) deps.audit.record({ type: 'pins.accepted', upstream, tools: changes.map((c) => c.tool), by: 'first-use' });
+      if (firstUse) deps.audit.record(auditEvent('pins.accepted', { upstream, tools: changes.map((c) => c.tool), by: 'first-use' }));
       return changes;
     },
     check(upstream, tool) {
@@ -189,7 +190,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       refresh();
       const accepted = acceptPending(table, selector, by, now());
       if (accepted.length > 0) persist();
-      for (const a of accepted) deps.audit.record({ type: 'pins.accepted', ...a, by });
+      for (const a of accepted) deps.audit.record(auditEvent('pins.accepted', { upstream: a.upstream, tool: a.tool, digest: a.digest, previousDigest: a.previousDigest, by }));
       return accepted;
     },
     reload: refresh,

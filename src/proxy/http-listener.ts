@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HttpListen } from '../config/config-schema.js';
+import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { RPC, isRequest } from './json-rpc.js';
@@ -18,6 +19,8 @@ interface HttpSession {
   readonly channel: HttpChannel;
   /** issuer|user|actor of the principal that opened the session. */
   readonly owner: string;
+  /** The owner's principal as of its latest request (a refreshed token replaces it); audited on a hijack attempt. */
+  principal: Principal;
   lastSeen: number;
   /** POSTs whose response is still open: a session with one is busy, never idle. */
   active: number;
@@ -54,7 +57,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not_found' });
     const auth = await runtime.authenticator.authenticateHttp(req.headers.authorization);
     if (!auth.ok) {
-      runtime.audit({ type: 'identity.failed', reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress, ...tokenDigestOf(req.headers.authorization) });
+      runtime.audit(auditEvent('identity.failed', { reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress, tokenDigest: tokenDigestOf(req.headers.authorization) }));
       const headers: Record<string, string> = auth.wwwAuthenticate ? { 'www-authenticate': auth.wwwAuthenticate } : {};
       return sendJson(res, auth.status, { error: auth.status === 403 ? 'insufficient_scope' : 'invalid_token', error_description: auth.description, reason: auth.reason }, headers);
     }
@@ -76,11 +79,12 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (!entry) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
     if (principalKey(principal) !== entry.owner) {
       // A valid token for someone else must not ride on this session (session hijack).
-      runtime.audit({ type: 'session.hijack_rejected', sessionId, owner: entry.owner, presented: principalKey(principal), remoteAddress: req.socket.remoteAddress });
+      runtime.audit(auditEvent('session.hijack_rejected', { sessionId, expected: principalSummary(entry.principal), presented: principalSummary(principal), remoteAddress: req.socket.remoteAddress }));
       return sendJson(res, 403, { error: 'forbidden', error_description: 'session belongs to another principal' });
     }
     entry.lastSeen = Date.now();
     entry.session.principal = principal;
+    entry.principal = principal;
     if (req.method !== 'POST') return entry.channel.server.handleRequest(req, res);
     trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes);
@@ -99,7 +103,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       userAgent: req.headers['user-agent'],
       onClosed: () => sessions.delete(id),
     });
-    const entry: HttpSession = { session, channel, owner: principalKey(principal), lastSeen: Date.now(), active: 0 };
+    const entry: HttpSession = { session, channel, owner: principalKey(principal), principal, lastSeen: Date.now(), active: 0 };
     sessions.set(id, entry);
     void channel.start();
     return entry;
@@ -144,9 +148,9 @@ function trackActive(entry: HttpSession, res: ServerResponse): void {
 }
 
 /** A digest of the presented bearer token for the audit (never the token itself). */
-function tokenDigestOf(authorization: string | undefined): { tokenDigest?: string } {
-  if (authorization === undefined || authorization.slice(0, 7).toLowerCase() !== 'bearer ' || authorization.length === 7) return {};
-  return { tokenDigest: `sha256:${sha256Hex(authorization.slice(7))}` };
+function tokenDigestOf(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization.slice(0, 7).toLowerCase() !== 'bearer ' || authorization.length === 7) return undefined;
+  return `sha256:${sha256Hex(authorization.slice(7))}`;
 }
 
 function closeServer(server: Server): Promise<void> {

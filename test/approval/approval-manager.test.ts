@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { digestOf } from '../../src/core/canonical-json.js';
 import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
+import { matchShape } from '../helpers/audit-field-spec.js';
 
 describe('approval manager', () => {
   beforeEach(() => {
@@ -154,6 +155,10 @@ describe('approval manager', () => {
     const first = f.manager.request(callRequest().req, decision(), display);
     await pending;
     expect(await f.manager.request(callRequest().req, decision(), display)).toMatchObject({ kind: 'denied', code: 'unavailable' });
+    // Audited as a documented call.approval_answered: warden itself said no, nobody was asked.
+    const answered = f.audit.events.filter((e) => e.type === 'call.approval_answered').at(-1)!;
+    expect(answered).toMatchObject({ approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable' });
+    expect(matchShape(answered)).toMatchObject({ ok: true });
     f.manager.close();
     await first;
   });

@@ -4,6 +4,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { auditEvent, decisionEvent, principalSummary } from '../../src/audit/events.js';
+import { digestOf } from '../../src/core/canonical-json.js';
 import type { Principal } from '../../src/core/principal.js';
 import type { Decision } from '../../src/core/decision.js';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
@@ -31,19 +32,20 @@ async function writeStory(dir: string, signingKey?: string): Promise<string> {
     ['c3', principal('alice', 'agent-1'), 'delete_file', 'approve', 70],
     ['c4', principal('bob', 'agent-2'), 'delete_file', 'block', 90],
   ];
-  sink.record(auditEvent('warden.start', { version: '0.1.0', pid: 1 }));
+  sink.record(auditEvent('warden.start', { version: '0.1.0', pid: 1, transport: 'stdio', upstreams: ['fs'] }));
   for (const [callId, p, tool, action, score] of calls) {
     const sessionId = `s-${p.user}`;
-    sink.record(auditEvent('call.received', { callId, sessionId, principal: principalSummary(p), upstream: 'fs', tool, args: { path: '/etc/x', password: 'pw-SECRET' } }));
-    sink.record(auditEvent('call.risk', { callId, sessionId, score, reasons: [{ code: 'sensitivity.high', weight: score, detail: 'tool is destructive' }] }));
+    const args = { path: '/etc/x', password: 'pw-SECRET' };
+    sink.record(auditEvent('call.received', { callId, sessionId, principal: principalSummary(p), upstream: 'fs', tool, args, argsDigest: digestOf(args) }));
+    sink.record(auditEvent('call.risk', { callId, sessionId, score, reasons: [{ code: 'sensitivity.high', weight: score, detail: 'tool is destructive' }], sensitivity: 'high' }));
     sink.record(decisionEvent(callId, sessionId, decision(action, score), { tool }));
     if (action === 'approve') {
-      sink.record(auditEvent('call.approval_requested', { callId, sessionId, approvalId: 'a1', channel: 'cli', expiresAt: '2026-11-22T13:00:00Z' }));
-      sink.record(auditEvent('call.approval_answered', { callId, sessionId, approvalId: 'a1', approved: true, by: 'carol', how: 'cli' }));
+      sink.record(auditEvent('call.approval_requested', { callId, sessionId, approvalId: 'a1', argsDigest: digestOf(args), policyHash: 'sha256:p1', expiresAt: Date.parse('2026-11-22T13:00:00Z') }));
+      sink.record(auditEvent('call.approval_answered', { callId, sessionId, approvalId: 'a1', approved: true, by: 'carol', how: 'control-api', outcome: 'allow_once', approver: { kind: 'approver', id: 'carol' } }));
     }
     if (action !== 'block') {
       sink.record(auditEvent('call.forwarded', { callId, sessionId, upstream: 'fs', tool }));
-      sink.record(auditEvent('call.result', { callId, sessionId, status: 'ok', durationMs: 3, resultBytes: 42, resultItems: 1 }));
+      sink.record(auditEvent('call.result', { callId, sessionId, status: 'ok', durationMs: 3, resultBytes: 42, resultItems: 1, resultDigest: 'none' }));
     }
   }
   await sink.close();

@@ -10,6 +10,7 @@ import { readCheckpointFile } from '../../src/audit/checkpoint.js';
 import { digestOf } from '../../src/core/canonical-json.js';
 import { WardenError } from '../../src/core/errors.js';
 import { captureLogger, manualClock, tempDir } from './audit-test-helpers.js';
+import { matchShape } from '../helpers/audit-field-spec.js';
 
 const decision = (i: number): { type: 'call.decision'; callId: string; action: string } => ({ type: 'call.decision', callId: `c${i}`, action: 'allow' });
 
@@ -176,6 +177,7 @@ describe('FileAuditSink fails closed', () => {
     await sink.close();
     const records = readRecords([file]);
     expect(records[0]).toMatchObject({ type: 'audit.recovered', reason: 'write_failed', errorCode: 'ENOSPC', seq: 1 });
+    expect(matchShape(records[0]!)).toEqual({ ok: true, shape: 'write-recovery' });
     expect((records[0]!.rejectedRecords as number)).toBeGreaterThanOrEqual(2);
     expect(records[1]).toMatchObject({ callId: 'c3', seq: 2 });
     expect(verifyAuditFiles([file]).ok).toBe(true);
@@ -198,6 +200,7 @@ describe('FileAuditSink fails closed', () => {
     await sink.close();
     const records = readRecords([file]);
     expect(records[0]).toMatchObject({ type: 'audit.recovered', reason: 'file_removed', seq: seqBefore + 1 });
+    expect(matchShape(records[0]!)).toEqual({ ok: true, shape: 'write-recovery' });
     expect(records[1]).toMatchObject({ callId: 'c999' });
     expect(seqBefore).toBeGreaterThanOrEqual(3);
     if (seqBefore === 3) expect(records[0]!.prev).toBe(lastHash);

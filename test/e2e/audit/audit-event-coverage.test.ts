@@ -13,6 +13,7 @@ import { spawnWardenHttp, type WardenHttpProcess } from '../../helpers/warden-pr
 import { e2eKeys, IDP, mintSet, pushSet, RESOURCE, userToken, type E2eKeys } from '../../helpers/audit-e2e-identity.js';
 import { generateSigningKey, mintToken } from '../../../src/identity/dev-tokens.js';
 import type { AuditEventType } from '../../../src/audit/audit-sink.js';
+import { AUDIT_FIELD_SPEC, matchShape } from '../../helpers/audit-field-spec.js';
 
 // Real processes on a shared 2-core machine: generous per-test limits; each wait has its own deadline.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
@@ -107,6 +108,10 @@ describe('audit trail through a real stdio warden', () => {
     expect(answered).toMatchObject({ approvalId: ap.id, approved: true, by: 'admin' });
     const grantId = answer.body.grant.id as string;
     expect(records().some((r) => r.type === 'grant.created' && r.grantId === grantId)).toBe(true);
+    // The same call again is allowed by the remembered grant: answered without asking anyone.
+    expect(text(await call('delete_record', { table: 'crm', id: 4711 }))).toBe('deleted crm#4711');
+    const byGrant = await waitForRecord(d.auditFile, (r) => r.type === 'call.approval_answered' && r.outcome === 'allowed_by_grant');
+    expect(byGrant).toMatchObject({ grantId, approved: true, by: 'admin', how: 'grant' });
     expect((await control(d, 'DELETE', `/grants/${grantId}`)).status).toBe(200);
     await waitForRecord(d.auditFile, (r) => r.type === 'grant.revoked' && r.grantId === grantId);
   });
@@ -178,13 +183,18 @@ describe('audit trail through a real stdio warden', () => {
     expect(dec.policyHash).toBe(reloaded.policyHash);
   });
 
-  it('pins: first listing accepted, a new tool appearing later is held (pins.changed)', async () => {
+  it('pins: first listing accepted, a new tool appearing later is held (pins.changed), then accepted with the CLI', async () => {
     expect(records().some((r) => r.type === 'pins.accepted' && r.by === 'first-use')).toBe(true);
     await call('toggle_beta_tools', { enabled: true });
     await until(() => {
       void w.client.listTools().catch(() => undefined);
       return records().some((r) => r.type === 'pins.changed' && r.tool === 'beta_report');
     }, 8000);
+    // The running warden watches the pin file and records the accept it finds there.
+    const accepted = wardenCli(['pins', 'accept', '--file', join(d.dir, 'pins.json'), '--tool', 'beta_report']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const rec = await waitForRecord(d.auditFile, (r) => r.type === 'pins.accepted' && r.tool === 'beta_report');
+    expect(rec.digest).toMatch(/^sha256:/);
   });
 
   it('upstream crash: call.result status error for the crashing call', async () => {
@@ -290,13 +300,20 @@ describe('audit trail through a real HTTP warden with identity and security even
       body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/list' }),
     });
     expect(res.status).toBe(403);
-    await waitForRecord(d.auditFile, (r) => r.type === 'session.hijack_rejected' && r.sessionId === alice.transport.sessionId);
+    const rec = await waitForRecord(d.auditFile, (r) => r.type === 'session.hijack_rejected' && r.sessionId === alice.transport.sessionId);
+    expect(rec).toMatchObject({ expected: { user: 'alice', actor: 'agent-1' }, presented: { user: 'bob', actor: 'agent-2' } });
   });
 
   it('token-claims-change SET: event.received, event.effect claims, and alice\'s next call records call.identity (claims_override)', async () => {
-    expect(await pushSet(eventsUrl, await mintSet(keys, 'alice', 'token-claims-change', { claims: { groups: ['contractors'] } }))).toBe(202);
+    const set = await mintSet(keys, 'alice', 'token-claims-change', { claims: { groups: ['contractors'] } });
+    expect(await pushSet(eventsUrl, set)).toBe(202);
     await waitForRecord(d.auditFile, (r) => r.type === 'event.effect' && r.effect === 'claims');
-    expect(records().some((r) => r.type === 'event.received' && r.accepted === true)).toBe(true);
+    expect(records().some((r) => r.type === 'event.received' && r.accepted === true && r.duplicate === false)).toBe(true);
+    // A redelivery is acknowledged and audited as a duplicate; something that is not a SET is refused.
+    expect(await pushSet(eventsUrl, set)).toBe(202);
+    await waitForRecord(d.auditFile, (r) => r.type === 'event.received' && r.duplicate === true);
+    expect(await pushSet(eventsUrl, 'not-a-signed-set')).toBe(400);
+    expect(await waitForRecord(d.auditFile, (r) => r.type === 'event.received' && r.accepted === false)).toMatchObject({ err: 'invalid_request' });
     await alice.client.callTool({ name: 'echo', arguments: { message: 'nonce-http-claims' } });
     const rec = await waitForRecord(d.auditFile, (r) => r.type === 'call.identity' && r.ok === true);
     expect(rec).toMatchObject({ reason: 'claims_override', principal: { user: 'alice' } });
@@ -379,29 +396,26 @@ describe('the whole log of these runs', () => {
     expect(missing).toEqual([]);
   });
 
-  it('every record of each type carries its key fields (as the producers write them)', () => {
-    const call = ['callId', 'sessionId'];
-    const key: Record<AuditEventType, string[]> = {
-      'warden.start': ['version', 'pid', 'transport', 'upstreams'], 'warden.stop': ['reason'], 'config.loaded': ['file', 'digest', 'config'],
-      'policy.loaded': ['file', 'policyHash', 'rules', 'reload'], 'policy.reload_failed': ['file', 'error', 'keptPolicyHash'],
-      'session.opened': ['sessionId', 'principal', 'transport'], 'session.closed': ['sessionId', 'reason'],
-      'session.hijack_rejected': ['sessionId', 'owner', 'presented'], 'identity.failed': ['reason'],
-      'call.received': [...call, 'principal', 'upstream', 'tool', 'args', 'argsDigest'], 'call.identity': [...call, 'ok', 'reason'],
-      'call.risk': [...call, 'score', 'reasons'], 'call.decision': [...call, 'action', 'enforced', 'tool', 'principal'],
-      'call.throttle': [...call, 'outcome'], 'call.approval_requested': [...call, 'approvalId', 'argsDigest', 'policyHash', 'expiresAt'],
-      'call.approval_answered': [...call, 'approvalId'], 'call.approval_timeout': [...call, 'approvalId'],
-      'call.approval_withdrawn': [...call, 'approvalId', 'reason'], 'call.forwarded': [...call, 'upstream', 'tool'],
-      'call.result': [...call, 'status', 'durationMs', 'resultBytes', 'resultDigest'], 'call.error': [...call, 'code', 'message', 'stage'],
-      'grant.created': ['callId', 'grantId', 'by', 'tool', 'expiresAt'], 'grant.revoked': ['grantId', 'by'],
-      'event.received': ['accepted'], 'event.effect': ['eventId', 'eventType', 'effect', 'subject'],
-      revocation: ['subject', 'reason'], 'pins.changed': ['upstream', 'tool', 'kind', 'digest'], 'pins.accepted': ['upstream', 'by'],
-      'audit.recovered': ['reason'],
-    };
+  it('every record has exactly the documented fields of its type (README table = AuditEventFields)', () => {
     const all = records();
-    for (const [type, fields] of Object.entries(key)) {
-      const ofType = all.filter((r) => r.type === type);
-      for (const r of ofType) expect(Object.keys(r), `${type} #${r.seq}`).toEqual(expect.arrayContaining(fields));
-    }
+    const problems = all.map((r) => matchShape(r)).flatMap((m) => (m.ok ? [] : [m.problem]));
+    expect(problems).toEqual([]);
+  });
+
+  it('every documented shape of every type is produced by a real scenario', () => {
+    // The sink's write-failure recovery needs a failing disk: test/audit/file-audit-sink.test.ts
+    // and audit-disk-full.test.ts produce it and check its fields.
+    const elsewhere = new Set(['audit.recovered/write-recovery']);
+    const seen = new Set(records().flatMap((r) => {
+      const m = matchShape(r);
+      return m.ok ? [`${r.type}/${m.shape}`] : [];
+    }));
+    const documented = Object.entries(AUDIT_FIELD_SPEC).flatMap(([type, shapes]) => shapes.map((s) => `${type}/${s.shape}`));
+    expect(documented.filter((k) => !seen.has(k) && !elsewhere.has(k))).toEqual([]);
+  });
+
+  it('key values: policy hash on every policy decision, one callId per call', () => {
+    const all = records();
     // Decisions always name the policy version they were made under, except the hidden-tool
     // short-cut (decided from the compiled hide list before any rule runs).
     for (const r of all.filter((x) => x.type === 'call.decision' && x.hidden !== true && x.reason !== 'revoked')) expect(r.policyHash, `#${r.seq}`).toMatch(/^sha256:/);
