@@ -169,9 +169,14 @@ type Extra = Exclude<keyof AuditEventFields, AuditEventType>;
 const _exhaustive: [Missing, Extra] extends [never, never] ? true : never = true;
 void _exhaustive;
 
-/** Builds a typed audit event: `auditEvent('call.forwarded', { callId, upstream, tool })`. */
+/**
+ * Builds a typed audit event: `auditEvent('call.forwarded', { callId, upstream, tool })`.
+ * Takes ownership of `fields`, which every producer writes as a fresh object literal: `type` is
+ * added to it instead of copying it (a copy of each record was ~4 % of a forwarded call's CPU).
+ */
 export function auditEvent<T extends AuditEventType>(type: T, fields: AuditEventFields[T]): AuditEvent {
-  return { ...(fields as object), type } as AuditEvent;
+  (fields as Record<string, unknown>).type = type;
+  return fields as unknown as AuditEvent;
 }
 
 /** The decision record (written ahead of forwarding). */

@@ -50,6 +50,62 @@ function quoted(key: string): string {
   return q;
 }
 
+/** One key of a record in canonical order, with its quoted form and where its text comes from. */
+interface PlanStep {
+  readonly key: string;
+  readonly quoted: string;
+  readonly source: 'v' | 'seq' | 'ts' | 'prev' | 'field';
+  /** Keys sorting before `hash` go left of it in the written line. */
+  readonly beforeHash: boolean;
+}
+
+/** The canonical key order for one set of producer keys (in the order the producer wrote them). */
+interface RecordPlan {
+  readonly fieldKeys: readonly string[];
+  readonly steps: readonly PlanStep[];
+}
+
+const MAX_TYPES = 256;
+const MAX_PLANS_PER_TYPE = 16;
+const plansByType = new Map<unknown, RecordPlan[]>();
+
+function makePlan(fieldKeys: readonly string[]): RecordPlan {
+  const keys = ['v', 'seq', 'ts', 'prev'];
+  for (const k of fieldKeys) if (!RESERVED.has(k)) keys.push(k);
+  keys.sort();
+  const steps = keys.map((key): PlanStep => ({
+    key,
+    quoted: quoted(key),
+    source: key === 'v' || key === 'seq' || key === 'ts' || key === 'prev' ? key : 'field',
+    beforeHash: key < 'hash',
+  }));
+  return { fieldKeys, steps };
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The plan for these fields. A producer writes the same keys in the same order for every record
+ * of a type, so the sort and the key quoting are done once per shape, not once per record.
+ * Bounded: unknown types or shapes beyond the bounds get a fresh, uncached plan.
+ */
+function planFor(fields: Readonly<Record<string, unknown>>): RecordPlan {
+  const fieldKeys = Object.keys(fields);
+  const type = fields.type;
+  let plans = plansByType.get(type);
+  if (plans !== undefined) {
+    for (const plan of plans) if (sameKeys(plan.fieldKeys, fieldKeys)) return plan;
+  }
+  const plan = makePlan(fieldKeys);
+  if (plans === undefined && plansByType.size < MAX_TYPES) plansByType.set(type, (plans = []));
+  if (plans !== undefined && plans.length < MAX_PLANS_PER_TYPE) plans.push(plan);
+  return plan;
+}
+
 /**
  * Builds the written line of one record. The hash covers `prev || body`, where body is the
  * escaped (see FieldSerializer) RFC 8785 canonical JSON of the record without `hash`; the written line is the
@@ -62,22 +118,30 @@ export function encodeRecord(
   pos: ChainPosition,
   serialize: FieldSerializer = canonicalField,
 ): EncodedRecord {
-  const keys = ['v', 'seq', 'ts', 'prev'];
-  for (const k of Object.keys(fields)) if (!RESERVED.has(k)) keys.push(k);
-  keys.sort();
   // Direct concatenation: this loop runs once per record on the write-ahead path.
   let left = '';
   let right = '';
-  for (const k of keys) {
+  for (const step of planFor(fields).steps) {
     let text: string | undefined;
-    if (k === 'v') text = VERSION_TEXT;
-    else if (k === 'seq') text = String(pos.seq);
-    else if (k === 'ts') text = escapeUnsafeJson(JSON.stringify(pos.ts));
-    else if (k === 'prev') text = `"${pos.prev}"`;
-    else text = serialize(fields[k], k);
+    switch (step.source) {
+      case 'v':
+        text = VERSION_TEXT;
+        break;
+      case 'seq':
+        text = String(pos.seq);
+        break;
+      case 'ts':
+        text = escapeUnsafeJson(JSON.stringify(pos.ts));
+        break;
+      case 'prev':
+        text = `"${pos.prev}"`;
+        break;
+      default:
+        text = serialize(fields[step.key], step.key);
+    }
     if (text === undefined) continue;
-    if (k < 'hash') left = left === '' ? quoted(k) + text : `${left},${quoted(k)}${text}`;
-    else right = right === '' ? quoted(k) + text : `${right},${quoted(k)}${text}`;
+    if (step.beforeHash) left = left === '' ? step.quoted + text : `${left},${step.quoted}${text}`;
+    else right = right === '' ? step.quoted + text : `${right},${step.quoted}${text}`;
   }
   const sep = left && right ? ',' : '';
   const body = `{${left}${sep}${right}}`;
