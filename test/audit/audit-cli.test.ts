@@ -180,7 +180,9 @@ describe('warden audit tail, show, query, stats', () => {
     expect(table.stdout).toContain('2 call(s)');
     expect(cli(['query', '--file', file, '--since', 'yesterday-ish']).code).toBe(2);
     expect(cli(['query', '--file', file, '--action', 'maybe']).code).toBe(2);
-  });
+    // Twelve real CLI processes one after another: ~6 s on an idle 2-core machine, several times
+    // that when the suite's SIGKILL loops run beside it.
+  }, 120_000);
 
   it('stats counts decisions, top blocked tools and riskiest principals', () => {
     const r = cli(['stats', '--file', file, '--json']);

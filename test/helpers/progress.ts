@@ -27,3 +27,16 @@ export async function until(check: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Retries `attempt` until it resolves (e.g. a call while an upstream restarts); its last error after `ms`. */
+export async function eventuallyResolves<T>(attempt: () => Promise<T>, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -7,23 +7,12 @@ import { startRawStdioWarden, startStdioWardenWithClient } from '../helpers/in-p
 import { join } from 'node:path';
 import { ACME_SERVER, REPO_ROOT, WARDEN_MAIN } from '../helpers/paths.js';
 import { writeTempConfig } from '../helpers/warden-process.js';
+import { eventuallyResolves } from '../helpers/progress.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!().catch(() => undefined);
 });
-
-async function eventually<T>(fn: () => Promise<T>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 describe('upstream failures', () => {
   it('answers in-flight calls with -32000 when the upstream crashes, restarts it, and tells the agent to re-list', async () => {
@@ -35,7 +24,7 @@ describe('upstream failures', () => {
     await new Promise((r) => setTimeout(r, 100));
     await expect(w.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
     await expect(hanging).rejects.toMatchObject({ code: -32000 });
-    const echo = await eventually(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
+    const echo = await eventuallyResolves(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
     expect(echo.content).toEqual([{ type: 'text', text: 'back' }]);
     expect(listChanged).toBeGreaterThanOrEqual(1);
   });
@@ -47,7 +36,7 @@ describe('upstream failures', () => {
     expect((await w.client.listTools()).tools.map((t) => t.name)).toContain('beta_report');
     expect((await w.client.callTool({ name: 'beta_report', arguments: {} })).content).toEqual([{ type: 'text', text: 'Q3 report' }]);
     await expect(w.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
-    await eventually(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
+    await eventuallyResolves(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
     // The new process starts with beta tools off: warden re-listed it and answers for it.
     await expect(w.client.callTool({ name: 'beta_report', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Unknown tool: beta_report') });
   });
@@ -62,10 +51,10 @@ describe('upstream failures', () => {
     await w.client.setLoggingLevel('error');
     await w.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
     await expect(w.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
-    await eventually(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
+    await eventuallyResolves(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
     await w.client.callTool({ name: 'write_file', arguments: { path: '/docs/readme.txt', content: 'after restart' } });
     await w.client.callTool({ name: 'slow_task', arguments: { steps: 1, delayMs: 1 } }); // logs at info
-    await eventually(async () => {
+    await eventuallyResolves(async () => {
       if (updates.length === 0) throw new Error('not yet');
     }, 3000);
     await new Promise((r) => setTimeout(r, 100));
@@ -80,7 +69,7 @@ describe('upstream failures', () => {
     await expect(w.client.callTool({ name: 'hang', arguments: {} })).rejects.toMatchObject({ code: -32001 });
     expect(outcomes.map((o) => o.status)).toEqual(['timeout']);
     // The upstream received notifications/cancelled for the hung request.
-    const stats = await eventually(async () => {
+    const stats = await eventuallyResolves(async () => {
       const r = await w.client.callTool({ name: 'server_stats', arguments: {} });
       if ((r.structuredContent as { cancelled: number }).cancelled < 1) throw new Error('not cancelled yet');
       return r.structuredContent;
@@ -171,7 +160,7 @@ describe('warden run (process)', () => {
     const out: string[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c.toString()));
     child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) + '\n');
-    await eventually(async () => {
+    await eventuallyResolves(async () => {
       if (!out.join('').includes('"id":1')) throw new Error('not initialized yet');
     });
     const running = execFileSync('ps', ['-eo', 'args']).toString();
@@ -179,7 +168,7 @@ describe('warden run (process)', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    await eventually(async () => {
+    await eventuallyResolves(async () => {
       if (execFileSync('ps', ['-eo', 'args']).toString().includes(tag)) throw new Error('child still running');
     });
     // stdout carried only protocol messages.

@@ -3,7 +3,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { startHttpWarden } from '../helpers/in-process-warden.js';
 import { connectHttp } from '../helpers/mcp-clients.js';
 import { upstreams } from '../helpers/paths.js';
-import { until } from '../helpers/progress.js';
+import { eventuallyResolves, until } from '../helpers/progress.js';
 import { startSessionServer } from '../helpers/proxy-session-server.js';
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -13,18 +13,6 @@ afterEach(async () => {
 
 /** The agent's clientInfo as connectHttp sends it: warden must re-initialize with the agent's own params. */
 const AGENT_INFO = { name: 'test-agent', version: '1.0.0' };
-
-async function eventually<T>(fn: () => Promise<T>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** The text of a tool result's first content item. */
 function textOf(result: object): string {
@@ -60,7 +48,7 @@ describe('HTTP upstream that loses its session', () => {
     await expect(hanging).rejects.toMatchObject(lost);
     expect(server.notFound).toContain(server.sessionIds[0]);
 
-    const after = await eventually(() => agent.client.callTool({ name: 'echo', arguments: { message: 'after' } }));
+    const after = await eventuallyResolves(() => agent.client.callTool({ name: 'echo', arguments: { message: 'after' } }));
     expect(textOf(after)).toBe('after');
     expect(server.sessionIds).toHaveLength(2);
     expect(server.initializes).toHaveLength(2);
@@ -103,7 +91,7 @@ describe('HTTP upstream that loses its session', () => {
 
     const second = await startSessionServer('second', { port: first.port });
     closers.push(second.stop);
-    const who = await eventually(() => agent.client.callTool({ name: 'remote__whoami', arguments: {} }));
+    const who = await eventuallyResolves(() => agent.client.callTool({ name: 'remote__whoami', arguments: {} }));
     expect(textOf(who)).toBe('second');
     expect(second.initializes).toHaveLength(1);
     expect(second.initializes[0]!.clientInfo).toEqual(AGENT_INFO);
