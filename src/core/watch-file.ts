@@ -1,10 +1,14 @@
-import { statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 export interface WatchFileOptions {
-  /** Called when a watch cannot be set up at all (the folder is missing or unreadable). */
+  /** Called when no watch can be set up (folder missing or unreadable); a slow poll then takes over. */
   readonly onError?: (err: Error) => void;
+  /** How often to look again while neither the file nor its folder can be watched. */
+  readonly retryMs?: number;
 }
+
+const RETRY_MS = 1_000;
 
 /**
  * Calls `onChange` when the file at `path` changes, is replaced (editors and `warden pins accept`
@@ -13,77 +17,86 @@ export interface WatchFileOptions {
  * Why not simply watch the folder: every write to any other file in it wakes the event loop.
  * With the audit log beside the watched file (the default layout puts pins and audit in
  * `.warden/`) that was an extra wake-up and two reads for each of the two audit writes of every
- * call. So the file itself is watched (inotify on its inode), and the watch follows the path to
- * the new inode after a replacement. Only while the file does not exist is its folder watched,
- * until it appears. Callers debounce: one change may be reported more than once.
+ * call. So the file itself is watched (inotify on its inode). After any event the watch is set up
+ * again on the path: the path may now name another file (a replacement, or a delete and
+ * re-create, which on ext4 often reuses the inode number), and a watch whose file was removed is
+ * dead. While the file does not exist its folder is watched until it appears; while the folder
+ * does not exist either, a slow poll looks for them. Callers debounce: one change may be reported
+ * more than once.
  */
 export function watchFile(path: string, onChange: () => void, options: WatchFileOptions = {}): () => void {
   const name = basename(path);
+  const retryMs = options.retryMs ?? RETRY_MS;
   let closed = false;
   let fileWatcher: FSWatcher | undefined;
   let folderWatcher: FSWatcher | undefined;
-  let watchedInode: number | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let reportedError = false;
 
-  const inodeNow = (): number | undefined => {
-    try {
-      return statSync(path).ino;
-    } catch {
-      return undefined;
-    }
-  };
-
-  const stopFileWatch = (): void => {
+  const stopAll = (): void => {
     fileWatcher?.close();
     fileWatcher = undefined;
-    watchedInode = undefined;
-  };
-
-  /** Watches the file's current inode; false when it does not exist (yet). */
-  const watchTheFile = (): boolean => {
-    const inode = inodeNow();
-    if (inode === undefined) return false;
-    try {
-      const w = watch(path, { persistent: false }, () => onFileEvent());
-      w.on('error', () => onFileEvent());
-      fileWatcher = w;
-      watchedInode = inode;
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  const watchTheFolder = (): void => {
-    if (folderWatcher) return;
-    try {
-      const w = watch(dirname(path), { persistent: false }, (_event, file) => {
-        if (file !== null && file.toString() !== name) return;
-        if (!watchTheFile()) return;
-        w.close();
-        folderWatcher = undefined;
-        onChange();
-      });
-      w.on('error', (err) => options.onError?.(err));
-      folderWatcher = w;
-    } catch (err) {
-      options.onError?.(err as Error);
-    }
-  };
-
-  /** Any event on the watched inode: report it, and move the watch if the path now names another inode. */
-  const onFileEvent = (): void => {
-    if (closed) return;
-    onChange();
-    if (inodeNow() === watchedInode) return;
-    stopFileWatch();
-    if (!watchTheFile()) watchTheFolder();
-  };
-
-  if (!watchTheFile()) watchTheFolder();
-  return () => {
-    closed = true;
-    stopFileWatch();
     folderWatcher?.close();
     folderWatcher = undefined;
+    if (retry) clearTimeout(retry);
+    retry = undefined;
+  };
+
+  /** Watches the file if it exists, else its folder, else polls; returns whether the file is watched. */
+  const arm = (): boolean => {
+    stopAll();
+    if (closed) return false;
+    let missing = false;
+    try {
+      const w = watch(path, { persistent: false }, () => changed());
+      w.on('error', () => changed());
+      fileWatcher = w;
+      return true;
+    } catch (err) {
+      // Not there (yet): wait for it in its folder. Any other failure: the folder watch and the poll still notice changes.
+      missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+    try {
+      const w = watch(dirname(path), { persistent: false }, () => folderEvent());
+      w.on('error', () => void (closed || arm()));
+      folderWatcher = w;
+    } catch (err) {
+      if (!reportedError) options.onError?.(err as Error);
+      reportedError = true;
+      retry = setTimeout(poll, retryMs);
+      retry.unref();
+      return false;
+    }
+    // Created between the failed file watch and the folder watch: not missed.
+    if (missing && existsSync(path)) folderEvent();
+    return false;
+  };
+
+  /** Something happened to the watched file: report it and watch whatever the path names now. */
+  const changed = (): void => {
+    if (closed) return;
+    onChange();
+    arm();
+  };
+
+  /** An event in the folder while the file is missing: the file appeared, or the folder went away. */
+  const folderEvent = (): void => {
+    if (closed) return;
+    if (existsSync(path)) {
+      if (arm()) onChange();
+    } else if (!existsSync(dirname(path))) {
+      arm(); // falls back to polling until the folder is back
+    }
+  };
+
+  const poll = (): void => {
+    if (closed) return;
+    if (arm()) onChange();
+  };
+
+  arm();
+  return () => {
+    closed = true;
+    stopAll();
   };
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,6 +100,44 @@ describe('watchFile', () => {
     const before = c.count;
     writeFileSync(file, 'b');
     await c.until(before + 1);
+  });
+
+  // `git checkout -- policy.yaml`, `rm f && cp x f`: on ext4 the new file often gets the old inode number.
+  it('keeps watching after the file is deleted and re-created at once, again and again', async () => {
+    const file = join(folder(), 'policy.yaml');
+    writeFileSync(file, 'a');
+    const c = counter();
+    stops.push(watchFile(file, c.hit));
+    for (let round = 1; round <= 3; round++) {
+      const before = c.count;
+      rmSync(file);
+      writeFileSync(file, `v${round}`);
+      await c.until(before + 1);
+      await sleep(50);
+      const mid = c.count;
+      appendFileSync(file, ' edited in place');
+      await c.until(mid + 1);
+      await sleep(50);
+    }
+  });
+
+  it('finds the file again after its folder was removed and re-created', async () => {
+    const dir = folder();
+    const file = join(dir, 'pins.json');
+    writeFileSync(file, '{}');
+    const c = counter();
+    stops.push(watchFile(file, c.hit, { retryMs: 50 }));
+    rmSync(dir, { recursive: true, force: true });
+    await c.until(1);
+    await sleep(100);
+    mkdirSync(dir);
+    writeFileSync(file, '{"v":2}');
+    const before = c.count;
+    await c.until(before + 1);
+    await sleep(50);
+    const mid = c.count;
+    appendFileSync(file, ' ');
+    await c.until(mid + 1);
   });
 
   it('is not woken by writes to other files in the same folder (an audit log beside the pin file)', async () => {
