@@ -44,21 +44,35 @@ export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
   let again = false;
 
   async function loadOnce(): Promise<ReloadResult> {
+    let next: CompiledPolicy;
     try {
-      const next = await loadPolicy(files);
-      const previous = policy;
-      // An unchanged policy (same hash) keeps the running instance and its warm lookup memo.
-      if (next.hash === previous.hash) return { ok: true, policy: previous, changed: false };
-      policy = next;
-      options.logger?.info({ policyHash: next.hash, previous: previous.hash, version: next.version }, 'policy reloaded');
-      options.onLoad?.(next, previous);
-      return { ok: true, policy: next, changed: true };
+      next = await loadPolicy(files);
     } catch (err) {
       const error = toWardenError(err);
       // Fail safe: the old, valid policy stays in force; the operator is told why.
       options.logger?.error({ err: error.message, code: error.code, policyHash: policy.hash }, 'policy reload failed; keeping previous policy');
-      options.onError?.(error);
+      tell(() => options.onError?.(error));
       return { ok: false, error };
+    }
+    const previous = policy;
+    // An unchanged policy (same hash) keeps the running instance and its warm lookup memo.
+    if (next.hash === previous.hash) return { ok: true, policy: previous, changed: false };
+    policy = next;
+    options.logger?.info({ policyHash: next.hash, previous: previous.hash, version: next.version }, 'policy reloaded');
+    tell(() => options.onLoad?.(next, previous));
+    return { ok: true, policy: next, changed: true };
+  }
+
+  /**
+   * Runs a listener (the audit records of loads and failures). A listener that throws (an
+   * unhealthy audit sink) must neither turn a reload that took effect into a "failed" one nor
+   * reject the watcher's promise, which would end the process.
+   */
+  function tell(listener: () => void): void {
+    try {
+      listener();
+    } catch (err) {
+      options.logger?.error({ err: String(err), policyHash: policy.hash }, 'policy load or failure could not be recorded');
     }
   }
 
@@ -99,7 +113,7 @@ function watchFiles(files: readonly string[], debounceMs: number, onChange: () =
   let timer: NodeJS.Timeout | undefined;
   const changed = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => void onChange(), debounceMs);
+    timer = setTimeout(() => void onChange().catch((err: unknown) => logger?.error({ err: String(err) }, 'policy reload failed')), debounceMs);
   };
   const stops = [...new Set(files)].map((file) => watchFile(file, changed, { onError: (err) => logger?.warn({ err: String(err), file }, 'policy watch error') }));
   return () => {

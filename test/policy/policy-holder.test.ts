@@ -57,6 +57,34 @@ describe('createPolicyHolder', () => {
     expect(loads).toEqual(['1', '2']);
   });
 
+  // The audit sink throws while unhealthy (disk full): its listeners must not turn a reload into a crash or a lie.
+  it('a listener that throws (audit unavailable) neither reports a reload that took effect as failed nor crashes the watcher', async () => {
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, GOOD);
+    let armed = false;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      holder = createPolicyHolder({
+        files: [file], debounceMs: 30,
+        onLoad: () => { if (armed) throw new Error('audit sink unavailable'); },
+        onError: () => { throw new Error('audit sink unavailable'); },
+      });
+      armed = true;
+      writeFileSync(file, GOOD2);
+      expect(await holder.reload()).toMatchObject({ ok: true, changed: true });
+      expect(holder.current().version).toBe('2');
+      // An invalid edit picked up by the watcher: onError throws inside the watcher's reload.
+      writeFileSync(file, BAD);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(holder.current().version).toBe('2');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('reloads on file change (debounced), including atomic replace by rename', async () => {
     const file = join(dir, 'p.yaml');
     writeFileSync(file, GOOD);
