@@ -120,7 +120,9 @@ export class UpstreamConnection {
     transport.onclose = () => this.lost(transport, 'closed unexpectedly');
     this.state = 'connecting';
     await transport.start();
+    await this.abandonIfClosed(transport);
     const result = await new Promise<RpcResponse>((resolve) => this.request('initialize', this.initParams, this.initializeMs, resolve));
+    await this.abandonIfClosed(transport);
     if (result.error) {
       this.state = 'down';
       // Detach first: closing it is warden's own doing, not a loss to recover from (the HTTP
@@ -135,6 +137,23 @@ export class UpstreamConnection {
     const version = this.initializeResult.protocolVersion;
     const http = transport as { setProtocolVersion?: (v: string) => void };
     if (typeof version === 'string' && typeof http.setProtocolVersion === 'function') http.setProtocolVersion(version);
+  }
+
+  /**
+   * close() may run while connect() awaits (the session ended during a restart): the connection
+   * then stays closed, the transport just started is closed too, and connect() ends with an error
+   * instead of marking the connection down, which would schedule yet another restart.
+   */
+  private async abandonIfClosed(transport: Transport): Promise<void> {
+    if (!this.isClosed()) return;
+    if (this.transport === transport) this.transport = undefined;
+    await transport.close().catch(() => undefined);
+    throw new Error(`upstream '${this.name}' was closed while it was starting`);
+  }
+
+  /** A method, not an inline comparison: TypeScript would keep a narrowing from before an await. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
   }
 
   private receive(message: RpcMessage): void {
@@ -221,6 +240,7 @@ export class UpstreamConnection {
       this.logger.info({ upstream: this.name }, 'upstream restarted');
       this.events.onRestarted(this);
     } catch (err) {
+      if (this.isClosed()) return;
       this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream restart failed');
       if (this.transport) await this.transport.close().catch(() => undefined);
       this.transport = undefined;
