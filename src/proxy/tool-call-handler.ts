@@ -34,6 +34,8 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     session.toAgent(errorResponse(request.id, RPC.invalidParams, unknownToolMessage(exposedName)));
     return;
   }
+  // The upstream session the tool was looked up (and will be judged) against.
+  const generation = upstream.generation;
   const callId = randomUUID();
   const principal = await principalFor(session);
   if (!principal.ok) {
@@ -53,6 +55,14 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     return;
   }
   session.inFlight.delete(request.id);
+  if (verdict.kind === 'forward' && upstream.generation !== generation) {
+    // The upstream restarted while the call was judged (an approval can take minutes): the new
+    // process may offer a different tool under this name, which its listing and the pins have not
+    // been checked against. Fail closed; calling again looks the tool up afresh.
+    verdict.onOutcome?.({ status: 'cancelled', durationMs: Date.now() - receivedAt, resultBytes: 0, resultItems: 0, result: undefined });
+    session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' restarted while this call was being judged; call it again`));
+    return;
+  }
   applyVerdict(session, request, req, upstream, verdict, controller);
 }
 

@@ -41,6 +41,7 @@ export class UpstreamConnection {
   private backoffMs = FIRST_BACKOFF_MS;
   /** When the current connection became ready (monotonic ms): how long it stayed up. */
   private readyAt = 0;
+  private sessions = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -51,6 +52,14 @@ export class UpstreamConnection {
     private readonly initializeMs: number,
     private readonly maxMessageBytes: number,
   ) {}
+
+  /**
+   * Which upstream session this is (1 for the first, +1 after each restart or new HTTP session).
+   * A call judged against one session must not be forwarded to the next: its tool may differ.
+   */
+  get generation(): number {
+    return this.sessions;
+  }
 
   get ready(): boolean {
     return this.state === 'ready';
@@ -133,6 +142,7 @@ export class UpstreamConnection {
     }
     this.initializeResult = result.result ?? {};
     this.state = 'ready';
+    this.sessions += 1;
     this.readyAt = performance.now();
     const version = this.initializeResult.protocolVersion;
     const http = transport as { setProtocolVersion?: (v: string) => void };
