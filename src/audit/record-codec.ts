@@ -118,10 +118,14 @@ export function encodeRecord(
   pos: ChainPosition,
   serialize: FieldSerializer = canonicalField,
 ): EncodedRecord {
+  return encodeWithPlan(fields, pos, serialize, planFor(fields));
+}
+
+function encodeWithPlan(fields: Readonly<Record<string, unknown>>, pos: ChainPosition, serialize: FieldSerializer, plan: RecordPlan): EncodedRecord {
   // Direct concatenation: this loop runs once per record on the write-ahead path.
   let left = '';
   let right = '';
-  for (const step of planFor(fields).steps) {
+  for (const step of plan.steps) {
     let text: string | undefined;
     switch (step.source) {
       case 'v':
@@ -195,7 +199,9 @@ export function decodeRecord(raw: string): DecodeResult {
   for (const k of Object.keys(r)) {
     if (k !== 'hash') Object.defineProperty(rest, k, { value: r[k], enumerable: true, writable: true, configurable: true });
   }
-  const again = encodeRecord(rest, { seq: r.seq as number, ts: r.ts, prev: r.prev });
+  // An uncached plan: a file being verified may be hostile, with endless distinct key sets that
+  // would otherwise fill the writer's plan cache.
+  const again = encodeWithPlan(rest, { seq: r.seq as number, ts: r.ts, prev: r.prev }, canonicalField, makePlan(Object.keys(rest)));
   const record = r as AuditRecord;
   if (again.hash !== r.hash || again.line !== `${raw}\n`) return { kind: 'bad_hash', record };
   return { kind: 'ok', record };
