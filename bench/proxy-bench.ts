@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { percentile, type BenchReport } from './bench-report.js';
-import { auditFloorCpuUs } from './fixtures/audit-floor.js';
+import { measureAuditFloor, type AuditFloor } from './fixtures/audit-floor.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
@@ -109,7 +109,7 @@ export async function runProxyBench(): Promise<BenchReport> {
       tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
       tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
     }
-    result = report(lat, tput, auditFloorCpuUs(dir, FLOOR_CALLS));
+    result = report(lat, tput, measureAuditFloor(dir, FLOOR_CALLS));
   } finally {
     await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close()]);
   }
@@ -127,7 +127,7 @@ function assertAllAllowed(auditFile: string): void {
 function report(
   lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] },
   tput: { direct: number[]; warden: number[]; raw: number[] },
-  auditFloorUs: number,
+  floor: AuditFloor,
 ): BenchReport {
   const d = [...lat.direct].sort((a, b) => a - b);
   const w = [...lat.warden].sort((a, b) => a - b);
@@ -147,8 +147,8 @@ function report(
       `warden  p50 ${us(percentile(w, 50))}  p99 ${us(percentile(w, 99))}`,
       `raw byte forwarder (reference floor, no parsing) p50 ${us(percentile(raw, 50))}  = ${(percentile(raw, 50) / percentile(d, 50)).toFixed(2)}x direct`,
       `minimal JSON forwarder (reference: parse, swap ids, re-serialise) p50 ${us(percentile(json, 50))}  = ${(percentile(json, 50) / percentile(d, 50)).toFixed(2)}x direct`,
-      `write-ahead audit floor (5 template-built chained records, 7 SHA-256, 2 write(2); warm, in-process) ${auditFloorUs.toFixed(1)} µs CPU per call`,
-      `lower bound for any proxy meeting the audit issue: JSON forwarder p50 + audit floor = ${us(percentile(json, 50) + auditFloorUs)} = ${((percentile(json, 50) + auditFloorUs) / percentile(d, 50)).toFixed(2)}x direct`,
+      `audit floor (least audit work per call, canonical template records; warm, in-process CPU): ${floor.criticalPathUs.toFixed(1)} µs before forward and answer (received, risk, decision + 1 write(2); result + 1 write(2); 2 digests), ${floor.totalUs.toFixed(1)} µs with call.forwarded`,
+      `estimated best p50 for any proxy keeping the write-ahead audit: JSON forwarder p50 + ${floor.criticalPathUs.toFixed(1)} µs = ${us(percentile(json, 50) + floor.criticalPathUs)} = ${((percentile(json, 50) + floor.criticalPathUs) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
       `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
       `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
