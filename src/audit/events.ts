@@ -206,7 +206,7 @@ export function resultEvent(callId: string, sessionId: string | undefined, o: Up
     resultItems: o.resultItems,
     // Results come from JSON-RPC so they always have a canonical form; the digest is kept even
     // when the content is not, so two results can be compared without revealing them.
-    resultDigest: o.result === undefined ? 'none' : digestOf(o.result),
+    resultDigest: o.resultDigest ?? (o.result === undefined ? 'none' : digestOf(o.result)),
     ...(keepResult ? { result: o.result } : {}),
     ...(o.error ? { error: o.error } : {}),
   });

@@ -60,6 +60,11 @@ export interface UpstreamOutcome {
   readonly resultItems: number;
   /** The raw result when status is `ok` or `tool_error`. */
   readonly result: unknown;
+  /**
+   * `sha256:` digest of the result's canonical JSON, when the proxy computed it together with
+   * `resultBytes` (one serialisation of a possibly large result instead of two).
+   */
+  readonly resultDigest?: string;
   /** JSON-RPC error when status is `error`. */
   readonly error?: { readonly code: number; readonly message: string };
 }

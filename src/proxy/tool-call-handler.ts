@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js';
@@ -203,11 +204,15 @@ function outcomeOf(response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
   if (structured && typeof structured === 'object') {
     for (const v of Object.values(structured)) if (Array.isArray(v)) items += v.length;
   }
+  // The canonical form has the same bytes as JSON.stringify's, in another key order: one
+  // serialisation gives both the size and the audit digest.
+  const canonical = canonicalJson(result);
   return {
     status: result.isError === true ? 'tool_error' : 'ok',
-    resultBytes: Buffer.byteLength(JSON.stringify(result)),
+    resultBytes: Buffer.byteLength(canonical),
     resultItems: items,
     result,
+    resultDigest: `sha256:${sha256Hex(canonical)}`,
   };
 }
 

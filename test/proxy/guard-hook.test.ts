@@ -3,6 +3,7 @@ import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition,
 import { DECISION_META_KEY } from '../../src/core/decision-meta.js';
 import { startStdioWardenWithClient } from '../helpers/in-process-warden.js';
 import { createTestAuthenticator, testPrincipal } from '../helpers/test-authenticator.js';
+import { digestOf } from '../../src/core/canonical-json.js';
 
 type Started = Awaited<ReturnType<typeof startStdioWardenWithClient>>;
 let started: Started | undefined;
@@ -136,6 +137,9 @@ describe('guard hook on tools/call', () => {
     expect(outcomes).toHaveLength(2);
     expect(outcomes[0]).toMatchObject({ status: 'ok', resultItems: 500 });
     expect(outcomes[0]!.resultBytes).toBeGreaterThan(10_000);
+    // Size and digest come from one serialisation: the same bytes JSON.stringify gives, and the canonical digest.
+    expect(outcomes[0]!.resultBytes).toBe(Buffer.byteLength(JSON.stringify(outcomes[0]!.result)));
+    expect(outcomes[0]!.resultDigest).toBe(digestOf(outcomes[0]!.result));
     expect(outcomes[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(outcomes[1]!.status).toBe('tool_error');
   });
