@@ -6,7 +6,8 @@ import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/tran
  * closes itself (its `onclose` only fires when warden calls `close()`), so the stdio crash path
  * never sees an HTTP upstream fail. Two signals stand in for it:
  *
- * - the SDK's own report of HTTP 404 on a request that carried a session id ({@link isSessionNotFound});
+ * - the SDK's own report of HTTP 404 on a request that carried a session id, or the 400 "Server
+ *   not initialized" of a restarted single-transport SDK server ({@link isSessionNotFound});
  * - the network under the transport failing: a fetch that rejects, or a POST response stream
  *   that breaks before it ends ({@link lossReportingFetch}). The SDK does not answer requests
  *   whose response stream broke; without this they would wait for their timeout.
@@ -25,7 +26,12 @@ export type LossReporter = (reason: string) => void;
  * start instead of looping re-initialisation.
  */
 export function isSessionNotFound(transport: Transport, err: unknown): boolean {
-  return err instanceof StreamableHTTPError && err.code === 404 && transport.sessionId !== undefined;
+  if (!(err instanceof StreamableHTTPError) || transport.sessionId === undefined) return false;
+  if (err.code === 404) return true;
+  // A server written as one SDK transport for the whole process (the SDK's simplest examples)
+  // answers an old session id after a restart with 400 "Server not initialized" instead: it has
+  // no session at all, so ours is gone just the same.
+  return err.code === 400 && err.message.includes('Server not initialized');
 }
 
 /**

@@ -205,7 +205,7 @@ export class UpstreamConnection {
   private onTransportError(transport: Transport, err: Error): void {
     this.logger.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
     // The HTTP upstream ended our session: per spec only a new session (a fresh initialize) helps.
-    if (isSessionNotFound(transport, err)) this.lost(transport, 'lost its session (HTTP 404)');
+    if (isSessionNotFound(transport, err)) this.lost(transport, `lost its session (HTTP ${(err as { code?: number }).code ?? 404})`);
   }
 
   /**

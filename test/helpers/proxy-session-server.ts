@@ -35,6 +35,12 @@ export interface SessionServerOptions {
   readonly port?: number;
   /** false: hand out session ids but never remember them (a load balancer without sticky sessions). */
   readonly keepSessions?: boolean;
+  /**
+   * One SDK transport for the whole server, as the SDK's simplest examples are written. Such a
+   * server, restarted, answers a request carrying an old session id with 400 "Bad Request:
+   * Server not initialized" rather than the specification's 404.
+   */
+  readonly singleTransport?: boolean;
 }
 
 /**
@@ -64,6 +70,7 @@ export async function startSessionServer(generation: string, options: SessionSer
       return;
     }
     const body = req.method === 'POST' ? await readJson(req) : undefined;
+    if (options.singleTransport) return serveSingle(req, res, body);
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const transport = sessions.get(sid);
@@ -86,6 +93,19 @@ export async function startSessionServer(generation: string, options: SessionSer
     transports.add(transport);
     await toolServer(generation, calls).connect(transport);
     await transport.handleRequest(req, res, body);
+  }
+  let single: StreamableHTTPServerTransport | undefined;
+  async function serveSingle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    if (!single) {
+      single = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (id) => void sessionIds.push(id) });
+      transports.add(single);
+      await toolServer(generation, calls).connect(single);
+    }
+    if (isInitializeRequest(body)) {
+      initializes.push(body.params as Record<string, unknown>);
+      initializedAt.push(performance.now());
+    }
+    await single.handleRequest(req, res, body);
   }
   await new Promise<void>((resolve) => http.listen(options.port ?? 0, '127.0.0.1', resolve));
   const bound = (http.address() as AddressInfo).port;

@@ -98,6 +98,21 @@ describe('HTTP upstream that loses its session', () => {
     expect(agent.transport.sessionId).toBe(agentSession);
   });
 
+  it('starts a new session when a restarted single-transport SDK server answers the old one with 400 "Server not initialized"', async () => {
+    const first = await startSessionServer('first', { singleTransport: true });
+    closers.push(first.stop);
+    const { agent } = await wardenWithAgent({ remote: { url: first.url } });
+    expect(textOf(await agent.client.callTool({ name: 'whoami', arguments: {} }))).toBe('first');
+    // Back on the same port before the SDK's GET stream reconnects (~1 s): no network failure to notice.
+    await first.stop();
+    const second = await startSessionServer('second', { port: first.port, singleTransport: true });
+    closers.push(second.stop);
+    const who = await eventuallyResolves(() => agent.client.callTool({ name: 'whoami', arguments: {} }));
+    expect(textOf(who)).toBe('second');
+    expect(second.initializes).toHaveLength(1);
+    expect(second.initializes[0]!.clientInfo).toEqual(AGENT_INFO);
+  });
+
   it('does not leave calls hanging while the server is away: a fast -32000, and other upstreams keep working', async () => {
     const server = await startSessionServer('first');
     closers.push(server.stop);
