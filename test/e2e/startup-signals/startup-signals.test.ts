@@ -58,6 +58,9 @@ describe('warden run: SIGINT/SIGTERM during start-up', () => {
     expect(await warden.exited).toEqual({ code: 0, signal: null });
     expectStoppedCleanly(d, sig);
     expect(warden.stderr.join('\n')).not.toContain('"msg":"warden started"');
+    // The cancelled key fetch is not a key-server failure: the start-up token check was cut short.
+    const identityFailures = readAudit(d.auditFile).filter((r) => r.type === 'identity.failed');
+    expect(identityFailures.map((r) => r.reason)).toEqual(['startup_interrupted']);
 
     // The next run on the same log continues the chain without reporting an unclean stop.
     keyServer.answerWith(key.jwks);
