@@ -9,12 +9,7 @@ import { signalOptionsFor } from '../src/policy/signal-options.js';
 import { collectSignals } from '../src/signals/collect-signals.js';
 import { emptySignals } from '../src/signals/signals.js';
 import { MemoryStateStore } from '../src/state/memory-store.js';
-
-export interface BenchReport {
-  name: string;
-  lines: string[];
-  ok: boolean;
-}
+import type { BenchReport } from './bench-report.js';
 
 const TOOLS = ['read_file', 'write_file', 'delete_record', 'transfer_funds', 'list_customers', 'export_customers', 'send_email', 'run_shell', 'echo', 'search_files'];
 
@@ -154,6 +149,10 @@ export async function runPolicyBench(): Promise<BenchReport> {
   return {
     name: 'policy',
     ok,
+    targets: [
+      { figure: `evaluate ${Math.round(cpu).toLocaleString('en-US')} decisions/CPU-s`, target: '≥ 200,000/s', met: cpu >= 200_000 },
+      { figure: `evaluate p99 ${timed.p99.toFixed(2)} µs`, target: '< 50 µs', met: timed.p99 < 50 },
+    ],
     lines: [
       `policy: ${policy.rules.length} rules, ${policy.classify.length} sensitivity entries, 5000 distinct calls`,
       `evaluate: ${Math.round(cpu).toLocaleString('en-US')} decisions per CPU-second on one core (median of 3 runs; target >= 200,000)`,
