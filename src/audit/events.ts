@@ -1,4 +1,4 @@
-import { digestOf } from '../core/canonical-json.js';
+import { fullDigest } from './redactor.js';
 import type { Principal } from '../core/principal.js';
 import type { Action, Decision, DecisionMode, Reason } from '../core/decision.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
@@ -206,7 +206,7 @@ export function resultEvent(callId: string, sessionId: string | undefined, o: Up
     resultItems: o.resultItems,
     // Results come from JSON-RPC so they always have a canonical form; the digest is kept even
     // when the content is not, so two results can be compared without revealing them.
-    resultDigest: o.resultDigest ?? (o.result === undefined ? 'none' : digestOf(o.result)),
+    resultDigest: o.resultDigest ?? (o.result === undefined ? 'none' : fullDigest(o.result)),
     ...(keepResult ? { result: o.result } : {}),
     ...(o.error ? { error: o.error } : {}),
   });

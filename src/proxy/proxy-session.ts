@@ -89,7 +89,18 @@ export class ProxySession implements UpstreamEvents {
 
   /** Sends to the agent; notifications tied to a request stay on that request's HTTP stream. */
   toAgent(message: RpcMessage, related?: RpcId): void {
-    if (!this.closed) this.opts.channel.send(message, related);
+    if (this.closed) return;
+    try {
+      this.opts.channel.send(message, related);
+    } catch (err) {
+      // Only serialisation can throw here (an upstream answer nested beyond the stack): the agent
+      // still gets an answer for that id, and warden lives on (this runs in message handlers).
+      this.opts.logger.warn({ err: String(err) }, 'message to the agent could not be serialised');
+      const id = (message as { id?: RpcId }).id;
+      if (id !== undefined && !('method' in message)) {
+        this.opts.channel.send({ jsonrpc: '2.0', id, error: { code: RPC.internalError, message: 'the upstream answer could not be relayed (not serialisable)' } }, related);
+      }
+    }
   }
 
   /** Forwards a request to one upstream and relays its answer under the agent's id. */

@@ -174,9 +174,14 @@ function forwardCall(
   if (token !== undefined) session.progressRequests.set(token, request.id);
   const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
     session.inFlight.delete(request.id);
-    if (onOutcome) report(outcomeOf(response));
-    response.id = request.id;
-    session.answerAfterProgress(token, response);
+    try {
+      if (onOutcome) report(outcomeOf(response));
+    } finally {
+      // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
+      // message handler, where a throw would end warden.
+      response.id = request.id;
+      session.answerAfterProgress(token, response);
+    }
   });
   session.inFlight.set(request.id, {
     upstream,
@@ -206,14 +211,26 @@ function outcomeOf(response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
   }
   // The canonical form has the same bytes as JSON.stringify's, in another key order: one
   // serialisation gives both the size and the audit digest.
-  const canonical = canonicalJson(result);
-  return {
-    status: result.isError === true ? 'tool_error' : 'ok',
-    resultBytes: Buffer.byteLength(canonical),
-    resultItems: items,
-    result,
-    resultDigest: `sha256:${sha256Hex(canonical)}`,
-  };
+  return { status: result.isError === true ? 'tool_error' : 'ok', resultItems: items, result, ...sizeAndDigest(result) };
+}
+
+/**
+ * Size and audit digest from one canonical serialisation. Upstream JSON can hold what has no
+ * canonical form: a number beyond double range parses as Infinity, and extreme nesting exceeds
+ * the stack. Then the size is what JSON.stringify makes of it (0 if nothing) and the audit
+ * digests a sanitised copy (resultEvent); the call itself is answered either way.
+ */
+function sizeAndDigest(result: Record<string, unknown>): { resultBytes: number; resultDigest?: string } {
+  try {
+    const canonical = canonicalJson(result);
+    return { resultBytes: Buffer.byteLength(canonical), resultDigest: `sha256:${sha256Hex(canonical)}` };
+  } catch {
+    try {
+      return { resultBytes: Buffer.byteLength(JSON.stringify(result) ?? '') };
+    } catch {
+      return { resultBytes: 0 };
+    }
+  }
 }
 
 async function principalFor(session: ProxySession): Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }> {

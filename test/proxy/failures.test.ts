@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ACME_SERVER, REPO_ROOT, WARDEN_MAIN } from '../helpers/paths.js';
 import { writeTempConfig } from '../helpers/warden-process.js';
 import { eventuallyResolves } from '../helpers/progress.js';
+import { resultEvent } from '../../src/audit/events.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -190,3 +191,27 @@ describe('malformed and oversized output from an upstream', () => {
     expect(seen).toEqual([]); // nothing of the garbage reached the agent
   });
 });
+
+describe('tool results JavaScript cannot round-trip', () => {
+  // Valid JSON from the upstream: a number beyond double range (parsed as Infinity) and nesting
+  // deeper than any recursive serialiser's stack. Either used to be able to end warden.
+  it('answers both, reports an outcome for each with an audit digest, and lives on', async () => {
+    const odd = { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/odd-results-server.mjs')] };
+    const outcomes: UpstreamOutcome[] = [];
+    const guard = { checkToolCall: async () => ({ kind: 'forward' as const, onOutcome: (o: UpstreamOutcome) => void outcomes.push(o) }) };
+    const w = await startStdioWardenWithClient({ upstreams: { odd }, limits: { maxUpstreamMessageBytes: 1_000_000 } }, { guard });
+    closers.push(w.close);
+
+    const big = await w.client.callTool({ name: 'huge_number', arguments: {} });
+    expect(big.content).toEqual([{ type: 'text', text: 'big' }]);
+    expect(big.structuredContent).toEqual({ n: null }); // as JSON.stringify renders Infinity
+    await expect(w.client.callTool({ name: 'deep', arguments: {} })).rejects.toMatchObject({ code: -32603, message: expect.stringContaining('could not be relayed') });
+    expect((await w.client.callTool({ name: 'echo', arguments: {} })).content).toEqual([{ type: 'text', text: 'still here' }]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(outcomes[0]!.resultBytes).toBe(Buffer.byteLength(JSON.stringify(outcomes[0]!.result)));
+    // The audit's result record can always be built: a digest of a sanitised copy where needed.
+    for (const o of outcomes) expect(resultEvent('c', 's', o).resultDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
