@@ -61,7 +61,14 @@ export class ChildStdioTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.closed) return Promise.reject(new Error('upstream process is not running'));
-    this.writer.push(JSON.stringify(message) + '\n');
+    let line: string;
+    try {
+      line = JSON.stringify(message) + '\n';
+    } catch (err) {
+      // A message nested beyond the stack (an agent's request): fail this send, like a dead pipe.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.writer.push(line);
     return Promise.resolve();
   }
 

@@ -173,9 +173,15 @@ export class ProxySession implements UpstreamEvents {
   }
 
   private fromAgent(message: RpcMessage): void {
-    if (isRequest(message)) routeRequest(this, message);
-    else if (isResponse(message)) this.relay.answer(message);
-    else this.agentNotification(message as RpcNotification);
+    try {
+      if (isRequest(message)) routeRequest(this, message);
+      else if (isResponse(message)) this.relay.answer(message);
+      else this.agentNotification(message as RpcNotification);
+    } catch (err) {
+      // Nothing an agent sends may end warden (in HTTP mode that would end every agent's session).
+      this.opts.logger.error({ err: String(err), method: (message as { method?: string }).method }, 'agent message could not be handled');
+      if (isRequest(message)) this.toAgent(errorResponse(message.id, RPC.internalError, 'internal error'));
+    }
   }
 
   private agentNotification(n: RpcNotification): void {

@@ -215,3 +215,21 @@ describe('tool results JavaScript cannot round-trip', () => {
   });
 });
 
+describe('a request nested beyond the stack', () => {
+  // Valid JSON, within the size limit, that no recursive serialiser can write back out: in HTTP
+  // mode one such request used to be able to end warden for every agent.
+  it('is answered with an error, never ends warden, and the session keeps working', async () => {
+    const w = await startRawStdioWarden();
+    closers.push(w.close);
+    w.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) + '\n');
+    await w.waitFor((m) => m.id === 1);
+    w.send('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    const depth = 200_000;
+    w.send(`{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"x","arguments":{"deep":${'['.repeat(depth)}${']'.repeat(depth)}}}}\n`);
+    const answer = await w.waitFor((m) => m.id === 2);
+    expect((answer.error as { code: number }).code).toBe(-32000);
+    w.send('{"jsonrpc":"2.0","id":3,"method":"tools/list"}\n');
+    expect(((await w.waitFor((m) => m.id === 3)).result as { tools: unknown[] }).tools.length).toBeGreaterThan(0);
+  });
+});
+
