@@ -70,7 +70,9 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     const shown = publicConfig(config);
     audit.record(auditEvent('config.loaded', { file: configFile, digest: digestOf(shown), config: shown }));
     throwIfStopRequested(stop);
-    const authenticator = await buildAuthenticator(config, configFile, { logger, audit, baseDir, env, fetch: stoppableFetch(stop), stop });
+    const startupCheck = { running: true };
+    const authenticator = await buildAuthenticator(config, configFile, { logger, audit, baseDir, env, fetch: stoppableFetch(stop), stop, startupCheck });
+    startupCheck.running = false;
     closers.push(() => authenticator.close?.());
     throwIfStopRequested(stop);
     const store = new MemoryStateStore({ maxEntries: config.state.maxEntries });
@@ -142,13 +144,18 @@ function isJwt(a: Authenticator): a is JwtAuthenticator {
 async function buildAuthenticator(
   config: WardenConfig,
   configFile: string,
-  deps: { logger: Logger; audit: AuditSink; baseDir: string; env: NodeJS.ProcessEnv; fetch: typeof fetch; stop: AbortSignal | undefined },
+  deps: {
+    logger: Logger; audit: AuditSink; baseDir: string; env: NodeJS.ProcessEnv; fetch: typeof fetch;
+    stop: AbortSignal | undefined;
+    /** True while the start-up token check runs (it is part of creating the authenticator). */
+    startupCheck: { readonly running: boolean };
+  },
 ): Promise<Authenticator> {
   if (config.identity && config.dangerouslyAllowAnonymous) {
     // Both set is ambiguous; refusing is safer than guessing which one the operator meant.
     throw new ConfigError('set either identity or dangerouslyAllowAnonymous, not both', { file: configFile, keyPath: 'dangerouslyAllowAnonymous' });
   }
-  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
+  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop, deps.startupCheck), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
   if (config.dangerouslyAllowAnonymous) {
     deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
     return createAnonymousAuthenticator();
@@ -164,13 +171,15 @@ async function buildAuthenticator(
  * token digest); the authenticator recording them too wrote each rejection twice. The
  * authenticator keeps recording stdio failures, which no other stage sees. A stop request during
  * start-up cancels the key fetch of the start-up token check: that check did not fail, it was cut
- * short, and the record says so (`startup_interrupted`) instead of `keys_unavailable`.
+ * short, and the record says so (`startup_interrupted`) instead of `keys_unavailable`. Only then:
+ * any other reason, or a failure after start-up (the stop signal stays aborted while warden
+ * stops), is recorded as it is.
  */
-function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined): AuditSink {
+function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined, startupCheck: { readonly running: boolean }): AuditSink {
   return {
     record: (event) => {
       if (event.type === 'identity.failed' && event['transport'] === 'http') return;
-      if (event.type === 'identity.failed' && stop?.aborted === true) {
+      if (event.type === 'identity.failed' && event['reason'] === 'keys_unavailable' && startupCheck.running && stop?.aborted === true) {
         audit.record({ ...event, reason: 'startup_interrupted' });
         return;
       }
