@@ -30,8 +30,22 @@ export function isSessionNotFound(transport: Transport, err: unknown): boolean {
   if (err.code === 404) return true;
   // A server written as one SDK transport for the whole process (the SDK's simplest examples)
   // answers an old session id after a restart with 400 "Server not initialized" instead: it has
-  // no session at all, so ours is gone just the same.
-  return err.code === 400 && err.message.includes('Server not initialized');
+  // no session at all, so ours is gone just the same. The SDK puts the response body into the
+  // message; only that exact JSON-RPC error counts, not the words anywhere (a server echoing
+  // input in a 400 could otherwise make warden drop its session).
+  return err.code === 400 && jsonRpcErrorMessage(err.message) === 'Bad Request: Server not initialized';
+}
+
+/** The `error.message` of the JSON-RPC body the SDK appended to its error text, if there is one. */
+function jsonRpcErrorMessage(text: string): string | undefined {
+  const start = text.indexOf('{');
+  if (start === -1) return undefined;
+  try {
+    const body = JSON.parse(text.slice(start)) as { error?: { message?: unknown } };
+    return typeof body?.error?.message === 'string' ? body.error.message : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

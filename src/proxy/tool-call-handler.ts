@@ -60,8 +60,11 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     // The upstream restarted while the call was judged (an approval can take minutes): the new
     // process may offer a different tool under this name, which its listing and the pins have not
     // been checked against. Fail closed; calling again looks the tool up afresh.
-    verdict.onOutcome?.({ status: 'cancelled', durationMs: Date.now() - receivedAt, resultBytes: 0, resultItems: 0, result: undefined });
-    session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' restarted while this call was being judged; call it again`));
+    try {
+      verdict.onOutcome?.({ status: 'cancelled', durationMs: Date.now() - receivedAt, resultBytes: 0, resultItems: 0, result: undefined });
+    } finally {
+      session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' restarted while this call was being judged; call it again`));
+    }
     return;
   }
   applyVerdict(session, request, req, upstream, verdict, controller);
