@@ -2,7 +2,7 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 export interface WatchFileOptions {
-  /** Called when no watch can be set up (folder missing or unreadable); a slow poll then takes over. */
+  /** Called once per outage when no watch can be set up (folder missing, file unreadable); a slow poll then takes over. */
   readonly onError?: (err: Error) => void;
   /** How often to look again while neither the file nor its folder can be watched. */
   readonly retryMs?: number;
@@ -46,30 +46,40 @@ export function watchFile(path: string, onChange: () => void, options: WatchFile
   const arm = (): boolean => {
     stopAll();
     if (closed) return false;
-    let missing = false;
     try {
       const w = watch(path, { persistent: false }, () => changed());
       w.on('error', () => changed());
       fileWatcher = w;
+      reportedError = false;
       return true;
     } catch (err) {
-      // Not there (yet): wait for it in its folder. Any other failure: the folder watch and the poll still notice changes.
-      missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        // There but not watchable (permissions): say so once and look again slowly. A folder
+        // watch would not help: its events would only bring us back here, once per write beside it.
+        report(err as Error);
+        return false;
+      }
+      // Not there (yet): wait for it in its folder.
     }
     try {
       const w = watch(dirname(path), { persistent: false }, () => folderEvent());
       w.on('error', () => void (closed || arm()));
       folderWatcher = w;
     } catch (err) {
-      if (!reportedError) options.onError?.(err as Error);
-      reportedError = true;
-      retry = setTimeout(poll, retryMs);
-      retry.unref();
+      report(err as Error);
       return false;
     }
     // Created between the failed file watch and the folder watch: not missed.
-    if (missing && existsSync(path)) folderEvent();
+    if (existsSync(path)) folderEvent();
     return false;
+  };
+
+  /** Reports a failure once per outage (until a watch works again) and polls meanwhile. */
+  const report = (err: Error): void => {
+    if (!reportedError) options.onError?.(err);
+    reportedError = true;
+    retry = setTimeout(poll, retryMs);
+    retry.unref();
   };
 
   /** Something happened to the watched file: report it and watch whatever the path names now. */

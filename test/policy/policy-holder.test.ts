@@ -62,6 +62,7 @@ describe('createPolicyHolder', () => {
     const file = join(dir, 'p.yaml');
     writeFileSync(file, GOOD);
     let armed = false;
+    let errorsSeen = 0;
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
@@ -69,7 +70,10 @@ describe('createPolicyHolder', () => {
       holder = createPolicyHolder({
         files: [file], debounceMs: 30,
         onLoad: () => { if (armed) throw new Error('audit sink unavailable'); },
-        onError: () => { throw new Error('audit sink unavailable'); },
+        onError: () => {
+          errorsSeen += 1;
+          throw new Error('audit sink unavailable');
+        },
       });
       armed = true;
       writeFileSync(file, GOOD2);
@@ -77,7 +81,8 @@ describe('createPolicyHolder', () => {
       expect(holder.current().version).toBe('2');
       // An invalid edit picked up by the watcher: onError throws inside the watcher's reload.
       writeFileSync(file, BAD);
-      await new Promise((r) => setTimeout(r, 400));
+      await waitFor(() => errorsSeen > 0);
+      await new Promise((r) => setTimeout(r, 50));
       expect(holder.current().version).toBe('2');
       expect(unhandled).toEqual([]);
     } finally {
