@@ -38,6 +38,9 @@ export class ServerRequestRelay {
 
   /** The upstream cancelled its own request: the relay id to cancel at the agent, if any. */
   cancelledByUpstream(upstream: UpstreamConnection, upstreamId: unknown): string | undefined {
+    // Only string and number ids were ever relayed; anything else (an object from the upstream's
+    // params) names nothing, and must not reach String() (an object can throw converting).
+    if (typeof upstreamId !== 'string' && typeof upstreamId !== 'number') return undefined;
     const relayId = this.byUpstream.get(key(upstream, upstreamId));
     if (relayId === undefined) return undefined;
     this.byUpstream.delete(key(upstream, upstreamId));
@@ -51,6 +54,8 @@ export class ServerRequestRelay {
   }
 }
 
-function key(upstream: UpstreamConnection, id: unknown): string {
+function key(upstream: UpstreamConnection, id: RpcId): string {
+  // Typed RpcId on purpose: String() of an arbitrary object can throw (`{"toString":1}`), and
+  // this runs in the upstream's message handler, where a throw ends warden.
   return `${upstream.name}\u0000${String(id)}`;
 }
