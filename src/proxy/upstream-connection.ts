@@ -2,7 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
-import { isRequest, isResponse, RPC, type RpcErrorObject, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { errorResponse, isRequest, isResponse, RPC, validateMessage, type RpcErrorObject, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 
@@ -166,7 +166,13 @@ export class UpstreamConnection {
     return this.state === 'closed';
   }
 
-  private receive(message: RpcMessage): void {
+  private receive(raw: RpcMessage): void {
+    const checked = validateMessage(raw);
+    if (!checked.ok) {
+      this.rejectInvalid(raw, checked.reason);
+      return;
+    }
+    const message = checked.message;
     if (isResponse(message)) {
       this.settle(message);
     } else if (isRequest(message)) {
@@ -174,6 +180,19 @@ export class UpstreamConnection {
     } else {
       this.events.onNotification(this, message as RpcNotification);
     }
+  }
+
+  /**
+   * Not a JSON-RPC 2.0 message (no `jsonrpc`, a method that is not a string, an id that is an
+   * object, ...): never relayed to the agent, whose client may choke on it, and never routed (an
+   * object id cannot even be used as a key). An invalid request gets -32600 with id null, as a
+   * batch or a non-object line does; anything else is only logged, so two peers can never
+   * answer each other's error answers forever.
+   */
+  private rejectInvalid(raw: unknown, reason: string): void {
+    this.logger.warn({ upstream: this.name, reason }, 'upstream sent an invalid JSON-RPC message; dropped');
+    const isInvalidRequest = typeof raw === 'object' && raw !== null && 'method' in raw && 'id' in raw;
+    if (isInvalidRequest) this.send(errorResponse(null, RPC.invalidRequest, `Invalid Request: ${reason}`));
   }
 
   private settle(response: RpcResponse): void {
