@@ -26,19 +26,34 @@ export function mergeInitializeResults(
   return merged;
 }
 
+/**
+ * Upstream capabilities are untrusted JSON: JSON.parse makes `"__proto__"` an own key, and
+ * assigning it (`target[key] = ...`) sets the prototype; reading `target["__proto__"]` then
+ * returns Object.prototype, and writing a flag into that pollutes every object in warden. Keys
+ * are therefore read only when own and written only by definition: plain keys, passed through.
+ */
 function mergeCaps(target: Caps, source: Caps): void {
   for (const [key, value] of Object.entries(source)) {
-    const current = target[key];
+    const current = ownValue(target, key);
     if (isObject(value) && isObject(current)) {
       for (const [sub, flag] of Object.entries(value)) {
-        current[sub] = typeof flag === 'boolean' ? Boolean(current[sub]) || flag : (current[sub] ?? flag);
+        const had = ownValue(current, sub);
+        setOwn(current, sub, typeof flag === 'boolean' ? Boolean(had) || flag : (had ?? flag));
       }
     } else if (isObject(value)) {
-      target[key] = { ...value };
+      setOwn(target, key, { ...value });
     } else if (current === undefined) {
-      target[key] = value;
+      setOwn(target, key, value);
     }
   }
+}
+
+function ownValue(obj: Caps, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function setOwn(obj: Caps, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isObject(v: unknown): v is Caps {
