@@ -64,6 +64,8 @@ export class ProxySession implements UpstreamEvents {
   info: SessionInfo | undefined;
   private readonly relay = new ServerRequestRelay();
   private closed = false;
+  /** Set when an initialize got past its first check; cleared only if it started nothing. */
+  private initializeBegun = false;
 
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
@@ -135,12 +137,23 @@ export class ProxySession implements UpstreamEvents {
 
   /** Handles the agent's `initialize`: start every upstream with the agent's own parameters. */
   async initialize(request: RpcRequest): Promise<void> {
+    if (this.initializeBegun) {
+      // Once per session: a second initialize would start every upstream again (a new child
+      // process each time, the old ones never stopped), so an agent could exhaust the host.
+      this.toAgent(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: session already initialized'));
+      return;
+    }
+    this.initializeBegun = true;
     const params = request.params ?? {};
     this.clientInfo = params.clientInfo as { name: string; version: string } | undefined;
     if (!this.principal) {
-      const auth = await this.opts.authenticator.authenticateStdio();
+      const auth = await this.opts.authenticator.authenticateStdio().catch((err: unknown) => {
+        this.initializeBegun = false;
+        throw err;
+      });
       if (!auth.ok) {
-        // No principal, no session: nothing is started on behalf of an unknown caller.
+        // No principal, no session: nothing is started on behalf of an unknown caller (who may try again).
+        this.initializeBegun = false;
         this.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${auth.reason}`, { reason: auth.reason }));
         return;
       }
