@@ -23,7 +23,9 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     guarded(session, request, handleToolCall(session, request));
     return;
   }
-  const kind = LIST_KINDS[method];
+  // Own keys only: a method named `constructor` or `__proto__` is not a list method, and reading
+  // it off the object literal would hand the aggregator an Object.prototype member.
+  const kind = Object.hasOwn(LIST_KINDS, method) ? LIST_KINDS[method] : undefined;
   if (kind) {
     guarded(session, request, listAcrossUpstreams(session, request, kind));
     return;
