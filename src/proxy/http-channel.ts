@@ -33,6 +33,11 @@ export class HttpChannel implements DownstreamChannel {
 
   send(message: RpcMessage, relatedRequestId?: RpcId): void {
     if (this.closed) return;
+    // The SDK serialises inside its async send; when that fails (an upstream answer nested beyond
+    // JSON.stringify's stack, about 4,000 levels) it only reports the error and ends the request's
+    // stream, so the agent would wait forever. Serialising here first makes such a message throw
+    // synchronously, and ProxySession.toAgent answers -32603 for it instead, as on stdio.
+    JSON.stringify(message);
     const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
     this.server.send(message as JSONRPCMessage, options).catch(() => {
       // No open stream for this message (client went away): nothing to deliver it to.
