@@ -89,11 +89,15 @@ export class ProxySession implements UpstreamEvents {
     return this.connections.find((c) => c.name === name);
   }
 
-  /** Sends to the agent; notifications tied to a request stay on that request's HTTP stream. */
-  toAgent(message: RpcMessage, related?: RpcId): void {
-    if (this.closed) return;
+  /**
+   * Sends to the agent; notifications tied to a request stay on that request's HTTP stream.
+   * False when the message was not handed over (the session is closed, or it cannot be serialised).
+   */
+  toAgent(message: RpcMessage, related?: RpcId): boolean {
+    if (this.closed) return false;
     try {
       this.opts.channel.send(message, related);
+      return true;
     } catch (err) {
       // Only serialisation can throw here (an upstream answer nested beyond the stack): the agent
       // still gets an answer for that id, and warden lives on (this runs in message handlers).
@@ -102,6 +106,7 @@ export class ProxySession implements UpstreamEvents {
       if (id !== undefined && !('method' in message)) {
         this.opts.channel.send({ jsonrpc: '2.0', id, error: { code: RPC.internalError, message: 'the upstream answer could not be relayed (not serialisable)' } }, related);
       }
+      return false;
     }
   }
 
@@ -219,7 +224,11 @@ export class ProxySession implements UpstreamEvents {
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
     const relayId = this.relay.open(upstream, request, progressTokenOf(request.params));
-    this.toAgent({ ...request, id: relayId });
+    if (!this.toAgent({ ...request, id: relayId })) {
+      // Not delivered (e.g. params nested beyond the serialiser's stack): the upstream gets its
+      // answer now instead of waiting for one that can never come.
+      this.relay.answer({ jsonrpc: '2.0', id: relayId, error: { code: RPC.internalError, message: 'the request could not be relayed to the client' } });
+    }
   }
 
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
