@@ -17,8 +17,7 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
   const handler = createSetReceiver({ ...deps, config });
   const { host, port, path } = config.listen;
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://receiver');
-    if (url.pathname !== path) {
+    if (pathnameOf(req.url) !== path) {
       req.resume();
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ err: 'invalid_request', description: 'unknown path' }));
@@ -42,4 +41,17 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The request path, or undefined when the request target is no URL path at all. Node's parser
+ * accepts targets such as `//` or `//a:b@` that the URL constructor rejects with a throw; this
+ * runs synchronously in the request listener, where a throw would end warden, before any check.
+ */
+function pathnameOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://receiver').pathname;
+  } catch {
+    return undefined;
+  }
 }
