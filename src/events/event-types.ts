@@ -1,4 +1,5 @@
 import type { EventsConfig, Reaction } from './events-config.js';
+import { printable } from './printable.js';
 
 export const CAEP_PREFIX = 'https://schemas.openid.net/secevent/caep/event-type/';
 
@@ -47,23 +48,23 @@ function triggered(name: CaepEvent, event: Record<string, unknown>, config: Even
     case 'credential-change': {
       const t = lower(event.change_type) ?? '';
       const on = config.credentialChangeTypes.map((x) => x.toLowerCase()).includes(t);
-      return { on, why: `credential ${t || '(no change_type)'} (${String(event.credential_type ?? 'unknown credential')})` };
+      return { on, why: `credential ${t || '(no change_type)'} (${printable(event.credential_type ?? 'unknown credential')})` };
     }
     case 'assurance-level-change': {
       // `change_direction` is authoritative when present; otherwise compare the configured order.
       const dir = lower(event.change_direction);
       const d = dir === 'decrease' ? -1 : dir === 'increase' ? 1 : direction(config.levels.assurance, event.previous_level, event.current_level);
-      return { on: d === -1, why: `assurance level ${String(event.previous_level)} -> ${String(event.current_level)}` };
+      return { on: d === -1, why: `assurance level ${printable(event.previous_level)} -> ${printable(event.current_level)}` };
     }
     case 'device-compliance-change': {
       const on = lower(event.current_status) === 'not-compliant';
-      return { on, why: `device compliance ${String(event.previous_status)} -> ${String(event.current_status)}` };
+      return { on, why: `device compliance ${printable(event.previous_status)} -> ${printable(event.current_status)}` };
     }
     case 'risk-level-change': {
       const d = direction(config.levels.risk, event.previous_level, event.current_level);
       // An unknown previous level with a known current level above the lowest is still a raise.
       const raised = d === 1 || (d === undefined && direction(config.levels.risk, config.levels.risk[0], event.current_level) === 1);
-      return { on: raised, why: `risk level ${String(event.previous_level)} -> ${String(event.current_level)}` };
+      return { on: raised, why: `risk level ${printable(event.previous_level)} -> ${printable(event.current_level)}` };
     }
     case 'token-claims-change':
       return { on: true, why: 'token claims changed' };

@@ -1,4 +1,5 @@
 import type { Principal } from '../core/principal.js';
+import { printable } from './printable.js';
 
 /**
  * Who an event (or a manual revocation) is about, reduced to the identifiers warden can compare
@@ -90,7 +91,7 @@ export function parseSubject(raw: unknown): ParsedSubject {
     return { kind: 'ok', match };
   }
   const match = simpleSubject(normalised, 'user');
-  return match ? { kind: 'ok', match } : { kind: 'unsupported', detail: `subject format '${String(format)}' is not supported` };
+  return match ? { kind: 'ok', match } : { kind: 'unsupported', detail: `subject format '${printable(format)}' is not supported` };
 }
 
 /** The principal's e-mail address: the configured claim, else `user` when it looks like one. */
