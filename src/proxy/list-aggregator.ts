@@ -50,7 +50,7 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
   for (const [index, page] of pages.entries()) {
     if (page.error) continue;
     const upstream = plan[index]![0];
-    const list = Array.isArray(page.result?.[kind.field]) ? (page.result![kind.field] as Item[]) : [];
+    const list = Array.isArray(page.result?.[kind.field]) ? (page.result![kind.field] as unknown[]) : [];
     items.push(...exposeItems(session, upstream, kind, list, plan[index]![1] === undefined));
     const next = page.result?.nextCursor;
     if (typeof next === 'string') remaining[upstream.name] = next;
@@ -74,7 +74,10 @@ function fetchPage(session: ProxySession, request: RpcRequest, upstream: Upstrea
   return new Promise((resolve) => upstream.request(request.method, params, session.opts.timeouts.requestMs, resolve));
 }
 
-function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, list: Item[], firstPage: boolean): Item[] {
+function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, listed: unknown[], firstPage: boolean): Item[] {
+  // An entry that is not an object (null, a number) names nothing: left out, like a bad name,
+  // instead of failing the whole answer (and, with several upstreams, every upstream's items).
+  const list = listed.filter((item): item is Item => typeof item === 'object' && item !== null && !Array.isArray(item));
   if (kind.field === 'resources') {
     for (const r of list) if (typeof r.uri === 'string') session.resourceOwners.set(r.uri, upstream.name);
     return list;
