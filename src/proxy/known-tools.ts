@@ -43,7 +43,8 @@ async function listAll(session: ProxySession, upstream: UpstreamConnection): Pro
     );
     if (response.error) return { kind: 'error', code: response.error.code, message: response.error.message, data: response.error.data };
     const result = response.result;
-    if (Array.isArray(result?.tools)) tools.push(...(result.tools as ToolDefinition[]).filter((t) => typeof t?.name === 'string'));
+    // A loop, not push(...): spreading a page of ~120,000 tools as arguments overflows the stack.
+    if (Array.isArray(result?.tools)) for (const t of result.tools as ToolDefinition[]) if (typeof t?.name === 'string') tools.push(t);
     cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
     if (cursor === undefined) break;
   }

@@ -51,7 +51,8 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
     if (page.error) continue;
     const upstream = plan[index]![0];
     const list = Array.isArray(page.result?.[kind.field]) ? (page.result![kind.field] as unknown[]) : [];
-    items.push(...exposeItems(session, upstream, kind, list, plan[index]![1] === undefined));
+    // concat, not push(...): spreading a page of ~120,000 entries as arguments overflows the stack.
+    items = items.concat(exposeItems(session, upstream, kind, list, plan[index]![1] === undefined));
     const next = page.result?.nextCursor;
     if (typeof next === 'string') remaining[upstream.name] = next;
   }
