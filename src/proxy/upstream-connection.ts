@@ -94,7 +94,13 @@ export class UpstreamConnection {
   /** Answers a server→client request (response already carries the upstream's own id). */
   send(message: RpcMessage): void {
     if (this.state !== 'ready') return;
-    this.transport!.send(message as JSONRPCMessage).catch((err: unknown) => this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream send failed'));
+    this.transport!.send(message as JSONRPCMessage).catch((err: unknown) => {
+      this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream send failed');
+      // The agent's result for the upstream's own request could not be written (nested beyond the
+      // serialiser's stack): the upstream still gets an answer for that id, an error. Only results
+      // are replaced, so a failing error answer can never loop.
+      if (isResponse(message) && message.result !== undefined) this.send(errorResponse(message.id, RPC.internalError, 'the client answer could not be relayed (not serialisable)'));
+    });
   }
 
   /** Sends `notifications/cancelled` for a request and stops waiting for its answer. */
