@@ -70,7 +70,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ControlServe
   if (!caller) {
     return sendJson(res, 401, { error: 'unauthorized', message: 'admin or approver bearer credential required' }, { 'www-authenticate': 'Bearer realm="warden-control"' });
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req.url);
+  // Node's parser accepts request targets such as `//` that are no URL path at all: no route.
+  if (url === undefined) return sendJson(res, 404, { error: 'not_found', message: 'no such route' });
   const found = findRoute(o.routes, req.method ?? 'GET', url.pathname);
   if (found === undefined) return sendJson(res, 404, { error: 'not_found', message: 'no such route' });
   if (found === 'method_not_allowed') return sendJson(res, 405, { error: 'method_not_allowed', message: 'method not allowed' });
@@ -83,6 +85,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ControlServe
   if (!body.ok) return sendJson(res, body.failure.status, { error: body.failure.error, message: body.failure.message });
   const out = await route.handle({ params, query: url.searchParams, body: body.body, caller, request: req });
   sendJson(res, out.status, out.body);
+}
+
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
 
 function listen(server: Server, config: ControlConfig, socketPath: string | undefined): Promise<string> {

@@ -118,8 +118,8 @@ const CONTROL_CASES: Array<[string, string, string, () => Record<string, string>
   ['an approval id constructor with an object reason', 'POST', '/approvals/constructor/deny', admin, '{"reason":{"toString":1},"argsDigest":[1]}', 400],
   ['an approval id with broken percent-encoding', 'GET', '/approvals/%E0%A4%A', admin, '', 404],
   ['a grant id hasOwnProperty', 'DELETE', '/grants/hasOwnProperty', admin, '', 404],
-  ['a request target of //', 'GET', '//', admin, '', 500],
-  ['a request target of //a:b@', 'GET', '//a:b@', admin, '', 500],
+  ['a request target of //', 'GET', '//', admin, '', 404],
+  ['a request target of //a:b@', 'GET', '//a:b@', admin, '', 404],
   ['a body without credentials', 'POST', '/revoke', () => ({ 'content-type': 'application/json' }), '{"user":"alice"}', 401],
 ];
 
