@@ -59,16 +59,21 @@ export class ProxySession implements UpstreamEvents {
   principal: Principal | undefined;
   /** Session state an upstream loses when it restarts, re-applied afterwards. */
   logLevel: Record<string, unknown> | undefined;
+  /** Subscribed resource URIs → upstream; at most MAX_SUBSCRIPTIONS (request-router.ts). */
   readonly subscriptions = new Map<string, string>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
-  private readonly relay = new ServerRequestRelay();
+  /** Server→client requests waiting at the agent; the agent has as long as a tool call to answer. */
+  private readonly relay: ServerRequestRelay;
   private closed = false;
   /** Set when an initialize got past its first check; cleared only if it started nothing. */
   private initializeBegun = false;
 
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
+    this.relay = new ServerRequestRelay(opts.timeouts.callMs, (relayId, reason) =>
+      this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason } }),
+    );
     this.connections = Object.entries(opts.upstreams).map(
       ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs, opts.maxUpstreamMessageBytes),
     );
@@ -223,7 +228,12 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
-    const relayId = this.relay.open(upstream, request, progressTokenOf(request.params));
+    const opened = this.relay.open(upstream, request, progressTokenOf(request.params));
+    if (!opened.ok) {
+      this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');
+      return;
+    }
+    const relayId = opened.relayId;
     if (!this.toAgent({ ...request, id: relayId })) {
       // Not delivered (e.g. params nested beyond the serialiser's stack): the upstream gets its
       // answer now instead of waiting for one that can never come.
@@ -274,6 +284,7 @@ export class ProxySession implements UpstreamEvents {
     this.closed = true;
     for (const entry of this.inFlight.values()) entry.onCancel?.(`session closed: ${reason}`);
     this.inFlight.clear();
+    this.relay.clear();
     await Promise.allSettled(this.connections.map((c) => c.close()));
     await this.opts.channel.close(reason).catch(() => undefined);
     const info = this.info;
