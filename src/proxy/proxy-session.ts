@@ -124,7 +124,16 @@ export class ProxySession implements UpstreamEvents {
       response.id = request.id;
       this.answerAfterProgress(token, response);
     });
-    this.inFlight.set(request.id, { upstream, upstreamId });
+    // A cancel means the answer handler never runs: the progress token goes with the request,
+    // or an agent that sends and cancels in a loop grows progressRequests for the session's life.
+    const onCancel = token === undefined ? undefined : (): void => this.forgetProgress(token);
+    this.inFlight.set(request.id, { upstream, upstreamId, onCancel });
+  }
+
+  /** Drops what warden keeps for routing a request's progress notifications. */
+  forgetProgress(token: string | number): void {
+    this.progressRequests.delete(token);
+    this.lastProgressAt.delete(token);
   }
 
   /**
