@@ -8,6 +8,7 @@ import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
 import { Namespacer } from './namespacing.js';
+import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
@@ -48,8 +49,8 @@ export class ProxySession implements UpstreamEvents {
   /** Original tool definitions from each upstream's last tools/list, by upstream then name. */
   readonly toolDefinitions = new Map<string, Map<string, ToolDefinition>>();
   /** Resource URIs → upstream that listed them; template URI prefixes → upstream. */
-  readonly resourceOwners = new Map<string, string>();
-  readonly templateOwners = new Map<string, string>();
+  readonly resourceOwners = new OwnerMap();
+  readonly templateOwners = new OwnerMap();
   readonly inFlight = new Map<RpcId, InFlight>();
   /** Agent progress tokens of in-flight requests → the agent's request id (HTTP stream routing). */
   readonly progressRequests = new Map<string | number, RpcId>();
