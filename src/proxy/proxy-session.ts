@@ -8,6 +8,7 @@ import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
 import { Namespacer } from './namespacing.js';
+import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
@@ -48,8 +49,8 @@ export class ProxySession implements UpstreamEvents {
   /** Original tool definitions from each upstream's last tools/list, by upstream then name. */
   readonly toolDefinitions = new Map<string, Map<string, ToolDefinition>>();
   /** Resource URIs → upstream that listed them; template URI prefixes → upstream. */
-  readonly resourceOwners = new Map<string, string>();
-  readonly templateOwners = new Map<string, string>();
+  readonly resourceOwners = new OwnerMap();
+  readonly templateOwners = new OwnerMap();
   readonly inFlight = new Map<RpcId, InFlight>();
   /** Agent progress tokens of in-flight requests → the agent's request id (HTTP stream routing). */
   readonly progressRequests = new Map<string | number, RpcId>();
@@ -59,16 +60,21 @@ export class ProxySession implements UpstreamEvents {
   principal: Principal | undefined;
   /** Session state an upstream loses when it restarts, re-applied afterwards. */
   logLevel: Record<string, unknown> | undefined;
+  /** Subscribed resource URIs → upstream; at most MAX_SUBSCRIPTIONS (request-router.ts). */
   readonly subscriptions = new Map<string, string>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
-  private readonly relay = new ServerRequestRelay();
+  /** Server→client requests waiting at the agent; the agent has as long as a tool call to answer. */
+  private readonly relay: ServerRequestRelay;
   private closed = false;
   /** Set when an initialize got past its first check; cleared only if it started nothing. */
   private initializeBegun = false;
 
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
+    this.relay = new ServerRequestRelay(opts.timeouts.callMs, (relayId, reason) =>
+      this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason } }),
+    );
     this.connections = Object.entries(opts.upstreams).map(
       ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs, opts.maxUpstreamMessageBytes),
     );
@@ -119,7 +125,16 @@ export class ProxySession implements UpstreamEvents {
       response.id = request.id;
       this.answerAfterProgress(token, response);
     });
-    this.inFlight.set(request.id, { upstream, upstreamId });
+    // A cancel means the answer handler never runs: the progress token goes with the request,
+    // or an agent that sends and cancels in a loop grows progressRequests for the session's life.
+    const onCancel = token === undefined ? undefined : (): void => this.forgetProgress(token);
+    this.inFlight.set(request.id, { upstream, upstreamId, onCancel });
+  }
+
+  /** Drops what warden keeps for routing a request's progress notifications. */
+  forgetProgress(token: string | number): void {
+    this.progressRequests.delete(token);
+    this.lastProgressAt.delete(token);
   }
 
   /**
@@ -223,7 +238,12 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
-    const relayId = this.relay.open(upstream, request, progressTokenOf(request.params));
+    const opened = this.relay.open(upstream, request, progressTokenOf(request.params));
+    if (!opened.ok) {
+      this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');
+      return;
+    }
+    const relayId = opened.relayId;
     if (!this.toAgent({ ...request, id: relayId })) {
       // Not delivered (e.g. params nested beyond the serialiser's stack): the upstream gets its
       // answer now instead of waiting for one that can never come.
@@ -274,6 +294,7 @@ export class ProxySession implements UpstreamEvents {
     this.closed = true;
     for (const entry of this.inFlight.values()) entry.onCancel?.(`session closed: ${reason}`);
     this.inFlight.clear();
+    this.relay.clear();
     await Promise.allSettled(this.connections.map((c) => c.close()));
     await this.opts.channel.close(reason).catch(() => undefined);
     const info = this.info;

@@ -31,7 +31,7 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     return;
   }
   const timeout = session.opts.timeouts.requestMs;
-  rememberSessionState(session, request);
+  if (!rememberSessionState(session, request)) return;
   const target = targetFor(session, request);
   if (target === 'broadcast') {
     broadcast(session, request);
@@ -140,16 +140,33 @@ function broadcast(session: ProxySession, request: RpcRequest): void {
   }
 }
 
-/** Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). */
-function rememberSessionState(session: ProxySession, request: RpcRequest): void {
+/**
+ * Most resource subscriptions one session may hold. Each is remembered for the session's life (to
+ * re-subscribe a restarted upstream), so without a cap an agent subscribing to fresh URIs in a loop
+ * grows memory shared by every session in the process. Honest agents watch a few resources.
+ */
+export const MAX_SUBSCRIPTIONS = 1_000;
+
+/**
+ * Remembers what a restarted upstream must be told again (see ProxySession.onRestarted).
+ * False when the request was refused and answered here (a new subscription beyond the cap).
+ */
+function rememberSessionState(session: ProxySession, request: RpcRequest): boolean {
   const params = request.params;
   if (request.method === 'logging/setLevel') session.logLevel = params;
   const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-  if (uri === undefined) return;
+  if (uri === undefined) return true;
   if (request.method === 'resources/subscribe') {
+    if (!session.subscriptions.has(uri) && session.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+      // New ones are refused rather than old ones evicted: a forgotten subscription would silently
+      // stop after an upstream restart, while a refused one is an answer the agent sees now.
+      session.toAgent(errorResponse(request.id, RPC.internalError, `too many resource subscriptions (limit ${MAX_SUBSCRIPTIONS})`));
+      return false;
+    }
     const target = targetFor(session, request);
     if (target && target !== 'broadcast') session.subscriptions.set(uri, target.upstream.name);
   } else if (request.method === 'resources/unsubscribe') {
     session.subscriptions.delete(uri);
   }
+  return true;
 }
