@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { ANSWER_MS } from './hostile-raw-agent.js';
 
 type Message = Record<string, unknown>;
@@ -36,16 +36,22 @@ export function mcpPost(url: string, body: string, headers: Record<string, strin
         });
       },
     );
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`no complete HTTP answer within ${ANSWER_MS} ms`));
-    }, ANSWER_MS);
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    const timer = answerDeadline(req, reject);
     req.end(body);
   });
+}
+
+/** Fails the request (destroyed, rejected) when no complete answer arrives within ANSWER_MS, or on a socket error. */
+function answerDeadline(req: ClientRequest, reject: (err: Error) => void): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    req.destroy();
+    reject(new Error(`no complete HTTP answer within ${ANSWER_MS} ms`));
+  }, ANSWER_MS);
+  req.on('error', (err) => {
+    clearTimeout(timer);
+    reject(err);
+  });
+  return timer;
 }
 
 function parseMessages(text: string): Message[] {
@@ -94,14 +100,7 @@ export function rawRequest(base: string, o: { method: string; path: string; head
         resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`no complete HTTP answer within ${ANSWER_MS} ms`));
-    }, ANSWER_MS);
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    const timer = answerDeadline(req, reject);
     req.end(o.body === '' ? undefined : o.body);
   });
 }
