@@ -9,13 +9,10 @@ import type { Principal } from '../../src/core/principal.js';
 import type { Decision } from '../../src/core/decision.js';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
 import { logSet } from '../../src/audit/log-files.js';
+import { makePrincipal } from '../helpers/principal-builder.js';
 
 function principal(user: string, actor: string): Principal {
-  return {
-    issuer: 'https://idp.example', user, actor, priorActors: ['orchestrator'], clientId: 'cli', scopes: ['tools'],
-    sessionId: undefined, authTime: undefined, acr: undefined, amr: [], issuedAt: undefined, expiresAt: undefined,
-    tokenId: undefined, claims: {}, anonymous: false,
-  };
+  return makePrincipal({ issuer: 'https://idp.example', user, actor, priorActors: ['orchestrator'], clientId: 'cli', scopes: ['tools'] });
 }
 
 function decision(action: Decision['action'], score: number): Decision {

@@ -5,11 +5,12 @@ import { AuditUnavailableError } from '../../src/audit/audit-errors.js';
 import { WardenError } from '../../src/core/errors.js';
 import { digestOf } from '../../src/core/canonical-json.js';
 import type { Principal } from '../../src/core/principal.js';
+import { makePrincipal } from '../helpers/principal-builder.js';
 
-const alice: Principal = {
-  issuer: 'https://idp', user: 'alice', actor: 'agent-1', priorActors: ['planner', 'orchestrator'], clientId: undefined,
-  scopes: ['a'], sessionId: 'idp-s', authTime: 1, acr: undefined, amr: [], issuedAt: 1, expiresAt: 2, tokenId: 'jti', claims: { secret: 'x' }, anonymous: false,
-};
+const alice: Principal = makePrincipal({
+  issuer: 'https://idp', user: 'alice', actor: 'agent-1', priorActors: ['planner', 'orchestrator'],
+  scopes: ['a'], sessionId: 'idp-s', authTime: 1, issuedAt: 1, expiresAt: 2, tokenId: 'jti', claims: { secret: 'x' },
+});
 
 describe('typed audit events', () => {
   it('summarises the principal with the whole actor chain and no claims or token', () => {

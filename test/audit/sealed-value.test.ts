@@ -3,11 +3,12 @@ import { principalSummary } from '../../src/audit/events.js';
 import { createCanonicalRedactor } from '../../src/audit/redact-canonical.js';
 import { isSealedForAudit, sealForAudit } from '../../src/audit/sealed-value.js';
 import type { Principal } from '../../src/core/principal.js';
+import { makePrincipal } from '../helpers/principal-builder.js';
 
-const base: Principal = {
+const base: Principal = makePrincipal({
   issuer: 'https://idp', user: 'alice', actor: 'agent-1', priorActors: ['planner'], clientId: 'c',
-  scopes: ['read'], sessionId: 'idp-s', authTime: 1, acr: undefined, amr: [], issuedAt: 1, expiresAt: 2, tokenId: 'jti', claims: {}, anonymous: false,
-};
+  scopes: ['read'], sessionId: 'idp-s', authTime: 1, issuedAt: 1, expiresAt: 2, tokenId: 'jti',
+});
 const frozenPrincipal = (): Principal => Object.freeze({ ...base, priorActors: Object.freeze([...base.priorActors]), scopes: Object.freeze([...base.scopes]) });
 
 describe('values sealed for the audit', () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { AuditEvent, AuditSink } from '../../src/audit/audit-sink.js';
 import type { Principal } from '../../src/core/principal.js';
+import { makePrincipal } from '../helpers/principal-builder.js';
 
 export const ISSUER = 'https://idp.test.example';
 export const AUDIENCE = 'https://warden.test.example/events';
@@ -74,24 +75,18 @@ export class MemoryAudit implements AuditSink {
 }
 
 export function principal(overrides: Partial<Principal> = {}): Principal {
-  return {
+  return makePrincipal({
     issuer: ISSUER,
     user: 'alice',
     actor: 'agent-7',
-    priorActors: [],
     clientId: 'client-1',
     scopes: ['tools'],
     sessionId: 'idp-sess-1',
-    authTime: undefined,
-    acr: undefined,
-    amr: [],
     issuedAt: 1_000,
     expiresAt: 2_000,
-    tokenId: undefined,
     claims: { email: 'Alice@Example.com' },
-    anonymous: false,
     ...overrides,
-  };
+  });
 }
 
 /** POSTs a body to the receiver. */

@@ -4,6 +4,7 @@ import { compilePolicy } from '../../src/policy/compile-policy.js';
 import type { CompiledPolicy } from '../../src/policy/compiled-policy.js';
 import { parsePolicyYaml, validatePolicy } from '../../src/policy/load-policy.js';
 import { emptySignals, type Signals } from '../../src/signals/signals.js';
+import { makePrincipal } from './principal-builder.js';
 
 /** Compiles inline policy YAML (throws ConfigError like a file would). */
 export function policyFrom(yaml: string): CompiledPolicy {
@@ -11,24 +12,7 @@ export function policyFrom(yaml: string): CompiledPolicy {
 }
 
 export function principal(over: Partial<Principal> = {}): Principal {
-  return {
-    issuer: 'https://idp.example.com',
-    user: 'alice@acme.example',
-    actor: 'agent-7',
-    priorActors: [],
-    clientId: undefined,
-    scopes: [],
-    sessionId: undefined,
-    authTime: undefined,
-    acr: undefined,
-    amr: [],
-    issuedAt: undefined,
-    expiresAt: undefined,
-    tokenId: undefined,
-    claims: {},
-    anonymous: false,
-    ...over,
-  };
+  return makePrincipal({ issuer: 'https://idp.example.com', user: 'alice@acme.example', actor: 'agent-7', ...over });
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };

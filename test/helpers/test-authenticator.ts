@@ -1,12 +1,10 @@
 import type { AuthResult, Authenticator } from '../../src/core/authenticator.js';
 import type { Principal } from '../../src/core/principal.js';
+import { makePrincipal } from './principal-builder.js';
 
 /** A principal for tests: user + optional acting agent, everything else empty. */
 export function testPrincipal(user: string, actor?: string, issuer = 'https://idp.test'): Principal {
-  return {
-    issuer, user, actor, priorActors: [], clientId: undefined, scopes: [], sessionId: undefined, authTime: undefined,
-    acr: undefined, amr: [], issuedAt: undefined, expiresAt: undefined, tokenId: undefined, claims: {}, anonymous: false,
-  };
+  return makePrincipal({ issuer, user, actor });
 }
 
 /**
