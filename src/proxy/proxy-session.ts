@@ -165,7 +165,7 @@ export class ProxySession implements UpstreamEvents {
     }
     this.initializeBegun = true;
     const params = request.params ?? {};
-    this.clientInfo = params.clientInfo as { name: string; version: string } | undefined;
+    this.clientInfo = clientInfoOf(params.clientInfo);
     if (!this.principal) {
       const auth = await this.opts.authenticator.authenticateStdio().catch((err: unknown) => {
         this.initializeBegun = false;
@@ -318,4 +318,15 @@ export function progressTokenOf(params: Record<string, unknown> | undefined): st
   const meta = params?._meta as Record<string, unknown> | undefined;
   const token = meta?.progressToken;
   return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
+
+/**
+ * The agent's self-description, kept as strings only: it is untrusted and feeds signals and the
+ * audit, where a name like `{"toString":1}` made every later call of the session fail closed.
+ * (The upstreams still get the agent's initialize params unchanged.)
+ */
+function clientInfoOf(value: unknown): { name: string; version: string } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { name, version } = value as Record<string, unknown>;
+  return { name: typeof name === 'string' ? name : '', version: typeof version === 'string' ? version : '' };
 }

@@ -213,3 +213,29 @@ describe('tools named like Object.prototype members through the full runtime', (
     }
   });
 });
+
+describe('a hostile clientInfo through the full runtime', () => {
+  it('an initialize clientInfo whose name is an object does not make the session\'s calls fail closed', async () => {
+    const d = tempDir('warden-hostile-client-');
+    // The hostile fixture accepts any initialize (an SDK server would refuse this one itself).
+    const p = await spawnRawWarden({
+      dangerouslyAllowAnonymous: true,
+      upstreams: { hostile: hostileUpstream() },
+      policy: { files: [resolve(REPO_ROOT, 'policies/default.yaml')], watch: false },
+      pins: { onNew: 'allow' },
+      audit: { file: join(d, 'audit.jsonl') },
+      control: { port: 0, adminTokenFile: join(d, 'admin-token') },
+      logging: { level: 'warn' },
+    });
+    try {
+      expect(await p.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: { toString: 1 }, version: 7 } })).toHaveProperty('result');
+      const answer = await p.request('tools/call', { name: 'echo', arguments: {} });
+      expect(answer.result).toEqual({ content: [{ type: 'text', text: 'still here' }] });
+      expect(await p.alive()).toBe(true);
+      expect(verifyAudit(join(d, 'audit.jsonl')).code).toBe(0);
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
