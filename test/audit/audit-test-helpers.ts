@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import type { Logger } from '../../src/logging/logger.js';
+import { WardenError } from '../../src/core/errors.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -45,4 +46,14 @@ export function captureLogger(): { logger: Logger; lines: { level: number; msg: 
 export function manualClock(start = Date.UTC(2026, 10, 22, 12, 0, 0)): { now: () => number; advance: (ms: number) => void } {
   let t = start;
   return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+/** The WardenError code `fn` throws (`not-a-warden-error` for anything else), or undefined. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof WardenError ? err.code : 'not-a-warden-error';
+  }
+  return undefined;
 }

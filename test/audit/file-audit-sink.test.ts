@@ -8,20 +8,10 @@ import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
 import { readRecords } from '../../src/audit/read-records.js';
 import { readCheckpointFile } from '../../src/audit/checkpoint.js';
 import { digestOf } from '../../src/core/canonical-json.js';
-import { WardenError } from '../../src/core/errors.js';
-import { captureLogger, manualClock, tempDir } from './audit-test-helpers.js';
+import { captureLogger, codeOf, manualClock, tempDir } from './audit-test-helpers.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
 
 const decision = (i: number): { type: 'call.decision'; callId: string; action: string } => ({ type: 'call.decision', callId: `c${i}`, action: 'allow' });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof WardenError ? err.code : 'not-a-warden-error';
-  }
-  return undefined;
-}
 
 afterEach(() => {
   vi.useRealTimers();

@@ -7,17 +7,7 @@ import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { defaultCheckpointPath, logSet } from '../../src/audit/log-files.js';
 import { readRecords } from '../../src/audit/read-records.js';
 import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
-import { WardenError } from '../../src/core/errors.js';
-import { manualClock, tempDir } from './audit-test-helpers.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof WardenError ? err.code : 'not-a-warden-error';
-  }
-  return undefined;
-}
+import { codeOf, manualClock, tempDir } from './audit-test-helpers.js';
 
 const step = (type: AuditEvent['type'], i: number): AuditEvent => ({ type, callId: `c${i}`, sessionId: 's1' });
 const steps = (i: number): AuditEvent[] => [step('call.received', i), step('call.risk', i), step('call.decision', i)];

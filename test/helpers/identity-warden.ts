@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { connectHttp, connectStdio, type ClientOptions, type ConnectedClient } from './mcp-clients.js';
 import { WARDEN_MAIN } from './paths.js';
+import { spawnWardenHttpWithConfig } from './warden-process.js';
 
 /** Writes `config` as `<dir>/warden.yaml` (relative paths then resolve in `dir`). */
 export function writeConfig(dir: string, config: Record<string, unknown>): string {
@@ -44,34 +45,13 @@ export interface HttpWarden {
 /** `warden run` listening on Streamable HTTP (127.0.0.1, free port); resolves once it logged its URL. */
 export async function startHttpWarden(dir: string, config: Record<string, unknown>): Promise<HttpWarden> {
   const configFile = writeConfig(dir, { ...config, listen: { stdio: false, http: { port: 0 } } });
-  const child = spawn(process.execPath, [WARDEN_MAIN, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const stderr: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`warden did not start: ${stderr.join('\n')}`)), 15_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        stderr.push(line);
-        try {
-          const http = (JSON.parse(line) as { http?: string }).http;
-          if (http) {
-            clearTimeout(timer);
-            resolve(http);
-          }
-        } catch {
-          // plain text line (start-up error message)
-        }
-      }
-    });
-    void exited.then((code) => reject(new Error(`warden exited with ${code}: ${stderr.join('\n')}`)));
-  });
+  const warden = await spawnWardenHttpWithConfig(configFile);
   return {
-    url, stderr, configFile,
-    connect: (token, options = {}) => connectHttp(url, { ...options, token }),
-    stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
+    url: warden.url,
+    stderr: warden.stderr,
+    configFile,
+    connect: (token, options = {}) => connectHttp(warden.url, { ...options, token }),
+    stop: warden.stop,
   };
 }
 

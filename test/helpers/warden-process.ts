@@ -49,7 +49,11 @@ export interface WardenHttpProcess {
  */
 export async function spawnWardenHttp(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<WardenHttpProcess> {
   const withListen = { listen: { stdio: false, http: { port: 0 } }, logging: { level: 'info' }, ...config };
-  const configFile = writeTempConfig(withListen);
+  return spawnWardenHttpWithConfig(writeTempConfig(withListen), env);
+}
+
+/** `warden run --config <configFile>` (which listens on HTTP); resolves once warden logged its URL. */
+export async function spawnWardenHttpWithConfig(configFile: string, env: Record<string, string> = {}): Promise<WardenHttpProcess> {
   const child = spawn(process.execPath, [WARDEN_MAIN, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const stderr: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -58,7 +62,12 @@ export async function spawnWardenHttp(config: Record<string, unknown>, env: Reco
     child.stderr!.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
         stderr.push(line);
-        const http = (JSON.parse(line) as { http?: string }).http;
+        let http: string | undefined;
+        try {
+          http = (JSON.parse(line) as { http?: string }).http;
+        } catch {
+          // a plain-text line (a start-up error message)
+        }
         if (http) {
           clearTimeout(timer);
           resolve(http);

@@ -181,18 +181,23 @@ describe('after the hostile corpus', () => {
   });
 });
 
+/** `warden run` in front of the hostile fixture server: anonymous, this policy, audit and control API in `d`. */
+function hostileRuntime(d: string, policyFile: string): Record<string, unknown> {
+  return {
+    dangerouslyAllowAnonymous: true,
+    upstreams: { hostile: hostileUpstream() },
+    policy: { files: [policyFile], watch: false },
+    pins: { onNew: 'allow' },
+    audit: { file: join(d, 'audit.jsonl') },
+    control: { port: 0, adminTokenFile: join(d, 'admin-token') },
+    logging: { level: 'warn' },
+  };
+}
+
 describe('tools named like Object.prototype members through the full runtime', () => {
   it('judges __proto__, constructor, toString and hasOwnProperty as plain names and forwards only the allowed ones', async () => {
     const d = tempDir('warden-hostile-names-');
-    const p = await spawnRawWarden({
-      dangerouslyAllowAnonymous: true,
-      upstreams: { hostile: hostileUpstream() },
-      policy: { files: [resolve(REPO_ROOT, 'test/fixtures/hostile/prototype-names-policy.yaml')], watch: false },
-      pins: { onNew: 'allow' },
-      audit: { file: join(d, 'audit.jsonl') },
-      control: { port: 0, adminTokenFile: join(d, 'admin-token') },
-      logging: { level: 'warn' },
-    });
+    const p = await spawnRawWarden(hostileRuntime(d, resolve(REPO_ROOT, 'test/fixtures/hostile/prototype-names-policy.yaml')));
     try {
       expect(await p.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'h', version: '1' } })).toHaveProperty('result');
       const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
@@ -218,15 +223,7 @@ describe('a hostile clientInfo through the full runtime', () => {
   it('an initialize clientInfo whose name is an object does not make the session\'s calls fail closed', async () => {
     const d = tempDir('warden-hostile-client-');
     // The hostile fixture accepts any initialize (an SDK server would refuse this one itself).
-    const p = await spawnRawWarden({
-      dangerouslyAllowAnonymous: true,
-      upstreams: { hostile: hostileUpstream() },
-      policy: { files: [resolve(REPO_ROOT, 'policies/default.yaml')], watch: false },
-      pins: { onNew: 'allow' },
-      audit: { file: join(d, 'audit.jsonl') },
-      control: { port: 0, adminTokenFile: join(d, 'admin-token') },
-      logging: { level: 'warn' },
-    });
+    const p = await spawnRawWarden(hostileRuntime(d, resolve(REPO_ROOT, 'policies/default.yaml')));
     try {
       expect(await p.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: { toString: 1 }, version: 7 } })).toHaveProperty('result');
       const answer = await p.request('tools/call', { name: 'echo', arguments: {} });
