@@ -66,7 +66,7 @@ describe('warden pins list|diff|accept', () => {
 
   it('accept --all --json accepts every held tool; a second accept finds nothing (exit 1)', async () => {
     const r = await runCli(['pins', 'accept', '--all', '--json', '--file', file]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { accepted: { tool: string }[] }).accepted.map((a) => a.tool).sort()).toEqual(['add', 'delete_all']);
     expect((await runCli(['pins', 'accept', '--all', '--file', file])).code).toBe(1);
   });
