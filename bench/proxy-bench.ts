@@ -12,6 +12,8 @@ export const ACME = join(ROOT, 'dist/examples/servers/acme-server.js');
 export const WARDEN = join(ROOT, 'dist/src/cli/main.js');
 const RAW = join(ROOT, 'dist/bench/fixtures/raw-forwarder.js');
 const JSONFWD = join(ROOT, 'dist/bench/fixtures/json-forwarder.js');
+/** Warden's proxy layer with the allow-all guard hook: issue 2's target as it states it. */
+const LAYER = join(ROOT, 'dist/bench/fixtures/proxy-layer.js');
 /** Allows every call with anomaly limits out of reach: the whole decision path runs, nothing is refused. */
 const BENCH_POLICY = join(ROOT, 'bench/fixtures/bench-policy.yaml');
 const WARMUP = 500;
@@ -86,6 +88,7 @@ export async function runProxyBench(): Promise<BenchReport> {
   const warden = await connect(process.execPath, [WARDEN, 'run', '--config', config]);
   const raw = await connect(process.execPath, [RAW, process.execPath, ACME]);
   const json = await connect(process.execPath, [JSONFWD, process.execPath, ACME]);
+  const layer = await connect(process.execPath, [LAYER, process.execPath, ACME]);
   let result: BenchReport;
   try {
     // Under the default policy thousands of echo calls a minute are throttled: make sure this
@@ -96,22 +99,26 @@ export async function runProxyBench(): Promise<BenchReport> {
     await sequential(warden, WARMUP, []);
     await sequential(raw, WARMUP, []);
     await sequential(json, WARMUP, []);
-    const lat = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[] };
+    await sequential(layer, WARMUP, []);
+    const lat = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[], layer: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       await sequential(direct, CALLS_PER_ROUND, lat.direct);
       await sequential(warden, CALLS_PER_ROUND, lat.warden);
       await sequential(raw, CALLS_PER_ROUND, lat.raw);
       await sequential(json, CALLS_PER_ROUND, lat.json);
+      await sequential(layer, CALLS_PER_ROUND, lat.layer);
     }
-    const tput = { direct: [] as number[], warden: [] as number[], raw: [] as number[] };
+    const tput = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[], layer: [] as number[] };
     for (let r = 0; r < 3; r++) {
       tput.direct.push(await throughput(direct, THROUGHPUT_CALLS));
       tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
       tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
+      tput.json.push(await throughput(json, THROUGHPUT_CALLS));
+      tput.layer.push(await throughput(layer, THROUGHPUT_CALLS));
     }
     result = report(lat, tput, measureAuditFloor(dir, FLOOR_CALLS));
   } finally {
-    await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close()]);
+    await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close(), layer.close()]);
   }
   assertAllAllowed(join(dir, 'warden-audit.jsonl'));
   return result;
@@ -125,20 +132,26 @@ function assertAllAllowed(auditFile: string): void {
 }
 
 function report(
-  lat: { direct: number[]; warden: number[]; raw: number[]; json: number[] },
-  tput: { direct: number[]; warden: number[]; raw: number[] },
+  lat: { direct: number[]; warden: number[]; raw: number[]; json: number[]; layer: number[] },
+  tput: { direct: number[]; warden: number[]; raw: number[]; json: number[]; layer: number[] },
   floor: AuditFloor,
 ): BenchReport {
   const d = [...lat.direct].sort((a, b) => a - b);
   const w = [...lat.warden].sort((a, b) => a - b);
   const raw = [...lat.raw].sort((a, b) => a - b);
   const json = [...lat.json].sort((a, b) => a - b);
+  const layer = [...lat.layer].sort((a, b) => a - b);
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
   const p50Ratio = percentile(w, 50) / percentile(d, 50);
   const tputRatio = median(tput.warden) / median(tput.direct);
+  const layerP50Ratio = percentile(layer, 50) / percentile(d, 50);
+  const layerTputRatio = median(tput.layer) / median(tput.direct);
   const targets = [
     { figure: `warden p50 ${p50Ratio.toFixed(2)}x direct (sequential echo)`, target: `≤ ${TARGET_P50_RATIO}x`, met: p50Ratio <= TARGET_P50_RATIO },
     { figure: `throughput ${tputRatio.toFixed(2)}x direct (${IN_FLIGHT} in flight)`, target: `≥ ${TARGET_THROUGHPUT_RATIO}x`, met: tputRatio >= TARGET_THROUGHPUT_RATIO },
+    // Issue 2 states its target "with the guard hook in place": the proxy layer alone.
+    { figure: `proxy layer alone p50 ${layerP50Ratio.toFixed(2)}x direct`, target: `≤ ${TARGET_P50_RATIO}x`, met: layerP50Ratio <= TARGET_P50_RATIO },
+    { figure: `proxy layer alone throughput ${layerTputRatio.toFixed(2)}x`, target: `≥ ${TARGET_THROUGHPUT_RATIO}x`, met: layerTputRatio >= TARGET_THROUGHPUT_RATIO },
   ];
   const ok = targets.every((t) => t.met);
   const us = (x: number) => `${x.toFixed(0)} µs`;
@@ -152,11 +165,14 @@ function report(
       `warden  p50 ${us(percentile(w, 50))}  p99 ${us(percentile(w, 99))}`,
       `raw byte forwarder (reference floor, no parsing) p50 ${us(percentile(raw, 50))}  = ${(percentile(raw, 50) / percentile(d, 50)).toFixed(2)}x direct`,
       `minimal JSON forwarder (reference: parse, swap ids, re-serialise) p50 ${us(percentile(json, 50))}  = ${(percentile(json, 50) / percentile(d, 50)).toFixed(2)}x direct`,
+      `warden proxy layer alone (allow-all guard hook; no identity, policy, pins or audit) p50 ${us(percentile(layer, 50))}  = ${layerP50Ratio.toFixed(2)}x direct`,
       `audit floor (least audit work per call, canonical template records; warm, in-process CPU): ${floor.criticalPathUs.toFixed(1)} µs before forward and answer (received, risk, decision + 1 write(2); result + 1 write(2); 2 digests), ${floor.totalUs.toFixed(1)} µs with call.forwarded`,
       `estimated best p50 for any proxy keeping the write-ahead audit: JSON forwarder p50 + ${floor.criticalPathUs.toFixed(1)} µs = ${us(percentile(json, 50) + floor.criticalPathUs)} = ${((percentile(json, 50) + floor.criticalPathUs) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
       `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
       `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
+      `minimal JSON forwarder throughput (reference) ${median(tput.json).toFixed(0)}/s = ${(median(tput.json) / median(tput.direct)).toFixed(2)}x direct`,
+      `warden proxy layer alone throughput ${median(tput.layer).toFixed(0)}/s = ${layerTputRatio.toFixed(2)}x direct`,
       `throughput ratio ${tputRatio.toFixed(2)}x (target ≥ ${TARGET_THROUGHPUT_RATIO}x)`,
     ],
   };
