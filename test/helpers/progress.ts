@@ -40,3 +40,17 @@ export async function eventuallyResolves<T>(attempt: () => Promise<T>, ms = 8000
     }
   }
 }
+
+/**
+ * Polls `probe` until it gives a value (not undefined), and returns it; after `ms`, fails naming
+ * `what` it was waiting for.
+ */
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostileUpstream, rawAgent } from '../helpers/hostile-raw-agent.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { waitFor } from '../helpers/progress.js';
 import { MAX_RELAYED_REQUESTS } from '../../src/proxy/server-request-relay.js';
 import { MAX_SUBSCRIPTIONS } from '../../src/proxy/request-router.js';
 import { MAX_OWNED_URIS_PER_UPSTREAM } from '../../src/proxy/owner-map.js';
@@ -22,15 +23,6 @@ async function agentWith(config: Record<string, unknown>): Promise<Agent> {
   return a;
 }
 
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, ms = 3_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const text = (answer: Message): string => (answer.result as { content: Array<{ text: string }> }).content[0]!.text;
 const samplingLine = (id: string, extra: Message = {}): string =>

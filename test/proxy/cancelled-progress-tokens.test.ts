@@ -7,20 +7,12 @@ import { createAllowAllGuard } from '../../src/proxy/allow-all-guard.js';
 import type { ProxySession } from '../../src/proxy/proxy-session.js';
 import { StdioDownstream } from '../../src/proxy/stdio-downstream.js';
 import { WardenRuntime } from '../../src/proxy/warden-runtime.js';
+import { waitFor } from '../helpers/progress.js';
 import { hostileUpstream } from '../helpers/hostile-raw-agent.js';
 
 type Message = Record<string, unknown>;
 const ROUNDS = 40;
 
-async function waitFor<T>(probe: () => T | undefined, what: string, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * A stdio session built from warden's own parts, so the test can look at the session's routing
