@@ -81,7 +81,9 @@ export async function startWardenBefore(upstreamUrl: string) {
   });
   /** Log lines about upstream `flaky` at `level` or above. */
   const logLines = (level: number) => logs.filter((l) => l.upstream === 'flaky' && l.level >= level);
-  return { url: handle.httpAddress!.url, audit, logLines, close: () => handle.close() };
+  /** Warden's open agent sessions (one closes only after its upstream transports are closed). */
+  const sessions = () => handle.listSessions().length;
+  return { url: handle.httpAddress!.url, audit, logLines, sessions, close: () => handle.close() };
 }
 
 /** An SDK agent on warden that subscribed to `uri` and records every `resources/updated` it gets. */

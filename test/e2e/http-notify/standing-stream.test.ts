@@ -14,6 +14,7 @@ import { until } from '../../helpers/progress.js';
 const URI = 'flaky://status';
 const WARN = 40;
 const INFO = 30;
+const DEBUG = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -75,16 +76,19 @@ describe('standing GET stream to an HTTP upstream', () => {
   }, 15_000);
 
   it('stops re-opening when the session ends: no GET after the upstream session is closed', async () => {
-    const { server, agent, ofType } = await setUp({ FLAKY_GET_STATUSES: Array(40).fill('503').join(',') });
+    const { server, warden, agent, ofType } = await setUp({ FLAKY_GET_STATUSES: Array(40).fill('503').join(',') });
     await until(() => server.gets().length >= 2, 8_000); // the first opening and warden's first try
     expect(ofType('upstream.stream_lost')).toHaveLength(1);
     await agent.close();
-    await until(() => server.requests().some((r) => r.method === 'DELETE'));
-    // Warden closes the transport once the DELETE is answered: a try already under way may still land.
+    await until(() => server.requests().some((r) => r.method === 'DELETE') && warden.sessions() === 0);
+    // The upstream transport is closed now; a try sent just before may still be on its way.
     await sleep(300);
     const atClose = server.gets().length;
+    const triesAtClose = warden.logLines(DEBUG).filter((l) => /still not open/.test(l.msg)).length;
     // Warden's next try would have come within 1 s (its delay after one failed try is 0.5–1 s).
     await sleep(1_200);
     expect(server.gets()).toHaveLength(atClose);
+    // Nor a try that never reached the server (the closed transport's fetch fails at once): no timer outlived it.
+    expect(warden.logLines(DEBUG).filter((l) => /still not open/.test(l.msg))).toHaveLength(triesAtClose);
   }, 15_000);
 });
