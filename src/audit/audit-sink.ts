@@ -31,6 +31,8 @@ export type AuditEventType =
   | 'revocation'
   | 'pins.changed'
   | 'pins.accepted'
+  | 'upstream.stream_lost'
+  | 'upstream.stream_restored'
   | 'audit.recovered';
 
 export interface AuditEvent {

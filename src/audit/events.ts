@@ -160,6 +160,13 @@ export interface AuditEventFields {
   revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };
   'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string };
   'pins.accepted': PinsAcceptedFields;
+  /**
+   * An HTTP upstream's standing GET stream (its server-initiated notifications and requests) is
+   * gone and the SDK stopped re-opening it; warden keeps trying with backoff. `reason` says why.
+   */
+  'upstream.stream_lost': { sessionId: string; upstream: string; reason: string };
+  /** The stream is open again after `attempts` of warden's tries, `downMs` after it was lost. */
+  'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
   'audit.recovered': AuditRecoveredFields;
 }
 

@@ -12,6 +12,8 @@ import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
+import { streamNewsEvent } from './stream-news-audit.js';
+import type { StreamNews } from './upstream-stream-keeper.js';
 
 export interface SessionOptions {
   readonly sessionId: string;
@@ -286,6 +288,12 @@ export class ProxySession implements UpstreamEvents {
       const cap = caps[kind] as { listChanged?: boolean } | undefined;
       if (cap?.listChanged) this.toAgent({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
     }
+  }
+
+  onStreamNews(upstream: UpstreamConnection, news: StreamNews): void {
+    // Not a decision: an unhealthy sink (it throws) is logged here, never taken as a reason to stop.
+    const audit = this.opts.audit;
+    if (audit) this.safely(() => audit.record(streamNewsEvent(this.id, upstream.name, news)));
   }
 
   /** Ends the session: upstreams stop, in-flight tool calls are aborted, the guard is told. */

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { errorResponse, isRequest, isResponse, RPC, validateMessage, type RpcErrorObject, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
+import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
 export type ResponseHandler = (response: RpcResponse) => void;
 
@@ -14,6 +15,8 @@ export interface UpstreamEvents {
   onNotification(upstream: UpstreamConnection, notification: RpcNotification): void;
   /** The upstream came back after a crash (stdio) or a lost session or connection (HTTP) and was re-initialized. */
   onRestarted(upstream: UpstreamConnection): void;
+  /** HTTP: the upstream's standing GET stream (its server-initiated messages) was lost or is open again. */
+  onStreamNews?(upstream: UpstreamConnection, news: StreamNews): void;
 }
 
 interface Pending {
@@ -125,13 +128,18 @@ export class UpstreamConnection {
   }
 
   private async connect(): Promise<void> {
-    const transport: Transport = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes, (reason) => this.lost(transport, reason));
+    const { transport, keeper } = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes, {
+      onLost: (reason) => this.lost(transport, reason),
+      onStream: (news) => {
+        if (this.transport === transport) this.events.onStreamNews?.(this, news);
+      },
+    });
     this.transport = transport;
     // A replaced transport's messages belong to a lost session: never relayed to the agent.
     transport.onmessage = (message) => {
       if (this.transport === transport) this.receive(message as RpcMessage);
     };
-    transport.onerror = (err) => this.onTransportError(transport, err);
+    transport.onerror = (err) => this.onTransportError(transport, err, keeper);
     transport.onclose = () => this.lost(transport, 'closed unexpectedly');
     this.state = 'connecting';
     await transport.start();
@@ -227,10 +235,12 @@ export class UpstreamConnection {
     }
   }
 
-  private onTransportError(transport: Transport, err: Error): void {
+  private onTransportError(transport: Transport, err: Error, keeper: StreamKeeper | undefined): void {
     this.logger.debug({ upstream: this.name, err: err.message }, 'upstream transport error');
     // The HTTP upstream ended our session: per spec only a new session (a fresh initialize) helps.
     if (isSessionNotFound(transport, err)) this.lost(transport, `lost its session (HTTP ${(err as { code?: number }).code ?? 404})`);
+    // Otherwise it may be the SDK giving up on the standing GET stream: the keeper takes over.
+    else keeper?.noticeError(err);
   }
 
   /**

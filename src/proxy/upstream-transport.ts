@@ -5,15 +5,28 @@ import type { Transport, FetchLike } from '@modelcontextprotocol/sdk/shared/tran
 import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { lossReportingFetch, type LossReporter } from './http-upstream-loss.js';
+import { StreamKeeper, type StreamReporter } from './upstream-stream-keeper.js';
+
+export interface UpstreamTransportHooks {
+  /** Network failures under an HTTP transport (a stdio child reports its end through `onclose`). */
+  readonly onLost: LossReporter;
+  /** The standing GET stream of an HTTP upstream was lost or is open again. */
+  readonly onStream: StreamReporter;
+}
+
+export interface UpstreamTransport {
+  readonly transport: Transport;
+  /** HTTP only: keeps the standing GET stream open; hears the transport's non-session errors. */
+  readonly keeper: StreamKeeper | undefined;
+}
 
 /**
  * Creates the SDK client transport for one upstream. All transport construction lives here so a
- * second protocol revision can be added in one place. `onLost` hears network failures under an
- * HTTP transport (a stdio child reports its end through `onclose` instead).
+ * second protocol revision can be added in one place.
  */
-export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number, onLost: LossReporter): Transport {
+export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number, hooks: UpstreamTransportHooks): UpstreamTransport {
   if ('command' in upstream) {
-    return new ChildStdioTransport(name, {
+    const transport = new ChildStdioTransport(name, {
       command: upstream.command,
       args: upstream.args,
       // The SDK's default environment is a safe subset (PATH, HOME, ...); configured vars add to it.
@@ -21,11 +34,16 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
       cwd: upstream.cwd,
       maxMessageBytes,
     }, logger);
+    return { transport, keeper: undefined };
   }
-  return new StreamableHTTPClientTransport(new URL(upstream.url), {
+  const keeper = new StreamKeeper(name, logger, hooks.onStream);
+  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: upstream.headers ?? {} },
-    fetch: perRequestSignalFetch(lossReportingFetch(fetch, onLost)),
+    // The keeper is outermost: it sees the SDK's own abort signal and the responses as the SDK does.
+    fetch: keeper.watch(perRequestSignalFetch(lossReportingFetch(fetch, hooks.onLost))),
   });
+  keeper.attach(transport);
+  return { transport, keeper };
 }
 
 /**

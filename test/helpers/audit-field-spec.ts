@@ -64,6 +64,8 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'tool', required: ['upstream', 'tool', 'digest', 'by'], optional: ['previousDigest'] },
     { shape: 'first-use', required: ['upstream', 'tools', 'by'], optional: [] },
   ],
+  'upstream.stream_lost': one(['sessionId', 'upstream', 'reason'], []),
+  'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
   'audit.recovered': [
     { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'checkpointSeq', 'checkpointHash'] },
     {

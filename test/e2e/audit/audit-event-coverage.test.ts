@@ -14,6 +14,7 @@ import { e2eKeys, IDP, mintSet, pushSet, RESOURCE, userToken, type E2eKeys } fro
 import { generateSigningKey, mintToken } from '../../../src/identity/dev-tokens.js';
 import type { AuditEventType } from '../../../src/audit/audit-sink.js';
 import { AUDIT_FIELD_SPEC, matchShape } from '../../helpers/audit-field-spec.js';
+import { startFlakyStreamServer } from '../../helpers/http-notify-upstream.js';
 
 // Real processes on a shared 2-core machine: generous per-test limits; each wait has its own deadline.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
@@ -380,13 +381,33 @@ describe('restart after SIGKILL continues the chain', () => {
   }, 20_000);
 });
 
+describe('an HTTP upstream whose standing GET stream the server refuses', () => {
+  it('records upstream.stream_lost, then upstream.stream_restored once warden re-opened it, in the same session', async () => {
+    // The first opening gets 503 (the SDK never retries it), warden's first try 500, its second the stream.
+    const server = await startFlakyStreamServer({ FLAKY_GET_STATUSES: '503,500' });
+    try {
+      writeConfig(d, { dangerouslyAllowAnonymous: true, pins: { enabled: false }, control: { enabled: false }, upstreams: { flaky: { url: server.url } } });
+      const before = records().length;
+      const flaky = await startStdioWarden(d.configFile);
+      const lost = await waitForRecord(d.auditFile, (r) => r.type === 'upstream.stream_lost' && r.seq > before);
+      const restored = await waitForRecord(d.auditFile, (r) => r.type === 'upstream.stream_restored' && r.seq > lost.seq);
+      expect(lost).toMatchObject({ upstream: 'flaky', reason: expect.stringMatching(/HTTP 503/) });
+      expect(restored).toMatchObject({ upstream: 'flaky', sessionId: lost.sessionId, attempts: 2 });
+      await flaky.close();
+    } finally {
+      await server.stop();
+    }
+  }, 20_000);
+});
+
 const ALL_TYPES: Record<AuditEventType, true> = {
   'warden.start': true, 'warden.stop': true, 'config.loaded': true, 'policy.loaded': true, 'policy.reload_failed': true,
   'session.opened': true, 'session.closed': true, 'session.hijack_rejected': true, 'identity.failed': true,
   'call.received': true, 'call.identity': true, 'call.risk': true, 'call.decision': true, 'call.throttle': true,
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
-  'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'audit.recovered': true,
+  'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'upstream.stream_lost': true, 'upstream.stream_restored': true,
+  'audit.recovered': true,
 };
 
 describe('the whole log of these runs', () => {
