@@ -65,6 +65,6 @@ function badLine(b: ChainBreak): VerifyProblem {
   if (b.restInvalid && !looksLikeRecord) return at(e, 'garbage_appended', `data that is not an audit record after the last record`);
   const seq = guessSeq(e);
   const what = seq !== undefined ? `seq ${seq} ` : '';
-  if (tooLong) return at(e, 'modified_record', `record ${what}is too long to be a record (${e.bytes} bytes)`, seq);
+  if (tooLong) return at(e, 'modified_record', `record ${what}is too long to read (${e.bytes} bytes, beyond the line bound)`, seq);
   return at(e, 'modified_record', `record ${what}does not match its hash (${e.decoded.kind})`, seq);
 }
