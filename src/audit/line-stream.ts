@@ -1,9 +1,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /**
- * Longest line held in memory. Records are far smaller, but a `call.result` kept with its result
- * (up to `limits.maxUpstreamMessageBytes`, 32 MiB by default) and escaped can run to tens of MiB,
- * so the bound sits above that; it exists so one hostile line cannot take unbounded memory.
+ * Longest line held in memory, so one hostile line cannot take unbounded memory. Records are far
+ * smaller: the largest, `call.received`, carries arguments bounded by `limits.maxMessageBytes`
+ * (4 MiB by default; escaping at most doubles the characters it escapes). The margin leaves room
+ * for raised limits.
  */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** Bytes read per `read(2)`. */
