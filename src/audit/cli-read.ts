@@ -56,6 +56,28 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
 }
 
 /**
+ * Reads what was appended to `fd` from `offset` to its current end in chunks (a large backlog,
+ * e.g. a new file after rotation, is never one buffer), hands on the complete records, and
+ * returns the new offset. A partial last line waits in `lines` for the rest of its bytes.
+ */
+function readAppended(fd: number, offset: number, lines: LineSplitter, buf: Buffer, onRecords: (records: AuditRecord[]) => void): number {
+  const size = fstatSync(fd).size;
+  let pos = offset;
+  while (pos < size) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (n === 0) break;
+    pos += n;
+    const records: AuditRecord[] = [];
+    for (const l of lines.push(buf.subarray(0, n))) {
+      const r = l.tooLong ? undefined : parseRecordLine(l.text);
+      if (r) records.push(r);
+    }
+    onRecords(records);
+  }
+  return pos;
+}
+
+/**
  * Follows the active file like `tail -F`: reads appended bytes from an open descriptor; when the
  * path names a new file (rotation), drains the old descriptor to its end first, then continues
  * with the new file from its start, so no record is skipped across rotation.
@@ -66,20 +88,8 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
   let offset = 0;
   let lines = new LineSplitter(active);
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  // Appended bytes in chunks, so a large backlog (a new file after rotation) is never one buffer.
   const drain = (): void => {
-    const size = fstatSync(fd).size;
-    while (offset < size) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - offset), offset);
-      if (n === 0) return;
-      offset += n;
-      const records: AuditRecord[] = [];
-      for (const l of lines.push(buf.subarray(0, n))) {
-        const r = l.tooLong ? undefined : parseRecordLine(l.text);
-        if (r) records.push(r);
-      }
-      emit(io, records, json, paint);
-    }
+    offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
   };
   const open = (fromEnd: boolean): void => {
     try {
