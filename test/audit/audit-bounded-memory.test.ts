@@ -5,11 +5,11 @@ import { basename } from 'node:path';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
 import { writeBigLog, type BigLog } from '../helpers/audit-big-log.js';
 
-// ~48 MB in 3 files. Measured on this set: the loading readers needed a 160-256 MB heap (verify)
-// and 96-160 MB (stats); streaming runs in 24 MB, of which the CLI's own start-up is about 20.
-// The cap leaves room for a slower GC, not for loading the set.
-const TARGET_BYTES = 48 * 1024 * 1024;
-const FILE_BYTES = 16 * 1024 * 1024;
+// ~32 MB in 3 files. Measured on this set, the loading readers died with a 96 MB heap (verify
+// still did at 128) and stats needed 64-96 MB; streaming runs in 24 MB, of which the CLI's own
+// start-up is about 20. The cap leaves room for a slower GC, not for loading the set.
+const TARGET_BYTES = 32 * 1024 * 1024;
+const FILE_BYTES = 11 * 1024 * 1024;
 const HEAP_MB = '48';
 
 /** Runs `warden audit ...` in a process whose V8 heap is capped at HEAP_MB. */
