@@ -55,3 +55,23 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Writes `items` as `JSON.stringify(items, null, 2)` would, one item at a time in batches, so a
+ * long result is never one string in memory.
+ */
+export function writeJsonArray(out: { write(s: string): unknown }, items: readonly unknown[]): void {
+  if (items.length === 0) {
+    out.write('[]\n');
+    return;
+  }
+  let batch = '[\n';
+  items.forEach((item, i) => {
+    // An item nested one level deep is its own pretty JSON indented by two more spaces.
+    batch += `  ${JSON.stringify(item, null, 2).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
+    if (batch.length >= 64 * 1024 || i === items.length - 1) {
+      out.write(batch);
+      batch = '';
+    }
+  });
+}

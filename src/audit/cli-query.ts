@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { defaultAuditFile, expandSet, parseTime, readRecords } from './read-records.js';
+import { defaultAuditFile, expandSet, parseTime, streamRecords } from './read-records.js';
 import { summarizeCalls, type CallSummary } from './call-summary.js';
-import { table } from './cli-format.js';
+import { table, writeJsonArray } from './cli-format.js';
 
 export const QUERY_HELP = `Usage: warden audit query [filters] [--file F] [--json] [--limit N]
 
@@ -85,7 +85,8 @@ function load(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; 
     io.stderr.write(`warden audit: ${active}: no such audit file\n`);
     return EXIT.config;
   }
-  return { calls: summarizeCalls(readRecords(files)).filter((c) => matches(c, filters)), values };
+  // Streams the records; only one summary per call is kept (later records fill in its fields).
+  return { calls: summarizeCalls(streamRecords(files)).filter((c) => matches(c, filters)), values };
 }
 
 /** `warden audit query`. */
@@ -95,7 +96,7 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   const limit = loaded.values.limit === undefined ? Infinity : Number(loaded.values.limit);
   const calls = loaded.calls.slice(-limit);
   if (loaded.values.json) {
-    io.stdout.write(`${JSON.stringify(calls, null, 2)}\n`);
+    writeJsonArray(io.stdout, calls);
     return EXIT.ok;
   }
   const rows = calls.map((c) => [

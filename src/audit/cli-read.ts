@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { defaultAuditFile, expandSet, parseRecords, readRecords } from './read-records.js';
+import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
+import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
 import { formatRecord, formatStep, painter, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 
@@ -48,10 +49,32 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
     return EXIT.config;
   }
   const paint = painter(io.stdout, io.env);
-  const records = readRecords(files);
-  emit(io, count === 0 ? [] : records.slice(-count), values.json === true, paint);
+  // A ring of the last N while streaming: the set is never held.
+  emit(io, lastRecords(files, count), values.json === true, paint);
   if (!values.follow) return EXIT.ok;
   return follow(active, io, values.json === true, paint);
+}
+
+/**
+ * Reads what was appended to `fd` from `offset` to its current end in chunks (a large backlog,
+ * e.g. a new file after rotation, is never one buffer), hands on the complete records, and
+ * returns the new offset. A partial last line waits in `lines` for the rest of its bytes.
+ */
+function readAppended(fd: number, offset: number, lines: LineSplitter, buf: Buffer, onRecords: (records: AuditRecord[]) => void): number {
+  const size = fstatSync(fd).size;
+  let pos = offset;
+  while (pos < size) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (n === 0) break;
+    pos += n;
+    const records: AuditRecord[] = [];
+    for (const l of lines.push(buf.subarray(0, n))) {
+      const r = l.tooLong ? undefined : parseRecordLine(l.text);
+      if (r) records.push(r);
+    }
+    onRecords(records);
+  }
+  return pos;
 }
 
 /**
@@ -63,17 +86,10 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
   let fd = -1;
   let ino = -1;
   let offset = 0;
-  let partial = '';
+  let lines = new LineSplitter(active);
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   const drain = (): void => {
-    const size = fstatSync(fd).size;
-    if (size <= offset) return;
-    const buf = Buffer.alloc(size - offset);
-    const n = readSync(fd, buf, 0, buf.length, offset);
-    offset += n;
-    const text = partial + buf.subarray(0, n).toString('utf8');
-    const cut = text.lastIndexOf('\n') + 1;
-    partial = text.slice(cut);
-    emit(io, parseRecords(text.slice(0, cut)), json, paint);
+    offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
   };
   const open = (fromEnd: boolean): void => {
     try {
@@ -85,7 +101,7 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
     const st = fstatSync(fd);
     ino = st.ino;
     offset = fromEnd ? st.size : 0;
-    partial = '';
+    lines = new LineSplitter(active);
   };
   const poll = (): void => {
     if (fd < 0) return open(false);
@@ -133,7 +149,8 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   const files = expandSet(defaultAuditFile(values.file, io.env, io.cwd));
-  const steps = readRecords(files).filter((r) => r.callId === callId);
+  const steps: AuditRecord[] = [];
+  for (const r of streamRecords(files)) if (r.callId === callId) steps.push(r);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(steps, null, 2)}\n`);
     return steps.length > 0 ? EXIT.ok : EXIT.failure;

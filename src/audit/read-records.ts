@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditRecord } from './record-codec.js';
 import { logSet } from './log-files.js';
+import { readLines, type LineStreamOptions } from './line-stream.js';
 
 /** `--file`, else `WARDEN_AUDIT_FILE`, else `./warden-audit.jsonl`, resolved against cwd. */
 export function defaultAuditFile(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
@@ -15,26 +16,62 @@ export function expandSet(file: string): string[] {
 }
 
 /**
- * Parses records for reading commands (tail, show, query, stats). Lines that are not records are
- * skipped: reading is not verification (`warden audit verify` is).
+ * Parses one line for the reading commands (tail, show, query, stats); undefined when it is not
+ * a record. Nothing is checked against the chain: reading is not verification (`verify` is).
  */
+export function parseRecordLine(line: string): AuditRecord | undefined {
+  if (line.length === 0 || line[0] !== '{') return undefined;
+  try {
+    const r = JSON.parse(line) as AuditRecord;
+    if (r && typeof r === 'object' && typeof r.seq === 'number' && typeof r.type === 'string') return r;
+  } catch {
+    // torn or foreign line: skipped here, reported by verify
+  }
+  return undefined;
+}
+
+/** Parses the records of a piece of text (lines that are not records are skipped). */
 export function parseRecords(text: string): AuditRecord[] {
   const out: AuditRecord[] = [];
   for (const line of text.split('\n')) {
-    if (line.length === 0 || line[0] !== '{') continue;
-    try {
-      const r = JSON.parse(line) as AuditRecord;
-      if (r && typeof r === 'object' && typeof r.seq === 'number' && typeof r.type === 'string') out.push(r);
-    } catch {
-      // torn or foreign line: skipped here, reported by verify
-    }
+    const r = parseRecordLine(line);
+    if (r) out.push(r);
   }
   return out;
 }
 
-/** All records of a set of files, ordered by seq. */
+/**
+ * The records of a set of files, streamed in file order (a set from expandSet is oldest file
+ * first, so an untampered set comes out in seq order). Lines that are not records, and lines
+ * longer than the line bound, are skipped. Memory: one chunk and one line.
+ */
+export function* streamRecords(files: readonly string[], options: LineStreamOptions = {}): Generator<AuditRecord> {
+  for (const file of files) {
+    for (const line of readLines(file, options)) {
+      const r = line.tooLong ? undefined : parseRecordLine(line.text);
+      if (r) yield r;
+    }
+  }
+}
+
+/** All records of a set of files in file order. Holds them all: for tests and small sets. */
 export function readRecords(files: readonly string[]): AuditRecord[] {
-  return files.flatMap((f) => parseRecords(readFileSync(f, 'utf8'))).sort((a, b) => a.seq - b.seq);
+  return [...streamRecords(files)];
+}
+
+/** The last `n` records of a set, kept in a ring while streaming. */
+export function lastRecords(files: readonly string[], n: number, options: LineStreamOptions = {}): AuditRecord[] {
+  if (n <= 0) return [];
+  const ring: AuditRecord[] = [];
+  let oldest = 0;
+  for (const r of streamRecords(files, options)) {
+    if (ring.length < n) ring.push(r);
+    else {
+      ring[oldest] = r;
+      oldest = (oldest + 1) % n;
+    }
+  }
+  return [...ring.slice(oldest), ...ring.slice(0, oldest)];
 }
 
 const RELATIVE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;

@@ -1,39 +1,64 @@
 import { basename } from 'node:path';
 import { checkpointSignatureValid, loadPublicKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
-import type { Entry, VerifyCode, VerifyOptions, VerifyProblem, VerifyReport, WalkResult } from './verify-audit.js';
+import type { VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from './verify-types.js';
+
+/** The checkpoint as read once, before the log: none given, parsed, or unreadable (why). */
+export type LoadedCheckpoint =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly cp: Checkpoint }
+  | { readonly kind: 'bad'; readonly message: string };
+
+/**
+ * Reads the checkpoint before the log is walked: the walk then keeps only the hash at its seq.
+ * A writer appends records first and moves the checkpoint after, so a checkpoint read first can
+ * never be ahead of the records read afterwards (read later, it could: a false truncated_tail).
+ */
+export function loadCheckpoint(options: VerifyOptions): LoadedCheckpoint {
+  if (options.checkpoint === undefined) return { kind: 'none' };
+  try {
+    return { kind: 'ok', cp: typeof options.checkpoint === 'string' ? readCheckpointFile(options.checkpoint) : options.checkpoint };
+  } catch (err) {
+    return { kind: 'bad', message: (err as Error).message };
+  }
+}
+
+/** What the checkpoint check needs from the walk. */
+export interface WalkedChain {
+  readonly lastSeq: number;
+  /** File of the last good record, else of the last line of the set. */
+  readonly lastFile: string | undefined;
+  readonly hashAtCheckpoint: string | undefined;
+}
+
+type Checked = { problem?: VerifyProblem; summary: VerifyReport['checkpoint'] };
 
 /**
  * Compares the walked chain with the checkpoint: signature first (with a public key), then a
  * checkpoint seq beyond the end (truncated tail), then the hash at the checkpoint's seq.
  */
-export function checkCheckpoint(walk: WalkResult, entries: readonly Entry[], options: VerifyOptions): { problem?: VerifyProblem; summary: VerifyReport['checkpoint'] } {
-  if (options.checkpoint === undefined) {
+export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, options: VerifyOptions): Checked {
+  if (loaded.kind === 'none') {
     if (options.publicKey !== undefined) {
       return { problem: { code: 'unsigned_checkpoint', file: '', line: 0, message: 'a public key was given but no checkpoint' }, summary: { status: 'failed' } };
     }
     return { summary: { status: 'none' } };
   }
   const where = typeof options.checkpoint === 'string' ? options.checkpoint : '(checkpoint)';
-  const fail = (code: VerifyCode, message: string, cp?: Checkpoint): { problem: VerifyProblem; summary: VerifyReport['checkpoint'] } => ({
+  const fail = (code: VerifyCode, message: string, cp?: Checkpoint): Checked => ({
     problem: { code, file: where, line: 0, ...(cp ? { seq: cp.seq } : {}), message },
     summary: { status: 'failed', ...(cp ? { seq: cp.seq, file: cp.file } : {}) },
   });
-  let cp: Checkpoint;
-  try {
-    cp = typeof options.checkpoint === 'string' ? readCheckpointFile(options.checkpoint) : options.checkpoint;
-  } catch (err) {
-    return fail('bad_checkpoint', `checkpoint unreadable: ${(err as Error).message}`);
-  }
+  if (loaded.kind === 'bad') return fail('bad_checkpoint', `checkpoint unreadable: ${loaded.message}`);
+  const cp = loaded.cp;
   if (options.publicKey !== undefined) {
     const key = typeof options.publicKey === 'string' ? loadPublicKey(options.publicKey) : options.publicKey;
     if (!cp.signature) return fail('unsigned_checkpoint', 'checkpoint carries no signature', cp);
     if (!checkpointSignatureValid(cp, key)) return fail('bad_signature', 'checkpoint signature does not verify with this public key', cp);
   }
   if (cp.seq > walk.lastSeq) {
-    const lastFile = walk.lastEntry?.file ?? entries.at(-1)?.file ?? where;
-    return fail('truncated_tail', `checkpoint says seq ${cp.seq} but the log ends at seq ${walk.lastSeq} (${basename(lastFile)})`, cp);
+    return fail('truncated_tail', `checkpoint says seq ${cp.seq} but the log ends at seq ${walk.lastSeq} (${basename(walk.lastFile ?? where)})`, cp);
   }
-  if (cp.seq > 0 && walk.hashBySeq.get(cp.seq) !== cp.hash) {
+  if (cp.seq > 0 && walk.hashAtCheckpoint !== cp.hash) {
     return fail('modified_record', `record seq ${cp.seq} does not match the hash in the checkpoint`, cp);
   }
   const status = cp.signature && options.publicKey !== undefined ? 'signed' : 'ok';

@@ -1,0 +1,121 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/**
+ * Longest line held in memory, so one hostile line cannot take unbounded memory. Records are far
+ * smaller: the largest, `call.received`, carries arguments bounded by `limits.maxMessageBytes`
+ * (4 MiB by default; escaping at most doubles the characters it escapes). The margin leaves room
+ * for raised limits.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** Bytes read per `read(2)`. */
+export const CHUNK_BYTES = 1024 * 1024;
+/** What an over-long line keeps of its start (capped by the bound), so callers can say what it looked like. */
+export const HEAD_BYTES = 4096;
+
+/** One line of a file, split at `\n` only (a `\r` before it stays in `text`: verify must see it). */
+export interface Line {
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** The decoded line; for an over-long line only its first HEAD_BYTES bytes. */
+  readonly text: string;
+  /** Byte length without the newline. */
+  readonly bytes: number;
+  /** False only for a last line that does not end with `\n`. */
+  readonly terminated: boolean;
+  /** Longer than the bound: `text` is only its head, the rest was counted and dropped. */
+  readonly tooLong: boolean;
+}
+
+export interface LineStreamOptions {
+  readonly chunkBytes?: number;
+  readonly maxLineBytes?: number;
+}
+
+/**
+ * Splits a byte stream into lines. Bytes of a line that spans chunks are copied and joined before
+ * decoding, so a UTF-8 sequence split by a chunk boundary decodes whole; a line within one chunk
+ * is decoded straight from it. Beyond `maxLineBytes` a line keeps only its head.
+ */
+export class LineSplitter {
+  private pieces: Buffer[] = [];
+  private pending = 0;
+  private head: Buffer | undefined;
+  private lineNo = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+  ) {}
+
+  /** The lines `chunk` completes, in order; the chunk may be reused by the caller afterwards. */
+  *push(chunk: Buffer): Generator<Line> {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      if (this.pending === 0 && nl - start <= this.maxLineBytes) {
+        yield this.make(chunk.toString('utf8', start, nl), nl - start, true, false);
+      } else {
+        this.keep(chunk, start, nl);
+        yield this.take(true);
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.keep(chunk, start, chunk.length);
+  }
+
+  /** The unterminated last line, if the stream ended inside one. */
+  end(): Line | undefined {
+    return this.pending > 0 ? this.take(false) : undefined;
+  }
+
+  private keep(chunk: Buffer, from: number, to: number): void {
+    this.pending += to - from;
+    if (this.head !== undefined) return;
+    // Copy: the caller reuses its chunk buffer.
+    this.pieces.push(Buffer.from(chunk.subarray(from, to)));
+    if (this.pending > this.maxLineBytes) {
+      // Keep only the head (a copy, never above the bound); the rest is counted, not stored.
+      this.head = Buffer.concat(this.pieces, Math.min(HEAD_BYTES, this.maxLineBytes));
+      this.pieces = [];
+    }
+  }
+
+  private take(terminated: boolean): Line {
+    const bytes = this.pending;
+    const tooLong = this.head !== undefined;
+    const text = tooLong ? (this.head as Buffer).toString('utf8') : Buffer.concat(this.pieces, bytes).toString('utf8');
+    this.pieces = [];
+    this.pending = 0;
+    this.head = undefined;
+    return this.make(text, bytes, terminated, tooLong);
+  }
+
+  private make(text: string, bytes: number, terminated: boolean, tooLong: boolean): Line {
+    this.lineNo += 1;
+    return { file: this.file, line: this.lineNo, text, bytes, terminated, tooLong };
+  }
+}
+
+/**
+ * The lines of a file, read in fixed-size chunks with synchronous reads (the CLI has nothing else
+ * to do meanwhile). Memory: one chunk plus the longest line up to the bound. Errors (missing file,
+ * a directory) are thrown as fs errors when the generator is first advanced.
+ */
+export function* readLines(file: string, options: LineStreamOptions = {}): Generator<Line> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK_BYTES);
+    const splitter = new LineSplitter(file, options.maxLineBytes);
+    let pos = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      yield* splitter.push(buf.subarray(0, n));
+    }
+    const last = splitter.end();
+    if (last) yield last;
+  } finally {
+    closeSync(fd);
+  }
+}

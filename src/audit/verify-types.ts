@@ -1,0 +1,107 @@
+import type { KeyObject } from 'node:crypto';
+import type { Checkpoint } from './checkpoint.js';
+import { decodeRecord, type DecodeResult } from './record-codec.js';
+import type { Line } from './line-stream.js';
+
+/** Stable problem codes of `warden audit verify` (documented in docs/readme/audit.md). */
+export type VerifyCode =
+  | 'modified_record'
+  | 'deleted_record'
+  | 'inserted_record'
+  | 'reordered_records'
+  | 'duplicate_record'
+  | 'garbage_appended'
+  | 'missing_file'
+  | 'truncated_tail'
+  | 'torn_tail'
+  | 'bad_signature'
+  | 'unsigned_checkpoint'
+  | 'bad_checkpoint'
+  | 'unreadable_file';
+
+export interface VerifyProblem {
+  readonly code: VerifyCode;
+  readonly file: string;
+  /** 1-based line number in `file` (0 when the problem is about the checkpoint or the set). */
+  readonly line: number;
+  readonly seq?: number;
+  readonly message: string;
+}
+
+export interface FileSummary {
+  file: string;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  lines: number;
+}
+
+export interface VerifyReport {
+  /** True when no problem was found (a torn tail alone is a warning). */
+  readonly ok: boolean;
+  readonly records: number;
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  readonly files: readonly FileSummary[];
+  readonly problem?: VerifyProblem;
+  readonly warnings: readonly VerifyProblem[];
+  readonly checkpoint: { status: 'none' | 'ok' | 'signed' | 'failed'; seq?: number; file?: string; keyId?: string };
+}
+
+export interface VerifyOptions {
+  /** Checkpoint file path or an already parsed checkpoint. */
+  readonly checkpoint?: string | Checkpoint;
+  /** Ed25519 public key (PEM path or KeyObject): the checkpoint must carry a valid signature. */
+  readonly publicKey?: string | KeyObject;
+  /** Bytes per read (tests use tiny chunks to cut lines everywhere). */
+  readonly chunkBytes?: number;
+  /** Lines longer than this are not held in memory and count as bad lines. */
+  readonly maxLineBytes?: number;
+}
+
+/** Where a line is. */
+export interface Place {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** A line longer than the bound: never decoded (only its head was kept). */
+export interface TooLong {
+  readonly kind: 'too_long';
+}
+
+/** One line of the set as the verifier sees it. */
+export interface Entry extends Place {
+  /** The line; for an over-long line only its head. */
+  readonly raw: string;
+  readonly bytes: number;
+  readonly terminated: boolean;
+  readonly decoded: DecodeResult | TooLong;
+  readonly fileStart: boolean;
+}
+
+const TOO_LONG: TooLong = { kind: 'too_long' };
+
+export function toEntry(l: Line): Entry {
+  return {
+    file: l.file,
+    line: l.line,
+    raw: l.text,
+    bytes: l.bytes,
+    terminated: l.terminated,
+    decoded: l.tooLong ? TOO_LONG : decodeRecord(l.text),
+    fileStart: l.line === 1,
+  };
+}
+
+const SEQ_RE = /"seq":(\d+)/;
+
+/** The seq a line claims: its parsed one, else the first `"seq":N` in its text. */
+export function guessSeq(e: Entry): number | undefined {
+  if (e.decoded.kind === 'ok' || e.decoded.kind === 'bad_hash') return e.decoded.record.seq;
+  const m = SEQ_RE.exec(e.raw);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function at(e: Place, code: VerifyCode, message: string, seq?: number): VerifyProblem {
+  return { code, file: e.file, line: e.line, ...(seq !== undefined ? { seq } : {}), message };
+}

@@ -1,0 +1,93 @@
+import { GENESIS_HASH, type AuditRecord } from './record-codec.js';
+import type { Entry, Place } from './verify-types.js';
+
+/**
+ * The first line that does not continue the chain, with what the lines after it say: all that
+ * classifying it needs, gathered in the same pass instead of by holding the set.
+ */
+export interface ChainBreak {
+  readonly entry: Entry;
+  /** Seq and prev hash the chain expected at this line. */
+  readonly expected: number;
+  readonly prevHash: string;
+  /** The last record that continued the chain. */
+  readonly last: Place | undefined;
+  /** Lines after the break (0: it is the last line of the set). */
+  following: number;
+  /** The line right after the break, when it is a valid record. */
+  next: { readonly seq: number; readonly prev: string } | undefined;
+  /** No line after the break is a valid record. */
+  restInvalid: boolean;
+  /** Valid records after the break with the same hash as a breaking record. */
+  sameHashLater: number;
+  /** First valid record after a breaking record whose seq falls in the gap it left. */
+  laterInGap: (Place & { readonly seq: number }) | undefined;
+}
+
+export interface ChainEnd {
+  /** Records that continue the chain from seq 1 (= the last good seq). */
+  readonly records: number;
+  readonly lastHash: string;
+  readonly lastEntry: Place | undefined;
+  /** Hash of the chain record at the checkpoint's seq, when the chain reached it. */
+  readonly hashAtCheckpoint: string | undefined;
+}
+
+/**
+ * Walks the chain one line at a time in set order, holding only the chain state (expected seq,
+ * prev hash, last good record) and the hash at the checkpoint's seq; after the first break it
+ * keeps only the facts ChainBreak lists.
+ */
+export class ChainWalk {
+  private expected = 1;
+  private prevHash = GENESIS_HASH;
+  private last: Place | undefined;
+  private hashAtCheckpoint: string | undefined;
+  private brk: ChainBreak | undefined;
+
+  constructor(private readonly checkpointSeq: number | undefined) {}
+
+  push(e: Entry): void {
+    if (this.brk) return this.after(this.brk, e);
+    if (e.decoded.kind === 'ok') {
+      const r = e.decoded.record;
+      if (r.seq === this.expected && r.prev === this.prevHash) {
+        if (r.seq === this.checkpointSeq) this.hashAtCheckpoint = r.hash;
+        this.prevHash = r.hash;
+        this.expected += 1;
+        this.last = { file: e.file, line: e.line };
+        return;
+      }
+    }
+    this.brk = {
+      entry: e, expected: this.expected, prevHash: this.prevHash, last: this.last,
+      following: 0, next: undefined, restInvalid: true, sameHashLater: 0, laterInGap: undefined,
+    };
+  }
+
+  get break(): ChainBreak | undefined {
+    return this.brk;
+  }
+
+  end(): ChainEnd {
+    return { records: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint };
+  }
+
+  private after(b: ChainBreak, e: Entry): void {
+    const r = e.decoded.kind === 'ok' ? e.decoded.record : undefined;
+    if (b.following === 0 && r) b.next = { seq: r.seq, prev: r.prev };
+    b.following += 1;
+    if (!r) return;
+    b.restInvalid = false;
+    const broken = b.entry.decoded.kind === 'ok' ? b.entry.decoded.record : undefined;
+    if (broken) this.compare(b, broken, e, r);
+  }
+
+  /** Facts about a later record relative to a breaking record. */
+  private compare(b: ChainBreak, broken: AuditRecord, e: Entry, r: AuditRecord): void {
+    if (r.hash === broken.hash) b.sameHashLater += 1;
+    if (b.laterInGap === undefined && r.seq >= b.expected && r.seq < broken.seq) {
+      b.laterInGap = { file: e.file, line: e.line, seq: r.seq };
+    }
+  }
+}
