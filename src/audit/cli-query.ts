@@ -21,6 +21,8 @@ Decisions per action, top blocked tools and top principals by risk.
 
 interface Filters {
   user?: string; agent?: string; tool?: string; action?: string; since?: number; until?: number; minScore?: number;
+  /** --limit (query) / --top (stats): how many rows to print. */
+  limit?: number; top?: number;
 }
 
 function matches(c: CallSummary, f: Filters): boolean {
@@ -60,6 +62,13 @@ function toFilters(v: Parsed, now: number): Filters | string {
     if (t === undefined) return `--${k}: not an ISO time or a relative time like 1h`;
     f[k] = t;
   }
+  for (const k of ['limit', 'top'] as const) {
+    if (v[k] === undefined) continue;
+    // Checked, not coerced: Number('x') is NaN and slice(-0) keeps everything, so a typo or a 0
+    // would silently print every call.
+    if (!/^\d+$/.test(v[k])) return `--${k} must be a non-negative integer`;
+    f[k] = Number(v[k]);
+  }
   if (v['min-score'] !== undefined) {
     const n = Number(v['min-score']);
     if (!Number.isFinite(n)) return '--min-score must be a number';
@@ -68,7 +77,7 @@ function toFilters(v: Parsed, now: number): Filters | string {
   return f;
 }
 
-function load(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; values: Parsed } | number {
+function load(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; values: Parsed; filters: Filters } | number {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (values.help) {
     io.stdout.write(help);
@@ -86,15 +95,16 @@ function load(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; 
     return EXIT.config;
   }
   // Streams the records; only one summary per call is kept (later records fill in its fields).
-  return { calls: summarizeCalls(streamRecords(files)).filter((c) => matches(c, filters)), values };
+  return { calls: summarizeCalls(streamRecords(files)).filter((c) => matches(c, filters)), values, filters };
 }
 
 /** `warden audit query`. */
 export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   const loaded = load(argv, io, QUERY_HELP);
   if (typeof loaded === 'number') return loaded;
-  const limit = loaded.values.limit === undefined ? Infinity : Number(loaded.values.limit);
-  const calls = loaded.calls.slice(-limit);
+  // The newest `limit` calls (records are read oldest first).
+  const limit = loaded.filters.limit;
+  const calls = limit === undefined ? loaded.calls : limit === 0 ? [] : loaded.calls.slice(-limit);
   if (loaded.values.json) {
     writeJsonArray(io.stdout, calls);
     return EXIT.ok;
@@ -119,7 +129,7 @@ function countBy<T>(items: readonly T[], key: (t: T) => string | null): [string,
 export async function runStats(argv: string[], io: CliIo): Promise<number> {
   const loaded = load(argv, io, STATS_HELP);
   if (typeof loaded === 'number') return loaded;
-  const top = loaded.values.top === undefined ? 10 : Number(loaded.values.top);
+  const top = loaded.filters.top ?? 10;
   const calls = loaded.calls;
   const decisions = Object.fromEntries(countBy(calls, (c) => c.action));
   const blockedTools = countBy(calls.filter((c) => c.action === 'block'), (c) => c.tool).slice(0, top).map(([tool, count]) => ({ tool, count }));

@@ -3,7 +3,7 @@ import type { Checkpoint } from './checkpoint.js';
 import { decodeRecord, type DecodeResult } from './record-codec.js';
 import type { Line } from './line-stream.js';
 
-/** Stable problem codes of `warden audit verify` (documented in docs/readme/audit.md). */
+/** Stable problem codes of `warden audit verify` (documented in the README, "Audit trail": the verify problem table). */
 export type VerifyCode =
   | 'modified_record'
   | 'deleted_record'

@@ -4,7 +4,7 @@ import type { GuardVerdict } from '../core/tool-call.js';
 
 export { DECISION_META_KEY };
 
-/** Stable codes for why a call was not forwarded. Documented in docs/readme/enforcement.md. */
+/** Stable codes for why a call was not forwarded. Documented in the README, "Enforcement: allow, throttle, approve, block". */
 export type BlockReasonCode =
   | 'policy_block'
   | 'throttle_rejected'

@@ -177,7 +177,12 @@ describe('warden audit tail, show, query, stats', () => {
     expect(table.stdout).toContain('2 call(s)');
     expect(cli(['query', '--file', file, '--since', 'yesterday-ish']).code).toBe(2);
     expect(cli(['query', '--file', file, '--action', 'maybe']).code).toBe(2);
-    // Twelve real CLI processes one after another: ~6 s on an idle 2-core machine, several times
+    // --limit keeps the newest N; 0 means none, and a typo is refused rather than ignored.
+    expect(ids(['--limit', '2'])).toEqual(['c3', 'c4']);
+    expect(ids(['--limit', '0'])).toEqual([]);
+    expect(cli(['query', '--file', file, '--limit', 'ten']).code).toBe(2);
+    expect(cli(['query', '--file', file, '--limit', '-1']).code).toBe(2);
+    // Sixteen real CLI processes one after another: ~6 s on an idle 2-core machine, several times
     // that when the suite's SIGKILL loops run beside it.
   }, 120_000);
 
@@ -189,6 +194,8 @@ describe('warden audit tail, show, query, stats', () => {
     expect(s.topBlockedTools).toEqual([{ tool: 'delete_file', count: 2 }]);
     expect(s.topPrincipalsByRisk[0]).toMatchObject({ principal: 'bob via agent-2', calls: 2, maxScore: 90, meanScore: 87.5 });
     expect(cli(['stats', '--file', file]).stdout).toContain('Top blocked tools');
+    expect(JSON.parse(cli(['stats', '--file', file, '--json', '--top', '0']).stdout).topBlockedTools).toEqual([]);
+    expect(cli(['stats', '--file', file, '--top', 'many']).code).toBe(2);
   });
 
   it('every subcommand prints --help and exits 0; no subcommand is a usage error', () => {
