@@ -50,9 +50,11 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
   if (config.listen.http) http = await startHttpListener(config.listen.http, runtime);
   let stdioClosed: Promise<string> | undefined;
   if (config.listen.stdio) {
-    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? stdoutStream(), config.limits.maxMessageBytes, logger);
+    const sessionId = randomUUID();
+    const { maxMessageBytes, maxBufferedOutputBytes } = config.limits;
+    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? stdoutStream(), maxMessageBytes, maxBufferedOutputBytes, logger.child({ sessionId }));
     stdioClosed = new Promise((resolve) => {
-      runtime.createSession({ sessionId: randomUUID(), channel, principal: undefined, remoteAddress: undefined, userAgent: undefined, onClosed: resolve });
+      runtime.createSession({ sessionId, channel, principal: undefined, remoteAddress: undefined, userAgent: undefined, onClosed: resolve });
     });
     channel.start();
   }

@@ -51,6 +51,7 @@ export class UpstreamConnection {
     private readonly logger: Logger,
     private readonly initializeMs: number,
     private readonly maxMessageBytes: number,
+    private readonly maxBufferedOutputBytes: number,
   ) {}
 
   /**
@@ -125,7 +126,7 @@ export class UpstreamConnection {
   }
 
   private async connect(): Promise<void> {
-    const transport: Transport = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes, (reason) => this.lost(transport, reason));
+    const transport: Transport = createUpstreamTransport(this.name, this.spec, this.logger, { maxMessageBytes: this.maxMessageBytes, maxBufferedOutputBytes: this.maxBufferedOutputBytes }, (reason) => this.lost(transport, reason));
     this.transport = transport;
     // A replaced transport's messages belong to a lost session: never relayed to the agent.
     transport.onmessage = (message) => {

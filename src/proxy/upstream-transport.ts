@@ -6,12 +6,21 @@ import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { lossReportingFetch, type LossReporter } from './http-upstream-loss.js';
 
+/** Size bounds for a stdio upstream child (from the config's `limits`). */
+export interface UpstreamLimits {
+  /** Largest line accepted from the child. */
+  readonly maxMessageBytes: number;
+  /** Output buffered for a child that does not read its stdin before it counts as failed. */
+  readonly maxBufferedOutputBytes: number;
+}
+
 /**
  * Creates the SDK client transport for one upstream. All transport construction lives here so a
  * second protocol revision can be added in one place. `onLost` hears network failures under an
- * HTTP transport (a stdio child reports its end through `onclose` instead).
+ * HTTP transport, and a stdio child that stopped reading its stdin (a child that exits reports
+ * its end through `onclose` instead).
  */
-export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number, onLost: LossReporter): Transport {
+export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, limits: UpstreamLimits, onLost: LossReporter): Transport {
   if ('command' in upstream) {
     return new ChildStdioTransport(name, {
       command: upstream.command,
@@ -19,8 +28,9 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
       // The SDK's default environment is a safe subset (PATH, HOME, ...); configured vars add to it.
       env: { ...getDefaultEnvironment(), ...(upstream.env ?? {}) },
       cwd: upstream.cwd,
-      maxMessageBytes,
-    }, logger);
+      maxMessageBytes: limits.maxMessageBytes,
+      maxBufferedOutputBytes: limits.maxBufferedOutputBytes,
+    }, logger, onLost);
   }
   return new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: upstream.headers ?? {} },
