@@ -38,6 +38,8 @@ beforeAll(async () => {
       } catch (err) {
         goodFailures.push(err);
       }
+      // Paced, not flat out: the point is that it keeps working, not to load the machine.
+      await new Promise((r) => setTimeout(r, 20));
     }
   })();
 }, 30_000);
@@ -103,10 +105,10 @@ describe('an HTTP agent that does not read its event streams', () => {
 
   it('an agent that reads its streams keeps its session through a large flood', async () => {
     const callsBefore = goodCalls;
-    // ~8 MiB of progress on the well-behaved agent's own call: far past the bound in total,
+    // 4 MiB of progress on the well-behaved agent's own call: 16 times the bound in total,
     // but read as it comes, so nothing piles up.
     let seen = 0;
-    const result = await good.client.callTool({ name: 'progress', arguments: { size: 16384, count: 500 } }, undefined, { onprogress: () => void (seen += 1) });
+    const result = await good.client.callTool({ name: 'progress', arguments: { size: 16384, count: 256 } }, undefined, { onprogress: () => void (seen += 1) });
     expect(result.content).toEqual([{ type: 'text', text: 'done' }]);
     expect(seen).toBeGreaterThan(0);
     await goodAgentKeptWorking(callsBefore);
