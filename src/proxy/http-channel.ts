@@ -4,6 +4,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
 import type { RpcId, RpcMessage } from './json-rpc.js';
+import { sendRpcError } from './http-guards.js';
 import { sendWebResponse, toWebRequest } from './node-web-bridge.js';
 import { OutputBound, type OutputOverflow } from './output-bound.js';
 import { StreamBacklog } from './stream-backlog.js';
@@ -50,6 +51,11 @@ export class HttpChannel implements DownstreamChannel {
 
   /** Serves one HTTP request of this session; `parsedBody` is the POST body warden already parsed. */
   async handleRequest(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE') {
+      // The SDK's own answer to other methods; answered here because a web Request cannot even
+      // carry some of them (TRACE), which would otherwise end as a 500.
+      return sendRpcError(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
+    }
     const response = await this.server.handleRequest(toWebRequest(req), parsedBody === undefined ? undefined : { parsedBody });
     await sendWebResponse(response, res, this.wrote);
   }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRecord } from '../../helpers/audit-e2e-warden.js';
-import { openHttpSession } from '../../helpers/hostile-http.js';
+import { openHttpSession, rawRequest } from '../../helpers/hostile-http.js';
 import { connectHttp, type ConnectedClient } from '../../helpers/mcp-clients.js';
 import { transparentGuardrails } from '../../helpers/paths.js';
 import { until } from '../../helpers/progress.js';
@@ -113,4 +113,16 @@ describe('an HTTP agent that does not read its event streams', () => {
     expect(seen).toBeGreaterThan(0);
     await goodAgentKeptWorking(callsBefore);
   }, 15_000);
+});
+
+describe('warden\'s own Node ↔ web bridge in front of the SDK transport', () => {
+  it('answers methods the transport does not serve with 405 on a live session (a TRACE cannot even be a web Request)', async () => {
+    const session = await openHttpSession(w.url);
+    for (const method of ['TRACE', 'PUT']) {
+      const answer = await rawRequest(w.url, { method, path: '/mcp', headers: session.headers });
+      expect(answer.status).toBe(405);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: -32000 } });
+    }
+    expect(await session.request('ping')).toHaveProperty('result');
+  });
 });
