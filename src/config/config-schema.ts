@@ -82,6 +82,12 @@ export const LimitsSchema = z.strictObject({
   maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Largest single message accepted from a stdio upstream (results can be big). */
   maxUpstreamMessageBytes: z.number().int().positive().default(32 * 1024 * 1024),
+  /**
+   * Output warden holds for one peer (an agent session, an upstream child's stdin) that does not
+   * read it, beyond the largest single message among it. A peer past it is ended: its memory is
+   * every session's memory.
+   */
+  maxBufferedOutputBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
 });
 
 /** Which policy files are in force. Relative paths resolve against the config file's folder. */

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
+import type { LossReporter } from './http-upstream-loss.js';
+import { OutputBound, type OutputOverflow } from './output-bound.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface ChildSpec {
@@ -11,6 +13,8 @@ export interface ChildSpec {
   readonly cwd: string | undefined;
   /** Largest line accepted from the child; longer lines are discarded unparsed. */
   readonly maxMessageBytes: number;
+  /** Output held for a child that does not read its stdin; past it the child counts as failed. */
+  readonly maxBufferedOutputBytes: number;
 }
 
 /**
@@ -27,9 +31,12 @@ export class ChildStdioTransport implements Transport {
   private closed = false;
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
-  private readonly writer = new WriteBatcher(() => this.child?.stdin ?? undefined);
+  private readonly writer: WriteBatcher;
 
-  constructor(private readonly name: string, private readonly spec: ChildSpec, private readonly logger: Logger) {}
+  /** `onLost` hears a child that stopped reading its stdin (an exit is reported through `onclose`). */
+  constructor(private readonly name: string, private readonly spec: ChildSpec, private readonly logger: Logger, private readonly onLost: LossReporter = () => undefined) {
+    this.writer = new WriteBatcher(() => this.child?.stdin ?? undefined, new OutputBound(spec.maxBufferedOutputBytes, this.onOverflow));
+  }
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -89,6 +96,18 @@ export class ChildStdioTransport implements Transport {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     this.finish();
   }
+
+  /**
+   * The child stopped reading its stdin while warden kept writing (stuck or hostile): a failed
+   * upstream, like a crash. Its unread input is dropped (stdin destroyed, which frees the buffer
+   * now); the owner fails every in-flight request and restarts it through the crash path, whose
+   * close() stops the process.
+   */
+  private readonly onOverflow = ({ bufferedBytes, limitBytes }: OutputOverflow): void => {
+    this.logger.error({ upstream: this.name, bufferedBytes, limitBytes }, 'upstream is not reading its input; treating it as failed');
+    this.child?.stdin?.destroy();
+    this.onLost(`is not reading its input (over ${limitBytes} bytes waiting)`);
+  };
 
   private finish(): void {
     if (this.closed) return;

@@ -11,5 +11,6 @@ export interface DownstreamChannel {
   /** End the session from warden's side. */
   close(reason: string): Promise<void>;
   onmessage?: (message: RpcMessage) => void;
-  onclose?: () => void;
+  /** The session's transport ended; `reason` when the channel itself ended it (e.g. `output_overflow`). */
+  onclose?: (reason?: string) => void;
 }

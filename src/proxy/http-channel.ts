@@ -1,25 +1,43 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
 import type { RpcId, RpcMessage } from './json-rpc.js';
+import { sendRpcError } from './http-guards.js';
+import { sendWebResponse, toWebRequest } from './node-web-bridge.js';
+import { OutputBound, type OutputOverflow } from './output-bound.js';
+import { StreamBacklog } from './stream-backlog.js';
+
+export interface HttpChannelOptions {
+  readonly sessionId: string;
+  /** limits.maxBufferedOutputBytes: what this session's event streams may hold unread. */
+  readonly maxBufferedOutputBytes: number;
+  readonly logger: Logger;
+  /** The agent ended the session (HTTP DELETE). */
+  readonly onDeleted: () => void;
+}
 
 /**
- * One agent session over Streamable HTTP, on the SDK server transport. Warden validates Host,
- * Origin, size, batches and JSON itself before the transport sees a body (see http-listener.ts).
+ * One agent session over Streamable HTTP, on the SDK's web-standard server transport. Warden
+ * validates Host, Origin, size, batches and JSON itself before the transport sees a body (see
+ * http-listener.ts), and bounds what the session's event streams hold unread (see node-web-bridge.ts).
  */
 export class HttpChannel implements DownstreamChannel {
   readonly transport = 'http' as const;
-  readonly server: StreamableHTTPServerTransport;
   onmessage?: (message: RpcMessage) => void;
-  onclose?: () => void;
+  onclose?: (reason?: string) => void;
+  private readonly server: WebStandardStreamableHTTPServerTransport;
+  private readonly backlog = new StreamBacklog();
+  private readonly bound: OutputBound;
   private closed = false;
 
-  constructor(sessionId: string, onInitialized: (id: string) => void, onDeleted: (id: string) => void) {
-    this.server = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => sessionId,
-      onsessioninitialized: onInitialized,
-      onsessionclosed: onDeleted,
+  constructor(private readonly opts: HttpChannelOptions) {
+    this.server = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => opts.sessionId,
+      onsessionclosed: () => opts.onDeleted(),
     });
+    this.bound = new OutputBound(opts.maxBufferedOutputBytes, this.onOverflow);
     this.server.onmessage = (message) => this.onmessage?.(message as RpcMessage);
     this.server.onclose = () => {
       this.closed = true;
@@ -31,8 +49,19 @@ export class HttpChannel implements DownstreamChannel {
     await this.server.start();
   }
 
+  /** Serves one HTTP request of this session; `parsedBody` is the POST body warden already parsed. */
+  async handleRequest(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE') {
+      // The SDK's own answer to other methods; answered here because a web Request cannot even
+      // carry some of them (TRACE), which would otherwise end as a 500.
+      return sendRpcError(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
+    }
+    const response = await this.server.handleRequest(toWebRequest(req), parsedBody === undefined ? undefined : { parsedBody });
+    await sendWebResponse(response, res, this.wrote);
+  }
+
   send(message: RpcMessage, relatedRequestId?: RpcId): void {
-    if (this.closed) return;
+    if (this.closed || this.bound.overflowed) return;
     // The SDK serialises inside its async send; when that fails (an upstream answer nested beyond
     // JSON.stringify's stack, about 4,000 levels) it only reports the error and ends the request's
     // stream, so the agent would wait forever. Serialising here first makes such a message throw
@@ -49,4 +78,21 @@ export class HttpChannel implements DownstreamChannel {
     this.closed = true;
     await this.server.close();
   }
+
+  /** After each event written to one of the session's streams: is the session over its bound? */
+  private readonly wrote = (res: ServerResponse, bytes: number): void => {
+    this.bound.afterWrite(bytes, this.backlog.update(res), () => this.backlog.exact());
+  };
+
+  /**
+   * The agent holds more unread output than the bound allows (a stream it never reads while the
+   * upstream keeps sending): fail closed for this session only. Its streams are destroyed at once
+   * (their unread bytes freed; the agent sees them break), then the session closes the usual way,
+   * reason `output_overflow`: in-flight calls are cancelled, upstreams stopped, the close audited.
+   */
+  private readonly onOverflow = ({ bufferedBytes, limitBytes }: OutputOverflow): void => {
+    this.opts.logger.warn({ sessionId: this.opts.sessionId, bufferedBytes, limitBytes }, 'agent is not reading its event stream; closing the session');
+    this.backlog.destroyAll();
+    this.onclose?.('output_overflow');
+  };
 }

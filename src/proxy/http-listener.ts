@@ -71,7 +71,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     }
     const entry = openSession(req, auth.principal);
     trackActive(entry, res);
-    await entry.channel.server.handleRequest(req, res, body.message);
+    await entry.channel.handleRequest(req, res, body.message);
   }
 
   async function onSession(req: IncomingMessage, res: ServerResponse, sessionId: string, principal: Principal): Promise<void> {
@@ -85,16 +85,21 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     entry.lastSeen = Date.now();
     entry.session.principal = principal;
     entry.principal = principal;
-    if (req.method !== 'POST') return entry.channel.server.handleRequest(req, res);
+    if (req.method !== 'POST') return entry.channel.handleRequest(req, res);
     trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes);
     if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
-    await entry.channel.server.handleRequest(req, res, body.message);
+    await entry.channel.handleRequest(req, res, body.message);
   }
 
   function openSession(req: IncomingMessage, principal: Principal): HttpSession {
     const id = randomUUID();
-    const channel = new HttpChannel(id, () => undefined, () => void entry.session.close('client_deleted'));
+    const channel = new HttpChannel({
+      sessionId: id,
+      maxBufferedOutputBytes: runtime.config.limits.maxBufferedOutputBytes,
+      logger: runtime.logger,
+      onDeleted: () => void entry.session.close('client_deleted'),
+    });
     const session = runtime.createSession({
       sessionId: id,
       channel,

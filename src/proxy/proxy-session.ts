@@ -21,6 +21,8 @@ export interface SessionOptions {
   readonly upstreams: Readonly<Record<string, Upstream>>;
   readonly timeouts: Timeouts;
   readonly maxUpstreamMessageBytes: number;
+  /** Bound on output buffered for an upstream child that does not read its stdin (limits.maxBufferedOutputBytes). */
+  readonly maxBufferedOutputBytes: number;
   readonly guard: Guard;
   readonly authenticator: Authenticator;
   readonly audit: AuditSink | undefined;
@@ -78,11 +80,11 @@ export class ProxySession implements UpstreamEvents {
       this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason } }),
     );
     this.connections = Object.entries(opts.upstreams).map(
-      ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs, opts.maxUpstreamMessageBytes),
+      ([name, spec]) => new UpstreamConnection(name, spec, this, opts.logger, opts.timeouts.initializeMs, opts.maxUpstreamMessageBytes, opts.maxBufferedOutputBytes),
     );
     this.namespacer = new Namespacer(this.connections.map((c) => c.name));
     opts.channel.onmessage = (m) => this.fromAgent(m);
-    opts.channel.onclose = () => void this.close('transport_closed');
+    opts.channel.onclose = (reason) => void this.close(reason ?? 'transport_closed');
   }
 
   get id(): string {

@@ -50,9 +50,11 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
   if (config.listen.http) http = await startHttpListener(config.listen.http, runtime);
   let stdioClosed: Promise<string> | undefined;
   if (config.listen.stdio) {
-    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? stdoutStream(), config.limits.maxMessageBytes, logger);
+    const sessionId = randomUUID();
+    const { maxMessageBytes, maxBufferedOutputBytes } = config.limits;
+    const channel = new StdioDownstream(options.stdio?.input ?? process.stdin, options.stdio?.output ?? stdoutStream(), maxMessageBytes, maxBufferedOutputBytes, logger.child({ sessionId }));
     stdioClosed = new Promise((resolve) => {
-      runtime.createSession({ sessionId: randomUUID(), channel, principal: undefined, remoteAddress: undefined, userAgent: undefined, onClosed: resolve });
+      runtime.createSession({ sessionId, channel, principal: undefined, remoteAddress: undefined, userAgent: undefined, onClosed: resolve });
     });
     channel.start();
   }
@@ -81,11 +83,14 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
 
 /**
  * Non-blocking writer for fd 1 when it is a pipe: Node makes process.stdout pipes synchronous,
- * and a blocking write(2) per message dominates the proxy's CPU profile.
+ * and a blocking write(2) per message dominates the proxy's CPU profile. Also our own socket when
+ * fd 1 is a socket (how Node and most agents spawn a child): process.stdout cannot be destroyed,
+ * so an agent that stops reading would keep its unread output, and warden, alive forever.
  */
 function stdoutStream(): Writable {
   try {
-    if (fstatSync(1).isFIFO()) return new Socket({ fd: 1, readable: false, writable: true });
+    const stat = fstatSync(1);
+    if (stat.isFIFO() || stat.isSocket()) return new Socket({ fd: 1, readable: false, writable: true });
   } catch {
     // fall through to process.stdout
   }

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
+import { OutputBound, type OutputOverflow } from './output-bound.js';
 import { WriteBatcher } from './write-batcher.js';
 import { errorResponse, RPC, validateMessage, type RpcId, type RpcMessage } from './json-rpc.js';
 
@@ -12,7 +13,7 @@ import { errorResponse, RPC, validateMessage, type RpcId, type RpcMessage } from
 export class StdioDownstream implements DownstreamChannel {
   readonly transport = 'stdio' as const;
   onmessage?: (message: RpcMessage) => void;
-  onclose?: () => void;
+  onclose?: (reason?: string) => void;
   private buffer: Buffer[] = [];
   private bufferedBytes = 0;
   /** True while discarding the rest of an oversized line. */
@@ -24,15 +25,16 @@ export class StdioDownstream implements DownstreamChannel {
     private readonly input: Readable,
     private readonly output: Writable,
     private readonly maxMessageBytes: number,
+    maxBufferedOutputBytes: number,
     private readonly logger: Logger,
   ) {
-    this.writer = new WriteBatcher(() => this.output);
+    this.writer = new WriteBatcher(() => this.output, new OutputBound(maxBufferedOutputBytes, this.onOverflow));
   }
 
   start(): void {
     this.input.on('data', this.onData);
-    this.input.on('end', this.onEnd);
-    this.input.on('error', this.onEnd);
+    this.input.on('end', () => this.onEnd());
+    this.input.on('error', () => this.onEnd());
     // The agent went away (EPIPE): end the session instead of crashing on an unhandled 'error'.
     this.output.on('error', (err: Error) => {
       this.logger.info({ err: err.message }, 'agent output closed');
@@ -52,11 +54,22 @@ export class StdioDownstream implements DownstreamChannel {
     this.onEnd();
   }
 
-  private readonly onEnd = (): void => {
+  private readonly onEnd = (reason?: string): void => {
     if (this.closed) return;
     this.closed = true;
     this.input.off('data', this.onData);
-    this.onclose?.();
+    this.onclose?.(reason);
+  };
+
+  /**
+   * The agent stopped reading its stdin while warden kept writing: fail closed by ending the
+   * session, as when the agent goes away. The unread output is dropped with the stream (destroyed,
+   * not ended: an end would wait for a reader that never comes and keep warden from exiting).
+   */
+  private readonly onOverflow = ({ bufferedBytes, limitBytes }: OutputOverflow): void => {
+    this.logger.warn({ bufferedBytes, limitBytes }, 'agent is not reading its output; closing the session');
+    this.output.destroy();
+    this.onEnd('output_overflow');
   };
 
   private readonly onData = (chunk: Buffer): void => {

@@ -54,6 +54,7 @@ export class UpstreamConnection {
     private readonly logger: Logger,
     private readonly initializeMs: number,
     private readonly maxMessageBytes: number,
+    private readonly maxBufferedOutputBytes: number,
   ) {}
 
   /**
@@ -128,7 +129,8 @@ export class UpstreamConnection {
   }
 
   private async connect(): Promise<void> {
-    const { transport, keeper } = createUpstreamTransport(this.name, this.spec, this.logger, this.maxMessageBytes, {
+    const limits = { maxMessageBytes: this.maxMessageBytes, maxBufferedOutputBytes: this.maxBufferedOutputBytes };
+    const { transport, keeper } = createUpstreamTransport(this.name, this.spec, this.logger, limits, {
       onLost: (reason) => this.lost(transport, reason),
       onStream: (news) => {
         if (this.transport === transport) this.events.onStreamNews?.(this, news);

@@ -20,11 +20,21 @@ export interface UpstreamTransport {
   readonly keeper: StreamKeeper | undefined;
 }
 
+/** Size bounds for a stdio upstream child (from the config's `limits`). */
+export interface UpstreamLimits {
+  /** Largest line accepted from the child. */
+  readonly maxMessageBytes: number;
+  /** Output buffered for a child that does not read its stdin before it counts as failed. */
+  readonly maxBufferedOutputBytes: number;
+}
+
 /**
  * Creates the SDK client transport for one upstream. All transport construction lives here so a
- * second protocol revision can be added in one place.
+ * second protocol revision can be added in one place. `hooks.onLost` hears network failures
+ * under an HTTP transport, and a stdio child that stopped reading its stdin (a child that exits
+ * reports its end through `onclose` instead).
  */
-export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, maxMessageBytes: number, hooks: UpstreamTransportHooks): UpstreamTransport {
+export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, limits: UpstreamLimits, hooks: UpstreamTransportHooks): UpstreamTransport {
   if ('command' in upstream) {
     const transport = new ChildStdioTransport(name, {
       command: upstream.command,
@@ -32,8 +42,9 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
       // The SDK's default environment is a safe subset (PATH, HOME, ...); configured vars add to it.
       env: { ...getDefaultEnvironment(), ...(upstream.env ?? {}) },
       cwd: upstream.cwd,
-      maxMessageBytes,
-    }, logger);
+      maxMessageBytes: limits.maxMessageBytes,
+      maxBufferedOutputBytes: limits.maxBufferedOutputBytes,
+    }, logger, hooks.onLost);
     return { transport, keeper: undefined };
   }
   const keeper = new StreamKeeper(name, logger, hooks.onStream);

@@ -47,6 +47,7 @@ export class WardenRuntime {
       upstreams: this.config.upstreams,
       timeouts: this.config.timeouts,
       maxUpstreamMessageBytes: this.config.limits.maxUpstreamMessageBytes,
+      maxBufferedOutputBytes: this.config.limits.maxBufferedOutputBytes,
       guard: this.guard,
       authenticator: this.authenticator,
       audit: this.auditSink,

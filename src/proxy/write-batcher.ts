@@ -1,16 +1,23 @@
 import type { Writable } from 'node:stream';
+import type { OutputBound } from './output-bound.js';
 
 /**
  * Coalesces the messages produced in one event-loop turn into one write: under load a proxy
- * otherwise spends most of its CPU in one write(2) per message.
+ * otherwise spends most of its CPU in one write(2) per message. With a bound, what the peer has
+ * not read yet (`writableLength`) is checked after every write; once it is over, nothing more is
+ * queued for that peer (its owner is ending it).
  */
 export class WriteBatcher {
   private parts: string[] = [];
   private scheduled = false;
 
-  constructor(private readonly out: () => Writable | undefined) {}
+  constructor(
+    private readonly out: () => Writable | undefined,
+    private readonly bound?: OutputBound,
+  ) {}
 
   push(line: string): void {
+    if (this.bound?.overflowed) return;
     this.parts.push(line);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -23,6 +30,10 @@ export class WriteBatcher {
     const data = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
     this.parts = [];
     const out = this.out();
-    if (out && !out.destroyed && out.writable) out.write(data);
+    if (!out || out.destroyed || !out.writable || this.bound?.overflowed) return;
+    out.write(data);
+    // net.Socket keeps strings as given (decodeStrings: false), so writableLength counts the same
+    // UTF-16 units as data.length: the comparison is like for like.
+    this.bound?.afterWrite(data.length, out.writableLength);
   };
 }

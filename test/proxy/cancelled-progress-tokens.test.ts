@@ -32,7 +32,7 @@ async function sessionWithHoldingUpstream() {
     pending = parts.pop() ?? '';
     for (const p of parts) if (p) lines.push(JSON.parse(p) as Message);
   });
-  const channel = new StdioDownstream(input, output, config.limits.maxMessageBytes, logger);
+  const channel = new StdioDownstream(input, output, config.limits.maxMessageBytes, config.limits.maxBufferedOutputBytes, logger);
   const session: ProxySession = runtime.createSession({ sessionId: 'progress-test', channel, principal: undefined, remoteAddress: undefined, userAgent: undefined });
   channel.start();
   const send = (m: Message): void => void input.write(`${JSON.stringify(m)}\n`);

@@ -35,6 +35,7 @@ it('a session closed while its upstream restarts stays closed: no further restar
     silentLogger(),
     2_000,
     1 << 20,
+    1 << 20,
   );
   await connection.start({ protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } });
   // The server crashes after 100 ms; the restart (after ~250 ms backoff) waits for an initialize that never comes.
