@@ -11,6 +11,7 @@ export type AuditEventType =
   | 'session.opened'
   | 'session.closed'
   | 'session.hijack_rejected'
+  | 'session.refused'
   | 'identity.failed'
   | 'call.received'
   | 'call.identity'

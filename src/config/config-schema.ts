@@ -49,6 +49,10 @@ export const HttpListenSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Idle HTTP sessions are closed after this many ms. */
   sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
+  /** Open HTTP sessions in all; each starts its own upstream processes. Beyond: 503. */
+  maxSessions: z.number().int().positive().default(64),
+  /** Open HTTP sessions per principal (issuer + user + actor). Beyond: 429. */
+  maxSessionsPerPrincipal: z.number().int().positive().default(8),
 });
 export type HttpListen = z.infer<typeof HttpListenSchema>;
 

@@ -5,7 +5,8 @@ import type { HttpListen } from '../config/config-schema.js';
 import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { principalKey, type Principal } from '../core/principal.js';
-import { RPC, isRequest } from './json-rpc.js';
+import { RPC, errorResponse, isRequest, type RpcId } from './json-rpc.js';
+import { checkSessionCaps, type SessionCapRefusal } from './session-caps.js';
 import { HttpChannel } from './http-channel.js';
 import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
@@ -69,6 +70,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (!isRequest(body.message) || body.message.method !== 'initialize') {
       return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
     }
+    const refusal = checkSessionCaps([...sessions.values()].map((e) => e.owner), principalKey(auth.principal), listen);
+    if (refusal) return refuseSession(req, res, body.message.id, auth.principal, refusal);
     const entry = openSession(req, auth.principal);
     trackActive(entry, res);
     await entry.channel.handleRequest(req, res, body.message);
@@ -90,6 +93,12 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     const body = await readBody(req, listen.maxBodyBytes);
     if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
     await entry.channel.handleRequest(req, res, body.message);
+  }
+
+  function refuseSession(req: IncomingMessage, res: ServerResponse, id: RpcId, principal: Principal, refusal: SessionCapRefusal): void {
+    runtime.logger.warn({ reason: refusal.reason, open: refusal.open, limit: refusal.limit, user: principal.user, actor: principal.actor }, 'new HTTP session refused');
+    runtime.audit(auditEvent('session.refused', { reason: refusal.reason, principal: principalSummary(principal), open: refusal.open, limit: refusal.limit, remoteAddress: req.socket.remoteAddress }));
+    sendJson(res, refusal.status, errorResponse(id, RPC.upstreamClosed, refusal.message));
   }
 
   function openSession(req: IncomingMessage, principal: Principal): HttpSession {

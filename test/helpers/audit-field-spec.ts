@@ -31,6 +31,7 @@ export const AUDIT_FIELD_SPEC = {
   'session.opened': one(['sessionId', 'principal', 'transport'], ['remoteAddress', 'userAgent']),
   'session.closed': one(['sessionId', 'principal', 'reason'], []),
   'session.hijack_rejected': one(['sessionId', 'expected', 'presented'], ['remoteAddress']),
+  'session.refused': one(['reason', 'principal', 'open', 'limit'], ['remoteAddress']),
   'identity.failed': one(['reason', 'transport'], ['remoteAddress', 'tokenDigest']),
   'call.received': one(['callId', 'principal', 'upstream', 'tool', 'args', 'argsDigest'], ['sessionId']),
   'call.identity': one(['callId', 'ok', 'principal', 'reason'], ['sessionId']),

@@ -248,6 +248,8 @@ describe('audit trail through a real HTTP warden with identity and security even
     copyFileSync(POLICY, d.policyFile);
     keys = await e2eKeys(d.dir);
     http = await spawnWardenHttp({
+      // Small per-principal cap so the session.refused scenario is cheap; alice and bob hold one each.
+      listen: { stdio: false, http: { port: 0, maxSessionsPerPrincipal: 2 } },
       identity: keys.identity,
       events: keys.events,
       upstreams: { acme: acmeUpstream(d) },
@@ -303,6 +305,29 @@ describe('audit trail through a real HTTP warden with identity and security even
     expect(res.status).toBe(403);
     const rec = await waitForRecord(d.auditFile, (r) => r.type === 'session.hijack_rejected' && r.sessionId === alice.transport.sessionId);
     expect(rec).toMatchObject({ expected: { user: 'alice', actor: 'agent-1' }, presented: { user: 'bob', actor: 'agent-2' } });
+  });
+
+  it('carol opening sessions in a loop: the third is refused with 429 (session.refused), her open ones still work', async () => {
+    const carol = await userToken(keys, 'carol', 'agent-3');
+    tokens.push(carol);
+    const first = await connectHttp(http.url, { token: carol });
+    const second = await connectHttp(http.url, { token: carol });
+    try {
+      const res = await fetch(http.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'loop', version: '1' } } }),
+      });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('mcp-session-id')).toBeNull();
+      expect(await res.json()).toMatchObject({ id: 7, error: { code: -32000, message: expect.stringMatching(/limit 2/) } });
+      const rec = await waitForRecord(d.auditFile, (r) => r.type === 'session.refused');
+      expect(rec).toMatchObject({ reason: 'too_many_sessions_for_principal', open: 2, limit: 2, principal: { user: 'carol', actor: 'agent-3' } });
+      expect(text(await second.client.callTool({ name: 'echo', arguments: { message: 'carol still here' } }))).toBe('carol still here');
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 
   it('token-claims-change SET: event.received, event.effect claims, and alice\'s next call records call.identity (claims_override)', async () => {
@@ -402,7 +427,7 @@ describe('an HTTP upstream whose standing GET stream the server refuses', () => 
 
 const ALL_TYPES: Record<AuditEventType, true> = {
   'warden.start': true, 'warden.stop': true, 'config.loaded': true, 'policy.loaded': true, 'policy.reload_failed': true,
-  'session.opened': true, 'session.closed': true, 'session.hijack_rejected': true, 'identity.failed': true,
+  'session.opened': true, 'session.closed': true, 'session.hijack_rejected': true, 'session.refused': true, 'identity.failed': true,
   'call.received': true, 'call.identity': true, 'call.risk': true, 'call.decision': true, 'call.throttle': true,
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,

@@ -1,0 +1,45 @@
+import type { HttpListen } from '../config/config-schema.js';
+
+/** Why a new HTTP session is refused: every session starts its own upstream processes. */
+export interface SessionCapRefusal {
+  /** 503: warden is full for everyone; 429: this principal holds its share. */
+  readonly status: 429 | 503;
+  readonly reason: 'too_many_sessions' | 'too_many_sessions_for_principal';
+  readonly open: number;
+  readonly limit: number;
+  readonly message: string;
+}
+
+/**
+ * Decides whether one more HTTP session may open for `owner` (issuer|user|actor). Without these
+ * caps an agent could call `initialize` in a loop and have warden start upstream children without
+ * end (each session gets its own), exhausting the host for every other agent. The principal's own
+ * cap is checked first, so one busy principal cannot use up the global one.
+ */
+export function checkSessionCaps(owners: Iterable<string>, owner: string, listen: Pick<HttpListen, 'maxSessions' | 'maxSessionsPerPrincipal'>): SessionCapRefusal | undefined {
+  let open = 0;
+  let mine = 0;
+  for (const o of owners) {
+    open += 1;
+    if (o === owner) mine += 1;
+  }
+  if (mine >= listen.maxSessionsPerPrincipal) {
+    return {
+      status: 429,
+      reason: 'too_many_sessions_for_principal',
+      open: mine,
+      limit: listen.maxSessionsPerPrincipal,
+      message: `too many open sessions for this principal (${mine}, limit ${listen.maxSessionsPerPrincipal}); end one (HTTP DELETE) or wait for an idle one to close`,
+    };
+  }
+  if (open >= listen.maxSessions) {
+    return {
+      status: 503,
+      reason: 'too_many_sessions',
+      open,
+      limit: listen.maxSessions,
+      message: `warden has too many open sessions (${open}, limit ${listen.maxSessions}); try again later`,
+    };
+  }
+  return undefined;
+}
