@@ -41,8 +41,6 @@ const AGENT_REQUESTS: Case[] = [
   { attack: 'a 3 MB string argument', line: call('echo', JSON.stringify({ message: 'x'.repeat(3_000_000) })), answer: 'result' },
   { attack: 'arguments nested 5,000 levels (past JSON.stringify)', line: call('echo', `{"message":"hi","d":${deepJson(5_000)}}`), answer: 'error' },
   { attack: 'arguments nested 200,000 levels', line: call('echo', `{"message":"hi","d":${deepJson(200_000)}}`), answer: 'error' },
-  // The upstream's SDK drops a request with an object progress token: warden's call timeout answers.
-  { attack: 'a progress token that is an object', line: (id) => rpc(id, 'tools/call', '{"name":"echo","arguments":{"message":"t"},"_meta":{"progressToken":{"toString":1}}}'), answer: -32001 },
   { attack: 'a progress token named __proto__', line: (id) => rpc(id, 'tools/call', '{"name":"echo","arguments":{"message":"t"},"_meta":{"progressToken":"__proto__"}}'), answer: 'result' },
   { attack: 'a method named __proto__', line: (id) => rpc(id, '__proto__', '{}'), answer: -32601 },
   { attack: 'a method named constructor', line: (id) => rpc(id, 'constructor', '{}'), answer: -32601 },
@@ -69,12 +67,29 @@ const AGENT_LINES: Array<[string, string]> = [
   ['a BOM before the message and a lone surrogate in the method', '\ufeff{"jsonrpc":"2.0","method":"x\udc00"}'],
 ];
 
+describe('a request the upstream silently drops', () => {
+  it('a progress token that is an object: the upstream SDK drops the request, warden\'s call timeout answers -32001', async () => {
+    const a = await rawAgent({ timeouts: { callMs: 300, requestMs: 300 } });
+    try {
+      expect(await a.init()).toHaveProperty('result');
+      const id = 'object-token';
+      const answer = await a.exchange(rpc(id, 'tools/call', '{"name":"echo","arguments":{"message":"t"},"_meta":{"progressToken":{"toString":1}}}'), id);
+      expect((answer.error as { code: number }).code).toBe(-32001);
+      expect(await a.alive()).toBe(true);
+      expect(a.answersFor(id)).toHaveLength(1);
+    } finally {
+      await a.close();
+    }
+  });
+});
+
 describe('hostile requests from an agent over stdio (one upstream)', () => {
   let a: Agent;
   let callLog: string;
   beforeAll(async () => {
     callLog = join(tempDir(), 'calls.jsonl');
-    a = await rawAgent({ upstreams: { acme: { ...upstreams.acme(), env: { ACME_CALL_LOG: callLog } } }, timeouts: { callMs: 1_500, requestMs: 1_500 } });
+    // Generous timeouts: the 3 MB case goes through warden and the upstream twice, slow on a loaded machine.
+    a = await rawAgent({ upstreams: { acme: { ...upstreams.acme(), env: { ACME_CALL_LOG: callLog } } }, timeouts: { callMs: 8_000, requestMs: 8_000 } });
     expect(await a.init()).toHaveProperty('result');
   });
   afterAll(() => a.close());
