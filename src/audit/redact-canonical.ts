@@ -108,7 +108,7 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
     }
     seen.clear();
     // A throw inside an earlier walk (a getter) must not leave keys behind: paths are anchored at the root.
-    path.length = 0;
+    if (path.length !== 0) path.length = 0;
     // Top-level fields sit at depth 1, as they do when createRedactor walks a whole event.
     const text = field(key, value, 1);
     if (sealed) sealedText.set(value, { key, text });
