@@ -30,8 +30,11 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+/** `{}` (tools without arguments): no keys to order. */
+const EMPTY: KeyOrder = { keys: [], sorted: [], quoted: [], joined: [], redacted: undefined };
+
 function cacheable(keys: readonly string[]): boolean {
-  if (keys.length === 0 || keys.length > MAX_CACHED_KEYS) return false;
+  if (keys.length > MAX_CACHED_KEYS) return false;
   for (const k of keys) if (k.length > MAX_CACHED_KEY_LENGTH) return false;
   return true;
 }
@@ -53,6 +56,7 @@ export function keyOrderCache(
     return { keys, sorted, quoted, joined, redacted: keyOnly ? sorted.map(keyOnly) : undefined };
   };
   return (keys) => {
+    if (keys.length === 0) return EMPTY;
     if (!cacheable(keys)) return make(keys);
     const first = keys[0] as string;
     let orders = byFirstKey.get(first);

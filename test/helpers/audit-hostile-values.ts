@@ -90,6 +90,9 @@ export const HOSTILE_VALUES: readonly (() => unknown)[] = [
   () => new Proxy({ p: 'proxied', password: 'x' }, {}),
   () => Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, i])),
   () => Object.fromEntries(HOSTILE_KEYS.map((k, i) => [k, HOSTILE_STRINGS[i % HOSTILE_STRINGS.length]])),
+  () => ({}),
+  () => [],
+  () => ({ empty: {}, none: [], nested: [{}, [[]]] }),
   () => ({ a: 'first', b: 'second' }),
   () => ({ b: 'second', a: 'first' }),
 ];
