@@ -1,7 +1,7 @@
-import { MAX_DEPTH, REDACTED, keyMatcher, stringScrubber, type RedactRules } from './redact-rules.js';
+import { MAX_DEPTH, REDACTED, keyMatcher, stringScrubber, type KeyMatcher, type RedactRules } from './redact-rules.js';
 import { createCanonicalRedactor } from './redact-canonical.js';
 import { flat, jsonNumber, jsonString } from './json-text.js';
-import { keyOrderCache } from './key-order.js';
+import { keyOrderCache, type KeyOrder } from './key-order.js';
 import { isSealedForAudit } from './sealed-value.js';
 import type { FieldSerializer } from './record-codec.js';
 
@@ -33,28 +33,26 @@ function isPlainObject(value: object): boolean {
   return (proto === Object.prototype || proto === null) && !ArrayBuffer.isView(value);
 }
 
+/** What the walk needs from the rules: key/path redaction, string texts and key orders. */
+interface WalkRules {
+  readonly hit: KeyMatcher;
+  readonly stringText: (s: string) => string;
+  readonly orderOf: (keys: string[]) => KeyOrder;
+}
+
 /**
- * The sink's field serializer: the same text as createCanonicalRedactor(rules) (the generic,
- * reference walk), made cheaper for plain data: learned key orders instead of a sort per object,
- * an ancestor stack instead of a Set, direct number and string texts. Anything else (Dates,
- * Errors, buffers, class instances, bigints, cycles, depth at the limit) hands the whole field
- * to the generic walk, so odd values are written exactly as before. `generic` must be that walk
- * for the same rules (a parameter so tests can see when it is used).
+ * The walk over plain data behind createFieldSerializer: `member(redacted, value, depth)` gives
+ * the text of one member (undefined = omitted, BAIL = not handled here). `path` and `ancestors`
+ * are the walk's state, exposed so a new field can start from a clean state.
  */
-export function createFieldSerializer(rules: RedactRules = {}, generic: FieldSerializer = createCanonicalRedactor(rules)): FieldSerializer {
-  const hit = keyMatcher(rules.paths ?? []);
-  const keyOnly = hit.keyOnly;
-  const stringText = cachedStringText(stringScrubber(rules.patterns ?? []));
-  const orderOf = keyOrderCache((k) => `${jsonString(k)}:`, keyOnly);
+function plainWalk({ hit, stringText, orderOf }: WalkRules) {
   const path: string[] = [];
   const ancestors: object[] = [];
-
   const member = (redacted: boolean, v: unknown, depth: number): Text =>
     redacted ? (v === undefined ? undefined : REDACTED_JSON) : canon(v, depth);
 
   const object = (value: Record<string, unknown>, depth: number): Text => {
-    const order = orderOf(Object.keys(value));
-    const { sorted, quoted, joined, redacted } = order;
+    const { sorted, quoted, joined, redacted } = orderOf(Object.keys(value));
     let out = '';
     for (let i = 0; i < sorted.length; i++) {
       const k = sorted[i] as string;
@@ -100,8 +98,22 @@ export function createFieldSerializer(rules: RedactRules = {}, generic: FieldSer
     return text;
   };
 
-  // Sealed values are deeply frozen and the rules never change: one text per (value, field name).
-  const sealedText = new WeakMap<object, { readonly key: string; readonly text: string | undefined }>();
+  return { member, path, ancestors };
+}
+
+/**
+ * The sink's field serializer: the same text as createCanonicalRedactor(rules) (the generic,
+ * reference walk), made cheaper for plain data: learned key orders instead of a sort per object,
+ * an ancestor stack instead of a Set, direct number and string texts. Anything else (Dates,
+ * Errors, buffers, class instances, bigints, cycles, depth at the limit) hands the whole field
+ * to the generic walk, so odd values are written exactly as before. `generic` must be that walk
+ * for the same rules (a parameter so tests can see when it is used).
+ */
+export function createFieldSerializer(rules: RedactRules = {}, generic: FieldSerializer = createCanonicalRedactor(rules)): FieldSerializer {
+  const hit = keyMatcher(rules.paths ?? []);
+  const keyOnly = hit.keyOnly;
+  const stringText = cachedStringText(stringScrubber(rules.patterns ?? []));
+  const { member, path, ancestors } = plainWalk({ hit, stringText, orderOf: keyOrderCache((k) => `${jsonString(k)}:`, keyOnly) });
 
   const field = (value: unknown, key: string): string | undefined => {
     // Both are empty unless a getter threw mid-walk; setting length is a runtime call, so only then.
@@ -117,6 +129,8 @@ export function createFieldSerializer(rules: RedactRules = {}, generic: FieldSer
     return text === BAIL ? generic(value, key) : text;
   };
 
+  // Sealed values are deeply frozen and the rules never change: one text per (value, field name).
+  const sealedText = new WeakMap<object, { readonly key: string; readonly text: string | undefined }>();
   return (value, key) => {
     if (value === null || typeof value !== 'object' || !isSealedForAudit(value)) return field(value, key);
     const cached = sealedText.get(value);
