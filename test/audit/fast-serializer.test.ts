@@ -6,6 +6,7 @@ import { encodeRecord, GENESIS_HASH, type ChainPosition, type FieldSerializer } 
 import { createCanonicalRedactor } from '../../src/audit/redact-canonical.js';
 import type { RedactRules } from '../../src/audit/redact-rules.js';
 import { withDigests } from '../../src/audit/redactor.js';
+import { sealForAudit } from '../../src/audit/sealed-value.js';
 import { sinkRedactRules } from '../../src/audit/start-audit-sink.js';
 import { ANONYMOUS_PRINCIPAL } from '../../src/identity/anonymous-authenticator.js';
 import { AUDIT_FIELD_SPEC } from '../helpers/audit-field-spec.js';
@@ -111,6 +112,17 @@ describe('fast field serializer = generic walk, byte for byte', () => {
     const events: AuditEvent[] = ['principal', 'expected', 'password', 'principal', 'apiKey', 'expected'].map((key, i) => ({ type: 'session.hijack_rejected', sessionId: `s${i}`, [key]: shared }));
     expectSameChain(events, fast, generic, 'sealed');
     expect(encodeRecord(events[2]!, { seq: 1, ts: 't', prev: GENESIS_HASH }, fast).line).toContain('"password":"[REDACTED]"');
+  });
+
+  it('walks a sealed value once per field name (the principal summary of a session repeats in its records)', () => {
+    let reads = 0;
+    const sealed = sealForAudit(Object.defineProperty({ user: 'alice' }, 'counted', { get: () => (reads += 1), enumerable: true }));
+    const fast = createFieldSerializer({});
+    const before = reads;
+    expect(fast(sealed, 'principal')).toBe(fast(sealed, 'principal'));
+    expect(reads - before).toBe(1);
+    fast(sealed, 'expected');
+    expect(reads - before).toBe(2);
   });
 
   it('stays equal when its bounded caches overflow (thousands of key sets and strings)', () => {
