@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-sink.js';
@@ -84,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the real runtime writes exactly what the generic walk writes', () => {
