@@ -62,6 +62,17 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
     return `{${out}}`;
   };
 
+  // An index loop, not map/join: map skips holes and join writes them as nothing (`[1,,3]`, not
+  // JSON); a hole reads as undefined and is written `null`, as canonicalJson writes it.
+  const array = (value: readonly unknown[], depth: number): string => {
+    let out = '';
+    for (let i = 0; i < value.length; i++) {
+      const text = canon(value[i], depth + 1) ?? 'null';
+      out = i === 0 ? text : `${out},${text}`;
+    }
+    return `[${out}]`;
+  };
+
   const canon = (value: unknown, depth: number): string | undefined => {
     if (typeof value === 'string') return stringText(value);
     if (value === null || typeof value !== 'object') {
@@ -73,7 +84,7 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
     if (special !== undefined) return JSON.stringify(special);
     seen.add(value);
     let out: string;
-    if (Array.isArray(value)) out = `[${value.map((v) => canon(v, depth + 1) ?? 'null').join(',')}]`;
+    if (Array.isArray(value)) out = array(value, depth);
     else if (value instanceof Error) out = object({ message: value.message, name: value.name }, depth);
     else out = object(value, depth);
     seen.delete(value);
@@ -96,6 +107,8 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
       if (cached !== undefined && cached.key === key) return cached.text;
     }
     seen.clear();
+    // A throw inside an earlier walk (a getter) must not leave keys behind: paths are anchored at the root.
+    if (path.length !== 0) path.length = 0;
     // Top-level fields sit at depth 1, as they do when createRedactor walks a whole event.
     const text = field(key, value, 1);
     if (sealed) sealedText.set(value, { key, text });

@@ -7,7 +7,8 @@ import type { AuditConfig } from './audit-config.js';
 import { loadPrivateKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
 import { FileAuditSink, type AuditLogger } from './file-audit-sink.js';
 import { defaultCheckpointPath } from './log-files.js';
-import { createCanonicalRedactor } from './redact-canonical.js';
+import { createFieldSerializer } from './fast-canonical.js';
+import type { RedactRules } from './redact-rules.js';
 
 export interface StartAuditSinkOptions {
   readonly logger?: AuditLogger;
@@ -42,19 +43,20 @@ export function startFileAuditSink(cfg: AuditConfig, options: StartAuditSinkOpti
     clock: options.clock ?? systemClock,
     checkpointPath,
     signingKey,
-    serialize: createCanonicalRedactor({ paths: eventPaths(cfg.redact.paths), patterns: cfg.redact.patterns }),
+    serialize: createFieldSerializer(sinkRedactRules(cfg.redact)),
   });
   sink.start(readPrevious(checkpointPath, logger));
   return sink;
 }
 
 /**
- * Policy paths are written relative to the arguments and the result (`card.number`); the sink
- * redacts whole events, so anchor dotted paths under the fields that carry those values.
- * Bare keys (`password`) already match at any depth.
+ * The rules the sink redacts records with. Policy paths are written relative to the arguments and
+ * the result (`card.number`); the sink redacts whole events, so dotted paths are anchored under
+ * the fields that carry those values. Bare keys (`password`) already match at any depth.
  */
-function eventPaths(paths: readonly string[]): string[] {
-  return paths.flatMap((p) => (p.includes('.') ? ['args', 'arguments', 'result'].map((root) => `${root}.${p}`) : [p]));
+export function sinkRedactRules(redact: AuditConfig['redact']): RedactRules {
+  const paths = redact.paths.flatMap((p) => (p.includes('.') ? ['args', 'arguments', 'result'].map((root) => `${root}.${p}`) : [p]));
+  return { paths, patterns: redact.patterns };
 }
 
 function readPrevious(path: string, logger: AuditLogger): Checkpoint | undefined {

@@ -100,3 +100,22 @@ describe('createCanonicalRedactor (the sink hot path)', () => {
     }
   });
 });
+
+describe('createCanonicalRedactor (regressions)', () => {
+  it('writes holes of sparse arrays as null, so the record stays JSON and verifies', async () => {
+    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
+    const { decodeRecord, encodeRecord, GENESIS_HASH } = await import('../../src/audit/record-codec.js');
+    const serialize = createCanonicalRedactor();
+    const { line } = encodeRecord({ type: 'x', a: [1, , 3] }, { seq: 1, ts: 't', prev: GENESIS_HASH }, serialize);
+    expect(line).toContain('"a":[1,null,3]');
+    expect(decodeRecord(line.trimEnd()).kind).toBe('ok');
+  });
+
+  it('keeps redacting by root-anchored path after a walk was cut short by a throwing getter', async () => {
+    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
+    const serialize = createCanonicalRedactor({ paths: ['args.card.number'] });
+    const hostile = { get boom(): never { throw new Error('getter'); } };
+    expect(() => serialize({ nested: hostile }, 'args')).toThrow('getter');
+    expect(serialize({ card: { number: '4111' } }, 'args')).toBe(`{"card":{"number":"${REDACTED}"}}`);
+  });
+});
