@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { startFileAuditSink } from '../src/audit/start-audit-sink.js';
@@ -139,6 +139,8 @@ export async function runAuditOverheadBench(): Promise<BenchReport> {
   const p99 = (v: Variant): number => percentile([...v.lat].sort((a, b) => a - b), 99);
   const [direct, never] = variants as [Variant, Variant];
   const { perCall, calls } = callRecords(never.auditFile!);
+  // The records are in memory now: the warden folders (logs, pins, checkpoints) can go.
+  for (const v of variants) if (v.auditFile) rmSync(dirname(v.auditFile), { recursive: true, force: true });
   const usNever = usPerRecord(calls, 'never');
   const usAsGuard = usPerRecord(calls, 'never', REPLAY_CALLS, true);
   const usAlways = usPerRecord(calls.slice(0, 40), 'always', 40);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +120,11 @@ export async function runProxyBench(): Promise<BenchReport> {
   } finally {
     await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close(), layer.close()]);
   }
-  assertAllAllowed(join(dir, 'warden-audit.jsonl'));
+  try {
+    assertAllAllowed(join(dir, 'warden-audit.jsonl'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return result;
 }
 
