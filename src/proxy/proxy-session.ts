@@ -12,6 +12,8 @@ import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
+import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
+import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
 
@@ -56,10 +58,8 @@ export class ProxySession implements UpstreamEvents {
   readonly resourceOwners = new OwnerMap();
   readonly templateOwners = new OwnerMap();
   readonly inFlight = new Map<RpcId, InFlight>();
-  /** Agent progress tokens of in-flight requests → the agent's request id (HTTP stream routing). */
-  readonly progressRequests = new Map<string | number, RpcId>();
-  /** When a progress notification for a token was last relayed (ms, monotonic). */
-  readonly lastProgressAt = new Map<string | number, number>();
+  /** Progress tokens of in-flight agent requests: where their upstream progress goes. */
+  readonly progress = new ProgressRoutes();
   readonly openedAt = Date.now();
   principal: Principal | undefined;
   /** Session state an upstream loses when it restarts, re-applied afterwards. */
@@ -123,40 +123,20 @@ export class ProxySession implements UpstreamEvents {
   /** Forwards a request to one upstream and relays its answer under the agent's id. */
   forward(upstream: UpstreamConnection, request: RpcRequest, params: Record<string, unknown> | undefined, timeoutMs: number): void {
     const token = progressTokenOf(params);
-    if (token !== undefined) this.progressRequests.set(token, request.id);
+    this.progress.open(token, request.id);
     const upstreamId = upstream.request(request.method, params, timeoutMs, (response) => {
       this.inFlight.delete(request.id);
       response.id = request.id;
       this.answerAfterProgress(token, response);
     });
-    // A cancel means the answer handler never runs: the progress token goes with the request,
-    // or an agent that sends and cancels in a loop grows progressRequests for the session's life.
-    const onCancel = token === undefined ? undefined : (): void => this.forgetProgress(token);
+    // A cancel means the answer handler never runs: the progress token goes with the request.
+    const onCancel = token === undefined ? undefined : (): void => this.progress.forget(token);
     this.inFlight.set(request.id, { upstream, upstreamId, onCancel });
   }
 
-  /** Drops what warden keeps for routing a request's progress notifications. */
-  forgetProgress(token: string | number): void {
-    this.progressRequests.delete(token);
-    this.lastProgressAt.delete(token);
-  }
-
-  /**
-   * Sends a response to a request that carried a progress token. SDK clients run notification
-   * handlers in a microtask but responses synchronously, so a final progress notification read in
-   * the same chunk as the response is dropped. A direct connection rarely coalesces them; warden
-   * relays both in one tick, so it waits a moment when progress was just relayed.
-   */
-  answerAfterProgress(token: string | number | undefined, response: RpcResponse): void {
-    if (token === undefined) {
-      this.toAgent(response, response.id);
-      return;
-    }
-    this.progressRequests.delete(token);
-    const last = this.lastProgressAt.get(token);
-    this.lastProgressAt.delete(token);
-    if (last === undefined || performance.now() - last > 5) this.toAgent(response, response.id);
-    else setTimeout(() => this.toAgent(response, response.id), 5);
+  /** Answers the agent, after any progress just relayed for the request (see ProgressRoutes.answer). */
+  answerAfterProgress(token: ProgressToken | undefined, response: RpcResponse): void {
+    this.progress.answer(token, response, (r) => this.toAgent(r, r.id));
   }
 
   /** Handles the agent's `initialize`: start every upstream with the agent's own parameters. */
@@ -258,10 +238,7 @@ export class ProxySession implements UpstreamEvents {
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
-      const token = params.progressToken as string | number;
-      const related = this.progressRequests.get(token);
-      if (related !== undefined) this.lastProgressAt.set(token, performance.now());
-      this.toAgent(n, related);
+      this.toAgent(n, this.progress.relayed(params.progressToken as ProgressToken));
       return;
     }
     if (n.method === 'notifications/cancelled' && params) {
@@ -273,23 +250,7 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRestarted(upstream: UpstreamConnection): void {
-    // The agent set a logging level and subscribed before the crash: the new process must know.
-    const ignore = (): void => undefined;
-    const timeout = this.opts.timeouts.requestMs;
-    if (this.logLevel && upstream.capabilities.logging !== undefined) upstream.request('logging/setLevel', this.logLevel, timeout, ignore);
-    for (const [uri, owner] of this.subscriptions) {
-      if (owner === upstream.name) upstream.request('resources/subscribe', { uri }, timeout, ignore);
-    }
-    // The restarted server may list different things. Forget what the old one listed: the next
-    // call re-lists it, so a tool it dropped gets warden's unknown-tool answer and changed
-    // definitions reach the guard (pins) before any call runs against them.
-    this.toolDefinitions.delete(upstream.name);
-    // Ask the agent to re-list where it can.
-    const caps = upstream.capabilities;
-    for (const kind of ['tools', 'prompts', 'resources'] as const) {
-      const cap = caps[kind] as { listChanged?: boolean } | undefined;
-      if (cap?.listChanged) this.toAgent({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
-    }
+    restoreAfterRestart(this, upstream);
   }
 
   onStreamNews(upstream: UpstreamConnection, news: StreamNews): void {
@@ -322,12 +283,6 @@ export class ProxySession implements UpstreamEvents {
       this.opts.logger.error({ sessionId: this.id, err: String(err) }, 'session hook failed');
     }
   }
-}
-
-export function progressTokenOf(params: Record<string, unknown> | undefined): string | number | undefined {
-  const meta = params?._meta as Record<string, unknown> | undefined;
-  const token = meta?.progressToken;
-  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
 }
 
 /**

@@ -6,7 +6,8 @@ import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js'
 import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
-import { progressTokenOf, type ProxySession } from './proxy-session.js';
+import type { ProxySession } from './proxy-session.js';
+import { progressTokenOf } from './progress-routes.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 /**
@@ -174,7 +175,7 @@ function forwardCall(
   };
   const params = req.tool === req.exposedName ? request.params : { ...request.params, name: req.tool };
   const token = req.progressToken;
-  if (token !== undefined) session.progressRequests.set(token, request.id);
+  session.progress.open(token, request.id);
   const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
     session.inFlight.delete(request.id);
     try {
@@ -191,10 +192,7 @@ function forwardCall(
     upstreamId,
     onCancel: (reason) => {
       controller.abort(reason);
-      if (token !== undefined) {
-        session.progressRequests.delete(token);
-        session.lastProgressAt.delete(token);
-      }
+      if (token !== undefined) session.progress.forget(token);
       report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined });
     },
   });

@@ -54,12 +54,12 @@ afterEach(async () => {
 async function holdRequests(s: Awaited<ReturnType<typeof sessionWithHoldingUpstream>>, request: (i: number) => Message): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) s.send(request(i));
   // Every token is held while its request is in flight: the map this test watches really fills.
-  await waitFor(() => (s.session.progressRequests.size === ROUNDS ? true : undefined), `${ROUNDS} progress tokens in flight`);
+  await waitFor(() => (s.session.progress.size.routes === ROUNDS ? true : undefined), `${ROUNDS} progress tokens in flight`);
   // Progress from the upstream for some of them: the relay time is remembered per token too.
   const progress = (i: number) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: `tok${i}`, progress: 1 } });
   s.send({ jsonrpc: '2.0', id: 'emit', method: 'tools/call', params: { name: 'emit', arguments: { lines: [0, 1, 2].map(progress) } } });
   await s.answer('emit');
-  expect(s.session.lastProgressAt.size).toBe(3);
+  expect(s.session.progress.size.relayTimes).toBe(3);
 }
 
 function cancelAll(s: Awaited<ReturnType<typeof sessionWithHoldingUpstream>>): void {
@@ -72,8 +72,8 @@ describe('progress tokens of cancelled requests are forgotten', () => {
     closers.push(s.close);
     await holdRequests(s, (i) => ({ jsonrpc: '2.0', id: `h${i}`, method: 'test/hold', params: { _meta: { progressToken: `tok${i}` } } }));
     cancelAll(s);
-    await waitFor(() => (s.session.progressRequests.size === 0 ? true : undefined), 'every token forgotten');
-    expect(s.session.lastProgressAt.size).toBe(0);
+    await waitFor(() => (s.session.progress.size.routes === 0 ? true : undefined), 'every token forgotten');
+    expect(s.session.progress.size.relayTimes).toBe(0);
     // The session still serves, and a later request's progress is routed as before.
     s.send({ jsonrpc: '2.0', id: 'echo', method: 'tools/call', params: { name: 'echo', arguments: {} } });
     expect(JSON.stringify(await s.answer('echo'))).toContain('still here');
@@ -84,8 +84,8 @@ describe('progress tokens of cancelled requests are forgotten', () => {
     closers.push(s.close);
     await holdRequests(s, (i) => ({ jsonrpc: '2.0', id: `h${i}`, method: 'tools/call', params: { name: 'hold', arguments: {}, _meta: { progressToken: `tok${i}` } } }));
     cancelAll(s);
-    await waitFor(() => (s.session.progressRequests.size === 0 ? true : undefined), 'every token forgotten');
-    expect(s.session.lastProgressAt.size).toBe(0);
+    await waitFor(() => (s.session.progress.size.routes === 0 ? true : undefined), 'every token forgotten');
+    expect(s.session.progress.size.relayTimes).toBe(0);
     expect(s.session.inFlight.size).toBe(0);
   });
 });
