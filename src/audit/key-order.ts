@@ -23,6 +23,12 @@ const MAX_FIRST_KEYS = 1024;
 const MAX_ORDERS_PER_FIRST_KEY = 8;
 const MAX_CACHED_KEYS = 32;
 const MAX_CACHED_KEY_LENGTH = 64;
+/**
+ * Characters the cached texts may hold in all. The count bounds alone allow hundreds of MB: a key
+ * of control characters is escaped six-fold, and an agent's arguments can bring thousands of key
+ * sets. Past the budget the cache starts over, as the sink's string cache does.
+ */
+export const MAX_CACHED_CHARS = 4 * 1024 * 1024;
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
@@ -47,15 +53,16 @@ function cacheable(keys: readonly string[]): boolean {
 export function keyOrderCache(
   quote: (key: string) => string,
   keyOnly: ((key: string) => boolean) | undefined,
-): (keys: string[]) => KeyOrder {
+): ((keys: string[]) => KeyOrder) & { readonly cachedChars: () => number } {
   const byFirstKey = new Map<string, KeyOrder[]>();
+  let cachedChars = 0;
   const make = (keys: string[]): KeyOrder => {
     const sorted = [...keys].sort();
     const quoted = sorted.map((k) => flat(quote(k)));
     const joined = quoted.map((q) => flat(`,${q}`));
     return { keys, sorted, quoted, joined, redacted: keyOnly ? sorted.map(keyOnly) : undefined };
   };
-  return (keys) => {
+  const lookup = (keys: string[]): KeyOrder => {
     if (keys.length === 0) return EMPTY;
     if (!cacheable(keys)) return make(keys);
     const first = keys[0] as string;
@@ -64,8 +71,18 @@ export function keyOrderCache(
       for (const order of orders) if (sameKeys(order.keys, keys)) return order;
     }
     const order = make(keys);
+    const chars = order.quoted.reduce((n, q) => n + 2 * q.length + 1, 0);
+    if (cachedChars + chars > MAX_CACHED_CHARS) {
+      byFirstKey.clear();
+      cachedChars = 0;
+      orders = undefined;
+    }
     if (orders === undefined && byFirstKey.size < MAX_FIRST_KEYS) byFirstKey.set(first, (orders = []));
-    if (orders !== undefined && orders.length < MAX_ORDERS_PER_FIRST_KEY) orders.push(order);
+    if (orders !== undefined && orders.length < MAX_ORDERS_PER_FIRST_KEY) {
+      orders.push(order);
+      cachedChars += chars;
+    }
     return order;
   };
+  return Object.assign(lookup, { cachedChars: () => cachedChars });
 }
