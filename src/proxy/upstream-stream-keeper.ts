@@ -136,10 +136,16 @@ export class StreamKeeper {
   }
 
   private sawGet(status: number, fresh: boolean): void {
-    if (this.attempting) this.attemptStatus = status;
+    // A redirect is not an answer: the SDK fetches with redirect 'manual' and follows same-origin
+    // ones itself, through this fetch again, so the final status comes next.
+    if (status >= 300 && status < 400) return;
+    // The keeper's own try is a fresh GET; the SDK's resumptions carry Last-Event-ID.
+    if (this.attempting && fresh) this.attemptStatus = status;
     if (status === 405) return this.unsupported();
     const ok = status >= 200 && status < 300;
     this.lastFailure = ok ? undefined : status;
+    // A stream that opened after all: an earlier failed opening is no longer news.
+    if (ok) this.firstGetFailure = undefined;
     // The SDK's first GET without Last-Event-ID is its only try at opening the stream. A 404 is
     // left to the lost-session recovery, which starts a new session and so a new stream.
     if (fresh && !this.firstGetSeen) {

@@ -55,6 +55,17 @@ describe('StreamKeeper', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a redirected first opening that then succeeds is not taken for a failure: a later unrelated SDK error changes nothing', async () => {
+    // The SDK follows same-origin redirects itself, so the keeper sees the 307 and then the 200.
+    const h = harness([307, 200]);
+    await h.sdkGet();
+    await h.sdkGet();
+    h.keeper.noticeError(new StreamableHTTPError(500, 'Error POSTing to endpoint'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(h.news).toEqual([]);
+    expect(h.at).toHaveLength(2);
+  });
+
   it('draws each delay from [base / 2, base): jitter, never longer than the base', async () => {
     const h = harness([503, 503, 503, 503], 0.999);
     await h.sdkGet();
