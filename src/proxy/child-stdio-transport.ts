@@ -106,7 +106,12 @@ export class ChildStdioTransport implements Transport {
   private readonly onOverflow = ({ bufferedBytes, limitBytes }: OutputOverflow): void => {
     this.logger.error({ upstream: this.name, bufferedBytes, limitBytes }, 'upstream is not reading its input; treating it as failed');
     this.child?.stdin?.destroy();
-    this.onLost(`is not reading its input (over ${limitBytes} bytes waiting)`);
+    try {
+      this.onLost(`is not reading its input (over ${limitBytes} bytes waiting)`);
+    } catch (err) {
+      // This runs in the write batcher's microtask, where a throw would end warden for every session.
+      this.logger.error({ upstream: this.name, err: String(err) }, 'failing the upstream after its input overflowed threw');
+    }
   };
 
   private finish(): void {
