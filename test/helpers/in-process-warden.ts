@@ -40,6 +40,19 @@ export async function startHttpWarden(config: Record<string, unknown> = {}, opti
   return Object.assign(handle, { url: handle.httpAddress!.url });
 }
 
+/** Parses every newline-delimited JSON message written to `output` into the returned array, as it arrives. */
+export function collectJsonLines<T = unknown>(output: NodeJS.ReadableStream): T[] {
+  const lines: T[] = [];
+  let pending = '';
+  output.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const p of parts) if (p) lines.push(JSON.parse(p) as T);
+  });
+  return lines;
+}
+
 /**
  * Starts warden in this process in stdio mode over in-memory streams: `send` writes raw bytes as
  * the agent would, `lines` collects every line warden wrote back. For framing tests.
@@ -47,14 +60,7 @@ export async function startHttpWarden(config: Record<string, unknown> = {}, opti
 export async function startRawStdioWarden(config: Record<string, unknown> = {}, options: InProcessOptions = {}) {
   const input = new PassThrough();
   const output = new PassThrough();
-  const lines: unknown[] = [];
-  let pending = '';
-  output.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const p of parts) if (p) lines.push(JSON.parse(p));
-  });
+  const lines: unknown[] = collectJsonLines(output);
   const parsed = WardenConfigSchema.parse({ upstreams: { acme: upstreams.acme() }, dangerouslyAllowAnonymous: true, ...config });
   const handle = await startWarden({
     config: parsed, configFile: 'test-config', stdio: { input, output },

@@ -8,6 +8,7 @@ import type { ProxySession } from '../../src/proxy/proxy-session.js';
 import { StdioDownstream } from '../../src/proxy/stdio-downstream.js';
 import { WardenRuntime } from '../../src/proxy/warden-runtime.js';
 import { waitFor } from '../helpers/progress.js';
+import { collectJsonLines } from '../helpers/in-process-warden.js';
 import { hostileUpstream } from '../helpers/hostile-raw-agent.js';
 
 type Message = Record<string, unknown>;
@@ -24,14 +25,7 @@ async function sessionWithHoldingUpstream() {
   const runtime = new WardenRuntime(config, createAnonymousAuthenticator(), createAllowAllGuard(), undefined, logger, { name: 'mcp-warden', version: 'test' });
   const input = new PassThrough();
   const output = new PassThrough();
-  const lines: Message[] = [];
-  let pending = '';
-  output.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const p of parts) if (p) lines.push(JSON.parse(p) as Message);
-  });
+  const lines = collectJsonLines<Message>(output);
   const channel = new StdioDownstream(input, output, config.limits.maxMessageBytes, config.limits.maxBufferedOutputBytes, logger);
   const session: ProxySession = runtime.createSession({ sessionId: 'progress-test', channel, principal: undefined, remoteAddress: undefined, userAgent: undefined });
   channel.start();
