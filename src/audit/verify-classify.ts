@@ -56,8 +56,8 @@ function badLine(b: ChainBreak): VerifyProblem {
   // An over-long line is judged by its head only: that is all that was kept of it.
   const looksLikeRecord = e.decoded.kind === 'bad_hash' || e.raw.includes('"hash":"') || e.raw.includes('"prev":"');
   if (b.following === 0 && !e.terminated && (e.raw.startsWith('{') || e.raw === '')) {
-    const bytes = tooLong ? e.bytes : Buffer.byteLength(e.raw);
-    return at(e, 'torn_tail', `last line is incomplete (${bytes} bytes): a write cut off by a crash`);
+    // The stored byte count: a crash can cut a UTF-8 character, which decodes to more bytes.
+    return at(e, 'torn_tail', `last line is incomplete (${e.bytes} bytes): a write cut off by a crash`);
   }
   if (b.next && b.next.seq === b.expected && b.next.prev === b.prevHash) {
     return at(e, 'inserted_record', `line is not part of the chain: the records around it link directly`);

@@ -183,6 +183,23 @@ describe('the streaming verifier reports exactly what the in-memory verifier rep
       return [];
     },
   };
+  it('a torn tail cut inside a UTF-8 character is reported with its stored byte count', () => {
+    const dir = tempDir('warden-stream-');
+    const { files } = writeSet(dir, cleanSet(rng(11)));
+    const last = files.at(-1) as string;
+    // "é" is two bytes (c3 a9); the crash kept only the first. Decoded, the cut byte becomes
+    // U+FFFD (three bytes), so counting the decoded text would say 17, not 15.
+    const torn = Buffer.concat([Buffer.from('{"tool":"caf'), Buffer.from('é').subarray(0, 1), Buffer.from('"a')]);
+    writeFileSync(last, Buffer.concat([readFileSync(last), torn]));
+    const report = verifyAuditFiles(files, { chunkBytes: 5 });
+    // A torn tail alone is a warning, not a problem: the records before it verify.
+    expect(report.problem).toBeUndefined();
+    const warning = report.warnings.find((w) => w.code === 'torn_tail');
+    expect(warning?.message).toContain(`(${torn.length} bytes)`);
+    expect(verifyAuditFilesInMemory(files)).toEqual(report);
+    rmSync(dir, { recursive: true });
+  });
+
   it.each(Object.keys(EDGES))('%s', (name) => {
     const dir = tempDir('warden-stream-');
     const set = cleanSet(rng(7));

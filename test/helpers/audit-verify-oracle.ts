@@ -11,6 +11,8 @@ export interface Entry {
   readonly file: string;
   readonly line: number;
   readonly raw: string;
+  /** Bytes of the line as stored (a line cut inside a UTF-8 character decodes longer). */
+  readonly bytes: number;
   readonly terminated: boolean;
   readonly decoded: DecodeResult;
   readonly fileStart: boolean;
@@ -26,18 +28,20 @@ function guessSeq(e: Entry): number | undefined {
 
 /** Reads one file into entries (lines), keeping whether the last one ended with a newline. */
 export function readEntries(file: string): Entry[] {
-  const text = readFileSync(file, 'utf8');
-  const parts = text.split('\n');
-  const endsClean = parts.at(-1) === '';
+  const buf = readFileSync(file);
+  const parts: Buffer[] = [];
+  for (let start = 0; start <= buf.length; ) {
+    const nl = buf.indexOf(10, start);
+    const end = nl === -1 ? buf.length : nl;
+    parts.push(buf.subarray(start, end));
+    start = end + 1;
+  }
+  const endsClean = parts.at(-1)?.length === 0;
   if (endsClean) parts.pop();
-  return parts.map((raw, i) => ({
-    file,
-    line: i + 1,
-    raw,
-    terminated: endsClean || i < parts.length - 1,
-    decoded: decodeRecord(raw),
-    fileStart: i === 0,
-  }));
+  return parts.map((bytes, i) => {
+    const raw = bytes.toString('utf8');
+    return { file, line: i + 1, raw, bytes: bytes.length, terminated: endsClean || i < parts.length - 1, decoded: decodeRecord(raw), fileStart: i === 0 };
+  });
 }
 
 /** Orders a set of files by the first sequence number they hold (files without records last). */
@@ -195,7 +199,7 @@ function badLine(entries: readonly Entry[], i: number, expected: number, prevHas
   const isLast = i === entries.length - 1;
   const looksLikeRecord = e.decoded.kind === 'bad_hash' || e.raw.includes('"hash":"') || e.raw.includes('"prev":"');
   if (isLast && !e.terminated && (e.raw.startsWith('{') || e.raw === '')) {
-    return at(e, 'torn_tail', `last line is incomplete (${Buffer.byteLength(e.raw)} bytes): a write cut off by a crash`);
+    return at(e, 'torn_tail', `last line is incomplete (${e.bytes} bytes): a write cut off by a crash`);
   }
   const next = entries[i + 1];
   if (next?.decoded.kind === 'ok' && next.decoded.record.seq === expected && next.decoded.record.prev === prevHash) {
