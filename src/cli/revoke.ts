@@ -58,14 +58,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden revoke: ${res.message}\n`);
     return res.exit;
   }
-  const body = res.body as { revoked: { id: string; at: number }; sessionIds: string[] };
+  const body = res.body as { revoked: { id: string; at: number }; sessionIds: string[]; saved?: boolean };
+  // In force either way; not saved means a restart of that warden would forget it: the operator must know.
+  const unsaved = body.saved === false;
+  if (unsaved) io.stderr.write('warden revoke: in force now, but warden could not save it to its revocations file (see its log): a restart would forget it\n');
   if (values.json) {
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    return EXIT.ok;
+    return unsaved ? EXIT.failure : EXIT.ok;
   }
   const sessions = body.sessionIds.length === 0 ? 'no open sessions' : `closed ${body.sessionIds.length} session(s): ${body.sessionIds.join(', ')}`;
   io.stdout.write(`revoked ${key} ${JSON.stringify(values[key])} at ${new Date(body.revoked.at).toISOString()} (entry ${body.revoked.id}); ${sessions}\n`);
-  return EXIT.ok;
+  return unsaved ? EXIT.failure : EXIT.ok;
 }
 
 export const revokeCommand: CliCommand = { name: 'revoke', summary: 'Revoke a user, session or agent in a running warden', run };

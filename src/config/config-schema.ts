@@ -112,6 +112,12 @@ export type PolicySection = z.infer<typeof PolicySectionSchema>;
 /** Bounds of the in-memory state store (rate windows, baselines, grants, revocations). */
 export const StateSectionSchema = z.strictObject({
   maxEntries: z.number().int().min(1_000).max(50_000_000).default(200_000),
+  /**
+   * Revocations, step-ups and claim overrides (from `warden revoke` and security events) are kept
+   * here so a restart does not forget them; wardens sharing the file share them. `null` keeps
+   * them in memory only (they end with the process).
+   */
+  revocationsFile: z.string().min(1).nullable().default('.warden/revocations.json'),
 });
 
 /**

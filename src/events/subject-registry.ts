@@ -9,6 +9,7 @@ import type { SessionInfo } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
 import type { EvaluateResult, RegistryEntry, SubjectEffect } from './registry-entry.js';
+import type { RegistryFile } from './registry-file.js';
 import { applyClaimOverrides, entryAffects, pickStepUp } from './registry-rules.js';
 import { describeSubject, indexKeyOf, principalIndexKeys, type SubjectClaims, type SubjectMatch } from './subject.js';
 
@@ -40,6 +41,8 @@ export interface SubjectRegistryDeps {
   /** Wired by the integrator to identity.invalidate (cached verifications of the subject). */
   readonly onClaimsChange?: (effect: SubjectEffect) => void | Promise<void>;
   readonly logger?: Logger;
+  /** Where entries outlive the process (`state.revocationsFile`); without it they last until exit. */
+  readonly file?: RegistryFile;
 }
 
 export interface EffectInput {
@@ -51,6 +54,8 @@ export interface EffectInput {
 export interface Revocation {
   readonly entry: RegistryEntry;
   readonly sessionIds: readonly string[];
+  /** False when the entry is in force but could not be written to the revocations file (it ends with this process). */
+  readonly saved: boolean;
 }
 
 /** Target of an operator revocation: exactly one of user, session (warden session id) or agent. */
@@ -74,10 +79,30 @@ export class SubjectRegistry {
 
   /** Loads entries written by earlier runs or other replicas from the StateStore. */
   async load(): Promise<void> {
+    for (const entry of this.deps.file?.load(this.deps.clock()) ?? []) this.adopt(entry);
     for (const key of await this.deps.store.keys(KEY_PREFIX)) {
       const entry = await this.deps.store.get<RegistryEntry>(key);
-      if (entry && !this.ids.has(entry.id)) this.add(entry);
+      if (entry) this.adopt(entry);
     }
+  }
+
+  /**
+   * Looks at the revocations file every `intervalMs` and takes in entries other wardens sharing
+   * it wrote (an operator revoked through another warden's control API). Returns a stop function.
+   */
+  followFile(intervalMs: number): () => void {
+    const file = this.deps.file;
+    if (!file) return () => undefined;
+    const timer = setInterval(() => {
+      try {
+        for (const entry of file.poll(this.deps.clock()) ?? []) this.adopt(entry);
+      } catch (err) {
+        // Keep what is in force here; a broken file is reported, and rewritten whole on the next change.
+        this.deps.logger?.error({ err, file: file.path }, 'revocations file unreadable; entries already loaded stay in force');
+      }
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /**
@@ -116,7 +141,7 @@ export class SubjectRegistry {
    */
   async revoke(match: SubjectMatch, input: EffectInput & { by: string }): Promise<Revocation> {
     const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry() };
-    await this.persist(entry);
+    const saved = await this.persist(entry);
     const effect = this.effectOf(entry);
     this.deps.audit.record(auditEvent('revocation', {
       entryId: entry.id,
@@ -128,7 +153,7 @@ export class SubjectRegistry {
       sessionIds: effect.sessionIds,
     }));
     await this.runHook('onRevoke', effect);
-    return { entry, sessionIds: effect.sessionIds };
+    return { entry, sessionIds: effect.sessionIds, saved };
   }
 
   /** Calls at or above the configured sensitivity need a step-up until a newer token arrives. */
@@ -184,13 +209,29 @@ export class SubjectRegistry {
     return out;
   }
 
-  private async persist(entry: RegistryEntry): Promise<void> {
+  /** Puts the entry in force, then writes it to the revocations file; false when that write failed. */
+  private async persist(entry: RegistryEntry): Promise<boolean> {
     if (Object.keys(entry.match).length === 0) {
       throw new WardenError('subject_empty', 'refusing an entry that would match every principal');
     }
     await this.deps.store.set(KEY_PREFIX + entry.id, entry, this.settings.retentionSeconds * 1000);
     this.add(entry);
     this.deps.logger?.info({ kind: entry.kind, subject: describeSubject(entry.match), eventId: entry.eventId }, 'subject registry entry added');
+    const file = this.deps.file;
+    if (!file) return true;
+    try {
+      file.save(this.list(), this.deps.clock());
+      return true;
+    } catch (err) {
+      // In force here regardless (evaluate() sees it); only a restart would forget it. Loud, and
+      // the operator's `warden revoke` is told.
+      this.deps.logger?.error({ err, file: file.path, entryId: entry.id }, 'revocation in force but not saved: a restart would forget it');
+      return false;
+    }
+  }
+
+  private adopt(entry: RegistryEntry): void {
+    if (!this.ids.has(entry.id) && entry.expiresAt > this.deps.clock()) this.add(entry);
   }
 
   private add(entry: RegistryEntry): void {

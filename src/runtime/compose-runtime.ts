@@ -95,12 +95,13 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     closers.push(() => enforcement.close());
     const sessions = new SessionRegistry();
     let handle: WardenHandle | undefined;
-    const subjects = await createSubjectRegistry(config, {
-      store, audit, clock, logger, sessions,
+    const { registry: subjects, stop: stopFollowing } = await createSubjectRegistry(config, {
+      store, audit, clock, logger, sessions, at,
       authenticator: isJwt(authenticator) ? authenticator : undefined,
       approvals: enforcement.approvals,
       closeSession: (id, reason) => handle?.closeSession(id, reason),
     });
+    closers.push(() => stopFollowing());
     throwIfStopRequested(stop);
     const pins = openPins(config, at, { audit, clock, logger });
     if (pins) closers.push(() => pins.close());

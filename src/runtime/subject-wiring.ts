@@ -3,6 +3,7 @@ import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SubjectEffect } from '../events/registry-entry.js';
+import { RegistryFile } from '../events/registry-file.js';
 import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry } from '../events/subject-registry.js';
 import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
 import type { Logger } from '../logging/logger.js';
@@ -18,7 +19,12 @@ export interface SubjectWiringDeps {
   readonly authenticator: JwtAuthenticator | undefined;
   readonly approvals: ApprovalManager;
   readonly closeSession: (sessionId: string, reason: string) => Promise<boolean> | undefined;
+  /** Resolves a config path against the config file's folder. */
+  readonly at: (path: string) => string;
 }
+
+/** How often a warden looks for revocations other wardens wrote to the shared file. */
+const FOLLOW_FILE_MS = 2_000;
 
 /**
  * The subject registry with its reactions wired: a revocation withdraws the subject's pending
@@ -26,7 +32,7 @@ export interface SubjectWiringDeps {
  * stays open (closing it would end the agent's whole connection) and every later call is
  * blocked until a token issued after the event arrives.
  */
-export async function createSubjectRegistry(config: WardenConfig, deps: SubjectWiringDeps): Promise<SubjectRegistry> {
+export async function createSubjectRegistry(config: WardenConfig, deps: SubjectWiringDeps): Promise<{ registry: SubjectRegistry; stop: () => void }> {
   const forgetTokens = (effect: SubjectEffect): void => {
     deps.authenticator?.invalidate((p) => effect.affects(p, undefined));
   };
@@ -50,7 +56,10 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');
     },
     onClaimsChange: forgetTokens,
+    ...(config.state.revocationsFile ? { file: new RegistryFile(deps.at(config.state.revocationsFile)) } : {}),
   });
+  // A revocations file that is there but unreadable stops start-up (load throws): starting
+  // without it would let every token it revoked work again.
   await registry.load();
-  return registry;
+  return { registry, stop: registry.followFile(FOLLOW_FILE_MS) };
 }

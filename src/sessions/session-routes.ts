@@ -51,10 +51,11 @@ export function sessionRoutes(sessions: SessionRegistry, registry: SubjectRegist
       handle: async ({ body, caller }) => {
         const target = parseRevokeTarget(body);
         if (typeof target === 'string') return badRequest(target);
-        const { entry, sessionIds } = await registry.revokeManually(target, `${caller.kind}:${caller.id}`);
+        const { entry, sessionIds, saved } = await registry.revokeManually(target, `${caller.kind}:${caller.id}`);
         return {
           status: 200,
-          body: { revoked: { id: entry.id, subject: entry.match, at: entry.at, eventId: entry.eventId }, sessionIds },
+          // saved: false = in force now, but not in the revocations file, so a restart forgets it.
+          body: { revoked: { id: entry.id, subject: entry.match, at: entry.at, eventId: entry.eventId }, sessionIds, saved },
         };
       },
     },

@@ -1,0 +1,57 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { identityEnv, upstreamCalls } from '../../helpers/identity-env.js';
+import { runWardenCli, startStdioWarden, writeConfig } from '../../helpers/identity-warden.js';
+import { EVENTS_POLICY } from '../../helpers/events-sets.js';
+
+/**
+ * A stdio warden starts again with every agent launch, so a revocation that lived only in memory
+ * ended with the warden that made it, and the revoked token worked again. Revocations are kept in
+ * `state.revocationsFile` (default `.warden/revocations.json`, beside the config).
+ */
+type CallResult = { isError?: boolean; _meta?: Record<string, { reason?: string }> };
+const decisionOf = (r: unknown) => (r as CallResult)._meta?.['dev.mcp-warden/decision'];
+
+describe('revocations outlive the warden that made them', () => {
+  it('a token revoked with warden revoke does not work again after warden restarts', async () => {
+    const env = await identityEnv('warden-e2e-revfile-');
+    const tokenFile = join(env.dir, 'agent.jwt');
+    writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', nowMs: Date.now() - 10_000 }));
+    const config = env.config({ identity: env.identity({ token: { file: tokenFile } }), policy: { files: [EVENTS_POLICY], watch: false } });
+    const echo = (agent: Awaited<ReturnType<typeof startStdioWarden>>) => agent.client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+
+    const first = await startStdioWarden(env.dir, config);
+    try {
+      expect((await echo(first)).isError).toBeFalsy();
+      const out = await runWardenCli(['revoke', '--user', 'alice', '--token-file', env.adminTokenFile, '--json']);
+      expect(out.status).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ saved: true });
+    } finally {
+      await first.close();
+    }
+    const file = join(env.dir, '.warden', 'revocations.json');
+    expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    expect(readFileSync(file, 'utf8')).toContain('"alice"');
+
+    const callsBefore = upstreamCalls(env.callLog).length;
+    const second = await startStdioWarden(env.dir, config);
+    try {
+      const refused = await echo(second);
+      expect(refused.isError).toBe(true);
+      expect(decisionOf(refused)?.reason).toBe('revoked');
+      expect(upstreamCalls(env.callLog).length).toBe(callsBefore);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('warden refuses to start on a damaged revocations file instead of forgetting it', async () => {
+    const env = await identityEnv('warden-e2e-revfile-');
+    const configFile = writeConfig(env.dir, env.config({ state: { revocationsFile: 'revoked.json' } }));
+    writeFileSync(join(env.dir, 'revoked.json'), '{"v":1,"entries":[{"kind":"revoke"');
+    const out = await runWardenCli(['run', '--config', configFile]);
+    expect(out.status).toBe(4);
+    expect(out.stderr).toContain(join(env.dir, 'revoked.json'));
+  });
+});

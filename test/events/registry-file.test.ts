@@ -1,0 +1,101 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RegistryFile, readRegistryFile, writeRegistryFile } from '../../src/events/registry-file.js';
+import type { RegistryEntry } from '../../src/events/registry-entry.js';
+import { SubjectRegistry } from '../../src/events/subject-registry.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
+import { tempDir } from '../helpers/warden-process.js';
+import { MemoryAudit, principal } from './set-helpers.js';
+
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+
+const revokeEntry = (id: string, user: string, expiresAt = T0 + HOUR): RegistryEntry => ({
+  kind: 'revoke', id, match: { user }, at: T0, eventId: `manual:${id}`, reason: 'test', by: 'admin:ops', expiresAt,
+});
+
+/** A registry as `warden run` builds it, on `file`, with its own clock. */
+function registryOn(file: string, now = () => T0): SubjectRegistry {
+  return new SubjectRegistry({ store: new MemoryStateStore(), audit: new MemoryAudit(), clock: now, file: new RegistryFile(file) });
+}
+
+describe('revocations file', () => {
+  it('round-trips entries, owner-only, and drops expired ones on read', () => {
+    const file = join(tempDir('warden-revfile-'), '.warden', 'revocations.json');
+    writeRegistryFile(file, [revokeEntry('a', 'alice'), revokeEntry('old', 'bob', T0 - 1)], T0);
+    expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    expect(readRegistryFile(file, T0).map((e) => e.id)).toEqual(['a']);
+    expect(readRegistryFile(file, T0 + HOUR)).toEqual([]);
+  });
+
+  it('merges with entries another warden wrote, instead of overwriting them', () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    writeRegistryFile(file, [revokeEntry('theirs', 'alice')], T0);
+    writeRegistryFile(file, [revokeEntry('mine', 'bob')], T0);
+    expect(readRegistryFile(file, T0).map((e) => e.id).sort()).toEqual(['mine', 'theirs']);
+  });
+
+  it('a missing file is an empty set', () => {
+    expect(readRegistryFile(join(tempDir('warden-revfile-'), 'none.json'), T0)).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', '{"v":1,', /not JSON/],
+    ['a wrong version', '{"v":2,"entries":[]}', /v:/],
+    ['an entry without a subject', JSON.stringify({ v: 1, entries: [{ ...revokeEntry('x', 'a'), match: {} }] }), /entries\.0\.match/],
+    ['an unknown kind', JSON.stringify({ v: 1, entries: [{ ...revokeEntry('x', 'a'), kind: 'allow_all' }] }), /entries\.0\.kind/],
+  ])('refuses a file with %s, naming the file and the key (revocations are never dropped silently)', (_name, body, message) => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    writeFileSync(file, body);
+    let caught: unknown;
+    try {
+      readRegistryFile(file, T0);
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as { code?: string }).code).toBe('registry_file_invalid');
+    expect((caught as Error).message).toContain(file);
+    expect((caught as Error).message).toMatch(message);
+  });
+});
+
+describe('subject registry on a revocations file', () => {
+  it('a user revoked before a restart stays revoked after it', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    await registryOn(file).revokeManually({ user: 'alice' }, 'admin:ops');
+    const restarted = registryOn(file);
+    await restarted.load();
+    expect(restarted.evaluate(principal(), 's', T0 + 1)).toMatchObject({ kind: 'revoked' });
+  });
+
+  it('a start-up refuses an unreadable file rather than forgetting what it revoked', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    writeFileSync(file, 'garbage');
+    await expect(registryOn(file).load()).rejects.toMatchObject({ code: 'registry_file_invalid' });
+  });
+
+  it('picks up a revocation another warden sharing the file made', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const here = registryOn(file);
+    await here.load();
+    const stop = here.followFile(20);
+    try {
+      await registryOn(file).revokeManually({ agent: 'agent-7' }, 'admin:ops');
+      const alice = principal();
+      await expect.poll(() => here.evaluate(alice, 's', T0 + 1).kind, { timeout: 3000 }).toBe('revoked');
+    } finally {
+      stop();
+    }
+  });
+
+  it('a revocation whose file write fails is in force and reported as not saved', async () => {
+    const dir = tempDir('warden-revfile-');
+    // The file's folder is a regular file: no write can succeed there, not even as root.
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    const registry = registryOn(join(dir, 'not-a-folder', 'revocations.json'));
+    const result = await registry.revokeManually({ user: 'alice' }, 'admin:ops');
+    expect(result.saved).toBe(false);
+    expect(registry.evaluate(principal(), 's', T0 + 1).kind).toBe('revoked');
+  });
+});
