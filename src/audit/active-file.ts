@@ -45,6 +45,23 @@ export function openActiveFile(path: string): OpenedFile {
   }
 }
 
+/**
+ * Cuts the file back to `size` bytes (where the last committed record ends) after a write that
+ * failed part-way: a short write before ENOSPC can leave whole records on disk that the sink
+ * never counted (the call was blocked). Kept, they would claim a decision that was never acted
+ * on, and the next record would repeat their seq. Needs no free space. False when the cut was
+ * not possible (not a regular file, or the file system refused).
+ */
+export function cutBack(fd: number, size: number): boolean {
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    if (fstatSync(fd).size > size) ftruncateSync(fd, size);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Seq and hash of the last record of the newest rotated file, if there is one. */
 export function lastOfRotated(active: string): { seq: number; hash: string } | undefined {
   const newest = listRotated(active).at(-1);

@@ -8,7 +8,7 @@ import type { AuditConfig } from './audit-config.js';
 import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
 import { listRotated, rotatedName } from './log-files.js';
-import { assertStillAtPath, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
+import { assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
 import { signCheckpoint, writeCheckpointFile, type Checkpoint } from './checkpoint.js';
 import { withDigests } from './redactor.js';
 import type { FieldSerializer } from './record-codec.js';
@@ -165,6 +165,8 @@ export class FileAuditSink implements BatchingAuditSink {
       writeFully(this.fd, text, length);
       this.maybeFsync(count);
     } catch (err) {
+      // Nothing of a failed write may stay: the chain in memory did not advance (see cutBack).
+      if (this.fd >= 0) cutBack(this.fd, this.size);
       throw this.fail(err, 'write_failed');
     }
     this.size += length;
@@ -283,9 +285,20 @@ export class FileAuditSink implements BatchingAuditSink {
       throw new AuditUnavailableError(`audit sink unavailable (${failure.reason}: ${failure.code})`);
     }
     let opened: OpenedFile;
+    const committed = { ino: this.ino, dev: this.dev, size: this.size };
     try {
       this.closeFd();
       opened = openActiveFile(this.file);
+      // Same file, longer than what was committed: the cut after the failed write did not
+      // happen. Records past `committed.size` were never counted; repeating their seqs would
+      // break the chain, so they go now (refuse to recover if they cannot).
+      if (opened.ino === committed.ino && opened.dev === committed.dev && opened.size > committed.size) {
+        if (!cutBack(opened.fd, committed.size)) {
+          closeSync(opened.fd);
+          throw Object.assign(new Error('cannot cut uncommitted records off the audit log'), { code: 'EUNCOMMITTED' });
+        }
+        opened = { ...opened, size: committed.size, lastSeq: this.seq, lastHash: this.prev };
+      }
     } catch (err) {
       if (forRecord) failure.rejected += 1;
       throw this.fail(err, failure.reason);
@@ -296,10 +309,7 @@ export class FileAuditSink implements BatchingAuditSink {
     // The in-memory chain is authoritative: what is in the reopened file may be older or nothing.
     this.seq = seq;
     this.prev = prev;
-    this.failure = undefined;
-    this.backoffMs = BACKOFF_MIN_MS;
-    this.deps.logger.error({ file: this.file, reason: failure.reason }, 'audit sink recovered');
-    this.record({
+    const recovered: AuditEvent = {
       type: 'audit.recovered',
       reason: failure.reason,
       errorCode: failure.code,
@@ -308,7 +318,20 @@ export class FileAuditSink implements BatchingAuditSink {
       rejectedRecords: failure.rejected,
       fileLastSeq: opened.lastSeq ?? null,
       ...(opened.repaired ?? {}),
-    });
+    };
+    // Written while still failed: if the reopened path cannot take it either (it now names a full
+    // disk or /dev/full), the outage goes on with its first reason, start and count, and backoff
+    // keeps growing. Clearing first made a second failure look like a new, shorter outage.
+    const { line, hash } = encodeRecord(withDigests(recovered), { seq: this.seq + 1, ts: this.timestamp(), prev: this.prev }, this.deps.serialize);
+    try {
+      this.append(line, 1, hash);
+    } catch (err) {
+      if (forRecord) failure.rejected += 1;
+      throw err;
+    }
+    this.failure = undefined;
+    this.backoffMs = BACKOFF_MIN_MS;
+    this.deps.logger.error({ file: this.file, reason: failure.reason }, 'audit sink recovered');
   }
 
   private adopt(o: OpenedFile): void {
