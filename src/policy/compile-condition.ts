@@ -106,7 +106,7 @@ interface Values {
 }
 
 function flatten(found: readonly unknown[], intoArrays: boolean, truncated: boolean): Values {
-  if (!intoArrays || !found.some(Array.isArray)) return { items: found, truncated };
+  if (!intoArrays || !found.some(Array.isArray)) return { items: found.length > MAX_ITEMS ? found.slice(0, MAX_ITEMS) : found, truncated };
   const items: unknown[] = [];
   for (const v of found) {
     if (!Array.isArray(v)) items.push(v);
@@ -118,13 +118,6 @@ function flatten(found: readonly unknown[], intoArrays: boolean, truncated: bool
 
 /** Collects the values at one or more paths (an array value counts as its items unless intoArrays is false). */
 function valueCollector(paths: readonly PathSegments[], intoArrays: boolean): (root: unknown) => Values {
-  const only = paths.length === 1 ? paths[0] : undefined;
-  if (only && !hasWildcard(only)) {
-    return (root) => {
-      const v = singleValueAt(root, only);
-      return v === MISSING ? { items: [], truncated: false } : flatten([v], intoArrays, false);
-    };
-  }
   return (root) => {
     const pooled: unknown[] = [];
     let truncated = false;
@@ -163,8 +156,21 @@ export function compileCondition(c: Condition, q: Quantifier = 'any'): CompiledC
     return (root) => (collect(root).items.length > 0 === want) !== negate;
   }
   // Every operator but `contains` looks inside an array value (an array is its items).
-  const collect = valueCollector(paths, c.contains === undefined);
-  const judge = quantify(q, negate, valueTest(c));
+  const intoArrays = c.contains === undefined;
+  const test = valueTest(c);
+  const judge = quantify(q, negate, test);
+  const only = paths.length === 1 ? paths[0] : undefined;
+  if (only && !hasWildcard(only)) {
+    // Fast path (the common case): one plain path, no allocation unless the value is an array.
+    const none = q !== 'every' && negate;
+    return (root) => {
+      const v = singleValueAt(root, only);
+      if (v === MISSING) return none;
+      if (intoArrays && Array.isArray(v)) return judge(flatten(v, false, v.length > MAX_ITEMS));
+      return test(v) !== negate;
+    };
+  }
+  const collect = valueCollector(paths, intoArrays);
   return (root) => judge(collect(root));
 }
 
