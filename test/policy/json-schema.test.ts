@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020Module from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { policyJsonSchema } from '../../src/policy/json-schema.js';
 import { loadPolicySync } from '../../src/policy/load-policy.js';
 
-// ajv comes with the MCP SDK (its own JSON Schema validator); CJS default export under ESM interop.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module;
+// ajv is installed with the MCP SDK (which validates tool schemas with it): no new dependency.
 const validate = new Ajv2020({ strict: false, allErrors: true }).compile(policyJsonSchema());
 
 const ROOT = join(import.meta.dirname, '../..');
