@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { Principal } from '../core/principal.js';
-import type { Sensitivity } from '../core/decision.js';
+import type { Action, Sensitivity } from '../core/decision.js';
 import { compileConditions, type CompiledCondition } from './compile-condition.js';
 import type { RuleMatch } from './policy-schema.js';
 
@@ -31,7 +31,8 @@ export type PrincipalMatcher = (p: Principal) => boolean;
 export function compilePrincipalMatch(m: RuleMatch): PrincipalMatcher | undefined {
   const users = compileGlobs(m.users);
   const agents = compileGlobs(m.agents);
-  const claims = compileConditions(m.claims);
+  // Claims are signed identity data: membership semantics ("some group is a or b").
+  const claims = compileConditions(m.claims, 'set');
   const { agentPresent, scopes } = m;
   if (!users && !agents && !claims && agentPresent === undefined && !scopes) return undefined;
   return (p) => {
@@ -59,9 +60,13 @@ export interface CallMatch {
   readonly reasons: readonly string[] | undefined;
 }
 
-export function compileCallMatch(m: RuleMatch): CallMatch {
+/**
+ * Argument conditions are read the strict way for the rule's action: an `allow` rule needs every
+ * value to qualify, any other rule fires when any value does (see Quantifier).
+ */
+export function compileCallMatch(m: RuleMatch, action: Action): CallMatch {
   return {
-    args: compileConditions(m.arguments),
+    args: compileConditions(m.arguments, action === 'allow' ? 'every' : 'any'),
     sensitivity: m.sensitivity ? new Set(m.sensitivity) : undefined,
     scoreGte: m.score?.gte,
     scoreLt: m.score?.lt,

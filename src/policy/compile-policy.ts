@@ -25,7 +25,7 @@ function compileRules(policy: Policy): CompiledRule[] {
     upstreams: compileGlobs(r.match.upstreams),
     tools: compileGlobs(r.match.tools),
     principal: compilePrincipalMatch(r.match),
-    call: compileCallMatch(r.match),
+    call: compileCallMatch(r.match, r.action),
   }));
 }
 
@@ -36,7 +36,8 @@ function compileClassify(policy: Policy): CompiledClassify[] {
     toolClass: c.class,
     upstreams: compileGlobs(c.upstreams),
     tools: compileGlobs(c.tools) ?? (() => true),
-    when: compileConditions(c.when),
+    // A `when` only raises sensitivity: any value that meets it raises.
+    when: compileConditions(c.when, 'any'),
   }));
 }
 

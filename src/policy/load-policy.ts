@@ -7,8 +7,16 @@ import { compilePolicy } from './compile-policy.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { PolicySchema, type Policy } from './policy-schema.js';
 
-/** Keys a second (or later) policy file may set: it adds rules, it does not retune the first. */
+/**
+ * Keys a second (or later) policy file, an overlay, may set: it adds entries, it does not retune
+ * the first. `version` and `description` are optional labels there (the first file's version
+ * names the merged policy; every file's content is in the policy hash).
+ */
 const OVERLAY_KEYS = new Set(['$schema', 'version', 'description', 'sensitivity', 'rules', 'redact']);
+const OVERLAY_KEY_LIST = 'sensitivity, rules, redact (and the labels version, description, $schema)';
+
+/** A file's place in a list of policy files: the first sets everything, later ones add entries. */
+export type PolicyFileRole = 'base' | 'overlay';
 
 /** Parses YAML text into plain data; syntax errors (and duplicate keys) name the file and line. */
 export function parsePolicyYaml(text: string, file: string): unknown {
@@ -22,15 +30,37 @@ export function parsePolicyYaml(text: string, file: string): unknown {
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-/** Validates parsed policy data strictly; errors name file + key path (configErrorFromZod). */
-export function validatePolicy(data: unknown, file: string): Policy {
-  const result = PolicySchema.safeParse(data);
+function isMapping(data: unknown): data is Record<string, unknown> {
+  return data !== null && typeof data === 'object' && !Array.isArray(data);
+}
+
+/** An overlay may only add entries: any other key is named with what an overlay may set. */
+function checkOverlayKeys(data: Record<string, unknown>, file: string): void {
+  for (const key of Object.keys(data)) {
+    if (!OVERLAY_KEYS.has(key)) {
+      throw new ConfigError(`only the first policy file may set '${key}'; a later file (overlay) may set ${OVERLAY_KEY_LIST}`, { file, keyPath: key });
+    }
+  }
+}
+
+/**
+ * Validates parsed policy data strictly; errors name file + key path (configErrorFromZod).
+ * An overlay is checked for keys it may not set first, and may leave out `version`.
+ */
+export function validatePolicy(data: unknown, file: string, role: PolicyFileRole = 'base'): Policy {
+  let input = data;
+  if (role === 'overlay' && isMapping(data)) {
+    checkOverlayKeys(data, file);
+    // The label is optional in an overlay; the merged policy carries the first file's version.
+    if (!Object.hasOwn(data, 'version')) input = { ...data, version: 'overlay' };
+  }
+  const result = PolicySchema.safeParse(input);
   if (!result.success) throw configErrorFromZod(result.error, file);
   return result.data;
 }
 
 /** Reads, parses and validates one policy file. Throws ConfigError. */
-export function loadPolicyFileSync(file: string): { policy: Policy; raw: unknown } {
+export function loadPolicyFileSync(file: string, role: PolicyFileRole = 'base'): { policy: Policy; raw: unknown } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -38,12 +68,13 @@ export function loadPolicyFileSync(file: string): { policy: Policy; raw: unknown
     throw new ConfigError(`cannot read policy file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file }, { cause: err });
   }
   const raw = parsePolicyYaml(text, file);
-  return { policy: validatePolicy(raw, file), raw };
+  return { policy: validatePolicy(raw, file, role), raw };
 }
 
 /**
  * Merges validated files: the first sets everything; later files may only add `sensitivity`,
- * `rules` and `redact` entries. Rule ids must be unique across files.
+ * `rules` and `redact` entries (plus the labels `version`, `description`, `$schema`).
+ * Rule ids must be unique across files.
  */
 export function mergePolicies(parts: readonly { file: string; policy: Policy; raw: unknown }[]): Policy {
   const [first, ...rest] = parts;
@@ -51,11 +82,7 @@ export function mergePolicies(parts: readonly { file: string; policy: Policy; ra
   const merged: Policy = { ...first.policy, sensitivity: [...first.policy.sensitivity], rules: [...first.policy.rules] };
   const ids = new Map(first.policy.rules.map((r) => [r.id, first.file]));
   for (const part of rest) {
-    for (const key of Object.keys(part.raw as object)) {
-      if (!OVERLAY_KEYS.has(key)) {
-        throw new ConfigError(`only the first policy file may set '${key}'`, { file: part.file, keyPath: key });
-      }
-    }
+    if (isMapping(part.raw)) checkOverlayKeys(part.raw, part.file);
     part.policy.rules.forEach((r, i) => {
       const prior = ids.get(r.id);
       if (prior !== undefined) {
@@ -77,14 +104,14 @@ export function mergePolicies(parts: readonly { file: string; policy: Policy; ra
 
 /** Loads, validates, merges and compiles policy files synchronously. Throws ConfigError. */
 export function loadPolicySync(files: readonly string[]): CompiledPolicy {
-  const parts = files.map((file) => ({ file, ...loadPolicyFileSync(file) }));
+  const parts = files.map((file, i) => ({ file, ...loadPolicyFileSync(file, i === 0 ? 'base' : 'overlay') }));
   return compilePolicy(mergePolicies(parts), files);
 }
 
 /** Async form of loadPolicySync (reads files without blocking). Throws ConfigError. */
 export async function loadPolicy(files: readonly string[]): Promise<CompiledPolicy> {
   const parts = await Promise.all(
-    files.map(async (file) => {
+    files.map(async (file, i) => {
       let text: string;
       try {
         text = await readFile(file, 'utf8');
@@ -92,7 +119,7 @@ export async function loadPolicy(files: readonly string[]): Promise<CompiledPoli
         throw new ConfigError(`cannot read policy file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file }, { cause: err });
       }
       const raw = parsePolicyYaml(text, file);
-      return { file, policy: validatePolicy(raw, file), raw };
+      return { file, policy: validatePolicy(raw, file, i === 0 ? 'base' : 'overlay'), raw };
     }),
   );
   return compilePolicy(mergePolicies(parts), files);

@@ -1,16 +1,40 @@
 import { posix } from 'node:path';
 import { MAX_STRING } from './safe-access.js';
 
+/** `C:\…` or `C:/…` (after `file:///C:/…` lost its scheme and leading slash). */
+const DRIVE = /^\/?([A-Za-z]):\//;
+
 /**
- * Normalises a path for containment checks, or returns undefined when it cannot be judged
- * (relative, NUL byte, too long). Backslashes count as separators and a `file://` prefix is
- * removed, so neither can smuggle `..` past the check.
+ * Brings a path into one comparable shape: backslashes count as separators, a `file://` prefix
+ * is removed, and a Windows drive path (`C:\Users\x`, `c:/users/x`, `file:///C:/x`) becomes
+ * `/c:/users/x`, lower-cased because Windows paths are case-insensitive. Returns undefined for
+ * what cannot be judged: UNC and device paths (`\\server\share`, `\\?\C:\`), drive-relative
+ * (`C:x`) and relative paths, NUL bytes, overlong strings.
  */
-export function normalisePath(raw: string): string | undefined {
+function canonicalForm(raw: string): string | undefined {
   if (raw.length > MAX_STRING || raw.includes('\0')) return undefined;
+  // A UNC or device path names another machine or namespace: no root here can contain it.
+  if (raw.startsWith('\\\\')) return undefined;
   let p = raw.replace(/\\/g, '/');
   if (p.startsWith('file://')) p = p.slice('file://'.length);
+  const drive = DRIVE.exec(p);
+  if (drive) p = `/${(drive[1] as string).toLowerCase()}:/${p.slice(drive[0].length)}`.toLowerCase();
   if (!p.startsWith('/')) return undefined;
+  return p;
+}
+
+/** True when a (raw) path is a Windows drive path, whose comparisons ignore case. */
+export function isWindowsDrivePath(raw: string): boolean {
+  return /^(file:\/\/\/?)?[A-Za-z]:[\\/]/.test(raw);
+}
+
+/**
+ * Normalises a path for containment checks, or returns undefined when it cannot be judged
+ * (see canonicalForm). `.` and `..` are resolved, so neither can smuggle a path past the check.
+ */
+export function normalisePath(raw: string): string | undefined {
+  const p = canonicalForm(raw);
+  if (p === undefined) return undefined;
   const normal = posix.normalize(p);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
@@ -20,6 +44,7 @@ export function normalisePath(raw: string): string | undefined {
  * than file://) is normalised first, so `/w/./.git/x` and `/w/a/../.git/x` match a glob for
  * `.git` directories and `/w/../etc` does not match a glob for `/w`. picomatch never lets `*` or
  * `**` match `.` or `..` segments, so without this a block rule could be sidestepped with `./`.
+ * Backslashes become slashes, so `C:\Users\u\.ssh\id_rsa` matches `**\/.ssh/**`.
  * Other strings (e-mail addresses, names, URLs) are unchanged.
  */
 export function globSubject(raw: string): string {
@@ -29,19 +54,22 @@ export function globSubject(raw: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
-/** Normalises a configured root once at load time. */
-export function normaliseRoot(root: string): string {
-  return normalisePath(root) ?? root;
+/** Normalises a configured root once at load time (`/data`, `C:\work`, `c:/work`). */
+export function normaliseRoot(root: string, nocase = false): string {
+  const normal = normalisePath(root) ?? root;
+  return nocase ? normal.toLowerCase() : normal;
 }
 
 /**
  * True when `raw` names `root` itself or something below it after normalisation:
  * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`.
- * A path that cannot be normalised is never inside anything (fail safe).
+ * A path that cannot be normalised is never inside anything (fail safe). With `nocase` the
+ * roots must have been normalised with `nocase` too.
  */
-export function isWithin(raw: string, roots: readonly string[]): boolean {
-  const p = normalisePath(raw);
+export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
+  let p = normalisePath(raw);
   if (p === undefined) return false;
+  if (nocase) p = p.toLowerCase();
   for (const root of roots) {
     if (root === '/') return true;
     if (p === root || p.startsWith(`${root}/`)) return true;

@@ -138,7 +138,14 @@ export type Redact = z.infer<typeof RedactSchema>;
 export const PolicySchema = z
   .strictObject({
     $schema: z.string().optional(),
-    version: z.union([z.string().min(1).max(64), z.number()]).describe('Your version label for this policy'),
+    version: z
+      .union([z.string().min(1).max(64), z.number()], {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'required: a label for this policy version, e.g. version: "1.0" (only a later file loaded on top of another, an overlay, may leave it out)'
+            : 'expected a string of 1..64 characters or a number',
+      })
+      .describe('Your version label for this policy (optional in overlay files)'),
     description: z.string().max(2000).optional(),
     mode: ModeSchema.default('enforce'),
     defaults: DefaultsSchema.prefault({}),

@@ -51,7 +51,9 @@ function contextReasons(a: CompiledAnomalies, s: Signals, p: Principal, now: num
   if (s.context.addressChanged) out.push({ code: 'context.address_changed', weight: c.addressChangeWeight, detail: 'network address changed mid-session' });
   if (s.context.clientChanged) out.push({ code: 'context.client_changed', weight: c.clientChangeWeight, detail: 'client changed mid-session' });
   // An unknown token or auth age counts as too old: absence of evidence is not freshness.
-  if (c.maxTokenAgeMs !== null && (p.issuedAt === undefined || now - p.issuedAt * 1000 > c.maxTokenAgeMs)) {
+  // An anonymous principal (dangerouslyAllowAnonymous) presented no token, so there is no token
+  // age to judge; it still gets context.auth_age, as nobody authenticated at all.
+  if (c.maxTokenAgeMs !== null && !p.anonymous && (p.issuedAt === undefined || now - p.issuedAt * 1000 > c.maxTokenAgeMs)) {
     out.push({ code: 'context.token_age', weight: c.tokenAgeWeight, detail: p.issuedAt === undefined ? 'token has no iat' : 'token older than maxTokenAge' });
   }
   if (c.maxAuthAgeMs !== null && (p.authTime === undefined || now - p.authTime * 1000 > c.maxAuthAgeMs)) {

@@ -111,7 +111,14 @@ describe('untrusted arguments are data', () => {
   it('huge arrays are examined only up to the item cap', () => {
     const items = Array.from({ length: 100_000 }, (_, i) => ({ id: i }));
     expect(valuesAt({ items }, ['items', '*', 'id']).length).toBe(1000);
-    expect(cond({ path: 'items.*.id', eq: 99_999 })({ items })).toBe(false);
+  });
+  it('a value hidden past the item cap still trips a restricting condition, and never satisfies an allow', () => {
+    const paths = [...Array.from({ length: 5000 }, (_, i) => `/workspace/f${i}`), '/home/u/.ssh/id_rsa'];
+    expect(compileCondition(ConditionSchema.parse({ path: 'paths', glob: '**/.ssh/**' }), 'any')({ paths })).toBe(true);
+    expect(compileCondition(ConditionSchema.parse({ path: 'paths', within: ['/workspace'] }), 'every')({ paths })).toBe(false);
+    let deep: unknown = '/home/u/.ssh/id_rsa';
+    for (let i = 0; i < 100; i++) deep = { a: deep };
+    expect(compileCondition(ConditionSchema.parse({ path: '**', regex: 'nothing-here' }), 'any')({ deep })).toBe(true);
   });
   it('deep nesting only follows the configured path (depth bounded by the schema)', () => {
     let deep: Record<string, unknown> = { v: 1 };

@@ -160,6 +160,12 @@ anomalies:
   it('a token without iat or auth_time counts as too old (absence is not freshness)', () => {
     expect(codes({ principal: principal(), now: NOW + 5 * 3_600_000 })).toEqual(expect.arrayContaining(['context.token_age', 'context.auth_age']));
   });
+  it('an anonymous caller has no token, so no token age; nobody authenticated, so auth age still counts', () => {
+    const anonymous = principal({ issuer: '', user: 'anonymous', actor: undefined, anonymous: true });
+    const reasons = codes({ principal: anonymous, now: NOW + 5 * 3_600_000 });
+    expect(reasons).not.toContain('context.token_age');
+    expect(reasons).toContain('context.auth_age');
+  });
 });
 
 describe('evaluate: fails closed', () => {

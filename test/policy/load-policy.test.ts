@@ -34,6 +34,9 @@ const CASES: [string, string, string | undefined][] = [
   ['negative-weight.yaml', 'a negative weight that would lower scores', 'anomalies.burst.weight'],
   ['unknown-anomaly-key.yaml', 'an unknown anomaly setting', 'anomalies.rate'],
   ['proto-key.yaml', 'a __proto__ key cannot switch the policy to monitor mode', '(root)'],
+  ['review-two-operators-in-when.yaml', 'two operators in a sensitivity when (from the review)', 'sensitivity[3].when[0]'],
+  ['flags-without-regex.yaml', 'regex flags on a glob', 'rules[0].match.arguments[0].flags'],
+  ['nocase-numeric.yaml', 'nocase on a numeric comparison', 'rules[0].match.arguments[0].nocase'],
   ['yaml-syntax.yaml', 'broken YAML', undefined],
   ['duplicate-yaml-key.yaml', 'a duplicated YAML key', undefined],
 ];

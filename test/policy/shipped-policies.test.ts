@@ -50,6 +50,24 @@ describe('multiple files', () => {
       expect.objectContaining({ code: 'config_invalid', keyPath: 'thresholds' }),
     );
   });
+  it('a second file may leave out version (an overlay adds rules only)', () => {
+    const p = loadPolicySync([join(dir, 'scenario-policy.yaml'), join(dir, 'overlay-no-version.yaml')]);
+    expect(p.rules.map((r) => r.id)).toEqual(['block-delete', 'extra2']);
+    expect(p.version).toBe(loadPolicySync([join(dir, 'scenario-policy.yaml')]).version);
+  });
+  it('a second file may carry version, description and $schema labels', () => {
+    const p = loadPolicySync([join(dir, 'scenario-policy.yaml'), join(dir, 'overlay-labels.yaml')]);
+    expect(p.redact.paths).toContain('secret');
+    expect(p.classify.length).toBe(loadPolicySync([join(dir, 'scenario-policy.yaml')]).classify.length + 1);
+  });
+  it('an overlay that retunes the first file is named with what an overlay may set', () => {
+    expect(() => loadPolicySync([join(dir, 'scenario-policy.yaml'), join(dir, 'overlay-bad.yaml')])).toThrow(/overlay\) may set sensitivity, rules, redact/);
+  });
+  it('the first file still needs version, and the error says so', () => {
+    expect(() => loadPolicySync([join(dir, 'overlay-no-version.yaml')])).toThrow(
+      expect.objectContaining({ code: 'config_invalid', keyPath: 'version', message: expect.stringContaining('required') }),
+    );
+  });
   it('rule ids are unique across files', () => {
     expect(() => loadPolicySync([join(dir, 'scenario-policy.yaml'), join(dir, 'overlay-dup.yaml')])).toThrow(
       expect.objectContaining({ code: 'config_invalid', keyPath: 'rules[0].id' }),

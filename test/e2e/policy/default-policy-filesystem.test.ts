@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, upstreams } from '../../helpers/paths.js';
+import { spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
+import type { ConnectedClient } from '../../helpers/mcp-clients.js';
+
+const KEY = '-----BEGIN OPENSSH PRIVATE KEY----- policy-e2e-marker';
+type Decision = { action: string; rules: string[]; reasons: string[] };
+type CallResult = { isError?: boolean; content?: { type: string; text?: string }[]; _meta?: Record<string, unknown> };
+
+const text = (r: CallResult): string => (r.content ?? []).map((c) => c.text ?? '').join('\n');
+const decisionOf = (r: CallResult) => r._meta?.['dev.mcp-warden/decision'] as Decision | undefined;
+
+/**
+ * The shipped default policy in front of the real @modelcontextprotocol/server-filesystem, which
+ * the README calls a safe starting point: the review read a private key through
+ * read_multiple_files (`paths`) while read_text_file on it was blocked.
+ */
+describe('default policy with the real filesystem server', () => {
+  let root: string;
+  let warden: ConnectedClient;
+  beforeAll(async () => {
+    root = tempDir('warden-fs-root-');
+    mkdirSync(join(root, '.ssh'));
+    writeFileSync(join(root, '.ssh', 'id_rsa'), KEY);
+    writeFileSync(join(root, 'notes.txt'), 'ordinary notes');
+    warden = await spawnWardenStdio({
+      dangerouslyAllowAnonymous: true,
+      upstreams: { fs: upstreams.filesystem(root) },
+      logging: { level: 'warn' },
+      policy: { files: [join(REPO_ROOT, 'policies/default.yaml')], watch: false },
+      pins: { onNew: 'allow' },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await warden?.close();
+  });
+  const call = (name: string, args: Record<string, unknown>) => warden.client.callTool({ name, arguments: args }) as Promise<CallResult>;
+
+  it('blocks reading a private key through read_multiple_files (paths array), and the key never reaches the agent', async () => {
+    const r = await call('read_multiple_files', { paths: [join(root, 'notes.txt'), join(root, '.ssh', 'id_rsa')] });
+    expect(r.isError).toBe(true);
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(text(r)).not.toContain('policy-e2e-marker');
+  });
+  it('blocks moving a private key out of .ssh (move_file source); the key stays where it was', async () => {
+    const r = await call('move_file', { source: join(root, '.ssh', 'id_rsa'), destination: join(root, 'k.txt') });
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(existsSync(join(root, '.ssh', 'id_rsa'))).toBe(true);
+    expect(existsSync(join(root, 'k.txt'))).toBe(false);
+  });
+  it('still reads ordinary files, and an anonymous caller gets no token-age reason (it has no token)', async () => {
+    const r = await call('read_multiple_files', { paths: [join(root, 'notes.txt')] });
+    expect(r.isError ?? false).toBe(false);
+    expect(text(r)).toContain('ordinary notes');
+    const blocked = await call('read_text_file', { path: join(root, '.ssh', 'id_rsa') });
+    expect(decisionOf(blocked)?.reasons).not.toContain('context.token_age');
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { compileCondition, type Quantifier } from '../../src/policy/compile-condition.js';
+import { ConditionSchema } from '../../src/policy/condition-schema.js';
+import { evaluate } from '../../src/policy/evaluate.js';
+import { policyFrom, principal, READ_ONLY, signals } from '../helpers/policy-helpers.js';
+
+const cond = (c: unknown, q: Quantifier) => compileCondition(ConditionSchema.parse(c), q);
+const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
+const INTERNAL = '^[a-z.]+@acme\\.example$';
+
+/** A block-by-negated-allowlist and an allow-by-allowlist on the same argument, as finance.yaml had. */
+const MAIL = policyFrom(`
+version: t
+sensitivity: [{ tools: [send_email], level: high, class: outbound }]
+rules:
+  - { id: block-external, match: { tools: [send_email], arguments: [{ path: [to, cc, bcc], regex: '${INTERNAL}', not: true }] }, action: block }
+  - { id: allow-internal, match: { tools: [send_email], arguments: [{ path: [to, cc, bcc], regex: '${INTERNAL}' }] }, action: allow }
+`);
+const ALLOW_ONLY = policyFrom(`
+version: t
+sensitivity: [{ tools: [send_email], level: high, class: outbound }]
+rules:
+  - { id: allow-internal, match: { tools: [send_email], arguments: [{ path: to, regex: '${INTERNAL}' }] }, action: allow }
+`);
+
+const mail = (policy: typeof MAIL, args: Record<string, unknown>) =>
+  evaluate(policy, { principal: principal(), call: { upstream: 'acme', tool: 'send_email', arguments: args, toolDefinition: READ_ONLY }, signals: signals(), now: NOW });
+
+describe('arguments are read the strict way for the rule action', () => {
+  it('blocks an external recipient hidden in an array next to an internal one (negated allowlist)', () => {
+    const d = mail(MAIL, { to: ['a@acme.example', 'x@evil.com'] });
+    expect(d.action).toBe('block');
+    expect(d.rules).toContain('block-external');
+    expect(d.rules).not.toContain('allow-internal');
+  });
+  it('an allow rule does not fire when one of several recipients is external (allow needs every value)', () => {
+    const d = mail(ALLOW_ONLY, { to: ['a@acme.example', 'x@evil.com'] });
+    expect(d.rules).toEqual([]);
+    expect(d.action).toBe('approve');
+  });
+  it('blocks an external address smuggled in through cc (path list pools argument names)', () => {
+    const d = mail(MAIL, { to: 'a@acme.example', cc: 'x@evil.com' });
+    expect(d.action).toBe('block');
+    expect(d.rules).toEqual(['block-external']);
+  });
+  it('allows mail whose every recipient is internal', () => {
+    const d = mail(MAIL, { to: ['a@acme.example', 'b@acme.example'], cc: 'c@acme.example' });
+    expect(d.action).toBe('allow');
+    expect(d.rules).toEqual(['allow-internal']);
+  });
+  it('an allow rule never fires on a missing value or an empty array', () => {
+    expect(mail(ALLOW_ONLY, {}).rules).toEqual([]);
+    expect(mail(ALLOW_ONLY, { to: [] }).rules).toEqual([]);
+  });
+});
+
+describe('quantifiers', () => {
+  const outside = { path: 'paths', within: ['/w'], not: true };
+  const inside = { path: 'paths', within: ['/w'] };
+  it.each([
+    // [values, block rule "outside /w" fires, allow rule "inside /w" fires]
+    [['/w/a', '/etc/x'], true, false],
+    [['/w/a', '/w/b'], false, true],
+    [[], true, false],
+    [undefined, true, false],
+  ])('%j: block "outside /w" %s, allow "inside /w" %s', (paths, any, every) => {
+    const args = paths === undefined ? {} : { paths };
+    expect(cond(outside, 'any')(args)).toBe(any);
+    expect(cond(inside, 'every')(args)).toBe(every);
+  });
+  it('claims keep membership semantics: "in neither group" is not broken by extra groups', () => {
+    const neither = cond({ path: 'groups', in: ['support', 'crm'], not: true }, 'set');
+    expect(neither({ groups: ['support', 'other'] })).toBe(false);
+    expect(neither({ groups: ['other'] })).toBe(true);
+    expect(neither({})).toBe(true);
+  });
+  it('** sees every string at any depth', () => {
+    const secret = cond({ path: '**', glob: '**/.ssh/**' }, 'any');
+    expect(secret({ a: { b: [{ c: '/home/u/.ssh/id_rsa' }] } })).toBe(true);
+    expect(secret({ a: { b: [{ c: '/home/u/notes' }] } })).toBe(false);
+  });
+  it('rejects ** anywhere but the last segment', () => {
+    expect(ConditionSchema.safeParse({ path: '**.path', exists: true }).success).toBe(false);
+  });
+});
+
+describe('case and Windows paths', () => {
+  it('blocks an upper-case .SSH/ID_RSA with nocase (case-insensitive file systems)', () => {
+    const key = cond({ path: 'path', glob: '**/.ssh/{id_*,*.pem}', nocase: true }, 'any');
+    expect(key({ path: '/home/una/.SSH/ID_RSA' })).toBe(true);
+    expect(cond({ path: 'path', glob: '**/.ssh/**' }, 'any')({ path: '/home/una/.SSH/ID_RSA' })).toBe(false);
+  });
+  it('blocks a Windows key path with backslashes, in any case', () => {
+    const key = cond({ path: 'path', glob: '**/.ssh/**' }, 'any');
+    expect(key({ path: 'C:\\Users\\una\\.ssh\\id_rsa' })).toBe(true);
+    expect(key({ path: 'C:\\USERS\\UNA\\.SSH\\ID_RSA' })).toBe(true);
+  });
+  it('contains Windows drive paths ignoring case, and rejects escapes and UNC paths', () => {
+    const inside = cond({ path: 'path', within: ['C:\\work'] }, 'every');
+    expect(inside({ path: 'c:/WORK/src/a.ts' })).toBe(true);
+    expect(inside({ path: 'C:\\work\\..\\Windows\\system32' })).toBe(false);
+    expect(inside({ path: '\\\\server\\share\\work' })).toBe(false);
+    expect(inside({ path: 'D:\\work\\a' })).toBe(false);
+    expect(cond({ path: 'path', within: ['/w'], not: true }, 'any')({ path: 'C:\\w\\x' })).toBe(true);
+  });
+  it('nocase applies to eq, in and contains', () => {
+    expect(cond({ path: 'c', in: ['EUR'], nocase: true }, 'any')({ c: 'eur' })).toBe(true);
+    expect(cond({ path: 'c', eq: 'EUR', nocase: true }, 'any')({ c: 'Eur' })).toBe(true);
+    expect(cond({ path: 'c', contains: 'DROP', nocase: true }, 'any')({ c: 'x drop y' })).toBe(true);
+    expect(cond({ path: 'c', in: ['EUR'] }, 'any')({ c: 'eur' })).toBe(false);
+  });
+});
