@@ -98,7 +98,8 @@ export interface SessionInfo {
 export interface Guard {
   checkToolCall(req: ToolCallRequest): Promise<GuardVerdict>;
   /**
-   * False for tools this principal may never call: they are left out of `tools/list`.
+   * False for tools this principal may never call, and for tools whose listed definition nobody
+   * accepted (pins): they are left out of `tools/list`.
    * `tool` is the upstream's own (un-namespaced) name. A throw hides the whole list (fail closed).
    */
   isToolVisible?(principal: Principal, sessionId: string, upstream: string, tool: string): boolean;

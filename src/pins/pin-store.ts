@@ -151,8 +151,10 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     observe(upstream, defs, page = WHOLE_LISTING) {
       refresh();
       const created = !table.has(upstream);
-      const firstUse = created || firstUseOpen.has(upstream);
-      // Trust on first use lasts until the first listing reached its last page (any session's).
+      // Trust on first use covers the later pages of the first listing, and nothing after it: a
+      // listing that starts over (a first page again) closes it, so a client that never pages
+      // on cannot keep it open for tools added later (concurrent first listings fail safe: held).
+      const firstUse = created || (!page.first && firstUseOpen.has(upstream));
       if (firstUse && !page.last) firstUseOpen.add(upstream);
       else firstUseOpen.delete(upstream);
       // Unjudged until judged: if anything below throws, these stay out of the listing.

@@ -174,6 +174,15 @@ describe('pins: paginated first listing', () => {
     for (const t of tools) expect(store.check('paged', t.name)).toEqual({ kind: 'pinned' });
   });
 
+  it('a client that only ever lists the first page cannot keep trust on first use open for tools added later', () => {
+    const { store } = open({ onNew: 'block' });
+    store.observe('paged', tools.slice(0, 2), page(true, false));
+    store.observe('paged', [tools[0]!, tools[4]!], page(true, false)); // starts over: e was added since
+    expect(store.listing('paged', 'e')).toEqual({ listed: false, why: 'new' });
+    store.observe('paged', tools.slice(2, 4), page(false, true));
+    expect(store.listing('paged', 'c')).toEqual({ listed: false, why: 'new' });
+  });
+
   it('a tool added after the first listing completed is new, on whatever page it appears', () => {
     const { store } = open({ onNew: 'block' });
     store.observe('paged', tools.slice(0, 2), page(true, false));
