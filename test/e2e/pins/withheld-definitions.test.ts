@@ -1,9 +1,12 @@
+import { join } from 'node:path';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/identity-env.js';
+import { connectHttp } from '../../helpers/mcp-clients.js';
 import { runWardenCli } from '../../helpers/identity-warden.js';
 import { upstreams } from '../../helpers/paths.js';
 import { acmeCalls, auditRecords, listAllTools, POISON, POISON_MARKERS, startPinsWarden, type PinsWarden } from '../../helpers/pins-listing-warden.js';
-import { tempDir } from '../../helpers/warden-process.js';
+import { acmeConfig, spawnWardenHttp, tempDir } from '../../helpers/warden-process.js';
 
 /**
  * The model reads tools/list. A tool server that changes a tool's description after it was pinned
@@ -108,5 +111,34 @@ describe('pins: withheld tool definitions', () => {
     expect(names.filter((n) => n.startsWith('paged__')).sort()).toEqual(['paged__alpha', 'paged__bravo', 'paged__charlie', 'paged__delta', 'paged__echo']);
     const last = await w.client.callTool({ name: 'paged__echo', arguments: {} });
     expect(last.isError).toBeFalsy();
+  });
+
+  it('rug-pulled description never reaches an HTTP agent either, and the accept is announced on its stream', async () => {
+    const dir = tempDir('warden-e2e-pins-http-');
+    const warden = await spawnWardenHttp(acmeConfig({
+      upstreams: { acme: { ...upstreams.acme(), env: { ACME_RUG_PULL: '1' } } },
+      audit: { file: join(dir, 'audit.jsonl') },
+      control: { enabled: false },
+      pins: { file: join(dir, 'pins.json'), onChange: 'block', onNew: 'block' },
+      logging: { level: 'info' }, // the helper learns warden's URL from its start-up log line
+    }));
+    const notified = { count: 0 };
+    const agent = await connectHttp(warden.url, { setup: (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void (notified.count += 1)) });
+    try {
+      await listAllTools(agent.client);
+      await agent.client.callTool({ name: 'rug_pull', arguments: { tool: 'echo', description: POISON } });
+      await eventually(() => notified.count > 0);
+      const tools = await listAllTools(agent.client);
+      expect(tools.map((t) => t.name)).not.toContain('echo');
+      expectNoPoison(tools);
+      const before = notified.count;
+      const accept = await runWardenCli(['pins', 'accept', '--file', join(dir, 'pins.json'), '--tool', 'echo']);
+      expect(accept.status, accept.stderr).toBe(0);
+      await eventually(() => notified.count > before);
+      expect((await listAllTools(agent.client)).find((t) => t.name === 'echo')?.description).toBe(POISON);
+    } finally {
+      await agent.close();
+      await warden.stop();
+    }
   });
 });
