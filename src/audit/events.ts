@@ -160,7 +160,8 @@ export interface AuditEventFields {
   };
   /** `eventId`: the SET's `jti`, or `manual:<uuid>` for an operator revocation; `sessionIds`: warden sessions it closed. */
   revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };
-  'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string };
+  /** A held definition (withheld from tools/list until accepted); `poisoned`: the description scan's findings, when any. */
+  'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string; poisoned?: readonly string[] };
   'pins.accepted': PinsAcceptedFields;
   /**
    * An HTTP upstream's standing GET stream (its server-initiated notifications and requests) is

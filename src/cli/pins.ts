@@ -11,6 +11,7 @@ import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --all] [--file F] [--json]
 
 Pinned tool definitions (operates on the pin file; a running warden picks up accepts by watching it).
+Held tools are left out of the tools/list agents see until accepted.
   list    every pinned tool and its state: pinned, changed (held), new (held)
   diff    the held changes as text diffs of description and schema fields
   accept  trust the held definition of --tool T (or --all held tools), optionally of --upstream U

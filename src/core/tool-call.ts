@@ -98,12 +98,16 @@ export interface SessionInfo {
 export interface Guard {
   checkToolCall(req: ToolCallRequest): Promise<GuardVerdict>;
   /**
-   * False for tools this principal may never call: they are left out of `tools/list`.
+   * False for tools this principal may never call, and for tools whose listed definition nobody
+   * accepted (pins): they are left out of `tools/list`.
    * `tool` is the upstream's own (un-namespaced) name. A throw hides the whole list (fail closed).
    */
   isToolVisible?(principal: Principal, sessionId: string, upstream: string, tool: string): boolean;
-  /** Tool definitions as freshly listed by an upstream (for pinning). */
-  onToolsListed?(upstream: string, tools: readonly ToolDefinition[]): void;
+  /**
+   * Tool definitions as freshly listed by an upstream (for pinning), before `isToolVisible` filters
+   * that same answer. `page` says where a paginated listing's batch sits; omitted = the whole list.
+   */
+  onToolsListed?(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
   onSessionOpened?(session: SessionInfo): void;
   onSessionClosed?(session: SessionInfo, reason: string): void;
 }

@@ -194,9 +194,10 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   return {
     stats,
     checkToolCall,
-    isToolVisible: (principal, _sessionId, upstream, tool) => !deps.engine.isHidden(principal, upstream, tool),
-    onToolsListed(upstream: string, tools: readonly ToolDefinition[]) {
-      deps.pins?.observe(upstream, tools);
+    // Pins: a changed, new or poisoned definition nobody accepted never reaches the model.
+    isToolVisible: (principal, _sessionId, upstream, tool) => !deps.engine.isHidden(principal, upstream, tool) && (deps.pins?.listing(upstream, tool).listed ?? true),
+    onToolsListed(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }) {
+      deps.pins?.observe(upstream, tools, page);
     },
     onSessionOpened(info: SessionInfo) {
       deps.sessions?.opened(info);

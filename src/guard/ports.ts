@@ -17,11 +17,13 @@ export interface SubjectGate {
 
 /** Pinned tool definitions: is this tool's definition the one an operator accepted? */
 export interface PinGate {
+  /** Whether tools/list may show the tool as just listed (only accepted, unpoisoned definitions). */
+  listing(upstream: string, tool: string): { readonly listed: boolean };
   /** Minimum action while a changed or new definition is not accepted, with why. */
   verdict(upstream: string, tool: string): { readonly action: Action; readonly reasons: readonly Reason[] };
   /** Reasons from the tool's description (instructions aimed at the model). */
   risk(upstream: string, tool: string): readonly Reason[];
-  observe(upstream: string, tools: readonly ToolDefinition[]): void;
+  observe(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
 }
 
 /** Signals + risk + policy: the decision for one call. */

@@ -1,66 +1,35 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { AuditSink } from '../audit/audit-sink.js';
+import type { AuditEvent } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
-import type { Clock } from '../core/clock.js';
-import { watchFile } from '../core/watch-file.js';
-import type { Action, Reason } from '../core/decision.js';
+import type { Reason } from '../core/decision.js';
 import type { ToolDefinition } from '../core/tool-call.js';
-import type { Logger } from '../logging/logger.js';
 import { diffDefinitions } from './pin-diff.js';
-import { acceptPending, readPinFile, writePinFile, type AcceptedPin, type PinSelector, type PinTable, type ToolPin } from './pin-file.js';
+import { coalesced, watchPinFile } from './pin-file-watch.js';
+import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from './pin-file.js';
+import { acceptedByOperator, BY_FIRST_USE, BY_ON_NEW_ALLOW, listingOf } from './pin-listing.js';
+import { WHOLE_LISTING, type PinChange, type PinStore, type PinStoreDeps } from './pin-store-api.js';
 import type { PinsConfig } from './pins-config.js';
 import { scanToolDefinition } from './scan-description.js';
 import { pinnedPart, toolDigest } from './tool-digest.js';
 
-/** What `observe` found for one tool. */
-export interface PinChange {
-  readonly upstream: string;
-  readonly tool: string;
-  /** `pinned`: trusted on first use (or auto-pinned by onNew: allow); `changed`/`new`: held. */
-  readonly kind: 'pinned' | 'changed' | 'new';
-  readonly digest: string;
-  readonly diff: string | undefined;
-}
-
-export type PinCheck = { readonly kind: 'pinned' } | { readonly kind: 'changed'; readonly diff: string } | { readonly kind: 'new' };
-
-/** What the guard should do about a tool's pin state (before risk and policy). */
-export interface PinVerdict {
-  readonly action: Action;
-  readonly reasons: readonly Reason[];
-}
-
-export interface PinStore {
-  /** Records a fresh `tools/list` of an upstream; returns the tools that were pinned, changed or new. */
-  observe(upstream: string, tools: readonly ToolDefinition[]): PinChange[];
-  check(upstream: string, tool: string): PinCheck;
-  /** check() mapped through `pins.onChange` / `pins.onNew`, with a reason when not allowed. */
-  verdict(upstream: string, tool: string): PinVerdict;
-  /** Poisoned-description reasons for the tool as last listed (risk input, not a verdict). */
-  risk(upstream: string, tool: string): readonly Reason[];
-  accept(selector: PinSelector, by: string): AcceptedPin[];
-  /** Re-reads the pin file (also done by the watcher) and audits accepted pins. */
-  reload(): void;
-  close(): void;
-}
-
-export interface PinStoreDeps {
-  readonly audit: AuditSink;
-  readonly clock: Clock;
-  readonly logger?: Logger;
-}
+export type { ListingPage, PinChange, PinCheck, PinStore, PinStoreDeps, PinVerdict } from './pin-store-api.js';
 
 /**
  * Opens the pin file named by `pins.file`. Trust on first use: the first listing of an upstream
- * with no pins pins every tool. Later, a changed definition or a tool not pinned is held
- * (`pins.onChange` / `pins.onNew`) until `warden pins accept` (or `accept()`), which this store
- * notices by watching the file.
+ * with no pins (all its pages) pins every tool, except definitions the scan flags as aimed at the
+ * model. Later, a changed definition or a tool not pinned is held (`pins.onChange` / `pins.onNew`)
+ * and withheld from tools/list (`listing()`) until `warden pins accept` (or `accept()`), which
+ * this store notices by watching the file.
  */
 export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
   let table: PinTable = readPinFile(config.file);
   const risks = new Map<string, readonly Reason[]>();
+  /** Digest of each tool's definition as last listed: what `listing()` judges. */
+  const seen = new Map<string, string>();
+  /** Upstreams whose first listing is still being paged through (trust on first use is open). */
+  const firstUseOpen = new Set<string>();
   const diffs = new Map<string, string>();
+  /** Tells the runtime the listable set may have changed (an accept released a withheld tool). */
+  const listingChanged = coalesced(deps.onListingChange, deps.logger);
   const key = (u: string, t: string): string => `${u}\u0000${t}`;
   const now = (): Date => new Date(deps.clock());
 
@@ -83,6 +52,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
    * a trusted one; other hand edits apply at the next start.
    */
   function refresh(): void {
+    let merged = 0;
     let fresh: PinTable;
     try {
       fresh = readPinFile(config.file);
@@ -95,17 +65,20 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       const mine = table.get(upstream);
       if (!mine) {
         table.set(upstream, tools); // pinned elsewhere (another replica, or a restored file)
+        merged += 1;
         continue;
       }
       for (const [tool, pin] of tools) {
         const current = mine.get(tool);
         if (!pin.pinned || pin.pinned.digest === current?.pinned?.digest) continue;
-        const merged: ToolPin = { ...current, pinned: pin.pinned };
-        if (merged.pending?.digest === pin.pinned.digest) delete merged.pending;
-        mine.set(tool, merged);
+        const next: ToolPin = { ...current, pinned: pin.pinned };
+        if (next.pending?.digest === pin.pinned.digest) delete next.pending;
+        mine.set(tool, next);
+        merged += 1;
         deps.audit.record(auditEvent('pins.accepted', { upstream, tool, digest: pin.pinned.digest, previousDigest: current?.pinned?.digest, by: pin.pinned.acceptedBy }));
       }
     }
+    if (merged > 0) listingChanged();
   }
 
   /** Persists memory; a failed write is logged and memory (which holds every hold) stays in force. */
@@ -117,18 +90,27 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     }
   }
 
-  function observeTool(upstream: string, tools: Map<string, ToolPin>, def: ToolDefinition, firstUse: boolean): PinChange | undefined {
+  function observeTool(upstream: string, tools: Map<string, ToolPin>, def: ToolDefinition, firstUse: boolean, events: AuditEvent[]): PinChange | undefined {
+    const k = key(upstream, def.name);
     const digest = toolDigest(def);
     const definition = pinnedPart(def);
-    risks.set(key(upstream, def.name), scanToolDefinition(def));
+    const findings = scanToolDefinition(def);
+    risks.set(k, findings);
+    seen.set(k, digest);
+    const poisoned = findings.length > 0;
     const pin = tools.get(def.name) ?? {};
     tools.set(def.name, pin);
     const at = now().toISOString();
-    if (!pin.pinned && (firstUse || config.onNew === 'allow')) {
-      const by = firstUse ? 'first-use' : 'auto (pins.onNew: allow)';
+    if (poisoned && pin.pinned?.digest === digest && !acceptedByOperator(pin.pinned)) {
+      // Pinned automatically before the scan gated automatic pinning: no person ever accepted
+      // this text, so it becomes a held new tool that `warden pins accept` can release.
+      delete pin.pinned;
+    }
+    if (!pin.pinned && !poisoned && (firstUse || config.onNew === 'allow')) {
+      const by = firstUse ? BY_FIRST_USE : BY_ON_NEW_ALLOW;
       pin.pinned = { digest, definition, pinnedAt: at, acceptedBy: by };
       delete pin.pending;
-      if (!firstUse) deps.audit.record(auditEvent('pins.accepted', { upstream, tool: def.name, digest, by }));
+      if (!firstUse) events.push(auditEvent('pins.accepted', { upstream, tool: def.name, digest, by }));
       return { upstream, tool: def.name, kind: 'pinned', digest, diff: undefined };
     }
     if (pin.pinned?.digest === digest) {
@@ -140,28 +122,57 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     const kind = pin.pinned ? 'changed' : 'new';
     pin.pending = { kind, digest, definition, seenAt: at };
     const diff = diffFor(upstream, def.name, pin);
-    deps.audit.record(auditEvent('pins.changed', { upstream, tool: def.name, kind, digest, pinnedDigest: pin.pinned?.digest, diff }));
+    const flagged = poisoned ? { poisoned: findings.map((f) => f.detail) } : {};
+    events.push(auditEvent('pins.changed', { upstream, tool: def.name, kind, digest, pinnedDigest: pin.pinned?.digest, diff, ...flagged }));
     return { upstream, tool: def.name, kind, digest, diff };
   }
 
   /** Says which kind of "new" it is: a tool called before any listing showed it is held too. */
   function newToolDetail(upstream: string, tool: string): string {
-    return table.get(upstream)?.has(tool)
-      ? `${tool} appeared after the upstream's first listing`
-      : `${tool} was called before any tools/list showed it (warden pins tools as they are listed)`;
+    const pin = table.get(upstream)?.get(tool);
+    if (!pin) return `${tool} was called before any tools/list showed it (warden pins tools as they are listed)`;
+    if ((risks.get(key(upstream, tool))?.length ?? 0) > 0) return `${tool} was not pinned automatically: its definition carries text aimed at the model`;
+    return `${tool} appeared after the upstream's first listing`;
+  }
+
+  /** Audit after the pin state is settled, so a failing sink cannot leave a tool half-judged. */
+  function recordEach(events: readonly AuditEvent[]): void {
+    for (const event of events) {
+      try {
+        deps.audit.record(event);
+      } catch (err) {
+        // The sink reports itself unhealthy and every call blocks until it heals; the holds stand.
+        deps.logger?.error({ err, type: event.type }, 'could not audit a pin change');
+      }
+    }
   }
 
   const store: PinStore = {
-    observe(upstream, defs) {
+    observe(upstream, defs, page = WHOLE_LISTING) {
       refresh();
-      const firstUse = !table.has(upstream);
+      const created = !table.has(upstream);
+      // Trust on first use covers the later pages of the first listing, and nothing after it: a
+      // listing that starts over (a first page again) closes it, so a client that never pages
+      // on cannot keep it open for tools added later (concurrent first listings fail safe: held).
+      const firstUse = created || (!page.first && firstUseOpen.has(upstream));
+      if (firstUse && !page.last) firstUseOpen.add(upstream);
+      else firstUseOpen.delete(upstream);
+      // Unjudged until judged: if anything below throws, these stay out of the listing.
+      for (const d of defs) seen.delete(key(upstream, d.name));
       const tools = table.get(upstream) ?? new Map<string, ToolPin>();
       table.set(upstream, tools);
       const before = JSON.stringify([...tools.entries()]);
-      const changes = defs.map((d) => observeTool(upstream, tools, d, firstUse)).filter((c): c is PinChange => c !== undefined);
+      const events: AuditEvent[] = [];
+      const changes = defs.map((d) => observeTool(upstream, tools, d, firstUse, events)).filter((c): c is PinChange => c !== undefined);
       if (JSON.stringify([...tools.entries()]) !== before) persist();
-      if (firstUse) deps.audit.record(auditEvent('pins.accepted', { upstream, tools: changes.map((c) => c.tool), by: 'first-use' }));
+      const pinned = changes.filter((c) => c.kind === 'pinned').map((c) => c.tool);
+      if (firstUse && (created || pinned.length > 0)) events.push(auditEvent('pins.accepted', { upstream, tools: pinned, by: BY_FIRST_USE }));
+      recordEach(events);
       return changes;
+    },
+    listing(upstream, tool) {
+      const k = key(upstream, tool);
+      return listingOf(table.get(upstream)?.get(tool), seen.get(k), (risks.get(k)?.length ?? 0) > 0);
     },
     check(upstream, tool) {
       const pin = table.get(upstream)?.get(tool);
@@ -189,31 +200,19 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     accept(selector, by) {
       refresh();
       const accepted = acceptPending(table, selector, by, now());
-      if (accepted.length > 0) persist();
+      if (accepted.length > 0) {
+        persist();
+        listingChanged();
+      }
       for (const a of accepted) deps.audit.record(auditEvent('pins.accepted', { upstream: a.upstream, tool: a.tool, digest: a.digest, previousDigest: a.previousDigest, by }));
       return accepted;
     },
     reload: refresh,
     close() {
       stopWatching?.();
-      if (timer) clearTimeout(timer);
     },
   };
 
-  let stopWatching: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  if (config.watch) {
-    try {
-      // The folder may not exist before the first pin is written; watching for the file needs it.
-      mkdirSync(dirname(config.file), { recursive: true, mode: 0o700 });
-      stopWatching = watchFile(config.file, () => {
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(() => store.reload(), 50);
-        timer.unref();
-      }, { onError: (err) => deps.logger?.warn({ err, file: config.file }, 'cannot watch the pin file; accepted pins apply after restart') });
-    } catch (err) {
-      deps.logger?.warn({ err, file: config.file }, 'cannot watch the pin file; accepted pins apply after restart');
-    }
-  }
+  const stopWatching = config.watch ? watchPinFile(config.file, () => store.reload(), deps.logger) : undefined;
   return store;
 }

@@ -52,8 +52,8 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
     const upstream = plan[index]![0];
     const list = Array.isArray(page.result?.[kind.field]) ? (page.result![kind.field] as unknown[]) : [];
     // concat, not push(...): spreading a page of ~120,000 entries as arguments overflows the stack.
-    items = items.concat(exposeItems(session, upstream, kind, list, plan[index]![1] === undefined));
     const next = page.result?.nextCursor;
+    items = items.concat(exposeItems(session, upstream, kind, list, { first: plan[index]![1] === undefined, last: typeof next !== 'string' }));
     if (typeof next === 'string') remaining[upstream.name] = next;
   }
   if (kind.field === 'tools') {
@@ -75,7 +75,7 @@ function fetchPage(session: ProxySession, request: RpcRequest, upstream: Upstrea
   return new Promise((resolve) => upstream.request(request.method, params, session.opts.timeouts.requestMs, resolve));
 }
 
-function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, listed: unknown[], firstPage: boolean): Item[] {
+function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, listed: unknown[], page: ListedPage): Item[] {
   // An entry that is not an object (null, a number) names nothing: left out, like a bad name,
   // instead of failing the whole answer (and, with several upstreams, every upstream's items).
   const list = listed.filter((item): item is Item => typeof item === 'object' && item !== null && !Array.isArray(item));
@@ -86,7 +86,7 @@ function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: 
   if (kind.field === 'resourceTemplates') {
     for (const t of list) if (typeof t.uriTemplate === 'string') session.templateOwners.set(t.uriTemplate.split('{')[0]!, upstream.name);
   }
-  if (kind.field === 'tools') recordTools(session, upstream, list as unknown as ToolDefinition[], firstPage);
+  if (kind.field === 'tools') recordTools(session, upstream, list as unknown as ToolDefinition[], page);
   const out: Item[] = [];
   for (const item of list) {
     if (typeof item.name !== 'string') continue;
@@ -101,17 +101,27 @@ function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: 
   return out;
 }
 
-function recordTools(session: ProxySession, upstream: UpstreamConnection, tools: ToolDefinition[], firstPage: boolean): void {
+/** Where a page sits in the upstream's listing (pins trust a first listing across all its pages). */
+interface ListedPage {
+  readonly first: boolean;
+  readonly last: boolean;
+}
+
+function recordTools(session: ProxySession, upstream: UpstreamConnection, tools: ToolDefinition[], page: ListedPage): void {
   let defs = session.toolDefinitions.get(upstream.name);
-  if (!defs || firstPage) {
+  if (!defs || page.first) {
     defs = new Map();
     session.toolDefinitions.set(upstream.name, defs);
   }
   for (const t of tools) if (typeof t.name === 'string') defs.set(t.name, t);
-  session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
+  session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools, page));
 }
 
-/** The guard hides tools this principal may never call. A throwing filter hides the whole list (fail closed). */
+/**
+ * The guard hides tools this principal may never call, and (pins) definitions nobody accepted; it
+ * judges the answer recordTools just reported, in the same tick. A throwing filter hides the
+ * whole list (fail closed).
+ */
 function filterTools(session: ProxySession, request: RpcRequest, items: Item[]): Item[] | undefined {
   const guard = session.opts.guard;
   const principal = session.principal;

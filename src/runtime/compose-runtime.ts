@@ -103,7 +103,8 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     });
     closers.push(() => stopFollowing());
     throwIfStopRequested(stop);
-    const pins = openPins(config, at, { audit, clock, logger });
+    // An accepted pin makes a withheld tool listable again: agents are asked to list again.
+    const pins = openPins(config, at, { audit, clock, logger, onListingChange: () => void handle?.announceToolsChanged() });
     if (pins) closers.push(() => pins.close());
     const guard = createGuard({
       engine, audit, clock, logger, subjects, sessions,

@@ -8,7 +8,7 @@ import { openPinStore, type PinStore } from '../pins/pin-store.js';
 export function openPins(
   config: WardenConfig,
   at: (path: string) => string,
-  deps: { audit: AuditSink; clock: Clock; logger: Logger },
+  deps: { audit: AuditSink; clock: Clock; logger: Logger; onListingChange?: () => void },
 ): PinStore | undefined {
   if (!config.pins.enabled) return undefined;
   return openPinStore({ ...config.pins, file: at(config.pins.file) }, deps);

@@ -60,7 +60,7 @@ export const AUDIT_FIELD_SPEC = {
   ],
   'event.effect': one(['eventId', 'eventType', 'effect', 'reason', 'at', 'details'], ['subject', 'entryId']),
   revocation: one(['entryId', 'subject', 'eventId', 'reason', 'by', 'at', 'sessionIds'], []),
-  'pins.changed': one(['upstream', 'tool', 'kind', 'digest', 'diff'], ['pinnedDigest']),
+  'pins.changed': one(['upstream', 'tool', 'kind', 'digest', 'diff'], ['pinnedDigest', 'poisoned']),
   'pins.accepted': [
     { shape: 'tool', required: ['upstream', 'tool', 'digest', 'by'], optional: ['previousDigest'] },
     { shape: 'first-use', required: ['upstream', 'tools', 'by'], optional: [] },

@@ -32,12 +32,16 @@ async function start(pins: Record<string, unknown>, acmeEnv: Record<string, stri
   return { env, agent, control: await controlApi(env.adminTokenFile) };
 }
 
-/** Lets the upstream rewrite `tool`'s description, then lists again as an agent would on list_changed. */
+/**
+ * Lets the upstream rewrite `tool`'s description, then lists again as an agent would on
+ * list_changed: the changed tool is withheld, so its new text never reaches the model.
+ */
 async function rugPull(r: Running, tool: string, description: string): Promise<void> {
   const res = await r.agent.client.callTool({ name: 'rug_pull', arguments: { tool, description } });
   expect(res.isError).toBeFalsy();
   const { tools } = await r.agent.client.listTools();
-  expect(tools.find((t) => t.name === tool)?.description).toBe(description);
+  expect(tools.map((t) => t.name)).not.toContain(tool);
+  expect(JSON.stringify(tools)).not.toContain(description);
 }
 
 describe('rug pull with pins.onChange: approve', () => {
@@ -74,6 +78,8 @@ describe('rug pull with pins.onChange: approve', () => {
     expect(accept.status).toBe(0);
     // The running warden watches the pin file and audits the accept when it picks it up.
     await eventually(() => auditOfType(r.env.auditFile, 'pins.accepted').find((x) => x.tool === 'read_file' && x.by !== 'first-use'));
+    // Accepted: listed again, with the definition the operator accepted.
+    expect((await r.agent.client.listTools()).tools.find((t) => t.name === 'read_file')?.description).toBe(RUG);
     const released = await r.agent.client.callTool({ name: 'read_file', arguments: { path: '/docs/readme.txt' } });
     expect(released.isError).toBeFalsy();
     expect(upstreamCalls(r.env.callLog).filter((t) => t === 'read_file').length).toBe(readsBefore + 1);
@@ -106,7 +112,8 @@ describe('rug pull with pins.onChange: block, and poisoned descriptions', () => 
     ['a zero-width character', 'list_customers', { limit: 1 }],
   ];
   for (const [what, tool, args] of poisoned) {
-    it(`raises a call to a tool whose description has ${what} to approval`, async () => {
+    it(`withholds a first-seen tool whose description has ${what} and raises calls to it to approval`, async () => {
+      expect((await r.agent.client.listTools()).tools.map((t) => t.name)).not.toContain(tool);
       const held = r.agent.client.callTool({ name: tool, arguments: args });
       const pending = await r.control.waitPending(tool, 'alice');
       expect(pending.reasons.map((x) => x.code)).toContain('tool.poisoned_description');
