@@ -49,6 +49,21 @@ export interface ApprovalManager {
   close(): void;
 }
 
+/** What an SDK client waits for any request unless told otherwise (RequestOptions.timeout). */
+const SDK_DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+const MAX_REASON_CHARS = 200;
+
+/**
+ * Why the call's signal fired, for the withdrawal record: the proxy passes a string (the agent's
+ * cancel reason, "session closed: …", "agent closed the response stream"). The agent's text is
+ * untrusted: bounded here, escaped by the audit sink and by every terminal renderer.
+ */
+function withdrawReason(signal: AbortSignal): string {
+  const why = signal.reason;
+  if (typeof why !== 'string' || why.length === 0) return 'agent cancelled or session ended';
+  return why.length > MAX_REASON_CHARS ? `${why.slice(0, MAX_REASON_CHARS)}…` : why;
+}
+
 const PENDING = 'approval:pending:';
 const DONE = 'approval:done:';
 
@@ -60,6 +75,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   const listeners = new Set<(event: ApprovalEvent) => void>();
   const waiters = new WaiterTable(timers);
   const doneTtl = config.timeoutMs + 600_000;
+  if (config.timeoutMs >= SDK_DEFAULT_REQUEST_TIMEOUT_MS) {
+    deps.logger.warn(
+      { timeoutMs: config.timeoutMs },
+      'approvals.timeoutMs is not below the MCP SDK default request timeout (60 s): agents must pass resetTimeoutOnProgress with onprogress (or a longer timeout) to see approvals that take longer',
+    );
+  }
 
   const emit = (event: ApprovalEvent): void => {
     for (const l of listeners) {
@@ -120,10 +141,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   const remember = async (record: PendingApproval, answer: ApprovalAnswer, approver: ApproverIdentity): Promise<Grant | undefined> => {
     if (answer.kind !== 'allow_remember') return undefined;
     const now = clock();
+    const who = record.principal;
     const grant: Grant = {
       id: newId('grt'),
-      issuer: record.principal.issuer,
-      user: record.principal.user,
+      issuer: who.issuer,
+      user: who.user,
+      actor: who.actor,
+      priorActors: [...who.priorActors],
+      scope: answer.scope ?? 'principal',
       upstream: record.upstream,
       tool: record.tool,
       argsDigest: answer.matchArguments ? record.argsDigest : undefined,
@@ -136,8 +161,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
       return undefined;
     }
-    const { issuer, user, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
-    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
+    const { issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
+    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
     return grant;
   };
 
@@ -173,7 +198,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         signal: req.signal,
         sendProgress: req.sendProgress,
         onTimeout: () => void expire(record),
-        onAbort: () => void withdraw(record, 'agent cancelled or session ended'),
+        onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
       emit({ type: 'requested', approval: record });
       return outcome;

@@ -44,8 +44,10 @@ describe('approvals over the control API', () => {
     const verdict = enforceDecision(callRequest().req, decision(), { throttler: createThrottler(ThrottleConfigSchema.parse({})), approvals: f.manager, audit: f.audit });
     const [id] = await pendingIds(f.carol);
     const shown = await f.carol.request('GET', `/approvals/${id}`);
-    expect(shown.body).toMatchObject({ principal: { user: 'alice', actor: 'agent-7' }, tool: 'write_file', score: 72, redactedArguments: { content: '[redacted]' } });
-    expect(JSON.stringify(shown.body)).not.toContain('secret-content');
+    // The approver decides on this very call: it sees the real values (authenticated API only);
+    // the audit keeps the digest and never the values.
+    expect(shown.body).toMatchObject({ principal: { user: 'alice', actor: 'agent-7' }, tool: 'write_file', score: 72, arguments: { path: '/tmp/x', content: 'secret-content' } });
+    expect(JSON.stringify(f.audit.events)).not.toContain('secret-content');
     expect(await f.carol.request('POST', `/approvals/${id}/allow`, { argsDigest: (shown.body as { argsDigest: string }).argsDigest })).toMatchObject({ status: 200 });
     expect((await verdict).kind).toBe('forward');
     expect(f.audit.events.find((e) => e.type === 'call.approval_answered')).toMatchObject({ approver: { kind: 'approver', id: 'carol' } });

@@ -9,10 +9,17 @@ import { configErrorFromZod } from '../../src/config/zod-error.js';
 
 describe('approvals config', () => {
   it('has safe defaults and rejects typos with the key path', () => {
-    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ timeoutMs: 120_000, maxPending: 100, approvers: [] });
+    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ maxPending: 100, approvers: [] });
     const bad = ApprovalsConfigSchema.safeParse({ timeout: 5 });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(configErrorFromZod(bad.error, 'warden.yaml').message).toContain("unknown key 'timeout'");
+  });
+
+  it('times out an approval before a stock SDK agent gives up on the call (its default request timeout is 60 s)', () => {
+    // Otherwise the agent errors with -32001 while the approval is still pending, and never
+    // learns the outcome of an approval that takes longer than 60 s.
+    expect(ApprovalsConfigSchema.parse({}).timeoutMs).toBeLessThan(60_000);
+    expect(ApprovalsConfigSchema.parse({}).timeoutMs).toBeGreaterThanOrEqual(30_000);
   });
 
   it('requires exactly one of tokenFile / tokenEnv per approver', () => {
