@@ -49,6 +49,9 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   const req = buildRequest(session, request, { callId, principal: principal.principal, upstream, tool: target.name, exposedName, args, receivedAt, controller });
   // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
   session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
+  // HTTP: the agent closed this call's response stream while it was looked up; it is cancelled
+  // (judged with an aborted signal, so an approval is withdrawn and nothing is forwarded).
+  if (session.opts.channel.abandoned?.(request.id)) controller.abort('agent closed the response stream');
   const verdict = await judge(session, req);
   if (!session.inFlight.has(request.id) || controller.aborted) {
     // Cancelled while being judged: nothing is forwarded. A forward verdict still gets its outcome,
