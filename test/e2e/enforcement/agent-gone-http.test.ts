@@ -115,6 +115,8 @@ describe('remembered grants and what approvers see', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('"payee": "NEW-PAYEE-10"');
     expect(shown.stdout).toContain('erin via agent-7');
+    // Widening without remembering is refused as a usage error (exit 2), nothing is answered.
+    expect((await cli(['approvals', 'allow', pending.id, '--any-agent'])).code).toBe(2);
     const allowed = await cli(['approvals', 'allow', pending.id, '--remember', '5']);
     expect(allowed.stdout).toContain('for erin via agent-7 (this agent only) · acme/transfer_funds · any arguments');
     expectUpstreamText(await first, 'transferred 10 EUR to NEW-PAYEE-10');
