@@ -61,7 +61,8 @@ export class HttpChannel implements DownstreamChannel {
       // carry some of them (TRACE), which would otherwise end as a 500.
       return sendRpcError(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
     }
-    if (typeof parsedBody === 'object' && parsedBody !== null && isRequest(parsedBody as RpcMessage)) this.abandonedCalls.watch((parsedBody as { id: RpcId }).id, res);
+    const id = requestIdOf(parsedBody);
+    if (id !== undefined) this.abandonedCalls.watch(id, res);
     const response = await this.server.handleRequest(toWebRequest(req), parsedBody === undefined ? undefined : { parsedBody });
     await sendWebResponse(response, res, this.wrote);
   }
@@ -107,4 +108,10 @@ export class HttpChannel implements DownstreamChannel {
     this.backlog.destroyAll();
     this.onclose?.('output_overflow');
   };
+}
+
+/** The id of a POSTed request (not a notification or a response), if it is one. */
+function requestIdOf(body: unknown): RpcId | undefined {
+  if (typeof body !== 'object' || body === null || !isRequest(body as RpcMessage)) return undefined;
+  return (body as { id: RpcId }).id;
 }
