@@ -21,6 +21,7 @@ import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
 import { checkAnswer, type AnswerBinding } from './answer-checks.js';
+import { warnIfAgentsGiveUpFirst, withdrawReason } from './agent-side.js';
 
 export interface ApprovalManagerDeps {
   readonly clock?: Clock;
@@ -49,21 +50,6 @@ export interface ApprovalManager {
   close(): void;
 }
 
-/** What an SDK client waits for any request unless told otherwise (RequestOptions.timeout). */
-const SDK_DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const MAX_REASON_CHARS = 200;
-
-/**
- * Why the call's signal fired, for the withdrawal record: the proxy passes a string (the agent's
- * cancel reason, "session closed: …", "agent closed the response stream"). The agent's text is
- * untrusted: bounded here, escaped by the audit sink and by every terminal renderer.
- */
-function withdrawReason(signal: AbortSignal): string {
-  const why = signal.reason;
-  if (typeof why !== 'string' || why.length === 0) return 'agent cancelled or session ended';
-  return why.length > MAX_REASON_CHARS ? `${why.slice(0, MAX_REASON_CHARS)}…` : why;
-}
-
 const PENDING = 'approval:pending:';
 const DONE = 'approval:done:';
 
@@ -75,12 +61,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   const listeners = new Set<(event: ApprovalEvent) => void>();
   const waiters = new WaiterTable(timers);
   const doneTtl = config.timeoutMs + 600_000;
-  if (config.timeoutMs >= SDK_DEFAULT_REQUEST_TIMEOUT_MS) {
-    deps.logger.warn(
-      { timeoutMs: config.timeoutMs },
-      'approvals.timeoutMs is not below the MCP SDK default request timeout (60 s): agents must pass resetTimeoutOnProgress with onprogress (or a longer timeout) to see approvals that take longer',
-    );
-  }
+  warnIfAgentsGiveUpFirst(config.timeoutMs, deps.logger);
 
   const emit = (event: ApprovalEvent): void => {
     for (const l of listeners) {
