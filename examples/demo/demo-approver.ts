@@ -10,7 +10,7 @@ interface Pending {
   readonly argsDigest: string;
   readonly score: number;
   readonly principal: { user: string; actor?: string };
-  readonly redactedArguments?: unknown;
+  readonly arguments?: unknown;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -57,7 +57,7 @@ export function scriptedApprover(url: string, adminToken: string, tool: string, 
         });
         const body = (await answer.json()) as { ok?: boolean; error?: string };
         print(body.ok
-          ? `           scripted approver: allowed ${p.id} (${p.principal.user} via ${p.principal.actor ?? '-'}: ${p.tool} ${JSON.stringify(p.redactedArguments)}, score ${p.score})`
+          ? `           scripted approver: allowed ${p.id} (${p.principal.user} via ${p.principal.actor ?? '-'}: ${p.tool} ${JSON.stringify(p.arguments)}, score ${p.score})`
           : `           scripted approver: answer refused: ${body.error ?? answer.status}`);
         return;
       }

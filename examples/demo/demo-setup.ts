@@ -70,7 +70,7 @@ function demoConfig(p: { jwksFile: string; tokenFile: string; auditFile: string;
     audit: { file: p.auditFile },
     // list_customers is throttled by policy; this bucket makes the demo's burst visible quickly.
     throttle: { buckets: [{ key: 'user_agent', ratePerMinute: 60, burst: 2 }], maxWaitMs: 1500 },
-    approvals: { timeoutMs: 60_000, progressIntervalMs: 5_000 },
+    approvals: { timeoutMs: 50_000, progressIntervalMs: 5_000 },
     control: { port: 0, adminTokenFile: p.adminTokenFile },
     pins: { file: p.pinsFile },
   };

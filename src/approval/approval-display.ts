@@ -12,9 +12,21 @@ export function terminalSafe(text: string): string {
 }
 
 /** `alice via agent-7 ← planner` */
-export function describeWho(p: PendingApproval['principal']): string {
-  const chain = p.actor ? ` via ${p.actor}${p.priorActors.length > 0 ? ` ← ${p.priorActors.join(' ← ')}` : ''}` : '';
+export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'actor' | 'priorActors'>): string {
+  const prior = p.priorActors ?? [];
+  const chain = p.actor ? ` via ${p.actor}${prior.length > 0 ? ` ← ${prior.join(' ← ')}` : ''}` : '';
   return terminalSafe(`${p.user}${chain}`);
+}
+
+/**
+ * Whom and what a grant covers, in words an approver cannot misread: `alice via agent-7 (this
+ * agent only) · acme/transfer_funds · any arguments`.
+ */
+export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'priorActors' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
+  const who =
+    g.scope === 'user' ? `${terminalSafe(g.user)} through any agent` : g.actor ? `${describeWho(g)} (this agent only)` : `${terminalSafe(g.user)} directly (no agent)`;
+  const args = g.argsDigest ? 'same arguments only' : 'any arguments';
+  return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
 }
 
 function indentJson(value: unknown, maxLines: number): string[] {
@@ -32,7 +44,7 @@ export function renderApprovalCard(a: PendingApproval, position: string): string
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
     `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
     `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
-    ...indentJson(a.redactedArguments, 20).map((l) => `${pad}${l}`),
+    ...indentJson(a.arguments, 20).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,
     ...reasons,
     `  call  ${terminalSafe(a.callId)} · session ${terminalSafe(a.sessionId)}`,
@@ -48,6 +60,5 @@ export function renderPendingLine(a: PendingWire): string {
 /** One line per grant for `warden approvals grants`. */
 export function renderGrantLine(g: Grant, now: number): string {
   const mins = Math.max(0, Math.ceil((g.expiresAt - now) / 60_000));
-  const scope = g.argsDigest ? 'same arguments only' : 'any arguments';
-  return `${g.id}  ${terminalSafe(g.user)}  ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)}  ${scope}  ${mins} min left  by ${terminalSafe(g.createdBy.id)}`;
+  return `${terminalSafe(g.id)}  ${describeGrantScope(g)}  ${mins} min left  by ${terminalSafe(g.createdBy.id)}`;
 }

@@ -21,6 +21,7 @@ import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
 import { checkAnswer, type AnswerBinding } from './answer-checks.js';
+import { warnIfAgentsGiveUpFirst, withdrawReason } from './agent-side.js';
 
 export interface ApprovalManagerDeps {
   readonly clock?: Clock;
@@ -60,6 +61,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   const listeners = new Set<(event: ApprovalEvent) => void>();
   const waiters = new WaiterTable(timers);
   const doneTtl = config.timeoutMs + 600_000;
+  warnIfAgentsGiveUpFirst(config.timeoutMs, deps.logger);
 
   const emit = (event: ApprovalEvent): void => {
     for (const l of listeners) {
@@ -120,10 +122,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   const remember = async (record: PendingApproval, answer: ApprovalAnswer, approver: ApproverIdentity): Promise<Grant | undefined> => {
     if (answer.kind !== 'allow_remember') return undefined;
     const now = clock();
+    const who = record.principal;
     const grant: Grant = {
       id: newId('grt'),
-      issuer: record.principal.issuer,
-      user: record.principal.user,
+      issuer: who.issuer,
+      user: who.user,
+      actor: who.actor,
+      priorActors: [...who.priorActors],
+      scope: answer.scope ?? 'principal',
       upstream: record.upstream,
       tool: record.tool,
       argsDigest: answer.matchArguments ? record.argsDigest : undefined,
@@ -136,8 +142,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
       return undefined;
     }
-    const { issuer, user, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
-    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
+    const { issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
+    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
     return grant;
   };
 
@@ -173,7 +179,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         signal: req.signal,
         sendProgress: req.sendProgress,
         onTimeout: () => void expire(record),
-        onAbort: () => void withdraw(record, 'agent cancelled or session ended'),
+        onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
       emit({ type: 'requested', approval: record });
       return outcome;

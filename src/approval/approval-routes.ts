@@ -15,10 +15,12 @@ const BindingFields = {
 };
 const AllowBodySchema = z.object({
   ...BindingFields,
-  /** Remember for this many minutes (a just-in-time grant for this user and tool). */
+  /** Remember for this many minutes (a just-in-time grant for this principal and tool). */
   rememberMinutes: z.number().int().min(1).max(43_200).optional(),
   /** With remember: only for calls with the same arguments digest. */
   matchArguments: z.boolean().optional(),
+  /** With remember: `principal` (default) = this user through this agent; `user` = any agent of the user. */
+  rememberScope: z.enum(['principal', 'user']).optional(),
 });
 const DenyBodySchema = z.object({ ...BindingFields, reason: z.string().max(500).optional() });
 
@@ -82,7 +84,7 @@ export function approvalRoutes(manager: ApprovalManager, options: { clock?: Cloc
         if (!parsed.success) return invalid(parsed.error);
         const b = parsed.data;
         const answer: ApprovalAnswer = b.rememberMinutes !== undefined
-          ? { kind: 'allow_remember', ttlMs: b.rememberMinutes * 60_000, matchArguments: b.matchArguments ?? false }
+          ? { kind: 'allow_remember', ttlMs: b.rememberMinutes * 60_000, matchArguments: b.matchArguments ?? false, scope: b.rememberScope ?? 'principal' }
           : { kind: 'allow_once' };
         return toResponse(await manager.answer(params.id ?? '', answer, caller, b));
       },

@@ -28,18 +28,31 @@ export interface PendingApproval {
   readonly score: number;
   readonly rules: readonly string[];
   readonly reasons: readonly Pick<Reason, 'code' | 'detail'>[];
-  /** Arguments after redaction by policy; never the raw values. */
-  readonly redactedArguments: unknown;
+  /**
+   * The call's real argument values, as the upstream would receive them. Shown only to
+   * authenticated approvers (control API, `warden approve`, `warden approvals show`): they decide
+   * on this very call and must see what they allow (which payee, which recipient). Audit records
+   * never carry them unredacted: `call.approval_requested` holds the digest only, `call.received`
+   * the copy redacted by `audit.redact`.
+   */
+  readonly arguments: unknown;
   readonly createdAt: number;
   readonly expiresAt: number;
 }
+
+/**
+ * Whom a remembered grant covers. `principal` (the default): the same user acting through the same
+ * agent (actor and prior actors, exactly as approved). `user`: the same user through any agent,
+ * only when the approver asks for it explicitly.
+ */
+export type GrantScope = 'principal' | 'user';
 
 /** What the approver chose. */
 export type ApprovalAnswer =
   | { readonly kind: 'allow_once' }
   | { readonly kind: 'deny'; readonly reason?: string }
-  /** Allow now and remember for `ttlMs` for this user and tool (optionally same args only). */
-  | { readonly kind: 'allow_remember'; readonly ttlMs: number; readonly matchArguments: boolean };
+  /** Allow now and remember for `ttlMs` for this principal (or `scope: 'user'`) and tool (optionally same args only). */
+  | { readonly kind: 'allow_remember'; readonly ttlMs: number; readonly matchArguments: boolean; readonly scope?: GrantScope };
 
 /** How one `request()` ended. Only the two `allowed*` kinds may forward the call. */
 export type ApprovalOutcome =
@@ -49,11 +62,20 @@ export type ApprovalOutcome =
   | { readonly kind: 'timeout'; readonly approvalId: string }
   | { readonly kind: 'withdrawn'; readonly approvalId: string; readonly reason: string };
 
-/** A just-in-time grant: later calls by this user to this tool are allowed without asking. */
+/**
+ * A just-in-time grant: later calls to this tool by the approved principal (this user through
+ * this agent; with `scope: 'user'`, this user through any agent) are allowed without asking.
+ */
 export interface Grant {
   readonly id: string;
   readonly issuer: string;
   readonly user: string;
+  /** The acting agent the call was approved for (undefined: the user acted directly). */
+  readonly actor: string | undefined;
+  /** Earlier actors of the approved call's delegation chain, newest first. */
+  readonly priorActors: readonly string[];
+  /** `principal`: only user + this exact actor chain match; `user`: any agent of the user. */
+  readonly scope: GrantScope;
   readonly upstream: string;
   readonly tool: string;
   /** When set, only calls with this exact arguments digest match. */

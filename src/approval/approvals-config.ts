@@ -15,8 +15,14 @@ export type Approver = z.infer<typeof ApproverSchema>;
 
 /** `approvals:` section. */
 export const ApprovalsConfigSchema = z.strictObject({
-  /** Longest a call waits for a human; then it is denied (never allowed). */
-  timeoutMs: z.number().int().min(1_000).max(3_600_000).default(120_000),
+  /**
+   * Longest a call waits for a human; then it is denied (never allowed). The default stays under
+   * the MCP SDK's default request timeout (60 s, not reset by progress unless the client opts in),
+   * so a stock agent receives the approval's outcome (allowed, denied or approval_timeout) instead
+   * of giving up with -32001 while the request is still pending. Longer waits need agents that
+   * pass `resetTimeoutOnProgress` (see the README).
+   */
+  timeoutMs: z.number().int().min(1_000).max(3_600_000).default(50_000),
   /** How often a waiting call sends `notifications/progress` (when the agent gave a token). */
   progressIntervalMs: z.number().int().min(500).max(60_000).default(5_000),
   /** Pending requests at once; beyond that new ones are denied (`approval_unavailable`). */

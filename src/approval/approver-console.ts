@@ -1,5 +1,6 @@
 import type { ControlClient } from '../control/control-client.js';
-import { renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
+import { describeGrantScope, renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
+import type { Grant } from './approval-types.js';
 
 type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'sending';
 
@@ -79,7 +80,7 @@ export class ApproverConsole {
       return;
     }
     this.mode = 'choose';
-    this.write(`\n${renderApprovalCard(this.current, '').join('\n')}\n${MENU}\n`);
+    this.write(`\n${renderApprovalCard(this.current, '').join('\n')}\n${MENU}\n${rememberScopeLine(this.current)}\n`);
     this.status();
   }
 
@@ -115,7 +116,9 @@ export class ApproverConsole {
       this.write(`${CLEAR_LINE}deny reason (Enter to skip, Esc to go back): `);
     } else if (ch === 'r') {
       this.mode = 'minutes';
-      this.write(`${CLEAR_LINE}remember for how many minutes? (Enter to confirm, Esc to go back): `);
+      const a = this.current;
+      const scope = a ? ` ${describeGrantScope(scopeOf(a))};` : '';
+      this.write(`${CLEAR_LINE}remember for how many minutes? (for${scope} Enter to confirm, Esc to go back): `);
     } else if (ch === 'q') this.stop();
   }
 
@@ -158,8 +161,9 @@ export class ApproverConsole {
     const body = { argsDigest: a.argsDigest, policyHash: a.policyHash, callId: a.callId, ...extra };
     try {
       const res = await this.client.request('POST', `/approvals/${encodeURIComponent(a.id)}/${verb}`, body);
-      const err = res.body as { error?: string };
-      const done = verb === 'deny' ? 'denied' : extra.rememberMinutes ? `allowed and remembered for ${String(extra.rememberMinutes)} min` : 'allowed once';
+      const err = res.body as { error?: string; grant?: Grant };
+      const remembered = err.grant ? `allowed and remembered for ${String(extra.rememberMinutes)} min for ${describeGrantScope(err.grant)}` : 'allowed once (the grant limit is reached; nothing remembered)';
+      const done = verb === 'deny' ? 'denied' : extra.rememberMinutes ? remembered : 'allowed once';
       this.write(res.status === 200 ? `\n✔ ${done}\n` : `\n✖ not recorded: ${err.error ?? `HTTP ${res.status}`}\n`);
     } catch (e) {
       this.write(`\n✖ could not reach warden: ${(e as Error).message}\n`);
@@ -172,4 +176,15 @@ export class ApproverConsole {
     this.write(`${CLEAR_LINE}bye\n`);
     this.quitResolve?.();
   }
+}
+
+/** The grant [r] would create: this user through this exact agent chain, this tool, any arguments. */
+function scopeOf(a: PendingWire): Pick<Grant, 'user' | 'actor' | 'priorActors' | 'scope' | 'upstream' | 'tool' | 'argsDigest'> {
+  const p = a.principal;
+  return { user: p.user, actor: p.actor, priorActors: p.priorActors, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest: undefined };
+}
+
+/** Says under the menu whom [r] covers, so nobody remembers "for everyone" by mistake. */
+function rememberScopeLine(a: PendingWire): string {
+  return `    [r] covers ${describeGrantScope(scopeOf(a))}`;
 }

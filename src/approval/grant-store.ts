@@ -3,6 +3,23 @@ import type { Grant } from './approval-types.js';
 
 const PREFIX = 'grant:';
 
+/** The caller a grant is checked against. */
+export interface GrantSubject {
+  readonly issuer: string;
+  readonly user: string;
+  readonly actor: string | undefined;
+  readonly priorActors: readonly string[];
+}
+
+/** Same issuer and user; for a `principal` grant (and one stored without a scope) also the same actor chain. */
+export function coversPrincipal(g: Grant, who: GrantSubject): boolean {
+  if (g.issuer !== who.issuer || g.user !== who.user) return false;
+  if (g.scope === 'user') return true;
+  // Fail closed on anything else: an unknown or missing scope is the narrow one.
+  const prior = g.priorActors ?? [];
+  return g.actor === who.actor && prior.length === who.priorActors.length && prior.every((a, i) => a === who.priorActors[i]);
+}
+
 /** Remembered grants, stored through the StateStore so replicas can share them later. */
 export class GrantStore {
   constructor(
@@ -35,18 +52,15 @@ export class GrantStore {
     return out.sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  /** The first live grant covering this user, tool and (when the grant is bound) argument digest. */
-  async find(
-    who: { issuer: string; user: string },
-    upstream: string,
-    tool: string,
-    argsDigest: string,
-    now: number,
-  ): Promise<Grant | undefined> {
+  /**
+   * The first live grant covering this principal, tool and (when the grant is bound) argument
+   * digest. A grant approved for one agent never covers another agent of the same user (a rogue
+   * agent holding a token for that user must not ride on it) unless it was widened to the user.
+   */
+  async find(who: GrantSubject, upstream: string, tool: string, argsDigest: string, now: number): Promise<Grant | undefined> {
     return (await this.list(now)).find(
       (g) =>
-        g.issuer === who.issuer &&
-        g.user === who.user &&
+        coversPrincipal(g, who) &&
         g.upstream === upstream &&
         g.tool === tool &&
         (g.argsDigest === undefined || g.argsDigest === argsDigest),

@@ -3,9 +3,12 @@ import type { Decision } from '../core/decision.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { PendingApproval } from './approval-types.js';
 
-/** What the operator is shown: arguments already redacted by policy, and the risk reasons. */
+/**
+ * What the approver is shown besides the call itself: the risk reasons. The arguments are the
+ * call's own (see PendingApproval.arguments): redaction is for the audit log, not for the
+ * authenticated human deciding on this call.
+ */
 export interface ApprovalDisplay {
-  readonly redactedArguments: unknown;
   readonly reasons: readonly { readonly code: string; readonly detail: string }[];
 }
 
@@ -43,7 +46,7 @@ export function buildPendingRecord(
     score: decision.score,
     rules: [...decision.rules],
     reasons: display.reasons.map((r) => ({ code: r.code, detail: r.detail })),
-    redactedArguments: display.redactedArguments,
+    arguments: req.arguments,
     createdAt: now,
     expiresAt: now + timeoutMs,
   };

@@ -146,9 +146,13 @@ export interface AuditEventFields {
     resultDigest: string; result?: unknown; error?: { code: number; message: string };
   };
   'call.error': CallBase & { code: string; message: string; stage: string };
-  /** A remembered approval for issuer + user + upstream + tool (+ `argsDigest` when bound to the arguments); times in epoch ms. */
+  /**
+   * A remembered approval for issuer + user + upstream + tool (+ `argsDigest` when bound to the
+   * arguments); `scope` `principal`: only this `actor` chain, `user`: any agent of the user; times in epoch ms.
+   */
   'grant.created': {
-    callId: string; grantId: string; approvalId: string; issuer: string; user: string; upstream: string; tool: string;
+    callId: string; grantId: string; approvalId: string; issuer: string; user: string; actor?: string; priorActors: readonly string[];
+    scope: 'principal' | 'user'; upstream: string; tool: string;
     argsDigest?: string; createdAt: number; expiresAt: number; by: string; approver: ApproverSummary;
   };
   'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary };

@@ -1,15 +1,16 @@
 import { parseArgs } from 'node:util';
-import { renderGrantLine, renderPendingLine, type PendingWire } from '../approval/approval-display.js';
+import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingLine, type PendingWire } from '../approval/approval-display.js';
 import type { Grant } from '../approval/approval-types.js';
 import { ControlUnavailableError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
-const HELP = `Usage: warden approvals <list|allow ID|deny ID|grants|revoke-grant ID> [options]
+const HELP = `Usage: warden approvals <list|show ID|allow ID|deny ID|grants|revoke-grant ID> [options]
 
 Answer and inspect human approvals without a terminal UI (scripts, CI, chat bots).
 
   list                    pending approvals
-  allow ID                allow once (or --remember MINUTES for this user and tool)
+  show ID                 one pending approval in full: who, what (the real arguments), why
+  allow ID                allow once (or --remember MINUTES for this user through this agent and tool)
   deny ID                 deny (optional --reason, passed to the agent)
   grants                  remembered grants
   revoke-grant ID         revoke a remembered grant
@@ -19,6 +20,7 @@ Options:
   --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
   --remember MINUTES      with allow: remember for MINUTES
   --match-arguments       with --remember: only for calls with the same arguments
+  --any-agent             with --remember: for this user through ANY agent, not just the approved one
   --reason TEXT           with deny: reason shown to the agent
   --json                  print the API answer as JSON
   -h, --help              this help
@@ -26,18 +28,21 @@ Options:
 Exit codes: 0 done, 1 refused (not found, already decided, self-approval), 2 usage, 4 unavailable.
 `;
 
-type Flags = { url?: string; 'token-file'?: string; remember?: string; 'match-arguments'?: boolean; reason?: string; json?: boolean; help?: boolean };
+type Flags = { url?: string; 'token-file'?: string; remember?: string; 'match-arguments'?: boolean; 'any-agent'?: boolean; reason?: string; json?: boolean; help?: boolean };
 
 async function call(client: ControlClient, sub: string, id: string | undefined, flags: Flags): Promise<{ status: number; body: unknown }> {
   switch (sub) {
     case 'list':
       return client.request('GET', '/approvals');
+    case 'show':
+      return client.request('GET', `/approvals/${encodeURIComponent(id ?? '')}`);
     case 'grants':
       return client.request('GET', '/grants');
     case 'allow': {
       const minutes = flags.remember === undefined ? undefined : Number(flags.remember);
+      const scope = flags['any-agent'] ? 'user' : 'principal';
       return client.request('POST', `/approvals/${encodeURIComponent(id ?? '')}/allow`, {
-        ...(minutes !== undefined ? { rememberMinutes: minutes, matchArguments: flags['match-arguments'] ?? false } : {}),
+        ...(minutes !== undefined ? { rememberMinutes: minutes, matchArguments: flags['match-arguments'] ?? false, rememberScope: scope } : {}),
       });
     }
     case 'deny':
@@ -51,13 +56,16 @@ function printText(io: CliIo, sub: string, id: string | undefined, body: unknown
   if (sub === 'list') {
     const list = (body as { approvals: PendingWire[] }).approvals;
     io.stdout.write(list.length === 0 ? 'no pending approvals\n' : `${list.map(renderPendingLine).join('\n')}\n`);
+  } else if (sub === 'show') {
+    const a = body as PendingWire;
+    io.stdout.write(`${renderApprovalCard(a, `(${Math.ceil(a.expiresInMs / 1000)} s left)`).join('\n')}\n`);
   } else if (sub === 'grants') {
     const list = (body as { grants: Grant[] }).grants;
     io.stdout.write(list.length === 0 ? 'no grants\n' : `${list.map((g) => renderGrantLine(g, Date.now())).join('\n')}\n`);
   } else {
     const grant = (body as { grant?: Grant }).grant;
     const verb = sub === 'allow' ? 'allowed' : sub === 'deny' ? 'denied' : 'revoked';
-    io.stdout.write(`${verb} ${id}${grant ? ` (remembered as ${grant.id})` : ''}\n`);
+    io.stdout.write(`${verb} ${id}${grant ? ` (remembered as ${grant.id} for ${describeGrantScope(grant)})` : ''}\n`);
   }
 }
 
@@ -76,6 +84,7 @@ export const approvalsCommand: CliCommand = {
           'token-file': { type: 'string' },
           remember: { type: 'string' },
           'match-arguments': { type: 'boolean' },
+          'any-agent': { type: 'boolean' },
           reason: { type: 'string' },
           json: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
@@ -91,11 +100,14 @@ export const approvalsCommand: CliCommand = {
       return EXIT.ok;
     }
     const [sub, id, ...extra] = parsed.positionals;
-    const needsId = sub === 'allow' || sub === 'deny' || sub === 'revoke-grant';
+    const needsId = sub === 'allow' || sub === 'deny' || sub === 'revoke-grant' || sub === 'show';
     const known = needsId || sub === 'list' || sub === 'grants';
     const badMinutes = flags.remember !== undefined && !/^[1-9]\d{0,4}$/.test(flags.remember);
-    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes) {
-      io.stderr.write(`warden approvals: ${badMinutes ? '--remember needs a whole number of minutes' : 'bad arguments'}\n\n${HELP}`);
+    // Widening a grant without remembering is a mistake worth stopping: the operator meant something else.
+    const strayScope = flags['any-agent'] === true && flags.remember === undefined;
+    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes || strayScope) {
+      const why = badMinutes ? '--remember needs a whole number of minutes' : strayScope ? '--any-agent only goes with --remember' : 'bad arguments';
+      io.stderr.write(`warden approvals: ${why}\n\n${HELP}`);
       return EXIT.usage;
     }
     try {

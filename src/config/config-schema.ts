@@ -47,11 +47,16 @@ export const HttpListenSchema = z.strictObject({
   allowedOrigins: z.array(z.string()).default([]),
   /** Largest accepted POST body. Larger bodies are answered 413 before parsing. */
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
-  /** Idle HTTP sessions are closed after this many ms. */
+  /** Idle HTTP sessions (no request in flight) are closed after this many ms, even with a GET stream open. */
   sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
+  /**
+   * A session with nothing open (no request in flight, no GET stream: the agent most likely went
+   * away without DELETE, as the MCP SDK's client close() does) is closed after this many ms.
+   */
+  detachedSessionIdleMs: z.number().int().positive().default(5 * 60 * 1000),
   /** Open HTTP sessions in all; each starts its own upstream processes. Beyond: 503. */
   maxSessions: z.number().int().positive().default(64),
-  /** Open HTTP sessions per principal (issuer + user + actor). Beyond: 429. */
+  /** Open HTTP sessions per principal (issuer + user + actor). Beyond: the principal's oldest unattended session is closed, else 429. */
   maxSessionsPerPrincipal: z.number().int().positive().default(8),
 });
 export type HttpListen = z.infer<typeof HttpListenSchema>;

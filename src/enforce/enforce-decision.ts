@@ -14,18 +14,8 @@ export interface EnforceDeps {
   readonly approvals: ApprovalManager;
   readonly audit: AuditSink;
   readonly logger?: Logger;
-  /**
-   * What an approver is shown. The policy/audit redaction provides it; without one, every argument
-   * value is hidden (showing less is the safe default).
-   */
+  /** The reasons an approver is shown (default: the decision's own reasons). */
   readonly display?: (req: ToolCallRequest, decision: Decision) => ApprovalDisplay;
-}
-
-/** Keys only, values replaced: used when no redaction function was wired. */
-export function fullyRedacted(args: Readonly<Record<string, unknown>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(args)) Object.defineProperty(out, key, { value: '[redacted]', enumerable: true, writable: true, configurable: true });
-  return out;
 }
 
 function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: ApprovalOutcome): GuardVerdict {
@@ -84,10 +74,7 @@ export async function enforceDecision(req: ToolCallRequest, decision: Decision, 
       case 'throttle':
         return await throttle(req, decision, deps);
       case 'approve': {
-        const display = deps.display?.(req, decision) ?? {
-          redactedArguments: fullyRedacted(req.arguments),
-          reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })),
-        };
+        const display = deps.display?.(req, decision) ?? { reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })) };
         return approvalVerdict(req, decision, await deps.approvals.request(req, decision, display));
       }
       default: {

@@ -36,7 +36,7 @@ export function createEnforcement(
     readonly logger: Logger;
     readonly clock?: Clock;
     readonly timers?: Timers;
-    /** Redacted arguments and reasons shown to approvers (from policy redaction). */
+    /** The reasons shown to approvers (default: the decision's). */
     readonly display?: (req: ToolCallRequest, decision: Decision) => ApprovalDisplay;
   },
 ): Enforcement {

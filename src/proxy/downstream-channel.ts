@@ -8,6 +8,11 @@ export interface DownstreamChannel {
   readonly transport: 'stdio' | 'http';
   /** Deliver one message to the agent; `relatedRequestId` keeps HTTP notifications on their request's stream. */
   send(message: RpcMessage, relatedRequestId?: RpcId): void;
+  /**
+   * HTTP only: true (once) when the agent closed the stream that would carry request `id`'s answer
+   * before the session took the request up; the request must then be treated as cancelled.
+   */
+  abandoned?(id: RpcId): boolean;
   /** End the session from warden's side. */
   close(reason: string): Promise<void>;
   onmessage?: (message: RpcMessage) => void;

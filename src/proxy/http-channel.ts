@@ -3,7 +3,8 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
-import type { RpcId, RpcMessage } from './json-rpc.js';
+import { isRequest, type RpcId, type RpcMessage } from './json-rpc.js';
+import { AbandonedCalls, type AbandonHandler } from './http-abandoned-calls.js';
 import { sendRpcError } from './http-guards.js';
 import { sendWebResponse, toWebRequest } from './node-web-bridge.js';
 import { OutputBound, type OutputOverflow } from './output-bound.js';
@@ -16,6 +17,8 @@ export interface HttpChannelOptions {
   readonly logger: Logger;
   /** The agent ended the session (HTTP DELETE). */
   readonly onDeleted: () => void;
+  /** The agent closed the stream of an unanswered request (see http-abandoned-calls.ts). */
+  readonly onAbandoned: AbandonHandler;
 }
 
 /**
@@ -30,6 +33,7 @@ export class HttpChannel implements DownstreamChannel {
   private readonly server: WebStandardStreamableHTTPServerTransport;
   private readonly backlog = new StreamBacklog();
   private readonly bound: OutputBound;
+  private readonly abandonedCalls: AbandonedCalls;
   private closed = false;
 
   constructor(private readonly opts: HttpChannelOptions) {
@@ -38,6 +42,7 @@ export class HttpChannel implements DownstreamChannel {
       onsessionclosed: () => opts.onDeleted(),
     });
     this.bound = new OutputBound(opts.maxBufferedOutputBytes, this.onOverflow);
+    this.abandonedCalls = new AbandonedCalls(opts.onAbandoned);
     this.server.onmessage = (message) => this.onmessage?.(message as RpcMessage);
     this.server.onclose = () => {
       this.closed = true;
@@ -56,6 +61,8 @@ export class HttpChannel implements DownstreamChannel {
       // carry some of them (TRACE), which would otherwise end as a 500.
       return sendRpcError(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
     }
+    const id = requestIdOf(parsedBody);
+    if (id !== undefined) this.abandonedCalls.watch(id, res);
     const response = await this.server.handleRequest(toWebRequest(req), parsedBody === undefined ? undefined : { parsedBody });
     await sendWebResponse(response, res, this.wrote);
   }
@@ -67,10 +74,16 @@ export class HttpChannel implements DownstreamChannel {
     // stream, so the agent would wait forever. Serialising here first makes such a message throw
     // synchronously, and ProxySession.toAgent answers -32603 for it instead, as on stdio.
     JSON.stringify(message);
+    if ('id' in message && !('method' in message)) this.abandonedCalls.answered(message.id as RpcId);
     const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
     this.server.send(message as JSONRPCMessage, options).catch(() => {
       // No open stream for this message (client went away): nothing to deliver it to.
     });
+  }
+
+  /** True once when the agent closed request `id`'s stream before the session held the request. */
+  abandoned(id: RpcId): boolean {
+    return this.abandonedCalls.take(id);
   }
 
   async close(_reason: string): Promise<void> {
@@ -95,4 +108,10 @@ export class HttpChannel implements DownstreamChannel {
     this.backlog.destroyAll();
     this.onclose?.('output_overflow');
   };
+}
+
+/** The id of a POSTed request (not a notification or a response), if it is one. */
+function requestIdOf(body: unknown): RpcId | undefined {
+  if (typeof body !== 'object' || body === null || !isRequest(body as RpcMessage)) return undefined;
+  return (body as { id: RpcId }).id;
 }

@@ -6,7 +6,8 @@ import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { RPC, errorResponse, isRequest, type RpcId } from './json-rpc.js';
-import { checkSessionCaps, type SessionCapRefusal } from './session-caps.js';
+import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
+import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { HttpChannel } from './http-channel.js';
 import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
@@ -22,9 +23,12 @@ interface HttpSession {
   readonly owner: string;
   /** The owner's principal as of its latest request (a refreshed token replaces it); audited on a hijack attempt. */
   principal: Principal;
+  /** Last request, or the last of its responses / streams to close. */
   lastSeen: number;
   /** POSTs whose response is still open: a session with one is busy, never idle. */
   active: number;
+  /** Open GET streams: the agent is still listening. */
+  streams: number;
 }
 
 export interface HttpListener {
@@ -70,7 +74,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (!isRequest(body.message) || body.message.method !== 'initialize') {
       return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
     }
-    const refusal = checkSessionCaps([...sessions.values()].map((e) => e.owner), principalKey(auth.principal), listen);
+    const refusal = admitSession(auth.principal);
     if (refusal) return refuseSession(req, res, body.message.id, auth.principal, refusal);
     const entry = openSession(req, auth.principal);
     trackActive(entry, res);
@@ -88,11 +92,36 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     entry.lastSeen = Date.now();
     entry.session.principal = principal;
     entry.principal = principal;
-    if (req.method !== 'POST') return entry.channel.handleRequest(req, res);
+    if (req.method !== 'POST') {
+      if (req.method === 'GET') trackStream(entry, res);
+      return entry.channel.handleRequest(req, res);
+    }
     trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes);
     if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
     await entry.channel.handleRequest(req, res, body.message);
+  }
+
+  /**
+   * Checks the caps for one more session of `principal`. At a cap, the principal's own unattended
+   * session seen least recently (no request in flight, no GET stream: an agent that went away
+   * without DELETE, as the SDK's close() does) is closed to make room, reason
+   * `evicted_for_new_session`, instead of locking the principal out. Sessions of other
+   * principals and sessions still attended are never evicted: then the new one is refused.
+   */
+  function admitSession(principal: Principal): SessionCapRefusal | undefined {
+    const owner = principalKey(principal);
+    for (;;) {
+      const open = [...sessions.values()].filter((e) => !e.session.isClosed);
+      const refusal = checkSessionCaps(open.map((e) => e.owner), owner, listen);
+      if (!refusal) return undefined;
+      const victim = pickEvictable(open, owner);
+      if (!victim) return refusal;
+      runtime.logger.warn({ sessionId: victim.session.id, user: principal.user, actor: principal.actor, cap: refusal.reason }, 'closing an unattended HTTP session to admit a new one of the same principal');
+      // isClosed turns true at once, so the loop cannot pick it twice; the close is audited
+      // (session.closed) and stops its upstream processes in the background.
+      void victim.session.close('evicted_for_new_session');
+    }
   }
 
   function refuseSession(req: IncomingMessage, res: ServerResponse, id: RpcId, principal: Principal, refusal: SessionCapRefusal): void {
@@ -108,6 +137,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       maxBufferedOutputBytes: runtime.config.limits.maxBufferedOutputBytes,
       logger: runtime.logger,
       onDeleted: () => void entry.session.close('client_deleted'),
+      onAbandoned: (requestId) => abandonCall(entry.session, requestId),
     });
     const session = runtime.createSession({
       sessionId: id,
@@ -117,16 +147,23 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       userAgent: req.headers['user-agent'],
       onClosed: () => sessions.delete(id),
     });
-    const entry: HttpSession = { session, channel, owner: principalKey(principal), principal, lastSeen: Date.now(), active: 0 };
+    const entry: HttpSession = { session, channel, owner: principalKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
     sessions.set(id, entry);
     void channel.start();
     return entry;
   }
 
+  // Two clocks: a session nobody is connected to (no request in flight, no GET stream) is most
+  // likely an agent that went away without DELETE, and holds upstream processes: it goes after
+  // detachedSessionIdleMs. One that still holds its GET stream goes after sessionIdleMs.
   const sweep = setInterval(() => {
-    const cutoff = Date.now() - listen.sessionIdleMs;
-    for (const entry of sessions.values()) if (entry.active === 0 && entry.lastSeen < cutoff) void entry.session.close('idle_timeout');
-  }, Math.min(listen.sessionIdleMs, 60_000));
+    const now = Date.now();
+    for (const entry of sessions.values()) {
+      if (entry.active > 0) continue;
+      if (entry.streams === 0 && entry.lastSeen < now - listen.detachedSessionIdleMs) void entry.session.close('detached_timeout');
+      else if (entry.lastSeen < now - listen.sessionIdleMs) void entry.session.close('idle_timeout');
+    }
+  }, Math.min(listen.sessionIdleMs, listen.detachedSessionIdleMs, 60_000));
   sweep.unref();
 
   await new Promise<void>((resolve, reject) => {
@@ -151,7 +188,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
  * Counts a POST as in flight until its response closes (answered, or the connection dropped).
  * Idleness is measured from the end of the last request: a call running longer than
  * sessionIdleMs (an initialize under load, a call waiting for a human) must not lose its session.
- * GET streams are not counted, so a client that only holds its notification stream open still idles out.
+ * GET streams only decide which idle clock applies (see trackStream): a client that only holds its
+ * notification stream open still idles out after sessionIdleMs.
  */
 function trackActive(entry: HttpSession, res: ServerResponse): void {
   entry.active += 1;
@@ -159,6 +197,31 @@ function trackActive(entry: HttpSession, res: ServerResponse): void {
     entry.active -= 1;
     entry.lastSeen = Date.now();
   });
+}
+
+/** Counts a GET stream as open until it closes; its closing starts the detached clock. */
+function trackStream(entry: HttpSession, res: ServerResponse): void {
+  entry.streams += 1;
+  res.once('close', () => {
+    entry.streams -= 1;
+    entry.lastSeen = Date.now();
+  });
+}
+
+/**
+ * The agent can no longer receive request `requestId`'s answer. A tool call still being judged
+ * (its in-flight entry has no upstream id yet: waiting for an approval or a throttle) is cancelled
+ * as if the agent had sent `notifications/cancelled`, minus the upstream cancel (nothing was
+ * forwarded). Returns false when the session does not hold the request yet.
+ */
+function abandonCall(session: ProxySession, requestId: RpcId): boolean {
+  const entry = session.inFlight.get(requestId);
+  if (!entry) return false;
+  if (entry.upstreamId === -1) {
+    session.inFlight.delete(requestId);
+    entry.onCancel?.(ABANDONED_REASON);
+  }
+  return true;
 }
 
 /** A digest of the presented bearer token for the audit (never the token itself). */

@@ -1,5 +1,27 @@
 import type { HttpListen } from '../config/config-schema.js';
 
+/** What eviction needs to know about an open session. */
+export interface EvictionCandidate {
+  readonly owner: string;
+  readonly active: number;
+  readonly streams: number;
+  readonly lastSeen: number;
+}
+
+/**
+ * The session to close so `owner` can open a new one: the owner's own least recently seen session
+ * that nobody is attached to (no request in flight, no GET stream). Undefined when every session
+ * of the owner is attended: a live agent is never evicted, and neither is another principal's.
+ */
+export function pickEvictable<T extends EvictionCandidate>(open: Iterable<T>, owner: string): T | undefined {
+  let pick: T | undefined;
+  for (const e of open) {
+    if (e.owner !== owner || e.active > 0 || e.streams > 0) continue;
+    if (!pick || e.lastSeen < pick.lastSeen) pick = e;
+  }
+  return pick;
+}
+
 /** Why a new HTTP session is refused: every session starts its own upstream processes. */
 export interface SessionCapRefusal {
   /** 503: warden is full for everyone; 429: this principal holds its share. */
@@ -29,7 +51,7 @@ export function checkSessionCaps(owners: Iterable<string>, owner: string, listen
       reason: 'too_many_sessions_for_principal',
       open: mine,
       limit: listen.maxSessionsPerPrincipal,
-      message: `too many open sessions for this principal (${mine}, limit ${listen.maxSessionsPerPrincipal}); end one (HTTP DELETE) or wait for an idle one to close`,
+      message: `too many open sessions for this principal (${mine}, limit ${listen.maxSessionsPerPrincipal}), all in use; end one (HTTP DELETE) or wait for one to go idle`,
     };
   }
   if (open >= listen.maxSessions) {

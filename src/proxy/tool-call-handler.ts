@@ -6,6 +6,7 @@ import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js'
 import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import type { ProxySession } from './proxy-session.js';
 import { progressTokenOf } from './progress-routes.js';
 import type { UpstreamConnection } from './upstream-connection.js';
@@ -49,6 +50,9 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   const req = buildRequest(session, request, { callId, principal: principal.principal, upstream, tool: target.name, exposedName, args, receivedAt, controller });
   // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
   session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
+  // HTTP: the agent closed this call's response stream while it was looked up; it is cancelled
+  // (judged with an aborted signal, so an approval is withdrawn and nothing is forwarded).
+  if (session.opts.channel.abandoned?.(request.id)) controller.abort(ABANDONED_REASON);
   const verdict = await judge(session, req);
   if (!session.inFlight.has(request.id) || controller.aborted) {
     // Cancelled while being judged: nothing is forwarded. A forward verdict still gets its outcome,

@@ -88,10 +88,8 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     const engine = policyDecisionEngine(createPolicyEngine({ store, policy: holder.current }), config.audit.redact);
     await warmUpDecisionPath(holder.current, clock());
     throwIfStopRequested(stop);
-    const enforcement = createEnforcement(config, {
-      audit, store, logger, clock,
-      display: (req, decision) => ({ redactedArguments: engine.redact(req.arguments).redacted, reasons: decision.reasons }),
-    });
+    // Approvers see the call's real arguments; audit.redact applies to the audit log only.
+    const enforcement = createEnforcement(config, { audit, store, logger, clock });
     closers.push(() => enforcement.close());
     const sessions = new SessionRegistry();
     let handle: WardenHandle | undefined;

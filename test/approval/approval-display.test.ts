@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderApprovalCard, terminalSafe } from '../../src/approval/approval-display.js';
+import { describeGrantScope, renderApprovalCard, terminalSafe } from '../../src/approval/approval-display.js';
 import type { PendingApproval } from '../../src/approval/approval-types.js';
 
 const record: PendingApproval = {
@@ -7,14 +7,27 @@ const record: PendingApproval = {
   principal: { issuer: '', user: 'mallory\x1b[2J', actor: 'agent\u202e', priorActors: [], clientId: undefined },
   upstream: 'fs', tool: 'write\x1b]0;pwned\x07', exposedName: 'fs.write', argsDigest: 'sha256:x', policyHash: 'p',
   score: 50, rules: [], reasons: [{ code: 'r', detail: 'line\rover' }],
-  redactedArguments: { text: 'clear\x1b[H' }, createdAt: 0, expiresAt: 1,
+  arguments: { text: 'clear\x1b[H', note: 'c1\u009b2J' }, createdAt: 0, expiresAt: 1,
 };
 
 describe('approval display', () => {
   it('blocks terminal injection: escape sequences and bidi overrides from agents are escaped', () => {
     const screen = renderApprovalCard(record, '').join('\n');
-    expect(screen).not.toMatch(/[\x1b\x07\r\u202e]/);
+    expect(screen).not.toMatch(/[\x1b\x07\r\u202e\u009b]/);
     expect(screen).toContain('mallory\\u001b[2J');
     expect(terminalSafe('a\u2066b')).toBe('a\\u2066b');
+  });
+
+  it('shows the approver the real argument values, escaped', () => {
+    const card = renderApprovalCard({ ...record, arguments: { payee: 'ACME Ltd \u202eevil', amount: 4999 } }, '').join('\n');
+    expect(card).toContain('"payee": "ACME Ltd \\u202eevil"');
+    expect(card).toContain('"amount": 4999');
+  });
+
+  it('says whom a grant covers: this agent only, or any agent of the user when widened', () => {
+    const g = { user: 'alice', actor: 'agent-7', priorActors: ['planner'], upstream: 'acme', tool: 'transfer_funds', argsDigest: undefined };
+    expect(describeGrantScope({ ...g, scope: 'principal' })).toBe('alice via agent-7 ← planner (this agent only) · acme/transfer_funds · any arguments');
+    expect(describeGrantScope({ ...g, scope: 'user', argsDigest: 'sha256:x' })).toBe('alice through any agent · acme/transfer_funds · same arguments only');
+    expect(describeGrantScope({ ...g, actor: undefined, priorActors: [], scope: 'principal' })).toBe('alice directly (no agent) · acme/transfer_funds · any arguments');
   });
 });

@@ -6,7 +6,7 @@ import { enforceDecision } from '../../src/enforce/enforce-decision.js';
 import { createThrottler } from '../../src/enforce/throttler.js';
 import { ThrottleConfigSchema } from '../../src/enforce/throttle-config.js';
 import { ALICE_TOKEN, CAROL_TOKEN, controlFixture } from '../fixtures/enforce/control-fixture.js';
-import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
+import { callRequest, decision, principal } from '../fixtures/enforce/call-fixtures.js';
 import { display } from '../fixtures/enforce/manager-fixture.js';
 
 type Fixture = Awaited<ReturnType<typeof controlFixture>>;
@@ -44,8 +44,10 @@ describe('approvals over the control API', () => {
     const verdict = enforceDecision(callRequest().req, decision(), { throttler: createThrottler(ThrottleConfigSchema.parse({})), approvals: f.manager, audit: f.audit });
     const [id] = await pendingIds(f.carol);
     const shown = await f.carol.request('GET', `/approvals/${id}`);
-    expect(shown.body).toMatchObject({ principal: { user: 'alice', actor: 'agent-7' }, tool: 'write_file', score: 72, redactedArguments: { content: '[redacted]' } });
-    expect(JSON.stringify(shown.body)).not.toContain('secret-content');
+    // The approver decides on this very call: it sees the real values (authenticated API only);
+    // the audit keeps the digest and never the values.
+    expect(shown.body).toMatchObject({ principal: { user: 'alice', actor: 'agent-7' }, tool: 'write_file', score: 72, arguments: { path: '/tmp/x', content: 'secret-content' } });
+    expect(JSON.stringify(f.audit.events)).not.toContain('secret-content');
     expect(await f.carol.request('POST', `/approvals/${id}/allow`, { argsDigest: (shown.body as { argsDigest: string }).argsDigest })).toMatchObject({ status: 200 });
     expect((await verdict).kind).toBe('forward');
     expect(f.audit.events.find((e) => e.type === 'call.approval_answered')).toMatchObject({ approver: { kind: 'approver', id: 'carol' } });
@@ -95,7 +97,8 @@ describe('approvals over the control API', () => {
     const first = f.manager.request(callRequest().req, decision(), display);
     const [id] = await pendingIds(f.admin);
     const r = await f.admin.request('POST', `/approvals/${id}/allow`, { rememberMinutes: 10 });
-    expect(r).toMatchObject({ status: 200, body: { grant: { user: 'alice', tool: 'write_file' } } });
+    // Narrow unless asked: this user through this agent chain only.
+    expect(r).toMatchObject({ status: 200, body: { grant: { user: 'alice', actor: 'agent-7', priorActors: ['planner'], scope: 'principal', tool: 'write_file' } } });
     await first;
     const grants = (await f.admin.request('GET', '/grants')).body as { grants: { id: string; expiresAt: number; createdAt: number }[] };
     expect(grants.grants).toHaveLength(1);
@@ -104,6 +107,17 @@ describe('approvals over the control API', () => {
     expect(await f.admin.request('DELETE', `/grants/${grants.grants[0]!.id}`)).toMatchObject({ status: 200 });
     expect(await f.admin.request('DELETE', `/grants/${grants.grants[0]!.id}`)).toMatchObject({ status: 404 });
     expect(await f.manager.findGrant(callRequest().req)).toBeUndefined();
+  });
+
+  it('remember with rememberScope "user" widens the grant to every agent of the user, explicitly', async () => {
+    const f = await start();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    const [id] = await pendingIds(f.admin);
+    const r = await f.admin.request('POST', `/approvals/${id}/allow`, { rememberMinutes: 10, rememberScope: 'user' });
+    expect(r).toMatchObject({ status: 200, body: { grant: { user: 'alice', scope: 'user' } } });
+    await first;
+    expect((await f.manager.request(callRequest({ principal: principal('alice', 'another-agent') }).req, decision(), display)).kind).toBe('allowed_by_grant');
+    expect(await f.admin.request('POST', `/approvals/x/allow`, { rememberMinutes: 10, rememberScope: 'everyone' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   });
 
   it('rejects malformed answers with 400', async () => {

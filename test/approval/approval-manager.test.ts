@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { digestOf } from '../../src/core/canonical-json.js';
-import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
+import { callRequest, decision, principal as callPrincipal } from '../fixtures/enforce/call-fixtures.js';
+import { makePrincipal } from '../helpers/principal-builder.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
 
@@ -20,7 +21,8 @@ describe('approval manager', () => {
     const id = await pending;
     const record = await f.manager.getPending(id);
     expect(record).toMatchObject({ callId: req.callId, tool: 'write_file', argsDigest: digestOf(req.arguments), policyHash: 'sha256:policy-v1' });
-    expect(record?.redactedArguments).toEqual(display.redactedArguments);
+    expect(record?.arguments).toEqual(req.arguments);
+    expect(record?.reasons).toEqual(display.reasons);
     expect(await f.manager.answer(id, { kind: 'allow_once' }, admin)).toMatchObject({ ok: true });
     expect(await outcome).toEqual({ kind: 'allowed', approvalId: id, approver: admin });
     expect(f.audit.types()).toEqual(['call.approval_requested', 'call.approval_answered']);
@@ -85,6 +87,46 @@ describe('approval manager', () => {
     expect(await other).toMatchObject({ kind: 'withdrawn', reason: 'test over' });
   });
 
+  it('refuses a grant approved for one agent to a rogue agent of the same user', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    const answered = await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    expect(answered).toMatchObject({ ok: true, grant: { user: 'alice', actor: 'agent-7', priorActors: ['planner'], scope: 'principal' } });
+    await first;
+    // The approved agent, the approved chain: covered.
+    expect(await f.manager.request(callRequest().req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // A token for alice via another agent (or the same agent under another delegation chain, or
+    // alice acting directly) is asked again: the grant was for agent-7 acting for alice.
+    for (const principal of [callPrincipal('alice', 'rogue-agent'), makePrincipal({ issuer: 'https://idp.example', user: 'alice', actor: 'agent-7', priorActors: ['other-planner'] }), makePrincipal({ issuer: 'https://idp.example', user: 'alice' })]) {
+      const asked = f.nextPending();
+      const rogue = f.manager.request(callRequest({ principal }).req, decision(), display);
+      await asked;
+      f.manager.withdrawWhere(() => true, 'test over');
+      expect(await rogue).toMatchObject({ kind: 'withdrawn' });
+    }
+    // The grant's scope is in its audit record.
+    const created = f.audit.events.find((e) => e.type === 'grant.created')!;
+    expect(created).toMatchObject({ user: 'alice', actor: 'agent-7', priorActors: ['planner'], scope: 'principal' });
+    expect(matchShape(created)).toMatchObject({ ok: true });
+  });
+
+  it('covers every agent of the user only when the approver widened the grant to the user', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false, scope: 'user' }, admin);
+    await first;
+    expect(await f.manager.request(callRequest({ principal: callPrincipal('alice', 'other-agent') }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // Never another user.
+    const asked = f.nextPending();
+    const bob = f.manager.request(callRequest({ principal: callPrincipal('bob', 'agent-7') }).req, decision(), display);
+    await asked;
+    f.manager.close();
+    expect(await bob).toMatchObject({ kind: 'withdrawn' });
+    expect(f.audit.events.find((e) => e.type === 'grant.created')).toMatchObject({ scope: 'user', actor: 'agent-7' });
+  });
+
   it('revokes a grant so later calls ask again', async () => {
     const f = managerFixture();
     const pending = f.nextPending();
@@ -108,6 +150,23 @@ describe('approval manager', () => {
     expect(f.events.at(-1)).toMatchObject({ type: 'withdrawn' });
     expect(f.audit.types()).toContain('call.approval_withdrawn');
     expect(await f.manager.answer(id, { kind: 'allow_once' }, admin)).toMatchObject({ ok: false, code: 'already_decided' });
+  });
+
+  it('records why the call was withdrawn (the proxy\'s abort reason, bounded)', async () => {
+    const f = managerFixture();
+    const c = callRequest();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(c.req, decision(), display);
+    await pending;
+    c.abort.abort('agent closed the response stream');
+    expect(await outcome).toMatchObject({ kind: 'withdrawn', reason: 'agent closed the response stream' });
+    expect(f.audit.events.find((e) => e.type === 'call.approval_withdrawn')).toMatchObject({ reason: 'agent closed the response stream' });
+    const long = callRequest();
+    const next = f.nextPending();
+    const second = f.manager.request(long.req, decision(), display);
+    await next;
+    long.abort.abort('x'.repeat(10_000));
+    expect(((await second) as { reason: string }).reason.length).toBeLessThanOrEqual(201);
   });
 
   it('lets exactly one of two racing approvers win', async () => {

@@ -3,16 +3,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApprovalsConfigSchema } from '../../src/approval/approvals-config.js';
+import { warnIfAgentsGiveUpFirst } from '../../src/approval/agent-side.js';
+import type { Logger } from '../../src/logging/logger.js';
 import { createCallerAuth, resolveApproverCredentials } from '../../src/control/caller-auth.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { configErrorFromZod } from '../../src/config/zod-error.js';
 
 describe('approvals config', () => {
   it('has safe defaults and rejects typos with the key path', () => {
-    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ timeoutMs: 120_000, maxPending: 100, approvers: [] });
+    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ maxPending: 100, approvers: [] });
     const bad = ApprovalsConfigSchema.safeParse({ timeout: 5 });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(configErrorFromZod(bad.error, 'warden.yaml').message).toContain("unknown key 'timeout'");
+  });
+
+  it('times out an approval before a stock SDK agent gives up on the call (its default request timeout is 60 s)', () => {
+    // Otherwise the agent errors with -32001 while the approval is still pending, and never
+    // learns the outcome of an approval that takes longer than 60 s.
+    expect(ApprovalsConfigSchema.parse({}).timeoutMs).toBeLessThan(60_000);
+    expect(ApprovalsConfigSchema.parse({}).timeoutMs).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it('warns at start-up when a stock SDK agent would give up before the approval times out', () => {
+    const warned: unknown[] = [];
+    const logger = { warn: (...args: unknown[]) => void warned.push(args) } as unknown as Logger;
+    warnIfAgentsGiveUpFirst(ApprovalsConfigSchema.parse({}).timeoutMs, logger);
+    expect(warned).toEqual([]);
+    warnIfAgentsGiveUpFirst(120_000, logger);
+    expect(JSON.stringify(warned)).toContain('resetTimeoutOnProgress');
   });
 
   it('requires exactly one of tokenFile / tokenEnv per approver', () => {

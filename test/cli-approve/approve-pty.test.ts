@@ -68,13 +68,31 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(screen).toContain('\x07'); // bell on a new request
     expect(screen).toContain('alice via agent-7 ← planner'); // who
     expect(screen).toContain('fs / write_file'); // what
-    expect(screen).toContain('"content": "[redacted]"');
+    // The approver sees the real values of the call it decides on (the audit keeps them redacted)...
+    expect(screen).toContain('"content": "secret-content"');
+    // ...and whom a remembered grant would cover before pressing r.
+    expect(screen).toContain('[r] covers alice via agent-7 ← planner (this agent only) · fs/write_file · any arguments');
     expect(screen).toContain('score 72 · rules approve-writes'); // why
     expect(screen).toContain('sensitivity.high');
-    expect(screen).not.toContain('secret-content');
     pty.type('a');
     expect(await outcome).toMatchObject({ kind: 'allowed', approver: { kind: 'admin' } });
     await pty.waitFor('allowed once');
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('says whom "allow and remember" covers before and after: this user through this agent only', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const outcome = fx.manager.request(callRequest().req, decision(), display);
+    await pty.waitFor(/s left/);
+    pty.type('r');
+    await pty.waitFor('remember for how many minutes? (for alice via agent-7 ← planner (this agent only) · fs/write_file · any arguments;');
+    pty.type('5\r');
+    await pty.waitFor('allowed and remembered for 5 min for alice via agent-7 ← planner (this agent only) · fs/write_file · any arguments');
+    expect(await outcome).toMatchObject({ kind: 'allowed', grantId: expect.any(String) });
+    expect(await fx.manager.listGrants()).toMatchObject([{ user: 'alice', actor: 'agent-7', scope: 'principal' }]);
     pty.type('q');
     expect(await pty.exited).toBe(0);
   });

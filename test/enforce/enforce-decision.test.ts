@@ -71,13 +71,15 @@ describe('enforceDecision', () => {
     if (v.kind === 'respond') expect(JSON.stringify(v.result.content)).toContain('ask Bob first');
   });
 
-  it('shows approvers fully redacted arguments when no redaction was wired', async () => {
+  it('shows approvers the real arguments and the decision\'s reasons, and audits only the digest', async () => {
     const { deps, f } = setup();
     const pending = f.nextPending();
     const c = callRequest();
     const v = enforceDecision(c.req, decision(), deps);
     const record = await f.manager.getPending(await pending);
-    expect(record?.redactedArguments).toEqual({ path: '[redacted]', content: '[redacted]' });
+    expect(record).toMatchObject({ arguments: { path: '/tmp/x', content: 'secret-content' }, reasons: [{ code: 'sensitivity.high', detail: 'writes files' }] });
+    // Redaction is for the audit log: the approval's records carry the digest, never the values.
+    expect(JSON.stringify(f.audit.events)).not.toContain('secret-content');
     c.abort.abort();
     expect(meta(await v)).toMatchObject({ reason: 'approval_withdrawn' });
   });

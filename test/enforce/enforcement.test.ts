@@ -7,7 +7,7 @@ import { MemoryStateStore } from '../../src/state/memory-store.js';
 import { callRequest, decision, RecordingAudit } from '../fixtures/enforce/call-fixtures.js';
 
 describe('createEnforcement', () => {
-  it('wires throttle, approvals (with the given redaction) and routes into one enforce()', async () => {
+  it('wires throttle, approvals (with the given display reasons) and routes into one enforce()', async () => {
     const audit = new RecordingAudit();
     const e = createEnforcement(
       { throttle: ThrottleConfigSchema.parse({}), approvals: ApprovalsConfigSchema.parse({}) },
@@ -15,7 +15,7 @@ describe('createEnforcement', () => {
         audit,
         store: new MemoryStateStore(),
         logger: silentLogger(),
-        display: (req) => ({ redactedArguments: { path: req.arguments.path, content: '[redacted:14 chars]' }, reasons: [] }),
+        display: () => ({ reasons: [{ code: 'custom', detail: 'shown to approvers' }] }),
       },
     );
     expect(e.routes.map((r) => `${r.method} ${r.path}`)).toContain('GET /approvals/stream');
@@ -23,7 +23,7 @@ describe('createEnforcement', () => {
     const asked = new Promise<string>((resolve) => e.approvals.subscribe((ev) => ev.type === 'requested' && resolve(ev.approval.id)));
     const verdict = e.enforce(callRequest().req, decision());
     const id = await asked;
-    expect((await e.approvals.getPending(id))?.redactedArguments).toEqual({ path: '/tmp/x', content: '[redacted:14 chars]' });
+    expect(await e.approvals.getPending(id)).toMatchObject({ arguments: { path: '/tmp/x', content: 'secret-content' }, reasons: [{ code: 'custom', detail: 'shown to approvers' }] });
     await e.approvals.answer(id, { kind: 'allow_once' }, { kind: 'admin', id: 'admin' });
     expect((await verdict).kind).toBe('forward');
     e.close();

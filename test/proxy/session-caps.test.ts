@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSessionCaps } from '../../src/proxy/session-caps.js';
+import { checkSessionCaps, pickEvictable } from '../../src/proxy/session-caps.js';
 
 const caps = { maxSessions: 4, maxSessionsPerPrincipal: 2 };
 
@@ -18,5 +18,18 @@ describe('checkSessionCaps', () => {
   it('warden full for everyone is 503, and the principal cap is reported first', () => {
     expect(checkSessionCaps(['a', 'b', 'c', 'd'], 'e', caps)).toMatchObject({ status: 503, reason: 'too_many_sessions', open: 4, limit: 4 });
     expect(checkSessionCaps(['a', 'a', 'c', 'd'], 'a', caps)).toMatchObject({ status: 429 });
+  });
+});
+
+describe('pickEvictable', () => {
+  const s = (owner: string, lastSeen: number, active = 0, streams = 0) => ({ owner, lastSeen, active, streams });
+
+  it('picks the principal\'s own least recently seen session that nobody is attached to', () => {
+    const sessions = [s('alice', 30), s('alice', 10), s('alice', 5, 1), s('alice', 1, 0, 1), s('bob', 0)];
+    expect(pickEvictable(sessions, 'alice')).toBe(sessions[1]);
+  });
+
+  it('never evicts a live agent (request in flight or GET stream open) or another principal\'s session', () => {
+    expect(pickEvictable([s('alice', 1, 1), s('alice', 2, 0, 1), s('bob', 0)], 'alice')).toBeUndefined();
   });
 });

@@ -26,8 +26,8 @@ afterAll(async () => {
 const write = (path: string, content = 'x', options: { signal?: AbortSignal } = {}) =>
   w.client.callTool({ name: 'write_file', arguments: { path, content } }, undefined, options);
 const writesTo = (path: string) => w.upstreamCalls().filter((c) => c.tool === 'write_file' && c.arguments.path === path);
-const forPath = (path: string) => (p: { tool: string; redactedArguments: unknown }) =>
-  p.tool === 'write_file' && (p.redactedArguments as { path?: string }).path === path;
+const forPath = (path: string) => (p: { tool: string; arguments: unknown }) =>
+  p.tool === 'write_file' && (p.arguments as { path?: string }).path === path;
 const auditOf = (callId: string) => w.audit().filter((r) => r.callId === callId);
 
 describe('approval over stdio: scripted approver on the control API', () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => w?.close());
 
 const write = (path: string) => w.client.callTool({ name: 'write_file', arguments: { path, content: 'x' } });
-const forPath = (path: string) => (p: { redactedArguments: unknown }) => (p.redactedArguments as { path?: string }).path === path;
+const forPath = (path: string) => (p: { arguments: unknown }) => (p.arguments as { path?: string }).path === path;
 const writesTo = (path: string) => w.upstreamCalls().filter((c) => c.tool === 'write_file' && c.arguments.path === path);
 
 describe('named approvers and self-approval over stdio with identity', () => {

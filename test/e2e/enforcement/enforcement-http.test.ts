@@ -35,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => w?.close());
 
 const write = (path: string) => agent.callTool({ name: 'write_file', arguments: { path, content: 'http' } });
-const forPath = (path: string) => (p: { redactedArguments: unknown }) => (p.redactedArguments as { path?: string }).path === path;
+const forPath = (path: string) => (p: { arguments: unknown }) => (p.arguments as { path?: string }).path === path;
 const writesTo = (path: string) => w.upstreamCalls().filter((c) => c.tool === 'write_file' && c.arguments.path === path);
 
 describe('enforcement over Streamable HTTP with bearer identity', () => {
