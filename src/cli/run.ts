@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
+import { createPrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
@@ -56,6 +57,9 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden run: ${(err as Error).message}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
   }
+  // logging.file is absolute here (resolved against the config folder by the loader); its folder
+  // is created private like every other folder warden writes into.
+  if (config.logging.file !== undefined) createPrivateDirs([config.logging.file]);
   const logger = createLogger({ level: config.logging.level, file: config.logging.file });
   return serve(config, configFile, logger, io);
 }
