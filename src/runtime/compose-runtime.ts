@@ -90,7 +90,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       onLoad: (p, previous) => {
         warnPolicyMode(p, previous, logger);
         // `mode` on the record: an auditor sees when enforcement was off (monitor) and when it came back.
-        audit.record({ ...auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined }), mode: p.mode });
+        audit.record(auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined, mode: p.mode }));
       },
       onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
     });
