@@ -21,11 +21,14 @@ Options:
   -c, --config <file>  YAML or JSON config (default: warden.yaml)
   -h, --help           Show this help
 
+Relative paths in the config (files, an upstream's cwd) resolve against the config file's
+folder, not the current directory; an upstream without cwd runs in that folder.
 Logs go to stderr or logging.file, never stdout (stdout is the MCP protocol in stdio mode).
 Signals: SIGHUP reloads the policy files (one during start-up is applied once started);
 SIGINT/SIGTERM stop cleanly (audit flushed, upstream children stopped), also during
 start-up; a second SIGINT/SIGTERM while stopping is ignored (the stop finishes).
-Exit codes: 0 stopped cleanly, 2 usage, 3 config invalid, 4 runtime failure.
+Exit codes: 0 stopped cleanly, 2 usage, 3 config invalid, 4 runtime failure (e.g. another
+warden writes this audit.file).
 `;
 
 /** Builds the `warden run` command. */
