@@ -54,7 +54,7 @@ describe('monitor mode is loud', () => {
     writeFileSync(configFile, stringify({ dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() }, policy: { files: ['policy.yaml'], watch: true }, audit: { file: 'audit.jsonl' }, pins: { onNew: 'allow' } }));
     const w = await startStdioWarden(configFile, dir);
     try {
-      expect(w.stderr()).toContain('enforcement is OFF');
+      await until(() => w.stderr().includes('enforcement is OFF'), 10_000, 'the monitor warning at start');
       // Monitor: a call the policy blocks (unclassifiedAction: block) is forwarded.
       const r = await w.client.callTool({ name: 'echo', arguments: { message: 'x' } });
       expect(r.isError).toBeFalsy();

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ACME_SERVER, transparentGuardrails } from '../helpers/paths.js';
-import { startStdioWarden, until } from '../helpers/ops-warden.js';
+import { startStdioWarden, until, type StartFailure } from '../helpers/ops-warden.js';
 import { tempDir } from '../helpers/warden-process.js';
 
 /**
@@ -61,11 +61,18 @@ describe('warden run from a foreign working directory', () => {
         await w.close();
         return undefined;
       },
-      (err: Error & { stderr?: string }) => err,
+      (err: StartFailure) => err,
     );
     expect(failed).toBeInstanceOf(Error);
-    // At the default info level: the cause used to be logged only at debug.
-    expect(failed!.stderr).toContain('Cannot find module');
-    expect(failed!.stderr).toContain(join(dir, 'no/such/server.js'));
+    try {
+      // At the default info level: the cause used to be logged only at debug. The log line may
+      // arrive just after the agent got its error (the logger writes asynchronously).
+      await until(() => failed!.stderr().includes('upstream failed to start'), 10_000, 'the start-up error in the log');
+      const line = failed!.stderr().split('\n').find((l) => l.includes('upstream failed to start'))!;
+      expect(line).toContain('Cannot find module');
+      expect(line).toContain(join(dir, 'no/such/server.js'));
+    } finally {
+      await failed!.close();
+    }
   });
 });

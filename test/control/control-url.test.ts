@@ -33,8 +33,9 @@ describe('control-url shared by several wardens in one folder', () => {
       const firstUrl = read(urlFile)!;
       second = await startStdioWarden(writeConfig(dir, 'b.yaml', '.warden/b.jsonl'), dir);
       await until(() => read(urlFile) !== firstUrl, 10_000, 'the second control-url');
-      // The newer warden says another one was displaced, and how to reach it.
-      expect(second.stderr()).toContain('another running warden');
+      // The newer warden says another one was displaced, and how to reach it (logged asynchronously).
+      const newer = second;
+      await until(() => newer.stderr().includes('another running warden'), 10_000, 'the takeover warning');
       expect(second.stderr()).toContain(firstUrl);
       expect((await runCli(['sessions', '--token-file', tokenFile])).code).toBe(0);
       await second.close();

@@ -11,9 +11,13 @@ export interface OpsWarden {
   close(): Promise<void>;
 }
 
+/** A connect that failed: warden may still be writing its log (pino is asynchronous), so stderr is live. */
+export type StartFailure = Error & { readonly stderr: () => string; readonly close: () => Promise<void> };
+
 /**
  * Spawns `warden run --config <configFile>` with `cwd` and connects an SDK client over stdio.
- * A failed connect rejects with the error and warden's stderr attached (`.stderr`).
+ * A failed connect rejects with a {@link StartFailure}: read `stderr()` until the line you expect
+ * arrives, then `close()`.
  */
 export async function startStdioWarden(configFile: string, cwd: string): Promise<OpsWarden> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_MAIN, 'run', '--config', configFile], cwd, stderr: 'pipe', env: getDefaultEnvironment() });
@@ -23,8 +27,7 @@ export async function startStdioWarden(configFile: string, cwd: string): Promise
   try {
     await client.connect(transport);
   } catch (e) {
-    await client.close().catch(() => undefined);
-    throw Object.assign(e as Error, { stderr: err });
+    throw Object.assign(e as Error, { stderr: () => err, close: () => client.close().catch(() => undefined) });
   }
   return { client, stderr: () => err, close: () => client.close() };
 }
