@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
@@ -24,6 +24,12 @@ export async function runKeygen(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const prefix = resolve(io.cwd, values.out ?? 'warden-audit-signing');
+  // Checked for both files before writing either: a new .key beside an old .pub is a broken pair.
+  const existing = [`${prefix}.key`, `${prefix}.pub`].filter((f) => existsSync(f));
+  if (!values.force && existing.length > 0) {
+    io.stderr.write(`warden audit keygen: ${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; not overwritten (a checkpoint signed with the old key would no longer verify). Use --out for another name, or --force to replace\n`);
+    return EXIT.failure;
+  }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const flag = values.force ? 'w' : 'wx';
   try {

@@ -111,7 +111,7 @@ export interface AuditEventFields {
   'warden.stop': { reason: string };
   /** Configuration at start-up, with secrets removed by the producer (the sink redacts again). */
   'config.loaded': { file: string; digest: string; config: unknown };
-  'policy.loaded': { file: string; policyHash: string; rules: number; reload: boolean };
+  'policy.loaded': { file: string; policyHash: string; rules: number; reload: boolean; mode: 'enforce' | 'monitor' };
   'policy.reload_failed': { file: string; error: string; keptPolicyHash: string };
   'session.opened': { sessionId: string; principal: PrincipalSummary; transport: string; remoteAddress?: string; userAgent?: string };
   'session.closed': { sessionId: string; principal: PrincipalSummary; reason: string };

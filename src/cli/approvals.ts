@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingLine, type PendingWire } from '../approval/approval-display.js';
 import type { Grant } from '../approval/approval-types.js';
-import { ControlUnavailableError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { ControlTokenFileError, ControlUnavailableError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
 const HELP = `Usage: warden approvals <list|show ID|allow ID|deny ID|grants|revoke-grant ID> [options]
@@ -16,8 +16,9 @@ Answer and inspect human approvals without a terminal UI (scripts, CI, chat bots
   revoke-grant ID         revoke a remembered grant
 
 Options:
-  --url URL               control API (default $WARDEN_CONTROL_URL, else the URL in .warden/control-url, else http://127.0.0.1:7391; unix:/path for a socket)
-  --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
+  --url URL               control API (default $WARDEN_CONTROL_URL, else the URL a running warden
+                          wrote to control-url in the token file's folder; unix:/path for a socket)
+  --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE, else .warden/admin-token)
   --remember MINUTES      with allow: remember for MINUTES
   --match-arguments       with --remember: only for calls with the same arguments
   --any-agent             with --remember: for this user through ANY agent, not just the approved one
@@ -25,7 +26,8 @@ Options:
   --json                  print the API answer as JSON
   -h, --help              this help
 
-Exit codes: 0 done, 1 refused (not found, already decided, self-approval), 2 usage, 4 unavailable.
+Exit codes: 0 done, 1 refused by warden (credential rejected, not found, already decided,
+self-approval), 2 usage, 3 token file missing or empty, 4 no warden reachable.
 `;
 
 type Flags = { url?: string; 'token-file'?: string; remember?: string; 'match-arguments'?: boolean; 'any-agent'?: boolean; reason?: string; json?: boolean; help?: boolean };
@@ -111,17 +113,24 @@ export const approvalsCommand: CliCommand = {
       return EXIT.usage;
     }
     try {
-      const client = createControlClient(resolveControlTarget({ url: flags.url, tokenFile: flags['token-file'] }, io.env, io.cwd));
+      const target = resolveControlTarget({ url: flags.url, tokenFile: flags['token-file'] }, io.env, io.cwd);
+      const client = createControlClient(target);
       const res = await call(client, sub as string, id, flags);
       if (flags.json) io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
       if (res.status >= 400) {
         const err = res.body as { error?: string; message?: string };
-        io.stderr.write(`warden approvals: ${err.error ?? `HTTP ${res.status}`}: ${err.message ?? ''}\n`);
-        return res.status === 401 ? EXIT.unavailable : EXIT.failure;
+        const credential = res.status === 401 ? ` (credential from ${target.tokenFile})` : '';
+        io.stderr.write(`warden approvals: ${err.error ?? `HTTP ${res.status}`}: ${err.message ?? ''}${credential}\n`);
+        // Every refusal by warden, a rejected credential included, is 1: the same as sessions/revoke.
+        return EXIT.failure;
       }
       if (!flags.json) printText(io, sub as string, id, res.body);
       return EXIT.ok;
     } catch (err) {
+      if (err instanceof ControlTokenFileError) {
+        io.stderr.write(`warden approvals: ${err.message}\n`);
+        return EXIT.config;
+      }
       if (err instanceof ControlUnavailableError) {
         io.stderr.write(`warden approvals: ${err.message}\n`);
         return EXIT.unavailable;

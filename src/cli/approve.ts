@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { PendingWire } from '../approval/approval-display.js';
 import { ApproverConsole } from '../approval/approver-console.js';
-import { ControlRefusedError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { ControlRefusedError, ControlTokenFileError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
 const HELP = `Usage: warden approve [options]
@@ -13,8 +13,9 @@ left) and asks for a single-key answer:
   r  allow and remember for N minutes (then N, Enter)     q  quit
 
 Options:
-  --url URL                control API (default $WARDEN_CONTROL_URL, else the URL in .warden/control-url, else http://127.0.0.1:7391; unix:/path for a socket)
-  --token-file PATH        admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
+  --url URL                control API (default $WARDEN_CONTROL_URL, else the URL a running warden
+                           wrote to control-url in the token file's folder; unix:/path for a socket)
+  --token-file PATH        admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE, else .warden/admin-token)
   --notify-command CMD     run CMD (via the shell) on each new request; details are passed in the
                            environment: WARDEN_APPROVAL_ID, WARDEN_APPROVAL_USER, WARDEN_APPROVAL_TOOL
   -h, --help               this help
@@ -69,7 +70,8 @@ async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, sig
       if (signal.aborted) return EXIT.ok;
       if (!opened || err instanceof ControlRefusedError) {
         io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}\n`);
-        return EXIT.unavailable;
+        // Refused by warden (credential rejected) is 1 like every CLI refusal; no warden is 4.
+        return err instanceof ControlRefusedError ? EXIT.failure : EXIT.unavailable;
       }
     }
     if (signal.aborted) return EXIT.ok;
@@ -103,7 +105,7 @@ export const approveCommand: CliCommand = {
       client = createControlClient(resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd));
     } catch (err) {
       io.stderr.write(`warden approve: ${(err as Error).message}\n`);
-      return EXIT.unavailable;
+      return err instanceof ControlTokenFileError ? EXIT.config : EXIT.unavailable;
     }
     const hook = values['notify-command'];
     const ui = new ApproverConsole(client, {

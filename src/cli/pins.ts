@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,8 @@ Options:
   --file F      pin file (default: $WARDEN_PINS_FILE or .warden/pins.json)
   --json        print data as JSON
   -h, --help    show this help
+
+Exit codes: 0 ok, 1 accept found nothing held, 2 usage, 3 pin file missing or invalid.
 `;
 
 interface Row {
@@ -138,6 +141,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const given = v.file ?? io.env.WARDEN_PINS_FILE ?? '.warden/pins.json';
   const file = isAbsolute(given) ? given : join(io.cwd, given);
+  if (!existsSync(file)) {
+    // An empty listing for a path with no file would read as "nothing pinned" when the path is wrong.
+    io.stderr.write(`warden pins: ${file} does not exist (warden writes its pins.file when it first lists an upstream's tools); give --file or set WARDEN_PINS_FILE\n`);
+    return EXIT.config;
+  }
   let table: PinTable;
   try {
     table = readPinFile(file);

@@ -11,10 +11,14 @@ Revokes now, through a running warden's control API (POST /revoke):
 Open sessions of the subject are closed and its pending approvals withdrawn.
 
 Options:
-  --url URL          control API URL (default: $WARDEN_CONTROL_URL, else .warden/control-url, else http://127.0.0.1:7391)
-  --token-file FILE  admin token file (default: $WARDEN_ADMIN_TOKEN_FILE or .warden/admin-token)
+  --url URL          control API URL (default: $WARDEN_CONTROL_URL, else the URL a running
+                     warden wrote to control-url in the token file's folder; unix:/path for a socket)
+  --token-file FILE  admin token file (default: $WARDEN_ADMIN_TOKEN_FILE, else .warden/admin-token)
   --json             print the result as JSON
   -h, --help         show this help
+
+Exit codes: 0 ok, 1 refused by warden (credential rejected, bad request), 2 usage,
+3 token file missing or empty, 4 no warden reachable (no or stale control-url file).
 `;
 
 async function run(argv: string[], io: CliIo): Promise<number> {

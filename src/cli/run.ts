@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
+import { createPrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
@@ -20,11 +21,14 @@ Options:
   -c, --config <file>  YAML or JSON config (default: warden.yaml)
   -h, --help           Show this help
 
+Relative paths in the config (files, an upstream's cwd) resolve against the config file's
+folder, not the current directory; an upstream without cwd runs in that folder.
 Logs go to stderr or logging.file, never stdout (stdout is the MCP protocol in stdio mode).
 Signals: SIGHUP reloads the policy files (one during start-up is applied once started);
 SIGINT/SIGTERM stop cleanly (audit flushed, upstream children stopped), also during
 start-up; a second SIGINT/SIGTERM while stopping is ignored (the stop finishes).
-Exit codes: 0 stopped cleanly, 2 usage, 3 config invalid, 4 runtime failure.
+Exit codes: 0 stopped cleanly, 2 usage, 3 config invalid, 4 runtime failure (e.g. another
+warden writes this audit.file).
 `;
 
 /** Builds the `warden run` command. */
@@ -56,6 +60,9 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden run: ${(err as Error).message}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
   }
+  // logging.file is absolute here (resolved against the config folder by the loader); its folder
+  // is created private like every other folder warden writes into.
+  if (config.logging.file !== undefined) createPrivateDirs([config.logging.file]);
   const logger = createLogger({ level: config.logging.level, file: config.logging.file });
   return serve(config, configFile, logger, io);
 }

@@ -6,6 +6,7 @@ import { ThrottleConfigSchema } from '../enforce/throttle-config.js';
 import { EventsConfigSchema } from '../events/events-config.js';
 import { IdentityConfigSchema } from '../identity/identity-config.js';
 import { PinsConfigSchema } from '../pins/pins-config.js';
+import { crossCheckConfig } from './cross-checks.js';
 
 /**
  * Upstream names become tool-name prefixes (`fs__read_file`), so they use the MCP tool-name
@@ -58,6 +59,8 @@ export const HttpListenSchema = z.strictObject({
   maxSessions: z.number().int().positive().default(64),
   /** Open HTTP sessions per principal (issuer + user + actor). Beyond: the principal's oldest unattended session is closed, else 429. */
   maxSessionsPerPrincipal: z.number().int().positive().default(8),
+  /** With dangerouslyAllowAnonymous: accept a non-loopback host anyway (anyone reaching the port is a caller). */
+  dangerouslyAllowNonLoopback: z.boolean().default(false),
 });
 export type HttpListen = z.infer<typeof HttpListenSchema>;
 
@@ -129,26 +132,28 @@ export const StateSectionSchema = z.strictObject({
  * The whole `warden.yaml`. One strict object so a typo anywhere is a load error naming the key;
  * other areas add their sections here (identity, policy, audit, ...).
  */
-export const WardenConfigSchema = z.strictObject({
-  upstreams: z
-    .record(UpstreamNameSchema, UpstreamSchema)
-    .refine((u) => Object.keys(u).length > 0, 'at least one upstream is required'),
-  listen: ListenSchema.default({ stdio: true }),
-  timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
-  logging: LoggingSchema.default({ level: 'info' }),
-  limits: LimitsSchema.default(LimitsSchema.parse({})),
-  /** Unsafe: accept every caller as the anonymous principal. Local development only. */
-  dangerouslyAllowAnonymous: z.boolean().default(false),
-  /** Who may call: trusted token issuers (see the identity section of the README). */
-  identity: IdentityConfigSchema.optional(),
-  policy: PolicySectionSchema.prefault({}),
-  audit: AuditConfigSchema.prefault({}),
-  throttle: ThrottleConfigSchema.prefault({}),
-  approvals: ApprovalsConfigSchema.prefault({}),
-  control: ControlConfigSchema.prefault({}),
-  /** Security Event Token receiver (Shared Signals / CAEP). Absent: no receiver, manual revocation still works. */
-  events: EventsConfigSchema.optional(),
-  pins: PinsConfigSchema.prefault({}),
-  state: StateSectionSchema.prefault({}),
-});
+export const WardenConfigSchema = z
+  .strictObject({
+    upstreams: z
+      .record(UpstreamNameSchema, UpstreamSchema)
+      .refine((u) => Object.keys(u).length > 0, 'at least one upstream is required'),
+    listen: ListenSchema.default({ stdio: true }),
+    timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+    logging: LoggingSchema.default({ level: 'info' }),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    /** Unsafe: accept every caller as the anonymous principal. Local development only. */
+    dangerouslyAllowAnonymous: z.boolean().default(false),
+    /** Who may call: trusted token issuers (see the identity section of the README). */
+    identity: IdentityConfigSchema.optional(),
+    policy: PolicySectionSchema.prefault({}),
+    audit: AuditConfigSchema.prefault({}),
+    throttle: ThrottleConfigSchema.prefault({}),
+    approvals: ApprovalsConfigSchema.prefault({}),
+    control: ControlConfigSchema.prefault({}),
+    /** Security Event Token receiver (Shared Signals / CAEP). Absent: no receiver, manual revocation still works. */
+    events: EventsConfigSchema.optional(),
+    pins: PinsConfigSchema.prefault({}),
+    state: StateSectionSchema.prefault({}),
+  })
+  .superRefine(crossCheckConfig);
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;

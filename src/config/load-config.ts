@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { configErrorFromZod } from './zod-error.js';
 import { WardenConfigSchema, type WardenConfig } from './config-schema.js';
 import { interpolateRecord } from './env-interpolation.js';
+import { resolveConfigPathsOf } from './config-paths.js';
 
 /** Reads a YAML or JSON file into plain data. Errors name the file. */
 export function readConfigDocument(file: string): unknown {
@@ -19,8 +20,22 @@ export function readConfigDocument(file: string): unknown {
     if (file.endsWith('.json')) return JSON.parse(text) as unknown;
     return parseYaml(text, { uniqueKeys: true, prettyErrors: true }) as unknown;
   } catch (err) {
-    throw new ConfigError(`not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { file }, { cause: err });
+    throw new ConfigError(syntaxErrorMessage(file, err as Error), { file }, { cause: err });
   }
+}
+
+/**
+ * `not valid YAML (line 3, column 1): <what>` followed by the code frame, instead of the yaml
+ * package's "<what> at line 3, column 1:" whose trailing colon reads as a cut-off message when
+ * only the first line is shown (a log line, a desktop client's error box).
+ */
+function syntaxErrorMessage(file: string, err: Error): string {
+  const kind = file.endsWith('.json') ? 'JSON' : 'YAML';
+  const [first = '', ...frame] = err.message.split('\n');
+  const at = /^(.*) at line (\d+), column (\d+):$/.exec(first);
+  if (!at) return `not valid ${kind}: ${first}${frame.length ? `\n${frame.join('\n').trimEnd()}` : ''}`;
+  const context = frame.join('\n').replace(/^\n+/, '').trimEnd();
+  return `not valid ${kind} (line ${at[2]}, column ${at[3]}): ${at[1]}${context ? `\n${context}` : ''}`;
 }
 
 /**
@@ -52,7 +67,10 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
   return { ...config, upstreams };
 }
 
-/** Loads and validates `warden.yaml` (or `.json`), resolving environment references. */
+/**
+ * Loads and validates `warden.yaml` (or `.json`), resolving environment references and making
+ * every path-valued key absolute against the config file's folder (see config-paths.ts).
+ */
 export function loadWardenConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): WardenConfig {
-  return resolveWardenEnv(loadConfigFile(file, WardenConfigSchema), file, env);
+  return resolveConfigPathsOf(resolveWardenEnv(loadConfigFile(file, WardenConfigSchema), file, env), file);
 }

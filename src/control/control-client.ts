@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { resolve } from 'node:path';
 import { WardenError } from '../core/errors.js';
 import { DEFAULT_ADMIN_TOKEN_FILE } from './control-config.js';
-import { advertisedControlUrl } from './control-url-file.js';
+import { controlUrlFileFor, readControlUrlFile } from './control-url-file.js';
 
 /** The control API could not be reached, or answered something that is not JSON. */
 export class ControlUnavailableError extends WardenError {
@@ -27,21 +27,62 @@ export interface ControlClient {
   stream(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal, onOpen?: () => void): Promise<void>;
 }
 
-/** Where to connect, from flags, then env (WARDEN_CONTROL_URL, WARDEN_ADMIN_TOKEN_FILE), then the URL a running warden advertised, then defaults. */
+/** The admin/approver token file is missing, unreadable or empty (CLI exit 3, like any bad input file). */
+export class ControlTokenFileError extends WardenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('control_token_file', message, options);
+  }
+}
+
+/** Where the CLI connects, and where that URL came from (for a clear message when nobody answers). */
+export interface ControlTarget {
+  readonly url: string;
+  readonly token: string;
+  readonly tokenFile: string;
+  readonly urlSource: 'flag' | 'env' | 'file';
+  /** The control-url file the URL was read from (`urlSource: 'file'`). */
+  readonly urlFile?: string;
+}
+
+/**
+ * Where to connect: `--url`, else `$WARDEN_CONTROL_URL`, else the URL a running warden wrote to
+ * `control-url` in the folder of the token file (`--token-file`, else `$WARDEN_ADMIN_TOKEN_FILE`,
+ * else `.warden/admin-token`, relative to `cwd`). Warden writes that file beside its
+ * `control.adminTokenFile`, so pointing `--token-file` at a warden's token file also finds that
+ * warden. No file there and no URL given: ControlUnavailableError naming the file looked for.
+ */
 export function resolveControlTarget(
   flags: { url?: string | undefined; tokenFile?: string | undefined },
   env: NodeJS.ProcessEnv,
   cwd: string,
-): { url: string; token: string; tokenFile: string } {
+): ControlTarget {
   const tokenFile = resolve(cwd, flags.tokenFile ?? env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE);
-  const url = flags.url ?? env.WARDEN_CONTROL_URL ?? advertisedControlUrl(tokenFile);
   let token: string;
   try {
     token = readFileSync(tokenFile, 'utf8').trim();
   } catch (err) {
-    throw new ControlUnavailableError(`cannot read token file ${tokenFile}`, { cause: err });
+    throw new ControlTokenFileError(`cannot read token file ${tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}); give --token-file or set WARDEN_ADMIN_TOKEN_FILE`, { cause: err });
   }
-  return { url, token, tokenFile };
+  if (token === '') throw new ControlTokenFileError(`token file ${tokenFile} is empty`);
+  const given = flags.url ?? env.WARDEN_CONTROL_URL;
+  if (given !== undefined) return { url: given.replace(/\/+$/, ''), token, tokenFile, urlSource: flags.url !== undefined ? 'flag' : 'env' };
+  const urlFile = controlUrlFileFor(tokenFile);
+  const advertised = readControlUrlFile(tokenFile);
+  if (advertised === undefined) {
+    throw new ControlUnavailableError(
+      `no control URL: ${urlFile} does not exist, so no warden using ${tokenFile} as its control.adminTokenFile is running (warden writes that file when it starts and removes it when it stops); start warden, or pass --url`,
+    );
+  }
+  return { url: advertised.replace(/\/+$/, ''), token, tokenFile, urlSource: 'file', urlFile };
+}
+
+/** Why a connection failed, in the user's terms: a URL from a control-url file that nobody answers is a stale file. */
+function unreachableMessage(target: { url: string; urlSource?: ControlTarget['urlSource']; urlFile?: string | undefined }, err: Error): string {
+  const base = `cannot reach warden's control API at ${target.url} (${err.message})`;
+  if (target.urlSource === 'file' && target.urlFile !== undefined) {
+    return `${base}: ${target.urlFile} names this URL, but the warden that wrote it is not running (a stale file left by a warden that was killed; delete it, start warden, or pass --url)`;
+  }
+  return base;
 }
 
 function baseOptions(url: string): RequestOptions {
@@ -74,7 +115,7 @@ function parseSse(buffer: string, emit: (event: string, data: unknown) => void):
 }
 
 /** A small client for the control API (used by `warden approve` and `warden approvals`). */
-export function createControlClient(target: { url: string; token: string }): ControlClient {
+export function createControlClient(target: { url: string; token: string; urlSource?: ControlTarget['urlSource']; urlFile?: string | undefined }): ControlClient {
   const base = baseOptions(target.url);
   const headers = { authorization: `Bearer ${target.token}`, accept: 'application/json' };
   const send = (method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> =>
@@ -84,7 +125,7 @@ export function createControlClient(target: { url: string; token: string }): Con
         { ...base, method, path, signal, headers: { ...headers, ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) } },
         ok,
       );
-      req.on('error', (err) => fail(new ControlUnavailableError(`cannot reach control API at ${target.url}: ${err.message}`, { cause: err })));
+      req.on('error', (err) => fail(new ControlUnavailableError(unreachableMessage(target, err), { cause: err })));
       req.end(text);
     });
   return {

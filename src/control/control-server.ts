@@ -145,8 +145,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   server.headersTimeout = 10_000;
   const socketPath = o.config.socketPath ? resolvePath(baseDir, o.config.socketPath) : undefined;
   if (socketPath) removeStaleSocket(socketPath);
+  // Logged by the caller (with the admin token file), once.
   const url = await listen(server, o.config, socketPath);
-  o.logger.info({ url }, 'control API listening');
   return {
     url,
     ...(socketPath ? { socketPath } : {}),

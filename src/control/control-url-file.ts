@@ -1,27 +1,97 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { DEFAULT_CONTROL_PORT } from './control-config.js';
 
 /**
  * A running warden writes its control URL next to the admin token file, so `warden approve`,
  * `warden sessions` and `warden revoke` find a control API bound to a free port (port 0)
- * without flags. The file holds a loopback URL only; the token file stays the secret.
+ * without flags. The file holds a loopback URL (or `unix:<path>`) only; the token file stays the
+ * secret. The file names the most recently started warden; a warden removes it on exit only while
+ * it still names that warden (see {@link ControlUrlAdvert}).
  */
 export function controlUrlFileFor(adminTokenFile: string): string {
   return join(dirname(adminTokenFile), 'control-url');
+}
+
+/** The URL in the control-url file beside this token file, or undefined (absent, empty, unreadable). */
+export function readControlUrlFile(adminTokenFile: string): string | undefined {
+  try {
+    const url = readFileSync(controlUrlFileFor(adminTokenFile), 'utf8').trim();
+    return url === '' ? undefined : url;
+  } catch {
+    return undefined;
+  }
 }
 
 export function writeControlUrlFile(adminTokenFile: string, url: string): void {
   writeFileSync(controlUrlFileFor(adminTokenFile), `${url}\n`, { mode: 0o600 });
 }
 
-/** The URL a running warden advertised beside this token file, else the default port. */
-export function advertisedControlUrl(adminTokenFile: string): string {
+/**
+ * True when something accepts connections at a control URL (TCP, or a Unix socket for `unix:`).
+ * Used to tell a live warden's advert from one left behind by a warden that is gone.
+ */
+export function controlUrlAnswers(url: string, timeoutMs = 500): Promise<boolean> {
+  let options: { path: string } | { host: string; port: number };
   try {
-    const url = readFileSync(controlUrlFileFor(adminTokenFile), 'utf8').trim();
-    if (url !== '') return url;
+    if (url.startsWith('unix:')) options = { path: url.slice('unix:'.length) };
+    else {
+      const u = new URL(url);
+      options = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) };
+    }
   } catch {
-    // No running warden advertised a URL here: fall back to the documented default.
+    return Promise.resolve(false);
   }
-  return `http://127.0.0.1:${DEFAULT_CONTROL_PORT}`;
+  return new Promise((done) => {
+    const socket = connect(options);
+    const finish = (ok: boolean): void => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+/** What a warden found in the control-url file when it advertised itself there. */
+export interface ControlUrlAdvert {
+  readonly file: string;
+  readonly url: string;
+  /** Another warden's URL that was in the file and still answered: it is given back on exit. */
+  readonly displaced: string | undefined;
+  /** Removes the file if it still names this warden, or gives it back to the displaced warden if that one still runs. */
+  withdraw(): Promise<'removed' | 'restored' | 'kept'>;
+}
+
+/**
+ * Writes this warden's control URL beside the admin token file. Two wardens sharing the folder
+ * (two agents, one config folder): the newer one takes the file, the caller warns with
+ * `displaced`, and on exit the file goes back to the older one while it still runs. A file left
+ * by a warden that is gone is simply replaced.
+ */
+export async function advertiseControlUrl(adminTokenFile: string, url: string): Promise<ControlUrlAdvert> {
+  const file = controlUrlFileFor(adminTokenFile);
+  const previous = readControlUrlFile(adminTokenFile);
+  const displaced = previous !== undefined && previous !== url && (await controlUrlAnswers(previous)) ? previous : undefined;
+  writeControlUrlFile(adminTokenFile, url);
+  return {
+    file,
+    url,
+    displaced,
+    withdraw: async () => {
+      // Another warden started after this one and took the file: it is that warden's now.
+      if (readControlUrlFile(adminTokenFile) !== url) return 'kept';
+      if (displaced !== undefined && (await controlUrlAnswers(displaced))) {
+        writeControlUrlFile(adminTokenFile, displaced);
+        return 'restored';
+      }
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone
+      }
+      return 'removed';
+    },
+  };
 }

@@ -157,7 +157,10 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     const result = await this.authenticateStdio();
     if (!result.ok && result.status === 401) {
       this.tokenSource?.close();
-      throw new ConfigError(`the stdio token (${this.tokenSource?.origin}) is not valid: ${result.reason}: ${result.description}`, {
+      // The call-time description ("write a fresh token there, no restart needed") is wrong here:
+      // warden does not start, so the fix is a fresh token and a new start.
+      const description = result.reason === 'token_expired' ? `it has expired; put a fresh token in ${this.tokenSource?.origin} and start warden again` : result.description;
+      throw new ConfigError(`the stdio token (${this.tokenSource?.origin}) is not valid: ${result.reason}: ${description}`, {
         keyPath: 'identity.token',
       });
     }

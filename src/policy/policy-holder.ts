@@ -16,6 +16,11 @@ export interface PolicyHolderOptions {
   readonly onLoad?: (policy: CompiledPolicy, previous: CompiledPolicy | undefined) => void;
   /** Called when a reload fails; the previous policy keeps running. */
   readonly onError?: (error: WardenError) => void;
+  /**
+   * Extra validation against the runtime config (e.g. claims the identity section provides). A
+   * throw rejects the policy like a load error: start-up fails, a reload keeps the running policy.
+   */
+  readonly check?: (policy: CompiledPolicy) => void;
   /** Watch the files and reload on change (default true). */
   readonly watch?: boolean;
   readonly debounceMs?: number;
@@ -38,6 +43,7 @@ export interface PolicyHolder {
 export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
   const files = options.files.map((f) => resolve(f));
   let policy = loadPolicySync(files);
+  options.check?.(policy);
   options.onLoad?.(policy, undefined);
   options.logger?.info({ policyHash: policy.hash, version: policy.version, files }, 'policy loaded');
   let inFlight: Promise<ReloadResult> | undefined;
@@ -47,6 +53,7 @@ export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
     let next: CompiledPolicy;
     try {
       next = await loadPolicy(files);
+      options.check?.(next);
     } catch (err) {
       const error = toWardenError(err);
       // Fail safe: the old, valid policy stays in force; the operator is told why.

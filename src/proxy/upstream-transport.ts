@@ -6,6 +6,7 @@ import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { lossReportingFetch, type LossReporter } from './http-upstream-loss.js';
 import { StreamKeeper, type StreamReporter } from './upstream-stream-keeper.js';
+import { StderrTail, reportExitWithStderr, stderrTailLogger } from './stderr-tail.js';
 
 export interface UpstreamTransportHooks {
   /** Network failures under an HTTP transport (a stdio child reports its end through `onclose`). */
@@ -36,6 +37,7 @@ export interface UpstreamLimits {
  */
 export function createUpstreamTransport(name: string, upstream: Upstream, logger: Logger, limits: UpstreamLimits, hooks: UpstreamTransportHooks): UpstreamTransport {
   if ('command' in upstream) {
+    const tail = new StderrTail();
     const transport = new ChildStdioTransport(name, {
       command: upstream.command,
       args: upstream.args,
@@ -44,7 +46,8 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
       cwd: upstream.cwd,
       maxMessageBytes: limits.maxMessageBytes,
       maxBufferedOutputBytes: limits.maxBufferedOutputBytes,
-    }, logger, hooks.onLost);
+    }, stderrTailLogger(logger, tail), hooks.onLost);
+    reportExitWithStderr(transport, tail, hooks.onLost);
     return { transport, keeper: undefined };
   }
   const keeper = new StreamKeeper(name, logger, hooks.onStream);

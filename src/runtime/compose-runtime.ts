@@ -2,9 +2,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
-import { openAuditSink } from '../audit/open-audit-sink.js';
+import { openAuditSinkFor } from './audit-open.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import { ConfigError } from '../core/errors.js';
+import { isLoopbackHost } from '../config/cross-checks.js';
 import { systemClock } from '../core/clock.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Authenticator } from '../core/authenticator.js';
@@ -26,6 +27,8 @@ import { createSubjectRegistry } from './subject-wiring.js';
 import { openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
 import { warmUpDecisionPath } from './warm-up.js';
+import { checkPolicyFilesExist, policyClaimsCheck, warnPolicyMode } from './policy-checks.js';
+import { createPrivateDirs } from './private-dirs.js';
 import { runtimeShutdown, type Closer } from './runtime-shutdown.js';
 import { StartupInterruptedError, stopReason, stoppableFetch, throwIfStopRequested } from './startup-stop.js';
 
@@ -60,10 +63,11 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const clock = systemClock;
   const closers: Closer[] = [];
-  const audit = await openAuditSink(
-    { ...config.audit, file: at(config.audit.file), checkpoint: { ...config.audit.checkpoint, ...(config.audit.checkpoint.file ? { file: at(config.audit.checkpoint.file) } : {}), ...(config.audit.checkpoint.signingKey ? { signingKey: at(config.audit.checkpoint.signingKey) } : {}) } },
-    { logger, clock, configFile },
-  );
+  const auditConfig = { ...config.audit, file: at(config.audit.file), checkpoint: { ...config.audit.checkpoint, ...(config.audit.checkpoint.file ? { file: at(config.audit.checkpoint.file) } : {}), ...(config.audit.checkpoint.signingKey ? { signingKey: at(config.audit.checkpoint.signingKey) } : {}) } };
+  // Folders warden writes state into (.warden/: audit log, checkpoint) hold secrets and evidence:
+  // created private (0700) here, before the sink would create them with the default umask.
+  createPrivateDirs([auditConfig.file, auditConfig.checkpoint.file].filter((f): f is string => f !== undefined));
+  const audit = await openAuditSinkFor(auditConfig, configFile, { logger, clock, configFile });
   const shutdown = runtimeShutdown(closers, audit, logger);
   try {
     audit.record(auditEvent('warden.start', { version: '0.1.0', pid: process.pid, transport: config.listen.http ? (config.listen.stdio ? 'stdio+http' : 'http') : 'stdio', upstreams: Object.keys(config.upstreams) }));
@@ -77,11 +81,17 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     throwIfStopRequested(stop);
     const store = new MemoryStateStore({ maxEntries: config.state.maxEntries });
     const policyFiles = config.policy.files.length > 0 ? config.policy.files.map(at) : [BUNDLED_DEFAULT_POLICY];
+    checkPolicyFilesExist(policyFiles, configFile);
     const holder = createPolicyHolder({
       files: policyFiles,
       logger,
       watch: config.policy.watch,
-      onLoad: (p, previous) => audit.record(auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined })),
+      check: policyClaimsCheck(config, configFile, logger),
+      onLoad: (p, previous) => {
+        warnPolicyMode(p, previous, logger);
+        // `mode` on the record: an auditor sees when enforcement was off (monitor) and when it came back.
+        audit.record(auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined, mode: p.mode }));
+      },
       onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
     });
     closers.push(() => holder.close());
@@ -133,8 +143,17 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     // the log ends with warden.stop and a closed checkpoint, so the next start is not "unclean".
     const interrupted = stop?.aborted === true;
     await shutdown(interrupted ? stopReason(stop) : 'start_failed').catch((closeErr: unknown) => logger.error({ err: closeErr }, 'error while closing after start-up ended'));
-    throw interrupted ? new StartupInterruptedError(stopReason(stop), { cause: err }) : err;
+    throw interrupted ? new StartupInterruptedError(stopReason(stop), { cause: err }) : withConfigFile(err, configFile);
   }
+}
+
+/**
+ * A ConfigError raised deep in an area (a JWKS file, an approver token file) names the key but not
+ * the config file; the operator needs both. Errors that already name a file pass through.
+ */
+function withConfigFile(err: unknown, configFile: string): unknown {
+  if (!(err instanceof ConfigError) || err.file !== undefined) return err;
+  return new ConfigError(`${configFile}: ${err.message}`, { file: configFile, ...(err.keyPath !== undefined ? { keyPath: err.keyPath } : {}) }, { cause: err });
 }
 
 function isJwt(a: Authenticator): a is JwtAuthenticator {
@@ -158,6 +177,10 @@ async function buildAuthenticator(
   if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop, deps.startupCheck), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
   if (config.dangerouslyAllowAnonymous) {
     deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
+    const http = config.listen.http;
+    if (http?.dangerouslyAllowNonLoopback && !isLoopbackHost(http.host)) {
+      deps.logger.warn({ host: http.host, port: http.port }, 'listen.http.dangerouslyAllowNonLoopback: anonymous mode on a network address; anyone who reaches this port can call every tool');
+    }
     return createAnonymousAuthenticator();
   }
   throw new ConfigError('no identity configured: add an identity section, or set dangerouslyAllowAnonymous: true for local development only', {

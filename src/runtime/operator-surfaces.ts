@@ -3,7 +3,7 @@ import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
 import { resolveApproverCredentials } from '../control/caller-auth.js';
 import { startControlServer } from '../control/control-server.js';
-import { writeControlUrlFile } from '../control/control-url-file.js';
+import { advertiseControlUrl } from '../control/control-url-file.js';
 import type { Enforcement } from '../enforce/enforcement.js';
 import { startEventReceiver } from '../events/event-receiver-server.js';
 import type { SubjectRegistry } from '../events/subject-registry.js';
@@ -55,8 +55,21 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
       });
       closers.push(() => control.close());
       controlUrl = control.url;
-      if (control.adminTokenFile) writeControlUrlFile(control.adminTokenFile, control.url);
       deps.logger.info({ url: control.url, adminTokenFile: control.adminTokenFile }, 'control API listening');
+      if (control.adminTokenFile) {
+        const advert = await advertiseControlUrl(control.adminTokenFile, control.url);
+        closers.push(async () => {
+          const outcome = await advert.withdraw();
+          deps.logger.debug({ file: advert.file, outcome }, 'control-url file withdrawn');
+        });
+        if (advert.displaced !== undefined) {
+          // Two wardens share this folder: the CLIs reach only one of them without --url.
+          deps.logger.warn(
+            { file: advert.file, url: control.url, otherUrl: advert.displaced },
+            `another running warden advertised its control API (${advert.displaced}) in ${advert.file}; this warden takes the file over until it stops, then gives it back. CLIs without --url now reach this warden; reach the other with --url ${advert.displaced}, or give each warden its own control.adminTokenFile folder`,
+          );
+        }
+      }
     }
     if (config.events?.enabled) {
       const receiver = await startEventReceiver(config.events, {

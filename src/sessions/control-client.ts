@@ -1,14 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { DEFAULT_ADMIN_TOKEN_FILE } from '../control/control-config.js';
-import { createControlClient } from '../control/control-client.js';
-import { advertisedControlUrl } from '../control/control-url-file.js';
+import {
+  ControlTokenFileError,
+  ControlUnavailableError,
+  createControlClient,
+  resolveControlTarget as resolveTarget,
+  type ControlTarget,
+} from '../control/control-client.js';
 
-export interface ControlTarget {
-  readonly url: string;
-  readonly token: string;
-}
+export type { ControlTarget };
 
 /** A CLI failure: message for stderr plus the exit code. */
 export interface CliFailure {
@@ -16,20 +15,22 @@ export interface CliFailure {
   readonly exit: number;
 }
 
-/** Resolves the control URL and reads the admin token file (flags, then env, then defaults). */
+/**
+ * Resolves the control URL and reads the admin token file (flags, then env, then the control-url
+ * file beside the token file; see control/control-client.ts). Exit codes: a missing or empty
+ * token file is 3 (bad input file), a bad --url is 2, no control-url file is 4 (no warden).
+ */
 export function resolveControlTarget(flags: { url?: string; tokenFile?: string }, io: CliIo): ControlTarget | CliFailure {
-  const file = flags.tokenFile ?? io.env.WARDEN_ADMIN_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
-  const path = isAbsolute(file) ? file : join(io.cwd, file);
-  const url = flags.url ?? io.env.WARDEN_CONTROL_URL ?? advertisedControlUrl(path);
-  if (!url.startsWith('unix:') && !URL.canParse(url)) return { message: `--url: not a URL: ${url}`, exit: EXIT.usage };
-  let token: string;
+  let target: ControlTarget;
   try {
-    token = readFileSync(path, 'utf8').trim();
+    target = resolveTarget(flags, io.env, io.cwd);
   } catch (err) {
-    return { message: `${path}: cannot read admin token file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, exit: EXIT.config };
+    if (err instanceof ControlTokenFileError) return { message: err.message, exit: EXIT.config };
+    if (err instanceof ControlUnavailableError) return { message: err.message, exit: EXIT.unavailable };
+    throw err;
   }
-  if (!token) return { message: `${path}: admin token file is empty`, exit: EXIT.config };
-  return { url: url.replace(/\/+$/, ''), token };
+  if (!target.url.startsWith('unix:') && !URL.canParse(target.url)) return { message: `--url: not a URL: ${target.url}`, exit: EXIT.usage };
+  return target;
 }
 
 export type ControlResult = { readonly kind: 'ok'; readonly status: number; readonly body: unknown } | ({ readonly kind: 'failed' } & CliFailure);
@@ -43,10 +44,10 @@ export async function controlRequest(target: ControlTarget, method: 'GET' | 'POS
   try {
     res = await createControlClient(target).request(method, path, body);
   } catch (err) {
-    return { kind: 'failed', message: `cannot reach warden at ${target.url} (${(err as Error).message})`, exit: EXIT.unavailable };
+    return { kind: 'failed', message: (err as Error).message, exit: EXIT.unavailable };
   }
   if (res.status === 401 || res.status === 403) {
-    return { kind: 'failed', message: `warden refused the admin credential (HTTP ${res.status})`, exit: EXIT.failure };
+    return { kind: 'failed', message: `warden at ${target.url} refused the credential in ${target.tokenFile} (HTTP ${res.status}); is it the admin token of this warden?`, exit: EXIT.failure };
   }
   if (res.status >= 400) {
     const desc = (res.body as { description?: string } | undefined)?.description ?? JSON.stringify(res.body);

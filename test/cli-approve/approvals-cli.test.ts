@@ -59,13 +59,14 @@ describe('warden approvals (no TTY)', () => {
     expect(await outcome).toMatchObject({ kind: 'denied', reason: 'use staging' });
   });
 
-  it('exits 2 on bad usage and 4 when warden is unreachable or the token is wrong', async () => {
+  it('exits 2 on bad usage, 4 when warden is unreachable and 3 when the token file is missing', async () => {
     expect((await warden(['approvals', 'allow'])).code).toBe(2);
     expect((await warden(['approvals', 'allow', 'x', '--remember', 'soon'])).code).toBe(2);
     fx = await controlFixture();
     const bad = await warden(['approvals', 'list', '--url', 'http://127.0.0.1:1', '--token-file', fx.tokenFile]);
     expect(bad.code).toBe(4);
     const noToken = await warden(['approvals', 'list', '--url', fx.server.url, '--token-file', '/nonexistent/token']);
-    expect(noToken.code).toBe(4);
+    // The same as sessions and revoke: a missing input file is 3.
+    expect(noToken.code).toBe(3);
   });
 });

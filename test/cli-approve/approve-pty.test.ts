@@ -136,12 +136,12 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
-  it('exits 4 when the control API refuses the token', async () => {
+  it('exits 1 when the control API refuses the token (a refusal, as for every control command)', async () => {
     fx = await controlFixture();
     const bad = join(fx.dir, 'bad-token');
     writeFileSync(bad, 'not-the-token-0123456789');
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', bad]);
     await pty.waitFor('HTTP 401');
-    expect(await pty.exited).toBe(4);
+    expect(await pty.exited).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadWardenConfig } from '../../src/config/load-config.js';
 import { writeTempConfig } from '../helpers/warden-process.js';
@@ -16,6 +17,16 @@ function loadError(config: unknown, env: Record<string, string> = {}, name = 'wa
   throw new Error('expected a ConfigError');
 }
 
+function loadError2(file: string): ConfigError {
+  try {
+    loadWardenConfig(file, {});
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
 describe('loadWardenConfig', () => {
   it('loads a minimal YAML config with defaults', () => {
     const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: 'node', args: ['x.js'] } } });
@@ -23,7 +34,8 @@ describe('loadWardenConfig', () => {
     expect(config.listen.stdio).toBe(true);
     expect(config.listen.http).toBeUndefined();
     expect(config.timeouts.callMs).toBe(60_000);
-    expect(config.upstreams.acme).toEqual({ command: 'node', args: ['x.js'] });
+    // The upstream runs in the config folder, so its relative args resolve there.
+    expect(config.upstreams.acme).toEqual({ command: 'node', args: ['x.js'], cwd: dirname(file) });
   });
 
   it('accepts JSON files', () => {
@@ -81,6 +93,14 @@ describe('loadWardenConfig', () => {
     const file = writeTempConfig({});
     writeFileSync(file, 'upstreams: [unclosed');
     expect(() => loadWardenConfig(file, {})).toThrow(ConfigError);
+  });
+
+  it('puts the line and column of a YAML error before the reason, not as a dangling colon', () => {
+    const file = writeTempConfig({});
+    writeFileSync(file, 'upstreams:\n  acme: { command: node\nlisten: x\n');
+    const first = loadError2(file).message.split('\n')[0]!;
+    expect(first).toMatch(/not valid YAML \(line \d+, column \d+\): \S/);
+    expect(first.endsWith(':')).toBe(false);
   });
 
   it('names the file when it does not exist', () => {

@@ -26,7 +26,7 @@ export const AUDIT_FIELD_SPEC = {
   'warden.start': one(['version', 'pid', 'transport', 'upstreams'], []),
   'warden.stop': one(['reason'], []),
   'config.loaded': one(['file', 'digest', 'config'], []),
-  'policy.loaded': one(['file', 'policyHash', 'rules', 'reload'], []),
+  'policy.loaded': one(['file', 'policyHash', 'rules', 'reload', 'mode'], []),
   'policy.reload_failed': one(['file', 'error', 'keptPolicyHash'], []),
   'session.opened': one(['sessionId', 'principal', 'transport'], ['remoteAddress', 'userAgent']),
   'session.closed': one(['sessionId', 'principal', 'reason'], []),

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { isLoopbackHost } from '../../src/config/cross-checks.js';
+import { loadWardenConfig } from '../../src/config/load-config.js';
+import { writeTempConfig } from '../helpers/warden-process.js';
+
+function load(config: Record<string, unknown>): unknown {
+  try {
+    return loadWardenConfig(writeTempConfig(config), {});
+  } catch (err) {
+    return err;
+  }
+}
+
+const upstreams = { acme: { command: 'node', args: ['x.js'] } };
+const identity = { resource: 'https://w/mcp', issuers: [{ issuer: 'https://i', audience: 'w', jwksFile: 'jwks.json' }] };
+
+describe('cross-section config checks', () => {
+  it('refuses anonymous mode on a non-loopback HTTP host (anyone on the network could call every tool)', () => {
+    const err = load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { host: '0.0.0.0', port: 0 } } });
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).keyPath).toBe('listen.http.host');
+    expect((err as ConfigError).message).toContain('listen.http.dangerouslyAllowNonLoopback');
+    expect((err as ConfigError).message).toContain('dangerouslyAllowAnonymous');
+  });
+
+  it('accepts it only when acknowledged with listen.http.dangerouslyAllowNonLoopback', () => {
+    const ok = load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { host: '0.0.0.0', port: 0, dangerouslyAllowNonLoopback: true } } });
+    expect(ok).not.toBeInstanceOf(Error);
+  });
+
+  it('accepts anonymous on loopback hosts and a non-loopback host with identity', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) {
+      expect(load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { host, port: 0 } } })).not.toBeInstanceOf(Error);
+    }
+    expect(load({ identity, upstreams, listen: { stdio: false, http: { host: '0.0.0.0', port: 0 } } })).not.toBeInstanceOf(Error);
+  });
+
+  it('rejects identity on stdio without identity.token (every stdio session would fail token_unavailable)', () => {
+    const err = load({ identity, upstreams });
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).keyPath).toBe('identity.token');
+    expect((err as ConfigError).message).toContain('listen.stdio');
+  });
+
+  it('accepts identity without a token when stdio is off, or with a token on stdio', () => {
+    expect(load({ identity, upstreams, listen: { stdio: false, http: { port: 0 } } })).not.toBeInstanceOf(Error);
+    expect(load({ identity: { ...identity, token: { env: 'T' } }, upstreams })).not.toBeInstanceOf(Error);
+  });
+
+  it('knows loopback hosts', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'LOCALHOST'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '127.0.0.1.nip.io'].some(isLoopbackHost)).toBe(false);
+  });
+});
