@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeCheckpointFile } from '../../src/audit/checkpoint.js';
 import { join } from 'node:path';
 import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { auditEvent, decisionEvent, principalSummary } from '../../src/audit/events.js';
@@ -100,6 +101,51 @@ describe('warden audit verify', () => {
     const bad = cli(['verify', f, '--public-key', join(d, 'k2.pub'), '--json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).problem.code).toBe('bad_signature');
+  });
+});
+
+describe('warden audit verify: what the checkpoint does not cover', () => {
+  /** A copy of the story whose checkpoint is the one a running writer left at seq 10. */
+  function staleCopy(): { f: string; cp: string } {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(f, text);
+    const at10 = JSON.parse(text.split('\n')[9] as string) as { seq: number; hash: string; ts: string };
+    const cp = join(d, 'warden-audit.checkpoint.json');
+    writeCheckpointFile(cp, { v: 1, file: 'warden-audit.jsonl', seq: at10.seq, hash: at10.hash, ts: at10.ts, closed: false }, false);
+    return { f, cp };
+  }
+
+  it('warns uncovered_records (exit 0) and fails it with --strict (exit 1)', () => {
+    const { f } = staleCopy();
+    const r = cli(['verify', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WARN uncovered_records .*warden-audit\.jsonl:11 \(seq 11\): 9 record\(s\) after the checkpoint/m);
+    expect(r.stdout).toMatch(/^OK .*checkpoint seq 10 matches, 9 record\(s\) after it$/m);
+    const json = JSON.parse(cli(['verify', f, '--json']).stdout);
+    expect(json).toMatchObject({ ok: true, uncoveredRecords: 9, warnings: [{ code: 'uncovered_records', seq: 11 }] });
+    const strict = cli(['verify', f, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/^FAIL --strict: 1 warning\(s\)/m);
+    const strictJson = cli(['verify', f, '--strict', '--json']);
+    expect(strictJson.code).toBe(1);
+    expect(JSON.parse(strictJson.stdout)).toMatchObject({ ok: false, strict: true, uncoveredRecords: 9 });
+  });
+
+  it('warns no_checkpoint when the checkpoint is gone (exit 0), fails it with --strict', () => {
+    const { f, cp } = staleCopy();
+    rmSync(cp);
+    const r = cli(['verify', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WARN no_checkpoint  no checkpoint: /m);
+    expect(cli(['verify', f, '--strict']).code).toBe(1);
+  });
+
+  it('--strict passes a closed log whose checkpoint covers every record', () => {
+    const r = cli(['verify', file, '--strict', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, strict: true, warnings: [], uncoveredRecords: 0 });
   });
 });
 
