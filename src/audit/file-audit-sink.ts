@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -170,6 +170,7 @@ export class FileAuditSink implements BatchingAuditSink {
       writeFully(this.fd, text, length);
       this.maybeFsync(count);
     } catch (err) {
+      this.cutUnacknowledged();
       throw this.fail(err, 'write_failed');
     }
     this.size += length;
@@ -194,6 +195,20 @@ export class FileAuditSink implements BatchingAuditSink {
       if (!this.closed && !this.failure && this.sinceCheckpoint > 0) this.checkpoint();
     }, delay);
     this.checkpointTimer.unref();
+  }
+
+  /**
+   * A failed write may still have put whole records in the file (a batch cut short by ENOSPC,
+   * or written but not fsynced). They were never acknowledged and the chain state did not
+   * advance, so the next record would reuse their seqs and fork the chain: cut the file back.
+   */
+  private cutUnacknowledged(): void {
+    if (this.fd < 0) return;
+    try {
+      ftruncateSync(this.fd, this.size);
+    } catch {
+      // Cannot shrink it (EIO): the reopen cuts a torn tail; fail() reports the write error.
+    }
   }
 
   /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically. */
