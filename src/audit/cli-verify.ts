@@ -98,7 +98,7 @@ function printText(report: VerifyReport, strictFailed: boolean, io: CliIo): void
     return;
   }
   const cp = report.checkpoint;
-  const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
+  const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} of ${cp.ts} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
   const span = report.records === 0 ? 'no records' : `${report.records} records, seq 1..${report.lastSeq}`;
   const after = cp.status !== 'none' && report.uncoveredRecords > 0 ? `, ${report.uncoveredRecords} record(s) after it` : '';
   const summary = `${span} in ${report.files.length} file(s); ${cpText}${after}`;

@@ -62,7 +62,7 @@ export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, opt
     return fail('modified_record', `record seq ${cp.seq} does not match the hash in the checkpoint`, cp);
   }
   const status = cp.signature && options.publicKey !== undefined ? 'signed' : 'ok';
-  return { summary: { status, seq: cp.seq, file: cp.file, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
+  return { summary: { status, seq: cp.seq, file: cp.file, ts: cp.ts, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
 }
 
 /** Records of an intact chain of `records` that the checkpoint does not vouch for. */

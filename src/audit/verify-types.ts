@@ -53,7 +53,8 @@ export interface VerifyReport {
    * them would not show.
    */
   readonly uncoveredRecords: number;
-  readonly checkpoint: { status: 'none' | 'ok' | 'signed' | 'failed'; seq?: number; file?: string; keyId?: string };
+  /** `ts` (when it was written) lets a reader spot an older checkpoint put back (a rollback). */
+  readonly checkpoint: { status: 'none' | 'ok' | 'signed' | 'failed'; seq?: number; file?: string; ts?: string; keyId?: string };
 }
 
 export interface VerifyOptions {
