@@ -101,7 +101,7 @@ describe('warden audit verify', () => {
     const bad = cli(['verify', f, '--public-key', join(d, 'k2.pub'), '--json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).problem.code).toBe('bad_signature');
-  });
+  }, 60_000);
 });
 
 describe('warden audit verify: what the checkpoint does not cover', () => {
@@ -132,7 +132,7 @@ describe('warden audit verify: what the checkpoint does not cover', () => {
     const strictJson = cli(['verify', f, '--strict', '--json']);
     expect(strictJson.code).toBe(1);
     expect(JSON.parse(strictJson.stdout)).toMatchObject({ ok: false, strict: true, uncoveredRecords: 9 });
-  });
+  }, 60_000);
 
   it('warns no_checkpoint when the checkpoint is gone (exit 0), fails it with --strict', () => {
     const { f, cp } = staleCopy();
@@ -141,13 +141,13 @@ describe('warden audit verify: what the checkpoint does not cover', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^WARN no_checkpoint  no checkpoint: /m);
     expect(cli(['verify', f, '--strict']).code).toBe(1);
-  });
+  }, 60_000);
 
   it('--strict passes a closed log whose checkpoint covers every record', () => {
     const r = cli(['verify', file, '--strict', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, strict: true, warnings: [], uncoveredRecords: 0 });
-  });
+  }, 60_000);
 });
 
 describe('warden audit tail, show, query, stats', () => {
