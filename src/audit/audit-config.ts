@@ -32,6 +32,12 @@ export const CheckpointConfigSchema = z.strictObject({
   file: z.string().min(1).optional(),
   /** Rewrite the checkpoint after this many records (and on rotation and close). */
   everyRecords: z.number().int().positive().default(1000),
+  /**
+   * Also rewrite it at most this many ms after a record it does not cover was written (a timer,
+   * off the call path); 0 turns the timer off. Default 1000 (applied by the sink, so configs
+   * built in code without it keep working).
+   */
+  maxDelayMs: z.number().int().min(0).max(3_600_000).optional(),
   /** Path to an Ed25519 private key (PEM, PKCS#8) used to sign the checkpoint. */
   signingKey: z.string().min(1).optional(),
 });

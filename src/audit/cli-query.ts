@@ -9,18 +9,16 @@ export const QUERY_HELP = `Usage: warden audit query [filters] [--file F] [--jso
 Lists tool calls (joined from their records by call id) matching every filter given:
   --user U        principal user            --agent A     current actor (or anywhere in the chain)
   --tool T        tool name                 --action X    decided action (allow|throttle|approve|block)
+  --enforced X    enforced action (what happened; monitor mode decides but enforces allow)
   --since T       ISO time or relative (30s, 15m, 1h, 2d, 1w)     --until T   same forms
   --min-score N   risk score at least N
-Prints a table, or --json an array of call summaries.
+Prints a table (action = decided, enforced = what was enforced), or --json an array of call
+summaries (action, enforced, ...).
+Exit: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no audit file.
 `;
 
-export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--json]
-
-Decisions per action, top blocked tools and top principals by risk.
-`;
-
-interface Filters {
-  user?: string; agent?: string; tool?: string; action?: string; since?: number; until?: number; minScore?: number;
+export interface Filters {
+  user?: string; agent?: string; tool?: string; action?: string; enforced?: string; since?: number; until?: number; minScore?: number;
   /** --limit (query) / --top (stats): how many rows to print. */
   limit?: number; top?: number;
 }
@@ -32,15 +30,19 @@ function matches(c: CallSummary, f: Filters): boolean {
     (f.agent === undefined || c.agent === f.agent || c.actorChain.includes(f.agent)) &&
     (f.tool === undefined || c.tool === f.tool) &&
     (f.action === undefined || c.action === f.action) &&
+    (f.enforced === undefined || c.enforced === f.enforced) &&
     (f.since === undefined || t >= f.since) &&
     (f.until === undefined || t <= f.until) &&
     (f.minScore === undefined || (c.score ?? -1) >= f.minScore)
   );
 }
 
+/** Actions from mildest to strictest: the row order of stats. */
+export const ACTIONS = ['allow', 'throttle', 'approve', 'block'] as const;
+
 const OPTIONS = {
   file: { type: 'string' }, user: { type: 'string' }, agent: { type: 'string' }, tool: { type: 'string' },
-  action: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'min-score': { type: 'string' },
+  action: { type: 'string' }, enforced: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'min-score': { type: 'string' },
   limit: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,9 +54,10 @@ function toFilters(v: Parsed, now: number): Filters | string {
   if (v.user !== undefined) f.user = v.user;
   if (v.agent !== undefined) f.agent = v.agent;
   if (v.tool !== undefined) f.tool = v.tool;
-  if (v.action !== undefined) {
-    if (!['allow', 'throttle', 'approve', 'block'].includes(v.action)) return `--action must be allow, throttle, approve or block`;
-    f.action = v.action;
+  for (const k of ['action', 'enforced'] as const) {
+    if (v[k] === undefined) continue;
+    if (!(ACTIONS as readonly string[]).includes(v[k])) return `--${k} must be allow, throttle, approve or block`;
+    f[k] = v[k];
   }
   for (const k of ['since', 'until'] as const) {
     if (v[k] === undefined) continue;
@@ -77,7 +80,11 @@ function toFilters(v: Parsed, now: number): Filters | string {
   return f;
 }
 
-function load(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; values: Parsed; filters: Filters } | number {
+/**
+ * Parses the shared flags and streams the log into the matching call summaries; a number is the
+ * exit code to return (help printed, usage error, no audit file).
+ */
+export function loadCalls(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; values: Parsed; filters: Filters } | number {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (values.help) {
     io.stdout.write(help);
@@ -100,7 +107,7 @@ function load(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; 
 
 /** `warden audit query`. */
 export async function runQuery(argv: string[], io: CliIo): Promise<number> {
-  const loaded = load(argv, io, QUERY_HELP);
+  const loaded = loadCalls(argv, io, QUERY_HELP);
   if (typeof loaded === 'number') return loaded;
   // The newest `limit` calls (records are read oldest first).
   const limit = loaded.filters.limit;
@@ -109,55 +116,11 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
     writeJsonArray(io.stdout, calls);
     return EXIT.ok;
   }
+  // action is what policy decided, enforced what happened (they differ in monitor mode).
   const rows = calls.map((c) => [
-    c.ts, c.callId, c.user ?? '-', c.agent ?? '-', c.tool ?? '-', c.action ?? '-', c.score === null ? '-' : String(c.score), c.status ?? '-',
+    c.ts, c.callId, c.user ?? '-', c.agent ?? '-', c.tool ?? '-', c.action ?? '-', c.enforced ?? '-', c.score === null ? '-' : String(c.score), c.status ?? '-',
   ]);
-  io.stdout.write(`${table(['time', 'call', 'user', 'agent', 'tool', 'action', 'score', 'status'], rows)}\n${calls.length} call(s)\n`);
-  return EXIT.ok;
-}
-
-function countBy<T>(items: readonly T[], key: (t: T) => string | null): [string, number][] {
-  const m = new Map<string, number>();
-  for (const it of items) {
-    const k = key(it);
-    if (k !== null) m.set(k, (m.get(k) ?? 0) + 1);
-  }
-  return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-}
-
-/** `warden audit stats`. */
-export async function runStats(argv: string[], io: CliIo): Promise<number> {
-  const loaded = load(argv, io, STATS_HELP);
-  if (typeof loaded === 'number') return loaded;
-  const top = loaded.filters.top ?? 10;
-  const calls = loaded.calls;
-  const decisions = Object.fromEntries(countBy(calls, (c) => c.action));
-  const blockedTools = countBy(calls.filter((c) => c.action === 'block'), (c) => c.tool).slice(0, top).map(([tool, count]) => ({ tool, count }));
-  const risk = new Map<string, { principal: string; calls: number; maxScore: number; total: number }>();
-  for (const c of calls) {
-    if (c.score === null) continue;
-    const key = `${c.user ?? '-'}${c.agent ? ` via ${c.agent}` : ''}`;
-    const r = risk.get(key) ?? { principal: key, calls: 0, maxScore: 0, total: 0 };
-    r.calls += 1;
-    r.total += c.score;
-    r.maxScore = Math.max(r.maxScore, c.score);
-    risk.set(key, r);
-  }
-  const principals = [...risk.values()]
-    .map((r) => ({ principal: r.principal, calls: r.calls, maxScore: r.maxScore, meanScore: Math.round((r.total / r.calls) * 10) / 10 }))
-    .sort((a, b) => b.meanScore - a.meanScore || b.maxScore - a.maxScore)
-    .slice(0, top);
-  const stats = { calls: calls.length, decisions, topBlockedTools: blockedTools, topPrincipalsByRisk: principals };
-  if (loaded.values.json) {
-    io.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
-    return EXIT.ok;
-  }
-  const out = [
-    `${calls.length} call(s)`, '', 'Decisions per action',
-    table(['action', 'calls'], Object.entries(decisions).map(([a, n]) => [a, String(n)])), '', 'Top blocked tools',
-    table(['tool', 'blocked'], blockedTools.map((b) => [b.tool, String(b.count)])), '', 'Top principals by risk',
-    table(['principal', 'calls', 'mean', 'max'], principals.map((p) => [p.principal, String(p.calls), String(p.meanScore), String(p.maxScore)])),
-  ];
-  io.stdout.write(`${out.join('\n')}\n`);
+  io.stdout.write(`${table(['time', 'call', 'user', 'agent', 'tool', 'action', 'enforced', 'score', 'status'], rows)}\n${calls.length} call(s)\n`);
+  // Nothing matching is an answer, not a failure: exit 0 like other query tools.
   return EXIT.ok;
 }

@@ -5,9 +5,9 @@ import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultCheckpointPath } from './log-files.js';
 import { defaultAuditFile, expandSet } from './read-records.js';
 import { painter } from './cli-format.js';
-import { verifyAuditFiles, type VerifyProblem } from './verify-audit.js';
+import { verifyAuditFiles, type VerifyProblem, type VerifyReport } from './verify-audit.js';
 
-export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--json]
+export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--strict] [--json]
 
 Checks the hash chain of an audit log (a rotated set in any order) and its checkpoint.
 One FILE expands to its rotated set (FILE.N.jsonl siblings). Default FILE: --file,
@@ -16,14 +16,19 @@ $WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
 
   --checkpoint F    checkpoint file (detects a truncated tail)
   --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
+  --strict          warnings fail too: a torn last line, records after the checkpoint
+                    (uncovered_records), no checkpoint (no_checkpoint). For a closed log.
   --file F          default log file
-  --json            machine-readable report
-Exit: 0 chain intact (a torn last line is only a warning), 1 problem found, 2 usage, 3 unreadable.
+  --json            machine-readable report (with --strict, "ok" is false on a warning)
+Records after the checkpoint's seq are covered by the hash chain only: verify warns about them.
+Exit: 0 chain intact (warnings allowed unless --strict), 1 problem found (or a warning with
+--strict), 2 usage, 3 unreadable.
 `;
 
 function describe(p: VerifyProblem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}` : p.file;
-  return `${p.code}  ${where}${p.seq !== undefined ? ` (seq ${p.seq})` : ''}: ${p.message}`;
+  const place = `${where}${p.seq !== undefined ? ` (seq ${p.seq})` : ''}`;
+  return `${p.code}  ${place ? `${place}: ` : ''}${p.message}`;
 }
 
 function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): string[] {
@@ -51,7 +56,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: {
       checkpoint: { type: 'string' }, 'public-key': { type: 'string' }, file: { type: 'string' },
-      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      strict: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -72,19 +77,31 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden audit verify: ${(err as Error).message}\n`);
     return EXIT.config;
   }
+  // --strict: a warning is a failure too (for a log that was closed, where every record should
+  // be covered by the checkpoint and nothing should be torn).
+  const strictFailed = values.strict === true && report.ok && report.warnings.length > 0;
   if (values.json) {
-    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const shown = values.strict ? { ...report, ok: report.ok && !strictFailed, strict: true } : report;
+    io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   } else {
-    const paint = painter(io.stdout, io.env);
-    for (const w of report.warnings) io.stdout.write(`${paint('yellow', 'WARN')} ${describe(w)}\n`);
-    if (report.problem) io.stdout.write(`${paint('red', 'FAIL')} ${describe(report.problem)}\n`);
-    else {
-      const cp = report.checkpoint;
-      const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
-      const span = report.records === 0 ? 'no records' : `${report.records} records, seq 1..${report.lastSeq}`;
-      io.stdout.write(`${paint('green', 'OK')}   ${span} in ${report.files.length} file(s); ${cpText}\n`);
-    }
+    printText(report, strictFailed, io);
   }
   if (report.problem?.code === 'unreadable_file') return EXIT.config;
-  return report.ok ? EXIT.ok : EXIT.failure;
+  return report.ok && !strictFailed ? EXIT.ok : EXIT.failure;
+}
+
+function printText(report: VerifyReport, strictFailed: boolean, io: CliIo): void {
+  const paint = painter(io.stdout, io.env);
+  for (const w of report.warnings) io.stdout.write(`${paint('yellow', 'WARN')} ${describe(w)}\n`);
+  if (report.problem) {
+    io.stdout.write(`${paint('red', 'FAIL')} ${describe(report.problem)}\n`);
+    return;
+  }
+  const cp = report.checkpoint;
+  const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} of ${cp.ts} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
+  const span = report.records === 0 ? 'no records' : `${report.records} records, seq 1..${report.lastSeq}`;
+  const after = cp.status !== 'none' && report.uncoveredRecords > 0 ? `, ${report.uncoveredRecords} record(s) after it` : '';
+  const summary = `${span} in ${report.files.length} file(s); ${cpText}${after}`;
+  if (strictFailed) io.stdout.write(`${paint('red', 'FAIL')} --strict: ${report.warnings.length} warning(s) above (${summary})\n`);
+  else io.stdout.write(`${paint('green', 'OK')}   ${summary}\n`);
 }

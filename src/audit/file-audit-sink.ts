@@ -19,6 +19,8 @@ const CHECK_EVERY_RECORDS = 64;
 const CHECK_EVERY_MS = 1000;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
+/** Default for `checkpoint.maxDelayMs`: how long written records may stay outside the checkpoint. */
+export const DEFAULT_CHECKPOINT_DELAY_MS = 1000;
 
 /** The two log levels the sink uses; a pino Logger fits. */
 export interface AuditLogger {
@@ -70,6 +72,8 @@ export class FileAuditSink implements BatchingAuditSink {
   private lastFile: string | undefined;
   private lock = '';
   private readonly timer: NodeJS.Timeout;
+  /** Armed by the first record the checkpoint does not cover; cleared by every checkpoint. */
+  private checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SinkDeps) {
     this.file = resolve(deps.config.file);
@@ -109,6 +113,7 @@ export class FileAuditSink implements BatchingAuditSink {
       this.checkpoint();
     } catch (err) {
       clearInterval(this.timer);
+      clearTimeout(this.checkpointTimer);
       this.closeFd();
       releaseWriterLock(this.lock);
       throw err;
@@ -174,6 +179,23 @@ export class FileAuditSink implements BatchingAuditSink {
     this.prev = lastHash;
     this.sinceCheckpoint += count;
     if (this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) this.checkpoint();
+    else if (this.checkpointTimer === undefined) this.armCheckpointTimer();
+  }
+
+  /**
+   * Records after the checkpoint are covered by the chain only (re-hashable to the end, or cut
+   * off, undetected), so the checkpoint also follows in time: at most `maxDelayMs` after the
+   * first uncovered record. A timer, not the call path: one write + rename per period at most.
+   */
+  private armCheckpointTimer(): void {
+    const delay = this.deps.config.checkpoint.maxDelayMs ?? DEFAULT_CHECKPOINT_DELAY_MS;
+    if (delay === 0) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      // Unhealthy: the chain state may not be on disk; the recovery record re-arms the timer.
+      if (!this.closed && !this.failure && this.sinceCheckpoint > 0) this.checkpoint();
+    }, delay);
+    this.checkpointTimer.unref();
   }
 
   /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically. */
@@ -188,6 +210,10 @@ export class FileAuditSink implements BatchingAuditSink {
     };
     if (this.deps.signingKey) cp = signCheckpoint(cp, this.deps.signingKey);
     this.sinceCheckpoint = 0;
+    if (this.checkpointTimer !== undefined) {
+      clearTimeout(this.checkpointTimer);
+      this.checkpointTimer = undefined;
+    }
     try {
       writeCheckpointFile(this.deps.checkpointPath, cp, this.deps.config.fsync !== 'never');
     } catch (err) {
@@ -200,6 +226,9 @@ export class FileAuditSink implements BatchingAuditSink {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
+    // The final checkpoint below covers everything: the pending timed one is not needed.
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
     if (!this.failure) {
       try {
         if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);

@@ -1,6 +1,6 @@
 import { GENESIS_HASH, decodeRecord } from './record-codec.js';
 import { readLines, type Line } from './line-stream.js';
-import { checkCheckpoint, loadCheckpoint, type LoadedCheckpoint } from './verify-checkpoint.js';
+import { checkCheckpoint, coverageWarnings, loadCheckpoint, uncoveredCount, type LoadedCheckpoint } from './verify-checkpoint.js';
 import { classifyBreak, type ChainRecord } from './verify-classify.js';
 import { ChainWalk } from './verify-walk.js';
 import { guessSeq, toEntry, type Entry, type FileSummary, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify-types.js';
@@ -99,7 +99,7 @@ export function verifyAuditFiles(files: readonly string[], options: VerifyOption
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
     const problem: VerifyProblem = { code: 'unreadable_file', file: err.file, line: 0, message: err.message };
-    return { ok: false, records: 0, lastSeq: 0, lastHash: GENESIS_HASH, files: [], problem, warnings: [], checkpoint: { status: 'none' } };
+    return { ok: false, records: 0, lastSeq: 0, lastHash: GENESIS_HASH, files: [], problem, warnings: [], uncoveredRecords: 0, checkpoint: { status: 'none' } };
   }
 }
 
@@ -119,6 +119,7 @@ function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, opt
   const lastFile = end.lastEntry?.file ?? lastLineFile;
   const cp = checkCheckpoint(loaded, { lastSeq: end.records, lastFile, hashAtCheckpoint: end.hashAtCheckpoint }, options);
   problem ??= cp.problem;
+  if (!problem) warnings.push(...coverageWarnings(end.records, cp.summary, end.afterCheckpoint));
   return {
     ok: problem === undefined,
     records: end.records,
@@ -127,6 +128,7 @@ function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, opt
     files: summaries,
     ...(problem ? { problem } : {}),
     warnings,
+    uncoveredRecords: uncoveredCount(end.records, cp.summary),
     checkpoint: cp.summary,
   };
 }

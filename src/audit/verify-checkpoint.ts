@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { checkpointSignatureValid, loadPublicKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
-import type { VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from './verify-types.js';
+import type { Place, VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from './verify-types.js';
 
 /** The checkpoint as read once, before the log: none given, parsed, or unreadable (why). */
 export type LoadedCheckpoint =
@@ -62,5 +62,30 @@ export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, opt
     return fail('modified_record', `record seq ${cp.seq} does not match the hash in the checkpoint`, cp);
   }
   const status = cp.signature && options.publicKey !== undefined ? 'signed' : 'ok';
-  return { summary: { status, seq: cp.seq, file: cp.file, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
+  return { summary: { status, seq: cp.seq, file: cp.file, ts: cp.ts, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
+}
+
+/** Records of an intact chain of `records` that the checkpoint does not vouch for. */
+export function uncoveredCount(records: number, summary: VerifyReport['checkpoint']): number {
+  const vouched = summary.status === 'ok' || summary.status === 'signed' ? (summary.seq ?? 0) : 0;
+  return Math.max(0, records - vouched);
+}
+
+/**
+ * Warnings for what the checkpoint cannot vouch for, given when nothing failed: the records after
+ * its seq (`uncovered_records`, at the first of them), or everything when there is none
+ * (`no_checkpoint`). A chain can be re-hashed from any record to its end, and its end cut off,
+ * without a break; only the checkpoint pins where it ended and what it said there.
+ */
+export function coverageWarnings(records: number, summary: VerifyReport['checkpoint'], first: Place | undefined): VerifyProblem[] {
+  if (summary.status === 'none') {
+    return [{ code: 'no_checkpoint', file: '', line: 0, message: 'no checkpoint: records cut off the end of the log, or edited and re-hashed up to its end, cannot be detected' }];
+  }
+  const n = uncoveredCount(records, summary);
+  if (n === 0 || first === undefined) return [];
+  const from = records - n + 1;
+  return [{
+    code: 'uncovered_records', file: first.file, line: first.line, seq: from,
+    message: `${n} record(s) after the checkpoint (seq ${from}..${records}) are covered by the hash chain only: cut off, or edited and re-hashed, they would not be detected`,
+  }];
 }

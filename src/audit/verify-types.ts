@@ -17,7 +17,10 @@ export type VerifyCode =
   | 'bad_signature'
   | 'unsigned_checkpoint'
   | 'bad_checkpoint'
-  | 'unreadable_file';
+  | 'unreadable_file'
+  // Warnings only (never a `problem`): records the checkpoint does not vouch for.
+  | 'uncovered_records'
+  | 'no_checkpoint';
 
 export interface VerifyProblem {
   readonly code: VerifyCode;
@@ -44,7 +47,14 @@ export interface VerifyReport {
   readonly files: readonly FileSummary[];
   readonly problem?: VerifyProblem;
   readonly warnings: readonly VerifyProblem[];
-  readonly checkpoint: { status: 'none' | 'ok' | 'signed' | 'failed'; seq?: number; file?: string; keyId?: string };
+  /**
+   * Records of the intact chain after the checkpoint's seq (all of them without a checkpoint, or
+   * with one that failed): covered by the hash chain only, so a cut-off or a re-hashed rewrite of
+   * them would not show.
+   */
+  readonly uncoveredRecords: number;
+  /** `ts` (when it was written) lets a reader spot an older checkpoint put back (a rollback). */
+  readonly checkpoint: { status: 'none' | 'ok' | 'signed' | 'failed'; seq?: number; file?: string; ts?: string; keyId?: string };
 }
 
 export interface VerifyOptions {

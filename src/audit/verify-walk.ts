@@ -31,6 +31,8 @@ export interface ChainEnd {
   readonly lastEntry: Place | undefined;
   /** Hash of the chain record at the checkpoint's seq, when the chain reached it. */
   readonly hashAtCheckpoint: string | undefined;
+  /** Where the chain record right after the checkpoint's seq is, when the chain reached it. */
+  readonly afterCheckpoint: Place | undefined;
 }
 
 /**
@@ -43,6 +45,7 @@ export class ChainWalk {
   private prevHash = GENESIS_HASH;
   private last: Place | undefined;
   private hashAtCheckpoint: string | undefined;
+  private afterCheckpoint: Place | undefined;
   private brk: ChainBreak | undefined;
 
   constructor(private readonly checkpointSeq: number | undefined) {}
@@ -56,6 +59,7 @@ export class ChainWalk {
         this.prevHash = r.hash;
         this.expected += 1;
         this.last = { file: e.file, line: e.line };
+        if (r.seq === (this.checkpointSeq ?? -2) + 1) this.afterCheckpoint = this.last;
         return;
       }
     }
@@ -70,7 +74,7 @@ export class ChainWalk {
   }
 
   end(): ChainEnd {
-    return { records: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint };
+    return { records: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint };
   }
 
   private after(b: ChainBreak, e: Entry): void {

@@ -2,14 +2,15 @@ import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { runVerify } from '../audit/cli-verify.js';
 import { runKeygen } from '../audit/cli-keygen.js';
 import { runShow, runTail } from '../audit/cli-read.js';
-import { runQuery, runStats } from '../audit/cli-query.js';
+import { runQuery } from '../audit/cli-query.js';
+import { runStats } from '../audit/cli-stats.js';
 
 const SUBCOMMANDS: Record<string, { summary: string; run: (argv: string[], io: CliIo) => Promise<number> }> = {
   verify: { summary: 'check the hash chain, checkpoint and signature', run: runVerify },
   tail: { summary: 'print the last records; -f to follow', run: runTail },
   show: { summary: 'the whole story of one call, step by step', run: runShow },
   query: { summary: 'list calls by user, agent, tool, action, time, score', run: runQuery },
-  stats: { summary: 'decisions per action, top blocked tools, riskiest principals', run: runStats },
+  stats: { summary: 'calls per decided and enforced action, top blocked tools, riskiest principals', run: runStats },
   keygen: { summary: 'write an Ed25519 key pair for signing checkpoints', run: runKeygen },
 };
 

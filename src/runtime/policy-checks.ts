@@ -30,8 +30,11 @@ export function unseenClaims(policy: CompiledPolicy, extraClaims: readonly strin
   const out: UnseenClaim[] = [];
   for (const rule of policy.source.rules) {
     for (const condition of rule.match.claims ?? []) {
-      const claim = condition.path.split('.')[0] ?? condition.path;
-      if (!listed.has(claim)) out.push({ ruleId: rule.id, claim, policyFile: fileOfRule(policy.files, rule.id) });
+      // A condition may name several paths (their values are pooled): each is checked.
+      for (const path of typeof condition.path === 'string' ? [condition.path] : condition.path) {
+        const claim = path.split('.')[0] ?? path;
+        if (!listed.has(claim)) out.push({ ruleId: rule.id, claim, policyFile: fileOfRule(policy.files, rule.id) });
+      }
     }
   }
   return out;

@@ -49,7 +49,8 @@ describe('audit commands on a log far larger than their heap', () => {
     const s = JSON.parse(r.stdout);
     expect(s.calls).toBe(log.calls);
     expect(s.decisions).toEqual(log.decisions);
-    expect(s.topBlockedTools).toEqual([{ tool: 'delete_file', count: log.decisions.block }]);
+    expect(s.enforced).toEqual(log.decisions);
+    expect(s.topBlockedTools).toEqual([{ tool: 'delete_file', decided: log.decisions.block, enforced: log.decisions.block }]);
   }, 60_000);
 
   it('query --json finds the rare user\'s calls in order; tail and show stream too', () => {

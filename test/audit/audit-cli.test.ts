@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeCheckpointFile } from '../../src/audit/checkpoint.js';
 import { join } from 'node:path';
 import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { auditEvent, decisionEvent, principalSummary } from '../../src/audit/events.js';
@@ -100,7 +101,53 @@ describe('warden audit verify', () => {
     const bad = cli(['verify', f, '--public-key', join(d, 'k2.pub'), '--json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).problem.code).toBe('bad_signature');
-  });
+  }, 60_000);
+});
+
+describe('warden audit verify: what the checkpoint does not cover', () => {
+  /** A copy of the story whose checkpoint is the one a running writer left at seq 10. */
+  function staleCopy(): { f: string; cp: string } {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(f, text);
+    const at10 = JSON.parse(text.split('\n')[9] as string) as { seq: number; hash: string; ts: string };
+    const cp = join(d, 'warden-audit.checkpoint.json');
+    writeCheckpointFile(cp, { v: 1, file: 'warden-audit.jsonl', seq: at10.seq, hash: at10.hash, ts: at10.ts, closed: false }, false);
+    return { f, cp };
+  }
+
+  it('warns uncovered_records (exit 0) and fails it with --strict (exit 1)', () => {
+    const { f } = staleCopy();
+    const r = cli(['verify', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WARN uncovered_records .*warden-audit\.jsonl:11 \(seq 11\): 9 record\(s\) after the checkpoint/m);
+    // The checkpoint's time is shown, so an older checkpoint put back (a rollback) can be spotted.
+    expect(r.stdout).toMatch(/^OK .*checkpoint seq 10 of 20\d\d-\d\d-\d\dT[\d:.]+Z matches, 9 record\(s\) after it$/m);
+    const json = JSON.parse(cli(['verify', f, '--json']).stdout);
+    expect(json).toMatchObject({ ok: true, uncoveredRecords: 9, warnings: [{ code: 'uncovered_records', seq: 11 }] });
+    const strict = cli(['verify', f, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/^FAIL --strict: 1 warning\(s\)/m);
+    const strictJson = cli(['verify', f, '--strict', '--json']);
+    expect(strictJson.code).toBe(1);
+    expect(JSON.parse(strictJson.stdout)).toMatchObject({ ok: false, strict: true, uncoveredRecords: 9 });
+  }, 60_000);
+
+  it('warns no_checkpoint when the checkpoint is gone (exit 0), fails it with --strict', () => {
+    const { f, cp } = staleCopy();
+    rmSync(cp);
+    const r = cli(['verify', f]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WARN no_checkpoint  no checkpoint: /m);
+    expect(cli(['verify', f, '--strict']).code).toBe(1);
+  }, 60_000);
+
+  it('--strict passes a closed log whose checkpoint covers every record', () => {
+    const r = cli(['verify', file, '--strict', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, strict: true, warnings: [], uncoveredRecords: 0 });
+  }, 60_000);
 });
 
 describe('warden audit tail, show, query, stats', () => {
@@ -173,8 +220,12 @@ describe('warden audit tail, show, query, stats', () => {
     expect(ids(['--since', '1h'])).toEqual(['c1', 'c2', 'c3', 'c4']);
     expect(ids(['--until', '2000-01-01T00:00:00Z'])).toEqual([]);
     const table = cli(['query', '--file', file, '--user', 'alice']);
-    expect(table.stdout).toMatch(/^time\s+call\s+user\s+agent\s+tool\s+action\s+score\s+status/);
+    expect(table.stdout).toMatch(/^time\s+call\s+user\s+agent\s+tool\s+action\s+enforced\s+score\s+status/);
     expect(table.stdout).toContain('2 call(s)');
+    // Nothing matching is an answer, not a failure (README and --help say exit 0).
+    const none = cli(['query', '--file', file, '--user', 'nobody']);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/^0 call\(s\)$/m);
     expect(cli(['query', '--file', file, '--since', 'yesterday-ish']).code).toBe(2);
     expect(cli(['query', '--file', file, '--action', 'maybe']).code).toBe(2);
     // --limit keeps the newest N; 0 means none, and a typo is refused rather than ignored.
@@ -191,12 +242,40 @@ describe('warden audit tail, show, query, stats', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.decisions).toEqual({ block: 2, allow: 1, approve: 1 });
-    expect(s.topBlockedTools).toEqual([{ tool: 'delete_file', count: 2 }]);
+    expect(s.enforced).toEqual({ block: 2, allow: 1, approve: 1 });
+    expect(s.enforcedOtherwise).toBe(0);
+    expect(s.topBlockedTools).toEqual([{ tool: 'delete_file', decided: 2, enforced: 2 }]);
     expect(s.topPrincipalsByRisk[0]).toMatchObject({ principal: 'bob via agent-2', calls: 2, maxScore: 90, meanScore: 87.5 });
     expect(cli(['stats', '--file', file]).stdout).toContain('Top blocked tools');
     expect(JSON.parse(cli(['stats', '--file', file, '--json', '--top', '0']).stdout).topBlockedTools).toEqual([]);
     expect(cli(['stats', '--file', file, '--top', 'many']).code).toBe(2);
   });
+
+  it('monitor mode: query and stats show a block that was decided but not enforced', async () => {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file: f });
+    const p = principalSummary(principal('alice', 'agent-7'));
+    const monitored: Decision = { ...decision('block', 80), enforced: 'allow', mode: 'monitor' };
+    sink.record(auditEvent('call.received', { callId: 'm1', sessionId: 's', principal: p, upstream: 'bank', tool: 'transfer_funds', args: {}, argsDigest: digestOf({}) }));
+    sink.record(decisionEvent('m1', 's', monitored, { tool: 'transfer_funds', principal: p }));
+    sink.record(auditEvent('call.forwarded', { callId: 'm1', sessionId: 's', upstream: 'bank', tool: 'transfer_funds' }));
+    sink.record(auditEvent('call.result', { callId: 'm1', sessionId: 's', status: 'ok', durationMs: 2, resultBytes: 9, resultItems: 1, resultDigest: 'none' }));
+    await sink.close();
+    const q = cli(['query', '--file', f]);
+    expect(q.stdout).toMatch(/transfer_funds\s+block\s+allow\s+80\s+ok/);
+    const ids = (args: string[]): string[] => (JSON.parse(cli(['query', '--file', f, '--json', ...args]).stdout) as { callId: string }[]).map((c) => c.callId);
+    expect(ids(['--action', 'block'])).toEqual(['m1']);
+    expect(ids(['--enforced', 'block'])).toEqual([]);
+    expect(ids(['--enforced', 'allow'])).toEqual(['m1']);
+    const s = JSON.parse(cli(['stats', '--file', f, '--json']).stdout);
+    expect(s).toMatchObject({ calls: 1, decisions: { block: 1 }, enforced: { allow: 1 }, enforcedOtherwise: 1, topBlockedTools: [{ tool: 'transfer_funds', decided: 1, enforced: 0 }] });
+    const text = cli(['stats', '--file', f]).stdout;
+    expect(text).toMatch(/^allow\s+0\s+1$/m);
+    expect(text).toMatch(/^block\s+1\s+0$/m);
+    expect(text).toMatch(/^transfer_funds\s+1\s+0$/m);
+    expect(text).toContain('1 call(s) enforced otherwise than decided');
+  }, 60_000);
 
   it('every subcommand prints --help and exits 0; no subcommand is a usage error', () => {
     for (const sub of ['verify', 'tail', 'show', 'query', 'stats', 'keygen']) {

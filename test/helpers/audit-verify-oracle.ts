@@ -1,6 +1,8 @@
 // The verifier as it was before it streamed (commit 0b76442, src/audit/verify-audit.ts and
 // verify-checkpoint.ts): it loads the whole set. Kept only as a test oracle, so the streaming
 // verifier can be shown to produce exactly the same reports on the same (tampered) logs.
+// Added since: the coverage warnings (uncovered_records, no_checkpoint) and uncoveredRecords,
+// derived here from the whole set (the chain's records by seq) rather than from a walk's state.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GENESIS_HASH, decodeRecord, type AuditRecord, type DecodeResult } from '../../src/audit/record-codec.js';
@@ -67,7 +69,7 @@ export function verifyAuditFilesInMemory(files: readonly string[], options: Veri
       sets.push(readEntries(f));
     } catch (err) {
       const problem: VerifyProblem = { code: 'unreadable_file', file: f, line: 0, message: `cannot read ${f}: ${(err as Error).message}` };
-      return { ok: false, records: 0, lastSeq: 0, lastHash: GENESIS_HASH, files: [], problem, warnings: [], checkpoint: { status: 'none' } };
+      return { ok: false, records: 0, lastSeq: 0, lastHash: GENESIS_HASH, files: [], problem, warnings: [], uncoveredRecords: 0, checkpoint: { status: 'none' } };
     }
   }
   const ordered = orderFiles(sets);
@@ -77,6 +79,7 @@ export function verifyAuditFilesInMemory(files: readonly string[], options: Veri
   let problem = walk.problem;
   const cp = checkCheckpoint(walk, entries, options);
   if (!problem && cp.problem) problem = cp.problem;
+  const coverage = coverageOf(walk, cp.summary);
   return {
     ok: problem === undefined,
     records: walk.records,
@@ -84,7 +87,8 @@ export function verifyAuditFilesInMemory(files: readonly string[], options: Veri
     lastHash: walk.lastHash,
     files: summaries,
     ...(problem ? { problem } : {}),
-    warnings: walk.warnings,
+    warnings: problem ? walk.warnings : [...walk.warnings, ...coverage.warnings],
+    uncoveredRecords: coverage.uncovered,
     checkpoint: cp.summary,
   };
 }
@@ -103,6 +107,7 @@ export interface WalkResult {
   readonly lastHash: string;
   readonly hashBySeq: Map<number, string>;
   readonly lastEntry: Entry | undefined;
+  readonly entryBySeq: Map<number, Entry>;
 }
 
 function at(e: Entry, code: VerifyCode, message: string, seq?: number): VerifyProblem {
@@ -127,7 +132,7 @@ export function walkChain(entries: readonly Entry[], multiFile: boolean): WalkRe
   let expected = 1;
   let last: Entry | undefined;
   const done = (problem?: VerifyProblem): WalkResult => ({
-    ...(problem ? { problem } : {}), warnings, records: hashBySeq.size, lastSeq: expected - 1, lastHash: prevHash, hashBySeq, lastEntry: last,
+    ...(problem ? { problem } : {}), warnings, records: hashBySeq.size, lastSeq: expected - 1, lastHash: prevHash, hashBySeq, lastEntry: last, entryBySeq,
   });
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as Entry;
@@ -246,5 +251,23 @@ export function checkCheckpoint(walk: WalkResult, entries: readonly Entry[], opt
     return fail('modified_record', `record seq ${cp.seq} does not match the hash in the checkpoint`, cp);
   }
   const status = cp.signature && options.publicKey !== undefined ? 'signed' : 'ok';
-  return { summary: { status, seq: cp.seq, file: cp.file, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
+  return { summary: { status, seq: cp.seq, file: cp.file, ts: cp.ts, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
+}
+
+/**
+ * The chain records the checkpoint does not vouch for: those after its seq when it matched,
+ * all of them otherwise; warned about (at the first of them) only when there is a checkpoint,
+ * and `no_checkpoint` when there is none.
+ */
+function coverageOf(walk: WalkResult, summary: VerifyReport['checkpoint']): { uncovered: number; warnings: VerifyProblem[] } {
+  const matched = summary.status === 'ok' || summary.status === 'signed';
+  const after = [...walk.hashBySeq.keys()].filter((seq) => !matched || seq > (summary.seq ?? 0)).sort((a, b) => a - b);
+  if (summary.status === 'none') {
+    const message = 'no checkpoint: records cut off the end of the log, or edited and re-hashed up to its end, cannot be detected';
+    return { uncovered: after.length, warnings: [{ code: 'no_checkpoint', file: '', line: 0, message }] };
+  }
+  const first = walk.entryBySeq.get(after[0] ?? -1);
+  if (!matched || !first) return { uncovered: after.length, warnings: [] };
+  const message = `${after.length} record(s) after the checkpoint (seq ${after[0]}..${after.at(-1)}) are covered by the hash chain only: cut off, or edited and re-hashed, they would not be detected`;
+  return { uncovered: after.length, warnings: [{ code: 'uncovered_records', file: first.file, line: first.line, seq: after[0] as number, message }] };
 }

@@ -31,7 +31,8 @@ describe('SIGKILL warden under load, again and again', () => {
       expect(report.problem, JSON.stringify(report.problem)).toBeUndefined();
       expect(report.ok).toBe(true);
       // A torn line can only be the last one; earlier ones were cut off (and saved) at restart.
-      expect(report.warnings.every((w) => w.code === 'torn_tail')).toBe(true);
+      // Besides it, only what the killed warden wrote after its last (timed) checkpoint.
+      expect(report.warnings.filter((w) => !['torn_tail', 'uncovered_records', 'no_checkpoint'].includes(w.code))).toEqual([]);
       const records = readAudit(r.dir.auditFile);
       const starts = records.filter((x) => x.type === 'warden.start').length;
       expect(starts).toBe(r.kills);
