@@ -24,6 +24,7 @@ export const PATH_KEYS: readonly string[] = [
   'events.transmitter.keys.publicKeyPemFile',
   'events.authorization.tokenFile',
   'pins.file',
+  'state.revocationsFile',
 ];
 
 /**
@@ -53,6 +54,7 @@ export function resolveConfigPaths(config: WardenConfig, baseDir: string): Warde
     approvals: { ...config.approvals, approvers: config.approvals.approvers.map((a) => withOptional(a, 'tokenFile', opt(a.tokenFile))) },
     control: withOptional({ ...config.control, adminTokenFile: at(config.control.adminTokenFile) }, 'socketPath', opt(config.control.socketPath)),
     pins: { ...config.pins, file: at(config.pins.file) },
+    state: { ...config.state, revocationsFile: config.state.revocationsFile === null ? null : at(config.state.revocationsFile) },
   };
   if (config.identity) out.identity = resolveIdentityPaths(config.identity, at);
   if (config.events) out.events = resolveEventsPaths(config.events, at);

@@ -93,7 +93,7 @@ describe('warden audit verify', () => {
     expect(cli(['keygen', '--out', join(d, 'k1')]).code).toBe(0);
     expect(cli(['keygen', '--out', join(d, 'k2'), '--json']).code).toBe(0);
     expect(statSync(join(d, 'k1.key')).mode & 0o777).toBe(0o600);
-    expect(cli(['keygen', '--out', join(d, 'k1')]).code).toBe(4); // refuses to overwrite
+    expect(cli(['keygen', '--out', join(d, 'k1')]).code).toBe(1); // refuses to overwrite
     const f = await writeStory(d, join(d, 'k1.key'));
     const good = cli(['verify', f, '--public-key', join(d, 'k1.pub'), '--json']);
     expect(good.code).toBe(0);

@@ -58,8 +58,9 @@ describe('relative paths in the config resolve against its folder', () => {
     expect(config.events!.transmitter.keys).toEqual({ jwksFile: at('keys/set.json') });
     expect(config.events!.authorization).toEqual({ tokenFile: at('keys/push') });
     expect(config.pins.file).toBe(at('.warden/pins.json'));
+    expect(config.state.revocationsFile).toBe(at('.warden/revocations.json'));
     // Every key the README lists is covered by this test.
-    expect(PATH_KEYS).toHaveLength(17);
+    expect(PATH_KEYS).toHaveLength(18);
   });
 
   it('resolves defaults too (audit file, admin token, pins) and keeps env-only sources untouched', () => {
@@ -68,6 +69,7 @@ describe('relative paths in the config resolve against its folder', () => {
     expect(config.audit.file).toBe(join(dir, 'warden-audit.jsonl'));
     expect(config.control.adminTokenFile).toBe(join(dir, '.warden/admin-token'));
     expect(config.pins.file).toBe(join(dir, '.warden/pins.json'));
+    expect(config.state.revocationsFile).toBe(join(dir, '.warden/revocations.json'));
     expect(config.logging.file).toBeUndefined();
   });
 

@@ -74,8 +74,11 @@ describe('warden pins list|diff|accept', () => {
   it('uses WARDEN_PINS_FILE or .warden/pins.json relative to the working directory', async () => {
     const r = await runCli(['pins', 'list', '--json'], { env: { WARDEN_PINS_FILE: file } });
     expect((JSON.parse(r.stdout) as { pins: unknown[] }).pins).toHaveLength(3);
-    const empty = await runCli(['pins', 'list'], { cwd: dir });
-    expect(empty.stdout).toBe('no pinned tools\n');
+    // No pin file where the default points: said, not shown as an empty list (a wrong folder
+    // would otherwise look like "nothing pinned").
+    const missing = await runCli(['pins', 'list'], { cwd: dir });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(join(dir, '.warden', 'pins.json'));
   });
 
   it('usage errors: no subcommand, accept without --tool/--all, --tool with --all', async () => {

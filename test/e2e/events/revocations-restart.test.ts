@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { identityEnv, upstreamCalls } from '../../helpers/identity-env.js';
 import { runWardenCli, startStdioWarden, writeConfig } from '../../helpers/identity-warden.js';
-import { EVENTS_POLICY } from '../../helpers/events-sets.js';
+import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
 
 /**
  * A stdio warden starts again with every agent launch, so a revocation that lived only in memory
@@ -18,7 +18,7 @@ describe('revocations outlive the warden that made them', () => {
     const env = await identityEnv('warden-e2e-revfile-');
     const tokenFile = join(env.dir, 'agent.jwt');
     writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', nowMs: Date.now() - 10_000 }));
-    const config = env.config({ identity: env.identity({ token: { file: tokenFile } }), policy: { files: [EVENTS_POLICY], watch: false } });
+    const config = env.config({ identity: env.identity({ token: { file: tokenFile } }), policy: { files: [TRANSPARENT_POLICY], watch: false } });
     const echo = (agent: Awaited<ReturnType<typeof startStdioWarden>>) => agent.client.callTool({ name: 'echo', arguments: { message: 'hi' } });
 
     const first = await startStdioWarden(env.dir, config);
@@ -48,7 +48,9 @@ describe('revocations outlive the warden that made them', () => {
 
   it('warden refuses to start on a damaged revocations file instead of forgetting it', async () => {
     const env = await identityEnv('warden-e2e-revfile-');
-    const configFile = writeConfig(env.dir, env.config({ state: { revocationsFile: 'revoked.json' } }));
+    const tokenFile = join(env.dir, 'agent.jwt');
+    writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7' }));
+    const configFile = writeConfig(env.dir, env.config({ identity: env.identity({ token: { file: tokenFile } }), state: { revocationsFile: 'revoked.json' } }));
     writeFileSync(join(env.dir, 'revoked.json'), '{"v":1,"entries":[{"kind":"revoke"');
     const out = await runWardenCli(['run', '--config', configFile]);
     expect(out.status).toBe(4);
