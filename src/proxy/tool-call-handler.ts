@@ -4,15 +4,21 @@ import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js';
 import { lookupTool } from './known-tools.js';
+import { CallRequest, type CallRequestFields } from './call-request.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import { progressTokenOf } from './progress-routes.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
+const LISTED = { kind: 'listed' } as const;
+const UNKNOWN = { kind: 'unknown' } as const;
+
 /**
  * The single path every `tools/call` takes: resolve the tool, learn the principal, ask the guard,
  * and forward only on a `forward` verdict. Any failure before forwarding ends as a block.
+ * Awaits only what is really asynchronous (a listing to fetch, the authenticator, a guard that
+ * returns a promise): each await is a microtask hop on every call.
  */
 export async function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
   const receivedAt = Date.now();
@@ -27,7 +33,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   const upstream = target && session.connection(target.upstream);
   // Only names the upstream lists are judged and forwarded; anything else gets the same answer
   // as a hidden tool, so hidden tools cannot be told apart from missing ones.
-  const lookup = target && upstream ? await lookupTool(session, upstream, target.name) : ({ kind: 'unknown' } as const);
+  const lookup = !target || !upstream ? UNKNOWN : isListed(session, upstream, target.name) ? LISTED : await lookupTool(session, upstream, target.name);
   if (lookup.kind === 'error') {
     session.toAgent(errorResponse(request.id, lookup.code, lookup.message, lookup.data));
     return;
@@ -39,17 +45,24 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   // The upstream session the tool was looked up (and will be judged) against.
   const generation = upstream.generation;
   const callId = randomUUID();
-  const principal = await principalFor(session);
+  const principal = session.opts.channel.transport === 'http' && session.principal ? { ok: true as const, principal: session.principal } : await stdioPrincipal(session);
   if (!principal.ok) {
     // Stdio token expired or revoked since the last call: answer, never forward.
     session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(principal.reason, callId, `Not authenticated: ${principal.reason}`) });
     return;
   }
   const controller = new LazyAbort();
-  const req = buildRequest(session, request, { callId, principal: principal.principal, upstream, tool: target.name, exposedName, args, receivedAt, controller });
+  const req = buildRequest(session, request, { callId, principal: principal.principal, upstream, tool: target.name, exposedName, args, receivedAt }, controller);
   // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
   session.inFlight.set(request.id, { upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
-  const verdict = await judge(session, req);
+  let verdict: GuardVerdict;
+  try {
+    const answer = session.opts.guard.checkToolCall(req);
+    verdict = checkedVerdict(isThenable(answer) ? await answer : answer);
+  } catch (err) {
+    // The one catch-all of the decision path: a throw, a rejection or a malformed verdict blocks.
+    verdict = guardFailed(session, req, err);
+  }
   if (!session.inFlight.has(request.id) || controller.aborted) {
     // Cancelled while being judged: nothing is forwarded. A forward verdict still gets its outcome,
     // so whatever the guard holds (a throttle slot) is released and the audit says what happened.
@@ -71,6 +84,11 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   applyVerdict(session, request, req, upstream, verdict, controller);
 }
 
+/** The tool is in this session's last listing of the upstream: no lookup (and no await) needed. */
+function isListed(session: ProxySession, upstream: UpstreamConnection, tool: string): boolean {
+  return session.toolDefinitions.get(upstream.name)?.has(tool) === true;
+}
+
 interface CallFacts {
   readonly callId: string;
   readonly principal: Principal;
@@ -79,16 +97,12 @@ interface CallFacts {
   readonly exposedName: string;
   readonly args: object;
   readonly receivedAt: number;
-  readonly controller: LazyAbort;
 }
 
-function buildRequest(session: ProxySession, request: RpcRequest, f: CallFacts): ToolCallRequest {
+function buildRequest(session: ProxySession, request: RpcRequest, f: CallFacts, controller: LazyAbort): ToolCallRequest {
   const token = progressTokenOf(request.params);
-  const controller = f.controller;
-  return {
-    get signal() {
-      return controller.signal;
-    },
+  const opts = session.opts;
+  const fields: CallRequestFields = {
     callId: f.callId,
     sessionId: session.id,
     principal: f.principal,
@@ -97,26 +111,31 @@ function buildRequest(session: ProxySession, request: RpcRequest, f: CallFacts):
     exposedName: f.exposedName,
     arguments: f.args as Record<string, unknown>,
     toolDefinition: session.toolDefinitions.get(f.upstream.name)?.get(f.tool),
-    transport: session.opts.channel.transport,
-    remoteAddress: session.opts.remoteAddress,
-    userAgent: session.opts.userAgent,
+    transport: opts.channel.transport,
+    remoteAddress: opts.remoteAddress,
+    userAgent: opts.userAgent,
     clientInfo: session.clientInfo,
     progressToken: token,
     receivedAt: f.receivedAt,
     sendProgress: token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message),
   };
+  return new CallRequest(fields, controller);
 }
 
-/** Asks the guard. The one catch-all of the decision path: a failing guard blocks, it never forwards. */
-async function judge(session: ProxySession, req: ToolCallRequest): Promise<GuardVerdict> {
-  try {
-    const verdict = await session.opts.guard.checkToolCall(req);
-    if (!isVerdict(verdict)) throw new Error('guard returned a malformed verdict');
-    return verdict;
-  } catch (err) {
-    session.opts.logger.error({ callId: req.callId, err: String(err) }, 'guard failed; call blocked');
-    return { kind: 'respond', result: blockedToolResult('internal', req.callId, 'Blocked by mcp-warden: internal error while judging this call') };
-  }
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** The guard's answer if it is a verdict; a throw otherwise (caught by the caller: block). */
+function checkedVerdict(verdict: unknown): GuardVerdict {
+  if (!isVerdict(verdict)) throw new Error('guard returned a malformed verdict');
+  return verdict;
+}
+
+/** A failing guard blocks, it never forwards. */
+function guardFailed(session: ProxySession, req: ToolCallRequest, err: unknown): GuardVerdict {
+  session.opts.logger.error({ callId: req.callId, err: String(err) }, 'guard failed; call blocked');
+  return { kind: 'respond', result: blockedToolResult('internal', req.callId, 'Blocked by mcp-warden: internal error while judging this call') };
 }
 
 function isVerdict(v: unknown): v is GuardVerdict {
@@ -161,7 +180,8 @@ function forwardCall(
   onOutcome: ((o: UpstreamOutcome) => void) | undefined,
   controller: LazyAbort,
 ): void {
-  const started = process.hrtime.bigint();
+  // Timed only for a guard that wants the outcome.
+  const started = onOutcome ? process.hrtime.bigint() : 0n;
   let reported = false;
   const report = (outcome: Omit<UpstreamOutcome, 'durationMs'>): void => {
     if (reported || !onOutcome) return;
@@ -234,10 +254,9 @@ function sizeAndDigest(result: Record<string, unknown>): { resultBytes: number; 
   }
 }
 
-async function principalFor(session: ProxySession): Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }> {
-  if (session.opts.channel.transport === 'http' && session.principal) return { ok: true, principal: session.principal };
+/** Stdio: re-check on every call, the token may have expired or been refreshed. */
+async function stdioPrincipal(session: ProxySession): Promise<{ ok: true; principal: Principal } | { ok: false; reason: string }> {
   try {
-    // Stdio: re-check on every call, the token may have expired or been refreshed.
     const result = await session.opts.authenticator.authenticateStdio();
     if (result.ok) session.principal = result.principal;
     return result.ok ? { ok: true, principal: result.principal } : { ok: false, reason: result.reason };

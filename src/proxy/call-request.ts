@@ -1,0 +1,71 @@
+import type { Principal } from '../core/principal.js';
+import type { ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
+import type { LazyAbort } from './lazy-abort.js';
+
+/** What the proxy knows about one tools/call when it asks the guard. */
+export interface CallRequestFields {
+  readonly callId: string;
+  readonly sessionId: string;
+  readonly principal: Principal;
+  readonly upstream: string;
+  readonly tool: string;
+  readonly exposedName: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  readonly toolDefinition: ToolDefinition | undefined;
+  readonly transport: 'stdio' | 'http';
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
+  readonly progressToken: string | number | undefined;
+  readonly receivedAt: number;
+  readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
+}
+
+/**
+ * The ToolCallRequest handed to the guard. A class, not an object literal: a literal with a
+ * getter (`signal`, created lazily) is built through a slow runtime path on every call, and
+ * this was the largest single item of the proxy's own per-call CPU. The controller is a private
+ * field, so the guard sees exactly the fields of ToolCallRequest.
+ */
+export class CallRequest implements ToolCallRequest {
+  readonly callId: string;
+  readonly sessionId: string;
+  readonly principal: Principal;
+  readonly upstream: string;
+  readonly tool: string;
+  readonly exposedName: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  readonly toolDefinition: ToolDefinition | undefined;
+  readonly transport: 'stdio' | 'http';
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
+  readonly progressToken: string | number | undefined;
+  readonly receivedAt: number;
+  readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
+  readonly #controller: LazyAbort;
+
+  constructor(f: CallRequestFields, controller: LazyAbort) {
+    this.callId = f.callId;
+    this.sessionId = f.sessionId;
+    this.principal = f.principal;
+    this.upstream = f.upstream;
+    this.tool = f.tool;
+    this.exposedName = f.exposedName;
+    this.arguments = f.arguments;
+    this.toolDefinition = f.toolDefinition;
+    this.transport = f.transport;
+    this.remoteAddress = f.remoteAddress;
+    this.userAgent = f.userAgent;
+    this.clientInfo = f.clientInfo;
+    this.progressToken = f.progressToken;
+    this.receivedAt = f.receivedAt;
+    this.sendProgress = f.sendProgress;
+    this.#controller = controller;
+  }
+
+  /** Aborted when the agent cancels the call or its session ends (created on first read). */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+}
