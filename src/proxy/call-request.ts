@@ -1,6 +1,10 @@
 import type { Principal } from '../core/principal.js';
 import type { ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
 import type { LazyAbort } from './lazy-abort.js';
+import type { RpcRequest } from './json-rpc.js';
+import { progressTokenOf } from './progress-routes.js';
+import type { ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
 
 /** What the proxy knows about one tools/call when it asks the guard. */
 export interface CallRequestFields {
@@ -68,4 +72,44 @@ export class CallRequest implements ToolCallRequest {
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
+}
+
+/** A tools/call admitted for judging: its tool resolved to a listed tool of one upstream. */
+export interface AdmittedCall {
+  readonly upstream: UpstreamConnection;
+  readonly tool: string;
+  readonly exposedName: string;
+  readonly args: Record<string, unknown>;
+  readonly receivedAt: number;
+}
+
+/** The guard's view of one admitted call. */
+export function buildRequest(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort): CallRequest {
+  const token = progressTokenOf(request.params);
+  const opts = session.opts;
+  const fields: CallRequestFields = {
+    callId,
+    sessionId: session.id,
+    principal,
+    upstream: call.upstream.name,
+    tool: call.tool,
+    exposedName: call.exposedName,
+    arguments: call.args,
+    toolDefinition: session.toolDefinitions.get(call.upstream.name)?.get(call.tool),
+    transport: opts.channel.transport,
+    remoteAddress: opts.remoteAddress,
+    userAgent: opts.userAgent,
+    clientInfo: session.clientInfo,
+    progressToken: token,
+    receivedAt: call.receivedAt,
+    sendProgress: token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message),
+  };
+  return new CallRequest(fields, controller);
+}
+
+function sendProgress(session: ProxySession, request: RpcRequest, token: string | number, progress: number, total?: number, message?: string): void {
+  const params: Record<string, unknown> = { progressToken: token, progress };
+  if (total !== undefined) params.total = total;
+  if (message !== undefined) params.message = message;
+  session.toAgent({ jsonrpc: '2.0', method: 'notifications/progress', params }, request.id);
 }
