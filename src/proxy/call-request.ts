@@ -6,25 +6,6 @@ import { progressTokenOf } from './progress-routes.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
-/** What the proxy knows about one tools/call when it asks the guard. */
-export interface CallRequestFields {
-  readonly callId: string;
-  readonly sessionId: string;
-  readonly principal: Principal;
-  readonly upstream: string;
-  readonly tool: string;
-  readonly exposedName: string;
-  readonly arguments: Readonly<Record<string, unknown>>;
-  readonly toolDefinition: ToolDefinition | undefined;
-  readonly transport: 'stdio' | 'http';
-  readonly remoteAddress: string | undefined;
-  readonly userAgent: string | undefined;
-  readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
-  readonly progressToken: string | number | undefined;
-  readonly receivedAt: number;
-  readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
-}
-
 /**
  * The ToolCallRequest handed to the guard. A class, not an object literal: a literal with a
  * getter (`signal`, created lazily) is built through a slow runtime path on every call, and
@@ -49,22 +30,24 @@ export class CallRequest implements ToolCallRequest {
   readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
   readonly #controller: LazyAbort;
 
-  constructor(f: CallRequestFields, controller: LazyAbort) {
-    this.callId = f.callId;
-    this.sessionId = f.sessionId;
-    this.principal = f.principal;
-    this.upstream = f.upstream;
-    this.tool = f.tool;
-    this.exposedName = f.exposedName;
-    this.arguments = f.arguments;
-    this.toolDefinition = f.toolDefinition;
-    this.transport = f.transport;
-    this.remoteAddress = f.remoteAddress;
-    this.userAgent = f.userAgent;
-    this.clientInfo = f.clientInfo;
-    this.progressToken = f.progressToken;
-    this.receivedAt = f.receivedAt;
-    this.sendProgress = f.sendProgress;
+  constructor(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort) {
+    const token = progressTokenOf(request.params);
+    const opts = session.opts;
+    this.callId = callId;
+    this.sessionId = session.id;
+    this.principal = principal;
+    this.upstream = call.upstream.name;
+    this.tool = call.tool;
+    this.exposedName = call.exposedName;
+    this.arguments = call.args;
+    this.toolDefinition = session.toolDefinitions.get(call.upstream.name)?.get(call.tool);
+    this.transport = opts.channel.transport;
+    this.remoteAddress = opts.remoteAddress;
+    this.userAgent = opts.userAgent;
+    this.clientInfo = session.clientInfo;
+    this.progressToken = token;
+    this.receivedAt = call.receivedAt;
+    this.sendProgress = token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message);
     this.#controller = controller;
   }
 
@@ -81,30 +64,6 @@ export interface AdmittedCall {
   readonly exposedName: string;
   readonly args: Record<string, unknown>;
   readonly receivedAt: number;
-}
-
-/** The guard's view of one admitted call. */
-export function buildRequest(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort): CallRequest {
-  const token = progressTokenOf(request.params);
-  const opts = session.opts;
-  const fields: CallRequestFields = {
-    callId,
-    sessionId: session.id,
-    principal,
-    upstream: call.upstream.name,
-    tool: call.tool,
-    exposedName: call.exposedName,
-    arguments: call.args,
-    toolDefinition: session.toolDefinitions.get(call.upstream.name)?.get(call.tool),
-    transport: opts.channel.transport,
-    remoteAddress: opts.remoteAddress,
-    userAgent: opts.userAgent,
-    clientInfo: session.clientInfo,
-    progressToken: token,
-    receivedAt: call.receivedAt,
-    sendProgress: token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message),
-  };
-  return new CallRequest(fields, controller);
 }
 
 function sendProgress(session: ProxySession, request: RpcRequest, token: string | number, progress: number, total?: number, message?: string): void {

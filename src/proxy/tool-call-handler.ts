@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest } from '../core/tool-call.js';
 import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js';
-import { buildRequest, type AdmittedCall } from './call-request.js';
+import { CallRequest, type AdmittedCall } from './call-request.js';
 import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
@@ -42,7 +42,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     }
     session.principal = auth.principal;
     const controller = new LazyAbort();
-    const req = buildRequest(session, request, call, callId, auth.principal, controller);
+    const req = new CallRequest(session, request, call, callId, auth.principal, controller);
     // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
     session.inFlight.set(request.id, { upstream: call.upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
     let verdict: GuardVerdict;
