@@ -62,7 +62,7 @@ describe('stdio framing', () => {
     const bytes = Buffer.from('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"é€"}}\n');
     const at = bytes.indexOf(0xe2) + 1; // inside the three bytes of €
     await c.feed(bytes.subarray(0, at), bytes.subarray(at));
-    expect((c.received[0] as { params: { pad: string } }).params.pad).toBe('é€');
+    expect((c.received[0] as unknown as { params: { pad: string } }).params.pad).toBe('é€');
   });
 
   it('answers an oversized line once and still delivers the next line of the same chunk', async () => {
