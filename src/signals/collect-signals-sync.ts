@@ -3,8 +3,8 @@ import { MemoryStateStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { stepBurst, type BurstState } from './burst.js';
 import type { SignalOptions, Signals } from './signals.js';
-import { keys } from './state-keys.js';
-import { burstSignal, contextOf, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { keys, members, principalKeys } from './state-keys.js';
+import { burstSignal, contextOf, rateMembers, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 
 /**
  * A store whose operations complete synchronously (the in-memory MemoryStateStore). Same
@@ -15,10 +15,11 @@ export interface SyncSignalStore {
   setSync<T>(key: string, value: T, ttlMs?: number): void;
   setIfAbsentSync<T>(key: string, value: T, ttlMs?: number): boolean;
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number;
+  addToWindowsSync(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): number[];
   healthy(): boolean;
 }
 
-const ASYNC_METHODS = ['get', 'set', 'setIfAbsent', 'addToWindow', 'sumWindow', 'healthy'] as const;
+const ASYNC_METHODS = ['get', 'set', 'setIfAbsent', 'addToWindow', 'addToWindows', 'sumWindow', 'healthy'] as const;
 
 /**
  * True only for an unmodified MemoryStateStore: its async methods are exactly its sync forms. A
@@ -37,43 +38,34 @@ function burst(store: SyncSignalStore, key: string, now: number, o: SignalOption
   return next;
 }
 
+const ONES = [1, 1, 1] as const;
+const ZEROS = [0, 0] as const;
+
 /**
  * collectSignals for a synchronous store: the same store operations and the same result, without
- * one await per operation (about twenty per call). Also atomic per call: no other call's
- * operations interleave.
+ * one await per operation. Also atomic per call: no other call's operations interleave.
  */
 export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, now: number, o: SignalOptions): Signals {
-  const pk = keys.pair(req.principal);
-  const uk = keys.user(req.principal);
+  const k = principalKeys(req.principal);
   const rw = o.rateWindowMs;
-  const rate = {
-    windowMs: rw,
-    tool: store.addToWindowSync(keys.rateTool(pk, req.upstream, req.tool), 1, rw, now),
-    toolClass: store.addToWindowSync(keys.rateClass(pk, o.toolClass), 1, rw, now),
-    overall: store.addToWindowSync(keys.rateAll(pk), 1, rw, now),
-    user: store.addToWindowSync(keys.rateUser(uk), 1, rw, now),
-  };
-  const own = burst(store, keys.burst(pk), now, o);
-  const user = burst(store, keys.userBurst(uk), now, o);
+  const [tool, toolClass, overall] = store.addToWindowsSync(k.rateGroup, rateMembers(req, o), ONES, rw, now) as [number, number, number];
+  const rate = { windowMs: rw, tool, toolClass, overall, user: store.addToWindowSync(k.rateUser, 1, rw, now) };
+  const own = burst(store, k.burst, now, o);
+  const user = burst(store, k.userBurst, now, o);
   const vw = o.volumeWindowMs;
   let fresh = 0;
   for (const value of resourceValues(req, o.resourceArgs)) {
-    if (store.setIfAbsentSync(keys.resourceSeen(pk, req.upstream, req.tool, value), 1, vw)) fresh++;
+    if (store.setIfAbsentSync(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, vw)) fresh++;
   }
-  const volume = {
-    windowMs: vw,
-    bytes: store.addToWindowSync(keys.bytes(pk), 0, vw, now),
-    items: store.addToWindowSync(keys.items(pk), 0, vw, now),
-    distinctResources: store.addToWindowSync(keys.resources(pk), fresh, vw, now),
-    userBytes: store.addToWindowSync(keys.userBytes(uk), 0, vw, now),
-    userItems: store.addToWindowSync(keys.userItems(uk), 0, vw, now),
-  };
+  const [bytes, items, distinctResources] = store.addToWindowsSync(k.volGroup, members.vol, [0, 0, fresh], vw, now) as [number, number, number];
+  const [userBytes, userItems] = store.addToWindowsSync(k.userVolGroup, members.results, ZEROS, vw, now) as [number, number];
+  const volume = { windowMs: vw, bytes, items, distinctResources, userBytes, userItems };
   const args: string[] = [];
   for (const n of o.noveltyArguments) {
     const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined && store.getSync(keys.valueSeen(uk, n.name, v)) === undefined) args.push(n.name);
+    if (v !== undefined && store.getSync(keys.valueSeen(k.uk, n.name, v)) === undefined) args.push(n.name);
   }
-  const novelty = { tool: store.getSync(keys.toolSeen(pk, req.upstream, req.tool)) === undefined, arguments: args };
+  const novelty = { tool: store.getSync(keys.toolSeen(k.pk, req.upstream, req.tool)) === undefined, arguments: args };
   const sessionKey = keys.session(req.sessionId);
   const current = contextOf(req);
   const first = store.getSync<SessionRecord>(sessionKey);

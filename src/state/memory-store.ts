@@ -10,6 +10,19 @@ interface WindowCounter {
   readonly buckets: Map<number, number>;
 }
 
+/** Counters of one group (addToWindows): one LRU entry, one bucket map per member. */
+interface WindowGroup {
+  readonly bucketMs: number;
+  readonly members: Map<string, Map<number, number>>;
+}
+
+/**
+ * Members per group. A group is one principal's counters, named by the caller (signals: per-tool
+ * rate counters, one per tool the principal calls); past the bound, members whose window is empty
+ * go first, then the longest-standing ones, so one entry cannot grow without bound.
+ */
+const MAX_GROUP_MEMBERS = 256;
+
 // A sentinel so `undefined` can never be confused with "absent" in the cache.
 interface Box {
   readonly v: unknown;
@@ -21,12 +34,13 @@ interface Box {
  */
 export class MemoryStateStore implements StateStore {
   private readonly values: LRUCache<string, Box>;
-  private readonly windows: LRUCache<string, WindowCounter>;
+  /** Single counters under `${windowMs}:${key}`, groups under `${windowMs}|${group}` (never equal). */
+  private readonly windows: LRUCache<string, WindowCounter | WindowGroup>;
 
   constructor(options: { maxEntries?: number } = {}) {
     const max = options.maxEntries ?? 100_000;
     this.values = new LRUCache<string, Box>({ max, ttlAutopurge: false });
-    this.windows = new LRUCache<string, WindowCounter>({ max });
+    this.windows = new LRUCache<string, WindowCounter | WindowGroup>({ max });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -72,24 +86,47 @@ export class MemoryStateStore implements StateStore {
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
     const fullKey = `${windowMs}:${key}`;
-    let counter = this.windows.get(fullKey);
+    let counter = this.windows.get(fullKey) as WindowCounter | undefined;
     if (!counter) {
       if (amount === 0) return 0;
       counter = { bucketMs, buckets: new Map() };
       this.windows.set(fullKey, counter);
     }
+    return addToBuckets(counter.buckets, amount, Math.floor(nowMs / bucketMs));
+  }
+
+  async addToWindows(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): Promise<number[]> {
+    return this.addToWindowsSync(group, names, amounts, windowMs, nowMs);
+  }
+
+  /** Synchronous form of addToWindows: one LRU lookup for the whole group. */
+  addToWindowsSync(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): number[] {
+    const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
+    const fullKey = `${windowMs}|${group}`;
+    let g = this.windows.get(fullKey) as WindowGroup | undefined;
     const current = Math.floor(nowMs / bucketMs);
-    const oldest = current - BUCKETS + 1;
-    let sum = 0;
-    for (const [index, value] of counter.buckets) {
-      if (index < oldest) counter.buckets.delete(index);
-      else sum += value;
+    const sums: number[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const amount = amounts[i] ?? 0;
+      let buckets = g?.members.get(name);
+      if (buckets === undefined) {
+        // As addToWindow: reading a counter that does not exist creates nothing.
+        if (amount === 0) {
+          sums.push(0);
+          continue;
+        }
+        if (g === undefined) {
+          g = { bucketMs, members: new Map() };
+          this.windows.set(fullKey, g);
+        }
+        if (g.members.size >= MAX_GROUP_MEMBERS) pruneMembers(g.members, current - BUCKETS + 1);
+        buckets = new Map();
+        g.members.set(name, buckets);
+      }
+      sums.push(addToBuckets(buckets, amount, current));
     }
-    if (amount !== 0) {
-      counter.buckets.set(current, (counter.buckets.get(current) ?? 0) + amount);
-      sum += amount;
-    }
-    return sum;
+    return sums;
   }
 
   async keys(prefix: string): Promise<string[]> {
@@ -101,4 +138,29 @@ export class MemoryStateStore implements StateStore {
   healthy(): boolean {
     return true;
   }
+}
+
+/** Drops buckets older than the window, adds `amount` to the current one, returns the window's sum. */
+function addToBuckets(buckets: Map<number, number>, amount: number, current: number): number {
+  const oldest = current - BUCKETS + 1;
+  let sum = 0;
+  for (const [index, value] of buckets) {
+    if (index < oldest) buckets.delete(index);
+    else sum += value;
+  }
+  if (amount !== 0) {
+    buckets.set(current, (buckets.get(current) ?? 0) + amount);
+    sum += amount;
+  }
+  return sum;
+}
+
+/** Makes room in a full group: members with an empty window first, else the longest-standing one. */
+function pruneMembers(members: Map<string, Map<number, number>>, oldest: number): void {
+  for (const [name, buckets] of members) {
+    let live = false;
+    for (const index of buckets.keys()) if (index >= oldest) live = true;
+    if (!live) members.delete(name);
+  }
+  if (members.size >= MAX_GROUP_MEMBERS) members.delete(members.keys().next().value as string);
 }
