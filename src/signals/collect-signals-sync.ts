@@ -48,8 +48,9 @@ const ZEROS = [0, 0] as const;
 export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, now: number, o: SignalOptions): Signals {
   const k = principalKeys(req.principal);
   const rw = o.rateWindowMs;
-  const [tool, toolClass, overall] = store.addToWindowsSync(k.rateGroup, rateMembers(req, o), ONES, rw, now) as [number, number, number];
-  const rate = { windowMs: rw, tool, toolClass, overall, user: store.addToWindowSync(k.rateUser, 1, rw, now) };
+  const [tool, toolClass, overall] = store.addToWindowsSync(k.pairGroup, rateMembers(req, o), ONES, rw, now) as [number, number, number];
+  const [userRate] = store.addToWindowsSync(k.userGroup, members.userRate, ONES, rw, now) as [number];
+  const rate = { windowMs: rw, tool, toolClass, overall, user: userRate };
   const own = burst(store, k.burst, now, o);
   const user = burst(store, k.userBurst, now, o);
   const vw = o.volumeWindowMs;
@@ -57,8 +58,8 @@ export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, n
   for (const value of resourceValues(req, o.resourceArgs)) {
     if (store.setIfAbsentSync(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, vw)) fresh++;
   }
-  const [bytes, items, distinctResources] = store.addToWindowsSync(k.volGroup, members.vol, [0, 0, fresh], vw, now) as [number, number, number];
-  const [userBytes, userItems] = store.addToWindowsSync(k.userVolGroup, members.results, ZEROS, vw, now) as [number, number];
+  const [bytes, items, distinctResources] = store.addToWindowsSync(k.pairGroup, members.vol, [0, 0, fresh], vw, now) as [number, number, number];
+  const [userBytes, userItems] = store.addToWindowsSync(k.userGroup, members.results, ZEROS, vw, now) as [number, number];
   const volume = { windowMs: vw, bytes, items, distinctResources, userBytes, userItems };
   const args: string[] = [];
   for (const n of o.noveltyArguments) {

@@ -13,11 +13,11 @@ async function countRates(store: StateStore, req: SignalRequest, now: number, o:
   const k = principalKeys(req.principal);
   const w = o.rateWindowMs;
   const [pair, user] = await Promise.all([
-    store.addToWindows(k.rateGroup, rateMembers(req, o), [1, 1, 1], w, now),
-    store.addToWindow(k.rateUser, 1, w, now),
+    store.addToWindows(k.pairGroup, rateMembers(req, o), [1, 1, 1], w, now),
+    store.addToWindows(k.userGroup, members.userRate, [1], w, now),
   ]);
   const [tool, toolClass, overall] = pair as [number, number, number];
-  return { windowMs: w, tool, toolClass, overall, user };
+  return { windowMs: w, tool, toolClass, overall, user: user[0] as number };
 }
 
 async function readVolume(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['volume']> {
@@ -28,8 +28,8 @@ async function readVolume(store: StateStore, req: SignalRequest, now: number, o:
     if (await store.setIfAbsent(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, w)) fresh++;
   }
   const [pair, user] = await Promise.all([
-    store.addToWindows(k.volGroup, members.vol, [0, 0, fresh], w, now),
-    store.addToWindows(k.userVolGroup, members.results, [0, 0], w, now),
+    store.addToWindows(k.pairGroup, members.vol, [0, 0, fresh], w, now),
+    store.addToWindows(k.userGroup, members.results, [0, 0], w, now),
   ]);
   const [bytes, items, distinctResources] = pair as [number, number, number];
   const [userBytes, userItems] = user as [number, number];
@@ -110,8 +110,8 @@ export async function observeOutcome(
   if (bytes > 0 || items > 0) {
     // A zero amount only reads, as a skipped add did: no counter is created for nothing.
     const amounts = [bytes, items];
-    await store.addToWindows(k.volGroup, members.results, amounts, w, now);
-    await store.addToWindows(k.userVolGroup, members.results, amounts, w, now);
+    await store.addToWindows(k.pairGroup, members.results, amounts, w, now);
+    await store.addToWindows(k.userGroup, members.results, amounts, w, now);
   }
   if (outcome.status !== 'ok') return;
   await store.set(keys.toolSeen(k.pk, req.upstream, req.tool), 1, options.rememberMs);

@@ -12,19 +12,19 @@ function fragment(value: string): string {
 /**
  * Store keys of the signals area. Argument values enter keys only through fragment().
  *
- * Counters of one principal that are counted together share a group (StateStore.addToWindows):
- * `rateGroup` holds the user+agent's per-tool, per-class and overall rate counters, `volGroup`
- * its result bytes, items and distinct resources, `userVolGroup` the user's bytes and items.
+ * The window counters of one principal are one group (StateStore.addToWindows): `pairGroup`
+ * holds the user+agent's rate counters (per tool, per class, overall) and volume counters
+ * (result bytes, items, distinct resources); `userGroup` the user's overall rate, bytes and
+ * items. Member names (see `members`) are prefixed by kind, so they stay apart even when the
+ * rate and volume windows have the same length.
  */
 export const keys = {
   pair: (p: Principal) => principalKey(p),
   user: (p: Principal) => `${p.issuer}|${p.user}`,
-  rateGroup: (pk: string) => `sig:rate:pair:${pk}`,
-  rateUser: (uk: string) => `sig:rate:user:${uk}`,
+  pairGroup: (pk: string) => `sig:pair:${pk}`,
+  userGroup: (uk: string) => `sig:user:${uk}`,
   burst: (pk: string) => `sig:burst:${pk}`,
   userBurst: (uk: string) => `sig:burst:user:${uk}`,
-  volGroup: (pk: string) => `sig:vol:pair:${pk}`,
-  userVolGroup: (uk: string) => `sig:vol:user:${uk}`,
   resourceSeen: (pk: string, upstream: string, tool: string, value: string) =>
     `sig:vol:seen:${pk}:${upstream}/${tool}:${fragment(value)}`,
   toolSeen: (pk: string, upstream: string, tool: string) => `sig:nov:tool:${pk}:${upstream}/${tool}`,
@@ -34,25 +34,25 @@ export const keys = {
 
 /** Member names inside the groups above. */
 export const members = {
-  rateTool: (upstream: string, tool: string) => `tool:${upstream}/${tool}`,
-  rateClass: (cls: string) => `class:${cls}`,
-  rateAll: 'all',
-  /** volGroup members, in the order collectSignals reads them. */
-  vol: ['bytes', 'items', 'res'] as readonly string[],
-  /** userVolGroup members; also the volGroup members an outcome adds to. */
-  results: ['bytes', 'items'] as readonly string[],
+  rateTool: (upstream: string, tool: string) => `rate:tool:${upstream}/${tool}`,
+  rateClass: (cls: string) => `rate:class:${cls}`,
+  rateAll: 'rate:all',
+  /** The user's overall rate (userGroup). */
+  userRate: ['rate:all'] as readonly string[],
+  /** Volume members, in the order collectSignals reads them (pairGroup). */
+  vol: ['vol:bytes', 'vol:items', 'vol:res'] as readonly string[],
+  /** What an outcome adds to (pairGroup and userGroup); the user's volume reads. */
+  results: ['vol:bytes', 'vol:items'] as readonly string[],
 };
 
 /** The keys of one principal, built once per (frozen) principal instead of on every call. */
 export interface PrincipalKeys {
   readonly pk: string;
   readonly uk: string;
-  readonly rateGroup: string;
-  readonly rateUser: string;
+  readonly pairGroup: string;
+  readonly userGroup: string;
   readonly burst: string;
   readonly userBurst: string;
-  readonly volGroup: string;
-  readonly userVolGroup: string;
 }
 
 const byPrincipal = new WeakMap<Principal, PrincipalKeys>();
@@ -68,9 +68,8 @@ export function principalKeys(p: Principal): PrincipalKeys {
   const uk = keys.user(p);
   const built: PrincipalKeys = {
     pk, uk,
-    rateGroup: keys.rateGroup(pk), rateUser: keys.rateUser(uk),
+    pairGroup: keys.pairGroup(pk), userGroup: keys.userGroup(uk),
     burst: keys.burst(pk), userBurst: keys.userBurst(uk),
-    volGroup: keys.volGroup(pk), userVolGroup: keys.userVolGroup(uk),
   };
   if (Object.isFrozen(p)) byPrincipal.set(p, built);
   return built;

@@ -22,6 +22,8 @@ interface WindowGroup {
  * go first, then the longest-standing ones, so one entry cannot grow without bound.
  */
 const MAX_GROUP_MEMBERS = 256;
+/** Distinct window lengths kept per group (a group counted with several windows). */
+const MAX_WINDOWS_PER_GROUP = 8;
 
 // A sentinel so `undefined` can never be confused with "absent" in the cache.
 interface Box {
@@ -29,18 +31,24 @@ interface Box {
 }
 
 /**
- * Bounded in-memory StateStore. Least-recently-used entries are evicted beyond `maxEntries`,
- * so an attacker who mints many principals cannot grow memory without bound.
+ * Bounded in-memory StateStore. Values, window counters and counter groups are each kept in an
+ * LRU of at most `maxEntries` entries (least recently used evicted first), so an attacker who
+ * mints many principals cannot grow memory without bound.
  */
 export class MemoryStateStore implements StateStore {
   private readonly values: LRUCache<string, Box>;
-  /** Single counters under `${windowMs}:${key}`, groups under `${windowMs}|${group}` (never equal). */
-  private readonly windows: LRUCache<string, WindowCounter | WindowGroup>;
+  private readonly windows: LRUCache<string, WindowCounter>;
+  /**
+   * Counter groups by group name (not joined with the window: the name is usually a string the
+   * caller keeps, whose hash V8 has already computed), then by window length.
+   */
+  private readonly groups: LRUCache<string, Map<number, WindowGroup>>;
 
   constructor(options: { maxEntries?: number } = {}) {
     const max = options.maxEntries ?? 100_000;
     this.values = new LRUCache<string, Box>({ max, ttlAutopurge: false });
-    this.windows = new LRUCache<string, WindowCounter | WindowGroup>({ max });
+    this.windows = new LRUCache<string, WindowCounter>({ max });
+    this.groups = new LRUCache<string, Map<number, WindowGroup>>({ max });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -86,7 +94,7 @@ export class MemoryStateStore implements StateStore {
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
     const fullKey = `${windowMs}:${key}`;
-    let counter = this.windows.get(fullKey) as WindowCounter | undefined;
+    let counter = this.windows.get(fullKey);
     if (!counter) {
       if (amount === 0) return 0;
       counter = { bucketMs, buckets: new Map() };
@@ -102,8 +110,8 @@ export class MemoryStateStore implements StateStore {
   /** Synchronous form of addToWindows: one LRU lookup for the whole group. */
   addToWindowsSync(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): number[] {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
-    const fullKey = `${windowMs}|${group}`;
-    let g = this.windows.get(fullKey) as WindowGroup | undefined;
+    let byWindow = this.groups.get(group);
+    let g = byWindow?.get(windowMs);
     const current = Math.floor(nowMs / bucketMs);
     const sums: number[] = [];
     for (let i = 0; i < names.length; i++) {
@@ -118,7 +126,10 @@ export class MemoryStateStore implements StateStore {
         }
         if (g === undefined) {
           g = { bucketMs, members: new Map() };
-          this.windows.set(fullKey, g);
+          if (byWindow === undefined) this.groups.set(group, (byWindow = new Map()));
+          // Window lengths come from configuration; a long run of reloads must not pile them up.
+          if (byWindow.size >= MAX_WINDOWS_PER_GROUP) byWindow.delete(byWindow.keys().next().value as number);
+          byWindow.set(windowMs, g);
         }
         if (g.members.size >= MAX_GROUP_MEMBERS) pruneMembers(g.members, current - BUCKETS + 1);
         buckets = new Map();

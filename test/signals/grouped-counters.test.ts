@@ -97,9 +97,9 @@ describe('MemoryStateStore.addToWindows', () => {
 });
 
 describe('grouped counters: store faults', () => {
-  it('a failing group operation propagates so the guard can block', async () => {
+  it('a failing get or set propagates so the guard can block', async () => {
     const broken = new MemoryStateStore();
-    broken.addToWindows = () => Promise.reject(new Error('down'));
+    broken.get = () => Promise.reject(new Error('down'));
     await expect(collectSignals(broken, request(), T0, OPTS)).rejects.toThrow('down');
   });
 });
