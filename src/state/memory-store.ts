@@ -37,17 +37,19 @@ interface Box {
  */
 export class MemoryStateStore implements StateStore {
   private readonly values: LRUCache<string, Box>;
-  private readonly windows: LRUCache<string, WindowCounter>;
+  /** Single counters; created on first use (the signals count in groups, and an LRU preallocates). */
+  private windowsLru: LRUCache<string, WindowCounter> | undefined;
   /**
    * Counter groups by group name (not joined with the window: the name is usually a string the
    * caller keeps, whose hash V8 has already computed), then by window length.
    */
   private readonly groups: LRUCache<string, Map<number, WindowGroup>>;
+  private readonly max: number;
 
   constructor(options: { maxEntries?: number } = {}) {
     const max = options.maxEntries ?? 100_000;
     this.values = new LRUCache<string, Box>({ max, ttlAutopurge: false });
-    this.windows = new LRUCache<string, WindowCounter>({ max });
+    this.max = max;
     this.groups = new LRUCache<string, Map<number, WindowGroup>>({ max });
   }
 
@@ -94,11 +96,12 @@ export class MemoryStateStore implements StateStore {
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
     const fullKey = `${windowMs}:${key}`;
-    let counter = this.windows.get(fullKey);
+    const windows = (this.windowsLru ??= new LRUCache<string, WindowCounter>({ max: this.max }));
+    let counter = windows.get(fullKey);
     if (!counter) {
       if (amount === 0) return 0;
       counter = { bucketMs, buckets: new Map() };
-      this.windows.set(fullKey, counter);
+      windows.set(fullKey, counter);
     }
     return addToBuckets(counter.buckets, amount, Math.floor(nowMs / bucketMs));
   }
