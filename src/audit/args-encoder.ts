@@ -170,11 +170,15 @@ export function createArgsEncoder(engineRules: RedactRules, sinkRules: RedactRul
     return { field: r.redacted, digest: r.digest };
   };
 
+  // Whether the sink redacts the whole field: the rules never change, so decided once.
+  const topHit = sinkOnly ? sinkOnly(FIELD) : sHit([FIELD]);
+
   return (args) => {
     if (typeof args !== 'object' || args === null) return twoPass(args);
-    ePath.length = 0;
-    sPath.length = 1;
-    ancestors.length = 0;
+    // Only a throw mid-walk (a getter) leaves these dirty; setting length is a runtime call, so only then.
+    if (ePath.length !== 0) ePath.length = 0;
+    if (sPath.length !== 1) sPath.length = 1;
+    if (ancestors.length !== 0) ancestors.length = 0;
     const out: Texts = { full: '', audit: '' };
     try {
       walk(args, 0, out);
@@ -182,7 +186,6 @@ export function createArgsEncoder(engineRules: RedactRules, sinkRules: RedactRul
       if (err !== BAIL) throw err;
       return twoPass(args);
     }
-    const topHit = sinkOnly ? sinkOnly(FIELD) : sHit([FIELD]);
     const text = topHit ? REDACTED_JSON : out.audit;
     return { field: new PreEncodedField(key, FIELD, text, () => redact(args).redacted), digest: `sha256:${sha256Hex(out.full)}` };
   };

@@ -134,11 +134,12 @@ export function createFieldSerializer(rules: RedactRules = {}, generic: FieldSer
   const sealedText = new WeakMap<object, { readonly key: string; readonly text: string | undefined }>();
   const ownRules = rulesKey(rules);
   return (value, key) => {
+    if (value === null || typeof value !== 'object') return field(value, key);
     if (value instanceof PreEncodedField) {
       // Computed ahead for these very rules and this field: the same text this walk would write.
       return value.rulesKey === ownRules && value.fieldKey === key ? value.text : field(value.value, key);
     }
-    if (value === null || typeof value !== 'object' || !isSealedForAudit(value)) return field(value, key);
+    if (!isSealedForAudit(value)) return field(value, key);
     const cached = sealedText.get(value);
     if (cached !== undefined && cached.key === key) return cached.text;
     const text = field(value, key);
