@@ -1,5 +1,6 @@
 import { compilePath, valueAt } from '../policy/safe-access.js';
 import { MemoryStateStore } from '../state/memory-store.js';
+import type { UpstreamOutcome } from '../core/tool-call.js';
 import type { StateStore } from '../state/state-store.js';
 import { stepBurst, type BurstState } from './burst.js';
 import type { SignalOptions, Signals } from './signals.js';
@@ -75,4 +76,29 @@ export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, n
     ? { addressChanged: first.address !== current.address, clientChanged: first.client !== current.client }
     : { addressChanged: false, clientChanged: false };
   return { rate, burst: { ...burstSignal(own), user: burstSignal(user) }, volume, novelty, context, storeHealthy: store.healthy() };
+}
+
+/** observeOutcome for a synchronous store: the same store operations, in the same order. */
+export function observeOutcomeSync(
+  store: SyncSignalStore,
+  req: SignalRequest,
+  outcome: Pick<UpstreamOutcome, 'status' | 'resultBytes' | 'resultItems'>,
+  now: number,
+  o: SignalOptions,
+): void {
+  const k = principalKeys(req.principal);
+  const bytes = Number.isFinite(outcome.resultBytes) ? Math.max(0, outcome.resultBytes) : 0;
+  const items = Number.isFinite(outcome.resultItems) ? Math.max(0, outcome.resultItems) : 0;
+  if (bytes > 0 || items > 0) {
+    // A zero amount only reads, as a skipped add did: no counter is created for nothing.
+    const amounts = [bytes, items];
+    store.addToWindowsSync(k.pairGroup, members.results, amounts, o.volumeWindowMs, now);
+    store.addToWindowsSync(k.userGroup, members.results, amounts, o.volumeWindowMs, now);
+  }
+  if (outcome.status !== 'ok') return;
+  store.setSync(keys.toolSeen(k.pk, req.upstream, req.tool), 1, o.rememberMs);
+  for (const n of o.noveltyArguments) {
+    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
+    if (v !== undefined) store.setSync(keys.valueSeen(k.uk, n.name, v), 1, o.rememberMs);
+  }
 }

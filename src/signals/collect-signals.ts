@@ -2,7 +2,7 @@ import type { UpstreamOutcome } from '../core/tool-call.js';
 import { compilePath, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
 import { countBurst } from './burst.js';
-import { collectSignalsSync, isSyncSignalStore } from './collect-signals-sync.js';
+import { collectSignalsSync, isSyncSignalStore, observeOutcomeSync } from './collect-signals-sync.js';
 import { burstSignal, contextOf, rateMembers, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
 import { keys, members, principalKeys } from './state-keys.js';
@@ -103,6 +103,8 @@ export async function observeOutcome(
   now: number,
   options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
 ): Promise<void> {
+  // The in-memory store answers synchronously: the same operations without an await each.
+  if (isSyncSignalStore(store)) return observeOutcomeSync(store, req, outcome, now, options);
   const k = principalKeys(req.principal);
   const w = options.volumeWindowMs;
   const bytes = Number.isFinite(outcome.resultBytes) ? Math.max(0, outcome.resultBytes) : 0;
