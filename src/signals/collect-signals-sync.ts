@@ -4,8 +4,8 @@ import type { UpstreamOutcome } from '../core/tool-call.js';
 import type { StateStore } from '../state/state-store.js';
 import { stepBurst, type BurstState } from './burst.js';
 import type { SignalOptions, Signals } from './signals.js';
-import { keys, members, principalKeys } from './state-keys.js';
-import { burstSignal, contextOf, rateMembers, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { keys, members, principalKeys, sessionKey, toolKeys } from './state-keys.js';
+import { burstSignal, contextOf, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 
 /**
  * A store whose operations complete synchronously (the in-memory MemoryStateStore). Same
@@ -48,10 +48,11 @@ const ZEROS = [0, 0] as const;
  */
 export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, now: number, o: SignalOptions): Signals {
   const k = principalKeys(req.principal);
+  const t = toolKeys(k, req.upstream, req.tool, o.toolClass);
   const rw = o.rateWindowMs;
-  const [tool, toolClass, overall] = store.addToWindowsSync(k.pairGroup, rateMembers(req, o), ONES, rw, now) as [number, number, number];
-  const [userRate] = store.addToWindowsSync(k.userGroup, members.userRate, ONES, rw, now) as [number];
-  const rate = { windowMs: rw, tool, toolClass, overall, user: userRate };
+  const pairRates = store.addToWindowsSync(k.pairGroup, t.rateMembers, ONES, rw, now);
+  const userRates = store.addToWindowsSync(k.userGroup, members.userRate, ONES, rw, now);
+  const rate = { windowMs: rw, tool: pairRates[0] as number, toolClass: pairRates[1] as number, overall: pairRates[2] as number, user: userRates[0] as number };
   const own = burst(store, k.burst, now, o);
   const user = burst(store, k.userBurst, now, o);
   const vw = o.volumeWindowMs;
@@ -59,23 +60,28 @@ export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, n
   for (const value of resourceValues(req, o.resourceArgs)) {
     if (store.setIfAbsentSync(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, vw)) fresh++;
   }
-  const [bytes, items, distinctResources] = store.addToWindowsSync(k.pairGroup, members.vol, [0, 0, fresh], vw, now) as [number, number, number];
-  const [userBytes, userItems] = store.addToWindowsSync(k.userGroup, members.results, ZEROS, vw, now) as [number, number];
-  const volume = { windowMs: vw, bytes, items, distinctResources, userBytes, userItems };
+  const pairVol = store.addToWindowsSync(k.pairGroup, members.vol, [0, 0, fresh], vw, now);
+  const userVol = store.addToWindowsSync(k.userGroup, members.results, ZEROS, vw, now);
+  const volume = {
+    windowMs: vw, bytes: pairVol[0] as number, items: pairVol[1] as number, distinctResources: pairVol[2] as number,
+    userBytes: userVol[0] as number, userItems: userVol[1] as number,
+  };
   const args: string[] = [];
   for (const n of o.noveltyArguments) {
     const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
     if (v !== undefined && store.getSync(keys.valueSeen(k.uk, n.name, v)) === undefined) args.push(n.name);
   }
-  const novelty = { tool: store.getSync(keys.toolSeen(k.pk, req.upstream, req.tool)) === undefined, arguments: args };
-  const sessionKey = keys.session(req.sessionId);
+  const novelty = { tool: store.getSync(t.toolSeen) === undefined, arguments: args };
+  const key = sessionKey(req.sessionId);
   const current = contextOf(req);
-  const first = store.getSync<SessionRecord>(sessionKey);
-  if (!first) store.setSync(sessionKey, current, SESSION_TTL_MS);
+  const first = store.getSync<SessionRecord>(key);
+  if (!first) store.setSync(key, current, SESSION_TTL_MS);
   const context = first
     ? { addressChanged: first.address !== current.address, clientChanged: first.client !== current.client }
     : { addressChanged: false, clientChanged: false };
-  return { rate, burst: { ...burstSignal(own), user: burstSignal(user) }, volume, novelty, context, storeHealthy: store.healthy() };
+  const ownSignal = burstSignal(own);
+  const burstSignals = { current: ownSignal.current, baseline: ownSignal.baseline, samples: ownSignal.samples, user: burstSignal(user) };
+  return { rate, burst: burstSignals, volume, novelty, context, storeHealthy: store.healthy() };
 }
 
 /** observeOutcome for a synchronous store: the same store operations, in the same order. */
@@ -96,7 +102,7 @@ export function observeOutcomeSync(
     store.addToWindowsSync(k.userGroup, members.results, amounts, o.volumeWindowMs, now);
   }
   if (outcome.status !== 'ok') return;
-  store.setSync(keys.toolSeen(k.pk, req.upstream, req.tool), 1, o.rememberMs);
+  store.setSync(toolKeys(k, req.upstream, req.tool, o.toolClass).toolSeen, 1, o.rememberMs);
   for (const n of o.noveltyArguments) {
     const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
     if (v !== undefined) store.setSync(keys.valueSeen(k.uk, n.name, v), 1, o.rememberMs);

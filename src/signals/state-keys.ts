@@ -53,7 +53,21 @@ export interface PrincipalKeys {
   readonly userGroup: string;
   readonly burst: string;
   readonly userBurst: string;
+  /** Per upstream, per tool: that tool's keys (toolKeys), bounded. */
+  readonly tools: Map<string, Map<string, ToolKeys>>;
 }
+
+/** The keys of one principal's calls to one tool. */
+export interface ToolKeys {
+  /** The tool class `rateMembers` was built for. */
+  readonly cls: string;
+  /** Members of the pair group a call counts in: its tool, its class, all calls. */
+  readonly rateMembers: readonly string[];
+  readonly toolSeen: string;
+}
+
+/** Tools whose keys are kept per principal; beyond that they are built per call. */
+const MAX_TOOLS_PER_PRINCIPAL = 256;
 
 const byPrincipal = new WeakMap<Principal, PrincipalKeys>();
 
@@ -70,7 +84,43 @@ export function principalKeys(p: Principal): PrincipalKeys {
     pk, uk,
     pairGroup: keys.pairGroup(pk), userGroup: keys.userGroup(uk),
     burst: keys.burst(pk), userBurst: keys.userBurst(uk),
+    tools: new Map(),
   };
   if (Object.isFrozen(p)) byPrincipal.set(p, built);
   return built;
+}
+
+/**
+ * The keys of `k`'s calls to `upstream`/`tool` in class `cls`, built once per principal and tool
+ * (strings the store has hashed before) instead of concatenated on every call.
+ */
+export function toolKeys(k: PrincipalKeys, upstream: string, tool: string, cls: string): ToolKeys {
+  let byTool = k.tools.get(upstream);
+  const cached = byTool?.get(tool);
+  if (cached !== undefined && cached.cls === cls) return cached;
+  const built: ToolKeys = {
+    cls,
+    rateMembers: [members.rateTool(upstream, tool), members.rateClass(cls), members.rateAll],
+    toolSeen: keys.toolSeen(k.pk, upstream, tool),
+  };
+  if (byTool === undefined) {
+    if (k.tools.size >= MAX_TOOLS_PER_PRINCIPAL) return built;
+    k.tools.set(upstream, (byTool = new Map()));
+  }
+  if (cached !== undefined || byTool.size < MAX_TOOLS_PER_PRINCIPAL) byTool.set(tool, built);
+  return built;
+}
+
+const sessionKeys = new Map<string, string>();
+const MAX_SESSION_KEYS = 4096;
+
+/** `keys.session(id)`, kept for the ids seen lately: every call of a session reads it. */
+export function sessionKey(sessionId: string): string {
+  let key = sessionKeys.get(sessionId);
+  if (key === undefined) {
+    key = keys.session(sessionId);
+    if (sessionKeys.size >= MAX_SESSION_KEYS) sessionKeys.clear();
+    sessionKeys.set(sessionId, key);
+  }
+  return key;
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { addToRunning, isEmptyFrom, newRunningCounter, plainWalk, type RunningCounter } from './running-counter.js';
 import type { StateStore } from './state-store.js';
 
 /** Sub-buckets per sliding window: error is at most 1/BUCKETS of the window's oldest edge. */
@@ -13,7 +14,7 @@ interface WindowCounter {
 /** Counters of one group (addToWindows): one LRU entry, one bucket map per member. */
 interface WindowGroup {
   readonly bucketMs: number;
-  readonly members: Map<string, Map<number, number>>;
+  readonly members: Map<string, RunningCounter>;
 }
 
 /**
@@ -103,7 +104,8 @@ export class MemoryStateStore implements StateStore {
       counter = { bucketMs, buckets: new Map() };
       windows.set(fullKey, counter);
     }
-    return addToBuckets(counter.buckets, amount, Math.floor(nowMs / bucketMs));
+    const current = Math.floor(nowMs / bucketMs);
+    return plainWalk(counter.buckets, amount, current, current - BUCKETS + 1);
   }
 
   async addToWindows(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): Promise<number[]> {
@@ -120,8 +122,8 @@ export class MemoryStateStore implements StateStore {
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
       const amount = amounts[i] ?? 0;
-      let buckets = g?.members.get(name);
-      if (buckets === undefined) {
+      let counter = g?.members.get(name);
+      if (counter === undefined) {
         // As addToWindow: reading a counter that does not exist creates nothing.
         if (amount === 0) {
           sums.push(0);
@@ -135,10 +137,10 @@ export class MemoryStateStore implements StateStore {
           byWindow.set(windowMs, g);
         }
         if (g.members.size >= MAX_GROUP_MEMBERS) pruneMembers(g.members, current - BUCKETS + 1);
-        buckets = new Map();
-        g.members.set(name, buckets);
+        counter = newRunningCounter();
+        g.members.set(name, counter);
       }
-      sums.push(addToBuckets(buckets, amount, current));
+      sums.push(addToRunning(counter, amount, current, BUCKETS));
     }
     return sums;
   }
@@ -154,27 +156,8 @@ export class MemoryStateStore implements StateStore {
   }
 }
 
-/** Drops buckets older than the window, adds `amount` to the current one, returns the window's sum. */
-function addToBuckets(buckets: Map<number, number>, amount: number, current: number): number {
-  const oldest = current - BUCKETS + 1;
-  let sum = 0;
-  for (const [index, value] of buckets) {
-    if (index < oldest) buckets.delete(index);
-    else sum += value;
-  }
-  if (amount !== 0) {
-    buckets.set(current, (buckets.get(current) ?? 0) + amount);
-    sum += amount;
-  }
-  return sum;
-}
-
 /** Makes room in a full group: members with an empty window first, else the longest-standing one. */
-function pruneMembers(members: Map<string, Map<number, number>>, oldest: number): void {
-  for (const [name, buckets] of members) {
-    let live = false;
-    for (const index of buckets.keys()) if (index >= oldest) live = true;
-    if (!live) members.delete(name);
-  }
+function pruneMembers(members: Map<string, RunningCounter>, oldest: number): void {
+  for (const [name, counter] of members) if (isEmptyFrom(counter, oldest)) members.delete(name);
   if (members.size >= MAX_GROUP_MEMBERS) members.delete(members.keys().next().value as string);
 }

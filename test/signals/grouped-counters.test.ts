@@ -80,6 +80,26 @@ describe('MemoryStateStore.addToWindows', () => {
     }
   });
 
+  it('sums exactly as single counters do, with calls from the past, fractions, negatives and gaps', async () => {
+    const rand = prng(99);
+    const grouped = new MemoryStateStore();
+    const single = new MemoryStateStore();
+    const names = ['a', 'b', 'c', 'd'];
+    let now = 5_000_000;
+    for (let i = 0; i < 20_000; i++) {
+      const r = rand();
+      // Mostly forward in small steps; sometimes back (clock skew between replicas), sometimes a long gap.
+      now += r < 0.05 ? -Math.floor(rand() * 20_000) : r < 0.07 ? Math.floor(rand() * 200_000) : Math.floor(rand() * 4_000);
+      const member = names[i % names.length]!;
+      const pick = rand();
+      // Member 'd' also gets fractions and negative amounts; the others integers (the running sum's case).
+      const amount = pick < 0.3 ? 0 : member === 'd' && pick < 0.4 ? -1.5 : member === 'd' && pick < 0.5 ? 0.1 : Math.floor(rand() * 1_000);
+      const windowMs = i % 1000 < 500 ? 60_000 : 7_000;
+      const [got] = await grouped.addToWindows('g', [member], [amount], windowMs, now);
+      expect(got).toBe(await single.addToWindow(`g/${member}`, amount, windowMs, now));
+    }
+  });
+
   it('keeps a group apart from a single counter of the same name', async () => {
     const store = new MemoryStateStore();
     await store.addToWindow('k', 5, 60_000, 0);
