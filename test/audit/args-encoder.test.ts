@@ -30,7 +30,7 @@ const SETUPS: Record<string, Setup> = {
   'audit rules only': { audit: { paths: ['**.deep', 'card', 'a.b.c'], patterns: ['[0-9a-f]{8}-'] }, policy: { paths: [], patterns: [] } },
   'policy rules only': { audit: { paths: [], patterns: [] }, policy: { paths: ['*.a', '**.message', 'z'], patterns: ['x{3}'] } },
   // Patterns that match inside `[REDACTED]`: the sink scrubs the engine's output once more.
-  'patterns that hit the redaction marker': { audit: { paths: ['args'], patterns: ['ACT', 'ED\\]'] }, policy: { paths: ['password2', 'b'], patterns: ['\\[RED'] } },
+  'patterns that hit the redaction marker': { audit: { paths: ['pin'], patterns: ['ACT', 'ED\\]'] }, policy: { paths: ['password2', 'b'], patterns: ['\\[RED'] } },
   'audit path naming the field itself': { audit: { paths: ['args'], patterns: [] }, policy: { paths: [], patterns: [] } },
 };
 
