@@ -66,6 +66,8 @@ describe('the guard writes the same audit bytes with and without the one-walk ar
     const twoPass = await auditBytes((e) => ({ decide: e.decide, observeOutcome: e.observeOutcome, isHidden: e.isHidden, redact: e.redact }));
     expect(oneWalk.split('\n').length).toBeGreaterThan(ARGS.length * 3 * 5);
     expect(oneWalk).toContain('"password":"[REDACTED]"');
+    // A policy path the sink does not know: the engine's marker, scrubbed again by the sink.
+    expect(oneWalk).toContain('"number":"[RE[REDACTED]ED]"');
     expect(oneWalk).toBe(twoPass);
   });
 });
