@@ -3,6 +3,7 @@ import { createCanonicalRedactor } from './redact-canonical.js';
 import { flat, jsonNumber, jsonString } from './json-text.js';
 import { keyOrderCache, type KeyOrder } from './key-order.js';
 import { isSealedForAudit } from './sealed-value.js';
+import { PreEncodedField, rulesKey } from './pre-encoded.js';
 import type { FieldSerializer } from './record-codec.js';
 
 const REDACTED_JSON = JSON.stringify(REDACTED);
@@ -131,8 +132,14 @@ export function createFieldSerializer(rules: RedactRules = {}, generic: FieldSer
 
   // Sealed values are deeply frozen and the rules never change: one text per (value, field name).
   const sealedText = new WeakMap<object, { readonly key: string; readonly text: string | undefined }>();
+  const ownRules = rulesKey(rules);
   return (value, key) => {
-    if (value === null || typeof value !== 'object' || !isSealedForAudit(value)) return field(value, key);
+    if (value === null || typeof value !== 'object') return field(value, key);
+    if (value instanceof PreEncodedField) {
+      // Computed ahead for these very rules and this field: the same text this walk would write.
+      return value.rulesKey === ownRules && value.fieldKey === key ? value.text : field(value.value, key);
+    }
+    if (!isSealedForAudit(value)) return field(value, key);
     const cached = sealedText.get(value);
     if (cached !== undefined && cached.key === key) return cached.text;
     const text = field(value, key);

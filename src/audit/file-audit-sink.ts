@@ -9,7 +9,8 @@ import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
 import { listRotated, rotatedName } from './log-files.js';
 import { assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
-import { signCheckpoint, writeCheckpointFile, type Checkpoint } from './checkpoint.js';
+import { signCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CheckpointWriter } from './checkpoint-writer.js';
 import { withDigests } from './redactor.js';
 import type { FieldSerializer } from './record-codec.js';
 import { acquireWriterLock, releaseWriterLock } from './writer-lock.js';
@@ -74,9 +75,17 @@ export class FileAuditSink implements BatchingAuditSink {
   private readonly timer: NodeJS.Timeout;
   /** Armed by the first record the checkpoint does not cover; cleared by every checkpoint. */
   private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly checkpoints: CheckpointWriter;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: SinkDeps) {
     this.file = resolve(deps.config.file);
+    this.checkpoints = new CheckpointWriter(
+      deps.checkpointPath,
+      () => deps.config.fsync !== 'never',
+      () => this.checkpointNow(false),
+      (err) => deps.logger.error({ err, file: deps.checkpointPath }, 'audit: checkpoint write failed'),
+    );
     this.timer = setInterval(() => this.checkFile(), CHECK_EVERY_MS);
     this.timer.unref();
   }
@@ -178,14 +187,18 @@ export class FileAuditSink implements BatchingAuditSink {
     this.seq += count;
     this.prev = lastHash;
     this.sinceCheckpoint += count;
-    if (this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) this.checkpoint();
-    else if (this.checkpointTimer === undefined) this.armCheckpointTimer();
+    if (this.sinceCheckpoint >= this.deps.config.checkpoint.everyRecords) {
+      // In the background: the records it covers are written already, so it can never be ahead.
+      this.sinceCheckpoint = 0;
+      this.checkpoints.soon();
+    } else if (this.checkpointTimer === undefined) this.armCheckpointTimer();
   }
 
   /**
    * Records after the checkpoint are covered by the chain only (re-hashable to the end, or cut
    * off, undetected), so the checkpoint also follows in time: at most `maxDelayMs` after the
-   * first uncovered record. A timer, not the call path: one write + rename per period at most.
+   * first uncovered record. A timer, not the call path: one background write + rename per
+   * period at most.
    */
   private armCheckpointTimer(): void {
     const delay = this.deps.config.checkpoint.maxDelayMs ?? DEFAULT_CHECKPOINT_DELAY_MS;
@@ -193,13 +206,25 @@ export class FileAuditSink implements BatchingAuditSink {
     this.checkpointTimer = setTimeout(() => {
       this.checkpointTimer = undefined;
       // Unhealthy: the chain state may not be on disk; the recovery record re-arms the timer.
-      if (!this.closed && !this.failure && this.sinceCheckpoint > 0) this.checkpoint();
+      if (!this.closed && !this.failure && this.sinceCheckpoint > 0) this.checkpoints.soon();
     }, delay);
     this.checkpointTimer.unref();
   }
 
-  /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically. */
+  /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically, now. */
   checkpoint(closed = false): Checkpoint {
+    const cp = this.checkpointNow(closed);
+    try {
+      this.checkpoints.writeNow(cp);
+    } catch (err) {
+      // The log itself is intact; a missing checkpoint weakens truncation detection only. Say so loudly.
+      this.deps.logger.error({ err, file: this.deps.checkpointPath }, 'audit: checkpoint write failed');
+    }
+    return cp;
+  }
+
+  /** The checkpoint of the chain as it is now. */
+  private checkpointNow(closed: boolean): Checkpoint {
     let cp: Checkpoint = {
       v: 1,
       file: basename(this.size === 0 && this.lastFile ? this.lastFile : this.file),
@@ -210,20 +235,26 @@ export class FileAuditSink implements BatchingAuditSink {
     };
     if (this.deps.signingKey) cp = signCheckpoint(cp, this.deps.signingKey);
     this.sinceCheckpoint = 0;
+    // Whoever computes a checkpoint (now, or a background write as it starts) covers what the
+    // timer was armed for.
     if (this.checkpointTimer !== undefined) {
       clearTimeout(this.checkpointTimer);
       this.checkpointTimer = undefined;
     }
-    try {
-      writeCheckpointFile(this.deps.checkpointPath, cp, this.deps.config.fsync !== 'never');
-    } catch (err) {
-      // The log itself is intact; a missing checkpoint weakens truncation detection only. Say so loudly.
-      this.deps.logger.error({ err, file: this.deps.checkpointPath }, 'audit: checkpoint write failed');
-    }
     return cp;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // A second close while the first waits for the background checkpoint waits for the same end.
+    if (this.closing) return this.closing;
+    // Nothing in the background: closed before close() returns, as a synchronous close would be.
+    // Else a background checkpoint still running would land after the closing one: wait for it.
+    const drained = this.checkpoints.stop();
+    this.closing = drained ? drained.then(() => this.finishClose()) : new Promise<void>((done) => done(this.finishClose()));
+    return this.closing;
+  }
+
+  private finishClose(): void {
     if (this.closed) return;
     clearInterval(this.timer);
     // The final checkpoint below covers everything: the pending timed one is not needed.
@@ -388,7 +419,8 @@ export class FileAuditSink implements BatchingAuditSink {
     this.ino = st.ino;
     this.dev = st.dev;
     this.size = 0;
-    this.checkpoint();
+    // Through the background writer: a synchronous write could be overtaken by one in flight.
+    this.checkpoints.soon();
   }
 
   private closeFd(): void {

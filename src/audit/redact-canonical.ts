@@ -2,6 +2,7 @@ import { MAX_DEPTH, REDACTED, keyMatcher, stringScrubber, type RedactRules } fro
 import { jsonScalar, specialObject } from './redactor.js';
 import { escapeUnsafeJson } from './escape-unsafe.js';
 import { isSealedForAudit } from './sealed-value.js';
+import { PreEncodedField } from './pre-encoded.js';
 
 const REDACTED_JSON = JSON.stringify(REDACTED);
 const TRUNCATED_JSON = '"[TRUNCATED]"';
@@ -95,7 +96,9 @@ export function createCanonicalRedactor(rules: RedactRules = {}): (value: unknow
   // per (value, field name). The principal summary of a session repeats in most call records.
   const sealedText = new WeakMap<object, { readonly key: string; readonly text: string | undefined }>();
 
-  return (value, key) => {
+  return (raw, key) => {
+    // A value encoded ahead for some sink: this walk writes its redacted value.
+    const value = raw instanceof PreEncodedField ? raw.value : raw;
     // Fast path for the common top-level scalar field when no policy paths are configured.
     if (hit.keyOnly && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
       if (hit.keyOnly(key)) return REDACTED_JSON;

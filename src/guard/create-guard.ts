@@ -91,8 +91,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       flush(pending);
       return buildUnknownToolError(req.exposedName);
     }
-    const args = deps.engine.redact(req.arguments);
-    record(auditEvent('call.received', { callId: req.callId, sessionId: req.sessionId, principal: who, upstream: req.upstream, tool: req.tool, args: args.redacted, argsDigest: args.digest }));
+    const args = encodeArgs(req.arguments);
+    record(auditEvent('call.received', { callId: req.callId, sessionId: req.sessionId, principal: who, upstream: req.upstream, tool: req.tool, args: args.field, argsDigest: args.digest }));
     // A sink already known to be failing must refuse the call before anything counts it (it may
     // also recover on this write): the same order as writing each step on its own.
     if (!deps.audit.healthy()) flush(pending);
@@ -127,6 +127,13 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
     flush(pending);
     return verdict;
+  }
+
+  /** The arguments' audit field and digest: in one walk when the engine offers it. */
+  function encodeArgs(value: unknown): { readonly field: unknown; readonly digest: string } {
+    if (deps.engine.encodeArgs) return deps.engine.encodeArgs(value);
+    const r = deps.engine.redact(value);
+    return { field: r.redacted, digest: r.digest };
   }
 
   async function timedDecision(req: ToolCallRequest, now: number): Promise<Decision> {

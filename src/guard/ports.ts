@@ -35,6 +35,12 @@ export interface DecisionEngine {
   isHidden(principal: Principal, upstream: string, tool: string): boolean;
   /** Redacts argument values for audit and approval display; keeps a digest of the whole. */
   redact(value: unknown): { readonly redacted: unknown; readonly digest: string };
+  /**
+   * Optional, for `call.received`: the redacted arguments as the `args` field value (which the
+   * sink writes exactly as it writes `redact(value).redacted`, possibly from a text computed in
+   * the same walk as the digest) and the digest of the whole. Without it the guard uses redact().
+   */
+  encodeArgs?(value: unknown): { readonly field: unknown; readonly digest: string };
 }
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */

@@ -66,17 +66,23 @@ export class ChildStdioTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    const err = this.sendNow(message);
+    return err === undefined ? Promise.resolve() : Promise.reject(err);
+  }
+
+  /** send() without a promise: the error when the message was not taken, else undefined. */
+  sendNow(message: JSONRPCMessage): Error | undefined {
     const stdin = this.child?.stdin;
-    if (!stdin || this.closed) return Promise.reject(new Error('upstream process is not running'));
+    if (!stdin || this.closed) return new Error('upstream process is not running');
     let line: string;
     try {
       line = JSON.stringify(message) + '\n';
     } catch (err) {
       // A message nested beyond the stack (an agent's request): fail this send, like a dead pipe.
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return err instanceof Error ? err : new Error(String(err));
     }
     this.writer.push(line);
-    return Promise.resolve();
+    return undefined;
   }
 
   /** Ends stdin, then SIGTERM after 2 s and SIGKILL after 4 s if the child is still alive. */

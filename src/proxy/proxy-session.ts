@@ -136,8 +136,11 @@ export class ProxySession implements UpstreamEvents {
 
   /** Answers the agent, after any progress just relayed for the request (see ProgressRoutes.answer). */
   answerAfterProgress(token: ProgressToken | undefined, response: RpcResponse): void {
-    this.progress.answer(token, response, (r) => this.toAgent(r, r.id));
+    this.progress.answer(token, response, this.sendAnswer);
   }
+
+  /** Made once, not per answer. */
+  private readonly sendAnswer = (response: RpcResponse): void => void this.toAgent(response, response.id);
 
   /** Handles the agent's `initialize`: start every upstream with the agent's own parameters. */
   async initialize(request: RpcRequest): Promise<void> {

@@ -20,7 +20,8 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     return;
   }
   if (method === 'tools/call') {
-    guarded(session, request, handleToolCall(session, request));
+    // Never rejects (it answers -32603 itself): no catch handler, a promise less per call.
+    void handleToolCall(session, request);
     return;
   }
   // Own keys only: a method named `constructor` or `__proto__` is not a list method, and reading

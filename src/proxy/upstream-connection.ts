@@ -5,6 +5,8 @@ import type { Logger } from '../logging/logger.js';
 import { errorResponse, isRequest, isResponse, RPC, validateMessage, type RpcErrorObject, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
+import { ChildStdioTransport } from './child-stdio-transport.js';
+import { Deadlines } from './deadlines.js';
 import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
 export type ResponseHandler = (response: RpcResponse) => void;
@@ -17,11 +19,6 @@ export interface UpstreamEvents {
   onRestarted(upstream: UpstreamConnection): void;
   /** HTTP: the upstream's standing GET stream (its server-initiated messages) was lost or is open again. */
   onStreamNews?(upstream: UpstreamConnection, news: StreamNews): void;
-}
-
-interface Pending {
-  readonly handler: ResponseHandler;
-  readonly timer: NodeJS.Timeout | undefined;
 }
 
 const FIRST_BACKOFF_MS = 250;
@@ -38,7 +35,9 @@ export class UpstreamConnection {
   initializeResult: Record<string, unknown> | undefined;
   private transport: Transport | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  /** Waiting requests by warden's upstream id: the handler that gets their answer. */
+  private readonly pending = new Map<number, ResponseHandler>();
+  private readonly deadlines = new Deadlines({ waiting: this.pending, expire: (id, ms) => this.timeout(id, ms) });
   private initParams: Record<string, unknown> | undefined;
   private state: 'idle' | 'connecting' | 'ready' | 'down' | 'closed' = 'idle';
   private backoffMs = FIRST_BACKOFF_MS;
@@ -88,11 +87,23 @@ export class UpstreamConnection {
       queueMicrotask(() => handler(failure(id, RPC.upstreamClosed, `upstream '${this.name}' is not available`)));
       return id;
     }
-    const timer = timeoutMs > 0 ? setTimeout(() => this.timeout(id, timeoutMs), timeoutMs) : undefined;
-    this.pending.set(id, { handler, timer });
+    this.pending.set(id, handler);
+    if (timeoutMs > 0) this.deadlines.add(id, timeoutMs);
     const message: RpcRequest = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
-    this.transport.send(message as JSONRPCMessage).catch((err: unknown) => this.settle(failure(id, RPC.upstreamClosed, `upstream '${this.name}' send failed: ${String(err)}`)));
+    const transport = this.transport;
+    if (transport instanceof ChildStdioTransport) {
+      // Our own child transport can say at once whether the message was taken (no promise per call);
+      // a failure is still answered asynchronously, as a rejected send would be, after request() returned.
+      const err = transport.sendNow(message as JSONRPCMessage);
+      if (err !== undefined) queueMicrotask(() => this.sendFailed(id, err));
+    } else {
+      transport.send(message as JSONRPCMessage).catch((err: unknown) => this.sendFailed(id, err));
+    }
     return id;
+  }
+
+  private sendFailed(id: number, err: unknown): void {
+    this.settle(failure(id, RPC.upstreamClosed, `upstream '${this.name}' send failed: ${String(err)}`));
   }
 
   /** Answers a server→client request (response already carries the upstream's own id). */
@@ -109,10 +120,8 @@ export class UpstreamConnection {
 
   /** Sends `notifications/cancelled` for a request and stops waiting for its answer. */
   cancel(id: number, reason: string): void {
-    const entry = this.pending.get(id);
-    if (!entry) return;
-    this.pending.delete(id);
-    if (entry.timer) clearTimeout(entry.timer);
+    if (!this.pending.has(id)) return;
+    this.answered(id);
     this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
   }
 
@@ -120,6 +129,7 @@ export class UpstreamConnection {
     this.state = 'closed';
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.failAll('warden is closing the session');
+    this.deadlines.clear();
     const transport = this.transport;
     this.transport = undefined;
     if (!transport) return;
@@ -213,28 +223,31 @@ export class UpstreamConnection {
 
   private settle(response: RpcResponse): void {
     if (typeof response.id !== 'number') return;
-    const entry = this.pending.get(response.id);
-    if (!entry) return; // late answer to a cancelled or timed-out request: dropped
-    this.pending.delete(response.id);
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.handler(response);
+    const handler = this.pending.get(response.id);
+    if (!handler) return; // late answer to a cancelled or timed-out request: dropped
+    this.answered(response.id);
+    handler(response);
+  }
+
+  /** A request no longer waits; its deadline entry is skipped when it falls due. */
+  private answered(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.deadlines.idle();
   }
 
   private timeout(id: number, ms: number): void {
-    const entry = this.pending.get(id);
-    if (!entry) return;
+    const handler = this.pending.get(id);
+    if (!handler) return;
     // A hung upstream: tell it to stop, and answer the agent instead of waiting forever.
     this.cancel(id, `warden timeout after ${ms} ms`);
-    entry.handler(failure(id, RPC.requestTimeout, `upstream '${this.name}' timed out after ${ms} ms`));
+    handler(failure(id, RPC.requestTimeout, `upstream '${this.name}' timed out after ${ms} ms`));
   }
 
   private failAll(reason: string): void {
     const entries = [...this.pending.entries()];
     this.pending.clear();
-    for (const [id, entry] of entries) {
-      if (entry.timer) clearTimeout(entry.timer);
-      entry.handler(failure(id, RPC.upstreamClosed, reason));
-    }
+    this.deadlines.idle();
+    for (const [id, handler] of entries) handler(failure(id, RPC.upstreamClosed, reason));
   }
 
   private onTransportError(transport: Transport, err: Error, keeper: StreamKeeper | undefined): void {

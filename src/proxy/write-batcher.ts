@@ -7,6 +7,14 @@ import type { OutputBound } from './output-bound.js';
  * not read yet (`writableLength`) is checked after every write; once it is over, nothing more is
  * queued for that peer (its owner is ending it).
  */
+/**
+ * Settled once: `then` on it queues the flush as a plain microtask. queueMicrotask() builds an
+ * AsyncResource and a bound function for every batch (~95 ns against ~38 ns per schedule on this
+ * VM; sequential calls make one batch per message in each direction). A throw in flush still ends
+ * the process, as an unhandled rejection instead of an uncaught exception.
+ */
+const SETTLED = Promise.resolve();
+
 export class WriteBatcher {
   private parts: string[] = [];
   private scheduled = false;
@@ -21,7 +29,7 @@ export class WriteBatcher {
     this.parts.push(line);
     if (this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(this.flush);
+    void SETTLED.then(this.flush);
   }
 
   readonly flush = (): void => {

@@ -1,5 +1,7 @@
+import { createArgsEncoder, type EncodedArgs } from '../audit/args-encoder.js';
 import { createRedactor } from '../audit/redactor.js';
 import type { RedactConfig } from '../audit/audit-config.js';
+import { sinkRedactRules } from '../audit/start-audit-sink.js';
 import type { Decision } from '../core/decision.js';
 import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { DecisionEngine } from '../guard/ports.js';
@@ -15,16 +17,28 @@ type Redact = DecisionEngine['redact'];
 export function policyDecisionEngine(engine: PolicyEngine, auditRedact: RedactConfig): DecisionEngine {
   let cachedFor: CompiledPolicy | undefined;
   let redactor: Redact = createRedactor(auditRedact);
-  const currentRedactor = (): Redact => {
+  let encoder: (value: unknown) => EncodedArgs;
+  // The sink redacts what it writes again, by these rules: the encoder writes what it would.
+  const sinkRules = sinkRedactRules(auditRedact);
+  const refresh = (): void => {
     const policy = engine.policy();
     if (policy !== cachedFor) {
       cachedFor = policy;
-      redactor = createRedactor({
+      const rules = {
         paths: [...auditRedact.paths, ...policy.redact.paths],
         patterns: [...auditRedact.patterns, ...policy.redact.patterns.map((r) => r.source)],
-      });
+      };
+      redactor = createRedactor(rules);
+      encoder = createArgsEncoder(rules, sinkRules);
     }
+  };
+  const currentRedactor = (): Redact => {
+    refresh();
     return redactor;
+  };
+  const currentEncoder = (): ((value: unknown) => EncodedArgs) => {
+    refresh();
+    return encoder;
   };
   return {
     async decide(req: ToolCallRequest, now: number): Promise<Decision> {
@@ -33,5 +47,6 @@ export function policyDecisionEngine(engine: PolicyEngine, auditRedact: RedactCo
     observeOutcome: (req: ToolCallRequest, outcome: UpstreamOutcome, now: number) => engine.observeOutcome(req, outcome, now),
     isHidden: (principal, upstream, tool) => engine.isToolHidden(principal, upstream, tool),
     redact: (value) => currentRedactor()(value),
+    encodeArgs: (value) => currentEncoder()(value),
   };
 }

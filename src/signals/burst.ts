@@ -15,9 +15,9 @@ export interface BurstState {
 export function stepBurst(prev: BurstState | undefined, now: number, bucketMs: number, alpha: number): BurstState {
   const bucket = Math.floor(now / bucketMs);
   if (!prev) return { ewma: 0, samples: 0, bucket, count: 1 };
-  if (bucket === prev.bucket) return { ...prev, count: prev.count + 1 };
-  // A call from "the past" (clock skew between replicas) counts in the open bucket.
-  if (bucket < prev.bucket) return { ...prev, count: prev.count + 1 };
+  // A call from "the past" (clock skew between replicas) counts in the open bucket. The fields
+  // are written out, not spread: this runs twice per call.
+  if (bucket <= prev.bucket) return { ewma: prev.ewma, samples: prev.samples, bucket: prev.bucket, count: prev.count + 1 };
   const ewma = prev.samples === 0 ? prev.count : alpha * prev.count + (1 - alpha) * prev.ewma;
   return { ewma, samples: prev.samples + 1, bucket, count: 1 };
 }

@@ -1,9 +1,10 @@
 import { compilePath, valueAt } from '../policy/safe-access.js';
 import { MemoryStateStore } from '../state/memory-store.js';
+import type { UpstreamOutcome } from '../core/tool-call.js';
 import type { StateStore } from '../state/state-store.js';
 import { stepBurst, type BurstState } from './burst.js';
 import type { SignalOptions, Signals } from './signals.js';
-import { keys } from './state-keys.js';
+import { keys, members, principalKeys, sessionKey, toolKeys } from './state-keys.js';
 import { burstSignal, contextOf, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 
 /**
@@ -15,10 +16,11 @@ export interface SyncSignalStore {
   setSync<T>(key: string, value: T, ttlMs?: number): void;
   setIfAbsentSync<T>(key: string, value: T, ttlMs?: number): boolean;
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number;
+  addToWindowsSync(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): number[];
   healthy(): boolean;
 }
 
-const ASYNC_METHODS = ['get', 'set', 'setIfAbsent', 'addToWindow', 'sumWindow', 'healthy'] as const;
+const ASYNC_METHODS = ['get', 'set', 'setIfAbsent', 'addToWindow', 'addToWindows', 'sumWindow', 'healthy'] as const;
 
 /**
  * True only for an unmodified MemoryStateStore: its async methods are exactly its sync forms. A
@@ -37,49 +39,72 @@ function burst(store: SyncSignalStore, key: string, now: number, o: SignalOption
   return next;
 }
 
+const ONES = [1, 1, 1] as const;
+const ZEROS = [0, 0] as const;
+
 /**
  * collectSignals for a synchronous store: the same store operations and the same result, without
- * one await per operation (about twenty per call). Also atomic per call: no other call's
- * operations interleave.
+ * one await per operation. Also atomic per call: no other call's operations interleave.
  */
 export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, now: number, o: SignalOptions): Signals {
-  const pk = keys.pair(req.principal);
-  const uk = keys.user(req.principal);
+  const k = principalKeys(req.principal);
+  const t = toolKeys(k, req.upstream, req.tool, o.toolClass);
   const rw = o.rateWindowMs;
-  const rate = {
-    windowMs: rw,
-    tool: store.addToWindowSync(keys.rateTool(pk, req.upstream, req.tool), 1, rw, now),
-    toolClass: store.addToWindowSync(keys.rateClass(pk, o.toolClass), 1, rw, now),
-    overall: store.addToWindowSync(keys.rateAll(pk), 1, rw, now),
-    user: store.addToWindowSync(keys.rateUser(uk), 1, rw, now),
-  };
-  const own = burst(store, keys.burst(pk), now, o);
-  const user = burst(store, keys.userBurst(uk), now, o);
+  const pairRates = store.addToWindowsSync(k.pairGroup, t.rateMembers, ONES, rw, now);
+  const userRates = store.addToWindowsSync(k.userGroup, members.userRate, ONES, rw, now);
+  const rate = { windowMs: rw, tool: pairRates[0] as number, toolClass: pairRates[1] as number, overall: pairRates[2] as number, user: userRates[0] as number };
+  const own = burst(store, k.burst, now, o);
+  const user = burst(store, k.userBurst, now, o);
   const vw = o.volumeWindowMs;
   let fresh = 0;
   for (const value of resourceValues(req, o.resourceArgs)) {
-    if (store.setIfAbsentSync(keys.resourceSeen(pk, req.upstream, req.tool, value), 1, vw)) fresh++;
+    if (store.setIfAbsentSync(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, vw)) fresh++;
   }
+  const pairVol = store.addToWindowsSync(k.pairGroup, members.vol, [0, 0, fresh], vw, now);
+  const userVol = store.addToWindowsSync(k.userGroup, members.results, ZEROS, vw, now);
   const volume = {
-    windowMs: vw,
-    bytes: store.addToWindowSync(keys.bytes(pk), 0, vw, now),
-    items: store.addToWindowSync(keys.items(pk), 0, vw, now),
-    distinctResources: store.addToWindowSync(keys.resources(pk), fresh, vw, now),
-    userBytes: store.addToWindowSync(keys.userBytes(uk), 0, vw, now),
-    userItems: store.addToWindowSync(keys.userItems(uk), 0, vw, now),
+    windowMs: vw, bytes: pairVol[0] as number, items: pairVol[1] as number, distinctResources: pairVol[2] as number,
+    userBytes: userVol[0] as number, userItems: userVol[1] as number,
   };
   const args: string[] = [];
   for (const n of o.noveltyArguments) {
     const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined && store.getSync(keys.valueSeen(uk, n.name, v)) === undefined) args.push(n.name);
+    if (v !== undefined && store.getSync(keys.valueSeen(k.uk, n.name, v)) === undefined) args.push(n.name);
   }
-  const novelty = { tool: store.getSync(keys.toolSeen(pk, req.upstream, req.tool)) === undefined, arguments: args };
-  const sessionKey = keys.session(req.sessionId);
+  const novelty = { tool: store.getSync(t.toolSeen) === undefined, arguments: args };
+  const key = sessionKey(req.sessionId);
   const current = contextOf(req);
-  const first = store.getSync<SessionRecord>(sessionKey);
-  if (!first) store.setSync(sessionKey, current, SESSION_TTL_MS);
+  const first = store.getSync<SessionRecord>(key);
+  if (!first) store.setSync(key, current, SESSION_TTL_MS);
   const context = first
     ? { addressChanged: first.address !== current.address, clientChanged: first.client !== current.client }
     : { addressChanged: false, clientChanged: false };
-  return { rate, burst: { ...burstSignal(own), user: burstSignal(user) }, volume, novelty, context, storeHealthy: store.healthy() };
+  const ownSignal = burstSignal(own);
+  const burstSignals = { current: ownSignal.current, baseline: ownSignal.baseline, samples: ownSignal.samples, user: burstSignal(user) };
+  return { rate, burst: burstSignals, volume, novelty, context, storeHealthy: store.healthy() };
+}
+
+/** observeOutcome for a synchronous store: the same store operations, in the same order. */
+export function observeOutcomeSync(
+  store: SyncSignalStore,
+  req: SignalRequest,
+  outcome: Pick<UpstreamOutcome, 'status' | 'resultBytes' | 'resultItems'>,
+  now: number,
+  o: SignalOptions,
+): void {
+  const k = principalKeys(req.principal);
+  const bytes = Number.isFinite(outcome.resultBytes) ? Math.max(0, outcome.resultBytes) : 0;
+  const items = Number.isFinite(outcome.resultItems) ? Math.max(0, outcome.resultItems) : 0;
+  if (bytes > 0 || items > 0) {
+    // A zero amount only reads, as a skipped add did: no counter is created for nothing.
+    const amounts = [bytes, items];
+    store.addToWindowsSync(k.pairGroup, members.results, amounts, o.volumeWindowMs, now);
+    store.addToWindowsSync(k.userGroup, members.results, amounts, o.volumeWindowMs, now);
+  }
+  if (outcome.status !== 'ok') return;
+  store.setSync(toolKeys(k, req.upstream, req.tool, o.toolClass).toolSeen, 1, o.rememberMs);
+  for (const n of o.noveltyArguments) {
+    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
+    if (v !== undefined) store.setSync(keys.valueSeen(k.uk, n.name, v), 1, o.rememberMs);
+  }
 }

@@ -2,40 +2,37 @@ import type { UpstreamOutcome } from '../core/tool-call.js';
 import { compilePath, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
 import { countBurst } from './burst.js';
-import { collectSignalsSync, isSyncSignalStore } from './collect-signals-sync.js';
-import { burstSignal, contextOf, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { collectSignalsSync, isSyncSignalStore, observeOutcomeSync } from './collect-signals-sync.js';
+import { burstSignal, contextOf, rateMembers, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
-import { keys } from './state-keys.js';
+import { keys, members, principalKeys } from './state-keys.js';
 
 export { valueKey, type SignalRequest } from './signal-parts.js';
 
 async function countRates(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['rate']> {
-  const pk = keys.pair(req.principal);
+  const k = principalKeys(req.principal);
   const w = o.rateWindowMs;
-  const [tool, toolClass, overall, user] = await Promise.all([
-    store.addToWindow(keys.rateTool(pk, req.upstream, req.tool), 1, w, now),
-    store.addToWindow(keys.rateClass(pk, o.toolClass), 1, w, now),
-    store.addToWindow(keys.rateAll(pk), 1, w, now),
-    store.addToWindow(keys.rateUser(keys.user(req.principal)), 1, w, now),
+  const [pair, user] = await Promise.all([
+    store.addToWindows(k.pairGroup, rateMembers(req, o), [1, 1, 1], w, now),
+    store.addToWindows(k.userGroup, members.userRate, [1], w, now),
   ]);
-  return { windowMs: w, tool, toolClass, overall, user };
+  const [tool, toolClass, overall] = pair as [number, number, number];
+  return { windowMs: w, tool, toolClass, overall, user: user[0] as number };
 }
 
 async function readVolume(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['volume']> {
-  const pk = keys.pair(req.principal);
+  const k = principalKeys(req.principal);
   const w = o.volumeWindowMs;
   let fresh = 0;
   for (const value of resourceValues(req, o.resourceArgs)) {
-    if (await store.setIfAbsent(keys.resourceSeen(pk, req.upstream, req.tool, value), 1, w)) fresh++;
+    if (await store.setIfAbsent(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, w)) fresh++;
   }
-  const uk = keys.user(req.principal);
-  const [bytes, items, distinctResources, userBytes, userItems] = await Promise.all([
-    store.sumWindow(keys.bytes(pk), w, now),
-    store.sumWindow(keys.items(pk), w, now),
-    fresh > 0 ? store.addToWindow(keys.resources(pk), fresh, w, now) : store.sumWindow(keys.resources(pk), w, now),
-    store.sumWindow(keys.userBytes(uk), w, now),
-    store.sumWindow(keys.userItems(uk), w, now),
+  const [pair, user] = await Promise.all([
+    store.addToWindows(k.pairGroup, members.vol, [0, 0, fresh], w, now),
+    store.addToWindows(k.userGroup, members.results, [0, 0], w, now),
   ]);
+  const [bytes, items, distinctResources] = pair as [number, number, number];
+  const [userBytes, userItems] = user as [number, number];
   return { windowMs: w, bytes, items, distinctResources, userBytes, userItems };
 }
 
@@ -75,11 +72,11 @@ export async function collectSignals(
 ): Promise<Signals> {
   // The in-memory store answers synchronously: one pass, no await per store operation.
   if (isSyncSignalStore(store)) return collectSignalsSync(store, req, now, options);
-  const pk = keys.pair(req.principal);
+  const k = principalKeys(req.principal);
   const [rate, burst, userBurst, volume, novelty, context] = await Promise.all([
     countRates(store, req, now, options),
-    countBurst(store, keys.burst(pk), now, options.burstBucketMs, options.burstAlpha),
-    countBurst(store, keys.userBurst(keys.user(req.principal)), now, options.burstBucketMs, options.burstAlpha),
+    countBurst(store, k.burst, now, options.burstBucketMs, options.burstAlpha),
+    countBurst(store, k.userBurst, now, options.burstBucketMs, options.burstAlpha),
     readVolume(store, req, now, options),
     readNovelty(store, req, options),
     readContext(store, req),
@@ -106,19 +103,22 @@ export async function observeOutcome(
   now: number,
   options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
 ): Promise<void> {
-  const pk = keys.pair(req.principal);
-  const uk = keys.user(req.principal);
+  // The in-memory store answers synchronously: the same operations without an await each.
+  if (isSyncSignalStore(store)) return observeOutcomeSync(store, req, outcome, now, options);
+  const k = principalKeys(req.principal);
   const w = options.volumeWindowMs;
   const bytes = Number.isFinite(outcome.resultBytes) ? Math.max(0, outcome.resultBytes) : 0;
   const items = Number.isFinite(outcome.resultItems) ? Math.max(0, outcome.resultItems) : 0;
-  if (bytes > 0) await store.addToWindow(keys.bytes(pk), bytes, w, now);
-  if (items > 0) await store.addToWindow(keys.items(pk), items, w, now);
-  if (bytes > 0) await store.addToWindow(keys.userBytes(uk), bytes, w, now);
-  if (items > 0) await store.addToWindow(keys.userItems(uk), items, w, now);
+  if (bytes > 0 || items > 0) {
+    // A zero amount only reads, as a skipped add did: no counter is created for nothing.
+    const amounts = [bytes, items];
+    await store.addToWindows(k.pairGroup, members.results, amounts, w, now);
+    await store.addToWindows(k.userGroup, members.results, amounts, w, now);
+  }
   if (outcome.status !== 'ok') return;
-  await store.set(keys.toolSeen(pk, req.upstream, req.tool), 1, options.rememberMs);
+  await store.set(keys.toolSeen(k.pk, req.upstream, req.tool), 1, options.rememberMs);
   for (const n of options.noveltyArguments) {
     const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined) await store.set(keys.valueSeen(uk, n.name, v), 1, options.rememberMs);
+    if (v !== undefined) await store.set(keys.valueSeen(k.uk, n.name, v), 1, options.rememberMs);
   }
 }

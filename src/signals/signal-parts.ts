@@ -2,7 +2,8 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import { MAX_STRING } from '../policy/safe-access.js';
 import type { BurstState } from './burst.js';
-import type { BurstSignal } from './signals.js';
+import type { BurstSignal, SignalOptions } from './signals.js';
+import { members } from './state-keys.js';
 
 /** Pieces shared by the async (any StateStore) and synchronous (in-memory) signal collectors. */
 export const SESSION_TTL_MS = 24 * 3_600_000;
@@ -54,4 +55,9 @@ export function contextOf(req: SignalRequest): SessionRecord {
 
 export function burstSignal(s: BurstState): BurstSignal {
   return { current: s.count, baseline: s.samples > 0 ? s.ewma : undefined, samples: s.samples };
+}
+
+/** Members of the rate group a call counts in: its tool, its tool class, all calls. */
+export function rateMembers(req: SignalRequest, o: SignalOptions): readonly string[] {
+  return [members.rateTool(req.upstream, req.tool), members.rateClass(o.toolClass), members.rateAll];
 }

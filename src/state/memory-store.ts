@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { addToRunning, isEmptyFrom, newRunningCounter, plainWalk, type RunningCounter } from './running-counter.js';
 import type { StateStore } from './state-store.js';
 
 /** Sub-buckets per sliding window: error is at most 1/BUCKETS of the window's oldest edge. */
@@ -10,23 +11,47 @@ interface WindowCounter {
   readonly buckets: Map<number, number>;
 }
 
+/** Counters of one group (addToWindows): one LRU entry, one bucket map per member. */
+interface WindowGroup {
+  readonly bucketMs: number;
+  readonly members: Map<string, RunningCounter>;
+}
+
+/**
+ * Members per group. A group is one principal's counters, named by the caller (signals: per-tool
+ * rate counters, one per tool the principal calls); past the bound, members whose window is empty
+ * go first, then the longest-standing ones, so one entry cannot grow without bound.
+ */
+const MAX_GROUP_MEMBERS = 256;
+/** Distinct window lengths kept per group (a group counted with several windows). */
+const MAX_WINDOWS_PER_GROUP = 8;
+
 // A sentinel so `undefined` can never be confused with "absent" in the cache.
 interface Box {
   readonly v: unknown;
 }
 
 /**
- * Bounded in-memory StateStore. Least-recently-used entries are evicted beyond `maxEntries`,
- * so an attacker who mints many principals cannot grow memory without bound.
+ * Bounded in-memory StateStore. Values, window counters and counter groups are each kept in an
+ * LRU of at most `maxEntries` entries (least recently used evicted first), so an attacker who
+ * mints many principals cannot grow memory without bound.
  */
 export class MemoryStateStore implements StateStore {
   private readonly values: LRUCache<string, Box>;
-  private readonly windows: LRUCache<string, WindowCounter>;
+  /** Single counters; created on first use (the signals count in groups, and an LRU preallocates). */
+  private windowsLru: LRUCache<string, WindowCounter> | undefined;
+  /**
+   * Counter groups by group name (not joined with the window: the name is usually a string the
+   * caller keeps, whose hash V8 has already computed), then by window length.
+   */
+  private readonly groups: LRUCache<string, Map<number, WindowGroup>>;
+  private readonly max: number;
 
   constructor(options: { maxEntries?: number } = {}) {
     const max = options.maxEntries ?? 100_000;
     this.values = new LRUCache<string, Box>({ max, ttlAutopurge: false });
-    this.windows = new LRUCache<string, WindowCounter>({ max });
+    this.max = max;
+    this.groups = new LRUCache<string, Map<number, WindowGroup>>({ max });
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -72,24 +97,52 @@ export class MemoryStateStore implements StateStore {
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
     const fullKey = `${windowMs}:${key}`;
-    let counter = this.windows.get(fullKey);
+    const windows = (this.windowsLru ??= new LRUCache<string, WindowCounter>({ max: this.max }));
+    let counter = windows.get(fullKey);
     if (!counter) {
       if (amount === 0) return 0;
       counter = { bucketMs, buckets: new Map() };
-      this.windows.set(fullKey, counter);
+      windows.set(fullKey, counter);
     }
     const current = Math.floor(nowMs / bucketMs);
-    const oldest = current - BUCKETS + 1;
-    let sum = 0;
-    for (const [index, value] of counter.buckets) {
-      if (index < oldest) counter.buckets.delete(index);
-      else sum += value;
+    return plainWalk(counter.buckets, amount, current, current - BUCKETS + 1);
+  }
+
+  async addToWindows(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): Promise<number[]> {
+    return this.addToWindowsSync(group, names, amounts, windowMs, nowMs);
+  }
+
+  /** Synchronous form of addToWindows: one LRU lookup for the whole group. */
+  addToWindowsSync(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): number[] {
+    const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
+    let byWindow = this.groups.get(group);
+    let g = byWindow?.get(windowMs);
+    const current = Math.floor(nowMs / bucketMs);
+    const sums: number[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const amount = amounts[i] ?? 0;
+      let counter = g?.members.get(name);
+      if (counter === undefined) {
+        // As addToWindow: reading a counter that does not exist creates nothing.
+        if (amount === 0) {
+          sums.push(0);
+          continue;
+        }
+        if (g === undefined) {
+          g = { bucketMs, members: new Map() };
+          if (byWindow === undefined) this.groups.set(group, (byWindow = new Map()));
+          // Window lengths come from configuration; a long run of reloads must not pile them up.
+          if (byWindow.size >= MAX_WINDOWS_PER_GROUP) byWindow.delete(byWindow.keys().next().value as number);
+          byWindow.set(windowMs, g);
+        }
+        if (g.members.size >= MAX_GROUP_MEMBERS) pruneMembers(g.members, current - BUCKETS + 1);
+        counter = newRunningCounter();
+        g.members.set(name, counter);
+      }
+      sums.push(addToRunning(counter, amount, current, BUCKETS));
     }
-    if (amount !== 0) {
-      counter.buckets.set(current, (counter.buckets.get(current) ?? 0) + amount);
-      sum += amount;
-    }
-    return sum;
+    return sums;
   }
 
   async keys(prefix: string): Promise<string[]> {
@@ -101,4 +154,10 @@ export class MemoryStateStore implements StateStore {
   healthy(): boolean {
     return true;
   }
+}
+
+/** Makes room in a full group: members with an empty window first, else the longest-standing one. */
+function pruneMembers(members: Map<string, RunningCounter>, oldest: number): void {
+  for (const [name, counter] of members) if (isEmptyFrom(counter, oldest)) members.delete(name);
+  if (members.size >= MAX_GROUP_MEMBERS) members.delete(members.keys().next().value as string);
 }

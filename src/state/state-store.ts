@@ -16,6 +16,15 @@ export interface StateStore {
   addToWindow(key: string, amount: number, windowMs: number, nowMs: number): Promise<number>;
   /** Sum inside the window without adding. */
   sumWindow(key: string, windowMs: number, nowMs: number): Promise<number>;
+  /**
+   * Several sliding-window counters of one `group` (e.g. one principal's counters), in one
+   * operation: adds `amounts[i]` to counter `names[i]` at `nowMs` and returns each counter's sum
+   * inside the window, in order. An amount of 0 only reads (sumWindow). Each counter means what
+   * `addToWindow` means; the counters of a group share one window, one entry (they live and are
+   * evicted together) and one round trip (a shared store keeps a group as one hash). Counter
+   * names are group-local: `addToWindow(key)` and a member of group `key` are different counters.
+   */
+  addToWindows(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): Promise<number[]>;
   /** Keys starting with `prefix` (for listing grants, sessions, pins). */
   keys(prefix: string): Promise<string[]>;
   /** False when the backing store is unreachable; callers then apply conservative local limits. */

@@ -20,6 +20,7 @@ function asyncOnly(inner: MemoryStateStore): StateStore {
     delete: (k) => inner.delete(k),
     setIfAbsent: (k, v, t) => inner.setIfAbsent(k, v, t),
     addToWindow: (k, a, w, n) => inner.addToWindow(k, a, w, n),
+    addToWindows: (g, m, a, w, n) => inner.addToWindows(g, m, a, w, n),
     sumWindow: (k, w, n) => inner.sumWindow(k, w, n),
     keys: (p) => inner.keys(p),
     healthy: () => inner.healthy(),

@@ -125,7 +125,8 @@ describe('collectSignals: state', () => {
   });
   it('store faults propagate so the guard can block', async () => {
     const broken = new MemoryStateStore();
-    broken.addToWindow = () => Promise.reject(new Error('down'));
+    // Window counters go through addToWindows (one operation per principal's group).
+    broken.addToWindows = () => Promise.reject(new Error('down'));
     await expect(collectSignals(broken, request(), T0, OPTS)).rejects.toThrow('down');
   });
 });

@@ -1,0 +1,118 @@
+import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
+import { blockedToolResult } from '../core/decision-meta.js';
+import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import type { LazyAbort } from './lazy-abort.js';
+import type { ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/** Carries out the guard's verdict on a call that is still wanted: forward, answer, or block. */
+export function applyVerdict(
+  session: ProxySession,
+  request: RpcRequest,
+  req: ToolCallRequest,
+  upstream: UpstreamConnection,
+  verdict: GuardVerdict,
+  controller: LazyAbort,
+): void {
+  switch (verdict.kind) {
+    case 'forward':
+      forwardCall(session, request, req, upstream, verdict.onOutcome, controller);
+      return;
+    case 'respond':
+      session.toAgent({ jsonrpc: '2.0', id: request.id, result: verdict.result });
+      return;
+    case 'error':
+      session.toAgent(errorResponse(request.id, verdict.code, verdict.message, verdict.data));
+      return;
+    default: {
+      // An unknown verdict shape is a guard bug: block (fail closed).
+      const never: never = verdict;
+      session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult('internal', req.callId, `Blocked: bad verdict ${String(never)}`) });
+    }
+  }
+}
+
+function forwardCall(
+  session: ProxySession,
+  request: RpcRequest,
+  req: ToolCallRequest,
+  upstream: UpstreamConnection,
+  onOutcome: ((o: UpstreamOutcome) => void) | undefined,
+  controller: LazyAbort,
+): void {
+  // Timed only for a guard that wants the outcome.
+  const started = onOutcome ? process.hrtime.bigint() : 0n;
+  let reported = false;
+  const report = (outcome: Omit<UpstreamOutcome, 'durationMs'>): void => {
+    if (reported || !onOutcome) return;
+    reported = true;
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    try {
+      onOutcome({ ...outcome, durationMs });
+    } catch (err) {
+      session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onOutcome threw');
+    }
+  };
+  const params = req.tool === req.exposedName ? request.params : { ...request.params, name: req.tool };
+  const token = req.progressToken;
+  session.progress.open(token, request.id);
+  const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
+    session.inFlight.delete(request.id);
+    try {
+      if (onOutcome) report(outcomeOf(response));
+    } finally {
+      // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
+      // message handler, where a throw would end warden.
+      response.id = request.id;
+      session.answerAfterProgress(token, response);
+    }
+  });
+  session.inFlight.set(request.id, {
+    upstream,
+    upstreamId,
+    onCancel: (reason) => {
+      controller.abort(reason);
+      if (token !== undefined) session.progress.forget(token);
+      report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined });
+    },
+  });
+}
+
+function outcomeOf(response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
+  if (response.error) {
+    const status = response.error.code === RPC.requestTimeout ? 'timeout' : 'error';
+    return { status, resultBytes: 0, resultItems: 0, result: undefined, error: { code: response.error.code, message: response.error.message } };
+  }
+  const result = response.result ?? {};
+  const content = Array.isArray(result.content) ? result.content.length : 0;
+  const structured = result.structuredContent as Record<string, unknown> | undefined;
+  let items = content;
+  if (structured && typeof structured === 'object') {
+    for (const v of Object.values(structured)) if (Array.isArray(v)) items += v.length;
+  }
+  // The canonical form has the same bytes as JSON.stringify's, in another key order: one
+  // serialisation gives both the size and the audit digest.
+  return { status: result.isError === true ? 'tool_error' : 'ok', resultItems: items, result, ...sizeAndDigest(result) };
+}
+
+/**
+ * Size and audit digest from one canonical serialisation. Upstream JSON can hold what has no
+ * canonical form: a number beyond double range parses as Infinity, and extreme nesting exceeds
+ * the stack. Then the size is what JSON.stringify makes of it (0 if nothing) and the audit
+ * digests a sanitised copy (resultEvent); the call itself is answered either way.
+ */
+function sizeAndDigest(result: Record<string, unknown>): { resultBytes: number; resultDigest?: string } {
+  try {
+    const canonical = canonicalJson(result);
+    return { resultBytes: Buffer.byteLength(canonical), resultDigest: `sha256:${sha256Hex(canonical)}` };
+  } catch {
+    try {
+      return { resultBytes: Buffer.byteLength(JSON.stringify(result) ?? '') };
+    } catch {
+      return { resultBytes: 0 };
+    }
+  }
+}
+
+/** Stdio: re-check on every call, the token may have expired or been refreshed. */
