@@ -41,6 +41,11 @@ export class CheckpointWriter {
     this.running = this.loop();
   }
 
+  /** Resolves once no background write runs (including one folded in while waiting). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /** Stops background writes; returns the one still in progress to wait for, if any. */
   stop(): Promise<void> | undefined {
     this.stopped = true;

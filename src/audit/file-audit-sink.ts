@@ -211,6 +211,15 @@ export class FileAuditSink implements BatchingAuditSink {
     this.checkpointTimer.unref();
   }
 
+  /**
+   * Resolves when the periodic checkpoint (every `everyRecords`, and `maxDelayMs` after the first
+   * uncovered record) written in the background is on disk. For tests and tools that read the
+   * checkpoint of a running sink.
+   */
+  checkpointSettled(): Promise<void> {
+    return this.checkpoints.settled();
+  }
+
   /** Writes the checkpoint (last seq and hash, signed when a key is configured) atomically, now. */
   checkpoint(closed = false): Checkpoint {
     const cp = this.checkpointNow(closed);
