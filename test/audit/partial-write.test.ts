@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-sink.js';
@@ -7,6 +6,7 @@ import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { readRecords } from '../../src/audit/read-records.js';
 import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
 import { manualClock, tempDir } from './audit-test-helpers.js';
+import { fillFileSystem, mountTmpfs, unmountTmpfs } from '../helpers/tiny-tmpfs.js';
 
 /**
  * A write that fails part-way. On a file system that runs out of space inside a write, write(2)
@@ -18,36 +18,19 @@ import { manualClock, tempDir } from './audit-test-helpers.js';
 const mounts: string[] = [];
 function mountTinyTmpfs(): string | undefined {
   const mnt = join(tempDir('warden-partial-'), 'mnt');
-  mkdirSync(mnt);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]).status !== 0) return undefined;
+  if (!mountTmpfs(mnt, '16k')) return undefined;
   mounts.push(mnt);
   return mnt;
 }
 afterEach(() => {
-  // Lazy: a sink a failed test left open must not keep the mount (and the run's temp folder) busy.
-  for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+  for (const m of mounts.splice(0)) unmountTmpfs(m);
 });
 
-/** Fills the file system: every free page goes to `filler`, the log keeps only the room left in its last page. */
-function fill(filler: string): void {
-  const fd = openSync(filler, 'w');
-  try {
-    for (const size of [4096, 1]) {
-      const chunk = Buffer.alloc(size, 0x61);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
+const fill = fillFileSystem;
 
 const canMount = (() => {
   const m = mountTinyTmpfs();
-  if (m) spawnSync('umount', [m]);
+  if (m) unmountTmpfs(m);
   mounts.splice(0);
   return m !== undefined;
 })();

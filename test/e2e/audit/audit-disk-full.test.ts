@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { verifyAuditFiles } from '../../../src/audit/verify-audit.js';
@@ -8,6 +7,7 @@ import {
   acmeUpstream, decisionMeta, readAudit, readCallLog, startStdioWarden, wardenDir, writeConfig, type StdioWarden, type WardenDir,
 } from '../../helpers/audit-e2e-warden.js';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
+import { fillFileSystem, mountTmpfs as mountTiny, unmountTmpfs } from '../../helpers/tiny-tmpfs.js';
 
 // Real processes on a shared 2-core machine: generous per-test limits; each wait has its own deadline.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
@@ -85,13 +85,8 @@ async function diskFullStory(d: WardenDir, auditPath: string, checkpoint: string
   expect(report.ok).toBe(true);
 }
 
-/** Mounts a 256 KiB tmpfs; false when mounting is not permitted (then that variant is skipped). */
-function mountTmpfs(dir: string): boolean {
-  mkdirSync(dir, { recursive: true });
-  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status === 0;
-}
-
-const unmount = (dir: string): void => void spawnSync('umount', [dir]);
+const mountTmpfs = (dir: string): boolean => mountTiny(dir, '256k');
+const unmount = unmountTmpfs;
 
 // Probe once at collection time (and unmount at once): the variant runs only where mount works.
 const probe = wardenDir('warden-e2e-diskfull-probe-');
@@ -124,17 +119,7 @@ describe('audit disk full through a real warden', () => {
     const auditPath = join(mnt, 'audit.jsonl');
     config(tmpfsDir, auditPath);
     const filler = join(mnt, 'filler');
-    const fill = (): void => {
-      const fd = openSync(filler, 'w');
-      const chunk = Buffer.alloc(4096, 0x61);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      } finally {
-        closeSync(fd);
-      }
-    };
+    const fill = (): void => fillFileSystem(filler);
     try {
       await diskFullStory(tmpfsDir, auditPath, join(mnt, 'audit.checkpoint.json'), fill, () => rmSync(filler));
       expect(readAudit(auditPath).find((r) => r.type === 'audit.recovered')).toMatchObject({ reason: 'write_failed', errorCode: 'ENOSPC' });
