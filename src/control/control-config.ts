@@ -3,7 +3,6 @@ import { z } from 'zod';
 /** Host names that only reach this machine. */
 export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
 
-export const DEFAULT_CONTROL_PORT = 7391;
 export const DEFAULT_ADMIN_TOKEN_FILE = '.warden/admin-token';
 
 /** `control:` section: the local operator API (approvals, grants, and routes from other areas). */
