@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 export const PinsConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** Pin file (JSON). Relative paths resolve against warden's working directory. */
+  /** Pin file (JSON). A relative path resolves against the config file's folder (config-paths.ts). */
   file: z.string().min(1).default('.warden/pins.json'),
   /** A pinned tool whose definition changed ("rug pull"): hold calls for approval or block them. */
   onChange: z.enum(['approve', 'block']).default('approve'),
