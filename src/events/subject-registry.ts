@@ -95,7 +95,15 @@ export class SubjectRegistry {
     if (!file) return () => undefined;
     const timer = setInterval(() => {
       try {
-        for (const entry of file.poll(this.deps.clock()) ?? []) this.adopt(entry);
+        const now = this.deps.clock();
+        const onDisk = file.poll(now);
+        if (!onDisk) return;
+        for (const entry of onDisk) this.adopt(entry);
+        // Two wardens saving at the same moment both merge with the file they read, and the
+        // later rename wins: an entry of the other can go missing. Whoever misses its own puts
+        // it back (merged again), so the file converges on the union.
+        const there = new Set(onDisk.map((e) => e.id));
+        if (this.list(now).some((e) => !there.has(e.id))) file.save(this.list(now), now);
       } catch (err) {
         // Keep what is in force here; a broken file is reported, and rewritten whole on the next change.
         this.deps.logger?.error({ err, file: file.path }, 'revocations file unreadable; entries already loaded stay in force');

@@ -89,6 +89,23 @@ describe('subject registry on a revocations file', () => {
     }
   });
 
+  it('puts back its own revocation when a concurrent save by another warden dropped it', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const here = registryOn(file);
+    await here.load();
+    const stop = here.followFile(20);
+    try {
+      await here.revokeManually({ user: 'alice' }, 'admin:ops');
+      const mine = here.list().map((e) => e.id);
+      // Another warden read the file before our save and renamed its own version over it.
+      writeFileSync(file, JSON.stringify({ v: 1, entries: [revokeEntry('theirs', 'bob')] }));
+      await expect.poll(() => readRegistryFile(file, T0).map((e) => e.id).sort(), { timeout: 3000 }).toEqual([...mine, 'theirs'].sort());
+      expect(here.evaluate(principal({ user: 'bob' }), 's', T0 + 1).kind).toBe('revoked');
+    } finally {
+      stop();
+    }
+  });
+
   it('a revocation whose file write fails is in force and reported as not saved', async () => {
     const dir = tempDir('warden-revfile-');
     // The file's folder is a regular file: no write can succeed there, not even as root.
