@@ -121,7 +121,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     // write, still before the call is forwarded (throttle, approve and block write theirs first).
     record(decisionEvent(req.callId, req.sessionId, decision, { tool: req.tool, principal: who }));
     if (decision.enforced !== 'allow') flush(pending);
-    deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced);
+    deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced, req.receivedAt);
 
     const verdict = await deps.enforcer.enforce(req, decision);
     if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);

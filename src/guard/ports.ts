@@ -54,7 +54,8 @@ export interface Enforcer {
 export interface SessionTracker {
   opened(info: SessionInfo): void;
   closed(sessionId: string): void;
-  recordCall(sessionId: string, score: number, action: string): void;
+  /** `at`: when the call was received (ms), shown as the session's `lastCallAt`. */
+  recordCall(sessionId: string, score: number, action: string, at: number): void;
   /** The principal the session's current call runs as (it can change mid-session). */
   updatePrincipal?(sessionId: string, principal: Principal): void;
 }

@@ -54,9 +54,11 @@ describe('operators: warden sessions and warden revoke against a running stdio w
     expect((await echo('hello')).isError).toBeFalsy();
     const out = await cli('sessions');
     expect(out.status).toBe(0);
-    const { sessions } = JSON.parse(out.stdout) as { sessions: { transport: string; user: string; actor?: string }[] };
+    const { sessions } = JSON.parse(out.stdout) as { sessions: { transport: string; user: string; actor?: string; lastCallAt?: number }[] };
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({ transport: 'stdio', user: 'alice', actor: 'agent-7', anonymous: false });
+    // The call above is the session's last: the README promises lastCallAt once a call was made.
+    expect(sessions[0]?.lastCallAt).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('blocks the user\'s next call after warden revoke --user; a token issued later works', async () => {
