@@ -17,7 +17,8 @@ $WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
   --checkpoint F    checkpoint file (detects a truncated tail)
   --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
   --strict          warnings fail too: a torn last line, records after the checkpoint
-                    (uncovered_records), no checkpoint (no_checkpoint). For a closed log.
+                    (uncovered_records), no checkpoint (no_checkpoint), a signed checkpoint
+                    checked without --public-key (unchecked_signature). For a closed log.
   --file F          default log file
   --json            machine-readable report (with --strict, "ok" is false on a warning)
 Records after the checkpoint's seq are covered by the hash chain only: verify warns about them.

@@ -1,6 +1,6 @@
 import { GENESIS_HASH, decodeRecord } from './record-codec.js';
 import { readLines, type Line } from './line-stream.js';
-import { checkCheckpoint, coverageWarnings, loadCheckpoint, uncoveredCount, type LoadedCheckpoint } from './verify-checkpoint.js';
+import { checkCheckpoint, coverageWarnings, loadCheckpoint, signatureWarnings, uncoveredCount, type LoadedCheckpoint } from './verify-checkpoint.js';
 import { classifyBreak, type ChainRecord } from './verify-classify.js';
 import { ChainWalk } from './verify-walk.js';
 import { guessSeq, toEntry, type Entry, type FileSummary, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify-types.js';
@@ -119,7 +119,7 @@ function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, opt
   const lastFile = end.lastEntry?.file ?? lastLineFile;
   const cp = checkCheckpoint(loaded, { lastSeq: end.records, lastFile, hashAtCheckpoint: end.hashAtCheckpoint }, options);
   problem ??= cp.problem;
-  if (!problem) warnings.push(...coverageWarnings(end.records, cp.summary, end.afterCheckpoint));
+  if (!problem) warnings.push(...coverageWarnings(end.records, cp.summary, end.afterCheckpoint), ...signatureWarnings(loaded, options));
   return {
     ok: problem === undefined,
     records: end.records,

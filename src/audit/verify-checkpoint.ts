@@ -89,3 +89,15 @@ export function coverageWarnings(records: number, summary: VerifyReport['checkpo
     message: `${n} record(s) after the checkpoint (seq ${from}..${records}) are covered by the hash chain only: cut off, or edited and re-hashed, they would not be detected`,
   }];
 }
+
+/**
+ * A signed checkpoint verified without `--public-key` vouches no more than an unsigned one:
+ * whoever rewrites the log can rewrite the checkpoint to match and keep the old, now invalid,
+ * signature. Said as a warning (given when nothing failed), not left to an `OK`.
+ */
+export function signatureWarnings(loaded: LoadedCheckpoint, options: VerifyOptions): VerifyProblem[] {
+  if (loaded.kind !== 'ok' || !loaded.cp.signature || options.publicKey !== undefined) return [];
+  const file = typeof options.checkpoint === 'string' ? options.checkpoint : '(checkpoint)';
+  const message = 'the checkpoint is signed but its signature was not checked (no --public-key): a rewritten log with a rewritten checkpoint would pass';
+  return [{ code: 'unchecked_signature', file, line: 0, seq: loaded.cp.seq, message }];
+}

@@ -20,7 +20,9 @@ export type VerifyCode =
   | 'unreadable_file'
   // Warnings only (never a `problem`): records the checkpoint does not vouch for.
   | 'uncovered_records'
-  | 'no_checkpoint';
+  | 'no_checkpoint'
+  // Warning only: the checkpoint is signed but no public key was given to check the signature.
+  | 'unchecked_signature';
 
 export interface VerifyProblem {
   readonly code: VerifyCode;

@@ -192,6 +192,27 @@ describe('verify says what the checkpoint does not cover', () => {
     expect(report.uncoveredRecords).toBe(6);
   });
 
+  it('warns unchecked_signature for a signed checkpoint verified without a public key (a rewritten log and checkpoint would pass)', async () => {
+    const dir = tempDir('warden-cpfresh-');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(join(dir, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const file = join(dir, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file, checkpoint: { signingKey: join(dir, 'k.pem') } }, { clock: manualClock().now });
+    for (let i = 0; i < 10; i++) sink.record(decision(i, i === 4 ? 'block' : 'allow'));
+    await sink.close();
+    const cpPath = defaultCheckpointPath(file);
+    // The forger re-hashes the log and points the checkpoint at the new last hash, keeping the
+    // old signature (they have no key).
+    rehashFromFirstBlock(file);
+    const lastHash = (JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1) as string) as { hash: string }).hash;
+    writeFileSync(cpPath, JSON.stringify({ ...readCheckpointFile(cpPath), hash: lastHash }));
+    const unchecked = verifyAuditFiles([file], { checkpoint: cpPath });
+    expect(unchecked.problem).toBeUndefined();
+    expect(unchecked.warnings.map((w) => w.code)).toEqual(['unchecked_signature']);
+    expect(verifyAuditFiles([file], { checkpoint: cpPath, publicKey }).problem?.code).toBe('bad_signature');
+    rmSync(dir, { recursive: true });
+  });
+
   it('adds no coverage warning to a report that already failed', async () => {
     const { sink, file, cpPath } = await openLog();
     for (let i = 0; i < 10; i++) sink.record(decision(i));

@@ -1,13 +1,16 @@
 // The verifier as it was before it streamed (commit 0b76442, src/audit/verify-audit.ts and
 // verify-checkpoint.ts): it loads the whole set. Kept only as a test oracle, so the streaming
 // verifier can be shown to produce exactly the same reports on the same (tampered) logs.
-// Added since: the coverage warnings (uncovered_records, no_checkpoint) and uncoveredRecords,
+// Added since: the unchecked_signature warning (taken from the streaming verifier's own small
+// function: one condition on the checkpoint, nothing to cross-check), the coverage warnings
+// (uncovered_records, no_checkpoint) and uncoveredRecords,
 // derived here from the whole set (the chain's records by seq) rather than from a walk's state.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GENESIS_HASH, decodeRecord, type AuditRecord, type DecodeResult } from '../../src/audit/record-codec.js';
 import { checkpointSignatureValid, loadPublicKey, readCheckpointFile, type Checkpoint } from '../../src/audit/checkpoint.js';
 import type { VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from '../../src/audit/verify-audit.js';
+import { loadCheckpoint, signatureWarnings } from '../../src/audit/verify-checkpoint.js';
 
 export interface Entry {
   readonly file: string;
@@ -87,7 +90,7 @@ export function verifyAuditFilesInMemory(files: readonly string[], options: Veri
     lastHash: walk.lastHash,
     files: summaries,
     ...(problem ? { problem } : {}),
-    warnings: problem ? walk.warnings : [...walk.warnings, ...coverage.warnings],
+    warnings: problem ? walk.warnings : [...walk.warnings, ...coverage.warnings, ...signatureWarnings(loadCheckpoint(options), options)],
     uncoveredRecords: coverage.uncovered,
     checkpoint: cp.summary,
   };
