@@ -18,9 +18,30 @@ function canonicalForm(raw: string): string | undefined {
   let p = raw.replace(/\\/g, '/');
   if (p.startsWith('file://')) p = p.slice('file://'.length);
   const drive = DRIVE.exec(p);
-  if (drive) p = `/${(drive[1] as string).toLowerCase()}:/${p.slice(drive[0].length)}`.toLowerCase();
+  if (drive) p = win32Names(`/${(drive[1] as string).toLowerCase()}:/${p.slice(drive[0].length)}`.toLowerCase());
   if (!p.startsWith('/')) return undefined;
   return p;
+}
+
+/**
+ * The names Windows itself uses for the segments of a drive path (`/c:/a/b`, slashes already):
+ * Win32 drops trailing dots and spaces (`.ssh.\` is `.ssh\`, `credentials.` is `credentials`)
+ * and `name:stream` or `name::$DATA` opens the file `name`. Without this, `credentials::$DATA`
+ * or `.ssh.` read the file a policy names while its glob or root does not match. Only for drive
+ * paths: on POSIX those are other names.
+ */
+function win32Names(p: string): string {
+  const parts = p.split('/');
+  // parts[0] is '' (leading slash) or the drive; the drive segment itself keeps its colon.
+  const driveAt = parts[0] === '' ? 1 : 0;
+  for (let i = driveAt + 1; i < parts.length; i++) {
+    const seg = parts[i] as string;
+    if (seg === '.' || seg === '..') continue;
+    const colon = seg.indexOf(':');
+    const name = (colon === -1 ? seg : seg.slice(0, colon)).replace(/[. ]+$/, '');
+    parts[i] = name === '' ? '.' : name;
+  }
+  return parts.join('/');
 }
 
 /** True when a (raw) path is a Windows drive path, whose comparisons ignore case. */
@@ -50,7 +71,9 @@ export function normalisePath(raw: string): string | undefined {
 export function globSubject(raw: string): string {
   let p = raw.startsWith('file://') ? raw.slice('file://'.length) : raw;
   if (p.includes('://') || (!p.includes('/') && !p.includes('\\'))) return raw;
-  p = posix.normalize(p.replace(/\\/g, '/'));
+  p = p.replace(/\\/g, '/');
+  if (isWindowsDrivePath(raw)) p = win32Names(p);
+  p = posix.normalize(p);
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 

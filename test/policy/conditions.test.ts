@@ -47,6 +47,16 @@ describe('path containment', () => {
     expect(inside({ path: '/w/../etc/passwd' })).toBe(true);
     expect(cond({ path: 'u', glob: 'https://*.example/**' })({ u: 'https://a.example/x' })).toBe(true);
   });
+  it('Windows names a drive path as Win32 does: no alternate data stream or trailing dot sidesteps a glob or root', () => {
+    const aws = cond({ path: 'path', glob: '**/.aws/credentials' });
+    expect(aws({ path: 'C:\\Users\\u\\.aws\\credentials::$DATA' })).toBe(true);
+    expect(aws({ path: 'C:\\Users\\u\\.aws\\credentials.' })).toBe(true);
+    expect(aws({ path: 'C:\\Users\\u\\.aws.\\credentials ' })).toBe(true);
+    expect(normalisePath('C:\\Users\\U\\.SSH.\\id_rsa:hidden')).toBe('/c:/users/u/.ssh/id_rsa');
+    // On POSIX a trailing dot is part of the name: another file, left as it is.
+    expect(aws({ path: '/home/u/.aws/credentials.' })).toBe(false);
+    expect(normalisePath('/home/u/creds.')).toBe('/home/u/creds.');
+  });
   it('overlong paths cannot be judged and are outside', () => {
     expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
   });
