@@ -24,8 +24,11 @@ export function parsePolicyYaml(text: string, file: string): unknown {
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0];
-    const where = line ? `line ${line.line}, column ${line.col}` : 'YAML';
-    throw new ConfigError(`${where}: ${first.message.split('\n')[0]}`, { file });
+    // The yaml package's message repeats the place and ends in a colon (its code frame follows
+    // on the next lines): keep what it says, with the place said once, as the config loader does.
+    const what = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:$/, '');
+    const where = line ? `not valid YAML (line ${line.line}, column ${line.col})` : 'not valid YAML';
+    throw new ConfigError(`${where}: ${what}`, { file });
   }
   return doc.toJS({ maxAliasCount: 100 });
 }

@@ -61,6 +61,13 @@ describe('policy files are rejected at load with file and key path', () => {
     expect(err.message.startsWith(`${file}: `)).toBe(true);
   });
 
+  it('says where broken YAML breaks once, without a dangling colon', () => {
+    const message = loadError(join(BAD, 'yaml-syntax.yaml')).message.split('\n')[0] as string;
+    expect(message).toMatch(/: not valid YAML \(line \d+, column \d+\): \S/);
+    expect(message).not.toMatch(/at line \d+, column \d+/);
+    expect(message.endsWith(':')).toBe(false);
+  });
+
   it('names a missing file', () => {
     const err = loadError(join(BAD, 'does-not-exist.yaml'));
     expect(err.code).toBe('config_invalid');
