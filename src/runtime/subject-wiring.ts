@@ -4,7 +4,7 @@ import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SubjectEffect } from '../events/registry-entry.js';
 import { RegistryFile } from '../events/registry-file.js';
-import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry } from '../events/subject-registry.js';
+import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry, type RegistrySettings } from '../events/subject-registry.js';
 import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
 import type { Logger } from '../logging/logger.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
@@ -37,7 +37,7 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
     deps.authenticator?.invalidate((p) => effect.affects(p, undefined));
   };
   const registry = new SubjectRegistry({
-    settings: config.events ?? DEFAULT_REGISTRY_SETTINGS,
+    settings: registrySettings(config),
     store: deps.store,
     audit: deps.audit,
     clock: deps.clock,
@@ -62,4 +62,16 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
   // without it would let every token it revoked work again.
   await registry.load();
   return { registry, stop: registry.followFile(FOLLOW_FILE_MS) };
+}
+
+/**
+ * The registry's settings, with entries kept at least as long as any token they revoke can still
+ * be accepted: a token issued just before a revocation is accepted until its `exp` (at most the
+ * issuer's `maxTokenLifetime` later) plus `clockTolerance`. An entry that expired sooner would let
+ * that token work again.
+ */
+export function registrySettings(config: WardenConfig): RegistrySettings {
+  const base = config.events ?? DEFAULT_REGISTRY_SETTINGS;
+  const longestToken = Math.max(0, ...(config.identity?.issuers ?? []).map((i) => i.maxTokenLifetime + i.clockTolerance));
+  return longestToken > base.retentionSeconds ? { ...base, retentionSeconds: longestToken } : base;
 }
