@@ -116,7 +116,7 @@ export function writeRegistryFile(path: string, entries: readonly RegistryEntry[
   const merged = [...byId.values()].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
+  const fd = openExclusive(tmp);
   try {
     writeSync(fd, `${JSON.stringify({ v: REGISTRY_FILE_VERSION, entries: merged }, null, 2)}\n`);
     fsyncSync(fd);
@@ -128,6 +128,21 @@ export function writeRegistryFile(path: string, entries: readonly RegistryEntry[
   closeSync(fd);
   renameSync(tmp, path);
   return merged;
+}
+
+/**
+ * Creates the temp file, never opening what is already there: a symlink planted at the temp name
+ * would otherwise make warden truncate and write whatever it points to. A leftover from a crash
+ * (a regular file or a link) is removed first; `wx` then fails rather than follow a new one.
+ */
+function openExclusive(tmp: string): number {
+  try {
+    return openSync(tmp, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    unlinkSync(tmp);
+    return openSync(tmp, 'wx', 0o600);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryFile, readRegistryFile, writeRegistryFile } from '../../src/events/registry-file.js';
@@ -34,6 +34,17 @@ describe('revocations file', () => {
     writeRegistryFile(file, [revokeEntry('theirs', 'alice')], T0);
     writeRegistryFile(file, [revokeEntry('mine', 'bob')], T0);
     expect(readRegistryFile(file, T0).map((e) => e.id).sort()).toEqual(['mine', 'theirs']);
+  });
+
+  it('a symlink planted at the temp file name is not followed (the file it points to stays intact)', () => {
+    const dir = tempDir('warden-revfile-');
+    const file = join(dir, 'revocations.json');
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, join(dir, `.revocations.json.${process.pid}.tmp`));
+    writeRegistryFile(file, [revokeEntry('a', 'alice')], T0);
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(readRegistryFile(file, T0).map((e) => e.id)).toEqual(['a']);
   });
 
   it('a missing file is an empty set', () => {
