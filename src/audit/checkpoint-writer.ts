@@ -1,4 +1,5 @@
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
+import { openTempExclusiveAsync } from '../core/exclusive-temp.js';
 import { writeCheckpointFile, type Checkpoint } from './checkpoint.js';
 
 /**
@@ -70,7 +71,7 @@ export class CheckpointWriter {
 /** writeCheckpointFile off the event loop, with its own temporary file (a synchronous write may use the other). */
 async function writeCheckpointFileAsync(path: string, cp: Checkpoint, durable: boolean): Promise<void> {
   const tmp = `${path}.${process.pid}.bg.tmp`;
-  const fh = await open(tmp, 'w', 0o644);
+  const fh = await openTempExclusiveAsync(tmp, 0o644);
   try {
     await fh.writeFile(`${JSON.stringify(cp)}\n`);
     if (durable) await fh.sync();

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { canonicalJson } from '../core/canonical-json.js';
+import { openTempExclusive } from '../core/exclusive-temp.js';
 
 /** What the checkpoint asserts: the chain had reached `seq` with `hash`, in file `file`. */
 export interface Checkpoint {
@@ -79,7 +80,7 @@ export function checkpointSignatureValid(cp: Checkpoint, key: KeyObject): boolea
 /** Atomic replace: write a temp file next to it, optionally fsync, then rename over. */
 export function writeCheckpointFile(path: string, cp: Checkpoint, durable: boolean): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openTempExclusive(tmp, 0o644);
   try {
     writeSync(fd, `${JSON.stringify(cp)}\n`);
     if (durable) fsyncSync(fd);

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { WardenError } from '../core/errors.js';
+import { openTempExclusive } from '../core/exclusive-temp.js';
 import type { RegistryEntry } from './registry-entry.js';
 
 /**
@@ -116,7 +117,7 @@ export function writeRegistryFile(path: string, entries: readonly RegistryEntry[
   const merged = [...byId.values()].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openExclusive(tmp);
+  const fd = openTempExclusive(tmp, 0o600);
   try {
     writeSync(fd, `${JSON.stringify({ v: REGISTRY_FILE_VERSION, entries: merged }, null, 2)}\n`);
     fsyncSync(fd);
@@ -128,21 +129,6 @@ export function writeRegistryFile(path: string, entries: readonly RegistryEntry[
   closeSync(fd);
   renameSync(tmp, path);
   return merged;
-}
-
-/**
- * Creates the temp file, never opening what is already there: a symlink planted at the temp name
- * would otherwise make warden truncate and write whatever it points to. A leftover from a crash
- * (a regular file or a link) is removed first; `wx` then fails rather than follow a new one.
- */
-function openExclusive(tmp: string): number {
-  try {
-    return openSync(tmp, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    unlinkSync(tmp);
-    return openSync(tmp, 'wx', 0o600);
-  }
 }
 
 /**
