@@ -148,15 +148,24 @@ export class RegistryFile {
     return entries;
   }
 
-  /** The live entries when the file changed since it was last read or written here, else undefined. */
+  /**
+   * The live entries when the file changed since it was last read or written here, else
+   * undefined; `[]` when it was removed (the caller writes its entries back). A file that cannot
+   * be read is not read again until it changes (a huge one would stall the event loop on every
+   * look); the error is thrown once.
+   */
   poll(now: number): RegistryEntry[] | undefined {
     const stamp = stampOf(this.path);
-    if (stamp === undefined || (this.stamp && stamp.mtimeMs === this.stamp.mtimeMs && stamp.size === this.stamp.size)) return undefined;
+    if (stamp === undefined) return this.stamp === undefined ? undefined : ((this.stamp = undefined), []);
+    if (this.stamp && stamp.mtimeMs === this.stamp.mtimeMs && stamp.size === this.stamp.size) return undefined;
+    this.stamp = stamp;
     return this.load(now);
   }
 
-  save(entries: readonly RegistryEntry[], now: number): void {
-    writeRegistryFile(this.path, entries, now);
+  /** Writes `entries` merged with the file; returns everything now in it (others' entries too). */
+  save(entries: readonly RegistryEntry[], now: number): RegistryEntry[] {
+    const merged = writeRegistryFile(this.path, entries, now);
     this.stamp = stampOf(this.path);
+    return merged;
   }
 }

@@ -98,7 +98,7 @@ export class SubjectRegistry {
         const now = this.deps.clock();
         const onDisk = file.poll(now);
         if (!onDisk) return;
-        for (const entry of onDisk) this.adopt(entry);
+        this.adoptFromOthers(onDisk);
         // Two wardens saving at the same moment both merge with the file they read, and the
         // later rename wins: an entry of the other can go missing. Whoever misses its own puts
         // it back (merged again), so the file converges on the union.
@@ -228,7 +228,9 @@ export class SubjectRegistry {
     const file = this.deps.file;
     if (!file) return true;
     try {
-      file.save(this.list(), this.deps.clock());
+      // The save merged what other wardens wrote since our last look: take it in now, or the
+      // file's new stamp would hide it from the next look.
+      this.adoptFromOthers(file.save(this.list(), this.deps.clock()));
       return true;
     } catch (err) {
       // In force here regardless (evaluate() sees it); only a restart would forget it. Loud, and
@@ -238,8 +240,24 @@ export class SubjectRegistry {
     }
   }
 
-  private adopt(entry: RegistryEntry): void {
-    if (!this.ids.has(entry.id) && entry.expiresAt > this.deps.clock()) this.add(entry);
+  private adopt(entry: RegistryEntry): boolean {
+    if (this.ids.has(entry.id) || entry.expiresAt <= this.deps.clock()) return false;
+    this.add(entry);
+    return true;
+  }
+
+  /**
+   * Entries another warden wrote: in force here from now on, and with the same reactions as if
+   * they were made here (pending approvals of the subject withdrawn, its HTTP sessions closed,
+   * cached token checks dropped). Without them, a call waiting for approval here when the subject
+   * was revoked elsewhere would still be forwarded once someone approved it.
+   */
+  private adoptFromOthers(entries: readonly RegistryEntry[]): void {
+    for (const entry of entries) {
+      if (!this.adopt(entry)) continue;
+      if (entry.kind === 'revoke') void this.runHook('onRevoke', this.effectOf(entry));
+      else if (entry.kind === 'claims') void this.runHook('onClaimsChange', this.effectOf(entry));
+    }
   }
 
   private add(entry: RegistryEntry): void {

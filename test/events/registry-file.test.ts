@@ -1,8 +1,8 @@
-import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryFile, readRegistryFile, writeRegistryFile } from '../../src/events/registry-file.js';
-import type { RegistryEntry } from '../../src/events/registry-entry.js';
+import type { RegistryEntry, SubjectEffect } from '../../src/events/registry-entry.js';
 import { SubjectRegistry } from '../../src/events/subject-registry.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
 import { tempDir } from '../helpers/warden-process.js';
@@ -16,8 +16,8 @@ const revokeEntry = (id: string, user: string, expiresAt = T0 + HOUR): RegistryE
 });
 
 /** A registry as `warden run` builds it, on `file`, with its own clock. */
-function registryOn(file: string, now = () => T0): SubjectRegistry {
-  return new SubjectRegistry({ store: new MemoryStateStore(), audit: new MemoryAudit(), clock: now, file: new RegistryFile(file) });
+function registryOn(file: string, now = () => T0, onRevoke?: (e: SubjectEffect) => void): SubjectRegistry {
+  return new SubjectRegistry({ store: new MemoryStateStore(), audit: new MemoryAudit(), clock: now, file: new RegistryFile(file), ...(onRevoke ? { onRevoke } : {}) });
 }
 
 describe('revocations file', () => {
@@ -112,6 +112,46 @@ describe('subject registry on a revocations file', () => {
       writeFileSync(file, JSON.stringify({ v: 1, entries: [revokeEntry('theirs', 'bob')] }));
       await expect.poll(() => readRegistryFile(file, T0).map((e) => e.id).sort(), { timeout: 3000 }).toEqual([...mine, 'theirs'].sort());
       expect(here.evaluate(principal({ user: 'bob' }), 's', T0 + 1).kind).toBe('revoked');
+    } finally {
+      stop();
+    }
+  });
+
+  it('takes in another warden\'s revocation that its own save merged before it looked (no lost revocation)', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const a = registryOn(file);
+    const b = registryOn(file);
+    await a.load();
+    await b.load();
+    await b.revokeManually({ user: 'alice' }, 'admin:ops');
+    // A saves its own before it ever looked at the file: the merge carried alice's entry.
+    await a.revokeManually({ user: 'bob' }, 'admin:ops');
+    expect(a.evaluate(principal({ user: 'alice' }), 's', T0 + 1).kind).toBe('revoked');
+  });
+
+  it('reacts to a revocation another warden made as to its own (withdraws approvals, closes sessions)', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const effects: SubjectEffect[] = [];
+    const here = registryOn(file, () => T0, (e) => void effects.push(e));
+    await here.load();
+    const stop = here.followFile(20);
+    try {
+      await registryOn(file).revokeManually({ user: 'alice' }, 'admin:ops');
+      await expect.poll(() => effects.map((e) => e.match), { timeout: 3000 }).toEqual([{ user: 'alice' }]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('writes the file back when it was deleted under a running warden (the next warden would start without it)', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const here = registryOn(file);
+    await here.load();
+    await here.revokeManually({ user: 'alice' }, 'admin:ops');
+    const stop = here.followFile(20);
+    try {
+      rmSync(file);
+      await expect.poll(() => readRegistryFile(file, T0).length, { timeout: 3000 }).toBe(1);
     } finally {
       stop();
     }
