@@ -22,32 +22,49 @@ function equals(value: unknown, expected: unknown, nocase: boolean): boolean {
   return nocase && typeof expected === 'string' && typeof value === 'string' && value.toLowerCase() === expected;
 }
 
-function contains(value: unknown, needle: unknown, nocase: boolean): boolean {
+/**
+ * An array contains an equal item; a string contains the substring. `loose` (restricting rules,
+ * where the agent picks the shape): an array also contains `needle` when any item, at any depth,
+ * contains it, so wrapping `"rm -rf /"` as `["rm -rf /"]` does not hide it.
+ */
+function contains(value: unknown, needle: unknown, nocase: boolean, loose: boolean, depth = 0): boolean {
   if (Array.isArray(value)) {
     const n = Math.min(value.length, MAX_ITEMS);
-    for (let i = 0; i < n; i++) if (equals(value[i], needle, nocase)) return true;
-    return false;
+    for (let i = 0; i < n; i++) {
+      if (equals(value[i], needle, nocase)) return true;
+      if (loose && depth < MAX_NESTING && contains(value[i], needle, nocase, true, depth + 1)) return true;
+    }
+    return loose && (value.length > MAX_ITEMS || depth >= MAX_NESTING);
   }
   if (typeof value !== 'string' || typeof needle !== 'string') return false;
   return (nocase ? value.toLowerCase() : value).includes(needle);
 }
 
+/** Arrays inside arrays are looked into this deep; deeper counts as a search cut short. */
+const MAX_NESTING = 8;
+
+/** A test's answer for one value; `UNJUDGED` when the value is beyond what is checked (too long). */
+const UNJUDGED = undefined;
+type Verdict = boolean | typeof UNJUDGED;
+
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 
-function globTest(c: Condition & { glob: string }): (v: unknown) => boolean {
+function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
   const nocase = c.nocase === true;
   const exact = picomatch(c.glob, { dot: true, nocase });
   // Windows drive paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA`
   // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
   const folded = nocase ? exact : picomatch(c.glob, { dot: true, nocase: true });
   return (v) => {
-    if (typeof v !== 'string' || v.length > MAX_STRING) return false;
+    if (typeof v !== 'string') return false;
+    // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
+    if (v.length > MAX_STRING) return UNJUDGED;
     return (isWindowsDrivePath(v) ? folded : exact)(globSubject(v));
   };
 }
 
 /** The test one value must pass (before `not`); patterns and roots are built here, once. */
-function valueTest(c: Condition): (v: unknown) => boolean {
+function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   const nocase = c.nocase === true;
   if (c.eq !== undefined) {
     const eq = nocase ? lower(c.eq) : c.eq;
@@ -65,16 +82,18 @@ function valueTest(c: Condition): (v: unknown) => boolean {
     let flags = (c.flags ?? '').replace(/[gy]/g, '');
     if (nocase && !flags.includes('i')) flags += 'i';
     const re = new RegExp(c.regex, flags);
-    return (v) => typeof v === 'string' && re.test(v.length > MAX_STRING ? v.slice(0, MAX_STRING) : v);
+    // Beyond MAX_STRING a match could hide in the part not searched: not judged.
+    return (v) => (typeof v !== 'string' ? false : v.length > MAX_STRING ? re.test(v.slice(0, MAX_STRING)) || UNJUDGED : re.test(v));
   }
   if (c.glob !== undefined) return globTest(c as Condition & { glob: string });
   if (c.within !== undefined) {
     const roots = c.within.map((r) => normaliseRoot(r, nocase));
-    return (v) => typeof v === 'string' && isWithin(v, roots, nocase);
+    return (v) => (typeof v !== 'string' ? false : v.length > MAX_STRING ? UNJUDGED : isWithin(v, roots, nocase));
   }
   if (c.contains !== undefined) {
     const needle = nocase ? lower(c.contains) : c.contains;
-    return (v) => contains(v, needle, nocase);
+    const loose = q === 'any';
+    return (v) => contains(v, needle, nocase, loose);
   }
   // `exists` is handled by the caller on the number of values found.
   return () => true;
@@ -106,14 +125,21 @@ interface Values {
 }
 
 function flatten(found: readonly unknown[], intoArrays: boolean, truncated: boolean): Values {
-  if (!intoArrays || !found.some(Array.isArray)) return { items: found.length > MAX_ITEMS ? found.slice(0, MAX_ITEMS) : found, truncated };
+  if (!intoArrays || !found.some(Array.isArray)) return { items: found.length > MAX_ITEMS ? found.slice(0, MAX_ITEMS) : found, truncated: truncated || found.length > MAX_ITEMS };
   const items: unknown[] = [];
-  for (const v of found) {
-    if (!Array.isArray(v)) items.push(v);
-    else for (const item of v) items.push(item);
-    if (items.length > MAX_ITEMS) return { items: items.slice(0, MAX_ITEMS), truncated: true };
+  // Arrays in arrays too: `[["/etc/shadow"]]` is looked at as "/etc/shadow", not as one array value.
+  const cut = pushItems(found, items, 0);
+  return { items: items.length > MAX_ITEMS ? items.slice(0, MAX_ITEMS) : items, truncated: truncated || cut || items.length > MAX_ITEMS };
+}
+
+/** Pushes the non-array items of `values` (arrays opened up to MAX_NESTING deep); true when cut short. */
+function pushItems(values: readonly unknown[], out: unknown[], depth: number): boolean {
+  for (const v of values) {
+    if (out.length > MAX_ITEMS) return true;
+    if (!Array.isArray(v)) out.push(v);
+    else if (depth >= MAX_NESTING || pushItems(v, out, depth + 1)) return true;
   }
-  return { items, truncated };
+  return false;
 }
 
 /** Collects the values at one or more paths (an array value counts as its items unless intoArrays is false). */
@@ -130,14 +156,28 @@ function valueCollector(paths: readonly PathSegments[], intoArrays: boolean): (r
   };
 }
 
-function quantify(q: Quantifier, negate: boolean, test: (v: unknown) => boolean): (values: Values) => boolean {
+/**
+ * One value's outcome under the quantifier, `not` applied: a value that could not be judged holds
+ * for `any` and fails for `every`, like a search cut short; for `set` (trusted claims) it is no match.
+ */
+function one(q: Quantifier, negate: boolean, test: (v: unknown) => Verdict): (v: unknown) => boolean {
+  if (q === 'set') return (v) => test(v) === true;
+  const unjudged = q === 'any';
+  return (v) => {
+    const r = test(v);
+    return r === UNJUDGED ? unjudged : r !== negate;
+  };
+}
+
+function quantify(q: Quantifier, negate: boolean, test: (v: unknown) => Verdict): (values: Values) => boolean {
+  const holds = one(q, negate, test);
   switch (q) {
     case 'any':
-      return ({ items, truncated }) => truncated || (items.length === 0 ? negate : items.some((v) => test(v) !== negate));
+      return ({ items, truncated }) => truncated || (items.length === 0 ? negate : items.some(holds));
     case 'every':
-      return ({ items, truncated }) => !truncated && items.length > 0 && items.every((v) => test(v) !== negate);
+      return ({ items, truncated }) => !truncated && items.length > 0 && items.every(holds);
     case 'set':
-      return ({ items }) => items.some(test) !== negate;
+      return ({ items }) => items.some(holds) !== negate;
     default: {
       const never: never = q;
       throw new Error(`unknown quantifier ${String(never)}`);
@@ -157,17 +197,18 @@ export function compileCondition(c: Condition, q: Quantifier = 'any'): CompiledC
   }
   // Every operator but `contains` looks inside an array value (an array is its items).
   const intoArrays = c.contains === undefined;
-  const test = valueTest(c);
+  const test = valueTest(c, q);
   const judge = quantify(q, negate, test);
   const only = paths.length === 1 ? paths[0] : undefined;
   if (only && !hasWildcard(only)) {
     // Fast path (the common case): one plain path, no allocation unless the value is an array.
     const none = q !== 'every' && negate;
+    const single = q === 'set' ? (v: unknown) => (test(v) === true) !== negate : one(q, negate, test);
     return (root) => {
       const v = singleValueAt(root, only);
       if (v === MISSING) return none;
-      if (intoArrays && Array.isArray(v)) return judge(flatten(v, false, v.length > MAX_ITEMS));
-      return test(v) !== negate;
+      if (intoArrays && Array.isArray(v)) return judge(flatten([v], true, false));
+      return single(v);
     };
   }
   const collect = valueCollector(paths, intoArrays);

@@ -5,6 +5,8 @@ import { isWithin, normalisePath } from '../../src/policy/path-containment.js';
 import { valuesAt } from '../../src/policy/safe-access.js';
 
 const cond = (c: unknown) => compileCondition(ConditionSchema.parse(c));
+/** As an allow rule reads it: every value must pass. */
+const every = (c: unknown) => compileCondition(ConditionSchema.parse(c), 'every');
 
 describe('path containment', () => {
   const rows: [string, boolean][] = [
@@ -136,10 +138,36 @@ describe('untrusted arguments are data', () => {
     expect(cond({ path: 'a.a.a', exists: true })(deep)).toBe(true);
     expect(() => ConditionSchema.parse({ path: Array(17).fill('a').join('.'), exists: true })).toThrow();
   });
-  it('huge strings: a regex examines a bounded prefix', () => {
+  it('huge strings: a regex examines a bounded prefix; what it cannot see fires a restricting rule, never an allow', () => {
     const s = `${'a'.repeat(1_000_000)}SECRET`;
-    expect(cond({ path: 's', regex: 'SECRET' })({ s })).toBe(false);
+    // A block rule whose match could hide past the prefix fires (the agent chose the length).
+    expect(cond({ path: 's', regex: 'SECRET' })({ s })).toBe(true);
     expect(cond({ path: 's', regex: '^a' })({ s })).toBe(true);
+    // An allow rule needs every value judged: an unjudged one is not allowed.
+    expect(every({ path: 's', regex: 'SECRET' })({ s })).toBe(false);
+    expect(every({ path: 's', regex: '^a' })({ s })).toBe(true);
+  });
+  it('a block rule is not sidestepped by padding past the length a glob, regex or root can check', () => {
+    const key = `/home/u/${'./'.repeat(2100)}.ssh/id_rsa`;
+    expect(cond({ path: 'path', glob: '**/.ssh/**' })({ path: key })).toBe(true);
+    expect(cond({ path: 'path', within: ['/home/u/.ssh'] })({ path: key })).toBe(true);
+    const body = `Hi\n${'x'.repeat(4100)} ssn 123-45-6789`;
+    expect(cond({ path: 'body', regex: '\\b\\d{3}-\\d{2}-\\d{4}\\b' })({ body })).toBe(true);
+    // ... and an allow rule does not allow what it could not check.
+    expect(every({ path: 'path', within: ['/home'] })({ path: key })).toBe(false);
+  });
+  it('an array wrapped in an array is looked into (a block rule on a path is not hidden by [[...]])', () => {
+    expect(cond({ path: 'path', glob: '/etc/**' })({ path: [['/etc/shadow']] })).toBe(true);
+    expect(cond({ path: 'path', glob: '/etc/**' })({ path: [[[['/etc/shadow']]]] })).toBe(true);
+    expect(every({ path: 'path', glob: '/w/**' })({ path: [['/w/a'], '/w/b'] })).toBe(true);
+    expect(every({ path: 'path', glob: '/w/**' })({ path: [['/w/a'], ['/etc/x']] })).toBe(false);
+  });
+  it('contains in a restricting rule also looks inside array items (["rm -rf /"] still contains "rm -rf")', () => {
+    expect(cond({ path: 'command', contains: 'rm -rf' })({ command: ['rm -rf /'] })).toBe(true);
+    expect(cond({ path: 'command', contains: 'rm -rf' })({ command: [['ls', 'rm -rf /']] })).toBe(true);
+    // An allow rule keeps the strict reading: an array contains an equal item.
+    expect(every({ path: 'tags', contains: 'safe' })({ tags: ['unsafe'] })).toBe(false);
+    expect(every({ path: 'tags', contains: 'safe' })({ tags: ['safe'] })).toBe(true);
   });
   it('wildcards over objects only visit own properties', () => {
     const proto = { inherited: 'admin' };
