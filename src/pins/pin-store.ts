@@ -82,12 +82,28 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
   }
 
   /** Persists memory; a failed write is logged and memory (which holds every hold) stays in force. */
+  /** `seen` digest of a name listed twice with different definitions: matches no pin, so never listed. */
+  const AMBIGUOUS = 'ambiguous:listed-twice';
+
   function persist(): void {
     try {
       writePinFile(config.file, table);
     } catch (err) {
       deps.logger?.error({ err, file: config.file }, 'cannot write pin file; pins held in memory only');
     }
+  }
+
+  /** Names that appear more than once in one listing with different definitions. */
+  function namesListedTwice(defs: readonly ToolDefinition[]): Set<string> {
+    const digests = new Map<string, string>();
+    const ambiguous = new Set<string>();
+    for (const d of defs) {
+      const digest = toolDigest(d);
+      const before = digests.get(d.name);
+      if (before !== undefined && before !== digest) ambiguous.add(d.name);
+      digests.set(d.name, digest);
+    }
+    return ambiguous;
   }
 
   function observeTool(upstream: string, tools: Map<string, ToolPin>, def: ToolDefinition, firstUse: boolean, events: AuditEvent[]): PinChange | undefined {
@@ -163,7 +179,13 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       table.set(upstream, tools);
       const before = JSON.stringify([...tools.entries()]);
       const events: AuditEvent[] = [];
-      const changes = defs.map((d) => observeTool(upstream, tools, d, firstUse, events)).filter((c): c is PinChange => c !== undefined);
+      const ambiguous = namesListedTwice(defs);
+      // A name listed twice with different definitions: only the ones that differ from the pin
+      // are judged (a trailing copy of the pinned one must not clear the hold on the other), and
+      // the name stays out of the listing until a person looks (the agent would get both).
+      const judged = defs.filter((d) => !ambiguous.has(d.name) || toolDigest(d) !== tools.get(d.name)?.pinned?.digest);
+      const changes = judged.map((d) => observeTool(upstream, tools, d, firstUse, events)).filter((c): c is PinChange => c !== undefined);
+      for (const name of ambiguous) seen.set(key(upstream, name), AMBIGUOUS);
       if (JSON.stringify([...tools.entries()]) !== before) persist();
       const pinned = changes.filter((c) => c.kind === 'pinned').map((c) => c.tool);
       if (firstUse && (created || pinned.length > 0)) events.push(auditEvent('pins.accepted', { upstream, tools: pinned, by: BY_FIRST_USE }));

@@ -52,6 +52,26 @@ describe('pins: what tools/list may show', () => {
     expect(announced.count).toBe(1);
   });
 
+  it('a changed definition listed together with a copy of the pinned one is withheld, in either order (duplicate names)', () => {
+    for (const order of [[poisonedEcho, echo], [echo, poisonedEcho]]) {
+      const { store } = open();
+      store.observe('acme', [echo, add]);
+      store.observe('acme', [...order, add]);
+      expect(store.listing('acme', 'echo')).toEqual({ listed: false, why: 'changed' });
+      expect(store.verdict('acme', 'echo').action).toBe('approve');
+      expect(store.listing('acme', 'add')).toEqual({ listed: true });
+    }
+  });
+
+  it('a name listed twice with the same definition is listed as usual; twice with two on first use, not at all', () => {
+    const same = open().store;
+    same.observe('acme', [echo, echo]);
+    expect(same.listing('acme', 'echo')).toEqual({ listed: true });
+    const two = open().store;
+    two.observe('acme', [echo, { ...echo, description: 'Echo, but another one' }]);
+    expect(two.listing('acme', 'echo').listed).toBe(false);
+  });
+
   it('a schema-only rug pull is withheld too (the model reads parameter descriptions)', () => {
     const { store } = open();
     store.observe('acme', [add]);
