@@ -32,7 +32,15 @@ export interface Principal {
   readonly anonymous: boolean;
 }
 
-/** Stable key for the (user, current actor) pair that decisions are made about. */
+/**
+ * Stable key for the (user, current actor) pair that decisions are made about. The parts are
+ * escaped so no two principals share a key: unescaped, user `a|x` acting through `y` and user `a`
+ * acting through `x|y` were one key (one session owner, one set of rate windows).
+ */
 export function principalKey(p: Pick<Principal, 'issuer' | 'user' | 'actor'>): string {
-  return `${p.issuer}|${p.user}|${p.actor ?? ''}`;
+  return `${keyPart(p.issuer)}|${keyPart(p.user)}|${keyPart(p.actor ?? '')}`;
+}
+
+function keyPart(s: string): string {
+  return s.includes('|') || s.includes('\\') ? s.replace(/[\\|]/g, '\\$&') : s;
 }
