@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { collectSignals, observeOutcome } from '../../src/signals/collect-signals.js';
-import type { SignalOptions } from '../../src/signals/signals.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
-import type { StateStore } from '../../src/state/state-store.js';
 import { principal, request } from '../helpers/policy-helpers.js';
+import { ALL_SIGNALS, asyncOnly } from '../helpers/async-only-store.js';
 import { referenceCollectSignals, referenceObserveOutcome } from '../helpers/perf-guard-signals-reference.js';
 
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
-const OPTS: SignalOptions = {
-  rateWindowMs: 60_000, toolClass: 'payments', burstBucketMs: 10_000, burstAlpha: 0.5, volumeWindowMs: 600_000,
-  resourceArgs: ['path', 'id'], noveltyArguments: [{ name: 'payee', path: 'payee' }], rememberMs: 86_400_000,
-};
-
-/** The store seen only through its async methods: collectSignals takes the general path. */
-function asyncOnly(inner: MemoryStateStore): StateStore {
-  return {
-    get: (k) => inner.get(k), set: (k, v, t) => inner.set(k, v, t), delete: (k) => inner.delete(k),
-    setIfAbsent: (k, v, t) => inner.setIfAbsent(k, v, t), addToWindow: (k, a, w, n) => inner.addToWindow(k, a, w, n),
-    addToWindows: (g, m, a, w, n) => inner.addToWindows(g, m, a, w, n), sumWindow: (k, w, n) => inner.sumWindow(k, w, n),
-    keys: (p) => inner.keys(p), healthy: () => inner.healthy(),
-  };
-}
+const OPTS = ALL_SIGNALS;
 
 /** A small deterministic PRNG so a failure reproduces. */
 function prng(seed: number): () => number {
