@@ -1,3 +1,4 @@
+import type { MaybePromise } from './maybe-promise.js';
 import type { Principal } from './principal.js';
 
 /** Outcome of authenticating a downstream request. Rejections are values, not exceptions. */
@@ -22,8 +23,12 @@ export type AuthResult =
 export interface Authenticator {
   /** Authenticate one HTTP request from its `Authorization` header value. */
   authenticateHttp(authorization: string | undefined): Promise<AuthResult>;
-  /** The principal for the stdio session now (token may have been refreshed or expired). */
-  authenticateStdio(): Promise<AuthResult>;
+  /**
+   * The principal for the stdio session now (token may have been refreshed or expired). Called
+   * on every call: answered at once when the verified token is cached, a promise otherwise.
+   * Callers treat a throw like a rejection.
+   */
+  authenticateStdio(): MaybePromise<AuthResult>;
   /** RFC 9728 protected-resource metadata document, served on HTTP. Undefined when anonymous. */
   protectedResourceMetadata?(): Record<string, unknown>;
   close?(): Promise<void>;

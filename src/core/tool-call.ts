@@ -1,4 +1,5 @@
 import type { Principal } from './principal.js';
+import type { MaybePromise } from './maybe-promise.js';
 
 /** Tool annotations as listed by an upstream. Untrusted hints (see GUIDE §2). */
 export interface ToolAnnotations {
@@ -96,7 +97,8 @@ export interface SessionInfo {
  * The proxy treats a throw or a rejected promise as a block (fail closed).
  */
 export interface Guard {
-  checkToolCall(req: ToolCallRequest): Promise<GuardVerdict>;
+  /** A verdict at once when nothing needs waiting for (the usual allow), else a promise. */
+  checkToolCall(req: ToolCallRequest): MaybePromise<GuardVerdict>;
   /**
    * False for tools this principal may never call, and for tools whose listed definition nobody
    * accepted (pins): they are left out of `tools/list`.

@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { Decision } from '../core/decision.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { ApprovalManager } from '../approval/approval-manager.js';
@@ -62,9 +63,15 @@ async function throttle(req: ToolCallRequest, decision: Decision, deps: EnforceD
  * Enforces a decision for one call: allow → forward; block → block result; throttle → wait for the
  * throttler then forward (releasing on outcome) or reject with retry-after; approve → grant or human
  * answer, forward only on allow. Uses `decision.enforced` (monitor mode enforces `allow`).
- * Any fault becomes a block with reason `internal` (fail closed), never a forward.
+ * Any fault (a throw now or a rejection later) becomes a block with reason `internal` (fail
+ * closed), never a forward. Allow and block answer at once; throttle and approve return a promise.
  */
-export async function enforceDecision(req: ToolCallRequest, decision: Decision, deps: EnforceDeps): Promise<GuardVerdict> {
+export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: EnforceDeps): MaybePromise<GuardVerdict> {
+  const failed = (err: unknown): GuardVerdict => {
+    // Fail closed: whatever went wrong, the call is not forwarded.
+    deps.logger?.error({ err, callId: req.callId }, 'enforcement failed; blocking');
+    return blockVerdict({ callId: req.callId, decision, action: 'block', reason: 'internal' });
+  };
   try {
     switch (decision.enforced) {
       case 'allow':
@@ -72,10 +79,13 @@ export async function enforceDecision(req: ToolCallRequest, decision: Decision, 
       case 'block':
         return blockVerdict({ callId: req.callId, decision, reason: 'policy_block' });
       case 'throttle':
-        return await throttle(req, decision, deps);
+        return throttle(req, decision, deps).catch(failed);
       case 'approve': {
         const display = deps.display?.(req, decision) ?? { reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })) };
-        return approvalVerdict(req, decision, await deps.approvals.request(req, decision, display));
+        return deps.approvals
+          .request(req, decision, display)
+          .then((outcome) => approvalVerdict(req, decision, outcome))
+          .catch(failed);
       }
       default: {
         const never: never = decision.enforced;
@@ -83,8 +93,6 @@ export async function enforceDecision(req: ToolCallRequest, decision: Decision, 
       }
     }
   } catch (err) {
-    // Fail closed: whatever went wrong, the call is not forwarded.
-    deps.logger?.error({ err, callId: req.callId }, 'enforcement failed; blocking');
-    return blockVerdict({ callId: req.callId, decision, action: 'block', reason: 'internal' });
+    return failed(err);
   }
 }

@@ -12,6 +12,7 @@ import type { HostedRoute } from '../control/hosted-route.js';
 import { enforceDecision } from './enforce-decision.js';
 import type { ThrottleConfig } from './throttle-config.js';
 import { createThrottler, type Throttler } from './throttler.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Timers } from './timers.js';
 
 export interface Enforcement {
@@ -19,7 +20,8 @@ export interface Enforcement {
   readonly approvals: ApprovalManager;
   /** Control-API routes for approvals and grants (host them with startControlServer). */
   readonly routes: HostedRoute[];
-  enforce(req: ToolCallRequest, decision: Decision): Promise<GuardVerdict>;
+  /** At once for allow and block; a promise when the call waits (throttle, approval). */
+  enforce(req: ToolCallRequest, decision: Decision): MaybePromise<GuardVerdict>;
   /** Withdraws pending approvals (shutdown). */
   close(): void;
 }

@@ -1,12 +1,14 @@
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { recordAll } from '../audit/batch-audit.js';
-import { auditEvent, decisionEvent, principalSummary, resultEvent } from '../audit/events.js';
+import { auditEvent, decisionEvent, principalSummary, resultEvent, type PrincipalSummary } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
 import { WardenError } from '../core/errors.js';
+import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
 import { buildUnknownToolError } from '../enforce/block-result.js';
+import type { EvaluateResult } from '../events/registry-entry.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
@@ -40,12 +42,17 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   const stats: GuardStats = { internalErrors: 0, decisions: 0 };
   const budgetMs = deps.decisionBudgetMs ?? 1_000;
 
-  async function checkToolCall(req: ToolCallRequest): Promise<GuardVerdict> {
+  /**
+   * The verdict at once when nothing waits (in-memory state, allow or block), else a promise.
+   * A throw now and a rejection later end the same way: blocked, through failClosed.
+   */
+  function checkToolCall(req: ToolCallRequest): MaybePromise<GuardVerdict> {
     // The write-ahead steps of this call (received, risk, decision) are gathered here and written
     // together with one write(2) before anything is enforced; see flush().
     const pending: AuditEvent[] = [];
     try {
-      return await judge(req, pending);
+      const verdict = judge(req, pending);
+      return isThenable(verdict) ? verdict.then(undefined, (err: unknown) => failClosed(req, err, pending)) : verdict;
     } catch (err) {
       return failClosed(req, err, pending);
     }
@@ -75,7 +82,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return { kind: 'respond', result: blockedToolResult(code, req.callId, text) };
   }
 
-  async function judge(incoming: ToolCallRequest, pending: AuditEvent[]): Promise<GuardVerdict> {
+  function judge(incoming: ToolCallRequest, pending: AuditEvent[]): MaybePromise<GuardVerdict> {
     const record = (event: AuditEvent): void => {
       pending.push(event);
     };
@@ -109,24 +116,29 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
     }
 
-    const base = await timedDecision(req, now);
+    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending));
+  }
+
+  /** The engine's decision is in: floors, the write-ahead records, then enforcement. */
+  function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[]): MaybePromise<GuardVerdict> {
     const stepUp = evaluationVerdict(subject, base.sensitivity);
     const stepUpFloor: ActionFloor | undefined = stepUp ? { action: stepUp.action, reasons: [stepUp.reason], rules: [`event:${subject.kind === 'step_up' ? subject.eventId : ''}`] } : undefined;
     const decision = applyFloor(base, mergeFloors(pinFloor(req), stepUpFloor));
     stats.decisions += 1;
-    record(auditEvent('call.risk', { callId: req.callId, sessionId: req.sessionId, score: decision.score, reasons: decision.reasons, sensitivity: decision.sensitivity }));
+    pending.push(auditEvent('call.risk', { callId: req.callId, sessionId: req.sessionId, score: decision.score, reasons: decision.reasons, sensitivity: decision.sensitivity }));
     // Write-ahead: the decision record is on disk (write(2) done) before anything is enforced;
     // received, risk and decision go out together in that one write. An allow has nothing to
     // enforce but the forward itself: its steps wait for call.forwarded and all four go out in one
     // write, still before the call is forwarded (throttle, approve and block write theirs first).
-    record(decisionEvent(req.callId, req.sessionId, decision, { tool: req.tool, principal: who }));
+    pending.push(decisionEvent(req.callId, req.sessionId, decision, { tool: req.tool, principal: who }));
     if (decision.enforced !== 'allow') flush(pending);
     deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced, req.receivedAt);
 
-    const verdict = await deps.enforcer.enforce(req, decision);
-    if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
-    flush(pending);
-    return verdict;
+    return andThen(deps.enforcer.enforce(req, decision), (verdict) => {
+      if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
+      flush(pending);
+      return verdict;
+    });
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */
@@ -136,15 +148,16 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return { field: r.redacted, digest: r.digest };
   }
 
-  async function timedDecision(req: ToolCallRequest, now: number): Promise<Decision> {
+  function timedDecision(req: ToolCallRequest, now: number): MaybePromise<Decision> {
     const started = process.hrtime.bigint();
-    const decision = await deps.engine.decide(req, now);
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    if (elapsedMs > budgetMs) {
-      // A decision that blew its budget is not trusted: the engine may be under attack (pathological input).
-      throw new WardenError('decision_budget_exceeded', `decision took ${elapsedMs.toFixed(1)} ms (budget ${budgetMs} ms)`);
-    }
-    return decision;
+    return andThen(deps.engine.decide(req, now), (decision) => {
+      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (elapsedMs > budgetMs) {
+        // A decision that blew its budget is not trusted: the engine may be under attack (pathological input).
+        throw new WardenError('decision_budget_exceeded', `decision took ${elapsedMs.toFixed(1)} ms (budget ${budgetMs} ms)`);
+      }
+      return decision;
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Action, Decision, Reason } from '../core/decision.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
@@ -28,9 +29,10 @@ export interface PinGate {
 
 /** Signals + risk + policy: the decision for one call. */
 export interface DecisionEngine {
-  decide(req: ToolCallRequest, now: number): Promise<Decision>;
-  /** Feed what the upstream returned back into volume baselines. Never rejects. */
-  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): Promise<void>;
+  /** At once when the state it reads answers synchronously (the in-memory store), else a promise. */
+  decide(req: ToolCallRequest, now: number): MaybePromise<Decision>;
+  /** Feed what the upstream returned back into volume baselines. Never throws or rejects. */
+  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): MaybePromise<void>;
   /** Tools this principal may never call (hidden from tools/list, -32602 on call). */
   isHidden(principal: Principal, upstream: string, tool: string): boolean;
   /** Redacts argument values for audit and approval display; keeps a digest of the whole. */
@@ -45,7 +47,8 @@ export interface DecisionEngine {
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {
-  enforce(req: ToolCallRequest, decision: Decision): Promise<GuardVerdict>;
+  /** At once for allow and block; a promise when the call waits (throttle queue, approval). */
+  enforce(req: ToolCallRequest, decision: Decision): MaybePromise<GuardVerdict>;
   /** Result shown to the agent when the guard blocks on its own (revocation). */
   blockResult(req: ToolCallRequest, reason: 'revoked'): Record<string, unknown>;
 }

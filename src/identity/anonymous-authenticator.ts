@@ -29,6 +29,6 @@ export function createAnonymousAuthenticator(): Authenticator {
   const ok: AuthResult = { ok: true, principal: ANONYMOUS_PRINCIPAL };
   return {
     authenticateHttp: async () => ok,
-    authenticateStdio: async () => ok,
+    authenticateStdio: () => ok,
   };
 }

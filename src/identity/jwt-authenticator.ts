@@ -4,6 +4,7 @@ import type { AuthResult, Authenticator } from '../core/authenticator.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
+import { andThen, type MaybePromise } from '../core/maybe-promise.js';
 import type { Principal } from '../core/principal.js';
 import type { Logger } from '../logging/logger.js';
 import type { IdentityConfig } from './identity-config.js';
@@ -106,21 +107,26 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     return this.reject(entry.reason, 'http', entry.description, token);
   }
 
-  async authenticateStdio(): Promise<AuthResult> {
-    if (this.tokenSource === undefined) {
+  /** Synchronous while the token's verification is cached (every call but the first after a change). */
+  authenticateStdio(): MaybePromise<AuthResult> {
+    const source = this.tokenSource;
+    if (source === undefined) {
       return this.reject('token_unavailable', 'stdio', 'No identity.token (env or file) is configured for stdio.');
     }
-    const read = this.tokenSource.read();
+    const read = source.read();
     if (!read.ok) return this.reject('token_unavailable', 'stdio', `${IDENTITY_REASONS.token_unavailable[1]} ${read.description}`);
-    const entry = this.lookup(read.token) ?? (await this.verifyCached(read.token));
-    if ('auth' in entry) return this.scoped(entry.auth, 'stdio', read.token);
+    return andThen(this.lookup(read.token) ?? this.verifyCached(read.token), (entry) => this.stdioResult(source, read.token, entry));
+  }
+
+  private stdioResult(source: TokenSource, token: string, entry: Verified | Rejected): AuthResult {
+    if ('auth' in entry) return this.scoped(entry.auth, 'stdio', token);
     const description =
       entry.reason === 'token_expired'
-        ? this.tokenSource.refreshable
-          ? `The stdio token from ${this.tokenSource.origin} has expired; write a fresh token there (no restart needed).`
-          : `The stdio token from ${this.tokenSource.origin} has expired; restart warden with a fresh token, or use token: { file } to refresh without restart.`
+        ? source.refreshable
+          ? `The stdio token from ${source.origin} has expired; write a fresh token there (no restart needed).`
+          : `The stdio token from ${source.origin} has expired; restart warden with a fresh token, or use token: { file } to refresh without restart.`
         : entry.description;
-    return this.reject(entry.reason, 'stdio', description, read.token);
+    return this.reject(entry.reason, 'stdio', description, token);
   }
 
   protectedResourceMetadata(): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import type { Decision } from '../core/decision.js';
+import { andThen, type MaybePromise } from '../core/maybe-promise.js';
 import type { Principal } from '../core/principal.js';
 import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { Signals } from '../signals/signals.js';
@@ -9,10 +10,13 @@ import { isToolHidden } from './hidden-tools.js';
 
 /** What the guard needs from the policy area, bound to one store and a policy source. */
 export interface PolicyEngine {
-  /** Counts the call, gathers signals, evaluates. Rejects only when the store fails (guard blocks). */
-  decide(req: ToolCallRequest, now: number): Promise<{ decision: Decision; signals: Signals; policy: CompiledPolicy }>;
-  /** Feeds a forwarded call's outcome back (volume, novelty). Never rejects. */
-  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): Promise<void>;
+  /**
+   * Counts the call, gathers signals, evaluates: at once with an in-memory store, else a promise.
+   * Throws (or rejects) only when the store fails (guard blocks).
+   */
+  decide(req: ToolCallRequest, now: number): MaybePromise<{ decision: Decision; signals: Signals; policy: CompiledPolicy }>;
+  /** Feeds a forwarded call's outcome back (volume, novelty). Never throws or rejects. */
+  observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): MaybePromise<void>;
   /** For tools/list: true when the tool can never be called by this principal. */
   isToolHidden(principal: Principal, upstream: string, tool: string): boolean;
   /** Argument paths and value patterns audit and approval prompts must redact. */
@@ -28,10 +32,9 @@ export interface PolicyEngine {
 export function createPolicyEngine(options: { store: StateStore; policy: () => CompiledPolicy }): PolicyEngine {
   const { store } = options;
   return {
-    async decide(req, now) {
+    decide(req, now) {
       const policy = options.policy();
-      const { decision, signals } = await decideToolCall(store, policy, req, now);
-      return { decision, signals, policy };
+      return andThen(decideToolCall(store, policy, req, now), ({ decision, signals }) => ({ decision, signals, policy }));
     },
     observeOutcome: (req, outcome, now) => recordOutcome(store, options.policy(), req, outcome, now),
     isToolHidden: (principal, upstream, tool) => isToolHidden(options.policy(), principal, upstream, tool),

@@ -4,5 +4,5 @@ const FORWARD: GuardVerdict = Object.freeze({ kind: 'forward' });
 
 /** The default guard until the decision pipeline is wired in: forwards every call. */
 export function createAllowAllGuard(): Guard {
-  return { checkToolCall: async () => FORWARD };
+  return { checkToolCall: () => FORWARD };
 }

@@ -1,5 +1,5 @@
 import type { AuditSink } from '../audit/audit-sink.js';
-import type { Authenticator } from '../core/authenticator.js';
+import type { AuthResult, Authenticator } from '../core/authenticator.js';
 import type { Principal } from '../core/principal.js';
 import type { Guard, SessionInfo, ToolDefinition } from '../core/tool-call.js';
 import type { Timeouts, Upstream } from '../config/config-schema.js';
@@ -154,10 +154,13 @@ export class ProxySession implements UpstreamEvents {
     const params = request.params ?? {};
     this.clientInfo = clientInfoOf(params.clientInfo);
     if (!this.principal) {
-      const auth = await this.opts.authenticator.authenticateStdio().catch((err: unknown) => {
+      let auth: AuthResult;
+      try {
+        auth = await this.opts.authenticator.authenticateStdio();
+      } catch (err) {
         this.initializeBegun = false;
         throw err;
-      });
+      }
       if (!auth.ok) {
         // No principal, no session: nothing is started on behalf of an unknown caller (who may try again).
         this.initializeBegun = false;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest } from '../core/tool-call.js';
 import { blockedToolResult, unknownToolMessage } from '../core/decision-meta.js';
+import { isThenable } from '../core/maybe-promise.js';
 import { CallRequest, type AdmittedCall } from './call-request.js';
 import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
@@ -32,7 +33,8 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     let auth: Authenticated;
     try {
       // Stdio: re-check on every call, the token may have expired or been refreshed.
-      auth = session.opts.channel.transport === 'http' && session.principal ? { ok: true, principal: session.principal } : await session.opts.authenticator.authenticateStdio();
+      const answer = session.opts.channel.transport === 'http' && session.principal ? { ok: true as const, principal: session.principal } : session.opts.authenticator.authenticateStdio();
+      auth = isThenable(answer) ? await answer : answer;
     } catch {
       auth = AUTH_FAILED;
     }
@@ -127,10 +129,6 @@ function afterVerdict(session: ProxySession, request: RpcRequest, req: ToolCallR
     return;
   }
   applyVerdict(session, request, req, call.upstream, verdict, controller);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** The guard's answer if it is a verdict; a throw otherwise (caught by the caller: block). */

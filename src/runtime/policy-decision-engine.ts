@@ -3,6 +3,7 @@ import { createRedactor } from '../audit/redactor.js';
 import type { RedactConfig } from '../audit/audit-config.js';
 import { sinkRedactRules } from '../audit/start-audit-sink.js';
 import type { Decision } from '../core/decision.js';
+import { andThen, type MaybePromise } from '../core/maybe-promise.js';
 import type { ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { DecisionEngine } from '../guard/ports.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
@@ -41,9 +42,7 @@ export function policyDecisionEngine(engine: PolicyEngine, auditRedact: RedactCo
     return encoder;
   };
   return {
-    async decide(req: ToolCallRequest, now: number): Promise<Decision> {
-      return (await engine.decide(req, now)).decision;
-    },
+    decide: (req: ToolCallRequest, now: number): MaybePromise<Decision> => andThen(engine.decide(req, now), (r) => r.decision),
     observeOutcome: (req: ToolCallRequest, outcome: UpstreamOutcome, now: number) => engine.observeOutcome(req, outcome, now),
     isHidden: (principal, upstream, tool) => engine.isToolHidden(principal, upstream, tool),
     redact: (value) => currentRedactor()(value),

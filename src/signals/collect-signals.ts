@@ -1,3 +1,4 @@
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
 import { compilePath, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
@@ -64,14 +65,19 @@ async function readContext(store: StateStore, req: SignalRequest): Promise<Signa
  * distinct resources). Attempts count whether or not they are later allowed, so hammering a
  * blocked tool still raises the rate. Store faults propagate: the guard's catch-all blocks.
  */
-export async function collectSignals(
+export function collectSignals(
   store: StateStore,
   req: SignalRequest,
   now: number,
   options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
-): Promise<Signals> {
-  // The in-memory store answers synchronously: one pass, no await per store operation.
+): MaybePromise<Signals> {
+  // The in-memory store answers synchronously: one pass, no await per store operation, and
+  // the signals themselves rather than a promise of them.
   if (isSyncSignalStore(store)) return collectSignalsSync(store, req, now, options);
+  return collectSignalsAsync(store, req, now, options);
+}
+
+async function collectSignalsAsync(store: StateStore, req: SignalRequest, now: number, options: SignalOptions): Promise<Signals> {
   const k = principalKeys(req.principal);
   const [rate, burst, userBurst, volume, novelty, context] = await Promise.all([
     countRates(store, req, now, options),
@@ -96,15 +102,25 @@ export async function collectSignals(
  * windows, and (only for successful calls) the tool and sensitive argument values become
  * "seen", so a blocked first attempt stays novel on retry. Never throws into the proxy.
  */
-export async function observeOutcome(
+export function observeOutcome(
   store: StateStore,
   req: SignalRequest,
   outcome: Pick<UpstreamOutcome, 'status' | 'resultBytes' | 'resultItems'>,
   now: number,
   options: SignalOptions = DEFAULT_SIGNAL_OPTIONS,
-): Promise<void> {
+): MaybePromise<void> {
   // The in-memory store answers synchronously: the same operations without an await each.
   if (isSyncSignalStore(store)) return observeOutcomeSync(store, req, outcome, now, options);
+  return observeOutcomeAsync(store, req, outcome, now, options);
+}
+
+async function observeOutcomeAsync(
+  store: StateStore,
+  req: SignalRequest,
+  outcome: Pick<UpstreamOutcome, 'status' | 'resultBytes' | 'resultItems'>,
+  now: number,
+  options: SignalOptions,
+): Promise<void> {
   const k = principalKeys(req.principal);
   const w = options.volumeWindowMs;
   const bytes = Number.isFinite(outcome.resultBytes) ? Math.max(0, outcome.resultBytes) : 0;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
+import { isThenable } from '../../src/core/maybe-promise.js';
 import { generateSigningKey, mintToken, type SigningKey } from '../../src/identity/dev-tokens.js';
 import { createJwtAuthenticator, type JwtAuthenticator } from '../../src/identity/jwt-authenticator.js';
 import { AUD, ISS, NOW_MS, identityConfig } from './token-forge.js';
@@ -129,5 +130,27 @@ describe('stdio without a token source', () => {
     const cfg = identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksFile: 'jwks.json', algorithms: ['ES256'] }] });
     const auth = await createJwtAuthenticator(cfg, { clock: () => now, baseDir: dir });
     expect(await userOf(auth)).toBe('token_unavailable');
+  });
+});
+
+describe('stdio token: the per-call check', () => {
+  it('answers from the verification cache without a promise once the token is verified', async () => {
+    writeFileSync(join(dir, 'token'), await mint('alice'));
+    const auth = await open({ file: 'token' });
+    expect(await userOf(auth)).toBe('alice');
+    const again = auth.authenticateStdio();
+    expect(isThenable(again)).toBe(false);
+    expect(again).toMatchObject({ ok: true, principal: { user: 'alice' } });
+  });
+
+  it('a token swapped for a forged one is verified again, not taken from the cache', async () => {
+    writeFileSync(join(dir, 'token'), await mint('alice'));
+    const auth = await open({ file: 'token' });
+    expect(await userOf(auth)).toBe('alice');
+    const other = await generateSigningKey({ alg: 'ES256', kid: 'k1' });
+    writeFileSync(join(dir, 'token'), await mintToken({ key: other, issuer: ISS, audience: AUD, subject: 'mallory', ttlSeconds: 600, nowMs: now }));
+    const check = auth.authenticateStdio();
+    expect(isThenable(check)).toBe(true);
+    expect(await check).toMatchObject({ ok: false, reason: 'signature_invalid' });
   });
 });
