@@ -19,7 +19,8 @@ const BENCH_POLICY = join(ROOT, 'bench/fixtures/bench-policy.yaml');
 const WARMUP = 500;
 const ROUNDS = 10;
 const CALLS_PER_ROUND = 300;
-const THROUGHPUT_CALLS = 2000;
+const THROUGHPUT_CALLS = 3000;
+const THROUGHPUT_ROUNDS = 5;
 const FLOOR_CALLS = 20_000;
 const IN_FLIGHT = 16;
 const TARGET_P50_RATIO = 1.5;
@@ -73,6 +74,39 @@ async function throughput(client: Client, calls: number): Promise<number> {
   return calls / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+type Variants = { warden: Client; raw: Client; json: Client; layer: Client };
+type Throughputs = { direct: number[]; warden: number[]; raw: number[]; json: number[]; layer: number[] };
+/** Per round, each variant's throughput over the direct throughput measured around it. */
+type ThroughputRatios = { warden: number[]; raw: number[]; json: number[]; layer: number[] };
+
+/**
+ * Throughput in rounds. Each round measures direct first and last and the variants in between,
+ * in an order that rotates from round to round; a variant's ratio for the round is over the mean
+ * of the two direct runs around it. The reported ratio is the median over rounds: load on a
+ * shared VM drifts over seconds, and a ratio of medians taken far apart in time carries that drift.
+ */
+async function pairedThroughput(direct: Client, variants: Variants): Promise<{ abs: Throughputs; ratios: ThroughputRatios }> {
+  const names = Object.keys(variants) as (keyof Variants)[];
+  const abs: Throughputs = { direct: [], warden: [], raw: [], json: [], layer: [] };
+  const ratios: ThroughputRatios = { warden: [], raw: [], json: [], layer: [] };
+  for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
+    const before = await throughput(direct, THROUGHPUT_CALLS);
+    const got: Partial<Record<keyof Variants, number>> = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length]!;
+      got[name] = await throughput(variants[name], THROUGHPUT_CALLS);
+    }
+    const after = await throughput(direct, THROUGHPUT_CALLS);
+    const reference = (before + after) / 2;
+    abs.direct.push(before, after);
+    for (const name of names) {
+      abs[name].push(got[name]!);
+      ratios[name].push(got[name]! / reference);
+    }
+  }
+  return { abs, ratios };
+}
+
 /**
  * Echo tool through warden (stdio, anonymous, full runtime: policy engine with
  * bench/fixtures/bench-policy.yaml, audit, pins) versus directly, same run,
@@ -108,14 +142,7 @@ export async function runProxyBench(): Promise<BenchReport> {
       await sequential(json, CALLS_PER_ROUND, lat.json);
       await sequential(layer, CALLS_PER_ROUND, lat.layer);
     }
-    const tput = { direct: [] as number[], warden: [] as number[], raw: [] as number[], json: [] as number[], layer: [] as number[] };
-    for (let r = 0; r < 3; r++) {
-      tput.direct.push(await throughput(direct, THROUGHPUT_CALLS));
-      tput.warden.push(await throughput(warden, THROUGHPUT_CALLS));
-      tput.raw.push(await throughput(raw, THROUGHPUT_CALLS));
-      tput.json.push(await throughput(json, THROUGHPUT_CALLS));
-      tput.layer.push(await throughput(layer, THROUGHPUT_CALLS));
-    }
+    const tput = await pairedThroughput(direct, { warden, raw, json, layer });
     result = report(lat, tput, measureAuditFloor(dir, FLOOR_CALLS));
   } finally {
     await Promise.allSettled([direct.close(), warden.close(), raw.close(), json.close(), layer.close()]);
@@ -137,7 +164,7 @@ function assertAllAllowed(auditFile: string): void {
 
 function report(
   lat: { direct: number[]; warden: number[]; raw: number[]; json: number[]; layer: number[] },
-  tput: { direct: number[]; warden: number[]; raw: number[]; json: number[]; layer: number[] },
+  { abs: tput, ratios }: { abs: Throughputs; ratios: ThroughputRatios },
   floor: AuditFloor,
 ): BenchReport {
   const d = [...lat.direct].sort((a, b) => a - b);
@@ -147,9 +174,10 @@ function report(
   const layer = [...lat.layer].sort((a, b) => a - b);
   const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
   const p50Ratio = percentile(w, 50) / percentile(d, 50);
-  const tputRatio = median(tput.warden) / median(tput.direct);
+  const tputRatio = median(ratios.warden);
   const layerP50Ratio = percentile(layer, 50) / percentile(d, 50);
-  const layerTputRatio = median(tput.layer) / median(tput.direct);
+  const layerTputRatio = median(ratios.layer);
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}x over ${xs.length} rounds`;
   const targets = [
     { figure: `warden p50 ${p50Ratio.toFixed(2)}x direct (sequential echo)`, target: `≤ ${TARGET_P50_RATIO}x`, met: p50Ratio <= TARGET_P50_RATIO },
     { figure: `throughput ${tputRatio.toFixed(2)}x direct (${IN_FLIGHT} in flight)`, target: `≥ ${TARGET_THROUGHPUT_RATIO}x`, met: tputRatio >= TARGET_THROUGHPUT_RATIO },
@@ -173,10 +201,11 @@ function report(
       `audit floor (least audit work per call, canonical template records; warm, in-process CPU): ${floor.criticalPathUs.toFixed(1)} µs before forward and answer (received, risk, decision + 1 write(2); result + 1 write(2); 2 digests), ${floor.totalUs.toFixed(1)} µs with call.forwarded`,
       `estimated best p50 for any proxy keeping the write-ahead audit: JSON forwarder p50 + ${floor.criticalPathUs.toFixed(1)} µs = ${us(percentile(json, 50) + floor.criticalPathUs)} = ${((percentile(json, 50) + floor.criticalPathUs) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
-      `throughput, ${IN_FLIGHT} in flight: direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s`,
-      `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${(median(tput.raw) / median(tput.direct)).toFixed(2)}x direct`,
-      `minimal JSON forwarder throughput (reference) ${median(tput.json).toFixed(0)}/s = ${(median(tput.json) / median(tput.direct)).toFixed(2)}x direct`,
-      `warden proxy layer alone throughput ${median(tput.layer).toFixed(0)}/s = ${layerTputRatio.toFixed(2)}x direct`,
+      `throughput, ${IN_FLIGHT} in flight, ${THROUGHPUT_CALLS} calls per run; ratios are medians of per-round ratios (direct measured before and after each round's variants)`,
+      `direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s = ${tputRatio.toFixed(2)}x (${spread(ratios.warden)})`,
+      `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${median(ratios.raw).toFixed(2)}x direct (${spread(ratios.raw)})`,
+      `minimal JSON forwarder throughput (reference) ${median(tput.json).toFixed(0)}/s = ${median(ratios.json).toFixed(2)}x direct (${spread(ratios.json)})`,
+      `warden proxy layer alone throughput ${median(tput.layer).toFixed(0)}/s = ${layerTputRatio.toFixed(2)}x direct (${spread(ratios.layer)})`,
       `throughput ratio ${tputRatio.toFixed(2)}x (target ≥ ${TARGET_THROUGHPUT_RATIO}x)`,
     ],
   };
