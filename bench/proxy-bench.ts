@@ -19,8 +19,9 @@ const BENCH_POLICY = join(ROOT, 'bench/fixtures/bench-policy.yaml');
 const WARMUP = 500;
 const ROUNDS = 10;
 const CALLS_PER_ROUND = 300;
-const THROUGHPUT_CALLS = 3000;
-const THROUGHPUT_ROUNDS = 5;
+/** Long enough (~0.3–1 s per run) that a run includes the GC and scheduling a steady load sees. */
+const THROUGHPUT_CALLS = 8000;
+const THROUGHPUT_ROUNDS = 3;
 const FLOOR_CALLS = 20_000;
 const IN_FLIGHT = 16;
 const TARGET_P50_RATIO = 1.5;
@@ -80,17 +81,19 @@ type Throughputs = { direct: number[]; warden: number[]; raw: number[]; json: nu
 type ThroughputRatios = { warden: number[]; raw: number[]; json: number[]; layer: number[] };
 
 /**
- * Throughput in rounds. Each round measures direct first and last and the variants in between,
- * in an order that rotates from round to round; a variant's ratio for the round is over the mean
- * of the two direct runs around it. The reported ratio is the median over rounds: load on a
- * shared VM drifts over seconds, and a ratio of medians taken far apart in time carries that drift.
+ * Throughput in rounds: D V V V V D V V V V D ..., the variants in an order that rotates from
+ * round to round. A variant's ratio for a round is over the mean of the two direct runs around
+ * that round, and the reported ratio is the median over rounds: load on a shared VM drifts over
+ * seconds, and a ratio of medians taken far apart in time carries that drift. No two direct runs
+ * follow each other (a run right after another of its kind finds caches and CPUs to itself).
  */
 async function pairedThroughput(direct: Client, variants: Variants): Promise<{ abs: Throughputs; ratios: ThroughputRatios }> {
   const names = Object.keys(variants) as (keyof Variants)[];
   const abs: Throughputs = { direct: [], warden: [], raw: [], json: [], layer: [] };
   const ratios: ThroughputRatios = { warden: [], raw: [], json: [], layer: [] };
+  let before = await throughput(direct, THROUGHPUT_CALLS);
+  abs.direct.push(before);
   for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
-    const before = await throughput(direct, THROUGHPUT_CALLS);
     const got: Partial<Record<keyof Variants, number>> = {};
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length]!;
@@ -98,7 +101,8 @@ async function pairedThroughput(direct: Client, variants: Variants): Promise<{ a
     }
     const after = await throughput(direct, THROUGHPUT_CALLS);
     const reference = (before + after) / 2;
-    abs.direct.push(before, after);
+    abs.direct.push(after);
+    before = after;
     for (const name of names) {
       abs[name].push(got[name]!);
       ratios[name].push(got[name]! / reference);
@@ -201,7 +205,7 @@ function report(
       `audit floor (least audit work per call, canonical template records; warm, in-process CPU): ${floor.criticalPathUs.toFixed(1)} µs before forward and answer (received, risk, decision + 1 write(2); result + 1 write(2); 2 digests), ${floor.totalUs.toFixed(1)} µs with call.forwarded`,
       `estimated best p50 for any proxy keeping the write-ahead audit: JSON forwarder p50 + ${floor.criticalPathUs.toFixed(1)} µs = ${us(percentile(json, 50) + floor.criticalPathUs)} = ${((percentile(json, 50) + floor.criticalPathUs) / percentile(d, 50)).toFixed(2)}x direct`,
       `p50 ratio ${p50Ratio.toFixed(2)}x (target ≤ ${TARGET_P50_RATIO}x)  p99 ratio ${(percentile(w, 99) / percentile(d, 99)).toFixed(2)}x`,
-      `throughput, ${IN_FLIGHT} in flight, ${THROUGHPUT_CALLS} calls per run; ratios are medians of per-round ratios (direct measured before and after each round's variants)`,
+      `throughput, ${IN_FLIGHT} in flight, ${THROUGHPUT_CALLS} calls per run; ratios are medians of per-round ratios (direct measured between rounds)`,
       `direct ${median(tput.direct).toFixed(0)}/s  warden ${median(tput.warden).toFixed(0)}/s = ${tputRatio.toFixed(2)}x (${spread(ratios.warden)})`,
       `raw byte forwarder throughput (reference) ${median(tput.raw).toFixed(0)}/s = ${median(ratios.raw).toFixed(2)}x direct (${spread(ratios.raw)})`,
       `minimal JSON forwarder throughput (reference) ${median(tput.json).toFixed(0)}/s = ${median(ratios.json).toFixed(2)}x direct (${spread(ratios.json)})`,
