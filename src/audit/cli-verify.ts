@@ -6,8 +6,9 @@ import { defaultCheckpointPath } from './log-files.js';
 import { defaultAuditFile, expandSet } from './read-records.js';
 import { painter } from './cli-format.js';
 import { verifyAuditFiles, type VerifyProblem, type VerifyReport } from './verify-audit.js';
+import type { ChainAnchor } from './verify-types.js';
 
-export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--strict] [--json]
+export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--anchor SEQ:HASH] [--strict] [--json]
 
 Checks the hash chain of an audit log (a rotated set in any order) and its checkpoint.
 One FILE expands to its rotated set (FILE.N.jsonl siblings). Default FILE: --file,
@@ -16,6 +17,9 @@ $WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
 
   --checkpoint F    checkpoint file (detects a truncated tail)
   --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
+  --anchor SEQ:HASH verify a set whose older files were removed (retention): the first
+                    record must be SEQ+1 and link to HASH, the lastSeq:lastHash that
+                    verifying the removed files printed (--json) before they went
   --strict          warnings fail too: a torn last line, records after the checkpoint
                     (uncovered_records), no checkpoint (no_checkpoint), a signed checkpoint
                     checked without --public-key (unchecked_signature). For a closed log.
@@ -50,19 +54,32 @@ function guessCheckpoint(files: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** `SEQ:HASH` as an anchor; null when malformed. */
+export function parseAnchor(text: string): ChainAnchor | null {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  if (!m) return null;
+  const seq = Number(m[1]);
+  return seq >= 1 ? { seq, hash: m[2]! } : null;
+}
+
 /** `warden audit verify`. */
 export async function runVerify(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      checkpoint: { type: 'string' }, 'public-key': { type: 'string' }, file: { type: 'string' },
+      checkpoint: { type: 'string' }, 'public-key': { type: 'string' }, file: { type: 'string' }, anchor: { type: 'string' },
       strict: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     io.stdout.write(VERIFY_HELP);
     return EXIT.ok;
+  }
+  const anchor = values.anchor === undefined ? undefined : parseAnchor(values.anchor);
+  if (anchor === null) {
+    io.stderr.write(`warden audit verify: --anchor must be SEQ:HASH (a positive seq and the 64 hex digits of that record's hash), got '${values.anchor}'\n`);
+    return EXIT.usage;
   }
   const files = resolveFiles(positionals, values.file, io);
   if (files.length === 0) {
@@ -73,7 +90,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
   const publicKey = values['public-key'] !== undefined ? resolve(io.cwd, values['public-key']) : undefined;
   let report;
   try {
-    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}) });
+    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}) });
   } catch (err) {
     io.stderr.write(`warden audit verify: ${(err as Error).message}\n`);
     return EXIT.config;
@@ -100,7 +117,9 @@ function printText(report: VerifyReport, strictFailed: boolean, io: CliIo): void
   }
   const cp = report.checkpoint;
   const cpText = cp.status === 'none' ? 'no checkpoint' : `checkpoint seq ${cp.seq} of ${cp.ts} ${cp.status === 'signed' ? `signed (key ${cp.keyId})` : 'matches'}`;
-  const span = report.records === 0 ? 'no records' : `${report.records} records, seq 1..${report.lastSeq}`;
+  const first = (report.anchor?.seq ?? 0) + 1;
+  const from = report.anchor ? ` after the anchor (seq ${report.anchor.seq})` : '';
+  const span = report.records === 0 ? `no records${from}` : `${report.records} records, seq ${first}..${report.lastSeq}${from}`;
   const after = cp.status !== 'none' && report.uncoveredRecords > 0 ? `, ${report.uncoveredRecords} record(s) after it` : '';
   const summary = `${span} in ${report.files.length} file(s); ${cpText}${after}`;
   if (strictFailed) io.stdout.write(`${paint('red', 'FAIL')} --strict: ${report.warnings.length} warning(s) above (${summary})\n`);

@@ -71,7 +71,7 @@ function walkSet(ordered: readonly string[], walk: ChainWalk, options: VerifyOpt
  * chain, so seq N is the Nth line of the ordered set. Reads the set again up to that line.
  */
 function chainRecordAt(seq: number, summaries: readonly FileSummary[], options: VerifyOptions): ChainRecord {
-  let index = seq - 1;
+  let index = seq - 1 - (options.anchor?.seq ?? 0);
   for (const s of summaries) {
     if (index < s.lines) {
       for (const l of linesOf(s.file, options)) {
@@ -91,6 +91,7 @@ function chainRecordAt(seq: number, summaries: readonly FileSummary[], options: 
  * Verifies a set of audit files (any order; sorted by first seq) and, optionally, the
  * checkpoint. Reports the first problem with a stable code. Streams the files: memory holds the
  * chain state and one line, not the set; classifying a problem may read parts of the set again.
+ * With `options.anchor` the set may start after the chain's start (older files removed).
  */
 export function verifyAuditFiles(files: readonly string[], options: VerifyOptions = {}): VerifyReport {
   const loaded = loadCheckpoint(options);
@@ -99,13 +100,14 @@ export function verifyAuditFiles(files: readonly string[], options: VerifyOption
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
     const problem: VerifyProblem = { code: 'unreadable_file', file: err.file, line: 0, message: err.message };
-    return { ok: false, records: 0, lastSeq: 0, lastHash: GENESIS_HASH, files: [], problem, warnings: [], uncoveredRecords: 0, checkpoint: { status: 'none' } };
+    const start = options.anchor ?? { seq: 0, hash: GENESIS_HASH };
+    return { ok: false, records: 0, lastSeq: start.seq, lastHash: start.hash, files: [], problem, warnings: [], uncoveredRecords: 0, checkpoint: { status: 'none' }, ...(options.anchor ? { anchor: options.anchor } : {}) };
   }
 }
 
 function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, options: VerifyOptions): VerifyReport {
   const ordered = orderFiles(files, options);
-  const walk = new ChainWalk(loaded.kind === 'ok' ? loaded.cp.seq : undefined);
+  const walk = new ChainWalk(loaded.kind === 'ok' ? loaded.cp.seq : undefined, options.anchor);
   const { summaries, lastLineFile } = walkSet(ordered, walk, options);
   const end = walk.end();
   const warnings: VerifyProblem[] = [];
@@ -117,18 +119,20 @@ function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, opt
     else problem = issue;
   }
   const lastFile = end.lastEntry?.file ?? lastLineFile;
-  const cp = checkCheckpoint(loaded, { lastSeq: end.records, lastFile, hashAtCheckpoint: end.hashAtCheckpoint }, options);
+  const anchorSeq = options.anchor?.seq ?? 0;
+  const cp = checkCheckpoint(loaded, { lastSeq: end.lastSeq, lastFile, hashAtCheckpoint: end.hashAtCheckpoint, anchorSeq }, options);
   problem ??= cp.problem;
-  if (!problem) warnings.push(...coverageWarnings(end.records, cp.summary, end.afterCheckpoint), ...signatureWarnings(loaded, options));
+  if (!problem) warnings.push(...coverageWarnings(end.lastSeq, anchorSeq, cp.summary, end.afterCheckpoint), ...signatureWarnings(loaded, options));
   return {
     ok: problem === undefined,
     records: end.records,
-    lastSeq: end.records,
+    lastSeq: end.lastSeq,
     lastHash: end.lastHash,
+    ...(options.anchor ? { anchor: options.anchor } : {}),
     files: summaries,
     ...(problem ? { problem } : {}),
     warnings,
-    uncoveredRecords: uncoveredCount(end.records, cp.summary),
+    uncoveredRecords: uncoveredCount(end.lastSeq, anchorSeq, cp.summary),
     checkpoint: cp.summary,
   };
 }

@@ -28,6 +28,8 @@ export interface WalkedChain {
   /** File of the last good record, else of the last line of the set. */
   readonly lastFile: string | undefined;
   readonly hashAtCheckpoint: string | undefined;
+  /** The anchor's seq the set was verified from (0: the chain's start). */
+  readonly anchorSeq: number;
 }
 
 type Checked = { problem?: VerifyProblem; summary: VerifyReport['checkpoint'] };
@@ -55,6 +57,12 @@ export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, opt
     if (!cp.signature) return fail('unsigned_checkpoint', 'checkpoint carries no signature', cp);
     if (!checkpointSignatureValid(cp, key)) return fail('bad_signature', 'checkpoint signature does not verify with this public key', cp);
   }
+  if (cp.seq < walk.anchorSeq) {
+    // Its record was removed with the older files, so it vouches for nothing here. Warden keeps
+    // the checkpoint at the end of the log: one older than the anchor was put back (a rollback
+    // hiding a cut-off end) or the anchor is wrong.
+    return fail('bad_checkpoint', `checkpoint seq ${cp.seq} lies before the anchor (seq ${walk.anchorSeq}): it cannot vouch for this set`, cp);
+  }
   if (cp.seq > walk.lastSeq) {
     return fail('truncated_tail', `checkpoint says seq ${cp.seq} but the log ends at seq ${walk.lastSeq} (${basename(walk.lastFile ?? where)})`, cp);
   }
@@ -65,10 +73,10 @@ export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, opt
   return { summary: { status, seq: cp.seq, file: cp.file, ts: cp.ts, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
 }
 
-/** Records of an intact chain of `records` that the checkpoint does not vouch for. */
-export function uncoveredCount(records: number, summary: VerifyReport['checkpoint']): number {
+/** Records of an intact chain (anchorSeq+1..lastSeq) that the checkpoint does not vouch for. */
+export function uncoveredCount(lastSeq: number, anchorSeq: number, summary: VerifyReport['checkpoint']): number {
   const vouched = summary.status === 'ok' || summary.status === 'signed' ? (summary.seq ?? 0) : 0;
-  return Math.max(0, records - vouched);
+  return Math.max(0, lastSeq - Math.max(vouched, anchorSeq));
 }
 
 /**
@@ -77,16 +85,16 @@ export function uncoveredCount(records: number, summary: VerifyReport['checkpoin
  * (`no_checkpoint`). A chain can be re-hashed from any record to its end, and its end cut off,
  * without a break; only the checkpoint pins where it ended and what it said there.
  */
-export function coverageWarnings(records: number, summary: VerifyReport['checkpoint'], first: Place | undefined): VerifyProblem[] {
+export function coverageWarnings(lastSeq: number, anchorSeq: number, summary: VerifyReport['checkpoint'], first: Place | undefined): VerifyProblem[] {
   if (summary.status === 'none') {
     return [{ code: 'no_checkpoint', file: '', line: 0, message: 'no checkpoint: records cut off the end of the log, or edited and re-hashed up to its end, cannot be detected' }];
   }
-  const n = uncoveredCount(records, summary);
+  const n = uncoveredCount(lastSeq, anchorSeq, summary);
   if (n === 0 || first === undefined) return [];
-  const from = records - n + 1;
+  const from = lastSeq - n + 1;
   return [{
     code: 'uncovered_records', file: first.file, line: first.line, seq: from,
-    message: `${n} record(s) after the checkpoint (seq ${from}..${records}) are covered by the hash chain only: cut off, or edited and re-hashed, they would not be detected`,
+    message: `${n} record(s) after the checkpoint (seq ${from}..${lastSeq}) are covered by the hash chain only: cut off, or edited and re-hashed, they would not be detected`,
   }];
 }
 

@@ -30,6 +30,7 @@ function wrongRecord(b: ChainBreak, r: AuditRecord, multiFile: boolean, chainAt:
   if (r.seq === b.expected) {
     // Same slot, wrong link: the previous record was changed and re-hashed (or this one forged).
     if (b.last) return at(b.last, 'modified_record', `record seq ${r.seq - 1} does not match the prev hash of its successor`, r.seq - 1);
+    if (b.expected > 1) return at(e, 'modified_record', `first record does not continue the anchor (its prev is not the hash given for seq ${b.expected - 1})`, r.seq);
     return at(e, 'modified_record', `first record does not start the chain (prev is not the genesis hash)`, r.seq);
   }
   if (earlier) {
@@ -42,11 +43,13 @@ function wrongRecord(b: ChainBreak, r: AuditRecord, multiFile: boolean, chainAt:
     return at(e, 'reordered_records', `record seq ${r.seq} comes before seq ${later.seq} (line ${later.line} of ${basename(later.file)})`, r.seq);
   }
   const missing = r.seq - b.expected;
+  // The set starts after seq 1: older files removed on purpose need an anchor to verify from.
+  const hint = !b.last && b.expected === 1 ? ' (if older files were removed on purpose, verify with --anchor SEQ:HASH taken from them before removal)' : '';
   // A gap of one record at a file start is a deleted line; a larger one is a missing rotated file.
   if (e.fileStart && multiFile && missing > 1) {
-    return at(e, 'missing_file', `file starts at seq ${r.seq} but seq ${b.expected} was expected: ${missing} record(s) in a missing file`, r.seq);
+    return at(e, 'missing_file', `file starts at seq ${r.seq} but seq ${b.expected} was expected: ${missing} record(s) in a missing file${hint}`, r.seq);
   }
-  return at(e, 'deleted_record', `seq ${b.expected}${missing > 1 ? `..${r.seq - 1}` : ''} missing before seq ${r.seq}`, b.expected);
+  return at(e, 'deleted_record', `seq ${b.expected}${missing > 1 ? `..${r.seq - 1}` : ''} missing before seq ${r.seq}${hint}`, b.expected);
 }
 
 /** A line that is not a valid record: torn tail, garbage after the end, an insert, or a modification. */

@@ -43,8 +43,11 @@ export interface FileSummary {
 export interface VerifyReport {
   /** True when no problem was found (a torn tail alone is a warning). */
   readonly ok: boolean;
+  /** Records that continue the chain from its start, or from the anchor when one was given. */
   readonly records: number;
   readonly lastSeq: number;
+  /** The anchor the set was verified from (absent: from the chain's start). */
+  readonly anchor?: ChainAnchor;
   readonly lastHash: string;
   readonly files: readonly FileSummary[];
   readonly problem?: VerifyProblem;
@@ -68,6 +71,18 @@ export interface VerifyOptions {
   readonly chunkBytes?: number;
   /** Lines longer than this are not held in memory and count as bad lines. */
   readonly maxLineBytes?: number;
+  /**
+   * Where the set starts when older files were removed (retention): the seq and hash of the last
+   * removed record, taken from verifying those files before they went. The first record must
+   * be seq + 1 and link to this hash. Default: the chain's start (seq 0, the genesis hash).
+   */
+  readonly anchor?: ChainAnchor;
+}
+
+/** A trusted point of the chain: the seq and hash of a record the set continues from. */
+export interface ChainAnchor {
+  readonly seq: number;
+  readonly hash: string;
 }
 
 /** Where a line is. */

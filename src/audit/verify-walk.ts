@@ -1,5 +1,5 @@
 import { GENESIS_HASH, type AuditRecord } from './record-codec.js';
-import type { Entry, Place } from './verify-types.js';
+import type { ChainAnchor, Entry, Place } from './verify-types.js';
 
 /**
  * The first line that does not continue the chain, with what the lines after it say: all that
@@ -25,8 +25,10 @@ export interface ChainBreak {
 }
 
 export interface ChainEnd {
-  /** Records that continue the chain from seq 1 (= the last good seq). */
+  /** Records that continue the chain from its start (or the anchor). */
   readonly records: number;
+  /** The last good seq (the anchor's seq when no record continued it). */
+  readonly lastSeq: number;
   readonly lastHash: string;
   readonly lastEntry: Place | undefined;
   /** Hash of the chain record at the checkpoint's seq, when the chain reached it. */
@@ -41,14 +43,23 @@ export interface ChainEnd {
  * keeps only the facts ChainBreak lists.
  */
 export class ChainWalk {
-  private expected = 1;
-  private prevHash = GENESIS_HASH;
+  private expected: number;
+  private prevHash: string;
   private last: Place | undefined;
   private hashAtCheckpoint: string | undefined;
   private afterCheckpoint: Place | undefined;
   private brk: ChainBreak | undefined;
 
-  constructor(private readonly checkpointSeq: number | undefined) {}
+  /** `start`: the anchor the set continues from (default: the chain's start). */
+  constructor(
+    private readonly checkpointSeq: number | undefined,
+    private readonly start: ChainAnchor = { seq: 0, hash: GENESIS_HASH },
+  ) {
+    this.expected = start.seq + 1;
+    this.prevHash = start.hash;
+    // A checkpoint taken at the anchor's record vouches for the anchor itself.
+    if (checkpointSeq === start.seq && start.seq > 0) this.hashAtCheckpoint = start.hash;
+  }
 
   push(e: Entry): void {
     if (this.brk) return this.after(this.brk, e);
@@ -74,7 +85,7 @@ export class ChainWalk {
   }
 
   end(): ChainEnd {
-    return { records: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint };
+    return { records: this.expected - 1 - this.start.seq, lastSeq: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint };
   }
 
   private after(b: ChainBreak, e: Entry): void {

@@ -194,11 +194,12 @@ function classifyBreak(entries: readonly Entry[], i: number, r: AuditRecord, s: 
     }
   }
   const missing = r.seq - s.expected;
+  const hint = !s.last && s.expected === 1 ? ' (if older files were removed on purpose, verify with --anchor SEQ:HASH taken from them before removal)' : '';
   // A gap of one record at a file start is a deleted line; a larger one is a missing rotated file.
   if (e.fileStart && s.multiFile && missing > 1) {
-    return at(e, 'missing_file', `file starts at seq ${r.seq} but seq ${s.expected} was expected: ${missing} record(s) in a missing file`, r.seq);
+    return at(e, 'missing_file', `file starts at seq ${r.seq} but seq ${s.expected} was expected: ${missing} record(s) in a missing file${hint}`, r.seq);
   }
-  return at(e, 'deleted_record', `seq ${s.expected}${missing > 1 ? `..${r.seq - 1}` : ''} missing before seq ${r.seq}`, s.expected);
+  return at(e, 'deleted_record', `seq ${s.expected}${missing > 1 ? `..${r.seq - 1}` : ''} missing before seq ${r.seq}${hint}`, s.expected);
 }
 
 /** A line that is not a valid record: torn tail, garbage after the end, an insert, or a modification. */
