@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { assertTrustedFile } from '../core/trusted-file.js';
 import { ConfigError } from '../core/errors.js';
 import type { PinnedPart } from './tool-digest.js';
 
@@ -61,6 +62,8 @@ export type PinTable = Map<string, Map<string, ToolPin>>;
 
 /** Reads a pin file. A missing file is an empty table; an invalid one is a ConfigError naming it. */
 export function readPinFile(file: string): PinTable {
+  // Whoever can rewrite the pin file decides which tool definitions count as accepted.
+  assertTrustedFile(file, 'pin file');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
+import { assertTrustedFile } from '../core/trusted-file.js';
 import { configErrorFromZod } from '../config/zod-error.js';
 import { ConfigError } from '../core/errors.js';
 import { compilePolicy } from './compile-policy.js';
@@ -64,6 +65,8 @@ export function validatePolicy(data: unknown, file: string, role: PolicyFileRole
 
 /** Reads, parses and validates one policy file. Throws ConfigError. */
 export function loadPolicyFileSync(file: string, role: PolicyFileRole = 'base'): { policy: Policy; raw: unknown } {
+  // Whoever can rewrite a policy file decides what warden allows.
+  assertTrustedFile(file, 'policy file');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -115,6 +118,8 @@ export function loadPolicySync(files: readonly string[]): CompiledPolicy {
 export async function loadPolicy(files: readonly string[]): Promise<CompiledPolicy> {
   const parts = await Promise.all(
     files.map(async (file, i) => {
+      // A reload re-checks: a file made world-writable since start-up is not trusted either.
+      assertTrustedFile(file, 'policy file');
       let text: string;
       try {
         text = await readFile(file, 'utf8');
