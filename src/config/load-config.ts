@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { assertTrustedFile } from '../core/trusted-file.js';
 import { configErrorFromZod } from './zod-error.js';
 import { WardenConfigSchema, type WardenConfig } from './config-schema.js';
 import { interpolateRecord } from './env-interpolation.js';
@@ -72,5 +73,7 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
  * every path-valued key absolute against the config file's folder (see config-paths.ts).
  */
 export function loadWardenConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): WardenConfig {
+  // Whoever can rewrite the config names the policy, the identity settings and the upstreams.
+  assertTrustedFile(file, 'config file');
   return resolveConfigPathsOf(resolveWardenEnv(loadConfigFile(file, WardenConfigSchema), file, env), file);
 }

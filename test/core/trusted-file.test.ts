@@ -98,4 +98,14 @@ describe('trusted files: policy and pins another user could rewrite are refused'
     expect(check.status).not.toBe(0);
     expect(check.stdout + check.stderr).toContain('refusing to trust the policy file');
   });
+
+  it('config takeover: warden run refuses a world-writable warden.yaml (exit 3)', () => {
+    const { dir, policy } = dirWithPolicy();
+    const config = join(dir, 'warden.yaml');
+    writeFileSync(config, `dangerouslyAllowAnonymous: true\npolicy: { files: [${JSON.stringify(policy)}] }\nupstreams:\n  acme: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(ACME_SERVER)}] }\n`);
+    chmodSync(config, 0o666);
+    const run = spawnSync(process.execPath, [WARDEN_MAIN, 'run', '--config', config], { encoding: 'utf8', input: '', timeout: 30_000 });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain('refusing to trust the config file');
+  });
 });
