@@ -67,36 +67,115 @@ function apply(c: CallSummary, r: AuditRecord, str: Str): void {
   if (r.type === 'call.error' && c.status === null) c.status = 'error';
 }
 
+/** How long after its first record a call's records are still joined to it, by default. */
+export const DEFAULT_MAX_CALL_SPAN_MS = 6 * 3_600_000;
+/** Ids of settled calls remembered to recognise their late records (oldest forgotten first). */
+const REMEMBERED_SETTLED = 200_000;
+
+interface OpenCall {
+  readonly summary: CallSummary;
+  /** When the call's first record was written (log time, ms). */
+  readonly startMs: number;
+}
+
 /**
  * Builds call summaries record by record, so a reader can stream the log: it keeps one summary
- * per call (a call's fields can come from any later record), never the records.
+ * per open call (a call's fields can come from any later record), never the records. A call
+ * whose first record is more than `maxSpanMs` older than the newest record read is settled:
+ * handed out (takeSettled) and forgotten, so memory holds the calls of one span of log time,
+ * not of the whole log. Records of a settled call that still come are counted as late.
  */
 export class CallSummaries {
-  private readonly calls = new Map<string, CallSummary>();
+  private readonly open = new Map<string, OpenCall>();
+  private readonly settledIds = new Set<string>();
   private readonly str = interner();
+  private ready: CallSummary[] = [];
+  /** The newest log time read (ms); records out of order never move it back. */
+  private nowMs = -Infinity;
+  /** Records of a call already settled: not in its summary. */
+  lateRecords = 0;
+
+  constructor(private readonly maxSpanMs = Number.POSITIVE_INFINITY) {}
 
   add(r: AuditRecord): void {
-    if (typeof r.callId !== 'string' || !r.type.startsWith('call.')) return;
-    let c = this.calls.get(r.callId);
-    if (!c) {
-      c = {
-        callId: r.callId, ts: r.ts, sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
-        tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
-      };
-      this.calls.set(r.callId, c);
-    }
-    apply(c, r, this.str);
+    const t = Date.parse(r.ts);
+    if (Number.isFinite(t) && t > this.nowMs) this.nowMs = t;
+    // Settled first: a record more than the span after its call's first record is late itself.
+    this.settle();
+    if (typeof r.callId === 'string' && r.type.startsWith('call.')) this.join(r, r.callId, t);
   }
 
-  /** The calls in order of each call's first record. */
-  list(): CallSummary[] {
-    return [...this.calls.values()];
+  /** Calls held now (not settled yet): what the reader's memory grows with. */
+  get openCalls(): number {
+    return this.open.size;
+  }
+
+  /** Calls settled since the last take, in order of each call's first record. */
+  takeSettled(): CallSummary[] {
+    const out = this.ready;
+    this.ready = [];
+    return out;
+  }
+
+  /** Every call not taken yet (the log ended), in order of each call's first record. */
+  takeAll(): CallSummary[] {
+    const out = [...this.takeSettled(), ...[...this.open.values()].map((c) => c.summary)];
+    this.open.clear();
+    return out;
+  }
+
+  private join(r: AuditRecord, callId: string, t: number): void {
+    let c = this.open.get(callId);
+    if (!c) {
+      if (this.settledIds.has(callId)) {
+        this.lateRecords += 1;
+        return;
+      }
+      const summary: CallSummary = {
+        callId, ts: r.ts, sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
+        tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
+      };
+      // An unreadable time starts the call now, so it cannot hold back the calls after it.
+      c = { summary, startMs: Number.isFinite(t) ? t : this.nowMs };
+      this.open.set(callId, c);
+    }
+    apply(c.summary, r, this.str);
+  }
+
+  /** Settles open calls from the oldest while they started more than maxSpanMs before now. */
+  private settle(): void {
+    const cutoff = this.nowMs - this.maxSpanMs;
+    // A Map iterates in insertion order (first records); deleting the current entry is safe.
+    for (const [id, c] of this.open) {
+      if (!(c.startMs < cutoff)) break;
+      this.ready.push(c.summary);
+      this.open.delete(id);
+      this.settledIds.add(id);
+      if (this.settledIds.size > REMEMBERED_SETTLED) this.settledIds.delete(this.settledIds.values().next().value as string);
+    }
   }
 }
 
-/** Groups call.* records by callId, in order of each call's first record. */
+/** Groups call.* records by callId, in order of each call's first record (the whole log in memory). */
 export function summarizeCalls(records: Iterable<AuditRecord>): CallSummary[] {
   const calls = new CallSummaries();
   for (const r of records) calls.add(r);
-  return calls.list();
+  return calls.takeAll();
+}
+
+/**
+ * The calls of a record stream, in order of each call's first record, each handed out once no
+ * record of it can be expected any more (its first record is `maxSpanMs` older than the newest):
+ * memory holds one span of log time. `late.records` counts, at the end, records that came after
+ * their call was settled (left out of its summary).
+ */
+export function* streamCalls(records: Iterable<AuditRecord>, maxSpanMs: number, late: { records: number }): Generator<CallSummary> {
+  const calls = new CallSummaries(maxSpanMs);
+  for (const r of records) {
+    calls.add(r);
+    const settled = calls.takeSettled();
+    if (settled.length > 0) yield* settled;
+  }
+  yield* calls.takeAll();
+  late.records = calls.lateRecords;
 }

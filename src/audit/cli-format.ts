@@ -60,6 +60,22 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
  * Writes `items` as `JSON.stringify(items, null, 2)` would, one item at a time in batches, so a
  * long result is never one string in memory.
  */
+/** writeJsonArray for items that come one by one (an array or a stream of them). */
+export function writeJsonStream(out: { write(s: string): unknown }, items: Iterable<unknown>): void {
+  let batch = '';
+  let first = true;
+  for (const item of items) {
+    // An item nested one level deep is its own pretty JSON indented by two more spaces.
+    batch += `${first ? '[\n' : ',\n'}  ${JSON.stringify(item, null, 2).replaceAll('\n', '\n  ')}`;
+    first = false;
+    if (batch.length >= 64 * 1024) {
+      out.write(batch);
+      batch = '';
+    }
+  }
+  out.write(first ? '[]\n' : `${batch}\n]\n`);
+}
+
 export function writeJsonArray(out: { write(s: string): unknown }, items: readonly unknown[]): void {
   if (items.length === 0) {
     out.write('[]\n');

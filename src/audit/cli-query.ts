@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { defaultAuditFile, expandSet, parseTime, streamRecords } from './read-records.js';
-import { summarizeCalls, type CallSummary } from './call-summary.js';
-import { table, writeJsonArray } from './cli-format.js';
+import { defaultAuditFile, expandSet, parseDuration, parseTime, streamRecords } from './read-records.js';
+import { DEFAULT_MAX_CALL_SPAN_MS, streamCalls, type CallSummary } from './call-summary.js';
+import { table, writeJsonStream } from './cli-format.js';
 
-export const QUERY_HELP = `Usage: warden audit query [filters] [--file F] [--json] [--limit N]
+export const QUERY_HELP = `Usage: warden audit query [filters] [--file F] [--json] [--limit N] [--max-call-span D]
 
 Lists tool calls (joined from their records by call id) matching every filter given:
   --user U        principal user            --agent A     current actor (or anywhere in the chain)
@@ -13,7 +13,9 @@ Lists tool calls (joined from their records by call id) matching every filter gi
   --since T       ISO time or relative (30s, 15m, 1h, 2d, 1w)     --until T   same forms
   --min-score N   risk score at least N
 Prints a table (action = decided, enforced = what was enforced), or --json an array of call
-summaries (action, enforced, ...).
+summaries (action, enforced, ...). --limit N: the newest N matching calls.
+  --max-call-span D  records up to D (default 6h) after a call's first record join its summary;
+                     later ones are left out with a warning. Memory holds one span of calls.
 Exit: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no audit file.
 `;
 
@@ -21,6 +23,8 @@ export interface Filters {
   user?: string; agent?: string; tool?: string; action?: string; enforced?: string; since?: number; until?: number; minScore?: number;
   /** --limit (query) / --top (stats): how many rows to print. */
   limit?: number; top?: number;
+  /** --max-call-span: how long after its first record a call's records still join it (ms). */
+  maxCallSpanMs: number;
 }
 
 function matches(c: CallSummary, f: Filters): boolean {
@@ -44,13 +48,19 @@ const OPTIONS = {
   file: { type: 'string' }, user: { type: 'string' }, agent: { type: 'string' }, tool: { type: 'string' },
   action: { type: 'string' }, enforced: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'min-score': { type: 'string' },
   limit: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'max-call-span': { type: 'string' },
 } as const;
 
 type Parsed = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
 
 /** Turns flags into filters; a string names the bad flag. */
 function toFilters(v: Parsed, now: number): Filters | string {
-  const f: Filters = {};
+  const f: Filters = { maxCallSpanMs: DEFAULT_MAX_CALL_SPAN_MS };
+  if (v['max-call-span'] !== undefined) {
+    const span = parseDuration(v['max-call-span']);
+    if (span === undefined || span <= 0) return '--max-call-span must be a duration like 90m, 6h or 2d';
+    f.maxCallSpanMs = span;
+  }
   if (v.user !== undefined) f.user = v.user;
   if (v.agent !== undefined) f.agent = v.agent;
   if (v.tool !== undefined) f.tool = v.tool;
@@ -80,11 +90,20 @@ function toFilters(v: Parsed, now: number): Filters | string {
   return f;
 }
 
+/** The calls of the log that match the filters, streamed; `done()` once they were all read. */
+export interface LoadedCalls {
+  readonly calls: Iterable<CallSummary>;
+  readonly values: Parsed;
+  readonly filters: Filters;
+  /** Warns (stderr) about records left out of their call's summary; call after reading `calls`. */
+  done(): void;
+}
+
 /**
  * Parses the shared flags and streams the log into the matching call summaries; a number is the
  * exit code to return (help printed, usage error, no audit file).
  */
-export function loadCalls(argv: string[], io: CliIo, help: string): { calls: CallSummary[]; values: Parsed; filters: Filters } | number {
+export function loadCalls(argv: string[], io: CliIo, help: string): LoadedCalls | number {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (values.help) {
     io.stdout.write(help);
@@ -101,8 +120,41 @@ export function loadCalls(argv: string[], io: CliIo, help: string): { calls: Cal
     io.stderr.write(`warden audit: ${active}: no such audit file\n`);
     return EXIT.config;
   }
-  // Streams the records; only one summary per call is kept (later records fill in its fields).
-  return { calls: summarizeCalls(streamRecords(files)).filter((c) => matches(c, filters)), values, filters };
+  // Streams the records; one summary per open call is kept (later records fill in its fields),
+  // and a call is handed out once its span has passed.
+  const late = { records: 0 };
+  const span = values['max-call-span'] ?? '6h';
+  return {
+    calls: filtered(streamCalls(streamRecords(files), filters.maxCallSpanMs, late), filters),
+    values,
+    filters,
+    done: () => {
+      if (late.records === 0) return;
+      io.stderr.write(`warden audit: ${late.records} record(s) came more than ${span} after their call's first record and are not in its summary (raise --max-call-span)\n`);
+    },
+  };
+}
+
+function* filtered(calls: Iterable<CallSummary>, filters: Filters): Generator<CallSummary> {
+  for (const c of calls) if (matches(c, filters)) yield c;
+}
+
+/** The last `n` items, oldest first, holding no more than `n`. */
+function lastOf<T>(items: Iterable<T>, n: number): T[] {
+  if (n === 0) {
+    for (const _ of items) {
+      // Read to the end anyway: the late-record count needs the whole log.
+    }
+    return [];
+  }
+  const ring: T[] = [];
+  let next = 0;
+  for (const item of items) {
+    if (ring.length < n) ring.push(item);
+    else ring[next] = item;
+    next = (next + 1) % n;
+  }
+  return ring.length < n ? ring : [...ring.slice(next), ...ring.slice(0, next)];
 }
 
 /** `warden audit query`. */
@@ -111,11 +163,14 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   // The newest `limit` calls (records are read oldest first).
   const limit = loaded.filters.limit;
-  const calls = limit === undefined ? loaded.calls : limit === 0 ? [] : loaded.calls.slice(-limit);
   if (loaded.values.json) {
-    writeJsonArray(io.stdout, calls);
+    // Without a limit the array is written as the calls come: memory holds one span of calls.
+    writeJsonStream(io.stdout, limit === undefined ? loaded.calls : lastOf(loaded.calls, limit));
+    loaded.done();
     return EXIT.ok;
   }
+  const calls = limit === undefined ? [...loaded.calls] : lastOf(loaded.calls, limit);
+  loaded.done();
   // action is what policy decided, enforced what happened (they differ in monitor mode).
   const rows = calls.map((c) => [
     c.ts, c.callId, c.user ?? '-', c.agent ?? '-', c.tool ?? '-', c.action ?? '-', c.enforced ?? '-', c.score === null ? '-' : String(c.score), c.status ?? '-',

@@ -3,7 +3,7 @@ import type { CallSummary } from './call-summary.js';
 import { table } from './cli-format.js';
 import { ACTIONS, loadCalls } from './cli-query.js';
 
-export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--json]
+export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--max-call-span D] [--json]
 
 Calls per action as decided by policy and as enforced (monitor mode decides but enforces
 allow), top tools decided or enforced as block, and top principals by risk.
@@ -40,55 +40,66 @@ function byAction(a: string, b: string): number {
 }
 
 /** Counts per key, in action order. */
-function countActions(calls: readonly CallSummary[], key: (c: CallSummary) => string | null): Record<string, number> {
-  const m = new Map<string, number>();
-  for (const c of calls) {
-    const k = key(c);
-    if (k !== null) m.set(k, (m.get(k) ?? 0) + 1);
-  }
+function inActionOrder(m: ReadonlyMap<string, number>): Record<string, number> {
   return Object.fromEntries([...m.entries()].sort((a, b) => byAction(a[0], b[0])));
 }
 
-/** Tools decided or enforced as block; most enforced blocks first, then most decided. */
-function blockedTools(calls: readonly CallSummary[], top: number): BlockedTool[] {
-  const m = new Map<string, BlockedTool>();
-  for (const c of calls) {
-    if (c.tool === null || (c.action !== 'block' && c.enforced !== 'block')) continue;
-    const t = m.get(c.tool) ?? { tool: c.tool, decided: 0, enforced: 0 };
-    if (c.action === 'block') t.decided += 1;
-    if (c.enforced === 'block') t.enforced += 1;
-    m.set(c.tool, t);
-  }
-  return [...m.values()].sort((a, b) => b.enforced - a.enforced || b.decided - a.decided || a.tool.localeCompare(b.tool)).slice(0, top);
-}
+type Risk = { principal: string; calls: number; maxScore: number; total: number };
 
-function riskiest(calls: readonly CallSummary[], top: number): AuditStats['topPrincipalsByRisk'] {
-  const risk = new Map<string, { principal: string; calls: number; maxScore: number; total: number }>();
-  for (const c of calls) {
-    if (c.score === null) continue;
-    const key = `${c.user ?? '-'}${c.agent ? ` via ${c.agent}` : ''}`;
-    const r = risk.get(key) ?? { principal: key, calls: 0, maxScore: 0, total: 0 };
-    r.calls += 1;
-    r.total += c.score;
-    r.maxScore = Math.max(r.maxScore, c.score);
-    risk.set(key, r);
+/**
+ * Statistics built one call at a time, so `warden audit stats` reads a log of any length with
+ * memory for its distinct actions, blocked tools and principals only.
+ */
+export class StatsAccumulator {
+  private calls = 0;
+  private readonly decisions = new Map<string, number>();
+  private readonly enforced = new Map<string, number>();
+  private enforcedOtherwise = 0;
+  private readonly blocked = new Map<string, BlockedTool>();
+  private readonly risk = new Map<string, Risk>();
+
+  add(c: CallSummary): void {
+    this.calls += 1;
+    if (c.action !== null) this.decisions.set(c.action, (this.decisions.get(c.action) ?? 0) + 1);
+    if (c.enforced !== null) this.enforced.set(c.enforced, (this.enforced.get(c.enforced) ?? 0) + 1);
+    if (c.action !== null && c.enforced !== null && c.action !== c.enforced) this.enforcedOtherwise += 1;
+    if (c.tool !== null && (c.action === 'block' || c.enforced === 'block')) {
+      const t = this.blocked.get(c.tool) ?? { tool: c.tool, decided: 0, enforced: 0 };
+      if (c.action === 'block') t.decided += 1;
+      if (c.enforced === 'block') t.enforced += 1;
+      this.blocked.set(c.tool, t);
+    }
+    if (c.score !== null) {
+      const key = `${c.user ?? '-'}${c.agent ? ` via ${c.agent}` : ''}`;
+      const r = this.risk.get(key) ?? { principal: key, calls: 0, maxScore: 0, total: 0 };
+      r.calls += 1;
+      r.total += c.score;
+      r.maxScore = Math.max(r.maxScore, c.score);
+      this.risk.set(key, r);
+    }
   }
-  return [...risk.values()]
-    .map((r) => ({ principal: r.principal, calls: r.calls, maxScore: r.maxScore, meanScore: Math.round((r.total / r.calls) * 10) / 10 }))
-    .sort((a, b) => b.meanScore - a.meanScore || b.maxScore - a.maxScore)
-    .slice(0, top);
+
+  /** Tools decided or enforced as block (most enforced blocks first, then most decided); principals by mean risk. */
+  result(top: number): AuditStats {
+    return {
+      calls: this.calls,
+      decisions: inActionOrder(this.decisions),
+      enforced: inActionOrder(this.enforced),
+      enforcedOtherwise: this.enforcedOtherwise,
+      topBlockedTools: [...this.blocked.values()].sort((a, b) => b.enforced - a.enforced || b.decided - a.decided || a.tool.localeCompare(b.tool)).slice(0, top),
+      topPrincipalsByRisk: [...this.risk.values()]
+        .map((r) => ({ principal: r.principal, calls: r.calls, maxScore: r.maxScore, meanScore: Math.round((r.total / r.calls) * 10) / 10 }))
+        .sort((a, b) => b.meanScore - a.meanScore || b.maxScore - a.maxScore)
+        .slice(0, top),
+    };
+  }
 }
 
 /** The statistics of a set of calls: what was decided and what was enforced, side by side. */
-export function auditStats(calls: readonly CallSummary[], top: number): AuditStats {
-  return {
-    calls: calls.length,
-    decisions: countActions(calls, (c) => c.action),
-    enforced: countActions(calls, (c) => c.enforced),
-    enforcedOtherwise: calls.filter((c) => c.action !== null && c.enforced !== null && c.action !== c.enforced).length,
-    topBlockedTools: blockedTools(calls, top),
-    topPrincipalsByRisk: riskiest(calls, top),
-  };
+export function auditStats(calls: Iterable<CallSummary>, top: number): AuditStats {
+  const acc = new StatsAccumulator();
+  for (const c of calls) acc.add(c);
+  return acc.result(top);
 }
 
 function statsText(s: AuditStats): string {
@@ -108,6 +119,7 @@ export async function runStats(argv: string[], io: CliIo): Promise<number> {
   const loaded = loadCalls(argv, io, STATS_HELP);
   if (typeof loaded === 'number') return loaded;
   const stats = auditStats(loaded.calls, loaded.filters.top ?? 10);
+  loaded.done();
   io.stdout.write(loaded.values.json ? `${JSON.stringify(stats, null, 2)}\n` : `${statsText(stats)}\n`);
   return EXIT.ok;
 }

@@ -77,6 +77,12 @@ export function lastRecords(files: readonly string[], n: number, options: LineSt
 const RELATIVE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
+/** `90s`, `15m`, `6h`, `2d`, `1w` → ms; undefined when not such a duration. */
+export function parseDuration(value: string): number | undefined {
+  const m = RELATIVE.exec(value.trim());
+  return m ? Number(m[1]) * (UNIT_MS[m[2] as string] as number) : undefined;
+}
+
 /** `--since 1h` / `--until 2026-11-22T10:00:00Z` → epoch ms; undefined when unparseable. */
 export function parseTime(value: string, now: number): number | undefined {
   const m = RELATIVE.exec(value.trim());
