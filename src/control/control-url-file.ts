@@ -1,4 +1,5 @@
-import { lstatSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -59,8 +60,23 @@ export function untrustedControlUrlFile(adminTokenFile: string): string | undefi
   }
 }
 
+/**
+ * Writes the URL to a fresh file beside the token file and renames it into place: a control-url
+ * that is a symbolic link (or any file someone planted) is replaced, never written through, so no
+ * file elsewhere is overwritten, and the result is always a regular file of this user, mode 0600,
+ * which is what the CLIs require before they follow it (see {@link controlUrlFileProblem}).
+ */
 export function writeControlUrlFile(adminTokenFile: string, url: string): void {
-  writeFileSync(controlUrlFileFor(adminTokenFile), `${url}\n`, { mode: 0o600 });
+  const file = controlUrlFileFor(adminTokenFile);
+  // 'wx' (O_CREAT|O_EXCL) never follows a link at this name; the random part makes one unlikely.
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, `${url}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
 }
 
 /**

@@ -1,9 +1,12 @@
-import { chmodSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { controlUrlFileProblem } from '../../src/control/control-url-file.js';
+import { startStdioWarden, until } from '../helpers/ops-warden.js';
+import { transparentGuardrails, upstreams } from '../helpers/paths.js';
 import { runCli } from '../sessions/run-cli.js';
 import { tempDir } from '../helpers/warden-process.js';
 
@@ -78,5 +81,30 @@ describe('control-url trust', () => {
     expect(controlUrlFileProblem(file(1000, 0o100620), [1000])).toMatch(/writable by group or others/);
     expect(controlUrlFileProblem(file(1000, 0o100602), [1000])).toMatch(/writable by group or others/);
     expect(controlUrlFileProblem({ uid: 1000, mode: 0o120777, isFile: () => false }, [1000])).toMatch(/not a regular file/);
+  });
+});
+
+describe('control-url written by warden', () => {
+  it('replaces a planted control-url symlink instead of overwriting the file it points to', async () => {
+    const dir = tempDir('warden-url-plant-');
+    mkdirSync(join(dir, '.warden'));
+    const victim = join(tempDir('warden-url-victim-'), 'precious');
+    writeFileSync(victim, 'precious data\n', { mode: 0o600 });
+    const urlFile = join(dir, '.warden', 'control-url');
+    symlinkSync(victim, urlFile);
+    const configFile = join(dir, 'warden.yaml');
+    writeFileSync(configFile, stringify({ dangerouslyAllowAnonymous: true, upstreams: { acme: upstreams.acme() }, logging: { level: 'warn' }, audit: { file: '.warden/audit.jsonl' }, ...transparentGuardrails() }));
+    const w = await startStdioWarden(configFile, dir);
+    try {
+      await until(() => !lstatSync(urlFile).isSymbolicLink(), 10_000, 'control-url replaced');
+      expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
+      const written = lstatSync(urlFile);
+      expect(written.isFile()).toBe(true);
+      expect(written.mode & 0o777).toBe(0o600);
+      expect(readFileSync(urlFile, 'utf8')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    } finally {
+      await w.close();
+    }
+    expect(readFileSync(victim, 'utf8')).toBe('precious data\n');
   });
 });
