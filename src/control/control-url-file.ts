@@ -1,4 +1,5 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -23,8 +24,59 @@ export function readControlUrlFile(adminTokenFile: string): string | undefined {
   }
 }
 
+/** What {@link controlUrlFileProblem} needs of a file's status (an fs.Stats, from lstat). */
+export interface UrlFileStatus {
+  readonly uid: number;
+  readonly mode: number;
+  isFile(): boolean;
+}
+
+/**
+ * Why a control-url file must not be followed, or undefined. The CLIs send the admin credential
+ * to the URL it names, so it is trusted only as far as the token file is: a regular file (warden
+ * writes one; a symbolic link could be anyone's), owned by a user in `trustedUids` (the token
+ * file's owner, who holds the token anyway, the user running the CLI, or root, who can read every
+ * file), and writable by nobody else. A file someone else could write would otherwise hand them the admin token.
+ */
+export function controlUrlFileProblem(status: UrlFileStatus, trustedUids: readonly number[]): string | undefined {
+  if (!status.isFile()) return 'is not a regular file';
+  if ((status.mode & 0o022) !== 0) return 'is writable by group or others';
+  if (!trustedUids.includes(status.uid)) return `is owned by another user (uid ${status.uid})`;
+  return undefined;
+}
+
+/**
+ * Checks the control-url file beside `adminTokenFile` before its URL is used (see
+ * {@link controlUrlFileProblem}); undefined when it may be followed. Not checked on Windows,
+ * where modes and uids do not exist (as for the token file).
+ */
+export function untrustedControlUrlFile(adminTokenFile: string): string | undefined {
+  if (process.platform === 'win32' || process.getuid === undefined) return undefined;
+  const file = controlUrlFileFor(adminTokenFile);
+  try {
+    return controlUrlFileProblem(lstatSync(file), [0, process.getuid(), statSync(adminTokenFile).uid]);
+  } catch (err) {
+    return `cannot be checked (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+}
+
+/**
+ * Writes the URL to a fresh file beside the token file and renames it into place: a control-url
+ * that is a symbolic link (or any file someone planted) is replaced, never written through, so no
+ * file elsewhere is overwritten, and the result is always a regular file of this user, mode 0600,
+ * which is what the CLIs require before they follow it (see {@link controlUrlFileProblem}).
+ */
 export function writeControlUrlFile(adminTokenFile: string, url: string): void {
-  writeFileSync(controlUrlFileFor(adminTokenFile), `${url}\n`, { mode: 0o600 });
+  const file = controlUrlFileFor(adminTokenFile);
+  // 'wx' (O_CREAT|O_EXCL) never follows a link at this name; the random part makes one unlikely.
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, `${url}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
 }
 
 /**

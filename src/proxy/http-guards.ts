@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpListen } from '../config/config-schema.js';
+import type { BodyBudgetRefusal, BodyLease } from './body-budget.js';
 import { errorResponse, RPC, validateMessage, type RpcMessage } from './json-rpc.js';
 
 /** Writes a JSON-RPC error as an HTTP response. Nothing is forwarded after this. */
@@ -35,17 +36,26 @@ export type BodyResult =
 
 /**
  * Reads one POST body with a hard size bound, then parses and validates it. Oversized is 413
- * (read stops at the bound), malformed JSON is -32700, a batch or non-message is -32600.
+ * (read stops at the bound), malformed JSON is -32700, a batch or non-message is -32600. With a
+ * `lease`, the bytes count against what the listener may hold of bodies at once (see
+ * body-budget.ts): past it, reading stops too (429 / 503, -32000); the lease is released here.
  */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+export async function readBody(req: IncomingMessage, maxBytes: number, lease?: BodyLease): Promise<BodyResult> {
+  const tooLarge = { ok: false, status: 413, code: RPC.invalidRequest, reason: `body exceeds ${maxBytes} bytes` } as const;
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > maxBytes) return { ok: false, status: 413, code: RPC.invalidRequest, reason: `body exceeds ${maxBytes} bytes` };
-  const body = await collect(req, maxBytes);
-  if (body === undefined) return { ok: false, status: 413, code: RPC.invalidRequest, reason: `body exceeds ${maxBytes} bytes` };
-  const chunks = [body];
+  if (declared > maxBytes) return tooLarge;
+  let body: Collected;
+  try {
+    body = await collect(req, maxBytes, lease);
+  } finally {
+    lease?.release();
+  }
+  if (body.kind === 'too_large') return tooLarge;
+  if (body.kind === 'refused') return { ok: false, status: body.refusal.status, code: RPC.upstreamClosed, reason: body.refusal.message };
+  if (body.kind === 'aborted') return { ok: false, status: 400, code: RPC.invalidRequest, reason: 'request body ended early' };
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(body.body.toString('utf8'));
   } catch {
     return { ok: false, status: 400, code: RPC.parseError, reason: 'Parse error' };
   }
@@ -54,24 +64,33 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return { ok: true, message: checked.message };
 }
 
-/** Collects the body; past the bound the rest is discarded unread (undefined = too large). */
-function collect(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+type Collected = { kind: 'ok'; body: Buffer } | { kind: 'too_large' } | { kind: 'refused'; refusal: BodyBudgetRefusal } | { kind: 'aborted' };
+
+/**
+ * Collects the body; past the size bound or the budget the rest is discarded unread. A request
+ * whose connection closes before its end settles as `aborted`, so its lease is always released.
+ */
+function collect(req: IncomingMessage, maxBytes: number, lease: BodyLease | undefined): Promise<Collected> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
+    const stop = (result: Collected): void => {
       req.off('data', onData);
       req.resume();
       chunks.length = 0;
-      resolve(undefined);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) return stop({ kind: 'too_large' });
+      const refusal = lease?.take(chunk.length);
+      if (refusal) return stop({ kind: 'refused', refusal });
+      chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
+    req.once('end', () => resolve(size > maxBytes ? { kind: 'too_large' } : { kind: 'ok', body: Buffer.concat(chunks) }));
     req.once('error', reject);
+    // After 'end' this changes nothing (a promise settles once).
+    req.once('close', () => resolve({ kind: 'aborted' }));
   });
 }

@@ -8,8 +8,9 @@ import { principalKey, type Principal } from '../core/principal.js';
 import { RPC, errorResponse, isRequest, type RpcId } from './json-rpc.js';
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
+import { BodyBudget } from './body-budget.js';
 import { HttpChannel } from './http-channel.js';
-import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError } from './http-guards.js';
+import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError, type BodyResult } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
 import type { WardenRuntime } from './warden-runtime.js';
 
@@ -44,6 +45,8 @@ export interface HttpListener {
 export async function startHttpListener(listen: HttpListen, runtime: WardenRuntime): Promise<HttpListener> {
   const sessions = new Map<string, HttpSession>();
   let allowedHosts = listen.allowedHosts ?? [];
+  // Bodies being read at once, per principal and in all (maxBodyBytes alone bounds only one).
+  const bodies = new BodyBudget(listen);
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       runtime.logger.error({ err: String(err) }, 'http request failed');
@@ -69,8 +72,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') return onSession(req, res, sessionId, auth.principal);
     if (req.method !== 'POST') return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
-    const body = await readBody(req, listen.maxBodyBytes);
-    if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
+    const body = await readBody(req, listen.maxBodyBytes, bodies.lease(principalKey(auth.principal)));
+    if (!body.ok) return refuseBody(res, body);
     if (!isRequest(body.message) || body.message.method !== 'initialize') {
       return sendRpcError(res, 400, RPC.invalidRequest, 'Mcp-Session-Id header is required');
     }
@@ -97,8 +100,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       return entry.channel.handleRequest(req, res);
     }
     trackActive(entry, res);
-    const body = await readBody(req, listen.maxBodyBytes);
-    if (!body.ok) return sendRpcError(res, body.status, body.code, body.reason, body.status === 413 ? { connection: 'close' } : {});
+    const body = await readBody(req, listen.maxBodyBytes, bodies.lease(entry.owner));
+    if (!body.ok) return refuseBody(res, body);
     await entry.channel.handleRequest(req, res, body.message);
   }
 
@@ -222,6 +225,12 @@ function abandonCall(session: ProxySession, requestId: RpcId): boolean {
     entry.onCancel?.(ABANDONED_REASON);
   }
   return true;
+}
+
+/** Answers a body that was not read to its end or not valid; the connection closes when unread data may follow. */
+function refuseBody(res: ServerResponse, body: Extract<BodyResult, { ok: false }>): void {
+  const unread = body.status === 413 || body.status === 429 || body.status === 503;
+  sendRpcError(res, body.status, body.code, body.reason, unread ? { connection: 'close' } : {});
 }
 
 /** A digest of the presented bearer token for the audit (never the token itself). */
