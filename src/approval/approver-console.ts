@@ -13,6 +13,12 @@ export interface ConsoleIo {
 
 const CLEAR_LINE = '\r\x1b[2K';
 const MENU = '[a] allow once  [d] deny  [r] allow & remember N min  [q] quit';
+/**
+ * How long a card that replaced another ignores answer keys: a double-tapped key or one typed
+ * for the previous card (answered, withdrawn or timed out a moment ago) must not answer a
+ * request nobody has read yet.
+ */
+export const SETTLE_MS = 1_000;
 
 /**
  * The interactive approver: a queue of pending requests fed by the SSE stream, one shown at a time
@@ -25,6 +31,8 @@ export class ApproverConsole {
   private current: PendingWire | undefined;
   private mode: Mode = 'idle';
   private input = '';
+  /** Until when (our clock) answer keys are ignored because the card was just swapped in. */
+  private settleUntil = 0;
   private quitResolve: (() => void) | undefined;
   readonly quit: Promise<void>;
 
@@ -72,7 +80,9 @@ export class ApproverConsole {
   }
 
   private showNext(): void {
+    const replaced = this.current !== undefined;
     this.current = this.queue.shift();
+    this.settleUntil = replaced ? this.io.clock() + SETTLE_MS : 0;
     this.input = '';
     if (!this.current) {
       this.mode = 'idle';
@@ -110,6 +120,11 @@ export class ApproverConsole {
   }
 
   private onChoice(ch: string): void {
+    if (ch !== 'q' && this.io.clock() < this.settleUntil) {
+      // Fail safe: a key that may have been meant for the previous card answers nothing.
+      if (ch === 'a' || ch === 'd' || ch === 'r') this.write(`${CLEAR_LINE}new request shown: read it, then answer > `);
+      return;
+    }
     if (ch === 'a') void this.answer('allow', {});
     else if (ch === 'd') {
       this.mode = 'reason';

@@ -117,6 +117,32 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('a double-tapped "a" does not allow the next request, shown only after the first answer', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = fx.manager.request(callRequest().req, decision(), display);
+    let secondSettled = false;
+    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
+      secondSettled = true;
+      return o;
+    });
+    await pty.waitFor('1 more waiting');
+    pty.type('a');
+    expect(await first).toMatchObject({ kind: 'allowed' });
+    await pty.waitFor('fs / delete_file');
+    // The second key of a double tap arrives right after the next card appeared: nobody read it.
+    pty.type('a');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondSettled).toBe(false);
+    // Once the card has been on screen for a moment, keys answer it as usual.
+    await new Promise((r) => setTimeout(r, 900));
+    pty.type('d\r');
+    expect(await second).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('runs --notify-command on each new request with details in the environment only', async () => {
     fx = await controlFixture();
     const out = join(fx.dir, 'notified');
