@@ -29,22 +29,26 @@ export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'priorActor
   return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
 }
 
-function indentJson(value: unknown, maxLines: number): string[] {
+function indentJson(value: unknown, maxLines: number, id: string): string[] {
   const lines = (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
   const shown = lines.slice(0, maxLines).map((l) => terminalSafe(l));
-  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines)`);
+  // The agent chooses the order of its arguments: say where the rest can be read in full.
+  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: \`warden approvals show ${terminalSafe(id)}\` prints them all)`);
   return shown;
 }
 
-/** The full card shown to a human approver: who, what, why. */
-export function renderApprovalCard(a: PendingApproval, position: string): string[] {
+/**
+ * The card shown to a human approver: who, what, why. `maxArgLines` bounds the arguments shown
+ * (the interactive console); `warden approvals show` passes Infinity: it prints the request in full.
+ */
+export function renderApprovalCard(a: PendingApproval, position: string, maxArgLines = 20): string[] {
   const pad = '        ';
   const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
   return [
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
     `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
     `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
-    ...indentJson(a.arguments, 20).map((l) => `${pad}${l}`),
+    ...indentJson(a.arguments, maxArgLines, a.id).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,
     ...reasons,
     `  call  ${terminalSafe(a.callId)} · session ${terminalSafe(a.sessionId)}`,

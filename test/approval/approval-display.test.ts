@@ -24,6 +24,14 @@ describe('approval display', () => {
     expect(card).toContain('"amount": 4999');
   });
 
+  it('a card cut short names the command that prints the hidden argument lines', () => {
+    const padded = { ...record, arguments: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i])) };
+    const cut = renderApprovalCard(padded, '').join('\n');
+    expect(cut).toContain('… (12 more lines: `warden approvals show apr_1` prints them all)');
+    expect(cut).not.toContain('"k29"');
+    expect(renderApprovalCard(padded, '', Infinity).join('\n')).toContain('"k29": 29');
+  });
+
   it('says whom a grant covers: this agent only, or any agent of the user when widened', () => {
     const g = { user: 'alice', actor: 'agent-7', priorActors: ['planner'], upstream: 'acme', tool: 'transfer_funds', argsDigest: undefined };
     expect(describeGrantScope({ ...g, scope: 'principal' })).toBe('alice via agent-7 ← planner (this agent only) · acme/transfer_funds · any arguments');
