@@ -32,8 +32,11 @@ export interface ApprovalManagerDeps {
 }
 
 export interface ApprovalManager {
-  /** Holds the call until a grant matches, a human answers, it times out, or it is withdrawn. */
-  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay): Promise<ApprovalOutcome>;
+  /**
+   * Holds the call until a grant matches (unless `options.grants` is false), a human answers, it
+   * times out, or it is withdrawn.
+   */
+  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean }): Promise<ApprovalOutcome>;
   /** Answers a pending approval. Exactly one answer wins; the rest get `already_decided`. */
   answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
   listPending(): Promise<PendingApproval[]>;
@@ -155,10 +158,10 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   };
 
   return {
-    async request(req, decision, display) {
+    async request(req, decision, display, options) {
       const argsDigest = digestOf(req.arguments);
       const who = req.principal;
-      const grant = await grants.find(who, req.upstream, req.tool, argsDigest, clock());
+      const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, argsDigest, clock());
       if (grant) {
         // No approval was requested for this call: `by`/`approver` are who created the grant.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));

@@ -123,7 +123,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[]): MaybePromise<GuardVerdict> {
     const stepUp = evaluationVerdict(subject, base.sensitivity);
     const stepUpFloor: ActionFloor | undefined = stepUp ? { action: stepUp.action, reasons: [stepUp.reason], rules: [`event:${subject.kind === 'step_up' ? subject.eventId : ''}`] } : undefined;
-    const decision = applyFloor(base, mergeFloors(pinFloor(req), stepUpFloor));
+    const floor = mergeFloors(pinFloor(req), stepUpFloor);
+    const decision = applyFloor(base, floor);
     stats.decisions += 1;
     pending.push(auditEvent('call.risk', { callId: req.callId, sessionId: req.sessionId, score: decision.score, reasons: decision.reasons, sensitivity: decision.sensitivity }));
     // Write-ahead: the decision record is on disk (write(2) done) before anything is enforced;
@@ -134,7 +135,9 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     if (decision.enforced !== 'allow') flush(pending);
     deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced, req.receivedAt);
 
-    const enforced = deps.enforcer.enforce(req, decision);
+    // A security reaction that asks for a human (step-up, changed or poisoned definition) came
+    // after any remembered grant: the grant must not answer for it.
+    const enforced = deps.enforcer.enforce(req, decision, floor?.action === 'approve' ? { grants: false } : undefined);
     const waited = isThenable(enforced);
     return andThen(enforced, (verdict) => {
       if (verdict.kind === 'forward') {
