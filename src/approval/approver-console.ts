@@ -14,9 +14,9 @@ export interface ConsoleIo {
 const CLEAR_LINE = '\r\x1b[2K';
 const MENU = '[a] allow once  [d] deny  [r] allow & remember N min  [q] quit';
 /**
- * How long a card that replaced another ignores answer keys: a double-tapped key or one typed
- * for the previous card (answered, withdrawn or timed out a moment ago) must not answer a
- * request nobody has read yet.
+ * How long a card that replaced another ignores answer keys (restarted by every key typed
+ * meanwhile): a double-tapped key or one typed for the previous card (answered, withdrawn or
+ * timed out a moment ago) must not answer a request nobody has read yet.
  */
 export const SETTLE_MS = 1_000;
 
@@ -120,8 +120,12 @@ export class ApproverConsole {
   }
 
   private onChoice(ch: string): void {
-    if (ch !== 'q' && this.io.clock() < this.settleUntil) {
-      // Fail safe: a key that may have been meant for the previous card answers nothing.
+    const now = this.io.clock();
+    if (ch !== 'q' && now < this.settleUntil) {
+      // Fail safe: a key that may have been meant for the previous card answers nothing. Each
+      // one restarts the wait, so someone still typing (a deny reason for a card that was just
+      // withdrawn) answers nothing until they pause.
+      this.settleUntil = now + SETTLE_MS;
       if (ch === 'a' || ch === 'd' || ch === 'r') this.write(`${CLEAR_LINE}new request shown: read it, then answer > `);
       return;
     }
