@@ -24,6 +24,16 @@ describe('approval display', () => {
     expect(card).toContain('"amount": 4999');
   });
 
+  it('blocks Trojan-Source reordering and hidden text: bidi marks and invisible characters are escaped', () => {
+    // An RLM before "1 - 2" makes a bidi-capable terminal (VTE) show "2 - 1"; zero-width and tag
+    // characters hide text. None of them may reach the approver's terminal as themselves.
+    const sneaky = { ...record, arguments: { amount: '\u200f100 - 1', to: 'acme\u200b.example', note: 'ok\u{E0041}\u2028x\u061c\ufeff\u00ad' } };
+    const screen = renderApprovalCard(sneaky, '').join('\n');
+    expect(screen).not.toMatch(/[\u00ad\u061c\u200b-\u200f\u2028\u2029\ufeff]|\u{E0041}/u);
+    expect(screen).toContain('\\u200f100 - 1');
+    expect(terminalSafe('x\u{E0041}')).toBe('x\\u{e0041}');
+  });
+
   it('a card cut short names the command that prints the hidden argument lines', () => {
     const padded = { ...record, arguments: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i])) };
     const cut = renderApprovalCard(padded, '').join('\n');
