@@ -87,6 +87,9 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     }
   };
 
+  /** Requests past the maxPending check whose waiter is not registered yet (they count as pending). */
+  let registering = 0;
+
   /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
   const claimed = new Set<string>();
 
@@ -168,13 +171,20 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         return { kind: 'allowed_by_grant', grantId: grant.id };
       }
       const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
-      if (waiters.size >= config.maxPending) {
+      if (waiters.size + registering >= config.maxPending) {
         // Fail closed: a full queue denies rather than forwarding unasked.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable', reason: `more than ${config.maxPending} approvals pending` }));
         return { kind: 'denied', code: 'unavailable', approvalId: record.id };
       }
-      deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
-      await deps.store.set(PENDING + record.id, record, doneTtl);
+      // The place is taken now, before the awaits below: requests arriving together must not all
+      // pass the check above while none is registered yet.
+      registering += 1;
+      try {
+        deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
+        await deps.store.set(PENDING + record.id, record, doneTtl);
+      } finally {
+        registering -= 1;
+      }
       const outcome = waiters.add(record, {
         timeoutMs: config.timeoutMs,
         progressIntervalMs: config.progressIntervalMs,

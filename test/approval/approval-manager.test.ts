@@ -222,6 +222,18 @@ describe('approval manager', () => {
     await first;
   });
 
+  it('a burst of simultaneous requests cannot get past maxPending (flooding the approvers)', async () => {
+    const f = managerFixture({ maxPending: 2 });
+    const outcomes = Array.from({ length: 10 }, () => f.manager.request(callRequest().req, decision(), display));
+    await vi.advanceTimersByTimeAsync(0);
+    const pending = (await f.manager.listPending()).length;
+    f.manager.close();
+    expect(pending).toBe(2);
+    const kinds = (await Promise.all(outcomes)).map((o) => (o.kind === 'denied' ? o.code : o.kind));
+    expect(kinds.filter((k) => k === 'unavailable')).toHaveLength(8);
+    expect(kinds.filter((k) => k === 'withdrawn')).toHaveLength(2);
+  });
+
   it('withdraws an already-cancelled call right away', async () => {
     const f = managerFixture();
     const c = callRequest();
