@@ -143,6 +143,31 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('a double tap does not allow a request the agent sends the moment its previous call was allowed', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = fx.manager.request(callRequest().req, decision(), display);
+    await pty.waitFor(/s left/);
+    pty.type('a');
+    expect(await first).toMatchObject({ kind: 'allowed' });
+    // The agent learns its first call went through and sends the next one at once.
+    let secondSettled = false;
+    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
+      secondSettled = true;
+      return o;
+    });
+    await pty.waitFor('fs / delete_file');
+    pty.type('a'); // the second tap of the double tap
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondSettled).toBe(false);
+    await new Promise((r) => setTimeout(r, 900));
+    pty.type('d\r');
+    expect(await second).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('a deny reason still being typed when its request is withdrawn does not answer the next request', async () => {
     fx = await controlFixture();
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
