@@ -149,7 +149,11 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       return undefined;
     }
     const { issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
-    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
+    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }))) {
+      // A grant missing from the audit trail must not allow later calls.
+      await grants.remove(grant.id);
+      return undefined;
+    }
     return grant;
   };
 
@@ -222,6 +226,11 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       }
       // `approved`/`by`/`how` are what `warden audit show` prints; `outcome`/`approver` keep the detail.
       const audited = audit(auditEvent('call.approval_answered', { callId: record.callId, sessionId: record.sessionId, approvalId: id, approved: answer.kind !== 'deny', by: approver.id, how: 'control-api', outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id }));
+      if (!audited && grant) {
+        // Fail closed: the allow is refused (outcomeOf), so its grant must not outlive it.
+        await grants.remove(grant.id).catch((err: unknown) => deps.logger.error({ err, approvalId: id }, 'could not remove unaudited grant'));
+        grant = undefined;
+      }
       await settle(record, outcomeOf(record, answer, approver, grant, audited), { type: 'answered', approval: record, answer: answer.kind, approver });
       return { ok: true, approval: record, ...(grant ? { grant } : {}) };
     },

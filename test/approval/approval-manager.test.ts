@@ -251,6 +251,24 @@ describe('approval manager', () => {
     expect(await outcome).toMatchObject({ kind: 'denied', code: 'unavailable' });
   });
 
+  it('an allow-and-remember it could not audit leaves no grant behind to allow later calls', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    f.audit.fail = true;
+    await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 3_600_000, matchArguments: false }, admin);
+    expect(await outcome).toMatchObject({ kind: 'denied', code: 'unavailable' });
+    // The sink recovers: a grant nobody could audit (no grant.created) must not answer for the next call.
+    f.audit.fail = false;
+    expect(await f.manager.listGrants()).toEqual([]);
+    const next = f.manager.request(callRequest().req, decision(), display);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await f.manager.listPending()).toHaveLength(1);
+    f.manager.close();
+    expect(await next).toMatchObject({ kind: 'withdrawn' });
+  });
+
   it('still settles the call when the state store fails mid-answer (never hangs, never remembers)', async () => {
     const f = managerFixture();
     const pending = f.nextPending();
