@@ -3,12 +3,18 @@ import type { Grant, PendingApproval } from './approval-types.js';
 /** A pending approval as the API sends it (PendingApproval plus time left). */
 export type PendingWire = PendingApproval & { readonly expiresInMs: number };
 
-// C0/C1 controls and bidi overrides: values come from agents and must not drive the terminal.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// C0/C1 controls, bidi overrides, isolates and marks (an RLM alone reorders "1 - 2" in a
+// bidi-capable terminal), line separators and invisible characters (zero-width, soft hyphen,
+// BOM, tags): values come from agents and must neither drive the terminal nor hide or reorder
+// what the approver reads.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
 
-/** Makes agent-supplied text safe to print on a terminal (no escape sequences, no bidi tricks). */
+/** Makes agent-supplied text safe to print on a terminal (no escape sequences, no bidi or invisible tricks). */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE, (c) => {
+    const cp = c.codePointAt(0) ?? 0;
+    return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** `alice via agent-7 ← planner` */
@@ -29,22 +35,26 @@ export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'priorActor
   return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
 }
 
-function indentJson(value: unknown, maxLines: number): string[] {
+function indentJson(value: unknown, maxLines: number, id: string): string[] {
   const lines = (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
   const shown = lines.slice(0, maxLines).map((l) => terminalSafe(l));
-  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines)`);
+  // The agent chooses the order of its arguments: say where the rest can be read in full.
+  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: \`warden approvals show ${terminalSafe(id)}\` prints them all)`);
   return shown;
 }
 
-/** The full card shown to a human approver: who, what, why. */
-export function renderApprovalCard(a: PendingApproval, position: string): string[] {
+/**
+ * The card shown to a human approver: who, what, why. `maxArgLines` bounds the arguments shown
+ * (the interactive console); `warden approvals show` passes Infinity: it prints the request in full.
+ */
+export function renderApprovalCard(a: PendingApproval, position: string, maxArgLines = 20): string[] {
   const pad = '        ';
   const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
   return [
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
     `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
     `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
-    ...indentJson(a.arguments, 20).map((l) => `${pad}${l}`),
+    ...indentJson(a.arguments, maxArgLines, a.id).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,
     ...reasons,
     `  call  ${terminalSafe(a.callId)} · session ${terminalSafe(a.sessionId)}`,

@@ -32,8 +32,11 @@ export interface ApprovalManagerDeps {
 }
 
 export interface ApprovalManager {
-  /** Holds the call until a grant matches, a human answers, it times out, or it is withdrawn. */
-  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay): Promise<ApprovalOutcome>;
+  /**
+   * Holds the call until a grant matches (unless `options.grants` is false), a human answers, it
+   * times out, or it is withdrawn.
+   */
+  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean }): Promise<ApprovalOutcome>;
   /** Answers a pending approval. Exactly one answer wins; the rest get `already_decided`. */
   answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
   listPending(): Promise<PendingApproval[]>;
@@ -83,6 +86,9 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       return false;
     }
   };
+
+  /** Requests past the maxPending check whose waiter is not registered yet (they count as pending). */
+  let registering = 0;
 
   /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
   const claimed = new Set<string>();
@@ -143,7 +149,11 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       return undefined;
     }
     const { issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
-    audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }));
+    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }))) {
+      // A grant missing from the audit trail must not allow later calls.
+      await grants.remove(grant.id);
+      return undefined;
+    }
     return grant;
   };
 
@@ -155,23 +165,30 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   };
 
   return {
-    async request(req, decision, display) {
+    async request(req, decision, display, options) {
       const argsDigest = digestOf(req.arguments);
       const who = req.principal;
-      const grant = await grants.find(who, req.upstream, req.tool, argsDigest, clock());
+      const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, argsDigest, clock());
       if (grant) {
         // No approval was requested for this call: `by`/`approver` are who created the grant.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));
         return { kind: 'allowed_by_grant', grantId: grant.id };
       }
       const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
-      if (waiters.size >= config.maxPending) {
+      if (waiters.size + registering >= config.maxPending) {
         // Fail closed: a full queue denies rather than forwarding unasked.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable', reason: `more than ${config.maxPending} approvals pending` }));
         return { kind: 'denied', code: 'unavailable', approvalId: record.id };
       }
-      deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
-      await deps.store.set(PENDING + record.id, record, doneTtl);
+      // The place is taken now, before the awaits below: requests arriving together must not all
+      // pass the check above while none is registered yet.
+      registering += 1;
+      try {
+        deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
+        await deps.store.set(PENDING + record.id, record, doneTtl);
+      } finally {
+        registering -= 1;
+      }
       const outcome = waiters.add(record, {
         timeoutMs: config.timeoutMs,
         progressIntervalMs: config.progressIntervalMs,
@@ -209,6 +226,11 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       }
       // `approved`/`by`/`how` are what `warden audit show` prints; `outcome`/`approver` keep the detail.
       const audited = audit(auditEvent('call.approval_answered', { callId: record.callId, sessionId: record.sessionId, approvalId: id, approved: answer.kind !== 'deny', by: approver.id, how: 'control-api', outcome: answer.kind, approver, reason: answer.kind === 'deny' ? answer.reason : undefined, grantId: grant?.id }));
+      if (!audited && grant) {
+        // Fail closed: the allow is refused (outcomeOf), so its grant must not outlive it.
+        await grants.remove(grant.id).catch((err: unknown) => deps.logger.error({ err, approvalId: id }, 'could not remove unaudited grant'));
+        grant = undefined;
+      }
       await settle(record, outcomeOf(record, answer, approver, grant, audited), { type: 'answered', approval: record, answer: answer.kind, approver });
       return { ok: true, approval: record, ...(grant ? { grant } : {}) };
     },

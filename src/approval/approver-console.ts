@@ -13,6 +13,13 @@ export interface ConsoleIo {
 
 const CLEAR_LINE = '\r\x1b[2K';
 const MENU = '[a] allow once  [d] deny  [r] allow & remember N min  [q] quit';
+/**
+ * How long a card that replaced another, or appeared within this time of a key press, ignores
+ * answer keys (restarted by every key typed meanwhile): a double-tapped key or one typed for the
+ * previous card (answered, withdrawn or timed out a moment ago) must not answer a request nobody
+ * has read yet.
+ */
+export const SETTLE_MS = 1_000;
 
 /**
  * The interactive approver: a queue of pending requests fed by the SSE stream, one shown at a time
@@ -25,6 +32,10 @@ export class ApproverConsole {
   private current: PendingWire | undefined;
   private mode: Mode = 'idle';
   private input = '';
+  /** Until when (our clock) answer keys are ignored because the card was just swapped in. */
+  private settleUntil = 0;
+  /** When the last key was typed (our clock). */
+  private lastKeyAt = -Infinity;
   private quitResolve: (() => void) | undefined;
   readonly quit: Promise<void>;
 
@@ -72,7 +83,12 @@ export class ApproverConsole {
   }
 
   private showNext(): void {
+    const now = this.io.clock();
+    // A card that replaces another, or appears while the approver is still typing (the agent
+    // sent its next call the moment the last one was allowed), waits before taking answers.
+    const settle = this.current !== undefined || now - this.lastKeyAt < SETTLE_MS;
     this.current = this.queue.shift();
+    this.settleUntil = settle ? now + SETTLE_MS : 0;
     this.input = '';
     if (!this.current) {
       this.mode = 'idle';
@@ -103,6 +119,7 @@ export class ApproverConsole {
 
   private onKey(ch: string): void {
     if (ch === '\x03') return this.stop(); // Ctrl-C
+    this.lastKeyAt = this.io.clock();
     if (this.mode === 'choose') return this.onChoice(ch);
     if (this.mode === 'reason' || this.mode === 'minutes') return this.onTextKey(ch);
     // q also works while an answer is in flight: the answer is already on its way.
@@ -110,6 +127,15 @@ export class ApproverConsole {
   }
 
   private onChoice(ch: string): void {
+    const now = this.io.clock();
+    if (ch !== 'q' && now < this.settleUntil) {
+      // Fail safe: a key that may have been meant for the previous card answers nothing. Each
+      // one restarts the wait, so someone still typing (a deny reason for a card that was just
+      // withdrawn) answers nothing until they pause.
+      this.settleUntil = now + SETTLE_MS;
+      if (ch === 'a' || ch === 'd' || ch === 'r') this.write(`${CLEAR_LINE}new request shown: read it, then answer > `);
+      return;
+    }
     if (ch === 'a') void this.answer('allow', {});
     else if (ch === 'd') {
       this.mode = 'reason';

@@ -60,7 +60,7 @@ function printText(io: CliIo, sub: string, id: string | undefined, body: unknown
     io.stdout.write(list.length === 0 ? 'no pending approvals\n' : `${list.map(renderPendingLine).join('\n')}\n`);
   } else if (sub === 'show') {
     const a = body as PendingWire;
-    io.stdout.write(`${renderApprovalCard(a, `(${Math.ceil(a.expiresInMs / 1000)} s left)`).join('\n')}\n`);
+    io.stdout.write(`${renderApprovalCard(a, `(${Math.ceil(a.expiresInMs / 1000)} s left)`, Infinity).join('\n')}\n`);
   } else if (sub === 'grants') {
     const list = (body as { grants: Grant[] }).grants;
     io.stdout.write(list.length === 0 ? 'no grants\n' : `${list.map((g) => renderGrantLine(g, Date.now())).join('\n')}\n`);

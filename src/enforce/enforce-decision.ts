@@ -10,6 +10,16 @@ import type { ApprovalDisplay } from '../approval/pending-record.js';
 import { blockVerdict } from './block-result.js';
 import type { Throttler } from './throttler.js';
 
+/** How one call is enforced beyond its decision. */
+export interface EnforceOptions {
+  /**
+   * Whether a remembered grant may answer an `approve` (default true). False when a security
+   * reaction (a step-up, a changed or poisoned tool definition) raised the call to `approve`:
+   * those happened after any grant was made, so a human must look at this call.
+   */
+  readonly grants?: boolean;
+}
+
 export interface EnforceDeps {
   readonly throttler: Throttler;
   readonly approvals: ApprovalManager;
@@ -66,7 +76,7 @@ async function throttle(req: ToolCallRequest, decision: Decision, deps: EnforceD
  * Any fault (a throw now or a rejection later) becomes a block with reason `internal` (fail
  * closed), never a forward. Allow and block answer at once; throttle and approve return a promise.
  */
-export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: EnforceDeps): MaybePromise<GuardVerdict> {
+export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: EnforceDeps, options: EnforceOptions = {}): MaybePromise<GuardVerdict> {
   const failed = (err: unknown): GuardVerdict => {
     // Fail closed: whatever went wrong, the call is not forwarded.
     deps.logger?.error({ err, callId: req.callId }, 'enforcement failed; blocking');
@@ -83,7 +93,7 @@ export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: 
       case 'approve': {
         const display = deps.display?.(req, decision) ?? { reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })) };
         return deps.approvals
-          .request(req, decision, display)
+          .request(req, decision, display, { grants: options.grants !== false })
           .then((outcome) => approvalVerdict(req, decision, outcome))
           .catch(failed);
       }

@@ -9,7 +9,7 @@ import { approvalRoutes } from '../approval/approval-routes.js';
 import type { ApprovalsConfig } from '../approval/approvals-config.js';
 import type { ApprovalDisplay } from '../approval/pending-record.js';
 import type { HostedRoute } from '../control/hosted-route.js';
-import { enforceDecision } from './enforce-decision.js';
+import { enforceDecision, type EnforceOptions } from './enforce-decision.js';
 import type { ThrottleConfig } from './throttle-config.js';
 import { createThrottler, type Throttler } from './throttler.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
@@ -21,7 +21,7 @@ export interface Enforcement {
   /** Control-API routes for approvals and grants (host them with startControlServer). */
   readonly routes: HostedRoute[];
   /** At once for allow and block; a promise when the call waits (throttle, approval). */
-  enforce(req: ToolCallRequest, decision: Decision): MaybePromise<GuardVerdict>;
+  enforce(req: ToolCallRequest, decision: Decision, options?: EnforceOptions): MaybePromise<GuardVerdict>;
   /** Withdraws pending approvals (shutdown). */
   close(): void;
 }
@@ -48,8 +48,8 @@ export function createEnforcement(
     throttler,
     approvals,
     routes: approvalRoutes(approvals, deps.clock ? { clock: deps.clock } : {}),
-    enforce: (req, decision) =>
-      enforceDecision(req, decision, { throttler, approvals, audit: deps.audit, logger: deps.logger, ...(deps.display ? { display: deps.display } : {}) }),
+    enforce: (req, decision, options) =>
+      enforceDecision(req, decision, { throttler, approvals, audit: deps.audit, logger: deps.logger, ...(deps.display ? { display: deps.display } : {}) }, options),
     close: () => approvals.close(),
   };
 }

@@ -123,7 +123,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[]): MaybePromise<GuardVerdict> {
     const stepUp = evaluationVerdict(subject, base.sensitivity);
     const stepUpFloor: ActionFloor | undefined = stepUp ? { action: stepUp.action, reasons: [stepUp.reason], rules: [`event:${subject.kind === 'step_up' ? subject.eventId : ''}`] } : undefined;
-    const decision = applyFloor(base, mergeFloors(pinFloor(req), stepUpFloor));
+    const floor = mergeFloors(pinFloor(req), stepUpFloor);
+    const decision = applyFloor(base, floor);
     stats.decisions += 1;
     pending.push(auditEvent('call.risk', { callId: req.callId, sessionId: req.sessionId, score: decision.score, reasons: decision.reasons, sensitivity: decision.sensitivity }));
     // Write-ahead: the decision record is on disk (write(2) done) before anything is enforced;
@@ -134,11 +135,40 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     if (decision.enforced !== 'allow') flush(pending);
     deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced, req.receivedAt);
 
-    return andThen(deps.enforcer.enforce(req, decision), (verdict) => {
-      if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
+    // A security reaction that asks for a human (step-up, changed or poisoned definition) came
+    // after any remembered grant: the grant must not answer for it.
+    const enforced = deps.enforcer.enforce(req, decision, floor?.action === 'approve' ? { grants: false } : undefined);
+    const waited = isThenable(enforced);
+    return andThen(enforced, (verdict) => {
+      if (verdict.kind === 'forward') {
+        // A call that waited (throttle queue, human approval) is checked again: a revocation that
+        // arrived meanwhile must stop it. A stdio session stays open after a revocation, so
+        // nothing else cancels its waiting calls.
+        const revoked = waited ? revokedMeanwhile(req, verdict, who, pending) : undefined;
+        return revoked ?? forwardWithAudit(req, verdict, pending);
+      }
       flush(pending);
       return verdict;
     });
+  }
+
+  /** The block for a waited-for forward whose principal was revoked while it waited; releases what the verdict holds. */
+  function revokedMeanwhile(req: ToolCallRequest, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[]): GuardVerdict | undefined {
+    const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
+    let subject: EvaluateResult | undefined;
+    try {
+      subject = deps.subjects?.evaluate(req.principal, req.sessionId, deps.clock());
+    } catch (err) {
+      release(); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    if (subject?.kind !== 'revoked') return undefined;
+    // Release whatever the enforcer holds (a throttle slot): the call will not run.
+    release();
+    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */

@@ -2,6 +2,7 @@ import type { Action, Decision, Reason } from '../core/decision.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
+import type { EnforceOptions } from '../enforce/enforce-decision.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
 
 /**
@@ -48,7 +49,7 @@ export interface DecisionEngine {
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {
   /** At once for allow and block; a promise when the call waits (throttle queue, approval). */
-  enforce(req: ToolCallRequest, decision: Decision): MaybePromise<GuardVerdict>;
+  enforce(req: ToolCallRequest, decision: Decision, options?: EnforceOptions): MaybePromise<GuardVerdict>;
   /** Result shown to the agent when the guard blocks on its own (revocation). */
   blockResult(req: ToolCallRequest, reason: 'revoked'): Record<string, unknown>;
 }

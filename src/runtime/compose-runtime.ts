@@ -82,6 +82,8 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     const store = new MemoryStateStore({ maxEntries: config.state.maxEntries });
     const policyFiles = config.policy.files.length > 0 ? config.policy.files.map(at) : [BUNDLED_DEFAULT_POLICY];
     checkPolicyFilesExist(policyFiles, configFile);
+    // Set once enforcement exists (a reload can only happen after start-up).
+    let withdrawStaleApprovals: ((policyHash: string) => void) | undefined;
     const holder = createPolicyHolder({
       files: policyFiles,
       logger,
@@ -91,6 +93,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
         warnPolicyMode(p, previous, logger);
         // `mode` on the record: an auditor sees when enforcement was off (monitor) and when it came back.
         audit.record(auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined, mode: p.mode }));
+        if (previous !== undefined) withdrawStaleApprovals?.(p.hash);
       },
       onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
     });
@@ -101,6 +104,9 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     // Approvers see the call's real arguments; audit.redact applies to the audit log only.
     const enforcement = createEnforcement(config, { audit, store, logger, clock });
     closers.push(() => enforcement.close());
+    // A pending approval is bound to the policy it was asked under: after a reload (say, one that
+    // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
+    withdrawStaleApprovals = (hash) => void enforcement.approvals.withdrawWhere((a) => a.policyHash !== hash, 'policy changed');
     const sessions = new SessionRegistry();
     let handle: WardenHandle | undefined;
     const { registry: subjects, stop: stopFollowing } = await createSubjectRegistry(config, {

@@ -24,6 +24,24 @@ describe('approval display', () => {
     expect(card).toContain('"amount": 4999');
   });
 
+  it('blocks Trojan-Source reordering and hidden text: bidi marks and invisible characters are escaped', () => {
+    // An RLM before "1 - 2" makes a bidi-capable terminal (VTE) show "2 - 1"; zero-width and tag
+    // characters hide text. None of them may reach the approver's terminal as themselves.
+    const sneaky = { ...record, arguments: { amount: '\u200f100 - 1', to: 'acme\u200b.example', note: 'ok\u{E0041}\u2028x\u061c\ufeff\u00ad' } };
+    const screen = renderApprovalCard(sneaky, '').join('\n');
+    expect(screen).not.toMatch(/[\u00ad\u061c\u200b-\u200f\u2028\u2029\ufeff]|\u{E0041}/u);
+    expect(screen).toContain('\\u200f100 - 1');
+    expect(terminalSafe('x\u{E0041}')).toBe('x\\u{e0041}');
+  });
+
+  it('a card cut short names the command that prints the hidden argument lines', () => {
+    const padded = { ...record, arguments: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i])) };
+    const cut = renderApprovalCard(padded, '').join('\n');
+    expect(cut).toContain('… (12 more lines: `warden approvals show apr_1` prints them all)');
+    expect(cut).not.toContain('"k29"');
+    expect(renderApprovalCard(padded, '', Infinity).join('\n')).toContain('"k29": 29');
+  });
+
   it('says whom a grant covers: this agent only, or any agent of the user when widened', () => {
     const g = { user: 'alice', actor: 'agent-7', priorActors: ['planner'], upstream: 'acme', tool: 'transfer_funds', argsDigest: undefined };
     expect(describeGrantScope({ ...g, scope: 'principal' })).toBe('alice via agent-7 ← planner (this agent only) · acme/transfer_funds · any arguments');

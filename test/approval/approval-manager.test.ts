@@ -222,6 +222,18 @@ describe('approval manager', () => {
     await first;
   });
 
+  it('a burst of simultaneous requests cannot get past maxPending (flooding the approvers)', async () => {
+    const f = managerFixture({ maxPending: 2 });
+    const outcomes = Array.from({ length: 10 }, () => f.manager.request(callRequest().req, decision(), display));
+    await vi.advanceTimersByTimeAsync(0);
+    const pending = (await f.manager.listPending()).length;
+    f.manager.close();
+    expect(pending).toBe(2);
+    const kinds = (await Promise.all(outcomes)).map((o) => (o.kind === 'denied' ? o.code : o.kind));
+    expect(kinds.filter((k) => k === 'unavailable')).toHaveLength(8);
+    expect(kinds.filter((k) => k === 'withdrawn')).toHaveLength(2);
+  });
+
   it('withdraws an already-cancelled call right away', async () => {
     const f = managerFixture();
     const c = callRequest();
@@ -237,6 +249,24 @@ describe('approval manager', () => {
     f.audit.fail = true;
     await f.manager.answer(id, { kind: 'allow_once' }, admin);
     expect(await outcome).toMatchObject({ kind: 'denied', code: 'unavailable' });
+  });
+
+  it('an allow-and-remember it could not audit leaves no grant behind to allow later calls', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    f.audit.fail = true;
+    await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 3_600_000, matchArguments: false }, admin);
+    expect(await outcome).toMatchObject({ kind: 'denied', code: 'unavailable' });
+    // The sink recovers: a grant nobody could audit (no grant.created) must not answer for the next call.
+    f.audit.fail = false;
+    expect(await f.manager.listGrants()).toEqual([]);
+    const next = f.manager.request(callRequest().req, decision(), display);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await f.manager.listPending()).toHaveLength(1);
+    f.manager.close();
+    expect(await next).toMatchObject({ kind: 'withdrawn' });
   });
 
   it('still settles the call when the state store fails mid-answer (never hangs, never remembers)', async () => {

@@ -49,6 +49,21 @@ describe('warden approvals (no TTY)', () => {
     expect((await warden(['approvals', 'grants'], env)).stdout).toBe('no grants\n');
   });
 
+  it('show prints every argument line: a payee after 20 lines of padding is not hidden', async () => {
+    fx = await controlFixture();
+    const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
+    const padding = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`note${i}`, 'routine']));
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest({ arguments: { ...padding, payee: 'mallory-offshore' } }).req, decision(), display);
+    const id = await requested;
+    const shown = await warden(['approvals', 'show', id], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('"payee": "mallory-offshore"');
+    expect(shown.stdout).not.toContain('more lines');
+    fx.manager.close();
+    expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+  });
+
   it('denies with a reason from the command line', async () => {
     fx = await controlFixture();
     const pending = fx.nextPending();

@@ -117,6 +117,91 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('a double-tapped "a" does not allow the next request, shown only after the first answer', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = fx.manager.request(callRequest().req, decision(), display);
+    let secondSettled = false;
+    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
+      secondSettled = true;
+      return o;
+    });
+    await pty.waitFor('1 more waiting');
+    pty.type('a');
+    expect(await first).toMatchObject({ kind: 'allowed' });
+    await pty.waitFor('fs / delete_file');
+    // The second key of a double tap arrives right after the next card appeared: nobody read it.
+    pty.type('a');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondSettled).toBe(false);
+    // Once the card has been on screen for a moment, keys answer it as usual.
+    await new Promise((r) => setTimeout(r, 900));
+    pty.type('d\r');
+    expect(await second).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('a double tap does not allow a request the agent sends the moment its previous call was allowed', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = fx.manager.request(callRequest().req, decision(), display);
+    await pty.waitFor(/s left/);
+    pty.type('a');
+    expect(await first).toMatchObject({ kind: 'allowed' });
+    // The agent learns its first call went through and sends the next one at once.
+    let secondSettled = false;
+    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
+      secondSettled = true;
+      return o;
+    });
+    await pty.waitFor('fs / delete_file');
+    pty.type('a'); // the second tap of the double tap
+    await new Promise((r) => setTimeout(r, 300));
+    expect(secondSettled).toBe(false);
+    await new Promise((r) => setTimeout(r, 900));
+    pty.type('d\r');
+    expect(await second).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('a deny reason still being typed when its request is withdrawn does not answer the next request', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = callRequest();
+    const firstOutcome = fx.manager.request(first.req, decision(), display);
+    let secondSettled = false;
+    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
+      secondSettled = true;
+      return o;
+    });
+    await pty.waitFor('1 more waiting');
+    pty.type('d');
+    await pty.waitFor('deny reason');
+    pty.type('fr');
+    // The agent withdraws the call being denied: the next card replaces it mid-sentence.
+    first.abort.abort();
+    expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+    await pty.waitFor('fs / delete_file');
+    // The approver, eyes on the keyboard, keeps typing its reason for a while.
+    for (const ch of 'not ok, a bad call') {
+      pty.type(ch);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(secondSettled).toBe(false);
+    // After a pause the new card answers as usual.
+    await new Promise((r) => setTimeout(r, 1_100));
+    pty.type('d\r');
+    expect(await second).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('runs --notify-command on each new request with details in the environment only', async () => {
     fx = await controlFixture();
     const out = join(fx.dir, 'notified');

@@ -49,6 +49,9 @@ describe('warden approve in a pseudo-terminal, answering a live agent', () => {
     const second = w.client.callTool({ name: 'write_file', arguments: { path: '/e2e/pty-deny.txt', content: 'typed no' } });
     await pty.waitFor('/e2e/pty-deny.txt', { after: mark });
     await pty.waitFor(/s left/, { after: mark });
+    // The approver reads the new card first: one shown within a second of a key press ignores
+    // answer keys for a second (so a double tap cannot answer it).
+    await new Promise((r) => setTimeout(r, 1_100));
     pty.type('d');
     await pty.waitFor('deny reason', { after: mark });
     pty.type('wrong folder\r');
