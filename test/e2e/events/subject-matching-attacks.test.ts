@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
+import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
+import { at, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
+import { controlApi, type ControlApi } from '../../helpers/events-control.js';
+
+/**
+ * Revocations that miss a principal they name are security defects: each case below is a
+ * revocation (security event or operator) that a running warden must apply to the next call of
+ * a principal it covers. The warden runs with the documented defaults (no `identity.extraClaims`).
+ */
+type CallResult = { isError?: boolean; _meta?: Record<string, { reason?: string }> };
+const reasonOf = (r: unknown) => (r as CallResult)._meta?.['dev.mcp-warden/decision']?.reason;
+
+let env: IdentityEnv;
+let tx: Transmitter;
+let warden: HttpWarden;
+let eventsUrl: string;
+let control: ControlApi;
+
+beforeAll(async () => {
+  env = await identityEnv('warden-e2e-subj-');
+  tx = await transmitter(env.dir);
+  warden = await startHttpWarden(env.dir, env.config({
+    policy: { files: [EVENTS_POLICY], watch: false },
+    events: tx.section(),
+  }));
+  eventsUrl = await eventually(() => loggedUrl(warden.stderr, 'security event receiver listening'));
+  control = await controlApi(env.adminTokenFile);
+});
+afterAll(async () => {
+  await warden?.stop();
+});
+
+/** Connects with a token issued 10 s ago, checks one call passes, and returns a caller for "the next call". */
+async function openSession(spec: Parameters<IdentityEnv['mint']>[0]) {
+  const agent = await warden.connect(await env.mint({ ...spec, nowMs: Date.now() - 10_000 }));
+  expect((await agent.client.callTool({ name: 'echo', arguments: { message: 'before' } })).isError).toBeFalsy();
+  return agent;
+}
+
+/** The next call after the revocation is refused as revoked and never reaches the upstream. */
+async function expectRevoked(agent: Awaited<ReturnType<typeof openSession>>): Promise<void> {
+  const before = upstreamCalls(env.callLog).length;
+  const result = await agent.client.callTool({ name: 'echo', arguments: { message: 'after' } }).catch((err: unknown) => err);
+  // An HTTP session of the subject may already be closed (404): that is a refusal too.
+  if (!(result instanceof Error)) expect(reasonOf(result)).toBe('revoked');
+  expect(upstreamCalls(env.callLog).length).toBe(before);
+  await agent.close().catch(() => undefined);
+}
+
+describe('subject matching: a revocation reaches every principal it names', () => {
+  it('an email subject revokes a user whose address is only in the token email claim (opaque sub)', async () => {
+    const agent = await openSession({ user: '00u1001', actor: 'agent-7', claims: { email: 'Alice.Smith@acme.example' } });
+    const set = await tx.mint({ subId: { format: 'email', email: 'alice.smith@acme.example' }, events: { 'session-revoked': at(Date.now() - 5_000) } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    await expectRevoked(agent);
+  });
+
+  it('a complex subject with a device revokes the user on that device (device only in the device_id claim)', async () => {
+    const agent = await openSession({ user: '00u1002', claims: { device_id: 'laptop-9' } });
+    const subId = { format: 'complex', user: userSubject('00u1002'), device: { format: 'opaque', id: 'laptop-9' } };
+    const set = await tx.mint({ subId, events: { 'session-revoked': at(Date.now() - 5_000) } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    await expectRevoked(agent);
+  });
+});
