@@ -17,7 +17,7 @@ export interface SubjectMatch {
   readonly idpSession?: string;
   /** Warden's own downstream session id (manual revocation). */
   readonly wardenSession?: string;
-  /** The acting agent (Principal.actor). */
+  /** An agent in the delegation chain (Principal.actor or one of Principal.priorActors). */
   readonly agent?: string;
   /** Compared with the configured device claim. */
   readonly device?: string;
@@ -113,7 +113,8 @@ export function matchesSubject(
   if (match.email !== undefined && match.email.toLowerCase() !== principalEmail(principal, claims)) return false;
   if (match.idpSession !== undefined && match.idpSession !== principal.sessionId) return false;
   if (match.wardenSession !== undefined && match.wardenSession !== sessionId) return false;
-  if (match.agent !== undefined && match.agent !== principal.actor) return false;
+  // A revoked agent that handed the task on (nested `act`) is still in the chain: it is hit too.
+  if (match.agent !== undefined && match.agent !== principal.actor && !principal.priorActors.includes(match.agent)) return false;
   if (match.device !== undefined && principal.claims[claims.deviceClaim] !== match.device) return false;
   return true;
 }
@@ -140,6 +141,8 @@ export function principalIndexKeys(principal: Principal, sessionId: string | und
   const email = principalEmail(principal, claims);
   if (email !== undefined) keys.push(`e:${email}`);
   if (principal.actor !== undefined) keys.push(`a:${principal.actor}`);
+  // Once per agent: an entry found under two keys would be applied twice.
+  for (const prior of principal.priorActors) if (!keys.includes(`a:${prior}`)) keys.push(`a:${prior}`);
   const device = principal.claims[claims.deviceClaim];
   if (typeof device === 'string') keys.push(`d:${device}`);
   return keys;

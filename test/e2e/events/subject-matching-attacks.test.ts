@@ -65,3 +65,13 @@ describe('subject matching: a revocation reaches every principal it names', () =
     await expectRevoked(agent);
   });
 });
+
+describe('agent revocation: the revoked agent anywhere in the delegation chain', () => {
+  it('warden revoke --agent refuses a token in which the revoked agent delegated to another agent (prior actor)', async () => {
+    // planner-x (revoked) handed the task on to sub-agent: act = { sub: sub-agent, act: { sub: planner-x } }.
+    const agent = await openSession({ user: 'nora', actor: 'sub-agent', chain: ['planner-x'] });
+    const revoked = await control.post<{ sessionIds: string[] }>('/revoke', { agent: 'planner-x' });
+    expect(revoked.status).toBe(200);
+    await expectRevoked(agent);
+  });
+});
