@@ -45,13 +45,23 @@ export class RemoteKeySet implements KeyResolver {
         return { ok: false, reason: 'keys_unavailable', detail: 'Key server unreachable and no fresh keys cached.' };
       }
     }
-    const found = await lookupInLocalSet(this.set, header);
+    const found = await this.lookup(header);
     if (found.ok || found.reason !== 'kid_unknown') return found;
     // Possibly a rotation: refetch, but at most once per cooldown however many unknown kids
     // arrive. Calls that arrive while that fetch is in flight wait for it and look again.
     if (this.pending === undefined && now < this.lastAttemptAt + this.options.cooldownMs) return found;
     if (!(await this.refresh(now))) return found;
-    return lookupInLocalSet(this.set, header);
+    return this.lookup(header);
+  }
+
+  /**
+   * Looks the header up in the current set. A found key is current only until the set goes stale:
+   * a verification cached longer would keep a token working after its key was retired from the
+   * JWKS (or while the key server is down), which the refetch rule exists to prevent.
+   */
+  private async lookup(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup> {
+    const found = await lookupInLocalSet(this.set as ReturnType<typeof createLocalJWKSet>, header);
+    return found.ok ? { ...found, freshUntilMs: this.fetchedAt + this.options.cacheMaxAgeMs } : found;
   }
 
   /** Fetches the set now unless a fetch is in flight (shared) or one failed within the cooldown. */
