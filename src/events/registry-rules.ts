@@ -1,5 +1,6 @@
 import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision.js';
 import type { Principal } from '../core/principal.js';
+import { scopesOf } from '../identity/claims-to-principal.js';
 import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
 import { matchesSubject, type SubjectClaims } from './subject.js';
 
@@ -41,9 +42,13 @@ export function pickStepUp(current: StepUp | undefined, entry: Extract<RegistryE
 // Claims that describe who the token is for; an event cannot rewrite identity, only attributes.
 const IDENTITY_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act', 'may_act', 'client_id', 'azp', 'sid']);
 
+function isScopeValue(v: unknown): boolean {
+  return typeof v === 'string' || Array.isArray(v);
+}
+
 /**
  * Applies `token-claims-change` overrides, oldest first. Identity claims are never overridden;
- * `scope` and `acr` also update Principal.scopes / Principal.acr.
+ * `scope`/`scp` and `acr` also update Principal.scopes / Principal.acr.
  */
 export function applyClaimOverrides(principal: Principal, entries: readonly RegistryEntry[]): Principal {
   const ordered = [...entries].sort((x, y) => x.at - y.at);
@@ -52,10 +57,14 @@ export function applyClaimOverrides(principal: Principal, entries: readonly Regi
   let acr = principal.acr;
   for (const entry of ordered) {
     if (entry.kind !== 'claims') continue;
+    // Scopes are read from `scope` and `scp` (string or array), as from a token: a reduction the
+    // IdP writes as `scp: [...]` (or `scope` as an array) must take the dropped scopes away.
+    if (isScopeValue(entry.claims['scope']) || isScopeValue(entry.claims['scp'])) {
+      scopes = scopesOf({ scope: entry.claims['scope'], scp: entry.claims['scp'] });
+    }
     for (const [name, value] of Object.entries(entry.claims)) {
       if (IDENTITY_CLAIMS.has(name) || name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
-      if (name === 'scope' && typeof value === 'string') scopes = value.split(' ').filter(Boolean);
-      else if (name === 'acr' && typeof value === 'string') acr = value;
+      if (name === 'acr' && typeof value === 'string') acr = value;
       claims = { ...claims, [name]: value };
     }
   }
