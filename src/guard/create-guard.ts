@@ -134,11 +134,29 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     if (decision.enforced !== 'allow') flush(pending);
     deps.sessions?.recordCall(req.sessionId, decision.score, decision.enforced, req.receivedAt);
 
-    return andThen(deps.enforcer.enforce(req, decision), (verdict) => {
-      if (verdict.kind === 'forward') return forwardWithAudit(req, verdict, pending);
+    const enforced = deps.enforcer.enforce(req, decision);
+    const waited = isThenable(enforced);
+    return andThen(enforced, (verdict) => {
+      if (verdict.kind === 'forward') {
+        // The call waited (throttle queue, a human's answer): the subject may have been revoked
+        // meanwhile, and the revocation's withdrawal can miss it (it finds calls by the principal
+        // their session runs as now, which may be a newer token). Look again before forwarding.
+        if (waited && deps.subjects?.evaluate(req.principal, req.sessionId, deps.clock()).kind === 'revoked') {
+          return revokedWhileWaiting(req, verdict, who, pending);
+        }
+        return forwardWithAudit(req, verdict, pending);
+      }
       flush(pending);
       return verdict;
     });
+  }
+
+  function revokedWhileWaiting(req: ToolCallRequest, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[]): GuardVerdict {
+    // Release whatever the enforcer holds (a throttle slot): the call will not run.
+    verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
+    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */

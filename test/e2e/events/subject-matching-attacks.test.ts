@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawHttp } from '../../helpers/raw-http.js';
 import { eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
 import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
 import { at, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
@@ -73,5 +74,31 @@ describe('agent revocation: the revoked agent anywhere in the delegation chain',
     const revoked = await control.post<{ sessionIds: string[] }>('/revoke', { agent: 'planner-x' });
     expect(revoked.status).toBe(200);
     await expectRevoked(agent);
+  });
+});
+
+describe('revocation racing a call that waits for approval', () => {
+  it('a call of a revoked token held for approval is not forwarded when approved, though the session has since moved to a newer token', async () => {
+    const oldToken = await env.mint({ user: 'olga', actor: 'agent-7', nowMs: Date.now() - 10_000 });
+    const agent = await warden.connect(oldToken);
+    const held = agent.client.callTool({ name: 'delete_record', arguments: { table: 'crm', id: 42 } });
+    const pending = await control.waitPending('delete_record', 'olga');
+    // The same agent, on the same session, now presents a token issued a moment ago.
+    const newToken = await env.mint({ user: 'olga', actor: 'agent-7' });
+    const next = await rawHttp(warden.url, {
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${newToken}`, 'mcp-session-id': agent.transport.sessionId!, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 77, method: 'tools/call', params: { name: 'echo', arguments: { message: 'new token' } } }),
+    });
+    expect(next.status).toBe(200);
+    // The IdP revokes the session the old token belongs to (the event lies between the two tokens).
+    const set = await tx.mint({ subId: userSubject('olga'), events: { 'session-revoked': at(Date.now() - 5_000) } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    // An approver who did not notice allows the held call: it ran as the revoked token, so it must not go out.
+    await control.post(`/approvals/${pending.id}/allow`, {});
+    const result = await held;
+    expect(result.isError).toBe(true);
+    expect(reasonOf(result)).toBe('revoked');
+    expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
+    await agent.close().catch(() => undefined);
   });
 });
