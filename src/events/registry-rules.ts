@@ -2,7 +2,7 @@ import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision
 import type { Principal } from '../core/principal.js';
 import { scopesOf } from '../identity/claims-to-principal.js';
 import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
-import { matchesSubject, type SubjectClaims } from './subject.js';
+import { matchesSubject, type SubjectClaims, type SubjectMatch } from './subject.js';
 
 /**
  * True when an entry applies to this principal on this warden session: the subject matches and
@@ -10,9 +10,22 @@ import { matchesSubject, type SubjectClaims } from './subject.js';
  * presents; a token without `iat` cannot prove it is newer, so it is affected (fail closed).
  */
 export function entryAffects(entry: RegistryEntry, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
-  if (!matchesSubject(entry.match, principal, sessionId, claims)) return false;
+  if (!matchesSubject(entry.match, principal, sessionId, claims) && !(entry.kind !== 'claims' && matchesAsAgent(entry.match, principal, sessionId, claims))) {
+    return false;
+  }
   if (entry.kind === 'revoke' && entry.match.wardenSession !== undefined) return true;
   return principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.at;
+}
+
+/**
+ * A user subject (`sub`) that is an agent in the principal's delegation chain: a revoked or
+ * stepped-up agent identity also covers the tokens in which it acts for users (they were obtained
+ * with its credential). Claim overrides are never carried over: an agent's claims are not the user's.
+ */
+function matchesAsAgent(match: SubjectMatch, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
+  if (match.user === undefined) return false;
+  const agents = principal.actor === undefined ? principal.priorActors : [principal.actor, ...principal.priorActors];
+  return agents.includes(match.user) && matchesSubject(match, { ...principal, user: match.user }, sessionId, claims);
 }
 
 const SENSITIVITY_RANK: Readonly<Record<Sensitivity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };

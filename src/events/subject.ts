@@ -143,6 +143,10 @@ export function principalIndexKeys(principal: Principal, sessionId: string | und
   if (principal.actor !== undefined) keys.push(`a:${principal.actor}`);
   // Once per agent: an entry found under two keys would be applied twice.
   for (const prior of principal.priorActors) if (!keys.includes(`a:${prior}`)) keys.push(`a:${prior}`);
+  // A user subject naming an agent of the chain (see registry-rules matchesAsAgent).
+  for (const agent of [principal.actor, ...principal.priorActors]) {
+    if (agent !== undefined && !keys.includes(`u:${agent}`)) keys.push(`u:${agent}`);
+  }
   const device = principal.claims[claims.deviceClaim];
   if (typeof device === 'string') keys.push(`d:${device}`);
   return keys;

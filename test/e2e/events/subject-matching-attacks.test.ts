@@ -68,6 +68,21 @@ describe('subject matching: a revocation reaches every principal it names', () =
 });
 
 describe('agent revocation: the revoked agent anywhere in the delegation chain', () => {
+  it('a security event revoking an agent identity (iss_sub) refuses the tokens in which that agent acts for a user', async () => {
+    const agent = await openSession({ user: 'paul', actor: 'agent-z' });
+    const set = await tx.mint({ subId: userSubject('agent-z'), events: { 'credential-change': { credential_type: 'x509', change_type: 'revoke', ...at(Date.now() - 5_000) } } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    await expectRevoked(agent);
+  });
+
+  it('a claims change for an agent identity does not change the claims of the users it acts for', async () => {
+    const agent = await openSession({ user: 'quinn', actor: 'agent-q' });
+    const set = await tx.mint({ subId: userSubject('agent-q'), events: { 'token-claims-change': { claims: { account_status: 'suspended' }, ...at(Date.now() - 5_000) } } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    expect((await agent.client.callTool({ name: 'echo', arguments: { message: 'still quinn' } })).isError).toBeFalsy();
+    await agent.close();
+  });
+
   it('warden revoke --agent refuses a token in which the revoked agent delegated to another agent (prior actor)', async () => {
     // planner-x (revoked) handed the task on to sub-agent: act = { sub: sub-agent, act: { sub: planner-x } }.
     const agent = await openSession({ user: 'nora', actor: 'sub-agent', chain: ['planner-x'] });
