@@ -94,6 +94,28 @@ export function parseSubject(raw: unknown): ParsedSubject {
   return match ? { kind: 'ok', match } : { kind: 'unsupported', detail: `subject format '${printable(format)}' is not supported` };
 }
 
+/** Most identifiers taken from one `aliases` subject (each becomes its own registry entry). */
+const MAX_ALIASES = 16;
+
+/**
+ * Every subject a `sub_id` names: one, or for RFC 9493 `aliases` one per supported identifier (any
+ * of them names the subject, so each must be matched; an unsupported one is skipped, not fatal).
+ */
+export function parseSubjects(raw: unknown): { readonly kind: 'ok'; readonly matches: readonly SubjectMatch[] } | Extract<ParsedSubject, { kind: 'unsupported' }> {
+  const s = raw as Record<string, unknown> | null;
+  if (s === null || typeof s !== 'object' || Array.isArray(s) || s.format !== 'aliases') {
+    const one = parseSubject(raw);
+    return one.kind === 'ok' ? { kind: 'ok', matches: [one.match] } : one;
+  }
+  const ids = Array.isArray(s.identifiers) ? s.identifiers.slice(0, MAX_ALIASES) : [];
+  // Nested aliases are not allowed by RFC 9493; treat them as unsupported rather than recurse.
+  const matches = ids
+    .filter((id) => (id as Record<string, unknown> | null)?.format !== 'aliases')
+    .map((id) => parseSubject(id))
+    .flatMap((p) => (p.kind === 'ok' ? [p.match] : []));
+  return matches.length > 0 ? { kind: 'ok', matches } : { kind: 'unsupported', detail: 'aliases subject has no supported identifier' };
+}
+
 /** The principal's e-mail address: the configured claim, else `user` when it looks like one. */
 export function principalEmail(principal: Principal, claims: SubjectClaims): string | undefined {
   const claimed = principal.claims[claims.emailClaim];
