@@ -116,11 +116,18 @@ export function parseSubjects(raw: unknown): { readonly kind: 'ok'; readonly mat
   return matches.length > 0 ? { kind: 'ok', matches } : { kind: 'unsupported', detail: 'aliases subject has no supported identifier' };
 }
 
-/** The principal's e-mail address: the configured claim, else `user` when it looks like one. */
-export function principalEmail(principal: Principal, claims: SubjectClaims): string | undefined {
+/**
+ * The principal's e-mail addresses (lower case): the configured claim, and `user` when it looks
+ * like one. Both: an event naming the address in `sub` must not miss because the e-mail claim
+ * holds another address of the same person (or the other way round).
+ */
+export function principalEmails(principal: Principal, claims: SubjectClaims): string[] {
+  const out: string[] = [];
   const claimed = principal.claims[claims.emailClaim];
-  if (typeof claimed === 'string') return claimed.toLowerCase();
-  return principal.user.includes('@') ? principal.user.toLowerCase() : undefined;
+  if (typeof claimed === 'string') out.push(claimed.toLowerCase());
+  const user = principal.user.toLowerCase();
+  if (user.includes('@') && !out.includes(user)) out.push(user);
+  return out;
 }
 
 /** True when every member the match sets agrees with this principal / warden session. */
@@ -132,7 +139,7 @@ export function matchesSubject(
 ): boolean {
   if (match.issuer !== undefined && match.issuer !== principal.issuer) return false;
   if (match.user !== undefined && match.user !== principal.user) return false;
-  if (match.email !== undefined && match.email.toLowerCase() !== principalEmail(principal, claims)) return false;
+  if (match.email !== undefined && !principalEmails(principal, claims).includes(match.email.toLowerCase())) return false;
   if (match.idpSession !== undefined && match.idpSession !== principal.sessionId) return false;
   if (match.wardenSession !== undefined && match.wardenSession !== sessionId) return false;
   // A revoked agent that handed the task on (nested `act`) is still in the chain: it is hit too.
@@ -160,8 +167,7 @@ export function principalIndexKeys(principal: Principal, sessionId: string | und
   const keys = [`u:${principal.user}`];
   if (sessionId !== undefined) keys.push(`w:${sessionId}`);
   if (principal.sessionId !== undefined) keys.push(`s:${principal.sessionId}`);
-  const email = principalEmail(principal, claims);
-  if (email !== undefined) keys.push(`e:${email}`);
+  for (const email of principalEmails(principal, claims)) keys.push(`e:${email}`);
   if (principal.actor !== undefined) keys.push(`a:${principal.actor}`);
   // Once per agent: an entry found under two keys would be applied twice.
   for (const prior of principal.priorActors) if (!keys.includes(`a:${prior}`)) keys.push(`a:${prior}`);

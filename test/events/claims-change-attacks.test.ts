@@ -34,3 +34,12 @@ describe('token-claims-change and scopes', () => {
     expect(await overridden({ groups: ['x'] })).toEqual(['files:read', 'files:write']);
   });
 });
+
+describe('email subjects and principals with two addresses', () => {
+  it('an email subject naming the address in sub still revokes when the email claim holds another address', async () => {
+    const registry = new SubjectRegistry({ store: new MemoryStateStore(), audit: new MemoryAudit(), clock: () => T0 });
+    await registry.revoke({ email: 'alice@corp.example' }, { at: T0, eventId: 'ev-2', reason: 'r', by: 'test' });
+    const p = principal({ user: 'alice@corp.example', claims: { email: 'alice.smith@corp.example' }, issuedAt: T0 / 1000 - 60 });
+    expect(registry.evaluate(p, 's', T0).kind).toBe('revoked');
+  });
+});
