@@ -96,9 +96,38 @@ export class RemoteKeySet implements KeyResolver {
       headers: { accept: 'application/jwk-set+json, application/json' },
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
-    if (res.status !== 200) throw new Error(`JWKS HTTP ${res.status}`);
-    const text = await res.text();
-    if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS document too large');
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`JWKS HTTP ${res.status}`);
+    }
+    const text = await readBounded(res, MAX_JWKS_BYTES);
     return createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
   }
+}
+
+/**
+ * The body as text, refusing (and cancelling the download of) anything over `max` bytes: reading
+ * it whole first and measuring afterwards let an endless response fill memory.
+ */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > max) {
+    await res.body?.cancel();
+    throw new Error('JWKS document too large');
+  }
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new Error('JWKS document too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
