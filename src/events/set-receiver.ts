@@ -113,6 +113,8 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     const verdict = await verifySet(body.text.trim(), keys, deps.config, now);
     if (!verdict.ok) {
       deps.audit.record(auditEvent('event.received', { accepted: false, err: verdict.err, description: verdict.description }));
+      // 503: the transmitter retries (a 400 is final and the event would be lost).
+      if (verdict.retryable) return sendError(res, verdict.err, verdict.description, 503, { 'retry-after': '30' });
       return sendError(res, verdict.err, verdict.description);
     }
     const set = verdict.set;
