@@ -4,6 +4,7 @@ import { auditEvent, decisionEvent, principalSummary, resultEvent, type Principa
 import type { Clock } from '../core/clock.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
 import { WardenError } from '../core/errors.js';
 import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
@@ -108,7 +109,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       // A security event changed who this caller is for decisions (claim overrides): say so per call.
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: true, principal: who, reason: 'claims_override' }));
     }
-    const subject = deps.subjects?.evaluate(principal, req.sessionId, now) ?? { kind: 'ok' as const };
+    const subject = subjectNow(principal, incoming.principal, req.sessionId, now);
     if (subject.kind === 'revoked') {
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
       record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
@@ -116,11 +117,24 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
     }
 
-    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending));
+    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending, incoming.principal));
+  }
+
+  /**
+   * The registry's verdict on the caller. A claims override may have rewritten what a revocation
+   * matched on (an e-mail address, a device id): the token as presented is looked at too, so a
+   * later claims change can never lift a revocation of it.
+   */
+  function subjectNow(effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
+    if (!deps.subjects) return { kind: 'ok' };
+    const result = deps.subjects.evaluate(effective, sessionId, now);
+    if (result.kind === 'revoked' || effective === presented) return result;
+    const asPresented = deps.subjects.evaluate(presented, sessionId, now);
+    return asPresented.kind === 'revoked' ? asPresented : result;
   }
 
   /** The engine's decision is in: floors, the write-ahead records, then enforcement. */
-  function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[]): MaybePromise<GuardVerdict> {
+  function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): MaybePromise<GuardVerdict> {
     const stepUp = evaluationVerdict(subject, base.sensitivity);
     const stepUpFloor: ActionFloor | undefined = stepUp ? { action: stepUp.action, reasons: [stepUp.reason], rules: [`event:${subject.kind === 'step_up' ? subject.eventId : ''}`] } : undefined;
     const decision = applyFloor(base, mergeFloors(pinFloor(req), stepUpFloor));
@@ -141,7 +155,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
         // The call waited (throttle queue, a human's answer): the subject may have been revoked
         // meanwhile, and the revocation's withdrawal can miss it (it finds calls by the principal
         // their session runs as now, which may be a newer token). Look again before forwarding.
-        if (waited && deps.subjects?.evaluate(req.principal, req.sessionId, deps.clock()).kind === 'revoked') {
+        if (waited && subjectNow(req.principal, presented, req.sessionId, deps.clock()).kind === 'revoked') {
           return revokedWhileWaiting(req, verdict, who, pending);
         }
         return forwardWithAudit(req, verdict, pending);
