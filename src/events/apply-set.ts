@@ -1,9 +1,10 @@
 import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { EventsConfig } from './events-config.js';
-import { eventTimeMs, reactionFor } from './event-types.js';
+import { eventTimeMs, reactionFor, type EventReaction } from './event-types.js';
+import type { RegistryEntry } from './registry-entry.js';
 import type { VerifiedSet } from './set-verifier.js';
-import { describeSubject, parseSubject } from './subject.js';
+import { describeSubject, parseSubjects, type SubjectMatch } from './subject.js';
 import type { SubjectRegistry } from './subject-registry.js';
 
 // Event members worth keeping in the audit trail (no free-form claims objects).
@@ -51,32 +52,40 @@ export async function applySet(
   const outcomes: EventOutcome[] = [];
   for (const [eventType, event] of Object.entries(set.events)) {
     // SSF puts the subject in `sub_id`; older CAEP drafts put it inside the event.
-    const parsed = parseSubject(set.subId ?? event.subject);
+    const parsed = parseSubjects(set.subId ?? event.subject);
     const reaction = reactionFor(eventType, event, deps.config);
     const at = Math.min(eventTimeMs(event, set.iat), deps.now);
-    let outcome: EventOutcome;
-    if (parsed.kind !== 'ok') {
-      outcome = { eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined };
-    } else {
-      const input = { at, eventId: set.jti, reason: reaction.reason };
-      const subject = describeSubject(parsed.match);
-      const entry = await (async () => {
-        switch (reaction.kind) {
-          case 'revoke':
-            return (await deps.registry.revoke(parsed.match, { ...input, by: `event:${set.iss}` })).entry;
-          case 'step_up':
-            return deps.registry.stepUp(parsed.match, input);
-          case 'claims':
-            return deps.registry.overrideClaims(parsed.match, reaction.claims, input);
-          case 'none':
-            return undefined;
-        }
-      })();
-      outcome = { eventType, effect: reaction.kind, reason: reaction.reason, subject, entryId: entry?.id };
+    const results: EventOutcome[] = parsed.kind !== 'ok'
+      ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined }]
+      : [];
+    // One entry per subject named (several for an `aliases` subject).
+    for (const match of parsed.kind === 'ok' ? parsed.matches : []) {
+      const entry = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
+      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: entry?.id });
     }
-    const { effect, reason, subject, entryId } = outcome;
-    deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, details: eventDetails(event) }));
-    outcomes.push(outcome);
+    for (const { effect, reason, subject, entryId } of results) {
+      deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, details: eventDetails(event) }));
+    }
+    outcomes.push(...results);
   }
   return outcomes;
+}
+
+async function applyReaction(
+  reaction: EventReaction,
+  match: SubjectMatch,
+  input: { readonly at: number; readonly eventId: string; readonly reason: string },
+  issuer: string,
+  registry: SubjectRegistry,
+): Promise<RegistryEntry | undefined> {
+  switch (reaction.kind) {
+    case 'revoke':
+      return (await registry.revoke(match, { ...input, by: `event:${issuer}` })).entry;
+    case 'step_up':
+      return registry.stepUp(match, input);
+    case 'claims':
+      return registry.overrideClaims(match, reaction.claims, input);
+    case 'none':
+      return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecureKeyUrl } from '../identity/identity-config.js';
 
 const SensitivitySchema = z.enum(['low', 'medium', 'high', 'critical']);
 
@@ -8,7 +9,10 @@ export type Reaction = z.infer<typeof ReactionSchema>;
 
 /** Where the transmitter's signing keys come from. Exactly one source. */
 export const TransmitterKeysSchema = z.union([
-  z.strictObject({ jwksUrl: z.url() }),
+  // Whoever can swap these keys can sign SETs (revoke anyone, set claims): https, or loopback http.
+  z.strictObject({
+    jwksUrl: z.url().refine((u) => isSecureKeyUrl(u), { message: 'jwksUrl must use https (http only for localhost/127.0.0.1/[::1])' }),
+  }),
   z.strictObject({ jwksFile: z.string().min(1) }),
   z.strictObject({ publicKeyPemFile: z.string().min(1) }),
 ]);

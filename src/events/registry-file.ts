@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { WardenError } from '../core/errors.js';
@@ -79,8 +79,9 @@ export function stampOf(path: string): FileStamp | undefined {
 export function readRegistryFile(path: string, now: number): RegistryEntry[] {
   let raw: string;
   try {
-    raw = readFileSync(path, 'utf8');
+    raw = readOwnFile(path);
   } catch (err) {
+    if (err instanceof WardenError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new WardenError('registry_file_unreadable', `${path}: cannot read the revocations file: ${(err as Error).message}`);
   }
@@ -97,6 +98,29 @@ export function readRegistryFile(path: string, now: number): RegistryEntry[] {
     throw new WardenError('registry_file_invalid', `${path}: ${at}: ${issue?.message ?? 'invalid'}`);
   }
   return (parsed.data.entries as RegistryEntry[]).filter((e) => e.expiresAt > now);
+}
+
+/**
+ * The file's text, when it is a regular file that only this user can write. It carries claim
+ * overrides (claims and scopes policy trusts) and revocations: a file someone else may write
+ * (planted in a shared folder, or loosened) is refused, never taken in. Checked on the opened
+ * file, so a swap between check and read does not matter; O_NONBLOCK so a FIFO cannot hang us.
+ */
+function readOwnFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!st.isFile() || (process.platform !== 'win32' && ((uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0))) {
+      throw new WardenError(
+        'registry_file_insecure',
+        `${path}: the revocations file must be a regular file owned by this user and writable by nobody else (it is written 0600); check who changed it, then fix its owner/mode or move it aside`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

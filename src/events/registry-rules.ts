@@ -1,7 +1,8 @@
 import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision.js';
 import type { Principal } from '../core/principal.js';
+import { scopesOf } from '../identity/claims-to-principal.js';
 import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
-import { matchesSubject, type SubjectClaims } from './subject.js';
+import { matchesSubject, type SubjectClaims, type SubjectMatch } from './subject.js';
 
 /**
  * True when an entry applies to this principal on this warden session: the subject matches and
@@ -9,9 +10,22 @@ import { matchesSubject, type SubjectClaims } from './subject.js';
  * presents; a token without `iat` cannot prove it is newer, so it is affected (fail closed).
  */
 export function entryAffects(entry: RegistryEntry, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
-  if (!matchesSubject(entry.match, principal, sessionId, claims)) return false;
+  if (!matchesSubject(entry.match, principal, sessionId, claims) && !(entry.kind !== 'claims' && matchesAsAgent(entry.match, principal, sessionId, claims))) {
+    return false;
+  }
   if (entry.kind === 'revoke' && entry.match.wardenSession !== undefined) return true;
   return principal.issuedAt === undefined || principal.issuedAt * 1000 <= entry.at;
+}
+
+/**
+ * A user subject (`sub`) that is an agent in the principal's delegation chain: a revoked or
+ * stepped-up agent identity also covers the tokens in which it acts for users (they were obtained
+ * with its credential). Claim overrides are never carried over: an agent's claims are not the user's.
+ */
+function matchesAsAgent(match: SubjectMatch, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
+  if (match.user === undefined) return false;
+  const agents = principal.actor === undefined ? principal.priorActors : [principal.actor, ...principal.priorActors];
+  return agents.includes(match.user) && matchesSubject(match, { ...principal, user: match.user }, sessionId, claims);
 }
 
 const SENSITIVITY_RANK: Readonly<Record<Sensitivity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
@@ -41,9 +55,13 @@ export function pickStepUp(current: StepUp | undefined, entry: Extract<RegistryE
 // Claims that describe who the token is for; an event cannot rewrite identity, only attributes.
 const IDENTITY_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act', 'may_act', 'client_id', 'azp', 'sid']);
 
+function isScopeValue(v: unknown): boolean {
+  return typeof v === 'string' || Array.isArray(v);
+}
+
 /**
  * Applies `token-claims-change` overrides, oldest first. Identity claims are never overridden;
- * `scope` and `acr` also update Principal.scopes / Principal.acr.
+ * `scope`/`scp` and `acr` also update Principal.scopes / Principal.acr.
  */
 export function applyClaimOverrides(principal: Principal, entries: readonly RegistryEntry[]): Principal {
   const ordered = [...entries].sort((x, y) => x.at - y.at);
@@ -52,10 +70,14 @@ export function applyClaimOverrides(principal: Principal, entries: readonly Regi
   let acr = principal.acr;
   for (const entry of ordered) {
     if (entry.kind !== 'claims') continue;
+    // Scopes are read from `scope` and `scp` (string or array), as from a token: a reduction the
+    // IdP writes as `scp: [...]` (or `scope` as an array) must take the dropped scopes away.
+    if (isScopeValue(entry.claims['scope']) || isScopeValue(entry.claims['scp'])) {
+      scopes = scopesOf({ scope: entry.claims['scope'], scp: entry.claims['scp'] });
+    }
     for (const [name, value] of Object.entries(entry.claims)) {
       if (IDENTITY_CLAIMS.has(name) || name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
-      if (name === 'scope' && typeof value === 'string') scopes = value.split(' ').filter(Boolean);
-      else if (name === 'acr' && typeof value === 'string') acr = value;
+      if (name === 'acr' && typeof value === 'string') acr = value;
       claims = { ...claims, [name]: value };
     }
   }

@@ -113,6 +113,8 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     const verdict = await verifySet(body.text.trim(), keys, deps.config, now);
     if (!verdict.ok) {
       deps.audit.record(auditEvent('event.received', { accepted: false, err: verdict.err, description: verdict.description }));
+      // 503: the transmitter retries (a 400 is final and the event would be lost).
+      if (verdict.retryable) return sendError(res, verdict.err, verdict.description, 503, { 'retry-after': '30' });
       return sendError(res, verdict.err, verdict.description);
     }
     const set = verdict.set;
@@ -120,7 +122,10 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     // Replays: RFC 8417 makes `jti` the duplicate check. A duplicate is acknowledged with 202 (the
     // transmitter's earlier delivery evidently succeeded, so it must stop retrying) but changes nothing.
     const jtiKey = `events:jti:${sha256Hex(`${set.iss}\u0000${set.jti}`)}`;
-    const fresh = await deps.store.setIfAbsent(jtiKey, now, deps.config.replayWindowSeconds * 1000);
+    // Remembered as long as a SET can be accepted: `iat` may be up to the clock tolerance ahead,
+    // and such a SET stays acceptable for the whole window after that `iat`.
+    const rememberMs = (deps.config.replayWindowSeconds + deps.config.clockToleranceSeconds) * 1000;
+    const fresh = await deps.store.setIfAbsent(jtiKey, now, rememberMs);
     if (!fresh) {
       deps.audit.record(auditEvent('event.received', { accepted: true, duplicate: true, eventId: set.jti, issuer: set.iss, eventTypes }));
       return send(res, 202);

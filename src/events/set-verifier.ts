@@ -26,7 +26,13 @@ export interface VerifiedSet {
 
 export type SetVerification =
   | { readonly ok: true; readonly set: VerifiedSet }
-  | { readonly ok: false; readonly err: SetErrorCode; readonly description: string };
+  | {
+      readonly ok: false;
+      readonly err: SetErrorCode;
+      readonly description: string;
+      /** Not the SET's fault (the keys could not be fetched): the transmitter should send it again. */
+      readonly retryable?: boolean;
+    };
 
 type KeySource = KeyObject | JWTVerifyGetKey;
 
@@ -69,8 +75,15 @@ function mapJoseError(e: unknown): SetVerification {
   ) {
     return fail('invalid_key', 'signature or signing key is not acceptable');
   }
-  if (e instanceof errors.JWKSTimeout) return fail('invalid_key', 'transmitter keys unavailable');
-  return fail('invalid_request', 'malformed SET');
+  if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid) return unavailable();
+  if (e instanceof errors.JOSEError) return fail('invalid_request', 'malformed SET');
+  // Not jose judging the SET but the key fetch failing (connection refused, DNS, TLS): a final 400
+  // here made the transmitter drop the event, so a key-server outage silently lost revocations.
+  return unavailable();
+}
+
+function unavailable(): SetVerification {
+  return { ok: false, err: 'invalid_key', description: 'transmitter keys unavailable; send the SET again later', retryable: true };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

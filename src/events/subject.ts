@@ -17,7 +17,7 @@ export interface SubjectMatch {
   readonly idpSession?: string;
   /** Warden's own downstream session id (manual revocation). */
   readonly wardenSession?: string;
-  /** The acting agent (Principal.actor). */
+  /** An agent in the delegation chain (Principal.actor or one of Principal.priorActors). */
   readonly agent?: string;
   /** Compared with the configured device claim. */
   readonly device?: string;
@@ -94,11 +94,40 @@ export function parseSubject(raw: unknown): ParsedSubject {
   return match ? { kind: 'ok', match } : { kind: 'unsupported', detail: `subject format '${printable(format)}' is not supported` };
 }
 
-/** The principal's e-mail address: the configured claim, else `user` when it looks like one. */
-export function principalEmail(principal: Principal, claims: SubjectClaims): string | undefined {
+/** Most identifiers taken from one `aliases` subject (each becomes its own registry entry). */
+const MAX_ALIASES = 16;
+
+/**
+ * Every subject a `sub_id` names: one, or for RFC 9493 `aliases` one per supported identifier (any
+ * of them names the subject, so each must be matched; an unsupported one is skipped, not fatal).
+ */
+export function parseSubjects(raw: unknown): { readonly kind: 'ok'; readonly matches: readonly SubjectMatch[] } | Extract<ParsedSubject, { kind: 'unsupported' }> {
+  const s = raw as Record<string, unknown> | null;
+  if (s === null || typeof s !== 'object' || Array.isArray(s) || s.format !== 'aliases') {
+    const one = parseSubject(raw);
+    return one.kind === 'ok' ? { kind: 'ok', matches: [one.match] } : one;
+  }
+  const ids = Array.isArray(s.identifiers) ? s.identifiers.slice(0, MAX_ALIASES) : [];
+  // Nested aliases are not allowed by RFC 9493; treat them as unsupported rather than recurse.
+  const matches = ids
+    .filter((id) => (id as Record<string, unknown> | null)?.format !== 'aliases')
+    .map((id) => parseSubject(id))
+    .flatMap((p) => (p.kind === 'ok' ? [p.match] : []));
+  return matches.length > 0 ? { kind: 'ok', matches } : { kind: 'unsupported', detail: 'aliases subject has no supported identifier' };
+}
+
+/**
+ * The principal's e-mail addresses (lower case): the configured claim, and `user` when it looks
+ * like one. Both: an event naming the address in `sub` must not miss because the e-mail claim
+ * holds another address of the same person (or the other way round).
+ */
+export function principalEmails(principal: Principal, claims: SubjectClaims): string[] {
+  const out: string[] = [];
   const claimed = principal.claims[claims.emailClaim];
-  if (typeof claimed === 'string') return claimed.toLowerCase();
-  return principal.user.includes('@') ? principal.user.toLowerCase() : undefined;
+  if (typeof claimed === 'string') out.push(claimed.toLowerCase());
+  const user = principal.user.toLowerCase();
+  if (user.includes('@') && !out.includes(user)) out.push(user);
+  return out;
 }
 
 /** True when every member the match sets agrees with this principal / warden session. */
@@ -110,10 +139,11 @@ export function matchesSubject(
 ): boolean {
   if (match.issuer !== undefined && match.issuer !== principal.issuer) return false;
   if (match.user !== undefined && match.user !== principal.user) return false;
-  if (match.email !== undefined && match.email.toLowerCase() !== principalEmail(principal, claims)) return false;
+  if (match.email !== undefined && !principalEmails(principal, claims).includes(match.email.toLowerCase())) return false;
   if (match.idpSession !== undefined && match.idpSession !== principal.sessionId) return false;
   if (match.wardenSession !== undefined && match.wardenSession !== sessionId) return false;
-  if (match.agent !== undefined && match.agent !== principal.actor) return false;
+  // A revoked agent that handed the task on (nested `act`) is still in the chain: it is hit too.
+  if (match.agent !== undefined && match.agent !== principal.actor && !principal.priorActors.includes(match.agent)) return false;
   if (match.device !== undefined && principal.claims[claims.deviceClaim] !== match.device) return false;
   return true;
 }
@@ -137,9 +167,14 @@ export function principalIndexKeys(principal: Principal, sessionId: string | und
   const keys = [`u:${principal.user}`];
   if (sessionId !== undefined) keys.push(`w:${sessionId}`);
   if (principal.sessionId !== undefined) keys.push(`s:${principal.sessionId}`);
-  const email = principalEmail(principal, claims);
-  if (email !== undefined) keys.push(`e:${email}`);
+  for (const email of principalEmails(principal, claims)) keys.push(`e:${email}`);
   if (principal.actor !== undefined) keys.push(`a:${principal.actor}`);
+  // Once per agent: an entry found under two keys would be applied twice.
+  for (const prior of principal.priorActors) if (!keys.includes(`a:${prior}`)) keys.push(`a:${prior}`);
+  // A user subject naming an agent of the chain (see registry-rules matchesAsAgent).
+  for (const agent of [principal.actor, ...principal.priorActors]) {
+    if (agent !== undefined && !keys.includes(`u:${agent}`)) keys.push(`u:${agent}`);
+  }
   const device = principal.claims[claims.deviceClaim];
   if (typeof device === 'string') keys.push(`d:${device}`);
   return keys;

@@ -4,6 +4,7 @@ import { auditEvent, decisionEvent, principalSummary, resultEvent, type Principa
 import type { Clock } from '../core/clock.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
 import { WardenError } from '../core/errors.js';
 import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
@@ -108,7 +109,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       // A security event changed who this caller is for decisions (claim overrides): say so per call.
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: true, principal: who, reason: 'claims_override' }));
     }
-    const subject = deps.subjects?.evaluate(principal, req.sessionId, now) ?? { kind: 'ok' as const };
+    const subject = subjectNow(principal, incoming.principal, req.sessionId, now);
     if (subject.kind === 'revoked') {
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
       record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
@@ -116,11 +117,24 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
     }
 
-    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending));
+    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending, incoming.principal));
+  }
+
+  /**
+   * The registry's verdict on the caller. A claims override may have rewritten what a revocation
+   * matched on (an e-mail address, a device id): the token as presented is looked at too, so a
+   * later claims change can never lift a revocation of it.
+   */
+  function subjectNow(effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
+    if (!deps.subjects) return { kind: 'ok' };
+    const result = deps.subjects.evaluate(effective, sessionId, now);
+    if (result.kind === 'revoked' || effective === presented) return result;
+    const asPresented = deps.subjects.evaluate(presented, sessionId, now);
+    return asPresented.kind === 'revoked' ? asPresented : result;
   }
 
   /** The engine's decision is in: floors, the write-ahead records, then enforcement. */
-  function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[]): MaybePromise<GuardVerdict> {
+  function decided(req: ToolCallRequest, base: Decision, subject: EvaluateResult, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): MaybePromise<GuardVerdict> {
     const stepUp = evaluationVerdict(subject, base.sensitivity);
     const stepUpFloor: ActionFloor | undefined = stepUp ? { action: stepUp.action, reasons: [stepUp.reason], rules: [`event:${subject.kind === 'step_up' ? subject.eventId : ''}`] } : undefined;
     const floor = mergeFloors(pinFloor(req), stepUpFloor);
@@ -141,10 +155,11 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const waited = isThenable(enforced);
     return andThen(enforced, (verdict) => {
       if (verdict.kind === 'forward') {
-        // A call that waited (throttle queue, human approval) is checked again: a revocation that
-        // arrived meanwhile must stop it. A stdio session stays open after a revocation, so
-        // nothing else cancels its waiting calls.
-        const revoked = waited ? revokedMeanwhile(req, verdict, who, pending) : undefined;
+        // A call that waited (throttle queue, a human's answer) is checked again: the subject may
+        // have been revoked meanwhile, and the revocation's withdrawal can miss it (a stdio session
+        // stays open; withdrawal finds calls by the principal their session runs as now, which may
+        // be a newer token).
+        const revoked = waited ? revokedMeanwhile(req, verdict, who, pending, presented) : undefined;
         return revoked ?? forwardWithAudit(req, verdict, pending);
       }
       flush(pending);
@@ -153,16 +168,16 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   }
 
   /** The block for a waited-for forward whose principal was revoked while it waited; releases what the verdict holds. */
-  function revokedMeanwhile(req: ToolCallRequest, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[]): GuardVerdict | undefined {
+  function revokedMeanwhile(req: ToolCallRequest, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): GuardVerdict | undefined {
     const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
-    let subject: EvaluateResult | undefined;
+    let subject: EvaluateResult;
     try {
-      subject = deps.subjects?.evaluate(req.principal, req.sessionId, deps.clock());
+      subject = subjectNow(req.principal, presented, req.sessionId, deps.clock());
     } catch (err) {
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;
     }
-    if (subject?.kind !== 'revoked') return undefined;
+    if (subject.kind !== 'revoked') return undefined;
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
     release();
     pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));

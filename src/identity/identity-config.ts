@@ -14,8 +14,11 @@ const AlgorithmSchema = z.enum([...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHM
  * Keys fetched over plain http can be swapped by anyone on the path, which lets them mint
  * tokens: only https, or http to the local machine.
  */
-function isSecureKeyUrl(value: string): boolean {
-  const url = new URL(value);
+export function isSecureKeyUrl(value: string): boolean {
+  // Not a URL at all: false, so the schema reports it with its key path (a throw here escaped
+  // zod as a bare "TypeError: Invalid URL" naming neither the file nor the key).
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined) return false;
   if (url.protocol === 'https:') return true;
   return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }

@@ -2,7 +2,12 @@ import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type JWT
 
 /** Result of finding the verification key(s) for a token header. */
 export type KeyLookup =
-  | { readonly ok: true; readonly keys: readonly (CryptoKey | Uint8Array)[] }
+  | {
+      readonly ok: true;
+      readonly keys: readonly (CryptoKey | Uint8Array)[];
+      /** When these keys stop being current (a remote set goes stale): no verification is cached past it. */
+      readonly freshUntilMs?: number;
+    }
   | { readonly ok: false; readonly reason: 'kid_unknown' | 'keys_unavailable' | 'alg_not_allowed'; readonly detail?: string };
 
 /** Finds the keys that may have signed a token with this header. Never trusts keys from the token. */

@@ -45,13 +45,23 @@ export class RemoteKeySet implements KeyResolver {
         return { ok: false, reason: 'keys_unavailable', detail: 'Key server unreachable and no fresh keys cached.' };
       }
     }
-    const found = await lookupInLocalSet(this.set, header);
+    const found = await this.lookup(header);
     if (found.ok || found.reason !== 'kid_unknown') return found;
     // Possibly a rotation: refetch, but at most once per cooldown however many unknown kids
     // arrive. Calls that arrive while that fetch is in flight wait for it and look again.
     if (this.pending === undefined && now < this.lastAttemptAt + this.options.cooldownMs) return found;
     if (!(await this.refresh(now))) return found;
-    return lookupInLocalSet(this.set, header);
+    return this.lookup(header);
+  }
+
+  /**
+   * Looks the header up in the current set. A found key is current only until the set goes stale:
+   * a verification cached longer would keep a token working after its key was retired from the
+   * JWKS (or while the key server is down), which the refetch rule exists to prevent.
+   */
+  private async lookup(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup> {
+    const found = await lookupInLocalSet(this.set as ReturnType<typeof createLocalJWKSet>, header);
+    return found.ok ? { ...found, freshUntilMs: this.fetchedAt + this.options.cacheMaxAgeMs } : found;
   }
 
   /** Fetches the set now unless a fetch is in flight (shared) or one failed within the cooldown. */
@@ -86,9 +96,38 @@ export class RemoteKeySet implements KeyResolver {
       headers: { accept: 'application/jwk-set+json, application/json' },
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
-    if (res.status !== 200) throw new Error(`JWKS HTTP ${res.status}`);
-    const text = await res.text();
-    if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS document too large');
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`JWKS HTTP ${res.status}`);
+    }
+    const text = await readBounded(res, MAX_JWKS_BYTES);
     return createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
   }
+}
+
+/**
+ * The body as text, refusing (and cancelling the download of) anything over `max` bytes: reading
+ * it whole first and measuring afterwards let an endless response fill memory.
+ */
+async function readBounded(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > max) {
+    await res.body?.cancel();
+    throw new Error('JWKS document too large');
+  }
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new Error('JWKS document too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { watchFile } from '../core/watch-file.js';
 import type { Logger } from '../logging/logger.js';
@@ -45,25 +45,30 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
   const stopWatching = watchFile(path, () => {
     dirty = true;
   }, { onError: (err) => logger?.warn({ path, err: String(err) }, 'cannot watch token file; relying on a stat per call') });
-  const stat = (): { stamp: string; size: number } => {
+  const stat = (): { stamp: string; size: number; file: boolean } => {
     // Plain (non-bigint) stat is ~1 µs cheaper; mtimeMs/ctimeMs keep sub-millisecond precision.
     const st = statSync(path);
-    return { stamp: `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`, size: st.size };
+    return { stamp: `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`, size: st.size, file: st.isFile() };
   };
   return {
     origin: `file ${path}`,
     refreshable: true,
     read: () => {
       try {
-        const { stamp, size } = stat();
-        // Never read an arbitrarily large file into memory; a token is at most 8 KiB.
-        if (size > MAX_TOKEN_FILE_BYTES) {
+        const { stamp, size, file } = stat();
+        // A FIFO blocks the read (the whole event loop) until a writer comes; a device such as
+        // /dev/zero never ends (and reports size 0). Only a regular file can hold a token.
+        if (!file) {
           cached = undefined;
-          return { ok: false, description: `token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes` };
+          return { ok: false, description: `token file ${path} is not a regular file` };
         }
+        // Never read an arbitrarily large file into memory; a token is at most 8 KiB.
+        if (size > MAX_TOKEN_FILE_BYTES) return tooLarge();
         if (dirty || cached === undefined || cached.stamp !== stamp) {
           dirty = false;
-          cached = { token: readFileSync(path, 'utf8').trimEnd(), stamp };
+          const text = readBounded(path);
+          if (text === undefined) return tooLarge();
+          cached = { token: text.trimEnd(), stamp };
         }
       } catch (err) {
         cached = undefined;
@@ -73,6 +78,33 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
     },
     close: stopWatching,
   };
+
+  function tooLarge(): TokenRead {
+    cached = undefined;
+    return { ok: false, description: `token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes` };
+  }
+}
+
+/**
+ * Reads at most MAX_TOKEN_FILE_BYTES of a regular file; undefined when it holds more. The checks
+ * are made on the opened file itself: the path may be swapped (for a FIFO, a device, a bigger
+ * file) between the stat and the read. O_NONBLOCK: opening a FIFO would otherwise wait for a writer.
+ */
+function readBounded(path: string): string | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    const buf = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return n > MAX_TOKEN_FILE_BYTES ? undefined : buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Creates the configured stdio token source. Relative files resolve against `baseDir`. */

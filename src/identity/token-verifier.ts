@@ -70,7 +70,8 @@ export class TokenVerifier {
     if (post) return post;
     const built = principalFromClaims(verified.claims, this.extraClaims);
     if (!built.ok) return built;
-    return { ok: true, principal: built.principal, cacheUntilMs: this.cacheUntil(verified.claims, selected.config) };
+    const cacheUntilMs = Math.min(this.cacheUntil(verified.claims, selected.config), verified.keysFreshUntilMs);
+    return { ok: true, principal: built.principal, cacheUntilMs };
   }
 
   private selectIssuer(raw: RawToken): IssuerEntry | Failure {
@@ -100,7 +101,7 @@ export class TokenVerifier {
     raw: RawToken,
     issuer: IssuerEntry,
     nowMs: number,
-  ): Promise<{ ok: true; claims: Record<string, unknown> } | Failure> {
+  ): Promise<{ ok: true; claims: Record<string, unknown>; keysFreshUntilMs: number } | Failure> {
     const cfg = issuer.config;
     const lookup = await issuer.keys.resolve({ alg: raw.header['alg'] as string, kid: raw.header['kid'] as string | undefined });
     if (!lookup.ok) return fail(lookup.reason, lookup.detail);
@@ -118,7 +119,7 @@ export class TokenVerifier {
     for (const key of lookup.keys) {
       try {
         const { payload } = await jwtVerify(token, key, options);
-        return { ok: true, claims: payload as Record<string, unknown> };
+        return { ok: true, claims: payload as Record<string, unknown>, keysFreshUntilMs: lookup.freshUntilMs ?? Number.POSITIVE_INFINITY };
       } catch (err) {
         lastError = err;
         // Several kid-less candidate keys: a signature mismatch means "try the next one".

@@ -23,7 +23,7 @@ import { SessionRegistry } from '../sessions/session-registry.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { startOperatorSurfaces, type OperatorSurfaces } from './operator-surfaces.js';
 import { policyDecisionEngine } from './policy-decision-engine.js';
-import { createSubjectRegistry } from './subject-wiring.js';
+import { createSubjectRegistry, identityWithSubjectClaims } from './subject-wiring.js';
 import { openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
 import { warmUpDecisionPath } from './warm-up.js';
@@ -180,7 +180,7 @@ async function buildAuthenticator(
     // Both set is ambiguous; refusing is safer than guessing which one the operator meant.
     throw new ConfigError('set either identity or dangerouslyAllowAnonymous, not both', { file: configFile, keyPath: 'dangerouslyAllowAnonymous' });
   }
-  if (config.identity) return createJwtAuthenticator(config.identity, { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop, deps.startupCheck), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
+  if (config.identity) return createJwtAuthenticator(identityWithSubjectClaims(config.identity, config), { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop, deps.startupCheck), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
   if (config.dangerouslyAllowAnonymous) {
     deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
     const http = config.listen.http;

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { SubjectEffect } from '../events/registry-entry.js';
 import { RegistryFile } from '../events/registry-file.js';
 import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry, type RegistrySettings } from '../events/subject-registry.js';
+import type { IdentityConfig } from '../identity/identity-config.js';
 import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
 import type { Logger } from '../logging/logger.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
@@ -74,4 +75,16 @@ export function registrySettings(config: WardenConfig): RegistrySettings {
   const base = config.events ?? DEFAULT_REGISTRY_SETTINGS;
   const longestToken = Math.max(0, ...(config.identity?.issuers ?? []).map((i) => i.maxTokenLifetime + i.clockTolerance));
   return longestToken > base.retentionSeconds ? { ...base, retentionSeconds: longestToken } : base;
+}
+
+/**
+ * The identity section with the claims subject matching reads (`events.subjects.emailClaim` and
+ * `deviceClaim`) added to `extraClaims`. The principal carries only the claims listed there, so
+ * without this an `email` subject matched only a `sub` that is an address and a `device` member
+ * matched nobody: a security event naming alice@acme by e-mail missed her tokens (opaque `sub`).
+ */
+export function identityWithSubjectClaims(identity: IdentityConfig, config: WardenConfig): IdentityConfig {
+  const { emailClaim, deviceClaim } = registrySettings(config).subjects;
+  const missing = [emailClaim, deviceClaim].filter((c) => !identity.extraClaims.includes(c));
+  return missing.length === 0 ? identity : { ...identity, extraClaims: [...identity.extraClaims, ...missing] };
 }

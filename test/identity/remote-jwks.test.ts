@@ -150,3 +150,24 @@ describe('remote JWKS over real HTTP', () => {
     expect(await reasonOf(fresh(k1))).toBe('keys_unavailable');
   });
 });
+
+describe('remote JWKS and the verification cache', () => {
+  it('stops accepting an already-verified token once its key is retired from the JWKS (no cache past the keys)', async () => {
+    const k2 = await generateSigningKey({ alg: 'ES256', kid: 'k2' });
+    const t = fresh(k1); // valid for an hour
+    expect(await reasonOf(t)).toBe('ok');
+    expect(await reasonOf(t)).toBe('ok'); // now served from the verification cache
+    // The IdP retires k1 (compromised): tokens it signed must stop working once warden's keys refresh.
+    server.keys = [k2];
+    now += 11 * 60_000; // past cacheMaxAge: warden's key set is stale and refetched
+    expect(await reasonOf(t)).toBe('kid_unknown');
+  });
+
+  it('rejects an already-verified token too while the key server is down and the keys are stale', async () => {
+    const t = fresh(k1);
+    expect(await reasonOf(t)).toBe('ok');
+    await server.stop();
+    now += 11 * 60_000;
+    expect(await reasonOf(t)).toBe('keys_unavailable');
+  });
+});
