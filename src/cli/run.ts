@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
+import { checkTrustedInputs } from '../runtime/trusted-inputs.js';
 import { createPrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
@@ -56,6 +57,7 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   let config: WardenConfig;
   try {
     config = loadWardenConfig(configFile, io.env);
+    checkTrustedInputs(config, configFile);
   } catch (err) {
     io.stderr.write(`warden run: ${(err as Error).message}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
