@@ -25,6 +25,8 @@ export interface JwtAuthenticator extends Authenticator {
   protectedResourceMetadata(): Record<string, unknown>;
   /** Verification-cache counters since start (for metrics and the benchmark). */
   cacheStats(): { hits: number; misses: number; size: number };
+  /** HTTP requests whose token this says is revoked get 401 `token_revoked` (wired once revocations exist). */
+  refuseRevoked(isRevoked: (principal: Principal) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,8 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   private readonly metadataUrl: string;
   private readonly requiredScopes: readonly string[];
   private readonly inflight = new Map<string, Promise<Verified | Rejected>>();
+  /** Set once revocations are known (they are wired after the authenticator): see refuseRevoked. */
+  private isRevoked: ((principal: Principal) => boolean) | undefined;
   private hits = 0;
   private misses = 0;
 
@@ -103,8 +107,32 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     const token = authorization.slice(7);
     if (token === '') return this.reject('token_missing', 'http');
     const entry = this.lookup(token) ?? (await this.verifyCached(token));
-    if ('auth' in entry) return this.scoped(entry.auth, 'http', token);
+    if ('auth' in entry) {
+      const result = this.scoped(entry.auth, 'http', token);
+      return result.ok && this.revoked(result.principal) ? this.reject('token_revoked', 'http', undefined, token) : result;
+    }
     return this.reject(entry.reason, 'http', entry.description, token);
+  }
+
+  /**
+   * From now on an HTTP request whose token is revoked is refused with 401 `token_revoked`
+   * before it reaches a session: a revoked token neither opens sessions nor lists tools, reads
+   * resources or gets prompts, and the agent's client is told to sign in again. (Over stdio the
+   * process token's calls are refused by the guard, with the same reason in the result.)
+   */
+  refuseRevoked(isRevoked: (principal: Principal) => boolean): void {
+    this.isRevoked = isRevoked;
+  }
+
+  private revoked(principal: Principal): boolean {
+    if (!this.isRevoked) return false;
+    try {
+      return this.isRevoked(principal);
+    } catch (err) {
+      // Revocations could not be consulted: refuse (fail closed), the client will retry.
+      this.deps.logger?.error({ err: String(err) }, 'revocation check failed; request refused');
+      return true;
+    }
   }
 
   /** Synchronous while the token's verification is cached (every call but the first after a change). */

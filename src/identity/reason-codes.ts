@@ -47,6 +47,7 @@ export const IDENTITY_REASONS = {
   actor_not_allowed: [401, 'The acting party is not allowed by the may_act claim.'],
   token_invalid: [401, 'The token is invalid.'],
   insufficient_scope: [403, 'The token lacks a required scope.'],
+  token_revoked: [401, 'The token was revoked (a security event or an operator); sign in again for a new token.'],
   internal: [401, 'The token could not be verified.'],
 } as const satisfies Record<string, readonly [401 | 403, string]>;
 

@@ -38,6 +38,19 @@ afterAll(async () => {
   await warden?.stop();
 });
 
+/** One raw MCP request with this token: the HTTP status and warden's reason code. */
+async function staleRequest(token: string, sessionId: string | undefined, method: string): Promise<{ status: number; reason: unknown }> {
+  const params = method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stale', version: '1' } } : {};
+  const res = await rawHttp(warden.url, {
+    headers: {
+      'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`,
+      'mcp-protocol-version': '2025-06-18', ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return { status: res.status, reason: (JSON.parse(res.body) as { reason?: unknown }).reason };
+}
+
 describe('session revocation through a running warden (issue 7)', () => {
   it('withdraws the pending approval, closes the HTTP session, and only a token issued after the event works', async () => {
     const agent = await warden.connect(await oldToken('alice'));
@@ -53,25 +66,27 @@ describe('session revocation through a running warden (issue 7)', () => {
     expect(withdrawn.isError).toBe(true);
     expect(decisionOf(withdrawn)?.reason).toBe('approval_withdrawn');
     expect(await control.pending()).toEqual([]);
-    // The agent's next request on its session: the session is gone.
+    // The agent's next request on its session: its token is revoked, refused before the session
+    // (which is gone too) is looked up.
     const next = await rawHttp(warden.url, {
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${await oldToken('alice')}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: { message: 'after' } } }),
     });
-    expect(next.status).toBe(404);
+    expect(next.status).toBe(401);
+    expect((JSON.parse(next.body) as { reason?: string }).reason).toBe('token_revoked');
     await agent.close();
     expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
     expect(auditOfType(env.auditFile, 'event.effect').some((r) => r.effect === 'revoke')).toBe(true);
     expect(auditOfType(env.auditFile, 'call.approval_withdrawn')).toHaveLength(1);
     expect(auditOfType(env.auditFile, 'session.closed').some((r) => r.sessionId === sessionId && r.reason === 'revoked')).toBe(true);
 
-    // A token issued before the event opens a session but every call is refused (subject.revoked)...
-    const stale = await warden.connect(await oldToken('alice'));
+    // A token issued before the event is refused at the HTTP front (401 token_revoked): it can
+    // open no session, so it can neither call tools nor list them or read resources...
     const before = upstreamCalls(env.callLog).length;
-    const refused = await stale.client.callTool({ name: 'echo', arguments: { message: 'stale' } });
-    expect(decisionOf(refused)?.reason).toBe('revoked');
+    await expect(warden.connect(await oldToken('alice'))).rejects.toThrow(/401|unauthori[sz]ed|invalid_token/i);
+    expect(await staleRequest(await oldToken('alice'), sessionId, 'resources/list')).toMatchObject({ status: 401, reason: 'token_revoked' });
     expect(upstreamCalls(env.callLog).length).toBe(before);
-    await stale.close().catch(() => undefined);
+    expect(auditOfType(env.auditFile, 'identity.failed').some((r) => r.reason === 'token_revoked' && r.transport === 'http')).toBe(true);
     // ...while a token issued after the event (the user signed in again) works.
     const fresh = await warden.connect(await newToken('alice'));
     expect((await fresh.client.callTool({ name: 'echo', arguments: { message: 'signed in again' } })).isError).toBeFalsy();
@@ -88,7 +103,7 @@ describe('session revocation through a running warden (issue 7)', () => {
     const revoking = await tx.mint({ subId: userSubject('bob'), events: { 'credential-change': { credential_type: 'password', change_type: 'revoke', ...at(Date.now() - 5_000) } } });
     expect((await pushSet(eventsUrl, revoking)).status).toBe(202);
     await eventually(() => auditOfType(env.auditFile, 'session.closed').some((r) => r.sessionId === sessionId));
-    await expect(agent.client.callTool({ name: 'echo', arguments: { message: 'too late' } })).rejects.toThrow(/404|not found/i);
+    await expect(agent.client.callTool({ name: 'echo', arguments: { message: 'too late' } })).rejects.toThrow(/401|unauthori[sz]ed|invalid_token/i);
     await agent.close().catch(() => undefined);
     const effects = auditOfType(env.auditFile, 'event.effect').filter((r) => String(r.eventType).endsWith('credential-change')).map((r) => r.effect);
     expect(effects).toEqual(['none', 'revoke']);
@@ -208,11 +223,11 @@ describe('operators against a running HTTP warden (issue 7)', () => {
     const revoked = await runWardenCli(['revoke', '--user', 'ivan', '--json', '--token-file', env.adminTokenFile]);
     expect(revoked.status).toBe(0);
     expect(JSON.parse(revoked.stdout).sessionIds).toEqual([sessionId]);
-    await expect(agent.client.callTool({ name: 'echo', arguments: { message: 'after' } })).rejects.toThrow(/404|not found/i);
+    await expect(agent.client.callTool({ name: 'echo', arguments: { message: 'after' } })).rejects.toThrow(/401|unauthori[sz]ed|invalid_token/i);
     await agent.close().catch(() => undefined);
-    const stale = await warden.connect(await oldToken('ivan'));
-    expect(decisionOf(await stale.client.callTool({ name: 'echo', arguments: { message: 'stale' } }))?.reason).toBe('revoked');
-    await stale.close().catch(() => undefined);
+    // Older tokens are refused at the HTTP front: no new session with them.
+    await expect(warden.connect(await oldToken('ivan'))).rejects.toThrow(/401|unauthori[sz]ed|invalid_token/i);
+    expect(await staleRequest(await oldToken('ivan'), undefined, 'initialize')).toMatchObject({ status: 401, reason: 'token_revoked' });
     const audited = auditOfType(env.auditFile, 'revocation').find((r) => (r.subject as { user?: string }).user === 'ivan');
     expect(audited).toMatchObject({ by: 'admin:admin', sessionIds: [sessionId] });
   });
