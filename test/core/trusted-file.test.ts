@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
+import { configErrorOf } from '../helpers/config-error-of.js';
 import { untrustedFileReason } from '../../src/core/trusted-file.js';
 import { readPinFile } from '../../src/pins/pin-file.js';
 import { loadPolicy, loadPolicyFileSync } from '../../src/policy/load-policy.js';
@@ -23,15 +24,6 @@ function dirWithPolicy(dirMode = 0o700): { dir: string; policy: string } {
   return { dir, policy };
 }
 
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('trusted files: policy and pins another user could rewrite are refused', () => {
   it('policy takeover by any local user: a world-writable policy file is refused, naming the file', () => {

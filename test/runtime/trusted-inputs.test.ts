@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadWardenConfig } from '../../src/config/load-config.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { configErrorOf } from '../helpers/config-error-of.js';
 import { checkTrustedInputs, trustedInputs } from '../../src/runtime/trusted-inputs.js';
 import { identityEnv } from '../helpers/identity-env.js';
 import { WARDEN_MAIN } from '../helpers/paths.js';
@@ -22,15 +22,6 @@ async function configWith(extra: (dir: string) => Record<string, unknown>) {
   return { env, file, token };
 }
 
-function errorOf(fn: () => void): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('trusted inputs at start-up', () => {
   it('identity forgery: a world-writable issuer key file stops warden run (exit 3, config file and key named)', async () => {
@@ -49,13 +40,13 @@ describe('trusted inputs at start-up', () => {
       return { approvals: { approvers: [{ id: 'carol', tokenFile: join(dir, 'carol.token') }] } };
     });
     chmodSync(join(env.dir, 'carol.token'), 0o646);
-    expect(errorOf(() => checkTrustedInputs(loadWardenConfig(file), file))).toMatchObject({ keyPath: 'approvals.approvers[0].tokenFile', file });
+    expect(configErrorOf(() => checkTrustedInputs(loadWardenConfig(file), file))).toMatchObject({ keyPath: 'approvals.approvers[0].tokenFile', file });
   });
 
   it('identity swap: a world-writable stdio token file is refused', async () => {
     const { token, file } = await configWith(() => ({}));
     chmodSync(token, 0o666);
-    expect(errorOf(() => checkTrustedInputs(loadWardenConfig(file), file)).keyPath).toBe('identity.token.file');
+    expect(configErrorOf(() => checkTrustedInputs(loadWardenConfig(file), file)).keyPath).toBe('identity.token.file');
   });
 
   it('names every credential and state file of a config', async () => {
