@@ -7,6 +7,8 @@ export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--u
 
 Calls per action as decided by policy and as enforced (monitor mode decides but enforces
 allow), top tools decided or enforced as block, and top principals by risk.
+  --max-call-span D  records up to D (default 6h) after a call's first record join its summary;
+                     later ones are left out with a warning. Memory holds one span of calls.
 Exit: 0 (also for no calls), 2 usage, 3 no audit file.
 `;
 
