@@ -223,6 +223,13 @@ export class ProxySession implements UpstreamEvents {
       this.relay.progressTarget(params.progressToken)?.send(n);
       return;
     }
+    if (!n.method.startsWith('notifications/')) {
+      // A request method without an id (`tools/call` above all): JSON-RPC servers run a
+      // notification's method and only skip the reply, so it would run unjudged. Every MCP
+      // notification is named `notifications/...`; anything else is dropped (fail closed).
+      this.opts.logger.warn({ method: n.method }, 'agent notification with a request method dropped');
+      return;
+    }
     // initialized, roots/list_changed and unknown notifications reach every upstream.
     for (const c of this.connections) c.send(n);
   }
