@@ -251,7 +251,12 @@ export class ProxySession implements UpstreamEvents {
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
-      this.toAgent(n, this.progress.relayed(params.progressToken as ProgressToken));
+      const token = params.progressToken as ProgressToken;
+      const route = this.progress.routeOf(token);
+      // A token of an agent request forwarded to another upstream: this upstream is forging
+      // progress (and its message text) for a call it never received. Dropped.
+      if (route !== undefined && this.inFlight.get(route)?.upstream !== upstream) return;
+      this.toAgent(n, this.progress.relayed(token));
       return;
     }
     if (n.method === 'notifications/cancelled' && params) {
