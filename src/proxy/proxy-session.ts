@@ -259,6 +259,12 @@ export class ProxySession implements UpstreamEvents {
       this.toAgent(n, this.progress.relayed(token));
       return;
     }
+    if (n.method === 'notifications/tools/list_changed') {
+      // The upstream says its tools changed: the listing warden holds no longer describes them.
+      // Forgotten, as after a restart, so the next call lists afresh and is judged (pins too)
+      // against what the upstream offers now; the agent is told as before.
+      this.toolDefinitions.delete(upstream.name);
+    }
     if (n.method === 'notifications/cancelled' && params) {
       const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
       if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });
