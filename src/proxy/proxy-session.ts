@@ -274,6 +274,10 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRestarted(upstream: UpstreamConnection): void {
+    // The old process's requests can no longer be answered: withdrawn at the agent.
+    for (const relayId of this.relay.forgetUpstream(upstream)) {
+      this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason: `upstream '${upstream.name}' restarted` } });
+    }
     restoreAfterRestart(this, upstream);
   }
 
