@@ -9,6 +9,7 @@ import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import type { InFlight, ProxySession } from './proxy-session.js';
+import { progressTokenOf, type ProgressToken } from './progress-routes.js';
 import { applyVerdict } from './tool-call-forward.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -31,6 +32,10 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     // caller authenticated aborts the call too, which is then judged cancelled and never forwarded.
     const entry: InFlight = { upstream: call.upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) };
     session.inFlight.set(request.id, entry);
+    // Its progress token routes to it already, so another upstream's progress under that token is
+    // recognised as forged while the call waits for its verdict (see ProxySession.onNotification).
+    const token = progressTokenOf(request.params);
+    if (token !== undefined) session.progress.open(token, request.id);
     if (!isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call))) return release(session, request, entry);
     // The upstream session the tool was looked up (and will be judged) against.
     const generation = call.upstream.generation;
@@ -64,6 +69,8 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     }
     if (controller.aborted) release(session, request, entry);
     afterVerdict(session, request, req, call, generation, verdict, controller);
+    // Not forwarded (blocked, answered, cancelled): no upstream progress belongs to it.
+    if (token !== undefined && (session.inFlight.get(request.id)?.upstreamId ?? -1) < 0) forgetRoute(session, request, token);
   } catch (err) {
     // A bug here must neither crash warden (unhandled rejection) nor leave the agent waiting.
     session.opts.logger.error({ method: request.method, err: String(err) }, 'request handler failed');
@@ -74,6 +81,13 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
 /** The call ends without being forwarded: its in-flight entry goes (unless the id was reused since). */
 function release(session: ProxySession, request: RpcRequest, entry: InFlight): void {
   if (session.inFlight.get(request.id) === entry) session.inFlight.delete(request.id);
+  const token = progressTokenOf(request.params);
+  if (token !== undefined) forgetRoute(session, request, token);
+}
+
+/** Drops the progress route of a call that ends here, unless the token now routes elsewhere. */
+function forgetRoute(session: ProxySession, request: RpcRequest, token: ProgressToken): void {
+  if (session.progress.routeOf(token) === request.id) session.progress.forget(token);
 }
 
 /** Checks the call's shape and resolves its tool; undefined when it was answered here. */
