@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
@@ -32,6 +33,8 @@ export class ChildStdioTransport implements Transport {
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
   private readonly writer: WriteBatcher;
+  /** Keeps a multi-byte character split between two pipe reads whole (chunk.toString() made it U+FFFD). */
+  private readonly decoder = new StringDecoder('utf8');
 
   /** `onLost` hears a child that stopped reading its stdin (an exit is reported through `onclose`). */
   constructor(private readonly name: string, private readonly spec: ChildSpec, private readonly logger: Logger, private readonly onLost: LossReporter = () => undefined) {
@@ -127,7 +130,7 @@ export class ChildStdioTransport implements Transport {
   }
 
   private onData(chunk: Buffer): void {
-    const text = this.pending + chunk.toString('utf8');
+    const text = this.pending + this.decoder.write(chunk);
     const end = text.lastIndexOf('\n');
     if (end === -1) {
       this.pending = text;

@@ -1,5 +1,5 @@
 import type { ToolDefinition } from '../core/tool-call.js';
-import type { RpcResponse } from './json-rpc.js';
+import { RPC, type RpcResponse } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -37,12 +37,20 @@ export async function lookupTool(session: ProxySession, upstream: UpstreamConnec
 async function listAll(session: ProxySession, upstream: UpstreamConnection): Promise<ToolLookup> {
   const tools: ToolDefinition[] = [];
   let cursor: string | undefined;
+  // What the pages held so far weigh: one listing may hold no more than one message may, or an
+  // upstream paging without end would have warden keep MAX_PAGES times limits.maxUpstreamMessageBytes.
+  let bytes = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
     const response = await new Promise<RpcResponse>((resolve) =>
       upstream.request('tools/list', cursor === undefined ? {} : { cursor }, session.opts.timeouts.requestMs, resolve),
     );
     if (response.error) return { kind: 'error', code: response.error.code, message: response.error.message, data: response.error.data };
     const result = response.result;
+    bytes += sizeOf(result?.tools);
+    if (bytes > session.opts.maxUpstreamMessageBytes) {
+      // Fail closed: an incomplete listing cannot say whether the tool is offered.
+      return { kind: 'error', code: RPC.internalError, message: `upstream '${upstream.name}' lists tools beyond ${session.opts.maxUpstreamMessageBytes} bytes in all` };
+    }
     // A loop, not push(...): spreading a page of ~120,000 tools as arguments overflows the stack.
     if (Array.isArray(result?.tools)) for (const t of result.tools as ToolDefinition[]) if (typeof t?.name === 'string') tools.push(t);
     cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
@@ -51,4 +59,13 @@ async function listAll(session: ProxySession, upstream: UpstreamConnection): Pro
   session.toolDefinitions.set(upstream.name, new Map(tools.map((t) => [t.name, t])));
   session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
   return { kind: 'listed' };
+}
+
+/** Serialised size of a page's tools; past the stack (extreme nesting) it counts as unbounded. */
+function sizeOf(tools: unknown): number {
+  try {
+    return JSON.stringify(tools)?.length ?? 0;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }

@@ -39,6 +39,9 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
   } else {
     plan = session.connections.filter((c) => c.capabilities[kind.capability] !== undefined).map((c) => [c, undefined]);
   }
+  // The upstream session each page is asked of: one that restarts before every page is in must
+  // not have its old process's tools recorded as the new one's listing (see recordTools).
+  const generations = plan.map(([upstream]) => upstream.generation);
   const pages = await Promise.all(plan.map(([upstream, c]) => fetchPage(session, request, upstream, c)));
   const failed = pages.find((p) => p.error);
   if (failed?.error && (!session.namespacer.multi || pages.every((p) => p.error))) {
@@ -53,7 +56,8 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
     const list = Array.isArray(page.result?.[kind.field]) ? (page.result![kind.field] as unknown[]) : [];
     // concat, not push(...): spreading a page of ~120,000 entries as arguments overflows the stack.
     const next = page.result?.nextCursor;
-    items = items.concat(exposeItems(session, upstream, kind, list, { first: plan[index]![1] === undefined, last: typeof next !== 'string' }));
+    const stale = upstream.generation !== generations[index];
+    items = items.concat(exposeItems(session, upstream, kind, list, { first: plan[index]![1] === undefined, last: typeof next !== 'string' }, stale));
     if (typeof next === 'string') remaining[upstream.name] = next;
   }
   if (kind.field === 'tools') {
@@ -75,7 +79,7 @@ function fetchPage(session: ProxySession, request: RpcRequest, upstream: Upstrea
   return new Promise((resolve) => upstream.request(request.method, params, session.opts.timeouts.requestMs, resolve));
 }
 
-function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, listed: unknown[], page: ListedPage): Item[] {
+function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: ListKind, listed: unknown[], page: ListedPage, stale: boolean): Item[] {
   // An entry that is not an object (null, a number) names nothing: left out, like a bad name,
   // instead of failing the whole answer (and, with several upstreams, every upstream's items).
   const list = listed.filter((item): item is Item => typeof item === 'object' && item !== null && !Array.isArray(item));
@@ -86,7 +90,9 @@ function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: 
   if (kind.field === 'resourceTemplates') {
     for (const t of list) if (typeof t.uriTemplate === 'string') session.templateOwners.set(t.uriTemplate.split('{')[0]!, upstream.name);
   }
-  if (kind.field === 'tools') recordTools(session, upstream, list as unknown as ToolDefinition[], page);
+  // A page from a process that has since been replaced says nothing about the running one: not
+  // recorded, so the next call to one of its tools lists the upstream afresh (and pins see it).
+  if (kind.field === 'tools' && !stale) recordTools(session, upstream, list as unknown as ToolDefinition[], page);
   const out: Item[] = [];
   for (const item of list) {
     if (typeof item.name !== 'string') continue;

@@ -5,6 +5,14 @@ export const NAMESPACE_SEPARATOR = '__';
 /** Many MCP clients cap tool names at 64 characters. */
 export const MAX_EXPOSED_NAME = 64;
 const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+/**
+ * Most exposed names remembered per upstream per session. Names come from the upstream's own list
+ * answers and nothing else removes them, so an upstream listing fresh names at every listing (and
+ * announcing list_changed so the agent lists again) would grow the memory of the process every
+ * session shares. Beyond the bound the upstream's oldest-exposed name is forgotten: an ordinary
+ * `<upstream>__<name>` still routes by its prefix, a shortened one is then an unknown tool (-32602).
+ */
+export const MAX_EXPOSED_NAMES_PER_UPSTREAM = 10_000;
 
 export interface Target {
   readonly upstream: string;
@@ -19,8 +27,15 @@ export interface Target {
  */
 export class Namespacer {
   private readonly exposedToTarget = new Map<string, Target>();
+  /** Per upstream, the exposed names it holds in exposedToTarget, oldest first. */
+  private readonly byUpstream = new Map<string, Set<string>>();
 
   constructor(private readonly upstreams: readonly string[]) {}
+
+  /** Exposed names remembered (for tests and diagnostics). */
+  get size(): number {
+    return this.exposedToTarget.size;
+  }
 
   get multi(): boolean {
     return this.upstreams.length > 1;
@@ -28,10 +43,8 @@ export class Namespacer {
 
   /** The agent-facing name, or an error string when the name cannot be exposed safely. */
   expose(upstream: string, name: string): { ok: true; exposed: string } | { ok: false; error: string } {
-    if (!this.multi) {
-      this.exposedToTarget.set(name, { upstream, name });
-      return { ok: true, exposed: name };
-    }
+    // One upstream: names are untouched and resolve() routes any name to it, so nothing is kept.
+    if (!this.multi) return { ok: true, exposed: name };
     let exposed = `${upstream}${NAMESPACE_SEPARATOR}${name}`;
     if (exposed.length > MAX_EXPOSED_NAME) {
       const digest = createHash('sha256').update(exposed).digest('hex').slice(0, 8);
@@ -42,8 +55,21 @@ export class Namespacer {
     if (existing && (existing.upstream !== upstream || existing.name !== name)) {
       return { ok: false, error: `name '${exposed}' collides with '${existing.name}' from upstream '${existing.upstream}'` };
     }
-    this.exposedToTarget.set(exposed, { upstream, name });
+    this.remember(exposed, { upstream, name });
     return { ok: true, exposed };
+  }
+
+  /** Records `exposed` as the newest name of its upstream, forgetting the oldest beyond the bound. */
+  private remember(exposed: string, target: Target): void {
+    this.exposedToTarget.set(exposed, target);
+    let names = this.byUpstream.get(target.upstream);
+    if (!names) this.byUpstream.set(target.upstream, (names = new Set()));
+    names.delete(exposed);
+    names.add(exposed);
+    if (names.size <= MAX_EXPOSED_NAMES_PER_UPSTREAM) return;
+    const oldest = names.values().next().value as string;
+    names.delete(oldest);
+    this.exposedToTarget.delete(oldest);
   }
 
   /** Routes an agent-facing name to its upstream and original name; undefined when unknown. */

@@ -30,6 +30,11 @@ export class ProgressRoutes {
     this.lastRelayedAt.delete(token);
   }
 
+  /** The agent request `token` routes to, if any (nothing is remembered). */
+  routeOf(token: ProgressToken): RpcId | undefined {
+    return this.requests.get(token);
+  }
+
   /** The agent request an upstream progress notification belongs to; remembers that it was relayed now. */
   relayed(token: ProgressToken): RpcId | undefined {
     const related = this.requests.get(token);

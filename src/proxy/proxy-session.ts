@@ -223,6 +223,13 @@ export class ProxySession implements UpstreamEvents {
       this.relay.progressTarget(params.progressToken)?.send(n);
       return;
     }
+    if (!n.method.startsWith('notifications/')) {
+      // A request method without an id (`tools/call` above all): JSON-RPC servers run a
+      // notification's method and only skip the reply, so it would run unjudged. Every MCP
+      // notification is named `notifications/...`; anything else is dropped (fail closed).
+      this.opts.logger.warn({ method: n.method }, 'agent notification with a request method dropped');
+      return;
+    }
     // initialized, roots/list_changed and unknown notifications reach every upstream.
     for (const c of this.connections) c.send(n);
   }
@@ -244,8 +251,19 @@ export class ProxySession implements UpstreamEvents {
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
-      this.toAgent(n, this.progress.relayed(params.progressToken as ProgressToken));
+      const token = params.progressToken as ProgressToken;
+      const route = this.progress.routeOf(token);
+      // A token of an agent request forwarded to another upstream: this upstream is forging
+      // progress (and its message text) for a call it never received. Dropped.
+      if (route !== undefined && this.inFlight.get(route)?.upstream !== upstream) return;
+      this.toAgent(n, this.progress.relayed(token));
       return;
+    }
+    if (n.method === 'notifications/tools/list_changed') {
+      // The upstream says its tools changed: the listing warden holds no longer describes them.
+      // Forgotten, as after a restart, so the next call lists afresh and is judged (pins too)
+      // against what the upstream offers now; the agent is told as before.
+      this.toolDefinitions.delete(upstream.name);
     }
     if (n.method === 'notifications/cancelled' && params) {
       const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
@@ -256,6 +274,10 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRestarted(upstream: UpstreamConnection): void {
+    // The old process's requests can no longer be answered: withdrawn at the agent.
+    for (const relayId of this.relay.forgetUpstream(upstream)) {
+      this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason: `upstream '${upstream.name}' restarted` } });
+    }
     restoreAfterRestart(this, upstream);
   }
 

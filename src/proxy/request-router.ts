@@ -19,6 +19,12 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     session.toAgent({ jsonrpc: '2.0', id: request.id, result: {} });
     return;
   }
+  if (session.info === undefined) {
+    // Not opened (before initialize, or an initialize that failed with some upstreams already
+    // running): the session is not audited as opened nor listed to operators, so it serves nothing.
+    session.toAgent(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: session not initialized'));
+    return;
+  }
   if (method === 'tools/call') {
     // Never rejects (it answers -32603 itself): no catch handler, a promise less per call.
     void handleToolCall(session, request);

@@ -75,6 +75,18 @@ export class ServerRequestRelay {
     return relayId;
   }
 
+  /**
+   * The upstream was replaced (a restarted process, a new HTTP session): requests of the old one
+   * are forgotten, and their relay ids returned so the agent can be told. Ids start over with the
+   * new process, so a late answer must not reach it as the answer to a request of its own.
+   */
+  forgetUpstream(upstream: UpstreamConnection): string[] {
+    const gone: string[] = [];
+    for (const [relayId, entry] of this.byRelayId) if (entry.upstream === upstream) gone.push(relayId);
+    for (const relayId of gone) this.take(relayId);
+    return gone;
+  }
+
   /** Which upstream the agent's progress report for a relayed request belongs to. */
   progressTarget(token: unknown): UpstreamConnection | undefined {
     return typeof token === 'string' || typeof token === 'number' ? this.progressTargets.get(token) : undefined;

@@ -8,7 +8,8 @@ import { lookupTool } from './known-tools.js';
 import { LazyAbort } from './lazy-abort.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
-import type { ProxySession } from './proxy-session.js';
+import type { InFlight, ProxySession } from './proxy-session.js';
+import { progressTokenOf, type ProgressToken } from './progress-routes.js';
 import { applyVerdict } from './tool-call-forward.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -26,7 +27,16 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   try {
     const call = admit(session, request);
     if (call === undefined) return;
-    if (!isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call))) return;
+    const controller = new LazyAbort();
+    // Held from admission on: an agent cancel (or session end) while the tool is looked up or the
+    // caller authenticated aborts the call too, which is then judged cancelled and never forwarded.
+    const entry: InFlight = { upstream: call.upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) };
+    session.inFlight.set(request.id, entry);
+    // Its progress token routes to it already, so another upstream's progress under that token is
+    // recognised as forged while the call waits for its verdict (see ProxySession.onNotification).
+    const token = progressTokenOf(request.params);
+    if (token !== undefined) session.progress.open(token, request.id);
+    if (!isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call))) return release(session, request, entry);
     // The upstream session the tool was looked up (and will be judged) against.
     const generation = call.upstream.generation;
     const callId = randomUUID();
@@ -40,14 +50,12 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     }
     if (!auth.ok) {
       // Stdio token expired or revoked since the last call: answer, never forward.
+      release(session, request, entry);
       session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(auth.reason, callId, `Not authenticated: ${auth.reason}`) });
       return;
     }
     session.principal = auth.principal;
-    const controller = new LazyAbort();
     const req = new CallRequest(session, request, call, callId, auth.principal, controller);
-    // Until the verdict arrives, an agent cancel or session end aborts the guard's signal.
-    session.inFlight.set(request.id, { upstream: call.upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) });
     // HTTP: the agent closed this call's response stream while it was looked up; it is cancelled
     // (judged with an aborted signal, so an approval is withdrawn and nothing is forwarded).
     if (session.opts.channel.abandoned?.(request.id)) controller.abort(ABANDONED_REASON);
@@ -59,12 +67,27 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
       // The one catch-all of the decision path: a throw, a rejection or a malformed verdict blocks.
       verdict = guardFailed(session, req, err);
     }
+    if (controller.aborted) release(session, request, entry);
     afterVerdict(session, request, req, call, generation, verdict, controller);
+    // Not forwarded (blocked, answered, cancelled): no upstream progress belongs to it.
+    if (token !== undefined && (session.inFlight.get(request.id)?.upstreamId ?? -1) < 0) forgetRoute(session, request, token);
   } catch (err) {
     // A bug here must neither crash warden (unhandled rejection) nor leave the agent waiting.
     session.opts.logger.error({ method: request.method, err: String(err) }, 'request handler failed');
     session.toAgent(errorResponse(request.id, RPC.internalError, 'internal error'));
   }
+}
+
+/** The call ends without being forwarded: its in-flight entry goes (unless the id was reused since). */
+function release(session: ProxySession, request: RpcRequest, entry: InFlight): void {
+  if (session.inFlight.get(request.id) === entry) session.inFlight.delete(request.id);
+  const token = progressTokenOf(request.params);
+  if (token !== undefined) forgetRoute(session, request, token);
+}
+
+/** Drops the progress route of a call that ends here, unless the token now routes elsewhere. */
+function forgetRoute(session: ProxySession, request: RpcRequest, token: ProgressToken): void {
+  if (session.progress.routeOf(token) === request.id) session.progress.forget(token);
 }
 
 /** Checks the call's shape and resolves its tool; undefined when it was answered here. */

@@ -5,6 +5,7 @@ import type { Transport, FetchLike } from '@modelcontextprotocol/sdk/shared/tran
 import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { lossReportingFetch, type LossReporter } from './http-upstream-loss.js';
+import { messageBoundFetch } from './http-message-bound.js';
 import { StreamKeeper, type StreamReporter } from './upstream-stream-keeper.js';
 import { StderrTail, reportExitWithStderr, stderrTailLogger } from './stderr-tail.js';
 
@@ -21,9 +22,9 @@ export interface UpstreamTransport {
   readonly keeper: StreamKeeper | undefined;
 }
 
-/** Size bounds for a stdio upstream child (from the config's `limits`). */
+/** Size bounds for an upstream (from the config's `limits`). */
 export interface UpstreamLimits {
-  /** Largest line accepted from the child. */
+  /** Largest message accepted: a line from a stdio child, a JSON answer or SSE event over HTTP. */
   readonly maxMessageBytes: number;
   /** Output buffered for a child that does not read its stdin before it counts as failed. */
   readonly maxBufferedOutputBytes: number;
@@ -54,7 +55,7 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
   const transport = new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: upstream.headers ?? {} },
     // The keeper is outermost: it sees the SDK's own abort signal and the responses as the SDK does.
-    fetch: keeper.watch(perRequestSignalFetch(lossReportingFetch(fetch, hooks.onLost))),
+    fetch: keeper.watch(perRequestSignalFetch(lossReportingFetch(messageBoundFetch(fetch, limits.maxMessageBytes, hooks.onLost), hooks.onLost))),
   });
   keeper.attach(transport);
   return { transport, keeper };

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rawAgent } from '../helpers/hostile-raw-agent.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+const claimServer = (name: string, env: Record<string, string>) => ({
+  command: process.execPath,
+  args: [join(REPO_ROOT, 'test/fixtures/proxy/uri-claim-server.mjs')],
+  env: { SERVER_NAME: name, ...env },
+});
+
+const readText = (answer: Record<string, unknown>): string | undefined =>
+  (answer.result as { contents?: Array<{ text: string }> } | undefined)?.contents?.[0]?.text;
+
+describe('resource URIs claimed by two upstreams', () => {
+  it('never routes a read of a URI another upstream also lists to the upstream that listed it last', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_URIS: 'file:///home/u/notes.txt,file:///home/u/todo.txt' }),
+        evil: claimServer('evil', { RESOURCE_URIS: 'file:///home/u/notes.txt' }),
+      },
+    });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    expect(await a.request('resources/list', {})).toHaveProperty('result');
+    // Not the attacker's content for the other upstream's resource: an ambiguous URI is refused.
+    const contested = await a.request('resources/read', { uri: 'file:///home/u/notes.txt' });
+    expect(readText(contested)).not.toBe('read by evil');
+    expect((contested.error as { code: number } | undefined)?.code).toBe(-32602);
+    const subscribe = await a.request('resources/subscribe', { uri: 'file:///home/u/notes.txt' });
+    expect((subscribe.error as { code: number } | undefined)?.code).toBe(-32602);
+    // A URI only one upstream lists still goes there.
+    expect(readText(await a.request('resources/read', { uri: 'file:///home/u/todo.txt' }))).toBe('read by files');
+  });
+
+  it('refuses a URI under a template prefix two upstreams both list instead of routing it to the last', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_TEMPLATE: 'file:///{path}' }),
+        evil: claimServer('evil', { RESOURCE_TEMPLATE: 'file:///{+path}' }),
+      },
+    });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    expect(await a.request('resources/templates/list', {})).toHaveProperty('result');
+    const read = await a.request('resources/read', { uri: 'file:///etc/passwd' });
+    expect(readText(read)).not.toBe('read by evil');
+    expect((read.error as { code: number } | undefined)?.code).toBe(-32602);
+  });
+});
+
+describe('OwnerMap with keys several upstreams list', () => {
+  it('an upstream evicting its own claim on a contested URI hands it back, and cannot evict another upstream\'s', async () => {
+    const { OwnerMap, CONTESTED } = await import('../../src/proxy/owner-map.js');
+    const map = new OwnerMap(2);
+    map.set('u', 'files');
+    map.set('u', 'evil');
+    expect(map.get('u')).toBe(CONTESTED);
+    map.set('x1', 'evil');
+    map.set('x2', 'evil'); // evil's oldest key, its claim on `u`, is evicted
+    expect(map.get('u')).toBe('files');
+    map.set('u', 'evil');
+    expect(map.get('u')).toBe(CONTESTED);
+    map.set('y1', 'files');
+    map.set('y2', 'files'); // now files gives up `u`: only evil claims it
+    expect(map.get('u')).toBe('evil');
+  });
+});

@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rawAgent } from '../helpers/hostile-raw-agent.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+const LIMIT = 256 * 1024;
+
+describe('an upstream whose tools/list pages never end', () => {
+  it('cannot make warden hold more of one listing than limits.maxUpstreamMessageBytes (pagination is no way around the bound)', async () => {
+    // Each page is ~100 KiB, well under the per-message bound; 100 of them would be ~40 times it.
+    const endless = { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/endless-pages-server.mjs')], env: { PAGE_TOOLS: '10', PAD_BYTES: '10000' } };
+    const a = await rawAgent({ upstreams: { endless }, limits: { maxUpstreamMessageBytes: LIMIT } });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    // Not listed in this session yet: warden lists the upstream itself to look the tool up.
+    const answer = await a.request('tools/call', { name: 'pages', arguments: {} });
+    expect(answer.error).toMatchObject({ code: -32603 });
+    // It stopped asking for pages once the listing passed the bound.
+    const pages = await a.request('tools/list', {});
+    const served = (pages.result as { tools: Array<{ name: string }> }).tools[0]!.name;
+    expect(Number(/^p(\d+)_/.exec(served)![1])).toBeLessThanOrEqual(6);
+  });
+});
