@@ -92,7 +92,7 @@ export const LoggingSchema = z.strictObject({
 export const LimitsSchema = z.strictObject({
   /** Largest single JSON-RPC message accepted from the agent over stdio. */
   maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
-  /** Largest single message accepted from a stdio upstream (results can be big). */
+  /** Largest single message accepted from an upstream, stdio or HTTP (results can be big). */
   maxUpstreamMessageBytes: z.number().int().positive().default(32 * 1024 * 1024),
   /**
    * Output warden holds for one peer (an agent session, an upstream child's stdin) that does not
