@@ -55,29 +55,54 @@ export function scanDescription(text: string): Reason[] {
   return reasons;
 }
 
+/** How much of a schema is read: nodes in all, and nesting depth. */
+const MAX_SCHEMA_NODES = 10_000;
+const MAX_SCHEMA_DEPTH = 64;
+
+interface ScanBudget {
+  nodes: number;
+  /** Set when a bound stopped the walk: some strings were never scanned. */
+  cut: boolean;
+}
+
 /** Collects every string in a schema (bounded), where parameter descriptions hide instructions too. */
-function schemaStrings(value: unknown, out: string[], budget = { nodes: 10_000 }): void {
-  if (budget.nodes-- <= 0) return;
+function schemaStrings(value: unknown, out: string[], budget: ScanBudget, depth = 0): void {
+  if (budget.nodes-- <= 0 || depth > MAX_SCHEMA_DEPTH) {
+    budget.cut = true;
+    return;
+  }
   if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) schemaStrings(v, out, budget);
+  else if (Array.isArray(value)) for (const v of value) schemaStrings(v, out, budget, depth + 1);
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       out.push(k);
-      schemaStrings(v, out, budget);
+      schemaStrings(v, out, budget, depth + 1);
     }
   }
 }
+
+/**
+ * A definition too large or too deep to read whole: what the walk never reached is unscanned,
+ * and padding a schema must not be a way to hide a poisoned parameter description behind the
+ * bound, so an unscanned remainder is a finding itself (fail safe: it needs a person to accept).
+ */
+const TOO_LARGE: Reason = {
+  code: POISONED_CODE,
+  weight: 20,
+  detail: `definition too large to scan (over ${MAX_SCHEMA_NODES} schema nodes or ${MAX_SCHEMA_DEPTH} levels deep)`,
+};
 
 /** scanDescription over the description, title, annotations and every string in the schemas. */
 export function scanToolDefinition(def: PinnedPart & { readonly name?: string }): Reason[] {
   const texts: string[] = [];
   if (typeof def.description === 'string') texts.push(def.description);
   if (typeof def.title === 'string') texts.push(def.title);
-  schemaStrings(def.annotations, texts);
-  schemaStrings(def.inputSchema, texts);
-  schemaStrings(def.outputSchema, texts);
+  const budget: ScanBudget = { nodes: MAX_SCHEMA_NODES, cut: false };
+  schemaStrings(def.annotations, texts, budget);
+  schemaStrings(def.inputSchema, texts, budget);
+  schemaStrings(def.outputSchema, texts, budget);
   const seen = new Set<string>();
-  const reasons: Reason[] = [];
+  const reasons: Reason[] = budget.cut ? [TOO_LARGE] : [];
   for (const reason of texts.flatMap((t) => scanDescription(t))) {
     if (seen.has(reason.detail)) continue;
     seen.add(reason.detail);
