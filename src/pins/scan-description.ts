@@ -11,7 +11,16 @@ interface Detector {
 
 // Text a human reviewer would not see, or instructions aimed at the model rather than the user.
 const DETECTORS: readonly Detector[] = [
-  { pattern: /[\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u00AD]/u, weight: 30, detail: 'zero-width or invisible characters' },
+  {
+    // Also the other default-ignorable characters that render as nothing: the combining grapheme
+    // joiner, Hangul fillers, Mongolian selectors, Khmer inherent vowels, deprecated format
+    // controls, shorthand and musical format controls, supplementary variation selectors and a
+    // run of variation selectors (one U+FE0F after an emoji is ordinary; a run encodes bytes).
+    pattern:
+      /[\u200B-\u200D\u2060-\u2065\u206A-\u206F\uFEFF\u180B-\u180F\u00AD\u034F\u115F\u1160\u17B4\u17B5\u3164\uFFA0\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0100}-\u{E01EF}]|[\uFE00-\uFE0F]{2}/u,
+    weight: 30,
+    detail: 'zero-width or invisible characters',
+  },
   { pattern: /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u, weight: 30, detail: 'bidirectional control characters' },
   { pattern: /[\u{E0000}-\u{E007F}]/u, weight: 40, detail: 'Unicode tag characters (hidden ASCII)' },
   { pattern: /<!--[\s\S]*?(?:-->|$)/, weight: 30, detail: 'HTML comment' },
@@ -48,11 +57,35 @@ const DETECTORS: readonly Detector[] = [
  * instructions aimed at the model. Returns one Reason per kind of finding; [] for clean text.
  */
 export function scanDescription(text: string): Reason[] {
+  // The model reads compatibility forms as what they stand for (fullwidth `＜ＩＭＰＯＲＴＡＮＴ＞`
+  // is `<IMPORTANT>`), so the phrases are also looked for in the NFKC form.
+  const forms = [text];
+  const folded = text.normalize('NFKC');
+  if (folded !== text) forms.push(folded);
   const reasons: Reason[] = [];
   for (const d of DETECTORS) {
-    if (d.pattern.test(text)) reasons.push({ code: POISONED_CODE, weight: d.weight, detail: d.detail });
+    if (forms.some((t) => d.pattern.test(t))) reasons.push({ code: POISONED_CODE, weight: d.weight, detail: d.detail });
   }
+  if (!reasons.some((r) => r.detail === BLOB.detail) && forms.some(wrappedBlob)) reasons.push(BLOB);
   return reasons;
+}
+
+const BLOB: Reason = { code: POISONED_CODE, weight: 20, detail: 'long base64-like blob' };
+
+/**
+ * A base64 blob broken into lines or words (MIME wraps at 76): consecutive tokens of 16+
+ * base64 characters adding up to 120+. Token by token, so the cost stays linear (a regex
+ * spanning the whitespace would backtrack quadratically on one long token).
+ */
+function wrappedBlob(text: string): boolean {
+  let run = 0;
+  for (const token of text.split(/\s+/)) {
+    if (token.length >= 16 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(token)) {
+      run += token.length;
+      if (run >= 120) return true;
+    } else run = 0;
+  }
+  return false;
 }
 
 /** How much of a schema is read: nodes in all, and nesting depth. */
