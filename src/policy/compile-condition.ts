@@ -59,9 +59,20 @@ function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
     if (v.length > MAX_STRING) return UNJUDGED;
-    return (isWindowsDrivePath(v) ? folded : exact)(globSubject(v));
+    const match = isWindowsDrivePath(v) ? folded : exact;
+    const subject = globSubject(v);
+    const plain = match(subject);
+    if (!CLIMBS.test(subject)) return plain;
+    // A relative path that climbs above its base (`../una/.ssh/id_rsa`, left so by normalising)
+    // names something below a folder nobody here knows, and picomatch never lets `**` match `..`:
+    // read as written it would dodge `**/.ssh/**`. When reading it without the climb gives
+    // another answer, neither is certain: not judged (block rules hold, allow rules fail).
+    return match(subject.replace(CLIMBS, '')) === plain ? plain : UNJUDGED;
   };
 }
+
+/** The leading `../` segments of a normalised relative path. */
+const CLIMBS = /^(?:\.\.(?:\/|$))+/;
 
 /** The test one value must pass (before `not`); patterns and roots are built here, once. */
 function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {

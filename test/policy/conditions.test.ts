@@ -176,3 +176,27 @@ describe('untrusted arguments are data', () => {
     expect(valuesAt({ o: obj }, ['o', '*'])).toEqual(['user']);
   });
 });
+
+describe('relative paths that climb out with ..', () => {
+  // picomatch never lets `**` match a `..` segment, and a leading `..` cannot be resolved: the
+  // filesystem server resolves `../una/.ssh/id_rsa` against its root, so it names a key.
+  const keys = { path: 'path', glob: '**/{.ssh/**,id_rsa*,.aws/credentials}', nocase: true };
+  it.each(['../una/.ssh/id_rsa', '../../home/una/.aws/credentials', 'x/../../una/.SSH/config', '..\\una\\.ssh\\id_rsa'])(
+    'a block rule glob still matches %s',
+    (path) => {
+      expect(cond(keys)({ path })).toBe(true);
+      // ...and an allow rule cannot rely on it (neither reading is certain).
+      expect(every(keys)({ path })).toBe(false);
+    },
+  );
+  it('a negated glob cannot be dodged with .. either (no loosening)', () => {
+    const outsidePublic = { path: 'path', glob: '**/public/**', not: true };
+    expect(cond(outsidePublic)({ path: '../public/x' })).toBe(true);
+    expect(every(outsidePublic)({ path: '../public/x' })).toBe(false);
+  });
+  it('relative paths that both readings agree on are judged as before', () => {
+    expect(cond(keys)({ path: '../notes/todo.md' })).toBe(false);
+    expect(every({ path: 'path', glob: '**/*.md' })({ path: 'docs/a.md' })).toBe(true);
+    expect(cond({ path: 'path', glob: '/workspace/**' })({ path: '../workspace/x' })).toBe(false);
+  });
+});
