@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
@@ -93,8 +94,15 @@ function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
     let flags = (c.flags ?? '').replace(/[gy]/g, '');
     if (nocase && !flags.includes('i')) flags += 'i';
     const re = new RegExp(c.regex, flags);
-    // Beyond MAX_STRING a match could hide in the part not searched: not judged.
-    return (v) => (typeof v !== 'string' ? false : v.length > MAX_STRING ? re.test(v.slice(0, MAX_STRING)) || UNJUDGED : re.test(v));
+    // Beyond MAX_STRING a match could hide in the part not searched: not judged. An agent's
+    // long string runs under a time limit (bounded-regex.ts); a run cut short is not judged
+    // either. Claims (`set`) are signed identity data, not the agent's choice: run directly.
+    const test = q === 'set' ? (s: string) => re.test(s) : (s: string) => boundedTest(re, s);
+    return (v) => {
+      if (typeof v !== 'string') return false;
+      if (v.length <= MAX_STRING) return test(v);
+      return test(v.slice(0, MAX_STRING)) === true || UNJUDGED;
+    };
   }
   if (c.glob !== undefined) return globTest(c as Condition & { glob: string });
   if (c.within !== undefined) {
