@@ -52,10 +52,12 @@ const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() 
 
 function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
   const nocase = c.nocase === true;
-  const exact = picomatch(c.glob, { dot: true, nocase });
+  // Patterns are compared in NFC, the form subjects are also read in (otherReadings).
+  const glob = c.glob.normalize('NFC');
+  const exact = picomatch(glob, { dot: true, nocase });
   // Windows drive paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA`
   // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
-  const folded = nocase ? exact : picomatch(c.glob, { dot: true, nocase: true });
+  const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
@@ -63,17 +65,31 @@ function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
     const match = isWindowsDrivePath(v) ? folded : exact;
     const subject = globSubject(v);
     const plain = match(subject);
-    if (!CLIMBS.test(subject)) return plain;
-    // A relative path that climbs above its base (`../una/.ssh/id_rsa`, left so by normalising)
-    // names something below a folder nobody here knows, and picomatch never lets `**` match `..`:
-    // read as written it would dodge `**/.ssh/**`. When reading it without the climb gives
-    // another answer, neither is certain: not judged (block rules hold, allow rules fail).
-    return match(subject.replace(CLIMBS, '')) === plain ? plain : UNJUDGED;
+    // Another reading of the same path that gives another answer: neither is certain, so the
+    // value is not judged (block rules hold, allow rules fail).
+    for (const other of otherReadings(subject)) if (match(other) !== plain) return UNJUDGED;
+    return plain;
   };
 }
 
 /** The leading `../` segments of a normalised relative path. */
 const CLIMBS = /^(?:\.\.(?:\/|$))+/;
+
+/**
+ * Other spellings a server may resolve a path subject to:
+ * - a relative path that climbs above its base (`../una/.ssh/id_rsa`, left so by normalising)
+ *   names something below a folder nobody here knows, and picomatch never lets `**` match `..`,
+ *   so read as written it would dodge a glob for `.ssh` folders: it is also read without the climb;
+ * - a decomposed (NFD) name: the filesystem server opens `Geha\u0308lter` as an existing
+ *   `Gehälter` and macOS file systems ignore the difference: it is also read as NFC.
+ */
+function otherReadings(subject: string): string[] {
+  const out: string[] = [];
+  const nfc = /[^\x00-\x7f]/.test(subject) ? subject.normalize('NFC') : subject;
+  if (nfc !== subject) out.push(nfc);
+  for (const s of [subject, nfc]) if (CLIMBS.test(s)) out.push(s.replace(CLIMBS, ''));
+  return out;
+}
 
 /** The test one value must pass (before `not`); patterns and roots are built here, once. */
 function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {

@@ -200,3 +200,20 @@ describe('relative paths that climb out with ..', () => {
     expect(cond({ path: 'path', glob: '/workspace/**' })({ path: '../workspace/x' })).toBe(false);
   });
 });
+
+describe('Unicode-equivalent spellings of a path', () => {
+  // The filesystem server opens `Geha\u0308lter` (decomposed) as the folder `Gehälter` when only
+  // that one exists, and macOS file systems do the same: a glob must not be dodged by it.
+  const nfc = '/srv/Geh\u00E4lter/2026.xlsx';
+  const nfd = '/srv/Geha\u0308lter/2026.xlsx';
+  const payroll = { path: 'path', glob: '/srv/Geh\u00E4lter/**' };
+  it('a block rule glob holds for the decomposed spelling', () => {
+    expect(cond(payroll)({ path: nfc })).toBe(true);
+    expect(cond(payroll)({ path: nfd })).toBe(true);
+  });
+  it('an allow rule does not rely on either reading', () => {
+    expect(every(payroll)({ path: nfc })).toBe(true);
+    expect(every(payroll)({ path: nfd })).toBe(false);
+    expect(every({ ...payroll, not: true })({ path: nfd })).toBe(false);
+  });
+});
