@@ -4,7 +4,8 @@ import type { PinnedPart } from './tool-digest.js';
 export const POISONED_CODE = 'tool.poisoned_description';
 
 interface Detector {
-  readonly pattern: RegExp;
+  /** Holds for text with the finding; a RegExp is tested, a function called. */
+  readonly pattern: RegExp | { readonly test: (text: string) => boolean };
   readonly weight: number;
   readonly detail: string;
 }
@@ -25,7 +26,7 @@ const DETECTORS: readonly Detector[] = [
   { pattern: /[\u{E0000}-\u{E007F}]/u, weight: 40, detail: 'Unicode tag characters (hidden ASCII)' },
   { pattern: /<!--[\s\S]*?(?:-->|$)/, weight: 30, detail: 'HTML comment' },
   {
-    pattern: /<\s*\/?\s*(?:important|system|instructions?|secret|hidden|admin|prompt|sudo|override|context|assistant)\b[^>]*>/i,
+    pattern: { test: instructionTag },
     weight: 40,
     detail: 'instruction tag aimed at the model (e.g. <IMPORTANT>)',
   },
@@ -51,6 +52,20 @@ const DETECTORS: readonly Detector[] = [
   },
   { pattern: /[A-Za-z0-9+/_-]{120,}={0,2}/, weight: 20, detail: 'long base64-like blob' },
 ];
+
+// `\s*(?:\/\s*)?`, not `\s*\/?\s*`: two adjacent `\s*` split a run of spaces every way (quadratic).
+const TAG_OPENER = /<\s*(?:\/\s*)?(?:important|system|instructions?|secret|hidden|admin|prompt|sudo|override|context|assistant)\b/i;
+
+/**
+ * An instruction tag: an opener such as `<IMPORTANT` or `</system` with a `>` somewhere after it
+ * (what `opener[^>]*>` matches). Written as a search for the opener and one for the last `>`,
+ * because the single regex rescanned to the end of the text from every unclosed opener:
+ * quadratic, minutes on a 1.6 MB description, and the scan runs synchronously.
+ */
+function instructionTag(text: string): boolean {
+  const opener = TAG_OPENER.exec(text);
+  return opener !== null && text.lastIndexOf('>') >= opener.index + opener[0].length;
+}
 
 /**
  * Flags a tool description (or any text shown to the model) that carries hidden text or

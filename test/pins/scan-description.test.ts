@@ -101,4 +101,16 @@ describe('attacks on the description scan', () => {
   ])('still does not flag %s', (_name, text) => {
     expect(scanDescription(text)).toEqual([]);
   });
+
+  it('a huge description of unclosed tag openers is scanned in linear time (the scan is synchronous)', () => {
+    // '<system ' x 200,000 (1.6 MB): the tag pattern used to rescan to the end from every '<'
+    // (quadratic; ~4.5 minutes here), stalling every listing and call while a malicious
+    // upstream's tools/list was observed.
+    const text = '<system '.repeat(200_000);
+    expect(scanDescription(text)).toEqual([]);
+    expect(scanDescription(`${text}>`).map((r) => r.detail)).toContain('instruction tag aimed at the model (e.g. <IMPORTANT>)');
+    // ... and so is one opener followed by a long run of spaces.
+    expect(scanDescription(`<${' '.repeat(200_000)}`)).toEqual([]);
+    expect(scanDescription('Adds. < / IMPORTANT >').length).toBeGreaterThan(0);
+  });
 });
