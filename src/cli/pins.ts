@@ -9,7 +9,7 @@ import { scanToolDefinition } from '../pins/scan-description.js';
 import { renderTable } from '../sessions/render-table.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
-const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --all] [--file F] [--json]
+const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --all] [--digest D] [--file F] [--json]
 
 Pinned tool definitions (operates on the pin file; a running warden picks up accepts by watching it).
 Held tools are left out of the tools/list agents see until accepted.
@@ -21,6 +21,8 @@ Options:
   --upstream U  only this upstream
   --tool T      only this tool
   --all         with accept: every held tool (of --upstream when given)
+  --digest D    with accept: only if the held definition is still the one diff showed with
+                this digest (sha256:… as printed, 12+ hex digits); a newer change stays held
   --file F      pin file (default: $WARDEN_PINS_FILE or .warden/pins.json)
   --json        print data as JSON
   -h, --help    show this help
@@ -82,7 +84,7 @@ function diff(table: PinTable, v: Flags, io: CliIo): number {
   });
   if (v.json) io.stdout.write(`${JSON.stringify({ changes: diffs }, null, 2)}\n`);
   else if (diffs.length === 0) io.stdout.write('no held changes\n');
-  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
+  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)} ${short(d.pendingDigest)}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
   return EXIT.ok;
 }
 
@@ -92,7 +94,11 @@ function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
     return EXIT.usage;
   }
   const by = `cli:${userInfo().username}`;
-  const accepted = acceptPending(table, { upstream: v.upstream, tool: v.tool, all: v.all }, by, new Date());
+  if (v.digest !== undefined && !/^(sha256:)?[0-9a-f]{12,64}$/i.test(v.digest)) {
+    io.stderr.write(`warden pins accept: --digest expects the digest diff printed (sha256: and 12+ hex digits)\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  const accepted = acceptPending(table, { upstream: v.upstream, tool: v.tool, all: v.all, digest: v.digest }, by, new Date());
   if (accepted.length > 0) writePinFile(file, table);
   if (v.json) io.stdout.write(`${JSON.stringify({ accepted, by }, null, 2)}\n`);
   else if (accepted.length === 0) io.stderr.write('warden pins accept: nothing held matches\n');
@@ -104,6 +110,7 @@ interface Flags {
   upstream?: string;
   tool?: string;
   all?: boolean;
+  digest?: string;
   file?: string;
   json?: boolean;
   help?: boolean;
@@ -118,6 +125,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         upstream: { type: 'string' },
         tool: { type: 'string' },
         all: { type: 'boolean' },
+        digest: { type: 'string' },
         file: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },

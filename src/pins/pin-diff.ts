@@ -3,7 +3,9 @@ import type { PinnedPart } from './tool-digest.js';
 
 // Invisible and control characters are shown as \u{...} so a diff never hides what changed.
 // eslint-disable-next-line no-control-regex
-const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu;
+// Controls, bidi marks and every default-ignorable code point (zero-width characters, Hangul
+// fillers, variation selectors, tags...): what renders as nothing must not pass a review unseen.
+const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u202A-\u202E]|\p{Default_Ignorable_Code_Point}/gu;
 
 /** showInvisible plus newlines and tabs, for one-line labels and table cells from untrusted names. */
 export function oneLine(text: string): string {

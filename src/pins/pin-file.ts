@@ -123,6 +123,17 @@ export interface PinSelector {
   /** A tool name, or undefined with `all` for every pending tool. */
   readonly tool?: string;
   readonly all?: boolean;
+  /**
+   * Only a held definition with this digest (`sha256:` + at least 12 hex digits, a prefix is
+   * enough): what a person read in `diff`, so a change that arrives in between stays held.
+   */
+  readonly digest?: string;
+}
+
+/** True when `digest` is, or starts with, the hex digits of `wanted` (`sha256:` optional). */
+function digestMatches(digest: string, wanted: string): boolean {
+  const hex = (d: string): string => d.toLowerCase().replace(/^sha256:/, '');
+  return hex(wanted).length >= 12 && hex(digest).startsWith(hex(wanted));
 }
 
 export interface AcceptedPin {
@@ -140,6 +151,7 @@ export function acceptPending(table: PinTable, selector: PinSelector, by: string
     for (const [tool, pin] of tools) {
       if (!pin.pending) continue;
       if (!selector.all && selector.tool !== tool) continue;
+      if (selector.digest !== undefined && !digestMatches(pin.pending.digest, selector.digest)) continue;
       accepted.push({ upstream, tool, digest: pin.pending.digest, previousDigest: pin.pinned?.digest });
       pin.pinned = { digest: pin.pending.digest, definition: pin.pending.definition, pinnedAt: now.toISOString(), acceptedBy: by };
       delete pin.pending;

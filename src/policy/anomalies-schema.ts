@@ -30,7 +30,7 @@ const VolumeSchema = z.strictObject({
   maxDistinctResources: Limit.default(200),
   perUserMaxBytes: Limit.default(null).describe('Result bytes per window to one user across all agents'),
   perUserMaxItems: Limit.default(null).describe('Result items per window to one user across all agents'),
-  resourceArgs: z.array(z.string().min(1).max(64)).max(50).default(['path', 'uri', 'url', 'id', 'file', 'source', 'destination']),
+  resourceArgs: z.array(z.string().min(1).max(64)).max(50).default(['path', 'paths', 'uri', 'url', 'id', 'file', 'source', 'destination']),
   weight: Weight.default(30),
 });
 

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
@@ -51,16 +52,43 @@ const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() 
 
 function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
   const nocase = c.nocase === true;
-  const exact = picomatch(c.glob, { dot: true, nocase });
+  // Patterns are compared in NFC, the form subjects are also read in (otherReadings).
+  const glob = c.glob.normalize('NFC');
+  const exact = picomatch(glob, { dot: true, nocase });
   // Windows drive paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA`
   // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
-  const folded = nocase ? exact : picomatch(c.glob, { dot: true, nocase: true });
+  const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
     if (v.length > MAX_STRING) return UNJUDGED;
-    return (isWindowsDrivePath(v) ? folded : exact)(globSubject(v));
+    const match = isWindowsDrivePath(v) ? folded : exact;
+    const subject = globSubject(v);
+    const plain = match(subject);
+    // Another reading of the same path that gives another answer: neither is certain, so the
+    // value is not judged (block rules hold, allow rules fail).
+    for (const other of otherReadings(subject)) if (match(other) !== plain) return UNJUDGED;
+    return plain;
   };
+}
+
+/** The leading `../` segments of a normalised relative path. */
+const CLIMBS = /^(?:\.\.(?:\/|$))+/;
+
+/**
+ * Other spellings a server may resolve a path subject to:
+ * - a relative path that climbs above its base (`../una/.ssh/id_rsa`, left so by normalising)
+ *   names something below a folder nobody here knows, and picomatch never lets `**` match `..`,
+ *   so read as written it would dodge a glob for `.ssh` folders: it is also read without the climb;
+ * - a decomposed (NFD) name: the filesystem server opens `Geha\u0308lter` as an existing
+ *   `Gehälter` and macOS file systems ignore the difference: it is also read as NFC.
+ */
+function otherReadings(subject: string): string[] {
+  const out: string[] = [];
+  const nfc = /[^\x00-\x7f]/.test(subject) ? subject.normalize('NFC') : subject;
+  if (nfc !== subject) out.push(nfc);
+  for (const s of [subject, nfc]) if (CLIMBS.test(s)) out.push(s.replace(CLIMBS, ''));
+  return out;
 }
 
 /** The test one value must pass (before `not`); patterns and roots are built here, once. */
@@ -82,8 +110,15 @@ function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
     let flags = (c.flags ?? '').replace(/[gy]/g, '');
     if (nocase && !flags.includes('i')) flags += 'i';
     const re = new RegExp(c.regex, flags);
-    // Beyond MAX_STRING a match could hide in the part not searched: not judged.
-    return (v) => (typeof v !== 'string' ? false : v.length > MAX_STRING ? re.test(v.slice(0, MAX_STRING)) || UNJUDGED : re.test(v));
+    // Beyond MAX_STRING a match could hide in the part not searched: not judged. An agent's
+    // long string runs under a time limit (bounded-regex.ts); a run cut short is not judged
+    // either. Claims (`set`) are signed identity data, not the agent's choice: run directly.
+    const test = q === 'set' ? (s: string) => re.test(s) : (s: string) => boundedTest(re, s);
+    return (v) => {
+      if (typeof v !== 'string') return false;
+      if (v.length <= MAX_STRING) return test(v);
+      return test(v.slice(0, MAX_STRING)) === true || UNJUDGED;
+    };
   }
   if (c.glob !== undefined) return globTest(c as Condition & { glob: string });
   if (c.within !== undefined) {

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import safeRegex from 'safe-regex2';
+import { hasRepeatedAmbiguousAlternation } from './alternation-check.js';
 
 /** Characters a tool/upstream glob may use: MCP tool-name characters plus `* ? [ ] { } , !`. */
 const NAME_GLOB_CHARS = /^[A-Za-z0-9_.\-*?[\]{},!]{1,256}$/;
@@ -50,7 +51,8 @@ export function valueGlobProblem(glob: string): string | undefined {
 
 /**
  * Returns why a regular expression is unacceptable, or undefined. Rejects syntax errors and
- * patterns with catastrophic backtracking (safe-regex2 star height), so one policy cannot
+ * patterns with catastrophic backtracking (safe-regex2 star height, and repeated groups whose
+ * alternatives overlap: alternation-check.ts), so one policy cannot
  * turn a crafted argument into a denial of service.
  */
 export function regexProblem(source: string, flags = ''): string | undefined {
@@ -62,5 +64,8 @@ export function regexProblem(source: string, flags = ''): string | undefined {
     return `invalid regular expression: ${err instanceof Error ? err.message : String(err)}`;
   }
   if (!safeRegex(re)) return 'unsafe regular expression (catastrophic backtracking); simplify nested quantifiers';
+  if (hasRepeatedAmbiguousAlternation(source, re.flags)) {
+    return 'unsafe regular expression (catastrophic backtracking); alternatives in a repeated group must start with different literal characters';
+  }
   return undefined;
 }

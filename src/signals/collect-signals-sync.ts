@@ -5,7 +5,7 @@ import type { StateStore } from '../state/state-store.js';
 import { stepBurst, type BurstState } from './burst.js';
 import type { SignalOptions, Signals } from './signals.js';
 import { keys, members, principalKeys, sessionKey, toolKeys } from './state-keys.js';
-import { burstSignal, contextOf, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { burstSignal, contextOf, scanResources, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 
 /**
  * A store whose operations complete synchronously (the in-memory MemoryStateStore). Same
@@ -56,8 +56,9 @@ export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, n
   const own = burst(store, k.burst, now, o);
   const user = burst(store, k.userBurst, now, o);
   const vw = o.volumeWindowMs;
-  let fresh = 0;
-  for (const value of resourceValues(req, o.resourceArgs)) {
+  const resources = scanResources(req, o.resourceArgs);
+  let fresh = resources.unchecked;
+  for (const value of resources.values) {
     if (store.setIfAbsentSync(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, vw)) fresh++;
   }
   const pairVol = store.addToWindowsSync(k.pairGroup, members.vol, [0, 0, fresh], vw, now);

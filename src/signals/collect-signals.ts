@@ -4,7 +4,7 @@ import { compilePath, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
 import { countBurst } from './burst.js';
 import { collectSignalsSync, isSyncSignalStore, observeOutcomeSync } from './collect-signals-sync.js';
-import { burstSignal, contextOf, rateMembers, resourceValues, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { burstSignal, contextOf, rateMembers, scanResources, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
 import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
 import { keys, members, principalKeys } from './state-keys.js';
 
@@ -24,8 +24,9 @@ async function countRates(store: StateStore, req: SignalRequest, now: number, o:
 async function readVolume(store: StateStore, req: SignalRequest, now: number, o: SignalOptions): Promise<Signals['volume']> {
   const k = principalKeys(req.principal);
   const w = o.volumeWindowMs;
-  let fresh = 0;
-  for (const value of resourceValues(req, o.resourceArgs)) {
+  const resources = scanResources(req, o.resourceArgs);
+  let fresh = resources.unchecked;
+  for (const value of resources.values) {
     if (await store.setIfAbsent(keys.resourceSeen(k.pk, req.upstream, req.tool, value), 1, w)) fresh++;
   }
   const [pair, user] = await Promise.all([

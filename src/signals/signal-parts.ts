@@ -31,18 +31,50 @@ export function valueKey(value: unknown): string | undefined {
   }
 }
 
-export function resourceValues(req: SignalRequest, names: readonly string[]): string[] {
-  const out: string[] = [];
+/** Resource values of one call: a few checked against the store, the rest counted as new. */
+export interface ResourceValues {
+  /** Distinct values looked up in the store (at most MAX_RESOURCES_PER_CALL). */
+  readonly values: string[];
+  /**
+   * Further distinct values in this call, not looked up (bounded store work) and counted as
+   * new: batching many resources into one call (`id: [..500 ids..]`, `paths: [...]`) must not
+   * hide them from the distinct-resource limit. Over-counting only makes the signal stricter.
+   */
+  readonly unchecked: number;
+}
+
+/** Items of a resource argument: a string or number, or those inside an array (one level). */
+function resourceItems(v: unknown): unknown[] {
+  return Array.isArray(v) ? v.slice(0, MAX_SCANNED_RESOURCES) : [v];
+}
+
+/** How many resource values of one call are read at all (a call with more counts this many). */
+const MAX_SCANNED_RESOURCES = 10_000;
+
+/** The resource values of a call (see ResourceValues). */
+export function scanResources(req: SignalRequest, names: readonly string[]): ResourceValues {
+  const values: string[] = [];
   const args: unknown = req.arguments;
   // Arguments are untrusted: anything but a plain object has no resources to count.
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) return out;
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return { values, unchecked: 0 };
+  const distinct = new Set<string>();
   for (const name of names) {
-    if (out.length >= MAX_RESOURCES_PER_CALL) break;
     if (!Object.hasOwn(args, name)) continue;
-    const v = (args as Record<string, unknown>)[name];
-    if (typeof v === 'string' || typeof v === 'number') out.push(`${name}=${String(v).slice(0, MAX_STRING)}`);
+    for (const v of resourceItems((args as Record<string, unknown>)[name])) {
+      if (distinct.size >= MAX_SCANNED_RESOURCES) break;
+      if (typeof v !== 'string' && typeof v !== 'number') continue;
+      const key = `${name}=${String(v).slice(0, MAX_STRING)}`;
+      if (distinct.has(key)) continue;
+      distinct.add(key);
+      if (values.length < MAX_RESOURCES_PER_CALL) values.push(key);
+    }
   }
-  return out;
+  return { values, unchecked: distinct.size - values.length };
+}
+
+/** The resource values of a call that are looked up in the store. */
+export function resourceValues(req: SignalRequest, names: readonly string[]): string[] {
+  return scanResources(req, names).values;
 }
 
 /** What the session's first call saw (address, client), compared on later calls. */

@@ -75,7 +75,7 @@ export const DEFAULT_SIGNAL_OPTIONS: SignalOptions = {
   burstBucketMs: 60_000,
   burstAlpha: 0.3,
   volumeWindowMs: 600_000,
-  resourceArgs: ['path', 'uri', 'url', 'id', 'file', 'source', 'destination'],
+  resourceArgs: ['path', 'paths', 'uri', 'url', 'id', 'file', 'source', 'destination'],
   noveltyArguments: [],
   rememberMs: 90 * 86_400_000,
 };

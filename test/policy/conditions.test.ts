@@ -176,3 +176,44 @@ describe('untrusted arguments are data', () => {
     expect(valuesAt({ o: obj }, ['o', '*'])).toEqual(['user']);
   });
 });
+
+describe('relative paths that climb out with ..', () => {
+  // picomatch never lets `**` match a `..` segment, and a leading `..` cannot be resolved: the
+  // filesystem server resolves `../una/.ssh/id_rsa` against its root, so it names a key.
+  const keys = { path: 'path', glob: '**/{.ssh/**,id_rsa*,.aws/credentials}', nocase: true };
+  it.each(['../una/.ssh/id_rsa', '../../home/una/.aws/credentials', 'x/../../una/.SSH/config', '..\\una\\.ssh\\id_rsa'])(
+    'a block rule glob still matches %s',
+    (path) => {
+      expect(cond(keys)({ path })).toBe(true);
+      // ...and an allow rule cannot rely on it (neither reading is certain).
+      expect(every(keys)({ path })).toBe(false);
+    },
+  );
+  it('a negated glob cannot be dodged with .. either (no loosening)', () => {
+    const outsidePublic = { path: 'path', glob: '**/public/**', not: true };
+    expect(cond(outsidePublic)({ path: '../public/x' })).toBe(true);
+    expect(every(outsidePublic)({ path: '../public/x' })).toBe(false);
+  });
+  it('relative paths that both readings agree on are judged as before', () => {
+    expect(cond(keys)({ path: '../notes/todo.md' })).toBe(false);
+    expect(every({ path: 'path', glob: '**/*.md' })({ path: 'docs/a.md' })).toBe(true);
+    expect(cond({ path: 'path', glob: '/workspace/**' })({ path: '../workspace/x' })).toBe(false);
+  });
+});
+
+describe('Unicode-equivalent spellings of a path', () => {
+  // The filesystem server opens `Geha\u0308lter` (decomposed) as the folder `Gehälter` when only
+  // that one exists, and macOS file systems do the same: a glob must not be dodged by it.
+  const nfc = '/srv/Geh\u00E4lter/2026.xlsx';
+  const nfd = '/srv/Geha\u0308lter/2026.xlsx';
+  const payroll = { path: 'path', glob: '/srv/Geh\u00E4lter/**' };
+  it('a block rule glob holds for the decomposed spelling', () => {
+    expect(cond(payroll)({ path: nfc })).toBe(true);
+    expect(cond(payroll)({ path: nfd })).toBe(true);
+  });
+  it('an allow rule does not rely on either reading', () => {
+    expect(every(payroll)({ path: nfc })).toBe(true);
+    expect(every(payroll)({ path: nfd })).toBe(false);
+    expect(every({ ...payroll, not: true })({ path: nfd })).toBe(false);
+  });
+});

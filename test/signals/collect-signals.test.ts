@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { collectSignals, observeOutcome } from '../../src/signals/collect-signals.js';
 import { stepBurst, type BurstState } from '../../src/signals/burst.js';
-import type { SignalOptions } from '../../src/signals/signals.js';
+import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions } from '../../src/signals/signals.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
+import { asyncOnly } from '../helpers/async-only-store.js';
 import { principal, request } from '../helpers/policy-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
@@ -71,6 +72,23 @@ describe('collectSignals: volume and distinct resources', () => {
     const req = request();
     await observeOutcome(store, req, { status: 'ok', resultBytes: Number.NaN, resultItems: -5 }, T0, OPTS);
     expect((await collectSignals(store, req, T0, OPTS)).volume).toMatchObject({ bytes: 0, items: 0 });
+  });
+  it('counts each resource in an array (batching into one call cannot dodge the distinct-resource limit)', async () => {
+    for (const sync of [true, false]) {
+      const store = sync ? new MemoryStateStore() : asyncOnly(new MemoryStateStore());
+      const ids = Array.from({ length: 30 }, (_, i) => `c-${i}`);
+      const s = await collectSignals(store, request({ tool: 'get', arguments: { id: ids } }), T0, OPTS);
+      // Only a few are looked up per call (bounded store work); the rest count as new.
+      expect(s.volume.distinctResources, sync ? 'sync store' : 'async store').toBe(30);
+      const again = await collectSignals(store, request({ tool: 'get', arguments: { id: ids.slice(0, 3) } }), T0 + 1, OPTS);
+      expect(again.volume.distinctResources).toBe(30);
+    }
+  });
+  it('read_multiple_files paths count as resources by default', async () => {
+    const store = new MemoryStateStore();
+    const paths = Array.from({ length: 12 }, (_, i) => `/w/f${i}.txt`);
+    const s = await collectSignals(store, request({ tool: 'read_multiple_files', arguments: { paths } }), T0, DEFAULT_SIGNAL_OPTIONS);
+    expect(s.volume.distinctResources).toBe(12);
   });
   it('counts distinct resources, not repeated ones', async () => {
     const store = new MemoryStateStore();

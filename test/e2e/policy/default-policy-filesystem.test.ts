@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, upstreams } from '../../helpers/paths.js';
 import { spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
@@ -25,6 +25,8 @@ describe('default policy with the real filesystem server', () => {
     mkdirSync(join(root, '.ssh'));
     writeFileSync(join(root, '.ssh', 'id_rsa'), KEY);
     writeFileSync(join(root, 'notes.txt'), 'ordinary notes');
+    mkdirSync(join(root, '.aws'));
+    writeFileSync(join(root, '.aws', 'credentials'), 'aws_secret_access_key = policy-e2e-aws-marker');
     warden = await spawnWardenStdio({
       dangerouslyAllowAnonymous: true,
       upstreams: { fs: upstreams.filesystem(root) },
@@ -49,6 +51,24 @@ describe('default policy with the real filesystem server', () => {
     expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
     expect(existsSync(join(root, '.ssh', 'id_rsa'))).toBe(true);
     expect(existsSync(join(root, 'k.txt'))).toBe(false);
+  });
+  it('blocks a relative path that climbs out and back in (../<root>/.ssh/id_rsa); the server would resolve it to the key', async () => {
+    const r = await call('read_text_file', { path: `../${basename(root)}/.ssh/id_rsa` });
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(text(r)).not.toContain('policy-e2e-marker');
+  });
+  it('blocks moving the whole .aws folder out (then credentials would be read as <dest>/credentials)', async () => {
+    const r = await call('move_file', { source: join(root, '.aws'), destination: join(root, 'a') });
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(existsSync(join(root, '.aws', 'credentials'))).toBe(true);
+    expect(existsSync(join(root, 'a'))).toBe(false);
+  });
+  it('blocks replacing the whole .ssh folder (authorized_keys planted by moving a folder into place)', async () => {
+    mkdirSync(join(root, 'evil'));
+    writeFileSync(join(root, 'evil', 'authorized_keys'), 'ssh-ed25519 AAAA attacker');
+    const r = await call('move_file', { source: join(root, 'evil'), destination: join(root, '.ssh') });
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(existsSync(join(root, 'evil', 'authorized_keys'))).toBe(true);
   });
   it('still reads ordinary files, and an anonymous caller gets no token-age reason (it has no token)', async () => {
     const r = await call('read_multiple_files', { paths: [join(root, 'notes.txt')] });
