@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
  * Longest line held in memory, so one hostile line cannot take unbounded memory. Records are far
@@ -113,11 +113,15 @@ export class LineSplitter {
 /**
  * The lines of a file, read in fixed-size chunks with synchronous reads (the CLI has nothing else
  * to do meanwhile). Memory: one chunk plus the longest line up to the bound. Errors (missing file,
- * a directory) are thrown as fs errors when the generator is first advanced.
+ * a directory, anything but a regular file) are thrown when the generator is first advanced.
  */
 export function* readLines(file: string, options: LineStreamOptions = {}): Generator<Line> {
-  const fd = openSync(file, 'r');
+  // Non-blocking open: a FIFO put in the log's place would block a plain open until a writer came.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
+    // A log is a regular file (links followed): a FIFO or a device (/dev/zero never ends) would
+    // hang the reader, and a verify in a monitoring job would never report.
+    if (!fstatSync(fd).isFile()) throw new Error(`${file}: not a regular file`);
     const buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK_BYTES);
     const splitter = new LineSplitter(file, options.maxLineBytes);
     let pos = 0;
