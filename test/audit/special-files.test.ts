@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readLines } from '../../src/audit/line-stream.js';
+import { openAuditSink } from '../../src/audit/open-audit-sink.js';
+import { defaultCheckpointPath } from '../../src/audit/log-files.js';
 import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
 
@@ -50,6 +52,21 @@ describe('audit readers refuse files that are not regular files instead of hangi
     expect(r.signal).toBeNull();
     expect(r.code).toBe(3);
     expect((JSON.parse(r.stdout) as { problem: { code: string } }).problem.code).toBe('unreadable_file');
+  });
+
+  it('warden audit verify with a FIFO as the checkpoint ends with bad_checkpoint', async () => {
+    const file = join(dir, 'cp', 'warden-audit.jsonl');
+    mkdirSync(join(dir, 'cp'));
+    const sink = await openAuditSink({ file });
+    sink.record({ type: 'warden.stop', reason: 'test' });
+    await sink.close();
+    const checkpoint = defaultCheckpointPath(file);
+    rmSync(checkpoint);
+    expect(spawnSync('mkfifo', [checkpoint]).status).toBe(0);
+    const r = cli(['verify', file, '--json']);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { problem: { code: string } }).problem.code).toBe('bad_checkpoint');
   });
 
   it('warden audit query on a link to /dev/zero ends with an error instead of hanging', () => {
