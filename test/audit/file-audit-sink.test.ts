@@ -86,6 +86,25 @@ describe('FileAuditSink write-ahead and chain', () => {
     expect(lines.some((l) => l.level >= 50)).toBe(true);
   });
 
+  it('a log cut while stopped still fails verify after the restart re-checkpointed it (truncated_tail)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.jsonl');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const keyFile = join(dir, 'k.key');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const a = await openAuditSink({ file, checkpoint: { signingKey: keyFile } });
+    for (let i = 0; i < 10; i++) a.record(decision(i));
+    await a.close();
+    // The last five records (say, the blocked calls) are cut off while warden is stopped.
+    writeFileSync(file, readFileSync(file, 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
+    const b = await openAuditSink({ file, checkpoint: { signingKey: keyFile } }, { logger: captureLogger().logger });
+    b.record(decision(99));
+    await b.close();
+    const report = verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file), publicKey });
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ code: 'truncated_tail', line: 7, seq: 7 });
+  });
+
   it('refuses to continue a log edited and re-hashed while stopped (a new signed checkpoint would launder it)', async () => {
     for (const after of [0, 3]) {
       const file = join(tempDir(), 'a.jsonl');
