@@ -256,6 +256,17 @@ describe('signed checkpoints', () => {
     expect(good.checkpoint.status).toBe('signed');
   });
 
+  it('reports the key that checked the signature, not a keyId relabelled in the checkpoint file', async () => {
+    // keyId is not covered by the signature: whoever can write the checkpoint can change it.
+    const log = await makeLog(11);
+    const ours = generateKeyPairSync('ed25519');
+    const signed = signCheckpoint(readCheckpointFile(log.checkpoint), ours.privateKey);
+    writeCheckpointFile(log.checkpoint, { ...signed, keyId: 'ffffffffffffffff' }, false);
+    const report = verifyAuditFiles(log.files, { checkpoint: log.checkpoint, publicKey: ours.publicKey });
+    expect(report.checkpoint.status).toBe('signed');
+    expect(report.checkpoint.keyId).toBe(signed.keyId);
+  });
+
   it('rejects an unsigned checkpoint when a public key is required', async () => {
     const log = await makeLog(9);
     const key = generateKeyPairSync('ed25519');
