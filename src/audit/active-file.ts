@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { AuditCorruptError } from './audit-errors.js';
 import { decodeRecord } from './record-codec.js';
-import { inspectTail, listRotated, readRange } from './log-files.js';
+import { inspectTail, lastNewlineBefore, listRotated, readRange } from './log-files.js';
 
 /** The active log file opened for append, and where its chain stands. */
 export interface OpenedFile {
@@ -76,6 +76,52 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The record with `seq` in one file, searched from its end: its decoded line, `before` when the
+ * file's records pass below `seq` without it, undefined when the file starts after it.
+ */
+function findBackwards(path: string, seq: number): ReturnType<typeof decodeRecord> | 'before' | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    let lineEnd = lastNewlineBefore(fd, fstatSync(fd).size);
+    while (lineEnd >= 0) {
+      const start = lastNewlineBefore(fd, lineEnd) + 1;
+      const d = decodeRecord(readRange(fd, start, lineEnd).toString('utf8'));
+      const at = d.kind === 'ok' || d.kind === 'bad_hash' ? d.record.seq : undefined;
+      if (at === seq) return d;
+      if (at !== undefined && at < seq) return 'before';
+      lineEnd = start - 1;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Checks at start-up that the log still holds the record the previous checkpoint vouches for.
+ * Without this, a log edited while warden was stopped (records changed and re-hashed, the
+ * length kept) would be continued, and the next checkpoint, signed, would vouch for the edit:
+ * tampering laundered into a valid chain. Only the records after the checkpoint are read (from
+ * the end, newest file first): at most those of one checkpoint period.
+ */
+export function assertCheckpointInLog(active: string, cp: { seq: number; hash: string }, lastSeq: number, lastHash: string, cpFile: string): void {
+  if (cp.seq === 0 || cp.seq > lastSeq) return; // nothing vouched for, or a cut-off log (checkpoint_ahead)
+  let hash = cp.seq === lastSeq ? lastHash : undefined;
+  if (hash === undefined) {
+    for (const file of [active, ...listRotated(active).map((r) => r.path).reverse()]) {
+      const found = findBackwards(file, cp.seq);
+      if (found === undefined) continue; // this file starts after it: look in the older one
+      if (found !== 'before' && found.kind === 'ok') hash = found.record.hash;
+      break;
+    }
+  }
+  if (hash === cp.hash) return;
+  throw new AuditCorruptError(
+    `${active}: record seq ${cp.seq} no longer matches the checkpoint ${cpFile} (the log was changed while warden was stopped); run 'warden audit verify'`,
+  );
 }
 
 function pathError(code: 'file_removed' | 'file_replaced'): Error {

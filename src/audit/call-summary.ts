@@ -102,7 +102,7 @@ export class CallSummaries {
     if (Number.isFinite(t) && t > this.nowMs) this.nowMs = t;
     // Settled first: a record more than the span after its call's first record is late itself.
     this.settle();
-    if (typeof r.callId === 'string' && r.type.startsWith('call.')) this.join(r, r.callId, t);
+    if (typeof r.callId === 'string' && r.type.startsWith('call.')) this.join(r, r.callId);
   }
 
   /** Calls held now (not settled yet): what the reader's memory grows with. */
@@ -124,7 +124,7 @@ export class CallSummaries {
     return out;
   }
 
-  private join(r: AuditRecord, callId: string, t: number): void {
+  private join(r: AuditRecord, callId: string): void {
     let c = this.open.get(callId);
     if (!c) {
       if (this.settledIds.has(callId)) {
@@ -135,8 +135,12 @@ export class CallSummaries {
         callId, ts: r.ts, sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
         tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
       };
-      // An unreadable time starts the call now, so it cannot hold back the calls after it.
-      c = { summary, startMs: Number.isFinite(t) ? t : this.nowMs };
+      // A call starts at the log's time so far (the newest time read), not at its own record's
+      // time: after the host clock stepped back (or one record carried a far-future time), a
+      // record's time lies before that, and a start there would settle the call, and every
+      // later one, before their decisions are read. It also keeps starts in insertion order.
+      // An unreadable time starts the call now too, so it cannot hold back the calls after it.
+      c = { summary, startMs: this.nowMs };
       this.open.set(callId, c);
     }
     apply(c.summary, r, this.str);

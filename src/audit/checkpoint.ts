@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { canonicalJson } from '../core/canonical-json.js';
 import { openTempExclusive } from '../core/exclusive-temp.js';
 
@@ -90,6 +90,19 @@ export function writeCheckpointFile(path: string, cp: Checkpoint, durable: boole
   renameSync(tmp, path);
 }
 
+/** A checkpoint is a few hundred bytes; anything far larger is not one. */
+const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
 export function readCheckpointFile(path: string): Checkpoint {
-  return parseCheckpoint(JSON.parse(readFileSync(path, 'utf8')));
+  // Non-blocking open and a regular file only: a FIFO in its place would block the open, a
+  // device (/dev/zero) be read forever, and verify (or start-up) would hang instead of failing.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+    if (st.size > MAX_CHECKPOINT_BYTES) throw new Error(`${path}: ${st.size} bytes, too large for a checkpoint`);
+    return parseCheckpoint(JSON.parse(readFileSync(fd, 'utf8')));
+  } finally {
+    closeSync(fd);
+  }
 }

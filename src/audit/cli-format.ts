@@ -1,4 +1,5 @@
 import type { AuditRecord } from './record-codec.js';
+import { terminalJson, terminalText } from './escape-unsafe.js';
 
 const CODES = { red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39], magenta: [35, 39], dim: [2, 22], bold: [1, 22] } as const;
 export type Colour = keyof typeof CODES;
@@ -22,11 +23,12 @@ function principalText(p: unknown): string | undefined {
 function details(r: AuditRecord, paint: Paint): string[] {
   const out: string[] = [];
   const add = (k: string, v: unknown): void => {
-    if (v !== undefined && v !== null) out.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    // Every value printed comes from the log, and through it from upstreams, tokens and people.
+    if (v !== undefined && v !== null) out.push(`${k}=${terminalText(typeof v === 'string' ? v : JSON.stringify(v))}`);
   };
-  if (typeof r.action === 'string') out.push(paint(ACTION_COLOUR[r.action] ?? 'bold', r.action));
+  if (typeof r.action === 'string') out.push(paint(ACTION_COLOUR[r.action] ?? 'bold', terminalText(r.action)));
   const who = principalText(r.principal);
-  if (who) out.push(who);
+  if (who) out.push(terminalText(who));
   // Names as in AuditEventFields (src/audit/events.ts): a name no producer writes would never print.
   for (const k of ['upstream', 'tool', 'score', 'enforced', 'mode', 'approvalId', 'outcome', 'status', 'durationMs', 'resultBytes', 'waitedMs', 'retryAfterMs', 'approved', 'by', 'how', 'reason', 'code', 'message', 'file', 'policyHash']) {
     if (k === 'enforced' && r.enforced === r.action) continue;
@@ -39,18 +41,19 @@ function details(r: AuditRecord, paint: Paint): string[] {
 /** One human-readable line per record (`warden audit tail`). */
 export function formatRecord(r: AuditRecord, paint: Paint): string {
   const typeColour: Colour = r.type === 'audit.recovered' || r.type.endsWith('failed') || r.type === 'call.error' ? 'red' : 'bold';
-  const call = typeof r.callId === 'string' ? ` ${paint('cyan', r.callId)}` : '';
-  return `${paint('dim', r.ts)} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, r.type)}${call} ${details(r, paint).join(' ')}`.trimEnd();
+  const call = typeof r.callId === 'string' ? ` ${paint('cyan', terminalText(r.callId))}` : '';
+  return `${paint('dim', terminalText(String(r.ts)))} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, terminalText(r.type))}${call} ${details(r, paint).join(' ')}`.trimEnd();
 }
 
 /** `show`: one step of a call with its offset from the first step. */
 export function formatStep(r: AuditRecord, t0: number, paint: Paint): string {
   const dt = Date.parse(r.ts) - t0;
-  return `  ${paint('dim', `+${String(dt).padStart(6)} ms`)}  ${paint('bold', r.type.padEnd(24))} ${details(r, paint).join(' ')}`.trimEnd();
+  return `  ${paint('dim', `+${String(dt).padStart(6)} ms`)}  ${paint('bold', terminalText(r.type).padEnd(24))} ${details(r, paint).join(' ')}`.trimEnd();
 }
 
-/** Plain fixed-width table. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Plain fixed-width table; cells come from the log, so unsafe characters are shown escaped. */
+export function table(headers: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((r) => r.map(terminalText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -66,7 +69,7 @@ export function writeJsonStream(out: { write(s: string): unknown }, items: Itera
   let first = true;
   for (const item of items) {
     // An item nested one level deep is its own pretty JSON indented by two more spaces.
-    batch += `${first ? '[\n' : ',\n'}  ${JSON.stringify(item, null, 2).replaceAll('\n', '\n  ')}`;
+    batch += `${first ? '[\n' : ',\n'}  ${terminalJson(JSON.stringify(item, null, 2)).replaceAll('\n', '\n  ')}`;
     first = false;
     if (batch.length >= 64 * 1024) {
       out.write(batch);
@@ -84,7 +87,7 @@ export function writeJsonArray(out: { write(s: string): unknown }, items: readon
   let batch = '[\n';
   items.forEach((item, i) => {
     // An item nested one level deep is its own pretty JSON indented by two more spaces.
-    batch += `  ${JSON.stringify(item, null, 2).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
+    batch += `  ${terminalJson(JSON.stringify(item, null, 2)).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
     if (batch.length >= 64 * 1024 || i === items.length - 1) {
       out.write(batch);
       batch = '';

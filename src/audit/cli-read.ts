@@ -5,6 +5,7 @@ import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecord
 import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
 import { formatRecord, formatStep, painter, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
+import { terminalJson, terminalText } from './escape-unsafe.js';
 
 export const TAIL_HELP = `Usage: warden audit tail [FILE] [-n N] [-f] [--json]
 
@@ -20,7 +21,7 @@ Exit 1 when no record has that call id.
 `;
 
 function emit(io: CliIo, records: readonly AuditRecord[], json: boolean, paint: Paint): void {
-  for (const r of records) io.stdout.write(json ? `${JSON.stringify(r)}\n` : `${formatRecord(r, paint)}\n`);
+  for (const r of records) io.stdout.write(json ? `${terminalJson(JSON.stringify(r))}\n` : `${formatRecord(r, paint)}\n`);
 }
 
 /** `warden audit tail`. */
@@ -152,7 +153,7 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   const steps: AuditRecord[] = [];
   for (const r of streamRecords(files)) if (r.callId === callId) steps.push(r);
   if (values.json) {
-    io.stdout.write(`${JSON.stringify(steps, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(JSON.stringify(steps, null, 2))}\n`);
     return steps.length > 0 ? EXIT.ok : EXIT.failure;
   }
   if (steps.length === 0) {
@@ -163,7 +164,7 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   const first = steps[0] as AuditRecord;
   const t0 = Date.parse(first.ts);
   const last = steps.at(-1) as AuditRecord;
-  io.stdout.write(`call ${paint('cyan', callId)}  session ${String(first.sessionId ?? '-')}  started ${first.ts}  ${steps.length} steps, ${Date.parse(last.ts) - t0} ms\n`);
+  io.stdout.write(`call ${paint('cyan', terminalText(callId))}  session ${terminalText(String(first.sessionId ?? '-'))}  started ${terminalText(String(first.ts))}  ${steps.length} steps, ${Date.parse(last.ts) - t0} ms\n`);
   for (const r of steps) io.stdout.write(`${formatStep(r, t0, paint)}\n`);
   return EXIT.ok;
 }

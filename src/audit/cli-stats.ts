@@ -1,6 +1,7 @@
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import type { CallSummary } from './call-summary.js';
 import { table } from './cli-format.js';
+import { terminalJson } from './escape-unsafe.js';
 import { ACTIONS, loadCalls } from './cli-query.js';
 
 export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--max-call-span D] [--json]
@@ -122,6 +123,6 @@ export async function runStats(argv: string[], io: CliIo): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   const stats = auditStats(loaded.calls, loaded.filters.top ?? 10);
   loaded.done();
-  io.stdout.write(loaded.values.json ? `${JSON.stringify(stats, null, 2)}\n` : `${statsText(stats)}\n`);
+  io.stdout.write(loaded.values.json ? `${terminalJson(JSON.stringify(stats, null, 2))}\n` : `${statsText(stats)}\n`);
   return EXIT.ok;
 }

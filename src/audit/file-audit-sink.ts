@@ -8,7 +8,7 @@ import type { AuditConfig } from './audit-config.js';
 import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
 import { listRotated, rotatedName } from './log-files.js';
-import { assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
+import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import { withDigests } from './redactor.js';
@@ -118,6 +118,7 @@ export class FileAuditSink implements BatchingAuditSink {
           this.prev = last.hash;
         }
       }
+      if (previous) assertCheckpointInLog(this.file, previous, this.seq, this.prev, this.deps.checkpointPath);
       this.noteRestart(opened, previous);
       this.checkpoint();
     } catch (err) {

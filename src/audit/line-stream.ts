@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
  * Longest line held in memory, so one hostile line cannot take unbounded memory. Records are far
@@ -25,6 +26,16 @@ export interface Line {
   readonly terminated: boolean;
   /** Longer than the bound: `text` is only its head, the rest was counted and dropped. */
   readonly tooLong: boolean;
+  /**
+   * The bytes are not valid UTF-8 (checked only when `text` holds U+FFFD, what bad bytes decode
+   * to). Different bad bytes decode to the same text, so `text` alone would hide such an edit.
+   */
+  readonly badUtf8?: boolean;
+}
+
+/** Whether decoding `bytes` to `text` replaced invalid UTF-8 (U+FFFD is rare: one scan, no check). */
+function badUtf8(text: string, bytes: Buffer): boolean {
+  return text.includes('\uFFFD') && !isUtf8(bytes);
 }
 
 export interface LineStreamOptions {
@@ -53,7 +64,8 @@ export class LineSplitter {
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
       if (this.pending === 0 && nl - start <= this.maxLineBytes) {
-        yield this.make(chunk.toString('utf8', start, nl), nl - start, true, false);
+        const text = chunk.toString('utf8', start, nl);
+        yield this.make(text, nl - start, true, false, badUtf8(text, chunk.subarray(start, nl)));
       } else {
         this.keep(chunk, start, nl);
         yield this.take(true);
@@ -83,27 +95,33 @@ export class LineSplitter {
   private take(terminated: boolean): Line {
     const bytes = this.pending;
     const tooLong = this.head !== undefined;
-    const text = tooLong ? (this.head as Buffer).toString('utf8') : Buffer.concat(this.pieces, bytes).toString('utf8');
+    // An over-long line is never decoded as a record (its head may end inside a character).
+    const whole = tooLong ? undefined : Buffer.concat(this.pieces, bytes);
+    const text = whole === undefined ? (this.head as Buffer).toString('utf8') : whole.toString('utf8');
     this.pieces = [];
     this.pending = 0;
     this.head = undefined;
-    return this.make(text, bytes, terminated, tooLong);
+    return this.make(text, bytes, terminated, tooLong, whole !== undefined && badUtf8(text, whole));
   }
 
-  private make(text: string, bytes: number, terminated: boolean, tooLong: boolean): Line {
+  private make(text: string, bytes: number, terminated: boolean, tooLong: boolean, bad: boolean): Line {
     this.lineNo += 1;
-    return { file: this.file, line: this.lineNo, text, bytes, terminated, tooLong };
+    return bad ? { file: this.file, line: this.lineNo, text, bytes, terminated, tooLong, badUtf8: true } : { file: this.file, line: this.lineNo, text, bytes, terminated, tooLong };
   }
 }
 
 /**
  * The lines of a file, read in fixed-size chunks with synchronous reads (the CLI has nothing else
  * to do meanwhile). Memory: one chunk plus the longest line up to the bound. Errors (missing file,
- * a directory) are thrown as fs errors when the generator is first advanced.
+ * a directory, anything but a regular file) are thrown when the generator is first advanced.
  */
 export function* readLines(file: string, options: LineStreamOptions = {}): Generator<Line> {
-  const fd = openSync(file, 'r');
+  // Non-blocking open: a FIFO put in the log's place would block a plain open until a writer came.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
+    // A log is a regular file (links followed): a FIFO or a device (/dev/zero never ends) would
+    // hang the reader, and a verify in a monitoring job would never report.
+    if (!fstatSync(fd).isFile()) throw new Error(`${file}: not a regular file`);
     const buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK_BYTES);
     const splitter = new LineSplitter(file, options.maxLineBytes);
     let pos = 0;

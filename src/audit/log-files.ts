@@ -51,7 +51,7 @@ export function defaultCheckpointPath(active: string): string {
 const CHUNK = 64 * 1024;
 
 /** Offset of the last `\n` strictly before `end`, or -1. Reads backwards in chunks. */
-function lastNewlineBefore(fd: number, end: number): number {
+export function lastNewlineBefore(fd: number, end: number): number {
   const buf = Buffer.allocUnsafe(CHUNK);
   let pos = end;
   while (pos > 0) {

@@ -229,8 +229,15 @@ export function decodeRecord(raw: string): DecodeResult {
   }
   // An uncached plan: a file being verified may be hostile, with endless distinct key sets that
   // would otherwise fill the writer's plan cache.
-  const again = encodeWithPlan(rest, { seq: r.seq as number, ts: r.ts, prev: r.prev }, canonicalField, makePlan(Object.keys(rest)));
   const record = r as AuditRecord;
+  let again: EncodedRecord;
+  try {
+    again = encodeWithPlan(rest, { seq: r.seq as number, ts: r.ts, prev: r.prev }, canonicalField, makePlan(Object.keys(rest)));
+  } catch {
+    // Nesting too deep to canonicalise (a stack overflow): the writer cuts values at depth 32,
+    // so this line is not what it wrote. A modified record, not a crash of the verifier.
+    return { kind: 'bad_hash', record };
+  }
   if (again.hash !== r.hash || again.line !== `${raw}\n`) return { kind: 'bad_hash', record };
   return { kind: 'ok', record };
 }

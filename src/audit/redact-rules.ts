@@ -6,11 +6,12 @@ export const MAX_DEPTH = 32;
 
 /**
  * Keys whose values are never written, whatever the policy says. Matched on the key lowercased
- * with `-`, `_` and spaces removed, by suffix: `apiKey`, `x-api-key`, `db_password`, `idToken`
- * (but not `maxTokens` or `tokenId`).
+ * with `-`, `_` and spaces removed, by suffix: `apiKey`, `x-api-key`, `db_password`, `idToken`,
+ * `secretKey`, and the plurals (`secrets`, `passwords`) that hold several (but not `maxTokens`,
+ * a count, or `tokenId`).
  */
 const SENSITIVE_KEY =
-  /(password|passwd|passphrase|secret|token|apikey|authorization|cookie|cookies|privatekey|credential|credentials|accesskey|sessionkey|clientsecret)$/;
+  /(?:(?:password|passwd|passphrase|secret|secretkey|apikey|cookie|privatekey|credential|accesskey|sessionkey)s?|token|authorization)$/;
 
 /** Values that look like credentials, wherever they appear in a string. */
 export const BUILTIN_VALUE_PATTERNS: readonly string[] = [

@@ -3,7 +3,7 @@ import { readLines, type Line } from './line-stream.js';
 import { checkCheckpoint, coverageWarnings, loadCheckpoint, signatureWarnings, uncoveredCount, type LoadedCheckpoint } from './verify-checkpoint.js';
 import { classifyBreak, type ChainRecord } from './verify-classify.js';
 import { ChainWalk } from './verify-walk.js';
-import { guessSeq, toEntry, type Entry, type FileSummary, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify-types.js';
+import { at, guessSeq, toEntry, type Entry, type FileSummary, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify-types.js';
 
 export type { FileSummary, VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from './verify-types.js';
 
@@ -122,6 +122,13 @@ function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, opt
   const anchorSeq = options.anchor?.seq ?? 0;
   const cp = checkCheckpoint(loaded, { lastSeq: end.lastSeq, lastFile, hashAtCheckpoint: end.hashAtCheckpoint, anchorSeq }, options);
   problem ??= cp.problem;
+  // The writer found its log shorter than its checkpoint at a restart and went on (a power loss
+  // with fsync off can do that, and so can a cut while it was stopped): records the checkpoint
+  // vouched for are gone, and the checkpoints since vouch for the shorter log.
+  const cut = end.cutBeforeRestart;
+  if (cut) {
+    problem ??= at(cut, 'truncated_tail', `warden restarted on a log cut short: its checkpoint said seq ${cut.checkpointSeq} but the log ended at seq ${cut.lastGoodSeq}, so record(s) ${cut.lastGoodSeq + 1}..${cut.checkpointSeq} were lost (audit.recovered, checkpoint_ahead)`, cut.seq);
+  }
   if (!problem) warnings.push(...coverageWarnings(end.lastSeq, anchorSeq, cp.summary, end.afterCheckpoint), ...signatureWarnings(loaded, options));
   return {
     ok: problem === undefined,

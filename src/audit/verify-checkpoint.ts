@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { checkpointSignatureValid, loadPublicKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
+import { checkpointSignatureValid, keyFingerprint, loadPublicKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
 import type { Place, VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from './verify-types.js';
 
 /** The checkpoint as read once, before the log: none given, parsed, or unreadable (why). */
@@ -52,10 +52,13 @@ export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, opt
   });
   if (loaded.kind === 'bad') return fail('bad_checkpoint', `checkpoint unreadable: ${loaded.message}`);
   const cp = loaded.cp;
+  // The fingerprint of the key that checked the signature: the file's keyId is not signed.
+  let checkedKeyId: string | undefined;
   if (options.publicKey !== undefined) {
     const key = typeof options.publicKey === 'string' ? loadPublicKey(options.publicKey) : options.publicKey;
     if (!cp.signature) return fail('unsigned_checkpoint', 'checkpoint carries no signature', cp);
     if (!checkpointSignatureValid(cp, key)) return fail('bad_signature', 'checkpoint signature does not verify with this public key', cp);
+    checkedKeyId = keyFingerprint(key);
   }
   if (cp.seq < walk.anchorSeq) {
     // Its record was removed with the older files, so it vouches for nothing here. Warden keeps
@@ -70,7 +73,8 @@ export function checkCheckpoint(loaded: LoadedCheckpoint, walk: WalkedChain, opt
     return fail('modified_record', `record seq ${cp.seq} does not match the hash in the checkpoint`, cp);
   }
   const status = cp.signature && options.publicKey !== undefined ? 'signed' : 'ok';
-  return { summary: { status, seq: cp.seq, file: cp.file, ts: cp.ts, ...(cp.keyId ? { keyId: cp.keyId } : {}) } };
+  const keyId = checkedKeyId ?? cp.keyId;
+  return { summary: { status, seq: cp.seq, file: cp.file, ts: cp.ts, ...(keyId ? { keyId } : {}) } };
 }
 
 /** Records of an intact chain (anchorSeq+1..lastSeq) that the checkpoint does not vouch for. */

@@ -108,6 +108,15 @@ export interface Entry extends Place {
 
 const TOO_LONG: TooLong = { kind: 'too_long' };
 
+/**
+ * A line decoded as a record. Invalid UTF-8 is never what the writer wrote: a record on such a
+ * line is parsed but does not match (its bytes differ from the canonical text its hash covers).
+ */
+function decodeLine(l: Line): DecodeResult {
+  const d = decodeRecord(l.text);
+  return l.badUtf8 === true && d.kind === 'ok' ? { kind: 'bad_hash', record: d.record } : d;
+}
+
 export function toEntry(l: Line): Entry {
   return {
     file: l.file,
@@ -115,7 +124,7 @@ export function toEntry(l: Line): Entry {
     raw: l.text,
     bytes: l.bytes,
     terminated: l.terminated,
-    decoded: l.tooLong ? TOO_LONG : decodeRecord(l.text),
+    decoded: l.tooLong ? TOO_LONG : decodeLine(l),
     fileStart: l.line === 1,
   };
 }

@@ -35,6 +35,23 @@ export interface ChainEnd {
   readonly hashAtCheckpoint: string | undefined;
   /** Where the chain record right after the checkpoint's seq is, when the chain reached it. */
   readonly afterCheckpoint: Place | undefined;
+  /** The first restart on a log shorter than its checkpoint (`audit.recovered`, `checkpoint_ahead`). */
+  readonly cutBeforeRestart: CutBeforeRestart | undefined;
+}
+
+/** Records a checkpoint vouched for were gone when warden restarted: the chain says so itself. */
+export interface CutBeforeRestart extends Place {
+  readonly seq: number;
+  readonly lastGoodSeq: number;
+  readonly checkpointSeq: number;
+}
+
+/** The `audit.recovered` record of a restart on a log cut short, as a CutBeforeRestart. */
+function cutBeforeRestart(e: Entry, r: AuditRecord): CutBeforeRestart | undefined {
+  if (r.type !== 'audit.recovered' || !Array.isArray(r.reasons) || !r.reasons.includes('checkpoint_ahead')) return undefined;
+  const lastGoodSeq = typeof r.lastGoodSeq === 'number' ? r.lastGoodSeq : r.seq - 1;
+  const checkpointSeq = typeof r.checkpointSeq === 'number' ? r.checkpointSeq : lastGoodSeq + 1;
+  return { file: e.file, line: e.line, seq: r.seq, lastGoodSeq, checkpointSeq };
 }
 
 /**
@@ -49,6 +66,7 @@ export class ChainWalk {
   private hashAtCheckpoint: string | undefined;
   private afterCheckpoint: Place | undefined;
   private brk: ChainBreak | undefined;
+  private cut: CutBeforeRestart | undefined;
 
   /** `start`: the anchor the set continues from (default: the chain's start). */
   constructor(
@@ -71,6 +89,7 @@ export class ChainWalk {
         this.expected += 1;
         this.last = { file: e.file, line: e.line };
         if (r.seq === (this.checkpointSeq ?? -2) + 1) this.afterCheckpoint = this.last;
+        if (r.type === 'audit.recovered') this.cut ??= cutBeforeRestart(e, r);
         return;
       }
     }
@@ -85,7 +104,7 @@ export class ChainWalk {
   }
 
   end(): ChainEnd {
-    return { records: this.expected - 1 - this.start.seq, lastSeq: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint };
+    return { records: this.expected - 1 - this.start.seq, lastSeq: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint, cutBeforeRestart: this.cut };
   }
 
   private after(b: ChainBreak, e: Entry): void {

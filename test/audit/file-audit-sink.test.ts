@@ -7,6 +7,7 @@ import { defaultCheckpointPath, logSet } from '../../src/audit/log-files.js';
 import { verifyAuditFiles } from '../../src/audit/verify-audit.js';
 import { readRecords } from '../../src/audit/read-records.js';
 import { readCheckpointFile } from '../../src/audit/checkpoint.js';
+import { encodeRecord } from '../../src/audit/record-codec.js';
 import { digestOf } from '../../src/core/canonical-json.js';
 import { captureLogger, codeOf, manualClock, tempDir } from './audit-test-helpers.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
@@ -83,6 +84,74 @@ describe('FileAuditSink write-ahead and chain', () => {
     await b.close();
     expect(readRecords([file]).at(-1)).toMatchObject({ type: 'audit.recovered', reason: 'checkpoint_ahead', checkpointSeq: 10, lastGoodSeq: 5 });
     expect(lines.some((l) => l.level >= 50)).toBe(true);
+  });
+
+  it('a log cut while stopped still fails verify after the restart re-checkpointed it (truncated_tail)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a.jsonl');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const keyFile = join(dir, 'k.key');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const a = await openAuditSink({ file, checkpoint: { signingKey: keyFile } });
+    for (let i = 0; i < 10; i++) a.record(decision(i));
+    await a.close();
+    // The last five records (say, the blocked calls) are cut off while warden is stopped.
+    writeFileSync(file, readFileSync(file, 'utf8').split('\n').slice(0, 6).join('\n') + '\n');
+    const b = await openAuditSink({ file, checkpoint: { signingKey: keyFile } }, { logger: captureLogger().logger });
+    b.record(decision(99));
+    await b.close();
+    const report = verifyAuditFiles([file], { checkpoint: defaultCheckpointPath(file), publicKey });
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ code: 'truncated_tail', line: 7, seq: 7 });
+  });
+
+  it('refuses to continue a log edited and re-hashed while stopped (a new signed checkpoint would launder it)', async () => {
+    for (const after of [0, 3]) {
+      const file = join(tempDir(), 'a.jsonl');
+      const a = await openAuditSink({ file, checkpoint: { everyRecords: 1_000_000, maxDelayMs: 0 } });
+      for (let i = 0; i < 6; i++) a.record(decision(i));
+      await a.close();
+      // Records written after the last checkpoint (a crash): the check must find seq 6 among them.
+      const extra: string[] = [];
+      let prev = (readRecords([file]).at(-1) as { hash: string }).hash;
+      for (let i = 0; i < after; i++) {
+        const e = encodeRecord({ type: 'call.decision', callId: `x${i}` }, { seq: 7 + i, ts: new Date().toISOString(), prev });
+        extra.push(e.line);
+        prev = e.hash;
+      }
+      writeFileSync(file, `${readFileSync(file, 'utf8')}${extra.join('')}`);
+      // The attacker (no signing key) rewrites seq 5.. with the same seqs and re-hashes the rest.
+      const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+      prev = (JSON.parse(lines[3] as string) as { hash: string }).hash;
+      const out = lines.slice(0, 4).map((l) => `${l}\n`);
+      for (const l of lines.slice(4)) {
+        const { v: _v, seq, ts, prev: _p, hash: _h, ...fields } = JSON.parse(l) as Record<string, unknown> & { seq: number; ts: string };
+        const e = encodeRecord({ ...fields, forged: true }, { seq, ts, prev });
+        out.push(e.line);
+        prev = e.hash;
+      }
+      writeFileSync(file, out.join(''));
+      await expect(openAuditSink({ file })).rejects.toMatchObject({ code: 'audit_corrupt' });
+    }
+  });
+
+  it('continues a clean log whose records go on after the checkpoint (crash before it was rewritten)', async () => {
+    const file = join(tempDir(), 'a.jsonl');
+    const a = await openAuditSink({ file, maxFileBytes: 2048, checkpoint: { everyRecords: 1_000_000, maxDelayMs: 0 } });
+    for (let i = 0; i < 30; i++) a.record(decision(i));
+    await a.close();
+    let prev = a.lastHash;
+    const extra: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const e = encodeRecord({ type: 'call.decision', callId: `x${i}` }, { seq: a.lastSeq + 1 + i, ts: new Date().toISOString(), prev });
+      extra.push(e.line);
+      prev = e.hash;
+    }
+    writeFileSync(file, `${readFileSync(file, 'utf8')}${extra.join('')}`);
+    const b = await openAuditSink({ file });
+    await b.close();
+    expect(b.lastSeq).toBe(a.lastSeq + 3);
+    expect(logSet(file).length).toBeGreaterThan(1);
   });
 
   it('refuses to continue after a last line that is not a valid record (no laundering of tampering)', async () => {

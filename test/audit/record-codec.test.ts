@@ -39,6 +39,14 @@ describe('record codec', () => {
     expect(decodeRecord(line.trimEnd().replace('{', '{ ')).kind).toBe('bad_hash');
   });
 
+  it('reports a record nested too deep to canonicalise as modified instead of throwing', () => {
+    // The writer cuts values at depth 32; a line nested 200,000 deep overflowed the stack of
+    // the canonicaliser and verify ended with "Maximum call stack size exceeded", no line named.
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    const line = `{"args":${deep},"hash":"${'1'.repeat(64)}","prev":"${GENESIS_HASH}","seq":1,"ts":"${pos.ts}","type":"call.received","v":1}`;
+    expect(decodeRecord(line).kind).toBe('bad_hash');
+  });
+
   it('classifies non-JSON and non-record lines', () => {
     expect(decodeRecord('{"seq":1').kind).toBe('not_json');
     expect(decodeRecord('[1,2]').kind).toBe('not_record');

@@ -19,6 +19,17 @@ describe('createRedactor', () => {
     });
   });
 
+  it('removes values of secret keys named secretKey or in the plural (secrets, passwords, apiKeys)', () => {
+    const { redacted } = redact({
+      secretKey: 'minio-secret', secret_key: 'django-secret', SECRETS: { db: 'hunter2' }, passwords: ['a', 'b'], apiKeys: ['k'],
+      maxTokens: 5, tokens: 12, keys: ['id'], processes: 3,
+    });
+    expect(redacted).toEqual({
+      secretKey: REDACTED, secret_key: REDACTED, SECRETS: REDACTED, passwords: REDACTED, apiKeys: REDACTED,
+      maxTokens: 5, tokens: 12, keys: ['id'], processes: 3,
+    });
+  });
+
   it('removes credential-looking values inside strings (JWT, bearer, AWS key, PEM, URL credentials)', () => {
     const { redacted } = redact({
       a: `token is ${JWT} ok`, b: 'Authorization: Bearer abcdefghijklmnop123', c: 'key AKIAIOSFODNN7EXAMPLE here',

@@ -71,6 +71,29 @@ describe('call summaries streamed with a span', () => {
     expect(all.find((c) => c.callId === 'call-0')?.status).toBeNull(); // call-0 was blocked: no result joined
     expect(calls.lateRecords).toBe(1);
   });
+
+  it('a clock stepped back by more than the span does not cut the decisions off every later call', () => {
+    // The host clock was 7 h ahead at start (or one record carries a far-future time), then
+    // corrected: the calls after it must still be summarised with their decisions.
+    const out: AuditRecord[] = [];
+    let seq = 0;
+    const rec = (fields: Record<string, unknown>, at: number) => out.push({ v: 1, seq: ++seq, ts: iso(at), prev: '', hash: '', ...fields } as unknown as AuditRecord);
+    rec({ type: 'warden.start' }, T0 + 7 * 3_600_000);
+    for (let i = 0; i < 5; i++) {
+      rec({ type: 'call.received', callId: `c${i}`, tool: 'delete_file' }, T0 + i * 1_000);
+      rec({ type: 'call.decision', callId: `c${i}`, action: 'block', enforced: 'block', score: 90 }, T0 + i * 1_000 + 1);
+    }
+    const calls = new CallSummaries(6 * 3_600_000);
+    const seen: CallSummary[] = [];
+    for (const r of out) {
+      calls.add(r);
+      seen.push(...calls.takeSettled());
+    }
+    seen.push(...calls.takeAll());
+    expect(seen).toEqual(summarizeCalls(out));
+    expect(seen.map((c) => c.action)).toEqual(['block', 'block', 'block', 'block', 'block']);
+    expect(calls.lateRecords).toBe(0);
+  });
 });
 
 describe('warden audit query / stats on a long log', () => {

@@ -203,6 +203,27 @@ describe('verifyAuditFiles detects every mutation with its code', () => {
     expect(report.problem).toMatchObject({ code: 'modified_record', line: 10, seq: 10 });
   });
 
+  it('detects bytes swapped for an invalid UTF-8 sequence that decodes to the same text', async () => {
+    // A record holding U+FFFD (EF BF BD): F0 90 80 is a cut 4-byte sequence that decodes to one
+    // U+FFFD too, so the decoded line, its hash and its canonical form are unchanged; the bytes
+    // are not, and the writer never writes invalid UTF-8.
+    const dir = tempDir();
+    const file = join(dir, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file });
+    sink.record({ type: 'warden.stop', reason: 'x\uFFFDy' });
+    sink.record({ type: 'warden.stop', reason: 'z' });
+    await sink.close();
+    const checkpoint = defaultCheckpointPath(file);
+    expect(verifyAuditFiles([file], { checkpoint }).ok).toBe(true);
+    const b = readFileSync(file);
+    const at = b.indexOf(Buffer.from([0xef, 0xbf, 0xbd]));
+    const forged = Buffer.concat([b.subarray(0, at), Buffer.from([0xf0, 0x90, 0x80]), b.subarray(at + 3)]);
+    expect(forged.toString('utf8')).toBe(b.toString('utf8'));
+    writeFileSync(file, forged);
+    expect(verifyAuditFiles([file], { checkpoint }).problem).toMatchObject({ code: 'modified_record', line: 1, seq: 1 });
+    expect(verifyAuditFiles([file], { checkpoint, chunkBytes: 7 }).problem).toMatchObject({ code: 'modified_record', line: 1, seq: 1 });
+  });
+
   it('a torn last line alone is a warning, not a failure', async () => {
     const log = await makeLog(4, { records: 10 });
     const f = log.files.at(-1) as string;
@@ -233,6 +254,17 @@ describe('signed checkpoints', () => {
     const good = verifyAuditFiles(log.files, { checkpoint: log.checkpoint, publicKey: ours.publicKey });
     expect(good.ok).toBe(true);
     expect(good.checkpoint.status).toBe('signed');
+  });
+
+  it('reports the key that checked the signature, not a keyId relabelled in the checkpoint file', async () => {
+    // keyId is not covered by the signature: whoever can write the checkpoint can change it.
+    const log = await makeLog(11);
+    const ours = generateKeyPairSync('ed25519');
+    const signed = signCheckpoint(readCheckpointFile(log.checkpoint), ours.privateKey);
+    writeCheckpointFile(log.checkpoint, { ...signed, keyId: 'ffffffffffffffff' }, false);
+    const report = verifyAuditFiles(log.files, { checkpoint: log.checkpoint, publicKey: ours.publicKey });
+    expect(report.checkpoint.status).toBe('signed');
+    expect(report.checkpoint.keyId).toBe(signed.keyId);
   });
 
   it('rejects an unsigned checkpoint when a public key is required', async () => {
