@@ -31,6 +31,15 @@ export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
 
 /** Credentials inside URLs (`scheme://user:pass@host`); only tried on strings containing `://`. */
 const URL_CREDENTIALS = /(?<=:\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g;
+/**
+ * Credentials in query strings and fragments (`?api_key=…`, `&access_token=…`, `#id_token=…`,
+ * `?key=…`, `&X-Amz-Signature=…`): the value of a parameter whose name says key, token, secret,
+ * password, signature, credential or auth. Names that merely contain those words (`monkey`) are
+ * redacted too: over-redaction fails safe, and the digest still identifies the whole value.
+ * Only tried on strings holding `=` and one of `?&;#`; name and value bounded against backtracking.
+ */
+const QUERY_CREDENTIALS = /([?&;#][\w.~-]{0,40}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|sig(?:nature)?|credential|auth)[\w.~-]{0,40}=)[^&#\s"'<>]{1,4096}/gi;
+const QUERY_REPLACEMENT = `$1${REDACTED}`;
 /** Every built-in value pattern needs at least this many characters to match. */
 const BUILTIN_MIN_LENGTH = 8;
 const BUILTIN_RE = new RegExp(BUILTIN_VALUE_PATTERNS.map((p) => `(?:${p})`).join('|'), 'g');
@@ -52,6 +61,7 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
     if (out.length >= BUILTIN_MIN_LENGTH) {
       if (BUILTIN_TEST.test(out)) out = out.replace(BUILTIN_RE, REDACTED);
       if (out.includes('://')) out = out.replace(URL_CREDENTIALS, REDACTED);
+      if (out.includes('=') && /[?&;#]/.test(out)) out = out.replace(QUERY_CREDENTIALS, QUERY_REPLACEMENT);
     }
     if (user && userTest?.test(out)) out = out.replace(user, REDACTED);
     return out;

@@ -43,6 +43,22 @@ describe('createRedactor', () => {
     expect((redacted as { e: string }).e).toBe(`https://${REDACTED}@db.example.com/x`);
   });
 
+  it('credential leak through a URL: query and fragment credentials are removed, other parameters kept', () => {
+    const { redacted } = redact({
+      a: 'fetch https://maps.example/api?q=berlin&key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY&page=2',
+      b: 'https://idp.example/cb#access_token=opaque-at-1234567890&state=xyz',
+      c: 'https://s3.example/obj?X-Amz-Credential=AKID%2F2026&X-Amz-Signature=abcdef0123456789',
+      d: 'curl "https://api.example/v1/users?api_key=s3cr3t-v4lue-99"',
+      e: 'https://shop.example/search?q=monkey&sort=price&page=2',
+    });
+    const r = redacted as Record<string, string>;
+    expect(r.a).toBe(`fetch https://maps.example/api?q=berlin&key=${REDACTED}&page=2`);
+    expect(r.b).toBe(`https://idp.example/cb#access_token=${REDACTED}&state=xyz`);
+    expect(r.c).toBe(`https://s3.example/obj?X-Amz-Credential=${REDACTED}&X-Amz-Signature=${REDACTED}`);
+    expect(r.d).toBe(`curl "https://api.example/v1/users?api_key=${REDACTED}"`);
+    expect(r.e).toBe('https://shop.example/search?q=monkey&sort=price&page=2');
+  });
+
   it('applies policy paths: bare keys anywhere, dotted paths from the root, * and ** wildcards', () => {
     const r = createRedactor({ paths: ['ssn', 'card.number', '*.pin', '**.deep'] });
     const { redacted } = r({ ssn: '1', x: { ssn: '2' }, card: { number: '4111', exp: '12/30' }, number: 'kept', a: { pin: '9' }, b: { c: { pin: 'kept' } }, q: { w: { e: { deep: 'x' } } } });
