@@ -25,9 +25,20 @@ export interface JwtAuthenticator extends Authenticator {
   protectedResourceMetadata(): Record<string, unknown>;
   /** Verification-cache counters since start (for metrics and the benchmark). */
   cacheStats(): { hits: number; misses: number; size: number };
-  /** HTTP requests whose token this says is revoked get 401 `token_revoked` (wired once revocations exist). */
-  refuseRevoked(isRevoked: (principal: Principal) => boolean): void;
+  /**
+   * Wires the security-event state once it exists: HTTP requests whose token is revoked get 401
+   * `token_revoked`, and a token whose required scopes a claims change removed gets 403
+   * `insufficient_scope`, over HTTP and stdio.
+   */
+  followSubjects(subjects: SubjectStanding): void;
   close(): Promise<void>;
+}
+
+/** What the security-event state says about a verified principal now. */
+export interface SubjectStanding {
+  isRevoked(principal: Principal): boolean;
+  /** The principal with claim overrides from claims-change events applied (itself when none). */
+  effective(principal: Principal): Principal;
 }
 
 export interface JwtAuthenticatorDeps {
@@ -75,8 +86,8 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   private readonly metadataUrl: string;
   private readonly requiredScopes: readonly string[];
   private readonly inflight = new Map<string, Promise<Verified | Rejected>>();
-  /** Set once revocations are known (they are wired after the authenticator): see refuseRevoked. */
-  private isRevoked: ((principal: Principal) => boolean) | undefined;
+  /** Set once the security-event state exists (it is wired after the authenticator): see followSubjects. */
+  private subjects: SubjectStanding | undefined;
   private hits = 0;
   private misses = 0;
 
@@ -109,7 +120,9 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
     const entry = this.lookup(token) ?? (await this.verifyCached(token));
     if ('auth' in entry) {
       const result = this.scoped(entry.auth, 'http', token);
-      return result.ok && this.revoked(result.principal) ? this.reject('token_revoked', 'http', undefined, token) : result;
+      if (!result.ok) return result;
+      if (this.revoked(result.principal)) return this.reject('token_revoked', 'http', undefined, token);
+      return this.standing(result, 'http', token);
     }
     return this.reject(entry.reason, 'http', entry.description, token);
   }
@@ -118,21 +131,38 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
    * From now on an HTTP request whose token is revoked is refused with 401 `token_revoked`
    * before it reaches a session: a revoked token neither opens sessions nor lists tools, reads
    * resources or gets prompts, and the agent's client is told to sign in again. (Over stdio the
-   * process token's calls are refused by the guard, with the same reason in the result.)
+   * process token's calls are refused by the guard, with the same reason in the result.) And a
+   * claims change that removed a required scope makes the token's requests 403
+   * `insufficient_scope`, over HTTP and stdio, as if the token itself lacked it.
    */
-  refuseRevoked(isRevoked: (principal: Principal) => boolean): void {
-    this.isRevoked = isRevoked;
+  followSubjects(subjects: SubjectStanding): void {
+    this.subjects = subjects;
   }
 
   private revoked(principal: Principal): boolean {
-    if (!this.isRevoked) return false;
+    if (!this.subjects) return false;
     try {
-      return this.isRevoked(principal);
+      return this.subjects.isRevoked(principal);
     } catch (err) {
       // Revocations could not be consulted: refuse (fail closed), the client will retry.
       this.deps.logger?.error({ err: String(err) }, 'revocation check failed; request refused');
       return true;
     }
+  }
+
+  /** A verified, in-scope result, unless claim overrides removed a required scope since (then 403). */
+  private standing(result: AuthResult & { ok: true }, transport: Transport, token: string): AuthResult {
+    if (!this.subjects || this.requiredScopes.length === 0) return result;
+    let effective: Principal;
+    try {
+      effective = this.subjects.effective(result.principal);
+    } catch (err) {
+      this.deps.logger?.error({ err: String(err) }, 'claims override lookup failed; request refused');
+      return this.reject('internal', transport, undefined, token);
+    }
+    if (effective === result.principal) return result;
+    const scoped = this.scopeCheck(effective);
+    return scoped.ok ? result : this.scoped(scoped, transport, token);
   }
 
   /** Synchronous while the token's verification is cached (every call but the first after a change). */
@@ -147,7 +177,10 @@ class JwtAuthenticatorImpl implements JwtAuthenticator {
   }
 
   private stdioResult(source: TokenSource, token: string, entry: Verified | Rejected): AuthResult {
-    if ('auth' in entry) return this.scoped(entry.auth, 'stdio', token);
+    if ('auth' in entry) {
+      const result = this.scoped(entry.auth, 'stdio', token);
+      return result.ok ? this.standing(result, 'stdio', token) : result;
+    }
     const description =
       entry.reason === 'token_expired'
         ? source.refreshable

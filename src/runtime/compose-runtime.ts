@@ -116,8 +116,14 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       closeSession: (id, reason) => handle?.closeSession(id, reason),
     });
     closers.push(() => stopFollowing());
-    // A revoked token is refused at the HTTP front, before any session or method.
-    if (isJwt(authenticator)) authenticator.refuseRevoked((p) => subjects.evaluate(p, undefined, clock()).kind === 'revoked');
+    // A revoked token is refused at the HTTP front, before any session or method; required scopes
+    // are checked against claim overrides too.
+    if (isJwt(authenticator)) {
+      authenticator.followSubjects({
+        isRevoked: (p) => subjects.evaluate(p, undefined, clock()).kind === 'revoked',
+        effective: (p) => subjects.effectivePrincipal(p, undefined, clock()),
+      });
+    }
     throwIfStopRequested(stop);
     // An accepted pin makes a withheld tool listable again: agents are asked to list again.
     const pins = openPins(config, at, { audit, clock, logger, onListingChange: () => void handle?.announceToolsChanged() });
