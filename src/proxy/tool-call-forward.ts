@@ -55,8 +55,9 @@ function forwardCall(
     }
   };
   const params = req.tool === req.exposedName ? request.params : { ...request.params, name: req.tool };
+  // Its progress route was opened when the call was admitted (handleToolCall), so progress an
+  // upstream forges for it while it is judged is recognised; nothing to open again here.
   const token = req.progressToken;
-  session.progress.open(token, request.id);
   const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
     session.inFlight.delete(request.id);
     try {
