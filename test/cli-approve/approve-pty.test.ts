@@ -56,6 +56,33 @@ function spawnInPty(args: string[]): { screen: () => string; type: (s: string) =
   };
 }
 
+type Pty = ReturnType<typeof spawnInPty>;
+type Tracked = { readonly outcome: Promise<unknown>; settled: boolean };
+
+/** An approval request whose outcome can be checked for "not answered yet" without awaiting it. */
+function trackedRequest(fx: Fixture, tool: string): Tracked {
+  const t: Tracked = {
+    settled: false,
+    outcome: fx.manager.request(callRequest({ tool }).req, decision(), display).then((o) => {
+      t.settled = true;
+      return o;
+    }),
+  };
+  return t;
+}
+
+/** `after` ms on, the stray keys have answered nothing; `pause` ms later `d` denies it as usual. */
+async function expectUnansweredThenDenied(pty: Pty, t: Tracked, after: number, pause: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, after));
+  expect(t.settled).toBe(false);
+  await new Promise((r) => setTimeout(r, pause));
+  pty.type('d\r');
+  expect(await t.outcome).toMatchObject({ kind: 'denied' });
+  pty.type('q');
+  expect(await pty.exited).toBe(0);
+}
+
+
 describe('warden approve in a pseudo-terminal', () => {
   it('shows who/what/why and allows once on the "a" key', async () => {
     fx = await controlFixture();
@@ -122,25 +149,15 @@ describe('warden approve in a pseudo-terminal', () => {
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
     await pty.waitFor('waiting for approval requests');
     const first = fx.manager.request(callRequest().req, decision(), display);
-    let secondSettled = false;
-    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
-      secondSettled = true;
-      return o;
-    });
+    const second = trackedRequest(fx, 'delete_file');
     await pty.waitFor('1 more waiting');
     pty.type('a');
     expect(await first).toMatchObject({ kind: 'allowed' });
     await pty.waitFor('fs / delete_file');
     // The second key of a double tap arrives right after the next card appeared: nobody read it.
     pty.type('a');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(secondSettled).toBe(false);
     // Once the card has been on screen for a moment, keys answer it as usual.
-    await new Promise((r) => setTimeout(r, 900));
-    pty.type('d\r');
-    expect(await second).toMatchObject({ kind: 'denied' });
-    pty.type('q');
-    expect(await pty.exited).toBe(0);
+    await expectUnansweredThenDenied(pty, second, 300, 900);
   });
 
   it('a double tap does not allow a request the agent sends the moment its previous call was allowed', async () => {
@@ -152,20 +169,10 @@ describe('warden approve in a pseudo-terminal', () => {
     pty.type('a');
     expect(await first).toMatchObject({ kind: 'allowed' });
     // The agent learns its first call went through and sends the next one at once.
-    let secondSettled = false;
-    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
-      secondSettled = true;
-      return o;
-    });
+    const second = trackedRequest(fx, 'delete_file');
     await pty.waitFor('fs / delete_file');
     pty.type('a'); // the second tap of the double tap
-    await new Promise((r) => setTimeout(r, 300));
-    expect(secondSettled).toBe(false);
-    await new Promise((r) => setTimeout(r, 900));
-    pty.type('d\r');
-    expect(await second).toMatchObject({ kind: 'denied' });
-    pty.type('q');
-    expect(await pty.exited).toBe(0);
+    await expectUnansweredThenDenied(pty, second, 300, 900);
   });
 
   it('a deny reason still being typed when its request is withdrawn does not answer the next request', async () => {
@@ -174,11 +181,7 @@ describe('warden approve in a pseudo-terminal', () => {
     await pty.waitFor('waiting for approval requests');
     const first = callRequest();
     const firstOutcome = fx.manager.request(first.req, decision(), display);
-    let secondSettled = false;
-    const second = fx.manager.request(callRequest({ tool: 'delete_file' }).req, decision(), display).then((o) => {
-      secondSettled = true;
-      return o;
-    });
+    const second = trackedRequest(fx, 'delete_file');
     await pty.waitFor('1 more waiting');
     pty.type('d');
     await pty.waitFor('deny reason');
@@ -192,14 +195,8 @@ describe('warden approve in a pseudo-terminal', () => {
       pty.type(ch);
       await new Promise((r) => setTimeout(r, 150));
     }
-    await new Promise((r) => setTimeout(r, 100));
-    expect(secondSettled).toBe(false);
     // After a pause the new card answers as usual.
-    await new Promise((r) => setTimeout(r, 1_100));
-    pty.type('d\r');
-    expect(await second).toMatchObject({ kind: 'denied' });
-    pty.type('q');
-    expect(await pty.exited).toBe(0);
+    await expectUnansweredThenDenied(pty, second, 100, 1_100);
   });
 
   it('runs --notify-command on each new request with details in the environment only', async () => {
