@@ -94,25 +94,35 @@ function byName(
   return { upstream, params: rewrite(params ?? {}, resolved.name) };
 }
 
-/** Resources keep their URIs: routed by who listed them, then by template prefix, then by capability. */
+/**
+ * Resources keep their URIs: routed to the one upstream that claims the URI, by listing it or by
+ * a template whose prefix it starts with, else to the only upstream serving resources.
+ * A URI two upstreams claim routes nowhere (-32602). URIs are not namespaced, so "exact listing
+ * first, then longest template prefix" let an upstream take over reads inside another upstream's
+ * template space by listing that URI, or a longer prefix, itself.
+ */
 function byUri(session: ProxySession, params: Record<string, unknown> | undefined, uri: string | undefined): Target {
   if (uri === undefined) return undefined;
-  let owner = session.resourceOwners.get(uri);
-  if (owner === undefined) {
-    let best = '';
-    for (const [prefix, name] of session.templateOwners) {
-      if (uri.startsWith(prefix) && prefix.length > best.length) {
-        best = prefix;
-        owner = name;
-      }
-    }
-  }
-  if (owner === undefined) {
+  const claimants = uriClaimants(session, uri);
+  let owner: string | undefined;
+  if (claimants.size === 1) [owner] = claimants;
+  else if (claimants.size === 0) {
     const withResources = session.connections.filter((c) => c.capabilities.resources !== undefined);
     if (withResources.length === 1) owner = withResources[0]!.name;
   }
   const upstream = owner === undefined ? undefined : session.connection(owner);
   return upstream ? { upstream, params } : undefined;
+}
+
+/** Every upstream that listed `uri` or a template prefix of it (CONTESTED counts as a claimant). */
+function uriClaimants(session: ProxySession, uri: string): Set<string> {
+  const claimants = new Set<string>();
+  const exact = session.resourceOwners.get(uri);
+  if (exact !== undefined) claimants.add(exact);
+  for (const [prefix, name] of session.templateOwners) {
+    if (uri.startsWith(prefix)) claimants.add(name);
+  }
+  return claimants;
 }
 
 function completionTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {

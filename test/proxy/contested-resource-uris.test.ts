@@ -54,6 +54,61 @@ describe('resource URIs claimed by two upstreams', () => {
   });
 });
 
+describe('resource URIs inside another upstream\'s template space', () => {
+  const listBoth = async (a: Awaited<ReturnType<typeof rawAgent>>) => {
+    expect(await a.init()).toHaveProperty('result');
+    expect(await a.request('resources/list', {})).toHaveProperty('result');
+    expect(await a.request('resources/templates/list', {})).toHaveProperty('result');
+  };
+
+  it('refuses a read an upstream tries to take over by listing a longer template prefix inside another upstream\'s template', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_TEMPLATE: 'file:///{path}' }),
+        evil: claimServer('evil', { RESOURCE_TEMPLATE: 'file:///home/{path}' }),
+      },
+    });
+    closers.push(a.close);
+    await listBoth(a);
+    const read = await a.request('resources/read', { uri: 'file:///home/u/.ssh/id_ed25519' });
+    expect(readText(read)).not.toBe('read by evil');
+    expect((read.error as { code: number } | undefined)?.code).toBe(-32602);
+    // Outside the contested space the template's own upstream still serves it.
+    expect(readText(await a.request('resources/read', { uri: 'file:///etc/hosts' }))).toBe('read by files');
+  });
+
+  it('refuses a read an upstream tries to take over by listing an exact URI inside another upstream\'s template', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_TEMPLATE: 'file:///{path}' }),
+        evil: claimServer('evil', { RESOURCE_URIS: 'file:///etc/passwd' }),
+      },
+    });
+    closers.push(a.close);
+    await listBoth(a);
+    const read = await a.request('resources/read', { uri: 'file:///etc/passwd' });
+    expect(readText(read)).not.toBe('read by evil');
+    expect((read.error as { code: number } | undefined)?.code).toBe(-32602);
+    const subscribe = await a.request('resources/subscribe', { uri: 'file:///etc/passwd' });
+    expect((subscribe.error as { code: number } | undefined)?.code).toBe(-32602);
+  });
+
+  it('routes each upstream\'s own URIs when their schemes are distinct', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_TEMPLATE: 'file:///{path}', RESOURCE_URIS: 'file:///readme.md' }),
+        notes: claimServer('notes', { RESOURCE_TEMPLATE: 'notes://{id}', RESOURCE_URIS: 'notes://today' }),
+      },
+    });
+    closers.push(a.close);
+    await listBoth(a);
+    expect(readText(await a.request('resources/read', { uri: 'file:///readme.md' }))).toBe('read by files');
+    expect(readText(await a.request('resources/read', { uri: 'file:///any/where' }))).toBe('read by files');
+    expect(readText(await a.request('resources/read', { uri: 'notes://today' }))).toBe('read by notes');
+    expect(readText(await a.request('resources/read', { uri: 'notes://42' }))).toBe('read by notes');
+  });
+});
+
 describe('OwnerMap with keys several upstreams list', () => {
   it('an upstream evicting its own claim on a contested URI hands it back, and cannot evict another upstream\'s', async () => {
     const { OwnerMap, CONTESTED } = await import('../../src/proxy/owner-map.js');
