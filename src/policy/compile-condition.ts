@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
+import { withoutCrossFolds } from './cross-folds.js';
 import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 
@@ -93,6 +94,35 @@ function otherReadings(subject: string): string[] {
 
 /** The test one value must pass (before `not`); patterns and roots are built here, once. */
 function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
+  const test = foldingTest(c, q);
+  return foldsCase(c) ? judgedWithoutCrossFolds(test) : test;
+}
+
+/**
+ * Whether the test folds case with `toLowerCase` or Unicode case folding (a regex with `i` and
+ * `u`). Globs and plain `i` regexes fold the way JS regexes do without `u`, which never maps a
+ * non-ASCII character onto ASCII, so they need no second reading.
+ */
+function foldsCase(c: Condition): boolean {
+  if (c.regex !== undefined) return (c.flags ?? '').includes('u') && (c.nocase === true || (c.flags ?? '').includes('i'));
+  return c.nocase === true && (c.eq !== undefined || c.in !== undefined || c.contains !== undefined || c.within !== undefined);
+}
+
+/**
+ * A value with a character whose case fold lands on ASCII (KELVIN SIGN as `k`) is also judged
+ * with those characters taken as no letter at all; when the two readings disagree the value is
+ * not judged (block rules hold, allow rules fail), as for other ambiguous spellings.
+ */
+function judgedWithoutCrossFolds(test: (v: unknown) => Verdict): (v: unknown) => Verdict {
+  return (v) => {
+    const verdict = test(v);
+    const strict = withoutCrossFolds(v);
+    if (strict === v) return verdict;
+    return test(strict) === verdict ? verdict : UNJUDGED;
+  };
+}
+
+function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   const nocase = c.nocase === true;
   if (c.eq !== undefined) {
     const eq = nocase ? lower(c.eq) : c.eq;
