@@ -32,12 +32,26 @@ interface Box {
 }
 
 /**
+ * Key prefixes of values an agent mints at will, each kind kept in an LRU of its own: resources
+ * seen (up to 8 per call) and novelty (tools, sensitive argument values) from the signals
+ * (src/signals/state-keys.ts), session records, and Security Event Token ids
+ * (src/events/set-receiver.ts). Calls add them whether or not they are allowed, so with one LRU
+ * for everything a flood of calls naming fresh resources evicted other principals' burst
+ * baselines, grants and session records: a later burst went unmeasured and a session's move to
+ * a new address unnoticed. A flood now evicts only entries of its own kind, where losing one
+ * errs strict (a resource or value counts as new again).
+ */
+export const CHURN_PREFIXES: readonly string[] = ['sig:vol:seen:', 'sig:nov:', 'sig:sess:', 'events:jti:'];
+
+/**
  * Bounded in-memory StateStore. Values, window counters and counter groups are each kept in an
  * LRU of at most `maxEntries` entries (least recently used evicted first), so an attacker who
- * mints many principals cannot grow memory without bound.
+ * mints many principals cannot grow memory without bound; values of each kind in
+ * CHURN_PREFIXES have an LRU of that size of their own.
  */
 export class MemoryStateStore implements StateStore {
   private readonly values: LRUCache<string, Box>;
+  private readonly churn: ReadonlyArray<readonly [string, LRUCache<string, Box>]>;
   /** Single counters; created on first use (the signals count in groups, and an LRU preallocates). */
   private windowsLru: LRUCache<string, WindowCounter> | undefined;
   /**
@@ -50,6 +64,7 @@ export class MemoryStateStore implements StateStore {
   constructor(options: { maxEntries?: number } = {}) {
     const max = options.maxEntries ?? 100_000;
     this.values = new LRUCache<string, Box>({ max, ttlAutopurge: false });
+    this.churn = CHURN_PREFIXES.map((prefix) => [prefix, new LRUCache<string, Box>({ max, ttlAutopurge: false })] as const);
     this.max = max;
     this.groups = new LRUCache<string, Map<number, WindowGroup>>({ max });
   }
@@ -63,7 +78,13 @@ export class MemoryStateStore implements StateStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.values.delete(key);
+    return this.lruFor(key).delete(key);
+  }
+
+  /** The LRU that holds `key`: its churn kind's own, else the shared one. */
+  private lruFor(key: string): LRUCache<string, Box> {
+    for (const [prefix, lru] of this.churn) if (key.startsWith(prefix)) return lru;
+    return this.values;
   }
 
   async setIfAbsent<T>(key: string, value: T, ttlMs?: number): Promise<boolean> {
@@ -72,16 +93,17 @@ export class MemoryStateStore implements StateStore {
 
   /** Synchronous forms (same semantics) for hot paths that own a MemoryStateStore directly. */
   getSync<T>(key: string): T | undefined {
-    return this.values.get(key)?.v as T | undefined;
+    return this.lruFor(key).get(key)?.v as T | undefined;
   }
 
   setSync<T>(key: string, value: T, ttlMs?: number): void {
-    this.values.set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
+    this.lruFor(key).set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
   }
 
   setIfAbsentSync<T>(key: string, value: T, ttlMs?: number): boolean {
-    if (this.values.has(key)) return false;
-    this.setSync(key, value, ttlMs);
+    const lru = this.lruFor(key);
+    if (lru.has(key)) return false;
+    lru.set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
     return true;
   }
 
@@ -147,7 +169,9 @@ export class MemoryStateStore implements StateStore {
 
   async keys(prefix: string): Promise<string[]> {
     const out: string[] = [];
-    for (const key of this.values.keys()) if (key.startsWith(prefix)) out.push(key);
+    for (const lru of [this.values, ...this.churn.map(([, l]) => l)]) {
+      for (const key of lru.keys()) if (key.startsWith(prefix)) out.push(key);
+    }
     return out;
   }
 

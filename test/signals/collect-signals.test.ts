@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collectSignals, observeOutcome } from '../../src/signals/collect-signals.js';
 import { stepBurst, type BurstState } from '../../src/signals/burst.js';
 import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions } from '../../src/signals/signals.js';
-import { MemoryStateStore } from '../../src/state/memory-store.js';
+import { CHURN_PREFIXES, MemoryStateStore } from '../../src/state/memory-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { asyncOnly } from '../helpers/async-only-store.js';
 import { principal, request } from '../helpers/policy-helpers.js';
@@ -134,7 +134,11 @@ describe('collectSignals: state', () => {
   it('stays bounded: a flood of principals cannot grow the store past its limit', async () => {
     const store = new MemoryStateStore({ maxEntries: 100 });
     for (let i = 0; i < 1000; i++) await collectSignals(store, request({ principal: principal({ user: `u${i}` }), sessionId: `s${i}` }), T0, OPTS);
-    expect((await store.keys('')).length).toBeLessThanOrEqual(100);
+    // Each kind of entry has its own LRU of that size (CHURN_PREFIXES), the rest share one.
+    for (const prefix of CHURN_PREFIXES) expect((await store.keys(prefix)).length).toBeLessThanOrEqual(100);
+    const shared = (await store.keys('')).filter((k) => !CHURN_PREFIXES.some((p) => k.startsWith(p)));
+    expect(shared.length).toBeLessThanOrEqual(100);
+    expect((await store.keys('sig:sess:')).length).toBe(100);
   });
   it('reports an unhealthy store', async () => {
     const inner = new MemoryStateStore();

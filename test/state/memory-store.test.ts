@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore } from '../../src/state/memory-store.js';
+import { CHURN_PREFIXES, MemoryStateStore } from '../../src/state/memory-store.js';
 
 describe('MemoryStateStore', () => {
   it('sums a sliding window and forgets what fell out of it', async () => {
@@ -24,5 +24,30 @@ describe('MemoryStateStore', () => {
     expect((await store.keys('k:')).length).toBe(100);
     expect(await store.get('k:999')).toBe(999);
     expect(await store.get('k:0')).toBeUndefined();
+  });
+});
+
+describe('MemoryStateStore kinds of entries', () => {
+  it('keeps each churn kind apart: a flood of one kind evicts none of the shared entries', async () => {
+    const store = new MemoryStateStore({ maxEntries: 10 });
+    await store.set('grant:g1', 'kept');
+    for (const prefix of CHURN_PREFIXES) for (let i = 0; i < 100; i++) await store.set(`${prefix}${i}`, i);
+    expect(await store.get('grant:g1')).toBe('kept');
+    for (const prefix of CHURN_PREFIXES) {
+      expect((await store.keys(prefix)).length).toBe(10);
+      expect(await store.setIfAbsent(`${prefix}99`, 0)).toBe(false);
+      expect(await store.delete(`${prefix}99`)).toBe(true);
+      expect(await store.get(`${prefix}99`)).toBeUndefined();
+    }
+  });
+
+  it('names the prefixes the signals and the SET receiver really use', async () => {
+    const { keys } = await import('../../src/signals/state-keys.js');
+    const { principal } = await import('../helpers/policy-helpers.js');
+    const pk = keys.pair(principal());
+    const minted = [keys.resourceSeen(pk, 'u', 't', 'v'), keys.toolSeen(pk, 'u', 't'), keys.valueSeen('uk', 'payee', 'v'), keys.session('s1')];
+    for (const key of minted) expect(CHURN_PREFIXES.some((p) => key.startsWith(p))).toBe(true);
+    const source = (await import('node:fs')).readFileSync(new URL('../../src/events/set-receiver.ts', import.meta.url), 'utf8');
+    expect(source).toContain('`events:jti:');
   });
 });
