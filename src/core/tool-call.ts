@@ -110,6 +110,12 @@ export interface Guard {
    * that same answer. `page` says where a paginated listing's batch sits; omitted = the whole list.
    */
   onToolsListed?(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
+  /**
+   * Stdio: whether the session's principal may make a request other than a tool call (lists,
+   * resources, prompts, completions): undefined admits it, a reason code refuses it (HTTP checks
+   * this when it authenticates each request). A throw refuses it too.
+   */
+  requestStanding?(principal: Principal, sessionId: string): string | undefined;
   onSessionOpened?(session: SessionInfo): void;
   onSessionClosed?(session: SessionInfo, reason: string): void;
 }

@@ -13,6 +13,7 @@ import type { EvaluateResult } from '../events/registry-entry.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
+import { requestStanding, subjectVerdict } from './subject-verdict.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 
 export interface GuardDeps {
@@ -120,17 +121,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending, incoming.principal));
   }
 
-  /**
-   * The registry's verdict on the caller. A claims override may have rewritten what a revocation
-   * matched on (an e-mail address, a device id): the token as presented is looked at too, so a
-   * later claims change can never lift a revocation of it.
-   */
   function subjectNow(effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
-    if (!deps.subjects) return { kind: 'ok' };
-    const result = deps.subjects.evaluate(effective, sessionId, now);
-    if (result.kind === 'revoked' || effective === presented) return result;
-    const asPresented = deps.subjects.evaluate(presented, sessionId, now);
-    return asPresented.kind === 'revoked' ? asPresented : result;
+    return subjectVerdict(deps.subjects, effective, presented, sessionId, now);
   }
 
   /** The engine's decision is in: floors, the write-ahead records, then enforcement. */
@@ -259,6 +251,12 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   return {
     stats,
     checkToolCall,
+    requestStanding(principal: Principal, sessionId: string) {
+      const refused = requestStanding(deps.subjects, principal, sessionId, deps.clock());
+      // Audited as HTTP audits a revoked token's request; a failing sink throws, which refuses it.
+      if (refused) deps.audit.record(auditEvent('identity.failed', { reason: refused, transport: 'stdio' }));
+      return refused;
+    },
     // Pins: a changed, new or poisoned definition nobody accepted never reaches the model.
     isToolVisible: (principal, _sessionId, upstream, tool) => !deps.engine.isHidden(principal, upstream, tool) && (deps.pins?.listing(upstream, tool).listed ?? true),
     onToolsListed(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }) {

@@ -68,6 +68,8 @@ export class ProxySession implements UpstreamEvents {
   readonly subscriptions = new Map<string, string>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
+  /** Stdio: requests waiting behind a token check that had to wait (stdio-request-check.ts). */
+  stdioCheckQueue: Promise<void> | undefined;
   /** Server→client requests waiting at the agent; the agent has as long as a tool call to answer. */
   private readonly relay: ServerRequestRelay;
   private closed = false;

@@ -1,6 +1,7 @@
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
 import type { ProxySession } from './proxy-session.js';
+import { routeAfterStdioCheck } from './stdio-request-check.js';
 import { handleToolCall } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -30,6 +31,15 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
     void handleToolCall(session, request);
     return;
   }
+  // HTTP authenticated this request's own token before it got here; stdio's process token is
+  // checked now (tool calls check it in handleToolCall).
+  if (session.opts.channel.transport === 'http') routeOpened(session, request);
+  else routeAfterStdioCheck(session, request, () => routeOpened(session, request));
+}
+
+/** Routes a request of an opened session, its caller authenticated: lists, resources, prompts, the rest. */
+function routeOpened(session: ProxySession, request: RpcRequest): void {
+  const method = request.method;
   // Own keys only: a method named `constructor` or `__proto__` is not a list method, and reading
   // it off the object literal would hand the aggregator an Object.prototype member.
   const kind = Object.hasOwn(LIST_KINDS, method) ? LIST_KINDS[method] : undefined;
