@@ -34,6 +34,7 @@ export type AuditEventType =
   | 'pins.accepted'
   | 'upstream.stream_lost'
   | 'upstream.stream_restored'
+  | 'request.forwarded'
   | 'audit.recovered';
 
 export interface AuditEvent {

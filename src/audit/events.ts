@@ -174,6 +174,8 @@ export interface AuditEventFields {
   'upstream.stream_lost': { sessionId: string; upstream: string; reason: string };
   /** The stream is open again after `attempts` of warden's tries, `downMs` after it was lost. */
   'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
+  /** A resource read or subscription (`uri`) or a prompt fetched (`prompt`, the upstream's own name), before it is forwarded. */
+  'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string } & ({ uri: string } | { prompt: string });
   'audit.recovered': AuditRecoveredFields;
 }
 

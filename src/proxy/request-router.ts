@@ -1,6 +1,7 @@
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
 import type { ProxySession } from './proxy-session.js';
+import { recordedAhead } from './request-audit.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
 import { handleToolCall } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
@@ -47,16 +48,17 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
     guarded(session, request, listAcrossUpstreams(session, request, kind));
     return;
   }
-  const timeout = session.opts.timeouts.requestMs;
-  if (!rememberSessionState(session, request)) return;
   const target = targetFor(session, request);
-  if (target === 'broadcast') {
-    broadcast(session, request);
-  } else if (target) {
-    session.forward(target.upstream, request, target.params, timeout);
-  } else {
+  if (target === undefined) {
     session.toAgent(errorResponse(request.id, RPC.invalidParams, `no upstream serves this ${method} request`));
+    return;
   }
+  if (subscriptionRefused(session, request)) return;
+  // Recorded before anything is remembered or sent: a request the audit refuses leaves no trace.
+  if (target !== 'broadcast' && !recordedAhead(session, request, target.upstream.name, target.params)) return;
+  rememberSessionState(session, request, target);
+  if (target === 'broadcast') broadcast(session, request);
+  else session.forward(target.upstream, request, target.params, session.opts.timeouts.requestMs);
 }
 
 /**
@@ -175,25 +177,24 @@ function broadcast(session: ProxySession, request: RpcRequest): void {
 export const MAX_SUBSCRIPTIONS = 1_000;
 
 /**
- * Remembers what a restarted upstream must be told again (see ProxySession.onRestarted).
- * False when the request was refused and answered here (a new subscription beyond the cap).
+ * A new subscription beyond MAX_SUBSCRIPTIONS is refused and answered here. New ones are refused
+ * rather than old ones evicted: a forgotten subscription would silently stop after an upstream
+ * restart, while a refused one is an answer the agent sees now.
  */
-function rememberSessionState(session: ProxySession, request: RpcRequest): boolean {
+function subscriptionRefused(session: ProxySession, request: RpcRequest): boolean {
+  if (request.method !== 'resources/subscribe') return false;
+  const uri = request.params?.uri;
+  if (typeof uri !== 'string' || session.subscriptions.has(uri) || session.subscriptions.size < MAX_SUBSCRIPTIONS) return false;
+  session.toAgent(errorResponse(request.id, RPC.internalError, `too many resource subscriptions (limit ${MAX_SUBSCRIPTIONS})`));
+  return true;
+}
+
+/** Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). */
+function rememberSessionState(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
   const params = request.params;
   if (request.method === 'logging/setLevel') session.logLevel = params;
   const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-  if (uri === undefined) return true;
-  if (request.method === 'resources/subscribe') {
-    if (!session.subscriptions.has(uri) && session.subscriptions.size >= MAX_SUBSCRIPTIONS) {
-      // New ones are refused rather than old ones evicted: a forgotten subscription would silently
-      // stop after an upstream restart, while a refused one is an answer the agent sees now.
-      session.toAgent(errorResponse(request.id, RPC.internalError, `too many resource subscriptions (limit ${MAX_SUBSCRIPTIONS})`));
-      return false;
-    }
-    const target = targetFor(session, request);
-    if (target && target !== 'broadcast') session.subscriptions.set(uri, target.upstream.name);
-  } else if (request.method === 'resources/unsubscribe') {
-    session.subscriptions.delete(uri);
-  }
-  return true;
+  if (uri === undefined) return;
+  if (request.method === 'resources/subscribe' && target !== 'broadcast') session.subscriptions.set(uri, target.upstream.name);
+  else if (request.method === 'resources/unsubscribe') session.subscriptions.delete(uri);
 }

@@ -67,6 +67,10 @@ export const AUDIT_FIELD_SPEC = {
   ],
   'upstream.stream_lost': one(['sessionId', 'upstream', 'reason'], []),
   'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
+  'request.forwarded': [
+    { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
+    { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
+  ],
   'audit.recovered': [
     { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'checkpointSeq', 'checkpointHash'] },
     {

@@ -64,6 +64,9 @@ async function diskFullStory(d: WardenDir, auditPath: string, checkpoint: string
     // A few more while full: all blocked, none forwarded.
     for (let i = 0; i < 3; i++) blocked.push(await echo(w, `still-full-${i}`));
     expect(blocked.every((o) => o.blocked && o.reason === 'audit_unavailable')).toBe(true);
+    // Reading a resource while nothing can be recorded is refused too: no unaudited data leaves.
+    const read = await w.client.readResource({ uri: 'acme://files/docs/readme.txt' }).then(() => undefined, (err: { data?: { reason?: string } }) => err);
+    expect(read?.data?.reason).toBe('audit_unavailable');
     free();
     const after = await callUntil(w, 'after-free', (o) => !o.blocked, 10_000);
     expect(after.filter((o) => o.blocked).every((o) => o.reason === 'audit_unavailable')).toBe(true);

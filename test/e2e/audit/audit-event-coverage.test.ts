@@ -62,6 +62,19 @@ describe('audit trail through a real stdio warden', () => {
     expect(names).not.toContain('list_customers');
   });
 
+  it('a resource read, a subscription and a prompt are recorded before they are forwarded (request.forwarded), with the principal', async () => {
+    expect((await w.client.readResource({ uri: 'acme://files/docs/readme.txt' })).contents.length).toBe(1);
+    await w.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
+    expect((await w.client.getPrompt({ name: 'summarize_customer', arguments: { name: 'Ada' } })).messages.length).toBe(1);
+    const forwarded = records().filter((r) => r.type === 'request.forwarded');
+    expect(forwarded.map((r) => [r.method, r.uri ?? r.prompt])).toEqual([
+      ['resources/read', 'acme://files/docs/readme.txt'],
+      ['resources/subscribe', 'acme://files/docs/readme.txt'],
+      ['prompts/get', 'summarize_customer'],
+    ]);
+    for (const r of forwarded) expect(r).toMatchObject({ upstream: 'acme', sessionId: expect.any(String), principal: { anonymous: true } });
+  });
+
   it('an allowed call: received → risk → decision → forwarded → result share one callId, with the principal', async () => {
     const res = await call('echo', { message: 'nonce-allowed-1' });
     expect(text(res)).toBe('nonce-allowed-1');
@@ -432,7 +445,7 @@ const ALL_TYPES: Record<AuditEventType, true> = {
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
   'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'upstream.stream_lost': true, 'upstream.stream_restored': true,
-  'audit.recovered': true,
+  'request.forwarded': true, 'audit.recovered': true,
 };
 
 describe('the whole log of these runs', () => {
