@@ -42,8 +42,11 @@ export interface EventOutcome {
 
 /**
  * Applies every event of a verified SET to the registry and audits each effect (`event.effect`).
- * The event time is clamped to `now` so a future `event_timestamp` cannot pre-revoke tokens that
- * will only be issued later.
+ * The event time is the cut-off, in the transmitter's clock. It may lie after `now` by at most
+ * the transmitter's clock tolerance: an IdP whose clock runs ahead stamps both the event and the
+ * tokens issued just before it ahead of warden's clock, and clamping to `now` let those tokens
+ * escape. Never further (a SET whose `iat` is further ahead is refused anyway), so a forged or
+ * buggy far-future `event_timestamp` cannot pre-revoke the tokens of the next hours.
  */
 export async function applySet(
   set: VerifiedSet,
@@ -54,7 +57,7 @@ export async function applySet(
     // SSF puts the subject in `sub_id`; older CAEP drafts put it inside the event.
     const parsed = parseSubjects(set.subId ?? event.subject);
     const reaction = reactionFor(eventType, event, deps.config);
-    const at = Math.min(eventTimeMs(event, set.iat), deps.now);
+    const at = Math.min(eventTimeMs(event, set.iat), deps.now + deps.config.clockToleranceSeconds * 1000);
     const results: EventOutcome[] = parsed.kind !== 'ok'
       ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined }]
       : [];
