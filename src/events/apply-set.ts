@@ -2,10 +2,9 @@ import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { EventsConfig } from './events-config.js';
 import { eventTimeMs, reactionFor, type EventReaction } from './event-types.js';
-import type { RegistryEntry } from './registry-entry.js';
 import type { VerifiedSet } from './set-verifier.js';
 import { describeSubject, parseSubjects, type SubjectMatch } from './subject.js';
-import type { SubjectRegistry } from './subject-registry.js';
+import type { Stored, SubjectRegistry } from './subject-registry.js';
 
 // Event members worth keeping in the audit trail (no free-form claims objects).
 const DETAIL_KEYS = [
@@ -38,6 +37,8 @@ export interface EventOutcome {
   readonly reason: string;
   readonly subject: string | undefined;
   readonly entryId: string | undefined;
+  /** False when the entry is in force but could not be written to the revocations file. */
+  readonly saved: boolean;
 }
 
 /**
@@ -59,12 +60,12 @@ export async function applySet(
     const reaction = reactionFor(eventType, event, deps.config);
     const at = Math.min(eventTimeMs(event, set.iat), deps.now + deps.config.clockToleranceSeconds * 1000);
     const results: EventOutcome[] = parsed.kind !== 'ok'
-      ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined }]
+      ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined, saved: true }]
       : [];
     // One entry per subject named (several for an `aliases` subject).
     for (const match of parsed.kind === 'ok' ? parsed.matches : []) {
-      const entry = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
-      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: entry?.id });
+      const stored = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
+      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: stored?.entry.id, saved: stored?.saved ?? true });
     }
     for (const { effect, reason, subject, entryId } of results) {
       deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, details: eventDetails(event) }));
@@ -80,10 +81,10 @@ async function applyReaction(
   input: { readonly at: number; readonly eventId: string; readonly reason: string },
   issuer: string,
   registry: SubjectRegistry,
-): Promise<RegistryEntry | undefined> {
+): Promise<Stored | undefined> {
   switch (reaction.kind) {
     case 'revoke':
-      return (await registry.revoke(match, { ...input, by: `event:${issuer}` })).entry;
+      return registry.revoke(match, { ...input, by: `event:${issuer}` });
     case 'step_up':
       return registry.stepUp(match, input);
     case 'claims':

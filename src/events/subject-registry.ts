@@ -51,11 +51,15 @@ export interface EffectInput {
   readonly reason: string;
 }
 
-export interface Revocation {
+/** An entry put in force. */
+export interface Stored {
   readonly entry: RegistryEntry;
-  readonly sessionIds: readonly string[];
   /** False when the entry is in force but could not be written to the revocations file (it ends with this process). */
   readonly saved: boolean;
+}
+
+export interface Revocation extends Stored {
+  readonly sessionIds: readonly string[];
 }
 
 /** Target of an operator revocation: exactly one of user, session (warden session id) or agent. */
@@ -165,19 +169,19 @@ export class SubjectRegistry {
   }
 
   /** Calls at or above the configured sensitivity need a step-up until a newer token arrives. */
-  async stepUp(match: SubjectMatch, input: EffectInput): Promise<RegistryEntry> {
+  async stepUp(match: SubjectMatch, input: EffectInput): Promise<Stored> {
     const { minSensitivity, action } = this.settings.stepUp;
     const entry: RegistryEntry = { kind: 'step_up', id: randomUUID(), match, ...input, minSensitivity, action, expiresAt: this.expiry(input.at) };
-    await this.persist(entry);
-    return entry;
+    const saved = await this.persist(entry);
+    return { entry, saved };
   }
 
   /** Carries claims from the event as overrides until a newer token arrives; drops cached ones. */
-  async overrideClaims(match: SubjectMatch, claims: Readonly<Record<string, unknown>>, input: EffectInput): Promise<RegistryEntry> {
+  async overrideClaims(match: SubjectMatch, claims: Readonly<Record<string, unknown>>, input: EffectInput): Promise<Stored> {
     const entry: RegistryEntry = { kind: 'claims', id: randomUUID(), match, ...input, claims, expiresAt: this.expiry(input.at) };
-    await this.persist(entry);
+    const saved = await this.persist(entry);
     await this.runHook('onClaimsChange', this.effectOf(entry));
-    return entry;
+    return { entry, saved };
   }
 
   /** Operator command (`warden revoke`): revokes a user, a warden session or an agent now. */
