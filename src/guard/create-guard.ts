@@ -10,7 +10,7 @@ import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
 import { buildUnknownToolError } from '../enforce/block-result.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
-import { evaluationVerdict } from '../events/registry-rules.js';
+import { evaluationVerdict, stricterResult } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
@@ -122,15 +122,14 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
 
   /**
    * The registry's verdict on the caller. A claims override may have rewritten what a revocation
-   * matched on (an e-mail address, a device id): the token as presented is looked at too, so a
-   * later claims change can never lift a revocation of it.
+   * or a step-up matched on (an e-mail address, a device id): the token as presented is looked at
+   * too, and the stricter verdict holds, so a later claims change can never lift either.
    */
   function subjectNow(effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
     if (!deps.subjects) return { kind: 'ok' };
     const result = deps.subjects.evaluate(effective, sessionId, now);
     if (result.kind === 'revoked' || effective === presented) return result;
-    const asPresented = deps.subjects.evaluate(presented, sessionId, now);
-    return asPresented.kind === 'revoked' ? asPresented : result;
+    return stricterResult(result, deps.subjects.evaluate(presented, sessionId, now));
   }
 
   /** The engine's decision is in: floors, the write-ahead records, then enforcement. */
