@@ -47,7 +47,10 @@ export interface EventOutcome {
  * the transmitter's clock tolerance: an IdP whose clock runs ahead stamps both the event and the
  * tokens issued just before it ahead of warden's clock, and clamping to `now` let those tokens
  * escape. Never further (a SET whose `iat` is further ahead is refused anyway), so a forged or
- * buggy far-future `event_timestamp` cannot pre-revoke the tokens of the next hours.
+ * buggy far-future `event_timestamp` cannot pre-revoke the tokens of the next hours. Nor later
+ * than the SET's `iat` plus that tolerance (an event happens before the SET reporting it is
+ * issued): the cut-off is then fixed by the signed SET, so a replay once its jti is forgotten (a
+ * restart) cannot revoke the tokens issued since it was first received.
  */
 export async function applySet(
   set: VerifiedSet,
@@ -58,7 +61,8 @@ export async function applySet(
     // SSF puts the subject in `sub_id`; older CAEP drafts put it inside the event.
     const parsed = parseSubjects(set.subId ?? event.subject);
     const reaction = reactionFor(eventType, event, deps.config);
-    const at = Math.min(eventTimeMs(event, set.iat), deps.now + deps.config.clockToleranceSeconds * 1000);
+    const toleranceMs = deps.config.clockToleranceSeconds * 1000;
+    const at = Math.min(eventTimeMs(event, set.iat), set.iat * 1000 + toleranceMs, deps.now + toleranceMs);
     const results: EventOutcome[] = parsed.kind !== 'ok'
       ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined, saved: true }]
       : [];

@@ -75,3 +75,27 @@ describe('revocation cut-off and a transmitter clock that runs ahead', () => {
     expect(entry?.expiresAt).toBeGreaterThanOrEqual((entry?.at ?? 0) + f.config.retentionSeconds * 1000);
   });
 });
+
+describe('a future-dated SET replayed once its jti is forgotten (restart, eviction)', () => {
+  let f: ReceiverFixture | undefined;
+  afterEach(async () => f?.close());
+
+  it('cannot revoke tokens issued after the SET was issued (plus the clock tolerance)', async () => {
+    f = await startFixture();
+    const set = await mintSet({
+      key: f.key,
+      iatSec: NOW_SEC,
+      subId: { format: 'opaque', id: 'replayed' },
+      events: { [`${CAEP}session-revoked`]: { event_timestamp: NOW_SEC + 365 * 86_400 } },
+    });
+    expect((await post(f.receiver.url, set)).status).toBe(202);
+    // An hour later the jti memory is gone (warden restarted; the memory store evicted it) and
+    // someone replays the SET: still inside the replay window, so it is accepted and applied again.
+    for (const k of await f.store.keys('events:jti:')) await f.store.delete(k);
+    f.now = (NOW_SEC + 3600) * 1000;
+    expect((await post(f.receiver.url, set)).status).toBe(202);
+    // The user signed in again half an hour after the revocation: that token must keep working.
+    expect(f.registry.evaluate(principal({ user: 'replayed', issuedAt: NOW_SEC + 1800 }), 'w', f.now)).toEqual({ kind: 'ok' });
+    expect(f.registry.evaluate(principal({ user: 'replayed', issuedAt: NOW_SEC - 1 }), 'w', f.now).kind).toBe('revoked');
+  });
+});
