@@ -27,9 +27,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        user: { type: 'string' },
-        session: { type: 'string' },
-        agent: { type: 'string' },
+        // multiple: a repeated target would otherwise keep only its last value, silently.
+        user: { type: 'string', multiple: true },
+        session: { type: 'string', multiple: true },
+        agent: { type: 'string', multiple: true },
         url: { type: 'string' },
         'token-file': { type: 'string' },
         json: { type: 'boolean' },
@@ -46,10 +47,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return EXIT.ok;
   }
-  const given = (['user', 'session', 'agent'] as const).filter((k) => values[k] !== undefined);
-  const key = given[0];
-  if (given.length !== 1 || key === undefined || !values[key]) {
-    io.stderr.write(`warden revoke: give exactly one of --user, --session, --agent\n\n${HELP}`);
+  const given = (['user', 'session', 'agent'] as const).flatMap((k) => (values[k] ?? []).map((v) => [k, v] as const));
+  const [key, value] = given[0] ?? [];
+  if (given.length !== 1 || key === undefined || !value) {
+    io.stderr.write(`warden revoke: give exactly one of --user, --session, --agent, once\n\n${HELP}`);
     return EXIT.usage;
   }
   const target = resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io);
@@ -57,7 +58,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden revoke: ${target.message}\n`);
     return target.exit;
   }
-  const res = await controlRequest(target, 'POST', '/revoke', { [key]: values[key] });
+  const res = await controlRequest(target, 'POST', '/revoke', { [key]: value });
   if (res.kind === 'failed') {
     io.stderr.write(`warden revoke: ${res.message}\n`);
     return res.exit;
@@ -71,7 +72,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return unsaved ? EXIT.failure : EXIT.ok;
   }
   const sessions = body.sessionIds.length === 0 ? 'no open sessions' : `closed ${body.sessionIds.length} session(s): ${body.sessionIds.join(', ')}`;
-  io.stdout.write(`revoked ${key} ${JSON.stringify(values[key])} at ${new Date(body.revoked.at).toISOString()} (entry ${body.revoked.id}); ${sessions}\n`);
+  io.stdout.write(`revoked ${key} ${JSON.stringify(value)} at ${new Date(body.revoked.at).toISOString()} (entry ${body.revoked.id}); ${sessions}\n`);
   return unsaved ? EXIT.failure : EXIT.ok;
 }
 

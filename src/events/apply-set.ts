@@ -2,10 +2,9 @@ import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { EventsConfig } from './events-config.js';
 import { eventTimeMs, reactionFor, type EventReaction } from './event-types.js';
-import type { RegistryEntry } from './registry-entry.js';
 import type { VerifiedSet } from './set-verifier.js';
 import { describeSubject, parseSubjects, type SubjectMatch } from './subject.js';
-import type { SubjectRegistry } from './subject-registry.js';
+import type { Stored, SubjectRegistry } from './subject-registry.js';
 
 // Event members worth keeping in the audit trail (no free-form claims objects).
 const DETAIL_KEYS = [
@@ -38,12 +37,20 @@ export interface EventOutcome {
   readonly reason: string;
   readonly subject: string | undefined;
   readonly entryId: string | undefined;
+  /** False when the entry is in force but could not be written to the revocations file. */
+  readonly saved: boolean;
 }
 
 /**
  * Applies every event of a verified SET to the registry and audits each effect (`event.effect`).
- * The event time is clamped to `now` so a future `event_timestamp` cannot pre-revoke tokens that
- * will only be issued later.
+ * The event time is the cut-off, in the transmitter's clock. It may lie after `now` by at most
+ * the transmitter's clock tolerance: an IdP whose clock runs ahead stamps both the event and the
+ * tokens issued just before it ahead of warden's clock, and clamping to `now` let those tokens
+ * escape. Never further (a SET whose `iat` is further ahead is refused anyway), so a forged or
+ * buggy far-future `event_timestamp` cannot pre-revoke the tokens of the next hours. Nor later
+ * than the SET's `iat` plus that tolerance (an event happens before the SET reporting it is
+ * issued): the cut-off is then fixed by the signed SET, so a replay once its jti is forgotten (a
+ * restart) cannot revoke the tokens issued since it was first received.
  */
 export async function applySet(
   set: VerifiedSet,
@@ -54,14 +61,15 @@ export async function applySet(
     // SSF puts the subject in `sub_id`; older CAEP drafts put it inside the event.
     const parsed = parseSubjects(set.subId ?? event.subject);
     const reaction = reactionFor(eventType, event, deps.config);
-    const at = Math.min(eventTimeMs(event, set.iat), deps.now);
+    const toleranceMs = deps.config.clockToleranceSeconds * 1000;
+    const at = Math.min(eventTimeMs(event, set.iat), set.iat * 1000 + toleranceMs, deps.now + toleranceMs);
     const results: EventOutcome[] = parsed.kind !== 'ok'
-      ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined }]
+      ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined, saved: true }]
       : [];
     // One entry per subject named (several for an `aliases` subject).
     for (const match of parsed.kind === 'ok' ? parsed.matches : []) {
-      const entry = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
-      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: entry?.id });
+      const stored = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
+      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: stored?.entry.id, saved: stored?.saved ?? true });
     }
     for (const { effect, reason, subject, entryId } of results) {
       deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, details: eventDetails(event) }));
@@ -77,10 +85,10 @@ async function applyReaction(
   input: { readonly at: number; readonly eventId: string; readonly reason: string },
   issuer: string,
   registry: SubjectRegistry,
-): Promise<RegistryEntry | undefined> {
+): Promise<Stored | undefined> {
   switch (reaction.kind) {
     case 'revoke':
-      return (await registry.revoke(match, { ...input, by: `event:${issuer}` })).entry;
+      return registry.revoke(match, { ...input, by: `event:${issuer}` });
     case 'step_up':
       return registry.stepUp(match, input);
     case 'claims':

@@ -92,9 +92,29 @@ export function reactionFor(uri: string, event: Record<string, unknown>, config:
       if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
         return { kind: 'none', reason: `${name}: no claims object in the event` };
       }
+      // An override is kept in the revocations file: one JSON.stringify cannot write (thousands of
+      // levels) would make every later save fail, so no revocation would survive a restart.
+      if (!nestedAtMost(claims, MAX_CLAIMS_DEPTH)) {
+        return { kind: 'none', reason: `${name}: claims nested deeper than ${MAX_CLAIMS_DEPTH} levels` };
+      }
       return { kind: 'claims', reason: `${name}: ${why}`, claims: claims as Record<string, unknown> };
     }
   }
+}
+
+/** Deepest nesting of a claims override; real token claims nest a few levels (address, realm roles). */
+export const MAX_CLAIMS_DEPTH = 32;
+
+/** True when `value` nests objects/arrays at most `max` levels. Iterative: the input may be deeper than the stack. */
+function nestedAtMost(value: object, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const [node, depth] = item;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return false;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return true;
 }
 
 /** Event time in ms: CAEP `event_timestamp` (seconds) when present, else the SET's `iat`. */

@@ -52,6 +52,19 @@ export function pickStepUp(current: StepUp | undefined, entry: Extract<RegistryE
   return SENSITIVITY_RANK[next.minSensitivity] < SENSITIVITY_RANK[current.minSensitivity] ? next : current;
 }
 
+/**
+ * The stricter of two evaluations of one call: a revocation, then the stricter step-up
+ * (see pickStepUp), then none.
+ */
+export function stricterResult(a: EvaluateResult, b: EvaluateResult): EvaluateResult {
+  if (a.kind === 'revoked') return a;
+  if (b.kind === 'revoked' || a.kind === 'ok') return b;
+  if (b.kind === 'ok') return a;
+  const d = ACTION_SEVERITY[b.action] - ACTION_SEVERITY[a.action];
+  if (d !== 0) return d > 0 ? b : a;
+  return SENSITIVITY_RANK[b.minSensitivity] < SENSITIVITY_RANK[a.minSensitivity] ? b : a;
+}
+
 // Claims that describe who the token is for; an event cannot rewrite identity, only attributes.
 const IDENTITY_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act', 'may_act', 'client_id', 'azp', 'sid']);
 

@@ -130,13 +130,21 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
       deps.audit.record(auditEvent('event.received', { accepted: true, duplicate: true, eventId: set.jti, issuer: set.iss, eventTypes }));
       return send(res, 202);
     }
+    let outcomes: Awaited<ReturnType<typeof applySet>>;
     try {
       deps.audit.record(auditEvent('event.received', { accepted: true, duplicate: false, eventId: set.jti, issuer: set.iss, eventTypes, txn: set.txn }));
-      await applySet(set, { config: deps.config, registry: deps.registry, audit: deps.audit, now });
+      outcomes = await applySet(set, { config: deps.config, registry: deps.registry, audit: deps.audit, now });
     } catch (err) {
       // Forget the jti so the transmitter's retry is processed rather than dropped as a duplicate.
       await deps.store.delete(jtiKey);
       throw err;
+    }
+    if (outcomes.some((o) => !o.saved)) {
+      // In force in this process, but not in the revocations file: a restart would forget it. A 202
+      // would make the transmitter drop the event; the retry (jti forgotten) is saved once the
+      // file can be written again.
+      await deps.store.delete(jtiKey);
+      return send(res, 503, { err: 'internal', description: 'the event is in force but could not be saved; send it again later' }, { 'retry-after': '30' });
     }
     send(res, 202);
   }

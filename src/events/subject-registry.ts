@@ -51,11 +51,15 @@ export interface EffectInput {
   readonly reason: string;
 }
 
-export interface Revocation {
+/** An entry put in force. */
+export interface Stored {
   readonly entry: RegistryEntry;
-  readonly sessionIds: readonly string[];
   /** False when the entry is in force but could not be written to the revocations file (it ends with this process). */
   readonly saved: boolean;
+}
+
+export interface Revocation extends Stored {
+  readonly sessionIds: readonly string[];
 }
 
 /** Target of an operator revocation: exactly one of user, session (warden session id) or agent. */
@@ -148,7 +152,7 @@ export class SubjectRegistry {
    * the entry and the warden sessions that were open for the subject (closed by onRevoke).
    */
   async revoke(match: SubjectMatch, input: EffectInput & { by: string }): Promise<Revocation> {
-    const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry() };
+    const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry(input.at) };
     const saved = await this.persist(entry);
     const effect = this.effectOf(entry);
     this.deps.audit.record(auditEvent('revocation', {
@@ -165,19 +169,19 @@ export class SubjectRegistry {
   }
 
   /** Calls at or above the configured sensitivity need a step-up until a newer token arrives. */
-  async stepUp(match: SubjectMatch, input: EffectInput): Promise<RegistryEntry> {
+  async stepUp(match: SubjectMatch, input: EffectInput): Promise<Stored> {
     const { minSensitivity, action } = this.settings.stepUp;
-    const entry: RegistryEntry = { kind: 'step_up', id: randomUUID(), match, ...input, minSensitivity, action, expiresAt: this.expiry() };
-    await this.persist(entry);
-    return entry;
+    const entry: RegistryEntry = { kind: 'step_up', id: randomUUID(), match, ...input, minSensitivity, action, expiresAt: this.expiry(input.at) };
+    const saved = await this.persist(entry);
+    return { entry, saved };
   }
 
   /** Carries claims from the event as overrides until a newer token arrives; drops cached ones. */
-  async overrideClaims(match: SubjectMatch, claims: Readonly<Record<string, unknown>>, input: EffectInput): Promise<RegistryEntry> {
-    const entry: RegistryEntry = { kind: 'claims', id: randomUUID(), match, ...input, claims, expiresAt: this.expiry() };
-    await this.persist(entry);
+  async overrideClaims(match: SubjectMatch, claims: Readonly<Record<string, unknown>>, input: EffectInput): Promise<Stored> {
+    const entry: RegistryEntry = { kind: 'claims', id: randomUUID(), match, ...input, claims, expiresAt: this.expiry(input.at) };
+    const saved = await this.persist(entry);
     await this.runHook('onClaimsChange', this.effectOf(entry));
-    return entry;
+    return { entry, saved };
   }
 
   /** Operator command (`warden revoke`): revokes a user, a warden session or an agent now. */
@@ -222,7 +226,7 @@ export class SubjectRegistry {
     if (Object.keys(entry.match).length === 0) {
       throw new WardenError('subject_empty', 'refusing an entry that would match every principal');
     }
-    await this.deps.store.set(KEY_PREFIX + entry.id, entry, this.settings.retentionSeconds * 1000);
+    await this.deps.store.set(KEY_PREFIX + entry.id, entry, Math.max(1, entry.expiresAt - this.deps.clock()));
     this.add(entry);
     this.deps.logger?.info({ kind: entry.kind, subject: describeSubject(entry.match), eventId: entry.eventId }, 'subject registry entry added');
     const file = this.deps.file;
@@ -286,8 +290,12 @@ export class SubjectRegistry {
     }
   }
 
-  private expiry(): number {
-    return this.deps.clock() + this.settings.retentionSeconds * 1000;
+  /**
+   * Retention counted from the cut-off when that lies ahead of now (a transmitter clock running
+   * ahead): a token issued at the cut-off is accepted for that long after it, so the entry must last.
+   */
+  private expiry(at: number): number {
+    return Math.max(this.deps.clock(), at) + this.settings.retentionSeconds * 1000;
   }
 
   private async runHook(name: 'onRevoke' | 'onClaimsChange', effect: SubjectEffect): Promise<void> {

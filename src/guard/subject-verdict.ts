@@ -1,20 +1,20 @@
 import type { Principal } from '../core/principal.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
+import { stricterResult } from '../events/registry-rules.js';
 import type { SubjectGate } from './ports.js';
 
 const OK: EvaluateResult = { kind: 'ok' };
 
 /**
  * The registry's verdict on a caller. A claims override may have rewritten what a revocation
- * matched on (an e-mail address, a device id): the token as presented is looked at too, so a
- * later claims change can never lift a revocation of it.
+ * or a step-up matched on (an e-mail address, a device id): the token as presented is looked at
+ * too, and the stricter verdict holds, so a later claims change can never lift either.
  */
 export function subjectVerdict(subjects: SubjectGate | undefined, effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
   if (!subjects) return OK;
   const result = subjects.evaluate(effective, sessionId, now);
   if (result.kind === 'revoked' || effective === presented) return result;
-  const asPresented = subjects.evaluate(presented, sessionId, now);
-  return asPresented.kind === 'revoked' ? asPresented : result;
+  return stricterResult(result, subjects.evaluate(presented, sessionId, now));
 }
 
 /**
