@@ -70,8 +70,11 @@ export interface PolicyDecisionFields {
 }
 /** `call.decision` for a tool hidden from this principal: blocked from the hide list before any rule runs. */
 export interface HiddenDecisionFields { action: 'block'; enforced: 'block'; hidden: true; tool: string; principal: PrincipalSummary }
-/** `call.decision` for a revoked subject: blocked before any rule runs; `eventId` names the revocation's event. */
-export interface RevokedDecisionFields { action: 'block'; enforced: 'block'; reason: 'revoked'; eventId: string; tool: string; principal: PrincipalSummary }
+/**
+ * `call.decision` for a revoked subject (blocked before any rule runs), or for a call a step-up
+ * arrived for while it waited (`step_up_required`); `eventId` names the event.
+ */
+export interface RevokedDecisionFields { action: 'block'; enforced: 'block'; reason: 'revoked' | 'step_up_required'; eventId: string; tool: string; principal: PrincipalSummary }
 
 /** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
 export type ThrottleFields =

@@ -13,6 +13,7 @@ export type BlockReasonCode =
   | 'approval_withdrawn'
   | 'approval_unavailable'
   | 'revoked'
+  | 'step_up_required'
   | 'internal';
 
 /** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
@@ -62,6 +63,7 @@ function describe(input: BlockResultInput): string {
     approval_withdrawn: 'The approval request was withdrawn; the tool call was not run.',
     approval_unavailable: 'Human approval is unavailable right now; the tool call was denied.',
     revoked: 'Access was revoked by a security event or an operator; the tool call was not run. Sign in again to get a new token.',
+    step_up_required: 'A security event arrived while this tool call waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.',
     internal: 'mcp-warden could not evaluate this tool call safely; it was not run.',
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;

@@ -13,7 +13,7 @@ import type { EvaluateResult } from '../events/registry-entry.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
-import { requestStanding, subjectVerdict } from './subject-verdict.js';
+import { refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 
 export interface GuardDeps {
@@ -151,16 +151,20 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
         // have been revoked meanwhile, and the revocation's withdrawal can miss it (a stdio session
         // stays open; withdrawal finds calls by the principal their session runs as now, which may
         // be a newer token).
-        const revoked = waited ? revokedMeanwhile(req, verdict, who, pending, presented) : undefined;
-        return revoked ?? forwardWithAudit(req, verdict, pending);
+        const refused = waited ? changedMeanwhile(req, decision, verdict, who, pending, presented) : undefined;
+        return refused ?? forwardWithAudit(req, verdict, pending);
       }
       flush(pending);
       return verdict;
     });
   }
 
-  /** The block for a waited-for forward whose principal was revoked while it waited; releases what the verdict holds. */
-  function revokedMeanwhile(req: ToolCallRequest, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): GuardVerdict | undefined {
+  /**
+   * The block for a waited-for forward whose subject changed while it waited: revoked, or a
+   * step-up arrived that this call does not satisfy (a blocking one, or one asking for a human
+   * when no human approved this call). Releases what the verdict holds.
+   */
+  function changedMeanwhile(req: ToolCallRequest, decision: Decision, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): GuardVerdict | undefined {
     const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
     let subject: EvaluateResult;
     try {
@@ -169,13 +173,14 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;
     }
-    if (subject.kind !== 'revoked') return undefined;
+    const reason = refusalAfterWait(subject, decision);
+    if (reason === undefined || subject.kind === 'ok') return undefined;
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
     release();
-    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
-    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
+    if (reason === 'revoked') pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, eventId: subject.eventId, tool: req.tool, principal: who }));
     flush(pending);
-    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */

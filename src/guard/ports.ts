@@ -50,8 +50,8 @@ export interface DecisionEngine {
 export interface Enforcer {
   /** At once for allow and block; a promise when the call waits (throttle queue, approval). */
   enforce(req: ToolCallRequest, decision: Decision, options?: EnforceOptions): MaybePromise<GuardVerdict>;
-  /** Result shown to the agent when the guard blocks on its own (revocation). */
-  blockResult(req: ToolCallRequest, reason: 'revoked'): Record<string, unknown>;
+  /** Result shown to the agent when the guard blocks on its own (revocation, a step-up that came while the call waited). */
+  blockResult(req: ToolCallRequest, reason: 'revoked' | 'step_up_required'): Record<string, unknown>;
 }
 
 /** Operators' view of live sessions. */

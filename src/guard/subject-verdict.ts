@@ -1,6 +1,7 @@
 import type { Principal } from '../core/principal.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
-import { stricterResult } from '../events/registry-rules.js';
+import type { Decision } from '../core/decision.js';
+import { evaluationVerdict, stricterResult } from '../events/registry-rules.js';
 import type { SubjectGate } from './ports.js';
 
 const OK: EvaluateResult = { kind: 'ok' };
@@ -27,4 +28,17 @@ export function requestStanding(subjects: SubjectGate | undefined, principal: Pr
   if (!subjects) return undefined;
   const effective = subjects.effectivePrincipal(principal, sessionId, now);
   return subjectVerdict(subjects, effective, principal, sessionId, now).kind === 'revoked' ? 'token_revoked' : undefined;
+}
+
+/**
+ * Why a call that waited in warden (throttle queue, a human's answer) must not go on, judged
+ * with the subject's standing now: revoked; or a step-up for its sensitivity that this call does
+ * not satisfy, one that blocks, or one that asks for a human when none approved this call (it
+ * only waited for a throttle token). Undefined: forward it.
+ */
+export function refusalAfterWait(subject: EvaluateResult, decision: Decision): 'revoked' | 'step_up_required' | undefined {
+  if (subject.kind === 'revoked') return 'revoked';
+  const stepUp = evaluationVerdict(subject, decision.sensitivity);
+  if (stepUp === undefined) return undefined;
+  return stepUp.action === 'block' || decision.enforced !== 'approve' ? 'step_up_required' : undefined;
 }

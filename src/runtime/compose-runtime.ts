@@ -227,6 +227,6 @@ function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined, sta
   };
 }
 
-function buildRevokedResult(callId: string, reason: 'revoked'): Record<string, unknown> {
+function buildRevokedResult(callId: string, reason: 'revoked' | 'step_up_required'): Record<string, unknown> {
   return buildBlockResult({ callId, reason });
 }
