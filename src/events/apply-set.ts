@@ -54,7 +54,14 @@ export interface EventOutcome {
  */
 export async function applySet(
   set: VerifiedSet,
-  deps: { readonly config: EventsConfig; readonly registry: SubjectRegistry; readonly audit: AuditSink; readonly now: number },
+  deps: {
+    readonly config: EventsConfig;
+    readonly registry: SubjectRegistry;
+    readonly audit: AuditSink;
+    readonly now: number;
+    /** Issuers of the tokens warden accepts (identity.issuers); see claimsMatch. Unknown: undefined. */
+    readonly tokenIssuers?: readonly string[];
+  },
 ): Promise<EventOutcome[]> {
   const outcomes: EventOutcome[] = [];
   for (const [eventType, event] of Object.entries(set.events)) {
@@ -67,7 +74,12 @@ export async function applySet(
       ? [{ eventType, effect: 'none', reason: parsed.detail, subject: undefined, entryId: undefined, saved: true }]
       : [];
     // One entry per subject named (several for an `aliases` subject).
-    for (const match of parsed.kind === 'ok' ? parsed.matches : []) {
+    for (const subject of parsed.kind === 'ok' ? parsed.matches : []) {
+      const match = reaction.kind === 'claims' ? claimsMatch(subject, deps.tokenIssuers) : subject;
+      if (match === undefined) {
+        results.push({ eventType, effect: 'none', reason: UNBOUND_CLAIMS, subject: describeSubject(subject), entryId: undefined, saved: true });
+        continue;
+      }
       const stored = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
       results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: stored?.entry.id, saved: stored?.saved ?? true });
     }
@@ -77,6 +89,20 @@ export async function applySet(
     outcomes.push(...results);
   }
   return outcomes;
+}
+
+const UNBOUND_CLAIMS = 'a claims change for a subject without an issuer (email, opaque) is applied only with one token issuer configured; send an iss_sub subject';
+
+/**
+ * The match a claims override is stored under. Unlike a revocation or a step-up, which only ever
+ * err strict, an override can add scopes and groups, so it must not reach a same-named user of
+ * another token issuer: a subject without an issuer (email, opaque) is bound to the one issuer
+ * when only one is configured, and not applied (undefined) when there are several.
+ */
+function claimsMatch(subject: SubjectMatch, tokenIssuers: readonly string[] | undefined): SubjectMatch | undefined {
+  if (subject.issuer !== undefined || tokenIssuers === undefined) return subject;
+  const [only, ...more] = tokenIssuers;
+  return only !== undefined && more.length === 0 ? { ...subject, issuer: only } : undefined;
 }
 
 async function applyReaction(

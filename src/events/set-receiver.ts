@@ -23,6 +23,8 @@ export interface SetReceiverDeps {
   readonly logger?: Logger;
   /** Name of the config file, for start-up errors. */
   readonly configFile?: string;
+  /** Issuers of the tokens warden accepts: where a claims change whose subject names none applies. */
+  readonly tokenIssuers?: readonly string[];
 }
 
 export type SetRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -133,7 +135,7 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     let outcomes: Awaited<ReturnType<typeof applySet>>;
     try {
       deps.audit.record(auditEvent('event.received', { accepted: true, duplicate: false, eventId: set.jti, issuer: set.iss, eventTypes, txn: set.txn }));
-      outcomes = await applySet(set, { config: deps.config, registry: deps.registry, audit: deps.audit, now });
+      outcomes = await applySet(set, { config: deps.config, registry: deps.registry, audit: deps.audit, now, tokenIssuers: deps.tokenIssuers });
     } catch (err) {
       // Forget the jti so the transmitter's retry is processed rather than dropped as a duplicate.
       await deps.store.delete(jtiKey);

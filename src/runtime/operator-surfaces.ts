@@ -74,6 +74,8 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
     if (config.events?.enabled) {
       const receiver = await startEventReceiver(config.events, {
         registry: deps.subjects, audit: deps.audit, clock: deps.clock, store: deps.store, logger: deps.logger, configFile,
+        // Anonymous mode has no token issuer: no claims change can then name whom it is for.
+        tokenIssuers: (config.identity?.issuers ?? []).map((i) => i.issuer),
       });
       closers.push(() => receiver.close());
       eventsUrl = receiver.url;
