@@ -128,6 +128,8 @@ export interface PinSelector {
    * enough): what a person read in `diff`, so a change that arrives in between stays held.
    */
   readonly digest?: string;
+  /** A matching held definition this returns false for stays held (the CLI: flagged, no --digest). */
+  readonly eligible?: (upstream: string, tool: string, pending: PendingEntry) => boolean;
 }
 
 /** True when `digest` is, or starts with, the hex digits of `wanted` (`sha256:` optional). */
@@ -152,6 +154,7 @@ export function acceptPending(table: PinTable, selector: PinSelector, by: string
       if (!pin.pending) continue;
       if (!selector.all && selector.tool !== tool) continue;
       if (selector.digest !== undefined && !digestMatches(pin.pending.digest, selector.digest)) continue;
+      if (selector.eligible !== undefined && !selector.eligible(upstream, tool, pin.pending)) continue;
       accepted.push({ upstream, tool, digest: pin.pending.digest, previousDigest: pin.pinned?.digest });
       pin.pinned = { digest: pin.pending.digest, definition: pin.pending.definition, pinnedAt: now.toISOString(), acceptedBy: by };
       delete pin.pending;
