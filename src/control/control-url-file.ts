@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -45,16 +45,45 @@ export function controlUrlFileProblem(status: UrlFileStatus, trustedUids: readon
   return undefined;
 }
 
+/** What a CLI found in the control-url file: its URL (undefined: absent or empty) and why not to follow it. */
+export interface ControlUrlAdvertRead {
+  readonly url: string | undefined;
+  readonly problem: string | undefined;
+}
+
 /**
- * Checks the control-url file beside `adminTokenFile` before its URL is used (see
- * {@link controlUrlFileProblem}); undefined when it may be followed. Not checked on Windows,
- * where modes and uids do not exist (as for the token file).
+ * Reads the control-url file beside `adminTokenFile` for a CLI, and checks the very file it read
+ * (see {@link controlUrlFileProblem}): one open without following links, then fstat and read
+ * through that descriptor. Checking by name and reading by name again would let someone who may
+ * write the folder swap in a file of theirs between the two and receive the admin credential.
  */
-export function untrustedControlUrlFile(adminTokenFile: string): string | undefined {
-  if (process.platform === 'win32' || process.getuid === undefined) return undefined;
+export function readAdvertisedControlUrl(adminTokenFile: string): ControlUrlAdvertRead {
   const file = controlUrlFileFor(adminTokenFile);
+  let fd: number;
   try {
-    return controlUrlFileProblem(lstatSync(file), [0, process.getuid(), statSync(adminTokenFile).uid]);
+    // O_NONBLOCK: a planted FIFO must not hang the CLI; fstat below rejects it.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    // ELOOP: a symbolic link at that name (warden writes a regular file).
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { url: undefined, problem: 'is not a regular file' };
+    return { url: undefined, problem: undefined };
+  }
+  try {
+    const problem = fileProblem(fd, adminTokenFile);
+    if (problem !== undefined) return { url: undefined, problem };
+    const url = readFileSync(fd, 'utf8').trim();
+    return { url: url === '' ? undefined : url, problem: undefined };
+  } catch {
+    return { url: undefined, problem: undefined };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileProblem(fd: number, adminTokenFile: string): string | undefined {
+  if (process.platform === 'win32' || process.getuid === undefined) return undefined;
+  try {
+    return controlUrlFileProblem(fstatSync(fd), [0, process.getuid(), statSync(adminTokenFile).uid]);
   } catch (err) {
     return `cannot be checked (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
   }
