@@ -77,7 +77,7 @@ export function resolveControlTarget(
     // Fail closed: the admin credential goes to whatever URL this file names, so a file someone
     // else could have written must not decide where it is sent.
     throw new ControlUnavailableError(
-      `${urlFile} ${problem}: not sending the admin credential to the URL it names (warden writes it as a regular file, mode 0600, owned by the user it runs as); delete it and restart warden, or pass --url`,
+      `${urlFile} ${problem}: not sending the admin credential to the URL it names (warden writes it as a regular file, mode 0600, owned by the user it runs as, and serves it as that user); delete it and restart warden, or pass --url`,
     );
   }
   return { url: advertised.replace(/\/+$/, ''), token, tokenFile, urlSource: 'file', urlFile };
