@@ -6,7 +6,7 @@ import { diffDefinitions } from './pin-diff.js';
 import { coalesced, watchPinFile } from './pin-file-watch.js';
 import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from './pin-file.js';
 import { acceptedByOperator, BY_FIRST_USE, BY_ON_NEW_ALLOW, listingOf } from './pin-listing.js';
-import { WHOLE_LISTING, type PinChange, type PinStore, type PinStoreDeps } from './pin-store-api.js';
+import { WHOLE_LISTING, type ListingPage, type PinChange, type PinStore, type PinStoreDeps } from './pin-store-api.js';
 import type { PinsConfig } from './pins-config.js';
 import { scanToolDefinition } from './scan-description.js';
 import { pinnedPart, toolDigest } from './tool-digest.js';
@@ -93,9 +93,17 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     }
   }
 
-  /** Names that appear more than once in one listing with different definitions. */
-  function namesListedTwice(defs: readonly ToolDefinition[]): Set<string> {
-    const digests = new Map<string, string>();
+  /** Digest of each name listed so far in an upstream's paginated listing that is still in progress. */
+  const listingSoFar = new Map<string, Map<string, string>>();
+
+  /**
+   * Names that appear more than once in one listing with different definitions, also across its
+   * pages: a changed copy on page 1 and the pinned copy on page 2 must not clear the hold.
+   */
+  function namesListedTwice(upstream: string, defs: readonly ToolDefinition[], page: ListingPage): Set<string> {
+    const digests = page.first ? new Map<string, string>() : (listingSoFar.get(upstream) ?? new Map<string, string>());
+    if (page.last) listingSoFar.delete(upstream);
+    else listingSoFar.set(upstream, digests);
     const ambiguous = new Set<string>();
     for (const d of defs) {
       const digest = toolDigest(d);
@@ -179,7 +187,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       table.set(upstream, tools);
       const before = JSON.stringify([...tools.entries()]);
       const events: AuditEvent[] = [];
-      const ambiguous = namesListedTwice(defs);
+      const ambiguous = namesListedTwice(upstream, defs, page);
       // A name listed twice with different definitions: only the ones that differ from the pin
       // are judged (a trailing copy of the pinned one must not clear the hold on the other), and
       // the name stays out of the listing until a person looks (the agent would get both).
