@@ -22,7 +22,7 @@ Options:
   --tool T      only this tool
   --all         with accept: every held tool (of --upstream when given)
   --digest D    with accept: only if the held definition is still the one diff showed with
-                this digest (sha256:… as printed, 12+ hex digits); a newer change stays held.
+                this digest (the whole sha256:… diff prints); a newer change stays held.
                 Required for definitions flagged poisoned?: without it they stay held
                 (also with --all, which accepts the others) and accept exits 1
   --file F      pin file (default: $WARDEN_PINS_FILE or .warden/pins.json)
@@ -86,7 +86,7 @@ function diff(table: PinTable, v: Flags, io: CliIo): number {
   });
   if (v.json) io.stdout.write(`${JSON.stringify({ changes: diffs }, null, 2)}\n`);
   else if (diffs.length === 0) io.stdout.write('no held changes\n');
-  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)} ${short(d.pendingDigest)}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
+  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)} ${d.pendingDigest ?? '-'}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
   return EXIT.ok;
 }
 
@@ -96,8 +96,10 @@ function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
     return EXIT.usage;
   }
   const by = `cli:${userInfo().username}`;
-  if (v.digest !== undefined && !/^(sha256:)?[0-9a-f]{12,64}$/i.test(v.digest)) {
-    io.stderr.write(`warden pins accept: --digest expects the digest diff printed (sha256: and 12+ hex digits)\n\n${HELP}`);
+  // The whole digest, never a prefix: the upstream writes both the definition a person reads and
+  // the one it swaps in, so it can make their short prefixes collide.
+  if (v.digest !== undefined && !/^(sha256:)?[0-9a-f]{64}$/i.test(v.digest)) {
+    io.stderr.write(`warden pins accept: --digest expects the whole digest diff printed (sha256: and 64 hex digits)\n\n${HELP}`);
     return EXIT.usage;
   }
   // Without --digest, accept pins whatever the file holds when it runs, which may not be what the
@@ -132,7 +134,7 @@ function refusedMessage(r: Refused): string {
   return (
     `warden pins accept: not accepted: ${name} is flagged (poisoned? ${r.flags.join('; ')}); ` +
     'a flagged definition is accepted only with the digest you reviewed, so one that changed after your diff is never accepted unseen. ' +
-    `Check it with \`warden pins diff --upstream ${oneLine(r.upstream)} --tool ${oneLine(r.tool)}\`, then pass --digest ${short(r.digest)}\n`
+    `Check it with \`warden pins diff --upstream ${oneLine(r.upstream)} --tool ${oneLine(r.tool)}\`, then pass --digest ${r.digest}\n`
   );
 }
 

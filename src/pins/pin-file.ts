@@ -124,18 +124,20 @@ export interface PinSelector {
   readonly tool?: string;
   readonly all?: boolean;
   /**
-   * Only a held definition with this digest (`sha256:` + at least 12 hex digits, a prefix is
-   * enough): what a person read in `diff`, so a change that arrives in between stays held.
+   * Only a held definition with exactly this digest (`sha256:` optional, all 64 hex digits): what a
+   * person read in `diff`, so a change that arrives in between stays held. Not a prefix: the
+   * upstream writes both definitions, so a short prefix is a birthday collision away (12 hex
+   * digits: about 2^24 tries).
    */
   readonly digest?: string;
   /** A matching held definition this returns false for stays held (the CLI: flagged, no --digest). */
   readonly eligible?: (upstream: string, tool: string, pending: PendingEntry) => boolean;
 }
 
-/** True when `digest` is, or starts with, the hex digits of `wanted` (`sha256:` optional). */
+/** True when `wanted` is the whole digest (`sha256:` optional). */
 function digestMatches(digest: string, wanted: string): boolean {
   const hex = (d: string): string => d.toLowerCase().replace(/^sha256:/, '');
-  return hex(wanted).length >= 12 && hex(digest).startsWith(hex(wanted));
+  return hex(wanted).length === 64 && hex(digest) === hex(wanted);
 }
 
 export interface AcceptedPin {
