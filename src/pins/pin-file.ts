@@ -118,6 +118,28 @@ export function writePinFile(file: string, table: PinTable): void {
   }
 }
 
+/**
+ * `mine` plus the held changes that another warden sharing the file recorded there and this one
+ * does not hold itself (same pinned definition, no held change of its own), so that writing the
+ * file never erases them: an operator could otherwise neither see nor accept a change that warden
+ * keeps holding. `dropped` names held changes this warden cleared itself (its upstream went back).
+ */
+export function withOthersHeld(mine: PinTable, theirs: PinTable, dropped: (upstream: string, tool: string, digest: string) => boolean): PinTable {
+  const out: PinTable = new Map();
+  for (const [upstream, tools] of mine) {
+    const copy = new Map(tools);
+    for (const [tool, pin] of theirs.get(upstream) ?? new Map<string, ToolPin>()) {
+      const own = copy.get(tool);
+      if (!pin.pending || own?.pending || own?.pinned?.digest !== pin.pinned?.digest) continue;
+      if (dropped(upstream, tool, pin.pending.digest)) continue;
+      copy.set(tool, { ...own, pending: pin.pending });
+    }
+    out.set(upstream, copy);
+  }
+  for (const [upstream, tools] of theirs) if (!out.has(upstream)) out.set(upstream, tools);
+  return out;
+}
+
 export interface PinSelector {
   readonly upstream?: string;
   /** A tool name, or undefined with `all` for every pending tool. */

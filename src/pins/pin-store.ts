@@ -4,7 +4,7 @@ import type { Reason } from '../core/decision.js';
 import type { ToolDefinition } from '../core/tool-call.js';
 import { diffDefinitions } from './pin-diff.js';
 import { coalesced, watchPinFile } from './pin-file-watch.js';
-import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from './pin-file.js';
+import { acceptPending, readPinFile, withOthersHeld, writePinFile, type PinTable, type ToolPin } from './pin-file.js';
 import { acceptedByOperator, BY_FIRST_USE, BY_ON_NEW_ALLOW, listingOf } from './pin-listing.js';
 import { WHOLE_LISTING, type ListingPage, type PinChange, type PinStore, type PinStoreDeps } from './pin-store-api.js';
 import type { PinsConfig } from './pins-config.js';
@@ -85,9 +85,21 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
   /** `seen` digest of a name listed twice with different definitions: matches no pin, so never listed. */
   const AMBIGUOUS = 'ambiguous:listed-twice';
 
+  /** Held changes this warden cleared because its upstream went back (`key\0digest`). */
+  const reverted = new Set<string>();
+
+  /** The pin file as another warden sharing it may have written it since (empty if unreadable). */
+  function fileNow(): PinTable {
+    try {
+      return readPinFile(config.file);
+    } catch {
+      return new Map();
+    }
+  }
+
   function persist(): void {
     try {
-      writePinFile(config.file, table);
+      writePinFile(config.file, withOthersHeld(table, fileNow(), (u, t, d) => reverted.has(`${key(u, t)}\u0000${d}`)));
     } catch (err) {
       deps.logger?.error({ err, file: config.file }, 'cannot write pin file; pins held in memory only');
     }
@@ -138,7 +150,12 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       return { upstream, tool: def.name, kind: 'pinned', digest, diff: undefined };
     }
     if (pin.pinned?.digest === digest) {
-      // The upstream went back to the pinned definition: nothing to hold any more.
+      // The upstream went back to the pinned definition: nothing to hold any more (and the held
+      // change this warden wrote to the file goes too, though another's would be kept).
+      if (pin.pending) {
+        if (reverted.size > 1000) reverted.clear();
+        reverted.add(`${k}\u0000${pin.pending.digest}`);
+      }
       delete pin.pending;
       return undefined;
     }
