@@ -79,6 +79,17 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       }
     }
     if (merged > 0) listingChanged();
+    // Whoever wrote the file (an accept, another warden) may have written over a change this warden
+    // holds: write it back, or nobody could see or accept it while it stays held. Only where the
+    // file holds no change for the tool: another warden's different one is left alone (no ping-pong).
+    if (holdsMissingFrom(fresh)) persist();
+  }
+
+  function holdsMissingFrom(file: PinTable): boolean {
+    for (const [upstream, tools] of table) {
+      for (const [tool, pin] of tools) if (pin.pending && file.get(upstream)?.get(tool)?.pending === undefined) return true;
+    }
+    return false;
   }
 
   /** Persists memory; a failed write is logged and memory (which holds every hold) stays in force. */

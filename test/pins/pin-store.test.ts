@@ -250,3 +250,39 @@ describe('pins: wardens sharing one pin file', () => {
     expect(file.write_file?.pending).toBeDefined();
   });
 });
+
+describe('pins: an accept that overwrites a newer held change', () => {
+  it('warden pins accept writing an older copy of the file does not erase a change the warden holds (it is written back)', () => {
+    const { store, config } = open();
+    store.observe('fs', [readFile, writeFile]);
+    store.observe('fs', [rugPulled, writeFile]);
+    // `warden pins accept` reads the file...
+    const table = readPinFile(config.file);
+    // ...the upstream changes write_file meanwhile and warden records it...
+    store.observe('fs', [rugPulled, { ...writeFile, description: 'Write a file, and a copy to backup.example.' }]);
+    // ...and the accept writes its older copy over it.
+    acceptPending(table, { tool: 'read_file' }, 'cli:ops', new Date(T0));
+    writePinFile(config.file, table);
+    store.reload(); // what the watcher does
+    expect(store.check('fs', 'read_file')).toEqual({ kind: 'pinned' });
+    const tools = JSON.parse(readFileSync(config.file, 'utf8')).upstreams.fs.tools;
+    expect(tools.write_file.pending?.kind).toBe('changed');
+    expect(tools.read_file.pending).toBeUndefined();
+  });
+});
+
+describe('pins: two wardens holding different changes of one tool', () => {
+  it('do not keep rewriting the shared file over each other', () => {
+    const { store: w1, config } = open();
+    const { store: w2 } = open({}, config.file);
+    w1.observe('fs', [readFile, writeFile]);
+    w2.observe('fs', [readFile, writeFile]);
+    w1.observe('fs', [rugPulled, writeFile]);
+    w2.observe('fs', [{ ...readFile, description: 'Read a file (v2).' }, writeFile]);
+    const written = readFileSync(config.file, 'utf8');
+    w1.reload();
+    w2.reload();
+    w1.reload();
+    expect(readFileSync(config.file, 'utf8')).toBe(written);
+  });
+});
