@@ -28,6 +28,24 @@ describe('who listens at a control URL', () => {
     expect(checkControlListener('http://127.0.0.1:8080', [0, 1000], fakeProc)).toMatchObject({ kind: 'untrusted' });
     expect(checkControlListener('http://127.0.0.1:1', [1000], fakeProc)).toEqual({ kind: 'unknown' });
   });
+
+  it('a unix: control URL must name a socket of a trusted user, not a file planted at that path', async () => {
+    const dir = tempDir('warden-control-sock-');
+    const planted = join(dir, 'planted.sock');
+    writeFileSync(planted, '');
+    expect(checkControlListener(`unix:${planted}`, [process.getuid?.() ?? 0])).toMatchObject({ kind: 'untrusted' });
+    const server = createServer();
+    const path = join(dir, 'control.sock');
+    await new Promise<void>((ok) => server.listen(path, ok));
+    try {
+      const me = process.getuid?.() ?? 0;
+      expect(checkControlListener(`unix:${path}`, [me])).toEqual({ kind: 'trusted' });
+      expect(checkControlListener(`unix:${path}`, [me + 1])).toMatchObject({ kind: 'untrusted' });
+    } finally {
+      await close(server);
+    }
+    expect(checkControlListener(`unix:${join(dir, 'none.sock')}`, [0])).toEqual({ kind: 'unknown' });
+  });
 });
 
 // The squatter below runs as `nobody`, which only root can arrange; these run where tests run as root.
