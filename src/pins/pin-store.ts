@@ -82,7 +82,8 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
     // Whoever wrote the file (an accept, another warden) may have written over a change this warden
     // holds: write it back, or nobody could see or accept it while it stays held. Only where the
     // file holds no change for the tool: another warden's different one is left alone (no ping-pong).
-    if (holdsMissingFrom(fresh)) persist();
+    // A file removed altogether is left removed (an operator resetting the pins before a restart).
+    if (fresh.size > 0 && holdsMissingFrom(fresh)) persist();
   }
 
   function holdsMissingFrom(file: PinTable): boolean {
