@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WardenError } from '../core/errors.js';
 import { diffDefinitions, oneLine } from '../pins/pin-diff.js';
-import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from '../pins/pin-file.js';
+import { acceptPending, readPinFile, writePinFile, type PendingEntry, type PinTable, type ToolPin } from '../pins/pin-file.js';
 import { scanToolDefinition } from '../pins/scan-description.js';
 import { renderTable } from '../sessions/render-table.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
@@ -22,12 +22,14 @@ Options:
   --tool T      only this tool
   --all         with accept: every held tool (of --upstream when given)
   --digest D    with accept: only if the held definition is still the one diff showed with
-                this digest (sha256:… as printed, 12+ hex digits); a newer change stays held
+                this digest (the whole sha256:… diff prints); a newer change stays held.
+                Required for definitions flagged poisoned?: without it they stay held
+                (also with --all, which accepts the others) and accept exits 1
   --file F      pin file (default: $WARDEN_PINS_FILE or .warden/pins.json)
   --json        print data as JSON
   -h, --help    show this help
 
-Exit codes: 0 ok, 1 accept found nothing held, 2 usage, 3 pin file missing or invalid.
+Exit codes: 0 ok, 1 accept found nothing held or left a flagged one held (no --digest), 2 usage, 3 pin file missing or invalid.
 `;
 
 interface Row {
@@ -84,7 +86,7 @@ function diff(table: PinTable, v: Flags, io: CliIo): number {
   });
   if (v.json) io.stdout.write(`${JSON.stringify({ changes: diffs }, null, 2)}\n`);
   else if (diffs.length === 0) io.stdout.write('no held changes\n');
-  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)} ${short(d.pendingDigest)}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
+  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)} ${d.pendingDigest ?? '-'}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
   return EXIT.ok;
 }
 
@@ -94,16 +96,46 @@ function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
     return EXIT.usage;
   }
   const by = `cli:${userInfo().username}`;
-  if (v.digest !== undefined && !/^(sha256:)?[0-9a-f]{12,64}$/i.test(v.digest)) {
-    io.stderr.write(`warden pins accept: --digest expects the digest diff printed (sha256: and 12+ hex digits)\n\n${HELP}`);
+  // The whole digest, never a prefix: the upstream writes both the definition a person reads and
+  // the one it swaps in, so it can make their short prefixes collide.
+  if (v.digest !== undefined && !/^(sha256:)?[0-9a-f]{64}$/i.test(v.digest)) {
+    io.stderr.write(`warden pins accept: --digest expects the whole digest diff printed (sha256: and 64 hex digits)\n\n${HELP}`);
     return EXIT.usage;
   }
-  const accepted = acceptPending(table, { upstream: v.upstream, tool: v.tool, all: v.all, digest: v.digest }, by, new Date());
+  // Without --digest, accept pins whatever the file holds when it runs, which may not be what the
+  // operator read in `diff` (the upstream can change in between). For a definition the scan flags
+  // that gap is the attack, so it is accepted only by the digest a person read (--all included).
+  const refused: Refused[] = [];
+  const eligible = v.digest !== undefined ? undefined : (upstream: string, tool: string, pending: PendingEntry): boolean => {
+    const flags = scanToolDefinition(pending.definition).map((r) => r.detail);
+    if (flags.length > 0) refused.push({ upstream, tool, digest: pending.digest, flags });
+    return flags.length === 0;
+  };
+  const accepted = acceptPending(table, { upstream: v.upstream, tool: v.tool, all: v.all, digest: v.digest, eligible }, by, new Date());
   if (accepted.length > 0) writePinFile(file, table);
-  if (v.json) io.stdout.write(`${JSON.stringify({ accepted, by }, null, 2)}\n`);
-  else if (accepted.length === 0) io.stderr.write('warden pins accept: nothing held matches\n');
-  else for (const a of accepted) io.stdout.write(`accepted ${oneLine(`${a.upstream}/${a.tool}`)} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
-  return accepted.length > 0 ? EXIT.ok : EXIT.failure;
+  if (v.json) io.stdout.write(`${JSON.stringify({ accepted, refused, by }, null, 2)}\n`);
+  else {
+    for (const a of accepted) io.stdout.write(`accepted ${oneLine(`${a.upstream}/${a.tool}`)} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
+    for (const r of refused) io.stderr.write(refusedMessage(r));
+    if (accepted.length === 0 && refused.length === 0) io.stderr.write('warden pins accept: nothing held matches\n');
+  }
+  return accepted.length > 0 && refused.length === 0 ? EXIT.ok : EXIT.failure;
+}
+
+interface Refused {
+  readonly upstream: string;
+  readonly tool: string;
+  readonly digest: string;
+  readonly flags: readonly string[];
+}
+
+function refusedMessage(r: Refused): string {
+  const name = oneLine(`${r.upstream}/${r.tool}`);
+  return (
+    `warden pins accept: not accepted: ${name} is flagged (poisoned? ${r.flags.join('; ')}); ` +
+    'a flagged definition is accepted only with the digest you reviewed, so one that changed after your diff is never accepted unseen. ' +
+    `Check it with \`warden pins diff --upstream ${oneLine(r.upstream)} --tool ${oneLine(r.tool)}\`, then pass --digest ${r.digest}\n`
+  );
 }
 
 interface Flags {

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { resolve } from 'node:path';
 import { WardenError } from '../core/errors.js';
 import { DEFAULT_ADMIN_TOKEN_FILE } from './control-config.js';
-import { controlUrlFileFor, readControlUrlFile, untrustedControlUrlFile } from './control-url-file.js';
+import { controlUrlFileFor, readAdvertisedControlUrl } from './control-url-file.js';
 
 /** The control API could not be reached, or answered something that is not JSON. */
 export class ControlUnavailableError extends WardenError {
@@ -67,18 +67,17 @@ export function resolveControlTarget(
   const given = flags.url ?? env.WARDEN_CONTROL_URL;
   if (given !== undefined) return { url: given.replace(/\/+$/, ''), token, tokenFile, urlSource: flags.url !== undefined ? 'flag' : 'env' };
   const urlFile = controlUrlFileFor(tokenFile);
-  const advertised = readControlUrlFile(tokenFile);
-  if (advertised === undefined) {
+  const { url: advertised, problem } = readAdvertisedControlUrl(tokenFile);
+  if (advertised === undefined && problem === undefined) {
     throw new ControlUnavailableError(
       `no control URL: ${urlFile} does not exist, so no warden using ${tokenFile} as its control.adminTokenFile is running (warden writes that file when it starts and removes it when it stops); start warden, or pass --url`,
     );
   }
-  const problem = untrustedControlUrlFile(tokenFile);
-  if (problem !== undefined) {
+  if (problem !== undefined || advertised === undefined) {
     // Fail closed: the admin credential goes to whatever URL this file names, so a file someone
     // else could have written must not decide where it is sent.
     throw new ControlUnavailableError(
-      `${urlFile} ${problem}: not sending the admin credential to the URL it names (warden writes it as a regular file, mode 0600, owned by the user it runs as); delete it and restart warden, or pass --url`,
+      `${urlFile} ${problem}: not sending the admin credential to the URL it names (warden writes it as a regular file, mode 0600, owned by the user it runs as, and serves it as that user); delete it and restart warden, or pass --url`,
     );
   }
   return { url: advertised.replace(/\/+$/, ''), token, tokenFile, urlSource: 'file', urlFile };

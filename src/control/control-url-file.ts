@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { checkControlListener } from './listener-owner.js';
 
 /**
  * A running warden writes its control URL next to the admin token file, so `warden approve`,
@@ -45,19 +46,77 @@ export function controlUrlFileProblem(status: UrlFileStatus, trustedUids: readon
   return undefined;
 }
 
+/** What a CLI found in the control-url file: its URL (undefined: absent or empty) and why not to follow it. */
+export interface ControlUrlAdvertRead {
+  readonly url: string | undefined;
+  readonly problem: string | undefined;
+}
+
 /**
- * Checks the control-url file beside `adminTokenFile` before its URL is used (see
- * {@link controlUrlFileProblem}); undefined when it may be followed. Not checked on Windows,
- * where modes and uids do not exist (as for the token file).
+ * Reads the control-url file beside `adminTokenFile` for a CLI, and checks the very file it read
+ * (see {@link controlUrlFileProblem}): one open without following links, then fstat and read
+ * through that descriptor. Checking by name and reading by name again would let someone who may
+ * write the folder swap in a file of theirs between the two and receive the admin credential.
  */
-export function untrustedControlUrlFile(adminTokenFile: string): string | undefined {
-  if (process.platform === 'win32' || process.getuid === undefined) return undefined;
+export function readAdvertisedControlUrl(adminTokenFile: string): ControlUrlAdvertRead {
   const file = controlUrlFileFor(adminTokenFile);
+  let fd: number;
   try {
-    return controlUrlFileProblem(lstatSync(file), [0, process.getuid(), statSync(adminTokenFile).uid]);
+    // O_NONBLOCK: a planted FIFO must not hang the CLI; fstat below rejects it.
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    // ELOOP: a symbolic link at that name (warden writes a regular file).
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { url: undefined, problem: 'is not a regular file' };
+    return { url: undefined, problem: undefined };
+  }
+  try {
+    const trusted = trustedUids(adminTokenFile);
+    const problem = fileProblem(fd, trusted);
+    if (problem !== undefined) return { url: undefined, problem };
+    const url = readFileSync(fd, 'utf8').trim();
+    if (url === '') return { url: undefined, problem: undefined };
+    // The warden that wrote the file may be gone and its port (or socket) taken by another user.
+    const listener = trusted === undefined ? { kind: 'unknown' as const } : checkControlListener(url, trusted);
+    if (listener.kind === 'untrusted') return { url: undefined, problem: `names ${url}, which ${listener.problem}, not by the warden that wrote it` };
+    return { url, problem: undefined };
+  } catch {
+    return { url: undefined, problem: undefined };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Root, the user running this, and the token file's owner; undefined where uids do not exist. */
+function trustedUids(adminTokenFile: string): number[] | undefined {
+  if (process.platform === 'win32' || process.getuid === undefined) return undefined;
+  const uids = [0, process.getuid()];
+  try {
+    uids.push(statSync(adminTokenFile).uid);
+  } catch {
+    // unreadable token file: the CLI has already stopped on it; trust no one else
+  }
+  return uids;
+}
+
+function fileProblem(fd: number, trusted: readonly number[] | undefined): string | undefined {
+  if (trusted === undefined) return undefined;
+  try {
+    return controlUrlFileProblem(fstatSync(fd), trusted);
   } catch (err) {
     return `cannot be checked (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
   }
+}
+
+/**
+ * Whether a displaced warden's URL may be written back to control-url: it answers, and the
+ * listener is this user's (or root's). Another user who took the port of a warden that stopped
+ * must not be advertised, or the CLIs would send them the admin credential. Where the platform
+ * does not say who listens (only Linux /proc is read), the file is removed instead.
+ */
+async function mayGiveBack(url: string): Promise<boolean> {
+  if (!(await controlUrlAnswers(url))) return false;
+  if (process.getuid === undefined) return false;
+  return checkControlListener(url, [0, process.getuid()]).kind === 'trusted';
 }
 
 /**
@@ -134,7 +193,7 @@ export async function advertiseControlUrl(adminTokenFile: string, url: string): 
     withdraw: async () => {
       // Another warden started after this one and took the file: it is that warden's now.
       if (readControlUrlFile(adminTokenFile) !== url) return 'kept';
-      if (displaced !== undefined && (await controlUrlAnswers(displaced))) {
+      if (displaced !== undefined && (await mayGiveBack(displaced))) {
         writeControlUrlFile(adminTokenFile, displaced);
         return 'restored';
       }

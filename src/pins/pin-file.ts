@@ -118,22 +118,48 @@ export function writePinFile(file: string, table: PinTable): void {
   }
 }
 
+/**
+ * `mine` plus the held changes that another warden sharing the file recorded there and this one
+ * does not hold itself (same pinned definition, no held change of its own), so that writing the
+ * file never erases them: an operator could otherwise neither see nor accept a change that warden
+ * keeps holding. `dropped` names held changes this warden cleared itself (its upstream went back).
+ */
+export function withOthersHeld(mine: PinTable, theirs: PinTable, dropped: (upstream: string, tool: string, digest: string) => boolean): PinTable {
+  const out: PinTable = new Map();
+  for (const [upstream, tools] of mine) {
+    const copy = new Map(tools);
+    for (const [tool, pin] of theirs.get(upstream) ?? new Map<string, ToolPin>()) {
+      const own = copy.get(tool);
+      if (!pin.pending || own?.pending || own?.pinned?.digest !== pin.pinned?.digest) continue;
+      if (dropped(upstream, tool, pin.pending.digest)) continue;
+      copy.set(tool, { ...own, pending: pin.pending });
+    }
+    out.set(upstream, copy);
+  }
+  for (const [upstream, tools] of theirs) if (!out.has(upstream)) out.set(upstream, tools);
+  return out;
+}
+
 export interface PinSelector {
   readonly upstream?: string;
   /** A tool name, or undefined with `all` for every pending tool. */
   readonly tool?: string;
   readonly all?: boolean;
   /**
-   * Only a held definition with this digest (`sha256:` + at least 12 hex digits, a prefix is
-   * enough): what a person read in `diff`, so a change that arrives in between stays held.
+   * Only a held definition with exactly this digest (`sha256:` optional, all 64 hex digits): what a
+   * person read in `diff`, so a change that arrives in between stays held. Not a prefix: the
+   * upstream writes both definitions, so a short prefix is a birthday collision away (12 hex
+   * digits: about 2^24 tries).
    */
   readonly digest?: string;
+  /** A matching held definition this returns false for stays held (the CLI: flagged, no --digest). */
+  readonly eligible?: (upstream: string, tool: string, pending: PendingEntry) => boolean;
 }
 
-/** True when `digest` is, or starts with, the hex digits of `wanted` (`sha256:` optional). */
+/** True when `wanted` is the whole digest (`sha256:` optional). */
 function digestMatches(digest: string, wanted: string): boolean {
   const hex = (d: string): string => d.toLowerCase().replace(/^sha256:/, '');
-  return hex(wanted).length >= 12 && hex(digest).startsWith(hex(wanted));
+  return hex(wanted).length === 64 && hex(digest) === hex(wanted);
 }
 
 export interface AcceptedPin {
@@ -152,6 +178,7 @@ export function acceptPending(table: PinTable, selector: PinSelector, by: string
       if (!pin.pending) continue;
       if (!selector.all && selector.tool !== tool) continue;
       if (selector.digest !== undefined && !digestMatches(pin.pending.digest, selector.digest)) continue;
+      if (selector.eligible !== undefined && !selector.eligible(upstream, tool, pin.pending)) continue;
       accepted.push({ upstream, tool, digest: pin.pending.digest, previousDigest: pin.pinned?.digest });
       pin.pinned = { digest: pin.pending.digest, definition: pin.pending.definition, pinnedAt: now.toISOString(), acceptedBy: by };
       delete pin.pending;

@@ -4,9 +4,9 @@ import type { Reason } from '../core/decision.js';
 import type { ToolDefinition } from '../core/tool-call.js';
 import { diffDefinitions } from './pin-diff.js';
 import { coalesced, watchPinFile } from './pin-file-watch.js';
-import { acceptPending, readPinFile, writePinFile, type PinTable, type ToolPin } from './pin-file.js';
+import { acceptPending, readPinFile, withOthersHeld, writePinFile, type PinTable, type ToolPin } from './pin-file.js';
 import { acceptedByOperator, BY_FIRST_USE, BY_ON_NEW_ALLOW, listingOf } from './pin-listing.js';
-import { WHOLE_LISTING, type PinChange, type PinStore, type PinStoreDeps } from './pin-store-api.js';
+import { WHOLE_LISTING, type ListingPage, type PinChange, type PinStore, type PinStoreDeps } from './pin-store-api.js';
 import type { PinsConfig } from './pins-config.js';
 import { scanToolDefinition } from './scan-description.js';
 import { pinnedPart, toolDigest } from './tool-digest.js';
@@ -79,23 +79,55 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       }
     }
     if (merged > 0) listingChanged();
+    // Whoever wrote the file (an accept, another warden) may have written over a change this warden
+    // holds: write it back, or nobody could see or accept it while it stays held. Only where the
+    // file holds no change for the tool: another warden's different one is left alone (no ping-pong).
+    // A file removed altogether is left removed (an operator resetting the pins before a restart).
+    if (fresh.size > 0 && holdsMissingFrom(fresh)) persist();
+  }
+
+  function holdsMissingFrom(file: PinTable): boolean {
+    for (const [upstream, tools] of table) {
+      for (const [tool, pin] of tools) if (pin.pending && file.get(upstream)?.get(tool)?.pending === undefined) return true;
+    }
+    return false;
   }
 
   /** Persists memory; a failed write is logged and memory (which holds every hold) stays in force. */
   /** `seen` digest of a name listed twice with different definitions: matches no pin, so never listed. */
   const AMBIGUOUS = 'ambiguous:listed-twice';
 
+  /** Held changes this warden cleared because its upstream went back (`key\0digest`). */
+  const reverted = new Set<string>();
+
+  /** The pin file as another warden sharing it may have written it since (empty if unreadable). */
+  function fileNow(): PinTable {
+    try {
+      return readPinFile(config.file);
+    } catch {
+      return new Map();
+    }
+  }
+
   function persist(): void {
     try {
-      writePinFile(config.file, table);
+      writePinFile(config.file, withOthersHeld(table, fileNow(), (u, t, d) => reverted.has(`${key(u, t)}\u0000${d}`)));
     } catch (err) {
       deps.logger?.error({ err, file: config.file }, 'cannot write pin file; pins held in memory only');
     }
   }
 
-  /** Names that appear more than once in one listing with different definitions. */
-  function namesListedTwice(defs: readonly ToolDefinition[]): Set<string> {
-    const digests = new Map<string, string>();
+  /** Digest of each name listed so far in an upstream's paginated listing that is still in progress. */
+  const listingSoFar = new Map<string, Map<string, string>>();
+
+  /**
+   * Names that appear more than once in one listing with different definitions, also across its
+   * pages: a changed copy on page 1 and the pinned copy on page 2 must not clear the hold.
+   */
+  function namesListedTwice(upstream: string, defs: readonly ToolDefinition[], page: ListingPage): Set<string> {
+    const digests = page.first ? new Map<string, string>() : (listingSoFar.get(upstream) ?? new Map<string, string>());
+    if (page.last) listingSoFar.delete(upstream);
+    else listingSoFar.set(upstream, digests);
     const ambiguous = new Set<string>();
     for (const d of defs) {
       const digest = toolDigest(d);
@@ -130,7 +162,12 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       return { upstream, tool: def.name, kind: 'pinned', digest, diff: undefined };
     }
     if (pin.pinned?.digest === digest) {
-      // The upstream went back to the pinned definition: nothing to hold any more.
+      // The upstream went back to the pinned definition: nothing to hold any more (and the held
+      // change this warden wrote to the file goes too, though another's would be kept).
+      if (pin.pending) {
+        if (reverted.size > 1000) reverted.clear();
+        reverted.add(`${k}\u0000${pin.pending.digest}`);
+      }
       delete pin.pending;
       return undefined;
     }
@@ -179,7 +216,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
       table.set(upstream, tools);
       const before = JSON.stringify([...tools.entries()]);
       const events: AuditEvent[] = [];
-      const ambiguous = namesListedTwice(defs);
+      const ambiguous = namesListedTwice(upstream, defs, page);
       // A name listed twice with different definitions: only the ones that differ from the pin
       // are judged (a trailing copy of the pinned one must not clear the hold on the other), and
       // the name stays out of the listing until a person looks (the agent would get both).

@@ -143,9 +143,13 @@ const TOO_LARGE: Reason = {
 /** scanDescription over the description, title, annotations and every string in the schemas. */
 export function scanToolDefinition(def: PinnedPart & { readonly name?: string }): Reason[] {
   const texts: string[] = [];
-  if (typeof def.description === 'string') texts.push(def.description);
-  if (typeof def.title === 'string') texts.push(def.title);
   const budget: ScanBudget = { nodes: MAX_SCHEMA_NODES, cut: false };
+  // Not a string is not valid MCP, but a client that prints the definition as JSON shows the model
+  // every string in it: walked like a schema rather than skipped.
+  for (const text of [def.description, def.title]) {
+    if (typeof text === 'string') texts.push(text);
+    else schemaStrings(text, texts, budget);
+  }
   schemaStrings(def.annotations, texts, budget);
   schemaStrings(def.inputSchema, texts, budget);
   schemaStrings(def.outputSchema, texts, budget);

@@ -92,7 +92,11 @@ function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: 
   }
   // A page from a process that has since been replaced says nothing about the running one: not
   // recorded, so the next call to one of its tools lists the upstream afresh (and pins see it).
-  if (kind.field === 'tools' && !stale) recordTools(session, upstream, list as unknown as ToolDefinition[], page);
+  // Nor forwarded: the pins never judged these definitions (the filter would judge them by the
+  // last recorded listing), so a server could get a changed description to the model by exiting
+  // right after answering. Fail closed: the agent lists again and gets the running process's tools.
+  if (kind.field === 'tools' && stale) return [];
+  if (kind.field === 'tools') recordTools(session, upstream, list as unknown as ToolDefinition[], page);
   const out: Item[] = [];
   for (const item of list) {
     if (typeof item.name !== 'string') continue;

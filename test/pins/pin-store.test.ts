@@ -214,3 +214,75 @@ describe('pin store robustness', () => {
     expect(store.check('fs', 'read_file').kind).toBe('changed');
   });
 });
+
+describe('pins: wardens sharing one pin file', () => {
+  const pinsOf = (file: string) => JSON.parse(readFileSync(file, 'utf8')).upstreams.fs.tools as Record<string, { pending?: { digest: string } }>;
+  const changedWrite: ToolDefinition = { ...writeFile, description: 'Write a file, and a copy to backup.example.' };
+
+  it("one warden's write does not erase another warden's held change from the file (nobody could see or accept it)", () => {
+    const { store: w1, config } = open();
+    const { store: w2 } = open({}, config.file);
+    w1.observe('fs', [readFile, writeFile]);
+    w2.observe('fs', [readFile, writeFile]);
+    w1.observe('fs', [rugPulled, writeFile]); // W1's upstream changed read_file: held, written to the file
+    w2.observe('fs', [readFile, changedWrite]); // W2's upstream changed write_file: W2 writes the file
+    const file = pinsOf(config.file);
+    expect(file.read_file?.pending).toBeDefined();
+    expect(file.write_file?.pending).toBeDefined();
+    // The operator can accept W1's held change from the file, and W1 picks it up.
+    const table = readPinFile(config.file);
+    expect(acceptPending(table, { tool: 'read_file' }, 'cli:ops', new Date(T0))).toHaveLength(1);
+    writePinFile(config.file, table);
+    w1.reload();
+    expect(w1.check('fs', 'read_file')).toEqual({ kind: 'pinned' });
+  });
+
+  it("a warden whose upstream went back removes its own held change from the file, not another's", () => {
+    const { store: w1, config } = open();
+    const { store: w2 } = open({}, config.file);
+    w1.observe('fs', [readFile, writeFile]);
+    w2.observe('fs', [readFile, writeFile]);
+    w2.observe('fs', [readFile, changedWrite]);
+    w1.observe('fs', [rugPulled, writeFile]);
+    w1.observe('fs', [readFile, writeFile]); // W1's upstream went back
+    const file = pinsOf(config.file);
+    expect(file.read_file?.pending).toBeUndefined();
+    expect(file.write_file?.pending).toBeDefined();
+  });
+});
+
+describe('pins: an accept that overwrites a newer held change', () => {
+  it('warden pins accept writing an older copy of the file does not erase a change the warden holds (it is written back)', () => {
+    const { store, config } = open();
+    store.observe('fs', [readFile, writeFile]);
+    store.observe('fs', [rugPulled, writeFile]);
+    // `warden pins accept` reads the file...
+    const table = readPinFile(config.file);
+    // ...the upstream changes write_file meanwhile and warden records it...
+    store.observe('fs', [rugPulled, { ...writeFile, description: 'Write a file, and a copy to backup.example.' }]);
+    // ...and the accept writes its older copy over it.
+    acceptPending(table, { tool: 'read_file' }, 'cli:ops', new Date(T0));
+    writePinFile(config.file, table);
+    store.reload(); // what the watcher does
+    expect(store.check('fs', 'read_file')).toEqual({ kind: 'pinned' });
+    const tools = JSON.parse(readFileSync(config.file, 'utf8')).upstreams.fs.tools;
+    expect(tools.write_file.pending?.kind).toBe('changed');
+    expect(tools.read_file.pending).toBeUndefined();
+  });
+});
+
+describe('pins: two wardens holding different changes of one tool', () => {
+  it('do not keep rewriting the shared file over each other', () => {
+    const { store: w1, config } = open();
+    const { store: w2 } = open({}, config.file);
+    w1.observe('fs', [readFile, writeFile]);
+    w2.observe('fs', [readFile, writeFile]);
+    w1.observe('fs', [rugPulled, writeFile]);
+    w2.observe('fs', [{ ...readFile, description: 'Read a file (v2).' }, writeFile]);
+    const written = readFileSync(config.file, 'utf8');
+    w1.reload();
+    w2.reload();
+    w1.reload();
+    expect(readFileSync(config.file, 'utf8')).toBe(written);
+  });
+});

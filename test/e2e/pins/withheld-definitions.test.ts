@@ -34,9 +34,18 @@ function expectNoPoison(tools: unknown): void {
   for (const marker of POISON_MARKERS) expect(text).not.toContain(marker);
 }
 
+/** What an operator does for a flagged definition: read it in `diff`, then accept that digest. */
+async function reviewedDigest(pinsFile: string, tool: string): Promise<string> {
+  const diff = await runWardenCli(['pins', 'diff', '--file', pinsFile, '--tool', tool, '--json']);
+  const held = (JSON.parse(diff.stdout) as { changes: { pendingDigest: string }[] }).changes;
+  expect(held).toHaveLength(1);
+  return held[0]!.pendingDigest;
+}
+
 async function acceptEcho(dir: string, w: PinsWarden): Promise<void> {
   const before = w.listChanged.count;
-  const accept = await runWardenCli(['pins', 'accept', '--file', `${dir}/pins.json`, '--upstream', 'acme', '--tool', 'echo']);
+  const digest = await reviewedDigest(`${dir}/pins.json`, 'echo');
+  const accept = await runWardenCli(['pins', 'accept', '--file', `${dir}/pins.json`, '--upstream', 'acme', '--tool', 'echo', '--digest', digest]);
   expect(accept.status, accept.stderr).toBe(0);
   // The running warden picks the accept up from the watched pin file and asks the agent to re-list.
   await eventually(() => w.listChanged.count > before);
@@ -132,7 +141,7 @@ describe('pins: withheld tool definitions', () => {
       expect(tools.map((t) => t.name)).not.toContain('echo');
       expectNoPoison(tools);
       const before = notified.count;
-      const accept = await runWardenCli(['pins', 'accept', '--file', join(dir, 'pins.json'), '--tool', 'echo']);
+      const accept = await runWardenCli(['pins', 'accept', '--file', join(dir, 'pins.json'), '--tool', 'echo', '--digest', await reviewedDigest(join(dir, 'pins.json'), 'echo')]);
       expect(accept.status, accept.stderr).toBe(0);
       await eventually(() => notified.count > before);
       expect((await listAllTools(agent.client)).find((t) => t.name === 'echo')?.description).toBe(POISON);
