@@ -24,8 +24,10 @@ describe('a server request still waiting at the agent when its upstream restarts
     const sampling = await relayedOf('sampling/createMessage');
     // The upstream crashes and comes back before the agent answered its sampling request.
     expect((await a.request('tools/call', { name: 'crash', arguments: {} })).error).toMatchObject({ code: -32000 });
-    const deadline = Date.now() + 5_000;
+    // Generous deadlines: the restart backoff and a process start stretch on a loaded 2-core machine.
+    const deadline = Date.now() + 15_000;
     while (readFileSync(join(dir, 'starts'), 'utf8') !== '2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(join(dir, 'starts'), 'utf8')).toBe('2');
     await new Promise((r) => setTimeout(r, 100));
     // The new process asks something else under the same upstream id (ids start over with it).
     await a.request('tools/call', { name: 'ask', arguments: {} });
@@ -34,8 +36,12 @@ describe('a server request still waiting at the agent when its upstream restarts
     a.fire(JSON.stringify({ jsonrpc: '2.0', id: sampling.id, result: { role: 'assistant', content: { type: 'text', text: 'old sampling answer' }, model: 'm' } }));
     a.fire(JSON.stringify({ jsonrpc: '2.0', id: roots.id, result: { roots: [] } }));
     expect(await a.alive()).toBe(true);
+    // Wait until the new process wrote the roots answer, then a moment more for a wrong second one.
+    const readAnswers = () => (existsSync(join(dir, 'answers')) ? readFileSync(join(dir, 'answers'), 'utf8').trim().split('\n') : []);
+    const answered = Date.now() + 10_000;
+    while (!readAnswers().some((l) => l.startsWith('2 ')) && Date.now() < answered) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200));
-    const answers = existsSync(join(dir, 'answers')) ? readFileSync(join(dir, 'answers'), 'utf8').trim().split('\n') : [];
+    const answers = readAnswers();
     const toNew = answers.filter((l) => l.startsWith('2 ')).map((l) => JSON.parse(l.slice(2)) as Message);
     expect(toNew).toEqual([{ jsonrpc: '2.0', id: 1, result: { roots: [] } }]);
     // The agent was told the old request is no longer wanted.
