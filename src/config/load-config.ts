@@ -6,6 +6,7 @@ import { assertTrustedFile } from '../core/trusted-file.js';
 import { configErrorFromZod } from './zod-error.js';
 import { WardenConfigSchema, type WardenConfig } from './config-schema.js';
 import { interpolateRecord } from './env-interpolation.js';
+import { findDuplicateJsonKey } from './json-duplicate-keys.js';
 import { resolveConfigPathsOf } from './config-paths.js';
 
 /** Reads a YAML or JSON file into plain data. Errors name the file. */
@@ -18,11 +19,22 @@ export function readConfigDocument(file: string): unknown {
   }
   try {
     // JSON is valid YAML 1.2, but JSON.parse gives sharper messages for .json files.
-    if (file.endsWith('.json')) return JSON.parse(text) as unknown;
+    if (file.endsWith('.json')) return parseJson(text);
     return parseYaml(text, { uniqueKeys: true, prettyErrors: true }) as unknown;
   } catch (err) {
     throw new ConfigError(syntaxErrorMessage(file, err as Error), { file }, { cause: err });
   }
+}
+
+/**
+ * JSON.parse, but a key given twice in one object is an error (as in a YAML config): JSON.parse
+ * would keep the last one silently.
+ */
+function parseJson(text: string): unknown {
+  const document = JSON.parse(text) as unknown;
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate !== undefined) throw new Error(`duplicate key ${duplicate}`);
+  return document;
 }
 
 /**
