@@ -74,10 +74,34 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
     if ('command' in upstream) {
       upstreams[name] = { ...upstream, env: interpolateRecord(upstream.env, env, file, `upstreams.${name}.env`) };
     } else {
-      upstreams[name] = { ...upstream, headers: interpolateRecord(upstream.headers, env, file, `upstreams.${name}.headers`) };
+      const headers = interpolateRecord(upstream.headers, env, file, `upstreams.${name}.headers`);
+      checkHeaderValues(headers, upstream.headers, file, `upstreams.${name}.headers`);
+      upstreams[name] = { ...upstream, headers };
     }
   }
   return { ...config, upstreams };
+}
+
+/** Characters an HTTP header value cannot carry (fetch refuses them). */
+const BAD_HEADER_VALUE = /[\r\n\0]/;
+
+/**
+ * A header value with a line break or NUL is refused here, at start-up, naming the key and the
+ * variables it uses but never the value: the HTTP client would refuse it only when a session
+ * starts, with an error that quotes the whole value (a bearer token from `${VAR}`) into the log.
+ */
+function checkHeaderValues(
+  resolved: Readonly<Record<string, string>> | undefined,
+  written: Readonly<Record<string, string>> | undefined,
+  file: string,
+  prefix: string,
+): void {
+  for (const [key, value] of Object.entries(resolved ?? {})) {
+    if (!BAD_HEADER_VALUE.test(value)) continue;
+    const vars = [...(written?.[key] ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+    const from = vars.length > 0 ? ` (after substituting ${vars.map((v) => `\${${v}}`).join(', ')})` : '';
+    throw new ConfigError(`the header value${from} contains a line break or NUL, which an HTTP header cannot carry`, { file, keyPath: `${prefix}.${key}` });
+  }
 }
 
 /**

@@ -40,3 +40,21 @@ describe('config file attacks', () => {
     expect(Object.keys(config.upstreams)).toEqual(['a', 'b']);
   });
 });
+
+describe('secrets pulled in by ${VAR}', () => {
+  const withHeader = (value: string): string =>
+    writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { gh: { url: 'https://example.test/mcp', headers: { Authorization: value } } } });
+
+  it('rejects at start-up a header whose ${VAR} value holds a line break, without echoing the secret', () => {
+    const err = loadFails(withHeader('Bearer ${GH_TOKEN}'), { GH_TOKEN: 'sup3rsecret\nX-Injected: 1' });
+    expect(err.code).toBe('config_invalid');
+    expect(err.keyPath).toBe('upstreams.gh.headers.Authorization');
+    expect(err.message).toContain('GH_TOKEN');
+    expect(err.message).not.toContain('sup3rsecret');
+  });
+
+  it('rejects a header value with a carriage return or NUL written in the file', () => {
+    expect(loadFails(withHeader('Bearer a\rb')).keyPath).toBe('upstreams.gh.headers.Authorization');
+    expect(loadFails(withHeader('Bearer a\u0000b')).keyPath).toBe('upstreams.gh.headers.Authorization');
+  });
+});
