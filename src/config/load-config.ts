@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -13,8 +13,9 @@ import { resolveConfigPathsOf } from './config-paths.js';
 export function readConfigDocument(file: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file }, { cause: err });
   }
   try {
@@ -23,6 +24,21 @@ export function readConfigDocument(file: string): unknown {
     return parseYaml(text, { uniqueKeys: true, prettyErrors: true }) as unknown;
   } catch (err) {
     throw new ConfigError(syntaxErrorMessage(file, err as Error), { file }, { cause: err });
+  }
+}
+
+/**
+ * Reads a config file that must be a regular file. A FIFO would block start-up until some writer
+ * appears, a device like /dev/zero would be read until memory runs out: opened non-blocking and
+ * checked with fstat (the same file that is then read), they are refused instead.
+ */
+function readRegularFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new ConfigError('cannot read config file: not a regular file', { file });
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
