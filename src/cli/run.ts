@@ -12,6 +12,7 @@ import { createPrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden run --config <warden.yaml>
 
@@ -46,7 +47,7 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
-    io.stderr.write(`warden run: ${(err as Error).message}\n${HELP}`);
+    io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n${HELP}`);
     return EXIT.usage;
   }
   if (values.help) {
@@ -59,7 +60,7 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
     config = loadWardenConfig(configFile, io.env);
     checkTrustedInputs(config, configFile);
   } catch (err) {
-    io.stderr.write(`warden run: ${(err as Error).message}\n`);
+    io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
   }
   // logging.file is absolute here (resolved against the config folder by the loader); its folder
@@ -119,7 +120,7 @@ async function startAndServe(config: WardenConfig, configFile: string, logger: L
 }
 
 function startFailed(err: unknown, io: CliIo): number {
-  io.stderr.write(`warden run: ${(err as Error).message}\n`);
+  io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n`);
   return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
 }
 
