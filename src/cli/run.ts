@@ -8,7 +8,7 @@ import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
 import { checkTrustedInputs } from '../runtime/trusted-inputs.js';
-import { createPrivateDirs } from '../runtime/private-dirs.js';
+import { preparePrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
@@ -59,13 +59,12 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   try {
     config = loadWardenConfig(configFile, io.env);
     checkTrustedInputs(config, configFile);
+    // Before any secret, state or log is written: private folders, or a refusal naming the key.
+    preparePrivateDirs(config, configFile, { note: (m) => io.stderr.write(`warden run: ${terminalMessage(m)}\n`) });
   } catch (err) {
     io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
   }
-  // logging.file is absolute here (resolved against the config folder by the loader); its folder
-  // is created private like every other folder warden writes into.
-  if (config.logging.file !== undefined) createPrivateDirs([config.logging.file]);
   const logger = createLogger({ level: config.logging.level, file: config.logging.file });
   return serve(config, configFile, logger, io);
 }
