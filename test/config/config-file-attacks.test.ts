@@ -58,3 +58,17 @@ describe('secrets pulled in by ${VAR}', () => {
     expect(loadFails(withHeader('Bearer a\u0000b')).keyPath).toBe('upstreams.gh.headers.Authorization');
   });
 });
+
+describe('errors inside an upstream name the key at fault', () => {
+  it('a wrong type inside a stdio upstream names upstreams.<name>.args[i], not just "Invalid input" on the upstream', () => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: 'node', args: [1] } } });
+    const err = loadFails(file);
+    expect(err.keyPath).toBe('upstreams.acme.args[0]');
+    expect(err.message).toContain('upstreams.acme.args[0]:');
+  });
+
+  it('a bad URL in an HTTP upstream names upstreams.<name>.url', () => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { gh: { url: 'ftp://x.test/mcp' } } });
+    expect(loadFails(file).keyPath).toBe('upstreams.gh.url');
+  });
+});
