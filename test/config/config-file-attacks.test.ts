@@ -72,3 +72,24 @@ describe('errors inside an upstream name the key at fault', () => {
     expect(loadFails(file).keyPath).toBe('upstreams.gh.url');
   });
 });
+
+describe('durations beyond what a timer can hold', () => {
+  // setTimeout treats anything above 2^31-1 ms (about 24.8 days) as 1 ms: a "30 days" timeout
+  // would fire at once (or spin re-arming), so such values are refused at start-up. (Session idle
+  // times are compared by a sweep, not set as timers: they need no cap.)
+  const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
+
+  it.each([
+    ['timeouts.callMs', { timeouts: { callMs: THIRTY_DAYS_MS } }],
+    ['timeouts.requestMs', { timeouts: { requestMs: THIRTY_DAYS_MS } }],
+    ['timeouts.initializeMs', { timeouts: { initializeMs: THIRTY_DAYS_MS } }],
+  ])('refuses %s of 30 days, naming the key', (keyPath, section) => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: 'node' } }, ...section });
+    expect(loadFails(file).keyPath).toBe(keyPath);
+  });
+
+  it('accepts the largest timer value (2^31-1 ms)', () => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: 'node' } }, timeouts: { callMs: 2 ** 31 - 1 } });
+    expect(loadWardenConfig(file, {}).timeouts.callMs).toBe(2 ** 31 - 1);
+  });
+});
