@@ -65,7 +65,14 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
   }
-  const logger = createLogger({ level: config.logging.level, file: config.logging.file });
+  let logger: Logger;
+  try {
+    logger = createLogger({ level: config.logging.level, file: config.logging.file });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    io.stderr.write(`warden run: ${terminalMessage(`${configFile}: logging.file: cannot open ${config.logging.file ?? 'the log'}: ${code}`)}\n`);
+    return EXIT.config;
+  }
   return serve(config, configFile, logger, io);
 }
 

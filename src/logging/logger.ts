@@ -1,3 +1,5 @@
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -8,7 +10,7 @@ export type { Logger };
  */
 export function createLogger(options: { level?: string; file?: string; name?: string } = {}): Logger {
   const destination = options.file
-    ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+    ? pino.destination({ fd: openLogFile(options.file), sync: false })
     : pino.destination({ fd: 2, sync: false });
   return pino(
     { name: options.name ?? 'warden', level: options.level ?? process.env.WARDEN_LOG_LEVEL ?? 'info' },
@@ -19,4 +21,15 @@ export function createLogger(options: { level?: string; file?: string; name?: st
 /** A logger that discards everything, for tests and library use. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/**
+ * Opens the log file now, so a path that cannot be opened (a folder, no permission, a device)
+ * throws here, at start-up, where the caller can name the config key. Opened by the async
+ * destination instead, the failure arrived later as an unhandled error event that crashed warden
+ * half-way through start-up (no `warden.stop`, an unclosed audit checkpoint).
+ */
+function openLogFile(file: string): number {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  return openSync(file, 'a');
 }
