@@ -1,3 +1,4 @@
+import { fstatSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { WardenConfig } from '../config/config-schema.js';
@@ -67,6 +68,10 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   }
   let logger: Logger;
   try {
+    if (config.listen.stdio && config.logging.file !== undefined && isStdout(config.logging.file)) {
+      io.stderr.write(`warden run: ${terminalMessage(`${configFile}: logging.file: ${config.logging.file} is warden's stdout, which carries the MCP protocol in stdio mode: log to stderr (leave logging.file out) or to a file`)}\n`);
+      return EXIT.config;
+    }
     logger = createLogger({ level: config.logging.level, file: config.logging.file });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -123,6 +128,23 @@ async function startAndServe(config: WardenConfig, configFile: string, logger: L
   // stdin would keep the event loop alive after a signal; warden no longer reads it.
   if (config.listen.stdio) process.stdin.destroy();
   return EXIT.ok;
+}
+
+/**
+ * True when `file` is the same file as fd 1 (`/dev/stdout`, `/proc/self/fd/1`, or the file or
+ * pipe stdout was redirected to): log lines written there would land among the MCP messages.
+ */
+function isStdout(file: string): boolean {
+  try {
+    const out = fstatSync(1);
+    // A terminal or /dev/null on stdout carries no agent's protocol.
+    if (out.isCharacterDevice()) return false;
+    const log = statSync(file);
+    return out.dev === log.dev && out.ino === log.ino;
+  } catch {
+    // No stdout, or no such file yet: not the same file.
+    return false;
+  }
 }
 
 function startFailed(err: unknown, io: CliIo): number {

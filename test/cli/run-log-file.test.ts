@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runUntilExit } from '../helpers/ops-warden.js';
+import { WARDEN_MAIN } from '../helpers/paths.js';
 import { acmeConfig, tempDir } from '../helpers/warden-process.js';
 
 describe('warden run with a log file it cannot open', () => {
@@ -18,5 +20,24 @@ describe('warden run with a log file it cannot open', () => {
     expect(r.stderr).not.toContain('Unhandled');
     // Refused before anything was started: no audit log was opened, so none is left unclosed.
     expect(existsSync(join(dir, 'audit.jsonl'))).toBe(false);
+  });
+});
+
+describe('warden run with a log file that is its own stdout', () => {
+  it('refuses a logging.file that is the stdio protocol stream (exit 3), so no log line lands among MCP messages', () => {
+    const dir = tempDir();
+    const out = join(dir, 'agent-stdout.txt');
+    const configFile = join(dir, 'warden.yaml');
+    writeFileSync(configFile, stringify(acmeConfig({ logging: { level: 'info', file: out } })));
+    const fd = openSync(out, 'a');
+    try {
+      // Whatever the path (/dev/stdout, /proc/self/fd/1 or, here, the file stdout is), the same file.
+      const r = spawnSync(process.execPath, [WARDEN_MAIN, 'run', '--config', configFile], { stdio: ['pipe', fd, 'pipe'], input: '', encoding: 'utf8', timeout: 15_000 });
+      expect(r.status).toBe(3);
+      expect(r.stderr).toContain(`${configFile}: logging.file:`);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(out, 'utf8')).toBe('');
   });
 });
