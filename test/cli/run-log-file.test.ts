@@ -41,3 +41,18 @@ describe('warden run with a log file that is its own stdout', () => {
     expect(readFileSync(out, 'utf8')).toBe('');
   });
 });
+
+describe('warden run when writing its log file fails', () => {
+  it('a log file that fails every write (/dev/full: ENOSPC) neither crashes nor hangs warden: it stops cleanly when the agent leaves', () => {
+    const dir = tempDir();
+    const configFile = join(dir, 'warden.yaml');
+    writeFileSync(configFile, stringify(acmeConfig({ logging: { level: 'info', file: '/dev/full' }, audit: { file: 'audit.jsonl' } })));
+    // stdin ends at once: warden starts, sees the agent gone and stops, logging all the way.
+    const r = spawnSync(process.execPath, [WARDEN_MAIN, 'run', '--config', configFile], { input: '', encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('/dev/full');
+    const types = readFileSync(join(dir, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types.at(-1)).toBe('warden.stop');
+  });
+});
