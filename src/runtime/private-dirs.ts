@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { WardenConfig } from '../config/config-schema.js';
 import { ConfigError } from '../core/errors.js';
@@ -58,12 +58,20 @@ export interface PrepareOptions {
   readonly note: (message: string) => void;
   readonly uid?: number | undefined;
   readonly stat?: (path: string) => DirStat | undefined;
+  /** lstat of the folder path itself (a symlink's own owner); injectable like `stat`. */
+  readonly lstat?: (path: string) => LinkStat | undefined;
+}
+
+/** The parts of an lstat result the check reads. */
+export interface LinkStat {
+  readonly uid: number;
+  isSymbolicLink(): boolean;
 }
 
 /**
  * Makes every state folder of the config private before anything is written into it:
  * - missing: created with mode 0700;
- * - owned by another user (not root), or writable by every local user (warden's own folder: even
+ * - a symlink owned by another user (not root), a folder owned by another user, or writable by every local user (warden's own folder: even
  *   with the sticky bit; a shared folder: without it): start-up fails naming the config file and
  *   the key, as that user could read, plant or swap the admin token, pins, revocations or the
  *   audit log;
@@ -74,7 +82,14 @@ export function preparePrivateDirs(config: WardenConfig, configFile: string, opt
   const uid = options.uid ?? process.getuid?.();
   if (process.platform === 'win32' || uid === undefined) return;
   const stat = options.stat ?? statOrUndefined;
+  const lstat = options.lstat ?? lstatOrUndefined;
   for (const { dir, keyPath, own } of stateDirs(config, configFile)) {
+    // A symlink another user planted (in a sticky folder like /tmp) would steer warden's files,
+    // and the chmod below, into a folder of their choosing (say /etc, when warden runs as root).
+    const link = lstat(dir);
+    if (link?.isSymbolicLink() && link.uid !== uid && link.uid !== 0) {
+      throw new ConfigError(`${dir} is a symlink that belongs to another user (uid ${link.uid}), who chose where it leads: use a folder of your own`, { file: configFile, keyPath });
+    }
     const st = stat(dir);
     if (st === undefined) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -101,6 +116,14 @@ export function preparePrivateDirs(config: WardenConfig, configFile: string, opt
 function statOrUndefined(path: string): DirStat | undefined {
   try {
     return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function lstatOrUndefined(path: string): LinkStat | undefined {
+  try {
+    return lstatSync(path);
   } catch {
     return undefined;
   }

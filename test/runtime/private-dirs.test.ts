@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -96,5 +96,32 @@ describe('private state folders', () => {
     const rootOwned: DirStat = { mode: 0o40755, uid: 0, isDirectory: () => true };
     preparePrivateDirs(s.load(), s.configFile, { note: (m) => notes.push(m), uid: 1000, stat: () => rootOwned });
     expect(notes).toEqual([]);
+  });
+});
+
+describe('private state folders behind a symlink', () => {
+  it('refuses a .warden symlink planted by another user, and chmods nothing through it', () => {
+    const s = setup();
+    const target = join(s.dir, 'elsewhere');
+    mkdirSync(target);
+    chmodSync(target, 0o755);
+    const link = join(s.dir, '.warden');
+    symlinkSync(target, link);
+    // As root the test can make the link another user's; otherwise the link check is unreachable.
+    if (process.getuid?.() === 0) lchownSync(link, 4242, 4242);
+    const uid = process.getuid?.() === 0 ? 0 : 4243;
+    const err = refusal(() => preparePrivateDirs(s.load(), s.configFile, { note: () => undefined, uid, ...(uid === 0 ? {} : { lstat: () => ({ uid: 4242, isSymbolicLink: () => true }) }) }));
+    expect(err.keyPath).toBe('control.adminTokenFile');
+    expect(modeOf(target)).toBe(0o755);
+  });
+
+  it('tightens the folder a .warden symlink of this user leads to', () => {
+    const s = setup();
+    const target = join(s.dir, 'elsewhere');
+    mkdirSync(target);
+    chmodSync(target, 0o755);
+    symlinkSync(target, join(s.dir, '.warden'));
+    preparePrivateDirs(s.load(), s.configFile, { note: () => undefined });
+    expect(modeOf(target)).toBe(0o700);
   });
 });
