@@ -88,10 +88,12 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
   const upstreams: WardenConfig['upstreams'] = {};
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     if ('command' in upstream) {
-      upstreams[name] = { ...upstream, env: interpolateRecord(upstream.env, env, file, `upstreams.${name}.env`) };
+      const childEnv = interpolateRecord(upstream.env, env, file, `upstreams.${name}.env`);
+      checkValues(childEnv, upstream.env, file, `upstreams.${name}.env`, NUL, 'a NUL character, which an environment variable cannot carry');
+      upstreams[name] = { ...upstream, env: childEnv };
     } else {
       const headers = interpolateRecord(upstream.headers, env, file, `upstreams.${name}.headers`);
-      checkHeaderValues(headers, upstream.headers, file, `upstreams.${name}.headers`);
+      checkValues(headers, upstream.headers, file, `upstreams.${name}.headers`, BAD_HEADER_VALUE, 'a line break or NUL, which an HTTP header cannot carry');
       upstreams[name] = { ...upstream, headers };
     }
   }
@@ -100,23 +102,27 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
 
 /** Characters an HTTP header value cannot carry (fetch refuses them). */
 const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** What an environment variable of a child process cannot carry (spawn refuses it). */
+const NUL = /\0/;
 
 /**
- * A header value with a line break or NUL is refused here, at start-up, naming the key and the
- * variables it uses but never the value: the HTTP client would refuse it only when a session
- * starts, with an error that quotes the whole value (a bearer token from `${VAR}`) into the log.
+ * A header or child-environment value the HTTP client or spawn would refuse is refused here, at
+ * start-up, naming the key and the variables it uses but never the value: refused later, when a
+ * session starts, the error quotes the whole value (a bearer token from `${VAR}`) into the log.
  */
-function checkHeaderValues(
+function checkValues(
   resolved: Readonly<Record<string, string>> | undefined,
   written: Readonly<Record<string, string>> | undefined,
   file: string,
   prefix: string,
+  bad: RegExp,
+  what: string,
 ): void {
   for (const [key, value] of Object.entries(resolved ?? {})) {
-    if (!BAD_HEADER_VALUE.test(value)) continue;
+    if (!bad.test(value)) continue;
     const vars = [...(written?.[key] ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
     const from = vars.length > 0 ? ` (after substituting ${vars.map((v) => `\${${v}}`).join(', ')})` : '';
-    throw new ConfigError(`the header value${from} contains a line break or NUL, which an HTTP header cannot carry`, { file, keyPath: `${prefix}.${key}` });
+    throw new ConfigError(`the value${from} contains ${what}`, { file, keyPath: `${prefix}.${key}` });
   }
 }
 

@@ -93,3 +93,13 @@ describe('durations beyond what a timer can hold', () => {
     expect(loadWardenConfig(file, {}).timeouts.callMs).toBe(2 ** 31 - 1);
   });
 });
+
+describe('secrets in a stdio upstream environment', () => {
+  it('rejects an env value with a NUL at start-up, without echoing the secret spawn would quote', () => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: 'node', env: { API_TOKEN: '${ACME_TOKEN}\u0000' } } } });
+    const err = loadFails(file, { ACME_TOKEN: 'sup3rsecret' });
+    expect(err.keyPath).toBe('upstreams.acme.env.API_TOKEN');
+    expect(err.message).toContain('ACME_TOKEN');
+    expect(err.message).not.toContain('sup3rsecret');
+  });
+});
