@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { WardenConfig } from '../config/config-schema.js';
 import { loadWardenConfig } from '../config/load-config.js';
 import { ConfigError } from '../core/errors.js';
-import { createLogger, type Logger } from '../logging/logger.js';
+import { createLogger, finishLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
@@ -87,8 +87,12 @@ async function serve(config: WardenConfig, configFile: string, logger: Logger, i
   const hup = listenForReloadSignal(logger);
   try {
     const code = await startAndServe(config, configFile, logger, io, stop, hup);
-    await new Promise<void>((done) => logger.flush(() => done()));
-    return code;
+    // Bounded: a stderr nobody reads must not keep a stopped warden alive. Everything is closed
+    // by now (sessions, upstream children, audit with its checkpoint) and the log flushed, or
+    // given up on after the bound; the only thing that can still hold the event loop open is a
+    // write to a stderr (or stdout) nobody reads, so warden exits explicitly.
+    await finishLogger(logger, 2_000);
+    process.exit(code);
   } finally {
     hup.dispose();
     stop.dispose();

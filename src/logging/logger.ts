@@ -50,11 +50,7 @@ function dropOutputOnWriteError(destination: Destination, file: string | undefin
   destination.on('error', (err: NodeJS.ErrnoException) => {
     if (failed) return;
     failed = true;
-    const off = destination as unknown as Record<string, unknown>;
-    off['write'] = () => true;
-    off['flushSync'] = () => undefined;
-    off['flush'] = (cb?: (err?: Error) => void) => cb?.();
-    off['end'] = () => undefined;
+    switchOff(destination);
     if (file === undefined) return; // stderr itself failed: nowhere left to say it
     try {
       writeSync(2, `warden: writing the log file ${file} failed (${err.code ?? err.message}); further log lines are dropped, the audit trail is unaffected\n`);
@@ -62,4 +58,32 @@ function dropOutputOnWriteError(destination: Destination, file: string | undefin
       // stderr is gone too
     }
   });
+}
+
+/** Turns a destination into a sink that accepts and drops everything (flush still calls back). */
+function switchOff(destination: unknown): void {
+  const off = destination as Record<string, unknown>;
+  off['write'] = () => true;
+  off['flushSync'] = () => undefined;
+  off['flush'] = (cb?: (err?: Error) => void) => cb?.();
+  off['end'] = () => undefined;
+}
+
+/**
+ * The last step before warden exits: flushes the log, waiting at most `timeoutMs`, then switches
+ * the destination off so nothing can be written or retried any more; resolves whether the flush
+ * completed in time. A reader that never drains warden's stderr (an agent that pipes it and never
+ * reads) keeps lines unwritten forever, and pino's exit hook retried them without end (sonic-boom's
+ * flushSync sleeps and retries on EAGAIN): a warden that had stopped cleanly never exited.
+ */
+export async function finishLogger(logger: Logger, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const flushed = new Promise<boolean>((done) => logger.flush(() => done(true)));
+  const late = new Promise<boolean>((done) => {
+    timer = setTimeout(() => done(false), timeoutMs);
+  });
+  const inTime = await Promise.race([flushed, late]);
+  clearTimeout(timer);
+  switchOff((logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym]);
+  return inTime;
 }
