@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { COMMANDS } from './commands.js';
 import { EXIT, type CliIo } from './cli-command.js';
+import { terminalMessage } from './terminal-message.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 8);
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`warden: unknown command '${name}'\n\n${usage()}`);
+    io.stderr.write(`warden: unknown command '${terminalMessage(name)}'\n\n${usage()}`);
     return EXIT.usage;
   }
   return command.run(rest, io);
@@ -53,7 +54,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`warden: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`warden: ${terminalMessage(err instanceof Error ? err.message : String(err))}\n`);
     process.exitCode = EXIT.unavailable;
   },
 );

@@ -1,17 +1,19 @@
+import { fstatSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { WardenConfig } from '../config/config-schema.js';
 import { loadWardenConfig } from '../config/load-config.js';
 import { ConfigError } from '../core/errors.js';
-import { createLogger, type Logger } from '../logging/logger.js';
+import { createLogger, finishLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
 import { checkTrustedInputs } from '../runtime/trusted-inputs.js';
-import { createPrivateDirs } from '../runtime/private-dirs.js';
+import { preparePrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden run --config <warden.yaml>
 
@@ -46,7 +48,7 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
-    io.stderr.write(`warden run: ${(err as Error).message}\n${HELP}`);
+    io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n${HELP}`);
     return EXIT.usage;
   }
   if (values.help) {
@@ -58,14 +60,24 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   try {
     config = loadWardenConfig(configFile, io.env);
     checkTrustedInputs(config, configFile);
+    // Before any secret, state or log is written: private folders, or a refusal naming the key.
+    preparePrivateDirs(config, configFile, { note: (m) => io.stderr.write(`warden run: ${terminalMessage(m)}\n`) });
   } catch (err) {
-    io.stderr.write(`warden run: ${(err as Error).message}\n`);
+    io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n`);
     return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
   }
-  // logging.file is absolute here (resolved against the config folder by the loader); its folder
-  // is created private like every other folder warden writes into.
-  if (config.logging.file !== undefined) createPrivateDirs([config.logging.file]);
-  const logger = createLogger({ level: config.logging.level, file: config.logging.file });
+  let logger: Logger;
+  try {
+    if (config.listen.stdio && config.logging.file !== undefined && isStdout(config.logging.file)) {
+      io.stderr.write(`warden run: ${terminalMessage(`${configFile}: logging.file: ${config.logging.file} is warden's stdout, which carries the MCP protocol in stdio mode: log to stderr (leave logging.file out) or to a file`)}\n`);
+      return EXIT.config;
+    }
+    logger = createLogger({ level: config.logging.level, file: config.logging.file });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    io.stderr.write(`warden run: ${terminalMessage(`${configFile}: logging.file: cannot open ${config.logging.file ?? 'the log'}: ${code}`)}\n`);
+    return EXIT.config;
+  }
   return serve(config, configFile, logger, io);
 }
 
@@ -75,8 +87,12 @@ async function serve(config: WardenConfig, configFile: string, logger: Logger, i
   const hup = listenForReloadSignal(logger);
   try {
     const code = await startAndServe(config, configFile, logger, io, stop, hup);
-    await new Promise<void>((done) => logger.flush(() => done()));
-    return code;
+    // Bounded: a stderr nobody reads must not keep a stopped warden alive. Everything is closed
+    // by now (sessions, upstream children, audit with its checkpoint) and the log flushed, or
+    // given up on after the bound; the only thing that can still hold the event loop open is a
+    // write to a stderr (or stdout) nobody reads, so warden exits explicitly.
+    await finishLogger(logger, 2_000);
+    process.exit(code);
   } finally {
     hup.dispose();
     stop.dispose();
@@ -118,8 +134,25 @@ async function startAndServe(config: WardenConfig, configFile: string, logger: L
   return EXIT.ok;
 }
 
+/**
+ * True when `file` is the same file as fd 1 (`/dev/stdout`, `/proc/self/fd/1`, or the file or
+ * pipe stdout was redirected to): log lines written there would land among the MCP messages.
+ */
+function isStdout(file: string): boolean {
+  try {
+    const out = fstatSync(1);
+    // A terminal or /dev/null on stdout carries no agent's protocol.
+    if (out.isCharacterDevice()) return false;
+    const log = statSync(file);
+    return out.dev === log.dev && out.ino === log.ino;
+  } catch {
+    // No stdout, or no such file yet: not the same file.
+    return false;
+  }
+}
+
 function startFailed(err: unknown, io: CliIo): number {
-  io.stderr.write(`warden run: ${(err as Error).message}\n`);
+  io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n`);
   return err instanceof ConfigError ? EXIT.config : EXIT.unavailable;
 }
 

@@ -47,16 +47,18 @@ async function keygen(argv: string[], io: CliIo): Promise<number> {
   if (values.format !== 'jwk' && values.format !== 'pem') return fail(io, '--format must be jwk or pem');
   // The kid becomes a file name: keep it to a safe alphabet (no path separators).
   if (values.kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(values.kid)) return fail(io, '--kid may use only A-Z a-z 0-9 . _ -');
-  const key = await generateSigningKey({ alg: values.alg as SigningAlgorithm, ...(values.kid ? { kid: values.kid } : {}) });
   const dir = resolve(io.cwd, values.out);
+  const jwksPath = join(dir, 'jwks.json');
+  // Read before anything is written: a broken jwks.json must not leave a new private key behind.
+  const existing = readExistingKeys(jwksPath);
+  if (typeof existing === 'string') return fail(io, `${jwksPath}: ${existing}`, EXIT.config);
+  const key = await generateSigningKey({ alg: values.alg as SigningAlgorithm, ...(values.kid ? { kid: values.kid } : {}) });
   mkdirSync(dir, { recursive: true });
   const privatePath = join(dir, `${key.kid}.private.${values.format}`);
   const privateText = values.format === 'pem' ? await privateKeyToPem(key) : `${JSON.stringify(key.privateJwk, null, 2)}\n`;
   // 0600 at creation (no window where the key is world-readable), and again in case it existed.
   writeFileSync(privatePath, privateText, { mode: 0o600 });
   chmodSync(privatePath, 0o600);
-  const jwksPath = join(dir, 'jwks.json');
-  const existing = existsSync(jwksPath) ? (JSON.parse(readFileSync(jwksPath, 'utf8')) as { keys?: JWK[] }).keys ?? [] : [];
   const keys = [...existing.filter((k) => k.kid !== key.kid), key.publicJwk];
   writeFileSync(jwksPath, `${JSON.stringify({ keys }, null, 2)}\n`);
   if (values.json) {
@@ -65,6 +67,19 @@ async function keygen(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`kid:         ${key.kid}\nalg:         ${key.alg}\nprivate key: ${privatePath} (mode 0600; keep it secret)\njwks:        ${jwksPath} (${keys.length} key${keys.length === 1 ? '' : 's'})\n`);
   }
   return EXIT.ok;
+}
+
+/** The keys of an existing jwks.json (none when there is no file), or why it cannot be used. */
+function readExistingKeys(jwksPath: string): JWK[] | string {
+  if (!existsSync(jwksPath)) return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(jwksPath, 'utf8'));
+  } catch (err) {
+    return `cannot add the new key: ${(err as Error).message}`;
+  }
+  const keys = (doc as { keys?: unknown } | null)?.keys ?? [];
+  return Array.isArray(keys) ? (keys as JWK[]) : 'cannot add the new key: "keys" is not a list';
 }
 
 function parseClaims(pairs: string[]): Record<string, unknown> | string {

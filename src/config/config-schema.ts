@@ -17,6 +17,12 @@ export const UpstreamNameSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*$/, 'upstream names use letters, digits, ".", "-" and single "_"')
   .max(32);
 
+/**
+ * A duration in ms that a timer can hold: setTimeout treats anything above 2^31-1 ms (about 24.8
+ * days) as 1 ms, so a "30 days" timeout would fire at once. Refused at start-up instead.
+ */
+export const TimerMsSchema = z.number().int().positive().max(2 ** 31 - 1, 'at most 2147483647 ms (about 24.8 days), the longest timer Node.js can set');
+
 /** A tool server warden launches as a child process and talks to over stdio. */
 export const StdioUpstreamSchema = z.strictObject({
   command: z.string().min(1),
@@ -75,11 +81,11 @@ export type Listen = z.infer<typeof ListenSchema>;
 
 export const TimeoutsSchema = z.strictObject({
   /** Upper bound for one forwarded tools/call; then warden cancels upstream and answers -32001. */
-  callMs: z.number().int().positive().default(60_000),
+  callMs: TimerMsSchema.default(60_000),
   /** Upper bound for every other forwarded request (lists, reads, prompts...). */
-  requestMs: z.number().int().positive().default(30_000),
+  requestMs: TimerMsSchema.default(30_000),
   /** Upper bound for starting and initializing one upstream. */
-  initializeMs: z.number().int().positive().default(20_000),
+  initializeMs: TimerMsSchema.default(20_000),
 });
 export type Timeouts = z.infer<typeof TimeoutsSchema>;
 

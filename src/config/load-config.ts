@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -6,23 +6,51 @@ import { assertTrustedFile } from '../core/trusted-file.js';
 import { configErrorFromZod } from './zod-error.js';
 import { WardenConfigSchema, type WardenConfig } from './config-schema.js';
 import { interpolateRecord } from './env-interpolation.js';
+import { findDuplicateJsonKey } from './json-duplicate-keys.js';
 import { resolveConfigPathsOf } from './config-paths.js';
 
 /** Reads a YAML or JSON file into plain data. Errors name the file. */
 export function readConfigDocument(file: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file }, { cause: err });
   }
   try {
     // JSON is valid YAML 1.2, but JSON.parse gives sharper messages for .json files.
-    if (file.endsWith('.json')) return JSON.parse(text) as unknown;
+    if (file.endsWith('.json')) return parseJson(text);
     return parseYaml(text, { uniqueKeys: true, prettyErrors: true }) as unknown;
   } catch (err) {
     throw new ConfigError(syntaxErrorMessage(file, err as Error), { file }, { cause: err });
   }
+}
+
+/**
+ * Reads a config file that must be a regular file. A FIFO would block start-up until some writer
+ * appears, a device like /dev/zero would be read until memory runs out: opened non-blocking and
+ * checked with fstat (the same file that is then read), they are refused instead.
+ */
+function readRegularFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new ConfigError('cannot read config file: not a regular file', { file });
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * JSON.parse, but a key given twice in one object is an error (as in a YAML config): JSON.parse
+ * would keep the last one silently.
+ */
+function parseJson(text: string): unknown {
+  const document = JSON.parse(text) as unknown;
+  const duplicate = findDuplicateJsonKey(text);
+  if (duplicate !== undefined) throw new Error(`duplicate key ${duplicate}`);
+  return document;
 }
 
 /**
@@ -60,12 +88,42 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
   const upstreams: WardenConfig['upstreams'] = {};
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     if ('command' in upstream) {
-      upstreams[name] = { ...upstream, env: interpolateRecord(upstream.env, env, file, `upstreams.${name}.env`) };
+      const childEnv = interpolateRecord(upstream.env, env, file, `upstreams.${name}.env`);
+      checkValues(childEnv, upstream.env, file, `upstreams.${name}.env`, NUL, 'a NUL character, which an environment variable cannot carry');
+      upstreams[name] = { ...upstream, env: childEnv };
     } else {
-      upstreams[name] = { ...upstream, headers: interpolateRecord(upstream.headers, env, file, `upstreams.${name}.headers`) };
+      const headers = interpolateRecord(upstream.headers, env, file, `upstreams.${name}.headers`);
+      checkValues(headers, upstream.headers, file, `upstreams.${name}.headers`, BAD_HEADER_VALUE, 'a line break or NUL, which an HTTP header cannot carry');
+      upstreams[name] = { ...upstream, headers };
     }
   }
   return { ...config, upstreams };
+}
+
+/** Characters an HTTP header value cannot carry (fetch refuses them). */
+const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** What an environment variable of a child process cannot carry (spawn refuses it). */
+const NUL = /\0/;
+
+/**
+ * A header or child-environment value the HTTP client or spawn would refuse is refused here, at
+ * start-up, naming the key and the variables it uses but never the value: refused later, when a
+ * session starts, the error quotes the whole value (a bearer token from `${VAR}`) into the log.
+ */
+function checkValues(
+  resolved: Readonly<Record<string, string>> | undefined,
+  written: Readonly<Record<string, string>> | undefined,
+  file: string,
+  prefix: string,
+  bad: RegExp,
+  what: string,
+): void {
+  for (const [key, value] of Object.entries(resolved ?? {})) {
+    if (!bad.test(value)) continue;
+    const vars = [...(written?.[key] ?? '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+    const from = vars.length > 0 ? ` (after substituting ${vars.map((v) => `\${${v}}`).join(', ')})` : '';
+    throw new ConfigError(`the value${from} contains ${what}`, { file, keyPath: `${prefix}.${key}` });
+  }
 }
 
 /**

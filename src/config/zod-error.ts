@@ -16,7 +16,8 @@ export function formatKeyPath(path: readonly PropertyKey[]): string {
  * e.g. `warden.yaml: upstreams.fs.command: expected string, received number`.
  */
 export function configErrorFromZod(error: z.ZodError, file: string): ConfigError {
-  const lines = error.issues.map((issue) => {
+  const issues = error.issues.flatMap(unionBranchIssues);
+  const lines = issues.map((issue) => {
     const keyPath = formatKeyPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       const keys = (issue as { keys?: string[] }).keys ?? [];
@@ -24,6 +25,23 @@ export function configErrorFromZod(error: z.ZodError, file: string): ConfigError
     }
     return `${file}: ${keyPath}: ${issue.message}`;
   });
-  const first = error.issues[0];
+  const first = issues[0];
   return new ConfigError(lines.join('\n'), { file, keyPath: first ? formatKeyPath(first.path) : undefined });
+}
+
+type Issue = z.ZodError['issues'][number];
+
+/**
+ * A value that matches no branch of a union (a stdio or an HTTP upstream) is one zod issue,
+ * "Invalid input" on the union's key, with each branch's issues inside: the operator needs the key
+ * at fault (`upstreams.acme.args[0]`). The branch with the fewest issues is the one the value was
+ * closest to (the first on a tie); its issues are reported with their full key paths.
+ */
+function unionBranchIssues(issue: Issue): Issue[] {
+  // A union with its own message (a schema's `error:`) already says what is wrong: kept as it is.
+  const generic = issue.code === 'invalid_union' && issue.message === 'Invalid input';
+  const branches = generic ? (issue as { errors?: Issue[][] }).errors ?? [] : [];
+  const closest = branches.filter((b) => b.length > 0).reduce<Issue[] | undefined>((best, b) => (best === undefined || b.length < best.length ? b : best), undefined);
+  if (closest === undefined) return [issue];
+  return closest.flatMap((inner) => unionBranchIssues({ ...inner, path: [...issue.path, ...inner.path] } as Issue));
 }

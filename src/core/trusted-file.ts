@@ -1,4 +1,4 @@
-import { statSync, type Stats } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from './errors.js';
 
@@ -25,10 +25,28 @@ function statOrUndefined(path: string): StatLike | undefined {
  * - its folder is world-writable without the sticky bit (anyone can replace the file);
  * - in a world-writable sticky folder (`/tmp`), the file belongs to another user (not root),
  *   who may have created it there first.
- * A file that does not exist yet is judged by its folder. Not checked on Windows (no modes).
+ * A file that does not exist yet is judged by its folder; a symlink by its own folder and by the
+ * file it leads to. Not checked on Windows (no modes).
  */
 export function untrustedFileReason(file: string, stat: Stat = statOrUndefined, uid = process.getuid?.()): string | undefined {
   if (process.platform === 'win32') return undefined;
+  const reason = pathReason(file, stat, uid);
+  if (reason !== undefined) return reason;
+  // A symlink is judged by where it leads too: whoever can write the target's folder can replace
+  // the target, however private the link's own folder is.
+  const real = realpathOrUndefined(file);
+  return real !== undefined && real !== file ? pathReason(real, stat, uid) : undefined;
+}
+
+function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function pathReason(file: string, stat: Stat, uid: number | undefined): string | undefined {
   const dir = dirname(file);
   const f = stat(file);
   const d = stat(dir);

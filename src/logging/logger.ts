@@ -1,3 +1,5 @@
+import { mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -8,8 +10,9 @@ export type { Logger };
  */
 export function createLogger(options: { level?: string; file?: string; name?: string } = {}): Logger {
   const destination = options.file
-    ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+    ? pino.destination({ fd: openLogFile(options.file), sync: false })
     : pino.destination({ fd: 2, sync: false });
+  dropOutputOnWriteError(destination, options.file);
   return pino(
     { name: options.name ?? 'warden', level: options.level ?? process.env.WARDEN_LOG_LEVEL ?? 'info' },
     destination,
@@ -19,4 +22,68 @@ export function createLogger(options: { level?: string; file?: string; name?: st
 /** A logger that discards everything, for tests and library use. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/**
+ * Opens the log file now, so a path that cannot be opened (a folder, no permission, a device)
+ * throws here, at start-up, where the caller can name the config key. Opened by the async
+ * destination instead, the failure arrived later as an unhandled error event that crashed warden
+ * half-way through start-up (no `warden.stop`, an unclosed audit checkpoint).
+ */
+function openLogFile(file: string): number {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  return openSync(file, 'a');
+}
+
+type Destination = ReturnType<typeof pino.destination>;
+
+/**
+ * A failed write (a full disk, an I/O error) must not take warden down: the operational log is not
+ * the decision path (the audit sink has its own fail-closed handling). Unhandled, the error event
+ * crashed the process, and pino's exit hook then retried the unwritten lines forever (sonic-boom's
+ * flushSync sleeps and retries on every error): a hung warden that ignores SIGTERM. On the first
+ * error the destination is switched off (what pino does itself for EPIPE) and warden says so once
+ * on stderr; the audit trail keeps recording.
+ */
+function dropOutputOnWriteError(destination: Destination, file: string | undefined): void {
+  let failed = false;
+  destination.on('error', (err: NodeJS.ErrnoException) => {
+    if (failed) return;
+    failed = true;
+    switchOff(destination);
+    if (file === undefined) return; // stderr itself failed: nowhere left to say it
+    try {
+      writeSync(2, `warden: writing the log file ${file} failed (${err.code ?? err.message}); further log lines are dropped, the audit trail is unaffected\n`);
+    } catch {
+      // stderr is gone too
+    }
+  });
+}
+
+/** Turns a destination into a sink that accepts and drops everything (flush still calls back). */
+function switchOff(destination: unknown): void {
+  const off = destination as Record<string, unknown>;
+  off['write'] = () => true;
+  off['flushSync'] = () => undefined;
+  off['flush'] = (cb?: (err?: Error) => void) => cb?.();
+  off['end'] = () => undefined;
+}
+
+/**
+ * The last step before warden exits: flushes the log, waiting at most `timeoutMs`, then switches
+ * the destination off so nothing can be written or retried any more; resolves whether the flush
+ * completed in time. A reader that never drains warden's stderr (an agent that pipes it and never
+ * reads) keeps lines unwritten forever, and pino's exit hook retried them without end (sonic-boom's
+ * flushSync sleeps and retries on EAGAIN): a warden that had stopped cleanly never exited.
+ */
+export async function finishLogger(logger: Logger, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const flushed = new Promise<boolean>((done) => logger.flush(() => done(true)));
+  const late = new Promise<boolean>((done) => {
+    timer = setTimeout(() => done(false), timeoutMs);
+  });
+  const inTime = await Promise.race([flushed, late]);
+  clearTimeout(timer);
+  switchOff((logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym]);
+  return inTime;
 }
