@@ -78,12 +78,26 @@ function switchOff(destination: unknown): void {
  */
 export async function finishLogger(logger: Logger, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const flushed = new Promise<boolean>((done) => logger.flush(() => done(true)));
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  const flushed = new Promise<boolean>((done) => logger.flush(() => whenDrained(stream, () => done(true))));
   const late = new Promise<boolean>((done) => {
     timer = setTimeout(() => done(false), timeoutMs);
   });
   const inTime = await Promise.race([flushed, late]);
   clearTimeout(timer);
-  switchOff((logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym]);
+  switchOff(stream);
   return inTime;
+}
+
+/**
+ * Calls `done` once the destination has written everything it was given. sonic-boom's flush(cb)
+ * calls back at once with its default minLength of 0, even while an asynchronous write is still
+ * in flight or lines wait behind it, and exiting then lost the last lines (`warden stopped`).
+ * It emits `drain` when it has written its buffer; anything else counts as written.
+ */
+function whenDrained(stream: unknown, done: () => void): void {
+  const s = stream as { _writing?: unknown; _len?: unknown; once?: (event: string, fn: () => void) => void };
+  const busy = s._writing === true || (typeof s._len === 'number' && s._len > 0);
+  if (busy && typeof s.once === 'function') s.once('drain', done);
+  else done();
 }
