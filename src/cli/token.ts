@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
@@ -12,9 +12,10 @@ const HELP = `Usage: warden token <keygen|mint> [options]
 
 Development tooling for signed tokens (the demo and tests use the same library functions).
 
-warden token keygen [--alg ES256|EdDSA|RS256] [--out DIR] [--kid ID] [--format jwk|pem] [--json]
+warden token keygen [--alg ES256|EdDSA|RS256] [--out DIR] [--kid ID] [--format jwk|pem] [--force] [--json]
   Writes a private key (<kid>.private.jwk or <kid>.private.pem, mode 0600) and adds the public
-  key to DIR/jwks.json (created if missing; existing keys are kept, for rotation).
+  key to DIR/jwks.json (created if missing; existing keys are kept, for rotation). A kid that
+  already has a key there is refused (exit 1) unless --force replaces it.
   Defaults: --alg ES256, --out ., --kid = RFC 7638 thumbprint, --format jwk.
 
 warden token mint --key FILE --iss URL --aud AUD --sub USER [--act AGENT] [--act-chain a,b]
@@ -39,6 +40,7 @@ async function keygen(argv: string[], io: CliIo): Promise<number> {
       kid: { type: 'string' },
       format: { type: 'string', default: 'jwk' },
       json: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,10 +57,15 @@ async function keygen(argv: string[], io: CliIo): Promise<number> {
   const key = await generateSigningKey({ alg: values.alg as SigningAlgorithm, ...(values.kid ? { kid: values.kid } : {}) });
   mkdirSync(dir, { recursive: true });
   const privatePath = join(dir, `${key.kid}.private.${values.format}`);
+  // A key already published under this kid signs tokens someone may rely on: replacing it (and
+  // its public half in jwks.json) silently would break them, so only on request.
+  const taken = lstatOrUndefined(privatePath) !== undefined || existing.some((k) => k.kid === key.kid);
+  if (taken && !values.force) return fail(io, `kid ${key.kid} already has a key in ${dir}; pass --force to replace it`, EXIT.failure);
   const privateText = values.format === 'pem' ? await privateKeyToPem(key) : `${JSON.stringify(key.privateJwk, null, 2)}\n`;
-  // 0600 at creation (no window where the key is world-readable), and again in case it existed.
-  writeFileSync(privatePath, privateText, { mode: 0o600 });
-  chmodSync(privatePath, 0o600);
+  // Removed first and created exclusively with mode 0600: never written through a link planted
+  // at the path, never a window where an older, wider mode applies.
+  rmSync(privatePath, { force: true });
+  writeFileSync(privatePath, privateText, { mode: 0o600, flag: 'wx' });
   const keys = [...existing.filter((k) => k.kid !== key.kid), key.publicJwk];
   writeFileSync(jwksPath, `${JSON.stringify({ keys }, null, 2)}\n`);
   if (values.json) {
@@ -155,3 +162,11 @@ export const tokenCommand: CliCommand = {
     return EXIT.usage;
   },
 };
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}

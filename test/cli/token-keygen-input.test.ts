@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WARDEN_MAIN } from '../helpers/paths.js';
@@ -23,5 +23,40 @@ describe('warden token keygen with a broken jwks.json', () => {
     expect(r.stderr).toContain(jwks);
     expect(readdirSync(dir)).toEqual(['jwks.json']);
     expect(readFileSync(jwks, 'utf8')).toBe(content);
+  });
+});
+
+describe('warden token keygen with a kid that already has a key', () => {
+  const run = (dir: string, ...extra: string[]) => spawnSync(process.execPath, [WARDEN_MAIN, 'token', 'keygen', '--out', dir, '--kid', 'k1', ...extra], { encoding: 'utf8', timeout: 15_000 });
+
+  it('refuses to overwrite the private key of an existing kid (exit 1), leaving key and jwks.json as they were', () => {
+    const dir = tempDir();
+    expect(run(dir).status).toBe(0);
+    const key = readFileSync(join(dir, 'k1.private.jwk'), 'utf8');
+    const jwks = readFileSync(join(dir, 'jwks.json'), 'utf8');
+    const again = run(dir);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('--force');
+    expect(readFileSync(join(dir, 'k1.private.jwk'), 'utf8')).toBe(key);
+    expect(readFileSync(join(dir, 'jwks.json'), 'utf8')).toBe(jwks);
+  });
+
+  it('replaces it with --force', () => {
+    const dir = tempDir();
+    expect(run(dir).status).toBe(0);
+    const key = readFileSync(join(dir, 'k1.private.jwk'), 'utf8');
+    expect(run(dir, '--force').status).toBe(0);
+    expect(readFileSync(join(dir, 'k1.private.jwk'), 'utf8')).not.toBe(key);
+    expect((JSON.parse(readFileSync(join(dir, 'jwks.json'), 'utf8')) as { keys: unknown[] }).keys).toHaveLength(1);
+  });
+
+  it('never writes the private key through a symlink planted at its path', () => {
+    const dir = tempDir();
+    const elsewhere = join(dir, 'readable-by-others.txt');
+    writeFileSync(elsewhere, '');
+    symlinkSync(elsewhere, join(dir, 'k1.private.jwk'));
+    expect(run(dir, '--force').status).toBe(0);
+    expect(readFileSync(elsewhere, 'utf8')).toBe('');
+    expect(lstatSync(join(dir, 'k1.private.jwk')).isSymbolicLink()).toBe(false);
   });
 });
