@@ -41,12 +41,21 @@ async function main(argv: string[]): Promise<number> {
     io.stdout.write(`${pkg.version}\n`);
     return EXIT.ok;
   }
+  // `warden audit query --json | head`: a reader that leaves early is not an error to report
+  // with a stack trace. `run` is left alone: there stdout is the MCP stream, handled by the proxy.
+  if (name !== 'run') process.stdout.on('error', quietOnClosedReader);
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     io.stderr.write(`warden: unknown command '${terminalMessage(name)}'\n\n${usage()}`);
     return EXIT.usage;
   }
   return command.run(rest, io);
+}
+
+/** EPIPE on stdout: the reader is gone, so stop quietly (exit 0, as if it had read it all). */
+function quietOnClosedReader(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok);
 }
 
 main(process.argv.slice(2)).then(
