@@ -2,6 +2,7 @@
 import { COMMANDS } from './commands.js';
 import { EXIT, type CliIo } from './cli-command.js';
 import { terminalMessage } from './terminal-message.js';
+import { WARDEN_VERSION } from '../core/warden-version.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 8);
@@ -34,11 +35,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
-    const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    io.stdout.write(`${pkg.version}\n`);
+    io.stdout.write(`${WARDEN_VERSION}\n`);
     return EXIT.ok;
   }
   // `warden audit query --json | head`: a reader that leaves early is not an error to report

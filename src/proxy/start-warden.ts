@@ -6,6 +6,7 @@ import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import type { Authenticator } from '../core/authenticator.js';
 import type { Guard, SessionInfo } from '../core/tool-call.js';
+import { WARDEN_VERSION } from '../core/warden-version.js';
 import type { Logger } from '../logging/logger.js';
 import { announceToolsChanged } from './announce-tools-changed.js';
 import { startHttpListener, type HttpListener } from './http-listener.js';
@@ -40,7 +41,7 @@ export interface WardenHandle {
   readonly stdioClosed: Promise<string> | undefined;
 }
 
-export const WARDEN_SERVER_INFO = { name: 'mcp-warden', version: '0.1.0' };
+export const WARDEN_SERVER_INFO = { name: 'mcp-warden', version: WARDEN_VERSION };
 
 /**
  * Starts the transparent proxy with an injected Authenticator and Guard. Every tools/call goes

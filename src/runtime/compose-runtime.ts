@@ -6,6 +6,7 @@ import { openAuditSinkFor } from './audit-open.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import { ConfigError } from '../core/errors.js';
 import { isLoopbackHost } from '../config/cross-checks.js';
+import { WARDEN_VERSION } from '../core/warden-version.js';
 import { systemClock } from '../core/clock.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Authenticator } from '../core/authenticator.js';
@@ -70,7 +71,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
   const audit = await openAuditSinkFor(auditConfig, configFile, { logger, clock, configFile });
   const shutdown = runtimeShutdown(closers, audit, logger);
   try {
-    audit.record(auditEvent('warden.start', { version: '0.1.0', pid: process.pid, transport: config.listen.http ? (config.listen.stdio ? 'stdio+http' : 'http') : 'stdio', upstreams: Object.keys(config.upstreams) }));
+    audit.record(auditEvent('warden.start', { version: WARDEN_VERSION, pid: process.pid, transport: config.listen.http ? (config.listen.stdio ? 'stdio+http' : 'http') : 'stdio', upstreams: Object.keys(config.upstreams) }));
     const shown = publicConfig(config);
     audit.record(auditEvent('config.loaded', { file: configFile, digest: digestOf(shown), config: shown }));
     throwIfStopRequested(stop);
