@@ -36,7 +36,9 @@ function readRegularFile(file: string): string {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     if (!fstatSync(fd).isFile()) throw new ConfigError('cannot read config file: not a regular file', { file });
-    return readFileSync(fd, 'utf8');
+    // A UTF-8 byte order mark (some Windows editors write one) is not part of the document.
+    const text = readFileSync(fd, 'utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } finally {
     closeSync(fd);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadWardenConfig } from '../../src/config/load-config.js';
@@ -105,5 +105,14 @@ describe('loadWardenConfig', () => {
 
   it('names the file when it does not exist', () => {
     expect(() => loadWardenConfig('/nonexistent/warden.yaml', {})).toThrow(/nonexistent\/warden.yaml/);
+  });
+});
+
+describe('config files saved with a UTF-8 byte order mark (Windows editors)', () => {
+  it.each(['warden.json', 'warden.yaml'])('reads %s with a BOM like one without', (name) => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { acme: { command: 'node', args: ['x.js'] } } }, name);
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, `\uFEFF${text.startsWith('\uFEFF') ? text.slice(1) : text}`);
+    expect(Object.keys(loadWardenConfig(file, {}).upstreams)).toEqual(['acme']);
   });
 });
