@@ -57,6 +57,7 @@ export function loadOrCreateAdminToken(options: {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new ConfigError(`cannot create admin token file ${file}`, { keyPath: 'control.adminTokenFile' }, { cause: err });
     }
+    refuseOtherOwner(file);
     return { token: readSecretFile(file, 'control.adminTokenFile'), file, generated: false };
   }
   try {
@@ -65,4 +66,23 @@ export function loadOrCreateAdminToken(options: {
     closeSync(fd);
   }
   return { token, file, generated: true };
+}
+
+/**
+ * The admin token must belong to the user warden runs as (or root): mode 0600 keeps others out,
+ * not the owner, so with a file of bob's a root-run warden would take bob's choice as its admin
+ * credential (approval and revocation power).
+ */
+function refuseOtherOwner(file: string): void {
+  const me = process.getuid?.();
+  if (me === undefined) return; // no uids (Windows)
+  let owner: number;
+  try {
+    owner = statSync(file).uid;
+  } catch (err) {
+    throw new ConfigError(`cannot read credential file ${file}`, { keyPath: 'control.adminTokenFile' }, { cause: err });
+  }
+  if (owner !== me && owner !== 0) {
+    throw new ConfigError(`admin token file ${file} is owned by another user (uid ${owner}); it must belong to the user warden runs as (uid ${me})`, { keyPath: 'control.adminTokenFile' });
+  }
 }
