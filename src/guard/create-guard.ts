@@ -273,6 +273,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     },
     onSessionClosed(info: SessionInfo, reason: string) {
       deps.sessions?.closed(info.sessionId);
+      deps.engine.forgetSession?.(info.sessionId);
       recordLifecycle(auditEvent('session.closed', { sessionId: info.sessionId, principal: principalSummary(info.principal), reason }));
     },
   };

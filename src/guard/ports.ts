@@ -44,6 +44,8 @@ export interface DecisionEngine {
    * the same walk as the digest) and the digest of the whole. Without it the guard uses redact().
    */
   encodeArgs?(value: unknown): { readonly field: unknown; readonly digest: string };
+  /** Optional: forget what is kept about a session once it closed. Never throws or rejects. */
+  forgetSession?(sessionId: string): void;
 }
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */

@@ -7,6 +7,7 @@ import type { StateStore } from '../state/state-store.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { decideToolCall, recordOutcome } from './decide.js';
 import { isToolHidden } from './hidden-tools.js';
+import { keys } from '../signals/state-keys.js';
 
 /** What the guard needs from the policy area, bound to one store and a policy source. */
 export interface PolicyEngine {
@@ -23,6 +24,11 @@ export interface PolicyEngine {
   redaction(): CompiledPolicy['redact'];
   /** The policy in force now. */
   policy(): CompiledPolicy;
+  /**
+   * Drops what the signals keep about a closed session (its first address and client). Session
+   * ids are never reused, so the record only takes room another session's record may need.
+   */
+  forgetSession(sessionId: string): Promise<void>;
 }
 
 /**
@@ -40,5 +46,8 @@ export function createPolicyEngine(options: { store: StateStore; policy: () => C
     isToolHidden: (principal, upstream, tool) => isToolHidden(options.policy(), principal, upstream, tool),
     redaction: () => options.policy().redact,
     policy: () => options.policy(),
+    forgetSession: async (sessionId) => {
+      await store.delete(keys.session(sessionId));
+    },
   };
 }

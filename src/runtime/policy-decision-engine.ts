@@ -47,5 +47,7 @@ export function policyDecisionEngine(engine: PolicyEngine, auditRedact: RedactCo
     isHidden: (principal, upstream, tool) => engine.isToolHidden(principal, upstream, tool),
     redact: (value) => currentRedactor()(value),
     encodeArgs: (value) => currentEncoder()(value),
+    // Cleanup only: a store fault here blocks nothing (the record expires by itself).
+    forgetSession: (sessionId) => void engine.forgetSession(sessionId).catch(() => undefined),
   };
 }
