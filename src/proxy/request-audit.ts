@@ -16,9 +16,11 @@ const RECORDED_METHODS = new Set(['resources/read', 'resources/subscribe', 'prom
  */
 export function recordedAhead(session: ProxySession, request: RpcRequest, upstream: string, params: Record<string, unknown> | undefined): boolean {
   const audit = session.opts.audit;
-  if (audit === undefined || !RECORDED_METHODS.has(request.method) || session.principal === undefined) return true;
-  const common = { sessionId: session.id, principal: principalSummary(session.principal), method: request.method, upstream };
+  if (audit === undefined || !RECORDED_METHODS.has(request.method)) return true;
   try {
+    // An opened session always has its principal; without one there is no "who" to record.
+    if (session.principal === undefined) throw new Error('session has no principal');
+    const common = { sessionId: session.id, principal: principalSummary(session.principal), method: request.method, upstream };
     const name = params?.name;
     audit.record(
       request.method === 'prompts/get'
