@@ -3,14 +3,6 @@ import type { AddressInfo } from 'node:net';
 import type { EventsConfig } from './events-config.js';
 import { createSetReceiver, type SetReceiverDeps } from './set-receiver.js';
 
-/**
- * Connections the receiver holds at once; further ones are closed at once. Each may be reading a
- * body of up to `maxBodyBytes` until the request timeout, and without push authorization anyone
- * who reaches the port can open them, so this bounds that memory (64 × 64 KiB by default).
- * Transmitters deliver one SET per request and seldom hold more than a few connections.
- */
-export const MAX_RECEIVER_CONNECTIONS = 64;
-
 export interface EventReceiverHandle {
   /** Full receiver URL (host, bound port, path): what the transmitter's stream is configured with. */
   readonly url: string;
@@ -35,7 +27,6 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
-  server.maxConnections = MAX_RECEIVER_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -55,22 +55,16 @@ const RegistryFileSchema = z.strictObject({
   entries: z.array(RegistryEntrySchema),
 });
 
-/** The file's identity as last seen: a change of any means another process wrote it. */
+/** The file's identity as last seen: a change of either means another process wrote it. */
 export interface FileStamp {
   readonly mtimeMs: number;
   readonly size: number;
-  /** Replacing the file (temp file + rename, as every writer does) gives it a new inode. */
-  readonly ino: number;
-}
-
-function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
-  return a !== undefined && b !== undefined && a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
 }
 
 export function stampOf(path: string): FileStamp | undefined {
   try {
     const s = statSync(path);
-    return { mtimeMs: s.mtimeMs, size: s.size, ino: s.ino };
+    return { mtimeMs: s.mtimeMs, size: s.size };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -132,16 +126,14 @@ function readOwnFile(path: string): string {
 /**
  * Writes `entries` merged with what the file holds now (another warden may have added some),
  * dropping expired ones. Atomic: readers see the old file or the new one, never a torn one.
- * `merge: false` when the caller knows the file holds nothing it lacks (it wrote or read the
- * file last, see RegistryFile.save): reading and validating it again is most of a save's cost.
  * Returns the entries written.
  */
-export function writeRegistryFile(path: string, entries: readonly RegistryEntry[], now: number, merge = true): RegistryEntry[] {
+export function writeRegistryFile(path: string, entries: readonly RegistryEntry[], now: number): RegistryEntry[] {
   const byId = new Map<string, RegistryEntry>();
   // A file we cannot read now is not merged (its entries were loaded at start or by the poll); it is replaced.
   let onDisk: RegistryEntry[] = [];
   try {
-    if (merge) onDisk = readRegistryFile(path, now);
+    onDisk = readRegistryFile(path, now);
   } catch {
     onDisk = [];
   }
@@ -189,20 +181,14 @@ export class RegistryFile {
   poll(now: number): RegistryEntry[] | undefined {
     const stamp = stampOf(this.path);
     if (stamp === undefined) return this.stamp === undefined ? undefined : ((this.stamp = undefined), []);
-    if (sameStamp(stamp, this.stamp)) return undefined;
+    if (this.stamp && stamp.mtimeMs === this.stamp.mtimeMs && stamp.size === this.stamp.size) return undefined;
     this.stamp = stamp;
     return this.load(now);
   }
 
-  /**
-   * Writes `entries` merged with the file; returns everything now in it (others' entries too).
-   * Unchanged since this warden last read or wrote it, the file holds nothing the registry lacks
-   * (it adopts what it reads and what a save merged), so it is not read again: with thousands of
-   * entries, a revocation storm otherwise re-read and re-validated the whole file per event.
-   */
+  /** Writes `entries` merged with the file; returns everything now in it (others' entries too). */
   save(entries: readonly RegistryEntry[], now: number): RegistryEntry[] {
-    const unchanged = sameStamp(stampOf(this.path), this.stamp);
-    const merged = writeRegistryFile(this.path, entries, now, !unchanged);
+    const merged = writeRegistryFile(this.path, entries, now);
     this.stamp = stampOf(this.path);
     return merged;
   }
