@@ -100,12 +100,15 @@ function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
 
 /**
  * Whether the test folds case with `toLowerCase` or Unicode case folding (a regex with `i` and
- * `u`). Globs and plain `i` regexes fold the way JS regexes do without `u`, which never maps a
- * non-ASCII character onto ASCII, so they need no second reading.
+ * `u`; `within`, which folds Windows drive paths always). Globs and plain `i` regexes fold the
+ * way JS regexes do without `u`, which never maps a non-ASCII character onto ASCII, so they need
+ * no second reading.
  */
 function foldsCase(c: Condition): boolean {
   if (c.regex !== undefined) return (c.flags ?? '').includes('u') && (c.nocase === true || (c.flags ?? '').includes('i'));
-  return c.nocase === true && (c.eq !== undefined || c.in !== undefined || c.contains !== undefined || c.within !== undefined);
+  // `within` always lower-cases a Windows drive path (those file systems ignore case), nocase or not.
+  if (c.within !== undefined) return true;
+  return c.nocase === true && (c.eq !== undefined || c.in !== undefined || c.contains !== undefined);
 }
 
 /**

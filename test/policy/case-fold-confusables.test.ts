@@ -45,3 +45,17 @@ describe('nocase never lets a confusable case fold pass an allow rule', () => {
     expect(cond({ path: 'c', eq: 'ÅNGSTRÖM', nocase: true }, 'every')({ c: 'ångström' })).toBe(true);
   });
 });
+
+describe('Windows drive paths, always compared ignoring case', () => {
+  it('does not read C:\\wor\u212A (KELVIN SIGN) as inside C:\\work: a negated within still blocks it', () => {
+    const outside = cond({ path: 'path', within: ['C:\\work'], not: true }, 'any');
+    expect(outside({ path: 'C:\\zzz\\x' })).toBe(true);
+    expect(outside({ path: `C:\\wor${KELVIN}\\x` })).toBe(true);
+    expect(cond({ path: 'path', within: ['C:\\work'] }, 'every')({ path: `C:\\wor${KELVIN}\\x` })).toBe(false);
+    expect(cond({ path: 'path', within: ['C:\\work'] }, 'every')({ path: 'C:\\WORK\\x' })).toBe(true);
+  });
+
+  it('does not let a glob allow a drive path through a confusable fold', () => {
+    expect(cond({ path: 'path', glob: 'C:/work/**' }, 'every')({ path: `C:\\wor${KELVIN}\\x` })).toBe(false);
+  });
+});
