@@ -169,7 +169,10 @@ export class MemoryStateStore implements StateStore {
 
   async keys(prefix: string): Promise<string[]> {
     const out: string[] = [];
-    for (const lru of [this.values, ...this.churn.map(([, l]) => l)]) {
+    // A churn kind's LRU holds only keys with its prefix: look in it only when that can overlap
+    // the one asked for (grant lookups run on approve decisions and must not walk agent floods).
+    const lrus = [this.values, ...this.churn.filter(([p]) => p.startsWith(prefix) || prefix.startsWith(p)).map(([, l]) => l)];
+    for (const lru of lrus) {
       for (const key of lru.keys()) if (key.startsWith(prefix)) out.push(key);
     }
     return out;

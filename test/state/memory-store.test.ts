@@ -51,3 +51,17 @@ describe('MemoryStateStore kinds of entries', () => {
     expect(source).toContain('`events:jti:');
   });
 });
+
+describe('MemoryStateStore keys() and the churn kinds', () => {
+  it('finds keys of every kind, and a grant lookup does not walk the agent-filled kinds', async () => {
+    const store = new MemoryStateStore({ maxEntries: 1000 });
+    await store.set('grant:g1', 1);
+    for (const prefix of CHURN_PREFIXES) await store.set(`${prefix}x`, 1);
+    expect((await store.keys('')).length).toBe(1 + CHURN_PREFIXES.length);
+    expect(await store.keys('sig:')).toEqual(expect.arrayContaining(['sig:vol:seen:x', 'sig:nov:x', 'sig:sess:x']));
+    expect(await store.keys('sig:vol:seen:')).toEqual(['sig:vol:seen:x']);
+    // Walking a kind's LRU at all would be seen through its iterator: make every one throw.
+    for (const [, lru] of (store as unknown as { churn: [string, { keys(): never }][] }).churn) lru.keys = () => { throw new Error('walked'); };
+    expect(await store.keys('grant:')).toEqual(['grant:g1']);
+  });
+});
