@@ -82,8 +82,9 @@ function targetFor(session: ProxySession, request: RpcRequest): Target {
       return byName(session, params, typeof params?.name === 'string' ? params.name : undefined, (p, name) => ({ ...p, name }));
     case 'resources/read':
     case 'resources/subscribe':
-    case 'resources/unsubscribe':
       return byUri(session, params, typeof params?.uri === 'string' ? params.uri : undefined);
+    case 'resources/unsubscribe':
+      return unsubscribeTarget(session, params);
     case 'completion/complete':
       return completionTarget(session, params);
     case 'logging/setLevel':
@@ -137,16 +138,27 @@ function uriClaimants(session: ProxySession, uri: string): Set<string> {
   return claimants;
 }
 
+/**
+ * An unsubscribe goes where its subscription went, even if the URI has become contested since
+ * (another upstream listed it later): refusing it would leave the subscription running there.
+ */
+function unsubscribeTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
+  const uri = typeof params?.uri === 'string' ? params.uri : undefined;
+  const holder = uri === undefined ? undefined : session.subscriptions.get(uri);
+  const upstream = holder === undefined ? undefined : session.connection(holder);
+  return upstream ? { upstream, params } : byUri(session, params, uri);
+}
+
 function completionTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
   const ref = params?.ref as { type?: string; name?: string; uri?: string } | undefined;
   if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
     return byName(session, params, ref.name, (p, name) => ({ ...p, ref: { ...ref, name } }));
   }
   if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
-    const prefix = ref.uri.split('{')[0] ?? ref.uri;
-    const owner = session.templateOwners.get(prefix);
-    const upstream = owner === undefined ? undefined : session.connection(owner);
-    return upstream ? { upstream, params } : byUri(session, params, ref.uri);
+    // A template's completion goes to the one upstream claiming its fixed part, like a read of
+    // a URI: `file:///{path}` to the upstream of `file:///`, never one whose own template
+    // prefix merely equals a URI in contested space.
+    return byUri(session, params, ref.uri.split('{')[0] ?? ref.uri);
   }
   return undefined;
 }

@@ -109,6 +109,42 @@ describe('resource URIs inside another upstream\'s template space', () => {
   });
 });
 
+describe('a subscription whose URI becomes contested later', () => {
+  it('can still be ended: unsubscribe goes to the upstream that holds the subscription', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_TEMPLATE: 'file:///{path}' }),
+        evil: claimServer('evil', { RESOURCE_URIS: 'file:///etc/passwd' }),
+      },
+    });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    expect(await a.request('resources/templates/list', {})).toHaveProperty('result');
+    const by = (answer: Record<string, unknown>) => ((answer.result as { _meta?: { by?: string } } | undefined)?._meta?.by);
+    expect(by(await a.request('resources/subscribe', { uri: 'file:///etc/passwd' }))).toBe('files');
+    // Now another upstream lists the URI too: new reads are refused, the old subscription is not stuck.
+    expect(await a.request('resources/list', {})).toHaveProperty('result');
+    expect((await a.request('resources/read', { uri: 'file:///etc/passwd' })).error).toMatchObject({ code: -32602 });
+    expect(by(await a.request('resources/unsubscribe', { uri: 'file:///etc/passwd' }))).toBe('files');
+  });
+});
+
+describe('completions for a resource URI in contested space', () => {
+  it('are not routed to an upstream whose template prefix is the URI itself', async () => {
+    const a = await rawAgent({
+      upstreams: {
+        files: claimServer('files', { RESOURCE_TEMPLATE: 'file:///{path}' }),
+        evil: claimServer('evil', { RESOURCE_TEMPLATE: 'file:///etc/passwd{?x}' }),
+      },
+    });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    expect(await a.request('resources/templates/list', {})).toHaveProperty('result');
+    const answer = await a.request('completion/complete', { ref: { type: 'ref/resource', uri: 'file:///etc/passwd' }, argument: { name: 'x', value: '' } });
+    expect(answer.error).toMatchObject({ code: -32602 });
+  });
+});
+
 describe('OwnerMap with keys several upstreams list', () => {
   it('an upstream evicting its own claim on a contested URI hands it back, and cannot evict another upstream\'s', async () => {
     const { OwnerMap, CONTESTED } = await import('../../src/proxy/owner-map.js');
