@@ -163,10 +163,18 @@ export class ProxySession implements UpstreamEvents {
         this.initializeBegun = false;
         throw err;
       }
-      if (!auth.ok) {
+      // A revoked token still verifies: the guard knows the revocations (as for every later request).
+      let refused: string | undefined;
+      try {
+        refused = auth.ok ? this.opts.guard.requestStanding?.(auth.principal, this.id) : auth.reason;
+      } catch {
+        refused = 'internal';
+      }
+      if (!auth.ok || refused !== undefined) {
         // No principal, no session: nothing is started on behalf of an unknown caller (who may try again).
         this.initializeBegun = false;
-        this.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${auth.reason}`, { reason: auth.reason }));
+        const reason = refused ?? 'internal';
+        this.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${reason}`, { reason }));
         return;
       }
       this.principal = auth.principal;

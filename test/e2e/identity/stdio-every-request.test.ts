@@ -103,4 +103,5 @@ describe('stdio: a revoked token reads nothing more', () => {
     }
     expect(auditOfType(revokedEnv.auditFile, 'identity.failed').filter((r) => r.reason === 'token_revoked' && r.transport === 'stdio')).toHaveLength(3);
   });
+
 });
