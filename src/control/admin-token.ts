@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 
@@ -12,22 +12,38 @@ export interface AdminToken {
   readonly generated: boolean;
 }
 
-/** Reads a credential file, refusing ones other users can read (the token grants approval power). */
+/**
+ * Reads a credential file (the admin token, an approver's token: they grant approval power),
+ * refusing one other users can read, and one owned by another user than warden's (or root):
+ * mode 0600 keeps others out, not the owner, so that owner could set the credential (with warden
+ * run as root and the file bob's, bob would choose it). Checked and read through one descriptor,
+ * so a swap between the check and the read does not matter.
+ */
 export function readSecretFile(path: string, keyPath: string): string {
-  let mode: number;
+  let fd: number;
   try {
-    mode = statSync(path).mode;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new ConfigError(`cannot read credential file ${path}`, { keyPath }, { cause: err });
   }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new ConfigError(`credential file ${path} is readable by group or others; run chmod 600 ${path}`, { keyPath });
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(`credential file ${path} is not a regular file`, { keyPath });
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      throw new ConfigError(`credential file ${path} is readable by group or others; run chmod 600 ${path}`, { keyPath });
+    }
+    const me = process.getuid?.();
+    if (me !== undefined && st.uid !== me && st.uid !== 0) {
+      throw new ConfigError(`credential file ${path} is owned by another user (uid ${st.uid}); it must belong to the user warden runs as (uid ${me}) or root`, { keyPath });
+    }
+    const token = readFileSync(fd, 'utf8').trim();
+    if (token.length < MIN_TOKEN_CHARS) {
+      throw new ConfigError(`credential in ${path} is shorter than ${MIN_TOKEN_CHARS} characters`, { keyPath });
+    }
+    return token;
+  } finally {
+    closeSync(fd);
   }
-  const token = readFileSync(path, 'utf8').trim();
-  if (token.length < MIN_TOKEN_CHARS) {
-    throw new ConfigError(`credential in ${path} is shorter than ${MIN_TOKEN_CHARS} characters`, { keyPath });
-  }
-  return token;
 }
 
 /**
@@ -57,7 +73,6 @@ export function loadOrCreateAdminToken(options: {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new ConfigError(`cannot create admin token file ${file}`, { keyPath: 'control.adminTokenFile' }, { cause: err });
     }
-    refuseOtherOwner(file);
     return { token: readSecretFile(file, 'control.adminTokenFile'), file, generated: false };
   }
   try {
@@ -68,21 +83,3 @@ export function loadOrCreateAdminToken(options: {
   return { token, file, generated: true };
 }
 
-/**
- * The admin token must belong to the user warden runs as (or root): mode 0600 keeps others out,
- * not the owner, so with a file of bob's a root-run warden would take bob's choice as its admin
- * credential (approval and revocation power).
- */
-function refuseOtherOwner(file: string): void {
-  const me = process.getuid?.();
-  if (me === undefined) return; // no uids (Windows)
-  let owner: number;
-  try {
-    owner = statSync(file).uid;
-  } catch (err) {
-    throw new ConfigError(`cannot read credential file ${file}`, { keyPath: 'control.adminTokenFile' }, { cause: err });
-  }
-  if (owner !== me && owner !== 0) {
-    throw new ConfigError(`admin token file ${file} is owned by another user (uid ${owner}); it must belong to the user warden runs as (uid ${me})`, { keyPath: 'control.adminTokenFile' });
-  }
-}

@@ -26,12 +26,22 @@ describe('admin token file ownership', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).keyPath).toBe('control.adminTokenFile');
-    expect((error as Error).message).toMatch(/owned by/);
+    expect((error as Error).message).toMatch(/owned by another user/);
   });
 
   it('reads an admin token file the user warden runs as owns', () => {
     const file = join(tempDir(), 'admin-token');
     writeFileSync(file, `${'y'.repeat(40)}\n`, { mode: 0o600 });
     expect(loadOrCreateAdminToken({ file }).token).toBe('y'.repeat(40));
+  });
+});
+
+describe('approver token file ownership', () => {
+  it.runIf(asRoot)('refuses an approver token file owned by another user (it grants approval power)', async () => {
+    const { readSecretFile } = await import('../../src/control/admin-token.js');
+    const file = join(tempDir(), 'carol');
+    writeFileSync(file, `${'z'.repeat(40)}\n`, { mode: 0o600 });
+    chownSync(file, 65534, 65534);
+    expect(() => readSecretFile(file, 'approvals.approvers[0].tokenFile')).toThrow(/owned by another user/);
   });
 });

@@ -103,5 +103,4 @@ describe('stdio: a revoked token reads nothing more', () => {
     }
     expect(auditOfType(revokedEnv.auditFile, 'identity.failed').filter((r) => r.reason === 'token_revoked' && r.transport === 'stdio')).toHaveLength(3);
   });
-
 });
