@@ -1,52 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApprovalsConfigSchema } from '../../src/approval/approvals-config.js';
 import type { Decision } from '../../src/core/decision.js';
 import { DECISION_META_KEY } from '../../src/core/decision-meta.js';
 import type { GuardVerdict } from '../../src/core/tool-call.js';
-import { buildBlockResult } from '../../src/enforce/block-result.js';
-import { createEnforcement } from '../../src/enforce/enforcement.js';
-import { ThrottleConfigSchema } from '../../src/enforce/throttle-config.js';
-import { SubjectRegistry } from '../../src/events/subject-registry.js';
-import { createGuard } from '../../src/guard/create-guard.js';
-import type { DecisionEngine } from '../../src/guard/ports.js';
-import { silentLogger } from '../../src/logging/logger.js';
-import { MemoryStateStore } from '../../src/state/memory-store.js';
 import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
-import { createRecordingAudit } from '../helpers/recording-audit.js';
+import { guardWithSubjects } from '../helpers/guard-with-subjects.js';
 
 /**
  * A revocation must stop calls that are still waiting in warden (a throttle queue, an approval
  * being answered), not only calls that arrive later: a stdio session stays open after a
  * revocation, so nothing else cancels its queued calls.
  */
-function setup(d: Decision, throttle: Record<string, unknown> = { buckets: [{ key: 'user_agent', ratePerMinute: 60, burst: 1 }], maxWaitMs: 5_000 }) {
-  const audit = createRecordingAudit();
-  const store = new MemoryStateStore();
-  const clock = (): number => Date.now();
-  const logger = silentLogger();
-  const registry = new SubjectRegistry({ store, audit, clock });
-  const enforcement = createEnforcement(
-    {
-      throttle: ThrottleConfigSchema.parse(throttle),
-      approvals: ApprovalsConfigSchema.parse({}),
-    },
-    { audit, store, logger, clock },
-  );
-  const engine: DecisionEngine = {
-    decide: () => d,
-    observeOutcome: () => undefined,
-    isHidden: () => false,
-    redact: (value) => ({ redacted: value, digest: 'sha256:x' }),
-  };
-  const guard = createGuard({
-    engine,
-    enforcer: { enforce: (req, dec) => enforcement.enforce(req, dec), blockResult: (req, reason) => buildBlockResult({ callId: req.callId, reason }) },
-    audit,
-    clock,
-    logger,
-    subjects: registry,
-  });
-  return { guard, audit, registry, enforcement };
+function setup(d: Decision, throttle?: Record<string, unknown>) {
+  return guardWithSubjects(d, { throttle });
 }
 
 const reasonOf = (v: GuardVerdict): unknown => (v.kind === 'respond' ? (v.result._meta as Record<string, { reason?: string }>)[DECISION_META_KEY]?.reason : v.kind);

@@ -1,17 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApprovalsConfigSchema } from '../../src/approval/approvals-config.js';
 import type { Decision } from '../../src/core/decision.js';
 import { DECISION_META_KEY } from '../../src/core/decision-meta.js';
 import type { GuardVerdict } from '../../src/core/tool-call.js';
-import { buildBlockResult } from '../../src/enforce/block-result.js';
-import { createEnforcement } from '../../src/enforce/enforcement.js';
-import { ThrottleConfigSchema } from '../../src/enforce/throttle-config.js';
-import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry } from '../../src/events/subject-registry.js';
-import { createGuard } from '../../src/guard/create-guard.js';
-import { silentLogger } from '../../src/logging/logger.js';
-import { MemoryStateStore } from '../../src/state/memory-store.js';
+import type { SubjectRegistry } from '../../src/events/subject-registry.js';
 import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
-import { createRecordingAudit } from '../helpers/recording-audit.js';
+import { guardWithSubjects } from '../helpers/guard-with-subjects.js';
 
 /**
  * A step-up (assurance lowered, device non-compliant, risk raised) that arrives while a call
@@ -20,24 +13,7 @@ import { createRecordingAudit } from '../helpers/recording-audit.js';
  * (throttle) or against a step-up that blocks (approval answered anyway).
  */
 function setup(d: Decision, stepUpAction: 'approve' | 'block' = 'approve') {
-  const audit = createRecordingAudit();
-  const store = new MemoryStateStore();
-  const clock = (): number => Date.now();
-  const logger = silentLogger();
-  const registry = new SubjectRegistry({ store, audit, clock, settings: { ...DEFAULT_REGISTRY_SETTINGS, stepUp: { minSensitivity: 'high', action: stepUpAction } } });
-  const enforcement = createEnforcement(
-    { throttle: ThrottleConfigSchema.parse({ buckets: [{ key: 'user_agent', ratePerMinute: 60, burst: 1 }], maxWaitMs: 5_000 }), approvals: ApprovalsConfigSchema.parse({}) },
-    { audit, store, logger, clock },
-  );
-  const guard = createGuard({
-    engine: { decide: () => d, observeOutcome: () => undefined, isHidden: () => false, redact: (value) => ({ redacted: value, digest: 'sha256:x' }) },
-    enforcer: { enforce: (req, dec) => enforcement.enforce(req, dec), blockResult: (req, reason) => buildBlockResult({ callId: req.callId, reason }) },
-    audit,
-    clock,
-    logger,
-    subjects: registry,
-  });
-  return { guard, audit, registry, enforcement };
+  return guardWithSubjects(d, { stepUpAction });
 }
 
 const reasonOf = (v: GuardVerdict | undefined): unknown => (v?.kind === 'respond' ? (v.result._meta as Record<string, { reason?: string }>)[DECISION_META_KEY]?.reason : v?.kind);
