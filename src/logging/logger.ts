@@ -8,15 +8,41 @@ export type { Logger };
  * Operational log (not the audit trail). In stdio mode stdout is the MCP protocol, so logs go to
  * stderr (fd 2) or a file, never stdout.
  */
-export function createLogger(options: { level?: string; file?: string; name?: string } = {}): Logger {
+export function createLogger(options: { level?: string; file?: string; name?: string; maxBufferBytes?: number } = {}): Logger {
+  const maxLength = options.maxBufferBytes ?? LOG_BUFFER_LIMIT_BYTES;
   const destination = options.file
-    ? pino.destination({ fd: openLogFile(options.file), sync: false })
-    : pino.destination({ fd: 2, sync: false });
+    ? pino.destination({ fd: openLogFile(options.file), sync: false, maxLength })
+    : pino.destination({ fd: 2, sync: false, maxLength });
   dropOutputOnWriteError(destination, options.file);
-  return pino(
-    { name: options.name ?? 'warden', level: options.level ?? process.env.WARDEN_LOG_LEVEL ?? 'info' },
-    destination,
-  );
+  const name = options.name ?? 'warden';
+  countDroppedLines(destination, name);
+  return pino({ name, level: options.level ?? process.env.WARDEN_LOG_LEVEL ?? 'info' }, destination);
+}
+
+/**
+ * How much unwritten log output warden holds. An agent host that pipes warden's stderr and never
+ * reads it (or a log file on a stalled disk) would otherwise make every later line pile up in
+ * memory for as long as warden runs: a chatty upstream's stderr alone is megabytes a minute.
+ * Past the limit lines are dropped, counted, and the count is logged once output flows again.
+ */
+export const LOG_BUFFER_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * sonic-boom emits `drop` for each line refused at the limit and `drain` once its buffer is
+ * written. The notice goes straight to the destination (not through the logger, whose lines are
+ * what is being dropped) as a pino-shaped warning line.
+ */
+function countDroppedLines(destination: Destination, name: string): void {
+  let dropped = 0;
+  destination.on('drop', () => {
+    dropped += 1;
+  });
+  destination.on('drain', () => {
+    if (dropped === 0) return;
+    const line = { level: 40, time: Date.now(), pid: process.pid, name, droppedLines: dropped, msg: `${dropped} log line(s) dropped: the log output was not being read, and warden holds at most a bounded amount of unwritten log output` };
+    dropped = 0;
+    destination.write(`${JSON.stringify(line)}\n`);
+  });
 }
 
 /** A logger that discards everything, for tests and library use. */
