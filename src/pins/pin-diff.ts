@@ -1,5 +1,5 @@
 import { canonicalJson } from '../core/canonical-json.js';
-import type { PinnedPart } from './tool-digest.js';
+import { PINNED_FIELDS, type PinnedPart } from './tool-digest.js';
 
 // Invisible and control characters are shown as \u{...} so a diff never hides what changed.
 // eslint-disable-next-line no-control-regex
@@ -73,15 +73,13 @@ function trimContext(out: readonly string[], context = 3): string[] {
   return shown;
 }
 
-const FIELDS = ['title', 'description', 'inputSchema', 'outputSchema', 'annotations'] as const;
-
 /**
  * A unified-style text diff of the fields that changed between the pinned and the seen
  * definition. `before` undefined (a new tool) shows every field as added.
  */
 export function diffDefinitions(label: string, before: PinnedPart | undefined, after: PinnedPart): string {
   const out: string[] = [`--- ${oneLine(label)} (pinned)`, `+++ ${oneLine(label)} (seen)`];
-  for (const field of FIELDS) {
+  for (const field of PINNED_FIELDS) {
     const a = before ? lines(before[field]) : [];
     const b = lines(after[field]);
     if (canonicalJson(a) === canonicalJson(b)) continue;

@@ -1,20 +1,25 @@
 import { digestOf } from '../core/canonical-json.js';
 import type { ToolDefinition } from '../core/tool-call.js';
 
-/** The parts of a tool definition that are pinned: everything the model reads or relies on. */
-export interface PinnedPart {
-  readonly title?: unknown;
-  readonly description?: unknown;
-  readonly inputSchema?: unknown;
-  readonly outputSchema?: unknown;
-  readonly annotations?: unknown;
-}
+/**
+ * The fields of a tool definition that are pinned: everything the model reads, the client shows
+ * or acts on. `icons` (what a person sees next to the tool), `execution` (how the client runs it,
+ * e.g. as a task) and `_meta` (client extensions, such as the UI resource an MCP App renders)
+ * change what the tool looks like or does as much as its description does.
+ */
+export const PINNED_FIELDS = ['title', 'description', 'inputSchema', 'outputSchema', 'annotations', 'icons', 'execution', '_meta'] as const;
 
-/** Extracts the pinned part (unknown extra fields such as `_meta` or `icons` are not pinned). */
+/** The parts of a tool definition that are pinned (see PINNED_FIELDS). */
+export type PinnedPart = { readonly [K in (typeof PINNED_FIELDS)[number]]?: unknown };
+
+/**
+ * Extracts the pinned part; only fields the definition has are included, so a tool without the
+ * later-added fields keeps the digest it had before they were pinned.
+ */
 export function pinnedPart(def: ToolDefinition | PinnedPart): PinnedPart {
   const d = def as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of ['title', 'description', 'inputSchema', 'outputSchema', 'annotations']) {
+  for (const k of PINNED_FIELDS) {
     if (d[k] !== undefined) out[k] = d[k];
   }
   return out;
