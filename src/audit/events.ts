@@ -163,7 +163,10 @@ export interface AuditEventFields {
   /** One per event in a SET; `eventId` is the SET's `jti`, `at` the event time (epoch ms), `entryId` the registry entry it made. */
   'event.effect': {
     eventId: string; eventType: string; effect: 'revoke' | 'step_up' | 'claims' | 'none'; reason: string;
-    subject?: string; entryId?: string; at: number; details: Readonly<Record<string, unknown>>;
+    subject?: string; entryId?: string; at: number;
+    /** The subject's `iss` is none of the configured token issuers: the entry can match no token. */
+    issuerUnknown?: true;
+    details: Readonly<Record<string, unknown>>;
   };
   /** `eventId`: the SET's `jti`, or `manual:<uuid>` for an operator revocation; `sessionIds`: warden sessions it closed. */
   revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };

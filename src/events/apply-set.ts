@@ -39,6 +39,12 @@ export interface EventOutcome {
   readonly entryId: string | undefined;
   /** False when the entry is in force but could not be written to the revocations file. */
   readonly saved: boolean;
+  /**
+   * The subject's issuer when it is none of the configured token issuers: the entry is stored
+   * (it errs strict) but can match no token warden accepts, typically an issuer URL that differs
+   * from identity.issuers by a trailing slash or a path. The operator must hear about it.
+   */
+  readonly unknownIssuer?: string;
 }
 
 /**
@@ -81,10 +87,12 @@ export async function applySet(
         continue;
       }
       const stored = await applyReaction(reaction, match, { at, eventId: set.jti, reason: reaction.reason }, set.iss, deps.registry);
-      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: stored?.entry.id, saved: stored?.saved ?? true });
+      const unknownIssuer = match.issuer !== undefined && deps.tokenIssuers !== undefined && !deps.tokenIssuers.includes(match.issuer) ? match.issuer : undefined;
+      results.push({ eventType, effect: reaction.kind, reason: reaction.reason, subject: describeSubject(match), entryId: stored?.entry.id, saved: stored?.saved ?? true, unknownIssuer });
     }
-    for (const { effect, reason, subject, entryId } of results) {
-      deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, details: eventDetails(event) }));
+    for (const { effect, reason, subject, entryId, unknownIssuer } of results) {
+      const flag = unknownIssuer === undefined ? {} : { issuerUnknown: true as const };
+      deps.audit.record(auditEvent('event.effect', { eventId: set.jti, eventType, effect, reason, subject, entryId, at, ...flag, details: eventDetails(event) }));
     }
     outcomes.push(...results);
   }

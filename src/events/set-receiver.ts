@@ -141,6 +141,13 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
       await deps.store.delete(jtiKey);
       throw err;
     }
+    for (const o of outcomes) {
+      if (o.unknownIssuer === undefined) continue;
+      deps.logger?.warn(
+        { eventId: set.jti, eventType: o.eventType, subject: o.subject, issuer: o.unknownIssuer, tokenIssuers: deps.tokenIssuers },
+        'security event names an issuer that is not a configured token issuer: its entry can match no token warden accepts (check identity.issuers against the subject\'s iss, trailing slash included)',
+      );
+    }
     if (outcomes.some((o) => !o.saved)) {
       // In force in this process, but not in the revocations file: a restart would forget it. A 202
       // would make the transmitter drop the event; the retry (jti forgotten) is saved once the

@@ -53,3 +53,27 @@ describe('token-claims-change with a subject that names no issuer', () => {
     expect(seen(OTHER).scopes).toEqual(['files:read']);
   });
 });
+
+/**
+ * An operator whose IdP writes `iss` as `https://idp.example/` while identity.issuers says
+ * `https://idp.example` would see "revoked" and stay exposed: the entry can match no token.
+ */
+describe('a security event for an issuer warden does not accept tokens from', () => {
+  const revokeFor = (iss: string): VerifiedSet => ({ jti: `j-${Math.random()}`, iss: ISSUER, iat: T0 / 1000, subId: { format: 'iss_sub', iss, sub: 'alice' }, txn: undefined, events: { [`${CAEP}session-revoked`]: { event_timestamp: T0 / 1000 } } });
+
+  it('a revocation silently lost to an issuer spelled differently (trailing slash) is flagged in the outcome and the audit', async () => {
+    const audit = new MemoryAudit();
+    const registry = new SubjectRegistry({ store: new MemoryStateStore(), audit, clock: () => T0 });
+    const outcomes = await applySet(revokeFor(`${ISSUER}/`), { config, registry, audit, now: T0, tokenIssuers: [ISSUER] });
+    expect(outcomes[0]).toMatchObject({ effect: 'revoke', unknownIssuer: `${ISSUER}/` });
+    expect(audit.ofType('event.effect')[0]).toMatchObject({ effect: 'revoke', issuerUnknown: true });
+  });
+
+  it('a subject of a configured token issuer is not flagged', async () => {
+    const audit = new MemoryAudit();
+    const registry = new SubjectRegistry({ store: new MemoryStateStore(), audit, clock: () => T0 });
+    const outcomes = await applySet(revokeFor(ISSUER), { config, registry, audit, now: T0, tokenIssuers: [ISSUER, OTHER] });
+    expect(outcomes[0]?.unknownIssuer).toBeUndefined();
+    expect(audit.ofType('event.effect')[0]).not.toHaveProperty('issuerUnknown');
+  });
+});

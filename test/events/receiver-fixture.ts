@@ -2,6 +2,7 @@ import type { EventsConfig, EventsConfigInput } from '../../src/events/events-co
 import { EventsConfigSchema } from '../../src/events/events-config.js';
 import { startEventReceiver, type EventReceiverHandle } from '../../src/events/event-receiver-server.js';
 import type { SubjectEffect } from '../../src/events/registry-entry.js';
+import type { SetReceiverDeps } from '../../src/events/set-receiver.js';
 import { SubjectRegistry } from '../../src/events/subject-registry.js';
 import { SessionRegistry } from '../../src/sessions/session-registry.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
@@ -25,7 +26,7 @@ export interface ReceiverFixture {
 }
 
 /** A receiver on a real loopback port, a JWKS server, a registry and a fake clock. */
-export async function startFixture(overrides: Partial<EventsConfigInput> = {}): Promise<ReceiverFixture> {
+export async function startFixture(overrides: Partial<EventsConfigInput> = {}, extra: Pick<SetReceiverDeps, 'tokenIssuers' | 'logger'> = {}): Promise<ReceiverFixture> {
   const key = await makeKey('k1');
   const otherKey = await makeKey('k1'); // same kid, untrusted key material
   const jwks = await serveJwks([key.jwk]);
@@ -52,7 +53,7 @@ export async function startFixture(overrides: Partial<EventsConfigInput> = {}): 
   });
   sessions.opened({ sessionId: 'w-alice', principal: principal({ issuedAt: NOW_SEC - 600 }), transport: 'http', remoteAddress: '127.0.0.1', userAgent: 'ua', openedAt: NOW_SEC * 1000 - 60_000 });
   sessions.opened({ sessionId: 'w-bob', principal: principal({ user: 'bob', sessionId: 'idp-bob', claims: {} }), transport: 'stdio', remoteAddress: undefined, userAgent: undefined, openedAt: NOW_SEC * 1000 });
-  const receiver = await startEventReceiver(config, { registry, audit, clock, store });
+  const receiver = await startEventReceiver(config, { registry, audit, clock, store, ...extra });
   Object.assign(fixture, {
     key,
     otherKey,

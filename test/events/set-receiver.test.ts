@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsStepUp } from '../../src/events/registry-rules.js';
 import { CAEP, ISSUER, mintSet, post, principal } from './set-helpers.js';
@@ -190,5 +191,26 @@ describe('SET receiver: reactions over real HTTP', () => {
     expect((await post(f.receiver.url, set)).status).toBe(202);
     expect(f.registry.list()).toHaveLength(before);
     expect(f.audit.ofType('event.effect').slice(-2).every((r) => r.effect === 'none')).toBe(true);
+  });
+});
+
+describe('SET receiver: an issuer it cannot match', () => {
+  it('warns the operator in the log when an event names an issuer that is not a configured token issuer', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const f = await startFixture({}, { tokenIssuers: [ISSUER], logger });
+    try {
+      const set = await mintSet({ key: f.key, iatSec: NOW_SEC, subId: { format: 'iss_sub', iss: `${ISSUER}/`, sub: 'alice' }, events: { [`${CAEP}session-revoked`]: { event_timestamp: NOW_SEC } } });
+      expect((await post(f.receiver.url, set)).status).toBe(202);
+      const warning = lines.find((l) => typeof l.msg === 'string' && l.msg.includes('not a configured token issuer'));
+      expect(warning).toMatchObject({ issuer: `${ISSUER}/`, tokenIssuers: [ISSUER] });
+      // The event about alice at the configured issuer, spelled the same, is not warned about.
+      lines.length = 0;
+      const same = await mintSet({ key: f.key, iatSec: NOW_SEC, subId: { format: 'iss_sub', iss: ISSUER, sub: 'alice' }, events: { [`${CAEP}session-revoked`]: { event_timestamp: NOW_SEC } } });
+      expect((await post(f.receiver.url, same)).status).toBe(202);
+      expect(lines).toEqual([]);
+    } finally {
+      await f.close();
+    }
   });
 });

@@ -58,7 +58,7 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'rejected', required: ['accepted', 'err', 'description'], optional: [] },
     { shape: 'accepted', required: ['accepted', 'duplicate', 'eventId', 'issuer', 'eventTypes'], optional: ['txn'] },
   ],
-  'event.effect': one(['eventId', 'eventType', 'effect', 'reason', 'at', 'details'], ['subject', 'entryId']),
+  'event.effect': one(['eventId', 'eventType', 'effect', 'reason', 'at', 'details'], ['subject', 'entryId', 'issuerUnknown']),
   revocation: one(['entryId', 'subject', 'eventId', 'reason', 'by', 'at', 'sessionIds'], []),
   'pins.changed': one(['upstream', 'tool', 'kind', 'digest', 'diff'], ['pinnedDigest', 'poisoned']),
   'pins.accepted': [
