@@ -27,6 +27,12 @@ export const ApprovalsConfigSchema = z.strictObject({
   progressIntervalMs: z.number().int().min(500).max(60_000).default(5_000),
   /** Pending requests at once; beyond that new ones are denied (`approval_unavailable`). */
   maxPending: z.number().int().min(1).max(100_000).default(100),
+  /**
+   * Pending requests at once per principal (issuer + user + acting agent). Without it one looping
+   * agent fills `maxPending` alone: every other principal's calls are then denied unasked, and the
+   * approvers face a wall of one agent's requests (approval fatigue).
+   */
+  maxPendingPerPrincipal: z.number().int().min(1).max(100_000).default(10),
   /** Upper bound on "allow and remember"; longer requests are cut to this. */
   maxGrantMs: z.number().int().min(60_000).max(30 * 86_400_000).default(8 * 3_600_000),
   /** Live grants at once; beyond that remembering is refused (the call is still allowed once). */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { digestOf } from '../../src/core/canonical-json.js';
-import { callRequest, decision, principal as callPrincipal } from '../fixtures/enforce/call-fixtures.js';
+import { callRequest, decision, principal, principal as callPrincipal } from '../fixtures/enforce/call-fixtures.js';
 import { makePrincipal } from '../helpers/principal-builder.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
@@ -232,6 +232,34 @@ describe('approval manager', () => {
     const kinds = (await Promise.all(outcomes)).map((o) => (o.kind === 'denied' ? o.code : o.kind));
     expect(kinds.filter((k) => k === 'unavailable')).toHaveLength(8);
     expect(kinds.filter((k) => k === 'withdrawn')).toHaveLength(2);
+  });
+
+  it('one agent cannot fill the approval queue for every other principal (maxPendingPerPrincipal)', async () => {
+    const f = managerFixture({ maxPending: 10, maxPendingPerPrincipal: 3 });
+    // A looping agent asks for approvals as fast as it can: only its own share is held.
+    const flood = Array.from({ length: 8 }, () => f.manager.request(callRequest().req, decision(), display));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await f.manager.listPending()).toHaveLength(3);
+    const floodKinds = (await Promise.all(flood.slice(3))).map((o) => (o.kind === 'denied' ? o.code : o.kind));
+    expect(floodKinds).toEqual(Array(5).fill('unavailable'));
+    const refusal = f.audit.events.filter((e) => e.type === 'call.approval_answered').at(-1)!;
+    expect(refusal).toMatchObject({ approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable' });
+    // Another user's call (and the same user through another agent) still reaches a human.
+    const bob = f.nextPending();
+    const bobCall = f.manager.request(callRequest({ principal: principal('bob', 'agent-9') }).req, decision(), display);
+    await bob;
+    const other = f.nextPending();
+    const otherAgent = f.manager.request(callRequest({ principal: principal('alice', 'agent-8') }).req, decision(), display);
+    await other;
+    expect(await f.manager.listPending()).toHaveLength(5);
+    // Once one of the agent's requests is answered, its share frees up again.
+    const first = (await f.manager.listPending())[0]!;
+    await f.manager.answer(first.id, { kind: 'deny' }, admin);
+    const again = f.nextPending();
+    const retry = f.manager.request(callRequest().req, decision(), display);
+    await again;
+    f.manager.close();
+    await Promise.all([...flood.slice(0, 3), bobCall, otherAgent, retry]);
   });
 
   it('withdraws an already-cancelled call right away', async () => {
