@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** A named approver credential. Exactly one of `tokenFile` / `tokenEnv`. */
 export const ApproverSchema = z
   .strictObject({
-    /** Recorded in the audit as who approved; compared with the call's user (no self-approval). */
+    /** Recorded in the audit as who approved; compared with the call's user and agents (no self-approval). */
     id: z.string().min(1).max(200),
     tokenFile: z.string().min(1).optional(),
     tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),

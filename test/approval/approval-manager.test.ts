@@ -208,6 +208,21 @@ describe('approval manager', () => {
     await outcome;
   });
 
+  it('refuses an agent approving its own call: an approver identified as the acting agent or a prior actor', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    // alice via agent-7 ← planner: an approver credential named for either agent is a party to the call.
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    for (const party of ['agent-7', 'planner']) {
+      expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: party })).toMatchObject({ ok: false, code: 'self_approval' });
+      expect(await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false, scope: 'user' }, { kind: 'approver', id: party })).toMatchObject({ ok: false, code: 'self_approval' });
+    }
+    // Refusals do not consume the request: a human who is not a party still decides.
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' })).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
+  });
+
   it('denies new requests when the pending queue is full', async () => {
     const f = managerFixture({ maxPending: 1 });
     const pending = f.nextPending();
