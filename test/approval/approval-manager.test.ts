@@ -4,6 +4,7 @@ import { callRequest, decision, principal, principal as callPrincipal } from '..
 import { makePrincipal } from '../helpers/principal-builder.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
 
 describe('approval manager', () => {
   beforeEach(() => {
@@ -275,6 +276,27 @@ describe('approval manager', () => {
     await again;
     f.manager.close();
     await Promise.all([...flood.slice(0, 3), bobCall, otherAgent, retry]);
+  });
+
+  it('a flood of approval requests the agent cancels evicts no other state (burst baselines, grants)', async () => {
+    const store = new MemoryStateStore({ maxEntries: 50 });
+    const f = managerFixture({}, store);
+    // Another principal's burst baseline and a live grant, in the store every stage shares.
+    await store.set('sig:burst:bob', { ewma: 3 });
+    const grantPending = f.nextPending();
+    const granted = f.manager.request(callRequest().req, decision(), display);
+    await f.manager.answer(await grantPending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    await granted;
+    // The agent asks and cancels, again and again: each request leaves records behind in the store.
+    for (let i = 0; i < 200; i++) {
+      const c = callRequest({ principal: principal('alice', 'agent-flood') });
+      const outcome = f.manager.request(c.req, decision(), display);
+      await vi.advanceTimersByTimeAsync(0);
+      c.abort.abort();
+      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+    }
+    expect(await store.get('sig:burst:bob')).toEqual({ ewma: 3 });
+    expect(await f.manager.listGrants()).toHaveLength(1);
   });
 
   it('withdraws an already-cancelled call right away', async () => {
