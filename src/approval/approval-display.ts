@@ -3,11 +3,12 @@ import type { Grant, PendingApproval } from './approval-types.js';
 /** A pending approval as the API sends it (PendingApproval plus time left). */
 export type PendingWire = PendingApproval & { readonly expiresInMs: number };
 
-// C0/C1 controls, bidi overrides, isolates and marks (an RLM alone reorders "1 - 2" in a
-// bidi-capable terminal), line separators and invisible characters (zero-width, soft hyphen,
-// BOM, tags): values come from agents and must neither drive the terminal nor hide or reorder
-// what the approver reads.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
+// C0/C1 controls (line feed and tab included: an agent's cancel reason with line breaks drew a
+// card of its own on the approver's screen), bidi overrides, isolates and marks (an RLM alone
+// reorders "1 - 2" in a bidi-capable terminal), line separators and invisible characters
+// (zero-width, soft hyphen, BOM, tags): values come from agents and must neither drive the
+// terminal nor hide, reorder or forge what the approver reads. Every caller passes one line.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
 
 /** Makes agent-supplied text safe to print on a terminal (no escape sequences, no bidi or invisible tricks). */
 export function terminalSafe(text: string): string {
