@@ -6,9 +6,11 @@ export type PendingWire = PendingApproval & { readonly expiresInMs: number };
 // C0/C1 controls (line feed and tab included: an agent's cancel reason with line breaks drew a
 // card of its own on the approver's screen), bidi overrides, isolates and marks (an RLM alone
 // reorders "1 - 2" in a bidi-capable terminal), line separators and invisible characters
-// (zero-width, soft hyphen, BOM, tags): values come from agents and must neither drive the
-// terminal nor hide, reorder or forge what the approver reads. Every caller passes one line.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
+// (zero-width, soft hyphen, BOM, tags; every format character and default-ignorable code point,
+// so variation selectors that smuggle bytes after an emoji, Hangul fillers and interlinear
+// annotations too): values come from agents and must neither drive the terminal nor hide,
+// reorder or forge what the approver reads. Every caller passes one line.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
 
 /** Makes agent-supplied text safe to print on a terminal (no escape sequences, no bidi or invisible tricks). */
 export function terminalSafe(text: string): string {
