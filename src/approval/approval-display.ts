@@ -20,6 +20,22 @@ export function terminalSafe(text: string): string {
   });
 }
 
+/** The same in JSON text, less C0 (JSON.stringify escapes those; pretty-printing newlines stay). */
+const JSON_UNSAFE = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * JSON text (`--json` output) made safe to print on a terminal: JSON.stringify leaves C1 controls,
+ * bidi and invisible characters raw. Escaped as `\uXXXX` per UTF-16 unit, so the text still parses
+ * to the very same value (these characters only occur inside strings).
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => {
+    let out = '';
+    for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
+}
+
 /** `alice via agent-7 ← planner` */
 export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'actor' | 'priorActors'>): string {
   const prior = p.priorActors ?? [];
