@@ -1,10 +1,21 @@
 import { z } from 'zod';
 
+/** Ids the audit already uses for callers that are not a named approver. */
+const RESERVED_IDS: readonly string[] = ['admin', 'warden'];
+
 /** A named approver credential. Exactly one of `tokenFile` / `tokenEnv`. */
 export const ApproverSchema = z
   .strictObject({
-    /** Recorded in the audit as who approved; compared with the call's user and agents (no self-approval). */
-    id: z.string().min(1).max(200),
+    /**
+     * Recorded in the audit as who approved; compared with the call's user and agents (no
+     * self-approval). `admin` and `warden` are what the audit records for the admin credential and
+     * for warden's own refusals: an approver named so could not be told apart from them.
+     */
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((id) => !RESERVED_IDS.includes(id), { message: 'admin and warden are reserved (the audit uses them for the admin credential and for warden itself)' }),
     tokenFile: z.string().min(1).optional(),
     tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   })

@@ -33,6 +33,17 @@ describe('approvals config', () => {
     expect(JSON.stringify(warned)).toContain('resetTimeoutOnProgress');
   });
 
+  it('refuses an approver id the audit uses for the admin credential or for warden itself (a human passing as them)', () => {
+    // `by: admin` is the admin credential and `by: warden` warden's own refusal (queue full): an
+    // approver named so is indistinguishable from them in `warden audit show`.
+    for (const id of ['admin', 'warden']) {
+      const parsed = ApprovalsConfigSchema.safeParse({ approvers: [{ id, tokenEnv: 'B' }] });
+      expect(parsed.success).toBe(false);
+      if (!parsed.success) expect(configErrorFromZod(parsed.error, 'warden.yaml').message).toContain('approvers[0].id');
+    }
+    expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'admin-carol', tokenEnv: 'B' }] }).success).toBe(true);
+  });
+
   it('requires exactly one of tokenFile / tokenEnv per approver', () => {
     expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'c' }] }).success).toBe(false);
     expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'c', tokenFile: 'a', tokenEnv: 'B' }] }).success).toBe(false);
