@@ -21,6 +21,7 @@ import type {
 import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
+import { PendingShares } from './pending-shares.js';
 import { checkAnswer, type AnswerBinding } from './answer-checks.js';
 import { warnIfAgentsGiveUpFirst, withdrawReason } from './agent-side.js';
 
@@ -92,15 +93,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   let registering = 0;
 
   /** Pending (or registering) requests per principal, for maxPendingPerPrincipal. */
-  const perPrincipal = new Map<string, number>();
-  const hold = (owner: string): void => {
-    perPrincipal.set(owner, (perPrincipal.get(owner) ?? 0) + 1);
-  };
-  const letGo = (owner: string): void => {
-    const left = (perPrincipal.get(owner) ?? 1) - 1;
-    if (left > 0) perPrincipal.set(owner, left);
-    else perPrincipal.delete(owner); // bounded: only principals with something pending are kept
-  };
+  const shares = new PendingShares();
 
   /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
   const claimed = new Set<string>();
@@ -190,7 +183,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       const owner = principalKey(who);
       // The principal's own share is checked first, so one looping agent cannot use up the global one.
       const full =
-        (perPrincipal.get(owner) ?? 0) >= config.maxPendingPerPrincipal
+        shares.count(owner) >= config.maxPendingPerPrincipal
           ? `more than ${config.maxPendingPerPrincipal} approvals pending for this principal`
           : waiters.size + registering >= config.maxPending
             ? `more than ${config.maxPending} approvals pending`
@@ -203,12 +196,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       // The place is taken now, before the awaits below: requests arriving together must not all
       // pass the check above while none is registered yet.
       registering += 1;
-      hold(owner);
+      shares.hold(owner);
       try {
         deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
         await deps.store.set(PENDING + record.id, record, doneTtl);
       } catch (err) {
-        letGo(owner);
+        shares.letGo(owner);
         throw err;
       } finally {
         registering -= 1;
@@ -223,7 +216,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
       // Registered before the caller's reaction: the share is free again once the call is settled.
-      void outcome.then(() => letGo(owner));
+      void outcome.then(() => shares.letGo(owner));
       emit({ type: 'requested', approval: record });
       return outcome;
     },
