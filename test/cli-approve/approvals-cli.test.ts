@@ -85,6 +85,23 @@ describe('warden approvals (no TTY)', () => {
     await outcome;
   });
 
+  it('shows multi-byte arguments exactly, however the control API\'s answer is cut into chunks', async () => {
+    fx = await controlFixture();
+    const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
+    // 3- and 4-byte characters over several network chunks: a character cut at a chunk boundary
+    // must not turn into U+FFFD on the approver's screen (that is not what the upstream gets).
+    const args = { payee: 'Müller €', memo: '€😀'.repeat(40_000) };
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest({ arguments: args }).req, decision(), display);
+    const id = await requested;
+    const out = await warden(['approvals', 'show', id, '--json'], env);
+    expect(out.code).toBe(0);
+    expect(out.stdout).not.toContain('\ufffd');
+    expect((JSON.parse(out.stdout) as { arguments: unknown }).arguments).toEqual(args);
+    fx.manager.close();
+    await outcome;
+  });
+
   it('denies with a reason from the command line', async () => {
     fx = await controlFixture();
     const pending = fx.nextPending();
