@@ -19,9 +19,11 @@ export function checkAnswer(
   approver: ApproverIdentity,
   binding: AnswerBinding | undefined,
 ): (AnswerResult & { ok: false }) | undefined {
-  // Self-approval: an identified approver may not approve a call made on their own behalf.
-  if (approver.kind === 'approver' && approver.id === record.principal.user) {
-    return { ok: false, code: 'self_approval', message: 'an approver cannot answer a call made as themselves' };
+  // Self-approval: an identified approver may not answer a call they are a party to: made on
+  // their own behalf (the user), or made by them as an agent (the acting agent or a prior actor
+  // of the delegation chain), so an agent holding an approver credential cannot approve itself.
+  if (approver.kind === 'approver' && partiesOf(record.principal).includes(approver.id)) {
+    return { ok: false, code: 'self_approval', message: 'an approver cannot answer a call they are a party to (as the user or an agent in its delegation chain)' };
   }
   if (binding?.argsDigest !== undefined && binding.argsDigest !== record.argsDigest) {
     return { ok: false, code: 'binding_mismatch', message: 'arguments digest does not match the pending call' };
@@ -39,4 +41,9 @@ export function checkAnswer(
     return { ok: false, code: 'invalid_answer', message: 'remember duration must be a positive whole number of ms' };
   }
   return undefined;
+}
+
+/** Everyone the call is made by or for: the user, the acting agent, the prior actors. */
+function partiesOf(p: PendingApproval['principal']): string[] {
+  return [p.user, ...(p.actor !== undefined ? [p.actor] : []), ...(p.priorActors ?? [])];
 }

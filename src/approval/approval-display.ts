@@ -3,17 +3,36 @@ import type { Grant, PendingApproval } from './approval-types.js';
 /** A pending approval as the API sends it (PendingApproval plus time left). */
 export type PendingWire = PendingApproval & { readonly expiresInMs: number };
 
-// C0/C1 controls, bidi overrides, isolates and marks (an RLM alone reorders "1 - 2" in a
-// bidi-capable terminal), line separators and invisible characters (zero-width, soft hyphen,
-// BOM, tags): values come from agents and must neither drive the terminal nor hide or reorder
-// what the approver reads.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\u{e0000}-\u{e007f}]/gu;
+// C0/C1 controls (line feed and tab included: an agent's cancel reason with line breaks drew a
+// card of its own on the approver's screen), bidi overrides, isolates and marks (an RLM alone
+// reorders "1 - 2" in a bidi-capable terminal), line separators and invisible characters
+// (zero-width, soft hyphen, BOM, tags; every format character and default-ignorable code point,
+// so variation selectors that smuggle bytes after an emoji, Hangul fillers and interlinear
+// annotations too): values come from agents and must neither drive the terminal nor hide,
+// reorder or forge what the approver reads. Every caller passes one line.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
 
 /** Makes agent-supplied text safe to print on a terminal (no escape sequences, no bidi or invisible tricks). */
 export function terminalSafe(text: string): string {
   return text.replace(UNSAFE, (c) => {
     const cp = c.codePointAt(0) ?? 0;
     return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The same in JSON text, less C0 (JSON.stringify escapes those; pretty-printing newlines stay). */
+const JSON_UNSAFE = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * JSON text (`--json` output) made safe to print on a terminal: JSON.stringify leaves C1 controls,
+ * bidi and invisible characters raw. Escaped as `\uXXXX` per UTF-16 unit, so the text still parses
+ * to the very same value (these characters only occur inside strings).
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => {
+    let out = '';
+    for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
   });
 }
 

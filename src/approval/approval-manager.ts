@@ -3,6 +3,7 @@ import { auditEvent } from '../audit/events.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decision.js';
+import { principalKey } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
@@ -20,6 +21,7 @@ import type {
 import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
+import { PendingShares } from './pending-shares.js';
 import { checkAnswer, type AnswerBinding } from './answer-checks.js';
 import { warnIfAgentsGiveUpFirst, withdrawReason } from './agent-side.js';
 
@@ -89,6 +91,9 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
   /** Requests past the maxPending check whose waiter is not registered yet (they count as pending). */
   let registering = 0;
+
+  /** Pending (or registering) requests per principal, for maxPendingPerPrincipal. */
+  const shares = new PendingShares();
 
   /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
   const claimed = new Set<string>();
@@ -175,17 +180,29 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         return { kind: 'allowed_by_grant', grantId: grant.id };
       }
       const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
-      if (waiters.size + registering >= config.maxPending) {
+      const owner = principalKey(who);
+      // The principal's own share is checked first, so one looping agent cannot use up the global one.
+      const full =
+        shares.count(owner) >= config.maxPendingPerPrincipal
+          ? `more than ${config.maxPendingPerPrincipal} approvals pending for this principal`
+          : waiters.size + registering >= config.maxPending
+            ? `more than ${config.maxPending} approvals pending`
+            : undefined;
+      if (full !== undefined) {
         // Fail closed: a full queue denies rather than forwarding unasked.
-        deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable', reason: `more than ${config.maxPending} approvals pending` }));
+        deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable', reason: full }));
         return { kind: 'denied', code: 'unavailable', approvalId: record.id };
       }
       // The place is taken now, before the awaits below: requests arriving together must not all
       // pass the check above while none is registered yet.
       registering += 1;
+      shares.hold(owner);
       try {
         deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
         await deps.store.set(PENDING + record.id, record, doneTtl);
+      } catch (err) {
+        shares.letGo(owner);
+        throw err;
       } finally {
         registering -= 1;
       }
@@ -198,6 +215,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         onTimeout: () => void expire(record),
         onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
+      // Registered before the caller's reaction: the share is free again once the call is settled.
+      void outcome.then(() => shares.letGo(owner));
       emit({ type: 'requested', approval: record });
       return outcome;
     },

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingLine, type PendingWire } from '../approval/approval-display.js';
+import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingLine, terminalSafeJson, type PendingWire } from '../approval/approval-display.js';
 import type { Grant } from '../approval/approval-types.js';
 import { ControlTokenFileError, ControlUnavailableError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
@@ -116,7 +116,8 @@ export const approvalsCommand: CliCommand = {
       const target = resolveControlTarget({ url: flags.url, tokenFile: flags['token-file'] }, io.env, io.cwd);
       const client = createControlClient(target);
       const res = await call(client, sub as string, id, flags);
-      if (flags.json) io.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+      // Agent text (arguments, names) reaches a terminal here too: no raw C1, bidi or invisible characters.
+      if (flags.json) io.stdout.write(`${terminalSafeJson(JSON.stringify(res.body, null, 2))}\n`);
       if (res.status >= 400) {
         const err = res.body as { error?: string; message?: string };
         const credential = res.status === 401 ? ` (credential from ${target.tokenFile})` : '';

@@ -41,6 +41,25 @@ export function resolveApproverCredentials(
   });
 }
 
+/**
+ * A credential identifies exactly one caller. Shared by two approvers, whoever presents it is taken
+ * for the first: bob answers as alice (so he can approve his own calls, and the audit names the
+ * wrong human). Equal to the admin credential, an approver is taken for the admin (no self-approval
+ * check, admin routes open). Both are refused at start-up, naming the approver entry.
+ */
+function refuseSharedCredentials(adminToken: string, approvers: readonly ApproverCredential[]): void {
+  approvers.forEach((a, i) => {
+    const keyPath = `approvals.approvers[${i}]`;
+    if (safeEqual(a.token, adminToken)) {
+      throw new ConfigError(`approver ${a.id} uses the admin credential; give each approver a token of their own`, { keyPath });
+    }
+    const twin = approvers.slice(0, i).find((b) => safeEqual(a.token, b.token));
+    if (twin !== undefined) {
+      throw new ConfigError(`approvers ${twin.id} and ${a.id} share one token; give each approver a token of their own`, { keyPath });
+    }
+  });
+}
+
 /** Builds the function that maps an `Authorization` header to a caller, or undefined (401). */
 export function createCallerAuth(options: {
   readonly adminToken: string;
@@ -48,6 +67,7 @@ export function createCallerAuth(options: {
   readonly verifyApprover?: ApproverVerifier;
 }): (authorization: string | undefined) => Promise<ControlCaller | undefined> {
   const approvers = options.approvers ?? [];
+  refuseSharedCredentials(options.adminToken, approvers);
   return async (authorization) => {
     const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization ?? '');
     if (!match) return undefined;

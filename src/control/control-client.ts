@@ -138,8 +138,11 @@ export function createControlClient(target: { url: string; token: string; urlSou
   return {
     async request(method, path, body) {
       const res = await send(method, path, body);
+      // Decoded across chunk boundaries: a multi-byte character cut in two by the network must not
+      // reach the approver as U+FFFD (what they read must be what the upstream would get).
+      res.setEncoding('utf8');
       let raw = '';
-      for await (const chunk of res) raw += String(chunk);
+      for await (const chunk of res) raw += chunk as string;
       try {
         return { status: res.statusCode ?? 0, body: JSON.parse(raw) as unknown };
       } catch (err) {

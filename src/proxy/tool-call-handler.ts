@@ -25,6 +25,13 @@ const AUTH_FAILED: Authenticated = Object.freeze({ ok: false, reason: 'internal'
  */
 export async function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
   try {
+    if (session.inFlight.has(request.id)) {
+      // JSON-RPC ids are unique per session. A second call under the id of one still in warden
+      // would take its in-flight entry: an agent cancel or the session's end would then miss the
+      // first call, and its pending approval or throttle wait would outlive the session.
+      session.toAgent(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: a request with this id is still in flight'));
+      return;
+    }
     const call = admit(session, request);
     if (call === undefined) return;
     const controller = new LazyAbort();

@@ -34,14 +34,16 @@ interface Box {
 /**
  * Key prefixes of values an agent mints at will, each kind kept in an LRU of its own: resources
  * seen (up to 8 per call) and novelty (tools, sensitive argument values) from the signals
- * (src/signals/state-keys.ts), session records, and Security Event Token ids
- * (src/events/set-receiver.ts). Calls add them whether or not they are allowed, so with one LRU
+ * (src/signals/state-keys.ts), session records, Security Event Token ids
+ * (src/events/set-receiver.ts), and the pending-request and decided markers of approvals
+ * (src/approval/approval-manager.ts: an agent that asks and cancels in a loop leaves two per
+ * call, kept for the approval timeout plus ten minutes). Calls add them whether or not they are allowed, so with one LRU
  * for everything a flood of calls naming fresh resources evicted other principals' burst
  * baselines, grants and session records: a later burst went unmeasured and a session's move to
  * a new address unnoticed. A flood now evicts only entries of its own kind, where losing one
  * errs strict (a resource or value counts as new again).
  */
-export const CHURN_PREFIXES: readonly string[] = ['sig:vol:seen:', 'sig:nov:', 'sig:sess:', 'events:jti:'];
+export const CHURN_PREFIXES: readonly string[] = ['sig:vol:seen:', 'sig:nov:', 'sig:sess:', 'events:jti:', 'approval:'];
 
 /**
  * Bounded in-memory StateStore. Values, window counters and counter groups are each kept in an

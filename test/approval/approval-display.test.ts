@@ -34,6 +34,19 @@ describe('approval display', () => {
     expect(terminalSafe('x\u{E0041}')).toBe('x\\u{e0041}');
   });
 
+  it('blocks hidden payloads: variation-selector smuggling, Hangul fillers and other invisible format characters are escaped', () => {
+    // Bytes hidden as variation selectors after an emoji show as a bare "👍"; a Hangul filler or
+    // a combining grapheme joiner shows as nothing; interlinear annotation marks hide the text
+    // between them in renderers that honour them; U+206A-206F are deprecated shaping switches.
+    const smuggled = '👍' + [...Buffer.from('rm -rf /')].map((b) => String.fromCodePoint(b < 16 ? 0xfe00 + b : 0xe0100 + b - 16)).join('');
+    const sneaky = { ...record, arguments: { note: smuggled, to: 'ceo\u3164@acme.example', x: 'a\u034fb\ufff9hidden\ufffbc\u206ed\u{1d173}e\u115ff' } };
+    const screen = renderApprovalCard(sneaky, '').join('\n');
+    expect(screen).not.toMatch(/[\p{Default_Ignorable_Code_Point}\p{Cf}]/u);
+    expect(screen).toContain('👍\\u{e0162}\\u{e015d}');
+    expect(screen).toContain('ceo\\u3164@acme.example');
+    expect(screen).toContain('a\\u034fb\\ufff9hidden\\ufffbc\\u206ed\\u{1d173}e\\u115ff');
+  });
+
   it('a card cut short names the command that prints the hidden argument lines', () => {
     const padded = { ...record, arguments: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i])) };
     const cut = renderApprovalCard(padded, '').join('\n');

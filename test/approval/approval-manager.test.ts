@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { digestOf } from '../../src/core/canonical-json.js';
-import { callRequest, decision, principal as callPrincipal } from '../fixtures/enforce/call-fixtures.js';
+import { callRequest, decision, principal, principal as callPrincipal } from '../fixtures/enforce/call-fixtures.js';
 import { makePrincipal } from '../helpers/principal-builder.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
 
 describe('approval manager', () => {
   beforeEach(() => {
@@ -208,6 +209,21 @@ describe('approval manager', () => {
     await outcome;
   });
 
+  it('refuses an agent approving its own call: an approver identified as the acting agent or a prior actor', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    // alice via agent-7 ← planner: an approver credential named for either agent is a party to the call.
+    const outcome = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    for (const party of ['agent-7', 'planner']) {
+      expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: party })).toMatchObject({ ok: false, code: 'self_approval' });
+      expect(await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false, scope: 'user' }, { kind: 'approver', id: party })).toMatchObject({ ok: false, code: 'self_approval' });
+    }
+    // Refusals do not consume the request: a human who is not a party still decides.
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' })).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
+  });
+
   it('denies new requests when the pending queue is full', async () => {
     const f = managerFixture({ maxPending: 1 });
     const pending = f.nextPending();
@@ -232,6 +248,55 @@ describe('approval manager', () => {
     const kinds = (await Promise.all(outcomes)).map((o) => (o.kind === 'denied' ? o.code : o.kind));
     expect(kinds.filter((k) => k === 'unavailable')).toHaveLength(8);
     expect(kinds.filter((k) => k === 'withdrawn')).toHaveLength(2);
+  });
+
+  it('one agent cannot fill the approval queue for every other principal (maxPendingPerPrincipal)', async () => {
+    const f = managerFixture({ maxPending: 10, maxPendingPerPrincipal: 3 });
+    // A looping agent asks for approvals as fast as it can: only its own share is held.
+    const flood = Array.from({ length: 8 }, () => f.manager.request(callRequest().req, decision(), display));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await f.manager.listPending()).toHaveLength(3);
+    const floodKinds = (await Promise.all(flood.slice(3))).map((o) => (o.kind === 'denied' ? o.code : o.kind));
+    expect(floodKinds).toEqual(Array(5).fill('unavailable'));
+    const refusal = f.audit.events.filter((e) => e.type === 'call.approval_answered').at(-1)!;
+    expect(refusal).toMatchObject({ approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable' });
+    // Another user's call (and the same user through another agent) still reaches a human.
+    const bob = f.nextPending();
+    const bobCall = f.manager.request(callRequest({ principal: principal('bob', 'agent-9') }).req, decision(), display);
+    await bob;
+    const other = f.nextPending();
+    const otherAgent = f.manager.request(callRequest({ principal: principal('alice', 'agent-8') }).req, decision(), display);
+    await other;
+    expect(await f.manager.listPending()).toHaveLength(5);
+    // Once one of the agent's requests is answered, its share frees up again.
+    const first = (await f.manager.listPending())[0]!;
+    await f.manager.answer(first.id, { kind: 'deny' }, admin);
+    const again = f.nextPending();
+    const retry = f.manager.request(callRequest().req, decision(), display);
+    await again;
+    f.manager.close();
+    await Promise.all([...flood.slice(0, 3), bobCall, otherAgent, retry]);
+  });
+
+  it('a flood of approval requests the agent cancels evicts no other state (burst baselines, grants)', async () => {
+    const store = new MemoryStateStore({ maxEntries: 50 });
+    const f = managerFixture({}, store);
+    // Another principal's burst baseline and a live grant, in the store every stage shares.
+    await store.set('sig:burst:bob', { ewma: 3 });
+    const grantPending = f.nextPending();
+    const granted = f.manager.request(callRequest().req, decision(), display);
+    await f.manager.answer(await grantPending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    await granted;
+    // The agent asks and cancels, again and again: each request leaves records behind in the store.
+    for (let i = 0; i < 200; i++) {
+      const c = callRequest({ principal: principal('alice', 'agent-flood') });
+      const outcome = f.manager.request(c.req, decision(), display);
+      await vi.advanceTimersByTimeAsync(0);
+      c.abort.abort();
+      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+    }
+    expect(await store.get('sig:burst:bob')).toEqual({ ewma: 3 });
+    expect(await f.manager.listGrants()).toHaveLength(1);
   });
 
   it('withdraws an already-cancelled call right away', async () => {

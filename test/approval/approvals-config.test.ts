@@ -11,7 +11,7 @@ import { configErrorFromZod } from '../../src/config/zod-error.js';
 
 describe('approvals config', () => {
   it('has safe defaults and rejects typos with the key path', () => {
-    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ maxPending: 100, approvers: [] });
+    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ maxPending: 100, maxPendingPerPrincipal: 10, approvers: [] });
     const bad = ApprovalsConfigSchema.safeParse({ timeout: 5 });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(configErrorFromZod(bad.error, 'warden.yaml').message).toContain("unknown key 'timeout'");
@@ -31,6 +31,17 @@ describe('approvals config', () => {
     expect(warned).toEqual([]);
     warnIfAgentsGiveUpFirst(120_000, logger);
     expect(JSON.stringify(warned)).toContain('resetTimeoutOnProgress');
+  });
+
+  it('refuses an approver id the audit uses for the admin credential or for warden itself (a human passing as them)', () => {
+    // `by: admin` is the admin credential and `by: warden` warden's own refusal (queue full): an
+    // approver named so is indistinguishable from them in `warden audit show`.
+    for (const id of ['admin', 'warden']) {
+      const parsed = ApprovalsConfigSchema.safeParse({ approvers: [{ id, tokenEnv: 'B' }] });
+      expect(parsed.success).toBe(false);
+      if (!parsed.success) expect(configErrorFromZod(parsed.error, 'warden.yaml').message).toContain('approvers[0].id');
+    }
+    expect(ApprovalsConfigSchema.safeParse({ approvers: [{ id: 'admin-carol', tokenEnv: 'B' }] }).success).toBe(true);
   });
 
   it('requires exactly one of tokenFile / tokenEnv per approver', () => {

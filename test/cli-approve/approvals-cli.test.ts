@@ -64,6 +64,44 @@ describe('warden approvals (no TTY)', () => {
     expect(await outcome).toMatchObject({ kind: 'withdrawn' });
   });
 
+  it('blocks terminal injection through --json: C1 controls, bidi and invisible characters from the agent are escaped', async () => {
+    fx = await controlFixture();
+    const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
+    // JSON.stringify escapes C0 controls only: a C1 CSI clears the screen, an RLO reverses the
+    // payee an approver reads, variation selectors hide bytes after an emoji.
+    const args = { payee: 'ACME \u202elatot', note: 'x\u009b2J\u009d0;pwned\u0007', ok: '👍\u{e0162}\ufe0f', line: 'a\u2028b' };
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest({ arguments: args }).req, decision(), display);
+    const id = await requested;
+    for (const argv of [['approvals', 'show', id, '--json'], ['approvals', 'list', '--json']]) {
+      const out = await warden(argv, env);
+      expect(out.code).toBe(0);
+      expect(out.stdout).not.toMatch(/[\u007f-\u009f\p{Cf}\p{Zl}\p{Default_Ignorable_Code_Point}]/u);
+      // Still JSON, and still the same values: scripts read exactly what the upstream would get.
+      const body = JSON.parse(out.stdout) as { arguments?: unknown; approvals?: { arguments: unknown }[] };
+      expect(body.arguments ?? body.approvals?.[0]?.arguments).toEqual(args);
+    }
+    fx.manager.close();
+    await outcome;
+  });
+
+  it('shows multi-byte arguments exactly, however the control API\'s answer is cut into chunks', async () => {
+    fx = await controlFixture();
+    const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
+    // 3- and 4-byte characters over several network chunks: a character cut at a chunk boundary
+    // must not turn into U+FFFD on the approver's screen (that is not what the upstream gets).
+    const args = { payee: 'Müller €', memo: '€😀'.repeat(40_000) };
+    const requested = fx.nextPending();
+    const outcome = fx.manager.request(callRequest({ arguments: args }).req, decision(), display);
+    const id = await requested;
+    const out = await warden(['approvals', 'show', id, '--json'], env);
+    expect(out.code).toBe(0);
+    expect(out.stdout).not.toContain('\ufffd');
+    expect((JSON.parse(out.stdout) as { arguments: unknown }).arguments).toEqual(args);
+    fx.manager.close();
+    await outcome;
+  });
+
   it('denies with a reason from the command line', async () => {
     fx = await controlFixture();
     const pending = fx.nextPending();

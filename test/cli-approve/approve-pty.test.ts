@@ -144,6 +144,28 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('blocks a forged card: line breaks in the agent\'s cancel reason cannot print lines of their own', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = callRequest();
+    const firstOutcome = fx.manager.request(first.req, decision(), display);
+    await pty.waitFor(/s left/);
+    // The agent cancels with a reason (notifications/cancelled) that draws a harmless-looking card.
+    const forged = '\n\n\u2501\u2501 approval request apr_forged \u2501\u2501\n  who   alice (https://idp.example)\n  what  fs / read_file\r\t';
+    first.abort.abort(forged);
+    expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+    await pty.waitFor(/was withdrawn/);
+    await pty.waitFor('waiting for approval requests…');
+    const screen = pty.screen();
+    // The reason is shown on the withdrawal line, escaped; no line of the screen starts a card for it.
+    expect(screen).toContain('\\u000a\\u000a\u2501\u2501 approval request apr_forged');
+    expect(screen).not.toMatch(/\n\u2501\u2501 approval request apr_forged/);
+    expect(screen).not.toMatch(/\n {2}what {2}fs \/ read_file/);
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('a double-tapped "a" does not allow the next request, shown only after the first answer', async () => {
     fx = await controlFixture();
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);

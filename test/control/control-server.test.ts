@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadOrCreateAdminToken } from '../../src/control/admin-token.js';
 import { ControlConfigSchema } from '../../src/control/control-config.js';
 import { createControlClient } from '../../src/control/control-client.js';
+import { startControlServer } from '../../src/control/control-server.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import { WardenError } from '../../src/core/errors.js';
 import { CAROL_TOKEN, controlFixture, raw } from '../fixtures/enforce/control-fixture.js';
 
@@ -116,6 +118,21 @@ describe('admin token and control config', () => {
   it('reads the token from an env var when configured', () => {
     expect(loadOrCreateAdminToken({ file: 'unused', envName: 'TOK', env: { TOK: 'b'.repeat(20) } }).token).toBe('b'.repeat(20));
     expect(() => loadOrCreateAdminToken({ file: 'unused', envName: 'TOK', env: {} })).toThrow(/TOK/);
+  });
+
+  it('refuses an approver credential shared with another approver or the admin (bob would answer as alice, or as admin)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-tok-'));
+    const start = (approvers: { id: string; token: string }[], adminToken = 'admin-token-0123456789abcdef') =>
+      startControlServer({ config: ControlConfigSchema.parse({ port: 0, adminTokenFile: join(dir, 'admin-token') }), routes: [], logger: silentLogger(), approvers, adminToken, baseDir: dir });
+    // Two approvers with one credential: whoever presents it is taken for the first, so bob could
+    // approve bob's own calls as "alice", and the audit names the wrong human.
+    const shared = start([{ id: 'alice', token: 'same-approver-token-0123456789' }, { id: 'bob', token: 'same-approver-token-0123456789' }]);
+    await expect(shared).rejects.toMatchObject({ code: 'config_invalid', keyPath: 'approvals.approvers[1]' });
+    // An approver holding the admin credential is taken for the admin: no self-approval check, admin routes open.
+    const asAdmin = start([{ id: 'carol', token: 'admin-token-0123456789abcdef' }]);
+    await expect(asAdmin).rejects.toMatchObject({ code: 'config_invalid', keyPath: 'approvals.approvers[0]' });
+    const fine = await start([{ id: 'alice', token: 'alice-approver-token-0123456789' }, { id: 'bob', token: 'bob-approver-token-0123456789' }]);
+    await fine.close();
   });
 
   it('refuses a non-loopback listen address unless dangerouslyAllowNonLoopback', () => {

@@ -49,6 +49,9 @@ describe('MemoryStateStore kinds of entries', () => {
     for (const key of minted) expect(CHURN_PREFIXES.some((p) => key.startsWith(p))).toBe(true);
     const source = (await import('node:fs')).readFileSync(new URL('../../src/events/set-receiver.ts', import.meta.url), 'utf8');
     expect(source).toContain('`events:jti:');
+    const approvals = (await import('node:fs')).readFileSync(new URL('../../src/approval/approval-manager.ts', import.meta.url), 'utf8');
+    for (const key of approvals.match(/'approval:[a-z]+:'/g) ?? []) expect(CHURN_PREFIXES.some((p) => key.slice(1).startsWith(p))).toBe(true);
+    expect(approvals).toContain("'approval:done:'");
   });
 });
 

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GuardVerdict, ToolCallRequest } from '../../src/core/tool-call.js';
+import { rawAgent } from '../helpers/hostile-raw-agent.js';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+const refusal = (text: string): GuardVerdict => ({ kind: 'respond', result: { content: [{ type: 'text', text }], isError: true } });
+
+/**
+ * A guard that holds calls with `hold: true` the way an approval does (until their signal aborts:
+ * agent cancel, session end) and refuses the others at once.
+ */
+function holdingGuard() {
+  const held: ToolCallRequest[] = [];
+  const guard = {
+    checkToolCall: (req: ToolCallRequest): GuardVerdict | Promise<GuardVerdict> => {
+      if ((req.arguments as { hold?: boolean }).hold !== true) return refusal('blocked');
+      held.push(req);
+      return new Promise<GuardVerdict>((resolve) => req.signal.addEventListener('abort', () => resolve(refusal('withdrawn')), { once: true }));
+    },
+  };
+  return { guard, held };
+}
+
+describe('an agent that reuses the id of a call still waiting in warden', () => {
+  it('refuses the second call (-32600), so the held one is still withdrawn when the session ends', async () => {
+    const { guard, held } = holdingGuard();
+    const a = await rawAgent({}, { guard });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    // Call 7 waits for a human; the agent sends another call under the same id.
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held).toHaveLength(1);
+    const second = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } }), 7);
+    expect(second).toMatchObject({ error: { code: -32600 } });
+    // The duplicate did not take the held call's place: cancelling id 7 still reaches the held call.
+    expect(held[0]!.signal.aborted).toBe(false);
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'stop' } }));
+    for (let i = 0; i < 200 && !held[0]!.signal.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held[0]!.signal.aborted).toBe(true);
+  });
+
+  it('withdraws a held call at session end even after the agent reused its id for a call that was answered', async () => {
+    const { guard, held } = holdingGuard();
+    const a = await rawAgent({}, { guard });
+    expect(await a.init()).toHaveProperty('result');
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } }), 'x');
+    // The agent goes away: every call of the session that still waits must be withdrawn.
+    await a.close();
+    expect(held[0]!.signal.aborted).toBe(true);
+  });
+});
