@@ -13,6 +13,7 @@ export type AuditEventType =
   | 'session.hijack_rejected'
   | 'session.refused'
   | 'identity.failed'
+  | 'identity.failures_suppressed'
   | 'call.received'
   | 'call.identity'
   | 'call.risk'

@@ -124,6 +124,15 @@ export interface AuditEventFields {
   'session.refused': { reason: string; principal: PrincipalSummary; open: number; limit: number; remoteAddress?: string };
   /** `tokenDigest` is `sha256:` of the presented token; the token itself is never recorded. */
   'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string };
+  /**
+   * HTTP authentication failures past the per-window record limits (src/proxy/identity-failure-sampler.ts),
+   * counted instead of recorded one by one: `since`/`until` the window (epoch ms), `reasons` per
+   * reason code, `sources` distinct addresses, `top` the addresses with most suppressed failures.
+   */
+  'identity.failures_suppressed': {
+    transport: 'http'; since: number; until: number; count: number; reasons: Readonly<Record<string, number>>;
+    sources: number; top: ReadonlyArray<{ readonly remoteAddress: string; readonly count: number }>;
+  };
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
   'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' };
   'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };

@@ -9,6 +9,7 @@ import { RPC, errorResponse, isRequest, type RpcId } from './json-rpc.js';
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
+import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { HttpChannel } from './http-channel.js';
 import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError, type BodyResult } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
@@ -47,6 +48,11 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
   let allowedHosts = listen.allowedHosts ?? [];
   // Bodies being read at once, per principal and in all (maxBodyBytes alone bounds only one).
   const bodies = new BodyBudget(listen);
+  // Rejected requests come from anyone who can reach the port: their records are bounded per window.
+  const failures = new IdentityFailureSampler((summary) => {
+    runtime.audit(auditEvent('identity.failures_suppressed', summary));
+    runtime.logger.warn({ count: summary.count, sources: summary.sources, top: summary.top }, 'many failed authentications: recorded in the audit as one summary');
+  });
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       runtime.logger.error({ err: String(err) }, 'http request failed');
@@ -65,7 +71,9 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not_found' });
     const auth = await runtime.authenticator.authenticateHttp(req.headers.authorization);
     if (!auth.ok) {
-      runtime.audit(auditEvent('identity.failed', { reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress, tokenDigest: tokenDigestOf(req.headers.authorization) }));
+      if (failures.admit(req.socket.remoteAddress, auth.reason)) {
+        runtime.audit(auditEvent('identity.failed', { reason: auth.reason, transport: 'http', remoteAddress: req.socket.remoteAddress, tokenDigest: tokenDigestOf(req.headers.authorization) }));
+      }
       const headers: Record<string, string> = auth.wwwAuthenticate ? { 'www-authenticate': auth.wwwAuthenticate } : {};
       return sendJson(res, auth.status, { error: auth.status === 403 ? 'insufficient_scope' : 'invalid_token', error_description: auth.description, reason: auth.reason }, headers);
     }
@@ -183,6 +191,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       await Promise.allSettled([...sessions.values()].map((e) => e.session.close('warden_shutdown')));
       server.closeAllConnections();
       await closeServer(server);
+      failures.close();
     },
   };
 }

@@ -33,6 +33,7 @@ export const AUDIT_FIELD_SPEC = {
   'session.hijack_rejected': one(['sessionId', 'expected', 'presented'], ['remoteAddress']),
   'session.refused': one(['reason', 'principal', 'open', 'limit'], ['remoteAddress']),
   'identity.failed': one(['reason', 'transport'], ['remoteAddress', 'tokenDigest']),
+  'identity.failures_suppressed': one(['transport', 'since', 'until', 'count', 'reasons', 'sources', 'top'], []),
   'call.received': one(['callId', 'principal', 'upstream', 'tool', 'args', 'argsDigest'], ['sessionId']),
   'call.identity': one(['callId', 'ok', 'principal', 'reason'], ['sessionId']),
   'call.risk': one(['callId', 'score', 'reasons', 'sensitivity'], ['sessionId']),

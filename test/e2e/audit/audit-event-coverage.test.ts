@@ -294,6 +294,14 @@ describe('audit trail through a real HTTP warden with identity and security even
     expect(rec.reason).toEqual(expect.any(String));
   });
 
+  it('summarises a flood of requests without a token (identity.failures_suppressed, written when warden stops)', async () => {
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
+    // Past the per-address limit (10 a minute, one used by the forged token above).
+    const statuses = await Promise.all(Array.from({ length: 15 }, () => fetch(http.url, { method: 'POST', headers, body }).then((r) => r.status)));
+    expect(statuses).toEqual(Array(15).fill(401));
+  });
+
   it('alice via agent-1 ← orchestrator: every record of her call carries the principal with the actor chain', async () => {
     const token = await userToken(keys, 'alice', 'agent-1', ['orchestrator']);
     tokens.push(token);
@@ -440,7 +448,7 @@ describe('an HTTP upstream whose standing GET stream the server refuses', () => 
 
 const ALL_TYPES: Record<AuditEventType, true> = {
   'warden.start': true, 'warden.stop': true, 'config.loaded': true, 'policy.loaded': true, 'policy.reload_failed': true,
-  'session.opened': true, 'session.closed': true, 'session.hijack_rejected': true, 'session.refused': true, 'identity.failed': true,
+  'session.opened': true, 'session.closed': true, 'session.hijack_rejected': true, 'session.refused': true, 'identity.failed': true, 'identity.failures_suppressed': true,
   'call.received': true, 'call.identity': true, 'call.risk': true, 'call.decision': true, 'call.throttle': true,
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
