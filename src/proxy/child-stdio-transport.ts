@@ -5,6 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { LossReporter } from './http-upstream-loss.js';
 import { OutputBound, type OutputOverflow } from './output-bound.js';
+import { StderrLines } from './stderr-lines.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface ChildSpec {
@@ -54,13 +55,9 @@ export class ChildStdioTransport implements Transport {
       child.once('close', () => this.finish());
       child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
       child.stdin!.on('error', (err) => this.onerror?.(err));
-      let errPending = '';
-      child.stderr!.on('data', (chunk: Buffer) => {
-        errPending += chunk.toString('utf8');
-        const lines = errPending.split('\n');
-        errPending = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) this.logger.debug({ upstream: this.name, stderr: line }, 'upstream stderr');
-      });
+      // Bounded per line (stderr-lines.ts): a child writing without newlines must not grow warden.
+      const stderr = new StderrLines((line) => this.logger.debug({ upstream: this.name, stderr: line }, 'upstream stderr'));
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     });
   }
 
