@@ -12,6 +12,7 @@ import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
+import { relayAfterStdioCheck } from './stdio-request-check.js';
 import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
@@ -208,13 +209,23 @@ export class ProxySession implements UpstreamEvents {
   private fromAgent(message: RpcMessage): void {
     try {
       if (isRequest(message)) routeRequest(this, message);
-      else if (isResponse(message)) this.relay.answer(message);
+      else if (isResponse(message)) this.agentAnswer(message);
       else this.agentNotification(message as RpcNotification);
     } catch (err) {
       // Nothing an agent sends may end warden (in HTTP mode that would end every agent's session).
       this.opts.logger.error({ err: String(err), method: (message as { method?: string }).method }, 'agent message could not be handled');
       if (isRequest(message)) this.toAgent(errorResponse(message.id, RPC.internalError, 'internal error'));
     }
+  }
+
+  /** The agent answers a server request warden relayed to it (elicitation, sampling, roots, ping). */
+  private agentAnswer(response: RpcResponse): void {
+    // HTTP authenticated this POST's own token; an answer to nothing warden relayed is dropped unchecked.
+    if (this.opts.channel.transport === 'http' || !this.relay.holds(response.id)) {
+      this.relay.answer(response);
+      return;
+    }
+    relayAfterStdioCheck(this, response, () => this.relay.answer(response), (error) => this.relay.answer({ jsonrpc: '2.0', id: response.id, error }));
   }
 
   private agentNotification(n: RpcNotification): void {

@@ -64,6 +64,11 @@ export class ServerRequestRelay {
     entry.upstream.send(response);
   }
 
+  /** Whether `relayId` names a request still waiting for the agent's answer. */
+  holds(relayId: RpcId): boolean {
+    return this.byRelayId.has(String(relayId));
+  }
+
   /** The upstream cancelled its own request: the relay id to cancel at the agent, if any. */
   cancelledByUpstream(upstream: UpstreamConnection, upstreamId: unknown): string | undefined {
     // Only string and number ids were ever relayed; anything else (an object from the upstream's

@@ -1,12 +1,15 @@
 import type { Principal } from '../core/principal.js';
 import { isThenable, type MaybePromise } from '../core/maybe-promise.js';
-import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import { errorResponse, RPC, type RpcErrorObject, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 
 const CHECK_FAILED = { ok: false as const, reason: 'internal' };
 
 /** What routing needs of an AuthResult. */
 type Checked = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string };
+
+/** How a refused message is answered (to the agent for its request, to the upstream for an answer). */
+type Refuse = (error: RpcErrorObject) => void;
 
 /**
  * Over stdio one process token stands behind every request, so it is re-checked for every
@@ -18,6 +21,23 @@ type Checked = { readonly ok: true; readonly principal: Principal } | { readonly
  * file changed) holds the requests behind it, so they still reach the upstream in the order sent.
  */
 export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest, route: () => void): void {
+  afterStdioCheck(session, request.method, route, (error) => session.toAgent(errorResponse(request.id, error.code, error.message, error.data)));
+}
+
+/**
+ * The agent's answer to a server request warden relayed (elicitation, sampling, roots) is checked
+ * the same way: it steers a tool running upstream (an elicitation's "accept", a sampling result),
+ * so an agent whose token expired or was revoked must not give it, as over HTTP its POST gets 401.
+ * A refused answer never reaches the upstream; the upstream gets `-32603` with the reason instead,
+ * so it does not wait for an answer that will not come.
+ */
+export function relayAfterStdioCheck(session: ProxySession, response: RpcResponse, relay: () => void, refuse: Refuse): void {
+  afterStdioCheck(session, 'answer to a relayed request', relay, (error) =>
+    refuse({ code: RPC.internalError, message: `the client's answer was refused: ${error.message}`, data: error.data }),
+  );
+}
+
+function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): void {
   let answer: MaybePromise<Checked>;
   try {
     answer = session.opts.authenticator.authenticateStdio();
@@ -25,14 +45,14 @@ export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest,
     answer = CHECK_FAILED;
   }
   if (!isThenable(answer) && session.stdioCheckQueue === undefined) {
-    settle(session, request, answer, route);
+    settle(session, what, answer, pass, refuse);
     return;
   }
   const queued: Promise<void> = (session.stdioCheckQueue ?? Promise.resolve())
     .then(() => answer)
     .then(
-      (auth) => settle(session, request, auth, route),
-      () => settle(session, request, CHECK_FAILED, route),
+      (auth) => settle(session, what, auth, pass, refuse),
+      () => settle(session, what, CHECK_FAILED, pass, refuse),
     )
     .finally(() => {
       if (session.stdioCheckQueue === queued) session.stdioCheckQueue = undefined;
@@ -40,24 +60,24 @@ export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest,
   session.stdioCheckQueue = queued;
 }
 
-/** Routes an authenticated request, answers a refused one. Never throws (it runs in a promise chain). */
-function settle(session: ProxySession, request: RpcRequest, auth: Checked, route: () => void): void {
+/** Passes an authenticated message on, refuses the rest. Never throws (it runs in a promise chain). */
+function settle(session: ProxySession, what: string, auth: Checked, pass: () => void, refuse: Refuse): void {
   try {
     if (!auth.ok) {
-      session.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${auth.reason}`, { reason: auth.reason }));
+      refuse({ code: RPC.invalidRequest, message: `authentication failed: ${auth.reason}`, data: { reason: auth.reason } });
       return;
     }
     session.principal = auth.principal;
     // A revoked token still verifies: the guard knows the revocations (a throw refuses, below).
     const refused = session.opts.guard.requestStanding?.(auth.principal, session.id);
     if (refused !== undefined) {
-      session.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${refused}`, { reason: refused }));
+      refuse({ code: RPC.invalidRequest, message: `authentication failed: ${refused}`, data: { reason: refused } });
       return;
     }
-    route();
+    pass();
   } catch (err) {
-    // Refused, not forwarded: a fault in the check (a revocation lookup, the audit sink) fails closed.
-    session.opts.logger.error({ method: request.method, err: String(err) }, 'request check failed');
-    session.toAgent(errorResponse(request.id, RPC.internalError, 'internal error'));
+    // Refused, not passed on: a fault in the check (a revocation lookup, the audit sink) fails closed.
+    session.opts.logger.error({ what, err: String(err) }, 'request check failed');
+    refuse({ code: RPC.internalError, message: 'internal error' });
   }
 }
