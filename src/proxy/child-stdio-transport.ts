@@ -29,7 +29,9 @@ export class ChildStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   private child: ChildProcess | undefined;
-  private pending = '';
+  /** The unfinished line's parts as read (see onData), and their length in all. */
+  private pending: string[] = [];
+  private pendingChars = 0;
   private closed = false;
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
@@ -126,36 +128,49 @@ export class ChildStdioTransport implements Transport {
     this.onclose?.();
   }
 
+  /**
+   * Only the new read is searched for newlines; the unfinished line is kept as its parts and
+   * joined once, when its newline arrives. Joining the held text with every read and searching
+   * all of it again was quadratic in the line's length: one 30 MB line (under the default bound)
+   * cost seconds of CPU in the process every session shares, and an upstream could send them
+   * for ever.
+   */
   private onData(chunk: Buffer): void {
-    const text = this.pending + this.decoder.write(chunk);
-    const end = text.lastIndexOf('\n');
-    if (end === -1) {
-      this.pending = text;
-      this.checkOversized();
-      return;
-    }
-    this.pending = text.slice(end + 1);
+    const text = this.decoder.write(chunk);
     let start = 0;
-    while (start < end) {
-      const nl = text.indexOf('\n', start);
-      const line = text.slice(start, nl);
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const tail = text.slice(start, nl);
       start = nl + 1;
       if (this.skipping) {
         this.skipping = false; // the end of the oversized line
         continue;
       }
+      const line = this.pendingChars === 0 ? tail : this.takePending(tail);
       if (line.length > this.spec.maxMessageBytes) this.rejectOversized();
       else if (line.length > 0 && line !== '\r') this.deliver(line);
     }
-    this.checkOversized();
+    this.hold(text.slice(start));
   }
 
-  /** An unterminated line past the bound: drop what we have and skip to its end. */
-  private checkOversized(): void {
-    if (this.pending.length <= this.spec.maxMessageBytes) return;
-    this.pending = '';
-    if (!this.skipping) this.rejectOversized();
+  /** Keeps the start of an unfinished line; past the bound it is dropped and skipped to its end. */
+  private hold(part: string): void {
+    if (this.skipping || part.length === 0) return;
+    this.pending.push(part);
+    this.pendingChars += part.length;
+    if (this.pendingChars <= this.spec.maxMessageBytes) return;
+    this.pending = [];
+    this.pendingChars = 0;
     this.skipping = true;
+    this.rejectOversized();
+  }
+
+  /** The held start of a line joined with its `tail`, once. */
+  private takePending(tail: string): string {
+    this.pending.push(tail);
+    const line = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    return line;
   }
 
   private rejectOversized(): void {
