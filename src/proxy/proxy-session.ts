@@ -241,7 +241,7 @@ export class ProxySession implements UpstreamEvents {
       return;
     }
     if (n.method === 'notifications/progress') {
-      this.relay.progressTarget(params.progressToken)?.send(n);
+      this.relay.progress(n);
       return;
     }
     if (!n.method.startsWith('notifications/')) {
@@ -256,13 +256,13 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
-    const opened = this.relay.open(upstream, request, progressTokenOf(request.params));
+    const opened = this.relay.open(upstream, request);
     if (!opened.ok) {
       this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');
       return;
     }
     const relayId = opened.relayId;
-    if (!this.toAgent({ ...request, id: relayId })) {
+    if (!this.toAgent(opened.message)) {
       // Not delivered (e.g. params nested beyond the serialiser's stack): the upstream gets its
       // answer now instead of waiting for one that can never come.
       this.relay.answer({ jsonrpc: '2.0', id: relayId, error: { code: RPC.internalError, message: 'the request could not be relayed to the client' } });
