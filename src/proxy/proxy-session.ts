@@ -71,6 +71,8 @@ export class ProxySession implements UpstreamEvents {
   info: SessionInfo | undefined;
   /** Stdio: requests waiting behind a token check that had to wait (stdio-request-check.ts). */
   stdioCheckQueue: Promise<void> | undefined;
+  /** Stdio: those requests by id, so an agent cancel reaches them before they are in flight. */
+  readonly stdioWaiting = new Map<RpcId, { cancelled: boolean }>();
   /** Server→client requests waiting at the agent; the agent has as long as a tool call to answer. */
   private readonly relay: ServerRequestRelay;
   private closed = false;
@@ -233,7 +235,12 @@ export class ProxySession implements UpstreamEvents {
     if (n.method === 'notifications/cancelled') {
       const id = params.requestId as RpcId;
       const entry = this.inFlight.get(id);
-      if (!entry) return;
+      if (!entry) {
+        // Still waiting for its stdio token check: it will be neither routed nor answered.
+        const waiting = this.stdioWaiting.get(id);
+        if (waiting) waiting.cancelled = true;
+        return;
+      }
       this.inFlight.delete(id);
       const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
       entry.upstream.cancel(entry.upstreamId, reason);

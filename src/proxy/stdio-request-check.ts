@@ -21,7 +21,26 @@ type Refuse = (error: RpcErrorObject) => void;
  * file changed) holds the requests behind it, so they still reach the upstream in the order sent.
  */
 export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest, route: () => void): void {
-  afterStdioCheck(session, request.method, route, (error) => session.toAgent(errorResponse(request.id, error.code, error.message, error.data)));
+  // Held behind a check that has to wait, the request is not in flight yet: an agent cancel for it
+  // found nothing and was dropped, and the request went upstream afterwards all the same. While it
+  // waits it is listed instead; a cancel marks it (ProxySession.agentNotification), and then it is
+  // neither routed nor answered (no answer is due after a cancel).
+  const waiting = { cancelled: false };
+  const wanted = (): boolean => {
+    if (session.stdioWaiting.get(request.id) === waiting) session.stdioWaiting.delete(request.id);
+    return !waiting.cancelled;
+  };
+  const queued = afterStdioCheck(
+    session,
+    request.method,
+    () => {
+      if (wanted()) route();
+    },
+    (error) => {
+      if (wanted()) session.toAgent(errorResponse(request.id, error.code, error.message, error.data));
+    },
+  );
+  if (queued) session.stdioWaiting.set(request.id, waiting);
 }
 
 /**
@@ -32,12 +51,13 @@ export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest,
  * so it does not wait for an answer that will not come.
  */
 export function relayAfterStdioCheck(session: ProxySession, response: RpcResponse, relay: () => void, refuse: Refuse): void {
-  afterStdioCheck(session, 'answer to a relayed request', relay, (error) =>
+  void afterStdioCheck(session, 'answer to a relayed request', relay, (error) =>
     refuse({ code: RPC.internalError, message: `the client's answer was refused: ${error.message}`, data: error.data }),
   );
 }
 
-function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): void {
+/** Checks the caller, then passes or refuses; true when that waits for a check still running. */
+function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): boolean {
   let answer: MaybePromise<Checked>;
   try {
     answer = session.opts.authenticator.authenticateStdio();
@@ -46,7 +66,7 @@ function afterStdioCheck(session: ProxySession, what: string, pass: () => void, 
   }
   if (!isThenable(answer) && session.stdioCheckQueue === undefined) {
     settle(session, what, answer, pass, refuse);
-    return;
+    return false;
   }
   const queued: Promise<void> = (session.stdioCheckQueue ?? Promise.resolve())
     .then(() => answer)
@@ -58,6 +78,7 @@ function afterStdioCheck(session: ProxySession, what: string, pass: () => void, 
       if (session.stdioCheckQueue === queued) session.stdioCheckQueue = undefined;
     });
   session.stdioCheckQueue = queued;
+  return true;
 }
 
 /** Passes an authenticated message on, refuses the rest. Never throws (it runs in a promise chain). */
