@@ -12,7 +12,7 @@ import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
-import { relayAfterStdioCheck } from './stdio-request-check.js';
+import { notifyAfterStdioCheck, relayAfterStdioCheck } from './stdio-request-check.js';
 import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
@@ -247,10 +247,6 @@ export class ProxySession implements UpstreamEvents {
       entry.onCancel?.(reason);
       return;
     }
-    if (n.method === 'notifications/progress') {
-      this.relay.progress(n);
-      return;
-    }
     if (!n.method.startsWith('notifications/')) {
       // A request method without an id (`tools/call` above all): JSON-RPC servers run a
       // notification's method and only skip the reply, so it would run unjudged. Every MCP
@@ -258,7 +254,18 @@ export class ProxySession implements UpstreamEvents {
       this.opts.logger.warn({ method: n.method }, 'agent notification with a request method dropped');
       return;
     }
-    // initialized, roots/list_changed and unknown notifications reach every upstream.
+    // HTTP authenticated this POST's own token; stdio's process token is checked now.
+    if (this.opts.channel.transport === 'http') this.passNotification(n);
+    else notifyAfterStdioCheck(this, n, () => this.passNotification(n));
+  }
+
+  /** Progress on a relayed request goes to the upstream that asked; the rest reaches every upstream. */
+  private passNotification(n: RpcNotification): void {
+    if (n.method === 'notifications/progress') {
+      this.relay.progress(n);
+      return;
+    }
+    // initialized, roots/list_changed and unknown notifications.
     for (const c of this.connections) c.send(n);
   }
 

@@ -1,6 +1,6 @@
 import type { Principal } from '../core/principal.js';
 import { isThenable, type MaybePromise } from '../core/maybe-promise.js';
-import { errorResponse, RPC, type RpcErrorObject, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { errorResponse, RPC, type RpcErrorObject, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 
 const CHECK_FAILED = { ok: false as const, reason: 'internal' };
@@ -57,6 +57,18 @@ export function relayAfterStdioCheck(session: ProxySession, response: RpcRespons
 }
 
 /** Checks the caller, then passes or refuses; true when that waits for a check still running. */
+/**
+ * And so are the notifications warden passes on to the upstreams (`roots/list_changed`, progress
+ * on a relayed request, any other `notifications/...`): over HTTP their POST needs a token too.
+ * A refused one is dropped (a notification gets no answer) and logged. Cancellations are not
+ * checked (ProxySession passes them first): stopping work is never refused.
+ */
+export function notifyAfterStdioCheck(session: ProxySession, notification: RpcNotification, pass: () => void): void {
+  void afterStdioCheck(session, notification.method, pass, (error) =>
+    session.opts.logger.warn({ method: notification.method, reason: (error.data as { reason?: string } | undefined)?.reason }, 'agent notification dropped: the caller is not authenticated'),
+  );
+}
+
 function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): boolean {
   let answer: MaybePromise<Checked>;
   try {

@@ -79,3 +79,24 @@ describe('stdio: answers to relayed server requests are authenticated like reque
     expect((await answerAtUpstream('e3')).result).toEqual({ action: 'accept', content: {} });
   });
 });
+
+describe('stdio: notifications an agent sends on to the upstreams are authenticated like requests', () => {
+  it('does not pass a revoked agent\'s notifications on to the upstreams (roots changed, custom ones), but still its cancellations', async () => {
+    let standing: string | undefined;
+    const guard = { ...createAllowAllGuard(), requestStanding: () => standing };
+    const a = await rawAgent({ upstreams: { hostile: hostileUpstream() } }, { guard });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 'held', method: 'test/hold' })); // the upstream sits on it
+    expect(await a.alive()).toBe(true);
+    standing = 'token_revoked';
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }));
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/acme/run_nightly_job', params: { now: true } }));
+    // Stopping work is never refused: the held request is cancelled upstream.
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'held', reason: 'stop' } }));
+    expect(await a.alive()).toBe(true); // every line was read while the subject stood revoked
+    standing = undefined; // only so the test can read what the upstream saw (tool call `seen`)
+    const seen = JSON.parse(text(await a.request('tools/call', { name: 'seen', arguments: {} }))) as Message[];
+    expect(seen.map((m) => m.method)).toEqual(['notifications/initialized', 'notifications/cancelled']);
+  });
+});
