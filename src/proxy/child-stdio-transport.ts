@@ -5,6 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { LossReporter } from './http-upstream-loss.js';
 import { OutputBound, type OutputOverflow } from './output-bound.js';
+import { LineAssembler } from './line-assembler.js';
 import { StderrLines } from './stderr-lines.js';
 import { WriteBatcher } from './write-batcher.js';
 
@@ -29,9 +30,8 @@ export class ChildStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   private child: ChildProcess | undefined;
-  /** The unfinished line's parts as read (see onData), and their length in all. */
-  private pending: string[] = [];
-  private pendingChars = 0;
+  /** The unfinished line (see onData). */
+  private readonly pending = new LineAssembler();
   private closed = false;
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
@@ -129,7 +129,7 @@ export class ChildStdioTransport implements Transport {
   }
 
   /**
-   * Only the new read is searched for newlines; the unfinished line is kept as its parts and
+   * Only the new read is searched for newlines; the unfinished line is held by a LineAssembler and
    * joined once, when its newline arrives. Joining the held text with every read and searching
    * all of it again was quadratic in the line's length: one 30 MB line (under the default bound)
    * cost seconds of CPU in the process every session shares, and an upstream could send them
@@ -145,7 +145,7 @@ export class ChildStdioTransport implements Transport {
         this.skipping = false; // the end of the oversized line
         continue;
       }
-      const line = this.pendingChars === 0 ? tail : this.takePending(tail);
+      const line = this.pending.length === 0 ? tail : this.pending.take(tail);
       if (line.length > this.spec.maxMessageBytes) this.rejectOversized();
       else if (line.length > 0 && line !== '\r') this.deliver(line);
     }
@@ -155,22 +155,11 @@ export class ChildStdioTransport implements Transport {
   /** Keeps the start of an unfinished line; past the bound it is dropped and skipped to its end. */
   private hold(part: string): void {
     if (this.skipping || part.length === 0) return;
-    this.pending.push(part);
-    this.pendingChars += part.length;
-    if (this.pendingChars <= this.spec.maxMessageBytes) return;
-    this.pending = [];
-    this.pendingChars = 0;
+    this.pending.add(part);
+    if (this.pending.length <= this.spec.maxMessageBytes) return;
+    this.pending.clear();
     this.skipping = true;
     this.rejectOversized();
-  }
-
-  /** The held start of a line joined with its `tail`, once. */
-  private takePending(tail: string): string {
-    this.pending.push(tail);
-    const line = this.pending.join('');
-    this.pending = [];
-    this.pendingChars = 0;
-    return line;
   }
 
   private rejectOversized(): void {
