@@ -3,12 +3,13 @@ const BLOCK_BYTES = 64 * 1024;
 const BLOCK_CHUNKS = 256;
 
 /**
- * The bytes of one request body as they arrive, joined once at its end. Chunks are not kept one
- * by one: a client dripping its body a byte per TCP segment gets one Buffer per byte from Node, at
- * some 190 bytes of memory each, so a body under `maxBodyBytes` (4 MiB) held ~800 MB, and the body
- * budget (which counts body bytes) let one principal hold several such bodies at once. They are
- * joined into blocks of about 64 KiB as they arrive, which copies each byte once more: linear
- * time, and at most BLOCK_CHUNKS small chunks held besides the blocks.
+ * Bytes from a peer as they arrive (a request body; an HTTP upstream's answer), joined once when
+ * needed. Chunks are not kept one by one: a peer dripping its bytes one per TCP segment gets one
+ * Buffer per byte from Node, at some 190 bytes of memory each, so a request body under
+ * `maxBodyBytes` (4 MiB) held ~800 MB, and the body budget (which counts body bytes) let one
+ * principal hold several such bodies at once. They are joined into blocks of about 64 KiB as they
+ * arrive, which copies each byte once more: linear time, and at most BLOCK_CHUNKS small chunks
+ * held besides the blocks.
  */
 export class ChunkCollector {
   private blocks: Buffer[] = [];
@@ -37,8 +38,9 @@ export class ChunkCollector {
     this.recentBytes = 0;
   }
 
-  /** Everything held, in one Buffer. */
+  /** Everything held, in one Buffer (the chunk itself when only one is held: no copy). */
   concat(): Buffer {
+    if (this.parts === 1) return this.blocks[0] ?? this.recent[0]!;
     return Buffer.concat(this.blocks.concat(this.recent), this.bytes);
   }
 

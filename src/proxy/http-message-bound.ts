@@ -1,5 +1,10 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ChunkCollector } from './chunk-collector.js';
 import type { LossReporter } from './http-upstream-loss.js';
+
+const LF = 10;
+/** Bytes passed on at once at least (see messageBoundFetch); a chunk this large passes as it is. */
+const BLOCK_BYTES = 64 * 1024;
 
 /**
  * Applies `limits.maxUpstreamMessageBytes` to a Streamable HTTP upstream, as the stdio child
@@ -19,18 +24,32 @@ export function messageBoundFetch(base: FetchLike, maxBytes: number, onLost: Los
     const sse = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     const counter = sse ? new EventCounter() : undefined;
     let total = 0;
+    const held = new ChunkCollector();
+    const release = (controller: TransformStreamDefaultController<Uint8Array>): void => {
+      if (held.length === 0) return;
+      controller.enqueue(held.concat());
+      held.clear();
+    };
     const body = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           const largest = counter ? counter.add(chunk) : (total += chunk.length);
-          if (largest <= maxBytes) {
-            controller.enqueue(chunk);
+          if (largest > maxBytes) {
+            held.clear();
+            const reason = `sent a message over ${maxBytes} bytes`;
+            onLost(reason);
+            controller.error(new Error(`upstream ${reason}`));
             return;
           }
-          const reason = `sent a message over ${maxBytes} bytes`;
-          onLost(reason);
-          controller.error(new Error(`upstream ${reason}`));
+          // Passed on in blocks, not chunk by chunk: the SDK holds a JSON answer's chunks (fetch's
+          // json()) and an unfinished SSE line's until they end, one object per chunk, so an
+          // upstream dripping a byte per TCP segment made each byte cost ~190 bytes of memory
+          // (chunk-collector.ts). An SSE line is passed on as soon as it ends, so events still
+          // arrive at once; a JSON answer is only read whole anyway.
+          held.add(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if (held.length >= BLOCK_BYTES || (sse && chunk.includes(LF))) release(controller);
         },
+        flush: release,
       }),
     );
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });

@@ -59,3 +59,48 @@ describe('messageBoundFetch counts SSE per event', () => {
     }
   });
 });
+
+describe('an HTTP upstream dripping its answer a byte per chunk', () => {
+  /** A body that delivers `text` one byte per chunk, and stays open afterwards unless `end`. */
+  const dripping = (text: string, contentType: string, end: boolean): Response => {
+    const bytes = new TextEncoder().encode(text);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i++) c.enqueue(bytes.slice(i, i + 1));
+        if (end) c.close();
+      },
+    });
+    return new Response(stream, { headers: { 'content-type': contentType } });
+  };
+  const bounded = async (response: Response): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
+    const { messageBoundFetch } = await import('../../src/proxy/http-message-bound.js');
+    const f = messageBoundFetch(async () => response, 1 << 20, () => undefined);
+    return (await f('http://x', {})).body!.getReader();
+  };
+
+  it('cannot make the SDK hold one chunk object per byte of a JSON answer (each costs ~190 bytes)', async () => {
+    const json = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { pad: 'p'.repeat(70_000) } });
+    const reader = await bounded(dripping(json, 'application/json', true));
+    const chunks: Uint8Array[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    // Passed on in blocks of ~64 KiB, not per byte.
+    expect(chunks.length).toBeLessThanOrEqual(3);
+    expect(Buffer.concat(chunks).toString()).toBe(json);
+  });
+
+  it('still passes each SSE line on as soon as it ends (an event is not held back)', async () => {
+    const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'x'.repeat(1_000) } })}\n\n`;
+    const reader = await bounded(dripping(event, 'text/event-stream', false)); // the stream stays open
+    let got = '';
+    const decoder = new TextDecoder();
+    let reads = 0;
+    while (!got.endsWith('\n\n')) {
+      got += decoder.decode((await reader.read()).value);
+      reads++;
+    }
+    expect(got).toBe(event);
+    // One read per line (the blank line may come with the one before it), not one per byte.
+    expect(reads).toBeLessThanOrEqual(3);
+    await reader.cancel();
+  });
+});
