@@ -56,7 +56,15 @@ export function messageBoundFetch(base: FetchLike, maxBytes: number, onLost: Los
   };
 }
 
-/** Bytes of the current SSE event; events end at a blank line (LF LF or CRLF CRLF). */
+/**
+ * What the SDK's SSE parser holds per line of an event besides its bytes, until the event ends: it
+ * joins data lines as `data + "\n" + line`, about 64 bytes of string objects per line (measured).
+ * Counted against the bound so an event of many short lines (`data:x` a million times) cannot hold
+ * ~9 times what its bytes say; an honest event is one line, for which this is nothing.
+ */
+const LINE_COST = 64;
+
+/** Cost of the current SSE event: its bytes plus LINE_COST per line; events end at a blank line (LF LF or CRLF CRLF). */
 class EventCounter {
   private bytes = 0;
   /** The last line break seen ended a line that had content, or none was seen yet. */
@@ -74,7 +82,8 @@ class EventCounter {
       if (length > 1 || (length === 1 && chunk[pos] !== 13)) this.lineEmpty = false;
       this.bytes += length;
       if (nl === -1) return Math.max(largest, this.bytes);
-      this.bytes += 1;
+      // A line with content also costs what the SDK's parser holds for it until the event ends.
+      this.bytes += this.lineEmpty ? 1 : 1 + LINE_COST;
       largest = Math.max(largest, this.bytes);
       if (this.lineEmpty) this.bytes = 0; // a blank line: the event is complete
       this.lineEmpty = true;

@@ -51,6 +51,17 @@ describe('messageBoundFetch counts SSE per event', () => {
     }
   });
 
+  it('counts what the SDK holds per line: an event of many short data lines cannot hold ~9 times the bound', async () => {
+    // 20,000 lines of 7 bytes are 140 KB, but the SDK's SSE parser holds ~64 bytes per line while
+    // it joins them (data + "\n" + line): ~1.3 MB, over the 1 MB bound.
+    const many = `event: message\n${'data:x\n'.repeat(20_000)}\n`;
+    const result = await read(many, 1 << 16, 1 << 20);
+    expect(result.ok).toBe(false);
+    expect(result.lost).toHaveLength(1);
+    // One long line as honest servers send it, of the same bound's size, still passes.
+    expect(await read(event(1_000_000), 1 << 16, 1 << 20)).toEqual({ ok: true, lost: [] });
+  });
+
   it('fails one event over the bound even when it ends inside the chunk that carries it', async () => {
     for (const eol of ['\n', '\r\n']) {
       const result = await read(event(10) + event(5_000, eol) + event(10), 1 << 20, 1_000);
