@@ -5,6 +5,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { LossReporter } from './http-upstream-loss.js';
 import { OutputBound, type OutputOverflow } from './output-bound.js';
+import { LineAssembler } from './line-assembler.js';
+import { StderrLines } from './stderr-lines.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface ChildSpec {
@@ -28,7 +30,8 @@ export class ChildStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   private child: ChildProcess | undefined;
-  private pending = '';
+  /** The unfinished line (see onData). */
+  private readonly pending = new LineAssembler();
   private closed = false;
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
@@ -54,13 +57,9 @@ export class ChildStdioTransport implements Transport {
       child.once('close', () => this.finish());
       child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
       child.stdin!.on('error', (err) => this.onerror?.(err));
-      let errPending = '';
-      child.stderr!.on('data', (chunk: Buffer) => {
-        errPending += chunk.toString('utf8');
-        const lines = errPending.split('\n');
-        errPending = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) this.logger.debug({ upstream: this.name, stderr: line }, 'upstream stderr');
-      });
+      // Bounded per line (stderr-lines.ts): a child writing without newlines must not grow warden.
+      const stderr = new StderrLines((line) => this.logger.debug({ upstream: this.name, stderr: line }, 'upstream stderr'));
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     });
   }
 
@@ -129,36 +128,38 @@ export class ChildStdioTransport implements Transport {
     this.onclose?.();
   }
 
+  /**
+   * Only the new read is searched for newlines; the unfinished line is held by a LineAssembler and
+   * joined once, when its newline arrives. Joining the held text with every read and searching
+   * all of it again was quadratic in the line's length: one 30 MB line (under the default bound)
+   * cost seconds of CPU in the process every session shares, and an upstream could send them
+   * for ever.
+   */
   private onData(chunk: Buffer): void {
-    const text = this.pending + this.decoder.write(chunk);
-    const end = text.lastIndexOf('\n');
-    if (end === -1) {
-      this.pending = text;
-      this.checkOversized();
-      return;
-    }
-    this.pending = text.slice(end + 1);
+    const text = this.decoder.write(chunk);
     let start = 0;
-    while (start < end) {
-      const nl = text.indexOf('\n', start);
-      const line = text.slice(start, nl);
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const tail = text.slice(start, nl);
       start = nl + 1;
       if (this.skipping) {
         this.skipping = false; // the end of the oversized line
         continue;
       }
+      const line = this.pending.length === 0 ? tail : this.pending.take(tail);
       if (line.length > this.spec.maxMessageBytes) this.rejectOversized();
       else if (line.length > 0 && line !== '\r') this.deliver(line);
     }
-    this.checkOversized();
+    this.hold(text.slice(start));
   }
 
-  /** An unterminated line past the bound: drop what we have and skip to its end. */
-  private checkOversized(): void {
+  /** Keeps the start of an unfinished line; past the bound it is dropped and skipped to its end. */
+  private hold(part: string): void {
+    if (this.skipping || part.length === 0) return;
+    this.pending.add(part);
     if (this.pending.length <= this.spec.maxMessageBytes) return;
-    this.pending = '';
-    if (!this.skipping) this.rejectOversized();
+    this.pending.clear();
     this.skipping = true;
+    this.rejectOversized();
   }
 
   private rejectOversized(): void {

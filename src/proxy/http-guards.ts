@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpListen } from '../config/config-schema.js';
 import type { BodyBudgetRefusal, BodyLease } from './body-budget.js';
+import { ChunkCollector } from './chunk-collector.js';
 import { errorResponse, RPC, validateMessage, type RpcMessage } from './json-rpc.js';
 
 /** Writes a JSON-RPC error as an HTTP response. Nothing is forwarded after this. */
@@ -72,12 +73,13 @@ type Collected = { kind: 'ok'; body: Buffer } | { kind: 'too_large' } | { kind: 
  */
 function collect(req: IncomingMessage, maxBytes: number, lease: BodyLease | undefined): Promise<Collected> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // Joined in blocks as they arrive, not kept one Buffer per chunk (see chunk-collector.ts).
+    const chunks = new ChunkCollector();
     let size = 0;
     const stop = (result: Collected): void => {
       req.off('data', onData);
       req.resume();
-      chunks.length = 0;
+      chunks.clear();
       resolve(result);
     };
     const onData = (chunk: Buffer): void => {
@@ -85,10 +87,10 @@ function collect(req: IncomingMessage, maxBytes: number, lease: BodyLease | unde
       if (size > maxBytes) return stop({ kind: 'too_large' });
       const refusal = lease?.take(chunk.length);
       if (refusal) return stop({ kind: 'refused', refusal });
-      chunks.push(chunk);
+      chunks.add(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(size > maxBytes ? { kind: 'too_large' } : { kind: 'ok', body: Buffer.concat(chunks) }));
+    req.once('end', () => resolve(size > maxBytes ? { kind: 'too_large' } : { kind: 'ok', body: chunks.concat() }));
     req.once('error', reject);
     // After 'end' this changes nothing (a promise settles once).
     req.once('close', () => resolve({ kind: 'aborted' }));

@@ -1,5 +1,10 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ChunkCollector } from './chunk-collector.js';
 import type { LossReporter } from './http-upstream-loss.js';
+
+const LF = 10;
+/** Bytes passed on at once at least (see messageBoundFetch); a chunk this large passes as it is. */
+const BLOCK_BYTES = 64 * 1024;
 
 /**
  * Applies `limits.maxUpstreamMessageBytes` to a Streamable HTTP upstream, as the stdio child
@@ -19,25 +24,47 @@ export function messageBoundFetch(base: FetchLike, maxBytes: number, onLost: Los
     const sse = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     const counter = sse ? new EventCounter() : undefined;
     let total = 0;
+    const held = new ChunkCollector();
+    const release = (controller: TransformStreamDefaultController<Uint8Array>): void => {
+      if (held.length === 0) return;
+      controller.enqueue(held.concat());
+      held.clear();
+    };
     const body = response.body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           const largest = counter ? counter.add(chunk) : (total += chunk.length);
-          if (largest <= maxBytes) {
-            controller.enqueue(chunk);
+          if (largest > maxBytes) {
+            held.clear();
+            const reason = `sent a message over ${maxBytes} bytes`;
+            onLost(reason);
+            controller.error(new Error(`upstream ${reason}`));
             return;
           }
-          const reason = `sent a message over ${maxBytes} bytes`;
-          onLost(reason);
-          controller.error(new Error(`upstream ${reason}`));
+          // Passed on in blocks, not chunk by chunk: the SDK holds a JSON answer's chunks (fetch's
+          // json()) and an unfinished SSE line's until they end, one object per chunk, so an
+          // upstream dripping a byte per TCP segment made each byte cost ~190 bytes of memory
+          // (chunk-collector.ts). An SSE line is passed on as soon as it ends, so events still
+          // arrive at once; a JSON answer is only read whole anyway.
+          held.add(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if (held.length >= BLOCK_BYTES || (sse && chunk.includes(LF))) release(controller);
         },
+        flush: release,
       }),
     );
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
 
-/** Bytes of the current SSE event; events end at a blank line (LF LF or CRLF CRLF). */
+/**
+ * What the SDK's SSE parser holds per line of an event besides its bytes, until the event ends: it
+ * joins data lines as `data + "\n" + line`, about 64 bytes of string objects per line (measured).
+ * Counted against the bound so an event of many short lines (`data:x` a million times) cannot hold
+ * ~9 times what its bytes say; an honest event is one line, for which this is nothing.
+ */
+const LINE_COST = 64;
+
+/** Cost of the current SSE event: its bytes plus LINE_COST per line; events end at a blank line (LF LF or CRLF CRLF). */
 class EventCounter {
   private bytes = 0;
   /** The last line break seen ended a line that had content, or none was seen yet. */
@@ -55,7 +82,8 @@ class EventCounter {
       if (length > 1 || (length === 1 && chunk[pos] !== 13)) this.lineEmpty = false;
       this.bytes += length;
       if (nl === -1) return Math.max(largest, this.bytes);
-      this.bytes += 1;
+      // A line with content also costs what the SDK's parser holds for it until the event ends.
+      this.bytes += this.lineEmpty ? 1 : 1 + LINE_COST;
       largest = Math.max(largest, this.bytes);
       if (this.lineEmpty) this.bytes = 0; // a blank line: the event is complete
       this.lineEmpty = true;

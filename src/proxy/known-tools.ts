@@ -1,6 +1,7 @@
 import type { ToolDefinition } from '../core/tool-call.js';
 import { RPC, type RpcResponse } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
+import { serialisedSize } from './tool-listing-budget.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 /** Whether a called tool is one the upstream lists. */
@@ -46,7 +47,7 @@ async function listAll(session: ProxySession, upstream: UpstreamConnection): Pro
     );
     if (response.error) return { kind: 'error', code: response.error.code, message: response.error.message, data: response.error.data };
     const result = response.result;
-    bytes += sizeOf(result?.tools);
+    bytes += serialisedSize(result?.tools);
     if (bytes > session.opts.maxUpstreamMessageBytes) {
       // Fail closed: an incomplete listing cannot say whether the tool is offered.
       return { kind: 'error', code: RPC.internalError, message: `upstream '${upstream.name}' lists tools beyond ${session.opts.maxUpstreamMessageBytes} bytes in all` };
@@ -59,13 +60,4 @@ async function listAll(session: ProxySession, upstream: UpstreamConnection): Pro
   session.toolDefinitions.set(upstream.name, new Map(tools.map((t) => [t.name, t])));
   session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
   return { kind: 'listed' };
-}
-
-/** Serialised size of a page's tools; past the stack (extreme nesting) it counts as unbounded. */
-function sizeOf(tools: unknown): number {
-  try {
-    return JSON.stringify(tools)?.length ?? 0;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
 }

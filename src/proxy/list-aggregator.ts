@@ -2,6 +2,7 @@ import type { ToolDefinition } from '../core/tool-call.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { decodeCursor, encodeCursor } from './namespacing.js';
 import type { ProxySession } from './proxy-session.js';
+import { pageWithinBudget } from './tool-listing-budget.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 export interface ListKind {
@@ -42,7 +43,8 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
   // The upstream session each page is asked of: one that restarts before every page is in must
   // not have its old process's tools recorded as the new one's listing (see recordTools).
   const generations = plan.map(([upstream]) => upstream.generation);
-  const pages = await Promise.all(plan.map(([upstream, c]) => fetchPage(session, request, upstream, c)));
+  const fetched = await Promise.all(plan.map(([upstream, c]) => fetchPage(session, request, upstream, c)));
+  const pages = kind.field !== 'tools' ? fetched : fetched.map((page, i) => pageWithinBudget(session, plan[i]![0].name, plan[i]![1] === undefined, page));
   const failed = pages.find((p) => p.error);
   if (failed?.error && (!session.namespacer.multi || pages.every((p) => p.error))) {
     session.toAgent(errorResponse(request.id, failed.error.code, failed.error.message, failed.error.data));

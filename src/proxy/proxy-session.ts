@@ -12,6 +12,7 @@ import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
 import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.js';
 import { routeRequest } from './request-router.js';
+import { notifyAfterStdioCheck, relayAfterStdioCheck } from './stdio-request-check.js';
 import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
@@ -70,6 +71,8 @@ export class ProxySession implements UpstreamEvents {
   info: SessionInfo | undefined;
   /** Stdio: requests waiting behind a token check that had to wait (stdio-request-check.ts). */
   stdioCheckQueue: Promise<void> | undefined;
+  /** Stdio: those requests by id, so an agent cancel reaches them before they are in flight. */
+  readonly stdioWaiting = new Map<RpcId, { cancelled: boolean }>();
   /** Server→client requests waiting at the agent; the agent has as long as a tool call to answer. */
   private readonly relay: ServerRequestRelay;
   private closed = false;
@@ -208,7 +211,7 @@ export class ProxySession implements UpstreamEvents {
   private fromAgent(message: RpcMessage): void {
     try {
       if (isRequest(message)) routeRequest(this, message);
-      else if (isResponse(message)) this.relay.answer(message);
+      else if (isResponse(message)) this.agentAnswer(message);
       else this.agentNotification(message as RpcNotification);
     } catch (err) {
       // Nothing an agent sends may end warden (in HTTP mode that would end every agent's session).
@@ -217,20 +220,31 @@ export class ProxySession implements UpstreamEvents {
     }
   }
 
+  /** The agent answers a server request warden relayed to it (elicitation, sampling, roots, ping). */
+  private agentAnswer(response: RpcResponse): void {
+    // HTTP authenticated this POST's own token; an answer to nothing warden relayed is dropped unchecked.
+    if (this.opts.channel.transport === 'http' || !this.relay.holds(response.id)) {
+      this.relay.answer(response);
+      return;
+    }
+    relayAfterStdioCheck(this, response, () => this.relay.answer(response), (error) => this.relay.answer({ jsonrpc: '2.0', id: response.id, error }));
+  }
+
   private agentNotification(n: RpcNotification): void {
     const params = n.params ?? {};
     if (n.method === 'notifications/cancelled') {
       const id = params.requestId as RpcId;
       const entry = this.inFlight.get(id);
-      if (!entry) return;
+      if (!entry) {
+        // Still waiting for its stdio token check: it will be neither routed nor answered.
+        const waiting = this.stdioWaiting.get(id);
+        if (waiting) waiting.cancelled = true;
+        return;
+      }
       this.inFlight.delete(id);
       const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
       entry.upstream.cancel(entry.upstreamId, reason);
       entry.onCancel?.(reason);
-      return;
-    }
-    if (n.method === 'notifications/progress') {
-      this.relay.progressTarget(params.progressToken)?.send(n);
       return;
     }
     if (!n.method.startsWith('notifications/')) {
@@ -240,18 +254,29 @@ export class ProxySession implements UpstreamEvents {
       this.opts.logger.warn({ method: n.method }, 'agent notification with a request method dropped');
       return;
     }
-    // initialized, roots/list_changed and unknown notifications reach every upstream.
+    // HTTP authenticated this POST's own token; stdio's process token is checked now.
+    if (this.opts.channel.transport === 'http') this.passNotification(n);
+    else notifyAfterStdioCheck(this, n, () => this.passNotification(n));
+  }
+
+  /** Progress on a relayed request goes to the upstream that asked; the rest reaches every upstream. */
+  private passNotification(n: RpcNotification): void {
+    if (n.method === 'notifications/progress') {
+      this.relay.progress(n);
+      return;
+    }
+    // initialized, roots/list_changed and unknown notifications.
     for (const c of this.connections) c.send(n);
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
-    const opened = this.relay.open(upstream, request, progressTokenOf(request.params));
+    const opened = this.relay.open(upstream, request);
     if (!opened.ok) {
       this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');
       return;
     }
     const relayId = opened.relayId;
-    if (!this.toAgent({ ...request, id: relayId })) {
+    if (!this.toAgent(opened.message)) {
       // Not delivered (e.g. params nested beyond the serialiser's stack): the upstream gets its
       // answer now instead of waiting for one that can never come.
       this.relay.answer({ jsonrpc: '2.0', id: relayId, error: { code: RPC.internalError, message: 'the request could not be relayed to the client' } });

@@ -1,4 +1,5 @@
-import { RPC, type RpcId, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { RPC, type RpcId, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
+import { progressTokenOf } from './progress-routes.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 /**
@@ -16,19 +17,22 @@ interface Relayed {
   readonly timer: NodeJS.Timeout;
 }
 
-/** What became of a request from the upstream. */
-export type OpenResult = { ok: true; relayId: string } | { ok: false };
+/** What became of a request from the upstream: refused, or the request to relay to the agent. */
+export type OpenResult = { ok: true; relayId: string; message: RpcRequest } | { ok: false };
 
 /**
  * Server→client requests (sampling, elicitation, roots, ping) relayed to the agent under
  * warden-issued ids (`w1`, `w2`, ...), so two upstreams' ids can never collide at the agent.
+ * A request's progress token is replaced by its relay id the same way: tokens are the upstream's
+ * choice (SDK servers use their own message id, which starts over per server), so two upstreams
+ * often pick the same one, and routing the agent's progress by the upstream's token sent it to
+ * whichever upstream asked last (another upstream read it, the right one never got it).
  * Keeps the way back for answers, cancellations and the agent's progress reports. Every entry
  * ends by answer, cancel or timeout, and at most MAX_RELAYED_REQUESTS are open at once.
  */
 export class ServerRequestRelay {
   private readonly byRelayId = new Map<string, Relayed>();
   private readonly byUpstream = new Map<string, string>();
-  private readonly progressTargets = new Map<string | number, UpstreamConnection>();
   private nextId = 1;
 
   /**
@@ -41,7 +45,7 @@ export class ServerRequestRelay {
   ) {}
 
   /** Registers an upstream request; beyond the cap it is answered with an error here and refused. */
-  open(upstream: UpstreamConnection, request: RpcRequest, progressToken: string | number | undefined): OpenResult {
+  open(upstream: UpstreamConnection, request: RpcRequest): OpenResult {
     if (this.byRelayId.size >= MAX_RELAYED_REQUESTS) {
       // Fail closed: the upstream learns now that nothing was relayed, instead of waiting forever.
       upstream.send({ jsonrpc: '2.0', id: request.id, error: { code: RPC.internalError, message: `too many requests waiting for the client (limit ${MAX_RELAYED_REQUESTS})` } });
@@ -50,10 +54,10 @@ export class ServerRequestRelay {
     const relayId = `w${this.nextId++}`;
     const timer = setTimeout(() => this.expire(relayId), this.timeoutMs);
     timer.unref();
+    const progressToken = progressTokenOf(request.params);
     this.byRelayId.set(relayId, { upstream, upstreamId: request.id, progressToken, timer });
     this.byUpstream.set(key(upstream, request.id), relayId);
-    if (progressToken !== undefined) this.progressTargets.set(progressToken, upstream);
-    return { ok: true, relayId };
+    return { ok: true, relayId, message: relayedRequest(request, relayId, progressToken !== undefined) };
   }
 
   /** The agent answered: routes the response back with the upstream's own id. */
@@ -62,6 +66,11 @@ export class ServerRequestRelay {
     if (!entry) return;
     response.id = entry.upstreamId;
     entry.upstream.send(response);
+  }
+
+  /** Whether `relayId` names a request still waiting for the agent's answer. */
+  holds(relayId: RpcId): boolean {
+    return this.byRelayId.has(String(relayId));
   }
 
   /** The upstream cancelled its own request: the relay id to cancel at the agent, if any. */
@@ -87,9 +96,15 @@ export class ServerRequestRelay {
     return gone;
   }
 
-  /** Which upstream the agent's progress report for a relayed request belongs to. */
-  progressTarget(token: unknown): UpstreamConnection | undefined {
-    return typeof token === 'string' || typeof token === 'number' ? this.progressTargets.get(token) : undefined;
+  /**
+   * The agent reports progress on a relayed request (its token is the relay id): sent to the
+   * upstream that asked, under that upstream's own token. Any other token is dropped.
+   */
+  progress(notification: RpcNotification): void {
+    const token = notification.params?.progressToken;
+    const entry = typeof token === 'string' ? this.byRelayId.get(token) : undefined;
+    if (entry?.progressToken === undefined) return;
+    entry.upstream.send({ ...notification, params: { ...notification.params, progressToken: entry.progressToken } });
   }
 
   /** Requests waiting for the agent (for tests and diagnostics). */
@@ -102,7 +117,6 @@ export class ServerRequestRelay {
     for (const entry of this.byRelayId.values()) clearTimeout(entry.timer);
     this.byRelayId.clear();
     this.byUpstream.clear();
-    this.progressTargets.clear();
   }
 
   private expire(relayId: string): void {
@@ -114,16 +128,13 @@ export class ServerRequestRelay {
     this.onExpired(relayId, `warden timeout: ${reason}`);
   }
 
-  /** Removes every trace of one relayed request (its progress token too); the entry, if it was open. */
+  /** Removes every trace of one relayed request; the entry, if it was open. */
   private take(relayId: string): Relayed | undefined {
     const entry = this.byRelayId.get(relayId);
     if (!entry) return undefined;
     clearTimeout(entry.timer);
     this.byRelayId.delete(relayId);
     this.byUpstream.delete(key(entry.upstream, entry.upstreamId));
-    // Only if the token still points at this upstream: another upstream may reuse the same token.
-    const token = entry.progressToken;
-    if (token !== undefined && this.progressTargets.get(token) === entry.upstream) this.progressTargets.delete(token);
     return entry;
   }
 }
@@ -132,4 +143,12 @@ function key(upstream: UpstreamConnection, id: RpcId): string {
   // Typed RpcId on purpose: String() of an arbitrary object can throw (`{"toString":1}`), and
   // this runs in the upstream's message handler, where a throw ends warden.
   return `${upstream.name}\u0000${String(id)}`;
+}
+
+/** The upstream's request as the agent gets it: the relay id, and as progress token too if it had one. */
+function relayedRequest(request: RpcRequest, relayId: string, hasToken: boolean): RpcRequest {
+  if (!hasToken) return { ...request, id: relayId };
+  const params = request.params!;
+  const meta = params._meta as Record<string, unknown>;
+  return { ...request, id: relayId, params: { ...params, _meta: { ...meta, progressToken: relayId } } };
 }

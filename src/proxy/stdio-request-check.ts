@@ -1,12 +1,15 @@
 import type { Principal } from '../core/principal.js';
 import { isThenable, type MaybePromise } from '../core/maybe-promise.js';
-import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import { errorResponse, RPC, type RpcErrorObject, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 
 const CHECK_FAILED = { ok: false as const, reason: 'internal' };
 
 /** What routing needs of an AuthResult. */
 type Checked = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string };
+
+/** How a refused message is answered (to the agent for its request, to the upstream for an answer). */
+type Refuse = (error: RpcErrorObject) => void;
 
 /**
  * Over stdio one process token stands behind every request, so it is re-checked for every
@@ -18,6 +21,55 @@ type Checked = { readonly ok: true; readonly principal: Principal } | { readonly
  * file changed) holds the requests behind it, so they still reach the upstream in the order sent.
  */
 export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest, route: () => void): void {
+  // Held behind a check that has to wait, the request is not in flight yet: an agent cancel for it
+  // found nothing and was dropped, and the request went upstream afterwards all the same. While it
+  // waits it is listed instead; a cancel marks it (ProxySession.agentNotification), and then it is
+  // neither routed nor answered (no answer is due after a cancel).
+  const waiting = { cancelled: false };
+  const wanted = (): boolean => {
+    if (session.stdioWaiting.get(request.id) === waiting) session.stdioWaiting.delete(request.id);
+    return !waiting.cancelled;
+  };
+  const queued = afterStdioCheck(
+    session,
+    request.method,
+    () => {
+      if (wanted()) route();
+    },
+    (error) => {
+      if (wanted()) session.toAgent(errorResponse(request.id, error.code, error.message, error.data));
+    },
+  );
+  if (queued) session.stdioWaiting.set(request.id, waiting);
+}
+
+/**
+ * The agent's answer to a server request warden relayed (elicitation, sampling, roots) is checked
+ * the same way: it steers a tool running upstream (an elicitation's "accept", a sampling result),
+ * so an agent whose token expired or was revoked must not give it, as over HTTP its POST gets 401.
+ * A refused answer never reaches the upstream; the upstream gets `-32603` with the reason instead,
+ * so it does not wait for an answer that will not come.
+ */
+export function relayAfterStdioCheck(session: ProxySession, response: RpcResponse, relay: () => void, refuse: Refuse): void {
+  void afterStdioCheck(session, 'answer to a relayed request', relay, (error) =>
+    refuse({ code: RPC.internalError, message: `the client's answer was refused: ${error.message}`, data: error.data }),
+  );
+}
+
+/** Checks the caller, then passes or refuses; true when that waits for a check still running. */
+/**
+ * And so are the notifications warden passes on to the upstreams (`roots/list_changed`, progress
+ * on a relayed request, any other `notifications/...`): over HTTP their POST needs a token too.
+ * A refused one is dropped (a notification gets no answer) and logged. Cancellations are not
+ * checked (ProxySession passes them first): stopping work is never refused.
+ */
+export function notifyAfterStdioCheck(session: ProxySession, notification: RpcNotification, pass: () => void): void {
+  void afterStdioCheck(session, notification.method, pass, (error) =>
+    session.opts.logger.warn({ method: notification.method, reason: (error.data as { reason?: string } | undefined)?.reason }, 'agent notification dropped: the caller is not authenticated'),
+  );
+}
+
+function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): boolean {
   let answer: MaybePromise<Checked>;
   try {
     answer = session.opts.authenticator.authenticateStdio();
@@ -25,39 +77,40 @@ export function routeAfterStdioCheck(session: ProxySession, request: RpcRequest,
     answer = CHECK_FAILED;
   }
   if (!isThenable(answer) && session.stdioCheckQueue === undefined) {
-    settle(session, request, answer, route);
-    return;
+    settle(session, what, answer, pass, refuse);
+    return false;
   }
   const queued: Promise<void> = (session.stdioCheckQueue ?? Promise.resolve())
     .then(() => answer)
     .then(
-      (auth) => settle(session, request, auth, route),
-      () => settle(session, request, CHECK_FAILED, route),
+      (auth) => settle(session, what, auth, pass, refuse),
+      () => settle(session, what, CHECK_FAILED, pass, refuse),
     )
     .finally(() => {
       if (session.stdioCheckQueue === queued) session.stdioCheckQueue = undefined;
     });
   session.stdioCheckQueue = queued;
+  return true;
 }
 
-/** Routes an authenticated request, answers a refused one. Never throws (it runs in a promise chain). */
-function settle(session: ProxySession, request: RpcRequest, auth: Checked, route: () => void): void {
+/** Passes an authenticated message on, refuses the rest. Never throws (it runs in a promise chain). */
+function settle(session: ProxySession, what: string, auth: Checked, pass: () => void, refuse: Refuse): void {
   try {
     if (!auth.ok) {
-      session.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${auth.reason}`, { reason: auth.reason }));
+      refuse({ code: RPC.invalidRequest, message: `authentication failed: ${auth.reason}`, data: { reason: auth.reason } });
       return;
     }
     session.principal = auth.principal;
     // A revoked token still verifies: the guard knows the revocations (a throw refuses, below).
     const refused = session.opts.guard.requestStanding?.(auth.principal, session.id);
     if (refused !== undefined) {
-      session.toAgent(errorResponse(request.id, RPC.invalidRequest, `authentication failed: ${refused}`, { reason: refused }));
+      refuse({ code: RPC.invalidRequest, message: `authentication failed: ${refused}`, data: { reason: refused } });
       return;
     }
-    route();
+    pass();
   } catch (err) {
-    // Refused, not forwarded: a fault in the check (a revocation lookup, the audit sink) fails closed.
-    session.opts.logger.error({ method: request.method, err: String(err) }, 'request check failed');
-    session.toAgent(errorResponse(request.id, RPC.internalError, 'internal error'));
+    // Refused, not passed on: a fault in the check (a revocation lookup, the audit sink) fails closed.
+    session.opts.logger.error({ what, err: String(err) }, 'request check failed');
+    refuse({ code: RPC.internalError, message: 'internal error' });
   }
 }

@@ -80,17 +80,19 @@ describe('server→client requests the agent never answers', () => {
   it('forgets a relayed request progress token once answered (a token map growing per request)', async () => {
     const a = await agentWith({ upstreams: { hostile: hostileUpstream() } });
     expect(text(await a.request('tools/call', { name: 'emit', arguments: { lines: [samplingLine('s1', { _meta: { progressToken: 'p1' } })] } }))).toBe('emitted');
-    await waitFor(() => relayed(a)[0], 'the relayed request');
-    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p1', progress: 1 } }));
+    const request = await waitFor(() => relayed(a)[0], 'the relayed request');
+    // The token as the agent got it (warden's own per relayed request; the upstream gets p1 back).
+    const token = ((request.params as Message)._meta as Message).progressToken;
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 1 } }));
     a.fire(JSON.stringify({ jsonrpc: '2.0', id: 'w1', result: { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'm' } }));
-    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p1', progress: 2 } }));
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 2 } }));
     expect(await a.alive()).toBe(true);
     const seen = await waitFor(async () => {
       const s = await seenUpstream(a);
       return responseTo(s, 's1') ? s : undefined;
     }, 'the answer upstream');
-    const progress = seen.filter((m) => m.method === 'notifications/progress').map((m) => (m.params as Message).progress);
-    expect(progress).toEqual([1]);
+    const progress = seen.filter((m) => m.method === 'notifications/progress').map((m) => m.params);
+    expect(progress).toEqual([{ progressToken: 'p1', progress: 1 }]);
   });
 });
 

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ToolCallRequest } from '../../src/core/tool-call.js';
-import { rawAgent } from '../helpers/hostile-raw-agent.js';
+import { hostileUpstream, rawAgent } from '../helpers/hostile-raw-agent.js';
+import { testPrincipal } from '../helpers/test-authenticator.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/warden-process.js';
 
@@ -33,5 +34,39 @@ describe('an agent cancel that arrives while warden still looks the called tool 
     // A later call with a fresh id still runs.
     expect(await a.request('tools/call', { name: 'pay', arguments: { amount: 1 } })).toHaveProperty('result');
     expect(readFileSync(callLog, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('an agent cancel that arrives while warden still checks the stdio token of a request', () => {
+  it('forwards nothing: a request cancelled while its check waits (a token file just changed) is never sent upstream', async () => {
+    const principal = testPrincipal('alice', 'agent-7');
+    let gate: Promise<void> = Promise.resolve();
+    // The first check after the token file changed verifies the new token: it has to wait.
+    const authenticator = {
+      authenticateHttp: async () => ({ ok: true as const, principal }),
+      authenticateStdio: async () => {
+        await gate;
+        return { ok: true as const, principal };
+      },
+    };
+    const a = await rawAgent({ upstreams: { hostile: hostileUpstream() } }, { authenticator });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    let open: () => void = () => undefined;
+    gate = new Promise<void>((r) => (open = r));
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 'level-1', method: 'logging/setLevel', params: { level: 'debug' } }));
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'level-1', reason: 'user pressed stop' } }));
+    // Queued behind it, so answered only after the cancelled request was settled.
+    const after = a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 'level-2', method: 'logging/setLevel', params: { level: 'info' } }), 'level-2');
+    expect(await a.alive()).toBe(true); // warden has read all three lines
+    open();
+    expect(await after).toHaveProperty('result');
+    // The cancelled request got no answer (none is due after a cancel) because it never ran upstream.
+    expect(a.answersFor('level-1')).toEqual([]);
+    gate = Promise.resolve();
+    const text = (m: Record<string, unknown>): string => (m.result as { content: Array<{ text: string }> }).content[0]!.text;
+    const seen = JSON.parse(text(await a.request('tools/call', { name: 'seen', arguments: {} }))) as Array<Record<string, unknown>>;
+    // Nor was a cancellation for it sent upstream: there was nothing to cancel there.
+    expect(seen.filter((m) => m.method === 'notifications/cancelled')).toEqual([]);
   });
 });

@@ -26,3 +26,25 @@ describe('an upstream whose tools/list pages never end', () => {
     expect(Number(/^p(\d+)_/.exec(served)![1])).toBeLessThanOrEqual(6);
   });
 });
+
+describe('an upstream whose tools/list pages never end, listed by the agent page by page', () => {
+  it('cannot make warden record more of one listing than limits.maxUpstreamMessageBytes (an agent following every cursor)', async () => {
+    // ~100 KiB a page: the third page takes what warden recorded of the listing past the bound.
+    const endless = { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/endless-pages-server.mjs')], env: { PAGE_TOOLS: '10', PAD_BYTES: '10000' } };
+    const a = await rawAgent({ upstreams: { endless }, limits: { maxUpstreamMessageBytes: LIMIT } });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const first = await a.request('tools/list', {});
+    const second = await a.request('tools/list', { cursor: (first.result as { nextCursor: string }).nextCursor });
+    expect((second.result as { tools: unknown[] }).tools).toHaveLength(10);
+    // Each page is recorded (the guard judges calls against it): past the bound, the page is
+    // refused as a whole instead of growing what the session holds without end.
+    const third = await a.request('tools/list', { cursor: (second.result as { nextCursor: string }).nextCursor });
+    expect(third.result).toBeUndefined();
+    expect(third.error).toMatchObject({ code: -32603 });
+    // The tools recorded before the bound still work.
+    expect(await a.request('tools/call', { name: 'p2_0', arguments: {} })).toHaveProperty('result');
+    // A listing from the start begins a new count.
+    expect(await a.request('tools/list', {})).toHaveProperty('result');
+  });
+});

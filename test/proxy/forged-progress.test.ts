@@ -51,3 +51,31 @@ describe('progress from an upstream for a call still being judged', () => {
     expect(a.lines.filter((m) => (m as { method?: string }).method === 'notifications/progress')).toEqual([]);
   });
 });
+
+describe('the agent\'s progress on requests two upstreams sent it', () => {
+  type Message = Record<string, unknown>;
+  const samplingLine = (id: string, token: string | number): string =>
+    JSON.stringify({ jsonrpc: '2.0', id, method: 'sampling/createMessage', params: { messages: [], maxTokens: 1, _meta: { progressToken: token } } });
+  const text = (answer: Message): string => (answer.result as { content: Array<{ text: string }> }).content[0]!.text;
+
+  it('reaches only the upstream whose request it is, though both chose the same progress token (no progress crosses upstreams)', async () => {
+    const a = await rawAgent({ upstreams: { a: hostileUpstream(), b: hostileUpstream() }, timeouts: { callMs: 10_000 } });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    // SDK servers use their own message id as the token, and ids start over per server: both pick 0.
+    await a.request('tools/call', { name: 'a__emit', arguments: { lines: [samplingLine('sa', 0)] } });
+    await a.request('tools/call', { name: 'b__emit', arguments: { lines: [samplingLine('sb', 0)] } });
+    const relayed = a.lines.filter((m) => (m as Message).method === 'sampling/createMessage') as Array<{ id: string; params: { _meta: { progressToken: unknown } } }>;
+    expect(relayed).toHaveLength(2);
+    const [fromA, fromB] = relayed;
+    // The agent can tell the two apart by token, as by id.
+    expect(fromA!.params._meta.progressToken).not.toEqual(fromB!.params._meta.progressToken);
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: fromA!.params._meta.progressToken, progress: 1, message: 'for a' } }));
+    expect(await a.alive()).toBe(true);
+    const progressAt = async (upstream: string): Promise<Message[]> =>
+      (JSON.parse(text(await a.request('tools/call', { name: `${upstream}__seen`, arguments: {} }))) as Message[]).filter((m) => m.method === 'notifications/progress');
+    // a gets it under its own token; b gets nothing.
+    expect((await progressAt('a')).map((m) => m.params)).toEqual([{ progressToken: 0, progress: 1, message: 'for a' }]);
+    expect(await progressAt('b')).toEqual([]);
+  });
+});

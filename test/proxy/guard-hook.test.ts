@@ -164,7 +164,7 @@ describe('guard hook on tools/call', () => {
     started = await startStdioWardenWithClient({ dangerouslyAllowAnonymous: false }, { guard: g.guard, authenticator: auth });
     await started.client.callTool({ name: 'echo', arguments: { message: '1' } });
     await started.client.callTool({ name: 'echo', arguments: { message: '2' } });
-    expect(auth.stdioCalls).toBe(3); // initialize + one per call
+    expect(auth.stdioCalls).toBe(4); // initialize, the initialized notification, one per call
     expect(g.seen[1]!.principal.actor).toBe('agent-1');
     auth.stdioToken = 'expired';
     const denied = await started.client.callTool(overwritePayroll);
