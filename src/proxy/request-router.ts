@@ -1,5 +1,6 @@
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
+import { imitatedMethod } from './method-lookalike.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
@@ -46,6 +47,12 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   const kind = Object.hasOwn(LIST_KINDS, method) ? LIST_KINDS[method] : undefined;
   if (kind) {
     guarded(session, request, listAcrossUpstreams(session, request, kind));
+    return;
+  }
+  const imitated = imitatedMethod(method);
+  if (imitated !== undefined) {
+    session.opts.logger.warn({ method, imitated }, 'request method imitates one warden inspects: refused');
+    session.toAgent(errorResponse(request.id, RPC.methodNotFound, `Method not found: ${JSON.stringify(method)} is not ${imitated}`));
     return;
   }
   const target = targetFor(session, request);

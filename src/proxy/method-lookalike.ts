@@ -1,0 +1,23 @@
+/**
+ * Methods warden inspects, routes or judges. A request whose method only looks like one of them
+ * (`Tools/Call`, `tools/call\u0000`, full-width letters, a zero-width space) is none of them to
+ * warden, so it would pass as an unknown method: forwarded unchanged and unjudged. The SDKs
+ * match method names exactly and would refuse it, but a lenient server (one that lower-cases or
+ * trims the method) would run it as a tool call that no policy saw. Refused instead: no client
+ * has a reason to send such a name.
+ */
+const INSPECTED = [
+  'initialize', 'ping', 'tools/call', 'tools/list', 'resources/read', 'resources/list', 'resources/templates/list',
+  'resources/subscribe', 'resources/unsubscribe', 'prompts/get', 'prompts/list', 'completion/complete', 'logging/setLevel',
+];
+const EXACT = new Set(INSPECTED);
+const BY_FOLDED = new Map(INSPECTED.map((m) => [m.toLowerCase(), m]));
+
+// Controls, format characters (zero-width, bidi) and separators: invisible or blank in a method name.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}]/gu;
+
+/** The inspected method `method` imitates without being it, else undefined. */
+export function imitatedMethod(method: string): string | undefined {
+  if (EXACT.has(method)) return undefined;
+  return BY_FOLDED.get(method.normalize('NFKC').replace(INVISIBLE, '').toLowerCase());
+}

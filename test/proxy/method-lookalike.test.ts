@@ -1,0 +1,41 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { imitatedMethod } from '../../src/proxy/method-lookalike.js';
+import { hostileUpstream, rawAgent } from '../helpers/hostile-raw-agent.js';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+const text = (answer: Record<string, unknown>): string => ((answer.result as { content: Array<{ text: string }> }).content[0]!.text);
+
+const LOOKALIKES = ['Tools/Call', 'TOOLS/CALL', 'tools/call\u0000', 'tools/call ', '\u200Btools/call', 'ｔｏｏｌｓ/ｃａｌｌ', 'tools/\u00ADcall', 'Resources/Read', 'prompts/GET'];
+
+describe('request methods that imitate one warden inspects', () => {
+  it.each(LOOKALIKES)('a tools/call disguised as %j to slip past the guard to a lenient server is refused, never forwarded', async (method) => {
+    const a = await rawAgent({ upstreams: { hostile: hostileUpstream() } });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const answer = await a.request(method, { name: 'emit', arguments: { lines: [] }, uri: 'file:///etc/passwd' });
+    expect(answer.error).toMatchObject({ code: -32601 });
+    expect((answer.error as { message: string }).message).toMatch(/is not (tools\/call|resources\/read|prompts\/get)/);
+    const seen = JSON.parse(text(await a.request('tools/call', { name: 'seen', arguments: {} }))) as Array<{ method?: string }>;
+    expect(seen.filter((m) => m.method === method)).toEqual([]);
+  });
+
+  it('an unknown method that imitates nothing still passes through unchanged', async () => {
+    const a = await rawAgent({ upstreams: { hostile: hostileUpstream() } });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const answer = await a.request('vendor/custom', { x: 1 });
+    expect(answer.error).toMatchObject({ code: -32601, message: 'Method not found' });
+    const seen = JSON.parse(text(await a.request('tools/call', { name: 'seen', arguments: {} }))) as Array<{ method?: string; params?: unknown }>;
+    expect(seen.filter((m) => m.method === 'vendor/custom')).toEqual([expect.objectContaining({ method: 'vendor/custom', params: { x: 1 } })]);
+  });
+
+  it('knows the exact methods and the disguises apart', () => {
+    for (const m of ['tools/call', 'logging/setLevel', 'resources/templates/list', 'notifications/initialized', 'vendor/tools-call']) expect(imitatedMethod(m)).toBeUndefined();
+    expect(imitatedMethod('logging/setlevel')).toBe('logging/setLevel');
+    expect(imitatedMethod('Initialize')).toBe('initialize');
+  });
+});
