@@ -70,6 +70,13 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
 
 type PathPattern = readonly string[];
 
+/**
+ * `*` is one key, or nothing: array indices are not in the path, so in the condition-path
+ * spelling `edits.*.newText` (every edit's newText, as a policy condition reads it) the `*`
+ * stands for an array level that the path does not show. Read as "exactly one key" it never
+ * matched `edits[].newText` and the text an edit writes reached the audit file. Matching a
+ * key path one level shorter only ever redacts more.
+ */
 function matchPath(pattern: PathPattern, path: readonly string[], pi = 0, ki = 0): boolean {
   if (pi === pattern.length) return ki === path.length;
   const seg = pattern[pi];
@@ -77,6 +84,7 @@ function matchPath(pattern: PathPattern, path: readonly string[], pi = 0, ki = 0
     for (let k = ki; k <= path.length; k++) if (matchPath(pattern, path, pi + 1, k)) return true;
     return false;
   }
+  if (seg === '*' && matchPath(pattern, path, pi + 1, ki)) return true;
   if (ki === path.length) return false;
   return (seg === '*' || seg === path[ki]) && matchPath(pattern, path, pi + 1, ki + 1);
 }
