@@ -52,10 +52,15 @@ export interface RedactRules {
   readonly patterns?: readonly string[];
 }
 
-/** Replaces credential-looking substrings; short strings skip the built-in scan (they cannot match). */
+/**
+ * Replaces credential-looking substrings; short strings skip the built-in scan (they cannot match).
+ * Configured patterns (audit config and policy files) each stay a regex of their own, applied in
+ * turn: joined into one alternation, two that name a group alike (each valid alone) made the
+ * redactor throw on the first call, which blocked every call, and a numbered backreference
+ * would have pointed into another pattern's groups.
+ */
 export function stringScrubber(patterns: readonly string[]): (s: string) => string {
-  const user = patterns.length > 0 ? new RegExp(patterns.map((p) => `(?:${p})`).join('|'), 'g') : undefined;
-  const userTest = user ? new RegExp(user.source) : undefined;
+  const user = patterns.map((p) => new RegExp(p, 'g'));
   return (s) => {
     let out = s;
     if (out.length >= BUILTIN_MIN_LENGTH) {
@@ -63,7 +68,8 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
       if (out.includes('://')) out = out.replace(URL_CREDENTIALS, REDACTED);
       if (out.includes('=') && /[?&;#]/.test(out)) out = out.replace(QUERY_CREDENTIALS, QUERY_REPLACEMENT);
     }
-    if (user && userTest?.test(out)) out = out.replace(user, REDACTED);
+    // replace() with a global regex starts at 0 and returns the same string when nothing matches.
+    for (const re of user) out = out.replace(re, REDACTED);
     return out;
   };
 }
