@@ -6,7 +6,7 @@ import type { RuleMatch } from './policy-schema.js';
 
 export type NameMatcher = (name: string) => boolean;
 
-const LITERAL = /^[A-Za-z0-9_.\-@+:/|=~]+$/;
+const LITERAL = /^[A-Za-z0-9_.\-@+:/|=~%]+$/;
 
 /** True when a glob has no glob syntax, so it can be an exact-name index key. */
 export function isLiteral(glob: string): boolean {
@@ -25,12 +25,29 @@ export function compileGlobs(globs: readonly string[] | undefined): NameMatcher 
   return (name) => literals.has(name) || matchers.some((m) => m(name));
 }
 
+/**
+ * User and agent ids (`sub`, `act.sub`) are identifiers, not paths, but picomatch reads `/` as a
+ * path separator that `*` never crosses (nor `..` segments): `*@contractor.example` missed the
+ * valid address `x/y@contractor.example`, `agents: ['*']` every SPIFFE-style agent id. Ids and
+ * globs are both read with `%` and `/` percent-encoded, so no `/` is left for picomatch to treat
+ * specially; the encoding is one-to-one and globs never contain `%`, so `%` in an id stays literal.
+ */
+function idText(s: string): string {
+  return s.includes('/') || s.includes('%') ? s.replace(/%/g, '%25').replace(/\//g, '%2F') : s;
+}
+
+/** compileGlobs for user and agent ids: `/` is an ordinary character (see idText). */
+function compileIdGlobs(globs: readonly string[] | undefined): NameMatcher | undefined {
+  const match = compileGlobs(globs?.map(idText));
+  return match && ((id) => match(idText(id)));
+}
+
 /** Matches the identity part of a rule: user, agent, claims, scopes. */
 export type PrincipalMatcher = (p: Principal) => boolean;
 
 export function compilePrincipalMatch(m: RuleMatch): PrincipalMatcher | undefined {
-  const users = compileGlobs(m.users);
-  const agents = compileGlobs(m.agents);
+  const users = compileIdGlobs(m.users);
+  const agents = compileIdGlobs(m.agents);
   // Claims are signed identity data: membership semantics ("some group is a or b").
   const claims = compileConditions(m.claims, 'set');
   const { agentPresent, scopes } = m;
