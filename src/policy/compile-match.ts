@@ -13,9 +13,27 @@ export function isLiteral(glob: string): boolean {
   return LITERAL.test(glob);
 }
 
+/**
+ * Names matched here (user and agent ids, tool and upstream names) are identifiers, not paths,
+ * but picomatch reads `/` as a path separator that `*` never crosses (nor `..` segments):
+ * `*@contractor.example` missed the valid address `x/y@contractor.example`, `agents: ['*']`
+ * every SPIFFE-style agent id, and `tools: ['*']` a tool a lone upstream lists as `fs/read`
+ * (names of a single upstream reach the policy untouched). Names and globs are both read with
+ * `%` and `/` percent-encoded, so no `/` is left for picomatch; the encoding is one-to-one and
+ * globs never contain `%`, so a `%` in a name stays literal.
+ */
+function nameText(s: string): string {
+  return s.includes('/') || s.includes('%') ? s.replace(/%/g, '%25').replace(/\//g, '%2F') : s;
+}
+
 /** One matcher for a list of globs (any matches); undefined list matches everything. */
 export function compileGlobs(globs: readonly string[] | undefined): NameMatcher | undefined {
   if (!globs) return undefined;
+  const match = compileEncodedGlobs(globs.map(nameText));
+  return (name) => match(nameText(name));
+}
+
+function compileEncodedGlobs(globs: readonly string[]): NameMatcher {
   if (globs.every(isLiteral)) {
     const set = new Set(globs);
     return (name) => set.has(name);
@@ -25,29 +43,12 @@ export function compileGlobs(globs: readonly string[] | undefined): NameMatcher 
   return (name) => literals.has(name) || matchers.some((m) => m(name));
 }
 
-/**
- * User and agent ids (`sub`, `act.sub`) are identifiers, not paths, but picomatch reads `/` as a
- * path separator that `*` never crosses (nor `..` segments): `*@contractor.example` missed the
- * valid address `x/y@contractor.example`, `agents: ['*']` every SPIFFE-style agent id. Ids and
- * globs are both read with `%` and `/` percent-encoded, so no `/` is left for picomatch to treat
- * specially; the encoding is one-to-one and globs never contain `%`, so `%` in an id stays literal.
- */
-function idText(s: string): string {
-  return s.includes('/') || s.includes('%') ? s.replace(/%/g, '%25').replace(/\//g, '%2F') : s;
-}
-
-/** compileGlobs for user and agent ids: `/` is an ordinary character (see idText). */
-function compileIdGlobs(globs: readonly string[] | undefined): NameMatcher | undefined {
-  const match = compileGlobs(globs?.map(idText));
-  return match && ((id) => match(idText(id)));
-}
-
 /** Matches the identity part of a rule: user, agent, claims, scopes. */
 export type PrincipalMatcher = (p: Principal) => boolean;
 
 export function compilePrincipalMatch(m: RuleMatch): PrincipalMatcher | undefined {
-  const users = compileIdGlobs(m.users);
-  const agents = compileIdGlobs(m.agents);
+  const users = compileGlobs(m.users);
+  const agents = compileGlobs(m.agents);
   // Claims are signed identity data: membership semantics ("some group is a or b").
   const claims = compileConditions(m.claims, 'set');
   const { agentPresent, scopes } = m;

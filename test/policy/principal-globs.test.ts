@@ -17,10 +17,11 @@ rules:
   - { id: delegated-needs-human, match: { tools: [pay], agents: ['*'] }, action: approve }
   - { id: fleet-agents, match: { tools: [deploy], agents: ['spiffe://acme.example/agent/*'] }, action: block }
   - { id: exact-service, match: { tools: [report], users: ['svc/reporter'] }, action: allow }
+  - { id: keys-anywhere, match: { tools: ['*'], arguments: [{ path: '**', regex: 'BEGIN [A-Z ]*PRIVATE KEY' }] }, action: block }
 `);
 
-function rules(tool: string, p: Partial<Principal>): readonly string[] {
-  return evaluate(POLICY, { principal: principal(p), call: { upstream: 'acme', tool, arguments: {}, toolDefinition: READ_ONLY }, signals: signals(), now: 0 }).rules;
+function rules(tool: string, p: Partial<Principal>, args: Record<string, unknown> = {}): readonly string[] {
+  return evaluate(POLICY, { principal: principal(p), call: { upstream: 'acme', tool, arguments: args, toolDefinition: READ_ONLY }, signals: signals(), now: 0 }).rules;
 }
 
 describe('user and agent globs: a slash in an id is an ordinary character', () => {
@@ -42,5 +43,10 @@ describe('user and agent globs: a slash in an id is an ordinary character', () =
     expect(rules('report', { user: 'svc/reporter' })).toEqual(['exact-service']);
     expect(rules('report', { user: 'svc%2Freporter' })).toEqual([]);
     expect(rules('report', { user: 'svc-reporter' })).toEqual([]);
+  });
+  it('tools: [*] covers a tool name with a slash (a lone upstream\'s names reach the policy untouched)', () => {
+    const key = { content: '-----BEGIN OPENSSH PRIVATE KEY-----' };
+    expect(rules('fs/write', {}, key)).toEqual(['keys-anywhere']);
+    expect(evaluate(POLICY, { principal: principal(), call: { upstream: 'acme', tool: 'fs/write', arguments: {}, toolDefinition: READ_ONLY }, signals: signals(), now: 0 }).sensitivity).toBe('low');
   });
 });
