@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot } from './path-containment.js';
+import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted, CHEAP_UP_TO } from './work-budget.js';
 
@@ -81,6 +81,9 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
     // Another reading of the same path that gives another answer: neither is certain, so the
     // value is not judged (block rules hold, allow rules fail).
     for (const other of otherReadings(subject)) if (match(other) !== plain) return UNJUDGED;
+    // A URL-like string with dot segments, read as the path a server resolves it to.
+    const asPath = pathReadingOfUrlLike(v);
+    if (asPath !== undefined) for (const other of [asPath, ...otherReadings(asPath)]) if (match(other) !== plain) return UNJUDGED;
     return plain;
   };
 }

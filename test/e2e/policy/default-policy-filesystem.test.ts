@@ -60,6 +60,11 @@ describe('default policy with the real filesystem server', () => {
     expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
     expect(text(r)).not.toContain('policy-e2e-marker');
   });
+  it('blocks a path with :// before a climb (<root>/x://../.ssh/id_rsa), which the server resolves to the key', async () => {
+    const r = await call('read_text_file', { path: `${root}/x://../.ssh/id_rsa` });
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(text(r)).not.toContain('policy-e2e-marker');
+  });
   it('blocks moving the whole .aws folder out (then credentials would be read as <dest>/credentials)', async () => {
     const r = await call('move_file', { source: join(root, '.aws'), destination: join(root, 'a') });
     expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
