@@ -255,9 +255,25 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     };
   }
 
+  /**
+   * An upstream's JSON-RPC error message often repeats what it was sent ("unknown payee DE89…"):
+   * it gets the redaction the call's arguments get (the policy's paths and patterns too), not only
+   * the sink's own rules, which know nothing of the policy's.
+   */
+  function withRedactedError(outcome: UpstreamOutcome): UpstreamOutcome {
+    if (!outcome.error) return outcome;
+    let message: unknown;
+    try {
+      message = (deps.engine.redact({ message: outcome.error.message }).redacted as { message?: unknown }).message;
+    } catch {
+      message = undefined; // a redaction fault must not leave the message in clear, nor lose the record
+    }
+    return { ...outcome, error: { code: outcome.error.code, message: typeof message === 'string' ? message : '[REDACTED]' } };
+  }
+
   function recordOutcome(req: ToolCallRequest, outcome: UpstreamOutcome): void {
     try {
-      deps.audit.record(resultEvent(req.callId, req.sessionId, outcome));
+      deps.audit.record(resultEvent(req.callId, req.sessionId, withRedactedError(outcome)));
     } catch (err) {
       // The call already happened; the failed write leaves the sink unhealthy, which blocks the next call.
       deps.logger.error({ callId: req.callId, err }, 'could not record call result');
