@@ -75,6 +75,11 @@ export interface HiddenDecisionFields { action: 'block'; enforced: 'block'; hidd
  * arrived for while it waited (`step_up_required`); `eventId` names the event.
  */
 export interface RevokedDecisionFields { action: 'block'; enforced: 'block'; reason: 'revoked' | 'step_up_required'; eventId: string; tool: string; principal: PrincipalSummary }
+/**
+ * `call.decision` for a call that waited (throttle queue) while the policy was replaced: it is not
+ * forwarded on the old decision; `policyHash` names the policy in force when it was refused.
+ */
+export interface PolicyChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'policy_changed'; policyHash: string; tool: string; principal: PrincipalSummary }
 
 /** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
 export type ThrottleFields =
@@ -136,7 +141,7 @@ export interface AuditEventFields {
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
   'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' };
   'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };
-  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields);
+  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields);
   'call.throttle': CallBase & ThrottleFields;
   /** `argsDigest`/`policyHash` bind the approval to these arguments and this policy version; `expiresAt` in epoch ms. */
   'call.approval_requested': CallBase & { approvalId: string; argsDigest: string; policyHash: string; expiresAt: number };

@@ -15,8 +15,9 @@ const SENSITIVE_KEY =
 
 /** Values that look like credentials, wherever they appear in a string. */
 export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
-  // JWT / JWS compact serialisation
-  String.raw`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
+  // JWT / JWS compact serialisation, starting where a run of base64url characters starts: a start
+  // at every `eyJ` inside one run rescanned the rest of the run each time (quadratic: 5 s on 80 KB)
+  String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
   // HTTP bearer / basic credentials
   String.raw`\b(?:[Bb]earer|[Bb]asic)\s+[A-Za-z0-9._~+/-]{8,}=*`,
   // AWS access key ids
@@ -52,10 +53,15 @@ export interface RedactRules {
   readonly patterns?: readonly string[];
 }
 
-/** Replaces credential-looking substrings; short strings skip the built-in scan (they cannot match). */
+/**
+ * Replaces credential-looking substrings; short strings skip the built-in scan (they cannot match).
+ * Configured patterns (audit config and policy files) each stay a regex of their own, applied in
+ * turn: joined into one alternation, two that name a group alike (each valid alone) made the
+ * redactor throw on the first call, which blocked every call, and a numbered backreference
+ * would have pointed into another pattern's groups.
+ */
 export function stringScrubber(patterns: readonly string[]): (s: string) => string {
-  const user = patterns.length > 0 ? new RegExp(patterns.map((p) => `(?:${p})`).join('|'), 'g') : undefined;
-  const userTest = user ? new RegExp(user.source) : undefined;
+  const user = patterns.map((p) => new RegExp(p, 'g'));
   return (s) => {
     let out = s;
     if (out.length >= BUILTIN_MIN_LENGTH) {
@@ -63,13 +69,21 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
       if (out.includes('://')) out = out.replace(URL_CREDENTIALS, REDACTED);
       if (out.includes('=') && /[?&;#]/.test(out)) out = out.replace(QUERY_CREDENTIALS, QUERY_REPLACEMENT);
     }
-    if (user && userTest?.test(out)) out = out.replace(user, REDACTED);
+    // replace() with a global regex starts at 0 and returns the same string when nothing matches.
+    for (const re of user) out = out.replace(re, REDACTED);
     return out;
   };
 }
 
 type PathPattern = readonly string[];
 
+/**
+ * `*` is one key, or nothing: array indices are not in the path, so in the condition-path
+ * spelling `edits.*.newText` (every edit's newText, as a policy condition reads it) the `*`
+ * stands for an array level that the path does not show. Read as "exactly one key" it never
+ * matched `edits[].newText` and the text an edit writes reached the audit file. Matching a
+ * key path one level shorter only ever redacts more.
+ */
 function matchPath(pattern: PathPattern, path: readonly string[], pi = 0, ki = 0): boolean {
   if (pi === pattern.length) return ki === path.length;
   const seg = pattern[pi];
@@ -77,6 +91,7 @@ function matchPath(pattern: PathPattern, path: readonly string[], pi = 0, ki = 0
     for (let k = ki; k <= path.length; k++) if (matchPath(pattern, path, pi + 1, k)) return true;
     return false;
   }
+  if (seg === '*' && matchPath(pattern, path, pi + 1, ki)) return true;
   if (ki === path.length) return false;
   return (seg === '*' || seg === path[ki]) && matchPath(pattern, path, pi + 1, ki + 1);
 }

@@ -14,6 +14,7 @@ export type BlockReasonCode =
   | 'approval_unavailable'
   | 'revoked'
   | 'step_up_required'
+  | 'policy_changed'
   | 'internal';
 
 /** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
@@ -64,6 +65,7 @@ function describe(input: BlockResultInput): string {
     approval_unavailable: 'Human approval is unavailable right now; the tool call was denied.',
     revoked: 'Access was revoked by a security event or an operator; the tool call was not run. Sign in again to get a new token.',
     step_up_required: 'A security event arrived while this tool call waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.',
+    policy_changed: 'The policy changed while this tool call waited; it was not run. Call again to have it judged by the policy now in force.',
     internal: 'mcp-warden could not evaluate this tool call safely; it was not run.',
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;

@@ -162,7 +162,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   /**
    * The block for a waited-for forward whose subject changed while it waited: revoked, or a
    * step-up arrived that this call does not satisfy (a blocking one, or one asking for a human
-   * when no human approved this call). Releases what the verdict holds.
+   * when no human approved this call); or whose policy was replaced meanwhile (the operator may
+   * have reloaded to stop exactly this call). Releases what the verdict holds.
    */
   function changedMeanwhile(req: ToolCallRequest, decision: Decision, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): GuardVerdict | undefined {
     const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
@@ -174,13 +175,33 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       throw err;
     }
     const reason = refusalAfterWait(subject, decision);
-    if (reason === undefined || subject.kind === 'ok') return undefined;
+    if (reason === undefined || subject.kind === 'ok') return policyChangedMeanwhile(req, decision, who, pending, release);
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
     release();
     if (reason === 'revoked') pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
     pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, eventId: subject.eventId, tool: req.tool, principal: who }));
     flush(pending);
     return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
+  }
+
+  /**
+   * A waited-for call decided under a policy that is no longer in force is refused, not forwarded
+   * on its old decision: a reload that blocks a tool must stop the calls queued for it too
+   * (pending approvals are withdrawn on reload for the same reason). The agent may call again.
+   */
+  function policyChangedMeanwhile(req: ToolCallRequest, decision: Decision, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+    let now: string | undefined;
+    try {
+      now = deps.engine.policyHash?.();
+    } catch (err) {
+      release(); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    if (now === undefined || now === decision.policyHash) return undefined;
+    release();
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'policy_changed', policyHash: now, tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'policy_changed') };
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */
@@ -234,9 +255,25 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     };
   }
 
+  /**
+   * An upstream's JSON-RPC error message often repeats what it was sent ("unknown payee DE89…"):
+   * it gets the redaction the call's arguments get (the policy's paths and patterns too), not only
+   * the sink's own rules, which know nothing of the policy's.
+   */
+  function withRedactedError(outcome: UpstreamOutcome): UpstreamOutcome {
+    if (!outcome.error) return outcome;
+    let message: unknown;
+    try {
+      message = (deps.engine.redact({ message: outcome.error.message }).redacted as { message?: unknown }).message;
+    } catch {
+      message = undefined; // a redaction fault must not leave the message in clear, nor lose the record
+    }
+    return { ...outcome, error: { code: outcome.error.code, message: typeof message === 'string' ? message : '[REDACTED]' } };
+  }
+
   function recordOutcome(req: ToolCallRequest, outcome: UpstreamOutcome): void {
     try {
-      deps.audit.record(resultEvent(req.callId, req.sessionId, outcome));
+      deps.audit.record(resultEvent(req.callId, req.sessionId, withRedactedError(outcome)));
     } catch (err) {
       // The call already happened; the failed write leaves the sink unhealthy, which blocks the next call.
       deps.logger.error({ callId: req.callId, err }, 'could not record call result');

@@ -46,14 +46,22 @@ export interface DecisionEngine {
   encodeArgs?(value: unknown): { readonly field: unknown; readonly digest: string };
   /** Optional: forget what is kept about a session once it closed. Never throws or rejects. */
   forgetSession?(sessionId: string): void;
+  /**
+   * Optional: the `policyHash` of the policy in force now. A call that waited (throttle queue)
+   * under a policy that has since been replaced is not forwarded on its old decision.
+   */
+  policyHash?(): string;
 }
+
+/** Why a call that waited in warden is refused after all (see the guard). */
+export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed';
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {
   /** At once for allow and block; a promise when the call waits (throttle queue, approval). */
   enforce(req: ToolCallRequest, decision: Decision, options?: EnforceOptions): MaybePromise<GuardVerdict>;
   /** Result shown to the agent when the guard blocks on its own (revocation, a step-up that came while the call waited). */
-  blockResult(req: ToolCallRequest, reason: 'revoked' | 'step_up_required'): Record<string, unknown>;
+  blockResult(req: ToolCallRequest, reason: WaitRefusal): Record<string, unknown>;
 }
 
 /** Operators' view of live sessions. */

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createContext, Script } from 'node:vm';
+import { budgetLeftMs, CHEAP_UP_TO, charge, resetWorkBudget } from './work-budget.js';
 
 /**
  * Runs a policy regex on an untrusted string without letting it hold the decision hostage.
@@ -8,30 +9,24 @@ import { createContext, Script } from 'node:vm';
  * seconds on a 4096-character argument; a decision is synchronous, so every caller would wait.
  * Short strings run directly (polynomial work on them is small); a longer one runs under a V8
  * timeout, which interrupts a running regex. A run cut short is not judged (`undefined`), and
- * so is every further long match once one decision has spent its regex budget: many values
- * each just under the timeout cannot add up to a stall either.
+ * so is every further long match once one decision has spent its work budget (work-budget.ts,
+ * shared with globs and paths): many values each just under the timeout cannot add up to a
+ * stall either.
  *
  * The watchdog reads a clock; the decision it affects only ever becomes stricter (a block or
  * approve rule holds, an allow rule fails), never looser.
  */
-const DIRECT_UP_TO = 256;
-/** Regex time one decision may spend on long strings, in all. */
-const BUDGET_MS = 250;
-
 const context = createContext({ re: /(?:)/, s: '' });
 const script = new Script('re.test(s)');
 const sandbox = context as { re: RegExp; s: string };
-let spentMs = 0;
 
-/** Starts a decision's regex budget (evaluate calls this once per decision). */
-export function resetRegexBudget(): void {
-  spentMs = 0;
-}
+/** Starts a decision's budget (evaluate calls this once per decision); see work-budget.ts. */
+export const resetRegexBudget = resetWorkBudget;
 
 /** `re.test(s)`, or undefined when the match did not finish within the time left. */
 export function boundedTest(re: RegExp, s: string): boolean | undefined {
-  if (s.length <= DIRECT_UP_TO) return re.test(s);
-  const left = Math.floor(BUDGET_MS - spentMs);
+  if (s.length <= CHEAP_UP_TO) return re.test(s);
+  const left = Math.floor(budgetLeftMs());
   if (left < 1) return undefined;
   sandbox.re = re;
   sandbox.s = s;
@@ -42,11 +37,11 @@ export function boundedTest(re: RegExp, s: string): boolean | undefined {
     // ERR_SCRIPT_EXECUTION_TIMEOUT (or any other failure): not judged, so the quantifier fails safe.
     return undefined;
   } finally {
-    spentMs += performance.now() - started;
+    charge(performance.now() - started);
     sandbox.s = '';
   }
 }
 
 // Compile and run the script once now, so a first decision does not pay for it.
-boundedTest(/^$/, ' '.repeat(DIRECT_UP_TO + 1));
-resetRegexBudget();
+boundedTest(/^$/, ' '.repeat(CHEAP_UP_TO + 1));
+resetWorkBudget();

@@ -2,8 +2,9 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot } from './path-containment.js';
+import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
+import { budgeted, CHEAP_UP_TO } from './work-budget.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
 export type CompiledCondition = (root: unknown) => boolean;
@@ -51,7 +52,21 @@ type Verdict = boolean | typeof UNJUDGED;
 
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 
-function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
+/**
+ * A test of one string, run under the decision's work budget when the string is long (an
+ * agent's argument, not a signed claim: `set`); a value the budget does not reach is not judged.
+ */
+function affordable(q: Quantifier, test: (s: string) => Verdict): (v: unknown) => Verdict {
+  return (v) => {
+    if (typeof v !== 'string') return false;
+    // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
+    if (v.length > MAX_STRING) return UNJUDGED;
+    if (v.length <= CHEAP_UP_TO || q === 'set') return test(v);
+    return budgeted(() => test(v));
+  };
+}
+
+function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
   const nocase = c.nocase === true;
   // Patterns are compared in NFC, the form subjects are also read in (otherReadings).
   const glob = c.glob.normalize('NFC');
@@ -60,15 +75,15 @@ function globTest(c: Condition & { glob: string }): (v: unknown) => Verdict {
   // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
   const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
-    if (typeof v !== 'string') return false;
-    // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
-    if (v.length > MAX_STRING) return UNJUDGED;
     const match = isWindowsDrivePath(v) ? folded : exact;
     const subject = globSubject(v);
     const plain = match(subject);
     // Another reading of the same path that gives another answer: neither is certain, so the
     // value is not judged (block rules hold, allow rules fail).
     for (const other of otherReadings(subject)) if (match(other) !== plain) return UNJUDGED;
+    // A URL-like string with dot segments, read as the path a server resolves it to.
+    const asPath = pathReadingOfUrlLike(v);
+    if (asPath !== undefined) for (const other of [asPath, ...otherReadings(asPath)]) if (match(other) !== plain) return UNJUDGED;
     return plain;
   };
 }
@@ -153,10 +168,10 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
       return test(v.slice(0, MAX_STRING)) === true || UNJUDGED;
     };
   }
-  if (c.glob !== undefined) return globTest(c as Condition & { glob: string });
+  if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
   if (c.within !== undefined) {
     const roots = c.within.map((r) => normaliseRoot(r, nocase));
-    return (v) => (typeof v !== 'string' ? false : v.length > MAX_STRING ? UNJUDGED : isWithin(v, roots, nocase));
+    return affordable(q, (v) => isWithin(v, roots, nocase));
   }
   if (c.contains !== undefined) {
     const needle = nocase ? lower(c.contains) : c.contains;

@@ -6,16 +6,34 @@ import type { RuleMatch } from './policy-schema.js';
 
 export type NameMatcher = (name: string) => boolean;
 
-const LITERAL = /^[A-Za-z0-9_.\-@+:/|=~]+$/;
+const LITERAL = /^[A-Za-z0-9_.\-@+:/|=~%]+$/;
 
 /** True when a glob has no glob syntax, so it can be an exact-name index key. */
 export function isLiteral(glob: string): boolean {
   return LITERAL.test(glob);
 }
 
+/**
+ * Names matched here (user and agent ids, tool and upstream names) are identifiers, not paths,
+ * but picomatch reads `/` as a path separator that `*` never crosses (nor `..` segments):
+ * `*@contractor.example` missed the valid address `x/y@contractor.example`, `agents: ['*']`
+ * every SPIFFE-style agent id, and `tools: ['*']` a tool a lone upstream lists as `fs/read`
+ * (names of a single upstream reach the policy untouched). Names and globs are both read with
+ * `%` and `/` percent-encoded, so no `/` is left for picomatch; the encoding is one-to-one and
+ * globs never contain `%`, so a `%` in a name stays literal.
+ */
+function nameText(s: string): string {
+  return s.includes('/') || s.includes('%') ? s.replace(/%/g, '%25').replace(/\//g, '%2F') : s;
+}
+
 /** One matcher for a list of globs (any matches); undefined list matches everything. */
 export function compileGlobs(globs: readonly string[] | undefined): NameMatcher | undefined {
   if (!globs) return undefined;
+  const match = compileEncodedGlobs(globs.map(nameText));
+  return (name) => match(nameText(name));
+}
+
+function compileEncodedGlobs(globs: readonly string[]): NameMatcher {
   if (globs.every(isLiteral)) {
     const set = new Set(globs);
     return (name) => set.has(name);

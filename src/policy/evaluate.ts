@@ -5,8 +5,8 @@ import { anomalyReasons } from '../risk/anomalies.js';
 import { scoreOf, thresholdAction } from '../risk/score.js';
 import { classifyCall } from '../risk/sensitivity.js';
 import type { Signals } from '../signals/signals.js';
-import { resetRegexBudget } from './bounded-regex.js';
 import { SENSITIVITY_RANK, type CompiledPolicy, type CompiledRule } from './compiled-policy.js';
+import { resetWorkBudget } from './work-budget.js';
 
 /** The parts of a tool call the policy looks at. A ToolCallRequest satisfies it. */
 export type PolicyCall = Pick<ToolCallRequest, 'upstream' | 'tool' | 'arguments' | 'toolDefinition'>;
@@ -114,14 +114,14 @@ function decide(policy: CompiledPolicy, input: EvaluateInput): Decision {
 }
 
 /**
- * Judges one tool call. Pure and synchronous: no I/O, no clock (but the regex watchdog's, which
+ * Judges one tool call. Pure and synchronous: no I/O, no clock (but the work budget's, which
  * can only make a decision stricter), no compilation.
  * Any internal fault becomes a block with reason `internal` (fail closed, even in monitor mode).
  */
 export function evaluate(policy: CompiledPolicy, input: EvaluateInput): Decision {
   try {
-    // Each decision gets its own time budget for regexes on long arguments (bounded-regex.ts).
-    resetRegexBudget();
+    // Each decision gets its own time budget for regexes, globs and paths on long arguments (work-budget.ts).
+    resetWorkBudget();
     return decide(policy, input);
   } catch (err) {
     return {

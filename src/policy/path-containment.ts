@@ -77,6 +77,22 @@ export function globSubject(raw: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/** A `.` or `..` segment: between separators, or at either end. */
+const DOT_SEGMENT = /(?:^|[\\/])\.{1,2}(?:[\\/]|$)/;
+
+/**
+ * globSubject leaves a string holding `://` as it is (a URL keeps its double slash), but a
+ * filesystem server resolves any string as a path: to path.resolve `/home/u/x://../.ssh/id_rsa`
+ * is `/home/u/.ssh/id_rsa`. For such a string with `.` or `..` segments this is its reading as
+ * a path (normalised as globSubject normalises paths); undefined for every other string.
+ */
+export function pathReadingOfUrlLike(raw: string): string | undefined {
+  const p = raw.startsWith('file://') ? raw.slice('file://'.length) : raw;
+  if (!p.includes('://') || !DOT_SEGMENT.test(p)) return undefined;
+  const normal = posix.normalize(p.replace(/\\/g, '/'));
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+
 /** Normalises a configured root once at load time (`/data`, `C:\work`, `c:/work`). */
 export function normaliseRoot(root: string, nocase = false): string {
   const normal = normalisePath(root) ?? root;

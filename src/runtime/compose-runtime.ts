@@ -14,6 +14,7 @@ import type { Guard } from '../core/tool-call.js';
 import { buildBlockResult } from '../enforce/block-result.js';
 import { createEnforcement } from '../enforce/enforcement.js';
 import { createGuard } from '../guard/create-guard.js';
+import type { WaitRefusal } from '../guard/ports.js';
 import { createAnonymousAuthenticator } from '../identity/anonymous-authenticator.js';
 import { createJwtAuthenticator, type JwtAuthenticator } from '../identity/jwt-authenticator.js';
 import type { Logger } from '../logging/logger.js';
@@ -228,6 +229,6 @@ function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined, sta
   };
 }
 
-function buildRevokedResult(callId: string, reason: 'revoked' | 'step_up_required'): Record<string, unknown> {
+function buildRevokedResult(callId: string, reason: WaitRefusal): Record<string, unknown> {
   return buildBlockResult({ callId, reason });
 }

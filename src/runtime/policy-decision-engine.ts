@@ -49,5 +49,6 @@ export function policyDecisionEngine(engine: PolicyEngine, auditRedact: RedactCo
     encodeArgs: (value) => currentEncoder()(value),
     // Cleanup only: a store fault here blocks nothing (the record expires by itself).
     forgetSession: (sessionId) => void engine.forgetSession(sessionId).catch(() => undefined),
+    policyHash: () => engine.policy().hash,
   };
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createArgsEncoder } from '../../src/audit/args-encoder.js';
+import { createCanonicalRedactor } from '../../src/audit/redact-canonical.js';
 import { createRedactor, REDACTED } from '../../src/audit/redactor.js';
+import { sinkRedactRules } from '../../src/audit/start-audit-sink.js';
 import { digestOf } from '../../src/core/canonical-json.js';
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz';
@@ -65,6 +68,16 @@ describe('createRedactor', () => {
     expect(redacted).toEqual({ ssn: REDACTED, x: { ssn: REDACTED }, card: { number: REDACTED, exp: '12/30' }, number: 'kept', a: { pin: REDACTED }, b: { c: { pin: 'kept' } }, q: { w: { e: { deep: REDACTED } } } });
   });
 
+  it('redacts edits.*.newText in every item of an array (the * spelling of a policy condition path); no edit text slips through', () => {
+    const rules = { paths: ['edits.*.newText'] };
+    const args = { path: '/w/a', edits: [{ oldText: 'a', newText: 'secret-one' }, { oldText: 'b', newText: 'secret-two' }], newText: 'top' };
+    expect(createRedactor(rules)(args).redacted).toEqual({ path: '/w/a', edits: [{ oldText: 'a', newText: REDACTED }, { oldText: 'b', newText: REDACTED }], newText: 'top' });
+    const line = createCanonicalRedactor(sinkRedactRules({ ...rules, patterns: [] }))(args, 'args');
+    expect(line).not.toContain('secret-');
+    const encoded = createArgsEncoder(rules, { paths: [], patterns: [] })(args);
+    expect(JSON.stringify(createCanonicalRedactor({})(encoded.field, 'args'))).not.toContain('secret-');
+  });
+
   it('applies policy regex patterns to string values', () => {
     const r = createRedactor({ patterns: ['\\b\\d{3}-\\d{2}-\\d{4}\\b'] });
     expect(r({ note: 'ssn 123-45-6789 end' }).redacted).toEqual({ note: `ssn ${REDACTED} end` });
@@ -98,7 +111,6 @@ describe('createRedactor', () => {
 
 describe('createCanonicalRedactor (the sink hot path)', () => {
   it('produces exactly the canonical JSON of what createRedactor returns, for varied data', async () => {
-    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
     const { canonicalJson } = await import('../../src/core/canonical-json.js');
     const { escapeUnsafeJson } = await import('../../src/audit/escape-unsafe.js');
     const { rng, int } = await import('./audit-test-helpers.js');
@@ -130,7 +142,6 @@ describe('createCanonicalRedactor (the sink hot path)', () => {
 
 describe('createCanonicalRedactor (regressions)', () => {
   it('writes holes of sparse arrays as null, so the record stays JSON and verifies', async () => {
-    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
     const { decodeRecord, encodeRecord, GENESIS_HASH } = await import('../../src/audit/record-codec.js');
     const serialize = createCanonicalRedactor();
     const { line } = encodeRecord({ type: 'x', a: [1, , 3] }, { seq: 1, ts: 't', prev: GENESIS_HASH }, serialize);
@@ -139,7 +150,6 @@ describe('createCanonicalRedactor (regressions)', () => {
   });
 
   it('keeps redacting by root-anchored path after a walk was cut short by a throwing getter', async () => {
-    const { createCanonicalRedactor } = await import('../../src/audit/redact-canonical.js');
     const serialize = createCanonicalRedactor({ paths: ['args.card.number'] });
     const hostile = { get boom(): never { throw new Error('getter'); } };
     expect(() => serialize({ nested: hostile }, 'args')).toThrow('getter');

@@ -41,6 +41,7 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'policy', required: ['callId', 'action', 'enforced', 'mode', 'score', 'rules', 'policyHash', 'reasons'], optional: ['sessionId', 'tool', 'principal'] },
     { shape: 'hidden', required: ['callId', 'action', 'enforced', 'hidden', 'tool', 'principal'], optional: ['sessionId'] },
     { shape: 'revoked', required: ['callId', 'action', 'enforced', 'reason', 'eventId', 'tool', 'principal'], optional: ['sessionId'] },
+    { shape: 'policy-changed', required: ['callId', 'action', 'enforced', 'reason', 'policyHash', 'tool', 'principal'], optional: ['sessionId'] },
   ],
   'call.throttle': [
     { shape: 'admitted', required: ['callId', 'outcome', 'waitedMs'], optional: ['sessionId'] },

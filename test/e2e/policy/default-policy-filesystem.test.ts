@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, upstreams } from '../../helpers/paths.js';
@@ -19,9 +19,11 @@ const decisionOf = (r: CallResult) => r._meta?.['dev.mcp-warden/decision'] as De
  */
 describe('default policy with the real filesystem server', () => {
   let root: string;
+  let auditFile: string;
   let warden: ConnectedClient;
   beforeAll(async () => {
     root = tempDir('warden-fs-root-');
+    auditFile = join(tempDir('warden-fs-audit-'), 'audit.jsonl');
     mkdirSync(join(root, '.ssh'));
     writeFileSync(join(root, '.ssh', 'id_rsa'), KEY);
     writeFileSync(join(root, 'notes.txt'), 'ordinary notes');
@@ -33,6 +35,7 @@ describe('default policy with the real filesystem server', () => {
       logging: { level: 'warn' },
       policy: { files: [join(REPO_ROOT, 'policies/default.yaml')], watch: false },
       pins: { onNew: 'allow' },
+      audit: { file: auditFile },
     });
   }, 30_000);
   afterAll(async () => {
@@ -57,6 +60,11 @@ describe('default policy with the real filesystem server', () => {
     expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
     expect(text(r)).not.toContain('policy-e2e-marker');
   });
+  it('blocks a path with :// before a climb (<root>/x://../.ssh/id_rsa), which the server resolves to the key', async () => {
+    const r = await call('read_text_file', { path: `${root}/x://../.ssh/id_rsa` });
+    expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
+    expect(text(r)).not.toContain('policy-e2e-marker');
+  });
   it('blocks moving the whole .aws folder out (then credentials would be read as <dest>/credentials)', async () => {
     const r = await call('move_file', { source: join(root, '.aws'), destination: join(root, 'a') });
     expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
@@ -69,6 +77,16 @@ describe('default policy with the real filesystem server', () => {
     const r = await call('move_file', { source: join(root, 'evil'), destination: join(root, '.ssh') });
     expect(decisionOf(r)).toMatchObject({ action: 'block', rules: ['block-secret-files'] });
     expect(existsSync(join(root, 'evil', 'authorized_keys'))).toBe(true);
+  });
+  it('keeps the text an edit writes (edit_file edits[].newText, redacted by the policy) out of the audit file', async () => {
+    writeFileSync(join(root, 'config.txt'), 'password = old');
+    const r = await call('edit_file', { path: join(root, 'config.txt'), edits: [{ oldText: 'old', newText: 'policy-e2e-new-secret' }] });
+    expect(r.isError ?? false).toBe(false);
+    expect(readFileSync(join(root, 'config.txt'), 'utf8')).toBe('password = policy-e2e-new-secret');
+    const received = readFileSync(auditFile, 'utf8').split('\n').filter((l) => l.includes('"call.received"') && l.includes('edit_file'));
+    expect(received).toHaveLength(1);
+    expect(received[0]).toContain('[REDACTED]');
+    expect(received[0]).not.toContain('policy-e2e-new-secret');
   });
   it('still reads ordinary files, and an anonymous caller gets no token-age reason (it has no token)', async () => {
     const r = await call('read_multiple_files', { paths: [join(root, 'notes.txt')] });

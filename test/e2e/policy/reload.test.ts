@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { matchShape } from '../../helpers/audit-field-spec.js';
 import { acmePolicy, decisions, startPolicyWarden, writePolicy, type AuditRecord, type PolicyWarden } from './policy-warden.js';
 
 /** The starting policy allows echo; the edited one blocks it by a rule. */
@@ -48,6 +49,29 @@ describe('policy hot reload through a real warden', () => {
     const reloaded = await w.waitForRecord((r) => r.type === 'policy.loaded' && r['reload'] === true);
     expect((await echo(w)).isError).toBe(true);
     expect(lastEcho(w)).toMatchObject({ action: 'block', rules: ['no-echo'], policyHash: reloaded['policyHash'] });
+  });
+
+  it('a call still waiting in the throttle queue when a policy that blocks it is loaded is not forwarded', async () => {
+    // Every echo is throttled (default buckets: 5 at once, then one every 2 s; waits up to 5 s).
+    const throttleEcho = acmePolicy({ version: 'v1', rules: [...(acmePolicy().rules as unknown[]), { id: 'slow-echo', match: { tools: ['echo'] }, action: 'throttle' }] });
+    w = await startPolicyWarden(throttleEcho, { watch: false });
+    for (let i = 0; i < 5; i++) expect((await echo(w)).isError).toBeFalsy();
+    const waiting = echo(w);
+    await w.waitForRecord((r) => r.type === 'call.decision' && r['tool'] === 'echo' && decisions(w!.records(), 'echo').length === 6);
+    // The operator blocks echo (an agent is misusing it) while the sixth call waits for a token.
+    writePolicy(w.policyFile, blockEcho);
+    process.kill(w.pid, 'SIGHUP');
+    await w.waitForRecord((r) => r.type === 'policy.loaded' && r['reload'] === true);
+    const r = await waiting;
+    expect(r.isError).toBe(true);
+    expect(r._meta).toMatchObject({ 'dev.mcp-warden/decision': { reason: 'policy_changed' } });
+    expect(w.upstreamCalls()).toHaveLength(5);
+    const loaded = w.records().filter((x) => x.type === 'policy.loaded').at(-1)!;
+    const refused = w.records().find((x) => x.type === 'call.decision' && x['reason'] === 'policy_changed')!;
+    expect(refused).toMatchObject({ action: 'block', enforced: 'block', tool: 'echo', policyHash: loaded['policyHash'] });
+    expect(matchShape(refused)).toEqual({ ok: true, shape: 'policy-changed' });
+    // The agent calls again: the new policy judges it.
+    expect((await echo(w))._meta).toMatchObject({ 'dev.mcp-warden/decision': { reason: 'policy_block', rules: ['no-echo'] } });
   });
 
   it('an invalid edit keeps the old policy in force and is recorded as policy.reload_failed', async () => {

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditConfigSchema } from '../../src/audit/audit-config.js';
+import { startFileAuditSink } from '../../src/audit/start-audit-sink.js';
+import { createGuard } from '../../src/guard/create-guard.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import { createPolicyEngine } from '../../src/policy/policy-engine.js';
+import { policyFrom } from '../helpers/policy-helpers.js';
+import { policyDecisionEngine } from '../../src/runtime/policy-decision-engine.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
+import { tempDir } from '../audit/audit-test-helpers.js';
+import { callRequest } from '../fixtures/enforce/call-fixtures.js';
+
+const IBAN = 'DE89370400440532013000';
+const POLICY = policyFrom(`
+version: 1
+defaults: { sensitivity: low, unclassifiedAction: allow }
+redact: { paths: [payee], patterns: ['\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b'] }
+`);
+
+/**
+ * The policy redacts the payee (by path and by its IBAN pattern) in call.received. An upstream
+ * that rejects the call with a JSON-RPC error often repeats what it was sent ("unknown payee
+ * DE89…"): call.result carried that message through the sink's own rules only, which know
+ * nothing of the policy's, so the IBAN the policy hides reached the audit file in clear.
+ */
+describe('upstream error messages get the arguments\' redaction', () => {
+  it('keeps a policy-redacted value out of call.result when the upstream error echoes it', async () => {
+    const file = join(tempDir(), 'audit.jsonl');
+    const sink = startFileAuditSink(AuditConfigSchema.parse({ file }), {});
+    const guard = createGuard({
+      engine: policyDecisionEngine(createPolicyEngine({ store: new MemoryStateStore(), policy: () => POLICY }), { paths: [], patterns: [] }),
+      enforcer: { enforce: () => ({ kind: 'forward' }), blockResult: () => ({ isError: true, content: [] }) },
+      audit: sink,
+      clock: () => Date.now(),
+      logger: silentLogger(),
+    });
+    const { req } = callRequest({ tool: 'transfer_funds', arguments: { amount: 10, payee: IBAN } });
+    const verdict = await guard.checkToolCall(req);
+    if (verdict.kind !== 'forward') throw new Error('expected the call to be forwarded');
+    verdict.onOutcome?.({ status: 'error', durationMs: 3, resultBytes: 0, resultItems: 0, result: undefined, error: { code: -32602, message: `unknown payee ${IBAN}` } });
+    await sink.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const result = lines.find((l) => l.type === 'call.result');
+    expect(result).toMatchObject({ status: 'error', error: { code: -32602, message: 'unknown payee [REDACTED]' } });
+    expect(readFileSync(file, 'utf8')).not.toContain(IBAN);
+  });
+});

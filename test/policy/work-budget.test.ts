@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { evaluate } from '../../src/policy/evaluate.js';
+import { loadPolicySync } from '../../src/policy/load-policy.js';
+import { policyFrom, principal, READ_ONLY, signals } from '../helpers/policy-helpers.js';
+
+const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
+const DEFAULT = loadPolicySync([join(import.meta.dirname, '../../policies/default.yaml')]);
+const WITHIN = policyFrom(`
+version: t1
+sensitivity:
+  - { tools: [read_multiple_files], level: low, class: read }
+rules:
+  - { id: reads-inside, match: { tools: [read_multiple_files], arguments: [{ path: paths, within: [/w] }] }, action: allow }
+`);
+
+/** Long, harmless paths: each costs a glob or a normalisation well beyond a short one. */
+const longPaths = (n: number): string[] => Array.from({ length: n }, (_, i) => `/w/${'a/'.repeat(1500)}${i}.txt`);
+
+/**
+ * The clock the work budget reads, made slow: every reading is 20 ms after the last, as if each
+ * long value took that long (a 4 MiB call of 4096-character paths held the synchronous decision,
+ * and every other session with it, for about a second: globs and path normalising had no budget).
+ */
+function slowClock(): void {
+  let t = 0;
+  vi.spyOn(performance, 'now').mockImplementation(() => (t += 20));
+}
+
+const decide = (policy: typeof DEFAULT, args: Record<string, unknown>) =>
+  evaluate(policy, { principal: principal(), call: { upstream: 'fs', tool: 'read_multiple_files', arguments: args, toolDefinition: READ_ONLY }, signals: signals(), now: NOW });
+
+describe('work budget: long argument strings cannot hold a decision hostage', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('a flood of long paths stops being judged once the budget is spent, and the block rule holds', () => {
+    // The control: on a normal clock these paths are harmless and the read is allowed.
+    expect(decide(DEFAULT, { paths: longPaths(100) }).action).toBe('allow');
+    slowClock();
+    const d = decide(DEFAULT, { paths: longPaths(100) });
+    expect(d.action).toBe('block');
+    expect(d.rules).toContain('block-secret-files');
+  });
+
+  it('an allow rule on `within` does not hold for paths left unjudged', () => {
+    expect(decide(WITHIN, { paths: longPaths(100) }).rules).toEqual(['reads-inside']);
+    slowClock();
+    expect(decide(WITHIN, { paths: longPaths(100) }).rules).toEqual([]);
+  });
+
+  it('each decision starts with a fresh budget', () => {
+    slowClock();
+    expect(decide(DEFAULT, { paths: longPaths(100) }).action).toBe('block');
+    // Short values are never charged: the next decision judges them normally.
+    expect(decide(DEFAULT, { paths: ['/w/a.txt', '/w/b.txt'] }).action).toBe('allow');
+  });
+});
