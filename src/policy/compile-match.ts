@@ -47,13 +47,17 @@ function compileEncodedGlobs(globs: readonly string[]): NameMatcher {
 export type PrincipalMatcher = (p: Principal) => boolean;
 
 export function compilePrincipalMatch(m: RuleMatch): PrincipalMatcher | undefined {
+  // Exact: an issuer is a URL, and `sub` is only unique within one (RFC 7519 4.1.2), so a rule
+  // about alice at one identity provider must be able to leave out an alice at another.
+  const issuers = m.issuers ? new Set(m.issuers) : undefined;
   const users = compileGlobs(m.users);
   const agents = compileGlobs(m.agents);
   // Claims are signed identity data: membership semantics ("some group is a or b").
   const claims = compileConditions(m.claims, 'set');
   const { agentPresent, scopes } = m;
-  if (!users && !agents && !claims && agentPresent === undefined && !scopes) return undefined;
+  if (!issuers && !users && !agents && !claims && agentPresent === undefined && !scopes) return undefined;
   return (p) => {
+    if (issuers && !issuers.has(p.issuer)) return false;
     if (users && !users(p.user)) return false;
     // A call without an acting agent never matches an `agents` list.
     if (agents && (p.actor === undefined || !agents(p.actor))) return false;

@@ -26,6 +26,12 @@ function globList(kind: 'name' | 'principal') {
 const MatchSchema = z.strictObject({
   upstreams: globList('name').optional().describe('Upstream name globs (any matches)'),
   tools: globList('name').optional().describe('Tool name globs as the upstream names them (any matches)'),
+  issuers: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(50)
+    .optional()
+    .describe('Token issuers (iss), compared exactly (any matches). With several trusted issuers, users and agents are only names within an issuer'),
   users: globList('principal').optional().describe('User (sub) globs'),
   agents: globList('principal').optional().describe('Acting agent (act.sub) globs'),
   agentPresent: z.boolean().optional().describe('true: only delegated calls; false: only direct user calls'),

@@ -15,6 +15,7 @@ rules:
   - { id: scopes-none, match: { tools: [s3], scopes: { none: [a] } }, action: approve }
   - { id: tenant, match: { tools: [t], claims: [{ path: tenant, eq: acme, not: true }] }, action: block }
   - { id: negated-glob, match: { tools: ['!safe_*'], users: ['mallory*'] }, action: approve }
+  - { id: corp-admin, match: { tools: [wire], issuers: ['https://idp.corp.example'], users: [alice] }, action: allow }
 `);
 
 function rules(tool: string, p: Partial<Principal> = {}, upstream = 'acme'): readonly string[] {
@@ -50,5 +51,10 @@ describe('rule matching', () => {
   it('negated name globs', () => {
     expect(rules('safe_read', { user: 'mallory@x' })).toEqual([]);
     expect(rules('danger', { user: 'mallory@x' })).toEqual(['negated-glob']);
+  });
+  it("issuers: alice at another trusted identity provider does not get the corp alice's allow (sub is unique only within an issuer)", () => {
+    expect(rules('wire', { issuer: 'https://idp.corp.example', user: 'alice' })).toEqual(['corp-admin']);
+    expect(rules('wire', { issuer: 'https://social-login.example', user: 'alice' })).toEqual([]);
+    expect(rules('wire', { issuer: 'https://idp.corp.example/', user: 'alice' })).toEqual([]);
   });
 });
