@@ -28,6 +28,14 @@ function slowClock(): void {
   vi.spyOn(performance, 'now').mockImplementation(() => (t += 20));
 }
 
+/**
+ * A clock that never moves: no work is charged, so the control decisions do not depend on how
+ * fast this machine is (on a loaded CI machine 100 long paths can take the real budget).
+ */
+function stoppedClock(): void {
+  vi.spyOn(performance, 'now').mockReturnValue(0);
+}
+
 const decide = (policy: typeof DEFAULT, args: Record<string, unknown>) =>
   evaluate(policy, { principal: principal(), call: { upstream: 'fs', tool: 'read_multiple_files', arguments: args, toolDefinition: READ_ONLY }, signals: signals(), now: NOW });
 
@@ -37,8 +45,10 @@ describe('work budget: long argument strings cannot hold a decision hostage', ()
   });
 
   it('a flood of long paths stops being judged once the budget is spent, and the block rule holds', () => {
-    // The control: on a normal clock these paths are harmless and the read is allowed.
+    // The control: with the budget never spent these paths are harmless and the read is allowed.
+    stoppedClock();
     expect(decide(DEFAULT, { paths: longPaths(100) }).action).toBe('allow');
+    vi.restoreAllMocks();
     slowClock();
     const d = decide(DEFAULT, { paths: longPaths(100) });
     expect(d.action).toBe('block');
@@ -46,7 +56,9 @@ describe('work budget: long argument strings cannot hold a decision hostage', ()
   });
 
   it('an allow rule on `within` does not hold for paths left unjudged', () => {
+    stoppedClock();
     expect(decide(WITHIN, { paths: longPaths(100) }).rules).toEqual(['reads-inside']);
+    vi.restoreAllMocks();
     slowClock();
     expect(decide(WITHIN, { paths: longPaths(100) }).rules).toEqual([]);
   });
