@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { PendingWire } from '../approval/approval-display.js';
 import { ApproverConsole } from '../approval/approver-console.js';
-import { ControlRefusedError, ControlTokenFileError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { ControlRefusedError, ControlTokenFileError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
 const HELP = `Usage: warden approve [options]
@@ -105,7 +105,7 @@ export const approveCommand: CliCommand = {
       client = createControlClient(resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd));
     } catch (err) {
       io.stderr.write(`warden approve: ${(err as Error).message}\n`);
-      return err instanceof ControlTokenFileError ? EXIT.config : EXIT.unavailable;
+      return err instanceof ControlTokenFileError ? EXIT.config : err instanceof ControlUrlError ? EXIT.usage : EXIT.unavailable;
     }
     const hook = values['notify-command'];
     const ui = new ApproverConsole(client, {

@@ -122,4 +122,16 @@ describe('warden approvals (no TTY)', () => {
     // The same as sessions and revoke: a missing input file is 3.
     expect(noToken.code).toBe(3);
   });
+
+  it('a --url that is not a URL is a bad command line (exit 2) for approvals and approve, as for sessions and revoke', async () => {
+    fx = await controlFixture();
+    for (const args of [['approvals', 'list'], ['approve'], ['sessions'], ['revoke', '--user', 'alice']]) {
+      const r = await warden([...args, '--url', 'notaurl', '--token-file', fx.tokenFile]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain('--url: not a URL: notaurl');
+    }
+    const fromEnv = await warden(['approvals', 'list', '--token-file', fx.tokenFile], { WARDEN_CONTROL_URL: 'notaurl' });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain('$WARDEN_CONTROL_URL: not a URL: notaurl');
+  });
 });
