@@ -54,7 +54,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Follows the SSE stream; after it has worked once, a dropped connection is retried with backoff
  * (warden restarting). A refusal (bad token) or a first connection failure ends the command.
  */
-async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, signal: AbortSignal): Promise<number> {
+async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, signal: AbortSignal, tokenFile: string): Promise<number> {
   let opened = false;
   let delay = 1_000;
   for (;;) {
@@ -69,7 +69,9 @@ async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, sig
     } catch (err) {
       if (signal.aborted) return EXIT.ok;
       if (!opened || err instanceof ControlRefusedError) {
-        io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}\n`);
+        // A rejected credential names the file it came from, so the operator knows which one to fix.
+        const credential = err instanceof ControlRefusedError && (err.status === 401 || err.status === 403) ? ` (credential from ${tokenFile})` : '';
+        io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}${credential}\n`);
         // Refused by warden (credential rejected) is 1 like every CLI refusal; no warden is 4.
         return err instanceof ControlRefusedError ? EXIT.failure : EXIT.unavailable;
       }
@@ -101,8 +103,11 @@ export const approveCommand: CliCommand = {
       return EXIT.ok;
     }
     let client;
+    let tokenFile: string;
     try {
-      client = createControlClient(resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd));
+      const target = resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd);
+      tokenFile = target.tokenFile;
+      client = createControlClient(target);
     } catch (err) {
       io.stderr.write(`warden approve: ${(err as Error).message}\n`);
       return err instanceof ControlTokenFileError ? EXIT.config : err instanceof ControlUrlError ? EXIT.usage : EXIT.unavailable;
@@ -120,7 +125,7 @@ export const approveCommand: CliCommand = {
     io.stdin.resume();
     const ticker = setInterval(() => ui.tick(), 1_000);
     ui.start();
-    const streamed = follow(client, ui, io, ac.signal);
+    const streamed = follow(client, ui, io, ac.signal, tokenFile);
     const code = await Promise.race([ui.quit.then(() => EXIT.ok), streamed]);
     ac.abort();
     clearInterval(ticker);
