@@ -13,7 +13,8 @@ export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F
 Checks the hash chain of an audit log (a rotated set in any order) and its checkpoint.
 One FILE expands to its rotated set (FILE.N.jsonl siblings). Default FILE: --file,
 $WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
-<base>.checkpoint.json next to the log when it exists.
+<base>.checkpoint.json next to the log when it exists (not when several FILEs are named
+without the active file: the live log's checkpoint lies beyond them).
 
   --checkpoint F    checkpoint file (detects a truncated tail)
   --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
@@ -45,9 +46,13 @@ function resolveFiles(positionals: string[], file: string | undefined, io: CliIo
   return set.length > 0 ? set : files;
 }
 
-function guessCheckpoint(files: readonly string[]): string | undefined {
+function guessCheckpoint(files: readonly string[], named: boolean): string | undefined {
   for (const f of files) {
     const active = f.replace(/\.\d+(\.[^./]+)?$/, '$1');
+    // Several files named without their active file (the oldest, verified before they are
+    // archived): the live log's checkpoint lies beyond them and says nothing about them. A set
+    // found from one name or the default keeps it, so a deleted active file stays a truncated tail.
+    if (named && !files.includes(active)) continue;
     const cp = defaultCheckpointPath(active);
     if (existsSync(cp)) return cp;
   }
@@ -86,7 +91,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden audit verify: no audit file found (${defaultAuditFile(values.file, io.env, io.cwd)})\n`);
     return EXIT.config;
   }
-  const checkpoint = values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : guessCheckpoint(files);
+  const checkpoint = values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : guessCheckpoint(files, positionals.length > 1);
   const publicKey = values['public-key'] !== undefined ? resolve(io.cwd, values['public-key']) : undefined;
   let report;
   try {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingLine, terminalSafeJson, type PendingWire } from '../approval/approval-display.js';
 import type { Grant } from '../approval/approval-types.js';
-import { ControlTokenFileError, ControlUnavailableError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { ControlTokenFileError, ControlUnavailableError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
 const HELP = `Usage: warden approvals <list|show ID|allow ID|deny ID|grants|revoke-grant ID> [options]
@@ -131,6 +131,10 @@ export const approvalsCommand: CliCommand = {
       if (err instanceof ControlTokenFileError) {
         io.stderr.write(`warden approvals: ${err.message}\n`);
         return EXIT.config;
+      }
+      if (err instanceof ControlUrlError) {
+        io.stderr.write(`warden approvals: ${err.message}\n`);
+        return EXIT.usage;
       }
       if (err instanceof ControlUnavailableError) {
         io.stderr.write(`warden approvals: ${err.message}\n`);

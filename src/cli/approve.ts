@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { PendingWire } from '../approval/approval-display.js';
 import { ApproverConsole } from '../approval/approver-console.js';
-import { ControlRefusedError, ControlTokenFileError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
+import { ControlRefusedError, ControlTokenFileError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
 const HELP = `Usage: warden approve [options]
@@ -54,7 +54,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Follows the SSE stream; after it has worked once, a dropped connection is retried with backoff
  * (warden restarting). A refusal (bad token) or a first connection failure ends the command.
  */
-async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, signal: AbortSignal): Promise<number> {
+async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, signal: AbortSignal, tokenFile: string): Promise<number> {
   let opened = false;
   let delay = 1_000;
   for (;;) {
@@ -69,7 +69,9 @@ async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, sig
     } catch (err) {
       if (signal.aborted) return EXIT.ok;
       if (!opened || err instanceof ControlRefusedError) {
-        io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}\n`);
+        // A rejected credential names the file it came from, so the operator knows which one to fix.
+        const credential = err instanceof ControlRefusedError && (err.status === 401 || err.status === 403) ? ` (credential from ${tokenFile})` : '';
+        io.stderr.write(`warden approve: ${err instanceof Error ? err.message : String(err)}${credential}\n`);
         // Refused by warden (credential rejected) is 1 like every CLI refusal; no warden is 4.
         return err instanceof ControlRefusedError ? EXIT.failure : EXIT.unavailable;
       }
@@ -101,11 +103,14 @@ export const approveCommand: CliCommand = {
       return EXIT.ok;
     }
     let client;
+    let tokenFile: string;
     try {
-      client = createControlClient(resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd));
+      const target = resolveControlTarget({ url: values.url, tokenFile: values['token-file'] }, io.env, io.cwd);
+      tokenFile = target.tokenFile;
+      client = createControlClient(target);
     } catch (err) {
       io.stderr.write(`warden approve: ${(err as Error).message}\n`);
-      return err instanceof ControlTokenFileError ? EXIT.config : EXIT.unavailable;
+      return err instanceof ControlTokenFileError ? EXIT.config : err instanceof ControlUrlError ? EXIT.usage : EXIT.unavailable;
     }
     const hook = values['notify-command'];
     const ui = new ApproverConsole(client, {
@@ -120,7 +125,7 @@ export const approveCommand: CliCommand = {
     io.stdin.resume();
     const ticker = setInterval(() => ui.tick(), 1_000);
     ui.start();
-    const streamed = follow(client, ui, io, ac.signal);
+    const streamed = follow(client, ui, io, ac.signal, tokenFile);
     const code = await Promise.race([ui.quit.then(() => EXIT.ok), streamed]);
     ac.abort();
     clearInterval(ticker);

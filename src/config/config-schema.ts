@@ -14,8 +14,11 @@ import { crossCheckConfig } from './cross-checks.js';
  */
 export const UpstreamNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*$/, 'upstream names use letters, digits, ".", "-" and single "_"')
-  .max(32);
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9.-]*(_[A-Za-z0-9.-]+)*$/,
+    'upstream names start with a letter or digit and use letters, digits, ".", "-" and single "_" (no "__", no "_" at the end)',
+  )
+  .max(32, 'upstream names are at most 32 characters');
 
 /**
  * A duration in ms that a timer can hold: setTimeout treats anything above 2^31-1 ms (about 24.8

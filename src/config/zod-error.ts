@@ -38,6 +38,12 @@ type Issue = z.ZodError['issues'][number];
  * closest to (the first on a tie); its issues are reported with their full key paths.
  */
 function unionBranchIssues(issue: Issue): Issue[] {
+  // A refused record key (an upstream name) is one "Invalid key in record" issue; the key's own
+  // issues say why (the name rule, the length), so those are reported at the key's path.
+  if (issue.code === 'invalid_key') {
+    const inner = (issue as { issues?: Issue[] }).issues ?? [];
+    if (inner.length > 0) return inner.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue);
+  }
   // A union with its own message (a schema's `error:`) already says what is wrong: kept as it is.
   const generic = issue.code === 'invalid_union' && issue.message === 'Invalid input';
   const branches = generic ? (issue as { errors?: Issue[][] }).errors ?? [] : [];

@@ -34,6 +34,16 @@ export class ControlTokenFileError extends WardenError {
   }
 }
 
+/**
+ * The URL given by `--url` or `$WARDEN_CONTROL_URL` is not one (CLI exit 2, a bad command line).
+ * Checked before anything is sent, so every control CLI answers it the same way.
+ */
+export class ControlUrlError extends WardenError {
+  constructor(message: string) {
+    super('control_url_invalid', message);
+  }
+}
+
 /** Where the CLI connects, and where that URL came from (for a clear message when nobody answers). */
 export interface ControlTarget {
   readonly url: string;
@@ -65,7 +75,12 @@ export function resolveControlTarget(
   }
   if (token === '') throw new ControlTokenFileError(`token file ${tokenFile} is empty`);
   const given = flags.url ?? env.WARDEN_CONTROL_URL;
-  if (given !== undefined) return { url: given.replace(/\/+$/, ''), token, tokenFile, urlSource: flags.url !== undefined ? 'flag' : 'env' };
+  if (given !== undefined) {
+    if (!given.startsWith('unix:') && !URL.canParse(given)) {
+      throw new ControlUrlError(`${flags.url !== undefined ? '--url' : '$WARDEN_CONTROL_URL'}: not a URL: ${given}`);
+    }
+    return { url: given.replace(/\/+$/, ''), token, tokenFile, urlSource: flags.url !== undefined ? 'flag' : 'env' };
+  }
   const urlFile = controlUrlFileFor(tokenFile);
   const { url: advertised, problem } = readAdvertisedControlUrl(tokenFile);
   if (advertised === undefined && problem === undefined) {

@@ -13,7 +13,7 @@ import { progressTokenOf, type ProgressToken } from './progress-routes.js';
 import { applyVerdict } from './tool-call-forward.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
-type Authenticated = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string };
+type Authenticated = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string; readonly description?: string };
 const AUTH_FAILED: Authenticated = Object.freeze({ ok: false, reason: 'internal' });
 
 /**
@@ -56,9 +56,12 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
       auth = AUTH_FAILED;
     }
     if (!auth.ok) {
-      // Stdio token expired or revoked since the last call: answer, never forward.
+      // Stdio token expired or revoked since the last call: answer, never forward. The description
+      // is a fixed sentence per reason (no token content); for an expired token it says where a
+      // fresh one goes.
       release(session, request, entry);
-      session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(auth.reason, callId, `Not authenticated: ${auth.reason}`) });
+      const text = auth.description ? `Not authenticated: ${auth.reason}. ${auth.description}` : `Not authenticated: ${auth.reason}`;
+      session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(auth.reason, callId, text) });
       return;
     }
     session.principal = auth.principal;

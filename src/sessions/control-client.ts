@@ -2,6 +2,7 @@ import { EXIT, type CliIo } from '../cli/cli-command.js';
 import {
   ControlTokenFileError,
   ControlUnavailableError,
+  ControlUrlError,
   createControlClient,
   resolveControlTarget as resolveTarget,
   type ControlTarget,
@@ -27,9 +28,9 @@ export function resolveControlTarget(flags: { url?: string; tokenFile?: string }
   } catch (err) {
     if (err instanceof ControlTokenFileError) return { message: err.message, exit: EXIT.config };
     if (err instanceof ControlUnavailableError) return { message: err.message, exit: EXIT.unavailable };
+    if (err instanceof ControlUrlError) return { message: err.message, exit: EXIT.usage };
     throw err;
   }
-  if (!target.url.startsWith('unix:') && !URL.canParse(target.url)) return { message: `--url: not a URL: ${target.url}`, exit: EXIT.usage };
   return target;
 }
 

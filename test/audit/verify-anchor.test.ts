@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpointFile } from '../../src/audit/checkpoint.js';
@@ -142,6 +142,33 @@ describe('warden audit verify --anchor', () => {
     const r = cli([...c.files.slice(1), '--anchor', `${removed.lastSeq}:${removed.lastHash}`, '--checkpoint', checkpointAt(c, 30)]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('20 records, seq 11..30 after the anchor (seq 10)');
+  });
+
+  it('verifying the rotated files about to be removed passes although the live log\'s checkpoint lies beyond them', () => {
+    // The README's retention step: verify the oldest files, keep their lastSeq:lastHash, remove them.
+    const c = writeChain('warden-anchor-cli-');
+    checkpointAt(c, 30);
+    const r = cli([c.files[0]!, c.files[1]!, '--json']);
+    const report = JSON.parse(r.stdout) as { ok: boolean; lastSeq: number; problem?: unknown; checkpoint: { status: string } };
+    expect(r.status).toBe(0);
+    expect(report).toMatchObject({ ok: true, lastSeq: 20, checkpoint: { status: 'none' } });
+    expect(report.problem).toBeUndefined();
+  });
+
+  it('the live log\'s checkpoint still applies by default when the active file is missing: a deleted active file is a truncated tail', () => {
+    const c = writeChain('warden-anchor-cli-');
+    checkpointAt(c, 30);
+    const active = c.files[2]!;
+    writeFileSync(active, '');
+    const named = cli([c.files[0]!, c.files[1]!, active]);
+    expect(named.status).toBe(1);
+    expect(named.stdout).toContain('truncated_tail');
+    unlinkSync(active);
+    for (const args of [[active], ['--file', active]]) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stdout, args.join(' ')).toContain('truncated_tail');
+    }
   });
 
   it('a malformed anchor is a usage error naming the flag (exit 2)', () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callRequest, decision } from '../fixtures/enforce/call-fixtures.js';
 import { controlFixture } from '../fixtures/enforce/control-fixture.js';
@@ -121,5 +122,28 @@ describe('warden approvals (no TTY)', () => {
     const noToken = await warden(['approvals', 'list', '--url', fx.server.url, '--token-file', '/nonexistent/token']);
     // The same as sessions and revoke: a missing input file is 3.
     expect(noToken.code).toBe(3);
+  });
+
+  it('a --url that is not a URL is a bad command line (exit 2) for approvals and approve, as for sessions and revoke', async () => {
+    fx = await controlFixture();
+    for (const args of [['approvals', 'list'], ['approve'], ['sessions'], ['revoke', '--user', 'alice']]) {
+      const r = await warden([...args, '--url', 'notaurl', '--token-file', fx.tokenFile]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain('--url: not a URL: notaurl');
+    }
+    const fromEnv = await warden(['approvals', 'list', '--token-file', fx.tokenFile], { WARDEN_CONTROL_URL: 'notaurl' });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain('$WARDEN_CONTROL_URL: not a URL: notaurl');
+  });
+
+  it('approve names the token file whose credential warden rejected (exit 1), as approvals does', async () => {
+    fx = await controlFixture();
+    const wrong = join(fx.dir, 'wrong-token');
+    writeFileSync(wrong, 'not-the-admin-token\n', { mode: 0o600 });
+    for (const args of [['approve'], ['approvals', 'list']]) {
+      const r = await warden([...args, '--url', fx.server.url, '--token-file', wrong]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toContain(wrong);
+    }
   });
 });

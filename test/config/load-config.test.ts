@@ -77,6 +77,16 @@ describe('loadWardenConfig', () => {
     expect(err.keyPath).toBe('upstreams.bad__name');
   });
 
+  it('says what is wrong with a refused upstream name, not just "Invalid key in record"', () => {
+    for (const name of ['bad__name', '_lead', 'trail_', '.dot']) {
+      const err = loadError({ dangerouslyAllowAnonymous: true, upstreams: { [name]: { command: 'x' } } });
+      expect(err.message).toContain(`upstreams.${name}: upstream names start with a letter or digit`);
+      expect(err.message).not.toContain('Invalid key in record');
+    }
+    const long = loadError({ dangerouslyAllowAnonymous: true, upstreams: { ['a'.repeat(33)]: { command: 'x' } } });
+    expect(long.message).toMatch(/upstreams\.a{33}: .*32/);
+  });
+
   it('interpolates ${VAR} in HTTP upstream headers', () => {
     const file = writeTempConfig({ upstreams: { gh: { url: 'https://example.test/mcp', headers: { authorization: 'Bearer ${GITHUB_TOKEN}' } } } });
     const config = loadWardenConfig(file, { GITHUB_TOKEN: 's3cret' });

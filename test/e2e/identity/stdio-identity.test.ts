@@ -69,6 +69,10 @@ describe('stdio identity through a running warden (issue 3)', () => {
     const blocked = await agent.client.callTool({ name: 'echo', arguments: { message: 'too late' } });
     expect(blocked.isError).toBe(true);
     expect(decisionOf(blocked)?.reason).toBe('token_expired');
+    // The refusal says where a fresh token goes, so the agent's operator knows what to do.
+    const text = (blocked as CallResult).content?.[0]?.text ?? '';
+    expect(text).toContain('Not authenticated: token_expired');
+    expect(text).toContain(`${tokenFile} has expired; write a fresh token there (no restart needed)`);
     expect(upstreamCalls(env.callLog).length).toBe(before);
     expect(auditOfType(env.auditFile, 'identity.failed').some((r) => r.reason === 'token_expired' && r.transport === 'stdio')).toBe(true);
     // A fresh token from the refresher works again.
