@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { HttpListen } from '../config/config-schema.js';
 import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
+import { protectedResourceMetadataPath } from '../identity/www-authenticate.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { RPC, errorResponse, isRequest, type RpcId } from './json-rpc.js';
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
@@ -60,11 +61,23 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     });
   });
 
+  /**
+   * Where the RFC 9728 metadata is served: the default paths, and the one the 401's
+   * `resource_metadata` names, derived from identity.resource. Behind a reverse proxy the resource
+   * often has another path (`https://h/api/mcp`), and clients follow the header to
+   * `/.well-known/oauth-protected-resource/api/mcp`: served only at the defaults, it was a 404.
+   */
+  function isMetadataPath(path: string): boolean {
+    if (METADATA_PATHS.has(path)) return true;
+    const resource = runtime.authenticator.protectedResourceMetadata?.()?.resource;
+    return typeof resource === 'string' && path === protectedResourceMetadataPath(resource);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     const blocked = checkHostAndOrigin(req, allowedHosts, listen.allowedOrigins);
     if (blocked) return sendRpcError(res, 403, RPC.invalidRequest, blocked);
-    if (METADATA_PATHS.has(path) && req.method === 'GET') {
+    if (req.method === 'GET' && isMetadataPath(path)) {
       const metadata = runtime.authenticator.protectedResourceMetadata?.();
       return metadata ? sendJson(res, 200, metadata) : sendJson(res, 404, { error: 'not_found' });
     }

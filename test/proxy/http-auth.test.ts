@@ -86,3 +86,25 @@ describe('HTTP authentication and session binding', () => {
     await alice.close();
   });
 });
+
+describe('protected-resource metadata for a resource behind a reverse proxy', () => {
+  // identity.resource names the URL agents use (here a path under /api); the 401's
+  // resource_metadata points at /.well-known/oauth-protected-resource/api/mcp (RFC 9728 §3.1).
+  const behindProxy = { resource: 'https://warden.example/api/mcp', authorization_servers: ['https://idp.test'] };
+  let warden: Awaited<ReturnType<typeof startHttpWarden>>;
+  beforeAll(async () => {
+    warden = await startHttpWarden({ dangerouslyAllowAnonymous: false }, {
+      authenticator: createTestAuthenticator({}, { metadata: behindProxy }),
+      guard: { checkToolCall: async () => ({ kind: 'forward' }) },
+    });
+  });
+  afterAll(() => warden.close());
+
+  it('serves the metadata at the path the resource names, where a client following the 401 looks (it was a 404)', async () => {
+    const base = new URL(warden.url).origin;
+    const res = await fetch(`${base}/.well-known/oauth-protected-resource/api/mcp`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(behindProxy);
+    expect((await fetch(`${base}/.well-known/oauth-protected-resource/other`)).status).toBe(404);
+  });
+});
