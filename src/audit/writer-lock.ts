@@ -44,7 +44,7 @@ export function acquireWriterLock(logFile: string): string {
     }
     const holder = readPid(path);
     if (holder !== undefined && holder !== process.pid && alive(holder)) {
-      throw new AuditLockedError(`${logFile} is being written by process ${holder} (lock ${path}); give each warden its own audit file`);
+      throw new AuditLockedError(`${logFile} is being written by process ${holder} (lock ${path})`);
     }
     try {
       unlinkSync(path); // stale: its writer is gone
