@@ -19,12 +19,47 @@ function principalText(p: unknown): string | undefined {
   return `${String(user)}${typeof actor === 'string' ? ` via ${actor}` : ''}`;
 }
 
+/** What a reader prints in place of a value nested too deep for JSON.stringify (the stack). */
+export const TOO_DEEP = '[nested too deep to print]';
+
+/** JSON.stringify, or undefined when the value is nested beyond the stack. */
+function tryJson(value: unknown, space?: number): string | undefined {
+  try {
+    return JSON.stringify(value, null, space) ?? 'null';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON text of a value from the log, or of TOO_DEEP when it is nested beyond the stack. The
+ * writer never nests deeper than 32 levels, so only an edited log holds such a value; one such
+ * line must not crash the reader and hide every other record with it.
+ */
+export function printableJson(value: unknown, space?: number): string {
+  return tryJson(value, space) ?? JSON.stringify(TOO_DEEP);
+}
+
+/**
+ * JSON text of a record (or a summary); a field nested too deep is shown as TOO_DEEP and the
+ * others as they are, so the record keeps its seq, type and call id.
+ */
+export function recordJson(r: unknown, space?: number): string {
+  const whole = tryJson(r, space);
+  if (whole !== undefined) return whole;
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return JSON.stringify(TOO_DEEP);
+  // A null-prototype copy: a `__proto__` key of the record stays a plain key.
+  const safe = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(r)) safe[k] = tryJson(v) === undefined ? TOO_DEEP : v;
+  return JSON.stringify(safe, null, space);
+}
+
 /** The few fields that tell the story of each event type, as `key=value` text. */
 function details(r: AuditRecord, paint: Paint): string[] {
   const out: string[] = [];
   const add = (k: string, v: unknown): void => {
     // Every value printed comes from the log, and through it from upstreams, tokens and people.
-    if (v !== undefined && v !== null) out.push(`${k}=${terminalText(typeof v === 'string' ? v : JSON.stringify(v))}`);
+    if (v !== undefined && v !== null) out.push(`${k}=${terminalText(typeof v === 'string' ? v : printableJson(v))}`);
   };
   if (typeof r.action === 'string') out.push(paint(ACTION_COLOUR[r.action] ?? 'bold', terminalText(r.action)));
   const who = principalText(r.principal);
@@ -69,7 +104,7 @@ export function writeJsonStream(out: { write(s: string): unknown }, items: Itera
   let first = true;
   for (const item of items) {
     // An item nested one level deep is its own pretty JSON indented by two more spaces.
-    batch += `${first ? '[\n' : ',\n'}  ${terminalJson(JSON.stringify(item, null, 2)).replaceAll('\n', '\n  ')}`;
+    batch += `${first ? '[\n' : ',\n'}  ${terminalJson(recordJson(item, 2)).replaceAll('\n', '\n  ')}`;
     first = false;
     if (batch.length >= 64 * 1024) {
       out.write(batch);
@@ -87,7 +122,7 @@ export function writeJsonArray(out: { write(s: string): unknown }, items: readon
   let batch = '[\n';
   items.forEach((item, i) => {
     // An item nested one level deep is its own pretty JSON indented by two more spaces.
-    batch += `  ${terminalJson(JSON.stringify(item, null, 2)).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
+    batch += `  ${terminalJson(recordJson(item, 2)).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
     if (batch.length >= 64 * 1024 || i === items.length - 1) {
       out.write(batch);
       batch = '';

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
 import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
-import { formatRecord, formatStep, painter, type Paint } from './cli-format.js';
+import { formatRecord, formatStep, painter, recordJson, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 import { terminalJson, terminalText } from './escape-unsafe.js';
 
@@ -21,7 +21,7 @@ Exit 1 when no record has that call id.
 `;
 
 function emit(io: CliIo, records: readonly AuditRecord[], json: boolean, paint: Paint): void {
-  for (const r of records) io.stdout.write(json ? `${terminalJson(JSON.stringify(r))}\n` : `${formatRecord(r, paint)}\n`);
+  for (const r of records) io.stdout.write(json ? `${terminalJson(recordJson(r))}\n` : `${formatRecord(r, paint)}\n`);
 }
 
 /** `warden audit tail`. */
@@ -153,7 +153,7 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   const steps: AuditRecord[] = [];
   for (const r of streamRecords(files)) if (r.callId === callId) steps.push(r);
   if (values.json) {
-    io.stdout.write(`${terminalJson(JSON.stringify(steps, null, 2))}\n`);
+    writeJsonArray(io.stdout, steps);
     return steps.length > 0 ? EXIT.ok : EXIT.failure;
   }
   if (steps.length === 0) {

@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
+
+/**
+ * Hostile logs against the reading commands. Reading is not verification: a tampered log is
+ * shown as it stands. But one hostile line must not take the reader down with it, or whoever
+ * can append to the log blinds `tail` / `show` / `query` to every other record.
+ */
+const HASH = 'a'.repeat(64);
+const PREV = '0'.repeat(64);
+
+function line(seq: number, callId: string, extra: string): string {
+  return `{"action":"allow","callId":"${callId}","hash":"${HASH}","prev":"${PREV}",${extra}"seq":${seq},"ts":"2026-01-01T00:00:0${seq % 10}.000Z","type":"call.decision","v":1}`;
+}
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'audit', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 * 1024 * 1024 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => requireBuild());
+
+describe('a record nested beyond the stack', () => {
+  // Valid JSON (JSON.parse takes it), but JSON.stringify overflows the stack on it.
+  const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  let file: string;
+  beforeAll(() => {
+    file = join(tempDir(), 'warden-audit.jsonl');
+    writeFileSync(file, `${line(1, 'c1', '')}\n${line(2, 'c1', `"reason":${deep},`)}\n${line(3, 'c1', '')}\n`);
+  });
+
+  for (const [name, args] of [
+    ['tail', ['tail']],
+    ['tail --json', ['tail', '--json']],
+    ['show', ['show', 'c1']],
+    ['show --json', ['show', 'c1', '--json']],
+  ] as const) {
+    it(`does not crash ${name} (the other records are still shown)`, () => {
+      const r = cli([...args, '--file', file]);
+      expect(r.stderr).not.toMatch(/call stack/);
+      expect(r.code).toBe(0);
+      // Records 1 and 3 are printed whole; record 2 with its deep value replaced.
+      expect(r.stdout).toContain('nested too deep to print');
+      if (name === 'show') expect(r.stdout).toMatch(/3 steps/);
+      else for (const seq of [1, 2, 3]) expect(r.stdout).toMatch(new RegExp(`#${seq} |"seq": ?${seq}\\b`));
+    });
+  }
+
+  it('tail --json still prints one parseable line per record', () => {
+    const r = cli(['tail', '--json', '--file', file]);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; reason?: unknown });
+    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
+    expect(typeof lines[1]?.reason).toBe('string');
+  });
+});
