@@ -89,7 +89,10 @@ export function formatStep(r: AuditRecord, t0: number, paint: Paint): string {
 /** Plain fixed-width table; cells come from the log, so unsafe characters are shown escaped. */
 export function table(headers: readonly string[], cells: readonly (readonly string[])[]): string {
   const rows = cells.map((r) => r.map(terminalText));
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...rows): spreading one argument per row overflows the stack on a log
+  // with a few hundred thousand calls (query and stats read logs of any length).
+  const widths = headers.map((h) => h.length);
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -56,3 +56,16 @@ describe('a record nested beyond the stack', () => {
     expect(typeof lines[1]?.reason).toBe('string');
   });
 });
+
+describe('a log with many calls', () => {
+  it('query prints its table for 200,000 calls (no spread of every row into Math.max)', () => {
+    const file = join(tempDir(), 'warden-audit.jsonl');
+    const lines: string[] = [];
+    for (let i = 1; i <= 200_000; i++) lines.push(line(i, `c${i}`, ''));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = cli(['query', '--file', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().endsWith('200000 call(s)')).toBe(true);
+  }, 60_000);
+});
