@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -421,7 +421,12 @@ export class FileAuditSink implements BatchingAuditSink {
   }
 
   private rotate(): void {
-    const index = (listRotated(this.file).at(-1)?.index ?? 0) + 1;
+    let index = (listRotated(this.file).at(-1)?.index ?? 0) + 1;
+    // rename(2) replaces its target: never rotate onto a name that is taken (a file created
+    // there since the listing). Out of exact indexes (a planted `.9007199254740991.` file), the
+    // rotation fails and the sink with it: blocked calls, not a rotated file overwritten.
+    while (Number.isSafeInteger(index) && existsSync(rotatedName(this.file, index))) index += 1;
+    if (!Number.isSafeInteger(index)) throw Object.assign(new Error('no free rotated file name (index beyond 2^53)'), { code: 'EROTATE' });
     if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);
     const rotated = rotatedName(this.file, index);
     renameSync(this.file, rotated);

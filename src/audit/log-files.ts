@@ -30,7 +30,11 @@ export function listRotated(active: string): { index: number; path: string }[] {
   const out: { index: number; path: string }[] = [];
   for (const name of names) {
     const m = re.exec(name);
-    if (m) out.push({ index: Number(m[1]), path: join(dir, name) });
+    // Exact indexes only: beyond 2^53, N + 1 === N, and the next rotation would pick the name
+    // of an existing file (a planted `.100000000000000000000.` one made every rotation
+    // rename over the one before). Not one of warden's names: not part of the set.
+    const index = m ? Number(m[1]) : Number.NaN;
+    if (Number.isSafeInteger(index)) out.push({ index, path: join(dir, name) });
   }
   return out.sort((a, b) => a.index - b.index);
 }
