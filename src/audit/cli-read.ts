@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
@@ -92,14 +92,24 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
   const drain = (): void => {
     offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
   };
+  let warned = false;
   const open = (fromEnd: boolean): void => {
     try {
-      fd = openSync(active, 'r');
+      // Non-blocking: a FIFO put at the path would block a plain open (and with it SIGINT) forever.
+      fd = openSync(active, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch {
       fd = -1; // not there (yet): try again on the next tick
       return;
     }
     const st = fstatSync(fd);
+    if (!st.isFile()) {
+      // A FIFO or a device is not a log (a device may never end): wait for a regular file.
+      closeSync(fd);
+      fd = -1;
+      if (!warned) io.stderr.write(`warden audit tail: ${active}: not a regular file; waiting for the log\n`);
+      warned = true;
+      return;
+    }
     ino = st.ino;
     offset = fromEnd ? st.size : 0;
     lines = new LineSplitter(active);

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
@@ -68,4 +68,30 @@ describe('a log with many calls', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trimEnd().endsWith('200000 call(s)')).toBe(true);
   }, 60_000);
+});
+
+describe('tail -f on a path that becomes a FIFO', () => {
+  it('does not hang in open(2): it waits for a regular file and stops on SIGINT', async () => {
+    const file = join(tempDir(), 'warden-audit.jsonl');
+    writeFileSync(file, `${line(1, 'c1', '')}\n`);
+    const child = spawn(process.execPath, [CLI, 'audit', 'tail', file, '-f'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const until = async (done: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 15_000; !done() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(() => out.includes('#1 '));
+    // Following now. The log is moved away and a FIFO put at its path (as after a rotation).
+    renameSync(file, `${file}.old`);
+    execFileSync('mkfifo', [file]);
+    await until(() => err.includes('not a regular file'));
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('hung'), 5_000))]);
+    if (code === 'hung') child.kill('SIGKILL');
+    expect(code).toBe(0);
+    expect(err).toContain('not a regular file');
+  }, 40_000);
 });
