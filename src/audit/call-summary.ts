@@ -132,7 +132,8 @@ export class CallSummaries {
         return;
       }
       const summary: CallSummary = {
-        callId, ts: r.ts, sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
+        // `ts` as the log has it; a forged non-string one becomes '' (the readers print strings).
+        callId, ts: typeof r.ts === 'string' ? r.ts : '', sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
         tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
       };
       // A call starts at the log's time so far (the newest time read), not at its own record's

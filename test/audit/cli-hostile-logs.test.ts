@@ -95,3 +95,15 @@ describe('tail -f on a path that becomes a FIFO', () => {
     expect(err).toContain('not a regular file');
   }, 40_000);
 });
+
+describe('a record whose ts is not a string', () => {
+  it('query still prints its table (every other call included)', () => {
+    const file = join(tempDir(), 'warden-audit.jsonl');
+    const forged = line(1, 'c1', '').replace(/"ts":"[^"]*"/, '"ts":5');
+    writeFileSync(file, `${forged}\n${line(2, 'c2', '')}\n`);
+    const r = cli(['query', '--file', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\bc1\b[\s\S]*\bc2\b[\s\S]*2 call\(s\)/);
+  });
+});
