@@ -98,7 +98,8 @@ export class CallSummaries {
   constructor(private readonly maxSpanMs = Number.POSITIVE_INFINITY) {}
 
   add(r: AuditRecord): void {
-    const t = Date.parse(r.ts);
+    // Not Date.parse on a non-string: it would String() a forged value (a deep array overflows).
+    const t = typeof r.ts === 'string' ? Date.parse(r.ts) : Number.NaN;
     if (Number.isFinite(t) && t > this.nowMs) this.nowMs = t;
     // Settled first: a record more than the span after its call's first record is late itself.
     this.settle();

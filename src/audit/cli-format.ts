@@ -16,7 +16,7 @@ const ACTION_COLOUR: Record<string, Colour> = { allow: 'green', throttle: 'yello
 function principalText(p: unknown): string | undefined {
   if (!p || typeof p !== 'object') return undefined;
   const { user, actor } = p as { user?: unknown; actor?: unknown };
-  return `${String(user)}${typeof actor === 'string' ? ` via ${actor}` : ''}`;
+  return `${textOf(user)}${typeof actor === 'string' ? ` via ${actor}` : ''}`;
 }
 
 /** What a reader prints in place of a value nested too deep for JSON.stringify (the stack). */
@@ -54,6 +54,20 @@ export function recordJson(r: unknown, space?: number): string {
   return JSON.stringify(safe, null, space);
 }
 
+/**
+ * A value from the log as text: strings as they are, numbers and booleans as String() gives
+ * them, anything else as (printable) JSON. Never String() on an object or array: on an array
+ * nested 20,000 deep, String() (Array.prototype.join) overflows the stack like JSON.stringify.
+ */
+export function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : printableJson(v);
+}
+
+/** A record's `ts` as epoch ms; NaN when it is not a string (Date.parse would String() it). */
+export function timeOf(ts: unknown): number {
+  return typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
+}
+
 /** The few fields that tell the story of each event type, as `key=value` text. */
 function details(r: AuditRecord, paint: Paint): string[] {
   const out: string[] = [];
@@ -69,7 +83,7 @@ function details(r: AuditRecord, paint: Paint): string[] {
     if (k === 'enforced' && r.enforced === r.action) continue;
     add(k, r[k]);
   }
-  if (Array.isArray(r.rules) && r.rules.length > 0) add('rules', r.rules.join(','));
+  if (Array.isArray(r.rules) && r.rules.length > 0) add('rules', r.rules.map(textOf).join(','));
   return out;
 }
 
@@ -77,12 +91,12 @@ function details(r: AuditRecord, paint: Paint): string[] {
 export function formatRecord(r: AuditRecord, paint: Paint): string {
   const typeColour: Colour = r.type === 'audit.recovered' || r.type.endsWith('failed') || r.type === 'call.error' ? 'red' : 'bold';
   const call = typeof r.callId === 'string' ? ` ${paint('cyan', terminalText(r.callId))}` : '';
-  return `${paint('dim', terminalText(String(r.ts)))} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, terminalText(r.type))}${call} ${details(r, paint).join(' ')}`.trimEnd();
+  return `${paint('dim', terminalText(textOf(r.ts)))} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, terminalText(r.type))}${call} ${details(r, paint).join(' ')}`.trimEnd();
 }
 
 /** `show`: one step of a call with its offset from the first step. */
 export function formatStep(r: AuditRecord, t0: number, paint: Paint): string {
-  const dt = Date.parse(r.ts) - t0;
+  const dt = timeOf(r.ts) - t0;
   return `  ${paint('dim', `+${String(dt).padStart(6)} ms`)}  ${paint('bold', terminalText(r.type).padEnd(24))} ${details(r, paint).join(' ')}`.trimEnd();
 }
 

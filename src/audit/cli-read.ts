@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
 import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
-import { formatRecord, formatStep, painter, recordJson, writeJsonArray, type Paint } from './cli-format.js';
+import { formatRecord, formatStep, painter, recordJson, textOf, timeOf, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 import { terminalJson, terminalText } from './escape-unsafe.js';
 
@@ -172,9 +172,9 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   }
   const paint = painter(io.stdout, io.env);
   const first = steps[0] as AuditRecord;
-  const t0 = Date.parse(first.ts);
+  const t0 = timeOf(first.ts);
   const last = steps.at(-1) as AuditRecord;
-  io.stdout.write(`call ${paint('cyan', terminalText(callId))}  session ${terminalText(String(first.sessionId ?? '-'))}  started ${terminalText(String(first.ts))}  ${steps.length} steps, ${Date.parse(last.ts) - t0} ms\n`);
+  io.stdout.write(`call ${paint('cyan', terminalText(callId))}  session ${terminalText(textOf(first.sessionId ?? '-'))}  started ${terminalText(textOf(first.ts))}  ${steps.length} steps, ${timeOf(last.ts) - t0} ms\n`);
   for (const r of steps) io.stdout.write(`${formatStep(r, t0, paint)}\n`);
   return EXIT.ok;
 }

@@ -107,3 +107,27 @@ describe('a record whose ts is not a string', () => {
     expect(r.stdout).toMatch(/\bc1\b[\s\S]*\bc2\b[\s\S]*2 call\(s\)/);
   });
 });
+
+describe('deep arrays in the fields the readers turn into text (ts, sessionId, principal.user, rules)', () => {
+  // String() and Date.parse() on such an array recurse through Array.prototype.join.
+  const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
+  let file: string;
+  beforeAll(() => {
+    file = join(tempDir(), 'warden-audit.jsonl');
+    const lines = [
+      line(1, 'c1', `"rules":[${deep}],`),
+      line(2, 'c1', `"principal":{"user":${deep}},`),
+      line(3, 'c1', `"sessionId":${deep},`).replace(/"ts":"[^"]*"/, `"ts":${deep}`),
+      line(4, 'c1', ''),
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+  });
+
+  for (const args of [['tail'], ['show', 'c1'], ['query'], ['stats']]) {
+    it(`does not crash ${args[0]}`, () => {
+      const r = cli([...args, '--file', file]);
+      expect(r.stderr).not.toMatch(/call stack|warden: /);
+      expect(r.code).toBe(0);
+    });
+  }
+});
