@@ -2,7 +2,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync,
 import { AuditCorruptError } from './audit-errors.js';
 import { decodeRecord } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
-import { inspectTail, lastNewlineBefore, listRotated, readRange } from './log-files.js';
+import { inspectTail, lastNewlineBefore, linesBackwards, listRotated, readRange } from './log-files.js';
 
 /** The active log file opened for append, and where its chain stands. */
 export interface OpenedFile {
@@ -86,14 +86,14 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
 function findBackwards(path: string, seq: number): ReturnType<typeof decodeRecord> | 'before' | undefined {
   const fd = openSync(path, 'r');
   try {
-    let lineEnd = lastNewlineBefore(fd, fstatSync(fd).size);
-    while (lineEnd >= 0) {
-      const start = lastNewlineBefore(fd, lineEnd) + 1;
-      const d = decodeRecord(readRange(fd, start, lineEnd).toString('utf8'));
+    // The complete lines only: whatever follows the last newline is not a record yet.
+    const lastNl = lastNewlineBefore(fd, fstatSync(fd).size);
+    if (lastNl < 0) return undefined;
+    for (const raw of linesBackwards(fd, lastNl)) {
+      const d = decodeRecord(raw.toString('utf8'));
       const at = d.kind === 'ok' || d.kind === 'bad_hash' ? d.record.seq : undefined;
       if (at === seq) return d;
       if (at !== undefined && at < seq) return 'before';
-      lineEnd = start - 1;
     }
     return undefined;
   } finally {
