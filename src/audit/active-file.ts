@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { AuditCorruptError } from './audit-errors.js';
 import { decodeRecord } from './record-codec.js';
-import { inspectTail, lastNewlineBefore, listRotated, readRange } from './log-files.js';
+import type { Checkpoint } from './checkpoint.js';
+import { inspectTail, lastNewlineBefore, linesBackwards, listRotated, readRange } from './log-files.js';
 
 /** The active log file opened for append, and where its chain stands. */
 export interface OpenedFile {
@@ -85,14 +86,14 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
 function findBackwards(path: string, seq: number): ReturnType<typeof decodeRecord> | 'before' | undefined {
   const fd = openSync(path, 'r');
   try {
-    let lineEnd = lastNewlineBefore(fd, fstatSync(fd).size);
-    while (lineEnd >= 0) {
-      const start = lastNewlineBefore(fd, lineEnd) + 1;
-      const d = decodeRecord(readRange(fd, start, lineEnd).toString('utf8'));
+    // The complete lines only: whatever follows the last newline is not a record yet.
+    const lastNl = lastNewlineBefore(fd, fstatSync(fd).size);
+    if (lastNl < 0) return undefined;
+    for (const raw of linesBackwards(fd, lastNl)) {
+      const d = decodeRecord(raw.toString('utf8'));
       const at = d.kind === 'ok' || d.kind === 'bad_hash' ? d.record.seq : undefined;
       if (at === seq) return d;
       if (at !== undefined && at < seq) return 'before';
-      lineEnd = start - 1;
     }
     return undefined;
   } finally {
@@ -140,6 +141,18 @@ export function assertStillAtPath(fd: number, path: string, ino: number, dev: nu
   if (at.ino !== ino || at.dev !== dev) throw pathError('file_replaced');
 }
 
+/**
+ * Why the previous checkpoint cannot vouch for the log warden continues: there is none, it cannot
+ * be read, or it is not signed by the configured key.
+ */
+export type CheckpointDistrust = 'checkpoint_missing' | 'checkpoint_unreadable' | 'checkpoint_unsigned';
+
+/** The checkpoint the previous run left (if readable), and why it cannot be trusted (if so). */
+export interface PreviousCheckpoint {
+  readonly cp: Checkpoint | undefined;
+  readonly distrust: CheckpointDistrust | undefined;
+}
+
 export interface RestartNote {
   reason: string;
   reasons: string[];
@@ -152,13 +165,16 @@ export interface RestartNote {
 
 /**
  * What the previous run left behind, for the `audit.recovered` record that opens a new run:
- * a torn line, a crash (checkpoint not written by close()), or a log shorter than its checkpoint.
+ * a torn line, a crash (checkpoint not written by close()), a log shorter than its checkpoint,
+ * or records no trustworthy checkpoint vouches for (see unvouchedReasons).
  */
-export function restartNote(opened: OpenedFile, previous: { seq: number; hash: string; closed?: boolean } | undefined, seq: number): RestartNote | undefined {
+export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: number): RestartNote | undefined {
+  const previous = prior.cp;
   const reasons: string[] = [];
   if (opened.repaired) reasons.push('torn_tail');
   if (previous && previous.seq > seq) reasons.push('checkpoint_ahead');
   else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
+  reasons.push(...unvouchedReasons(prior, seq));
   if (reasons.length === 0) return undefined;
   return {
     reason: reasons[0] as string,
@@ -167,6 +183,21 @@ export function restartNote(opened: OpenedFile, previous: { seq: number; hash: s
     ...(opened.repaired ?? {}),
     ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
   };
+}
+
+/**
+ * Reasons the log's records (1..seq) were not vouched for by a trustworthy checkpoint when warden
+ * continued them: the checkpoint is missing, unreadable or unsigned (prior.distrust), or it is a
+ * clean close's checkpoint behind the log's end (`checkpoint_behind`: close() checkpoints every
+ * record it wrote, so records after it were added, or an older checkpoint was put back to hide
+ * an edit of them). Said in the chain, so the checkpoint signed next does not silently vouch
+ * for what was edited while warden was stopped. An empty log has nothing to vouch for.
+ */
+function unvouchedReasons(prior: PreviousCheckpoint, seq: number): string[] {
+  if (seq === 0) return [];
+  const reasons: string[] = prior.distrust ? [prior.distrust] : [];
+  if (prior.cp && prior.cp.closed === true && prior.cp.seq < seq) reasons.push('checkpoint_behind');
+  return reasons;
 }
 
 /** One write(2) in the normal case; a short write (legal, e.g. near a full disk) continues. */

@@ -98,7 +98,8 @@ export class CallSummaries {
   constructor(private readonly maxSpanMs = Number.POSITIVE_INFINITY) {}
 
   add(r: AuditRecord): void {
-    const t = Date.parse(r.ts);
+    // Not Date.parse on a non-string: it would String() a forged value (a deep array overflows).
+    const t = typeof r.ts === 'string' ? Date.parse(r.ts) : Number.NaN;
     if (Number.isFinite(t) && t > this.nowMs) this.nowMs = t;
     // Settled first: a record more than the span after its call's first record is late itself.
     this.settle();
@@ -132,7 +133,8 @@ export class CallSummaries {
         return;
       }
       const summary: CallSummary = {
-        callId, ts: r.ts, sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
+        // `ts` as the log has it; a forged non-string one becomes '' (the readers print strings).
+        callId, ts: typeof r.ts === 'string' ? r.ts : '', sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
         tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
       };
       // A call starts at the log's time so far (the newest time read), not at its own record's

@@ -16,7 +16,56 @@ const ACTION_COLOUR: Record<string, Colour> = { allow: 'green', throttle: 'yello
 function principalText(p: unknown): string | undefined {
   if (!p || typeof p !== 'object') return undefined;
   const { user, actor } = p as { user?: unknown; actor?: unknown };
-  return `${String(user)}${typeof actor === 'string' ? ` via ${actor}` : ''}`;
+  return `${textOf(user)}${typeof actor === 'string' ? ` via ${actor}` : ''}`;
+}
+
+/** What a reader prints in place of a value nested too deep for JSON.stringify (the stack). */
+export const TOO_DEEP = '[nested too deep to print]';
+
+/** JSON.stringify, or undefined when the value is nested beyond the stack. */
+function tryJson(value: unknown, space?: number): string | undefined {
+  try {
+    return JSON.stringify(value, null, space) ?? 'null';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON text of a value from the log, or of TOO_DEEP when it is nested beyond the stack. The
+ * writer never nests deeper than 32 levels, so only an edited log holds such a value; one such
+ * line must not crash the reader and hide every other record with it.
+ */
+export function printableJson(value: unknown, space?: number): string {
+  return tryJson(value, space) ?? JSON.stringify(TOO_DEEP);
+}
+
+/**
+ * JSON text of a record (or a summary); a field nested too deep is shown as TOO_DEEP and the
+ * others as they are, so the record keeps its seq, type and call id.
+ */
+export function recordJson(r: unknown, space?: number): string {
+  const whole = tryJson(r, space);
+  if (whole !== undefined) return whole;
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return JSON.stringify(TOO_DEEP);
+  // A null-prototype copy: a `__proto__` key of the record stays a plain key.
+  const safe = Object.create(null) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(r)) safe[k] = tryJson(v) === undefined ? TOO_DEEP : v;
+  return JSON.stringify(safe, null, space);
+}
+
+/**
+ * A value from the log as text: strings as they are, numbers and booleans as String() gives
+ * them, anything else as (printable) JSON. Never String() on an object or array: on an array
+ * nested 20,000 deep, String() (Array.prototype.join) overflows the stack like JSON.stringify.
+ */
+export function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : printableJson(v);
+}
+
+/** A record's `ts` as epoch ms; NaN when it is not a string (Date.parse would String() it). */
+export function timeOf(ts: unknown): number {
+  return typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
 }
 
 /** The few fields that tell the story of each event type, as `key=value` text. */
@@ -24,7 +73,7 @@ function details(r: AuditRecord, paint: Paint): string[] {
   const out: string[] = [];
   const add = (k: string, v: unknown): void => {
     // Every value printed comes from the log, and through it from upstreams, tokens and people.
-    if (v !== undefined && v !== null) out.push(`${k}=${terminalText(typeof v === 'string' ? v : JSON.stringify(v))}`);
+    if (v !== undefined && v !== null) out.push(`${k}=${terminalText(typeof v === 'string' ? v : printableJson(v))}`);
   };
   if (typeof r.action === 'string') out.push(paint(ACTION_COLOUR[r.action] ?? 'bold', terminalText(r.action)));
   const who = principalText(r.principal);
@@ -34,7 +83,7 @@ function details(r: AuditRecord, paint: Paint): string[] {
     if (k === 'enforced' && r.enforced === r.action) continue;
     add(k, r[k]);
   }
-  if (Array.isArray(r.rules) && r.rules.length > 0) add('rules', r.rules.join(','));
+  if (Array.isArray(r.rules) && r.rules.length > 0) add('rules', r.rules.map(textOf).join(','));
   return out;
 }
 
@@ -42,19 +91,22 @@ function details(r: AuditRecord, paint: Paint): string[] {
 export function formatRecord(r: AuditRecord, paint: Paint): string {
   const typeColour: Colour = r.type === 'audit.recovered' || r.type.endsWith('failed') || r.type === 'call.error' ? 'red' : 'bold';
   const call = typeof r.callId === 'string' ? ` ${paint('cyan', terminalText(r.callId))}` : '';
-  return `${paint('dim', terminalText(String(r.ts)))} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, terminalText(r.type))}${call} ${details(r, paint).join(' ')}`.trimEnd();
+  return `${paint('dim', terminalText(textOf(r.ts)))} ${paint('dim', `#${r.seq}`)} ${paint(typeColour, terminalText(r.type))}${call} ${details(r, paint).join(' ')}`.trimEnd();
 }
 
 /** `show`: one step of a call with its offset from the first step. */
 export function formatStep(r: AuditRecord, t0: number, paint: Paint): string {
-  const dt = Date.parse(r.ts) - t0;
+  const dt = timeOf(r.ts) - t0;
   return `  ${paint('dim', `+${String(dt).padStart(6)} ms`)}  ${paint('bold', terminalText(r.type).padEnd(24))} ${details(r, paint).join(' ')}`.trimEnd();
 }
 
 /** Plain fixed-width table; cells come from the log, so unsafe characters are shown escaped. */
 export function table(headers: readonly string[], cells: readonly (readonly string[])[]): string {
   const rows = cells.map((r) => r.map(terminalText));
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...rows): spreading one argument per row overflows the stack on a log
+  // with a few hundred thousand calls (query and stats read logs of any length).
+  const widths = headers.map((h) => h.length);
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
@@ -69,7 +121,7 @@ export function writeJsonStream(out: { write(s: string): unknown }, items: Itera
   let first = true;
   for (const item of items) {
     // An item nested one level deep is its own pretty JSON indented by two more spaces.
-    batch += `${first ? '[\n' : ',\n'}  ${terminalJson(JSON.stringify(item, null, 2)).replaceAll('\n', '\n  ')}`;
+    batch += `${first ? '[\n' : ',\n'}  ${terminalJson(recordJson(item, 2)).replaceAll('\n', '\n  ')}`;
     first = false;
     if (batch.length >= 64 * 1024) {
       out.write(batch);
@@ -87,7 +139,7 @@ export function writeJsonArray(out: { write(s: string): unknown }, items: readon
   let batch = '[\n';
   items.forEach((item, i) => {
     // An item nested one level deep is its own pretty JSON indented by two more spaces.
-    batch += `  ${terminalJson(JSON.stringify(item, null, 2)).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
+    batch += `  ${terminalJson(recordJson(item, 2)).replaceAll('\n', '\n  ')}${i < items.length - 1 ? ',\n' : '\n]\n'}`;
     if (batch.length >= 64 * 1024 || i === items.length - 1) {
       out.write(batch);
       batch = '';

@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
 import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
-import { formatRecord, formatStep, painter, type Paint } from './cli-format.js';
+import { formatRecord, formatStep, painter, recordJson, textOf, timeOf, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 import { terminalJson, terminalText } from './escape-unsafe.js';
 
@@ -21,7 +21,7 @@ Exit 1 when no record has that call id.
 `;
 
 function emit(io: CliIo, records: readonly AuditRecord[], json: boolean, paint: Paint): void {
-  for (const r of records) io.stdout.write(json ? `${terminalJson(JSON.stringify(r))}\n` : `${formatRecord(r, paint)}\n`);
+  for (const r of records) io.stdout.write(json ? `${terminalJson(recordJson(r))}\n` : `${formatRecord(r, paint)}\n`);
 }
 
 /** `warden audit tail`. */
@@ -92,14 +92,24 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
   const drain = (): void => {
     offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
   };
+  let warned = false;
   const open = (fromEnd: boolean): void => {
     try {
-      fd = openSync(active, 'r');
+      // Non-blocking: a FIFO put at the path would block a plain open (and with it SIGINT) forever.
+      fd = openSync(active, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch {
       fd = -1; // not there (yet): try again on the next tick
       return;
     }
     const st = fstatSync(fd);
+    if (!st.isFile()) {
+      // A FIFO or a device is not a log (a device may never end): wait for a regular file.
+      closeSync(fd);
+      fd = -1;
+      if (!warned) io.stderr.write(`warden audit tail: ${active}: not a regular file; waiting for the log\n`);
+      warned = true;
+      return;
+    }
     ino = st.ino;
     offset = fromEnd ? st.size : 0;
     lines = new LineSplitter(active);
@@ -153,7 +163,7 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   const steps: AuditRecord[] = [];
   for (const r of streamRecords(files)) if (r.callId === callId) steps.push(r);
   if (values.json) {
-    io.stdout.write(`${terminalJson(JSON.stringify(steps, null, 2))}\n`);
+    writeJsonArray(io.stdout, steps);
     return steps.length > 0 ? EXIT.ok : EXIT.failure;
   }
   if (steps.length === 0) {
@@ -162,9 +172,9 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   }
   const paint = painter(io.stdout, io.env);
   const first = steps[0] as AuditRecord;
-  const t0 = Date.parse(first.ts);
+  const t0 = timeOf(first.ts);
   const last = steps.at(-1) as AuditRecord;
-  io.stdout.write(`call ${paint('cyan', terminalText(callId))}  session ${terminalText(String(first.sessionId ?? '-'))}  started ${terminalText(String(first.ts))}  ${steps.length} steps, ${Date.parse(last.ts) - t0} ms\n`);
+  io.stdout.write(`call ${paint('cyan', terminalText(callId))}  session ${terminalText(textOf(first.sessionId ?? '-'))}  started ${terminalText(textOf(first.ts))}  ${steps.length} steps, ${timeOf(last.ts) - t0} ms\n`);
   for (const r of steps) io.stdout.write(`${formatStep(r, t0, paint)}\n`);
   return EXIT.ok;
 }

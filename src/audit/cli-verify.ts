@@ -23,7 +23,8 @@ without the active file: the live log's checkpoint lies beyond them).
                     verifying the removed files printed (--json) before they went
   --strict          warnings fail too: a torn last line, records after the checkpoint
                     (uncovered_records), no checkpoint (no_checkpoint), a signed checkpoint
-                    checked without --public-key (unchecked_signature). For a closed log.
+                    checked without --public-key (unchecked_signature), a restart on records
+                    no trustworthy checkpoint vouched for (unvouched_restart). For a closed log.
   --file F          default log file
   --json            machine-readable report (with --strict, "ok" is false on a warning)
 Records after the checkpoint's seq are covered by the hash chain only: verify warns about them.

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -8,7 +8,7 @@ import type { AuditConfig } from './audit-config.js';
 import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
 import { listRotated, rotatedName } from './log-files.js';
-import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile } from './active-file.js';
+import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile, type PreviousCheckpoint } from './active-file.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import { withDigests } from './redactor.js';
@@ -104,7 +104,8 @@ export class FileAuditSink implements BatchingAuditSink {
   }
 
   /** Opens the file, repairs a torn tail and continues the chain. Called once by openAuditSink. */
-  start(previous: Checkpoint | undefined): void {
+  start(prior: PreviousCheckpoint): void {
+    const previous = prior.cp;
     mkdirSync(dirname(this.file), { recursive: true });
     this.lock = acquireWriterLock(this.file);
     try {
@@ -119,7 +120,7 @@ export class FileAuditSink implements BatchingAuditSink {
         }
       }
       if (previous) assertCheckpointInLog(this.file, previous, this.seq, this.prev, this.deps.checkpointPath);
-      this.noteRestart(opened, previous);
+      this.noteRestart(opened, prior);
       this.checkpoint();
     } catch (err) {
       clearInterval(this.timer);
@@ -131,11 +132,14 @@ export class FileAuditSink implements BatchingAuditSink {
   }
 
   /** Says in the chain itself what the previous run left behind (torn line, crash, truncation). */
-  private noteRestart(opened: OpenedFile, previous: Checkpoint | undefined): void {
-    const note = restartNote(opened, previous, this.seq);
+  private noteRestart(opened: OpenedFile, prior: PreviousCheckpoint): void {
+    const note = restartNote(opened, prior, this.seq);
     if (!note) return;
     // Truncation is tampering or data loss: loud. A torn line or a crash is expected after SIGKILL.
     if (note.reasons.includes('checkpoint_ahead')) this.deps.logger.error({ file: this.file, ...note }, 'audit: log ends before its checkpoint (truncated?)');
+    else if (note.reasons.some((r) => r.startsWith('checkpoint_'))) {
+      this.deps.logger.error({ file: this.file, ...note }, 'audit: no trustworthy checkpoint vouches for the log being continued; run warden audit verify');
+    }
     else this.deps.logger.warn({ file: this.file, ...note }, 'audit: continuing the chain after an unclean stop');
     this.record({ type: 'audit.recovered', ...note });
   }
@@ -417,7 +421,12 @@ export class FileAuditSink implements BatchingAuditSink {
   }
 
   private rotate(): void {
-    const index = (listRotated(this.file).at(-1)?.index ?? 0) + 1;
+    let index = (listRotated(this.file).at(-1)?.index ?? 0) + 1;
+    // rename(2) replaces its target: never rotate onto a name that is taken (a file created
+    // there since the listing). Out of exact indexes (a planted `.9007199254740991.` file), the
+    // rotation fails and the sink with it: blocked calls, not a rotated file overwritten.
+    while (Number.isSafeInteger(index) && existsSync(rotatedName(this.file, index))) index += 1;
+    if (!Number.isSafeInteger(index)) throw Object.assign(new Error('no free rotated file name (index beyond 2^53)'), { code: 'EROTATE' });
     if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);
     const rotated = rotatedName(this.file, index);
     renameSync(this.file, rotated);

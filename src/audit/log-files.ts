@@ -30,7 +30,11 @@ export function listRotated(active: string): { index: number; path: string }[] {
   const out: { index: number; path: string }[] = [];
   for (const name of names) {
     const m = re.exec(name);
-    if (m) out.push({ index: Number(m[1]), path: join(dir, name) });
+    // Exact indexes only: beyond 2^53, N + 1 === N, and the next rotation would pick the name
+    // of an existing file (a planted `.100000000000000000000.` one made every rotation
+    // rename over the one before). Not one of warden's names: not part of the set.
+    const index = m ? Number(m[1]) : Number.NaN;
+    if (Number.isSafeInteger(index)) out.push({ index, path: join(dir, name) });
   }
   return out.sort((a, b) => a.index - b.index);
 }
@@ -62,6 +66,34 @@ export function lastNewlineBefore(fd: number, end: number): number {
     pos = start;
   }
   return -1;
+}
+
+/** Bytes per read when walking a file backwards line by line. */
+const BACK_CHUNK = 1024 * 1024;
+
+/**
+ * The complete lines of `[0, end)` (end just after a `\n`, or where the complete lines stop),
+ * newest first, without their newlines. Reads each byte once, in 1 MiB blocks from the end: a
+ * walk that read a block per line (lastNewlineBefore twice per line) read 64 KiB for every
+ * 250-byte record. Memory: one block plus the line that spans blocks.
+ */
+export function* linesBackwards(fd: number, end: number): Generator<Buffer> {
+  let pos = end;
+  // The bytes of the line being assembled, from some point up to its end.
+  let carry: Buffer = Buffer.alloc(0);
+  while (pos > 0) {
+    const start = Math.max(0, pos - BACK_CHUNK);
+    const block = carry.length > 0 ? Buffer.concat([readRange(fd, start, pos), carry]) : readRange(fd, start, pos);
+    let lineEnd = block.length;
+    for (let nl = lineEnd > 0 ? block.lastIndexOf(0x0a, lineEnd - 1) : -1; nl >= 0; nl = lineEnd > 0 ? block.lastIndexOf(0x0a, lineEnd - 1) : -1) {
+      yield block.subarray(nl + 1, lineEnd);
+      lineEnd = nl;
+    }
+    carry = block.subarray(0, lineEnd);
+    pos = start;
+  }
+  // The file's first line (no newline before it).
+  if (end > 0) yield carry;
 }
 
 export interface TailInfo {

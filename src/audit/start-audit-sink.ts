@@ -4,8 +4,10 @@ import type { KeyObject } from 'node:crypto';
 import { ConfigError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AuditConfig } from './audit-config.js';
-import { loadPrivateKey, readCheckpointFile, type Checkpoint } from './checkpoint.js';
+import { createPublicKey } from 'node:crypto';
+import { checkpointSignatureValid, loadPrivateKey, readCheckpointFile } from './checkpoint.js';
 import { FileAuditSink, type AuditLogger } from './file-audit-sink.js';
+import type { PreviousCheckpoint } from './active-file.js';
 import { defaultCheckpointPath } from './log-files.js';
 import { createFieldSerializer } from './fast-canonical.js';
 import type { RedactRules } from './redact-rules.js';
@@ -45,7 +47,7 @@ export function startFileAuditSink(cfg: AuditConfig, options: StartAuditSinkOpti
     signingKey,
     serialize: createFieldSerializer(sinkRedactRules(cfg.redact)),
   });
-  sink.start(readPrevious(checkpointPath, logger));
+  sink.start(readPrevious(checkpointPath, signingKey, logger));
   return sink;
 }
 
@@ -59,12 +61,25 @@ export function sinkRedactRules(redact: AuditConfig['redact']): RedactRules {
   return { paths, patterns: redact.patterns };
 }
 
-function readPrevious(path: string, logger: AuditLogger): Checkpoint | undefined {
-  if (!existsSync(path)) return undefined;
+/**
+ * The checkpoint the previous run left, and whether it can vouch for the log warden is about to
+ * continue. One that is missing, unreadable or (with a signing key) not signed by this key
+ * cannot: whoever edited the log while warden was stopped could have deleted, broken or forged
+ * it, and the next checkpoint warden signs would vouch for the edit. The sink then says so in
+ * the chain (audit.recovered) instead of continuing silently.
+ */
+function readPrevious(path: string, signingKey: KeyObject | undefined, logger: AuditLogger): PreviousCheckpoint {
+  if (!existsSync(path)) return { cp: undefined, distrust: 'checkpoint_missing' };
+  let cp;
   try {
-    return readCheckpointFile(path);
+    cp = readCheckpointFile(path);
   } catch (err) {
     logger.error({ err, file: path }, 'audit: previous checkpoint unreadable; starting without it');
-    return undefined;
+    return { cp: undefined, distrust: 'checkpoint_unreadable' };
   }
+  if (signingKey && !checkpointSignatureValid(cp, createPublicKey(signingKey))) {
+    logger.error({ file: path }, 'audit: previous checkpoint is not signed by audit.checkpoint.signingKey');
+    return { cp, distrust: 'checkpoint_unsigned' };
+  }
+  return { cp, distrust: undefined };
 }

@@ -2,7 +2,7 @@ import { GENESIS_HASH, decodeRecord } from './record-codec.js';
 import { readLines, type Line } from './line-stream.js';
 import { checkCheckpoint, coverageWarnings, loadCheckpoint, signatureWarnings, uncoveredCount, type LoadedCheckpoint } from './verify-checkpoint.js';
 import { classifyBreak, type ChainRecord } from './verify-classify.js';
-import { ChainWalk } from './verify-walk.js';
+import { ChainWalk, type UnvouchedRestart } from './verify-walk.js';
 import { at, guessSeq, toEntry, type Entry, type FileSummary, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify-types.js';
 
 export type { FileSummary, VerifyCode, VerifyOptions, VerifyProblem, VerifyReport } from './verify-types.js';
@@ -105,6 +105,18 @@ export function verifyAuditFiles(files: readonly string[], options: VerifyOption
   }
 }
 
+/**
+ * Warden restarted on a log whose checkpoint was missing, unreadable, not signed by its key, or a
+ * clean close's checkpoint behind the log's end: the checkpoints since vouch for records 1..seq-1
+ * although nothing vouched for them when warden continued them (an edit made while it was
+ * stopped would pass). A warning: deleting a checkpoint or turning signing on is also what an
+ * operator does; the record in the chain says which.
+ */
+function restartWarnings(u: UnvouchedRestart | undefined): VerifyProblem[] {
+  if (!u) return [];
+  return [at(u, 'unvouched_restart', `warden restarted on records 1..${u.seq - 1} without a trustworthy checkpoint (${u.reasons.join(', ')}): the checkpoint since vouches for them, but an edit made to them before that restart would not be detected`, u.seq)];
+}
+
 function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, options: VerifyOptions): VerifyReport {
   const ordered = orderFiles(files, options);
   const walk = new ChainWalk(loaded.kind === 'ok' ? loaded.cp.seq : undefined, options.anchor);
@@ -129,7 +141,7 @@ function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, opt
   if (cut) {
     problem ??= at(cut, 'truncated_tail', `warden restarted on a log cut short: its checkpoint said seq ${cut.checkpointSeq} but the log ended at seq ${cut.lastGoodSeq}, so record(s) ${cut.lastGoodSeq + 1}..${cut.checkpointSeq} were lost (audit.recovered, checkpoint_ahead)`, cut.seq);
   }
-  if (!problem) warnings.push(...coverageWarnings(end.lastSeq, anchorSeq, cp.summary, end.afterCheckpoint), ...signatureWarnings(loaded, options));
+  if (!problem) warnings.push(...coverageWarnings(end.lastSeq, anchorSeq, cp.summary, end.afterCheckpoint), ...signatureWarnings(loaded, options), ...restartWarnings(end.unvouchedRestart));
   return {
     ok: problem === undefined,
     records: end.records,

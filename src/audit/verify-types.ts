@@ -22,7 +22,9 @@ export type VerifyCode =
   | 'uncovered_records'
   | 'no_checkpoint'
   // Warning only: the checkpoint is signed but no public key was given to check the signature.
-  | 'unchecked_signature';
+  | 'unchecked_signature'
+  // Warning only: warden restarted on records no trustworthy checkpoint vouched for.
+  | 'unvouched_restart';
 
 export interface VerifyProblem {
   readonly code: VerifyCode;

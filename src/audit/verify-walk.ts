@@ -37,6 +37,23 @@ export interface ChainEnd {
   readonly afterCheckpoint: Place | undefined;
   /** The first restart on a log shorter than its checkpoint (`audit.recovered`, `checkpoint_ahead`). */
   readonly cutBeforeRestart: CutBeforeRestart | undefined;
+  /** The first restart that continued records no trustworthy checkpoint vouched for. */
+  readonly unvouchedRestart: UnvouchedRestart | undefined;
+}
+
+/** Reasons of an `audit.recovered` that say no trustworthy checkpoint vouched for the log then. */
+const UNVOUCHED = new Set(['checkpoint_missing', 'checkpoint_unreadable', 'checkpoint_unsigned', 'checkpoint_behind']);
+
+/** Warden continued records 1..seq-1 without a trustworthy checkpoint: the chain says so itself. */
+export interface UnvouchedRestart extends Place {
+  readonly seq: number;
+  readonly reasons: readonly string[];
+}
+
+function unvouchedRestart(e: Entry, r: AuditRecord): UnvouchedRestart | undefined {
+  if (!Array.isArray(r.reasons)) return undefined;
+  const reasons = r.reasons.filter((x): x is string => typeof x === 'string' && UNVOUCHED.has(x));
+  return reasons.length > 0 ? { file: e.file, line: e.line, seq: r.seq, reasons } : undefined;
 }
 
 /** Records a checkpoint vouched for were gone when warden restarted: the chain says so itself. */
@@ -67,6 +84,7 @@ export class ChainWalk {
   private afterCheckpoint: Place | undefined;
   private brk: ChainBreak | undefined;
   private cut: CutBeforeRestart | undefined;
+  private unvouched: UnvouchedRestart | undefined;
 
   /** `start`: the anchor the set continues from (default: the chain's start). */
   constructor(
@@ -89,7 +107,10 @@ export class ChainWalk {
         this.expected += 1;
         this.last = { file: e.file, line: e.line };
         if (r.seq === (this.checkpointSeq ?? -2) + 1) this.afterCheckpoint = this.last;
-        if (r.type === 'audit.recovered') this.cut ??= cutBeforeRestart(e, r);
+        if (r.type === 'audit.recovered') {
+          this.cut ??= cutBeforeRestart(e, r);
+          this.unvouched ??= unvouchedRestart(e, r);
+        }
         return;
       }
     }
@@ -104,7 +125,7 @@ export class ChainWalk {
   }
 
   end(): ChainEnd {
-    return { records: this.expected - 1 - this.start.seq, lastSeq: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint, cutBeforeRestart: this.cut };
+    return { records: this.expected - 1 - this.start.seq, lastSeq: this.expected - 1, lastHash: this.prevHash, lastEntry: this.last, hashAtCheckpoint: this.hashAtCheckpoint, afterCheckpoint: this.afterCheckpoint, cutBeforeRestart: this.cut, unvouchedRestart: this.unvouched };
   }
 
   private after(b: ChainBreak, e: Entry): void {
