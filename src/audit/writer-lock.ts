@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { WardenError } from '../core/errors.js';
 
 /** Another live process is writing this audit log: two writers would fork the hash chain. */
@@ -7,6 +8,13 @@ export class AuditLockedError extends WardenError {
     super('audit_locked', message);
   }
 }
+
+/**
+ * How long a lock without a readable pid, or a takeover marker, counts as someone's work in
+ * progress rather than a crash's leftover. Lock files are written whole (see createWithContent),
+ * so an empty one comes from a writer that died at start-up, or an older warden still writing it.
+ */
+const IN_PROGRESS_MS = 10_000;
 
 function alive(pid: number): boolean {
   try {
@@ -18,49 +26,103 @@ function alive(pid: number): boolean {
   }
 }
 
-function readPid(path: string): number | undefined {
+/** The pid in a lock file: a number, undefined when there is none, 'absent' when the file is gone. */
+function readPid(path: string): number | undefined | 'absent' {
   try {
     const pid = Number(readFileSync(path, 'utf8').trim());
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : undefined;
+  }
+}
+
+function youngerThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < ms;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
 /**
- * Takes `<log>.lock` (O_EXCL, holding our pid). A lock left by a dead process (SIGKILL) or by
- * this process is taken over; a live other writer makes start-up fail with `audit_locked`.
+ * Creates `path` holding `content`, or returns false when it exists. The content is written to a
+ * private temporary file first and linked into place (link(2) fails on an existing name), so the
+ * file never exists empty. Created with open(O_EXCL) and written after, a second starter could
+ * read the empty file in between, take it for a dead writer's lock and take it over: two
+ * wardens then appended to one log and forked its hash chain.
  */
-export function acquireWriterLock(logFile: string): string {
-  const path = `${logFile}.lock`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o640);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return path;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = readPid(path);
-    if (holder !== undefined && holder !== process.pid && alive(holder)) {
-      throw new AuditLockedError(`${logFile} is being written by process ${holder} (lock ${path})`);
-    }
-    try {
-      unlinkSync(path); // stale: its writer is gone
-    } catch {
-      // another starter removed it first; retry the exclusive create
-    }
+function createWithContent(path: string, content: string): boolean {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  writeFileSync(temp, content, { mode: 0o640, flag: 'wx' });
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(temp);
   }
-  throw new AuditLockedError(`${logFile}: could not take the writer lock ${path}`);
 }
 
-/** Removes the lock if it is still ours. */
-export function releaseWriterLock(path: string): void {
-  if (readPid(path) !== process.pid) return;
+function removeQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {
     // already gone
   }
+}
+
+/**
+ * Takes `<log>.lock` (created whole, holding our pid). A lock left by a dead process (SIGKILL) or
+ * by this process is taken over; a live other writer makes start-up fail with `audit_locked`.
+ */
+export function acquireWriterLock(logFile: string): string {
+  const path = `${logFile}.lock`;
+  const mine = `${process.pid}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createWithContent(path, mine)) return path;
+    const holder = readPid(path);
+    if (holder === 'absent') continue; // released meanwhile: try again
+    if (holder !== undefined && holder !== process.pid && alive(holder)) {
+      throw new AuditLockedError(`${logFile} is being written by process ${holder} (lock ${path})`);
+    }
+    if (holder === undefined && youngerThan(path, IN_PROGRESS_MS)) {
+      throw new AuditLockedError(`${logFile}: its writer lock ${path} is being created by another process; try again in a few seconds`);
+    }
+    if (takeOver(path, holder, mine)) return path;
+  }
+  throw new AuditLockedError(`${logFile}: could not take the writer lock ${path}`);
+}
+
+/**
+ * Replaces a stale lock (its writer is gone) with ours. Two starters that both judged the same
+ * lock stale must not both succeed: the second one's unlink would remove the first one's fresh
+ * lock. So a takeover is done only while holding `<lock>.takeover` (created whole, like the
+ * lock), and only if the lock still holds what was judged stale. A marker left by a starter that
+ * died during its takeover counts as in progress for IN_PROGRESS_MS, then as a leftover.
+ */
+function takeOver(path: string, stale: number | undefined, mine: string): boolean {
+  const marker = `${path}.takeover`;
+  if (!createWithContent(marker, mine)) {
+    if (youngerThan(marker, IN_PROGRESS_MS)) {
+      throw new AuditLockedError(`another process is taking over the stale writer lock ${path}; try again in a few seconds`);
+    }
+    removeQuietly(marker);
+    if (!createWithContent(marker, mine)) return false;
+  }
+  try {
+    const now = readPid(path);
+    if (now !== 'absent' && now !== stale) return false; // someone else's lock now: judge it again
+    removeQuietly(path);
+    return createWithContent(path, mine);
+  } finally {
+    removeQuietly(marker);
+  }
+}
+
+/** Removes the lock if it is still ours. */
+export function releaseWriterLock(path: string): void {
+  if (readPid(path) !== process.pid) return;
+  removeQuietly(path);
 }
