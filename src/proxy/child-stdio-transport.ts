@@ -5,7 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { LossReporter } from './http-upstream-loss.js';
 import { OutputBound, type OutputOverflow } from './output-bound.js';
-import { LineAssembler } from './line-assembler.js';
+import { LineAssembler } from './block-joiner.js';
 import { StderrLines } from './stderr-lines.js';
 import { WriteBatcher } from './write-batcher.js';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpListen } from '../config/config-schema.js';
 import type { BodyBudgetRefusal, BodyLease } from './body-budget.js';
-import { ChunkCollector } from './chunk-collector.js';
+import { ChunkCollector } from './block-joiner.js';
 import { errorResponse, RPC, validateMessage, type RpcMessage } from './json-rpc.js';
 
 /** Writes a JSON-RPC error as an HTTP response. Nothing is forwarded after this. */
@@ -73,7 +73,7 @@ type Collected = { kind: 'ok'; body: Buffer } | { kind: 'too_large' } | { kind: 
  */
 function collect(req: IncomingMessage, maxBytes: number, lease: BodyLease | undefined): Promise<Collected> {
   return new Promise((resolve, reject) => {
-    // Joined in blocks as they arrive, not kept one Buffer per chunk (see chunk-collector.ts).
+    // Joined in blocks as they arrive, not kept one Buffer per chunk (see block-joiner.ts).
     const chunks = new ChunkCollector();
     let size = 0;
     const stop = (result: Collected): void => {

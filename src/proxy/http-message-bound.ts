@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ChunkCollector } from './chunk-collector.js';
+import { ChunkCollector } from './block-joiner.js';
 import type { LossReporter } from './http-upstream-loss.js';
 
 const LF = 10;
@@ -44,7 +44,7 @@ export function messageBoundFetch(base: FetchLike, maxBytes: number, onLost: Los
           // Passed on in blocks, not chunk by chunk: the SDK holds a JSON answer's chunks (fetch's
           // json()) and an unfinished SSE line's until they end, one object per chunk, so an
           // upstream dripping a byte per TCP segment made each byte cost ~190 bytes of memory
-          // (chunk-collector.ts). An SSE line is passed on as soon as it ends, so events still
+          // (block-joiner.ts). An SSE line is passed on as soon as it ends, so events still
           // arrive at once; a JSON answer is only read whole anyway.
           held.add(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           if (held.length >= BLOCK_BYTES || (sse && chunk.includes(LF))) release(controller);

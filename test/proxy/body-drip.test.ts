@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChunkCollector } from '../../src/proxy/chunk-collector.js';
+import { ChunkCollector } from '../../src/proxy/block-joiner.js';
 import { readBody, type BodyResult } from '../../src/proxy/http-guards.js';
 
 let server: Server | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineAssembler } from '../../src/proxy/line-assembler.js';
+import { LineAssembler } from '../../src/proxy/block-joiner.js';
 
 describe('the unfinished line of a stdio upstream', () => {
   it('cannot be made to hold one string per read (a child writing a byte at a time)', () => {
