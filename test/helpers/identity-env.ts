@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey, mintToken, type SigningKey } from '../../src/identity/dev-tokens.js';
 import { upstreams } from './paths.js';
@@ -109,4 +109,11 @@ export async function eventually<T>(check: () => T | undefined | false, ms = 800
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Replaces a stdio token file atomically, as a token refresher would (no half-written token is ever read). */
+export function replaceTokenFile(tokenFile: string, token: string): void {
+  const tmp = `${tokenFile}.tmp`;
+  writeFileSync(tmp, `${token}\n`);
+  renameSync(tmp, tokenFile);
 }

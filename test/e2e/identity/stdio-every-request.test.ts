@@ -1,8 +1,8 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
-import { auditOfType, identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
+import { auditOfType, identityEnv, type IdentityEnv, replaceTokenFile } from '../../helpers/identity-env.js';
 import { runWardenCli, startStdioWarden } from '../../helpers/identity-warden.js';
 import type { ConnectedClient } from '../../helpers/mcp-clients.js';
 
@@ -15,11 +15,7 @@ let env: IdentityEnv;
 let tokenFile: string;
 let agent: ConnectedClient;
 
-function writeToken(token: string): void {
-  const tmp = `${tokenFile}.tmp`;
-  writeFileSync(tmp, `${token}\n`);
-  renameSync(tmp, tokenFile);
-}
+const writeToken = (token: string): void => replaceTokenFile(tokenFile, token);
 
 /** The JSON-RPC error of a request the SDK client sent, or undefined when it succeeded. */
 async function refusal(work: Promise<unknown>): Promise<{ code: number; message: string; data?: { reason?: string } } | undefined> {

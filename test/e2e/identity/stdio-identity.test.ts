@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../../src/identity/dev-tokens.js';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
-import { auditOfType, eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
+import { auditOfType, eventually, identityEnv, upstreamCalls, type IdentityEnv, replaceTokenFile } from '../../helpers/identity-env.js';
 import { startStdioWarden, writeConfig } from '../../helpers/identity-warden.js';
 import type { ConnectedClient } from '../../helpers/mcp-clients.js';
 import { WARDEN_MAIN } from '../../helpers/paths.js';
@@ -20,12 +20,7 @@ let env: IdentityEnv;
 let tokenFile: string;
 let agent: ConnectedClient;
 
-/** Replaces the token file atomically, as a token refresher would. */
-function writeToken(token: string): void {
-  const tmp = `${tokenFile}.tmp`;
-  writeFileSync(tmp, `${token}\n`);
-  renameSync(tmp, tokenFile);
-}
+const writeToken = (token: string): void => replaceTokenFile(tokenFile, token);
 
 /** Receipts of calls by user, in audit order. */
 const receivedUsers = () => auditOfType(env.auditFile, 'call.received').map((r) => (r.principal as { user: string }).user);
