@@ -56,7 +56,6 @@ export function relayAfterStdioCheck(session: ProxySession, response: RpcRespons
   );
 }
 
-/** Checks the caller, then passes or refuses; true when that waits for a check still running. */
 /**
  * And so are the notifications warden passes on to the upstreams (`roots/list_changed`, progress
  * on a relayed request, any other `notifications/...`): over HTTP their POST needs a token too.
@@ -69,6 +68,7 @@ export function notifyAfterStdioCheck(session: ProxySession, notification: RpcNo
   );
 }
 
+/** Checks the caller, then passes or refuses; true when that waits for a check still running. */
 function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): boolean {
   let answer: MaybePromise<Checked>;
   try {
