@@ -1,3 +1,4 @@
+import { actorIds } from '../core/principal.js';
 import type { Grant, PendingApproval } from './approval-types.js';
 
 /** A pending approval as the API sends it (PendingApproval plus time left). */
@@ -36,18 +37,21 @@ export function terminalSafeJson(json: string): string {
   });
 }
 
-/** `alice via agent-7 ← planner` */
-export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'actor' | 'priorActors'>): string {
-  const prior = p.priorActors ?? [];
-  const chain = p.actor ? ` via ${p.actor}${prior.length > 0 ? ` ← ${prior.join(' ← ')}` : ''}` : '';
-  return terminalSafe(`${p.user}${chain}`);
+/**
+ * `alice via agent-7 ← planner`; an agent whose token names its issuer shows it
+ * (`agent-7 [https://idp.b]`): the approver must be able to tell two agents with one name apart.
+ */
+export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers'>): string {
+  const chain = actorIds({ ...p, priorActors: p.priorActors ?? [] }).map((a) => (a.iss === null ? a.sub : `${a.sub} [${a.iss}]`));
+  const via = chain.length > 0 ? ` via ${chain.join(' ← ')}` : '';
+  return terminalSafe(`${p.user}${via}`);
 }
 
 /**
  * Whom and what a grant covers, in words an approver cannot misread: `alice via agent-7 (this
  * agent only) · acme/transfer_funds · any arguments`.
  */
-export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'priorActors' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
+export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
   const who =
     g.scope === 'user' ? `${terminalSafe(g.user)} through any agent` : g.actor ? `${describeWho(g)} (this agent only)` : `${terminalSafe(g.user)} directly (no agent)`;
   const args = g.argsDigest ? 'same arguments only' : 'any arguments';

@@ -139,7 +139,9 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       issuer: who.issuer,
       user: who.user,
       actor: who.actor,
+      ...(who.actorIssuer !== undefined ? { actorIssuer: who.actorIssuer } : {}),
       priorActors: [...who.priorActors],
+      priorActorIssuers: who.priorActors.map((_, i) => who.priorActorIssuers?.[i] ?? null),
       scope: answer.scope ?? 'principal',
       upstream: record.upstream,
       tool: record.tool,
@@ -153,8 +155,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
       return undefined;
     }
-    const { issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
-    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, priorActors, scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }))) {
+    const { issuer, user, actor, actorIssuer, priorActors, priorActorIssuers, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
+    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, actorIssuer, priorActors, priorActorIssuers: priorActorIssuers ?? [], scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }))) {
       // A grant missing from the audit trail must not allow later calls.
       await grants.remove(grant.id);
       return undefined;

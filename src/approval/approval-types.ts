@@ -15,7 +15,11 @@ export interface PendingApproval {
     readonly issuer: string;
     readonly user: string;
     readonly actor: string | undefined;
+    /** The acting agent's issuer (`act.iss`), when named: the agent is (actorIssuer, actor). */
+    readonly actorIssuer?: string | undefined;
     readonly priorActors: readonly string[];
+    /** Issuers of priorActors, same order; null where none was named. */
+    readonly priorActorIssuers?: readonly (string | null)[];
     readonly clientId: string | undefined;
   };
   readonly upstream: string;
@@ -72,8 +76,12 @@ export interface Grant {
   readonly user: string;
   /** The acting agent the call was approved for (undefined: the user acted directly). */
   readonly actor: string | undefined;
+  /** The acting agent's issuer (`act.iss`), when named; part of the agent's identity. */
+  readonly actorIssuer?: string | undefined;
   /** Earlier actors of the approved call's delegation chain, newest first. */
   readonly priorActors: readonly string[];
+  /** Issuers of priorActors, same order; null where none was named. */
+  readonly priorActorIssuers?: readonly (string | null)[];
   /** `principal`: only user + this exact actor chain match; `user`: any agent of the user. */
   readonly scope: GrantScope;
   readonly upstream: string;

@@ -1,3 +1,4 @@
+import { actorIds, sameActorChain } from '../core/principal.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Grant } from './approval-types.js';
 
@@ -8,16 +9,21 @@ export interface GrantSubject {
   readonly issuer: string;
   readonly user: string;
   readonly actor: string | undefined;
+  readonly actorIssuer?: string | undefined;
   readonly priorActors: readonly string[];
+  readonly priorActorIssuers?: readonly (string | null)[];
 }
 
-/** Same issuer and user; for a `principal` grant (and one stored without a scope) also the same actor chain. */
+/**
+ * Same issuer and user; for a `principal` grant (and one stored without a scope) also the same
+ * actor chain, each actor compared as (iss, sub): an agent of another issuer's namespace that
+ * happens to share the `sub` of the approved agent does not inherit its grant.
+ */
 export function coversPrincipal(g: Grant, who: GrantSubject): boolean {
   if (g.issuer !== who.issuer || g.user !== who.user) return false;
   if (g.scope === 'user') return true;
   // Fail closed on anything else: an unknown or missing scope is the narrow one.
-  const prior = g.priorActors ?? [];
-  return g.actor === who.actor && prior.length === who.priorActors.length && prior.every((a, i) => a === who.priorActors[i]);
+  return sameActorChain(actorIds({ ...g, priorActors: g.priorActors ?? [] }), actorIds(who));
 }
 
 /** Remembered grants, stored through the StateStore so replicas can share them later. */

@@ -1,5 +1,5 @@
 import { fullDigest } from './redactor.js';
-import type { Principal } from '../core/principal.js';
+import { actorIds, type Principal } from '../core/principal.js';
 import type { Action, Decision, DecisionMode, Reason } from '../core/decision.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
 import type { SubjectMatch } from '../events/subject.js';
@@ -14,6 +14,10 @@ export interface PrincipalSummary {
   readonly actor: string | null;
   /** The full actor chain, current actor first, then prior actors (RFC 8693 nested `act`). */
   readonly actorChain: readonly string[];
+  /** The current actor's issuer (`act.iss`), null when the token names none. */
+  readonly actorIssuer: string | null;
+  /** Issuers of actorChain, same order, null where none was named: an actor is (iss, sub). */
+  readonly actorChainIssuers: readonly (string | null)[];
   readonly clientId: string | null;
   readonly scopes: readonly string[];
   readonly idpSessionId: string | null;
@@ -44,6 +48,8 @@ function buildSummary(p: Principal): PrincipalSummary {
     user: p.user,
     actor: p.actor ?? null,
     actorChain: [...(p.actor ? [p.actor] : []), ...p.priorActors],
+    actorIssuer: p.actorIssuer ?? null,
+    actorChainIssuers: actorIds(p).map((a) => a.iss),
     clientId: p.clientId ?? null,
     scopes: [...p.scopes],
     idpSessionId: p.sessionId ?? null,
@@ -168,7 +174,8 @@ export interface AuditEventFields {
    * arguments); `scope` `principal`: only this `actor` chain, `user`: any agent of the user; times in epoch ms.
    */
   'grant.created': {
-    callId: string; grantId: string; approvalId: string; issuer: string; user: string; actor?: string; priorActors: readonly string[];
+    callId: string; grantId: string; approvalId: string; issuer: string; user: string; actor?: string; actorIssuer?: string;
+    priorActors: readonly string[]; priorActorIssuers: readonly (string | null)[];
     scope: 'principal' | 'user'; upstream: string; tool: string;
     argsDigest?: string; createdAt: number; expiresAt: number; by: string; approver: ApproverSummary;
   };

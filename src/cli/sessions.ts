@@ -24,7 +24,7 @@ function row(s: SessionView): string[] {
   return [
     s.sessionId,
     s.anonymous ? `${s.user} (anonymous)` : s.user,
-    s.actor ?? '-',
+    s.actor === undefined ? '-' : s.actorIssuer === undefined ? s.actor : `${s.actor} [${s.actorIssuer}]`,
     s.transport,
     s.remoteAddress ?? '-',
     formatAge(s.ageMs),

@@ -1,5 +1,5 @@
 import { ACTION_SEVERITY, type Reason, type Sensitivity } from '../core/decision.js';
-import type { Principal } from '../core/principal.js';
+import { actorIds, type Principal } from '../core/principal.js';
 import { scopesOf } from '../identity/claims-to-principal.js';
 import type { EvaluateResult, RegistryEntry } from './registry-entry.js';
 import { matchesSubject, type SubjectClaims, type SubjectMatch } from './subject.js';
@@ -21,11 +21,16 @@ export function entryAffects(entry: RegistryEntry, principal: Principal, session
  * A user subject (`sub`) that is an agent in the principal's delegation chain: a revoked or
  * stepped-up agent identity also covers the tokens in which it acts for users (they were obtained
  * with its credential). Claim overrides are never carried over: an agent's claims are not the user's.
+ * An agent is (iss, sub): the subject's issuer (`iss_sub`) is compared with the agent's own `act.iss`,
+ * or with the token's issuer when the `act` names none (then its `sub` is in that issuer's namespace).
+ * Compared with the token's issuer only, the agent's own issuer could never revoke it, and a
+ * revocation of the token issuer's agent hit every other namespace's agent of that name.
  */
 function matchesAsAgent(match: SubjectMatch, principal: Principal, sessionId: string | undefined, claims: SubjectClaims): boolean {
   if (match.user === undefined) return false;
-  const agents = principal.actor === undefined ? principal.priorActors : [principal.actor, ...principal.priorActors];
-  return agents.includes(match.user) && matchesSubject(match, { ...principal, user: match.user }, sessionId, claims);
+  return actorIds(principal).some(
+    (a) => a.sub === match.user && matchesSubject(match, { ...principal, user: a.sub, issuer: a.iss ?? principal.issuer }, sessionId, claims),
+  );
 }
 
 const SENSITIVITY_RANK: Readonly<Record<Sensitivity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };

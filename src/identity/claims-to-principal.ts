@@ -36,6 +36,9 @@ function actorChain(claims: Claims): { ok: true; chain: { sub: string; iss?: str
   let act: unknown = claims['act'];
   while (act !== undefined) {
     if (!isObject(act) || typeof act['sub'] !== 'string' || act['sub'] === '') return fail('actor_invalid');
+    // The issuer is half of the actor's identity: one that is not a non-empty string is refused,
+    // never read as "no issuer" (which would make it the same actor as one without `iss`).
+    if (act['iss'] !== undefined && (typeof act['iss'] !== 'string' || act['iss'] === '')) return fail('actor_invalid');
     if (chain.length >= MAX_ACTOR_DEPTH) return fail('actor_chain_too_deep');
     chain.push({ sub: act['sub'], iss: optionalString(act['iss']) });
     act = act['act'];
@@ -78,7 +81,10 @@ export function principalFromClaims(
     issuer: claims['iss'] as string,
     user: sub,
     actor: chain.chain[0]?.sub,
+    // Kept with the actor: an actor is (iss, sub), see principalKey.
+    actorIssuer: chain.chain[0]?.iss,
     priorActors: Object.freeze(chain.chain.slice(1).map((a) => a.sub)),
+    priorActorIssuers: Object.freeze(chain.chain.slice(1).map((a) => a.iss ?? null)),
     clientId: optionalString(claims['client_id']) ?? optionalString(claims['azp']),
     scopes: Object.freeze(scopesOf(claims)),
     sessionId: optionalString(claims['sid']),

@@ -52,15 +52,21 @@ export function compilePrincipalMatch(m: RuleMatch): PrincipalMatcher | undefine
   const issuers = m.issuers ? new Set(m.issuers) : undefined;
   const users = compileGlobs(m.users);
   const agents = compileGlobs(m.agents);
+  // Exact, like `issuers`: an agent's `sub` is only a name within its issuer's namespace (act.iss,
+  // or the token's issuer when the act names none). `agents` alone matches the name in any
+  // namespace, as it always did; this narrows it to the namespaces the rule trusts.
+  const agentIssuers = m.agentIssuers ? new Set(m.agentIssuers) : undefined;
   // Claims are signed identity data: membership semantics ("some group is a or b").
   const claims = compileConditions(m.claims, 'set');
   const { agentPresent, scopes } = m;
-  if (!issuers && !users && !agents && !claims && agentPresent === undefined && !scopes) return undefined;
+  if (!issuers && !users && !agents && !agentIssuers && !claims && agentPresent === undefined && !scopes) return undefined;
   return (p) => {
     if (issuers && !issuers.has(p.issuer)) return false;
     if (users && !users(p.user)) return false;
     // A call without an acting agent never matches an `agents` list.
     if (agents && (p.actor === undefined || !agents(p.actor))) return false;
+    // Like `agents`: a call without an acting agent has no agent issuer to match.
+    if (agentIssuers && (p.actor === undefined || !agentIssuers.has(p.actorIssuer ?? p.issuer))) return false;
     if (agentPresent !== undefined && (p.actor !== undefined) !== agentPresent) return false;
     if (claims && !claims(p.claims)) return false;
     if (scopes) {

@@ -33,7 +33,13 @@ const MatchSchema = z.strictObject({
     .optional()
     .describe('Token issuers (iss), compared exactly (any matches). With several trusted issuers, users and agents are only names within an issuer'),
   users: globList('principal').optional().describe('User (sub) globs'),
-  agents: globList('principal').optional().describe('Acting agent (act.sub) globs'),
+  agents: globList('principal').optional().describe('Acting agent (act.sub) globs, whatever the agent\'s issuer'),
+  agentIssuers: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(50)
+    .optional()
+    .describe('Issuer of the acting agent (act.iss, or the token iss when the act names none), compared exactly (any matches)'),
   agentPresent: z.boolean().optional().describe('true: only delegated calls; false: only direct user calls'),
   claims: z.array(ConditionSchema).max(50).optional().describe('Conditions on principal claims (all must hold)'),
   scopes: z

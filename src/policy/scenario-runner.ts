@@ -73,6 +73,7 @@ function principalOf(spec: PrincipalSpec, startMs: number): Principal {
     issuer: spec.issuer,
     user: spec.user,
     actor: spec.agent,
+    actorIssuer: spec.agent === undefined ? undefined : spec.agentIssuer,
     priorActors: [],
     clientId: undefined,
     scopes: spec.scopes,

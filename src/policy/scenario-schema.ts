@@ -5,6 +5,7 @@ import { DurationSchema } from './duration.js';
 const PrincipalSpecSchema = z.strictObject({
   user: z.string().min(1),
   agent: z.string().min(1).optional(),
+  agentIssuer: z.string().min(1).optional().describe("The agent's issuer (act.iss); needs agent"),
   issuer: z.string().default('https://idp.example.com'),
   claims: z.record(z.string(), z.unknown()).default({}),
   scopes: z.array(z.string()).default([]),

@@ -8,6 +8,8 @@ export interface SessionView {
   readonly issuer: string;
   readonly user: string;
   readonly actor: string | undefined;
+  /** The actor's issuer (`act.iss`) when the token names one: two agents may share a name. */
+  readonly actorIssuer: string | undefined;
   readonly clientId: string | undefined;
   readonly anonymous: boolean;
   readonly transport: 'stdio' | 'http';
@@ -100,6 +102,7 @@ export class SessionRegistry {
           issuer: p.issuer,
           user: p.user,
           actor: p.actor,
+          actorIssuer: p.actorIssuer,
           clientId: p.clientId,
           anonymous: p.anonymous,
           transport: s.info.transport,

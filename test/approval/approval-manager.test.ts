@@ -112,6 +112,32 @@ describe('approval manager', () => {
     expect(matchShape(created)).toMatchObject({ ok: true });
   });
 
+  it('an agent with the same sub from another issuer does not inherit the grant approved for this one', async () => {
+    const f = managerFixture();
+    const agentOf = (actorIssuer: string | undefined, priorIssuer: string | null) =>
+      makePrincipal({ issuer: 'https://idp.example', user: 'alice', actor: 'agent-7', actorIssuer, priorActors: ['planner'], priorActorIssuers: [priorIssuer] });
+    const approved = agentOf('https://agents.a', 'https://agents.a');
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest({ principal: approved }).req, decision(), display);
+    const answered = await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    expect(answered).toMatchObject({ ok: true, grant: { actor: 'agent-7', actorIssuer: 'https://agents.a', priorActorIssuers: ['https://agents.a'] } });
+    await first;
+    // The same agent (same issuer, same chain) with a fresh token: covered.
+    expect(await f.manager.request(callRequest({ principal: agentOf('https://agents.a', 'https://agents.a') }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // agent-7 of a co-tenant namespace, agent-7 whose token names no issuer, and the approved
+    // agent under a planner of another namespace: each is asked again.
+    for (const principal of [agentOf('https://agents.b', 'https://agents.a'), agentOf(undefined, 'https://agents.a'), agentOf('https://agents.a', 'https://agents.b'), agentOf('https://agents.a', null)]) {
+      const asked = f.nextPending();
+      const rogue = f.manager.request(callRequest({ principal }).req, decision(), display);
+      await asked;
+      f.manager.withdrawWhere(() => true, 'test over');
+      expect(await rogue).toMatchObject({ kind: 'withdrawn' });
+    }
+    const created = f.audit.events.find((e) => e.type === 'grant.created')!;
+    expect(created).toMatchObject({ actor: 'agent-7', actorIssuer: 'https://agents.a', priorActorIssuers: ['https://agents.a'] });
+    expect(matchShape(created)).toMatchObject({ ok: true });
+  });
+
   it('covers every agent of the user only when the approver widened the grant to the user', async () => {
     const f = managerFixture();
     const pending = f.nextPending();

@@ -15,9 +15,15 @@ const alice: Principal = makePrincipal({
 describe('typed audit events', () => {
   it('summarises the principal with the whole actor chain and no claims or token', () => {
     expect(principalSummary(alice)).toEqual({
-      issuer: 'https://idp', user: 'alice', actor: 'agent-1', actorChain: ['agent-1', 'planner', 'orchestrator'], clientId: null,
+      issuer: 'https://idp', user: 'alice', actor: 'agent-1', actorChain: ['agent-1', 'planner', 'orchestrator'],
+      actorIssuer: null, actorChainIssuers: [null, null, null], clientId: null,
       scopes: ['a'], idpSessionId: 'idp-s', tokenId: 'jti', anonymous: false,
     });
+  });
+
+  it('records each actor\'s issuer, so two agents with one sub from different issuers stay apart in the trail', () => {
+    const p = makePrincipal({ ...alice, actorIssuer: 'https://agents.b', priorActorIssuers: [null, 'https://agents.a'] });
+    expect(principalSummary(p)).toMatchObject({ actorChain: ['agent-1', 'planner', 'orchestrator'], actorIssuer: 'https://agents.b', actorChainIssuers: ['https://agents.b', null, 'https://agents.a'] });
   });
 
   it('builds decision and result records with the documented fields', () => {

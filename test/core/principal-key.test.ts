@@ -9,6 +9,21 @@ describe('principalKey', () => {
     expect(principalKey({ issuer: 'i', user: 'a\\\\', actor: '|b' })).not.toBe(principalKey({ issuer: 'i', user: 'a\\\\|', actor: 'b' }));
   });
 
+  it('an actor with the same sub from another issuer (or from none) is another principal: no shared session, windows or baselines', () => {
+    const base = { issuer: 'https://idp', user: 'alice', actor: 'agent-7' };
+    const keys = [
+      principalKey(base),
+      principalKey({ ...base, actorIssuer: 'https://agents.a' }),
+      principalKey({ ...base, actorIssuer: 'https://agents.b' }),
+      principalKey({ ...base, actorIssuer: '' }),
+      // Escaping still holds with the fourth part: `|` cannot move between actor and its issuer.
+      principalKey({ ...base, actor: 'agent-7|x', actorIssuer: 'y' }),
+      principalKey({ ...base, actor: 'agent-7', actorIssuer: 'x|y' }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(principalKey({ ...base, actorIssuer: 'https://agents.a' })).toBe(principalKey({ ...base, actorIssuer: 'https://agents.a' }));
+  });
+
   it('is unchanged for ordinary names', () => {
     expect(principalKey({ issuer: 'https://idp', user: 'alice', actor: 'agent-7' })).toBe('https://idp|alice|agent-7');
     expect(principalKey({ issuer: 'https://idp', user: 'alice', actor: undefined })).toBe('https://idp|alice|');

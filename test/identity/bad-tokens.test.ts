@@ -127,6 +127,10 @@ const CASES: Case[] = [
   { name: 'rejects a malformed may_act', reason: 'may_act_invalid', make: () => token(keys.es, c({ may_act: 'agent-7' })) },
   { name: 'rejects a malformed act', reason: 'actor_invalid', make: () => token(keys.es, c({ act: 'agent-7' })) },
   { name: 'rejects an act without sub', reason: 'actor_invalid', make: () => token(keys.es, c({ act: { client_id: 'x' } })) },
+  // An act.iss that is not a string was read as "no issuer": the actor became the one without `iss`.
+  { name: 'rejects an actor issuer that is not a string (it would pass as an actor without issuer)', reason: 'actor_invalid', make: () => token(keys.es, c({ act: { sub: 'agent-7', iss: 42 } })) },
+  { name: 'rejects an empty actor issuer', reason: 'actor_invalid', make: () => token(keys.es, c({ act: { sub: 'agent-7', iss: '' } })) },
+  { name: 'rejects a prior actor issuer that is not a string', reason: 'actor_invalid', make: () => token(keys.es, c({ act: { sub: 'agent-7', act: { sub: 'planner', iss: ['https://a'] } } })) },
   { name: 'rejects a delegation chain that is too deep', reason: 'actor_chain_too_deep', make: () => token(keys.es, c({ act: Array.from({ length: 10 }).reduce<unknown>((acc, _v, i) => ({ sub: `a${i}`, ...(acc ? { act: acc } : {}) }), undefined) })) },
   { name: 'rejects a token without sub', reason: 'sub_missing', make: () => token(keys.es, c({ sub: undefined })) },
   { name: 'rejects a token missing a configured required claim', reason: 'claim_missing', make: () => token(keys.es, c({ jti: undefined })) },
@@ -165,6 +169,10 @@ describe('controls that must pass', () => {
   it('accepts aud as an array containing ours', () => accept(token(keys.es, c({ aud: ['https://other.test', AUD] }))));
   it('accepts a lifetime exactly at the maximum', () => accept(token(keys.es, c({ exp: NOW + 3600 }))));
   it('accepts an actor allowed by may_act', () => accept(token(keys.es, c({ may_act: { sub: 'agent-7' } }))));
+  it('keeps each actor\'s issuer with it: an actor is (iss, sub)', async () => {
+    const outcome = await accept(token(keys.es, c({ act: { sub: 'agent-7', iss: 'https://agents.b', act: { sub: 'planner' } } })));
+    expect(outcome.ok && outcome.principal).toMatchObject({ actor: 'agent-7', actorIssuer: 'https://agents.b', priorActors: ['planner'], priorActorIssuers: [null] });
+  });
   it('accepts the required typ in either spelling', async () => {
     await accept(token(keys.es, c(), { typ: 'at+jwt' }), () => typAuth);
     await accept(token(keys.es, c(), { typ: 'application/AT+JWT' }), () => typAuth);

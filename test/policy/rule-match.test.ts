@@ -16,6 +16,8 @@ rules:
   - { id: tenant, match: { tools: [t], claims: [{ path: tenant, eq: acme, not: true }] }, action: block }
   - { id: negated-glob, match: { tools: ['!safe_*'], users: ['mallory*'] }, action: approve }
   - { id: corp-admin, match: { tools: [wire], issuers: ['https://idp.corp.example'], users: [alice] }, action: allow }
+  - { id: our-deployer, match: { tools: [deploy], agents: [deployer], agentIssuers: ['https://agents.corp.example'] }, action: allow }
+  - { id: any-deployer, match: { tools: [deploy2], agents: [deployer] }, action: block }
 `);
 
 function rules(tool: string, p: Partial<Principal> = {}, upstream = 'acme'): readonly string[] {
@@ -56,5 +58,19 @@ describe('rule matching', () => {
     expect(rules('wire', { issuer: 'https://idp.corp.example', user: 'alice' })).toEqual(['corp-admin']);
     expect(rules('wire', { issuer: 'https://social-login.example', user: 'alice' })).toEqual([]);
     expect(rules('wire', { issuer: 'https://idp.corp.example/', user: 'alice' })).toEqual([]);
+  });
+  it("agentIssuers: an agent with the same sub from a co-tenant issuer does not get our agent's allow", () => {
+    const corp = 'https://agents.corp.example';
+    expect(rules('deploy', { actor: 'deployer', actorIssuer: corp })).toEqual(['our-deployer']);
+    expect(rules('deploy', { actor: 'deployer', actorIssuer: 'https://agents.cotenant.example' })).toEqual([]);
+    // An act without `iss` names an agent of the token issuer's namespace.
+    expect(rules('deploy', { actor: 'deployer', actorIssuer: undefined })).toEqual([]);
+    expect(rules('deploy', { issuer: corp, actor: 'deployer', actorIssuer: undefined })).toEqual(['our-deployer']);
+    expect(rules('deploy', { actor: undefined })).toEqual([]);
+  });
+  it('agents without agentIssuers matches the agent name from any issuer, as before (a block is never narrowed)', () => {
+    for (const actorIssuer of [undefined, 'https://agents.corp.example', 'https://agents.cotenant.example']) {
+      expect(rules('deploy2', { actor: 'deployer', actorIssuer })).toEqual(['any-deployer']);
+    }
   });
 });

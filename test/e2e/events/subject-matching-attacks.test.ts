@@ -83,6 +83,25 @@ describe('agent revocation: the revoked agent anywhere in the delegation chain',
     await agent.close();
   });
 
+  it('a security event revoking an agent identity of its own issuer (iss_sub with act.iss) refuses the tokens in which it acts', async () => {
+    // The token is issued by the E2E issuer; the agent's identity lives in another namespace.
+    const agent = await openSession({ user: 'rita', claims: { act: { sub: 'agent-r', iss: 'https://agents.b.test' } } });
+    const set = await tx.mint({ subId: { format: 'iss_sub', iss: 'https://agents.b.test', sub: 'agent-r' }, events: { 'credential-change': { credential_type: 'x509', change_type: 'revoke', ...at(Date.now() - 5_000) } } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    await expectRevoked(agent);
+  });
+
+  it('revoking one issuer\'s agent does not revoke an agent with the same sub from another issuer', async () => {
+    const other = await openSession({ user: 'sam', claims: { act: { sub: 'agent-s', iss: 'https://agents.b.test' } } });
+    const revokedOne = await openSession({ user: 'sam', actor: 'agent-s' });
+    // Revokes agent-s of the token issuer's namespace (the agent whose act names no issuer).
+    const set = await tx.mint({ subId: userSubject('agent-s'), events: { 'credential-change': { credential_type: 'x509', change_type: 'revoke', ...at(Date.now() - 5_000) } } });
+    expect((await pushSet(eventsUrl, set)).status).toBe(202);
+    await expectRevoked(revokedOne);
+    expect((await other.client.callTool({ name: 'echo', arguments: { message: 'still mine' } })).isError).toBeFalsy();
+    await other.close();
+  });
+
   it('warden revoke --agent refuses a token in which the revoked agent delegated to another agent (prior actor)', async () => {
     // planner-x (revoked) handed the task on to sub-agent: act = { sub: sub-agent, act: { sub: planner-x } }.
     const agent = await openSession({ user: 'nora', actor: 'sub-agent', chain: ['planner-x'] });

@@ -128,6 +128,37 @@ describe('HTTP identity through a running warden (issue 3)', () => {
     }
   });
 
+  it('an actor with the same sub from another issuer cannot take over a session', async () => {
+    const actAt = (iss: string | undefined) => ({ act: { sub: 'agent-7', ...(iss !== undefined ? { iss } : {}) } });
+    const owner = await warden.connect(await env.mint({ user: 'alice', scope: 'tools:call', claims: actAt('https://agents.a.test') }));
+    try {
+      const sessionId = owner.transport.sessionId!;
+      const before = upstreamCalls(env.callLog).length;
+      const call = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { message: 'stolen' } } });
+      const post = async (token: string, body: string) =>
+        rawHttp(warden.url, { headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }, body });
+      // Same user, same act.sub: one token from a co-tenant actor namespace, one naming no actor issuer.
+      for (const iss of ['https://agents.b.test', undefined]) {
+        const res = await post(await env.mint({ user: 'alice', scope: 'tools:call', claims: actAt(iss) }), call);
+        expect(res.status).toBe(403);
+        expect(JSON.parse(res.body).error).toBe('forbidden');
+      }
+      const hijacks = await eventually(() => {
+        const found = auditOfType(env.auditFile, 'session.hijack_rejected').filter((r) => r.sessionId === sessionId);
+        return found.length === 2 ? found : undefined;
+      });
+      expect(hijacks.map((h) => (h.presented as { actorIssuer: unknown }).actorIssuer)).toEqual(['https://agents.b.test', null]);
+      expect(hijacks.map((h) => (h.expected as { actorIssuer: unknown }).actorIssuer)).toEqual(['https://agents.a.test', 'https://agents.a.test']);
+      expect(upstreamCalls(env.callLog).length).toBe(before);
+      // The owner's refreshed token (same issuer, same sub) still rides on it.
+      const again = await post(await env.mint({ user: 'alice', scope: 'tools:call', claims: actAt('https://agents.a.test') }), call.replace('stolen', 'refreshed'));
+      expect(again.status).toBe(200);
+      expect(again.body).toContain('refreshed');
+    } finally {
+      await owner.close();
+    }
+  });
+
   it('gives every forwarded call a verified, non-anonymous principal', async () => {
     const received = auditOfType(env.auditFile, 'call.received');
     expect(received.length).toBeGreaterThan(0);
