@@ -134,14 +134,16 @@ export interface AuditEventFields {
   /** A new HTTP session over a cap (`reason`: too_many_sessions | too_many_sessions_for_principal); `open` of `limit`. */
   'session.refused': { reason: string; principal: PrincipalSummary; open: number; limit: number; remoteAddress?: string };
   /** `tokenDigest` is `sha256:` of the presented token; the token itself is never recorded. */
-  'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string };
+  /** `lockedForMs` (control API): this failure locked the source address out for that long. */
+  'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string; lockedForMs?: number };
   /**
-   * HTTP authentication failures past the per-window record limits (src/proxy/identity-failure-sampler.ts),
+   * HTTP (`transport: http`) or control API (`transport: control`) authentication failures past the
+   * per-window record limits (src/proxy/identity-failure-sampler.ts),
    * counted instead of recorded one by one: `since`/`until` the window (epoch ms), `reasons` per
    * reason code, `sources` distinct addresses, `top` the addresses with most suppressed failures.
    */
   'identity.failures_suppressed': {
-    transport: 'http'; since: number; until: number; count: number; reasons: Readonly<Record<string, number>>;
+    transport: 'http' | 'control'; since: number; until: number; count: number; reasons: Readonly<Record<string, number>>;
     sources: number; top: ReadonlyArray<{ readonly remoteAddress: string; readonly count: number }>;
   };
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };

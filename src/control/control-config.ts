@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failure-limiter.js';
 
 /** Host names that only reach this machine. */
 export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
@@ -24,6 +25,25 @@ export const ControlConfigSchema = z
     /** `Origin` values accepted (exact match, e.g. `http://localhost:5173`). Any other Origin → 403. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     maxBodyBytes: z.number().int().min(256).max(10 * 1024 * 1024).default(65_536),
+    /**
+     * Back-off after failed authentications, per source address (see auth-failure-limiter.ts):
+     * after `maxFailures` wrong credentials the address gets 429 with Retry-After, its credentials
+     * unchecked, for `lockoutMs`, doubled by each further failure up to `maxLockoutMs`.
+     */
+    authFailures: z
+      .strictObject({
+        maxFailures: z.number().int().min(1).max(100).default(DEFAULT_AUTH_FAILURE_LIMITS.maxFailures),
+        lockoutMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_AUTH_FAILURE_LIMITS.lockoutMs),
+        maxLockoutMs: z.number().int().min(100).max(86_400_000).default(DEFAULT_AUTH_FAILURE_LIMITS.maxLockoutMs),
+        forgetAfterMs: z.number().int().min(1_000).max(86_400_000).default(DEFAULT_AUTH_FAILURE_LIMITS.forgetAfterMs),
+      })
+      .refine((a) => a.maxLockoutMs >= a.lockoutMs, { message: 'maxLockoutMs must be at least lockoutMs', path: ['maxLockoutMs'] })
+      .default({
+        maxFailures: DEFAULT_AUTH_FAILURE_LIMITS.maxFailures,
+        lockoutMs: DEFAULT_AUTH_FAILURE_LIMITS.lockoutMs,
+        maxLockoutMs: DEFAULT_AUTH_FAILURE_LIMITS.maxLockoutMs,
+        forgetAfterMs: DEFAULT_AUTH_FAILURE_LIMITS.forgetAfterMs,
+      }),
     /** Listen on a non-loopback address. Exposes approval power to the network: leave off. */
     dangerouslyAllowNonLoopback: z.boolean().default(false),
   })

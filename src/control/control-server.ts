@@ -2,8 +2,12 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
+import type { AuditEvent } from '../audit/audit-sink.js';
+import { auditEvent } from '../audit/events.js';
 import type { Logger } from '../logging/logger.js';
+import { IdentityFailureSampler } from '../proxy/identity-failure-sampler.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
+import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failure-limiter.js';
 import { createCallerAuth, type ApproverCredential, type ApproverVerifier, type ControlCaller } from './caller-auth.js';
 import type { ControlConfig } from './control-config.js';
 import { findRoute, isStreamRoute, type HostedRoute, type StreamControlRoute } from './hosted-route.js';
@@ -22,6 +26,8 @@ export interface ControlServerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Base for relative paths (token file, socket). Defaults to process.cwd(). */
   readonly baseDir?: string;
+  /** Where failed authentications are recorded (sampled, see IdentityFailureSampler). */
+  readonly audit?: (event: AuditEvent) => void;
 }
 
 export interface ControlServer {
@@ -63,13 +69,58 @@ function openStream(route: StreamControlRoute, input: Parameters<StreamControlRo
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, o: ControlServerOptions, auth: (h: string | undefined) => Promise<ControlCaller | undefined>, closing: AbortSignal): Promise<void> {
+/** Authentication with its guard rails: a back-off per source address, and sampled audit records. */
+interface GuardedAuth {
+  readonly check: (h: string | undefined) => Promise<ControlCaller | undefined>;
+  readonly limiter: AuthFailureLimiter;
+  readonly failures: IdentityFailureSampler;
+  readonly audit: ((event: AuditEvent) => void) | undefined;
+}
+
+function refuseUnauthenticated(res: ServerResponse, g: GuardedAuth, reason: string, remoteAddress: string | undefined, lockedForMs = 0): void {
+  if (g.audit && g.failures.admit(remoteAddress, reason)) {
+    g.audit(auditEvent('identity.failed', { reason, transport: 'control', ...(remoteAddress !== undefined ? { remoteAddress } : {}), ...(lockedForMs > 0 ? { lockedForMs } : {}) }));
+  }
+  if (reason === 'locked_out') {
+    const retryAfter = String(Math.max(1, Math.ceil(lockedForMs / 1000)));
+    return sendJson(res, 429, { error: 'too_many_failures', message: `too many failed authentications from this address; retry in ${retryAfter} s` }, { 'retry-after': retryAfter });
+  }
+  sendJson(res, 401, { error: 'unauthorized', message: 'admin or approver bearer credential required' }, { 'www-authenticate': 'Bearer realm="warden-control"' });
+}
+
+/**
+ * The caller, or undefined when the request was refused (401, or 429 while its address is locked
+ * out: then the credential is not even looked at, a right one included, or the lock would only
+ * slow down wrong guesses and the right one would still get through).
+ */
+async function authenticate(req: IncomingMessage, res: ServerResponse, g: GuardedAuth): Promise<ControlCaller | undefined> {
+  const remoteAddress = req.socket.remoteAddress;
+  // A Unix socket has no address: all its callers (the socket is mode 0600) share one budget.
+  const source = remoteAddress ?? 'unix';
+  if (req.headers.authorization === undefined) {
+    // No credential is no guess: refused and recorded, but it does not count towards a lock-out.
+    refuseUnauthenticated(res, g, 'token_missing', remoteAddress);
+    return undefined;
+  }
+  const verdict = g.limiter.attempt(source);
+  if (verdict.kind === 'locked') {
+    refuseUnauthenticated(res, g, 'locked_out', remoteAddress, verdict.retryAfterMs);
+    return undefined;
+  }
+  const caller = await g.check(req.headers.authorization);
+  if (caller) {
+    g.limiter.succeeded(source);
+    return caller;
+  }
+  refuseUnauthenticated(res, g, 'credential_invalid', remoteAddress, g.limiter.lockedForMs(source));
+  return undefined;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, o: ControlServerOptions, auth: GuardedAuth, closing: AbortSignal): Promise<void> {
   const failed = checkHostAndOrigin(req, { extraHosts: o.config.dangerouslyAllowNonLoopback ? [o.config.host] : [], allowedOrigins: o.config.allowedOrigins });
   if (failed) return sendJson(res, failed.status, { error: failed.error, message: failed.message });
-  const caller = await auth(req.headers.authorization);
-  if (!caller) {
-    return sendJson(res, 401, { error: 'unauthorized', message: 'admin or approver bearer credential required' }, { 'www-authenticate': 'Bearer realm="warden-control"' });
-  }
+  const caller = await authenticate(req, res, auth);
+  if (!caller) return;
   const url = requestUrl(req.url);
   // Node's parser accepts request targets such as `//` that are no URL path at all: no route.
   if (url === undefined) return sendJson(res, 404, { error: 'not_found', message: 'no such route' });
@@ -132,7 +183,16 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     ? { token: o.adminToken, file: undefined, generated: false }
     : loadOrCreateAdminToken({ file: o.config.adminTokenFile, envName: o.config.adminTokenEnv, env: o.env, baseDir });
   if (admin.generated) o.logger.info({ file: admin.file }, 'generated control API admin token');
-  const auth = createCallerAuth({ adminToken: admin.token, approvers: o.approvers, verifyApprover: o.verifyApprover });
+  const failures = new IdentityFailureSampler((summary) => {
+    o.audit?.(auditEvent('identity.failures_suppressed', summary));
+    o.logger.warn({ count: summary.count, sources: summary.sources, top: summary.top }, 'many failed control API authentications: recorded in the audit as one summary');
+  }, Date.now, undefined, 'control');
+  const auth: GuardedAuth = {
+    check: createCallerAuth({ adminToken: admin.token, approvers: o.approvers, verifyApprover: o.verifyApprover }),
+    limiter: new AuthFailureLimiter({ ...DEFAULT_AUTH_FAILURE_LIMITS, ...o.config.authFailures }),
+    failures,
+    audit: o.audit,
+  };
   const closing = new AbortController();
   const server = createServer((req, res) => {
     handle(req, res, o, auth, closing.signal).catch((err: unknown) => {
@@ -154,6 +214,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     close: () =>
       new Promise<void>((resolveClose) => {
         closing.abort();
+        // The last window's suppressed failures are summarised, and no timer is left behind.
+        failures.close();
         server.close(() => resolveClose());
         server.closeAllConnections();
       }),

@@ -9,6 +9,8 @@
  * `identity.failures_suppressed` record when the window ends (or warden stops): how many, for
  * which reasons, from how many addresses, and the addresses that failed most. The audit grows
  * by a bounded number of records per window whatever the request rate.
+ * The same holds for the control API's failed authentications (src/control/control-server.ts):
+ * one sampler per listener, the summary names the listener as `transport`.
  */
 
 export interface SamplerLimits {
@@ -25,8 +27,11 @@ export interface SamplerLimits {
 
 export const DEFAULT_SAMPLER_LIMITS: SamplerLimits = { perSource: 10, total: 200, windowMs: 60_000, maxSources: 10_000, topSources: 5 };
 
+/** The listener whose failures a sampler counts: the MCP HTTP listener or the control API. */
+export type FailureTransport = 'http' | 'control';
+
 export interface SuppressedSummary {
-  readonly transport: 'http';
+  readonly transport: FailureTransport;
   /** Window start and end (epoch ms). */
   readonly since: number;
   readonly until: number;
@@ -52,6 +57,7 @@ export class IdentityFailureSampler {
     private readonly writeSummary: (summary: SuppressedSummary) => void,
     private readonly clock: () => number = Date.now,
     private readonly limits: SamplerLimits = DEFAULT_SAMPLER_LIMITS,
+    private readonly transport: FailureTransport = 'http',
   ) {}
 
   /** True when this failure gets its own record; otherwise it is counted for the summary. */
@@ -105,7 +111,7 @@ export class IdentityFailureSampler {
       .slice(0, this.limits.topSources)
       .map(([remoteAddress, s]) => ({ remoteAddress, count: s.suppressed }));
     return {
-      transport: 'http',
+      transport: this.transport,
       since: this.windowStart,
       until: now,
       count: this.suppressed,

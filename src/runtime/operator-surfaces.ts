@@ -52,6 +52,7 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
         approvers: resolveApproverCredentials(config.approvals.approvers, { env: deps.env, baseDir: deps.baseDir }),
         env: deps.env,
         baseDir: deps.baseDir,
+        audit: (event) => deps.audit.record(event),
       });
       closers.push(() => control.close());
       controlUrl = control.url;

@@ -32,7 +32,7 @@ export const AUDIT_FIELD_SPEC = {
   'session.closed': one(['sessionId', 'principal', 'reason'], []),
   'session.hijack_rejected': one(['sessionId', 'expected', 'presented'], ['remoteAddress']),
   'session.refused': one(['reason', 'principal', 'open', 'limit'], ['remoteAddress']),
-  'identity.failed': one(['reason', 'transport'], ['remoteAddress', 'tokenDigest']),
+  'identity.failed': one(['reason', 'transport'], ['remoteAddress', 'tokenDigest', 'lockedForMs']),
   'identity.failures_suppressed': one(['transport', 'since', 'until', 'count', 'reasons', 'sources', 'top'], []),
   'call.received': one(['callId', 'principal', 'upstream', 'tool', 'args', 'argsDigest'], ['sessionId']),
   'call.identity': one(['callId', 'ok', 'principal', 'reason'], ['sessionId']),
