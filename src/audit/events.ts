@@ -137,13 +137,14 @@ export interface AuditEventFields {
   /** `lockedForMs` (control API): this failure locked the source address out for that long. */
   'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string; lockedForMs?: number };
   /**
-   * HTTP (`transport: http`) or control API (`transport: control`) authentication failures past the
-   * per-window record limits (src/proxy/identity-failure-sampler.ts),
+   * HTTP (`transport: http`) or control API (`transport: control`) authentication failures, or SETs
+   * the security event receiver refused (`transport: events`), past the per-window record limits
+   * (src/proxy/identity-failure-sampler.ts),
    * counted instead of recorded one by one: `since`/`until` the window (epoch ms), `reasons` per
    * reason code, `sources` distinct addresses, `top` the addresses with most suppressed failures.
    */
   'identity.failures_suppressed': {
-    transport: 'http' | 'control'; since: number; until: number; count: number; reasons: Readonly<Record<string, number>>;
+    transport: 'http' | 'control' | 'events'; since: number; until: number; count: number; reasons: Readonly<Record<string, number>>;
     sources: number; top: ReadonlyArray<{ readonly remoteAddress: string; readonly count: number }>;
   };
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };

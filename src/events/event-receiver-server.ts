@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventsConfig } from './events-config.js';
+import { RequestSlots } from './request-slots.js';
 import { createSetReceiver, type SetReceiverDeps } from './set-receiver.js';
 
 export interface EventReceiverHandle {
@@ -16,6 +17,7 @@ export interface EventReceiverHandle {
 export async function startEventReceiver(config: EventsConfig, deps: Omit<SetReceiverDeps, 'config'>): Promise<EventReceiverHandle> {
   const handler = createSetReceiver({ ...deps, config });
   const { host, port, path } = config.listen;
+  const slots = new RequestSlots(config.limits.maxRequests, config.limits.maxRequestsPerSource);
   const server = createServer((req, res) => {
     if (pathnameOf(req.url) !== path) {
       req.resume();
@@ -23,10 +25,24 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
       res.end(JSON.stringify({ err: 'invalid_request', description: 'unknown path' }));
       return;
     }
+    // The slot is taken before anything is read and held until the answer is sent or the
+    // connection is gone: a body being read, a SET being verified, each counts.
+    const taken = slots.take(req.socket.remoteAddress ?? 'unknown');
+    if (!taken.ok) {
+      // Not read, and the connection closes after the answer: a refused sender holds nothing.
+      req.resume();
+      res.writeHead(taken.status, { 'content-type': 'application/json', 'retry-after': '5', connection: 'close', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ err: 'temporarily_unavailable', description: taken.description }));
+      return;
+    }
+    res.once('close', () => taken.slot.release());
     handler(req, res);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
+  // Connections, idle or not, each hold a socket and a header buffer: bounded too. Beyond, new
+  // connections are dropped at once (the transmitter retries); the slots above bound the bodies.
+  server.maxConnections = config.limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -37,6 +53,7 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
     url: `http://${shownHost}:${bound}${path}`,
     close: () =>
       new Promise<void>((resolve) => {
+        handler.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -50,6 +50,20 @@ export const EventsConfigSchema = z.strictObject({
   authorization: PushAuthorizationSchema.optional(),
   /** Request bodies above this are refused before parsing. */
   maxBodyBytes: z.number().int().min(256).max(1_048_576).default(65_536),
+  /**
+   * What the receiver holds for senders at once, whoever they are (see request-slots.ts): requests
+   * being received or processed (503 beyond; bodies then take at most `maxRequests × maxBodyBytes`),
+   * per source address (429 beyond), and open connections (further ones are dropped).
+   */
+  limits: z
+    .strictObject({
+      maxRequests: z.number().int().min(1).max(1_000).default(16),
+      maxRequestsPerSource: z.number().int().min(1).max(1_000).default(4),
+      maxConnections: z.number().int().min(1).max(100_000).default(256),
+    })
+    .refine((l) => l.maxRequestsPerSource <= l.maxRequests, { message: 'maxRequestsPerSource must not exceed maxRequests', path: ['maxRequestsPerSource'] })
+    .refine((l) => l.maxConnections >= l.maxRequests, { message: 'maxConnections must be at least maxRequests', path: ['maxConnections'] })
+    .prefault({}),
   clockToleranceSeconds: z.number().int().min(0).max(600).default(60),
   /**
    * How long a seen `jti` is remembered. SETs whose `iat` is older than this are refused, so a

@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import type { Logger } from '../logging/logger.js';
+import { IdentityFailureSampler } from '../proxy/identity-failure-sampler.js';
 import type { StateStore } from '../state/state-store.js';
 import { applySet } from './apply-set.js';
 import type { EventsConfig } from './events-config.js';
@@ -27,7 +28,10 @@ export interface SetReceiverDeps {
   readonly tokenIssuers?: readonly string[];
 }
 
-export type SetRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type SetRequestHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** At shutdown: writes the last window's summary of refused SETs (see IdentityFailureSampler). */
+  close(): void;
+};
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -80,13 +84,22 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
   const configFile = deps.configFile ?? 'config';
   const keys = loadTransmitterKeys(deps.config.transmitter.keys, configFile);
   const pushToken = loadPushToken(deps.config, configFile);
-  return (req, res) => {
+  // Without push authorization anyone who reaches the port can send SETs that fail verification,
+  // and each refusal was a synchronous audit record: enough of them filled the audit disk, and a
+  // full audit disk stops every call (fail closed). Refusals are recorded in full up to the
+  // sampler's limits per address and per minute; the rest become one summary record.
+  const refusals = new IdentityFailureSampler((summary) => {
+    deps.audit.record(auditEvent('identity.failures_suppressed', summary));
+    deps.logger?.warn({ count: summary.count, sources: summary.sources, top: summary.top }, 'many refused security events: recorded in the audit as one summary');
+  }, Date.now, undefined, 'events');
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       deps.logger?.error({ err }, 'SET receiver failed');
       // The transmitter retries on 5xx; the event was not (fully) applied or audited.
       send(res, 500, { err: 'internal', description: 'the receiver could not process the SET' });
     });
   };
+  return Object.assign(handler, { close: () => refusals.close() });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
@@ -114,7 +127,9 @@ export function createSetReceiver(deps: SetReceiverDeps): SetRequestHandler {
     const now = deps.clock();
     const verdict = await verifySet(body.text.trim(), keys, deps.config, now);
     if (!verdict.ok) {
-      deps.audit.record(auditEvent('event.received', { accepted: false, err: verdict.err, description: verdict.description }));
+      if (refusals.admit(req.socket.remoteAddress, verdict.err)) {
+        deps.audit.record(auditEvent('event.received', { accepted: false, err: verdict.err, description: verdict.description }));
+      }
       // 503: the transmitter retries (a 400 is final and the event would be lost).
       if (verdict.retryable) return sendError(res, verdict.err, verdict.description, 503, { 'retry-after': '30' });
       return sendError(res, verdict.err, verdict.description);

@@ -10,7 +10,8 @@
  * which reasons, from how many addresses, and the addresses that failed most. The audit grows
  * by a bounded number of records per window whatever the request rate.
  * The same holds for the control API's failed authentications (src/control/control-server.ts):
- * one sampler per listener, the summary names the listener as `transport`.
+ * one sampler per listener, the summary names the listener as `transport`; and for SETs the
+ * security event receiver refuses (`events`: the reasons are the RFC 8935 `err` codes).
  */
 
 export interface SamplerLimits {
@@ -27,8 +28,8 @@ export interface SamplerLimits {
 
 export const DEFAULT_SAMPLER_LIMITS: SamplerLimits = { perSource: 10, total: 200, windowMs: 60_000, maxSources: 10_000, topSources: 5 };
 
-/** The listener whose failures a sampler counts: the MCP HTTP listener or the control API. */
-export type FailureTransport = 'http' | 'control';
+/** The listener whose failures a sampler counts: the MCP HTTP listener, the control API, the SET receiver. */
+export type FailureTransport = 'http' | 'control' | 'events';
 
 export interface SuppressedSummary {
   readonly transport: FailureTransport;

@@ -35,6 +35,8 @@ export async function startStdioWarden(dir: string, config: Record<string, unkno
 
 export interface HttpWarden {
   readonly url: string;
+  /** The `warden run` process (e.g. to read its memory from /proc). */
+  readonly pid: number;
   readonly stderr: string[];
   readonly configFile: string;
   /** Connects a real SDK Client with this bearer token. */
@@ -48,6 +50,7 @@ export async function startHttpWarden(dir: string, config: Record<string, unknow
   const warden = await spawnWardenHttpWithConfig(configFile);
   return {
     url: warden.url,
+    pid: warden.pid,
     stderr: warden.stderr,
     configFile,
     connect: (token, options = {}) => connectHttp(warden.url, { ...options, token }),
