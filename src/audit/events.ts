@@ -33,7 +33,8 @@ const summaries = new WeakMap<Principal, PrincipalSummary>();
  * so the sink serializes it once per principal instead of twice per call.
  */
 export function principalSummary(p: Principal): PrincipalSummary {
-  if (!Object.isFrozen(p) || !Object.isFrozen(p.priorActors) || !Object.isFrozen(p.scopes)) return buildSummary(p);
+  const issuersFrozen = p.priorActorIssuers === undefined || Object.isFrozen(p.priorActorIssuers);
+  if (!Object.isFrozen(p) || !Object.isFrozen(p.priorActors) || !issuersFrozen || !Object.isFrozen(p.scopes)) return buildSummary(p);
   let s = summaries.get(p);
   if (s === undefined) {
     s = sealForAudit(buildSummary(p));

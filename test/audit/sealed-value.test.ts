@@ -36,7 +36,7 @@ describe('values sealed for the audit', () => {
     const s = principalSummary(p);
     expect(principalSummary(p)).toBe(s);
     expect(isSealedForAudit(s)).toBe(true);
-    expect(s).toEqual({ issuer: 'https://idp', user: 'alice', actor: 'agent-1', actorChain: ['agent-1', 'planner'], clientId: 'c', scopes: ['read'], idpSessionId: 'idp-s', tokenId: 'jti', anonymous: false });
+    expect(s).toEqual({ issuer: 'https://idp', user: 'alice', actor: 'agent-1', actorChain: ['agent-1', 'planner'], actorIssuer: null, actorChainIssuers: [null, null], clientId: 'c', scopes: ['read'], idpSessionId: 'idp-s', tokenId: 'jti', anonymous: false });
     const mutable: Principal = { ...base, scopes: ['read'] };
     const first = principalSummary(mutable);
     (mutable as { user: string }).user = 'mallory';
