@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import { IdentityFailureSampler } from '../proxy/identity-failure-sampler.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failure-limiter.js';
+import { failureSourceKey } from './source-key.js';
 import { createCallerAuth, type ApproverCredential, type ApproverVerifier, type ControlCaller } from './caller-auth.js';
 import type { ControlConfig } from './control-config.js';
 import { findRoute, isStreamRoute, type HostedRoute, type StreamControlRoute } from './hosted-route.js';
@@ -96,7 +97,8 @@ function refuseUnauthenticated(res: ServerResponse, g: GuardedAuth, reason: stri
 async function authenticate(req: IncomingMessage, res: ServerResponse, g: GuardedAuth): Promise<ControlCaller | undefined> {
   const remoteAddress = req.socket.remoteAddress;
   // A Unix socket has no address: all its callers (the socket is mode 0600) share one budget.
-  const source = remoteAddress ?? 'unix';
+  // IPv6 callers count per /64 (see failureSourceKey).
+  const source = failureSourceKey(remoteAddress);
   if (req.headers.authorization === undefined) {
     // No credential is no guess: refused and recorded, but it does not count towards a lock-out.
     refuseUnauthenticated(res, g, 'token_missing', remoteAddress);
