@@ -31,7 +31,8 @@ export const DEFAULT_AUTH_FAILURE_LIMITS: AuthFailureLimits = {
 
 /** What the limiter says about an attempt before its credential is looked at. */
 export type AttemptVerdict =
-  | { readonly kind: 'check' }
+  /** `lockoutMs`: how long the address is locked out if this attempt fails (0: not locked). */
+  | { readonly kind: 'check'; readonly lockoutMs: number }
   | { readonly kind: 'locked'; readonly retryAfterMs: number };
 
 interface SourceState {
@@ -61,9 +62,10 @@ export class AuthFailureLimiter {
     const state = this.sources.get(source) ?? { failures: 0, lockedUntil: 0 };
     if (state.lockedUntil > now) return { kind: 'locked', retryAfterMs: state.lockedUntil - now };
     state.failures += 1;
-    if (state.failures >= this.limits.maxFailures) state.lockedUntil = now + this.backoffMs(state.failures);
-    this.sources.set(source, state, { ttl: Math.ceil(Math.max(1, state.lockedUntil - now) + this.limits.forgetAfterMs) });
-    return { kind: 'check' };
+    const lockoutMs = state.failures >= this.limits.maxFailures ? this.backoffMs(state.failures) : 0;
+    if (lockoutMs > 0) state.lockedUntil = now + lockoutMs;
+    this.sources.set(source, state, { ttl: Math.ceil(lockoutMs + this.limits.forgetAfterMs) });
+    return { kind: 'check', lockoutMs };
   }
 
   /** The attempt's credential was right: the address starts from zero. */

@@ -114,7 +114,7 @@ async function authenticate(req: IncomingMessage, res: ServerResponse, g: Guarde
     g.limiter.succeeded(source);
     return caller;
   }
-  refuseUnauthenticated(res, g, 'credential_invalid', remoteAddress, g.limiter.lockedForMs(source));
+  refuseUnauthenticated(res, g, 'credential_invalid', remoteAddress, verdict.lockoutMs);
   return undefined;
 }
 

@@ -16,7 +16,7 @@ describe('AuthFailureLimiter', () => {
   it('locks an address out after maxFailures, and doubles the lock with each failure after it, up to the cap', () => {
     const { l, clock } = limiter();
     for (let i = 0; i < 2; i++) expect(fail(l, 'a').kind).toBe('check');
-    expect(fail(l, 'a').kind).toBe('check'); // the third wrong guess is checked, and locks
+    expect(fail(l, 'a')).toEqual({ kind: 'check', lockoutMs: 1_000 }); // the third guess is checked, and locks if wrong
     expect(l.attempt('a')).toEqual({ kind: 'locked', retryAfterMs: 1_000 });
     const locks: number[] = [];
     for (let i = 0; i < 4; i++) {
