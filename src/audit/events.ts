@@ -170,9 +170,10 @@ export interface AuditEventFields {
   'grant.created': {
     callId: string; grantId: string; approvalId: string; issuer: string; user: string; actor?: string; priorActors: readonly string[];
     scope: 'principal' | 'user'; upstream: string; tool: string;
-    argsDigest?: string; createdAt: number; expiresAt: number; by: string; approver: ApproverSummary;
+    argsDigest?: string; createdAt: number; expiresAt: number; policyHash: string; by: string; approver: ApproverSummary;
   };
-  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary };
+  /** `reason` is set when warden revoked it (`policy_changed`: a reload changed the policy it was made under). */
+  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary; reason?: 'policy_changed' };
   'event.received': EventReceivedFields;
   /** One per event in a SET; `eventId` is the SET's `jti`, `at` the event time (epoch ms), `entryId` the registry entry it made. */
   'event.effect': {

@@ -108,7 +108,11 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     closers.push(() => enforcement.close());
     // A pending approval is bound to the policy it was asked under: after a reload (say, one that
     // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
-    withdrawStaleApprovals = (hash) => void enforcement.approvals.withdrawWhere((a) => a.policyHash !== hash, 'policy changed');
+    // Remembered grants are bound the same way: what a human allowed was judged by the old rules.
+    withdrawStaleApprovals = (hash) => {
+      enforcement.approvals.withdrawWhere((a) => a.policyHash !== hash, 'policy changed');
+      enforcement.approvals.retireGrantsNotUnder(hash).catch((err: unknown) => logger.error({ err, policyHash: hash }, 'could not revoke grants of the previous policy'));
+    };
     const sessions = new SessionRegistry();
     let handle: WardenHandle | undefined;
     const { registry: subjects, stop: stopFollowing } = await createSubjectRegistry(config, {
