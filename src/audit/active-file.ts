@@ -1,7 +1,9 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { AuditCorruptError } from './audit-errors.js';
 import { decodeRecord } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
+import { finishInterruptedRotation } from './rotate-file.js';
 import { inspectTail, lastNewlineBefore, linesBackwards, listRotated, readRange } from './log-files.js';
 
 /** The active log file opened for append, and where its chain stands. */
@@ -12,6 +14,8 @@ export interface OpenedFile {
   size: number;
   /** Set when a torn last line was cut off (and saved next to the log). */
   repaired: { discardedBytes: number; movedTo: string } | undefined;
+  /** Set when a rotation a crash interrupted was completed first: the rotated file's path. */
+  finishedRotation?: string;
   lastSeq: number | undefined;
   lastHash: string | undefined;
 }
@@ -21,10 +25,13 @@ export interface OpenedFile {
  * the last good record. Not a regular file (e.g. /dev/full): opened as is, nothing to read.
  */
 export function openActiveFile(path: string): OpenedFile {
+  // Before opening: appending to a file that is also a rotated file would change that file.
+  const finishedRotation = finishInterruptedRotation(path);
   const fd = openSync(path, 'a+', 0o640);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined };
+    const rotation = finishedRotation === undefined ? {} : { finishedRotation };
+    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined, ...rotation };
     const tail = inspectTail(fd);
     let repaired: OpenedFile['repaired'];
     if (tail.tornBytes > 0) {
@@ -39,7 +46,7 @@ export function openActiveFile(path: string): OpenedFile {
       throw new AuditCorruptError(`${path}: last complete line is not a valid audit record (${last.kind}); run 'warden audit verify'`);
     }
     const record = last?.kind === 'ok' ? last.record : undefined;
-    return { fd, ino: st.ino, dev: st.dev, size: tail.goodEnd, repaired, lastSeq: record?.seq, lastHash: record?.hash };
+    return { fd, ino: st.ino, dev: st.dev, size: tail.goodEnd, repaired, lastSeq: record?.seq, lastHash: record?.hash, ...rotation };
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -159,19 +166,23 @@ export interface RestartNote {
   lastGoodSeq: number;
   discardedBytes?: number;
   movedTo?: string;
+  /** The rotated file a crash left the active file a second name of (the rotation was completed). */
+  rotationFinished?: string;
   checkpointSeq?: number;
   checkpointHash?: string;
 }
 
 /**
  * What the previous run left behind, for the `audit.recovered` record that opens a new run:
- * a torn line, a crash (checkpoint not written by close()), a log shorter than its checkpoint,
+ * a torn line, a crash (checkpoint not written by close()), a rotation cut short by a crash,
+ * a log shorter than its checkpoint,
  * or records no trustworthy checkpoint vouches for (see unvouchedReasons).
  */
 export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: number): RestartNote | undefined {
   const previous = prior.cp;
   const reasons: string[] = [];
   if (opened.repaired) reasons.push('torn_tail');
+  if (opened.finishedRotation !== undefined) reasons.push('rotation_interrupted');
   if (previous && previous.seq > seq) reasons.push('checkpoint_ahead');
   else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
   reasons.push(...unvouchedReasons(prior, seq));
@@ -181,6 +192,7 @@ export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: 
     reasons,
     lastGoodSeq: seq,
     ...(opened.repaired ?? {}),
+    ...(opened.finishedRotation === undefined ? {} : { rotationFinished: basename(opened.finishedRotation) }),
     ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
   };
 }

@@ -1,9 +1,9 @@
-import { closeSync, existsSync, openSync, readSync, readdirSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, fstatSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 
 /**
  * Rotation naming: the active file keeps its configured name (`warden-audit.jsonl`); when it is
- * full it is renamed to `warden-audit.N.jsonl` with N one more than the highest existing index,
+ * full it is moved (linked, then unlinked: see rotate-file.ts) to `warden-audit.N.jsonl` with N one more than the highest existing index,
  * so `.1` is the oldest file and the active file always holds the newest records.
  */
 export function rotatedName(active: string, index: number): string {
@@ -39,10 +39,38 @@ export function listRotated(active: string): { index: number; path: string }[] {
   return out.sort((a, b) => a.index - b.index);
 }
 
-/** The whole set of an active file: rotated files oldest first, then the active file if present. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The rotated file the active path is a second name of, if any: the state a crash between the
+ * link and the unlink of a rotation leaves (newest rotated file first, the one a rotation
+ * links). Its records belong to the rotated name; read under both names they would be the chain
+ * twice, and appended to under the active name they would change a rotated file.
+ */
+export function rotatedTwinOf(active: string): string | undefined {
+  const st = statOrUndefined(active);
+  if (!st || !st.isFile() || st.nlink < 2) return undefined;
+  for (const r of listRotated(active).reverse()) {
+    const rs = statOrUndefined(r.path);
+    if (rs && rs.ino === st.ino && rs.dev === st.dev) return r.path;
+  }
+  return undefined;
+}
+
+/**
+ * The whole set of an active file: rotated files oldest first, then the active file if present
+ * and not a second name of a rotated file (an interrupted rotation: its records are read once,
+ * under the rotated name, until the next start of the writer drops the active name).
+ */
 export function logSet(active: string): string[] {
   const files = listRotated(active).map((r) => r.path);
-  if (existsSync(active)) files.push(active);
+  if (existsSync(active) && rotatedTwinOf(active) === undefined) files.push(active);
   return files;
 }
 
