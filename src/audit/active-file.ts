@@ -1,10 +1,10 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AuditCorruptError } from './audit-errors.js';
 import { decodeRecord } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
 import { finishInterruptedRotation } from './rotate-file.js';
-import { inspectTail, lastNewlineBefore, linesBackwards, listRotated, readRange } from './log-files.js';
+import { copyRangeToNewFile, inspectTail, lastNewlineBefore, linesBackwards, listRotated } from './log-files.js';
 
 /** The active log file opened for append, and where its chain stands. */
 export interface OpenedFile {
@@ -36,9 +36,13 @@ export function openActiveFile(path: string): OpenedFile {
     let repaired: OpenedFile['repaired'];
     if (tail.tornBytes > 0) {
       const movedTo = `${path}.torn-${Date.now()}`;
-      writeFileSync(movedTo, readRange(fd, tail.goodEnd, tail.size), { mode: 0o640 });
+      // Saved block by block: a tail of GBs appended without a newline is never held in memory.
+      copyRangeToNewFile(fd, tail.goodEnd, tail.size, movedTo);
       ftruncateSync(fd, tail.goodEnd);
       repaired = { discardedBytes: tail.tornBytes, movedTo };
+    }
+    if (tail.lastLineTooLong) {
+      throw new AuditCorruptError(`${path}: last complete line is longer than any audit record; run 'warden audit verify'`);
     }
     const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
     if (last && last.kind !== 'ok') {
@@ -76,8 +80,9 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
   if (!newest) return undefined;
   const fd = openSync(newest.path, 'r');
   try {
-    const line = inspectTail(fd).lastLine;
-    const last = line === undefined ? undefined : decodeRecord(line);
+    const tail = inspectTail(fd);
+    if (tail.lastLineTooLong) throw new AuditCorruptError(`${newest.path}: last line is longer than any audit record`);
+    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
     if (last?.kind === 'ok') return { seq: last.record.seq, hash: last.record.hash };
     if (last) throw new AuditCorruptError(`${newest.path}: last line is not a valid audit record (${last.kind})`);
     return undefined;
