@@ -179,9 +179,9 @@ export interface RestartNote {
 
 /**
  * What the previous run left behind, for the `audit.recovered` record that opens a new run:
- * a torn line, a crash (checkpoint not written by close()), a rotation cut short by a crash,
- * a log shorter than its checkpoint,
- * or records no trustworthy checkpoint vouches for (see unvouchedReasons).
+ * a torn line, a crash (checkpoint not written by close()), a rotation cut short by a crash, a
+ * log shorter than its checkpoint, or records no trustworthy checkpoint vouches for (see
+ * unvouchedReasons).
  */
 export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: number): RestartNote | undefined {
   const previous = prior.cp;

@@ -86,8 +86,9 @@ function toFilters(v: Parsed, now: number): Filters | string {
   }
   if (v['max-counters'] !== undefined) {
     // At least one counter: zero would count nothing and still look like an answer.
-    if (!/^\d+$/.test(v['max-counters']) || !Number.isSafeInteger(Number(v['max-counters'])) || Number(v['max-counters']) < 1) return '--max-counters must be a positive integer';
-    f.maxCounters = Number(v['max-counters']);
+    const n = /^\d+$/.test(v['max-counters']) ? Number(v['max-counters']) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1) return '--max-counters must be a positive integer';
+    f.maxCounters = n;
   }
   if (v['min-score'] !== undefined) {
     const n = Number(v['min-score']);
