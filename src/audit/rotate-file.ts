@@ -1,4 +1,4 @@
-import { linkSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import { rotatedName, rotatedTwinOf } from './log-files.js';
 
 /**
@@ -16,13 +16,34 @@ export function moveToRotatedName(active: string, fromIndex: number): string {
     try {
       linkSync(active, target);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code === undefined || !NO_HARD_LINKS.has(code)) throw err;
+      // A file system without hard links (FAT/exFAT, some network and FUSE mounts): rename to a
+      // name checked free just before. The old, small window between check and rename comes back
+      // there; failing every rotation (and so, fail-closed, every call) would be worse.
+      if (taken(target)) continue;
+      renameSync(active, target);
+      return target;
     }
     unlinkSync(active);
     return target;
   }
   throw Object.assign(new Error('no free rotated file name (index beyond 2^53)'), { code: 'EROTATE' });
+}
+
+/** link(2) errors that mean "this file system has no hard links", not "something is wrong". */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** Whether a name exists (a dangling symlink counts: it is someone's, and rename would replace it). */
+function taken(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }
 
 /**
