@@ -74,11 +74,11 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
   ],
   'audit.recovered': [
-    { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'checkpointSeq', 'checkpointHash'] },
+    { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'rotationFinished', 'checkpointSeq', 'checkpointHash'] },
     {
       shape: 'write-recovery',
       required: ['reason', 'errorCode', 'error', 'unavailableSince', 'rejectedRecords', 'fileLastSeq'],
-      optional: ['discardedBytes', 'movedTo'],
+      optional: ['discardedBytes', 'movedTo', 'rotationFinished'],
     },
   ],
 } as const satisfies Record<AuditEventType, readonly FieldShape[]>;
