@@ -42,8 +42,11 @@ export interface SessionOptions {
 export interface InFlight {
   readonly upstream: UpstreamConnection;
   readonly upstreamId: number;
-  /** Tool calls: aborts the guard's signal and reports `cancelled`. */
-  readonly onCancel?: (reason: string) => void;
+  /**
+   * Tool calls: aborts the guard's signal and reports `cancelled`. `settled` is given when the
+   * agent cancelled a request already forwarded (see {@link ProxySession.cancelUpstream}).
+   */
+  readonly onCancel?: (reason: string, settled?: Promise<void>) => void;
 }
 
 /**
@@ -243,8 +246,7 @@ export class ProxySession implements UpstreamEvents {
       }
       this.inFlight.delete(id);
       const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
-      entry.upstream.cancel(entry.upstreamId, reason);
-      entry.onCancel?.(reason);
+      entry.onCancel?.(reason, this.cancelUpstream(entry, reason));
       return;
     }
     if (!n.method.startsWith('notifications/')) {
@@ -257,6 +259,20 @@ export class ProxySession implements UpstreamEvents {
     // HTTP authenticated this POST's own token; stdio's process token is checked now.
     if (this.opts.channel.transport === 'http') this.passNotification(n);
     else notifyAfterStdioCheck(this, n, () => this.passNotification(n));
+  }
+
+  /**
+   * Tells the upstream to stop a forwarded request the agent cancelled. An upstream may ignore
+   * `notifications/cancelled` and go on running it, and one that honours it never answers, so
+   * warden keeps waiting for the request under its upstream id: the promise resolves when the
+   * upstream is done with it (late answer, dropped; the request's own timeout; the connection
+   * ended). Undefined when nothing runs upstream (not forwarded yet, or already answered).
+   */
+  private cancelUpstream(entry: InFlight, reason: string): Promise<void> | undefined {
+    if (entry.upstreamId < 0) return undefined;
+    let done: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    return entry.upstream.cancel(entry.upstreamId, reason, () => done()) ? settled : undefined;
   }
 
   /** Progress on a relayed request goes to the upstream that asked; the rest reaches every upstream. */
