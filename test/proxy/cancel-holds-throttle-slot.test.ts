@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseRecords } from '../../src/audit/read-records.js';
 import type { AuditRecord } from '../../src/audit/record-codec.js';
 import { expectRefusal } from '../helpers/enforcement-assert.js';
+import { mcpPost, openHttpSession } from '../helpers/hostile-http.js';
 import { spawnRawWarden } from '../helpers/hostile-warden-process.js';
 import { REPO_ROOT } from '../helpers/paths.js';
-import { tempDir } from '../helpers/warden-process.js';
+import { spawnWardenHttp, tempDir } from '../helpers/warden-process.js';
 
 const SERVER = join(REPO_ROOT, 'test/fixtures/proxy/cancel-deaf-server.mjs');
 const POLICY = join(REPO_ROOT, 'test/fixtures/proxy/throttle-slow.yaml');
@@ -149,5 +150,39 @@ describe('a cancelled call whose upstream crashes', () => {
     }
     expect(ran).toBe(true);
     expect(t.w.answersFor('c1')).toEqual([]);
+  });
+});
+
+describe('a cancelled call whose HTTP session ends', () => {
+  it('frees the slot when the session ends (DELETE): another session of the same principal may call at once', async () => {
+    const callLog = join(tempDir('warden-cancel-slot-'), 'calls.jsonl');
+    // Anonymous: every session is the same principal and shares its throttle slot.
+    const w = await spawnWardenHttp({
+      dangerouslyAllowAnonymous: true,
+      upstreams: { deaf: { command: process.execPath, args: [SERVER], env: { CALL_LOG: callLog } } },
+      policy: { files: [POLICY], watch: false, decisionBudgetMs: 10_000 },
+      pins: { onNew: 'allow', watch: false },
+      throttle: { buckets: [{ key: 'user_agent', ratePerMinute: 60_000, burst: 1_000 }], maxConcurrentPerPrincipal: 1, maxWaitMs: 200 },
+      timeouts: { callMs: 60_000 },
+    });
+    closers.push(w.stop);
+    const log = (): LogEntry[] => (existsSync(callLog) ? readFileSync(callLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogEntry) : []);
+    const a = await openHttpSession(w.url);
+    void a.post(JSON.stringify(slowCall('c1', { ms: 60_000, onCancel: 'ignore' }))).catch(() => undefined);
+    await until('the upstream to start the call', () => log().some((e) => e.event === 'start'));
+    expect((await a.post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c1', reason: 'stop' } }))).status).toBe(202);
+    await until('the upstream to see the cancel', () => log().some((e) => e.event === 'cancel'));
+    const b = await openHttpSession(w.url);
+    // Session a's upstream still runs c1: the principal's one slot is taken.
+    expectRefusal((await b.post(JSON.stringify(slowCall('b1', { ms: 10 })))).messages.at(-1)!.result, 'throttle_rejected');
+    // Session a ends: its upstream process is stopped, and with it c1.
+    expect((await mcpPost(w.url, '', a.headers, { method: 'DELETE' })).status).toBe(200);
+    let ran = false;
+    for (let i = 0; i < 100 && !ran; i++) {
+      const answer = await b.post(JSON.stringify(slowCall(`b2-${i}`, { ms: 10, label: 'after delete' })));
+      ran = JSON.stringify(answer.messages).includes('slow after delete done');
+      if (!ran) await sleep(50);
+    }
+    expect(ran).toBe(true);
   });
 });
