@@ -1,8 +1,5 @@
 import type { RpcId } from './json-rpc.js';
 
-/** Why a request is not admitted to its HTTP session. */
-export type InFlightRefusal = 'full' | 'duplicate';
-
 /**
  * The agent requests one HTTP session holds open: received and not yet answered (any method, not
  * only tools/call). Without a bound an authenticated agent could hold any number open at once on
@@ -45,7 +42,7 @@ export class RequestsInFlight {
    * JSON-RPC ids are unique per session, and one answer for two requests would leave one counted
    * forever, or free the other while it still runs.
    */
-  received(id: RpcId): 'ok' | InFlightRefusal {
+  received(id: RpcId): 'ok' | 'duplicate' {
     if (this.ids.has(id)) return 'duplicate';
     this.ids.add(id);
     return 'ok';
