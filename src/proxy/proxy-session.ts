@@ -278,7 +278,9 @@ export class ProxySession implements UpstreamEvents {
       // No answer is due after a cancel: the request no longer counts as open (but see cancelUpstream).
       this.requests?.ended(id);
       const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
-      entry.onCancel?.(reason, this.cancelUpstream(entry, reason));
+      // Not inside onCancel?.(): an optional call skips its arguments when there is no onCancel.
+      const settled = this.cancelUpstream(entry, reason);
+      entry.onCancel?.(reason, settled);
       return;
     }
     if (!n.method.startsWith('notifications/')) {
