@@ -127,6 +127,8 @@ export interface AuditEventFields {
   'session.hijack_rejected': { sessionId: string; expected: PrincipalSummary; presented: PrincipalSummary; remoteAddress?: string };
   /** A new HTTP session over a cap (`reason`: too_many_sessions | too_many_sessions_for_principal); `open` of `limit`. */
   'session.refused': { reason: string; principal: PrincipalSummary; open: number; limit: number; remoteAddress?: string };
+  /** An HTTP request refused before it was forwarded (`reason`: too_many_requests_in_flight); `open` of `limit` on its session. */
+  'request.refused': { sessionId: string; principal: PrincipalSummary; method: string; reason: string; open: number; limit: number; remoteAddress?: string };
   /** `tokenDigest` is `sha256:` of the presented token; the token itself is never recorded. */
   'identity.failed': { reason: string; transport: string; remoteAddress?: string; tokenDigest?: string };
   /**

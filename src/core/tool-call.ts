@@ -68,6 +68,15 @@ export interface UpstreamOutcome {
   readonly resultDigest?: string;
   /** JSON-RPC error when status is `error`. */
   readonly error?: { readonly code: number; readonly message: string };
+  /**
+   * Status `cancelled` of a call already forwarded: the upstream was told to stop, but need not
+   * honour that, so the call may still be running there. Resolves (never rejects) once the
+   * upstream is done with it: its late answer arrived (dropped, never relayed to the agent), the
+   * call's `timeouts.callMs` from forwarding passed, or the upstream connection ended (crash,
+   * restart, session end). Absent: nothing runs upstream any more. What a call holds for as long
+   * as it runs (a throttle concurrency slot) is released then, not at the cancel.
+   */
+  readonly settled?: Promise<void>;
 }
 
 /** The guard's answer. Only `forward` lets a call reach an upstream. */

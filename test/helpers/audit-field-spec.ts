@@ -69,6 +69,7 @@ export const AUDIT_FIELD_SPEC = {
   ],
   'upstream.stream_lost': one(['sessionId', 'upstream', 'reason'], []),
   'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
+  'request.refused': one(['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], ['remoteAddress']),
   'request.forwarded': [
     { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
