@@ -91,10 +91,14 @@ export type EventReceivedFields =
   | { accepted: false; err: string; description: string }
   | { accepted: true; duplicate: boolean; eventId: string; issuer: string; eventTypes: readonly string[]; txn?: string };
 
-/** `pins.accepted`: one tool accepted (by an operator, by `onNew: allow`, or read from the pin file), or first-use pinning. */
-export type PinsAcceptedFields =
-  | { upstream: string; tool: string; digest: string; previousDigest?: string; by: string }
-  | { upstream: string; tools: readonly string[]; by: 'first-use' };
+/** What a `pins.*` record is about: a tool, a prompt or a resource template, by its upstream name. */
+export type PinSubject = { tool: string } | { prompt: string } | { resourceTemplate: string };
+
+/** First-use pinning of one kind of an upstream: the names actually pinned. */
+export type PinsFirstUse = { upstream: string; by: 'first-use' } & ({ tools: readonly string[] } | { prompts: readonly string[] } | { resourceTemplates: readonly string[] });
+
+/** `pins.accepted`: one definition accepted (by an operator, by `onNew: allow`, or read from the pin file), or first-use pinning. */
+export type PinsAcceptedFields = ({ upstream: string; digest: string; previousDigest?: string; by: string } & PinSubject) | PinsFirstUse;
 
 /** `audit.recovered`: written by the sink itself, at start-up after an unclean stop, or after a write failure healed. */
 export type AuditRecoveredFields =
@@ -184,8 +188,8 @@ export interface AuditEventFields {
   };
   /** `eventId`: the SET's `jti`, or `manual:<uuid>` for an operator revocation; `sessionIds`: warden sessions it closed. */
   revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };
-  /** A held definition (withheld from tools/list until accepted); `poisoned`: the description scan's findings, when any. */
-  'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string; poisoned?: readonly string[] };
+  /** A held definition (withheld from its list until accepted); `poisoned`: the description scan's findings, when any. */
+  'pins.changed': { upstream: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string; poisoned?: readonly string[] } & PinSubject;
   'pins.accepted': PinsAcceptedFields;
   /**
    * An HTTP upstream's standing GET stream (its server-initiated notifications and requests) is
