@@ -200,6 +200,8 @@ export interface AuditEventFields {
   'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
   /** A resource read or subscription (`uri`) or a prompt fetched (`prompt`, the upstream's own name), before it is forwarded. */
   'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string } & ({ uri: string } | { prompt: string });
+  /** A prompts/get refused by warden (pins: the prompt's definition is held, or the upstream does not list it); never forwarded. */
+  'request.refused': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string };
   'audit.recovered': AuditRecoveredFields;
 }
 

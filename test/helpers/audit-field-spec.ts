@@ -81,6 +81,7 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
   ],
+  'request.refused': one(['sessionId', 'principal', 'method', 'upstream', 'prompt', 'reason'], []),
   'audit.recovered': [
     { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'checkpointSeq', 'checkpointHash'] },
     {
