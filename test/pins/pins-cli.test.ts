@@ -149,6 +149,15 @@ describe('warden pins list|diff|accept', () => {
     expect((await runCli(['pins', 'accept', '--file', file])).code).toBe(2);
     expect((await runCli(['pins', 'accept', '--tool', 'add', '--all', '--file', file])).code).toBe(2);
     expect((await runCli(['pins', 'frobnicate', '--file', file])).code).toBe(2);
+    // One selector at a time: --tool and --prompt together would name two different definitions.
+    expect((await runCli(['pins', 'accept', '--tool', 'add', '--prompt', 'add', '--file', file])).code).toBe(2);
+    expect((await runCli(['pins', 'accept', '--template', 'file', '--all', '--file', file])).code).toBe(2);
+  });
+
+  it('--prompt selects a prompt, never the tool of the same name', async () => {
+    const r = await runCli(['pins', 'accept', '--prompt', 'add', '--file', file]);
+    expect(r.code).toBe(1); // nothing held matches: the held `add` is a tool
+    expect(JSON.parse((await runCli(['pins', 'list', '--prompt', 'add', '--json', '--file', file])).stdout)).toEqual({ pins: [] });
   });
 
   it('an invalid pin file is a config error (exit 3) naming the file', async () => {
