@@ -29,7 +29,7 @@ export function openPinStore(config: PinsConfig, deps: PinStoreDeps): PinStore {
   /** Upstream and kind whose first listing is still being paged through (trust on first use is open). */
   const firstUseOpen = new Set<string>();
   const diffs = new Map<string, string>();
-  /** Tells the runtime the listable set may have changed (an accept released a withheld tool). */
+  /** Tells the runtime the listable set of a kind may have changed (an accept released a withheld definition). */
   const listingChanged = coalesced(deps.onListingChange, deps.logger);
   // Kind, then upstream (a configured name), then the listed name: a prompt and a tool of the same
   // name never share a key.

@@ -1,7 +1,7 @@
 import { auditEvent, principalSummary } from '../audit/events.js';
 import type { DefinitionListing } from '../core/tool-call.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
-import { listWhole } from './known-tools.js';
+import { listWhole, type WholeListing } from './known-tools.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -35,18 +35,40 @@ export async function getPromptIfPinned(session: ProxySession, request: RpcReque
   }
   let listing = guard.definitionListing('prompt', upstream.name, name);
   if (!listing.listed && listing.why === 'unseen') {
-    const generation = upstream.generation;
-    const whole = await listWhole(session, upstream, 'prompts/list', 'prompts');
+    const whole = await judgeListing(session, upstream);
     if (whole.kind === 'error') {
       session.toAgent(errorResponse(request.id, whole.code, whole.message, whole.data));
       return;
     }
-    // A listing from a process that has since been replaced says nothing about the running one.
-    if (upstream.generation === generation) session.safely(() => guard.onDefinitionsListed?.('prompt', upstream.name, whole.items));
     listing = guard.definitionListing('prompt', upstream.name, name);
   }
   if (listing.listed) return forward();
   refuse(session, request, upstream.name, name, REFUSAL[listing.why]);
+}
+
+const listings = new WeakMap<ProxySession, Map<string, Promise<WholeListing>>>();
+
+/**
+ * Lists the upstream's prompts and hands them to the pins. Once per concurrent miss per session
+ * and upstream: a burst of gets for unlisted names must not each cost the upstream a full listing.
+ */
+function judgeListing(session: ProxySession, upstream: UpstreamConnection): Promise<WholeListing> {
+  let perSession = listings.get(session);
+  if (!perSession) listings.set(session, (perSession = new Map()));
+  let listing = perSession.get(upstream.name);
+  if (!listing) {
+    const generation = upstream.generation;
+    listing = listWhole(session, upstream, 'prompts/list', 'prompts').then((whole) => {
+      // A listing from a process that has since been replaced says nothing about the running one
+      // (left unjudged: the prompt stays unseen, so refused).
+      if (whole.kind === 'listed' && upstream.generation === generation) {
+        session.safely(() => session.opts.guard.onDefinitionsListed?.('prompt', upstream.name, whole.items));
+      }
+      return whole;
+    }).finally(() => perSession!.delete(upstream.name));
+    perSession.set(upstream.name, listing);
+  }
+  return listing;
 }
 
 function refuse(session: ProxySession, request: RpcRequest, upstream: string, prompt: string, reason: PromptRefusal): void {
