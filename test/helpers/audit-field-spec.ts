@@ -62,17 +62,28 @@ export const AUDIT_FIELD_SPEC = {
   ],
   'event.effect': one(['eventId', 'eventType', 'effect', 'reason', 'at', 'details'], ['subject', 'entryId', 'issuerUnknown']),
   revocation: one(['entryId', 'subject', 'eventId', 'reason', 'by', 'at', 'sessionIds'], []),
-  'pins.changed': one(['upstream', 'tool', 'kind', 'digest', 'diff'], ['pinnedDigest', 'poisoned']),
+  'pins.changed': [
+    { shape: 'tool', required: ['upstream', 'tool', 'kind', 'digest', 'diff'], optional: ['pinnedDigest', 'poisoned'] },
+    { shape: 'prompt', required: ['upstream', 'prompt', 'kind', 'digest', 'diff'], optional: ['pinnedDigest', 'poisoned'] },
+    { shape: 'resource template', required: ['upstream', 'resourceTemplate', 'kind', 'digest', 'diff'], optional: ['pinnedDigest', 'poisoned'] },
+  ],
   'pins.accepted': [
     { shape: 'tool', required: ['upstream', 'tool', 'digest', 'by'], optional: ['previousDigest'] },
+    { shape: 'prompt', required: ['upstream', 'prompt', 'digest', 'by'], optional: ['previousDigest'] },
+    { shape: 'resource template', required: ['upstream', 'resourceTemplate', 'digest', 'by'], optional: ['previousDigest'] },
     { shape: 'first-use', required: ['upstream', 'tools', 'by'], optional: [] },
+    { shape: 'first-use prompts', required: ['upstream', 'prompts', 'by'], optional: [] },
+    { shape: 'first-use resource templates', required: ['upstream', 'resourceTemplates', 'by'], optional: [] },
   ],
   'upstream.stream_lost': one(['sessionId', 'upstream', 'reason'], []),
   'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
-  'request.refused': one(['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], ['remoteAddress']),
   'request.forwarded': [
     { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
+  ],
+  'request.refused': [
+    { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['remoteAddress'] },
+    { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt', 'reason'], optional: [] },
   ],
   'audit.recovered': [
     { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'rotationFinished', 'checkpointSeq', 'checkpointHash'] },
