@@ -43,10 +43,15 @@ export interface ApprovalManager {
   answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
   listPending(): Promise<PendingApproval[]>;
   getPending(id: string): Promise<PendingApproval | undefined>;
-  /** The live grant that would allow this call without asking, if any. */
-  findGrant(req: ToolCallRequest): Promise<Grant | undefined>;
+  /** The live grant that would allow this call, decided under `policyHash`, without asking, if any. */
+  findGrant(req: ToolCallRequest, policyHash: string): Promise<Grant | undefined>;
   listGrants(): Promise<Grant[]>;
-  revokeGrant(id: string, by: ApproverIdentity | { kind: 'system'; id: string }): Promise<Grant | undefined>;
+  revokeGrant(id: string, by: ApproverIdentity | { kind: 'system'; id: string }, reason?: GrantRevokeReason): Promise<Grant | undefined>;
+  /**
+   * Revokes every grant made under another policy version than `policyHash` (after a reload that
+   * changed the policy); returns how many.
+   */
+  retireGrantsNotUnder(policyHash: string): Promise<number>;
   /** Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how many. */
   withdrawWhere(predicate: (p: PendingApproval) => boolean, reason: string): number;
   /** Listens for requested / answered / timeout / withdrawn; returns an unsubscribe function. */
@@ -54,6 +59,12 @@ export interface ApprovalManager {
   /** Withdraws everything still pending (shutdown). */
   close(): void;
 }
+
+/** Why a grant was revoked, when not by a person: `policy_changed` after a reload. */
+export type GrantRevokeReason = 'policy_changed';
+
+/** Who revokes grants when the policy changes: warden itself. */
+const POLICY_RELOAD: { kind: 'system'; id: string } = { kind: 'system', id: 'policy-reload' };
 
 const PENDING = 'approval:pending:';
 const DONE = 'approval:done:';
@@ -150,13 +161,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       expiresAt: now + Math.min(answer.ttlMs, config.maxGrantMs),
       createdBy: approver,
       approvalId: record.id,
+      policyHash: record.policyHash,
     };
     if (!(await grants.add(grant, now))) {
       deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
       return undefined;
     }
-    const { issuer, user, actor, actorIssuer, priorActors, priorActorIssuers, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId } = grant;
-    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, actorIssuer, priorActors, priorActorIssuers: priorActorIssuers ?? [], scope, upstream, tool, argsDigest, createdAt, expiresAt, by: createdBy.id, approver: createdBy }))) {
+    const { issuer, user, actor, actorIssuer, priorActors, priorActorIssuers, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId, policyHash } = grant;
+    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, actorIssuer, priorActors, priorActorIssuers: priorActorIssuers ?? [], scope, upstream, tool, argsDigest, createdAt, expiresAt, policyHash, by: createdBy.id, approver: createdBy }))) {
       // A grant missing from the audit trail must not allow later calls.
       await grants.remove(grant.id);
       return undefined;
@@ -171,11 +183,18 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     return { kind: 'allowed', approvalId: record.id, approver, ...(grant ? { grantId: grant.id } : {}) };
   };
 
+  const revokeGrant = async (id: string, by: ApproverIdentity | { kind: 'system'; id: string }, reason?: GrantRevokeReason): Promise<Grant | undefined> => {
+    const grant = await grants.remove(id);
+    // `by` is the id (as on every other record), `approver` the full identity (admin, approver or system).
+    if (grant) audit(auditEvent('grant.revoked', { grantId: id, user: grant.user, upstream: grant.upstream, tool: grant.tool, by: by.id, approver: by, reason }));
+    return grant;
+  };
+
   return {
     async request(req, decision, display, options) {
       const argsDigest = digestOf(req.arguments);
       const who = req.principal;
-      const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, argsDigest, clock());
+      const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, argsDigest, decision.policyHash, clock());
       if (grant) {
         // No approval was requested for this call: `by`/`approver` are who created the grant.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));
@@ -258,14 +277,18 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
     listPending: async () => waiters.records(),
     getPending: async (id) => waiters.get(id),
-    findGrant: (req) => grants.find(req.principal, req.upstream, req.tool, digestOf(req.arguments), clock()),
+    findGrant: (req, policyHash) => grants.find(req.principal, req.upstream, req.tool, digestOf(req.arguments), policyHash, clock()),
     listGrants: () => grants.list(clock()),
+    revokeGrant,
 
-    async revokeGrant(id, by) {
-      const grant = await grants.remove(id);
-      // `by` is the id (as on every other record), `approver` the full identity (admin, approver or system).
-      if (grant) audit(auditEvent('grant.revoked', { grantId: id, user: grant.user, upstream: grant.upstream, tool: grant.tool, by: by.id, approver: by }));
-      return grant;
+    async retireGrantsNotUnder(policyHash) {
+      let retired = 0;
+      for (const g of await grants.list(clock())) {
+        if (g.policyHash === policyHash) continue;
+        if (await revokeGrant(g.id, POLICY_RELOAD, 'policy_changed')) retired += 1;
+      }
+      if (retired > 0) deps.logger.warn({ retired, policyHash }, 'policy changed: remembered grants made under the previous policy were revoked');
+      return retired;
     },
 
     withdrawWhere(predicate, reason) {

@@ -93,6 +93,11 @@ export interface Grant {
   readonly createdBy: ApproverIdentity;
   /** The approval that created it. */
   readonly approvalId: string;
+  /**
+   * The policy version (decision.policyHash) the approval was given under. A grant answers only
+   * decisions of that version: what a human approved was judged by those rules.
+   */
+  readonly policyHash: string;
 }
 
 /** Why an answer was refused. Stable codes; the control API maps them to HTTP statuses. */

@@ -60,12 +60,15 @@ export class GrantStore {
 
   /**
    * The first live grant covering this principal, tool and (when the grant is bound) argument
-   * digest. A grant approved for one agent never covers another agent of the same user (a rogue
-   * agent holding a token for that user must not ride on it) unless it was widened to the user.
+   * digest, made under this policy version. A grant approved for one agent never covers another
+   * agent of the same user (a rogue agent holding a token for that user must not ride on it)
+   * unless it was widened to the user. A grant from another policy version never matches, even in
+   * the moment between a reload and its revocation.
    */
-  async find(who: GrantSubject, upstream: string, tool: string, argsDigest: string, now: number): Promise<Grant | undefined> {
+  async find(who: GrantSubject, upstream: string, tool: string, argsDigest: string, policyHash: string, now: number): Promise<Grant | undefined> {
     return (await this.list(now)).find(
       (g) =>
+        g.policyHash === policyHash &&
         coversPrincipal(g, who) &&
         g.upstream === upstream &&
         g.tool === tool &&

@@ -1,8 +1,10 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { AuditCorruptError } from './audit-errors.js';
 import { decodeRecord } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
-import { inspectTail, lastNewlineBefore, linesBackwards, listRotated, readRange } from './log-files.js';
+import { finishInterruptedRotation } from './rotate-file.js';
+import { copyRangeToNewFile, inspectTail, lastNewlineBefore, linesBackwards, listRotated } from './log-files.js';
 
 /** The active log file opened for append, and where its chain stands. */
 export interface OpenedFile {
@@ -12,6 +14,8 @@ export interface OpenedFile {
   size: number;
   /** Set when a torn last line was cut off (and saved next to the log). */
   repaired: { discardedBytes: number; movedTo: string } | undefined;
+  /** Set when a rotation a crash interrupted was completed first: the rotated file's path. */
+  finishedRotation?: string;
   lastSeq: number | undefined;
   lastHash: string | undefined;
 }
@@ -21,17 +25,24 @@ export interface OpenedFile {
  * the last good record. Not a regular file (e.g. /dev/full): opened as is, nothing to read.
  */
 export function openActiveFile(path: string): OpenedFile {
+  // Before opening: appending to a file that is also a rotated file would change that file.
+  const finishedRotation = finishInterruptedRotation(path);
   const fd = openSync(path, 'a+', 0o640);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined };
+    const rotation = finishedRotation === undefined ? {} : { finishedRotation };
+    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined, ...rotation };
     const tail = inspectTail(fd);
     let repaired: OpenedFile['repaired'];
     if (tail.tornBytes > 0) {
       const movedTo = `${path}.torn-${Date.now()}`;
-      writeFileSync(movedTo, readRange(fd, tail.goodEnd, tail.size), { mode: 0o640 });
+      // Saved block by block: a tail of GBs appended without a newline is never held in memory.
+      copyRangeToNewFile(fd, tail.goodEnd, tail.size, movedTo);
       ftruncateSync(fd, tail.goodEnd);
       repaired = { discardedBytes: tail.tornBytes, movedTo };
+    }
+    if (tail.lastLineTooLong) {
+      throw new AuditCorruptError(`${path}: last complete line is longer than any audit record; run 'warden audit verify'`);
     }
     const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
     if (last && last.kind !== 'ok') {
@@ -39,7 +50,7 @@ export function openActiveFile(path: string): OpenedFile {
       throw new AuditCorruptError(`${path}: last complete line is not a valid audit record (${last.kind}); run 'warden audit verify'`);
     }
     const record = last?.kind === 'ok' ? last.record : undefined;
-    return { fd, ino: st.ino, dev: st.dev, size: tail.goodEnd, repaired, lastSeq: record?.seq, lastHash: record?.hash };
+    return { fd, ino: st.ino, dev: st.dev, size: tail.goodEnd, repaired, lastSeq: record?.seq, lastHash: record?.hash, ...rotation };
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -69,8 +80,9 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
   if (!newest) return undefined;
   const fd = openSync(newest.path, 'r');
   try {
-    const line = inspectTail(fd).lastLine;
-    const last = line === undefined ? undefined : decodeRecord(line);
+    const tail = inspectTail(fd);
+    if (tail.lastLineTooLong) throw new AuditCorruptError(`${newest.path}: last line is longer than any audit record`);
+    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
     if (last?.kind === 'ok') return { seq: last.record.seq, hash: last.record.hash };
     if (last) throw new AuditCorruptError(`${newest.path}: last line is not a valid audit record (${last.kind})`);
     return undefined;
@@ -159,19 +171,23 @@ export interface RestartNote {
   lastGoodSeq: number;
   discardedBytes?: number;
   movedTo?: string;
+  /** The rotated file a crash left the active file a second name of (the rotation was completed). */
+  rotationFinished?: string;
   checkpointSeq?: number;
   checkpointHash?: string;
 }
 
 /**
  * What the previous run left behind, for the `audit.recovered` record that opens a new run:
- * a torn line, a crash (checkpoint not written by close()), a log shorter than its checkpoint,
- * or records no trustworthy checkpoint vouches for (see unvouchedReasons).
+ * a torn line, a crash (checkpoint not written by close()), a rotation cut short by a crash, a
+ * log shorter than its checkpoint, or records no trustworthy checkpoint vouches for (see
+ * unvouchedReasons).
  */
 export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: number): RestartNote | undefined {
   const previous = prior.cp;
   const reasons: string[] = [];
   if (opened.repaired) reasons.push('torn_tail');
+  if (opened.finishedRotation !== undefined) reasons.push('rotation_interrupted');
   if (previous && previous.seq > seq) reasons.push('checkpoint_ahead');
   else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
   reasons.push(...unvouchedReasons(prior, seq));
@@ -181,6 +197,7 @@ export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: 
     reasons,
     lastGoodSeq: seq,
     ...(opened.repaired ?? {}),
+    ...(opened.finishedRotation === undefined ? {} : { rotationFinished: basename(opened.finishedRotation) }),
     ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
   };
 }

@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import safeRegex from 'safe-regex2';
+import { redactionPatternProblem } from './pattern-probe.js';
 
-/** A user-supplied regex must compile and must not be catastrophic (ReDoS on the write path). */
+/**
+ * A user-supplied regex must compile, must not backtrack catastrophically (the policy engine's
+ * check), and must not take super-linear time on long strings: it runs on every argument before
+ * the call is written (pattern-probe.ts).
+ */
 const SafePatternSchema = z.string().min(1).superRefine((src, ctx) => {
-  try {
-    new RegExp(src, 'g');
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-    return;
-  }
-  if (!safeRegex(src)) ctx.addIssue({ code: 'custom', message: 'regular expression may backtrack catastrophically' });
+  const problem = redactionPatternProblem(src);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 export const RedactConfigSchema = z.strictObject({

@@ -23,6 +23,8 @@ export interface Filters {
   user?: string; agent?: string; tool?: string; action?: string; enforced?: string; since?: number; until?: number; minScore?: number;
   /** --limit (query) / --top (stats): how many rows to print. */
   limit?: number; top?: number;
+  /** --max-counters (stats): counters per table. */
+  maxCounters?: number;
   /** --max-call-span: how long after its first record a call's records still join it (ms). */
   maxCallSpanMs: number;
 }
@@ -48,7 +50,7 @@ const OPTIONS = {
   file: { type: 'string' }, user: { type: 'string' }, agent: { type: 'string' }, tool: { type: 'string' },
   action: { type: 'string' }, enforced: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'min-score': { type: 'string' },
   limit: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  'max-call-span': { type: 'string' },
+  'max-call-span': { type: 'string' }, 'max-counters': { type: 'string' },
 } as const;
 
 type Parsed = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
@@ -81,6 +83,12 @@ function toFilters(v: Parsed, now: number): Filters | string {
     // would silently print every call.
     if (!/^\d+$/.test(v[k])) return `--${k} must be a non-negative integer`;
     f[k] = Number(v[k]);
+  }
+  if (v['max-counters'] !== undefined) {
+    // At least one counter: zero would count nothing and still look like an answer.
+    const n = /^\d+$/.test(v['max-counters']) ? Number(v['max-counters']) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1) return '--max-counters must be a positive integer';
+    f.maxCounters = n;
   }
   if (v['min-score'] !== undefined) {
     const n = Number(v['min-score']);

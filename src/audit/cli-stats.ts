@@ -3,22 +3,46 @@ import type { CallSummary } from './call-summary.js';
 import { table } from './cli-format.js';
 import { terminalJson } from './escape-unsafe.js';
 import { ACTIONS, loadCalls } from './cli-query.js';
+import { SpaceSaving, type Counter } from './space-saving.js';
 
-export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--max-call-span D] [--json]
+export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--max-counters N] [--max-call-span D] [--json]
 
 Calls per action as decided by policy and as enforced (monitor mode decides but enforces
 allow), top tools decided or enforced as block, and top principals by risk.
+  --max-counters N   distinct keys counted per table (default 1000). Past that, the tables keep
+                     the most frequent keys (Space-Saving) and say they are approximate, with the
+                     most any count may miss. Memory holds N counters per table.
   --max-call-span D  records up to D (default 6h) after a call's first record join its summary;
                      later ones are left out with a warning. Memory holds one span of calls.
 Exit: 0 (also for no calls), 2 usage, 3 no audit file.
 `;
 
-/** A tool that policy decided to block, or that was blocked, in how many calls each. */
+/** Default for `--max-counters`: counters per table. */
+export const DEFAULT_MAX_COUNTERS = 1000;
+
+/**
+ * A tool that policy decided to block, or that was blocked, in how many calls each. `uncounted`
+ * (approximate tables only): calls of the tool that may have gone uncounted, so the true numbers
+ * lie between the ones shown and these plus `uncounted`.
+ */
 export interface BlockedTool {
   tool: string;
   decided: number;
   enforced: number;
+  uncounted?: number;
 }
+
+export interface RiskyPrincipal {
+  principal: string;
+  calls: number;
+  maxScore: number;
+  meanScore: number;
+  /** As in BlockedTool; maxScore and meanScore are over the counted calls. */
+  uncounted?: number;
+}
+
+/** The tables of AuditStats that count distinct keys in bounded counters. */
+export type CountedTable = 'decisions' | 'enforced' | 'topBlockedTools' | 'topPrincipalsByRisk';
 
 /** `warden audit stats --json`. */
 export interface AuditStats {
@@ -30,7 +54,16 @@ export interface AuditStats {
   /** Calls whose enforced action differs from the decided one (monitor mode). */
   enforcedOtherwise: number;
   topBlockedTools: BlockedTool[];
-  topPrincipalsByRisk: { principal: string; calls: number; maxScore: number; meanScore: number }[];
+  topPrincipalsByRisk: RiskyPrincipal[];
+  /** Counters per table (`--max-counters`). */
+  maxCounters: number;
+  /** A table had more distinct keys than counters: its counts are lower bounds, see errorBound. */
+  approximate: boolean;
+  /**
+   * Per approximate table, the most any of its counts may miss (and the most often a key that
+   * is not shown may have occurred): true count ≤ shown + bound.
+   */
+  errorBound?: Partial<Record<CountedTable, number>>;
 }
 
 /** Action order (allow → block), then any other value alphabetically. */
@@ -42,67 +75,103 @@ function byAction(a: string, b: string): number {
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
-/** Counts per key, in action order. */
-function inActionOrder(m: ReadonlyMap<string, number>): Record<string, number> {
-  return Object.fromEntries([...m.entries()].sort((a, b) => byAction(a[0], b[0])));
+/** Counts per key, in action order (lower bounds when the table is approximate). */
+function inActionOrder(t: SpaceSaving<{ n: number }>): Record<string, number> {
+  return Object.fromEntries(
+    t
+      .counters()
+      .map((c): [string, number] => [c.key, c.value.n])
+      .sort((a, b) => byAction(a[0], b[0])),
+  );
 }
 
-type Risk = { principal: string; calls: number; maxScore: number; total: number };
+type Risk = { calls: number; maxScore: number; total: number };
+
+/** `uncounted` for a counter of an approximate table; nothing for an exact one (counts exact). */
+function uncounted(t: SpaceSaving<unknown>, c: Counter<unknown>): { uncounted?: number } {
+  return t.approximate ? { uncounted: c.error } : {};
+}
 
 /**
- * Statistics built one call at a time, so `warden audit stats` reads a log of any length with
- * memory for its distinct actions, blocked tools and principals only.
+ * Statistics built one call at a time, so `warden audit stats` reads a log of any length. Every
+ * table keyed by a value from the log (actions, tools, principals) is a Space-Saving summary of
+ * `maxCounters` counters: exact while its distinct keys fit, the heavy hitters with error bounds
+ * past that. A log with millions of distinct users or tools (or hostile action names) costs
+ * `maxCounters` counters per table, not millions.
  */
 export class StatsAccumulator {
   private calls = 0;
-  private readonly decisions = new Map<string, number>();
-  private readonly enforced = new Map<string, number>();
   private enforcedOtherwise = 0;
-  private readonly blocked = new Map<string, BlockedTool>();
-  private readonly risk = new Map<string, Risk>();
+  private readonly decisions: SpaceSaving<{ n: number }>;
+  private readonly enforced: SpaceSaving<{ n: number }>;
+  private readonly blocked: SpaceSaving<{ decided: number; enforced: number }>;
+  private readonly risk: SpaceSaving<Risk>;
+
+  constructor(readonly maxCounters = DEFAULT_MAX_COUNTERS) {
+    this.decisions = new SpaceSaving(maxCounters, () => ({ n: 0 }));
+    this.enforced = new SpaceSaving(maxCounters, () => ({ n: 0 }));
+    this.blocked = new SpaceSaving(maxCounters, () => ({ decided: 0, enforced: 0 }));
+    this.risk = new SpaceSaving(maxCounters, () => ({ calls: 0, maxScore: 0, total: 0 }));
+  }
 
   add(c: CallSummary): void {
     this.calls += 1;
-    if (c.action !== null) this.decisions.set(c.action, (this.decisions.get(c.action) ?? 0) + 1);
-    if (c.enforced !== null) this.enforced.set(c.enforced, (this.enforced.get(c.enforced) ?? 0) + 1);
+    if (c.action !== null) this.decisions.add(c.action).value.n += 1;
+    if (c.enforced !== null) this.enforced.add(c.enforced).value.n += 1;
     if (c.action !== null && c.enforced !== null && c.action !== c.enforced) this.enforcedOtherwise += 1;
     if (c.tool !== null && (c.action === 'block' || c.enforced === 'block')) {
-      const t = this.blocked.get(c.tool) ?? { tool: c.tool, decided: 0, enforced: 0 };
+      const t = this.blocked.add(c.tool).value;
       if (c.action === 'block') t.decided += 1;
       if (c.enforced === 'block') t.enforced += 1;
-      this.blocked.set(c.tool, t);
     }
     if (c.score !== null) {
-      const key = `${c.user ?? '-'}${c.agent ? ` via ${c.agent}` : ''}`;
-      const r = this.risk.get(key) ?? { principal: key, calls: 0, maxScore: 0, total: 0 };
+      const r = this.risk.add(`${c.user ?? '-'}${c.agent ? ` via ${c.agent}` : ''}`).value;
       r.calls += 1;
       r.total += c.score;
       r.maxScore = Math.max(r.maxScore, c.score);
-      this.risk.set(key, r);
     }
   }
 
   /** Tools decided or enforced as block (most enforced blocks first, then most decided); principals by mean risk. */
   result(top: number): AuditStats {
+    const tables: [CountedTable, SpaceSaving<unknown>][] = [
+      ['decisions', this.decisions], ['enforced', this.enforced], ['topBlockedTools', this.blocked], ['topPrincipalsByRisk', this.risk],
+    ];
+    const approximate = tables.filter(([, t]) => t.approximate);
     return {
       calls: this.calls,
       decisions: inActionOrder(this.decisions),
       enforced: inActionOrder(this.enforced),
       enforcedOtherwise: this.enforcedOtherwise,
-      topBlockedTools: [...this.blocked.values()].sort((a, b) => b.enforced - a.enforced || b.decided - a.decided || a.tool.localeCompare(b.tool)).slice(0, top),
-      topPrincipalsByRisk: [...this.risk.values()]
-        .map((r) => ({ principal: r.principal, calls: r.calls, maxScore: r.maxScore, meanScore: Math.round((r.total / r.calls) * 10) / 10 }))
+      topBlockedTools: this.blocked
+        .counters()
+        .map((c) => ({ tool: c.key, decided: c.value.decided, enforced: c.value.enforced, ...uncounted(this.blocked, c) }))
+        .sort((a, b) => b.enforced - a.enforced || b.decided - a.decided || a.tool.localeCompare(b.tool))
+        .slice(0, top),
+      topPrincipalsByRisk: this.risk
+        .counters()
+        .map((c) => ({ principal: c.key, calls: c.value.calls, maxScore: c.value.maxScore, meanScore: Math.round((c.value.total / c.value.calls) * 10) / 10, ...uncounted(this.risk, c) }))
         .sort((a, b) => b.meanScore - a.meanScore || b.maxScore - a.maxScore)
         .slice(0, top),
+      maxCounters: this.maxCounters,
+      approximate: approximate.length > 0,
+      ...(approximate.length > 0 ? { errorBound: Object.fromEntries(approximate.map(([name, t]) => [name, t.errorBound])) } : {}),
     };
   }
 }
 
 /** The statistics of a set of calls: what was decided and what was enforced, side by side. */
-export function auditStats(calls: Iterable<CallSummary>, top: number): AuditStats {
-  const acc = new StatsAccumulator();
+export function auditStats(calls: Iterable<CallSummary>, top: number, maxCounters = DEFAULT_MAX_COUNTERS): AuditStats {
+  const acc = new StatsAccumulator(maxCounters);
   for (const c of calls) acc.add(c);
   return acc.result(top);
+}
+
+/** The line under an approximate table: how far its counts may be off, and what to do about it. */
+function approximateNote(s: AuditStats, name: CountedTable, what: string): string[] {
+  const bound = s.errorBound?.[name];
+  if (bound === undefined) return [];
+  return [`approximate: more than ${s.maxCounters} distinct ${what}; the most frequent are kept, and each count may miss up to ${bound} call(s) (raise --max-counters)`];
 }
 
 function statsText(s: AuditStats): string {
@@ -111,9 +180,12 @@ function statsText(s: AuditStats): string {
   return [
     `${s.calls} call(s)`, '', 'Calls per action',
     table(['action', 'decided', 'enforced'], actions.map((a) => [a, String(s.decisions[a] ?? 0), String(s.enforced[a] ?? 0)])),
+    ...approximateNote(s, 'decisions', 'decided actions'), ...approximateNote(s, 'enforced', 'enforced actions'),
     ...otherwise, '', 'Top blocked tools',
-    table(['tool', 'decided', 'enforced'], s.topBlockedTools.map((b) => [b.tool, String(b.decided), String(b.enforced)])), '', 'Top principals by risk',
+    table(['tool', 'decided', 'enforced'], s.topBlockedTools.map((b) => [b.tool, String(b.decided), String(b.enforced)])),
+    ...approximateNote(s, 'topBlockedTools', 'blocked tools'), '', 'Top principals by risk',
     table(['principal', 'calls', 'mean', 'max'], s.topPrincipalsByRisk.map((p) => [p.principal, String(p.calls), String(p.meanScore), String(p.maxScore)])),
+    ...approximateNote(s, 'topPrincipalsByRisk', 'principals'),
   ].join('\n');
 }
 
@@ -121,7 +193,7 @@ function statsText(s: AuditStats): string {
 export async function runStats(argv: string[], io: CliIo): Promise<number> {
   const loaded = loadCalls(argv, io, STATS_HELP);
   if (typeof loaded === 'number') return loaded;
-  const stats = auditStats(loaded.calls, loaded.filters.top ?? 10);
+  const stats = auditStats(loaded.calls, loaded.filters.top ?? 10, loaded.filters.maxCounters ?? DEFAULT_MAX_COUNTERS);
   loaded.done();
   io.stdout.write(loaded.values.json ? `${terminalJson(JSON.stringify(stats, null, 2))}\n` : `${statsText(stats)}\n`);
   return EXIT.ok;

@@ -98,10 +98,14 @@ export type EventReceivedFields =
   | { accepted: false; err: string; description: string }
   | { accepted: true; duplicate: boolean; eventId: string; issuer: string; eventTypes: readonly string[]; txn?: string };
 
-/** `pins.accepted`: one tool accepted (by an operator, by `onNew: allow`, or read from the pin file), or first-use pinning. */
-export type PinsAcceptedFields =
-  | { upstream: string; tool: string; digest: string; previousDigest?: string; by: string }
-  | { upstream: string; tools: readonly string[]; by: 'first-use' };
+/** What a `pins.*` record is about: a tool, a prompt or a resource template, by its upstream name. */
+export type PinSubject = { tool: string } | { prompt: string } | { resourceTemplate: string };
+
+/** First-use pinning of one kind of an upstream: the names actually pinned. */
+export type PinsFirstUse = { upstream: string; by: 'first-use' } & ({ tools: readonly string[] } | { prompts: readonly string[] } | { resourceTemplates: readonly string[] });
+
+/** `pins.accepted`: one definition accepted (by an operator, by `onNew: allow`, or read from the pin file), or first-use pinning. */
+export type PinsAcceptedFields = ({ upstream: string; digest: string; previousDigest?: string; by: string } & PinSubject) | PinsFirstUse;
 
 /** `audit.recovered`: written by the sink itself, at start-up after an unclean stop, or after a write failure healed. */
 export type AuditRecoveredFields =
@@ -181,9 +185,10 @@ export interface AuditEventFields {
     callId: string; grantId: string; approvalId: string; issuer: string; user: string; actor?: string; actorIssuer?: string;
     priorActors: readonly string[]; priorActorIssuers: readonly (string | null)[];
     scope: 'principal' | 'user'; upstream: string; tool: string;
-    argsDigest?: string; createdAt: number; expiresAt: number; by: string; approver: ApproverSummary;
+    argsDigest?: string; createdAt: number; expiresAt: number; policyHash: string; by: string; approver: ApproverSummary;
   };
-  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary };
+  /** `reason` is set when warden revoked it (`policy_changed`: a reload changed the policy it was made under). */
+  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary; reason?: 'policy_changed' };
   'event.received': EventReceivedFields;
   /** One per event in a SET; `eventId` is the SET's `jti`, `at` the event time (epoch ms), `entryId` the registry entry it made. */
   'event.effect': {
@@ -195,8 +200,8 @@ export interface AuditEventFields {
   };
   /** `eventId`: the SET's `jti`, or `manual:<uuid>` for an operator revocation; `sessionIds`: warden sessions it closed. */
   revocation: { entryId: string; subject: SubjectMatch; eventId: string; reason: string; by: string; at: number; sessionIds: readonly string[] };
-  /** A held definition (withheld from tools/list until accepted); `poisoned`: the description scan's findings, when any. */
-  'pins.changed': { upstream: string; tool: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string; poisoned?: readonly string[] };
+  /** A held definition (withheld from its list until accepted); `poisoned`: the description scan's findings, when any. */
+  'pins.changed': { upstream: string; kind: 'changed' | 'new'; digest: string; pinnedDigest?: string; diff: string; poisoned?: readonly string[] } & PinSubject;
   'pins.accepted': PinsAcceptedFields;
   /**
    * An HTTP upstream's standing GET stream (its server-initiated notifications and requests) is
@@ -207,6 +212,14 @@ export interface AuditEventFields {
   'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
   /** A resource read or subscription (`uri`) or a prompt fetched (`prompt`, the upstream's own name), before it is forwarded. */
   'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string } & ({ uri: string } | { prompt: string });
+  /**
+   * A request warden refused; never forwarded. Two shapes: an HTTP request over its session's
+   * bound (`reason` too_many_requests_in_flight; `open` of `limit` on the session), and a
+   * prompts/get of a prompt the pins hold or the upstream does not list (`upstream`, `prompt`).
+   */
+  'request.refused':
+    | { sessionId: string; principal: PrincipalSummary; method: string; reason: string; open: number; limit: number; remoteAddress?: string }
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string };
   'audit.recovered': AuditRecoveredFields;
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -7,7 +7,8 @@ import type { BatchingAuditSink } from './batch-audit.js';
 import type { AuditConfig } from './audit-config.js';
 import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
-import { listRotated, rotatedName } from './log-files.js';
+import { listRotated } from './log-files.js';
+import { moveToRotatedName } from './rotate-file.js';
 import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile, type PreviousCheckpoint } from './active-file.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
@@ -392,6 +393,7 @@ export class FileAuditSink implements BatchingAuditSink {
       rejectedRecords: failure.rejected,
       fileLastSeq: opened.lastSeq ?? null,
       ...(opened.repaired ?? {}),
+      ...(opened.finishedRotation === undefined ? {} : { rotationFinished: basename(opened.finishedRotation) }),
     };
     // Written while still failed: if the reopened path cannot take it either (it now names a full
     // disk or /dev/full), the outage goes on with its first reason, start and count, and backoff
@@ -414,6 +416,7 @@ export class FileAuditSink implements BatchingAuditSink {
     this.dev = o.dev;
     this.size = o.size;
     this.sinceCheck = 0;
+    if (o.finishedRotation !== undefined) this.lastFile = o.finishedRotation;
     if (o.lastSeq !== undefined && o.lastHash !== undefined) {
       this.seq = o.lastSeq;
       this.prev = o.lastHash;
@@ -421,15 +424,9 @@ export class FileAuditSink implements BatchingAuditSink {
   }
 
   private rotate(): void {
-    let index = (listRotated(this.file).at(-1)?.index ?? 0) + 1;
-    // rename(2) replaces its target: never rotate onto a name that is taken (a file created
-    // there since the listing). Out of exact indexes (a planted `.9007199254740991.` file), the
-    // rotation fails and the sink with it: blocked calls, not a rotated file overwritten.
-    while (Number.isSafeInteger(index) && existsSync(rotatedName(this.file, index))) index += 1;
-    if (!Number.isSafeInteger(index)) throw Object.assign(new Error('no free rotated file name (index beyond 2^53)'), { code: 'EROTATE' });
     if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);
-    const rotated = rotatedName(this.file, index);
-    renameSync(this.file, rotated);
+    // From one past the highest index listed; a name taken since (or planted) is skipped, never replaced.
+    const rotated = moveToRotatedName(this.file, (listRotated(this.file).at(-1)?.index ?? 0) + 1);
     this.lastFile = rotated;
     this.closeFd();
     const fd = openSync(this.file, 'a', 0o640);

@@ -1,10 +1,12 @@
-import { closeSync, existsSync, openSync, readSync, readdirSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readSync, readdirSync, fstatSync, writeSync, type Stats } from 'node:fs';
+import { MAX_LINE_BYTES } from './line-stream.js';
 import { basename, dirname, extname, join } from 'node:path';
 
 /**
  * Rotation naming: the active file keeps its configured name (`warden-audit.jsonl`); when it is
- * full it is renamed to `warden-audit.N.jsonl` with N one more than the highest existing index,
- * so `.1` is the oldest file and the active file always holds the newest records.
+ * full it is moved (linked, then unlinked: see rotate-file.ts) to `warden-audit.N.jsonl` with N
+ * one more than the highest existing index, so `.1` is the oldest file and the active file
+ * always holds the newest records.
  */
 export function rotatedName(active: string, index: number): string {
   const ext = extname(active);
@@ -39,10 +41,38 @@ export function listRotated(active: string): { index: number; path: string }[] {
   return out.sort((a, b) => a.index - b.index);
 }
 
-/** The whole set of an active file: rotated files oldest first, then the active file if present. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The rotated file the active path is a second name of, if any: the state a crash between the
+ * link and the unlink of a rotation leaves (newest rotated file first, the one a rotation
+ * links). Its records belong to the rotated name; read under both names they would be the chain
+ * twice, and appended to under the active name they would change a rotated file.
+ */
+export function rotatedTwinOf(active: string): string | undefined {
+  const st = statOrUndefined(active);
+  if (!st || !st.isFile() || st.nlink < 2) return undefined;
+  for (const r of listRotated(active).reverse()) {
+    const rs = statOrUndefined(r.path);
+    if (rs && rs.ino === st.ino && rs.dev === st.dev) return r.path;
+  }
+  return undefined;
+}
+
+/**
+ * The whole set of an active file: rotated files oldest first, then the active file if present
+ * and not a second name of a rotated file (an interrupted rotation: its records are read once,
+ * under the rotated name, until the next start of the writer drops the active name).
+ */
 export function logSet(active: string): string[] {
   const files = listRotated(active).map((r) => r.path);
-  if (existsSync(active)) files.push(active);
+  if (existsSync(active) && rotatedTwinOf(active) === undefined) files.push(active);
   return files;
 }
 
@@ -54,12 +84,15 @@ export function defaultCheckpointPath(active: string): string {
 
 const CHUNK = 64 * 1024;
 
-/** Offset of the last `\n` strictly before `end`, or -1. Reads backwards in chunks. */
-export function lastNewlineBefore(fd: number, end: number): number {
+/**
+ * Offset of the last `\n` in `[floor, end)`, or -1. Reads backwards in chunks: memory is one
+ * chunk however far back the newline is. `floor` bounds how far it reads.
+ */
+export function lastNewlineBefore(fd: number, end: number, floor = 0): number {
   const buf = Buffer.allocUnsafe(CHUNK);
   let pos = end;
-  while (pos > 0) {
-    const start = Math.max(0, pos - CHUNK);
+  while (pos > floor) {
+    const start = Math.max(floor, pos - CHUNK);
     const n = readSync(fd, buf, 0, pos - start, start);
     const i = buf.subarray(0, n).lastIndexOf(0x0a);
     if (i >= 0) return start + i;
@@ -102,22 +135,50 @@ export interface TailInfo {
   readonly goodEnd: number;
   /** Bytes after the last newline: a torn write left by a crash or a failed write. */
   readonly tornBytes: number;
-  /** The last complete line without its newline, if any. */
+  /** The last complete line without its newline, if any (and not longer than the bound). */
   readonly lastLine: string | undefined;
+  /** The last complete line is longer than the bound: it cannot be a record, and was not read. */
+  readonly lastLineTooLong: boolean;
 }
 
-/** Inspects the end of an open log file without reading all of it. */
-export function inspectTail(fd: number): TailInfo {
+/**
+ * Inspects the end of an open log file without reading all of it. Memory stays bounded whatever
+ * the file ends with: an unterminated tail (GBs appended without a newline) is scanned for the
+ * newline before it one 64 KiB chunk at a time and never held; the last complete line is read
+ * only when it is at most `maxLineBytes` long (longer, it cannot be a record).
+ */
+export function inspectTail(fd: number, maxLineBytes = MAX_LINE_BYTES): TailInfo {
   const size = fstatSync(fd).size;
-  if (size === 0) return { size, goodEnd: 0, tornBytes: 0, lastLine: undefined };
+  if (size === 0) return { size, goodEnd: 0, tornBytes: 0, lastLine: undefined, lastLineTooLong: false };
   const lastNl = lastNewlineBefore(fd, size);
   const goodEnd = lastNl + 1;
-  if (goodEnd === 0) return { size, goodEnd, tornBytes: size, lastLine: undefined };
-  const prevNl = lastNewlineBefore(fd, lastNl);
-  const len = lastNl - (prevNl + 1);
-  const buf = Buffer.allocUnsafe(len);
-  readSync(fd, buf, 0, len, prevNl + 1);
-  return { size, goodEnd, tornBytes: size - goodEnd, lastLine: buf.toString('utf8') };
+  if (goodEnd === 0) return { size, goodEnd, tornBytes: size, lastLine: undefined, lastLineTooLong: false };
+  // One byte past the bound: a newline there still leaves a line of at most maxLineBytes.
+  const floor = Math.max(0, lastNl - maxLineBytes - 1);
+  const prevNl = lastNewlineBefore(fd, lastNl, floor);
+  const lineStart = prevNl >= 0 ? prevNl + 1 : floor === 0 ? 0 : -1;
+  const tornBytes = size - goodEnd;
+  if (lineStart < 0 || lastNl - lineStart > maxLineBytes) return { size, goodEnd, tornBytes, lastLine: undefined, lastLineTooLong: true };
+  return { size, goodEnd, tornBytes, lastLine: readRange(fd, lineStart, lastNl).toString('utf8'), lastLineTooLong: false };
+}
+
+/**
+ * Copies `[start, end)` of an open file to a new file at `to` (never over an existing one), one
+ * block at a time: a torn tail of any length is saved without being held in memory.
+ */
+export function copyRangeToNewFile(fd: number, start: number, end: number, to: string): void {
+  const out = openSync(to, 'wx', 0o640);
+  try {
+    const buf = Buffer.allocUnsafe(BACK_CHUNK);
+    for (let pos = start; pos < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
+      if (n === 0) break;
+      for (let off = 0; off < n; ) off += writeSync(out, buf, off, n - off);
+      pos += n;
+    }
+  } finally {
+    closeSync(out);
+  }
 }
 
 /** Reads `[start, end)` of an open file. */

@@ -1,5 +1,7 @@
 /** Shared redaction rules: what counts as a secret key, a secret value, and a policy path. */
 
+import { boundedReplace } from './bounded-replace.js';
+
 export const REDACTED = '[REDACTED]';
 /** Deeper values are cut (`[TRUNCATED]`): audit data is never unbounded or cyclic. */
 export const MAX_DEPTH = 32;
@@ -70,9 +72,40 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
       if (out.includes('=') && /[?&;#]/.test(out)) out = out.replace(QUERY_CREDENTIALS, QUERY_REPLACEMENT);
     }
     // replace() with a global regex starts at 0 and returns the same string when nothing matches.
-    for (const re of user) out = out.replace(re, REDACTED);
+    // Configured patterns are the operator's: on a long string one runs under a time limit, and
+    // a string it cannot finish is redacted whole (bounded-replace.ts).
+    for (const re of user) {
+      if (out.length <= PATTERN_DIRECT_UP_TO) {
+        out = out.replace(re, REDACTED);
+        continue;
+      }
+      const replaced = boundedReplace(re, out, REDACTED);
+      if (replaced === undefined) {
+        warnCutOnce(re.source, out.length);
+        return REDACTED;
+      }
+      out = replaced;
+    }
     return out;
   };
+}
+
+/**
+ * Strings up to this length go through configured patterns directly: the load check
+ * (pattern-probe.ts) measured each pattern on strings this long.
+ */
+const PATTERN_DIRECT_UP_TO = 4096;
+const cutPatterns = new Set<string>();
+
+/** Tells the operator once per pattern that it ran out of time and whole strings are being redacted. */
+function warnCutOnce(source: string, length: number): void {
+  if (cutPatterns.has(source)) return;
+  cutPatterns.add(source);
+  process.emitWarning(
+    `redaction pattern ${JSON.stringify(source)} did not finish on a ${length}-character string within its time limit (or the time allowed to slow patterns was spent); ` +
+      'such strings are written as [REDACTED] whole (their digest is kept). Make the pattern linear: let a match start only at a bounded number of places.',
+    { code: 'WARDEN_REDACTION_PATTERN_SLOW' },
+  );
 }
 
 type PathPattern = readonly string[];

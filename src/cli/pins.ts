@@ -4,23 +4,29 @@ import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WardenError } from '../core/errors.js';
 import { diffDefinitions, oneLine } from '../pins/pin-diff.js';
-import { acceptPending, readPinFile, writePinFile, type PendingEntry, type PinTable, type ToolPin } from '../pins/pin-file.js';
-import { scanToolDefinition } from '../pins/scan-description.js';
+import { PIN_KINDS, type PinKind } from '../pins/definition-digest.js';
+import { acceptPending, eachPin, pinsOf, readPinFile, writePinFile, type PendingEntry, type PinTable } from '../pins/pin-file.js';
+import { scanDefinition } from '../pins/scan-description.js';
 import { renderTable } from '../sessions/render-table.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 
-const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --all] [--digest D] [--file F] [--json]
+const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --prompt P | --template N | --all] [--digest D] [--file F] [--json]
 
-Pinned tool definitions (operates on the pin file; a running warden picks up accepts by watching it).
-Held tools are left out of the tools/list agents see until accepted.
-  list    every pinned tool and its state: pinned, changed (held), new (held)
+Pinned definitions: tools, prompts and resource templates (operates on the pin file; a running
+warden picks up accepts by watching it). Held definitions are left out of the tools/list,
+prompts/list or resources/templates/list agents see until accepted; prompts/get of a held prompt
+is refused.
+  list    every pinned definition and its state: pinned, changed (held), new (held)
   diff    the held changes as text diffs of description and schema fields
-  accept  trust the held definition of --tool T (or --all held tools), optionally of --upstream U
+  accept  trust the held definition of --tool T, --prompt P or --template N (or --all held
+          definitions of every kind), optionally of --upstream U
 
 Options:
   --upstream U  only this upstream
   --tool T      only this tool
-  --all         with accept: every held tool (of --upstream when given)
+  --prompt P    only this prompt
+  --template N  only this resource template (by its name)
+  --all         with accept: every held definition (of --upstream when given)
   --digest D    with accept: only if the held definition is still the one diff showed with
                 this digest (the whole sha256:… diff prints); a newer change stays held.
                 Required for definitions flagged poisoned?: without it they stay held
@@ -32,9 +38,25 @@ Options:
 Exit codes: 0 ok, 1 accept found nothing held or left a flagged one held (no --digest), 2 usage, 3 pin file missing or invalid.
 `;
 
+/** How a kind is named in output and which option selects it. */
+const KIND_NAMES: Readonly<Record<PinKind, { readonly label: string; readonly option: string }>> = {
+  tool: { label: 'tool', option: '--tool' },
+  prompt: { label: 'prompt', option: '--prompt' },
+  resourceTemplate: { label: 'resource template', option: '--template' },
+};
+
+/** `everything/add` for a tool (as always), `prompt everything/greet` for the other kinds. */
+function label(kind: PinKind, upstream: string, name: string): string {
+  const path = oneLine(`${upstream}/${name}`);
+  return kind === 'tool' ? path : `${KIND_NAMES[kind].label} ${path}`;
+}
+
 interface Row {
   readonly upstream: string;
-  readonly tool: string;
+  readonly kind: PinKind;
+  readonly name: string;
+  /** `name` of a tool, as in the output before prompts and templates were pinned. */
+  readonly tool?: string;
   readonly state: 'pinned' | 'changed' | 'new';
   readonly digest: string | undefined;
   readonly pendingDigest: string | undefined;
@@ -43,24 +65,41 @@ interface Row {
   readonly flags: string[];
 }
 
-function rows(table: PinTable, upstream?: string, tool?: string): Row[] {
+/** What --tool / --prompt / --template / --all select. */
+interface Selection {
+  readonly upstream?: string;
+  readonly kind?: PinKind;
+  readonly name?: string;
+}
+
+function selection(v: Flags): Selection {
+  if (v.tool !== undefined) return { upstream: v.upstream, kind: 'tool', name: v.tool };
+  if (v.prompt !== undefined) return { upstream: v.upstream, kind: 'prompt', name: v.prompt };
+  if (v.template !== undefined) return { upstream: v.upstream, kind: 'resourceTemplate', name: v.template };
+  return { upstream: v.upstream };
+}
+
+const byText = (a: string, b: string): number => a.localeCompare(b);
+
+function rows(table: PinTable, sel: Selection): Row[] {
   const out: Row[] = [];
-  for (const [u, tools] of [...table].sort(([a], [b]) => a.localeCompare(b))) {
-    if (upstream !== undefined && u !== upstream) continue;
-    for (const [t, pin] of [...tools].sort(([a], [b]) => a.localeCompare(b))) {
-      if (tool !== undefined && t !== tool) continue;
-      const seen = pin.pending?.definition ?? pin.pinned?.definition ?? {};
-      out.push({
-        upstream: u,
-        tool: t,
-        state: pin.pending ? pin.pending.kind : 'pinned',
-        digest: pin.pinned?.digest,
-        pendingDigest: pin.pending?.digest,
-        pinnedAt: pin.pinned?.pinnedAt,
-        acceptedBy: pin.pinned?.acceptedBy,
-        flags: scanToolDefinition(seen).map((r) => r.detail),
-      });
-    }
+  const all = [...eachPin(table)].sort(([u1, k1, n1], [u2, k2, n2]) => byText(u1, u2) || PIN_KINDS.indexOf(k1) - PIN_KINDS.indexOf(k2) || byText(n1, n2));
+  for (const [u, kind, name, pin] of all) {
+    if (sel.upstream !== undefined && u !== sel.upstream) continue;
+    if (sel.kind !== undefined && (kind !== sel.kind || name !== sel.name)) continue;
+    const seen = pin.pending?.definition ?? pin.pinned?.definition ?? {};
+    out.push({
+      upstream: u,
+      kind,
+      name,
+      ...(kind === 'tool' ? { tool: name } : {}),
+      state: pin.pending ? pin.pending.kind : 'pinned',
+      digest: pin.pinned?.digest,
+      pendingDigest: pin.pending?.digest,
+      pinnedAt: pin.pinned?.pinnedAt,
+      acceptedBy: pin.pinned?.acceptedBy,
+      flags: scanDefinition(seen, kind).map((r) => r.detail),
+    });
   }
   return out;
 }
@@ -68,31 +107,32 @@ function rows(table: PinTable, upstream?: string, tool?: string): Row[] {
 const short = (d: string | undefined): string => (d ? d.slice(0, 19) : '-');
 
 function list(table: PinTable, v: Flags, io: CliIo): number {
-  const data = rows(table, v.upstream, v.tool);
+  const data = rows(table, selection(v));
   if (v.json) io.stdout.write(`${JSON.stringify({ pins: data }, null, 2)}\n`);
-  else if (data.length === 0) io.stdout.write('no pinned tools\n');
+  else if (data.length === 0) io.stdout.write('no pinned definitions\n');
   else {
-    const cells = data.map((r) => [r.upstream, r.tool, r.state, short(r.digest), r.pinnedAt ?? '-', r.flags.length ? `poisoned? ${r.flags.join('; ')}` : '']);
-    io.stdout.write(renderTable(['UPSTREAM', 'TOOL', 'STATE', 'DIGEST', 'PINNED AT', 'FLAGS'], cells));
+    const cells = data.map((r) => [r.upstream, KIND_NAMES[r.kind].label, r.name, r.state, short(r.digest), r.pinnedAt ?? '-', r.flags.length ? `poisoned? ${r.flags.join('; ')}` : '']);
+    io.stdout.write(renderTable(['UPSTREAM', 'KIND', 'NAME', 'STATE', 'DIGEST', 'PINNED AT', 'FLAGS'], cells));
   }
   return EXIT.ok;
 }
 
 function diff(table: PinTable, v: Flags, io: CliIo): number {
-  const held = rows(table, v.upstream, v.tool).filter((r) => r.state !== 'pinned');
+  const held = rows(table, selection(v)).filter((r) => r.state !== 'pinned');
   const diffs = held.map((r) => {
-    const pin = table.get(r.upstream)?.get(r.tool) as ToolPin;
-    return { ...r, diff: diffDefinitions(`${r.upstream}/${r.tool}`, pin.pinned?.definition, pin.pending?.definition ?? {}) };
+    const pin = pinsOf(table, r.upstream, r.kind)?.get(r.name);
+    return { ...r, diff: diffDefinitions(`${r.upstream}/${r.name}`, pin?.pinned?.definition, pin?.pending?.definition ?? {}) };
   });
   if (v.json) io.stdout.write(`${JSON.stringify({ changes: diffs }, null, 2)}\n`);
   else if (diffs.length === 0) io.stdout.write('no held changes\n');
-  else for (const d of diffs) io.stdout.write(`${d.state}: ${oneLine(`${d.upstream}/${d.tool}`)} ${d.pendingDigest ?? '-'}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
+  else for (const d of diffs) io.stdout.write(`${d.state}: ${label(d.kind, d.upstream, d.name)} ${d.pendingDigest ?? '-'}${d.flags.length ? ` (poisoned? ${d.flags.join('; ')})` : ''}\n${d.diff}\n\n`);
   return EXIT.ok;
 }
 
 function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
-  if (!v.all && v.tool === undefined) {
-    io.stderr.write(`warden pins accept: give --tool T or --all\n\n${HELP}`);
+  const sel = selection(v);
+  if (!v.all && sel.kind === undefined) {
+    io.stderr.write(`warden pins accept: give --tool T, --prompt P, --template N or --all\n\n${HELP}`);
     return EXIT.usage;
   }
   const by = `cli:${userInfo().username}`;
@@ -106,16 +146,18 @@ function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
   // operator read in `diff` (the upstream can change in between). For a definition the scan flags
   // that gap is the attack, so it is accepted only by the digest a person read (--all included).
   const refused: Refused[] = [];
-  const eligible = v.digest !== undefined ? undefined : (upstream: string, tool: string, pending: PendingEntry): boolean => {
-    const flags = scanToolDefinition(pending.definition).map((r) => r.detail);
-    if (flags.length > 0) refused.push({ upstream, tool, digest: pending.digest, flags });
+  const eligible = v.digest !== undefined ? undefined : (upstream: string, kind: PinKind, name: string, pending: PendingEntry): boolean => {
+    const flags = scanDefinition(pending.definition, kind).map((r) => r.detail);
+    if (flags.length > 0) refused.push({ upstream, kind, name, ...(kind === 'tool' ? { tool: name } : {}), digest: pending.digest, flags });
     return flags.length === 0;
   };
-  const accepted = acceptPending(table, { upstream: v.upstream, tool: v.tool, all: v.all, digest: v.digest, eligible }, by, new Date());
+  const accepted = acceptPending(table, { ...sel, all: v.all, digest: v.digest, eligible }, by, new Date());
   if (accepted.length > 0) writePinFile(file, table);
-  if (v.json) io.stdout.write(`${JSON.stringify({ accepted, refused, by }, null, 2)}\n`);
-  else {
-    for (const a of accepted) io.stdout.write(`accepted ${oneLine(`${a.upstream}/${a.tool}`)} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
+  if (v.json) {
+    const shown = accepted.map((a) => ({ ...a, ...(a.kind === 'tool' ? { tool: a.name } : {}) }));
+    io.stdout.write(`${JSON.stringify({ accepted: shown, refused, by }, null, 2)}\n`);
+  } else {
+    for (const a of accepted) io.stdout.write(`accepted ${label(a.kind, a.upstream, a.name)} ${short(a.previousDigest)} -> ${short(a.digest)}\n`);
     for (const r of refused) io.stderr.write(refusedMessage(r));
     if (accepted.length === 0 && refused.length === 0) io.stderr.write('warden pins accept: nothing held matches\n');
   }
@@ -124,23 +166,26 @@ function accept(file: string, table: PinTable, v: Flags, io: CliIo): number {
 
 interface Refused {
   readonly upstream: string;
-  readonly tool: string;
+  readonly kind: PinKind;
+  readonly name: string;
+  readonly tool?: string;
   readonly digest: string;
   readonly flags: readonly string[];
 }
 
 function refusedMessage(r: Refused): string {
-  const name = oneLine(`${r.upstream}/${r.tool}`);
   return (
-    `warden pins accept: not accepted: ${name} is flagged (poisoned? ${r.flags.join('; ')}); ` +
+    `warden pins accept: not accepted: ${label(r.kind, r.upstream, r.name)} is flagged (poisoned? ${r.flags.join('; ')}); ` +
     'a flagged definition is accepted only with the digest you reviewed, so one that changed after your diff is never accepted unseen. ' +
-    `Check it with \`warden pins diff --upstream ${oneLine(r.upstream)} --tool ${oneLine(r.tool)}\`, then pass --digest ${r.digest}\n`
+    `Check it with \`warden pins diff --upstream ${oneLine(r.upstream)} ${KIND_NAMES[r.kind].option} ${oneLine(r.name)}\`, then pass --digest ${r.digest}\n`
   );
 }
 
 interface Flags {
   upstream?: string;
   tool?: string;
+  prompt?: string;
+  template?: string;
   all?: boolean;
   digest?: string;
   file?: string;
@@ -156,6 +201,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       options: {
         upstream: { type: 'string' },
         tool: { type: 'string' },
+        prompt: { type: 'string' },
+        template: { type: 'string' },
         all: { type: 'boolean' },
         digest: { type: 'string' },
         file: { type: 'string' },
@@ -175,15 +222,16 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return EXIT.ok;
   }
-  if (!sub || extra.length > 0 || !['list', 'diff', 'accept'].includes(sub) || (v.all && v.tool !== undefined)) {
-    io.stderr.write(`warden pins: expected one of list, diff, accept (and not both --tool and --all)\n\n${HELP}`);
+  const selectors = [v.tool, v.prompt, v.template, v.all ? true : undefined].filter((x) => x !== undefined).length;
+  if (!sub || extra.length > 0 || !['list', 'diff', 'accept'].includes(sub) || selectors > 1) {
+    io.stderr.write(`warden pins: expected one of list, diff, accept (and at most one of --tool, --prompt, --template, --all)\n\n${HELP}`);
     return EXIT.usage;
   }
   const given = v.file ?? io.env.WARDEN_PINS_FILE ?? '.warden/pins.json';
   const file = isAbsolute(given) ? given : join(io.cwd, given);
   if (!existsSync(file)) {
     // An empty listing for a path with no file would read as "nothing pinned" when the path is wrong.
-    io.stderr.write(`warden pins: ${file} does not exist (warden writes its pins.file when it first lists an upstream's tools); give --file or set WARDEN_PINS_FILE\n`);
+    io.stderr.write(`warden pins: ${file} does not exist (warden writes its pins.file when it first lists an upstream's tools, prompts or resource templates); give --file or set WARDEN_PINS_FILE\n`);
     return EXIT.config;
   }
   let table: PinTable;
@@ -198,4 +246,4 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   return accept(file, table, v, io);
 }
 
-export const pinsCommand: CliCommand = { name: 'pins', summary: 'List, diff and accept pinned tool definitions', run };
+export const pinsCommand: CliCommand = { name: 'pins', summary: 'List, diff and accept pinned tool, prompt and resource template definitions', run };

@@ -68,6 +68,11 @@ export const HttpListenSchema = z.strictObject({
   maxSessions: z.number().int().positive().default(64),
   /** Open HTTP sessions per principal (issuer + user + actor). Beyond: the principal's oldest unattended session is closed, else 429. */
   maxSessionsPerPrincipal: z.number().int().positive().default(8),
+  /**
+   * Requests (any method) one HTTP session may hold unanswered at once, counting cancelled ones the
+   * upstream may still be running. Beyond: 429, -32000, nothing forwarded.
+   */
+  maxRequestsInFlightPerSession: z.number().int().min(1).max(10_000).default(64),
   /** With dangerouslyAllowAnonymous: accept a non-loopback host anyway (anyone reaching the port is a caller). */
   dangerouslyAllowNonLoopback: z.boolean().default(false),
 });

@@ -68,6 +68,15 @@ export interface UpstreamOutcome {
   readonly resultDigest?: string;
   /** JSON-RPC error when status is `error`. */
   readonly error?: { readonly code: number; readonly message: string };
+  /**
+   * Status `cancelled` of a call already forwarded: the upstream was told to stop, but need not
+   * honour that, so the call may still be running there. Resolves (never rejects) once the
+   * upstream is done with it: its late answer arrived (dropped, never relayed to the agent), the
+   * call's `timeouts.callMs` from forwarding passed, or the upstream connection ended (crash,
+   * restart, session end). Absent: nothing runs upstream any more. What a call holds for as long
+   * as it runs (a throttle concurrency slot) is released then, not at the cancel.
+   */
+  readonly settled?: Promise<void>;
 }
 
 /** The guard's answer. Only `forward` lets a call reach an upstream. */
@@ -81,6 +90,22 @@ export type GuardVerdict =
   | { readonly kind: 'respond'; readonly result: Record<string, unknown> }
   /** Answer the agent with a JSON-RPC error (unknown or hidden tool: -32602). */
   | { readonly kind: 'error'; readonly code: number; readonly message: string; readonly data?: unknown };
+
+/** Listed definitions other than tools that pins judge: prompts and resource templates. */
+export type ListedKind = 'prompt' | 'resourceTemplate';
+
+/** A prompt or resource template as the upstream listed it (original, un-namespaced name). */
+export interface ListedDefinition {
+  readonly name: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * Whether a listed prompt or resource template may reach the model, and if not, why (see the
+ * pins' listing rule): `changed`, `new`, `poisoned`, or `unseen` (not in the upstream's listing
+ * as last judged).
+ */
+export type DefinitionListing = { readonly listed: true } | { readonly listed: false; readonly why: 'changed' | 'new' | 'poisoned' | 'unseen' };
 
 /** Session lifecycle as the proxy sees it, for audit, revocation and operators. */
 export interface SessionInfo {
@@ -110,6 +135,17 @@ export interface Guard {
    * that same answer. `page` says where a paginated listing's batch sits; omitted = the whole list.
    */
   onToolsListed?(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
+  /**
+   * Prompts or resource templates as freshly listed by an upstream (for pinning), before
+   * `definitionListing` judges that same answer. `page` as for `onToolsListed`.
+   */
+  onDefinitionsListed?(kind: ListedKind, upstream: string, defs: readonly ListedDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
+  /**
+   * Whether a prompt or resource template may be shown as last listed (pins): one that is not is
+   * left out of `prompts/list` / `resources/templates/list`, and `prompts/get` of such a prompt is
+   * refused. A throw hides the whole list, or refuses the get (fail closed).
+   */
+  definitionListing?(kind: ListedKind, upstream: string, name: string): DefinitionListing;
   /**
    * Stdio: whether the session's principal may make a request other than a tool call (lists,
    * resources, prompts, completions): undefined admits it, a reason code refuses it (HTTP checks

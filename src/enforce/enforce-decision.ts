@@ -66,7 +66,9 @@ async function throttle(req: ToolCallRequest, decision: Decision, deps: EnforceD
     got.release(); // the slot must not leak when the audit refuses the call
     throw err;
   }
-  return { kind: 'forward', onOutcome: (_outcome: UpstreamOutcome) => got.release() };
+  // A cancelled call may still run upstream (an upstream that ignores the cancel): its slot stays
+  // taken until it is done there, or cancel-and-call-again would run more at once than the limit.
+  return { kind: 'forward', onOutcome: (outcome: UpstreamOutcome) => (outcome.settled ? void outcome.settled.then(got.release) : got.release()) };
 }
 
 /**

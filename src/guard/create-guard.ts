@@ -304,6 +304,11 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     onToolsListed(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }) {
       deps.pins?.observe(upstream, tools, page);
     },
+    // Prompts and resource templates reach the model too: pinned and withheld like tools.
+    onDefinitionsListed(kind, upstream, defs, page) {
+      deps.pins?.observe(upstream, defs, page, kind);
+    },
+    definitionListing: (kind, upstream, name) => deps.pins?.listing(upstream, name, kind) ?? { listed: true },
     onSessionOpened(info: SessionInfo) {
       deps.sessions?.opened(info);
       recordLifecycle(auditEvent('session.opened', { sessionId: info.sessionId, principal: principalSummary(info.principal), transport: info.transport, ...(info.remoteAddress ? { remoteAddress: info.remoteAddress } : {}), ...(info.userAgent ? { userAgent: info.userAgent } : {}) }));

@@ -1,7 +1,7 @@
 import type { Action, Decision, Reason } from '../core/decision.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { Principal } from '../core/principal.js';
-import type { GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
+import type { DefinitionListing, GuardVerdict, ListedDefinition, ListedKind, SessionInfo, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { EnforceOptions } from '../enforce/enforce-decision.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
 
@@ -17,15 +17,15 @@ export interface SubjectGate {
   effectivePrincipal(principal: Principal, sessionId: string, now: number): Principal;
 }
 
-/** Pinned tool definitions: is this tool's definition the one an operator accepted? */
+/** Pinned definitions: is this tool's (prompt's, resource template's) definition the one an operator accepted? */
 export interface PinGate {
-  /** Whether tools/list may show the tool as just listed (only accepted, unpoisoned definitions). */
-  listing(upstream: string, tool: string): { readonly listed: boolean };
+  /** Whether the list may show the definition (default: a tool) as just listed (only accepted, unpoisoned definitions). */
+  listing(upstream: string, name: string, kind?: 'tool' | ListedKind): DefinitionListing;
   /** Minimum action while a changed or new definition is not accepted, with why. */
   verdict(upstream: string, tool: string): { readonly action: Action; readonly reasons: readonly Reason[] };
   /** Reasons from the tool's description (instructions aimed at the model). */
   risk(upstream: string, tool: string): readonly Reason[];
-  observe(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
+  observe(upstream: string, defs: readonly ListedDefinition[], page?: { readonly first: boolean; readonly last: boolean }, kind?: 'tool' | ListedKind): void;
 }
 
 /** Signals + risk + policy: the decision for one call. */

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../core/canonical-json.js';
-import { PINNED_FIELDS, type PinnedPart } from './tool-digest.js';
+import { ALL_PINNED_FIELDS, type PinnedPart } from './definition-digest.js';
 
 // Invisible and control characters are shown as \u{...} so a diff never hides what changed.
 // eslint-disable-next-line no-control-regex
@@ -75,11 +75,12 @@ function trimContext(out: readonly string[], context = 3): string[] {
 
 /**
  * A unified-style text diff of the fields that changed between the pinned and the seen
- * definition. `before` undefined (a new tool) shows every field as added.
+ * definition (of any kind). `before` undefined (a new definition) shows every field as added.
  */
 export function diffDefinitions(label: string, before: PinnedPart | undefined, after: PinnedPart): string {
   const out: string[] = [`--- ${oneLine(label)} (pinned)`, `+++ ${oneLine(label)} (seen)`];
-  for (const field of PINNED_FIELDS) {
+  // Every kind's fields: those a definition of another kind lacks are empty on both sides, so skipped.
+  for (const field of ALL_PINNED_FIELDS) {
     const a = before ? lines(before[field]) : [];
     const b = lines(after[field]);
     if (canonicalJson(a) === canonicalJson(b)) continue;

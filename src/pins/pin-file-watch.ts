@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { watchFile } from '../core/watch-file.js';
 import type { Logger } from '../logging/logger.js';
+import type { PinKind } from './definition-digest.js';
 
 /**
  * Calls `onChange` (debounced, 50 ms) when the pin file changes, e.g. after `warden pins accept`.
@@ -30,19 +31,23 @@ export function watchPinFile(file: string, onChange: () => void, logger: Logger 
 
 /**
  * Wraps `fn` so a burst of triggers runs it once, after the current task (never re-entrantly from
- * inside the code that triggered it); a throw is logged.
+ * inside the code that triggered it), with every kind triggered in the burst; a throw is logged.
  */
-export function coalesced(fn: (() => void) | undefined, logger: Logger | undefined): () => void {
-  let queued = false;
-  return () => {
-    if (!fn || queued) return;
-    queued = true;
+export function coalesced(fn: ((kinds: ReadonlySet<PinKind>) => void) | undefined, logger: Logger | undefined): (kind: PinKind) => void {
+  let queued: Set<PinKind> | undefined;
+  return (kind) => {
+    if (!fn) return;
+    if (queued) {
+      queued.add(kind);
+      return;
+    }
+    const kinds = (queued = new Set([kind]));
     setImmediate(() => {
-      queued = false;
+      queued = undefined;
       try {
-        fn();
+        fn(kinds);
       } catch (err) {
-        logger?.error({ err }, 'could not announce a changed tool list');
+        logger?.error({ err }, 'could not announce a changed list');
       }
     });
   };

@@ -1,4 +1,4 @@
-import type { PinnedEntry, ToolPin } from './pin-file.js';
+import type { DefinitionPin, PinnedEntry } from './pin-file.js';
 
 /** `acceptedBy` of tools pinned by trust on first use. */
 export const BY_FIRST_USE = 'first-use';
@@ -27,7 +27,7 @@ export function acceptedByOperator(pinned: PinnedEntry): boolean {
  * @param seenDigest digest of the definition being listed now; undefined when it was not judged
  * @param poisoned whether the scan of that definition found text aimed at the model
  */
-export function listingOf(pin: ToolPin | undefined, seenDigest: string | undefined, poisoned: boolean): PinListing {
+export function listingOf(pin: DefinitionPin | undefined, seenDigest: string | undefined, poisoned: boolean): PinListing {
   if (seenDigest === undefined) return { listed: false, why: 'unseen' };
   const pinned = pin?.pinned;
   if (!pinned) return { listed: false, why: 'new' };

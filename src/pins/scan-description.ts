@@ -1,5 +1,5 @@
 import type { Reason } from '../core/decision.js';
-import type { PinnedPart } from './tool-digest.js';
+import { KIND_SPECS, type PinKind, type PinnedPart } from './definition-digest.js';
 
 export const POISONED_CODE = 'tool.poisoned_description';
 
@@ -140,8 +140,12 @@ const TOO_LARGE: Reason = {
   detail: `definition too large to scan (over ${MAX_SCHEMA_NODES} schema nodes or ${MAX_SCHEMA_DEPTH} levels deep)`,
 };
 
-/** scanDescription over the description, title, annotations and every string in the schemas. */
-export function scanToolDefinition(def: PinnedPart & { readonly name?: string }): Reason[] {
+/**
+ * scanDescription over the description, title and every string in the kind's structured fields:
+ * a tool's annotations and schemas, a prompt's arguments (their names and descriptions), a
+ * resource template's URI template, MIME type and annotations.
+ */
+export function scanDefinition(def: PinnedPart, kind: PinKind): Reason[] {
   const texts: string[] = [];
   const budget: ScanBudget = { nodes: MAX_SCHEMA_NODES, cut: false };
   // Not a string is not valid MCP, but a client that prints the definition as JSON shows the model
@@ -150,9 +154,7 @@ export function scanToolDefinition(def: PinnedPart & { readonly name?: string })
     if (typeof text === 'string') texts.push(text);
     else schemaStrings(text, texts, budget);
   }
-  schemaStrings(def.annotations, texts, budget);
-  schemaStrings(def.inputSchema, texts, budget);
-  schemaStrings(def.outputSchema, texts, budget);
+  for (const field of KIND_SPECS[kind].walked) schemaStrings(def[field], texts, budget);
   const seen = new Set<string>();
   const reasons: Reason[] = budget.cut ? [TOO_LARGE] : [];
   for (const reason of texts.flatMap((t) => scanDescription(t))) {
@@ -161,4 +163,9 @@ export function scanToolDefinition(def: PinnedPart & { readonly name?: string })
     reasons.push(reason);
   }
   return reasons;
+}
+
+/** scanDefinition of a tool: description, title, annotations and every string in the schemas. */
+export function scanToolDefinition(def: PinnedPart): Reason[] {
+  return scanDefinition(def, 'tool');
 }

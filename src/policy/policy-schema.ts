@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConditionSchema } from './condition-schema.js';
 import { DurationSchema } from './duration.js';
 import { AnomaliesSchema } from './anomalies-schema.js';
+import { redactionPatternProblem } from '../audit/pattern-probe.js';
 import { nameGlobProblem, regexProblem } from './pattern-checks.js';
 
 export const ActionSchema = z.enum(['allow', 'throttle', 'approve', 'block']);
@@ -139,7 +140,7 @@ const RedactSchema = z.strictObject({
     .default([])
     .superRefine((patterns, ctx) => {
       patterns.forEach((p, i) => {
-        const problem = regexProblem(p);
+        const problem = redactionPatternProblem(p);
         if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [i] });
       });
     }),

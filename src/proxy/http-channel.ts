@@ -54,8 +54,12 @@ export class HttpChannel implements DownstreamChannel {
     await this.server.start();
   }
 
-  /** Serves one HTTP request of this session; `parsedBody` is the POST body warden already parsed. */
-  async handleRequest(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+  /**
+   * Serves one HTTP request of this session; `parsedBody` is the POST body warden already parsed.
+   * `handedOver` runs once the transport has passed the body's message to the session (or refused
+   * it), before the answer is streamed.
+   */
+  async handleRequest(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, handedOver?: () => void): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE') {
       // The SDK's own answer to other methods; answered here because a web Request cannot even
       // carry some of them (TRACE), which would otherwise end as a 500.
@@ -63,7 +67,12 @@ export class HttpChannel implements DownstreamChannel {
     }
     const id = requestIdOf(parsedBody);
     if (id !== undefined) this.abandonedCalls.watch(id, res);
-    const response = await this.server.handleRequest(toWebRequest(req), parsedBody === undefined ? undefined : { parsedBody });
+    let response: Response;
+    try {
+      response = await this.server.handleRequest(toWebRequest(req), parsedBody === undefined ? undefined : { parsedBody });
+    } finally {
+      handedOver?.();
+    }
     await sendWebResponse(response, res, this.wrote);
   }
 

@@ -6,7 +6,7 @@ import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { protectedResourceMetadataPath } from '../identity/www-authenticate.js';
 import { principalKey, type Principal } from '../core/principal.js';
-import { RPC, errorResponse, isRequest, type RpcId } from './json-rpc.js';
+import { RPC, errorResponse, isRequest, type RpcId, type RpcRequest } from './json-rpc.js';
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
@@ -14,6 +14,7 @@ import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { HttpChannel } from './http-channel.js';
 import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError, type BodyResult } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
+import { RequestsInFlight } from './requests-in-flight.js';
 import type { WardenRuntime } from './warden-runtime.js';
 
 const MCP_PATH = '/mcp';
@@ -22,6 +23,8 @@ const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well
 interface HttpSession {
   readonly session: ProxySession;
   readonly channel: HttpChannel;
+  /** Requests of the session not yet answered; bounded by maxRequestsInFlightPerSession. */
+  readonly requests: RequestsInFlight;
   /** issuer|user|actor of the principal that opened the session. */
   readonly owner: string;
   /** The owner's principal as of its latest request (a refreshed token replaces it); audited on a hijack attempt. */
@@ -123,7 +126,33 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes, bodies.lease(entry.owner));
     if (!body.ok) return refuseBody(res, body);
-    await entry.channel.handleRequest(req, res, body.message);
+    if (!isRequest(body.message)) return entry.channel.handleRequest(req, res, body.message);
+    // Counted from here, before the transport sees it: simultaneous POSTs cannot all pass one check.
+    if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message);
+    let reserved = true;
+    const handedOver = (): void => {
+      if (!reserved) return;
+      reserved = false;
+      entry.requests.unreserve();
+    };
+    try {
+      await entry.channel.handleRequest(req, res, body.message, handedOver);
+    } finally {
+      handedOver();
+    }
+  }
+
+  /**
+   * A request over the session's bound on requests in flight: refused before the transport (and so
+   * the session and any upstream) sees it, as a new session over its principal's cap is.
+   */
+  function refuseRequest(req: IncomingMessage, res: ServerResponse, entry: HttpSession, request: RpcRequest): void {
+    const open = entry.requests.count;
+    const limit = entry.requests.limit;
+    runtime.logger.warn({ sessionId: entry.session.id, method: request.method, open, limit, user: entry.principal.user, actor: entry.principal.actor }, 'request refused: too many requests in flight on the session');
+    runtime.audit(auditEvent('request.refused', { sessionId: entry.session.id, principal: principalSummary(entry.principal), method: request.method, reason: 'too_many_requests_in_flight', open, limit, remoteAddress: req.socket.remoteAddress }));
+    const message = `too many requests in flight on this session (${open}, limit ${limit}: listen.http.maxRequestsInFlightPerSession); wait for an answer before sending more`;
+    sendJson(res, 429, errorResponse(request.id, RPC.upstreamClosed, message, { reason: 'too_many_requests_in_flight', limit }));
   }
 
   /**
@@ -156,6 +185,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
 
   function openSession(req: IncomingMessage, principal: Principal): HttpSession {
     const id = randomUUID();
+    const requests = new RequestsInFlight(listen.maxRequestsInFlightPerSession);
     const channel = new HttpChannel({
       sessionId: id,
       maxBufferedOutputBytes: runtime.config.limits.maxBufferedOutputBytes,
@@ -169,9 +199,10 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       principal,
       remoteAddress: req.socket.remoteAddress,
       userAgent: req.headers['user-agent'],
+      requestsInFlight: requests,
       onClosed: () => sessions.delete(id),
     });
-    const entry: HttpSession = { session, channel, owner: principalKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
+    const entry: HttpSession = { session, channel, requests, owner: principalKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
     sessions.set(id, entry);
     void channel.start();
     return entry;
@@ -244,6 +275,7 @@ function abandonCall(session: ProxySession, requestId: RpcId): boolean {
   if (!entry) return false;
   if (entry.upstreamId === -1) {
     session.inFlight.delete(requestId);
+    session.requestEnded(requestId); // never answered now
     entry.onCancel?.(ABANDONED_REASON);
   }
   return true;

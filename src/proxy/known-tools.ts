@@ -36,28 +36,43 @@ export async function lookupTool(session: ProxySession, upstream: UpstreamConnec
 }
 
 async function listAll(session: ProxySession, upstream: UpstreamConnection): Promise<ToolLookup> {
-  const tools: ToolDefinition[] = [];
+  const listed = await listWhole(session, upstream, 'tools/list', 'tools');
+  if (listed.kind === 'error') return listed;
+  const tools = listed.items as unknown as ToolDefinition[];
+  session.toolDefinitions.set(upstream.name, new Map(tools.map((t) => [t.name, t])));
+  session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
+  return { kind: 'listed' };
+}
+
+/** Every item of an upstream's listing (all pages, those with a string name), or why it failed. */
+export type WholeListing = { readonly kind: 'listed'; readonly items: ReadonlyArray<{ readonly name: string; readonly [field: string]: unknown }> } | Extract<ToolLookup, { kind: 'error' }>;
+
+/**
+ * Lists everything an upstream offers of one kind (`tools/list`, `prompts/list`, ...), warden's own
+ * request, following cursors up to MAX_PAGES and no more than one message's bytes in all.
+ */
+export async function listWhole(session: ProxySession, upstream: UpstreamConnection, method: string, field: string): Promise<WholeListing> {
+  const items: Array<{ readonly name: string; readonly [field: string]: unknown }> = [];
   let cursor: string | undefined;
   // What the pages held so far weigh: one listing may hold no more than one message may, or an
   // upstream paging without end would have warden keep MAX_PAGES times limits.maxUpstreamMessageBytes.
   let bytes = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
     const response = await new Promise<RpcResponse>((resolve) =>
-      upstream.request('tools/list', cursor === undefined ? {} : { cursor }, session.opts.timeouts.requestMs, resolve),
+      upstream.request(method, cursor === undefined ? {} : { cursor }, session.opts.timeouts.requestMs, resolve),
     );
     if (response.error) return { kind: 'error', code: response.error.code, message: response.error.message, data: response.error.data };
     const result = response.result;
-    bytes += serialisedSize(result?.tools);
+    bytes += serialisedSize(result?.[field]);
     if (bytes > session.opts.maxUpstreamMessageBytes) {
-      // Fail closed: an incomplete listing cannot say whether the tool is offered.
-      return { kind: 'error', code: RPC.internalError, message: `upstream '${upstream.name}' lists tools beyond ${session.opts.maxUpstreamMessageBytes} bytes in all` };
+      // Fail closed: an incomplete listing cannot say whether the item is offered.
+      return { kind: 'error', code: RPC.internalError, message: `upstream '${upstream.name}' lists ${field} beyond ${session.opts.maxUpstreamMessageBytes} bytes in all` };
     }
-    // A loop, not push(...): spreading a page of ~120,000 tools as arguments overflows the stack.
-    if (Array.isArray(result?.tools)) for (const t of result.tools as ToolDefinition[]) if (typeof t?.name === 'string') tools.push(t);
+    // A loop, not push(...): spreading a page of ~120,000 items as arguments overflows the stack.
+    const list = result?.[field];
+    if (Array.isArray(list)) for (const t of list as Array<{ name?: unknown }>) if (typeof t?.name === 'string') items.push(t as { name: string });
     cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
     if (cursor === undefined) break;
   }
-  session.toolDefinitions.set(upstream.name, new Map(tools.map((t) => [t.name, t])));
-  session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
-  return { kind: 'listed' };
+  return { kind: 'listed', items };
 }

@@ -1,4 +1,4 @@
-import type { ToolDefinition } from '../core/tool-call.js';
+import type { ListedDefinition, ListedKind, ToolDefinition } from '../core/tool-call.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { decodeCursor, encodeCursor } from './namespacing.js';
 import type { ProxySession } from './proxy-session.js';
@@ -8,20 +8,25 @@ import type { UpstreamConnection } from './upstream-connection.js';
 export interface ListKind {
   readonly field: 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
   readonly capability: 'tools' | 'prompts' | 'resources';
+  /**
+   * Prompts and resource templates: pinned like tools (their text reaches the model). Concrete
+   * resources are not: files come and go all the time, and what they hold is data, like a result.
+   */
+  readonly pinned?: ListedKind;
 }
 
 export const LIST_KINDS: Readonly<Record<string, ListKind>> = {
   'tools/list': { field: 'tools', capability: 'tools' },
-  'prompts/list': { field: 'prompts', capability: 'prompts' },
+  'prompts/list': { field: 'prompts', capability: 'prompts', pinned: 'prompt' },
   'resources/list': { field: 'resources', capability: 'resources' },
-  'resources/templates/list': { field: 'resourceTemplates', capability: 'resources' },
+  'resources/templates/list': { field: 'resourceTemplates', capability: 'resources', pinned: 'resourceTemplate' },
 };
 
 type Item = Record<string, unknown>;
 
 /**
- * Answers a list request. One upstream: its page and cursor pass through (tools still go through
- * the guard's filter). Several: each page fans out to every upstream that still has items, names
+ * Answers a list request. One upstream: its page and cursor pass through (tools, prompts and
+ * resource templates still go through the guard's filter). Several: each page fans out to every upstream that still has items, names
  * are namespaced, and the cursor is a composite of each upstream's own cursor.
  */
 export async function listAcrossUpstreams(session: ProxySession, request: RpcRequest, kind: ListKind): Promise<void> {
@@ -62,8 +67,8 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
     items = items.concat(exposeItems(session, upstream, kind, list, { first: plan[index]![1] === undefined, last: typeof next !== 'string' }, stale));
     if (typeof next === 'string') remaining[upstream.name] = next;
   }
-  if (kind.field === 'tools') {
-    const filtered = filterTools(session, request, items);
+  if (kind.field === 'tools' || kind.pinned) {
+    const filtered = filterListed(session, request, kind, items);
     if (!filtered) return;
     items = filtered;
   }
@@ -97,8 +102,9 @@ function exposeItems(session: ProxySession, upstream: UpstreamConnection, kind: 
   // Nor forwarded: the pins never judged these definitions (the filter would judge them by the
   // last recorded listing), so a server could get a changed description to the model by exiting
   // right after answering. Fail closed: the agent lists again and gets the running process's tools.
-  if (kind.field === 'tools' && stale) return [];
+  if ((kind.field === 'tools' || kind.pinned) && stale) return [];
   if (kind.field === 'tools') recordTools(session, upstream, list as unknown as ToolDefinition[], page);
+  else if (kind.pinned) recordDefinitions(session, upstream, kind.pinned, list, page);
   const out: Item[] = [];
   for (const item of list) {
     if (typeof item.name !== 'string') continue;
@@ -129,24 +135,39 @@ function recordTools(session: ProxySession, upstream: UpstreamConnection, tools:
   session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools, page));
 }
 
+/** Reports a page of prompts or resource templates to the guard (pins), as recordTools does tools. */
+function recordDefinitions(session: ProxySession, upstream: UpstreamConnection, kind: ListedKind, list: readonly Item[], page: ListedPage): void {
+  const defs = list.filter((d): d is Item & ListedDefinition => typeof d.name === 'string');
+  session.safely(() => session.opts.guard.onDefinitionsListed?.(kind, upstream.name, defs, page));
+}
+
 /**
- * The guard hides tools this principal may never call, and (pins) definitions nobody accepted; it
- * judges the answer recordTools just reported, in the same tick. A throwing filter hides the
- * whole list (fail closed).
+ * The guard hides tools this principal may never call, and (pins) tools, prompts and resource
+ * templates whose definition nobody accepted; it judges the answer recordTools (recordDefinitions)
+ * just reported, in the same tick. A throwing filter hides the whole list (fail closed).
  */
-function filterTools(session: ProxySession, request: RpcRequest, items: Item[]): Item[] | undefined {
-  const guard = session.opts.guard;
-  const principal = session.principal;
-  if (!guard.isToolVisible || !principal) return items;
+function filterListed(session: ProxySession, request: RpcRequest, kind: ListKind, items: Item[]): Item[] | undefined {
+  const visible = listFilter(session, kind);
+  if (!visible) return items;
   try {
     return items.filter((item) => {
       const target = session.namespacer.resolve(String(item.name));
       // An item that cannot be routed back to its upstream cannot be judged: hide it.
-      return target !== undefined && guard.isToolVisible!(principal, session.id, target.upstream, target.name);
+      return target !== undefined && visible(target.upstream, target.name);
     });
   } catch (err) {
-    session.opts.logger.error({ err: String(err) }, 'guard.filterTools failed; tools/list refused');
-    session.toAgent(errorResponse(request.id, RPC.internalError, 'tools/list unavailable (internal)'));
+    session.opts.logger.error({ err: String(err), method: request.method }, 'guard list filter failed; list refused');
+    session.toAgent(errorResponse(request.id, RPC.internalError, `${request.method} unavailable (internal)`));
     return undefined;
   }
+}
+
+/** Which of a list's items the guard lets through, by upstream and the upstream's own name. */
+function listFilter(session: ProxySession, kind: ListKind): ((upstream: string, name: string) => boolean) | undefined {
+  const guard = session.opts.guard;
+  const pinned = kind.pinned;
+  if (pinned) return guard.definitionListing && ((upstream, name) => guard.definitionListing!(pinned, upstream, name).listed);
+  const principal = session.principal;
+  if (!guard.isToolVisible || !principal) return undefined;
+  return (upstream, name) => guard.isToolVisible!(principal, session.id, upstream, name);
 }

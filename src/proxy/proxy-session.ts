@@ -14,6 +14,7 @@ import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.j
 import { routeRequest } from './request-router.js';
 import { notifyAfterStdioCheck, relayAfterStdioCheck } from './stdio-request-check.js';
 import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
+import type { RequestsInFlight } from './requests-in-flight.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
@@ -36,14 +37,22 @@ export interface SessionOptions {
   readonly userAgent: string | undefined;
   readonly serverInfo: { name: string; version: string };
   readonly onClosed: (session: ProxySession, reason: string) => void;
+  /**
+   * HTTP: the session's requests in flight, bounded by listen.http.maxRequestsInFlightPerSession
+   * (the listener refuses a request over the bound; the session says when each one ends).
+   */
+  readonly requestsInFlight?: RequestsInFlight;
 }
 
 /** An agent request warden forwarded and has not answered yet. */
 export interface InFlight {
   readonly upstream: UpstreamConnection;
   readonly upstreamId: number;
-  /** Tool calls: aborts the guard's signal and reports `cancelled`. */
-  readonly onCancel?: (reason: string) => void;
+  /**
+   * Tool calls: aborts the guard's signal and reports `cancelled`. `settled` is given when the
+   * agent cancelled a request already forwarded (see {@link ProxySession.cancelUpstream}).
+   */
+  readonly onCancel?: (reason: string, settled?: Promise<void>) => void;
 }
 
 /**
@@ -61,6 +70,8 @@ export class ProxySession implements UpstreamEvents {
   readonly inFlight = new Map<RpcId, InFlight>();
   /** Progress tokens of in-flight agent requests: where their upstream progress goes. */
   readonly progress = new ProgressRoutes();
+  /** HTTP: requests received and not yet answered (see RequestsInFlight); undefined on stdio. */
+  readonly requests: RequestsInFlight | undefined;
   readonly openedAt = Date.now();
   principal: Principal | undefined;
   /** Session state an upstream loses when it restarts, re-applied afterwards. */
@@ -81,6 +92,7 @@ export class ProxySession implements UpstreamEvents {
 
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
+    this.requests = opts.requestsInFlight;
     this.relay = new ServerRequestRelay(opts.timeouts.callMs, (relayId, reason) =>
       this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason } }),
     );
@@ -109,6 +121,8 @@ export class ProxySession implements UpstreamEvents {
    * False when the message was not handed over (the session is closed, or it cannot be serialised).
    */
   toAgent(message: RpcMessage, related?: RpcId): boolean {
+    // An answer ends its request (counted until now against the session's bound).
+    if (this.requests !== undefined && !('method' in message)) this.requests.ended(message.id);
     if (this.closed) return false;
     try {
       this.opts.channel.send(message, related);
@@ -210,14 +224,33 @@ export class ProxySession implements UpstreamEvents {
 
   private fromAgent(message: RpcMessage): void {
     try {
-      if (isRequest(message)) routeRequest(this, message);
-      else if (isResponse(message)) this.agentAnswer(message);
+      if (isRequest(message)) {
+        if (this.requests?.received(message.id) === 'duplicate') this.refuseDuplicate(message.id);
+        else routeRequest(this, message);
+      } else if (isResponse(message)) this.agentAnswer(message);
       else this.agentNotification(message as RpcNotification);
     } catch (err) {
       // Nothing an agent sends may end warden (in HTTP mode that would end every agent's session).
       this.opts.logger.error({ err: String(err), method: (message as { method?: string }).method }, 'agent message could not be handled');
       if (isRequest(message)) this.toAgent(errorResponse(message.id, RPC.internalError, 'internal error'));
     }
+  }
+
+  /**
+   * A request under the id of one still open in this HTTP session. Answered without going through
+   * toAgent: that would end the open request's count while it still runs.
+   */
+  private refuseDuplicate(id: RpcId): void {
+    if (this.closed) return;
+    this.opts.channel.send(errorResponse(id, RPC.invalidRequest, 'Invalid Request: a request with this id is still in flight'), id);
+  }
+
+  /**
+   * A request of this session ends without an answer (an HTTP agent closed its stream before it
+   * was forwarded): it no longer counts against the session's bound.
+   */
+  requestEnded(id: RpcId): void {
+    this.requests?.ended(id);
   }
 
   /** The agent answers a server request warden relayed to it (elicitation, sampling, roots, ping). */
@@ -242,9 +275,12 @@ export class ProxySession implements UpstreamEvents {
         return;
       }
       this.inFlight.delete(id);
+      // No answer is due after a cancel: the request no longer counts as open (but see cancelUpstream).
+      this.requests?.ended(id);
       const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
-      entry.upstream.cancel(entry.upstreamId, reason);
-      entry.onCancel?.(reason);
+      // Not inside onCancel?.(): an optional call skips its arguments when there is no onCancel.
+      const settled = this.cancelUpstream(entry, reason);
+      entry.onCancel?.(reason, settled);
       return;
     }
     if (!n.method.startsWith('notifications/')) {
@@ -257,6 +293,29 @@ export class ProxySession implements UpstreamEvents {
     // HTTP authenticated this POST's own token; stdio's process token is checked now.
     if (this.opts.channel.transport === 'http') this.passNotification(n);
     else notifyAfterStdioCheck(this, n, () => this.passNotification(n));
+  }
+
+  /**
+   * Tells the upstream to stop a forwarded request the agent cancelled. An upstream may ignore
+   * `notifications/cancelled` and go on running it, and one that honours it never answers, so
+   * warden keeps waiting for the request under its upstream id: the promise resolves when the
+   * upstream is done with it (late answer, dropped; the request's own timeout; the connection
+   * ended). Undefined when nothing runs upstream (not forwarded yet, or already answered).
+   */
+  private cancelUpstream(entry: InFlight, reason: string): Promise<void> | undefined {
+    if (entry.upstreamId < 0) return undefined;
+    let done: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    const requests = this.requests;
+    const held = entry.upstream.cancel(entry.upstreamId, reason, () => {
+      requests?.drained();
+      done();
+    });
+    if (!held) return undefined;
+    // Still running upstream as far as warden knows: it counts against the session's bound too,
+    // so cancelling and sending again cannot hold more requests at once than the bound.
+    requests?.drainStarted();
+    return settled;
   }
 
   /** Progress on a relayed request goes to the upstream that asked; the rest reaches every upstream. */

@@ -1,6 +1,7 @@
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
 import { imitatedMethod } from './method-lookalike.js';
+import { getPromptIfPinned } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
@@ -61,6 +62,15 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
     return;
   }
   if (subscriptionRefused(session, request)) return;
+  if (method === 'prompts/get' && target !== 'broadcast') {
+    // Pins: a prompt whose definition nobody accepted is refused, as a withheld tool's call is.
+    guarded(session, request, getPromptIfPinned(session, request, target.upstream, target.params, () => forwardTo(session, request, target)));
+    return;
+  }
+  forwardTo(session, request, target);
+}
+
+function forwardTo(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
   // Recorded before anything is remembered or sent: a request the audit refuses leaves no trace.
   if (target !== 'broadcast' && !recordedAhead(session, request, target.upstream.name, target.params)) return;
   rememberSessionState(session, request, target);

@@ -8,7 +8,7 @@ import type { Authenticator } from '../core/authenticator.js';
 import type { Guard, SessionInfo } from '../core/tool-call.js';
 import { WARDEN_VERSION } from '../core/warden-version.js';
 import type { Logger } from '../logging/logger.js';
-import { announceToolsChanged } from './announce-tools-changed.js';
+import { announceListChanged, type AnnouncedList } from './announce-list-changed.js';
 import { startHttpListener, type HttpListener } from './http-listener.js';
 import { StdioDownstream } from './stdio-downstream.js';
 import { WardenRuntime } from './warden-runtime.js';
@@ -33,8 +33,8 @@ export interface WardenHandle {
   closeSession(sessionId: string, reason: string): Promise<boolean>;
   /** Sessions that completed `initialize`. */
   listSessions(): SessionInfo[];
-  /** Sends `notifications/tools/list_changed` to every session that was promised it; returns how many. */
-  announceToolsChanged(): number;
+  /** Sends `notifications/<list>/list_changed` for each list to every session that was promised it; returns how many were sent. */
+  announceListsChanged(lists: Iterable<AnnouncedList>): number;
   /** Where the HTTP listener is bound, when listening on HTTP. */
   readonly httpAddress: { host: string; port: number; url: string } | undefined;
   /** Resolves when the stdio session ends (agent closed stdin or closeSession); undefined without stdio. */
@@ -68,7 +68,7 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
     httpAddress: http?.address,
     stdioClosed,
     listSessions: () => [...runtime.sessions.values()].flatMap((s) => (s.info ? [s.info] : [])),
-    announceToolsChanged: () => [...runtime.sessions.values()].filter((s) => announceToolsChanged(s)).length,
+    announceListsChanged: (lists) => [...lists].flatMap((list) => [...runtime.sessions.values()].filter((s) => announceListChanged(s, list))).length,
     closeSession: async (sessionId, reason) => {
       const session = runtime.sessions.get(sessionId);
       if (!session) return false;

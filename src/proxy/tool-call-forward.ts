@@ -72,10 +72,10 @@ function forwardCall(
   session.inFlight.set(request.id, {
     upstream,
     upstreamId,
-    onCancel: (reason) => {
+    onCancel: (reason, settled) => {
       controller.abort(reason);
       if (token !== undefined) session.progress.forget(token);
-      report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined });
+      report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined, ...(settled ? { settled } : {}) });
     },
   });
 }

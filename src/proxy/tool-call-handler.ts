@@ -68,7 +68,11 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     const req = new CallRequest(session, request, call, callId, auth.principal, controller);
     // HTTP: the agent closed this call's response stream while it was looked up; it is cancelled
     // (judged with an aborted signal, so an approval is withdrawn and nothing is forwarded).
-    if (session.opts.channel.abandoned?.(request.id)) controller.abort(ABANDONED_REASON);
+    if (session.opts.channel.abandoned?.(request.id)) {
+      controller.abort(ABANDONED_REASON);
+      // Never answered now (afterVerdict drops a cancelled call): it is no longer open.
+      session.requestEnded(request.id);
+    }
     let verdict: GuardVerdict;
     try {
       const answer = session.opts.guard.checkToolCall(req);

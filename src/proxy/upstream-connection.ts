@@ -37,6 +37,11 @@ export class UpstreamConnection {
   private nextId = 1;
   /** Waiting requests by warden's upstream id: the handler that gets their answer. */
   private readonly pending = new Map<number, ResponseHandler>();
+  /**
+   * Cancelled requests still waited for (see {@link cancel} with `settled`): their entry in
+   * `pending` only tells the owner when the upstream is done with them; their answer is dropped.
+   */
+  private readonly draining = new Set<number>();
   private readonly deadlines = new Deadlines({ waiting: this.pending, expire: (id, ms) => this.timeout(id, ms) });
   private initParams: Record<string, unknown> | undefined;
   private state: 'idle' | 'connecting' | 'ready' | 'down' | 'closed' = 'idle';
@@ -118,11 +123,22 @@ export class UpstreamConnection {
     });
   }
 
-  /** Sends `notifications/cancelled` for a request and stops waiting for its answer. */
-  cancel(id: number, reason: string): void {
-    if (!this.pending.has(id)) return;
-    this.answered(id);
+  /**
+   * Sends `notifications/cancelled` for a request. Without `settled`, warden stops waiting for its
+   * answer at once. With it, warden keeps waiting, since an upstream may ignore the cancel and go
+   * on running the request: `settled` runs once when the upstream is done with it (its late answer
+   * arrived, which is dropped and never relayed; its own timeout passed; or the connection ended).
+   * False when the request was not waiting (then `settled` is not called).
+   */
+  cancel(id: number, reason: string, settled?: () => void): boolean {
+    if (!this.pending.has(id) || this.draining.has(id)) return false;
+    if (settled === undefined) this.answered(id);
+    else {
+      this.draining.add(id);
+      this.pending.set(id, () => settled());
+    }
     this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
+    return true;
   }
 
   async close(): Promise<void> {
@@ -232,12 +248,19 @@ export class UpstreamConnection {
   /** A request no longer waits; its deadline entry is skipped when it falls due. */
   private answered(id: number): void {
     this.pending.delete(id);
+    this.draining.delete(id);
     if (this.pending.size === 0) this.deadlines.idle();
   }
 
   private timeout(id: number, ms: number): void {
     const handler = this.pending.get(id);
     if (!handler) return;
+    if (this.draining.has(id)) {
+      // Cancelled earlier and still unanswered: it was told to stop once; its time is up now.
+      this.answered(id);
+      handler(failure(id, RPC.requestTimeout, `upstream '${this.name}' timed out after ${ms} ms`));
+      return;
+    }
     // A hung upstream: tell it to stop, and answer the agent instead of waiting forever.
     this.cancel(id, `warden timeout after ${ms} ms`);
     handler(failure(id, RPC.requestTimeout, `upstream '${this.name}' timed out after ${ms} ms`));
@@ -246,6 +269,7 @@ export class UpstreamConnection {
   private failAll(reason: string): void {
     const entries = [...this.pending.entries()];
     this.pending.clear();
+    this.draining.clear();
     this.deadlines.idle();
     for (const [id, handler] of entries) handler(failure(id, RPC.upstreamClosed, reason));
   }

@@ -6,6 +6,7 @@ import type { Guard } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
 import { ProxySession } from './proxy-session.js';
+import type { RequestsInFlight } from './requests-in-flight.js';
 
 export interface NewSession {
   readonly sessionId: string;
@@ -14,6 +15,8 @@ export interface NewSession {
   readonly remoteAddress: string | undefined;
   readonly userAgent: string | undefined;
   readonly onClosed?: (reason: string) => void;
+  /** HTTP: the session's bounded count of requests in flight. */
+  readonly requestsInFlight?: RequestsInFlight;
 }
 
 /** What every listener shares: config, the injected authenticator/guard/audit, and the session registry. */
@@ -56,6 +59,7 @@ export class WardenRuntime {
       remoteAddress: spec.remoteAddress,
       userAgent: spec.userAgent,
       serverInfo: this.serverInfo,
+      ...(spec.requestsInFlight ? { requestsInFlight: spec.requestsInFlight } : {}),
       onClosed: (s, reason) => {
         this.sessions.delete(s.id);
         spec.onClosed?.(reason);

@@ -26,7 +26,7 @@ import { MemoryStateStore } from '../state/memory-store.js';
 import { startOperatorSurfaces, type OperatorSurfaces } from './operator-surfaces.js';
 import { policyDecisionEngine } from './policy-decision-engine.js';
 import { createSubjectRegistry, identityWithSubjectClaims } from './subject-wiring.js';
-import { openPins } from './pins-wiring.js';
+import { announcedLists, openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
 import { warmUpDecisionPath } from './warm-up.js';
 import { checkPolicyFilesExist, policyClaimsCheck, warnPolicyMode } from './policy-checks.js';
@@ -108,7 +108,11 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     closers.push(() => enforcement.close());
     // A pending approval is bound to the policy it was asked under: after a reload (say, one that
     // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
-    withdrawStaleApprovals = (hash) => void enforcement.approvals.withdrawWhere((a) => a.policyHash !== hash, 'policy changed');
+    // Remembered grants are bound the same way: what a human allowed was judged by the old rules.
+    withdrawStaleApprovals = (hash) => {
+      enforcement.approvals.withdrawWhere((a) => a.policyHash !== hash, 'policy changed');
+      enforcement.approvals.retireGrantsNotUnder(hash).catch((err: unknown) => logger.error({ err, policyHash: hash }, 'could not revoke grants of the previous policy'));
+    };
     const sessions = new SessionRegistry();
     let handle: WardenHandle | undefined;
     const { registry: subjects, stop: stopFollowing } = await createSubjectRegistry(config, {
@@ -127,8 +131,8 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       });
     }
     throwIfStopRequested(stop);
-    // An accepted pin makes a withheld tool listable again: agents are asked to list again.
-    const pins = openPins(config, at, { audit, clock, logger, onListingChange: () => void handle?.announceToolsChanged() });
+    // An accepted pin makes a withheld definition listable again: agents are asked to list again.
+    const pins = openPins(config, at, { audit, clock, logger, onListingChange: (kinds) => void handle?.announceListsChanged(announcedLists(kinds)) });
     if (pins) closers.push(() => pins.close());
     const guard = createGuard({
       engine, audit, clock, logger, subjects, sessions,

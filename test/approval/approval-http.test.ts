@@ -106,7 +106,7 @@ describe('approvals over the control API', () => {
     expect((await f.manager.request(callRequest().req, decision(), display)).kind).toBe('allowed_by_grant');
     expect(await f.admin.request('DELETE', `/grants/${grants.grants[0]!.id}`)).toMatchObject({ status: 200 });
     expect(await f.admin.request('DELETE', `/grants/${grants.grants[0]!.id}`)).toMatchObject({ status: 404 });
-    expect(await f.manager.findGrant(callRequest().req)).toBeUndefined();
+    expect(await f.manager.findGrant(callRequest().req, decision().policyHash)).toBeUndefined();
   });
 
   it('remember with rememberScope "user" widens the grant to every agent of the user, explicitly', async () => {

@@ -163,7 +163,43 @@ describe('approval manager', () => {
     const grantId = r.ok ? r.grant?.id : undefined;
     expect(await f.manager.revokeGrant(grantId ?? '', admin)).toMatchObject({ id: grantId });
     expect(f.audit.types()).toContain('grant.revoked');
-    expect(await f.manager.findGrant(callRequest().req)).toBeUndefined();
+    expect(await f.manager.findGrant(callRequest().req, decision().policyHash)).toBeUndefined();
+  });
+
+  it('a grant remembered under the old policy cannot approve a call the reloaded policy asks about', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest().req, decision(), display);
+    await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+    await first;
+    expect(f.audit.events.find((e) => e.type === 'grant.created')).toMatchObject({ policyHash: 'sha256:policy-v1' });
+    // Same principal, tool and arguments, but decided under another policy version: a human is asked.
+    const asked = f.nextPending();
+    const underNewPolicy = f.manager.request(callRequest().req, decision({ policyHash: 'sha256:policy-v2' }), display);
+    await asked;
+    expect(await f.manager.findGrant(callRequest().req, 'sha256:policy-v2')).toBeUndefined();
+    expect(await f.manager.findGrant(callRequest().req, 'sha256:policy-v1')).toBeDefined();
+    f.manager.close();
+    expect(await underNewPolicy).toMatchObject({ kind: 'withdrawn' });
+  });
+
+  it('retires the grants of a replaced policy version, audited as revoked by warden for policy_changed', async () => {
+    const f = managerFixture();
+    for (const [policyHash, path] of [['sha256:policy-v1', '/a'], ['sha256:policy-v2', '/b']] as const) {
+      const pending = f.nextPending();
+      const call = f.manager.request(callRequest({ arguments: { path } }).req, decision({ policyHash }), display);
+      await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin);
+      await call;
+    }
+    expect(await f.manager.listGrants()).toHaveLength(2);
+    expect(await f.manager.retireGrantsNotUnder('sha256:policy-v2')).toBe(1);
+    expect((await f.manager.listGrants()).map((g) => g.policyHash)).toEqual(['sha256:policy-v2']);
+    const revoked = f.audit.events.filter((e) => e.type === 'grant.revoked');
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0]).toMatchObject({ by: 'policy-reload', approver: { kind: 'system', id: 'policy-reload' }, reason: 'policy_changed' });
+    expect(matchShape(revoked[0]!)).toMatchObject({ ok: true });
+    // Nothing left to retire under the same version.
+    expect(await f.manager.retireGrantsNotUnder('sha256:policy-v2')).toBe(0);
   });
 
   it('withdraws a pending approval when the agent cancels', async () => {

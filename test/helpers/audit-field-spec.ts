@@ -54,18 +54,26 @@ export const AUDIT_FIELD_SPEC = {
   'call.forwarded': one(['callId', 'upstream', 'tool'], ['sessionId']),
   'call.result': one(['callId', 'status', 'durationMs', 'resultBytes', 'resultItems', 'resultDigest'], ['sessionId', 'result', 'error']),
   'call.error': one(['callId', 'code', 'message', 'stage'], ['sessionId']),
-  'grant.created': one(['callId', 'grantId', 'approvalId', 'issuer', 'user', 'priorActors', 'priorActorIssuers', 'scope', 'upstream', 'tool', 'createdAt', 'expiresAt', 'by', 'approver'], ['actor', 'actorIssuer', 'argsDigest']),
-  'grant.revoked': one(['grantId', 'user', 'upstream', 'tool', 'by', 'approver'], []),
+  'grant.created': one(['callId', 'grantId', 'approvalId', 'issuer', 'user', 'priorActors', 'priorActorIssuers', 'scope', 'upstream', 'tool', 'createdAt', 'expiresAt', 'policyHash', 'by', 'approver'], ['actor', 'actorIssuer', 'argsDigest']),
+  'grant.revoked': one(['grantId', 'user', 'upstream', 'tool', 'by', 'approver'], ['reason']),
   'event.received': [
     { shape: 'rejected', required: ['accepted', 'err', 'description'], optional: [] },
     { shape: 'accepted', required: ['accepted', 'duplicate', 'eventId', 'issuer', 'eventTypes'], optional: ['txn'] },
   ],
   'event.effect': one(['eventId', 'eventType', 'effect', 'reason', 'at', 'details'], ['subject', 'entryId', 'issuerUnknown']),
   revocation: one(['entryId', 'subject', 'eventId', 'reason', 'by', 'at', 'sessionIds'], []),
-  'pins.changed': one(['upstream', 'tool', 'kind', 'digest', 'diff'], ['pinnedDigest', 'poisoned']),
+  'pins.changed': [
+    { shape: 'tool', required: ['upstream', 'tool', 'kind', 'digest', 'diff'], optional: ['pinnedDigest', 'poisoned'] },
+    { shape: 'prompt', required: ['upstream', 'prompt', 'kind', 'digest', 'diff'], optional: ['pinnedDigest', 'poisoned'] },
+    { shape: 'resource template', required: ['upstream', 'resourceTemplate', 'kind', 'digest', 'diff'], optional: ['pinnedDigest', 'poisoned'] },
+  ],
   'pins.accepted': [
     { shape: 'tool', required: ['upstream', 'tool', 'digest', 'by'], optional: ['previousDigest'] },
+    { shape: 'prompt', required: ['upstream', 'prompt', 'digest', 'by'], optional: ['previousDigest'] },
+    { shape: 'resource template', required: ['upstream', 'resourceTemplate', 'digest', 'by'], optional: ['previousDigest'] },
     { shape: 'first-use', required: ['upstream', 'tools', 'by'], optional: [] },
+    { shape: 'first-use prompts', required: ['upstream', 'prompts', 'by'], optional: [] },
+    { shape: 'first-use resource templates', required: ['upstream', 'resourceTemplates', 'by'], optional: [] },
   ],
   'upstream.stream_lost': one(['sessionId', 'upstream', 'reason'], []),
   'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
@@ -73,12 +81,16 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
   ],
+  'request.refused': [
+    { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['remoteAddress'] },
+    { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt', 'reason'], optional: [] },
+  ],
   'audit.recovered': [
-    { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'checkpointSeq', 'checkpointHash'] },
+    { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'rotationFinished', 'checkpointSeq', 'checkpointHash'] },
     {
       shape: 'write-recovery',
       required: ['reason', 'errorCode', 'error', 'unavailableSince', 'rejectedRecords', 'fileLastSeq'],
-      optional: ['discardedBytes', 'movedTo'],
+      optional: ['discardedBytes', 'movedTo', 'rotationFinished'],
     },
   ],
 } as const satisfies Record<AuditEventType, readonly FieldShape[]>;

@@ -61,6 +61,8 @@ export async function spawnRawWarden(config: Record<string, unknown>) {
     },
     exchange,
     request,
+    /** Writes one line and waits for nothing (a notification, or a request answered later). */
+    send: (line: string): void => void child.stdin.write(`${line}\n`),
     answersFor: (id: string): Message[] => lines.filter((m) => m.id === id && !('method' in m)),
     /** A logged URL (control API, SET receiver) once warden has started that surface. */
     loggedUrl: async (msg: string): Promise<string> => {

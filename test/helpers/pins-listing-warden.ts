@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { upstreams } from './paths.js';
 import { acmeConfig, spawnWardenStdio } from './warden-process.js';
 import type { ConnectedClient } from './mcp-clients.js';
@@ -14,11 +14,15 @@ export const POISON_MARKERS = ['<IMPORTANT>', 'id_rsa', 'Do not tell the user'];
 export interface PinsWarden extends ConnectedClient {
   /** notifications/tools/list_changed received so far. */
   readonly listChanged: { count: number };
+  /** notifications/prompts/list_changed received so far. */
+  readonly promptsChanged: { count: number };
+  /** notifications/resources/list_changed received so far (resource templates are announced by it). */
+  readonly resourcesChanged: { count: number };
 }
 
 export interface PinsWardenSpec {
   readonly dir: string;
-  /** Environment of the ACME upstream (ACME_DESCRIPTIONS, ACME_RUG_PULL). */
+  /** Environment of the ACME upstream (ACME_DESCRIPTIONS, ACME_PROMPT_DESCRIPTIONS, ACME_TEMPLATE_DESCRIPTION, ACME_RUG_PULL). */
   readonly acmeEnv?: Record<string, string>;
   readonly pins?: Record<string, unknown>;
   /** Extra upstreams (a second one turns on namespacing). */
@@ -32,6 +36,8 @@ export interface PinsWardenSpec {
  */
 export async function startPinsWarden(spec: PinsWardenSpec): Promise<PinsWarden> {
   const listChanged = { count: 0 };
+  const promptsChanged = { count: 0 };
+  const resourcesChanged = { count: 0 };
   const config = acmeConfig({
     upstreams: { acme: { ...upstreams.acme(), env: { ACME_CALL_LOG: join(spec.dir, 'calls.jsonl'), ...spec.acmeEnv } }, ...spec.more },
     audit: { file: join(spec.dir, 'audit.jsonl') },
@@ -39,11 +45,13 @@ export async function startPinsWarden(spec: PinsWardenSpec): Promise<PinsWarden>
     pins: { file: join(spec.dir, 'pins.json'), ...spec.pins },
   });
   const connected = await spawnWardenStdio(config, {
-    setup: (client) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-      listChanged.count += 1;
-    }),
+    setup: (client) => {
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void (listChanged.count += 1));
+      client.setNotificationHandler(PromptListChangedNotificationSchema, () => void (promptsChanged.count += 1));
+      client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void (resourcesChanged.count += 1));
+    },
   });
-  return { ...connected, listChanged };
+  return { ...connected, listChanged, promptsChanged, resourcesChanged };
 }
 
 /** Every tool the agent is shown, following nextCursor across pages. */

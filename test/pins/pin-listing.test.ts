@@ -7,7 +7,8 @@ import { acceptPending, readPinFile, writePinFile } from '../../src/pins/pin-fil
 import { listingOf } from '../../src/pins/pin-listing.js';
 import { openPinStore, type PinStore } from '../../src/pins/pin-store.js';
 import { PinsConfigSchema } from '../../src/pins/pins-config.js';
-import { toolDigest } from '../../src/pins/tool-digest.js';
+import { definitionDigest } from '../../src/pins/definition-digest.js';
+const toolDigest = (def: Parameters<typeof definitionDigest>[0]): string => definitionDigest(def, 'tool');
 import { MemoryAudit } from '../events/set-helpers.js';
 
 /**
@@ -46,7 +47,7 @@ describe('pins: what tools/list may show', () => {
     expect(store.listing('acme', 'echo')).toEqual({ listed: false, why: 'changed' });
     expect(store.listing('acme', 'add')).toEqual({ listed: true });
     expect(store.verdict('acme', 'echo').action).toBe('approve'); // calls stay held
-    expect(store.accept({ upstream: 'acme', tool: 'echo' }, 'cli:ops')).toHaveLength(1);
+    expect(store.accept({ upstream: 'acme', kind: 'tool', name: 'echo' }, 'cli:ops')).toHaveLength(1);
     expect(store.listing('acme', 'echo')).toEqual({ listed: true });
     await nextTask();
     expect(announced.count).toBe(1);
@@ -82,7 +83,7 @@ describe('pins: what tools/list may show', () => {
   it('first-seen poisoned tool is not trusted on first use: held as new, withheld, audited with the findings', () => {
     const { store, audit } = open({ onNew: 'allow' });
     const changes = store.observe('acme', [poisonedEcho, add]);
-    expect(changes.map((c) => [c.tool, c.kind])).toEqual([['echo', 'new'], ['add', 'pinned']]);
+    expect(changes.map((c) => [c.name, c.state])).toEqual([['echo', 'new'], ['add', 'pinned']]);
     expect(store.listing('acme', 'echo')).toEqual({ listed: false, why: 'new' });
     expect(store.listing('acme', 'add')).toEqual({ listed: true });
     expect(audit.ofType('pins.accepted')).toEqual([expect.objectContaining({ by: 'first-use', tools: ['add'] })]);
@@ -119,7 +120,7 @@ describe('pins: what tools/list may show', () => {
   it('a poisoned definition an operator accepted is listed (calls still need approval)', () => {
     const { store } = open();
     store.observe('acme', [poisonedEcho]);
-    store.accept({ tool: 'echo' }, 'cli:ops');
+    store.accept({ kind: 'tool', name: 'echo' }, 'cli:ops');
     store.observe('acme', [poisonedEcho]);
     expect(store.listing('acme', 'echo')).toEqual({ listed: true });
     expect(store.risk('acme', 'echo')).not.toEqual([]);
@@ -129,13 +130,13 @@ describe('pins: what tools/list may show', () => {
     const { store, config } = open();
     const table = readPinFile(config.file);
     const digest = toolDigest(poisonedEcho);
-    table.set('acme', new Map([['echo', { pinned: { digest, definition: { description: POISON, inputSchema: echo.inputSchema }, pinnedAt: '2026-01-01T00:00:00.000Z', acceptedBy: 'first-use' } }]]));
+    table.set('acme', new Map([['tool', new Map([['echo', { pinned: { digest, definition: { description: POISON, inputSchema: echo.inputSchema }, pinnedAt: '2026-01-01T00:00:00.000Z', acceptedBy: 'first-use' } }]])]]));
     writePinFile(config.file, table);
     const reopened = openPinStore({ ...config }, { audit: new MemoryAudit(), clock: () => T0 });
     stores.push(reopened);
     reopened.observe('acme', [poisonedEcho]);
     expect(reopened.listing('acme', 'echo')).toEqual({ listed: false, why: 'new' });
-    expect(reopened.accept({ tool: 'echo' }, 'cli:ops')).toHaveLength(1);
+    expect(reopened.accept({ kind: 'tool', name: 'echo' }, 'cli:ops')).toHaveLength(1);
     expect(reopened.listing('acme', 'echo')).toEqual({ listed: true });
   });
 

@@ -70,13 +70,13 @@ describe('pin store', () => {
   it('pins every tool on first use and writes the pin file with full definitions', () => {
     const { store, config, audit } = open();
     const changes = store.observe('fs', [readFile, writeFile]);
-    expect(changes.map((c) => [c.tool, c.kind])).toEqual([
+    expect(changes.map((c) => [c.name, c.state])).toEqual([
       ['read_file', 'pinned'],
       ['write_file', 'pinned'],
     ]);
     expect(store.check('fs', 'read_file')).toEqual({ kind: 'pinned' });
     const file = JSON.parse(readFileSync(config.file, 'utf8'));
-    expect(file.version).toBe(1);
+    expect(file.version).toBe(2);
     expect(file.upstreams.fs.tools.read_file.pinned.definition.description).toBe(readFile.description);
     expect(file.upstreams.fs.tools.read_file.pinned.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(audit.ofType('pins.accepted')[0]).toMatchObject({ by: 'first-use', tools: ['read_file', 'write_file'] });
@@ -87,7 +87,7 @@ describe('pin store', () => {
     store.observe('fs', [readFile]);
     const changes = store.observe('fs', [rugPulled]);
     expect(changes).toHaveLength(1);
-    expect(changes[0]?.kind).toBe('changed');
+    expect(changes[0]?.state).toBe('changed');
     const check = store.check('fs', 'read_file');
     expect(check.kind).toBe('changed');
     if (check.kind !== 'changed') throw new Error('unreachable');
@@ -120,7 +120,7 @@ describe('pin store', () => {
     const { store, audit } = open({ onNew: 'block' });
     store.observe('fs', [readFile]);
     const changes = store.observe('fs', [readFile, writeFile]);
-    expect(changes.map((c) => [c.tool, c.kind])).toEqual([['write_file', 'new']]);
+    expect(changes.map((c) => [c.name, c.state])).toEqual([['write_file', 'new']]);
     expect(store.check('fs', 'write_file')).toEqual({ kind: 'new' });
     expect(store.verdict('fs', 'write_file')).toMatchObject({ action: 'block', reasons: [{ code: 'tool.new_unpinned' }] });
     expect(audit.ofType('pins.changed')[0]).toMatchObject({ kind: 'new', tool: 'write_file' });
@@ -129,7 +129,7 @@ describe('pin store', () => {
   it('onNew: allow pins new tools automatically (audited)', () => {
     const { store, audit } = open({ onNew: 'allow' });
     store.observe('fs', [readFile]);
-    expect(store.observe('fs', [readFile, writeFile]).map((c) => c.kind)).toEqual(['pinned']);
+    expect(store.observe('fs', [readFile, writeFile]).map((c) => c.state)).toEqual(['pinned']);
     expect(store.check('fs', 'write_file')).toEqual({ kind: 'pinned' });
     expect(audit.ofType('pins.accepted').at(-1)).toMatchObject({ tool: 'write_file', by: 'auto (pins.onNew: allow)' });
   });
@@ -144,12 +144,12 @@ describe('pin store', () => {
     const { store, audit, config } = open();
     store.observe('fs', [readFile]);
     store.observe('fs', [rugPulled, writeFile]);
-    const accepted = store.accept({ upstream: 'fs', tool: 'read_file' }, 'cli:ops');
-    expect(accepted.map((a) => a.tool)).toEqual(['read_file']);
+    const accepted = store.accept({ upstream: 'fs', kind: 'tool', name: 'read_file' }, 'cli:ops');
+    expect(accepted.map((a) => a.name)).toEqual(['read_file']);
     expect(store.check('fs', 'read_file')).toEqual({ kind: 'pinned' });
     expect(store.check('fs', 'write_file')).toEqual({ kind: 'new' });
     expect(audit.ofType('pins.accepted').at(-1)).toMatchObject({ tool: 'read_file', by: 'cli:ops' });
-    expect(readPinFile(config.file).get('fs')?.get('read_file')?.pinned?.acceptedBy).toBe('cli:ops');
+    expect(readPinFile(config.file).get('fs')?.get('tool')?.get('read_file')?.pinned?.acceptedBy).toBe('cli:ops');
     // Reverting to the old definition is now itself a change.
     store.observe('fs', [readFile, writeFile]);
     expect(store.check('fs', 'read_file').kind).toBe('changed');
@@ -206,14 +206,14 @@ describe('pin store', () => {
     const { store, config } = open();
     store.observe('fs', [{ name: '__proto__', description: 'x' }, readFile]);
     const table = readPinFile(config.file);
-    expect([...(table.get('fs')?.keys() ?? [])].sort()).toEqual(['__proto__', 'read_file']);
+    expect([...(table.get('fs')?.get('tool')?.keys() ?? [])].sort()).toEqual(['__proto__', 'read_file']);
     expect(({} as Record<string, unknown>).digest).toBeUndefined();
   });
 
   it('upstreams are pinned independently (first use per upstream)', () => {
     const { store } = open();
     store.observe('fs', [readFile]);
-    expect(store.observe('git', [writeFile]).map((c) => c.kind)).toEqual(['pinned']);
+    expect(store.observe('git', [writeFile]).map((c) => c.state)).toEqual(['pinned']);
   });
 });
 
@@ -258,7 +258,7 @@ describe('pins: wardens sharing one pin file', () => {
     expect(file.write_file?.pending).toBeDefined();
     // The operator can accept W1's held change from the file, and W1 picks it up.
     const table = readPinFile(config.file);
-    expect(acceptPending(table, { tool: 'read_file' }, 'cli:ops', new Date(T0))).toHaveLength(1);
+    expect(acceptPending(table, { kind: 'tool', name: 'read_file' }, 'cli:ops', new Date(T0))).toHaveLength(1);
     writePinFile(config.file, table);
     w1.reload();
     expect(w1.check('fs', 'read_file')).toEqual({ kind: 'pinned' });
@@ -288,7 +288,7 @@ describe('pins: an accept that overwrites a newer held change', () => {
     // ...the upstream changes write_file meanwhile and warden records it...
     store.observe('fs', [rugPulled, { ...writeFile, description: 'Write a file, and a copy to backup.example.' }]);
     // ...and the accept writes its older copy over it.
-    acceptPending(table, { tool: 'read_file' }, 'cli:ops', new Date(T0));
+    acceptPending(table, { kind: 'tool', name: 'read_file' }, 'cli:ops', new Date(T0));
     writePinFile(config.file, table);
     store.reload(); // what the watcher does
     expect(store.check('fs', 'read_file')).toEqual({ kind: 'pinned' });

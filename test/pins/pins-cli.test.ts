@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openPinStore } from '../../src/pins/pin-store.js';
 import { PinsConfigSchema } from '../../src/pins/pins-config.js';
-import { toolDigest } from '../../src/pins/tool-digest.js';
+import { definitionDigest } from '../../src/pins/definition-digest.js';
+const toolDigest = (def: Parameters<typeof definitionDigest>[0]): string => definitionDigest(def, 'tool');
 import { MemoryAudit } from '../events/set-helpers.js';
 import { runCli } from '../sessions/run-cli.js';
 
@@ -31,8 +32,8 @@ describe('warden pins list|diff|accept', () => {
     const r = await runCli(['pins', 'list', '--file', file]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^UPSTREAM\s+TOOL\s+STATE\s+DIGEST\s+PINNED AT\s+FLAGS$/);
-    expect(lines.find((l) => l.includes(' add '))).toMatch(/everything\s+add\s+changed\s+sha256:.*poisoned\?/);
+    expect(lines[0]).toMatch(/^UPSTREAM\s+KIND\s+NAME\s+STATE\s+DIGEST\s+PINNED AT\s+FLAGS$/);
+    expect(lines.find((l) => l.includes(' add '))).toMatch(/everything\s+tool\s+add\s+changed\s+sha256:.*poisoned\?/);
     expect(lines.find((l) => l.includes(' delete_all '))).toMatch(/delete_all\s+new\s+-/);
     expect(lines.find((l) => l.includes(' echo '))).toMatch(/echo\s+pinned\s+sha256:/);
   });
@@ -148,6 +149,15 @@ describe('warden pins list|diff|accept', () => {
     expect((await runCli(['pins', 'accept', '--file', file])).code).toBe(2);
     expect((await runCli(['pins', 'accept', '--tool', 'add', '--all', '--file', file])).code).toBe(2);
     expect((await runCli(['pins', 'frobnicate', '--file', file])).code).toBe(2);
+    // One selector at a time: --tool and --prompt together would name two different definitions.
+    expect((await runCli(['pins', 'accept', '--tool', 'add', '--prompt', 'add', '--file', file])).code).toBe(2);
+    expect((await runCli(['pins', 'accept', '--template', 'file', '--all', '--file', file])).code).toBe(2);
+  });
+
+  it('--prompt selects a prompt, never the tool of the same name', async () => {
+    const r = await runCli(['pins', 'accept', '--prompt', 'add', '--file', file]);
+    expect(r.code).toBe(1); // nothing held matches: the held `add` is a tool
+    expect(JSON.parse((await runCli(['pins', 'list', '--prompt', 'add', '--json', '--file', file])).stdout)).toEqual({ pins: [] });
   });
 
   it('an invalid pin file is a config error (exit 3) naming the file', async () => {

@@ -27,6 +27,7 @@ const CASES: [string, string, string | undefined][] = [
   ['relative-within.yaml', 'a relative containment root', 'rules[0].match.arguments[0].within[0]'],
   ['root-not-mapping.yaml', 'a list instead of a mapping', '(root)'],
   ['unsafe-redact-pattern.yaml', 'a ReDoS redact pattern', 'redact.patterns[0]'],
+  ['quadratic-redact-pattern.yaml', 'a redact pattern that backtracks polynomially on a long argument', 'redact.patterns[1]'],
   ['critical-default-allow.yaml', 'a default that allows critical tools', 'defaults.critical'],
   ['bad-rule-id.yaml', 'a rule id with spaces', 'rules[0].id'],
   ['bad-sensitivity.yaml', 'an unknown sensitivity level', 'sensitivity[0].level'],

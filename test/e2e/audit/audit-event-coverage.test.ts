@@ -73,6 +73,10 @@ describe('audit trail through a real stdio warden', () => {
       ['prompts/get', 'summarize_customer'],
     ]);
     for (const r of forwarded) expect(r).toMatchObject({ upstream: 'acme', sessionId: expect.any(String), principal: { anonymous: true } });
+    // A prompt the upstream does not list has no pinned definition: refused, never forwarded.
+    await expect(w.client.getPrompt({ name: 'unlisted_prompt' })).rejects.toMatchObject({ code: -32602 });
+    expect(records().filter((r) => r.type === 'request.refused')).toMatchObject([{ method: 'prompts/get', upstream: 'acme', prompt: 'unlisted_prompt', reason: 'prompt.unlisted' }]);
+    expect(records().filter((r) => r.type === 'request.forwarded')).toHaveLength(3);
   });
 
   it('an allowed call: received → risk → decision → forwarded → result share one callId, with the principal', async () => {
@@ -453,7 +457,7 @@ const ALL_TYPES: Record<AuditEventType, true> = {
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
   'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'upstream.stream_lost': true, 'upstream.stream_restored': true,
-  'request.forwarded': true, 'audit.recovered': true,
+  'request.forwarded': true, 'request.refused': true, 'audit.recovered': true,
 };
 
 describe('the whole log of these runs', () => {
@@ -473,7 +477,12 @@ describe('the whole log of these runs', () => {
     // The sink's write-failure recovery needs a failing disk: test/audit/file-audit-sink.test.ts
     // and audit-disk-full.test.ts produce it and check its fields.
     // A throttled call refused because the policy was replaced while it waited: test/e2e/policy/reload.test.ts.
-    const elsewhere = new Set(['audit.recovered/write-recovery', 'call.decision/policy-changed']);
+    // A request over its session's bound on requests in flight: test/proxy/http-requests-in-flight.test.ts.
+    // Held prompts and resource templates, and first use of templates: test/e2e/pins/withheld-prompts.test.ts.
+    const elsewhere = new Set([
+      'audit.recovered/write-recovery', 'call.decision/policy-changed', 'request.refused/in-flight bound',
+      'pins.changed/prompt', 'pins.changed/resource template', 'pins.accepted/prompt', 'pins.accepted/resource template', 'pins.accepted/first-use resource templates',
+    ]);
     const seen = new Set(records().flatMap((r) => {
       const m = matchShape(r);
       return m.ok ? [`${r.type}/${m.shape}`] : [];

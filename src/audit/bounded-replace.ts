@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks';
+import { createContext, Script } from 'node:vm';
+
+/**
+ * Runs an operator-written redaction pattern over a long string without letting it stall warden.
+ * Redaction is synchronous on the write path (the record must be on disk before the call is
+ * forwarded), so a pattern that backtracks polynomially on a crafted 4 MiB argument would hold
+ * every session for minutes. The load check (pattern-probe.ts) refuses the usual such patterns;
+ * this is the guarantee behind it: a long string is replaced under a V8 timeout, which interrupts
+ * a running regex, and all such work together may take at most a share of the event loop (a
+ * token bucket). A replace that is stopped, or finds the budget spent, returns undefined and the
+ * caller redacts the whole string: over-redaction fails safe, and the digest of the full value
+ * still identifies it.
+ *
+ * The sandbox call costs a watchdog thread (~0.1–0.3 ms), which is why only long strings go here.
+ */
+
+/**
+ * One string may take this long, plus PER_MIB_MS for each MiB of it: a linear pattern replacing
+ * many matches spends up to ~100 ns per character building the result. Generous, because the
+ * limit is wall-clock time: on a loaded machine a process is paused for 100 ms and more, and a
+ * sound pattern must not be cut for that.
+ */
+const BASE_MS = 250;
+const PER_MIB_MS = 400;
+/**
+ * What a replace that finishes may take before any of it is charged to the bucket: the sandbox
+ * call's own cost (a watchdog thread, ~0.1–0.3 ms) plus ~100 ns per character. Sound patterns
+ * therefore do not drain the bucket, however many long strings pass, and what they write does not
+ * depend on load. A replace that is stopped is charged in full, so the time a backtracking
+ * pattern can hold the event loop is bounded by the refill rate. Charges are CPU time, and a
+ * replace stopped while the process was mostly paused (a busy machine) is tried again: a
+ * backtracking pattern keeps the CPU busy the whole time.
+ */
+const FREE_MS = 1;
+const FREE_NS_PER_CHAR = 100;
+/** The bucket: at most this much charged pattern time in a burst… */
+const BUDGET_MS = 500;
+/** …refilled at this many milliseconds per second of wall time (a quarter of the event loop). */
+const REFILL_PER_SECOND_MS = 250;
+
+const context = createContext({ re: /(?:)/g, s: '', r: '' });
+const script = new Script('s.replace(re, r)');
+const sandbox = context as { re: RegExp; s: string; r: string };
+
+let budgetMs = BUDGET_MS;
+let refilledAt = performance.now();
+
+function refill(now: number): void {
+  budgetMs = Math.min(BUDGET_MS, budgetMs + ((now - refilledAt) * REFILL_PER_SECOND_MS) / 1000);
+  refilledAt = now;
+}
+
+/** `s.replace(re, replacement)`, or undefined when it did not finish within the time allowed. */
+export function boundedReplace(re: RegExp, s: string, replacement: string): string | undefined {
+  refill(performance.now());
+  const free = FREE_MS + (s.length * FREE_NS_PER_CHAR) / 1e6;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    if (budgetMs <= 0) return undefined;
+    const allowed = Math.ceil(Math.min(BASE_MS + (s.length / 1_048_576) * PER_MIB_MS, budgetMs + free));
+    const run = replaceWithin(re, s, replacement, allowed);
+    if (run.out !== undefined) {
+      budgetMs -= Math.max(0, run.cpuMs - free);
+      return run.out;
+    }
+    budgetMs -= run.cpuMs;
+    // Stopped while mostly not running (the machine paused the process): not the pattern's fault.
+    if (run.cpuMs >= run.wallMs / 2) return undefined;
+  }
+  return undefined;
+}
+
+/** A stopped replace is tried again this many times in all when the process was paused rather than busy. */
+const ATTEMPTS = 3;
+
+function replaceWithin(re: RegExp, s: string, replacement: string, timeoutMs: number): { out: string | undefined; cpuMs: number; wallMs: number } {
+  sandbox.re = re;
+  sandbox.s = s;
+  sandbox.r = replacement;
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  let out: string | undefined;
+  try {
+    const result: unknown = script.runInContext(context, { timeout: timeoutMs });
+    if (typeof result === 'string') out = result;
+  } catch {
+    // ERR_SCRIPT_EXECUTION_TIMEOUT (or any other failure): out stays undefined.
+  } finally {
+    sandbox.s = '';
+  }
+  const used = process.cpuUsage(cpu);
+  return { out, cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
+}
+
+/** Test hook: a full bucket, as at start-up. */
+export function resetReplaceBudget(): void {
+  budgetMs = BUDGET_MS;
+  refilledAt = performance.now();
+}

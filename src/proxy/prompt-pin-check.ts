@@ -1,0 +1,98 @@
+import { auditEvent, principalSummary } from '../audit/events.js';
+import type { DefinitionListing } from '../core/tool-call.js';
+import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import { listWhole, type WholeListing } from './known-tools.js';
+import type { ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/** Why a prompts/get is refused (the `reason` of its `request.refused` record and error data). */
+export type PromptRefusal = 'prompt.definition_changed' | 'prompt.new_unpinned' | 'prompt.poisoned_description' | 'prompt.unlisted';
+
+const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why'], PromptRefusal>> = {
+  changed: 'prompt.definition_changed',
+  new: 'prompt.new_unpinned',
+  poisoned: 'prompt.poisoned_description',
+  unseen: 'prompt.unlisted',
+};
+
+/**
+ * prompts/get hands the model a prompt under the definition prompts/list showed. One whose
+ * definition nobody accepted (changed, new, flagged) is left out of prompts/list, and getting it
+ * anyway is refused, as calling a withheld tool is, until `warden pins accept --prompt`. A prompt
+ * the pins have not judged (the agent did not list, or the upstream added it since) is judged
+ * first: warden lists the upstream's prompts itself. One the upstream does not list at all is
+ * refused too: its text would reach the model without ever being pinned. Calls `forward` when the
+ * prompt may be fetched; otherwise answers -32602 and records `request.refused`.
+ */
+export async function getPromptIfPinned(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, forward: () => void): Promise<void> {
+  const guard = session.opts.guard;
+  const name = params?.name;
+  if (!guard.definitionListing || typeof name !== 'string') {
+    // No pins, or no name the pins could judge (the upstream refuses a nameless get itself).
+    if (!guard.definitionListing) return forward();
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, 'prompts/get needs a prompt name'));
+    return;
+  }
+  let listing = guard.definitionListing('prompt', upstream.name, name);
+  if (!listing.listed && listing.why === 'unseen') {
+    const whole = await judgeListing(session, upstream);
+    if (whole.kind === 'error') {
+      session.toAgent(errorResponse(request.id, whole.code, whole.message, whole.data));
+      return;
+    }
+    listing = guard.definitionListing('prompt', upstream.name, name);
+  }
+  if (listing.listed) return forward();
+  refuse(session, request, upstream.name, name, REFUSAL[listing.why]);
+}
+
+const listings = new WeakMap<ProxySession, Map<string, Promise<WholeListing>>>();
+
+/**
+ * Lists the upstream's prompts and hands them to the pins. Once per concurrent miss per session
+ * and upstream: a burst of gets for unlisted names must not each cost the upstream a full listing.
+ */
+function judgeListing(session: ProxySession, upstream: UpstreamConnection): Promise<WholeListing> {
+  let perSession = listings.get(session);
+  if (!perSession) listings.set(session, (perSession = new Map()));
+  let listing = perSession.get(upstream.name);
+  if (!listing) {
+    const generation = upstream.generation;
+    listing = listWhole(session, upstream, 'prompts/list', 'prompts').then((whole) => {
+      // A listing from a process that has since been replaced says nothing about the running one
+      // (left unjudged: the prompt stays unseen, so refused).
+      if (whole.kind === 'listed' && upstream.generation === generation) {
+        session.safely(() => session.opts.guard.onDefinitionsListed?.('prompt', upstream.name, whole.items));
+      }
+      return whole;
+    }).finally(() => perSession!.delete(upstream.name));
+    perSession.set(upstream.name, listing);
+  }
+  return listing;
+}
+
+function refuse(session: ProxySession, request: RpcRequest, upstream: string, prompt: string, reason: PromptRefusal): void {
+  const asked = typeof request.params?.name === 'string' ? request.params.name : prompt;
+  try {
+    if (session.principal === undefined) throw new Error('session has no principal');
+    session.opts.audit?.record(auditEvent('request.refused', { sessionId: session.id, principal: principalSummary(session.principal), method: 'prompts/get', upstream, prompt, reason }));
+  } catch (err) {
+    // Refused either way; the sink reports itself unhealthy and blocks what needs a record.
+    session.opts.logger.error({ err: String(err), reason }, 'could not audit a refused prompts/get');
+  }
+  session.toAgent(errorResponse(request.id, RPC.invalidParams, message(asked, reason), { reason }));
+}
+
+function message(prompt: string, reason: PromptRefusal): string {
+  const name = JSON.stringify(prompt);
+  switch (reason) {
+    case 'prompt.definition_changed':
+      return `Refused by mcp-warden: the definition of prompt ${name} changed since it was pinned; it is withheld until an operator accepts it (warden pins diff --prompt).`;
+    case 'prompt.new_unpinned':
+      return `Refused by mcp-warden: prompt ${name} is new and not accepted; it is withheld until an operator accepts it (warden pins diff --prompt).`;
+    case 'prompt.poisoned_description':
+      return `Refused by mcp-warden: the definition of prompt ${name} carries text aimed at the model; it is withheld until an operator accepts it (warden pins diff --prompt).`;
+    case 'prompt.unlisted':
+      return `Unknown prompt: ${name}`;
+  }
+}
