@@ -36,6 +36,24 @@ describe('collectSignals: rates', () => {
   });
 });
 
+describe('collectSignals: an agent is (act.iss, sub)', () => {
+  it('an actor with the same sub from another issuer neither shares nor inherits this agent\'s rate windows and baseline', async () => {
+    const store = new MemoryStateStore();
+    const ours = request({ tool: 'pay', principal: principal({ actor: 'agent-7', actorIssuer: 'https://agents.a' }) });
+    const coTenant = request({ tool: 'pay', principal: principal({ actor: 'agent-7', actorIssuer: 'https://agents.b' }) });
+    const noIssuer = request({ tool: 'pay', principal: principal({ actor: 'agent-7' }) });
+    // Our agent builds a history (three quiet buckets) and a current burst.
+    for (let m = 0; m < 3; m++) await collectSignals(store, ours, T0 + m * 60_000, OPTS);
+    for (let i = 0; i < 5; i++) await collectSignals(store, ours, T0 + 3 * 60_000 + i, OPTS);
+    for (const other of [coTenant, noIssuer]) {
+      const s = await collectSignals(store, other, T0 + 3 * 60_000 + 10, OPTS);
+      // Its own first call: none of our agent's calls, none of its baseline (the user's totals are shared).
+      expect(s.rate).toMatchObject({ tool: 1, overall: 1 });
+      expect(s.burst).toMatchObject({ current: 1, samples: 0 });
+    }
+  });
+});
+
 describe('collectSignals: burst against the principal baseline', () => {
   it('stepBurst folds finished buckets into an EWMA and skips idle gaps', () => {
     let s: BurstState | undefined;
