@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterEach } from 'vitest';
 import { PromptListChangedNotificationSchema, ResourceListChangedNotificationSchema, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { upstreams } from './paths.js';
 import { acmeConfig, spawnWardenStdio } from './warden-process.js';
@@ -55,6 +56,19 @@ export async function startPinsWarden(spec: PinsWardenSpec): Promise<PinsWarden>
 }
 
 /** Every tool the agent is shown, following nextCursor across pages. */
+/** startPinsWarden for one test file: every warden it started is closed after each test. */
+export function pinsWardensClosedAfterEach(): (spec: PinsWardenSpec) => Promise<PinsWarden> {
+  const running: PinsWarden[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((w) => w.close()));
+  });
+  return async (spec) => {
+    const w = await startPinsWarden(spec);
+    running.push(w);
+    return w;
+  };
+}
+
 export async function listAllTools(client: Client): Promise<Tool[]> {
   const tools: Tool[] = [];
   let cursor: string | undefined;

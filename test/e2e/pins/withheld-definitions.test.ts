@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/identity-env.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { runWardenCli } from '../../helpers/identity-warden.js';
 import { upstreams } from '../../helpers/paths.js';
-import { acmeCalls, auditRecords, listAllTools, POISON, POISON_MARKERS, startPinsWarden, type PinsWarden } from '../../helpers/pins-listing-warden.js';
+import { acmeCalls, auditRecords, listAllTools, POISON, POISON_MARKERS, pinsWardensClosedAfterEach, startPinsWarden, type PinsWarden } from '../../helpers/pins-listing-warden.js';
 import { acmeConfig, spawnWardenHttp, tempDir } from '../../helpers/warden-process.js';
 
 /**
@@ -19,15 +19,7 @@ type CallResult = { isError?: boolean; _meta?: Record<string, { reason?: string;
 const decisionOf = (r: unknown) => (r as CallResult)._meta?.['dev.mcp-warden/decision'];
 const poisoned = JSON.stringify({ echo: POISON });
 
-const running: PinsWarden[] = [];
-async function start(...args: Parameters<typeof startPinsWarden>): Promise<PinsWarden> {
-  const w = await startPinsWarden(...args);
-  running.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((w) => w.close()));
-});
+const start = pinsWardensClosedAfterEach();
 
 function expectNoPoison(tools: unknown): void {
   const text = JSON.stringify(tools);
@@ -54,10 +46,10 @@ async function acceptEcho(dir: string, w: PinsWarden): Promise<void> {
 describe('pins: withheld tool definitions', () => {
   it('rug-pulled description never reaches the agent (pinned clean, upstream restarted poisoned)', async () => {
     const dir = tempDir('warden-e2e-pins-rug-');
-    const clean = await start({ dir, pins: { onChange: 'block', onNew: 'block' } });
+    // Started directly: closed here, before the poisoned restart.
+    const clean = await startPinsWarden({ dir, pins: { onChange: 'block', onNew: 'block' } });
     expect((await listAllTools(clean.client)).find((t) => t.name === 'echo')?.description).toBe('Echo the message back');
     await clean.close();
-    running.length = 0;
 
     const w = await start({ dir, acmeEnv: { ACME_DESCRIPTIONS: poisoned }, pins: { onChange: 'block', onNew: 'block' } });
     const tools = await listAllTools(w.client);

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/identity-env.js';
 import { connectStdio } from '../../helpers/mcp-clients.js';
 import { runWardenCli } from '../../helpers/identity-warden.js';
 import { upstreams } from '../../helpers/paths.js';
-import { auditRecords, POISON, POISON_MARKERS, startPinsWarden, type PinsWarden } from '../../helpers/pins-listing-warden.js';
+import { auditRecords, POISON, POISON_MARKERS, pinsWardensClosedAfterEach } from '../../helpers/pins-listing-warden.js';
 import { spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
 
 /**
@@ -17,15 +17,7 @@ import { spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
  * warden (stdio) → ACME server (its ACME_RUG_PULL / ACME_PROMPT_DESCRIPTIONS rehearsals).
  */
 const PROMPT = 'summarize_customer';
-const running: PinsWarden[] = [];
-async function start(...args: Parameters<typeof startPinsWarden>): Promise<PinsWarden> {
-  const w = await startPinsWarden(...args);
-  running.push(w);
-  return w;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((w) => w.close()));
-});
+const start = pinsWardensClosedAfterEach();
 
 function expectNoPoison(listed: unknown): void {
   const text = JSON.stringify(listed);
