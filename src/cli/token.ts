@@ -18,10 +18,11 @@ warden token keygen [--alg ES256|EdDSA|RS256] [--out DIR] [--kid ID] [--format j
   already has a key there is refused (exit 1) unless --force replaces it.
   Defaults: --alg ES256, --out ., --kid = RFC 7638 thumbprint, --format jwk.
 
-warden token mint --key FILE --iss URL --aud AUD --sub USER [--act AGENT] [--act-chain a,b]
-                  [--scope "s1 s2"] [--ttl 15m] [--claim k=v ...] [--sid S] [--typ T]
-                  [--alg ALG] [--kid ID]
+warden token mint --key FILE --iss URL --aud AUD --sub USER [--act AGENT] [--act-iss URL]
+                  [--act-chain a,b] [--scope "s1 s2"] [--ttl 15m] [--claim k=v ...] [--sid S]
+                  [--typ T] [--alg ALG] [--kid ID]
   Prints a signed JWT. --act-chain lists prior actors, most recent first (nested act).
+  --act-iss sets the acting agent's own issuer (act.iss): warden tells agents apart by it.
   --claim values are parsed as JSON when possible (numbers, arrays), else kept as strings.
   A PEM key needs --alg; a JWK key carries its own alg and kid.
 `;
@@ -111,7 +112,7 @@ async function mint(argv: string[], io: CliIo): Promise<number> {
     args: argv,
     options: {
       key: { type: 'string' }, iss: { type: 'string' }, aud: { type: 'string', multiple: true }, sub: { type: 'string' },
-      act: { type: 'string' }, 'act-chain': { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string', default: '15m' },
+      act: { type: 'string' }, 'act-iss': { type: 'string' }, 'act-chain': { type: 'string' }, scope: { type: 'string' }, ttl: { type: 'string', default: '15m' },
       claim: { type: 'string', multiple: true, default: [] }, sid: { type: 'string' }, typ: { type: 'string' },
       alg: { type: 'string' }, kid: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
     },
@@ -123,6 +124,8 @@ async function mint(argv: string[], io: CliIo): Promise<number> {
   const extra = parseClaims(values.claim);
   if (typeof extra === 'string') return fail(io, extra);
   if (values['act-chain'] !== undefined && values.act === undefined) return fail(io, '--act-chain needs --act');
+  if (values['act-iss'] !== undefined && values.act === undefined) return fail(io, '--act-iss needs --act');
+  if (values['act-iss'] === '') return fail(io, '--act-iss must not be empty (warden refuses an empty act.iss)');
   const keyPath = resolve(io.cwd, values.key as string);
   let key;
   try {
@@ -135,6 +138,7 @@ async function mint(argv: string[], io: CliIo): Promise<number> {
     key, issuer: values.iss as string, audience: aud.length === 1 ? (aud[0] as string) : aud, subject: values.sub as string,
     ttlSeconds: Math.round(ttl), claims: extra,
     ...(values.act !== undefined ? { actor: values.act } : {}),
+    ...(values['act-iss'] !== undefined ? { actorIssuer: values['act-iss'] } : {}),
     ...(values['act-chain'] !== undefined ? { actorChain: values['act-chain'].split(',').map((s) => s.trim()).filter(Boolean) } : {}),
     ...(values.scope !== undefined ? { scope: values.scope } : {}),
     ...(values.sid !== undefined ? { sessionId: values.sid } : {}),

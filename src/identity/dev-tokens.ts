@@ -77,6 +77,8 @@ export interface MintOptions {
   readonly actor?: string;
   /** Prior actors, most recent first (nested `act`). */
   readonly actorChain?: readonly string[];
+  /** The acting agent's own issuer (`act.iss`): warden keys an agent by (`act.iss`, `act.sub`). */
+  readonly actorIssuer?: string;
   /** Space-separated scopes (`scope`). */
   readonly scope?: string;
   /** Lifetime in seconds (default 900 = 15 min). */
@@ -90,11 +92,11 @@ export interface MintOptions {
   readonly nowMs?: number;
 }
 
-/** Nested `act` claim: `{sub: actor, act: {sub: prior1, act: {...}}}`. */
-export function actClaim(actor: string, prior: readonly string[] = []): Record<string, unknown> {
+/** Nested `act` claim: `{sub: actor, iss?: actorIssuer, act: {sub: prior1, act: {...}}}`. */
+export function actClaim(actor: string, prior: readonly string[] = [], actorIssuer?: string): Record<string, unknown> {
   let act: Record<string, unknown> | undefined;
   for (const sub of [...prior].reverse()) act = act ? { sub, act } : { sub };
-  return act ? { sub: actor, act } : { sub: actor };
+  return { sub: actor, ...(actorIssuer !== undefined ? { iss: actorIssuer } : {}), ...(act ? { act } : {}) };
 }
 
 /** Signs a development/test token. The demo and tests use this, never hard-coded tokens. */
@@ -109,7 +111,7 @@ export async function mintToken(options: MintOptions): Promise<string> {
     exp: iat + (options.ttlSeconds ?? 900),
     jti: randomUUID(),
   };
-  if (options.actor !== undefined) claims['act'] = actClaim(options.actor, options.actorChain);
+  if (options.actor !== undefined) claims['act'] = actClaim(options.actor, options.actorChain, options.actorIssuer);
   if (options.scope !== undefined) claims['scope'] = options.scope;
   if (options.sessionId !== undefined) claims['sid'] = options.sessionId;
   Object.assign(claims, options.claims);

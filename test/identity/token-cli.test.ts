@@ -60,6 +60,16 @@ describe('warden token', () => {
     expect(outcome.principal.expiresAt! - outcome.principal.issuedAt!).toBe(900);
   });
 
+  it('mint --act-iss names the acting agent\'s own issuer (act.iss), which warden keeps apart', async () => {
+    expect(warden(['token', 'keygen', '--out', 'actiss', '--kid', 'ai-1']).code).toBe(EXIT.ok);
+    const r = warden(['token', 'mint', '--key', 'actiss/ai-1.private.jwk', '--iss', ISS, '--aud', AUD, '--sub', 'alice', '--act', 'agent-7', '--act-iss', 'https://agents.example']);
+    expect(r.code).toBe(EXIT.ok);
+    const outcome = await verify('actiss/jwks.json', r.stdout.trim());
+    expect(outcome.ok ? outcome.principal : outcome.reason).toMatchObject({ user: 'alice', actor: 'agent-7', actorIssuer: 'https://agents.example' });
+    expect(warden(['token', 'mint', '--key', 'actiss/ai-1.private.jwk', '--iss', ISS, '--aud', AUD, '--sub', 'alice', '--act-iss', 'https://agents.example']).code).toBe(EXIT.usage);
+    expect(warden(['token', 'mint', '--key', 'actiss/ai-1.private.jwk', '--iss', ISS, '--aud', AUD, '--sub', 'alice', '--act', 'a', '--act-iss', '']).code).toBe(EXIT.usage);
+  });
+
   it('keygen appends to an existing JWKS for rotation', () => {
     expect(warden(['token', 'keygen', '--alg', 'RS256', '--out', 'rot', '--kid', 'old']).code).toBe(EXIT.ok);
     expect(warden(['token', 'keygen', '--alg', 'RS256', '--out', 'rot', '--kid', 'new']).code).toBe(EXIT.ok);
