@@ -27,7 +27,7 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
     }
     // The slot is taken before anything is read and held until the answer is sent or the
     // connection is gone: a body being read, a SET being verified, each counts.
-    const taken = slots.take(req.socket.remoteAddress ?? 'unknown');
+    const taken = slots.take(req.socket.remoteAddress);
     if (!taken.ok) {
       // Not read, and the connection closes after the answer: a refused sender holds nothing.
       req.resume();

@@ -1,3 +1,5 @@
+import { failureSourceKey } from '../control/source-key.js';
+
 /** Why a request gets no slot: its address holds its share (429), or the receiver is full (503). */
 export type SlotRefusal = { readonly status: 429 | 503; readonly description: string };
 
@@ -12,8 +14,10 @@ export interface RequestSlot {
  * to `maxBodyBytes`: with no cap, many slow bodies (each within the request timeout) held memory
  * without bound until warden, which enforces every agent's calls, ran out of it. With the cap the
  * receiver holds at most `max × maxBodyBytes` of bodies; the per-address share keeps a single
- * sender from taking every slot from the transmitter. The map holds only addresses with a request
- * in flight, so it never has more than `max` entries.
+ * sender from taking every slot from the transmitter. An IPv6 sender counts for its /64, as on the
+ * control API (failureSourceKey): one host is routinely given a whole /64, so per address it could
+ * take every slot by sending from `max / maxPerSource` of its addresses. The map holds only
+ * sources with a request in flight, so it never has more than `max` entries.
  */
 export class RequestSlots {
   private total = 0;
@@ -24,7 +28,9 @@ export class RequestSlots {
     private readonly maxPerSource: number,
   ) {}
 
-  take(source: string): { readonly ok: true; readonly slot: RequestSlot } | ({ readonly ok: false } & SlotRefusal) {
+  /** A place for a request from `remoteAddress` (undefined: not known, e.g. a closed socket). */
+  take(remoteAddress: string | undefined): { readonly ok: true; readonly slot: RequestSlot } | ({ readonly ok: false } & SlotRefusal) {
+    const source = failureSourceKey(remoteAddress);
     const mine = this.bySource.get(source) ?? 0;
     if (mine >= this.maxPerSource) {
       return { ok: false, status: 429, description: `more than ${this.maxPerSource} requests from this address at once` };

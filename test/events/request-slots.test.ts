@@ -23,4 +23,17 @@ describe('RequestSlots', () => {
     expect(slots.take('c')).toMatchObject({ ok: false, status: 503 });
     expect(slots.inFlight).toBe(1);
   });
+
+  it('an IPv6 sender cannot take every slot by sending from many addresses of its /64', () => {
+    const slots = new RequestSlots(16, 2);
+    expect(slots.take('2001:db8:1:2::1').ok).toBe(true);
+    expect(slots.take('2001:db8:1:2::2').ok).toBe(true);
+    // A third address of the same /64 is the same sender: its share is spent.
+    expect(slots.take('2001:db8:1:2:dead:beef:0:3')).toMatchObject({ ok: false, status: 429 });
+    // Another /64, and an IPv4-mapped address counted as its IPv4 address, are other senders.
+    expect(slots.take('2001:db8:1:3::1').ok).toBe(true);
+    expect(slots.take('::ffff:192.0.2.7').ok).toBe(true);
+    expect(slots.take('192.0.2.7').ok).toBe(true);
+    expect(slots.take('::ffff:192.0.2.7')).toMatchObject({ ok: false, status: 429 });
+  });
 });
