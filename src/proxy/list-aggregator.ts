@@ -48,6 +48,8 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
   // The upstream session each page is asked of: one that restarts before every page is in must
   // not have its old process's tools recorded as the new one's listing (see recordTools).
   const generations = plan.map(([upstream]) => upstream.generation);
+  // Likewise where each upstream's prompts stood when asked (see PromptsJudged).
+  const promptStamps = plan.map(([upstream]) => session.promptsJudged.stamp(upstream));
   const fetched = await Promise.all(plan.map(([upstream, c]) => fetchPage(session, request, upstream, c)));
   const pages = kind.field !== 'tools' ? fetched : fetched.map((page, i) => pageWithinBudget(session, plan[i]![0].name, plan[i]![1] === undefined, page));
   const failed = pages.find((p) => p.error);
@@ -65,6 +67,9 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
     const next = page.result?.nextCursor;
     const stale = upstream.generation !== generations[index];
     items = items.concat(exposeItems(session, upstream, kind, list, { first: plan[index]![1] === undefined, last: typeof next !== 'string' }, stale));
+    // A whole listing of the running process's prompts was judged just now (not stale): a
+    // prompts/get need not list them again. Pages are not a whole listing here; the get lists.
+    if (kind.pinned === 'prompt' && !stale && plan[index]![1] === undefined && typeof next !== 'string') session.promptsJudged.listed(upstream, promptStamps[index]!);
     if (typeof next === 'string') remaining[upstream.name] = next;
   }
   if (kind.field === 'tools' || kind.pinned) {

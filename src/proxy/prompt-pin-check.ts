@@ -34,10 +34,18 @@ export async function getPromptIfPinned(session: ProxySession, request: RpcReque
     return;
   }
   let listing = guard.definitionListing('prompt', upstream.name, name);
-  if (!listing.listed && listing.why === 'unseen') {
+  // Judged only against a listing of the process running now, since it last said its prompts
+  // changed: the pins' last listing may be another process's (a restart, another HTTP session's
+  // upstream) or from before a rug pull the agent did not list again after.
+  if (!session.promptsJudged.current(upstream) || (!listing.listed && listing.why === 'unseen')) {
     const whole = await judgeListing(session, upstream);
     if (whole.kind === 'error') {
       session.toAgent(errorResponse(request.id, whole.code, whole.message, whole.data));
+      return;
+    }
+    if (!session.promptsJudged.current(upstream)) {
+      // The upstream restarted (or announced a change) while it was listed: not judged, not forwarded.
+      session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' changed its prompts while warden listed them; get the prompt again`));
       return;
     }
     listing = guard.definitionListing('prompt', upstream.name, name);
@@ -58,11 +66,13 @@ function judgeListing(session: ProxySession, upstream: UpstreamConnection): Prom
   let listing = perSession.get(upstream.name);
   if (!listing) {
     const generation = upstream.generation;
+    const stamp = session.promptsJudged.stamp(upstream);
     listing = listWhole(session, upstream, 'prompts/list', 'prompts').then((whole) => {
       // A listing from a process that has since been replaced says nothing about the running one
       // (left unjudged: the prompt stays unseen, so refused).
       if (whole.kind === 'listed' && upstream.generation === generation) {
         session.safely(() => session.opts.guard.onDefinitionsListed?.('prompt', upstream.name, whole.items));
+        session.promptsJudged.listed(upstream, stamp);
       }
       return whole;
     }).finally(() => perSession!.delete(upstream.name));

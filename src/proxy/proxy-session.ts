@@ -14,6 +14,7 @@ import { UpstreamConnection, type UpstreamEvents } from './upstream-connection.j
 import { routeRequest } from './request-router.js';
 import { notifyAfterStdioCheck, relayAfterStdioCheck } from './stdio-request-check.js';
 import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
+import { PromptsJudged } from './prompts-judged.js';
 import type { RequestsInFlight } from './requests-in-flight.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
@@ -64,6 +65,8 @@ export class ProxySession implements UpstreamEvents {
   readonly namespacer: Namespacer;
   /** Original tool definitions from each upstream's last tools/list, by upstream then name. */
   readonly toolDefinitions = new Map<string, Map<string, ToolDefinition>>();
+  /** Whether a prompts/get may be judged by the pins' last listing of an upstream (see PromptsJudged). */
+  readonly promptsJudged = new PromptsJudged();
   /** Resource URIs → upstream that listed them; template URI prefixes → upstream. */
   readonly resourceOwners = new OwnerMap();
   readonly templateOwners = new OwnerMap();
@@ -359,6 +362,8 @@ export class ProxySession implements UpstreamEvents {
       // against what the upstream offers now; the agent is told as before.
       this.toolDefinitions.delete(upstream.name);
     }
+    // Likewise for prompts: the next prompts/get lists them again, so a changed one is held first.
+    if (n.method === 'notifications/prompts/list_changed') this.promptsJudged.changed(upstream);
     if (n.method === 'notifications/cancelled' && params) {
       const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
       if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });
