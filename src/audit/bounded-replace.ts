@@ -70,6 +70,32 @@ export function boundedReplace(re: RegExp, s: string, replacement: string): stri
   return undefined;
 }
 
+/**
+ * A direct replace (a short string, no sandbox) that took longer than this is not a linear
+ * pattern at work: a sound pattern takes well under a millisecond on the 4,096 characters a
+ * direct replace gets, so only a backtracking pattern (or a rare long pause of the process)
+ * gets here.
+ */
+const SLOW_DIRECT_MS = 20;
+
+/**
+ * `s.replace(re, replacement)` run directly, for a short string: the sandbox's watchdog costs
+ * ~0.1 ms, far more than a linear pattern on a short string. Its time beyond what a linear
+ * pattern needs is charged to the same budget as bounded replaces, and `slow` says the caller
+ * must bound this pattern from now on: the load probe is a heuristic, and a pattern it missed
+ * takes seconds on a 4,096-character string (minutes for some), which an argument of many such
+ * strings repeated without end. Undefined when the budget is spent (the caller redacts whole).
+ */
+export function timedReplace(re: RegExp, s: string, replacement: string): { out: string; slow: boolean } | undefined {
+  const now = performance.now();
+  refill(now);
+  if (budgetMs <= 0) return undefined;
+  const out = s.replace(re, replacement);
+  const tookMs = performance.now() - now;
+  budgetMs -= Math.max(0, tookMs - (FREE_MS + (s.length * FREE_NS_PER_CHAR) / 1e6));
+  return { out, slow: tookMs > SLOW_DIRECT_MS };
+}
+
 /** A stopped replace is tried again this many times in all when the process was paused rather than busy. */
 const ATTEMPTS = 3;
 

@@ -1,6 +1,6 @@
 /** Shared redaction rules: what counts as a secret key, a secret value, and a policy path. */
 
-import { boundedReplace } from './bounded-replace.js';
+import { boundedReplace, timedReplace } from './bounded-replace.js';
 
 export const REDACTED = '[REDACTED]';
 /** Deeper values are cut (`[TRUNCATED]`): audit data is never unbounded or cyclic. */
@@ -75,8 +75,15 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
     // Configured patterns are the operator's: on a long string one runs under a time limit, and
     // a string it cannot finish is redacted whole (bounded-replace.ts).
     for (const re of user) {
-      if (out.length <= PATTERN_DIRECT_UP_TO) {
-        out = out.replace(re, REDACTED);
+      if (out.length <= PATTERN_DIRECT_UP_TO && !slowPatterns.has(re)) {
+        const direct = timedReplace(re, out, REDACTED);
+        if (direct === undefined) {
+          warnCutOnce(re.source, out.length);
+          return REDACTED;
+        }
+        // Slow on a short string: the load probe missed it. Bounded from now on, whatever the length.
+        if (direct.slow) slowPatterns.add(re);
+        out = direct.out;
         continue;
       }
       const replaced = boundedReplace(re, out, REDACTED);
@@ -95,6 +102,8 @@ export function stringScrubber(patterns: readonly string[]): (s: string) => stri
  * (pattern-probe.ts) measured each pattern on strings this long.
  */
 const PATTERN_DIRECT_UP_TO = 4096;
+/** Configured patterns seen slow on a short string (see timedReplace): always run bounded. */
+const slowPatterns = new WeakSet<RegExp>();
 const cutPatterns = new Set<string>();
 
 /** Tells the operator once per pattern that it ran out of time and whole strings are being redacted. */

@@ -75,6 +75,24 @@ describe('a slow pattern that slipped through cannot stall the audit write', () 
     expect(performance.now() - started).toBeLessThan(6_000);
   });
 
+  it('an argument of many 2,048-character attack strings against a pattern the load probe misses is bounded too, not only strings over 4,096', () => {
+    // Cubic on `xyxy…`, a cycle the probe does not try: seconds per 4,096 characters, run directly.
+    const missed = '(?:xy)+(?:xy)+z';
+    expect(redactionPatternProblem(missed)).toBeUndefined();
+    resetReplaceBudget();
+    const scrub = stringScrubber([missed]);
+    const attack = 'xy'.repeat(1_024);
+    const started = performance.now();
+    const out = Array.from({ length: 40 }, () => scrub(attack));
+    // Unbounded: 40 × ~0.3 s, every string written as it came. Bounded: once seen slow, the
+    // pattern runs under the time limit and budget, and the rest are redacted whole.
+    expect(out.at(-1)).toBe(REDACTED);
+    expect(performance.now() - started).toBeLessThan(6_000);
+    // A sound pattern keeps redacting short strings exactly.
+    resetReplaceBudget();
+    expect(stringScrubber([String.raw`SSN-\d+`])('a SSN-123 b')).toBe(`a ${REDACTED} b`);
+  });
+
   it('a linear pattern over long strings redacts exactly as a plain replace, every time', () => {
     resetReplaceBudget();
     const scrub = stringScrubber([String.raw`SSN-\d+`]);
