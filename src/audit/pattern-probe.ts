@@ -97,6 +97,49 @@ export function literalCharacters(source: string): string[] {
   return [...out];
 }
 
+/**
+ * Runs of consecutive literal characters in the pattern (2 to 8 long, at most MAX_PREFIXES): the
+ * cycles a pattern such as `(?:xy)+(?:xy)+z` backtracks on, which no single character or fixed
+ * pair above pumps. Class contents are skipped: `[a-c]` is no run of `a`, `-`, `c`.
+ */
+export function literalRuns(source: string): string[] {
+  const out = new Set<string>();
+  let run = '';
+  let inClass = false;
+  const flush = (): void => {
+    if (run.length >= 2 && out.size < MAX_PREFIXES) out.add(run.slice(0, 8));
+    run = '';
+  };
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i]!;
+    if (ch === '\\') {
+      const next = source[++i];
+      if (!inClass && next !== undefined && !/[A-Za-z0-9]/.test(next)) run += next;
+      else flush();
+    } else if (inClass) {
+      if (ch === ']') inClass = false;
+    } else if (ch === '[') {
+      flush();
+      inClass = true;
+    } else if (ch === '(' && source[i + 1] === '?') {
+      // A group's `?:`, `?=`, `?!`, `?<=`, `?<!` or `?<name>` is syntax, not literal text.
+      flush();
+      const close = source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!' ? source.indexOf('>', i) : -1;
+      i = close >= 0 ? close : source[i + 2] === '<' ? i + 3 : i + 2;
+    } else if ('](){}|?*+^$.'.includes(ch)) {
+      // A quantifier binds the run's last character alone: that character is no part of a cycle.
+      if ('?*+{'.includes(ch)) run = run.slice(0, -1);
+      flush();
+      // A counted quantifier's `{2,5}` is no text either.
+      if (ch === '{' && source.indexOf('}', i) > i) i = source.indexOf('}', i);
+    } else {
+      run += ch;
+    }
+  }
+  flush();
+  return [...out];
+}
+
 function runOf(prefix: string, unit: string, length: number): string {
   return prefix + unit.repeat(Math.ceil(length / unit.length));
 }
@@ -108,7 +151,8 @@ function runOf(prefix: string, unit: string, length: number): string {
 export function superLinearProblem(source: string): string | undefined {
   const re = new RegExp(source, 'g');
   const shapes: { prefix: string; unit: string }[] = [];
-  for (const prefix of ['', ...literalCharacters(source)]) for (const unit of [...UNITS, ...PAIRS]) shapes.push({ prefix, unit });
+  const units = [...UNITS, ...PAIRS, ...literalRuns(source)];
+  for (const prefix of ['', ...literalCharacters(source)]) for (const unit of units) shapes.push({ prefix, unit });
   // First pass: every probe once, in one sandbox call; nearly every probe of a sound pattern is fast.
   Object.assign(sandbox, { re, probes: shapes.map((p) => runOf(p.prefix, p.unit, LONG)), at: 0, slow: [] });
   let stoppedAt: number | undefined;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { AuditConfigSchema } from '../../src/audit/audit-config.js';
 import { resetReplaceBudget } from '../../src/audit/bounded-replace.js';
-import { literalCharacters, redactionPatternProblem, superLinearProblem } from '../../src/audit/pattern-probe.js';
+import { literalCharacters, literalRuns, redactionPatternProblem, superLinearProblem } from '../../src/audit/pattern-probe.js';
 import { REDACTED, stringScrubber } from '../../src/audit/redact-rules.js';
 import { loadPolicySync } from '../../src/policy/load-policy.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -17,7 +17,7 @@ import { join } from 'node:path';
  */
 
 /** Patterns operators plausibly write that are quadratic (or worse) on some long run. */
-const SLOW = [String.raw`\w+@\w+\.\w+`, String.raw`\d+\d+x`, String.raw`x\d+\d+y`, String.raw`\b[a-z.]+@example\.com`, String.raw`[a-z]+\s*=\s*[a-z]+;`, '.*password.*'];
+const SLOW = ['(?:xy)+(?:xy)+z', String.raw`\w+@\w+\.\w+`, String.raw`\d+\d+x`, String.raw`x\d+\d+y`, String.raw`\b[a-z.]+@example\.com`, String.raw`[a-z]+\s*=\s*[a-z]+;`, '.*password.*'];
 /** Linear patterns, including every pattern the shipped policies carry. */
 const SOUND = [String.raw`\b\d{3}-\d{2}-\d{4}\b`, 'secret', String.raw`(?:AKIA|ASIA)[A-Z0-9]{16}`, String.raw`Bearer\s+[A-Za-z0-9._~+/-]+=*`];
 
@@ -49,6 +49,12 @@ describe('the load check refuses redaction patterns that take super-linear time'
     expect(redactionPatternProblem('(a+)+$')).toMatch(/catastrophic backtracking/);
   });
 
+  it('takes runs of literal characters as cycles to pump (`xyxy…` for `(?:xy)+(?:xy)+z`), not group syntax, classes or counts', () => {
+    expect(literalRuns('(?:xy)+(?:xy)+z')).toEqual(['xy']);
+    expect(literalRuns(String.raw`(?<id>ab)c(?<=pre)d{2,5}[a-c]xy+`)).toEqual(['ab', 'pre']);
+    expect(literalRuns(String.raw`a\.b\.c`)).toEqual(['a.b.c']);
+  });
+
   it('takes literal characters of the pattern as prefixes, not class escapes', () => {
     expect(literalCharacters(String.raw`x\d+\.y[ab]`)).toEqual(['x', '.', 'y', 'a', 'b']);
   });
@@ -76,15 +82,15 @@ describe('a slow pattern that slipped through cannot stall the audit write', () 
   });
 
   it('an argument of many 2,048-character attack strings against a pattern the load probe misses is bounded too, not only strings over 4,096', () => {
-    // Cubic on `xyxy…`, a cycle the probe does not try: seconds per 4,096 characters, run directly.
-    const missed = '(?:xy)+(?:xy)+z';
+    // Cubic on `adad…`, a cycle of two classes the probe does not try: ~0.5 s per 2,048 characters, run directly.
+    const missed = '(?:[a-c][d-f])+(?:[a-c][d-f])+z';
     expect(redactionPatternProblem(missed)).toBeUndefined();
     resetReplaceBudget();
     const scrub = stringScrubber([missed]);
-    const attack = 'xy'.repeat(1_024);
+    const attack = 'ad'.repeat(1_024);
     const started = performance.now();
     const out = Array.from({ length: 40 }, () => scrub(attack));
-    // Unbounded: 40 × ~0.3 s, every string written as it came. Bounded: once seen slow, the
+    // Unbounded: 40 × ~0.5 s, every string written as it came. Bounded: once seen slow, the
     // pattern runs under the time limit and budget, and the rest are redacted whole.
     expect(out.at(-1)).toBe(REDACTED);
     expect(performance.now() - started).toBeLessThan(6_000);
