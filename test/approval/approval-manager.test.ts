@@ -2,9 +2,21 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { digestOf } from '../../src/core/canonical-json.js';
 import { callRequest, decision, principal, principal as callPrincipal } from '../fixtures/enforce/call-fixtures.js';
 import { makePrincipal } from '../helpers/principal-builder.js';
+import type { Principal } from '../../src/core/principal.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
 import { matchShape } from '../helpers/audit-field-spec.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
+
+/** Each principal's call is a new human question (no grant covers it); the question is withdrawn after. */
+async function expectAskedAgain(f: ReturnType<typeof managerFixture>, principals: readonly Principal[]): Promise<void> {
+  for (const principal of principals) {
+    const asked = f.nextPending();
+    const call = f.manager.request(callRequest({ principal }).req, decision(), display);
+    await asked;
+    f.manager.withdrawWhere(() => true, 'test over');
+    expect(await call).toMatchObject({ kind: 'withdrawn' });
+  }
+}
 
 describe('approval manager', () => {
   beforeEach(() => {
@@ -99,13 +111,7 @@ describe('approval manager', () => {
     expect(await f.manager.request(callRequest().req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
     // A token for alice via another agent (or the same agent under another delegation chain, or
     // alice acting directly) is asked again: the grant was for agent-7 acting for alice.
-    for (const principal of [callPrincipal('alice', 'rogue-agent'), makePrincipal({ issuer: 'https://idp.example', user: 'alice', actor: 'agent-7', priorActors: ['other-planner'] }), makePrincipal({ issuer: 'https://idp.example', user: 'alice' })]) {
-      const asked = f.nextPending();
-      const rogue = f.manager.request(callRequest({ principal }).req, decision(), display);
-      await asked;
-      f.manager.withdrawWhere(() => true, 'test over');
-      expect(await rogue).toMatchObject({ kind: 'withdrawn' });
-    }
+    await expectAskedAgain(f, [callPrincipal('alice', 'rogue-agent'), makePrincipal({ issuer: 'https://idp.example', user: 'alice', actor: 'agent-7', priorActors: ['other-planner'] }), makePrincipal({ issuer: 'https://idp.example', user: 'alice' })]);
     // The grant's scope is in its audit record.
     const created = f.audit.events.find((e) => e.type === 'grant.created')!;
     expect(created).toMatchObject({ user: 'alice', actor: 'agent-7', priorActors: ['planner'], scope: 'principal' });
@@ -126,13 +132,7 @@ describe('approval manager', () => {
     expect(await f.manager.request(callRequest({ principal: agentOf('https://agents.a', 'https://agents.a') }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
     // agent-7 of a co-tenant namespace, agent-7 whose token names no issuer, and the approved
     // agent under a planner of another namespace: each is asked again.
-    for (const principal of [agentOf('https://agents.b', 'https://agents.a'), agentOf(undefined, 'https://agents.a'), agentOf('https://agents.a', 'https://agents.b'), agentOf('https://agents.a', null)]) {
-      const asked = f.nextPending();
-      const rogue = f.manager.request(callRequest({ principal }).req, decision(), display);
-      await asked;
-      f.manager.withdrawWhere(() => true, 'test over');
-      expect(await rogue).toMatchObject({ kind: 'withdrawn' });
-    }
+    await expectAskedAgain(f, [agentOf('https://agents.b', 'https://agents.a'), agentOf(undefined, 'https://agents.a'), agentOf('https://agents.a', 'https://agents.b'), agentOf('https://agents.a', null)]);
     const created = f.audit.events.find((e) => e.type === 'grant.created')!;
     expect(created).toMatchObject({ actor: 'agent-7', actorIssuer: 'https://agents.a', priorActorIssuers: ['https://agents.a'] });
     expect(matchShape(created)).toMatchObject({ ok: true });
