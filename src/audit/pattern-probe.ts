@@ -22,16 +22,23 @@ const UNITS = [...'aZ0 \t\n.-_@/:=+%"\',;\\~#&?!é'];
 const PAIRS = ['a.', 'a-', 'a@', 'a ', 'a:', 'a/', 'a_', 'a=', '0.', '0-', '0 ', 'a0'];
 /** Prefix candidates beyond the empty one: literal characters of the pattern, at most this many. */
 const MAX_PREFIXES = 8;
-const SHORT = 1024;
+const SHORT = 512;
 const LONG = 4096;
 /** A run of LONG characters under this is fine whatever the growth (a linear pattern takes ~0.05 ms). */
 const FLOOR_MS = 4;
-/** Doubling twice (×4 length) may cost up to this factor before it counts as super-linear (linear: ~4). */
-const GROWTH_LIMIT = 8;
+/**
+ * Eight times the length may cost up to this factor before it counts as super-linear: linear
+ * gives ~8, quadratic ~64, so either side has a margin of almost 3 against measuring noise on a
+ * busy host (with 1 KiB and 4 KiB the margin was 2, and a loaded test run once let a quadratic
+ * pattern through).
+ */
+const GROWTH_LIMIT = 22;
 /** One measured replace is stopped after this much wall time; stopped while busy, it is a failure. */
 const PROBE_TIMEOUT_MS = 200;
 /** The first pass over every probe runs in one sandbox call (one watchdog), stopped after this. */
 const SCAN_TIMEOUT_MS = 1000;
+/** A stopped scan is resumed after the probe it stopped in, at most this many runs in all. */
+const SCAN_RUNS = 6;
 /** A measured replace stopped while the process was mostly paused is run again, this many times in all. */
 const ATTEMPTS = 3;
 
@@ -49,7 +56,7 @@ const context = createContext({ re: /(?:)/g, s: '', probes: [] as string[], at: 
 const sandbox = context as { re: RegExp; s: string; probes: string[]; at: number; slow: number[] };
 const one = new Script("s.replace(re, '')");
 const scan = new Script(`
-  for (at = 0; at < probes.length; at++) {
+  for (; at < probes.length; at++) {
     const t = now();
     probes[at].replace(re, '');
     if (now() - t >= floorMs) slow.push(at);
@@ -155,21 +162,26 @@ export function superLinearProblem(source: string): string | undefined {
   for (const prefix of ['', ...literalCharacters(source)]) for (const unit of units) shapes.push({ prefix, unit });
   // First pass: every probe once, in one sandbox call; nearly every probe of a sound pattern is fast.
   Object.assign(sandbox, { re, probes: shapes.map((p) => runOf(p.prefix, p.unit, LONG)), at: 0, slow: [] });
-  let stoppedAt: number | undefined;
-  try {
-    scan.runInContext(context, { timeout: SCAN_TIMEOUT_MS });
-  } catch {
-    stoppedAt = sandbox.at;
+  // A stopped scan (slow probes added up, or the host paused the process) goes on after the probe
+  // it stopped in, so a pause on a busy host does not leave the later probes unrun.
+  const stopped: number[] = [];
+  for (let run = 0; sandbox.at < sandbox.probes.length && run < SCAN_RUNS; run++) {
+    try {
+      scan.runInContext(context, { timeout: SCAN_TIMEOUT_MS });
+    } catch {
+      stopped.push(sandbox.at);
+      sandbox.at += 1;
+    }
   }
-  // Stopped: the probe running then, and the slow ones before it (their time added up).
-  const suspects = stoppedAt === undefined ? [...sandbox.slow] : [stoppedAt, ...sandbox.slow];
+  // The probes running when a scan stopped, and the slow ones (their time added up).
+  const suspects = [...stopped, ...sandbox.slow];
   Object.assign(sandbox, { probes: [], slow: [] });
   for (const i of suspects) {
     const { prefix, unit } = shapes[i]!;
-    // Measure properly: the fastest of three, so a pause of the machine does not count.
-    const long = timeReplace(re, runOf(prefix, unit, LONG), 3);
+    // Measure properly: the least CPU time of five, so contention on a busy host counts as little as it can.
+    const long = timeReplace(re, runOf(prefix, unit, LONG), 5);
     if (long < FLOOR_MS) continue;
-    const short = timeReplace(re, runOf(prefix, unit, SHORT), 3);
+    const short = timeReplace(re, runOf(prefix, unit, SHORT), 5);
     if (long === Infinity || long > GROWTH_LIMIT * Math.max(short, FLOOR_MS / GROWTH_LIMIT)) {
       const sample = JSON.stringify(runOf(prefix, unit, 12)).slice(1, -1);
       const took = long === Infinity ? `over ${PROBE_TIMEOUT_MS} ms` : `${long.toFixed(0)} ms of CPU`;
