@@ -12,13 +12,13 @@
  * log; every 10th restart also finds a torn last line to cut off). Exit 0 when every check holds,
  * 1 when one fails (the folder is then kept for a post-mortem), 2 on a usage error.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { verifyAuditFiles } from '../src/audit/verify-audit.js';
-import { runUntilKilled, tearLastLine, unauditedNonces } from './fixtures/kill-under-load.js';
+import { completeJsonLines, killLoopWardenConfig, runUntilKilled, tearLastLine, unauditedNonces } from './fixtures/kill-under-load.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WARDEN = join(ROOT, 'dist/src/cli/main.js');
@@ -64,35 +64,10 @@ interface LaneReport {
 function newLane(root: string, i: number): Lane {
   const dir = join(root, `lane-${i}`);
   const lane = { dir, configFile: join(dir, 'warden.yaml'), auditFile: join(dir, 'audit.jsonl'), callLog: join(dir, 'acme-calls.jsonl'), kills: 0, torn: 0, killedUnderLoad: 0 };
-  const config = {
-    dangerouslyAllowAnonymous: true,
-    upstreams: { acme: { command: process.execPath, args: [ACME], env: { ACME_CALL_LOG: lane.callLog } } },
-    logging: { level: 'error' },
-    policy: { files: [POLICY], watch: false },
-    control: { enabled: false },
-    pins: { enabled: false },
-    audit: { file: lane.auditFile },
-    // The smallest state store: its preallocation is a noticeable part of a start repeated this often.
-    state: { maxEntries: 1000 },
-  };
+  const config = killLoopWardenConfig({ acme: { command: process.execPath, args: [ACME], env: { ACME_CALL_LOG: lane.callLog } }, policyFile: POLICY, auditFile: lane.auditFile });
   mkdirSync(dir, { mode: 0o700 });
   writeFileSync(lane.configFile, JSON.stringify(config, null, 2));
   return lane;
-}
-
-/** JSON lines of a file; a torn or half-written line is skipped (verify judges those). */
-function jsonLines<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  const out: T[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // a torn tail, or a call log line cut by the kill (that call never ran)
-    }
-  }
-  return out;
 }
 
 async function runLane(lane: Lane, index: number, kills: number, onKill: () => void): Promise<void> {
@@ -110,8 +85,8 @@ async function runLane(lane: Lane, index: number, kills: number, onKill: () => v
 }
 
 function check(lane: Lane, index: number): LaneReport {
-  const records = jsonLines<{ type?: string; callId?: string; args?: unknown; reasons?: string[] }>(lane.auditFile);
-  const calls = jsonLines<{ arguments: Record<string, unknown> }>(lane.callLog);
+  const records = completeJsonLines<{ type?: string; callId?: string; args?: unknown; reasons?: string[] }>(lane.auditFile);
+  const calls = completeJsonLines<{ arguments: Record<string, unknown> }>(lane.callLog);
   const checkpoint = join(lane.dir, 'audit.checkpoint.json');
   const report = verifyAuditFiles([lane.auditFile], existsSync(checkpoint) ? { checkpoint } : {});
   const recovered = records.filter((r) => r.type === 'audit.recovered');

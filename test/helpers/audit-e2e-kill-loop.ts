@@ -1,4 +1,4 @@
-import { runUntilKilled as killedRun, tearLastLine, unauditedNonces } from '../../bench/fixtures/kill-under-load.js';
+import { killLoopWardenConfig, runUntilKilled as killedRun, tearLastLine, unauditedNonces } from '../../bench/fixtures/kill-under-load.js';
 import { join } from 'node:path';
 import { WARDEN_MAIN } from './paths.js';
 import { acmeUpstream, readAudit, readCallLog, wardenDir, writeConfig, type WardenDir } from './audit-e2e-warden.js';
@@ -24,17 +24,7 @@ const TEAR_EVERY = 10;
  * every restart of the loop.
  */
 export function killLoopConfig(d: WardenDir): void {
-  writeConfig(d, {
-    dangerouslyAllowAnonymous: true,
-    upstreams: { acme: acmeUpstream(d) },
-    logging: { level: 'error' },
-    policy: { files: [TRANSPARENT_POLICY], watch: false },
-    control: { enabled: false },
-    pins: { enabled: false },
-    audit: { file: d.auditFile },
-    // The smallest state store: its preallocation is a noticeable part of a start-up repeated 200 times.
-    state: { maxEntries: 1000 },
-  });
+  writeConfig(d, killLoopWardenConfig({ acme: acmeUpstream(d), policyFile: TRANSPARENT_POLICY, auditFile: d.auditFile }));
 }
 
 /** Runs `kills` SIGKILL iterations against one audit file. */

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { ACME_SERVER, WARDEN_MAIN } from './paths.js';
 import { until } from './progress.js';
 import { tempDir } from './warden-process.js';
+import { completeJsonLines } from '../../bench/fixtures/kill-under-load.js';
 
 /** One audit record as parsed from the log (chain fields plus the event's own fields). */
 export type AuditLine = { type: string; seq: number; callId?: string; sessionId?: string; [field: string]: unknown };
@@ -74,17 +75,7 @@ export async function startStdioWarden(configFile: string, name = 'e2e-agent'): 
 
 /** Every complete record in the audit log (a torn last line is skipped). */
 export function readAudit(file: string): AuditLine[] {
-  if (!existsSync(file)) return [];
-  const out: AuditLine[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as AuditLine);
-    } catch {
-      // torn tail after a crash; verify judges it
-    }
-  }
-  return out;
+  return completeJsonLines<AuditLine>(file);
 }
 
 /** Polls the audit log until a record matching `pred` is there. */
@@ -96,17 +87,7 @@ export async function waitForRecord(file: string, pred: (r: AuditLine) => boolea
 
 /** The JSON lines ACME wrote for calls it actually received. */
 export function readCallLog(file: string): { tool: string; arguments: Record<string, unknown> }[] {
-  if (!existsSync(file)) return [];
-  const out: { tool: string; arguments: Record<string, unknown> }[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as { tool: string; arguments: Record<string, unknown> });
-    } catch {
-      // ACME killed mid-append: its call never ran
-    }
-  }
-  return out;
+  return completeJsonLines<{ tool: string; arguments: Record<string, unknown> }>(file);
 }
 
 /** Calls the control API with the admin token (URL and token from the files warden wrote). */
