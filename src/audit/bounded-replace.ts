@@ -54,20 +54,37 @@ function refill(now: number): void {
 /** `s.replace(re, replacement)`, or undefined when it did not finish within the time allowed. */
 export function boundedReplace(re: RegExp, s: string, replacement: string): string | undefined {
   refill(performance.now());
-  const free = FREE_MS + (s.length * FREE_NS_PER_CHAR) / 1e6;
+  const free = freeMs(s);
+  const limit = BASE_MS + (s.length / 1_048_576) * PER_MIB_MS;
+  return chargedRun(re, s, replacement, free, () => (budgetMs <= 0 ? undefined : Math.ceil(Math.min(limit, budgetMs + free)))).out;
+}
+
+/** What a linear pattern may take on `s` before any of its time is charged (see FREE_MS). */
+function freeMs(s: string): number {
+  return FREE_MS + (s.length * FREE_NS_PER_CHAR) / 1e6;
+}
+
+/**
+ * Runs the replace in the sandbox under `timeoutMs()` (undefined: do not run), charging its CPU
+ * time beyond `free` to the budget (all of it when stopped). A run stopped while the process was
+ * mostly paused, not busy, is tried again (ATTEMPTS in all). `out` is undefined when no run finished.
+ */
+function chargedRun(re: RegExp, s: string, replacement: string, free: number, timeoutMs: () => number | undefined): { out: string | undefined; cpuMs: number } {
+  let cpuMs = 0;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    if (budgetMs <= 0) return undefined;
-    const allowed = Math.ceil(Math.min(BASE_MS + (s.length / 1_048_576) * PER_MIB_MS, budgetMs + free));
+    const allowed = timeoutMs();
+    if (allowed === undefined) break;
     const run = replaceWithin(re, s, replacement, allowed);
+    cpuMs = run.cpuMs;
     if (run.out !== undefined) {
       budgetMs -= Math.max(0, run.cpuMs - free);
-      return run.out;
+      return { out: run.out, cpuMs };
     }
     budgetMs -= run.cpuMs;
     // Stopped while mostly not running (the machine paused the process): not the pattern's fault.
-    if (run.cpuMs >= run.wallMs / 2) return undefined;
+    if (run.cpuMs >= run.wallMs / 2) break;
   }
-  return undefined;
+  return { out: undefined, cpuMs };
 }
 
 /**
@@ -91,23 +108,14 @@ export function timedReplace(re: RegExp, s: string, replacement: string): { out:
   refill(now);
   if (budgetMs <= 0) return undefined;
   const out = s.replace(re, replacement);
-  const free = FREE_MS + (s.length * FREE_NS_PER_CHAR) / 1e6;
+  const free = freeMs(s);
   if (performance.now() - now <= free) return { out, slow: false };
   // Over by the wall clock, which also counts a pause of the process (a busy host): confirm by
   // CPU time on a second, time-limited run, so a pause neither drains the budget nor marks a
-  // sound pattern slow for good. Only runs the wall clock flagged pay for this.
-  const timeoutMs = Math.ceil(Math.max(1, budgetMs) + free);
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const again = replaceWithin(re, s, replacement, timeoutMs);
-    if (again.out !== undefined) {
-      budgetMs -= Math.max(0, again.cpuMs - free);
-      return { out, slow: again.cpuMs > SLOW_DIRECT_MS };
-    }
-    budgetMs -= again.cpuMs;
-    if (again.cpuMs >= again.wallMs / 2) break;
-  }
-  // Stopped while busy: this pattern backtracks on strings like this one.
-  return { out, slow: true };
+  // sound pattern slow for good. Only runs the wall clock flagged pay for this. Not finishing
+  // (stopped while busy) means this pattern backtracks on strings like this one.
+  const again = chargedRun(re, s, replacement, free, () => Math.ceil(Math.max(1, budgetMs) + free));
+  return { out, slow: again.out === undefined || again.cpuMs > SLOW_DIRECT_MS };
 }
 
 /** A stopped replace is tried again this many times in all when the process was paused rather than busy. */
