@@ -9,6 +9,7 @@ import type { SessionInfo } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
 import type { EvaluateResult, RegistryEntry, SubjectEffect } from './registry-entry.js';
+import { CoalescingSaver } from './coalescing-saver.js';
 import type { RegistryFile } from './registry-file.js';
 import { applyClaimOverrides, entryAffects, pickStepUp } from './registry-rules.js';
 import { describeSubject, indexKeyOf, principalIndexKeys, type SubjectClaims, type SubjectMatch } from './subject.js';
@@ -76,9 +77,12 @@ export class SubjectRegistry {
   private count = 0;
   private lastPrune = Number.NEGATIVE_INFINITY;
   private readonly settings: RegistrySettings;
+  /** Every write of the revocations file goes through it: one at a time, bursts share one. */
+  private readonly saver: CoalescingSaver;
 
   constructor(private readonly deps: SubjectRegistryDeps) {
     this.settings = deps.settings ?? DEFAULT_REGISTRY_SETTINGS;
+    this.saver = new CoalescingSaver(() => this.saveFile());
   }
 
   /** Loads entries written by earlier runs or other replicas from the StateStore. */
@@ -107,7 +111,11 @@ export class SubjectRegistry {
         // later rename wins: an entry of the other can go missing. Whoever misses its own puts
         // it back (merged again), so the file converges on the union.
         const there = new Set(onDisk.map((e) => e.id));
-        if (this.list(now).some((e) => !there.has(e.id))) file.save(this.list(now), now);
+        if (this.list(now).some((e) => !there.has(e.id))) {
+          void this.saver.request().then((err) => {
+            if (err) this.deps.logger?.error({ err, file: file.path }, 'could not write back entries missing from the revocations file');
+          });
+        }
       } catch (err) {
         // Keep what is in force here; a broken file is reported, and rewritten whole on the next change.
         this.deps.logger?.error({ err, file: file.path }, 'revocations file unreadable; entries already loaded stay in force');
@@ -231,17 +239,26 @@ export class SubjectRegistry {
     this.deps.logger?.info({ kind: entry.kind, subject: describeSubject(entry.match), eventId: entry.eventId }, 'subject registry entry added');
     const file = this.deps.file;
     if (!file) return true;
-    try {
-      // The save merged what other wardens wrote since our last look: take it in now, or the
-      // file's new stamp would hide it from the next look.
-      this.adoptFromOthers(file.save(this.list(), this.deps.clock()));
-      return true;
-    } catch (err) {
-      // In force here regardless (evaluate() sees it); only a restart would forget it. Loud, and
-      // the operator's `warden revoke` is told.
-      this.deps.logger?.error({ err, file: file.path, entryId: entry.id }, 'revocation in force but not saved: a restart would forget it');
-      return false;
-    }
+    const err = await this.saver.request();
+    if (err === undefined) return true;
+    // In force here regardless (evaluate() sees it); only a restart would forget it. Loud, and
+    // the operator's `warden revoke` is told.
+    this.deps.logger?.error({ err, file: file.path, entryId: entry.id }, 'revocation in force but not saved: a restart would forget it');
+    return false;
+  }
+
+  /** One write of the revocations file with every live entry (through the saver only). */
+  private async saveFile(): Promise<void> {
+    const file = this.deps.file;
+    if (!file) return;
+    // The save merged what other wardens wrote since our last look: take it in now, or the
+    // file's new stamp would hide it from the next look.
+    this.adoptFromOthers(await file.save(this.list(), this.deps.clock()));
+  }
+
+  /** Resolves when no write of the revocations file runs or waits (shutdown, tests). */
+  settled(): Promise<void> {
+    return this.saver.idle();
   }
 
   private adopt(entry: RegistryEntry): boolean {

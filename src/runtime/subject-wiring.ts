@@ -33,7 +33,7 @@ const FOLLOW_FILE_MS = 2_000;
  * stays open (closing it would end the agent's whole connection) and every later call is
  * blocked until a token issued after the event arrives.
  */
-export async function createSubjectRegistry(config: WardenConfig, deps: SubjectWiringDeps): Promise<{ registry: SubjectRegistry; stop: () => void }> {
+export async function createSubjectRegistry(config: WardenConfig, deps: SubjectWiringDeps): Promise<{ registry: SubjectRegistry; stop: () => Promise<void> }> {
   const forgetTokens = (effect: SubjectEffect): void => {
     deps.authenticator?.invalidate((p) => effect.affects(p, undefined));
   };
@@ -62,7 +62,15 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
   // A revocations file that is there but unreadable stops start-up (load throws): starting
   // without it would let every token it revoked work again.
   await registry.load();
-  return { registry, stop: registry.followFile(FOLLOW_FILE_MS) };
+  const stopFollowing = registry.followFile(FOLLOW_FILE_MS);
+  return {
+    registry,
+    // A write of the revocations file that is under way finishes before warden exits.
+    stop: async () => {
+      stopFollowing();
+      await registry.settled();
+    },
+  };
 }
 
 /**

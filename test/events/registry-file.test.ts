@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryFile, readRegistryFile, writeRegistryFile } from '../../src/events/registry-file.js';
@@ -165,5 +165,62 @@ describe('subject registry on a revocations file', () => {
     const result = await registry.revokeManually({ user: 'alice' }, 'admin:ops');
     expect(result.saved).toBe(false);
     expect(registry.evaluate(principal(), 's', T0 + 1).kind).toBe('revoked');
+  });
+
+  it('a mass revocation (300 at once) is written in a few saves, and every entry is in the file after', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    let saves = 0;
+    const counting = new (class extends RegistryFile {
+      override save(entries: readonly RegistryEntry[], now: number): Promise<RegistryEntry[]> {
+        saves += 1;
+        return super.save(entries, now);
+      }
+    })(file);
+    const registry = new SubjectRegistry({ store: new MemoryStateStore(), audit: new MemoryAudit(), clock: () => T0, file: counting });
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => registry.revokeManually({ user: `user-${i}` }, 'admin:ops')));
+    expect(results.every((r) => r.saved)).toBe(true);
+    expect(saves).toBeLessThanOrEqual(3);
+    expect(readRegistryFile(file, T0).map((e) => e.match.user).sort()).toEqual(Array.from({ length: 300 }, (_, i) => `user-${i}`).sort());
+    const restarted = registryOn(file);
+    await restarted.load();
+    expect(restarted.evaluate(principal({ user: 'user-299' }), 's', T0 + 1).kind).toBe('revoked');
+  });
+
+  it('merges a file another warden wrote even when it has the size and modification time of its own (a replacement is a new file)', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const here = registryOn(file);
+    await here.load();
+    await here.revokeManually({ user: 'alice' }, 'admin:ops');
+    // Whole seconds, so the other file can be given exactly the same modification time; load()
+    // takes the file in again as what this warden last saw.
+    const mtime = Math.floor(statSync(file).mtimeMs / 1000);
+    utimesSync(file, mtime, mtime);
+    await here.load();
+    const text = readFileSync(file, 'utf8');
+    // Another warden's version: same length (one id swapped for another of equal length), same mtime.
+    const mine = here.list()[0]!;
+    const theirs = { ...mine, id: mine.id.replace(/^./, (c) => (c === 'f' ? 'e' : 'f')), match: { user: 'bobby' } };
+    const other = `{"v":1,"entries":[\n${JSON.stringify(theirs)}\n]}\n`;
+    expect(Buffer.byteLength(other)).toBe(Buffer.byteLength(text));
+    const tmp = `${file}.other`;
+    writeFileSync(tmp, other, { mode: 0o600 });
+    utimesSync(tmp, mtime, mtime);
+    renameSync(tmp, file);
+    expect(statSync(file).mtimeMs).toBe(mtime * 1000);
+    await here.revokeManually({ user: 'carol' }, 'admin:ops');
+    expect(readRegistryFile(file, T0).map((e) => e.match.user).sort()).toEqual(['alice', 'bobby', 'carol']);
+    expect(here.evaluate(principal({ user: 'bobby' }), 's', T0 + 1).kind).toBe('revoked');
+  });
+
+  it('the file holds one entry per line (readable) and still loads after a restart', async () => {
+    const file = join(tempDir('warden-revfile-'), 'revocations.json');
+    const registry = registryOn(file);
+    await registry.revokeManually({ user: 'alice' }, 'admin:ops');
+    await registry.revokeManually({ user: 'bob' }, 'admin:ops');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe('{"v":1,"entries":[');
+    expect(lines[3]).toBe(']}');
+    expect(readRegistryFile(file, T0).map((e) => e.match.user).sort()).toEqual(['alice', 'bob']);
   });
 });
