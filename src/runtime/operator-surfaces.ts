@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
+import { WardenError } from '../core/errors.js';
 import { resolveApproverCredentials } from '../control/caller-auth.js';
 import { startControlServer } from '../control/control-server.js';
 import { advertiseControlUrl } from '../control/control-url-file.js';
@@ -77,6 +78,8 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
         registry: deps.subjects, audit: deps.audit, clock: deps.clock, store: deps.store, logger: deps.logger, configFile,
         // Anonymous mode has no token issuer: no claims change can then name whom it is for.
         tokenIssuers: (config.identity?.issuers ?? []).map((i) => i.issuer),
+      }).catch((err: unknown) => {
+        throw err instanceof WardenError && err.code === 'listen_failed' ? new WardenError('listen_failed', `${configFile}: ${err.message}`, { cause: err }) : err;
       });
       closers.push(() => receiver.close());
       eventsUrl = receiver.url;
