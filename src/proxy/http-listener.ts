@@ -11,6 +11,7 @@ import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './sessi
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
+import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
 import { HttpChannel } from './http-channel.js';
 import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError, type BodyResult } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
@@ -132,13 +133,13 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (!body.ok) return refuseBody(res, body);
     if (!isRequest(body.message)) return entry.channel.handleRequest(req, res, body.message);
     // Counted from here, before the transport sees it: simultaneous POSTs cannot all pass one check.
-    if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message, countRefusal(entry));
+    if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message, countRefusal(entry.requests));
     // Notifications and responses (above) are not charged: nothing holds them once handed over,
     // and refusing an agent's answer would leave the call waiting on it stuck until its timeout.
     const charge = requestBytes.charge(entry.owner, body.bytes);
     if (!charge) {
       entry.requests.unreserve();
-      return refuseRequest(req, res, entry, body.message, bytesRefusal(entry, body.bytes));
+      return refuseRequest(req, res, entry, body.message, bytesRefusal(requestBytes, entry.owner, body.bytes));
     }
     // The session takes the charge up when it receives the request, and releases it when the
     // request ends (or the session closes); one it never received is released at handover.
@@ -160,13 +161,6 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     } finally {
       handedOver();
     }
-  }
-
-  function bytesRefusal(entry: HttpSession, bytes: number): InFlightRefusal {
-    const open = requestBytes.heldBy(entry.owner);
-    const limit = requestBytes.limit;
-    const message = `too many request bytes in flight for this principal (${open} held, this request ${bytes}, limit ${limit}: listen.http.maxRequestBytesInFlightPerPrincipal); wait for an answer before sending more`;
-    return { reason: 'too_many_request_bytes_in_flight', open, limit, bytes, message };
   }
 
   /**
@@ -265,23 +259,6 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       failures.close();
     },
   };
-}
-
-/** Why a request does not fit: the bound it would pass, as audited and answered. */
-interface InFlightRefusal {
-  readonly reason: 'too_many_requests_in_flight' | 'too_many_request_bytes_in_flight';
-  readonly open: number;
-  readonly limit: number;
-  /** The refused request's body size (bytes refusals). */
-  readonly bytes?: number;
-  readonly message: string;
-}
-
-function countRefusal(entry: HttpSession): InFlightRefusal {
-  const open = entry.requests.count;
-  const limit = entry.requests.limit;
-  const message = `too many requests in flight on this session (${open}, limit ${limit}: listen.http.maxRequestsInFlightPerSession); wait for an answer before sending more`;
-  return { reason: 'too_many_requests_in_flight', open, limit, message };
 }
 
 /**
