@@ -73,6 +73,12 @@ export const HttpListenSchema = z.strictObject({
    * upstream may still be running. Beyond: 429, -32000, nothing forwarded.
    */
   maxRequestsInFlightPerSession: z.number().int().min(1).max(10_000).default(64),
+  /**
+   * Bytes of request bodies one principal may hold in flight at once, over all its sessions: each
+   * request is charged its body's size from admission until it ends (parsed JSON takes up to ~19×
+   * that in memory). Beyond: 429, -32000, nothing forwarded. At least maxBodyBytes (cross-checks.ts).
+   */
+  maxRequestBytesInFlightPerPrincipal: z.number().int().positive().default(32 * 1024 * 1024),
   /** With dangerouslyAllowAnonymous: accept a non-loopback host anyway (anyone reaching the port is a caller). */
   dangerouslyAllowNonLoopback: z.boolean().default(false),
 });

@@ -12,13 +12,15 @@ interface Checked {
   readonly identity?: { readonly token?: unknown } | undefined;
   readonly listen: {
     readonly stdio: boolean;
-    readonly http?: { readonly host: string; readonly dangerouslyAllowNonLoopback: boolean } | undefined;
+    readonly http?:
+      | { readonly host: string; readonly dangerouslyAllowNonLoopback: boolean; readonly maxBodyBytes: number; readonly maxRequestBytesInFlightPerPrincipal: number }
+      | undefined;
   };
 }
 
 /**
- * Rules that span sections, so a single section schema cannot hold them. Each is a start-up
- * error naming the keys to change, never a per-request failure.
+ * Rules that relate keys to one another (most span sections), so a single key's schema cannot
+ * hold them. Each is a start-up error naming the keys to change, never a per-request failure.
  */
 export function crossCheckConfig(config: Checked, ctx: z.RefinementCtx): void {
   const http = config.listen.http;
@@ -28,6 +30,15 @@ export function crossCheckConfig(config: Checked, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: ['listen', 'http', 'host'],
       message: `${http.host} is not a loopback address and dangerouslyAllowAnonymous is true: anyone who reaches the port could call every tool. Listen on 127.0.0.1, configure an identity section, or set listen.http.dangerouslyAllowNonLoopback: true to accept this`,
+    });
+  }
+  if (http && http.maxRequestBytesInFlightPerPrincipal < http.maxBodyBytes) {
+    // A body between the two would be accepted by the size check, then refused by the budget even
+    // with nothing else in flight: every agent sending one would be refused forever.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listen', 'http', 'maxRequestBytesInFlightPerPrincipal'],
+      message: `${http.maxRequestBytesInFlightPerPrincipal} is below listen.http.maxBodyBytes (${http.maxBodyBytes}): a single body of legal size could never be admitted. Raise listen.http.maxRequestBytesInFlightPerPrincipal to at least listen.http.maxBodyBytes, or lower maxBodyBytes`,
     });
   }
   if (config.identity && config.listen.stdio && config.identity.token === undefined) {

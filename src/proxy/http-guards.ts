@@ -32,7 +32,7 @@ export function checkHostAndOrigin(req: IncomingMessage, allowedHosts: readonly 
 }
 
 export type BodyResult =
-  | { ok: true; message: RpcMessage }
+  | { ok: true; message: RpcMessage; /** The body's size as received. */ bytes: number }
   | { ok: false; status: number; code: number; reason: string };
 
 /**
@@ -62,7 +62,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number, lease?: B
   }
   const checked = validateMessage(value);
   if (!checked.ok) return { ok: false, status: 400, code: RPC.invalidRequest, reason: `Invalid Request: ${checked.reason}` };
-  return { ok: true, message: checked.message };
+  return { ok: true, message: checked.message, bytes: body.body.length };
 }
 
 type Collected = { kind: 'ok'; body: Buffer } | { kind: 'too_large' } | { kind: 'refused'; refusal: BodyBudgetRefusal } | { kind: 'aborted' };

@@ -11,9 +11,11 @@ import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './sessi
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
+import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
 import { HttpChannel } from './http-channel.js';
 import { checkHostAndOrigin, defaultAllowedHosts, readBody, sendJson, sendRpcError, type BodyResult } from './http-guards.js';
 import type { ProxySession } from './proxy-session.js';
+import { RequestBytesInFlight, type RequestCharge } from './request-bytes-in-flight.js';
 import { RequestsInFlight } from './requests-in-flight.js';
 import type { WardenRuntime } from './warden-runtime.js';
 
@@ -52,6 +54,9 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
   let allowedHosts = listen.allowedHosts ?? [];
   // Bodies being read at once, per principal and in all (maxBodyBytes alone bounds only one).
   const bodies = new BodyBudget(listen);
+  // Bytes of admitted requests not yet ended, per principal across its sessions (the count bound
+  // alone let one principal hold several GB of parsed bodies in calls that wait).
+  const requestBytes = new RequestBytesInFlight(listen.maxRequestBytesInFlightPerPrincipal);
   // Rejected requests come from anyone who can reach the port: their records are bounded per window.
   const failures = new IdentityFailureSampler((summary) => {
     runtime.audit(auditEvent('identity.failures_suppressed', summary));
@@ -128,31 +133,47 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     if (!body.ok) return refuseBody(res, body);
     if (!isRequest(body.message)) return entry.channel.handleRequest(req, res, body.message);
     // Counted from here, before the transport sees it: simultaneous POSTs cannot all pass one check.
-    if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message);
+    if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message, countRefusal(entry.requests));
+    // Notifications and responses (above) are not charged: nothing holds them once handed over,
+    // and refusing an agent's answer would leave the call waiting on it stuck until its timeout.
+    const charge = requestBytes.charge(entry.owner, body.bytes);
+    if (!charge) {
+      entry.requests.unreserve();
+      return refuseRequest(req, res, entry, body.message, bytesRefusal(requestBytes, entry.owner, body.bytes));
+    }
+    // The session takes the charge up when it receives the request, and releases it when the
+    // request ends (or the session closes); one it never received is released at handover.
+    entry.requests.expect(body.message.id, charge);
+    await handOver(req, res, entry, body.message, charge);
+  }
+
+  /** Hands an admitted request to the transport; its place and any charge it did not pass on are freed once that is over. */
+  async function handOver(req: IncomingMessage, res: ServerResponse, entry: HttpSession, request: RpcRequest, charge: RequestCharge): Promise<void> {
     let reserved = true;
     const handedOver = (): void => {
       if (!reserved) return;
       reserved = false;
       entry.requests.unreserve();
+      entry.requests.handedOver(request.id, charge);
     };
     try {
-      await entry.channel.handleRequest(req, res, body.message, handedOver);
+      await entry.channel.handleRequest(req, res, request, handedOver);
     } finally {
       handedOver();
     }
   }
 
   /**
-   * A request over the session's bound on requests in flight: refused before the transport (and so
-   * the session and any upstream) sees it, as a new session over its principal's cap is.
+   * A request over a bound on requests in flight (the session's count, the principal's bytes):
+   * refused before the transport (and so the session and any upstream) sees it, as a new session
+   * over its principal's cap is.
    */
-  function refuseRequest(req: IncomingMessage, res: ServerResponse, entry: HttpSession, request: RpcRequest): void {
-    const open = entry.requests.count;
-    const limit = entry.requests.limit;
-    runtime.logger.warn({ sessionId: entry.session.id, method: request.method, open, limit, user: entry.principal.user, actor: entry.principal.actor }, 'request refused: too many requests in flight on the session');
-    runtime.audit(auditEvent('request.refused', { sessionId: entry.session.id, principal: principalSummary(entry.principal), method: request.method, reason: 'too_many_requests_in_flight', open, limit, remoteAddress: req.socket.remoteAddress }));
-    const message = `too many requests in flight on this session (${open}, limit ${limit}: listen.http.maxRequestsInFlightPerSession); wait for an answer before sending more`;
-    sendJson(res, 429, errorResponse(request.id, RPC.upstreamClosed, message, { reason: 'too_many_requests_in_flight', limit }));
+  function refuseRequest(req: IncomingMessage, res: ServerResponse, entry: HttpSession, request: RpcRequest, refusal: InFlightRefusal): void {
+    const { reason, open, limit, bytes } = refusal;
+    runtime.logger.warn({ sessionId: entry.session.id, method: request.method, reason, open, limit, bytes, user: entry.principal.user, actor: entry.principal.actor }, 'request refused: too much in flight');
+    const sized = bytes === undefined ? {} : { bytes };
+    runtime.audit(auditEvent('request.refused', { sessionId: entry.session.id, principal: principalSummary(entry.principal), method: request.method, reason, open, limit, ...sized, remoteAddress: req.socket.remoteAddress }));
+    sendJson(res, 429, errorResponse(request.id, RPC.upstreamClosed, refusal.message, { reason, limit }));
   }
 
   /**

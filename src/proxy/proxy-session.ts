@@ -278,11 +278,12 @@ export class ProxySession implements UpstreamEvents {
         return;
       }
       this.inFlight.delete(id);
-      // No answer is due after a cancel: the request no longer counts as open (but see cancelUpstream).
-      this.requests?.ended(id);
       const reason = typeof params.reason === 'string' ? params.reason : 'cancelled by client';
       // Not inside onCancel?.(): an optional call skips its arguments when there is no onCancel.
-      const settled = this.cancelUpstream(entry, reason);
+      const settled = this.cancelUpstream(id, entry, reason);
+      // No answer is due after a cancel: the request no longer counts as open (unless
+      // cancelUpstream keeps it counted while the upstream may still run it).
+      this.requests?.ended(id);
       entry.onCancel?.(reason, settled);
       return;
     }
@@ -305,20 +306,22 @@ export class ProxySession implements UpstreamEvents {
    * upstream is done with it (late answer, dropped; the request's own timeout; the connection
    * ended). Undefined when nothing runs upstream (not forwarded yet, or already answered).
    */
-  private cancelUpstream(entry: InFlight, reason: string): Promise<void> | undefined {
+  private cancelUpstream(id: RpcId, entry: InFlight, reason: string): Promise<void> | undefined {
     if (entry.upstreamId < 0) return undefined;
     let done: () => void = () => undefined;
     const settled = new Promise<void>((resolve) => (done = resolve));
-    const requests = this.requests;
+    // Still running upstream as far as warden knows: it counts against the session's bound, and
+    // its bytes against the principal's (the pending upstream request still holds its body), so
+    // cancelling and sending again cannot hold more at once. Started before the cancel is sent:
+    // the upstream connection may settle it at once (a send that fails ends the connection).
+    const drained = this.requests?.drainStarted(id);
     const held = entry.upstream.cancel(entry.upstreamId, reason, () => {
-      requests?.drained();
+      drained?.();
       done();
     });
-    if (!held) return undefined;
-    // Still running upstream as far as warden knows: it counts against the session's bound too,
-    // so cancelling and sending again cannot hold more requests at once than the bound.
-    requests?.drainStarted();
-    return settled;
+    if (held) return settled;
+    drained?.();
+    return undefined;
   }
 
   /** Progress on a relayed request goes to the upstream that asked; the rest reaches every upstream. */
@@ -392,6 +395,9 @@ export class ProxySession implements UpstreamEvents {
     this.closed = true;
     for (const entry of this.inFlight.values()) entry.onCancel?.(`session closed: ${reason}`);
     this.inFlight.clear();
+    // Its requests end here without answers: their places and bytes are free at once (an evicted
+    // session's bytes make room for the session that evicted it).
+    this.requests?.close();
     this.relay.clear();
     await Promise.allSettled(this.connections.map((c) => c.close()));
     await this.opts.channel.close(reason).catch(() => undefined);

@@ -48,6 +48,29 @@ describe('cross-section config checks', () => {
     expect(load({ identity: { ...identity, token: { env: 'T' } }, upstreams })).not.toBeInstanceOf(Error);
   });
 
+  it('refuses a request-bytes budget below maxBodyBytes (a single body of legal size could never be admitted), naming the file and the key', () => {
+    const configFile = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 2_000_000, maxRequestBytesInFlightPerPrincipal: 1_999_999 } } });
+    const err = (() => {
+      try {
+        return loadWardenConfig(configFile, {});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).keyPath).toBe('listen.http.maxRequestBytesInFlightPerPrincipal');
+    expect((err as ConfigError).message).toContain(`${configFile}: listen.http.maxRequestBytesInFlightPerPrincipal:`);
+    expect((err as ConfigError).message).toContain('listen.http.maxBodyBytes');
+    // Raising maxBodyBytes past the default budget (32 MiB) alone is refused the same way.
+    expect((load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 64 * 1024 * 1024 } } }) as ConfigError).keyPath).toBe('listen.http.maxRequestBytesInFlightPerPrincipal');
+  });
+
+  it('accepts a request-bytes budget equal to maxBodyBytes, and the defaults', () => {
+    expect(load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 1_000, maxRequestBytesInFlightPerPrincipal: 1_000 } } })).not.toBeInstanceOf(Error);
+    const config = load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0 } } }) as { listen: { http: { maxRequestBytesInFlightPerPrincipal: number } } };
+    expect(config.listen.http.maxRequestBytesInFlightPerPrincipal).toBe(32 * 1024 * 1024);
+  });
+
   it('knows loopback hosts', () => {
     expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'LOCALHOST'].every(isLoopbackHost)).toBe(true);
     expect(['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '127.0.0.1.nip.io'].some(isLoopbackHost)).toBe(false);

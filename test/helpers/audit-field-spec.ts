@@ -82,7 +82,7 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
   ],
   'request.refused': [
-    { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['remoteAddress'] },
+    { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['bytes', 'remoteAddress'] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt', 'reason'], optional: [] },
   ],
   'audit.recovered': [

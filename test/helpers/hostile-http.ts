@@ -64,12 +64,15 @@ function parseMessages(text: string): Message[] {
     .map((line) => JSON.parse(line.slice(6)) as Message);
 }
 
-/** Opens an MCP session on warden over HTTP; returns its id and a way to send more requests on it. */
-export async function openHttpSession(url: string) {
-  const init = await mcpPost(url, JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile-http', version: '1' } } }));
+/**
+ * Opens an MCP session on warden over HTTP; returns its id and a way to send more requests on it.
+ * `auth` headers (e.g. `authorization`) go with every request of the session.
+ */
+export async function openHttpSession(url: string, auth: Record<string, string> = {}) {
+  const init = await mcpPost(url, JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile-http', version: '1' } } }), auth);
   const sessionId = init.headers['mcp-session-id'] as string;
   if (init.status !== 200 || !sessionId) throw new Error(`initialize failed: ${init.status} ${init.body.slice(0, 300)}`);
-  const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+  const headers = { ...auth, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
   await mcpPost(url, '{"jsonrpc":"2.0","method":"notifications/initialized"}', headers);
   let next = 0;
   return {
