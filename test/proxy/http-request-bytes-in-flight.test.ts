@@ -9,6 +9,7 @@ import { createTestIdp, type TestIdp } from '../helpers/enforcement-identity.js'
 import { mcpPost, openHttpSession, type HttpAnswer } from '../helpers/hostile-http.js';
 import { REPO_ROOT, WARDEN_MAIN } from '../helpers/paths.js';
 import { spawnWardenHttp, tempDir, writeTempConfig, type WardenHttpProcess } from '../helpers/warden-process.js';
+import { until as untilProbe } from '../helpers/ops-warden.js';
 
 /**
  * listen.http.maxRequestBytesInFlightPerPrincipal against a real warden (HTTP, bearer tokens) in
@@ -51,13 +52,7 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (what: string, check: () => boolean): Promise<void> => untilProbe(check, 10_000, what);
 
 const audit = (): AuditRecord[] => (existsSync(auditFile) ? parseRecords(readFileSync(auditFile, 'utf8')) : []);
 type UpstreamEvent = { event: 'start' | 'end' | 'cancel'; id: number };

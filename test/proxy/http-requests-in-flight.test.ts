@@ -8,6 +8,7 @@ import { matchShape } from '../helpers/audit-field-spec.js';
 import { openHttpSession, type HttpAnswer } from '../helpers/hostile-http.js';
 import { REPO_ROOT, transparentGuardrails, WARDEN_MAIN } from '../helpers/paths.js';
 import { spawnWardenHttp, tempDir, writeTempConfig, type WardenHttpProcess } from '../helpers/warden-process.js';
+import { until as untilProbe } from '../helpers/ops-warden.js';
 
 const SERVER = join(REPO_ROOT, 'test/fixtures/proxy/cancel-deaf-server.mjs');
 const LIMIT = 3;
@@ -21,13 +22,7 @@ afterEach(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = (what: string, check: () => boolean): Promise<void> => untilProbe(check, 10_000, what);
 
 /** The real warden on Streamable HTTP in front of cancel-deaf-server.mjs, at most LIMIT requests in flight per session. */
 async function startWarden() {
