@@ -79,6 +79,12 @@ export const HttpListenSchema = z.strictObject({
    * that in memory). Beyond: 429, -32000, nothing forwarded. At least maxBodyBytes (cross-checks.ts).
    */
   maxRequestBytesInFlightPerPrincipal: z.number().int().positive().default(32 * 1024 * 1024),
+  /**
+   * The same over all principals together: many identities (stolen tokens, a misbehaving fleet)
+   * each within its own share could still hold maxSessions × the share. Beyond: 503, -32000,
+   * nothing forwarded. At least maxBodyBytes (cross-checks.ts).
+   */
+  maxRequestBytesInFlight: z.number().int().positive().default(256 * 1024 * 1024),
   /** With dangerouslyAllowAnonymous: accept a non-loopback host anyway (anyone reaching the port is a caller). */
   dangerouslyAllowNonLoopback: z.boolean().default(false),
 });

@@ -13,7 +13,7 @@ interface Checked {
   readonly listen: {
     readonly stdio: boolean;
     readonly http?:
-      | { readonly host: string; readonly dangerouslyAllowNonLoopback: boolean; readonly maxBodyBytes: number; readonly maxRequestBytesInFlightPerPrincipal: number }
+      | { readonly host: string; readonly dangerouslyAllowNonLoopback: boolean; readonly maxBodyBytes: number; readonly maxRequestBytesInFlightPerPrincipal: number; readonly maxRequestBytesInFlight: number }
       | undefined;
   };
 }
@@ -32,13 +32,14 @@ export function crossCheckConfig(config: Checked, ctx: z.RefinementCtx): void {
       message: `${http.host} is not a loopback address and dangerouslyAllowAnonymous is true: anyone who reaches the port could call every tool. Listen on 127.0.0.1, configure an identity section, or set listen.http.dangerouslyAllowNonLoopback: true to accept this`,
     });
   }
-  if (http && http.maxRequestBytesInFlightPerPrincipal < http.maxBodyBytes) {
+  for (const key of ['maxRequestBytesInFlightPerPrincipal', 'maxRequestBytesInFlight'] as const) {
+    if (!http || http[key] >= http.maxBodyBytes) continue;
     // A body between the two would be accepted by the size check, then refused by the budget even
     // with nothing else in flight: every agent sending one would be refused forever.
     ctx.addIssue({
       code: 'custom',
-      path: ['listen', 'http', 'maxRequestBytesInFlightPerPrincipal'],
-      message: `${http.maxRequestBytesInFlightPerPrincipal} is below listen.http.maxBodyBytes (${http.maxBodyBytes}): a single body of legal size could never be admitted. Raise listen.http.maxRequestBytesInFlightPerPrincipal to at least listen.http.maxBodyBytes, or lower maxBodyBytes`,
+      path: ['listen', 'http', key],
+      message: `${http[key]} is below listen.http.maxBodyBytes (${http.maxBodyBytes}): a single body of legal size could never be admitted. Raise listen.http.${key} to at least listen.http.maxBodyBytes, or lower maxBodyBytes`,
     });
   }
   if (config.identity && config.listen.stdio && config.identity.token === undefined) {

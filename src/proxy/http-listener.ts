@@ -56,7 +56,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
   const bodies = new BodyBudget(listen);
   // Bytes of admitted requests not yet ended, per principal across its sessions (the count bound
   // alone let one principal hold several GB of parsed bodies in calls that wait).
-  const requestBytes = new RequestBytesInFlight(listen.maxRequestBytesInFlightPerPrincipal);
+  const requestBytes = new RequestBytesInFlight(listen.maxRequestBytesInFlightPerPrincipal, listen.maxRequestBytesInFlight);
   // Rejected requests come from anyone who can reach the port: their records are bounded per window.
   const failures = new IdentityFailureSampler((summary) => {
     runtime.audit(auditEvent('identity.failures_suppressed', summary));
@@ -137,9 +137,9 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     // Notifications and responses (above) are not charged: nothing holds them once handed over,
     // and refusing an agent's answer would leave the call waiting on it stuck until its timeout.
     const charge = requestBytes.charge(entry.owner, body.bytes);
-    if (!charge) {
+    if (typeof charge === 'string') {
       entry.requests.unreserve();
-      return refuseRequest(req, res, entry, body.message, bytesRefusal(requestBytes, entry.owner, body.bytes));
+      return refuseRequest(req, res, entry, body.message, bytesRefusal(requestBytes, entry.owner, body.bytes, charge));
     }
     // The session takes the charge up when it receives the request, and releases it when the
     // request ends (or the session closes); one it never received is released at handover.
@@ -173,7 +173,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     runtime.logger.warn({ sessionId: entry.session.id, method: request.method, reason, open, limit, bytes, user: entry.principal.user, actor: entry.principal.actor }, 'request refused: too much in flight');
     const sized = bytes === undefined ? {} : { bytes };
     runtime.audit(auditEvent('request.refused', { sessionId: entry.session.id, principal: principalSummary(entry.principal), method: request.method, reason, open, limit, ...sized, remoteAddress: req.socket.remoteAddress }));
-    sendJson(res, 429, errorResponse(request.id, RPC.upstreamClosed, refusal.message, { reason, limit }));
+    sendJson(res, refusal.status, errorResponse(request.id, RPC.upstreamClosed, refusal.message, { reason, limit }));
   }
 
   /**

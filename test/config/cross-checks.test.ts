@@ -65,10 +65,18 @@ describe('cross-section config checks', () => {
     expect((load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 64 * 1024 * 1024 } } }) as ConfigError).keyPath).toBe('listen.http.maxRequestBytesInFlightPerPrincipal');
   });
 
-  it('accepts a request-bytes budget equal to maxBodyBytes, and the defaults', () => {
-    expect(load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 1_000, maxRequestBytesInFlightPerPrincipal: 1_000 } } })).not.toBeInstanceOf(Error);
-    const config = load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0 } } }) as { listen: { http: { maxRequestBytesInFlightPerPrincipal: number } } };
+  it('refuses warden\'s whole request-bytes budget below maxBodyBytes, naming the key', () => {
+    const err = load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 2_000_000, maxRequestBytesInFlight: 1_999_999 } } }) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.keyPath).toBe('listen.http.maxRequestBytesInFlight');
+    expect(err.message).toContain('listen.http.maxBodyBytes');
+  });
+
+  it('accepts request-bytes budgets equal to maxBodyBytes, and the defaults', () => {
+    expect(load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0, maxBodyBytes: 1_000, maxRequestBytesInFlightPerPrincipal: 1_000, maxRequestBytesInFlight: 1_000 } } })).not.toBeInstanceOf(Error);
+    const config = load({ dangerouslyAllowAnonymous: true, upstreams, listen: { stdio: false, http: { port: 0 } } }) as { listen: { http: { maxRequestBytesInFlightPerPrincipal: number; maxRequestBytesInFlight: number } } };
     expect(config.listen.http.maxRequestBytesInFlightPerPrincipal).toBe(32 * 1024 * 1024);
+    expect(config.listen.http.maxRequestBytesInFlight).toBe(256 * 1024 * 1024);
   });
 
   it('knows loopback hosts', () => {

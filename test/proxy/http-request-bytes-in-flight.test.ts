@@ -56,27 +56,27 @@ const until = (what: string, check: () => boolean): Promise<void> => untilProbe(
 
 const audit = (): AuditRecord[] => (existsSync(auditFile) ? parseRecords(readFileSync(auditFile, 'utf8')) : []);
 type UpstreamEvent = { event: 'start' | 'end' | 'cancel'; id: number };
-const upstreamLog = (): UpstreamEvent[] => (existsSync(callLog) ? readFileSync(callLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as UpstreamEvent) : []);
-const starts = (): UpstreamEvent[] => upstreamLog().filter((e) => e.event === 'start');
+const upstreamLog = (log = callLog): UpstreamEvent[] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as UpstreamEvent) : []);
+const starts = (log = callLog): UpstreamEvent[] => upstreamLog(log).filter((e) => e.event === 'start');
 
 /**
  * Waits for `count` more calls to start upstream than before `send` ran (the upstream sees
  * warden's ids, not the agent's; the tests of this file run one after the other). Returns a check
  * for whether they all ended.
  */
-async function startedUpstream<T>(send: () => T, count = 1): Promise<{ sent: T; ended: () => boolean }> {
-  const before = starts().length;
+async function startedUpstream<T>(send: () => T, count = 1, log = callLog): Promise<{ sent: T; ended: () => boolean }> {
+  const before = starts(log).length;
   const sent = send();
-  await until(`${count} call(s) to run upstream`, () => starts().length >= before + count);
-  const ids = starts().slice(before).map((e) => e.id);
-  return { sent, ended: () => ids.every((id) => upstreamLog().some((e) => e.event === 'end' && e.id === id)) };
+  await until(`${count} call(s) to run upstream`, () => starts(log).length >= before + count);
+  const ids = starts(log).slice(before).map((e) => e.id);
+  return { sent, ended: () => ids.every((id) => upstreamLog(log).some((e) => e.event === 'end' && e.id === id)) };
 }
 
 type Session = Awaited<ReturnType<typeof openHttpSession>>;
 
 /** An HTTP session of `user` (each test its own user: budgets are per principal). */
-async function sessionOf(user: string): Promise<Session> {
-  return openHttpSession(w.url, { authorization: `Bearer ${await idp.mint(user, 'agent')}` });
+async function sessionOf(user: string, url = w.url): Promise<Session> {
+  return openHttpSession(url, { authorization: `Bearer ${await idp.mint(user, 'agent')}` });
 }
 
 /** A tools/call body of exactly `bytes` bytes (ASCII), padded in an argument nobody reads. */
@@ -87,9 +87,9 @@ function sized(id: string, name: string, args: Record<string, unknown>, bytes: n
 }
 
 /** A POST whose answer is not awaited now (and may be abandoned with `abort`). */
-function held(s: Session, body: string): { abort: () => void; answer: Promise<Response | undefined> } {
+function held(s: Session, body: string, url = w.url): { abort: () => void; answer: Promise<Response | undefined> } {
   const aborter = new AbortController();
-  const answer = fetch(w.url, {
+  const answer = fetch(url, {
     method: 'POST',
     headers: { ...s.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
     body,
@@ -275,5 +275,63 @@ describe('listen.http.maxRequestBytesInFlightPerPrincipal in the config', () => 
     const r = spawnSync(process.execPath, [WARDEN_MAIN, 'run', '--config', configFile], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(`${configFile}: listen.http.maxRequestBytesInFlightPerPrincipal`);
+  });
+});
+
+describe('many principals, each within its share, filling listen.http.maxRequestBytesInFlight together', () => {
+  let all: WardenHttpProcess;
+  let log: string;
+  let allAudit: string;
+  beforeAll(async () => {
+    const dir = tempDir('warden-inflight-bytes-all-');
+    log = join(dir, 'calls.jsonl');
+    allAudit = join(dir, 'audit.jsonl');
+    // Warden's whole budget is one principal's share: what alice holds, nobody else can add to.
+    all = await spawnWardenHttp({
+      identity: idp.section(),
+      listen: { stdio: false, http: { port: 0, maxBodyBytes: BUDGET, maxRequestBytesInFlightPerPrincipal: BUDGET, maxRequestBytesInFlight: BUDGET } },
+      upstreams: { deaf: { command: process.execPath, args: [SERVER], env: { CALL_LOG: log } } },
+      policy: { files: [POLICY], watch: false, decisionBudgetMs: 10_000 },
+      pins: { onNew: 'allow' },
+      audit: { file: allAudit },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await all?.stop();
+  });
+
+  it('the next principal is refused with 503 and -32000 naming the key, nothing forwarded, and admitted once the bytes are back', async () => {
+    const alice = await sessionOf('alice-all', all.url);
+    const bob = await sessionOf('bob-all', all.url);
+    const half = BUDGET / 2;
+    // Slow enough for the refusal below to land while they run; they end on their own.
+    const { sent: hanging, ended } = await startedUpstream(() => ['a1', 'a2'].map((id) => held(alice, sized(id, 'slow', { ms: 5_000 }, half), all.url)), 2, log);
+    const startsBefore = starts(log).length;
+    const refused = await bob.post(sized('b1', 'quick', {}, 1_000));
+    expect(refused.status).toBe(503);
+    expect(refused.messages[0]).toMatchObject({
+      id: 'b1',
+      error: {
+        code: -32000,
+        message: `warden holds too many request bytes in flight for all callers together (${BUDGET} held, this request 1000, limit ${BUDGET}: listen.http.maxRequestBytesInFlight); try again later`,
+        data: { reason: 'warden_request_bytes_in_flight', limit: BUDGET },
+      },
+    });
+    await sleep(200);
+    expect(starts(log).length).toBe(startsBefore);
+    const records = parseRecords(readFileSync(allAudit, 'utf8')).filter((r) => r.type === 'request.refused' && r.sessionId === bob.sessionId);
+    expect(records[0]).toMatchObject({ reason: 'warden_request_bytes_in_flight', open: BUDGET, bytes: 1_000, limit: BUDGET, principal: { user: 'bob-all' } });
+    expect(matchShape(records[0]!)).toMatchObject({ ok: true });
+    // Alice's agent goes away; her calls still run upstream (this server ignores cancels), so
+    // their bytes stay charged until they end there, and then come back.
+    for (const h of hanging) h.abort();
+    await until('alice\'s calls to end upstream', ended);
+    let answer: HttpAnswer | undefined;
+    for (let i = 0; i < 100; i++) {
+      answer = await bob.post(sized(`b${i + 2}`, 'quick', {}, 1_000));
+      if (answer.status !== 503) break;
+      await sleep(50);
+    }
+    expect(answer?.status).toBe(200);
   });
 });

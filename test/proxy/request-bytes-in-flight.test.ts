@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestBytesInFlight } from '../../src/proxy/request-bytes-in-flight.js';
+import { RequestBytesInFlight, type RequestCharge } from '../../src/proxy/request-bytes-in-flight.js';
 import { RequestsInFlight } from '../../src/proxy/requests-in-flight.js';
 
 /**
@@ -8,32 +8,54 @@ import { RequestsInFlight } from '../../src/proxy/requests-in-flight.js';
  * orderings a process test cannot force (a request reaching a session already closed, a drain
  * settled twice).
  */
+/** A charge that must fit (the test fails here, not later, when it does not). */
+function charged(budget: RequestBytesInFlight, owner: string, bytes: number): RequestCharge {
+  const c = budget.charge(owner, bytes);
+  if (typeof c === 'string') throw new Error(`expected ${bytes} bytes for ${owner} to fit, refused: ${c}`);
+  return c;
+}
+
 describe('RequestBytesInFlight', () => {
   it('refuses a principal past its budget and charges nothing then; other principals keep theirs', () => {
     const budget = new RequestBytesInFlight(100);
-    const first = budget.charge('alice', 60)!;
-    expect(budget.charge('alice', 41)).toBeUndefined();
+    const first = charged(budget, 'alice', 60);
+    expect(budget.charge('alice', 41)).toBe('principal');
     expect(budget.heldBy('alice')).toBe(60);
-    expect(budget.charge('bob', 100)).toBeDefined();
+    charged(budget, 'bob', 100);
     first.release();
-    expect(budget.charge('alice', 100)).toBeDefined();
+    charged(budget, 'alice', 100);
   });
 
   it('a charge released twice gives its bytes back once (a double release would let a principal past its budget)', () => {
     const budget = new RequestBytesInFlight(100);
-    const a = budget.charge('alice', 60)!;
-    budget.charge('alice', 40);
+    const a = charged(budget, 'alice', 60);
+    charged(budget, 'alice', 40);
     a.release();
     a.release();
     expect(budget.heldBy('alice')).toBe(40);
-    expect(budget.charge('alice', 61)).toBeUndefined();
+    expect(budget.charge('alice', 61)).toBe('principal');
+  });
+
+  it('many principals each within their share cannot together pass the overall budget (503 for the next, whoever it is)', () => {
+    const budget = new RequestBytesInFlight(100, 250);
+    const held = ['p1', 'p2'].map((p) => charged(budget, p, 100));
+    charged(budget, 'p3', 50);
+    expect(budget.heldOverall).toBe(250);
+    expect(budget.charge('p4', 1)).toBe('overall');
+    expect(budget.charge('p3', 1)).toBe('overall');
+    expect(budget.heldBy('p4')).toBe(0);
+    held[0]!.release();
+    held[0]!.release();
+    expect(budget.heldOverall).toBe(150);
+    charged(budget, 'p4', 100);
+    expect(budget.charge('p5', 1)).toBe('overall');
   });
 });
 
 describe('RequestsInFlight with charges', () => {
   const setup = () => {
     const budget = new RequestBytesInFlight(1_000);
-    return { budget, requests: new RequestsInFlight(10), charge: (bytes = 100) => budget.charge('p', bytes)! };
+    return { budget, requests: new RequestsInFlight(10), charge: (bytes = 100) => charged(budget, 'p', bytes) };
   };
 
   it('holds a received request\'s charge until it ends; the handover then leaves it alone', () => {
@@ -98,6 +120,6 @@ describe('RequestsInFlight with charges', () => {
     requests.received(4);
     requests.ended(1);
     expect(budget.heldBy('p')).toBe(0);
-    expect(budget.charge('p', 1_000)).toBeDefined();
+    charged(budget, 'p', 1_000);
   });
 });
