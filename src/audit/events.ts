@@ -219,7 +219,8 @@ export interface AuditEventFields {
    */
   'request.refused':
     | { sessionId: string; principal: PrincipalSummary; method: string; reason: string; open: number; limit: number; remoteAddress?: string }
-    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string };
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string }
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string; resourceTemplate: string; reason: string };
   'audit.recovered': AuditRecoveredFields;
 }
 

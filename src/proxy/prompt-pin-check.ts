@@ -1,5 +1,5 @@
-import { auditEvent, principalSummary } from '../audit/events.js';
 import type { DefinitionListing } from '../core/tool-call.js';
+import { refuseHeldDefinition } from './held-definition-refusal.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listWhole, type WholeListing } from './known-tools.js';
 import type { ProxySession } from './proxy-session.js';
@@ -94,14 +94,7 @@ function judgeListing(session: ProxySession, upstream: UpstreamConnection): Prom
 }
 
 function refuse(session: ProxySession, request: RpcRequest, upstream: string, prompt: string, asked: string, reason: PromptRefusal): void {
-  try {
-    if (session.principal === undefined) throw new Error('session has no principal');
-    session.opts.audit?.record(auditEvent('request.refused', { sessionId: session.id, principal: principalSummary(session.principal), method: request.method, upstream, prompt, reason }));
-  } catch (err) {
-    // Refused either way; the sink reports itself unhealthy and blocks what needs a record.
-    session.opts.logger.error({ err: String(err), reason }, 'could not audit a refused prompt request');
-  }
-  session.toAgent(errorResponse(request.id, RPC.invalidParams, message(asked, reason), { reason }));
+  refuseHeldDefinition(session, request, upstream, { prompt }, reason, message(asked, reason));
 }
 
 function message(prompt: string, reason: PromptRefusal): string {

@@ -5,6 +5,7 @@ import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
+import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleToolCall } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -68,6 +69,12 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
     guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, () => forwardTo(session, request, target)));
     return;
   }
+  const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
+  if (template !== undefined && target !== 'broadcast') {
+    // Pins: a read or completion through a resource template nobody accepted is refused too.
+    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
+    return;
+  }
   forwardTo(session, request, target);
 }
 
@@ -83,6 +90,17 @@ function promptAsked(request: RpcRequest, routed: Record<string, unknown> | unde
   const ref = refOf(routed);
   if (ref?.type !== 'ref/prompt') return undefined;
   return { name: ref.name, asked: refOf(request.params)?.name };
+}
+
+/**
+ * How a request uses the upstream's resource templates: resources/read of a URI they may claim,
+ * completion/complete of a `ref/resource` (a template's variable). Undefined for other requests.
+ */
+function templateUsed(request: RpcRequest, routed: Record<string, unknown> | undefined): TemplateUse | undefined {
+  if (request.method === 'resources/read') return { how: 'read', uri: routed?.uri };
+  if (request.method !== 'completion/complete') return undefined;
+  const ref = refOf(routed);
+  return ref?.type === 'ref/resource' ? { how: 'complete', uri: ref.uri } : undefined;
 }
 
 function refOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
