@@ -5,9 +5,15 @@ export interface CallSummary {
   callId: string;
   ts: string;
   sessionId: string | null;
+  /** The token's issuer: the user's namespace, and an actor's when its `act` names no issuer. */
+  issuer: string | null;
   user: string | null;
   agent: string | null;
+  /** The current actor's own issuer (`act.iss`), null when its `act` names none. */
+  agentIssuer: string | null;
   actorChain: string[];
+  /** The `act.iss` of each actorChain entry, same order, null where none was named. */
+  actorChainIssuers: (string | null)[];
   upstream: string | null;
   tool: string | null;
   action: string | null;
@@ -19,9 +25,12 @@ export interface CallSummary {
 }
 
 interface PrincipalLike {
-  user?: string;
-  actor?: string | null;
-  actorChain?: string[];
+  issuer?: unknown;
+  user?: unknown;
+  actor?: unknown;
+  actorIssuer?: unknown;
+  actorChain?: unknown;
+  actorChainIssuers?: unknown;
 }
 
 type Str = (v: unknown) => string | null;
@@ -48,9 +57,14 @@ function apply(c: CallSummary, r: AuditRecord, str: Str): void {
   c.records += 1;
   const p = r.principal as PrincipalLike | undefined;
   if (p && typeof p === 'object') {
+    c.issuer ??= str(p.issuer);
     c.user ??= str(p.user);
-    c.agent ??= str(p.actor);
-    if (c.actorChain.length === 0 && Array.isArray(p.actorChain)) c.actorChain = p.actorChain.filter((a) => typeof a === 'string').map((a) => str(a) as string);
+    // An actor is (iss, sub): its issuer is taken from the same record as its name, never mixed.
+    if (c.agent === null && typeof p.actor === 'string') {
+      c.agent = str(p.actor);
+      c.agentIssuer = str(p.actorIssuer);
+    }
+    if (c.actorChain.length === 0 && Array.isArray(p.actorChain)) setChain(c, p.actorChain, Array.isArray(p.actorChainIssuers) ? p.actorChainIssuers : [], str);
   }
   c.sessionId ??= str(r.sessionId);
   c.upstream ??= str(r.upstream);
@@ -65,6 +79,15 @@ function apply(c: CallSummary, r: AuditRecord, str: Str): void {
     c.durationMs = typeof r.durationMs === 'number' ? r.durationMs : null;
   }
   if (r.type === 'call.error' && c.status === null) c.status = 'error';
+}
+
+/** The chain's names and, aligned with them, their issuers (null where none was named). */
+function setChain(c: CallSummary, names: unknown[], issuers: unknown[], str: Str): void {
+  names.forEach((name, i) => {
+    if (typeof name !== 'string') return;
+    c.actorChain.push(str(name) as string);
+    c.actorChainIssuers.push(str(issuers[i]));
+  });
 }
 
 /** How long after its first record a call's records are still joined to it, by default. */
@@ -134,7 +157,7 @@ export class CallSummaries {
       }
       const summary: CallSummary = {
         // `ts` as the log has it; a forged non-string one becomes '' (the readers print strings).
-        callId, ts: typeof r.ts === 'string' ? r.ts : '', sessionId: null, user: null, agent: null, actorChain: [], upstream: null,
+        callId, ts: typeof r.ts === 'string' ? r.ts : '', sessionId: null, issuer: null, user: null, agent: null, agentIssuer: null, actorChain: [], actorChainIssuers: [], upstream: null,
         tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
       };
       // A call starts at the log's time so far (the newest time read), not at its own record's

@@ -7,7 +7,9 @@ import { table, writeJsonStream } from './cli-format.js';
 export const QUERY_HELP = `Usage: warden audit query [filters] [--file F] [--json] [--limit N] [--max-call-span D]
 
 Lists tool calls (joined from their records by call id) matching every filter given:
-  --user U        principal user            --agent A     current actor (or anywhere in the chain)
+  --user U        principal user            --agent A     current actor (or anywhere in the chain), any issuer
+  --agent-issuer URL  that actor's issuer: its act.iss, or the token's iss when its act names
+                  none (as policy agentIssuers). With --agent: the same actor has both
   --tool T        tool name                 --action X    decided action (allow|throttle|approve|block)
   --enforced X    enforced action (what happened; monitor mode decides but enforces allow)
   --since T       ISO time or relative (30s, 15m, 1h, 2d, 1w)     --until T   same forms
@@ -20,7 +22,7 @@ Exit: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no 
 `;
 
 export interface Filters {
-  user?: string; agent?: string; tool?: string; action?: string; enforced?: string; since?: number; until?: number; minScore?: number;
+  user?: string; agent?: string; agentIssuer?: string; tool?: string; action?: string; enforced?: string; since?: number; until?: number; minScore?: number;
   /** --limit (query) / --top (stats): how many rows to print. */
   limit?: number; top?: number;
   /** --max-counters (stats): counters per table. */
@@ -33,7 +35,7 @@ function matches(c: CallSummary, f: Filters): boolean {
   const t = Date.parse(c.ts);
   return (
     (f.user === undefined || c.user === f.user) &&
-    (f.agent === undefined || c.agent === f.agent || c.actorChain.includes(f.agent)) &&
+    actorMatches(c, f) &&
     (f.tool === undefined || c.tool === f.tool) &&
     (f.action === undefined || c.action === f.action) &&
     (f.enforced === undefined || c.enforced === f.enforced) &&
@@ -43,11 +45,24 @@ function matches(c: CallSummary, f: Filters): boolean {
   );
 }
 
+/**
+ * --agent and --agent-issuer: some actor of the call (the current one or any in the chain) has
+ * that name and that issuer, both on the same actor. An actor is (iss, sub): `agent-7` of another
+ * namespace is another agent. Its issuer is its own `act.iss`, or the token's when it names none,
+ * the rule policy `agentIssuers` and security events follow.
+ */
+function actorMatches(c: CallSummary, f: Filters): boolean {
+  if (f.agent === undefined && f.agentIssuer === undefined) return true;
+  const is = (name: string | null, issuer: string | null): boolean =>
+    name !== null && (f.agent === undefined || name === f.agent) && (f.agentIssuer === undefined || (issuer ?? c.issuer) === f.agentIssuer);
+  return is(c.agent, c.agentIssuer) || c.actorChain.some((name, i) => is(name, c.actorChainIssuers[i] ?? null));
+}
+
 /** Actions from mildest to strictest: the row order of stats. */
 export const ACTIONS = ['allow', 'throttle', 'approve', 'block'] as const;
 
 const OPTIONS = {
-  file: { type: 'string' }, user: { type: 'string' }, agent: { type: 'string' }, tool: { type: 'string' },
+  file: { type: 'string' }, user: { type: 'string' }, agent: { type: 'string' }, 'agent-issuer': { type: 'string' }, tool: { type: 'string' },
   action: { type: 'string' }, enforced: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, 'min-score': { type: 'string' },
   limit: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   'max-call-span': { type: 'string' }, 'max-counters': { type: 'string' },
@@ -65,6 +80,7 @@ function toFilters(v: Parsed, now: number): Filters | string {
   }
   if (v.user !== undefined) f.user = v.user;
   if (v.agent !== undefined) f.agent = v.agent;
+  if (v['agent-issuer'] !== undefined) f.agentIssuer = v['agent-issuer'];
   if (v.tool !== undefined) f.tool = v.tool;
   for (const k of ['action', 'enforced'] as const) {
     if (v[k] === undefined) continue;

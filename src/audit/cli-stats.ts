@@ -8,7 +8,8 @@ import { SpaceSaving, type Counter } from './space-saving.js';
 export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--until T] [--top N] [--max-counters N] [--max-call-span D] [--json]
 
 Calls per action as decided by policy and as enforced (monitor mode decides but enforces
-allow), top tools decided or enforced as block, and top principals by risk.
+allow), top tools decided or enforced as block, and top principals by risk (one row per
+user and agent, the agent taken with its issuer: act.iss, or the token's iss when none).
   --max-counters N   distinct keys counted per table (default 1000). Past that, the tables keep
                      the most frequent keys (Space-Saving) and say they are approximate, with the
                      most any count may miss. Memory holds N counters per table.
@@ -33,7 +34,14 @@ export interface BlockedTool {
 }
 
 export interface RiskyPrincipal {
+  /** `user via agent` (or the user alone), for reading; the fields below tell rows apart. */
   principal: string;
+  /** The token's issuer (the user's namespace; the agent's too when agentIssuer is null). */
+  issuer: string | null;
+  user: string | null;
+  agent: string | null;
+  /** The agent's own issuer (`act.iss`), null when its `act` names none. */
+  agentIssuer: string | null;
   calls: number;
   maxScore: number;
   meanScore: number;
@@ -85,7 +93,31 @@ function inActionOrder(t: SpaceSaving<{ n: number }>): Record<string, number> {
   );
 }
 
-type Risk = { calls: number; maxScore: number; total: number };
+/** Who a principal row is about: an agent is (iss, sub), so its issuers are part of the row's key. */
+type Who = Pick<RiskyPrincipal, 'issuer' | 'user' | 'agent' | 'agentIssuer'>;
+type Risk = { calls: number; maxScore: number; total: number; who: Who };
+
+/** The row key of a call's principal: two agents of one name from different issuers are two rows. */
+function whoKey(c: CallSummary): string {
+  return JSON.stringify([c.issuer, c.user, c.agent, c.agent === null ? null : c.agentIssuer]);
+}
+
+function whoOf(key: string): Who {
+  const [issuer, user, agent, agentIssuer] = JSON.parse(key) as [string | null, string | null, string | null, string | null];
+  return { issuer, user, agent, agentIssuer };
+}
+
+/** The principal column: `user via agent`, as before issuers were recorded. */
+function label(w: Who): string {
+  return `${w.user ?? '-'}${w.agent ? ` via ${w.agent}` : ''}`;
+}
+
+/** The agent issuer column: the agent's namespace, marked when it is the token's issuer (no act.iss). */
+function agentIssuerText(p: RiskyPrincipal): string {
+  if (p.agent === null) return '-';
+  if (p.agentIssuer !== null) return p.agentIssuer;
+  return p.issuer === null ? '-' : `${p.issuer} (token iss)`;
+}
 
 /** `uncounted` for a counter of an approximate table; nothing for an exact one (counts exact). */
 function uncounted(t: SpaceSaving<unknown>, c: Counter<unknown>): { uncounted?: number } {
@@ -111,7 +143,7 @@ export class StatsAccumulator {
     this.decisions = new SpaceSaving(maxCounters, () => ({ n: 0 }));
     this.enforced = new SpaceSaving(maxCounters, () => ({ n: 0 }));
     this.blocked = new SpaceSaving(maxCounters, () => ({ decided: 0, enforced: 0 }));
-    this.risk = new SpaceSaving(maxCounters, () => ({ calls: 0, maxScore: 0, total: 0 }));
+    this.risk = new SpaceSaving(maxCounters, (key) => ({ calls: 0, maxScore: 0, total: 0, who: whoOf(key) }));
   }
 
   add(c: CallSummary): void {
@@ -125,7 +157,7 @@ export class StatsAccumulator {
       if (c.enforced === 'block') t.enforced += 1;
     }
     if (c.score !== null) {
-      const r = this.risk.add(`${c.user ?? '-'}${c.agent ? ` via ${c.agent}` : ''}`).value;
+      const r = this.risk.add(whoKey(c)).value;
       r.calls += 1;
       r.total += c.score;
       r.maxScore = Math.max(r.maxScore, c.score);
@@ -150,7 +182,7 @@ export class StatsAccumulator {
         .slice(0, top),
       topPrincipalsByRisk: this.risk
         .counters()
-        .map((c) => ({ principal: c.key, calls: c.value.calls, maxScore: c.value.maxScore, meanScore: Math.round((c.value.total / c.value.calls) * 10) / 10, ...uncounted(this.risk, c) }))
+        .map((c) => ({ principal: label(c.value.who), ...c.value.who, calls: c.value.calls, maxScore: c.value.maxScore, meanScore: Math.round((c.value.total / c.value.calls) * 10) / 10, ...uncounted(this.risk, c) }))
         .sort((a, b) => b.meanScore - a.meanScore || b.maxScore - a.maxScore)
         .slice(0, top),
       maxCounters: this.maxCounters,
@@ -184,7 +216,7 @@ function statsText(s: AuditStats): string {
     ...otherwise, '', 'Top blocked tools',
     table(['tool', 'decided', 'enforced'], s.topBlockedTools.map((b) => [b.tool, String(b.decided), String(b.enforced)])),
     ...approximateNote(s, 'topBlockedTools', 'blocked tools'), '', 'Top principals by risk',
-    table(['principal', 'calls', 'mean', 'max'], s.topPrincipalsByRisk.map((p) => [p.principal, String(p.calls), String(p.meanScore), String(p.maxScore)])),
+    table(['principal', 'agent issuer', 'calls', 'mean', 'max'], s.topPrincipalsByRisk.map((p) => [p.principal, agentIssuerText(p), String(p.calls), String(p.meanScore), String(p.maxScore)])),
     ...approximateNote(s, 'topPrincipalsByRisk', 'principals'),
   ].join('\n');
 }

@@ -213,15 +213,17 @@ export interface AuditEventFields {
   /** A resource read or subscription (`uri`) or a prompt fetched (`prompt`, the upstream's own name), before it is forwarded. */
   'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string } & ({ uri: string } | { prompt: string });
   /**
-   * A request warden refused; never forwarded. Two shapes: an HTTP request over a bound on
+   * A request warden refused; never forwarded. Three shapes: an HTTP request over a bound on
    * requests in flight (`reason` too_many_requests_in_flight: `open` of `limit` requests on the
-   * session; too_many_request_bytes_in_flight: `open` bytes the principal holds, `bytes` of this
-   * request, `limit`), and a prompts/get of a prompt the pins hold or the upstream does not list
-   * (`upstream`, `prompt`).
+   * session; too_many_request_bytes_in_flight / warden_request_bytes_in_flight: `open` bytes the
+   * principal / everyone holds, `bytes` of this request, `limit`); a prompt fetch or completion of
+   * a prompt the pins hold or the upstream does not list (`upstream`, `prompt`); a read or
+   * completion through a held resource template (`upstream`, `uri`, `resourceTemplate`).
    */
   'request.refused':
     | { sessionId: string; principal: PrincipalSummary; method: string; reason: string; open: number; limit: number; bytes?: number; remoteAddress?: string }
-    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string };
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string }
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string; resourceTemplate: string; reason: string };
   'audit.recovered': AuditRecoveredFields;
 }
 

@@ -6,8 +6,11 @@ import { LRUCache } from 'lru-cache';
  * answers. Per source address: after `maxFailures` failed attempts, every further attempt is
  * refused without looking at its credential (a correct one too: else the lock is no lock, the
  * guesser would simply go on) until a back-off ends; each failure after that doubles the back-off,
- * up to `maxLockoutMs`. A success clears the address; a quiet address is forgotten `forgetAfterMs`
- * after its lock would end. Other addresses are unaffected.
+ * up to `maxLockoutMs`. A success takes back only its own attempt: the failures before it stay
+ * counted, or a guesser who also holds one valid credential (a low-privilege approver token) could
+ * interleave it to start from zero again and keep guessing at full speed. An address is forgotten
+ * `forgetAfterMs` after its last failure's lock would end; successes do not keep it remembered.
+ * Other addresses are unaffected.
  */
 export interface AuthFailureLimits {
   /** Failed attempts from one address before it is locked out. */
@@ -29,16 +32,32 @@ export const DEFAULT_AUTH_FAILURE_LIMITS: AuthFailureLimits = {
   maxSources: 10_000,
 };
 
-/** What the limiter says about an attempt before its credential is looked at. */
-export type AttemptVerdict =
-  /** `lockoutMs`: how long the address is locked out if this attempt fails (0: not locked). */
-  | { readonly kind: 'check'; readonly lockoutMs: number }
-  | { readonly kind: 'locked'; readonly retryAfterMs: number };
-
 interface SourceState {
+  /** Attempts counted: failures, and attempts still being checked (counted up front). */
   failures: number;
   lockedUntil: number;
+  /** When the address is forgotten (the injected clock): `forgetAfterMs` after its last lock. */
+  forgetAt: number;
+  /** Attempts let through so far: tells whether the lock and forgetAt are one attempt's own. */
+  attempts: number;
 }
+
+/** What `succeeded` needs to take one attempt back; opaque to callers. */
+export interface AttemptTicket {
+  readonly state: SourceState;
+  readonly attempt: number;
+  /** The address's forgetAt before this attempt counted. */
+  readonly forgetAt: number;
+}
+
+/** What the limiter says about an attempt before its credential is looked at. */
+export type AttemptVerdict =
+  /**
+   * `lockoutMs`: how long the address is locked out if this attempt fails (0: not locked);
+   * `ticket`: hand it to `succeeded` if the credential is right.
+   */
+  | { readonly kind: 'check'; readonly lockoutMs: number; readonly ticket: AttemptTicket }
+  | { readonly kind: 'locked'; readonly retryAfterMs: number };
 
 export class AuthFailureLimiter {
   private readonly sources: LRUCache<string, SourceState>;
@@ -59,18 +78,37 @@ export class AuthFailureLimiter {
    */
   attempt(source: string): AttemptVerdict {
     const now = this.clock();
-    const state = this.sources.get(source) ?? { failures: 0, lockedUntil: 0 };
+    let state = this.sources.get(source);
+    // Quiet for forgetAfterMs after its last lock: starts from zero (the cache's TTL frees it too).
+    if (state === undefined || state.forgetAt <= now) state = { failures: 0, lockedUntil: 0, forgetAt: 0, attempts: 0 };
     if (state.lockedUntil > now) return { kind: 'locked', retryAfterMs: state.lockedUntil - now };
+    state.attempts += 1;
+    const ticket: AttemptTicket = { state, attempt: state.attempts, forgetAt: state.forgetAt };
     state.failures += 1;
     const lockoutMs = state.failures >= this.limits.maxFailures ? this.backoffMs(state.failures) : 0;
     if (lockoutMs > 0) state.lockedUntil = now + lockoutMs;
-    this.sources.set(source, state, { ttl: Math.ceil(lockoutMs + this.limits.forgetAfterMs) });
-    return { kind: 'check', lockoutMs };
+    state.forgetAt = Math.max(state.forgetAt, now + lockoutMs + this.limits.forgetAfterMs);
+    this.sources.set(source, state, { ttl: Math.ceil(state.forgetAt - now) });
+    return { kind: 'check', lockoutMs, ticket };
   }
 
-  /** The attempt's credential was right: the address starts from zero. */
-  succeeded(source: string): void {
-    this.sources.delete(source);
+  /**
+   * The attempt's credential was right: its own count is taken back, and, when no attempt came
+   * after it, the lock and the longer memory it set. Earlier failures stay until they expire.
+   */
+  succeeded(source: string, ticket: AttemptTicket): void {
+    const state = this.sources.peek(source);
+    // The address was forgotten (or started over) since: nothing of this attempt is left to take back.
+    if (state !== ticket.state) return;
+    state.failures = Math.max(0, state.failures - 1);
+    if (state.attempts === ticket.attempt) {
+      // Any lock now is this attempt's own ("if it fails"): before it the address was not locked.
+      state.lockedUntil = 0;
+      state.forgetAt = ticket.forgetAt;
+    }
+    const now = this.clock();
+    if (state.failures === 0 || state.forgetAt <= now) this.sources.delete(source);
+    else this.sources.set(source, state, { ttl: Math.ceil(state.forgetAt - now) });
   }
 
   /** How long `source` is locked out from now (0: not locked). */

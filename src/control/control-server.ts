@@ -111,7 +111,7 @@ async function authenticate(req: IncomingMessage, res: ServerResponse, g: Guarde
   }
   const caller = await g.check(req.headers.authorization);
   if (caller) {
-    g.limiter.succeeded(source);
+    g.limiter.succeeded(source, verdict.ticket);
     return caller;
   }
   refuseUnauthenticated(res, g, 'credential_invalid', remoteAddress, verdict.lockoutMs);

@@ -142,8 +142,9 @@ export interface Guard {
   onDefinitionsListed?(kind: ListedKind, upstream: string, defs: readonly ListedDefinition[], page?: { readonly first: boolean; readonly last: boolean }): void;
   /**
    * Whether a prompt or resource template may be shown as last listed (pins): one that is not is
-   * left out of `prompts/list` / `resources/templates/list`, and `prompts/get` of such a prompt is
-   * refused. A throw hides the whole list, or refuses the get (fail closed).
+   * left out of `prompts/list` / `resources/templates/list`; `prompts/get` of such a prompt, a
+   * `resources/read` of a URI such a template claims (not listed as a concrete resource), and
+   * `completion/complete` of either are refused. A throw hides the whole list, or refuses the request (fail closed).
    */
   definitionListing?(kind: ListedKind, upstream: string, name: string): DefinitionListing;
   /**

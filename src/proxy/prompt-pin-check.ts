@@ -1,11 +1,11 @@
-import { auditEvent, principalSummary } from '../audit/events.js';
 import type { DefinitionListing } from '../core/tool-call.js';
+import { refuseHeldDefinition } from './held-definition-refusal.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listWhole, type WholeListing } from './known-tools.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
-/** Why a prompts/get is refused (the `reason` of its `request.refused` record and error data). */
+/** Why a prompts/get (or a completion of a prompt's argument) is refused (the `reason` of its `request.refused` record and error data). */
 export type PromptRefusal = 'prompt.definition_changed' | 'prompt.new_unpinned' | 'prompt.poisoned_description' | 'prompt.unlisted';
 
 const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why'], PromptRefusal>> = {
@@ -15,22 +15,34 @@ const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why
   unseen: 'prompt.unlisted',
 };
 
+/** What a request asks of a prompt: the upstream's own name and the name the agent used. */
+export interface PromptAsked {
+  /** The upstream's own (un-namespaced) prompt name; not a string when the request named none. */
+  readonly name: unknown;
+  /** The name as the agent sent it (namespaced with several upstreams), for the refusal's message. */
+  readonly asked: unknown;
+}
+
 /**
- * prompts/get hands the model a prompt under the definition prompts/list showed. One whose
- * definition nobody accepted (changed, new, flagged) is left out of prompts/list, and getting it
- * anyway is refused, as calling a withheld tool is, until `warden pins accept --prompt`. A prompt
- * the pins have not judged (the agent did not list, or the upstream added it since) is judged
- * first: warden lists the upstream's prompts itself. One the upstream does not list at all is
- * refused too: its text would reach the model without ever being pinned. Calls `forward` when the
- * prompt may be fetched; otherwise answers -32602 and records `request.refused`.
+ * prompts/get hands the model a prompt under the definition prompts/list showed, and
+ * completion/complete of a prompt's argument (`ref/prompt`) hands it values the upstream suggests
+ * for that prompt. One whose definition nobody accepted (changed, new, flagged) is left out of
+ * prompts/list, and getting it, or completing its arguments, anyway is refused, as calling a
+ * withheld tool is, until `warden pins accept --prompt`: a completion of a held prompt would
+ * reach the upstream that rewrote it and return its text to the model unpinned. A prompt the pins
+ * have not judged (the agent did not list, or the upstream added it since) is judged first:
+ * warden lists the upstream's prompts itself. One the upstream does not list at all is refused
+ * too: its text would reach the model without ever being pinned. Calls `forward` when the prompt
+ * may be used; otherwise answers -32602 and records `request.refused`.
  */
-export async function getPromptIfPinned(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, forward: () => void): Promise<void> {
+export async function usePromptIfPinned(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, prompt: PromptAsked, forward: () => void): Promise<void> {
   const guard = session.opts.guard;
-  const name = params?.name;
+  const name = prompt.name;
   if (!guard.definitionListing || typeof name !== 'string') {
-    // No pins, or no name the pins could judge (the upstream refuses a nameless get itself).
+    // No pins, or no name the pins could judge (refused: a nameless request names no pin, and
+    // the upstream might still answer it for some prompt).
     if (!guard.definitionListing) return forward();
-    session.toAgent(errorResponse(request.id, RPC.invalidParams, 'prompts/get needs a prompt name'));
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method} needs a prompt name`));
     return;
   }
   let listing = guard.definitionListing('prompt', upstream.name, name);
@@ -45,13 +57,13 @@ export async function getPromptIfPinned(session: ProxySession, request: RpcReque
     }
     if (!session.promptsJudged.current(upstream)) {
       // The upstream restarted (or announced a change) while it was listed: not judged, not forwarded.
-      session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' changed its prompts while warden listed them; get the prompt again`));
+      session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' changed its prompts while warden listed them; send the request again`));
       return;
     }
     listing = guard.definitionListing('prompt', upstream.name, name);
   }
   if (listing.listed) return forward();
-  refuse(session, request, upstream.name, name, REFUSAL[listing.why]);
+  refuse(session, request, upstream.name, name, typeof prompt.asked === 'string' ? prompt.asked : name, REFUSAL[listing.why]);
 }
 
 const listings = new WeakMap<ProxySession, Map<string, Promise<WholeListing>>>();
@@ -81,16 +93,8 @@ function judgeListing(session: ProxySession, upstream: UpstreamConnection): Prom
   return listing;
 }
 
-function refuse(session: ProxySession, request: RpcRequest, upstream: string, prompt: string, reason: PromptRefusal): void {
-  const asked = typeof request.params?.name === 'string' ? request.params.name : prompt;
-  try {
-    if (session.principal === undefined) throw new Error('session has no principal');
-    session.opts.audit?.record(auditEvent('request.refused', { sessionId: session.id, principal: principalSummary(session.principal), method: 'prompts/get', upstream, prompt, reason }));
-  } catch (err) {
-    // Refused either way; the sink reports itself unhealthy and blocks what needs a record.
-    session.opts.logger.error({ err: String(err), reason }, 'could not audit a refused prompts/get');
-  }
-  session.toAgent(errorResponse(request.id, RPC.invalidParams, message(asked, reason), { reason }));
+function refuse(session: ProxySession, request: RpcRequest, upstream: string, prompt: string, asked: string, reason: PromptRefusal): void {
+  refuseHeldDefinition(session, request, upstream, { prompt }, reason, message(asked, reason));
 }
 
 function message(prompt: string, reason: PromptRefusal): string {

@@ -15,6 +15,7 @@ import { routeRequest } from './request-router.js';
 import { notifyAfterStdioCheck, relayAfterStdioCheck } from './stdio-request-check.js';
 import { progressTokenOf, ProgressRoutes, type ProgressToken } from './progress-routes.js';
 import { PromptsJudged } from './prompts-judged.js';
+import { TemplatesJudged } from './templates-judged.js';
 import type { RequestsInFlight } from './requests-in-flight.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { streamNewsEvent } from './stream-news-audit.js';
@@ -67,6 +68,8 @@ export class ProxySession implements UpstreamEvents {
   readonly toolDefinitions = new Map<string, Map<string, ToolDefinition>>();
   /** Whether a prompts/get may be judged by the pins' last listing of an upstream (see PromptsJudged). */
   readonly promptsJudged = new PromptsJudged();
+  /** The resource templates a read or completion is judged by, per upstream (see TemplatesJudged). */
+  readonly templatesJudged = new TemplatesJudged();
   /** Resource URIs → upstream that listed them; template URI prefixes → upstream. */
   readonly resourceOwners = new OwnerMap();
   readonly templateOwners = new OwnerMap();
@@ -367,6 +370,8 @@ export class ProxySession implements UpstreamEvents {
     }
     // Likewise for prompts: the next prompts/get lists them again, so a changed one is held first.
     if (n.method === 'notifications/prompts/list_changed') this.promptsJudged.changed(upstream);
+    // And for resource templates (announced as a change of the resources): reads are judged again.
+    if (n.method === 'notifications/resources/list_changed') this.templatesJudged.changed(upstream);
     if (n.method === 'notifications/cancelled' && params) {
       const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
       if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });

@@ -1,10 +1,11 @@
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
 import { imitatedMethod } from './method-lookalike.js';
-import { getPromptIfPinned } from './prompt-pin-check.js';
+import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
+import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleToolCall } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -62,12 +63,49 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
     return;
   }
   if (subscriptionRefused(session, request)) return;
-  if (method === 'prompts/get' && target !== 'broadcast') {
+  const prompt = target === 'broadcast' ? undefined : promptAsked(request, target.params);
+  if (prompt !== undefined && target !== 'broadcast') {
     // Pins: a prompt whose definition nobody accepted is refused, as a withheld tool's call is.
-    guarded(session, request, getPromptIfPinned(session, request, target.upstream, target.params, () => forwardTo(session, request, target)));
+    guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, () => forwardTo(session, request, target)));
+    return;
+  }
+  const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
+  if (template !== undefined && target !== 'broadcast') {
+    // Pins: a read or completion through a resource template nobody accepted is refused too.
+    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
     return;
   }
   forwardTo(session, request, target);
+}
+
+/**
+ * The prompt a request uses: prompts/get fetches it, completion/complete of a `ref/prompt`
+ * completes one of its arguments (the upstream answers with values for that prompt, so it is
+ * judged as a get is). `routed` are the params as forwarded (the upstream's own name);
+ * undefined for requests that use no prompt.
+ */
+function promptAsked(request: RpcRequest, routed: Record<string, unknown> | undefined): PromptAsked | undefined {
+  if (request.method === 'prompts/get') return { name: routed?.name, asked: request.params?.name };
+  if (request.method !== 'completion/complete') return undefined;
+  const ref = refOf(routed);
+  if (ref?.type !== 'ref/prompt') return undefined;
+  return { name: ref.name, asked: refOf(request.params)?.name };
+}
+
+/**
+ * How a request uses the upstream's resource templates: resources/read of a URI they may claim,
+ * completion/complete of a `ref/resource` (a template's variable). Undefined for other requests.
+ */
+function templateUsed(request: RpcRequest, routed: Record<string, unknown> | undefined): TemplateUse | undefined {
+  if (request.method === 'resources/read') return { how: 'read', uri: routed?.uri };
+  if (request.method !== 'completion/complete') return undefined;
+  const ref = refOf(routed);
+  return ref?.type === 'ref/resource' ? { how: 'complete', uri: ref.uri } : undefined;
+}
+
+function refOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const ref = params?.ref;
+  return typeof ref === 'object' && ref !== null && !Array.isArray(ref) ? (ref as Record<string, unknown>) : undefined;
 }
 
 function forwardTo(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {

@@ -277,6 +277,51 @@ describe('warden audit tail, show, query, stats', () => {
     expect(text).toContain('1 call(s) enforced otherwise than decided');
   }, 60_000);
 
+  it('query --agent-issuer and stats tell apart two agents of one name from different issuers (co-tenant agent name collision)', async () => {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file: f });
+    const [A, B, IDP] = ['https://agents-a.example', 'https://agents-b.example', 'https://idp.example'];
+    const who = (fields: Partial<Principal>) => principalSummary(makePrincipal({ issuer: IDP, user: 'alice', ...fields }));
+    const calls: [string, ReturnType<typeof principalSummary>, number][] = [
+      ['x1', who({ actor: 'agent-7', actorIssuer: A }), 20],
+      ['x2', who({ actor: 'agent-7', actorIssuer: B }), 90],
+      ['x3', who({ actor: 'agent-7' }), 50], // its act names no issuer: the token's is its namespace
+      ['x4', who({ user: 'bob', actor: 'orchestrator', actorIssuer: A, priorActors: ['agent-7'], priorActorIssuers: [B] }), 40],
+    ];
+    for (const [callId, p, score] of calls) {
+      sink.record(auditEvent('call.received', { callId, sessionId: 's', principal: p, upstream: 'fs', tool: 'read_file', args: {}, argsDigest: digestOf({}) }));
+      sink.record(decisionEvent(callId, 's', decision('allow', score), { tool: 'read_file', principal: p }));
+    }
+    await sink.close();
+    const ids = (args: string[]): string[] => {
+      const r = cli(['query', '--file', f, '--json', ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { callId: string }[]).map((c) => c.callId);
+    };
+    expect(ids(['--agent', 'agent-7'])).toEqual(['x1', 'x2', 'x3', 'x4']); // a name alone: any namespace
+    expect(ids(['--agent', 'agent-7', '--agent-issuer', B])).toEqual(['x2', 'x4']); // x4: a prior actor of B
+    expect(ids(['--agent', 'agent-7', '--agent-issuer', IDP])).toEqual(['x3']);
+    expect(ids(['--agent-issuer', A])).toEqual(['x1', 'x4']);
+    // Name and issuer must belong to the same actor: x4's orchestrator is of A, its agent-7 of B.
+    expect(ids(['--agent', 'orchestrator', '--agent-issuer', B])).toEqual([]);
+    const x4 = (JSON.parse(cli(['query', '--file', f, '--json', '--user', 'bob']).stdout) as Record<string, unknown>[])[0];
+    expect(x4).toMatchObject({ issuer: IDP, agent: 'orchestrator', agentIssuer: A, actorChain: ['orchestrator', 'agent-7'], actorChainIssuers: [A, B] });
+
+    const s = JSON.parse(cli(['stats', '--file', f, '--json']).stdout) as { topPrincipalsByRisk: Record<string, unknown>[] };
+    const alice = s.topPrincipalsByRisk.filter((p) => p.user === 'alice');
+    expect(alice).toHaveLength(3); // one agent-7 per namespace, never merged into one row
+    expect(alice).toEqual([
+      expect.objectContaining({ principal: 'alice via agent-7', agentIssuer: B, calls: 1, maxScore: 90 }),
+      expect.objectContaining({ principal: 'alice via agent-7', agentIssuer: null, issuer: IDP, calls: 1, maxScore: 50 }),
+      expect.objectContaining({ principal: 'alice via agent-7', agentIssuer: A, calls: 1, maxScore: 20 }),
+    ]);
+    const text = cli(['stats', '--file', f]).stdout;
+    expect(text).toMatch(/^principal\s+agent issuer\s+calls\s+mean\s+max$/m);
+    expect(text).toMatch(/^alice via agent-7\s+https:\/\/agents-b\.example\s+1\s+90\s+90$/m);
+    expect(text).toMatch(/^alice via agent-7\s+https:\/\/idp\.example \(token iss\)\s+1\s+50\s+50$/m);
+  }, 60_000);
+
   it('every subcommand prints --help and exits 0; no subcommand is a usage error', () => {
     for (const sub of ['verify', 'tail', 'show', 'query', 'stats', 'keygen']) {
       const r = cli([sub, '--help']);

@@ -16,7 +16,7 @@ describe('AuthFailureLimiter', () => {
   it('locks an address out after maxFailures, and doubles the lock with each failure after it, up to the cap', () => {
     const { l, clock } = limiter();
     for (let i = 0; i < 2; i++) expect(fail(l, 'a').kind).toBe('check');
-    expect(fail(l, 'a')).toEqual({ kind: 'check', lockoutMs: 1_000 }); // the third guess is checked, and locks if wrong
+    expect(fail(l, 'a')).toMatchObject({ kind: 'check', lockoutMs: 1_000 }); // the third guess is checked, and locks if wrong
     expect(l.attempt('a')).toEqual({ kind: 'locked', retryAfterMs: 1_000 });
     const locks: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -33,15 +33,48 @@ describe('AuthFailureLimiter', () => {
     expect(verdicts.filter((k) => k === 'check')).toHaveLength(LIMITS.maxFailures);
   });
 
-  it('a success clears the address; other addresses are never affected', () => {
+  it('a valid credential interleaved with guesses never resets the back-off (interleaved valid login): a success takes back only its own attempt', () => {
+    const { l, clock } = limiter();
+    const succeed = (source: string) => {
+      const v = l.attempt(source);
+      if (v.kind !== 'check') throw new Error(`locked: ${JSON.stringify(v)}`);
+      l.succeeded(source, v.ticket);
+    };
+    fail(l, 'a');
+    fail(l, 'a');
+    succeed('a'); // its own attempt would have locked "if it failed": taken back with it
+    expect(l.lockedForMs('a')).toBe(0);
+    expect(fail(l, 'a')).toMatchObject({ kind: 'check', lockoutMs: 1_000 }); // the third failure locks
+    expect(l.attempt('a').kind).toBe('locked');
+    clock.now += 1_000;
+    succeed('a');
+    expect(fail(l, 'a')).toMatchObject({ kind: 'check', lockoutMs: 2_000 }); // still doubling
+    expect(l.attempt('b').kind).toBe('check'); // other addresses are never affected
+  });
+
+  it('failures expire forgetAfterMs after the last lock, and successes do not keep them remembered', () => {
+    const { l, clock } = limiter();
+    fail(l, 'a');
+    fail(l, 'a');
+    for (let i = 0; i < 10; i++) {
+      clock.now += LIMITS.forgetAfterMs / 10 - 1;
+      const v = l.attempt('a');
+      if (v.kind === 'check') l.succeeded('a', v.ticket);
+    }
+    clock.now += 20;
+    // Quiet (no failure) for forgetAfterMs: starts from zero, the polling successes notwithstanding.
+    for (let i = 0; i < 2; i++) expect(fail(l, 'a')).toMatchObject({ kind: 'check', lockoutMs: 0 });
+  });
+
+  it('a success while another attempt was let through after it leaves that attempt\'s lock in place', () => {
     const { l } = limiter();
     fail(l, 'a');
-    fail(l, 'a');
-    l.attempt('a');
-    l.succeeded('a');
-    for (let i = 0; i < 3; i++) expect(fail(l, 'a').kind).toBe('check');
-    expect(l.attempt('a').kind).toBe('locked');
-    expect(l.attempt('b').kind).toBe('check');
+    const mine = l.attempt('a'); // second
+    const theirs = l.attempt('a'); // third: locks if it fails
+    expect(theirs).toMatchObject({ kind: 'check', lockoutMs: 1_000 });
+    if (mine.kind !== 'check') throw new Error('locked');
+    l.succeeded('a', mine.ticket);
+    expect(l.lockedForMs('a')).toBe(1_000);
   });
 
   it('an address sweep cannot grow its memory past maxSources', () => {

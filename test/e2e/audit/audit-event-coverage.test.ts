@@ -479,9 +479,11 @@ describe('the whole log of these runs', () => {
     // A throttled call refused because the policy was replaced while it waited: test/e2e/policy/reload.test.ts.
     // A request over its session's bound on requests in flight: test/proxy/http-requests-in-flight.test.ts.
     // Held prompts and resource templates, and first use of templates: test/e2e/pins/withheld-prompts.test.ts.
+    // A read through a held resource template: test/e2e/pins/held-template-reads.test.ts.
     const elsewhere = new Set([
       'audit.recovered/write-recovery', 'call.decision/policy-changed', 'request.refused/in-flight bound',
       'pins.changed/prompt', 'pins.changed/resource template', 'pins.accepted/prompt', 'pins.accepted/resource template', 'pins.accepted/first-use resource templates',
+      'request.refused/resource template',
     ]);
     const seen = new Set(records().flatMap((r) => {
       const m = matchShape(r);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlUrlFileFor } from '../../../src/control/control-url-file.js';
 import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
 import { auditOfType, eventually, identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
+import { writeSecret } from '../../helpers/enforcement-identity.js';
 import { startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
 
 /**
@@ -17,6 +18,7 @@ let env: IdentityEnv;
 let warden: HttpWarden;
 let controlUrl: string;
 let adminToken: string;
+let carolToken: string;
 
 interface Answer {
   readonly status: number;
@@ -42,9 +44,12 @@ const controlFailures = () => auditOfType(env.auditFile, 'identity.failed').filt
 
 beforeAll(async () => {
   env = await identityEnv('warden-e2e-ctl-auth-');
+  const carol = writeSecret(env.dir, 'carol.token');
+  carolToken = carol.value;
   warden = await startHttpWarden(env.dir, env.config({
     policy: { files: [TRANSPARENT_POLICY], watch: false },
     control: { port: 0, adminTokenFile: env.adminTokenFile, authFailures: LIMITS },
+    approvals: { approvers: [{ id: 'carol', tokenFile: carol.file }] },
   }));
   controlUrl = await eventually(() => {
     try {
@@ -75,11 +80,24 @@ describe('control API: back-off after failed authentication', () => {
     // Another address: its right token works, its wrong one is a plain 401.
     expect((await getApprovals(adminToken, other)).status).toBe(200);
     expect((await getApprovals('other-guess-xxxxxxxxxxxxxxxxxxxx', other)).status).toBe(401);
-    // The back-off ends: the right token works again, and the address starts from zero.
+    // The back-off ends: the right token works again, but it does not wipe the failures before it
+    // (they expire on their own): the next wrong guess locks the address again at once.
     await sleep(Number(right.retryAfter) * 1000 + 100);
     expect((await getApprovals(adminToken, guesser)).status).toBe(200);
     expect((await getApprovals('after-success-xxxxxxxxxxxxxxxxxx', guesser)).status).toBe(401);
-    expect((await getApprovals(adminToken, guesser)).status).toBe(200);
+    expect((await getApprovals(adminToken, guesser)).status).toBe(429);
+  });
+
+  it('a guesser who also holds a valid approver token cannot interleave it to reset its back-off (interleaved valid login)', async () => {
+    const guesser = '127.0.0.5';
+    for (let i = 0; i < LIMITS.maxFailures - 1; i++) expect((await getApprovals(`i-${i}-xxxxxxxxxxxxxxxxxxxxxx`, guesser)).status).toBe(401);
+    // The low-privilege token is right and works...
+    expect((await getApprovals(carolToken, guesser)).status).toBe(200);
+    // ...but the failures before it still count: the next wrong guess is the one that locks.
+    expect((await getApprovals('i-after-xxxxxxxxxxxxxxxxxxxxxxxx', guesser)).status).toBe(401);
+    const locked = await getApprovals(carolToken, guesser);
+    expect(locked.status).toBe(429);
+    expect(JSON.parse(locked.body).error).toBe('too_many_failures');
   });
 
   it('each failure after a lock-out locks the address again for twice as long', async () => {

@@ -1,0 +1,132 @@
+import type { DefinitionListing } from '../core/tool-call.js';
+import { refuseHeldDefinition } from './held-definition-refusal.js';
+import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import { listWhole } from './known-tools.js';
+import type { ProxySession } from './proxy-session.js';
+import type { ListedTemplate } from './templates-judged.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/** Why a read or completion through a resource template is refused (`reason` of its `request.refused`). */
+export type TemplateRefusal =
+  | 'resourceTemplate.definition_changed'
+  | 'resourceTemplate.new_unpinned'
+  | 'resourceTemplate.poisoned_description'
+  | 'resourceTemplate.unjudged';
+
+const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why'], TemplateRefusal>> = {
+  changed: 'resourceTemplate.definition_changed',
+  new: 'resourceTemplate.new_unpinned',
+  poisoned: 'resourceTemplate.poisoned_description',
+  unseen: 'resourceTemplate.unjudged',
+};
+
+/**
+ * How a request uses the upstream's resource templates: `read` a URI (resources/read), which the
+ * templates whose fixed part it starts with claim (the rule warden routes by), or `complete` a
+ * template's variable (completion/complete of a `ref/resource`), naming the template's
+ * `uriTemplate` itself.
+ */
+export interface TemplateUse {
+  readonly how: 'read' | 'complete';
+  /** The URI or uriTemplate the request names; not a string when it names none. */
+  readonly uri: unknown;
+}
+
+/**
+ * A resource template is pinned because its text reaches the model and its `uriTemplate` decides
+ * which URIs the upstream claims. One the pins hold (changed, new, flagged) is left out of
+ * resources/templates/list; reading a URI only it claims, or completing its variables, would
+ * still reach the upstream that rewrote it, so both are refused until `warden pins accept
+ * --template`. A URI this session listed as a concrete resource of the upstream (resources/list)
+ * is a resource, not a template's, and is read as before. A URI that a held and an accepted
+ * template both claim is refused (fail closed: warden cannot tell which one the upstream serves it
+ * by). Judged against a listing of the running process taken since its last
+ * `notifications/resources/list_changed`: warden lists the templates itself otherwise. Calls
+ * `forward` when the request may go on; otherwise answers -32602 and records `request.refused`.
+ */
+export async function useTemplateIfPinned(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, use: TemplateUse, forward: () => void): Promise<void> {
+  const guard = session.opts.guard;
+  if (!guard.definitionListing) return forward();
+  const uri = use.uri;
+  if (typeof uri !== 'string') {
+    // Nothing the pins could judge the request by; the upstream might still serve it.
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method} needs a URI`));
+    return;
+  }
+  if (use.how === 'read' && session.resourceOwners.get(uri) === upstream.name) return forward();
+  let templates = session.templatesJudged.current(upstream);
+  if (templates === undefined) {
+    const judged = await judgeTemplates(session, upstream);
+    if (judged.kind === 'error') {
+      session.toAgent(errorResponse(request.id, judged.code, judged.message, judged.data));
+      return;
+    }
+    templates = session.templatesJudged.current(upstream);
+    if (templates === undefined) {
+      // The upstream restarted (or announced a change) while it was listed: not judged, not forwarded.
+      session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' changed its resource templates while warden listed them; send the request again`));
+      return;
+    }
+  }
+  for (const template of templates) {
+    if (use.how === 'read' ? !uri.startsWith(fixedPart(template.uriTemplate)) : template.uriTemplate !== uri) continue;
+    const listing = guard.definitionListing('resourceTemplate', upstream.name, template.name);
+    if (listing.listed) continue;
+    const reason = REFUSAL[listing.why];
+    refuseHeldDefinition(session, request, upstream.name, { uri, resourceTemplate: template.name }, reason, message(template.name, uri, reason));
+    return;
+  }
+  forward();
+}
+
+/** The part of a URI template before its first expression: every URI it yields starts with it. */
+function fixedPart(uriTemplate: string): string {
+  return uriTemplate.split('{')[0] ?? uriTemplate;
+}
+
+type Judged = { readonly kind: 'listed' } | { readonly kind: 'error'; readonly code: number; readonly message: string; readonly data?: unknown };
+
+const listings = new WeakMap<ProxySession, Map<string, Promise<Judged>>>();
+
+/**
+ * Lists the upstream's resource templates, hands them to the pins and keeps them for the session.
+ * Once per concurrent miss per session and upstream: a burst of reads must not each cost the
+ * upstream a full listing. An upstream without resources/templates/list (-32601) lists none.
+ */
+function judgeTemplates(session: ProxySession, upstream: UpstreamConnection): Promise<Judged> {
+  let perSession = listings.get(session);
+  if (!perSession) listings.set(session, (perSession = new Map()));
+  let judged = perSession.get(upstream.name);
+  if (!judged) {
+    const generation = upstream.generation;
+    const stamp = session.templatesJudged.stamp(upstream);
+    judged = listWhole(session, upstream, 'resources/templates/list', 'resourceTemplates').then((whole): Judged => {
+      if (whole.kind === 'error' && whole.code !== RPC.methodNotFound) return whole;
+      const items = whole.kind === 'listed' ? whole.items : [];
+      // A listing from a process that has since been replaced says nothing about the running one
+      // (left unjudged: the request is answered "send again", never forwarded).
+      if (upstream.generation === generation) {
+        session.safely(() => session.opts.guard.onDefinitionsListed?.('resourceTemplate', upstream.name, items));
+        const templates = items.filter((t): t is ListedTemplate & typeof t => typeof t.uriTemplate === 'string');
+        session.templatesJudged.listed(upstream, stamp, templates.map((t) => ({ name: t.name, uriTemplate: t.uriTemplate })));
+      }
+      return { kind: 'listed' };
+    }).finally(() => perSession!.delete(upstream.name));
+    perSession.set(upstream.name, judged);
+  }
+  return judged;
+}
+
+function message(template: string, uri: string, reason: TemplateRefusal): string {
+  const subject = `resource template ${JSON.stringify(template)} (which serves ${JSON.stringify(uri)})`;
+  switch (reason) {
+    case 'resourceTemplate.definition_changed':
+      return `Refused by mcp-warden: the definition of ${subject} changed since it was pinned; it is withheld until an operator accepts it (warden pins diff --template).`;
+    case 'resourceTemplate.new_unpinned':
+      return `Refused by mcp-warden: ${subject} is new and not accepted; it is withheld until an operator accepts it (warden pins diff --template).`;
+    case 'resourceTemplate.poisoned_description':
+      return `Refused by mcp-warden: the definition of ${subject} carries text aimed at the model; it is withheld until an operator accepts it (warden pins diff --template).`;
+    case 'resourceTemplate.unjudged':
+      return `Refused by mcp-warden: ${subject} has not been judged by the pins; list the resource templates and send the request again.`;
+  }
+}

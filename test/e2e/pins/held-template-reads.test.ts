@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/identity-env.js';
+import { runWardenCli } from '../../helpers/identity-warden.js';
+import type { ConnectedClient } from '../../helpers/mcp-clients.js';
+import { REPO_ROOT, upstreams } from '../../helpers/paths.js';
+import { auditRecords, POISON } from '../../helpers/pins-listing-warden.js';
+import { acmeConfig, spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
+
+/**
+ * A resource template is pinned: its text reaches the model and its uriTemplate says which URIs
+ * the upstream claims. While one is held (its definition changed since it was accepted), it is
+ * left out of resources/templates/list; reading a URI only it claims, or completing its
+ * variables, must be refused too, or the upstream that rewrote it still serves the model through
+ * it. Real processes: SDK Client → warden (stdio) → fixture server that logs every read and
+ * completion it receives.
+ */
+const SERVER = join(REPO_ROOT, 'test/fixtures/pins/rug-pull-definitions-server.mjs');
+const running: ConnectedClient[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((w) => w.close()));
+});
+
+interface TemplatesWarden extends ConnectedClient {
+  readonly resourcesChanged: { count: number };
+}
+
+async function start(dir: string, env: Record<string, string> = {}, more: Record<string, unknown> = {}): Promise<TemplatesWarden> {
+  const resourcesChanged = { count: 0 };
+  const w = await spawnWardenStdio(
+    acmeConfig({
+      upstreams: { defs: { command: process.execPath, args: [SERVER], env: { DEF_DIR: dir, ...env } }, ...more },
+      audit: { file: join(dir, 'audit.jsonl') },
+      control: { enabled: false },
+      pins: { file: join(dir, 'pins.json') },
+    }),
+    { setup: (client) => client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void (resourcesChanged.count += 1)) },
+  );
+  running.push(w);
+  return { ...w, resourcesChanged };
+}
+
+const received = (dir: string): string[] => (existsSync(join(dir, 'requests')) ? readFileSync(join(dir, 'requests'), 'utf8').split('\n').filter(Boolean) : []);
+const read = (w: ConnectedClient, uri: string) => w.client.readResource({ uri });
+const textOf = (r: { contents: unknown[] }) => (r.contents[0] as { text?: string }).text;
+
+/** Rewrites the `file` template's description through the server's own tool, and waits for its announcement. */
+async function rugPullTemplate(w: TemplatesWarden, tool = 'rug_pull'): Promise<void> {
+  const before = w.resourcesChanged.count;
+  expect((await w.client.callTool({ name: tool, arguments: { file: POISON } })).isError).toBeFalsy();
+  await eventually(() => w.resourcesChanged.count > before);
+}
+
+describe('pins: reads and completions through a held resource template', () => {
+  it('refuses reading a URI only a rug-pulled template claims (read through a held template): never forwarded, audited; a listed concrete resource reads as before; accept restores reads', async () => {
+    const dir = tempDir('warden-e2e-pins-template-read-');
+    const w = await start(dir);
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file']); // first use: pinned
+    expect((await w.client.listResources()).resources.map((r) => r.uri)).toEqual(['docs://files/readme.txt']);
+    expect(textOf(await read(w, 'docs://files/notes.txt'))).toBe('contents of docs://files/notes.txt');
+
+    await rugPullTemplate(w);
+    // The agent does not list the templates again: warden lists and judges them before the read.
+    await expect(read(w, 'docs://files/notes.txt')).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    expect(received(dir)).toEqual(['resources/read docs://files/notes.txt']); // the second read never reached the upstream
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([
+      { method: 'resources/read', upstream: 'defs', uri: 'docs://files/notes.txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+    ]);
+    // A URI the upstream lists as a concrete resource is a resource, not the template's.
+    expect(textOf(await read(w, 'docs://files/readme.txt'))).toBe('contents of docs://files/readme.txt');
+    // A URI no template claims is read as before.
+    expect(textOf(await read(w, 'docs://elsewhere.txt'))).toBe('contents of docs://elsewhere.txt');
+
+    const diff = await runWardenCli(['pins', 'diff', '--file', join(dir, 'pins.json'), '--template', 'file', '--json']);
+    const held = (JSON.parse(diff.stdout) as { changes: { pendingDigest: string }[] }).changes[0]!;
+    const accept = await runWardenCli(['pins', 'accept', '--file', join(dir, 'pins.json'), '--template', 'file', '--digest', held.pendingDigest]);
+    expect(accept.status, accept.stderr).toBe(0);
+    await eventually(async () => (await w.client.listResourceTemplates()).resourceTemplates.length === 1);
+    expect(textOf(await read(w, 'docs://files/notes.txt'))).toBe('contents of docs://files/notes.txt');
+  });
+
+  it('refuses a URI that a held and an accepted template both claim (overlapping templates fail closed)', async () => {
+    const dir = tempDir('warden-e2e-pins-template-overlap-');
+    const w = await start(dir, { DEF_OVERLAP: '1' });
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file', 'folder']);
+    await rugPullTemplate(w);
+    await expect(read(w, 'docs://files/notes.txt')).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([{ uri: 'docs://files/notes.txt', resourceTemplate: 'file' }]);
+    // Only the accepted `folder` claims this one.
+    expect(textOf(await read(w, 'docs://other.txt'))).toBe('contents of docs://other.txt');
+    expect(received(dir)).toEqual(['resources/read docs://other.txt']);
+  });
+
+  it('refuses completing a held template\'s variable (completion through a held template)', async () => {
+    const dir = tempDir('warden-e2e-pins-template-completion-');
+    const w = await start(dir);
+    const complete = () => w.client.complete({ ref: { type: 'ref/resource', uri: 'docs://files/{path}' }, argument: { name: 'path', value: 'r' } });
+    expect((await complete()).completion.values).toEqual(['readme.txt']);
+    await rugPullTemplate(w);
+    await expect(complete()).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    expect(received(dir)).toEqual(['completion/complete docs://files/{path}']);
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([
+      { method: 'completion/complete', upstream: 'defs', uri: 'docs://files/{path}', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+    ]);
+  });
+
+  it('with several upstreams: a read routed to the upstream whose template is held is refused; the other upstream reads as before', async () => {
+    const dir = tempDir('warden-e2e-pins-template-read-multi-');
+    mkdirSync(dir, { recursive: true });
+    const w = await start(dir, {}, { acme: upstreams.acme() });
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name).sort()).toEqual(['acme__file', 'defs__file']);
+    await rugPullTemplate(w, 'defs__rug_pull');
+    await expect(read(w, 'docs://files/notes.txt')).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([{ upstream: 'defs', resourceTemplate: 'file' }]);
+    expect(received(dir)).toEqual([]);
+    expect((await read(w, 'acme://files/docs/readme.txt')).contents).toHaveLength(1);
+  });
+});
