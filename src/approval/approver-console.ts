@@ -2,7 +2,11 @@ import type { ControlClient } from '../control/control-client.js';
 import { describeGrantScope, renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
 import type { Grant } from './approval-types.js';
 
-type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'sending';
+/**
+ * `stale`: the request a deny reason or a number of minutes was being typed for was answered
+ * elsewhere, withdrawn or timed out; what is typed now belongs to it, until Enter or Esc.
+ */
+type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'stale' | 'sending';
 
 export interface ConsoleIo {
   readonly out: NodeJS.WritableStream;
@@ -78,7 +82,16 @@ export class ApproverConsole {
       allow_remember: `was allowed by ${terminalSafe(e.approver ?? 'another approver')}`,
       deny: `was denied by ${terminalSafe(e.approver ?? 'another approver')}`,
     };
-    this.write(`${CLEAR_LINE}→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}; moving on\n`);
+    const gone = `${CLEAR_LINE}→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}`;
+    if (this.mode === 'reason' || this.mode === 'minutes') {
+      // The approver is typing, eyes on the keyboard: a card shown now took the rest of the text
+      // as keys once they paused for a second ("…a bad call, also" allowed it with the `a`).
+      // The text is thrown away with its request; the next card waits for Enter or Esc.
+      this.mode = 'stale';
+      this.write(`\n${gone}; what you are typing is discarded: press Enter for the next request\n`);
+      return;
+    }
+    this.write(`${gone}; moving on\n`);
     this.showNext();
   }
 
@@ -122,6 +135,10 @@ export class ApproverConsole {
     this.lastKeyAt = this.io.clock();
     if (this.mode === 'choose') return this.onChoice(ch);
     if (this.mode === 'reason' || this.mode === 'minutes') return this.onTextKey(ch);
+    if (this.mode === 'stale') {
+      if (ch === '\r' || ch === '\n' || ch === '\x1b') this.showNext();
+      return;
+    }
     // q also works while an answer is in flight: the answer is already on its way.
     if ((this.mode === 'idle' || this.mode === 'sending') && ch === 'q') this.stop();
   }
