@@ -286,6 +286,17 @@ describe('approval manager', () => {
     expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
   });
 
+  it('refuses an agent approving its own call when the token names it only as the client (client_id, no act)', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    // A user token the agent's own OAuth client obtained: the agent is its client_id, not an actor.
+    const outcome = f.manager.request(callRequest({ principal: makePrincipal({ issuer: 'https://idp.example', user: 'alice', clientId: 'agent-7' }) }).req, decision(), display);
+    const id = await pending;
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'agent-7' })).toMatchObject({ ok: false, code: 'self_approval' });
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' })).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
+  });
+
   it('denies new requests when the pending queue is full', async () => {
     const f = managerFixture({ maxPending: 1 });
     const pending = f.nextPending();
