@@ -51,9 +51,16 @@ export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'acto
  * Whom and what a grant covers, in words an approver cannot misread: `alice via agent-7 (this
  * agent only) · acme/transfer_funds · any arguments`.
  */
-export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
+export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'clientId' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
+  // Without `act`, an agent app holding the user's own token is its client: say so, it is not "alice directly".
   const who =
-    g.scope === 'user' ? `${terminalSafe(g.user)} through any agent` : g.actor ? `${describeWho(g)} (this agent only)` : `${terminalSafe(g.user)} directly (no agent)`;
+    g.scope === 'user'
+      ? `${terminalSafe(g.user)} through any agent`
+      : g.actor
+        ? `${describeWho(g)} (this agent only)`
+        : g.clientId !== undefined
+          ? `${terminalSafe(g.user)} through client ${terminalSafe(g.clientId)} (this client only)`
+          : `${terminalSafe(g.user)} directly (no agent)`;
   const args = g.argsDigest ? 'same arguments only' : 'any arguments';
   return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
 }

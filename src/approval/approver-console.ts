@@ -221,10 +221,10 @@ export class ApproverConsole {
   }
 }
 
-/** The grant [r] would create: this user through this exact agent chain, this tool, any arguments. */
-function scopeOf(a: PendingWire): Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'scope' | 'upstream' | 'tool' | 'argsDigest'> {
+/** The grant [r] would create: this user through this exact agent chain and client, this tool, any arguments. */
+function scopeOf(a: PendingWire): Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'clientId' | 'scope' | 'upstream' | 'tool' | 'argsDigest'> {
   const p = a.principal;
-  return { user: p.user, actor: p.actor, actorIssuer: p.actorIssuer, priorActors: p.priorActors, priorActorIssuers: p.priorActorIssuers, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest: undefined };
+  return { user: p.user, actor: p.actor, actorIssuer: p.actorIssuer, priorActors: p.priorActors, priorActorIssuers: p.priorActorIssuers, clientId: p.clientId, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest: undefined };
 }
 
 /** Says under the menu whom [r] covers, so nobody remembers "for everyone" by mistake. */

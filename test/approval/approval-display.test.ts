@@ -73,5 +73,6 @@ describe('approval display', () => {
     expect(describeGrantScope({ ...g, scope: 'principal' })).toBe('alice via agent-7 ← planner (this agent only) · acme/transfer_funds · any arguments');
     expect(describeGrantScope({ ...g, scope: 'user', argsDigest: 'sha256:x' })).toBe('alice through any agent · acme/transfer_funds · same arguments only');
     expect(describeGrantScope({ ...g, actor: undefined, priorActors: [], scope: 'principal' })).toBe('alice directly (no agent) · acme/transfer_funds · any arguments');
+    expect(describeGrantScope({ ...g, actor: undefined, priorActors: [], clientId: 'mail-agent', scope: 'principal' })).toBe('alice through client mail-agent (this client only) · acme/transfer_funds · any arguments');
   });
 });

@@ -118,6 +118,19 @@ describe('approval manager', () => {
     expect(matchShape(created)).toMatchObject({ ok: true });
   });
 
+  it('refuses a grant approved for one agent app to another agent app of the same user (agents known by client_id, no act)', async () => {
+    const f = managerFixture();
+    // The usual MCP OAuth setup: each agent app gets alice's own token for its client, with no act.
+    const app = (clientId: string) => makePrincipal({ issuer: 'https://idp.example', user: 'alice', clientId });
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest({ principal: app('mail-agent') }).req, decision(), display);
+    expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin)).toMatchObject({ ok: true, grant: { user: 'alice', actor: undefined, scope: 'principal' } });
+    await first;
+    expect(await f.manager.request(callRequest({ principal: app('mail-agent') }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // Another agent app of alice's, and alice's token without a client: asked again.
+    await expectAskedAgain(f, [app('rogue-agent'), makePrincipal({ issuer: 'https://idp.example', user: 'alice' })]);
+  });
+
   it('an agent with the same sub from another issuer does not inherit the grant approved for this one', async () => {
     const f = managerFixture();
     const agentOf = (actorIssuer: string | undefined, priorIssuer: string | null) =>
