@@ -97,7 +97,8 @@ export function renderApprovalCard(a: PendingApproval, position: string, maxArgL
   const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
   return [
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
-    `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
+    // The client too: an agent app holding the user's own token (no `act`) is known by nothing else.
+    `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}${a.principal.clientId !== undefined ? ` · client ${terminalSafe(a.principal.clientId)}` : ''}`,
     `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
     ...indentJson(a.arguments, maxArgLines, a.id).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,

@@ -68,6 +68,11 @@ describe('approval display', () => {
     expect(renderApprovalCard(padded, '', Infinity).join('\n')).toContain(`sh;${' '.repeat(5000)}ls -la`);
   });
 
+  it('names the client on the card: agent apps holding the user\'s own token (no act) are told apart only by it', () => {
+    const app = { ...record, principal: { issuer: 'https://idp.example', user: 'alice', actor: undefined, priorActors: [], clientId: 'mail-agent\u202e' } };
+    expect(renderApprovalCard(app, '')[1]).toBe('  who   alice (https://idp.example) · client mail-agent\\u202e');
+  });
+
   it('says whom a grant covers: this agent only, or any agent of the user when widened', () => {
     const g = { user: 'alice', actor: 'agent-7', priorActors: ['planner'], upstream: 'acme', tool: 'transfer_funds', argsDigest: undefined };
     expect(describeGrantScope({ ...g, scope: 'principal' })).toBe('alice via agent-7 ← planner (this agent only) · acme/transfer_funds · any arguments');
