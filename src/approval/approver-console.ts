@@ -74,7 +74,8 @@ export class ApproverConsole {
     const i = this.queue.findIndex((a) => a.id === e.id);
     if (i >= 0) this.queue.splice(i, 1);
     this.deadlines.delete(e.id);
-    if (this.current?.id !== e.id || this.mode === 'sending') return;
+    // Stale: this card is already gone, and only Enter or Esc moves on (a repeated event must not).
+    if (this.current?.id !== e.id || this.mode === 'sending' || this.mode === 'stale') return;
     const why: Record<string, string> = {
       timeout: 'timed out (the call was denied)',
       withdrawn: `was withdrawn${e.reason ? `: ${terminalSafe(e.reason)}` : ''}`,
