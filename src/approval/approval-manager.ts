@@ -153,6 +153,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       ...(who.actorIssuer !== undefined ? { actorIssuer: who.actorIssuer } : {}),
       priorActors: [...who.priorActors],
       priorActorIssuers: who.priorActors.map((_, i) => who.priorActorIssuers?.[i] ?? null),
+      ...(who.clientId !== undefined ? { clientId: who.clientId } : {}),
       scope: answer.scope ?? 'principal',
       upstream: record.upstream,
       tool: record.tool,

@@ -46,7 +46,7 @@ export interface PendingApproval {
 
 /**
  * Whom a remembered grant covers. `principal` (the default): the same user acting through the same
- * agent (actor and prior actors, exactly as approved). `user`: the same user through any agent,
+ * agent (actor and prior actors, exactly as approved, and the same OAuth client). `user`: the same user through any agent,
  * only when the approver asks for it explicitly.
  */
 export type GrantScope = 'principal' | 'user';
@@ -82,7 +82,13 @@ export interface Grant {
   readonly priorActors: readonly string[];
   /** Issuers of priorActors, same order; null where none was named. */
   readonly priorActorIssuers?: readonly (string | null)[];
-  /** `principal`: only user + this exact actor chain match; `user`: any agent of the user. */
+  /**
+   * The OAuth client (`client_id`/`azp`) the approved call's token was issued to. A `principal`
+   * grant covers this client only: an agent app holding the user's own token (no `act`) is known
+   * by nothing else, and every agent app of the user would otherwise share its grants.
+   */
+  readonly clientId?: string | undefined;
+  /** `principal`: only user + this exact actor chain (and client) match; `user`: any agent of the user. */
   readonly scope: GrantScope;
   readonly upstream: string;
   readonly tool: string;

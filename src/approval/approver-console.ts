@@ -2,7 +2,11 @@ import type { ControlClient } from '../control/control-client.js';
 import { describeGrantScope, renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
 import type { Grant } from './approval-types.js';
 
-type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'sending';
+/**
+ * `stale`: the request a deny reason or a number of minutes was being typed for was answered
+ * elsewhere, withdrawn or timed out; what is typed now belongs to it, until Enter or Esc.
+ */
+type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'stale' | 'sending';
 
 export interface ConsoleIo {
   readonly out: NodeJS.WritableStream;
@@ -70,7 +74,8 @@ export class ApproverConsole {
     const i = this.queue.findIndex((a) => a.id === e.id);
     if (i >= 0) this.queue.splice(i, 1);
     this.deadlines.delete(e.id);
-    if (this.current?.id !== e.id || this.mode === 'sending') return;
+    // Stale: this card is already gone, and only Enter or Esc moves on (a repeated event must not).
+    if (this.current?.id !== e.id || this.mode === 'sending' || this.mode === 'stale') return;
     const why: Record<string, string> = {
       timeout: 'timed out (the call was denied)',
       withdrawn: `was withdrawn${e.reason ? `: ${terminalSafe(e.reason)}` : ''}`,
@@ -78,7 +83,16 @@ export class ApproverConsole {
       allow_remember: `was allowed by ${terminalSafe(e.approver ?? 'another approver')}`,
       deny: `was denied by ${terminalSafe(e.approver ?? 'another approver')}`,
     };
-    this.write(`${CLEAR_LINE}→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}; moving on\n`);
+    const gone = `${CLEAR_LINE}→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}`;
+    if (this.mode === 'reason' || this.mode === 'minutes') {
+      // The approver is typing, eyes on the keyboard: a card shown now took the rest of the text
+      // as keys once they paused for a second ("…a bad call, also" allowed it with the `a`).
+      // The text is thrown away with its request; the next card waits for Enter or Esc.
+      this.mode = 'stale';
+      this.write(`\n${gone}; what you are typing is discarded: press Enter for the next request\n`);
+      return;
+    }
+    this.write(`${gone}; moving on\n`);
     this.showNext();
   }
 
@@ -122,6 +136,10 @@ export class ApproverConsole {
     this.lastKeyAt = this.io.clock();
     if (this.mode === 'choose') return this.onChoice(ch);
     if (this.mode === 'reason' || this.mode === 'minutes') return this.onTextKey(ch);
+    if (this.mode === 'stale') {
+      if (ch === '\r' || ch === '\n' || ch === '\x1b') this.showNext();
+      return;
+    }
     // q also works while an answer is in flight: the answer is already on its way.
     if ((this.mode === 'idle' || this.mode === 'sending') && ch === 'q') this.stop();
   }
@@ -204,10 +222,10 @@ export class ApproverConsole {
   }
 }
 
-/** The grant [r] would create: this user through this exact agent chain, this tool, any arguments. */
-function scopeOf(a: PendingWire): Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'scope' | 'upstream' | 'tool' | 'argsDigest'> {
+/** The grant [r] would create: this user through this exact agent chain and client, this tool, any arguments. */
+function scopeOf(a: PendingWire): Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'clientId' | 'scope' | 'upstream' | 'tool' | 'argsDigest'> {
   const p = a.principal;
-  return { user: p.user, actor: p.actor, actorIssuer: p.actorIssuer, priorActors: p.priorActors, priorActorIssuers: p.priorActorIssuers, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest: undefined };
+  return { user: p.user, actor: p.actor, actorIssuer: p.actorIssuer, priorActors: p.priorActors, priorActorIssuers: p.priorActorIssuers, clientId: p.clientId, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest: undefined };
 }
 
 /** Says under the menu whom [r] covers, so nobody remembers "for everyone" by mistake. */

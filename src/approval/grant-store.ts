@@ -12,18 +12,20 @@ export interface GrantSubject {
   readonly actorIssuer?: string | undefined;
   readonly priorActors: readonly string[];
   readonly priorActorIssuers?: readonly (string | null)[];
+  readonly clientId?: string | undefined;
 }
 
 /**
  * Same issuer and user; for a `principal` grant (and one stored without a scope) also the same
  * actor chain, each actor compared as (iss, sub): an agent of another issuer's namespace that
- * happens to share the `sub` of the approved agent does not inherit its grant.
+ * happens to share the `sub` of the approved agent does not inherit its grant; and the same
+ * OAuth client: agent apps holding the user's own token (no `act`) differ in nothing else.
  */
 export function coversPrincipal(g: Grant, who: GrantSubject): boolean {
   if (g.issuer !== who.issuer || g.user !== who.user) return false;
   if (g.scope === 'user') return true;
   // Fail closed on anything else: an unknown or missing scope is the narrow one.
-  return sameActorChain(actorIds({ ...g, priorActors: g.priorActors ?? [] }), actorIds(who));
+  return g.clientId === who.clientId && sameActorChain(actorIds({ ...g, priorActors: g.priorActors ?? [] }), actorIds(who));
 }
 
 /** Remembered grants, stored through the StateStore so replicas can share them later. */

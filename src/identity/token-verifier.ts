@@ -93,6 +93,11 @@ export class TokenVerifier {
       // even when the same issuer and key signed it.
       return fail('typ_mismatch');
     }
+    // `typ` is only RECOMMENDED for SETs (RFC 8417 §2.3) and back-channel logout tokens, and a
+    // logout token about any user (with sub and exp) goes to every client of the issuer: without
+    // this, one that leaves out `typ` passed as that user's access token wherever the issuer
+    // writes the client's id as warden's audience. Their `events` claim says what they are.
+    if (Object.hasOwn(raw.payload, 'events')) return fail('not_access_token');
     return entry;
   }
 

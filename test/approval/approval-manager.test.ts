@@ -118,6 +118,19 @@ describe('approval manager', () => {
     expect(matchShape(created)).toMatchObject({ ok: true });
   });
 
+  it('refuses a grant approved for one agent app to another agent app of the same user (agents known by client_id, no act)', async () => {
+    const f = managerFixture();
+    // The usual MCP OAuth setup: each agent app gets alice's own token for its client, with no act.
+    const app = (clientId: string) => makePrincipal({ issuer: 'https://idp.example', user: 'alice', clientId });
+    const pending = f.nextPending();
+    const first = f.manager.request(callRequest({ principal: app('mail-agent') }).req, decision(), display);
+    expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin)).toMatchObject({ ok: true, grant: { user: 'alice', actor: undefined, scope: 'principal' } });
+    await first;
+    expect(await f.manager.request(callRequest({ principal: app('mail-agent') }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // Another agent app of alice's, and alice's token without a client: asked again.
+    await expectAskedAgain(f, [app('rogue-agent'), makePrincipal({ issuer: 'https://idp.example', user: 'alice' })]);
+  });
+
   it('an agent with the same sub from another issuer does not inherit the grant approved for this one', async () => {
     const f = managerFixture();
     const agentOf = (actorIssuer: string | undefined, priorIssuer: string | null) =>
@@ -282,6 +295,17 @@ describe('approval manager', () => {
       expect(await f.manager.answer(id, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false, scope: 'user' }, { kind: 'approver', id: party })).toMatchObject({ ok: false, code: 'self_approval' });
     }
     // Refusals do not consume the request: a human who is not a party still decides.
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' })).toMatchObject({ ok: true });
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
+  });
+
+  it('refuses an agent approving its own call when the token names it only as the client (client_id, no act)', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    // A user token the agent's own OAuth client obtained: the agent is its client_id, not an actor.
+    const outcome = f.manager.request(callRequest({ principal: makePrincipal({ issuer: 'https://idp.example', user: 'alice', clientId: 'agent-7' }) }).req, decision(), display);
+    const id = await pending;
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'agent-7' })).toMatchObject({ ok: false, code: 'self_approval' });
     expect(await f.manager.answer(id, { kind: 'allow_once' }, { kind: 'approver', id: 'carol' })).toMatchObject({ ok: true });
     expect(await outcome).toMatchObject({ kind: 'allowed', approver: { id: 'carol' } });
   });

@@ -211,13 +211,43 @@ describe('warden approve in a pseudo-terminal', () => {
     // The agent withdraws the call being denied: the next card replaces it mid-sentence.
     first.abort.abort();
     expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
-    await pty.waitFor('fs / delete_file');
-    // The approver, eyes on the keyboard, keeps typing its reason for a while.
+    await pty.waitFor(/was withdrawn.*press Enter for the next request/);
+    // The approver, eyes on the keyboard, keeps typing its reason for a while, ends it with Enter
+    // and taps on: the card that Enter brings up ignores that key.
     for (const ch of 'not ok, a bad call') {
       pty.type(ch);
       await new Promise((r) => setTimeout(r, 150));
     }
+    expect(second.settled).toBe(false);
+    pty.type('\r');
+    await pty.waitFor('fs / delete_file');
+    pty.type('a');
     // After a pause the new card answers as usual.
+    await expectUnansweredThenDenied(pty, second, 100, 1_100);
+  });
+
+  it('a deny reason typed on after a pause, once its request is withdrawn, does not allow the next request', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const first = callRequest();
+    const firstOutcome = fx.manager.request(first.req, decision(), display);
+    const second = trackedRequest(fx, 'delete_file');
+    await pty.waitFor('1 more waiting');
+    pty.type('d');
+    await pty.waitFor('deny reason');
+    pty.type('not ok');
+    first.abort.abort();
+    expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+    await pty.waitFor(/was withdrawn/);
+    // The approver, eyes on the keyboard, stops to think (longer than the settle time) and goes
+    // on with the reason: its "a" must not allow the request that took the withdrawn one's place.
+    await new Promise((r) => setTimeout(r, 1_400));
+    pty.type(' at all');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second.settled).toBe(false);
+    pty.type('\r'); // the end of the reason: now the next card is read and answered as usual
+    await pty.waitFor('fs / delete_file');
     await expectUnansweredThenDenied(pty, second, 100, 1_100);
   });
 

@@ -88,6 +88,9 @@ const CASES: Case[] = [
   { name: 'rejects a missing typ where one is required', reason: 'typ_mismatch', make: () => token(keys.es, c(), { typ: undefined }), verifier: () => typAuth },
   { name: 'rejects a token older than the maximum age', reason: 'token_too_old', make: () => token(keys.es, c({ iat: NOW - 3700, exp: NOW - 3700 + 3600 + 120 }), { typ: 'at+jwt' }), verifier: () => typAuth },
   { name: 'rejects a security event token used as an access token', reason: 'typ_mismatch', make: () => token(keys.es, c(), { typ: 'secevent+jwt' }) },
+  // Back-channel logout tokens and SETs may leave out `typ`; their `events` claim still says what they are.
+  { name: 'rejects an untyped logout token used as an access token (events claim)', reason: 'not_access_token', make: () => token(keys.es, c({ sid: 's-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }), { typ: undefined }) },
+  { name: 'rejects a logout token typed JWT used as an access token (events claim)', reason: 'not_access_token', make: () => token(keys.es, c({ events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })) },
   { name: 'rejects an unknown crit header', reason: 'crit_unsupported', make: () => token(keys.es, c(), { crit: ['urn:x'], 'urn:x': 1 }) },
   { name: 'rejects a stripped signature', reason: 'signature_missing', make: () => swapSig(token(keys.es, c()), () => '') },
   { name: 'rejects a truncated signature', reason: 'signature_invalid', make: () => swapSig(token(keys.es, c()), (s) => s.slice(0, -8)) },
