@@ -52,6 +52,12 @@ export interface ApprovalManager {
    * changed the policy); returns how many.
    */
   retireGrantsNotUnder(policyHash: string): Promise<number>;
+  /**
+   * Revokes every grant `affected` picks, because its subject was revoked (warden revoke, a
+   * security event): a token issued after the revocation must not find the old grant and skip the
+   * human. Returns how many.
+   */
+  retireGrantsOfRevoked(affected: (grant: Grant) => boolean, eventId: string): Promise<number>;
   /** Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how many. */
   withdrawWhere(predicate: (p: PendingApproval) => boolean, reason: string): number;
   /** Listens for requested / answered / timeout / withdrawn; returns an unsubscribe function. */
@@ -61,10 +67,12 @@ export interface ApprovalManager {
 }
 
 /** Why a grant was revoked, when not by a person: `policy_changed` after a reload. */
-export type GrantRevokeReason = 'policy_changed';
+export type GrantRevokeReason = 'policy_changed' | 'subject_revoked';
 
 /** Who revokes grants when the policy changes: warden itself. */
 const POLICY_RELOAD: { kind: 'system'; id: string } = { kind: 'system', id: 'policy-reload' };
+/** Who revokes the grants of a revoked subject: warden itself. */
+const REVOCATION: { kind: 'system'; id: string } = { kind: 'system', id: 'revocation' };
 
 const PENDING = 'approval:pending:';
 const DONE = 'approval:done:';
@@ -191,6 +199,21 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     return grant;
   };
 
+  /** Revokes the live grants `pick` selects (a throwing pick selects: revoking more is safe). */
+  const retireWhere = async (pick: (g: Grant) => boolean, by: { kind: 'system'; id: string }, reason: GrantRevokeReason): Promise<number> => {
+    let retired = 0;
+    for (const g of await grants.list(clock())) {
+      let picked = true;
+      try {
+        picked = pick(g);
+      } catch {
+        picked = true;
+      }
+      if (picked && (await revokeGrant(g.id, by, reason))) retired += 1;
+    }
+    return retired;
+  };
+
   return {
     async request(req, decision, display, options) {
       const argsDigest = digestOf(req.arguments);
@@ -283,12 +306,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     revokeGrant,
 
     async retireGrantsNotUnder(policyHash) {
-      let retired = 0;
-      for (const g of await grants.list(clock())) {
-        if (g.policyHash === policyHash) continue;
-        if (await revokeGrant(g.id, POLICY_RELOAD, 'policy_changed')) retired += 1;
-      }
+      const retired = await retireWhere((g) => g.policyHash !== policyHash, POLICY_RELOAD, 'policy_changed');
       if (retired > 0) deps.logger.warn({ retired, policyHash }, 'policy changed: remembered grants made under the previous policy were revoked');
+      return retired;
+    },
+
+    async retireGrantsOfRevoked(affected, eventId) {
+      const retired = await retireWhere(affected, REVOCATION, 'subject_revoked');
+      if (retired > 0) deps.logger.warn({ retired, eventId }, 'subject revoked: its remembered grants were revoked');
       return retired;
     },
 

@@ -10,6 +10,7 @@ import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
 import type { Logger } from '../logging/logger.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import type { StateStore } from '../state/state-store.js';
+import { grantsOfRevoked } from './revoked-grants.js';
 
 export interface SubjectWiringDeps {
   readonly store: StateStore;
@@ -48,6 +49,8 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       const affected = new Set(effect.sessionIds);
       const withdrawn = deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'revoked');
       forgetTokens(effect);
+      // Remembered grants go too: the subject's next token must meet a human again.
+      await deps.approvals.retireGrantsOfRevoked(grantsOfRevoked(effect, deps.sessions.list()), effect.eventId);
       // The withdrawn calls are answered (approval_withdrawn) through the promise chain the
       // withdrawal resolved; closing their session first would drop those answers and leave the
       // agent waiting for a call that will never complete. Let that chain run before closing.
