@@ -72,6 +72,27 @@ function trackedRequest(fx: Fixture, tool: string): Tracked {
 }
 
 /** `after` ms on, the stray keys have answered nothing; `pause` ms later `d` denies it as usual. */
+/**
+ * The console shows a request, a second waits behind it; the approver starts denying the first and
+ * has typed `typed` of the reason when the agent withdraws the first call.
+ */
+async function denyReasonInterrupted(typed: string): Promise<{ pty: Pty; second: Tracked }> {
+  fx = await controlFixture();
+  const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+  await pty.waitFor('waiting for approval requests');
+  const first = callRequest();
+  const firstOutcome = fx.manager.request(first.req, decision(), display);
+  const second = trackedRequest(fx, 'delete_file');
+  await pty.waitFor('1 more waiting');
+  pty.type('d');
+  await pty.waitFor('deny reason');
+  pty.type(typed);
+  // The agent withdraws the call being denied: the next card replaces it mid-sentence.
+  first.abort.abort();
+  expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+  return { pty, second };
+}
+
 async function expectUnansweredThenDenied(pty: Pty, t: Tracked, after: number, pause: number): Promise<void> {
   await new Promise((r) => setTimeout(r, after));
   expect(t.settled).toBe(false);
@@ -198,19 +219,7 @@ describe('warden approve in a pseudo-terminal', () => {
   });
 
   it('a deny reason still being typed when its request is withdrawn does not answer the next request', async () => {
-    fx = await controlFixture();
-    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
-    await pty.waitFor('waiting for approval requests');
-    const first = callRequest();
-    const firstOutcome = fx.manager.request(first.req, decision(), display);
-    const second = trackedRequest(fx, 'delete_file');
-    await pty.waitFor('1 more waiting');
-    pty.type('d');
-    await pty.waitFor('deny reason');
-    pty.type('fr');
-    // The agent withdraws the call being denied: the next card replaces it mid-sentence.
-    first.abort.abort();
-    expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+    const { pty, second } = await denyReasonInterrupted('fr');
     await pty.waitFor(/was withdrawn.*press Enter for the next request/);
     // The approver, eyes on the keyboard, keeps typing its reason for a while, ends it with Enter
     // and taps on: the card that Enter brings up ignores that key.
@@ -227,18 +236,7 @@ describe('warden approve in a pseudo-terminal', () => {
   });
 
   it('a deny reason typed on after a pause, once its request is withdrawn, does not allow the next request', async () => {
-    fx = await controlFixture();
-    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
-    await pty.waitFor('waiting for approval requests');
-    const first = callRequest();
-    const firstOutcome = fx.manager.request(first.req, decision(), display);
-    const second = trackedRequest(fx, 'delete_file');
-    await pty.waitFor('1 more waiting');
-    pty.type('d');
-    await pty.waitFor('deny reason');
-    pty.type('not ok');
-    first.abort.abort();
-    expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+    const { pty, second } = await denyReasonInterrupted('not ok');
     await pty.waitFor(/was withdrawn/);
     // The approver, eyes on the keyboard, stops to think (longer than the settle time) and goes
     // on with the reason: its "a" must not allow the request that took the withdrawn one's place.
