@@ -176,8 +176,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       deps.logger.warn({ approvalId: record.id }, 'grant limit reached; allowing once without remembering');
       return undefined;
     }
-    const { issuer, user, actor, actorIssuer, priorActors, priorActorIssuers, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId, policyHash } = grant;
-    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, actorIssuer, priorActors, priorActorIssuers: priorActorIssuers ?? [], scope, upstream, tool, argsDigest, createdAt, expiresAt, policyHash, by: createdBy.id, approver: createdBy }))) {
+    const { issuer, user, actor, actorIssuer, priorActors, priorActorIssuers, clientId, scope, upstream, tool, argsDigest, createdAt, expiresAt, createdBy, approvalId, policyHash } = grant;
+    if (!audit(auditEvent('grant.created', { callId: record.callId, grantId: grant.id, approvalId, issuer, user, actor, actorIssuer, priorActors, priorActorIssuers: priorActorIssuers ?? [], clientId, scope, upstream, tool, argsDigest, createdAt, expiresAt, policyHash, by: createdBy.id, approver: createdBy }))) {
       // A grant missing from the audit trail must not allow later calls.
       await grants.remove(grant.id);
       return undefined;

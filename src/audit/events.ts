@@ -183,11 +183,11 @@ export interface AuditEventFields {
    */
   'grant.created': {
     callId: string; grantId: string; approvalId: string; issuer: string; user: string; actor?: string; actorIssuer?: string;
-    priorActors: readonly string[]; priorActorIssuers: readonly (string | null)[];
+    priorActors: readonly string[]; priorActorIssuers: readonly (string | null)[]; clientId?: string;
     scope: 'principal' | 'user'; upstream: string; tool: string;
     argsDigest?: string; createdAt: number; expiresAt: number; policyHash: string; by: string; approver: ApproverSummary;
   };
-  /** `reason` is set when warden revoked it (`policy_changed`: a reload changed the policy it was made under). */
+  /** `reason` is set when warden revoked it (`policy_changed`: a reload changed the policy it was made under; `subject_revoked`: its user or agent was revoked). */
   'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary; reason?: 'policy_changed' | 'subject_revoked' };
   'event.received': EventReceivedFields;
   /** One per event in a SET; `eventId` is the SET's `jti`, `at` the event time (epoch ms), `entryId` the registry entry it made. */

@@ -126,6 +126,8 @@ describe('approval manager', () => {
     const first = f.manager.request(callRequest({ principal: app('mail-agent') }).req, decision(), display);
     expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin)).toMatchObject({ ok: true, grant: { user: 'alice', actor: undefined, scope: 'principal' } });
     await first;
+    // The audit says which client the grant covers.
+    expect(f.audit.events.find((e) => e.type === 'grant.created')).toMatchObject({ clientId: 'mail-agent', scope: 'principal' });
     expect(await f.manager.request(callRequest({ principal: app('mail-agent') }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
     // Another agent app of alice's, and alice's token without a client: asked again.
     await expectAskedAgain(f, [app('rogue-agent'), makePrincipal({ issuer: 'https://idp.example', user: 'alice' })]);

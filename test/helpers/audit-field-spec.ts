@@ -54,7 +54,7 @@ export const AUDIT_FIELD_SPEC = {
   'call.forwarded': one(['callId', 'upstream', 'tool'], ['sessionId']),
   'call.result': one(['callId', 'status', 'durationMs', 'resultBytes', 'resultItems', 'resultDigest'], ['sessionId', 'result', 'error']),
   'call.error': one(['callId', 'code', 'message', 'stage'], ['sessionId']),
-  'grant.created': one(['callId', 'grantId', 'approvalId', 'issuer', 'user', 'priorActors', 'priorActorIssuers', 'scope', 'upstream', 'tool', 'createdAt', 'expiresAt', 'policyHash', 'by', 'approver'], ['actor', 'actorIssuer', 'argsDigest']),
+  'grant.created': one(['callId', 'grantId', 'approvalId', 'issuer', 'user', 'priorActors', 'priorActorIssuers', 'scope', 'upstream', 'tool', 'createdAt', 'expiresAt', 'policyHash', 'by', 'approver'], ['actor', 'actorIssuer', 'clientId', 'argsDigest']),
   'grant.revoked': one(['grantId', 'user', 'upstream', 'tool', 'by', 'approver'], ['reason']),
   'event.received': [
     { shape: 'rejected', required: ['accepted', 'err', 'description'], optional: [] },
