@@ -44,6 +44,6 @@ describe('a request body dripped a byte at a time', () => {
     }
     await answered;
     socket.destroy();
-    expect(result).toEqual({ ok: true, message: JSON.parse(message) });
+    expect(result).toEqual({ ok: true, message: JSON.parse(message), bytes: Buffer.byteLength(message) });
   });
 });
