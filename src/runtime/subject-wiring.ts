@@ -49,14 +49,18 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       const affected = new Set(effect.sessionIds);
       const withdrawn = deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'revoked');
       forgetTokens(effect);
-      // Remembered grants go too: the subject's next token must meet a human again.
-      await deps.approvals.retireGrantsOfRevoked(grantsOfRevoked(effect, deps.sessions.list()), effect.eventId);
+      // Remembered grants go too: the subject's next token must meet a human again. Picked now,
+      // while the sessions the revocation hit are still open (they say whose grants to take).
+      const pickGrants = grantsOfRevoked(effect, deps.sessions.list());
+      const grantsRetired = deps.approvals.retireGrantsOfRevoked(pickGrants, effect.eventId).catch((err: unknown) => {
+        deps.logger.error({ err, eventId: effect.eventId }, 'could not revoke the grants of a revoked subject');
+      });
       // The withdrawn calls are answered (approval_withdrawn) through the promise chain the
       // withdrawal resolved; closing their session first would drop those answers and leave the
       // agent waiting for a call that will never complete. Let that chain run before closing.
       if (withdrawn > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const http = deps.sessions.list().filter((s) => affected.has(s.sessionId) && s.transport === 'http');
-      await Promise.all(http.map((s) => deps.closeSession(s.sessionId, 'revoked')));
+      await Promise.all([grantsRetired, ...http.map((s) => deps.closeSession(s.sessionId, 'revoked'))]);
       deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');
     },
     onClaimsChange: forgetTokens,
