@@ -100,12 +100,18 @@ export function acquireWriterLock(logFile: string): string {
  * lock stale must not both succeed: the second one's unlink would remove the first one's fresh
  * lock. So a takeover is done only while holding `<lock>.takeover` (created whole, like the
  * lock), and only if the lock still holds what was judged stale. A marker left by a starter that
- * died during its takeover counts as in progress for IN_PROGRESS_MS, then as a leftover.
+ * died during its takeover is a leftover at once when its pid is not running, else after
+ * IN_PROGRESS_MS.
  */
 function takeOver(path: string, stale: number | undefined, mine: string): boolean {
   const marker = `${path}.takeover`;
   if (!createWithContent(marker, mine)) {
-    if (youngerThan(marker, IN_PROGRESS_MS)) {
+    // A fresh marker is a takeover in progress, unless the process that made it is gone: a starter
+    // SIGKILLed mid-takeover (an agent restarting warden at once) would otherwise block the next
+    // start for IN_PROGRESS_MS.
+    const taker = readPid(marker);
+    const takerGone = typeof taker === 'number' && taker !== process.pid && !alive(taker);
+    if (!takerGone && youngerThan(marker, IN_PROGRESS_MS)) {
       throw new AuditLockedError(`another process is taking over the stale writer lock ${path}; try again in a few seconds`);
     }
     removeQuietly(marker);

@@ -48,8 +48,8 @@ describe('audit writer lock', () => {
     const dir = tempDir('warden-lock-');
     const log = join(dir, 'audit.jsonl');
     writeFileSync(`${log}.lock`, `${await deadPid()}\n`);
-    // The first starter is in the middle of its takeover (its marker is fresh).
-    writeFileSync(`${log}.lock.takeover`, '999999\n');
+    // The first starter (a live process) is in the middle of its takeover (its marker is fresh).
+    writeFileSync(`${log}.lock.takeover`, `${process.ppid}\n`);
     expect(() => acquireWriterLock(log)).toThrow(/taking over the stale writer lock/);
     // The stale lock was left for that takeover to replace.
     expect(existsSync(`${log}.lock`)).toBe(true);
@@ -61,6 +61,15 @@ describe('audit writer lock', () => {
     writeFileSync(`${log}.lock`, `${await deadPid()}\n`);
     writeFileSync(`${log}.lock.takeover`, '999999\n');
     aMinuteAgo(`${log}.lock.takeover`);
+    expect(readFileSync(acquireWriterLock(log), 'utf8')).toBe(`${process.pid}\n`);
+    expect(existsSync(`${log}.lock.takeover`)).toBe(false);
+  });
+
+  it('a fresh takeover marker of a starter SIGKILLed mid-takeover does not block the next start (agent restarting warden at once)', async () => {
+    const dir = tempDir('warden-lock-');
+    const log = join(dir, 'audit.jsonl');
+    writeFileSync(`${log}.lock`, `${await deadPid()}\n`);
+    writeFileSync(`${log}.lock.takeover`, `${await deadPid()}\n`);
     expect(readFileSync(acquireWriterLock(log), 'utf8')).toBe(`${process.pid}\n`);
     expect(existsSync(`${log}.lock.takeover`)).toBe(false);
   });
