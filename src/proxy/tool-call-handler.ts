@@ -24,6 +24,7 @@ const AUTH_FAILED: Authenticated = Object.freeze({ ok: false, reason: 'internal'
  * path answers -32603 and forwards nothing.
  */
 export async function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
+  let entry: InFlight | undefined;
   try {
     if (session.inFlight.has(request.id)) {
       // JSON-RPC ids are unique per session. A second call under the id of one still in warden
@@ -37,7 +38,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     const controller = new LazyAbort();
     // Held from admission on: an agent cancel (or session end) while the tool is looked up or the
     // caller authenticated aborts the call too, which is then judged cancelled and never forwarded.
-    const entry: InFlight = { upstream: call.upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) };
+    entry = { upstream: call.upstream, upstreamId: -1, onCancel: (reason) => controller.abort(reason) };
     session.inFlight.set(request.id, entry);
     // Its progress token routes to it already, so another upstream's progress under that token is
     // recognised as forged while the call waits for its verdict (see ProxySession.onNotification).
@@ -88,6 +89,10 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
   } catch (err) {
     // A bug here must neither crash warden (unhandled rejection) nor leave the agent waiting.
     session.opts.logger.error({ method: request.method, err: String(err) }, 'request handler failed');
+    // Not forwarded: its entry goes, or the id would stay "in flight" for the session's life (a
+    // reuse refused, a cancel routed to nothing). A forwarded call keeps it: the upstream's answer
+    // (or the call's deadline) still ends it.
+    if (entry !== undefined && entry.upstreamId < 0) release(session, request, entry);
     session.toAgent(errorResponse(request.id, RPC.internalError, 'internal error'));
   }
 }

@@ -56,3 +56,33 @@ describe('an agent that reuses the id of a call still waiting in warden', () => 
     expect(held[0]!.signal.aborted).toBe(true);
   });
 });
+
+describe('a verdict that breaks warden\'s handler as it is acted on', () => {
+  it('answers -32603 and frees the id: a later call under that id is not refused as still in flight', async () => {
+    // A verdict that passes the check, then throws when the proxy acts on it: stands for any bug
+    // between judging and forwarding (outside the guard's own catch-all).
+    let reads = 0;
+    const brittle = Object.defineProperty({}, 'kind', {
+      get() {
+        reads += 1;
+        if (reads > 1) throw new Error('verdict exploded');
+        return 'forward';
+      },
+    }) as GuardVerdict;
+    const guard = {
+      checkToolCall: (req: ToolCallRequest): GuardVerdict => ((req.arguments as { brittle?: boolean }).brittle === true ? brittle : { kind: 'forward' }),
+    };
+    const a = await rawAgent({}, { guard });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const broken = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', brittle: true } } }), 9);
+    expect(broken).toMatchObject({ error: { code: -32603 } });
+    expect(reads).toBeGreaterThan(1);
+    // The id is free again: the next call under it reaches the upstream and is answered.
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } }));
+    for (let i = 0; i < 400 && a.answersFor(9).length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    const next = a.answersFor(9)[1];
+    expect(next).toMatchObject({ result: { content: [{ type: 'text' }] } });
+    expect(JSON.stringify(next)).toContain('b');
+  });
+});
