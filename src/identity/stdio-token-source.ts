@@ -66,9 +66,10 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
         if (size > MAX_TOKEN_FILE_BYTES) return tooLarge();
         if (dirty || cached === undefined || cached.stamp !== stamp) {
           dirty = false;
-          const text = readBounded(path);
-          if (text === undefined) return tooLarge();
-          cached = { token: text.trimEnd(), stamp };
+          const read = readBounded(path);
+          if (read === undefined) return tooLarge();
+          if (cached?.stamp !== stamp) warnIfOthersCanRead(path, read.mode, logger);
+          cached = { token: read.text.trimEnd(), stamp };
         }
       } catch (err) {
         cached = undefined;
@@ -86,14 +87,28 @@ function fileSource(path: string, logger: Logger | undefined): TokenSource {
 }
 
 /**
- * Reads at most MAX_TOKEN_FILE_BYTES of a regular file; undefined when it holds more. The checks
- * are made on the opened file itself: the path may be swapped (for a FIFO, a device, a bigger
- * file) between the stat and the read. O_NONBLOCK: opening a FIFO would otherwise wait for a writer.
+ * A token file every local user can read hands the agent's identity to each of them (the token is
+ * a bearer credential). Warned, not refused: the file is the agent deployment's, not warden's, and
+ * common mounts (a Kubernetes projected token, 0644 by default) are readable by design where only
+ * one user exists. Once per content of the file (a refresher that keeps the mode warns each time it
+ * writes, which is what an operator should see).
  */
-function readBounded(path: string): string | undefined {
+function warnIfOthersCanRead(path: string, mode: number, logger: Logger | undefined): void {
+  if (process.platform === 'win32' || (mode & 0o004) === 0) return;
+  logger?.warn({ path, mode: `0${(mode & 0o777).toString(8)}` }, `stdio token file ${path} is readable by every local user, who can use the token as the agent: chmod 600 ${path} (and have the token refresher create it so)`);
+}
+
+/**
+ * Reads at most MAX_TOKEN_FILE_BYTES of a regular file (its text and mode); undefined when it
+ * holds more. The checks are made on the opened file itself: the path may be swapped (for a FIFO,
+ * a device, a bigger file) between the stat and the read. O_NONBLOCK: opening a FIFO would
+ * otherwise wait for a writer.
+ */
+function readBounded(path: string): { text: string; mode: number } | undefined {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
     const buf = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
     let n = 0;
     while (n < buf.length) {
@@ -101,7 +116,7 @@ function readBounded(path: string): string | undefined {
       if (r === 0) break;
       n += r;
     }
-    return n > MAX_TOKEN_FILE_BYTES ? undefined : buf.toString('utf8', 0, n);
+    return n > MAX_TOKEN_FILE_BYTES ? undefined : { text: buf.toString('utf8', 0, n), mode: st.mode };
   } finally {
     closeSync(fd);
   }

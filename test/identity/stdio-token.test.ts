@@ -1,11 +1,13 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { isThenable } from '../../src/core/maybe-promise.js';
 import { generateSigningKey, mintToken, type SigningKey } from '../../src/identity/dev-tokens.js';
 import { createJwtAuthenticator, type JwtAuthenticator } from '../../src/identity/jwt-authenticator.js';
+import { createTokenSource } from '../../src/identity/stdio-token-source.js';
 import { AUD, ISS, NOW_MS, identityConfig } from './token-forge.js';
 
 let key: SigningKey;
@@ -106,6 +108,36 @@ describe('stdio token from a file', () => {
   it('fails start-up when the token file is missing', async () => {
     const err = await open({ file: 'nope' }).catch((e: unknown) => e);
     expect((err as Error).message).toContain('token_unavailable');
+  });
+});
+
+describe('stdio token file readable by every local user', () => {
+  const warningsFor = (mode: number): Record<string, unknown>[] => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const file = join(dir, 'agent.jwt');
+    writeFileSync(file, 'header.payload.signature\n');
+    chmodSync(file, mode);
+    const source = createTokenSource({ file: 'agent.jwt' }, { baseDir: dir, env: {}, logger });
+    try {
+      // Read twice: the warning is once per content of the file, not once per call.
+      expect(source.read()).toEqual({ ok: true, token: 'header.payload.signature' });
+      expect(source.read()).toEqual({ ok: true, token: 'header.payload.signature' });
+    } finally {
+      source.close();
+    }
+    return lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('readable by every local user'));
+  };
+
+  it.skipIf(process.platform === 'win32')('warns (once) that another local user could take the token and act as the agent', () => {
+    const warnings = warningsFor(0o644);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ path: join(dir, 'agent.jwt'), mode: '0644' });
+    expect(String(warnings[0]!.msg)).toContain(`chmod 600 ${join(dir, 'agent.jwt')}`);
+  });
+
+  it('says nothing about a token file only its owner can read', () => {
+    expect(warningsFor(0o600)).toEqual([]);
   });
 });
 
