@@ -23,7 +23,7 @@ export const IDENTITY_REASONS = {
   header_embedded_key: [401, 'Keys embedded or referenced in the token header (jwk, jku, x5u, x5c) are not trusted.'],
   crit_unsupported: [401, 'The token marks a header parameter critical that is not supported.'],
   typ_mismatch: [401, 'The token typ header is not the required type.'],
-  not_access_token: [401, 'The token is a security event or logout token (events claim), not an access token.'],
+  not_access_token: [401, 'The token is a security event, logout or OpenID Connect ID token (events, at_hash or c_hash claim), not an access token.'],
   issuer_missing: [401, 'The token has no iss claim.'],
   issuer_untrusted: [401, 'The token issuer is not trusted.'],
   kid_unknown: [401, 'No trusted key matches the token key id.'],

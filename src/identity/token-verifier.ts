@@ -98,6 +98,11 @@ export class TokenVerifier {
     // this, one that leaves out `typ` passed as that user's access token wherever the issuer
     // writes the client's id as warden's audience. Their `events` claim says what they are.
     if (Object.hasOwn(raw.payload, 'events')) return fail('not_access_token');
+    // An OpenID Connect ID token is signed by the same keys and names the user in `sub`; where
+    // warden's audience is also an OIDC client's id, one would pass as that user's access token.
+    // `at_hash` and `c_hash` exist only in ID tokens (OIDC Core §3.1.3.6, §3.3.2.11). Not every ID
+    // token carries one: `typ: at+jwt` (RFC 9068) is the complete answer, where the IdP sets it.
+    if (Object.hasOwn(raw.payload, 'at_hash') || Object.hasOwn(raw.payload, 'c_hash')) return fail('not_access_token');
     return entry;
   }
 

@@ -91,6 +91,9 @@ const CASES: Case[] = [
   // Back-channel logout tokens and SETs may leave out `typ`; their `events` claim still says what they are.
   { name: 'rejects an untyped logout token used as an access token (events claim)', reason: 'not_access_token', make: () => token(keys.es, c({ sid: 's-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }), { typ: undefined }) },
   { name: 'rejects a logout token typed JWT used as an access token (events claim)', reason: 'not_access_token', make: () => token(keys.es, c({ events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })) },
+  // An ID token is signed by the same keys; where warden's audience is an OIDC client's id it would pass as the user's access token.
+  { name: 'rejects an OpenID Connect ID token (at_hash) used as an access token', reason: 'not_access_token', make: () => token(keys.es, c({ nonce: 'n-1', at_hash: 'x4Q8HQ_0ur2P2m8vH6xE6A', azp: AUD })) },
+  { name: 'rejects an OpenID Connect ID token (c_hash) used as an access token', reason: 'not_access_token', make: () => token(keys.es, c({ c_hash: 'LDktKdoQak3Pk0cnXxCltA' })) },
   { name: 'rejects an unknown crit header', reason: 'crit_unsupported', make: () => token(keys.es, c(), { crit: ['urn:x'], 'urn:x': 1 }) },
   { name: 'rejects a stripped signature', reason: 'signature_missing', make: () => swapSig(token(keys.es, c()), () => '') },
   { name: 'rejects a truncated signature', reason: 'signature_invalid', make: () => swapSig(token(keys.es, c()), (s) => s.slice(0, -8)) },
