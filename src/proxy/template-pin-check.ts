@@ -5,6 +5,7 @@ import { listWhole } from './known-tools.js';
 import type { ProxySession } from './proxy-session.js';
 import type { ListedTemplate } from './templates-judged.js';
 import type { UpstreamConnection } from './upstream-connection.js';
+import { uriSpellings } from './uri-spellings.js';
 
 /** Why a read or completion through a resource template is refused (`reason` of its `request.refused`). */
 export type TemplateRefusal =
@@ -22,9 +23,10 @@ const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why
 
 /**
  * How a request uses the upstream's resource templates: `read` a URI (resources/read), which the
- * templates whose fixed part it starts with claim (the rule warden routes by), or `complete` a
- * template's variable (completion/complete of a `ref/resource`), naming the template's
- * `uriTemplate` itself.
+ * templates whose fixed part it starts with claim, or `complete` a template's variable
+ * (completion/complete of a `ref/resource`), naming the template's `uriTemplate` itself.
+ * Both are judged over the URI's spellings (uri-spellings.ts), so `FILE:///etc/x` or
+ * `file:///tmp/../etc/x` is claimed by a held `file:///etc/{path}`.
  */
 export interface TemplateUse {
   readonly how: 'read' | 'complete';
@@ -53,7 +55,8 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
     session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method} needs a URI`));
     return;
   }
-  if (use.how === 'read' && session.resourceOwners.get(uri) === upstream.name) return forward();
+  // Exact string only: the URI as the upstream itself listed it to this session.
+  if (use.how !== 'complete' && session.resourceOwners.get(uri) === upstream.name) return forward();
   let templates = session.templatesJudged.current(upstream);
   if (templates === undefined) {
     const judged = await judgeTemplates(session, upstream);
@@ -68,8 +71,10 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
       return;
     }
   }
+  const spellings = uriSpellings(uri);
   for (const template of templates) {
-    if (use.how === 'read' ? !uri.startsWith(fixedPart(template.uriTemplate)) : template.uriTemplate !== uri) continue;
+    // Fail closed: a URI (or uriTemplate) that some spelling puts under a held template is its.
+    if (use.how === 'complete' ? !spellings.same(template.uriTemplate) : !spellings.under(fixedPart(template.uriTemplate))) continue;
     const listing = guard.definitionListing('resourceTemplate', upstream.name, template.name);
     if (listing.listed) continue;
     const reason = REFUSAL[listing.why];
