@@ -7,7 +7,7 @@ import type { ListedTemplate } from './templates-judged.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import { uriSpellings } from './uri-spellings.js';
 
-/** Why a read or completion through a resource template is refused (`reason` of its `request.refused`). */
+/** Why a read, subscription or completion through a resource template is refused (`reason` of its `request.refused`). */
 export type TemplateRefusal =
   | 'resourceTemplate.definition_changed'
   | 'resourceTemplate.new_unpinned'
@@ -22,14 +22,14 @@ const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why
 };
 
 /**
- * How a request uses the upstream's resource templates: `read` a URI (resources/read), which the
- * templates whose fixed part it starts with claim, or `complete` a template's variable
- * (completion/complete of a `ref/resource`), naming the template's `uriTemplate` itself.
- * Both are judged over the URI's spellings (uri-spellings.ts), so `FILE:///etc/x` or
- * `file:///tmp/../etc/x` is claimed by a held `file:///etc/{path}`.
+ * How a request uses the upstream's resource templates: `read` a URI (resources/read) or
+ * `subscribe` to one (resources/subscribe), which the templates whose fixed part it starts with
+ * claim, or `complete` a template's variable (completion/complete of a `ref/resource`), naming
+ * the template's `uriTemplate` itself. All are judged over the URI's spellings (uri-spellings.ts),
+ * so `FILE:///etc/x` or `file:///tmp/../etc/x` is claimed by a held `file:///etc/{path}`.
  */
 export interface TemplateUse {
-  readonly how: 'read' | 'complete';
+  readonly how: 'read' | 'subscribe' | 'complete';
   /** The URI or uriTemplate the request names; not a string when it names none. */
   readonly uri: unknown;
 }
@@ -37,12 +37,13 @@ export interface TemplateUse {
 /**
  * A resource template is pinned because its text reaches the model and its `uriTemplate` decides
  * which URIs the upstream claims. One the pins hold (changed, new, flagged) is left out of
- * resources/templates/list; reading a URI only it claims, or completing its variables, would
- * still reach the upstream that rewrote it, so both are refused until `warden pins accept
- * --template`. A URI this session listed as a concrete resource of the upstream (resources/list)
- * is a resource, not a template's, and is read as before. A URI that a held and an accepted
- * template both claim is refused (fail closed: warden cannot tell which one the upstream serves it
- * by). Judged against a listing of the running process taken since its last
+ * resources/templates/list; reading a URI only it claims, subscribing to one (whose updates
+ * invite reads through it), or completing its variables would still reach the upstream that
+ * rewrote it, so all three are refused until `warden pins accept --template`. A URI this session
+ * listed as a concrete resource of the upstream (resources/list) is a resource, not a template's,
+ * and is read and subscribed to as before. A URI that a held and an accepted template both claim
+ * is refused (fail closed: warden cannot tell which one the upstream serves it by).
+ * Judged against a listing of the running process taken since its last
  * `notifications/resources/list_changed`: warden lists the templates itself otherwise. Calls
  * `forward` when the request may go on; otherwise answers -32602 and records `request.refused`.
  */

@@ -124,6 +124,34 @@ describe('pins: reads and completions through a held resource template', () => {
     expect(received(dir)).toEqual([]);
   });
 
+  it('refuses subscribing to a URI only a held template claims (subscription through a held template): never forwarded, audited; a listed concrete resource subscribes as before; unsubscribe is never refused', async () => {
+    const dir = tempDir('warden-e2e-pins-template-subscribe-');
+    const w = await start(dir);
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file']);
+    expect((await w.client.listResources()).resources.map((r) => r.uri)).toEqual(['docs://files/readme.txt']);
+    await w.client.subscribeResource({ uri: 'docs://files/old.txt' }); // before the rug pull: goes through
+
+    await rugPullTemplate(w);
+    for (const uri of ['docs://files/notes.txt', 'DOCS://files/notes.txt']) {
+      await expect(w.client.subscribeResource({ uri }), uri).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    }
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([
+      { method: 'resources/subscribe', upstream: 'defs', uri: 'docs://files/notes.txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+      { method: 'resources/subscribe', upstream: 'defs', uri: 'DOCS://files/notes.txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+    ]);
+    // A URI the upstream listed as a concrete resource is a resource, not the template's.
+    await w.client.subscribeResource({ uri: 'docs://files/readme.txt' });
+    // Unsubscribing is never refused, even from a URI the held template claims.
+    await w.client.unsubscribeResource({ uri: 'docs://files/old.txt' });
+    await w.client.unsubscribeResource({ uri: 'docs://files/notes.txt' });
+    expect(received(dir)).toEqual([
+      'resources/subscribe docs://files/old.txt',
+      'resources/subscribe docs://files/readme.txt',
+      'resources/unsubscribe docs://files/old.txt',
+      'resources/unsubscribe docs://files/notes.txt',
+    ]);
+  });
+
   it('refuses a URI that a held and an accepted template both claim (overlapping templates fail closed)', async () => {
     const dir = tempDir('warden-e2e-pins-template-overlap-');
     const w = await start(dir, { DEF_OVERLAP: '1' });
