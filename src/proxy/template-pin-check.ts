@@ -2,6 +2,7 @@ import type { DefinitionListing } from '../core/tool-call.js';
 import { refuseHeldDefinition } from './held-definition-refusal.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listWhole } from './known-tools.js';
+import { ListingsInFlight } from './listings-in-flight.js';
 import type { ProxySession } from './proxy-session.js';
 import type { ListedTemplate } from './templates-judged.js';
 import type { UpstreamConnection } from './upstream-connection.js';
@@ -92,21 +93,19 @@ function fixedPart(uriTemplate: string): string {
 
 type Judged = { readonly kind: 'listed' } | { readonly kind: 'error'; readonly code: number; readonly message: string; readonly data?: unknown };
 
-const listings = new WeakMap<ProxySession, Map<string, Promise<Judged>>>();
+const listings = new ListingsInFlight<Judged>();
 
 /**
  * Lists the upstream's resource templates, hands them to the pins and keeps them for the session.
- * Once per concurrent miss per session and upstream: a burst of reads must not each cost the
- * upstream a full listing. An upstream without resources/templates/list (-32601) lists none.
+ * Once per concurrent miss per session and upstream (ListingsInFlight): a burst of reads must not
+ * each cost the upstream a full listing. An upstream without resources/templates/list (-32601)
+ * lists none.
  */
 function judgeTemplates(session: ProxySession, upstream: UpstreamConnection): Promise<Judged> {
-  let perSession = listings.get(session);
-  if (!perSession) listings.set(session, (perSession = new Map()));
-  let judged = perSession.get(upstream.name);
-  if (!judged) {
+  return listings.join(session, upstream, () => {
     const generation = upstream.generation;
     const stamp = session.templatesJudged.stamp(upstream);
-    judged = listWhole(session, upstream, 'resources/templates/list', 'resourceTemplates').then((whole): Judged => {
+    return listWhole(session, upstream, 'resources/templates/list', 'resourceTemplates').then((whole): Judged => {
       if (whole.kind === 'error' && whole.code !== RPC.methodNotFound) return whole;
       const items = whole.kind === 'listed' ? whole.items : [];
       // A listing from a process that has since been replaced says nothing about the running one
@@ -117,10 +116,8 @@ function judgeTemplates(session: ProxySession, upstream: UpstreamConnection): Pr
         session.templatesJudged.listed(upstream, stamp, templates.map((t) => ({ name: t.name, uriTemplate: t.uriTemplate })));
       }
       return { kind: 'listed' };
-    }).finally(() => perSession!.delete(upstream.name));
-    perSession.set(upstream.name, judged);
-  }
-  return judged;
+    });
+  });
 }
 
 function message(template: string, uri: string, reason: TemplateRefusal): string {
