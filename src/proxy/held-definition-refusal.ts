@@ -7,7 +7,7 @@ export type HeldSubject = { readonly prompt: string } | { readonly uri: string; 
 
 /**
  * Refuses a request that would use a definition the pins hold (prompts/get of a held prompt, a
- * read through a held resource template, a completion of either): one `request.refused` record
+ * read of or subscription to a URI through a held resource template, a completion of either): one `request.refused` record
  * naming the upstream's own definition, and -32602 with the reason under `data.reason`, as an
  * unknown or withheld tool is answered. Nothing is forwarded.
  */

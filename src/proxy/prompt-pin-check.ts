@@ -2,6 +2,7 @@ import type { DefinitionListing } from '../core/tool-call.js';
 import { refuseHeldDefinition } from './held-definition-refusal.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listWhole, type WholeListing } from './known-tools.js';
+import { ListingsInFlight } from './listings-in-flight.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -66,20 +67,18 @@ export async function usePromptIfPinned(session: ProxySession, request: RpcReque
   refuse(session, request, upstream.name, name, typeof prompt.asked === 'string' ? prompt.asked : name, REFUSAL[listing.why]);
 }
 
-const listings = new WeakMap<ProxySession, Map<string, Promise<WholeListing>>>();
+const listings = new ListingsInFlight<WholeListing>();
 
 /**
  * Lists the upstream's prompts and hands them to the pins. Once per concurrent miss per session
- * and upstream: a burst of gets for unlisted names must not each cost the upstream a full listing.
+ * and upstream (ListingsInFlight): a burst of gets for unlisted names must not each cost the
+ * upstream a full listing.
  */
 function judgeListing(session: ProxySession, upstream: UpstreamConnection): Promise<WholeListing> {
-  let perSession = listings.get(session);
-  if (!perSession) listings.set(session, (perSession = new Map()));
-  let listing = perSession.get(upstream.name);
-  if (!listing) {
+  return listings.join(session, upstream, () => {
     const generation = upstream.generation;
     const stamp = session.promptsJudged.stamp(upstream);
-    listing = listWhole(session, upstream, 'prompts/list', 'prompts').then((whole) => {
+    return listWhole(session, upstream, 'prompts/list', 'prompts').then((whole) => {
       // A listing from a process that has since been replaced says nothing about the running one
       // (left unjudged: the prompt stays unseen, so refused).
       if (whole.kind === 'listed' && upstream.generation === generation) {
@@ -87,10 +86,8 @@ function judgeListing(session: ProxySession, upstream: UpstreamConnection): Prom
         session.promptsJudged.listed(upstream, stamp);
       }
       return whole;
-    }).finally(() => perSession!.delete(upstream.name));
-    perSession.set(upstream.name, listing);
-  }
-  return listing;
+    });
+  });
 }
 
 function refuse(session: ProxySession, request: RpcRequest, upstream: string, prompt: string, asked: string, reason: PromptRefusal): void {

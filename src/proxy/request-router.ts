@@ -71,7 +71,7 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   }
   const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
   if (template !== undefined && target !== 'broadcast') {
-    // Pins: a read or completion through a resource template nobody accepted is refused too.
+    // Pins: a read, subscription or completion through a resource template nobody accepted is refused too.
     guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
     return;
   }
@@ -93,11 +93,14 @@ function promptAsked(request: RpcRequest, routed: Record<string, unknown> | unde
 }
 
 /**
- * How a request uses the upstream's resource templates: resources/read of a URI they may claim,
- * completion/complete of a `ref/resource` (a template's variable). Undefined for other requests.
+ * How a request uses the upstream's resource templates: resources/read or resources/subscribe of
+ * a URI they may claim, completion/complete of a `ref/resource` (a template's variable).
+ * Undefined for other requests: resources/unsubscribe is never refused (refusing it would leave
+ * a subscription running upstream, and it returns nothing).
  */
 function templateUsed(request: RpcRequest, routed: Record<string, unknown> | undefined): TemplateUse | undefined {
   if (request.method === 'resources/read') return { how: 'read', uri: routed?.uri };
+  if (request.method === 'resources/subscribe') return { how: 'subscribe', uri: routed?.uri };
   if (request.method !== 'completion/complete') return undefined;
   const ref = refOf(routed);
   return ref?.type === 'ref/resource' ? { how: 'complete', uri: ref.uri } : undefined;

@@ -2,11 +2,13 @@ import type { DefinitionListing } from '../core/tool-call.js';
 import { refuseHeldDefinition } from './held-definition-refusal.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listWhole } from './known-tools.js';
+import { ListingsInFlight } from './listings-in-flight.js';
 import type { ProxySession } from './proxy-session.js';
 import type { ListedTemplate } from './templates-judged.js';
 import type { UpstreamConnection } from './upstream-connection.js';
+import { uriSpellings } from './uri-spellings.js';
 
-/** Why a read or completion through a resource template is refused (`reason` of its `request.refused`). */
+/** Why a read, subscription or completion through a resource template is refused (`reason` of its `request.refused`). */
 export type TemplateRefusal =
   | 'resourceTemplate.definition_changed'
   | 'resourceTemplate.new_unpinned'
@@ -21,13 +23,14 @@ const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why
 };
 
 /**
- * How a request uses the upstream's resource templates: `read` a URI (resources/read), which the
- * templates whose fixed part it starts with claim (the rule warden routes by), or `complete` a
- * template's variable (completion/complete of a `ref/resource`), naming the template's
- * `uriTemplate` itself.
+ * How a request uses the upstream's resource templates: `read` a URI (resources/read) or
+ * `subscribe` to one (resources/subscribe), which the templates whose fixed part it starts with
+ * claim, or `complete` a template's variable (completion/complete of a `ref/resource`), naming
+ * the template's `uriTemplate` itself. All are judged over the URI's spellings (uri-spellings.ts),
+ * so `FILE:///etc/x` or `file:///tmp/../etc/x` is claimed by a held `file:///etc/{path}`.
  */
 export interface TemplateUse {
-  readonly how: 'read' | 'complete';
+  readonly how: 'read' | 'subscribe' | 'complete';
   /** The URI or uriTemplate the request names; not a string when it names none. */
   readonly uri: unknown;
 }
@@ -35,12 +38,13 @@ export interface TemplateUse {
 /**
  * A resource template is pinned because its text reaches the model and its `uriTemplate` decides
  * which URIs the upstream claims. One the pins hold (changed, new, flagged) is left out of
- * resources/templates/list; reading a URI only it claims, or completing its variables, would
- * still reach the upstream that rewrote it, so both are refused until `warden pins accept
- * --template`. A URI this session listed as a concrete resource of the upstream (resources/list)
- * is a resource, not a template's, and is read as before. A URI that a held and an accepted
- * template both claim is refused (fail closed: warden cannot tell which one the upstream serves it
- * by). Judged against a listing of the running process taken since its last
+ * resources/templates/list; reading a URI only it claims, subscribing to one (whose updates
+ * invite reads through it), or completing its variables would still reach the upstream that
+ * rewrote it, so all three are refused until `warden pins accept --template`. A URI this session
+ * listed as a concrete resource of the upstream (resources/list) is a resource, not a template's,
+ * and is read and subscribed to as before. A URI that a held and an accepted template both claim
+ * is refused (fail closed: warden cannot tell which one the upstream serves it by).
+ * Judged against a listing of the running process taken since its last
  * `notifications/resources/list_changed`: warden lists the templates itself otherwise. Calls
  * `forward` when the request may go on; otherwise answers -32602 and records `request.refused`.
  */
@@ -53,7 +57,8 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
     session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method} needs a URI`));
     return;
   }
-  if (use.how === 'read' && session.resourceOwners.get(uri) === upstream.name) return forward();
+  // Exact string only: the URI as the upstream itself listed it to this session.
+  if (use.how !== 'complete' && session.resourceOwners.get(uri) === upstream.name) return forward();
   let templates = session.templatesJudged.current(upstream);
   if (templates === undefined) {
     const judged = await judgeTemplates(session, upstream);
@@ -68,8 +73,10 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
       return;
     }
   }
+  const spellings = uriSpellings(uri);
   for (const template of templates) {
-    if (use.how === 'read' ? !uri.startsWith(fixedPart(template.uriTemplate)) : template.uriTemplate !== uri) continue;
+    // Fail closed: a URI (or uriTemplate) that some spelling puts under a held template is its.
+    if (use.how === 'complete' ? !spellings.same(template.uriTemplate) : !spellings.under(fixedPart(template.uriTemplate))) continue;
     const listing = guard.definitionListing('resourceTemplate', upstream.name, template.name);
     if (listing.listed) continue;
     const reason = REFUSAL[listing.why];
@@ -86,21 +93,19 @@ function fixedPart(uriTemplate: string): string {
 
 type Judged = { readonly kind: 'listed' } | { readonly kind: 'error'; readonly code: number; readonly message: string; readonly data?: unknown };
 
-const listings = new WeakMap<ProxySession, Map<string, Promise<Judged>>>();
+const listings = new ListingsInFlight<Judged>();
 
 /**
  * Lists the upstream's resource templates, hands them to the pins and keeps them for the session.
- * Once per concurrent miss per session and upstream: a burst of reads must not each cost the
- * upstream a full listing. An upstream without resources/templates/list (-32601) lists none.
+ * Once per concurrent miss per session and upstream (ListingsInFlight): a burst of reads must not
+ * each cost the upstream a full listing. An upstream without resources/templates/list (-32601)
+ * lists none.
  */
 function judgeTemplates(session: ProxySession, upstream: UpstreamConnection): Promise<Judged> {
-  let perSession = listings.get(session);
-  if (!perSession) listings.set(session, (perSession = new Map()));
-  let judged = perSession.get(upstream.name);
-  if (!judged) {
+  return listings.join(session, upstream, () => {
     const generation = upstream.generation;
     const stamp = session.templatesJudged.stamp(upstream);
-    judged = listWhole(session, upstream, 'resources/templates/list', 'resourceTemplates').then((whole): Judged => {
+    return listWhole(session, upstream, 'resources/templates/list', 'resourceTemplates').then((whole): Judged => {
       if (whole.kind === 'error' && whole.code !== RPC.methodNotFound) return whole;
       const items = whole.kind === 'listed' ? whole.items : [];
       // A listing from a process that has since been replaced says nothing about the running one
@@ -111,10 +116,8 @@ function judgeTemplates(session: ProxySession, upstream: UpstreamConnection): Pr
         session.templatesJudged.listed(upstream, stamp, templates.map((t) => ({ name: t.name, uriTemplate: t.uriTemplate })));
       }
       return { kind: 'listed' };
-    }).finally(() => perSession!.delete(upstream.name));
-    perSession.set(upstream.name, judged);
-  }
-  return judged;
+    });
+  });
 }
 
 function message(template: string, uri: string, reason: TemplateRefusal): string {

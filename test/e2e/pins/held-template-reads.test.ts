@@ -81,6 +81,77 @@ describe('pins: reads and completions through a held resource template', () => {
     expect(textOf(await read(w, 'docs://files/notes.txt'))).toBe('contents of docs://files/notes.txt');
   });
 
+  it('refuses a read through a held template with the URI spelt differently (scheme or host case, percent-encoding, dot segments, backslashes, slashes): never forwarded', async () => {
+    const dir = tempDir('warden-e2e-pins-template-spelling-');
+    const w = await start(dir);
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file']);
+    expect((await w.client.listResources()).resources.map((r) => r.uri)).toEqual(['docs://files/readme.txt']);
+    await rugPullTemplate(w);
+    // Each is `docs://files/notes.txt` to many URL parsers, so it would reach the upstream that
+    // rewrote `docs://files/{path}` and be served through it.
+    const spellings = [
+      'DOCS://files/notes.txt',
+      'docs://FILES/notes.txt',
+      'docs://%66iles/notes.txt',
+      'docs://%2566iles/notes.txt',
+      'docs:///elsewhere/../files/notes.txt',
+      'docs:/./files/notes.txt',
+      'docs:\\\\files\\notes.txt',
+      'docs:////files//notes.txt',
+      // A listed concrete resource is read as before only under the exact URI the upstream listed.
+      'DOCS://files/readme.txt',
+    ];
+    for (const uri of spellings) {
+      await expect(read(w, uri), uri).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    }
+    expect(received(dir)).toEqual([]);
+    expect(auditRecords(dir, 'request.refused')).toMatchObject(spellings.map((uri) => ({ method: 'resources/read', upstream: 'defs', uri, resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' })));
+    // Not every URI is the held template's: another path of the scheme is read as before.
+    expect(textOf(await read(w, 'DOCS://elsewhere.txt'))).toBe('contents of DOCS://elsewhere.txt');
+    expect(textOf(await read(w, 'docs://files/readme.txt'))).toBe('contents of docs://files/readme.txt');
+    expect(received(dir)).toEqual(['resources/read DOCS://elsewhere.txt', 'resources/read docs://files/readme.txt']);
+  });
+
+  it('refuses completing a held template\'s variable with its uriTemplate spelt differently (completion through a held template, case-folded)', async () => {
+    const dir = tempDir('warden-e2e-pins-template-completion-spelling-');
+    const w = await start(dir);
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file']);
+    await rugPullTemplate(w);
+    await expect(w.client.complete({ ref: { type: 'ref/resource', uri: 'DOCS://files/%7Bpath%7D' }, argument: { name: 'path', value: 'r' } })).rejects.toMatchObject({
+      code: -32602,
+      data: { reason: 'resourceTemplate.definition_changed' },
+    });
+    expect(received(dir)).toEqual([]);
+  });
+
+  it('refuses subscribing to a URI only a held template claims (subscription through a held template): never forwarded, audited; a listed concrete resource subscribes as before; unsubscribe is never refused', async () => {
+    const dir = tempDir('warden-e2e-pins-template-subscribe-');
+    const w = await start(dir);
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file']);
+    expect((await w.client.listResources()).resources.map((r) => r.uri)).toEqual(['docs://files/readme.txt']);
+    await w.client.subscribeResource({ uri: 'docs://files/old.txt' }); // before the rug pull: goes through
+
+    await rugPullTemplate(w);
+    for (const uri of ['docs://files/notes.txt', 'DOCS://files/notes.txt']) {
+      await expect(w.client.subscribeResource({ uri }), uri).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    }
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([
+      { method: 'resources/subscribe', upstream: 'defs', uri: 'docs://files/notes.txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+      { method: 'resources/subscribe', upstream: 'defs', uri: 'DOCS://files/notes.txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+    ]);
+    // A URI the upstream listed as a concrete resource is a resource, not the template's.
+    await w.client.subscribeResource({ uri: 'docs://files/readme.txt' });
+    // Unsubscribing is never refused, even from a URI the held template claims.
+    await w.client.unsubscribeResource({ uri: 'docs://files/old.txt' });
+    await w.client.unsubscribeResource({ uri: 'docs://files/notes.txt' });
+    expect(received(dir)).toEqual([
+      'resources/subscribe docs://files/old.txt',
+      'resources/subscribe docs://files/readme.txt',
+      'resources/unsubscribe docs://files/old.txt',
+      'resources/unsubscribe docs://files/notes.txt',
+    ]);
+  });
+
   it('refuses a URI that a held and an accepted template both claim (overlapping templates fail closed)', async () => {
     const dir = tempDir('warden-e2e-pins-template-overlap-');
     const w = await start(dir, { DEF_OVERLAP: '1' });

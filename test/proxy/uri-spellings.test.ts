@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { uriSpellings } from '../../src/proxy/uri-spellings.js';
+
+/**
+ * A held resource template claims the URIs under its fixed part; a URI spelt differently from the
+ * fixed part but read as the same resource by the upstream's URL parser must still be claimed, or
+ * the read goes around the hold. Over-matching only refuses more, so the table leans that way;
+ * the clean cases check it does not claim what is plainly another resource.
+ */
+const HELD = 'file:///etc/';
+const under = (uri: string, prefix = HELD) => uriSpellings(uri).under(prefix);
+
+describe('uriSpellings: a URI spelt differently is still under a held template\'s fixed part', () => {
+  it.each([
+    ['scheme in upper case', 'FILE:///etc/x'],
+    ['path in upper case', 'file:///ETC/x'],
+    ['percent-encoded unreserved characters', 'file:///%65tc/x'],
+    ['percent-encoded in upper-case hex', 'file:///%65%54C/x'],
+    ['double percent-encoding', 'file:///%2565tc/x'],
+    ['triple percent-encoding', 'file:///%252565tc/x'],
+    ['encoded slash', 'file://%2Fetc/x'],
+    ['dot-dot segment climbing into the prefix', 'file:///tmp/../etc/x'],
+    ['dot segment', 'file:///./etc/x'],
+    ['encoded dot-dot segment', 'file:///tmp/%2e%2E/etc/x'],
+    ['dot-dot behind an encoded question mark (a delimiter only when written)', 'file:///tmp%3F/../etc/x'],
+    ['dot-dot climbing above the root', 'file:///../../etc/x'],
+    ['host localhost', 'file://localhost/etc/x'],
+    ['host localhost in upper case', 'file://LOCALHOST/etc/x'],
+    ['host localhost in fullwidth letters (NFKC)', 'file://ＬＯＣＡＬＨＯＳＴ/etc/x'],
+    ['host localhost with userinfo and port', 'file://user@localhost:8/etc/x'],
+    ['backslashes as slashes', 'file:\\\\\\etc\\x'],
+    ['repeated slashes', 'file:////etc//x'],
+    ['a single slash after the scheme', 'file:/etc/x'],
+    ['no slash after the scheme', 'file:etc/x'],
+    ['tab and newline inside (WHATWG URL drops them)', 'file:///e\tt\nc/x'],
+    ['leading and trailing spaces and controls', ' \u0000file:///etc/x \u0001'],
+    ['a literal URI as before', 'file:///etc/passwd'],
+  ])('claims %s: %s', (_, uri) => {
+    expect(under(uri)).toBe(true);
+  });
+
+  it('claims an authority spelt differently under a non-file scheme (host case, port, userinfo)', () => {
+    expect(under('DOCS://Files/notes.txt', 'docs://files/')).toBe(true);
+    expect(under('docs://files:443/notes.txt', 'docs://files/')).toBe(true);
+    expect(under('docs://someone@files/notes.txt', 'docs://files/')).toBe(true);
+    // WHATWG keeps the host: `..` does not climb out of it, but the path is read from under it.
+    expect(under('DOCS://files/a/../../secret/x', 'docs://files/secret/')).toBe(true);
+  });
+
+  it('claims a URI whose literal text is under the prefix even when its dot segments resolve elsewhere (a parser that resolves nothing)', () => {
+    expect(under('FILE:///etc/pass%2F..%2Fx', 'file:///etc/pass')).toBe(true);
+    expect(under('FILE:///etc/../x')).toBe(true);
+  });
+
+  it('a prefix ending inside a percent escape is cut there, not left undecoded', () => {
+    expect(under('FILE:///a%41b', 'file:///a%4')).toBe(true);
+    expect(under('FILE:///a%41b', 'file:///a%')).toBe(true);
+    expect(under('FILE:///a%2541b', 'file:///a%25')).toBe(true);
+  });
+
+  it('matches a prefix with a query: the query is compared decoded and lower-cased, not resolved', () => {
+    expect(under('DOCS://files/x?ID=%35', 'docs://files/x?id=')).toBe(true);
+    expect(under('docs://files/x?id=/../y', 'docs://files/x?id=/../')).toBe(true);
+  });
+
+  it('an empty fixed part (a catch-all template `{+uri}`) claims every URI', () => {
+    expect(under('anything:at/all', '')).toBe(true);
+  });
+});
+
+describe('uriSpellings: clean cases are not claimed by an unrelated template', () => {
+  it.each([
+    ['another directory', 'file:///tmp/x'],
+    ['a sibling whose name starts the same', 'file:///etcetera/x'],
+    ['the directory itself without its slash', 'file:///etc'],
+    ['another scheme', 'https://example.com/etc/x'],
+    ['a dot-dot climbing out of another directory', 'file:///var/%2e%2e/tmp/x'],
+    ['an invalid escape left as written', 'file:///%zz/etc/x'],
+    ['another host', 'file://server/etc/x'],
+  ])('does not claim %s: %s', (_, uri) => {
+    expect(under(uri)).toBe(false);
+  });
+
+  it('does not claim another host of a non-file scheme, nor a URI with userinfo that names another host', () => {
+    expect(under('docs://other/notes.txt', 'docs://files/')).toBe(false);
+    expect(under('docs://files@other/notes.txt', 'docs://files/')).toBe(false);
+    expect(under('docs://files.example/x', 'docs://files/')).toBe(false);
+  });
+});
+
+describe('uriSpellings: a completion names a held template however it is spelt', () => {
+  it('the same uriTemplate in another spelling is the same template', () => {
+    expect(uriSpellings('DOCS://files/{path}').same('docs://files/{path}')).toBe(true);
+    expect(uriSpellings('docs://files/%7Bpath%7D').same('docs://files/{path}')).toBe(true);
+    expect(uriSpellings('docs://files/./{path}').same('docs://files/{path}')).toBe(true);
+    expect(uriSpellings('docs://files/{path}').same('docs://files/{path}')).toBe(true);
+  });
+
+  it('another template is not the same, even when one covers the other', () => {
+    expect(uriSpellings('docs://files/sub/{path}').same('docs://files/{path}')).toBe(false);
+    expect(uriSpellings('docs://files/{name}').same('docs://files/{path}')).toBe(false);
+  });
+});
+
+describe('uriSpellings: bounded work on hostile input', () => {
+  it('a long run of spaces, percent signs or nested escapes is judged in linear time', () => {
+    const started = performance.now();
+    expect(under(`file:///a${' '.repeat(200_000)}b`, `file:///a${' '.repeat(200_000)}`)).toBe(true);
+    expect(under('file:///x', `file:///${'%'.repeat(200_000)}`)).toBe(true);
+    expect(under(`file:///${'%25'.repeat(100_000)}`)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
