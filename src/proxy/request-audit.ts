@@ -3,10 +3,11 @@ import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 
 /**
- * Requests outside tools/call that hand an upstream's data to the agent: reading a resource,
- * subscribing to one, fetching a prompt. "Who read what" must have an answer for them too.
+ * Requests outside tools/call that hand an upstream's data to the agent: subscribing to a
+ * resource, fetching a prompt. "Who read what" must have an answer for them too. A
+ * resources/read is judged and audited as a tool call is (`call.*` records, resource-read.ts).
  */
-const RECORDED_METHODS = new Set(['resources/read', 'resources/subscribe', 'prompts/get']);
+const RECORDED_METHODS = new Set(['resources/subscribe', 'prompts/get']);
 
 /**
  * Records a data request (`request.forwarded`: principal, session, upstream, URI or prompt name)

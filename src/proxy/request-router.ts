@@ -4,6 +4,7 @@ import { imitatedMethod } from './method-lookalike.js';
 import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
+import { handleResourceRead } from './resource-read.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleToolCall } from './tool-call-handler.js';
@@ -72,7 +73,10 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
   if (template !== undefined && target !== 'broadcast') {
     // Pins: a read or completion through a resource template nobody accepted is refused too.
-    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
+    // A read the pins pass is then judged by the guard as a call of the virtual tool
+    // `resources/read` (resource-read.ts); it never rejects, and audits itself (call.*).
+    const next = template.how === 'read' ? () => void handleResourceRead(session, request, target.upstream, target.params) : () => forwardTo(session, request, target);
+    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, next));
     return;
   }
   forwardTo(session, request, target);

@@ -39,7 +39,7 @@ export const AUDIT_FIELD_SPEC = {
   'call.risk': one(['callId', 'score', 'reasons', 'sensitivity'], ['sessionId']),
   'call.decision': [
     { shape: 'policy', required: ['callId', 'action', 'enforced', 'mode', 'score', 'rules', 'policyHash', 'reasons'], optional: ['sessionId', 'tool', 'principal'] },
-    { shape: 'hidden', required: ['callId', 'action', 'enforced', 'hidden', 'tool', 'principal'], optional: ['sessionId'] },
+    { shape: 'hidden', required: ['callId', 'action', 'enforced', 'hidden', 'tool', 'principal'], optional: ['sessionId', 'reason'] },
     { shape: 'revoked', required: ['callId', 'action', 'enforced', 'reason', 'eventId', 'tool', 'principal'], optional: ['sessionId'] },
     { shape: 'policy-changed', required: ['callId', 'action', 'enforced', 'reason', 'policyHash', 'tool', 'principal'], optional: ['sessionId'] },
   ],
