@@ -209,8 +209,18 @@ server.registerTool('ask_llm', {
   }
 });
 
+/**
+ * With ACME_READ_LOG=<file>, every resources/read that reaches this server is appended to that
+ * file (one JSON line: uri, time), as ACME_CALL_LOG does for tool calls: tests prove with it that
+ * a read warden refused never reached the upstream.
+ */
+const readLog = process.env.ACME_READ_LOG;
+const logRead = (uri: URL): void => {
+  if (readLog) appendFileSync(readLog, `${JSON.stringify({ uri: uri.href, at: Date.now() })}\n`);
+};
+
 server.registerResource('readme', 'acme://files/docs/readme.txt', { mimeType: 'text/plain', description: 'ACME readme' },
-  async (uri) => ({ contents: [{ uri: uri.href, text: files.get('/docs/readme.txt') ?? '' }] }));
+  async (uri) => (logRead(uri), { contents: [{ uri: uri.href, text: files.get('/docs/readme.txt') ?? '' }] }));
 
 /**
  * Like ACME_DESCRIPTIONS for the prompt and the `file` resource template (tests of warden's pins
@@ -224,7 +234,7 @@ const fileTemplate = server.registerResource('file', new ResourceTemplate('acme:
   list: undefined,
   complete: { path: (value) => [...files.keys()].filter((p) => p.startsWith(value)) },
 }), { mimeType: 'text/plain', ...(templateDescription === undefined ? {} : { description: templateDescription }) },
-async (uri, { path }) => ({ contents: [{ uri: uri.href, text: files.get(String(path)) ?? '' }] }));
+async (uri, { path }) => (logRead(uri), { contents: [{ uri: uri.href, text: files.get(String(path)) ?? '' }] }));
 
 const summarizePrompt = server.registerPrompt('summarize_customer', {
   description: promptOverrides.summarize_customer ?? 'Summarize one customer',
