@@ -215,10 +215,10 @@ export interface AuditEventFields {
   /** The stream is open again after `attempts` of warden's tries, `downMs` after it was lost. */
   'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
   /**
-   * A resource subscription (`uri`) or a prompt fetched (`prompt`, the upstream's own name), before
-   * it is forwarded. A resource read is judged, and recorded as a call of `resources/read` (`call.*`).
+   * A resource subscription (`uri`), before it is forwarded. A resource read and a prompt fetch are
+   * judged, and recorded as calls of `resources/read` / `prompts/get` (`call.*`).
    */
-  'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string } & ({ uri: string } | { prompt: string });
+  'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string };
   /**
    * A request warden refused; never forwarded. Three shapes: an HTTP request over a bound on
    * requests in flight (`reason` too_many_requests_in_flight: `open` of `limit` requests on the

@@ -3,13 +3,17 @@ import type { JudgedAction, ToolDefinition } from './tool-call.js';
 /**
  * Requests other than `tools/call` that warden judges exactly as a call of a tool: a
  * `resources/read` of URI U on upstream X is a call of the virtual tool `resources/read` on X
- * with arguments `{ uri: U }`. Policy rules, sensitivity, rate / volume / novelty signals,
- * throttling, approvals and the `call.*` audit records then apply to it unchanged.
+ * with arguments `{ uri: U }`, a `prompts/get` of prompt P (the upstream's own name) a call of
+ * `prompts/get` with `{ name: P, arguments }`. Policy rules, sensitivity, rate / volume / novelty
+ * signals, throttling, approvals and the `call.*` audit records then apply to them unchanged.
  */
 export type VirtualToolName = Exclude<JudgedAction, 'tools/call'>;
 
 /** The name of the virtual tool a `resources/read` is judged as. */
 export const RESOURCE_READ_TOOL = 'resources/read' satisfies VirtualToolName;
+
+/** The name of the virtual tool a `prompts/get` is judged as. */
+export const PROMPT_GET_TOOL = 'prompts/get' satisfies VirtualToolName;
 
 /**
  * Warden's own definitions of the virtual tools. Not the upstream's: nothing an upstream lists
@@ -20,6 +24,11 @@ const DEFINITIONS: Readonly<Record<VirtualToolName, ToolDefinition>> = {
   'resources/read': Object.freeze({
     name: RESOURCE_READ_TOOL,
     description: 'mcp-warden virtual tool: one resources/read of the URI in `uri`',
+    annotations: Object.freeze({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }),
+  }),
+  'prompts/get': Object.freeze({
+    name: PROMPT_GET_TOOL,
+    description: 'mcp-warden virtual tool: one prompts/get of the prompt `name` with its `arguments`',
     annotations: Object.freeze({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }),
   }),
 };

@@ -4,6 +4,7 @@ import { imitatedMethod } from './method-lookalike.js';
 import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
+import { handlePromptGet } from './prompt-get.js';
 import { handleResourceRead } from './resource-read.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
@@ -67,7 +68,10 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   const prompt = target === 'broadcast' ? undefined : promptAsked(request, target.params);
   if (prompt !== undefined && target !== 'broadcast') {
     // Pins: a prompt whose definition nobody accepted is refused, as a withheld tool's call is.
-    guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, () => forwardTo(session, request, target)));
+    // A get the pins pass is then judged by the guard as a call of the virtual tool `prompts/get`
+    // (prompt-get.ts); it never rejects, and audits itself (call.*).
+    const next = request.method === 'prompts/get' ? () => void handlePromptGet(session, request, target.upstream, target.params) : () => forwardTo(session, request, target);
+    guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, next));
     return;
   }
   const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);

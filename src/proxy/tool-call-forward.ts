@@ -92,9 +92,10 @@ function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOu
   const result = response.result ?? {};
   // The canonical form has the same bytes as JSON.stringify's, in another key order: one
   // serialisation gives both the size and the audit digest.
-  if (action === 'resources/read') {
-    // A read returns `contents`: each entry (a text or a blob) is one item of the volume signals.
-    const items = Array.isArray(result.contents) ? result.contents.length : 0;
+  if (action !== 'tools/call') {
+    // A read returns `contents`, a prompt `messages`: each entry is one item of the volume signals.
+    const entries = action === 'resources/read' ? result.contents : result.messages;
+    const items = Array.isArray(entries) ? entries.length : 0;
     return { status: 'ok', resultItems: items, result, ...sizeAndDigest(result) };
   }
   const content = Array.isArray(result.content) ? result.content.length : 0;
