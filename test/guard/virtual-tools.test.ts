@@ -66,10 +66,27 @@ describe('the virtual tool resources/read in the guard', () => {
     expect(audit.ofType('call.decision')[0]).toMatchObject({ action: 'block', hidden: true, reason: 'virtual_tool_name', tool: 'resources/read' });
   });
 
-  it('never lists an upstream tool named resources/read', () => {
+  it('never lists an upstream tool named resources/read (nor prompts/get)', () => {
     const { guard } = guardWithHeldPins();
     const p = callRequest().req.principal;
     expect(guard.isToolVisible!(p, 's', 'acme', 'resources/read')).toBe(false);
+    expect(guard.isToolVisible!(p, 's', 'acme', 'prompts/get')).toBe(false);
+  });
+
+  it('refuses an upstream tool named prompts/get as unknown: it cannot borrow the rules written for prompt fetches', async () => {
+    const { guard, judged } = guardWithHeldPins();
+    const verdict = await guard.checkToolCall(callRequest({ action: 'tools/call', upstream: 'acme', tool: 'prompts/get', exposedName: 'prompts/get', arguments: { name: 'x' } }).req);
+    expect(verdict).toEqual({ kind: 'error', code: -32602, message: unknownToolMessage('prompts/get') });
+    expect(judged).toEqual([]);
+  });
+
+  it('judges a prompt fetch as a call of prompts/get with { name, arguments }, without the tool pins', async () => {
+    const { guard, judged, pinLookups } = guardWithHeldPins();
+    const args = { name: 'summarize_customer', arguments: { name: 'Ada' } };
+    const verdict = await guard.checkToolCall(callRequest({ action: 'prompts/get', upstream: 'acme', tool: 'prompts/get', exposedName: 'prompts/get', arguments: args, toolDefinition: virtualToolDefinition('prompts/get') }).req);
+    expect(verdict.kind).toBe('forward');
+    expect(judged.map((r) => [r.action, r.tool, r.arguments])).toEqual([['prompts/get', 'prompts/get', args]]);
+    expect(pinLookups).toEqual([]);
   });
 
   it('refuses a virtual call whose tool is not its action (a proxy bug must not judge an upstream tool as a read)', async () => {

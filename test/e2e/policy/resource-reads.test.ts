@@ -34,6 +34,12 @@ rules:
   - id: block-read-bursts
     match: { tools: [resources/read], reasons: [rate.tool] }
     action: block
+  - id: block-prompts-about-mallory
+    match: { tools: [prompts/get], arguments: [{ path: arguments.name, eq: Mallory }] }
+    action: block
+  - id: approve-prompts-about-grace
+    match: { tools: [prompts/get], arguments: [{ path: arguments.name, eq: Grace }] }
+    action: approve
 `;
 
 const REFUSED = -32010;
@@ -42,7 +48,8 @@ const readLog = join(d.dir, 'acme-reads.jsonl');
 let w: StdioWarden;
 let direct: ConnectedClient;
 
-const reads = (): string[] => completeJsonLines<{ uri: string }>(readLog).map((r) => r.uri);
+const reads = (): string[] => completeJsonLines<{ uri?: string }>(readLog).flatMap((r) => (r.uri === undefined ? [] : [r.uri]));
+const prompts = (): unknown[] => completeJsonLines<{ prompt?: string; arguments?: unknown }>(readLog).flatMap((r) => (r.prompt === undefined ? [] : [r.arguments]));
 const receivedFor = (uri: string) => waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'resources/read' && (r.args as { uri?: string }).uri === uri);
 const stepsOf = (callId: unknown): string[] => readAudit(d.auditFile).filter((r) => r.callId === callId).map((r) => r.type);
 const refusal = async (p: Promise<unknown>): Promise<{ code: number; message: string; data: Record<string, unknown> }> => {
@@ -140,5 +147,36 @@ describe('resources/read is judged as the virtual tool resources/read', () => {
     expect(firstRefused?.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-read-bursts'], reasons: expect.arrayContaining(['rate.tool']) });
     const served = reads();
     for (const uri of refusedUris) expect(served).not.toContain(uri);
+  });
+});
+
+describe('prompts/get is judged as the virtual tool prompts/get', () => {
+  const get = (name: string) => ({ name: 'summarize_customer', arguments: { name } });
+
+  it('an allowed get is answered exactly as directly, and audited as a call of prompts/get with the name and arguments', async () => {
+    expect(await w.client.getPrompt(get('Ada'))).toEqual(await direct.client.getPrompt(get('Ada')));
+    const received = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'prompts/get');
+    expect(received).toMatchObject({ upstream: 'acme', args: { name: 'summarize_customer', arguments: { name: 'Ada' } } });
+    await waitForRecord(d.auditFile, (r) => r.type === 'call.result' && r.callId === received.callId);
+    expect(stepsOf(received.callId)).toEqual(['call.received', 'call.risk', 'call.decision', 'call.forwarded', 'call.result']);
+    expect(readAudit(d.auditFile).find((r) => r.type === 'call.result' && r.callId === received.callId)).toMatchObject({ status: 'ok', resultItems: 1 });
+    expect(readAudit(d.auditFile).some((r) => r.type === 'request.forwarded')).toBe(false);
+  });
+
+  it('a get a policy rule blocks by its arguments never reaches the upstream: -32010 with the decision in data', async () => {
+    const err = await refusal(w.client.getPrompt(get('Mallory')));
+    expect(err.code).toBe(REFUSED);
+    expect(err.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-prompts-about-mallory'] });
+    expect(prompts()).not.toContainEqual({ name: 'Mallory' });
+  });
+
+  it('a get that needs approval is forwarded once a human allows it; the approver sees the prompt and its arguments', async () => {
+    const pending = w.client.getPrompt(get('Grace'));
+    const ap = (await pendingApproval(d, 'prompts/get')) as Awaited<ReturnType<typeof pendingApproval>> & { arguments: unknown };
+    expect(ap.arguments).toEqual({ name: 'summarize_customer', arguments: { name: 'Grace' } });
+    expect(prompts()).not.toContainEqual({ name: 'Grace' });
+    expect((await control(d, 'POST', `/approvals/${ap.id}/allow`, { argsDigest: ap.argsDigest, policyHash: ap.policyHash, callId: ap.callId })).status).toBe(200);
+    expect((await pending).messages).toHaveLength(1);
+    expect(prompts()).toContainEqual({ name: 'Grace' });
   });
 });
