@@ -16,6 +16,12 @@ describe('a refusal of a request that cannot carry a tool result (resources/read
     expect(error.data).toMatchObject({ action: 'approve', reason: 'approval_denied', callId: 'c-1', approvalId: 'apr_1', approver: 'carol', rules: ['approve-writes'] });
   });
 
+  it('says what was refused: a resources/read request, not a tool call', () => {
+    const read = refusalAsRpcError(buildBlockResult({ callId: 'c-4', reason: 'policy_block', decision: decision({ enforced: 'block' }), request: 'resources/read' }));
+    expect(read.message).toMatch(/^mcp-warden blocked this resources\/read request by policy\./);
+    expect(buildBlockResult({ callId: 'c-5', reason: 'policy_block' }).content).toEqual([{ type: 'text', text: expect.stringMatching(/^mcp-warden blocked this tool call by policy\./) }]);
+  });
+
   it('keeps retryAfterMs of a throttle rejection, so the agent knows when to read again', () => {
     const error = refusalAsRpcError(buildBlockResult({ callId: 'c-2', reason: 'throttle_rejected', decision: decision({ enforced: 'throttle' }), retryAfterMs: 1500 }));
     expect(error.data).toMatchObject({ action: 'throttle', reason: 'throttle_rejected', retryAfterMs: 1500 });

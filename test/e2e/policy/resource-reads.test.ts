@@ -95,7 +95,7 @@ describe('resources/read is judged as the virtual tool resources/read', () => {
     const err = await refusal(w.client.readResource({ uri }));
     expect(err.code).toBe(REFUSED);
     expect(err.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-payroll-reads'], callId: expect.any(String) });
-    expect(err.message).toContain('Rules: block-payroll-reads');
+    expect(err.message).toContain('mcp-warden blocked this resources/read request by policy. Rules: block-payroll-reads');
     const received = await receivedFor(uri);
     expect(received.callId).toBe(err.data.callId);
     expect(stepsOf(received.callId)).toEqual(['call.received', 'call.risk', 'call.decision']);
