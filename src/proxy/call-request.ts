@@ -64,7 +64,7 @@ export class CallRequest implements ToolCallRequest {
 /**
  * A request admitted for judging: a tools/call whose tool resolved to a tool of one upstream, or
  * a request judged as a call of a virtual tool (a resources/read: `tool` is `resources/read`,
- * `args` is `{ uri }`), routed to one upstream.
+ * `args` is `{ uri }`; a prompts/get: `prompts/get`, `{ name, arguments }`), routed to one upstream.
  */
 export interface AdmittedCall {
   /** What is judged, and the method a forward verdict sends the upstream (the agent's own). */

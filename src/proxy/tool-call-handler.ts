@@ -29,9 +29,9 @@ export function handleToolCall(session: ProxySession, request: RpcRequest): Prom
 }
 
 /**
- * The path of every judged request (see handleToolCall; resource-read.ts for reads): `admitOf`
- * checks the request's shape and says what is judged and forwarded, or answers it itself
- * (undefined). Never rejects.
+ * The path of every judged request (see handleToolCall; resource-read.ts and prompt-get.ts for the
+ * requests judged as virtual tools): `admitOf` checks the request's shape and says what is judged
+ * and forwarded, or answers it itself (undefined). Never rejects.
  */
 export async function handleJudged(session: ProxySession, request: RpcRequest, admitOf: () => AdmittedCall | undefined): Promise<void> {
   let entry: InFlight | undefined;
