@@ -12,7 +12,7 @@ const nullAudit: AuditSink = { record: () => undefined, healthy: () => true, clo
 
 function request(i: number): ToolCallRequest {
   return {
-    callId: `c${i}`, sessionId: 's', upstream: 'fs', tool: 'read', exposedName: 'fs.read',
+    callId: `c${i}`, action: 'tools/call', sessionId: 's', upstream: 'fs', tool: 'read', exposedName: 'fs.read',
     principal: { issuer: 'i', user: `u${i % 50}`, actor: 'a', priorActors: [], clientId: undefined, scopes: [], sessionId: undefined, authTime: undefined, acr: undefined, amr: [], issuedAt: undefined, expiresAt: undefined, tokenId: undefined, claims: {}, anonymous: false },
     arguments: { path: '/tmp/x' }, toolDefinition: undefined, transport: 'stdio', remoteAddress: undefined, userAgent: undefined,
     clientInfo: undefined, progressToken: undefined, receivedAt: 0, signal: new AbortController().signal, sendProgress: undefined,

@@ -76,7 +76,11 @@ export interface PolicyDecisionFields {
   reasons: readonly Reason[]; tool?: string; principal?: PrincipalSummary;
 }
 /** `call.decision` for a tool hidden from this principal: blocked from the hide list before any rule runs. */
-export interface HiddenDecisionFields { action: 'block'; enforced: 'block'; hidden: true; tool: string; principal: PrincipalSummary }
+export interface HiddenDecisionFields {
+  action: 'block'; enforced: 'block'; hidden: true; tool: string; principal: PrincipalSummary;
+  /** `virtual_tool_name`: an upstream tool named like a virtual tool (`resources/read`), never called. */
+  reason?: 'virtual_tool_name';
+}
 /**
  * `call.decision` for a revoked subject (blocked before any rule runs), or for a call a step-up
  * arrived for while it waited (`step_up_required`); `eventId` names the event.
@@ -210,8 +214,11 @@ export interface AuditEventFields {
   'upstream.stream_lost': { sessionId: string; upstream: string; reason: string };
   /** The stream is open again after `attempts` of warden's tries, `downMs` after it was lost. */
   'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
-  /** A resource read or subscription (`uri`) or a prompt fetched (`prompt`, the upstream's own name), before it is forwarded. */
-  'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string } & ({ uri: string } | { prompt: string });
+  /**
+   * A resource subscription (`uri`), before it is forwarded. A resource read and a prompt fetch are
+   * judged, and recorded as calls of `resources/read` / `prompts/get` (`call.*`).
+   */
+  'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string };
   /**
    * A request warden refused; never forwarded. Three shapes: an HTTP request over a bound on
    * requests in flight (`reason` too_many_requests_in_flight: `open` of `limit` requests on the

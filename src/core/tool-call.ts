@@ -20,22 +20,37 @@ export interface ToolDefinition {
   readonly [extra: string]: unknown;
 }
 
-/** Everything the guard needs to judge one `tools/call`. Built by the proxy, read-only after. */
+/**
+ * What an agent request judged by the guard is: a `tools/call` of an upstream's tool, or a
+ * request warden judges as a call of a virtual tool of the same name (see virtual-tools.ts).
+ */
+export type JudgedAction = 'tools/call' | 'resources/read' | 'prompts/get';
+
+/**
+ * Everything the guard needs to judge one `tools/call`, or one request judged as a call of a
+ * virtual tool (`action`). Built by the proxy, read-only after.
+ */
 export interface ToolCallRequest {
   /** Warden's own id for this call; every audit record of the call carries it. */
   readonly callId: string;
+  /**
+   * What is judged. `tools/call`: the upstream's own tool `tool`. Anything else: the virtual tool
+   * named after the method (`tool` equals `action`), whose definition warden made itself. Lets
+   * the guard tell a virtual tool from an upstream tool that happens to carry the same name.
+   */
+  readonly action: JudgedAction;
   /** Warden's downstream (agent-facing) session id. */
   readonly sessionId: string;
   readonly principal: Principal;
   /** Upstream name from the config. */
   readonly upstream: string;
-  /** Tool name as the upstream knows it. */
+  /** Tool name as the upstream knows it; for a virtual tool, its name (the method). */
   readonly tool: string;
   /** Tool name as the agent called it (namespaced when there are several upstreams). */
   readonly exposedName: string;
   /** Arguments as sent by the agent. Plain data; never merged into other objects. */
   readonly arguments: Readonly<Record<string, unknown>>;
-  /** The definition last listed by the upstream, if known. */
+  /** The definition last listed by the upstream, if known; warden's own for a virtual tool. */
   readonly toolDefinition: ToolDefinition | undefined;
   readonly transport: 'stdio' | 'http';
   readonly remoteAddress: string | undefined;

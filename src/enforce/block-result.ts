@@ -1,6 +1,6 @@
 import type { Action, Decision } from '../core/decision.js';
 import { DECISION_META_KEY, UNKNOWN_TOOL_CODE, unknownToolMessage } from '../core/decision-meta.js';
-import type { GuardVerdict } from '../core/tool-call.js';
+import type { GuardVerdict, JudgedAction } from '../core/tool-call.js';
 
 export { DECISION_META_KEY };
 
@@ -39,6 +39,8 @@ export interface BlockResultInput {
   readonly decision?: Decision;
   /** Overrides the action reported (defaults to the decision's enforced action, or `block`). */
   readonly action?: Action;
+  /** What was refused, for the text: a tool call (default), or a request judged as a virtual tool (`resources/read`). */
+  readonly request?: JudgedAction;
   readonly retryAfterMs?: number;
   readonly approvalId?: string;
   readonly approver?: string;
@@ -56,17 +58,18 @@ function describe(input: BlockResultInput): string {
   const score = d ? ` Score ${d.score}.` : '';
   const note = input.note ? ` Approver said: ${input.note.slice(0, MAX_NOTE)}` : '';
   const retry = input.retryAfterMs !== undefined ? ` Retry after ${Math.ceil(input.retryAfterMs / 1000)} s.` : '';
+  const what = input.request === undefined || input.request === 'tools/call' ? 'tool call' : `${input.request} request`;
   const head: Record<BlockReasonCode, string> = {
-    policy_block: 'mcp-warden blocked this tool call by policy.',
-    throttle_rejected: 'mcp-warden is rate limiting this caller; the tool call was not run.',
-    approval_denied: 'A human approver denied this tool call.',
-    approval_timeout: 'No approver answered in time; the tool call was denied.',
-    approval_withdrawn: 'The approval request was withdrawn; the tool call was not run.',
-    approval_unavailable: 'Human approval is unavailable right now; the tool call was denied.',
-    revoked: 'Access was revoked by a security event or an operator; the tool call was not run. Sign in again to get a new token.',
-    step_up_required: 'A security event arrived while this tool call waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.',
-    policy_changed: 'The policy changed while this tool call waited; it was not run. Call again to have it judged by the policy now in force.',
-    internal: 'mcp-warden could not evaluate this tool call safely; it was not run.',
+    policy_block: `mcp-warden blocked this ${what} by policy.`,
+    throttle_rejected: `mcp-warden is rate limiting this caller; the ${what} was not run.`,
+    approval_denied: `A human approver denied this ${what}.`,
+    approval_timeout: `No approver answered in time; the ${what} was denied.`,
+    approval_withdrawn: `The approval request was withdrawn; the ${what} was not run.`,
+    approval_unavailable: `Human approval is unavailable right now; the ${what} was denied.`,
+    revoked: `Access was revoked by a security event or an operator; the ${what} was not run. Sign in again to get a new token.`,
+    step_up_required: `A security event arrived while this ${what} waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.`,
+    policy_changed: `The policy changed while this ${what} waited; it was not run. Call again to have it judged by the policy now in force.`,
+    internal: `mcp-warden could not evaluate this ${what} safely; it was not run.`,
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;
 }

@@ -37,6 +37,7 @@ function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: Appr
     case 'denied':
       return blockVerdict({
         callId: req.callId,
+        request: req.action,
         decision,
         reason: outcome.code === 'unavailable' ? 'approval_unavailable' : 'approval_denied',
         approvalId: outcome.approvalId,
@@ -44,9 +45,9 @@ function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: Appr
         ...(outcome.reason ? { note: outcome.reason } : {}),
       });
     case 'timeout':
-      return blockVerdict({ callId: req.callId, decision, reason: 'approval_timeout', approvalId: outcome.approvalId });
+      return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_timeout', approvalId: outcome.approvalId });
     case 'withdrawn':
-      return blockVerdict({ callId: req.callId, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId });
+      return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId });
     default: {
       const never: never = outcome;
       throw new Error(`unknown approval outcome ${JSON.stringify(never)}`);
@@ -58,7 +59,7 @@ async function throttle(req: ToolCallRequest, decision: Decision, deps: EnforceD
   const got = await deps.throttler.acquire(req, decision);
   if (!got.ok) {
     deps.audit.record(auditEvent('call.throttle', { callId: req.callId, sessionId: req.sessionId, outcome: 'rejected', reason: got.reason, retryAfterMs: got.retryAfterMs }));
-    return blockVerdict({ callId: req.callId, decision, reason: 'throttle_rejected', retryAfterMs: got.retryAfterMs });
+    return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'throttle_rejected', retryAfterMs: got.retryAfterMs });
   }
   try {
     deps.audit.record(auditEvent('call.throttle', { callId: req.callId, sessionId: req.sessionId, outcome: 'admitted', waitedMs: got.waitedMs }));
@@ -82,14 +83,14 @@ export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: 
   const failed = (err: unknown): GuardVerdict => {
     // Fail closed: whatever went wrong, the call is not forwarded.
     deps.logger?.error({ err, callId: req.callId }, 'enforcement failed; blocking');
-    return blockVerdict({ callId: req.callId, decision, action: 'block', reason: 'internal' });
+    return blockVerdict({ callId: req.callId, request: req.action, decision, action: 'block', reason: 'internal' });
   };
   try {
     switch (decision.enforced) {
       case 'allow':
         return { kind: 'forward' };
       case 'block':
-        return blockVerdict({ callId: req.callId, decision, reason: 'policy_block' });
+        return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'policy_block' });
       case 'throttle':
         return throttle(req, decision, deps).catch(failed);
       case 'approve': {

@@ -8,6 +8,7 @@ import type { Principal } from '../core/principal.js';
 import { WardenError } from '../core/errors.js';
 import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
+import { isVirtualToolName } from '../core/virtual-tools.js';
 import { buildUnknownToolError } from '../enforce/block-result.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
@@ -95,7 +96,18 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     const principal = deps.subjects ? deps.subjects.effectivePrincipal(incoming.principal, incoming.sessionId, now) : incoming.principal;
     const req: ToolCallRequest = principal === incoming.principal ? incoming : { ...incoming, principal };
     const who = principalSummary(principal);
-    if (deps.engine.isHidden(principal, req.upstream, req.tool)) {
+    if (req.action === 'tools/call' ? isVirtualToolName(req.tool) : req.tool !== req.action) {
+      // An upstream tool named like a virtual tool (`resources/read`) would be judged by the rules,
+      // grants, counters and approvals written for reads (and a read by its pins): it is neither
+      // listed nor called, answered as a tool that does not exist. A virtual call under another
+      // name is a proxy bug: refused the same way (fail closed).
+      record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', hidden: true, reason: 'virtual_tool_name', tool: req.tool, principal: who }));
+      flush(pending);
+      return buildUnknownToolError(req.exposedName);
+    }
+    // Hiding removes a tool from tools/list; a virtual tool is in no list, and a `hide` rule that
+    // matches one is still a block rule, which the decision below applies (and audits) as such.
+    if (req.action === 'tools/call' && deps.engine.isHidden(principal, req.upstream, req.tool)) {
       record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', hidden: true, tool: req.tool, principal: who }));
       flush(pending);
       return buildUnknownToolError(req.exposedName);
@@ -228,7 +240,9 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * model raises the call to at least `approve`: a human must look before it runs.
    */
   function pinFloor(req: ToolCallRequest): ActionFloor | undefined {
-    if (!deps.pins) return undefined;
+    // A virtual tool has no listed definition to pin (the pins would hold it as never seen, or
+    // judge it by an upstream tool of the same name); the template pins judged the read before.
+    if (!deps.pins || req.action !== 'tools/call') return undefined;
     const held = deps.pins.verdict(req.upstream, req.tool);
     const poisoned = deps.pins.risk(req.upstream, req.tool);
     const heldFloor: ActionFloor = { action: held.action, reasons: held.reasons, rules: held.action === 'allow' ? [] : ['pins'] };
@@ -300,7 +314,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       return refused;
     },
     // Pins: a changed, new or poisoned definition nobody accepted never reaches the model.
-    isToolVisible: (principal, _sessionId, upstream, tool) => !deps.engine.isHidden(principal, upstream, tool) && (deps.pins?.listing(upstream, tool).listed ?? true),
+    isToolVisible: (principal, _sessionId, upstream, tool) => !isVirtualToolName(tool) && !deps.engine.isHidden(principal, upstream, tool) && (deps.pins?.listing(upstream, tool).listed ?? true),
     onToolsListed(upstream: string, tools: readonly ToolDefinition[], page?: { readonly first: boolean; readonly last: boolean }) {
       deps.pins?.observe(upstream, tools, page);
     },

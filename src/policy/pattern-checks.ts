@@ -2,8 +2,13 @@ import picomatch from 'picomatch';
 import safeRegex from 'safe-regex2';
 import { hasRepeatedAmbiguousAlternation } from './alternation-check.js';
 
-/** Characters a tool/upstream glob may use: MCP tool-name characters plus `* ? [ ] { } , !`. */
-const NAME_GLOB_CHARS = /^[A-Za-z0-9_.\-*?[\]{},!]{1,256}$/;
+/**
+ * Characters a tool/upstream glob may use: MCP tool-name characters plus `* ? [ ] { } , !`, and
+ * `/`: the virtual tool `resources/read` (a read judged as a tool call) is named by its method,
+ * and a lone upstream's names reach the policy untouched (`fs/write`). `/` is an ordinary
+ * character to the name matcher (compile-match.ts), never a path separator.
+ */
+const NAME_GLOB_CHARS = /^[A-Za-z0-9_.\-*?[\]{},!/]{1,256}$/;
 /** Principal globs (users, agents) may also contain `@ + : / |` and `=`. */
 const PRINCIPAL_GLOB_CHARS = /^[A-Za-z0-9_.\-*?[\]{},!@+:/|=~]{1,512}$/;
 
@@ -34,7 +39,7 @@ export function nameGlobProblem(glob: string, kind: 'name' | 'principal' = 'name
   const chars = kind === 'name' ? NAME_GLOB_CHARS : PRINCIPAL_GLOB_CHARS;
   if (!chars.test(glob)) {
     return kind === 'name'
-      ? 'expected a glob of tool-name characters [A-Za-z0-9_.-] and * ? [] {} , !'
+      ? 'expected a glob of tool-name characters [A-Za-z0-9_./-] and * ? [] {} , !'
       : 'expected a glob of identifier characters and * ? [] {} , !';
   }
   if (!balanced(glob) || !compiles(glob)) return 'expected a glob with balanced [] and {}';

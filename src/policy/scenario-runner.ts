@@ -5,6 +5,7 @@ import type { Decision } from '../core/decision.js';
 import { ConfigError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
+import { isVirtualToolName, virtualToolDefinition } from '../core/virtual-tools.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { decideToolCall, recordOutcome } from './decide.js';
@@ -93,15 +94,19 @@ function requestOf(s: Scenario, step: Step, key: string, now: number, startMs: n
   const spec = s.principals[key] as PrincipalSpec;
   const [name, version] = (step.client ?? spec.client).split('/');
   const upstream = step.upstream ?? s.upstream;
+  // A step naming a virtual tool (`resources/read`, arguments `{ uri }`) is judged as warden judges
+  // that request: with warden's own definition, never annotations the scenario gives it.
+  const virtual = isVirtualToolName(step.tool) ? step.tool : undefined;
   return {
     callId: `scenario-${n}`,
+    action: virtual ?? 'tools/call',
     sessionId: step.session ?? spec.session ?? `session-${key}`,
     principal: principalOf(spec, startMs),
     upstream,
     tool: step.tool,
     exposedName: step.tool,
     arguments: step.arguments,
-    toolDefinition: step.annotations ? { name: step.tool, annotations: step.annotations } : undefined,
+    toolDefinition: virtual ? virtualToolDefinition(virtual) : step.annotations ? { name: step.tool, annotations: step.annotations } : undefined,
     transport: 'http',
     remoteAddress: step.address ?? spec.address,
     userAgent: undefined,

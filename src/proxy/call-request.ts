@@ -1,5 +1,6 @@
 import type { Principal } from '../core/principal.js';
-import type { ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
+import type { JudgedAction, ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
+import { virtualToolDefinition } from '../core/virtual-tools.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { RpcRequest } from './json-rpc.js';
 import { progressTokenOf } from './progress-routes.js';
@@ -14,6 +15,7 @@ import type { UpstreamConnection } from './upstream-connection.js';
  */
 export class CallRequest implements ToolCallRequest {
   readonly callId: string;
+  readonly action: JudgedAction;
   readonly sessionId: string;
   readonly principal: Principal;
   readonly upstream: string;
@@ -34,13 +36,15 @@ export class CallRequest implements ToolCallRequest {
     const token = progressTokenOf(request.params);
     const opts = session.opts;
     this.callId = callId;
+    this.action = call.action;
     this.sessionId = session.id;
     this.principal = principal;
     this.upstream = call.upstream.name;
     this.tool = call.tool;
     this.exposedName = call.exposedName;
     this.arguments = call.args;
-    this.toolDefinition = session.toolDefinitions.get(call.upstream.name)?.get(call.tool);
+    // A virtual tool's definition is warden's own: nothing an upstream lists applies to it.
+    this.toolDefinition = call.action === 'tools/call' ? session.toolDefinitions.get(call.upstream.name)?.get(call.tool) : virtualToolDefinition(call.action);
     this.transport = opts.channel.transport;
     this.remoteAddress = opts.remoteAddress;
     this.userAgent = opts.userAgent;
@@ -57,13 +61,23 @@ export class CallRequest implements ToolCallRequest {
   }
 }
 
-/** A tools/call admitted for judging: its tool resolved to a listed tool of one upstream. */
+/**
+ * A request admitted for judging: a tools/call whose tool resolved to a tool of one upstream, or
+ * a request judged as a call of a virtual tool (a resources/read: `tool` is `resources/read`,
+ * `args` is `{ uri }`; a prompts/get: `prompts/get`, `{ name, arguments }`), routed to one upstream.
+ */
 export interface AdmittedCall {
+  /** What is judged, and the method a forward verdict sends the upstream (the agent's own). */
+  readonly action: JudgedAction;
   readonly upstream: UpstreamConnection;
   readonly tool: string;
   readonly exposedName: string;
   readonly args: Record<string, unknown>;
   readonly receivedAt: number;
+  /** The params a forward verdict sends, as routed (the upstream's own tool name). */
+  readonly params: Record<string, unknown> | undefined;
+  /** How long the upstream has to answer once forwarded (timeouts.callMs for tools, requestMs for other requests). */
+  readonly timeoutMs: number;
 }
 
 function sendProgress(session: ProxySession, request: RpcRequest, token: string | number, progress: number, total?: number, message?: string): void {

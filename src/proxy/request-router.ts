@@ -4,6 +4,8 @@ import { imitatedMethod } from './method-lookalike.js';
 import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { recordedAhead } from './request-audit.js';
+import { handlePromptGet } from './prompt-get.js';
+import { handleResourceRead } from './resource-read.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleToolCall } from './tool-call-handler.js';
@@ -66,13 +68,19 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   const prompt = target === 'broadcast' ? undefined : promptAsked(request, target.params);
   if (prompt !== undefined && target !== 'broadcast') {
     // Pins: a prompt whose definition nobody accepted is refused, as a withheld tool's call is.
-    guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, () => forwardTo(session, request, target)));
+    // A get the pins pass is then judged by the guard as a call of the virtual tool `prompts/get`
+    // (prompt-get.ts); it never rejects, and audits itself (call.*).
+    const next = request.method === 'prompts/get' ? () => void handlePromptGet(session, request, target.upstream, target.params) : () => forwardTo(session, request, target);
+    guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, next));
     return;
   }
   const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
   if (template !== undefined && target !== 'broadcast') {
     // Pins: a read, subscription or completion through a resource template nobody accepted is refused too.
-    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
+    // A read the pins pass is then judged by the guard as a call of the virtual tool
+    // `resources/read` (resource-read.ts); it never rejects, and audits itself (call.*).
+    const next = template.how === 'read' ? () => void handleResourceRead(session, request, target.upstream, target.params) : () => forwardTo(session, request, target);
+    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, next));
     return;
   }
   forwardTo(session, request, target);

@@ -1,26 +1,30 @@
 import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
 import { blockedToolResult } from '../core/decision-meta.js';
-import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import type { GuardVerdict, JudgedAction, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import type { AdmittedCall } from './call-request.js';
+import { judgedRefusal } from './judged-refusal.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { ProxySession } from './proxy-session.js';
-import type { UpstreamConnection } from './upstream-connection.js';
 
-/** Carries out the guard's verdict on a call that is still wanted: forward, answer, or block. */
+/**
+ * Carries out the guard's verdict on a judged request that is still wanted: forward it, answer,
+ * or refuse (a tool result for a tool call, a JSON-RPC error for a read: judged-refusal.ts).
+ */
 export function applyVerdict(
   session: ProxySession,
   request: RpcRequest,
   req: ToolCallRequest,
-  upstream: UpstreamConnection,
+  call: AdmittedCall,
   verdict: GuardVerdict,
   controller: LazyAbort,
 ): void {
   switch (verdict.kind) {
     case 'forward':
-      forwardCall(session, request, req, upstream, verdict.onOutcome, controller);
+      forwardCall(session, request, req, call, verdict.onOutcome, controller);
       return;
     case 'respond':
-      session.toAgent({ jsonrpc: '2.0', id: request.id, result: verdict.result });
+      session.toAgent(judgedRefusal(request.id, call.action, verdict.result));
       return;
     case 'error':
       session.toAgent(errorResponse(request.id, verdict.code, verdict.message, verdict.data));
@@ -28,7 +32,7 @@ export function applyVerdict(
     default: {
       // An unknown verdict shape is a guard bug: block (fail closed).
       const never: never = verdict;
-      session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult('internal', req.callId, `Blocked: bad verdict ${String(never)}`) });
+      session.toAgent(judgedRefusal(request.id, call.action, blockedToolResult('internal', req.callId, `Blocked: bad verdict ${String(never)}`)));
     }
   }
 }
@@ -37,10 +41,11 @@ function forwardCall(
   session: ProxySession,
   request: RpcRequest,
   req: ToolCallRequest,
-  upstream: UpstreamConnection,
+  call: AdmittedCall,
   onOutcome: ((o: UpstreamOutcome) => void) | undefined,
   controller: LazyAbort,
 ): void {
+  const upstream = call.upstream;
   // Timed only for a guard that wants the outcome.
   const started = onOutcome ? process.hrtime.bigint() : 0n;
   let reported = false;
@@ -54,14 +59,13 @@ function forwardCall(
       session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onOutcome threw');
     }
   };
-  const params = req.tool === req.exposedName ? request.params : { ...request.params, name: req.tool };
   // Its progress route was opened when the call was admitted (handleToolCall), so progress an
   // upstream forges for it while it is judged is recognised; nothing to open again here.
   const token = req.progressToken;
-  const upstreamId = upstream.request('tools/call', params, session.opts.timeouts.callMs, (response) => {
+  const upstreamId = upstream.request(call.action, call.params, call.timeoutMs, (response) => {
     session.inFlight.delete(request.id);
     try {
-      if (onOutcome) report(outcomeOf(response));
+      if (onOutcome) report(outcomeOf(call.action, response));
     } finally {
       // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
       // message handler, where a throw would end warden.
@@ -80,20 +84,26 @@ function forwardCall(
   });
 }
 
-function outcomeOf(response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
+function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
   if (response.error) {
     const status = response.error.code === RPC.requestTimeout ? 'timeout' : 'error';
     return { status, resultBytes: 0, resultItems: 0, result: undefined, error: { code: response.error.code, message: response.error.message } };
   }
   const result = response.result ?? {};
+  // The canonical form has the same bytes as JSON.stringify's, in another key order: one
+  // serialisation gives both the size and the audit digest.
+  if (action !== 'tools/call') {
+    // A read returns `contents`, a prompt `messages`: each entry is one item of the volume signals.
+    const entries = action === 'resources/read' ? result.contents : result.messages;
+    const items = Array.isArray(entries) ? entries.length : 0;
+    return { status: 'ok', resultItems: items, result, ...sizeAndDigest(result) };
+  }
   const content = Array.isArray(result.content) ? result.content.length : 0;
   const structured = result.structuredContent as Record<string, unknown> | undefined;
   let items = content;
   if (structured && typeof structured === 'object') {
     for (const v of Object.values(structured)) if (Array.isArray(v)) items += v.length;
   }
-  // The canonical form has the same bytes as JSON.stringify's, in another key order: one
-  // serialisation gives both the size and the audit digest.
   return { status: result.isError === true ? 'tool_error' : 'ok', resultItems: items, result, ...sizeAndDigest(result) };
 }
 

@@ -10,6 +10,7 @@ import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import type { InFlight, ProxySession } from './proxy-session.js';
 import { progressTokenOf, type ProgressToken } from './progress-routes.js';
+import { judgedRefusal } from './judged-refusal.js';
 import { applyVerdict } from './tool-call-forward.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -23,7 +24,16 @@ const AUTH_FAILED: Authenticated = Object.freeze({ ok: false, reason: 'internal'
  * returns a promise): each await is a microtask hop on every call. Never rejects: a bug in this
  * path answers -32603 and forwards nothing.
  */
-export async function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
+export function handleToolCall(session: ProxySession, request: RpcRequest): Promise<void> {
+  return handleJudged(session, request, () => admit(session, request));
+}
+
+/**
+ * The path of every judged request (see handleToolCall; resource-read.ts and prompt-get.ts for the
+ * requests judged as virtual tools): `admitOf` checks the request's shape and says what is judged
+ * and forwarded, or answers it itself (undefined). Never rejects.
+ */
+export async function handleJudged(session: ProxySession, request: RpcRequest, admitOf: () => AdmittedCall | undefined): Promise<void> {
   let entry: InFlight | undefined;
   try {
     if (session.inFlight.has(request.id)) {
@@ -33,7 +43,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
       session.toAgent(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: a request with this id is still in flight'));
       return;
     }
-    const call = admit(session, request);
+    const call = admitOf();
     if (call === undefined) return;
     const controller = new LazyAbort();
     // Held from admission on: an agent cancel (or session end) while the tool is looked up or the
@@ -44,7 +54,9 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
     // recognised as forged while the call waits for its verdict (see ProxySession.onNotification).
     const token = progressTokenOf(request.params);
     if (token !== undefined) session.progress.open(token, request.id);
-    if (!isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call))) return release(session, request, entry);
+    // Only an upstream's own tool must be in its listing: a virtual tool is in none (and its
+    // request passed the pins of what it uses, e.g. resource templates, before it got here).
+    if (call.action === 'tools/call' && !isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call))) return release(session, request, entry);
     // The upstream session the tool was looked up (and will be judged) against.
     const generation = call.upstream.generation;
     const callId = randomUUID();
@@ -62,7 +74,7 @@ export async function handleToolCall(session: ProxySession, request: RpcRequest)
       // fresh one goes.
       release(session, request, entry);
       const text = auth.description ? `Not authenticated: ${auth.reason}. ${auth.description}` : `Not authenticated: ${auth.reason}`;
-      session.toAgent({ jsonrpc: '2.0', id: request.id, result: blockedToolResult(auth.reason, callId, text) });
+      session.toAgent(judgedRefusal(request.id, call.action, blockedToolResult(auth.reason, callId, text)));
       return;
     }
     session.principal = auth.principal;
@@ -127,7 +139,10 @@ function admit(session: ProxySession, request: RpcRequest): AdmittedCall | undef
     session.toAgent(errorResponse(request.id, RPC.invalidParams, unknownToolMessage(exposedName)));
     return undefined;
   }
-  return { upstream, tool: target.name, exposedName, args: args as Record<string, unknown>, receivedAt };
+  // Forwarded under the upstream's own name (namespacing strips the prefix).
+  const routed = target.name === exposedName ? request.params : { ...request.params, name: target.name };
+  const timeoutMs = session.opts.timeouts.callMs;
+  return { action: 'tools/call', upstream, tool: target.name, exposedName, args: args as Record<string, unknown>, receivedAt, params: routed, timeoutMs };
 }
 
 /** The tool is in this session's last listing of the upstream: no lookup (and no await) needed. */
@@ -170,7 +185,7 @@ function afterVerdict(session: ProxySession, request: RpcRequest, req: ToolCallR
     }
     return;
   }
-  applyVerdict(session, request, req, call.upstream, verdict, controller);
+  applyVerdict(session, request, req, call, verdict, controller);
 }
 
 /** The guard's answer if it is a verdict; a throw otherwise (caught by the caller: block). */

@@ -10,6 +10,7 @@ import { WARDEN_VERSION } from '../core/warden-version.js';
 import { systemClock } from '../core/clock.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Authenticator } from '../core/authenticator.js';
+import type { ToolCallRequest } from '../core/tool-call.js';
 import type { Guard } from '../core/tool-call.js';
 import { buildBlockResult } from '../enforce/block-result.js';
 import { createEnforcement } from '../enforce/enforcement.js';
@@ -138,7 +139,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       engine, audit, clock, logger, subjects, sessions,
       ...(pins ? { pins } : {}),
       decisionBudgetMs: config.policy.decisionBudgetMs,
-      enforcer: { enforce: enforcement.enforce, blockResult: (req, reason) => buildRevokedResult(req.callId, reason) },
+      enforcer: { enforce: enforcement.enforce, blockResult: (req, reason) => buildRevokedResult(req, reason) },
     });
     const surfaces: OperatorSurfaces = await startOperatorSurfaces(config, configFile, {
       baseDir, env, logger, audit, clock, store, sessions, subjects, enforcement,
@@ -233,6 +234,6 @@ function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined, sta
   };
 }
 
-function buildRevokedResult(callId: string, reason: WaitRefusal): Record<string, unknown> {
-  return buildBlockResult({ callId, reason });
+function buildRevokedResult(req: ToolCallRequest, reason: WaitRefusal): Record<string, unknown> {
+  return buildBlockResult({ callId: req.callId, reason, request: req.action });
 }

@@ -14,6 +14,7 @@ export async function warmUpDecisionPath(policy: () => CompiledPolicy, now: numb
   const engine = createPolicyEngine({ store: new MemoryStateStore({ maxEntries: 1_000 }), policy });
   const req: ToolCallRequest = {
     callId: 'warm-up',
+    action: 'tools/call',
     sessionId: 'warm-up',
     principal: ANONYMOUS_PRINCIPAL,
     upstream: 'warden-warm-up',

@@ -39,7 +39,7 @@ export const AUDIT_FIELD_SPEC = {
   'call.risk': one(['callId', 'score', 'reasons', 'sensitivity'], ['sessionId']),
   'call.decision': [
     { shape: 'policy', required: ['callId', 'action', 'enforced', 'mode', 'score', 'rules', 'policyHash', 'reasons'], optional: ['sessionId', 'tool', 'principal'] },
-    { shape: 'hidden', required: ['callId', 'action', 'enforced', 'hidden', 'tool', 'principal'], optional: ['sessionId'] },
+    { shape: 'hidden', required: ['callId', 'action', 'enforced', 'hidden', 'tool', 'principal'], optional: ['sessionId', 'reason'] },
     { shape: 'revoked', required: ['callId', 'action', 'enforced', 'reason', 'eventId', 'tool', 'principal'], optional: ['sessionId'] },
     { shape: 'policy-changed', required: ['callId', 'action', 'enforced', 'reason', 'policyHash', 'tool', 'principal'], optional: ['sessionId'] },
   ],
@@ -79,7 +79,6 @@ export const AUDIT_FIELD_SPEC = {
   'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
   'request.forwarded': [
     { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
-    { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt'], optional: [] },
   ],
   'request.refused': [
     { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['bytes', 'remoteAddress'] },

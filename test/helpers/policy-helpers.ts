@@ -34,6 +34,7 @@ export function signals(over: DeepPartial<Signals> = {}): Signals {
 export function request(over: Partial<ToolCallRequest> = {}): ToolCallRequest {
   return {
     callId: 'c1',
+    action: 'tools/call',
     sessionId: 's1',
     principal: principal(),
     upstream: 'acme',

@@ -62,21 +62,23 @@ describe('audit trail through a real stdio warden', () => {
     expect(names).not.toContain('list_customers');
   });
 
-  it('a resource read, a subscription and a prompt are recorded before they are forwarded (request.forwarded), with the principal', async () => {
+  it('a resource read and a prompt fetch are judged as the virtual tools resources/read and prompts/get (call.* records); a subscription is recorded before it is forwarded (request.forwarded), with the principal', async () => {
     expect((await w.client.readResource({ uri: 'acme://files/docs/readme.txt' })).contents.length).toBe(1);
+    const read = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'resources/read');
+    expect(read).toMatchObject({ upstream: 'acme', args: { uri: 'acme://files/docs/readme.txt' }, principal: { anonymous: true } });
+    await waitForRecord(d.auditFile, (r) => r.type === 'call.result' && r.callId === read.callId);
+    expect(stepsOf(read.callId as string)).toEqual(['call.received', 'call.risk', 'call.decision', 'call.forwarded', 'call.result']);
     await w.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
     expect((await w.client.getPrompt({ name: 'summarize_customer', arguments: { name: 'Ada' } })).messages.length).toBe(1);
+    const got = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'prompts/get');
+    expect(got).toMatchObject({ upstream: 'acme', args: { name: 'summarize_customer', arguments: { name: 'Ada' } } });
     const forwarded = records().filter((r) => r.type === 'request.forwarded');
-    expect(forwarded.map((r) => [r.method, r.uri ?? r.prompt])).toEqual([
-      ['resources/read', 'acme://files/docs/readme.txt'],
-      ['resources/subscribe', 'acme://files/docs/readme.txt'],
-      ['prompts/get', 'summarize_customer'],
-    ]);
+    expect(forwarded.map((r) => [r.method, r.uri])).toEqual([['resources/subscribe', 'acme://files/docs/readme.txt']]);
     for (const r of forwarded) expect(r).toMatchObject({ upstream: 'acme', sessionId: expect.any(String), principal: { anonymous: true } });
     // A prompt the upstream does not list has no pinned definition: refused, never forwarded.
     await expect(w.client.getPrompt({ name: 'unlisted_prompt' })).rejects.toMatchObject({ code: -32602 });
     expect(records().filter((r) => r.type === 'request.refused')).toMatchObject([{ method: 'prompts/get', upstream: 'acme', prompt: 'unlisted_prompt', reason: 'prompt.unlisted' }]);
-    expect(records().filter((r) => r.type === 'request.forwarded')).toHaveLength(3);
+    expect(records().filter((r) => r.type === 'request.forwarded')).toHaveLength(1);
   });
 
   it('an allowed call: received → risk → decision → forwarded → result share one callId, with the principal', async () => {

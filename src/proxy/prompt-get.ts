@@ -1,0 +1,34 @@
+import { PROMPT_GET_TOOL } from '../core/virtual-tools.js';
+import type { AdmittedCall } from './call-request.js';
+import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import type { ProxySession } from './proxy-session.js';
+import { handleJudged } from './tool-call-handler.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/**
+ * A `prompts/get` of prompt P (the upstream's own name) routed to `upstream` is judged exactly as
+ * a call of the virtual tool `prompts/get` on that upstream with arguments
+ * `{ name: P, arguments: A }` (A as the agent sent them; left out when it sent none): the same
+ * guard and `call.*` audit records as a tool call. Runs after the prompt pins passed the get
+ * (prompt-pin-check.ts). On a forward verdict the agent's request goes on with `params` as routed,
+ * answered within `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts).
+ * Never rejects.
+ */
+export function handlePromptGet(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): Promise<void> {
+  return handleJudged(session, request, () => admitGet(session, request, upstream, params));
+}
+
+function admitGet(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): AdmittedCall | undefined {
+  const receivedAt = Date.now();
+  const name = params?.name;
+  const promptArgs = params?.arguments;
+  if (typeof name !== 'string' || (promptArgs !== undefined && (typeof promptArgs !== 'object' || promptArgs === null || Array.isArray(promptArgs)))) {
+    // Nothing the policy could judge the get by: never forwarded.
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, 'prompts/get needs a string name and object arguments'));
+    return undefined;
+  }
+  // A fresh object: the policy sees the prompt the upstream is asked for, under its own name.
+  const args: Record<string, unknown> = promptArgs === undefined ? { name } : { name, arguments: promptArgs };
+  const timeoutMs = session.opts.timeouts.requestMs;
+  return { action: 'prompts/get', upstream, tool: PROMPT_GET_TOOL, exposedName: PROMPT_GET_TOOL, args, receivedAt, params, timeoutMs };
+}

@@ -1,0 +1,32 @@
+import { RESOURCE_READ_TOOL } from '../core/virtual-tools.js';
+import type { AdmittedCall } from './call-request.js';
+import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import type { ProxySession } from './proxy-session.js';
+import { handleJudged } from './tool-call-handler.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/**
+ * A `resources/read` of URI U routed to `upstream` is judged exactly as a call of the virtual tool
+ * `resources/read` on that upstream with arguments `{ uri: U }`: the same guard (policy rules,
+ * sensitivity, rate / volume / novelty signals, throttle, approvals) and the same write-ahead
+ * `call.*` audit records. Runs after the template pins passed the read (template-pin-check.ts).
+ * On a forward verdict the agent's own request goes on with `params` as routed, answered within
+ * `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts). Never rejects.
+ */
+export function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): Promise<void> {
+  return handleJudged(session, request, () => admitRead(session, request, upstream, params));
+}
+
+function admitRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): AdmittedCall | undefined {
+  const receivedAt = Date.now();
+  const uri = params?.uri;
+  if (typeof uri !== 'string') {
+    // Nothing the policy could judge the read by: never forwarded.
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, 'resources/read needs a string uri'));
+    return undefined;
+  }
+  // A fresh object with one own key: the policy sees exactly the URI the upstream is asked for.
+  const args = { uri };
+  const timeoutMs = session.opts.timeouts.requestMs;
+  return { action: 'resources/read', upstream, tool: RESOURCE_READ_TOOL, exposedName: RESOURCE_READ_TOOL, args, receivedAt, params, timeoutMs };
+}
