@@ -4,7 +4,7 @@ import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
 import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
-import { budgeted, CHEAP_UP_TO } from './work-budget.js';
+import { budgeted } from './work-budget.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
 export type CompiledCondition = (root: unknown) => boolean;
@@ -53,15 +53,15 @@ type Verdict = boolean | typeof UNJUDGED;
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 
 /**
- * A test of one string, run under the decision's work budget when the string is long (an
- * agent's argument, not a signed claim: `set`); a value the budget does not reach is not judged.
+ * A test of one string, run under the decision's work budget (an agent's argument, short or long,
+ * not a signed claim: `set`); a value the budget does not reach is not judged.
  */
 function affordable(q: Quantifier, test: (s: string) => Verdict): (v: unknown) => Verdict {
   return (v) => {
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
     if (v.length > MAX_STRING) return UNJUDGED;
-    if (v.length <= CHEAP_UP_TO || q === 'set') return test(v);
+    if (q === 'set') return test(v);
     return budgeted(() => test(v));
   };
 }
