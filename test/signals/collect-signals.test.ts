@@ -135,6 +135,31 @@ describe('collectSignals: novelty', () => {
     const other = request({ tool: 'pay', arguments: { payee: 'ACME' }, principal: principal({ user: 'bob' }) });
     expect((await collectSignals(store, other, T0, OPTS)).novelty.arguments).toEqual(['payee']);
   });
+
+  /**
+   * A novelty path with `*` (`payees.*`, `to.*`) read only its first value, so a call naming a
+   * known payee first and a new one after it was not novel, and its success made only the first
+   * familiar; and a value longer than 4096 characters was keyed by its prefix, so a padded value
+   * sharing an approved one's prefix counted as known.
+   */
+  it.each([
+    ['synchronous', () => new MemoryStateStore()],
+    ['general', () => asyncOnly(new MemoryStateStore())],
+  ])('a new payee after a known one in a wildcard path is novel, and a padded look-alike too (%s path)', async (_n, makeStore) => {
+    const store = makeStore();
+    const o: SignalOptions = { ...OPTS, noveltyArguments: [{ name: 'payee', path: 'payees.*' }, { name: 'memo', path: 'memo' }] };
+    const pay = (args: Record<string, unknown>) => request({ tool: 'pay', arguments: args });
+    const pad = 'x'.repeat(5000);
+    await observeOutcome(store, pay({ payees: ['ACME', 'INITECH'], memo: `${pad}ok` }), ok, T0, o);
+    expect((await collectSignals(store, pay({ payees: ['INITECH', 'ACME'], memo: `${pad}ok` }), T0, o)).novelty.arguments).toEqual([]);
+    expect((await collectSignals(store, pay({ payees: ['ACME', 'EVIL'] }), T0, o)).novelty.arguments).toEqual(['payee']);
+    expect((await collectSignals(store, pay({ memo: `${pad}evil` }), T0, o)).novelty.arguments).toEqual(['memo']);
+    // More values than are looked up count as new, whatever they are.
+    const many = Array.from({ length: 20 }, () => 'ACME');
+    many.push('INITECH');
+    expect((await collectSignals(store, pay({ payees: ['ACME', ...Array.from({ length: 20 }, (_, i) => `P${i}`)] }), T0, o)).novelty.arguments).toEqual(['payee']);
+    expect((await collectSignals(store, pay({ payees: many }), T0, o)).novelty.arguments).toEqual([]);
+  });
 });
 
 describe('collectSignals: session context', () => {
