@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
+import { globSubject, hasShortNameSegment, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
 
@@ -75,8 +75,12 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
   // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
   const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
-    const match = isWindowsDrivePath(v) ? folded : exact;
+    const drive = isWindowsDrivePath(v);
+    const match = drive ? folded : exact;
     const subject = globSubject(v);
+    // `C:\Users\u\AWS~1\CREDEN~1` is `.aws\credentials` to Win32: a short name hides the long
+    // name a glob is written for, so the value is not judged.
+    if (drive && hasShortNameSegment(subject)) return UNJUDGED;
     const plain = match(subject);
     // Another reading of the same path that gives another answer: neither is certain, so the
     // value is not judged (block rules hold, allow rules fail).

@@ -44,6 +44,19 @@ function win32Names(p: string): string {
   return parts.join('/');
 }
 
+/** An 8.3 short name: up to six characters, `~`, a number, and an extension of up to three. */
+const SHORT_NAME = /(?:^|\/)[^/~]{0,6}~\d+(?:\.[^/.]{0,3})?(?:\/|$)/;
+
+/**
+ * True when a Windows drive path (its glob subject, slashes already) has a segment that may be an
+ * 8.3 short name (`AWS~1` for `.aws`, `CREDEN~1` for `credentials`). Win32 opens a file by its
+ * short name too, and which long name it stands for is not in the string, so a glob cannot judge
+ * such a path. Containment can: a short name names something in the same folder.
+ */
+export function hasShortNameSegment(subject: string): boolean {
+  return SHORT_NAME.test(subject);
+}
+
 /** True when a (raw) path is a Windows drive path, whose comparisons ignore case. */
 export function isWindowsDrivePath(raw: string): boolean {
   return /^(file:\/\/\/?)?[A-Za-z]:[\\/]/.test(raw);

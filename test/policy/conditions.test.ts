@@ -59,6 +59,25 @@ describe('path containment', () => {
     expect(aws({ path: '/home/u/.aws/credentials.' })).toBe(false);
     expect(normalisePath('/home/u/creds.')).toBe('/home/u/creds.');
   });
+  /**
+   * NTFS gives a long name an 8.3 short name (`.aws` is `AWS~1`, `credentials` `CREDEN~1`), and
+   * Win32 opens a file by either: `C:\Users\u\AWS~1\CREDEN~1` is `.aws\credentials`, which no
+   * glob for `.aws` matches. Which long name a short one stands for is not in the string, so a
+   * drive path with a short-name segment is not judged by a glob: block rules hold, allow rules fail.
+   */
+  it('a Windows 8.3 short name does not sidestep a glob for the long name', () => {
+    const aws = cond({ path: 'path', glob: '**/.aws{,/**}', nocase: true });
+    expect(aws({ path: 'C:\\Users\\u\\AWS~1\\CREDEN~1' })).toBe(true);
+    expect(aws({ path: 'c:/users/u/aws~1/config' })).toBe(true);
+    expect(aws({ path: 'file:///C:/Users/u/AWS~12' })).toBe(true);
+    expect(every({ path: 'path', glob: 'C:/work/**', nocase: true })({ path: 'C:\\work\\DOCUME~1.TXT' })).toBe(false);
+    // Controls: long names are judged as before; on POSIX `~1` is part of a name; `within` is
+    // unaffected (a short name names something in the same folder).
+    expect(aws({ path: 'C:\\Users\\u\\Documents\\notes.txt' })).toBe(false);
+    expect(every({ path: 'path', glob: 'C:/work/**', nocase: true })({ path: 'C:\\work\\notes~draft.txt' })).toBe(true);
+    expect(aws({ path: '/home/u/backup~1/config' })).toBe(false);
+    expect(every({ path: 'path', within: ['C:\\work'] })({ path: 'C:\\work\\DOCUME~1\\x.txt' })).toBe(true);
+  });
   it('overlong paths cannot be judged and are outside', () => {
     expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
   });
