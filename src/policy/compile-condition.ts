@@ -279,8 +279,14 @@ export function compileCondition(c: Condition, q: Quantifier = 'any'): CompiledC
   if (c.exists !== undefined) {
     const collect = valueCollector(paths, false);
     const want = c.exists;
-    // Presence is one fact about the call, not a test per value.
-    return (root) => (collect(root).items.length > 0 === want) !== negate;
+    // Presence is one fact about the call, not a test per value. A search cut short by a bound
+    // may have missed the value (the 1001st item's key, one 40 levels deep): like any other
+    // condition, it then holds for restricting rules and fails for allow rules.
+    return (root) => {
+      const found = collect(root);
+      if (found.truncated && q !== 'set') return q === 'any';
+      return (found.items.length > 0 === want) !== negate;
+    };
   }
   // Every operator but `contains` looks inside an array value (an array is its items).
   const intoArrays = c.contains === undefined;

@@ -79,6 +79,27 @@ describe('quantifiers', () => {
     expect(secret({ a: { b: [{ c: '/home/u/.ssh/id_rsa' }] } })).toBe(true);
     expect(secret({ a: { b: [{ c: '/home/u/notes' }] } })).toBe(false);
   });
+  /**
+   * `exists` decided on the values found and ignored a search cut short by a bound: the 1001st
+   * item's `force` (past the 1000 values a wildcard yields) or a key 40 levels deep was "not
+   * there", so a block rule on its presence did not fire and an allow rule on its absence did.
+   */
+  it('padding cannot hide a key from exists: a search cut short holds for block rules, fails for allow rules', () => {
+    const items = [...Array.from({ length: 1000 }, () => ({ id: 1 })), { id: 2, force: true }];
+    const present = { path: 'items.*.force', exists: true };
+    const absent = { path: 'items.*.force', exists: false };
+    expect(cond(present, 'any')({ items })).toBe(true);
+    expect(cond(absent, 'every')({ items })).toBe(false);
+    expect(cond({ ...present, not: true }, 'every')({ items })).toBe(false);
+    let deep: Record<string, unknown> = { force: true };
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    expect(cond({ path: '**', exists: true }, 'any')({ deep })).toBe(true);
+    // Controls: without the padding the answers are the plain ones.
+    const few = [{ id: 1 }, { id: 2 }];
+    expect(cond(present, 'any')({ items: few })).toBe(false);
+    expect(cond(absent, 'every')({ items: few })).toBe(true);
+    expect(cond(present, 'any')({ items: [{ id: 1 }, { force: false }] })).toBe(true);
+  });
   it('rejects ** anywhere but the last segment', () => {
     expect(ConditionSchema.safeParse({ path: '**.path', exists: true }).success).toBe(false);
   });
