@@ -28,16 +28,22 @@ function equals(value: unknown, expected: unknown, nocase: boolean): boolean {
 /**
  * An array contains an equal item; a string contains the substring. `loose` (restricting rules,
  * where the agent picks the shape): an array also contains `needle` when any item, at any depth,
- * contains it, so wrapping `"rm -rf /"` as `["rm -rf /"]` does not hide it.
+ * contains it, so wrapping `"rm -rf /"` as `["rm -rf /"]` does not hide it. An array not found
+ * to contain it within the bounds (1000 items, MAX_NESTING deep) is not judged: past them it
+ * may or may not, and a negated rule must not read either answer as certain.
  */
-function contains(value: unknown, needle: unknown, nocase: boolean, loose: boolean, depth = 0): boolean {
+function contains(value: unknown, needle: unknown, nocase: boolean, loose: boolean, depth = 0): Verdict {
   if (Array.isArray(value)) {
     const n = Math.min(value.length, MAX_ITEMS);
+    let cut = value.length > MAX_ITEMS || (loose && depth >= MAX_NESTING);
     for (let i = 0; i < n; i++) {
       if (equals(value[i], needle, nocase)) return true;
-      if (loose && depth < MAX_NESTING && contains(value[i], needle, nocase, true, depth + 1)) return true;
+      if (!loose || depth >= MAX_NESTING) continue;
+      const inner = contains(value[i], needle, nocase, true, depth + 1);
+      if (inner === true) return true;
+      if (inner === UNJUDGED) cut = true;
     }
-    return loose && (value.length > MAX_ITEMS || depth >= MAX_NESTING);
+    return cut ? UNJUDGED : false;
   }
   if (typeof value !== 'string' || typeof needle !== 'string') return false;
   return (nocase ? value.toLowerCase() : value).includes(needle);

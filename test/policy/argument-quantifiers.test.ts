@@ -100,6 +100,23 @@ describe('quantifiers', () => {
     expect(cond(absent, 'every')({ items: few })).toBe(true);
     expect(cond(present, 'any')({ items: [{ id: 1 }, { force: false }] })).toBe(true);
   });
+  /**
+   * `contains` on an array looks at its first 1000 items; past them it answered "contains"
+   * (restricting rules) or "does not" (allow rules), which a negated rule reads the other way:
+   * 1001 items without `approved` passed a block rule "tags do not contain approved", and an
+   * `admin` at item 1001 passed an allow rule "tags do not contain admin".
+   */
+  it('padding an array past the bound cannot answer contains either way for a negated rule', () => {
+    const padded = Array.from({ length: 1000 }, () => 'x');
+    expect(cond({ path: 'tags', contains: 'approved', not: true }, 'any')({ tags: [...padded, 'y'] })).toBe(true);
+    expect(cond({ path: 'tags', contains: 'admin', not: true }, 'every')({ tags: [...padded, 'admin'] })).toBe(false);
+    expect(cond({ path: 'tags', contains: 'admin' }, 'every')({ tags: [...padded, 'admin'] })).toBe(false);
+    expect(cond({ path: 'tags', contains: 'rm -rf' }, 'any')({ tags: [...padded, 'y'] })).toBe(true);
+    // Controls: found in the part looked at, or a short array, the answer is the plain one.
+    expect(cond({ path: 'tags', contains: 'approved', not: true }, 'any')({ tags: ['approved', ...padded] })).toBe(false);
+    expect(cond({ path: 'tags', contains: 'approved', not: true }, 'any')({ tags: ['a', 'b'] })).toBe(true);
+    expect(cond({ path: 'tags', contains: 'admin', not: true }, 'every')({ tags: ['a', 'b'] })).toBe(true);
+  });
   it('rejects ** anywhere but the last segment', () => {
     expect(ConditionSchema.safeParse({ path: '**.path', exists: true }).success).toBe(false);
   });
