@@ -168,14 +168,18 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
     let flags = (c.flags ?? '').replace(/[gy]/g, '');
     if (nocase && !flags.includes('i')) flags += 'i';
     const re = new RegExp(c.regex, flags);
-    // Beyond MAX_STRING a match could hide in the part not searched: not judged. An agent's
+    // Beyond MAX_STRING a match could hide in the part not searched: no match there is not
+    // judged, and neither is a match of a pattern that can see the cut. An agent's
     // long string runs under a time limit (bounded-regex.ts); a run cut short is not judged
     // either. Claims (`set`) are signed identity data, not the agent's choice: run directly.
     const test = q === 'set' ? (s: string) => re.test(s) : (s: string) => boundedTest(re, s);
+    const prefixMatchIsCertain = !looksPastTheCut(c.regex);
     return (v) => {
       if (typeof v !== 'string') return false;
       if (v.length <= MAX_STRING) return test(v);
-      return test(v.slice(0, MAX_STRING)) === true || UNJUDGED;
+      // A match in the prefix is a match in the whole string only when the pattern cannot see
+      // where the prefix was cut: `$`, `\b` or a lookahead take the cut for the end.
+      return (prefixMatchIsCertain && test(v.slice(0, MAX_STRING)) === true) || UNJUDGED;
     };
   }
   if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
@@ -190,6 +194,15 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   }
   // `exists` is handled by the caller on the number of values found.
   return () => true;
+}
+
+/**
+ * Whether a pattern may test what follows its match: `$` (which matches at the end of a cut
+ * prefix as at the end of the string), `\b`/`\B` and lookaheads. Conservative: a `$` or `\b`
+ * that is really literal (in a class, escaped) counts too, which only leaves a value unjudged.
+ */
+function looksPastTheCut(source: string): boolean {
+  return source.includes('$') || /\\[bB]/.test(source) || source.includes('(?=') || source.includes('(?!');
 }
 
 function numeric(test: (n: number) => boolean): (v: unknown) => boolean {
