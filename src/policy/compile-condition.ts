@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { globSubject, hasShortNameSegment, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
+import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
 
@@ -94,6 +94,12 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
     // A URL-like string with dot segments, read as the path a server resolves it to.
     const asPath = pathReadingOfUrlLike(v);
     if (asPath !== undefined) for (const other of [asPath, ...otherReadings(asPath)]) if (match(other) !== plain) return UNJUDGED;
+    // A file URL as a URL reader reads it (`?`, `#`, percent-escapes such as `%2Essh`).
+    const asUrl = fileUrlReading(v);
+    if (asUrl !== undefined) {
+      const urlSubject = globSubject(asUrl);
+      for (const other of [urlSubject, ...otherReadings(urlSubject)]) if (match(other) !== plain) return UNJUDGED;
+    }
     return plain;
   };
 }

@@ -113,12 +113,24 @@ export function normaliseRoot(root: string, nocase = false): string {
 }
 
 /**
- * True when `raw` names `root` itself or something below it after normalisation:
- * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`.
- * A path that cannot be normalised is never inside anything (fail safe). With `nocase` the
- * roots must have been normalised with `nocase` too.
+ * How a URL reader (`new URL`, fileURLToPath) reads a `file://` string: `?` and `#` end the path,
+ * percent-escapes are decoded and `%2e%2e` is a `..` segment. Stripping `file://` reads
+ * `file:///etc/passwd?/../../data/x` as `/data/x` and `file:///data/%2e%2e/etc` as inside
+ * `/data`, where a server that parses the URL opens `/etc/passwd`. Undefined for a string that
+ * does not start with `file://` or that a URL reader refuses.
  */
-export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
+export function fileUrlReading(raw: string): string | undefined {
+  if (!raw.startsWith('file://') || raw.length > MAX_STRING) return undefined;
+  try {
+    const url = new URL(raw);
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/** isWithin for one reading of a path. */
+function withinOne(raw: string, roots: readonly string[], nocase: boolean): boolean {
   let p = normalisePath(raw);
   if (p === undefined) return false;
   if (nocase) p = p.toLowerCase();
@@ -127,4 +139,18 @@ export function isWithin(raw: string, roots: readonly string[], nocase = false):
     if (p === root || p.startsWith(`${root}/`)) return true;
   }
   return false;
+}
+
+/**
+ * True when `raw` names `root` itself or something below it after normalisation:
+ * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`. A `file://` URL is
+ * inside only when its URL reading is too (fileUrlReading). A path that cannot be normalised is
+ * never inside anything (fail safe). With `nocase` the roots must have been normalised with
+ * `nocase` too.
+ */
+export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
+  if (!withinOne(raw, roots, nocase)) return false;
+  if (!raw.startsWith('file://')) return true;
+  const url = fileUrlReading(raw);
+  return url !== undefined && withinOne(url, roots, nocase);
 }

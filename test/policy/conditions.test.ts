@@ -78,6 +78,27 @@ describe('path containment', () => {
     expect(aws({ path: '/home/u/backup~1/config' })).toBe(false);
     expect(every({ path: 'path', within: ['C:\\work'] })({ path: 'C:\\work\\DOCUME~1\\x.txt' })).toBe(true);
   });
+  /**
+   * A `file:` URL was read by stripping `file://`, but a server reads it as a URL: `?` and `#`
+   * end the path and `%2e%2e` is `..`. So `file:///etc/passwd?/../../data/x` was inside /data
+   * to warden and /etc/passwd to `new URL` / fileURLToPath, and `%2Essh` dodged a glob for .ssh.
+   */
+  it('a file URL is judged as a URL reader reads it too: query, fragment and percent-escapes', () => {
+    const inside = every({ path: 'p', within: ['/data'] });
+    const outside = cond({ path: 'p', within: ['/data'], not: true });
+    for (const p of ['file:///etc/passwd?/../../data/x', 'file:///etc/passwd#/../../data/x', 'file:///data/%2e%2e/etc/passwd', 'file:///data/.%2E/etc/passwd']) {
+      expect(inside({ p })).toBe(false);
+      expect(outside({ p })).toBe(true);
+    }
+    const ssh = cond({ path: 'p', glob: '**/.ssh{,/**}', nocase: true });
+    expect(ssh({ p: 'file:///home/u/%2Essh/id_rsa' })).toBe(true);
+    expect(ssh({ p: 'file:///home/u/x?/../../.ssh/id_rsa' })).toBe(true);
+    // Controls: a URL whose readings agree is judged as before.
+    expect(inside({ p: 'file:///data/a%20b.txt' })).toBe(true);
+    expect(inside({ p: 'file:///data/x' })).toBe(true);
+    expect(ssh({ p: 'file:///home/u/notes.txt' })).toBe(false);
+    expect(every({ path: 'p', glob: '/data/**' })({ p: 'file:///data/a%20b.txt' })).toBe(true);
+  });
   it('overlong paths cannot be judged and are outside', () => {
     expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
   });
