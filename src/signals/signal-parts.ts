@@ -31,9 +31,12 @@ export function valueKey(value: unknown): string | undefined {
   try {
     return `j:${canonicalJson(value)}`;
   } catch {
-    return 'j:unrepresentable';
+    return UNREPRESENTABLE;
   }
 }
+
+/** The key of a value canonical JSON cannot spell (a number JSON.parse read as Infinity). */
+export const UNREPRESENTABLE = 'j:unrepresentable';
 
 /** At most this many distinct values of one novelty argument are looked up per call. */
 const MAX_NOVELTY_VALUES = 8;
@@ -55,6 +58,8 @@ export function noveltyValues(args: unknown, path: string): NoveltyValues {
   if (!hasWildcard(segments)) {
     const v = singleValueAt(args, segments);
     const key = v === MISSING ? undefined : valueKey(v);
+    // Unrepresentable values all share one key: none may make the others familiar.
+    if (key === UNREPRESENTABLE) return { keys: [], overflow: true };
     return { keys: key === undefined ? [] : [key], overflow: false };
   }
   const found = findValues(args, segments);
@@ -62,6 +67,7 @@ export function noveltyValues(args: unknown, path: string): NoveltyValues {
   for (const v of found.values) {
     const key = valueKey(v);
     if (key === undefined) continue;
+    if (key === UNREPRESENTABLE) return { keys: [...keys], overflow: true };
     keys.add(key);
     if (keys.size > MAX_NOVELTY_VALUES) return { keys: [...keys].slice(0, MAX_NOVELTY_VALUES), overflow: true };
   }

@@ -142,6 +142,18 @@ describe('collectSignals: novelty', () => {
    * familiar; and a value longer than 4096 characters was keyed by its prefix, so a padded value
    * sharing an approved one's prefix counted as known.
    */
+  /**
+   * A value canonical JSON cannot spell (a number like 1e400, which JSON.parse reads as Infinity)
+   * was keyed as one shared "unrepresentable" value: once one such payee was approved, every
+   * other one counted as known.
+   */
+  it('values that cannot be spelt as JSON are always novel, never one shared known value', async () => {
+    const store = new MemoryStateStore();
+    const pay = (iban: string) => request({ tool: 'pay', arguments: { payee: { iban, pad: Infinity } } });
+    await observeOutcome(store, pay('DE-KNOWN'), ok, T0, OPTS);
+    expect((await collectSignals(store, pay('DE-EVIL'), T0, OPTS)).novelty.arguments).toEqual(['payee']);
+    expect((await collectSignals(store, pay('DE-KNOWN'), T0, OPTS)).novelty.arguments).toEqual(['payee']);
+  });
   it.each([
     ['synchronous', () => new MemoryStateStore()],
     ['general', () => asyncOnly(new MemoryStateStore())],
