@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
+import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
 
@@ -77,16 +77,17 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
   // Patterns are compared in NFC, the form subjects are also read in (otherReadings).
   const glob = c.glob.normalize('NFC');
   const exact = picomatch(glob, { dot: true, nocase });
-  // Windows drive paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA`
-  // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
+  // Windows paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA` is
+  // the same file as `c:\users\u\.ssh\id_rsa` (UNC and device paths too), so such a subject
+  // always matches ignoring case.
   const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
-    const drive = isWindowsDrivePath(v);
-    const match = drive ? folded : exact;
+    const windows = isWindowsPath(v);
+    const match = windows ? folded : exact;
     const subject = globSubject(v);
     // `C:\Users\u\AWS~1\CREDEN~1` is `.aws\credentials` to Win32: a short name hides the long
     // name a glob is written for, so the value is not judged.
-    if (drive && hasShortNameSegment(subject)) return UNJUDGED;
+    if (windows && hasShortNameSegment(subject)) return UNJUDGED;
     const plain = match(subject);
     // Another reading of the same path that gives another answer: neither is certain, so the
     // value is not judged (block rules hold, allow rules fail).

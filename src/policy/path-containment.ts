@@ -63,6 +63,15 @@ export function isWindowsDrivePath(raw: string): boolean {
 }
 
 /**
+ * True for a path Windows resolves ignoring case: a drive path, or a UNC or device path
+ * (`\\server\share\…`, `\\?\C:\…`, `\\.\C:\…`: NTFS and SMB shares ignore case too). Only
+ * backslash-led ones: `//x` is an ordinary (case-sensitive) path to a POSIX server.
+ */
+export function isWindowsPath(raw: string): boolean {
+  return isWindowsDrivePath(raw) || raw.startsWith('\\\\');
+}
+
+/**
  * Normalises a path for containment checks, or returns undefined when it cannot be judged
  * (see canonicalForm). `.` and `..` are resolved, so neither can smuggle a path past the check.
  */

@@ -133,6 +133,16 @@ describe('case and Windows paths', () => {
     expect(key({ path: 'C:\\Users\\una\\.ssh\\id_rsa' })).toBe(true);
     expect(key({ path: 'C:\\USERS\\UNA\\.SSH\\ID_RSA' })).toBe(true);
   });
+  it('blocks a Windows UNC or device path (\\\\?\\C:\\, \\\\server\\share) in any case, as a drive path', () => {
+    // Only `C:\\` paths were matched ignoring case: `\\\\?\\C:\\USERS\\U\\.SSH\\ID_RSA` opens the same
+    // key on NTFS, and an SMB share ignores case too, yet a glob without nocase missed them.
+    const key = cond({ path: 'path', glob: '**/.ssh/**' }, 'any');
+    expect(key({ path: '\\\\?\\C:\\USERS\\U\\.SSH\\ID_RSA' })).toBe(true);
+    expect(key({ path: '\\\\.\\C:\\Users\\u\\.Ssh\\id_rsa' })).toBe(true);
+    expect(key({ path: '\\\\fileserver\\home\\u\\.SSH\\id_rsa' })).toBe(true);
+    // POSIX paths keep their case.
+    expect(key({ path: '/home/u/.SSH/id_rsa' })).toBe(false);
+  });
   it('contains Windows drive paths ignoring case, and rejects escapes and UNC paths', () => {
     const inside = cond({ path: 'path', within: ['C:\\work'] }, 'every');
     expect(inside({ path: 'c:/WORK/src/a.ts' })).toBe(true);
