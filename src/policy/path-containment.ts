@@ -129,7 +129,8 @@ export function normaliseRoot(root: string, nocase = false): string {
  * does not start with `file://` or that a URL reader refuses.
  */
 export function fileUrlReading(raw: string): string | undefined {
-  if (!raw.startsWith('file://') || raw.length > MAX_STRING) return undefined;
+  // The scheme in any case: URL readers accept `FILE://` too.
+  if (!/^file:\/\//i.test(raw) || raw.length > MAX_STRING) return undefined;
   try {
     const url = new URL(raw);
     return decodeURIComponent(url.pathname);
@@ -159,7 +160,7 @@ function withinOne(raw: string, roots: readonly string[], nocase: boolean): bool
  */
 export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
   if (!withinOne(raw, roots, nocase)) return false;
-  if (!raw.startsWith('file://')) return true;
+  if (!/^file:\/\//i.test(raw)) return true;
   const url = fileUrlReading(raw);
   return url !== undefined && withinOne(url, roots, nocase);
 }

@@ -92,6 +92,7 @@ describe('path containment', () => {
     }
     const ssh = cond({ path: 'p', glob: '**/.ssh{,/**}', nocase: true });
     expect(ssh({ p: 'file:///home/u/%2Essh/id_rsa' })).toBe(true);
+    expect(ssh({ p: 'FILE:///home/u/%2Essh/id_rsa' })).toBe(true);
     expect(ssh({ p: 'file:///home/u/x?/../../.ssh/id_rsa' })).toBe(true);
     // Controls: a URL whose readings agree is judged as before.
     expect(inside({ p: 'file:///data/a%20b.txt' })).toBe(true);
