@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
+import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike, webUrlReading } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
 
@@ -101,6 +101,9 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
       const urlSubject = globSubject(asUrl);
       for (const other of [urlSubject, ...otherReadings(urlSubject)]) if (match(other) !== plain) return UNJUDGED;
     }
+    // A web URL as a client fetches it (host case, `..` and `%2e%2e` resolved).
+    const asHref = webUrlReading(v);
+    if (asHref !== undefined && match(asHref) !== plain) return UNJUDGED;
     return plain;
   };
 }

@@ -139,6 +139,25 @@ export function fileUrlReading(raw: string): string | undefined {
   }
 }
 
+/** Schemes whose URLs a WHATWG URL client normalises before fetching (file: has its own reading). */
+const WEB_URL = /^(?:https?|wss?|ftp):/i;
+
+/**
+ * A web URL as a URL client fetches it (`new URL(raw).href`): scheme and host lower-cased, `..`
+ * and `%2e%2e` segments resolved, `\` read as `/`. A glob matched against the string as written
+ * let `https://api.example/public/%2e%2e/admin` pass a rule for `/public/**` and
+ * `https://API.example/admin` slip one for `/admin/**`. Undefined when there is no other reading.
+ */
+export function webUrlReading(raw: string): string | undefined {
+  if (!WEB_URL.test(raw) || raw.length > MAX_STRING) return undefined;
+  try {
+    const href = new URL(raw).href;
+    return href === raw ? undefined : href;
+  } catch {
+    return undefined;
+  }
+}
+
 /** isWithin for one reading of a path. */
 function withinOne(raw: string, roots: readonly string[], nocase: boolean): boolean {
   let p = normalisePath(raw);

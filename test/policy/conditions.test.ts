@@ -100,6 +100,24 @@ describe('path containment', () => {
     expect(ssh({ p: 'file:///home/u/notes.txt' })).toBe(false);
     expect(every({ path: 'p', glob: '/data/**' })({ p: 'file:///data/a%20b.txt' })).toBe(true);
   });
+  /**
+   * A web URL was matched as written, but the client that fetches it normalises it first (WHATWG
+   * URL): the host is lower-cased, `..` and `%2e%2e` segments are resolved. So
+   * `https://api.example/public/%2e%2e/admin/x` passed an allow glob for `/public/**` and
+   * `https://API.example/admin/x` or `…/public/../admin/x` slipped a block glob for `/admin/**`.
+   */
+  it('a web URL is also judged in the form a URL client fetches', () => {
+    const admin = cond({ path: 'u', glob: 'https://api.example/admin/**' });
+    const publicOnly = every({ path: 'u', glob: 'https://api.example/public/**' });
+    for (const u of ['https://api.example/public/../admin/x', 'https://api.example/public/%2e%2e/admin/x', 'https://API.example/admin/x', 'HTTPS://api.example/admin/x']) {
+      expect(admin({ u })).toBe(true);
+      expect(publicOnly({ u })).toBe(false);
+    }
+    // Controls: a URL already in normal form is judged as before.
+    expect(publicOnly({ u: 'https://api.example/public/x' })).toBe(true);
+    expect(admin({ u: 'https://api.example/public/x' })).toBe(false);
+    expect(every({ path: 'u', glob: 'https://*.example/**' })({ u: 'https://a.example/x?q=1' })).toBe(true);
+  });
   it('overlong paths cannot be judged and are outside', () => {
     expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
   });
