@@ -131,11 +131,17 @@ export function normaliseRoot(root: string, nocase = false): string {
 export function fileUrlReading(raw: string): string | undefined {
   // The scheme in any case: URL readers accept `FILE://` too.
   if (!/^file:\/\//i.test(raw) || raw.length > MAX_STRING) return undefined;
+  let pathname: string;
   try {
-    const url = new URL(raw);
-    return decodeURIComponent(url.pathname);
+    pathname = new URL(raw).pathname;
   } catch {
     return undefined;
+  }
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape (`%ZZ`): a lenient decoder still decodes the valid ASCII ones (`%2E`).
+    return pathname.replace(/%([0-7][0-9A-Fa-f])/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   }
 }
 

@@ -93,6 +93,8 @@ describe('path containment', () => {
     const ssh = cond({ path: 'p', glob: '**/.ssh{,/**}', nocase: true });
     expect(ssh({ p: 'file:///home/u/%2Essh/id_rsa' })).toBe(true);
     expect(ssh({ p: 'FILE:///home/u/%2Essh/id_rsa' })).toBe(true);
+    // A malformed escape elsewhere does not make a lenient decoder's reading disappear.
+    expect(ssh({ p: 'file:///home/u/%2Essh/id_rsa%ZZ' })).toBe(true);
     expect(ssh({ p: 'file:///home/u/x?/../../.ssh/id_rsa' })).toBe(true);
     // Controls: a URL whose readings agree is judged as before.
     expect(inside({ p: 'file:///data/a%20b.txt' })).toBe(true);
