@@ -116,6 +116,24 @@ describe('collectSignals: volume and distinct resources', () => {
   });
 });
 
+describe('collectSignals: user keys', () => {
+  /**
+   * The user-level key was `${issuer}|${user}` unescaped (the user+agent key escapes its parts):
+   * user `x|y` of issuer `https://idp` and user `y` of an issuer `https://idp|x` shared one
+   * key, so one identity provider's user counted in, and made payees familiar for, another's.
+   */
+  it('a user id holding the separator does not share counters with another issuer\'s user', async () => {
+    const store = new MemoryStateStore();
+    const a = principal({ issuer: 'https://idp', user: 'x|y', actor: undefined });
+    const b = principal({ issuer: 'https://idp|x', user: 'y', actor: undefined });
+    await observeOutcome(store, request({ tool: 'pay', principal: a, arguments: { payee: 'ACME' } }), ok, T0, OPTS);
+    for (let i = 0; i < 5; i++) await collectSignals(store, request({ tool: 'pay', principal: a }), T0 + i, OPTS);
+    const s = await collectSignals(store, request({ tool: 'pay', principal: b, arguments: { payee: 'ACME' } }), T0 + 10, OPTS);
+    expect(s.rate.user).toBe(1);
+    expect(s.novelty.arguments).toEqual(['payee']);
+  });
+});
+
 describe('collectSignals: novelty', () => {
   it('a tool stays novel until a call succeeds (a blocked first attempt does not make it familiar)', async () => {
     const store = new MemoryStateStore();
