@@ -54,6 +54,15 @@ export function principalKey(p: Pick<Principal, 'issuer' | 'user' | 'actor' | 'a
   return p.actorIssuer === undefined ? base : `${base}|${keyPart(p.actorIssuer)}`;
 }
 
+/**
+ * Stable key for the user alone (every agent of it), its parts escaped as in principalKey:
+ * unescaped, user `x|y` of issuer `https://idp` and user `y` of an issuer `https://idp|x` were one
+ * key (one user-level rate window, burst baseline and set of familiar payees).
+ */
+export function userKey(p: Pick<Principal, 'issuer' | 'user'>): string {
+  return `${keyPart(p.issuer)}|${keyPart(p.user)}`;
+}
+
 /** Who one actor of a delegation chain is: its `sub` and, when the token names one, its `iss`. */
 export interface ActorId {
   readonly sub: string;

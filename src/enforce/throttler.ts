@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decision.js';
-import { principalKey } from '../core/principal.js';
+import { principalKey, userKey } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { ThrottleBucket, ThrottleConfig } from './throttle-config.js';
 import { abortableDelay, systemTimers, type Timers } from './timers.js';
@@ -25,7 +25,7 @@ function bucketKey(b: ThrottleBucket, req: ToolCallRequest, decision: Decision):
   const p = req.principal;
   switch (b.key) {
     case 'user':
-      return `user:${p.issuer}|${p.user}`;
+      return `user:${userKey(p)}`;
     case 'user_agent':
       return `user_agent:${principalKey(p)}`;
     case 'tool':

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArgPathSchema } from './condition-schema.js';
 import { DurationSchema } from './duration.js';
 import { nameGlobProblem } from './pattern-checks.js';
 
@@ -42,7 +43,8 @@ const NoveltyArgumentSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (got '${g}')`, path: [i] });
     });
   }),
-  path: z.string().regex(/^[^.\s]+(\.[^.\s]+){0,15}$/),
+  // The conditions' path syntax: `**` before the end finds nothing, so the payee would never be new.
+  path: ArgPathSchema,
   weight: Weight.default(20),
 });
 

@@ -1,17 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { createContext, Script } from 'node:vm';
-import { budgetLeftMs, CHEAP_UP_TO, charge, resetWorkBudget } from './work-budget.js';
+import { budgeted, budgetLeftMs, CHEAP_UP_TO, charge, resetWorkBudget } from './work-budget.js';
 
 /**
  * Runs a policy regex on an untrusted string without letting it hold the decision hostage.
  * The load checks refuse nested quantifiers and overlapping repeated alternatives (exponential),
  * but polynomial patterns such as `.*a.*b.*c` or `\d+\d+$` pass them and still take tens of
  * seconds on a 4096-character argument; a decision is synchronous, so every caller would wait.
- * Short strings run directly (polynomial work on them is small); a longer one runs under a V8
- * timeout, which interrupts a running regex. A run cut short is not judged (`undefined`), and
- * so is every further long match once one decision has spent its work budget (work-budget.ts,
- * shared with globs and paths): many values each just under the timeout cannot add up to a
- * stall either.
+ * Short strings run directly (a watchdog costs more than the match), their time charged; a
+ * longer one runs under a V8 timeout, which interrupts a running regex. A run cut short is not
+ * judged (`undefined`), and so is every further match once one decision has spent its work
+ * budget (work-budget.ts, shared with globs and paths): many values each just under the
+ * timeout, or many short ones, cannot add up to a stall either.
  *
  * The watchdog reads a clock; the decision it affects only ever becomes stricter (a block or
  * approve rule holds, an allow rule fails), never looser.
@@ -25,7 +25,8 @@ export const resetRegexBudget = resetWorkBudget;
 
 /** `re.test(s)`, or undefined when the match did not finish within the time left. */
 export function boundedTest(re: RegExp, s: string): boolean | undefined {
-  if (s.length <= CHEAP_UP_TO) return re.test(s);
+  // A short string runs directly, its time charged: many of them cannot add up to a stall.
+  if (s.length <= CHEAP_UP_TO) return budgeted(() => re.test(s));
   const left = Math.floor(budgetLeftMs());
   if (left < 1) return undefined;
   sandbox.re = re;

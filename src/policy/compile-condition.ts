@@ -2,9 +2,9 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
-import { globSubject, isWindowsDrivePath, isWithin, normaliseRoot, pathReadingOfUrlLike } from './path-containment.js';
+import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike, webUrlReading } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
-import { budgeted, CHEAP_UP_TO } from './work-budget.js';
+import { budgeted } from './work-budget.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
 export type CompiledCondition = (root: unknown) => boolean;
@@ -28,16 +28,22 @@ function equals(value: unknown, expected: unknown, nocase: boolean): boolean {
 /**
  * An array contains an equal item; a string contains the substring. `loose` (restricting rules,
  * where the agent picks the shape): an array also contains `needle` when any item, at any depth,
- * contains it, so wrapping `"rm -rf /"` as `["rm -rf /"]` does not hide it.
+ * contains it, so wrapping `"rm -rf /"` as `["rm -rf /"]` does not hide it. An array not found
+ * to contain it within the bounds (1000 items, MAX_NESTING deep) is not judged: past them it
+ * may or may not, and a negated rule must not read either answer as certain.
  */
-function contains(value: unknown, needle: unknown, nocase: boolean, loose: boolean, depth = 0): boolean {
+function contains(value: unknown, needle: unknown, nocase: boolean, loose: boolean, depth = 0): Verdict {
   if (Array.isArray(value)) {
     const n = Math.min(value.length, MAX_ITEMS);
+    let cut = value.length > MAX_ITEMS || (loose && depth >= MAX_NESTING);
     for (let i = 0; i < n; i++) {
       if (equals(value[i], needle, nocase)) return true;
-      if (loose && depth < MAX_NESTING && contains(value[i], needle, nocase, true, depth + 1)) return true;
+      if (!loose || depth >= MAX_NESTING) continue;
+      const inner = contains(value[i], needle, nocase, true, depth + 1);
+      if (inner === true) return true;
+      if (inner === UNJUDGED) cut = true;
     }
-    return loose && (value.length > MAX_ITEMS || depth >= MAX_NESTING);
+    return cut ? UNJUDGED : false;
   }
   if (typeof value !== 'string' || typeof needle !== 'string') return false;
   return (nocase ? value.toLowerCase() : value).includes(needle);
@@ -53,15 +59,15 @@ type Verdict = boolean | typeof UNJUDGED;
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 
 /**
- * A test of one string, run under the decision's work budget when the string is long (an
- * agent's argument, not a signed claim: `set`); a value the budget does not reach is not judged.
+ * A test of one string, run under the decision's work budget (an agent's argument, short or long,
+ * not a signed claim: `set`); a value the budget does not reach is not judged.
  */
 function affordable(q: Quantifier, test: (s: string) => Verdict): (v: unknown) => Verdict {
   return (v) => {
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
     if (v.length > MAX_STRING) return UNJUDGED;
-    if (v.length <= CHEAP_UP_TO || q === 'set') return test(v);
+    if (q === 'set') return test(v);
     return budgeted(() => test(v));
   };
 }
@@ -71,12 +77,17 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
   // Patterns are compared in NFC, the form subjects are also read in (otherReadings).
   const glob = c.glob.normalize('NFC');
   const exact = picomatch(glob, { dot: true, nocase });
-  // Windows drive paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA`
-  // is the same file as `c:\users\u\.ssh\id_rsa`, so such a subject always matches ignoring case.
+  // Windows paths are case-insensitive on their own file systems: `C:\USERS\U\.SSH\ID_RSA` is
+  // the same file as `c:\users\u\.ssh\id_rsa` (UNC and device paths too), so such a subject
+  // always matches ignoring case.
   const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
-    const match = isWindowsDrivePath(v) ? folded : exact;
+    const windows = isWindowsPath(v);
+    const match = windows ? folded : exact;
     const subject = globSubject(v);
+    // `C:\Users\u\AWS~1\CREDEN~1` is `.aws\credentials` to Win32: a short name hides the long
+    // name a glob is written for, so the value is not judged.
+    if (windows && hasShortNameSegment(subject)) return UNJUDGED;
     const plain = match(subject);
     // Another reading of the same path that gives another answer: neither is certain, so the
     // value is not judged (block rules hold, allow rules fail).
@@ -84,6 +95,15 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
     // A URL-like string with dot segments, read as the path a server resolves it to.
     const asPath = pathReadingOfUrlLike(v);
     if (asPath !== undefined) for (const other of [asPath, ...otherReadings(asPath)]) if (match(other) !== plain) return UNJUDGED;
+    // A file URL as a URL reader reads it (`?`, `#`, percent-escapes such as `%2Essh`).
+    const asUrl = fileUrlReading(v);
+    if (asUrl !== undefined) {
+      const urlSubject = globSubject(asUrl);
+      for (const other of [urlSubject, ...otherReadings(urlSubject)]) if (match(other) !== plain) return UNJUDGED;
+    }
+    // A web URL as a client fetches it (host case, `..` and `%2e%2e` resolved).
+    const asHref = webUrlReading(v);
+    if (asHref !== undefined && match(asHref) !== plain) return UNJUDGED;
     return plain;
   };
 }
@@ -158,14 +178,18 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
     let flags = (c.flags ?? '').replace(/[gy]/g, '');
     if (nocase && !flags.includes('i')) flags += 'i';
     const re = new RegExp(c.regex, flags);
-    // Beyond MAX_STRING a match could hide in the part not searched: not judged. An agent's
+    // Beyond MAX_STRING a match could hide in the part not searched: no match there is not
+    // judged, and neither is a match of a pattern that can see the cut. An agent's
     // long string runs under a time limit (bounded-regex.ts); a run cut short is not judged
     // either. Claims (`set`) are signed identity data, not the agent's choice: run directly.
     const test = q === 'set' ? (s: string) => re.test(s) : (s: string) => boundedTest(re, s);
+    const prefixMatchIsCertain = !looksPastTheCut(c.regex);
     return (v) => {
       if (typeof v !== 'string') return false;
       if (v.length <= MAX_STRING) return test(v);
-      return test(v.slice(0, MAX_STRING)) === true || UNJUDGED;
+      // A match in the prefix is a match in the whole string only when the pattern cannot see
+      // where the prefix was cut: `$`, `\b` or a lookahead take the cut for the end.
+      return (prefixMatchIsCertain && test(v.slice(0, MAX_STRING)) === true) || UNJUDGED;
     };
   }
   if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
@@ -180,6 +204,15 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   }
   // `exists` is handled by the caller on the number of values found.
   return () => true;
+}
+
+/**
+ * Whether a pattern may test what follows its match: `$` (which matches at the end of a cut
+ * prefix as at the end of the string), `\b`/`\B` and lookaheads. Conservative: a `$` or `\b`
+ * that is really literal (in a class, escaped) counts too, which only leaves a value unjudged.
+ */
+function looksPastTheCut(source: string): boolean {
+  return source.includes('$') || /\\[bB]/.test(source) || source.includes('(?=') || source.includes('(?!');
 }
 
 function numeric(test: (n: number) => boolean): (v: unknown) => boolean {
@@ -275,8 +308,14 @@ export function compileCondition(c: Condition, q: Quantifier = 'any'): CompiledC
   if (c.exists !== undefined) {
     const collect = valueCollector(paths, false);
     const want = c.exists;
-    // Presence is one fact about the call, not a test per value.
-    return (root) => (collect(root).items.length > 0 === want) !== negate;
+    // Presence is one fact about the call, not a test per value. A search cut short by a bound
+    // may have missed the value (the 1001st item's key, one 40 levels deep): like any other
+    // condition, it then holds for restricting rules and fails for allow rules.
+    return (root) => {
+      const found = collect(root);
+      if (found.truncated && q !== 'set') return q === 'any';
+      return (found.items.length > 0 === want) !== negate;
+    };
   }
   // Every operator but `contains` looks inside an array value (an array is its items).
   const intoArrays = c.contains === undefined;

@@ -23,7 +23,7 @@ export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
  * `a.b.0.c`, `items.*.id` or `**`: dot-separated keys, numeric array indexes, `*` for every
  * item or property, and `**` (last segment only) for every scalar nested at any depth below.
  */
-const ArgPathSchema = z
+export const ArgPathSchema = z
   .string()
   .regex(/^[^.\s]+(\.[^.\s]+){0,15}$/, 'expected a dot path like a.b.0.c, items.*.id or ** (at most 16 segments)')
   .refine((p) => !p.split('.').slice(0, -1).includes('**'), "'**' may only be the last segment of a path");

@@ -44,9 +44,31 @@ function win32Names(p: string): string {
   return parts.join('/');
 }
 
+/** An 8.3 short name: up to six characters, `~`, a number, and an extension of up to three. */
+const SHORT_NAME = /(?:^|\/)[^/~]{0,6}~\d+(?:\.[^/.]{0,3})?(?:\/|$)/;
+
+/**
+ * True when a Windows drive path (its glob subject, slashes already) has a segment that may be an
+ * 8.3 short name (`AWS~1` for `.aws`, `CREDEN~1` for `credentials`). Win32 opens a file by its
+ * short name too, and which long name it stands for is not in the string, so a glob cannot judge
+ * such a path. Containment can: a short name names something in the same folder.
+ */
+export function hasShortNameSegment(subject: string): boolean {
+  return SHORT_NAME.test(subject);
+}
+
 /** True when a (raw) path is a Windows drive path, whose comparisons ignore case. */
 export function isWindowsDrivePath(raw: string): boolean {
   return /^(file:\/\/\/?)?[A-Za-z]:[\\/]/.test(raw);
+}
+
+/**
+ * True for a path Windows resolves ignoring case: a drive path, or a UNC or device path
+ * (`\\server\share\…`, `\\?\C:\…`, `\\.\C:\…`: NTFS and SMB shares ignore case too). Only
+ * backslash-led ones: `//x` is an ordinary (case-sensitive) path to a POSIX server.
+ */
+export function isWindowsPath(raw: string): boolean {
+  return isWindowsDrivePath(raw) || raw.startsWith('\\\\');
 }
 
 /**
@@ -100,12 +122,50 @@ export function normaliseRoot(root: string, nocase = false): string {
 }
 
 /**
- * True when `raw` names `root` itself or something below it after normalisation:
- * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`.
- * A path that cannot be normalised is never inside anything (fail safe). With `nocase` the
- * roots must have been normalised with `nocase` too.
+ * How a URL reader (`new URL`, fileURLToPath) reads a `file://` string: `?` and `#` end the path,
+ * percent-escapes are decoded and `%2e%2e` is a `..` segment. Stripping `file://` reads
+ * `file:///etc/passwd?/../../data/x` as `/data/x` and `file:///data/%2e%2e/etc` as inside
+ * `/data`, where a server that parses the URL opens `/etc/passwd`. Undefined for a string that
+ * does not start with `file://` or that a URL reader refuses.
  */
-export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
+export function fileUrlReading(raw: string): string | undefined {
+  // The scheme in any case: URL readers accept `FILE://` too.
+  if (!/^file:\/\//i.test(raw) || raw.length > MAX_STRING) return undefined;
+  let pathname: string;
+  try {
+    pathname = new URL(raw).pathname;
+  } catch {
+    return undefined;
+  }
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape (`%ZZ`): a lenient decoder still decodes the valid ASCII ones (`%2E`).
+    return pathname.replace(/%([0-7][0-9A-Fa-f])/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  }
+}
+
+/** Schemes whose URLs a WHATWG URL client normalises before fetching (file: has its own reading). */
+const WEB_URL = /^(?:https?|wss?|ftp):/i;
+
+/**
+ * A web URL as a URL client fetches it (`new URL(raw).href`): scheme and host lower-cased, `..`
+ * and `%2e%2e` segments resolved, `\` read as `/`. A glob matched against the string as written
+ * let `https://api.example/public/%2e%2e/admin` pass a rule for `/public/**` and
+ * `https://API.example/admin` slip one for `/admin/**`. Undefined when there is no other reading.
+ */
+export function webUrlReading(raw: string): string | undefined {
+  if (!WEB_URL.test(raw) || raw.length > MAX_STRING) return undefined;
+  try {
+    const href = new URL(raw).href;
+    return href === raw ? undefined : href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** isWithin for one reading of a path. */
+function withinOne(raw: string, roots: readonly string[], nocase: boolean): boolean {
   let p = normalisePath(raw);
   if (p === undefined) return false;
   if (nocase) p = p.toLowerCase();
@@ -114,4 +174,18 @@ export function isWithin(raw: string, roots: readonly string[], nocase = false):
     if (p === root || p.startsWith(`${root}/`)) return true;
   }
   return false;
+}
+
+/**
+ * True when `raw` names `root` itself or something below it after normalisation:
+ * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`. A `file://` URL is
+ * inside only when its URL reading is too (fileUrlReading). A path that cannot be normalised is
+ * never inside anything (fail safe). With `nocase` the roots must have been normalised with
+ * `nocase` too.
+ */
+export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
+  if (!withinOne(raw, roots, nocase)) return false;
+  if (!/^file:\/\//i.test(raw)) return true;
+  const url = fileUrlReading(raw);
+  return url !== undefined && withinOne(url, roots, nocase);
 }

@@ -43,6 +43,12 @@ export function loadScenario(file: string): Scenario {
   }
   const result = ScenarioSchema.safeParse(parsePolicyYaml(text, file));
   if (!result.success) throw configErrorFromZod(result.error, file);
+  for (const [key, spec] of Object.entries(result.data.principals)) {
+    // An agent's issuer without an agent would be dropped, and the steps judged as direct user calls.
+    if (spec.agentIssuer !== undefined && spec.agent === undefined) {
+      throw new ConfigError("'agentIssuer' needs 'agent' (the agent it is the issuer of)", { file, keyPath: `principals.${key}.agentIssuer` });
+    }
+  }
   result.data.steps.forEach((s, i) => {
     if (!Object.hasOwn(result.data.principals, s.as)) {
       throw new ConfigError(`unknown principal '${s.as}'`, { file, keyPath: `steps[${i}].as` });

@@ -30,7 +30,8 @@ import { createSubjectRegistry, identityWithSubjectClaims } from './subject-wiri
 import { announcedLists, openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
 import { warmUpDecisionPath } from './warm-up.js';
-import { checkPolicyFilesExist, policyClaimsCheck, warnPolicyMode } from './policy-checks.js';
+import { checkPolicyFilesExist, policyClaimsCheck } from './policy-checks.js';
+import { policyLoadedListener } from './policy-loaded.js';
 import { createPrivateDirs } from './private-dirs.js';
 import { runtimeShutdown, type Closer } from './runtime-shutdown.js';
 import { StartupInterruptedError, stopReason, stoppableFetch, throwIfStopRequested } from './startup-stop.js';
@@ -92,12 +93,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       logger,
       watch: config.policy.watch,
       check: policyClaimsCheck(config, configFile, logger),
-      onLoad: (p, previous) => {
-        warnPolicyMode(p, previous, logger);
-        // `mode` on the record: an auditor sees when enforcement was off (monitor) and when it came back.
-        audit.record(auditEvent('policy.loaded', { file: policyFiles.join(','), policyHash: p.hash, rules: p.rules.length, reload: previous !== undefined, mode: p.mode }));
-        if (previous !== undefined) withdrawStaleApprovals?.(p.hash);
-      },
+      onLoad: policyLoadedListener({ audit, logger, files: policyFiles, withdrawStale: () => withdrawStaleApprovals }),
       onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
     });
     closers.push(() => holder.close());

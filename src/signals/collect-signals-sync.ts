@@ -1,11 +1,10 @@
-import { compilePath, valueAt } from '../policy/safe-access.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
 import type { StateStore } from '../state/state-store.js';
 import { stepBurst, type BurstState } from './burst.js';
 import type { SignalOptions, Signals } from './signals.js';
 import { keys, members, principalKeys, sessionKey, toolKeys } from './state-keys.js';
-import { burstSignal, contextOf, scanResources, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { burstSignal, contextOf, noveltyValues, scanResources, SESSION_TTL_MS, type SessionRecord, type SignalRequest } from './signal-parts.js';
 
 /**
  * A store whose operations complete synchronously (the in-memory MemoryStateStore). Same
@@ -69,8 +68,8 @@ export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, n
   };
   const args: string[] = [];
   for (const n of o.noveltyArguments) {
-    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined && store.getSync(keys.valueSeen(k.uk, n.name, v)) === undefined) args.push(n.name);
+    const found = noveltyValues(req.arguments, n.path);
+    if (found.overflow || found.keys.some((v) => store.getSync(keys.valueSeen(k.uk, n.name, v)) === undefined)) args.push(n.name);
   }
   const novelty = { tool: store.getSync(t.toolSeen) === undefined, arguments: args };
   const key = sessionKey(req.sessionId);
@@ -105,7 +104,6 @@ export function observeOutcomeSync(
   if (outcome.status !== 'ok') return;
   store.setSync(toolKeys(k, req.upstream, req.tool, o.toolClass).toolSeen, 1, o.rememberMs);
   for (const n of o.noveltyArguments) {
-    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined) store.setSync(keys.valueSeen(k.uk, n.name, v), 1, o.rememberMs);
+    for (const v of noveltyValues(req.arguments, n.path).keys) store.setSync(keys.valueSeen(k.uk, n.name, v), 1, o.rememberMs);
   }
 }

@@ -1,10 +1,9 @@
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
-import { compilePath, valueAt } from '../policy/safe-access.js';
 import type { StateStore } from '../state/state-store.js';
 import { countBurst } from './burst.js';
 import { collectSignalsSync, isSyncSignalStore, observeOutcomeSync } from './collect-signals-sync.js';
-import { burstSignal, contextOf, rateMembers, scanResources, SESSION_TTL_MS, valueKey, type SessionRecord, type SignalRequest } from './signal-parts.js';
+import { burstSignal, contextOf, noveltyValues, rateMembers, scanResources, SESSION_TTL_MS, type SessionRecord, type SignalRequest } from './signal-parts.js';
 import { DEFAULT_SIGNAL_OPTIONS, type SignalOptions, type Signals } from './signals.js';
 import { keys, members, principalKeys } from './state-keys.js';
 
@@ -44,8 +43,10 @@ async function readNovelty(store: StateStore, req: SignalRequest, o: SignalOptio
   const tool = (await store.get(keys.toolSeen(pk, req.upstream, req.tool))) === undefined;
   const args: string[] = [];
   for (const n of o.noveltyArguments) {
-    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined && (await store.get(keys.valueSeen(uk, n.name, v))) === undefined) args.push(n.name);
+    const found = noveltyValues(req.arguments, n.path);
+    let novel = found.overflow;
+    for (const v of found.keys) if (!novel && (await store.get(keys.valueSeen(uk, n.name, v))) === undefined) novel = true;
+    if (novel) args.push(n.name);
   }
   return { tool, arguments: args };
 }
@@ -135,7 +136,6 @@ async function observeOutcomeAsync(
   if (outcome.status !== 'ok') return;
   await store.set(keys.toolSeen(k.pk, req.upstream, req.tool), 1, options.rememberMs);
   for (const n of options.noveltyArguments) {
-    const v = valueKey(valueAt(req.arguments, compilePath(n.path)));
-    if (v !== undefined) await store.set(keys.valueSeen(k.uk, n.name, v), 1, options.rememberMs);
+    for (const v of noveltyValues(req.arguments, n.path).keys) await store.set(keys.valueSeen(k.uk, n.name, v), 1, options.rememberMs);
   }
 }

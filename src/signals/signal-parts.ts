@@ -1,6 +1,6 @@
 import { canonicalJson } from '../core/canonical-json.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
-import { MAX_STRING } from '../policy/safe-access.js';
+import { compilePath, findValues, hasWildcard, MAX_STRING, MISSING, singleValueAt } from '../policy/safe-access.js';
 import type { BurstState } from './burst.js';
 import type { BurstSignal, SignalOptions } from './signals.js';
 import { members } from './state-keys.js';
@@ -20,15 +20,58 @@ export type SignalRequest = Pick<
   'principal' | 'upstream' | 'tool' | 'arguments' | 'sessionId' | 'remoteAddress' | 'userAgent' | 'clientInfo'
 >;
 
-/** A stable, bounded string form of an argument value for hashing; undefined when absent. */
+/**
+ * A stable string form of an argument value; undefined when absent. Whole, not a prefix: a value
+ * padded past any prefix length would share an approved value's key and count as known. The
+ * store key hashes it (state-keys.ts), so a long value never becomes a long key.
+ */
 export function valueKey(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string') return `s:${value.slice(0, MAX_STRING)}`;
+  if (typeof value === 'string') return `s:${value}`;
   try {
-    return `j:${canonicalJson(value).slice(0, MAX_STRING)}`;
+    return `j:${canonicalJson(value)}`;
   } catch {
-    return 'j:unrepresentable';
+    return UNREPRESENTABLE;
   }
+}
+
+/** The key of a value canonical JSON cannot spell (a number JSON.parse read as Infinity). */
+export const UNREPRESENTABLE = 'j:unrepresentable';
+
+/** At most this many distinct values of one novelty argument are looked up per call. */
+const MAX_NOVELTY_VALUES = 8;
+
+/** The values of one sensitive argument in a call, as valueKeys. */
+export interface NoveltyValues {
+  /** Distinct values looked up in (and, after a success, remembered by) the store. */
+  readonly keys: string[];
+  /** More values than are looked up (or a search cut short): the argument counts as new. */
+  readonly overflow: boolean;
+}
+
+/**
+ * Every value at a novelty path: one for a plain path (an array stays one value), each one for a
+ * path with `*` or `**`. Reading only the first let `payees: [known, new]` pass as known.
+ */
+export function noveltyValues(args: unknown, path: string): NoveltyValues {
+  const segments = compilePath(path);
+  if (!hasWildcard(segments)) {
+    const v = singleValueAt(args, segments);
+    const key = v === MISSING ? undefined : valueKey(v);
+    // Unrepresentable values all share one key: none may make the others familiar.
+    if (key === UNREPRESENTABLE) return { keys: [], overflow: true };
+    return { keys: key === undefined ? [] : [key], overflow: false };
+  }
+  const found = findValues(args, segments);
+  const keys = new Set<string>();
+  for (const v of found.values) {
+    const key = valueKey(v);
+    if (key === undefined) continue;
+    if (key === UNREPRESENTABLE) return { keys: [...keys], overflow: true };
+    keys.add(key);
+    if (keys.size > MAX_NOVELTY_VALUES) return { keys: [...keys].slice(0, MAX_NOVELTY_VALUES), overflow: true };
+  }
+  return { keys: [...keys], overflow: found.truncated };
 }
 
 /** Resource values of one call: a few checked against the store, the rest counted as new. */

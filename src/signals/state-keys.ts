@@ -1,5 +1,5 @@
 import { sha256Hex } from '../core/canonical-json.js';
-import { principalKey, type Principal } from '../core/principal.js';
+import { principalKey, userKey, type Principal } from '../core/principal.js';
 
 /**
  * A bounded key fragment for an untrusted value: short values as they are (cheap), longer ones
@@ -20,7 +20,7 @@ function fragment(value: string): string {
  */
 export const keys = {
   pair: (p: Principal) => principalKey(p),
-  user: (p: Principal) => `${p.issuer}|${p.user}`,
+  user: (p: Principal) => userKey(p),
   pairGroup: (pk: string) => `sig:pair:${pk}`,
   userGroup: (uk: string) => `sig:user:${uk}`,
   burst: (pk: string) => `sig:burst:${pk}`,

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { addToRunning, isEmptyFrom, newRunningCounter, plainWalk, type RunningCounter } from './running-counter.js';
+import { addToRunning, isEmptyFrom, newRunningCounter, plainWalk, windowSum, type RunningCounter } from './running-counter.js';
 import type { StateStore } from './state-store.js';
 
 /** Sub-buckets per sliding window: error is at most 1/BUCKETS of the window's oldest edge. */
@@ -185,8 +185,26 @@ export class MemoryStateStore implements StateStore {
   }
 }
 
-/** Makes room in a full group: members with an empty window first, else the longest-standing one. */
+/**
+ * Makes room in a full group: members with an empty window first, else the one with the least in
+ * its window (the first of those). Not the longest-standing one: that is the principal's overall
+ * rate or its returned bytes, counted on every call, and an agent calling a few hundred distinct
+ * tools evicted them, so they restarted at zero mid-window. Dropping the smallest count loses the
+ * least a limit could be measured against.
+ */
 function pruneMembers(members: Map<string, RunningCounter>, oldest: number): void {
-  for (const [name, counter] of members) if (isEmptyFrom(counter, oldest)) members.delete(name);
-  if (members.size >= MAX_GROUP_MEMBERS) members.delete(members.keys().next().value as string);
+  let smallest: string | undefined;
+  let least = Infinity;
+  for (const [name, counter] of members) {
+    if (isEmptyFrom(counter, oldest)) {
+      members.delete(name);
+      continue;
+    }
+    const sum = windowSum(counter, oldest);
+    if (sum < least) {
+      least = sum;
+      smallest = name;
+    }
+  }
+  if (members.size >= MAX_GROUP_MEMBERS && smallest !== undefined) members.delete(smallest);
 }

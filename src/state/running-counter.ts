@@ -66,3 +66,10 @@ export function isEmptyFrom(c: RunningCounter, oldest: number): boolean {
   for (const index of c.buckets.keys()) if (index >= oldest) return false;
   return true;
 }
+
+/** What a counter holds in the window ending at `oldest` (buckets before it left out, none dropped). */
+export function windowSum(c: RunningCounter, oldest: number): number {
+  let sum = 0;
+  for (const [index, value] of c.buckets) if (index >= oldest) sum += value;
+  return sum;
+}

@@ -79,6 +79,44 @@ describe('quantifiers', () => {
     expect(secret({ a: { b: [{ c: '/home/u/.ssh/id_rsa' }] } })).toBe(true);
     expect(secret({ a: { b: [{ c: '/home/u/notes' }] } })).toBe(false);
   });
+  /**
+   * `exists` decided on the values found and ignored a search cut short by a bound: the 1001st
+   * item's `force` (past the 1000 values a wildcard yields) or a key 40 levels deep was "not
+   * there", so a block rule on its presence did not fire and an allow rule on its absence did.
+   */
+  it('padding cannot hide a key from exists: a search cut short holds for block rules, fails for allow rules', () => {
+    const items = [...Array.from({ length: 1000 }, () => ({ id: 1 })), { id: 2, force: true }];
+    const present = { path: 'items.*.force', exists: true };
+    const absent = { path: 'items.*.force', exists: false };
+    expect(cond(present, 'any')({ items })).toBe(true);
+    expect(cond(absent, 'every')({ items })).toBe(false);
+    expect(cond({ ...present, not: true }, 'every')({ items })).toBe(false);
+    let deep: Record<string, unknown> = { force: true };
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    expect(cond({ path: '**', exists: true }, 'any')({ deep })).toBe(true);
+    // Controls: without the padding the answers are the plain ones.
+    const few = [{ id: 1 }, { id: 2 }];
+    expect(cond(present, 'any')({ items: few })).toBe(false);
+    expect(cond(absent, 'every')({ items: few })).toBe(true);
+    expect(cond(present, 'any')({ items: [{ id: 1 }, { force: false }] })).toBe(true);
+  });
+  /**
+   * `contains` on an array looks at its first 1000 items; past them it answered "contains"
+   * (restricting rules) or "does not" (allow rules), which a negated rule reads the other way:
+   * 1001 items without `approved` passed a block rule "tags do not contain approved", and an
+   * `admin` at item 1001 passed an allow rule "tags do not contain admin".
+   */
+  it('padding an array past the bound cannot answer contains either way for a negated rule', () => {
+    const padded = Array.from({ length: 1000 }, () => 'x');
+    expect(cond({ path: 'tags', contains: 'approved', not: true }, 'any')({ tags: [...padded, 'y'] })).toBe(true);
+    expect(cond({ path: 'tags', contains: 'admin', not: true }, 'every')({ tags: [...padded, 'admin'] })).toBe(false);
+    expect(cond({ path: 'tags', contains: 'admin' }, 'every')({ tags: [...padded, 'admin'] })).toBe(false);
+    expect(cond({ path: 'tags', contains: 'rm -rf' }, 'any')({ tags: [...padded, 'y'] })).toBe(true);
+    // Controls: found in the part looked at, or a short array, the answer is the plain one.
+    expect(cond({ path: 'tags', contains: 'approved', not: true }, 'any')({ tags: ['approved', ...padded] })).toBe(false);
+    expect(cond({ path: 'tags', contains: 'approved', not: true }, 'any')({ tags: ['a', 'b'] })).toBe(true);
+    expect(cond({ path: 'tags', contains: 'admin', not: true }, 'every')({ tags: ['a', 'b'] })).toBe(true);
+  });
   it('rejects ** anywhere but the last segment', () => {
     expect(ConditionSchema.safeParse({ path: '**.path', exists: true }).success).toBe(false);
   });
@@ -94,6 +132,16 @@ describe('case and Windows paths', () => {
     const key = cond({ path: 'path', glob: '**/.ssh/**' }, 'any');
     expect(key({ path: 'C:\\Users\\una\\.ssh\\id_rsa' })).toBe(true);
     expect(key({ path: 'C:\\USERS\\UNA\\.SSH\\ID_RSA' })).toBe(true);
+  });
+  it('blocks a Windows UNC or device path (\\\\?\\C:\\, \\\\server\\share) in any case, as a drive path', () => {
+    // Only `C:\\` paths were matched ignoring case: `\\\\?\\C:\\USERS\\U\\.SSH\\ID_RSA` opens the same
+    // key on NTFS, and an SMB share ignores case too, yet a glob without nocase missed them.
+    const key = cond({ path: 'path', glob: '**/.ssh/**' }, 'any');
+    expect(key({ path: '\\\\?\\C:\\USERS\\U\\.SSH\\ID_RSA' })).toBe(true);
+    expect(key({ path: '\\\\.\\C:\\Users\\u\\.Ssh\\id_rsa' })).toBe(true);
+    expect(key({ path: '\\\\fileserver\\home\\u\\.SSH\\id_rsa' })).toBe(true);
+    // POSIX paths keep their case.
+    expect(key({ path: '/home/u/.SSH/id_rsa' })).toBe(false);
   });
   it('contains Windows drive paths ignoring case, and rejects escapes and UNC paths', () => {
     const inside = cond({ path: 'path', within: ['C:\\work'] }, 'every');

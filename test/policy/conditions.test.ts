@@ -59,6 +59,67 @@ describe('path containment', () => {
     expect(aws({ path: '/home/u/.aws/credentials.' })).toBe(false);
     expect(normalisePath('/home/u/creds.')).toBe('/home/u/creds.');
   });
+  /**
+   * NTFS gives a long name an 8.3 short name (`.aws` is `AWS~1`, `credentials` `CREDEN~1`), and
+   * Win32 opens a file by either: `C:\Users\u\AWS~1\CREDEN~1` is `.aws\credentials`, which no
+   * glob for `.aws` matches. Which long name a short one stands for is not in the string, so a
+   * drive path with a short-name segment is not judged by a glob: block rules hold, allow rules fail.
+   */
+  it('a Windows 8.3 short name does not sidestep a glob for the long name', () => {
+    const aws = cond({ path: 'path', glob: '**/.aws{,/**}', nocase: true });
+    expect(aws({ path: 'C:\\Users\\u\\AWS~1\\CREDEN~1' })).toBe(true);
+    expect(aws({ path: 'c:/users/u/aws~1/config' })).toBe(true);
+    expect(aws({ path: 'file:///C:/Users/u/AWS~12' })).toBe(true);
+    expect(every({ path: 'path', glob: 'C:/work/**', nocase: true })({ path: 'C:\\work\\DOCUME~1.TXT' })).toBe(false);
+    // Controls: long names are judged as before; on POSIX `~1` is part of a name; `within` is
+    // unaffected (a short name names something in the same folder).
+    expect(aws({ path: 'C:\\Users\\u\\Documents\\notes.txt' })).toBe(false);
+    expect(every({ path: 'path', glob: 'C:/work/**', nocase: true })({ path: 'C:\\work\\notes~draft.txt' })).toBe(true);
+    expect(aws({ path: '/home/u/backup~1/config' })).toBe(false);
+    expect(every({ path: 'path', within: ['C:\\work'] })({ path: 'C:\\work\\DOCUME~1\\x.txt' })).toBe(true);
+  });
+  /**
+   * A `file:` URL was read by stripping `file://`, but a server reads it as a URL: `?` and `#`
+   * end the path and `%2e%2e` is `..`. So `file:///etc/passwd?/../../data/x` was inside /data
+   * to warden and /etc/passwd to `new URL` / fileURLToPath, and `%2Essh` dodged a glob for .ssh.
+   */
+  it('a file URL is judged as a URL reader reads it too: query, fragment and percent-escapes', () => {
+    const inside = every({ path: 'p', within: ['/data'] });
+    const outside = cond({ path: 'p', within: ['/data'], not: true });
+    for (const p of ['file:///etc/passwd?/../../data/x', 'file:///etc/passwd#/../../data/x', 'file:///data/%2e%2e/etc/passwd', 'file:///data/.%2E/etc/passwd']) {
+      expect(inside({ p })).toBe(false);
+      expect(outside({ p })).toBe(true);
+    }
+    const ssh = cond({ path: 'p', glob: '**/.ssh{,/**}', nocase: true });
+    expect(ssh({ p: 'file:///home/u/%2Essh/id_rsa' })).toBe(true);
+    expect(ssh({ p: 'FILE:///home/u/%2Essh/id_rsa' })).toBe(true);
+    // A malformed escape elsewhere does not make a lenient decoder's reading disappear.
+    expect(ssh({ p: 'file:///home/u/%2Essh/id_rsa%ZZ' })).toBe(true);
+    expect(ssh({ p: 'file:///home/u/x?/../../.ssh/id_rsa' })).toBe(true);
+    // Controls: a URL whose readings agree is judged as before.
+    expect(inside({ p: 'file:///data/a%20b.txt' })).toBe(true);
+    expect(inside({ p: 'file:///data/x' })).toBe(true);
+    expect(ssh({ p: 'file:///home/u/notes.txt' })).toBe(false);
+    expect(every({ path: 'p', glob: '/data/**' })({ p: 'file:///data/a%20b.txt' })).toBe(true);
+  });
+  /**
+   * A web URL was matched as written, but the client that fetches it normalises it first (WHATWG
+   * URL): the host is lower-cased, `..` and `%2e%2e` segments are resolved. So
+   * `https://api.example/public/%2e%2e/admin/x` passed an allow glob for `/public/**` and
+   * `https://API.example/admin/x` or `…/public/../admin/x` slipped a block glob for `/admin/**`.
+   */
+  it('a web URL is also judged in the form a URL client fetches', () => {
+    const admin = cond({ path: 'u', glob: 'https://api.example/admin/**' });
+    const publicOnly = every({ path: 'u', glob: 'https://api.example/public/**' });
+    for (const u of ['https://api.example/public/../admin/x', 'https://api.example/public/%2e%2e/admin/x', 'https://API.example/admin/x', 'HTTPS://api.example/admin/x']) {
+      expect(admin({ u })).toBe(true);
+      expect(publicOnly({ u })).toBe(false);
+    }
+    // Controls: a URL already in normal form is judged as before.
+    expect(publicOnly({ u: 'https://api.example/public/x' })).toBe(true);
+    expect(admin({ u: 'https://api.example/public/x' })).toBe(false);
+    expect(every({ path: 'u', glob: 'https://*.example/**' })({ u: 'https://a.example/x?q=1' })).toBe(true);
+  });
   it('overlong paths cannot be judged and are outside', () => {
     expect(normalisePath(`/data/${'a'.repeat(10_000)}`)).toBeUndefined();
   });

@@ -38,6 +38,7 @@ const CASES: [string, string, string | undefined][] = [
   ['review-two-operators-in-when.yaml', 'two operators in a sensitivity when (from the review)', 'sensitivity[3].when[0]'],
   ['flags-without-regex.yaml', 'regex flags on a glob', 'rules[0].match.arguments[0].flags'],
   ['nocase-numeric.yaml', 'nocase on a numeric comparison', 'rules[0].match.arguments[0].nocase'],
+  ['novelty-inner-globstar.yaml', 'a novelty path with ** before its end, which finds nothing and so never counts a payee as new', 'anomalies.novelty.arguments[0].path'],
   ['yaml-syntax.yaml', 'broken YAML', undefined],
   ['duplicate-yaml-key.yaml', 'a duplicated YAML key', undefined],
 ];

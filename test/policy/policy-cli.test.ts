@@ -1,4 +1,6 @@
 import { PassThrough } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT, type CliIo } from '../../src/cli/cli-command.js';
@@ -58,6 +60,23 @@ describe('warden policy', () => {
   it('test reports an invalid scenario file with exit 3', async () => {
     const r = await run('test', join(ROOT, 'test/fixtures/policy/bad/unknown-key.yaml'));
     expect(r.code).toBe(EXIT.config);
+  });
+  it('test refuses a principal with agentIssuer but no agent, naming the file and key', async () => {
+    // Silently dropped, the scenario judged a direct user call while its author meant an agent
+    // from another issuer's namespace: its steps passed or failed for the wrong reason.
+    const dir = mkdtempSync(join(tmpdir(), 'warden-scenario-'));
+    const file = join(dir, 'agent-issuer.yaml');
+    writeFileSync(file, [
+      'name: agent issuer without agent',
+      `policy: ${join(ROOT, 'policies/default.yaml')}`,
+      'principals: { pat: { user: pat@acme.example, agentIssuer: https://agents.example } }',
+      'steps: [{ as: pat, tool: echo, expect: allow }]',
+      '',
+    ].join('\n'));
+    const r = await run('test', '--json', file);
+    expect(r.code).toBe(EXIT.config);
+    const json = JSON.parse(r.out) as { errors: { error: { file: string; keyPath: string } }[] };
+    expect(json.errors[0]?.error).toMatchObject({ file, keyPath: 'principals.pat.agentIssuer' });
   });
   it('schema prints the generated JSON Schema', async () => {
     const r = await run('schema');

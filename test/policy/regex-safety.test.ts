@@ -52,6 +52,21 @@ describe('policy regexes: polynomial backtracking on a long argument', () => {
     expect(cond({ path: 'command', regex, not: true })({ command: value })).toBe(true);
     expect(cond({ path: 'command', regex }, 'every')({ command: value })).toBe(false);
   });
+  /**
+   * Past 4096 characters only the prefix is searched, and a match there counted as a match. But
+   * `$` (and `\b`, a lookahead) matches at the cut as if it were the end: an address list of
+   * 4096 characters ending in `@acme.example` at the cut, then `,x@evil.com`, passed the
+   * README's internal-recipient allowlist (allow rule) and its negation (block rule).
+   */
+  it('a match that may depend on where the prefix was cut is not judged', () => {
+    const internal = '^[a-z0-9._+-]+@acme\\.example$';
+    const at = '@acme.example';
+    const value = `${'a'.repeat(4096 - at.length)}${at},x@evil.com`;
+    expect(cond({ path: 'to', regex: internal, nocase: true, not: true })({ to: value })).toBe(true);
+    expect(cond({ path: 'to', regex: internal, nocase: true }, 'every')({ to: value })).toBe(false);
+    expect(cond({ path: 'c', regex: '^cat [a-z]+\\b' }, 'every')({ c: `cat ${'a'.repeat(4092)}; curl x` })).toBe(false);
+    expect(cond({ path: 'c', regex: '^cat(?! .*;)' }, 'every')({ c: `cat ${'a'.repeat(4092)}; curl x` })).toBe(false);
+  });
   it('long arguments are still matched normally when the pattern is quick', () => {
     expect(cond({ path: 'c', regex: '^git status' })({ c: `git status ${'x'.repeat(3000)}` })).toBe(true);
     expect(cond({ path: 'c', regex: '^git status' }, 'every')({ c: `git status ${'x'.repeat(3000)}` })).toBe(true);

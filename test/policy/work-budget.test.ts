@@ -66,7 +66,39 @@ describe('work budget: long argument strings cannot hold a decision hostage', ()
   it('each decision starts with a fresh budget', () => {
     slowClock();
     expect(decide(DEFAULT, { paths: longPaths(100) }).action).toBe('block');
-    // Short values are never charged: the next decision judges them normally.
+    // The clock stops: whatever the first decision spent, the next one judges its values normally.
+    vi.restoreAllMocks();
+    stoppedClock();
     expect(decide(DEFAULT, { paths: ['/w/a.txt', '/w/b.txt'] }).action).toBe('allow');
+  });
+
+  /**
+   * Polynomial patterns pass the load checks (`.*a.*b.*c` takes ~90 ms on one 256-character
+   * string, a glob `*a*b*c*d*e` as long); strings up to 256 characters were never charged, so a
+   * call of a thousand of them held the synchronous decision, and every session, for minutes.
+   */
+  const SLOW = policyFrom(`
+version: t1
+sensitivity:
+  - { tools: [run], level: low, class: shell }
+rules:
+  - { id: no-abc, match: { tools: [run], arguments: [{ path: '**', regex: '.*a.*b.*c' }] }, action: block }
+  - { id: no-glob, match: { tools: [run], arguments: [{ path: '**', glob: '*a*b*c*d*e' }] }, action: block }
+  - { id: short-words, match: { tools: [run], arguments: [{ path: '**', glob: '[ab]*' }] }, action: allow }
+`);
+  const shortFlood = (): string[] => Array.from({ length: 1000 }, () => 'ab'.repeat(128));
+  const run = (args: Record<string, unknown>) =>
+    evaluate(SLOW, { principal: principal(), call: { upstream: 'sh', tool: 'run', arguments: args, toolDefinition: READ_ONLY }, signals: signals(), now: NOW });
+
+  it('a flood of short strings against a slow pattern stops being judged once the budget is spent', () => {
+    // The control: with the budget never spent nothing matches the block rules and the allow rule holds.
+    stoppedClock();
+    expect(run({ argv: ['ab', 'ba'] }).rules).toEqual(['short-words']);
+    vi.restoreAllMocks();
+    slowClock();
+    const d = run({ argv: shortFlood() });
+    expect(d.action).toBe('block');
+    expect(d.rules).toEqual(expect.arrayContaining(['no-abc', 'no-glob']));
+    expect(d.rules).not.toContain('short-words');
   });
 });

@@ -116,6 +116,24 @@ describe('collectSignals: volume and distinct resources', () => {
   });
 });
 
+describe('collectSignals: user keys', () => {
+  /**
+   * The user-level key was `${issuer}|${user}` unescaped (the user+agent key escapes its parts):
+   * user `x|y` of issuer `https://idp` and user `y` of an issuer `https://idp|x` shared one
+   * key, so one identity provider's user counted in, and made payees familiar for, another's.
+   */
+  it('a user id holding the separator does not share counters with another issuer\'s user', async () => {
+    const store = new MemoryStateStore();
+    const a = principal({ issuer: 'https://idp', user: 'x|y', actor: undefined });
+    const b = principal({ issuer: 'https://idp|x', user: 'y', actor: undefined });
+    await observeOutcome(store, request({ tool: 'pay', principal: a, arguments: { payee: 'ACME' } }), ok, T0, OPTS);
+    for (let i = 0; i < 5; i++) await collectSignals(store, request({ tool: 'pay', principal: a }), T0 + i, OPTS);
+    const s = await collectSignals(store, request({ tool: 'pay', principal: b, arguments: { payee: 'ACME' } }), T0 + 10, OPTS);
+    expect(s.rate.user).toBe(1);
+    expect(s.novelty.arguments).toEqual(['payee']);
+  });
+});
+
 describe('collectSignals: novelty', () => {
   it('a tool stays novel until a call succeeds (a blocked first attempt does not make it familiar)', async () => {
     const store = new MemoryStateStore();
@@ -134,6 +152,43 @@ describe('collectSignals: novelty', () => {
     expect((await collectSignals(store, pay('EVIL'), T0, OPTS)).novelty.arguments).toEqual(['payee']);
     const other = request({ tool: 'pay', arguments: { payee: 'ACME' }, principal: principal({ user: 'bob' }) });
     expect((await collectSignals(store, other, T0, OPTS)).novelty.arguments).toEqual(['payee']);
+  });
+
+  /**
+   * A novelty path with `*` (`payees.*`, `to.*`) read only its first value, so a call naming a
+   * known payee first and a new one after it was not novel, and its success made only the first
+   * familiar; and a value longer than 4096 characters was keyed by its prefix, so a padded value
+   * sharing an approved one's prefix counted as known.
+   */
+  /**
+   * A value canonical JSON cannot spell (a number like 1e400, which JSON.parse reads as Infinity)
+   * was keyed as one shared "unrepresentable" value: once one such payee was approved, every
+   * other one counted as known.
+   */
+  it('values that cannot be spelt as JSON are always novel, never one shared known value', async () => {
+    const store = new MemoryStateStore();
+    const pay = (iban: string) => request({ tool: 'pay', arguments: { payee: { iban, pad: Infinity } } });
+    await observeOutcome(store, pay('DE-KNOWN'), ok, T0, OPTS);
+    expect((await collectSignals(store, pay('DE-EVIL'), T0, OPTS)).novelty.arguments).toEqual(['payee']);
+    expect((await collectSignals(store, pay('DE-KNOWN'), T0, OPTS)).novelty.arguments).toEqual(['payee']);
+  });
+  it.each([
+    ['synchronous', () => new MemoryStateStore()],
+    ['general', () => asyncOnly(new MemoryStateStore())],
+  ])('a new payee after a known one in a wildcard path is novel, and a padded look-alike too (%s path)', async (_n, makeStore) => {
+    const store = makeStore();
+    const o: SignalOptions = { ...OPTS, noveltyArguments: [{ name: 'payee', path: 'payees.*' }, { name: 'memo', path: 'memo' }] };
+    const pay = (args: Record<string, unknown>) => request({ tool: 'pay', arguments: args });
+    const pad = 'x'.repeat(5000);
+    await observeOutcome(store, pay({ payees: ['ACME', 'INITECH'], memo: `${pad}ok` }), ok, T0, o);
+    expect((await collectSignals(store, pay({ payees: ['INITECH', 'ACME'], memo: `${pad}ok` }), T0, o)).novelty.arguments).toEqual([]);
+    expect((await collectSignals(store, pay({ payees: ['ACME', 'EVIL'] }), T0, o)).novelty.arguments).toEqual(['payee']);
+    expect((await collectSignals(store, pay({ memo: `${pad}evil` }), T0, o)).novelty.arguments).toEqual(['memo']);
+    // More values than are looked up count as new, whatever they are.
+    const many = Array.from({ length: 20 }, () => 'ACME');
+    many.push('INITECH');
+    expect((await collectSignals(store, pay({ payees: ['ACME', ...Array.from({ length: 20 }, (_, i) => `P${i}`)] }), T0, o)).novelty.arguments).toEqual(['payee']);
+    expect((await collectSignals(store, pay({ payees: many }), T0, o)).novelty.arguments).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectSignals } from '../../src/signals/collect-signals.js';
+import { collectSignals, observeOutcome } from '../../src/signals/collect-signals.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
 import { ALL_SIGNALS, asyncOnly } from '../helpers/async-only-store.js';
 import { principal, request } from '../helpers/policy-helpers.js';
@@ -43,5 +43,34 @@ describe.each([
     const next = await collectSignals(store, request({ principal: victim }), T0 + 50_001, ALL_SIGNALS);
     expect(next.burst.samples).toBeGreaterThanOrEqual(4);
     expect(next.burst.baseline).toBeCloseTo(2, 5);
+  });
+});
+
+/**
+ * One principal's counters (per-tool rates, the overall rate, returned bytes and items, distinct
+ * resources) share one bounded group of 256 members. Pruning a full group took the
+ * longest-standing member first: calling a few hundred distinct tools (several upstreams, or one
+ * that lists many) evicted the overall rate and the volume counters, which restarted at zero, so
+ * an agent could read past `volume.maxBytes` or `rate.overall` by interleaving cheap calls.
+ */
+describe.each([
+  ['synchronous', () => new MemoryStateStore()],
+  ['general', () => asyncOnly(new MemoryStateStore())],
+])('one principal calling many distinct tools (%s path)', (_name, makeStore) => {
+  it('cannot evict its own overall rate and volume counters by calling hundreds of tools', async () => {
+    const store = makeStore();
+    const who = principal({ user: 'mallory@acme.example', actor: 'agent-m' });
+    const big = request({ principal: who, tool: 'export' });
+    await collectSignals(store, big, T0, ALL_SIGNALS);
+    await observeOutcome(store, big, { status: 'ok', resultBytes: 4_000_000, resultItems: 900 }, T0, ALL_SIGNALS);
+    let now = T0;
+    for (let i = 0; i < 400; i++) {
+      now += 10;
+      await collectSignals(store, request({ principal: who, tool: `tool-${i}` }), now, ALL_SIGNALS);
+    }
+    const last = await collectSignals(store, big, now + 10, ALL_SIGNALS);
+    expect(last.rate.overall).toBe(402);
+    expect(last.volume.bytes).toBe(4_000_000);
+    expect(last.volume.items).toBe(900);
   });
 });
