@@ -25,8 +25,13 @@ anomalies:
 sensitivity:
   - { tools: [resources/read], level: low, class: read }
 rules:
+  # As the README advises: spellings a server may resolve elsewhere are refused outright, and the
+  # custom scheme is matched ignoring case and repeated slashes.
+  - id: block-ambiguous-uris
+    match: { tools: [resources/read], arguments: [{ path: uri, regex: '%|\\\\|/\\.{1,2}([/?#]|$)' }] }
+    action: block
   - id: block-payroll-reads
-    match: { tools: [resources/read], arguments: [{ path: uri, regex: '^acme://files/docs/payroll' }] }
+    match: { tools: [resources/read], arguments: [{ path: uri, regex: '^acme:/+files/+docs/+payroll', nocase: true }] }
     action: block
   - id: approve-secret-reads
     match: { tools: [resources/read], arguments: [{ path: uri, regex: '^acme://files/secret/' }] }
@@ -100,6 +105,23 @@ describe('resources/read is judged as the virtual tool resources/read', () => {
     expect(received.callId).toBe(err.data.callId);
     expect(stepsOf(received.callId)).toEqual(['call.received', 'call.risk', 'call.decision']);
     expect(reads()).not.toContain(uri);
+  });
+
+  it('reading a blocked resource spelt differently (scheme case, slashes, dot segments, percent-encoding, backslashes) is refused too, never reaching the upstream', async () => {
+    const spellings: Array<[string, string]> = [
+      ['ACME://Files/Docs/Payroll.csv', 'block-payroll-reads'],
+      ['acme://files//docs/payroll.csv', 'block-payroll-reads'],
+      ['acme://files/docs/./payroll.csv', 'block-ambiguous-uris'],
+      ['acme://files/x/../docs/payroll.csv', 'block-ambiguous-uris'],
+      ['acme://files/docs/%70ayroll.csv', 'block-ambiguous-uris'],
+      ['acme://files\\docs\\payroll.csv', 'block-ambiguous-uris'],
+    ];
+    for (const [uri, rule] of spellings) {
+      const err = await refusal(w.client.readResource({ uri }));
+      expect(err.code).toBe(REFUSED);
+      expect(err.data).toMatchObject({ action: 'block', rules: expect.arrayContaining([rule]) });
+      expect(reads()).not.toContain(uri);
+    }
   });
 
   it('a read that needs approval waits, and is forwarded once a human allows it; the approver sees the URI', async () => {
