@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
+import { comparesText, judgedAlsoAsNfc, withNfcLiterals } from './nfc-reading.js';
 import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike, webUrlReading } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
@@ -129,7 +130,11 @@ function otherReadings(subject: string): string[] {
 
 /** The test one value must pass (before `not`); patterns and roots are built here, once. */
 function valueTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
-  const test = foldingTest(c, q);
+  // Text comparisons also read a value in NFC (nfc-reading.ts); globs and `within` have their
+  // own NFC reading of path subjects.
+  const text = comparesText(c);
+  const plain = foldingTest(text ? withNfcLiterals(c) : c, q);
+  const test = text ? judgedAlsoAsNfc<Verdict>(plain, UNJUDGED) : plain;
   return foldsCase(c) ? judgedWithoutCrossFolds(test) : test;
 }
 

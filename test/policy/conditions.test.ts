@@ -278,3 +278,38 @@ describe('Unicode-equivalent spellings of a path', () => {
     expect(every({ ...payroll, not: true })({ path: nfd })).toBe(false);
   });
 });
+
+describe('Unicode-equivalent spellings of a compared string (eq, in, contains, regex)', () => {
+  // A payee, folder or account name sent decomposed (NFD) is the same name to most tools; a block
+  // rule written with the precomposed (NFC) name must not be dodged by the other spelling.
+  const nfc = 'Geh\u00E4lter';
+  const nfd = 'Geha\u0308lter';
+  const rows: Array<[string, Record<string, unknown>, unknown]> = [
+    ['eq', { path: 'payee', eq: nfc }, nfd],
+    ['eq with nocase', { path: 'payee', eq: nfc.toUpperCase(), nocase: true }, nfd],
+    ['in', { path: 'payee', in: ['Other', nfc] }, nfd],
+    ['contains (substring)', { path: 'payee', contains: nfc }, `Konto ${nfd} 2026`],
+    ['contains (array item)', { path: 'payee', contains: nfc }, ['x', nfd]],
+    ['regex', { path: 'payee', regex: `^${nfc}$` }, nfd],
+  ];
+  it.each(rows)('a block rule with %s holds for the decomposed spelling (dodging a blocked name by decomposing it)', (_, c, value) => {
+    expect(cond(c)({ payee: value })).toBe(true);
+  });
+  it.each(rows)('an allow rule with %s does not rely on either reading', (_, c, value) => {
+    expect(every(c)({ payee: value })).toBe(false);
+  });
+  it('a policy literal written decomposed still blocks the precomposed spelling', () => {
+    expect(cond({ path: 'payee', eq: nfd })({ payee: nfc })).toBe(true);
+    expect(cond({ path: 'payee', in: [nfd] })({ payee: nfc })).toBe(true);
+  });
+  it('a negated block (allowlist by not) is not passed by the other spelling either', () => {
+    // "block unless the payee is Gehälter": the decomposed spelling is not read as the allowed one.
+    expect(cond({ path: 'payee', eq: nfc, not: true })({ payee: nfd })).toBe(true);
+  });
+  it('spellings that agree are judged as before', () => {
+    expect(cond({ path: 'payee', eq: nfc })({ payee: nfc })).toBe(true);
+    expect(every({ path: 'payee', eq: nfc })({ payee: nfc })).toBe(true);
+    expect(cond({ path: 'payee', eq: nfc })({ payee: 'Gehalt' })).toBe(false);
+    expect(cond({ path: 'payee', eq: 'caf\u00E9' })({ payee: 'cafe' })).toBe(false);
+  });
+});

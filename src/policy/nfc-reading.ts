@@ -1,0 +1,62 @@
+import type { Condition } from './condition-schema.js';
+import { MAX_ITEMS } from './safe-access.js';
+
+/**
+ * Unicode canonical equivalence for the text comparisons (`eq`, `in`, `contains`, `regex`).
+ * `Gehälter` can be sent precomposed (NFC, U+00E4) or decomposed (NFD, `a` + U+0308): two
+ * strings to a comparison, one name to most tools (the filesystem server and macOS open either as
+ * the same file; a payments API may normalise a payee name). Read as written only, a block rule
+ * for `Gehälter` is dodged by sending it decomposed. So a non-ASCII value is also read in NFC
+ * (and the policy's own literals are kept in NFC); when the two readings disagree the value is
+ * not judged (block / approve / throttle conditions hold, `allow` conditions fail), as globs
+ * already do for decomposed paths.
+ */
+
+/** Arrays inside arrays are looked into this deep (the conditions' own limit). */
+const MAX_NESTING = 8;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** `v` in NFC, arrays looked into; `v` itself when nothing changes (no second reading then). */
+export function asNfc(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') {
+    if (!NON_ASCII.test(v)) return v;
+    const nfc = v.normalize('NFC');
+    return nfc === v ? v : nfc;
+  }
+  if (!Array.isArray(v) || depth > MAX_NESTING) return v;
+  let copy: unknown[] | undefined;
+  const n = Math.min(v.length, MAX_ITEMS);
+  for (let i = 0; i < n; i++) {
+    const item = asNfc(v[i], depth + 1);
+    if (item !== v[i]) (copy ??= v.slice())[i] = item;
+  }
+  return copy ?? v;
+}
+
+/** Whether the condition compares text, so that canonically equivalent spellings matter. */
+export function comparesText(c: Condition): boolean {
+  return c.eq !== undefined || c.in !== undefined || c.contains !== undefined || c.regex !== undefined;
+}
+
+/** The condition with its string literals (`eq`, `in`, `contains`) in NFC. */
+export function withNfcLiterals(c: Condition): Condition {
+  const nfc = (x: unknown): unknown => (typeof x === 'string' ? x.normalize('NFC') : x);
+  let out: Condition = c;
+  if (typeof c.eq === 'string' && nfc(c.eq) !== c.eq) out = { ...out, eq: nfc(c.eq) as string };
+  if (Array.isArray(c.in) && c.in.some((e) => nfc(e) !== e)) out = { ...out, in: c.in.map(nfc) as typeof c.in };
+  if (typeof c.contains === 'string' && nfc(c.contains) !== c.contains) out = { ...out, contains: nfc(c.contains) as string };
+  return out;
+}
+
+/**
+ * A test that also reads the value in NFC: the same answer both ways is the answer; different
+ * answers leave the value unjudged (`unjudged`, the caller's marker).
+ */
+export function judgedAlsoAsNfc<V>(test: (v: unknown) => V, unjudged: V): (v: unknown) => V {
+  return (v) => {
+    const verdict = test(v);
+    const nfc = asNfc(v);
+    if (nfc === v) return verdict;
+    return test(nfc) === verdict ? verdict : unjudged;
+  };
+}
