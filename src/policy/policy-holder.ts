@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../logging/logger.js';
 import { toWardenError, type WardenError } from '../core/errors.js';
@@ -42,6 +43,9 @@ export interface PolicyHolder {
  */
 export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
   const files = options.files.map((f) => resolve(f));
+  // Taken before the files are read: a change between this read and the watch being set up
+  // (compiling a large policy takes a while) has no event to report it; see below.
+  const stampsBeforeLoad = files.map(stampOf);
   let policy = loadPolicySync(files);
   options.check?.(policy);
   options.onLoad?.(policy, undefined);
@@ -104,12 +108,26 @@ export function createPolicyHolder(options: PolicyHolderOptions): PolicyHolder {
   }
 
   const stopWatching = options.watch === false ? () => {} : watchFiles(files, options.debounceMs ?? 200, reload, options.logger);
+  if (options.watch !== false && files.some((file, i) => stampOf(file) !== stampsBeforeLoad[i])) {
+    // Changed after it was read and before it was watched: load it now, as the watch would have.
+    void reload().catch((err: unknown) => options.logger?.error({ err: String(err) }, 'policy reload failed'));
+  }
 
   return {
     current: () => policy,
     reload,
     close: stopWatching,
   };
+}
+
+/** What identifies a file's content for a change check: times, size and inode ('missing' when absent). */
+function stampOf(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 /**

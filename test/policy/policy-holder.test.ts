@@ -57,6 +57,23 @@ describe('createPolicyHolder', () => {
     expect(loads).toEqual(['1', '2']);
   });
 
+  it('a policy changed after start-up read it and before it was watched is loaded (an edit landing in that window is not lost)', async () => {
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, GOOD);
+    let first = true;
+    holder = createPolicyHolder({
+      files: [file],
+      debounceMs: 10,
+      // Runs between the first read and the watch: stands for an edit landing while a large policy compiles.
+      check: () => {
+        if (first) writeFileSync(file, GOOD2);
+        first = false;
+      },
+    });
+    await waitFor(() => holder!.current().version === '2');
+    expect(holder.current().version).toBe('2');
+  });
+
   // The audit sink throws while unhealthy (disk full): its listeners must not turn a reload into a crash or a lie.
   it('a listener that throws (audit unavailable) neither reports a reload that took effect as failed nor crashes the watcher', async () => {
     const file = join(dir, 'p.yaml');
