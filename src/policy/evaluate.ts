@@ -100,9 +100,13 @@ function decide(policy: CompiledPolicy, input: EvaluateInput): Decision {
     const trial = fired.filter((r) => r.mode === 'monitor').map((r) => r.id);
     reasons.push({ code: 'policy.monitor_rule', weight: 0, detail: `monitor-mode rules ${trial.join(', ')} would make it ${all.action}` });
   }
+  // A monitor-mode policy enforces none of its own judgements, but a state store fault is not a
+  // judgement: the counts every rate and volume limit reads are missing, so high-risk calls are
+  // blocked even then, as an evaluation fault is.
+  const storeFault = !signals.storeHealthy && SENSITIVITY_RANK[sens.level] >= SENSITIVITY_RANK.high;
   return {
     action: all.action,
-    enforced: policy.mode === 'monitor' ? 'allow' : enforcedOutcome.action,
+    enforced: policy.mode === 'monitor' ? (storeFault ? 'block' : 'allow') : enforcedOutcome.action,
     mode: policy.mode,
     score,
     sensitivity: sens.level,

@@ -117,6 +117,15 @@ describe('evaluate: modes', () => {
     const d = decide(p, { tool: 'x' });
     expect(d).toMatchObject({ action: 'block', enforced: 'allow', mode: 'monitor', rules: ['b'] });
   });
+  it('monitor policy: an unhealthy state store still blocks high-risk calls (blind rate and volume limits are not a trial)', () => {
+    const p = policyFrom('version: 1\nmode: monitor\nsensitivity: [{ tools: [pay], level: high }, { tools: [echo], level: low }]\nrules: [{ id: ok, match: { tools: [pay, echo] }, action: allow }]');
+    const d = decide(p, { tool: 'pay', signals: signals({ storeHealthy: false }) });
+    expect(d).toMatchObject({ action: 'block', enforced: 'block', mode: 'monitor' });
+    expect(d.reasons.map((r) => r.code)).toContain('state.unavailable');
+    expect(decide(p, { tool: 'echo', signals: signals({ storeHealthy: false }) })).toMatchObject({ enforced: 'allow' });
+    expect(decide(p, { tool: 'pay' })).toMatchObject({ action: 'allow', enforced: 'allow' });
+  });
+
   it('a monitor-mode rule shows its effect but does not change enforced', () => {
     const p = policyFrom(`
 version: 1
