@@ -2,12 +2,24 @@ import { z } from 'zod';
 import { ActionSchema, SensitivitySchema } from './policy-schema.js';
 import { DurationSchema } from './duration.js';
 
+/**
+ * An object of data as an agent or a token would send it (step arguments, annotations, claims),
+ * kept exactly: `z.record` drops an own `__proto__` key, so a scenario meant to show that
+ * `{ "__proto__": { "admin": true } }` in the arguments grants nothing would test an object
+ * without it. JSON.parse and the YAML parser both make `__proto__` an ordinary own key, as it
+ * arrives in a real call.
+ */
+const DataObjectSchema = z.custom<Record<string, unknown>>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype,
+  { message: 'expected an object' },
+);
+
 const PrincipalSpecSchema = z.strictObject({
   user: z.string().min(1),
   agent: z.string().min(1).optional(),
   agentIssuer: z.string().min(1).optional().describe("The agent's issuer (act.iss); needs agent"),
   issuer: z.string().default('https://idp.example.com'),
-  claims: z.record(z.string(), z.unknown()).default({}),
+  claims: DataObjectSchema.default({}),
   scopes: z.array(z.string()).default([]),
   address: z.string().default('10.0.0.1'),
   client: z.string().default('scenario-client/1.0'),
@@ -38,8 +50,8 @@ const StepSchema = z.strictObject({
   after: DurationSchema.optional().describe('Offset from the previous step (default 1s)'),
   upstream: z.string().optional(),
   tool: z.string().min(1),
-  arguments: z.record(z.string(), z.unknown()).default({}),
-  annotations: z.record(z.string(), z.unknown()).optional(),
+  arguments: DataObjectSchema.default({}),
+  annotations: DataObjectSchema.optional(),
   address: z.string().optional(),
   client: z.string().optional(),
   session: z.string().optional(),

@@ -28,3 +28,35 @@ describe('a failing scenario reports a diff', () => {
     expect(failed[0]?.mismatches).toEqual(['action: expected allow, got block', 'rules: expected nope, got [block-delete]']);
   });
 });
+
+describe('scenario data keeps every key it was written with', () => {
+  it('arguments and claims keep an own __proto__ key (a scenario about prototype keys tests one)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-scenario-proto-'));
+    writeFileSync(join(dir, 'p.yaml'), [
+      'version: 1',
+      'defaults: { sensitivity: low, unclassifiedAction: allow }',
+      'rules:',
+      '  - { id: proto-arg, match: { tools: [t], arguments: [{ path: __proto__.admin, eq: true }] }, action: block }',
+      '  - { id: proto-claim, match: { tools: [u], claims: [{ path: __proto__.admin, eq: true }] }, action: block }',
+    ].join('\n'));
+    const scenario = join(dir, 's.yaml');
+    writeFileSync(scenario, [
+      'name: prototype keys',
+      'policy: p.yaml',
+      'principals:',
+      '  a: { user: alice, claims: { __proto__: { admin: true } } }',
+      'steps:',
+      '  - { as: a, tool: t, arguments: { __proto__: { admin: true } }, expect: { action: block, rules: [proto-arg] } }',
+      '  - { as: a, tool: t, arguments: { admin: true }, expect: allow }',
+      '  - { as: a, tool: u, expect: { action: block, rules: [proto-claim] } }',
+    ].join('\n'));
+    const result = await runScenario(scenario);
+    expect(result.steps.map((s) => [s.label, s.passed, s.mismatches])).toEqual([
+      ['steps[0]', true, []],
+      ['steps[1]', true, []],
+      ['steps[2]', true, []],
+    ]);
+  });
+});
