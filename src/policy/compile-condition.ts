@@ -3,7 +3,7 @@ import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
 import { comparesText, judgedAlsoAsNfc, withNfcLiterals } from './nfc-reading.js';
-import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike, webUrlReading } from './path-containment.js';
+import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike, posixBackslashReading, webUrlReading } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
 
@@ -90,6 +90,9 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
     // name a glob is written for, so the value is not judged.
     if (windows && hasShortNameSegment(subject)) return UNJUDGED;
     const plain = match(subject);
+    // `/w\.ssh\id` is `/w/.ssh/id` to Windows, one file name in `/` to POSIX.
+    const posixRead = posixBackslashReading(v);
+    if (posixRead !== undefined && match(globSubject(posixRead)) !== plain) return UNJUDGED;
     // Another reading of the same path that gives another answer: neither is certain, so the
     // value is not judged (block rules hold, allow rules fail).
     for (const other of otherReadings(subject)) if (match(other) !== plain) return UNJUDGED;
@@ -200,7 +203,12 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
   if (c.within !== undefined) {
     const roots = c.within.map((r) => normaliseRoot(r, nocase));
-    return affordable(q, (v) => isWithin(v, roots, nocase));
+    return affordable(q, (v) => {
+      const inside = isWithin(v, roots, nocase);
+      // `/workspace\x` is inside to Windows, a file in `/` to POSIX: judged only when both agree.
+      const posixRead = posixBackslashReading(v);
+      return posixRead !== undefined && isWithin(posixRead, roots, nocase) !== inside ? UNJUDGED : inside;
+    });
   }
   if (c.contains !== undefined) {
     const needle = nocase ? lower(c.contains) : c.contains;

@@ -99,6 +99,17 @@ export function globSubject(raw: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/**
+ * A POSIX absolute path with backslashes (`/workspace\x`) is read two ways: Windows takes `\`
+ * for a separator (`/workspace/x`, on the current drive), a POSIX server for an ordinary
+ * character (the file `workspace\x` in `/`, outside `/workspace`). This is its POSIX reading,
+ * with each backslash as U+FFFD (a character no separator logic or glob treats specially); the
+ * callers judge the value only when both readings agree. Undefined for every other string.
+ */
+export function posixBackslashReading(raw: string): string | undefined {
+  return raw.startsWith('/') && raw.includes('\\') ? raw.replace(/\\/g, '\uFFFD') : undefined;
+}
+
 /** A `.` or `..` segment: between separators, or at either end. */
 const DOT_SEGMENT = /(?:^|[\\/])\.{1,2}(?:[\\/]|$)/;
 

@@ -313,3 +313,23 @@ describe('Unicode-equivalent spellings of a compared string (eq, in, contains, r
     expect(cond({ path: 'payee', eq: 'caf\u00E9' })({ payee: 'cafe' })).toBe(false);
   });
 });
+
+describe('a POSIX absolute path with backslashes', () => {
+  // `/workspace\evil` is `\workspace\evil` on the current drive to Windows, but to a POSIX server
+  // it is the file `workspace\evil` in `/`, outside /workspace: an allowlist must not take it in.
+  it('an allow rule with within does not take /workspace\\x for a path inside /workspace (writing beside the root by a backslash)', () => {
+    expect(every({ path: 'path', within: ['/workspace'] })({ path: '/workspace\\evil.sh' })).toBe(false);
+    expect(every({ path: 'path', within: ['/workspace'] })({ path: '/workspace/ok.sh' })).toBe(true);
+  });
+  it('an allow rule with a glob does not either', () => {
+    expect(every({ path: 'path', glob: '/workspace/**' })({ path: '/workspace\\evil.sh' })).toBe(false);
+  });
+  it('a block rule still holds for the Windows reading', () => {
+    expect(cond({ path: 'path', within: ['/etc'] })({ path: '/etc\\passwd' })).toBe(true);
+    expect(cond({ path: 'path', glob: '**/.ssh/**' })({ path: '/home/u\\.ssh\\id_rsa' })).toBe(true);
+  });
+  it('readings that agree are judged as before', () => {
+    expect(cond({ path: 'path', within: ['/etc'] })({ path: '/srv\\x' })).toBe(false);
+    expect(every({ path: 'path', within: ['/'] })({ path: '/a\\b' })).toBe(true);
+  });
+});
