@@ -58,9 +58,28 @@ export function validatePolicy(data: unknown, file: string, role: PolicyFileRole
     // The label is optional in an overlay; the merged policy carries the first file's version.
     if (!Object.hasOwn(data, 'version')) input = { ...data, version: 'overlay' };
   }
+  const proto = protoKeyPath(input);
+  if (proto !== undefined) throw new ConfigError("a '__proto__' key names nothing in a policy (it would be dropped silently)", { file, keyPath: proto });
   const result = PolicySchema.safeParse(input);
   if (!result.success) throw configErrorFromZod(result.error, file);
   return result.data;
+}
+
+/**
+ * The key path of the first own `__proto__` key in parsed policy data. A strict object already
+ * refuses one as an unknown key, but a map (`anomalies.rate.perClass`) drops it without a word:
+ * the operator's limit for that name would silently not exist.
+ */
+function protoKeyPath(data: unknown, path = '', depth = 0): string | undefined {
+  if (data === null || typeof data !== 'object' || depth > 64) return undefined;
+  const entries: Array<[string, unknown]> = Array.isArray(data) ? data.map((v, i) => [`[${i}]`, v]) : Object.keys(data).map((k) => [k, (data as Record<string, unknown>)[k]]);
+  for (const [key, value] of entries) {
+    const here = key.startsWith('[') ? `${path}${key}` : path === '' ? key : `${path}.${key}`;
+    if (key === '__proto__' && !Array.isArray(data)) return here;
+    const inner = protoKeyPath(value, here, depth + 1);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
 }
 
 /** Reads, parses and validates one policy file. Throws ConfigError. */
