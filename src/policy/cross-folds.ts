@@ -1,4 +1,4 @@
-import { MAX_ITEMS } from './safe-access.js';
+import { readStrings } from './string-reading.js';
 
 /**
  * The characters a case fold maps onto ASCII letters: KELVIN SIGN lower-cases to `k`, LATIN
@@ -10,21 +10,10 @@ import { MAX_ITEMS } from './safe-access.js';
 const CROSS_FOLD = /[\u0130\u017F\u212A]/;
 const CROSS_FOLD_ALL = /[\u0130\u017F\u212A]/g;
 
-/** Arrays inside arrays are looked into this deep (the conditions' own limit). */
-const MAX_NESTING = 8;
-
 /**
  * `v` with every cross-fold character replaced by U+FFFD (which folds to nothing), arrays looked
  * into; `v` itself when it holds none, so the caller knows there is no second reading.
  */
-export function withoutCrossFolds(v: unknown, depth = 0): unknown {
-  if (typeof v === 'string') return CROSS_FOLD.test(v) ? v.replace(CROSS_FOLD_ALL, '\uFFFD') : v;
-  if (!Array.isArray(v) || depth > MAX_NESTING) return v;
-  let copy: unknown[] | undefined;
-  const n = Math.min(v.length, MAX_ITEMS);
-  for (let i = 0; i < n; i++) {
-    const item = withoutCrossFolds(v[i], depth + 1);
-    if (item !== v[i]) (copy ??= v.slice())[i] = item;
-  }
-  return copy ?? v;
+export function withoutCrossFolds(v: unknown): unknown {
+  return readStrings(v, (s) => (CROSS_FOLD.test(s) ? s.replace(CROSS_FOLD_ALL, '\uFFFD') : s));
 }

@@ -1,5 +1,5 @@
 import type { Condition } from './condition-schema.js';
-import { MAX_ITEMS } from './safe-access.js';
+import { readStrings } from './string-reading.js';
 
 /**
  * Unicode canonical equivalence for the text comparisons (`eq`, `in`, `contains`, `regex`).
@@ -12,25 +12,11 @@ import { MAX_ITEMS } from './safe-access.js';
  * already do for decomposed paths.
  */
 
-/** Arrays inside arrays are looked into this deep (the conditions' own limit). */
-const MAX_NESTING = 8;
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** `v` in NFC, arrays looked into; `v` itself when nothing changes (no second reading then). */
-export function asNfc(v: unknown, depth = 0): unknown {
-  if (typeof v === 'string') {
-    if (!NON_ASCII.test(v)) return v;
-    const nfc = v.normalize('NFC');
-    return nfc === v ? v : nfc;
-  }
-  if (!Array.isArray(v) || depth > MAX_NESTING) return v;
-  let copy: unknown[] | undefined;
-  const n = Math.min(v.length, MAX_ITEMS);
-  for (let i = 0; i < n; i++) {
-    const item = asNfc(v[i], depth + 1);
-    if (item !== v[i]) (copy ??= v.slice())[i] = item;
-  }
-  return copy ?? v;
+export function asNfc(v: unknown): unknown {
+  return readStrings(v, (s) => (NON_ASCII.test(s) ? s.normalize('NFC') : s));
 }
 
 /** Whether the condition compares text, so that canonically equivalent spellings matter. */
