@@ -23,6 +23,13 @@ const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why
 };
 
 /**
+ * Longest URI (or uriTemplate) judged against an upstream's resource templates; a longer one is
+ * refused when the upstream has any. RFC 9110 §4.1 asks senders and recipients to support 8000
+ * octets; no honest resource needs more, and judging 4 MiB of `%25` took seconds.
+ */
+export const MAX_JUDGED_URI_CHARS = 8_000;
+
+/**
  * How a request uses the upstream's resource templates: `read` a URI (resources/read) or
  * `subscribe` to one (resources/subscribe), which the templates whose fixed part it starts with
  * claim, or `complete` a template's variable (completion/complete of a `ref/resource`), naming
@@ -72,6 +79,12 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
       session.toAgent(errorResponse(request.id, RPC.upstreamClosed, `upstream '${upstream.name}' changed its resource templates while warden listed them; send the request again`));
       return;
     }
+  }
+  if (templates.length > 0 && uri.length > MAX_JUDGED_URI_CHARS) {
+    // Spelling out a URI costs time linear in its length but with a large constant (megabytes of
+    // nested escapes take seconds of the event loop every session shares): refused unjudged.
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method}: URI longer than ${MAX_JUDGED_URI_CHARS} characters`, { reason: 'uri_too_long', limit: MAX_JUDGED_URI_CHARS }));
+    return;
   }
   const spellings = uriSpellings(uri);
   for (const template of templates) {

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_JUDGED_URI_CHARS } from '../../src/proxy/template-pin-check.js';
+import { rawAgent } from '../helpers/hostile-raw-agent.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/warden-process.js';
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+/** Pins that accept every definition: a read is judged against the upstream's resource templates. */
+const pinnedGuard = {
+  checkToolCall: () => ({ kind: 'forward' as const }),
+  definitionListing: () => ({ listed: true as const }),
+  onDefinitionsListed: () => undefined,
+};
+
+describe('a read of a multi-megabyte URI through an upstream with resource templates (event-loop stall)', () => {
+  it('is refused -32602 uri_too_long before its spellings are worked out, and never forwarded; a URI at the limit reads as before', async () => {
+    const callLog = join(tempDir('warden-long-uri-'), 'calls.jsonl');
+    const a = await rawAgent(
+      { upstreams: { slow: { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/slow-list-server.mjs')], env: { CALL_LOG: callLog, SLOW_DEFS: '1' } } } },
+      { guard: pinnedGuard },
+    );
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    // 3.9 MB of nested escapes: seconds of canonicalising on the event loop every session shares.
+    const long = `slow://docs/${'%25'.repeat(1_300_000)}`;
+    const answer = await a.request('resources/read', { uri: long });
+    expect(answer.error).toMatchObject({ code: -32602, data: { reason: 'uri_too_long', limit: MAX_JUDGED_URI_CHARS } });
+    expect(existsSync(callLog) ? readFileSync(callLog, 'utf8') : '').toBe('');
+    const atLimit = `slow://docs/${'a'.repeat(MAX_JUDGED_URI_CHARS - 'slow://docs/'.length)}`;
+    expect(await a.request('resources/read', { uri: atLimit })).toHaveProperty('result');
+    expect(readFileSync(callLog, 'utf8').trim().split('\n')).toHaveLength(1);
+  }, 30_000);
+});
