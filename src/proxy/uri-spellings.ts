@@ -70,16 +70,29 @@ function shape(head: string, dots: Dots): string {
   let path = rest;
   if (rest.startsWith('//')) {
     const end = rest.indexOf('/', 2);
-    authority = host(scheme, end < 0 ? rest.slice(2) : rest.slice(2, end));
-    path = end < 0 ? '' : rest.slice(end);
+    const named = end < 0 ? rest.slice(2) : rest.slice(2, end);
+    if (scheme === 'file' && WINDOWS_DRIVE.test(named)) {
+      // WHATWG reads `file://C:/x` (and `file://C|/x`) as the drive C: of `file:///C:/x`, not a host.
+      path = `/${rest.slice(2)}`;
+    } else {
+      authority = host(scheme, named);
+      path = end < 0 ? '' : rest.slice(end);
+    }
   } else if (path !== '' && !path.startsWith('/')) path = `/${path}`; // `file:etc/x` is `file:///etc/x` to WHATWG
   path = collapse(path);
+  // WHATWG writes a file URL's drive `C|` as `C:`: `file:///C|/x` is `file:///C:/x`.
+  if (scheme === 'file') path = path.replace(LEGACY_DRIVE, '/$1:');
   if (dots === 'path') path = removeDotSegments(path);
   // `file:/x`, `file:///x` and `file:////x` are one resource; `docs://files/x` and `docs:/files/x`
   // are spelt alike too (over-matching, which only refuses more).
   const whole = collapse(`/${authority}${path}`);
   return `${scheme}:${dots === 'whole' ? removeDotSegments(whole) : whole}`;
 }
+
+/** A Windows drive letter (lower-cased) where a file URL's host would be: `c:` or the legacy `c|`. */
+const WINDOWS_DRIVE = /^[a-z][:|]$/;
+/** A file URL path whose first segment is a drive in the legacy spelling `c|`. */
+const LEGACY_DRIVE = /^\/([a-z])\|(?=\/|$)/;
 
 /** The host an authority names: no userinfo, no port, NFKC-folded and lower-cased. */
 function host(scheme: string, authority: string): string {
