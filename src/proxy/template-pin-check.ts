@@ -89,7 +89,10 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
   const spellings = uriSpellings(uri);
   for (const template of templates) {
     // Fail closed: a URI (or uriTemplate) that some spelling puts under a held template is its.
-    if (use.how === 'complete' ? !spellings.same(template.uriTemplate) : !spellings.under(fixedPart(template.uriTemplate))) continue;
+    // A template too long to spell out (an upstream's megabytes of escapes would cost every read
+    // seconds of the shared event loop) is taken to claim every URI.
+    const claims = template.uriTemplate.length > MAX_JUDGED_URI_CHARS || (use.how === 'complete' ? spellings.same(template.uriTemplate) : spellings.under(fixedPart(template.uriTemplate)));
+    if (!claims) continue;
     const listing = guard.definitionListing('resourceTemplate', upstream.name, template.name);
     if (listing.listed) continue;
     const reason = REFUSAL[listing.why];

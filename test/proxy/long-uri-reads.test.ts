@@ -37,3 +37,18 @@ describe('a read of a multi-megabyte URI through an upstream with resource templ
     expect(readFileSync(callLog, 'utf8').trim().split('\n')).toHaveLength(1);
   }, 30_000);
 });
+
+describe('an upstream listing a resource template of megabytes (event-loop stall on every read)', () => {
+  it('is not spelt out: held, it claims every URI, so a read any template may claim is refused at once, never forwarded', async () => {
+    const callLog = join(tempDir('warden-long-template-'), 'calls.jsonl');
+    const a = await rawAgent(
+      { upstreams: { slow: { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/slow-list-server.mjs')], env: { CALL_LOG: callLog, SLOW_DEFS: '1', LONG_TEMPLATE: '1' } } } },
+      { guard: { ...pinnedGuard, definitionListing: (_kind: string, _upstream: string, name: string) => (name === 'long' ? { listed: false as const, why: 'changed' as const } : { listed: true as const }) } },
+    );
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const answer = await a.request('resources/read', { uri: 'slow://docs/plan' });
+    expect(answer.error).toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    expect(existsSync(callLog) ? readFileSync(callLog, 'utf8') : '').toBe('');
+  }, 30_000);
+});
