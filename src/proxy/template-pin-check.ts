@@ -6,7 +6,7 @@ import { ListingsInFlight } from './listings-in-flight.js';
 import type { ProxySession } from './proxy-session.js';
 import type { ListedTemplate } from './templates-judged.js';
 import type { UpstreamConnection } from './upstream-connection.js';
-import { uriSpellings } from './uri-spellings.js';
+import { spellPrefix, spellWhole, uriSpellings, type Spelt } from './uri-spellings.js';
 
 /** Why a read, subscription or completion through a resource template is refused (`reason` of its `request.refused`). */
 export type TemplateRefusal =
@@ -91,7 +91,7 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
     // Fail closed: a URI (or uriTemplate) that some spelling puts under a held template is its.
     // A template too long to spell out (an upstream's megabytes of escapes would cost every read
     // seconds of the shared event loop) is taken to claim every URI.
-    const claims = template.uriTemplate.length > MAX_JUDGED_URI_CHARS || (use.how === 'complete' ? spellings.same(template.uriTemplate) : spellings.under(fixedPart(template.uriTemplate)));
+    const claims = template.uriTemplate.length > MAX_JUDGED_URI_CHARS || (use.how === 'complete' ? spellings.same(speltOf(template).whole) : spellings.under(speltOf(template).fixed));
     if (!claims) continue;
     const listing = guard.definitionListing('resourceTemplate', upstream.name, template.name);
     if (listing.listed) continue;
@@ -100,6 +100,15 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
     return;
   }
   forward();
+}
+
+/** Each listed template spelt out once per listing (the objects live as long as their listing). */
+const spelt = new WeakMap<ListedTemplate, { readonly fixed: Spelt; readonly whole: Spelt }>();
+
+function speltOf(template: ListedTemplate): { readonly fixed: Spelt; readonly whole: Spelt } {
+  let s = spelt.get(template);
+  if (s === undefined) spelt.set(template, (s = { fixed: spellPrefix(fixedPart(template.uriTemplate)), whole: spellWhole(template.uriTemplate) }));
+  return s;
 }
 
 /** The part of a URI template before its first expression: every URI it yields starts with it. */

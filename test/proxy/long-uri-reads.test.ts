@@ -52,3 +52,20 @@ describe('an upstream listing a resource template of megabytes (event-loop stall
     expect(existsSync(callLog) ? readFileSync(callLog, 'utf8') : '').toBe('');
   }, 30_000);
 });
+
+describe('an upstream listing 100,000 resource templates (a second of the event loop on every read)', () => {
+  it('has them spelt out once per listing, not again for every read', async () => {
+    const a = await rawAgent(
+      { upstreams: { slow: { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/slow-list-server.mjs')], env: { SLOW_DEFS: '1', MANY_TEMPLATES: '100000' } } } },
+      { guard: pinnedGuard },
+    );
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    // The first read lists and spells the templates; the next 20 only compare.
+    expect(await a.request('resources/read', { uri: 'slow://docs/first' })).toHaveProperty('result');
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) expect(await a.request('resources/read', { uri: `slow://docs/${i}` })).toHaveProperty('result');
+    // Spelt again per read this took about a second each.
+    expect(performance.now() - started).toBeLessThan(6_000);
+  }, 60_000);
+});
