@@ -78,6 +78,22 @@ export interface AdmittedCall {
   readonly params: Record<string, unknown> | undefined;
   /** How long the upstream has to answer once forwarded (timeouts.callMs for tools, requestMs for other requests). */
   readonly timeoutMs: number;
+  /**
+   * A virtual tool's pin check (the prompt or resource template the request uses): true when the
+   * pins pass it, false when it was refused and answered there. Run by handleJudged once the
+   * request is in flight, so an agent cancel or the session's end during the listing it may need
+   * reaches the request (as for a tool's lookup).
+   */
+  readonly pinsPass?: () => Promise<boolean>;
+}
+
+/** A pin check that calls `pass` when the request may go on, as a pinsPass answer. */
+export async function passes(check: (pass: () => void) => Promise<void>): Promise<boolean> {
+  let passed = false;
+  await check(() => {
+    passed = true;
+  });
+  return passed;
 }
 
 function sendProgress(session: ProxySession, request: RpcRequest, token: string | number, progress: number, total?: number, message?: string): void {

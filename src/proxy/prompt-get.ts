@@ -1,6 +1,7 @@
 import { PROMPT_GET_TOOL } from '../core/virtual-tools.js';
-import type { AdmittedCall } from './call-request.js';
+import { passes, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
+import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
 import { handleJudged } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
@@ -9,16 +10,17 @@ import type { UpstreamConnection } from './upstream-connection.js';
  * A `prompts/get` of prompt P (the upstream's own name) routed to `upstream` is judged exactly as
  * a call of the virtual tool `prompts/get` on that upstream with arguments
  * `{ name: P, arguments: A }` (A as the agent sent them; left out when it sent none): the same
- * guard and `call.*` audit records as a tool call. Runs after the prompt pins passed the get
- * (prompt-pin-check.ts). On a forward verdict the agent's request goes on with `params` as routed,
+ * guard and `call.*` audit records as a tool call. Judged once the prompt pins passed the get
+ * (prompt-pin-check.ts; checked while the get is in flight, so a cancel during their listing
+ * stops it). On a forward verdict the agent's request goes on with `params` as routed,
  * answered within `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts).
  * Never rejects.
  */
-export function handlePromptGet(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): Promise<void> {
-  return handleJudged(session, request, () => admitGet(session, request, upstream, params));
+export function handlePromptGet(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, prompt: PromptAsked): Promise<void> {
+  return handleJudged(session, request, () => admitGet(session, request, upstream, params, prompt));
 }
 
-function admitGet(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): AdmittedCall | undefined {
+function admitGet(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, prompt: PromptAsked): AdmittedCall | undefined {
   const receivedAt = Date.now();
   const name = params?.name;
   const promptArgs = params?.arguments;
@@ -30,5 +32,6 @@ function admitGet(session: ProxySession, request: RpcRequest, upstream: Upstream
   // A fresh object: the policy sees the prompt the upstream is asked for, under its own name.
   const args: Record<string, unknown> = promptArgs === undefined ? { name } : { name, arguments: promptArgs };
   const timeoutMs = session.opts.timeouts.requestMs;
-  return { action: 'prompts/get', upstream, tool: PROMPT_GET_TOOL, exposedName: PROMPT_GET_TOOL, args, receivedAt, params, timeoutMs };
+  const pinsPass = (): Promise<boolean> => passes((pass) => usePromptIfPinned(session, request, upstream, prompt, pass));
+  return { action: 'prompts/get', upstream, tool: PROMPT_GET_TOOL, exposedName: PROMPT_GET_TOOL, args, receivedAt, params, timeoutMs, pinsPass };
 }

@@ -68,19 +68,21 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   const prompt = target === 'broadcast' ? undefined : promptAsked(request, target.params);
   if (prompt !== undefined && target !== 'broadcast') {
     // Pins: a prompt whose definition nobody accepted is refused, as a withheld tool's call is.
-    // A get the pins pass is then judged by the guard as a call of the virtual tool `prompts/get`
-    // (prompt-get.ts); it never rejects, and audits itself (call.*).
-    const next = request.method === 'prompts/get' ? () => void handlePromptGet(session, request, target.upstream, target.params) : () => forwardTo(session, request, target);
-    guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, next));
+    // A get is judged by the guard as a call of the virtual tool `prompts/get` once the pins pass
+    // it (prompt-get.ts, which checks them while the get is in flight); it never rejects, and
+    // audits itself (call.*).
+    if (request.method === 'prompts/get') void handlePromptGet(session, request, target.upstream, target.params, prompt);
+    else guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, () => forwardTo(session, request, target)));
     return;
   }
   const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
   if (template !== undefined && target !== 'broadcast') {
     // Pins: a read, subscription or completion through a resource template nobody accepted is refused too.
-    // A read the pins pass is then judged by the guard as a call of the virtual tool
-    // `resources/read` (resource-read.ts); it never rejects, and audits itself (call.*).
-    const next = template.how === 'read' ? () => void handleResourceRead(session, request, target.upstream, target.params) : () => forwardTo(session, request, target);
-    guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, next));
+    // A read is judged by the guard as a call of the virtual tool `resources/read` once the pins
+    // pass it (resource-read.ts, which checks them while the read is in flight); it never
+    // rejects, and audits itself (call.*).
+    if (template.how === 'read') void handleResourceRead(session, request, target.upstream, target.params, template);
+    else guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
     return;
   }
   forwardTo(session, request, target);

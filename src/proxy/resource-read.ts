@@ -1,7 +1,8 @@
 import { RESOURCE_READ_TOOL } from '../core/virtual-tools.js';
-import type { AdmittedCall } from './call-request.js';
+import { passes, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
+import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleJudged } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -9,15 +10,16 @@ import type { UpstreamConnection } from './upstream-connection.js';
  * A `resources/read` of URI U routed to `upstream` is judged exactly as a call of the virtual tool
  * `resources/read` on that upstream with arguments `{ uri: U }`: the same guard (policy rules,
  * sensitivity, rate / volume / novelty signals, throttle, approvals) and the same write-ahead
- * `call.*` audit records. Runs after the template pins passed the read (template-pin-check.ts).
+ * `call.*` audit records. Judged once the template pins passed the read (template-pin-check.ts;
+ * checked while the read is in flight, so a cancel during their listing stops it).
  * On a forward verdict the agent's own request goes on with `params` as routed, answered within
  * `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts). Never rejects.
  */
-export function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): Promise<void> {
-  return handleJudged(session, request, () => admitRead(session, request, upstream, params));
+export function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse): Promise<void> {
+  return handleJudged(session, request, () => admitRead(session, request, upstream, params, use));
 }
 
-function admitRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): AdmittedCall | undefined {
+function admitRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse): AdmittedCall | undefined {
   const receivedAt = Date.now();
   const uri = params?.uri;
   if (typeof uri !== 'string') {
@@ -28,5 +30,6 @@ function admitRead(session: ProxySession, request: RpcRequest, upstream: Upstrea
   // A fresh object with one own key: the policy sees exactly the URI the upstream is asked for.
   const args = { uri };
   const timeoutMs = session.opts.timeouts.requestMs;
-  return { action: 'resources/read', upstream, tool: RESOURCE_READ_TOOL, exposedName: RESOURCE_READ_TOOL, args, receivedAt, params, timeoutMs };
+  const pinsPass = (): Promise<boolean> => passes((pass) => useTemplateIfPinned(session, request, upstream, use, pass));
+  return { action: 'resources/read', upstream, tool: RESOURCE_READ_TOOL, exposedName: RESOURCE_READ_TOOL, args, receivedAt, params, timeoutMs, pinsPass };
 }

@@ -6,7 +6,7 @@ import { ListingsInFlight } from './listings-in-flight.js';
 import type { ProxySession } from './proxy-session.js';
 import type { ListedTemplate } from './templates-judged.js';
 import type { UpstreamConnection } from './upstream-connection.js';
-import { uriSpellings } from './uri-spellings.js';
+import { spellPrefix, spellWhole, uriSpellings, type Spelt } from './uri-spellings.js';
 
 /** Why a read, subscription or completion through a resource template is refused (`reason` of its `request.refused`). */
 export type TemplateRefusal =
@@ -21,6 +21,13 @@ const REFUSAL: Readonly<Record<Exclude<DefinitionListing, { listed: true }>['why
   poisoned: 'resourceTemplate.poisoned_description',
   unseen: 'resourceTemplate.unjudged',
 };
+
+/**
+ * Longest URI (or uriTemplate) judged against an upstream's resource templates; a longer one is
+ * refused when the upstream has any. RFC 9110 §4.1 asks senders and recipients to support 8000
+ * octets; no honest resource needs more, and judging 4 MiB of `%25` took seconds.
+ */
+export const MAX_JUDGED_URI_CHARS = 8_000;
 
 /**
  * How a request uses the upstream's resource templates: `read` a URI (resources/read) or
@@ -73,10 +80,19 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
       return;
     }
   }
+  if (templates.length > 0 && uri.length > MAX_JUDGED_URI_CHARS) {
+    // Spelling out a URI costs time linear in its length but with a large constant (megabytes of
+    // nested escapes take seconds of the event loop every session shares): refused unjudged.
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method}: URI longer than ${MAX_JUDGED_URI_CHARS} characters`, { reason: 'uri_too_long', limit: MAX_JUDGED_URI_CHARS }));
+    return;
+  }
   const spellings = uriSpellings(uri);
   for (const template of templates) {
     // Fail closed: a URI (or uriTemplate) that some spelling puts under a held template is its.
-    if (use.how === 'complete' ? !spellings.same(template.uriTemplate) : !spellings.under(fixedPart(template.uriTemplate))) continue;
+    // A template too long to spell out (an upstream's megabytes of escapes would cost every read
+    // seconds of the shared event loop) is taken to claim every URI.
+    const claims = template.uriTemplate.length > MAX_JUDGED_URI_CHARS || (use.how === 'complete' ? spellings.same(speltOf(template).whole) : spellings.under(speltOf(template).fixed));
+    if (!claims) continue;
     const listing = guard.definitionListing('resourceTemplate', upstream.name, template.name);
     if (listing.listed) continue;
     const reason = REFUSAL[listing.why];
@@ -84,6 +100,15 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
     return;
   }
   forward();
+}
+
+/** Each listed template spelt out once per listing (the objects live as long as their listing). */
+const spelt = new WeakMap<ListedTemplate, { readonly fixed: Spelt; readonly whole: Spelt }>();
+
+function speltOf(template: ListedTemplate): { readonly fixed: Spelt; readonly whole: Spelt } {
+  let s = spelt.get(template);
+  if (s === undefined) spelt.set(template, (s = { fixed: spellPrefix(fixedPart(template.uriTemplate)), whole: spellWhole(template.uriTemplate) }));
+  return s;
 }
 
 /** The part of a URI template before its first expression: every URI it yields starts with it. */

@@ -54,9 +54,12 @@ export async function handleJudged(session: ProxySession, request: RpcRequest, a
     // recognised as forged while the call waits for its verdict (see ProxySession.onNotification).
     const token = progressTokenOf(request.params);
     if (token !== undefined) session.progress.open(token, request.id);
-    // Only an upstream's own tool must be in its listing: a virtual tool is in none (and its
-    // request passed the pins of what it uses, e.g. resource templates, before it got here).
-    if (call.action === 'tools/call' && !isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call))) return release(session, request, entry);
+    // Only an upstream's own tool must be in its listing: a virtual tool is in none, its request
+    // passes the pins of what it uses instead (a prompt, a resource template). Both may have to
+    // list the upstream first, while the request is in flight already.
+    if (call.action === 'tools/call' ? !isListed(session, call.upstream, call.tool) && !(await listedNow(session, request, call)) : call.pinsPass !== undefined && !(await call.pinsPass())) {
+      return release(session, request, entry);
+    }
     // The upstream session the tool was looked up (and will be judged) against.
     const generation = call.upstream.generation;
     const callId = randomUUID();

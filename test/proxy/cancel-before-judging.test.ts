@@ -70,3 +70,41 @@ describe('an agent cancel that arrives while warden still checks the stdio token
     expect(seen.filter((m) => m.method === 'notifications/cancelled')).toEqual([]);
   });
 });
+
+describe('an agent cancel that arrives while warden still lists the prompts or resource templates a get or read uses', () => {
+  /** A guard with pins that accept every definition: warden lists what a get or read uses before judging it. */
+  const pinnedGuard = (judged: ToolCallRequest[]) => ({
+    checkToolCall: (req: ToolCallRequest) => (judged.push(req), { kind: 'forward' as const }),
+    definitionListing: () => ({ listed: true as const }),
+    onDefinitionsListed: () => undefined,
+  });
+
+  for (const [method, params] of [
+    ['resources/read', { uri: 'slow://docs/plan' }],
+    ['prompts/get', { name: 'brief', arguments: { topic: 'plan' } }],
+  ] as const) {
+    it(`forwards nothing: a ${method} cancelled while its pins' listing is under way is never sent upstream`, async () => {
+      const callLog = join(tempDir('warden-cancel-read-'), 'calls.jsonl');
+      const judged: ToolCallRequest[] = [];
+      const a = await rawAgent(
+        { upstreams: { slow: { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/slow-list-server.mjs')], env: { LIST_DELAY_MS: '600', CALL_LOG: callLog, SLOW_DEFS: '1' } } } },
+        { guard: pinnedGuard(judged) },
+      );
+      closers.push(a.close);
+      expect(await a.init()).toHaveProperty('result');
+      // Nothing listed yet: warden lists the upstream's prompts or templates first (600 ms), and the
+      // agent cancels meanwhile.
+      a.fire(JSON.stringify({ jsonrpc: '2.0', id: 'get-1', method, params }));
+      await new Promise((r) => setTimeout(r, 100));
+      a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'get-1', reason: 'user pressed stop' } }));
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(await a.alive()).toBe(true);
+      expect(existsSync(callLog) ? readFileSync(callLog, 'utf8') : '').toBe('');
+      expect(judged.every((req) => req.signal.aborted)).toBe(true);
+      expect(a.answersFor('get-1')).toEqual([]);
+      // The same request under a fresh id still runs.
+      expect(await a.request(method, params)).toHaveProperty('result');
+      expect(readFileSync(callLog, 'utf8').trim().split('\n')).toHaveLength(1);
+    });
+  }
+});

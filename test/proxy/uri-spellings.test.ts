@@ -111,3 +111,21 @@ describe('uriSpellings: bounded work on hostile input', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
+
+describe('uriSpellings: a Windows drive spelt the legacy way is the same drive (WHATWG file URLs)', () => {
+  it.each([
+    ['drive with a bar', 'file:///C|/secret/x'],
+    ['drive letter where the host goes', 'file://C:/secret/x'],
+    ['drive with a bar where the host goes', 'file://C|/secret/x'],
+    ['drive with a bar, no slashes', 'file:C|/secret/x'],
+    ['drive with a bar, one slash, lower case', 'file:/c|/secret/x'],
+  ])('claims %s (%s), as new URL() reads it: file:///C:/secret/x', (_, uri) => {
+    expect(new URL(uri).href.toLowerCase()).toBe('file:///c:/secret/x');
+    expect(under(uri, 'file:///C:/secret/')).toBe(true);
+  });
+
+  it('does not make a host of another scheme, nor a longer first segment, a drive', () => {
+    expect(under('docs://c|/secret/x', 'docs:///c:/secret/')).toBe(false);
+    expect(under('file:///cd|/secret/x', 'file:///C:/secret/')).toBe(false);
+  });
+});
