@@ -1,4 +1,5 @@
 import { actorIds } from '../core/principal.js';
+import type { JudgedAction } from '../core/tool-call.js';
 import type { Grant, PendingApproval } from './approval-types.js';
 
 /** A pending approval as the API sends it (PendingApproval plus time left). */
@@ -88,6 +89,17 @@ function indentJson(value: unknown, maxLines: number, id: string): string[] {
 }
 
 /**
+ * What kind of request waits, in words: set by warden, never by the agent or the upstream, so an
+ * upstream tool named like a virtual tool (`resources／read`, a fullwidth slash) still reads as
+ * the tool call it is.
+ */
+const ACTION_WORDS: Readonly<Record<JudgedAction, string>> = {
+  'tools/call': 'tool call',
+  'resources/read': 'resource read',
+  'prompts/get': 'prompt fetch',
+};
+
+/**
  * The card shown to a human approver: who, what, why. `maxArgLines` bounds the arguments shown
  * (the interactive console), and then each argument line too (MAX_ARG_LINE_CHARS); `warden
  * approvals show` passes Infinity: it prints the request in full.
@@ -99,7 +111,7 @@ export function renderApprovalCard(a: PendingApproval, position: string, maxArgL
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
     // The client too: an agent app holding the user's own token (no `act`) is known by nothing else.
     `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}${a.principal.clientId !== undefined ? ` · client ${terminalSafe(a.principal.clientId)}` : ''}`,
-    `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}`,
+    `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}  (${ACTION_WORDS[a.action ?? 'tools/call']})`,
     ...indentJson(a.arguments, maxArgLines, a.id).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,
     ...reasons,
@@ -110,7 +122,7 @@ export function renderApprovalCard(a: PendingApproval, position: string, maxArgL
 /** One line per pending approval for `warden approvals list`. */
 export function renderPendingLine(a: PendingWire): string {
   const left = Math.ceil(a.expiresInMs / 1000);
-  return `${a.id}  ${describeWho(a.principal)}  ${terminalSafe(a.upstream)}/${terminalSafe(a.tool)}  score ${a.score}  ${left} s left`;
+  return `${a.id}  ${describeWho(a.principal)}  ${terminalSafe(a.upstream)}/${terminalSafe(a.tool)} (${ACTION_WORDS[a.action ?? 'tools/call']})  score ${a.score}  ${left} s left`;
 }
 
 /** One line per grant for `warden approvals grants`. */

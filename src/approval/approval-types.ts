@@ -1,4 +1,5 @@
 import type { Reason } from '../core/decision.js';
+import type { JudgedAction } from '../core/tool-call.js';
 
 /** Who answered an approval (from the control API caller). */
 export interface ApproverIdentity {
@@ -22,6 +23,12 @@ export interface PendingApproval {
     readonly priorActorIssuers?: readonly (string | null)[];
     readonly clientId: string | undefined;
   };
+  /**
+   * What waits: a tool call, or a resource read / prompt fetch judged as its virtual tool. The
+   * approver must not take an upstream tool named like one (`resources／read`) for a read.
+   * Absent on records from before it was added: a tool call.
+   */
+  readonly action?: JudgedAction;
   readonly upstream: string;
   readonly tool: string;
   readonly exposedName: string;

@@ -40,6 +40,7 @@ export function buildPendingRecord(
       priorActorIssuers: p.priorActors.map((_, i) => p.priorActorIssuers?.[i] ?? null),
       clientId: p.clientId,
     },
+    action: req.action,
     upstream: req.upstream,
     tool: req.tool,
     exposedName: req.exposedName,

@@ -18,6 +18,15 @@ describe('approval display', () => {
     expect(terminalSafe('a\u2066b')).toBe('a\\u2066b');
   });
 
+  it('says what kind of request waits, so an upstream tool named like a read (resources\uFF0Fread) is not taken for one', () => {
+    const what = (a: PendingApproval): string => renderApprovalCard(a, '').find((l) => l.startsWith('  what'))!;
+    expect(what({ ...record, upstream: 'acme', tool: 'resources/read', action: 'resources/read' })).toBe('  what  acme / resources/read  (resource read)');
+    expect(what({ ...record, upstream: 'acme', tool: 'resources\uFF0Fread', action: 'tools/call' })).toBe('  what  acme / resources\uFF0Fread  (tool call)');
+    expect(what({ ...record, upstream: 'acme', tool: 'prompts/get', action: 'prompts/get' })).toBe('  what  acme / prompts/get  (prompt fetch)');
+    // A record without the field (made before it existed) is a tool call.
+    expect(what({ ...record, upstream: 'acme', tool: 'echo' })).toBe('  what  acme / echo  (tool call)');
+  });
+
   it('shows the approver the real argument values, escaped', () => {
     const card = renderApprovalCard({ ...record, arguments: { payee: 'ACME Ltd \u202eevil', amount: 4999 } }, '').join('\n');
     expect(card).toContain('"payee": "ACME Ltd \\u202eevil"');

@@ -36,7 +36,7 @@ describe('warden approvals (no TTY)', () => {
     const [pending] = (JSON.parse(listed.stdout) as { approvals: { id: string; tool: string }[] }).approvals;
     expect(pending).toMatchObject({ tool: 'write_file' });
     const text = await warden(['approvals', 'list'], env);
-    expect(text.stdout).toContain(`${pending!.id}  alice via agent-7 ← planner  fs/write_file  score 72`);
+    expect(text.stdout).toContain(`${pending!.id}  alice via agent-7 ← planner  fs/write_file (tool call)  score 72`);
     const allowed = await warden(['approvals', 'allow', pending!.id, '--remember', '15', '--match-arguments', '--json'], env);
     expect(allowed.code).toBe(0);
     expect(JSON.parse(allowed.stdout)).toMatchObject({ ok: true, grant: { argsDigest: expect.stringMatching(/^sha256:/) } });
