@@ -225,12 +225,15 @@ export interface AuditEventFields {
    * session; too_many_request_bytes_in_flight / warden_request_bytes_in_flight: `open` bytes the
    * principal / everyone holds, `bytes` of this request, `limit`); a prompt fetch or completion of
    * a prompt the pins hold or the upstream does not list (`upstream`, `prompt`); a read or
-   * completion through a held resource template (`upstream`, `uri`, `resourceTemplate`).
+   * completion through a held resource template (`upstream`, `uri`, `resourceTemplate`); a URI too
+   * long to judge against the upstream's templates (`upstream`, `uriLength`, `limit`: the URI itself
+   * is not recorded, megabytes of it would be).
    */
   'request.refused':
     | { sessionId: string; principal: PrincipalSummary; method: string; reason: string; open: number; limit: number; bytes?: number; remoteAddress?: string }
     | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string }
-    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string; resourceTemplate: string; reason: string };
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string; resourceTemplate: string; reason: string }
+    | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uriLength: number; limit: number; reason: string };
   'audit.recovered': AuditRecoveredFields;
 }
 

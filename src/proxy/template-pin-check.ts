@@ -83,7 +83,8 @@ export async function useTemplateIfPinned(session: ProxySession, request: RpcReq
   if (templates.length > 0 && uri.length > MAX_JUDGED_URI_CHARS) {
     // Spelling out a URI costs time linear in its length but with a large constant (megabytes of
     // nested escapes take seconds of the event loop every session shares): refused unjudged.
-    session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method}: URI longer than ${MAX_JUDGED_URI_CHARS} characters`, { reason: 'uri_too_long', limit: MAX_JUDGED_URI_CHARS }));
+    const subject = { uriLength: uri.length, limit: MAX_JUDGED_URI_CHARS };
+    refuseHeldDefinition(session, request, upstream.name, subject, 'uri_too_long', `${request.method}: URI longer than ${MAX_JUDGED_URI_CHARS} characters`, { limit: MAX_JUDGED_URI_CHARS });
     return;
   }
   const spellings = uriSpellings(uri);

@@ -84,6 +84,7 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['bytes', 'remoteAddress'] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt', 'reason'], optional: [] },
     { shape: 'resource template', required: ['sessionId', 'principal', 'method', 'upstream', 'uri', 'resourceTemplate', 'reason'], optional: [] },
+    { shape: 'uri too long', required: ['sessionId', 'principal', 'method', 'upstream', 'uriLength', 'limit', 'reason'], optional: [] },
   ],
   'audit.recovered': [
     { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'rotationFinished', 'checkpointSeq', 'checkpointHash'] },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_JUDGED_URI_CHARS } from '../../src/proxy/template-pin-check.js';
 import { rawAgent } from '../helpers/hostile-raw-agent.js';
+import { createRecordingAudit } from '../helpers/recording-audit.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/warden-process.js';
 
@@ -21,9 +22,10 @@ const pinnedGuard = {
 describe('a read of a multi-megabyte URI through an upstream with resource templates (event-loop stall)', () => {
   it('is refused -32602 uri_too_long before its spellings are worked out, and never forwarded; a URI at the limit reads as before', async () => {
     const callLog = join(tempDir('warden-long-uri-'), 'calls.jsonl');
+    const audit = createRecordingAudit();
     const a = await rawAgent(
       { upstreams: { slow: { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/slow-list-server.mjs')], env: { CALL_LOG: callLog, SLOW_DEFS: '1' } } } },
-      { guard: pinnedGuard },
+      { guard: pinnedGuard, audit },
     );
     closers.push(a.close);
     expect(await a.init()).toHaveProperty('result');
@@ -32,6 +34,11 @@ describe('a read of a multi-megabyte URI through an upstream with resource templ
     const answer = await a.request('resources/read', { uri: long });
     expect(answer.error).toMatchObject({ code: -32602, data: { reason: 'uri_too_long', limit: MAX_JUDGED_URI_CHARS } });
     expect(existsSync(callLog) ? readFileSync(callLog, 'utf8') : '').toBe('');
+    // Audited as refused, with the URI's length, not its megabytes.
+    const refused = audit.ofType('request.refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ method: 'resources/read', upstream: 'slow', reason: 'uri_too_long', uriLength: long.length, limit: MAX_JUDGED_URI_CHARS });
+    expect(refused[0]).not.toHaveProperty('uri');
     const atLimit = `slow://docs/${'a'.repeat(MAX_JUDGED_URI_CHARS - 'slow://docs/'.length)}`;
     expect(await a.request('resources/read', { uri: atLimit })).toHaveProperty('result');
     expect(readFileSync(callLog, 'utf8').trim().split('\n')).toHaveLength(1);

@@ -482,7 +482,9 @@ describe('the whole log of these runs', () => {
     // A request over its session's bound on requests in flight: test/proxy/http-requests-in-flight.test.ts.
     // Held prompts and resource templates, and first use of templates: test/e2e/pins/withheld-prompts.test.ts.
     // A read through a held resource template: test/e2e/pins/held-template-reads.test.ts.
+    // A URI too long to judge against the templates: test/proxy/long-uri-reads.test.ts.
     const elsewhere = new Set([
+      'request.refused/uri too long',
       'audit.recovered/write-recovery', 'call.decision/policy-changed', 'request.refused/in-flight bound',
       'pins.changed/prompt', 'pins.changed/resource template', 'pins.accepted/prompt', 'pins.accepted/resource template', 'pins.accepted/first-use resource templates',
       'request.refused/resource template',
