@@ -3,7 +3,7 @@ import { boundedTest } from './bounded-regex.js';
 import type { Condition } from './condition-schema.js';
 import { withoutCrossFolds } from './cross-folds.js';
 import { comparesText, judgedAlsoAsNfc, withNfcLiterals } from './nfc-reading.js';
-import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, isWithin, normaliseRoot, pathReadingOfUrlLike, posixBackslashReading, webUrlReading } from './path-containment.js';
+import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, normaliseRoot, pathReadingOfUrlLike, posixBackslashReading, webUrlReading, withinVerdict } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
 import { budgeted } from './work-budget.js';
 
@@ -203,12 +203,9 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
   if (c.within !== undefined) {
     const roots = c.within.map((r) => normaliseRoot(r, nocase));
-    return affordable(q, (v) => {
-      const inside = isWithin(v, roots, nocase);
-      // `/workspace\x` is inside to Windows, a file in `/` to POSIX: judged only when both agree.
-      const posixRead = posixBackslashReading(v);
-      return posixRead !== undefined && isWithin(posixRead, roots, nocase) !== inside ? UNJUDGED : inside;
-    });
+    // Judged only when every reading of the path agrees (withinVerdict): a file URL as written
+    // and as a URL reader reads it, `/workspace\x` to Windows and to POSIX.
+    return affordable(q, (v) => withinVerdict(v, roots, nocase) ?? UNJUDGED);
   }
   if (c.contains !== undefined) {
     const needle = nocase ? lower(c.contains) : c.contains;

@@ -200,3 +200,23 @@ export function isWithin(raw: string, roots: readonly string[], nocase = false):
   const url = fileUrlReading(raw);
   return url !== undefined && withinOne(url, roots, nocase);
 }
+
+/**
+ * Containment as a condition judges it: true or false when every reading of `raw` agrees, and
+ * undefined when they do not (the value is then not judged: block / approve / throttle conditions
+ * hold, `allow` conditions fail). The readings: the path as written (a `file://` prefix
+ * stripped), a `file://` URL as a URL reader reads it (`file:///data/%2e%2e/etc/passwd` is
+ * `/etc/passwd` to a server that parses it, though it looks inside `/data`: a block rule for
+ * `/etc` must still hold), and a POSIX absolute path's backslashes as ordinary characters.
+ */
+export function withinVerdict(raw: string, roots: readonly string[], nocase = false): boolean | undefined {
+  const inside = withinOne(raw, roots, nocase);
+  if (/^file:\/\//i.test(raw)) {
+    const url = fileUrlReading(raw);
+    // A file URL no URL reader accepts: nobody knows what a server makes of it.
+    if (url === undefined || withinOne(url, roots, nocase) !== inside) return undefined;
+  }
+  const posix = posixBackslashReading(raw);
+  if (posix !== undefined && withinOne(posix, roots, nocase) !== inside) return undefined;
+  return inside;
+}

@@ -333,3 +333,22 @@ describe('a POSIX absolute path with backslashes', () => {
     expect(every({ path: 'path', within: ['/'] })({ path: '/a\\b' })).toBe(true);
   });
 });
+
+describe('a file URL whose two readings disagree, under a block rule with within', () => {
+  // Stripping `file://` reads `file:///data/%2e%2e/etc/passwd` as a path under /data; a server
+  // that parses the URL opens /etc/passwd. A rule blocking /etc must hold for it.
+  it.each([
+    'file:///data/%2e%2e/etc/passwd',
+    'file:///etc/shadow?/../../data/x',
+    'FILE:///data/%2E%2E/etc/passwd',
+  ])('a block rule within /etc holds for %s (reaching /etc through a URL spelling)', (p) => {
+    expect(cond({ path: 'path', within: ['/etc'] })({ path: p })).toBe(true);
+  });
+  it('an allow rule within /data does not take them in either', () => {
+    expect(every({ path: 'path', within: ['/data'] })({ path: 'file:///data/%2e%2e/etc/passwd' })).toBe(false);
+    expect(every({ path: 'path', within: ['/data'] })({ path: 'file:///data/x.txt' })).toBe(true);
+  });
+  it('readings that agree are judged as before', () => {
+    expect(cond({ path: 'path', within: ['/etc'] })({ path: 'file:///data/x.txt' })).toBe(false);
+  });
+});
