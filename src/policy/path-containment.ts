@@ -175,7 +175,12 @@ export function webUrlReading(raw: string): string | undefined {
   }
 }
 
-/** isWithin for one reading of a path. */
+/**
+ * One reading of a path names a root itself or something below it after normalisation:
+ * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`. A path that cannot be
+ * normalised is never inside anything (fail safe). With `nocase` the roots must have been
+ * normalised with `nocase` too.
+ */
 function withinOne(raw: string, roots: readonly string[], nocase: boolean): boolean {
   let p = normalisePath(raw);
   if (p === undefined) return false;
@@ -188,22 +193,8 @@ function withinOne(raw: string, roots: readonly string[], nocase: boolean): bool
 }
 
 /**
- * True when `raw` names `root` itself or something below it after normalisation:
- * `/data/../etc` is not inside `/data`, and `/data2` is not inside `/data`. A `file://` URL is
- * inside only when its URL reading is too (fileUrlReading). A path that cannot be normalised is
- * never inside anything (fail safe). With `nocase` the roots must have been normalised with
- * `nocase` too.
- */
-export function isWithin(raw: string, roots: readonly string[], nocase = false): boolean {
-  if (!withinOne(raw, roots, nocase)) return false;
-  if (!/^file:\/\//i.test(raw)) return true;
-  const url = fileUrlReading(raw);
-  return url !== undefined && withinOne(url, roots, nocase);
-}
-
-/**
- * Containment as a condition judges it: true or false when every reading of `raw` agrees, and
- * undefined when they do not (the value is then not judged: block / approve / throttle conditions
+ * Containment as a condition judges it: true or false when every reading of `raw` agrees
+ * (withinOne of each), and undefined when they do not (the value is then not judged: block / approve / throttle conditions
  * hold, `allow` conditions fail). The readings: the path as written (a `file://` prefix
  * stripped), a `file://` URL as a URL reader reads it (`file:///data/%2e%2e/etc/passwd` is
  * `/etc/passwd` to a server that parses it, though it looks inside `/data`: a block rule for

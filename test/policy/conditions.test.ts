@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { compileCondition } from '../../src/policy/compile-condition.js';
 import { ConditionSchema } from '../../src/policy/condition-schema.js';
-import { isWithin, normalisePath } from '../../src/policy/path-containment.js';
+import { normalisePath, withinVerdict } from '../../src/policy/path-containment.js';
+
+/** Certainly inside: every reading of the path is (a value not judged is not inside). */
+const isWithin = (p: string, roots: readonly string[]): boolean => withinVerdict(p, roots) === true;
 import { valuesAt } from '../../src/policy/safe-access.js';
 
 const cond = (c: unknown) => compileCondition(ConditionSchema.parse(c));
