@@ -6,6 +6,7 @@ import { scoreOf, thresholdAction } from '../risk/score.js';
 import { classifyCall } from '../risk/sensitivity.js';
 import type { Signals } from '../signals/signals.js';
 import { SENSITIVITY_RANK, type CompiledPolicy, type CompiledRule } from './compiled-policy.js';
+import { resetNfcReadings } from './nfc-reading.js';
 import { resetWorkBudget } from './work-budget.js';
 
 /** The parts of a tool call the policy looks at. A ToolCallRequest satisfies it. */
@@ -126,6 +127,7 @@ export function evaluate(policy: CompiledPolicy, input: EvaluateInput): Decision
   try {
     // Each decision gets its own time budget for regexes, globs and paths on long arguments (work-budget.ts).
     resetWorkBudget();
+    resetNfcReadings();
     return decide(policy, input);
   } catch (err) {
     return {
@@ -139,5 +141,8 @@ export function evaluate(policy: CompiledPolicy, input: EvaluateInput): Decision
       rules: [],
       policyHash: policy.hash,
     };
+  } finally {
+    // The NFC readings of this call's long strings are not kept past its decision.
+    resetNfcReadings();
   }
 }
