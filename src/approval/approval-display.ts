@@ -97,6 +97,8 @@ const ACTION_WORDS: Readonly<Record<JudgedAction, string>> = {
   'tools/call': 'tool call',
   'resources/read': 'resource read',
   'prompts/get': 'prompt fetch',
+  'completion/complete': 'completion',
+  'resources/subscribe': 'subscription',
 };
 
 /**

@@ -24,7 +24,8 @@ export interface PendingApproval {
     readonly clientId: string | undefined;
   };
   /**
-   * What waits: a tool call, or a resource read / prompt fetch judged as its virtual tool. The
+   * What waits: a tool call, or a resource read / prompt fetch / completion / subscription judged
+   * as its virtual tool. The
    * approver must not take an upstream tool named like one (`resources／read`) for a read.
    * Absent on records from before it was added: a tool call.
    */

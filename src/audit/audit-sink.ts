@@ -35,7 +35,6 @@ export type AuditEventType =
   | 'pins.accepted'
   | 'upstream.stream_lost'
   | 'upstream.stream_restored'
-  | 'request.forwarded'
   | 'request.refused'
   | 'audit.recovered';
 

@@ -215,11 +215,6 @@ export interface AuditEventFields {
   /** The stream is open again after `attempts` of warden's tries, `downMs` after it was lost. */
   'upstream.stream_restored': { sessionId: string; upstream: string; attempts: number; downMs: number };
   /**
-   * A resource subscription (`uri`), before it is forwarded. A resource read and a prompt fetch are
-   * judged, and recorded as calls of `resources/read` / `prompts/get` (`call.*`).
-   */
-  'request.forwarded': { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string };
-  /**
    * A request warden refused; never forwarded. Three shapes: an HTTP request over a bound on
    * requests in flight (`reason` too_many_requests_in_flight: `open` of `limit` requests on the
    * session; too_many_request_bytes_in_flight / warden_request_bytes_in_flight: `open` bytes the

@@ -24,7 +24,7 @@ export interface ToolDefinition {
  * What an agent request judged by the guard is: a `tools/call` of an upstream's tool, or a
  * request warden judges as a call of a virtual tool of the same name (see virtual-tools.ts).
  */
-export type JudgedAction = 'tools/call' | 'resources/read' | 'prompts/get';
+export type JudgedAction = 'tools/call' | 'resources/read' | 'prompts/get' | 'completion/complete' | 'resources/subscribe';
 
 /**
  * Everything the guard needs to judge one `tools/call`, or one request judged as a call of a

@@ -64,7 +64,9 @@ export class CallRequest implements ToolCallRequest {
 /**
  * A request admitted for judging: a tools/call whose tool resolved to a tool of one upstream, or
  * a request judged as a call of a virtual tool (a resources/read: `tool` is `resources/read`,
- * `args` is `{ uri }`; a prompts/get: `prompts/get`, `{ name, arguments }`), routed to one upstream.
+ * `args` is `{ uri }`; a prompts/get: `prompts/get`, `{ name, arguments }`; a completion/complete:
+ * `completion/complete`, `{ ref, argument, context? }`; a resources/subscribe:
+ * `resources/subscribe`, `{ uri }`), routed to one upstream.
  */
 export interface AdmittedCall {
   /** What is judged, and the method a forward verdict sends the upstream (the agent's own). */
@@ -85,6 +87,11 @@ export interface AdmittedCall {
    * reaches the request (as for a tool's lookup).
    */
   readonly pinsPass?: () => Promise<boolean>;
+  /**
+   * Runs when a forward verdict sends the request, just before it is sent: a subscription is
+   * remembered then (to be restored after an upstream restart), never for one that was refused.
+   */
+  readonly onForward?: () => void;
 }
 
 /** A pin check that calls `pass` when the request may go on, as a pinsPass answer. */

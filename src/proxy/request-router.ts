@@ -3,7 +3,8 @@ import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
 import { imitatedMethod } from './method-lookalike.js';
 import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
-import { recordedAhead } from './request-audit.js';
+import { passes } from './call-request.js';
+import { handleCompletion } from './completion-complete.js';
 import { handlePromptGet } from './prompt-get.js';
 import { handleResourceRead } from './resource-read.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
@@ -65,24 +66,30 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
     return;
   }
   if (subscriptionRefused(session, request)) return;
-  const prompt = target === 'broadcast' ? undefined : promptAsked(request, target.params);
-  if (prompt !== undefined && target !== 'broadcast') {
-    // Pins: a prompt whose definition nobody accepted is refused, as a withheld tool's call is.
-    // A get is judged by the guard as a call of the virtual tool `prompts/get` once the pins pass
-    // it (prompt-get.ts, which checks them while the get is in flight); it never rejects, and
-    // audits itself (call.*).
-    if (request.method === 'prompts/get') void handlePromptGet(session, request, target.upstream, target.params, prompt);
-    else guarded(session, request, usePromptIfPinned(session, request, target.upstream, prompt, () => forwardTo(session, request, target)));
+  if (target === 'broadcast') {
+    forwardTo(session, request, target);
     return;
   }
-  const template = target === 'broadcast' ? undefined : templateUsed(request, target.params);
-  if (template !== undefined && target !== 'broadcast') {
-    // Pins: a read, subscription or completion through a resource template nobody accepted is refused too.
-    // A read is judged by the guard as a call of the virtual tool `resources/read` once the pins
-    // pass it (resource-read.ts, which checks them while the read is in flight); it never
-    // rejects, and audits itself (call.*).
-    if (template.how === 'read') void handleResourceRead(session, request, target.upstream, target.params, template);
-    else guarded(session, request, useTemplateIfPinned(session, request, target.upstream, template, () => forwardTo(session, request, target)));
+  // Judged by the guard as a call of the virtual tool named after the method once the pins of
+  // the prompt or resource template it uses pass it (checked while the request is in flight):
+  // resources/read, resources/subscribe (resource-read.ts), prompts/get (prompt-get.ts) and
+  // completion/complete (completion-complete.ts). They never reject, and audit themselves (call.*).
+  // Pins: a prompt or template whose definition nobody accepted is refused, as a withheld tool's call is.
+  const prompt = promptAsked(request, target.params);
+  if (prompt !== undefined) {
+    if (request.method === 'prompts/get') void handlePromptGet(session, request, target.upstream, target.params, prompt);
+    else void handleCompletion(session, request, target.upstream, target.params, () => passes((pass) => usePromptIfPinned(session, request, target.upstream, prompt, pass)));
+    return;
+  }
+  const template = templateUsed(request, target.params);
+  if (template !== undefined) {
+    if (template.how === 'complete') void handleCompletion(session, request, target.upstream, target.params, () => passes((pass) => useTemplateIfPinned(session, request, target.upstream, template, pass)));
+    else void handleResourceRead(session, request, target.upstream, target.params, { how: template.how, uri: template.uri });
+    return;
+  }
+  // A completion of a ref of another type uses no prompt or template: judged all the same.
+  if (request.method === 'completion/complete') {
+    void handleCompletion(session, request, target.upstream, target.params, undefined);
     return;
   }
   forwardTo(session, request, target);
@@ -90,8 +97,8 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
 
 /**
  * The prompt a request uses: prompts/get fetches it, completion/complete of a `ref/prompt`
- * completes one of its arguments (the upstream answers with values for that prompt, so it is
- * judged as a get is). `routed` are the params as forwarded (the upstream's own name);
+ * completes one of its arguments (the upstream answers with values for that prompt, so its pins
+ * apply as to a get). `routed` are the params as forwarded (the upstream's own name);
  * undefined for requests that use no prompt.
  */
 function promptAsked(request: RpcRequest, routed: Record<string, unknown> | undefined): PromptAsked | undefined {
@@ -122,9 +129,7 @@ function refOf(params: Record<string, unknown> | undefined): Record<string, unkn
 }
 
 function forwardTo(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
-  // Recorded before anything is remembered or sent: a request the audit refuses leaves no trace.
-  if (target !== 'broadcast' && !recordedAhead(session, request, target.upstream.name, target.params)) return;
-  rememberSessionState(session, request, target);
+  rememberSessionState(session, request);
   if (target === 'broadcast') broadcast(session, request);
   else session.forward(target.upstream, request, target.params, session.opts.timeouts.requestMs);
 }
@@ -269,12 +274,12 @@ function subscriptionRefused(session: ProxySession, request: RpcRequest): boolea
   return true;
 }
 
-/** Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). */
-function rememberSessionState(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
+/**
+ * Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). A
+ * subscription is remembered by its judged path once it is forwarded (resource-read.ts).
+ */
+function rememberSessionState(session: ProxySession, request: RpcRequest): void {
   const params = request.params;
   if (request.method === 'logging/setLevel') session.logLevel = params;
-  const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-  if (uri === undefined) return;
-  if (request.method === 'resources/subscribe' && target !== 'broadcast') session.subscriptions.set(uri, target.upstream.name);
-  else if (request.method === 'resources/unsubscribe') session.subscriptions.delete(uri);
+  else if (request.method === 'resources/unsubscribe' && typeof params?.uri === 'string') session.subscriptions.delete(params.uri);
 }

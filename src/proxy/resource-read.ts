@@ -1,4 +1,4 @@
-import { RESOURCE_READ_TOOL } from '../core/virtual-tools.js';
+import { RESOURCE_READ_TOOL, RESOURCE_SUBSCRIBE_TOOL } from '../core/virtual-tools.js';
 import { passes, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
@@ -10,26 +10,34 @@ import type { UpstreamConnection } from './upstream-connection.js';
  * A `resources/read` of URI U routed to `upstream` is judged exactly as a call of the virtual tool
  * `resources/read` on that upstream with arguments `{ uri: U }`: the same guard (policy rules,
  * sensitivity, rate / volume / novelty signals, throttle, approvals) and the same write-ahead
- * `call.*` audit records. Judged once the template pins passed the read (template-pin-check.ts;
- * checked while the read is in flight, so a cancel during their listing stops it).
- * On a forward verdict the agent's own request goes on with `params` as routed, answered within
- * `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts). Never rejects.
+ * `call.*` audit records. A `resources/subscribe` (`use.how` `subscribe`) likewise, as the virtual
+ * tool `resources/subscribe`: a subscription is remembered (to be restored after an upstream
+ * restart) only once a forward verdict sends it. Judged once the template pins passed the
+ * request (template-pin-check.ts; checked while it is in flight, so a cancel during their listing
+ * stops it). On a forward verdict the agent's own request goes on with `params` as routed,
+ * answered within `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts).
+ * Never rejects.
  */
-export function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse): Promise<void> {
+export function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse & { how: 'read' | 'subscribe' }): Promise<void> {
   return handleJudged(session, request, () => admitRead(session, request, upstream, params, use));
 }
 
-function admitRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse): AdmittedCall | undefined {
+function admitRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse & { how: 'read' | 'subscribe' }): AdmittedCall | undefined {
   const receivedAt = Date.now();
   const uri = params?.uri;
   if (typeof uri !== 'string') {
-    // Nothing the policy could judge the read by: never forwarded.
-    session.toAgent(errorResponse(request.id, RPC.invalidParams, 'resources/read needs a string uri'));
+    // Nothing the policy could judge the request by: never forwarded.
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, `${request.method} needs a string uri`));
     return undefined;
   }
   // A fresh object with one own key: the policy sees exactly the URI the upstream is asked for.
   const args = { uri };
   const timeoutMs = session.opts.timeouts.requestMs;
   const pinsPass = (): Promise<boolean> => passes((pass) => useTemplateIfPinned(session, request, upstream, use, pass));
-  return { action: 'resources/read', upstream, tool: RESOURCE_READ_TOOL, exposedName: RESOURCE_READ_TOOL, args, receivedAt, params, timeoutMs, pinsPass };
+  if (use.how === 'read') {
+    return { action: 'resources/read', upstream, tool: RESOURCE_READ_TOOL, exposedName: RESOURCE_READ_TOOL, args, receivedAt, params, timeoutMs, pinsPass };
+  }
+  // Remembered before it is sent, as a subscription always was: one the upstream holds is restored after its restart.
+  const onForward = (): void => void session.subscriptions.set(uri, upstream.name);
+  return { action: 'resources/subscribe', upstream, tool: RESOURCE_SUBSCRIBE_TOOL, exposedName: RESOURCE_SUBSCRIBE_TOOL, args, receivedAt, params, timeoutMs, pinsPass, onForward };
 }

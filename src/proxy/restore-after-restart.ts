@@ -10,6 +10,11 @@ export function restoreAfterRestart(session: ProxySession, upstream: UpstreamCon
   const ignore = (): void => undefined;
   const timeout = session.opts.timeouts.requestMs;
   if (session.logLevel && upstream.capabilities.logging !== undefined) upstream.request('logging/setLevel', session.logLevel, timeout, ignore);
+  // Restored without judging them again: each was judged (and, if asked, approved) when the agent
+  // made it, and the agent asks nothing now. A new judgment would count warden's own re-sends
+  // against the agent's rate, burst and novelty signals, and hold an approved subscription for a
+  // human who cannot tell why it was sent. A subscription carries no data: the updates it brings
+  // name a URI, and its content still comes only through a judged resources/read.
   for (const [uri, owner] of session.subscriptions) {
     if (owner === upstream.name) upstream.request('resources/subscribe', { uri }, timeout, ignore);
   }

@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { GuardVerdict, JudgedAction, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import type { VirtualToolName } from '../core/virtual-tools.js';
 import type { AdmittedCall } from './call-request.js';
 import { judgedRefusal } from './judged-refusal.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
@@ -62,6 +63,7 @@ function forwardCall(
   // Its progress route was opened when the call was admitted (handleToolCall), so progress an
   // upstream forges for it while it is judged is recognised; nothing to open again here.
   const token = req.progressToken;
+  call.onForward?.();
   const upstreamId = upstream.request(call.action, call.params, call.timeoutMs, (response) => {
     session.inFlight.delete(request.id);
     try {
@@ -92,12 +94,7 @@ function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOu
   const result = response.result ?? {};
   // The canonical form has the same bytes as JSON.stringify's, in another key order: one
   // serialisation gives both the size and the audit digest.
-  if (action !== 'tools/call') {
-    // A read returns `contents`, a prompt `messages`: each entry is one item of the volume signals.
-    const entries = action === 'resources/read' ? result.contents : result.messages;
-    const items = Array.isArray(entries) ? entries.length : 0;
-    return { status: 'ok', resultItems: items, result, ...sizeAndDigest(result) };
-  }
+  if (action !== 'tools/call') return { status: 'ok', resultItems: virtualResultItems(action, result), result, ...sizeAndDigest(result) };
   const content = Array.isArray(result.content) ? result.content.length : 0;
   const structured = result.structuredContent as Record<string, unknown> | undefined;
   let items = content;
@@ -105,6 +102,26 @@ function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOu
     for (const v of Object.values(structured)) if (Array.isArray(v)) items += v.length;
   }
   return { status: result.isError === true ? 'tool_error' : 'ok', resultItems: items, result, ...sizeAndDigest(result) };
+}
+
+/**
+ * Where a virtual tool's result lists its items for the volume signals: a read's `contents`, a
+ * prompt's `messages`, a completion's `completion.values` (each value names something that
+ * exists); a subscription returns nothing. A Record, so a new virtual tool must say.
+ */
+const RESULT_ENTRIES: Readonly<Record<VirtualToolName, (result: Record<string, unknown>) => unknown>> = {
+  'resources/read': (result) => result.contents,
+  'prompts/get': (result) => result.messages,
+  'completion/complete': (result) => {
+    const completion = result.completion;
+    return typeof completion === 'object' && completion !== null ? (completion as { values?: unknown }).values : undefined;
+  },
+  'resources/subscribe': () => undefined,
+};
+
+function virtualResultItems(action: VirtualToolName, result: Record<string, unknown>): number {
+  const entries = RESULT_ENTRIES[action](result);
+  return Array.isArray(entries) ? entries.length : 0;
 }
 
 /**

@@ -23,6 +23,8 @@ describe('approval display', () => {
     expect(what({ ...record, upstream: 'acme', tool: 'resources/read', action: 'resources/read' })).toBe('  what  acme / resources/read  (resource read)');
     expect(what({ ...record, upstream: 'acme', tool: 'resources\uFF0Fread', action: 'tools/call' })).toBe('  what  acme / resources\uFF0Fread  (tool call)');
     expect(what({ ...record, upstream: 'acme', tool: 'prompts/get', action: 'prompts/get' })).toBe('  what  acme / prompts/get  (prompt fetch)');
+    expect(what({ ...record, upstream: 'acme', tool: 'completion/complete', action: 'completion/complete' })).toBe('  what  acme / completion/complete  (completion)');
+    expect(what({ ...record, upstream: 'acme', tool: 'resources/subscribe', action: 'resources/subscribe' })).toBe('  what  acme / resources/subscribe  (subscription)');
     // A record without the field (made before it existed) is a tool call.
     expect(what({ ...record, upstream: 'acme', tool: 'echo' })).toBe('  what  acme / echo  (tool call)');
   });

@@ -103,3 +103,30 @@ describe('the virtual tool resources/read in the guard', () => {
     expect(pinLookups).toEqual(['read_file', 'read_file']);
   });
 });
+
+describe('the virtual tools completion/complete and resources/subscribe in the guard', () => {
+  it('refuses upstream tools named completion/complete or resources/subscribe as unknown, and never lists them: they cannot borrow the rules written for completions and subscriptions', async () => {
+    for (const name of ['completion/complete', 'resources/subscribe']) {
+      const { guard, judged, audit } = guardWithHeldPins();
+      const verdict = await guard.checkToolCall(callRequest({ action: 'tools/call', upstream: 'acme', tool: name, exposedName: name, arguments: {} }).req);
+      expect(verdict).toEqual({ kind: 'error', code: -32602, message: unknownToolMessage(name) });
+      expect(judged).toEqual([]);
+      expect(audit.ofType('call.decision')[0]).toMatchObject({ action: 'block', hidden: true, reason: 'virtual_tool_name', tool: name });
+      expect(guard.isToolVisible!(callRequest().req.principal, 's', 'acme', name)).toBe(false);
+    }
+  });
+
+  it('judges a completion as a call of completion/complete with { ref, argument }, and a subscription as resources/subscribe with { uri }, without the tool pins', async () => {
+    const { guard, judged, pinLookups } = guardWithHeldPins();
+    const completion = { ref: { type: 'ref/prompt', name: 'summarize_customer' }, argument: { name: 'name', value: 'Cu' } };
+    for (const [action, args] of [['completion/complete', completion], ['resources/subscribe', { uri: 'acme://files/docs/readme.txt' }]] as const) {
+      const verdict = await guard.checkToolCall(callRequest({ action, upstream: 'acme', tool: action, exposedName: action, arguments: args, toolDefinition: virtualToolDefinition(action) }).req);
+      expect(verdict.kind).toBe('forward');
+    }
+    expect(judged.map((r) => [r.action, r.tool, r.arguments])).toEqual([
+      ['completion/complete', 'completion/complete', completion],
+      ['resources/subscribe', 'resources/subscribe', { uri: 'acme://files/docs/readme.txt' }],
+    ]);
+    expect(pinLookups).toEqual([]);
+  });
+});

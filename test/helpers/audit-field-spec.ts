@@ -77,9 +77,6 @@ export const AUDIT_FIELD_SPEC = {
   ],
   'upstream.stream_lost': one(['sessionId', 'upstream', 'reason'], []),
   'upstream.stream_restored': one(['sessionId', 'upstream', 'attempts', 'downMs'], []),
-  'request.forwarded': [
-    { shape: 'resource', required: ['sessionId', 'principal', 'method', 'upstream', 'uri'], optional: [] },
-  ],
   'request.refused': [
     { shape: 'in-flight bound', required: ['sessionId', 'principal', 'method', 'reason', 'open', 'limit'], optional: ['bytes', 'remoteAddress'] },
     { shape: 'prompt', required: ['sessionId', 'principal', 'method', 'upstream', 'prompt', 'reason'], optional: [] },

@@ -100,6 +100,11 @@ describe('several upstreams: namespacing, routing, composite cursors', () => {
   it('completes namespaced prompt arguments and broadcasts logging/setLevel', async () => {
     const done = await started.client.complete({ ref: { type: 'ref/prompt', name: 'acme__summarize_customer' }, argument: { name: 'name', value: 'Customer 9' } });
     expect(done.completion.values[0]).toBe('Customer 9');
+    // Judged as the virtual tool completion/complete, with the prompt name the upstream sees: a
+    // rule about acme's summarize_customer cannot be dodged by the namespaced spelling.
+    expect(seen.filter((r) => r.action === 'completion/complete').map((r) => [r.upstream, r.tool, r.arguments])).toEqual([
+      ['acme', 'completion/complete', { ref: { type: 'ref/prompt', name: 'summarize_customer' }, argument: { name: 'name', value: 'Customer 9' } }],
+    ]);
     await expect(started.client.setLoggingLevel('debug')).resolves.toEqual({});
   });
 

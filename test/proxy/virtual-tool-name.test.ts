@@ -32,7 +32,7 @@ describe('an upstream tool named like a virtual tool', () => {
     await w?.close();
   });
 
-  it('is not listed (an upstream tool passing as resources/read or prompts/get)', async () => {
+  it('is not listed (an upstream tool passing as resources/read, prompts/get, completion/complete or resources/subscribe)', async () => {
     const names = (await w.client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(['echo']);
   });
@@ -42,6 +42,13 @@ describe('an upstream tool named like a virtual tool', () => {
     await expect(w.client.callTool({ name: 'prompts/get', arguments: { name: 'x' } })).rejects.toMatchObject({ code: -32602 });
     expect(await w.client.callTool({ name: 'echo', arguments: {} })).toMatchObject({ content: [{ type: 'text', text: 'ran echo' }] });
     expect(ran()).toEqual(['echo']);
+  });
+
+  it('is refused as an unknown tool and never runs upstream (an upstream tool passing as completion/complete or resources/subscribe)', async () => {
+    await expect(w.client.callTool({ name: 'completion/complete', arguments: { ref: { type: 'ref/prompt', name: 'x' }, argument: { name: 'a', value: '' } } })).rejects.toMatchObject({ code: -32602 });
+    await expect(w.client.callTool({ name: 'resources/subscribe', arguments: { uri: 'mem://a' } })).rejects.toMatchObject({ code: -32602 });
+    expect(ran()).not.toContain('completion/complete');
+    expect(ran()).not.toContain('resources/subscribe');
   });
 
   it('leaves real resource reads working (judged as the virtual tool)', async () => {

@@ -67,6 +67,12 @@ async function diskFullStory(d: WardenDir, auditPath: string, checkpoint: string
     // Reading a resource while nothing can be recorded is refused too: no unaudited data leaves.
     const read = await w.client.readResource({ uri: 'acme://files/docs/readme.txt' }).then(() => undefined, (err: { data?: { reason?: string } }) => err);
     expect(read?.data?.reason).toBe('audit_unavailable');
+    // So are a completion (it lists what exists) and a subscription: judged, they need the record first.
+    const refusedWith = (p: Promise<unknown>) => p.then(() => undefined, (err: { code?: number; data?: { reason?: string } }) => err);
+    const completion = await refusedWith(w.client.complete({ ref: { type: 'ref/resource', uri: 'acme://files{+path}' }, argument: { name: 'path', value: '/docs' } }));
+    expect(completion).toMatchObject({ code: -32010, data: { reason: 'audit_unavailable' } });
+    const subscription = await refusedWith(w.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' }));
+    expect(subscription).toMatchObject({ code: -32010, data: { reason: 'audit_unavailable' } });
     free();
     const after = await callUntil(w, 'after-free', (o) => !o.blocked, 10_000);
     expect(after.filter((o) => o.blocked).every((o) => o.reason === 'audit_unavailable')).toBe(true);

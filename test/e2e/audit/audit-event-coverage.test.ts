@@ -62,23 +62,31 @@ describe('audit trail through a real stdio warden', () => {
     expect(names).not.toContain('list_customers');
   });
 
-  it('a resource read and a prompt fetch are judged as the virtual tools resources/read and prompts/get (call.* records); a subscription is recorded before it is forwarded (request.forwarded), with the principal', async () => {
+  it('a resource read, a prompt fetch, a subscription and a completion are judged as the virtual tools of their methods (call.* records, with the principal)', async () => {
     expect((await w.client.readResource({ uri: 'acme://files/docs/readme.txt' })).contents.length).toBe(1);
     const read = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'resources/read');
     expect(read).toMatchObject({ upstream: 'acme', args: { uri: 'acme://files/docs/readme.txt' }, principal: { anonymous: true } });
     await waitForRecord(d.auditFile, (r) => r.type === 'call.result' && r.callId === read.callId);
     expect(stepsOf(read.callId as string)).toEqual(['call.received', 'call.risk', 'call.decision', 'call.forwarded', 'call.result']);
     await w.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
+    const sub = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'resources/subscribe');
+    expect(sub).toMatchObject({ upstream: 'acme', args: { uri: 'acme://files/docs/readme.txt' }, principal: { anonymous: true } });
+    await waitForRecord(d.auditFile, (r) => r.type === 'call.result' && r.callId === sub.callId);
+    expect(stepsOf(sub.callId as string)).toEqual(['call.received', 'call.risk', 'call.decision', 'call.forwarded', 'call.result']);
     expect((await w.client.getPrompt({ name: 'summarize_customer', arguments: { name: 'Ada' } })).messages.length).toBe(1);
     const got = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'prompts/get');
     expect(got).toMatchObject({ upstream: 'acme', args: { name: 'summarize_customer', arguments: { name: 'Ada' } } });
-    const forwarded = records().filter((r) => r.type === 'request.forwarded');
-    expect(forwarded.map((r) => [r.method, r.uri])).toEqual([['resources/subscribe', 'acme://files/docs/readme.txt']]);
-    for (const r of forwarded) expect(r).toMatchObject({ upstream: 'acme', sessionId: expect.any(String), principal: { anonymous: true } });
+    const ref = { type: 'ref/prompt', name: 'summarize_customer' } as const;
+    expect((await w.client.complete({ ref, argument: { name: 'name', value: 'Customer 1' } })).completion.values.length).toBe(5);
+    const completed = await waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'completion/complete');
+    expect(completed).toMatchObject({ upstream: 'acme', args: { ref, argument: { name: 'name', value: 'Customer 1' } }, principal: { anonymous: true } });
+    await waitForRecord(d.auditFile, (r) => r.type === 'call.result' && r.callId === completed.callId);
+    expect(records().find((r) => r.type === 'call.result' && r.callId === completed.callId)).toMatchObject({ status: 'ok', resultItems: 5 });
     // A prompt the upstream does not list has no pinned definition: refused, never forwarded.
     await expect(w.client.getPrompt({ name: 'unlisted_prompt' })).rejects.toMatchObject({ code: -32602 });
     expect(records().filter((r) => r.type === 'request.refused')).toMatchObject([{ method: 'prompts/get', upstream: 'acme', prompt: 'unlisted_prompt', reason: 'prompt.unlisted' }]);
-    expect(records().filter((r) => r.type === 'request.forwarded')).toHaveLength(1);
+    // Judged and recorded as calls: no request.forwarded record any more.
+    expect(records().filter((r) => r.type === 'request.forwarded')).toEqual([]);
   });
 
   it('an allowed call: received → risk → decision → forwarded → result share one callId, with the principal', async () => {
@@ -459,7 +467,7 @@ const ALL_TYPES: Record<AuditEventType, true> = {
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
   'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'upstream.stream_lost': true, 'upstream.stream_restored': true,
-  'request.forwarded': true, 'request.refused': true, 'audit.recovered': true,
+  'request.refused': true, 'audit.recovered': true,
 };
 
 describe('the whole log of these runs', () => {

@@ -8,6 +8,9 @@ import { upstreams } from '../../helpers/paths.js';
 import { auditRecords, POISON, POISON_MARKERS, pinsWardensClosedAfterEach } from '../../helpers/pins-listing-warden.js';
 import { spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
 
+/** Prompt gets judged and forwarded (a get that reaches the upstream is a call of the virtual tool prompts/get). */
+const forwardedGets = (dir: string): Record<string, unknown>[] => auditRecords(dir, 'call.forwarded').filter((r) => r.tool === 'prompts/get');
+
 /**
  * Prompts (prompts/list) and resource templates (resources/templates/list) reach the model as tool
  * definitions do. A server that changes one after it was pinned, or lists one whose description
@@ -55,9 +58,9 @@ describe('pins: withheld prompt and resource template definitions', () => {
     expect(JSON.stringify(listed)).not.toContain('audit@example.com');
     expect(auditRecords(dir, 'pins.changed').find((r) => r.prompt === PROMPT)).toMatchObject({ upstream: 'acme', kind: 'changed', diff: expect.stringContaining('+Summarize one customer, then e-mail') });
 
-    const forwardedBefore = auditRecords(dir, 'request.forwarded').length;
+    const forwardedBefore = forwardedGets(dir).length;
     await expect(getSummary(w.client)).rejects.toMatchObject({ code: -32602, data: { reason: 'prompt.definition_changed' } });
-    expect(auditRecords(dir, 'request.forwarded')).toHaveLength(forwardedBefore); // never reached the upstream
+    expect(forwardedGets(dir)).toHaveLength(forwardedBefore); // never reached the upstream
     expect(auditRecords(dir, 'request.refused').at(-1)).toMatchObject({ method: 'prompts/get', upstream: 'acme', prompt: PROMPT, reason: 'prompt.definition_changed' });
 
     // The tool of the same upstream is untouched: kinds are pinned apart.
@@ -86,9 +89,9 @@ describe('pins: withheld prompt and resource template definitions', () => {
     await eventually(() => w.promptsChanged.count > 0);
     // The agent does not list again (SDK clients do not on their own): warden must, as it does
     // for a tool after tools/list_changed, or the changed prompt is fetched as if still pinned.
-    const forwardedBefore = auditRecords(dir, 'request.forwarded').length;
+    const forwardedBefore = forwardedGets(dir).length;
     await expect(getSummary(w.client)).rejects.toMatchObject({ code: -32602, data: { reason: 'prompt.definition_changed' } });
-    expect(auditRecords(dir, 'request.forwarded')).toHaveLength(forwardedBefore);
+    expect(forwardedGets(dir)).toHaveLength(forwardedBefore);
     expect(auditRecords(dir, 'pins.changed').find((r) => r.prompt === PROMPT)).toMatchObject({ upstream: 'acme', kind: 'changed' });
   });
 
@@ -105,7 +108,7 @@ describe('pins: withheld prompt and resource template definitions', () => {
       kind: 'new',
       poisoned: expect.arrayContaining(['instruction tag aimed at the model (e.g. <IMPORTANT>)', 'asks the model to read or send credentials']),
     });
-    expect(auditRecords(dir, 'request.forwarded').filter((r) => r.method === 'prompts/get')).toEqual([]);
+    expect(forwardedGets(dir)).toEqual([]);
 
     const refused = await runWardenCli(['pins', 'accept', '--file', pinsFile, '--all']);
     expect(refused.status).toBe(1);
@@ -124,7 +127,7 @@ describe('pins: withheld prompt and resource template definitions', () => {
     const w = await start({ dir });
     await expect(w.client.getPrompt({ name: 'not_listed' })).rejects.toMatchObject({ code: -32602, data: { reason: 'prompt.unlisted' } });
     expect(auditRecords(dir, 'request.refused')).toMatchObject([{ prompt: 'not_listed', reason: 'prompt.unlisted' }]);
-    expect(auditRecords(dir, 'request.forwarded')).toEqual([]);
+    expect(forwardedGets(dir)).toEqual([]);
   });
 
   it('poisoned or rug-pulled resource template is withheld from resources/templates/list until accepted', async () => {

@@ -26,4 +26,13 @@ describe('warden policy test (CLI process)', () => {
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/7 scenarios, (\d+)\/\1 checked steps passed/);
   });
+
+  it('catches enumeration through completions with the shipped customer-data policy (completion-enumeration.yaml)', () => {
+    const r = warden('policy', 'test', 'examples/scenarios/completion-enumeration.yaml', '--json');
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const steps = (JSON.parse(r.stdout) as { scenarios: { steps: { decision: { action: string; rules: string[] } }[] }[] }).scenarios[0]!.steps;
+    const enumeration = steps.filter((s) => s.decision.rules.includes('customer-completion-enumeration'));
+    expect(enumeration.length).toBeGreaterThan(0);
+    for (const s of enumeration) expect(s.decision.action).toBe('block');
+  });
 });
