@@ -10,6 +10,7 @@ import { WARDEN_VERSION } from '../core/warden-version.js';
 import { systemClock } from '../core/clock.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Authenticator } from '../core/authenticator.js';
+import type { Principal } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { Guard } from '../core/tool-call.js';
 import { buildBlockResult } from '../enforce/block-result.js';
@@ -135,6 +136,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       engine, audit, clock, logger, subjects, sessions,
       ...(pins ? { pins } : {}),
       decisionBudgetMs: config.policy.decisionBudgetMs,
+      tokenGraceMs: tokenGraceOf(config),
       enforcer: { enforce: enforcement.enforce, blockResult: (req, reason) => buildRevokedResult(req, reason) },
     });
     const surfaces: OperatorSurfaces = await startOperatorSurfaces(config, configFile, {
@@ -228,6 +230,16 @@ function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined, sta
     healthy: () => audit.healthy(),
     close: () => audit.close(),
   };
+}
+
+/**
+ * How long after `exp` the identity layer still accepts a principal's token: its issuer's
+ * `clockTolerance` (none for an issuer not configured, or without identity: anonymous principals
+ * carry no `exp`). The guard refuses a call that waited past it.
+ */
+function tokenGraceOf(config: WardenConfig): (p: Principal) => number {
+  const tolerance = new Map((config.identity?.issuers ?? []).map((i) => [i.issuer, i.clockTolerance * 1000]));
+  return (p) => tolerance.get(p.issuer) ?? 0;
 }
 
 function buildRevokedResult(req: ToolCallRequest, reason: WaitRefusal): Record<string, unknown> {
