@@ -129,6 +129,27 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('blocks a padded tool name from pushing the upstream it belongs to (and who) off the screen', async () => {
+    // With several upstreams only an exposed name's first 64 characters are checked: past them an
+    // upstream's tool name may hold anything. 5,000 spaces wrapped the "what" line (and the "[r]
+    // covers" line under the menu) into screens of blank rows, leaving only the tail in sight:
+    // "bank / transfer_funds" next to the menu, while the call goes to the upstream "evil".
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const tool = `sync_${'a'.repeat(40)}${' '.repeat(5000)}bank / transfer_funds`;
+    const outcome = fx.manager.request(callRequest({ upstream: 'evil', tool }).req, decision(), display);
+    await pty.waitFor(/s left/);
+    const lines = pty.screen().split(/\r?\n|\r/);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(300);
+    expect(lines.find((l) => l.startsWith('  what'))).toMatch(/^ {2}what {2}evil \/ sync_a{40} +… \(\d+ more characters: `warden approvals show apr_[\w-]+` prints them all\)/);
+    expect(pty.screen()).toContain('[r] covers alice via agent-7 ← planner (this agent only) · evil/sync_');
+    pty.type('d\r');
+    expect(await outcome).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('says whom "allow and remember" covers before and after: this user through this agent only', async () => {
     fx = await controlFixture();
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
