@@ -289,6 +289,45 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('blocks a call-and-cancel flood from forking a --notify-command process per request on the approver\'s machine', async () => {
+    // An agent that calls and cancels in a loop makes (and withdraws) a request each time: one
+    // hook process per request piled up shells as fast as the agent could loop.
+    fx = await controlFixture();
+    const log = join(fx.dir, 'hook-log');
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile, '--notify-command', `echo s >> ${log}; sleep 0.3; echo e >> ${log}`]);
+    await pty.waitFor('waiting for approval requests');
+    for (let i = 0; i < 25; i++) {
+      const requested = fx.nextPending();
+      const call = callRequest({ tool: `flood_${i}` });
+      const outcome = fx.manager.request(call.req, decision(), display);
+      await requested;
+      await new Promise((r) => setTimeout(r, 10));
+      call.abort.abort();
+      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+    }
+    await pty.waitFor('flood_24');
+    // Let the last hook runs finish, then read how many ran at once.
+    let before = '';
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      if (now === before && now.endsWith('e\n')) break;
+      before = now;
+    }
+    let running = 0;
+    let most = 0;
+    for (const mark of readFileSync(log, 'utf8').trim().split('\n')) {
+      running += mark === 's' ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(1);
+    expect(running).toBe(0);
+    // Requests that arrived while the hook ran are still announced: one more run once it ended.
+    expect(readFileSync(log, 'utf8').split('s').length - 1).toBeGreaterThanOrEqual(2);
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('exits 1 when the control API refuses the token (a refusal, as for every control command)', async () => {
     fx = await controlFixture();
     const bad = join(fx.dir, 'bad-token');
