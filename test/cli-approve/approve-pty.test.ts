@@ -328,6 +328,21 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('keeps a request whose answer was not recorded (a remember longer than warden accepts) on screen to answer again', async () => {
+    // The console moved on after any answer, recorded or not: the refused request vanished from
+    // it while still pending, and nobody could answer it there until it timed out.
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const t = trackedRequest(fx, 'write_file');
+    await pty.waitFor(/s left/);
+    pty.type('r');
+    await pty.waitFor('remember for how many minutes?');
+    pty.type('99999\r');
+    await pty.waitFor('not recorded: invalid_request');
+    await expectUnansweredThenDenied(pty, t, 100, 1_100);
+  });
+
   it('exits 1 when the control API refuses the token (a refusal, as for every control command)', async () => {
     fx = await controlFixture();
     const bad = join(fx.dir, 'bad-token');
