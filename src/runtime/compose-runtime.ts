@@ -102,7 +102,9 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     await warmUpDecisionPath(holder.current, clock());
     throwIfStopRequested(stop);
     // Approvers see the call's real arguments; audit.redact applies to the audit log only.
-    const enforcement = createEnforcement(config, { audit, store, logger, clock });
+    // The security-event registry is built after enforcement (it withdraws approvals): bound below.
+    let revokedNow: ((p: Principal, sessionId: string) => boolean) | undefined;
+    const enforcement = createEnforcement(config, { audit, store, logger, clock, isRevoked: (p, sessionId) => revokedNow?.(p, sessionId) ?? false });
     closers.push(() => enforcement.close());
     // A pending approval is bound to the policy it was asked under: after a reload (say, one that
     // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
@@ -120,6 +122,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       closeSession: (id, reason) => handle?.closeSession(id, reason),
     });
     closers.push(() => stopFollowing());
+    revokedNow = (p, sessionId) => subjects.evaluate(p, sessionId, clock()).kind === 'revoked';
     // A revoked token is refused at the HTTP front, before any session or method; required scopes
     // are checked against claim overrides too.
     if (isJwt(authenticator)) {
