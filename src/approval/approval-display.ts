@@ -50,7 +50,7 @@ export function describeWho(p: Pick<PendingApproval['principal'], 'user' | 'acto
 
 /**
  * Whom and what a grant covers, in words an approver cannot misread: `alice via agent-7 (this
- * agent only) · acme/transfer_funds · any arguments`.
+ * agent only) · acme/transfer_funds · any arguments`. A very long tool name is cut (see clipped).
  */
 export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'clientId' | 'scope' | 'upstream' | 'tool' | 'argsDigest'>): string {
   // Without `act`, an agent app holding the user's own token is its client: say so, it is not "alice directly".
@@ -63,7 +63,7 @@ export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssue
           ? `${terminalSafe(g.user)} through client ${terminalSafe(g.clientId)} (this client only)`
           : `${terminalSafe(g.user)} directly (no agent)`;
   const args = g.argsDigest ? 'same arguments only' : 'any arguments';
-  return `${who} · ${terminalSafe(g.upstream)}/${terminalSafe(g.tool)} · ${args}`;
+  return `${who} · ${terminalSafe(g.upstream)}/${clipped(g.tool)} · ${args}`;
 }
 
 /**
@@ -74,15 +74,24 @@ export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssue
  */
 export const MAX_ARG_LINE_CHARS = 160;
 
+/**
+ * Escaped text cut after MAX_ARG_LINE_CHARS characters, saying how much was left out (and, in
+ * `show`, where to read it). Used for an upstream's tool name: with several upstreams only the
+ * first 64 characters of an exposed name are checked (namespacing.ts), and past them a hostile
+ * upstream's name may hold 5,000 spaces and then `bank / transfer_funds`. That wrapped the card's
+ * `what` line (and the `[r] covers` line under the menu, and a pins reason naming the tool) into
+ * screens of blank rows, leaving only the tail in sight while the call goes to the hostile upstream.
+ */
+function clipped(text: string, show = ''): string {
+  const safe = terminalSafe(text);
+  return safe.length <= MAX_ARG_LINE_CHARS ? safe : `${safe.slice(0, MAX_ARG_LINE_CHARS)}… (${safe.length - MAX_ARG_LINE_CHARS} more characters${show})`;
+}
+
 function indentJson(value: unknown, maxLines: number, id: string): string[] {
   const lines = (JSON.stringify(value, null, 2) ?? 'undefined').split('\n');
   const show = `\`warden approvals show ${terminalSafe(id)}\` prints them all`;
   const cut = Number.isFinite(maxLines);
-  const shown = lines.slice(0, maxLines).map((l) => {
-    const safe = terminalSafe(l);
-    if (!cut || safe.length <= MAX_ARG_LINE_CHARS) return safe;
-    return `${safe.slice(0, MAX_ARG_LINE_CHARS)}… (${safe.length - MAX_ARG_LINE_CHARS} more characters: ${show})`;
-  });
+  const shown = lines.slice(0, maxLines).map((l) => (cut ? clipped(l, `: ${show}`) : terminalSafe(l)));
   // The agent chooses the order of its arguments: say where the rest can be read in full.
   if (lines.length > maxLines) shown.push(`… (${lines.length - maxLines} more lines: ${show})`);
   return shown;
@@ -108,12 +117,15 @@ const ACTION_WORDS: Readonly<Record<JudgedAction, string>> = {
  */
 export function renderApprovalCard(a: PendingApproval, position: string, maxArgLines = 20): string[] {
   const pad = '        ';
-  const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${terminalSafe(r.detail)}`);
+  const cut = Number.isFinite(maxArgLines);
+  const show = `: \`warden approvals show ${terminalSafe(a.id)}\` prints them all`;
+  // Cut like the argument lines: a reason may name the tool (a pins hold), however long its name.
+  const reasons = a.reasons.map((r) => `${pad}${terminalSafe(r.code)}  ${cut ? clipped(r.detail, show) : terminalSafe(r.detail)}`);
   return [
     `━━ approval request ${a.id}${position ? ` ${position}` : ''} ━━`,
     // The client too: an agent app holding the user's own token (no `act`) is known by nothing else.
     `  who   ${describeWho(a.principal)}${a.principal.issuer ? ` (${terminalSafe(a.principal.issuer)})` : ''}${a.principal.clientId !== undefined ? ` · client ${terminalSafe(a.principal.clientId)}` : ''}`,
-    `  what  ${terminalSafe(a.upstream)} / ${terminalSafe(a.tool)}  (${ACTION_WORDS[a.action ?? 'tools/call']})`,
+    `  what  ${terminalSafe(a.upstream)} / ${cut ? clipped(a.tool, show) : terminalSafe(a.tool)}  (${ACTION_WORDS[a.action ?? 'tools/call']})`,
     ...indentJson(a.arguments, maxArgLines, a.id).map((l) => `${pad}${l}`),
     `  why   score ${a.score}${a.rules.length > 0 ? ` · rules ${terminalSafe(a.rules.join(', '))}` : ''}`,
     ...reasons,
@@ -124,7 +136,7 @@ export function renderApprovalCard(a: PendingApproval, position: string, maxArgL
 /** One line per pending approval for `warden approvals list`. */
 export function renderPendingLine(a: PendingWire): string {
   const left = Math.ceil(a.expiresInMs / 1000);
-  return `${a.id}  ${describeWho(a.principal)}  ${terminalSafe(a.upstream)}/${terminalSafe(a.tool)} (${ACTION_WORDS[a.action ?? 'tools/call']})  score ${a.score}  ${left} s left`;
+  return `${a.id}  ${describeWho(a.principal)}  ${terminalSafe(a.upstream)}/${clipped(a.tool)} (${ACTION_WORDS[a.action ?? 'tools/call']})  score ${a.score}  ${left} s left`;
 }
 
 /** One line per grant for `warden approvals grants`. */

@@ -3,7 +3,7 @@ import { auditEvent } from '../audit/events.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decision.js';
-import { principalKey } from '../core/principal.js';
+import { principalKey, type Principal } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
@@ -31,6 +31,13 @@ export interface ApprovalManagerDeps {
   readonly audit: AuditSink;
   readonly store: StateStore;
   readonly logger: Logger;
+  /**
+   * Whether the principal of a waiting call is revoked now (the security-event registry). An
+   * "allow and remember" for a revoked principal remembers nothing: the revocation already took
+   * the subject's grants, and one made after it would let the identity's next token (issued after
+   * the revocation, so accepted) skip the human. A throwing check counts as revoked.
+   */
+  readonly isRevoked?: (principal: Principal, sessionId: string) => boolean;
 }
 
 export interface ApprovalManager {
@@ -114,6 +121,9 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   /** Pending (or registering) requests per principal, for maxPendingPerPrincipal. */
   const shares = new PendingShares();
 
+  /** The full principal of each waiting call (the record keeps only what grants and display need). */
+  const callers = new Map<string, Principal>();
+
   /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
   const claimed = new Set<string>();
 
@@ -132,6 +142,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   const settle = async (record: PendingApproval, outcome: ApprovalOutcome, event: ApprovalEvent): Promise<void> => {
     waiters.resolve(record.id, outcome);
     claimed.delete(record.id);
+    callers.delete(record.id);
     emit(event);
     await deps.store.delete(PENDING + record.id).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete pending approval record'));
   };
@@ -149,8 +160,24 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     await settle(record, { kind: 'withdrawn', approvalId: record.id, reason }, { type: 'withdrawn', approval: record, reason });
   };
 
+  /** Fail closed: a check that throws counts as revoked (remembering less is safe). */
+  const revokedNow = (record: PendingApproval): boolean => {
+    const who = callers.get(record.id);
+    if (!deps.isRevoked || who === undefined) return false;
+    try {
+      return deps.isRevoked(who, record.sessionId);
+    } catch {
+      return true;
+    }
+  };
+
   const remember = async (record: PendingApproval, answer: ApprovalAnswer, approver: ApproverIdentity): Promise<Grant | undefined> => {
     if (answer.kind !== 'allow_remember') return undefined;
+    if (revokedNow(record)) {
+      // The call itself is refused by the guard's re-check (revoked); the allow remembers nothing.
+      deps.logger.warn({ approvalId: record.id }, 'principal revoked while its call waited; allowing without remembering');
+      return undefined;
+    }
     const now = clock();
     const who = record.principal;
     const grant: Grant = {
@@ -251,6 +278,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       } finally {
         registering -= 1;
       }
+      callers.set(record.id, who);
       const outcome = waiters.add(record, {
         timeoutMs: config.timeoutMs,
         progressIntervalMs: config.progressIntervalMs,

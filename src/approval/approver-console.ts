@@ -26,6 +26,12 @@ const MENU = '[a] allow once  [d] deny  [r] allow & remember N min  [q] quit';
 export const SETTLE_MS = 1_000;
 
 /**
+ * Refusals after which a request cannot be answered from this console: decided elsewhere, gone,
+ * or one this approver may never answer (its own call) or was not shown (another call).
+ */
+const GONE_HERE: ReadonlySet<string> = new Set(['already_decided', 'not_found', 'self_approval', 'binding_mismatch']);
+
+/**
  * The interactive approver: a queue of pending requests fed by the SSE stream, one shown at a time
  * with a countdown, answered with single keys. Pure over (events, keys) → screen + API calls.
  */
@@ -209,10 +215,13 @@ export class ApproverConsole {
       const remembered = err.grant ? `allowed and remembered for ${String(extra.rememberMinutes)} min for ${describeGrantScope(err.grant)}` : 'allowed once (the grant limit is reached; nothing remembered)';
       const done = verb === 'deny' ? 'denied' : extra.rememberMinutes ? remembered : 'allowed once';
       this.write(res.status === 200 ? `\n✔ ${done}\n` : `\n✖ not recorded: ${err.error ?? `HTTP ${res.status}`}\n`);
+      if (res.status === 200 || GONE_HERE.has(err.error ?? '')) this.deadlines.delete(a.id);
     } catch (e) {
       this.write(`\n✖ could not reach warden: ${(e as Error).message}\n`);
     }
-    this.deadlines.delete(a.id);
+    // Not recorded and still pending (no `resolved` event took its deadline): it stays first in
+    // line and is shown again, or it would wait unseen in warden until it timed out.
+    if (this.deadlines.has(a.id)) this.queue.unshift(a);
     this.showNext();
   }
 

@@ -91,6 +91,11 @@ export interface RevokedDecisionFields { action: 'block'; enforced: 'block'; rea
  * forwarded on the old decision; `policyHash` names the policy in force when it was refused.
  */
 export interface PolicyChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'policy_changed'; policyHash: string; tool: string; principal: PrincipalSummary }
+/**
+ * `call.decision` for a call that waited (throttle queue, approval) while its token expired: an
+ * HTTP call is authenticated once, on arrival, so it is not forwarded on a token past its `exp`.
+ */
+export interface TokenExpiredDecisionFields { action: 'block'; enforced: 'block'; reason: 'token_expired'; tool: string; principal: PrincipalSummary }
 
 /** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
 export type ThrottleFields =
@@ -157,9 +162,9 @@ export interface AuditEventFields {
     sources: number; top: ReadonlyArray<{ readonly remoteAddress: string; readonly count: number }>;
   };
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
-  'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' };
+  'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' | 'token_expired' };
   'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };
-  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields);
+  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields | TokenExpiredDecisionFields);
   'call.throttle': CallBase & ThrottleFields;
   /** `argsDigest`/`policyHash` bind the approval to these arguments and this policy version; `expiresAt` in epoch ms. */
   'call.approval_requested': CallBase & { approvalId: string; argsDigest: string; policyHash: string; expiresAt: number };

@@ -16,24 +16,51 @@ Options:
   --url URL                control API (default $WARDEN_CONTROL_URL, else the URL a running warden
                            wrote to control-url in the token file's folder; unix:/path for a socket)
   --token-file PATH        admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE, else .warden/admin-token)
-  --notify-command CMD     run CMD (via the shell) on each new request; details are passed in the
+  --notify-command CMD     run CMD (via the shell) on new requests, one at a time (requests arriving
+                           while it runs: one more run for the newest); details are passed in the
                            environment: WARDEN_APPROVAL_ID, WARDEN_APPROVAL_USER, WARDEN_APPROVAL_TOOL
   -h, --help               this help
 `;
 
-/** Runs the hook without interpolating agent-controlled text into the command line. */
-function notify(command: string, a: PendingWire, env: NodeJS.ProcessEnv): void {
-  try {
-    const child = spawn(command, {
-      shell: true,
-      stdio: 'ignore',
-      env: { ...env, WARDEN_APPROVAL_ID: a.id, WARDEN_APPROVAL_USER: a.principal.user, WARDEN_APPROVAL_TOOL: `${a.upstream}/${a.tool}` },
-    });
-    child.on('error', () => undefined);
-    child.unref();
-  } catch {
-    // a broken hook must not stop approvals
-  }
+/**
+ * Runs the hook on new requests without interpolating agent-controlled text into the command line,
+ * one process at a time: an agent that calls and cancels in a loop makes (and withdraws) a request
+ * each time, and a process per request piled up shells on the approver's machine as fast as the
+ * agent could loop. Requests that arrive while the hook runs are announced by one more run, for
+ * the newest of them, once it has ended.
+ */
+function notifier(command: string, env: NodeJS.ProcessEnv): (a: PendingWire) => void {
+  let running = false;
+  let next: PendingWire | undefined;
+  const run = (a: PendingWire): void => {
+    running = true;
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      running = false;
+      const waiting = next;
+      next = undefined;
+      if (waiting) run(waiting);
+    };
+    try {
+      const child = spawn(command, {
+        shell: true,
+        stdio: 'ignore',
+        env: { ...env, WARDEN_APPROVAL_ID: a.id, WARDEN_APPROVAL_USER: a.principal.user, WARDEN_APPROVAL_TOOL: `${a.upstream}/${a.tool}` },
+      });
+      child.on('error', end);
+      child.on('exit', end);
+      child.unref();
+    } catch {
+      // a broken hook must not stop approvals
+      end();
+    }
+  };
+  return (a) => {
+    if (running) next = a;
+    else run(a);
+  };
 }
 
 function setRaw(io: CliIo, on: boolean): void {
@@ -116,7 +143,7 @@ export const approveCommand: CliCommand = {
     const ui = new ApproverConsole(client, {
       out: io.stdout,
       clock: () => Date.now(),
-      ...(hook ? { onNewRequest: (a: PendingWire) => notify(hook, a, io.env) } : {}),
+      ...(hook ? { onNewRequest: notifier(hook, io.env) } : {}),
     });
     const ac = new AbortController();
     const onData = (chunk: Buffer | string): void => ui.onKeys(String(chunk));

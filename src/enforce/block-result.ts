@@ -15,6 +15,7 @@ export type BlockReasonCode =
   | 'revoked'
   | 'step_up_required'
   | 'policy_changed'
+  | 'token_expired'
   | 'internal';
 
 /** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
@@ -69,6 +70,7 @@ function describe(input: BlockResultInput): string {
     revoked: `Access was revoked by a security event or an operator; the ${what} was not run. Sign in again to get a new token.`,
     step_up_required: `A security event arrived while this ${what} waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.`,
     policy_changed: `The policy changed while this ${what} waited; it was not run. Call again to have it judged by the policy now in force.`,
+    token_expired: `The caller's token expired while this ${what} waited; it was not run. Call again with a fresh token.`,
     internal: `mcp-warden could not evaluate this ${what} safely; it was not run.`,
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;

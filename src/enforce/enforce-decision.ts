@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { Decision } from '../core/decision.js';
+import { WardenError } from '../core/errors.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
@@ -83,6 +84,13 @@ export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: 
   const failed = (err: unknown): GuardVerdict => {
     // Fail closed: whatever went wrong, the call is not forwarded.
     deps.logger?.error({ err, callId: req.callId }, 'enforcement failed; blocking');
+    try {
+      // The trail says what became of the call (as the guard's catch-all does): without it, a
+      // call whose approval was asked for ended at call.approval_requested, answered by nothing.
+      deps.audit.record(auditEvent('call.error', { callId: req.callId, sessionId: req.sessionId, stage: 'enforce', code: err instanceof WardenError ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) }));
+    } catch {
+      // The audit sink is the failure (or failing too): blocking is all that is left.
+    }
     return blockVerdict({ callId: req.callId, request: req.action, decision, action: 'block', reason: 'internal' });
   };
   try {

@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
 import type { GuardVerdict, ToolCallRequest } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
@@ -38,6 +39,8 @@ export function createEnforcement(
     readonly logger: Logger;
     readonly clock?: Clock;
     readonly timers?: Timers;
+    /** Whether a waiting call's principal is revoked now: its "allow and remember" remembers nothing. */
+    readonly isRevoked?: (principal: Principal, sessionId: string) => boolean;
     /** The reasons shown to approvers (default: the decision's). */
     readonly display?: (req: ToolCallRequest, decision: Decision) => ApprovalDisplay;
   },

@@ -74,7 +74,9 @@ export function createThrottler(
         refund();
         return { ok: false, retryAfterMs: 0, reason: 'cancelled' };
       }
-      const remaining = Math.max(0, config.maxWaitMs - (clock() - start));
+      // The token wait took at least tokenWait (a timer); a wall clock that stepped back meanwhile
+      // must not make the remaining slot wait longer than what is left of maxWaitMs.
+      const remaining = Math.max(0, config.maxWaitMs - Math.max(tokenWait, clock() - start));
       const slot = await slots.acquire(who, remaining, req.signal);
       if (slot !== 'ok') {
         refund();
@@ -86,7 +88,7 @@ export function createThrottler(
       let released = false;
       return {
         ok: true,
-        waitedMs: clock() - start,
+        waitedMs: Math.max(0, clock() - start),
         release: () => {
           if (released) return;
           released = true;

@@ -28,6 +28,11 @@ export interface GuardDeps {
   readonly sessions?: SessionTracker;
   /** A decision slower than this is treated as a fault and blocks (fail closed). */
   readonly decisionBudgetMs?: number;
+  /**
+   * How long past its `exp` the identity layer still accepts this principal's token (its issuer's
+   * clock tolerance), in ms; default 0. A call that waited is refused once that has passed.
+   */
+  readonly tokenGraceMs?: (principal: Principal) => number;
 }
 
 export interface GuardStats {
@@ -187,13 +192,38 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       throw err;
     }
     const reason = refusalAfterWait(subject, decision);
-    if (reason === undefined || subject.kind === 'ok') return policyChangedMeanwhile(req, decision, who, pending, release);
+    if (reason === undefined || subject.kind === 'ok') return tokenExpiredMeanwhile(req, presented, who, pending, release) ?? policyChangedMeanwhile(req, decision, who, pending, release);
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
     release();
     if (reason === 'revoked') pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
     pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, eventId: subject.eventId, tool: req.tool, principal: who }));
     flush(pending);
     return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
+  }
+
+  /**
+   * A waited-for call whose token expired meanwhile is refused: an HTTP call is authenticated once,
+   * when it arrives, and an approval can take up to an hour; forwarding it on an approver's "allow"
+   * would let a token act after its `exp` (a stolen short-lived token, one the IdP stopped
+   * renewing). The token as presented is judged; the agent calls again with a fresh one.
+   */
+  function tokenExpiredMeanwhile(req: ToolCallRequest, presented: Principal, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+    const exp = presented.expiresAt;
+    if (exp === undefined) return undefined;
+    let validUntil: number;
+    try {
+      validUntil = exp * 1000 + (deps.tokenGraceMs?.(presented) ?? 0);
+    } catch (err) {
+      release(); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    // `<` fails closed on NaN: an expiry that cannot be compared is not valid.
+    if (deps.clock() < validUntil) return undefined;
+    release();
+    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'token_expired' }));
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'token_expired', tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'token_expired') };
   }
 
   /**

@@ -54,7 +54,7 @@ export interface DecisionEngine {
 }
 
 /** Why a call that waited in warden is refused after all (see the guard). */
-export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed';
+export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed' | 'token_expired';
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {

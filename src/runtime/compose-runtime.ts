@@ -10,6 +10,7 @@ import { WARDEN_VERSION } from '../core/warden-version.js';
 import { systemClock } from '../core/clock.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Authenticator } from '../core/authenticator.js';
+import type { Principal } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { Guard } from '../core/tool-call.js';
 import { buildBlockResult } from '../enforce/block-result.js';
@@ -101,7 +102,9 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     await warmUpDecisionPath(holder.current, clock());
     throwIfStopRequested(stop);
     // Approvers see the call's real arguments; audit.redact applies to the audit log only.
-    const enforcement = createEnforcement(config, { audit, store, logger, clock });
+    // The security-event registry is built after enforcement (it withdraws approvals): bound below.
+    let revokedNow: ((p: Principal, sessionId: string) => boolean) | undefined;
+    const enforcement = createEnforcement(config, { audit, store, logger, clock, isRevoked: (p, sessionId) => revokedNow?.(p, sessionId) ?? false });
     closers.push(() => enforcement.close());
     // A pending approval is bound to the policy it was asked under: after a reload (say, one that
     // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
@@ -119,6 +122,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       closeSession: (id, reason) => handle?.closeSession(id, reason),
     });
     closers.push(() => stopFollowing());
+    revokedNow = (p, sessionId) => subjects.evaluate(p, sessionId, clock()).kind === 'revoked';
     // A revoked token is refused at the HTTP front, before any session or method; required scopes
     // are checked against claim overrides too.
     if (isJwt(authenticator)) {
@@ -135,6 +139,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       engine, audit, clock, logger, subjects, sessions,
       ...(pins ? { pins } : {}),
       decisionBudgetMs: config.policy.decisionBudgetMs,
+      tokenGraceMs: tokenGraceOf(config),
       enforcer: { enforce: enforcement.enforce, blockResult: (req, reason) => buildRevokedResult(req, reason) },
     });
     const surfaces: OperatorSurfaces = await startOperatorSurfaces(config, configFile, {
@@ -228,6 +233,16 @@ function stdioIdentityAudit(audit: AuditSink, stop: AbortSignal | undefined, sta
     healthy: () => audit.healthy(),
     close: () => audit.close(),
   };
+}
+
+/**
+ * How long after `exp` the identity layer still accepts a principal's token: its issuer's
+ * `clockTolerance` (none for an issuer not configured, or without identity: anonymous principals
+ * carry no `exp`). The guard refuses a call that waited past it.
+ */
+function tokenGraceOf(config: WardenConfig): (p: Principal) => number {
+  const tolerance = new Map((config.identity?.issuers ?? []).map((i) => [i.issuer, i.clockTolerance * 1000]));
+  return (p) => tolerance.get(p.issuer) ?? 0;
 }
 
 function buildRevokedResult(req: ToolCallRequest, reason: WaitRefusal): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeGrantScope, renderApprovalCard, terminalSafe } from '../../src/approval/approval-display.js';
+import { describeGrantScope, renderApprovalCard, renderPendingLine, terminalSafe } from '../../src/approval/approval-display.js';
 import type { PendingApproval } from '../../src/approval/approval-types.js';
 
 const record: PendingApproval = {
@@ -77,6 +77,20 @@ describe('approval display', () => {
     expect(screen).toMatch(/… \(\d+ more characters: `warden approvals show apr_1` prints them all\)/);
     // `warden approvals show` prints the value in full.
     expect(renderApprovalCard(padded, '', Infinity).join('\n')).toContain(`sh;${' '.repeat(5000)}ls -la`);
+  });
+
+  it('blocks a padded tool name from wrapping the upstream it belongs to off the card, the list and the grant scope', () => {
+    // Past an exposed name's first 64 characters an upstream's tool name may hold anything.
+    const tool = `sync_${'a'.repeat(40)}${' '.repeat(5000)}bank / transfer_funds`;
+    const hostile = { ...record, upstream: 'evil', tool, reasons: [{ code: 'tool.definition_changed', detail: `definition of ${tool} changed since it was pinned` }] };
+    const card = renderApprovalCard(hostile, '');
+    expect(Math.max(...card.map((l) => l.length))).toBeLessThan(300);
+    expect(card.find((l) => l.startsWith('  what'))).toMatch(/^ {2}what {2}evil \/ sync_a{40} +… \(\d+ more characters: `warden approvals show apr_1` prints them all\) {2}\(tool call\)$/);
+    expect(renderPendingLine({ ...hostile, expiresInMs: 1_000 }).length).toBeLessThan(300);
+    const scope = describeGrantScope({ user: 'alice', actor: 'agent-7', priorActors: [], scope: 'principal', upstream: 'evil', tool, argsDigest: undefined });
+    expect(scope).toMatch(/^alice via agent-7 \(this agent only\) · evil\/sync_a{40} +… \(\d+ more characters\) · any arguments$/);
+    // `warden approvals show` prints the name in full.
+    expect(renderApprovalCard(hostile, '', Infinity).join('\n')).toContain(`evil / ${tool}  (tool call)`);
   });
 
   it('names the client on the card: agent apps holding the user\'s own token (no act) are told apart only by it', () => {

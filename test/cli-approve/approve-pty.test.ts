@@ -129,6 +129,27 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('blocks a padded tool name from pushing the upstream it belongs to (and who) off the screen', async () => {
+    // With several upstreams only an exposed name's first 64 characters are checked: past them an
+    // upstream's tool name may hold anything. 5,000 spaces wrapped the "what" line (and the "[r]
+    // covers" line under the menu) into screens of blank rows, leaving only the tail in sight:
+    // "bank / transfer_funds" next to the menu, while the call goes to the upstream "evil".
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const tool = `sync_${'a'.repeat(40)}${' '.repeat(5000)}bank / transfer_funds`;
+    const outcome = fx.manager.request(callRequest({ upstream: 'evil', tool }).req, decision(), display);
+    await pty.waitFor(/s left/);
+    const lines = pty.screen().split(/\r?\n|\r/);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(300);
+    expect(lines.find((l) => l.startsWith('  what'))).toMatch(/^ {2}what {2}evil \/ sync_a{40} +… \(\d+ more characters: `warden approvals show apr_[\w-]+` prints them all\)/);
+    expect(pty.screen()).toContain('[r] covers alice via agent-7 ← planner (this agent only) · evil/sync_');
+    pty.type('d\r');
+    expect(await outcome).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('says whom "allow and remember" covers before and after: this user through this agent only', async () => {
     fx = await controlFixture();
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
@@ -266,6 +287,60 @@ describe('warden approve in a pseudo-terminal', () => {
     await pty.waitFor('✔ denied');
     pty.type('q');
     expect(await pty.exited).toBe(0);
+  });
+
+  it('blocks a call-and-cancel flood from forking a --notify-command process per request on the approver\'s machine', async () => {
+    // An agent that calls and cancels in a loop makes (and withdraws) a request each time: one
+    // hook process per request piled up shells as fast as the agent could loop.
+    fx = await controlFixture();
+    const log = join(fx.dir, 'hook-log');
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile, '--notify-command', `echo s >> ${log}; sleep 0.3; echo e >> ${log}`]);
+    await pty.waitFor('waiting for approval requests');
+    for (let i = 0; i < 25; i++) {
+      const requested = fx.nextPending();
+      const call = callRequest({ tool: `flood_${i}` });
+      const outcome = fx.manager.request(call.req, decision(), display);
+      await requested;
+      await new Promise((r) => setTimeout(r, 10));
+      call.abort.abort();
+      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+    }
+    await pty.waitFor('flood_24');
+    // Let the last hook runs finish, then read how many ran at once.
+    let before = '';
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      if (now === before && now.endsWith('e\n')) break;
+      before = now;
+    }
+    let running = 0;
+    let most = 0;
+    for (const mark of readFileSync(log, 'utf8').trim().split('\n')) {
+      running += mark === 's' ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(1);
+    expect(running).toBe(0);
+    // Requests that arrived while the hook ran are still announced: one more run once it ended.
+    expect(readFileSync(log, 'utf8').split('s').length - 1).toBeGreaterThanOrEqual(2);
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('keeps a request whose answer was not recorded (a remember longer than warden accepts) on screen to answer again', async () => {
+    // The console moved on after any answer, recorded or not: the refused request vanished from
+    // it while still pending, and nobody could answer it there until it timed out.
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const t = trackedRequest(fx, 'write_file');
+    await pty.waitFor(/s left/);
+    pty.type('r');
+    await pty.waitFor('remember for how many minutes?');
+    pty.type('99999\r');
+    await pty.waitFor('not recorded: invalid_request');
+    await expectUnansweredThenDenied(pty, t, 100, 1_100);
   });
 
   it('exits 1 when the control API refuses the token (a refusal, as for every control command)', async () => {

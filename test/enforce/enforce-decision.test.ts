@@ -84,6 +84,20 @@ describe('enforceDecision', () => {
     expect(meta(await v)).toMatchObject({ reason: 'approval_withdrawn' });
   });
 
+  it('audits a refusal for an enforcement fault: the trail does not end at call.approval_requested (state store down)', async () => {
+    // The call was blocked (internal), but the audit showed an approval asked for and nothing
+    // after it: no answer, timeout, withdrawal or error, so nobody could tell what became of it.
+    const { deps, f } = setup();
+    f.store.set = async () => {
+      throw new Error('state store down');
+    };
+    const { req } = callRequest();
+    expect(meta(await enforceDecision(req, decision(), deps))).toMatchObject({ action: 'block', reason: 'internal' });
+    const mine = f.audit.events.filter((e) => e.callId === req.callId);
+    expect(mine.map((e) => e.type)).toEqual(['call.approval_requested', 'call.error']);
+    expect(mine[1]).toMatchObject({ stage: 'enforce', code: 'internal', message: 'state store down' });
+  });
+
   it('fails closed with reason internal when enforcement throws', async () => {
     const { deps, f } = setup();
     f.audit.fail = true;

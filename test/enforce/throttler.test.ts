@@ -34,6 +34,19 @@ describe('throttler', () => {
     expect(await c).toMatchObject({ ok: true, waitedMs: 1_000 });
   });
 
+  it('blocks a wall-clock step back from stretching a wait beyond maxWaitMs (NTP step while queued)', async () => {
+    // The queue is bounded in time by maxWaitMs; measured on a wall clock that steps back an hour
+    // while the call waits for its token, the wait for a slot became an hour long.
+    let now = 1_700_000_000_000;
+    const t = createThrottler(config({ buckets: [{ key: 'user_agent', ratePerMinute: 60, burst: 1 }], maxWaitMs: 5_000, maxConcurrentPerPrincipal: 1 }), { clock: () => now });
+    expect(await t.acquire(callRequest().req, throttleDecision)).toMatchObject({ ok: true }); // holds the only slot
+    let settled: unknown;
+    void t.acquire(callRequest().req, throttleDecision).then((r) => (settled = r));
+    now -= 3_600_000;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(settled).toEqual({ ok: false, reason: 'concurrency', retryAfterMs: 1_000 });
+  });
+
   it('rejects with retryAfterMs when the wait would exceed maxWaitMs', async () => {
     const t = createThrottler(config({ buckets: [{ key: 'user', ratePerMinute: 6, burst: 1 }], maxWaitMs: 2_000 }));
     expect(await t.acquire(callRequest().req, throttleDecision)).toMatchObject({ ok: true });

@@ -42,6 +42,7 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'hidden', required: ['callId', 'action', 'enforced', 'hidden', 'tool', 'principal'], optional: ['sessionId', 'reason'] },
     { shape: 'revoked', required: ['callId', 'action', 'enforced', 'reason', 'eventId', 'tool', 'principal'], optional: ['sessionId'] },
     { shape: 'policy-changed', required: ['callId', 'action', 'enforced', 'reason', 'policyHash', 'tool', 'principal'], optional: ['sessionId'] },
+    { shape: 'token-expired', required: ['callId', 'action', 'enforced', 'reason', 'tool', 'principal'], optional: ['sessionId'] },
   ],
   'call.throttle': [
     { shape: 'admitted', required: ['callId', 'outcome', 'waitedMs'], optional: ['sessionId'] },

@@ -6,8 +6,11 @@ import { silentLogger } from '../../src/logging/logger.js';
 import { createSubjectRegistry } from '../../src/runtime/subject-wiring.js';
 import { SessionRegistry } from '../../src/sessions/session-registry.js';
 import { MemoryStateStore } from '../../src/state/memory-store.js';
-import { callRequest, decision, principal } from '../fixtures/enforce/call-fixtures.js';
+import { callRequest, decision, principal, RecordingAudit } from '../fixtures/enforce/call-fixtures.js';
 import { admin, display, managerFixture } from '../fixtures/enforce/manager-fixture.js';
+import { createApprovalManager } from '../../src/approval/approval-manager.js';
+import { ApprovalsConfigSchema } from '../../src/approval/approvals-config.js';
+import type { SubjectRegistry } from '../../src/events/subject-registry.js';
 import { makePrincipal } from '../helpers/principal-builder.js';
 import { tempDir } from '../helpers/warden-process.js';
 
@@ -86,4 +89,42 @@ describe('a revocation takes the subject\'s remembered grants (stolen identity s
       await t.stop();
     }
   });
+
+  it('an answer given after the revocation remembers nothing: the revoked identity\'s next token meets a human (withdrawal missed the call)', async () => {
+    // The revocation withdraws pending approvals by the sessions it hits; a call whose session
+    // runs as a newer token by now is missed, and an approver may still answer it "allow and
+    // remember". The guard refuses the call itself (revoked), but the grant stayed: the revoked
+    // identity's next token, issued after the revocation, skipped the human with it.
+    const audit = new RecordingAudit();
+    const store = new MemoryStateStore();
+    let registry: SubjectRegistry | undefined;
+    const manager = createApprovalManager(ApprovalsConfigSchema.parse({}), {
+      audit, store, logger: silentLogger(),
+      isRevoked: (p, sessionId) => registry?.evaluate(p, sessionId, Date.now()).kind === 'revoked',
+    });
+    const config = WardenConfigSchema.parse({ dangerouslyAllowAnonymous: true, upstreams: { a: { command: 'x' } } });
+    const made = await createSubjectRegistry(config, {
+      store, audit, clock: () => Date.now(), logger: silentLogger(), sessions: new SessionRegistry(),
+      authenticator: undefined, approvals: manager, closeSession: () => undefined, at: (p) => join(tempDir('warden-revoked-grants-'), p),
+    });
+    registry = made.registry;
+    try {
+      const old = makePrincipal({ ...principal('alice'), issuedAt: Date.now() / 1000 - 60 });
+      const call = manager.request(callRequest({ principal: old }).req, decision(), display);
+      await new Promise((r) => setImmediate(r));
+      const [pending] = await manager.listPending();
+      await registry.revokeManually({ user: 'alice' }, 'admin:ops');
+      expect(await manager.listPending()).toHaveLength(1); // no session of alice's was hit: not withdrawn
+      expect(await manager.answer(pending!.id, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin)).toMatchObject({ ok: true });
+      await call;
+      expect(await manager.listGrants()).toEqual([]);
+      const fresh = makePrincipal({ ...principal('alice'), issuedAt: Date.now() / 1000 + 5 });
+      expect(registry.evaluate(fresh, undefined, Date.now()).kind).toBe('ok');
+      expect(await manager.findGrant(callRequest({ principal: fresh }).req, decision().policyHash)).toBeUndefined();
+    } finally {
+      manager.close();
+      await made.stop();
+    }
+  });
 });
+
