@@ -18,6 +18,7 @@ import type {
   Grant,
   PendingApproval,
 } from './approval-types.js';
+import { grantMatchesArguments } from './grant-arguments.js';
 import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
@@ -192,7 +193,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       scope: answer.scope ?? 'principal',
       upstream: record.upstream,
       tool: record.tool,
-      argsDigest: answer.matchArguments ? record.argsDigest : undefined,
+      argsDigest: grantMatchesArguments(record.action, answer.matchArguments) ? record.argsDigest : undefined,
       createdAt: now,
       expiresAt: now + Math.min(answer.ttlMs, config.maxGrantMs),
       createdBy: approver,

@@ -84,7 +84,7 @@ export function approvalRoutes(manager: ApprovalManager, options: { clock?: Cloc
         if (!parsed.success) return invalid(parsed.error);
         const b = parsed.data;
         const answer: ApprovalAnswer = b.rememberMinutes !== undefined
-          ? { kind: 'allow_remember', ttlMs: b.rememberMinutes * 60_000, matchArguments: b.matchArguments ?? false, scope: b.rememberScope ?? 'principal' }
+          ? { kind: 'allow_remember', ttlMs: b.rememberMinutes * 60_000, ...(b.matchArguments !== undefined ? { matchArguments: b.matchArguments } : {}), scope: b.rememberScope ?? 'principal' }
           : { kind: 'allow_once' };
         return toResponse(await manager.answer(params.id ?? '', answer, caller, b));
       },

@@ -63,8 +63,12 @@ export type GrantScope = 'principal' | 'user';
 export type ApprovalAnswer =
   | { readonly kind: 'allow_once' }
   | { readonly kind: 'deny'; readonly reason?: string }
-  /** Allow now and remember for `ttlMs` for this principal (or `scope: 'user'`) and tool (optionally same args only). */
-  | { readonly kind: 'allow_remember'; readonly ttlMs: number; readonly matchArguments: boolean; readonly scope?: GrantScope };
+  /**
+   * Allow now and remember for `ttlMs` for this principal (or `scope: 'user'`) and tool; same
+   * arguments only when `matchArguments` says so, or when it is left out and the request is judged
+   * as a virtual tool (see grantMatchesArguments).
+   */
+  | { readonly kind: 'allow_remember'; readonly ttlMs: number; readonly matchArguments?: boolean; readonly scope?: GrantScope };
 
 /** How one `request()` ended. Only the two `allowed*` kinds may forward the call. */
 export type ApprovalOutcome =

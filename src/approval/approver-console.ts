@@ -1,4 +1,5 @@
 import type { ControlClient } from '../control/control-client.js';
+import { grantMatchesArguments } from './grant-arguments.js';
 import { describeGrantScope, renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
 import type { Grant } from './approval-types.js';
 
@@ -231,10 +232,15 @@ export class ApproverConsole {
   }
 }
 
-/** The grant [r] would create: this user through this exact agent chain and client, this tool, any arguments. */
+/**
+ * The grant [r] would create: this user through this exact agent chain and client, this tool; any
+ * arguments for a tool call, the same arguments for a read, prompt fetch, completion or
+ * subscription (warden's default when the answer leaves it unsaid, see grantMatchesArguments).
+ */
 function scopeOf(a: PendingWire): Pick<Grant, 'user' | 'actor' | 'actorIssuer' | 'priorActors' | 'priorActorIssuers' | 'clientId' | 'scope' | 'upstream' | 'tool' | 'argsDigest'> {
   const p = a.principal;
-  return { user: p.user, actor: p.actor, actorIssuer: p.actorIssuer, priorActors: p.priorActors, priorActorIssuers: p.priorActorIssuers, clientId: p.clientId, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest: undefined };
+  const argsDigest = grantMatchesArguments(a.action, undefined) ? a.argsDigest : undefined;
+  return { user: p.user, actor: p.actor, actorIssuer: p.actorIssuer, priorActors: p.priorActors, priorActorIssuers: p.priorActorIssuers, clientId: p.clientId, scope: 'principal', upstream: a.upstream, tool: a.tool, argsDigest };
 }
 
 /** Says under the menu whom [r] covers, so nobody remembers "for everyone" by mistake. */

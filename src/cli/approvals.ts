@@ -20,7 +20,10 @@ Options:
                           wrote to control-url in the token file's folder; unix:/path for a socket)
   --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE, else .warden/admin-token)
   --remember MINUTES      with allow: remember for MINUTES
-  --match-arguments       with --remember: only for calls with the same arguments
+  --match-arguments       with --remember: only for calls with the same arguments (the default
+                          for a resource read, prompt fetch, completion or subscription)
+  --any-arguments         with --remember: for any arguments (the default for a tool call; for a
+                          read it covers every URI of that upstream)
   --any-agent             with --remember: for this user through ANY agent, not just the approved one
   --reason TEXT           with deny: reason shown to the agent
   --json                  print the API answer as JSON
@@ -30,7 +33,7 @@ Exit codes: 0 done, 1 refused by warden (credential rejected, not found, already
 self-approval), 2 usage, 3 token file missing or empty, 4 no warden reachable.
 `;
 
-type Flags = { url?: string; 'token-file'?: string; remember?: string; 'match-arguments'?: boolean; 'any-agent'?: boolean; reason?: string; json?: boolean; help?: boolean };
+type Flags = { url?: string; 'token-file'?: string; remember?: string; 'match-arguments'?: boolean; 'any-arguments'?: boolean; 'any-agent'?: boolean; reason?: string; json?: boolean; help?: boolean };
 
 async function call(client: ControlClient, sub: string, id: string | undefined, flags: Flags): Promise<{ status: number; body: unknown }> {
   switch (sub) {
@@ -44,7 +47,8 @@ async function call(client: ControlClient, sub: string, id: string | undefined, 
       const minutes = flags.remember === undefined ? undefined : Number(flags.remember);
       const scope = flags['any-agent'] ? 'user' : 'principal';
       return client.request('POST', `/approvals/${encodeURIComponent(id ?? '')}/allow`, {
-        ...(minutes !== undefined ? { rememberMinutes: minutes, matchArguments: flags['match-arguments'] ?? false, rememberScope: scope } : {}),
+        // Left out unless the operator chose: warden then picks by what is approved (grant-arguments.ts).
+        ...(minutes !== undefined ? { rememberMinutes: minutes, ...argumentsChoice(flags), rememberScope: scope } : {}),
       });
     }
     case 'deny':
@@ -86,6 +90,7 @@ export const approvalsCommand: CliCommand = {
           'token-file': { type: 'string' },
           remember: { type: 'string' },
           'match-arguments': { type: 'boolean' },
+          'any-arguments': { type: 'boolean' },
           'any-agent': { type: 'boolean' },
           reason: { type: 'string' },
           json: { type: 'boolean' },
@@ -106,9 +111,16 @@ export const approvalsCommand: CliCommand = {
     const known = needsId || sub === 'list' || sub === 'grants';
     const badMinutes = flags.remember !== undefined && !/^[1-9]\d{0,4}$/.test(flags.remember);
     // Widening a grant without remembering is a mistake worth stopping: the operator meant something else.
-    const strayScope = flags['any-agent'] === true && flags.remember === undefined;
-    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes || strayScope) {
-      const why = badMinutes ? '--remember needs a whole number of minutes' : strayScope ? '--any-agent only goes with --remember' : 'bad arguments';
+    const strayScope = (flags['any-agent'] === true || flags['match-arguments'] === true || flags['any-arguments'] === true) && flags.remember === undefined;
+    const bothArguments = flags['match-arguments'] === true && flags['any-arguments'] === true;
+    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes || strayScope || bothArguments) {
+      const why = badMinutes
+        ? '--remember needs a whole number of minutes'
+        : strayScope
+          ? '--any-agent, --match-arguments and --any-arguments only go with --remember'
+          : bothArguments
+            ? '--match-arguments and --any-arguments exclude each other'
+            : 'bad arguments';
       io.stderr.write(`warden approvals: ${why}\n\n${HELP}`);
       return EXIT.usage;
     }
@@ -144,3 +156,10 @@ export const approvalsCommand: CliCommand = {
     }
   },
 };
+
+/** The operator's explicit choice of argument matching for a remembered grant, if any. */
+function argumentsChoice(flags: Flags): { matchArguments?: boolean } {
+  if (flags['match-arguments']) return { matchArguments: true };
+  if (flags['any-arguments']) return { matchArguments: false };
+  return {};
+}

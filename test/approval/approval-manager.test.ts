@@ -100,6 +100,39 @@ describe('approval manager', () => {
     expect(await other).toMatchObject({ kind: 'withdrawn', reason: 'test over' });
   });
 
+  it('a remembered approval of one resource read does not become a grant to read every URI of the upstream', async () => {
+    const f = managerFixture();
+    const read = (uri: string) => callRequest({ action: 'resources/read', tool: 'resources/read', exposedName: 'resources/read', arguments: { uri } }).req;
+    const pending = f.nextPending();
+    const first = f.manager.request(read('file:///reports/q3.pdf'), decision(), display);
+    // What the console and `approvals allow --remember` send: nothing said about arguments.
+    const answered = await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000 }, admin);
+    expect(answered).toMatchObject({ ok: true, grant: { tool: 'resources/read', argsDigest: digestOf({ uri: 'file:///reports/q3.pdf' }) } });
+    await first;
+    expect(await f.manager.request(read('file:///reports/q3.pdf'), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    const asked = f.nextPending();
+    const other = f.manager.request(read('file:///hr/salaries.csv'), decision(), display);
+    await asked; // another URI is a new question for a human
+    f.manager.withdrawWhere(() => true, 'test over');
+    expect(await other).toMatchObject({ kind: 'withdrawn' });
+  });
+
+  it('an approver who widens a read grant on purpose gets it for any URI, and a tool call left unsaid stays any-arguments', async () => {
+    const f = managerFixture();
+    const read = (uri: string) => callRequest({ action: 'resources/read', tool: 'resources/read', exposedName: 'resources/read', arguments: { uri } }).req;
+    const pending = f.nextPending();
+    const first = f.manager.request(read('file:///reports/q3.pdf'), decision(), display);
+    expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin)).toMatchObject({ ok: true, grant: { argsDigest: undefined } });
+    await first;
+    expect(await f.manager.request(read('file:///reports/q4.pdf'), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+
+    const toolPending = f.nextPending();
+    const call = f.manager.request(callRequest({ tool: 'list_files', exposedName: 'fs.list_files' }).req, decision(), display);
+    expect(await f.manager.answer(await toolPending, { kind: 'allow_remember', ttlMs: 600_000 }, admin)).toMatchObject({ ok: true, grant: { tool: 'list_files', argsDigest: undefined } });
+    await call;
+    expect(await f.manager.request(callRequest({ tool: 'list_files', exposedName: 'fs.list_files', arguments: { path: '/elsewhere' } }).req, decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+  });
+
   it('refuses a grant approved for one agent to a rogue agent of the same user', async () => {
     const f = managerFixture();
     const pending = f.nextPending();

@@ -50,6 +50,34 @@ describe('warden approvals (no TTY)', () => {
     expect((await warden(['approvals', 'grants'], env)).stdout).toBe('no grants\n');
   });
 
+  it('a read remembered with plain --remember covers only that URI; --any-arguments widens it on purpose; both flags together are a usage error', async () => {
+    fx = await controlFixture();
+    const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
+    const read = (uri: string) => callRequest({ action: 'resources/read', tool: 'resources/read', exposedName: 'resources/read', arguments: { uri } }).req;
+    const answerWith = async (flags: string[]): Promise<Record<string, unknown>> => {
+      const requested = fx!.nextPending();
+      const outcome = fx!.manager.request(read('file:///reports/q3.pdf'), decision(), display);
+      const id = await requested;
+      const allowed = await warden(['approvals', 'allow', id, '--remember', '15', ...flags, '--json'], env);
+      expect(allowed.code).toBe(0);
+      expect(await outcome).toMatchObject({ kind: 'allowed' });
+      return JSON.parse(allowed.stdout) as Record<string, unknown>;
+    };
+    expect(await answerWith([])).toMatchObject({ ok: true, grant: { tool: 'resources/read', argsDigest: expect.stringMatching(/^sha256:/) } });
+    const grants = JSON.parse((await warden(['approvals', 'grants', '--json'], env)).stdout) as { grants: { id: string }[] };
+    await warden(['approvals', 'revoke-grant', grants.grants[0]!.id], env);
+    const widened = await answerWith(['--any-arguments']);
+    expect(widened).toMatchObject({ ok: true, grant: { tool: 'resources/read' } });
+    expect((widened.grant as Record<string, unknown>).argsDigest).toBeUndefined();
+    expect((await warden(['approvals', 'grants'], env)).stdout).toContain('any arguments');
+    const both = await warden(['approvals', 'allow', 'apr_x', '--remember', '5', '--match-arguments', '--any-arguments'], env);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('exclude each other');
+    const stray = await warden(['approvals', 'allow', 'apr_x', '--any-arguments'], env);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('only go with --remember');
+  });
+
   it('show prints every argument line: a payee after 20 lines of padding is not hidden', async () => {
     fx = await controlFixture();
     const env = { WARDEN_CONTROL_URL: fx.server.url, WARDEN_ADMIN_TOKEN_FILE: fx.tokenFile };
