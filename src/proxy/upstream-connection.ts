@@ -7,6 +7,7 @@ import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 import { ChildStdioTransport } from './child-stdio-transport.js';
 import { Deadlines } from './deadlines.js';
+import { endUpstreamSession } from './upstream-session-end.js';
 import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
 export type ResponseHandler = (response: RpcResponse) => void;
@@ -149,8 +150,7 @@ export class UpstreamConnection {
     const transport = this.transport;
     this.transport = undefined;
     if (!transport) return;
-    const http = transport as { terminateSession?: () => Promise<void> };
-    if (typeof http.terminateSession === 'function') await http.terminateSession().catch(() => undefined);
+    await endUpstreamSession(transport);
     await transport.close().catch(() => undefined);
   }
 
