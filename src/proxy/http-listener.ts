@@ -115,7 +115,10 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
 
   async function onSession(req: IncomingMessage, res: ServerResponse, sessionId: string, principal: Principal): Promise<void> {
     const entry = sessions.get(sessionId);
-    if (!entry) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
+    // A session being closed stays in the map until its upstreams have stopped (seconds): it is
+    // already gone for the agent. Handed on, a call would be judged (an approval asked for) on a
+    // session whose in-flight calls were already cancelled, e.g. one an operator just revoked.
+    if (!entry || entry.session.isClosed) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
     if (principalKey(principal) !== entry.owner) {
       // A valid token for someone else must not ride on this session (session hijack).
       runtime.audit(auditEvent('session.hijack_rejected', { sessionId, expected: principalSummary(entry.principal), presented: principalSummary(principal), remoteAddress: req.socket.remoteAddress }));
@@ -131,6 +134,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes, bodies.lease(entry.owner));
     if (!body.ok) return refuseBody(res, body);
+    // Closed while its body was read (slow bodies take seconds): as above.
+    if (entry.session.isClosed) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
     if (!isRequest(body.message)) return entry.channel.handleRequest(req, res, body.message);
     // Counted from here, before the transport sees it: simultaneous POSTs cannot all pass one check.
     if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message, countRefusal(entry.requests));
