@@ -14,9 +14,13 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
 }
 
-/** Host values accepted by default: the bound address plus the loopback names. */
+/**
+ * Host values accepted by default: the bound address plus the loopback names. An IPv6 address is
+ * bracketed, as a client writes it in Host (`[fd00::5]:8787`); unbracketed it matched no request.
+ */
 export function defaultAllowedHosts(listen: HttpListen, port: number): string[] {
-  return [...new Set([`${listen.host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])];
+  const bound = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return [...new Set([`${bound}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])];
 }
 
 /**
