@@ -7,6 +7,7 @@ import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 import { ChildStdioTransport } from './child-stdio-transport.js';
 import { Deadlines } from './deadlines.js';
+import { NotificationBacklog } from './notification-backlog.js';
 import { endUpstreamSession } from './upstream-session-end.js';
 import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
@@ -51,6 +52,8 @@ export class UpstreamConnection {
   private readyAt = 0;
   private sessions = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly notifications: NotificationBacklog;
+  private readonly notificationSettled = (): void => this.notifications.settled();
 
   constructor(
     readonly name: string,
@@ -60,7 +63,9 @@ export class UpstreamConnection {
     private readonly initializeMs: number,
     private readonly maxMessageBytes: number,
     private readonly maxBufferedOutputBytes: number,
-  ) {}
+  ) {
+    this.notifications = new NotificationBacklog(name, logger);
+  }
 
   /**
    * Which upstream session this is (1 for the first, +1 after each restart or new HTTP session).
@@ -112,10 +117,19 @@ export class UpstreamConnection {
     this.settle(failure(id, RPC.upstreamClosed, `upstream '${this.name}' send failed: ${String(err)}`));
   }
 
-  /** Answers a server→client request (response already carries the upstream's own id). */
+  /**
+   * Sends a notification, or the answer to a server→client request (it carries the upstream's own
+   * id). Notifications are bounded while the upstream has not taken them (see NotificationBacklog),
+   * except cancellations: warden sends one only for a request of its own that is waiting, and
+   * passes the agent's on only for a request in flight, so those are bounded already.
+   */
   send(message: RpcMessage): void {
     if (this.state !== 'ready') return;
-    this.transport!.send(message as JSONRPCMessage).catch((err: unknown) => {
+    const counted = !('id' in message) && 'method' in message && message.method !== 'notifications/cancelled';
+    if (counted && !this.notifications.admit(message.method)) return;
+    const sent = this.transport!.send(message as JSONRPCMessage);
+    if (counted) void sent.then(this.notificationSettled, this.notificationSettled);
+    sent.catch((err: unknown) => {
       this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream send failed');
       // The agent's result for the upstream's own request could not be written (nested beyond the
       // serialiser's stack): the upstream still gets an answer for that id, an error. Only results
