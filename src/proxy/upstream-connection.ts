@@ -170,7 +170,7 @@ export class UpstreamConnection {
 
   private async connect(): Promise<void> {
     const limits = { maxMessageBytes: this.maxMessageBytes, maxBufferedOutputBytes: this.maxBufferedOutputBytes };
-    const { transport, keeper } = createUpstreamTransport(this.name, this.spec, this.logger, limits, {
+    const { transport, keeper, answered } = createUpstreamTransport(this.name, this.spec, this.logger, limits, {
       onLost: (reason) => this.lost(transport, reason),
       onStream: (news) => {
         if (this.transport === transport) this.events.onStreamNews?.(this, news);
@@ -179,7 +179,12 @@ export class UpstreamConnection {
     this.transport = transport;
     // A replaced transport's messages belong to a lost session: never relayed to the agent.
     transport.onmessage = (message) => {
-      if (this.transport === transport) this.receive(message as RpcMessage);
+      if (this.transport !== transport) return;
+      // Its answer ends the event stream a request's POST got (an upstream that never ends it
+      // would hold a socket per request); a late or unknown answer ends its stream too.
+      const id = (message as { id?: unknown }).id;
+      if (answered && typeof id === 'number' && !('method' in message)) answered.answered(id);
+      this.receive(message as RpcMessage);
     };
     transport.onerror = (err) => this.onTransportError(transport, err, keeper);
     transport.onclose = () => this.lost(transport, 'closed unexpectedly');
