@@ -13,7 +13,8 @@ const REQUEST_PREFIX = /^\{"jsonrpc":"2\.0","id":(\d+),"method":/;
  * the server does. An upstream (hostile or broken) that answers on an event stream and never ends
  * it had warden keep one socket per request it ever sent, for as long as the server kept the
  * streams alive: warden's sockets ran out, for every session. Each POST carries one request, so
- * nothing more for it can follow its answer.
+ * nothing more for it can follow its answer. A request warden gave up on (its timeout) ends its
+ * stream too: a server that never answers cannot hold one socket per request either.
  */
 export class AnsweredStreams {
   private readonly open = new Map<number, () => void>();
@@ -30,8 +31,8 @@ export class AnsweredStreams {
     };
   }
 
-  /** The answer to request `id` arrived: its stream, if it came on one, ends now. */
-  answered(id: number): void {
+  /** The answer to request `id` arrived, or warden stopped waiting for it: its stream, if it got one, ends now. */
+  end(id: number): void {
     const end = this.open.get(id);
     if (!end) return;
     this.open.delete(id);

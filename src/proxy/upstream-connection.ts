@@ -8,6 +8,7 @@ import { createUpstreamTransport } from './upstream-transport.js';
 import { ChildStdioTransport } from './child-stdio-transport.js';
 import { Deadlines } from './deadlines.js';
 import { NotificationBacklog } from './notification-backlog.js';
+import type { AnsweredStreams } from './answered-streams.js';
 import { endUpstreamSession } from './upstream-session-end.js';
 import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
@@ -53,6 +54,8 @@ export class UpstreamConnection {
   private sessions = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly notifications: NotificationBacklog;
+  /** HTTP: the event streams of requests sent on the current transport (see answered-streams.ts). */
+  private answerStreams: AnsweredStreams | undefined;
   private readonly notificationSettled = (): void => this.notifications.settled();
 
   constructor(
@@ -177,13 +180,14 @@ export class UpstreamConnection {
       },
     });
     this.transport = transport;
+    this.answerStreams = answered;
     // A replaced transport's messages belong to a lost session: never relayed to the agent.
     transport.onmessage = (message) => {
       if (this.transport !== transport) return;
       // Its answer ends the event stream a request's POST got (an upstream that never ends it
       // would hold a socket per request); a late or unknown answer ends its stream too.
       const id = (message as { id?: unknown }).id;
-      if (answered && typeof id === 'number' && !('method' in message)) answered.answered(id);
+      if (answered && typeof id === 'number' && !('method' in message)) answered.end(id);
       this.receive(message as RpcMessage);
     };
     transport.onerror = (err) => this.onTransportError(transport, err, keeper);
@@ -274,6 +278,8 @@ export class UpstreamConnection {
   private timeout(id: number, ms: number): void {
     const handler = this.pending.get(id);
     if (!handler) return;
+    // Nothing for it is awaited any more: the event stream its POST got ends too (see AnsweredStreams).
+    this.answerStreams?.end(id);
     if (this.draining.has(id)) {
       // Cancelled earlier and still unanswered: it was told to stop once; its time is up now.
       this.answered(id);

@@ -29,4 +29,16 @@ describe('an HTTP upstream that never ends the event stream of an answered reque
     // Other requests of the session are unaffected.
     expect(await session.request('resources/list')).toHaveProperty('result');
   }, 30_000);
+
+  it('has each stream closed by warden once it gave up on the request, not one socket kept per unanswered request (silent answer streams)', async () => {
+    const server = await startFlakyStreamServer({ FLAKY_SILENT_POST_STREAMS: '1' });
+    closers.push(server.stop);
+    const warden = await startWardenBefore(server.url, { timeouts: { requestMs: 300 } });
+    closers.push(warden.close);
+    const session = await openHttpSession(warden.url);
+    const sent = 10;
+    for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: -32001 }) }));
+    const closed = () => server.requests().filter((r) => (r.method as string) === 'KEPT_CLOSED').length;
+    await until(() => closed() === sent);
+  }, 30_000);
 });
