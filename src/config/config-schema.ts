@@ -51,7 +51,7 @@ export const HttpListenSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   /** 0 picks a free port (tests); the bound address is reported by startWarden. */
   port: z.number().int().min(0).max(65535),
-  /** Host header values accepted (DNS-rebinding protection). Defaults to host:port, localhost:port, 127.0.0.1:port. */
+  /** Host header values accepted (DNS-rebinding protection). Defaults to host:port ([host]:port for IPv6), localhost:port, 127.0.0.1:port, [::1]:port. */
   allowedHosts: z.array(z.string()).optional(),
   /** Origin header values accepted when a browser sends one. Requests without Origin are allowed. */
   allowedOrigins: z.array(z.string()).default([]),

@@ -95,15 +95,29 @@ export function resolveWardenEnv(config: WardenConfig, file: string, env: Readon
       upstreams[name] = { ...upstream, env: childEnv };
     } else {
       const headers = interpolateRecord(upstream.headers, env, file, `upstreams.${name}.headers`);
-      checkValues(headers, upstream.headers, file, `upstreams.${name}.headers`, BAD_HEADER_VALUE, 'a line break or NUL, which an HTTP header cannot carry');
+      checkHeaderNames(headers, file, `upstreams.${name}.headers`);
+      checkValues(headers, upstream.headers, file, `upstreams.${name}.headers`, BAD_HEADER_VALUE, 'a line break, a NUL or a character beyond U+00FF, which an HTTP header cannot carry');
       upstreams[name] = { ...upstream, headers };
     }
   }
   return { ...config, upstreams };
 }
 
-/** Characters an HTTP header value cannot carry (fetch refuses them). */
-const BAD_HEADER_VALUE = /[\r\n\0]/;
+/**
+ * Characters an HTTP header value cannot carry: fetch refuses them, and beyond U+00FF (a typographic
+ * quote pasted into a token) it refuses the whole request. Refused only then, every session's
+ * upstream failed to start, long after start-up said the config was fine.
+ */
+const BAD_HEADER_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
+/** An HTTP header name (RFC 9110 token), the only names fetch sends. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A header name fetch would refuse (`X Api Key`) fails start-up naming it, as a bad value does. */
+function checkHeaderNames(headers: Readonly<Record<string, string>> | undefined, file: string, prefix: string): void {
+  for (const key of Object.keys(headers ?? {})) {
+    if (!HEADER_NAME.test(key)) throw new ConfigError('is not a valid HTTP header name (letters, digits and !#$%&\'*+-.^_`|~ only)', { file, keyPath: `${prefix}.${key}` });
+  }
+}
 /** What an environment variable of a child process cannot carry (spawn refuses it). */
 const NUL = /\0/;
 

@@ -6,17 +6,32 @@ import { errorResponse, RPC, validateMessage, type RpcMessage } from './json-rpc
 
 /** Writes a JSON-RPC error as an HTTP response. Nothing is forwarded after this. */
 export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(errorResponse(null, code, message));
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+  sendJson(res, status, errorResponse(null, code, message), headers);
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  closeIfUnread(res);
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
 }
 
-/** Host values accepted by default: the bound address plus the loopback names. */
+/**
+ * Answered before its request's body was received to its end (refused on its Host, its token or
+ * its session before warden reads the body): the connection closes after the answer. Kept alive,
+ * Node's server reads and discards the rest of the body for as long as the client sends it (up to
+ * its five-minute request timeout): anyone reaching the port, without a token, could keep warden's
+ * one event loop parsing gigabytes of chunked body per connection.
+ */
+export function closeIfUnread(res: ServerResponse): void {
+  if (!res.req.complete && !res.headersSent) res.setHeader('connection', 'close');
+}
+
+/**
+ * Host values accepted by default: the bound address plus the loopback names. An IPv6 address is
+ * bracketed, as a client writes it in Host (`[fd00::5]:8787`); unbracketed it matched no request.
+ */
 export function defaultAllowedHosts(listen: HttpListen, port: number): string[] {
-  return [...new Set([`${listen.host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])];
+  const bound = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return [...new Set([`${bound}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])];
 }
 
 /**

@@ -115,7 +115,10 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
 
   async function onSession(req: IncomingMessage, res: ServerResponse, sessionId: string, principal: Principal): Promise<void> {
     const entry = sessions.get(sessionId);
-    if (!entry) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
+    // A session being closed stays in the map until its upstreams have stopped (seconds): it is
+    // already gone for the agent. Handed on, a call would be judged (an approval asked for) on a
+    // session whose in-flight calls were already cancelled, e.g. one an operator just revoked.
+    if (!entry || entry.session.isClosed) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
     if (principalKey(principal) !== entry.owner) {
       // A valid token for someone else must not ride on this session (session hijack).
       runtime.audit(auditEvent('session.hijack_rejected', { sessionId, expected: principalSummary(entry.principal), presented: principalSummary(principal), remoteAddress: req.socket.remoteAddress }));
@@ -131,7 +134,14 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     trackActive(entry, res);
     const body = await readBody(req, listen.maxBodyBytes, bodies.lease(entry.owner));
     if (!body.ok) return refuseBody(res, body);
+    // Closed while its body was read (slow bodies take seconds): as above.
+    if (entry.session.isClosed) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
     if (!isRequest(body.message)) return entry.channel.handleRequest(req, res, body.message);
+    // Refused here, never handed to the transport: the SDK's transport maps each request id to the
+    // stream of the POST that carried it, so a second POST under the id of a request still held
+    // took that mapping (the held request's answer then had no stream to go to) and its refusal
+    // ended the watch on the held request's stream (closing it no longer withdrew the request).
+    if (entry.requests.holds(body.message.id)) return sendJson(res, 400, errorResponse(body.message.id, RPC.invalidRequest, 'Invalid Request: a request with this id is still in flight'));
     // Counted from here, before the transport sees it: simultaneous POSTs cannot all pass one check.
     if (entry.requests.reserve() === 'full') return refuseRequest(req, res, entry, body.message, countRefusal(entry.requests));
     // Notifications and responses (above) are not charged: nothing holds them once handed over,

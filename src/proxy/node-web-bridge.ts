@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { closeIfUnread } from './http-guards.js';
 
 /**
  * Node http ↔ web Request/Response for the SDK's web-standard Streamable HTTP transport. Warden
@@ -35,6 +36,8 @@ export async function sendWebResponse(response: Response, res: ServerResponse, o
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
+  // The SDK answers GET and DELETE without reading a body (one sent anyway must not be read on).
+  closeIfUnread(res);
   const body = response.body;
   if (body === null) {
     res.writeHead(response.status, headers).end();

@@ -71,6 +71,11 @@ export class RequestsInFlight {
     if (at !== -1) charge.release();
   }
 
+  /** True while a request under `id` is admitted or received and not ended (a reuse would be a duplicate). */
+  holds(id: RpcId): boolean {
+    return this.ids.has(id) || this.expected.has(id);
+  }
+
   /**
    * The session received request `id`. 'duplicate' when a request under that id is still open:
    * JSON-RPC ids are unique per session, and one answer for two requests would leave one counted

@@ -7,6 +7,9 @@ import { isSessionNotFound } from './http-upstream-loss.js';
 import { createUpstreamTransport } from './upstream-transport.js';
 import { ChildStdioTransport } from './child-stdio-transport.js';
 import { Deadlines } from './deadlines.js';
+import { NotificationBacklog } from './notification-backlog.js';
+import type { AnsweredStreams } from './answered-streams.js';
+import { endUpstreamSession } from './upstream-session-end.js';
 import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
 export type ResponseHandler = (response: RpcResponse) => void;
@@ -50,6 +53,10 @@ export class UpstreamConnection {
   private readyAt = 0;
   private sessions = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly notifications: NotificationBacklog;
+  /** HTTP: the event streams of requests sent on the current transport (see answered-streams.ts). */
+  private answerStreams: AnsweredStreams | undefined;
+  private readonly notificationSettled = (): void => this.notifications.settled();
 
   constructor(
     readonly name: string,
@@ -59,7 +66,9 @@ export class UpstreamConnection {
     private readonly initializeMs: number,
     private readonly maxMessageBytes: number,
     private readonly maxBufferedOutputBytes: number,
-  ) {}
+  ) {
+    this.notifications = new NotificationBacklog(name, logger);
+  }
 
   /**
    * Which upstream session this is (1 for the first, +1 after each restart or new HTTP session).
@@ -111,10 +120,19 @@ export class UpstreamConnection {
     this.settle(failure(id, RPC.upstreamClosed, `upstream '${this.name}' send failed: ${String(err)}`));
   }
 
-  /** Answers a server→client request (response already carries the upstream's own id). */
+  /**
+   * Sends a notification, or the answer to a server→client request (it carries the upstream's own
+   * id). Notifications are bounded while the upstream has not taken them (see NotificationBacklog),
+   * except cancellations: warden sends one only for a request of its own that is waiting, and
+   * passes the agent's on only for a request in flight, so those are bounded already.
+   */
   send(message: RpcMessage): void {
     if (this.state !== 'ready') return;
-    this.transport!.send(message as JSONRPCMessage).catch((err: unknown) => {
+    const counted = !('id' in message) && 'method' in message && message.method !== 'notifications/cancelled';
+    if (counted && !this.notifications.admit(message.method)) return;
+    const sent = this.transport!.send(message as JSONRPCMessage);
+    if (counted) void sent.then(this.notificationSettled, this.notificationSettled);
+    sent.catch((err: unknown) => {
       this.logger.warn({ upstream: this.name, err: String(err) }, 'upstream send failed');
       // The agent's result for the upstream's own request could not be written (nested beyond the
       // serialiser's stack): the upstream still gets an answer for that id, an error. Only results
@@ -149,23 +167,28 @@ export class UpstreamConnection {
     const transport = this.transport;
     this.transport = undefined;
     if (!transport) return;
-    const http = transport as { terminateSession?: () => Promise<void> };
-    if (typeof http.terminateSession === 'function') await http.terminateSession().catch(() => undefined);
+    await endUpstreamSession(transport);
     await transport.close().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
     const limits = { maxMessageBytes: this.maxMessageBytes, maxBufferedOutputBytes: this.maxBufferedOutputBytes };
-    const { transport, keeper } = createUpstreamTransport(this.name, this.spec, this.logger, limits, {
+    const { transport, keeper, answered } = createUpstreamTransport(this.name, this.spec, this.logger, limits, {
       onLost: (reason) => this.lost(transport, reason),
       onStream: (news) => {
         if (this.transport === transport) this.events.onStreamNews?.(this, news);
       },
     });
     this.transport = transport;
+    this.answerStreams = answered;
     // A replaced transport's messages belong to a lost session: never relayed to the agent.
     transport.onmessage = (message) => {
-      if (this.transport === transport) this.receive(message as RpcMessage);
+      if (this.transport !== transport) return;
+      // Its answer ends the event stream a request's POST got (an upstream that never ends it
+      // would hold a socket per request); a late or unknown answer ends its stream too.
+      const id = (message as { id?: unknown }).id;
+      if (answered && typeof id === 'number' && !('method' in message)) answered.end(id);
+      this.receive(message as RpcMessage);
     };
     transport.onerror = (err) => this.onTransportError(transport, err, keeper);
     transport.onclose = () => this.lost(transport, 'closed unexpectedly');
@@ -255,6 +278,8 @@ export class UpstreamConnection {
   private timeout(id: number, ms: number): void {
     const handler = this.pending.get(id);
     if (!handler) return;
+    // Nothing for it is awaited any more: the event stream its POST got ends too (see AnsweredStreams).
+    this.answerStreams?.end(id);
     if (this.draining.has(id)) {
       // Cancelled earlier and still unanswered: it was told to stop once; its time is up now.
       this.answered(id);

@@ -39,13 +39,25 @@ export interface StreamKeeperTiming {
   /** Jitter source in [0, 1): each delay is drawn from [base / 2, base). */
   readonly random: () => number;
   readonly now: () => number;
+  /** Least time between two GET openings (see {@link MIN_GET_INTERVAL_MS}); none when absent. */
+  readonly minGetIntervalMs?: number;
 }
+
+/**
+ * Least time between two GETs warden opens to one upstream session: the SDK's own first
+ * reconnection delay. The SDK re-opens a stream the server ended cleanly at once when the server
+ * asked for `retry: 0`, and counts every successful opening as a fresh start, so a server that
+ * answers each GET with `retry: 0` and an ended stream had warden open GETs in a tight loop (over
+ * a hundred a second, a large share of a core, per agent session).
+ */
+export const MIN_GET_INTERVAL_MS = 1_000;
 
 export const DEFAULT_STREAM_TIMING: StreamKeeperTiming = {
   firstDelayMs: 500,
   maxDelayMs: 30_000,
   random: Math.random,
   now: () => performance.now(),
+  minGetIntervalMs: MIN_GET_INTERVAL_MS,
 };
 
 type State = 'sdk' | 'lost' | 'unsupported' | 'stopped';
@@ -68,6 +80,8 @@ export class StreamKeeper {
   private restoredAt = Number.NEGATIVE_INFINITY;
   private delayMs: number;
   private timer: NodeJS.Timeout | undefined;
+  /** When the next GET may open (see MIN_GET_INTERVAL_MS). */
+  private nextGetAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly upstream: string,
@@ -92,6 +106,7 @@ export class StreamKeeper {
       this.bind(init?.signal ?? undefined);
       if (init?.method !== 'GET') return base(url, init);
       const fresh = !new Headers(init.headers).has('last-event-id');
+      await this.paced(init.signal ?? undefined);
       const response = await base(url, init);
       this.sawGet(response.status, fresh);
       if (!response.ok || !response.body) return response;
@@ -125,6 +140,30 @@ export class StreamKeeper {
     this.state = 'stopped';
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Waits until a GET may open: at most one per `minGetIntervalMs`, whoever opens it (the SDK's
+   * re-openings and resumptions, the keeper's tries). Rejects like fetch when the transport closes
+   * meanwhile, so nothing opens after the session ended.
+   */
+  private paced(signal: AbortSignal | undefined): Promise<void> {
+    const now = this.timing.now();
+    const wait = this.nextGetAt - now;
+    this.nextGetAt = Math.max(now, this.nextGetAt) + (this.timing.minGetIntervalMs ?? 0);
+    if (wait <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const aborted = (): void => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', aborted);
+        resolve();
+      }, wait);
+      if (signal?.aborted) return aborted();
+      signal?.addEventListener('abort', aborted, { once: true });
+    });
   }
 
   private bind(signal: AbortSignal | undefined): void {

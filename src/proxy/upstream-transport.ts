@@ -6,6 +6,7 @@ import type { Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { lossReportingFetch, type LossReporter } from './http-upstream-loss.js';
 import { messageBoundFetch } from './http-message-bound.js';
+import { AnsweredStreams } from './answered-streams.js';
 import { StreamKeeper, type StreamReporter } from './upstream-stream-keeper.js';
 import { StderrTail, reportExitWithStderr, stderrTailLogger } from './stderr-tail.js';
 
@@ -20,6 +21,8 @@ export interface UpstreamTransport {
   readonly transport: Transport;
   /** HTTP only: keeps the standing GET stream open; hears the transport's non-session errors. */
   readonly keeper: StreamKeeper | undefined;
+  /** HTTP only: ends a request's event stream once its answer arrived (see answered-streams.ts). */
+  readonly answered: AnsweredStreams | undefined;
 }
 
 /** Size bounds for an upstream (from the config's `limits`). */
@@ -49,16 +52,19 @@ export function createUpstreamTransport(name: string, upstream: Upstream, logger
       maxBufferedOutputBytes: limits.maxBufferedOutputBytes,
     }, stderrTailLogger(logger, tail), hooks.onLost);
     reportExitWithStderr(transport, tail, hooks.onLost);
-    return { transport, keeper: undefined };
+    return { transport, keeper: undefined, answered: undefined };
   }
   const keeper = new StreamKeeper(name, logger, hooks.onStream);
+  const answered = new AnsweredStreams();
   const transport = new StreamableHTTPClientTransport(new URL(upstream.url), {
     requestInit: { headers: upstream.headers ?? {} },
     // The keeper is outermost: it sees the SDK's own abort signal and the responses as the SDK does.
-    fetch: keeper.watch(perRequestSignalFetch(lossReportingFetch(messageBoundFetch(fetch, limits.maxMessageBytes, hooks.onLost), hooks.onLost))),
+    // An answered stream is ended inside the per-request signal (which is released at a stream's
+    // end) and outside the loss report (ending it is no loss).
+    fetch: keeper.watch(perRequestSignalFetch(answered.watch(lossReportingFetch(messageBoundFetch(fetch, limits.maxMessageBytes, hooks.onLost), hooks.onLost)))),
   });
   keeper.attach(transport);
-  return { transport, keeper };
+  return { transport, keeper, answered };
 }
 
 /**

@@ -53,6 +53,17 @@ describe('secrets pulled in by ${VAR}', () => {
     expect(err.message).not.toContain('sup3rsecret');
   });
 
+  it('rejects at start-up a header value fetch would refuse on every session (a character beyond U+00FF), without echoing it', () => {
+    const err = loadFails(withHeader('Bearer ${GH_TOKEN}'), { GH_TOKEN: 'sup3rsecret\u2019' });
+    expect(err.keyPath).toBe('upstreams.gh.headers.Authorization');
+    expect(err.message).not.toContain('sup3rsecret');
+  });
+
+  it('rejects at start-up a header name fetch would refuse', () => {
+    const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { gh: { url: 'https://example.test/mcp', headers: { 'X Api Key': 'k' } } } });
+    expect(loadFails(file).keyPath).toBe('upstreams.gh.headers.X Api Key');
+  });
+
   it('rejects a header value with a carriage return or NUL written in the file', () => {
     expect(loadFails(withHeader('Bearer a\rb')).keyPath).toBe('upstreams.gh.headers.Authorization');
     expect(loadFails(withHeader('Bearer a\u0000b')).keyPath).toBe('upstreams.gh.headers.Authorization');

@@ -62,7 +62,7 @@ export async function startFlakyStreamServer(env: Record<string, string>): Promi
  * Warden in this process, on HTTP, in front of one HTTP upstream named `flaky`: every audit event
  * it records and every log line it writes (pino JSON, written synchronously) are kept.
  */
-export async function startWardenBefore(upstreamUrl: string) {
+export async function startWardenBefore(upstreamUrl: string, overrides: Record<string, unknown> = {}) {
   const audit = createRecordingAudit();
   const logs: Array<Record<string, unknown> & { level: number; msg: string }> = [];
   const sink = new Writable({
@@ -75,6 +75,7 @@ export async function startWardenBefore(upstreamUrl: string) {
     upstreams: { flaky: { url: upstreamUrl } },
     dangerouslyAllowAnonymous: true,
     listen: { stdio: false, http: { port: 0 } },
+    ...overrides,
   });
   const handle = await startWarden({
     config, configFile: 'test-config', authenticator: createAnonymousAuthenticator(), guard: createAllowAllGuard(), audit, logger: pino({ level: 'debug' }, sink),

@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
+import { openHttpSession } from '../../helpers/hostile-http.js';
+import { until } from '../../helpers/progress.js';
+
+/**
+ * An HTTP upstream (its own process) answers each tools/list on an event stream and never ends
+ * that stream, though the spec asks it to once the answer is sent. Warden read each one on for
+ * as long as the server kept it: one socket held per request ever sent, until warden ran out.
+ */
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+describe('an HTTP upstream that never ends the event stream of an answered request', () => {
+  it('has each stream closed by warden once the answer arrived, not one socket kept per request (kept-open answer streams)', async () => {
+    const server = await startFlakyStreamServer({ FLAKY_KEEP_POST_STREAMS: '1' });
+    closers.push(server.stop);
+    const warden = await startWardenBefore(server.url);
+    closers.push(warden.close);
+    const session = await openHttpSession(warden.url);
+    const sent = 30;
+    for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ result: { tools: [] } }));
+    const kept = () => server.requests().filter((r) => (r.method as string) === 'KEPT').length;
+    const closed = () => server.requests().filter((r) => (r.method as string) === 'KEPT_CLOSED').length;
+    expect(kept()).toBe(sent);
+    await until(() => closed() === sent);
+    // Other requests of the session are unaffected.
+    expect(await session.request('resources/list')).toHaveProperty('result');
+  }, 30_000);
+
+  it('has each stream closed by warden once it gave up on the request, not one socket kept per unanswered request (silent answer streams)', async () => {
+    const server = await startFlakyStreamServer({ FLAKY_SILENT_POST_STREAMS: '1' });
+    closers.push(server.stop);
+    const warden = await startWardenBefore(server.url, { timeouts: { requestMs: 300 } });
+    closers.push(warden.close);
+    const session = await openHttpSession(warden.url);
+    const sent = 10;
+    for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: -32001 }) }));
+    const closed = () => server.requests().filter((r) => (r.method as string) === 'KEPT_CLOSED').length;
+    await until(() => closed() === sent);
+  }, 30_000);
+});

@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
+import { openHttpSession } from '../../helpers/hostile-http.js';
+import { until } from '../../helpers/progress.js';
+import { MAX_NOTIFICATIONS_IN_FLIGHT } from '../../../src/proxy/notification-backlog.js';
+
+/**
+ * An agent sends notifications without end (each answered 202 at once); warden passes each on to
+ * the HTTP upstream as a POST of its own. The fixture upstream (its own process) answers a
+ * notification only after 5 s, as a slow or hung server would: warden held one socket and one
+ * pending fetch per notification, without bound.
+ */
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+const WARN = 40;
+
+describe('an agent flooding notifications at a slow HTTP upstream', () => {
+  it('has at most MAX_NOTIFICATIONS_IN_FLIGHT of them waiting at the upstream, drops the rest with a warning (notification flood)', async () => {
+    const server = await startFlakyStreamServer({ FLAKY_NOTIFY_HOLD_MS: '5000' });
+    closers.push(server.stop);
+    const warden = await startWardenBefore(server.url);
+    closers.push(warden.close);
+    const session = await openHttpSession(warden.url);
+    const sent = 300;
+    for (let i = 0; i < sent; i++) {
+      expect((await session.post('{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}')).status).toBe(202);
+    }
+    const waitingAtUpstream = () => server.requests().filter((r) => (r.method as string) === 'NOTIFY').map((r) => r.status ?? 0);
+    await until(() => waitingAtUpstream().length >= MAX_NOTIFICATIONS_IN_FLIGHT);
+    await new Promise((r) => setTimeout(r, 500));
+    // The agent's session's own `notifications/initialized` may be waiting too.
+    expect(waitingAtUpstream().length).toBeLessThanOrEqual(MAX_NOTIFICATIONS_IN_FLIGHT + 1);
+    expect(warden.logLines(WARN).map((l) => l.msg)).toContain('upstream is not taking notifications; dropping them until it catches up');
+    // Requests still pass: the bound is on notifications only.
+    expect(await session.request('tools/list')).toHaveProperty('result');
+  }, 30_000);
+});
