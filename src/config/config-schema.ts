@@ -85,6 +85,13 @@ export const HttpListenSchema = z.strictObject({
    * nothing forwarded. At least maxBodyBytes (cross-checks.ts).
    */
   maxRequestBytesInFlight: z.number().int().positive().default(256 * 1024 * 1024),
+  /**
+   * TCP connections the HTTP listener holds at once, before any of them authenticates; beyond,
+   * a new connection is closed at once. Without a bound, clients that open connections and send
+   * nothing (or headers a byte at a time) exhaust warden's file descriptors, and with them the
+   * stdio session and the upstream children. Agents hold a GET stream and a few POSTs each.
+   */
+  maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
   /** With dangerouslyAllowAnonymous: accept a non-loopback host anyway (anyone reaching the port is a caller). */
   dangerouslyAllowNonLoopback: z.boolean().default(false),
 });

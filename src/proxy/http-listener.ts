@@ -10,6 +10,7 @@ import { RPC, errorResponse, isRequest, type RpcId, type RpcRequest } from './js
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
+import { limitConnections, TIMEOUT_CHECK_MS } from './connection-limit.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
 import { HttpChannel } from './http-channel.js';
@@ -62,12 +63,14 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     runtime.audit(auditEvent('identity.failures_suppressed', summary));
     runtime.logger.warn({ count: summary.count, sources: summary.sources, top: summary.top }, 'many failed authentications: recorded in the audit as one summary');
   });
-  const server = createServer((req, res) => {
+  // Node checks its header and request timeouts only every connectionsCheckingInterval (30 s by default).
+  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_MS }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       runtime.logger.error({ err: String(err) }, 'http request failed');
       if (!res.headersSent) sendRpcError(res, 500, RPC.internalError, 'internal error');
     });
   });
+  limitConnections(server, listen.maxConnections, runtime.logger);
 
   /**
    * Where the RFC 9728 metadata is served: the default paths, and the one the 401's

@@ -1,0 +1,67 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HEADERS_TIMEOUT_MS } from '../../../src/proxy/connection-limit.js';
+import { startHttpWarden } from '../../helpers/in-process-warden.js';
+import { connectHttp } from '../../helpers/mcp-clients.js';
+import { eventuallyResolves } from '../../helpers/progress.js';
+
+/**
+ * Before any authentication, a client can open TCP connections to the HTTP listener and send
+ * nothing, or headers a byte at a time. Each holds a file descriptor; without bounds warden runs
+ * out of them for everything else (its stdio agent, upstream children, the audit file).
+ */
+const closers: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (closers.length) await Promise.resolve(closers.pop()!()).catch(() => undefined);
+});
+
+function openSocket(url: string): Promise<{ socket: Socket; closed: Promise<number> }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(target.port), target.hostname);
+    const started = Date.now();
+    const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now() - started)));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+    closers.push(() => socket.destroy());
+  });
+}
+
+describe('HTTP connections held by clients that never authenticate', () => {
+  it('idle connections up to listen.http.maxConnections do not let a flood take more: the next one is closed, and agents connect again once they go (connection flood)', async () => {
+    const warden = await startHttpWarden({ listen: { stdio: false, http: { port: 0, maxConnections: 4 } } });
+    closers.push(() => warden.close());
+    const idle = await Promise.all(Array.from({ length: 4 }, () => openSocket(warden.url)));
+    // The fifth is accepted by the kernel and closed by warden at once, without an answer.
+    const fifth = await openSocket(warden.url);
+    let answered = false;
+    fifth.socket.on('data', () => (answered = true));
+    fifth.socket.write(`GET /mcp HTTP/1.1\r\nHost: ${new URL(warden.url).host}\r\n\r\n`);
+    expect(await fifth.closed).toBeLessThan(5_000);
+    expect(answered).toBe(false);
+    for (const s of idle) s.socket.destroy();
+    await Promise.all(idle.map((s) => s.closed));
+    // Room again: a real agent connects and works.
+    const agent = await eventuallyResolves(() => connectHttp(warden.url), 10_000);
+    closers.push(() => agent.close());
+    expect((await agent.client.listTools()).tools.map((t) => t.name)).toContain('echo');
+  }, 30_000);
+
+  it('a client that sends its headers a byte at a time is disconnected after the header timeout, not held for minutes (slowloris)', async () => {
+    const warden = await startHttpWarden();
+    closers.push(() => warden.close());
+    const slow = await openSocket(warden.url);
+    const request = `POST /mcp HTTP/1.1\r\nHost: ${new URL(warden.url).host}\r\nX-Padding: ${'a'.repeat(10_000)}`;
+    let i = 0;
+    const drip = setInterval(() => {
+      if (!slow.socket.destroyed) slow.socket.write(request[i++ % request.length]!);
+    }, 200);
+    closers.push(() => clearInterval(drip));
+    const heldMs = await slow.closed;
+    clearInterval(drip);
+    // Node's own default would be 60 s, checked every 30 s.
+    expect(heldMs).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 500);
+    expect(heldMs).toBeLessThan(HEADERS_TIMEOUT_MS + 5_000);
+  }, 40_000);
+});
