@@ -113,7 +113,7 @@ async function follow(client: ControlClient, ui: ApproverConsole, io: CliIo, sig
 /** `warden approve`: the interactive approval console over the control API's SSE stream. */
 export const approveCommand: CliCommand = {
   name: 'approve',
-  summary: 'Answer pending tool-call approvals interactively (single-key, live)',
+  summary: 'Answer pending approvals interactively (single-key, live)',
   async run(argv, io) {
     let values;
     try {
