@@ -18,21 +18,41 @@ const REQUEST_PREFIX = /^\{"jsonrpc":"2\.0","id":(\d+),"method":/;
  */
 export class AnsweredStreams {
   private readonly open = new Map<number, () => void>();
+  /**
+   * Requests whose POST still waits for its response headers; true once their answer arrived (on
+   * another stream) or warden gave up on them meanwhile. Without it, a stream whose headers came
+   * after that (an upstream that holds the headers past warden's timeout, then opens an event
+   * stream it never ends) was never ended: one socket kept per request again.
+   */
+  private readonly awaitingHeaders = new Map<number, boolean>();
 
   /** Wraps the transport's fetch: event streams of requests are remembered until answered. */
   watch(base: FetchLike): FetchLike {
     return async (url, init) => {
-      const response = await base(url, init);
       const id = init?.method === 'POST' && typeof init.body === 'string' ? REQUEST_PREFIX.exec(init.body.slice(0, 64))?.[1] : undefined;
-      if (id === undefined || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) return response;
+      if (id === undefined) return base(url, init);
       const key = Number(id);
-      const body = endable(response.body, (end) => this.open.set(key, end), () => this.open.delete(key));
+      this.awaitingHeaders.set(key, false);
+      let response: Response;
+      let over: boolean;
+      try {
+        response = await base(url, init);
+      } finally {
+        over = this.awaitingHeaders.get(key) === true;
+        this.awaitingHeaders.delete(key);
+      }
+      if (!response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) return response;
+      let endNow: (() => void) | undefined;
+      const body = endable(response.body, (end) => (over ? (endNow = end) : this.open.set(key, end)), () => this.open.delete(key));
+      // Nothing on it is awaited any more: it ends before anything is read.
+      endNow?.();
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     };
   }
 
   /** The answer to request `id` arrived, or warden stopped waiting for it: its stream, if it got one, ends now. */
   end(id: number): void {
+    if (this.awaitingHeaders.has(id)) this.awaitingHeaders.set(id, true);
     const end = this.open.get(id);
     if (!end) return;
     this.open.delete(id);

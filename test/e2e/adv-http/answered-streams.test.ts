@@ -41,4 +41,18 @@ describe('an HTTP upstream that never ends the event stream of an answered reque
     const closed = () => server.requests().filter((r) => (r.method as string) === 'KEPT_CLOSED').length;
     await until(() => closed() === sent);
   }, 30_000);
+
+  it('has each stream closed by warden when its headers come only after warden gave up on the request (late answer streams)', async () => {
+    // The request's timeout passes while the POST still waits for its headers: the stream the
+    // upstream then opens (and never ends) has to be closed all the same, not held for good.
+    const server = await startFlakyStreamServer({ FLAKY_LATE_POST_STREAMS: '600' });
+    closers.push(server.stop);
+    const warden = await startWardenBefore(server.url, { timeouts: { requestMs: 200 } });
+    closers.push(warden.close);
+    const session = await openHttpSession(warden.url);
+    const sent = 5;
+    for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: -32001 }) }));
+    const closed = () => server.requests().filter((r) => (r.method as string) === 'KEPT_CLOSED').length;
+    await until(() => closed() === sent);
+  }, 30_000);
 });
