@@ -64,6 +64,13 @@ export interface ToolCallRequest {
   readonly signal: AbortSignal;
   /** Sends `notifications/progress` to the agent with its own token; undefined without a token. */
   readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
+  /**
+   * Stdio: the principal of the process token in force now (re-read and verified; undefined when
+   * it is not valid). The agent presents no token per call there: the token file is refreshed
+   * beside it, so a call that waited past its token's `exp` stands on the token in force now.
+   * Absent over HTTP: a call stands on the token its own request carried.
+   */
+  readonly currentPrincipal?: () => MaybePromise<Principal | undefined>;
 }
 
 /** What happened upstream once a call was forwarded. Fed back for volume anomalies and audit. */

@@ -4,7 +4,7 @@ import { auditEvent, decisionEvent, principalSummary, resultEvent, type Principa
 import type { Clock } from '../core/clock.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
-import type { Principal } from '../core/principal.js';
+import { principalKey, type Principal } from '../core/principal.js';
 import { WardenError } from '../core/errors.js';
 import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
@@ -168,8 +168,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
         // have been revoked meanwhile, and the revocation's withdrawal can miss it (a stdio session
         // stays open; withdrawal finds calls by the principal their session runs as now, which may
         // be a newer token).
-        const refused = waited ? changedMeanwhile(req, decision, verdict, who, pending, presented) : undefined;
-        return refused ?? forwardWithAudit(req, verdict, pending);
+        if (!waited) return forwardWithAudit(req, verdict, pending);
+        return andThen(changedMeanwhile(req, decision, verdict, who, pending, presented), (refused) => refused ?? forwardWithAudit(req, verdict, pending));
       }
       flush(pending);
       return verdict;
@@ -182,7 +182,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * when no human approved this call); or whose policy was replaced meanwhile (the operator may
    * have reloaded to stop exactly this call). Releases what the verdict holds.
    */
-  function changedMeanwhile(req: ToolCallRequest, decision: Decision, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): GuardVerdict | undefined {
+  function changedMeanwhile(req: ToolCallRequest, decision: Decision, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): MaybePromise<GuardVerdict | undefined> {
     const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
     let subject: EvaluateResult;
     try {
@@ -192,7 +192,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       throw err;
     }
     const reason = refusalAfterWait(subject, decision);
-    if (reason === undefined || subject.kind === 'ok') return tokenExpiredMeanwhile(req, presented, who, pending, release) ?? policyChangedMeanwhile(req, decision, who, pending, release);
+    if (reason === undefined || subject.kind === 'ok') return andThen(tokenExpiredMeanwhile(req, presented, who, pending, release), (refused) => refused ?? policyChangedMeanwhile(req, decision, who, pending, release));
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
     release();
     if (reason === 'revoked') pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
@@ -205,25 +205,54 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * A waited-for call whose token expired meanwhile is refused: an HTTP call is authenticated once,
    * when it arrives, and an approval can take up to an hour; forwarding it on an approver's "allow"
    * would let a token act after its `exp` (a stolen short-lived token, one the IdP stopped
-   * renewing). The token as presented is judged; the agent calls again with a fresh one.
+   * renewing). The token as presented is judged; the agent calls again with a fresh one. Over
+   * stdio the agent presents no token per call (warden's token file is refreshed beside it): there
+   * the token in force now stands in, if it is valid, not revoked, and the same caller's (same
+   * issuer, user and actor), or every approval slower than the token's lifetime would be refused.
    */
-  function tokenExpiredMeanwhile(req: ToolCallRequest, presented: Principal, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
-    const exp = presented.expiresAt;
-    if (exp === undefined) return undefined;
-    let validUntil: number;
+  function tokenExpiredMeanwhile(req: ToolCallRequest, presented: Principal, who: PrincipalSummary, pending: AuditEvent[], release: () => void): MaybePromise<GuardVerdict | undefined> {
+    let valid: boolean;
     try {
-      validUntil = exp * 1000 + (deps.tokenGraceMs?.(presented) ?? 0);
+      valid = validNow(presented);
     } catch (err) {
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;
     }
+    if (valid) return undefined;
+    return andThen(tokenInForce(req), (current) => {
+      let renewed = false;
+      try {
+        // A revoked token still verifies: the renewed one must be in standing too.
+        renewed = current !== undefined && principalKey(current) === principalKey(presented) && validNow(current) && requestStanding(deps.subjects, current, req.sessionId, deps.clock()) === undefined;
+      } catch {
+        renewed = false; // fail closed: a renewal that cannot be checked is none
+      }
+      if (renewed) return undefined;
+      release();
+      pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'token_expired' }));
+      pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'token_expired', tool: req.tool, principal: who }));
+      flush(pending);
+      return { kind: 'respond', result: deps.enforcer.blockResult(req, 'token_expired') };
+    });
+  }
+
+  /** True while `p`'s token is accepted (its `exp` plus its issuer's tolerance); no `exp`: true. */
+  function validNow(p: Principal): boolean {
+    const exp = p.expiresAt;
+    if (exp === undefined) return true;
     // `<` fails closed on NaN: an expiry that cannot be compared is not valid.
-    if (deps.clock() < validUntil) return undefined;
-    release();
-    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'token_expired' }));
-    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'token_expired', tool: req.tool, principal: who }));
-    flush(pending);
-    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'token_expired') };
+    return deps.clock() < exp * 1000 + (deps.tokenGraceMs?.(p) ?? 0);
+  }
+
+  /** Stdio: the principal of the process token now; undefined over HTTP, or when it cannot be had. */
+  function tokenInForce(req: ToolCallRequest): MaybePromise<Principal | undefined> {
+    if (req.currentPrincipal === undefined) return undefined;
+    try {
+      const current = req.currentPrincipal();
+      return isThenable(current) ? Promise.resolve(current as PromiseLike<Principal | undefined>).catch(() => undefined) : current;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

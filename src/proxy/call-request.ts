@@ -1,4 +1,5 @@
 import type { Principal } from '../core/principal.js';
+import { andThen, type MaybePromise } from '../core/maybe-promise.js';
 import type { JudgedAction, ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
 import { virtualToolDefinition } from '../core/virtual-tools.js';
 import type { LazyAbort } from './lazy-abort.js';
@@ -30,6 +31,8 @@ export class CallRequest implements ToolCallRequest {
   readonly progressToken: string | number | undefined;
   readonly receivedAt: number;
   readonly sendProgress: ((progress: number, total?: number, message?: string) => void) | undefined;
+  /** Stdio only (see ToolCallRequest.currentPrincipal); undefined over HTTP. */
+  readonly currentPrincipal: (() => MaybePromise<Principal | undefined>) | undefined;
   readonly #controller: LazyAbort;
 
   constructor(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort) {
@@ -52,6 +55,9 @@ export class CallRequest implements ToolCallRequest {
     this.progressToken = token;
     this.receivedAt = call.receivedAt;
     this.sendProgress = token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message);
+    // A function made per call only over stdio; read only by a call that waited past its token's exp.
+    const authenticator = opts.authenticator;
+    this.currentPrincipal = opts.channel.transport === 'stdio' ? () => andThen(authenticator.authenticateStdio(), (r) => (r.ok ? r.principal : undefined)) : undefined;
     this.#controller = controller;
   }
 

@@ -63,4 +63,48 @@ describe('guard: a token that expires while its call waits in warden', () => {
     await enforcement.approvals.answer(pending!.id, { kind: 'allow_once' }, { kind: 'admin', id: 'admin' });
     expect((await waiting).kind).toBe('forward');
   });
+
+  /** A stdio call whose token expires `inMs` from NOW; the process token is `now()` when re-read. */
+  const stdioCall = (inMs: number, now: () => ReturnType<typeof principal> | undefined | Promise<ReturnType<typeof principal> | undefined>) =>
+    callRequest({ transport: 'stdio', principal: { ...principal(), expiresAt: (NOW + inMs) / 1000 }, currentPrincipal: now });
+
+  async function approvedAfter(guard: ReturnType<typeof guardWithSubjects>['guard'], enforcement: ReturnType<typeof guardWithSubjects>['enforcement'], req: ReturnType<typeof callRequest>['req'], waitMs: number): Promise<GuardVerdict> {
+    const waiting = Promise.resolve(guard.checkToolCall(req));
+    await vi.advanceTimersByTimeAsync(0);
+    const [pending] = await enforcement.approvals.listPending();
+    if (!pending) throw new Error('expected a pending approval');
+    await vi.advanceTimersByTimeAsync(waitMs);
+    await enforcement.approvals.answer(pending.id, { kind: 'allow_once' }, { kind: 'admin', id: 'admin' });
+    return waiting;
+  }
+
+  it('forwards an approved stdio call whose process token was refreshed for the same caller while it waited', async () => {
+    // Over stdio the agent presents no token per call: warden's token file is refreshed beside it.
+    // A call approved after the old token's exp is the same caller's, on the token in force now.
+    const { guard, enforcement } = guardWithSubjects(decision());
+    const fresh = { ...principal(), expiresAt: (NOW + 600_000) / 1000 };
+    expect((await approvedAfter(guard, enforcement, stdioCall(10_000, () => fresh).req, 20_000)).kind).toBe('forward');
+    const later = { ...principal(), expiresAt: (NOW + 600_000) / 1000 };
+    expect((await approvedAfter(guard, enforcement, stdioCall(10_000, () => Promise.resolve(later)).req, 20_000)).kind).toBe('forward');
+  });
+
+  it('blocks an approved stdio call when the process token now is expired, invalid or another caller\'s (token swapped while waiting)', async () => {
+    const { guard, enforcement, audit } = guardWithSubjects(decision());
+    const stale = { ...principal(), expiresAt: (NOW + 10_000) / 1000 };
+    expect(reasonOf(await approvedAfter(guard, enforcement, stdioCall(10_000, () => stale).req, 20_000))).toBe('token_expired');
+    expect(reasonOf(await approvedAfter(guard, enforcement, stdioCall(10_000, () => undefined).req, 20_000))).toBe('token_expired');
+    expect(reasonOf(await approvedAfter(guard, enforcement, stdioCall(10_000, () => Promise.reject(new Error('file gone'))).req, 20_000))).toBe('token_expired');
+    const mallory = { ...principal('mallory'), expiresAt: (NOW + 600_000) / 1000 };
+    expect(reasonOf(await approvedAfter(guard, enforcement, stdioCall(10_000, () => mallory).req, 20_000))).toBe('token_expired');
+    expect(audit.ofType('call.forwarded')).toHaveLength(0);
+  });
+
+  it('blocks an approved stdio call when the refreshed process token is itself revoked (revoked renewal)', async () => {
+    // A revoked token still verifies (the guard knows revocations): the renewal must be in standing.
+    const { guard, enforcement, registry, audit } = guardWithSubjects(decision());
+    await registry.revoke({ email: 'alice@corp.example' }, { at: NOW, eventId: 'ev-revoke', reason: 'credential revoked', by: 'test' });
+    const revoked = { ...principal(), claims: { email: 'alice@corp.example' }, expiresAt: (NOW + 600_000) / 1000 };
+    expect(reasonOf(await approvedAfter(guard, enforcement, stdioCall(10_000, () => revoked).req, 20_000))).toBe('token_expired');
+    expect(audit.ofType('call.forwarded')).toHaveLength(0);
+  });
 });
