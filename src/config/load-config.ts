@@ -112,10 +112,19 @@ const BAD_HEADER_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
 /** An HTTP header name (RFC 9110 token), the only names fetch sends. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** A header name fetch would refuse (`X Api Key`) fails start-up naming it, as a bad value does. */
+/**
+ * Connection and framing headers fetch sets itself: it refuses a request carrying Transfer-Encoding,
+ * Keep-Alive, Upgrade or Expect, one whose Content-Length does not match its body (every JSON-RPC
+ * POST's differs), and a Connection other than close / keep-alive. Accepted here, every session's
+ * upstream failed to start, long after start-up said the config was fine.
+ */
+const FETCH_MANAGED = new Set(['connection', 'content-length', 'expect', 'keep-alive', 'transfer-encoding', 'upgrade']);
+
+/** A header name fetch would refuse (`X Api Key`, `Transfer-Encoding`) fails start-up naming it, as a bad value does. */
 function checkHeaderNames(headers: Readonly<Record<string, string>> | undefined, file: string, prefix: string): void {
   for (const key of Object.keys(headers ?? {})) {
     if (!HEADER_NAME.test(key)) throw new ConfigError('is not a valid HTTP header name (letters, digits and !#$%&\'*+-.^_`|~ only)', { file, keyPath: `${prefix}.${key}` });
+    if (FETCH_MANAGED.has(key.toLowerCase())) throw new ConfigError('is a connection or framing header, which warden\'s HTTP client sets itself (and refuses from configuration)', { file, keyPath: `${prefix}.${key}` });
   }
 }
 /** What an environment variable of a child process cannot carry (spawn refuses it). */

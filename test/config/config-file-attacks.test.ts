@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadWardenConfig } from '../../src/config/load-config.js';
 import { writeTempConfig } from '../helpers/warden-process.js';
@@ -62,6 +64,27 @@ describe('secrets pulled in by ${VAR}', () => {
   it('rejects at start-up a header name fetch would refuse', () => {
     const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { gh: { url: 'https://example.test/mcp', headers: { 'X Api Key': 'k' } } } });
     expect(loadFails(file).keyPath).toBe('upstreams.gh.headers.X Api Key');
+  });
+
+  it('rejects at start-up a framing or connection header fetch refuses on every request (Transfer-Encoding, Keep-Alive, Upgrade, Expect, Content-Length, Connection)', async () => {
+    // Proof that fetch refuses each one (so every session's upstream would fail to start)...
+    const server = createServer((_req, res) => res.end('{}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const refused = { 'Transfer-Encoding': 'chunked', 'Keep-Alive': 'timeout=5', Upgrade: 'h2c', Expect: '100-continue', 'Content-Length': '5', Connection: 'upgrade' };
+    try {
+      for (const [name, value] of Object.entries(refused)) {
+        await expect(fetch(url, { method: 'POST', body: '{}', headers: { [name]: value } }), name).rejects.toThrow();
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    // ...and that the config names it at start-up instead.
+    for (const [name, value] of Object.entries(refused)) {
+      const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { gh: { url: 'https://example.test/mcp', headers: { [name]: value } } } });
+      expect(loadFails(file).keyPath).toBe(`upstreams.gh.headers.${name}`);
+    }
   });
 
   it('rejects a header value with a carriage return or NUL written in the file', () => {
