@@ -68,6 +68,18 @@ export function notifyAfterStdioCheck(session: ProxySession, notification: RpcNo
   );
 }
 
+/**
+ * What warden re-sends upstream on the session's behalf (its log level and subscriptions, after an
+ * upstream restart) is checked the same way: a revocation does not close a stdio session, and a
+ * re-sent subscription of a revoked (or expired) caller would be a request nobody may make for it
+ * now. A refused one is not sent, and logged.
+ */
+export function restoreAfterStdioCheck(session: ProxySession, upstream: string, restore: () => void): void {
+  void afterStdioCheck(session, 'restore after upstream restart', restore, (error) =>
+    session.opts.logger.warn({ upstream, reason: (error.data as { reason?: string } | undefined)?.reason }, 'subscriptions and log level not restored: the caller is not authenticated'),
+  );
+}
+
 /** Checks the caller, then passes or refuses; true when that waits for a check still running. */
 function afterStdioCheck(session: ProxySession, what: string, pass: () => void, refuse: Refuse): boolean {
   let answer: MaybePromise<Checked>;
