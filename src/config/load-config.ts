@@ -120,11 +120,18 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 const FETCH_MANAGED = new Set(['connection', 'content-length', 'expect', 'keep-alive', 'transfer-encoding', 'upgrade']);
 
+/**
+ * MCP's own headers: the SDK's client transport lets configured headers override the session id
+ * and protocol version it negotiated, so every request would go out under a fixed (wrong) session.
+ */
+const PROTOCOL_MANAGED = new Set(['mcp-session-id', 'mcp-protocol-version']);
+
 /** A header name fetch would refuse (`X Api Key`, `Transfer-Encoding`) fails start-up naming it, as a bad value does. */
 function checkHeaderNames(headers: Readonly<Record<string, string>> | undefined, file: string, prefix: string): void {
   for (const key of Object.keys(headers ?? {})) {
     if (!HEADER_NAME.test(key)) throw new ConfigError('is not a valid HTTP header name (letters, digits and !#$%&\'*+-.^_`|~ only)', { file, keyPath: `${prefix}.${key}` });
     if (FETCH_MANAGED.has(key.toLowerCase())) throw new ConfigError('is a connection or framing header, which warden\'s HTTP client sets itself (and refuses from configuration)', { file, keyPath: `${prefix}.${key}` });
+    if (PROTOCOL_MANAGED.has(key.toLowerCase())) throw new ConfigError('is an MCP protocol header, which warden sets per upstream session', { file, keyPath: `${prefix}.${key}` });
   }
 }
 /** What an environment variable of a child process cannot carry (spawn refuses it). */

@@ -87,6 +87,13 @@ describe('secrets pulled in by ${VAR}', () => {
     }
   });
 
+  it('rejects at start-up an MCP protocol header that would override the negotiated session (Mcp-Session-Id, Mcp-Protocol-Version)', () => {
+    for (const name of ['Mcp-Session-Id', 'mcp-protocol-version']) {
+      const file = writeTempConfig({ dangerouslyAllowAnonymous: true, upstreams: { gh: { url: 'https://example.test/mcp', headers: { [name]: 'fixed' } } } });
+      expect(loadFails(file).keyPath).toBe(`upstreams.gh.headers.${name}`);
+    }
+  });
+
   it('rejects a header value with a carriage return or NUL written in the file', () => {
     expect(loadFails(withHeader('Bearer a\rb')).keyPath).toBe('upstreams.gh.headers.Authorization');
     expect(loadFails(withHeader('Bearer a\u0000b')).keyPath).toBe('upstreams.gh.headers.Authorization');
