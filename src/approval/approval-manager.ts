@@ -3,7 +3,7 @@ import { auditEvent } from '../audit/events.js';
 import { digestOf } from '../core/canonical-json.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decision.js';
-import { principalKey, type Principal } from '../core/principal.js';
+import { principalKey, userKey, type Principal } from '../core/principal.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
@@ -121,6 +121,8 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
   /** Pending (or registering) requests per principal, for maxPendingPerPrincipal. */
   const shares = new PendingShares();
+  /** The same per user (issuer + user), for maxPendingPerUser. */
+  const userShares = new PendingShares();
 
   /** The full principal of each waiting call (the record keeps only what grants and display need). */
   const callers = new Map<string, Principal>();
@@ -254,13 +256,17 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       }
       const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
       const owner = principalKey(who);
-      // The principal's own share is checked first, so one looping agent cannot use up the global one.
+      const user = userKey(who);
+      // The principal's own share is checked first, then its user's (over all their agents), so
+      // neither one looping agent nor one user's many agents can use up the global one.
       const full =
         shares.count(owner) >= config.maxPendingPerPrincipal
           ? `more than ${config.maxPendingPerPrincipal} approvals pending for this principal`
-          : waiters.size + registering >= config.maxPending
-            ? `more than ${config.maxPending} approvals pending`
-            : undefined;
+          : userShares.count(user) >= config.maxPendingPerUser
+            ? `more than ${config.maxPendingPerUser} approvals pending for this user`
+            : waiters.size + registering >= config.maxPending
+              ? `more than ${config.maxPending} approvals pending`
+              : undefined;
       if (full !== undefined) {
         // Fail closed: a full queue denies rather than forwarding unasked.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, approved: false, by: 'warden', how: 'queue_full', outcome: 'unavailable', reason: full }));
@@ -270,11 +276,13 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       // pass the check above while none is registered yet.
       registering += 1;
       shares.hold(owner);
+      userShares.hold(user);
       try {
         deps.audit.record(auditEvent('call.approval_requested', { callId: req.callId, sessionId: req.sessionId, approvalId: record.id, argsDigest, policyHash: record.policyHash, expiresAt: record.expiresAt }));
         await deps.store.set(PENDING + record.id, record, doneTtl);
       } catch (err) {
         shares.letGo(owner);
+        userShares.letGo(user);
         throw err;
       } finally {
         registering -= 1;
@@ -290,7 +298,10 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
       // Registered before the caller's reaction: the share is free again once the call is settled.
-      void outcome.then(() => shares.letGo(owner));
+      void outcome.then(() => {
+        shares.letGo(owner);
+        userShares.letGo(user);
+      });
       emit({ type: 'requested', approval: record });
       return outcome;
     },

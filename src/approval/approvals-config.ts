@@ -44,6 +44,12 @@ export const ApprovalsConfigSchema = z.strictObject({
    * approvers face a wall of one agent's requests (approval fatigue).
    */
   maxPendingPerPrincipal: z.number().int().min(1).max(100_000).default(10),
+  /**
+   * Pending requests at once per user (issuer + user), over all the agents acting for them. The
+   * per-principal share alone let one user with many agents (or one agent minting actor names
+   * under a user's delegation) fill `maxPending`, and every other user's calls were denied unasked.
+   */
+  maxPendingPerUser: z.number().int().min(1).max(100_000).default(30),
   /** Upper bound on "allow and remember"; longer requests are cut to this. */
   maxGrantMs: z.number().int().min(60_000).max(30 * 86_400_000).default(8 * 3_600_000),
   /** Live grants at once; beyond that remembering is refused (the call is still allowed once). */

@@ -399,6 +399,26 @@ describe('approval manager', () => {
     await Promise.all([...flood.slice(0, 3), bobCall, otherAgent, retry]);
   });
 
+  it('one user with many agents cannot fill the approval queue for every other user (maxPendingPerUser)', async () => {
+    const f = managerFixture({ maxPending: 10, maxPendingPerPrincipal: 2, maxPendingPerUser: 4 });
+    // Alice's calls through five agents, two each: each agent stays within its own share, but
+    // together they would take the whole queue.
+    const flood = Array.from({ length: 10 }, (_, i) => f.manager.request(callRequest({ principal: principal('alice', `agent-${i % 5}`) }).req, decision(), display));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await f.manager.listPending()).toHaveLength(4);
+    const kinds = (await Promise.all(flood.slice(4))).map((o) => (o.kind === 'denied' ? o.code : o.kind));
+    expect(kinds).toEqual(Array(6).fill('unavailable'));
+    const refusal = f.audit.events.filter((e) => e.type === 'call.approval_answered').at(-1)!;
+    expect(refusal).toMatchObject({ how: 'queue_full', reason: 'more than 4 approvals pending for this user' });
+    // Bob still reaches a human.
+    const bob = f.nextPending();
+    const bobCall = f.manager.request(callRequest({ principal: principal('bob', 'agent-9') }).req, decision(), display);
+    await bob;
+    expect(await f.manager.listPending()).toHaveLength(5);
+    f.manager.close();
+    await Promise.all([...flood.slice(0, 4), bobCall]);
+  });
+
   it('a flood of approval requests the agent cancels evicts no other state (burst baselines, grants)', async () => {
     const store = new MemoryStateStore({ maxEntries: 50 });
     const f = managerFixture({}, store);

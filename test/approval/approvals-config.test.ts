@@ -11,7 +11,7 @@ import { configErrorFromZod } from '../../src/config/zod-error.js';
 
 describe('approvals config', () => {
   it('has safe defaults and rejects typos with the key path', () => {
-    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ maxPending: 100, maxPendingPerPrincipal: 10, approvers: [] });
+    expect(ApprovalsConfigSchema.parse({})).toMatchObject({ maxPending: 100, maxPendingPerPrincipal: 10, maxPendingPerUser: 30, approvers: [] });
     const bad = ApprovalsConfigSchema.safeParse({ timeout: 5 });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(configErrorFromZod(bad.error, 'warden.yaml').message).toContain("unknown key 'timeout'");
