@@ -1,5 +1,5 @@
 import type { Principal } from '../core/principal.js';
-import { andThen, type MaybePromise } from '../core/maybe-promise.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { JudgedAction, ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
 import { virtualToolDefinition } from '../core/virtual-tools.js';
 import type { LazyAbort } from './lazy-abort.js';
@@ -55,9 +55,8 @@ export class CallRequest implements ToolCallRequest {
     this.progressToken = token;
     this.receivedAt = call.receivedAt;
     this.sendProgress = token === undefined ? undefined : (progress, total, message) => sendProgress(session, request, token, progress, total, message);
-    // A function made per call only over stdio; read only by a call that waited past its token's exp.
-    const authenticator = opts.authenticator;
-    this.currentPrincipal = opts.channel.transport === 'stdio' ? () => andThen(authenticator.authenticateStdio(), (r) => (r.ok ? r.principal : undefined)) : undefined;
+    // The session's own (one per session, not per call); read only by a call that waited past its token's exp.
+    this.currentPrincipal = session.currentStdioPrincipal;
     this.#controller = controller;
   }
 

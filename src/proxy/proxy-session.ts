@@ -1,4 +1,5 @@
 import type { AuditSink } from '../audit/audit-sink.js';
+import { andThen, type MaybePromise } from '../core/maybe-promise.js';
 import type { AuthResult, Authenticator } from '../core/authenticator.js';
 import type { Principal } from '../core/principal.js';
 import type { Guard, SessionInfo, ToolDefinition } from '../core/tool-call.js';
@@ -90,6 +91,11 @@ export class ProxySession implements UpstreamEvents {
   stdioCheckQueue: Promise<void> | undefined;
   /** Stdio: those requests by id, so an agent cancel reaches them before they are in flight. */
   readonly stdioWaiting = new Map<RpcId, { cancelled: boolean }>();
+  /**
+   * Stdio: the principal of the process token in force now (see ToolCallRequest.currentPrincipal);
+   * undefined over HTTP. One function per session, handed to every call.
+   */
+  readonly currentStdioPrincipal: (() => MaybePromise<Principal | undefined>) | undefined;
   /** Server→client requests waiting at the agent; the agent has as long as a tool call to answer. */
   private readonly relay: ServerRequestRelay;
   private closed = false;
@@ -99,6 +105,8 @@ export class ProxySession implements UpstreamEvents {
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
     this.requests = opts.requestsInFlight;
+    const authenticator = opts.authenticator;
+    this.currentStdioPrincipal = opts.channel.transport === 'stdio' ? () => andThen(authenticator.authenticateStdio(), (r) => (r.ok ? r.principal : undefined)) : undefined;
     this.relay = new ServerRequestRelay(opts.timeouts.callMs, (relayId, reason) =>
       this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason } }),
     );
