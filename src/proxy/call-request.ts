@@ -1,7 +1,7 @@
 import type { Principal } from '../core/principal.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { JudgedAction, ToolCallRequest, ToolDefinition } from '../core/tool-call.js';
-import { virtualToolDefinition } from '../core/virtual-tools.js';
+import { virtualToolDefinition, type VirtualToolName } from '../core/virtual-tools.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { RpcRequest } from './json-rpc.js';
 import { progressTokenOf } from './progress-routes.js';
@@ -97,6 +97,22 @@ export interface AdmittedCall {
    * remembered then (to be restored after an upstream restart), never for one that was refused.
    */
   readonly onForward?: () => void;
+}
+
+/**
+ * A request judged as a call of the virtual tool named after its method: `tool` and `exposedName`
+ * are that name (a virtual tool is never namespaced), answered within `timeouts.requestMs`.
+ */
+export function virtualCall(
+  session: ProxySession,
+  action: VirtualToolName,
+  upstream: UpstreamConnection,
+  args: Record<string, unknown>,
+  params: Record<string, unknown> | undefined,
+  receivedAt: number,
+  hooks: Pick<AdmittedCall, 'pinsPass' | 'onForward'> = {},
+): AdmittedCall {
+  return { action, upstream, tool: action, exposedName: action, args, receivedAt, params, timeoutMs: session.opts.timeouts.requestMs, ...hooks };
 }
 
 /** A pin check that calls `pass` when the request may go on, as a pinsPass answer. */

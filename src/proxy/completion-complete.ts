@@ -1,5 +1,4 @@
-import { COMPLETION_TOOL } from '../core/virtual-tools.js';
-import type { AdmittedCall } from './call-request.js';
+import { virtualCall, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import { handleJudged } from './tool-call-handler.js';
@@ -32,8 +31,7 @@ function admitCompletion(session: ProxySession, request: RpcRequest, upstream: U
   }
   // A fresh object: the policy sees what the upstream is asked to complete, under its own names.
   const args: Record<string, unknown> = context === undefined ? { ref, argument } : { ref, argument, context };
-  const timeoutMs = session.opts.timeouts.requestMs;
-  return { action: 'completion/complete', upstream, tool: COMPLETION_TOOL, exposedName: COMPLETION_TOOL, args, receivedAt, params, timeoutMs, ...(pinsPass ? { pinsPass } : {}) };
+  return virtualCall(session, 'completion/complete', upstream, args, params, receivedAt, pinsPass ? { pinsPass } : {});
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,4 @@
-import { PROMPT_GET_TOOL } from '../core/virtual-tools.js';
-import { passes, type AdmittedCall } from './call-request.js';
+import { passes, virtualCall, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { usePromptIfPinned, type PromptAsked } from './prompt-pin-check.js';
 import type { ProxySession } from './proxy-session.js';
@@ -31,7 +30,6 @@ function admitGet(session: ProxySession, request: RpcRequest, upstream: Upstream
   }
   // A fresh object: the policy sees the prompt the upstream is asked for, under its own name.
   const args: Record<string, unknown> = promptArgs === undefined ? { name } : { name, arguments: promptArgs };
-  const timeoutMs = session.opts.timeouts.requestMs;
   const pinsPass = (): Promise<boolean> => passes((pass) => usePromptIfPinned(session, request, upstream, prompt, pass));
-  return { action: 'prompts/get', upstream, tool: PROMPT_GET_TOOL, exposedName: PROMPT_GET_TOOL, args, receivedAt, params, timeoutMs, pinsPass };
+  return virtualCall(session, 'prompts/get', upstream, args, params, receivedAt, { pinsPass });
 }

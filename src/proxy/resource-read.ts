@@ -1,5 +1,4 @@
-import { RESOURCE_READ_TOOL, RESOURCE_SUBSCRIBE_TOOL } from '../core/virtual-tools.js';
-import { passes, type AdmittedCall } from './call-request.js';
+import { passes, virtualCall, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
@@ -32,12 +31,9 @@ function admitRead(session: ProxySession, request: RpcRequest, upstream: Upstrea
   }
   // A fresh object with one own key: the policy sees exactly the URI the upstream is asked for.
   const args = { uri };
-  const timeoutMs = session.opts.timeouts.requestMs;
   const pinsPass = (): Promise<boolean> => passes((pass) => useTemplateIfPinned(session, request, upstream, use, pass));
-  if (use.how === 'read') {
-    return { action: 'resources/read', upstream, tool: RESOURCE_READ_TOOL, exposedName: RESOURCE_READ_TOOL, args, receivedAt, params, timeoutMs, pinsPass };
-  }
+  if (use.how === 'read') return virtualCall(session, 'resources/read', upstream, args, params, receivedAt, { pinsPass });
   // Remembered before it is sent, as a subscription always was: one the upstream holds is restored after its restart.
   const onForward = (): void => void session.subscriptions.set(uri, upstream.name);
-  return { action: 'resources/subscribe', upstream, tool: RESOURCE_SUBSCRIBE_TOOL, exposedName: RESOURCE_SUBSCRIBE_TOOL, args, receivedAt, params, timeoutMs, pinsPass, onForward };
+  return virtualCall(session, 'resources/subscribe', upstream, args, params, receivedAt, { pinsPass, onForward });
 }
