@@ -103,8 +103,9 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     throwIfStopRequested(stop);
     // Approvers see the call's real arguments; audit.redact applies to the audit log only.
     // The security-event registry is built after enforcement (it withdraws approvals): bound below.
+    // Until then (no call is served yet) an unanswerable check counts as revoked: nothing is remembered.
     let revokedNow: ((p: Principal, sessionId: string) => boolean) | undefined;
-    const enforcement = createEnforcement(config, { audit, store, logger, clock, isRevoked: (p, sessionId) => revokedNow?.(p, sessionId) ?? false });
+    const enforcement = createEnforcement(config, { audit, store, logger, clock, isRevoked: (p, sessionId) => revokedNow?.(p, sessionId) ?? true });
     closers.push(() => enforcement.close());
     // A pending approval is bound to the policy it was asked under: after a reload (say, one that
     // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
