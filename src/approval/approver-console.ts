@@ -1,6 +1,7 @@
 import type { ControlClient } from '../control/control-client.js';
 import { grantMatchesArguments } from './grant-arguments.js';
 import { describeGrantScope, renderApprovalCard, terminalSafe, type PendingWire } from './approval-display.js';
+import { fitToColumns } from './fit-terminal-width.js';
 import type { Grant } from './approval-types.js';
 
 /**
@@ -14,6 +15,8 @@ export interface ConsoleIo {
   readonly clock: () => number;
   /** Called once per new request (bell is written by the console itself). */
   readonly onNewRequest?: (a: PendingWire) => void;
+  /** The terminal's width now (read per card: the window may be resized); undefined when unknown. */
+  readonly columns?: () => number | undefined;
 }
 
 const CLEAR_LINE = '\r\x1b[2K';
@@ -117,7 +120,10 @@ export class ApproverConsole {
       return;
     }
     this.mode = 'choose';
-    this.write(`\n${renderApprovalCard(this.current, '').join('\n')}\n${MENU}\n${rememberScopeLine(this.current)}\n`);
+    // No line of the card may wrap: a wrapped row of agent text could pass for one of its fields.
+    const card = fitToColumns([...renderApprovalCard(this.current, ''), MENU, rememberScopeLine(this.current)], this.io.columns?.());
+    if (card.cut) card.lines.push(...fitToColumns([`(cut to fit; in full: \`warden approvals show ${terminalSafe(this.current.id)}\`)`], this.io.columns?.()).lines);
+    this.write(`\n${card.lines.join('\n')}\n`);
     this.status();
   }
 
@@ -169,7 +175,12 @@ export class ApproverConsole {
       this.mode = 'minutes';
       const a = this.current;
       const scope = a ? ` ${describeGrantScope(scopeOf(a))};` : '';
-      this.write(`${CLEAR_LINE}remember for how many minutes? (for${scope} Enter to confirm, Esc to go back): `);
+      const prompt = `remember for how many minutes? (for${scope} Enter to confirm, Esc to go back): `;
+      // Room for the digits typed; a prompt that wraps could not be redrawn in place, so a long
+      // scope is named by reference to the card's `[r] covers` line instead.
+      const room = this.io.columns?.();
+      const fits = !fitToColumns([prompt], room === undefined ? undefined : room - 6).cut;
+      this.write(`${CLEAR_LINE}${fits ? prompt : 'remember for how many minutes? (for what [r] covers above; Enter to confirm, Esc to go back): '}`);
     } else if (ch === 'q') this.stop();
   }
 

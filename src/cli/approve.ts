@@ -143,6 +143,7 @@ export const approveCommand: CliCommand = {
     const ui = new ApproverConsole(client, {
       out: io.stdout,
       clock: () => Date.now(),
+      columns: () => io.stdout.columns,
       ...(hook ? { onNewRequest: notifier(hook, io.env) } : {}),
     });
     const ac = new AbortController();

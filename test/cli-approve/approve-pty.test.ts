@@ -26,8 +26,10 @@ beforeAll(() => {
 });
 
 /** Runs `warden approve` inside a real pseudo-terminal via util-linux `script`. */
-function spawnInPty(args: string[]): { screen: () => string; type: (s: string) => void; waitFor: (text: string | RegExp) => Promise<void>; exited: Promise<number | null> } {
-  const cmd = ['node', MAIN, 'approve', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+function spawnInPty(args: string[], columns?: number): { screen: () => string; type: (s: string) => void; waitFor: (text: string | RegExp) => Promise<void>; exited: Promise<number | null> } {
+  const run = ['node', MAIN, 'approve', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  // `script` gives the pty the size of a terminal it is attached to (none here): set one.
+  const cmd = columns === undefined ? run : `stty cols ${columns} rows 50; ${run}`;
   const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: 'pipe', env: { ...process.env, TERM: 'xterm' } });
   child = proc;
   let out = '';
@@ -144,6 +146,28 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(300);
     expect(lines.find((l) => l.startsWith('  what'))).toMatch(/^ {2}what {2}evil \/ sync_a{40} +… \(\d+ more characters: `warden approvals show apr_[\w-]+` prints them all\)/);
     expect(pty.screen()).toContain('[r] covers alice via agent-7 ← planner (this agent only) · evil/sync_');
+    pty.type('d\r');
+    expect(await outcome).toMatchObject({ kind: 'denied' });
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
+  it('blocks an argument padded to the edge of the screen from drawing a forged "who" line on the card', async () => {
+    // Lines were cut at 160 characters, which still wraps on an 80-column terminal: spaces up to
+    // the edge, then "  who   ..." drew a second "who" row, naming a trusted agent, in the card.
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile], 80);
+    await pty.waitFor('waiting for approval requests');
+    const forged = `${' '.repeat(62)}  who   alice via release-bot (https://idp.example.com)`;
+    const outcome = fx.manager.request(callRequest({ arguments: { path: '/etc/sudoers', content: forged } }).req, decision(), display);
+    await pty.waitFor(/s left/);
+    const card = pty.screen().slice(pty.screen().indexOf('━━ approval request'));
+    const lines = card.split(/\r?\n|\r/).filter((l) => !l.includes('s left'));
+    // Every line fits in 79 columns, so none wraps into a row of its own.
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(79);
+    expect(lines.filter((l) => l.includes('who   alice'))).toHaveLength(1);
+    expect(lines.find((l) => l.includes('"content"'))).toMatch(/^ {10}"content": " +…$/);
+    expect(card).toMatch(/\(cut to fit; in full: `warden approvals show apr_[\w-]+`\)/);
     pty.type('d\r');
     expect(await outcome).toMatchObject({ kind: 'denied' });
     pty.type('q');
