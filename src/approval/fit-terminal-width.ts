@@ -9,7 +9,7 @@
  */
 
 /**
- * Columns a string takes, over-estimated on purpose: printable ASCII counts one, every other code
+ * Columns a character takes, over-estimated on purpose: printable ASCII counts one, every other code
  * point two (East Asian wide and fullwidth characters take two columns; the rest take one or, after
  * terminalSafe, are escaped to ASCII). Over-estimating only ever cuts a line sooner than needed.
  */

@@ -56,7 +56,9 @@ export class UpstreamConnection {
   private readonly notifications: NotificationBacklog;
   /** HTTP: the event streams of requests sent on the current transport (see answered-streams.ts). */
   private answerStreams: AnsweredStreams | undefined;
-  private readonly notificationSettled = (): void => this.notifications.settled();
+  private readonly notificationSettled = (): void => {
+    for (const method of this.notifications.settled()) this.send({ jsonrpc: '2.0', method });
+  };
 
   constructor(
     readonly name: string,

@@ -16,12 +16,14 @@ import { tempDir } from './warden-process.js';
 
 const SERVER = join(REPO_ROOT, 'test/fixtures/proxy/flaky-stream-server.mjs');
 
-/** One GET or DELETE the flaky server received. */
+/** One GET or DELETE the flaky server received, or a notification it held (see the server's header). */
 export interface FlakyRequest {
-  readonly method: 'GET' | 'DELETE';
+  readonly method: 'GET' | 'DELETE' | 'NOTIFY' | 'KEPT' | 'KEPT_CLOSED';
   readonly status: number | null;
   readonly session: string | null;
   readonly lastEventId: string | null;
+  /** NOTIFY: the notification's method. */
+  readonly notification?: string;
 }
 
 export interface FlakyStreamServer {

@@ -18,7 +18,7 @@ afterEach(async () => {
 const WARN = 40;
 
 describe('an agent flooding notifications at a slow HTTP upstream', () => {
-  it('has at most MAX_NOTIFICATIONS_IN_FLIGHT of them waiting at the upstream, drops the rest with a warning (notification flood)', async () => {
+  it('has at most MAX_NOTIFICATIONS_IN_FLIGHT of them waiting at the upstream, drops the rest with a warning (notification flood), yet never leaves it on roots the agent narrowed (stale roots)', async () => {
     const server = await startFlakyStreamServer({ FLAKY_NOTIFY_HOLD_MS: '5000' });
     closers.push(server.stop);
     const warden = await startWardenBefore(server.url);
@@ -28,7 +28,7 @@ describe('an agent flooding notifications at a slow HTTP upstream', () => {
     for (let i = 0; i < sent; i++) {
       expect((await session.post('{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}')).status).toBe(202);
     }
-    const waitingAtUpstream = () => server.requests().filter((r) => (r.method as string) === 'NOTIFY').map((r) => r.status ?? 0);
+    const waitingAtUpstream = () => server.requests().filter((r) => r.method === 'NOTIFY').map((r) => r.status ?? 0);
     await until(() => waitingAtUpstream().length >= MAX_NOTIFICATIONS_IN_FLIGHT);
     await new Promise((r) => setTimeout(r, 500));
     // The agent's session's own `notifications/initialized` may be waiting too.
@@ -36,5 +36,15 @@ describe('an agent flooding notifications at a slow HTTP upstream', () => {
     expect(warden.logLines(WARN).map((l) => l.msg)).toContain('upstream is not taking notifications; dropping them until it catches up');
     // Requests still pass: the bound is on notifications only.
     expect(await session.request('tools/list')).toHaveProperty('result');
-  }, 30_000);
+
+    // Roots changed after the upstream stopped taking notifications: it must still hear so once
+    // it catches up (one stands for all dropped), or it keeps using roots the agent took away.
+    const rootsChanges = () => server.requests().filter((r) => r.notification === 'notifications/roots/list_changed').length;
+    const admitted = rootsChanges();
+    expect(admitted).toBeLessThan(sent);
+    await until(() => rootsChanges() > admitted, 15_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(rootsChanges()).toBe(admitted + 1);
+    expect(warden.logLines(WARN).map((l) => l.msg)).toContain('upstream takes notifications again; some were dropped');
+  }, 40_000);
 });
