@@ -12,7 +12,18 @@ describe('HTTP authentication and session binding', () => {
   const audit = createRecordingAudit();
   const seen: ToolCallRequest[] = [];
   const auth = createTestAuthenticator(
-    { alice: testPrincipal('alice', 'agent-a'), 'alice-refreshed': testPrincipal('alice', 'agent-a'), bob: testPrincipal('bob', 'agent-b'), 'alice-other-agent': testPrincipal('alice', 'agent-x') },
+    {
+      alice: testPrincipal('alice', 'agent-a'),
+      'alice-refreshed': testPrincipal('alice', 'agent-a'),
+      bob: testPrincipal('bob', 'agent-b'),
+      'alice-other-agent': testPrincipal('alice', 'agent-x'),
+      // The same user and agent, but another OAuth client's token, or the agent reached through
+      // another delegation chain: the principal rate windows count by, not the session's owner.
+      'alice-other-client': { ...testPrincipal('alice', 'agent-a'), clientId: 'other-app' },
+      'alice-other-chain': { ...testPrincipal('alice', 'agent-a'), priorActors: ['planner'], priorActorIssuers: [null] },
+      'app-one': { ...testPrincipal('alice'), clientId: 'app-one' },
+      'app-two': { ...testPrincipal('alice'), clientId: 'app-two' },
+    },
     { metadata },
   );
   let warden: Awaited<ReturnType<typeof startHttpWarden>>;
@@ -54,7 +65,7 @@ describe('HTTP authentication and session binding', () => {
     const alice = await connectHttp(warden.url, { token: 'alice' });
     const sessionId = alice.transport.sessionId!;
     const callsBefore = seen.length;
-    for (const token of ['bob', 'alice-other-agent']) {
+    for (const token of ['bob', 'alice-other-agent', 'alice-other-client', 'alice-other-chain']) {
       const res = await fetch(warden.url, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
@@ -64,7 +75,7 @@ describe('HTTP authentication and session binding', () => {
     }
     expect(seen.length).toBe(callsBefore); // never reached the guard, never forwarded
     const hijacks = audit.ofType('session.hijack_rejected');
-    expect(hijacks).toHaveLength(2);
+    expect(hijacks).toHaveLength(4);
     expect(hijacks[0]!.sessionId).toBe(sessionId);
     // The same principal with a refreshed token keeps using its session.
     const res = await (await connectHttp(warden.url, { token: 'alice' })).client.ping();
@@ -72,6 +83,20 @@ describe('HTTP authentication and session binding', () => {
     const still = await alice.client.callTool({ name: 'echo', arguments: { message: 'mine' } });
     expect(still.content).toEqual([{ type: 'text', text: 'mine' }]);
     await alice.close();
+  });
+
+  it("blocks another app holding the same user's token (no agent) from driving an app's session (cross-client session riding)", async () => {
+    const one = await connectHttp(warden.url, { token: 'app-one' });
+    const callsBefore = seen.length;
+    const res = await fetch(warden.url, {
+      method: 'POST',
+      headers: { authorization: 'Bearer app-two', 'mcp-session-id': one.transport.sessionId!, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { message: 'not mine' } } }),
+    });
+    expect(res.status).toBe(403);
+    expect(seen.length).toBe(callsBefore);
+    expect(audit.ofType('session.hijack_rejected').at(-1)).toMatchObject({ sessionId: one.transport.sessionId, expected: { clientId: 'app-one' }, presented: { clientId: 'app-two' } });
+    await one.close();
   });
 
   it('accepts a refreshed token for the same user and actor on the same session', async () => {
