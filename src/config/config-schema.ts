@@ -92,6 +92,12 @@ export const HttpListenSchema = z.strictObject({
    * stdio session and the upstream children. Agents hold a GET stream and a few POSTs each.
    */
   maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
+  /**
+   * The same for one client address (an IPv4 address, an IPv6 /64): one host must not take all
+   * of maxConnections and lock every other agent out. Behind a reverse proxy every agent comes
+   * from the proxy's address: raise it to maxConnections there.
+   */
+  maxConnectionsPerAddress: z.number().int().min(1).max(1_000_000).default(256),
   /** With dangerouslyAllowAnonymous: accept a non-loopback host anyway (anyone reaching the port is a caller). */
   dangerouslyAllowNonLoopback: z.boolean().default(false),
 });

@@ -12,6 +12,7 @@ import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './sessi
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
 import { limitConnections, TIMEOUT_CHECK_MS } from './connection-limit.js';
+import { limitConnectionsPerAddress } from './connections-per-address.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
 import { HttpChannel } from './http-channel.js';
@@ -74,6 +75,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     });
   });
   limitConnections(server, listen.maxConnections, runtime.logger);
+  limitConnectionsPerAddress(server, listen.maxConnectionsPerAddress, runtime.logger);
 
   /**
    * Where the RFC 9728 metadata is served: the default paths, and the one the 401's

@@ -15,10 +15,11 @@ afterEach(async () => {
   while (closers.length) await Promise.resolve(closers.pop()!()).catch(() => undefined);
 });
 
-function openSocket(url: string): Promise<{ socket: Socket; closed: Promise<number> }> {
+/** A TCP connection to warden; `localAddress` picks the client's address (any 127.x.y.z on Linux). */
+function openSocket(url: string, localAddress?: string): Promise<{ socket: Socket; closed: Promise<number> }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(target.port), target.hostname);
+    const socket = connect({ port: Number(target.port), host: target.hostname, ...(localAddress ? { localAddress } : {}) });
     const started = Date.now();
     const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now() - started)));
     socket.on('error', () => undefined);
@@ -46,6 +47,20 @@ describe('HTTP connections held by clients that never authenticate', () => {
     const agent = await eventuallyResolves(() => connectHttp(warden.url), 10_000);
     closers.push(() => agent.close());
     expect((await agent.client.listTools()).tools.map((t) => t.name)).toContain('echo');
+  }, 30_000);
+
+  it('one host cannot take every connection: past listen.http.maxConnectionsPerAddress its new ones are closed, other agents still get in (single-host connection flood)', async () => {
+    const warden = await startHttpWarden({ listen: { stdio: false, http: { port: 0, maxConnections: 6, maxConnectionsPerAddress: 3 } } });
+    closers.push(() => warden.close());
+    // The flooder connects from 127.0.0.2, the agent from 127.0.0.1 (both loopback on Linux).
+    const held = await Promise.all(Array.from({ length: 3 }, () => openSocket(warden.url, '127.0.0.2')));
+    const extra = await Promise.all(Array.from({ length: 3 }, () => openSocket(warden.url, '127.0.0.2')));
+    for (const e of extra) expect(await e.closed).toBeLessThan(5_000);
+    const agent = await connectHttp(warden.url);
+    closers.push(() => agent.close());
+    expect((await agent.client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    // The flooder's first three were kept (they are within its share).
+    expect(held.every((h) => !h.socket.destroyed)).toBe(true);
   }, 30_000);
 
   it('a client that sends its headers a byte at a time is disconnected after the header timeout, not held for minutes (slowloris)', async () => {
