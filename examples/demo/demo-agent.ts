@@ -27,7 +27,9 @@ export async function callTool(client: Client, name: string, args: Record<string
     const meta = (result._meta as Record<string, unknown> | undefined)?.[DECISION_META_KEY] as RefusalMeta | undefined;
     return { kind: 'refused', text, meta, ms };
   } catch (err) {
-    return { kind: 'error', code: (err as { code?: number }).code, text: (err as Error).message, ms: Date.now() - started };
+    // The SDK's McpError puts "MCP error <code>: " before the server's message; the code is shown anyway.
+    const text = (err as Error).message.replace(/^MCP error -?\d+: /, '');
+    return { kind: 'error', code: (err as { code?: number }).code, text, ms: Date.now() - started };
   }
 }
 
