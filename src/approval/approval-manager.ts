@@ -18,7 +18,7 @@ import type {
   Grant,
   PendingApproval,
 } from './approval-types.js';
-import { grantMatchesArguments } from './grant-arguments.js';
+import { grantArgumentsDigest, grantMatchesArguments } from './grant-arguments.js';
 import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
@@ -195,7 +195,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       scope: answer.scope ?? 'principal',
       upstream: record.upstream,
       tool: record.tool,
-      argsDigest: grantMatchesArguments(record.action, answer.matchArguments) ? record.argsDigest : undefined,
+      argsDigest: grantMatchesArguments(record.action, answer.matchArguments) ? grantArgumentsDigest(record.action, record.arguments) : undefined,
       createdAt: now,
       expiresAt: now + Math.min(answer.ttlMs, config.maxGrantMs),
       createdBy: approver,
@@ -248,7 +248,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     async request(req, decision, display, options) {
       const argsDigest = digestOf(req.arguments);
       const who = req.principal;
-      const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, argsDigest, decision.policyHash, clock());
+      const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, grantArgumentsDigest(req.action, req.arguments), decision.policyHash, clock());
       if (grant) {
         // No approval was requested for this call: `by`/`approver` are who created the grant.
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));
@@ -341,7 +341,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
     listPending: async () => waiters.records(),
     getPending: async (id) => waiters.get(id),
-    findGrant: (req, policyHash) => grants.find(req.principal, req.upstream, req.tool, digestOf(req.arguments), policyHash, clock()),
+    findGrant: (req, policyHash) => grants.find(req.principal, req.upstream, req.tool, grantArgumentsDigest(req.action, req.arguments), policyHash, clock()),
     listGrants: () => grants.list(clock()),
     revokeGrant,
 

@@ -1,3 +1,4 @@
+import { digestOf } from '../core/canonical-json.js';
 import type { JudgedAction } from '../core/tool-call.js';
 
 /**
@@ -9,10 +10,30 @@ import type { JudgedAction } from '../core/tool-call.js';
  * (`resources/read`, `prompts/get`, `completion/complete`, `resources/subscribe`) is different:
  * its "tool" is the method, so "any arguments" would cover every URI, every prompt and every
  * completion on that upstream, where the approver saw and approved one. Its grant covers the
- * same arguments (the same URI, the same prompt with the same arguments) unless the approver
- * widens it explicitly. A record without `action` predates virtual tools: a tool call.
+ * same arguments (the same URI, the same prompt with the same arguments; for a completion, see
+ * grantArgumentsDigest) unless the approver widens it explicitly. A record without `action`
+ * predates virtual tools: a tool call.
  */
 export function grantMatchesArguments(action: JudgedAction | undefined, matchArguments: boolean | undefined): boolean {
   if (matchArguments !== undefined) return matchArguments;
   return action !== undefined && action !== 'tools/call';
+}
+
+/**
+ * The digest a grant bound to "the same arguments" records, and that a later request is looked
+ * up by: the digest of all its arguments, except for a completion.
+ *
+ * A completion request carries what the user has typed so far (`argument.value`, and the other
+ * arguments already filled in, `context`): bound to those, a remembered completion never matched
+ * the next keystroke, so "allow and remember" asked again for every character. What an approver
+ * of a completion decides on is which argument of which prompt or resource template may be
+ * completed, so its grant binds `ref` and `argument.name` and leaves the typed value free. Bulk
+ * enumeration by prefixes stays the policy's job (rate and volume rules block it; block beats any
+ * grant).
+ */
+export function grantArgumentsDigest(action: JudgedAction | undefined, args: unknown): string {
+  if (action !== 'completion/complete' || typeof args !== 'object' || args === null) return digestOf(args);
+  const { ref, argument } = args as { ref?: unknown; argument?: unknown };
+  const name = typeof argument === 'object' && argument !== null ? (argument as { name?: unknown }).name : undefined;
+  return digestOf({ ref, argument: { name } });
 }

@@ -21,7 +21,8 @@ Options:
   --token-file PATH       admin or approver token (default $WARDEN_ADMIN_TOKEN_FILE, else .warden/admin-token)
   --remember MINUTES      with allow: remember for MINUTES
   --match-arguments       with --remember: only for calls with the same arguments (the default
-                          for a resource read, prompt fetch, completion or subscription)
+                          for a resource read, prompt fetch, completion or subscription; for a
+                          completion: the same argument of the same prompt, any value typed)
   --any-arguments         with --remember: for any arguments (the default for a tool call; for a
                           read it covers every URI of that upstream)
   --any-agent             with --remember: for this user through ANY agent, not just the approved one

@@ -117,6 +117,26 @@ describe('approval manager', () => {
     expect(await other).toMatchObject({ kind: 'withdrawn' });
   });
 
+  it('a remembered completion covers the next keystrokes of that argument, and no other argument or prompt (completion grants)', async () => {
+    const f = managerFixture();
+    const complete = (prompt: string, name: string, value: string, context?: Record<string, string>) =>
+      callRequest({ action: 'completion/complete', tool: 'completion/complete', exposedName: 'completion/complete', arguments: { ref: { type: 'ref/prompt', name: prompt }, argument: { name, value }, ...(context ? { context: { arguments: context } } : {}) } }).req;
+    const pending = f.nextPending();
+    const first = f.manager.request(complete('lookup_customer', 'customer_id', 'ac'), decision(), display);
+    expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000 }, admin)).toMatchObject({ ok: true, grant: { tool: 'completion/complete', argsDigest: expect.any(String) } });
+    await first;
+    // The user types on: every further prefix of that argument is covered (they asked again per key).
+    for (const value of ['acm', 'acme', 'acme-', 'x']) expect(await f.manager.request(complete('lookup_customer', 'customer_id', value, { region: 'eu' }), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // Another argument of the prompt, or the same argument name of another prompt, asks again.
+    for (const other of [complete('lookup_customer', 'payee', 'ac'), complete('export_all', 'customer_id', 'ac')]) {
+      const asked = f.nextPending();
+      const outcome = f.manager.request(other, decision(), display);
+      await asked;
+      f.manager.withdrawWhere(() => true, 'next');
+      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+    }
+  });
+
   it('an approver who widens a read grant on purpose gets it for any URI, and a tool call left unsaid stays any-arguments', async () => {
     const f = managerFixture();
     const read = (uri: string) => callRequest({ action: 'resources/read', tool: 'resources/read', exposedName: 'resources/read', arguments: { uri } }).req;
