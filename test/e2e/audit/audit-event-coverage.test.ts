@@ -467,7 +467,7 @@ const ALL_TYPES: Record<AuditEventType, true> = {
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
   'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'upstream.stream_lost': true, 'upstream.stream_restored': true,
-  'request.refused': true, 'audit.recovered': true,
+  'request.refused': true, 'subscription.ended': true, 'audit.recovered': true,
 };
 
 describe('the whole log of these runs', () => {
