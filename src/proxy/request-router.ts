@@ -217,7 +217,7 @@ function uriClaimants(session: ProxySession, uri: string): Set<string> {
  */
 function unsubscribeTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
   const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-  const holder = uri === undefined ? undefined : session.subscriptions.get(uri);
+  const holder = uri === undefined ? undefined : session.subscriptions.get(uri)?.upstream;
   const upstream = holder === undefined ? undefined : session.connection(holder);
   return upstream ? { upstream, params } : byUri(session, params, uri);
 }
