@@ -91,6 +91,9 @@ export function standingChecks(deps: StandingCheckDeps): Required<Pick<Guard, 'r
       const now = deps.clock();
       let principal = sub.principal;
       let decision: Decision;
+      // What the subscription was judged under; forgotten when a security reaction raised the
+      // decision (a step-up came after it was made: the policy's earlier verdict does not answer it).
+      let judgedUnder = sub.judgedUnder;
       try {
         principal = deps.subjects ? deps.subjects.effectivePrincipal(sub.principal, sub.sessionId, now) : sub.principal;
         const subject = subjectVerdict(deps.subjects, principal, sub.principal, sub.sessionId, now);
@@ -105,11 +108,12 @@ export function standingChecks(deps: StandingCheckDeps): Required<Pick<Guard, 'r
         const stepUp = evaluationVerdict(subject, base.sensitivity);
         const eventId = subject.kind === 'step_up' ? subject.eventId : '';
         decision = stepUp ? applyFloor(base, { action: stepUp.action, reasons: [stepUp.reason], rules: [`event:${eventId}`] }) : base;
+        if (stepUp) judgedUnder = undefined;
       } catch (err) {
         deps.logger.error({ err: String(err), sessionId: sub.sessionId, upstream: sub.upstream }, 're-check of a standing subscription failed: it ends');
         decision = { action: 'block', enforced: 'block', mode: 'enforce', score: 100, sensitivity: 'critical', toolClass: 'unknown', reasons: [{ code: 'internal', weight: 100, detail: 're-check failed' }], rules: [], policyHash: hashNow() };
       }
-      const outcome = standingOutcome(decision, occasion, sub.judgedUnder);
+      const outcome = standingOutcome(decision, occasion, judgedUnder);
       if (outcome === 'keep') return 'keep';
       rejudged(sub, principal, occasion, decision, outcome === 'end');
       return outcome === 'end' ? 'end' : 'keep';
