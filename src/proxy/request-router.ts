@@ -255,8 +255,9 @@ function broadcast(session: ProxySession, request: RpcRequest): void {
 }
 
 /**
- * Most resource subscriptions one session may hold. Each is remembered for the session's life (to
- * re-subscribe a restarted upstream), so without a cap an agent subscribing to fresh URIs in a loop
+ * Most resource subscriptions one session may hold. Each is remembered until the agent
+ * unsubscribes or warden ends it (standing-subscriptions.ts), to re-subscribe a restarted
+ * upstream, so without a cap an agent subscribing to fresh URIs in a loop
  * grows memory shared by every session in the process. Honest agents watch a few resources.
  */
 export const MAX_SUBSCRIPTIONS = 1_000;

@@ -18,9 +18,14 @@ export interface HeldSubscription {
  * finds out by subscribing again, which is judged as any request.
  */
 
-/** Ends one subscription: forgotten first (its updates stop at once), then unsubscribed upstream. Never throws. */
+/**
+ * Ends one subscription: forgotten first (its updates stop at once), then unsubscribed upstream.
+ * One no longer held (the agent unsubscribed, or subscribed again and was judged afresh, while it
+ * was re-checked) is left alone. Never throws.
+ */
 export function endSubscription(session: ProxySession, uri: string, held: HeldSubscription): void {
-  if (session.subscriptions.get(uri) === held) session.subscriptions.delete(uri);
+  if (session.subscriptions.get(uri) !== held) return;
+  session.subscriptions.delete(uri);
   const upstream = session.connection(held.upstream);
   if (upstream === undefined) return;
   try {
