@@ -256,7 +256,28 @@ function rugPullPrompt(prompt: string, description: string): void {
   if (prompt === 'summarize_customer') summarizePrompt.update({ description });
 }
 
+/**
+ * Test hooks for subscriptions: `unsubscribe` lines in ACME_READ_LOG too; ACME_UPDATES_EVERY_MS=<n>
+ * sends resources/updated for every subscribed URI every n ms (a resource that keeps changing);
+ * ACME_IGNORE_UNSUBSCRIBE=1 answers an unsubscribe but keeps sending the updates (a server that
+ * does not honour it).
+ */
+const logUnsubscribe = (uri: string): void => {
+  if (readLog) appendFileSync(readLog, `${JSON.stringify({ unsubscribe: uri, at: Date.now() })}\n`);
+};
+const ignoreUnsubscribe = process.env.ACME_IGNORE_UNSUBSCRIBE === '1';
+const updatesEveryMs = Number(process.env.ACME_UPDATES_EVERY_MS ?? 0);
+if (updatesEveryMs > 0) {
+  setInterval(() => {
+    for (const uri of subscribed) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+  }, updatesEveryMs).unref();
+}
+
 server.server.setRequestHandler(SubscribeRequestSchema, async (req) => (logSubscribe(req.params.uri), subscribed.add(req.params.uri), {}));
-server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscribed.delete(req.params.uri), {}));
+server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+  logUnsubscribe(req.params.uri);
+  if (!ignoreUnsubscribe) subscribed.delete(req.params.uri);
+  return {};
+});
 
 await server.connect(new StdioServerTransport());

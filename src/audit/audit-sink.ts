@@ -36,6 +36,7 @@ export type AuditEventType =
   | 'upstream.stream_lost'
   | 'upstream.stream_restored'
   | 'request.refused'
+  | 'subscription.ended'
   | 'audit.recovered';
 
 export interface AuditEvent {

@@ -234,8 +234,25 @@ export interface AuditEventFields {
     | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; prompt: string; reason: string }
     | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uri: string; resourceTemplate: string; reason: string }
     | { sessionId: string; principal: PrincipalSummary; method: string; upstream: string; uriLength: number; limit: number; reason: string };
+  /**
+   * A standing resource subscription warden ended for the agent: sent `resources/unsubscribe` to
+   * `upstream`, forgotten (never restored), its updates no longer relayed. `reason` `revoked`: its
+   * caller was revoked (`eventId`). `policy_reload` / `upstream_restart`: re-judged after a reload,
+   * or before being restored after an upstream restart, it was no longer allowed: the decision's
+   * `action`, `enforced`, `mode`, `rules`, reason `codes` and `policyHash`. `ended` false: monitor
+   * mode, what would have happened (the subscription stands). `uri` is redacted as arguments are.
+   */
+  'subscription.ended': SubscriptionEndedFields;
   'audit.recovered': AuditRecoveredFields;
 }
+
+/** See `subscription.ended`. */
+export type SubscriptionEndedFields =
+  | { sessionId: string; principal: PrincipalSummary; upstream: string; uri: string; reason: 'revoked'; eventId: string; ended: true }
+  | {
+    sessionId: string; principal: PrincipalSummary; upstream: string; uri: string; reason: 'policy_reload' | 'upstream_restart'; ended: boolean;
+    action: Action; enforced: Action; mode: DecisionMode; rules: readonly string[]; codes: readonly string[]; policyHash: string;
+  };
 
 // Compile-time check that the map covers exactly the shared event type names.
 type Missing = Exclude<AuditEventType, keyof AuditEventFields>;

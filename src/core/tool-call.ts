@@ -129,6 +129,27 @@ export interface ListedDefinition {
  */
 export type DefinitionListing = { readonly listed: true } | { readonly listed: false; readonly why: 'changed' | 'new' | 'poisoned' | 'unseen' };
 
+/**
+ * A resource subscription the agent made and warden keeps for it (the upstream sends updates for
+ * it, and it is restored after the upstream restarts), as the guard re-judges it.
+ */
+export interface StandingSubscription {
+  readonly sessionId: string;
+  /** Who holds it now (stdio: the principal of the token last checked). */
+  readonly principal: Principal;
+  readonly upstream: string;
+  readonly uri: string;
+  /** The policy in force when the agent's request was judged; undefined when unknown. */
+  readonly judgedUnder: string | undefined;
+  readonly transport: 'stdio' | 'http';
+  readonly remoteAddress: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
+}
+
+/** Why warden re-judges the standing subscriptions: a policy reload, or an upstream that restarted. */
+export type StandingOccasion = 'policy_reload' | 'upstream_restart';
+
 /** Session lifecycle as the proxy sees it, for audit, revocation and operators. */
 export interface SessionInfo {
   readonly sessionId: string;
@@ -177,4 +198,15 @@ export interface Guard {
   requestStanding?(principal: Principal, sessionId: string): string | undefined;
   onSessionOpened?(session: SessionInfo): void;
   onSessionClosed?(session: SessionInfo, reason: string): void;
+  /** The hash of the policy in force now (what a subscription is remembered as judged under). */
+  policyHash?(): string | undefined;
+  /**
+   * Whether a standing subscription may go on, judged as a `resources/subscribe` of it would be
+   * now but counting nothing against the agent (rate, burst, novelty): `end` when its caller is
+   * revoked or the decision is approve or block (see standing-check.ts); audits what it ends (and,
+   * in monitor mode, what it would have ended). The proxy ends it on `end` and on a rejection.
+   */
+  recheckSubscription?(sub: StandingSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'>;
+  /** Audits a standing subscription ended because its caller was revoked (`eventId`: the revocation's event). */
+  subscriptionEnded?(sub: StandingSubscription, eventId: string): void;
 }

@@ -15,6 +15,7 @@ import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
 import { refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
+import { standingChecks } from './standing-check.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 
 export interface GuardDeps {
@@ -363,9 +364,14 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     }
   }
 
+  const standing = standingChecks(deps);
   return {
     stats,
     checkToolCall,
+    // Standing subscriptions follow risk changes (reloads, restarts, revocations): standing-check.ts.
+    recheckSubscription: standing.recheckSubscription,
+    subscriptionEnded: standing.subscriptionEnded,
+    policyHash: () => deps.engine.policyHash?.(),
     requestStanding(principal: Principal, sessionId: string) {
       const refused = requestStanding(deps.subjects, principal, sessionId, deps.clock());
       // Audited as HTTP audits a revoked token's request; a failing sink throws, which refuses it.

@@ -32,6 +32,11 @@ export interface PinGate {
 export interface DecisionEngine {
   /** At once when the state it reads answers synchronously (the in-memory store), else a promise. */
   decide(req: ToolCallRequest, now: number): MaybePromise<Decision>;
+  /**
+   * Optional: the decision `req` would get now, counting nothing (no rate, burst, volume or
+   * novelty state changes): re-judging a standing subscription. Without it nothing is re-judged.
+   */
+  recheck?(req: ToolCallRequest, now: number): Promise<Decision>;
   /** Feed what the upstream returned back into volume baselines. Never throws or rejects. */
   observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): MaybePromise<void>;
   /** Tools this principal may never call (hidden from tools/list, -32602 on call). */

@@ -8,6 +8,9 @@ import type { CompiledPolicy } from './compiled-policy.js';
 import { decideToolCall, recordOutcome } from './decide.js';
 import { isToolHidden } from './hidden-tools.js';
 import { keys } from '../signals/state-keys.js';
+import { peekSignals } from '../signals/peek-signals.js';
+import { evaluate } from './evaluate.js';
+import { signalOptionsFor } from './signal-options.js';
 
 /** What the guard needs from the policy area, bound to one store and a policy source. */
 export interface PolicyEngine {
@@ -16,6 +19,12 @@ export interface PolicyEngine {
    * Throws (or rejects) only when the store fails (guard blocks).
    */
   decide(req: ToolCallRequest, now: number): MaybePromise<{ decision: Decision; signals: Signals; policy: CompiledPolicy }>;
+  /**
+   * The decision `req` would get now, without counting it or changing any state (peekSignals): for
+   * re-judging what the agent did not ask for again (a standing subscription). Rejects only when
+   * the store fails.
+   */
+  recheck(req: ToolCallRequest, now: number): Promise<{ decision: Decision; policy: CompiledPolicy }>;
   /** Feeds a forwarded call's outcome back (volume, novelty). Never throws or rejects. */
   observeOutcome(req: ToolCallRequest, outcome: UpstreamOutcome, now: number): MaybePromise<void>;
   /** For tools/list: true when the tool can never be called by this principal. */
@@ -41,6 +50,11 @@ export function createPolicyEngine(options: { store: StateStore; policy: () => C
     decide(req, now) {
       const policy = options.policy();
       return andThen(decideToolCall(store, policy, req, now), ({ decision, signals }) => ({ decision, signals, policy }));
+    },
+    async recheck(req, now) {
+      const policy = options.policy();
+      const signals = await peekSignals(store, req, now, signalOptionsFor(policy, req));
+      return { decision: evaluate(policy, { principal: req.principal, call: req, signals, now }), policy };
     },
     observeOutcome: (req, outcome, now) => recordOutcome(store, options.policy(), req, outcome, now),
     isToolHidden: (principal, upstream, tool) => isToolHidden(options.policy(), principal, upstream, tool),

@@ -217,7 +217,7 @@ function uriClaimants(session: ProxySession, uri: string): Set<string> {
  */
 function unsubscribeTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
   const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-  const holder = uri === undefined ? undefined : session.subscriptions.get(uri);
+  const holder = uri === undefined ? undefined : session.subscriptions.get(uri)?.upstream;
   const upstream = holder === undefined ? undefined : session.connection(holder);
   return upstream ? { upstream, params } : byUri(session, params, uri);
 }
@@ -255,8 +255,9 @@ function broadcast(session: ProxySession, request: RpcRequest): void {
 }
 
 /**
- * Most resource subscriptions one session may hold. Each is remembered for the session's life (to
- * re-subscribe a restarted upstream), so without a cap an agent subscribing to fresh URIs in a loop
+ * Most resource subscriptions one session may hold. Each is remembered until the agent
+ * unsubscribes or warden ends it (standing-subscriptions.ts), to re-subscribe a restarted
+ * upstream, so without a cap an agent subscribing to fresh URIs in a loop
  * grows memory shared by every session in the process. Honest agents watch a few resources.
  */
 export const MAX_SUBSCRIPTIONS = 1_000;

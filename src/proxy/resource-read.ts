@@ -5,6 +5,15 @@ import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleJudged } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
+/** The guard's policy hash now; undefined when it has none or cannot say (a restore then re-judges an approve as after a reload). */
+function policyHashNow(session: ProxySession): string | undefined {
+  try {
+    return session.opts.guard.policyHash?.();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A `resources/read` of URI U routed to `upstream` is judged exactly as a call of the virtual tool
  * `resources/read` on that upstream with arguments `{ uri: U }`: the same guard (policy rules,
@@ -33,7 +42,9 @@ function admitRead(session: ProxySession, request: RpcRequest, upstream: Upstrea
   const args = { uri };
   const pinsPass = (): Promise<boolean> => passes((pass) => useTemplateIfPinned(session, request, upstream, use, pass));
   if (use.how === 'read') return virtualCall(session, 'resources/read', upstream, args, params, receivedAt, { pinsPass });
-  // Remembered before it is sent, as a subscription always was: one the upstream holds is restored after its restart.
-  const onForward = (): void => void session.subscriptions.set(uri, upstream.name);
+  // Remembered before it is sent, as a subscription always was: one the upstream holds is restored
+  // after its restart. With the policy it was judged under (in force now: a call that waited is
+  // refused if a reload came meanwhile), which a re-check before a restore looks at.
+  const onForward = (): void => void session.subscriptions.set(uri, { upstream: upstream.name, judgedUnder: policyHashNow(session) });
   return virtualCall(session, 'resources/subscribe', upstream, args, params, receivedAt, { pinsPass, onForward });
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import { announceListChanged, type AnnouncedList } from './announce-list-changed.js';
 import { startHttpListener, type HttpListener } from './http-listener.js';
 import { StdioDownstream } from './stdio-downstream.js';
+import { endRevokedSubscriptions, recheckSubscriptions } from './standing-subscriptions.js';
 import { WardenRuntime } from './warden-runtime.js';
 
 export interface StartWardenOptions {
@@ -35,6 +36,13 @@ export interface WardenHandle {
   listSessions(): SessionInfo[];
   /** Sends `notifications/<list>/list_changed` for each list to every session that was promised it; returns how many were sent. */
   announceListsChanged(lists: Iterable<AnnouncedList>): number;
+  /**
+   * The caller of these sessions was revoked (event `eventId`): their standing resource
+   * subscriptions end, each audited. Returns how many ended.
+   */
+  endRevokedSubscriptions(sessionIds: Iterable<string>, eventId: string): number;
+  /** A policy reload took effect: every standing subscription is re-judged; those no longer allowed end. */
+  recheckSubscriptions(): Promise<void>;
   /** Where the HTTP listener is bound, when listening on HTTP. */
   readonly httpAddress: { host: string; port: number; url: string } | undefined;
   /** Resolves when the stdio session ends (agent closed stdin or closeSession); undefined without stdio. */
@@ -69,6 +77,17 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
     stdioClosed,
     listSessions: () => [...runtime.sessions.values()].flatMap((s) => (s.info ? [s.info] : [])),
     announceListsChanged: (lists) => [...lists].flatMap((list) => [...runtime.sessions.values()].filter((s) => announceListChanged(s, list))).length,
+    endRevokedSubscriptions: (sessionIds, eventId) => {
+      let ended = 0;
+      for (const id of sessionIds) {
+        const session = runtime.sessions.get(id);
+        if (session) ended += endRevokedSubscriptions(session, eventId);
+      }
+      return ended;
+    },
+    recheckSubscriptions: async () => {
+      await Promise.all([...runtime.sessions.values()].filter((s) => !s.isClosed).map((s) => recheckSubscriptions(s, 'policy_reload')));
+    },
     closeSession: async (sessionId, reason) => {
       const session = runtime.sessions.get(sessionId);
       if (!session) return false;

@@ -72,12 +72,15 @@ export function notifyAfterStdioCheck(session: ProxySession, notification: RpcNo
  * What warden re-sends upstream on the session's behalf (its log level and subscriptions, after an
  * upstream restart) is checked the same way: a revocation does not close a stdio session, and a
  * re-sent subscription of a revoked (or expired) caller would be a request nobody may make for it
- * now. A refused one is not sent, and logged.
+ * now. A refused one is not sent, and logged; `refused` learns why (a revoked caller's
+ * subscriptions end).
  */
-export function restoreAfterStdioCheck(session: ProxySession, upstream: string, restore: () => void): void {
-  void afterStdioCheck(session, 'restore after upstream restart', restore, (error) =>
-    session.opts.logger.warn({ upstream, reason: (error.data as { reason?: string } | undefined)?.reason }, 'subscriptions and log level not restored: the caller is not authenticated'),
-  );
+export function restoreAfterStdioCheck(session: ProxySession, upstream: string, restore: () => void, refused?: (reason: string | undefined) => void): void {
+  void afterStdioCheck(session, 'restore after upstream restart', restore, (error) => {
+    const reason = (error.data as { reason?: string } | undefined)?.reason;
+    session.opts.logger.warn({ upstream, reason }, 'subscriptions and log level not restored: the caller is not authenticated');
+    refused?.(reason);
+  });
 }
 
 /** Checks the caller, then passes or refuses; true when that waits for a check still running. */

@@ -89,12 +89,14 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     checkPolicyFilesExist(policyFiles, configFile);
     // Set once enforcement exists (a reload can only happen after start-up).
     let withdrawStaleApprovals: ((policyHash: string) => void) | undefined;
+    // The proxy, once attached (a reload re-checks its standing subscriptions; revocations close sessions).
+    let handle: WardenHandle | undefined;
     const holder = createPolicyHolder({
       files: policyFiles,
       logger,
       watch: config.policy.watch,
       check: policyClaimsCheck(config, configFile, logger),
-      onLoad: policyLoadedListener({ audit, logger, files: policyFiles, withdrawStale: () => withdrawStaleApprovals }),
+      onLoad: policyLoadedListener({ audit, logger, files: policyFiles, withdrawStale: () => withdrawStaleApprovals, recheckStanding: () => handle?.recheckSubscriptions }),
       onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
     });
     closers.push(() => holder.close());
@@ -115,12 +117,12 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       enforcement.approvals.retireGrantsNotUnder(hash).catch((err: unknown) => logger.error({ err, policyHash: hash }, 'could not revoke grants of the previous policy'));
     };
     const sessions = new SessionRegistry();
-    let handle: WardenHandle | undefined;
     const { registry: subjects, stop: stopFollowing } = await createSubjectRegistry(config, {
       store, audit, clock, logger, sessions, at,
       authenticator: isJwt(authenticator) ? authenticator : undefined,
       approvals: enforcement.approvals,
       closeSession: (id, reason) => handle?.closeSession(id, reason),
+      endSubscriptions: (ids, eventId) => void handle?.endRevokedSubscriptions(ids, eventId),
     });
     closers.push(() => stopFollowing());
     revokedNow = (p, sessionId) => subjects.evaluate(p, sessionId, clock()).kind === 'revoked';

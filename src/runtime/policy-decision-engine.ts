@@ -43,6 +43,7 @@ export function policyDecisionEngine(engine: PolicyEngine, auditRedact: RedactCo
   };
   return {
     decide: (req: ToolCallRequest, now: number): MaybePromise<Decision> => andThen(engine.decide(req, now), (r) => r.decision),
+    recheck: async (req: ToolCallRequest, now: number): Promise<Decision> => (await engine.recheck(req, now)).decision,
     observeOutcome: (req: ToolCallRequest, outcome: UpstreamOutcome, now: number) => engine.observeOutcome(req, outcome, now),
     isHidden: (principal, upstream, tool) => engine.isToolHidden(principal, upstream, tool),
     redact: (value) => currentRedactor()(value),

@@ -21,6 +21,8 @@ export interface SubjectWiringDeps {
   readonly authenticator: JwtAuthenticator | undefined;
   readonly approvals: ApprovalManager;
   readonly closeSession: (sessionId: string, reason: string) => Promise<boolean> | undefined;
+  /** Ends the standing resource subscriptions of these sessions (their caller was revoked). */
+  readonly endSubscriptions: (sessionIds: readonly string[], eventId: string) => void;
   /** Resolves a config path against the config file's folder. */
   readonly at: (path: string) => string;
 }
@@ -30,7 +32,8 @@ const FOLLOW_FILE_MS = 2_000;
 
 /**
  * The subject registry with its reactions wired: a revocation withdraws the subject's pending
- * approvals, drops its cached token verifications and closes its HTTP sessions. A stdio session
+ * approvals, drops its cached token verifications, ends its standing resource subscriptions and
+ * closes its HTTP sessions. A stdio session
  * stays open (closing it would end the agent's whole connection) and every later call is
  * blocked until a token issued after the event arrives.
  */
@@ -59,6 +62,14 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       // withdrawal resolved; closing their session first would drop those answers and leave the
       // agent waiting for a call that will never complete. Let that chain run before closing.
       if (withdrawn > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Standing subscriptions end too, each audited (HTTP sessions before they close, which would
+      // end them unrecorded): a stdio session stays open, and the upstream's updates for them
+      // must not go on reaching a revoked caller, nor come back with a later token.
+      try {
+        deps.endSubscriptions(effect.sessionIds, effect.eventId);
+      } catch (err) {
+        deps.logger.error({ err, eventId: effect.eventId }, 'could not end the subscriptions of a revoked subject');
+      }
       const http = deps.sessions.list().filter((s) => affected.has(s.sessionId) && s.transport === 'http');
       await Promise.all([grantsRetired, ...http.map((s) => deps.closeSession(s.sessionId, 'revoked'))]);
       deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');

@@ -84,6 +84,10 @@ export const AUDIT_FIELD_SPEC = {
     { shape: 'resource template', required: ['sessionId', 'principal', 'method', 'upstream', 'uri', 'resourceTemplate', 'reason'], optional: [] },
     { shape: 'uri too long', required: ['sessionId', 'principal', 'method', 'upstream', 'uriLength', 'limit', 'reason'], optional: [] },
   ],
+  'subscription.ended': [
+    { shape: 'revoked', required: ['sessionId', 'principal', 'upstream', 'uri', 'reason', 'eventId', 'ended'], optional: [] },
+    { shape: 'policy', required: ['sessionId', 'principal', 'upstream', 'uri', 'reason', 'ended', 'action', 'enforced', 'mode', 'rules', 'codes', 'policyHash'], optional: [] },
+  ],
   'audit.recovered': [
     { shape: 'restart', required: ['reason', 'reasons', 'lastGoodSeq'], optional: ['discardedBytes', 'movedTo', 'rotationFinished', 'checkpointSeq', 'checkpointHash'] },
     {

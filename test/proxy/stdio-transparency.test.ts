@@ -191,6 +191,21 @@ describe('stdio transparency: server-everything direct vs through warden', () =>
     }
   });
 
+  it('relays resources/updated for a subscribed resource as directly (updates are relayed only for what the session holds)', async () => {
+    const uri = 'demo://resource/dynamic/text/1';
+    const direct = collect(pair.direct.client, ResourceUpdatedNotificationSchema as never);
+    const proxied = collect(pair.warden.client, ResourceUpdatedNotificationSchema as never);
+    const [d, w] = await both(pair, (c) => c.subscribeResource({ uri }));
+    expect(w).toEqual(d);
+    // Starts the server's updates for this session's subscriptions (one at once, then every 5 s).
+    await both(pair, (c) => c.callTool({ name: 'toggle-subscriber-updates', arguments: {} }));
+    await until(() => direct.length > 0 && proxied.length > 0);
+    expect(proxied[0]!.params).toEqual(direct[0]!.params);
+    expect(proxied[0]!.params).toEqual({ uri });
+    await both(pair, (c) => c.callTool({ name: 'toggle-subscriber-updates', arguments: {} }));
+    await both(pair, (c) => c.unsubscribeResource({ uri }));
+  });
+
   it('relays roots, sampling and elicitation requests to the agent', async () => {
     for (const name of ['get-roots-list', 'trigger-sampling-request', 'trigger-elicitation-request']) {
       const args = name === 'trigger-sampling-request' ? { prompt: 'hi', maxTokens: 10 } : {};

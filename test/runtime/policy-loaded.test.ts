@@ -38,3 +38,21 @@ describe('a reload withdraws the previous policy\'s approvals even when the audi
     expect(withdraw).not.toHaveBeenCalled();
   });
 });
+
+describe('a reload re-judges standing subscriptions', () => {
+  it('after the reload took effect, even when its record cannot be written; never at start-up', async () => {
+    const failing: AuditSink = {
+      record: () => {
+        throw new Error('EIO');
+      },
+      healthy: () => false,
+      close: async () => undefined,
+    };
+    const recheck = vi.fn(async () => undefined);
+    const onLoad = policyLoadedListener({ audit: failing, logger: silentLogger(), files: ['p.yaml'], withdrawStale: () => undefined, recheckStanding: () => recheck });
+    expect(() => onLoad(OLD, undefined)).toThrow('EIO');
+    expect(recheck).not.toHaveBeenCalled();
+    expect(() => onLoad(NEW, OLD)).toThrow('EIO');
+    expect(recheck).toHaveBeenCalledTimes(1);
+  });
+});

@@ -235,6 +235,8 @@ describe('audit trail through a real stdio warden', () => {
     const sessionId = records().find((r) => r.type === 'session.opened')!.sessionId as string;
     expect((await control(d, 'POST', '/revoke', { session: sessionId })).status).toBe(200);
     await waitForRecord(d.auditFile, (r) => r.type === 'revocation');
+    // The subscription made above (restored after the crash) ends with the revocation.
+    expect(await waitForRecord(d.auditFile, (r) => r.type === 'subscription.ended')).toMatchObject({ sessionId, reason: 'revoked', uri: 'acme://files/docs/readme.txt' });
     const res = await call('echo', { message: 'nonce-after-revoke' });
     expect(decisionMeta(res)?.reason).toBe('revoked');
     const callId = decisionMeta(res)!.callId;
@@ -380,11 +382,14 @@ describe('audit trail through a real HTTP warden with identity and security even
     expect(rec).toMatchObject({ reason: 'claims_override', principal: { user: 'alice' } });
   });
 
-  it('session-revoked SET: event.effect revoke, a revocation record, alice\'s HTTP session closed', async () => {
+  it('session-revoked SET: event.effect revoke, a revocation record, alice\'s subscription ended and her HTTP session closed', async () => {
+    await alice.client.subscribeResource({ uri: 'acme://files/docs/readme.txt' });
     expect(await pushSet(eventsUrl, await mintSet(keys, 'alice', 'session-revoked', {}))).toBe(202);
     await waitForRecord(d.auditFile, (r) => r.type === 'event.effect' && r.effect === 'revoke');
     await waitForRecord(d.auditFile, (r) => r.type === 'revocation' && JSON.stringify(r).includes('alice'));
     await waitForRecord(d.auditFile, (r) => r.type === 'session.closed' && r.sessionId === alice.transport.sessionId);
+    const ended = records().find((r) => r.type === 'subscription.ended' && r.sessionId === alice.transport.sessionId);
+    expect(ended).toMatchObject({ reason: 'revoked', ended: true, principal: { user: 'alice' }, eventId: expect.any(String) });
     expect(await http.stop()).toBe(0);
     const bytes = readFileSync(d.auditFile, 'utf8');
     for (const t of tokens) expect(bytes).not.toContain(t.split('.')[2]);
@@ -467,7 +472,7 @@ const ALL_TYPES: Record<AuditEventType, true> = {
   'call.approval_requested': true, 'call.approval_answered': true, 'call.approval_timeout': true, 'call.approval_withdrawn': true,
   'call.forwarded': true, 'call.result': true, 'call.error': true, 'grant.created': true, 'grant.revoked': true,
   'event.received': true, 'event.effect': true, revocation: true, 'pins.changed': true, 'pins.accepted': true, 'upstream.stream_lost': true, 'upstream.stream_restored': true,
-  'request.refused': true, 'audit.recovered': true,
+  'request.refused': true, 'subscription.ended': true, 'audit.recovered': true,
 };
 
 describe('the whole log of these runs', () => {
@@ -492,8 +497,9 @@ describe('the whole log of these runs', () => {
     // Held prompts and resource templates, and first use of templates: test/e2e/pins/withheld-prompts.test.ts.
     // A read through a held resource template: test/e2e/pins/held-template-reads.test.ts.
     // A URI too long to judge against the templates: test/proxy/long-uri-reads.test.ts.
+    // A standing subscription re-judged after a reload or before a restore: test/e2e/events/subscriptions-follow-risk.test.ts.
     const elsewhere = new Set([
-      'request.refused/uri too long',
+      'request.refused/uri too long', 'subscription.ended/policy',
       'audit.recovered/write-recovery', 'call.decision/policy-changed', 'call.decision/token-expired', 'request.refused/in-flight bound',
       'pins.changed/prompt', 'pins.changed/resource template', 'pins.accepted/prompt', 'pins.accepted/resource template', 'pins.accepted/first-use resource templates',
       'request.refused/resource template',

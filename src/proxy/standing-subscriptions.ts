@@ -1,0 +1,103 @@
+import type { StandingOccasion, StandingSubscription } from '../core/tool-call.js';
+import type { ProxySession } from './proxy-session.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+
+/** A subscription a session holds: the upstream that holds it, and the policy it was judged under. */
+export interface HeldSubscription {
+  readonly upstream: string;
+  readonly judgedUnder: string | undefined;
+}
+
+/**
+ * Standing resource subscriptions follow risk changes. A subscription is judged when the agent
+ * makes it; from then on warden acts for it without being asked (relays the upstream's updates,
+ * re-sends it to a restarted upstream). When the caller is revoked, or a reload or a restart finds
+ * that the policy no longer allows it, warden ends it: the upstream is sent `resources/unsubscribe`,
+ * the session forgets it (it is never restored, and its updates are no longer relayed), and the
+ * guard audits it (`subscription.ended`). The agent is not told (MCP has no message for it): it
+ * finds out by subscribing again, which is judged as any request.
+ */
+
+/**
+ * Ends one subscription: forgotten first (its updates stop at once), then unsubscribed upstream.
+ * One no longer held (the agent unsubscribed, or subscribed again and was judged afresh, while it
+ * was re-checked) is left alone. Never throws.
+ */
+export function endSubscription(session: ProxySession, uri: string, held: HeldSubscription): void {
+  if (session.subscriptions.get(uri) !== held) return;
+  session.subscriptions.delete(uri);
+  const upstream = session.connection(held.upstream);
+  if (upstream === undefined) return;
+  try {
+    // The answer does not matter: the session no longer relays the URI's updates either way.
+    upstream.request('resources/unsubscribe', { uri }, session.opts.timeouts.requestMs, ignore);
+  } catch (err) {
+    session.opts.logger.warn({ upstream: held.upstream, err: String(err) }, 'resources/unsubscribe could not be sent');
+  }
+}
+
+/** The caller was revoked (event `eventId`): every subscription of the session ends. Returns how many. */
+export function endRevokedSubscriptions(session: ProxySession, eventId: string): number {
+  const held = [...session.subscriptions];
+  for (const [uri, sub] of held) {
+    endSubscription(session, uri, sub);
+    const standing = standingOf(session, uri, sub);
+    if (standing) session.safely(() => session.opts.guard.subscriptionEnded?.(standing, eventId));
+  }
+  return held.length;
+}
+
+/**
+ * Re-judges the session's subscriptions (those `upstream` holds, or all) and ends the ones the
+ * guard says end; resolves with the URIs still standing. A re-check that fails ends its subscription
+ * (fail closed). Never rejects.
+ */
+export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
+  const kept: string[] = [];
+  const held = [...session.subscriptions].filter(([, sub]) => upstream === undefined || sub.upstream === upstream.name);
+  await Promise.all(held.map(async ([uri, sub]) => {
+    if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push(uri);
+    else endSubscription(session, uri, sub);
+  }));
+  // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more.
+  return kept.filter((uri) => session.subscriptions.has(uri));
+}
+
+async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {
+  const recheck = session.opts.guard.recheckSubscription;
+  const standing = standingOf(session, uri, sub);
+  if (recheck === undefined) return 'keep';
+  if (standing === undefined) return 'end';
+  try {
+    return (await recheck.call(session.opts.guard, standing, occasion)) === 'keep' ? 'keep' : 'end';
+  } catch (err) {
+    session.opts.logger.error({ upstream: sub.upstream, err: String(err) }, 'standing subscription could not be re-checked: it ends');
+    return 'end';
+  }
+}
+
+/** What the guard judges; undefined for a session with no caller (never opened: it holds none). */
+function standingOf(session: ProxySession, uri: string, sub: HeldSubscription): StandingSubscription | undefined {
+  const principal = session.principal ?? session.info?.principal;
+  if (principal === undefined) return undefined;
+  const opts = session.opts;
+  return {
+    sessionId: session.id, principal, upstream: sub.upstream, uri, judgedUnder: sub.judgedUnder,
+    transport: opts.channel.transport, remoteAddress: opts.remoteAddress, userAgent: opts.userAgent, clientInfo: session.clientInfo,
+  };
+}
+
+/**
+ * Whether an upstream's `notifications/resources/updated` may reach the agent: only for a URI the
+ * session holds a subscription for at that upstream. The spec lets a server send updates only for
+ * subscribed resources; one it sends unasked, for a subscription warden ended (an upstream that
+ * ignores the unsubscribe) or for a URI subscribed at another upstream, is dropped (fail closed).
+ */
+export function updateWanted(session: ProxySession, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): boolean {
+  const uri = params?.uri;
+  return typeof uri === 'string' && session.subscriptions.get(uri)?.upstream === upstream.name;
+}
+
+function ignore(): void {
+  // the answer to a request warden sent on its own (see endSubscription)
+}

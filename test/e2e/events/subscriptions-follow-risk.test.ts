@@ -1,0 +1,194 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { completeJsonLines } from '../../../bench/fixtures/kill-under-load.js';
+import { matchShape } from '../../helpers/audit-field-spec.js';
+import { readAudit, waitForRecord, type AuditLine } from '../../helpers/audit-e2e-warden.js';
+import { identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
+import { runWardenCli, startStdioWarden } from '../../helpers/identity-warden.js';
+import { until } from '../../helpers/progress.js';
+
+/**
+ * A standing resource subscription is judged once, when the agent makes it; warden then acts for
+ * it unasked: it relays the upstream's updates and re-sends it to a restarted upstream. Those
+ * follow risk changes: a revocation, a policy reload that no longer allows it, or a re-check before
+ * a restore end it (resources/unsubscribe upstream, forgotten, audited as subscription.ended), and
+ * no update for it reaches the agent afterwards. Real processes: an SDK agent on `warden run`
+ * (stdio, signed tokens) in front of ACME, which sends resources/updated for what it holds every
+ * 100 ms and logs every subscribe and unsubscribe it gets (ACME_READ_LOG).
+ */
+const README = 'acme://files/docs/readme.txt';
+const NOTES = 'acme://files/docs/notes.txt';
+
+const policy = (extra: { mode?: string; rate?: string; rules?: string } = {}): string => `
+version: "e2e-standing-subscriptions"
+mode: ${extra.mode ?? 'enforce'}
+defaults: { sensitivity: low, unclassifiedAction: allow, high: approve, critical: block }
+thresholds: { throttle: 98, approve: 99, block: 100 }
+anomalies:
+  rate: { window: 1m, perTool: ${extra.rate ?? 'null'}, overall: null, perUser: null, weight: 30 }
+  novelty: { toolWeight: 0 }
+sensitivity:
+  - { tools: [resources/subscribe, resources/read], level: low, class: read }
+rules:
+  - { id: allow-all, match: { tools: ['*'] }, action: allow }
+${extra.rules ?? ''}`;
+
+const BLOCK_README = `  - id: no-readme-subscriptions
+    match: { tools: [resources/subscribe], arguments: [{ path: uri, regex: readme }] }
+    action: block`;
+
+type Logged = { subscribe?: string; unsubscribe?: string };
+
+const closers: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => undefined);
+});
+
+/** A stdio warden whose agent (alice via agent-7) records every resources/updated it receives. */
+async function subscribingAgent(policyText: string, acmeEnv: Record<string, string> = {}) {
+  const env: IdentityEnv = await identityEnv('warden-e2e-standing-');
+  const tokenFile = join(env.dir, 'agent.jwt');
+  const policyFile = join(env.dir, 'policy.yaml');
+  const upstreamLog = join(env.dir, 'acme-requests.jsonl');
+  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7' }));
+  writeFileSync(policyFile, policyText);
+  writeFileSync(upstreamLog, '');
+  const config = env.config(
+    { identity: env.identity({ token: { file: tokenFile } }), policy: { files: [policyFile], watch: true } },
+    { ACME_READ_LOG: upstreamLog, ACME_UPDATES_EVERY_MS: '100', ...acmeEnv },
+  );
+  const updates: string[] = [];
+  const agent = await startStdioWarden(env.dir, config, {
+    setup: (c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri)),
+  });
+  closers.push(() => agent.close());
+  const logged = (): Logged[] => completeJsonLines<Logged>(upstreamLog);
+  return {
+    env, agent, updates, tokenFile, policyFile,
+    subscribedUpstream: () => logged().flatMap((r) => (r.subscribe === undefined ? [] : [r.subscribe])),
+    unsubscribedUpstream: () => logged().flatMap((r) => (r.unsubscribe === undefined ? [] : [r.unsubscribe])),
+    ended: (): AuditLine[] => readAudit(env.auditFile).filter((r) => r.type === 'subscription.ended'),
+    /** Waits until updates for `uri` flow to the agent. */
+    flowing: async (uri: string) => {
+      const before = updates.filter((u) => u === uri).length;
+      await until(() => updates.filter((u) => u === uri).length >= before + 2, 5_000);
+    },
+    /** Updates for `uri` the agent receives over a second, once anything already on its way arrived. */
+    updatesOverASecond: async (uri: string) => {
+      await new Promise((r) => setTimeout(r, 300));
+      const before = updates.filter((u) => u === uri).length;
+      await new Promise((r) => setTimeout(r, 1_000));
+      return updates.filter((u) => u === uri).length - before;
+    },
+    /** The crash tool: ACME exits mid-call and warden restarts it. */
+    restartUpstream: async () => {
+      const restarts = (): number => agent.stderr.filter((l) => l.includes('upstream restarted')).length;
+      const before = restarts();
+      await expect(agent.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
+      await until(() => restarts() > before, 10_000);
+    },
+  };
+}
+
+describe('standing subscriptions follow risk changes', () => {
+  it('a revoked caller keeps receiving resource updates (even from an upstream that ignores the unsubscribe), or gets its subscription back with a fresh token', async () => {
+    // ACME answers the unsubscribe but goes on sending: only warden's own relay rule stops them.
+    const w = await subscribingAgent(policy(), { ACME_IGNORE_UNSUBSCRIBE: '1' });
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+
+    const revoked = await runWardenCli(['revoke', '--user', 'alice', '--token-file', w.env.adminTokenFile, '--json']);
+    expect(revoked.status, revoked.stderr).toBe(0);
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended');
+    expect(ended).toMatchObject({ reason: 'revoked', ended: true, upstream: 'acme', uri: README, eventId: expect.stringMatching(/^manual:/), principal: { user: 'alice', actor: 'agent-7' } });
+    expect(matchShape(ended)).toEqual({ ok: true, shape: 'revoked' });
+    await until(() => w.unsubscribedUpstream().includes(README));
+    expect(await w.updatesOverASecond(README)).toBe(0);
+
+    // A token issued after the revocation puts the caller in standing again (a second passes so its iat is later)...
+    await new Promise((r) => setTimeout(r, 1_100));
+    writeFileSync(w.tokenFile, await w.env.mint({ user: 'alice', actor: 'agent-7' }));
+    await expect(w.agent.client.listTools()).resolves.toBeDefined();
+    // ...but not the subscription warden ended: no updates, and a restarted upstream is not asked for it.
+    expect(await w.updatesOverASecond(README)).toBe(0);
+    await w.restartUpstream();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(w.subscribedUpstream()).toEqual([README]);
+    expect(w.ended()).toHaveLength(1);
+    // Subscribing again is a request like any other, judged; the updates come back with it.
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+  }, 30_000);
+
+  it('a subscription the reloaded policy blocks keeps delivering updates (the others stand)', async () => {
+    const w = await subscribingAgent(policy());
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.agent.client.subscribeResource({ uri: NOTES });
+    await w.flowing(README);
+    const subscribeCalls = readAudit(w.env.auditFile).filter((r) => r.type === 'call.received' && r.tool === 'resources/subscribe').length;
+
+    writeFileSync(w.policyFile, policy({ rules: BLOCK_README }));
+    const loaded = await waitForRecord(w.env.auditFile, (r) => r.type === 'policy.loaded' && r.reload === true);
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended');
+    expect(ended).toMatchObject({
+      reason: 'policy_reload', ended: true, uri: README, upstream: 'acme', action: 'block', enforced: 'block', mode: 'enforce',
+      rules: ['allow-all', 'no-readme-subscriptions'], policyHash: loaded.policyHash,
+    });
+    expect(matchShape(ended)).toEqual({ ok: true, shape: 'policy' });
+    await until(() => w.unsubscribedUpstream().includes(README));
+    expect(await w.updatesOverASecond(README)).toBe(0);
+    await w.flowing(NOTES);
+    expect(w.unsubscribedUpstream()).toEqual([README]);
+    expect(w.ended()).toHaveLength(1);
+    // The re-check is no request of the agent's: nothing was counted or judged as one.
+    expect(readAudit(w.env.auditFile).filter((r) => r.type === 'call.received' && r.tool === 'resources/subscribe')).toHaveLength(subscribeCalls);
+    // Subscribing again is judged by the new policy.
+    await expect(w.agent.client.subscribeResource({ uri: README })).rejects.toMatchObject({ data: { action: 'block', rules: ['allow-all', 'no-readme-subscriptions'] } });
+  }, 30_000);
+
+  it('monitor mode records the subscription a reloaded policy would end, and leaves it standing', async () => {
+    const w = await subscribingAgent(policy());
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+    writeFileSync(w.policyFile, policy({ mode: 'monitor', rules: BLOCK_README }));
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended');
+    expect(ended).toMatchObject({ reason: 'policy_reload', ended: false, uri: README, action: 'block', enforced: 'allow', mode: 'monitor' });
+    await w.flowing(README);
+    expect(w.unsubscribedUpstream()).toEqual([]);
+  }, 30_000);
+
+  it('an upstream restart re-sends, on the caller\'s behalf, subscriptions it would no longer be allowed now (re-checked without counting)', async () => {
+    // Two subscriptions a minute are the most: a third (or a re-send of either, asked now) is a flood.
+    const w = await subscribingAgent(policy({
+      rate: '2',
+      rules: `  - { id: no-subscription-floods, match: { tools: [resources/subscribe], reasons: [rate.tool] }, action: block }`,
+    }));
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.agent.client.subscribeResource({ uri: NOTES });
+    await w.flowing(README);
+
+    await w.restartUpstream();
+    await until(() => w.ended().length === 2, 5_000);
+    for (const ended of w.ended()) {
+      expect(ended).toMatchObject({ reason: 'upstream_restart', ended: true, action: 'block', rules: ['allow-all', 'no-subscription-floods'] });
+      expect(ended.codes).toContain('rate.tool');
+    }
+    expect(w.ended().map((r) => r.uri).sort()).toEqual([NOTES, README]);
+    await new Promise((r) => setTimeout(r, 500));
+    // Not re-sent to the new process, and nothing of it reaches the agent.
+    expect(w.subscribedUpstream()).toEqual([README, NOTES]);
+    expect(await w.updatesOverASecond(README)).toBe(0);
+  }, 30_000);
+
+  it('after an upstream restart, subscriptions still allowed are re-sent and their updates flow again', async () => {
+    const w = await subscribingAgent(policy());
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+    await w.restartUpstream();
+    await until(() => w.subscribedUpstream().length === 2, 5_000);
+    await w.flowing(README);
+    expect(w.ended()).toEqual([]);
+  }, 30_000);
+});
