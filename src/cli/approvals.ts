@@ -3,6 +3,8 @@ import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingL
 import type { Grant } from '../approval/approval-types.js';
 import { ControlTokenFileError, ControlUnavailableError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden approvals <list|show ID|allow ID|deny ID|grants|revoke-grant ID> [options]
 
@@ -98,7 +100,7 @@ export const approvalsCommand: CliCommand = {
         },
       });
     } catch (err) {
-      io.stderr.write(`warden approvals: ${(err as Error).message}\n\n${HELP}`);
+      io.stderr.write(`warden approvals: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
       return EXIT.usage;
     }
     const flags = parsed.values as Flags;
@@ -120,7 +122,13 @@ export const approvalsCommand: CliCommand = {
           ? '--any-agent, --match-arguments and --any-arguments only go with --remember'
           : bothArguments
             ? '--match-arguments and --any-arguments exclude each other'
-            : 'bad arguments';
+            : !known
+              ? sub === undefined
+                ? 'missing subcommand'
+                : `unknown subcommand '${terminalMessage(sub)}'${didYouMean(sub, ['list', 'show', 'allow', 'deny', 'grants', 'revoke-grant'])}`
+              : needsId && !id
+                ? `${sub} needs an approval or grant ID`
+                : 'unexpected extra arguments';
       io.stderr.write(`warden approvals: ${why}\n\n${HELP}`);
       return EXIT.usage;
     }

@@ -9,6 +9,8 @@ import { acceptPending, eachPin, pinsOf, readPinFile, writePinFile, type Pending
 import { scanDefinition } from '../pins/scan-description.js';
 import { renderTable } from '../sessions/render-table.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --prompt P | --template N | --all] [--digest D] [--file F] [--json]
 
@@ -213,7 +215,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       allowPositionals: true,
     });
   } catch (err) {
-    io.stderr.write(`warden pins: ${(err as Error).message}\n\n${HELP}`);
+    io.stderr.write(`warden pins: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
     return EXIT.usage;
   }
   const v = parsed.values as Flags;
@@ -224,7 +226,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const selectors = [v.tool, v.prompt, v.template, v.all ? true : undefined].filter((x) => x !== undefined).length;
   if (!sub || extra.length > 0 || !['list', 'diff', 'accept'].includes(sub) || selectors > 1) {
-    io.stderr.write(`warden pins: expected one of list, diff, accept (and at most one of --tool, --prompt, --template, --all)\n\n${HELP}`);
+    const unknown = sub !== undefined && !['list', 'diff', 'accept'].includes(sub) ? `unknown subcommand '${terminalMessage(sub)}'${didYouMean(sub, ['list', 'diff', 'accept'])}; ` : '';
+    io.stderr.write(`warden pins: ${unknown}expected one of list, diff, accept (and at most one of --tool, --prompt, --template, --all)\n\n${HELP}`);
     return EXIT.usage;
   }
   const given = v.file ?? io.env.WARDEN_PINS_FILE ?? '.warden/pins.json';
