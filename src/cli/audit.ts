@@ -5,6 +5,7 @@ import { KEYGEN_HELP, runKeygen } from '../audit/cli-keygen.js';
 import { runShow, runTail, SHOW_HELP, TAIL_HELP } from '../audit/cli-read.js';
 import { QUERY_HELP, runQuery } from '../audit/cli-query.js';
 import { runStats, STATS_HELP } from '../audit/cli-stats.js';
+import { AuditUnreadableError } from '../audit/audit-errors.js';
 import { didYouMean, withOptionHint } from './did-you-mean.js';
 
 const SUBCOMMANDS: Record<string, { summary: string; help: string; run: (argv: string[], io: CliIo) => Promise<number> }> = {
@@ -49,6 +50,12 @@ export const auditCommand: CliCommand = {
       if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         io.stderr.write(`warden audit ${sub}: ${terminalMessage(withOptionHint((err as Error).message, command.help))}\n`);
         return EXIT.usage;
+      }
+      // A log that cannot be read (a directory, a FIFO, no permission) is bad input: exit 3 as
+      // documented, under this command's name, rather than a bare runtime failure.
+      if (err instanceof AuditUnreadableError) {
+        io.stderr.write(`warden audit ${sub}: ${terminalMessage(err.message)}\n`);
+        return EXIT.config;
       }
       throw err;
     }

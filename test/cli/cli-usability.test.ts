@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { openAuditSink } from '../../src/audit/open-audit-sink.js';
 import { upstreams } from '../helpers/paths.js';
 import { runUntilExit, startStdioWarden, until } from '../helpers/ops-warden.js';
 import { runCli } from '../sessions/run-cli.js';
@@ -146,6 +148,32 @@ describe('CLI exit codes match what went wrong', () => {
     expect(query.stderr).toContain('--top is an option of `warden audit stats`');
     expect(stats.code).toBe(2);
     expect(stats.stderr).toContain('--limit is an option of `warden audit query`');
+  });
+
+  it('audit readers given a directory or a FIFO as the log exit 3 under their own name, not 4 as a crash', async () => {
+    const dir = tempDir('warden-readers-');
+    const fifo = join(dir, 'fifo.jsonl');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const runs = [['query', '--file', dir], ['stats', '--file', dir], ['show', 'c-1', '--file', dir], ['tail', dir], ['query', '--file', fifo]];
+    const results = await Promise.all(runs.map((args) => runCli(['audit', ...args])));
+    results.forEach((r, i) => {
+      const sub = runs[i]![0]!;
+      expect({ sub, code: r.code, named: r.stderr.startsWith(`warden audit ${sub}: `) && r.stderr.includes('not a regular file') }).toEqual({ sub, code: 3, named: true });
+    });
+  });
+
+  it('audit verify --public-key with a file that is no PEM key names the file, not an OpenSSL decoder error', async () => {
+    const dir = tempDir('warden-pubkey-');
+    const log = join(dir, 'a.jsonl');
+    // A closed log with its checkpoint: the key is only read to check a checkpoint's signature.
+    const sink = await openAuditSink({ file: log });
+    sink.record({ type: 'warden.stop', reason: 'test' });
+    await sink.close();
+    writeFileSync(join(dir, 'jwks.json'), '{"keys":[]}');
+    const r = await runCli(['audit', 'verify', log, '--public-key', join(dir, 'jwks.json')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${join(dir, 'jwks.json')}: not a PEM public key`);
+    expect(r.stderr).not.toContain('routines');
   });
 
   it('policy test names the scenario whose policy file is broken, not only the policy file', async () => {
