@@ -39,6 +39,10 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(TAIL_HELP);
     return EXIT.ok;
   }
+  if (positionals.length > 1) {
+    io.stderr.write(`warden audit tail: one FILE at most (the rest of its rotated set is read with it), got ${positionals.length}\n`);
+    return EXIT.usage;
+  }
   const count = values.n === undefined ? 20 : Number(values.n);
   if (!Number.isInteger(count) || count < 0) {
     io.stderr.write('warden audit tail: -n must be a non-negative integer\n');
@@ -156,8 +160,8 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const callId = positionals[0];
-  if (callId === undefined) {
-    io.stderr.write(`warden audit show: missing CALL_ID\n\n${SHOW_HELP}`);
+  if (callId === undefined || positionals.length > 1) {
+    io.stderr.write(`warden audit show: ${callId === undefined ? 'missing CALL_ID' : 'one CALL_ID at a time (the log is --file F)'}\n\n${SHOW_HELP}`);
     return EXIT.usage;
   }
   const active = defaultAuditFile(values.file, io.env, io.cwd);

@@ -115,8 +115,12 @@ export const approvalsCommand: CliCommand = {
     // Widening a grant without remembering is a mistake worth stopping: the operator meant something else.
     const strayScope = (flags['any-agent'] === true || flags['match-arguments'] === true || flags['any-arguments'] === true) && flags.remember === undefined;
     const bothArguments = flags['match-arguments'] === true && flags['any-arguments'] === true;
-    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes || strayScope || bothArguments) {
-      const why = badMinutes
+    // A reason on an allow, or a remember on anything but allow, would be dropped without a word.
+    const strayFlag = flags.remember !== undefined && sub !== 'allow' ? '--remember only goes with allow' : flags.reason !== undefined && sub !== 'deny' ? '--reason only goes with deny' : undefined;
+    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes || strayScope || bothArguments || (known && strayFlag)) {
+      const why = known && strayFlag
+        ? strayFlag
+        : badMinutes
         ? '--remember needs a whole number of minutes'
         : strayScope
           ? '--any-agent, --match-arguments and --any-arguments only go with --remember'

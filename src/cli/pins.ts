@@ -230,6 +230,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden pins: ${unknown}expected one of list, diff, accept (and at most one of --tool, --prompt, --template, --all)\n\n${HELP}`);
     return EXIT.usage;
   }
+  if (sub !== 'accept' && (v.digest !== undefined || v.all === true)) {
+    io.stderr.write(`warden pins: --digest and --all only go with accept\n\n${HELP}`);
+    return EXIT.usage;
+  }
   const given = v.file ?? io.env.WARDEN_PINS_FILE ?? '.warden/pins.json';
   const file = isAbsolute(given) ? given : join(io.cwd, given);
   if (!existsSync(file)) {

@@ -146,6 +146,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const json = parsed.values.json === true;
+  // An option the subcommand would ignore is a mistake worth stopping: the operator meant something else.
+  if (parsed.values.merge === true && sub !== 'check') {
+    io.stderr.write(`warden policy: --merge only goes with check\n\n${HELP}`);
+    return EXIT.usage;
+  }
   if (sub === 'schema' && files.length === 0) {
     io.stdout.write(policyJsonSchemaText());
     return EXIT.ok;

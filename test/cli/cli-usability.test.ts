@@ -110,6 +110,24 @@ describe('CLI usage errors say what is wrong', () => {
     expect(allow.stderr).toContain('allow needs an approval or grant ID');
   });
 
+  it('an option or argument the subcommand would silently ignore is exit 2 naming it', async () => {
+    const pins = join(tempDir('warden-ignored-'), 'pins.json');
+    writeFileSync(pins, '{}');
+    const cases: [string[], string][] = [
+      [['policy', 'test', '--merge', 'a.yaml'], '--merge only goes with check'],
+      [['approvals', 'allow', 'apr_1', '--reason', 'looks fine'], '--reason only goes with deny'],
+      [['approvals', 'deny', 'apr_1', '--remember', '15'], '--remember only goes with allow'],
+      [['pins', 'list', '--digest', `sha256:${'a'.repeat(64)}`, '--file', pins], '--digest and --all only go with accept'],
+      [['audit', 'show', 'c-1', 'c-2'], 'one CALL_ID at a time'],
+      [['audit', 'tail', 'a.jsonl', 'b.jsonl'], 'one FILE at most'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, { env: { WARDEN_ADMIN_TOKEN_FILE: '/nonexistent' } })));
+    results.forEach((r, i) => {
+      const [args, why] = cases[i]!;
+      expect({ args, code: r.code, why: r.stderr.includes(why) }).toEqual({ args, code: 2, why: true });
+    });
+  });
+
   it('every command and audit subcommand --help states its exit codes', async () => {
     const helps = [['run'], ['token'], ['policy'], ['approve'], ['approvals'], ['audit'], ['sessions'], ['revoke'], ['pins'], ...['verify', 'tail', 'show', 'query', 'stats', 'keygen'].map((s) => ['audit', s])];
     const results = await Promise.all(helps.map((h) => runCli([...h, '--help'])));
