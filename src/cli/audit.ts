@@ -34,9 +34,13 @@ export const auditCommand: CliCommand = {
   summary: 'Verify and read the tamper-evident audit trail',
   async run(argv: string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    if (sub === undefined) {
+      io.stderr.write(`warden audit: missing subcommand\n\n${HELP}`);
+      return EXIT.usage;
+    }
+    if (sub === '--help' || sub === '-h' || sub === 'help') {
       io.stdout.write(HELP);
-      return sub === undefined ? EXIT.usage : EXIT.ok;
+      return EXIT.ok;
     }
     const command = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
     if (!command) {

@@ -33,9 +33,14 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   // `warden help audit` is `warden audit --help`, as in git and npm.
   if (name === 'help' && rest.length > 0) return main([...rest, '--help']);
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // A usage error, reported on stderr as every subcommand reports its own.
+    io.stderr.write(`warden: missing command\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage());
-    return name === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
     io.stdout.write(`${WARDEN_VERSION}\n`);

@@ -102,6 +102,15 @@ describe('CLI usage errors say what is wrong', () => {
     }
   });
 
+  it('warden and warden audit without a (sub)command report the usage error on stderr like every other command', async () => {
+    const results = await Promise.all([[], ['audit'], ['policy'], ['token'], ['approvals']].map((args) => runCli(args)));
+    for (const r of results) {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/: missing (sub)?command\n/);
+    }
+  });
+
   it('token, policy and approvals without what they need say which part is missing', async () => {
     const [token, check, allow] = await Promise.all([runCli(['token']), runCli(['policy', 'check']), runCli(['approvals', 'allow'])]);
     expect([token.code, check.code, allow.code]).toEqual([2, 2, 2]);
