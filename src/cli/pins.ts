@@ -37,7 +37,8 @@ Options:
   --json        print data as JSON
   -h, --help    show this help
 
-Exit codes: 0 ok, 1 accept found nothing held or left a flagged one held (no --digest), 2 usage, 3 pin file missing or invalid.
+Exit codes: 0 ok, 1 accept found nothing held or left a flagged one held (no --digest), 2 usage,
+3 pin file missing or invalid, 4 pin file unreadable or not writable.
 `;
 
 /** How a kind is named in output and which option selects it. */
