@@ -94,6 +94,12 @@ describe('CLI usage errors say what is wrong', () => {
     });
   });
 
+  it('suggests nothing for a word unlike any command (no misleading guess)', async () => {
+    const [cmd, sub] = await Promise.all([runCli(['frobnicate']), runCli(['audit', 'xyz'])]);
+    expect([cmd.code, sub.code]).toEqual([2, 2]);
+    expect(cmd.stderr + sub.stderr).not.toContain('did you mean');
+  });
+
   it('rejects an inherited name (toString, constructor) as an audit subcommand: exit 2, not a crash', async () => {
     for (const name of ['toString', 'constructor']) {
       const r = await runCli(['audit', name]);
