@@ -10,6 +10,16 @@ export class AuditUnavailableError extends WardenError {
   }
 }
 
+/**
+ * A log file the readers (tail, show, query, stats) cannot read: missing after all, unreadable,
+ * or not a regular file. An input problem (CLI exit 3), not a fault of warden's.
+ */
+export class AuditUnreadableError extends WardenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('audit_unreadable', message, options);
+  }
+}
+
 /** The existing log cannot be continued safely (its last complete line is not a record). */
 export class AuditCorruptError extends WardenError {
   constructor(message: string, options?: { cause?: unknown }) {

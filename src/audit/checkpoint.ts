@@ -58,7 +58,16 @@ export function loadPrivateKey(path: string): KeyObject {
 }
 
 export function loadPublicKey(path: string): KeyObject {
-  const key = createPublicKey(readFileSync(path));
+  let key: KeyObject;
+  try {
+    key = createPublicKey(readFileSync(path));
+  } catch (err) {
+    // OpenSSL's own text ("DECODER routines::unsupported") names neither the file nor the fix.
+    // A file system code (ENOENT, EISDIR) says what is wrong; an OpenSSL one (ERR_OSSL_…) does not.
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code !== undefined && /^E[A-Z]+$/.test(code) ? code : 'not a PEM public key';
+    throw new Error(`${path}: ${why} (expected the Ed25519 public key PEM that warden audit keygen wrote as PREFIX.pub)`, { cause: err });
+  }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${path}: not an Ed25519 public key`);
   return key;
 }

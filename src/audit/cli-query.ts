@@ -18,7 +18,7 @@ Prints a table (action = decided, enforced = what was enforced), or --json an ar
 summaries (action, enforced, ...). --limit N: the newest N matching calls.
   --max-call-span D  records up to D (default 6h) after a call's first record join its summary;
                      later ones are left out with a warning. Memory holds one span of calls.
-Exit: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no audit file.
+Exit codes: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no audit file.
 `;
 
 export interface Filters {
@@ -67,6 +67,9 @@ const OPTIONS = {
   limit: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   'max-call-span': { type: 'string' }, 'max-counters': { type: 'string' },
 } as const;
+
+/** Options of the shared table that belong to the other command only. */
+const OTHERS_ONLY: Record<'query' | 'stats', readonly (keyof typeof OPTIONS)[]> = { query: ['top', 'max-counters'], stats: ['limit'] };
 
 type Parsed = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
 
@@ -125,13 +128,20 @@ export interface LoadedCalls {
 
 /**
  * Parses the shared flags and streams the log into the matching call summaries; a number is the
- * exit code to return (help printed, usage error, no audit file).
+ * exit code to return (help printed, usage error, no audit file). The options only the other
+ * command takes (query's --limit, stats' --top) are refused rather than silently ignored.
  */
-export function loadCalls(argv: string[], io: CliIo, help: string): LoadedCalls | number {
+export function loadCalls(argv: string[], io: CliIo, help: string, command: 'query' | 'stats'): LoadedCalls | number {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (values.help) {
     io.stdout.write(help);
     return EXIT.ok;
+  }
+  const other = command === 'query' ? 'stats' : 'query';
+  const misplaced = OTHERS_ONLY[command].find((k) => values[k] !== undefined);
+  if (misplaced !== undefined) {
+    io.stderr.write(`warden audit ${command}: --${misplaced} is an option of \`warden audit ${other}\`, not of ${command}\n`);
+    return EXIT.usage;
   }
   const filters = toFilters(values, Date.now());
   if (typeof filters === 'string') {
@@ -183,7 +193,7 @@ function lastOf<T>(items: Iterable<T>, n: number): T[] {
 
 /** `warden audit query`. */
 export async function runQuery(argv: string[], io: CliIo): Promise<number> {
-  const loaded = loadCalls(argv, io, QUERY_HELP);
+  const loaded = loadCalls(argv, io, QUERY_HELP, 'query');
   if (typeof loaded === 'number') return loaded;
   // The newest `limit` calls (records are read oldest first).
   const limit = loaded.filters.limit;

@@ -12,12 +12,13 @@ export const TAIL_HELP = `Usage: warden audit tail [FILE] [-n N] [-f] [--json]
 Prints the last N records (default 20) of the log, one line each; -f keeps following new
 records (across rotation) until interrupted. --json prints the records as JSON Lines.
 Colour only when stdout is a TTY and NO_COLOR is unset.
+Exit codes: 0 ok, 2 usage, 3 no audit file.
 `;
 
 export const SHOW_HELP = `Usage: warden audit show CALL_ID [--file F] [--json]
 
 Prints every record of one tool call, step by step, with times relative to the first step.
-Exit 1 when no record has that call id.
+Exit codes: 0 found, 1 no record has that call id, 2 usage, 3 no audit file.
 `;
 
 function emit(io: CliIo, records: readonly AuditRecord[], json: boolean, paint: Paint): void {
@@ -37,6 +38,10 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
   if (values.help) {
     io.stdout.write(TAIL_HELP);
     return EXIT.ok;
+  }
+  if (positionals.length > 1) {
+    io.stderr.write(`warden audit tail: one FILE at most (the rest of its rotated set is read with it), got ${positionals.length}\n`);
+    return EXIT.usage;
   }
   const count = values.n === undefined ? 20 : Number(values.n);
   if (!Number.isInteger(count) || count < 0) {
@@ -155,11 +160,17 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const callId = positionals[0];
-  if (callId === undefined) {
-    io.stderr.write(`warden audit show: missing CALL_ID\n\n${SHOW_HELP}`);
+  if (callId === undefined || positionals.length > 1) {
+    io.stderr.write(`warden audit show: ${callId === undefined ? 'missing CALL_ID' : 'one CALL_ID at a time (the log is --file F)'}\n\n${SHOW_HELP}`);
     return EXIT.usage;
   }
-  const files = expandSet(defaultAuditFile(values.file, io.env, io.cwd));
+  const active = defaultAuditFile(values.file, io.env, io.cwd);
+  const files = expandSet(active);
+  // A wrong path is not "no such call": say which file is missing, as tail, query and stats do.
+  if (files.length === 0) {
+    io.stderr.write(`warden audit show: ${active}: no such audit file\n`);
+    return EXIT.config;
+  }
   const steps: AuditRecord[] = [];
   for (const r of streamRecords(files)) if (r.callId === callId) steps.push(r);
   if (values.json) {

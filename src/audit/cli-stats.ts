@@ -10,12 +10,14 @@ export const STATS_HELP = `Usage: warden audit stats [--file F] [--since T] [--u
 Calls per action as decided by policy and as enforced (monitor mode decides but enforces
 allow), top tools decided or enforced as block, and top principals by risk (one row per
 user and agent, the agent taken with its issuer: act.iss, or the token's iss when none).
+The filters of \`warden audit query\` (--user, --agent, --agent-issuer, --tool, --action,
+--enforced, --min-score) narrow the calls counted.
   --max-counters N   distinct keys counted per table (default 1000). Past that, the tables keep
                      the most frequent keys (Space-Saving) and say they are approximate, with the
                      most any count may miss. Memory holds N counters per table.
   --max-call-span D  records up to D (default 6h) after a call's first record join its summary;
                      later ones are left out with a warning. Memory holds one span of calls.
-Exit: 0 (also for no calls), 2 usage, 3 no audit file.
+Exit codes: 0 (also for no calls), 2 usage, 3 no audit file.
 `;
 
 /** Default for `--max-counters`: counters per table. */
@@ -223,7 +225,7 @@ function statsText(s: AuditStats): string {
 
 /** `warden audit stats`. */
 export async function runStats(argv: string[], io: CliIo): Promise<number> {
-  const loaded = loadCalls(argv, io, STATS_HELP);
+  const loaded = loadCalls(argv, io, STATS_HELP, 'stats');
   if (typeof loaded === 'number') return loaded;
   const stats = auditStats(loaded.calls, loaded.filters.top ?? 10, loaded.filters.maxCounters ?? DEFAULT_MAX_COUNTERS);
   loaded.done();

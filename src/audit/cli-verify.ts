@@ -28,7 +28,7 @@ without the active file: the live log's checkpoint lies beyond them).
   --file F          default log file
   --json            machine-readable report (with --strict, "ok" is false on a warning)
 Records after the checkpoint's seq are covered by the hash chain only: verify warns about them.
-Exit: 0 chain intact (warnings allowed unless --strict), 1 problem found (or a warning with
+Exit codes: 0 chain intact (warnings allowed unless --strict), 1 problem found (or a warning with
 --strict), 2 usage, 3 unreadable.
 `;
 

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditRecord } from './record-codec.js';
 import { logSet } from './log-files.js';
-import { readLines, type LineStreamOptions } from './line-stream.js';
+import { readLines, type Line, type LineStreamOptions } from './line-stream.js';
+import { AuditUnreadableError } from './audit-errors.js';
 
 /** `--file`, else `WARDEN_AUDIT_FILE`, else `./warden-audit.jsonl`, resolved against cwd. */
 export function defaultAuditFile(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
@@ -47,10 +48,20 @@ export function parseRecords(text: string): AuditRecord[] {
  */
 export function* streamRecords(files: readonly string[], options: LineStreamOptions = {}): Generator<AuditRecord> {
   for (const file of files) {
-    for (const line of readLines(file, options)) {
+    for (const line of linesOf(file, options)) {
       const r = line.tooLong ? undefined : parseRecordLine(line.text);
       if (r) yield r;
     }
+  }
+}
+
+/** The lines of one log file; a read error names the file (node's own may not) and is typed. */
+function* linesOf(file: string, options: LineStreamOptions): Generator<Line> {
+  try {
+    yield* readLines(file, options);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new AuditUnreadableError(why.startsWith(`${file}: `) ? why : `${file}: cannot read: ${why}`, { cause: err });
   }
 }
 

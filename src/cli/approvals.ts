@@ -3,6 +3,8 @@ import { describeGrantScope, renderApprovalCard, renderGrantLine, renderPendingL
 import type { Grant } from '../approval/approval-types.js';
 import { ControlTokenFileError, ControlUnavailableError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden approvals <list|show ID|allow ID|deny ID|grants|revoke-grant ID> [options]
 
@@ -99,7 +101,7 @@ export const approvalsCommand: CliCommand = {
         },
       });
     } catch (err) {
-      io.stderr.write(`warden approvals: ${(err as Error).message}\n\n${HELP}`);
+      io.stderr.write(`warden approvals: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
       return EXIT.usage;
     }
     const flags = parsed.values as Flags;
@@ -108,20 +110,8 @@ export const approvalsCommand: CliCommand = {
       return EXIT.ok;
     }
     const [sub, id, ...extra] = parsed.positionals;
-    const needsId = sub === 'allow' || sub === 'deny' || sub === 'revoke-grant' || sub === 'show';
-    const known = needsId || sub === 'list' || sub === 'grants';
-    const badMinutes = flags.remember !== undefined && !/^[1-9]\d{0,4}$/.test(flags.remember);
-    // Widening a grant without remembering is a mistake worth stopping: the operator meant something else.
-    const strayScope = (flags['any-agent'] === true || flags['match-arguments'] === true || flags['any-arguments'] === true) && flags.remember === undefined;
-    const bothArguments = flags['match-arguments'] === true && flags['any-arguments'] === true;
-    if (!known || (needsId && !id) || (!needsId && id) || extra.length > 0 || badMinutes || strayScope || bothArguments) {
-      const why = badMinutes
-        ? '--remember needs a whole number of minutes'
-        : strayScope
-          ? '--any-agent, --match-arguments and --any-arguments only go with --remember'
-          : bothArguments
-            ? '--match-arguments and --any-arguments exclude each other'
-            : 'bad arguments';
+    const why = usageProblem(sub, id, extra, flags);
+    if (why !== undefined) {
       io.stderr.write(`warden approvals: ${why}\n\n${HELP}`);
       return EXIT.usage;
     }
@@ -157,6 +147,27 @@ export const approvalsCommand: CliCommand = {
     }
   },
 };
+
+const SUBCOMMANDS = ['list', 'show', 'allow', 'deny', 'grants', 'revoke-grant'];
+
+/** What is wrong with the command line, or undefined when nothing is. */
+function usageProblem(sub: string | undefined, id: string | undefined, extra: readonly string[], flags: Flags): string | undefined {
+  if (sub === undefined) return 'missing subcommand';
+  if (!SUBCOMMANDS.includes(sub)) return `unknown subcommand '${terminalMessage(sub)}'${didYouMean(sub, SUBCOMMANDS)}`;
+  const needsId = sub === 'allow' || sub === 'deny' || sub === 'revoke-grant' || sub === 'show';
+  if (needsId && !id) return `${sub} needs an approval or grant ID`;
+  if ((!needsId && id) || extra.length > 0) return 'unexpected extra arguments';
+  if (flags.remember !== undefined && !/^[1-9]\d{0,4}$/.test(flags.remember)) return '--remember needs a whole number of minutes';
+  // A reason on an allow, or a remember on anything but allow, would be dropped without a word.
+  if (flags.remember !== undefined && sub !== 'allow') return '--remember only goes with allow';
+  if (flags.reason !== undefined && sub !== 'deny') return '--reason only goes with deny';
+  // Widening a grant without remembering is a mistake worth stopping: the operator meant something else.
+  if ((flags['any-agent'] === true || flags['match-arguments'] === true || flags['any-arguments'] === true) && flags.remember === undefined) {
+    return '--any-agent, --match-arguments and --any-arguments only go with --remember';
+  }
+  if (flags['match-arguments'] === true && flags['any-arguments'] === true) return '--match-arguments and --any-arguments exclude each other';
+  return undefined;
+}
 
 /** The operator's explicit choice of argument matching for a remembered grant, if any. */
 function argumentsChoice(flags: Flags): { matchArguments?: boolean } {

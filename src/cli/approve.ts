@@ -4,6 +4,8 @@ import type { PendingWire } from '../approval/approval-display.js';
 import { ApproverConsole } from '../approval/approver-console.js';
 import { ControlRefusedError, ControlTokenFileError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden approve [options]
 
@@ -20,6 +22,9 @@ Options:
                            while it runs: one more run for the newest); details are passed in the
                            environment: WARDEN_APPROVAL_ID, WARDEN_APPROVAL_USER, WARDEN_APPROVAL_TOOL
   -h, --help               this help
+
+Exit codes: 0 quit (q), 1 refused by warden (credential rejected), 2 usage, 3 token file
+missing or empty, 4 no warden reachable.
 `;
 
 /**
@@ -122,7 +127,7 @@ export const approveCommand: CliCommand = {
         options: { url: { type: 'string' }, 'token-file': { type: 'string' }, 'notify-command': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       }));
     } catch (err) {
-      io.stderr.write(`warden approve: ${(err as Error).message}\n\n${HELP}`);
+      io.stderr.write(`warden approve: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
       return EXIT.usage;
     }
     if (values.help) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { COMMANDS } from './commands.js';
 import { EXIT, type CliIo } from './cli-command.js';
+import { didYouMean } from './did-you-mean.js';
 import { terminalMessage } from './terminal-message.js';
 import { WARDEN_VERSION } from '../core/warden-version.js';
 
@@ -30,9 +31,16 @@ async function main(argv: string[]): Promise<number> {
     cwd: process.cwd(),
   };
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  // `warden help audit` is `warden audit --help`, as in git and npm.
+  if (name === 'help' && rest.length > 0) return main([...rest, '--help']);
+  if (name === undefined) {
+    // A usage error, reported on stderr as every subcommand reports its own.
+    io.stderr.write(`warden: missing command\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage());
-    return name === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
     io.stdout.write(`${WARDEN_VERSION}\n`);
@@ -43,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
   if (name !== 'run') process.stdout.on('error', quietOnClosedReader);
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`warden: unknown command '${terminalMessage(name)}'\n\n${usage()}`);
+    const hint = didYouMean(name, COMMANDS.map((c) => c.name));
+    io.stderr.write(`warden: unknown command '${terminalMessage(name)}'${hint}\n\n${usage()}`);
     return EXIT.usage;
   }
   return command.run(rest, io);

@@ -9,6 +9,8 @@ import { acceptPending, eachPin, pinsOf, readPinFile, writePinFile, type Pending
 import { scanDefinition } from '../pins/scan-description.js';
 import { renderTable } from '../sessions/render-table.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden pins <list|diff|accept> [--upstream U] [--tool T | --prompt P | --template N | --all] [--digest D] [--file F] [--json]
 
@@ -35,7 +37,8 @@ Options:
   --json        print data as JSON
   -h, --help    show this help
 
-Exit codes: 0 ok, 1 accept found nothing held or left a flagged one held (no --digest), 2 usage, 3 pin file missing or invalid.
+Exit codes: 0 ok, 1 accept found nothing held or left a flagged one held (no --digest), 2 usage,
+3 pin file missing or invalid, 4 pin file unreadable or not writable.
 `;
 
 /** How a kind is named in output and which option selects it. */
@@ -213,7 +216,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       allowPositionals: true,
     });
   } catch (err) {
-    io.stderr.write(`warden pins: ${(err as Error).message}\n\n${HELP}`);
+    io.stderr.write(`warden pins: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
     return EXIT.usage;
   }
   const v = parsed.values as Flags;
@@ -224,7 +227,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const selectors = [v.tool, v.prompt, v.template, v.all ? true : undefined].filter((x) => x !== undefined).length;
   if (!sub || extra.length > 0 || !['list', 'diff', 'accept'].includes(sub) || selectors > 1) {
-    io.stderr.write(`warden pins: expected one of list, diff, accept (and at most one of --tool, --prompt, --template, --all)\n\n${HELP}`);
+    const unknown = sub !== undefined && !['list', 'diff', 'accept'].includes(sub) ? `unknown subcommand '${terminalMessage(sub)}'${didYouMean(sub, ['list', 'diff', 'accept'])}; ` : '';
+    io.stderr.write(`warden pins: ${unknown}expected one of list, diff, accept (and at most one of --tool, --prompt, --template, --all)\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  if (sub !== 'accept' && (v.digest !== undefined || v.all === true)) {
+    io.stderr.write(`warden pins: --digest and --all only go with accept\n\n${HELP}`);
     return EXIT.usage;
   }
   const given = v.file ?? io.env.WARDEN_PINS_FILE ?? '.warden/pins.json';

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toWardenError, WardenError, ConfigError } from '../core/errors.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
@@ -5,6 +6,8 @@ import { policyJsonSchemaText } from '../policy/json-schema.js';
 import { loadPolicySync } from '../policy/load-policy.js';
 import { runScenario, type ScenarioResult } from '../policy/scenario-runner.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden policy <check|test|schema> [options]
 
@@ -94,6 +97,16 @@ function printScenario(r: ScenarioResult, io: CliIo): void {
   }
 }
 
+/**
+ * The error of one scenario file. An error in the policy it loads names the policy file only:
+ * with several scenarios the operator must also learn which one refers to it.
+ */
+function scenarioErrorText(file: string, error: WardenError): string {
+  const at = error instanceof ConfigError ? error.file : undefined;
+  if (at === undefined || resolve(at) === resolve(file)) return error.message;
+  return `${file}: policy: ${error.message}`;
+}
+
 async function test(files: string[], json: boolean, io: CliIo): Promise<number> {
   const results: ScenarioResult[] = [];
   const errors: { file: string; error: WardenError }[] = [];
@@ -110,7 +123,7 @@ async function test(files: string[], json: boolean, io: CliIo): Promise<number> 
     io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
     for (const r of results) printScenario(r, io);
-    for (const e of errors) io.stderr.write(`✗ ${e.error.message}\n`);
+    for (const e of errors) io.stderr.write(`✗ ${scenarioErrorText(e.file, e.error)}\n`);
     const steps = results.flatMap((r) => r.steps.filter((s) => s.checked));
     const failed = steps.filter((s) => !s.passed).length;
     io.stdout.write(`${results.length} scenarios, ${steps.length - failed}/${steps.length} checked steps passed${errors.length ? `, ${errors.length} invalid files` : ''}\n`);
@@ -124,7 +137,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, merge: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
-    io.stderr.write(`warden policy: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    io.stderr.write(`warden policy: ${terminalMessage(withOptionHint(err instanceof Error ? err.message : String(err), HELP))}\n\n${HELP}`);
     return EXIT.usage;
   }
   const [sub, ...files] = parsed.positionals;
@@ -133,6 +146,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const json = parsed.values.json === true;
+  // An option the subcommand would ignore is a mistake worth stopping: the operator meant something else.
+  if (parsed.values.merge === true && sub !== 'check') {
+    io.stderr.write(`warden policy: --merge only goes with check\n\n${HELP}`);
+    return EXIT.usage;
+  }
   if (sub === 'schema' && files.length === 0) {
     io.stdout.write(policyJsonSchemaText());
     return EXIT.ok;
@@ -140,8 +158,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   if ((sub === 'check' || sub === 'test') && files.length > 0) {
     return sub === 'check' ? check(files, json, parsed.values.merge === true, io) : test(files, json, io);
   }
-  io.stderr.write(`warden policy: ${sub === undefined ? 'missing subcommand' : `bad usage of '${sub}'`}\n\n${HELP}`);
+  io.stderr.write(`warden policy: ${usageProblem(sub, files)}\n\n${HELP}`);
   return EXIT.usage;
+}
+
+/** What is wrong with the command line, said so the operator sees what to change. */
+function usageProblem(sub: string | undefined, files: readonly string[]): string {
+  if (sub === undefined) return 'missing subcommand';
+  const subs = ['check', 'test', 'schema'];
+  if (!subs.includes(sub)) return `unknown subcommand '${terminalMessage(sub)}'${didYouMean(sub, subs)}`;
+  if (sub === 'schema') return 'schema takes no files';
+  return `${sub} needs at least one ${sub === 'check' ? 'policy' : 'scenario'} file`;
 }
 
 /** `warden policy check|test|schema`. */

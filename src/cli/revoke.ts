@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { controlRequest, resolveControlTarget } from '../sessions/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden revoke (--user USER | --session SESSION | --agent AGENT) [--url URL] [--token-file FILE] [--json]
 
@@ -40,7 +42,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       allowPositionals: false,
     }));
   } catch (err) {
-    io.stderr.write(`warden revoke: ${(err as Error).message}\n\n${HELP}`);
+    io.stderr.write(`warden revoke: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
     return EXIT.usage;
   }
   if (values.help) {

@@ -13,6 +13,7 @@ import { preparePrivateDirs } from '../runtime/private-dirs.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { listenForReloadSignal, type ReloadSignal } from './reload-signal.js';
 import { listenForStopSignals, type StopRequest } from './stop-signals.js';
+import { withOptionHint } from './did-you-mean.js';
 import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden run --config <warden.yaml>
@@ -48,7 +49,7 @@ async function runWarden(argv: string[], io: CliIo): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (err) {
-    io.stderr.write(`warden run: ${terminalMessage((err as Error).message)}\n${HELP}`);
+    io.stderr.write(`warden run: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
     return EXIT.usage;
   }
   if (values.help) {

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import type { SessionView } from '../sessions/session-registry.js';
 import { controlRequest, resolveControlTarget } from '../sessions/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 import { formatAge, renderTable } from '../sessions/render-table.js';
 
 const HELP = `Usage: warden sessions [--url URL] [--token-file FILE] [--json]
@@ -43,7 +45,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       allowPositionals: false,
     }));
   } catch (err) {
-    io.stderr.write(`warden sessions: ${(err as Error).message}\n\n${HELP}`);
+    io.stderr.write(`warden sessions: ${terminalMessage(withOptionHint((err as Error).message, HELP))}\n\n${HELP}`);
     return EXIT.usage;
   }
   if (values.help) {

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
+import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalMessage } from './terminal-message.js';
 import { parseDurationSeconds } from '../identity/duration.js';
 import {
   SIGNING_ALGORITHMS, generateSigningKey, loadSigningKey, mintToken, privateKeyToPem, type SigningAlgorithm,
@@ -25,6 +27,9 @@ warden token mint --key FILE --iss URL --aud AUD --sub USER [--act AGENT] [--act
   --act-iss sets the acting agent's own issuer (act.iss): warden tells agents apart by it.
   --claim values are parsed as JSON when possible (numbers, arrays), else kept as strings.
   A PEM key needs --alg; a JWK key carries its own alg and kid.
+
+Exit codes: 0 ok, 1 keygen refused to replace a kid's key (no --force), 2 usage,
+3 key file or jwks.json unreadable or invalid, 4 cannot write the key files.
 `;
 
 function fail(io: CliIo, message: string, code: number = EXIT.usage): number {
@@ -158,11 +163,16 @@ export const tokenCommand: CliCommand = {
       if (sub === 'keygen') return await keygen(rest, io);
       if (sub === 'mint') return await mint(rest, io);
     } catch (err) {
-      // parseArgs throws on unknown or malformed options: a usage error, not a crash.
-      return fail(io, (err as Error).message);
+      // parseArgs throws on unknown or malformed options: a usage error, not a crash. Anything
+      // else (a folder that cannot be created, a full disk) is a runtime failure, not the
+      // operator's command line.
+      const parse = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+      const message = terminalMessage(parse ? withOptionHint((err as Error).message, HELP) : (err as Error).message);
+      return fail(io, message, parse ? EXIT.usage : EXIT.unavailable);
     }
     if (sub === '--help' || sub === '-h' || sub === 'help') return io.stdout.write(HELP), EXIT.ok;
-    io.stderr.write(HELP);
+    const why = sub === undefined ? 'missing subcommand' : `unknown subcommand '${terminalMessage(sub)}'${didYouMean(sub, ['keygen', 'mint'])}`;
+    io.stderr.write(`warden token: ${why}\n\n${HELP}`);
     return EXIT.usage;
   },
 };
