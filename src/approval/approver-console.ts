@@ -52,6 +52,8 @@ export class ApproverConsole {
   private lastKeyAt = -Infinity;
   private quitResolve: (() => void) | undefined;
   readonly quit: Promise<void>;
+  /** The answer on its way to warden, if one is. */
+  private sending: Promise<void> | undefined;
 
   constructor(
     private readonly client: ControlClient,
@@ -167,7 +169,7 @@ export class ApproverConsole {
       if (ch === 'a' || ch === 'd' || ch === 'r') this.write(`${CLEAR_LINE}new request shown: read it, then answer > `);
       return;
     }
-    if (ch === 'a') void this.answer('allow', {});
+    if (ch === 'a') this.send('allow', {});
     else if (ch === 'd') {
       this.mode = 'reason';
       this.write(`${CLEAR_LINE}deny reason (Enter to skip, Esc to go back): `);
@@ -205,14 +207,39 @@ export class ApproverConsole {
   }
 
   private submitText(): void {
-    if (this.mode === 'reason') return void this.answer('deny', this.input ? { reason: this.input } : {});
+    if (this.mode === 'reason') return this.send('deny', this.input ? { reason: this.input } : {});
     const minutes = Number(this.input);
     if (!Number.isInteger(minutes) || minutes < 1) {
       this.input = '';
       this.write(`\nenter a whole number of minutes: `);
       return;
     }
-    void this.answer('allow', { rememberMinutes: minutes });
+    this.send('allow', { rememberMinutes: minutes });
+  }
+
+  private send(verb: 'allow' | 'deny', extra: Record<string, unknown>): void {
+    const sent = this.answer(verb, extra);
+    this.sending = sent;
+    void sent.finally(() => {
+      if (this.sending === sent) this.sending = undefined;
+    });
+  }
+
+  /**
+   * Resolves once no answer is on its way: quitting (q, or input at its end) right after a key
+   * must not exit the process before warden has the answer the approver gave.
+   */
+  async answersSent(): Promise<void> {
+    while (this.sending) await this.sending;
+  }
+
+  /**
+   * The input ended (stdin closed: a pipe or /dev/null, not a terminal): no answer can be typed any
+   * more, so the console stops instead of showing requests nobody can answer, waiting forever.
+   */
+  inputEnded(): void {
+    this.write(`${CLEAR_LINE}the input ended: answers are typed at a terminal (scripts use \`warden approvals\`)\n`);
+    this.quitResolve?.();
   }
 
   private async answer(verb: 'allow' | 'deny', extra: Record<string, unknown>): Promise<void> {

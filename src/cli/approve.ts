@@ -23,7 +23,8 @@ Options:
                            environment: WARDEN_APPROVAL_ID, WARDEN_APPROVAL_USER, WARDEN_APPROVAL_TOOL
   -h, --help               this help
 
-Exit codes: 0 quit (q), 1 refused by warden (credential rejected), 2 usage, 3 token file
+Exit codes: 0 quit (q), 1 refused by warden (credential rejected), 2 usage (also: the input
+ended, as from a pipe or /dev/null: answers are typed at a terminal), 3 token file
 missing or empty, 4 no warden reachable.
 `;
 
@@ -153,16 +154,25 @@ export const approveCommand: CliCommand = {
     });
     const ac = new AbortController();
     const onData = (chunk: Buffer | string): void => ui.onKeys(String(chunk));
+    let inputEnded = false;
+    const onEnd = (): void => {
+      inputEnded = true;
+      ui.inputEnded();
+    };
     setRaw(io, true);
     io.stdin.on('data', onData);
+    io.stdin.once('end', onEnd);
     io.stdin.resume();
     const ticker = setInterval(() => ui.tick(), 1_000);
     ui.start();
     const streamed = follow(client, ui, io, ac.signal, tokenFile);
-    const code = await Promise.race([ui.quit.then(() => EXIT.ok), streamed]);
+    const quit = ui.quit.then(() => (inputEnded ? EXIT.usage : EXIT.ok));
+    const code = await Promise.race([quit, streamed]);
+    await ui.answersSent();
     ac.abort();
     clearInterval(ticker);
     io.stdin.off('data', onData);
+    io.stdin.off('end', onEnd);
     setRaw(io, false);
     io.stdin.pause();
     return code;

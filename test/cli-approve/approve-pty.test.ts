@@ -376,3 +376,44 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(1);
   });
 });
+
+describe('warden approve without a terminal', () => {
+  /** `warden approve` with its stdin a pipe the test writes to (not a terminal). */
+  function spawnPiped(args: string[]) {
+    const proc = spawn('node', [MAIN, 'approve', ...args], { stdio: 'pipe' });
+    child = proc;
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += String(d)));
+    proc.stderr.on('data', (d) => (err += String(d)));
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const waitFor = async (text: string): Promise<void> => {
+      const end = Date.now() + 10_000;
+      while (!out.includes(text)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${text}; stdout:\n${out}\nstderr:\n${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    return { proc, exited, waitFor, output: () => out + err };
+  }
+
+  it('stops with a usage error when its input ends, instead of showing requests nobody can answer forever', async () => {
+    fx = await controlFixture();
+    const piped = spawnPiped(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await piped.waitFor('waiting for approval requests');
+    piped.proc.stdin.end();
+    expect(await piped.exited).toBe(2);
+    expect(piped.output()).toContain('the input ended: answers are typed at a terminal');
+  });
+
+  it('an answer typed just before the input ends still reaches warden before the process exits (answer lost on exit)', async () => {
+    fx = await controlFixture();
+    const piped = spawnPiped(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await piped.waitFor('waiting for approval requests');
+    const outcome = fx.manager.request(callRequest().req, decision(), display);
+    await piped.waitFor('s left');
+    piped.proc.stdin.end('a');
+    expect(await piped.exited).toBe(2);
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { kind: 'admin' } });
+  });
+});
