@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { Guard, StandingSubscription } from '../../src/core/tool-call.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import type { ProxySession } from '../../src/proxy/proxy-session.js';
+import { recheckSubscriptions, RECHECK_BATCH, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
+import type { UpstreamConnection } from '../../src/proxy/upstream-connection.js';
+import { principal } from '../helpers/policy-helpers.js';
+
+/**
+ * recheckSubscriptions against a session reduced to what it reads (its subscriptions, caller,
+ * options and upstream connections); the guard's re-check is the test's. Real sessions and
+ * processes: test/e2e/events/subscriptions-follow-risk.test.ts.
+ */
+function sessionWith(subscriptions: ReadonlyArray<readonly [string, HeldSubscription]>, recheck: NonNullable<Guard['recheckSubscription']>) {
+  const sent: Array<{ upstream: string; method: string; uri: unknown }> = [];
+  const connection = (name: string): UpstreamConnection => ({
+    name,
+    request: (method: string, params: Record<string, unknown>) => {
+      sent.push({ upstream: name, method, uri: params.uri });
+      return 1;
+    },
+  }) as unknown as UpstreamConnection;
+  const session = {
+    id: 's1',
+    principal: principal(),
+    info: undefined,
+    clientInfo: undefined,
+    subscriptions: new Map(subscriptions),
+    connection,
+    safely: (f: () => void) => f(),
+    opts: {
+      guard: { recheckSubscription: recheck },
+      channel: { transport: 'stdio' },
+      remoteAddress: undefined,
+      userAgent: undefined,
+      timeouts: { requestMs: 1_000 },
+      logger: silentLogger(),
+    },
+  } as unknown as ProxySession;
+  return { session, sent, connection };
+}
+
+const held = (upstream: string): HeldSubscription => ({ upstream, judgedUnder: 'sha256:p1' });
+
+describe('recheckSubscriptions', () => {
+  it('a flood of standing subscriptions does not hold the event loop while a reload re-checks them', async () => {
+    const uris = Array.from({ length: 20 * RECHECK_BATCH }, (_, i): readonly [string, HeldSubscription] => [`acme://files/${i}`, held('acme')]);
+    let judged = 0;
+    // Answers at once, as the in-memory store does: only microtasks between re-checks.
+    const { session } = sessionWith(uris, async () => {
+      judged++;
+      return 'keep';
+    });
+    let judgedWhenOtherWorkRan: number | undefined;
+    setImmediate(() => void (judgedWhenOtherWorkRan = judged));
+    const kept = await recheckSubscriptions(session, 'policy_reload');
+    expect(kept).toHaveLength(uris.length);
+    expect(judgedWhenOtherWorkRan).toBeGreaterThan(0);
+    expect(judgedWhenOtherWorkRan).toBeLessThan(uris.length);
+  });
+});
