@@ -63,17 +63,20 @@ export const RECHECK_BATCH = 32;
  * unsubscribed or replaced meanwhile is left alone (endSubscription).
  */
 export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
-  const kept: string[] = [];
+  const kept: Array<readonly [string, HeldSubscription]> = [];
   const held = [...session.subscriptions].filter(([, sub]) => upstream === undefined || sub.upstream === upstream.name);
   for (let i = 0; i < held.length; i += RECHECK_BATCH) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async ([uri, sub]) => {
-      if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push(uri);
+      if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push([uri, sub]);
       else endSubscription(session, uri, sub);
     }));
   }
-  // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more.
-  return kept.filter((uri) => session.subscriptions.has(uri));
+  // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more; one
+  // it subscribed again meanwhile is a new subscription, sent by the agent itself, perhaps to
+  // another upstream: re-sent here, it went to an upstream the agent no longer holds it at, where
+  // warden would never end it (a revocation's unsubscribe goes where the session holds it).
+  return kept.flatMap(([uri, sub]) => (session.subscriptions.get(uri) === sub ? [uri] : []));
 }
 
 async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {

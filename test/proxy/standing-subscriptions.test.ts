@@ -58,4 +58,14 @@ describe('recheckSubscriptions', () => {
     expect(judgedWhenOtherWorkRan).toBeGreaterThan(0);
     expect(judgedWhenOtherWorkRan).toBeLessThan(uris.length);
   });
+
+  it('a subscription the agent moved to another upstream while a restart re-checked it is not re-sent to the restarted one (stray subscription warden cannot end)', async () => {
+    const uris = [['acme://files/a', held('acme')], ['acme://files/b', held('acme')]] as const;
+    const { session } = sessionWith(uris, async (sub: StandingSubscription) => {
+      // Meanwhile the agent unsubscribed acme://files/a and subscribed it again, now routed to 'mirror'.
+      if (sub.uri === 'acme://files/a') session.subscriptions.set(sub.uri, held('mirror'));
+      return 'keep';
+    });
+    expect(await recheckSubscriptions(session, 'upstream_restart', { name: 'acme' } as UpstreamConnection)).toEqual(['acme://files/b']);
+  });
 });
