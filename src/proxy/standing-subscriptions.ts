@@ -68,6 +68,9 @@ export async function recheckSubscriptions(session: ProxySession, occasion: Stan
   for (let i = 0; i < held.length; i += RECHECK_BATCH) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async ([uri, sub]) => {
+      // Gone between batches (the agent unsubscribed, a revocation ended it): not judged, so the
+      // guard records no second `subscription.ended` for what warden no longer holds.
+      if (session.subscriptions.get(uri) !== sub) return;
       if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push([uri, sub]);
       else endSubscription(session, uri, sub);
     }));

@@ -68,4 +68,19 @@ describe('recheckSubscriptions', () => {
     });
     expect(await recheckSubscriptions(session, 'upstream_restart', { name: 'acme' } as UpstreamConnection)).toEqual(['acme://files/b']);
   });
+
+  it('a subscription that ended while earlier batches were re-checked is not judged again (no second subscription.ended for what warden no longer holds)', async () => {
+    const uris = Array.from({ length: RECHECK_BATCH + 1 }, (_, i): readonly [string, HeldSubscription] => [`acme://files/${i}`, held('acme')]);
+    const last = `acme://files/${RECHECK_BATCH}`;
+    const judged: string[] = [];
+    const { session } = sessionWith(uris, async (sub: StandingSubscription) => {
+      judged.push(sub.uri);
+      return 'end';
+    });
+    // Between the batches a revocation ends the last one (and audits it): the re-check leaves it alone.
+    setImmediate(() => void session.subscriptions.delete(last));
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    expect(judged).toHaveLength(RECHECK_BATCH);
+    expect(judged).not.toContain(last);
+  });
 });
