@@ -62,8 +62,8 @@ export function describeGrantScope(g: Pick<Grant, 'user' | 'actor' | 'actorIssue
         : g.clientId !== undefined
           ? `${terminalSafe(g.user)} through client ${terminalSafe(g.clientId)} (this client only)`
           : `${terminalSafe(g.user)} directly (no agent)`;
-  // A completion's grant binds which argument is completed, not what is typed (grantArgumentsDigest).
-  const args = !g.argsDigest ? 'any arguments' : g.tool === 'completion/complete' ? 'this argument only, any value typed' : 'same arguments only';
+  // A completion's grant binds which argument is completed and its context, not what is typed (grantArgumentsDigest).
+  const args = !g.argsDigest ? 'any arguments' : g.tool === 'completion/complete' ? 'this argument, same other arguments, any value typed' : 'same arguments only';
   return `${who} · ${terminalSafe(g.upstream)}/${clipped(g.tool)} · ${args}`;
 }
 

@@ -95,16 +95,19 @@ export class ApproverConsole {
       allow_remember: `was allowed by ${terminalSafe(e.approver ?? 'another approver')}`,
       deny: `was denied by ${terminalSafe(e.approver ?? 'another approver')}`,
     };
-    const gone = `${CLEAR_LINE}→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}`;
+    const gone = `→ request ${e.id} ${why[e.outcome] ?? terminalSafe(e.outcome)}`;
+    // Cut to the terminal like the card: a withdrawal reason is the agent's text, and one padded
+    // to the edge of the screen wrapped into rows of its own (a forged card header, a "who" row).
+    const fit = (line: string): string => fitToColumns([line], this.io.columns?.()).lines[0] ?? '';
     if (this.mode === 'reason' || this.mode === 'minutes') {
       // The approver is typing, eyes on the keyboard: a card shown now took the rest of the text
       // as keys once they paused for a second ("…a bad call, also" allowed it with the `a`).
       // The text is thrown away with its request; the next card waits for Enter or Esc.
       this.mode = 'stale';
-      this.write(`\n${gone}; what you are typing is discarded: press Enter for the next request\n`);
+      this.write(`\n${CLEAR_LINE}${fit(gone)}\nwhat you are typing is discarded: press Enter for the next request\n`);
       return;
     }
-    this.write(`${gone}; moving on\n`);
+    this.write(`${CLEAR_LINE}${fit(`${gone}; moving on`)}\n`);
     this.showNext();
   }
 

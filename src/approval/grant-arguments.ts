@@ -23,17 +23,20 @@ export function grantMatchesArguments(action: JudgedAction | undefined, matchArg
  * The digest a grant bound to "the same arguments" records, and that a later request is looked
  * up by: the digest of all its arguments, except for a completion.
  *
- * A completion request carries what the user has typed so far (`argument.value`, and the other
- * arguments already filled in, `context`): bound to those, a remembered completion never matched
- * the next keystroke, so "allow and remember" asked again for every character. What an approver
- * of a completion decides on is which argument of which prompt or resource template may be
- * completed, so its grant binds `ref` and `argument.name` and leaves the typed value free. Bulk
- * enumeration by prefixes stays the policy's job (rate and volume rules block it; block beats any
- * grant).
+ * A completion request carries what the user has typed so far into the argument completed
+ * (`argument.value`): bound to it, a remembered completion never matched the next keystroke, so
+ * "allow and remember" asked again for every character. What an approver of a completion decides
+ * on is which argument of which prompt or resource template may be completed, and in which
+ * context: its grant binds `ref`, `argument.name` and `context` (the other arguments already
+ * filled in) and leaves the typed value free. The context stays bound because it scopes what a
+ * completion lists (the repositories of the `owner` filled in, the tables of the `database`):
+ * left free, a grant approved for one owner's repositories listed every other owner's too. It
+ * does not change while one argument is typed. Bulk enumeration by prefixes stays the policy's
+ * job (rate and volume rules block it; block beats any grant).
  */
 export function grantArgumentsDigest(action: JudgedAction | undefined, args: unknown): string {
   if (action !== 'completion/complete' || typeof args !== 'object' || args === null) return digestOf(args);
-  const { ref, argument } = args as { ref?: unknown; argument?: unknown };
+  const { ref, argument, context } = args as { ref?: unknown; argument?: unknown; context?: unknown };
   const name = typeof argument === 'object' && argument !== null ? (argument as { name?: unknown }).name : undefined;
-  return digestOf({ ref, argument: { name } });
+  return digestOf({ ref, argument: { name }, context });
 }

@@ -24,7 +24,8 @@ Options:
   --remember MINUTES      with allow: remember for MINUTES
   --match-arguments       with --remember: only for calls with the same arguments (the default
                           for a resource read, prompt fetch, completion or subscription; for a
-                          completion: the same argument of the same prompt, any value typed)
+                          completion: the same argument of the same prompt, the other
+                          arguments as they were, any value typed)
   --any-arguments         with --remember: for any arguments (the default for a tool call; for a
                           read it covers every URI of that upstream)
   --any-agent             with --remember: for this user through ANY agent, not just the approved one

@@ -48,19 +48,38 @@ export function endRevokedSubscriptions(session: ProxySession, eventId: string):
 }
 
 /**
+ * Re-checks judged together before warden turns to other work. The in-memory store answers
+ * within microtasks, so re-checks queued all at once ran as one block: a reload with a few
+ * thousand subscriptions held (64 sessions of up to MAX_SUBSCRIPTIONS each) stopped every
+ * session's calls, reads and streams for seconds. A batch takes a few milliseconds.
+ */
+export const RECHECK_BATCH = 32;
+
+/**
  * Re-judges the session's subscriptions (those `upstream` holds, or all) and ends the ones the
  * guard says end; resolves with the URIs still standing. A re-check that fails ends its subscription
- * (fail closed). Never rejects.
+ * (fail closed). Never rejects. Runs in batches of RECHECK_BATCH with other work between them: one
+ * not yet re-checked stands meanwhile, as it did before the reload or restart, and one the agent
+ * unsubscribed or replaced meanwhile is left alone (endSubscription).
  */
 export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
-  const kept: string[] = [];
+  const kept: Array<readonly [string, HeldSubscription]> = [];
   const held = [...session.subscriptions].filter(([, sub]) => upstream === undefined || sub.upstream === upstream.name);
-  await Promise.all(held.map(async ([uri, sub]) => {
-    if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push(uri);
-    else endSubscription(session, uri, sub);
-  }));
-  // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more.
-  return kept.filter((uri) => session.subscriptions.has(uri));
+  for (let i = 0; i < held.length; i += RECHECK_BATCH) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async ([uri, sub]) => {
+      // Gone between batches (the agent unsubscribed, a revocation ended it): not judged, so the
+      // guard records no second `subscription.ended` for what warden no longer holds.
+      if (session.subscriptions.get(uri) !== sub) return;
+      if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push([uri, sub]);
+      else endSubscription(session, uri, sub);
+    }));
+  }
+  // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more; one
+  // it subscribed again meanwhile is a new subscription, sent by the agent itself, perhaps to
+  // another upstream: re-sent here, it went to an upstream the agent no longer holds it at, where
+  // warden would never end it (a revocation's unsubscribe goes where the session holds it).
+  return kept.flatMap(([uri, sub]) => (session.subscriptions.get(uri) === sub ? [uri] : []));
 }
 
 async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {

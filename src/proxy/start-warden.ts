@@ -86,7 +86,9 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
       return ended;
     },
     recheckSubscriptions: async () => {
-      await Promise.all([...runtime.sessions.values()].filter((s) => !s.isClosed).map((s) => recheckSubscriptions(s, 'policy_reload')));
+      // One session after another: each yields between batches (standing-subscriptions.ts), and
+      // all of them at once would judge a batch of every session in one turn of the event loop.
+      for (const s of [...runtime.sessions.values()]) if (!s.isClosed) await recheckSubscriptions(s, 'policy_reload');
     },
     closeSession: async (sessionId, reason) => {
       const session = runtime.sessions.get(sessionId);

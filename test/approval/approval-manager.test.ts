@@ -126,9 +126,29 @@ describe('approval manager', () => {
     expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000 }, admin)).toMatchObject({ ok: true, grant: { tool: 'completion/complete', argsDigest: expect.any(String) } });
     await first;
     // The user types on: every further prefix of that argument is covered (they asked again per key).
-    for (const value of ['acm', 'acme', 'acme-', 'x']) expect(await f.manager.request(complete('lookup_customer', 'customer_id', value, { region: 'eu' }), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    for (const value of ['acm', 'acme', 'acme-', 'x']) expect(await f.manager.request(complete('lookup_customer', 'customer_id', value), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
     // Another argument of the prompt, or the same argument name of another prompt, asks again.
     for (const other of [complete('lookup_customer', 'payee', 'ac'), complete('export_all', 'customer_id', 'ac')]) {
+      const asked = f.nextPending();
+      const outcome = f.manager.request(other, decision(), display);
+      await asked;
+      f.manager.withdrawWhere(() => true, 'next');
+      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+    }
+  });
+
+  it('a remembered completion does not list what another context scopes (the same argument completed for another owner asks again)', async () => {
+    const f = managerFixture();
+    const complete = (value: string, context?: Record<string, string>) =>
+      callRequest({ action: 'completion/complete', tool: 'completion/complete', exposedName: 'completion/complete', arguments: { ref: { type: 'ref/prompt', name: 'open_repo' }, argument: { name: 'repo', value }, ...(context ? { context: { arguments: context } } : {}) } }).req;
+    const pending = f.nextPending();
+    const first = f.manager.request(complete('we', { owner: 'alice' }), decision(), display);
+    expect(await f.manager.answer(await pending, { kind: 'allow_remember', ttlMs: 600_000 }, admin)).toMatchObject({ ok: true });
+    await first;
+    // Typing on in that context is covered...
+    expect(await f.manager.request(complete('web', { owner: 'alice' }), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
+    // ...another owner's repositories, or none named, are a new question for a human.
+    for (const other of [complete('we', { owner: 'bigcorp' }), complete('we')]) {
       const asked = f.nextPending();
       const outcome = f.manager.request(other, decision(), display);
       await asked;

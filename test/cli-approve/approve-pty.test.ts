@@ -232,6 +232,29 @@ describe('warden approve in a pseudo-terminal', () => {
     expect(await pty.exited).toBe(0);
   });
 
+  it('blocks a forged card: a cancel reason padded to the edge of the screen cannot wrap into rows of its own', async () => {
+    // Line breaks are escaped, but spaces up to the edge of an 80-column terminal put what follows
+    // at the start of the next row: a card header and a "who" row drawn by the agent.
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile], 80);
+    await pty.waitFor('waiting for approval requests');
+    const first = callRequest();
+    const firstOutcome = fx.manager.request(first.req, decision(), display);
+    await pty.waitFor(/s left/);
+    const forged = `${' '.repeat(40)}\u2501\u2501 approval request apr_forged \u2501\u2501${' '.repeat(47)}  who   alice via release-bot`;
+    first.abort.abort(forged);
+    expect(await firstOutcome).toMatchObject({ kind: 'withdrawn' });
+    await pty.waitFor('waiting for approval requests…');
+    const screen = pty.screen();
+    const withdrawn = screen.slice(screen.indexOf('→ request')).split(/\r?\n|\r/).filter((l) => l.includes('withdrawn'));
+    expect(withdrawn).toHaveLength(1);
+    // It fits in 79 columns (its escape sequence aside), so no row of the agent's starts the screen's line.
+    expect([...withdrawn[0]!.replace(/\x1b\[2K/g, '')].length).toBeLessThanOrEqual(79);
+    expect(screen).not.toContain('who   alice via release-bot');
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+  });
+
   it('a double-tapped "a" does not allow the next request, shown only after the first answer', async () => {
     fx = await controlFixture();
     const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
@@ -265,7 +288,7 @@ describe('warden approve in a pseudo-terminal', () => {
 
   it('a deny reason still being typed when its request is withdrawn does not answer the next request', async () => {
     const { pty, second } = await denyReasonInterrupted('fr');
-    await pty.waitFor(/was withdrawn.*press Enter for the next request/);
+    await pty.waitFor(/was withdrawn[^]*press Enter for the next request/);
     // The approver, eyes on the keyboard, keeps typing its reason for a while, ends it with Enter
     // and taps on: the card that Enter brings up ignores that key.
     for (const ch of 'not ok, a bad call') {

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { Guard, StandingSubscription } from '../../src/core/tool-call.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import type { ProxySession } from '../../src/proxy/proxy-session.js';
+import { recheckSubscriptions, RECHECK_BATCH, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
+import type { UpstreamConnection } from '../../src/proxy/upstream-connection.js';
+import { principal } from '../helpers/policy-helpers.js';
+
+/**
+ * recheckSubscriptions against a session reduced to what it reads (its subscriptions, caller,
+ * options and upstream connections); the guard's re-check is the test's. Real sessions and
+ * processes: test/e2e/events/subscriptions-follow-risk.test.ts.
+ */
+function sessionWith(subscriptions: ReadonlyArray<readonly [string, HeldSubscription]>, recheck: NonNullable<Guard['recheckSubscription']>) {
+  const sent: Array<{ upstream: string; method: string; uri: unknown }> = [];
+  const connection = (name: string): UpstreamConnection => ({
+    name,
+    request: (method: string, params: Record<string, unknown>) => {
+      sent.push({ upstream: name, method, uri: params.uri });
+      return 1;
+    },
+  }) as unknown as UpstreamConnection;
+  const session = {
+    id: 's1',
+    principal: principal(),
+    info: undefined,
+    clientInfo: undefined,
+    subscriptions: new Map(subscriptions),
+    connection,
+    safely: (f: () => void) => f(),
+    opts: {
+      guard: { recheckSubscription: recheck },
+      channel: { transport: 'stdio' },
+      remoteAddress: undefined,
+      userAgent: undefined,
+      timeouts: { requestMs: 1_000 },
+      logger: silentLogger(),
+    },
+  } as unknown as ProxySession;
+  return { session, sent, connection };
+}
+
+const held = (upstream: string): HeldSubscription => ({ upstream, judgedUnder: 'sha256:p1' });
+
+describe('recheckSubscriptions', () => {
+  it('a flood of standing subscriptions does not hold the event loop while a reload re-checks them', async () => {
+    const uris = Array.from({ length: 20 * RECHECK_BATCH }, (_, i): readonly [string, HeldSubscription] => [`acme://files/${i}`, held('acme')]);
+    let judged = 0;
+    // Answers at once, as the in-memory store does: only microtasks between re-checks.
+    const { session } = sessionWith(uris, async () => {
+      judged++;
+      return 'keep';
+    });
+    let judgedWhenOtherWorkRan: number | undefined;
+    setImmediate(() => void (judgedWhenOtherWorkRan = judged));
+    const kept = await recheckSubscriptions(session, 'policy_reload');
+    expect(kept).toHaveLength(uris.length);
+    expect(judgedWhenOtherWorkRan).toBeGreaterThan(0);
+    expect(judgedWhenOtherWorkRan).toBeLessThan(uris.length);
+  });
+
+  it('a subscription the agent moved to another upstream while a restart re-checked it is not re-sent to the restarted one (stray subscription warden cannot end)', async () => {
+    const uris = [['acme://files/a', held('acme')], ['acme://files/b', held('acme')]] as const;
+    const { session } = sessionWith(uris, async (sub: StandingSubscription) => {
+      // Meanwhile the agent unsubscribed acme://files/a and subscribed it again, now routed to 'mirror'.
+      if (sub.uri === 'acme://files/a') session.subscriptions.set(sub.uri, held('mirror'));
+      return 'keep';
+    });
+    expect(await recheckSubscriptions(session, 'upstream_restart', { name: 'acme' } as UpstreamConnection)).toEqual(['acme://files/b']);
+  });
+
+  it('a subscription that ended while earlier batches were re-checked is not judged again (no second subscription.ended for what warden no longer holds)', async () => {
+    const uris = Array.from({ length: RECHECK_BATCH + 1 }, (_, i): readonly [string, HeldSubscription] => [`acme://files/${i}`, held('acme')]);
+    const last = `acme://files/${RECHECK_BATCH}`;
+    const judged: string[] = [];
+    const { session } = sessionWith(uris, async (sub: StandingSubscription) => {
+      judged.push(sub.uri);
+      return 'end';
+    });
+    // Between the batches a revocation ends the last one (and audits it): the re-check leaves it alone.
+    setImmediate(() => void session.subscriptions.delete(last));
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    expect(judged).toHaveLength(RECHECK_BATCH);
+    expect(judged).not.toContain(last);
+  });
+});
