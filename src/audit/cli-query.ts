@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, parseDuration, parseTime, streamRecords } from './read-records.js';
+import { readProgress } from './read-progress.js';
 import { DEFAULT_MAX_CALL_SPAN_MS, streamCalls, type CallSummary } from './call-summary.js';
 import { table, writeJsonStream } from './cli-format.js';
 
@@ -158,11 +159,15 @@ export function loadCalls(argv: string[], io: CliIo, help: string, command: 'que
   // and a call is handed out once its span has passed.
   const late = { records: 0 };
   const span = values['max-call-span'] ?? '6h';
+  // Progress on stderr, unless JSON streams to the same terminal meanwhile (it would cut into it).
+  const streamsToTerminal = command === 'query' && values.json === true && values.limit === undefined && io.stdout.isTTY === true;
+  const progress = streamsToTerminal ? undefined : readProgress(io.stderr, 'reading', files);
   return {
-    calls: filtered(streamCalls(streamRecords(files), filters.maxCallSpanMs, late), filters),
+    calls: filtered(streamCalls(streamRecords(files, progress ? { onRead: progress.onRead } : {}), filters.maxCallSpanMs, late), filters),
     values,
     filters,
     done: () => {
+      progress?.done();
       if (late.records === 0) return;
       io.stderr.write(`warden audit: ${late.records} record(s) came more than ${span} after their call's first record and are not in its summary (raise --max-call-span)\n`);
     },

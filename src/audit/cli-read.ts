@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
+import { readProgress } from './read-progress.js';
 import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
 import { formatRecord, formatStep, painter, recordJson, textOf, timeOf, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
@@ -172,7 +173,9 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
     return EXIT.config;
   }
   const steps: AuditRecord[] = [];
-  for (const r of streamRecords(files)) if (r.callId === callId) steps.push(r);
+  const progress = readProgress(io.stderr, 'searching', files);
+  for (const r of streamRecords(files, { onRead: progress.onRead })) if (r.callId === callId) steps.push(r);
+  progress.done();
   if (values.json) {
     writeJsonArray(io.stdout, steps);
     return steps.length > 0 ? EXIT.ok : EXIT.failure;

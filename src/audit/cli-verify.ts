@@ -5,6 +5,7 @@ import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultCheckpointPath } from './log-files.js';
 import { defaultAuditFile, expandSet } from './read-records.js';
 import { painter } from './cli-format.js';
+import { readProgress } from './read-progress.js';
 import { verifyAuditFiles, type VerifyProblem, type VerifyReport } from './verify-audit.js';
 import type { ChainAnchor } from './verify-types.js';
 
@@ -95,12 +96,15 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
   const checkpoint = values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : guessCheckpoint(files, positionals.length > 1);
   const publicKey = values['public-key'] !== undefined ? resolve(io.cwd, values['public-key']) : undefined;
   let report;
+  const progress = readProgress(io.stderr, 'verifying', files);
   try {
-    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}) });
+    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}), onRead: progress.onRead });
   } catch (err) {
+    progress.done();
     io.stderr.write(`warden audit verify: ${(err as Error).message}\n`);
     return EXIT.config;
   }
+  progress.done();
   // --strict: a warning is a failure too (for a log that was closed, where every record should
   // be covered by the checkpoint and nothing should be torn).
   const strictFailed = values.strict === true && report.ok && report.warnings.length > 0;

@@ -41,6 +41,8 @@ function badUtf8(text: string, bytes: Buffer): boolean {
 export interface LineStreamOptions {
   readonly chunkBytes?: number;
   readonly maxLineBytes?: number;
+  /** Called with the byte count of each read (progress on long reads, read-progress.ts). */
+  readonly onRead?: (bytes: number) => void;
 }
 
 /**
@@ -129,6 +131,7 @@ export function* readLines(file: string, options: LineStreamOptions = {}): Gener
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (n === 0) break;
       pos += n;
+      options.onRead?.(n);
       yield* splitter.push(buf.subarray(0, n));
     }
     const last = splitter.end();

@@ -73,6 +73,8 @@ export interface VerifyOptions {
   readonly chunkBytes?: number;
   /** Lines longer than this are not held in memory and count as bad lines. */
   readonly maxLineBytes?: number;
+  /** Called with the byte count of each read of a log file (progress, read-progress.ts). */
+  readonly onRead?: (bytes: number) => void;
   /**
    * Where the set starts when older files were removed (retention): the seq and hash of the last
    * removed record, taken from verifying those files before they went. The first record must
