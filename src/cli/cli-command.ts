@@ -1,7 +1,7 @@
 /** Exit codes shared by every `warden` subcommand. Documented in the README. */
 export const EXIT = {
   ok: 0,
-  /** The command ran and found a problem (verification failed, check failed, call denied). */
+  /** The command ran and found a problem (verification failed, scenario step failed, call denied). */
   failure: 1,
   /** Bad command line. */
   usage: 2,

@@ -17,7 +17,7 @@ function usage(): string {
     ...lines,
     '',
     'Run `warden <command> --help` for the options of one command.',
-    'Exit codes: 0 ok, 1 check failed or denied, 2 usage, 3 config invalid, 4 unavailable.',
+    'Exit codes: 0 ok, 1 a problem found (verification, scenario step, denial), 2 usage, 3 config or input invalid, 4 unavailable.',
     '',
   ].join('\n');
 }
