@@ -18,6 +18,15 @@ async function expectAskedAgain(f: ReturnType<typeof managerFixture>, principals
   }
 }
 
+/** `req` is not covered by a grant: it waits for a human (withdrawn here, so the test goes on). */
+async function expectAsksAHuman(f: ReturnType<typeof managerFixture>, req: ReturnType<typeof callRequest>['req']): Promise<void> {
+  const asked = f.nextPending();
+  const outcome = f.manager.request(req, decision(), display);
+  await asked;
+  f.manager.withdrawWhere(() => true, 'next');
+  expect(await outcome).toMatchObject({ kind: 'withdrawn' });
+}
+
 describe('approval manager', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -128,13 +137,7 @@ describe('approval manager', () => {
     // The user types on: every further prefix of that argument is covered (they asked again per key).
     for (const value of ['acm', 'acme', 'acme-', 'x']) expect(await f.manager.request(complete('lookup_customer', 'customer_id', value), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
     // Another argument of the prompt, or the same argument name of another prompt, asks again.
-    for (const other of [complete('lookup_customer', 'payee', 'ac'), complete('export_all', 'customer_id', 'ac')]) {
-      const asked = f.nextPending();
-      const outcome = f.manager.request(other, decision(), display);
-      await asked;
-      f.manager.withdrawWhere(() => true, 'next');
-      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
-    }
+    for (const other of [complete('lookup_customer', 'payee', 'ac'), complete('export_all', 'customer_id', 'ac')]) await expectAsksAHuman(f, other);
   });
 
   it('a remembered completion does not list what another context scopes (the same argument completed for another owner asks again)', async () => {
@@ -148,13 +151,7 @@ describe('approval manager', () => {
     // Typing on in that context is covered...
     expect(await f.manager.request(complete('web', { owner: 'alice' }), decision(), display)).toMatchObject({ kind: 'allowed_by_grant' });
     // ...another owner's repositories, or none named, are a new question for a human.
-    for (const other of [complete('we', { owner: 'bigcorp' }), complete('we')]) {
-      const asked = f.nextPending();
-      const outcome = f.manager.request(other, decision(), display);
-      await asked;
-      f.manager.withdrawWhere(() => true, 'next');
-      expect(await outcome).toMatchObject({ kind: 'withdrawn' });
-    }
+    for (const other of [complete('we', { owner: 'bigcorp' }), complete('we')]) await expectAsksAHuman(f, other);
   });
 
   it('an approver who widens a read grant on purpose gets it for any URI, and a tool call left unsaid stays any-arguments', async () => {
