@@ -147,8 +147,11 @@ export interface StandingSubscription {
   readonly clientInfo: { readonly name: string; readonly version: string } | undefined;
 }
 
-/** Why warden re-judges the standing subscriptions: a policy reload, or an upstream that restarted. */
-export type StandingOccasion = 'policy_reload' | 'upstream_restart';
+/**
+ * Why warden re-judges the standing subscriptions: a policy reload, an upstream that restarted,
+ * or a security event that changed the caller's standing without revoking it (a step-up, new claims).
+ */
+export type StandingOccasion = 'policy_reload' | 'upstream_restart' | 'security_event';
 
 /** Session lifecycle as the proxy sees it, for audit, revocation and operators. */
 export interface SessionInfo {

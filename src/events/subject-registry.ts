@@ -41,6 +41,8 @@ export interface SubjectRegistryDeps {
   readonly onRevoke?: (effect: SubjectEffect) => void | Promise<void>;
   /** Wired by the integrator to identity.invalidate (cached verifications of the subject). */
   readonly onClaimsChange?: (effect: SubjectEffect) => void | Promise<void>;
+  /** A step-up came into force for the subject (standing resource subscriptions are re-judged). */
+  readonly onStepUp?: (effect: SubjectEffect) => void | Promise<void>;
   readonly logger?: Logger;
   /** Where entries outlive the process (`state.revocationsFile`); without it they last until exit. */
   readonly file?: RegistryFile;
@@ -181,6 +183,7 @@ export class SubjectRegistry {
     const { minSensitivity, action } = this.settings.stepUp;
     const entry: RegistryEntry = { kind: 'step_up', id: randomUUID(), match, ...input, minSensitivity, action, expiresAt: this.expiry(input.at) };
     const saved = await this.persist(entry);
+    await this.runHook('onStepUp', this.effectOf(entry));
     return { entry, saved };
   }
 
@@ -278,6 +281,7 @@ export class SubjectRegistry {
       if (!this.adopt(entry)) continue;
       if (entry.kind === 'revoke') void this.runHook('onRevoke', this.effectOf(entry));
       else if (entry.kind === 'claims') void this.runHook('onClaimsChange', this.effectOf(entry));
+      else if (entry.kind === 'step_up') void this.runHook('onStepUp', this.effectOf(entry));
     }
   }
 
@@ -315,7 +319,7 @@ export class SubjectRegistry {
     return Math.max(this.deps.clock(), at) + this.settings.retentionSeconds * 1000;
   }
 
-  private async runHook(name: 'onRevoke' | 'onClaimsChange', effect: SubjectEffect): Promise<void> {
+  private async runHook(name: 'onRevoke' | 'onClaimsChange' | 'onStepUp', effect: SubjectEffect): Promise<void> {
     const hook = this.deps[name];
     if (!hook) return;
     try {

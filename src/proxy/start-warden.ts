@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import type { Authenticator } from '../core/authenticator.js';
-import type { Guard, SessionInfo } from '../core/tool-call.js';
+import type { Guard, SessionInfo, StandingOccasion } from '../core/tool-call.js';
 import { WARDEN_VERSION } from '../core/warden-version.js';
 import type { Logger } from '../logging/logger.js';
 import { announceListChanged, type AnnouncedList } from './announce-list-changed.js';
@@ -41,8 +41,11 @@ export interface WardenHandle {
    * subscriptions end, each audited. Returns how many ended.
    */
   endRevokedSubscriptions(sessionIds: Iterable<string>, eventId: string): number;
-  /** A policy reload took effect: every standing subscription is re-judged; those no longer allowed end. */
-  recheckSubscriptions(): Promise<void>;
+  /**
+   * A policy reload took effect (every session), or a security event changed these sessions'
+   * caller: their standing subscriptions are re-judged; those no longer allowed end.
+   */
+  recheckSubscriptions(sessionIds?: Iterable<string>, occasion?: StandingOccasion): Promise<void>;
   /** Where the HTTP listener is bound, when listening on HTTP. */
   readonly httpAddress: { host: string; port: number; url: string } | undefined;
   /** Resolves when the stdio session ends (agent closed stdin or closeSession); undefined without stdio. */
@@ -85,10 +88,11 @@ export async function startWarden(options: StartWardenOptions): Promise<WardenHa
       }
       return ended;
     },
-    recheckSubscriptions: async () => {
+    recheckSubscriptions: async (sessionIds, occasion = 'policy_reload') => {
+      const chosen = sessionIds === undefined ? [...runtime.sessions.values()] : [...sessionIds].flatMap((id) => runtime.sessions.get(id) ?? []);
       // One session after another: each yields between batches (standing-subscriptions.ts), and
       // all of them at once would judge a batch of every session in one turn of the event loop.
-      for (const s of [...runtime.sessions.values()]) if (!s.isClosed) await recheckSubscriptions(s, 'policy_reload');
+      for (const s of chosen) if (!s.isClosed) await recheckSubscriptions(s, occasion);
     },
     closeSession: async (sessionId, reason) => {
       const session = runtime.sessions.get(sessionId);

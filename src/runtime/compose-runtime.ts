@@ -123,6 +123,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       approvals: enforcement.approvals,
       closeSession: (id, reason) => handle?.closeSession(id, reason),
       endSubscriptions: (ids, eventId) => void handle?.endRevokedSubscriptions(ids, eventId),
+      recheckSubscriptions: (ids) => handle?.recheckSubscriptions(ids, 'security_event'),
     });
     closers.push(() => stopFollowing());
     revokedNow = (p, sessionId) => subjects.evaluate(p, sessionId, clock()).kind === 'revoked';

@@ -23,6 +23,8 @@ export interface SubjectWiringDeps {
   readonly closeSession: (sessionId: string, reason: string) => Promise<boolean> | undefined;
   /** Ends the standing resource subscriptions of these sessions (their caller was revoked). */
   readonly endSubscriptions: (sessionIds: readonly string[], eventId: string) => void;
+  /** Re-judges the standing resource subscriptions of these sessions (a step-up or new claims). */
+  readonly recheckSubscriptions: (sessionIds: readonly string[]) => Promise<void> | undefined;
   /** Resolves a config path against the config file's folder. */
   readonly at: (path: string) => string;
 }
@@ -74,7 +76,15 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       await Promise.all([grantsRetired, ...http.map((s) => deps.closeSession(s.sessionId, 'revoked'))]);
       deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');
     },
-    onClaimsChange: forgetTokens,
+    // A step-up or new claims leave the caller's sessions open, but may refuse what its standing
+    // subscriptions were allowed: re-judged as after a reload (awaited, so a hook failure is logged).
+    onClaimsChange: async (effect) => {
+      forgetTokens(effect);
+      await deps.recheckSubscriptions(effect.sessionIds);
+    },
+    onStepUp: async (effect) => {
+      await deps.recheckSubscriptions(effect.sessionIds);
+    },
     ...(config.state.revocationsFile ? { file: new RegistryFile(deps.at(config.state.revocationsFile)) } : {}),
   });
   // A revocations file that is there but unreadable stops start-up (load throws): starting

@@ -26,7 +26,7 @@ async function setup() {
   const dir = tempDir('warden-revoked-grants-');
   const { registry, stop } = await createSubjectRegistry(config, {
     store: new MemoryStateStore(), audit: f.audit, clock: () => Date.now(), logger: silentLogger(), sessions,
-    authenticator: undefined, approvals: f.manager, closeSession: () => undefined, endSubscriptions: () => undefined, at: (p) => join(dir, p),
+    authenticator: undefined, approvals: f.manager, closeSession: () => undefined, endSubscriptions: () => undefined, recheckSubscriptions: () => undefined, at: (p) => join(dir, p),
   });
   /** An approver answers "allow and remember" for a call of `who` (`scope` user: any agent of the user). */
   const remember = async (who: Principal, scope: 'principal' | 'user' = 'principal'): Promise<void> => {
@@ -105,7 +105,7 @@ describe('a revocation takes the subject\'s remembered grants (stolen identity s
     const config = WardenConfigSchema.parse({ dangerouslyAllowAnonymous: true, upstreams: { a: { command: 'x' } } });
     const made = await createSubjectRegistry(config, {
       store, audit, clock: () => Date.now(), logger: silentLogger(), sessions: new SessionRegistry(),
-      authenticator: undefined, approvals: manager, closeSession: () => undefined, endSubscriptions: () => undefined, at: (p) => join(tempDir('warden-revoked-grants-'), p),
+      authenticator: undefined, approvals: manager, closeSession: () => undefined, endSubscriptions: () => undefined, recheckSubscriptions: () => undefined, at: (p) => join(tempDir('warden-revoked-grants-'), p),
     });
     registry = made.registry;
     try {

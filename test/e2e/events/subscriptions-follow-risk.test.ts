@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { completeJsonLines } from '../../../bench/fixtures/kill-under-load.js';
 import { matchShape } from '../../helpers/audit-field-spec.js';
 import { readAudit, waitForRecord, type AuditLine } from '../../helpers/audit-e2e-warden.js';
-import { identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
-import { runWardenCli, startStdioWarden } from '../../helpers/identity-warden.js';
+import { eventually, identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
+import { loggedUrl, runWardenCli, startStdioWarden } from '../../helpers/identity-warden.js';
+import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
 import { until } from '../../helpers/progress.js';
 
 /**
@@ -21,7 +22,7 @@ import { until } from '../../helpers/progress.js';
 const README = 'acme://files/docs/readme.txt';
 const NOTES = 'acme://files/docs/notes.txt';
 
-const policy = (extra: { mode?: string; rate?: string; rules?: string } = {}): string => `
+const policy = (extra: { mode?: string; rate?: string; rules?: string; sensitivity?: string } = {}): string => `
 version: "e2e-standing-subscriptions"
 mode: ${extra.mode ?? 'enforce'}
 defaults: { sensitivity: low, unclassifiedAction: allow, high: approve, critical: block }
@@ -30,6 +31,7 @@ anomalies:
   rate: { window: 1m, perTool: ${extra.rate ?? 'null'}, overall: null, perUser: null, weight: 30 }
   novelty: { toolWeight: 0 }
 sensitivity:
+${extra.sensitivity ?? ''}
   - { tools: [resources/subscribe, resources/read], level: low, class: read }
 rules:
   - { id: allow-all, match: { tools: ['*'] }, action: allow }
@@ -46,17 +48,26 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!().catch(() => undefined);
 });
 
-/** A stdio warden whose agent (alice via agent-7) records every resources/updated it receives. */
-async function subscribingAgent(policyText: string, acmeEnv: Record<string, string> = {}) {
+/**
+ * A stdio warden whose agent (alice via agent-7) records every resources/updated it receives.
+ * With `events`, warden also takes signed SETs from a test transmitter (`transmitter`), and the
+ * agent's token was issued 10 s ago (before any event) with the claim `account_status` read.
+ */
+async function subscribingAgent(policyText: string, acmeEnv: Record<string, string> = {}, options: { events?: boolean } = {}) {
   const env: IdentityEnv = await identityEnv('warden-e2e-standing-');
   const tokenFile = join(env.dir, 'agent.jwt');
   const policyFile = join(env.dir, 'policy.yaml');
   const upstreamLog = join(env.dir, 'acme-requests.jsonl');
-  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7' }));
+  const tx = options.events ? await transmitter(env.dir) : undefined;
+  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', ...(tx ? { nowMs: Date.now() - 10_000 } : {}) }));
   writeFileSync(policyFile, policyText);
   writeFileSync(upstreamLog, '');
   const config = env.config(
-    { identity: env.identity({ token: { file: tokenFile } }), policy: { files: [policyFile], watch: true } },
+    {
+      identity: env.identity({ token: { file: tokenFile }, ...(tx ? { extraClaims: ['account_status'] } : {}) }),
+      policy: { files: [policyFile], watch: true },
+      ...(tx ? { events: tx.section() } : {}),
+    },
     { ACME_READ_LOG: upstreamLog, ACME_UPDATES_EVERY_MS: '100', ...acmeEnv },
   );
   const updates: string[] = [];
@@ -65,8 +76,15 @@ async function subscribingAgent(policyText: string, acmeEnv: Record<string, stri
   });
   closers.push(() => agent.close());
   const logged = (): Logged[] => completeJsonLines<Logged>(upstreamLog);
+  /** Pushes a SET about alice to warden's receiver; resolves once warden accepted it (202). */
+  const pushEvent = async (events: Record<string, Record<string, unknown>>): Promise<void> => {
+    if (!tx) throw new Error('subscribingAgent: started without events');
+    const url = await eventually(() => loggedUrl(agent.stderr, 'security event receiver listening'));
+    const res = await pushSet(url, await tx.mint({ subId: userSubject('alice'), events }));
+    expect(res.status, JSON.stringify(res.json)).toBe(202);
+  };
   return {
-    env, agent, updates, tokenFile, policyFile,
+    env, agent, updates, tokenFile, policyFile, pushEvent,
     subscribedUpstream: () => logged().flatMap((r) => (r.subscribe === undefined ? [] : [r.subscribe])),
     unsubscribedUpstream: () => logged().flatMap((r) => (r.unsubscribe === undefined ? [] : [r.unsubscribe])),
     ended: (): AuditLine[] => readAudit(env.auditFile).filter((r) => r.type === 'subscription.ended'),
@@ -120,6 +138,40 @@ describe('standing subscriptions follow risk changes', () => {
     // Subscribing again is a request like any other, judged; the updates come back with it.
     await w.agent.client.subscribeResource({ uri: README });
     await w.flowing(README);
+  }, 30_000);
+
+  it('a caller whose claims a security event changed keeps receiving updates the policy no longer allows it (token-claims-change)', async () => {
+    const suspendedMayNotWatch = `  - id: no-subscriptions-when-suspended
+    match: { tools: [resources/subscribe], claims: [{ path: account_status, eq: suspended }] }
+    action: block`;
+    const w = await subscribingAgent(policy({ rules: suspendedMayNotWatch }), {}, { events: true });
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+
+    await w.pushEvent({ 'token-claims-change': { claims: { account_status: 'suspended' }, ...at(Date.now() - 5_000) } });
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended');
+    expect(ended).toMatchObject({ reason: 'security_event', ended: true, uri: README, action: 'block', enforced: 'block', rules: expect.arrayContaining(['no-subscriptions-when-suspended']) });
+    expect(matchShape(ended)).toEqual({ ok: true, shape: 'policy' });
+    await until(() => w.unsubscribedUpstream().includes(README));
+    expect(await w.updatesOverASecond(README)).toBe(0);
+  }, 30_000);
+
+  it('a step-up for the sensitivity of a standing subscription ends it: nobody is asked for what the agent did not ask (assurance-level-change)', async () => {
+    // Watching the notes is high: a step-up (approve at high and above, the default) covers it.
+    const notesHigh = '  - { tools: [resources/subscribe], when: [{ path: uri, regex: notes }], level: high, class: read }';
+    const w = await subscribingAgent(policy({ sensitivity: notesHigh }), {}, { events: true });
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.agent.client.subscribeResource({ uri: NOTES });
+    await w.flowing(NOTES);
+
+    await w.pushEvent({ 'assurance-level-change': { namespace: 'NIST-AAL', current_level: 'nist-aal1', previous_level: 'nist-aal2', change_direction: 'decrease', ...at(Date.now() - 5_000) } });
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended');
+    expect(ended).toMatchObject({ reason: 'security_event', ended: true, uri: NOTES, action: 'approve', enforced: 'approve' });
+    await until(() => w.unsubscribedUpstream().includes(NOTES));
+    expect(await w.updatesOverASecond(NOTES)).toBe(0);
+    // The low one is not what the step-up is for: it stands.
+    await w.flowing(README);
+    expect(w.ended()).toHaveLength(1);
   }, 30_000);
 
   it('a subscription the reloaded policy blocks keeps delivering updates (the others stand)', async () => {
