@@ -13,6 +13,6 @@ export type OpenAuditSinkOptions = StartAuditSinkOptions;
  */
 export async function openAuditSink(config: AuditConfigInput, options: OpenAuditSinkOptions = {}): Promise<FileAuditSink> {
   const parsed = AuditConfigSchema.safeParse(config);
-  if (!parsed.success) throw configErrorFromZod(parsed.error, options.configFile ?? 'config');
+  if (!parsed.success) throw configErrorFromZod(parsed.error, options.configFile ?? 'config', { schema: AuditConfigSchema, input: config });
   return startFileAuditSink(parsed.data, options);
 }

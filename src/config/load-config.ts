@@ -80,8 +80,9 @@ export function loadConfigFile<S extends z.ZodType>(file: string, schema: S): z.
 
 /** Validates already-read data; `file` is used in error messages. */
 export function parseConfigDocument<S extends z.ZodType>(document: unknown, file: string, schema: S): z.infer<S> {
-  const result = schema.safeParse(document ?? {});
-  if (!result.success) throw configErrorFromZod(result.error, file);
+  const input = document ?? {};
+  const result = schema.safeParse(input);
+  if (!result.success) throw configErrorFromZod(result.error, file, { schema, input });
   return result.data;
 }
 

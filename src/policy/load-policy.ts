@@ -61,7 +61,7 @@ export function validatePolicy(data: unknown, file: string, role: PolicyFileRole
   const proto = protoKeyPath(input);
   if (proto !== undefined) throw new ConfigError("a '__proto__' key names nothing in a policy (it would be dropped silently)", { file, keyPath: proto });
   const result = PolicySchema.safeParse(input);
-  if (!result.success) throw configErrorFromZod(result.error, file);
+  if (!result.success) throw configErrorFromZod(result.error, file, { schema: PolicySchema, input });
   return result.data;
 }
 

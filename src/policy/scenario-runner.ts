@@ -41,8 +41,9 @@ export function loadScenario(file: string): Scenario {
   } catch (err) {
     throw new ConfigError(`cannot read scenario: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
   }
-  const result = ScenarioSchema.safeParse(parsePolicyYaml(text, file));
-  if (!result.success) throw configErrorFromZod(result.error, file);
+  const input = parsePolicyYaml(text, file);
+  const result = ScenarioSchema.safeParse(input);
+  if (!result.success) throw configErrorFromZod(result.error, file, { schema: ScenarioSchema, input });
   for (const [key, spec] of Object.entries(result.data.principals)) {
     // An agent's issuer without an agent would be dropped, and the steps judged as direct user calls.
     if (spec.agentIssuer !== undefined && spec.agent === undefined) {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -24,6 +25,15 @@ describe('warden policy (compiled binary; run `npx tsc -p tsconfig.json` first)'
     const r = warden('policy', 'check', 'test/fixtures/policy/bad/duplicate-rule-id.yaml');
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('test/fixtures/policy/bad/duplicate-rule-id.yaml: rules[1].id:');
+    expect(r.stdout).toBe('');
+  });
+  it('check names the key a misspelt one most likely meant, and exits 3', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'policy-check-')), 'misspelt.yaml');
+    writeFileSync(file, 'version: 1\ndefualts:\n  high: block\nrules:\n  - id: r1\n    action: block\n    mach: { tools: [x] }\n');
+    const r = warden('policy', 'check', file);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain(`${file}: (root): unknown key 'defualts' (did you mean 'defaults'?)`);
+    expect(r.stderr).toContain(`${file}: rules[0]: unknown key 'mach' (did you mean 'match'?)`);
     expect(r.stdout).toBe('');
   });
 });
