@@ -43,6 +43,9 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
   const forgetTokens = (effect: SubjectEffect): void => {
     deps.authenticator?.invalidate((p) => effect.affects(p, undefined));
   };
+  const recheckLater = (effect: SubjectEffect): void => {
+    deps.recheckSubscriptions(effect.sessionIds)?.catch((err: unknown) => deps.logger.error({ err, eventId: effect.eventId }, 'could not re-judge the standing subscriptions of a subject'));
+  };
   const registry = new SubjectRegistry({
     settings: registrySettings(config),
     store: deps.store,
@@ -77,14 +80,13 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       deps.logger.warn({ eventId: effect.eventId, sessions: effect.sessionIds.length, withdrawn }, 'subject revoked');
     },
     // A step-up or new claims leave the caller's sessions open, but may refuse what its standing
-    // subscriptions were allowed: re-judged as after a reload (awaited, so a hook failure is logged).
-    onClaimsChange: async (effect) => {
+    // subscriptions were allowed: re-judged as after a reload. Not awaited: thousands held take
+    // seconds (in batches), and the transmitter's SET must be answered without waiting for them.
+    onClaimsChange: (effect) => {
       forgetTokens(effect);
-      await deps.recheckSubscriptions(effect.sessionIds);
+      recheckLater(effect);
     },
-    onStepUp: async (effect) => {
-      await deps.recheckSubscriptions(effect.sessionIds);
-    },
+    onStepUp: recheckLater,
     ...(config.state.revocationsFile ? { file: new RegistryFile(deps.at(config.state.revocationsFile)) } : {}),
   });
   // A revocations file that is there but unreadable stops start-up (load throws): starting
