@@ -6,13 +6,18 @@ import type { Logger } from '../logging/logger.js';
  * Whose connections count together: one IPv4 address, or one IPv6 /64 (a single host is usually
  * given a whole /64, so counting by full address would give it 2^64 shares). An IPv4-mapped IPv6
  * address (`::ffff:203.0.113.7`, how a dual-stack listener sees IPv4 clients) counts as its IPv4.
+ * Loopback (127.0.0.0/8, ::1) is no group (undefined): every client of a warden on loopback, the
+ * default, comes from it, so a share for it would only be a lower maxConnections for everyone.
  */
-export function addressGroup(address: string | undefined): string {
+export function addressGroup(address: string | undefined): string | undefined {
   if (address === undefined) return '?';
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (isIPv4(address) || !isIPv6(address)) return address;
-  return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
+  const v4 = mapped ? mapped[1]! : address;
+  if (isIPv4(v4)) return v4.startsWith('127.') ? undefined : v4;
+  if (!isIPv6(address)) return address;
+  const groups = expandIPv6(address);
+  if (groups.every((g, i) => g === (i === 7 ? '1' : '0'))) return undefined;
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of an IPv6 address, lower-case, without zone (`%eth0`). */
@@ -28,8 +33,9 @@ function expandIPv6(address: string): string[] {
 }
 
 /**
- * Bounds the connections one address (see addressGroup) holds at once, so one host cannot take
- * all of `listen.http.maxConnections` and lock every other agent out before anyone authenticates.
+ * Bounds the connections one address (see addressGroup; loopback is not bounded) holds at once, so
+ * one host cannot take all of `listen.http.maxConnections` and lock every other agent out before
+ * anyone authenticates.
  * A connection beyond it is closed at once, unanswered; refusals are logged once per address per
  * episode. The map holds an entry per address with a connection open, so it is bounded by
  * maxConnections.
@@ -39,6 +45,7 @@ export function limitConnectionsPerAddress(server: Server, max: number, logger: 
   const refusing = new Set<string>();
   server.on('connection', (socket) => {
     const group = addressGroup(socket.remoteAddress);
+    if (group === undefined) return;
     const held = open.get(group) ?? 0;
     if (held >= max) {
       if (!refusing.has(group)) {

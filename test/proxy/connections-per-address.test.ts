@@ -1,5 +1,8 @@
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { addressGroup } from '../../src/proxy/connections-per-address.js';
+import { addressGroup, limitConnectionsPerAddress } from '../../src/proxy/connections-per-address.js';
 
 describe('addressGroup: whose connections count together', () => {
   it.each([
@@ -9,7 +12,12 @@ describe('addressGroup: whose connections count together', () => {
     ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
     ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
     ['2001:0db8:0001:0002::1%eth0', '2001:db8:1:2::/64'],
-    ['::1', '0:0:0:0::/64'],
+    ['::1', undefined],
+    ['127.0.0.1', undefined],
+    ['127.8.9.10', undefined],
+    ['::ffff:127.0.0.1', undefined],
+    ['128.0.0.1', '128.0.0.1'],
+    ['::2', '0:0:0:0::/64'],
     ['fe80::1:2', 'fe80:0:0:0::/64'],
     [undefined, '?'],
   ])('%s counts as %s', (address, group) => {
@@ -19,5 +27,56 @@ describe('addressGroup: whose connections count together', () => {
   it('blocks one host from taking many shares by rotating through its IPv6 /64', () => {
     const groups = new Set(Array.from({ length: 50 }, (_, i) => addressGroup(`2001:db8:aa:bb::${(i + 1).toString(16)}`)));
     expect(groups.size).toBe(1);
+  });
+});
+
+/**
+ * The limiter on the server's `connection` events. Clients from addresses other than loopback
+ * cannot be made on one machine's loopback interface, so sockets here are stand-ins that close
+ * and get destroyed as net.Socket does; the loopback case runs with real connections in
+ * test/e2e/adv-http/connection-limit.test.ts.
+ */
+describe('limitConnectionsPerAddress', () => {
+  class FakeSocket extends EventEmitter {
+    destroyed = false;
+    constructor(readonly remoteAddress: string) {
+      super();
+    }
+    destroy(): void {
+      this.destroyed = true;
+      this.emit('close');
+    }
+  }
+  function limited(max: number) {
+    const server = new EventEmitter();
+    limitConnectionsPerAddress(server as unknown as Server, max, pino({ level: 'silent' }));
+    return (address: string): FakeSocket => {
+      const s = new FakeSocket(address);
+      server.emit('connection', s);
+      return s;
+    };
+  }
+
+  it('blocks one host from holding more than its share, while others still get in (single-host connection flood)', () => {
+    const connect = limited(2);
+    const held = [connect('203.0.113.7'), connect('203.0.113.7')];
+    const third = connect('203.0.113.7');
+    expect(third.destroyed).toBe(true);
+    expect(held.map((h) => h.destroyed)).toEqual([false, false]);
+    expect(connect('198.51.100.1').destroyed).toBe(false);
+    // A closed connection frees its place.
+    held[0]!.emit('close');
+    expect(connect('203.0.113.7').destroyed).toBe(false);
+  });
+
+  it('blocks a host from taking many shares by rotating the addresses of its IPv6 /64', () => {
+    const connect = limited(2);
+    const sockets = Array.from({ length: 5 }, (_, i) => connect(`2001:db8:aa:bb::${i + 1}`));
+    expect(sockets.map((s) => s.destroyed)).toEqual([false, false, true, true, true]);
+  });
+
+  it('leaves loopback clients alone: a warden on loopback serves them all from one address', () => {
+    const connect = limited(1);
+    expect([connect('127.0.0.1'), connect('127.0.0.1'), connect('::1'), connect('::ffff:127.0.0.1')].some((s) => s.destroyed)).toBe(false);
   });
 });
