@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
 import { openHttpSession } from '../../helpers/hostile-http.js';
 import { until } from '../../helpers/progress.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * An HTTP upstream (its own process) answers each tools/list on an event stream and never ends
  * that stream, though the spec asks it to once the answer is sent. Warden read each one on for
  * as long as the server kept it: one socket held per request ever sent, until warden ran out.
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 describe('an HTTP upstream that never ends the event stream of an answered request', () => {
   it('has each stream closed by warden once the answer arrived, not one socket kept per request (kept-open answer streams)', async () => {

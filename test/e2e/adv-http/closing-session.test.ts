@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WardenConfigSchema } from '../../../src/config/config-schema.js';
 import type { ToolCallRequest } from '../../../src/core/tool-call.js';
 import { createAnonymousAuthenticator } from '../../../src/identity/anonymous-authenticator.js';
@@ -8,6 +8,7 @@ import { startFlakyStreamServer } from '../../helpers/http-notify-upstream.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { until } from '../../helpers/progress.js';
 import { rawHttp } from '../../helpers/raw-http.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * A session warden is closing (an operator's `revoke --session`, eviction, idle timeout) stays in
@@ -16,10 +17,7 @@ import { rawHttp } from '../../helpers/raw-http.js';
  * not handed to a session whose in-flight calls were already cancelled (a call judged then could
  * wait for an approval nobody withdraws with the session).
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 describe('a request on an HTTP session warden is closing', () => {
   it('is answered 404 and never judged (a call slipped in while an operator kills the session)', async () => {

@@ -1,19 +1,17 @@
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HEADERS_TIMEOUT_MS } from '../../../src/proxy/connection-limit.js';
 import { startHttpWarden } from '../../helpers/in-process-warden.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { eventuallyResolves } from '../../helpers/progress.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * Before any authentication, a client can open TCP connections to the HTTP listener and send
  * nothing, or headers a byte at a time. Each holds a file descriptor; without bounds warden runs
  * out of them for everything else (its stdio agent, upstream children, the audit file).
  */
-const closers: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (closers.length) await Promise.resolve(closers.pop()!()).catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 /** A TCP connection to warden; `localAddress` picks the client's address (any 127.x.y.z on Linux). */
 function openSocket(url: string, localAddress?: string): Promise<{ socket: Socket; closed: Promise<number> }> {

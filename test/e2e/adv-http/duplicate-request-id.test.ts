@@ -1,9 +1,10 @@
 import { request, type ClientRequest } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GuardVerdict, ToolCallRequest } from '../../../src/core/tool-call.js';
 import { startHttpWarden } from '../../helpers/in-process-warden.js';
 import { openHttpSession } from '../../helpers/hostile-http.js';
 import { until } from '../../helpers/progress.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * JSON-RPC ids are unique per session; an agent (buggy, or probing) that sends a second request
@@ -11,10 +12,7 @@ import { until } from '../../helpers/progress.js';
  * the held request as it was: its answer still reaches the stream that carries it, and closing
  * that stream still withdraws it.
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 const call = (message: string) => JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message } } });
 

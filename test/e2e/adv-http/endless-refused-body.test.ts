@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startHttpWarden } from '../../helpers/in-process-warden.js';
 import { createTestAuthenticator, testPrincipal } from '../../helpers/test-authenticator.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * A request refused before warden reads its body (a foreign Host, no valid token, an unknown
@@ -10,10 +11,7 @@ import { createTestAuthenticator, testPrincipal } from '../../helpers/test-authe
  * five minutes). Anyone who can reach the port, without a token, could keep warden's one event
  * loop parsing gigabytes of chunked body per connection. Such a refusal now closes the connection.
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 /** Sends headers, then an endless chunked body; resolves with the bytes sent once the socket closes (or after `ms`). */
 function endlessBody(url: string, headers: string, ms = 3_000): Promise<{ sent: number; closed: boolean; status: string }> {

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { until } from '../../helpers/progress.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * Ending a session ends its HTTP upstream sessions with a DELETE. An upstream that accepts the
@@ -9,10 +10,7 @@ import { until } from '../../helpers/progress.js';
  * stop, for the HTTP client's own timeout (about five minutes): the stdio children get 2 s
  * before SIGTERM, an HTTP upstream gets as long for its DELETE.
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 async function setUp() {
   const server = await startFlakyStreamServer({ FLAKY_DELETE_HANG: '1' });

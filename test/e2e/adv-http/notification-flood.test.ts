@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
 import { openHttpSession } from '../../helpers/hostile-http.js';
 import { until } from '../../helpers/progress.js';
 import { MAX_NOTIFICATIONS_IN_FLIGHT } from '../../../src/proxy/notification-backlog.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * An agent sends notifications without end (each answered 202 at once); warden passes each on to
@@ -10,10 +11,7 @@ import { MAX_NOTIFICATIONS_IN_FLIGHT } from '../../../src/proxy/notification-bac
  * notification only after 5 s, as a slow or hung server would: warden held one socket and one
  * pending fetch per notification, without bound.
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 const WARN = 40;
 

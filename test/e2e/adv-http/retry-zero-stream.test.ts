@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { until } from '../../helpers/progress.js';
 import { MIN_GET_INTERVAL_MS } from '../../../src/proxy/upstream-stream-keeper.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * An HTTP upstream (hostile, or broken) answers every standing GET with `retry: 0` and ends the
@@ -10,10 +11,7 @@ import { MIN_GET_INTERVAL_MS } from '../../../src/proxy/upstream-stream-keeper.j
  * fresh start, so warden re-opened the stream in a tight loop, per agent session. The fixture
  * server runs as its own process, warden in this one.
  */
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 describe('an HTTP upstream that ends every standing stream at once with retry: 0', () => {
   it('gets at most one GET a second from warden, not a tight reconnection loop (retry: 0 flood)', async () => {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { completeJsonLines } from '../../../bench/fixtures/kill-under-load.js';
 import { matchShape } from '../../helpers/audit-field-spec.js';
 import { readAudit, waitForRecord, type AuditLine } from '../../helpers/audit-e2e-warden.js';
@@ -9,6 +9,7 @@ import { eventually, identityEnv, type IdentityEnv } from '../../helpers/identit
 import { loggedUrl, runWardenCli, startStdioWarden } from '../../helpers/identity-warden.js';
 import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
 import { until } from '../../helpers/progress.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
  * A standing resource subscription is judged once, when the agent makes it; warden then acts for
@@ -43,10 +44,7 @@ const BLOCK_README = `  - id: no-readme-subscriptions
 
 type Logged = { subscribe?: string; unsubscribe?: string };
 
-const closers: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (closers.length) await closers.pop()!().catch(() => undefined);
-});
+const closers = closedAfterEach();
 
 /**
  * A stdio warden whose agent (alice via agent-7) records every resources/updated it receives.

@@ -1,12 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeJsonLines } from '../../../bench/fixtures/kill-under-load.js';
 import {
-  acmeUpstream, control, pendingApproval, readAudit, startStdioWarden, waitForRecord, wardenDir, writeConfig, type StdioWarden,
+  control, pendingApproval, readAudit, waitForRecord, wardenDir, type StdioWarden,
 } from '../../helpers/audit-e2e-warden.js';
-import { connectStdio, type ConnectedClient } from '../../helpers/mcp-clients.js';
-import { ACME_SERVER } from '../../helpers/paths.js';
+import type { ConnectedClient } from '../../helpers/mcp-clients.js';
+import { judgedRequestsWarden, refusalOf, stepsOf as stepsOfCall } from '../../helpers/judged-requests-e2e.js';
 import { eventuallyResolves } from '../../helpers/progress.js';
 
 /**
@@ -55,27 +54,13 @@ let direct: ConnectedClient;
 type Logged = { complete?: string; value?: string; subscribe?: string };
 const completed = (): string[] => completeJsonLines<Logged>(upstreamLog).flatMap((r) => (r.complete === undefined ? [] : [`${r.complete}=${r.value}`]));
 const subscribed = (): string[] => completeJsonLines<Logged>(upstreamLog).flatMap((r) => (r.subscribe === undefined ? [] : [r.subscribe]));
-const stepsOf = (callId: unknown): string[] => readAudit(d.auditFile).filter((r) => r.callId === callId).map((r) => r.type);
-const refusal = async (p: Promise<unknown>): Promise<{ code: number; message: string; data: Record<string, unknown> }> => {
-  const err = (await p.then(() => undefined, (e: unknown) => e)) as { code: number; message: string; data: Record<string, unknown> } | undefined;
-  if (err === undefined) throw new Error('the request was answered, not refused');
-  return err;
-};
+const stepsOf = (callId: unknown): string[] => stepsOfCall(d, callId);
 
 const PROMPT_REF = { type: 'ref/prompt', name: 'summarize_customer' } as const;
 const FILE_REF = { type: 'ref/resource', uri: 'acme://files{+path}' } as const;
 
 beforeAll(async () => {
-  writeFileSync(d.policyFile, POLICY);
-  writeFileSync(upstreamLog, '');
-  writeConfig(d, {
-    dangerouslyAllowAnonymous: true,
-    upstreams: { acme: acmeUpstream(d, { ACME_READ_LOG: upstreamLog }) },
-    approvals: { timeoutMs: 8000 },
-    pins: { file: join(d.dir, 'pins.json'), onNew: 'allow' },
-  });
-  w = await startStdioWarden(d.configFile);
-  direct = await connectStdio(process.execPath, [ACME_SERVER]);
+  ({ w, direct } = await judgedRequestsWarden(d, POLICY, upstreamLog));
 }, 20_000);
 
 afterAll(async () => {
@@ -105,7 +90,7 @@ describe('completion/complete is judged as the virtual tool completion/complete'
   });
 
   it('enumerating customers through completions of a prompt argument is blocked by policy and never reaches the upstream: -32010 with the decision in data', async () => {
-    const err = await refusal(w.client.complete({ ref: PROMPT_REF, argument: { name: 'name', value: 'Customer 4' } }));
+    const err = await refusalOf(w.client.complete({ ref: PROMPT_REF, argument: { name: 'name', value: 'Customer 4' } }));
     expect(err.code).toBe(REFUSED);
     expect(err.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-customer-completions'], callId: expect.any(String) });
     expect(err.message).toContain('mcp-warden blocked this completion/complete request by policy');
@@ -125,7 +110,7 @@ describe('completion/complete is judged as the virtual tool completion/complete'
   });
 
   it('a completion that needs approval is refused when the human denies it, and never reaches the upstream', async () => {
-    const pending = refusal(w.client.complete({ ref: FILE_REF, argument: { name: 'path', value: '/secret/x' } }));
+    const pending = refusalOf(w.client.complete({ ref: FILE_REF, argument: { name: 'path', value: '/secret/x' } }));
     const ap = await pendingApproval(d, 'completion/complete');
     expect((await control(d, 'POST', `/approvals/${ap.id}/deny`, { reason: 'no' })).status).toBe(200);
     const err = await pending;
@@ -173,7 +158,7 @@ describe('resources/subscribe is judged as the virtual tool resources/subscribe'
 
   it('watching a resource a policy rule blocks never reaches the upstream: -32010 with the decision in data', async () => {
     const uri = 'acme://files/docs/payroll.csv';
-    const err = await refusal(w.client.subscribeResource({ uri }));
+    const err = await refusalOf(w.client.subscribeResource({ uri }));
     expect(err.code).toBe(REFUSED);
     expect(err.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-payroll-subscriptions'] });
     expect(err.message).toContain('mcp-warden blocked this resources/subscribe request by policy');

@@ -1,12 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeJsonLines } from '../../../bench/fixtures/kill-under-load.js';
 import {
-  acmeUpstream, control, pendingApproval, readAudit, startStdioWarden, waitForRecord, wardenDir, writeConfig, type StdioWarden,
+  control, pendingApproval, readAudit, waitForRecord, wardenDir, type StdioWarden,
 } from '../../helpers/audit-e2e-warden.js';
-import { connectStdio, type ConnectedClient } from '../../helpers/mcp-clients.js';
-import { ACME_SERVER } from '../../helpers/paths.js';
+import type { ConnectedClient } from '../../helpers/mcp-clients.js';
+import { judgedRequestsWarden, refusalOf, stepsOf as stepsOfCall } from '../../helpers/judged-requests-e2e.js';
 
 /**
  * resources/read through a real stdio warden, judged as a call of the virtual tool
@@ -56,24 +55,10 @@ let direct: ConnectedClient;
 const reads = (): string[] => completeJsonLines<{ uri?: string }>(readLog).flatMap((r) => (r.uri === undefined ? [] : [r.uri]));
 const prompts = (): unknown[] => completeJsonLines<{ prompt?: string; arguments?: unknown }>(readLog).flatMap((r) => (r.prompt === undefined ? [] : [r.arguments]));
 const receivedFor = (uri: string) => waitForRecord(d.auditFile, (r) => r.type === 'call.received' && r.tool === 'resources/read' && (r.args as { uri?: string }).uri === uri);
-const stepsOf = (callId: unknown): string[] => readAudit(d.auditFile).filter((r) => r.callId === callId).map((r) => r.type);
-const refusal = async (p: Promise<unknown>): Promise<{ code: number; message: string; data: Record<string, unknown> }> => {
-  const err = (await p.then(() => undefined, (e: unknown) => e)) as { code: number; message: string; data: Record<string, unknown> } | undefined;
-  if (err === undefined) throw new Error('the read was answered, not refused');
-  return err;
-};
+const stepsOf = (callId: unknown): string[] => stepsOfCall(d, callId);
 
 beforeAll(async () => {
-  writeFileSync(d.policyFile, POLICY);
-  writeFileSync(readLog, '');
-  writeConfig(d, {
-    dangerouslyAllowAnonymous: true,
-    upstreams: { acme: acmeUpstream(d, { ACME_READ_LOG: readLog }) },
-    approvals: { timeoutMs: 8000 },
-    pins: { file: join(d.dir, 'pins.json'), onNew: 'allow' },
-  });
-  w = await startStdioWarden(d.configFile);
-  direct = await connectStdio(process.execPath, [ACME_SERVER]);
+  ({ w, direct } = await judgedRequestsWarden(d, POLICY, readLog));
 }, 20_000);
 
 afterAll(async () => {
@@ -97,7 +82,7 @@ describe('resources/read is judged as the virtual tool resources/read', () => {
 
   it('a read of a resource a policy rule blocks never reaches the upstream: -32010 with the decision in data', async () => {
     const uri = 'acme://files/docs/payroll.csv';
-    const err = await refusal(w.client.readResource({ uri }));
+    const err = await refusalOf(w.client.readResource({ uri }));
     expect(err.code).toBe(REFUSED);
     expect(err.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-payroll-reads'], callId: expect.any(String) });
     expect(err.message).toContain('mcp-warden blocked this resources/read request by policy. Rules: block-payroll-reads');
@@ -117,7 +102,7 @@ describe('resources/read is judged as the virtual tool resources/read', () => {
       ['acme://files\\docs\\payroll.csv', 'block-ambiguous-uris'],
     ];
     for (const [uri, rule] of spellings) {
-      const err = await refusal(w.client.readResource({ uri }));
+      const err = await refusalOf(w.client.readResource({ uri }));
       expect(err.code).toBe(REFUSED);
       expect(err.data).toMatchObject({ action: 'block', rules: expect.arrayContaining([rule]) });
       expect(reads()).not.toContain(uri);
@@ -137,7 +122,7 @@ describe('resources/read is judged as the virtual tool resources/read', () => {
 
   it('a read that needs approval is refused when the human denies it, and never reaches the upstream', async () => {
     const uri = 'acme://files/secret/plan-b.txt';
-    const pending = refusal(w.client.readResource({ uri }));
+    const pending = refusalOf(w.client.readResource({ uri }));
     const ap = await pendingApproval(d, 'resources/read');
     expect((await control(d, 'POST', `/approvals/${ap.id}/deny`, { reason: 'not this one' })).status).toBe(200);
     const err = await pending;
@@ -186,7 +171,7 @@ describe('prompts/get is judged as the virtual tool prompts/get', () => {
   });
 
   it('a get a policy rule blocks by its arguments never reaches the upstream: -32010 with the decision in data', async () => {
-    const err = await refusal(w.client.getPrompt(get('Mallory')));
+    const err = await refusalOf(w.client.getPrompt(get('Mallory')));
     expect(err.code).toBe(REFUSED);
     expect(err.data).toMatchObject({ action: 'block', reason: 'policy_block', rules: ['block-prompts-about-mallory'] });
     expect(prompts()).not.toContainEqual({ name: 'Mallory' });
