@@ -98,3 +98,15 @@ export async function subscribedAgent(wardenUrl: string, uri: string) {
   await agent.client.subscribeResource({ uri });
   return Object.assign(agent, { updated });
 }
+
+/**
+ * The flaky server (`serverEnv` as it documents) with an in-process warden in front of it
+ * (startWardenBefore with `overrides`), both pushed on `closers` to be stopped after the test.
+ */
+export async function flakyBehindWarden(closers: Array<() => unknown>, serverEnv: Record<string, string>, overrides: Record<string, unknown> = {}) {
+  const server = await startFlakyStreamServer(serverEnv);
+  closers.push(server.stop);
+  const warden = await startWardenBefore(server.url, overrides);
+  closers.push(warden.close);
+  return { server, warden };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
+import { flakyBehindWarden } from '../../helpers/http-notify-upstream.js';
 import { openHttpSession } from '../../helpers/hostile-http.js';
 import { until } from '../../helpers/progress.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
@@ -13,10 +13,7 @@ const closers = closedAfterEach();
 
 describe('an HTTP upstream that never ends the event stream of an answered request', () => {
   it('has each stream closed by warden once the answer arrived, not one socket kept per request (kept-open answer streams)', async () => {
-    const server = await startFlakyStreamServer({ FLAKY_KEEP_POST_STREAMS: '1' });
-    closers.push(server.stop);
-    const warden = await startWardenBefore(server.url);
-    closers.push(warden.close);
+    const { server, warden } = await flakyBehindWarden(closers, { FLAKY_KEEP_POST_STREAMS: '1' });
     const session = await openHttpSession(warden.url);
     const sent = 30;
     for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ result: { tools: [] } }));
@@ -29,10 +26,7 @@ describe('an HTTP upstream that never ends the event stream of an answered reque
   }, 30_000);
 
   it('has each stream closed by warden once it gave up on the request, not one socket kept per unanswered request (silent answer streams)', async () => {
-    const server = await startFlakyStreamServer({ FLAKY_SILENT_POST_STREAMS: '1' });
-    closers.push(server.stop);
-    const warden = await startWardenBefore(server.url, { timeouts: { requestMs: 300 } });
-    closers.push(warden.close);
+    const { server, warden } = await flakyBehindWarden(closers, { FLAKY_SILENT_POST_STREAMS: '1' }, { timeouts: { requestMs: 300 } });
     const session = await openHttpSession(warden.url);
     const sent = 10;
     for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: -32001 }) }));
@@ -43,10 +37,7 @@ describe('an HTTP upstream that never ends the event stream of an answered reque
   it('has each stream closed by warden when its headers come only after warden gave up on the request (late answer streams)', async () => {
     // The request's timeout passes while the POST still waits for its headers: the stream the
     // upstream then opens (and never ends) has to be closed all the same, not held for good.
-    const server = await startFlakyStreamServer({ FLAKY_LATE_POST_STREAMS: '600' });
-    closers.push(server.stop);
-    const warden = await startWardenBefore(server.url, { timeouts: { requestMs: 200 } });
-    closers.push(warden.close);
+    const { server, warden } = await flakyBehindWarden(closers, { FLAKY_LATE_POST_STREAMS: '600' }, { timeouts: { requestMs: 200 } });
     const session = await openHttpSession(warden.url);
     const sent = 5;
     for (let i = 0; i < sent; i++) expect(await session.request('tools/list')).toEqual(expect.objectContaining({ error: expect.objectContaining({ code: -32001 }) }));

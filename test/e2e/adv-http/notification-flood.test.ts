@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
+import { flakyBehindWarden } from '../../helpers/http-notify-upstream.js';
 import { openHttpSession } from '../../helpers/hostile-http.js';
 import { until } from '../../helpers/progress.js';
 import { MAX_NOTIFICATIONS_IN_FLIGHT } from '../../../src/proxy/notification-backlog.js';
@@ -17,10 +17,7 @@ const WARN = 40;
 
 describe('an agent flooding notifications at a slow HTTP upstream', () => {
   it('has at most MAX_NOTIFICATIONS_IN_FLIGHT of them waiting at the upstream, drops the rest with a warning (notification flood), yet never leaves it on roots the agent narrowed (stale roots)', async () => {
-    const server = await startFlakyStreamServer({ FLAKY_NOTIFY_HOLD_MS: '5000' });
-    closers.push(server.stop);
-    const warden = await startWardenBefore(server.url);
-    closers.push(warden.close);
+    const { server, warden } = await flakyBehindWarden(closers, { FLAKY_NOTIFY_HOLD_MS: '5000' });
     const session = await openHttpSession(warden.url);
     const sent = 300;
     for (let i = 0; i < sent; i++) {

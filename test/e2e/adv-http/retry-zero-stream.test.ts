@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startFlakyStreamServer, startWardenBefore } from '../../helpers/http-notify-upstream.js';
+import { flakyBehindWarden } from '../../helpers/http-notify-upstream.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { until } from '../../helpers/progress.js';
 import { MIN_GET_INTERVAL_MS } from '../../../src/proxy/upstream-stream-keeper.js';
@@ -15,10 +15,7 @@ const closers = closedAfterEach();
 
 describe('an HTTP upstream that ends every standing stream at once with retry: 0', () => {
   it('gets at most one GET a second from warden, not a tight reconnection loop (retry: 0 flood)', async () => {
-    const server = await startFlakyStreamServer({ FLAKY_GET_RETRY0: '1' });
-    closers.push(server.stop);
-    const warden = await startWardenBefore(server.url);
-    closers.push(warden.close);
+    const { server, warden } = await flakyBehindWarden(closers, { FLAKY_GET_RETRY0: '1' });
     const agent = await connectHttp(warden.url);
     closers.push(agent.close);
     await until(() => server.gets().length > 0);
