@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { recordAll } from '../audit/batch-audit.js';
+import { hiddenValues, maskEchoes } from '../audit/echoed-values.js';
 import { auditEvent, decisionEvent, principalSummary, resultEvent, type PrincipalSummary } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
 import { blockedToolResult } from '../core/decision-meta.js';
@@ -332,13 +333,16 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
   /**
    * An upstream's JSON-RPC error message often repeats what it was sent ("unknown payee DE89…"):
    * it gets the redaction the call's arguments get (the policy's paths and patterns too), not only
-   * the sink's own rules, which know nothing of the policy's.
+   * the sink's own rules, which know nothing of the policy's. Patterns find secrets by their
+   * shape; a value hidden by its key path (`password`, `card.number`) has no shape, so its literal
+   * echoes are masked first (echoed-values.ts).
    */
-  function withRedactedError(outcome: UpstreamOutcome): UpstreamOutcome {
+  function withRedactedError(req: ToolCallRequest, outcome: UpstreamOutcome): UpstreamOutcome {
     if (!outcome.error) return outcome;
     let message: unknown;
     try {
-      message = (deps.engine.redact({ message: outcome.error.message }).redacted as { message?: unknown }).message;
+      const hidden = hiddenValues(req.arguments, deps.engine.redact(req.arguments).redacted);
+      message = (deps.engine.redact({ message: maskEchoes(outcome.error.message, hidden) }).redacted as { message?: unknown }).message;
     } catch {
       message = undefined; // a redaction fault must not leave the message in clear, nor lose the record
     }
@@ -347,7 +351,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
 
   function recordOutcome(req: ToolCallRequest, outcome: UpstreamOutcome): void {
     try {
-      deps.audit.record(resultEvent(req.callId, req.sessionId, withRedactedError(outcome)));
+      deps.audit.record(resultEvent(req.callId, req.sessionId, withRedactedError(req, outcome)));
     } catch (err) {
       // The call already happened; the failed write leaves the sink unhealthy, which blocks the next call.
       deps.logger.error({ callId: req.callId, err }, 'could not record call result');

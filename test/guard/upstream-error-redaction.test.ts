@@ -46,4 +46,38 @@ describe('upstream error messages get the arguments\' redaction', () => {
     expect(result).toMatchObject({ status: 'error', error: { code: -32602, message: 'unknown payee [REDACTED]' } });
     expect(readFileSync(file, 'utf8')).not.toContain(IBAN);
   });
+
+  /**
+   * A value hidden by its key path alone has no shape a pattern could find: the policy redacts
+   * `pin` and `account.holder`, and the built-in rules hide any `password`. Upstream errors that
+   * quote them ("wrong PIN 4921") reached call.result in clear.
+   */
+  it('keeps path-redacted values an upstream error quotes out of call.result (echo of a hidden argument)', async () => {
+    const file = join(tempDir(), 'audit.jsonl');
+    const sink = startFileAuditSink(AuditConfigSchema.parse({ file }), {});
+    const policy = policyFrom(`
+version: 1
+defaults: { sensitivity: low, unclassifiedAction: allow }
+redact: { paths: [pin, account.holder] }
+`);
+    const guard = createGuard({
+      engine: policyDecisionEngine(createPolicyEngine({ store: new MemoryStateStore(), policy: () => policy }), { paths: [], patterns: [] }),
+      enforcer: { enforce: () => ({ kind: 'forward' }), blockResult: () => ({ isError: true, content: [] }) },
+      audit: sink,
+      clock: () => Date.now(),
+      logger: silentLogger(),
+    });
+    const args = { pin: 4921, account: { holder: 'Ada Lovelace', id: 'acc-77' }, password: 'hunter22', note: 'pay rent' };
+    const { req } = callRequest({ tool: 'transfer_funds', arguments: args });
+    const verdict = await guard.checkToolCall(req);
+    if (verdict.kind !== 'forward') throw new Error('expected the call to be forwarded');
+    const message = 'wrong PIN 4921 for Ada Lovelace (acc-77), password hunter22 rejected; note: pay rent';
+    verdict.onOutcome?.({ status: 'error', durationMs: 3, resultBytes: 0, resultItems: 0, result: undefined, error: { code: -32602, message } });
+    await sink.close();
+    const text = readFileSync(file, 'utf8');
+    const result = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'call.result');
+    // What the arguments record shows stays readable: acc-77 and the note were never hidden.
+    expect(result).toMatchObject({ error: { code: -32602, message: 'wrong PIN [REDACTED] for [REDACTED] (acc-77), password [REDACTED] rejected; note: pay rent' } });
+    for (const secret of ['4921', 'Ada Lovelace', 'hunter22']) expect(text).not.toContain(secret);
+  });
 });
