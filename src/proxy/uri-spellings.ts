@@ -81,11 +81,11 @@ function canonical(s: string, dots: Dots, asPrefix: boolean): string {
   const cut = bytes.search(/[?#]/);
   const head = cut < 0 ? bytes : bytes.slice(0, cut);
   const tail = cut < 0 ? '' : bytes.slice(cut);
-  return shape(lowerAscii(decode(head, asPrefix && cut < 0)), dots) + lowerAscii(decode(tail, asPrefix));
+  return shape(lowerAscii(decode(head, asPrefix && cut < 0)), dots, asPrefix && cut < 0) + lowerAscii(decode(tail, asPrefix));
 }
 
 /** Scheme, authority and path of a decoded, lower-cased head, as `scheme:/authority/path`. */
-function shape(head: string, dots: Dots): string {
+function shape(head: string, dots: Dots, asPrefix: boolean): string {
   const parts = /^([a-z][a-z0-9+.-]*):(.*)$/s.exec(head);
   if (!parts) return collapse(head);
   const scheme = parts[1]!;
@@ -99,7 +99,9 @@ function shape(head: string, dots: Dots): string {
       // WHATWG reads `file://C:/x` (and `file://C|/x`) as the drive C: of `file:///C:/x`, not a host.
       path = `/${rest.slice(2)}`;
     } else {
-      authority = host(scheme, named);
+      // A fixed part that ends inside its host (`http://10.0`, from `http://10.0.{x}.1/`) is
+      // continued by the URI: read as a whole host it would become another address.
+      authority = host(scheme, named, asPrefix && end < 0);
       path = end < 0 ? '' : rest.slice(end);
     }
   } else if (path !== '' && !path.startsWith('/')) path = `/${path}`; // `file:etc/x` is `file:///etc/x` to WHATWG
@@ -118,11 +120,45 @@ const WINDOWS_DRIVE = /^[a-z][:|]$/;
 /** A file URL path whose first segment is a drive in the legacy spelling `c|`. */
 const LEGACY_DRIVE = /^\/([a-z])\|(?=\/|$)/;
 
-/** The host an authority names: no userinfo, no port, NFKC-folded and lower-cased. */
-function host(scheme: string, authority: string): string {
+/**
+ * The host an authority names: no userinfo, no port, NFKC-folded and lower-cased, and, unless it
+ * is `unfinished` (a fixed part ending inside it), as a WHATWG URL parser reads an http host:
+ * IPv4 in any of its numeric spellings as a dotted quad (`127.1`, `0x7f.0.0.1`, `2130706433`),
+ * IPv6 compressed (`[0:0::1]` → `[::1]`), international names in punycode; and without one
+ * trailing dot (`example.com.` names the same DNS name). A host that parser refuses is kept as
+ * written.
+ */
+function host(scheme: string, authority: string, unfinished: boolean): string {
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1).replace(/:[0-9]*$/, '');
-  const folded = Buffer.from(Buffer.from(hostPort, 'latin1').toString('utf8').normalize('NFKC').toLowerCase(), 'utf8').toString('latin1');
+  const text = Buffer.from(hostPort, 'latin1').toString('utf8').normalize('NFKC').toLowerCase();
+  const name = unfinished ? text : asHttpHost(text);
+  const folded = Buffer.from(name, 'utf8').toString('latin1');
   return scheme === 'file' && folded === 'localhost' ? '' : folded;
+}
+
+/** Hosts repeat across a listing's templates and every spelling of a URI: parsed once each (bounded). */
+const httpHosts = new Map<string, string>();
+const HTTP_HOSTS_MAX = 4096;
+
+function asHttpHost(text: string): string {
+  if (text === '') return text;
+  let name = httpHosts.get(text);
+  if (name === undefined) {
+    name = parseHttpHost(text);
+    if (httpHosts.size >= HTTP_HOSTS_MAX) httpHosts.clear();
+    httpHosts.set(text, name);
+  }
+  return name;
+}
+
+function parseHttpHost(text: string): string {
+  let name = text;
+  try {
+    name = new URL(`http://${text}/`).hostname;
+  } catch {
+    // Not a host an http URL may have: compared as written.
+  }
+  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 /** Percent escapes decoded, round after round until none is left or DECODE_ROUNDS. */

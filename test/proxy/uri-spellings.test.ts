@@ -47,6 +47,35 @@ describe('uriSpellings: a URI spelt differently is still under a held template\'
     expect(under('DOCS://files/a/../../secret/x', 'docs://files/secret/')).toBe(true);
   });
 
+  it.each([
+    ['IPv4 with its last parts merged', 'http://127.1/admin/x'],
+    ['IPv4 in hex', 'http://0x7f.0.0.1/admin/x'],
+    ['IPv4 in octal', 'http://0177.0.0.1/admin/x'],
+    ['IPv4 as one number', 'http://2130706433/admin/x'],
+    ['IPv4 percent-encoded', 'http://%31%32%37.0.0.1/admin/x'],
+  ])('claims a host spelt as another form of the same address (%s): %s', (_, uri) => {
+    expect(under(uri, 'http://127.0.0.1/admin/')).toBe(true);
+  });
+
+  it('claims IPv6 written uncompressed, a DNS name with its trailing dot, and an international name in either form', () => {
+    expect(under('http://[0:0:0:0:0:0:0:1]/admin/x', 'http://[::1]/admin/')).toBe(true);
+    expect(under('https://Internal.Example./admin/x', 'https://internal.example/admin/')).toBe(true);
+    expect(under('https://bücher.example/a', 'https://xn--bcher-kva.example/')).toBe(true);
+    expect(under('https://xn--bcher-kva.example/a', 'https://bücher.example/')).toBe(true);
+  });
+
+  it('another address or name stays another host', () => {
+    expect(under('http://127.0.0.2/admin/x', 'http://127.0.0.1/admin/')).toBe(false);
+    expect(under('http://127.2/admin/x', 'http://127.0.0.1/admin/')).toBe(false);
+    expect(under('https://internal.example.org/admin/x', 'https://internal.example/admin/')).toBe(false);
+  });
+
+  it('a fixed part ending inside its host is not read as a whole address (it is continued by the URI)', () => {
+    expect(under('http://10.0.5.1/x', 'http://10.0')).toBe(true);
+    expect(under('HTTP://10.0.5.1/x', 'http://10.0')).toBe(true);
+    expect(under('http://example.com/x', 'http://example.')).toBe(true);
+  });
+
   it('claims a URI whose literal text is under the prefix even when its dot segments resolve elsewhere (a parser that resolves nothing)', () => {
     expect(under('FILE:///etc/pass%2F..%2Fx', 'file:///etc/pass')).toBe(true);
     expect(under('FILE:///etc/../x')).toBe(true);
