@@ -96,6 +96,12 @@ export interface PolicyChangedDecisionFields { action: 'block'; enforced: 'block
  * HTTP call is authenticated once, on arrival, so it is not forwarded on a token past its `exp`.
  */
 export interface TokenExpiredDecisionFields { action: 'block'; enforced: 'block'; reason: 'token_expired'; tool: string; principal: PrincipalSummary }
+/**
+ * `call.decision` for a call that waited while its upstream announced the list of its definitions
+ * changed (tools, prompts or resources `list_changed`): it was judged, perhaps approved, as the
+ * definition stood, so it is not forwarded.
+ */
+export interface DefinitionChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'definition_changed'; tool: string; principal: PrincipalSummary }
 
 /** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
 export type ThrottleFields =
@@ -164,7 +170,7 @@ export interface AuditEventFields {
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
   'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' | 'token_expired' };
   'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };
-  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields | TokenExpiredDecisionFields);
+  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields | TokenExpiredDecisionFields | DefinitionChangedDecisionFields);
   'call.throttle': CallBase & ThrottleFields;
   /** `argsDigest`/`policyHash` bind the approval to these arguments and this policy version; `expiresAt` in epoch ms. */
   'call.approval_requested': CallBase & { approvalId: string; argsDigest: string; policyHash: string; expiresAt: number };

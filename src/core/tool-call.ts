@@ -71,6 +71,13 @@ export interface ToolCallRequest {
    * Absent over HTTP: a call stands on the token its own request carried.
    */
   readonly currentPrincipal?: () => MaybePromise<Principal | undefined>;
+  /**
+   * Whether the upstream announced the list of the definitions this request is judged against
+   * (its tool's, the prompt's or the resource template's) changed since the request was
+   * admitted (`notifications/…/list_changed`). Read only by a call that waited: a person
+   * approved it as the definition stood. Absent: nothing to compare (as good as unchanged).
+   */
+  readonly definitionsChanged?: () => boolean;
 }
 
 /** What happened upstream once a call was forwarded. Fed back for volume anomalies and audit. */

@@ -16,6 +16,7 @@ export type BlockReasonCode =
   | 'step_up_required'
   | 'policy_changed'
   | 'token_expired'
+  | 'definition_changed'
   | 'internal';
 
 /** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
@@ -71,6 +72,7 @@ function describe(input: BlockResultInput): string {
     step_up_required: `A security event arrived while this ${what} waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.`,
     policy_changed: `The policy changed while this ${what} waited; it was not run. Call again to have it judged by the policy now in force.`,
     token_expired: `The caller's token expired while this ${what} waited; it was not run. Call again with a fresh token.`,
+    definition_changed: `The tool server announced its definitions changed while this ${what} waited; it was not run. Call again to have it judged against what the server offers now.`,
     internal: `mcp-warden could not evaluate this ${what} safely; it was not run.`,
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;

@@ -194,7 +194,9 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       throw err;
     }
     const reason = refusalAfterWait(subject, decision);
-    if (reason === undefined || subject.kind === 'ok') return andThen(tokenExpiredMeanwhile(req, presented, who, pending, release), (refused) => refused ?? policyChangedMeanwhile(req, decision, who, pending, release));
+    if (reason === undefined || subject.kind === 'ok') {
+      return andThen(tokenExpiredMeanwhile(req, presented, who, pending, release), (refused) => refused ?? policyChangedMeanwhile(req, decision, who, pending, release) ?? definitionChangedMeanwhile(req, who, pending, release));
+    }
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
     release();
     if (reason === 'revoked') pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
@@ -275,6 +277,27 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'policy_changed', policyHash: now, tool: req.tool, principal: who }));
     flush(pending);
     return { kind: 'respond', result: deps.enforcer.blockResult(req, 'policy_changed') };
+  }
+
+  /**
+   * A waited-for call whose upstream announced its definitions changed meanwhile (the list of its
+   * tool, prompt or resource template) is refused: a person approved it as the definition stood,
+   * and an upstream can time a rewrite for the wait (a rug pull). Calling again looks the
+   * definition up afresh, through the pins, and is judged again.
+   */
+  function definitionChangedMeanwhile(req: ToolCallRequest, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+    let changed: boolean;
+    try {
+      changed = req.definitionsChanged?.() === true;
+    } catch (err) {
+      release(); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    if (!changed) return undefined;
+    release();
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'definition_changed', tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'definition_changed') };
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */

@@ -7,6 +7,14 @@ import type { RpcRequest } from './json-rpc.js';
 import { progressTokenOf } from './progress-routes.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
+import type { DefinitionList } from './definition-changes.js';
+
+/** What a call is judged against: the upstream session, and how often the list of its definitions had been announced changed. */
+export interface JudgedAgainst {
+  readonly generation: number;
+  readonly definitions: DefinitionList | undefined;
+  readonly changesSeen: number;
+}
 
 /**
  * The ToolCallRequest handed to the guard. A class, not an object literal: a literal with a
@@ -34,8 +42,11 @@ export class CallRequest implements ToolCallRequest {
   /** Stdio only (see ToolCallRequest.currentPrincipal); undefined over HTTP. */
   readonly currentPrincipal: (() => MaybePromise<Principal | undefined>) | undefined;
   readonly #controller: LazyAbort;
+  readonly #upstream: UpstreamConnection;
+  readonly #definitions: DefinitionList | undefined;
+  readonly #changesSeen: number;
 
-  constructor(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort) {
+  constructor(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort, against: JudgedAgainst) {
     const token = progressTokenOf(request.params);
     const opts = session.opts;
     this.callId = callId;
@@ -58,6 +69,14 @@ export class CallRequest implements ToolCallRequest {
     // The session's own (one per session, not per call); read only by a call that waited past its token's exp.
     this.currentPrincipal = session.currentStdioPrincipal;
     this.#controller = controller;
+    this.#upstream = call.upstream;
+    this.#definitions = against.definitions;
+    this.#changesSeen = against.changesSeen;
+  }
+
+  /** See ToolCallRequest.definitionsChanged (definition-changes.ts). A method: no closure per call. */
+  definitionsChanged(): boolean {
+    return this.#definitions !== undefined && this.#upstream.definitionChanges[this.#definitions] !== this.#changesSeen;
   }
 
   /** Aborted when the agent cancels the call or its session ends (created on first read). */

@@ -12,6 +12,7 @@ import type { InFlight, ProxySession } from './proxy-session.js';
 import { progressTokenOf, type ProgressToken } from './progress-routes.js';
 import { judgedRefusal } from './judged-refusal.js';
 import { applyVerdict } from './tool-call-forward.js';
+import { listJudgedAgainst } from './definition-changes.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 type Authenticated = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string; readonly description?: string };
@@ -45,6 +46,10 @@ export async function handleJudged(session: ProxySession, request: RpcRequest, a
     }
     const call = admitOf();
     if (call === undefined) return;
+    // Counted before any listing: an announcement from here on means the definitions the call is
+    // judged against may be old (read by the guard once the call waited: CallRequest.definitionsChanged).
+    const definitions = listJudgedAgainst(call);
+    const changesSeen = definitions === undefined ? 0 : call.upstream.definitionChanges[definitions];
     const controller = new LazyAbort();
     // Held from admission on: an agent cancel (or session end) while the tool is looked up or the
     // caller authenticated aborts the call too, which is then judged cancelled and never forwarded.
@@ -81,7 +86,7 @@ export async function handleJudged(session: ProxySession, request: RpcRequest, a
       return;
     }
     session.principal = auth.principal;
-    const req = new CallRequest(session, request, call, callId, auth.principal, controller);
+    const req = new CallRequest(session, request, call, callId, auth.principal, controller, { generation, definitions, changesSeen });
     // HTTP: the agent closed this call's response stream while it was looked up; it is cancelled
     // (judged with an aborted signal, so an approval is withdrawn and nothing is forwarded).
     if (session.opts.channel.abandoned?.(request.id)) {

@@ -1,3 +1,4 @@
+import { DefinitionChanges } from './definition-changes.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Upstream } from '../config/config-schema.js';
@@ -54,6 +55,8 @@ export class UpstreamConnection {
   private sessions = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly notifications: NotificationBacklog;
+  /** The list_changed announcements of this upstream, counted for requests being judged (definition-changes.ts). */
+  readonly definitionChanges = new DefinitionChanges();
   /** HTTP: the event streams of requests sent on the current transport (see answered-streams.ts). */
   private answerStreams: AnsweredStreams | undefined;
   private readonly notificationSettled = (): void => {
