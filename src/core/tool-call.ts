@@ -1,5 +1,6 @@
 import type { Principal } from './principal.js';
 import type { MaybePromise } from './maybe-promise.js';
+import type { DefinitionList } from './definition-lists.js';
 
 /** Tool annotations as listed by an upstream. Untrusted hints (see GUIDE §2). */
 export interface ToolAnnotations {
@@ -208,6 +209,12 @@ export interface Guard {
   requestStanding?(principal: Principal, sessionId: string): string | undefined;
   onSessionOpened?(session: SessionInfo): void;
   onSessionClosed?(session: SessionInfo, reason: string): void;
+  /**
+   * An upstream of this session announced a list of its definitions changed (list_changed):
+   * requests of the session judged against that list and waiting for a person are withdrawn
+   * (the person would approve what the definition no longer is).
+   */
+  onDefinitionsChanged?(sessionId: string, upstream: string, list: DefinitionList): void;
   /** The hash of the policy in force now (what a subscription is remembered as judged under). */
   policyHash?(): string | undefined;
   /**

@@ -3,6 +3,8 @@ import { recordAll } from '../audit/batch-audit.js';
 import { hiddenValues, maskEchoes } from '../audit/echoed-values.js';
 import { auditEvent, decisionEvent, principalSummary, resultEvent, type PrincipalSummary } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
+import { listJudgedAgainst, type DefinitionList } from '../core/definition-lists.js';
+import type { PendingApproval } from '../approval/approval-types.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
 import { principalKey, type Principal } from '../core/principal.js';
@@ -35,6 +37,8 @@ export interface GuardDeps {
    * clock tolerance), in ms; default 0. A call that waited is refused once that has passed.
    */
   readonly tokenGraceMs?: (principal: Principal) => number;
+  /** Withdraws the pending approvals `match` selects (see Guard.onDefinitionsChanged); returns how many. */
+  readonly withdrawApprovals?: (match: (pending: PendingApproval) => boolean, reason: string) => number;
 }
 
 export interface GuardStats {
@@ -418,6 +422,14 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     onSessionOpened(info: SessionInfo) {
       deps.sessions?.opened(info);
       recordLifecycle(auditEvent('session.opened', { sessionId: info.sessionId, principal: principalSummary(info.principal), transport: info.transport, ...(info.remoteAddress ? { remoteAddress: info.remoteAddress } : {}), ...(info.userAgent ? { userAgent: info.userAgent } : {}) }));
+    },
+    onDefinitionsChanged(sessionId: string, upstream: string, list: DefinitionList) {
+      // The after-wait check (definitionChangedMeanwhile) would refuse the call anyway: withdrawn
+      // now, the person is not asked to approve a definition that is gone, and the agent hears at once.
+      deps.withdrawApprovals?.(
+        (p) => p.sessionId === sessionId && p.upstream === upstream && listJudgedAgainst(p.action ?? 'tools/call', p.arguments) === list,
+        `the upstream announced its ${list} changed`,
+      );
     },
     onSessionClosed(info: SessionInfo, reason: string) {
       deps.sessions?.closed(info.sessionId);

@@ -1,7 +1,6 @@
-import type { AdmittedCall } from './call-request.js';
+import type { DefinitionList } from '../core/definition-lists.js';
 
-/** The lists whose definitions a judged request depends on: each has its own list_changed. */
-export type DefinitionList = 'tools' | 'prompts' | 'resources';
+export type { DefinitionList };
 
 /**
  * How often an upstream announced each list changed (`notifications/{tools,prompts,resources}/
@@ -19,42 +18,20 @@ export class DefinitionChanges {
   prompts = 0;
   resources = 0;
 
-  /** Counts one announcement; false for a method that announces none of these lists. */
-  announced(method: string): boolean {
+  /** Counts one announcement: the list it announces, or undefined for another method. */
+  announced(method: string): DefinitionList | undefined {
     switch (method) {
       case 'notifications/tools/list_changed':
         this.tools += 1;
-        return true;
+        return 'tools';
       case 'notifications/prompts/list_changed':
         this.prompts += 1;
-        return true;
+        return 'prompts';
       case 'notifications/resources/list_changed':
         this.resources += 1;
-        return true;
+        return 'resources';
       default:
-        return false;
-    }
-  }
-}
-
-/**
- * The list whose definitions `call` is judged against: a tool call its tool's, a prompt fetch
- * its prompt's, a read or subscription the resource templates (and resources) it goes through,
- * a completion those of the prompt or template its `ref` names. Undefined: none (a completion of
- * a ref of another type).
- */
-export function listJudgedAgainst(call: Pick<AdmittedCall, 'action' | 'args'>): DefinitionList | undefined {
-  switch (call.action) {
-    case 'tools/call':
-      return 'tools';
-    case 'prompts/get':
-      return 'prompts';
-    case 'resources/read':
-    case 'resources/subscribe':
-      return 'resources';
-    case 'completion/complete': {
-      const type = (call.args.ref as { type?: unknown } | undefined)?.type;
-      return type === 'ref/prompt' ? 'prompts' : type === 'ref/resource' ? 'resources' : undefined;
+        return undefined;
     }
   }
 }

@@ -375,8 +375,10 @@ export class ProxySession implements UpstreamEvents {
       this.toAgent(n, this.progress.relayed(token));
       return;
     }
-    // Counted first: a request judged against the old definitions must not be forwarded (tool-call-handler.ts).
-    upstream.definitionChanges.announced(n.method);
+    // Counted first: a request judged against the old definitions must not be forwarded
+    // (tool-call-handler.ts), and a person must not be asked about one (the guard withdraws it).
+    const changedList = upstream.definitionChanges.announced(n.method);
+    if (changedList !== undefined) this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, changedList));
     if (n.method === 'notifications/tools/list_changed') {
       // The upstream says its tools changed: the listing warden holds no longer describes them.
       // Forgotten, as after a restart, so the next call lists afresh and is judged (pins too)

@@ -12,7 +12,7 @@ import type { InFlight, ProxySession } from './proxy-session.js';
 import { progressTokenOf, type ProgressToken } from './progress-routes.js';
 import { judgedRefusal } from './judged-refusal.js';
 import { applyVerdict } from './tool-call-forward.js';
-import { listJudgedAgainst } from './definition-changes.js';
+import { listJudgedAgainst } from '../core/definition-lists.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 type Authenticated = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string; readonly description?: string };
@@ -48,7 +48,7 @@ export async function handleJudged(session: ProxySession, request: RpcRequest, a
     if (call === undefined) return;
     // Counted before any listing: an announcement from here on means the definitions the call is
     // judged against may be old (read by the guard once the call waited: CallRequest.definitionsChanged).
-    const definitions = listJudgedAgainst(call);
+    const definitions = listJudgedAgainst(call.action, call.args);
     const changesSeen = definitions === undefined ? 0 : call.upstream.definitionChanges[definitions];
     const controller = new LazyAbort();
     // Held from admission on: an agent cancel (or session end) while the tool is looked up or the

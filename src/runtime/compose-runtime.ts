@@ -144,6 +144,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       ...(pins ? { pins } : {}),
       decisionBudgetMs: config.policy.decisionBudgetMs,
       tokenGraceMs: tokenGraceOf(config),
+      withdrawApprovals: (match, reason) => enforcement.approvals.withdrawWhere(match, reason),
       enforcer: { enforce: enforcement.enforce, blockResult: (req, reason) => buildRevokedResult(req, reason) },
     });
     const surfaces: OperatorSurfaces = await startOperatorSurfaces(config, configFile, {
