@@ -19,6 +19,19 @@ defaults: { sensitivity: low, unclassifiedAction: allow }
 redact: { paths: [payee], patterns: ['\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b'] }
 `);
 
+/** A guard that forwards every call under `policy`, writing its audit to `file`. */
+function forwardingGuard(file: string, policy: ReturnType<typeof policyFrom>) {
+  const sink = startFileAuditSink(AuditConfigSchema.parse({ file }), {});
+  const guard = createGuard({
+    engine: policyDecisionEngine(createPolicyEngine({ store: new MemoryStateStore(), policy: () => policy }), { paths: [], patterns: [] }),
+    enforcer: { enforce: () => ({ kind: 'forward' }), blockResult: () => ({ isError: true, content: [] }) },
+    audit: sink,
+    clock: () => Date.now(),
+    logger: silentLogger(),
+  });
+  return { sink, guard };
+}
+
 /**
  * The policy redacts the payee (by path and by its IBAN pattern) in call.received. An upstream
  * that rejects the call with a JSON-RPC error often repeats what it was sent ("unknown payee
@@ -28,14 +41,7 @@ redact: { paths: [payee], patterns: ['\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b'] }
 describe('upstream error messages get the arguments\' redaction', () => {
   it('keeps a policy-redacted value out of call.result when the upstream error echoes it', async () => {
     const file = join(tempDir(), 'audit.jsonl');
-    const sink = startFileAuditSink(AuditConfigSchema.parse({ file }), {});
-    const guard = createGuard({
-      engine: policyDecisionEngine(createPolicyEngine({ store: new MemoryStateStore(), policy: () => POLICY }), { paths: [], patterns: [] }),
-      enforcer: { enforce: () => ({ kind: 'forward' }), blockResult: () => ({ isError: true, content: [] }) },
-      audit: sink,
-      clock: () => Date.now(),
-      logger: silentLogger(),
-    });
+    const { sink, guard } = forwardingGuard(file, POLICY);
     const { req } = callRequest({ tool: 'transfer_funds', arguments: { amount: 10, payee: IBAN } });
     const verdict = await guard.checkToolCall(req);
     if (verdict.kind !== 'forward') throw new Error('expected the call to be forwarded');
@@ -54,19 +60,11 @@ describe('upstream error messages get the arguments\' redaction', () => {
    */
   it('keeps path-redacted values an upstream error quotes out of call.result (echo of a hidden argument)', async () => {
     const file = join(tempDir(), 'audit.jsonl');
-    const sink = startFileAuditSink(AuditConfigSchema.parse({ file }), {});
-    const policy = policyFrom(`
+    const { sink, guard } = forwardingGuard(file, policyFrom(`
 version: 1
 defaults: { sensitivity: low, unclassifiedAction: allow }
 redact: { paths: [pin, account.holder] }
-`);
-    const guard = createGuard({
-      engine: policyDecisionEngine(createPolicyEngine({ store: new MemoryStateStore(), policy: () => policy }), { paths: [], patterns: [] }),
-      enforcer: { enforce: () => ({ kind: 'forward' }), blockResult: () => ({ isError: true, content: [] }) },
-      audit: sink,
-      clock: () => Date.now(),
-      logger: silentLogger(),
-    });
+`));
     const args = { pin: 4921, account: { holder: 'Ada Lovelace', id: 'acc-77' }, password: 'hunter22', note: 'pay rent' };
     const { req } = callRequest({ tool: 'transfer_funds', arguments: args });
     const verdict = await guard.checkToolCall(req);
