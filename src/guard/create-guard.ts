@@ -19,6 +19,7 @@ import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
 import { refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import { standingChecks } from './standing-check.js';
+import { requestAsPrincipal } from './request-as-principal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 
 export interface GuardDeps {
@@ -105,7 +106,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     deps.sessions?.updatePrincipal?.(incoming.sessionId, incoming.principal);
     // Claim overrides from token-claims-change events apply before anything looks at the principal.
     const principal = deps.subjects ? deps.subjects.effectivePrincipal(incoming.principal, incoming.sessionId, now) : incoming.principal;
-    const req: ToolCallRequest = principal === incoming.principal ? incoming : { ...incoming, principal };
+    const req: ToolCallRequest = principal === incoming.principal ? incoming : requestAsPrincipal(incoming, principal);
     const who = principalSummary(principal);
     if (req.action === 'tools/call' ? isVirtualToolName(req.tool) : req.tool !== req.action) {
       // An upstream tool named like a virtual tool (`resources/read`) would be judged by the rules,

@@ -1,0 +1,80 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditOfType, eventually, identityEnv, upstreamCalls } from '../../helpers/identity-env.js';
+import { loggedUrl, startStdioWarden } from '../../helpers/identity-warden.js';
+import { controlApi } from '../../helpers/events-control.js';
+import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
+import { closedAfterEach } from '../../helpers/closed-after-each.js';
+
+/**
+ * After a token-claims-change event, the guard judges each call as the principal with the new
+ * claims: a copy of the proxy's request with another principal. That copy lost what the request
+ * carries on its class (its abort signal, the definitions check), so every call that had to wait
+ * (a throttle queue, a human) failed inside enforcement and was blocked as `internal`: the
+ * security event turned the approval flow off for that user. Real processes: an SDK agent on
+ * `warden run` (stdio, signed tokens, a test SET transmitter) in front of ACME.
+ */
+const POLICY = `
+version: "e2e-claims-override-waits"
+mode: enforce
+defaults: { sensitivity: low, unclassifiedAction: allow, high: approve, critical: block }
+thresholds: { throttle: 98, approve: 99, block: 100 }
+rules:
+  - id: throttle-listing
+    match: { tools: [list_customers] }
+    action: throttle
+  - id: contractors-ask-to-write
+    match: { tools: [write_file], claims: [{ path: employment, eq: contractor }] }
+    action: approve
+  - id: allow-the-rest
+    match: { tools: ['*'] }
+    action: allow
+`;
+
+const closers = closedAfterEach();
+
+async function start() {
+  const env = await identityEnv('warden-e2e-claims-waits-');
+  const tx = await transmitter(env.dir);
+  const tokenFile = join(env.dir, 'agent.jwt');
+  const policyFile = join(env.dir, 'policy.yaml');
+  // Issued before the event, so the claims change applies to it.
+  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', nowMs: Date.now() - 10_000 }));
+  writeFileSync(policyFile, POLICY);
+  const agent = await startStdioWarden(env.dir, env.config({
+    identity: env.identity({ token: { file: tokenFile }, extraClaims: ['employment'] }),
+    policy: { files: [policyFile], watch: false },
+    events: tx.section(),
+    throttle: { buckets: [{ key: 'tool', ratePerMinute: 120, burst: 1 }], maxWaitMs: 5_000 },
+  }));
+  closers.push(() => agent.close());
+  const url = await eventually(() => loggedUrl(agent.stderr, 'security event receiver listening'));
+  const res = await pushSet(url, await tx.mint({ subId: userSubject('alice'), events: { 'token-claims-change': { claims: { employment: 'contractor' }, ...at(Date.now() - 5_000) } } }));
+  expect(res.status, JSON.stringify(res.json)).toBe(202);
+  return { env, agent, control: await controlApi(env.adminTokenFile) };
+}
+
+describe('calls judged under changed claims can still wait (throttle, approval)', () => {
+  it('a throttled call of a user whose claims an event changed waits for its token and is forwarded, not blocked as internal', async () => {
+    const { env, agent } = await start();
+    const first = await agent.client.callTool({ name: 'list_customers', arguments: {} });
+    const second = await agent.client.callTool({ name: 'list_customers', arguments: {} }); // waits ~0.5 s
+    expect(first.isError).toBeFalsy();
+    expect(second.isError, JSON.stringify(second)).toBeFalsy();
+    expect(upstreamCalls(env.callLog).filter((t) => t === 'list_customers')).toHaveLength(2);
+    expect(auditOfType(env.auditFile, 'call.identity').some((r) => r.reason === 'claims_override')).toBe(true);
+    expect(auditOfType(env.auditFile, 'call.error')).toEqual([]);
+  });
+
+  it('the new claims ask a person (contractors-ask-to-write), and the approved call is forwarded', async () => {
+    const { env, agent, control } = await start();
+    const held = agent.client.callTool({ name: 'write_file', arguments: { path: '/docs/todo.txt', content: 'x' } });
+    const pending = await control.waitPending('write_file', 'alice');
+    expect((await control.post(`/approvals/${pending.id}/allow`, {})).status).toBe(200);
+    const result = await held;
+    expect(result.isError, JSON.stringify(result)).toBeFalsy();
+    expect(upstreamCalls(env.callLog)).toContain('write_file');
+    expect(auditOfType(env.auditFile, 'call.error')).toEqual([]);
+  });
+});
