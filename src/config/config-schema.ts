@@ -66,8 +66,18 @@ export const HttpListenSchema = z.strictObject({
   detachedSessionIdleMs: z.number().int().positive().default(5 * 60 * 1000),
   /** Open HTTP sessions in all; each starts its own upstream processes. Beyond: 503. */
   maxSessions: z.number().int().positive().default(64),
-  /** Open HTTP sessions per principal (issuer + user + actor). Beyond: the principal's oldest unattended session is closed, else 429. */
+  /**
+   * Open HTTP sessions per principal (issuer + user + actor), over all its clients and delegation
+   * chains. Beyond: the requesting client's oldest unattended session is closed, else 429.
+   */
   maxSessionsPerPrincipal: z.number().int().positive().default(8),
+  /**
+   * Open HTTP sessions per client of a principal: the same principal, delegation chain and OAuth
+   * client (what a session is bound to), i.e. one app of a user. Beyond: that client's oldest
+   * unattended session is closed, else 429. Absent: half of maxSessionsPerPrincipal, rounded up,
+   * so one app holding all it may still leaves room for another app of the same user.
+   */
+  maxSessionsPerClient: z.number().int().positive().optional(),
   /**
    * Requests (any method) one HTTP session may hold unanswered at once, counting cancelled ones the
    * upstream may still be running. Beyond: 429, -32000, nothing forwarded.

@@ -195,21 +195,22 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
   }
 
   /**
-   * Checks the caps for one more session of `principal`. At a cap, the principal's own unattended
-   * session seen least recently (no request in flight, no GET stream: an agent that went away
-   * without DELETE, as the SDK's close() does) is closed to make room, reason
-   * `evicted_for_new_session`, instead of locking the principal out. Sessions of other
-   * principals and sessions still attended are never evicted: then the new one is refused.
+   * Checks the caps for one more session of `principal`. At a cap, the same client's own
+   * unattended session seen least recently (no request in flight, no GET stream: an agent that
+   * went away without DELETE, as the SDK's close() does) is closed to make room, reason
+   * `evicted_for_new_session`, instead of locking the client out. Sessions of other principals,
+   * of the principal's other clients or chains (another app of the same user may just be between
+   * two calls) and sessions still attended are never evicted: then the new one is refused.
    */
   function admitSession(principal: Principal): SessionCapRefusal | undefined {
-    const owner = principalKey(principal);
+    const who = { owner: principalKey(principal), binding: sessionBindingKey(principal) };
     for (;;) {
       const open = [...sessions.values()].filter((e) => !e.session.isClosed);
-      const refusal = checkSessionCaps(open.map((e) => e.owner), owner, listen);
+      const refusal = checkSessionCaps(open, who, listen);
       if (!refusal) return undefined;
-      const victim = pickEvictable(open, owner);
+      const victim = pickEvictable(open, who.binding);
       if (!victim) return refusal;
-      runtime.logger.warn({ sessionId: victim.session.id, user: principal.user, actor: principal.actor, cap: refusal.reason }, 'closing an unattended HTTP session to admit a new one of the same principal');
+      runtime.logger.warn({ sessionId: victim.session.id, user: principal.user, actor: principal.actor, clientId: principal.clientId, cap: refusal.reason }, 'closing an unattended HTTP session to admit a new one of the same client');
       // isClosed turns true at once, so the loop cannot pick it twice; the close is audited
       // (session.closed) and stops its upstream processes in the background.
       void victim.session.close('evicted_for_new_session');
