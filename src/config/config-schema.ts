@@ -103,7 +103,8 @@ export const HttpListenSchema = z.strictObject({
    */
   maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
   /**
-   * The same for one client address (an IPv4 address, an IPv6 /64): one host must not take all
+   * The same for one client address (an IPv4 address, an IPv6 /64; NAT64 and IPv4-mapped IPv6
+   * addresses as the IPv4 client they stand for, see addressGroup): one host must not take all
    * of maxConnections and lock every other agent out. Behind a reverse proxy every agent comes
    * from the proxy's address: raise it to maxConnections there.
    */
