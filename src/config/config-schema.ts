@@ -99,9 +99,12 @@ export const HttpListenSchema = z.strictObject({
    * TCP connections the HTTP listener holds at once, before any of them authenticates; beyond,
    * a new connection is closed at once. Without a bound, clients that open connections and send
    * nothing (or headers a byte at a time) exhaust warden's file descriptors, and with them the
-   * stdio session and the upstream children. Agents hold a GET stream and a few POSTs each.
+   * stdio session and the upstream children. Agents hold a GET stream and a connection per
+   * request in flight each. Absent: maxSessions × (maxRequestsInFlightPerSession + 1), what the
+   * sessions may hold (4,160 by default), at least 1,024 (connection-limit.ts); set below that,
+   * start-up warns.
    */
-  maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
+  maxConnections: z.number().int().min(1).max(1_000_000).optional(),
   /**
    * The same for one client address (an IPv4 address, an IPv6 /64; NAT64 and IPv4-mapped IPv6
    * addresses as the IPv4 client they stand for, see addressGroup): one host must not take all

@@ -11,7 +11,7 @@ import { RPC, errorResponse, isRequest, type RpcId, type RpcRequest } from './js
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
-import { limitConnections, TIMEOUT_CHECK_MS } from './connection-limit.js';
+import { connectionCap, limitConnections, TIMEOUT_CHECK_MS, warnIfConnectionsBelowSessions } from './connection-limit.js';
 import { limitConnectionsPerAddress } from './connections-per-address.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
@@ -74,7 +74,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       if (!res.headersSent) sendRpcError(res, 500, RPC.internalError, 'internal error');
     });
   });
-  limitConnections(server, listen.maxConnections, runtime.logger);
+  warnIfConnectionsBelowSessions(listen, runtime.logger);
+  limitConnections(server, connectionCap(listen), runtime.logger);
   limitConnectionsPerAddress(server, listen.maxConnectionsPerAddress, runtime.logger);
 
   /**
