@@ -6,7 +6,7 @@ import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { protectedResourceMetadataPath } from '../identity/www-authenticate.js';
 import { principalKey, type Principal } from '../core/principal.js';
-import { sessionBindingKey } from './session-binding.js';
+import { sameSessionBinding, sessionBindingKey } from './session-binding.js';
 import { RPC, errorResponse, isRequest, type RpcId, type RpcRequest } from './json-rpc.js';
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
@@ -32,7 +32,9 @@ interface HttpSession {
   readonly requests: RequestsInFlight;
   /** issuer|user|actor of the principal that opened the session (what caps and budgets count by). */
   readonly owner: string;
-  /** What every request on the session must present (sessionBindingKey): owner, chain and client. */
+  /** The principal that opened the session: every request must present the same binding (sameSessionBinding: owner, chain and client). */
+  readonly openedBy: Principal;
+  /** That binding as a key (sessionBindingKey), for counting a client's sessions. */
   readonly binding: string;
   /** The owner's principal as of its latest request (a refreshed token replaces it); audited on a hijack attempt. */
   principal: Principal;
@@ -128,7 +130,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     // already gone for the agent. Handed on, a call would be judged (an approval asked for) on a
     // session whose in-flight calls were already cancelled, e.g. one an operator just revoked.
     if (!entry || entry.session.isClosed) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
-    if (sessionBindingKey(principal) !== entry.binding) {
+    if (!sameSessionBinding(principal, entry.openedBy)) {
       // A valid token for someone else must not ride on this session (session hijack).
       runtime.audit(auditEvent('session.hijack_rejected', { sessionId, expected: principalSummary(entry.principal), presented: principalSummary(principal), remoteAddress: req.socket.remoteAddress }));
       return sendJson(res, 403, { error: 'forbidden', error_description: 'session belongs to another principal' });
@@ -243,7 +245,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       requestsInFlight: requests,
       onClosed: () => sessions.delete(id),
     });
-    const entry: HttpSession = { session, channel, requests, owner: principalKey(principal), binding: sessionBindingKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
+    const entry: HttpSession = { session, channel, requests, owner: principalKey(principal), openedBy: principal, binding: sessionBindingKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
     sessions.set(id, entry);
     void channel.start();
     return entry;
