@@ -151,7 +151,7 @@ export interface AuditEventFields {
   'session.closed': { sessionId: string; principal: PrincipalSummary; reason: string };
   /** `expected`: the principal the session belongs to; `presented`: the one that tried to use it. */
   'session.hijack_rejected': { sessionId: string; expected: PrincipalSummary; presented: PrincipalSummary; remoteAddress?: string };
-  /** A new HTTP session over a cap (`reason`: too_many_sessions | too_many_sessions_for_principal); `open` of `limit`. */
+  /** A new HTTP session over a cap (`reason`: too_many_sessions | too_many_sessions_for_principal | too_many_sessions_for_client); `open` of `limit`. */
   'session.refused': { reason: string; principal: PrincipalSummary; open: number; limit: number; remoteAddress?: string };
   /** `tokenDigest` is `sha256:` of the presented token; the token itself is never recorded. */
   /** `lockedForMs` (control API): this failure locked the source address out for that long. */

@@ -66,8 +66,18 @@ export const HttpListenSchema = z.strictObject({
   detachedSessionIdleMs: z.number().int().positive().default(5 * 60 * 1000),
   /** Open HTTP sessions in all; each starts its own upstream processes. Beyond: 503. */
   maxSessions: z.number().int().positive().default(64),
-  /** Open HTTP sessions per principal (issuer + user + actor). Beyond: the principal's oldest unattended session is closed, else 429. */
+  /**
+   * Open HTTP sessions per principal (issuer + user + actor), over all its clients and delegation
+   * chains. Beyond: the requesting client's oldest unattended session is closed, else 429.
+   */
   maxSessionsPerPrincipal: z.number().int().positive().default(8),
+  /**
+   * Open HTTP sessions per client of a principal: the same principal, delegation chain and OAuth
+   * client (what a session is bound to), i.e. one app of a user. Beyond: that client's oldest
+   * unattended session is closed, else 429. Absent: half of maxSessionsPerPrincipal, rounded up,
+   * so one app holding all it may still leaves room for another app of the same user.
+   */
+  maxSessionsPerClient: z.number().int().positive().optional(),
   /**
    * Requests (any method) one HTTP session may hold unanswered at once, counting cancelled ones the
    * upstream may still be running. Beyond: 429, -32000, nothing forwarded.
@@ -89,11 +99,15 @@ export const HttpListenSchema = z.strictObject({
    * TCP connections the HTTP listener holds at once, before any of them authenticates; beyond,
    * a new connection is closed at once. Without a bound, clients that open connections and send
    * nothing (or headers a byte at a time) exhaust warden's file descriptors, and with them the
-   * stdio session and the upstream children. Agents hold a GET stream and a few POSTs each.
+   * stdio session and the upstream children. Agents hold a GET stream and a connection per
+   * request in flight each. Absent: maxSessions × (maxRequestsInFlightPerSession + 1), what the
+   * sessions may hold (4,160 by default), at least 1,024 (connection-limit.ts); set below that,
+   * start-up warns.
    */
-  maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
+  maxConnections: z.number().int().min(1).max(1_000_000).optional(),
   /**
-   * The same for one client address (an IPv4 address, an IPv6 /64): one host must not take all
+   * The same for one client address (an IPv4 address, an IPv6 /64; NAT64 and IPv4-mapped IPv6
+   * addresses as the IPv4 client they stand for, see addressGroup): one host must not take all
    * of maxConnections and lock every other agent out. Behind a reverse proxy every agent comes
    * from the proxy's address: raise it to maxConnections there.
    */

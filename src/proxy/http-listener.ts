@@ -6,12 +6,12 @@ import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
 import { protectedResourceMetadataPath } from '../identity/www-authenticate.js';
 import { principalKey, type Principal } from '../core/principal.js';
-import { sessionBindingKey } from './session-binding.js';
+import { sameSessionBinding, sessionBindingKey } from './session-binding.js';
 import { RPC, errorResponse, isRequest, type RpcId, type RpcRequest } from './json-rpc.js';
 import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './session-caps.js';
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
-import { limitConnections, TIMEOUT_CHECK_MS } from './connection-limit.js';
+import { connectionCap, limitConnections, TIMEOUT_CHECK_MS, warnIfConnectionsBelowSessions } from './connection-limit.js';
 import { limitConnectionsPerAddress } from './connections-per-address.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
@@ -32,7 +32,9 @@ interface HttpSession {
   readonly requests: RequestsInFlight;
   /** issuer|user|actor of the principal that opened the session (what caps and budgets count by). */
   readonly owner: string;
-  /** What every request on the session must present (sessionBindingKey): owner, chain and client. */
+  /** The principal that opened the session: every request must present the same binding (sameSessionBinding: owner, chain and client). */
+  readonly openedBy: Principal;
+  /** That binding as a key (sessionBindingKey), for counting a client's sessions. */
   readonly binding: string;
   /** The owner's principal as of its latest request (a refreshed token replaces it); audited on a hijack attempt. */
   principal: Principal;
@@ -74,7 +76,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       if (!res.headersSent) sendRpcError(res, 500, RPC.internalError, 'internal error');
     });
   });
-  limitConnections(server, listen.maxConnections, runtime.logger);
+  warnIfConnectionsBelowSessions(listen, runtime.logger);
+  limitConnections(server, connectionCap(listen), runtime.logger);
   limitConnectionsPerAddress(server, listen.maxConnectionsPerAddress, runtime.logger);
 
   /**
@@ -127,7 +130,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     // already gone for the agent. Handed on, a call would be judged (an approval asked for) on a
     // session whose in-flight calls were already cancelled, e.g. one an operator just revoked.
     if (!entry || entry.session.isClosed) return sendRpcError(res, 404, RPC.sessionNotFound, 'Session not found');
-    if (sessionBindingKey(principal) !== entry.binding) {
+    if (!sameSessionBinding(principal, entry.openedBy)) {
       // A valid token for someone else must not ride on this session (session hijack).
       runtime.audit(auditEvent('session.hijack_rejected', { sessionId, expected: principalSummary(entry.principal), presented: principalSummary(principal), remoteAddress: req.socket.remoteAddress }));
       return sendJson(res, 403, { error: 'forbidden', error_description: 'session belongs to another principal' });
@@ -195,21 +198,22 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
   }
 
   /**
-   * Checks the caps for one more session of `principal`. At a cap, the principal's own unattended
-   * session seen least recently (no request in flight, no GET stream: an agent that went away
-   * without DELETE, as the SDK's close() does) is closed to make room, reason
-   * `evicted_for_new_session`, instead of locking the principal out. Sessions of other
-   * principals and sessions still attended are never evicted: then the new one is refused.
+   * Checks the caps for one more session of `principal`. At a cap, the same client's own
+   * unattended session seen least recently (no request in flight, no GET stream: an agent that
+   * went away without DELETE, as the SDK's close() does) is closed to make room, reason
+   * `evicted_for_new_session`, instead of locking the client out. Sessions of other principals,
+   * of the principal's other clients or chains (another app of the same user may just be between
+   * two calls) and sessions still attended are never evicted: then the new one is refused.
    */
   function admitSession(principal: Principal): SessionCapRefusal | undefined {
-    const owner = principalKey(principal);
+    const who = { owner: principalKey(principal), binding: sessionBindingKey(principal) };
     for (;;) {
       const open = [...sessions.values()].filter((e) => !e.session.isClosed);
-      const refusal = checkSessionCaps(open.map((e) => e.owner), owner, listen);
+      const refusal = checkSessionCaps(open, who, listen);
       if (!refusal) return undefined;
-      const victim = pickEvictable(open, owner);
+      const victim = pickEvictable(open, who.binding);
       if (!victim) return refusal;
-      runtime.logger.warn({ sessionId: victim.session.id, user: principal.user, actor: principal.actor, cap: refusal.reason }, 'closing an unattended HTTP session to admit a new one of the same principal');
+      runtime.logger.warn({ sessionId: victim.session.id, user: principal.user, actor: principal.actor, clientId: principal.clientId, cap: refusal.reason }, 'closing an unattended HTTP session to admit a new one of the same client');
       // isClosed turns true at once, so the loop cannot pick it twice; the close is audited
       // (session.closed) and stops its upstream processes in the background.
       void victim.session.close('evicted_for_new_session');
@@ -241,7 +245,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
       requestsInFlight: requests,
       onClosed: () => sessions.delete(id),
     });
-    const entry: HttpSession = { session, channel, requests, owner: principalKey(principal), binding: sessionBindingKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
+    const entry: HttpSession = { session, channel, requests, owner: principalKey(principal), openedBy: principal, binding: sessionBindingKey(principal), principal, lastSeen: Date.now(), active: 0, streams: 0 };
     sessions.set(id, entry);
     void channel.start();
     return entry;

@@ -20,6 +20,20 @@ describe('addressGroup: whose connections count together', () => {
     ['::2', '0:0:0:0::/64'],
     ['fe80::1:2', 'fe80:0:0:0::/64'],
     [undefined, '?'],
+    // IPv4-mapped in every spelling counts as the IPv4 address, loopback included.
+    ['::ffff:c000:201', '192.0.2.1'],
+    ['0:0:0:0:0:ffff:192.0.2.1', '192.0.2.1'],
+    ['0:0:0:0:0:FFFF:7f00:1', undefined],
+    // NAT64, well-known prefix: the embedded IPv4 address, as if it came over IPv4.
+    ['64:ff9b::192.0.2.1', '192.0.2.1'],
+    ['64:ff9b::c000:201', '192.0.2.1'],
+    ['64:FF9B:0:0:0:0:C633:6401', '198.51.100.1'],
+    ['64:ff9b::127.0.0.1', '127.0.0.1'],
+    // NAT64, local-use prefix: the whole address (where the IPv4 sits depends on the prefix length).
+    ['64:ff9b:1:aa::c000:201', '64:ff9b:1:aa:0:0:c000:201'],
+    ['64:ff9b:1::c633:6401', '64:ff9b:1:0:0:0:c633:6401'],
+    // Only those prefixes: a neighbour of 64:ff9b::/96 is an ordinary /64.
+    ['64:ff9b:0:0:1::1', '64:ff9b:0:0::/64'],
   ])('%s counts as %s', (address, group) => {
     expect(addressGroup(address)).toBe(group);
   });
@@ -73,6 +87,32 @@ describe('limitConnectionsPerAddress', () => {
     const connect = limited(2);
     const sockets = Array.from({ length: 5 }, (_, i) => connect(`2001:db8:aa:bb::${i + 1}`));
     expect(sockets.map((s) => s.destroyed)).toEqual([false, false, true, true, true]);
+  });
+
+  it('blocks one IPv4 client behind NAT64 from taking every other NAT64 client\'s share (well-known prefix, one /64)', () => {
+    const connect = limited(2);
+    const held = [connect('64:ff9b::192.0.2.1'), connect('64:ff9b::192.0.2.1')];
+    expect(connect('64:ff9b::192.0.2.1').destroyed).toBe(true);
+    expect(held.some((s) => s.destroyed)).toBe(false);
+    // Other IPv4 clients through the same translator have their own places.
+    expect([connect('64:ff9b::198.51.100.1'), connect('64:ff9b::203.0.113.9')].some((s) => s.destroyed)).toBe(false);
+    // The same IPv4 client reaching warden directly shares its place: one host, one share.
+    expect(connect('192.0.2.1').destroyed).toBe(true);
+  });
+
+  it('blocks one IPv4 client behind a local-use NAT64 prefix from taking the other clients\' share', () => {
+    const connect = limited(1);
+    expect(connect('64:ff9b:1:aa::c000:201').destroyed).toBe(false);
+    expect(connect('64:ff9b:1:aa::c000:201').destroyed).toBe(true);
+    expect(connect('64:ff9b:1:aa::c633:6401').destroyed).toBe(false);
+  });
+
+  it('blocks an IPv4 client from taking a second share by an IPv4-mapped spelling', () => {
+    const connect = limited(1);
+    expect(connect('192.0.2.1').destroyed).toBe(false);
+    expect(connect('::ffff:c000:201').destroyed).toBe(true);
+    // ... and mapped clients do not share one place among them.
+    expect(connect('0:0:0:0:0:ffff:198.51.100.1').destroyed).toBe(false);
   });
 
   it('leaves loopback clients alone: a warden on loopback serves them all from one address', () => {

@@ -37,7 +37,7 @@ beforeAll(async () => {
   auditFile = join(dir, 'audit.jsonl');
   w = await spawnWardenHttp({
     identity: idp.section(),
-    listen: { stdio: false, http: { port: 0, maxBodyBytes: BUDGET, maxRequestBytesInFlightPerPrincipal: BUDGET, maxSessionsPerPrincipal: 2 } },
+    listen: { stdio: false, http: { port: 0, maxBodyBytes: BUDGET, maxRequestBytesInFlightPerPrincipal: BUDGET, maxSessionsPerPrincipal: 2, maxSessionsPerClient: 2 } },
     upstreams: { deaf: { command: process.execPath, args: [SERVER], env: { CALL_LOG: callLog } } },
     policy: { files: [POLICY], watch: false, decisionBudgetMs: 10_000 },
     pins: { onNew: 'allow' },

@@ -5,6 +5,7 @@ import { startHttpWarden } from '../../helpers/in-process-warden.js';
 import { connectHttp } from '../../helpers/mcp-clients.js';
 import { eventuallyResolves } from '../../helpers/progress.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
+import { acmeConfig, spawnWardenHttp } from '../../helpers/warden-process.js';
 
 /**
  * Before any authentication, a client can open TCP connections to the HTTP listener and send
@@ -73,4 +74,42 @@ describe('HTTP connections held by clients that never authenticate', () => {
     expect(heldMs).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 500);
     expect(heldMs).toBeLessThan(HEADERS_TIMEOUT_MS + 5_000);
   }, 40_000);
+});
+
+describe('the connection cap and the session limits', () => {
+  /**
+   * Over HTTP/1.1 each request in flight holds a connection, and each session its GET stream. The
+   * fixed default of 1,024 was below what the default session limits allow (64 × (64 + 1)), so a
+   * load within them met the connection cap first, its connections closed unanswered. Idle
+   * sockets stand in for those connections here (the cap counts TCP connections, whatever they
+   * carry); one session of 1,100 requests in flight needs 1,101.
+   */
+  it('by default holds as many connections as the sessions may hold, so a load within the session and request limits is not cut off at the connection cap', async () => {
+    const warden = await startHttpWarden({ listen: { stdio: false, http: { port: 0, maxSessions: 1, maxRequestsInFlightPerSession: 1_100 } } });
+    closers.push(() => warden.close());
+    const held: Array<Awaited<ReturnType<typeof openSocket>>> = [];
+    // In batches: the listen backlog (511) would otherwise drop connection attempts to be retried seconds later.
+    while (held.length < 1_101) held.push(...(await Promise.all(Array.from({ length: Math.min(200, 1_101 - held.length) }, () => openSocket(warden.url)))));
+    let closedEarly = 0;
+    for (const h of held) void h.closed.then(() => (closedEarly += 1));
+    // One beyond what the sessions may hold is closed at once (the cap is that number, no larger).
+    const beyond = await openSocket(warden.url);
+    expect(await beyond.closed).toBeLessThan(HEADERS_TIMEOUT_MS / 2);
+    expect(closedEarly).toBe(0);
+    for (const h of held) h.socket.destroy();
+  }, 30_000);
+
+  it('warns at start-up, naming the keys, when maxConnections is set below what the sessions may hold', async () => {
+    const low = await spawnWardenHttp(acmeConfig({ logging: { level: 'info' }, listen: { stdio: false, http: { port: 0, maxConnections: 8, maxSessions: 2, maxRequestsInFlightPerSession: 4 } } }));
+    closers.push(() => low.stop());
+    const warning = low.stderr.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.msg.includes('listen.http.maxConnections'));
+    expect(warning?.level).toBe(40);
+    expect(warning?.msg).toContain('listen.http.maxConnections (8) is below the 10 connections listen.http.maxSessions × (maxRequestsInFlightPerSession + 1)');
+    // Limits that fit, and the defaults, say nothing.
+    const fitting = await spawnWardenHttp(acmeConfig({ logging: { level: 'info' }, listen: { stdio: false, http: { port: 0, maxConnections: 10, maxSessions: 2, maxRequestsInFlightPerSession: 4 } } }));
+    closers.push(() => fitting.stop());
+    const defaults = await spawnWardenHttp(acmeConfig({ logging: { level: 'info' }, listen: { stdio: false, http: { port: 0 } } }));
+    closers.push(() => defaults.stop());
+    for (const w of [fitting, defaults]) expect(w.stderr.some((l) => l.includes('listen.http.maxConnections ('))).toBe(false);
+  }, 30_000);
 });

@@ -278,7 +278,7 @@ describe('audit trail through a real HTTP warden with identity and security even
     keys = await e2eKeys(d.dir);
     http = await spawnWardenHttp({
       // Small per-principal cap so the session.refused scenario is cheap; alice and bob hold one each.
-      listen: { stdio: false, http: { port: 0, maxSessionsPerPrincipal: 2 } },
+      listen: { stdio: false, http: { port: 0, maxSessionsPerPrincipal: 2, maxSessionsPerClient: 2 } },
       identity: keys.identity,
       events: keys.events,
       upstreams: { acme: acmeUpstream(d) },

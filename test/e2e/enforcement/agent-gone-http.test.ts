@@ -29,7 +29,7 @@ beforeAll(async () => {
       // One read per minute, and a wait bound above it: the second read waits in the throttle.
       throttle: { buckets: [{ key: 'user_agent', ratePerMinute: 1, burst: 1 }], maxWaitMs: 120_000 },
       audit: { redact: { paths: ['payee'] } },
-      listen: { stdio: false, http: { port: 0, maxSessionsPerPrincipal: 2 } },
+      listen: { stdio: false, http: { port: 0, maxSessionsPerPrincipal: 2, maxSessionsPerClient: 2 } },
     },
   });
 }, 30_000);
