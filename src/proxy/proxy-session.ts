@@ -20,6 +20,7 @@ import { TemplatesJudged } from './templates-judged.js';
 import type { RequestsInFlight } from './requests-in-flight.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
 import { updateWanted, type HeldSubscription } from './standing-subscriptions.js';
+import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
 
@@ -90,6 +91,8 @@ export class ProxySession implements UpstreamEvents {
    * them when risk changes (standing-subscriptions.ts).
    */
   readonly subscriptions = new Map<string, HeldSubscription>();
+  /** Subscribes admitted and not yet answered by their upstream (subscribe-attempt.ts). */
+  readonly subscribing = new Set<SubscribeAttempt>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
   /** Stdio: requests waiting behind a token check that had to wait (stdio-request-check.ts). */

@@ -129,7 +129,7 @@ function refOf(params: Record<string, unknown> | undefined): Record<string, unkn
 }
 
 function forwardTo(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
-  rememberSessionState(session, request);
+  rememberSessionState(session, request, target);
   if (target === 'broadcast') broadcast(session, request);
   else session.forward(target.upstream, request, target.params, session.opts.timeouts.requestMs);
 }
@@ -277,10 +277,15 @@ function subscriptionRefused(session: ProxySession, request: RpcRequest): boolea
 
 /**
  * Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). A
- * subscription is remembered by its judged path once it is forwarded (resource-read.ts).
+ * subscription is remembered by its judged path once the upstream took it (subscribe-attempt.ts);
+ * an unsubscribe forgets it, and withdraws a subscribe of the URI still at that upstream (the
+ * upstream gets the unsubscribe after it, so its success must not be remembered).
  */
-function rememberSessionState(session: ProxySession, request: RpcRequest): void {
+function rememberSessionState(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
   const params = request.params;
   if (request.method === 'logging/setLevel') session.logLevel = params;
-  else if (request.method === 'resources/unsubscribe' && typeof params?.uri === 'string') session.subscriptions.delete(params.uri);
+  else if (request.method === 'resources/unsubscribe' && typeof params?.uri === 'string' && target !== 'broadcast') {
+    session.subscriptions.delete(params.uri);
+    for (const attempt of session.subscribing) if (attempt.uri === params.uri && attempt.upstream === target.upstream.name) attempt.withdraw();
+  }
 }

@@ -232,6 +232,20 @@ describe('standing subscriptions follow risk changes', () => {
     expect(await w.updatesOverASecond(README)).toBe(0);
   }, 30_000);
 
+  it('a subscribe the upstream refused is sent again by warden on its own after an upstream restart (subscription the agent never obtained)', async () => {
+    const w = await subscribingAgent(policy(), { ACME_REFUSE_SUBSCRIBE: 'notes' });
+    await w.agent.client.subscribeResource({ uri: README });
+    await expect(w.agent.client.subscribeResource({ uri: NOTES })).rejects.toMatchObject({ code: -32602 });
+    await w.flowing(README);
+    await w.restartUpstream();
+    await until(() => w.subscribedUpstream().length >= 3, 5_000);
+    await new Promise((r) => setTimeout(r, 500));
+    // Only what the upstream took is re-sent: the refused one was never the agent's.
+    expect(w.subscribedUpstream()).toEqual([README, NOTES, README]);
+    await w.flowing(README);
+    expect(w.ended()).toEqual([]);
+  }, 30_000);
+
   it('after an upstream restart, subscriptions still allowed are re-sent and their updates flow again', async () => {
     const w = await subscribingAgent(policy());
     await w.agent.client.subscribeResource({ uri: README });
