@@ -265,12 +265,18 @@ export const MAX_SUBSCRIPTIONS = 1_000;
 /**
  * A new subscription beyond MAX_SUBSCRIPTIONS is refused and answered here. New ones are refused
  * rather than old ones evicted: a forgotten subscription would silently stop after an upstream
- * restart, while a refused one is an answer the agent sees now.
+ * restart, while a refused one is an answer the agent sees now. Subscribes still in flight (judged,
+ * or at the upstream) count as held: a subscription is held only once its upstream answered, so a
+ * burst sent at once all passed a check of the held ones alone, and every one was then held.
  */
 function subscriptionRefused(session: ProxySession, request: RpcRequest): boolean {
   if (request.method !== 'resources/subscribe') return false;
   const uri = request.params?.uri;
-  if (typeof uri !== 'string' || session.subscriptions.has(uri) || session.subscriptions.size < MAX_SUBSCRIPTIONS) return false;
+  if (typeof uri !== 'string' || session.subscriptions.has(uri) || session.subscriptions.size < MAX_SUBSCRIPTIONS - session.subscribing.size) return false;
+  // Near the bound with some in flight: count each URI once (a re-subscribe of one in flight takes no new slot).
+  const inFlight = new Set<string>();
+  for (const attempt of session.subscribing) if (!session.subscriptions.has(attempt.uri)) inFlight.add(attempt.uri);
+  if (inFlight.has(uri) || session.subscriptions.size + inFlight.size < MAX_SUBSCRIPTIONS) return false;
   session.toAgent(errorResponse(request.id, RPC.internalError, `too many resource subscriptions (limit ${MAX_SUBSCRIPTIONS})`));
   return true;
 }

@@ -122,6 +122,20 @@ describe('resource subscriptions', () => {
     expect(await a.alive()).toBe(true);
   });
 
+  it('refuses the subscriptions beyond the cap of a burst sent at once (all in flight before any is held)', async () => {
+    const a = await agentWith({ upstreams: { claim: claimServer() } });
+    const extra = 5;
+    a.fire(Array.from({ length: MAX_SUBSCRIPTIONS + extra }, (_, i) => subscribe(`sub${i}`, `test://r/${i}`)).join('\n'));
+    const answers = await waitFor(() => {
+      const all = Array.from({ length: MAX_SUBSCRIPTIONS + extra }, (_, i) => a.answersFor(`sub${i}`)[0]);
+      return all.every(Boolean) ? (all as Message[]) : undefined;
+    }, 'every subscription answer');
+    expect(answers.filter((m) => by(m) === 'claim')).toHaveLength(MAX_SUBSCRIPTIONS);
+    expect(answers.filter((m) => (m.error as { code?: number } | undefined)?.code === RPC.internalError)).toHaveLength(extra);
+    // The cap is full: a new URI is refused.
+    expect(((await a.exchange(subscribe('over', 'test://r/new'), 'over')).error as { code: number }).code).toBe(RPC.internalError);
+  });
+
   it('holds nothing for subscriptions the upstream refused: they take no slot (an upstream without resources)', async () => {
     const a = await agentWith({ upstreams: { hostile: hostileUpstream() } });
     a.fire(Array.from({ length: MAX_SUBSCRIPTIONS }, (_, i) => subscribe(`sub${i}`, `test://r/${i}`)).join('\n'));
