@@ -19,7 +19,7 @@ import { PromptsJudged } from './prompts-judged.js';
 import { TemplatesJudged } from './templates-judged.js';
 import type { RequestsInFlight } from './requests-in-flight.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
-import { updateWanted, type HeldSubscription } from './standing-subscriptions.js';
+import { relayUpdate, type HeldSubscription } from './standing-subscriptions.js';
 import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
@@ -388,8 +388,11 @@ export class ProxySession implements UpstreamEvents {
     if (n.method === 'notifications/prompts/list_changed') this.promptsJudged.changed(upstream);
     // And for resource templates (announced as a change of the resources): reads are judged again.
     if (n.method === 'notifications/resources/list_changed') this.templatesJudged.changed(upstream);
-    // Updates only for what this session subscribed to at this upstream, and still holds.
-    if (n.method === 'notifications/resources/updated' && !updateWanted(this, upstream, params)) return;
+    // Updates only for what this session subscribed to at this upstream, and still holds, for a caller whose token is still accepted.
+    if (n.method === 'notifications/resources/updated') {
+      relayUpdate(this, upstream, n);
+      return;
+    }
     if (n.method === 'notifications/cancelled' && params) {
       const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
       if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });

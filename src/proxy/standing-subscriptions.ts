@@ -1,4 +1,6 @@
+import { principalKey, type Principal } from '../core/principal.js';
 import type { StandingOccasion, StandingSubscription } from '../core/tool-call.js';
+import type { RpcNotification } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -64,7 +66,13 @@ export const RECHECK_BATCH = 32;
  */
 export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
   const kept: Array<readonly [string, HeldSubscription]> = [];
-  const held = [...session.subscriptions].filter(([, sub]) => upstream === undefined || sub.upstream === upstream.name);
+  const ofUpstream = (sub: HeldSubscription): boolean => upstream === undefined || sub.upstream === upstream.name;
+  // A caller whose token expired holds nothing any more, whatever the policy says now.
+  if (!(await holderValid(session))) {
+    endExpiredSubscriptions(session, ofUpstream);
+    return [];
+  }
+  const held = [...session.subscriptions].filter(([, sub]) => ofUpstream(sub));
   for (let i = 0; i < held.length; i += RECHECK_BATCH) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async ([uri, sub]) => {
@@ -115,6 +123,83 @@ function standingOf(session: ProxySession, uri: string, sub: HeldSubscription): 
 export function updateWanted(session: ProxySession, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): boolean {
   const uri = params?.uri;
   return typeof uri === 'string' && session.subscriptions.get(uri)?.upstream === upstream.name;
+}
+
+/**
+ * Relays an upstream's `notifications/resources/updated` to the agent if the session wants it
+ * (updateWanted) and its caller's token is still accepted now. Relaying an update is acting for the
+ * caller; a token past its `exp` (plus the issuer's clock tolerance) may not be acted for: a stdio
+ * agent whose token file holds an expired token, or an HTTP session whose agent stopped presenting
+ * fresh tokens, kept receiving updates. Then every subscription of the session ends (token_expired),
+ * unless a renewed token stands in (stdio: the token file now holds a valid one for the same caller);
+ * the update waits for that check.
+ */
+export function relayUpdate(session: ProxySession, upstream: UpstreamConnection, update: RpcNotification): void {
+  if (!updateWanted(session, upstream, update.params)) return;
+  if (tokenValidNow(session, holderOf(session))) {
+    session.toAgent(update);
+    return;
+  }
+  void holderValid(session).then((valid) => {
+    if (!valid) endExpiredSubscriptions(session, () => true);
+    else if (updateWanted(session, upstream, update.params)) session.toAgent(update);
+  });
+}
+
+/**
+ * Whether the session's caller may still be acted for: its token is accepted now; over stdio, once
+ * the one it presented last is not, the token in force now (the token file, refreshed beside the
+ * agent) stands in if it is valid, in standing and the same caller's (as for a call that waited:
+ * create-guard.ts). A check that cannot be made says no (fail closed). Never rejects.
+ */
+async function holderValid(session: ProxySession): Promise<boolean> {
+  const presented = holderOf(session);
+  if (presented === undefined) return false;
+  if (tokenValidNow(session, presented)) return true;
+  const current = session.currentStdioPrincipal;
+  if (current === undefined) return false;
+  try {
+    const renewed = await current();
+    if (renewed === undefined || principalKey(renewed) !== principalKey(presented) || !tokenValidNow(session, renewed)) return false;
+    if (session.opts.guard.requestStanding?.(renewed, session.id) !== undefined) return false;
+    session.principal = renewed;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function holderOf(session: ProxySession): Principal | undefined {
+  return session.principal ?? session.info?.principal;
+}
+
+/** The guard's answer (exp plus the issuer's clock tolerance); without one, `exp` against this clock. A throw says no. */
+function tokenValidNow(session: ProxySession, principal: Principal | undefined): boolean {
+  if (principal === undefined) return false;
+  const guard = session.opts.guard;
+  try {
+    if (guard.tokenValid) return guard.tokenValid(principal);
+    // `<` is false for NaN: an expiry that cannot be compared is not valid.
+    return principal.expiresAt === undefined || Date.now() < principal.expiresAt * 1000;
+  } catch {
+    return false;
+  }
+}
+
+/** Over stdio the token in force was refused as expired before a restore: what `upstream` held ends (not restored). */
+export function endExpiredAt(session: ProxySession, upstream: UpstreamConnection): void {
+  endExpiredSubscriptions(session, (sub) => sub.upstream === upstream.name);
+}
+
+/** The caller's token expired: the session's subscriptions (those `which` picks) end, each audited. */
+function endExpiredSubscriptions(session: ProxySession, which: (sub: HeldSubscription) => boolean): void {
+  for (const [uri, sub] of [...session.subscriptions]) {
+    if (!which(sub) || session.subscriptions.get(uri) !== sub) continue;
+    endSubscription(session, uri, sub);
+    const standing = standingOf(session, uri, sub);
+    const guard = session.opts.guard;
+    if (standing) session.safely(() => guard.subscriptionExpired?.(standing));
+  }
 }
 
 function ignore(): void {

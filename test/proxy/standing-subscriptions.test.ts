@@ -83,4 +83,27 @@ describe('recheckSubscriptions', () => {
     expect(judged).toHaveLength(RECHECK_BATCH);
     expect(judged).not.toContain(last);
   });
+
+  it('a reload re-check of a caller whose token expired ends its subscriptions as token_expired, whatever the policy says (expired credential acted for)', async () => {
+    const judged: string[] = [];
+    const { session, sent } = sessionWith([['acme://files/a', held('acme')]], async (sub: StandingSubscription) => {
+      judged.push(sub.uri);
+      return 'keep';
+    });
+    const expired: StandingSubscription[] = [];
+    Object.assign(session, { principal: principal({ expiresAt: Math.floor(Date.now() / 1000) - 5 }) });
+    Object.assign(session.opts.guard, { tokenValid: () => false, subscriptionExpired: (sub: StandingSubscription) => void expired.push(sub) });
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    expect(judged).toEqual([]);
+    expect(expired.map((e) => e.uri)).toEqual(['acme://files/a']);
+    expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
+    expect(session.subscriptions.size).toBe(0);
+  });
+
+  it('a re-check whose token check throws ends the subscription (fail closed)', async () => {
+    const { session } = sessionWith([['acme://files/a', held('acme')]], async () => 'keep');
+    Object.assign(session.opts.guard, { tokenValid: () => { throw new Error('clock broke'); } });
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    expect(session.subscriptions.size).toBe(0);
+  });
 });
