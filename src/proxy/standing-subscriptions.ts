@@ -4,10 +4,26 @@ import type { RpcNotification } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
-/** A subscription a session holds: the upstream that holds it, and the policy it was judged under. */
+/** A subscription a session holds: the upstream that holds it, its URI, and the policy it was judged under. */
 export interface HeldSubscription {
   readonly upstream: string;
+  readonly uri: string;
   readonly judgedUnder: string | undefined;
+}
+
+/**
+ * Where a session keeps a subscription: by upstream and URI. A URI routes to one upstream at a
+ * time, but the route can move (the upstream that claimed it evicts it from its listing, another
+ * upstream's template claims it now): keyed by URI alone, subscribing it again at the new upstream
+ * overwrote the old one, which went on running at the old upstream, where warden never ended it
+ * (not on the agent's unsubscribe, a revocation, a reload) nor restored it.
+ */
+export function subscriptionKey(upstream: string, uri: string): string {
+  return JSON.stringify([upstream, uri]);
+}
+
+function keyOf(sub: HeldSubscription): string {
+  return subscriptionKey(sub.upstream, sub.uri);
 }
 
 /**
@@ -25,9 +41,11 @@ export interface HeldSubscription {
  * One no longer held (the agent unsubscribed, or subscribed again and was judged afresh, while it
  * was re-checked) is left alone. Never throws.
  */
-export function endSubscription(session: ProxySession, uri: string, held: HeldSubscription): void {
-  if (session.subscriptions.get(uri) !== held) return;
-  session.subscriptions.delete(uri);
+export function endSubscription(session: ProxySession, held: HeldSubscription): void {
+  const key = keyOf(held);
+  if (session.subscriptions.get(key) !== held) return;
+  session.subscriptions.delete(key);
+  const uri = held.uri;
   const upstream = session.connection(held.upstream);
   if (upstream === undefined) return;
   try {
@@ -40,10 +58,10 @@ export function endSubscription(session: ProxySession, uri: string, held: HeldSu
 
 /** The caller was revoked (event `eventId`): every subscription of the session ends. Returns how many. */
 export function endRevokedSubscriptions(session: ProxySession, eventId: string): number {
-  const held = [...session.subscriptions];
-  for (const [uri, sub] of held) {
-    endSubscription(session, uri, sub);
-    const standing = standingOf(session, uri, sub);
+  const held = [...session.subscriptions.values()];
+  for (const sub of held) {
+    endSubscription(session, sub);
+    const standing = standingOf(session, sub);
     if (standing) session.safely(() => session.opts.guard.subscriptionEnded?.(standing, eventId));
   }
   return held.length;
@@ -65,34 +83,34 @@ export const RECHECK_BATCH = 32;
  * unsubscribed or replaced meanwhile is left alone (endSubscription).
  */
 export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
-  const kept: Array<readonly [string, HeldSubscription]> = [];
+  const kept: HeldSubscription[] = [];
   const ofUpstream = (sub: HeldSubscription): boolean => upstream === undefined || sub.upstream === upstream.name;
   // A caller whose token expired holds nothing any more, whatever the policy says now.
   if (!(await holderValid(session))) {
     endExpiredSubscriptions(session, ofUpstream);
     return [];
   }
-  const held = [...session.subscriptions].filter(([, sub]) => ofUpstream(sub));
+  const held = [...session.subscriptions.values()].filter(ofUpstream);
   for (let i = 0; i < held.length; i += RECHECK_BATCH) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async ([uri, sub]) => {
+    await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async (sub) => {
       // Gone between batches (the agent unsubscribed, a revocation ended it): not judged, so the
       // guard records no second `subscription.ended` for what warden no longer holds.
-      if (session.subscriptions.get(uri) !== sub) return;
-      if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push([uri, sub]);
-      else endSubscription(session, uri, sub);
+      if (session.subscriptions.get(keyOf(sub)) !== sub) return;
+      if ((await verdictOn(session, sub, occasion)) === 'keep') kept.push(sub);
+      else endSubscription(session, sub);
     }));
   }
   // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more; one
   // it subscribed again meanwhile is a new subscription, sent by the agent itself, perhaps to
   // another upstream: re-sent here, it went to an upstream the agent no longer holds it at, where
   // warden would never end it (a revocation's unsubscribe goes where the session holds it).
-  return kept.flatMap(([uri, sub]) => (session.subscriptions.get(uri) === sub ? [uri] : []));
+  return kept.flatMap((sub) => (session.subscriptions.get(keyOf(sub)) === sub ? [sub.uri] : []));
 }
 
-async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {
+async function verdictOn(session: ProxySession, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {
   const recheck = session.opts.guard.recheckSubscription;
-  const standing = standingOf(session, uri, sub);
+  const standing = standingOf(session, sub);
   if (recheck === undefined) return 'keep';
   if (standing === undefined) return 'end';
   try {
@@ -104,12 +122,12 @@ async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscripti
 }
 
 /** What the guard judges; undefined for a session with no caller (never opened: it holds none). */
-function standingOf(session: ProxySession, uri: string, sub: HeldSubscription): StandingSubscription | undefined {
+function standingOf(session: ProxySession, sub: HeldSubscription): StandingSubscription | undefined {
   const principal = session.principal ?? session.info?.principal;
   if (principal === undefined) return undefined;
   const opts = session.opts;
   return {
-    sessionId: session.id, principal, upstream: sub.upstream, uri, judgedUnder: sub.judgedUnder,
+    sessionId: session.id, principal, upstream: sub.upstream, uri: sub.uri, judgedUnder: sub.judgedUnder,
     transport: opts.channel.transport, remoteAddress: opts.remoteAddress, userAgent: opts.userAgent, clientInfo: session.clientInfo,
   };
 }
@@ -122,7 +140,7 @@ function standingOf(session: ProxySession, uri: string, sub: HeldSubscription): 
  */
 export function updateWanted(session: ProxySession, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): boolean {
   const uri = params?.uri;
-  return typeof uri === 'string' && session.subscriptions.get(uri)?.upstream === upstream.name;
+  return typeof uri === 'string' && session.subscriptions.has(subscriptionKey(upstream.name, uri));
 }
 
 /**
@@ -193,10 +211,10 @@ export function endExpiredAt(session: ProxySession, upstream: UpstreamConnection
 
 /** The caller's token expired: the session's subscriptions (those `which` picks) end, each audited. */
 function endExpiredSubscriptions(session: ProxySession, which: (sub: HeldSubscription) => boolean): void {
-  for (const [uri, sub] of [...session.subscriptions]) {
-    if (!which(sub) || session.subscriptions.get(uri) !== sub) continue;
-    endSubscription(session, uri, sub);
-    const standing = standingOf(session, uri, sub);
+  for (const sub of [...session.subscriptions.values()]) {
+    if (!which(sub) || session.subscriptions.get(keyOf(sub)) !== sub) continue;
+    endSubscription(session, sub);
+    const standing = standingOf(session, sub);
     const guard = session.opts.guard;
     if (standing) session.safely(() => guard.subscriptionExpired?.(standing));
   }

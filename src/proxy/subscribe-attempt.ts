@@ -1,4 +1,5 @@
 import type { ProxySession } from './proxy-session.js';
+import { subscriptionKey } from './standing-subscriptions.js';
 
 /** How the upstream answered a forwarded subscribe: success, an error, or not known (timed out, cancelled). */
 export type SubscribeAnswer = 'ok' | 'refused' | 'unknown';
@@ -13,19 +14,24 @@ export type SubscribeAnswer = 'ok' | 'refused' | 'unknown';
  * remembered either, and warden sends `resources/unsubscribe` for it (the upstream may have taken
  * it), unless the session held it already (a re-subscribe: the standing one stays).
  *
- * An agent's unsubscribe of the URI while the subscribe is at the upstream withdraws it: the
- * upstream got the unsubscribe after the subscribe, so a success answered after it is not remembered.
+ * An agent's unsubscribe of the URI while the subscribe is at the upstream withdraws it: a success
+ * answered after it is not remembered. The upstream the unsubscribe went to got it after the
+ * subscribe; another one (the URI's route moved meanwhile) is sent warden's own unsubscribe once
+ * it answered, unless it refused.
  */
 export class SubscribeAttempt {
   #state: 'judging' | 'forwarded' | 'over' = 'judging';
-  #withdrawn = false;
+  #withdrawn: 'no' | 'sent' | 'owed' = 'no';
   #judgedUnder: string | undefined;
+  /** The session's key of the subscription it asks for (upstream and URI). */
+  readonly key: string;
 
   constructor(
     private readonly session: ProxySession,
     readonly upstream: string,
     readonly uri: string,
   ) {
+    this.key = subscriptionKey(upstream, uri);
     session.subscribing.add(this);
   }
 
@@ -36,9 +42,13 @@ export class SubscribeAttempt {
     this.#judgedUnder = judgedUnder;
   }
 
-  /** The agent unsubscribed the URI at this upstream: a success answered later is not remembered. */
-  withdraw(): void {
-    if (this.#state === 'forwarded') this.#withdrawn = true;
+  /**
+   * The agent unsubscribed the URI: a success answered later is not remembered. `sentHere`: the
+   * unsubscribe went to this attempt's upstream (after it); else warden owes that upstream one.
+   */
+  withdraw(sentHere: boolean): void {
+    if (this.#state !== 'forwarded' || this.#withdrawn === 'sent') return;
+    this.#withdrawn = sentHere ? 'sent' : 'owed';
   }
 
   /** The upstream answered (or warden stopped waiting). Runs once; never throws. */
@@ -47,12 +57,11 @@ export class SubscribeAttempt {
     this.#end();
     const session = this.session;
     if (session.isClosed) return;
-    const held = session.subscriptions.get(this.uri);
-    if (answer === 'ok') {
-      if (!this.#withdrawn) session.subscriptions.set(this.uri, { upstream: this.upstream, judgedUnder: this.#judgedUnder });
-      return;
-    }
-    if (answer === 'unknown' && !this.#withdrawn && held?.upstream !== this.upstream) this.unsubscribeUpstream();
+    if (answer === 'refused') return;
+    if (this.#withdrawn === 'owed') this.unsubscribeUpstream();
+    else if (this.#withdrawn === 'sent') return;
+    else if (answer === 'ok') session.subscriptions.set(this.key, { upstream: this.upstream, uri: this.uri, judgedUnder: this.#judgedUnder });
+    else if (!session.subscriptions.has(this.key)) this.unsubscribeUpstream();
   }
 
   /** Judging ended without a forward (refused, answered by warden, cancelled): nothing was sent. */
