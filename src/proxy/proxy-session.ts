@@ -86,9 +86,9 @@ export class ProxySession implements UpstreamEvents {
   /** Session state an upstream loses when it restarts, re-applied afterwards. */
   logLevel: Record<string, unknown> | undefined;
   /**
-   * Subscribed resource URIs → the upstream holding each (and the policy it was judged under); at
-   * most MAX_SUBSCRIPTIONS (request-router.ts). Only their updates reach the agent; warden ends
-   * them when risk changes (standing-subscriptions.ts).
+   * Resource subscriptions the upstreams took, by upstream and URI (subscriptionKey), with the
+   * policy each was judged under; at most MAX_SUBSCRIPTIONS (request-router.ts). Only their updates
+   * reach the agent; warden ends them when risk changes (standing-subscriptions.ts).
    */
   readonly subscriptions = new Map<string, HeldSubscription>();
   /** Subscribes admitted and not yet answered by their upstream (subscribe-attempt.ts). */
