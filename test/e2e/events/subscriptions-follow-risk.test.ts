@@ -235,11 +235,12 @@ describe('standing subscriptions follow risk changes', () => {
   }, 30_000);
 
   it('a stdio caller whose token expired keeps receiving resource updates (expired credential acted for)', async () => {
-    // The token lives 8 s, accepted not a second longer (clock tolerance 0); the agent sends nothing more.
-    const w = await subscribingAgent(policy(), {}, { ttlSeconds: 8, clockTolerance: 0 });
+    // The token lives 12 s (time to start warden on a loaded machine), accepted not a second longer
+    // (clock tolerance 0); the agent sends nothing more.
+    const w = await subscribingAgent(policy(), {}, { ttlSeconds: 12, clockTolerance: 0 });
     await w.agent.client.subscribeResource({ uri: README });
     await w.flowing(README);
-    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended', 15_000);
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended', 20_000);
     expect(ended).toMatchObject({ reason: 'token_expired', ended: true, upstream: 'acme', uri: README, principal: { user: 'alice', actor: 'agent-7' } });
     expect(matchShape(ended)).toEqual({ ok: true, shape: 'token expired' });
     await until(() => w.unsubscribedUpstream().includes(README));
@@ -253,12 +254,14 @@ describe('standing subscriptions follow risk changes', () => {
   }, 40_000);
 
   it('a stdio caller whose token file was renewed before the old token expired keeps its subscription without sending anything', async () => {
-    const w = await subscribingAgent(policy(), {}, { ttlSeconds: 8, clockTolerance: 0 });
+    const mintedBy = Date.now();
+    const w = await subscribingAgent(policy(), {}, { ttlSeconds: 12, clockTolerance: 0 });
     await w.agent.client.subscribeResource({ uri: README });
     await w.flowing(README);
     // Renewed beside the agent, as a token helper does; warden learns of it only from the file.
     writeFileSync(w.tokenFile, await w.env.mint({ user: 'alice', actor: 'agent-7' }));
-    await new Promise((r) => setTimeout(r, 9_000));
+    // Past the first token's exp (minted after mintedBy, and exp is in whole seconds).
+    await until(() => Date.now() > mintedBy + 14_000, 20_000);
     await w.flowing(README);
     expect(w.ended()).toEqual([]);
     expect(w.unsubscribedUpstream()).toEqual([]);
@@ -275,7 +278,7 @@ describe('standing subscriptions follow risk changes', () => {
     const http = await startHttpWarden(env.dir, env.config({ identity, policy: { files: [policyFile], watch: false } }, { ACME_READ_LOG: upstreamLog, ACME_UPDATES_EVERY_MS: '100' }));
     closers.push(() => http.stop());
     const updates: string[] = [];
-    const agent = await http.connect(await env.mint({ user: 'alice', actor: 'agent-7', ttlSeconds: 8 }), {
+    const agent = await http.connect(await env.mint({ user: 'alice', actor: 'agent-7', ttlSeconds: 12 }), {
       setup: (c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri)),
     });
     closers.push(() => agent.close());
@@ -283,7 +286,7 @@ describe('standing subscriptions follow risk changes', () => {
     await until(() => updates.length >= 2, 5_000);
 
     // The agent presents no fresh token: once its token is past exp, warden no longer acts for it.
-    const ended = await waitForRecord(env.auditFile, (r) => r.type === 'subscription.ended', 15_000);
+    const ended = await waitForRecord(env.auditFile, (r) => r.type === 'subscription.ended', 20_000);
     expect(ended).toMatchObject({ reason: 'token_expired', ended: true, upstream: 'acme', uri: README, principal: { user: 'alice' } });
     await until(() => completeJsonLines<Logged>(upstreamLog).some((r) => r.unsubscribe === README));
     await new Promise((r) => setTimeout(r, 300));
