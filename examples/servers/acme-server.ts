@@ -7,7 +7,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -260,7 +260,8 @@ function rugPullPrompt(prompt: string, description: string): void {
  * Test hooks for subscriptions: `unsubscribe` lines in ACME_READ_LOG too; ACME_UPDATES_EVERY_MS=<n>
  * sends resources/updated for every subscribed URI every n ms (a resource that keeps changing);
  * ACME_IGNORE_UNSUBSCRIBE=1 answers an unsubscribe but keeps sending the updates (a server that
- * does not honour it).
+ * does not honour it); ACME_REFUSE_SUBSCRIBE=<text> answers a subscribe of a URI containing it
+ * with a JSON-RPC error (logged all the same), and holds nothing for it.
  */
 const logUnsubscribe = (uri: string): void => {
   if (readLog) appendFileSync(readLog, `${JSON.stringify({ unsubscribe: uri, at: Date.now() })}\n`);
@@ -273,7 +274,13 @@ if (updatesEveryMs > 0) {
   }, updatesEveryMs).unref();
 }
 
-server.server.setRequestHandler(SubscribeRequestSchema, async (req) => (logSubscribe(req.params.uri), subscribed.add(req.params.uri), {}));
+const refuseSubscribe = process.env.ACME_REFUSE_SUBSCRIBE;
+server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+  logSubscribe(req.params.uri);
+  if (refuseSubscribe && req.params.uri.includes(refuseSubscribe)) throw new McpError(ErrorCode.InvalidParams, `cannot watch ${req.params.uri}`);
+  subscribed.add(req.params.uri);
+  return {};
+});
 server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
   logUnsubscribe(req.params.uri);
   if (!ignoreUnsubscribe) subscribed.delete(req.params.uri);

@@ -243,7 +243,8 @@ export interface AuditEventFields {
   /**
    * A standing resource subscription warden ended for the agent: sent `resources/unsubscribe` to
    * `upstream`, forgotten (never restored), its updates no longer relayed. `reason` `revoked`: its
-   * caller was revoked (`eventId`). `policy_reload` / `upstream_restart` / `security_event`:
+   * caller was revoked (`eventId`). `token_expired`: its caller's token expired (`exp` plus the
+   * issuer's clock tolerance passed) and no renewed one stands in. `policy_reload` / `upstream_restart` / `security_event`:
    * re-judged after a reload, before being restored after an upstream restart, or after a security
    * event that asked for a step-up or changed the caller's claims, it was no longer allowed: the decision's
    * `action`, `enforced`, `mode`, `rules`, reason `codes` and `policyHash`. `ended` false: monitor
@@ -256,6 +257,7 @@ export interface AuditEventFields {
 /** See `subscription.ended`. */
 export type SubscriptionEndedFields =
   | { sessionId: string; principal: PrincipalSummary; upstream: string; uri: string; reason: 'revoked'; eventId: string; ended: true }
+  | { sessionId: string; principal: PrincipalSummary; upstream: string; uri: string; reason: 'token_expired'; ended: true }
   | {
     sessionId: string; principal: PrincipalSummary; upstream: string; uri: string; reason: 'policy_reload' | 'upstream_restart' | 'security_event'; ended: boolean;
     action: Action; enforced: Action; mode: DecisionMode; rules: readonly string[]; codes: readonly string[]; policyHash: string;

@@ -226,4 +226,12 @@ export interface Guard {
   recheckSubscription?(sub: StandingSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'>;
   /** Audits a standing subscription ended because its caller was revoked (`eventId`: the revocation's event). */
   subscriptionEnded?(sub: StandingSubscription, eventId: string): void;
+  /**
+   * Whether `principal`'s token is accepted now: its `exp` (plus its issuer's clock tolerance)
+   * against warden's clock; true for one without `exp`. A standing subscription whose caller's
+   * token is not ends (`subscriptionExpired`). A throw counts as false.
+   */
+  tokenValid?(principal: Principal): boolean;
+  /** Audits a standing subscription ended because its caller's token expired. */
+  subscriptionExpired?(sub: StandingSubscription): void;
 }

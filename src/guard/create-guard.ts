@@ -403,6 +403,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     // Standing subscriptions follow risk changes (reloads, restarts, revocations): standing-check.ts.
     recheckSubscription: standing.recheckSubscription,
     subscriptionEnded: standing.subscriptionEnded,
+    subscriptionExpired: standing.subscriptionExpired,
+    tokenValid: validNow,
     policyHash: () => deps.engine.policyHash?.(),
     requestStanding(principal: Principal, sessionId: string) {
       const refused = requestStanding(deps.subjects, principal, sessionId, deps.clock());

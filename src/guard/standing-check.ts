@@ -43,7 +43,7 @@ export function standingOutcome(decision: Pick<Decision, 'action' | 'enforced' |
  * the agent (the engine's read-only `recheck`) and asks nobody; the caller's revocations and
  * step-ups apply as to a call. A fault ends the subscription (fail closed), recorded as a block.
  */
-export function standingChecks(deps: StandingCheckDeps): Required<Pick<Guard, 'recheckSubscription' | 'subscriptionEnded'>> {
+export function standingChecks(deps: StandingCheckDeps): Required<Pick<Guard, 'recheckSubscription' | 'subscriptionEnded' | 'subscriptionExpired'>> {
   /** `uri` as an argument of the virtual tool is redacted in the audit (the policy's paths and patterns too). */
   function redactedUri(uri: string): string {
     try {
@@ -117,6 +117,12 @@ export function standingChecks(deps: StandingCheckDeps): Required<Pick<Guard, 'r
       if (outcome === 'keep') return 'keep';
       rejudged(sub, principal, occasion, decision, outcome === 'end');
       return outcome === 'end' ? 'end' : 'keep';
+    },
+    subscriptionExpired(sub) {
+      // Recorded as presented: an expired token's claims are not looked up again.
+      record(sub, (uri) => auditEvent('subscription.ended', {
+        sessionId: sub.sessionId, principal: principalSummary(sub.principal), upstream: sub.upstream, uri, reason: 'token_expired', ended: true,
+      }));
     },
     subscriptionEnded(sub, eventId) {
       let principal = sub.principal;

@@ -6,6 +6,7 @@ import type { LazyAbort } from './lazy-abort.js';
 import type { RpcRequest } from './json-rpc.js';
 import { progressTokenOf } from './progress-routes.js';
 import type { ProxySession } from './proxy-session.js';
+import type { SubscribeAnswer } from './subscribe-attempt.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import type { DefinitionList } from './definition-changes.js';
 
@@ -111,11 +112,14 @@ export interface AdmittedCall {
    * reaches the request (as for a tool's lookup).
    */
   readonly pinsPass?: () => Promise<boolean>;
-  /**
-   * Runs when a forward verdict sends the request, just before it is sent: a subscription is
-   * remembered then (to be restored after an upstream restart), never for one that was refused.
-   */
+  /** Runs when a forward verdict sends the request, just before it is sent. */
   readonly onForward?: () => void;
+  /**
+   * Runs once the forwarded request is over: the upstream answered success (`ok`) or an error
+   * (`refused`), or warden stopped waiting for it (`unknown`: timed out, cancelled by the agent).
+   * A subscription is remembered only on `ok` (subscribe-attempt.ts).
+   */
+  readonly onAnswer?: (answer: SubscribeAnswer) => void;
 }
 
 /**
@@ -129,7 +133,7 @@ export function virtualCall(
   args: Record<string, unknown>,
   params: Record<string, unknown> | undefined,
   receivedAt: number,
-  hooks: Pick<AdmittedCall, 'pinsPass' | 'onForward'> = {},
+  hooks: Pick<AdmittedCall, 'pinsPass' | 'onForward' | 'onAnswer'> = {},
 ): AdmittedCall {
   return { action, upstream, tool: action, exposedName: action, args, receivedAt, params, timeoutMs: session.opts.timeouts.requestMs, ...hooks };
 }

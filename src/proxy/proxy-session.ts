@@ -19,7 +19,8 @@ import { PromptsJudged } from './prompts-judged.js';
 import { TemplatesJudged } from './templates-judged.js';
 import type { RequestsInFlight } from './requests-in-flight.js';
 import { restoreAfterRestart } from './restore-after-restart.js';
-import { updateWanted, type HeldSubscription } from './standing-subscriptions.js';
+import { relayUpdate, type HeldSubscription } from './standing-subscriptions.js';
+import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
 
@@ -85,11 +86,13 @@ export class ProxySession implements UpstreamEvents {
   /** Session state an upstream loses when it restarts, re-applied afterwards. */
   logLevel: Record<string, unknown> | undefined;
   /**
-   * Subscribed resource URIs → the upstream holding each (and the policy it was judged under); at
-   * most MAX_SUBSCRIPTIONS (request-router.ts). Only their updates reach the agent; warden ends
-   * them when risk changes (standing-subscriptions.ts).
+   * Resource subscriptions the upstreams took, by upstream and URI (subscriptionKey), with the
+   * policy each was judged under; at most MAX_SUBSCRIPTIONS (request-router.ts). Only their updates
+   * reach the agent; warden ends them when risk changes (standing-subscriptions.ts).
    */
   readonly subscriptions = new Map<string, HeldSubscription>();
+  /** Subscribes admitted and not yet answered by their upstream (subscribe-attempt.ts). */
+  readonly subscribing = new Set<SubscribeAttempt>();
   clientInfo: { name: string; version: string } | undefined;
   info: SessionInfo | undefined;
   /** Stdio: requests waiting behind a token check that had to wait (stdio-request-check.ts). */
@@ -389,8 +392,11 @@ export class ProxySession implements UpstreamEvents {
     if (n.method === 'notifications/prompts/list_changed') this.promptsJudged.changed(upstream);
     // And for resource templates (announced as a change of the resources): reads are judged again.
     if (n.method === 'notifications/resources/list_changed') this.templatesJudged.changed(upstream);
-    // Updates only for what this session subscribed to at this upstream, and still holds.
-    if (n.method === 'notifications/resources/updated' && !updateWanted(this, upstream, params)) return;
+    // Updates only for what this session subscribed to at this upstream, and still holds, for a caller whose token is still accepted.
+    if (n.method === 'notifications/resources/updated') {
+      relayUpdate(this, upstream, n);
+      return;
+    }
     if (n.method === 'notifications/cancelled' && params) {
       const relayId = this.relay.cancelledByUpstream(upstream, params.requestId);
       if (relayId !== undefined) this.toAgent({ ...n, params: { ...params, requestId: relayId } });

@@ -8,6 +8,7 @@ import { handleCompletion } from './completion-complete.js';
 import { handlePromptGet } from './prompt-get.js';
 import { handleResourceRead } from './resource-read.js';
 import { routeAfterStdioCheck } from './stdio-request-check.js';
+import { endSubscription, subscriptionKey } from './standing-subscriptions.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleToolCall } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
@@ -65,7 +66,7 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
     session.toAgent(errorResponse(request.id, RPC.invalidParams, `no upstream serves this ${method} request`));
     return;
   }
-  if (subscriptionRefused(session, request)) return;
+  if (target !== 'broadcast' && subscriptionRefused(session, request, target.upstream)) return;
   if (target === 'broadcast') {
     forwardTo(session, request, target);
     return;
@@ -129,7 +130,7 @@ function refOf(params: Record<string, unknown> | undefined): Record<string, unkn
 }
 
 function forwardTo(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
-  rememberSessionState(session, request);
+  rememberSessionState(session, request, target);
   if (target === 'broadcast') broadcast(session, request);
   else session.forward(target.upstream, request, target.params, session.opts.timeouts.requestMs);
 }
@@ -214,12 +215,20 @@ function uriClaimants(session: ProxySession, uri: string): Set<string> {
 /**
  * An unsubscribe goes where its subscription went, even if the URI has become contested since
  * (another upstream listed it later): refusing it would leave the subscription running there.
+ * Held at several upstreams (its route moved between two subscribes), it goes to the one the URI
+ * routes to now if that holds it, else to one that does; the others get warden's own
+ * (rememberSessionState).
  */
 function unsubscribeTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
   const uri = typeof params?.uri === 'string' ? params.uri : undefined;
-  const holder = uri === undefined ? undefined : session.subscriptions.get(uri)?.upstream;
-  const upstream = holder === undefined ? undefined : session.connection(holder);
-  return upstream ? { upstream, params } : byUri(session, params, uri);
+  const routed = byUri(session, params, uri);
+  if (uri === undefined) return routed;
+  if (routed !== undefined && routed !== 'broadcast' && session.subscriptions.has(subscriptionKey(routed.upstream.name, uri))) return routed;
+  for (const sub of session.subscriptions.values()) {
+    const upstream = sub.uri === uri ? session.connection(sub.upstream) : undefined;
+    if (upstream) return { upstream, params };
+  }
+  return routed;
 }
 
 function completionTarget(session: ProxySession, params: Record<string, unknown> | undefined): Target {
@@ -265,22 +274,39 @@ export const MAX_SUBSCRIPTIONS = 1_000;
 /**
  * A new subscription beyond MAX_SUBSCRIPTIONS is refused and answered here. New ones are refused
  * rather than old ones evicted: a forgotten subscription would silently stop after an upstream
- * restart, while a refused one is an answer the agent sees now.
+ * restart, while a refused one is an answer the agent sees now. Subscribes still in flight (judged,
+ * or at the upstream) count as held: a subscription is held only once its upstream answered, so a
+ * burst sent at once all passed a check of the held ones alone, and every one was then held.
  */
-function subscriptionRefused(session: ProxySession, request: RpcRequest): boolean {
+function subscriptionRefused(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection): boolean {
   if (request.method !== 'resources/subscribe') return false;
   const uri = request.params?.uri;
-  if (typeof uri !== 'string' || session.subscriptions.has(uri) || session.subscriptions.size < MAX_SUBSCRIPTIONS) return false;
+  if (typeof uri !== 'string') return false;
+  const key = subscriptionKey(upstream.name, uri);
+  if (session.subscriptions.has(key) || session.subscriptions.size < MAX_SUBSCRIPTIONS - session.subscribing.size) return false;
+  // Near the bound with some in flight: count each once (a re-subscribe of one in flight takes no new slot).
+  const inFlight = new Set<string>();
+  for (const attempt of session.subscribing) if (!session.subscriptions.has(attempt.key)) inFlight.add(attempt.key);
+  if (inFlight.has(key) || session.subscriptions.size + inFlight.size < MAX_SUBSCRIPTIONS) return false;
   session.toAgent(errorResponse(request.id, RPC.internalError, `too many resource subscriptions (limit ${MAX_SUBSCRIPTIONS})`));
   return true;
 }
 
 /**
  * Remembers what a restarted upstream must be told again (see ProxySession.onRestarted). A
- * subscription is remembered by its judged path once it is forwarded (resource-read.ts).
+ * subscription is remembered by its judged path once the upstream took it (subscribe-attempt.ts);
+ * an unsubscribe forgets it, and withdraws a subscribe of the URI still at that upstream (the
+ * upstream gets the unsubscribe after it, so its success must not be remembered).
  */
-function rememberSessionState(session: ProxySession, request: RpcRequest): void {
+function rememberSessionState(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
   const params = request.params;
   if (request.method === 'logging/setLevel') session.logLevel = params;
-  else if (request.method === 'resources/unsubscribe' && typeof params?.uri === 'string') session.subscriptions.delete(params.uri);
+  else if (request.method === 'resources/unsubscribe' && typeof params?.uri === 'string' && target !== 'broadcast') {
+    const uri = params.uri;
+    const to = target.upstream.name;
+    session.subscriptions.delete(subscriptionKey(to, uri));
+    // Held at another upstream too (its route moved): ended there by warden, not left running.
+    for (const sub of [...session.subscriptions.values()]) if (sub.uri === uri) endSubscription(session, sub);
+    for (const attempt of session.subscribing) if (attempt.uri === uri) attempt.withdraw(attempt.upstream === to);
+  }
 }

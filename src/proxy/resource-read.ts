@@ -2,6 +2,7 @@ import { passes, virtualCall, type AdmittedCall } from './call-request.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
+import { SubscribeAttempt } from './subscribe-attempt.js';
 import { handleJudged } from './tool-call-handler.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
@@ -20,14 +21,22 @@ function policyHashNow(session: ProxySession): string | undefined {
  * sensitivity, rate / volume / novelty signals, throttle, approvals) and the same write-ahead
  * `call.*` audit records. A `resources/subscribe` (`use.how` `subscribe`) likewise, as the virtual
  * tool `resources/subscribe`: a subscription is remembered (to be restored after an upstream
- * restart) only once a forward verdict sends it. Judged once the template pins passed the
+ * restart) only once a forward verdict sent it and the upstream answered success. Judged once the template pins passed the
  * request (template-pin-check.ts; checked while it is in flight, so a cancel during their listing
  * stops it). On a forward verdict the agent's own request goes on with `params` as routed,
  * answered within `timeouts.requestMs`; a refusal is a JSON-RPC error (judged-refusal.ts).
  * Never rejects.
  */
-export function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse & { how: 'read' | 'subscribe' }): Promise<void> {
-  return handleJudged(session, request, () => admitRead(session, request, upstream, params, use));
+export async function handleResourceRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse & { how: 'read' | 'subscribe' }): Promise<void> {
+  if (use.how === 'read') return handleJudged(session, request, () => admitRead(session, request, upstream, params, use));
+  let attempt: SubscribeAttempt | undefined;
+  await handleJudged(session, request, () => {
+    const admitted = admitRead(session, request, upstream, params, use);
+    if (admitted !== undefined) attempt = new SubscribeAttempt(session, upstream.name, admitted.args.uri as string);
+    return admitted && { ...admitted, onForward: () => attempt?.forwarded(policyHashNow(session)), onAnswer: (a) => attempt?.answered(a) };
+  });
+  // Not forwarded (refused, answered by warden, cancelled while judged): it is over.
+  attempt?.judged();
 }
 
 function admitRead(session: ProxySession, request: RpcRequest, upstream: UpstreamConnection, params: Record<string, unknown> | undefined, use: TemplateUse & { how: 'read' | 'subscribe' }): AdmittedCall | undefined {
@@ -41,10 +50,8 @@ function admitRead(session: ProxySession, request: RpcRequest, upstream: Upstrea
   // A fresh object with one own key: the policy sees exactly the URI the upstream is asked for.
   const args = { uri };
   const pinsPass = (): Promise<boolean> => passes((pass) => useTemplateIfPinned(session, request, upstream, use, pass));
-  if (use.how === 'read') return virtualCall(session, 'resources/read', upstream, args, params, receivedAt, { pinsPass });
-  // Remembered before it is sent, as a subscription always was: one the upstream holds is restored
-  // after its restart. With the policy it was judged under (in force now: a call that waited is
-  // refused if a reload came meanwhile), which a re-check before a restore looks at.
-  const onForward = (): void => void session.subscriptions.set(uri, { upstream: upstream.name, judgedUnder: policyHashNow(session) });
-  return virtualCall(session, 'resources/subscribe', upstream, args, params, receivedAt, { pinsPass, onForward });
+  // A subscription is remembered once the upstream answered success (subscribe-attempt.ts), with
+  // the policy it was judged under (in force when it was forwarded: a call that waited is refused
+  // if a reload came meanwhile), which a re-check before a restore looks at.
+  return virtualCall(session, use.how === 'read' ? 'resources/read' : 'resources/subscribe', upstream, args, params, receivedAt, { pinsPass });
 }

@@ -1,7 +1,7 @@
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 import { restoreAfterStdioCheck } from './stdio-request-check.js';
-import { recheckSubscriptions } from './standing-subscriptions.js';
+import { endExpiredAt, recheckSubscriptions } from './standing-subscriptions.js';
 
 /**
  * After an upstream came back (a crashed child restarted, a lost HTTP session renewed), puts back
@@ -11,11 +11,13 @@ export function restoreAfterRestart(session: ProxySession, upstream: UpstreamCon
   // Over stdio only for a caller authenticated and not revoked now (a revocation does not close a
   // stdio session); an HTTP session of a revoked caller is closed, and each POST carries its token.
   // A revoked stdio caller's subscriptions end (the re-check finds the revocation) rather than
-  // waiting for a restore: a later, valid token does not bring them back.
+  // waiting for a restore: a later, valid token does not bring them back. So do an expired one's
+  // (token_expired), as its updates would have stopped: the upstream no longer holds them.
   if (session.opts.channel.transport === 'http') restoreTold(session, upstream);
   else {
     restoreAfterStdioCheck(session, upstream.name, () => restoreTold(session, upstream), (reason) => {
       if (reason === 'token_revoked') void recheckSubscriptions(session, 'upstream_restart', upstream);
+      else if (reason === 'token_expired') endExpiredAt(session, upstream);
     });
   }
   // The restarted server may list different things. Forget what the old one listed: the next

@@ -1,11 +1,29 @@
+import { principalKey, type Principal } from '../core/principal.js';
 import type { StandingOccasion, StandingSubscription } from '../core/tool-call.js';
+import type { RpcNotification } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
-/** A subscription a session holds: the upstream that holds it, and the policy it was judged under. */
+/** A subscription a session holds: the upstream that holds it, its URI, and the policy it was judged under. */
 export interface HeldSubscription {
   readonly upstream: string;
+  readonly uri: string;
   readonly judgedUnder: string | undefined;
+}
+
+/**
+ * Where a session keeps a subscription: by upstream and URI. A URI routes to one upstream at a
+ * time, but the route can move (the upstream that claimed it evicts it from its listing, another
+ * upstream's template claims it now): keyed by URI alone, subscribing it again at the new upstream
+ * overwrote the old one, which went on running at the old upstream, where warden never ended it
+ * (not on the agent's unsubscribe, a revocation, a reload) nor restored it.
+ */
+export function subscriptionKey(upstream: string, uri: string): string {
+  return JSON.stringify([upstream, uri]);
+}
+
+function keyOf(sub: HeldSubscription): string {
+  return subscriptionKey(sub.upstream, sub.uri);
 }
 
 /**
@@ -23,9 +41,11 @@ export interface HeldSubscription {
  * One no longer held (the agent unsubscribed, or subscribed again and was judged afresh, while it
  * was re-checked) is left alone. Never throws.
  */
-export function endSubscription(session: ProxySession, uri: string, held: HeldSubscription): void {
-  if (session.subscriptions.get(uri) !== held) return;
-  session.subscriptions.delete(uri);
+export function endSubscription(session: ProxySession, held: HeldSubscription): void {
+  const key = keyOf(held);
+  if (session.subscriptions.get(key) !== held) return;
+  session.subscriptions.delete(key);
+  const uri = held.uri;
   const upstream = session.connection(held.upstream);
   if (upstream === undefined) return;
   try {
@@ -38,10 +58,10 @@ export function endSubscription(session: ProxySession, uri: string, held: HeldSu
 
 /** The caller was revoked (event `eventId`): every subscription of the session ends. Returns how many. */
 export function endRevokedSubscriptions(session: ProxySession, eventId: string): number {
-  const held = [...session.subscriptions];
-  for (const [uri, sub] of held) {
-    endSubscription(session, uri, sub);
-    const standing = standingOf(session, uri, sub);
+  const held = [...session.subscriptions.values()];
+  for (const sub of held) {
+    endSubscription(session, sub);
+    const standing = standingOf(session, sub);
     if (standing) session.safely(() => session.opts.guard.subscriptionEnded?.(standing, eventId));
   }
   return held.length;
@@ -63,28 +83,34 @@ export const RECHECK_BATCH = 32;
  * unsubscribed or replaced meanwhile is left alone (endSubscription).
  */
 export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
-  const kept: Array<readonly [string, HeldSubscription]> = [];
-  const held = [...session.subscriptions].filter(([, sub]) => upstream === undefined || sub.upstream === upstream.name);
+  const kept: HeldSubscription[] = [];
+  const ofUpstream = (sub: HeldSubscription): boolean => upstream === undefined || sub.upstream === upstream.name;
+  // A caller whose token expired holds nothing any more, whatever the policy says now.
+  if (!(await holderValid(session))) {
+    endExpiredSubscriptions(session, ofUpstream);
+    return [];
+  }
+  const held = [...session.subscriptions.values()].filter(ofUpstream);
   for (let i = 0; i < held.length; i += RECHECK_BATCH) {
     if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async ([uri, sub]) => {
+    await Promise.all(held.slice(i, i + RECHECK_BATCH).map(async (sub) => {
       // Gone between batches (the agent unsubscribed, a revocation ended it): not judged, so the
       // guard records no second `subscription.ended` for what warden no longer holds.
-      if (session.subscriptions.get(uri) !== sub) return;
-      if ((await verdictOn(session, uri, sub, occasion)) === 'keep') kept.push([uri, sub]);
-      else endSubscription(session, uri, sub);
+      if (session.subscriptions.get(keyOf(sub)) !== sub) return;
+      if ((await verdictOn(session, sub, occasion)) === 'keep') kept.push(sub);
+      else endSubscription(session, sub);
     }));
   }
   // One the agent unsubscribed (or that ended otherwise) meanwhile is not standing any more; one
   // it subscribed again meanwhile is a new subscription, sent by the agent itself, perhaps to
   // another upstream: re-sent here, it went to an upstream the agent no longer holds it at, where
   // warden would never end it (a revocation's unsubscribe goes where the session holds it).
-  return kept.flatMap(([uri, sub]) => (session.subscriptions.get(uri) === sub ? [uri] : []));
+  return kept.flatMap((sub) => (session.subscriptions.get(keyOf(sub)) === sub ? [sub.uri] : []));
 }
 
-async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {
+async function verdictOn(session: ProxySession, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {
   const recheck = session.opts.guard.recheckSubscription;
-  const standing = standingOf(session, uri, sub);
+  const standing = standingOf(session, sub);
   if (recheck === undefined) return 'keep';
   if (standing === undefined) return 'end';
   try {
@@ -96,12 +122,12 @@ async function verdictOn(session: ProxySession, uri: string, sub: HeldSubscripti
 }
 
 /** What the guard judges; undefined for a session with no caller (never opened: it holds none). */
-function standingOf(session: ProxySession, uri: string, sub: HeldSubscription): StandingSubscription | undefined {
+function standingOf(session: ProxySession, sub: HeldSubscription): StandingSubscription | undefined {
   const principal = session.principal ?? session.info?.principal;
   if (principal === undefined) return undefined;
   const opts = session.opts;
   return {
-    sessionId: session.id, principal, upstream: sub.upstream, uri, judgedUnder: sub.judgedUnder,
+    sessionId: session.id, principal, upstream: sub.upstream, uri: sub.uri, judgedUnder: sub.judgedUnder,
     transport: opts.channel.transport, remoteAddress: opts.remoteAddress, userAgent: opts.userAgent, clientInfo: session.clientInfo,
   };
 }
@@ -114,7 +140,84 @@ function standingOf(session: ProxySession, uri: string, sub: HeldSubscription): 
  */
 export function updateWanted(session: ProxySession, upstream: UpstreamConnection, params: Record<string, unknown> | undefined): boolean {
   const uri = params?.uri;
-  return typeof uri === 'string' && session.subscriptions.get(uri)?.upstream === upstream.name;
+  return typeof uri === 'string' && session.subscriptions.has(subscriptionKey(upstream.name, uri));
+}
+
+/**
+ * Relays an upstream's `notifications/resources/updated` to the agent if the session wants it
+ * (updateWanted) and its caller's token is still accepted now. Relaying an update is acting for the
+ * caller; a token past its `exp` (plus the issuer's clock tolerance) may not be acted for: a stdio
+ * agent whose token file holds an expired token, or an HTTP session whose agent stopped presenting
+ * fresh tokens, kept receiving updates. Then every subscription of the session ends (token_expired),
+ * unless a renewed token stands in (stdio: the token file now holds a valid one for the same caller);
+ * the update waits for that check.
+ */
+export function relayUpdate(session: ProxySession, upstream: UpstreamConnection, update: RpcNotification): void {
+  if (!updateWanted(session, upstream, update.params)) return;
+  if (tokenValidNow(session, holderOf(session))) {
+    session.toAgent(update);
+    return;
+  }
+  void holderValid(session).then((valid) => {
+    if (!valid) endExpiredSubscriptions(session, () => true);
+    else if (updateWanted(session, upstream, update.params)) session.toAgent(update);
+  });
+}
+
+/**
+ * Whether the session's caller may still be acted for: its token is accepted now; over stdio, once
+ * the one it presented last is not, the token in force now (the token file, refreshed beside the
+ * agent) stands in if it is valid, in standing and the same caller's (as for a call that waited:
+ * create-guard.ts). A check that cannot be made says no (fail closed). Never rejects.
+ */
+async function holderValid(session: ProxySession): Promise<boolean> {
+  const presented = holderOf(session);
+  if (presented === undefined) return false;
+  if (tokenValidNow(session, presented)) return true;
+  const current = session.currentStdioPrincipal;
+  if (current === undefined) return false;
+  try {
+    const renewed = await current();
+    if (renewed === undefined || principalKey(renewed) !== principalKey(presented) || !tokenValidNow(session, renewed)) return false;
+    if (session.opts.guard.requestStanding?.(renewed, session.id) !== undefined) return false;
+    session.principal = renewed;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function holderOf(session: ProxySession): Principal | undefined {
+  return session.principal ?? session.info?.principal;
+}
+
+/** The guard's answer (exp plus the issuer's clock tolerance); without one, `exp` against this clock. A throw says no. */
+function tokenValidNow(session: ProxySession, principal: Principal | undefined): boolean {
+  if (principal === undefined) return false;
+  const guard = session.opts.guard;
+  try {
+    if (guard.tokenValid) return guard.tokenValid(principal);
+    // `<` is false for NaN: an expiry that cannot be compared is not valid.
+    return principal.expiresAt === undefined || Date.now() < principal.expiresAt * 1000;
+  } catch {
+    return false;
+  }
+}
+
+/** Over stdio the token in force was refused as expired before a restore: what `upstream` held ends (not restored). */
+export function endExpiredAt(session: ProxySession, upstream: UpstreamConnection): void {
+  endExpiredSubscriptions(session, (sub) => sub.upstream === upstream.name);
+}
+
+/** The caller's token expired: the session's subscriptions (those `which` picks) end, each audited. */
+function endExpiredSubscriptions(session: ProxySession, which: (sub: HeldSubscription) => boolean): void {
+  for (const sub of [...session.subscriptions.values()]) {
+    if (!which(sub) || session.subscriptions.get(keyOf(sub)) !== sub) continue;
+    endSubscription(session, sub);
+    const standing = standingOf(session, sub);
+    const guard = session.opts.guard;
+    if (standing) session.safely(() => guard.subscriptionExpired?.(standing));
+  }
 }
 
 function ignore(): void {

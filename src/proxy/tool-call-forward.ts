@@ -7,6 +7,7 @@ import { judgedRefusal } from './judged-refusal.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { ProxySession } from './proxy-session.js';
+import type { SubscribeAnswer } from './subscribe-attempt.js';
 
 /**
  * Carries out the guard's verdict on a judged request that is still wanted: forward it, answer,
@@ -60,6 +61,13 @@ function forwardCall(
       session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onOutcome threw');
     }
   };
+  const answer = (a: SubscribeAnswer): void => {
+    try {
+      call.onAnswer?.(a);
+    } catch (err) {
+      session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onAnswer threw');
+    }
+  };
   // Its progress route was opened when the call was admitted (handleToolCall), so progress an
   // upstream forges for it while it is judged is recognised; nothing to open again here.
   const token = req.progressToken;
@@ -67,6 +75,7 @@ function forwardCall(
   const upstreamId = upstream.request(call.action, call.params, call.timeoutMs, (response) => {
     session.inFlight.delete(request.id);
     try {
+      if (call.onAnswer) answer(response.error === undefined ? 'ok' : response.error.code === RPC.requestTimeout ? 'unknown' : 'refused');
       if (onOutcome) report(outcomeOf(call.action, response));
     } finally {
       // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
@@ -80,6 +89,8 @@ function forwardCall(
     upstreamId,
     onCancel: (reason, settled) => {
       controller.abort(reason);
+      // The upstream may have taken it before the cancel reached it: not known.
+      answer('unknown');
       if (token !== undefined) session.progress.forget(token);
       report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined, ...(settled ? { settled } : {}) });
     },

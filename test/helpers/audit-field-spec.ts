@@ -86,6 +86,7 @@ export const AUDIT_FIELD_SPEC = {
   ],
   'subscription.ended': [
     { shape: 'revoked', required: ['sessionId', 'principal', 'upstream', 'uri', 'reason', 'eventId', 'ended'], optional: [] },
+    { shape: 'token expired', required: ['sessionId', 'principal', 'upstream', 'uri', 'reason', 'ended'], optional: [] },
     { shape: 'policy', required: ['sessionId', 'principal', 'upstream', 'uri', 'reason', 'ended', 'action', 'enforced', 'mode', 'rules', 'codes', 'policyHash'], optional: [] },
   ],
   'audit.recovered': [

@@ -97,22 +97,52 @@ describe('server→client requests the agent never answers', () => {
 });
 
 describe('resource subscriptions', () => {
+  /** An upstream that takes every subscription (a subscription is held once the upstream answered success). */
+  const claimServer = () => ({ command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/uri-claim-server.mjs')], env: { SERVER_NAME: 'claim' } });
+  const subscribe = (id: string, uri: string): string => JSON.stringify({ jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } });
+  const by = (answer: Message): unknown => (answer.result as { _meta?: { by?: string } } | undefined)?._meta?.by;
+
   it('refuses new subscriptions beyond the cap (an agent subscribing to fresh URIs in a loop)', async () => {
-    const a = await agentWith({ upstreams: { hostile: hostileUpstream() } });
-    const subscribe = (id: string, uri: string): string => JSON.stringify({ jsonrpc: '2.0', id, method: 'resources/subscribe', params: { uri } });
-    a.fire(Array.from({ length: MAX_SUBSCRIPTIONS }, (_, i) => subscribe(`sub${i}`, `test://r/${i}`)).join('\n'));
-    // Every subscription within the cap reached the upstream (which answers -32601: it has no resources).
-    const last = await waitFor(() => a.answersFor(`sub${MAX_SUBSCRIPTIONS - 1}`)[0], 'the last subscription answer');
-    expect((last.error as { code: number }).code).toBe(RPC.methodNotFound);
+    const a = await agentWith({ upstreams: { claim: claimServer() } });
+    for (let i = 0; i < MAX_SUBSCRIPTIONS; i += 100) {
+      a.fire(Array.from({ length: 100 }, (_, j) => subscribe(`sub${i + j}`, `test://r/${i + j}`)).join('\n'));
+      // Answered (held) before the next hundred: in flight they would count as well.
+      await waitFor(() => a.answersFor(`sub${i + 99}`)[0], 'a hundred subscription answers');
+    }
+    // Every subscription within the cap reached the upstream, which took it.
+    expect(by(a.answersFor(`sub${MAX_SUBSCRIPTIONS - 1}`)[0]!)).toBe('claim');
     // One more is answered by warden itself, -32603, and never forwarded.
     const refused = await a.exchange(subscribe('over', 'test://r/new'), 'over');
     expect((refused.error as { code: number }).code).toBe(RPC.internalError);
     // Subscribing again to a URI already held is no new entry: it still reaches the upstream.
-    expect(((await a.exchange(subscribe('again', 'test://r/0'), 'again')).error as { code: number }).code).toBe(RPC.methodNotFound);
+    expect(by(await a.exchange(subscribe('again', 'test://r/0'), 'again'))).toBe('claim');
     // Unsubscribing frees a slot, after which a new URI is forwarded again.
     await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 'unsub', method: 'resources/unsubscribe', params: { uri: 'test://r/1' } }), 'unsub');
-    expect(((await a.exchange(subscribe('fresh', 'test://r/new'), 'fresh')).error as { code: number }).code).toBe(RPC.methodNotFound);
-    expect(text(await a.request('tools/call', { name: 'echo', arguments: {} }))).toBe('still here');
+    expect(by(await a.exchange(subscribe('fresh', 'test://r/new'), 'fresh'))).toBe('claim');
+    expect(await a.alive()).toBe(true);
+  });
+
+  it('refuses the subscriptions beyond the cap of a burst sent at once (all in flight before any is held)', async () => {
+    const a = await agentWith({ upstreams: { claim: claimServer() } });
+    const extra = 5;
+    a.fire(Array.from({ length: MAX_SUBSCRIPTIONS + extra }, (_, i) => subscribe(`sub${i}`, `test://r/${i}`)).join('\n'));
+    const answers = await waitFor(() => {
+      const all = Array.from({ length: MAX_SUBSCRIPTIONS + extra }, (_, i) => a.answersFor(`sub${i}`)[0]);
+      return all.every(Boolean) ? (all as Message[]) : undefined;
+    }, 'every subscription answer');
+    expect(answers.filter((m) => by(m) === 'claim')).toHaveLength(MAX_SUBSCRIPTIONS);
+    expect(answers.filter((m) => (m.error as { code?: number } | undefined)?.code === RPC.internalError)).toHaveLength(extra);
+    // The cap is full: a new URI is refused.
+    expect(((await a.exchange(subscribe('over', 'test://r/new'), 'over')).error as { code: number }).code).toBe(RPC.internalError);
+  });
+
+  it('holds nothing for subscriptions the upstream refused: they take no slot (an upstream without resources)', async () => {
+    const a = await agentWith({ upstreams: { hostile: hostileUpstream() } });
+    a.fire(Array.from({ length: MAX_SUBSCRIPTIONS }, (_, i) => subscribe(`sub${i}`, `test://r/${i}`)).join('\n'));
+    const last = await waitFor(() => a.answersFor(`sub${MAX_SUBSCRIPTIONS - 1}`)[0], 'the last subscription answer');
+    expect((last.error as { code: number }).code).toBe(RPC.methodNotFound);
+    // None of them is held, so a new one is forwarded (and refused by the upstream again).
+    expect(((await a.exchange(subscribe('more', 'test://r/new'), 'more')).error as { code: number }).code).toBe(RPC.methodNotFound);
   });
 });
 

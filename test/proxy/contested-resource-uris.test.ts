@@ -1,7 +1,11 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawAgent } from '../helpers/hostile-raw-agent.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { waitFor } from '../helpers/progress.js';
+import { MAX_OWNED_URIS_PER_UPSTREAM } from '../../src/proxy/owner-map.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -126,6 +130,37 @@ describe('a subscription whose URI becomes contested later', () => {
     expect(await a.request('resources/list', {})).toHaveProperty('result');
     expect((await a.request('resources/read', { uri: 'file:///etc/passwd' })).error).toMatchObject({ code: -32602 });
     expect(by(await a.request('resources/unsubscribe', { uri: 'file:///etc/passwd' }))).toBe('files');
+  });
+});
+
+describe('a URI whose route moved to another upstream', () => {
+  it('is unsubscribed at both upstreams it was subscribed at (subscription left running where warden forgot it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-moved-uri-'));
+    const logOf = (name: string): string => join(dir, `${name}.jsonl`);
+    const requests = (name: string): Array<{ method: string; uri: string }> =>
+      existsSync(logOf(name)) ? readFileSync(logOf(name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { method: string; uri: string }) : [];
+    const uri = 'shared://doc';
+    const a = await rawAgent({
+      upstreams: {
+        old: claimServer('old', { RESOURCE_URIS: uri, FLOOD_LATER: String(MAX_OWNED_URIS_PER_UPSTREAM + 1), REQUEST_LOG: logOf('old') }),
+        new: claimServer('new', { RESOURCE_TEMPLATE: 'shared://{name}', REQUEST_LOG: logOf('new') }),
+      },
+    });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const by = (answer: Record<string, unknown>) => ((answer.result as { _meta?: { by?: string } } | undefined)?._meta?.by);
+    // Only `old` claims the URI (it lists it; `new`'s template is not listed yet).
+    expect(await a.request('resources/list', {})).toHaveProperty('result');
+    expect(by(await a.request('resources/subscribe', { uri }))).toBe('old');
+    // `old` lists more URIs than warden keeps for it (the URI leaves its claims), and `new`'s template claims it now.
+    expect(await a.request('resources/list', {})).toHaveProperty('result');
+    expect(await a.request('resources/templates/list', {})).toHaveProperty('result');
+    expect(by(await a.request('resources/subscribe', { uri }))).toBe('new');
+    // The agent holds the URI: its unsubscribe ends it wherever warden subscribed it.
+    expect(by(await a.request('resources/unsubscribe', { uri }))).toBeDefined();
+    await waitFor(() => (requests('old').some((r) => r.method === 'resources/unsubscribe') ? true : undefined), 'the unsubscribe at old');
+    expect(requests('old')).toEqual([{ method: 'resources/subscribe', uri }, { method: 'resources/unsubscribe', uri }]);
+    expect(requests('new')).toEqual([{ method: 'resources/subscribe', uri }, { method: 'resources/unsubscribe', uri }]);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Guard, StandingSubscription } from '../../src/core/tool-call.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { ProxySession } from '../../src/proxy/proxy-session.js';
-import { recheckSubscriptions, RECHECK_BATCH, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
+import { recheckSubscriptions, RECHECK_BATCH, subscriptionKey, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
 import type { UpstreamConnection } from '../../src/proxy/upstream-connection.js';
 import { principal } from '../helpers/policy-helpers.js';
 
@@ -11,7 +11,7 @@ import { principal } from '../helpers/policy-helpers.js';
  * options and upstream connections); the guard's re-check is the test's. Real sessions and
  * processes: test/e2e/events/subscriptions-follow-risk.test.ts.
  */
-function sessionWith(subscriptions: ReadonlyArray<readonly [string, HeldSubscription]>, recheck: NonNullable<Guard['recheckSubscription']>) {
+function sessionWith(subscriptions: readonly HeldSubscription[], recheck: NonNullable<Guard['recheckSubscription']>) {
   const sent: Array<{ upstream: string; method: string; uri: unknown }> = [];
   const connection = (name: string): UpstreamConnection => ({
     name,
@@ -25,7 +25,7 @@ function sessionWith(subscriptions: ReadonlyArray<readonly [string, HeldSubscrip
     principal: principal(),
     info: undefined,
     clientInfo: undefined,
-    subscriptions: new Map(subscriptions),
+    subscriptions: new Map(subscriptions.map((sub) => [subscriptionKey(sub.upstream, sub.uri), sub])),
     connection,
     safely: (f: () => void) => f(),
     opts: {
@@ -40,11 +40,11 @@ function sessionWith(subscriptions: ReadonlyArray<readonly [string, HeldSubscrip
   return { session, sent, connection };
 }
 
-const held = (upstream: string): HeldSubscription => ({ upstream, judgedUnder: 'sha256:p1' });
+const held = (upstream: string, uri: string): HeldSubscription => ({ upstream, uri, judgedUnder: 'sha256:p1' });
 
 describe('recheckSubscriptions', () => {
   it('a flood of standing subscriptions does not hold the event loop while a reload re-checks them', async () => {
-    const uris = Array.from({ length: 20 * RECHECK_BATCH }, (_, i): readonly [string, HeldSubscription] => [`acme://files/${i}`, held('acme')]);
+    const uris = Array.from({ length: 20 * RECHECK_BATCH }, (_, i) => held('acme', `acme://files/${i}`));
     let judged = 0;
     // Answers at once, as the in-memory store does: only microtasks between re-checks.
     const { session } = sessionWith(uris, async () => {
@@ -60,17 +60,20 @@ describe('recheckSubscriptions', () => {
   });
 
   it('a subscription the agent moved to another upstream while a restart re-checked it is not re-sent to the restarted one (stray subscription warden cannot end)', async () => {
-    const uris = [['acme://files/a', held('acme')], ['acme://files/b', held('acme')]] as const;
+    const uris = [held('acme', 'acme://files/a'), held('acme', 'acme://files/b')];
     const { session } = sessionWith(uris, async (sub: StandingSubscription) => {
       // Meanwhile the agent unsubscribed acme://files/a and subscribed it again, now routed to 'mirror'.
-      if (sub.uri === 'acme://files/a') session.subscriptions.set(sub.uri, held('mirror'));
+      if (sub.uri === 'acme://files/a') {
+        session.subscriptions.delete(subscriptionKey('acme', sub.uri));
+        session.subscriptions.set(subscriptionKey('mirror', sub.uri), held('mirror', sub.uri));
+      }
       return 'keep';
     });
     expect(await recheckSubscriptions(session, 'upstream_restart', { name: 'acme' } as UpstreamConnection)).toEqual(['acme://files/b']);
   });
 
   it('a subscription that ended while earlier batches were re-checked is not judged again (no second subscription.ended for what warden no longer holds)', async () => {
-    const uris = Array.from({ length: RECHECK_BATCH + 1 }, (_, i): readonly [string, HeldSubscription] => [`acme://files/${i}`, held('acme')]);
+    const uris = Array.from({ length: RECHECK_BATCH + 1 }, (_, i) => held('acme', `acme://files/${i}`));
     const last = `acme://files/${RECHECK_BATCH}`;
     const judged: string[] = [];
     const { session } = sessionWith(uris, async (sub: StandingSubscription) => {
@@ -78,9 +81,32 @@ describe('recheckSubscriptions', () => {
       return 'end';
     });
     // Between the batches a revocation ends the last one (and audits it): the re-check leaves it alone.
-    setImmediate(() => void session.subscriptions.delete(last));
+    setImmediate(() => void session.subscriptions.delete(subscriptionKey('acme', last)));
     expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
     expect(judged).toHaveLength(RECHECK_BATCH);
     expect(judged).not.toContain(last);
+  });
+
+  it('a reload re-check of a caller whose token expired ends its subscriptions as token_expired, whatever the policy says (expired credential acted for)', async () => {
+    const judged: string[] = [];
+    const { session, sent } = sessionWith([held('acme', 'acme://files/a')], async (sub: StandingSubscription) => {
+      judged.push(sub.uri);
+      return 'keep';
+    });
+    const expired: StandingSubscription[] = [];
+    Object.assign(session, { principal: principal({ expiresAt: Math.floor(Date.now() / 1000) - 5 }) });
+    Object.assign(session.opts.guard, { tokenValid: () => false, subscriptionExpired: (sub: StandingSubscription) => void expired.push(sub) });
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    expect(judged).toEqual([]);
+    expect(expired.map((e) => e.uri)).toEqual(['acme://files/a']);
+    expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
+    expect(session.subscriptions.size).toBe(0);
+  });
+
+  it('a re-check whose token check throws ends the subscription (fail closed)', async () => {
+    const { session } = sessionWith([held('acme', 'acme://files/a')], async () => 'keep');
+    Object.assign(session.opts.guard, { tokenValid: () => { throw new Error('clock broke'); } });
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    expect(session.subscriptions.size).toBe(0);
   });
 });

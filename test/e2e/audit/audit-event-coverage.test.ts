@@ -497,9 +497,9 @@ describe('the whole log of these runs', () => {
     // Held prompts and resource templates, and first use of templates: test/e2e/pins/withheld-prompts.test.ts.
     // A read through a held resource template: test/e2e/pins/held-template-reads.test.ts.
     // A URI too long to judge against the templates: test/proxy/long-uri-reads.test.ts.
-    // A standing subscription re-judged after a reload or before a restore: test/e2e/events/subscriptions-follow-risk.test.ts.
+    // A standing subscription re-judged after a reload or before a restore, or whose caller's token expired: test/e2e/events/subscriptions-follow-risk.test.ts.
     const elsewhere = new Set([
-      'request.refused/uri too long', 'subscription.ended/policy',
+      'request.refused/uri too long', 'subscription.ended/policy', 'subscription.ended/token expired',
       'audit.recovered/write-recovery', 'call.decision/policy-changed', 'call.decision/token-expired', 'request.refused/in-flight bound',
       'pins.changed/prompt', 'pins.changed/resource template', 'pins.accepted/prompt', 'pins.accepted/resource template', 'pins.accepted/first-use resource templates',
       'request.refused/resource template',

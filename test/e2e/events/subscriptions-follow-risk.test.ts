@@ -6,7 +6,7 @@ import { completeJsonLines } from '../../../bench/fixtures/kill-under-load.js';
 import { matchShape } from '../../helpers/audit-field-spec.js';
 import { readAudit, waitForRecord, type AuditLine } from '../../helpers/audit-e2e-warden.js';
 import { eventually, identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
-import { loggedUrl, runWardenCli, startStdioWarden } from '../../helpers/identity-warden.js';
+import { loggedUrl, runWardenCli, startHttpWarden, startStdioWarden } from '../../helpers/identity-warden.js';
 import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
 import { until } from '../../helpers/progress.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
@@ -51,18 +51,20 @@ const closers = closedAfterEach();
  * With `events`, warden also takes signed SETs from a test transmitter (`transmitter`), and the
  * agent's token was issued 10 s ago (before any event) with the claim `account_status` read.
  */
-async function subscribingAgent(policyText: string, acmeEnv: Record<string, string> = {}, options: { events?: boolean } = {}) {
+async function subscribingAgent(policyText: string, acmeEnv: Record<string, string> = {}, options: { events?: boolean; ttlSeconds?: number; clockTolerance?: number } = {}) {
   const env: IdentityEnv = await identityEnv('warden-e2e-standing-');
   const tokenFile = join(env.dir, 'agent.jwt');
   const policyFile = join(env.dir, 'policy.yaml');
   const upstreamLog = join(env.dir, 'acme-requests.jsonl');
   const tx = options.events ? await transmitter(env.dir) : undefined;
-  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', ...(tx ? { nowMs: Date.now() - 10_000 } : {}) }));
+  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', ...(tx ? { nowMs: Date.now() - 10_000 } : {}), ...(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {}) }));
   writeFileSync(policyFile, policyText);
   writeFileSync(upstreamLog, '');
+  const identity = env.identity({ token: { file: tokenFile }, ...(tx ? { extraClaims: ['account_status'] } : {}) });
+  if (options.clockTolerance !== undefined) identity.issuers = (identity.issuers as Array<Record<string, unknown>>).map((i) => ({ ...i, clockTolerance: options.clockTolerance }));
   const config = env.config(
     {
-      identity: env.identity({ token: { file: tokenFile }, ...(tx ? { extraClaims: ['account_status'] } : {}) }),
+      identity,
       policy: { files: [policyFile], watch: true },
       ...(tx ? { events: tx.section() } : {}),
     },
@@ -230,6 +232,81 @@ describe('standing subscriptions follow risk changes', () => {
     // Not re-sent to the new process, and nothing of it reaches the agent.
     expect(w.subscribedUpstream()).toEqual([README, NOTES]);
     expect(await w.updatesOverASecond(README)).toBe(0);
+  }, 30_000);
+
+  it('a stdio caller whose token expired keeps receiving resource updates (expired credential acted for)', async () => {
+    // The token lives 12 s (time to start warden on a loaded machine), accepted not a second longer
+    // (clock tolerance 0); the agent sends nothing more.
+    const w = await subscribingAgent(policy(), {}, { ttlSeconds: 12, clockTolerance: 0 });
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+    const ended = await waitForRecord(w.env.auditFile, (r) => r.type === 'subscription.ended', 20_000);
+    expect(ended).toMatchObject({ reason: 'token_expired', ended: true, upstream: 'acme', uri: README, principal: { user: 'alice', actor: 'agent-7' } });
+    expect(matchShape(ended)).toEqual({ ok: true, shape: 'token expired' });
+    await until(() => w.unsubscribedUpstream().includes(README));
+    expect(await w.updatesOverASecond(README)).toBe(0);
+    // A fresh token does not bring it back: the agent subscribes again, judged.
+    writeFileSync(w.tokenFile, await w.env.mint({ user: 'alice', actor: 'agent-7' }));
+    expect(await w.updatesOverASecond(README)).toBe(0);
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+    expect(w.ended()).toHaveLength(1);
+  }, 40_000);
+
+  it('a stdio caller whose token file was renewed before the old token expired keeps its subscription without sending anything', async () => {
+    const mintedBy = Date.now();
+    const w = await subscribingAgent(policy(), {}, { ttlSeconds: 12, clockTolerance: 0 });
+    await w.agent.client.subscribeResource({ uri: README });
+    await w.flowing(README);
+    // Renewed beside the agent, as a token helper does; warden learns of it only from the file.
+    writeFileSync(w.tokenFile, await w.env.mint({ user: 'alice', actor: 'agent-7' }));
+    // Past the first token's exp (minted after mintedBy, and exp is in whole seconds).
+    await until(() => Date.now() > mintedBy + 14_000, 20_000);
+    await w.flowing(README);
+    expect(w.ended()).toEqual([]);
+    expect(w.unsubscribedUpstream()).toEqual([]);
+  }, 40_000);
+
+  it('an HTTP session whose token expired keeps receiving resource updates on its stream (expired credential acted for)', async () => {
+    const env = await identityEnv('warden-e2e-standing-http-');
+    const policyFile = join(env.dir, 'policy.yaml');
+    const upstreamLog = join(env.dir, 'acme-requests.jsonl');
+    writeFileSync(policyFile, policy());
+    writeFileSync(upstreamLog, '');
+    const identity = env.identity();
+    identity.issuers = (identity.issuers as Array<Record<string, unknown>>).map((i) => ({ ...i, clockTolerance: 0 }));
+    const http = await startHttpWarden(env.dir, env.config({ identity, policy: { files: [policyFile], watch: false } }, { ACME_READ_LOG: upstreamLog, ACME_UPDATES_EVERY_MS: '100' }));
+    closers.push(() => http.stop());
+    const updates: string[] = [];
+    const agent = await http.connect(await env.mint({ user: 'alice', actor: 'agent-7', ttlSeconds: 12 }), {
+      setup: (c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri)),
+    });
+    closers.push(() => agent.close());
+    await agent.client.subscribeResource({ uri: README });
+    await until(() => updates.length >= 2, 5_000);
+
+    // The agent presents no fresh token: once its token is past exp, warden no longer acts for it.
+    const ended = await waitForRecord(env.auditFile, (r) => r.type === 'subscription.ended', 20_000);
+    expect(ended).toMatchObject({ reason: 'token_expired', ended: true, upstream: 'acme', uri: README, principal: { user: 'alice' } });
+    await until(() => completeJsonLines<Logged>(upstreamLog).some((r) => r.unsubscribe === README));
+    await new Promise((r) => setTimeout(r, 300));
+    const before = updates.length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(updates.length).toBe(before);
+  }, 40_000);
+
+  it('a subscribe the upstream refused is sent again by warden on its own after an upstream restart (subscription the agent never obtained)', async () => {
+    const w = await subscribingAgent(policy(), { ACME_REFUSE_SUBSCRIBE: 'notes' });
+    await w.agent.client.subscribeResource({ uri: README });
+    await expect(w.agent.client.subscribeResource({ uri: NOTES })).rejects.toMatchObject({ code: -32602 });
+    await w.flowing(README);
+    await w.restartUpstream();
+    await until(() => w.subscribedUpstream().length >= 3, 5_000);
+    await new Promise((r) => setTimeout(r, 500));
+    // Only what the upstream took is re-sent: the refused one was never the agent's.
+    expect(w.subscribedUpstream()).toEqual([README, NOTES, README]);
+    await w.flowing(README);
+    expect(w.ended()).toEqual([]);
   }, 30_000);
 
   it('after an upstream restart, subscriptions still allowed are re-sent and their updates flow again', async () => {
