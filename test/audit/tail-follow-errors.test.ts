@@ -3,6 +3,7 @@ import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
+import { closedAfterEach } from '../helpers/closed-after-each.js';
 
 /**
  * `warden audit tail -f` runs for hours in an operator's terminal or a log shipper. What happens
@@ -22,6 +23,9 @@ const readFails = ((): boolean => {
   }
 })();
 
+// A follower that outlived a failed assertion would tail its file forever.
+const started = closedAfterEach();
+
 function follow(file: string): { out: () => string; err: () => string; exited: Promise<number | null>; kill: () => void; until: (done: () => boolean) => Promise<void> } {
   const child = spawn(process.execPath, [CLI, 'audit', 'tail', file, '-f'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
@@ -29,6 +33,7 @@ function follow(file: string): { out: () => string; err: () => string; exited: P
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  started.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   return {
     out: () => out,
     err: () => err,
