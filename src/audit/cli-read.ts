@@ -7,13 +7,17 @@ import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
 import { formatRecord, formatStep, painter, recordJson, textOf, timeOf, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 import { terminalJson, terminalText } from './escape-unsafe.js';
+import { terminalMessage } from '../cli/terminal-message.js';
 
 export const TAIL_HELP = `Usage: warden audit tail [FILE] [-n N] [-f] [--json]
 
 Prints the last N records (default 20) of the log, one line each; -f keeps following new
 records (across rotation) until interrupted. --json prints the records as JSON Lines.
 Colour only when stdout is a TTY and NO_COLOR is unset.
-Exit codes: 0 ok, 2 usage, 3 no audit file.
+With -f, a log path that is missing, cannot be opened or is not a regular file (a rotation in
+progress) is waited for, said once on stderr; a read of the followed file that fails ends it.
+Exit codes: 0 ok (with -f: interrupted), 2 usage, 3 no audit file or it cannot be read (with
+-f: a read of the followed file failed), 4 other runtime error.
 `;
 
 export const SHOW_HELP = `Usage: warden audit show CALL_ID [--file F] [--json]
@@ -84,10 +88,21 @@ function readAppended(fd: number, offset: number, lines: LineSplitter, buf: Buff
   return pos;
 }
 
+/** A read of the followed file failed: the log cannot be read, so following it ends (exit 3). */
+class FollowReadError extends Error {}
+
 /**
  * Follows the active file like `tail -F`: reads appended bytes from an open descriptor; when the
  * path names a new file (rotation), drains the old descriptor to its end first, then continues
  * with the new file from its start, so no record is skipped across rotation.
+ *
+ * What is transient and what is not, as `tail -F` has it: a path that is missing, cannot be
+ * opened or is not a regular file is what a rotation in progress or a moved file looks like,
+ * so tail says so once on stderr and waits for a readable log there. A read that fails on a file
+ * it holds open (EIO, EINVAL: the bytes cannot be had) will not heal by waiting: tail names the
+ * file on stderr and ends with exit 3, like `tail` without -f on that file. Nothing in the poll
+ * loop may escape as an uncaught exception (a stack trace, exit 1): anything else unexpected ends
+ * with the file named and exit 4.
  */
 function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise<number> {
   let fd = -1;
@@ -96,26 +111,37 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
   let lines = new LineSplitter(active);
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   const drain = (): void => {
-    offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
+    try {
+      offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
+    } catch (err) {
+      throw new FollowReadError(`${active}: cannot read: ${errorText(err)}; stopped following`, { cause: err });
+    }
   };
-  let warned = false;
+  // The waiting problem said last: said once, and again only once the log was readable meanwhile.
+  let said: string | undefined;
+  const waitFor = (problem: string): void => {
+    if (said !== problem) io.stderr.write(`warden audit tail: ${terminalMessage(`${active}: ${problem}`)}; waiting for the log\n`);
+    said = problem;
+  };
   const open = (fromEnd: boolean): void => {
     try {
       // Non-blocking: a FIFO put at the path would block a plain open (and with it SIGINT) forever.
       fd = openSync(active, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch {
-      fd = -1; // not there (yet): try again on the next tick
-      return;
+    } catch (err) {
+      fd = -1;
+      // Not there (yet): between a rotation's unlink and the new file. Anything else is worth a word.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') waitFor(`cannot open (${errorText(err)})`);
+      return; // try again on the next tick
     }
     const st = fstatSync(fd);
     if (!st.isFile()) {
       // A FIFO or a device is not a log (a device may never end): wait for a regular file.
       closeSync(fd);
       fd = -1;
-      if (!warned) io.stderr.write(`warden audit tail: ${active}: not a regular file; waiting for the log\n`);
-      warned = true;
+      waitFor('not a regular file');
       return;
     }
+    said = undefined;
     ino = st.ino;
     offset = fromEnd ? st.size : 0;
     lines = new LineSplitter(active);
@@ -132,21 +158,45 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
     if (now !== ino) {
       drain(); // writes that landed between the drain above and the rename
       closeSync(fd);
+      fd = -1;
       open(false);
       if (fd >= 0) drain();
     }
   };
-  open(true);
   return new Promise((resolveDone) => {
-    const timer = setInterval(poll, 200);
-    const stop = (): void => {
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const finish = (code: number): void => {
+      finished = true;
       clearInterval(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       if (fd >= 0) closeSync(fd);
-      resolveDone(EXIT.ok);
+      fd = -1;
+      resolveDone(code);
+    };
+    function stop(): void {
+      finish(EXIT.ok);
+    }
+    const step = (run: () => void): void => {
+      try {
+        run();
+      } catch (err) {
+        const read = err instanceof FollowReadError;
+        io.stderr.write(`warden audit tail: ${terminalMessage(read ? err.message : `${active}: ${errorText(err)}; stopped following`)}\n`);
+        finish(read ? EXIT.config : EXIT.unavailable);
+      }
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    step(() => open(true));
+    if (!finished) timer = setInterval(() => step(poll), 200);
   });
+}
+
+/** An fs error as its code (`EIO`), else its message. */
+function errorText(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 }
 
 /** `warden audit show CALL_ID`. */

@@ -113,30 +113,49 @@ export class LineSplitter {
 }
 
 /**
- * The lines of a file, read in fixed-size chunks with synchronous reads (the CLI has nothing else
- * to do meanwhile). Memory: one chunk plus the longest line up to the bound. Errors (missing file,
- * a directory, anything but a regular file) are thrown when the generator is first advanced.
+ * Opens a log file for reading and checks it is a regular file (links followed); throws, naming
+ * the file, when it is not. The caller owns the descriptor.
  */
-export function* readLines(file: string, options: LineStreamOptions = {}): Generator<Line> {
+export function openLogFile(file: string): number {
   // Non-blocking open: a FIFO put in the log's place would block a plain open until a writer came.
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     // A log is a regular file (links followed): a FIFO or a device (/dev/zero never ends) would
     // hang the reader, and a verify in a monitoring job would never report.
     if (!fstatSync(fd).isFile()) throw new Error(`${file}: not a regular file`);
-    const buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK_BYTES);
-    const splitter = new LineSplitter(file, options.maxLineBytes);
-    let pos = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      pos += n;
-      options.onRead?.(n);
-      yield* splitter.push(buf.subarray(0, n));
-    }
-    const last = splitter.end();
-    if (last) yield last;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/**
+ * The lines of a file, read in fixed-size chunks with synchronous reads (the CLI has nothing else
+ * to do meanwhile). Memory: one chunk plus the longest line up to the bound. Errors (missing file,
+ * a directory, anything but a regular file) are thrown when the generator is first advanced.
+ */
+export function* readLines(file: string, options: LineStreamOptions = {}): Generator<Line> {
+  const fd = openLogFile(file);
+  try {
+    yield* readLinesOf(fd, file, options);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The lines of a file opened with openLogFile, from its start; the descriptor stays open. */
+export function* readLinesOf(fd: number, file: string, options: LineStreamOptions = {}): Generator<Line> {
+  const buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK_BYTES);
+  const splitter = new LineSplitter(file, options.maxLineBytes);
+  let pos = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    pos += n;
+    options.onRead?.(n);
+    yield* splitter.push(buf.subarray(0, n));
+  }
+  const last = splitter.end();
+  if (last) yield last;
 }

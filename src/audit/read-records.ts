@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditRecord } from './record-codec.js';
 import { logSet } from './log-files.js';
-import { readLines, type Line, type LineStreamOptions } from './line-stream.js';
+import { openLogFile, readLinesOf, type LineStreamOptions } from './line-stream.js';
 import { AuditUnreadableError } from './audit-errors.js';
 
 /** `--file`, else `WARDEN_AUDIT_FILE`, else `./warden-audit.jsonl`, resolved against cwd. */
@@ -45,24 +45,47 @@ export function parseRecords(text: string): AuditRecord[] {
  * The records of a set of files, streamed in file order (a set from expandSet is oldest file
  * first, so an untampered set comes out in seq order). Lines that are not records, and lines
  * longer than the line bound, are skipped. Memory: one chunk and one line.
+ *
+ * Every file is opened (and checked to be a regular file) before the first record is handed
+ * out: a later file that is missing, a directory or a FIFO fails the read before the caller
+ * printed anything (`query --json` would otherwise leave half an array on stdout), and a file
+ * removed meanwhile (an operator archiving the oldest ones) is still read through its descriptor.
  */
 export function* streamRecords(files: readonly string[], options: LineStreamOptions = {}): Generator<AuditRecord> {
-  for (const file of files) {
-    for (const line of linesOf(file, options)) {
-      const r = line.tooLong ? undefined : parseRecordLine(line.text);
-      if (r) yield r;
+  const opened = openAll(files);
+  try {
+    for (const { file, fd } of opened) {
+      try {
+        for (const line of readLinesOf(fd, file, options)) {
+          const r = line.tooLong ? undefined : parseRecordLine(line.text);
+          if (r) yield r;
+        }
+      } catch (err) {
+        throw unreadable(file, err);
+      }
     }
+  } finally {
+    for (const { fd } of opened) closeSync(fd);
   }
 }
 
-/** The lines of one log file; a read error names the file (node's own may not) and is typed. */
-function* linesOf(file: string, options: LineStreamOptions): Generator<Line> {
+/** Opens every file of the set, or none: on the first failure the ones opened are closed. */
+function openAll(files: readonly string[]): { file: string; fd: number }[] {
+  const opened: { file: string; fd: number }[] = [];
   try {
-    yield* readLines(file, options);
+    for (const file of files) opened.push({ file, fd: openLogFile(file) });
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new AuditUnreadableError(why.startsWith(`${file}: `) ? why : `${file}: cannot read: ${why}`, { cause: err });
+    for (const { fd } of opened) closeSync(fd);
+    throw unreadable(files[opened.length] as string, err);
   }
+  return opened;
+}
+
+/** A read error naming the file (node's own may not), typed for the CLI's exit 3. */
+function unreadable(file: string, err: unknown): Error {
+  if (err instanceof AuditUnreadableError) return err;
+  const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new AuditUnreadableError(why.startsWith(`${file}: `) ? why : `${file}: cannot read: ${why}`, { cause: err });
 }
 
 /** All records of a set of files in file order. Holds them all: for tests and small sets. */

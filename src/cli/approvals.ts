@@ -120,16 +120,18 @@ export const approvalsCommand: CliCommand = {
       const target = resolveControlTarget({ url: flags.url, tokenFile: flags['token-file'] }, io.env, io.cwd);
       const client = createControlClient(target);
       const res = await call(client, sub as string, id, flags);
-      // Agent text (arguments, names) reaches a terminal here too: no raw C1, bidi or invisible characters.
-      if (flags.json) io.stdout.write(`${terminalSafeJson(JSON.stringify(res.body, null, 2))}\n`);
       if (res.status >= 400) {
+        // A refusal is not data: stderr only, with --json too, as sessions, revoke and audit do.
+        // A script reading stdout gets nothing to mistake for an answer, and the exit code says why.
         const err = res.body as { error?: string; message?: string };
         const credential = res.status === 401 ? ` (credential from ${target.tokenFile})` : '';
-        io.stderr.write(`warden approvals: ${err.error ?? `HTTP ${res.status}`}: ${err.message ?? ''}${credential}\n`);
+        io.stderr.write(`warden approvals: ${terminalMessage(`${err.error ?? `HTTP ${res.status}`}: ${err.message ?? ''}`)}${credential}\n`);
         // Every refusal by warden, a rejected credential included, is 1: the same as sessions/revoke.
         return EXIT.failure;
       }
-      if (!flags.json) printText(io, sub as string, id, res.body);
+      // Agent text (arguments, names) reaches a terminal here too: no raw C1, bidi or invisible characters.
+      if (flags.json) io.stdout.write(`${terminalSafeJson(JSON.stringify(res.body, null, 2))}\n`);
+      else printText(io, sub as string, id, res.body);
       return EXIT.ok;
     } catch (err) {
       if (err instanceof ControlTokenFileError) {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
@@ -6,6 +6,7 @@ import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { didYouMean, withOptionHint } from './did-you-mean.js';
 import { terminalMessage } from './terminal-message.js';
 import { parseDurationSeconds } from '../identity/duration.js';
+import { makeDirectories } from '../core/make-directories.js';
 import {
   SIGNING_ALGORITHMS, generateSigningKey, loadSigningKey, mintToken, privateKeyToPem, type SigningAlgorithm,
 } from '../identity/dev-tokens.js';
@@ -61,7 +62,12 @@ async function keygen(argv: string[], io: CliIo): Promise<number> {
   const existing = readExistingKeys(jwksPath);
   if (typeof existing === 'string') return fail(io, `${jwksPath}: ${existing}`, EXIT.config);
   const key = await generateSigningKey({ alg: values.alg as SigningAlgorithm, ...(values.kid ? { kid: values.kid } : {}) });
-  mkdirSync(dir, { recursive: true });
+  try {
+    // Not mkdirSync({ recursive: true }): under /proc it spins forever (make-directories.ts).
+    makeDirectories(dir);
+  } catch (err) {
+    return fail(io, terminalMessage(`--out ${dir}: cannot create the folder: ${(err as Error).message}`), EXIT.unavailable);
+  }
   const privatePath = join(dir, `${key.kid}.private.${values.format}`);
   // A key already published under this kid signs tokens someone may rely on: replacing it (and
   // its public half in jwks.json) silently would break them, so only on request.

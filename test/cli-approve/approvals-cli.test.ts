@@ -152,6 +152,24 @@ describe('warden approvals (no TTY)', () => {
     expect(noToken.code).toBe(3);
   });
 
+  it('--json keeps a refusal off stdout: a script parsing stdout never reads an error body as the answer', async () => {
+    fx = await controlFixture();
+    const wrong = join(fx.dir, 'wrong-token');
+    writeFileSync(wrong, 'not-the-admin-token\n', { mode: 0o600 });
+    const cases: { args: string[]; code: number; says: string }[] = [
+      { args: ['approvals', 'show', 'apr_nope', '--json', '--url', fx.server.url, '--token-file', fx.tokenFile], code: 1, says: 'not_found' },
+      { args: ['approvals', 'allow', 'apr_nope', '--json', '--url', fx.server.url, '--token-file', fx.tokenFile], code: 1, says: 'not_found' },
+      { args: ['approvals', 'list', '--json', '--url', fx.server.url, '--token-file', wrong], code: 1, says: wrong },
+      { args: ['approvals', 'list', '--json', '--url', 'http://127.0.0.1:1', '--token-file', fx.tokenFile], code: 4, says: 'cannot reach' },
+    ];
+    for (const c of cases) {
+      const r = await warden(c.args);
+      expect(r.code, c.args.join(' ')).toBe(c.code);
+      expect(r.stdout, c.args.join(' ')).toBe('');
+      expect(r.stderr, c.args.join(' ')).toContain(c.says);
+    }
+  });
+
   it('a --url that is not a URL is a bad command line (exit 2) for approvals and approve, as for sessions and revoke', async () => {
     fx = await controlFixture();
     for (const args of [['approvals', 'list'], ['approve'], ['sessions'], ['revoke', '--user', 'alice']]) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WARDEN_MAIN } from '../helpers/paths.js';
@@ -58,5 +58,23 @@ describe('warden token keygen with a kid that already has a key', () => {
     expect(run(dir, '--force').status).toBe(0);
     expect(readFileSync(elsewhere, 'utf8')).toBe('');
     expect(lstatSync(join(dir, 'k1.private.jwk')).isSymbolicLink()).toBe(false);
+  });
+});
+
+describe('warden token keygen where the --out folder cannot be made', () => {
+  // mkdir under /proc answers ENOENT though /proc exists: Node's recursive mkdir retried it forever.
+  it.skipIf(!existsSync('/proc/self'))('a folder under /proc fails (exit 4, naming the path) instead of spinning forever', () => {
+    const out = '/proc/warden-keygen-test/keys';
+    const r = spawnSync(process.execPath, [WARDEN_MAIN, 'token', 'keygen', '--out', out], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.signal, 'killed by the timeout: keygen hung').toBeNull();
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain(`--out ${out}: cannot create the folder`);
+    expect(r.stderr).toContain("mkdir '/proc/warden-keygen-test'");
+  });
+
+  it('still makes every missing folder of a nested --out', () => {
+    const out = join(tempDir(), 'a', 'b', 'keys');
+    expect(keygen(out).status).toBe(0);
+    expect(readdirSync(out)).toContain('jwks.json');
   });
 });
