@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -15,6 +15,7 @@ import { CheckpointWriter } from './checkpoint-writer.js';
 import { withDigests } from './redactor.js';
 import type { FieldSerializer } from './record-codec.js';
 import { acquireWriterLock, releaseWriterLock } from './writer-lock.js';
+import { makeDirectories } from '../core/make-directories.js';
 
 /** How often the open file is checked against its path (unlinked or replaced). */
 const CHECK_EVERY_RECORDS = 64;
@@ -107,7 +108,7 @@ export class FileAuditSink implements BatchingAuditSink {
   /** Opens the file, repairs a torn tail and continues the chain. Called once by openAuditSink. */
   start(prior: PreviousCheckpoint): void {
     const previous = prior.cp;
-    mkdirSync(dirname(this.file), { recursive: true });
+    makeDirectories(dirname(this.file));
     this.lock = acquireWriterLock(this.file);
     try {
       const opened = openActiveFile(this.file);

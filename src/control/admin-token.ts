@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { makeDirectories } from '../core/make-directories.js';
 
 const MIN_TOKEN_CHARS = 16;
 
@@ -65,7 +66,7 @@ export function loadOrCreateAdminToken(options: {
   }
   const file = resolve(options.baseDir ?? process.cwd(), options.file);
   const token = randomBytes(32).toString('base64url');
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectories(dirname(file), 0o700);
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600); // create only: never overwrite an operator's token

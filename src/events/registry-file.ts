@@ -1,10 +1,11 @@
-import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { WardenError } from '../core/errors.js';
 import { openTempExclusive, openTempExclusiveAsync } from '../core/exclusive-temp.js';
 import type { RegistryEntry } from './registry-entry.js';
+import { makeDirectories } from '../core/make-directories.js';
 
 /**
  * The subject registry's entries (revocations, step-ups, claim overrides) on disk, so they
@@ -179,7 +180,7 @@ const tempPathFor = (path: string): string => join(dirname(path), `.${basename(p
  */
 export function writeRegistryFile(path: string, entries: readonly RegistryEntry[], now: number): RegistryEntry[] {
   const merged = mergeEntries(entriesToMerge(path, now), entries, now);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeDirectories(dirname(path), 0o700);
   const tmp = tempPathFor(path);
   const fd = openTempExclusive(tmp, 0o600);
   try {
@@ -203,7 +204,9 @@ export function writeRegistryFile(path: string, entries: readonly RegistryEntry[
  * One at a time per path and process (the temp name is per process): see CoalescingSaver.
  */
 async function replaceRegistryFile(path: string, merged: readonly RegistryEntry[]): Promise<FileStamp> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // Synchronous and one stat when the folder is there (every save after the first): the
+  // recursive async mkdir spins like the synchronous one where mkdir(2) answers ENOENT (make-directories.ts).
+  makeDirectories(dirname(path), 0o700);
   const tmp = tempPathFor(path);
   const handle = await openTempExclusiveAsync(tmp, 0o600);
   let stamp: FileStamp;

@@ -1,6 +1,7 @@
-import { mkdirSync, openSync, writeSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { makeDirectories } from '../core/make-directories.js';
 
 export type { Logger };
 
@@ -57,7 +58,7 @@ export function silentLogger(): Logger {
  * half-way through start-up (no `warden.stop`, an unclosed audit checkpoint).
  */
 function openLogFile(file: string): number {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectories(dirname(file), 0o700);
   return openSync(file, 'a');
 }
 

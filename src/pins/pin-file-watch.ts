@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { watchFile } from '../core/watch-file.js';
 import type { Logger } from '../logging/logger.js';
 import type { PinKind } from './definition-digest.js';
+import { makeDirectories } from '../core/make-directories.js';
 
 /**
  * Calls `onChange` (debounced, 50 ms) when the pin file changes, e.g. after `warden pins accept`.
@@ -14,7 +14,7 @@ export function watchPinFile(file: string, onChange: () => void, logger: Logger 
   const warn = (err: unknown): void => logger?.warn({ err, file }, 'cannot watch the pin file; accepted pins apply after restart');
   try {
     // The folder may not exist before the first pin is written; watching for the file needs it.
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    makeDirectories(dirname(file), 0o700);
     stopWatching = watchFile(file, () => {
       if (timer) clearTimeout(timer);
       timer = setTimeout(onChange, 50);

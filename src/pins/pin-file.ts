@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { assertTrustedFile } from '../core/trusted-file.js';
 import { ConfigError } from '../core/errors.js';
 import { KIND_SPECS, PIN_KINDS, type PinKind, type PinnedPart } from './definition-digest.js';
+import { makeDirectories } from '../core/make-directories.js';
 
 /** Any kind's pinned part (loose: a field pinned by a later version must survive a rewrite). */
 const DefinitionSchema = z.looseObject({});
@@ -140,7 +141,7 @@ export function serialisePinTable(table: PinTable): string {
 
 /** Writes atomically: a temporary file in the same directory, then rename(2). */
 export function writePinFile(file: string, table: PinTable): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectories(dirname(file));
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, serialisePinTable(table), { mode: 0o600 });

@@ -1,7 +1,8 @@
-import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { WardenConfig } from '../config/config-schema.js';
 import { ConfigError } from '../core/errors.js';
+import { makeDirectories } from '../core/make-directories.js';
 
 /**
  * Creates the folders of these files with mode 0700 when they do not exist yet. Warden's state
@@ -9,7 +10,7 @@ import { ConfigError } from '../core/errors.js';
  * happens to need it first.
  */
 export function createPrivateDirs(files: readonly string[]): void {
-  for (const file of files) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  for (const file of files) makeDirectories(dirname(file), 0o700);
 }
 
 /** A folder warden keeps secrets, state or evidence in, with the config key that names it. */
@@ -92,7 +93,12 @@ export function preparePrivateDirs(config: WardenConfig, configFile: string, opt
     }
     const st = stat(dir);
     if (st === undefined) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      try {
+        makeDirectories(dir, 0o700);
+      } catch (err) {
+        // The config names a folder that cannot be made (read-only, under /proc, a file in the way).
+        throw new ConfigError(`cannot create the folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: configFile, keyPath });
+      }
       continue;
     }
     // Not a folder: the writer that needs it reports that with its own error.
