@@ -188,10 +188,26 @@ export function relayUpdate(session: ProxySession, upstream: UpstreamConnection,
     session.toAgent(update);
     return;
   }
-  void holderValid(session).then((valid) => {
+  void holderCheck(session).then((valid) => {
     if (!valid) endExpiredSubscriptions(session, () => true);
     else if (updateWanted(session, upstream, update.params)) session.toAgent(update);
   });
+}
+
+/**
+ * One holderValid per session at a time: updates arriving while it runs wait for the same answer
+ * (in the order they came). An upstream flooding updates just after the caller's token expired
+ * had each read and verify the token file again, and audit identity.failed again.
+ */
+const holderChecks = new WeakMap<ProxySession, Promise<boolean>>();
+
+function holderCheck(session: ProxySession): Promise<boolean> {
+  let check = holderChecks.get(session);
+  if (check === undefined) {
+    check = holderValid(session).finally(() => holderChecks.delete(session));
+    holderChecks.set(session, check);
+  }
+  return check;
 }
 
 /**

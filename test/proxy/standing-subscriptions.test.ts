@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Guard, StandingSubscription } from '../../src/core/tool-call.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { ProxySession } from '../../src/proxy/proxy-session.js';
-import { endRevokedSubscriptions, recheckSubscriptions, RECHECK_BATCH, subscriptionKey, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
+import { endRevokedSubscriptions, recheckSubscriptions, relayUpdate, RECHECK_BATCH, subscriptionKey, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
 import { SubscribeAttempt } from '../../src/proxy/subscribe-attempt.js';
 import type { UpstreamConnection } from '../../src/proxy/upstream-connection.js';
 import { principal } from '../helpers/policy-helpers.js';
@@ -158,5 +158,35 @@ describe('a subscribe still at the upstream when its standing changed', () => {
     expect(session.subscriptions.size).toBe(0);
     expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
     expect(ended).toEqual([{ uri: 'acme://files/a', eventId: 'evt-1' }]);
+  });
+});
+
+/**
+ * An update for a caller whose token expired waits for the token in force now (stdio: the token
+ * file) to be read and verified. An upstream that floods updates in that moment had each of them
+ * read and verify the token file again, and audit identity.failed again: thousands of each.
+ */
+describe('relayUpdate for a caller whose token expired', () => {
+  it('checks the token in force once for a flood of updates (update flood multiplying token checks)', async () => {
+    const { session, sent, connection } = sessionWith([held('acme', 'acme://files/a')], async () => 'keep');
+    let checks = 0;
+    const expired: string[] = [];
+    Object.assign(session, {
+      principal: principal({ expiresAt: Math.floor(Date.now() / 1000) - 5 }),
+      currentStdioPrincipal: () => {
+        checks++;
+        return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5));
+      },
+      toAgent: () => {
+        throw new Error('an update reached the agent of an expired caller');
+      },
+    });
+    Object.assign(session.opts.guard, { tokenValid: () => false, subscriptionExpired: (sub: StandingSubscription) => void expired.push(sub.uri) });
+    const update = { jsonrpc: '2.0' as const, method: 'notifications/resources/updated', params: { uri: 'acme://files/a' } };
+    for (let i = 0; i < 1_000; i++) relayUpdate(session, connection('acme'), update);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(checks).toBe(1);
+    expect(expired).toEqual(['acme://files/a']);
+    expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
   });
 });
