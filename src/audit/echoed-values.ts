@@ -5,7 +5,7 @@ import { MAX_DEPTH, REDACTED } from './redact-rules.js';
  * ("card 4111 1111 1111 1111 declined", "password 'hunter2' is too short"). Key-path redaction
  * hid those values in the call's `call.received` record; written verbatim in `call.result`, the
  * error would show them anyway. These two functions find the values a redaction hid and mask
- * their literal echoes in a message.
+ * their echoes in a message: literal, JSON-escaped or percent-encoded.
  */
 
 /**
@@ -57,12 +57,32 @@ function collectLeaves(value: unknown, depth: number, into: Set<string>): void {
 }
 
 /**
- * `text` with every literal occurrence of a hidden value replaced by `[REDACTED]`. Values are
- * masked longest first, so a value that contains another is masked whole. Linear in the text per
- * value (split/join, no regex built from data).
+ * `text` with every occurrence of a hidden value replaced by `[REDACTED]`: as written, and in the
+ * two spellings servers quote what they were sent in (echoedSpellings). Values are masked longest
+ * first, so a value that contains another is masked whole. Linear in the text per spelling
+ * (split/join, no regex built from data).
  */
 export function maskEchoes(text: string, hidden: readonly string[]): string {
   let out = text;
-  for (const value of hidden) if (out.includes(value)) out = out.split(value).join(REDACTED);
+  for (const value of hidden) {
+    for (const spelling of echoedSpellings(value)) if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);
+  }
   return out;
+}
+
+/**
+ * How a server may quote a value it was sent: inside a JSON string (its arguments serialised,
+ * "invalid params: {\"password\":\"…\"}", where a quote, backslash or control character is
+ * escaped), percent-encoded (a URL it built from them), and as written. The escaped spellings come
+ * first: each is at least as long as the value, and masked after it would no longer be found.
+ */
+function echoedSpellings(value: string): string[] {
+  const spellings = new Set<string>([JSON.stringify(value).slice(1, -1)]);
+  try {
+    spellings.add(encodeURIComponent(value));
+  } catch {
+    // A lone surrogate has no UTF-8, so no percent-encoding: nothing to search for.
+  }
+  spellings.add(value);
+  return [...spellings];
 }

@@ -212,9 +212,10 @@ export interface Guard {
   /**
    * An upstream of this session announced a list of its definitions changed (list_changed):
    * requests of the session judged against that list and waiting for a person are withdrawn
-   * (the person would approve what the definition no longer is).
+   * (the person would approve what the definition no longer is). `seen` `listed`: not announced,
+   * found by listing the upstream again (a silent rewrite).
    */
-  onDefinitionsChanged?(sessionId: string, upstream: string, list: DefinitionList): void;
+  onDefinitionsChanged?(sessionId: string, upstream: string, list: DefinitionList, seen?: 'announced' | 'listed'): void;
   /** The hash of the policy in force now (what a subscription is remembered as judged under). */
   policyHash?(): string | undefined;
   /**

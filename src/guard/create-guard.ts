@@ -426,12 +426,12 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       deps.sessions?.opened(info);
       recordLifecycle(auditEvent('session.opened', { sessionId: info.sessionId, principal: principalSummary(info.principal), transport: info.transport, ...(info.remoteAddress ? { remoteAddress: info.remoteAddress } : {}), ...(info.userAgent ? { userAgent: info.userAgent } : {}) }));
     },
-    onDefinitionsChanged(sessionId: string, upstream: string, list: DefinitionList) {
+    onDefinitionsChanged(sessionId: string, upstream: string, list: DefinitionList, seen?: 'announced' | 'listed') {
       // The after-wait check (definitionChangedMeanwhile) would refuse the call anyway: withdrawn
       // now, the person is not asked to approve a definition that is gone, and the agent hears at once.
       deps.withdrawApprovals?.(
         (p) => p.sessionId === sessionId && p.upstream === upstream && listJudgedAgainst(p.action ?? 'tools/call', p.arguments) === list,
-        `the upstream announced its ${list} changed`,
+        seen === 'listed' ? `listing the upstream again showed its ${list} changed` : `the upstream announced its ${list} changed`,
       );
     },
     onSessionClosed(info: SessionInfo, reason: string) {

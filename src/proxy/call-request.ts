@@ -15,6 +15,8 @@ export interface JudgedAgainst {
   readonly generation: number;
   readonly definitions: DefinitionList | undefined;
   readonly changesSeen: number;
+  /** DefinitionChanges.relisted for that list, read once the request's definition was looked up. */
+  readonly relistedSeen: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export class CallRequest implements ToolCallRequest {
   readonly #upstream: UpstreamConnection;
   readonly #definitions: DefinitionList | undefined;
   readonly #changesSeen: number;
+  readonly #relistedSeen: number;
 
   constructor(session: ProxySession, request: RpcRequest, call: AdmittedCall, callId: string, principal: Principal, controller: LazyAbort, against: JudgedAgainst) {
     const token = progressTokenOf(request.params);
@@ -73,11 +76,14 @@ export class CallRequest implements ToolCallRequest {
     this.#upstream = call.upstream;
     this.#definitions = against.definitions;
     this.#changesSeen = against.changesSeen;
+    this.#relistedSeen = against.relistedSeen;
   }
 
   /** See ToolCallRequest.definitionsChanged (definition-changes.ts). A method: no closure per call. */
   definitionsChanged(): boolean {
-    return this.#definitions !== undefined && this.#upstream.definitionChanges[this.#definitions] !== this.#changesSeen;
+    if (this.#definitions === undefined) return false;
+    const changes = this.#upstream.definitionChanges;
+    return changes[this.#definitions] !== this.#changesSeen || changes.relisted[this.#definitions] !== this.#relistedSeen;
   }
 
   /** Aborted when the agent cancels the call or its session ends (created on first read). */

@@ -12,26 +12,80 @@ export type { DefinitionList };
  * call a person approved for the old one. So the count is read when the request is admitted and
  * again before a forward verdict is acted on; if it moved, the request is not forwarded, and
  * calling again lists and judges the definition afresh (pins included), as after a restart.
+ *
+ * The announcement is the upstream's to send, so an upstream can leave it out and rewrite a
+ * definition silently. Warden then sees the change only when it lists the upstream again (the
+ * agent's own tools/list, a lookup): `listed` compares each definition with the one last listed
+ * under its name, and a difference counts as an announcement would (`relisted`).
  */
 export class DefinitionChanges {
   tools = 0;
   prompts = 0;
   resources = 0;
+  /** Changes found by listing again, without an announcement (see `listed`). */
+  readonly relisted: Record<DefinitionList, number> = { tools: 0, prompts: 0, resources: 0 };
+  /**
+   * Per list, each name's definition as last listed (its JSON text): the listing now and the one
+   * before (a listing in pages compares against both until its first page starts the next), so at
+   * most two listings are held.
+   */
+  readonly #seen: Record<DefinitionList, { current: Map<string, string>; previous: Map<string, string> }> = {
+    tools: { current: new Map(), previous: new Map() },
+    prompts: { current: new Map(), previous: new Map() },
+    resources: { current: new Map(), previous: new Map() },
+  };
 
   /** Counts one announcement: the list it announces, or undefined for another method. */
   announced(method: string): DefinitionList | undefined {
-    switch (method) {
-      case 'notifications/tools/list_changed':
-        this.tools += 1;
-        return 'tools';
-      case 'notifications/prompts/list_changed':
-        this.prompts += 1;
-        return 'prompts';
-      case 'notifications/resources/list_changed':
-        this.resources += 1;
-        return 'resources';
-      default:
-        return undefined;
+    const list = announcedList(method);
+    if (list === undefined) return undefined;
+    this[list] += 1;
+    // Counted already: the next listing is judged afresh, not compared with the old one.
+    this.forget(list);
+    return list;
+  }
+
+  /**
+   * Records a listing (or one page of it: `first` when it starts a listing) of `list`; true when a
+   * definition differs from the one last listed under its name (counted in `relisted`). Compared
+   * as JSON text: the same server writes a definition the same way, and a difference in key order
+   * only refuses a call that waited (fail closed).
+   */
+  listed(list: DefinitionList, defs: Iterable<{ readonly name: string }>, first = true): boolean {
+    const seen = this.#seen[list];
+    if (first) {
+      seen.previous = seen.current;
+      seen.current = new Map();
     }
+    let changed = false;
+    for (const def of defs) {
+      if (typeof def.name !== 'string') continue;
+      const text = JSON.stringify(def);
+      const before = seen.current.get(def.name) ?? seen.previous.get(def.name);
+      if (before !== undefined && before !== text) changed = true;
+      seen.current.set(def.name, text);
+    }
+    if (changed) this.relisted[list] += 1;
+    return changed;
+  }
+
+  /** Forgets what was listed (all lists, or one): after a restart, or an announcement that counted the change. */
+  forget(list?: DefinitionList): void {
+    for (const l of list === undefined ? (['tools', 'prompts', 'resources'] as const) : [list]) {
+      this.#seen[l] = { current: new Map(), previous: new Map() };
+    }
+  }
+}
+
+function announcedList(method: string): DefinitionList | undefined {
+  switch (method) {
+    case 'notifications/tools/list_changed':
+      return 'tools';
+    case 'notifications/prompts/list_changed':
+      return 'prompts';
+    case 'notifications/resources/list_changed':
+      return 'resources';
+    default:
+      return undefined;
   }
 }

@@ -40,6 +40,7 @@ async function listAll(session: ProxySession, upstream: UpstreamConnection): Pro
   if (listed.kind === 'error') return listed;
   const tools = listed.items as unknown as ToolDefinition[];
   session.toolDefinitions.set(upstream.name, new Map(tools.map((t) => [t.name, t])));
+  session.definitionsListed(upstream, 'tools', tools);
   session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools));
   return { kind: 'listed' };
 }

@@ -137,12 +137,14 @@ function recordTools(session: ProxySession, upstream: UpstreamConnection, tools:
     session.toolDefinitions.set(upstream.name, defs);
   }
   for (const t of tools) if (typeof t.name === 'string') defs.set(t.name, t);
+  session.definitionsListed(upstream, 'tools', tools, page.first);
   session.safely(() => session.opts.guard.onToolsListed?.(upstream.name, tools, page));
 }
 
 /** Reports a page of prompts or resource templates to the guard (pins), as recordTools does tools. */
 function recordDefinitions(session: ProxySession, upstream: UpstreamConnection, kind: ListedKind, list: readonly Item[], page: ListedPage): void {
   const defs = list.filter((d): d is Item & ListedDefinition => typeof d.name === 'string');
+  session.definitionsListed(upstream, kind === 'prompt' ? 'prompts' : 'resources', defs, page.first);
   session.safely(() => session.opts.guard.onDefinitionsListed?.(kind, upstream.name, defs, page));
 }
 

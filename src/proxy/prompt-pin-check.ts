@@ -82,6 +82,7 @@ function judgeListing(session: ProxySession, upstream: UpstreamConnection): Prom
       // A listing from a process that has since been replaced says nothing about the running one
       // (left unjudged: the prompt stays unseen, so refused).
       if (whole.kind === 'listed' && upstream.generation === generation) {
+        session.definitionsListed(upstream, 'prompts', whole.items);
         session.safely(() => session.opts.guard.onDefinitionsListed?.('prompt', upstream.name, whole.items));
         session.promptsJudged.listed(upstream, stamp);
       }

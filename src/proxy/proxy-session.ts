@@ -3,6 +3,7 @@ import { andThen, type MaybePromise } from '../core/maybe-promise.js';
 import type { AuthResult, Authenticator } from '../core/authenticator.js';
 import type { Principal } from '../core/principal.js';
 import type { Guard, SessionInfo, ToolDefinition } from '../core/tool-call.js';
+import type { DefinitionList } from '../core/definition-lists.js';
 import type { Timeouts, Upstream } from '../config/config-schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
@@ -367,6 +368,22 @@ export class ProxySession implements UpstreamEvents {
     }
   }
 
+  /**
+   * Warden listed `list` of `upstream` (a page of it unless `first` is false): a definition that
+   * differs from the one last listed under its name was rewritten without an announcement (an
+   * upstream may leave list_changed out), and is treated as announced: requests judged against the
+   * old one are not forwarded, and a person is not asked about one (definition-changes.ts).
+   */
+  definitionsListed(upstream: UpstreamConnection, list: DefinitionList, defs: Iterable<{ readonly name: string }>, first = true): void {
+    let changed = false;
+    try {
+      changed = upstream.definitionChanges.listed(list, defs, first);
+    } catch (err) {
+      this.opts.logger.error({ upstream: upstream.name, err: String(err) }, 'could not compare a listing with the last one');
+    }
+    if (changed) this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, list, 'listed'));
+  }
+
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
@@ -381,7 +398,7 @@ export class ProxySession implements UpstreamEvents {
     // Counted first: a request judged against the old definitions must not be forwarded
     // (tool-call-handler.ts), and a person must not be asked about one (the guard withdraws it).
     const changedList = upstream.definitionChanges.announced(n.method);
-    if (changedList !== undefined) this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, changedList));
+    if (changedList !== undefined) this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, changedList, 'announced'));
     if (n.method === 'notifications/tools/list_changed') {
       // The upstream says its tools changed: the listing warden holds no longer describes them.
       // Forgotten, as after a restart, so the next call lists afresh and is judged (pins too)

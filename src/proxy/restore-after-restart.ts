@@ -24,6 +24,9 @@ export function restoreAfterRestart(session: ProxySession, upstream: UpstreamCon
   // call re-lists it, so a tool it dropped gets warden's unknown-tool answer and changed
   // definitions reach the guard (pins) before any call runs against them.
   session.toolDefinitions.delete(upstream.name);
+  // Nor is the new process's listing compared with the old one's: calls judged before the restart
+  // are refused by its generation already, and the first listing after it is a fresh start.
+  upstream.definitionChanges.forget();
   // Ask the agent to re-list where it can.
   const caps = upstream.capabilities;
   for (const kind of ['tools', 'prompts', 'resources'] as const) {

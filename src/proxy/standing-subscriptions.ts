@@ -58,6 +58,8 @@ export function endSubscription(session: ProxySession, held: HeldSubscription): 
 
 /** The caller was revoked (event `eventId`): every subscription of the session ends. Returns how many. */
 export function endRevokedSubscriptions(session: ProxySession, eventId: string): number {
+  // A subscribe still at its upstream is not held yet: it must not be held once taken either.
+  for (const attempt of session.subscribing) attempt.revoked(eventId);
   const held = [...session.subscriptions.values()];
   for (const sub of held) {
     endSubscription(session, sub);
@@ -85,6 +87,8 @@ export const RECHECK_BATCH = 32;
 export async function recheckSubscriptions(session: ProxySession, occasion: StandingOccasion, upstream?: UpstreamConnection): Promise<string[]> {
   const kept: HeldSubscription[] = [];
   const ofUpstream = (sub: HeldSubscription): boolean => upstream === undefined || sub.upstream === upstream.name;
+  // A subscribe still at its upstream is not held yet, so not judged here: it is once taken.
+  for (const attempt of session.subscribing) if (upstream === undefined || attempt.upstream === upstream.name) attempt.rejudge(occasion);
   // A caller whose token expired holds nothing any more, whatever the policy says now.
   if (!(await holderValid(session))) {
     endExpiredSubscriptions(session, ofUpstream);
@@ -106,6 +110,32 @@ export async function recheckSubscriptions(session: ProxySession, occasion: Stan
   // another upstream: re-sent here, it went to an upstream the agent no longer holds it at, where
   // warden would never end it (a revocation's unsubscribe goes where the session holds it).
   return kept.flatMap((sub) => (session.subscriptions.get(keyOf(sub)) === sub ? [sub.uri] : []));
+}
+
+/**
+ * A subscription its upstream took after its standing was re-judged (`occasion`) while the
+ * subscribe was at the upstream: judged now as the held ones were then (an expired caller's ends).
+ * Never rejects.
+ */
+export async function recheckTaken(session: ProxySession, sub: HeldSubscription, occasion: StandingOccasion): Promise<void> {
+  try {
+    if (!(await holderValid(session))) {
+      endExpiredSubscriptions(session, (s) => s === sub);
+      return;
+    }
+    if (session.subscriptions.get(keyOf(sub)) !== sub) return;
+    if ((await verdictOn(session, sub, occasion)) === 'end') endSubscription(session, sub);
+  } catch (err) {
+    session.opts.logger.error({ upstream: sub.upstream, err: String(err) }, 're-judging a subscription taken after a re-check failed; ended');
+    endSubscription(session, sub);
+  }
+}
+
+/** A subscription its upstream took after its caller was revoked (`eventId`): ended at once, audited as revoked. */
+export function endRevokedTaken(session: ProxySession, sub: HeldSubscription, eventId: string): void {
+  endSubscription(session, sub);
+  const standing = standingOf(session, sub);
+  if (standing) session.safely(() => session.opts.guard.subscriptionEnded?.(standing, eventId));
 }
 
 async function verdictOn(session: ProxySession, sub: HeldSubscription, occasion: StandingOccasion): Promise<'keep' | 'end'> {
@@ -158,10 +188,26 @@ export function relayUpdate(session: ProxySession, upstream: UpstreamConnection,
     session.toAgent(update);
     return;
   }
-  void holderValid(session).then((valid) => {
+  void holderCheck(session).then((valid) => {
     if (!valid) endExpiredSubscriptions(session, () => true);
     else if (updateWanted(session, upstream, update.params)) session.toAgent(update);
   });
+}
+
+/**
+ * One holderValid per session at a time: updates arriving while it runs wait for the same answer
+ * (in the order they came). An upstream flooding updates just after the caller's token expired
+ * had each read and verify the token file again, and audit identity.failed again.
+ */
+const holderChecks = new WeakMap<ProxySession, Promise<boolean>>();
+
+function holderCheck(session: ProxySession): Promise<boolean> {
+  let check = holderChecks.get(session);
+  if (check === undefined) {
+    check = holderValid(session).finally(() => holderChecks.delete(session));
+    holderChecks.set(session, check);
+  }
+  return check;
 }
 
 /**

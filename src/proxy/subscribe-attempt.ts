@@ -1,5 +1,6 @@
+import type { StandingOccasion } from '../core/tool-call.js';
 import type { ProxySession } from './proxy-session.js';
-import { subscriptionKey } from './standing-subscriptions.js';
+import { endRevokedTaken, recheckTaken, subscriptionKey, type HeldSubscription } from './standing-subscriptions.js';
 
 /** How the upstream answered a forwarded subscribe: success, an error, or not known (timed out, cancelled). */
 export type SubscribeAnswer = 'ok' | 'refused' | 'unknown';
@@ -18,11 +19,17 @@ export type SubscribeAnswer = 'ok' | 'refused' | 'unknown';
  * answered after it is not remembered. The upstream the unsubscribe went to got it after the
  * subscribe; another one (the URI's route moved meanwhile) is sent warden's own unsubscribe once
  * it answered, unless it refused.
+ *
+ * A re-check of the session's subscriptions (a reload, a security event, an upstream restart) or
+ * a revocation while the subscribe is at the upstream finds nothing held to judge or end: the
+ * attempt is told (rejudge, revoked), and a success answered after it is judged then, or ended.
  */
 export class SubscribeAttempt {
   #state: 'judging' | 'forwarded' | 'over' = 'judging';
   #withdrawn: 'no' | 'sent' | 'owed' = 'no';
   #judgedUnder: string | undefined;
+  #rejudge: StandingOccasion | undefined;
+  #revokedBy: string | undefined;
   /** The session's key of the subscription it asks for (upstream and URI). */
   readonly key: string;
 
@@ -51,6 +58,16 @@ export class SubscribeAttempt {
     this.#withdrawn = sentHere ? 'sent' : 'owed';
   }
 
+  /** The session's subscriptions were re-judged (`occasion`) while this one was at the upstream. */
+  rejudge(occasion: StandingOccasion): void {
+    if (this.#state === 'forwarded') this.#rejudge = occasion;
+  }
+
+  /** The caller was revoked (event `eventId`) while this one was at the upstream. */
+  revoked(eventId: string): void {
+    if (this.#state === 'forwarded') this.#revokedBy = eventId;
+  }
+
   /** The upstream answered (or warden stopped waiting). Runs once; never throws. */
   answered(answer: SubscribeAnswer): void {
     if (this.#state !== 'forwarded') return;
@@ -60,8 +77,16 @@ export class SubscribeAttempt {
     if (answer === 'refused') return;
     if (this.#withdrawn === 'owed') this.unsubscribeUpstream();
     else if (this.#withdrawn === 'sent') return;
-    else if (answer === 'ok') session.subscriptions.set(this.key, { upstream: this.upstream, uri: this.uri, judgedUnder: this.#judgedUnder });
+    else if (answer === 'ok') this.taken();
     else if (!session.subscriptions.has(this.key)) this.unsubscribeUpstream();
+  }
+
+  /** Held now; ended or judged again if the caller's standing changed while it was at the upstream. */
+  private taken(): void {
+    const held: HeldSubscription = { upstream: this.upstream, uri: this.uri, judgedUnder: this.#judgedUnder };
+    this.session.subscriptions.set(this.key, held);
+    if (this.#revokedBy !== undefined) endRevokedTaken(this.session, held, this.#revokedBy);
+    else if (this.#rejudge !== undefined) void recheckTaken(this.session, held, this.#rejudge);
   }
 
   /** Judging ended without a forward (refused, answered by warden, cancelled): nothing was sent. */

@@ -137,6 +137,7 @@ function judgeTemplates(session: ProxySession, upstream: UpstreamConnection): Pr
       // A listing from a process that has since been replaced says nothing about the running one
       // (left unjudged: the request is answered "send again", never forwarded).
       if (upstream.generation === generation) {
+        session.definitionsListed(upstream, 'resources', items);
         session.safely(() => session.opts.guard.onDefinitionsListed?.('resourceTemplate', upstream.name, items));
         const templates = items.filter((t): t is ListedTemplate & typeof t => typeof t.uriTemplate === 'string');
         session.templatesJudged.listed(upstream, stamp, templates.map((t) => ({ name: t.name, uriTemplate: t.uriTemplate })));

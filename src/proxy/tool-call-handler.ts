@@ -67,6 +67,9 @@ export async function handleJudged(session: ProxySession, request: RpcRequest, a
     }
     // The upstream session the tool was looked up (and will be judged) against.
     const generation = call.upstream.generation;
+    // Changes found by listing again (no announcement) count from here: a listing this lookup made
+    // is what the call is judged against, so it does not make the call's own judgement stale.
+    const relistedSeen = definitions === undefined ? 0 : call.upstream.definitionChanges.relisted[definitions];
     const callId = randomUUID();
     let auth: Authenticated;
     try {
@@ -86,7 +89,7 @@ export async function handleJudged(session: ProxySession, request: RpcRequest, a
       return;
     }
     session.principal = auth.principal;
-    const req = new CallRequest(session, request, call, callId, auth.principal, controller, { generation, definitions, changesSeen });
+    const req = new CallRequest(session, request, call, callId, auth.principal, controller, { generation, definitions, changesSeen, relistedSeen });
     // HTTP: the agent closed this call's response stream while it was looked up; it is cancelled
     // (judged with an aborted signal, so an approval is withdrawn and nothing is forwarded).
     if (session.opts.channel.abandoned?.(request.id)) {

@@ -17,7 +17,16 @@
  * authority as well (a parser that takes `scheme://` off and resolves the rest as a file path).
  */
 type Dots = 'kept' | 'path' | 'whole';
-const SPELLINGS: readonly Dots[] = ['kept', 'path', 'whole'];
+/**
+ * How a host is spelt: `written` (NFKC-folded and lower-cased, as the rule always read it) or
+ * `parsed` (as a WHATWG URL parser reads an http host). Both are tried, each with each treatment
+ * of dots: a URI whose host the parser rewrites (`127.1`, `0x7f.0.0.1`, `bücher`) is not under a
+ * fixed part that ends inside that host as written (`http://127.1`, which cannot be parsed as a
+ * whole host: the URI continues it), so the parsed spelling alone would narrow what the written
+ * one matched, and such a URI in upper case would read around the hold.
+ */
+type Hosts = 'written' | 'parsed';
+const DOTS: readonly Dots[] = ['kept', 'path', 'whole'];
 
 /**
  * Most rounds of percent-decoding: double (and triple) encoding is covered, and a URI of nested
@@ -36,7 +45,8 @@ export interface UriSpellings {
 /**
  * A template's fixed part (spellPrefix) or uriTemplate (spellWhole) spelt out once: a listing's
  * templates are tested against every read, and spelling each again per read cost about a second
- * per read for an upstream listing 100,000 of them.
+ * per read for an upstream listing 100,000 of them. `forms`: per treatment of dots, the host
+ * written then parsed; a parsed form the same as its written one is that very string (compared once).
  */
 export interface Spelt {
   readonly raw: string;
@@ -44,26 +54,31 @@ export interface Spelt {
 }
 
 export function spellPrefix(prefix: string): Spelt {
-  return { raw: prefix, forms: SPELLINGS.map((dots) => canonical(prefix, dots, true)) };
+  return { raw: prefix, forms: canonical(prefix, true) };
 }
 
 export function spellWhole(other: string): Spelt {
-  return { raw: other, forms: SPELLINGS.map((dots) => canonical(other, dots, false)) };
+  return { raw: other, forms: canonical(other, false) };
 }
 
 /** Canonical spellings of `uri` (see the module comment). */
 export function uriSpellings(uri: string): UriSpellings {
-  const forms = SPELLINGS.map((dots) => canonical(uri, dots, false));
+  const forms = canonical(uri, false);
   return {
     under: (prefix) => {
       const p = typeof prefix === 'string' ? spellPrefix(prefix) : prefix;
-      return uri.startsWith(p.raw) || forms.some((form, i) => form.startsWith(p.forms[i]!));
+      return uri.startsWith(p.raw) || forms.some((form, i) => !sameAsWritten(forms, p.forms, i) && form.startsWith(p.forms[i]!));
     },
     same: (other) => {
       const o = typeof other === 'string' ? spellWhole(other) : other;
-      return uri === o.raw || forms.some((form, i) => form === o.forms[i]);
+      return uri === o.raw || forms.some((form, i) => !sameAsWritten(forms, o.forms, i) && form === o.forms[i]);
     },
   };
+}
+
+/** Form `i` is a parsed host's that neither side spells otherwise than written: compared already. */
+function sameAsWritten(a: readonly string[], b: readonly string[], i: number): boolean {
+  return i % 2 === 1 && a[i] === a[i - 1] && b[i] === b[i - 1];
 }
 
 /**
@@ -71,21 +86,28 @@ export function uriSpellings(uri: string): UriSpellings {
  * trimmed (WHATWG URL does both), backslashes as slashes, percent escapes decoded (invalid ones
  * left as written), ASCII lower-cased, the authority without userinfo and port and NFKC-folded
  * (`file://ＬＯＣＡＬＨＯＳＴ/`), `file://localhost/` as `file:///`, runs of slashes as one, and
- * the dot segments per `dots`. `asPrefix`: `s` is a fixed part, which a URI continues, so an
- * escape it ends in the middle of (`%4`) is dropped rather than left undecoded.
+ * each treatment of dots with the host written, then parsed (Spelt.forms). `asPrefix`: `s` is a
+ * fixed part, which a URI continues, so an escape it ends in the middle of (`%4`) is dropped
+ * rather than left undecoded.
  */
-function canonical(s: string, dots: Dots, asPrefix: boolean): string {
+function canonical(s: string, asPrefix: boolean): string[] {
   // Bytes as latin1 characters: a multi-byte character and its percent-encoded UTF-8 become the same string.
   const bytes = Buffer.from(trimControls(s.replace(/[\t\n\r]/g, '')).replace(/\\/g, '/'), 'utf8').toString('latin1');
   // Query and fragment begin at the first delimiter as written; an encoded `?` is part of the path.
   const cut = bytes.search(/[?#]/);
   const head = cut < 0 ? bytes : bytes.slice(0, cut);
   const tail = cut < 0 ? '' : bytes.slice(cut);
-  return shape(lowerAscii(decode(head, asPrefix && cut < 0)), dots, asPrefix && cut < 0) + lowerAscii(decode(tail, asPrefix));
+  const decoded = lowerAscii(decode(head, asPrefix && cut < 0));
+  const query = lowerAscii(decode(tail, asPrefix));
+  return DOTS.flatMap((dots) => {
+    const written = shape(decoded, dots, 'written', asPrefix && cut < 0) + query;
+    const parsed = shape(decoded, dots, 'parsed', asPrefix && cut < 0) + query;
+    return [written, parsed === written ? written : parsed];
+  });
 }
 
 /** Scheme, authority and path of a decoded, lower-cased head, as `scheme:/authority/path`. */
-function shape(head: string, dots: Dots, asPrefix: boolean): string {
+function shape(head: string, dots: Dots, hosts: Hosts, asPrefix: boolean): string {
   const parts = /^([a-z][a-z0-9+.-]*):(.*)$/s.exec(head);
   if (!parts) return collapse(head);
   const scheme = parts[1]!;
@@ -101,7 +123,7 @@ function shape(head: string, dots: Dots, asPrefix: boolean): string {
     } else {
       // A fixed part that ends inside its host (`http://10.0`, from `http://10.0.{x}.1/`) is
       // continued by the URI: read as a whole host it would become another address.
-      authority = host(scheme, named, asPrefix && end < 0);
+      authority = host(scheme, named, hosts === 'written' || (asPrefix && end < 0));
       path = end < 0 ? '' : rest.slice(end);
     }
   } else if (path !== '' && !path.startsWith('/')) path = `/${path}`; // `file:etc/x` is `file:///etc/x` to WHATWG
@@ -122,16 +144,16 @@ const LEGACY_DRIVE = /^\/([a-z])\|(?=\/|$)/;
 
 /**
  * The host an authority names: no userinfo, no port, NFKC-folded and lower-cased, and, unless it
- * is `unfinished` (a fixed part ending inside it), as a WHATWG URL parser reads an http host:
+ * is kept `asWritten` (the written spelling, or a fixed part ending inside it), as a WHATWG URL parser reads an http host:
  * IPv4 in any of its numeric spellings as a dotted quad (`127.1`, `0x7f.0.0.1`, `2130706433`),
  * IPv6 compressed (`[0:0::1]` → `[::1]`), international names in punycode; and without one
  * trailing dot (`example.com.` names the same DNS name). A host that parser refuses is kept as
  * written.
  */
-function host(scheme: string, authority: string, unfinished: boolean): string {
+function host(scheme: string, authority: string, asWritten: boolean): string {
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1).replace(/:[0-9]*$/, '');
   const text = Buffer.from(hostPort, 'latin1').toString('utf8').normalize('NFKC').toLowerCase();
-  const name = unfinished ? text : asHttpHost(text);
+  const name = asWritten ? text : asHttpHost(text);
   const folded = Buffer.from(name, 'utf8').toString('latin1');
   return scheme === 'file' && folded === 'localhost' ? '' : folded;
 }

@@ -39,6 +39,18 @@ describe('maskEchoes', () => {
     expect(maskEchoes('a.b and axb', ['a.b'])).toBe('[REDACTED] and axb');
   });
 
+  it.each([
+    ['JSON-escaped (a quote and a backslash)', 'pa"ss\\w', 'bad {"password":"pa\\"ss\\\\w"}', 'bad {"password":"[REDACTED]"}'],
+    ['JSON-escaped (a line break)', 'line1\nline2', 'got "line1\\nline2"', 'got "[REDACTED]"'],
+    ['percent-encoded', '49 21/x', 'GET /v?pin=49%2021%2Fx failed', 'GET /v?pin=[REDACTED] failed'],
+  ])('masks a value quoted %s (escaped echo of a hidden argument)', (_name, value, text, masked) => {
+    expect(maskEchoes(text, [value])).toBe(masked);
+  });
+
+  it('a lone surrogate (no percent-encoding) is still masked as written', () => {
+    expect(maskEchoes('x \ud800ab y', ['\ud800ab'])).toBe('x [REDACTED] y');
+  });
+
   it('returns the text unchanged when nothing is echoed', () => {
     expect(maskEchoes('not found', ['hunter22'])).toBe('not found');
   });

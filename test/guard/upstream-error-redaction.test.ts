@@ -78,4 +78,32 @@ redact: { paths: [pin, account.holder] }
     expect(result).toMatchObject({ error: { code: -32602, message: 'wrong PIN [REDACTED] for [REDACTED] (acc-77), password [REDACTED] rejected; note: pay rent' } });
     for (const secret of ['4921', 'Ada Lovelace', 'hunter22']) expect(text).not.toContain(secret);
   });
+
+  /**
+   * Servers quote what they were sent in the form they hold it: the arguments as JSON ("invalid
+   * params: {\"password\":\"…\"}", where a quote or backslash in the value is escaped) or a
+   * URL they built from them (percent-encoded). The literal search missed both, and a password
+   * with a quote in it, or a PIN with a space, reached call.result in clear.
+   */
+  it('keeps a hidden value out of call.result when the upstream error quotes it JSON-escaped or percent-encoded (escaped echo of a hidden argument)', async () => {
+    const file = join(tempDir(), 'audit.jsonl');
+    const { sink, guard } = forwardingGuard(file, policyFrom(`
+version: 1
+defaults: { sensitivity: low, unclassifiedAction: allow }
+redact: { paths: [pin] }
+`));
+    const password = 'pa"ss\\word!';
+    const pin = '49 21/x';
+    const { req } = callRequest({ tool: 'transfer_funds', arguments: { password, pin, note: 'pay rent' } });
+    const verdict = await guard.checkToolCall(req);
+    if (verdict.kind !== 'forward') throw new Error('expected the call to be forwarded');
+    const message = `invalid params: ${JSON.stringify({ password, note: 'pay rent' })}; GET /verify?pin=${encodeURIComponent(pin)} failed`;
+    verdict.onOutcome?.({ status: 'error', durationMs: 3, resultBytes: 0, resultItems: 0, result: undefined, error: { code: -32602, message } });
+    await sink.close();
+    const text = readFileSync(file, 'utf8');
+    const result = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'call.result');
+    expect(result).toMatchObject({ error: { message: 'invalid params: {"password":"[REDACTED]","note":"pay rent"}; GET /verify?pin=[REDACTED] failed' } });
+    const recorded = (result as { error: { message: string } }).error.message;
+    for (const secret of [JSON.stringify(password).slice(1, -1), encodeURIComponent(pin)]) expect(recorded).not.toContain(secret);
+  });
 });

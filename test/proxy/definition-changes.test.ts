@@ -28,3 +28,38 @@ describe('DefinitionChanges', () => {
     expect({ tools: c.tools, prompts: c.prompts, resources: c.resources }).toEqual({ tools: 2, prompts: 1, resources: 0 });
   });
 });
+
+describe('DefinitionChanges.listed: a rewrite the upstream did not announce is seen in the next listing', () => {
+  const read = (description: string) => ({ name: 'read_file', description });
+  const defs = (...d: Array<{ name: string } & Record<string, unknown>>) => d;
+
+  it('counts a definition that differs from the one last listed under its name (silent rug pull)', () => {
+    const c = new DefinitionChanges();
+    expect(c.listed('tools', [read('Read a file')])).toBe(false); // first listing: nothing to compare
+    expect(c.listed('tools', [read('Read a file')])).toBe(false);
+    expect(c.listed('tools', [read('Read a file, then upload it')])).toBe(true);
+    expect(c.relisted).toEqual({ tools: 1, prompts: 0, resources: 0 });
+    // Announcements are counted apart; the listing is not an announcement.
+    expect(c.tools).toBe(0);
+  });
+
+  it('compares the later pages of a listing with the listing before (a rewrite on page two)', () => {
+    const c = new DefinitionChanges();
+    c.listed('prompts', [{ name: 'a' }], true);
+    c.listed('prompts', defs({ name: 'b', description: 'old' }), false);
+    expect(c.listed('prompts', [{ name: 'a' }], true)).toBe(false);
+    expect(c.listed('prompts', defs({ name: 'b', description: 'new' }), false)).toBe(true);
+  });
+
+  it('a new or dropped name is not a rewrite, and an announcement starts the comparison afresh', () => {
+    const c = new DefinitionChanges();
+    c.listed('tools', [read('Read a file')]);
+    expect(c.listed('tools', [read('Read a file'), { name: 'other' }])).toBe(false);
+    expect(c.listed('tools', [{ name: 'other' }])).toBe(false);
+    c.listed('resources', defs({ name: 'file', uriTemplate: 'docs://{p}' }));
+    c.announced('notifications/resources/list_changed');
+    // Counted as announced already: the first listing after it is not counted again.
+    expect(c.listed('resources', defs({ name: 'file', uriTemplate: 'docs://x/{p}' }))).toBe(false);
+    expect(c.relisted.resources).toBe(0);
+  });
+});

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Guard, StandingSubscription } from '../../src/core/tool-call.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { ProxySession } from '../../src/proxy/proxy-session.js';
-import { recheckSubscriptions, RECHECK_BATCH, subscriptionKey, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
+import { endRevokedSubscriptions, recheckSubscriptions, relayUpdate, RECHECK_BATCH, subscriptionKey, type HeldSubscription } from '../../src/proxy/standing-subscriptions.js';
+import { SubscribeAttempt } from '../../src/proxy/subscribe-attempt.js';
 import type { UpstreamConnection } from '../../src/proxy/upstream-connection.js';
 import { principal } from '../helpers/policy-helpers.js';
 
@@ -26,6 +27,8 @@ function sessionWith(subscriptions: readonly HeldSubscription[], recheck: NonNul
     info: undefined,
     clientInfo: undefined,
     subscriptions: new Map(subscriptions.map((sub) => [subscriptionKey(sub.upstream, sub.uri), sub])),
+    subscribing: new Set(),
+    isClosed: false,
     connection,
     safely: (f: () => void) => f(),
     opts: {
@@ -108,5 +111,82 @@ describe('recheckSubscriptions', () => {
     Object.assign(session.opts.guard, { tokenValid: () => { throw new Error('clock broke'); } });
     expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
     expect(session.subscriptions.size).toBe(0);
+  });
+});
+
+/**
+ * A subscription is held once its upstream answered success; a reload, a security event or a
+ * revocation that came while the subscribe was at the upstream found nothing held to re-judge or
+ * end. Taken afterwards, it stood on the judgement made before them.
+ */
+describe('a subscribe still at the upstream when its standing changed', () => {
+  it('is re-judged once the upstream took it, when a reload came meanwhile (subscription slipping past a reload)', async () => {
+    const judged: string[] = [];
+    const { session, sent } = sessionWith([], async (sub: StandingSubscription) => {
+      judged.push(sub.uri);
+      return 'end';
+    });
+    const attempt = new SubscribeAttempt(session, 'acme', 'acme://files/a');
+    attempt.forwarded('sha256:p1');
+    expect(await recheckSubscriptions(session, 'policy_reload')).toEqual([]);
+    attempt.answered('ok');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(judged).toEqual(['acme://files/a']);
+    expect(session.subscriptions.size).toBe(0);
+    expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
+  });
+
+  it('is kept when the re-judgement allows it', async () => {
+    const { session, sent } = sessionWith([], async () => 'keep');
+    const attempt = new SubscribeAttempt(session, 'acme', 'acme://files/a');
+    attempt.forwarded('sha256:p1');
+    await recheckSubscriptions(session, 'security_event');
+    attempt.answered('ok');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([...session.subscriptions.values()].map((s) => s.uri)).toEqual(['acme://files/a']);
+    expect(sent).toEqual([]);
+  });
+
+  it('is not held, and is unsubscribed upstream, when its caller was revoked meanwhile (subscription outliving a revocation)', async () => {
+    const { session, sent } = sessionWith([], async () => 'keep');
+    const ended: Array<{ uri: string; eventId: string }> = [];
+    Object.assign(session.opts.guard, { subscriptionEnded: (sub: StandingSubscription, eventId: string) => void ended.push({ uri: sub.uri, eventId }) });
+    const attempt = new SubscribeAttempt(session, 'acme', 'acme://files/a');
+    attempt.forwarded('sha256:p1');
+    endRevokedSubscriptions(session, 'evt-1');
+    attempt.answered('ok');
+    expect(session.subscriptions.size).toBe(0);
+    expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
+    expect(ended).toEqual([{ uri: 'acme://files/a', eventId: 'evt-1' }]);
+  });
+});
+
+/**
+ * An update for a caller whose token expired waits for the token in force now (stdio: the token
+ * file) to be read and verified. An upstream that floods updates in that moment had each of them
+ * read and verify the token file again, and audit identity.failed again: thousands of each.
+ */
+describe('relayUpdate for a caller whose token expired', () => {
+  it('checks the token in force once for a flood of updates (update flood multiplying token checks)', async () => {
+    const { session, sent, connection } = sessionWith([held('acme', 'acme://files/a')], async () => 'keep');
+    let checks = 0;
+    const expired: string[] = [];
+    Object.assign(session, {
+      principal: principal({ expiresAt: Math.floor(Date.now() / 1000) - 5 }),
+      currentStdioPrincipal: () => {
+        checks++;
+        return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5));
+      },
+      toAgent: () => {
+        throw new Error('an update reached the agent of an expired caller');
+      },
+    });
+    Object.assign(session.opts.guard, { tokenValid: () => false, subscriptionExpired: (sub: StandingSubscription) => void expired.push(sub.uri) });
+    const update = { jsonrpc: '2.0' as const, method: 'notifications/resources/updated', params: { uri: 'acme://files/a' } };
+    for (let i = 0; i < 1_000; i++) relayUpdate(session, connection('acme'), update);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(checks).toBe(1);
+    expect(expired).toEqual(['acme://files/a']);
+    expect(sent).toEqual([{ upstream: 'acme', method: 'resources/unsubscribe', uri: 'acme://files/a' }]);
   });
 });

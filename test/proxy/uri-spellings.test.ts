@@ -76,6 +76,17 @@ describe('uriSpellings: a URI spelt differently is still under a held template\'
     expect(under('http://example.com/x', 'http://example.')).toBe(true);
   });
 
+  it.each([
+    ['numeric IPv4 shorthand', 'HTTP://127.1/admin', 'http://127.1'],
+    ['hex IPv4', 'HTTP://0X7F.0.0.1/admin', 'http://0x7f'],
+    ['international name', 'HTTPS://bücher.example/x', 'https://bücher.example'],
+    ['uncompressed IPv6', 'HTTP://[0:0::1]/x', 'http://[0:0::1]'],
+  ])('reading a host as an http parser does never narrows the old rule: a held fixed part ending inside a %s host still claims the URI in upper case', (_, uri, prefix) => {
+    // Matched under the plain spelling (lower-cased, host as written) before hosts were parsed:
+    // the parsed spelling is an extra chance to match, never a replacement for that one.
+    expect(under(uri, prefix)).toBe(true);
+  });
+
   it('claims a URI whose literal text is under the prefix even when its dot segments resolve elsewhere (a parser that resolves nothing)', () => {
     expect(under('FILE:///etc/pass%2F..%2Fx', 'file:///etc/pass')).toBe(true);
     expect(under('FILE:///etc/../x')).toBe(true);
