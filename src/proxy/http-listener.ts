@@ -12,6 +12,7 @@ import { checkSessionCaps, pickEvictable, type SessionCapRefusal } from './sessi
 import { ABANDONED_REASON } from './http-abandoned-calls.js';
 import { BodyBudget } from './body-budget.js';
 import { connectionCap, limitConnections, TIMEOUT_CHECK_MS, warnIfConnectionsBelowSessions } from './connection-limit.js';
+import { warnIfDescriptorsShort } from './open-files-limit.js';
 import { limitConnectionsPerAddress } from './connections-per-address.js';
 import { IdentityFailureSampler } from './identity-failure-sampler.js';
 import { bytesRefusal, countRefusal, type InFlightRefusal } from './in-flight-refusal.js';
@@ -77,6 +78,8 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     });
   });
   warnIfConnectionsBelowSessions(listen, runtime.logger);
+  const stdioUpstreams = Object.values(runtime.config.upstreams).filter((u) => 'command' in u).length;
+  warnIfDescriptorsShort({ maxConnections: connectionCap(listen), maxSessions: listen.maxSessions, stdioUpstreams }, runtime.logger);
   limitConnections(server, connectionCap(listen), runtime.logger);
   limitConnectionsPerAddress(server, listen.maxConnectionsPerAddress, runtime.logger);
 
