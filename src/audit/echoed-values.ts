@@ -73,8 +73,10 @@ export function maskEchoes(text: string, hidden: readonly string[]): string {
 /**
  * How a server may quote a value it was sent: inside a JSON string (its arguments serialised,
  * "invalid params: {\"password\":\"…\"}", where a quote, backslash or control character is
- * escaped), percent-encoded (a URL it built from them), and as written. The escaped spellings come
- * first: each is at least as long as the value, and masked after it would no longer be found.
+ * escaped), percent-encoded (a URL it built from them), form-encoded (a query string built with
+ * URLSearchParams, the usual way: a space is `+`, and `!'()~` are escaped too), and as written.
+ * The escaped spellings come first: each is at least as long as the value, and masked after it
+ * would no longer be found.
  */
 function echoedSpellings(value: string): string[] {
   const spellings = new Set<string>([JSON.stringify(value).slice(1, -1)]);
@@ -83,6 +85,8 @@ function echoedSpellings(value: string): string[] {
   } catch {
     // A lone surrogate has no UTF-8, so no percent-encoding: nothing to search for.
   }
+  // URLSearchParams writes a lone surrogate as U+FFFD (it never throws): then that is what it echoes.
+  spellings.add(new URLSearchParams([['', value]]).toString().slice(1));
   spellings.add(value);
   return [...spellings];
 }

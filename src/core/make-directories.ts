@@ -14,6 +14,13 @@ export function makeDirectories(dir: string, mode?: number): void {
     missing.push(d);
     if (dirname(d) === d) break;
   }
+  // Not missing, yet no folder: a file there or in the way (EEXIST, ENOTDIR), or a path that cannot
+  // be looked at (EACCES). mkdir -p fails then; returning quietly left the start-up check silent
+  // and the writer failing later on a folder the config named.
+  if (missing.length === 0) {
+    if (!isDirectory(dir)) mkdirSync(dir, mode === undefined ? undefined : { mode });
+    return;
+  }
   for (const d of missing.reverse()) {
     try {
       mkdirSync(d, mode === undefined ? undefined : { mode });
@@ -25,7 +32,7 @@ export function makeDirectories(dir: string, mode?: number): void {
   }
 }
 
-/** Only ENOENT is missing: any other stat error stops the climb, and mkdir below reports it. */
+/** Only ENOENT is missing: any other stat error stops the climb, and mkdir reports it. */
 function isMissing(path: string): boolean {
   try {
     statSync(path);

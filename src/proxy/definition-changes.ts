@@ -25,11 +25,13 @@ export class DefinitionChanges {
   /** Changes found by listing again, without an announcement (see `listed`). */
   readonly relisted: Record<DefinitionList, number> = { tools: 0, prompts: 0, resources: 0 };
   /**
-   * Per list, each name's definition as last listed (its JSON text): the listing now and the one
+   * Per list, each name's definitions as last listed (their JSON text): the listing now and the one
    * before (a listing in pages compares against both until its first page starts the next), so at
-   * most two listings are held.
+   * most two listings are held. Several per name for resource templates: a template's name is not
+   * unique (only its uriTemplate says what it claims), and two sharing one, listed again unchanged,
+   * are no rewrite. One per name for tools and prompts.
    */
-  readonly #seen: Record<DefinitionList, { current: Map<string, string>; previous: Map<string, string> }> = {
+  readonly #seen: Record<DefinitionList, { current: Map<string, string[]>; previous: Map<string, string[]> }> = {
     tools: { current: new Map(), previous: new Map() },
     prompts: { current: new Map(), previous: new Map() },
     resources: { current: new Map(), previous: new Map() },
@@ -61,9 +63,23 @@ export class DefinitionChanges {
     for (const def of defs) {
       if (typeof def.name !== 'string') continue;
       const text = JSON.stringify(def);
-      const before = seen.current.get(def.name) ?? seen.previous.get(def.name);
-      if (before !== undefined && before !== text) changed = true;
-      seen.current.set(def.name, text);
+      const now = seen.current.get(def.name);
+      const before = seen.previous.get(def.name);
+      if (list !== 'resources') {
+        // Tool and prompt names are unique: one listed twice is the upstream's doing, and each
+        // copy is compared with the last one listed (the one a call was judged against).
+        const last = now?.[0] ?? before?.[0];
+        if (last !== undefined && last !== text) changed = true;
+        seen.current.set(def.name, [text]);
+        continue;
+      }
+      // A template: a rewrite when none of the definitions listed under its name (before, or
+      // already in this listing) reads so. In the first listing after a fresh start (nothing
+      // before it), a name seen again is a second template sharing it, not a rewrite.
+      const listedBefore = before !== undefined || (now !== undefined && seen.previous.size > 0);
+      if (listedBefore && !now?.includes(text) && !before?.includes(text)) changed = true;
+      if (now === undefined) seen.current.set(def.name, [text]);
+      else if (!now.includes(text)) now.push(text);
     }
     if (changed) this.relisted[list] += 1;
     return changed;

@@ -51,7 +51,10 @@ export async function listAcrossUpstreams(session: ProxySession, request: RpcReq
   // Likewise where each upstream's prompts stood when asked (see PromptsJudged).
   const promptStamps = plan.map(([upstream]) => session.promptsJudged.stamp(upstream));
   const fetched = await Promise.all(plan.map(([upstream, c]) => fetchPage(session, request, upstream, c)));
-  const pages = kind.field !== 'tools' ? fetched : fetched.map((page, i) => pageWithinBudget(session, plan[i]![0].name, plan[i]![1] === undefined, page));
+  // What is recorded of a listing (tools, prompts, templates) is bounded; of concrete resources only
+  // their routes are kept, in an OwnerMap with its own bound.
+  const bounded = kind.field === 'tools' || kind.pinned !== undefined;
+  const pages = !bounded ? fetched : fetched.map((page, i) => pageWithinBudget(session, plan[i]![0].name, kind.field, plan[i]![1] === undefined, page));
   const failed = pages.find((p) => p.error);
   if (failed?.error && (!session.namespacer.multi || pages.every((p) => p.error))) {
     session.toAgent(errorResponse(request.id, failed.error.code, failed.error.message, failed.error.data));

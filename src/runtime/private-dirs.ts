@@ -87,11 +87,14 @@ export function preparePrivateDirs(config: WardenConfig, configFile: string, opt
   for (const { dir, keyPath, own } of stateDirs(config, configFile)) {
     // A symlink another user planted (in a sticky folder like /tmp) would steer warden's files,
     // and the chmod below, into a folder of their choosing (say /etc, when warden runs as root).
-    const link = lstat(dir);
-    if (link?.isSymbolicLink() && link.uid !== uid && link.uid !== 0) {
-      throw new ConfigError(`${dir} is a symlink that belongs to another user (uid ${link.uid}), who chose where it leads: use a folder of your own`, { file: configFile, keyPath });
-    }
-    const st = stat(dir);
+    const refuseForeignLink = (): void => {
+      const link = lstat(dir);
+      if (link?.isSymbolicLink() && link.uid !== uid && link.uid !== 0) {
+        throw new ConfigError(`${dir} is a symlink that belongs to another user (uid ${link.uid}), who chose where it leads: use a folder of your own`, { file: configFile, keyPath });
+      }
+    };
+    refuseForeignLink();
+    let st = stat(dir);
     if (st === undefined) {
       try {
         makeDirectories(dir, 0o700);
@@ -99,7 +102,12 @@ export function preparePrivateDirs(config: WardenConfig, configFile: string, opt
         // The config names a folder that cannot be made (read-only, under /proc, a file in the way).
         throw new ConfigError(`cannot create the folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: configFile, keyPath });
       }
-      continue;
+      // Checked as one found there: mkdir -p takes a folder (or a symlink to one) that appeared
+      // meanwhile as made, and another user's loop in /tmp can plant a symlink between the lstat
+      // above and the mkdir.
+      refuseForeignLink();
+      st = stat(dir);
+      if (st === undefined) continue;
     }
     // Not a folder: the writer that needs it reports that with its own error.
     if (!st.isDirectory()) continue;

@@ -43,6 +43,7 @@ describe('maskEchoes', () => {
     ['JSON-escaped (a quote and a backslash)', 'pa"ss\\w', 'bad {"password":"pa\\"ss\\\\w"}', 'bad {"password":"[REDACTED]"}'],
     ['JSON-escaped (a line break)', 'line1\nline2', 'got "line1\\nline2"', 'got "[REDACTED]"'],
     ['percent-encoded', '49 21/x', 'GET /v?pin=49%2021%2Fx failed', 'GET /v?pin=[REDACTED] failed'],
+    ['form-encoded (URLSearchParams: a space as +)', '49 21/x!', `GET /v?${new URLSearchParams({ pin: '49 21/x!' }).toString()} failed`, 'GET /v?pin=[REDACTED] failed'],
   ])('masks a value quoted %s (escaped echo of a hidden argument)', (_name, value, text, masked) => {
     expect(maskEchoes(text, [value])).toBe(masked);
   });

@@ -51,6 +51,25 @@ describe('DefinitionChanges.listed: a rewrite the upstream did not announce is s
     expect(c.listed('prompts', defs({ name: 'b', description: 'new' }), false)).toBe(true);
   });
 
+  it('two resource templates sharing a name, listed again unchanged, are no rewrite (approvals withdrawn at every listing)', () => {
+    // A template's name is not unique in MCP: only its uriTemplate says what it claims.
+    const both = defs({ name: 'file', uriTemplate: 'docs://{p}' }, { name: 'file', uriTemplate: 'notes://{p}' });
+    const c = new DefinitionChanges();
+    c.listed('resources', both);
+    expect(c.listed('resources', both)).toBe(false);
+    expect(c.listed('resources', both.slice(0, 1), true)).toBe(false);
+    expect(c.listed('resources', both.slice(1), false)).toBe(false);
+    expect(c.relisted.resources).toBe(0);
+    // One of them rewritten still counts.
+    expect(c.listed('resources', defs({ name: 'file', uriTemplate: 'docs://{p}' }, { name: 'file', uriTemplate: 'https://{p}' }))).toBe(true);
+  });
+
+  it('a tool listed twice under one name is compared with the copy listed last (a call was judged against it)', () => {
+    const c = new DefinitionChanges();
+    c.listed('tools', [read('Delete everything'), read('Read a file')]);
+    expect(c.listed('tools', [read('Delete everything')])).toBe(true);
+  });
+
   it('a new or dropped name is not a rewrite, and an announcement starts the comparison afresh', () => {
     const c = new DefinitionChanges();
     c.listed('tools', [read('Read a file')]);

@@ -48,3 +48,25 @@ describe('an upstream whose tools/list pages never end, listed by the agent page
     expect(await a.request('tools/list', {})).toHaveProperty('result');
   });
 });
+
+describe('an upstream whose prompts/list or resources/templates/list pages never end, listed by the agent page by page', () => {
+  it.each([
+    ['prompts/list', 'prompts'],
+    ['resources/templates/list', 'resourceTemplates'],
+  ] as const)('%s cannot make warden record more of one listing than limits.maxUpstreamMessageBytes (an agent following every cursor)', async (method, field) => {
+    // What warden records of each page (the definitions compared with the next listing, the pins'
+    // listing in progress, the template routes) grew without end, as it did for tools.
+    const endless = { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/endless-pages-server.mjs')], env: { PAGE_TOOLS: '10', PAD_BYTES: '10000' } };
+    const a = await rawAgent({ upstreams: { endless }, limits: { maxUpstreamMessageBytes: LIMIT } });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    const first = await a.request(method, {});
+    const second = await a.request(method, { cursor: (first.result as { nextCursor: string }).nextCursor });
+    expect((second.result as Record<string, unknown[]>)[field]).toHaveLength(10);
+    const third = await a.request(method, { cursor: (second.result as { nextCursor: string }).nextCursor });
+    expect(third.result).toBeUndefined();
+    expect(third.error).toMatchObject({ code: -32603 });
+    // A listing from the start begins a new count.
+    expect(await a.request(method, {})).toHaveProperty('result');
+  });
+});

@@ -1,4 +1,4 @@
-import { chmodSync, lchownSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -111,6 +111,39 @@ describe('private state folders behind a symlink', () => {
     if (process.getuid?.() === 0) lchownSync(link, 4242, 4242);
     const uid = process.getuid?.() === 0 ? 0 : 4243;
     const err = refusal(() => preparePrivateDirs(s.load(), s.configFile, { note: () => undefined, uid, ...(uid === 0 ? {} : { lstat: () => ({ uid: 4242, isSymbolicLink: () => true }) }) }));
+    expect(err.keyPath).toBe('control.adminTokenFile');
+    expect(modeOf(target)).toBe(0o755);
+  });
+
+  it('refuses a .warden symlink another user planted while warden made the folder (the race between lstat and mkdir, as in /tmp)', () => {
+    const s = setup();
+    const target = join(s.dir, 'elsewhere');
+    mkdirSync(target);
+    chmodSync(target, 0o755);
+    const link = join(s.dir, '.warden');
+    const uid = process.getuid?.() === 0 ? 0 : 4243;
+    let planted = false;
+    // The lstat found nothing; the attacker's loop wins the race right after it.
+    const stat = (path: string): DirStat | undefined => {
+      if (path === link && !planted) {
+        planted = true;
+        symlinkSync(target, link);
+        if (uid === 0) lchownSync(link, 4242, 4242);
+        return undefined;
+      }
+      return statSync(path);
+    };
+    const lstat = (path: string) => {
+      if (uid === 0 || !planted || path !== link) {
+        try {
+          return lstatSync(path);
+        } catch {
+          return undefined;
+        }
+      }
+      return { uid: 4242, isSymbolicLink: () => true };
+    };
+    const err = refusal(() => preparePrivateDirs(s.load(), s.configFile, { note: () => undefined, uid, stat, lstat }));
     expect(err.keyPath).toBe('control.adminTokenFile');
     expect(modeOf(target)).toBe(0o755);
   });
