@@ -15,6 +15,8 @@ import { MAX_DEPTH, REDACTED } from './redact-rules.js';
 export const MIN_ECHO_LENGTH = 3;
 /** At most this many values are searched for (the longest first), so the work stays bounded. */
 export const MAX_ECHO_VALUES = 64;
+/** Longest text searched for echoes; a longer one that might hold some is hidden whole (see maskEchoes). */
+export const MAX_MASKED_TEXT_CHARS = 64 * 1024;
 
 /**
  * The scalar values of `original` that the redactor replaced whole with `[REDACTED]` in
@@ -63,6 +65,10 @@ function collectLeaves(value: unknown, depth: number, into: Set<string>): void {
  * (split/join, no regex built from data).
  */
 export function maskEchoes(text: string, hidden: readonly string[]): string {
+  // A search for `aaa…b` in `aaaa…` costs the text's length times the value's: an agent choosing
+  // the values and an upstream the message could hold the event loop for seconds. Past this
+  // length the message is not searched; it is hidden whole (over-redaction fails safe).
+  if (hidden.length > 0 && text.length > MAX_MASKED_TEXT_CHARS) return `${REDACTED} (an error message of ${text.length} characters, too long to search for hidden arguments)`;
   let out = text;
   for (const value of hidden) {
     for (const spelling of echoedSpellings(value)) if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);

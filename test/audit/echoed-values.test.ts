@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../src/audit/redactor.js';
-import { hiddenValues, maskEchoes, MAX_ECHO_VALUES } from '../../src/audit/echoed-values.js';
+import { hiddenValues, maskEchoes, MAX_ECHO_VALUES, MAX_MASKED_TEXT_CHARS } from '../../src/audit/echoed-values.js';
 
 const hidden = (args: Record<string, unknown>, paths: string[] = []): string[] => hiddenValues(args, createRedactor({ paths })(args).redacted);
 
@@ -54,5 +54,24 @@ describe('maskEchoes', () => {
 
   it('returns the text unchanged when nothing is echoed', () => {
     expect(maskEchoes('not found', ['hunter22'])).toBe('not found');
+  });
+});
+
+describe('maskEchoes on a huge message (an agent choosing the values, an upstream the message)', () => {
+  it('does not search a message past the bound when values are hidden: it is hidden whole (event-loop stall)', () => {
+    const values = Array.from({ length: MAX_ECHO_VALUES }, (_, i) => `${'a'.repeat(4000 + i)}b`);
+    const message = 'a'.repeat(4 * 1024 * 1024);
+    // Searched, this took seconds (and found nothing); now it is not searched at all.
+    expect(maskEchoes(message, values)).toBe(`[REDACTED] (an error message of ${message.length} characters, too long to search for hidden arguments)`);
+  });
+
+  it('a long message is kept as it is when nothing was hidden', () => {
+    const message = 'x'.repeat(MAX_MASKED_TEXT_CHARS + 1);
+    expect(maskEchoes(message, [])).toBe(message);
+  });
+
+  it('a message at the bound is still searched', () => {
+    const message = `${'x'.repeat(MAX_MASKED_TEXT_CHARS - 8)}hunter22`;
+    expect(maskEchoes(message, ['hunter22']).endsWith('[REDACTED]')).toBe(true);
   });
 });
