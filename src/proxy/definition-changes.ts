@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DefinitionList } from '../core/definition-lists.js';
 
 export type { DefinitionList };
@@ -25,7 +26,8 @@ export class DefinitionChanges {
   /** Changes found by listing again, without an announcement (see `listed`). */
   readonly relisted: Record<DefinitionList, number> = { tools: 0, prompts: 0, resources: 0 };
   /**
-   * Per list, each name's definitions as last listed (their JSON text): the listing now and the one
+   * Per list, each name's definitions as last listed (a digest of their JSON text, so a session
+   * holds 44 characters per definition, not the definition again): the listing now and the one
    * before (a listing in pages compares against both until its first page starts the next), so at
    * most two listings are held. Several per name for resource templates: a template's name is not
    * unique (only its uriTemplate says what it claims), and two sharing one, listed again unchanged,
@@ -62,7 +64,7 @@ export class DefinitionChanges {
     let changed = false;
     for (const def of defs) {
       if (typeof def.name !== 'string') continue;
-      const text = JSON.stringify(def);
+      const text = createHash('sha256').update(JSON.stringify(def)).digest('base64');
       const now = seen.current.get(def.name);
       const before = seen.previous.get(def.name);
       if (list !== 'resources') {
