@@ -379,7 +379,9 @@ export class ProxySession implements UpstreamEvents {
     try {
       changed = upstream.definitionChanges.listed(list, defs, first);
     } catch (err) {
-      this.opts.logger.error({ upstream: upstream.name, err: String(err) }, 'could not compare a listing with the last one');
+      // Fail closed: a listing that cannot be compared may hold a rewrite.
+      changed = true;
+      this.opts.logger.error({ upstream: upstream.name, err: String(err) }, 'could not compare a listing with the last one; treating it as changed');
     }
     if (changed) this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, list, 'listed'));
   }
