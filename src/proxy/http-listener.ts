@@ -78,8 +78,9 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
     });
   });
   warnIfConnectionsBelowSessions(listen, runtime.logger);
-  const stdioUpstreams = Object.values(runtime.config.upstreams).filter((u) => 'command' in u).length;
-  warnIfDescriptorsShort({ maxConnections: connectionCap(listen), maxSessions: listen.maxSessions, stdioUpstreams }, runtime.logger);
+  const upstreams = Object.values(runtime.config.upstreams);
+  const stdioUpstreams = upstreams.filter((u) => 'command' in u).length;
+  warnIfDescriptorsShort({ maxConnections: connectionCap(listen), maxSessions: listen.maxSessions, stdioUpstreams, httpUpstreams: upstreams.length - stdioUpstreams }, runtime.logger);
   limitConnections(server, connectionCap(listen), runtime.logger);
   limitConnectionsPerAddress(server, listen.maxConnectionsPerAddress, runtime.logger);
 

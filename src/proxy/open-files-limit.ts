@@ -5,6 +5,8 @@ import type { Logger } from '../logging/logger.js';
 const OWN_DESCRIPTORS = 64;
 /** Each session's stdio upstream is a child with three pipes. */
 const PIPES_PER_STDIO_UPSTREAM = 3;
+/** Each session's HTTP upstream holds its standing GET stream and at least one connection for requests. */
+const SOCKETS_PER_HTTP_UPSTREAM = 2;
 
 /**
  * The soft open-files limit of this process (Node raises it to the hard limit at start), read
@@ -28,11 +30,14 @@ export interface DescriptorNeeds {
   readonly maxSessions: number;
   /** Upstreams started as child processes, per session. */
   readonly stdioUpstreams: number;
+  /** Streamable HTTP upstreams, per session. */
+  readonly httpUpstreams?: number;
 }
 
-/** What warden may hold at its limits: every connection, every session's upstream pipes, and its own. */
+/** What warden may hold at its limits: every connection, every session's upstream pipes and sockets, and its own. */
 export function descriptorsNeeded(needs: DescriptorNeeds): number {
-  return needs.maxConnections + needs.maxSessions * needs.stdioUpstreams * PIPES_PER_STDIO_UPSTREAM + OWN_DESCRIPTORS;
+  const perSession = needs.stdioUpstreams * PIPES_PER_STDIO_UPSTREAM + (needs.httpUpstreams ?? 0) * SOCKETS_PER_HTTP_UPSTREAM;
+  return needs.maxConnections + needs.maxSessions * perSession + OWN_DESCRIPTORS;
 }
 
 /**
@@ -47,7 +52,7 @@ export function warnIfDescriptorsShort(needs: DescriptorNeeds, logger: Logger, l
   const need = descriptorsNeeded(needs);
   if (need <= limit) return;
   logger.warn(
-    { openFilesLimit: limit, descriptorsNeeded: need, maxConnections: needs.maxConnections, maxSessions: needs.maxSessions, stdioUpstreams: needs.stdioUpstreams },
-    `the open-files limit (${limit}) is below the ${need} descriptors warden may need at its limits (listen.http.maxConnections ${needs.maxConnections} + maxSessions ${needs.maxSessions} × ${needs.stdioUpstreams} stdio upstream(s) × 3 pipes + ${OWN_DESCRIPTORS} of its own): it would run out of file descriptors before the connection cap refuses anyone. Raise the limit (ulimit -n, LimitNOFILE=) or lower listen.http.maxConnections or maxSessions`,
+    { openFilesLimit: limit, descriptorsNeeded: need, maxConnections: needs.maxConnections, maxSessions: needs.maxSessions, stdioUpstreams: needs.stdioUpstreams, httpUpstreams: needs.httpUpstreams ?? 0 },
+    `the open-files limit (${limit}) is below the ${need} descriptors warden may need at its limits (listen.http.maxConnections ${needs.maxConnections} + maxSessions ${needs.maxSessions} × (${needs.stdioUpstreams} stdio upstream(s) × 3 pipes + ${needs.httpUpstreams ?? 0} HTTP upstream(s) × 2 sockets) + ${OWN_DESCRIPTORS} of its own): it would run out of file descriptors before the connection cap refuses anyone. Raise the limit (ulimit -n, LimitNOFILE=) or lower listen.http.maxConnections or maxSessions`,
   );
 }

@@ -29,8 +29,9 @@ describe('openFilesLimit', () => {
 
 describe('warnIfDescriptorsShort', () => {
   const needs = { maxConnections: 4160, maxSessions: 64, stdioUpstreams: 2 };
-  it('counts connections, three pipes per stdio upstream per session, and warden\'s own', () => {
+  it('counts connections, three pipes per stdio upstream and two sockets per HTTP upstream per session, and warden\'s own', () => {
     expect(descriptorsNeeded(needs)).toBe(4160 + 64 * 2 * 3 + 64);
+    expect(descriptorsNeeded({ ...needs, httpUpstreams: 1 })).toBe(4160 + 64 * (2 * 3 + 2) + 64);
   });
   it('warns once, naming the numbers and the keys, when the limit cannot back the caps', () => {
     const said: unknown[][] = [];
