@@ -400,17 +400,15 @@ export class ProxySession implements UpstreamEvents {
     // Counted first: a request judged against the old definitions must not be forwarded
     // (tool-call-handler.ts), and a person must not be asked about one (the guard withdraws it).
     const changedList = upstream.definitionChanges.announced(n.method);
-    if (changedList !== undefined) this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, changedList, 'announced'));
-    if (n.method === 'notifications/tools/list_changed') {
-      // The upstream says its tools changed: the listing warden holds no longer describes them.
-      // Forgotten, as after a restart, so the next call lists afresh and is judged (pins too)
-      // against what the upstream offers now; the agent is told as before.
-      this.toolDefinitions.delete(upstream.name);
+    if (changedList !== undefined) {
+      this.safely(() => this.opts.guard.onDefinitionsChanged?.(this.id, upstream.name, changedList, 'announced'));
+      // The listing warden holds no longer describes what the upstream offers: forgotten, as
+      // after a restart, so the next request lists afresh and is judged (pins too) against it.
+      // Resource templates are announced as a change of the resources. The agent is told as before.
+      if (changedList === 'tools') this.toolDefinitions.delete(upstream.name);
+      else if (changedList === 'prompts') this.promptsJudged.changed(upstream);
+      else this.templatesJudged.changed(upstream);
     }
-    // Likewise for prompts: the next prompts/get lists them again, so a changed one is held first.
-    if (n.method === 'notifications/prompts/list_changed') this.promptsJudged.changed(upstream);
-    // And for resource templates (announced as a change of the resources): reads are judged again.
-    if (n.method === 'notifications/resources/list_changed') this.templatesJudged.changed(upstream);
     // Updates only for what this session subscribed to at this upstream, and still holds, for a caller whose token is still accepted.
     if (n.method === 'notifications/resources/updated') {
       relayUpdate(this, upstream, n);
