@@ -61,9 +61,11 @@ function forwardCall(
       session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onOutcome threw');
     }
   };
-  const answer = (a: SubscribeAnswer): void => {
+  // Only a subscription wants the answer: a tool call allocates nothing for it.
+  const onAnswer = call.onAnswer;
+  const answer = onAnswer === undefined ? undefined : (a: SubscribeAnswer): void => {
     try {
-      call.onAnswer?.(a);
+      onAnswer(a);
     } catch (err) {
       session.opts.logger.error({ callId: req.callId, err: String(err) }, 'onAnswer threw');
     }
@@ -75,7 +77,7 @@ function forwardCall(
   const upstreamId = upstream.request(call.action, call.params, call.timeoutMs, (response) => {
     session.inFlight.delete(request.id);
     try {
-      if (call.onAnswer) answer(response.error === undefined ? 'ok' : response.error.code === RPC.requestTimeout ? 'unknown' : 'refused');
+      answer?.(response.error === undefined ? 'ok' : response.error.code === RPC.requestTimeout ? 'unknown' : 'refused');
       if (onOutcome) report(outcomeOf(call.action, response));
     } finally {
       // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
@@ -90,7 +92,7 @@ function forwardCall(
     onCancel: (reason, settled) => {
       controller.abort(reason);
       // The upstream may have taken it before the cancel reached it: not known.
-      answer('unknown');
+      answer?.('unknown');
       if (token !== undefined) session.progress.forget(token);
       report({ status: 'cancelled', resultBytes: 0, resultItems: 0, result: undefined, ...(settled ? { settled } : {}) });
     },
