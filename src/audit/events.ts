@@ -98,10 +98,11 @@ export interface PolicyChangedDecisionFields { action: 'block'; enforced: 'block
 export interface TokenExpiredDecisionFields { action: 'block'; enforced: 'block'; reason: 'token_expired'; tool: string; principal: PrincipalSummary }
 /**
  * `call.decision` for a call that waited while its upstream announced the list of its definitions
- * changed (tools, prompts or resources `list_changed`): it was judged, perhaps approved, as the
+ * changed (tools, prompts or resources `list_changed`), or whose upstream restarted before it was
+ * forwarded (`upstream_restarted`, waited or not): it was judged, perhaps approved, as the
  * definition stood, so it is not forwarded.
  */
-export interface DefinitionChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'definition_changed'; tool: string; principal: PrincipalSummary }
+export interface DefinitionChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'definition_changed' | 'upstream_restarted'; tool: string; principal: PrincipalSummary }
 
 /** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
 export type ThrottleFields =

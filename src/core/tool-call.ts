@@ -79,6 +79,12 @@ export interface ToolCallRequest {
    * approved it as the definition stood. Absent: nothing to compare (as good as unchanged).
    */
   readonly definitionsChanged?: () => boolean;
+  /**
+   * Whether the upstream this request was admitted against was replaced since (a crashed child
+   * restarted, a new HTTP session): the new process may offer something else under the name the
+   * request was judged by. Read before every forward. Absent: nothing to compare.
+   */
+  readonly upstreamRestarted?: () => boolean;
 }
 
 /** What happened upstream once a call was forwarded. Fed back for volume anomalies and audit. */

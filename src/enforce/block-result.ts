@@ -17,6 +17,7 @@ export type BlockReasonCode =
   | 'policy_changed'
   | 'token_expired'
   | 'definition_changed'
+  | 'upstream_restarted'
   | 'internal';
 
 /** The machine-readable part of a refusal, placed under `_meta[DECISION_META_KEY]`. */
@@ -73,6 +74,7 @@ function describe(input: BlockResultInput): string {
     policy_changed: `The policy changed while this ${what} waited; it was not run. Call again to have it judged by the policy now in force.`,
     token_expired: `The caller's token expired while this ${what} waited; it was not run. Call again with a fresh token.`,
     definition_changed: `The tool server announced its definitions changed while this ${what} waited; it was not run. Call again to have it judged against what the server offers now.`,
+    upstream_restarted: `The tool server restarted while this ${what} was judged; it was not run. Call again to have it judged against what the restarted server offers.`,
     internal: `mcp-warden could not evaluate this ${what} safely; it was not run.`,
   };
   return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;

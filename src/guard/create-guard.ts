@@ -175,8 +175,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
         // have been revoked meanwhile, and the revocation's withdrawal can miss it (a stdio session
         // stays open; withdrawal finds calls by the principal their session runs as now, which may
         // be a newer token).
-        if (!waited) return forwardWithAudit(req, verdict, pending);
-        return andThen(changedMeanwhile(req, decision, verdict, who, pending, presented), (refused) => refused ?? forwardWithAudit(req, verdict, pending));
+        if (!waited) return forwardWithAudit(req, verdict, pending, who);
+        return andThen(changedMeanwhile(req, decision, verdict, who, pending, presented), (refused) => refused ?? forwardWithAudit(req, verdict, pending, who));
       }
       flush(pending);
       return verdict;
@@ -305,6 +305,30 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return { kind: 'respond', result: deps.enforcer.blockResult(req, 'definition_changed') };
   }
 
+  /**
+   * The block for a forward whose upstream was replaced since the call was looked up (a crashed
+   * child restarted, a new HTTP session), waited or not (authenticating can await too): the new
+   * process may offer another tool under the name this call was judged and perhaps approved by,
+   * which neither its listing nor the pins have seen. Checked here, before `call.forwarded` is
+   * written, so the trail never says a call went out that did not. Calling again looks the
+   * definition up afresh. Releases what the verdict holds.
+   */
+  function upstreamRestartedMeanwhile(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[], who: PrincipalSummary): GuardVerdict | undefined {
+    const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
+    let restarted: boolean;
+    try {
+      restarted = req.upstreamRestarted?.() === true;
+    } catch (err) {
+      release(); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    if (!restarted) return undefined;
+    release();
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'upstream_restarted', tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'upstream_restarted') };
+  }
+
   /** The arguments' audit field and digest: in one walk when the engine offers it. */
   function encodeArgs(value: unknown): { readonly field: unknown; readonly digest: string } {
     if (deps.engine.encodeArgs) return deps.engine.encodeArgs(value);
@@ -339,7 +363,9 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     return mergeFloors(heldFloor, poisonFloor);
   }
 
-  function forwardWithAudit(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[]): GuardVerdict {
+  function forwardWithAudit(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[], who: PrincipalSummary): GuardVerdict {
+    const restarted = upstreamRestartedMeanwhile(req, verdict, pending, who);
+    if (restarted) return restarted;
     try {
       // Write-ahead: this record (with any steps still gathered) is on disk before the proxy forwards the call.
       pending.push(auditEvent('call.forwarded', { callId: req.callId, sessionId: req.sessionId, upstream: req.upstream, tool: req.tool }));

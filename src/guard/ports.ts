@@ -58,8 +58,8 @@ export interface DecisionEngine {
   policyHash?(): string;
 }
 
-/** Why a call that waited in warden is refused after all (see the guard). */
-export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed' | 'token_expired' | 'definition_changed';
+/** Why a call judged forwardable is refused after all: it waited, or its upstream restarted (see the guard). */
+export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed' | 'token_expired' | 'definition_changed' | 'upstream_restarted';
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {

@@ -46,6 +46,7 @@ export class CallRequest implements ToolCallRequest {
   readonly currentPrincipal: (() => MaybePromise<Principal | undefined>) | undefined;
   readonly #controller: LazyAbort;
   readonly #upstream: UpstreamConnection;
+  readonly #generation: number;
   readonly #definitions: DefinitionList | undefined;
   readonly #changesSeen: number;
   readonly #relistedSeen: number;
@@ -74,6 +75,7 @@ export class CallRequest implements ToolCallRequest {
     this.currentPrincipal = session.currentStdioPrincipal;
     this.#controller = controller;
     this.#upstream = call.upstream;
+    this.#generation = against.generation;
     this.#definitions = against.definitions;
     this.#changesSeen = against.changesSeen;
     this.#relistedSeen = against.relistedSeen;
@@ -84,6 +86,11 @@ export class CallRequest implements ToolCallRequest {
     if (this.#definitions === undefined) return false;
     const changes = this.#upstream.definitionChanges;
     return changes[this.#definitions] !== this.#changesSeen || changes.relisted[this.#definitions] !== this.#relistedSeen;
+  }
+
+  /** See ToolCallRequest.upstreamRestarted: the upstream session is no longer the one the call was looked up in. */
+  upstreamRestarted(): boolean {
+    return this.#upstream.generation !== this.#generation;
   }
 
   /** Aborted when the agent cancels the call or its session ends (created on first read). */

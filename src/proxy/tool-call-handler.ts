@@ -188,7 +188,9 @@ function afterVerdict(session: ProxySession, request: RpcRequest, req: ToolCallR
   if (verdict.kind === 'forward' && call.upstream.generation !== generation) {
     // The upstream restarted while the call was judged (an approval can take minutes): the new
     // process may offer a different tool under this name, which its listing and the pins have not
-    // been checked against. Fail closed; calling again looks the tool up afresh.
+    // been checked against. Fail closed; calling again looks the tool up afresh. Warden's guard
+    // refuses such a call itself, before it writes `call.forwarded` (upstreamRestarted); this
+    // stands for a guard hook that does not check.
     try {
       verdict.onOutcome?.({ ...cancelled, durationMs: Date.now() - call.receivedAt });
     } finally {

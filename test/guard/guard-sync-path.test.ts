@@ -21,7 +21,7 @@ function guardWith(decide: DecisionEngine['decide'], enforce: Enforcer['enforce'
     isHidden: () => false,
     redact: (value) => ({ redacted: value, digest: 'sha256:x' }),
   };
-  const enforcer: Enforcer = { enforce, blockResult: () => ({ isError: true, content: [] }) };
+  const enforcer: Enforcer = { enforce, blockResult: (_req, reason) => ({ isError: true, content: [], _meta: { [DECISION_META_KEY]: { reason } } }) };
   const audit = createRecordingAudit();
   const guard = createGuard({ engine, enforcer, audit, clock: () => 1_000, logger: silentLogger() });
   return { guard, audit };
@@ -116,6 +116,38 @@ describe('guard: a fault on the synchronous path blocks (fail closed)', () => {
     const verdict = guard.checkToolCall(callRequest().req) as GuardVerdict;
     expect(verdict.kind).toBe('respond');
     expect(audit.ofType('call.error')[0]).toMatchObject({ code: 'decision_budget_exceeded' });
+    expect(audit.ofType('call.forwarded')).toHaveLength(0);
+  });
+});
+
+describe('guard: an upstream restarted before the forward (a new process behind the judged name)', () => {
+  it('refuses an allowed call whose upstream restarted, and never records it as forwarded', () => {
+    const released: string[] = [];
+    const { guard, audit } = guardWith(() => allowed, () => ({ kind: 'forward', onOutcome: (o) => released.push(o.status) }));
+    const { req } = callRequest();
+    const v = guard.checkToolCall({ ...req, upstreamRestarted: () => true }) as GuardVerdict;
+    expect(v.kind).toBe('respond');
+    expect(blockedCode(v)).toMatchObject({ reason: 'upstream_restarted' });
+    expect(released).toEqual(['cancelled']); // a throttle slot the forward held is given back
+    expect(audit.ofType('call.forwarded')).toHaveLength(0);
+    expect(audit.ofType('call.decision').at(-1)).toMatchObject({ action: 'block', enforced: 'block', reason: 'upstream_restarted' });
+    // The same request on an upstream still in place goes out.
+    expect((guard.checkToolCall({ ...req, upstreamRestarted: () => false }) as GuardVerdict).kind).toBe('forward');
+    expect(audit.ofType('call.forwarded')).toHaveLength(1);
+  });
+
+  it('a restart check that throws blocks the call (fail closed) and releases what the forward held', () => {
+    const released: string[] = [];
+    const { guard, audit } = guardWith(() => allowed, () => ({ kind: 'forward', onOutcome: (o) => released.push(o.status) }));
+    const v = guard.checkToolCall({
+      ...callRequest().req,
+      upstreamRestarted: () => {
+        throw new Error('connection gone');
+      },
+    }) as GuardVerdict;
+    expect(v.kind).toBe('respond');
+    expect(blockedCode(v)).toMatchObject({ reason: 'internal' });
+    expect(released).toEqual(['cancelled']);
     expect(audit.ofType('call.forwarded')).toHaveLength(0);
   });
 });

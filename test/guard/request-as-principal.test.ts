@@ -7,10 +7,12 @@ import { callRequest } from '../fixtures/enforce/call-fixtures.js';
 class ClassRequest {
   readonly #controller = new AbortController();
   #changed = false;
+  #restarted = false;
   constructor(fields: ToolCallRequest) {
     const own: Record<string, unknown> = { ...fields };
     delete own.signal;
     delete own.definitionsChanged;
+    delete own.upstreamRestarted;
     Object.assign(this, own);
   }
   get signal(): AbortSignal {
@@ -19,16 +21,22 @@ class ClassRequest {
   definitionsChanged(): boolean {
     return this.#changed;
   }
+  upstreamRestarted(): boolean {
+    return this.#restarted;
+  }
   abort(): void {
     this.#controller.abort('cancelled');
   }
   change(): void {
     this.#changed = true;
   }
+  restart(): void {
+    this.#restarted = true;
+  }
 }
 
 describe('requestAsPrincipal: a request judged as the principal a claims change made', () => {
-  it('keeps the class request\'s signal and definitions check, which a spread drops (claims change turning waits into internal blocks)', () => {
+  it('keeps the class request\'s signal, definitions and restart checks, which a spread drops (claims change turning waits into internal blocks, a restart unnoticed)', () => {
     const { req } = callRequest();
     const original = new ClassRequest(req);
     const asClass = original as unknown as ToolCallRequest;
@@ -39,14 +47,18 @@ describe('requestAsPrincipal: a request judged as the principal a claims change 
     expect(copy.callId).toBe(req.callId);
     expect(copy.signal.aborted).toBe(false);
     expect(copy.definitionsChanged?.()).toBe(false);
+    expect(copy.upstreamRestarted?.()).toBe(false);
     original.abort();
     original.change();
+    original.restart();
     expect(copy.signal.aborted).toBe(true);
     expect(copy.definitionsChanged?.()).toBe(true);
+    expect(copy.upstreamRestarted?.()).toBe(true);
   });
 
-  it('a request without a definitions check stays without one', () => {
+  it('a request without a definitions or restart check stays without one', () => {
     const { req } = callRequest();
     expect(requestAsPrincipal(req, req.principal).definitionsChanged).toBeUndefined();
+    expect(requestAsPrincipal(req, req.principal).upstreamRestarted).toBeUndefined();
   });
 });
