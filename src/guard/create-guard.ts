@@ -7,7 +7,7 @@ import { listJudgedAgainst, type DefinitionList } from '../core/definition-lists
 import type { PendingApproval } from '../approval/approval-types.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { Decision } from '../core/decision.js';
-import { principalKey, type Principal } from '../core/principal.js';
+import type { Principal } from '../core/principal.js';
 import { WardenError } from '../core/errors.js';
 import { andThen, isThenable, type MaybePromise } from '../core/maybe-promise.js';
 import type { Guard, GuardVerdict, SessionInfo, ToolCallRequest, ToolDefinition, UpstreamOutcome } from '../core/tool-call.js';
@@ -20,6 +20,7 @@ import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
 import { refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
+import { renewalStands } from '../core/token-renewal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 
 export interface GuardDeps {
@@ -229,14 +230,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     }
     if (valid) return undefined;
     return andThen(tokenInForce(req), (current) => {
-      let renewed = false;
-      try {
-        // A revoked token still verifies: the renewed one must be in standing too.
-        renewed = current !== undefined && principalKey(current) === principalKey(presented) && validNow(current) && requestStanding(deps.subjects, current, req.sessionId, deps.clock()) === undefined;
-      } catch {
-        renewed = false; // fail closed: a renewal that cannot be checked is none
-      }
-      if (renewed) return undefined;
+      if (renewalStands(presented, current, validNow, (p) => requestStanding(deps.subjects, p, req.sessionId, deps.clock()) === undefined)) return undefined;
       release();
       pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'token_expired' }));
       pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'token_expired', tool: req.tool, principal: who }));

@@ -1,4 +1,5 @@
-import { principalKey, type Principal } from '../core/principal.js';
+import type { Principal } from '../core/principal.js';
+import { renewalStands } from '../core/token-renewal.js';
 import type { StandingOccasion, StandingSubscription } from '../core/tool-call.js';
 import type { RpcNotification } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
@@ -213,8 +214,8 @@ function holderCheck(session: ProxySession): Promise<boolean> {
 /**
  * Whether the session's caller may still be acted for: its token is accepted now; over stdio, once
  * the one it presented last is not, the token in force now (the token file, refreshed beside the
- * agent) stands in if it is valid, in standing and the same caller's (as for a call that waited:
- * create-guard.ts). A check that cannot be made says no (fail closed). Never rejects.
+ * agent) stands in if it is valid, in standing and the same caller's (renewalStands, as for a
+ * call that waited). A check that cannot be made says no (fail closed). Never rejects.
  */
 async function holderValid(session: ProxySession): Promise<boolean> {
   const presented = holderOf(session);
@@ -224,8 +225,7 @@ async function holderValid(session: ProxySession): Promise<boolean> {
   if (current === undefined) return false;
   try {
     const renewed = await current();
-    if (renewed === undefined || principalKey(renewed) !== principalKey(presented) || !tokenValidNow(session, renewed)) return false;
-    if (session.opts.guard.requestStanding?.(renewed, session.id) !== undefined) return false;
+    if (!renewalStands(presented, renewed, (p) => tokenValidNow(session, p), (p) => session.opts.guard.requestStanding?.(p, session.id) === undefined)) return false;
     session.principal = renewed;
     return true;
   } catch {
