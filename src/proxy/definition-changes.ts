@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { DefinitionList } from '../core/definition-lists.js';
 
 export type { DefinitionList };
@@ -52,8 +53,9 @@ export class DefinitionChanges {
   /**
    * Records a listing (or one page of it: `first` when it starts a listing) of `list`; true when a
    * definition differs from the one last listed under its name (counted in `relisted`). Compared
-   * as JSON text: the same server writes a definition the same way, and a difference in key order
-   * only refuses a call that waited (fail closed).
+   * as canonical JSON (RFC 8785, as the pins are): a server that writes its keys in another order
+   * each time (one building definitions from a hash map) rewrote nothing, and must not have every
+   * call that waited refused.
    */
   listed(list: DefinitionList, defs: Iterable<{ readonly name: string }>, first = true): boolean {
     const seen = this.#seen[list];
@@ -64,7 +66,7 @@ export class DefinitionChanges {
     let changed = false;
     for (const def of defs) {
       if (typeof def.name !== 'string') continue;
-      const text = createHash('sha256').update(JSON.stringify(def)).digest('base64');
+      const text = createHash('sha256').update(canonicalJson(def)).digest('base64');
       const now = seen.current.get(def.name);
       const before = seen.previous.get(def.name);
       if (list !== 'resources') {

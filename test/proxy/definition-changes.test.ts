@@ -43,6 +43,15 @@ describe('DefinitionChanges.listed: a rewrite the upstream did not announce is s
     expect(c.tools).toBe(0);
   });
 
+  it('the same definition with its keys in another order is no rewrite (a server building definitions from a hash map)', () => {
+    const c = new DefinitionChanges();
+    c.listed('tools', [{ name: 't', description: 'd', inputSchema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'number' } } } }]);
+    expect(c.listed('tools', [{ inputSchema: { properties: { b: { type: 'number' }, a: { type: 'string' } }, type: 'object' }, description: 'd', name: 't' }])).toBe(false);
+    expect(c.relisted.tools).toBe(0);
+    // A value that does change still counts, whatever the order.
+    expect(c.listed('tools', [{ inputSchema: { properties: { b: { type: 'string' }, a: { type: 'string' } }, type: 'object' }, description: 'd', name: 't' }])).toBe(true);
+  });
+
   it('compares the later pages of a listing with the listing before (a rewrite on page two)', () => {
     const c = new DefinitionChanges();
     c.listed('prompts', [{ name: 'a' }], true);
