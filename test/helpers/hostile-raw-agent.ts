@@ -28,23 +28,24 @@ export async function rawAgent(config: Record<string, unknown> = {}, options: In
   let next = 0;
   const answersFor = (id: unknown): Message[] => (w.lines as Message[]).filter((m) => m.id === id && !('method' in m));
   /** Waits for the one answer to `id`; a hang fails with a short message (lines can be megabytes). */
-  const answerTo = async (id: unknown): Promise<Message> => {
-    const deadline = Date.now() + ANSWER_MS;
+  const answerTo = async (id: unknown, waitMs = ANSWER_MS): Promise<Message> => {
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const found = answersFor(id)[0];
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no answer to ${JSON.stringify(id)} within ${ANSWER_MS} ms (${w.lines.length} lines received)`);
+      if (Date.now() > deadline) throw new Error(`no answer to ${JSON.stringify(id)} within ${waitMs} ms (${w.lines.length} lines received)`);
       await new Promise((r) => setTimeout(r, 5));
     }
   };
   /** Sends a raw line that carries `id` and returns its one answer (fails on a hang). */
-  const exchange = async (line: string, id: string | number): Promise<Message> => {
+  const exchange = async (line: string, id: string | number, waitMs?: number): Promise<Message> => {
     w.send(`${line}\n`);
-    return answerTo(id);
+    return answerTo(id, waitMs);
   };
-  const request = (method: string, params?: unknown): Promise<Message> => {
+  /** `waitMs`: for a request that does real work first (listing a huge upstream), not a hang check. */
+  const request = (method: string, params?: unknown, waitMs?: number): Promise<Message> => {
     const id = `r${++next}`;
-    return exchange(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }), id);
+    return exchange(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }), id, waitMs);
   };
   const agent = {
     ...w,
