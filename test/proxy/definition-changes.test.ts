@@ -45,11 +45,11 @@ describe('DefinitionChanges.listed: a rewrite the upstream did not announce is s
 
   it('the same definition with its keys in another order is no rewrite (a server building definitions from a hash map)', () => {
     const c = new DefinitionChanges();
-    c.listed('tools', [{ name: 't', description: 'd', inputSchema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'number' } } } }]);
-    expect(c.listed('tools', [{ inputSchema: { properties: { b: { type: 'number' }, a: { type: 'string' } }, type: 'object' }, description: 'd', name: 't' }])).toBe(false);
+    c.listed('tools', defs({ name: 't', description: 'd', inputSchema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'number' } } } }));
+    expect(c.listed('tools', defs({ inputSchema: { properties: { b: { type: 'number' }, a: { type: 'string' } }, type: 'object' }, description: 'd', name: 't' }))).toBe(false);
     expect(c.relisted.tools).toBe(0);
     // A value that does change still counts, whatever the order.
-    expect(c.listed('tools', [{ inputSchema: { properties: { b: { type: 'string' }, a: { type: 'string' } }, type: 'object' }, description: 'd', name: 't' }])).toBe(true);
+    expect(c.listed('tools', defs({ inputSchema: { properties: { b: { type: 'string' }, a: { type: 'string' } }, type: 'object' }, description: 'd', name: 't' }))).toBe(true);
   });
 
   it('compares the later pages of a listing with the listing before (a rewrite on page two)', () => {
