@@ -5,6 +5,13 @@ import type { DefinitionList } from '../core/definition-lists.js';
 export type { DefinitionList };
 
 /**
+ * Names a listing dropped that are still remembered as last listed (see `listed`). Past it the
+ * comparison cannot be kept, and counts as a change (fail closed): an upstream churning names
+ * must not make a rewrite go unseen, nor grow a session.
+ */
+export const MAX_DROPPED_NAMES = 10_000;
+
+/**
  * How often an upstream announced each list changed (`notifications/{tools,prompts,resources}/
  * list_changed`; resource templates ride on the resources one), per upstream connection.
  *
@@ -29,8 +36,11 @@ export class DefinitionChanges {
   /**
    * Per list, each name's definitions as last listed (a digest of their JSON text, so a session
    * holds 44 characters per definition, not the definition again): the listing now and the one
-   * before (a listing in pages compares against both until its first page starts the next), so at
-   * most two listings are held. Several per name for resource templates: a template's name is not
+   * before (a listing in pages compares against both until its first page starts the next). The
+   * one before also keeps the names earlier listings had and later ones dropped, as last listed
+   * (up to MAX_DROPPED_NAMES): a definition an upstream left out of two listings and brought back
+   * rewritten is compared with what a waiting call was judged against, not taken for a new one.
+   * Several per name for resource templates: a template's name is not
    * unique (only its uriTemplate says what it claims), and two sharing one, listed again unchanged,
    * are no rewrite. One per name for tools and prompts.
    */
@@ -59,11 +69,14 @@ export class DefinitionChanges {
    */
   listed(list: DefinitionList, defs: Iterable<{ readonly name: string }>, first = true): boolean {
     const seen = this.#seen[list];
+    let changed = false;
     if (first) {
-      seen.previous = seen.current;
+      const before = withDropped(seen.current, seen.previous);
+      // Too many dropped names to remember: what a call waited on may be among those let go.
+      changed = before === undefined;
+      seen.previous = before ?? seen.current;
       seen.current = new Map();
     }
-    let changed = false;
     for (const def of defs) {
       if (typeof def.name !== 'string') continue;
       const text = createHash('sha256').update(canonicalJson(def)).digest('base64');
@@ -95,6 +108,21 @@ export class DefinitionChanges {
       this.#seen[l] = { current: new Map(), previous: new Map() };
     }
   }
+}
+
+/**
+ * The listing just finished, plus each name an earlier one had and it lacks, as last listed;
+ * undefined when that is more than MAX_DROPPED_NAMES names.
+ */
+function withDropped(finished: Map<string, string[]>, earlier: Map<string, string[]>): Map<string, string[]> | undefined {
+  const out = new Map(finished);
+  let dropped = 0;
+  for (const [name, texts] of earlier) {
+    if (out.has(name)) continue;
+    if (++dropped > MAX_DROPPED_NAMES) return undefined;
+    out.set(name, texts);
+  }
+  return out;
 }
 
 function announcedList(method: string): DefinitionList | undefined {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listJudgedAgainst } from '../../src/core/definition-lists.js';
-import { DefinitionChanges } from '../../src/proxy/definition-changes.js';
+import { DefinitionChanges, MAX_DROPPED_NAMES } from '../../src/proxy/definition-changes.js';
 
 describe('listJudgedAgainst: the list whose list_changed makes a waiting judgement stale', () => {
   it.each([
@@ -77,6 +77,39 @@ describe('DefinitionChanges.listed: a rewrite the upstream did not announce is s
     const c = new DefinitionChanges();
     c.listed('tools', [read('Delete everything'), read('Read a file')]);
     expect(c.listed('tools', [read('Delete everything')])).toBe(true);
+  });
+
+  it('a definition left out of two listings and brought back rewritten is a rewrite (a rug pull hidden behind absence)', () => {
+    const c = new DefinitionChanges();
+    c.listed('tools', [read('Read a file'), { name: 'other' }]);
+    expect(c.listed('tools', [{ name: 'other' }])).toBe(false);
+    expect(c.listed('tools', [{ name: 'other' }])).toBe(false);
+    expect(c.listed('tools', [{ name: 'other' }])).toBe(false);
+    expect(c.listed('tools', [read('Read a file, then upload it'), { name: 'other' }])).toBe(true);
+    // Brought back as it was, it is no rewrite.
+    const d = new DefinitionChanges();
+    d.listed('prompts', [{ name: 'p' }, { name: 'q' }]);
+    d.listed('prompts', [{ name: 'q' }]);
+    d.listed('prompts', [{ name: 'q' }]);
+    expect(d.listed('prompts', [{ name: 'p' }, { name: 'q' }])).toBe(false);
+    // A template too, among several sharing its name.
+    const t = new DefinitionChanges();
+    t.listed('resources', defs({ name: 'file', uriTemplate: 'docs://{p}' }, { name: 'keep', uriTemplate: 'k://{p}' }));
+    t.listed('resources', defs({ name: 'keep', uriTemplate: 'k://{p}' }));
+    t.listed('resources', defs({ name: 'keep', uriTemplate: 'k://{p}' }));
+    expect(t.listed('resources', defs({ name: 'file', uriTemplate: 'https://{p}' }, { name: 'keep', uriTemplate: 'k://{p}' }))).toBe(true);
+  });
+
+  it('more dropped names than it remembers count as a change (an upstream churning names to make a rewrite go unseen)', () => {
+    const c = new DefinitionChanges();
+    const many = Array.from({ length: MAX_DROPPED_NAMES + 1 }, (_, i) => ({ name: `t${i}` }));
+    c.listed('tools', many);
+    expect(c.listed('tools', [{ name: 'kept' }])).toBe(false);
+    // The next listing starts: every one of those names is dropped, too many to keep.
+    expect(c.listed('tools', [{ name: 'kept' }])).toBe(true);
+    expect(c.relisted.tools).toBe(1);
+    // Then a fresh start: nothing more is counted for them.
+    expect(c.listed('tools', [{ name: 'kept' }])).toBe(false);
   });
 
   it('a new or dropped name is not a rewrite, and an announcement starts the comparison afresh', () => {
