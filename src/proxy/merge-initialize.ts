@@ -1,10 +1,12 @@
 import type { UpstreamConnection } from './upstream-connection.js';
+import { TASKS_CAPABILITY } from './unsupported-tasks.js';
 
 type Caps = Record<string, unknown>;
 
 /**
  * Builds the agent's `initialize` result: warden's own serverInfo, the upstream's capabilities
- * (one upstream, untouched) or their union (several: sub-flags such as `listChanged` OR-ed).
+ * (one upstream, untouched) or their union (several: sub-flags such as `listChanged` OR-ed),
+ * without `tasks` (see unsupported-tasks.ts).
  */
 export function mergeInitializeResults(
   upstreams: readonly UpstreamConnection[],
@@ -13,7 +15,7 @@ export function mergeInitializeResults(
   const results = upstreams.map((u) => u.initializeResult ?? {});
   if (results.length === 1) {
     const only = results[0]!;
-    return { ...only, serverInfo };
+    return { ...only, ...(isObject(only.capabilities) ? { capabilities: withoutTasks(only.capabilities) } : {}), serverInfo };
   }
   const capabilities: Caps = {};
   for (const r of results) mergeCaps(capabilities, (r.capabilities as Caps | undefined) ?? {});
@@ -21,7 +23,7 @@ export function mergeInitializeResults(
   const instructions = upstreams
     .map((u, i) => (typeof results[i]!.instructions === 'string' ? `## ${u.name}\n${String(results[i]!.instructions)}` : undefined))
     .filter((s): s is string => s !== undefined);
-  const merged: Record<string, unknown> = { protocolVersion: versions[0], capabilities, serverInfo };
+  const merged: Record<string, unknown> = { protocolVersion: versions[0], capabilities: withoutTasks(capabilities), serverInfo };
   if (instructions.length > 0) merged.instructions = instructions.join('\n\n');
   return merged;
 }
@@ -46,6 +48,13 @@ function mergeCaps(target: Caps, source: Caps): void {
       setOwn(target, key, value);
     }
   }
+}
+
+function withoutTasks(caps: Caps): Caps {
+  if (!Object.hasOwn(caps, TASKS_CAPABILITY)) return caps;
+  const out: Caps = {};
+  for (const [key, value] of Object.entries(caps)) if (key !== TASKS_CAPABILITY) setOwn(out, key, value);
+  return out;
 }
 
 function ownValue(obj: Caps, key: string): unknown {

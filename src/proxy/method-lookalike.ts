@@ -9,6 +9,8 @@
 const INSPECTED = [
   'initialize', 'ping', 'tools/call', 'tools/list', 'resources/read', 'resources/list', 'resources/templates/list',
   'resources/subscribe', 'resources/unsubscribe', 'prompts/get', 'prompts/list', 'completion/complete', 'logging/setLevel',
+  // Refused (unsupported-tasks.ts): a look-alike must not reach a lenient server either.
+  'tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel',
 ];
 const EXACT = new Set(INSPECTED);
 const BY_FOLDED = new Map(INSPECTED.map((m) => [m.toLowerCase(), m]));

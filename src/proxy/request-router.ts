@@ -11,6 +11,7 @@ import { routeAfterStdioCheck } from './stdio-request-check.js';
 import { endSubscription, subscriptionKey } from './standing-subscriptions.js';
 import { useTemplateIfPinned, type TemplateUse } from './template-pin-check.js';
 import { handleToolCall } from './tool-call-handler.js';
+import { isTaskMethod, TASK_METHOD_REFUSAL } from './unsupported-tasks.js';
 import type { UpstreamConnection } from './upstream-connection.js';
 
 /**
@@ -53,6 +54,11 @@ function routeOpened(session: ProxySession, request: RpcRequest): void {
   const kind = Object.hasOwn(LIST_KINDS, method) ? LIST_KINDS[method] : undefined;
   if (kind) {
     guarded(session, request, listAcrossUpstreams(session, request, kind));
+    return;
+  }
+  if (isTaskMethod(method)) {
+    // Not offered (unsupported-tasks.ts): never forwarded, the upstream may hold other clients' tasks.
+    session.toAgent(errorResponse(request.id, RPC.methodNotFound, TASK_METHOD_REFUSAL));
     return;
   }
   const imitated = imitatedMethod(method);

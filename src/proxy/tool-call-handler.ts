@@ -14,6 +14,7 @@ import { judgedRefusal } from './judged-refusal.js';
 import { applyVerdict } from './tool-call-forward.js';
 import { listJudgedAgainst } from '../core/definition-lists.js';
 import type { UpstreamConnection } from './upstream-connection.js';
+import { asksForTask, TASK_CALL_REFUSAL } from './unsupported-tasks.js';
 
 type Authenticated = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: string; readonly description?: string };
 const AUTH_FAILED: Authenticated = Object.freeze({ ok: false, reason: 'internal' });
@@ -140,6 +141,11 @@ function admit(session: ProxySession, request: RpcRequest): AdmittedCall | undef
   const args = params.arguments ?? {};
   if (typeof exposedName !== 'string' || typeof args !== 'object' || args === null || Array.isArray(args)) {
     session.toAgent(errorResponse(request.id, RPC.invalidParams, 'tools/call needs a string name and object arguments'));
+    return undefined;
+  }
+  if (asksForTask(params)) {
+    // Its result would come back through tasks/result, past the guard (unsupported-tasks.ts).
+    session.toAgent(errorResponse(request.id, RPC.invalidParams, TASK_CALL_REFUSAL));
     return undefined;
   }
   const target = session.namespacer.resolve(exposedName);

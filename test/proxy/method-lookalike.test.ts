@@ -37,5 +37,6 @@ describe('request methods that imitate one warden inspects', () => {
     for (const m of ['tools/call', 'logging/setLevel', 'resources/templates/list', 'notifications/initialized', 'vendor/tools-call']) expect(imitatedMethod(m)).toBeUndefined();
     expect(imitatedMethod('logging/setlevel')).toBe('logging/setLevel');
     expect(imitatedMethod('Initialize')).toBe('initialize');
+    expect(imitatedMethod('Tasks/Result')).toBe('tasks/result');
   });
 });

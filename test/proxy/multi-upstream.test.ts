@@ -114,6 +114,8 @@ describe('several upstreams: namespacing, routing, composite cursors', () => {
     expect(caps.prompts).toBeDefined();
     expect(caps.resources).toMatchObject({ subscribe: true });
     expect(caps.logging).toBeDefined();
+    // server-everything offers tasks; warden does not (src/proxy/unsupported-tasks.ts).
+    expect(caps).not.toHaveProperty('tasks');
   });
 
   it('rejects a forged cursor with -32602', async () => {

@@ -168,8 +168,10 @@ describe('stdio transparency: server-everything direct vs through warden', () =>
   });
   afterAll(() => pair.close());
 
-  it('initialize and every list match', async () => {
-    expect(pair.warden.client.getServerCapabilities()).toEqual(pair.direct.client.getServerCapabilities());
+  it('initialize and every list match (except the tasks capability, which warden does not offer)', async () => {
+    const { tasks, ...withoutTasks } = pair.direct.client.getServerCapabilities() ?? {};
+    expect(tasks).toMatchObject({ requests: { tools: { call: {} } } });
+    expect(pair.warden.client.getServerCapabilities()).toEqual(withoutTasks);
     for (const list of <Op[]>[(c: Client) => c.listTools(), (c: Client) => c.listResources(), (c: Client) => c.listResourceTemplates(), (c: Client) => c.listPrompts()]) {
       const [d, w] = await both(pair, list);
       expect(w).toEqual(d);
@@ -212,6 +214,27 @@ describe('stdio transparency: server-everything direct vs through warden', () =>
       const [d, w] = await both(pair, (c) => c.callTool({ name, arguments: args }));
       expect(w).toEqual(d);
     }
+  });
+
+  it('does not offer MCP tasks: a task-augmented call and every tasks/* request are refused, never forwarded (a tool result fetched past the guard)', async () => {
+    const taskCall = { method: 'tools/call', params: { name: 'simulate-research-query', arguments: { topic: 'payroll' }, task: { ttl: 60_000 } } };
+    // Directly, the call returns a handle and the report comes later through tasks/result, a
+    // request the guard never judged nor audited as the call's result.
+    const handle = (await pair.direct.client.request(taskCall, z.object({ task: z.object({ taskId: z.string() }) }).loose())).task;
+    expect(handle.taskId).toEqual(expect.any(String));
+    await expect(pair.warden.client.request(taskCall, z.unknown())).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('does not offer MCP tasks') });
+    for (const [method, params] of [
+      ['tasks/result', { taskId: handle.taskId }],
+      ['tasks/get', { taskId: handle.taskId }],
+      ['tasks/cancel', { taskId: handle.taskId }],
+      ['tasks/list', {}],
+    ] as const) {
+      await expect(pair.warden.client.request({ method, params }, z.unknown())).rejects.toMatchObject({ code: -32601, message: expect.stringContaining('does not offer MCP tasks') });
+    }
+    // A look-alike of a refused method does not reach a lenient server either.
+    await expect(pair.warden.client.request({ method: 'Tasks/List', params: {} }, z.unknown())).rejects.toMatchObject({ code: -32601 });
+    // Warden still serves the session.
+    expect(await pair.warden.client.callTool({ name: 'echo', arguments: { message: 'still here' } })).toMatchObject({ content: [{ type: 'text' }] });
   });
 
   it('relays progress of a long-running operation', async () => {
