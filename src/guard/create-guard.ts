@@ -285,18 +285,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * definition up afresh, through the pins, and is judged again.
    */
   function definitionChangedMeanwhile(req: ToolCallRequest, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
-    let changed: boolean;
-    try {
-      changed = req.definitionsChanged?.() === true;
-    } catch (err) {
-      release(); // the catch-all blocks the call: the slot it holds must not leak
-      throw err;
-    }
-    if (!changed) return undefined;
-    release();
-    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'definition_changed', tool: req.tool, principal: who }));
-    flush(pending);
-    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'definition_changed') };
+    return refusedIf(req.definitionsChanged, req, 'definition_changed', who, pending, release);
   }
 
   /**
@@ -309,18 +298,27 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    */
   function upstreamRestartedMeanwhile(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[], who: PrincipalSummary): GuardVerdict | undefined {
     const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
-    let restarted: boolean;
+    return refusedIf(req.upstreamRestarted, req, 'upstream_restarted', who, pending, release);
+  }
+
+  /**
+   * The block for `reason` when the request's own check (read through `req`: the proxy's request
+   * is a class) says so; undefined without the check or when it says no. A check that throws
+   * releases what the verdict holds and throws on to the catch-all, which blocks.
+   */
+  function refusedIf(check: (() => boolean) | undefined, req: ToolCallRequest, reason: 'definition_changed' | 'upstream_restarted', who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+    let refused: boolean;
     try {
-      restarted = req.upstreamRestarted?.() === true;
+      refused = check?.call(req) === true;
     } catch (err) {
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;
     }
-    if (!restarted) return undefined;
+    if (!refused) return undefined;
     release();
-    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'upstream_restarted', tool: req.tool, principal: who }));
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, tool: req.tool, principal: who }));
     flush(pending);
-    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'upstream_restarted') };
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
   }
 
   /** The arguments' audit field and digest: in one walk when the engine offers it. */
