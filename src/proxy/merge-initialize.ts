@@ -1,5 +1,5 @@
 import type { UpstreamConnection } from './upstream-connection.js';
-import { TASKS_CAPABILITY } from './unsupported-tasks.js';
+import { withoutTasks } from './unsupported-tasks.js';
 
 type Caps = Record<string, unknown>;
 
@@ -48,13 +48,6 @@ function mergeCaps(target: Caps, source: Caps): void {
       setOwn(target, key, value);
     }
   }
-}
-
-function withoutTasks(caps: Caps): Caps {
-  if (!Object.hasOwn(caps, TASKS_CAPABILITY)) return caps;
-  const out: Caps = {};
-  for (const [key, value] of Object.entries(caps)) if (key !== TASKS_CAPABILITY) setOwn(out, key, value);
-  return out;
 }
 
 function ownValue(obj: Caps, key: string): unknown {

@@ -24,6 +24,7 @@ import { relayUpdate, type HeldSubscription } from './standing-subscriptions.js'
 import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
+import { isTaskMethod, upstreamInitializeParams, UPSTREAM_TASK_METHOD_REFUSAL } from './unsupported-tasks.js';
 
 export interface SessionOptions {
   readonly sessionId: string;
@@ -219,7 +220,8 @@ export class ProxySession implements UpstreamEvents {
       }
       this.principal = auth.principal;
     }
-    const started = await Promise.allSettled(this.connections.map((c) => c.start(params)));
+    const upstreamParams = upstreamInitializeParams(params);
+    const started = await Promise.allSettled(this.connections.map((c) => c.start(upstreamParams)));
     const failed = started.findIndex((s) => s.status === 'rejected');
     if (failed !== -1) {
       const reason = (started[failed] as PromiseRejectedResult).reason as Error;
@@ -355,6 +357,11 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
+    if (isTaskMethod(request.method)) {
+      // The agent's tasks are not offered to upstreams (unsupported-tasks.ts): one must not read another's.
+      upstream.send(errorResponse(request.id, RPC.methodNotFound, UPSTREAM_TASK_METHOD_REFUSAL));
+      return;
+    }
     const opened = this.relay.open(upstream, request);
     if (!opened.ok) {
       this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');

@@ -11,6 +11,12 @@
  * client then calls tools the ordinary way, as the spec has it), a `tools/call` that asks for a
  * task anyway is refused before it is judged, and the agent's `tasks/*` requests are answered
  * "method not found", never forwarded (an upstream may keep tasks other clients created).
+ *
+ * The other way round too: the agent's own `tasks` capability is not passed on to upstreams, and
+ * an upstream's `tasks/*` request to the agent is answered "method not found", never relayed.
+ * With several upstreams the agent's tasks are one pool: one upstream's `tasks/list` would show
+ * it the tasks another one created (task-augmented sampling, elicitation), and `tasks/result`
+ * hand it their answers.
  */
 
 /** The server capability a receiver of task-augmented requests declares. */
@@ -28,6 +34,26 @@ export const TASK_METHOD_REFUSAL = 'mcp-warden does not offer MCP tasks (experim
 
 /** The answer to a `tools/call` carrying `task`. */
 export const TASK_CALL_REFUSAL = 'tools/call with `task` is not supported through mcp-warden: it does not offer MCP tasks (experimental); call the tool without `task`';
+
+/** The answer to an upstream's `tasks/*` request to the agent. */
+export const UPSTREAM_TASK_METHOD_REFUSAL = 'the client does not offer MCP tasks through mcp-warden';
+
+/** `capabilities` without `tasks` (the same object when it has none); own keys only, `__proto__` kept as data. */
+export function withoutTasks(capabilities: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(capabilities, TASKS_CAPABILITY)) return capabilities;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(capabilities)) {
+    if (key !== TASKS_CAPABILITY) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** The agent's `initialize` params as upstreams get them: its capabilities without `tasks`. */
+export function upstreamInitializeParams(params: Record<string, unknown>): Record<string, unknown> {
+  const caps = params.capabilities;
+  if (typeof caps !== 'object' || caps === null || Array.isArray(caps) || !Object.hasOwn(caps, TASKS_CAPABILITY)) return params;
+  return { ...params, capabilities: withoutTasks(caps as Record<string, unknown>) };
+}
 
 /** Whether a `tools/call`'s params ask for task augmentation (any `task` member counts). */
 export function asksForTask(params: Record<string, unknown> | undefined): boolean {
