@@ -17,7 +17,7 @@ import type { EvaluateResult } from '../events/registry-entry.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
-import { refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
+import { claimsChangedSince, refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
@@ -200,6 +200,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     }
     const reason = refusalAfterWait(subject, decision);
     if (reason === undefined || subject.kind === 'ok') {
+      const claimsChanged = claimsChangedMeanwhile(req, presented, who, pending, release);
+      if (claimsChanged) return claimsChanged;
       return andThen(tokenExpiredMeanwhile(req, presented, who, pending, release), (refused) => refused ?? policyChangedMeanwhile(req, decision, who, pending, release) ?? definitionChangedMeanwhile(req, who, pending, release));
     }
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
@@ -208,6 +210,25 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, eventId: subject.eventId, tool: req.tool, principal: who }));
     flush(pending);
     return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
+  }
+
+  /**
+   * A waited-for call judged with claims a token-claims-change has replaced meanwhile is refused
+   * (claimsChangedSince): the agent may call again, and is judged with the claims it has now.
+   */
+  function claimsChangedMeanwhile(req: ToolCallRequest, presented: Principal, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+    let changed: boolean;
+    try {
+      changed = claimsChangedSince(deps.subjects, req.principal, presented, req.sessionId, deps.clock());
+    } catch (err) {
+      release(); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    if (!changed) return undefined;
+    release();
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'claims_changed', tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'claims_changed') };
   }
 
   /**

@@ -59,7 +59,7 @@ export interface DecisionEngine {
 }
 
 /** Why a call that waited in warden is refused after all (see the guard). */
-export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed' | 'token_expired' | 'definition_changed';
+export type WaitRefusal = 'revoked' | 'step_up_required' | 'claims_changed' | 'policy_changed' | 'token_expired' | 'definition_changed';
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {
