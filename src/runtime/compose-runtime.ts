@@ -126,12 +126,12 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       recheckSubscriptions: (ids) => handle?.recheckSubscriptions(ids, 'security_event'),
     });
     closers.push(() => stopFollowing());
-    revokedNow = (p, sessionId) => subjects.evaluate(p, sessionId, clock()).kind === 'revoked';
+    revokedNow = (p, sessionId) => subjects.isRevoked(p, sessionId, clock());
     // A revoked token is refused at the HTTP front, before any session or method; required scopes
     // are checked against claim overrides too.
     if (isJwt(authenticator)) {
       authenticator.followSubjects({
-        isRevoked: (p) => subjects.evaluate(p, undefined, clock()).kind === 'revoked',
+        isRevoked: (p) => subjects.isRevoked(p, undefined, clock()),
         effective: (p) => subjects.effectivePrincipal(p, undefined, clock()),
       });
     }
