@@ -16,6 +16,8 @@ export interface KeyLoadContext {
   readonly logger?: Logger | undefined;
   /** Key path of this issuer in the config, e.g. `identity.issuers[0]`, for error messages. */
   readonly keyPath: string;
+  /** A remote key set of this issuer was fetched (again). */
+  readonly onKeysRefreshed?: (() => void) | undefined;
 }
 
 /** Private-key members of a JWK: a trusted key set must never contain them. */
@@ -35,6 +37,7 @@ export async function loadIssuerKeys(issuer: TrustedIssuer, ctx: KeyLoadContext)
       clock: ctx.clock,
       fetch: ctx.fetch,
       logger: ctx.logger,
+      onRefreshed: ctx.onKeysRefreshed,
     });
   }
   if (issuer.jwksFile !== undefined) {

@@ -14,6 +14,8 @@ export interface RemoteKeySetOptions {
   readonly clock: Clock;
   readonly fetch: typeof fetch;
   readonly logger?: Logger | undefined;
+  /** After each successful fetch: verifications cached with the previous set must go (see JwtAuthenticator). */
+  readonly onRefreshed?: (() => void) | undefined;
 }
 
 /** Largest JWKS document accepted; a real one is a few KiB. */
@@ -33,8 +35,13 @@ export class RemoteKeySet implements KeyResolver {
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private pending: Promise<boolean> | undefined;
+  private fetches = 0;
 
   constructor(private readonly options: RemoteKeySetOptions) {}
+
+  get generation(): number {
+    return this.fetches;
+  }
 
   async resolve(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup> {
     const now = this.options.clock();
@@ -61,7 +68,7 @@ export class RemoteKeySet implements KeyResolver {
    */
   private async lookup(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup> {
     const found = await lookupInLocalSet(this.set as ReturnType<typeof createLocalJWKSet>, header);
-    return found.ok ? { ...found, freshUntilMs: this.fetchedAt + this.options.cacheMaxAgeMs } : found;
+    return found.ok ? { ...found, freshUntilMs: this.fetchedAt + this.options.cacheMaxAgeMs, generation: this.fetches } : found;
   }
 
   /** Fetches the set now unless a fetch is in flight (shared) or one failed within the cooldown. */
@@ -74,8 +81,13 @@ export class RemoteKeySet implements KeyResolver {
     this.pending = this.fetchSet().then(
       (set) => {
         this.set = set;
+        this.fetches += 1;
         this.fetchedAt = this.options.clock();
         this.lastAttemptAt = this.fetchedAt;
+        // An early refetch (an unknown kid: a rotation) may show a key retired, say after a
+        // compromise: tokens verified with it must not go on working from the verification cache
+        // until the old set would have gone stale (up to cacheMaxAge). They are verified again.
+        this.options.onRefreshed?.();
         return true;
       },
       (err: unknown) => {
