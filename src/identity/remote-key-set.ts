@@ -1,6 +1,7 @@
 import { createLocalJWKSet } from 'jose';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
+import { MAX_JWKS_BYTES, readBounded } from './bounded-jwks-fetch.js';
 import { lookupInLocalSet, type KeyLookup, type KeyResolver } from './key-set.js';
 
 export interface RemoteKeySetOptions {
@@ -17,9 +18,6 @@ export interface RemoteKeySetOptions {
   /** After each successful fetch: verifications cached with the previous set must go (see JwtAuthenticator). */
   readonly onRefreshed?: (() => void) | undefined;
 }
-
-/** Largest JWKS document accepted; a real one is a few KiB. */
-const MAX_JWKS_BYTES = 1024 * 1024;
 
 /**
  * A remote JWKS with jose's semantics but an injected clock and an exact failure rule:
@@ -115,31 +113,4 @@ export class RemoteKeySet implements KeyResolver {
     const text = await readBounded(res, MAX_JWKS_BYTES);
     return createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
   }
-}
-
-/**
- * The body as text, refusing (and cancelling the download of) anything over `max` bytes: reading
- * it whole first and measuring afterwards let an endless response fill memory.
- */
-async function readBounded(res: Response, max: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > max) {
-    await res.body?.cancel();
-    throw new Error('JWKS document too large');
-  }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new Error('JWKS document too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
