@@ -31,7 +31,9 @@ export async function loadIssuerKeys(issuer: TrustedIssuer, ctx: KeyLoadContext)
   if (issuer.jwksUri !== undefined) {
     return new RemoteKeySet({
       url: issuer.jwksUri,
-      timeoutMs: issuer.jwks.timeout * 1000,
+      // Whole milliseconds: AbortSignal.timeout throws on a fraction, which `2300ms` (2.3 s) gives
+      // back after the conversion to seconds; every fetch then failed and every token was refused.
+      timeoutMs: Math.round(issuer.jwks.timeout * 1000),
       cooldownMs: issuer.jwks.cooldown * 1000,
       cacheMaxAgeMs: issuer.jwks.cacheMaxAge * 1000,
       clock: ctx.clock,

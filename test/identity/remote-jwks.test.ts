@@ -154,6 +154,24 @@ describe('remote JWKS over real HTTP', () => {
   });
 });
 
+describe('remote JWKS fetch timeout as written in the config', () => {
+  it('verifies with a millisecond timeout whose seconds do not convert back exactly (2300ms: 2.3 s × 1000 is not an integer)', async () => {
+    const a = await createJwtAuthenticator(
+      identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksUri: server.url, algorithms: ['ES256'], maxTokenLifetime: '2h', jwks: { timeout: '2300ms' } }] }),
+      { clock: () => now },
+    );
+    const o = await a.verifyToken(fresh(k1));
+    await a.close();
+    expect(o.ok ? 'ok' : o.reason).toBe('ok');
+  });
+});
+
+describe('remote JWKS fetch timeout of zero', () => {
+  it('is a configuration error naming the key, not a warden that refuses every token', () => {
+    expect(() => identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksUri: 'https://idp.test/jwks', jwks: { timeout: 0 } }] })).toThrow(/timeout/);
+  });
+});
+
 describe('remote JWKS and the verification cache', () => {
   it('stops accepting an already-verified token once its key is retired from the JWKS (no cache past the keys)', async () => {
     const k2 = await generateSigningKey({ alg: 'ES256', kid: 'k2' });
