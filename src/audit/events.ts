@@ -103,6 +103,11 @@ export interface TokenExpiredDecisionFields { action: 'block'; enforced: 'block'
  * definition stood, so it is not forwarded.
  */
 export interface DefinitionChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'definition_changed' | 'upstream_restarted'; tool: string; principal: PrincipalSummary }
+/**
+ * `call.decision` for a call that waited while a token-claims-change replaced the claims it was
+ * judged (perhaps approved) with: it is not forwarded on claims the IdP withdrew.
+ */
+export interface ClaimsChangedDecisionFields { action: 'block'; enforced: 'block'; reason: 'claims_changed'; tool: string; principal: PrincipalSummary }
 
 /** `call.throttle`: admitted after waiting `waitedMs` (0 when a token was free), or rejected. */
 export type ThrottleFields =
@@ -171,7 +176,7 @@ export interface AuditEventFields {
   'call.received': CallBase & { principal: PrincipalSummary; upstream: string; tool: string; args: unknown; argsDigest: string };
   'call.identity': CallBase & { ok: boolean; principal: PrincipalSummary; reason: 'claims_override' | 'revoked' | 'token_expired' };
   'call.risk': CallBase & { score: number; reasons: readonly Reason[]; sensitivity: string };
-  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields | TokenExpiredDecisionFields | DefinitionChangedDecisionFields);
+  'call.decision': CallBase & (PolicyDecisionFields | HiddenDecisionFields | RevokedDecisionFields | PolicyChangedDecisionFields | TokenExpiredDecisionFields | DefinitionChangedDecisionFields | ClaimsChangedDecisionFields);
   'call.throttle': CallBase & ThrottleFields;
   /** `argsDigest`/`policyHash` bind the approval to these arguments and this policy version; `expiresAt` in epoch ms. */
   'call.approval_requested': CallBase & { approvalId: string; argsDigest: string; policyHash: string; expiresAt: number };

@@ -14,6 +14,7 @@ export type BlockReasonCode =
   | 'approval_unavailable'
   | 'revoked'
   | 'step_up_required'
+  | 'claims_changed'
   | 'policy_changed'
   | 'token_expired'
   | 'definition_changed'
@@ -71,6 +72,7 @@ function describe(input: BlockResultInput): string {
     approval_unavailable: `Human approval is unavailable right now; the ${what} was denied.`,
     revoked: `Access was revoked by a security event or an operator; the ${what} was not run. Sign in again to get a new token.`,
     step_up_required: `A security event arrived while this ${what} waited and requires stronger sign-in for it; it was not run. Sign in again, or call again to ask a human.`,
+    claims_changed: `The identity provider changed the caller's claims (groups, scopes) while this ${what} waited; it was not run. Call again to have it judged with the claims in force now.`,
     policy_changed: `The policy changed while this ${what} waited; it was not run. Call again to have it judged by the policy now in force.`,
     token_expired: `The caller's token expired while this ${what} waited; it was not run. Call again with a fresh token.`,
     definition_changed: `The tool server announced its definitions changed while this ${what} waited; it was not run. Call again to have it judged against what the server offers now.`,

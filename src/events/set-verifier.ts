@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../core/errors.js';
+import { boundedJwksFetch } from '../identity/bounded-jwks-fetch.js';
 import type { EventsConfig, TransmitterKeys } from './events-config.js';
 
 /** RFC 8935 §2.4 error codes. */
@@ -38,7 +39,8 @@ type KeySource = KeyObject | JWTVerifyGetKey;
 
 /** Loads the transmitter's keys once at start-up; a bad file is a ConfigError naming it. */
 export function loadTransmitterKeys(keys: TransmitterKeys, configFile = 'config'): KeySource {
-  if ('jwksUrl' in keys) return createRemoteJWKSet(new URL(keys.jwksUrl));
+  // jose reads the key server's answer whole: bounded here as the token issuers' key sets are.
+  if ('jwksUrl' in keys) return createRemoteJWKSet(new URL(keys.jwksUrl), { [customFetch]: boundedJwksFetch() });
   const file = 'jwksFile' in keys ? keys.jwksFile : keys.publicKeyPemFile;
   const keyPath = 'jwksFile' in keys ? 'events.transmitter.keys.jwksFile' : 'events.transmitter.keys.publicKeyPemFile';
   let text: string;

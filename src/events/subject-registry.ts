@@ -150,6 +150,17 @@ export class SubjectRegistry {
     return stepUp ?? OK;
   }
 
+  /**
+   * Whether the caller is revoked as it presents itself or as claim overrides make it (an address
+   * a claims change gave it, then revoked by that address), as the guard judges its tool calls
+   * (subjectVerdict): what refuses its HTTP requests and its remembered grants must agree.
+   */
+  isRevoked(principal: Principal, sessionId: string | undefined, now: number): boolean {
+    if (this.evaluate(principal, sessionId, now).kind === 'revoked') return true;
+    const effective = this.effectivePrincipal(principal, sessionId, now);
+    return effective !== principal && this.evaluate(effective, sessionId, now).kind === 'revoked';
+  }
+
   /** The principal with claim overrides from `token-claims-change` events applied (newest last). */
   effectivePrincipal(principal: Principal, sessionId: string | undefined, now: number): Principal {
     if (this.count === 0) return principal;
@@ -214,9 +225,23 @@ export class SubjectRegistry {
 
   /** The effect hooks receive, with the open sessions the entry applies to. */
   effectOf(entry: RegistryEntry): SubjectEffect {
-    const affects = (p: Principal, sid: string | undefined): boolean => entryAffects(entry, p, sid, this.settings.subjects);
+    const affects = (p: Principal, sid: string | undefined): boolean => this.affectsCaller(entry, p, sid);
     const sessionIds = (this.deps.sessions?.list() ?? []).filter((s) => affects(s.principal, s.sessionId)).map((s) => s.sessionId);
     return { match: entry.match, eventId: entry.eventId, reason: entry.reason, at: entry.at, sessionIds, affects };
+  }
+
+  /**
+   * Whether the entry covers the caller as presented or, for a revocation or a step-up, as claim
+   * overrides make it: the guard blocks the calls of either, so the sessions to close, the
+   * subscriptions to end and the approvals to withdraw are picked the same way. (A claims entry is
+   * matched as presented only: overrides are found by the token's own claims.)
+   */
+  private affectsCaller(entry: RegistryEntry, p: Principal, sid: string | undefined): boolean {
+    const claims = this.settings.subjects;
+    if (entryAffects(entry, p, sid, claims)) return true;
+    if (entry.kind === 'claims') return false;
+    const effective = this.effectivePrincipal(p, sid, this.deps.clock());
+    return effective !== p && entryAffects(entry, effective, sid, claims);
   }
 
   private candidates(principal: Principal, sessionId: string | undefined, now: number): RegistryEntry[] {

@@ -117,15 +117,25 @@ export function parseSubjects(raw: unknown): { readonly kind: 'ok'; readonly mat
 }
 
 /**
- * The principal's e-mail addresses (lower case): the configured claim, and `user` when it looks
+ * An e-mail address folded for comparison: ASCII letters to lower case, nothing else.
+ * toLowerCase() also folds other characters, some onto ASCII ones (KELVIN SIGN U+212A is `k`),
+ * so an address a user could set for itself (`\u212Aate@acme`) was another user's (`kate@acme`):
+ * that user's claims changes raised its claims, and revoking it revoked the other user.
+ */
+export function foldEmail(address: string): string {
+  return address.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/**
+ * The principal's e-mail addresses (folded, see foldEmail): the configured claim, and `user` when it looks
  * like one. Both: an event naming the address in `sub` must not miss because the e-mail claim
  * holds another address of the same person (or the other way round).
  */
 export function principalEmails(principal: Principal, claims: SubjectClaims): string[] {
   const out: string[] = [];
   const claimed = principal.claims[claims.emailClaim];
-  if (typeof claimed === 'string') out.push(claimed.toLowerCase());
-  const user = principal.user.toLowerCase();
+  if (typeof claimed === 'string') out.push(foldEmail(claimed));
+  const user = foldEmail(principal.user);
   if (user.includes('@') && !out.includes(user)) out.push(user);
   return out;
 }
@@ -139,7 +149,7 @@ export function matchesSubject(
 ): boolean {
   if (match.issuer !== undefined && match.issuer !== principal.issuer) return false;
   if (match.user !== undefined && match.user !== principal.user) return false;
-  if (match.email !== undefined && !principalEmails(principal, claims).includes(match.email.toLowerCase())) return false;
+  if (match.email !== undefined && !principalEmails(principal, claims).includes(foldEmail(match.email))) return false;
   if (match.idpSession !== undefined && match.idpSession !== principal.sessionId) return false;
   if (match.wardenSession !== undefined && match.wardenSession !== sessionId) return false;
   // A revoked agent that handed the task on (nested `act`) is still in the chain: it is hit too.
@@ -156,7 +166,7 @@ export function indexKeyOf(match: SubjectMatch): string {
   if (match.wardenSession !== undefined) return `w:${match.wardenSession}`;
   if (match.idpSession !== undefined) return `s:${match.idpSession}`;
   if (match.user !== undefined) return `u:${match.user}`;
-  if (match.email !== undefined) return `e:${match.email.toLowerCase()}`;
+  if (match.email !== undefined) return `e:${foldEmail(match.email)}`;
   if (match.agent !== undefined) return `a:${match.agent}`;
   if (match.device !== undefined) return `d:${match.device}`;
   return '*';

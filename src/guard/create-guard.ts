@@ -17,7 +17,7 @@ import type { EvaluateResult } from '../events/registry-entry.js';
 import { evaluationVerdict } from '../events/registry-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
-import { refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
+import { claimsChangedSince, refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
 import { renewalStands } from '../core/token-renewal.js';
@@ -201,6 +201,8 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     }
     const reason = refusalAfterWait(subject, decision);
     if (reason === undefined || subject.kind === 'ok') {
+      const claimsChanged = claimsChangedMeanwhile(req, presented, who, pending, release);
+      if (claimsChanged) return claimsChanged;
       return andThen(tokenExpiredMeanwhile(req, presented, who, pending, release), (refused) => refused ?? policyChangedMeanwhile(req, decision, who, pending, release) ?? definitionChangedMeanwhile(req, who, pending, release));
     }
     // Release whatever the enforcer holds (a throttle slot): the call will not run.
@@ -209,6 +211,14 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, eventId: subject.eventId, tool: req.tool, principal: who }));
     flush(pending);
     return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
+  }
+
+  /**
+   * A waited-for call judged with claims a token-claims-change has replaced meanwhile is refused
+   * (claimsChangedSince): the agent may call again, and is judged with the claims it has now.
+   */
+  function claimsChangedMeanwhile(req: ToolCallRequest, presented: Principal, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+    return refusedIf(() => claimsChangedSince(deps.subjects, req.principal, presented, req.sessionId, deps.clock()), req, 'claims_changed', who, pending, release);
   }
 
   /**
@@ -285,7 +295,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * definition up afresh, through the pins, and is judged again.
    */
   function definitionChangedMeanwhile(req: ToolCallRequest, who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
-    return refusedIf(req.definitionsChanged, req, 'definition_changed', who, pending, release);
+    return refusedIf(() => req.definitionsChanged?.() === true, req, 'definition_changed', who, pending, release);
   }
 
   /**
@@ -298,18 +308,18 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    */
   function upstreamRestartedMeanwhile(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[], who: PrincipalSummary): GuardVerdict | undefined {
     const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
-    return refusedIf(req.upstreamRestarted, req, 'upstream_restarted', who, pending, release);
+    return refusedIf(() => req.upstreamRestarted?.() === true, req, 'upstream_restarted', who, pending, release);
   }
 
   /**
-   * The block for `reason` when the request's own check (read through `req`: the proxy's request
-   * is a class) says so; undefined without the check or when it says no. A check that throws
-   * releases what the verdict holds and throws on to the catch-all, which blocks.
+   * The block for `reason` when `check` says so (audited, what the verdict holds released);
+   * undefined when it says no. A check that throws releases what the verdict holds and throws on
+   * to the catch-all, which blocks.
    */
-  function refusedIf(check: (() => boolean) | undefined, req: ToolCallRequest, reason: 'definition_changed' | 'upstream_restarted', who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+  function refusedIf(check: () => boolean, req: ToolCallRequest, reason: 'claims_changed' | 'definition_changed' | 'upstream_restarted', who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
     let refused: boolean;
     try {
-      refused = check?.call(req) === true;
+      refused = check();
     } catch (err) {
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;

@@ -59,7 +59,7 @@ export interface DecisionEngine {
 }
 
 /** Why a call judged forwardable is refused after all: it waited, or its upstream restarted (see the guard). */
-export type WaitRefusal = 'revoked' | 'step_up_required' | 'policy_changed' | 'token_expired' | 'definition_changed' | 'upstream_restarted';
+export type WaitRefusal = 'revoked' | 'step_up_required' | 'claims_changed' | 'policy_changed' | 'token_expired' | 'definition_changed' | 'upstream_restarted';
 
 /** Makes a decision real: throttle, ask a human, block, or forward. */
 export interface Enforcer {

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Principal } from '../core/principal.js';
 import type { EvaluateResult } from '../events/registry-entry.js';
 import type { Decision } from '../core/decision.js';
@@ -41,4 +42,23 @@ export function refusalAfterWait(subject: EvaluateResult, decision: Decision): '
   const stepUp = evaluationVerdict(subject, decision.sensitivity);
   if (stepUp === undefined) return undefined;
   return stepUp.action === 'block' || decision.enforced !== 'approve' ? 'step_up_required' : undefined;
+}
+
+/**
+ * Whether a token-claims-change came into force for the caller while its call waited in warden
+ * (throttle queue, a human's answer): `decidedAs` is the principal the call was judged as (the
+ * presented token with the overrides in force then), compared with the presented token under the
+ * overrides in force now, by what an override can change (scopes, acr, claims). The call was
+ * judged, and shown to an approver, with claims (a group, a scope) the IdP has since withdrawn:
+ * forwarded, it would run on them while every later request of the token is judged without.
+ */
+export function claimsChangedSince(subjects: SubjectGate | undefined, decidedAs: Principal, presented: Principal, sessionId: string, now: number): boolean {
+  if (!subjects) return false;
+  const current = subjects.effectivePrincipal(presented, sessionId, now);
+  if (current === decidedAs) return false;
+  return overridable(current) !== overridable(decidedAs);
+}
+
+function overridable(p: Principal): string {
+  return canonicalJson([p.scopes, p.acr ?? null, p.claims]);
 }

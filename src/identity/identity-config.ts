@@ -38,7 +38,8 @@ export const PublicKeySchema = z
 
 /** Remote JWKS cache behaviour; the defaults are jose's (5 s timeout, 30 s cooldown, 10 min cache). */
 export const JwksCacheSchema = z.strictObject({
-  timeout: DurationSchema.default(5),
+  // At least a millisecond: a zero timeout aborts every fetch, so every token would be refused.
+  timeout: DurationSchema.refine((s) => s >= 0.001, { message: 'timeout must be at least 1ms' }).default(5),
   cooldown: DurationSchema.default(30),
   cacheMaxAge: DurationSchema.default(600),
 });

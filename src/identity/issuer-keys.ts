@@ -16,6 +16,8 @@ export interface KeyLoadContext {
   readonly logger?: Logger | undefined;
   /** Key path of this issuer in the config, e.g. `identity.issuers[0]`, for error messages. */
   readonly keyPath: string;
+  /** A remote key set of this issuer was fetched (again). */
+  readonly onKeysRefreshed?: (() => void) | undefined;
 }
 
 /** Private-key members of a JWK: a trusted key set must never contain them. */
@@ -29,12 +31,15 @@ export async function loadIssuerKeys(issuer: TrustedIssuer, ctx: KeyLoadContext)
   if (issuer.jwksUri !== undefined) {
     return new RemoteKeySet({
       url: issuer.jwksUri,
-      timeoutMs: issuer.jwks.timeout * 1000,
+      // Whole milliseconds: AbortSignal.timeout throws on a fraction, which `2300ms` (2.3 s) gives
+      // back after the conversion to seconds; every fetch then failed and every token was refused.
+      timeoutMs: Math.round(issuer.jwks.timeout * 1000),
       cooldownMs: issuer.jwks.cooldown * 1000,
       cacheMaxAgeMs: issuer.jwks.cacheMaxAge * 1000,
       clock: ctx.clock,
       fetch: ctx.fetch,
       logger: ctx.logger,
+      onRefreshed: ctx.onKeysRefreshed,
     });
   }
   if (issuer.jwksFile !== undefined) {

@@ -66,13 +66,19 @@ export async function createJwtAuthenticator(config: IdentityConfig, deps: JwtAu
   const baseDir = deps.baseDir ?? process.cwd();
   const env = deps.env ?? process.env;
   const issuers = new Map<string, IssuerEntry>();
+  // Bound once the authenticator exists; a remote set is first fetched on the first token.
+  let keysRefreshed: (issuer: string) => void = () => undefined;
   for (const [i, iss] of config.issuers.entries()) {
     const keys = await loadIssuerKeys(iss, {
       baseDir, env, clock, fetch: deps.fetch ?? fetch, logger: deps.logger, keyPath: `identity.issuers[${i}]`,
+      onKeysRefreshed: () => keysRefreshed(iss.issuer),
     });
     issuers.set(iss.issuer, { config: iss, keys });
   }
   const auth = new JwtAuthenticatorImpl(config, new TokenVerifier(issuers, config.extraClaims, clock), clock, deps);
+  // A refetched key set may have retired the key a cached verification was made with: the
+  // issuer's cached verifications are dropped and made again against the set now in force.
+  keysRefreshed = (issuer) => void auth.invalidate((p) => p.issuer === issuer);
   if (config.token !== undefined) {
     auth.tokenSource = createTokenSource(config.token, { baseDir, env, logger: deps.logger });
     await auth.checkStdioAtStartup();

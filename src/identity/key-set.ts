@@ -7,12 +7,19 @@ export type KeyLookup =
       readonly keys: readonly (CryptoKey | Uint8Array)[];
       /** When these keys stop being current (a remote set goes stale): no verification is cached past it. */
       readonly freshUntilMs?: number;
+      /** Which fetch of a remote set these keys came from (see KeyResolver.generation). */
+      readonly generation?: number;
     }
   | { readonly ok: false; readonly reason: 'kid_unknown' | 'keys_unavailable' | 'alg_not_allowed'; readonly detail?: string };
 
 /** Finds the keys that may have signed a token with this header. Never trusts keys from the token. */
 export interface KeyResolver {
   resolve(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup>;
+  /**
+   * A remote set: how many times it was fetched. A verification made with keys of an earlier
+   * fetch is not cached (the set it was checked against is no longer the one in force).
+   */
+  readonly generation?: number;
 }
 
 type LocalSet = ReturnType<typeof createLocalJWKSet>;

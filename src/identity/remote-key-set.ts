@@ -1,6 +1,7 @@
 import { createLocalJWKSet } from 'jose';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../logging/logger.js';
+import { MAX_JWKS_BYTES, readBounded } from './bounded-jwks-fetch.js';
 import { lookupInLocalSet, type KeyLookup, type KeyResolver } from './key-set.js';
 
 export interface RemoteKeySetOptions {
@@ -14,10 +15,9 @@ export interface RemoteKeySetOptions {
   readonly clock: Clock;
   readonly fetch: typeof fetch;
   readonly logger?: Logger | undefined;
+  /** After each successful fetch: verifications cached with the previous set must go (see JwtAuthenticator). */
+  readonly onRefreshed?: (() => void) | undefined;
 }
-
-/** Largest JWKS document accepted; a real one is a few KiB. */
-const MAX_JWKS_BYTES = 1024 * 1024;
 
 /**
  * A remote JWKS with jose's semantics but an injected clock and an exact failure rule:
@@ -33,8 +33,13 @@ export class RemoteKeySet implements KeyResolver {
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private pending: Promise<boolean> | undefined;
+  private fetches = 0;
 
   constructor(private readonly options: RemoteKeySetOptions) {}
+
+  get generation(): number {
+    return this.fetches;
+  }
 
   async resolve(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup> {
     const now = this.options.clock();
@@ -61,7 +66,7 @@ export class RemoteKeySet implements KeyResolver {
    */
   private async lookup(header: { alg: string; kid?: string | undefined }): Promise<KeyLookup> {
     const found = await lookupInLocalSet(this.set as ReturnType<typeof createLocalJWKSet>, header);
-    return found.ok ? { ...found, freshUntilMs: this.fetchedAt + this.options.cacheMaxAgeMs } : found;
+    return found.ok ? { ...found, freshUntilMs: this.fetchedAt + this.options.cacheMaxAgeMs, generation: this.fetches } : found;
   }
 
   /** Fetches the set now unless a fetch is in flight (shared) or one failed within the cooldown. */
@@ -74,8 +79,13 @@ export class RemoteKeySet implements KeyResolver {
     this.pending = this.fetchSet().then(
       (set) => {
         this.set = set;
+        this.fetches += 1;
         this.fetchedAt = this.options.clock();
         this.lastAttemptAt = this.fetchedAt;
+        // An early refetch (an unknown kid: a rotation) may show a key retired, say after a
+        // compromise: tokens verified with it must not go on working from the verification cache
+        // until the old set would have gone stale (up to cacheMaxAge). They are verified again.
+        this.options.onRefreshed?.();
         return true;
       },
       (err: unknown) => {
@@ -103,31 +113,4 @@ export class RemoteKeySet implements KeyResolver {
     const text = await readBounded(res, MAX_JWKS_BYTES);
     return createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
   }
-}
-
-/**
- * The body as text, refusing (and cancelling the download of) anything over `max` bytes: reading
- * it whole first and measuring afterwards let an endless response fill memory.
- */
-async function readBounded(res: Response, max: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > max) {
-    await res.body?.cancel();
-    throw new Error('JWKS document too large');
-  }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new Error('JWKS document too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

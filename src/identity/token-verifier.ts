@@ -70,7 +70,10 @@ export class TokenVerifier {
     if (post) return post;
     const built = principalFromClaims(verified.claims, this.extraClaims);
     if (!built.ok) return built;
-    const cacheUntilMs = Math.min(this.cacheUntil(verified.claims, selected.config), verified.keysFreshUntilMs);
+    // Keys of a set refetched while this verification ran: valid now, but not cached (the refetch
+    // dropped what was cached with the old set, and this must not slip in after it).
+    const keysReplaced = verified.generation !== undefined && verified.generation !== selected.keys.generation;
+    const cacheUntilMs = keysReplaced ? nowMs : Math.min(this.cacheUntil(verified.claims, selected.config), verified.keysFreshUntilMs);
     return { ok: true, principal: built.principal, cacheUntilMs };
   }
 
@@ -111,7 +114,7 @@ export class TokenVerifier {
     raw: RawToken,
     issuer: IssuerEntry,
     nowMs: number,
-  ): Promise<{ ok: true; claims: Record<string, unknown>; keysFreshUntilMs: number } | Failure> {
+  ): Promise<{ ok: true; claims: Record<string, unknown>; keysFreshUntilMs: number; generation: number | undefined } | Failure> {
     const cfg = issuer.config;
     const lookup = await issuer.keys.resolve({ alg: raw.header['alg'] as string, kid: raw.header['kid'] as string | undefined });
     if (!lookup.ok) return fail(lookup.reason, lookup.detail);
@@ -129,7 +132,7 @@ export class TokenVerifier {
     for (const key of lookup.keys) {
       try {
         const { payload } = await jwtVerify(token, key, options);
-        return { ok: true, claims: payload as Record<string, unknown>, keysFreshUntilMs: lookup.freshUntilMs ?? Number.POSITIVE_INFINITY };
+        return { ok: true, claims: payload as Record<string, unknown>, keysFreshUntilMs: lookup.freshUntilMs ?? Number.POSITIVE_INFINITY, generation: lookup.generation };
       } catch (err) {
         lastError = err;
         // Several kid-less candidate keys: a signature mismatch means "try the next one".

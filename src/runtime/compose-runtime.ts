@@ -23,7 +23,7 @@ import type { Logger } from '../logging/logger.js';
 import { createPolicyEngine } from '../policy/policy-engine.js';
 import { createPolicyHolder } from '../policy/policy-holder.js';
 import type { WardenHandle } from '../proxy/start-warden.js';
-import { SessionRegistry } from '../sessions/session-registry.js';
+import { SessionRegistry, sessionsTracked } from '../sessions/session-registry.js';
 import { MemoryStateStore } from '../state/memory-store.js';
 import { startOperatorSurfaces, type OperatorSurfaces } from './operator-surfaces.js';
 import { policyDecisionEngine } from './policy-decision-engine.js';
@@ -116,7 +116,8 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       enforcement.approvals.withdrawWhere((a) => a.policyHash !== hash, 'policy changed');
       enforcement.approvals.retireGrantsNotUnder(hash).catch((err: unknown) => logger.error({ err, policyHash: hash }, 'could not revoke grants of the previous policy'));
     };
-    const sessions = new SessionRegistry();
+    // Sized for every session the listeners admit: revocations find the sessions to close here.
+    const sessions = new SessionRegistry({ maxSessions: sessionsTracked(config.listen) });
     const { registry: subjects, stop: stopFollowing } = await createSubjectRegistry(config, {
       store, audit, clock, logger, sessions, at,
       authenticator: isJwt(authenticator) ? authenticator : undefined,
@@ -126,12 +127,12 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       recheckSubscriptions: (ids) => handle?.recheckSubscriptions(ids, 'security_event'),
     });
     closers.push(() => stopFollowing());
-    revokedNow = (p, sessionId) => subjects.evaluate(p, sessionId, clock()).kind === 'revoked';
+    revokedNow = (p, sessionId) => subjects.isRevoked(p, sessionId, clock());
     // A revoked token is refused at the HTTP front, before any session or method; required scopes
     // are checked against claim overrides too.
     if (isJwt(authenticator)) {
       authenticator.followSubjects({
-        isRevoked: (p) => subjects.evaluate(p, undefined, clock()).kind === 'revoked',
+        isRevoked: (p) => subjects.isRevoked(p, undefined, clock()),
         effective: (p) => subjects.effectivePrincipal(p, undefined, clock()),
       });
     }

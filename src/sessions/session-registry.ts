@@ -30,11 +30,25 @@ interface SessionState {
   lastCallAt: number | undefined;
 }
 
+const DEFAULT_TRACKED = 10_000;
+
+/**
+ * How many sessions the registry must be able to hold: every session the listeners may have open
+ * at once (HTTP `maxSessions`, plus the stdio one). Revocations pick the sessions to close, the
+ * approvals to withdraw and the subscriptions to end from this registry: with a bound below what
+ * the listener admits, the oldest open sessions were forgotten, and a revoked user's session
+ * among them stayed open, its pending approvals and standing subscriptions untouched.
+ */
+export function sessionsTracked(listen: { readonly stdio: boolean; readonly http?: { readonly maxSessions: number } | undefined }): number {
+  const open = (listen.http?.maxSessions ?? 0) + (listen.stdio ? 1 : 0);
+  return Math.max(DEFAULT_TRACKED, open);
+}
+
 /**
  * Active downstream sessions, fed by the guard (onSessionOpened / onSessionClosed / recordCall).
  * Local to this warden process: sessions live on the connection that carries them. Bounded so a
- * flood of sessions cannot grow memory without limit (oldest sessions are forgotten first; they
- * still work, they only disappear from the listing).
+ * flood of sessions cannot grow memory without limit (oldest sessions are forgotten first); the
+ * bound is at least what the listeners admit (sessionsTracked), so no open session is forgotten.
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, SessionState>();
@@ -42,7 +56,7 @@ export class SessionRegistry {
   constructor(private readonly options: { readonly maxSessions?: number } = {}) {}
 
   opened(info: SessionInfo): void {
-    const max = this.options.maxSessions ?? 10_000;
+    const max = this.options.maxSessions ?? DEFAULT_TRACKED;
     if (!this.sessions.has(info.sessionId) && this.sessions.size >= max) {
       const oldest = this.sessions.keys().next().value;
       if (oldest !== undefined) this.sessions.delete(oldest);

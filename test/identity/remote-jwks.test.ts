@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, type SigningKey } from '../../src/identity/dev-tokens.js';
+import { importJWK } from 'jose';
 import { createJwtAuthenticator, type JwtAuthenticator } from '../../src/identity/jwt-authenticator.js';
+import type { KeyResolver } from '../../src/identity/key-set.js';
+import { TokenVerifier } from '../../src/identity/token-verifier.js';
 import { AUD, ISS, NOW_MS, claims, identityConfig, token } from './token-forge.js';
 
 /** A real JWKS endpoint on 127.0.0.1 that counts requests and can be stopped. */
@@ -151,6 +154,24 @@ describe('remote JWKS over real HTTP', () => {
   });
 });
 
+describe('remote JWKS fetch timeout as written in the config', () => {
+  it('verifies with a millisecond timeout whose seconds do not convert back exactly (2300ms: 2.3 s × 1000 is not an integer)', async () => {
+    const a = await createJwtAuthenticator(
+      identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksUri: server.url, algorithms: ['ES256'], maxTokenLifetime: '2h', jwks: { timeout: '2300ms' } }] }),
+      { clock: () => now },
+    );
+    const o = await a.verifyToken(fresh(k1));
+    await a.close();
+    expect(o.ok ? 'ok' : o.reason).toBe('ok');
+  });
+});
+
+describe('remote JWKS fetch timeout of zero', () => {
+  it('is a configuration error naming the key, not a warden that refuses every token', () => {
+    expect(() => identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksUri: 'https://idp.test/jwks', jwks: { timeout: 0 } }] })).toThrow(/timeout/);
+  });
+});
+
 describe('remote JWKS and the verification cache', () => {
   it('stops accepting an already-verified token once its key is retired from the JWKS (no cache past the keys)', async () => {
     const k2 = await generateSigningKey({ alg: 'ES256', kid: 'k2' });
@@ -161,6 +182,48 @@ describe('remote JWKS and the verification cache', () => {
     server.keys = [k2];
     now += 11 * 60_000; // past cacheMaxAge: warden's key set is stale and refetched
     expect(await reasonOf(t)).toBe('kid_unknown');
+  });
+
+  it('stops accepting an already-verified token as soon as a refetch shows its key retired (rotation after a compromise)', async () => {
+    const k2 = await generateSigningKey({ alg: 'ES256', kid: 'k2' });
+    const forged = fresh(k1); // say minted with the compromised k1
+    expect(await reasonOf(forged)).toBe('ok'); // verified and cached
+    // The IdP rotates: k1 out, k2 in. The first token signed with k2 makes warden refetch now.
+    server.keys = [k2];
+    now += 31_000; // past the cooldown, well inside cacheMaxAge
+    expect(await reasonOf(fresh(k2))).toBe('ok');
+    expect(server.requests).toBe(2);
+    // warden now holds a key set without k1: the cached verification must not outlive it.
+    expect(await reasonOf(forged)).toBe('kid_unknown');
+  });
+
+  it('does not cache a verification made with keys of a set refetched while it ran', async () => {
+    const key = await importJWK(k1.publicJwk, 'ES256');
+    let generation = 1;
+    // The lookup hands out keys of fetch 1; by the time the signature is checked, fetch 2 is in force.
+    const keys: KeyResolver = {
+      resolve: async () => {
+        generation = 2;
+        return { ok: true, keys: [key], freshUntilMs: now + 600_000, generation: 1 };
+      },
+      get generation() {
+        return generation;
+      },
+    };
+    const cfg = identityConfig({ issuers: [{ issuer: ISS, audience: AUD, jwksUri: server.url, algorithms: ['ES256'] }] }).issuers[0]!;
+    const verifier = new TokenVerifier(new Map([[ISS, { config: cfg, keys }]]), [], () => now);
+    const outcome = await verifier.verify(fresh(k1));
+    expect(outcome).toMatchObject({ ok: true, cacheUntilMs: now });
+  });
+
+  it('keeps cached verifications of keys still published across a refetch', async () => {
+    const k2 = await generateSigningKey({ alg: 'ES256', kid: 'k2' });
+    const t = fresh(k1);
+    expect(await reasonOf(t)).toBe('ok');
+    server.keys = [k1, k2];
+    now += 31_000;
+    expect(await reasonOf(fresh(k2))).toBe('ok');
+    expect(await reasonOf(t)).toBe('ok');
   });
 
   it('rejects an already-verified token too while the key server is down and the keys are stale', async () => {

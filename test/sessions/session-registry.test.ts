@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SessionRegistry } from '../../src/sessions/session-registry.js';
+import { SessionRegistry, sessionsTracked } from '../../src/sessions/session-registry.js';
+import { MemoryStateStore } from '../../src/state/memory-store.js';
+import { SubjectRegistry } from '../../src/events/subject-registry.js';
+import { MemoryAudit } from '../events/set-helpers.js';
 import { principal } from '../events/set-helpers.js';
 
 const info = (id: string, openedAt: number) => ({ sessionId: id, principal: principal(), transport: 'http' as const, remoteAddress: '127.0.0.1', userAgent: 'ua', openedAt });
@@ -30,6 +33,23 @@ describe('SessionRegistry', () => {
     const r = new SessionRegistry({ maxSessions: 3 });
     for (let i = 0; i < 10; i++) r.opened(info(`s${i}`, i));
     expect(r.list().map((s) => s.sessionId)).toEqual(['s7', 's8', 's9']);
+  });
+});
+
+describe('SessionRegistry sized for the listener', () => {
+  it('a revocation finds the revoked user\'s session among more open sessions than the default bound (listen.http.maxSessions: 12000)', async () => {
+    const sessions = new SessionRegistry({ maxSessions: sessionsTracked({ stdio: false, http: { maxSessions: 12_000 } }) });
+    sessions.opened({ ...info('victim', 0), principal: principal({ user: 'mallory' }) });
+    for (let i = 1; i < 12_000; i++) sessions.opened(info(`s${i}`, i));
+    const registry = new SubjectRegistry({ store: new MemoryStateStore(), audit: new MemoryAudit(), clock: () => 2_000_000, sessions });
+    const revoked = await registry.revokeManually({ user: 'mallory' }, 'admin:test');
+    expect(revoked.sessionIds).toEqual(['victim']);
+  });
+
+  it('keeps the default bound for smaller listeners, and counts the stdio session', () => {
+    expect(sessionsTracked({ stdio: true })).toBe(10_000);
+    expect(sessionsTracked({ stdio: true, http: { maxSessions: 64 } })).toBe(10_000);
+    expect(sessionsTracked({ stdio: true, http: { maxSessions: 20_000 } })).toBe(20_001);
   });
 });
 
