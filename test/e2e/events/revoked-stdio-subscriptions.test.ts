@@ -18,10 +18,19 @@ afterAll(async () => {
   while (closers.length) await closers.pop()!().catch(() => undefined);
 });
 
-/** Pids of processes whose command line contains `needle` (this test's own warden and its children). */
-function pidsOf(needle: string): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(needle)).map((l) => Number(l.trim().split(/\s+/)[0]));
+/**
+ * Pids of processes whose command line contains `needle`, and (`parent`) whose parent is that
+ * pid. One `ps` for both: asking for each pid's parent afterwards failed when another test's
+ * process exited in between.
+ */
+function pidsOf(needle: string, parent?: number): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(needle))
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter(([, ppid]) => parent === undefined || ppid === parent)
+    .map(([pid]) => pid!);
 }
 
 describe('subscriptions of a revoked stdio caller', () => {
@@ -41,7 +50,7 @@ describe('subscriptions of a revoked stdio caller', () => {
     const restarts = (): number => agent.stderr.filter((l) => l.includes('upstream restarted')).length;
     const crashAcme = async (): Promise<void> => {
       const before = restarts();
-      const acme = pidsOf('acme-server').filter((pid) => execFileSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' }).trim() === String(warden));
+      const acme = pidsOf('acme-server', warden);
       expect(acme).toHaveLength(1);
       process.kill(acme[0]!, 'SIGKILL');
       await until(() => restarts() > before, 10_000);
