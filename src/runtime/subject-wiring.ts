@@ -83,6 +83,11 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
     // subscriptions were allowed: re-judged as after a reload. Not awaited: thousands held take
     // seconds (in batches), and the transmitter's SET must be answered without waiting for them.
     onClaimsChange: (effect) => {
+      // A pending approval shows the approver the claims the call was judged with; the guard
+      // refuses it once answered (claims_changed), so nobody is asked about it: withdrawn now,
+      // the agent hears at once and may call again, judged with the claims in force.
+      const affected = new Set(effect.sessionIds);
+      deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'claims changed');
       forgetTokens(effect);
       recheckLater(effect);
     },
