@@ -5,25 +5,36 @@ import { withoutCrossFolds } from './cross-folds.js';
 import { comparesText, judgedAlsoAsNfc, withNfcLiterals } from './nfc-reading.js';
 import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, normaliseRoot, pathReadingOfUrlLike, posixBackslashReading, webUrlReading, withinVerdict } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
+import { AMBIGUOUS_NUMBER, NOT_A_NUMBER, numberReading } from './number-reading.js';
 import { budgeted } from './work-budget.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
 export type CompiledCondition = (root: unknown) => boolean;
 
-const NUMERIC = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-
-/** Numbers, and strings that spell a number, so `"50000"` cannot slip under `gt: 10000`. */
-function asNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && v.length < 64 && NUMERIC.test(v.trim())) return Number(v.trim());
-  return undefined;
-}
-
-function equals(value: unknown, expected: unknown, nocase: boolean): boolean {
+/**
+ * Equality of one value with a policy literal. A number literal also matches a string spelling
+ * that number (`"50000"` is 50000, so it cannot slip under a rule); a string a number parser
+ * may read another way is not judged (number-reading.ts).
+ */
+function equals(value: unknown, expected: unknown, nocase: boolean): Verdict {
   if (value === expected) return true;
-  if (typeof expected === 'number') return asNumber(value) === expected;
+  if (typeof expected === 'number') {
+    const n = numberReading(value);
+    return n === AMBIGUOUS_NUMBER ? UNJUDGED : n === expected;
+  }
   // `expected` was lower-cased at load time when nocase is set.
   return nocase && typeof expected === 'string' && typeof value === 'string' && value.toLowerCase() === expected;
+}
+
+/** Equal to any of `set` (see equals): true when one is, not judged when one cannot be told. */
+function equalsAny(value: unknown, set: readonly unknown[], nocase: boolean): Verdict {
+  let verdict: Verdict = false;
+  for (const e of set) {
+    const one = equals(value, e, nocase);
+    if (one === true) return true;
+    if (one === UNJUDGED) verdict = UNJUDGED;
+  }
+  return verdict;
 }
 
 /**
@@ -38,7 +49,9 @@ function contains(value: unknown, needle: unknown, nocase: boolean, loose: boole
     const n = Math.min(value.length, MAX_ITEMS);
     let cut = value.length > MAX_ITEMS || (loose && depth >= MAX_NESTING);
     for (let i = 0; i < n; i++) {
-      if (equals(value[i], needle, nocase)) return true;
+      const same = equals(value[i], needle, nocase);
+      if (same === true) return true;
+      if (same === UNJUDGED) cut = true;
       if (!loose || depth >= MAX_NESTING) continue;
       const inner = contains(value[i], needle, nocase, true, depth + 1);
       if (inner === true) return true;
@@ -176,7 +189,7 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   }
   if (c.in !== undefined) {
     const set = nocase ? c.in.map(lower) : c.in;
-    return (v) => set.some((e) => equals(v, e, nocase));
+    return (v) => equalsAny(v, set, nocase);
   }
   if (c.gt !== undefined) return numeric((n) => n > (c.gt as number));
   if (c.gte !== undefined) return numeric((n) => n >= (c.gte as number));
@@ -225,10 +238,12 @@ function looksPastTheCut(source: string): boolean {
   return source.includes('$') || /\\[bB]/.test(source) || source.includes('(?=') || source.includes('(?!');
 }
 
-function numeric(test: (n: number) => boolean): (v: unknown) => boolean {
+/** A numeric comparison: not judged when parsers may read the value as another number (number-reading.ts). */
+function numeric(test: (n: number) => boolean): (v: unknown) => Verdict {
   return (v) => {
-    const n = asNumber(v);
-    return n !== undefined && test(n);
+    const n = numberReading(v);
+    if (n === AMBIGUOUS_NUMBER) return UNJUDGED;
+    return n !== NOT_A_NUMBER && test(n);
   };
 }
 

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { compileCondition } from '../../src/policy/compile-condition.js';
+import { ConditionSchema } from '../../src/policy/condition-schema.js';
+import { evaluate } from '../../src/policy/evaluate.js';
+import { policyFrom, principal, READ_ONLY, signals } from '../helpers/policy-helpers.js';
+
+/**
+ * An amount is a number to the tool, whatever spelling the agent chose. A block rule for large
+ * amounts must hold for every spelling a number parser reads as a large amount, and an allow rule
+ * for small ones must not take a spelling it cannot be sure of.
+ */
+const POLICY = policyFrom(`
+version: t1
+sensitivity:
+  - { tools: [pay], level: high, class: payments }
+rules:
+  - { id: pay-small, match: { tools: [pay], arguments: [{ path: amount, lte: 1000 }] }, action: allow }
+  - { id: pay-huge, match: { tools: [pay], arguments: [{ path: amount, gt: 250000 }] }, action: block }
+`);
+
+const decide = (amount: unknown) =>
+  evaluate(POLICY, {
+    principal: principal(),
+    call: { upstream: 'acme', tool: 'pay', arguments: { amount }, toolDefinition: READ_ONLY },
+    signals: signals(),
+    now: Date.UTC(2026, 0, 5, 10),
+  });
+
+const any = (c: unknown) => compileCondition(ConditionSchema.parse(c), 'any');
+const every = (c: unknown) => compileCondition(ConditionSchema.parse(c), 'every');
+
+describe('numeric conditions read every spelling of a number', () => {
+  // Each of these is more than 250000 to JavaScript's Number(), parseFloat or Python's float().
+  const huge: [string, unknown][] = [
+    ['hexadecimal', '0x1000000'],
+    ['binary', '0b1111111111111111111111111'],
+    ['Infinity spelled out', 'Infinity'],
+    ['zero-padded past 64 characters', `${'0'.repeat(80)}900000`],
+    ['whitespace-padded past 64 characters', `${' '.repeat(80)}900000`],
+    ['a number with a unit', '900000 EUR'],
+    ['digit separators', '9_000_000'],
+    ['full-width digits', '\uFF19\uFF10\uFF10\uFF10\uFF10\uFF10'],
+    ['a JSON number too large for a double (JSON.parse reads Infinity)', JSON.parse('{"a": 1e999}').a],
+  ];
+  it.each(huge)('blocks a huge amount spelled as %s', (_name, amount) => {
+    const d = decide(amount);
+    expect(d.action).toBe('block');
+    expect(d.rules).toContain('pay-huge');
+    expect(d.rules).not.toContain('pay-small');
+  });
+
+  it.each([['hexadecimal', '0x10'], ['a leading plus', '+5'], ['an empty string (0 to Number())', ''], ['a unit', '5 EUR']])(
+    'an allow rule does not take a small amount spelled as %s',
+    (_name, amount) => {
+      expect(decide(amount).rules).not.toContain('pay-small');
+    },
+  );
+
+  it('plain decimals, also as strings, are judged as before', () => {
+    expect(decide(500).action).toBe('allow');
+    expect(decide(' 500 ').action).toBe('allow');
+    expect(decide('500000').action).toBe('block');
+    expect(decide(500000).rules).toEqual(['pay-huge']);
+    expect(decide(-0).action).toBe('allow');
+  });
+
+  it('a string no parser reads as a number is no number, for block and allow rules alike', () => {
+    expect(any({ path: 'n', gt: 10 })({ n: 'eleven' })).toBe(false);
+    expect(every({ path: 'n', lte: 10 })({ n: 'eleven' })).toBe(false);
+    expect(any({ path: 'n', gt: 10 })({ n: 'NaN' })).toBe(false);
+  });
+
+  it('eq with a number literal does not take an ambiguous spelling for certain', () => {
+    expect(any({ path: 'n', eq: 16 })({ n: '0x10' })).toBe(true);
+    expect(every({ path: 'n', eq: 16 })({ n: '0x10' })).toBe(false);
+    expect(every({ path: 'n', in: [1, 16] })({ n: '0x10' })).toBe(false);
+    expect(any({ path: 'n', in: [1, 16], not: true })({ n: '0x10' })).toBe(true);
+    expect(any({ path: 'n', contains: 16 })({ n: ['0x10'] })).toBe(true);
+  });
+});
