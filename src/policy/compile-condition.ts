@@ -14,13 +14,21 @@ export type CompiledCondition = (root: unknown) => boolean;
 /**
  * Equality of one value with a policy literal. A number literal also matches a string spelling
  * that number (`"50000"` is 50000, so it cannot slip under a rule); a string a number parser
- * may read another way is not judged (number-reading.ts).
+ * may read another way is not judged (number-reading.ts). The other way round, a string literal
+ * matches the number an agent sends instead (`1001` for `"1001"`: a tool that takes the id as
+ * text reads the number as that text), and a number only numerically equal to it (`7` for
+ * `"007"`, `5` for `"5.0"`) is not judged: whether the tool reads it as that string is unknown.
  */
 function equals(value: unknown, expected: unknown, nocase: boolean): Verdict {
   if (value === expected) return true;
   if (typeof expected === 'number') {
     const n = numberReading(value);
     return n === AMBIGUOUS_NUMBER ? UNJUDGED : n === expected;
+  }
+  if (typeof expected === 'string' && typeof value === 'number') {
+    const text = String(value);
+    if ((nocase ? text.toLowerCase() : text) === expected) return true;
+    return numberReading(expected) === value ? UNJUDGED : false;
   }
   // `expected` was lower-cased at load time when nocase is set.
   return nocase && typeof expected === 'string' && typeof value === 'string' && value.toLowerCase() === expected;

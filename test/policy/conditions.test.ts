@@ -138,7 +138,8 @@ describe('operators', () => {
   const rows: [string, unknown, unknown, boolean][] = [
     ['eq string', { path: 'a', eq: 'x' }, { a: 'x' }, true],
     ['eq number matches numeric string', { path: 'a', eq: 5 }, { a: '5' }, true],
-    ['eq does not coerce strings', { path: 'a', eq: '5' }, { a: 5 }, false],
+    ['eq string literal matches the number that spells it', { path: 'a', eq: '5' }, { a: 5 }, true],
+    ['eq string literal does not match another number', { path: 'a', eq: '5' }, { a: 6 }, false],
     ['in set', { path: 'a', in: ['x', 'y'] }, { a: 'y' }, true],
     ['in over array items', { path: 'g', in: ['admin'] }, { g: ['dev', 'admin'] }, true],
     ['gt', { path: 'n', gt: 10 }, { n: 11 }, true],

@@ -78,3 +78,53 @@ describe('numeric conditions read every spelling of a number', () => {
     expect(any({ path: 'n', contains: 16 })({ n: ['0x10'] })).toBe(true);
   });
 });
+
+describe('a string literal matches the number that spells it', () => {
+  // A VIP customer's id written as the string the CRM uses; the agent sends the number.
+  const VIP = policyFrom(`
+version: t1
+sensitivity:
+  - { tools: [get_customer], level: low }
+rules:
+  - { id: vip-block, match: { tools: [get_customer], arguments: [{ path: id, in: ['1001', '1002'] }] }, action: block }
+  - { id: plain-allow, match: { tools: [get_customer], arguments: [{ path: id, in: ['7', '8'] }] }, action: allow }
+`);
+  const read = (id: unknown) =>
+    evaluate(VIP, {
+      principal: principal(),
+      call: { upstream: 'acme', tool: 'get_customer', arguments: { id }, toolDefinition: READ_ONLY },
+      signals: signals(),
+      now: Date.UTC(2026, 0, 5, 10),
+    });
+
+  it('blocks a blocklisted id sent as a number instead of a string', () => {
+    expect(read('1001').action).toBe('block');
+    const d = read(1001);
+    expect(d.action).toBe('block');
+    expect(d.rules).toContain('vip-block');
+  });
+
+  it('blocks a blocklisted id sent as a number inside an array or under contains', () => {
+    expect(read([5, 1002]).rules).toContain('vip-block');
+    expect(any({ path: 'ids', contains: '1001' })({ ids: [1001] })).toBe(true);
+  });
+
+  it('an allow rule takes a number that is exactly the allowed string', () => {
+    const d = read(7);
+    expect(d.rules).toEqual(['plain-allow']);
+    expect(d.action).toBe('allow');
+  });
+
+  it('a number only numerically equal to a string literal ("007" and 7) is not judged', () => {
+    expect(any({ path: 'a', eq: '007' })({ a: 7 })).toBe(true);
+    expect(every({ path: 'a', eq: '007' })({ a: 7 })).toBe(false);
+    expect(every({ path: 'a', in: ['5.0'] })({ a: 5 })).toBe(false);
+    expect(every({ path: 'a', eq: '5' })({ a: 6 })).toBe(false);
+    expect(any({ path: 'a', eq: '5' })({ a: 6 })).toBe(false);
+  });
+
+  it('claims (signed, set semantics) match a numeric tenant id written as a string', () => {
+    expect(compileCondition(ConditionSchema.parse({ path: 'tenant', eq: '42' }), 'set')({ tenant: 42 })).toBe(true);
+    expect(compileCondition(ConditionSchema.parse({ path: 'tenant', eq: '42', not: true }), 'set')({ tenant: 42 })).toBe(false);
+  });
+});
