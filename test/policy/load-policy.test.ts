@@ -40,6 +40,8 @@ const CASES: [string, string, string | undefined][] = [
   ['flags-without-regex.yaml', 'regex flags on a glob', 'rules[0].match.arguments[0].flags'],
   ['nocase-numeric.yaml', 'nocase on a numeric comparison', 'rules[0].match.arguments[0].nocase'],
   ['novelty-inner-globstar.yaml', 'a novelty path with ** before its end, which finds nothing and so never counts a payee as new', 'anomalies.novelty.arguments[0].path'],
+  ['unknown-reason-code.yaml', 'a misspelt reason code (rate.tools), which would leave a block rule that never fires', 'rules[0].match.reasons[1]'],
+  ['reason-after-rules.yaml', 'a reason code added after rules are matched (a floor), which no rule ever sees', 'rules[0].match.reasons[0]'],
   ['yaml-syntax.yaml', 'broken YAML', undefined],
   ['duplicate-yaml-key.yaml', 'a duplicated YAML key', undefined],
 ];
@@ -69,6 +71,11 @@ describe('policy files are rejected at load with file and key path', () => {
     expect(message).toMatch(/: not valid YAML \(line \d+, column \d+\): \S/);
     expect(message).not.toMatch(/at line \d+, column \d+/);
     expect(message.endsWith(':')).toBe(false);
+  });
+
+  it('names the reason code a misspelt one most likely meant', () => {
+    expect(loadError(join(BAD, 'unknown-reason-code.yaml')).message).toContain("unknown reason code 'rate.tools' (did you mean 'rate.tool'?)");
+    expect(loadError(join(BAD, 'reason-after-rules.yaml')).message).toContain('added after rules are matched');
   });
 
   it('names a missing file', () => {
