@@ -38,9 +38,15 @@ export const RULE_REASON_CODES = [
   'state.unavailable',
 ] as const;
 
+/** Codes a policy decision carries that are added after rules are matched: floors, trial rules, an evaluation fault. */
+export const AFTER_RULE_REASON_CODES = ['policy.unclassified', 'policy.implicit_high', 'policy.implicit_critical', 'policy.monitor_rule', 'internal'] as const;
+
+/** Every code a policy decision can carry (what a scenario may expect or expect absent). */
+export const DECISION_REASON_CODES: readonly string[] = [...RULE_REASON_CODES, ...AFTER_RULE_REASON_CODES];
+
 /**
- * Codes that exist but are added after rules are matched (floors, trial rules, an evaluation
- * fault) or outside the policy (pins, security events), so no rule can match them.
+ * Codes that exist but are added after rules are matched (see above) or outside the policy
+ * (pins, security events), so no rule can match them.
  */
 const AFTER_RULES = /^(policy\.|internal$|tool\.|subject\.)/;
 
@@ -54,4 +60,11 @@ export function ruleReasonProblem(code: string): string | undefined {
   }
   const meant = closestName(code, RULE_REASON_CODES);
   return `unknown reason code '${code}'${meant === undefined ? '' : ` (did you mean '${meant}'?)`}; a rule on it would never fire`;
+}
+
+/** Why `code` is no code a policy decision carries (a misspelling), or undefined when it is one. */
+export function decisionReasonProblem(code: string): string | undefined {
+  if (DECISION_REASON_CODES.includes(code)) return undefined;
+  const meant = closestName(code, DECISION_REASON_CODES);
+  return `unknown reason code '${code}'${meant === undefined ? '' : ` (did you mean '${meant}'?)`}`;
 }

@@ -11,6 +11,7 @@ import type { CompiledPolicy } from './compiled-policy.js';
 import { decideToolCall, recordOutcome } from './decide.js';
 import { durationMs } from './duration.js';
 import { loadPolicySync, parsePolicyYaml } from './load-policy.js';
+import { checkScenarioExpectations } from './scenario-expectations.js';
 import { ScenarioSchema, type Expect, type PrincipalSpec, type Scenario, type Step } from './scenario-schema.js';
 
 export interface StepResult {
@@ -134,6 +135,7 @@ export async function runScenario(file: string, policy?: CompiledPolicy): Promis
   const s = loadScenario(file);
   const policyFiles = (Array.isArray(s.policy) ? s.policy : [s.policy]).map((p) => resolve(dirname(file), p));
   const compiled = policy ?? loadPolicySync(policyFiles);
+  checkScenarioExpectations(s, file, compiled);
   const store = new MemoryStateStore({ maxEntries: 50_000 });
   const startMs = Date.parse(s.start);
   const results: StepResult[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reason } from '../../src/core/decision.js';
 import { evaluate } from '../../src/policy/evaluate.js';
-import { RULE_REASON_CODES } from '../../src/policy/rule-reason-codes.js';
+import { AFTER_RULE_REASON_CODES, RULE_REASON_CODES } from '../../src/policy/rule-reason-codes.js';
 import { policyFrom, principal, READ_ONLY, signals } from '../helpers/policy-helpers.js';
 
 /**
@@ -56,6 +56,7 @@ describe('reason codes a rule can match', () => {
       ...codesOf('unclassified', {}, true, true),
     ]) {
       if (!AFTER_RULES.test(reason.code)) seen.add(reason.code);
+      else expect(AFTER_RULE_REASON_CODES).toContain(reason.code);
     }
     expect([...seen].sort()).toEqual([...RULE_REASON_CODES].sort());
   });
