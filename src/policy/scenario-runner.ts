@@ -146,6 +146,12 @@ export async function runScenario(file: string, policy?: CompiledPolicy): Promis
     for (let r = 0; r < step.repeat; r++) {
       if (r > 0) offset += durationMs(step.every);
       const now = startMs + offset;
+      // Past the last date a Date can hold, the clock-based signals cannot be read (office hours
+      // throw, and the decision would be an `internal` block the scenario never asked about).
+      if (Number.isNaN(new Date(now).getTime())) {
+        const key = r > 0 ? 'every' : step.at !== undefined ? 'at' : 'after';
+        throw new ConfigError(`the step falls at ${offset} ms after start, past the last date a clock can show`, { file, keyPath: `steps[${i}].${key}` });
+      }
       const req = requestOf(s, step, step.as, now, startMs, n++);
       const { decision } = await decideToolCall(store, compiled, req, now);
       const forwarded = decision.enforced === 'allow' || decision.enforced === 'throttle' || (decision.enforced === 'approve' && step.granted);

@@ -110,3 +110,18 @@ describe('an expectation that could never fail is refused', () => {
     expect((await runScenario(file)).passed).toBe(true);
   });
 });
+
+describe('a step time no clock can show is refused', () => {
+  it('names the step instead of judging it at an invalid date (an internal block under office hours)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-scenario-time-'));
+    writeFileSync(join(dir, 'p.yaml'), ['version: 1', 'defaults: { sensitivity: low, unclassifiedAction: allow }', 'anomalies: { context: { hours: { start: 0, end: 24, days: [0, 1, 2, 3, 4, 5, 6] } } }'].join('\n'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, ['name: far future', 'policy: p.yaml', 'principals: { a: { user: alice } }', 'steps:', '  - { as: a, tool: t, expect: allow }', '  - { as: a, tool: t, at: 999999999d, expect: allow }'].join('\n'));
+    const err = await runScenario(file).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).file).toBe(file);
+    expect((err as ConfigError).keyPath).toBe('steps[1].at');
+  });
+});
