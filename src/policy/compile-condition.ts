@@ -18,6 +18,7 @@ export type CompiledCondition = (root: unknown) => boolean;
  * matches the number an agent sends instead (`1001` for `"1001"`: a tool that takes the id as
  * text reads the number as that text), and a number only numerically equal to it (`7` for
  * `"007"`, `5` for `"5.0"`) is not judged: whether the tool reads it as that string is unknown.
+ * A boolean literal is compared with booleans only; any other value is not judged.
  */
 function equals(value: unknown, expected: unknown, nocase: boolean): Verdict {
   if (value === expected) return true;
@@ -25,6 +26,9 @@ function equals(value: unknown, expected: unknown, nocase: boolean): Verdict {
     const n = numberReading(value);
     return n === AMBIGUOUS_NUMBER ? UNJUDGED : n === expected;
   }
+  // A flag sent as "true", "yes" or 1 is true to a Python tool (pydantic), and any non-empty
+  // string, "false" included, to a JavaScript `if (args.force)`: only a boolean is certain.
+  if (typeof expected === 'boolean') return typeof value === 'boolean' ? false : UNJUDGED;
   if (typeof expected === 'string' && typeof value === 'number') {
     const text = String(value);
     if ((nocase ? text.toLowerCase() : text) === expected) return true;

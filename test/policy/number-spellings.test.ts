@@ -128,3 +128,42 @@ rules:
     expect(compileCondition(ConditionSchema.parse({ path: 'tenant', eq: '42', not: true }), 'set')({ tenant: 42 })).toBe(false);
   });
 });
+
+describe('a boolean literal does not take another type for certain', () => {
+  // JavaScript tools test truthiness ("false" is true to `if (args.force)`), Python tools built on
+  // pydantic read "true", "yes", "on" and 1 as True: a value that is not a boolean may be either.
+  const FORCE = policyFrom(`
+version: t1
+sensitivity:
+  - { tools: [git_push], level: low }
+rules:
+  - { id: no-force-push, match: { tools: [git_push], arguments: [{ path: force, eq: true }] }, action: block }
+  - { id: dry-runs-free, match: { tools: [git_push], arguments: [{ path: dryRun, eq: true }] }, action: allow }
+`);
+  const push = (args: Record<string, unknown>) =>
+    evaluate(FORCE, {
+      principal: principal(),
+      call: { upstream: 'acme', tool: 'git_push', arguments: args, toolDefinition: READ_ONLY },
+      signals: signals(),
+      now: Date.UTC(2026, 0, 5, 10),
+    });
+
+  it.each([['the string true', 'true'], ['the number 1', 1], ['yes', 'yes'], ['the string false (truthy in JavaScript)', 'false']])(
+    'blocks a force flag sent as %s',
+    (_name, force) => {
+      expect(push({ force }).rules).toContain('no-force-push');
+      expect(push({ force }).action).toBe('block');
+    },
+  );
+
+  it('judges real booleans as before', () => {
+    expect(push({ force: true }).action).toBe('block');
+    expect(push({ force: false }).rules).toEqual([]);
+    expect(push({ dryRun: true }).rules).toEqual(['dry-runs-free']);
+  });
+
+  it('an allow rule does not take a string for the boolean it asks for', () => {
+    expect(push({ dryRun: 'true' }).rules).not.toContain('dry-runs-free');
+    expect(every({ path: 'dryRun', in: [true] })({ dryRun: 1 })).toBe(false);
+  });
+});
