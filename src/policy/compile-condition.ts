@@ -71,8 +71,20 @@ function contains(value: unknown, needle: unknown, nocase: boolean, loose: boole
     }
     return cut ? UNJUDGED : false;
   }
-  if (typeof value !== 'string' || typeof needle !== 'string') return false;
-  return (nocase ? value.toLowerCase() : value).includes(needle);
+  const text = textOf(value);
+  if (text === undefined || typeof needle !== 'string') return false;
+  return (nocase ? text.toLowerCase() : text).includes(needle);
+}
+
+/**
+ * The text a string test (regex, glob, a substring `contains`) reads in a value: a string itself,
+ * a finite number as it spells (`1001` is `"1001"`: a tool taking an id as text reads it so, and a
+ * block rule on `^(1001|1002)$` must not be sidestepped by dropping the quotes). Anything else
+ * has no text.
+ */
+function textOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
 }
 
 /** Arrays inside arrays are looked into this deep; deeper counts as a search cut short. */
@@ -88,8 +100,9 @@ const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() 
  * A test of one string, run under the decision's work budget (an agent's argument, short or long,
  * not a signed claim: `set`); a value the budget does not reach is not judged.
  */
-function affordable(q: Quantifier, test: (s: string) => Verdict): (v: unknown) => Verdict {
-  return (v) => {
+function affordable(q: Quantifier, test: (s: string) => Verdict, numbersAsText = false): (v: unknown) => Verdict {
+  return (raw) => {
+    const v = numbersAsText ? textOf(raw) : raw;
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
     if (v.length > MAX_STRING) return UNJUDGED;
@@ -217,15 +230,16 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
     // either. Claims (`set`) are signed identity data, not the agent's choice: run directly.
     const test = q === 'set' ? (s: string) => re.test(s) : (s: string) => boundedTest(re, s);
     const prefixMatchIsCertain = !looksPastTheCut(c.regex);
-    return (v) => {
-      if (typeof v !== 'string') return false;
+    return (raw) => {
+      const v = textOf(raw);
+      if (v === undefined) return false;
       if (v.length <= MAX_STRING) return test(v);
       // A match in the prefix is a match in the whole string only when the pattern cannot see
       // where the prefix was cut: `$`, `\b` or a lookahead take the cut for the end.
       return (prefixMatchIsCertain && test(v.slice(0, MAX_STRING)) === true) || UNJUDGED;
     };
   }
-  if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
+  if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }), true);
   if (c.within !== undefined) {
     const roots = c.within.map((r) => normaliseRoot(r, nocase));
     // Judged only when every reading of the path agrees (withinVerdict): a file URL as written

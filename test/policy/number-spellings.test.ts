@@ -167,3 +167,22 @@ rules:
     expect(every({ path: 'dryRun', in: [true] })({ dryRun: 1 })).toBe(false);
   });
 });
+
+describe('text tests read a number as the text it spells', () => {
+  it('blocks a blocklisted id sent as a number under a regex', () => {
+    expect(any({ path: 'id', regex: '^(1001|1002)$' })({ id: 1001 })).toBe(true);
+    expect(any({ path: 'id', regex: '^(1001|1002)$', not: true })({ id: 1001 })).toBe(false);
+    expect(any({ path: 'id', regex: '^(1001|1002)$' })({ id: 7 })).toBe(false);
+  });
+
+  it('blocks one under a glob and under a substring contains', () => {
+    expect(any({ path: 'id', glob: '100*' })({ id: 1001 })).toBe(true);
+    expect(any({ path: 'memo', contains: '666' })({ memo: 16660 })).toBe(true);
+  });
+
+  it('an allow rule matches a number the pattern allows, and nothing else', () => {
+    expect(every({ path: 'id', regex: '^[0-9]{1,6}$' })({ id: 123 })).toBe(true);
+    expect(every({ path: 'id', regex: '^[0-9]{1,6}$' })({ id: 1e21 })).toBe(false);
+    expect(every({ path: 'flag', regex: '^true$' })({ flag: true })).toBe(false);
+  });
+});
