@@ -121,6 +121,10 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
   // always matches ignoring case.
   const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
+    // A reader taking the string as a C string stops at a NUL (`/etc/shadow\0.txt` opens
+    // /etc/shadow): which file it names depends on the reader, so it is not judged (as `within`
+    // never takes such a path inside).
+    if (v.includes('\0')) return UNJUDGED;
     const windows = isWindowsPath(v);
     const match = windows ? folded : exact;
     const subject = globSubject(v);

@@ -356,3 +356,19 @@ describe('a file URL whose two readings disagree, under a block rule with within
     expect(cond({ path: 'path', within: ['/etc'] })({ path: 'file:///data/x.txt' })).toBe(false);
   });
 });
+
+describe('a path with a NUL byte is not judged by a glob', () => {
+  // A reader that takes the path as a C string (a C or C++ server, a library handing it to
+  // open(2) unchecked) stops at the NUL: `/etc/shadow\0.txt` opens /etc/shadow.
+  const shadow = cond({ path: 'path', glob: '/etc/shadow' });
+  const keys = cond({ path: 'path', glob: '**/id_rsa', nocase: true });
+  it('blocks a blocked file with a NUL and a harmless suffix appended', () => {
+    expect(shadow({ path: '/etc/shadow' })).toBe(true);
+    expect(shadow({ path: '/etc/shadow\u0000.txt' })).toBe(true);
+    expect(keys({ path: '/home/u/.ssh/id_rsa\u0000.pub' })).toBe(true);
+  });
+  it('an allow glob does not take a path with a NUL, as within does not', () => {
+    expect(every({ path: 'path', glob: '/workspace/**' })({ path: '/workspace/x\u0000/../../etc/shadow' })).toBe(false);
+    expect(every({ path: 'path', glob: '/workspace/**' })({ path: '/workspace/x' })).toBe(true);
+  });
+});
