@@ -7,6 +7,7 @@ import { loadPolicySync } from '../policy/load-policy.js';
 import { runScenario, type ScenarioResult } from '../policy/scenario-runner.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { didYouMean, withOptionHint } from './did-you-mean.js';
+import { terminalJson } from '../audit/escape-unsafe.js';
 import { terminalMessage } from './terminal-message.js';
 
 const HELP = `Usage: warden policy <check|test|schema> [options]
@@ -60,39 +61,50 @@ function check(files: string[], json: boolean, merge: boolean, io: CliIo): numbe
   const ok = results.every((r) => r.ok);
   if (json) {
     const out = results.map((r) => (r.ok ? { file: r.file, ok: true, ...r.summary } : { file: r.file, ok: false, error: errorJson(r.error) }));
-    io.stdout.write(`${JSON.stringify({ ok, results: out }, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(JSON.stringify({ ok, results: out }, null, 2))}\n`);
   } else {
     for (const r of results) {
       if (!r.ok) {
-        io.stderr.write(`✗ ${r.error.message}\n`);
+        io.stderr.write(`✗ ${terminalMessage(r.error.message)}\n`);
         continue;
       }
       const s = r.summary;
       const actions = Object.entries(s.rulesByAction).map(([a, n]) => `${n} ${a}`).join(', ');
-      io.stdout.write(
+      say(
+        io.stdout,
         `✓ ${r.file}: version ${s.version}, mode ${s.mode}, ${s.rules} rules (${actions}), ` +
           `${s.sensitivityEntries} sensitivity entries, thresholds ${s.thresholds.throttle}/${s.thresholds.approve}/${s.thresholds.block}, ` +
           `hash ${s.hash.slice(0, 19)}…\n`,
       );
-      if (s.monitorRules.length > 0) io.stdout.write(`  monitor-mode rules: ${s.monitorRules.join(', ')}\n`);
-      if (s.hideRules.length > 0) io.stdout.write(`  hiding rules: ${s.hideRules.join(', ')}\n`);
+      if (s.monitorRules.length > 0) say(io.stdout, `  monitor-mode rules: ${s.monitorRules.join(', ')}\n`);
+      if (s.hideRules.length > 0) say(io.stdout, `  hiding rules: ${s.hideRules.join(', ')}\n`);
     }
   }
   return ok ? EXIT.ok : EXIT.config;
 }
 
+/**
+ * Writes text made of what the policy and scenario files say (names, versions, keys quoted in
+ * errors, expected codes): those files may come from anyone who can open a pull request, and an
+ * ESC/CSI/OSC sequence in them would drive the terminal of whoever runs the check (rewrite the
+ * screen, set the title or the clipboard). Control and invisible characters are shown escaped.
+ */
+function say(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(terminalMessage(text));
+}
+
 function printScenario(r: ScenarioResult, io: CliIo): void {
-  io.stdout.write(`${r.passed ? '✓' : '✗'} ${r.name} (${r.file})\n`);
+  say(io.stdout, `${r.passed ? '✓' : '✗'} ${r.name} (${r.file})\n`);
   for (const s of r.steps) {
     if (!s.checked && s.passed) continue;
     const d = s.decision;
     const t = `+${(s.offsetMs / 1000).toFixed(1)}s`;
     const got = `${d.action}${d.enforced !== d.action ? ` (enforced ${d.enforced})` : ''}, score ${d.score}, ${d.sensitivity}`;
-    io.stdout.write(`  ${s.passed ? '✓' : '✗'} ${s.label} ${t} ${s.name} → ${got}\n`);
-    for (const m of s.mismatches) io.stdout.write(`      - ${m}\n`);
+    say(io.stdout, `  ${s.passed ? '✓' : '✗'} ${s.label} ${t} ${s.name} → ${got}\n`);
+    for (const m of s.mismatches) say(io.stdout, `      - ${m}\n`);
     if (!s.passed) {
       const reasons = d.reasons.map((x) => `${x.code}(${x.weight})`).join(' ');
-      io.stdout.write(`      reasons: ${reasons}\n      rules: ${d.rules.join(', ') || '(none)'}\n`);
+      say(io.stdout, `      reasons: ${reasons}\n      rules: ${d.rules.join(', ') || '(none)'}\n`);
     }
   }
 }
@@ -120,10 +132,10 @@ async function test(files: string[], json: boolean, io: CliIo): Promise<number> 
   const passed = errors.length === 0 && results.every((r) => r.passed);
   if (json) {
     const out = { ok: passed, scenarios: results, errors: errors.map((e) => ({ file: e.file, error: errorJson(e.error) })) };
-    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    io.stdout.write(`${terminalJson(JSON.stringify(out, null, 2))}\n`);
   } else {
     for (const r of results) printScenario(r, io);
-    for (const e of errors) io.stderr.write(`✗ ${scenarioErrorText(e.file, e.error)}\n`);
+    for (const e of errors) say(io.stderr, `✗ ${scenarioErrorText(e.file, e.error)}\n`);
     const steps = results.flatMap((r) => r.steps.filter((s) => s.checked));
     const failed = steps.filter((s) => !s.passed).length;
     io.stdout.write(`${results.length} scenarios, ${steps.length - failed}/${steps.length} checked steps passed${errors.length ? `, ${errors.length} invalid files` : ''}\n`);

@@ -5,57 +5,12 @@ import { withoutCrossFolds } from './cross-folds.js';
 import { comparesText, judgedAlsoAsNfc, withNfcLiterals } from './nfc-reading.js';
 import { fileUrlReading, globSubject, hasShortNameSegment, isWindowsPath, normaliseRoot, pathReadingOfUrlLike, posixBackslashReading, webUrlReading, withinVerdict } from './path-containment.js';
 import { compilePath, findValues, hasWildcard, MAX_ITEMS, MAX_STRING, MISSING, singleValueAt, type PathSegments } from './safe-access.js';
+import { AMBIGUOUS_NUMBER, NOT_A_NUMBER, numberReading } from './number-reading.js';
+import { contains, equals, equalsAny, MAX_NESTING, textOf, UNJUDGED, type Verdict } from './value-equality.js';
 import { budgeted } from './work-budget.js';
 
 /** A precompiled condition: a pure predicate over a root object (arguments or claims). */
 export type CompiledCondition = (root: unknown) => boolean;
-
-const NUMERIC = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-
-/** Numbers, and strings that spell a number, so `"50000"` cannot slip under `gt: 10000`. */
-function asNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && v.length < 64 && NUMERIC.test(v.trim())) return Number(v.trim());
-  return undefined;
-}
-
-function equals(value: unknown, expected: unknown, nocase: boolean): boolean {
-  if (value === expected) return true;
-  if (typeof expected === 'number') return asNumber(value) === expected;
-  // `expected` was lower-cased at load time when nocase is set.
-  return nocase && typeof expected === 'string' && typeof value === 'string' && value.toLowerCase() === expected;
-}
-
-/**
- * An array contains an equal item; a string contains the substring. `loose` (restricting rules,
- * where the agent picks the shape): an array also contains `needle` when any item, at any depth,
- * contains it, so wrapping `"rm -rf /"` as `["rm -rf /"]` does not hide it. An array not found
- * to contain it within the bounds (1000 items, MAX_NESTING deep) is not judged: past them it
- * may or may not, and a negated rule must not read either answer as certain.
- */
-function contains(value: unknown, needle: unknown, nocase: boolean, loose: boolean, depth = 0): Verdict {
-  if (Array.isArray(value)) {
-    const n = Math.min(value.length, MAX_ITEMS);
-    let cut = value.length > MAX_ITEMS || (loose && depth >= MAX_NESTING);
-    for (let i = 0; i < n; i++) {
-      if (equals(value[i], needle, nocase)) return true;
-      if (!loose || depth >= MAX_NESTING) continue;
-      const inner = contains(value[i], needle, nocase, true, depth + 1);
-      if (inner === true) return true;
-      if (inner === UNJUDGED) cut = true;
-    }
-    return cut ? UNJUDGED : false;
-  }
-  if (typeof value !== 'string' || typeof needle !== 'string') return false;
-  return (nocase ? value.toLowerCase() : value).includes(needle);
-}
-
-/** Arrays inside arrays are looked into this deep; deeper counts as a search cut short. */
-const MAX_NESTING = 8;
-
-/** A test's answer for one value; `UNJUDGED` when the value is beyond what is checked (too long). */
-const UNJUDGED = undefined;
-type Verdict = boolean | typeof UNJUDGED;
 
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 
@@ -63,8 +18,9 @@ const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() 
  * A test of one string, run under the decision's work budget (an agent's argument, short or long,
  * not a signed claim: `set`); a value the budget does not reach is not judged.
  */
-function affordable(q: Quantifier, test: (s: string) => Verdict): (v: unknown) => Verdict {
-  return (v) => {
+function affordable(q: Quantifier, test: (s: string) => Verdict, numbersAsText = false): (v: unknown) => Verdict {
+  return (raw) => {
+    const v = numbersAsText ? textOf(raw) : raw;
     if (typeof v !== 'string') return false;
     // Too long to normalise and match: not judged (the quantifier fails safe), never "no match".
     if (v.length > MAX_STRING) return UNJUDGED;
@@ -83,6 +39,10 @@ function globTest(c: Condition & { glob: string }): (s: string) => Verdict {
   // always matches ignoring case.
   const folded = nocase ? exact : picomatch(glob, { dot: true, nocase: true });
   return (v) => {
+    // A reader taking the string as a C string stops at a NUL (`/etc/shadow\0.txt` opens
+    // /etc/shadow): which file it names depends on the reader, so it is not judged (as `within`
+    // never takes such a path inside).
+    if (v.includes('\0')) return UNJUDGED;
     const windows = isWindowsPath(v);
     const match = windows ? folded : exact;
     const subject = globSubject(v);
@@ -176,7 +136,7 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
   }
   if (c.in !== undefined) {
     const set = nocase ? c.in.map(lower) : c.in;
-    return (v) => set.some((e) => equals(v, e, nocase));
+    return (v) => equalsAny(v, set, nocase);
   }
   if (c.gt !== undefined) return numeric((n) => n > (c.gt as number));
   if (c.gte !== undefined) return numeric((n) => n >= (c.gte as number));
@@ -192,15 +152,16 @@ function foldingTest(c: Condition, q: Quantifier): (v: unknown) => Verdict {
     // either. Claims (`set`) are signed identity data, not the agent's choice: run directly.
     const test = q === 'set' ? (s: string) => re.test(s) : (s: string) => boundedTest(re, s);
     const prefixMatchIsCertain = !looksPastTheCut(c.regex);
-    return (v) => {
-      if (typeof v !== 'string') return false;
+    return (raw) => {
+      const v = textOf(raw);
+      if (v === undefined) return false;
       if (v.length <= MAX_STRING) return test(v);
       // A match in the prefix is a match in the whole string only when the pattern cannot see
       // where the prefix was cut: `$`, `\b` or a lookahead take the cut for the end.
       return (prefixMatchIsCertain && test(v.slice(0, MAX_STRING)) === true) || UNJUDGED;
     };
   }
-  if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }));
+  if (c.glob !== undefined) return affordable(q, globTest(c as Condition & { glob: string }), true);
   if (c.within !== undefined) {
     const roots = c.within.map((r) => normaliseRoot(r, nocase));
     // Judged only when every reading of the path agrees (withinVerdict): a file URL as written
@@ -225,10 +186,12 @@ function looksPastTheCut(source: string): boolean {
   return source.includes('$') || /\\[bB]/.test(source) || source.includes('(?=') || source.includes('(?!');
 }
 
-function numeric(test: (n: number) => boolean): (v: unknown) => boolean {
+/** A numeric comparison: not judged when parsers may read the value as another number (number-reading.ts). */
+function numeric(test: (n: number) => boolean): (v: unknown) => Verdict {
   return (v) => {
-    const n = asNumber(v);
-    return n !== undefined && test(n);
+    const n = numberReading(v);
+    if (n === AMBIGUOUS_NUMBER) return UNJUDGED;
+    return n !== NOT_A_NUMBER && test(n);
   };
 }
 

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { assertTrustedFile } from '../core/trusted-file.js';
 import { configErrorFromZod } from '../config/zod-error.js';
 import { ConfigError } from '../core/errors.js';
+import { checkClassLimits } from './class-limits.js';
 import { compilePolicy } from './compile-policy.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { PolicySchema, type Policy } from './policy-schema.js';
@@ -130,7 +131,7 @@ export function mergePolicies(parts: readonly { file: string; policy: Policy; ra
 /** Loads, validates, merges and compiles policy files synchronously. Throws ConfigError. */
 export function loadPolicySync(files: readonly string[]): CompiledPolicy {
   const parts = files.map((file, i) => ({ file, ...loadPolicyFileSync(file, i === 0 ? 'base' : 'overlay') }));
-  return compilePolicy(mergePolicies(parts), files);
+  return compileMerged(parts, files);
 }
 
 /** Async form of loadPolicySync (reads files without blocking). Throws ConfigError. */
@@ -149,5 +150,13 @@ export async function loadPolicy(files: readonly string[]): Promise<CompiledPoli
       return { file, policy: validatePolicy(raw, file, i === 0 ? 'base' : 'overlay'), raw };
     }),
   );
-  return compilePolicy(mergePolicies(parts), files);
+  return compileMerged(parts, files);
+}
+
+/** Merges the files, checks what only the whole can show, and compiles. Throws ConfigError. */
+function compileMerged(parts: readonly { file: string; policy: Policy; raw: unknown }[], files: readonly string[]): CompiledPolicy {
+  const merged = mergePolicies(parts);
+  // The first file sets the anomalies; the classes may come from any file.
+  checkClassLimits(merged, parts[0]?.file ?? '');
+  return compilePolicy(merged, files);
 }

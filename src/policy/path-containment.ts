@@ -126,9 +126,12 @@ export function pathReadingOfUrlLike(raw: string): string | undefined {
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
-/** Normalises a configured root once at load time (`/data`, `C:\work`, `c:/work`). */
+/**
+ * Normalises a configured root once at load time (`/data`, `C:\work`, `c:/work`), in Unicode
+ * NFC: paths are also read in NFC (withinVerdict), so a root written decomposed still holds.
+ */
 export function normaliseRoot(root: string, nocase = false): string {
-  const normal = normalisePath(root) ?? root;
+  const normal = (normalisePath(root) ?? root).normalize('NFC');
   return nocase ? normal.toLowerCase() : normal;
 }
 
@@ -198,16 +201,28 @@ function withinOne(raw: string, roots: readonly string[], nocase: boolean): bool
  * hold, `allow` conditions fail). The readings: the path as written (a `file://` prefix
  * stripped), a `file://` URL as a URL reader reads it (`file:///data/%2e%2e/etc/passwd` is
  * `/etc/passwd` to a server that parses it, though it looks inside `/data`: a block rule for
- * `/etc` must still hold), and a POSIX absolute path's backslashes as ordinary characters.
+ * `/etc` must still hold), a POSIX absolute path's backslashes as ordinary characters, and each
+ * of these in Unicode NFC.
  */
 export function withinVerdict(raw: string, roots: readonly string[], nocase = false): boolean | undefined {
   const inside = withinOne(raw, roots, nocase);
+  const readings: string[] = [];
   if (/^file:\/\//i.test(raw)) {
     const url = fileUrlReading(raw);
     // A file URL no URL reader accepts: nobody knows what a server makes of it.
-    if (url === undefined || withinOne(url, roots, nocase) !== inside) return undefined;
+    if (url === undefined) return undefined;
+    readings.push(url);
   }
   const posix = posixBackslashReading(raw);
-  if (posix !== undefined && withinOne(posix, roots, nocase) !== inside) return undefined;
+  if (posix !== undefined) readings.push(posix);
+  for (const reading of [raw, ...readings]) {
+    // A decomposed name (`Geha\u0308lter`) is the precomposed folder to the filesystem server
+    // and macOS, as globs already read it: also judged in NFC (the roots are in NFC).
+    const nfc = NON_ASCII.test(reading) ? reading.normalize('NFC') : reading;
+    if (reading !== raw && withinOne(reading, roots, nocase) !== inside) return undefined;
+    if (nfc !== reading && withinOne(nfc, roots, nocase) !== inside) return undefined;
+  }
   return inside;
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;

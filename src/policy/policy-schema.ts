@@ -4,6 +4,7 @@ import { DurationSchema } from './duration.js';
 import { AnomaliesSchema } from './anomalies-schema.js';
 import { redactionPatternProblem } from '../audit/pattern-probe.js';
 import { nameGlobProblem, regexProblem } from './pattern-checks.js';
+import { ruleReasonProblem } from './rule-reason-codes.js';
 
 export const ActionSchema = z.enum(['allow', 'throttle', 'approve', 'block']);
 export const SensitivitySchema = z.enum(['low', 'medium', 'high', 'critical']);
@@ -53,7 +54,18 @@ const MatchSchema = z.strictObject({
   arguments: z.array(ConditionSchema).max(50).optional().describe('Conditions on tool arguments (all must hold)'),
   sensitivity: z.array(SensitivitySchema).min(1).optional().describe('Computed sensitivity is one of these'),
   score: z.strictObject({ gte: z.number().optional(), lt: z.number().optional() }).optional(),
-  reasons: z.array(z.string()).min(1).optional().describe('Any of these reason codes is present'),
+  reasons: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .superRefine((codes, ctx) => {
+      // A misspelt code would leave the rule silently dead (rule-reason-codes.ts).
+      codes?.forEach((code, i) => {
+        const problem = ruleReasonProblem(code);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [i] });
+      });
+    })
+    .describe('Any of these reason codes is present (codes computed before rules are matched)'),
 });
 export type RuleMatch = z.infer<typeof MatchSchema>;
 

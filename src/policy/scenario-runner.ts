@@ -11,6 +11,7 @@ import type { CompiledPolicy } from './compiled-policy.js';
 import { decideToolCall, recordOutcome } from './decide.js';
 import { durationMs } from './duration.js';
 import { loadPolicySync, parsePolicyYaml } from './load-policy.js';
+import { checkScenarioExpectations } from './scenario-expectations.js';
 import { ScenarioSchema, type Expect, type PrincipalSpec, type Scenario, type Step } from './scenario-schema.js';
 
 export interface StepResult {
@@ -134,6 +135,7 @@ export async function runScenario(file: string, policy?: CompiledPolicy): Promis
   const s = loadScenario(file);
   const policyFiles = (Array.isArray(s.policy) ? s.policy : [s.policy]).map((p) => resolve(dirname(file), p));
   const compiled = policy ?? loadPolicySync(policyFiles);
+  checkScenarioExpectations(s, file, compiled);
   const store = new MemoryStateStore({ maxEntries: 50_000 });
   const startMs = Date.parse(s.start);
   const results: StepResult[] = [];
@@ -144,6 +146,12 @@ export async function runScenario(file: string, policy?: CompiledPolicy): Promis
     for (let r = 0; r < step.repeat; r++) {
       if (r > 0) offset += durationMs(step.every);
       const now = startMs + offset;
+      // Past the last date a Date can hold, the clock-based signals cannot be read (office hours
+      // throw, and the decision would be an `internal` block the scenario never asked about).
+      if (Number.isNaN(new Date(now).getTime())) {
+        const key = r > 0 ? 'every' : step.at !== undefined ? 'at' : 'after';
+        throw new ConfigError(`the step falls at ${offset} ms after start, past the last date a clock can show`, { file, keyPath: `steps[${i}].${key}` });
+      }
       const req = requestOf(s, step, step.as, now, startMs, n++);
       const { decision } = await decideToolCall(store, compiled, req, now);
       const forwarded = decision.enforced === 'allow' || decision.enforced === 'throttle' || (decision.enforced === 'approve' && step.granted);

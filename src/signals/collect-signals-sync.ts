@@ -69,7 +69,7 @@ export function collectSignalsSync(store: SyncSignalStore, req: SignalRequest, n
   const args: string[] = [];
   for (const n of o.noveltyArguments) {
     const found = noveltyValues(req.arguments, n.path);
-    if (found.overflow || found.keys.some((v) => store.getSync(keys.valueSeen(k.uk, n.name, v)) === undefined)) args.push(n.name);
+    if (found.overflow || found.keys.some((v) => store.getSync(keys.valueSeen(k.uk, req.upstream, n.name, v)) === undefined)) args.push(n.name);
   }
   const novelty = { tool: store.getSync(t.toolSeen) === undefined, arguments: args };
   const key = sessionKey(req.sessionId);
@@ -104,6 +104,6 @@ export function observeOutcomeSync(
   if (outcome.status !== 'ok') return;
   store.setSync(toolKeys(k, req.upstream, req.tool, o.toolClass).toolSeen, 1, o.rememberMs);
   for (const n of o.noveltyArguments) {
-    for (const v of noveltyValues(req.arguments, n.path).keys) store.setSync(keys.valueSeen(k.uk, n.name, v), 1, o.rememberMs);
+    for (const v of noveltyValues(req.arguments, n.path).keys) store.setSync(keys.valueSeen(k.uk, req.upstream, n.name, v), 1, o.rememberMs);
   }
 }

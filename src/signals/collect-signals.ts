@@ -45,7 +45,7 @@ async function readNovelty(store: StateStore, req: SignalRequest, o: SignalOptio
   for (const n of o.noveltyArguments) {
     const found = noveltyValues(req.arguments, n.path);
     let novel = found.overflow;
-    for (const v of found.keys) if (!novel && (await store.get(keys.valueSeen(uk, n.name, v))) === undefined) novel = true;
+    for (const v of found.keys) if (!novel && (await store.get(keys.valueSeen(uk, req.upstream, n.name, v))) === undefined) novel = true;
     if (novel) args.push(n.name);
   }
   return { tool, arguments: args };
@@ -136,6 +136,6 @@ async function observeOutcomeAsync(
   if (outcome.status !== 'ok') return;
   await store.set(keys.toolSeen(k.pk, req.upstream, req.tool), 1, options.rememberMs);
   for (const n of options.noveltyArguments) {
-    for (const v of noveltyValues(req.arguments, n.path).keys) await store.set(keys.valueSeen(k.uk, n.name, v), 1, options.rememberMs);
+    for (const v of noveltyValues(req.arguments, n.path).keys) await store.set(keys.valueSeen(k.uk, req.upstream, n.name, v), 1, options.rememberMs);
   }
 }

@@ -39,7 +39,7 @@ export async function peekSignals(store: StateStore, req: SignalRequest, now: nu
   for (const n of o.noveltyArguments) {
     const found = noveltyValues(req.arguments, n.path);
     let novel = found.overflow;
-    for (const v of found.keys) if (!novel && (await store.get(keys.valueSeen(k.uk, n.name, v))) === undefined) novel = true;
+    for (const v of found.keys) if (!novel && (await store.get(keys.valueSeen(k.uk, req.upstream, n.name, v))) === undefined) novel = true;
     if (novel) args.push(n.name);
   }
   const current = contextOf(req);

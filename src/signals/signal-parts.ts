@@ -1,6 +1,6 @@
 import { canonicalJson } from '../core/canonical-json.js';
 import type { ToolCallRequest } from '../core/tool-call.js';
-import { compilePath, findValues, hasWildcard, MAX_STRING, MISSING, singleValueAt } from '../policy/safe-access.js';
+import { compilePath, findValues, hasWildcard, MISSING, singleValueAt } from '../policy/safe-access.js';
 import type { BurstState } from './burst.js';
 import type { BurstSignal, SignalOptions } from './signals.js';
 import { members } from './state-keys.js';
@@ -106,7 +106,9 @@ export function scanResources(req: SignalRequest, names: readonly string[]): Res
     for (const v of resourceItems((args as Record<string, unknown>)[name])) {
       if (distinct.size >= MAX_SCANNED_RESOURCES) break;
       if (typeof v !== 'string' && typeof v !== 'number') continue;
-      const key = `${name}=${String(v).slice(0, MAX_STRING)}`;
+      // The whole value (the store key hashes a long one): cut to a prefix, URLs padded in front
+      // (`?pad=<4096 x a>&id=N`) were all one resource, and the distinct-resource limit never tripped.
+      const key = `${name}=${String(v)}`;
       if (distinct.has(key)) continue;
       distinct.add(key);
       if (values.length < MAX_RESOURCES_PER_CALL) values.push(key);

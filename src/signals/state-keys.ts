@@ -28,7 +28,12 @@ export const keys = {
   resourceSeen: (pk: string, upstream: string, tool: string, value: string) =>
     `sig:vol:seen:${pk}:${upstream}/${tool}:${fragment(value)}`,
   toolSeen: (pk: string, upstream: string, tool: string) => `sig:nov:tool:${pk}:${upstream}/${tool}`,
-  valueSeen: (uk: string, name: string, value: string) => `sig:nov:arg:${uk}:${name}:${fragment(value)}`,
+  /**
+   * A sensitive value is familiar at the upstream it was used at: keyed by user alone, a payee
+   * paid through a same-named tool of another upstream (a sandbox the policy lets the agent use
+   * freely) counted as known at the real one.
+   */
+  valueSeen: (uk: string, upstream: string, name: string, value: string) => `sig:nov:arg:${uk}:${upstream}/${name}:${fragment(value)}`,
   session: (sessionId: string) => `sig:sess:${sessionId}`,
 };
 

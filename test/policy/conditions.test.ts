@@ -138,13 +138,14 @@ describe('operators', () => {
   const rows: [string, unknown, unknown, boolean][] = [
     ['eq string', { path: 'a', eq: 'x' }, { a: 'x' }, true],
     ['eq number matches numeric string', { path: 'a', eq: 5 }, { a: '5' }, true],
-    ['eq does not coerce strings', { path: 'a', eq: '5' }, { a: 5 }, false],
+    ['eq string literal matches the number that spells it', { path: 'a', eq: '5' }, { a: 5 }, true],
+    ['eq string literal does not match another number', { path: 'a', eq: '5' }, { a: 6 }, false],
     ['in set', { path: 'a', in: ['x', 'y'] }, { a: 'y' }, true],
     ['in over array items', { path: 'g', in: ['admin'] }, { g: ['dev', 'admin'] }, true],
     ['gt', { path: 'n', gt: 10 }, { n: 11 }, true],
     ['gt on numeric string', { path: 'n', gt: 10 }, { n: ' 11 ' }, true],
     ['gt on non-number', { path: 'n', gt: 10 }, { n: 'eleven' }, false],
-    ['gt on NaN-ish', { path: 'n', gt: 10 }, { n: 'Infinity' }, false],
+    ['gt on Infinity spelled out: Number() reads it, so a restricting condition holds', { path: 'n', gt: 10 }, { n: 'Infinity' }, true],
     ['lte', { path: 'n', lte: 10 }, { n: 10 }, true],
     ['regex', { path: 's', regex: '^rm\\b' }, { s: 'rm -rf /' }, true],
     ['regex with flags', { path: 's', regex: '^RM', flags: 'i' }, { s: 'rm' }, true],
@@ -353,5 +354,21 @@ describe('a file URL whose two readings disagree, under a block rule with within
   });
   it('readings that agree are judged as before', () => {
     expect(cond({ path: 'path', within: ['/etc'] })({ path: 'file:///data/x.txt' })).toBe(false);
+  });
+});
+
+describe('a path with a NUL byte is not judged by a glob', () => {
+  // A reader that takes the path as a C string (a C or C++ server, a library handing it to
+  // open(2) unchecked) stops at the NUL: `/etc/shadow\0.txt` opens /etc/shadow.
+  const shadow = cond({ path: 'path', glob: '/etc/shadow' });
+  const keys = cond({ path: 'path', glob: '**/id_rsa', nocase: true });
+  it('blocks a blocked file with a NUL and a harmless suffix appended', () => {
+    expect(shadow({ path: '/etc/shadow' })).toBe(true);
+    expect(shadow({ path: '/etc/shadow\u0000.txt' })).toBe(true);
+    expect(keys({ path: '/home/u/.ssh/id_rsa\u0000.pub' })).toBe(true);
+  });
+  it('an allow glob does not take a path with a NUL, as within does not', () => {
+    expect(every({ path: 'path', glob: '/workspace/**' })({ path: '/workspace/x\u0000/../../etc/shadow' })).toBe(false);
+    expect(every({ path: 'path', glob: '/workspace/**' })({ path: '/workspace/x' })).toBe(true);
   });
 });

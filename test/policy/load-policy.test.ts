@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
@@ -40,6 +42,9 @@ const CASES: [string, string, string | undefined][] = [
   ['flags-without-regex.yaml', 'regex flags on a glob', 'rules[0].match.arguments[0].flags'],
   ['nocase-numeric.yaml', 'nocase on a numeric comparison', 'rules[0].match.arguments[0].nocase'],
   ['novelty-inner-globstar.yaml', 'a novelty path with ** before its end, which finds nothing and so never counts a payee as new', 'anomalies.novelty.arguments[0].path'],
+  ['unknown-reason-code.yaml', 'a misspelt reason code (rate.tools), which would leave a block rule that never fires', 'rules[0].match.reasons[1]'],
+  ['reason-after-rules.yaml', 'a reason code added after rules are matched (a floor), which no rule ever sees', 'rules[0].match.reasons[0]'],
+  ['per-class-typo.yaml', 'a per-class rate limit for a class no tool has (a typo), which would never apply', 'anomalies.rate.perClass.paymnets'],
   ['yaml-syntax.yaml', 'broken YAML', undefined],
   ['duplicate-yaml-key.yaml', 'a duplicated YAML key', undefined],
 ];
@@ -69,6 +74,25 @@ describe('policy files are rejected at load with file and key path', () => {
     expect(message).toMatch(/: not valid YAML \(line \d+, column \d+\): \S/);
     expect(message).not.toMatch(/at line \d+, column \d+/);
     expect(message.endsWith(':')).toBe(false);
+  });
+
+  it('names the reason code a misspelt one most likely meant', () => {
+    expect(loadError(join(BAD, 'unknown-reason-code.yaml')).message).toContain("unknown reason code 'rate.tools' (did you mean 'rate.tool'?)");
+    expect(loadError(join(BAD, 'reason-after-rules.yaml')).message).toContain('added after rules are matched');
+  });
+
+  it('names the class a misspelt per-class limit most likely meant', () => {
+    expect(loadError(join(BAD, 'per-class-typo.yaml')).message).toContain("(did you mean 'payments'?)");
+  });
+
+  it('accepts a per-class limit for a class an overlay defines, a level used as a class, and unclassified', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-per-class-'));
+    const base = join(dir, 'base.yaml');
+    const overlay = join(dir, 'overlay.yaml');
+    writeFileSync(base, 'version: 1\nsensitivity: [{ tools: [echo], level: low }]\nanomalies: { rate: { perClass: { payments: 5, low: 9, unclassified: 3 } } }\n');
+    writeFileSync(overlay, 'sensitivity: [{ tools: [pay], level: high, class: payments }]\n');
+    expect(() => loadPolicySync([base, overlay])).not.toThrow();
+    expect(() => loadPolicySync([base])).toThrow(ConfigError);
   });
 
   it('names a missing file', () => {

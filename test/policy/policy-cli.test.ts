@@ -89,3 +89,46 @@ describe('warden policy', () => {
     expect((await run('--help')).code).toBe(EXIT.ok);
   });
 });
+
+describe('warden policy prints no terminal control sequences from the files it reads', () => {
+  /** ESC (OSC title / CSI), the 8-bit CSI and a bidi override: each drives or misleads a terminal. */
+  const UNSAFE = /[\u001b\u009b\u202e\u0007]/;
+  const hostile = (s: string) => `${s}\u001b]0;PWNED\u0007\u009b2J\u202e`;
+
+  function files(): { dir: string; policy: string; scenario: string; broken: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-policy-escapes-'));
+    const policy = join(dir, 'p.yaml');
+    writeFileSync(policy, `version: ${JSON.stringify(hostile('v'))}\nrules:\n  - { id: r1, match: { tools: [t] }, action: block }\n`);
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, `version: 1\n${JSON.stringify(hostile('key'))}: 1\n`);
+    const scenario = join(dir, 's.yaml');
+    writeFileSync(scenario, [
+      `name: ${JSON.stringify(hostile('scenario'))}`,
+      'policy: p.yaml',
+      'principals: { a: { user: alice } }',
+      'steps:',
+      `  - { as: a, tool: t, name: ${JSON.stringify(hostile('step'))}, expect: { action: allow, reasons: [${JSON.stringify(hostile('code'))}], rules: [${JSON.stringify(hostile('rule'))}] } }`,
+    ].join('\n'));
+    return { dir, policy, scenario, broken };
+  }
+
+  it('check, in text and JSON, for a valid and a broken file', async () => {
+    const f = files();
+    for (const args of [['check', f.policy, f.broken], ['check', '--json', f.policy, f.broken]]) {
+      const r = await run(...args);
+      expect(r.code).toBe(EXIT.config);
+      expect(r.out + r.err).toContain('PWNED');
+      expect(r.out + r.err).not.toMatch(UNSAFE);
+    }
+  });
+
+  it('test, in text and JSON, for a failing step and an invalid scenario', async () => {
+    const f = files();
+    for (const args of [['test', f.scenario, f.broken], ['test', '--json', f.scenario, f.broken]]) {
+      const r = await run(...args);
+      expect(r.code).toBe(EXIT.config);
+      expect(r.out + r.err).toContain('PWNED');
+      expect(r.out + r.err).not.toMatch(UNSAFE);
+    }
+  });
+});

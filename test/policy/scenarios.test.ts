@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
 import { runScenario } from '../../src/policy/scenario-runner.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -58,5 +59,69 @@ describe('scenario data keeps every key it was written with', () => {
       ['steps[1]', true, []],
       ['steps[2]', true, []],
     ]);
+  });
+});
+
+describe('an expectation that could never fail is refused', () => {
+  /** Writes a one-principal scenario with these steps against a small policy; returns its path. */
+  async function scenarioWith(steps: string[]): Promise<string> {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-scenario-expect-'));
+    writeFileSync(join(dir, 'p.yaml'), [
+      'version: 1',
+      'defaults: { sensitivity: low, unclassifiedAction: allow }',
+      'rules:',
+      '  - { id: velocity, match: { tools: [pay], reasons: [rate.tool] }, action: block }',
+    ].join('\n'));
+    writeFileSync(join(dir, 's.yaml'), ['name: vacuous', 'policy: p.yaml', 'principals: { a: { user: alice } }', 'steps:', ...steps].join('\n'));
+    return join(dir, 's.yaml');
+  }
+  async function refusal(steps: string[]): Promise<ConfigError> {
+    const file = await scenarioWith(steps);
+    const err = await runScenario(file).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).file).toBe(file);
+    return err as ConfigError;
+  }
+
+  it('rejects a misspelt reason code under absent, which is never present and so always passes', async () => {
+    const err = await refusal(['  - { as: a, tool: pay, expect: { action: allow, absent: [rate.tools] } }']);
+    expect(err.keyPath).toBe('steps[0].expect.absent[0]');
+    expect(err.message).toContain("did you mean 'rate.tool'");
+  });
+
+  it('rejects a misspelt reason code under absent in expectLast too', async () => {
+    const err = await refusal(['  - { as: a, tool: pay, repeat: 2, expectLast: { absent: [burst.rates] } }']);
+    expect(err.keyPath).toBe('steps[0].expectLast.absent[0]');
+  });
+
+  it('rejects a rule id the policy does not have under absentRules, which always passes', async () => {
+    const err = await refusal([
+      '  - { as: a, tool: pay, expect: allow }',
+      '  - { as: a, tool: pay, expect: { absentRules: [velocty] } }',
+    ]);
+    expect(err.keyPath).toBe('steps[1].expect.absentRules[0]');
+    expect(err.message).toContain("did you mean 'velocity'");
+  });
+
+  it('accepts codes added after rules and real rule ids', async () => {
+    const file = await scenarioWith(['  - { as: a, tool: pay, expect: { action: allow, absent: [policy.unclassified, rate.tool], absentRules: [velocity] } }']);
+    expect((await runScenario(file)).passed).toBe(true);
+  });
+});
+
+describe('a step time no clock can show is refused', () => {
+  it('names the step instead of judging it at an invalid date (an internal block under office hours)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-scenario-time-'));
+    writeFileSync(join(dir, 'p.yaml'), ['version: 1', 'defaults: { sensitivity: low, unclassifiedAction: allow }', 'anomalies: { context: { hours: { start: 0, end: 24, days: [0, 1, 2, 3, 4, 5, 6] } } }'].join('\n'));
+    const file = join(dir, 's.yaml');
+    writeFileSync(file, ['name: far future', 'policy: p.yaml', 'principals: { a: { user: alice } }', 'steps:', '  - { as: a, tool: t, expect: allow }', '  - { as: a, tool: t, at: 999999999d, expect: allow }'].join('\n'));
+    const err = await runScenario(file).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).file).toBe(file);
+    expect((err as ConfigError).keyPath).toBe('steps[1].at');
   });
 });

@@ -108,6 +108,15 @@ describe('collectSignals: volume and distinct resources', () => {
     const s = await collectSignals(store, request({ tool: 'read_multiple_files', arguments: { paths } }), T0, DEFAULT_SIGNAL_OPTIONS);
     expect(s.volume.distinctResources).toBe(12);
   });
+  it('counts resources that share a long prefix apart (padding the front of a URL cannot make them one)', async () => {
+    const pad = `https://crm.example/api/customer?pad=${'a'.repeat(5000)}`;
+    for (const sync of [true, false]) {
+      const store = sync ? new MemoryStateStore() : asyncOnly(new MemoryStateStore());
+      for (let i = 0; i < 5; i++) await collectSignals(store, request({ tool: 'get', arguments: { id: `${pad}&id=${i}` } }), T0 + i, OPTS);
+      const s = await collectSignals(store, request({ tool: 'get', arguments: { id: [`${pad}&id=5`, `${pad}&id=6`] } }), T0 + 10, OPTS);
+      expect(s.volume.distinctResources, sync ? 'sync store' : 'async store').toBe(7);
+    }
+  });
   it('counts distinct resources, not repeated ones', async () => {
     const store = new MemoryStateStore();
     for (const id of [1, 2, 2, 3, 1]) await collectSignals(store, request({ tool: 'get', arguments: { id } }), T0, OPTS);

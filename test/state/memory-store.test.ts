@@ -45,7 +45,7 @@ describe('MemoryStateStore kinds of entries', () => {
     const { keys } = await import('../../src/signals/state-keys.js');
     const { principal } = await import('../helpers/policy-helpers.js');
     const pk = keys.pair(principal());
-    const minted = [keys.resourceSeen(pk, 'u', 't', 'v'), keys.toolSeen(pk, 'u', 't'), keys.valueSeen('uk', 'payee', 'v'), keys.session('s1')];
+    const minted = [keys.resourceSeen(pk, 'u', 't', 'v'), keys.toolSeen(pk, 'u', 't'), keys.valueSeen('uk', 'u', 'payee', 'v'), keys.session('s1')];
     for (const key of minted) expect(CHURN_PREFIXES.some((p) => key.startsWith(p))).toBe(true);
     const source = (await import('node:fs')).readFileSync(new URL('../../src/events/set-receiver.ts', import.meta.url), 'utf8');
     expect(source).toContain('`events:jti:');
