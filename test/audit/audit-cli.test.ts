@@ -162,6 +162,16 @@ describe('warden audit tail, show, query, stats', () => {
     expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([17, 18, 19]);
   });
 
+  it('tail says why a policy reload failed (the error), not only which file', async () => {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file: f });
+    sink.record(auditEvent('policy.reload_failed', { file: '/etc/warden/p.yaml', error: '/etc/warden/p.yaml: rules[0].match.arguments[0].regex: invalid regular expression', keptPolicyHash: 'sha256:p1' }));
+    await sink.close();
+    const line = cli(['tail', f, '-n', '5']).stdout.split('\n').find((l) => l.includes('policy.reload_failed')) ?? '';
+    expect(line).toContain('error=/etc/warden/p.yaml: rules[0].match.arguments[0].regex: invalid regular expression');
+  });
+
   it('tail never shows secrets that were in the arguments', () => {
     expect(cli(['tail', file, '-n', '100', '--json']).stdout).not.toContain('pw-SECRET');
   });
