@@ -153,9 +153,16 @@ function parseSse(buffer: string, emit: (event: string, data: unknown) => void):
  */
 export const CONTROL_ANSWER_TIMEOUT_MS = 10_000;
 
-/** Client options; `answerTimeoutMs` defaults to CONTROL_ANSWER_TIMEOUT_MS. */
+/**
+ * How long the approval stream may stay silent before the CLI takes it for lost: three of the
+ * control server's 15 s heartbeats.
+ */
+export const CONTROL_STREAM_IDLE_MS = 45_000;
+
+/** Client options; the defaults are CONTROL_ANSWER_TIMEOUT_MS and CONTROL_STREAM_IDLE_MS. */
 export interface ControlClientOptions {
   readonly answerTimeoutMs?: number;
+  readonly streamIdleMs?: number;
 }
 
 /** A small client for the control API (used by `warden approve` and `warden approvals`). */
@@ -166,6 +173,7 @@ export function createControlClient(
   const base = baseOptions(target.url);
   const headers = { authorization: `Bearer ${target.token}`, accept: 'application/json' };
   const timeoutMs = options.answerTimeoutMs ?? CONTROL_ANSWER_TIMEOUT_MS;
+  const streamIdleMs = options.streamIdleMs ?? CONTROL_STREAM_IDLE_MS;
   const noAnswer = (): ControlUnavailableError =>
     new ControlUnavailableError(unreachableMessage(target, new Error(`no answer within ${formatSeconds(timeoutMs)}`), true));
   /** Resolves with the response once its headers arrived; fails when none came within the bound. */
@@ -221,11 +229,25 @@ export function createControlClient(
       }
       onOpen?.();
       res.setEncoding('utf8');
+      // Warden writes a heartbeat every 15 s. A stream silent for much longer is dead (warden
+      // stopped or hung, the connection lost without a FIN): ended here, so the approver sees
+      // "lost the control API stream" and a reconnect instead of an empty queue that never fills.
+      let idle: NodeJS.Timeout | undefined;
+      const armIdle = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => res.destroy(new Error(`no data, not even a heartbeat, for ${formatSeconds(streamIdleMs)}`)), streamIdleMs);
+      };
+      armIdle();
       let buffer = '';
       try {
-        for await (const chunk of res) buffer = parseSse(buffer + String(chunk), onEvent);
+        for await (const chunk of res) {
+          armIdle();
+          buffer = parseSse(buffer + String(chunk), onEvent);
+        }
       } catch (err) {
-        if (!signal.aborted) throw new ControlUnavailableError('control API stream broke', { cause: err });
+        if (!signal.aborted) throw new ControlUnavailableError(`control API stream broke (${(err as Error).message})`, { cause: err });
+      } finally {
+        clearTimeout(idle);
       }
     },
   };

@@ -56,4 +56,34 @@ describe('control API clients do not wait forever for an answer', () => {
     const client = createControlClient({ url: `http://127.0.0.1:${port}`, token: 't' }, { answerTimeoutMs: 300 });
     await expect(client.request('GET', '/sessions')).rejects.toThrow(/no answer within 300 ms/);
   });
+
+  it('an approval stream that goes silent (no event, no heartbeat) is taken for lost after the idle bound, not followed forever', async () => {
+    const server: HttpServer = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: pending\ndata: {"id":"apr_1"}\n\n');
+      // then nothing: a warden that stopped (SIGSTOP) or a connection lost without a FIN
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => (server.closeAllConnections(), server.close()) });
+    const port = (server.address() as { port: number }).port;
+    const client = createControlClient({ url: `http://127.0.0.1:${port}`, token: 't' }, { streamIdleMs: 300 });
+    const events: string[] = [];
+    const ac = new AbortController();
+    await expect(client.stream('/approvals/stream', (event) => events.push(event), ac.signal)).rejects.toThrow(/no data, not even a heartbeat, for 300 ms/);
+    expect(events).toEqual(['pending']);
+  });
+
+  it('heartbeats keep a quiet approval stream open past the idle bound', async () => {
+    const server: HttpServer = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const beat = setInterval(() => res.write(': ping\n\n'), 100);
+      setTimeout(() => (clearInterval(beat), res.end()), 1_000);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => (server.closeAllConnections(), server.close()) });
+    const port = (server.address() as { port: number }).port;
+    const client = createControlClient({ url: `http://127.0.0.1:${port}`, token: 't' }, { streamIdleMs: 300 });
+    // Ends normally when the server ends it, after 1 s of heartbeats only.
+    await expect(client.stream('/approvals/stream', () => {}, new AbortController().signal)).resolves.toBeUndefined();
+  });
 });
