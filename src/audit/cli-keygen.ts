@@ -11,7 +11,8 @@ export const KEYGEN_HELP = `Usage: warden audit keygen [--out PREFIX] [--force] 
 
 Writes an Ed25519 key pair for signing audit checkpoints:
 PREFIX.key (private, PKCS#8 PEM, mode 0600) and PREFIX.pub (public, SPKI PEM).
-Default PREFIX: ./warden-audit-signing. Existing files are not overwritten without --force.
+Default PREFIX: ./warden-audit-signing (missing folders are created). Existing files are not
+overwritten without --force, which removes them and writes the new pair afresh.
 Configure audit.checkpoint.signingKey: PREFIX.key; verify with --public-key PREFIX.pub.
 Exit codes: 0 written, 1 key files exist (no --force), 2 usage, 4 cannot write them.
 `;
