@@ -17,7 +17,8 @@ export interface StepOutcome {
 
 /**
  * A deterministic stand-in for an LLM agent: makes the scripted calls in order and reports what
- * came back. Used by the demo and by end-to-end stories.
+ * came back. A starting point for stories of your own (the demo makes its calls with
+ * examples/demo/demo-agent.ts, which also reads warden's decision from each refusal).
  */
 export async function runScriptedAgent(client: Client, steps: readonly AgentStep[], print: (line: string) => void): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];

@@ -54,6 +54,15 @@ export async function createDemoSetup(): Promise<DemoSetup> {
   return { dir, configFile, auditFile, adminTokenFile, controlUrlFile: join(dir, 'control-url'), who: 'alice via demo-agent (on behalf of planner)' };
 }
 
+/**
+ * How long the demo's approval waits for a person: warden's default, 50 s. Tests of the
+ * interactive path shorten it with WARDEN_DEMO_APPROVAL_TIMEOUT_MS rather than wait that long.
+ */
+function approvalTimeoutMs(): number {
+  const given = Number(process.env.WARDEN_DEMO_APPROVAL_TIMEOUT_MS);
+  return Number.isInteger(given) && given > 0 ? given : 50_000;
+}
+
 /** The warden config the demo runs; see examples/warden.yaml for the commented version. */
 function demoConfig(p: { jwksFile: string; tokenFile: string; auditFile: string; adminTokenFile: string; pinsFile: string }): Record<string, unknown> {
   return {
@@ -70,7 +79,7 @@ function demoConfig(p: { jwksFile: string; tokenFile: string; auditFile: string;
     audit: { file: p.auditFile },
     // list_customers is throttled by policy; this bucket makes the demo's burst visible quickly.
     throttle: { buckets: [{ key: 'user_agent', ratePerMinute: 60, burst: 2 }], maxWaitMs: 1500 },
-    approvals: { timeoutMs: 50_000, progressIntervalMs: 5_000 },
+    approvals: { timeoutMs: approvalTimeoutMs(), progressIntervalMs: 5_000 },
     control: { port: 0, adminTokenFile: p.adminTokenFile },
     pins: { file: p.pinsFile },
   };

@@ -64,12 +64,23 @@ async function throttleSteps(ctx: Ctx): Promise<void> {
   const decisions = decisionsIn(records);
   outcomes.forEach((o, i) => print(`THROTTLE   list_customers #${i + 1} → ${describeOutcome(o)}`));
   print(`           why: ${explain(decisions[0])}`);
-  const waits = records.filter((r) => r.type === 'call.throttle').map((r) => (r['outcome'] === 'admitted' ? `admitted after ${String(r['waitedMs'])} ms` : `rejected (${String(r['reason'])})`));
-  print(`           audit call.throttle: ${waits.join('; ')}`);
+  print(`           audit call.throttle: ${throttleTally(records)}`);
   const c = ctx.checks;
   c.expect(decisions.length === 5 && decisions.every((d) => d.action === 'throttle'), 'every burst call decided throttle');
   c.expect(outcomes.some((o) => o.kind === 'result' && o.ms >= 500), 'a throttled call was delayed, then forwarded');
   c.expect(outcomes.some((o) => o.kind === 'refused' && o.meta?.reason === 'throttle_rejected' && (o.meta.retryAfterMs ?? 0) > 0), 'a throttled call was rejected with retry-after');
+}
+
+/**
+ * The throttle records of the burst as counts: listed one by one in the order warden wrote them,
+ * they read as if they matched calls #1..#5 above, which they do not (the calls race).
+ */
+function throttleTally(records: AuditRecord[]): string {
+  const throttle = records.filter((r) => r.type === 'call.throttle');
+  const admitted = throttle.filter((r) => r['outcome'] === 'admitted').map((r) => Number(r['waitedMs']));
+  const rejected = throttle.filter((r) => r['outcome'] !== 'admitted').map((r) => String(r['reason']));
+  const reasons = [...new Set(rejected)].join(', ');
+  return `${admitted.length} admitted (waited ${admitted.sort((a, b) => a - b).join(', ')} ms), ${rejected.length} rejected${rejected.length > 0 ? ` (${reasons})` : ''}`;
 }
 
 async function approveStep(ctx: Ctx): Promise<string | undefined> {
@@ -101,7 +112,11 @@ async function approveStep(ctx: Ctx): Promise<string | undefined> {
   print(`           why: ${explain(decision)}`);
   if (answered) print(`           audit: call.approval_answered ${String(answered['outcome'] ?? '')} by ${String((answered['approver'] as { id?: string } | undefined)?.id ?? '?')}`);
   const humanDenied = interactive && outcome.kind === 'refused' && outcome.meta?.reason === 'approval_denied';
-  ctx.checks.expect(decision?.action === 'approve' && (outcome.kind === 'result' || humanDenied), 'approve transfer_funds: pending, answered, then forwarded (or denied by you)');
+  // Nobody at the terminal answered in time: warden denied the call, which is what it must do.
+  // The person watching is told so; the demo has not failed.
+  const nobodyAnswered = interactive && outcome.kind === 'refused' && outcome.meta?.reason === 'approval_timeout';
+  if (nobodyAnswered) print('           nobody answered in time, so warden denied the call (approval_timeout): a call waiting for a person never goes through by default');
+  ctx.checks.expect(decision?.action === 'approve' && (outcome.kind === 'result' || humanDenied || nobodyAnswered), 'approve transfer_funds: pending, answered, then forwarded (or denied by you, or by warden when nobody answered)');
   return decision?.callId;
 }
 

@@ -241,7 +241,8 @@ export class ApproverConsole {
    * more, so the console stops instead of showing requests nobody can answer, waiting forever.
    */
   inputEnded(): void {
-    this.write(`${CLEAR_LINE}the input ended: answers are typed at a terminal (scripts use \`warden approvals\`)\n`);
+    // The caller says why on stderr (an exit-2 usage error); here only the prompt line is ended.
+    if (this.mode !== 'idle') this.write('\n');
     this.quitResolve?.();
   }
 

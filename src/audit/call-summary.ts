@@ -20,6 +20,13 @@ export interface CallSummary {
   enforced: string | null;
   score: number | null;
   status: string | null;
+  /**
+   * Why warden did not forward the call, when it did not: `blocked`, `throttle_rejected`,
+   * `approval_denied`, `approval_timeout` or `approval_withdrawn`. Null for a forwarded call and
+   * for one whose records say neither (still waiting, or cut off). Without it a refused call and
+   * one still pending looked alike (`status` null) in a query.
+   */
+  refusal: string | null;
   durationMs: number | null;
   records: number;
 }
@@ -79,6 +86,25 @@ function apply(c: CallSummary, r: AuditRecord, str: Str): void {
     c.durationMs = typeof r.durationMs === 'number' ? r.durationMs : null;
   }
   if (r.type === 'call.error' && c.status === null) c.status = 'error';
+  c.refusal ??= refusalOf(r);
+}
+
+/** The refusal a record states, if it states one (see CallSummary.refusal). */
+function refusalOf(r: AuditRecord): string | null {
+  switch (r.type) {
+    case 'call.decision':
+      return r.enforced === 'block' ? 'blocked' : null;
+    case 'call.throttle':
+      return r.outcome === 'rejected' ? 'throttle_rejected' : null;
+    case 'call.approval_answered':
+      return r.approved === false ? 'approval_denied' : null;
+    case 'call.approval_timeout':
+      return 'approval_timeout';
+    case 'call.approval_withdrawn':
+      return 'approval_withdrawn';
+    default:
+      return null;
+  }
 }
 
 /** The chain's names and, aligned with them, their issuers (null where none was named). */
@@ -158,7 +184,7 @@ export class CallSummaries {
       const summary: CallSummary = {
         // `ts` as the log has it; a forged non-string one becomes '' (the readers print strings).
         callId, ts: typeof r.ts === 'string' ? r.ts : '', sessionId: null, issuer: null, user: null, agent: null, agentIssuer: null, actorChain: [], actorChainIssuers: [], upstream: null,
-        tool: null, action: null, enforced: null, score: null, status: null, durationMs: null, records: 0,
+        tool: null, action: null, enforced: null, score: null, status: null, refusal: null, durationMs: null, records: 0,
       };
       // A call starts at the log's time so far (the newest time read), not at its own record's
       // time: after the host clock stepped back (or one record carried a far-future time), a

@@ -79,7 +79,7 @@ function details(r: AuditRecord, paint: Paint): string[] {
   const who = principalText(r.principal);
   if (who) out.push(terminalText(who));
   // Names as in AuditEventFields (src/audit/events.ts): a name no producer writes would never print.
-  for (const k of ['method', 'upstream', 'tool', 'uri', 'prompt', 'score', 'enforced', 'mode', 'approvalId', 'outcome', 'status', 'durationMs', 'resultBytes', 'waitedMs', 'retryAfterMs', 'approved', 'by', 'how', 'reason', 'code', 'message', 'file', 'policyHash']) {
+  for (const k of ['method', 'upstream', 'tool', 'uri', 'prompt', 'score', 'enforced', 'mode', 'approvalId', 'outcome', 'status', 'durationMs', 'resultBytes', 'waitedMs', 'retryAfterMs', 'approved', 'by', 'how', 'reason', 'code', 'message', 'error', 'file', 'policyHash']) {
     if (k === 'enforced' && r.enforced === r.action) continue;
     add(k, r[k]);
   }

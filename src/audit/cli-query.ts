@@ -212,7 +212,7 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   loaded.done();
   // action is what policy decided, enforced what happened (they differ in monitor mode).
   const rows = calls.map((c) => [
-    c.ts, c.callId, c.user ?? '-', c.agent ?? '-', c.tool ?? '-', c.action ?? '-', c.enforced ?? '-', c.score === null ? '-' : String(c.score), c.status ?? '-',
+    c.ts, c.callId, c.user ?? '-', c.agent ?? '-', c.tool ?? '-', c.action ?? '-', c.enforced ?? '-', c.score === null ? '-' : String(c.score), c.status ?? c.refusal ?? '-',
   ]);
   io.stdout.write(`${table(['time', 'call', 'user', 'agent', 'tool', 'action', 'enforced', 'score', 'status'], rows)}\n${calls.length} call(s)\n`);
   // Nothing matching is an answer, not a failure: exit 0 like other query tools.

@@ -166,7 +166,12 @@ export const approveCommand: CliCommand = {
     const ticker = setInterval(() => ui.tick(), 1_000);
     ui.start();
     const streamed = follow(client, ui, io, ac.signal, tokenFile);
-    const quit = ui.quit.then(() => (inputEnded ? EXIT.usage : EXIT.ok));
+    const quit = ui.quit.then(() => {
+      if (!inputEnded) return EXIT.ok;
+      // A usage error like any other: on stderr under the command's name, stdout left to the console.
+      io.stderr.write('warden approve: the input ended: answers are typed at a terminal (scripts use `warden approvals`)\n');
+      return EXIT.usage;
+    });
     const code = await Promise.race([quit, streamed]);
     await ui.answersSent();
     ac.abort();

@@ -7,6 +7,7 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger, finishLogger, type Logger } from '../logging/logger.js';
 import { startWarden, type WardenHandle } from '../proxy/start-warden.js';
 import { composeRuntime, type Runtime } from '../runtime/compose-runtime.js';
+import { withConfigFileOnListenFailure } from '../runtime/operator-surfaces.js';
 import { StartupInterruptedError } from '../runtime/startup-stop.js';
 import { checkTrustedInputs } from '../runtime/trusted-inputs.js';
 import { preparePrivateDirs } from '../runtime/private-dirs.js';
@@ -117,7 +118,7 @@ async function startAndServe(config: WardenConfig, configFile: string, logger: L
     handle = await startWarden({ config, configFile, authenticator: runtime.authenticator, guard: runtime.guard, audit: runtime.audit, logger });
   } catch (err) {
     await runtime.close('start_failed');
-    return startFailed(err, io);
+    return startFailed(withConfigFileOnListenFailure(err, configFile), io);
   }
   // A signal that arrived while the listeners started has already resolved `requested`: the
   // proxy is closed again right away, before it handles any message.

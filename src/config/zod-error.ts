@@ -30,13 +30,23 @@ export function configErrorFromZod(error: z.ZodError, file: string, source?: Par
   const lines = issues.map((issue) => {
     const keyPath = formatKeyPath(issue.path);
     if (issue.code === 'unrecognized_keys') return `${file}: ${keyPath}: ${unknownKeysMessage(issue, source)}`;
-    return `${file}: ${keyPath}: ${issue.message}`;
+    return `${file}: ${keyPath}: ${missingKeyMessage(issue) ?? issue.message}`;
   });
   const first = issues[0];
   return new ConfigError(lines.join('\n'), { file, keyPath: first ? formatKeyPath(first.path) : undefined });
 }
 
 type Issue = z.ZodError['issues'][number];
+
+/**
+ * A required key left out. zod says `Invalid input: expected number, received undefined`, which
+ * reads like a wrong value was written; the operator has to add the key, so say that.
+ */
+function missingKeyMessage(issue: Issue): string | undefined {
+  if (issue.code !== 'invalid_type' || !/received undefined$/.test(issue.message)) return undefined;
+  const expected = (issue as { expected?: unknown }).expected;
+  return `required key is missing${typeof expected === 'string' ? ` (expected ${expected})` : ''}`;
+}
 
 /** Beyond this many allowed keys, listing them all would bury the line; only a close match is named. */
 const MAX_LISTED_KEYS = 8;

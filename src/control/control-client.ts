@@ -99,10 +99,15 @@ export function resolveControlTarget(
 }
 
 /** Why a connection failed, in the user's terms: a URL from a control-url file that nobody answers is a stale file. */
-function unreachableMessage(target: { url: string; urlSource?: ControlTarget['urlSource']; urlFile?: string | undefined }, err: Error): string {
+function unreachableMessage(target: { url: string; urlSource?: ControlTarget['urlSource']; urlFile?: string | undefined }, err: Error, silent = false): string {
   const base = `cannot reach warden's control API at ${target.url} (${err.message})`;
   if (target.urlSource === 'file' && target.urlFile !== undefined) {
-    return `${base}: ${target.urlFile} names this URL, but the warden that wrote it is not running (a stale file left by a warden that was killed; delete it, start warden, or pass --url)`;
+    // A listener that takes the connection but never answers is a hung (or stopped) warden, or a
+    // program that took over the port of a stale file: both are worth naming.
+    const why = silent
+      ? 'but nothing there answers (a warden that is stopped or hung, or a stale file whose port another program now holds; delete the file if its warden is gone, or pass --url)'
+      : 'but the warden that wrote it is not running (a stale file left by a warden that was killed; delete it, start warden, or pass --url)';
+    return `${base}: ${target.urlFile} names this URL, ${why}`;
   }
   return base;
 }
@@ -112,6 +117,10 @@ function baseOptions(url: string): RequestOptions {
   const u = new URL(url);
   if (u.protocol !== 'http:') throw new ControlUnavailableError(`control URL must be http:// or unix: (${url})`);
   return { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || 80 };
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function parseSse(buffer: string, emit: (event: string, data: unknown) => void): string {
@@ -136,28 +145,76 @@ function parseSse(buffer: string, emit: (event: string, data: unknown) => void):
   return rest;
 }
 
+/**
+ * How long the CLIs wait for warden's control API to answer a request (for the approval stream:
+ * to open it). Warden answers in milliseconds; a listener that accepts the connection and never
+ * answers (a stopped or hung warden, or another program on a stale control-url's port) left
+ * `warden sessions`, `revoke` and `approvals` waiting forever without a word.
+ */
+export const CONTROL_ANSWER_TIMEOUT_MS = 10_000;
+
+/**
+ * How long the approval stream may stay silent before the CLI takes it for lost: three of the
+ * control server's 15 s heartbeats.
+ */
+export const CONTROL_STREAM_IDLE_MS = 45_000;
+
+/** Client options; the defaults are CONTROL_ANSWER_TIMEOUT_MS and CONTROL_STREAM_IDLE_MS. */
+export interface ControlClientOptions {
+  readonly answerTimeoutMs?: number;
+  readonly streamIdleMs?: number;
+}
+
 /** A small client for the control API (used by `warden approve` and `warden approvals`). */
-export function createControlClient(target: { url: string; token: string; urlSource?: ControlTarget['urlSource']; urlFile?: string | undefined }): ControlClient {
+export function createControlClient(
+  target: { url: string; token: string; urlSource?: ControlTarget['urlSource']; urlFile?: string | undefined },
+  options: ControlClientOptions = {},
+): ControlClient {
   const base = baseOptions(target.url);
   const headers = { authorization: `Bearer ${target.token}`, accept: 'application/json' };
+  const timeoutMs = options.answerTimeoutMs ?? CONTROL_ANSWER_TIMEOUT_MS;
+  const streamIdleMs = options.streamIdleMs ?? CONTROL_STREAM_IDLE_MS;
+  const noAnswer = (): ControlUnavailableError =>
+    new ControlUnavailableError(unreachableMessage(target, new Error(`no answer within ${formatSeconds(timeoutMs)}`), true));
+  /** Resolves with the response once its headers arrived; fails when none came within the bound. */
   const send = (method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> =>
     new Promise((ok, fail) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
       const req = httpRequest(
         { ...base, method, path, signal, headers: { ...headers, ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) } },
-        ok,
+        (res) => {
+          clearTimeout(timer);
+          ok(res);
+        },
       );
-      req.on('error', (err) => fail(new ControlUnavailableError(unreachableMessage(target, err), { cause: err })));
+      const timer = setTimeout(() => {
+        fail(noAnswer());
+        req.destroy();
+      }, timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        fail(new ControlUnavailableError(unreachableMessage(target, err), { cause: err }));
+      });
       req.end(text);
     });
   return {
     async request(method, path, body) {
+      const started = Date.now();
       const res = await send(method, path, body);
+      // The whole answer within the same bound: headers followed by a body that never ends would
+      // hang the command just the same.
+      const timer = setTimeout(() => res.destroy(noAnswer()), Math.max(0, timeoutMs - (Date.now() - started)));
       // Decoded across chunk boundaries: a multi-byte character cut in two by the network must not
       // reach the approver as U+FFFD (what they read must be what the upstream would get).
       res.setEncoding('utf8');
       let raw = '';
-      for await (const chunk of res) raw += chunk as string;
+      try {
+        for await (const chunk of res) raw += chunk as string;
+      } catch (err) {
+        throw err instanceof ControlUnavailableError ? err : new ControlUnavailableError(unreachableMessage(target, err as Error), { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
       try {
         return { status: res.statusCode ?? 0, body: JSON.parse(raw) as unknown };
       } catch (err) {
@@ -172,11 +229,25 @@ export function createControlClient(target: { url: string; token: string; urlSou
       }
       onOpen?.();
       res.setEncoding('utf8');
+      // Warden writes a heartbeat every 15 s. A stream silent for much longer is dead (warden
+      // stopped or hung, the connection lost without a FIN): ended here, so the approver sees
+      // "lost the control API stream" and a reconnect instead of an empty queue that never fills.
+      let idle: NodeJS.Timeout | undefined;
+      const armIdle = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => res.destroy(new Error(`no data, not even a heartbeat, for ${formatSeconds(streamIdleMs)}`)), streamIdleMs);
+      };
+      armIdle();
       let buffer = '';
       try {
-        for await (const chunk of res) buffer = parseSse(buffer + String(chunk), onEvent);
+        for await (const chunk of res) {
+          armIdle();
+          buffer = parseSse(buffer + String(chunk), onEvent);
+        }
       } catch (err) {
-        if (!signal.aborted) throw new ControlUnavailableError('control API stream broke', { cause: err });
+        if (!signal.aborted) throw new ControlUnavailableError(`control API stream broke (${(err as Error).message})`, { cause: err });
+      } finally {
+        clearTimeout(idle);
       }
     },
   };

@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { AuditEvent } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { Logger } from '../logging/logger.js';
+import { listenFailure } from '../core/listen-failure.js';
 import { IdentityFailureSampler } from '../proxy/identity-failure-sampler.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import { AuthFailureLimiter, DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failure-limiter.js';
@@ -148,9 +149,12 @@ function requestUrl(target: string | undefined): URL | undefined {
   }
 }
 
+/** What to do when control.port is taken: the default, port 0, cannot be. */
+const CONTROL_PORT_TAKEN = 'another program, or another warden with this config, listens there. Leave control.port at 0 (the default: a free port, advertised in control-url beside the admin token) or choose another';
+
 function listen(server: Server, config: ControlConfig, socketPath: string | undefined): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(socketPath ? err : listenFailure(err, 'control.port', config.host, config.port, CONTROL_PORT_TAKEN)));
     const done = (): void => {
       server.off('error', reject);
       if (socketPath) {

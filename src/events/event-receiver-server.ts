@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WardenError } from '../core/errors.js';
+import { listenFailure } from '../core/listen-failure.js';
 import type { EventsConfig } from './events-config.js';
 import { RequestSlots } from './request-slots.js';
 import { createSetReceiver, type SetReceiverDeps } from './set-receiver.js';
@@ -45,7 +45,7 @@ export async function startEventReceiver(config: EventsConfig, deps: Omit<SetRec
   // connections are dropped at once (the transmitter retries); the slots above bound the bodies.
   server.maxConnections = config.limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(listenError(err, host, port)));
+    server.once('error', (err) => reject(listenFailure(err, 'events.listen', host, port, EVENTS_PORT_TAKEN)));
     server.listen(port, host, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
@@ -75,22 +75,8 @@ function pathnameOf(target: string | undefined): string | undefined {
 }
 
 /**
- * A receiver that cannot listen, named by its config key (the caller adds the config file): a
- * runtime conflict (exit 4), not an invalid config. The usual cause is a second stdio warden
- * started from the same config: say what to do about it.
+ * What to do when the receiver's port is taken. The usual cause is a second stdio warden started
+ * from the same config: only one of them needs the receiver.
  */
-function listenError(err: Error, host: string, port: number): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (code === 'EADDRINUSE') {
-    return new WardenError(
-      'listen_failed',
-      `events.listen: ${at} is already in use (EADDRINUSE). If another warden started from this config holds it: wardens sharing a revocations file (state.revocationsFile) take in each other's revocations from it within about 2 s, so only one of them needs the receiver; set events.enabled: false, or another port, in the others' configs`,
-      { cause: err },
-    );
-  }
-  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    return new WardenError('listen_failed', `events.listen: cannot listen on ${at} (${code}: ${err.message})`, { cause: err });
-  }
-  return err;
-}
+const EVENTS_PORT_TAKEN =
+  "if another warden started from this config holds it: wardens sharing a revocations file (state.revocationsFile) take in each other's revocations from it within about 2 s, so only one of them needs the receiver; set events.enabled: false, or another port, in the others' configs";

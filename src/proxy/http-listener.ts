@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { HttpListen } from '../config/config-schema.js';
 import { auditEvent, principalSummary } from '../audit/events.js';
 import { sha256Hex } from '../core/canonical-json.js';
+import { listenFailure } from '../core/listen-failure.js';
 import { protectedResourceMetadataPath } from '../identity/www-authenticate.js';
 import { principalKey, type Principal } from '../core/principal.js';
 import { sameSessionBinding, sessionBindingKey } from './session-binding.js';
@@ -51,6 +52,10 @@ export interface HttpListener {
   readonly address: { host: string; port: number; url: string };
   close(): Promise<void>;
 }
+
+/** What to do when listen.http's port is taken (a second warden from the same config, usually). */
+const HTTP_PORT_TAKEN =
+  'another program, or another warden started from this config, listens there. Stop it, or give this warden another listen.http.port (0 picks a free one, logged at start-up)';
 
 /**
  * Streamable HTTP front door: many concurrent agent sessions, each with its own upstream
@@ -269,7 +274,7 @@ export async function startHttpListener(listen: HttpListen, runtime: WardenRunti
   sweep.unref();
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenFailure(err, 'listen.http', listen.host, listen.port, HTTP_PORT_TAKEN)));
     server.listen(listen.port, listen.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

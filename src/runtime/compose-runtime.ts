@@ -202,7 +202,7 @@ async function buildAuthenticator(
     // Both set is ambiguous; refusing is safer than guessing which one the operator meant.
     throw new ConfigError('set either identity or dangerouslyAllowAnonymous, not both', { file: configFile, keyPath: 'dangerouslyAllowAnonymous' });
   }
-  if (config.identity) return createJwtAuthenticator(identityWithSubjectClaims(config.identity, config), { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop, deps.startupCheck), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
+  if (config.identity) return createJwtAuthenticator(identityWithSubjectClaims(withoutUnusedStdioToken(config.identity, config.listen.stdio, deps.logger), config), { logger: deps.logger, audit: stdioIdentityAudit(deps.audit, deps.stop, deps.startupCheck), baseDir: deps.baseDir, env: deps.env, fetch: deps.fetch });
   if (config.dangerouslyAllowAnonymous) {
     deps.logger.warn('dangerouslyAllowAnonymous: every caller is accepted as the anonymous principal; audit records are marked anonymous');
     const http = config.listen.http;
@@ -215,6 +215,21 @@ async function buildAuthenticator(
     file: configFile,
     keyPath: 'identity',
   });
+}
+
+/**
+ * `identity.token` is the stdio agent's token. Without a stdio listener nothing uses it, and
+ * checking it at start-up refused to start an HTTP-only warden over a token nobody presents (an
+ * unset WARDEN_TOKEN, an expired file). HTTP callers bring their own tokens, so leaving it out
+ * loosens nothing; the operator is told it is ignored.
+ */
+type Identity = NonNullable<WardenConfig['identity']>;
+
+function withoutUnusedStdioToken(identity: Identity, stdio: boolean, logger: Logger): Identity {
+  const { token, ...rest } = identity;
+  if (token === undefined || stdio) return identity;
+  logger.warn('identity.token is ignored: it is the stdio agent\'s token, and listen.stdio is false (HTTP callers send their own tokens)');
+  return rest;
 }
 
 /**

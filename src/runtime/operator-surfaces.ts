@@ -54,6 +54,8 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
         env: deps.env,
         baseDir: deps.baseDir,
         audit: (event) => deps.audit.record(event),
+      }).catch((err: unknown) => {
+        throw withConfigFileOnListenFailure(err, configFile);
       });
       closers.push(() => control.close());
       controlUrl = control.url;
@@ -79,7 +81,7 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
         // Anonymous mode has no token issuer: no claims change can then name whom it is for.
         tokenIssuers: (config.identity?.issuers ?? []).map((i) => i.issuer),
       }).catch((err: unknown) => {
-        throw err instanceof WardenError && err.code === 'listen_failed' ? new WardenError('listen_failed', `${configFile}: ${err.message}`, { cause: err }) : err;
+        throw withConfigFileOnListenFailure(err, configFile);
       });
       closers.push(() => receiver.close());
       eventsUrl = receiver.url;
@@ -96,4 +98,9 @@ export async function startOperatorSurfaces(config: WardenConfig, configFile: st
       await Promise.allSettled(closers.reverse().map((c) => c()));
     },
   };
+}
+
+/** A listener that could not bind names the config file too, as every start-up error does. */
+export function withConfigFileOnListenFailure(err: unknown, configFile: string): unknown {
+  return err instanceof WardenError && err.code === 'listen_failed' ? new WardenError('listen_failed', `${configFile}: ${err.message}`, { cause: err }) : err;
 }

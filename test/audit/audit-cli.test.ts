@@ -162,6 +162,16 @@ describe('warden audit tail, show, query, stats', () => {
     expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([17, 18, 19]);
   });
 
+  it('tail says why a policy reload failed (the error), not only which file', async () => {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file: f });
+    sink.record(auditEvent('policy.reload_failed', { file: '/etc/warden/p.yaml', error: '/etc/warden/p.yaml: rules[0].match.arguments[0].regex: invalid regular expression', keptPolicyHash: 'sha256:p1' }));
+    await sink.close();
+    const line = cli(['tail', f, '-n', '5']).stdout.split('\n').find((l) => l.includes('policy.reload_failed')) ?? '';
+    expect(line).toContain('error=/etc/warden/p.yaml: rules[0].match.arguments[0].regex: invalid regular expression');
+  });
+
   it('tail never shows secrets that were in the arguments', () => {
     expect(cli(['tail', file, '-n', '100', '--json']).stdout).not.toContain('pw-SECRET');
   });
@@ -275,6 +285,34 @@ describe('warden audit tail, show, query, stats', () => {
     expect(text).toMatch(/^block\s+1\s+0$/m);
     expect(text).toMatch(/^transfer_funds\s+1\s+0$/m);
     expect(text).toContain('1 call(s) enforced otherwise than decided');
+  }, 60_000);
+
+  it('query says why a call was not forwarded (blocked, throttle_rejected, approval_denied, approval_timeout), unlike one still waiting', async () => {
+    const d = tempDir('warden-cli-');
+    const f = join(d, 'warden-audit.jsonl');
+    const sink = await openAuditSink({ file: f });
+    const p = principalSummary(principal('alice', 'agent-7'));
+    const call = (callId: string, action: Decision['action'], after: (callId: string) => void): void => {
+      sink.record(auditEvent('call.received', { callId, sessionId: 's', principal: p, upstream: 'bank', tool: 'transfer_funds', args: {}, argsDigest: digestOf({}) }));
+      sink.record(decisionEvent(callId, 's', decision(action, 50), { tool: 'transfer_funds', principal: p }));
+      after(callId);
+    };
+    call('b1', 'block', () => undefined);
+    call('t1', 'throttle', (callId) => sink.record(auditEvent('call.throttle', { callId, sessionId: 's', outcome: 'rejected', reason: 'rate', retryAfterMs: 900 })));
+    call('d1', 'approve', (callId) => sink.record(auditEvent('call.approval_answered', { callId, sessionId: 's', approvalId: 'a1', approved: false, by: 'carol', how: 'control-api', outcome: 'deny', approver: { kind: 'approver', id: 'carol' } })));
+    call('o1', 'approve', (callId) => sink.record(auditEvent('call.approval_timeout', { callId, sessionId: 's', approvalId: 'a2', waitedMs: 50_000 })));
+    call('w1', 'approve', () => undefined);
+    await sink.close();
+    const rows = cli(['query', '--file', f]).stdout;
+    expect(rows).toMatch(/b1\s+alice\s+agent-7\s+transfer_funds\s+block\s+block\s+50\s+blocked$/m);
+    expect(rows).toMatch(/t1\s.*\s+throttle_rejected$/m);
+    expect(rows).toMatch(/d1\s.*\s+approval_denied$/m);
+    expect(rows).toMatch(/o1\s.*\s+approval_timeout$/m);
+    expect(rows).toMatch(/w1\s.*\s+-$/m);
+    const json = JSON.parse(cli(['query', '--file', f, '--json']).stdout) as { callId: string; status: unknown; refusal: unknown }[];
+    expect(json.map((c) => [c.callId, c.status, c.refusal])).toEqual([
+      ['b1', null, 'blocked'], ['t1', null, 'throttle_rejected'], ['d1', null, 'approval_denied'], ['o1', null, 'approval_timeout'], ['w1', null, null],
+    ]);
   }, 60_000);
 
   it('query --agent-issuer and stats tell apart two agents of one name from different issuers (co-tenant agent name collision)', async () => {

@@ -79,7 +79,7 @@ describe('SpaceSaving', () => {
 function call(i: number, tool: string, user: string, action: string, score: number): CallSummary {
   return {
     callId: `c${i}`, ts: new Date(Date.UTC(2026, 10, 22) + i).toISOString(), sessionId: null, issuer: null, user, agent: null, agentIssuer: null, actorChain: [], actorChainIssuers: [], upstream: null,
-    tool, action, enforced: action, score, status: null, durationMs: null, records: 3,
+    tool, action, enforced: action, score, status: null, refusal: null, durationMs: null, records: 3,
   };
 }
 

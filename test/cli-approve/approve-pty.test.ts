@@ -417,7 +417,7 @@ describe('warden approve without a terminal', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    return { proc, exited, waitFor, output: () => out + err };
+    return { proc, exited, waitFor, output: () => out + err, stdout: () => out, stderr: () => err };
   }
 
   it('stops with a usage error when its input ends, instead of showing requests nobody can answer forever', async () => {
@@ -427,6 +427,17 @@ describe('warden approve without a terminal', () => {
     piped.proc.stdin.end();
     expect(await piped.exited).toBe(2);
     expect(piped.output()).toContain('the input ended: answers are typed at a terminal');
+  });
+
+  it('says the input ended on stderr under its name, as usage errors are, with no terminal codes on a piped stdout', async () => {
+    fx = await controlFixture();
+    const piped = spawnPiped(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await piped.waitFor('waiting for approval requests');
+    piped.proc.stdin.end();
+    expect(await piped.exited).toBe(2);
+    expect(piped.stderr()).toContain('warden approve: the input ended: answers are typed at a terminal');
+    expect(piped.stdout()).not.toContain('the input ended');
+    expect(piped.stdout()).not.toContain('\x1b[');
   });
 
   it('an answer typed just before the input ends still reaches warden before the process exits (answer lost on exit)', async () => {

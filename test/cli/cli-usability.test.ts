@@ -157,6 +157,12 @@ describe('CLI usage errors say what is wrong', () => {
 });
 
 describe('CLI exit codes match what went wrong', () => {
+  it('warden --help names exit 4 as the README does: unavailable or another runtime failure (keygen exits 4 when it cannot write)', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('4 unavailable or another runtime failure');
+  });
+
   it('token keygen into a folder it cannot create is a runtime failure (4), not a usage error (2)', async () => {
     const dir = tempDir('warden-keygen-');
     writeFileSync(join(dir, 'a-file'), 'x');

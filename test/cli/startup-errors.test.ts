@@ -31,6 +31,19 @@ describe('start-up errors say what to do and where', () => {
     expect(r.stderr).toContain(join(e.dir, 'missing.json'));
   });
 
+  it('an audit.file that is no audit log (another program\'s log) names the config file and audit.file', async () => {
+    const e = await identityEnv('warden-ops-notaudit-');
+    const notAudit = join(e.dir, 'app.log');
+    writeFileSync(notAudit, 'started\nlistening on 8080\n');
+    const configFile = join(e.dir, 'warden.yaml');
+    const config = e.config({ dangerouslyAllowAnonymous: true, audit: { file: notAudit } });
+    delete config.identity;
+    writeFileSync(configFile, stringify(config));
+    const r = await runUntilExit(configFile);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${configFile}: audit.file: ${notAudit}: last complete line is not a valid audit record`);
+  });
+
   it('a missing policy file names its policy.files[i] key', async () => {
     const e = await identityEnv('warden-ops-pol-');
     const configFile = join(e.dir, 'warden.yaml');

@@ -28,6 +28,8 @@ describe('npm start demo (no terminal)', () => {
       expect(out).toContain(label);
     }
     expect(out).toMatch(/throttle_rejected, retry after \d+ ms/);
+    // Counted, not listed in write order, which read as if it matched calls #1..#5.
+    expect(out).toMatch(/audit call\.throttle: \d admitted \(waited \d+(, \d+)* ms\), \d rejected \(rate\)/);
     expect(out).toContain('scripted approver: allowed apr_');
     expect(out).toContain('refused by warden: policy_block');
     expect(out).toContain('JSON-RPC error -32602');
