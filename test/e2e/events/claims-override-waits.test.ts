@@ -6,14 +6,16 @@ import { loggedUrl, startStdioWarden } from '../../helpers/identity-warden.js';
 import { controlApi } from '../../helpers/events-control.js';
 import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
+import { DECISION_META_KEY } from '../../../src/core/decision-meta.js';
 
 /**
  * After a token-claims-change event, the guard judges each call as the principal with the new
  * claims: a copy of the proxy's request with another principal. That copy lost what the request
  * carries on its class (its abort signal, the definitions check), so every call that had to wait
  * (a throttle queue, a human) failed inside enforcement and was blocked as `internal`: the
- * security event turned the approval flow off for that user. Real processes: an SDK agent on
- * `warden run` (stdio, signed tokens, a test SET transmitter) in front of ACME.
+ * security event turned the approval flow off for that user. And a claims change that comes
+ * while a call waits for a person withdraws that approval at once. Real processes: an SDK agent
+ * on `warden run` (stdio, signed tokens, a test SET transmitter) in front of ACME.
  */
 const POLICY = `
 version: "e2e-claims-override-waits"
@@ -27,6 +29,9 @@ rules:
   - id: contractors-ask-to-write
     match: { tools: [write_file], claims: [{ path: employment, eq: contractor }] }
     action: approve
+  - id: deletions-ask
+    match: { tools: [delete_record] }
+    action: approve
   - id: allow-the-rest
     match: { tools: ['*'] }
     action: allow
@@ -34,7 +39,8 @@ rules:
 
 const closers = closedAfterEach();
 
-async function start() {
+/** `warden run` for alice; the claims change (alice becomes a contractor) is pushed first unless `later`. */
+async function start({ later = false } = {}) {
   const env = await identityEnv('warden-e2e-claims-waits-');
   const tx = await transmitter(env.dir);
   const tokenFile = join(env.dir, 'agent.jwt');
@@ -47,12 +53,16 @@ async function start() {
     policy: { files: [policyFile], watch: false },
     events: tx.section(),
     throttle: { buckets: [{ key: 'tool', ratePerMinute: 120, burst: 1 }], maxWaitMs: 5_000 },
+    approvals: { timeoutMs: 60_000 },
   }));
   closers.push(() => agent.close());
   const url = await eventually(() => loggedUrl(agent.stderr, 'security event receiver listening'));
-  const res = await pushSet(url, await tx.mint({ subId: userSubject('alice'), events: { 'token-claims-change': { claims: { employment: 'contractor' }, ...at(Date.now() - 5_000) } } }));
-  expect(res.status, JSON.stringify(res.json)).toBe(202);
-  return { env, agent, control: await controlApi(env.adminTokenFile) };
+  const changeClaims = async (): Promise<void> => {
+    const res = await pushSet(url, await tx.mint({ subId: userSubject('alice'), events: { 'token-claims-change': { claims: { employment: 'contractor' }, ...at(Date.now() - 5_000) } } }));
+    expect(res.status, JSON.stringify(res.json)).toBe(202);
+  };
+  if (!later) await changeClaims();
+  return { env, agent, changeClaims, control: await controlApi(env.adminTokenFile) };
 }
 
 describe('calls judged under changed claims can still wait (throttle, approval)', () => {
@@ -76,5 +86,24 @@ describe('calls judged under changed claims can still wait (throttle, approval)'
     expect(result.isError, JSON.stringify(result)).toBeFalsy();
     expect(upstreamCalls(env.callLog)).toContain('write_file');
     expect(auditOfType(env.auditFile, 'call.error')).toEqual([]);
+  });
+
+  it('a claims change while a call waits for a person withdraws the approval at once, never forwarded (an approver allowing a call judged with claims the IdP withdrew)', async () => {
+    const { env, agent, control, changeClaims } = await start({ later: true });
+    const held = agent.client.callTool({ name: 'delete_record', arguments: { table: 'customers', id: 7 } });
+    const pending = await control.waitPending('delete_record', 'alice');
+    await changeClaims();
+    const result = await held;
+    expect(result.isError).toBe(true);
+    expect((result._meta?.[DECISION_META_KEY] as { reason?: string } | undefined)?.reason).toBe('approval_withdrawn');
+    expect(await control.pending()).toEqual([]);
+    expect(auditOfType(env.auditFile, 'call.approval_withdrawn')).toEqual([expect.objectContaining({ approvalId: pending.id, reason: 'claims changed' })]);
+    expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
+    // Calling again asks a person afresh.
+    const again = agent.client.callTool({ name: 'delete_record', arguments: { table: 'customers', id: 7 } });
+    const second = await control.waitPending('delete_record', 'alice');
+    expect(second.id).not.toBe(pending.id);
+    expect((await control.post(`/approvals/${second.id}/deny`, {})).status).toBe(200);
+    expect((await again).isError).toBe(true);
   });
 });
