@@ -31,7 +31,7 @@ import { createSubjectRegistry, identityWithSubjectClaims } from './subject-wiri
 import { announcedLists, openPins } from './pins-wiring.js';
 import { publicConfig } from './public-config.js';
 import { warmUpDecisionPath } from './warm-up.js';
-import { checkPolicyFilesExist, policyClaimsCheck } from './policy-checks.js';
+import { allChecks, checkPolicyFilesExist, policyClaimsCheck, policyUpstreamsCheck } from './policy-checks.js';
 import { policyLoadedListener } from './policy-loaded.js';
 import { createPrivateDirs } from './private-dirs.js';
 import { runtimeShutdown, type Closer } from './runtime-shutdown.js';
@@ -95,7 +95,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       files: policyFiles,
       logger,
       watch: config.policy.watch,
-      check: policyClaimsCheck(config, configFile, logger),
+      check: allChecks(policyClaimsCheck(config, configFile, logger), policyUpstreamsCheck(config, logger)),
       onLoad: policyLoadedListener({ audit, logger, files: policyFiles, withdrawStale: () => withdrawStaleApprovals, recheckStanding: () => handle?.recheckSubscriptions }),
       onError: (err) => audit.record(auditEvent('policy.reload_failed', { file: policyFiles.join(','), error: err.message, keptPolicyHash: holder.current().hash })),
     });

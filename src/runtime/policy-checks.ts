@@ -3,7 +3,9 @@ import type { WardenConfig } from '../config/config-schema.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { compileGlobs } from '../policy/compile-match.js';
 import { loadPolicyFileSync } from '../policy/load-policy.js';
+import { closestName } from '../core/closest-name.js';
 
 /** A missing policy file is named by its config key (`policy.files[1]`), not only by its path. */
 export function checkPolicyFilesExist(files: readonly string[], configFile: string): void {
@@ -95,4 +97,50 @@ export function warnPolicyMode(policy: CompiledPolicy, previous: CompiledPolicy 
   } else if (previous?.mode === 'monitor') {
     logger.warn({ policyHash: policy.hash, files: policy.files, mode: policy.mode }, 'policy mode is enforce again: enforcement is back on');
   }
+}
+
+/** An upstream glob in the policy that names none of the configured upstreams. */
+export interface UnmatchedUpstream {
+  /** `rule '<id>'` or `sensitivity[<i>]`. */
+  readonly where: string;
+  readonly pattern: string;
+  /** The configured upstream it most likely meant, if one is close. */
+  readonly meant: string | undefined;
+}
+
+/**
+ * Upstream globs (`rules[].match.upstreams`, `sensitivity[].upstreams`) that match no upstream in
+ * the config: the rule or entry never applies. A misspelt upstream under a block rule is a silent
+ * hole (`acem` for `acme`), so each is named with the upstream it most likely meant. Only warned:
+ * one policy may serve deployments with other upstreams.
+ */
+export function unmatchedUpstreams(policy: CompiledPolicy, upstreamNames: readonly string[]): UnmatchedUpstream[] {
+  const out: UnmatchedUpstream[] = [];
+  const check = (where: string, patterns: readonly string[] | undefined): void => {
+    for (const pattern of patterns ?? []) {
+      const matches = compileGlobs([pattern]);
+      if (matches && !upstreamNames.some((name) => matches(name))) out.push({ where, pattern, meant: closestName(pattern, upstreamNames) });
+    }
+  };
+  for (const rule of policy.source.rules) check(`rule '${rule.id}'`, rule.match.upstreams);
+  policy.source.sensitivity.forEach((entry, i) => check(`sensitivity[${i}]`, entry.upstreams));
+  return out;
+}
+
+/** The holder's load check for upstream names: warns on every load (start-up and reload) that finds any. */
+export function policyUpstreamsCheck(config: WardenConfig, logger: Logger): (policy: CompiledPolicy) => void {
+  const names = Object.keys(config.upstreams);
+  return (policy) => {
+    const found = unmatchedUpstreams(policy, names);
+    if (found.length === 0) return;
+    const text = found.map((f) => `${f.where} names upstream '${f.pattern}'${f.meant ? ` (did you mean '${f.meant}'?)` : ''}`).join('; ');
+    logger.warn({ findings: found, files: policy.files, upstreams: names }, `policy names upstreams this config does not have, so those rules and entries never apply: ${text}`);
+  };
+}
+
+/** Runs each load check in turn; the first that throws refuses the policy. */
+export function allChecks(...checks: ReadonlyArray<(policy: CompiledPolicy) => void>): (policy: CompiledPolicy) => void {
+  return (policy) => {
+    for (const check of checks) check(policy);
+  };
 }

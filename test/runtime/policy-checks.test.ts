@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
 import { loadPolicySync } from '../../src/policy/load-policy.js';
 import { createPolicyHolder } from '../../src/policy/policy-holder.js';
-import { checkPolicyFilesExist, policyClaimsCheck, unseenClaims, warnPolicyMode } from '../../src/runtime/policy-checks.js';
+import { checkPolicyFilesExist, policyClaimsCheck, policyUpstreamsCheck, unmatchedUpstreams, unseenClaims, warnPolicyMode } from '../../src/runtime/policy-checks.js';
 import { REPO_ROOT, TRANSPARENT_POLICY } from '../helpers/paths.js';
 import { tempDir } from '../helpers/warden-process.js';
 
@@ -96,5 +96,49 @@ describe('policy files', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).keyPath).toBe('policy.files[1]');
     expect((err as ConfigError).file).toBe('/etc/warden.yaml');
+  });
+});
+
+describe('policy upstream globs against the configured upstreams', () => {
+  const POLICY = `
+version: "upstream-names"
+rules:
+  - id: block-bank-transfers
+    match: { upstreams: [acem], tools: [transfer_funds] }
+    action: block
+  - id: files-ask
+    match: { upstreams: ['fs*'], tools: [write_file] }
+    action: approve
+  - id: acme-reads
+    match: { upstreams: [acme], tools: [read_file] }
+    action: allow
+sensitivity:
+  - { upstreams: [crm], tools: ['*'], level: high }
+`;
+  function policyFile(): string {
+    const file = join(tempDir('warden-upstream-names-'), 'policy.yaml');
+    writeFileSync(file, POLICY);
+    return file;
+  }
+
+  it('names each glob that matches no configured upstream, with the one it likely meant (a misspelt upstream under a block rule never fires)', () => {
+    const found = unmatchedUpstreams(loadPolicySync([policyFile()]), ['acme', 'files']);
+    expect(found).toEqual([
+      { where: "rule 'block-bank-transfers'", pattern: 'acem', meant: 'acme' },
+      { where: "rule 'files-ask'", pattern: 'fs*', meant: undefined },
+      { where: 'sensitivity[0]', pattern: 'crm', meant: undefined },
+    ]);
+    expect(unmatchedUpstreams(loadPolicySync([policyFile()]), ['acem', 'fs1', 'crm', 'acme'])).toEqual([]);
+  });
+
+  it('warns on load (start-up and reload), never refuses: one policy may serve other deployments', () => {
+    const logger = spyLogger();
+    const config = WardenConfigSchema.parse({ dangerouslyAllowAnonymous: true, upstreams });
+    expect(() => policyUpstreamsCheck(config, logger)(loadPolicySync([policyFile()]))).not.toThrow();
+    expect(logger.warn).toHaveBeenCalledOnce();
+    expect(String(logger.warn.mock.calls[0]![1])).toContain("rule 'block-bank-transfers' names upstream 'acem' (did you mean 'acme'?)");
+    const quiet = spyLogger();
+    policyUpstreamsCheck(config, quiet)(loadPolicySync([TRANSPARENT_POLICY]));
+    expect(quiet.warn).not.toHaveBeenCalled();
   });
 });
