@@ -191,7 +191,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * have reloaded to stop exactly this call). Releases what the verdict holds.
    */
   function changedMeanwhile(req: ToolCallRequest, decision: Decision, verdict: Forward, who: PrincipalSummary, pending: AuditEvent[], presented: Principal): MaybePromise<GuardVerdict | undefined> {
-    const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
+    const release = (): void => releaseForward(verdict);
     let subject: EvaluateResult;
     try {
       subject = subjectNow(req.principal, presented, req.sessionId, deps.clock());
@@ -307,8 +307,17 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * definition up afresh. Releases what the verdict holds.
    */
   function upstreamRestartedMeanwhile(req: ToolCallRequest, verdict: Forward, pending: AuditEvent[], who: PrincipalSummary): GuardVerdict | undefined {
-    const release = (): void => verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
-    return refusedIf(() => req.upstreamRestarted?.() === true, req, 'upstream_restarted', who, pending, release);
+    // Every forward passes here: the check is made in place, no closure unless it refuses.
+    let restarted: boolean;
+    try {
+      restarted = req.upstreamRestarted?.() === true;
+    } catch (err) {
+      releaseForward(verdict); // the catch-all blocks the call: the slot it holds must not leak
+      throw err;
+    }
+    if (!restarted) return undefined;
+    releaseForward(verdict);
+    return refusal(req, 'upstream_restarted', who, pending);
   }
 
   /**
@@ -316,7 +325,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * undefined when it says no. A check that throws releases what the verdict holds and throws on
    * to the catch-all, which blocks.
    */
-  function refusedIf(check: () => boolean, req: ToolCallRequest, reason: 'claims_changed' | 'definition_changed' | 'upstream_restarted', who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
+  function refusedIf(check: () => boolean, req: ToolCallRequest, reason: 'claims_changed' | 'definition_changed', who: PrincipalSummary, pending: AuditEvent[], release: () => void): GuardVerdict | undefined {
     let refused: boolean;
     try {
       refused = check();
@@ -326,6 +335,11 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     }
     if (!refused) return undefined;
     release();
+    return refusal(req, reason, who, pending);
+  }
+
+  /** Audits a forward refused after all for `reason` (what it held is released already) and answers it blocked. */
+  function refusal(req: ToolCallRequest, reason: 'claims_changed' | 'definition_changed' | 'upstream_restarted', who: PrincipalSummary, pending: AuditEvent[]): GuardVerdict {
     pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason, tool: req.tool, principal: who }));
     flush(pending);
     return { kind: 'respond', result: deps.enforcer.blockResult(req, reason) };
@@ -374,7 +388,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       flush(pending);
     } catch (err) {
       // Release whatever the enforcer holds (a throttle slot) before failing closed.
-      verdict.onOutcome?.({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
+      releaseForward(verdict);
       throw err;
     }
     return {
@@ -468,4 +482,12 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       recordLifecycle(auditEvent('session.closed', { sessionId: info.sessionId, principal: principalSummary(info.principal), reason }));
     },
   };
+}
+
+/** The outcome of a forward that will not happen: a frozen constant, shared by every refusal. */
+const NOT_FORWARDED: UpstreamOutcome = Object.freeze({ status: 'cancelled', durationMs: 0, resultBytes: 0, resultItems: 0, result: undefined });
+
+/** Gives back what a forward verdict holds (a throttle slot) when the call will not run. */
+function releaseForward(verdict: Forward): void {
+  verdict.onOutcome?.(NOT_FORWARDED);
 }
