@@ -123,8 +123,12 @@ export function parseSubjects(raw: unknown): { readonly kind: 'ok'; readonly mat
  * that user's claims changes raised its claims, and revoking it revoked the other user.
  */
 export function foldEmail(address: string): string {
-  return address.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  // Every call's revocation check folds the caller's addresses: an all-ASCII one (nearly all) is
+  // folded by toLowerCase() alone, which then changes A-Z only.
+  return NON_ASCII.test(address) ? address.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : address.toLowerCase();
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * The principal's e-mail addresses (folded, see foldEmail): the configured claim, and `user` when it looks
