@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ENDLESS_JWKS_BYTES, endlessKeyServer as startEndlessKeyServer, type EndlessKeyServer } from '../helpers/endless-key-server.js';
 import { EventsConfigSchema } from '../../src/events/events-config.js';
 import { loadTransmitterKeys, verifySet } from '../../src/events/set-verifier.js';
 import { AUDIENCE, CAEP, ISSUER, makeKey, mintSet } from './set-helpers.js';
@@ -12,39 +11,18 @@ import { AUDIENCE, CAEP, ISSUER, makeKey, mintSet } from './set-helpers.js';
  * where the token issuers' key sets stop at 1 MiB. Refused like an unreachable key server: 503, the
  * transmitter retries.
  */
-const TOTAL = 64 * 1024 * 1024;
 const NOW_SEC = 1_700_000_000;
 
-let server: Server | undefined;
+let server: EndlessKeyServer | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await server?.close();
   server = undefined;
 });
 
-async function endlessKeyServer(withLength: boolean): Promise<{ url: string; sent: () => number }> {
-  let sent = 0;
-  server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', ...(withLength ? { 'content-length': String(TOTAL) } : {}) });
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
-    const pump = (): void => {
-      while (!closed && sent < TOTAL) {
-        sent += chunk.length;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      if (!closed) res.end();
-    };
-    pump();
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/jwks.json`, sent: () => sent };
+/** Started for one test; afterEach stops it. */
+async function endlessKeyServer(withLength: boolean): Promise<EndlessKeyServer> {
+  server = await startEndlessKeyServer(withLength);
+  return server;
 }
 
 async function verifyAgainst(url: string) {
@@ -58,12 +36,12 @@ describe('oversized transmitter JWKS responses', () => {
   it('stops downloading an endless chunked transmitter JWKS at the size bound (503, retried)', async () => {
     const ks = await endlessKeyServer(false);
     expect(await verifyAgainst(ks.url)).toMatchObject({ ok: false, err: 'invalid_key', retryable: true });
-    expect(ks.sent()).toBeLessThan(TOTAL / 4);
+    expect(ks.sent()).toBeLessThan(ENDLESS_JWKS_BYTES / 4);
   });
 
   it('refuses a transmitter JWKS whose content-length is over the bound without reading it', async () => {
     const ks = await endlessKeyServer(true);
     expect(await verifyAgainst(ks.url)).toMatchObject({ ok: false, err: 'invalid_key', retryable: true });
-    expect(ks.sent()).toBeLessThan(TOTAL / 4);
+    expect(ks.sent()).toBeLessThan(ENDLESS_JWKS_BYTES / 4);
   });
 });
