@@ -44,7 +44,10 @@ export interface Runtime {
   readonly audit: AuditSink;
   /** Where operators reach the control API (approvals, sessions, revoke). */
   readonly controlUrl: string | undefined;
-  /** Called once the proxy is up: revocations can then close live sessions. */
+  /**
+   * Called once the proxy is up: revocations can then close live sessions, and the state store
+   * allocates the rest of its room while the proxy waits for its first messages and upstreams.
+   */
   attach(handle: WardenHandle): void;
   reloadPolicy(): Promise<void>;
   close(reason: string): Promise<void>;
@@ -159,6 +162,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
       controlUrl: surfaces.controlUrl,
       attach: (h) => {
         handle = h;
+        void store.allocateWhenIdle();
       },
       reloadPolicy: async () => {
         const result = await holder.reload();

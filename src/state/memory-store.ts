@@ -44,6 +44,14 @@ interface Box {
  * errs strict (a resource or value counts as new again).
  */
 export const CHURN_PREFIXES: readonly string[] = ['sig:vol:seen:', 'sig:nov:', 'sig:sess:', 'events:jti:', 'approval:'];
+/** The kind of every value whose key has none of the CHURN_PREFIXES. */
+const SHARED = CHURN_PREFIXES.length;
+
+/** Index of the LRU that holds `key`: its churn kind's own, else SHARED. */
+function kindOf(key: string): number {
+  for (let i = 0; i < CHURN_PREFIXES.length; i++) if (key.startsWith(CHURN_PREFIXES[i] as string)) return i;
+  return SHARED;
+}
 
 /**
  * Bounded in-memory StateStore. Values, window counters and counter groups are each kept in an
@@ -52,23 +60,40 @@ export const CHURN_PREFIXES: readonly string[] = ['sig:vol:seen:', 'sig:nov:', '
  * CHURN_PREFIXES have an LRU of that size of their own.
  */
 export class MemoryStateStore implements StateStore {
-  private readonly values: LRUCache<string, Box>;
-  private readonly churn: ReadonlyArray<readonly [string, LRUCache<string, Box>]>;
-  /** Single counters; created on first use (the signals count in groups, and an LRU preallocates). */
+  /**
+   * One LRU per kind: index i < CHURN_PREFIXES.length is that prefix's, then the shared one for
+   * every other value. Each is created on first use, or by allocateWhenIdle: lru-cache allocates
+   * its slots up front (about 20 ms of CPU and 5 MB per LRU at the default 200,000 entries), and
+   * doing that for every kind in the constructor delayed warden's start-up by some 150 ms.
+   */
+  private readonly lrus: (LRUCache<string, Box> | undefined)[] = [];
+  /** Single counters; created on first use (the signals count in groups). */
   private windowsLru: LRUCache<string, WindowCounter> | undefined;
   /**
    * Counter groups by group name (not joined with the window: the name is usually a string the
    * caller keeps, whose hash V8 has already computed), then by window length.
    */
-  private readonly groups: LRUCache<string, Map<number, WindowGroup>>;
+  private groupsLru: LRUCache<string, Map<number, WindowGroup>> | undefined;
   private readonly max: number;
 
   constructor(options: { maxEntries?: number } = {}) {
-    const max = options.maxEntries ?? 100_000;
-    this.values = new LRUCache<string, Box>({ max, ttlAutopurge: false });
-    this.churn = CHURN_PREFIXES.map((prefix) => [prefix, new LRUCache<string, Box>({ max, ttlAutopurge: false })] as const);
-    this.max = max;
-    this.groups = new LRUCache<string, Map<number, WindowGroup>>({ max });
+    this.max = options.maxEntries ?? 100_000;
+  }
+
+  /**
+   * Creates the LRUs every tool call needs (the signals' kinds, the shared values and the
+   * counter groups) if not created yet, one per turn of the event loop, so it runs in the time
+   * warden waits for its upstreams to start rather than before it can answer. A call that comes
+   * first creates what it needs itself. Security Event Token ids, approval markers and single
+   * counters wait for their first use: a warden without them saves their memory.
+   */
+  async allocateWhenIdle(): Promise<void> {
+    const kinds = [...CHURN_PREFIXES.flatMap((prefix, i) => (prefix.startsWith('sig:') ? [i] : [])), SHARED];
+    const steps: (() => unknown)[] = [...kinds.map((i) => () => this.lruAt(i)), () => this.groups()];
+    for (const step of steps) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      step();
+    }
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -80,13 +105,20 @@ export class MemoryStateStore implements StateStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.lruFor(key).delete(key);
+    return this.lrus[kindOf(key)]?.delete(key) ?? false;
   }
 
-  /** The LRU that holds `key`: its churn kind's own, else the shared one. */
-  private lruFor(key: string): LRUCache<string, Box> {
-    for (const [prefix, lru] of this.churn) if (key.startsWith(prefix)) return lru;
-    return this.values;
+  /** The LRU of kind `i` (kindOf), created on first use. */
+  private lruAt(i: number): LRUCache<string, Box> {
+    return (this.lrus[i] ??= new LRUCache<string, Box>({ max: this.max, ttlAutopurge: false }));
+  }
+
+  private groups(): LRUCache<string, Map<number, WindowGroup>> {
+    return (this.groupsLru ??= new LRUCache<string, Map<number, WindowGroup>>({ max: this.max }));
+  }
+
+  private windows(): LRUCache<string, WindowCounter> {
+    return (this.windowsLru ??= new LRUCache<string, WindowCounter>({ max: this.max }));
   }
 
   async setIfAbsent<T>(key: string, value: T, ttlMs?: number): Promise<boolean> {
@@ -95,15 +127,15 @@ export class MemoryStateStore implements StateStore {
 
   /** Synchronous forms (same semantics) for hot paths that own a MemoryStateStore directly. */
   getSync<T>(key: string): T | undefined {
-    return this.lruFor(key).get(key)?.v as T | undefined;
+    return this.lrus[kindOf(key)]?.get(key)?.v as T | undefined;
   }
 
   setSync<T>(key: string, value: T, ttlMs?: number): void {
-    this.lruFor(key).set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
+    this.lruAt(kindOf(key)).set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
   }
 
   setIfAbsentSync<T>(key: string, value: T, ttlMs?: number): boolean {
-    const lru = this.lruFor(key);
+    const lru = this.lruAt(kindOf(key));
     if (lru.has(key)) return false;
     lru.set(key, { v: value }, ttlMs !== undefined ? { ttl: ttlMs } : undefined);
     return true;
@@ -121,7 +153,7 @@ export class MemoryStateStore implements StateStore {
   addToWindowSync(key: string, amount: number, windowMs: number, nowMs: number): number {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
     const fullKey = `${windowMs}:${key}`;
-    const windows = (this.windowsLru ??= new LRUCache<string, WindowCounter>({ max: this.max }));
+    const windows = this.windows();
     let counter = windows.get(fullKey);
     if (!counter) {
       if (amount === 0) return 0;
@@ -139,7 +171,8 @@ export class MemoryStateStore implements StateStore {
   /** Synchronous form of addToWindows: one LRU lookup for the whole group. */
   addToWindowsSync(group: string, names: readonly string[], amounts: readonly number[], windowMs: number, nowMs: number): number[] {
     const bucketMs = Math.max(1, Math.floor(windowMs / BUCKETS));
-    let byWindow = this.groups.get(group);
+    const groups = this.groups();
+    let byWindow = groups.get(group);
     let g = byWindow?.get(windowMs);
     const current = Math.floor(nowMs / bucketMs);
     const sums: number[] = [];
@@ -155,7 +188,7 @@ export class MemoryStateStore implements StateStore {
         }
         if (g === undefined) {
           g = { bucketMs, members: new Map() };
-          if (byWindow === undefined) this.groups.set(group, (byWindow = new Map()));
+          if (byWindow === undefined) groups.set(group, (byWindow = new Map()));
           // Window lengths come from configuration; a long run of reloads must not pile them up.
           if (byWindow.size >= MAX_WINDOWS_PER_GROUP) byWindow.delete(byWindow.keys().next().value as number);
           byWindow.set(windowMs, g);
@@ -173,9 +206,9 @@ export class MemoryStateStore implements StateStore {
     const out: string[] = [];
     // A churn kind's LRU holds only keys with its prefix: look in it only when that can overlap
     // the one asked for (grant lookups run on approve decisions and must not walk agent floods).
-    const lrus = [this.values, ...this.churn.filter(([p]) => p.startsWith(prefix) || prefix.startsWith(p)).map(([, l]) => l)];
-    for (const lru of lrus) {
-      for (const key of lru.keys()) if (key.startsWith(prefix)) out.push(key);
+    const kinds = [SHARED, ...CHURN_PREFIXES.flatMap((p, i) => (p.startsWith(prefix) || prefix.startsWith(p) ? [i] : []))];
+    for (const i of kinds) {
+      for (const key of this.lrus[i]?.keys() ?? []) if (key.startsWith(prefix)) out.push(key);
     }
     return out;
   }

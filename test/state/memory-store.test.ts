@@ -64,7 +64,49 @@ describe('MemoryStateStore keys() and the churn kinds', () => {
     expect(await store.keys('sig:')).toEqual(expect.arrayContaining(['sig:vol:seen:x', 'sig:nov:x', 'sig:sess:x']));
     expect(await store.keys('sig:vol:seen:')).toEqual(['sig:vol:seen:x']);
     // Walking a kind's LRU at all would be seen through its iterator: make every one throw.
-    for (const [, lru] of (store as unknown as { churn: [string, { keys(): never }][] }).churn) lru.keys = () => { throw new Error('walked'); };
+    const kinds = (store as unknown as { lrus: ({ keys(): never } | undefined)[] }).lrus.slice(0, CHURN_PREFIXES.length);
+    for (const lru of kinds) if (lru) lru.keys = () => { throw new Error('walked'); };
     expect(await store.keys('grant:')).toEqual(['grant:g1']);
+  });
+});
+
+describe('MemoryStateStore room allocated when needed', () => {
+  const lrus = (store: MemoryStateStore): unknown[] => (store as unknown as { lrus: unknown[] }).lrus.filter((l) => l !== undefined);
+
+  it('allocates no kind for reads, deletes and key walks, only for the first write of that kind', async () => {
+    const store = new MemoryStateStore({ maxEntries: 1000 });
+    expect(await store.get('sig:nov:x')).toBeUndefined();
+    expect(await store.get('grant:g1')).toBeUndefined();
+    expect(await store.delete('approval:done:x')).toBe(false);
+    expect(await store.keys('')).toEqual([]);
+    expect(lrus(store)).toHaveLength(0);
+    await store.set('sig:nov:x', 1);
+    expect(lrus(store)).toHaveLength(1);
+    expect(await store.get('sig:nov:x')).toBe(1);
+  });
+
+  it('allocates the rest a kind at a time, letting the event loop turn in between, and keeps what calls wrote meanwhile', async () => {
+    const store = new MemoryStateStore({ maxEntries: 1000 });
+    await store.set('sig:sess:s1', 'kept');
+    let done = false;
+    let turns = 0;
+    const tick = (): void => {
+      if (done) return;
+      turns += 1;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const allocated = store.allocateWhenIdle();
+    await store.set('grant:g1', 'also kept');
+    await allocated;
+    done = true;
+    const perCall = CHURN_PREFIXES.filter((p) => p.startsWith('sig:')).length + 1;
+    // The signals' kinds and the shared one; SET ids and approval markers wait for first use.
+    expect(lrus(store)).toHaveLength(perCall);
+    expect(await store.keys('events:jti:')).toEqual([]);
+    // One turn per kind at least: allocating all of them in one go would block other work.
+    expect(turns).toBeGreaterThanOrEqual(perCall);
+    expect(await store.get('sig:sess:s1')).toBe('kept');
+    expect(await store.get('grant:g1')).toBe('also kept');
   });
 });
