@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEventsHttpWarden } from '../../helpers/events-warden.js';
 import { rawHttp } from '../../helpers/raw-http.js';
 import { generateSigningKey } from '../../../src/identity/dev-tokens.js';
-import { auditOfType, eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
-import { loggedUrl, runWardenCli, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
-import { at, CAEP, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
-import { controlApi, type ControlApi } from '../../helpers/events-control.js';
+import { auditOfType, eventually, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
+import { runWardenCli, type HttpWarden } from '../../helpers/identity-warden.js';
+import { at, CAEP, pushSet, userSubject, type Transmitter } from '../../helpers/events-sets.js';
+import type { ControlApi } from '../../helpers/events-control.js';
 
 /**
  * Issue 7 over Streamable HTTP, end to end: signed SETs pushed to a running warden's receiver
@@ -23,16 +24,9 @@ const oldToken = (user: string) => env.mint({ user, actor: 'agent-7', nowMs: Dat
 const newToken = (user: string) => env.mint({ user, actor: 'agent-7' });
 
 beforeAll(async () => {
-  env = await identityEnv('warden-e2e-ev-');
-  tx = await transmitter(env.dir);
-  warden = await startHttpWarden(env.dir, env.config({
-    identity: env.identity({ extraClaims: ['account_status'] }),
-    policy: { files: [EVENTS_POLICY], watch: false },
-    events: tx.section(),
-    approvals: { timeoutMs: 30_000 },
+  ({ env, tx, warden, eventsUrl, control } = await startEventsHttpWarden('warden-e2e-ev-', {
+    config: (e) => ({ identity: e.identity({ extraClaims: ['account_status'] }), approvals: { timeoutMs: 30_000 } }),
   }));
-  eventsUrl = await eventually(() => loggedUrl(warden.stderr, 'security event receiver listening'));
-  control = await controlApi(env.adminTokenFile);
 });
 afterAll(async () => {
   await warden?.stop();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
-import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
-import { at, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
-import { controlApi, type ControlApi } from '../../helpers/events-control.js';
+import { startEventsHttpWarden } from '../../helpers/events-warden.js';
+import type { IdentityEnv } from '../../helpers/identity-env.js';
+import type { HttpWarden } from '../../helpers/identity-warden.js';
+import { at, pushSet, userSubject, type Transmitter } from '../../helpers/events-sets.js';
+import type { ControlApi } from '../../helpers/events-control.js';
 
 /**
  * A revocation that names the caller by a claim a token-claims-change gave it (the address the
@@ -19,11 +20,7 @@ let eventsUrl: string;
 let control: ControlApi;
 
 beforeAll(async () => {
-  env = await identityEnv('warden-e2e-override-revoke-');
-  tx = await transmitter(env.dir);
-  warden = await startHttpWarden(env.dir, env.config({ policy: { files: [EVENTS_POLICY], watch: false }, events: tx.section() }));
-  eventsUrl = await eventually(() => loggedUrl(warden.stderr, 'security event receiver listening'));
-  control = await controlApi(env.adminTokenFile);
+  ({ env, tx, warden, eventsUrl, control } = await startEventsHttpWarden('warden-e2e-override-revoke-'));
 });
 afterAll(async () => {
   await warden?.stop();

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditOfType, eventually, identityEnv, type IdentityEnv } from '../../helpers/identity-env.js';
-import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
-import { at, EVENTS_POLICY, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
+import { startEventsHttpWarden } from '../../helpers/events-warden.js';
+import { auditOfType, type IdentityEnv } from '../../helpers/identity-env.js';
+import type { HttpWarden } from '../../helpers/identity-warden.js';
+import { at, userSubject, type Transmitter } from '../../helpers/events-sets.js';
 
 /**
  * The SET receiver without push authorization: anyone who reaches the port may send to it. What
@@ -58,10 +59,9 @@ const closeAll = async () => {
 };
 
 beforeAll(async () => {
-  env = await identityEnv('warden-e2e-ev-bounds-');
-  tx = await transmitter(env.dir);
-  warden = await startHttpWarden(env.dir, env.config({ policy: { files: [EVENTS_POLICY], watch: false }, events: tx.section({ limits: LIMITS }) }));
-  eventsUrl = new URL(await eventually(() => loggedUrl(warden.stderr, 'security event receiver listening')));
+  let url: string;
+  ({ env, tx, warden, eventsUrl: url } = await startEventsHttpWarden('warden-e2e-ev-bounds-', { events: { limits: LIMITS } }));
+  eventsUrl = new URL(url);
 });
 afterAll(async () => {
   await closeAll();

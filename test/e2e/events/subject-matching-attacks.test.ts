@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEventsHttpWarden } from '../../helpers/events-warden.js';
 import { rawHttp } from '../../helpers/raw-http.js';
-import { eventually, identityEnv, upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
-import { loggedUrl, startHttpWarden, type HttpWarden } from '../../helpers/identity-warden.js';
-import { at, EVENTS_POLICY, pushSet, transmitter, userSubject, type Transmitter } from '../../helpers/events-sets.js';
-import { controlApi, type ControlApi } from '../../helpers/events-control.js';
+import { upstreamCalls, type IdentityEnv } from '../../helpers/identity-env.js';
+import type { HttpWarden } from '../../helpers/identity-warden.js';
+import { at, pushSet, userSubject, type Transmitter } from '../../helpers/events-sets.js';
+import type { ControlApi } from '../../helpers/events-control.js';
 
 /**
  * Revocations that miss a principal they name are security defects: each case below is a
@@ -20,14 +21,7 @@ let eventsUrl: string;
 let control: ControlApi;
 
 beforeAll(async () => {
-  env = await identityEnv('warden-e2e-subj-');
-  tx = await transmitter(env.dir);
-  warden = await startHttpWarden(env.dir, env.config({
-    policy: { files: [EVENTS_POLICY], watch: false },
-    events: tx.section(),
-  }));
-  eventsUrl = await eventually(() => loggedUrl(warden.stderr, 'security event receiver listening'));
-  control = await controlApi(env.adminTokenFile);
+  ({ env, tx, warden, eventsUrl, control } = await startEventsHttpWarden('warden-e2e-subj-'));
 });
 afterAll(async () => {
   await warden?.stop();
