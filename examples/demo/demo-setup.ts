@@ -9,7 +9,7 @@ import { generateSigningKey, mintToken } from '../../src/identity/dev-tokens.js'
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const WARDEN_MAIN = join(ROOT, 'dist/src/cli/main.js');
 const ACME_SERVER = join(ROOT, 'dist/examples/servers/acme-server.js');
-const DEMO_POLICY = join(ROOT, 'examples/demo/demo-policy.yaml');
+export const DEMO_POLICY = join(ROOT, 'examples/demo/demo-policy.yaml');
 
 export const ISSUER = 'https://idp.demo.example';
 export const AUDIENCE = 'https://warden.demo.example/mcp';

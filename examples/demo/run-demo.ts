@@ -12,11 +12,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { callTool, describeOutcome, type CallOutcome } from './demo-agent.js';
 import { consoleApprover, scriptedApprover, waitForControlUrl, type Approver } from './demo-approver.js';
-import { AuditReader, explain, runWarden, type AuditRecord } from './demo-audit.js';
-import { createDemoSetup, WARDEN_MAIN, type DemoSetup } from './demo-setup.js';
+import { AuditReader, explain as explainWith, ruleActionsOf, runWarden, type AuditRecord } from './demo-audit.js';
+import { createDemoSetup, DEMO_POLICY, WARDEN_MAIN, type DemoSetup } from './demo-setup.js';
 
 const print = (line = ''): void => void process.stdout.write(`${line}\n`);
 const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+/** Why a call was decided, from its audit record and the actions of the demo policy's rules. */
+const ruleActions = ruleActionsOf(DEMO_POLICY);
+const explain = (d: AuditRecord | undefined): string => explainWith(d, ruleActions);
 
 /** Collects what did not behave as expected; the exit code comes from it. */
 class Checks {

@@ -10,6 +10,9 @@ import type { Grant } from './approval-types.js';
  */
 type Mode = 'idle' | 'choose' | 'reason' | 'minutes' | 'stale' | 'sending';
 
+/** Why the console stopped: `q`, Ctrl-C (a key in raw mode, or SIGINT), or the end of its input. */
+export type QuitReason = 'quit' | 'interrupted' | 'input_ended';
+
 export interface ConsoleIo {
   readonly out: NodeJS.WritableStream;
   readonly clock: () => number;
@@ -17,10 +20,25 @@ export interface ConsoleIo {
   readonly onNewRequest?: (a: PendingWire) => void;
   /** The terminal's width now (read per card: the window may be resized); undefined when unknown. */
   readonly columns?: () => number | undefined;
+  /**
+   * Plain lines only (stdout is a pipe or a file, e.g. `warden approve | tee log`): no line
+   * clearing or redrawing, no bell, no backspace erasing; the countdown is printed when a card is
+   * shown or the queue changes, not redrawn every second.
+   */
+  readonly plain?: boolean;
+  /**
+   * Whether keys may answer requests (default true). False when the input is not a terminal: a
+   * pipe or file is a script, and `while sleep 2; do echo a; done | warden approve` would allow
+   * every request unread. Only `q` and Ctrl-C are taken then (see approve.ts).
+   */
+  readonly answerKeys?: boolean;
+  /** Rings on a new request; default: the bell on `out` (never in plain mode). */
+  readonly bell?: () => void;
 }
 
 const CLEAR_LINE = '\r\x1b[2K';
 const MENU = '[a] allow once  [d] deny  [r] allow & remember N min  [q] quit';
+const VIEW_ONLY_MENU = '[q] quit  (input is not a terminal: answer with `warden approvals allow|deny ID`)';
 /**
  * How long a card that replaced another, or appeared within this time of a key press, ignores
  * answer keys (restarted by every key typed meanwhile): a double-tapped key or one typed for the
@@ -50,8 +68,13 @@ export class ApproverConsole {
   private settleUntil = 0;
   /** When the last key was typed (our clock). */
   private lastKeyAt = -Infinity;
-  private quitResolve: (() => void) | undefined;
-  readonly quit: Promise<void>;
+  private quitResolve: ((why: QuitReason) => void) | undefined;
+  /** Resolves once, with why the console stopped. */
+  readonly quit: Promise<QuitReason>;
+  /** Whether the last character written ended a line (plain mode starts notices on a new line). */
+  private atLineStart = true;
+  /** The prompt of the text being typed (plain mode repeats it after a backspace). */
+  private prompt = '';
   /** The answer on its way to warden, if one is. */
   private sending: Promise<void> | undefined;
 
@@ -63,7 +86,18 @@ export class ApproverConsole {
   }
 
   private write(s: string): void {
+    if (s.length === 0) return;
+    this.atLineStart = s.endsWith('\n');
     this.io.out.write(s);
+  }
+
+  /**
+   * Where a status line or notice starts: on a terminal the current line is cleared and reused; in
+   * plain mode a new line is begun unless one just was (no cursor movement in a pipe or a file).
+   */
+  private freshLine(): string {
+    if (!this.io.plain) return CLEAR_LINE;
+    return this.atLineStart ? '' : '\n';
   }
 
   start(): void {
@@ -75,7 +109,8 @@ export class ApproverConsole {
     if (this.deadlines.has(a.id)) return; // replayed on reconnect
     this.deadlines.set(a.id, this.io.clock() + a.expiresInMs);
     this.queue.push(a);
-    this.write('\x07');
+    if (this.io.bell) this.io.bell();
+    else if (!this.io.plain) this.write('\x07');
     this.io.onNewRequest?.(a);
     if (this.mode === 'idle') this.showNext();
     else if (this.mode === 'choose') this.status();
@@ -104,10 +139,11 @@ export class ApproverConsole {
       // as keys once they paused for a second ("…a bad call, also" allowed it with the `a`).
       // The text is thrown away with its request; the next card waits for Enter or Esc.
       this.mode = 'stale';
-      this.write(`\n${CLEAR_LINE}${fit(gone)}\nwhat you are typing is discarded: press Enter for the next request\n`);
+      this.write('\n');
+      this.write(`${this.freshLine()}${fit(gone)}\nwhat you are typing is discarded: press Enter for the next request\n`);
       return;
     }
-    this.write(`${CLEAR_LINE}${fit(`${gone}; moving on`)}\n`);
+    this.write(`${this.freshLine()}${fit(`${gone}; moving on`)}\n`);
     this.showNext();
   }
 
@@ -126,22 +162,23 @@ export class ApproverConsole {
     }
     this.mode = 'choose';
     // No line of the card may wrap: a wrapped row of agent text could pass for one of its fields.
-    const card = fitToColumns([...renderApprovalCard(this.current, ''), MENU, rememberScopeLine(this.current)], this.io.columns?.());
+    const menu = this.io.answerKeys === false ? [VIEW_ONLY_MENU] : [MENU, rememberScopeLine(this.current)];
+    const card = fitToColumns([...renderApprovalCard(this.current, ''), ...menu], this.io.columns?.());
     if (card.cut) card.lines.push(...fitToColumns([`(cut to fit; in full: \`warden approvals show ${terminalSafe(this.current.id)}\`)`], this.io.columns?.()).lines);
     this.write(`\n${card.lines.join('\n')}\n`);
     this.status();
   }
 
-  /** Redraws the countdown line (called every second and on queue changes). */
+  /** Redraws the countdown line (called every second). A pipe or file gets no redraws. */
   tick(): void {
-    if (this.mode === 'choose') this.status();
+    if (this.mode === 'choose' && !this.io.plain) this.status();
   }
 
   private status(): void {
     if (!this.current) return;
     const left = Math.max(0, Math.ceil(((this.deadlines.get(this.current.id) ?? 0) - this.io.clock()) / 1000));
     const more = this.queue.length > 0 ? ` · ${this.queue.length} more waiting` : '';
-    this.write(`${CLEAR_LINE}⏳ ${left} s left${more} > `);
+    this.write(`${this.freshLine()}⏳ ${left} s left${more} > `);
   }
 
   /** Keystrokes (raw mode: one chunk may hold several keys). */
@@ -150,8 +187,13 @@ export class ApproverConsole {
   }
 
   private onKey(ch: string): void {
-    if (ch === '\x03') return this.stop(); // Ctrl-C
+    if (ch === '\x03') return this.interrupt(); // Ctrl-C in raw mode: a key, not a signal
     this.lastKeyAt = this.io.clock();
+    // Fail closed: input that is not a terminal answers nothing (see ConsoleIo.answerKeys).
+    if (this.io.answerKeys === false) {
+      if (ch === 'q') this.stop();
+      return;
+    }
     if (this.mode === 'choose') return this.onChoice(ch);
     if (this.mode === 'reason' || this.mode === 'minutes') return this.onTextKey(ch);
     if (this.mode === 'stale') {
@@ -169,13 +211,13 @@ export class ApproverConsole {
       // one restarts the wait, so someone still typing (a deny reason for a card that was just
       // withdrawn) answers nothing until they pause.
       this.settleUntil = now + SETTLE_MS;
-      if (ch === 'a' || ch === 'd' || ch === 'r') this.write(`${CLEAR_LINE}new request shown: read it, then answer > `);
+      if (ch === 'a' || ch === 'd' || ch === 'r') this.write(`${this.freshLine()}new request shown: read it, then answer > `);
       return;
     }
     if (ch === 'a') this.send('allow', {});
     else if (ch === 'd') {
       this.mode = 'reason';
-      this.write(`${CLEAR_LINE}deny reason (Enter to skip, Esc to go back): `);
+      this.showPrompt('deny reason (Enter to skip, Esc to go back): ');
     } else if (ch === 'r') {
       this.mode = 'minutes';
       const a = this.current;
@@ -185,7 +227,7 @@ export class ApproverConsole {
       // scope is named by reference to the card's `[r] covers` line instead.
       const room = this.io.columns?.();
       const fits = !fitToColumns([prompt], room === undefined ? undefined : room - 6).cut;
-      this.write(`${CLEAR_LINE}${fits ? prompt : 'remember for how many minutes? (for what [r] covers above; Enter to confirm, Esc to go back): '}`);
+      this.showPrompt(fits ? prompt : 'remember for how many minutes? (for what [r] covers above; Enter to confirm, Esc to go back): ');
     } else if (ch === 'q') this.stop();
   }
 
@@ -199,7 +241,8 @@ export class ApproverConsole {
     if (ch === '\x7f' || ch === '\b') {
       if (this.input.length > 0) {
         this.input = this.input.slice(0, -1);
-        this.write('\b \b');
+        // A pipe or file cannot erase: the prompt is repeated on a new line with what is left.
+        this.write(this.io.plain ? `\n${this.prompt}${this.input}` : '\b \b');
       }
       return;
     }
@@ -207,6 +250,11 @@ export class ApproverConsole {
     if (!ok) return;
     this.input += ch;
     this.write(ch);
+  }
+
+  private showPrompt(prompt: string): void {
+    this.prompt = prompt;
+    this.write(`${this.freshLine()}${prompt}`);
   }
 
   private submitText(): void {
@@ -243,7 +291,7 @@ export class ApproverConsole {
   inputEnded(): void {
     // The caller says why on stderr (an exit-2 usage error); here only the prompt line is ended.
     if (this.mode !== 'idle') this.write('\n');
-    this.quitResolve?.();
+    this.quitResolve?.('input_ended');
   }
 
   private async answer(verb: 'allow' | 'deny', extra: Record<string, unknown>): Promise<void> {
@@ -269,8 +317,17 @@ export class ApproverConsole {
   }
 
   stop(): void {
-    this.write(`${CLEAR_LINE}bye\n`);
-    this.quitResolve?.();
+    this.write(`${this.freshLine()}bye\n`);
+    this.quitResolve?.('quit');
+  }
+
+  /**
+   * Ctrl-C: a key in raw mode, or SIGINT (approve.ts). Not a quit: the command exits 130, so a
+   * wrapper can tell the approver pressing `q` from an interruption.
+   */
+  interrupt(): void {
+    this.write(`${this.freshLine()}interrupted\n`);
+    this.quitResolve?.('interrupted');
   }
 }
 

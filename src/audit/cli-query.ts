@@ -4,6 +4,7 @@ import { defaultAuditFile, expandSet, parseDuration, parseTime, streamRecords } 
 import { readProgress } from './read-progress.js';
 import { DEFAULT_MAX_CALL_SPAN_MS, streamCalls, type CallSummary } from './call-summary.js';
 import { table, writeJsonStream } from './cli-format.js';
+import { AuditUnreadableError } from './audit-errors.js';
 
 export const QUERY_HELP = `Usage: warden audit query [filters] [--file F] [--json] [--limit N] [--max-call-span D]
 
@@ -19,7 +20,9 @@ Prints a table (action = decided, enforced = what was enforced), or --json an ar
 summaries (action, enforced, ...). --limit N: the newest N matching calls.
   --max-call-span D  records up to D (default 6h) after a call's first record join its summary;
                      later ones are left out with a warning. Memory holds one span of calls.
-Exit codes: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no audit file.
+Exit codes: 0, also when no call matches (it prints "0 call(s)" or []), 2 usage, 3 no audit file
+or a file that cannot be read. --json streams its array: a read error after part of it was
+printed leaves it unterminated (no JSON parser takes it for an answer) and says so on stderr.
 `;
 
 export interface Filters {
@@ -204,7 +207,18 @@ export async function runQuery(argv: string[], io: CliIo): Promise<number> {
   const limit = loaded.filters.limit;
   if (loaded.values.json) {
     // Without a limit the array is written as the calls come: memory holds one span of calls.
-    writeJsonStream(io.stdout, limit === undefined ? loaded.calls : lastOf(loaded.calls, limit));
+    let printed = false;
+    const out = { write: (text: string): unknown => ((printed = true), io.stdout.write(text)) };
+    try {
+      writeJsonStream(out, limit === undefined ? loaded.calls : lastOf(loaded.calls, limit));
+    } catch (err) {
+      // A disk error inside a file after part of the array went out: it stays unterminated, so no
+      // parser takes the calls so far for the whole answer; stderr says so beside the exit 3.
+      if (printed && err instanceof AuditUnreadableError) {
+        throw new AuditUnreadableError(`${err.message}; the JSON array on stdout stops there, unterminated: not a complete answer`, { cause: err });
+      }
+      throw err;
+    }
     loaded.done();
     return EXIT.ok;
   }

@@ -152,7 +152,15 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
     let now;
     try {
       now = statSync(active).ino;
-    } catch {
+    } catch (err) {
+      // A symbolic link loop put at the path is no rotation step (those rename, unlink and
+      // create): it never turns into the next log by itself. Ignored, tail went on reading the
+      // file it held and never followed the path again, silently. What was written to the held
+      // file is read first; then tail stops, naming the file (exit 3, the path is unreadable).
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+        drain();
+        throw new FollowReadError(`${active}: the path became a symbolic link loop (ELOOP); stopped following`, { cause: err });
+      }
       return; // between rename and re-create
     }
     if (now !== ino) {

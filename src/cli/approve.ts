@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { PendingWire } from '../approval/approval-display.js';
-import { ApproverConsole } from '../approval/approver-console.js';
+import { ApproverConsole, type QuitReason } from '../approval/approver-console.js';
 import { ControlRefusedError, ControlTokenFileError, ControlUrlError, createControlClient, resolveControlTarget, type ControlClient } from '../control/control-client.js';
 import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { withOptionHint } from './did-you-mean.js';
@@ -13,6 +13,9 @@ Interactive human approval: shows each pending tool call as it arrives (who, wha
 left) and asks for a single-key answer:
   a  allow once     d  deny (then an optional reason, Enter)
   r  allow and remember for N minutes (then N, Enter)     q  quit
+Answers are read only from a terminal: with stdin a pipe or a file, requests are shown and
+nothing is answered (q still quits; scripts use \`warden approvals\`). With stdout a pipe or a
+file (\`warden approve | tee log\`), the console prints plain lines: no redrawing, no bell.
 
 Options:
   --url URL                control API (default $WARDEN_CONTROL_URL, else the URL a running warden
@@ -25,7 +28,8 @@ Options:
 
 Exit codes: 0 quit (q), 1 refused by warden (credential rejected), 2 usage (also: the input
 ended, as from a pipe or /dev/null: answers are typed at a terminal), 3 token file
-missing or empty, 4 no warden reachable.
+missing or empty, 4 no warden reachable, 130 interrupted (Ctrl-C or SIGINT; an answer
+already given is still sent first).
 `;
 
 /**
@@ -146,19 +150,27 @@ export const approveCommand: CliCommand = {
       return err instanceof ControlTokenFileError ? EXIT.config : err instanceof ControlUrlError ? EXIT.usage : EXIT.unavailable;
     }
     const hook = values['notify-command'];
+    const plain = io.stdout.isTTY !== true;
+    const answerKeys = io.stdin.isTTY === true;
     const ui = new ApproverConsole(client, {
       out: io.stdout,
       clock: () => Date.now(),
       columns: () => io.stdout.columns,
+      plain,
+      answerKeys,
+      // Piped into `tee`, the approver still sits at a terminal: the bell goes there, not into the log.
+      ...(plain ? { bell: () => void (io.stderr.isTTY === true && io.stderr.write('\x07')) } : {}),
       ...(hook ? { onNewRequest: notifier(hook, io.env) } : {}),
     });
+    if (!answerKeys) {
+      io.stderr.write('warden approve: the input is not a terminal: requests are shown, none is answered here (answer them with `warden approvals allow|deny ID`)\n');
+    }
+    // Without raw mode (stdin not a terminal) Ctrl-C is a signal, as is `kill -INT`: an interruption.
+    const onSigint = (): void => ui.interrupt();
+    process.on('SIGINT', onSigint);
     const ac = new AbortController();
     const onData = (chunk: Buffer | string): void => ui.onKeys(String(chunk));
-    let inputEnded = false;
-    const onEnd = (): void => {
-      inputEnded = true;
-      ui.inputEnded();
-    };
+    const onEnd = (): void => ui.inputEnded();
     setRaw(io, true);
     io.stdin.on('data', onData);
     io.stdin.once('end', onEnd);
@@ -166,8 +178,9 @@ export const approveCommand: CliCommand = {
     const ticker = setInterval(() => ui.tick(), 1_000);
     ui.start();
     const streamed = follow(client, ui, io, ac.signal, tokenFile);
-    const quit = ui.quit.then(() => {
-      if (!inputEnded) return EXIT.ok;
+    const quit = ui.quit.then((why: QuitReason) => {
+      if (why === 'quit') return EXIT.ok;
+      if (why === 'interrupted') return EXIT.interrupted;
       // A usage error like any other: on stderr under the command's name, stdout left to the console.
       io.stderr.write('warden approve: the input ended: answers are typed at a terminal (scripts use `warden approvals`)\n');
       return EXIT.usage;
@@ -176,6 +189,7 @@ export const approveCommand: CliCommand = {
     await ui.answersSent();
     ac.abort();
     clearInterval(ticker);
+    process.off('SIGINT', onSigint);
     io.stdin.off('data', onData);
     io.stdin.off('end', onEnd);
     setRaw(io, false);

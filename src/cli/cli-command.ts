@@ -9,6 +9,11 @@ export const EXIT = {
   config: 3,
   /** Could not reach a running warden (control API) or another runtime error. */
   unavailable: 4,
+  /**
+   * Interrupted by the user (Ctrl-C, SIGINT) in an interactive command (`warden approve`), where
+   * quitting on purpose (`q`) is 0. 128 + SIGINT, as shells report a command killed by it.
+   */
+  interrupted: 130,
 } as const;
 
 export interface CliIo {

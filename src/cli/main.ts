@@ -17,7 +17,7 @@ function usage(): string {
     ...lines,
     '',
     'Run `warden <command> --help` for the options of one command.',
-    'Exit codes: 0 ok, 1 a problem found (verification, scenario step, denial), 2 usage, 3 config or input invalid, 4 unavailable or another runtime failure (e.g. a file that cannot be written).',
+    'Exit codes: 0 ok, 1 a problem found (verification, scenario step, denial), 2 usage, 3 config or input invalid, 4 unavailable or another runtime failure (e.g. a file that cannot be written), 130 interrupted (Ctrl-C in `warden approve`).',
     '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import { EXIT, type CliCommand, type CliIo } from './cli-command.js';
 import { didYouMean, withOptionHint } from './did-you-mean.js';
 import { terminalMessage } from './terminal-message.js';
 import { parseDurationSeconds } from '../identity/duration.js';
+import { KeyAlgorithmMismatchError } from '../identity/key-algorithm-fit.js';
 import { makeDirectories } from '../core/make-directories.js';
 import {
   SIGNING_ALGORITHMS, generateSigningKey, loadSigningKey, mintToken, privateKeyToPem, type SigningAlgorithm,
@@ -29,8 +30,12 @@ warden token mint --key FILE --iss URL --aud AUD --sub USER [--act AGENT] [--act
   --claim values are parsed as JSON when possible (numbers, arrays), else kept as strings.
   A PEM key needs --alg; a JWK key carries its own alg and kid.
 
-Exit codes: 0 ok, 1 keygen refused to replace a kid's key (no --force), 2 usage,
-3 key file or jwks.json unreadable or invalid, 4 cannot write the key files.
+  An --alg that does not fit the key (ES384 for a P-256 key, RS256 for an EC key) is a usage
+  error naming the key file and the algorithms that do fit.
+
+Exit codes: 0 ok, 1 keygen refused to replace a kid's key (no --force), 2 usage (also: --alg
+does not fit the key), 3 key file or jwks.json unreadable or invalid (also: a JWK whose own
+"alg" does not fit its key), 4 cannot write the key files.
 `;
 
 function fail(io: CliIo, message: string, code: number = EXIT.usage): number {
@@ -142,7 +147,10 @@ async function mint(argv: string[], io: CliIo): Promise<number> {
   try {
     key = await loadSigningKey(readFileSync(keyPath, 'utf8'), { ...(values.alg ? { alg: values.alg } : {}), ...(values.kid ? { kid: values.kid } : {}) });
   } catch (err) {
-    return fail(io, `${keyPath}: ${(err as Error).message}`, EXIT.config);
+    // --alg that does not fit the key is the command line's fault (2); a JWK whose own "alg" does
+    // not fit its key is the file's (3), like any other unusable key file.
+    const usage = err instanceof KeyAlgorithmMismatchError && err.source === 'option';
+    return fail(io, terminalMessage(`${keyPath}: ${(err as Error).message}`), usage ? EXIT.usage : EXIT.config);
   }
   const aud = values.aud as string[];
   const token = await mintToken({

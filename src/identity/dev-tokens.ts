@@ -1,8 +1,9 @@
 import {
-  SignJWT, calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8,
+  SignJWT, calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair,
   type CryptoKey, type JWK,
 } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { importJwkFor, importPemFor } from './key-algorithm-fit.js';
 
 /** Algorithms `warden token keygen` can create. */
 export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const;
@@ -47,18 +48,23 @@ export interface LoadedSigningKey {
   readonly kid: string | undefined;
 }
 
-/** Loads a private signing key from JWK JSON text or PKCS#8 PEM text. Throws with a clear message. */
+/**
+ * Loads a private signing key from JWK JSON text or PKCS#8 PEM text. Throws with a clear message;
+ * an algorithm that does not fit the key is a KeyAlgorithmMismatchError naming those that do.
+ */
 export async function loadSigningKey(text: string, hints: { alg?: string; kid?: string } = {}): Promise<LoadedSigningKey> {
   const trimmed = text.trim();
   if (trimmed.startsWith('-----BEGIN')) {
     if (hints.alg === undefined) throw new Error('a PEM key needs --alg (ES256, EdDSA or RS256)');
-    return { key: await importPKCS8(trimmed, hints.alg), alg: hints.alg, kid: hints.kid };
+    const key = await importPemFor(trimmed, hints.alg);
+    if (key instanceof Uint8Array) throw new Error('symmetric keys are not supported for minting');
+    return { key, alg: hints.alg, kid: hints.kid };
   }
   const jwk = JSON.parse(trimmed) as JWK;
   if (typeof jwk.d !== 'string') throw new Error('the key file holds no private key (JWK without "d")');
   const alg = hints.alg ?? jwk.alg;
   if (alg === undefined) throw new Error('the JWK has no "alg"; pass --alg');
-  const key = await importJWK(jwk, alg);
+  const key = await importJwkFor(jwk, alg, hints.alg !== undefined ? 'option' : 'jwk');
   if (key instanceof Uint8Array) throw new Error('symmetric keys are not supported for minting');
   return { key, alg, kid: hints.kid ?? jwk.kid };
 }

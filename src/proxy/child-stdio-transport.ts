@@ -8,6 +8,7 @@ import { OutputBound, type OutputOverflow } from './output-bound.js';
 import { LineAssembler } from './block-joiner.js';
 import { StderrLines } from './stderr-lines.js';
 import { WriteBatcher } from './write-batcher.js';
+import { exitSummary } from './upstream-start-error.js';
 
 export interface ChildSpec {
   readonly command: string;
@@ -61,6 +62,12 @@ export class ChildStdioTransport implements Transport {
       const stderr = new StderrLines((line) => this.logger.debug({ upstream: this.name, stderr: line }, 'upstream stderr'));
       child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     });
+  }
+
+  /** How the child ended (`exited with code 1`, `was killed by SIGKILL`), or undefined while it runs. */
+  exitSummary(): string | undefined {
+    const child = this.child;
+    return child ? exitSummary(child.exitCode, child.signalCode) : undefined;
   }
 
   get pid(): number | undefined {

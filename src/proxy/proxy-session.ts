@@ -25,6 +25,7 @@ import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
 import { isTaskMethod, upstreamInitializeParams, UPSTREAM_TASK_METHOD_REFUSAL } from './unsupported-tasks.js';
+import { UpstreamStartError } from './upstream-start-error.js';
 
 export interface SessionOptions {
   readonly sessionId: string;
@@ -111,6 +112,8 @@ export class ProxySession implements UpstreamEvents {
   private closed = false;
   /** Set when an initialize got past its first check; cleared only if it started nothing. */
   private initializeBegun = false;
+  /** Why this session's initialize failed (`upstream 'x' failed to start: ...`), told again to every later request. */
+  startFailure: string | undefined;
 
   constructor(readonly opts: SessionOptions) {
     this.principal = opts.principal;
@@ -225,8 +228,13 @@ export class ProxySession implements UpstreamEvents {
     const failed = started.findIndex((s) => s.status === 'rejected');
     if (failed !== -1) {
       const reason = (started[failed] as PromiseRejectedResult).reason as Error;
-      this.opts.logger.error({ err: reason.message }, 'upstream failed to start');
-      this.toAgent(errorResponse(request.id, RPC.internalError, `upstream '${this.connections[failed]!.name}' failed to start`));
+      const name = this.connections[failed]!.name;
+      // The log has the whole story (the child's stderr, the SDK's error text); the agent gets
+      // which upstream and a short reason made of warden's own words only (upstream-start-error.ts).
+      this.opts.logger.error({ upstream: name, err: reason.message }, 'upstream failed to start');
+      const summary = reason instanceof UpstreamStartError ? reason.summary : 'internal error';
+      this.startFailure = `upstream '${name}' failed to start: ${summary}`;
+      this.toAgent(errorResponse(request.id, RPC.internalError, this.startFailure, { reason: 'upstream_start_failed', upstream: name, detail: summary }));
       return;
     }
     this.toAgent({ jsonrpc: '2.0', id: request.id, result: mergeInitializeResults(this.connections, this.opts.serverInfo) });

@@ -32,7 +32,8 @@ export function routeRequest(session: ProxySession, request: RpcRequest): void {
   if (session.info === undefined) {
     // Not opened (before initialize, or an initialize that failed with some upstreams already
     // running): the session is not audited as opened nor listed to operators, so it serves nothing.
-    session.toAgent(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: session not initialized'));
+    const why = session.startFailure === undefined ? '' : ` (${session.startFailure})`;
+    session.toAgent(errorResponse(request.id, RPC.invalidRequest, `Invalid Request: session not initialized${why}`));
     return;
   }
   if (method === 'tools/call') {

@@ -11,6 +11,7 @@ import { Deadlines } from './deadlines.js';
 import { NotificationBacklog } from './notification-backlog.js';
 import type { AnsweredStreams } from './answered-streams.js';
 import { endUpstreamSession } from './upstream-session-end.js';
+import { UpstreamStartError, exitSummary, initializeFailureSummary, lossSummary, spawnFailureSummary } from './upstream-start-error.js';
 import type { StreamKeeper, StreamNews } from './upstream-stream-keeper.js';
 
 export type ResponseHandler = (response: RpcResponse) => void;
@@ -54,6 +55,8 @@ export class UpstreamConnection {
   private readyAt = 0;
   private sessions = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Why the transport being started was lost (warden's own words), for the start error's summary. */
+  private startLoss: string | undefined;
   private readonly notifications: NotificationBacklog;
   /** The list_changed announcements of this upstream, counted for requests being judged (definition-changes.ts). */
   readonly definitionChanges = new DefinitionChanges();
@@ -198,7 +201,14 @@ export class UpstreamConnection {
     transport.onerror = (err) => this.onTransportError(transport, err, keeper);
     transport.onclose = () => this.lost(transport, 'closed unexpectedly');
     this.state = 'connecting';
-    await transport.start();
+    this.startLoss = undefined;
+    try {
+      await transport.start();
+    } catch (err) {
+      // A child that cannot be spawned (command not found, not executable): what the agent may
+      // be told is its errno code; the log gets the whole message.
+      throw new UpstreamStartError(this.name, spawnFailureSummary(err), `upstream '${this.name}' could not be started: ${String(err)}`, { cause: err });
+    }
     await this.abandonIfClosed(transport);
     const result = await new Promise<RpcResponse>((resolve) => this.request('initialize', this.initParams, this.initializeMs, resolve));
     await this.abandonIfClosed(transport);
@@ -208,7 +218,7 @@ export class UpstreamConnection {
       // transport calls onclose from close(); a second restart would be scheduled).
       this.transport = undefined;
       await transport.close().catch(() => undefined);
-      throw new Error(`upstream '${this.name}' initialize failed: ${result.error.message}`);
+      throw new UpstreamStartError(this.name, this.startFailureSummary(transport, result.error), `upstream '${this.name}' initialize failed: ${result.error.message}`);
     }
     this.initializeResult = result.result ?? {};
     this.state = 'ready';
@@ -229,6 +239,13 @@ export class UpstreamConnection {
     if (this.transport === transport) this.transport = undefined;
     await transport.close().catch(() => undefined);
     throw new Error(`upstream '${this.name}' was closed while it was starting`);
+  }
+
+  /** What the agent may be told about a start that failed at `initialize` (see UpstreamStartError). */
+  private startFailureSummary(transport: Transport, error: RpcErrorObject): string {
+    if (this.startLoss === undefined) return initializeFailureSummary(error, RPC.requestTimeout, RPC.upstreamClosed, this.initializeMs);
+    const exit = transport instanceof ChildStdioTransport ? transport.exitSummary() : undefined;
+    return `${exit ?? lossSummary(this.startLoss)} during start-up`;
   }
 
   /** A method, not an inline comparison: TypeScript would keep a narrowing from before an await. */
@@ -320,6 +337,7 @@ export class UpstreamConnection {
     if (this.transport !== transport || this.state === 'closed' || this.state === 'down') return;
     if (this.state === 'connecting') {
       // Lost while starting: the pending initialize fails and connect()'s caller decides what next.
+      this.startLoss = reason;
       this.failAll(`upstream '${this.name}' ${reason} during start-up`);
       return;
     }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
@@ -67,6 +67,23 @@ describe('warden audit tail -f when the followed log goes bad', () => {
     expect(await exitWithin(f, 15_000)).toBe(3);
     expect(f.err()).toContain(`${file}: cannot read: EINVAL; stopped following`);
     expect(f.err()).not.toMatch(/\n\s+at /);
+  }, 40_000);
+
+  it('a symlink loop put at the path mid-follow stops tail with the file named and exit 3, instead of following nothing forever', async () => {
+    const dir = tempDir('warden-tail-follow-');
+    const file = join(dir, 'warden-audit.jsonl');
+    writeFileSync(file, record(1));
+    const f = follow(file);
+    await f.until(() => f.out().includes('#1 '));
+    // A last record lands in the followed file, then the path loops (log -> b -> log): it can
+    // never name the next log by itself.
+    appendFileSync(file, record(2));
+    symlinkSync(file, join(dir, 'b'));
+    symlinkSync(join(dir, 'b'), join(dir, 'next'));
+    renameSync(join(dir, 'next'), file);
+    expect(await exitWithin(f, 10_000)).toBe(3);
+    expect(f.err()).toBe(`warden audit tail: ${file}: the path became a symbolic link loop (ELOOP); stopped following\n`);
+    expect(f.out()).toContain('#2 call.forwarded c-2');
   }, 40_000);
 
   it('a path that cannot be opened (a symlink loop) is waited for, said once, and followed once a log is there', async () => {

@@ -26,8 +26,9 @@ beforeAll(() => {
 });
 
 /** Runs `warden approve` inside a real pseudo-terminal via util-linux `script`. */
-function spawnInPty(args: string[], columns?: number): { screen: () => string; type: (s: string) => void; waitFor: (text: string | RegExp) => Promise<void>; exited: Promise<number | null> } {
-  const run = ['node', MAIN, 'approve', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+function spawnInPty(args: string[], columns?: number, stdoutPiped = false): { screen: () => string; type: (s: string) => void; waitFor: (text: string | RegExp) => Promise<void>; exited: Promise<number | null> } {
+  // stdoutPiped: `warden approve | cat`, as `| tee log` would be: keys from the terminal, stdout a pipe.
+  const run = ['node', MAIN, 'approve', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ') + (stdoutPiped ? ' | cat' : '');
   // `script` gives the pty the size of a terminal it is attached to (none here): set one.
   const cmd = columns === undefined ? run : `stty cols ${columns} rows 50; ${run}`;
   const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: 'pipe', env: { ...process.env, TERM: 'xterm' } });
@@ -390,6 +391,49 @@ describe('warden approve in a pseudo-terminal', () => {
     await expectUnansweredThenDenied(pty, t, 100, 1_100);
   });
 
+  it('Ctrl-C exits 130 (interrupted), not the 0 of quitting on purpose with q', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    pty.type('\x03');
+    await pty.waitFor('interrupted');
+    expect(await pty.exited).toBe(130);
+  });
+
+  it('an answer typed just before q still reaches warden before the process exits (answer lost on exit)', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await pty.waitFor('waiting for approval requests');
+    const outcome = fx.manager.request(callRequest().req, decision(), display);
+    await pty.waitFor(/s left/);
+    pty.type('aq');
+    expect(await pty.exited).toBe(0);
+    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { kind: 'admin' } });
+  });
+
+  it('piped into another program (approve | tee), prints plain lines: no line clearing or redrawn countdown, answers still typed at the terminal', async () => {
+    fx = await controlFixture();
+    const pty = spawnInPty(['--url', fx.server.url, '--token-file', fx.tokenFile], undefined, true);
+    await pty.waitFor('waiting for approval requests');
+    const first = fx.manager.request(callRequest().req, decision(), display);
+    await pty.waitFor(/s left/);
+    // Long enough for two ticks of the countdown: a terminal redraws it, a pipe must not get it again.
+    await new Promise((r) => setTimeout(r, 2_200));
+    pty.type('d');
+    await pty.waitFor('deny reason');
+    pty.type('nox\x7f\r');
+    expect(await first).toMatchObject({ kind: 'denied', reason: 'no' });
+    await pty.waitFor('denied');
+    pty.type('q');
+    expect(await pty.exited).toBe(0);
+    const screen = pty.screen();
+    expect(screen).not.toContain('\x1b[');
+    expect(screen).not.toContain('\b');
+    expect(screen.split('s left').length - 1).toBe(1);
+    // The backspace is shown by repeating the prompt with what is left, on a line of its own.
+    expect(screen).toMatch(/\): nox\r?\ndeny reason \(Enter to skip, Esc to go back\): no\r?\n✔ denied/);
+  });
+
   it('exits 1 when the control API refuses the token (a refusal, as for every control command)', async () => {
     fx = await controlFixture();
     const bad = join(fx.dir, 'bad-token');
@@ -440,14 +484,55 @@ describe('warden approve without a terminal', () => {
     expect(piped.stdout()).not.toContain('\x1b[');
   });
 
-  it('an answer typed just before the input ends still reaches warden before the process exits (answer lost on exit)', async () => {
+  it('blocks auto-approval from a script: answer keys on a piped stdin (`while sleep 2; do echo a; done | warden approve`) answer nothing', async () => {
     fx = await controlFixture();
     const piped = spawnPiped(['--url', fx.server.url, '--token-file', fx.tokenFile]);
     await piped.waitFor('waiting for approval requests');
-    const outcome = fx.manager.request(callRequest().req, decision(), display);
+    const t = trackedRequest(fx, 'write_file');
     await piped.waitFor('s left');
-    piped.proc.stdin.end('a');
-    expect(await piped.exited).toBe(2);
-    expect(await outcome).toMatchObject({ kind: 'allowed', approver: { kind: 'admin' } });
+    // Past the settle time a key at a terminal would answer: from a pipe, neither a, r nor d does.
+    await new Promise((r) => setTimeout(r, 1_200));
+    piped.proc.stdin.write('a');
+    await new Promise((r) => setTimeout(r, 1_200));
+    piped.proc.stdin.write('r5\r');
+    await new Promise((r) => setTimeout(r, 1_200));
+    piped.proc.stdin.write('d\r');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(t.settled).toBe(false);
+    expect(piped.stderr()).toContain('the input is not a terminal: requests are shown, none is answered here');
+    expect(piped.stdout()).toContain('input is not a terminal: answer with `warden approvals allow|deny ID`');
+    expect(piped.stdout()).not.toContain('[a] allow once');
+    piped.proc.stdin.write('q');
+    expect(await piped.exited).toBe(0);
+    expect(t.settled).toBe(false);
+  });
+
+  it('SIGINT exits 130 (interrupted), not 0 and not killed by the signal', async () => {
+    fx = await controlFixture();
+    const piped = spawnPiped(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await piped.waitFor('waiting for approval requests');
+    piped.proc.kill('SIGINT');
+    expect(await piped.exited).toBe(130);
+    expect(piped.stdout()).toContain('interrupted');
+  });
+
+  it('prints plain lines when stdout is a pipe: no bell, no line clearing, the countdown not redrawn', async () => {
+    fx = await controlFixture();
+    const piped = spawnPiped(['--url', fx.server.url, '--token-file', fx.tokenFile]);
+    await piped.waitFor('waiting for approval requests');
+    const first = trackedRequest(fx, 'write_file');
+    await piped.waitFor('s left');
+    const second = trackedRequest(fx, 'delete_file');
+    await piped.waitFor('1 more waiting');
+    await new Promise((r) => setTimeout(r, 2_200));
+    piped.proc.stdin.write('q');
+    expect(await piped.exited).toBe(0);
+    const out = piped.stdout();
+    expect(out).not.toMatch(/[\x07\x08\x1b\r]/);
+    // Once when the card was shown, once when the queue grew; never every second.
+    expect(out.split('s left').length - 1).toBe(2);
+    expect(out).toMatch(/\n⏳ \d+ s left · 1 more waiting > /);
+    expect(out).toMatch(/\nbye\n$/);
+    expect(first.settled || second.settled).toBe(false);
   });
 });

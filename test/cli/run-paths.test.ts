@@ -64,6 +64,9 @@ describe('warden run from a foreign working directory', () => {
       (err: StartFailure) => err,
     );
     expect(failed).toBeInstanceOf(Error);
+    // The agent is told which upstream and how it ended; its stderr (which may print secrets) is the operator's.
+    expect(failed!.message).toContain("upstream 'acme' failed to start: exited with code 1 during start-up");
+    expect(failed!.message).not.toContain('Cannot find module');
     try {
       // At the default info level: the cause used to be logged only at debug. The log line may
       // arrive just after the agent got its error (the logger writes asynchronously).

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,30 @@ describe('warden token', () => {
     expect(r.code).toBe(EXIT.ok);
     const outcome = await verify('pem/jwks.json', r.stdout.trim());
     expect(outcome.ok ? outcome.principal.user : outcome.reason).toBe('bob');
+  });
+
+  it('mint with an --alg that does not fit the key names the key file, the algorithm and those that fit (exit 2), not jose\'s "Invalid key type"', () => {
+    expect(warden(['token', 'keygen', '--out', 'fit', '--kid', 'ec']).code).toBe(EXIT.ok);
+    expect(warden(['token', 'keygen', '--out', 'fit', '--kid', 'ecpem', '--format', 'pem']).code).toBe(EXIT.ok);
+    expect(warden(['token', 'keygen', '--out', 'fit', '--kid', 'rsa', '--alg', 'RS256', '--format', 'pem']).code).toBe(EXIT.ok);
+    const mint = (key: string, alg: string) => warden(['token', 'mint', '--key', key, '--alg', alg, '--iss', ISS, '--aud', AUD, '--sub', 'bob']);
+    const cases = [
+      { key: 'fit/ec.private.jwk', alg: 'RS256', says: '--alg RS256 does not fit this key (EC P-256); algorithms that fit: ES256' },
+      { key: 'fit/ecpem.private.pem', alg: 'ES384', says: '--alg ES384 does not fit this key (EC P-256); algorithms that fit: ES256' },
+      { key: 'fit/rsa.private.pem', alg: 'EdDSA', says: '--alg EdDSA does not fit this key (RSA 2048-bit); algorithms that fit: RS256, RS384, RS512, PS256, PS384, PS512' },
+      { key: 'fit/ec.private.jwk', alg: 'HS256', says: '--alg HS256 is not an asymmetric JWS signing algorithm; algorithms that fit: ES256' },
+    ];
+    for (const c of cases) {
+      const r = mint(c.key, c.alg);
+      expect({ code: r.code, stdout: r.stdout }, `${c.key} ${c.alg}`).toEqual({ code: EXIT.usage, stdout: '' });
+      expect(r.stderr, `${c.key} ${c.alg}`).toBe(`warden token: ${join(dir, c.key)}: ${c.says}\n`);
+    }
+    // The JWK's own "alg" not fitting its key is the key file's fault: exit 3, as for any unusable key file.
+    const jwk = JSON.parse(readFileSync(join(dir, 'fit/ec.private.jwk'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'fit/lying.private.jwk'), JSON.stringify({ ...jwk, alg: 'RS256' }));
+    const lying = warden(['token', 'mint', '--key', 'fit/lying.private.jwk', '--iss', ISS, '--aud', AUD, '--sub', 'bob']);
+    expect(lying.code).toBe(EXIT.config);
+    expect(lying.stderr).toContain(`${join(dir, 'fit/lying.private.jwk')}: the JWK's "alg" RS256 does not fit this key (EC P-256); algorithms that fit: ES256`);
   });
 
   it('reports usage errors with exit 2', () => {

@@ -27,6 +27,46 @@ describe('a session whose initialize did not succeed', () => {
     expect(await a.alive()).toBe(true); // ping is still answered
   });
 
+  it('tells the agent which upstream failed and how it ended, never what it printed: a secret on its stderr or in its env stays out', async () => {
+    const leaky = {
+      command: process.execPath,
+      args: ['-e', 'console.error("Error: bad API key sk-live-0123456789 for " + process.env.ACME_TOKEN); process.exit(3)'],
+      env: { ACME_TOKEN: 'tok-secret-abcdef' },
+    };
+    const a = await rawAgent({ upstreams: { good: hostileUpstream(), acme: leaky } });
+    closers.push(a.close);
+    const init = (await a.init()).error as { code: number; message: string; data: Record<string, unknown> };
+    expect(init).toEqual({
+      code: -32603,
+      message: "upstream 'acme' failed to start: exited with code 3 during start-up",
+      data: { reason: 'upstream_start_failed', upstream: 'acme', detail: 'exited with code 3 during start-up' },
+    });
+    // Later requests (a call to its tools, a listing) say why the session never opened.
+    for (const [method, params] of [['tools/call', { name: 'acme__echo', arguments: {} }], ['tools/list', {}]] as const) {
+      const answer = await a.request(method, params);
+      expect(answer.error).toMatchObject({ code: -32600, message: "Invalid Request: session not initialized (upstream 'acme' failed to start: exited with code 3 during start-up)" });
+    }
+    const everything = JSON.stringify(a.lines);
+    expect(everything).not.toContain('sk-live');
+    expect(everything).not.toContain('tok-secret');
+  });
+
+  it('says "command not found" for a command that does not exist, without echoing its command line (an argument may be a token)', async () => {
+    const missing = { command: '/nonexistent/warden-test-no-such-server', args: ['--api-key=sk-arg-secret'] };
+    const a = await rawAgent({ upstreams: { acme: missing } });
+    closers.push(a.close);
+    expect((await a.init()).error).toMatchObject({ code: -32603, message: "upstream 'acme' failed to start: command not found (ENOENT)" });
+    expect(JSON.stringify(a.lines)).not.toContain('sk-arg-secret');
+    expect(JSON.stringify(a.lines)).not.toContain('/nonexistent');
+  });
+
+  it('says the upstream did not answer initialize in time', async () => {
+    const silent = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
+    const a = await rawAgent({ upstreams: { acme: silent }, timeouts: { initializeMs: 500 } });
+    closers.push(a.close);
+    expect((await a.init()).error).toMatchObject({ code: -32603, message: "upstream 'acme' failed to start: did not answer initialize within 500 ms" });
+  });
+
   it('answers requests sent before initialize with -32600 and forwards nothing', async () => {
     const judged: ToolCallRequest[] = [];
     const a = await rawAgent({ upstreams: { good: hostileUpstream() } }, { guard: { checkToolCall: (req) => (judged.push(req), { kind: 'forward' }) } });

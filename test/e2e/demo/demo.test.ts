@@ -34,6 +34,10 @@ describe('npm start demo (no terminal)', () => {
     expect(out).toContain('refused by warden: policy_block');
     expect(out).toContain('JSON-RPC error -32602');
     expect(out).toMatch(/why: score \d+ · sensitivity\./);
+    // The 50,000 EUR payment is blocked by the critical floor; the approve rule only matched.
+    const largePayment = out.slice(out.indexOf('BLOCK      transfer_funds'));
+    expect(largePayment).toMatch(/^ {11}why: .* · block by policy\.implicit_critical: critical sensitivity needs an explicit allow rule · matched, did not decide: approve-large-payments \(approve\)$/m);
+    expect(out).toContain('block by rule block-secret-files');
     expect(out).toMatch(/Audit: 11 decisions: 2 allow, 5 throttle, 1 approve, 3 block/);
     expect(out).toContain('checkpoint seq');
     expect(out).toContain('call.approval_answered');
