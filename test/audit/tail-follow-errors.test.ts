@@ -61,6 +61,10 @@ describe('warden audit tail -f when the followed log goes bad', () => {
     writeFileSync(file, record(1));
     const f = follow(file);
     await f.until(() => f.out().includes('#1 '));
+    // #1 is printed before tail starts following: a record appended after it shows that tail
+    // holds the file open, so the swap below is a rotation it sees, not the file it opens first.
+    appendFileSync(file, record(2));
+    await f.until(() => f.out().includes('#2 '));
     // Rotated: the path now names another file, and that one cannot be read.
     symlinkSync(FAILING_READ, join(dir, 'next'));
     renameSync(join(dir, 'next'), file);
