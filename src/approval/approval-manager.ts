@@ -66,8 +66,12 @@ export interface ApprovalManager {
    * human. Returns how many.
    */
   retireGrantsOfRevoked(affected: (grant: Grant) => boolean, eventId: string): Promise<number>;
-  /** Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how many. */
-  withdrawWhere(predicate: (p: PendingApproval) => boolean, reason: string): number;
+  /**
+   * Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how
+   * many. The predicate also gets the waiting call's full principal (as it was judged), so a
+   * security event can pick the calls of the tokens it covers, whatever their session runs as now.
+   */
+  withdrawWhere(predicate: (p: PendingApproval, caller: Principal | undefined) => boolean, reason: string): number;
   /** Listens for requested / answered / timeout / withdrawn; returns an unsubscribe function. */
   subscribe(listener: (event: ApprovalEvent) => void): () => void;
   /** Withdraws everything still pending (shutdown). */
@@ -360,7 +364,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     withdrawWhere(predicate, reason) {
       const matched = waiters.records().filter((r) => {
         try {
-          return predicate(r);
+          return predicate(r, callers.get(r.id));
         } catch {
           return false;
         }

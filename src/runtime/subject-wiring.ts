@@ -1,4 +1,6 @@
 import type { ApprovalManager } from '../approval/approval-manager.js';
+import type { PendingApproval } from '../approval/approval-types.js';
+import type { Principal } from '../core/principal.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
@@ -55,7 +57,7 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
     sessions: { list: () => deps.sessions.list() },
     onRevoke: async (effect) => {
       const affected = new Set(effect.sessionIds);
-      const withdrawn = deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'revoked');
+      const withdrawn = deps.approvals.withdrawWhere(waitingFor(effect), 'revoked');
       forgetTokens(effect);
       // Remembered grants go too: the subject's next token must meet a human again. Picked now,
       // while the sessions the revocation hit are still open (they say whose grants to take).
@@ -86,8 +88,7 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       // A pending approval shows the approver the claims the call was judged with; the guard
       // refuses it once answered (claims_changed), so nobody is asked about it: withdrawn now,
       // the agent hears at once and may call again, judged with the claims in force.
-      const affected = new Set(effect.sessionIds);
-      deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'claims changed');
+      deps.approvals.withdrawWhere(waitingFor(effect), 'claims changed');
       forgetTokens(effect);
       recheckLater(effect);
     },
@@ -106,6 +107,17 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       await registry.settled();
     },
   };
+}
+
+/**
+ * Which pending approvals an entry concerns: those of the sessions it hit, and those whose own
+ * caller (the token the waiting call was judged with) it covers. The session alone misses a call
+ * of an older token when the session runs as a newer one by now (a refreshed token): that call is
+ * refused after any answer, so it must not be left for a person to approve.
+ */
+function waitingFor(effect: SubjectEffect): (pending: PendingApproval, caller: Principal | undefined) => boolean {
+  const sessions = new Set(effect.sessionIds);
+  return (pending, caller) => sessions.has(pending.sessionId) || (caller !== undefined && effect.affects(caller, pending.sessionId));
 }
 
 /**
