@@ -6,6 +6,7 @@ import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SubjectEffect } from '../events/registry-entry.js';
 import { RegistryFile } from '../events/registry-file.js';
+import { needsStepUp } from '../events/registry-rules.js';
 import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry, type RegistrySettings } from '../events/subject-registry.js';
 import type { IdentityConfig } from '../identity/identity-config.js';
 import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
@@ -92,7 +93,18 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       forgetTokens(effect);
       recheckLater(effect);
     },
-    onStepUp: recheckLater,
+    // A step-up that blocks such calls refuses a waiting one after its human's "allow" too
+    // (step_up_required): withdrawn now, nobody is asked to approve what cannot run, and the
+    // agent hears at once. One that asks for a human leaves the request to its human.
+    onStepUp: (effect) => {
+      const stepUp = effect.stepUp;
+      if (stepUp?.action === 'block') {
+        const covered = waitingFor(effect);
+        // A record without a sensitivity (written before it was kept) counts as covered: withdrawing errs safe.
+        deps.approvals.withdrawWhere((pending, caller) => covered(pending, caller) && (pending.sensitivity === undefined || needsStepUp(pending.sensitivity, stepUp.minSensitivity)), 'step-up required');
+      }
+      recheckLater(effect);
+    },
     ...(config.state.revocationsFile ? { file: new RegistryFile(deps.at(config.state.revocationsFile)) } : {}),
   });
   // A revocations file that is there but unreadable stops start-up (load throws): starting

@@ -16,7 +16,7 @@ import { DECISION_META_KEY } from '../../../src/core/decision-meta.js';
  */
 const closers = closedAfterEach();
 
-async function start() {
+async function start(stepUpAction: 'approve' | 'block' = 'approve') {
   const env = await identityEnv('warden-e2e-pending-events-');
   const tx = await transmitter(env.dir);
   const tokenFile = join(env.dir, 'agent.jwt');
@@ -25,7 +25,7 @@ async function start() {
   const agent = await startStdioWarden(env.dir, env.config({
     identity: env.identity({ token: { file: tokenFile } }),
     policy: { files: [EVENTS_POLICY], watch: false },
-    events: tx.section(),
+    events: tx.section({ stepUp: { minSensitivity: 'high', action: stepUpAction } }),
     approvals: { timeoutMs: 60_000 },
   }));
   closers.push(() => agent.close());
@@ -38,6 +38,7 @@ async function start() {
 }
 
 const reasonOf = (r: unknown) => ((r as { _meta?: Record<string, { reason?: string }> })._meta?.[DECISION_META_KEY])?.reason;
+const lowered = () => ({ 'assurance-level-change': { namespace: 'NIST-AAL', previous_level: 'nist-aal2', current_level: 'nist-aal1', change_direction: 'decrease', ...at(Date.now() - 5_000) } });
 
 describe('pending approvals follow the events that doom their call', () => {
   it('a revocation withdraws the pending approval of a token it revokes, although the session already runs on a newer token (stale approval left to a human)', async () => {
@@ -56,5 +57,32 @@ describe('pending approvals follow the events that doom their call', () => {
     expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
     // The newer token is not revoked: the session goes on.
     expect((await agent.client.callTool({ name: 'echo', arguments: { message: 'still signed in' } })).isError).toBeFalsy();
+  });
+
+  it('a step-up that blocks high calls withdraws a pending approval of one at once (nobody is asked to allow what the step-up refuses)', async () => {
+    const { env, agent, push, control } = await start('block');
+    const held = agent.client.callTool({ name: 'delete_record', arguments: { table: 'crm', id: 8 } });
+    const pending = await control.waitPending('delete_record', 'alice');
+    await push(lowered());
+    const result = await held;
+    expect(reasonOf(result)).toBe('approval_withdrawn');
+    expect(await control.pending()).toEqual([]);
+    expect(auditOfType(env.auditFile, 'call.approval_withdrawn')).toEqual([expect.objectContaining({ approvalId: pending.id, reason: 'step-up required' })]);
+    expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
+    // Low calls are not concerned.
+    expect((await agent.client.callTool({ name: 'echo', arguments: { message: 'low' } })).isError).toBeFalsy();
+  });
+
+  it('a step-up that asks for a human leaves the pending approval to its human, whose allow forwards the call', async () => {
+    const { env, agent, push, control } = await start('approve');
+    const held = agent.client.callTool({ name: 'delete_record', arguments: { table: 'crm', id: 9 } });
+    const pending = await control.waitPending('delete_record', 'alice');
+    await push(lowered());
+    await eventually(() => auditOfType(env.auditFile, 'event.effect').some((r) => r.effect === 'step_up'));
+    expect((await control.pending()).map((p) => p.id)).toEqual([pending.id]);
+    expect((await control.post(`/approvals/${pending.id}/allow`, {})).status).toBe(200);
+    expect((await held).isError).toBeFalsy();
+    expect(upstreamCalls(env.callLog)).toContain('delete_record');
+    expect(auditOfType(env.auditFile, 'call.approval_withdrawn')).toEqual([]);
   });
 });
