@@ -222,6 +222,12 @@ export interface Guard {
    * found by listing the upstream again (a silent rewrite).
    */
   onDefinitionsChanged?(sessionId: string, upstream: string, list: DefinitionList, seen?: 'announced' | 'listed'): void;
+  /**
+   * An upstream of this session was replaced (a crashed child restarted, a new HTTP session):
+   * requests of the session to it that wait for a person are withdrawn. They were judged against
+   * the old process and are refused after any answer (upstream_restarted).
+   */
+  onUpstreamRestarted?(sessionId: string, upstream: string): void;
   /** The hash of the policy in force now (what a subscription is remembered as judged under). */
   policyHash?(): string | undefined;
   /**

@@ -476,6 +476,10 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
         seen === 'listed' ? `listing the upstream again showed its ${list} changed` : `the upstream announced its ${list} changed`,
       );
     },
+    onUpstreamRestarted(sessionId: string, upstream: string) {
+      // The forward would be refused (upstreamRestartedMeanwhile): nobody is asked to allow it.
+      deps.withdrawApprovals?.((p) => p.sessionId === sessionId && p.upstream === upstream, 'the upstream restarted');
+    },
     onSessionClosed(info: SessionInfo, reason: string) {
       deps.sessions?.closed(info.sessionId);
       deps.engine.forgetSession?.(info.sessionId);
