@@ -44,9 +44,10 @@ export interface ApprovalManagerDeps {
 export interface ApprovalManager {
   /**
    * Holds the call until a grant matches (unless `options.grants` is false), a human answers, it
-   * times out, or it is withdrawn.
+   * times out, or it is withdrawn. `options.validUntil` (ms): the caller's token ends then, and
+   * with it any use of an answer; the request is withdrawn at that time if it comes first.
    */
-  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean }): Promise<ApprovalOutcome>;
+  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean; readonly validUntil?: number }): Promise<ApprovalOutcome>;
   /** Answers a pending approval. Exactly one answer wins; the rest get `already_decided`. */
   answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
   listPending(): Promise<PendingApproval[]>;
@@ -150,6 +151,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     waiters.resolve(record.id, outcome);
     claimed.delete(record.id);
     callers.delete(record.id);
+    tokenBound.delete(record.id);
     emit(event);
     await deps.store.delete(PENDING + record.id).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete pending approval record'));
   };
@@ -160,6 +162,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     // Fail closed: no answer in time is a denial, never an allow.
     await settle(record, { kind: 'timeout', approvalId: record.id }, { type: 'timeout', approval: record });
   };
+
+  /** Requests that end when their caller's token does, before timeoutMs (see request()). */
+  const tokenBound = new Set<string>();
+
+  /** The end of a request's wait: a timeout, or for a token-bound one a withdrawal. */
+  const end = (record: PendingApproval): Promise<void> => (tokenBound.has(record.id) ? withdraw(record, 'token expired') : expire(record));
 
   const withdraw = async (record: PendingApproval, reason: string): Promise<void> => {
     if (!claim(record.id, 'withdrawn')) return;
@@ -258,7 +266,13 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));
         return { kind: 'allowed_by_grant', grantId: grant.id };
       }
-      const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
+      const now = clock();
+      // The caller's token may end before timeoutMs: past it no answer can forward the call (the
+      // guard refuses it, token_expired), so the request ends then, withdrawn (`<` fails closed on NaN).
+      const tokenLeft = options?.validUntil === undefined ? Infinity : Math.max(0, options.validUntil - now);
+      const endsWithToken = !(config.timeoutMs <= tokenLeft);
+      const waitMs = endsWithToken ? Math.floor(Number.isNaN(tokenLeft) ? 0 : tokenLeft) : config.timeoutMs;
+      const record = buildPendingRecord(req, decision, display, argsDigest, now, waitMs);
       const owner = principalKey(who);
       const user = userKey(who);
       // The principal's own share is checked first, then its user's (over all their agents), so
@@ -292,13 +306,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         registering -= 1;
       }
       callers.set(record.id, who);
+      if (endsWithToken) tokenBound.add(record.id);
       const outcome = waiters.add(record, {
-        timeoutMs: config.timeoutMs,
+        timeoutMs: waitMs,
         progressIntervalMs: config.progressIntervalMs,
         clock,
         signal: req.signal,
         sendProgress: req.sendProgress,
-        onTimeout: () => void expire(record),
+        onTimeout: () => void end(record),
         onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
       // Registered before the caller's reaction: the share is free again once the call is settled.
@@ -321,7 +336,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       const refusal = checkAnswer(record, answer, approver, binding);
       if (refusal) return refusal;
       if (clock() >= record.expiresAt) {
-        await expire(record);
+        await end(record);
         return { ok: false, code: 'already_decided', message: 'this approval expired' };
       }
       if (!claim(id, answer.kind)) return { ok: false, code: 'already_decided', message: 'this approval was already decided' };

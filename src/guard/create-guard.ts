@@ -22,6 +22,7 @@ import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
 import { renewalStands } from '../core/token-renewal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
+import type { EnforceOptions } from '../enforce/enforce-decision.js';
 
 export interface GuardDeps {
   readonly engine: DecisionEngine;
@@ -168,7 +169,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
 
     // A security reaction that asks for a human (step-up, changed or poisoned definition) came
     // after any remembered grant: the grant must not answer for it.
-    const enforced = deps.enforcer.enforce(req, decision, floor?.action === 'approve' ? { grants: false } : undefined);
+    const enforced = deps.enforcer.enforce(req, decision, decision.enforced === 'approve' ? approvalOptions(req, presented, floor) : undefined);
     const waited = isThenable(enforced);
     return andThen(enforced, (verdict) => {
       if (verdict.kind === 'forward') {
@@ -182,6 +183,17 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       flush(pending);
       return verdict;
     });
+  }
+
+  /**
+   * How a request for a person is held: without grants when a security reaction asked for it, and
+   * ending when the caller's token does where no later token can stand in (HTTP: the call stands
+   * on the token its request carried; tokenExpiredMeanwhile would refuse it after any answer).
+   */
+  function approvalOptions(req: ToolCallRequest, presented: Principal, floor: ActionFloor | undefined): EnforceOptions {
+    const exp = presented.expiresAt;
+    const validUntil = req.currentPrincipal === undefined && exp !== undefined ? exp * 1000 + (deps.tokenGraceMs?.(presented) ?? 0) : undefined;
+    return { ...(floor?.action === 'approve' ? { grants: false } : {}), ...(validUntil !== undefined ? { validUntil } : {}) };
   }
 
   /**
