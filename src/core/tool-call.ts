@@ -121,6 +121,11 @@ export type GuardVerdict =
       readonly kind: 'forward';
       /** Called exactly once with what the upstream did. Must not throw. */
       readonly onOutcome?: (outcome: UpstreamOutcome) => void;
+      /**
+       * The call needed a person and a remembered grant answered instead: no person saw this
+       * call, so a step-up asking for one that came into force meanwhile refuses it.
+       */
+      readonly byGrant?: boolean;
     }
   /** Answer the agent with this `CallToolResult` (blocks and denials: `isError: true`). */
   | { readonly kind: 'respond'; readonly result: Record<string, unknown> }

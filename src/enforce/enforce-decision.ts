@@ -39,8 +39,9 @@ export interface EnforceDeps {
 function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: ApprovalOutcome): GuardVerdict {
   switch (outcome.kind) {
     case 'allowed':
-    case 'allowed_by_grant':
       return { kind: 'forward' };
+    case 'allowed_by_grant':
+      return { kind: 'forward', byGrant: true };
     case 'denied':
       return blockVerdict({
         callId: req.callId,

@@ -211,7 +211,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;
     }
-    const reason = refusalAfterWait(subject, decision);
+    const reason = refusalAfterWait(subject, decision, verdict.byGrant === true);
     if (reason === undefined || subject.kind === 'ok') {
       const claimsChanged = claimsChangedMeanwhile(req, presented, who, pending, release);
       if (claimsChanged) return claimsChanged;
