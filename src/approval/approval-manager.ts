@@ -68,6 +68,12 @@ export interface ApprovalManager {
    */
   retireGrantsOfRevoked(affected: (grant: Grant) => boolean, eventId: string): Promise<number>;
   /**
+   * Revokes every grant `affected` picks, because a token-claims-change replaced its subject's
+   * claims: the person who remembered it saw a call judged with the claims the IdP has withdrawn.
+   * Returns how many.
+   */
+  retireGrantsOfChangedClaims(affected: (grant: Grant) => boolean, eventId: string): Promise<number>;
+  /**
    * Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how
    * many. The predicate also gets the waiting call's full principal (as it was judged), so a
    * security event can pick the calls of the tokens it covers, whatever their session runs as now.
@@ -80,12 +86,14 @@ export interface ApprovalManager {
 }
 
 /** Why a grant was revoked, when not by a person: `policy_changed` after a reload. */
-export type GrantRevokeReason = 'policy_changed' | 'subject_revoked';
+export type GrantRevokeReason = 'policy_changed' | 'subject_revoked' | 'claims_changed';
 
 /** Who revokes grants when the policy changes: warden itself. */
 const POLICY_RELOAD: { kind: 'system'; id: string } = { kind: 'system', id: 'policy-reload' };
 /** Who revokes the grants of a revoked subject: warden itself. */
 const REVOCATION: { kind: 'system'; id: string } = { kind: 'system', id: 'revocation' };
+/** Who revokes the grants of a subject whose claims an event replaced: warden itself. */
+const CLAIMS_CHANGE: { kind: 'system'; id: string } = { kind: 'system', id: 'claims-change' };
 
 const PENDING = 'approval:pending:';
 const DONE = 'approval:done:';
@@ -367,6 +375,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     async retireGrantsNotUnder(policyHash) {
       const retired = await retireWhere((g) => g.policyHash !== policyHash, POLICY_RELOAD, 'policy_changed');
       if (retired > 0) deps.logger.warn({ retired, policyHash }, 'policy changed: remembered grants made under the previous policy were revoked');
+      return retired;
+    },
+
+    async retireGrantsOfChangedClaims(affected, eventId) {
+      const retired = await retireWhere(affected, CLAIMS_CHANGE, 'claims_changed');
+      if (retired > 0) deps.logger.warn({ retired, eventId }, 'claims changed: the subject\'s remembered grants were revoked');
       return retired;
     },
 

@@ -91,6 +91,11 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       // the agent hears at once and may call again, judged with the claims in force.
       deps.approvals.withdrawWhere(waitingFor(effect), 'claims changed');
       forgetTokens(effect);
+      // Its remembered grants go too: the person who made one saw a call judged with the claims
+      // the IdP has withdrawn, and its next call must be judged, and seen, with the new ones.
+      deps.approvals.retireGrantsOfChangedClaims(grantsOfRevoked(effect, deps.sessions.list()), effect.eventId).catch((err: unknown) => {
+        deps.logger.error({ err, eventId: effect.eventId }, 'could not revoke the grants of a subject whose claims changed');
+      });
       recheckLater(effect);
     },
     // A step-up that blocks such calls refuses a waiting one after its human's "allow" too
