@@ -137,14 +137,27 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: true, principal: who, reason: 'claims_override' }));
     }
     const subject = subjectNow(principal, incoming.principal, req.sessionId, now);
-    if (subject.kind === 'revoked') {
-      record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
-      record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
-      flush(pending);
-      return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
-    }
+    if (subject.kind === 'revoked') return revokedRefusal(req, subject.eventId, who, pending);
 
-    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending, incoming.principal));
+    const base = timedDecision(req, now);
+    if (!isThenable(base)) return decided(req, base, subject, who, pending, incoming.principal);
+    // A decision that awaited its state (a shared store) took a moment, and the subject's standing
+    // may have changed meanwhile: read again, or an allow is forwarded at once, unchecked, for a
+    // token revoked (claims replaced, stepped up) during the decision.
+    return base.then((decision) => {
+      const after = subjectNow(principal, incoming.principal, req.sessionId, deps.clock());
+      if (after.kind === 'revoked') return revokedRefusal(req, after.eventId, who, pending);
+      if (claimsChangedSince(deps.subjects, principal, incoming.principal, req.sessionId, deps.clock())) return refusal(req, 'claims_changed', who, pending);
+      return decided(req, decision, after, who, pending, incoming.principal);
+    });
+  }
+
+  /** The refusal of a call whose subject is revoked, audited as an identity failure and a block. */
+  function revokedRefusal(req: ToolCallRequest, eventId: string, who: PrincipalSummary, pending: AuditEvent[]): GuardVerdict {
+    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId, tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
   }
 
   function subjectNow(effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
