@@ -55,7 +55,7 @@ function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: Appr
     case 'timeout':
       return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_timeout', approvalId: outcome.approvalId });
     case 'withdrawn':
-      return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId });
+      return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId, withdrawnBecause: outcome.reason });
     default: {
       const never: never = outcome;
       throw new Error(`unknown approval outcome ${JSON.stringify(never)}`);

@@ -42,6 +42,8 @@ describe('a call whose token expires while it waits for a human', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
     expect(Date.now()).toBeLessThan(exp * 1000 + 5_000);
     expect(expectRefusal(result, 'approval_withdrawn')).toMatchObject({ callId: pending.callId, approvalId: pending.id });
+    // The agent is told why, so it knows to come back with a fresh token.
+    expect(JSON.stringify(result.content)).toContain('Withdrawn because: token expired.');
     expect(await w.control.pending()).toEqual([]);
     expect((await w.control.allow(pending.id)).status).toBe(409);
     expect(writesTo('/e2e/expired-wait.txt')).toEqual([]);

@@ -66,6 +66,7 @@ describe('pending approvals follow the events that doom their call', () => {
     await push(lowered());
     const result = await held;
     expect(reasonOf(result)).toBe('approval_withdrawn');
+    expect(JSON.stringify(result.content)).toContain('Withdrawn because: step-up required.');
     expect(await control.pending()).toEqual([]);
     expect(auditOfType(env.auditFile, 'call.approval_withdrawn')).toEqual([expect.objectContaining({ approvalId: pending.id, reason: 'step-up required' })]);
     expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
