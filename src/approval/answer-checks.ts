@@ -46,6 +46,6 @@ export function checkAnswer(
 }
 
 /** Everyone the call is made by or for: the user, the acting agent, the prior actors, the client. */
-function partiesOf(p: PendingApproval['principal']): string[] {
+export function partiesOf(p: { readonly user: string; readonly actor: string | undefined; readonly priorActors: readonly string[]; readonly clientId?: string | undefined }): string[] {
   return [p.user, ...(p.actor !== undefined ? [p.actor] : []), ...(p.priorActors ?? []), ...(p.clientId !== undefined ? [p.clientId] : [])];
 }

@@ -44,9 +44,10 @@ export interface ApprovalManagerDeps {
 export interface ApprovalManager {
   /**
    * Holds the call until a grant matches (unless `options.grants` is false), a human answers, it
-   * times out, or it is withdrawn.
+   * times out, or it is withdrawn. `options.validUntil` (ms): the caller's token ends then, and
+   * with it any use of an answer; the request is withdrawn at that time if it comes first.
    */
-  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean }): Promise<ApprovalOutcome>;
+  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean; readonly validUntil?: number }): Promise<ApprovalOutcome>;
   /** Answers a pending approval. Exactly one answer wins; the rest get `already_decided`. */
   answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
   listPending(): Promise<PendingApproval[]>;
@@ -66,8 +67,18 @@ export interface ApprovalManager {
    * human. Returns how many.
    */
   retireGrantsOfRevoked(affected: (grant: Grant) => boolean, eventId: string): Promise<number>;
-  /** Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how many. */
-  withdrawWhere(predicate: (p: PendingApproval) => boolean, reason: string): number;
+  /**
+   * Revokes every grant `affected` picks, because a token-claims-change replaced its subject's
+   * claims: the person who remembered it saw a call judged with the claims the IdP has withdrawn.
+   * Returns how many.
+   */
+  retireGrantsOfChangedClaims(affected: (grant: Grant) => boolean, eventId: string): Promise<number>;
+  /**
+   * Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how
+   * many. The predicate also gets the waiting call's full principal (as it was judged), so a
+   * security event can pick the calls of the tokens it covers, whatever their session runs as now.
+   */
+  withdrawWhere(predicate: (p: PendingApproval, caller: Principal | undefined) => boolean, reason: string): number;
   /** Listens for requested / answered / timeout / withdrawn; returns an unsubscribe function. */
   subscribe(listener: (event: ApprovalEvent) => void): () => void;
   /** Withdraws everything still pending (shutdown). */
@@ -75,12 +86,14 @@ export interface ApprovalManager {
 }
 
 /** Why a grant was revoked, when not by a person: `policy_changed` after a reload. */
-export type GrantRevokeReason = 'policy_changed' | 'subject_revoked';
+export type GrantRevokeReason = 'policy_changed' | 'subject_revoked' | 'claims_changed';
 
 /** Who revokes grants when the policy changes: warden itself. */
 const POLICY_RELOAD: { kind: 'system'; id: string } = { kind: 'system', id: 'policy-reload' };
 /** Who revokes the grants of a revoked subject: warden itself. */
 const REVOCATION: { kind: 'system'; id: string } = { kind: 'system', id: 'revocation' };
+/** Who revokes the grants of a subject whose claims an event replaced: warden itself. */
+const CLAIMS_CHANGE: { kind: 'system'; id: string } = { kind: 'system', id: 'claims-change' };
 
 const PENDING = 'approval:pending:';
 const DONE = 'approval:done:';
@@ -146,6 +159,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     waiters.resolve(record.id, outcome);
     claimed.delete(record.id);
     callers.delete(record.id);
+    tokenBound.delete(record.id);
     emit(event);
     await deps.store.delete(PENDING + record.id).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete pending approval record'));
   };
@@ -156,6 +170,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     // Fail closed: no answer in time is a denial, never an allow.
     await settle(record, { kind: 'timeout', approvalId: record.id }, { type: 'timeout', approval: record });
   };
+
+  /** Requests that end when their caller's token does, before timeoutMs (see request()). */
+  const tokenBound = new Set<string>();
+
+  /** The end of a request's wait: a timeout, or for a token-bound one a withdrawal. */
+  const end = (record: PendingApproval): Promise<void> => (tokenBound.has(record.id) ? withdraw(record, 'token expired') : expire(record));
 
   const withdraw = async (record: PendingApproval, reason: string): Promise<void> => {
     if (!claim(record.id, 'withdrawn')) return;
@@ -254,7 +274,13 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         deps.audit.record(auditEvent('call.approval_answered', { callId: req.callId, sessionId: req.sessionId, approved: true, by: grant.createdBy.id, how: 'grant', outcome: 'allowed_by_grant', approver: grant.createdBy, grantId: grant.id }));
         return { kind: 'allowed_by_grant', grantId: grant.id };
       }
-      const record = buildPendingRecord(req, decision, display, argsDigest, clock(), config.timeoutMs);
+      const now = clock();
+      // The caller's token may end before timeoutMs: past it no answer can forward the call (the
+      // guard refuses it, token_expired), so the request ends then, withdrawn (`<` fails closed on NaN).
+      const tokenLeft = options?.validUntil === undefined ? Infinity : Math.max(0, options.validUntil - now);
+      const endsWithToken = !(config.timeoutMs <= tokenLeft);
+      const waitMs = endsWithToken ? Math.floor(Number.isNaN(tokenLeft) ? 0 : tokenLeft) : config.timeoutMs;
+      const record = buildPendingRecord(req, decision, display, argsDigest, now, waitMs);
       const owner = principalKey(who);
       const user = userKey(who);
       // The principal's own share is checked first, then its user's (over all their agents), so
@@ -288,13 +314,14 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         registering -= 1;
       }
       callers.set(record.id, who);
+      if (endsWithToken) tokenBound.add(record.id);
       const outcome = waiters.add(record, {
-        timeoutMs: config.timeoutMs,
+        timeoutMs: waitMs,
         progressIntervalMs: config.progressIntervalMs,
         clock,
         signal: req.signal,
         sendProgress: req.sendProgress,
-        onTimeout: () => void expire(record),
+        onTimeout: () => void end(record),
         onAbort: () => void withdraw(record, withdrawReason(req.signal)),
       });
       // Registered before the caller's reaction: the share is free again once the call is settled.
@@ -317,7 +344,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       const refusal = checkAnswer(record, answer, approver, binding);
       if (refusal) return refusal;
       if (clock() >= record.expiresAt) {
-        await expire(record);
+        await end(record);
         return { ok: false, code: 'already_decided', message: 'this approval expired' };
       }
       if (!claim(id, answer.kind)) return { ok: false, code: 'already_decided', message: 'this approval was already decided' };
@@ -351,6 +378,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       return retired;
     },
 
+    async retireGrantsOfChangedClaims(affected, eventId) {
+      const retired = await retireWhere(affected, CLAIMS_CHANGE, 'claims_changed');
+      if (retired > 0) deps.logger.warn({ retired, eventId }, 'claims changed: the subject\'s remembered grants were revoked');
+      return retired;
+    },
+
     async retireGrantsOfRevoked(affected, eventId) {
       const retired = await retireWhere(affected, REVOCATION, 'subject_revoked');
       if (retired > 0) deps.logger.warn({ retired, eventId }, 'subject revoked: its remembered grants were revoked');
@@ -360,7 +393,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     withdrawWhere(predicate, reason) {
       const matched = waiters.records().filter((r) => {
         try {
-          return predicate(r);
+          return predicate(r, callers.get(r.id));
         } catch {
           return false;
         }

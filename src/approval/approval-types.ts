@@ -1,4 +1,4 @@
-import type { Reason } from '../core/decision.js';
+import type { Reason, Sensitivity } from '../core/decision.js';
 import type { JudgedAction } from '../core/tool-call.js';
 
 /** Who answered an approval (from the control API caller). */
@@ -38,6 +38,11 @@ export interface PendingApproval {
   /** decision.policyHash: the approval is valid only under this policy version. */
   readonly policyHash: string;
   readonly score: number;
+  /**
+   * decision.sensitivity: a step-up that blocks calls of this sensitivity withdraws the request
+   * (the call could not run however it is answered). Absent on records from before it was added.
+   */
+  readonly sensitivity?: Sensitivity;
   readonly rules: readonly string[];
   readonly reasons: readonly Pick<Reason, 'code' | 'detail'>[];
   /**

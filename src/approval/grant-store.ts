@@ -1,6 +1,7 @@
 import { actorIds, sameActorChain } from '../core/principal.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Grant } from './approval-types.js';
+import { partiesOf } from './answer-checks.js';
 
 const PREFIX = 'grant:';
 
@@ -26,6 +27,15 @@ export function coversPrincipal(g: Grant, who: GrantSubject): boolean {
   if (g.scope === 'user') return true;
   // Fail closed on anything else: an unknown or missing scope is the narrow one.
   return g.clientId === who.clientId && sameActorChain(actorIds({ ...g, priorActors: g.priorActors ?? [] }), actorIds(who));
+}
+
+/**
+ * A named approver may not answer a call it is a party to (checkAnswer), so neither may a grant it
+ * made: an agent holding an approver credential could otherwise answer another agent's call of the
+ * same user with "remember, any agent" and then run its own calls on that grant, with no human.
+ */
+function madeByAParty(g: Grant, who: GrantSubject): boolean {
+  return g.createdBy.kind === 'approver' && partiesOf(who).includes(g.createdBy.id);
 }
 
 /** Remembered grants, stored through the StateStore so replicas can share them later. */
@@ -65,13 +75,15 @@ export class GrantStore {
    * digest, made under this policy version. A grant approved for one agent never covers another
    * agent of the same user (a rogue agent holding a token for that user must not ride on it)
    * unless it was widened to the user. A grant from another policy version never matches, even in
-   * the moment between a reload and its revocation.
+   * the moment between a reload and its revocation. A grant never answers a call its maker (a
+   * named approver) is a party to.
    */
   async find(who: GrantSubject, upstream: string, tool: string, argsDigest: string, policyHash: string, now: number): Promise<Grant | undefined> {
     return (await this.list(now)).find(
       (g) =>
         g.policyHash === policyHash &&
         coversPrincipal(g, who) &&
+        !madeByAParty(g, who) &&
         g.upstream === upstream &&
         g.tool === tool &&
         (g.argsDigest === undefined || g.argsDigest === argsDigest),

@@ -47,6 +47,7 @@ export function buildPendingRecord(
     argsDigest,
     policyHash: decision.policyHash,
     score: decision.score,
+    sensitivity: decision.sensitivity,
     rules: [...decision.rules],
     reasons: display.reasons.map((r) => ({ code: r.code, detail: r.detail })),
     arguments: req.arguments,

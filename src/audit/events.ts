@@ -209,7 +209,7 @@ export interface AuditEventFields {
     argsDigest?: string; createdAt: number; expiresAt: number; policyHash: string; by: string; approver: ApproverSummary;
   };
   /** `reason` is set when warden revoked it (`policy_changed`: a reload changed the policy it was made under; `subject_revoked`: its user or agent was revoked). */
-  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary; reason?: 'policy_changed' | 'subject_revoked' };
+  'grant.revoked': { grantId: string; user: string; upstream: string; tool: string; by: string; approver: ApproverSummary; reason?: 'policy_changed' | 'subject_revoked' | 'claims_changed' };
   'event.received': EventReceivedFields;
   /** One per event in a SET; `eventId` is the SET's `jti`, `at` the event time (epoch ms), `entryId` the registry entry it made. */
   'event.effect': {

@@ -121,6 +121,11 @@ export type GuardVerdict =
       readonly kind: 'forward';
       /** Called exactly once with what the upstream did. Must not throw. */
       readonly onOutcome?: (outcome: UpstreamOutcome) => void;
+      /**
+       * The call needed a person and a remembered grant answered instead: no person saw this
+       * call, so a step-up asking for one that came into force meanwhile refuses it.
+       */
+      readonly byGrant?: boolean;
     }
   /** Answer the agent with this `CallToolResult` (blocks and denials: `isError: true`). */
   | { readonly kind: 'respond'; readonly result: Record<string, unknown> }
@@ -222,6 +227,12 @@ export interface Guard {
    * found by listing the upstream again (a silent rewrite).
    */
   onDefinitionsChanged?(sessionId: string, upstream: string, list: DefinitionList, seen?: 'announced' | 'listed'): void;
+  /**
+   * An upstream of this session was replaced (a crashed child restarted, a new HTTP session):
+   * requests of the session to it that wait for a person are withdrawn. They were judged against
+   * the old process and are refused after any answer (upstream_restarted).
+   */
+  onUpstreamRestarted?(sessionId: string, upstream: string): void;
   /** The hash of the policy in force now (what a subscription is remembered as judged under). */
   policyHash?(): string | undefined;
   /**

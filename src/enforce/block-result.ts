@@ -50,6 +50,12 @@ export interface BlockResultInput {
   readonly approver?: string;
   /** Free text from a human approver (deny reason). Shown to the agent as-is, bounded. */
   readonly note?: string;
+  /**
+   * Why an approval request was withdrawn (`token expired`, `revoked`, `step-up required`, the
+   * upstream restarted, ...): what the agent must do next depends on it (refresh its token, sign
+   * in again, call again). Warden's own words, or the agent's own cancel reason; bounded.
+   */
+  readonly withdrawnBecause?: string;
 }
 
 const MAX_NOTE = 500;
@@ -61,6 +67,7 @@ function describe(input: BlockResultInput): string {
   const reasons = d && d.reasons.length > 0 ? ` Risk: ${d.reasons.map((r) => r.code).join(', ')}.` : '';
   const score = d ? ` Score ${d.score}.` : '';
   const note = input.note ? ` Approver said: ${input.note.slice(0, MAX_NOTE)}` : '';
+  const because = input.withdrawnBecause ? ` Withdrawn because: ${input.withdrawnBecause.slice(0, MAX_NOTE)}.` : '';
   const retry = input.retryAfterMs !== undefined ? ` Retry after ${Math.ceil(input.retryAfterMs / 1000)} s.` : '';
   const what = input.request === undefined || input.request === 'tools/call' ? 'tool call' : `${input.request} request`;
   const head: Record<BlockReasonCode, string> = {
@@ -79,7 +86,7 @@ function describe(input: BlockResultInput): string {
     upstream_restarted: `The tool server restarted while this ${what} was judged; it was not run. Call again to have it judged against what the restarted server offers.`,
     internal: `mcp-warden could not evaluate this ${what} safely; it was not run.`,
   };
-  return `${head[input.reason]}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;
+  return `${head[input.reason]}${because}${retry}${rules}${reasons}${score}${note} (call ${input.callId})`;
 }
 
 /**

@@ -19,6 +19,12 @@ export interface EnforceOptions {
    * those happened after any grant was made, so a human must look at this call.
    */
   readonly grants?: boolean;
+  /**
+   * When (ms) the caller's token stops being accepted, if no later token can stand in for it (an
+   * HTTP call stands on the token its request carried). An approval is useless after it (the call
+   * is refused, token_expired): the request is withdrawn then, and shows that deadline.
+   */
+  readonly validUntil?: number;
 }
 
 export interface EnforceDeps {
@@ -33,8 +39,9 @@ export interface EnforceDeps {
 function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: ApprovalOutcome): GuardVerdict {
   switch (outcome.kind) {
     case 'allowed':
-    case 'allowed_by_grant':
       return { kind: 'forward' };
+    case 'allowed_by_grant':
+      return { kind: 'forward', byGrant: true };
     case 'denied':
       return blockVerdict({
         callId: req.callId,
@@ -48,7 +55,7 @@ function approvalVerdict(req: ToolCallRequest, decision: Decision, outcome: Appr
     case 'timeout':
       return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_timeout', approvalId: outcome.approvalId });
     case 'withdrawn':
-      return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId });
+      return blockVerdict({ callId: req.callId, request: req.action, decision, reason: 'approval_withdrawn', approvalId: outcome.approvalId, withdrawnBecause: outcome.reason });
     default: {
       const never: never = outcome;
       throw new Error(`unknown approval outcome ${JSON.stringify(never)}`);
@@ -104,7 +111,7 @@ export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: 
       case 'approve': {
         const display = deps.display?.(req, decision) ?? { reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })) };
         return deps.approvals
-          .request(req, decision, display, { grants: options.grants !== false })
+          .request(req, decision, display, { grants: options.grants !== false, ...(options.validUntil !== undefined ? { validUntil: options.validUntil } : {}) })
           .then((outcome) => approvalVerdict(req, decision, outcome))
           .catch(failed);
       }

@@ -31,13 +31,36 @@ function lower(v: unknown): string | undefined {
   return typeof v === 'string' ? v.toLowerCase() : undefined;
 }
 
-/** -1 lower, 0 same/unknown, 1 higher: position of `current` vs `previous` in `order`. */
-function direction(order: readonly string[], previous: unknown, current: unknown): -1 | 0 | 1 | undefined {
-  const ranks = order.map((l) => l.toLowerCase());
-  const p = ranks.indexOf(lower(previous) ?? '\u0000');
-  const c = ranks.indexOf(lower(current) ?? '\u0000');
-  if (p < 0 || c < 0) return undefined;
-  return c === p ? 0 : c > p ? 1 : -1;
+/** Configured levels as lists, each lowest first: a single list is one list. */
+function listsOf(levels: readonly string[] | readonly (readonly string[])[]): readonly (readonly string[])[] {
+  return levels.every((l) => typeof l === 'string') ? [levels as readonly string[]] : (levels as readonly (readonly string[])[]);
+}
+
+/** Position of `level` in `order` (case-insensitive), -1 when absent or not a string. */
+function rank(order: readonly string[], level: unknown): number {
+  const l = lower(level);
+  return l === undefined ? -1 : order.findIndex((x) => x.toLowerCase() === l);
+}
+
+/**
+ * -1 lower, 0 same, 1 higher: `current` vs `previous` on the one list that holds both; undefined
+ * when no list does (either unknown, or they belong to different namespaces, which are not ordered).
+ */
+function direction(lists: readonly (readonly string[])[], previous: unknown, current: unknown): -1 | 0 | 1 | undefined {
+  for (const order of lists) {
+    const p = rank(order, previous);
+    const c = rank(order, current);
+    if (p >= 0 && c >= 0) return c === p ? 0 : c > p ? 1 : -1;
+  }
+  return undefined;
+}
+
+/** True when `level` is on a list and not at its top: a subject could have held a higher one. */
+function belowTop(lists: readonly (readonly string[])[], level: unknown): boolean {
+  return lists.some((order) => {
+    const r = rank(order, level);
+    return r >= 0 && r < order.length - 1;
+  });
 }
 
 /** Whether the event's own condition for a reaction holds (a downgrade, a revoke, ...). */
@@ -53,17 +76,23 @@ function triggered(name: CaepEvent, event: Record<string, unknown>, config: Even
     case 'assurance-level-change': {
       // `change_direction` is authoritative when present; otherwise compare the configured order.
       const dir = lower(event.change_direction);
-      const d = dir === 'decrease' ? -1 : dir === 'increase' ? 1 : direction(config.levels.assurance, event.previous_level, event.current_level);
-      return { on: d === -1, why: `assurance level ${printable(event.previous_level)} -> ${printable(event.current_level)}` };
+      const lists = listsOf(config.levels.assurance);
+      const d = dir === 'decrease' ? -1 : dir === 'increase' ? 1 : direction(lists, event.previous_level, event.current_level);
+      // CAEP makes `previous_level` optional ("the Receiver MUST assume that the previous assurance
+      // level is unknown"). Without a direction, a current level below the top of its list may be a
+      // drop: stepped up (fail closed), or a user lowered to aal1 kept calling at aal3's trust.
+      const lowered = d === -1 || (d === undefined && belowTop(lists, event.current_level));
+      return { on: lowered, why: `assurance level ${event.previous_level === undefined ? '(unknown)' : printable(event.previous_level)} -> ${printable(event.current_level)}` };
     }
     case 'device-compliance-change': {
       const on = lower(event.current_status) === 'not-compliant';
       return { on, why: `device compliance ${printable(event.previous_status)} -> ${printable(event.current_status)}` };
     }
     case 'risk-level-change': {
-      const d = direction(config.levels.risk, event.previous_level, event.current_level);
+      const risk = [config.levels.risk];
+      const d = direction(risk, event.previous_level, event.current_level);
       // An unknown previous level with a known current level above the lowest is still a raise.
-      const raised = d === 1 || (d === undefined && direction(config.levels.risk, config.levels.risk[0], event.current_level) === 1);
+      const raised = d === 1 || (d === undefined && direction(risk, config.levels.risk[0], event.current_level) === 1);
       return { on: raised, why: `risk level ${printable(event.previous_level)} -> ${printable(event.current_level)}` };
     }
     case 'token-claims-change':

@@ -101,11 +101,16 @@ export const EventsConfigSchema = z.strictObject({
     .prefault({}),
   levels: z
     .strictObject({
-      /** Assurance levels, lowest first (compared case-insensitively). */
+      /**
+       * Assurance levels, lowest first (compared case-insensitively): one list, or several (one per
+       * namespace). Levels are compared only within a list: aal3 and nist-aal1 are not ordered.
+       */
       assurance: z
-        .array(z.string().min(1))
-        .min(2)
-        .default(['aal1', 'aal2', 'aal3', 'nist-aal1', 'nist-aal2', 'nist-aal3']),
+        .union([z.array(z.string().min(1)).min(2), z.array(z.array(z.string().min(1)).min(2)).min(1)])
+        .default([
+          ['aal1', 'aal2', 'aal3'],
+          ['nist-aal1', 'nist-aal2', 'nist-aal3'],
+        ]),
       /** Risk levels, lowest first (compared case-insensitively). */
       risk: z.array(z.string().min(1)).min(2).default(['low', 'medium', 'high']),
     })

@@ -62,4 +62,6 @@ export interface SubjectEffect {
   readonly sessionIds: readonly string[];
   /** True when a principal on a warden session is affected (for approvals.withdrawWhere, identity.invalidate). */
   readonly affects: (principal: import('../core/principal.js').Principal, sessionId: string | undefined) => boolean;
+  /** For a step-up: from which sensitivity on it applies, and what it asks for. */
+  readonly stepUp?: { readonly minSensitivity: Sensitivity; readonly action: 'approve' | 'block' };
 }

@@ -227,7 +227,8 @@ export class SubjectRegistry {
   effectOf(entry: RegistryEntry): SubjectEffect {
     const affects = (p: Principal, sid: string | undefined): boolean => this.affectsCaller(entry, p, sid);
     const sessionIds = (this.deps.sessions?.list() ?? []).filter((s) => affects(s.principal, s.sessionId)).map((s) => s.sessionId);
-    return { match: entry.match, eventId: entry.eventId, reason: entry.reason, at: entry.at, sessionIds, affects };
+    const stepUp = entry.kind === 'step_up' ? { stepUp: { minSensitivity: entry.minSensitivity, action: entry.action } } : {};
+    return { match: entry.match, eventId: entry.eventId, reason: entry.reason, at: entry.at, sessionIds, affects, ...stepUp };
   }
 
   /**

@@ -22,6 +22,7 @@ import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
 import { renewalStands } from '../core/token-renewal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
+import type { EnforceOptions } from '../enforce/enforce-decision.js';
 
 export interface GuardDeps {
   readonly engine: DecisionEngine;
@@ -136,14 +137,27 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: true, principal: who, reason: 'claims_override' }));
     }
     const subject = subjectNow(principal, incoming.principal, req.sessionId, now);
-    if (subject.kind === 'revoked') {
-      record(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
-      record(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId: subject.eventId, tool: req.tool, principal: who }));
-      flush(pending);
-      return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
-    }
+    if (subject.kind === 'revoked') return revokedRefusal(req, subject.eventId, who, pending);
 
-    return andThen(timedDecision(req, now), (base) => decided(req, base, subject, who, pending, incoming.principal));
+    const base = timedDecision(req, now);
+    if (!isThenable(base)) return decided(req, base, subject, who, pending, incoming.principal);
+    // A decision that awaited its state (a shared store) took a moment, and the subject's standing
+    // may have changed meanwhile: read again, or an allow is forwarded at once, unchecked, for a
+    // token revoked (claims replaced, stepped up) during the decision.
+    return base.then((decision) => {
+      const after = subjectNow(principal, incoming.principal, req.sessionId, deps.clock());
+      if (after.kind === 'revoked') return revokedRefusal(req, after.eventId, who, pending);
+      if (claimsChangedSince(deps.subjects, principal, incoming.principal, req.sessionId, deps.clock())) return refusal(req, 'claims_changed', who, pending);
+      return decided(req, decision, after, who, pending, incoming.principal);
+    });
+  }
+
+  /** The refusal of a call whose subject is revoked, audited as an identity failure and a block. */
+  function revokedRefusal(req: ToolCallRequest, eventId: string, who: PrincipalSummary, pending: AuditEvent[]): GuardVerdict {
+    pending.push(auditEvent('call.identity', { callId: req.callId, sessionId: req.sessionId, ok: false, principal: who, reason: 'revoked' }));
+    pending.push(auditEvent('call.decision', { callId: req.callId, sessionId: req.sessionId, action: 'block', enforced: 'block', reason: 'revoked', eventId, tool: req.tool, principal: who }));
+    flush(pending);
+    return { kind: 'respond', result: deps.enforcer.blockResult(req, 'revoked') };
   }
 
   function subjectNow(effective: Principal, presented: Principal, sessionId: string, now: number): EvaluateResult {
@@ -168,7 +182,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
 
     // A security reaction that asks for a human (step-up, changed or poisoned definition) came
     // after any remembered grant: the grant must not answer for it.
-    const enforced = deps.enforcer.enforce(req, decision, floor?.action === 'approve' ? { grants: false } : undefined);
+    const enforced = deps.enforcer.enforce(req, decision, decision.enforced === 'approve' ? approvalOptions(req, presented, floor) : undefined);
     const waited = isThenable(enforced);
     return andThen(enforced, (verdict) => {
       if (verdict.kind === 'forward') {
@@ -182,6 +196,17 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       flush(pending);
       return verdict;
     });
+  }
+
+  /**
+   * How a request for a person is held: without grants when a security reaction asked for it, and
+   * ending when the caller's token does where no later token can stand in (HTTP: the call stands
+   * on the token its request carried; tokenExpiredMeanwhile would refuse it after any answer).
+   */
+  function approvalOptions(req: ToolCallRequest, presented: Principal, floor: ActionFloor | undefined): EnforceOptions {
+    const exp = presented.expiresAt;
+    const validUntil = req.currentPrincipal === undefined && exp !== undefined ? exp * 1000 + (deps.tokenGraceMs?.(presented) ?? 0) : undefined;
+    return { ...(floor?.action === 'approve' ? { grants: false } : {}), ...(validUntil !== undefined ? { validUntil } : {}) };
   }
 
   /**
@@ -199,7 +224,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       release(); // the catch-all blocks the call: the slot it holds must not leak
       throw err;
     }
-    const reason = refusalAfterWait(subject, decision);
+    const reason = refusalAfterWait(subject, decision, verdict.byGrant === true);
     if (reason === undefined || subject.kind === 'ok') {
       const claimsChanged = claimsChangedMeanwhile(req, presented, who, pending, release);
       if (claimsChanged) return claimsChanged;
@@ -475,6 +500,10 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
         (p) => p.sessionId === sessionId && p.upstream === upstream && listJudgedAgainst(p.action ?? 'tools/call', p.arguments) === list,
         seen === 'listed' ? `listing the upstream again showed its ${list} changed` : `the upstream announced its ${list} changed`,
       );
+    },
+    onUpstreamRestarted(sessionId: string, upstream: string) {
+      // The forward would be refused (upstreamRestartedMeanwhile): nobody is asked to allow it.
+      deps.withdrawApprovals?.((p) => p.sessionId === sessionId && p.upstream === upstream, 'the upstream restarted');
     },
     onSessionClosed(info: SessionInfo, reason: string) {
       deps.sessions?.closed(info.sessionId);

@@ -35,13 +35,13 @@ export function requestStanding(subjects: SubjectGate | undefined, principal: Pr
  * Why a call that waited in warden (throttle queue, a human's answer) must not go on, judged
  * with the subject's standing now: revoked; or a step-up for its sensitivity that this call does
  * not satisfy, one that blocks, or one that asks for a human when none approved this call (it
- * only waited for a throttle token). Undefined: forward it.
+ * only waited for a throttle token, or a remembered grant answered: `byGrant`). Undefined: forward it.
  */
-export function refusalAfterWait(subject: EvaluateResult, decision: Decision): 'revoked' | 'step_up_required' | undefined {
+export function refusalAfterWait(subject: EvaluateResult, decision: Decision, byGrant = false): 'revoked' | 'step_up_required' | undefined {
   if (subject.kind === 'revoked') return 'revoked';
   const stepUp = evaluationVerdict(subject, decision.sensitivity);
   if (stepUp === undefined) return undefined;
-  return stepUp.action === 'block' || decision.enforced !== 'approve' ? 'step_up_required' : undefined;
+  return stepUp.action === 'block' || decision.enforced !== 'approve' || byGrant ? 'step_up_required' : undefined;
 }
 
 /**

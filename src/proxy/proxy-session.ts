@@ -442,6 +442,8 @@ export class ProxySession implements UpstreamEvents {
     for (const relayId of this.relay.forgetUpstream(upstream)) {
       this.toAgent({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: relayId, reason: `upstream '${upstream.name}' restarted` } });
     }
+    // Calls to it waiting for a person were judged against the old process: withdrawn at once.
+    this.safely(() => this.opts.guard.onUpstreamRestarted?.(this.id, upstream.name));
     restoreAfterRestart(this, upstream);
   }
 

@@ -1,9 +1,12 @@
 import type { ApprovalManager } from '../approval/approval-manager.js';
+import type { PendingApproval } from '../approval/approval-types.js';
+import type { Principal } from '../core/principal.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { WardenConfig } from '../config/config-schema.js';
 import type { Clock } from '../core/clock.js';
 import type { SubjectEffect } from '../events/registry-entry.js';
 import { RegistryFile } from '../events/registry-file.js';
+import { needsStepUp } from '../events/registry-rules.js';
 import { DEFAULT_REGISTRY_SETTINGS, SubjectRegistry, type RegistrySettings } from '../events/subject-registry.js';
 import type { IdentityConfig } from '../identity/identity-config.js';
 import type { JwtAuthenticator } from '../identity/jwt-authenticator.js';
@@ -55,7 +58,7 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
     sessions: { list: () => deps.sessions.list() },
     onRevoke: async (effect) => {
       const affected = new Set(effect.sessionIds);
-      const withdrawn = deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'revoked');
+      const withdrawn = deps.approvals.withdrawWhere(waitingFor(effect), 'revoked');
       forgetTokens(effect);
       // Remembered grants go too: the subject's next token must meet a human again. Picked now,
       // while the sessions the revocation hit are still open (they say whose grants to take).
@@ -86,12 +89,27 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       // A pending approval shows the approver the claims the call was judged with; the guard
       // refuses it once answered (claims_changed), so nobody is asked about it: withdrawn now,
       // the agent hears at once and may call again, judged with the claims in force.
-      const affected = new Set(effect.sessionIds);
-      deps.approvals.withdrawWhere((pending) => affected.has(pending.sessionId), 'claims changed');
+      deps.approvals.withdrawWhere(waitingFor(effect), 'claims changed');
       forgetTokens(effect);
+      // Its remembered grants go too: the person who made one saw a call judged with the claims
+      // the IdP has withdrawn, and its next call must be judged, and seen, with the new ones.
+      deps.approvals.retireGrantsOfChangedClaims(grantsOfRevoked(effect, deps.sessions.list()), effect.eventId).catch((err: unknown) => {
+        deps.logger.error({ err, eventId: effect.eventId }, 'could not revoke the grants of a subject whose claims changed');
+      });
       recheckLater(effect);
     },
-    onStepUp: recheckLater,
+    // A step-up that blocks such calls refuses a waiting one after its human's "allow" too
+    // (step_up_required): withdrawn now, nobody is asked to approve what cannot run, and the
+    // agent hears at once. One that asks for a human leaves the request to its human.
+    onStepUp: (effect) => {
+      const stepUp = effect.stepUp;
+      if (stepUp?.action === 'block') {
+        const covered = waitingFor(effect);
+        // A record without a sensitivity (written before it was kept) counts as covered: withdrawing errs safe.
+        deps.approvals.withdrawWhere((pending, caller) => covered(pending, caller) && (pending.sensitivity === undefined || needsStepUp(pending.sensitivity, stepUp.minSensitivity)), 'step-up required');
+      }
+      recheckLater(effect);
+    },
     ...(config.state.revocationsFile ? { file: new RegistryFile(deps.at(config.state.revocationsFile)) } : {}),
   });
   // A revocations file that is there but unreadable stops start-up (load throws): starting
@@ -106,6 +124,17 @@ export async function createSubjectRegistry(config: WardenConfig, deps: SubjectW
       await registry.settled();
     },
   };
+}
+
+/**
+ * Which pending approvals an entry concerns: those of the sessions it hit, and those whose own
+ * caller (the token the waiting call was judged with) it covers. The session alone misses a call
+ * of an older token when the session runs as a newer one by now (a refreshed token): that call is
+ * refused after any answer, so it must not be left for a person to approve.
+ */
+function waitingFor(effect: SubjectEffect): (pending: PendingApproval, caller: Principal | undefined) => boolean {
+  const sessions = new Set(effect.sessionIds);
+  return (pending, caller) => sessions.has(pending.sessionId) || (caller !== undefined && effect.affects(caller, pending.sessionId));
 }
 
 /**

@@ -91,10 +91,11 @@ describe('a revocation takes the subject\'s remembered grants (stolen identity s
   });
 
   it('an answer given after the revocation remembers nothing: the revoked identity\'s next token meets a human (withdrawal missed the call)', async () => {
-    // The revocation withdraws pending approvals by the sessions it hits; a call whose session
-    // runs as a newer token by now is missed, and an approver may still answer it "allow and
-    // remember". The guard refuses the call itself (revoked), but the grant stayed: the revoked
-    // identity's next token, issued after the revocation, skipped the human with it.
+    // The revocation withdraws the pending approvals it covers, but can miss one: a request still
+    // being registered when it arrives (the withdrawal sees registered requests only). Here the
+    // withdrawal misses every request, and an approver answers it "allow and remember". The guard
+    // refuses the call itself (revoked), but the grant stayed: the revoked identity's next token,
+    // issued after the revocation, skipped the human with it.
     const audit = new RecordingAudit();
     const store = new MemoryStateStore();
     let registry: SubjectRegistry | undefined;
@@ -105,7 +106,7 @@ describe('a revocation takes the subject\'s remembered grants (stolen identity s
     const config = WardenConfigSchema.parse({ dangerouslyAllowAnonymous: true, upstreams: { a: { command: 'x' } } });
     const made = await createSubjectRegistry(config, {
       store, audit, clock: () => Date.now(), logger: silentLogger(), sessions: new SessionRegistry(),
-      authenticator: undefined, approvals: manager, closeSession: () => undefined, endSubscriptions: () => undefined, recheckSubscriptions: () => undefined, at: (p) => join(tempDir('warden-revoked-grants-'), p),
+      authenticator: undefined, approvals: { ...manager, withdrawWhere: () => 0 }, closeSession: () => undefined, endSubscriptions: () => undefined, recheckSubscriptions: () => undefined, at: (p) => join(tempDir('warden-revoked-grants-'), p),
     });
     registry = made.registry;
     try {
@@ -114,7 +115,7 @@ describe('a revocation takes the subject\'s remembered grants (stolen identity s
       await new Promise((r) => setImmediate(r));
       const [pending] = await manager.listPending();
       await registry.revokeManually({ user: 'alice' }, 'admin:ops');
-      expect(await manager.listPending()).toHaveLength(1); // no session of alice's was hit: not withdrawn
+      expect(await manager.listPending()).toHaveLength(1); // the withdrawal missed it
       expect(await manager.answer(pending!.id, { kind: 'allow_remember', ttlMs: 600_000, matchArguments: false }, admin)).toMatchObject({ ok: true });
       await call;
       expect(await manager.listGrants()).toEqual([]);

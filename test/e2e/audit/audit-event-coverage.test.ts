@@ -492,7 +492,7 @@ describe('the whole log of these runs', () => {
     // The sink's write-failure recovery needs a failing disk: test/audit/file-audit-sink.test.ts
     // and audit-disk-full.test.ts produce it and check its fields.
     // A throttled call refused because the policy was replaced while it waited: test/e2e/policy/reload.test.ts.
-    // A call whose token expired while it waited for a human: test/e2e/enforcement/token-expired-while-waiting-http.test.ts.
+    // A call whose token expired while it waited for a human: test/e2e/enforcement/token-refreshed-while-waiting-stdio.test.ts.
     // A request over its session's bound on requests in flight: test/proxy/http-requests-in-flight.test.ts.
     // Held prompts and resource templates, and first use of templates: test/e2e/pins/withheld-prompts.test.ts.
     // A read through a held resource template: test/e2e/pins/held-template-reads.test.ts.

@@ -3,10 +3,11 @@ import { startStdioWarden, type EnforcementWarden } from '../../helpers/enforcem
 import { eventuallyResolves } from '../../helpers/progress.js';
 
 /**
- * A call held for approval while its upstream crashes and restarts: the approval was given for the
- * tool as the old process listed it. The restarted process may offer something else under that
- * name, so the approved call is not forwarded to it (nor recorded as forwarded); the agent is
- * told to call again.
+ * A call held for approval while its upstream crashes and restarts: the approval would be given
+ * for the tool as the old process listed it. The restarted process may offer something else under
+ * that name, so the call is never forwarded to it (nor recorded as forwarded): its approval is
+ * withdrawn when the upstream restarts, so no person is asked to allow a call that could not run
+ * (an "allow" given anyway would be refused, upstream_restarted), and the agent hears at once.
  */
 let w: EnforcementWarden;
 
@@ -18,23 +19,22 @@ afterAll(async () => {
 });
 
 describe('approval across an upstream restart (stdio)', () => {
-  it('does not forward a call approved for the crashed process to the restarted one', async () => {
+  it('withdraws the approval of a call judged against the crashed process when it restarts (stale approval left to a human), never forwarding it', async () => {
     const path = '/e2e/across-restart.txt';
     const call = w.client.callTool({ name: 'write_file', arguments: { path, content: 'x' } });
     const pending = await w.control.waitForPending((p) => p.tool === 'write_file', call);
     await expect(w.client.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: -32000 });
     await eventuallyResolves(() => w.client.callTool({ name: 'echo', arguments: { message: 'back' } }));
-    expect((await w.control.allow(pending.id)).status).toBe(200);
     const refused = await call;
     expect(refused.isError).toBe(true);
-    expect(JSON.stringify(refused.content)).toContain('restarted while this tool call was judged');
-    expect(refused._meta?.['dev.mcp-warden/decision']).toMatchObject({ reason: 'upstream_restarted', callId: pending.callId });
+    expect(refused._meta?.['dev.mcp-warden/decision']).toMatchObject({ reason: 'approval_withdrawn', callId: pending.callId, approvalId: pending.id });
+    expect(await w.control.pending()).toEqual([]);
+    expect((await w.control.allow(pending.id)).status).toBe(409);
     expect(w.upstreamCalls().filter((c) => c.tool === 'write_file' && c.arguments.path === path)).toEqual([]);
-    // The trail says what happened: refused, never forwarded (a `call.forwarded` here would claim
-    // the approved call went out).
+    // The trail says what happened: withdrawn, never forwarded.
     const records = w.audit().filter((r) => r.callId === pending.callId);
     expect(records.filter((r) => r.type === 'call.forwarded')).toEqual([]);
-    expect(records.at(-1)).toMatchObject({ type: 'call.decision', action: 'block', enforced: 'block', reason: 'upstream_restarted', tool: 'write_file' });
+    expect(records.find((r) => r.type === 'call.approval_withdrawn')).toMatchObject({ approvalId: pending.id, reason: 'the upstream restarted' });
     // Calling again works against the new process, through a fresh approval.
     const again = w.client.callTool({ name: 'write_file', arguments: { path, content: 'y' } });
     const second = await w.control.waitForPending((p) => p.tool === 'write_file' && p.id !== pending.id, again);

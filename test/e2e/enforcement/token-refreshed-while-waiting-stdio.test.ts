@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../../src/identity/dev-tokens.js';
+import { matchShape } from '../../helpers/audit-field-spec.js';
 import { expectRefusal } from '../../helpers/enforcement-assert.js';
 import { createTestIdp, TEST_ISSUER, TEST_RESOURCE, type TestIdp } from '../../helpers/enforcement-identity.js';
 import { startStdioWarden, type EnforcementWarden } from '../../helpers/enforcement-warden.js';
@@ -57,6 +58,12 @@ describe('a stdio call whose process token is refreshed while it waits for a hum
     const { result, callId } = await approvedAfterExpiry('/e2e/stdio-swapped.txt', await mint('mallory', 600));
     expect(expectRefusal(result, 'token_expired')).toMatchObject({ callId });
     expect(writesTo('/e2e/stdio-swapped.txt')).toEqual([]);
+    const records = w.audit().filter((r) => r.callId === callId);
+    expect(records.find((r) => r.type === 'call.identity')).toMatchObject({ ok: false, reason: 'token_expired' });
+    const refused = records.find((r) => r.type === 'call.decision' && r.reason === 'token_expired');
+    expect(refused).toMatchObject({ enforced: 'block', tool: 'write_file', principal: expect.objectContaining({ user: 'alice' }) });
+    expect(matchShape(refused!)).toEqual({ ok: true, shape: 'token-expired' });
+    expect(records.some((r) => r.type === 'call.forwarded')).toBe(false);
     // Back to alice for the next test.
     replaceTokenFile(tokenFile, await mint('alice', 600));
   });

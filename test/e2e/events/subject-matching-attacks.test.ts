@@ -106,7 +106,7 @@ describe('agent revocation: the revoked agent anywhere in the delegation chain',
 });
 
 describe('revocation racing a call that waits for approval', () => {
-  it('a call of a revoked token held for approval is not forwarded when approved, though the session has since moved to a newer token', async () => {
+  it('a call of a revoked token held for approval is withdrawn, never forwarded, though the session has since moved to a newer token', async () => {
     const oldToken = await env.mint({ user: 'olga', actor: 'agent-7', nowMs: Date.now() - 10_000 });
     const agent = await warden.connect(oldToken);
     const held = agent.client.callTool({ name: 'delete_record', arguments: { table: 'crm', id: 42 } });
@@ -121,11 +121,12 @@ describe('revocation racing a call that waits for approval', () => {
     // The IdP revokes the session the old token belongs to (the event lies between the two tokens).
     const set = await tx.mint({ subId: userSubject('olga'), events: { 'session-revoked': at(Date.now() - 5_000) } });
     expect((await pushSet(eventsUrl, set)).status).toBe(202);
-    // An approver who did not notice allows the held call: it ran as the revoked token, so it must not go out.
-    await control.post(`/approvals/${pending.id}/allow`, {});
+    // The held call ran as the revoked token: its approval is withdrawn at once (an approver's
+    // allow could not send it out, it would be refused as revoked), and the agent hears now.
     const result = await held;
     expect(result.isError).toBe(true);
-    expect(reasonOf(result)).toBe('revoked');
+    expect(reasonOf(result)).toBe('approval_withdrawn');
+    expect((await control.post(`/approvals/${pending.id}/allow`, {})).status).toBe(409);
     expect(upstreamCalls(env.callLog)).not.toContain('delete_record');
     await agent.close().catch(() => undefined);
   });
