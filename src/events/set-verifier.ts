@@ -61,8 +61,12 @@ function fail(err: SetErrorCode, description: string): SetVerification {
   return { ok: false, err, description };
 }
 
-/** Maps a jose failure to the RFC 8935 code that tells the transmitter what to fix. */
-function mapJoseError(e: unknown): SetVerification {
+/**
+ * Maps a jose failure to the RFC 8935 code that tells the transmitter what to fix. `keyFound`:
+ * the key to check the signature with was had (a PEM key always is; a JWKS once its lookup
+ * returned), so what failed after it is the SET's own doing and failing it again will not heal.
+ */
+function mapJoseError(e: unknown, keyFound: boolean): SetVerification {
   if (e instanceof errors.JWTClaimValidationFailed || e instanceof errors.JWTExpired) {
     if (e.claim === 'iss') return fail('invalid_issuer', 'issuer is not the configured transmitter');
     if (e.claim === 'aud') return fail('invalid_audience', 'audience is not this receiver');
@@ -78,6 +82,12 @@ function mapJoseError(e: unknown): SetVerification {
     return fail('invalid_key', 'signature or signing key is not acceptable');
   }
   if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid) return unavailable();
+  // An algorithm the key cannot check (RS256 for an EC key, ES384 for a P-256 one): jose says
+  // "not supported", or WebCrypto throws a DOMException of its own. Either is final: answered
+  // 503, the transmitter sent the same SET again for as long as it retries.
+  if (keyFound && (e instanceof errors.JOSENotSupported || !(e instanceof errors.JOSEError))) {
+    return fail('invalid_key', 'the signing key does not fit the SET\'s algorithm');
+  }
   if (e instanceof errors.JOSEError) return fail('invalid_request', 'malformed SET');
   // Not jose judging the SET but the key fetch failing (connection refused, DNS, TLS): a final 400
   // here made the transmitter drop the event, so a key-server outage silently lost revocations.
@@ -125,8 +135,14 @@ function checkShape(payload: JWTPayload, nowSec: number, config: EventsConfig): 
 /** Verifies one compact SET against the configured transmitter. Never throws. */
 export async function verifySet(token: string, keys: KeySource, config: EventsConfig, nowMs: number): Promise<SetVerification> {
   const t = config.transmitter;
+  let keyFound = typeof keys !== 'function';
+  const key: KeySource = typeof keys !== 'function' ? keys : async (header, jws) => {
+    const found = await (keys as JWTVerifyGetKey)(header, jws);
+    keyFound = true;
+    return found;
+  };
   try {
-    const { payload } = await jwtVerify(token, keys as JWTVerifyGetKey, {
+    const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
       issuer: t.issuer,
       audience: t.audience,
       algorithms: t.algorithms,
@@ -137,6 +153,6 @@ export async function verifySet(token: string, keys: KeySource, config: EventsCo
     });
     return checkShape(payload, Math.floor(nowMs / 1000), config);
   } catch (e) {
-    return mapJoseError(e);
+    return mapJoseError(e, keyFound);
   }
 }
