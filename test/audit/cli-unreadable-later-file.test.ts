@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAILING_READ, readFails } from '../helpers/failing-read-file.js';
 import { streamRecords } from '../../src/audit/read-records.js';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
 
@@ -60,17 +61,6 @@ describe('warden audit query --json with a later rotated file that cannot be rea
     expect((JSON.parse(r.stdout) as unknown[]).length).toBe(2015);
   });
 });
-
-/** A sysfs attribute whose read(2) fails with EINVAL although it is a regular file (loopback has no link speed). */
-const FAILING_READ = '/sys/class/net/lo/speed';
-const readFails = ((): boolean => {
-  try {
-    readFileSync(FAILING_READ);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EINVAL';
-  }
-})();
 
 describe('warden audit query --json when a read fails after part of the array was printed (an I/O error mid-set)', () => {
   it.skipIf(!readFails)('leaves the array unterminated, never closed as if complete: exit 3, the file named on stderr with a word that stdout is incomplete', () => {

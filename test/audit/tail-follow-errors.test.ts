@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAILING_READ, readFails } from '../helpers/failing-read-file.js';
 import { CLI, requireBuild, tempDir } from './audit-test-helpers.js';
 import { closedAfterEach } from '../helpers/closed-after-each.js';
 
@@ -11,17 +12,6 @@ import { closedAfterEach } from '../helpers/closed-after-each.js';
  * waited for, a file that cannot be read ends the follow with the file named and exit 3.
  */
 const record = (seq: number): string => `${JSON.stringify({ v: 1, seq, ts: '2026-11-22T10:00:00.000Z', type: 'call.forwarded', callId: `c-${seq}`, upstream: 'fs', tool: 't' })}\n`;
-
-/** A sysfs attribute whose read(2) fails with EINVAL although it is a regular file (loopback has no link speed). */
-const FAILING_READ = '/sys/class/net/lo/speed';
-const readFails = ((): boolean => {
-  try {
-    readFileSync(FAILING_READ);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EINVAL';
-  }
-})();
 
 // A follower that outlived a failed assertion would tail its file forever.
 const started = closedAfterEach();

@@ -1,10 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auditOfType, eventually, identityEnv, upstreamCalls } from '../../helpers/identity-env.js';
-import { loggedUrl, startStdioWarden } from '../../helpers/identity-warden.js';
-import { controlApi } from '../../helpers/events-control.js';
-import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
+import { startEventsStdioWarden } from '../../helpers/events-warden.js';
+import { auditOfType, eventually, upstreamCalls } from '../../helpers/identity-env.js';
+import { at, pushSet, userSubject } from '../../helpers/events-sets.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
 
 /**
@@ -33,21 +30,13 @@ const closers = closedAfterEach();
 
 describe('a claims change retires the remembered grants of its subject', () => {
   it('the next call after a token-claims-change asks a person again (grant kept across changed claims), and the grant is revoked, audited', async () => {
-    const env = await identityEnv('warden-e2e-claims-grants-');
-    const tx = await transmitter(env.dir);
-    const tokenFile = join(env.dir, 'agent.jwt');
-    const policyFile = join(env.dir, 'policy.yaml');
-    writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', nowMs: Date.now() - 10_000 }));
-    writeFileSync(policyFile, POLICY);
-    const agent = await startStdioWarden(env.dir, env.config({
-      identity: env.identity({ token: { file: tokenFile }, extraClaims: ['employment'] }),
-      policy: { files: [policyFile], watch: false },
-      events: tx.section(),
-      approvals: { timeoutMs: 60_000 },
-    }));
+    const { env, tx, agent, eventsUrl: url, control } = await startEventsStdioWarden('warden-e2e-claims-grants-', {
+      user: 'alice',
+      policy: POLICY,
+      extraClaims: ['employment'],
+      config: { approvals: { timeoutMs: 60_000 } },
+    });
     closers.push(() => agent.close());
-    const url = await eventually(() => loggedUrl(agent.stderr, 'security event receiver listening'));
-    const control = await controlApi(env.adminTokenFile);
 
     const first = agent.client.callTool({ name: 'delete_record', arguments: { table: 'crm', id: 1 } });
     const pending = await control.waitPending('delete_record', 'alice');

@@ -1,10 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auditOfType, eventually, identityEnv, upstreamCalls } from '../../helpers/identity-env.js';
-import { loggedUrl, startStdioWarden } from '../../helpers/identity-warden.js';
-import { controlApi } from '../../helpers/events-control.js';
-import { at, pushSet, transmitter, userSubject } from '../../helpers/events-sets.js';
+import { startEventsStdioWarden } from '../../helpers/events-warden.js';
+import { auditOfType, upstreamCalls } from '../../helpers/identity-env.js';
+import { at, pushSet, userSubject } from '../../helpers/events-sets.js';
 import { closedAfterEach } from '../../helpers/closed-after-each.js';
 import { DECISION_META_KEY } from '../../../src/core/decision-meta.js';
 
@@ -41,28 +38,22 @@ const closers = closedAfterEach();
 
 /** `warden run` for alice; the claims change (alice becomes a contractor) is pushed first unless `later`. */
 async function start({ later = false } = {}) {
-  const env = await identityEnv('warden-e2e-claims-waits-');
-  const tx = await transmitter(env.dir);
-  const tokenFile = join(env.dir, 'agent.jwt');
-  const policyFile = join(env.dir, 'policy.yaml');
-  // Issued before the event, so the claims change applies to it.
-  writeFileSync(tokenFile, await env.mint({ user: 'alice', actor: 'agent-7', nowMs: Date.now() - 10_000 }));
-  writeFileSync(policyFile, POLICY);
-  const agent = await startStdioWarden(env.dir, env.config({
-    identity: env.identity({ token: { file: tokenFile }, extraClaims: ['employment'] }),
-    policy: { files: [policyFile], watch: false },
-    events: tx.section(),
-    throttle: { buckets: [{ key: 'tool', ratePerMinute: 120, burst: 1 }], maxWaitMs: 5_000 },
-    approvals: { timeoutMs: 60_000 },
-  }));
+  const { env, tx, agent, eventsUrl: url, control } = await startEventsStdioWarden('warden-e2e-claims-waits-', {
+    user: 'alice',
+    policy: POLICY,
+    extraClaims: ['employment'],
+    config: {
+      throttle: { buckets: [{ key: 'tool', ratePerMinute: 120, burst: 1 }], maxWaitMs: 5_000 },
+      approvals: { timeoutMs: 60_000 },
+    },
+  });
   closers.push(() => agent.close());
-  const url = await eventually(() => loggedUrl(agent.stderr, 'security event receiver listening'));
   const changeClaims = async (): Promise<void> => {
     const res = await pushSet(url, await tx.mint({ subId: userSubject('alice'), events: { 'token-claims-change': { claims: { employment: 'contractor' }, ...at(Date.now() - 5_000) } } }));
     expect(res.status, JSON.stringify(res.json)).toBe(202);
   };
   if (!later) await changeClaims();
-  return { env, agent, changeClaims, control: await controlApi(env.adminTokenFile) };
+  return { env, agent, changeClaims, control };
 }
 
 describe('calls judged under changed claims can still wait (throttle, approval)', () => {
