@@ -6,7 +6,7 @@ import { defaultCheckpointPath } from './log-files.js';
 import { defaultAuditFile, expandSet } from './read-records.js';
 import { painter } from './cli-format.js';
 import { readProgress } from './read-progress.js';
-import { verifyAuditFiles, type VerifyProblem, type VerifyReport } from './verify-audit.js';
+import { verifyAuditFiles, verifyAuditSet, type VerifyProblem, type VerifyReport } from './verify-audit.js';
 import type { ChainAnchor } from './verify-types.js';
 
 export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--anchor SEQ:HASH] [--strict] [--json]
@@ -39,13 +39,17 @@ function describe(p: VerifyProblem): string {
   return `${p.code}  ${place ? `${place}: ` : ''}${p.message}`;
 }
 
-function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): string[] {
-  if (positionals.length === 0) return expandSet(defaultAuditFile(file, io.env, io.cwd));
+/** The files to verify; `active` when they are the set of one name (listed again when verifying). */
+function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): { files: string[]; active?: string } {
+  if (positionals.length === 0) {
+    const active = defaultAuditFile(file, io.env, io.cwd);
+    return { files: expandSet(active), active };
+  }
   const files = positionals.map((f) => resolve(io.cwd, f));
-  if (files.length > 1) return files;
+  if (files.length > 1) return { files };
   const set = expandSet(files[0] as string);
   // A missing file stays in the list so the report names it (unreadable_file).
-  return set.length > 0 ? set : files;
+  return set.length > 0 ? { files: set, active: files[0] as string } : { files };
 }
 
 function guessCheckpoint(files: readonly string[], named: boolean): string | undefined {
@@ -88,7 +92,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden audit verify: --anchor must be SEQ:HASH (a positive seq and the 64 hex digits of that record's hash), got '${values.anchor}'\n`);
     return EXIT.usage;
   }
-  const files = resolveFiles(positionals, values.file, io);
+  const { files, active } = resolveFiles(positionals, values.file, io);
   if (files.length === 0) {
     io.stderr.write(`warden audit verify: no audit file found (${defaultAuditFile(values.file, io.env, io.cwd)})\n`);
     return EXIT.config;
@@ -98,7 +102,10 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
   let report;
   const progress = readProgress(io.stderr, 'verifying', files);
   try {
-    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}), onRead: progress.onRead });
+    const options = { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}), onRead: progress.onRead };
+    // One name: its set is listed again after the checkpoint is read, so a rotation since the
+    // listing above (a live log) cannot leave the file it rotated out of the set.
+    report = active !== undefined ? verifyAuditSet(active, options) : verifyAuditFiles(files, options);
   } catch (err) {
     progress.done();
     io.stderr.write(`warden audit verify: ${(err as Error).message}\n`);
