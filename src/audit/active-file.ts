@@ -185,11 +185,14 @@ export interface RestartNote {
  */
 export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: number): RestartNote | undefined {
   const previous = prior.cp;
+  // What the log lost or how the last run ended is taken only from a checkpoint that can vouch
+  // (trustedCheckpoint): a forged one would write a false `checkpoint_ahead` into the chain.
+  const trusted = trustedCheckpoint(prior);
   const reasons: string[] = [];
   if (opened.repaired) reasons.push('torn_tail');
   if (opened.finishedRotation !== undefined) reasons.push('rotation_interrupted');
-  if (previous && previous.seq > seq) reasons.push('checkpoint_ahead');
-  else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
+  if (trusted && trusted.seq > seq) reasons.push('checkpoint_ahead');
+  else if (trusted && trusted.closed !== true) reasons.push('unclean_shutdown');
   reasons.push(...unvouchedReasons(prior, seq));
   if (reasons.length === 0) return undefined;
   return {
@@ -200,6 +203,17 @@ export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: 
     ...(opened.finishedRotation === undefined ? {} : { rotationFinished: basename(opened.finishedRotation) }),
     ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
   };
+}
+
+/**
+ * The previous checkpoint when it can vouch for the log, else undefined. With a signing key, one
+ * not signed by it (`checkpoint_unsigned`) is no evidence either way: whoever can write its file
+ * wrote it. Judging the log by it let a forged hash stop warden from starting (audit_corrupt) and a
+ * forged seq beyond the end plant `checkpoint_ahead` (verify: truncated_tail) in an intact chain.
+ * It counts as no checkpoint; the restart is recorded as unvouched all the same.
+ */
+export function trustedCheckpoint(prior: PreviousCheckpoint): Checkpoint | undefined {
+  return prior.distrust === undefined ? prior.cp : undefined;
 }
 
 /**

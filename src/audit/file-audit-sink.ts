@@ -9,7 +9,7 @@ import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
 import { listRotated } from './log-files.js';
 import { moveToRotatedName } from './rotate-file.js';
-import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile, type PreviousCheckpoint } from './active-file.js';
+import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, trustedCheckpoint, writeFully, type OpenedFile, type PreviousCheckpoint } from './active-file.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import { withDigests } from './redactor.js';
@@ -107,7 +107,7 @@ export class FileAuditSink implements BatchingAuditSink {
 
   /** Opens the file, repairs a torn tail and continues the chain. Called once by openAuditSink. */
   start(prior: PreviousCheckpoint): void {
-    const previous = prior.cp;
+    const previous = trustedCheckpoint(prior);
     makeDirectories(dirname(this.file));
     this.lock = acquireWriterLock(this.file);
     try {
