@@ -4,6 +4,7 @@ import { EXIT, type CliIo } from '../cli/cli-command.js';
 import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
 import { readProgress } from './read-progress.js';
 import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
+import { lastNewlineBefore } from './log-files.js';
 import { formatRecord, formatStep, painter, recordJson, textOf, timeOf, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 import { terminalJson, terminalText } from './escape-unsafe.js';
@@ -66,14 +67,48 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
   return follow(active, io, values.json === true, paint);
 }
 
+/** An incomplete last line up to this long is read again from its start (readAppended); a longer one is kept as it is read. */
+const REREAD_PARTIAL_MAX = CHUNK_BYTES;
+
 /**
- * Reads what was appended to `fd` from `offset` to its current end in chunks (a large backlog,
- * e.g. a new file after rotation, is never one buffer), hands on the complete records, and
- * returns the new offset. A partial last line waits in `lines` for the rest of its bytes.
+ * Where the line that `size` ends in starts: just after the last newline before `size`, looked
+ * for in the last REREAD_PARTIAL_MAX bytes only (beyond that, `size` itself). A follower starts
+ * there, so a record still being written, or a torn one that the writer will cut off, is read
+ * whole from its start instead of joined in the middle.
  */
-function readAppended(fd: number, offset: number, lines: LineSplitter, buf: Buffer, onRecords: (records: AuditRecord[]) => void): number {
+function lineStartBefore(fd: number, size: number): number {
+  const floor = Math.max(0, size - REREAD_PARTIAL_MAX);
+  const nl = lastNewlineBefore(fd, size, floor);
+  return nl >= 0 ? nl + 1 : floor === 0 ? 0 : size;
+}
+
+/** How far a follower has read a file: its offset, and the file size at the last read. */
+interface Followed {
+  offset: number;
+  size: number;
+}
+
+/**
+ * Reads what was appended to `fd` since `at` in chunks (a large backlog, e.g. a new file after
+ * rotation, is never one buffer), hands on the complete records, and moves `at` on.
+ *
+ * The log's writer cuts its own last bytes off: a torn record at start-up (a crash cut a write),
+ * and a write a full disk cut short; it writes on where it cut. So an incomplete last line is not
+ * kept across reads: `at.offset` stays at its start and it is read again once the file changed,
+ * whole, or as the start of what replaced it. Kept, it was glued to the middle of the record
+ * written in its place and both were skipped as not a record (the `audit.recovered` that says
+ * the last run crashed never showed). A file cut below what was read is read on from the end of
+ * its last complete line.
+ */
+function readAppended(fd: number, at: Followed, lines: LineSplitter, buf: Buffer, onRecords: (records: AuditRecord[]) => void): void {
   const size = fstatSync(fd).size;
-  let pos = offset;
+  if (size === at.size && at.offset <= size) return; // nothing new: an incomplete line is not read again and again
+  at.size = size;
+  let pos = at.offset;
+  if (size < pos) {
+    lines.dropPending();
+    pos = lineStartBefore(fd, size);
+  }
   while (pos < size) {
     const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
     if (n === 0) break;
@@ -85,7 +120,12 @@ function readAppended(fd: number, offset: number, lines: LineSplitter, buf: Buff
     }
     onRecords(records);
   }
-  return pos;
+  const partial = lines.pendingBytes;
+  if (partial > 0 && partial <= REREAD_PARTIAL_MAX) {
+    lines.dropPending();
+    pos -= partial;
+  }
+  at.offset = pos;
 }
 
 /** A read of the followed file failed: the log cannot be read, so following it ends (exit 3). */
@@ -107,12 +147,12 @@ class FollowReadError extends Error {}
 function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise<number> {
   let fd = -1;
   let ino = -1;
-  let offset = 0;
+  const at: Followed = { offset: 0, size: -1 };
   let lines = new LineSplitter(active);
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   const drain = (): void => {
     try {
-      offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
+      readAppended(fd, at, lines, buf, (records) => emit(io, records, json, paint));
     } catch (err) {
       throw new FollowReadError(`${active}: cannot read: ${errorText(err)}; stopped following`, { cause: err });
     }
@@ -143,7 +183,9 @@ function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise
     }
     said = undefined;
     ino = st.ino;
-    offset = fromEnd ? st.size : 0;
+    // From the end of the last complete line: a record being written as tail starts shows once whole.
+    at.offset = fromEnd ? lineStartBefore(fd, st.size) : 0;
+    at.size = -1;
     lines = new LineSplitter(active);
   };
   const poll = (): void => {
