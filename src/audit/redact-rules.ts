@@ -32,8 +32,15 @@ export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
   String.raw`\b(?:sk|rk)[-_](?:live_|test_)?[A-Za-z0-9_-]{20,}`,
 ];
 
-/** Credentials inside URLs (`scheme://user:pass@host`); only tried on strings containing `://`. */
-const URL_CREDENTIALS = /(?<=:\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g;
+/**
+ * Credentials inside URLs (`scheme://user:pass@host`); only tried on strings containing `://`.
+ * Read as a URL parser (WHATWG, fetch) reads the authority: the user name may be empty
+ * (`redis://:pass@host`, how Redis URLs carry a password alone) and the password runs to the
+ * last `@` before the path (`user:p@ss@host` is password `p@ss`). A user name required and the
+ * password cut at the first `@` left the first whole and the second's tail in clear. `/`, `?`,
+ * `#` and whitespace end the authority, so a match never runs past the next `://`: linear.
+ */
+const URL_CREDENTIALS = /(?<=:\/\/)[^/?#\s:@]*:[^/?#\s]+(?=@)/g;
 /**
  * Credentials in query strings and fragments (`?api_key=…`, `&access_token=…`, `#id_token=…`,
  * `?key=…`, `&X-Amz-Signature=…`): the value of a parameter whose name says key, token, secret,

@@ -46,6 +46,26 @@ describe('createRedactor', () => {
     expect((redacted as { e: string }).e).toBe(`https://${REDACTED}@db.example.com/x`);
   });
 
+  it('credential leak through a URL: a password with no user name (redis://:pw@) or holding an @ is removed whole', () => {
+    const { redacted } = redact({
+      a: 'redis://:hunter2-cache@cache.internal:6379/0',
+      b: 'connect https://:s3cret-only-pw@db.example/x now',
+      c: 'https://alice:p@ss@w0rd@db.example/x',
+      d: 'https://alice:tail@pw@db.example and mail bob@example.com',
+      e: 'see https://maps.example/a@b and https://host:8080/path@x',
+    });
+    const r = redacted as Record<string, string>;
+    // What a URL parser (WHATWG, as in fetch) takes as the password is never left in clear.
+    expect(new URL('redis://:hunter2-cache@cache.internal:6379/0').password).toBe('hunter2-cache');
+    expect(new URL('https://alice:p@ss@w0rd@db.example/x').password).toBe('p%40ss%40w0rd');
+    expect(r.a).toBe(`redis://${REDACTED}@cache.internal:6379/0`);
+    expect(r.b).toBe(`connect https://${REDACTED}@db.example/x now`);
+    expect(r.c).toBe(`https://${REDACTED}@db.example/x`);
+    expect(r.d).toBe(`https://${REDACTED}@db.example and mail bob@example.com`);
+    // No credentials there: a path holding @ and a port are kept.
+    expect(r.e).toBe('see https://maps.example/a@b and https://host:8080/path@x');
+  });
+
   it('credential leak through a URL: query and fragment credentials are removed, other parameters kept', () => {
     const { redacted } = redact({
       a: 'fetch https://maps.example/api?q=berlin&key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY&page=2',
