@@ -19,6 +19,18 @@ function rotatedPattern(active: string): RegExp {
   return new RegExp(`^${esc(basename(active, ext))}\\.(\\d+)${esc(ext)}$`);
 }
 
+/**
+ * The active file whose rotated file `file` is (`warden-audit.3.jsonl` → `warden-audit.jsonl`),
+ * or undefined when its name is no rotated name (an index beyond 2^53 is none, as in listRotated).
+ */
+export function rotatedBaseOf(file: string): string | undefined {
+  const m = /^(.+)\.(\d+)(\.[^.]+)?$/.exec(basename(file));
+  if (!m) return undefined;
+  const active = join(dirname(file), `${m[1]}${m[3] ?? ''}`);
+  const index = Number(m[2]);
+  return Number.isSafeInteger(index) && rotatedName(active, index) === join(dirname(file), basename(file)) ? active : undefined;
+}
+
 /** Rotated siblings of an active file, oldest first, as `{ index, path }`. */
 export function listRotated(active: string): { index: number; path: string }[] {
   const dir = dirname(active);
