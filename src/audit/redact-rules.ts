@@ -46,9 +46,11 @@ const URL_CREDENTIALS = /(?<=:\/\/)[^/?#\s:@]*:[^/?#\s]+(?=@)/g;
  * `?key=…`, `&X-Amz-Signature=…`): the value of a parameter whose name says key, token, secret,
  * password, signature, credential or auth. Names that merely contain those words (`monkey`) are
  * redacted too: over-redaction fails safe, and the digest still identifies the whole value.
- * Only tried on strings holding `=` and one of `?&;#`; name and value bounded against backtracking.
+ * Only tried on strings holding `=` and one of `?&;#`; the name is bounded against backtracking.
+ * The value is not: nothing follows it in the pattern, so it never backtracks, and a bound (4,096)
+ * left the rest of a longer token in clear after the `[REDACTED]`.
  */
-const QUERY_CREDENTIALS = /([?&;#][\w.~-]{0,40}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|sig(?:nature)?|credential|auth)[\w.~-]{0,40}=)[^&#\s"'<>]{1,4096}/gi;
+const QUERY_CREDENTIALS = /([?&;#][\w.~-]{0,40}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|sig(?:nature)?|credential|auth)[\w.~-]{0,40}=)[^&#\s"'<>]+/gi;
 const QUERY_REPLACEMENT = `$1${REDACTED}`;
 /** Every built-in value pattern needs at least this many characters to match. */
 const BUILTIN_MIN_LENGTH = 8;

@@ -82,6 +82,12 @@ describe('createRedactor', () => {
     expect(r.e).toBe('https://shop.example/search?q=monkey&sort=price&page=2');
   });
 
+  it('credential leak through a URL: a query credential longer than 4,096 characters is redacted whole, not its head only', () => {
+    const token = `${'A'.repeat(4096)}TAIL-OF-THE-TOKEN`;
+    const { redacted } = redact({ u: `https://api.example/cb?access_token=${token}&state=xyz` });
+    expect((redacted as { u: string }).u).toBe(`https://api.example/cb?access_token=${REDACTED}&state=xyz`);
+  });
+
   it('applies policy paths: bare keys anywhere, dotted paths from the root, * and ** wildcards', () => {
     const r = createRedactor({ paths: ['ssn', 'card.number', '*.pin', '**.deep'] });
     const { redacted } = r({ ssn: '1', x: { ssn: '2' }, card: { number: '4111', exp: '12/30' }, number: 'kept', a: { pin: '9' }, b: { c: { pin: 'kept' } }, q: { w: { e: { deep: 'x' } } } });
