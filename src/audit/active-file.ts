@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { AuditCorruptError } from './audit-errors.js';
+import { AuditCorruptError, AuditUnavailableError } from './audit-errors.js';
+import { openLogFile } from './line-stream.js';
 import { decodeRecord } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
 import { finishInterruptedRotation } from './rotate-file.js';
@@ -21,17 +22,26 @@ export interface OpenedFile {
 }
 
 /**
+ * `open(2)` flags of the active file: read and append, created when missing, and non-blocking, so
+ * that a FIFO at the path cannot block the open (O_NONBLOCK changes nothing for a regular file).
+ */
+const ACTIVE_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+
+/**
  * Opens the active path for append after cutting off (and saving) a torn last line, and reads
- * the last good record. Not a regular file (e.g. /dev/full): opened as is, nothing to read.
+ * the last good record. Anything but a regular file at the path (a FIFO, a device such as
+ * /dev/full, a link to one) is refused with AuditUnavailableError: a FIFO takes 64 KiB and then
+ * blocks write(2), and with it warden's only thread (no call answered, not even refused);
+ * refused, the sink stays unavailable (calls blocked) and retries until a file is there.
  */
 export function openActiveFile(path: string): OpenedFile {
   // Before opening: appending to a file that is also a rotated file would change that file.
   const finishedRotation = finishInterruptedRotation(path);
-  const fd = openSync(path, 'a+', 0o640);
+  const fd = openSync(path, ACTIVE_FLAGS, 0o640);
   try {
     const st = fstatSync(fd);
     const rotation = finishedRotation === undefined ? {} : { finishedRotation };
-    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined, ...rotation };
+    if (!st.isFile()) throw new AuditUnavailableError(`${path}: not a regular file; the audit log must be one`);
     const tail = inspectTail(fd);
     let repaired: OpenedFile['repaired'];
     if (tail.tornBytes > 0) {
@@ -78,7 +88,8 @@ export function cutBack(fd: number, size: number): boolean {
 export function lastOfRotated(active: string): { seq: number; hash: string } | undefined {
   const newest = listRotated(active).at(-1);
   if (!newest) return undefined;
-  const fd = openSync(newest.path, 'r');
+  // Non-blocking, regular files only: a FIFO under a rotated name would block a plain open.
+  const fd = openLogFile(newest.path);
   try {
     const tail = inspectTail(fd);
     if (tail.lastLineTooLong) throw new AuditCorruptError(`${newest.path}: last line is longer than any audit record`);
@@ -96,7 +107,7 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
  * file's records pass below `seq` without it, undefined when the file starts after it.
  */
 function findBackwards(path: string, seq: number): ReturnType<typeof decodeRecord> | 'before' | undefined {
-  const fd = openSync(path, 'r');
+  const fd = openLogFile(path);
   try {
     // The complete lines only: whatever follows the last newline is not a record yet.
     const lastNl = lastNewlineBefore(fd, fstatSync(fd).size);

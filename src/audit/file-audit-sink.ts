@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -17,6 +17,8 @@ import type { FieldSerializer } from './record-codec.js';
 import { acquireWriterLock, releaseWriterLock } from './writer-lock.js';
 import { makeDirectories } from '../core/make-directories.js';
 
+/** `open(2)` flags of the active file a rotation starts: append-only, created new (O_EXCL), non-blocking. */
+const NEW_ACTIVE_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NONBLOCK;
 /** How often the open file is checked against its path (unlinked or replaced). */
 const CHECK_EVERY_RECORDS = 64;
 const CHECK_EVERY_MS = 1000;
@@ -453,7 +455,10 @@ export class FileAuditSink implements BatchingAuditSink {
     const rotated = moveToRotatedName(this.file, (listRotated(this.file).at(-1)?.index ?? 0) + 1);
     this.lastFile = rotated;
     this.closeFd();
-    const fd = openSync(this.file, 'a', 0o640);
+    // The name was just moved away: created afresh, never opened as found. Something planted
+    // there meanwhile (a FIFO would block this open, and then every write) fails the rotation,
+    // and the recovery judges what is there (openActiveFile).
+    const fd = openSync(this.file, NEW_ACTIVE_FLAGS, 0o640);
     const st = fstatSync(fd);
     this.fd = fd;
     this.ino = st.ino;
