@@ -88,4 +88,29 @@ describe('a FIFO at the audit path fails closed instead of hanging warden', () =
     expect(result).not.toBe('hung');
     expect(result).toMatchObject({ started: false, message: expect.stringContaining('not a regular file') });
   }, 30_000);
+
+  it('a FIFO at the writer lock: start-up and close neither block on reading it', () => {
+    const result = child(tempDir('warden-sink-fifo-'), `
+      mkfifo(file + '.lock');
+      const out = {};
+      try {
+        const sink = await openAuditSink({ file }, { clock });
+        record(sink, 0);
+        out.started = true;
+        // Replaced again while running: close reads the lock to release it.
+        rmSync(file + '.lock');
+        mkfifo(file + '.lock');
+        await sink.close();
+        out.closed = true;
+      } catch (err) {
+        out.started ??= false;
+        out.code = err.code;
+      }
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    `);
+    expect(result).not.toBe('hung');
+    // An old leftover in the lock's place (no pid to read) is taken over, as an empty one is.
+    expect(result).toEqual({ started: true, closed: true });
+  }, 30_000);
 });
