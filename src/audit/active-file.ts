@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, wri
 import { basename } from 'node:path';
 import { AuditCorruptError, AuditUnavailableError } from './audit-errors.js';
 import { openLogFile } from './line-stream.js';
-import { decodeRecord } from './record-codec.js';
+import { decodeRecordBytes, type DecodeResult } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
 import { finishInterruptedRotation } from './rotate-file.js';
 import { copyRangeToNewFile, inspectTail, lastNewlineBefore, linesBackwards, listRotated } from './log-files.js';
@@ -54,7 +54,7 @@ export function openActiveFile(path: string): OpenedFile {
     if (tail.lastLineTooLong) {
       throw new AuditCorruptError(`${path}: last complete line is longer than any audit record; run 'warden audit verify'`);
     }
-    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
+    const last = tail.lastLine === undefined ? undefined : decodeRecordBytes(tail.lastLine);
     if (last && last.kind !== 'ok') {
       // Continuing after a record we cannot vouch for would launder tampering into a valid chain.
       throw new AuditCorruptError(`${path}: last complete line is not a valid audit record (${last.kind}); run 'warden audit verify'`);
@@ -93,7 +93,7 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
   try {
     const tail = inspectTail(fd);
     if (tail.lastLineTooLong) throw new AuditCorruptError(`${newest.path}: last line is longer than any audit record`);
-    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
+    const last = tail.lastLine === undefined ? undefined : decodeRecordBytes(tail.lastLine);
     if (last?.kind === 'ok') return { seq: last.record.seq, hash: last.record.hash };
     if (last) throw new AuditCorruptError(`${newest.path}: last line is not a valid audit record (${last.kind})`);
     return undefined;
@@ -106,14 +106,14 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
  * The record with `seq` in one file, searched from its end: its decoded line, `before` when the
  * file's records pass below `seq` without it, undefined when the file starts after it.
  */
-function findBackwards(path: string, seq: number): ReturnType<typeof decodeRecord> | 'before' | undefined {
+function findBackwards(path: string, seq: number): DecodeResult | 'before' | undefined {
   const fd = openLogFile(path);
   try {
     // The complete lines only: whatever follows the last newline is not a record yet.
     const lastNl = lastNewlineBefore(fd, fstatSync(fd).size);
     if (lastNl < 0) return undefined;
     for (const raw of linesBackwards(fd, lastNl)) {
-      const d = decodeRecord(raw.toString('utf8'));
+      const d = decodeRecordBytes(raw);
       const at = d.kind === 'ok' || d.kind === 'bad_hash' ? d.record.seq : undefined;
       if (at === seq) return d;
       if (at !== undefined && at < seq) return 'before';

@@ -147,8 +147,8 @@ export interface TailInfo {
   readonly goodEnd: number;
   /** Bytes after the last newline: a torn write left by a crash or a failed write. */
   readonly tornBytes: number;
-  /** The last complete line without its newline, if any (and not longer than the bound). */
-  readonly lastLine: string | undefined;
+  /** The bytes of the last complete line without its newline, if any (and not longer than the bound). */
+  readonly lastLine: Buffer | undefined;
   /** The last complete line is longer than the bound: it cannot be a record, and was not read. */
   readonly lastLineTooLong: boolean;
 }
@@ -171,7 +171,7 @@ export function inspectTail(fd: number, maxLineBytes = MAX_LINE_BYTES): TailInfo
   const lineStart = prevNl >= 0 ? prevNl + 1 : floor === 0 ? 0 : -1;
   const tornBytes = size - goodEnd;
   if (lineStart < 0 || lastNl - lineStart > maxLineBytes) return { size, goodEnd, tornBytes, lastLine: undefined, lastLineTooLong: true };
-  return { size, goodEnd, tornBytes, lastLine: readRange(fd, lineStart, lastNl).toString('utf8'), lastLineTooLong: false };
+  return { size, goodEnd, tornBytes, lastLine: readRange(fd, lineStart, lastNl), lastLineTooLong: false };
 }
 
 /**
