@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, lstatSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { openLogFile } from './line-stream.js';
 import { listRotated } from './log-files.js';
 
@@ -69,10 +69,11 @@ export function openLogSet(active: string): OpenLog[] {
   if (head === undefined) return rotated;
   let twin: boolean;
   try {
+    // The same file: by the opened descriptors, not the names. A rotation that completed after the
+    // active file was opened left it with one name, the rotated one (a name check as rotatedTwinOf
+    // makes, two links, would read it twice).
     const st = fstatSync(head.fd);
-    // As rotatedTwinOf: a second hard link only. A symlink at the active name is no rotation's
-    // doing; read twice, its records show up as duplicates instead of being dropped unseen.
-    twin = st.nlink >= 2 && lstatSync(active).isFile() && rotated.some(({ fd }) => {
+    twin = rotated.some(({ fd }) => {
       const r = fstatSync(fd);
       return r.ino === st.ino && r.dev === st.dev;
     });

@@ -1,10 +1,24 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { openAuditSink } from '../../src/audit/open-audit-sink.js';
+import { describe, expect, it, vi } from 'vitest';
 import type { FileAuditSink } from '../../src/audit/file-audit-sink.js';
-import { defaultCheckpointPath, listRotated, logSet } from '../../src/audit/log-files.js';
-import { verifyAuditFiles, verifyAuditSet } from '../../src/audit/verify-audit.js';
-import { captureLogger, tempDir } from './audit-test-helpers.js';
+
+/** Runs once at the next listing of a folder (readdir): a rotation at exactly that moment. */
+const atListing = vi.hoisted(() => ({ run: undefined as (() => void) | undefined }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const readdirSync = ((...args: Parameters<typeof fs.readdirSync>) => {
+    const run = atListing.run;
+    atListing.run = undefined;
+    run?.();
+    return fs.readdirSync(...args);
+  }) as typeof fs.readdirSync;
+  return { ...fs, default: { ...fs, readdirSync }, readdirSync };
+});
+
+const { openAuditSink } = await import('../../src/audit/open-audit-sink.js');
+const { defaultCheckpointPath, listRotated, logSet } = await import('../../src/audit/log-files.js');
+const { verifyAuditFiles, verifyAuditSet } = await import('../../src/audit/verify-audit.js');
+const { captureLogger, tempDir } = await import('./audit-test-helpers.js');
 
 /**
  * An operator runs `warden audit verify` on the log of a running warden. Verify lists the set,
@@ -69,5 +83,17 @@ describe('verify on a live log that rotates while it reads', () => {
     expect(during.problem).toBeUndefined();
     expect(during.ok).toBe(true);
     expect(verifyAuditSet(file, { checkpoint }).ok).toBe(true);
+  });
+
+  it('a rotation between opening the active file and listing the rotated ones reads the moved file once (no duplicate_record)', async () => {
+    const { file, checkpoint, sink } = await liveSet();
+    // verifyAuditSet opens the active file, then lists the folder: the rotation lands in between,
+    // so the file opened as the active one is, by then, only the newest rotated file.
+    atListing.run = () => rotateOnce(file, sink);
+    const report = verifyAuditSet(file, { checkpoint });
+    await sink.close();
+    expect(atListing.run).toBeUndefined();
+    expect(report.problem).toBeUndefined();
+    expect(report.ok).toBe(true);
   });
 });
