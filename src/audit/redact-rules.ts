@@ -20,8 +20,10 @@ export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
   // JWT / JWS compact serialisation, starting where a run of base64url characters starts: a start
   // at every `eyJ` inside one run rescanned the rest of the run each time (quadratic: 5 s on 80 KB)
   String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
-  // HTTP bearer / basic credentials
-  String.raw`\b(?:[Bb]earer|[Bb]asic)\s+[A-Za-z0-9._~+/-]{8,}=*`,
+  // HTTP bearer / basic credentials. The scheme name is case-insensitive (RFC 9110 §11.1):
+  // `BEARER x` and `BASIC x` are sent and accepted; spelled letter by letter as the joined
+  // pattern has no `i` flag (the other patterns are case-sensitive).
+  String.raw`\b(?:[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])\s+[A-Za-z0-9._~+/-]{8,}=*`,
   // AWS access key ids
   String.raw`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`,
   // PEM private keys (terminated or cut off)

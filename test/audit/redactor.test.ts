@@ -46,6 +46,13 @@ describe('createRedactor', () => {
     expect((redacted as { e: string }).e).toBe(`https://${REDACTED}@db.example.com/x`);
   });
 
+  it('removes Bearer and Basic credentials whatever the case of the scheme name (BEARER, bEaReR, BASIC)', () => {
+    const { redacted } = redact({
+      a: 'Authorization: BEARER abcdefghijklmnop123', b: 'Proxy-Authorization: bEaReR abcdefghijklmnop123', c: 'Authorization: BASIC dXNlcjpwYXNzd29yZA==',
+    });
+    expect(redacted).toEqual({ a: `Authorization: ${REDACTED}`, b: `Proxy-Authorization: ${REDACTED}`, c: `Authorization: ${REDACTED}` });
+  });
+
   it('credential leak through a URL: a password with no user name (redis://:pw@) or holding an @ is removed whole', () => {
     const { redacted } = redact({
       a: 'redis://:hunter2-cache@cache.internal:6379/0',
