@@ -61,8 +61,8 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
   const paint = painter(io.stdout, io.env);
   const print = (records: readonly AuditRecord[]): void => emit(io, records, values.json === true, paint);
   if (!values.follow) {
-    // A ring of the last N while streaming: the set is never held.
-    print(lastRecords(files, count));
+    // A ring of the last N while streaming: the set is never held (listed again as it is opened).
+    print(lastRecords(files, count, { active }));
     return EXIT.ok;
   }
   // Following: the active file's last records are read by the follower itself, which goes on from
@@ -70,7 +70,7 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
   // in neither. Without records to show, or with the active file missing or a second name of a
   // rotated file (read under that name), the follower starts at the end.
   if (count === 0 || !files.includes(active)) {
-    print(lastRecords(files, count));
+    print(lastRecords(files, count, { active }));
     return follow(active, io, print);
   }
   return follow(active, io, print, { records: lastRecords(files.filter((f) => f !== active), count), count });
@@ -101,7 +101,7 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   }
   const steps: AuditRecord[] = [];
   const progress = readProgress(io.stderr, 'searching', files);
-  for (const r of streamRecords(files, { onRead: progress.onRead })) if (r.callId === callId) steps.push(r);
+  for (const r of streamRecords(files, { onRead: progress.onRead, active })) if (r.callId === callId) steps.push(r);
   progress.done();
   if (values.json) {
     writeJsonArray(io.stdout, steps);

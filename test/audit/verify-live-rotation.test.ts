@@ -19,6 +19,7 @@ const { openAuditSink } = await import('../../src/audit/open-audit-sink.js');
 const { defaultCheckpointPath, listRotated, logSet } = await import('../../src/audit/log-files.js');
 const { verifyAuditFiles, verifyAuditSet } = await import('../../src/audit/verify-audit.js');
 const { captureLogger, tempDir } = await import('./audit-test-helpers.js');
+const { expandSet, streamRecords } = await import('../../src/audit/read-records.js');
 
 /**
  * An operator runs `warden audit verify` on the log of a running warden. Verify lists the set,
@@ -95,5 +96,22 @@ describe('verify on a live log that rotates while it reads', () => {
     expect(atListing.run).toBeUndefined();
     expect(report.problem).toBeUndefined();
     expect(report.ok).toBe(true);
+  });
+});
+
+describe('the reading commands on a live log that rotates', () => {
+  it('a rotation between listing the set and opening it leaves no record out of tail, show, query and stats', async () => {
+    const { file, sink } = await liveSet();
+    const files = expandSet(file); // what the commands list first
+    rotateOnce(file, sink);
+    const expected = sink.lastSeq;
+    await sink.close();
+    const seqs = (options: Parameters<typeof streamRecords>[1]) => [...streamRecords(files, options)].map((r) => r.seq);
+    // The names listed first miss the file the rotation moved.
+    expect(seqs({}).length).toBeLessThan(expected + 1);
+    // Listed again as they are opened: every record once, in order (close's records included).
+    const all = seqs({ active: file });
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(all.length).toBeGreaterThanOrEqual(expected);
   });
 });
