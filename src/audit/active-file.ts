@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { AuditCorruptError } from './audit-errors.js';
-import { decodeRecord } from './record-codec.js';
+import { AuditCorruptError, AuditUnavailableError } from './audit-errors.js';
+import { openLogFile } from './line-stream.js';
+import { decodeRecordBytes, type DecodeResult } from './record-codec.js';
 import type { Checkpoint } from './checkpoint.js';
 import { finishInterruptedRotation } from './rotate-file.js';
 import { copyRangeToNewFile, inspectTail, lastNewlineBefore, linesBackwards, listRotated } from './log-files.js';
@@ -21,17 +22,26 @@ export interface OpenedFile {
 }
 
 /**
+ * `open(2)` flags of the active file: read and append, created when missing, and non-blocking, so
+ * that a FIFO at the path cannot block the open (O_NONBLOCK changes nothing for a regular file).
+ */
+const ACTIVE_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+
+/**
  * Opens the active path for append after cutting off (and saving) a torn last line, and reads
- * the last good record. Not a regular file (e.g. /dev/full): opened as is, nothing to read.
+ * the last good record. Anything but a regular file at the path (a FIFO, a device such as
+ * /dev/full, a link to one) is refused with AuditUnavailableError: a FIFO takes 64 KiB and then
+ * blocks write(2), and with it warden's only thread (no call answered, not even refused);
+ * refused, the sink stays unavailable (calls blocked) and retries until a file is there.
  */
 export function openActiveFile(path: string): OpenedFile {
   // Before opening: appending to a file that is also a rotated file would change that file.
   const finishedRotation = finishInterruptedRotation(path);
-  const fd = openSync(path, 'a+', 0o640);
+  const fd = openSync(path, ACTIVE_FLAGS, 0o640);
   try {
     const st = fstatSync(fd);
     const rotation = finishedRotation === undefined ? {} : { finishedRotation };
-    if (!st.isFile()) return { fd, ino: st.ino, dev: st.dev, size: 0, repaired: undefined, lastSeq: undefined, lastHash: undefined, ...rotation };
+    if (!st.isFile()) throw new AuditUnavailableError(`${path}: not a regular file; the audit log must be one`);
     const tail = inspectTail(fd);
     let repaired: OpenedFile['repaired'];
     if (tail.tornBytes > 0) {
@@ -44,7 +54,7 @@ export function openActiveFile(path: string): OpenedFile {
     if (tail.lastLineTooLong) {
       throw new AuditCorruptError(`${path}: last complete line is longer than any audit record; run 'warden audit verify'`);
     }
-    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
+    const last = tail.lastLine === undefined ? undefined : decodeRecordBytes(tail.lastLine);
     if (last && last.kind !== 'ok') {
       // Continuing after a record we cannot vouch for would launder tampering into a valid chain.
       throw new AuditCorruptError(`${path}: last complete line is not a valid audit record (${last.kind}); run 'warden audit verify'`);
@@ -78,11 +88,12 @@ export function cutBack(fd: number, size: number): boolean {
 export function lastOfRotated(active: string): { seq: number; hash: string } | undefined {
   const newest = listRotated(active).at(-1);
   if (!newest) return undefined;
-  const fd = openSync(newest.path, 'r');
+  // Non-blocking, regular files only: a FIFO under a rotated name would block a plain open.
+  const fd = openLogFile(newest.path);
   try {
     const tail = inspectTail(fd);
     if (tail.lastLineTooLong) throw new AuditCorruptError(`${newest.path}: last line is longer than any audit record`);
-    const last = tail.lastLine === undefined ? undefined : decodeRecord(tail.lastLine);
+    const last = tail.lastLine === undefined ? undefined : decodeRecordBytes(tail.lastLine);
     if (last?.kind === 'ok') return { seq: last.record.seq, hash: last.record.hash };
     if (last) throw new AuditCorruptError(`${newest.path}: last line is not a valid audit record (${last.kind})`);
     return undefined;
@@ -95,14 +106,14 @@ export function lastOfRotated(active: string): { seq: number; hash: string } | u
  * The record with `seq` in one file, searched from its end: its decoded line, `before` when the
  * file's records pass below `seq` without it, undefined when the file starts after it.
  */
-function findBackwards(path: string, seq: number): ReturnType<typeof decodeRecord> | 'before' | undefined {
-  const fd = openSync(path, 'r');
+function findBackwards(path: string, seq: number): DecodeResult | 'before' | undefined {
+  const fd = openLogFile(path);
   try {
     // The complete lines only: whatever follows the last newline is not a record yet.
     const lastNl = lastNewlineBefore(fd, fstatSync(fd).size);
     if (lastNl < 0) return undefined;
     for (const raw of linesBackwards(fd, lastNl)) {
-      const d = decodeRecord(raw.toString('utf8'));
+      const d = decodeRecordBytes(raw);
       const at = d.kind === 'ok' || d.kind === 'bad_hash' ? d.record.seq : undefined;
       if (at === seq) return d;
       if (at !== undefined && at < seq) return 'before';
@@ -185,11 +196,14 @@ export interface RestartNote {
  */
 export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: number): RestartNote | undefined {
   const previous = prior.cp;
+  // What the log lost or how the last run ended is taken only from a checkpoint that can vouch
+  // (trustedCheckpoint): a forged one would write a false `checkpoint_ahead` into the chain.
+  const trusted = trustedCheckpoint(prior);
   const reasons: string[] = [];
   if (opened.repaired) reasons.push('torn_tail');
   if (opened.finishedRotation !== undefined) reasons.push('rotation_interrupted');
-  if (previous && previous.seq > seq) reasons.push('checkpoint_ahead');
-  else if (previous && previous.closed !== true) reasons.push('unclean_shutdown');
+  if (trusted && trusted.seq > seq) reasons.push('checkpoint_ahead');
+  else if (trusted && trusted.closed !== true) reasons.push('unclean_shutdown');
   reasons.push(...unvouchedReasons(prior, seq));
   if (reasons.length === 0) return undefined;
   return {
@@ -200,6 +214,17 @@ export function restartNote(opened: OpenedFile, prior: PreviousCheckpoint, seq: 
     ...(opened.finishedRotation === undefined ? {} : { rotationFinished: basename(opened.finishedRotation) }),
     ...(previous ? { checkpointSeq: previous.seq, checkpointHash: previous.hash } : {}),
   };
+}
+
+/**
+ * The previous checkpoint when it can vouch for the log, else undefined. With a signing key, one
+ * not signed by it (`checkpoint_unsigned`) is no evidence either way: whoever can write its file
+ * wrote it. Judging the log by it let a forged hash stop warden from starting (audit_corrupt) and a
+ * forged seq beyond the end plant `checkpoint_ahead` (verify: truncated_tail) in an intact chain.
+ * It counts as no checkpoint; the restart is recorded as unvouched all the same.
+ */
+export function trustedCheckpoint(prior: PreviousCheckpoint): Checkpoint | undefined {
+  return prior.distrust === undefined ? prior.cp : undefined;
 }
 
 /**

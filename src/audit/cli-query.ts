@@ -166,7 +166,7 @@ export function loadCalls(argv: string[], io: CliIo, help: string, command: 'que
   const streamsToTerminal = command === 'query' && values.json === true && values.limit === undefined && io.stdout.isTTY === true;
   const progress = streamsToTerminal ? undefined : readProgress(io.stderr, 'reading', files);
   return {
-    calls: filtered(streamCalls(streamRecords(files, progress ? { onRead: progress.onRead } : {}), filters.maxCallSpanMs, late), filters),
+    calls: filtered(streamCalls(streamRecords(files, progress ? { onRead: progress.onRead, active } : { active }), filters.maxCallSpanMs, late), filters),
     values,
     filters,
     done: () => {

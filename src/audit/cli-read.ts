@@ -1,9 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { defaultAuditFile, expandSet, lastRecords, parseRecordLine, streamRecords } from './read-records.js';
+import { defaultAuditFile, expandSet, lastRecords, streamRecords } from './read-records.js';
 import { readProgress } from './read-progress.js';
-import { CHUNK_BYTES, LineSplitter } from './line-stream.js';
+import { follow } from './tail-follow.js';
 import { formatRecord, formatStep, painter, recordJson, textOf, timeOf, writeJsonArray, type Paint } from './cli-format.js';
 import type { AuditRecord } from './record-codec.js';
 import { terminalJson, terminalText } from './escape-unsafe.js';
@@ -60,151 +59,21 @@ export async function runTail(argv: string[], io: CliIo): Promise<number> {
     return EXIT.config;
   }
   const paint = painter(io.stdout, io.env);
-  // A ring of the last N while streaming: the set is never held.
-  emit(io, lastRecords(files, count), values.json === true, paint);
-  if (!values.follow) return EXIT.ok;
-  return follow(active, io, values.json === true, paint);
-}
-
-/**
- * Reads what was appended to `fd` from `offset` to its current end in chunks (a large backlog,
- * e.g. a new file after rotation, is never one buffer), hands on the complete records, and
- * returns the new offset. A partial last line waits in `lines` for the rest of its bytes.
- */
-function readAppended(fd: number, offset: number, lines: LineSplitter, buf: Buffer, onRecords: (records: AuditRecord[]) => void): number {
-  const size = fstatSync(fd).size;
-  let pos = offset;
-  while (pos < size) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-    if (n === 0) break;
-    pos += n;
-    const records: AuditRecord[] = [];
-    for (const l of lines.push(buf.subarray(0, n))) {
-      const r = l.tooLong ? undefined : parseRecordLine(l.text);
-      if (r) records.push(r);
-    }
-    onRecords(records);
+  const print = (records: readonly AuditRecord[]): void => emit(io, records, values.json === true, paint);
+  if (!values.follow) {
+    // A ring of the last N while streaming: the set is never held (listed again as it is opened).
+    print(lastRecords(files, count, { active }));
+    return EXIT.ok;
   }
-  return pos;
-}
-
-/** A read of the followed file failed: the log cannot be read, so following it ends (exit 3). */
-class FollowReadError extends Error {}
-
-/**
- * Follows the active file like `tail -F`: reads appended bytes from an open descriptor; when the
- * path names a new file (rotation), drains the old descriptor to its end first, then continues
- * with the new file from its start, so no record is skipped across rotation.
- *
- * What is transient and what is not, as `tail -F` has it: a path that is missing, cannot be
- * opened or is not a regular file is what a rotation in progress or a moved file looks like,
- * so tail says so once on stderr and waits for a readable log there. A read that fails on a file
- * it holds open (EIO, EINVAL: the bytes cannot be had) will not heal by waiting: tail names the
- * file on stderr and ends with exit 3, like `tail` without -f on that file. Nothing in the poll
- * loop may escape as an uncaught exception (a stack trace, exit 1): anything else unexpected ends
- * with the file named and exit 4.
- */
-function follow(active: string, io: CliIo, json: boolean, paint: Paint): Promise<number> {
-  let fd = -1;
-  let ino = -1;
-  let offset = 0;
-  let lines = new LineSplitter(active);
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  const drain = (): void => {
-    try {
-      offset = readAppended(fd, offset, lines, buf, (records) => emit(io, records, json, paint));
-    } catch (err) {
-      throw new FollowReadError(`${active}: cannot read: ${errorText(err)}; stopped following`, { cause: err });
-    }
-  };
-  // The waiting problem said last: said once, and again only once the log was readable meanwhile.
-  let said: string | undefined;
-  const waitFor = (problem: string): void => {
-    if (said !== problem) io.stderr.write(`warden audit tail: ${terminalMessage(`${active}: ${problem}`)}; waiting for the log\n`);
-    said = problem;
-  };
-  const open = (fromEnd: boolean): void => {
-    try {
-      // Non-blocking: a FIFO put at the path would block a plain open (and with it SIGINT) forever.
-      fd = openSync(active, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      fd = -1;
-      // Not there (yet): between a rotation's unlink and the new file. Anything else is worth a word.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') waitFor(`cannot open (${errorText(err)})`);
-      return; // try again on the next tick
-    }
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      // A FIFO or a device is not a log (a device may never end): wait for a regular file.
-      closeSync(fd);
-      fd = -1;
-      waitFor('not a regular file');
-      return;
-    }
-    said = undefined;
-    ino = st.ino;
-    offset = fromEnd ? st.size : 0;
-    lines = new LineSplitter(active);
-  };
-  const poll = (): void => {
-    if (fd < 0) return open(false);
-    drain();
-    let now;
-    try {
-      now = statSync(active).ino;
-    } catch (err) {
-      // A symbolic link loop put at the path is no rotation step (those rename, unlink and
-      // create): it never turns into the next log by itself. Ignored, tail went on reading the
-      // file it held and never followed the path again, silently. What was written to the held
-      // file is read first; then tail stops, naming the file (exit 3, the path is unreadable).
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-        drain();
-        throw new FollowReadError(`${active}: the path became a symbolic link loop (ELOOP); stopped following`, { cause: err });
-      }
-      return; // between rename and re-create
-    }
-    if (now !== ino) {
-      drain(); // writes that landed between the drain above and the rename
-      closeSync(fd);
-      fd = -1;
-      open(false);
-      if (fd >= 0) drain();
-    }
-  };
-  return new Promise((resolveDone) => {
-    let timer: NodeJS.Timeout | undefined;
-    let finished = false;
-    const finish = (code: number): void => {
-      finished = true;
-      clearInterval(timer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      if (fd >= 0) closeSync(fd);
-      fd = -1;
-      resolveDone(code);
-    };
-    function stop(): void {
-      finish(EXIT.ok);
-    }
-    const step = (run: () => void): void => {
-      try {
-        run();
-      } catch (err) {
-        const read = err instanceof FollowReadError;
-        io.stderr.write(`warden audit tail: ${terminalMessage(read ? err.message : `${active}: ${errorText(err)}; stopped following`)}\n`);
-        finish(read ? EXIT.config : EXIT.unavailable);
-      }
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    step(() => open(true));
-    if (!finished) timer = setInterval(() => step(poll), 200);
-  });
-}
-
-/** An fs error as its code (`EIO`), else its message. */
-function errorText(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  // Following: the active file's last records are read by the follower itself, which goes on from
+  // where that read ended. Read apart (then reopened at its end), records written in between were
+  // in neither. Without records to show, or with the active file missing or a second name of a
+  // rotated file (read under that name), the follower starts at the end.
+  if (count === 0 || !files.includes(active)) {
+    print(lastRecords(files, count, { active }));
+    return follow(active, io, print);
+  }
+  return follow(active, io, print, { records: lastRecords(files.filter((f) => f !== active), count), count });
 }
 
 /** `warden audit show CALL_ID`. */
@@ -232,7 +101,7 @@ export async function runShow(argv: string[], io: CliIo): Promise<number> {
   }
   const steps: AuditRecord[] = [];
   const progress = readProgress(io.stderr, 'searching', files);
-  for (const r of streamRecords(files, { onRead: progress.onRead })) if (r.callId === callId) steps.push(r);
+  for (const r of streamRecords(files, { onRead: progress.onRead, active })) if (r.callId === callId) steps.push(r);
   progress.done();
   if (values.json) {
     writeJsonArray(io.stdout, steps);

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, type CliIo } from '../cli/cli-command.js';
-import { defaultCheckpointPath } from './log-files.js';
+import { defaultCheckpointPath, listRotated, rotatedBaseOf } from './log-files.js';
 import { defaultAuditFile, expandSet } from './read-records.js';
 import { painter } from './cli-format.js';
 import { readProgress } from './read-progress.js';
-import { verifyAuditFiles, type VerifyProblem, type VerifyReport } from './verify-audit.js';
+import { verifyAuditFiles, verifyAuditSet, type VerifyProblem, type VerifyReport } from './verify-audit.js';
 import type { ChainAnchor } from './verify-types.js';
 
 export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F] [--public-key F] [--anchor SEQ:HASH] [--strict] [--json]
@@ -14,8 +14,8 @@ export const VERIFY_HELP = `Usage: warden audit verify [FILE...] [--checkpoint F
 Checks the hash chain of an audit log (a rotated set in any order) and its checkpoint.
 One FILE expands to its rotated set (FILE.N.jsonl siblings). Default FILE: --file,
 $WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
-<base>.checkpoint.json next to the log when it exists (not when several FILEs are named
-without the active file: the live log's checkpoint lies beyond them).
+<base>.checkpoint.json next to the log when it exists (not when rotated FILEs are named
+without the active file, one or several: the live log's checkpoint lies beyond them).
 
   --checkpoint F    checkpoint file (detects a truncated tail)
   --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
@@ -39,21 +39,34 @@ function describe(p: VerifyProblem): string {
   return `${p.code}  ${place ? `${place}: ` : ''}${p.message}`;
 }
 
-function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): string[] {
-  if (positionals.length === 0) return expandSet(defaultAuditFile(file, io.env, io.cwd));
+/**
+ * The files to verify; `active` when they are the set of one name (listed again when verifying);
+ * `named` when they were named without their active file (no checkpoint is guessed for them).
+ */
+function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): { files: string[]; active?: string; named?: boolean } {
+  if (positionals.length === 0) {
+    const active = defaultAuditFile(file, io.env, io.cwd);
+    return { files: expandSet(active), active };
+  }
   const files = positionals.map((f) => resolve(io.cwd, f));
-  if (files.length > 1) return files;
+  if (files.length > 1) return { files, named: true };
+  // A rotated file named alone stands alone (about to be archived): verified as a chain, as when
+  // several are named without their active file (guessCheckpoint). A name with rotated files of
+  // its own is an active file, however it looks (`audit.2026.jsonl`).
+  const only = files[0] as string;
+  if (rotatedBaseOf(only) !== undefined && listRotated(only).length === 0) return { files, named: true };
   const set = expandSet(files[0] as string);
   // A missing file stays in the list so the report names it (unreadable_file).
-  return set.length > 0 ? set : files;
+  return set.length > 0 ? { files: set, active: files[0] as string } : { files };
 }
 
 function guessCheckpoint(files: readonly string[], named: boolean): string | undefined {
   for (const f of files) {
-    const active = f.replace(/\.\d+(\.[^./]+)?$/, '$1');
-    // Several files named without their active file (the oldest, verified before they are
+    const active = rotatedBaseOf(f) ?? f;
+    // Files named without their active file (the oldest, one or several, verified before they are
     // archived): the live log's checkpoint lies beyond them and says nothing about them. A set
-    // found from one name or the default keeps it, so a deleted active file stays a truncated tail.
+    // found from the active file's name or the default keeps it, so a deleted active file stays a
+    // truncated tail.
     if (named && !files.includes(active)) continue;
     const cp = defaultCheckpointPath(active);
     if (existsSync(cp)) return cp;
@@ -88,17 +101,20 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`warden audit verify: --anchor must be SEQ:HASH (a positive seq and the 64 hex digits of that record's hash), got '${values.anchor}'\n`);
     return EXIT.usage;
   }
-  const files = resolveFiles(positionals, values.file, io);
+  const { files, active, named } = resolveFiles(positionals, values.file, io);
   if (files.length === 0) {
     io.stderr.write(`warden audit verify: no audit file found (${defaultAuditFile(values.file, io.env, io.cwd)})\n`);
     return EXIT.config;
   }
-  const checkpoint = values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : guessCheckpoint(files, positionals.length > 1);
+  const checkpoint = values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : guessCheckpoint(files, named === true);
   const publicKey = values['public-key'] !== undefined ? resolve(io.cwd, values['public-key']) : undefined;
   let report;
   const progress = readProgress(io.stderr, 'verifying', files);
   try {
-    report = verifyAuditFiles(files, { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}), onRead: progress.onRead });
+    const options = { ...(checkpoint ? { checkpoint } : {}), ...(publicKey ? { publicKey } : {}), ...(anchor ? { anchor } : {}), onRead: progress.onRead };
+    // One name: its set is listed again after the checkpoint is read, so a rotation since the
+    // listing above (a live log) cannot leave the file it rotated out of the set.
+    report = active !== undefined ? verifyAuditSet(active, options) : verifyAuditFiles(files, options);
   } catch (err) {
     progress.done();
     io.stderr.write(`warden audit verify: ${(err as Error).message}\n`);

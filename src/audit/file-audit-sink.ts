@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -9,7 +9,7 @@ import { AuditUnavailableError } from './audit-errors.js';
 import { GENESIS_HASH, encodeRecord } from './record-codec.js';
 import { listRotated } from './log-files.js';
 import { moveToRotatedName } from './rotate-file.js';
-import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, writeFully, type OpenedFile, type PreviousCheckpoint } from './active-file.js';
+import { assertCheckpointInLog, assertStillAtPath, cutBack, lastOfRotated, openActiveFile, restartNote, trustedCheckpoint, writeFully, type OpenedFile, type PreviousCheckpoint } from './active-file.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
 import { withDigests } from './redactor.js';
@@ -17,6 +17,8 @@ import type { FieldSerializer } from './record-codec.js';
 import { acquireWriterLock, releaseWriterLock } from './writer-lock.js';
 import { makeDirectories } from '../core/make-directories.js';
 
+/** `open(2)` flags of the active file a rotation starts: append-only, created new (O_EXCL), non-blocking. */
+const NEW_ACTIVE_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NONBLOCK;
 /** How often the open file is checked against its path (unlinked or replaced). */
 const CHECK_EVERY_RECORDS = 64;
 const CHECK_EVERY_MS = 1000;
@@ -85,7 +87,10 @@ export class FileAuditSink implements BatchingAuditSink {
     this.checkpoints = new CheckpointWriter(
       deps.checkpointPath,
       () => deps.config.fsync !== 'never',
-      () => this.checkpointNow(false),
+      () => {
+        this.flushForCheckpoint();
+        return this.checkpointNow(false);
+      },
       (err) => deps.logger.error({ err, file: deps.checkpointPath }, 'audit: checkpoint write failed'),
     );
     this.timer = setInterval(() => this.checkFile(), CHECK_EVERY_MS);
@@ -107,7 +112,7 @@ export class FileAuditSink implements BatchingAuditSink {
 
   /** Opens the file, repairs a torn tail and continues the chain. Called once by openAuditSink. */
   start(prior: PreviousCheckpoint): void {
-    const previous = prior.cp;
+    const previous = trustedCheckpoint(prior);
     makeDirectories(dirname(this.file));
     this.lock = acquireWriterLock(this.file);
     try {
@@ -122,6 +127,9 @@ export class FileAuditSink implements BatchingAuditSink {
         }
       }
       if (previous) assertCheckpointInLog(this.file, previous, this.seq, this.prev, this.deps.checkpointPath);
+      // A previous run that crashed may have left its last records in the page cache only: the
+      // start-up checkpoint covers them, so they are flushed first (flushForCheckpoint).
+      if (opened.size > 0) this.sinceFsync = 1;
       this.noteRestart(opened, prior);
       this.checkpoint();
     } catch (err) {
@@ -231,12 +239,28 @@ export class FileAuditSink implements BatchingAuditSink {
   checkpoint(closed = false): Checkpoint {
     const cp = this.checkpointNow(closed);
     try {
+      this.flushForCheckpoint();
       this.checkpoints.writeNow(cp);
     } catch (err) {
       // The log itself is intact; a missing checkpoint weakens truncation detection only. Say so loudly.
       this.deps.logger.error({ err, file: this.deps.checkpointPath }, 'audit: checkpoint write failed');
     }
     return cp;
+  }
+
+  /**
+   * With fsync on, the records a checkpoint covers are flushed before it is written: the
+   * checkpoint is fsynced and renamed into place on its own (at least once a second), and with
+   * `everyRecords: N` it covered up to N-1 records still only in the page cache. After a power
+   * loss it named records the log no longer had: `checkpoint_ahead` at the next start, and verify
+   * failed the log (truncated_tail) for good over the N-1 records the setting allows to lose.
+   * One fsync per checkpoint, none per call; none when every write is flushed (`always`).
+   * Throws when the flush fails: that checkpoint is not written.
+   */
+  private flushForCheckpoint(): void {
+    if (this.deps.config.fsync === 'never' || this.sinceFsync === 0 || this.fd < 0 || this.failure) return;
+    fsyncSync(this.fd);
+    this.sinceFsync = 0;
   }
 
   /** The checkpoint of the chain as it is now. */
@@ -279,6 +303,7 @@ export class FileAuditSink implements BatchingAuditSink {
     if (!this.failure) {
       try {
         if (this.deps.config.fsync !== 'never') fsyncSync(this.fd);
+        this.sinceFsync = 0;
       } catch (err) {
         this.deps.logger.error({ err, file: this.file }, 'audit: fsync on close failed');
       }
@@ -430,7 +455,10 @@ export class FileAuditSink implements BatchingAuditSink {
     const rotated = moveToRotatedName(this.file, (listRotated(this.file).at(-1)?.index ?? 0) + 1);
     this.lastFile = rotated;
     this.closeFd();
-    const fd = openSync(this.file, 'a', 0o640);
+    // The name was just moved away: created afresh, never opened as found. Something planted
+    // there meanwhile (a FIFO would block this open, and then every write) fails the rotation,
+    // and the recovery judges what is there (openActiveFile).
+    const fd = openSync(this.file, NEW_ACTIVE_FLAGS, 0o640);
     const st = fstatSync(fd);
     this.fd = fd;
     this.ino = st.ino;

@@ -82,6 +82,18 @@ export class LineSplitter {
     return this.pending > 0 ? this.take(false) : undefined;
   }
 
+  /** Bytes of the line not yet terminated (what follows the last newline pushed). */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  /** Forgets the line not yet terminated: its bytes are to be read again (a follower rewinds to them). */
+  dropPending(): void {
+    this.pieces = [];
+    this.pending = 0;
+    this.head = undefined;
+  }
+
   private keep(chunk: Buffer, from: number, to: number): void {
     this.pending += to - from;
     if (this.head !== undefined) return;

@@ -19,6 +19,18 @@ function rotatedPattern(active: string): RegExp {
   return new RegExp(`^${esc(basename(active, ext))}\\.(\\d+)${esc(ext)}$`);
 }
 
+/**
+ * The active file whose rotated file `file` is (`warden-audit.3.jsonl` → `warden-audit.jsonl`),
+ * or undefined when its name is no rotated name (an index beyond 2^53 is none, as in listRotated).
+ */
+export function rotatedBaseOf(file: string): string | undefined {
+  const m = /^(.+)\.(\d+)(\.[^.]+)?$/.exec(basename(file));
+  if (!m) return undefined;
+  const active = join(dirname(file), `${m[1]}${m[3] ?? ''}`);
+  const index = Number(m[2]);
+  return Number.isSafeInteger(index) && rotatedName(active, index) === join(dirname(file), basename(file)) ? active : undefined;
+}
+
 /** Rotated siblings of an active file, oldest first, as `{ index, path }`. */
 export function listRotated(active: string): { index: number; path: string }[] {
   const dir = dirname(active);
@@ -135,8 +147,8 @@ export interface TailInfo {
   readonly goodEnd: number;
   /** Bytes after the last newline: a torn write left by a crash or a failed write. */
   readonly tornBytes: number;
-  /** The last complete line without its newline, if any (and not longer than the bound). */
-  readonly lastLine: string | undefined;
+  /** The bytes of the last complete line without its newline, if any (and not longer than the bound). */
+  readonly lastLine: Buffer | undefined;
   /** The last complete line is longer than the bound: it cannot be a record, and was not read. */
   readonly lastLineTooLong: boolean;
 }
@@ -159,7 +171,7 @@ export function inspectTail(fd: number, maxLineBytes = MAX_LINE_BYTES): TailInfo
   const lineStart = prevNl >= 0 ? prevNl + 1 : floor === 0 ? 0 : -1;
   const tornBytes = size - goodEnd;
   if (lineStart < 0 || lastNl - lineStart > maxLineBytes) return { size, goodEnd, tornBytes, lastLine: undefined, lastLineTooLong: true };
-  return { size, goodEnd, tornBytes, lastLine: readRange(fd, lineStart, lastNl).toString('utf8'), lastLineTooLong: false };
+  return { size, goodEnd, tornBytes, lastLine: readRange(fd, lineStart, lastNl), lastLineTooLong: false };
 }
 
 /**

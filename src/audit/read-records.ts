@@ -4,6 +4,7 @@ import type { AuditRecord } from './record-codec.js';
 import { logSet } from './log-files.js';
 import { openLogFile, readLinesOf, type LineStreamOptions } from './line-stream.js';
 import { AuditUnreadableError } from './audit-errors.js';
+import { OpenLogError, openLogSet } from './open-log-set.js';
 
 /** `--file`, else `WARDEN_AUDIT_FILE`, else `./warden-audit.jsonl`, resolved against cwd. */
 export function defaultAuditFile(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
@@ -51,8 +52,8 @@ export function parseRecords(text: string): AuditRecord[] {
  * printed anything (`query --json` would otherwise leave half an array on stdout), and a file
  * removed meanwhile (an operator archiving the oldest ones) is still read through its descriptor.
  */
-export function* streamRecords(files: readonly string[], options: LineStreamOptions = {}): Generator<AuditRecord> {
-  const opened = openAll(files);
+export function* streamRecords(files: readonly string[], options: StreamOptions = {}): Generator<AuditRecord> {
+  const opened = options.active !== undefined && files.includes(options.active) ? openSet(options.active) : openAll(files);
   try {
     for (const { file, fd } of opened) {
       try {
@@ -66,6 +67,25 @@ export function* streamRecords(files: readonly string[], options: LineStreamOpti
     }
   } finally {
     for (const { fd } of opened) closeSync(fd);
+  }
+}
+
+export interface StreamOptions extends LineStreamOptions {
+  /**
+   * The active file `files` were expanded from (expandSet): when they hold it, the set is listed
+   * again as it is opened (openLogSet), so a rotation since the listing cannot leave the file it
+   * moved out. (Without it, missing or not openable, there is no rotation to race.)
+   */
+  readonly active?: string;
+}
+
+/** openLogSet, its failure as the readers' unreadable-file error. */
+function openSet(active: string): { file: string; fd: number }[] {
+  try {
+    return openLogSet(active);
+  } catch (err) {
+    if (err instanceof OpenLogError) throw unreadable(err.file, err.cause);
+    throw err;
   }
 }
 
@@ -94,7 +114,7 @@ export function readRecords(files: readonly string[]): AuditRecord[] {
 }
 
 /** The last `n` records of a set, kept in a ring while streaming. */
-export function lastRecords(files: readonly string[], n: number, options: LineStreamOptions = {}): AuditRecord[] {
+export function lastRecords(files: readonly string[], n: number, options: StreamOptions = {}): AuditRecord[] {
   if (n <= 0) return [];
   const ring: AuditRecord[] = [];
   let oldest = 0;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import { escapeUnsafeJson } from './escape-unsafe.js';
@@ -205,6 +206,17 @@ export type DecodeResult =
   | { readonly kind: 'bad_hash'; readonly record: AuditRecord };
 
 const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * decodeRecord of a line's bytes (without newline). Bytes that are not valid UTF-8 are never what
+ * the writer wrote, but decode to U+FFFD as other bytes do, so the text alone can still match its
+ * hash: such a record is `bad_hash` (as verify has it, line-stream.ts).
+ */
+export function decodeRecordBytes(bytes: Buffer): DecodeResult {
+  const text = bytes.toString('utf8');
+  const d = decodeRecord(text);
+  return d.kind === 'ok' && text.includes('\uFFFD') && !isUtf8(bytes) ? { kind: 'bad_hash', record: d.record } : d;
+}
 
 /** Parses one line (without newline) and checks it against its own hash and canonical bytes. */
 export function decodeRecord(raw: string): DecodeResult {

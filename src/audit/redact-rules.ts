@@ -20,8 +20,10 @@ export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
   // JWT / JWS compact serialisation, starting where a run of base64url characters starts: a start
   // at every `eyJ` inside one run rescanned the rest of the run each time (quadratic: 5 s on 80 KB)
   String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
-  // HTTP bearer / basic credentials
-  String.raw`\b(?:[Bb]earer|[Bb]asic)\s+[A-Za-z0-9._~+/-]{8,}=*`,
+  // HTTP bearer / basic credentials. The scheme name is case-insensitive (RFC 9110 §11.1):
+  // `BEARER x` and `BASIC x` are sent and accepted; spelled letter by letter as the joined
+  // pattern has no `i` flag (the other patterns are case-sensitive).
+  String.raw`\b(?:[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])\s+[A-Za-z0-9._~+/-]{8,}=*`,
   // AWS access key ids
   String.raw`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`,
   // PEM private keys (terminated or cut off)
@@ -32,16 +34,25 @@ export const BUILTIN_VALUE_PATTERNS: readonly string[] = [
   String.raw`\b(?:sk|rk)[-_](?:live_|test_)?[A-Za-z0-9_-]{20,}`,
 ];
 
-/** Credentials inside URLs (`scheme://user:pass@host`); only tried on strings containing `://`. */
-const URL_CREDENTIALS = /(?<=:\/\/)[^/\s:@]+:[^/\s@]+(?=@)/g;
+/**
+ * Credentials inside URLs (`scheme://user:pass@host`); only tried on strings containing `://`.
+ * Read as a URL parser (WHATWG, fetch) reads the authority: the user name may be empty
+ * (`redis://:pass@host`, how Redis URLs carry a password alone) and the password runs to the
+ * last `@` before the path (`user:p@ss@host` is password `p@ss`). A user name required and the
+ * password cut at the first `@` left the first whole and the second's tail in clear. `/`, `?`,
+ * `#` and whitespace end the authority, so a match never runs past the next `://`: linear.
+ */
+const URL_CREDENTIALS = /(?<=:\/\/)[^/?#\s:@]*:[^/?#\s]+(?=@)/g;
 /**
  * Credentials in query strings and fragments (`?api_key=…`, `&access_token=…`, `#id_token=…`,
  * `?key=…`, `&X-Amz-Signature=…`): the value of a parameter whose name says key, token, secret,
  * password, signature, credential or auth. Names that merely contain those words (`monkey`) are
  * redacted too: over-redaction fails safe, and the digest still identifies the whole value.
- * Only tried on strings holding `=` and one of `?&;#`; name and value bounded against backtracking.
+ * Only tried on strings holding `=` and one of `?&;#`; the name is bounded against backtracking.
+ * The value is not: nothing follows it in the pattern, so it never backtracks, and a bound (4,096)
+ * left the rest of a longer token in clear after the `[REDACTED]`.
  */
-const QUERY_CREDENTIALS = /([?&;#][\w.~-]{0,40}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|sig(?:nature)?|credential|auth)[\w.~-]{0,40}=)[^&#\s"'<>]{1,4096}/gi;
+const QUERY_CREDENTIALS = /([?&;#][\w.~-]{0,40}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|key|sig(?:nature)?|credential|auth)[\w.~-]{0,40}=)[^&#\s"'<>]+/gi;
 const QUERY_REPLACEMENT = `$1${REDACTED}`;
 /** Every built-in value pattern needs at least this many characters to match. */
 const BUILTIN_MIN_LENGTH = 8;

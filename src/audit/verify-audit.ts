@@ -1,5 +1,6 @@
 import { GENESIS_HASH, decodeRecord } from './record-codec.js';
-import { readLines, type Line } from './line-stream.js';
+import { readLinesOf, type Line } from './line-stream.js';
+import { closeLogs, openLogFiles, openLogSet, OpenLogError, type OpenLog } from './open-log-set.js';
 import { checkCheckpoint, coverageWarnings, loadCheckpoint, signatureWarnings, uncoveredCount, type LoadedCheckpoint } from './verify-checkpoint.js';
 import { classifyBreak, type ChainRecord } from './verify-classify.js';
 import { ChainWalk, type UnvouchedRestart } from './verify-walk.js';
@@ -17,41 +18,42 @@ class UnreadableFile extends Error {
   }
 }
 
-/** The lines of one file; a read error becomes UnreadableFile naming the file. */
-function* linesOf(file: string, options: VerifyOptions): Generator<Line> {
+/** The lines of one opened file, from its start; a read error becomes UnreadableFile naming the file. */
+function* linesOf(log: OpenLog, options: VerifyOptions): Generator<Line> {
   try {
-    yield* readLines(file, options);
+    yield* readLinesOf(log.fd, log.file, options);
   } catch (err) {
-    throw new UnreadableFile(file, err);
+    throw new UnreadableFile(log.file, err);
   }
 }
 
-function* entriesOf(file: string, options: VerifyOptions): Generator<Entry> {
-  for (const l of linesOf(file, options)) yield toEntry(l);
+function* entriesOf(log: OpenLog, options: VerifyOptions): Generator<Entry> {
+  for (const l of linesOf(log, options)) yield toEntry(l);
 }
 
 /** The first seq a file claims, reading only up to the first line that claims one. */
-function firstSeq(file: string, options: VerifyOptions): number {
-  for (const e of entriesOf(file, options)) {
+function firstSeq(log: OpenLog, options: VerifyOptions): number {
+  for (const e of entriesOf(log, options)) {
     const s = guessSeq(e);
     if (s !== undefined) return s;
   }
   return Number.MAX_SAFE_INTEGER;
 }
 
-/** Orders a set of files by the first sequence number they hold (files without records last). */
-export function orderFiles(files: readonly string[], options: VerifyOptions = {}): string[] {
-  const keyed = files.map((file) => ({ file, first: firstSeq(file, options) }));
-  return keyed.sort((a, b) => a.first - b.first).map((k) => k.file);
+/** Orders a set of opened files by the first sequence number they hold (files without records last). */
+function orderFiles(logs: readonly OpenLog[], options: VerifyOptions): OpenLog[] {
+  const keyed = logs.map((log) => ({ log, first: firstSeq(log, options) }));
+  return keyed.sort((a, b) => a.first - b.first).map((k) => k.log);
 }
 
 /** One pass over the set in order: feeds the chain walk and counts each file's lines and seqs. */
-function walkSet(ordered: readonly string[], walk: ChainWalk, options: VerifyOptions): { summaries: FileSummary[]; lastLineFile: string | undefined } {
+function walkSet(ordered: readonly OpenLog[], walk: ChainWalk, options: VerifyOptions): { summaries: FileSummary[]; lastLineFile: string | undefined } {
   const summaries: FileSummary[] = [];
   let lastLineFile: string | undefined;
-  for (const file of ordered) {
+  for (const log of ordered) {
+    const file = log.file;
     const s: FileSummary = { file, firstSeq: null, lastSeq: null, lines: 0 };
-    for (const e of entriesOf(file, options)) {
+    for (const e of entriesOf(log, options)) {
       walk.push(e);
       s.lines += 1;
       const seq = guessSeq(e);
@@ -70,11 +72,11 @@ function walkSet(ordered: readonly string[], walk: ChainWalk, options: VerifyOpt
  * The chain record with this seq, which lies before the break: every line there continues the
  * chain, so seq N is the Nth line of the ordered set. Reads the set again up to that line.
  */
-function chainRecordAt(seq: number, summaries: readonly FileSummary[], options: VerifyOptions): ChainRecord {
+function chainRecordAt(seq: number, ordered: readonly OpenLog[], summaries: readonly FileSummary[], options: VerifyOptions): ChainRecord {
   let index = seq - 1 - (options.anchor?.seq ?? 0);
-  for (const s of summaries) {
+  for (const [i, s] of summaries.entries()) {
     if (index < s.lines) {
-      for (const l of linesOf(s.file, options)) {
+      for (const l of linesOf(ordered[i] as OpenLog, options)) {
         if (l.line !== index + 1) continue;
         const d = l.tooLong ? undefined : decodeRecord(l.text);
         return { file: s.file, line: l.line, hash: d?.kind === 'ok' ? d.record.hash : undefined };
@@ -94,15 +96,52 @@ function chainRecordAt(seq: number, summaries: readonly FileSummary[], options: 
  * With `options.anchor` the set may start after the chain's start (older files removed).
  */
 export function verifyAuditFiles(files: readonly string[], options: VerifyOptions = {}): VerifyReport {
+  // The checkpoint first, the files after: a checkpoint read before the log can never be ahead of it.
   const loaded = loadCheckpoint(options);
+  return verifyOpened(() => openLogFiles(files), loaded, options);
+}
+
+/**
+ * Verifies the rotated set of an active file (`warden audit verify` on one name). The set is
+ * listed after the checkpoint was read, and opened so that a rotation at any moment leaves every
+ * record in exactly one file read (openLogSet): a set listed earlier could name, as its active
+ * file, a file a rotation had just started, and miss the file it rotated.
+ */
+export function verifyAuditSet(active: string, options: VerifyOptions = {}): VerifyReport {
+  const loaded = loadCheckpoint(options);
+  return verifyOpened(() => {
+    const logs = openLogSet(active);
+    if (logs.length === 0) throw new OpenLogError(active, Object.assign(new Error('no such audit file'), { code: 'ENOENT' }));
+    return logs;
+  }, loaded, options);
+}
+
+/**
+ * Every file is opened before any is read and read through its descriptor only: a file renamed
+ * meanwhile (a rotation of a live log) is still the file that was opened.
+ */
+function verifyOpened(open: () => OpenLog[], loaded: LoadedCheckpoint, options: VerifyOptions): VerifyReport {
+  let logs: OpenLog[];
   try {
-    return verifyStreaming(files, loaded, options);
+    logs = open();
+  } catch (err) {
+    if (!(err instanceof OpenLogError)) throw err;
+    return unreadableReport(err.file, err.message, options);
+  }
+  try {
+    return verifyStreaming(logs, loaded, options);
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
-    const problem: VerifyProblem = { code: 'unreadable_file', file: err.file, line: 0, message: err.message };
-    const start = options.anchor ?? { seq: 0, hash: GENESIS_HASH };
-    return { ok: false, records: 0, lastSeq: start.seq, lastHash: start.hash, files: [], problem, warnings: [], uncoveredRecords: 0, checkpoint: { status: 'none' }, ...(options.anchor ? { anchor: options.anchor } : {}) };
+    return unreadableReport(err.file, err.message, options);
+  } finally {
+    closeLogs(logs);
   }
+}
+
+function unreadableReport(file: string, message: string, options: VerifyOptions): VerifyReport {
+  const problem: VerifyProblem = { code: 'unreadable_file', file, line: 0, message };
+  const start = options.anchor ?? { seq: 0, hash: GENESIS_HASH };
+  return { ok: false, records: 0, lastSeq: start.seq, lastHash: start.hash, files: [], problem, warnings: [], uncoveredRecords: 0, checkpoint: { status: 'none' }, ...(options.anchor ? { anchor: options.anchor } : {}) };
 }
 
 /**
@@ -117,15 +156,15 @@ function restartWarnings(u: UnvouchedRestart | undefined): VerifyProblem[] {
   return [at(u, 'unvouched_restart', `warden restarted on records 1..${u.seq - 1} without a trustworthy checkpoint (${u.reasons.join(', ')}): the checkpoint since vouches for them, but an edit made to them before that restart would not be detected`, u.seq)];
 }
 
-function verifyStreaming(files: readonly string[], loaded: LoadedCheckpoint, options: VerifyOptions): VerifyReport {
-  const ordered = orderFiles(files, options);
+function verifyStreaming(logs: readonly OpenLog[], loaded: LoadedCheckpoint, options: VerifyOptions): VerifyReport {
+  const ordered = orderFiles(logs, options);
   const walk = new ChainWalk(loaded.kind === 'ok' ? loaded.cp.seq : undefined, options.anchor);
   const { summaries, lastLineFile } = walkSet(ordered, walk, options);
   const end = walk.end();
   const warnings: VerifyProblem[] = [];
   let problem: VerifyProblem | undefined;
   if (walk.break) {
-    const issue = classifyBreak(walk.break, files.length > 1, (seq) => chainRecordAt(seq, summaries, options));
+    const issue = classifyBreak(walk.break, logs.length > 1, (seq) => chainRecordAt(seq, ordered, summaries, options));
     // A torn last line is what a crash leaves: a warning, unless the checkpoint says more existed.
     if (issue.code === 'torn_tail') warnings.push(issue);
     else problem = issue;

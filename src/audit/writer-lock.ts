@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { WardenError } from '../core/errors.js';
 
 /** Another live process is writing this audit log: two writers would fork the hash chain. */
@@ -26,13 +26,27 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The pid in a lock file: a number, undefined when there is none, 'absent' when the file is gone. */
-function readPid(path: string): number | undefined | 'absent' {
+/**
+ * The pid in a lock file: a number, undefined when there is none, 'absent' when the file is gone,
+ * 'foreign' when something other than a regular file is at the path (no lock warden made: locks
+ * are regular files linked into place whole). Opened non-blocking and read only when regular: a
+ * FIFO planted there blocked a plain read, and with it start-up, or close() on SIGTERM.
+ */
+function readPid(path: string): number | undefined | 'absent' | 'foreign' {
+  let fd: number;
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return 'foreign';
+    const pid = Number(readFileSync(fd, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -84,7 +98,7 @@ export function acquireWriterLock(logFile: string): string {
     if (createWithContent(path, mine)) return path;
     const holder = readPid(path);
     if (holder === 'absent') continue; // released meanwhile: try again
-    if (holder !== undefined && holder !== process.pid && alive(holder)) {
+    if (typeof holder === 'number' && holder !== process.pid && alive(holder)) {
       throw new AuditLockedError(`${logFile} is being written by process ${holder} (lock ${path})`);
     }
     if (holder === undefined && youngerThan(path, IN_PROGRESS_MS)) {
@@ -103,14 +117,14 @@ export function acquireWriterLock(logFile: string): string {
  * died during its takeover is a leftover at once when its pid is not running, else after
  * IN_PROGRESS_MS.
  */
-function takeOver(path: string, stale: number | undefined, mine: string): boolean {
+function takeOver(path: string, stale: number | undefined | 'foreign', mine: string): boolean {
   const marker = `${path}.takeover`;
   if (!createWithContent(marker, mine)) {
     // A fresh marker is a takeover in progress, unless the process that made it is gone: a starter
     // SIGKILLed mid-takeover (an agent restarting warden at once) would otherwise block the next
     // start for IN_PROGRESS_MS.
     const taker = readPid(marker);
-    const takerGone = typeof taker === 'number' && taker !== process.pid && !alive(taker);
+    const takerGone = taker === 'foreign' || (typeof taker === 'number' && taker !== process.pid && !alive(taker));
     if (!takerGone && youngerThan(marker, IN_PROGRESS_MS)) {
       throw new AuditLockedError(`another process is taking over the stale writer lock ${path}; try again in a few seconds`);
     }

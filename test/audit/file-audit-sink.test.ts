@@ -217,32 +217,52 @@ describe('FileAuditSink write-ahead and chain', () => {
 });
 
 describe('FileAuditSink fails closed', () => {
-  it('throws AuditUnavailableError on a full disk, stays unhealthy, then recovers when writable again', async () => {
+  it('a full disk (the log path retargeted to /dev/full): throws AuditUnavailableError, stays unhealthy, then recovers when writable again', async () => {
     const dir = tempDir();
     const file = join(dir, 'a.jsonl');
-    symlinkSync('/dev/full', file);
+    const real = join(dir, 'real.jsonl');
+    writeFileSync(real, '');
+    symlinkSync(real, file);
     const clock = manualClock();
     const { logger, lines } = captureLogger();
     const sink = await openAuditSink({ file }, { logger, clock: clock.now });
-    expect(codeOf(() => sink.record(decision(0)))).toBe('audit_unavailable');
+    sink.record(decision(0));
+    unlinkSync(file);
+    symlinkSync('/dev/full', file);
+    // Noticed at the next path check (every 64 records, or the one-second timer).
+    let code: string | undefined;
+    for (let i = 1; i < 100 && code === undefined; i++) code = codeOf(() => sink.record(decision(i)));
+    expect(code).toBe('audit_unavailable');
     expect(sink.healthy()).toBe(false);
     expect(lines.some((l) => l.level === 50 && /UNAVAILABLE/.test(l.msg))).toBe(true);
-    // Within the backoff nothing is attempted and everything is refused.
-    expect(codeOf(() => sink.record(decision(1)))).toBe('audit_unavailable');
+    // Within the backoff nothing is attempted and everything is refused; after it, /dev/full is
+    // no file to write the log to: still refused.
+    expect(codeOf(() => sink.record(decision(200)))).toBe('audit_unavailable');
+    clock.advance(10_000);
+    expect(codeOf(() => sink.record(decision(201)))).toBe('audit_unavailable');
+    expect(sink.healthy()).toBe(false);
+    const seqBefore = sink.lastSeq;
     unlinkSync(file);
-    writeFileSync(join(dir, 'real.jsonl'), '');
-    symlinkSync(join(dir, 'real.jsonl'), file);
-    expect(codeOf(() => sink.record(decision(2)))).toBe('audit_unavailable'); // still inside the backoff
+    symlinkSync(real, file);
     clock.advance(10_000);
     sink.record(decision(3));
     expect(sink.healthy()).toBe(true);
     await sink.close();
     const records = readRecords([file]);
-    expect(records[0]).toMatchObject({ type: 'audit.recovered', reason: 'write_failed', errorCode: 'ENOSPC', seq: 1 });
-    expect(matchShape(records[0]!)).toEqual({ ok: true, shape: 'write-recovery' });
-    expect((records[0]!.rejectedRecords as number)).toBeGreaterThanOrEqual(2);
-    expect(records[1]).toMatchObject({ callId: 'c3', seq: 2 });
+    const recovered = records.find((r) => r.type === 'audit.recovered');
+    expect(recovered).toMatchObject({ reason: 'file_replaced', seq: seqBefore + 1 });
+    expect(matchShape(recovered!)).toEqual({ ok: true, shape: 'write-recovery' });
+    expect((recovered!.rejectedRecords as number)).toBeGreaterThanOrEqual(2);
+    expect(records.at(-1)).toMatchObject({ callId: 'c3', seq: seqBefore + 2 });
     expect(verifyAuditFiles([file]).ok).toBe(true);
+  });
+
+  it('refuses to start on a device at the audit path (/dev/full, /dev/null): records written there are lost or fail', async () => {
+    for (const device of ['/dev/full', '/dev/null']) {
+      const file = join(tempDir(), 'a.jsonl');
+      symlinkSync(device, file);
+      await expect(openAuditSink({ file })).rejects.toMatchObject({ code: 'audit_unavailable' });
+    }
   });
 
   it('detects a removed file, refuses records, then reopens the path and says what happened', async () => {

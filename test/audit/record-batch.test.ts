@@ -55,25 +55,35 @@ describe('FileAuditSink.recordBatch (the write-ahead steps of one call in one wr
     expect(verifyAuditFiles(files, { checkpoint: defaultCheckpointPath(file) }).ok).toBe(true);
   });
 
-  it('throws audit_unavailable on a full disk, advances nothing, and recovers like record()', async () => {
+  it('throws audit_unavailable when the log cannot be written (path retargeted to /dev/full), advances nothing, and recovers like record()', async () => {
+    // A write cut short by a real full disk is in partial-write.test.ts (needs a tmpfs); here the
+    // path check inside the batch's write finds the log replaced by a device warden refuses.
     const dir = tempDir();
     const file = join(dir, 'a.jsonl');
-    symlinkSync('/dev/full', file);
+    const real = join(dir, 'real.jsonl');
+    writeFileSync(real, '');
+    symlinkSync(real, file);
     const clock = manualClock();
     const sink = await openAuditSink({ file }, { clock: clock.now });
-    expect(codeOf(() => sink.recordBatch(steps(1)))).toBe('audit_unavailable');
-    expect(codeOf(() => sink.recordBatch(steps(2)))).toBe('audit_unavailable');
-    expect(sink.lastSeq).toBe(0);
-    expect(sink.healthy()).toBe(false);
+    for (let i = 0; i < 21; i++) sink.recordBatch(steps(i)); // 63 records: the next write checks the path
     unlinkSync(file);
-    writeFileSync(join(dir, 'real.jsonl'), '');
-    symlinkSync(join(dir, 'real.jsonl'), file);
+    symlinkSync('/dev/full', file);
+    const before = readFileSync(real);
+    expect(codeOf(() => sink.recordBatch(steps(100)))).toBe('audit_unavailable');
+    expect(codeOf(() => sink.recordBatch(steps(101)))).toBe('audit_unavailable');
+    expect(sink.lastSeq).toBe(63);
+    expect(sink.healthy()).toBe(false);
+    expect(readFileSync(real).equals(before)).toBe(true);
+    clock.advance(10_000);
+    expect(codeOf(() => sink.recordBatch(steps(102)))).toBe('audit_unavailable'); // /dev/full is refused
+    unlinkSync(file);
+    symlinkSync(real, file);
     clock.advance(10_000);
     sink.recordBatch(steps(3));
     await sink.close();
-    const records = readRecords([file]);
+    const records = readRecords([file]).slice(63);
     expect(records.map((r) => r.type)).toEqual(['audit.recovered', 'call.received', 'call.risk', 'call.decision']);
-    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(records.map((r) => r.seq)).toEqual([64, 65, 66, 67]);
     expect(verifyAuditFiles([file]).ok).toBe(true);
   });
 });

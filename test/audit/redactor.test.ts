@@ -46,6 +46,33 @@ describe('createRedactor', () => {
     expect((redacted as { e: string }).e).toBe(`https://${REDACTED}@db.example.com/x`);
   });
 
+  it('removes Bearer and Basic credentials whatever the case of the scheme name (BEARER, bEaReR, BASIC)', () => {
+    const { redacted } = redact({
+      a: 'Authorization: BEARER abcdefghijklmnop123', b: 'Proxy-Authorization: bEaReR abcdefghijklmnop123', c: 'Authorization: BASIC dXNlcjpwYXNzd29yZA==',
+    });
+    expect(redacted).toEqual({ a: `Authorization: ${REDACTED}`, b: `Proxy-Authorization: ${REDACTED}`, c: `Authorization: ${REDACTED}` });
+  });
+
+  it('credential leak through a URL: a password with no user name (redis://:pw@) or holding an @ is removed whole', () => {
+    const { redacted } = redact({
+      a: 'redis://:hunter2-cache@cache.internal:6379/0',
+      b: 'connect https://:s3cret-only-pw@db.example/x now',
+      c: 'https://alice:p@ss@w0rd@db.example/x',
+      d: 'https://alice:tail@pw@db.example and mail bob@example.com',
+      e: 'see https://maps.example/a@b and https://host:8080/path@x',
+    });
+    const r = redacted as Record<string, string>;
+    // What a URL parser (WHATWG, as in fetch) takes as the password is never left in clear.
+    expect(new URL('redis://:hunter2-cache@cache.internal:6379/0').password).toBe('hunter2-cache');
+    expect(new URL('https://alice:p@ss@w0rd@db.example/x').password).toBe('p%40ss%40w0rd');
+    expect(r.a).toBe(`redis://${REDACTED}@cache.internal:6379/0`);
+    expect(r.b).toBe(`connect https://${REDACTED}@db.example/x now`);
+    expect(r.c).toBe(`https://${REDACTED}@db.example/x`);
+    expect(r.d).toBe(`https://${REDACTED}@db.example and mail bob@example.com`);
+    // No credentials there: a path holding @ and a port are kept.
+    expect(r.e).toBe('see https://maps.example/a@b and https://host:8080/path@x');
+  });
+
   it('credential leak through a URL: query and fragment credentials are removed, other parameters kept', () => {
     const { redacted } = redact({
       a: 'fetch https://maps.example/api?q=berlin&key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY&page=2',
@@ -60,6 +87,12 @@ describe('createRedactor', () => {
     expect(r.c).toBe(`https://s3.example/obj?X-Amz-Credential=${REDACTED}&X-Amz-Signature=${REDACTED}`);
     expect(r.d).toBe(`curl "https://api.example/v1/users?api_key=${REDACTED}"`);
     expect(r.e).toBe('https://shop.example/search?q=monkey&sort=price&page=2');
+  });
+
+  it('credential leak through a URL: a query credential longer than 4,096 characters is redacted whole, not its head only', () => {
+    const token = `${'A'.repeat(4096)}TAIL-OF-THE-TOKEN`;
+    const { redacted } = redact({ u: `https://api.example/cb?access_token=${token}&state=xyz` });
+    expect((redacted as { u: string }).u).toBe(`https://api.example/cb?access_token=${REDACTED}&state=xyz`);
   });
 
   it('applies policy paths: bare keys anywhere, dotted paths from the root, * and ** wildcards', () => {

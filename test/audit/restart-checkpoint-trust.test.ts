@@ -119,3 +119,38 @@ describe('a restart on an edited log cannot be laundered by tampering with the c
     expect(readRecords([s.file]).filter((r) => r.type === 'audit.recovered').map((r) => r.reasons)).toEqual([['unclean_shutdown']]);
   });
 });
+
+/**
+ * With `signingKey`, a checkpoint not signed by it is no evidence either way: someone who can write
+ * the checkpoint's file but not the log (nor has the key) wrote it. It used to drive start-up all
+ * the same: a forged hash at a seq of the log stopped warden from starting (audit_corrupt, every
+ * call refused until an operator stepped in), and a forged seq beyond the log's end was written
+ * into the chain as `checkpoint_ahead`, which verify reports as `truncated_tail` from then on,
+ * even with the public key, for a log nothing was cut from. The restart is still recorded as
+ * unvouched (`checkpoint_unsigned`), as for a missing checkpoint.
+ */
+describe('a checkpoint not signed by the signing key cannot stop warden or accuse an intact log', () => {
+  const forge = (s: Setup, seq: number, hash: string): void =>
+    writeFileSync(s.cpFile, `${JSON.stringify({ v: 1, file: 'warden-audit.jsonl', seq, hash, ts: new Date().toISOString(), closed: true })}\n`);
+
+  it('a forged unsigned checkpoint with a wrong hash does not stop warden from starting', async () => {
+    const s = setup();
+    await writeRecords(s, 0, 6);
+    forge(s, 4, 'f'.repeat(64));
+    const report = await restartAndVerify(s);
+    expectUnvouched(report, s.file, 'checkpoint_unsigned');
+    expect(report.ok).toBe(true);
+  });
+
+  it('a forged unsigned checkpoint beyond the log does not plant truncated_tail in the chain', async () => {
+    const s = setup();
+    await writeRecords(s, 0, 6);
+    forge(s, 1000, 'f'.repeat(64));
+    const report = await restartAndVerify(s);
+    expectUnvouched(report, s.file, 'checkpoint_unsigned');
+    const recovered = readRecords([s.file]).find((r) => r.type === 'audit.recovered');
+    expect(recovered?.reasons).not.toContain('checkpoint_ahead');
+    expect(report.problem).toBeUndefined();
+    expect(report.ok).toBe(true);
+  });
+});

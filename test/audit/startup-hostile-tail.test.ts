@@ -77,7 +77,7 @@ describe('inspectTail with a small line bound', () => {
     const fd = openSync(file, 'r');
     try {
       expect(inspectTail(fd, 99)).toMatchObject({ lastLine: undefined, lastLineTooLong: true, tornBytes: 0 });
-      expect(inspectTail(fd, 100)).toMatchObject({ lastLine: 'x'.repeat(100), lastLineTooLong: false });
+      expect(inspectTail(fd, 100)).toMatchObject({ lastLine: Buffer.from('x'.repeat(100)), lastLineTooLong: false });
     } finally {
       closeSync(fd);
     }
@@ -86,7 +86,7 @@ describe('inspectTail with a small line bound', () => {
     const fd2 = openSync(first, 'r');
     try {
       expect(inspectTail(fd2, 49)).toMatchObject({ lastLineTooLong: true, goodEnd: 51, tornBytes: 4 });
-      expect(inspectTail(fd2, 50)).toMatchObject({ lastLine: 'y'.repeat(50), goodEnd: 51, tornBytes: 4 });
+      expect(inspectTail(fd2, 50)).toMatchObject({ lastLine: Buffer.from('y'.repeat(50)), goodEnd: 51, tornBytes: 4 });
     } finally {
       closeSync(fd2);
     }

@@ -155,6 +155,20 @@ describe('warden audit verify --anchor', () => {
     expect(report.problem).toBeUndefined();
   });
 
+  it('verifying the one rotated file about to be removed passes too: the live log\'s checkpoint is not guessed for a rotated file named alone', () => {
+    // Archiving one file at a time: as for several, the live checkpoint lies beyond it. It failed
+    // with truncated_tail (exit 1), so a retention script that checks the exit code kept it forever.
+    const c = writeChain('warden-anchor-cli-');
+    checkpointAt(c, 30);
+    const r = cli([c.files[0]!, '--json']);
+    const report = JSON.parse(r.stdout) as { ok: boolean; lastSeq: number; problem?: unknown; checkpoint: { status: string }; warnings: { code: string }[] };
+    expect(r.status).toBe(0);
+    expect(report).toMatchObject({ ok: true, lastSeq: 10, checkpoint: { status: 'none' } });
+    expect(report.warnings.map((w) => w.code)).toEqual(['no_checkpoint']);
+    // An explicit --checkpoint is still used as given.
+    expect(cli([c.files[0]!, '--checkpoint', join(c.dir, 'warden-audit.checkpoint.json')]).stdout).toContain('truncated_tail');
+  });
+
   it('the live log\'s checkpoint still applies by default when the active file is missing: a deleted active file is a truncated tail', () => {
     const c = writeChain('warden-anchor-cli-');
     checkpointAt(c, 30);
