@@ -22,6 +22,7 @@ import { grantArgumentsDigest, grantMatchesArguments } from './grant-arguments.j
 import { GrantStore } from './grant-store.js';
 import { buildPendingRecord, newId, type ApprovalDisplay } from './pending-record.js';
 import { WaiterTable } from './waiter-table.js';
+import { JudgedStanding, type StandingOf } from './judged-standing.js';
 import { PendingShares } from './pending-shares.js';
 import { checkAnswer, type AnswerBinding } from './answer-checks.js';
 import { warnIfAgentsGiveUpFirst, withdrawReason } from './agent-side.js';
@@ -39,6 +40,15 @@ export interface ApprovalManagerDeps {
    * the revocation, so accepted) skip the human. A throwing check counts as revoked.
    */
   readonly isRevoked?: (principal: Principal, sessionId: string) => boolean;
+  /**
+   * What the security-event registry holds for a caller now (SubjectRegistry.standingOf): read
+   * when its call asks for a person (in the same tick the guard judged it) and again when the
+   * answer is "allow and remember". Any difference (a revocation, step-up or claims change that
+   * came after the call was judged, which the withdrawal can miss while the request is still being
+   * registered) remembers nothing: the person allowed a call judged on a standing that no longer
+   * holds. A throwing read counts as changed.
+   */
+  readonly standingOf?: StandingOf;
 }
 
 export interface ApprovalManager {
@@ -47,7 +57,7 @@ export interface ApprovalManager {
    * times out, or it is withdrawn. `options.validUntil` (ms): the caller's token ends then, and
    * with it any use of an answer; the request is withdrawn at that time if it comes first.
    */
-  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: { readonly grants?: boolean; readonly validUntil?: number }): Promise<ApprovalOutcome>;
+  request(req: ToolCallRequest, decision: Decision, display: ApprovalDisplay, options?: ApprovalRequestOptions): Promise<ApprovalOutcome>;
   /** Answers a pending approval. Exactly one answer wins; the rest get `already_decided`. */
   answer(id: string, answer: ApprovalAnswer, approver: ApproverIdentity, binding?: AnswerBinding): Promise<AnswerResult>;
   listPending(): Promise<PendingApproval[]>;
@@ -83,6 +93,14 @@ export interface ApprovalManager {
   subscribe(listener: (event: ApprovalEvent) => void): () => void;
   /** Withdraws everything still pending (shutdown). */
   close(): void;
+}
+
+/** How one request for a person is held (see {@link ApprovalManager.request}). */
+export interface ApprovalRequestOptions {
+  readonly grants?: boolean;
+  readonly validUntil?: number;
+  /** The caller's token as presented, before claim overrides (`req.principal` has them applied); default `req.principal`. */
+  readonly presented?: Principal;
 }
 
 /** Why a grant was revoked, when not by a person: `policy_changed` after a reload. */
@@ -140,6 +158,9 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
   /** The full principal of each waiting call (the record keeps only what grants and display need). */
   const callers = new Map<string, Principal>();
 
+  /** The caller's standing as each waiting call was judged ("allow and remember" compares it). */
+  const judgedStanding = new JudgedStanding(deps.standingOf, deps.logger);
+
   /** Approvals claimed by an answer, timeout or withdrawal but not yet settled. */
   const claimed = new Set<string>();
 
@@ -159,6 +180,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     waiters.resolve(record.id, outcome);
     claimed.delete(record.id);
     callers.delete(record.id);
+    judgedStanding.forget(record.id);
     tokenBound.delete(record.id);
     emit(event);
     await deps.store.delete(PENDING + record.id).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete pending approval record'));
@@ -196,9 +218,11 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
 
   const remember = async (record: PendingApproval, answer: ApprovalAnswer, approver: ApproverIdentity): Promise<Grant | undefined> => {
     if (answer.kind !== 'allow_remember') return undefined;
-    if (revokedNow(record)) {
-      // The call itself is refused by the guard's re-check (revoked); the allow remembers nothing.
-      deps.logger.warn({ approvalId: record.id }, 'principal revoked while its call waited; allowing without remembering');
+    if (revokedNow(record) || judgedStanding.changed(record.id, record.sessionId)) {
+      // The call itself is refused by the guard's re-check (revoked, claims_changed, a step-up it
+      // does not satisfy); the allow remembers nothing, or the caller's next token (issued after
+      // the event, so accepted) would skip the human on a standing the event withdrew.
+      deps.logger.warn({ approvalId: record.id }, 'caller revoked, stepped up or its claims changed while its call waited; allowing without remembering');
       return undefined;
     }
     const now = clock();
@@ -268,6 +292,10 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
     async request(req, decision, display, options) {
       const argsDigest = digestOf(req.arguments);
       const who = req.principal;
+      // Read before the first await: this is the tick the guard judged the call in, so a security
+      // event landing from here on (while the request is still being registered too) shows as a change.
+      const presented = options?.presented ?? who;
+      const judged = judgedStanding.read(who, presented, req.sessionId);
       const grant = options?.grants === false ? undefined : await grants.find(who, req.upstream, req.tool, grantArgumentsDigest(req.action, req.arguments), decision.policyHash, clock());
       if (grant) {
         // No approval was requested for this call: `by`/`approver` are who created the grant.
@@ -314,6 +342,7 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
         registering -= 1;
       }
       callers.set(record.id, who);
+      judgedStanding.keep(record.id, judged);
       if (endsWithToken) tokenBound.add(record.id);
       const outcome = waiters.add(record, {
         timeoutMs: waitMs,

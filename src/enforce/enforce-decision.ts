@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/audit-sink.js';
 import { auditEvent } from '../audit/events.js';
 import type { Decision } from '../core/decision.js';
+import type { Principal } from '../core/principal.js';
 import { WardenError } from '../core/errors.js';
 import type { MaybePromise } from '../core/maybe-promise.js';
 import type { GuardVerdict, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
@@ -25,6 +26,11 @@ export interface EnforceOptions {
    * is refused, token_expired): the request is withdrawn then, and shows that deadline.
    */
   readonly validUntil?: number;
+  /**
+   * The caller's token as presented, before claim overrides: what a security event may match on
+   * besides the principal judged, when the approval manager compares the caller's standing.
+   */
+  readonly presented?: Principal;
 }
 
 export interface EnforceDeps {
@@ -111,7 +117,11 @@ export function enforceDecision(req: ToolCallRequest, decision: Decision, deps: 
       case 'approve': {
         const display = deps.display?.(req, decision) ?? { reasons: decision.reasons.map((r) => ({ code: r.code, detail: r.detail })) };
         return deps.approvals
-          .request(req, decision, display, { grants: options.grants !== false, ...(options.validUntil !== undefined ? { validUntil: options.validUntil } : {}) })
+          .request(req, decision, display, {
+            grants: options.grants !== false,
+            ...(options.validUntil !== undefined ? { validUntil: options.validUntil } : {}),
+            ...(options.presented !== undefined ? { presented: options.presented } : {}),
+          })
           .then((outcome) => approvalVerdict(req, decision, outcome))
           .catch(failed);
       }

@@ -41,6 +41,8 @@ export function createEnforcement(
     readonly timers?: Timers;
     /** Whether a waiting call's principal is revoked now: its "allow and remember" remembers nothing. */
     readonly isRevoked?: (principal: Principal, sessionId: string) => boolean;
+    /** The caller's standing in the security-event registry (see ApprovalManagerDeps.standingOf). */
+    readonly standingOf?: (judgedAs: Principal, presented: Principal, sessionId: string) => string;
     /** The reasons shown to approvers (default: the decision's). */
     readonly display?: (req: ToolCallRequest, decision: Decision) => ApprovalDisplay;
   },

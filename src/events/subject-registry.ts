@@ -161,6 +161,21 @@ export class SubjectRegistry {
     return effective !== principal && this.evaluate(effective, sessionId, now).kind === 'revoked';
   }
 
+  /**
+   * The entries in force for a caller now, as one value compared by `===` (their ids, sorted):
+   * the caller as judged (claim overrides applied) and as its token presents it, so revocations,
+   * step-ups and claims changes are all found however they matched. Read when a call asks for an
+   * approval and again when it is answered "allow and remember": any difference is a security
+   * event that came after the call was judged. Not on the per-call path.
+   */
+  standingOf(judgedAs: Principal, presented: Principal, sessionId: string | undefined, now: number): string {
+    if (this.count === 0) return '';
+    const ids = new Set<string>();
+    for (const entry of this.candidates(judgedAs, sessionId, now)) ids.add(entry.id);
+    if (presented !== judgedAs) for (const entry of this.candidates(presented, sessionId, now)) ids.add(entry.id);
+    return [...ids].sort().join(',');
+  }
+
   /** The principal with claim overrides from `token-claims-change` events applied (newest last). */
   effectivePrincipal(principal: Principal, sessionId: string | undefined, now: number): Principal {
     if (this.count === 0) return principal;

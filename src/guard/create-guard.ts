@@ -202,11 +202,13 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * How a request for a person is held: without grants when a security reaction asked for it, and
    * ending when the caller's token does where no later token can stand in (HTTP: the call stands
    * on the token its request carried; tokenExpiredMeanwhile would refuse it after any answer).
+   * The token as presented goes along: an "allow and remember" compares the caller's standing
+   * then with its standing when judged, found by what events match on, overrides or not.
    */
   function approvalOptions(req: ToolCallRequest, presented: Principal, floor: ActionFloor | undefined): EnforceOptions {
     const exp = presented.expiresAt;
     const validUntil = req.currentPrincipal === undefined && exp !== undefined ? exp * 1000 + (deps.tokenGraceMs?.(presented) ?? 0) : undefined;
-    return { ...(floor?.action === 'approve' ? { grants: false } : {}), ...(validUntil !== undefined ? { validUntil } : {}) };
+    return { ...(floor?.action === 'approve' ? { grants: false } : {}), ...(validUntil !== undefined ? { validUntil } : {}), presented };
   }
 
   /**

@@ -110,7 +110,15 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     // The security-event registry is built after enforcement (it withdraws approvals): bound below.
     // Until then (no call is served yet) an unanswerable check counts as revoked: nothing is remembered.
     let revokedNow: ((p: Principal, sessionId: string) => boolean) | undefined;
-    const enforcement = createEnforcement(config, { audit, store, logger, clock, isRevoked: (p, sessionId) => revokedNow?.(p, sessionId) ?? true });
+    let standingNow: ((judgedAs: Principal, presented: Principal, sessionId: string) => string) | undefined;
+    const enforcement = createEnforcement(config, {
+      audit, store, logger, clock,
+      isRevoked: (p, sessionId) => revokedNow?.(p, sessionId) ?? true,
+      standingOf: (judgedAs, presented, sessionId) => {
+        if (!standingNow) throw new Error('security-event registry not ready');
+        return standingNow(judgedAs, presented, sessionId);
+      },
+    });
     closers.push(() => enforcement.close());
     // A pending approval is bound to the policy it was asked under: after a reload (say, one that
     // blocks the tool) an approver's "allow" must not forward it. The agent may call again.
@@ -131,6 +139,7 @@ export async function composeRuntime(config: WardenConfig, configFile: string, l
     });
     closers.push(() => stopFollowing());
     revokedNow = (p, sessionId) => subjects.isRevoked(p, sessionId, clock());
+    standingNow = (judgedAs, presented, sessionId) => subjects.standingOf(judgedAs, presented, sessionId, clock());
     // A revoked token is refused at the HTTP front, before any session or method; required scopes
     // are checked against claim overrides too.
     if (isJwt(authenticator)) {
