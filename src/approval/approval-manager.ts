@@ -87,6 +87,7 @@ export interface ApprovalManager {
    * Withdraws every pending approval matching `predicate` (e.g. a revoked session); returns how
    * many. The predicate also gets the waiting call's full principal (as it was judged), so a
    * security event can pick the calls of the tokens it covers, whatever their session runs as now.
+   * A predicate that throws for a request withdraws it (fail closed), logged.
    */
   withdrawWhere(predicate: (p: PendingApproval, caller: Principal | undefined) => boolean, reason: string): number;
   /** Listens for requested / answered / timeout / withdrawn; returns an unsubscribe function. */
@@ -423,8 +424,12 @@ export function createApprovalManager(config: ApprovalsConfig, deps: ApprovalMan
       const matched = waiters.records().filter((r) => {
         try {
           return predicate(r, callers.get(r.id));
-        } catch {
-          return false;
+        } catch (err) {
+          // Fail closed: a filter that cannot tell whether the event covers this call (a revocation,
+          // a claims change) withdraws it, rather than leave a person to approve a call that may
+          // not be allowed to run. The agent may call again and be judged afresh.
+          deps.logger.error({ err, approvalId: r.id, reason }, 'withdrawal filter failed; withdrawing the request');
+          return true;
         }
       });
       for (const r of matched) void withdraw(r, reason);

@@ -542,4 +542,20 @@ describe('approval manager', () => {
     f.manager.close();
     expect(await keep).toMatchObject({ kind: 'withdrawn' });
   });
+
+  it('a withdrawal whose filter throws withdraws the request, audited (a human asked about a call a revocation may cover)', async () => {
+    const f = managerFixture();
+    const pending = f.nextPending();
+    const call = f.manager.request(callRequest().req, decision(), display);
+    const id = await pending;
+    const broken = (): boolean => {
+      throw new Error('subject match failed');
+    };
+    expect(f.manager.withdrawWhere(broken, 'revoked')).toBe(1);
+    expect(await call).toMatchObject({ kind: 'withdrawn', reason: 'revoked' });
+    expect(await f.manager.listPending()).toEqual([]);
+    expect(f.audit.events.filter((e) => e.type === 'call.approval_withdrawn')).toEqual([expect.objectContaining({ approvalId: id, reason: 'revoked' })]);
+    // Nobody can allow it any more.
+    expect(await f.manager.answer(id, { kind: 'allow_once' }, admin)).toMatchObject({ ok: false, code: 'already_decided' });
+  });
 });
