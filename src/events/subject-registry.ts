@@ -12,6 +12,7 @@ import type { EvaluateResult, RegistryEntry, SubjectEffect } from './registry-en
 import { CoalescingSaver } from './coalescing-saver.js';
 import type { RegistryFile } from './registry-file.js';
 import { applyClaimOverrides, entryAffects, pickStepUp } from './registry-rules.js';
+import { repeatsEntry } from './repeated-entry.js';
 import { describeSubject, indexKeyOf, principalIndexKeys, type SubjectClaims, type SubjectMatch } from './subject.js';
 
 const OK: EvaluateResult = Object.freeze({ kind: 'ok' });
@@ -188,7 +189,10 @@ export class SubjectRegistry {
    * the entry and the warden sessions that were open for the subject (closed by onRevoke).
    */
   async revoke(match: SubjectMatch, input: EffectInput & { by: string }): Promise<Revocation> {
-    const entry: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry(input.at) };
+    const candidate: RegistryEntry = { kind: 'revoke', id: randomUUID(), match, ...input, expiresAt: this.expiry(input.at) };
+    const repeated = this.repeatedBy(candidate);
+    if (repeated) return { entry: repeated, sessionIds: this.effectOf(repeated).sessionIds, saved: await this.saveAgain(repeated) };
+    const entry = candidate;
     const saved = await this.persist(entry);
     const effect = this.effectOf(entry);
     this.deps.audit.record(auditEvent('revocation', {
@@ -208,6 +212,8 @@ export class SubjectRegistry {
   async stepUp(match: SubjectMatch, input: EffectInput): Promise<Stored> {
     const { minSensitivity, action } = this.settings.stepUp;
     const entry: RegistryEntry = { kind: 'step_up', id: randomUUID(), match, ...input, minSensitivity, action, expiresAt: this.expiry(input.at) };
+    const repeated = this.repeatedBy(entry);
+    if (repeated) return { entry: repeated, saved: await this.saveAgain(repeated) };
     const saved = await this.persist(entry);
     await this.runHook('onStepUp', this.effectOf(entry));
     return { entry, saved };
@@ -216,6 +222,8 @@ export class SubjectRegistry {
   /** Carries claims from the event as overrides until a newer token arrives; drops cached ones. */
   async overrideClaims(match: SubjectMatch, claims: Readonly<Record<string, unknown>>, input: EffectInput): Promise<Stored> {
     const entry: RegistryEntry = { kind: 'claims', id: randomUUID(), match, ...input, claims, expiresAt: this.expiry(input.at) };
+    const repeated = this.repeatedBy(entry);
+    if (repeated) return { entry: repeated, saved: await this.saveAgain(repeated) };
     const saved = await this.persist(entry);
     await this.runHook('onClaimsChange', this.effectOf(entry));
     return { entry, saved };
@@ -281,6 +289,23 @@ export class SubjectRegistry {
     await this.deps.store.set(KEY_PREFIX + entry.id, entry, Math.max(1, entry.expiresAt - this.deps.clock()));
     this.add(entry);
     this.deps.logger?.info({ kind: entry.kind, subject: describeSubject(entry.match), eventId: entry.eventId }, 'subject registry entry added');
+    return this.saveAgain(entry);
+  }
+
+  /**
+   * The entry in force that `candidate` would only repeat (repeatsEntry), if any. A transmitter
+   * retries a SET answered 503 (in force, but the revocations file could not be written) for as
+   * long as the file stays broken: each retry added an entry of its own and ran the hooks again
+   * (sessions closed, approvals withdrawn, grants retired), so memory and work grew with the
+   * retries instead of the events. The retry reuses the entry and only tries the save again.
+   */
+  private repeatedBy(candidate: RegistryEntry): RegistryEntry | undefined {
+    const now = this.deps.clock();
+    return this.index.get(indexKeyOf(candidate.match))?.find((e) => e.expiresAt > now && repeatsEntry(e, candidate));
+  }
+
+  /** Writes the revocations file with `entry` in it; false when that write failed (the entry stays in force). */
+  private async saveAgain(entry: RegistryEntry): Promise<boolean> {
     const file = this.deps.file;
     if (!file) return true;
     const err = await this.saver.request();

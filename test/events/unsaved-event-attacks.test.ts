@@ -72,3 +72,91 @@ describe('SET receiver when the revocations file cannot be written', () => {
     expect(saved.entries.some((e) => e.match.user === 'alice')).toBe(true);
   });
 });
+
+/**
+ * While the revocations file cannot be written, the transmitter retries every SET answered 503.
+ * Each retry added a registry entry of its own and re-ran the revocation's hooks (sessions closed,
+ * approvals withdrawn, grants retired): memory and work grew with the retries, not the events.
+ * An identical retry (same jti, or the same subject and cut-off under a new jti) reuses the entry
+ * in force; it is still answered 503 until the save succeeds.
+ */
+describe('SET receiver: retries while the revocations file cannot be written (registry growth per retry)', () => {
+  const now = NOW_SEC * 1000;
+  let key: TestKey;
+  let jwks: Awaited<ReturnType<typeof serveJwks>>;
+  let receiver: EventReceiverHandle;
+  let registry: SubjectRegistry;
+  let blocker: string;
+  let file: string;
+  const hooks: string[] = [];
+  const store = new MemoryStateStore();
+  const audit = new MemoryAudit();
+  const alice = { format: 'iss_sub', iss: ISSUER, sub: 'alice' };
+  const aliceEntries = (kind: string) => registry.list(now).filter((e) => e.kind === kind && e.match.user === 'alice');
+
+  beforeAll(async () => {
+    key = await makeKey('k1');
+    jwks = await serveJwks([key.jwk]);
+    const dir = tempDir('warden-unsaved-retries-');
+    blocker = join(dir, 'state');
+    writeFileSync(blocker, 'not a folder');
+    file = join(blocker, 'revocations.json');
+    const config = EventsConfigSchema.parse({
+      listen: { host: '127.0.0.1', port: 0 },
+      transmitter: { issuer: ISSUER, audience: AUDIENCE, keys: { jwksUrl: jwks.url }, algorithms: ['ES256'] },
+    });
+    registry = new SubjectRegistry({
+      settings: config, store, audit, clock: () => now, file: new RegistryFile(file),
+      onRevoke: (effect) => void hooks.push(`revoke:${effect.eventId}`),
+      onClaimsChange: (effect) => void hooks.push(`claims:${effect.eventId}`),
+      onStepUp: (effect) => void hooks.push(`step_up:${effect.eventId}`),
+    });
+    receiver = await startEventReceiver(config, { registry, audit, clock: () => now, store });
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await jwks.close();
+  });
+
+  it('a revoking SET retried five times keeps one entry and runs its hooks once, 503 each time until the file is saved', async () => {
+    const set = await mintSet({ key, iatSec: NOW_SEC, jti: 'retried-1', subId: alice, events: { [`${CAEP}session-revoked`]: { event_timestamp: NOW_SEC - 10 } } });
+    for (let i = 0; i < 5; i += 1) expect((await post(receiver.url, set)).status).toBe(503);
+    // The transmitter mints the same event again under a new jti: same subject, same cut-off.
+    const reminted = await mintSet({ key, iatSec: NOW_SEC, jti: 'retried-1-again', subId: alice, events: { [`${CAEP}session-revoked`]: { event_timestamp: NOW_SEC - 10 } } });
+    expect((await post(receiver.url, reminted)).status).toBe(503);
+    expect(aliceEntries('revoke')).toHaveLength(1);
+    expect(hooks.filter((h) => h.startsWith('revoke:'))).toEqual(['revoke:retried-1']);
+    expect(audit.ofType('revocation')).toHaveLength(1);
+    const [entry] = aliceEntries('revoke');
+    // Every retry's effect names the one entry in force.
+    expect(new Set(audit.ofType('event.effect').map((e) => (e as { entryId?: string }).entryId))).toEqual(new Set([entry!.id]));
+
+    // The disk is fixed: the next retry is saved, answered 202, and the file holds the one entry.
+    rmSync(blocker);
+    mkdirSync(blocker);
+    expect((await post(receiver.url, set)).status).toBe(202);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { entries: { id: string; match: { user?: string } }[] };
+    expect(saved.entries.filter((e) => e.match.user === 'alice').map((e) => e.id)).toEqual([entry!.id]);
+    expect(aliceEntries('revoke')).toHaveLength(1);
+    rmSync(blocker, { recursive: true });
+    writeFileSync(blocker, 'not a folder');
+  });
+
+  it('a later cut-off for the same subject is a new event: it gets its own entry (it revokes more)', async () => {
+    const before = aliceEntries('revoke').length;
+    const later = await mintSet({ key, iatSec: NOW_SEC, subId: alice, events: { [`${CAEP}session-revoked`]: { event_timestamp: NOW_SEC - 5 } } });
+    expect((await post(receiver.url, later)).status).toBe(503);
+    expect(aliceEntries('revoke')).toHaveLength(before + 1);
+  });
+
+  it('a retried claims change reuses its entry; other claims for the same subject and cut-off do not', async () => {
+    const claimsSet = (claims: Record<string, unknown>, jti: string) =>
+      mintSet({ key, iatSec: NOW_SEC, jti, subId: alice, events: { [`${CAEP}token-claims-change`]: { event_timestamp: NOW_SEC - 10, claims } } });
+    const contractor = await claimsSet({ employment: 'contractor' }, 'claims-1');
+    for (let i = 0; i < 3; i += 1) expect((await post(receiver.url, contractor)).status).toBe(503);
+    expect(aliceEntries('claims')).toHaveLength(1);
+    expect(hooks.filter((h) => h.startsWith('claims:'))).toEqual(['claims:claims-1']);
+    expect((await post(receiver.url, await claimsSet({ employment: 'staff' }, 'claims-2'))).status).toBe(503);
+    expect(aliceEntries('claims')).toHaveLength(2);
+  });
+});
