@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { recordAll } from '../audit/batch-audit.js';
+import { boundedErrorMessage } from '../audit/bounded-message.js';
 import { hiddenValues, maskEchoes } from '../audit/echoed-values.js';
 import { auditEvent, decisionEvent, principalSummary, resultEvent, type PrincipalSummary } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
@@ -430,7 +431,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * it gets the redaction the call's arguments get (the policy's paths and patterns too), not only
    * the sink's own rules, which know nothing of the policy's. Patterns find secrets by their
    * shape; a value hidden by its key path (`password`, `card.number`) has no shape, so its literal
-   * echoes are masked first (echoed-values.ts).
+   * echoes are masked first (echoed-values.ts). What is left is cut to a bound (bounded-message.ts).
    */
   function withRedactedError(req: ToolCallRequest, outcome: UpstreamOutcome): UpstreamOutcome {
     if (!outcome.error) return outcome;
@@ -441,7 +442,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     } catch {
       message = undefined; // a redaction fault must not leave the message in clear, nor lose the record
     }
-    return { ...outcome, error: { code: outcome.error.code, message: typeof message === 'string' ? message : '[REDACTED]' } };
+    return { ...outcome, error: { code: outcome.error.code, message: typeof message === 'string' ? boundedErrorMessage(message) : '[REDACTED]' } };
   }
 
   function recordOutcome(req: ToolCallRequest, outcome: UpstreamOutcome): void {

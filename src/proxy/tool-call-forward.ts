@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { GuardVerdict, JudgedAction, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import { upstreamErrorFields } from '../core/upstream-error.js';
 import type { VirtualToolName } from '../core/virtual-tools.js';
 import type { AdmittedCall } from './call-request.js';
 import { judgedRefusal } from './judged-refusal.js';
@@ -101,8 +102,10 @@ function forwardCall(
 
 function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
   if (response.error) {
-    const status = response.error.code === RPC.requestTimeout ? 'timeout' : 'error';
-    return { status, resultBytes: 0, resultItems: 0, result: undefined, error: { code: response.error.code, message: response.error.message } };
+    // The upstream's error as sent can be any JSON: the audit and the signals get it checked.
+    const error = upstreamErrorFields(response.error);
+    const status = error.code === RPC.requestTimeout ? 'timeout' : 'error';
+    return { status, resultBytes: 0, resultItems: 0, result: undefined, error };
   }
   const result = response.result ?? {};
   // The canonical form has the same bytes as JSON.stringify's, in another key order: one
