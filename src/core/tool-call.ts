@@ -217,6 +217,12 @@ export interface Guard {
    */
   definitionListing?(kind: ListedKind, upstream: string, name: string): DefinitionListing;
   /**
+   * A URI as the audit records it where it names one outside `call.received` (a read or
+   * subscription the pins refuse): redacted as the virtual tool's `uri` argument is, by the
+   * policy's paths and patterns too. Called only for a refusal, never for an allowed call.
+   */
+  auditedUri?(uri: string): string;
+  /**
    * Stdio: whether the session's principal may make a request other than a tool call (lists,
    * resources, prompts, completions): undefined admits it, a reason code refuses it (HTTP checks
    * this when it authenticates each request). A throw refuses it too.

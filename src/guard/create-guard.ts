@@ -21,6 +21,7 @@ import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
 import { claimsChangedSince, refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
+import { redactedUri } from './redacted-uri.js';
 import { renewalStands } from '../core/token-renewal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 import type { EnforceOptions } from '../enforce/enforce-decision.js';
@@ -490,6 +491,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       deps.pins?.observe(upstream, defs, page, kind);
     },
     definitionListing: (kind, upstream, name) => deps.pins?.listing(upstream, name, kind) ?? { listed: true },
+    auditedUri: (uri: string) => redactedUri(deps.engine, uri),
     onSessionOpened(info: SessionInfo) {
       deps.sessions?.opened(info);
       recordLifecycle(auditEvent('session.opened', { sessionId: info.sessionId, principal: principalSummary(info.principal), transport: info.transport, ...(info.remoteAddress ? { remoteAddress: info.remoteAddress } : {}), ...(info.userAgent ? { userAgent: info.userAgent } : {}) }));
