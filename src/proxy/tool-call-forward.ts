@@ -78,7 +78,7 @@ function forwardCall(
   const upstreamId = upstream.request(call.action, call.params, call.timeoutMs, (response) => {
     session.inFlight.delete(request.id);
     try {
-      answer?.(response.error === undefined ? 'ok' : response.error.code === RPC.requestTimeout ? 'unknown' : 'refused');
+      answer?.(answerOf(response));
       if (onOutcome) report(outcomeOf(call.action, response));
     } finally {
       // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
@@ -100,8 +100,23 @@ function forwardCall(
   });
 }
 
+/**
+ * Whether the upstream answered with an error. Its `error` can be any JSON (`null`, a string):
+ * only `undefined` and `null` are no error, as for outcomeOf, so the subscription and the audit
+ * agree, and nothing here reads a field of what may not be an object (a throw in the upstream's
+ * message handler ends warden).
+ */
+function answeredError(response: RpcResponse): boolean {
+  return response.error !== undefined && response.error !== null;
+}
+
+function answerOf(response: RpcResponse): SubscribeAnswer {
+  if (!answeredError(response)) return 'ok';
+  return upstreamErrorFields(response.error).code === RPC.requestTimeout ? 'unknown' : 'refused';
+}
+
 function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
-  if (response.error) {
+  if (answeredError(response)) {
     // The upstream's error as sent can be any JSON: the audit and the signals get it checked.
     const error = upstreamErrorFields(response.error);
     const status = error.code === RPC.requestTimeout ? 'timeout' : 'error';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostileUpstream } from '../../helpers/hostile-raw-agent.js';
 import { spawnRawWarden, verifyAudit } from '../../helpers/hostile-warden-process.js';
-import { TRANSPARENT_POLICY } from '../../helpers/paths.js';
+import { REPO_ROOT, TRANSPARENT_POLICY } from '../../helpers/paths.js';
 import { tempDir } from '../../helpers/warden-process.js';
 import { CODE_NOT_AN_INTEGER, MESSAGE_NOT_A_STRING } from '../../../src/core/upstream-error.js';
 import { MAX_RECORDED_ERROR_MESSAGE_CHARS } from '../../../src/audit/bounded-message.js';
@@ -95,4 +95,33 @@ describe('call.result of an upstream error with a hostile message or shape', () 
     expect(await w.alive()).toBe(true);
     expect(verifyAudit(auditFile).code).toBe(0);
   });
+});
+
+describe('a resources/subscribe answered with an error that is not a JSON-RPC error object', () => {
+  // Reading the code of `"error":null` threw inside the upstream's message handler: the warden
+  // process died (no answer, every agent cut off) on one hostile answer.
+  const SUBSCRIBE_ANSWERS: Array<[string, string]> = [
+    ['an error that is null', '"error":null'],
+    ['an error that is a string', '"error":"boom"'],
+    ['an error whose code is an object', '"error":{"code":{"a":1},"message":"x"}'],
+  ];
+  for (const [attack, raw] of SUBSCRIBE_ANSWERS) {
+    it(`survives ${attack}: the agent gets one answer and warden keeps serving`, async () => {
+      const s = await spawnRawWarden({
+        dangerouslyAllowAnonymous: true,
+        upstreams: { hostile: { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/uri-claim-server.mjs')], env: { SERVER_NAME: 'hostile', SUBSCRIBE_ANSWER_RAW: raw } } },
+        policy: { files: [TRANSPARENT_POLICY], watch: false },
+        pins: { onNew: 'allow' },
+        audit: { file: join(tempDir('warden-subscribe-error-'), 'audit.jsonl') },
+      });
+      try {
+        expect(await s.request('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'hostile', version: '1' } })).toHaveProperty('result');
+        const answer = await s.request('resources/subscribe', { uri: 'test://doc' });
+        expect(s.answersFor(answer.id as string)).toHaveLength(1);
+        expect(await s.alive()).toBe(true);
+      } finally {
+        await s.stop();
+      }
+    });
+  }
 });
