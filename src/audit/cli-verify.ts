@@ -15,7 +15,8 @@ Checks the hash chain of an audit log (a rotated set in any order) and its check
 One FILE expands to its rotated set (FILE.N.jsonl siblings). Default FILE: --file,
 $WARDEN_AUDIT_FILE or ./warden-audit.jsonl. The checkpoint defaults to
 <base>.checkpoint.json next to the log when it exists (not when rotated FILEs are named
-without the active file, one or several: the live log's checkpoint lies beyond them).
+without the active file, one or several, or one by --file: the live log's checkpoint lies
+beyond them).
 
   --checkpoint F    checkpoint file (detects a truncated tail)
   --public-key F    Ed25519 public key (PEM): the checkpoint must be signed by it
@@ -46,18 +47,27 @@ function describe(p: VerifyProblem): string {
 function resolveFiles(positionals: string[], file: string | undefined, io: CliIo): { files: string[]; active?: string; named?: boolean } {
   if (positionals.length === 0) {
     const active = defaultAuditFile(file, io.env, io.cwd);
+    // `--file F` (or $WARDEN_AUDIT_FILE) names one file as `verify F` does: a rotated file there
+    // stands alone too, not checked against the live log's checkpoint.
+    if (standsAlone(active) && existsSync(active)) return { files: [active], named: true };
     return { files: expandSet(active), active };
   }
   const files = positionals.map((f) => resolve(io.cwd, f));
   if (files.length > 1) return { files, named: true };
-  // A rotated file named alone stands alone (about to be archived): verified as a chain, as when
-  // several are named without their active file (guessCheckpoint). A name with rotated files of
-  // its own is an active file, however it looks (`audit.2026.jsonl`).
   const only = files[0] as string;
-  if (rotatedBaseOf(only) !== undefined && listRotated(only).length === 0) return { files, named: true };
+  if (standsAlone(only)) return { files, named: true };
   const set = expandSet(files[0] as string);
   // A missing file stays in the list so the report names it (unreadable_file).
   return set.length > 0 ? { files: set, active: files[0] as string } : { files };
+}
+
+/**
+ * A rotated file named alone stands alone (about to be archived): verified as a chain, as when
+ * several are named without their active file (guessCheckpoint). A name with rotated files of
+ * its own is an active file, however it looks (`audit.2026.jsonl`).
+ */
+function standsAlone(file: string): boolean {
+  return rotatedBaseOf(file) !== undefined && listRotated(file).length === 0;
 }
 
 function guessCheckpoint(files: readonly string[], named: boolean): string | undefined {

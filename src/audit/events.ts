@@ -2,6 +2,7 @@ import { fullDigest } from './redactor.js';
 import { actorIds, type Principal } from '../core/principal.js';
 import type { Action, Decision, DecisionMode, Reason } from '../core/decision.js';
 import type { UpstreamOutcome } from '../core/tool-call.js';
+import type { UpstreamErrorFields } from '../core/upstream-error.js';
 import type { SubjectMatch } from '../events/subject.js';
 import type { RestartNote } from './active-file.js';
 import type { AuditEvent, AuditEventType } from './audit-sink.js';
@@ -195,7 +196,7 @@ export interface AuditEventFields {
   'call.forwarded': CallBase & { upstream: string; tool: string };
   'call.result': CallBase & {
     status: UpstreamOutcome['status']; durationMs: number; resultBytes: number; resultItems: number;
-    resultDigest: string; result?: unknown; error?: { code: number; message: string };
+    resultDigest: string; result?: unknown; error?: UpstreamErrorFields;
   };
   'call.error': CallBase & { code: string; message: string; stage: string };
   /**

@@ -1,6 +1,7 @@
 import type { Principal } from './principal.js';
 import type { MaybePromise } from './maybe-promise.js';
 import type { DefinitionList } from './definition-lists.js';
+import type { UpstreamErrorFields } from './upstream-error.js';
 
 /** Tool annotations as listed by an upstream. Untrusted hints (see GUIDE §2). */
 export interface ToolAnnotations {
@@ -102,8 +103,11 @@ export interface UpstreamOutcome {
    * `resultBytes` (one serialisation of a possibly large result instead of two).
    */
   readonly resultDigest?: string;
-  /** JSON-RPC error when status is `error`. */
-  readonly error?: { readonly code: number; readonly message: string };
+  /**
+   * JSON-RPC error when status is `error` (or `timeout`): the upstream's, checked
+   * (upstream-error.ts), so a code that is not an integer is a fixed marker.
+   */
+  readonly error?: UpstreamErrorFields;
   /**
    * Status `cancelled` of a call already forwarded: the upstream was told to stop, but need not
    * honour that, so the call may still be running there. Resolves (never rejects) once the
@@ -212,6 +216,12 @@ export interface Guard {
    * `completion/complete` of either are refused. A throw hides the whole list, or refuses the request (fail closed).
    */
   definitionListing?(kind: ListedKind, upstream: string, name: string): DefinitionListing;
+  /**
+   * A URI as the audit records it where it names one outside `call.received` (a read or
+   * subscription the pins refuse): redacted as the virtual tool's `uri` argument is, by the
+   * policy's paths and patterns too. Called only for a refusal, never for an allowed call.
+   */
+  auditedUri?(uri: string): string;
   /**
    * Stdio: whether the session's principal may make a request other than a tool call (lists,
    * resources, prompts, completions): undefined admits it, a reason code refuses it (HTTP checks

@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditSink } from '../audit/audit-sink.js';
 import { recordAll } from '../audit/batch-audit.js';
+import { boundedErrorMessage } from '../audit/bounded-message.js';
 import { hiddenValues, maskEchoes } from '../audit/echoed-values.js';
 import { auditEvent, decisionEvent, principalSummary, resultEvent, type PrincipalSummary } from '../audit/events.js';
 import type { Clock } from '../core/clock.js';
@@ -20,6 +21,7 @@ import { applyFloor, mergeFloors, type ActionFloor } from './apply-floor.js';
 import { claimsChangedSince, refusalAfterWait, requestStanding, subjectVerdict } from './subject-verdict.js';
 import { standingChecks } from './standing-check.js';
 import { requestAsPrincipal } from './request-as-principal.js';
+import { redactedUri } from './redacted-uri.js';
 import { renewalStands } from '../core/token-renewal.js';
 import type { DecisionEngine, Enforcer, PinGate, SessionTracker, SubjectGate } from './ports.js';
 import type { EnforceOptions } from '../enforce/enforce-decision.js';
@@ -432,7 +434,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
    * it gets the redaction the call's arguments get (the policy's paths and patterns too), not only
    * the sink's own rules, which know nothing of the policy's. Patterns find secrets by their
    * shape; a value hidden by its key path (`password`, `card.number`) has no shape, so its literal
-   * echoes are masked first (echoed-values.ts).
+   * echoes are masked first (echoed-values.ts). What is left is cut to a bound (bounded-message.ts).
    */
   function withRedactedError(req: ToolCallRequest, outcome: UpstreamOutcome): UpstreamOutcome {
     if (!outcome.error) return outcome;
@@ -443,7 +445,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
     } catch {
       message = undefined; // a redaction fault must not leave the message in clear, nor lose the record
     }
-    return { ...outcome, error: { code: outcome.error.code, message: typeof message === 'string' ? message : '[REDACTED]' } };
+    return { ...outcome, error: { code: outcome.error.code, message: typeof message === 'string' ? boundedErrorMessage(message) : '[REDACTED]' } };
   }
 
   function recordOutcome(req: ToolCallRequest, outcome: UpstreamOutcome): void {
@@ -491,6 +493,7 @@ export function createGuard(deps: GuardDeps): Guard & { readonly stats: GuardSta
       deps.pins?.observe(upstream, defs, page, kind);
     },
     definitionListing: (kind, upstream, name) => deps.pins?.listing(upstream, name, kind) ?? { listed: true },
+    auditedUri: (uri: string) => redactedUri(deps.engine, uri),
     onSessionOpened(info: SessionInfo) {
       deps.sessions?.opened(info);
       recordLifecycle(auditEvent('session.opened', { sessionId: info.sessionId, principal: principalSummary(info.principal), transport: info.transport, ...(info.remoteAddress ? { remoteAddress: info.remoteAddress } : {}), ...(info.userAgent ? { userAgent: info.userAgent } : {}) }));

@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { applyFloor } from './apply-floor.js';
 import type { DecisionEngine, SubjectGate } from './ports.js';
 import { subjectVerdict } from './subject-verdict.js';
+import { redactedUri } from './redacted-uri.js';
 
 export interface StandingCheckDeps {
   readonly engine: DecisionEngine;
@@ -44,20 +45,11 @@ export function standingOutcome(decision: Pick<Decision, 'action' | 'enforced' |
  * step-ups apply as to a call. A fault ends the subscription (fail closed), recorded as a block.
  */
 export function standingChecks(deps: StandingCheckDeps): Required<Pick<Guard, 'recheckSubscription' | 'subscriptionEnded' | 'subscriptionExpired'>> {
-  /** `uri` as an argument of the virtual tool is redacted in the audit (the policy's paths and patterns too). */
-  function redactedUri(uri: string): string {
-    try {
-      const v = (deps.engine.redact({ uri }).redacted as { uri?: unknown }).uri;
-      return typeof v === 'string' ? v : '[REDACTED]';
-    } catch {
-      return '[REDACTED]';
-    }
-  }
-
   /** Records; a failing sink is logged: the subscription ends all the same (the safe side), and the sink reports itself unhealthy. */
   function record(sub: StandingSubscription, build: (uri: string) => AuditEvent): void {
     try {
-      deps.audit.record(build(redactedUri(sub.uri)));
+      // `uri` as an argument of the virtual tool is redacted in the audit (the policy's paths and patterns too).
+      deps.audit.record(build(redactedUri(deps.engine, sub.uri)));
     } catch (err) {
       deps.logger.error({ err: String(err), sessionId: sub.sessionId, upstream: sub.upstream }, 'subscription.ended could not be recorded');
     }

@@ -1,4 +1,5 @@
 import { auditEvent, principalSummary } from '../audit/events.js';
+import { REDACTED } from '../audit/redact-rules.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import type { ProxySession } from './proxy-session.js';
 
@@ -20,10 +21,26 @@ export type HeldSubject =
 export function refuseHeldDefinition(session: ProxySession, request: RpcRequest, upstream: string, subject: HeldSubject, reason: string, message: string, data: Record<string, unknown> = {}): void {
   try {
     if (session.principal === undefined) throw new Error('session has no principal');
-    session.opts.audit?.record(auditEvent('request.refused', { sessionId: session.id, principal: principalSummary(session.principal), method: request.method, upstream, ...subject, reason }));
+    const recorded = 'uri' in subject ? { ...subject, uri: auditedUri(session, subject.uri) } : subject;
+    session.opts.audit?.record(auditEvent('request.refused', { sessionId: session.id, principal: principalSummary(session.principal), method: request.method, upstream, ...recorded, reason }));
   } catch (err) {
     // Refused either way; the sink reports itself unhealthy and blocks what needs a record.
     session.opts.logger.error({ err: String(err), method: request.method, reason }, 'could not audit a refused request');
   }
   session.toAgent(errorResponse(request.id, RPC.invalidParams, message, { reason, ...data }));
+}
+
+/**
+ * The URI as `call.received` would record it had the request been judged: redacted by the
+ * policy too (the guard's auditedUri), not only by the sink's own rules. A fault hides it whole.
+ */
+function auditedUri(session: ProxySession, uri: string): string {
+  const redact = session.opts.guard.auditedUri;
+  if (redact === undefined) return uri;
+  try {
+    const redacted = redact(uri);
+    return typeof redacted === 'string' ? redacted : REDACTED;
+  } catch {
+    return REDACTED;
+  }
 }

@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
 import { blockedToolResult } from '../core/decision-meta.js';
 import type { GuardVerdict, JudgedAction, ToolCallRequest, UpstreamOutcome } from '../core/tool-call.js';
+import { upstreamErrorFields } from '../core/upstream-error.js';
 import type { VirtualToolName } from '../core/virtual-tools.js';
 import type { AdmittedCall } from './call-request.js';
 import { judgedRefusal } from './judged-refusal.js';
@@ -77,7 +78,7 @@ function forwardCall(
   const upstreamId = upstream.request(call.action, call.params, call.timeoutMs, (response) => {
     session.inFlight.delete(request.id);
     try {
-      answer?.(response.error === undefined ? 'ok' : response.error.code === RPC.requestTimeout ? 'unknown' : 'refused');
+      answer?.(answerOf(response));
       if (onOutcome) report(outcomeOf(call.action, response));
     } finally {
       // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
@@ -99,10 +100,27 @@ function forwardCall(
   });
 }
 
+/**
+ * Whether the upstream answered with an error. Its `error` can be any JSON (`null`, a string):
+ * only `undefined` and `null` are no error, as for outcomeOf, so the subscription and the audit
+ * agree, and nothing here reads a field of what may not be an object (a throw in the upstream's
+ * message handler ends warden).
+ */
+function answeredError(response: RpcResponse): boolean {
+  return response.error !== undefined && response.error !== null;
+}
+
+function answerOf(response: RpcResponse): SubscribeAnswer {
+  if (!answeredError(response)) return 'ok';
+  return upstreamErrorFields(response.error).code === RPC.requestTimeout ? 'unknown' : 'refused';
+}
+
 function outcomeOf(action: JudgedAction, response: RpcResponse): Omit<UpstreamOutcome, 'durationMs'> {
-  if (response.error) {
-    const status = response.error.code === RPC.requestTimeout ? 'timeout' : 'error';
-    return { status, resultBytes: 0, resultItems: 0, result: undefined, error: { code: response.error.code, message: response.error.message } };
+  if (answeredError(response)) {
+    // The upstream's error as sent can be any JSON: the audit and the signals get it checked.
+    const error = upstreamErrorFields(response.error);
+    const status = error.code === RPC.requestTimeout ? 'timeout' : 'error';
+    return { status, resultBytes: 0, resultItems: 0, result: undefined, error };
   }
   const result = response.result ?? {};
   // The canonical form has the same bytes as JSON.stringify's, in another key order: one

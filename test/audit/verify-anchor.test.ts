@@ -169,6 +169,23 @@ describe('warden audit verify --anchor', () => {
     expect(cli([c.files[0]!, '--checkpoint', join(c.dir, 'warden-audit.checkpoint.json')]).stdout).toContain('truncated_tail');
   });
 
+  it('verify --file <the one rotated file> is not failed against the live log\'s checkpoint either: --file names a file as the positional form does', () => {
+    // The retention step written with --file (or $WARDEN_AUDIT_FILE) took the live checkpoint and
+    // failed a clean file with truncated_tail (exit 1), as the positional form did before.
+    const c = writeChain('warden-anchor-cli-');
+    checkpointAt(c, 30);
+    const r = cli(['--file', c.files[0]!, '--json']);
+    const report = JSON.parse(r.stdout) as { ok: boolean; lastSeq: number; files: { file: string }[]; checkpoint: { status: string }; warnings: { code: string }[] };
+    expect(r.status).toBe(0);
+    expect(report).toMatchObject({ ok: true, lastSeq: 10, files: [{ file: c.files[0] }], checkpoint: { status: 'none' } });
+    expect(report.warnings.map((w) => w.code)).toEqual(['no_checkpoint']);
+    const env = spawnSync(process.execPath, [CLI, 'audit', 'verify'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', WARDEN_AUDIT_FILE: c.files[0]! } });
+    expect(env.status, env.stdout).toBe(0);
+    // An explicit --checkpoint is still used as given; the active file still verifies its set.
+    expect(cli(['--file', c.files[0]!, '--checkpoint', join(c.dir, 'warden-audit.checkpoint.json')]).stdout).toContain('truncated_tail');
+    expect(cli(['--file', c.files[2]!]).stdout).toContain('30 records, seq 1..30 in 3 file(s); checkpoint seq 30');
+  });
+
   it('the live log\'s checkpoint still applies by default when the active file is missing: a deleted active file is a truncated tail', () => {
     const c = writeChain('warden-anchor-cli-');
     checkpointAt(c, 30);

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/identity-env.js';
 import { runWardenCli } from '../../helpers/identity-warden.js';
 import type { ConnectedClient } from '../../helpers/mcp-clients.js';
-import { REPO_ROOT, upstreams } from '../../helpers/paths.js';
+import { REPO_ROOT, TRANSPARENT_POLICY, upstreams } from '../../helpers/paths.js';
 import { auditRecords, POISON } from '../../helpers/pins-listing-warden.js';
 import { acmeConfig, spawnWardenStdio, tempDir } from '../../helpers/warden-process.js';
 
@@ -27,7 +27,7 @@ interface TemplatesWarden extends ConnectedClient {
   readonly resourcesChanged: { count: number };
 }
 
-async function start(dir: string, env: Record<string, string> = {}, more: Record<string, unknown> = {}): Promise<TemplatesWarden> {
+async function start(dir: string, env: Record<string, string> = {}, more: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<TemplatesWarden> {
   const resourcesChanged = { count: 0 };
   const w = await spawnWardenStdio(
     acmeConfig({
@@ -35,6 +35,7 @@ async function start(dir: string, env: Record<string, string> = {}, more: Record
       audit: { file: join(dir, 'audit.jsonl') },
       control: { enabled: false },
       pins: { file: join(dir, 'pins.json') },
+      ...config,
     }),
     { setup: (client) => client.setNotificationHandler(ResourceListChangedNotificationSchema, () => void (resourcesChanged.count += 1)) },
   );
@@ -150,6 +151,26 @@ describe('pins: reads and completions through a held resource template', () => {
       'resources/unsubscribe docs://files/old.txt',
       'resources/unsubscribe docs://files/notes.txt',
     ]);
+  });
+
+  it('records the URI of a read or subscription refused through a held template redacted by the policy\'s redaction, as call.received records a read (account number in a refused URI)', async () => {
+    // The policy hides account numbers wherever they appear; a URI naming one was written in
+    // clear in request.refused (only the sink's own rules applied) while call.received hid it.
+    const dir = tempDir('warden-e2e-pins-template-redacted-uri-');
+    const overlay = join(dir, 'redact-accounts.yaml');
+    writeFileSync(overlay, "redact:\n  patterns: ['acct-[0-9]{6}']\n");
+    const w = await start(dir, {}, {}, { policy: { files: [TRANSPARENT_POLICY, overlay], watch: false } });
+    expect((await w.client.listResourceTemplates()).resourceTemplates.map((t) => t.name)).toEqual(['file']);
+    expect(textOf(await read(w, 'docs://files/acct-123456.txt'))).toBe('contents of docs://files/acct-123456.txt');
+    await rugPullTemplate(w);
+    await expect(read(w, 'docs://files/acct-654321.txt')).rejects.toMatchObject({ code: -32602, data: { reason: 'resourceTemplate.definition_changed' } });
+    await expect(w.client.subscribeResource({ uri: 'docs://files/acct-777777.txt' })).rejects.toMatchObject({ code: -32602 });
+    expect(auditRecords(dir, 'call.received').filter((r) => r.tool === 'resources/read').map((r) => r.args)).toEqual([{ uri: 'docs://files/[REDACTED].txt' }]);
+    expect(auditRecords(dir, 'request.refused')).toMatchObject([
+      { method: 'resources/read', upstream: 'defs', uri: 'docs://files/[REDACTED].txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+      { method: 'resources/subscribe', upstream: 'defs', uri: 'docs://files/[REDACTED].txt', resourceTemplate: 'file', reason: 'resourceTemplate.definition_changed' },
+    ]);
+    expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8')).not.toMatch(/acct-\d{6}/);
   });
 
   it('refuses a URI that a held and an accepted template both claim (overlapping templates fail closed)', async () => {
