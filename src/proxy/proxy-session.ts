@@ -24,7 +24,7 @@ import { relayUpdate, type HeldSubscription } from './standing-subscriptions.js'
 import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
-import { isTaskMethod, upstreamInitializeParams, UPSTREAM_TASK_METHOD_REFUSAL } from './unsupported-tasks.js';
+import { isTaskMethod, isTaskNotification, upstreamInitializeParams, UPSTREAM_TASK_METHOD_REFUSAL, withoutTaskAugmentation } from './unsupported-tasks.js';
 import { UpstreamStartError } from './upstream-start-error.js';
 
 export interface SessionOptions {
@@ -360,6 +360,8 @@ export class ProxySession implements UpstreamEvents {
       this.relay.progress(n);
       return;
     }
+    // No task was relayed to the agent: its task notifications belong to no upstream (unsupported-tasks.ts).
+    if (isTaskNotification(n.method)) return;
     // initialized, roots/list_changed and unknown notifications.
     for (const c of this.connections) c.send(n);
   }
@@ -370,7 +372,8 @@ export class ProxySession implements UpstreamEvents {
       upstream.send(errorResponse(request.id, RPC.methodNotFound, UPSTREAM_TASK_METHOD_REFUSAL));
       return;
     }
-    const opened = this.relay.open(upstream, request);
+    // A task it asks for anyway is left out: the agent answers the ordinary way (unsupported-tasks.ts).
+    const opened = this.relay.open(upstream, withoutTaskAugmentation(request));
     if (!opened.ok) {
       this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');
       return;
