@@ -409,9 +409,13 @@ export class ProxySession implements UpstreamEvents {
     if (n.method === 'notifications/progress' && params) {
       const token = params.progressToken as ProgressToken;
       const route = this.progress.routeOf(token);
-      // A token of an agent request forwarded to another upstream: this upstream is forging
+      // A token of an agent request forwarded to another upstream, or not forwarded yet (being
+      // judged, waiting for a person, where warden's own progress speaks): this upstream is forging
       // progress (and its message text) for a call it never received. Dropped.
-      if (route !== undefined && this.inFlight.get(route)?.upstream !== upstream) return;
+      if (route !== undefined) {
+        const entry = this.inFlight.get(route);
+        if (entry?.upstream !== upstream || entry.upstreamId < 0) return;
+      }
       this.toAgent(n, this.progress.relayed(token));
       return;
     }
