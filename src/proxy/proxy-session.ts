@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
+import { imitatedNotification } from './method-lookalike.js';
 import { Namespacer } from './namespacing.js';
 import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
@@ -297,6 +298,11 @@ export class ProxySession implements UpstreamEvents {
   }
 
   private agentNotification(n: RpcNotification): void {
+    if (imitatedNotification(n.method) !== undefined) {
+      // `notifications/Cancelled` would reach every upstream unmapped (see method-lookalike.ts).
+      this.opts.logger.warn({ method: n.method }, 'agent notification with a look-alike name dropped');
+      return;
+    }
     const params = n.params ?? {};
     if (n.method === 'notifications/cancelled') {
       const id = params.requestId as RpcId;
@@ -405,6 +411,12 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
+    if (!n.method.startsWith('notifications/') || imitatedNotification(n.method) !== undefined) {
+      // A request method without an id (`sampling/createMessage`) would skip the relay's bound and
+      // timeout at a client that runs it; a look-alike of a gated notification would skip its gate.
+      this.opts.logger.warn({ upstream: upstream.name, method: n.method }, 'upstream notification with a request method or a look-alike name dropped');
+      return;
+    }
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
       const token = params.progressToken as ProgressToken;
