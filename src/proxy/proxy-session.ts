@@ -323,6 +323,11 @@ export class ProxySession implements UpstreamEvents {
       entry.onCancel?.(reason, settled);
       return;
     }
+    if (this.info === undefined) {
+      // Not opened (an initialize that failed with some upstreams already running): like its
+      // requests, the session's notifications reach none of them (see routeRequest).
+      return;
+    }
     if (!n.method.startsWith('notifications/')) {
       // A request method without an id (`tools/call` above all): JSON-RPC servers run a
       // notification's method and only skip the reply, so it would run unjudged. Every MCP
