@@ -378,6 +378,12 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
+    if (this.startFailure !== undefined) {
+      // The session never opened (another upstream failed to start): nothing of it reaches the
+      // agent, an elicitation or sampling from an upstream left running least of all.
+      upstream.send(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: session not initialized'));
+      return;
+    }
     if (isTaskMethod(request.method)) {
       // The agent's tasks are not offered to upstreams (unsupported-tasks.ts): one must not read another's.
       upstream.send(errorResponse(request.id, RPC.methodNotFound, UPSTREAM_TASK_METHOD_REFUSAL));
@@ -416,6 +422,8 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
+    // The session never opened (another upstream failed to start): nothing of it reaches the agent.
+    if (this.startFailure !== undefined) return;
     if (!n.method.startsWith('notifications/') || imitatedNotification(n.method) !== undefined) {
       // A request method without an id (`sampling/createMessage`) would skip the relay's bound and
       // timeout at a client that runs it; a look-alike of a gated notification would skip its gate.
