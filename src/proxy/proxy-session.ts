@@ -9,7 +9,7 @@ import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
-import { imitatedNotification } from './method-lookalike.js';
+import { imitatedMethod, imitatedNotification } from './method-lookalike.js';
 import { Namespacer } from './namespacing.js';
 import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
@@ -384,8 +384,9 @@ export class ProxySession implements UpstreamEvents {
       upstream.send(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: session not initialized'));
       return;
     }
-    if (isTaskMethod(request.method)) {
-      // The agent's tasks are not offered to upstreams (unsupported-tasks.ts): one must not read another's.
+    if (isTaskMethod(request.method) || imitatedMethod(request.method)?.startsWith('tasks/') === true) {
+      // The agent's tasks are not offered to upstreams (unsupported-tasks.ts): one must not read
+      // another's. A look-alike (`Tasks/List`) is refused too: a lenient client would answer it.
       upstream.send(errorResponse(request.id, RPC.methodNotFound, UPSTREAM_TASK_METHOD_REFUSAL));
       return;
     }

@@ -13,7 +13,8 @@
  * "method not found", never forwarded (an upstream may keep tasks other clients created).
  *
  * The other way round too: the agent's own `tasks` capability is not passed on to upstreams, and
- * an upstream's `tasks/*` request to the agent is answered "method not found", never relayed.
+ * an upstream's `tasks/*` request to the agent (or a look-alike of one, method-lookalike.ts) is
+ * answered "method not found", never relayed.
  * With several upstreams the agent's tasks are one pool: one upstream's `tasks/list` would show
  * it the tasks another one created (task-augmented sampling, elicitation), and `tasks/result`
  * hand it their answers. An upstream that asks for a task anyway (a `sampling/createMessage` or

@@ -32,23 +32,26 @@ describe('the agent\'s tasks are not offered to upstreams', () => {
     expect(params.capabilities).toEqual({ sampling: {} });
   });
 
-  it('answers an upstream\'s tasks/list and tasks/result to the agent with -32601, never relayed (one upstream reading the tasks another created)', async () => {
+  it('answers an upstream\'s tasks/list and tasks/result to the agent (and look-alikes of them) with -32601, never relayed (one upstream reading the tasks another created)', async () => {
     const a = await agentWithTasks();
     const lines = [
       '{"jsonrpc":"2.0","id":"peek-1","method":"tasks/list","params":{}}',
       '{"jsonrpc":"2.0","id":"peek-2","method":"tasks/result","params":{"taskId":"other-upstreams-task"}}',
+      // Look-alikes a lenient client would answer as tasks/list and tasks/result.
+      '{"jsonrpc":"2.0","id":"peek-3","method":"Tasks/List","params":{}}',
+      '{"jsonrpc":"2.0","id":"peek-4","method":"tasks/result\\u0000","params":{"taskId":"other-upstreams-task"}}',
     ];
     expect(text(await a.request('tools/call', { name: 'two__emit', arguments: { lines } }))).toBe('emitted');
     const answersSeen = async (): Promise<Message[]> =>
-      (JSON.parse(text(await a.request('tools/call', { name: 'two__seen', arguments: {} }))) as Message[]).filter((m) => m.id === 'peek-1' || m.id === 'peek-2');
+      (JSON.parse(text(await a.request('tools/call', { name: 'two__seen', arguments: {} }))) as Message[]).filter((m) => typeof m.id === 'string' && m.id.startsWith('peek-'));
     let answers: Message[] = [];
-    for (let i = 0; i < 100 && answers.length < 2; i++) {
+    for (let i = 0; i < 100 && answers.length < 4; i++) {
       answers = await answersSeen();
-      if (answers.length < 2) await new Promise((r) => setTimeout(r, 50));
+      if (answers.length < 4) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(answers).toHaveLength(2);
+    expect(answers).toHaveLength(4);
     for (const answer of answers) expect(answer.error).toMatchObject({ code: -32601 });
-    expect((a.lines as Message[]).filter((m) => typeof m.method === 'string' && m.method.startsWith('tasks/'))).toEqual([]);
+    expect((a.lines as Message[]).filter((m) => typeof m.method === 'string' && m.method.toLowerCase().startsWith('tasks/'))).toEqual([]);
     // Other server requests still reach the agent.
     expect(text(await a.request('tools/call', { name: 'two__emit', arguments: { lines: ['{"jsonrpc":"2.0","id":"ask","method":"roots/list","params":{}}'] } }))).toBe('emitted');
     await until(() => (a.lines as Message[]).some((m) => m.method === 'roots/list'));
