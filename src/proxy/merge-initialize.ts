@@ -21,7 +21,7 @@ export function mergeInitializeResults(
   for (const r of results) mergeCaps(capabilities, (r.capabilities as Caps | undefined) ?? {});
   const versions = results.map((r) => r.protocolVersion).filter((v): v is string => typeof v === 'string').sort();
   const instructions = upstreams
-    .map((u, i) => (typeof results[i]!.instructions === 'string' ? `## ${u.name}\n${String(results[i]!.instructions)}` : undefined))
+    .map((u, i) => (typeof results[i]!.instructions === 'string' ? `## ${u.name}\n${withoutHeadings(results[i]!.instructions)}` : undefined))
     .filter((s): s is string => s !== undefined);
   const merged: Record<string, unknown> = { protocolVersion: versions[0], capabilities: withoutTasks(capabilities), serverInfo };
   if (instructions.length > 0) merged.instructions = instructions.join('\n\n');
@@ -60,4 +60,13 @@ function setOwn(obj: Caps, key: string, value: unknown): void {
 
 function isObject(v: unknown): v is Caps {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * An upstream's instructions inside its `## <upstream>` section: a line of its own that starts a
+ * heading (`## other`, `# mcp-warden`) gets a backslash before its `#`, or one upstream could close its
+ * section and write text the model reads as another upstream's instructions, or warden's.
+ */
+function withoutHeadings(text: string): string {
+  return text.replace(/^([ \t]*)#/gm, '$1\\#');
 }

@@ -23,3 +23,25 @@ export function imitatedMethod(method: string): string | undefined {
   if (EXACT.has(method)) return undefined;
   return BY_FOLDED.get(method.normalize('NFKC').replace(INVISIBLE, '').toLowerCase());
 }
+
+/**
+ * Notifications warden routes or gates by name, either way: progress (to the request it belongs
+ * to), cancellations (mapped to warden's ids), resource updates (only for held subscriptions) and
+ * the list announcements it counts. A look-alike (`notifications/Progress`,
+ * `notifications/resources/updated ` with a space) skips the gate: an upstream's would reach the
+ * agent unchecked (progress it forged for another upstream's call, an update for a URI the agent
+ * never subscribed to), the agent's would reach every upstream unmapped. A lenient peer that folds
+ * method names would act on it. Dropped instead.
+ */
+const NOTIFICATIONS = [
+  'notifications/progress', 'notifications/cancelled', 'notifications/resources/updated',
+  'notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed',
+];
+const NOTIFICATIONS_EXACT = new Set(NOTIFICATIONS);
+const NOTIFICATIONS_BY_FOLDED = new Map(NOTIFICATIONS.map((m) => [m, m]));
+
+/** The gated notification `method` imitates without being it, else undefined. */
+export function imitatedNotification(method: string): string | undefined {
+  if (NOTIFICATIONS_EXACT.has(method)) return undefined;
+  return NOTIFICATIONS_BY_FOLDED.get(method.normalize('NFKC').replace(INVISIBLE, '').toLowerCase());
+}

@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger.js';
 import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
+import { imitatedMethod, imitatedNotification } from './method-lookalike.js';
 import { Namespacer } from './namespacing.js';
 import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
@@ -24,7 +25,7 @@ import { relayUpdate, type HeldSubscription } from './standing-subscriptions.js'
 import type { SubscribeAttempt } from './subscribe-attempt.js';
 import { streamNewsEvent } from './stream-news-audit.js';
 import type { StreamNews } from './upstream-stream-keeper.js';
-import { isTaskMethod, upstreamInitializeParams, UPSTREAM_TASK_METHOD_REFUSAL } from './unsupported-tasks.js';
+import { isTaskMethod, isTaskNotification, upstreamInitializeParams, UPSTREAM_TASK_METHOD_REFUSAL, withoutTaskAugmentation } from './unsupported-tasks.js';
 import { UpstreamStartError } from './upstream-start-error.js';
 
 export interface SessionOptions {
@@ -297,6 +298,11 @@ export class ProxySession implements UpstreamEvents {
   }
 
   private agentNotification(n: RpcNotification): void {
+    if (imitatedNotification(n.method) !== undefined) {
+      // `notifications/Cancelled` would reach every upstream unmapped (see method-lookalike.ts).
+      this.opts.logger.warn({ method: n.method }, 'agent notification with a look-alike name dropped');
+      return;
+    }
     const params = n.params ?? {};
     if (n.method === 'notifications/cancelled') {
       const id = params.requestId as RpcId;
@@ -315,6 +321,11 @@ export class ProxySession implements UpstreamEvents {
       // cancelUpstream keeps it counted while the upstream may still run it).
       this.requests?.ended(id);
       entry.onCancel?.(reason, settled);
+      return;
+    }
+    if (this.info === undefined) {
+      // Not opened (an initialize that failed with some upstreams already running): like its
+      // requests, the session's notifications reach none of them (see routeRequest).
       return;
     }
     if (!n.method.startsWith('notifications/')) {
@@ -360,17 +371,27 @@ export class ProxySession implements UpstreamEvents {
       this.relay.progress(n);
       return;
     }
+    // No task was relayed to the agent: its task notifications belong to no upstream (unsupported-tasks.ts).
+    if (isTaskNotification(n.method)) return;
     // initialized, roots/list_changed and unknown notifications.
     for (const c of this.connections) c.send(n);
   }
 
   onRequest(upstream: UpstreamConnection, request: RpcRequest): void {
-    if (isTaskMethod(request.method)) {
-      // The agent's tasks are not offered to upstreams (unsupported-tasks.ts): one must not read another's.
+    if (this.startFailure !== undefined) {
+      // The session never opened (another upstream failed to start): nothing of it reaches the
+      // agent, an elicitation or sampling from an upstream left running least of all.
+      upstream.send(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: session not initialized'));
+      return;
+    }
+    if (isTaskMethod(request.method) || imitatedMethod(request.method)?.startsWith('tasks/') === true) {
+      // The agent's tasks are not offered to upstreams (unsupported-tasks.ts): one must not read
+      // another's. A look-alike (`Tasks/List`) is refused too: a lenient client would answer it.
       upstream.send(errorResponse(request.id, RPC.methodNotFound, UPSTREAM_TASK_METHOD_REFUSAL));
       return;
     }
-    const opened = this.relay.open(upstream, request);
+    // A task it asks for anyway is left out: the agent answers the ordinary way (unsupported-tasks.ts).
+    const opened = this.relay.open(upstream, withoutTaskAugmentation(request));
     if (!opened.ok) {
       this.opts.logger.warn({ upstream: upstream.name, method: request.method }, 'server request refused: too many waiting for the client');
       return;
@@ -402,13 +423,25 @@ export class ProxySession implements UpstreamEvents {
   }
 
   onNotification(upstream: UpstreamConnection, n: RpcNotification): void {
+    // The session never opened (another upstream failed to start): nothing of it reaches the agent.
+    if (this.startFailure !== undefined) return;
+    if (!n.method.startsWith('notifications/') || imitatedNotification(n.method) !== undefined) {
+      // A request method without an id (`sampling/createMessage`) would skip the relay's bound and
+      // timeout at a client that runs it; a look-alike of a gated notification would skip its gate.
+      this.opts.logger.warn({ upstream: upstream.name, method: n.method }, 'upstream notification with a request method or a look-alike name dropped');
+      return;
+    }
     const params = n.params;
     if (n.method === 'notifications/progress' && params) {
       const token = params.progressToken as ProgressToken;
       const route = this.progress.routeOf(token);
-      // A token of an agent request forwarded to another upstream: this upstream is forging
+      // A token of an agent request forwarded to another upstream, or not forwarded yet (being
+      // judged, waiting for a person, where warden's own progress speaks): this upstream is forging
       // progress (and its message text) for a call it never received. Dropped.
-      if (route !== undefined && this.inFlight.get(route)?.upstream !== upstream) return;
+      if (route !== undefined) {
+        const entry = this.inFlight.get(route);
+        if (entry?.upstream !== upstream || entry.upstreamId < 0) return;
+      }
       this.toAgent(n, this.progress.relayed(token));
       return;
     }

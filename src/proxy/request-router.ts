@@ -137,6 +137,14 @@ function refOf(params: Record<string, unknown> | undefined): Record<string, unkn
 }
 
 function forwardTo(session: ProxySession, request: RpcRequest, target: Exclude<Target, undefined>): void {
+  if (target !== 'broadcast' && session.inFlight.has(request.id)) {
+    // Stdio (HTTP refuses every duplicate id before it gets here): a request under the id of one
+    // still in flight, a tool call held for a person above all, would take its in-flight entry,
+    // and its answer would delete it: the agent's cancel and the session's end would then miss
+    // the held call, whose approval or throttle wait would outlive the session.
+    session.toAgent(errorResponse(request.id, RPC.invalidRequest, 'Invalid Request: a request with this id is still in flight'));
+    return;
+  }
   rememberSessionState(session, request, target);
   if (target === 'broadcast') broadcast(session, request);
   else session.forward(target.upstream, request, target.params, session.opts.timeouts.requestMs);

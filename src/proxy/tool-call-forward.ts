@@ -5,6 +5,7 @@ import { upstreamErrorFields } from '../core/upstream-error.js';
 import type { VirtualToolName } from '../core/virtual-tools.js';
 import type { AdmittedCall } from './call-request.js';
 import { judgedRefusal } from './judged-refusal.js';
+import { withoutForgedDecision } from './forged-decision.js';
 import { errorResponse, RPC, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { ProxySession } from './proxy-session.js';
@@ -84,6 +85,8 @@ function forwardCall(
       // Whatever the upstream sent, the agent gets an answer: this runs inside the upstream's
       // message handler, where a throw would end warden.
       response.id = request.id;
+      // Only warden's own refusals carry its decision (forged-decision.ts).
+      withoutForgedDecision(response);
       session.answerAfterProgress(token, response);
     }
   });

@@ -13,10 +13,15 @@
  * "method not found", never forwarded (an upstream may keep tasks other clients created).
  *
  * The other way round too: the agent's own `tasks` capability is not passed on to upstreams, and
- * an upstream's `tasks/*` request to the agent is answered "method not found", never relayed.
+ * an upstream's `tasks/*` request to the agent (or a look-alike of one, method-lookalike.ts) is
+ * answered "method not found", never relayed.
  * With several upstreams the agent's tasks are one pool: one upstream's `tasks/list` would show
  * it the tasks another one created (task-augmented sampling, elicitation), and `tasks/result`
- * hand it their answers.
+ * hand it their answers. An upstream that asks for a task anyway (a `sampling/createMessage` or
+ * `elicitation/create` with `task`) has its request relayed without it, as the spec has a
+ * receiver that declares no tasks process it: the agent answers it the ordinary way and creates
+ * no task for it. And the agent's `notifications/tasks/*` reach no upstream: warden relayed no
+ * task-augmented request, and broadcast to every upstream they told each one about the others'.
  */
 
 /** The server capability a receiver of task-augmented requests declares. */
@@ -58,4 +63,17 @@ export function upstreamInitializeParams(params: Record<string, unknown>): Recor
 /** Whether a `tools/call`'s params ask for task augmentation (any `task` member counts). */
 export function asksForTask(params: Record<string, unknown> | undefined): boolean {
   return params !== undefined && Object.hasOwn(params, 'task');
+}
+
+/** A notification about tasks (`notifications/tasks/status`): none belongs to an upstream. */
+export function isTaskNotification(method: string): boolean {
+  return method.startsWith('notifications/tasks/');
+}
+
+/** An upstream's request to the agent as it is relayed: without `task` (the same object when it has none). */
+export function withoutTaskAugmentation<T extends { params?: Record<string, unknown> }>(request: T): T {
+  const params = request.params;
+  if (params === undefined || !Object.hasOwn(params, 'task')) return request;
+  const { task: _dropped, ...rest } = params;
+  return { ...request, params: rest };
 }

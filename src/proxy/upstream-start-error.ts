@@ -61,8 +61,10 @@ export function initializeFailureSummary(error: { code: number; message: string 
   if (error.code === timeoutCode) return `did not answer initialize within ${initializeMs} ms`;
   if (error.code === closedCode) {
     // The SDK's HTTP error text ends with the response body: only its status is kept.
-    const status = /\bHTTP (\d{3})\b/.exec(error.message);
+    const status = typeof error.message === 'string' ? /\bHTTP (\d{3})\b/.exec(error.message) : null;
     return status ? `answered initialize with HTTP ${status[1]}` : 'initialize could not be sent';
   }
-  return `answered initialize with error ${error.code}`;
+  // The code is the upstream's own: only an integer is a number warden may repeat (a string or an
+  // object could carry anything the upstream put in it, an API key from its configuration too).
+  return Number.isSafeInteger(error.code) ? `answered initialize with error ${error.code}` : 'answered initialize with an error';
 }

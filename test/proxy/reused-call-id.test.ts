@@ -57,6 +57,37 @@ describe('an agent that reuses the id of a call still waiting in warden', () => 
   });
 });
 
+describe('an agent that reuses the id of a held call for a request warden forwards unjudged (stdio)', () => {
+  it('refuses it (-32600): its answer would end the held call\'s entry, and a cancel or the session\'s end would then miss the held call', async () => {
+    const { guard, held } = holdingGuard();
+    const a = await rawAgent({}, { guard });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held).toHaveLength(1);
+    // An unknown method is forwarded unjudged to the upstream, which answers it at once.
+    const reused = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'x/unknown', params: {} }), 7);
+    expect(reused).toMatchObject({ error: { code: -32600, message: 'Invalid Request: a request with this id is still in flight' } });
+    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'stop' } }));
+    for (let i = 0; i < 200 && !held[0]!.signal.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held[0]!.signal.aborted).toBe(true);
+  });
+
+  it('still forwards a request under an id that differs only in type (7 and "7" are two ids)', async () => {
+    const { guard, held } = holdingGuard();
+    const a = await rawAgent({}, { guard });
+    closers.push(a.close);
+    expect(await a.init()).toHaveProperty('result');
+    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const other = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: '7', method: 'x/unknown', params: {} }), '7');
+    // The upstream's own answer: it was forwarded.
+    expect(other).toMatchObject({ error: { code: -32601 } });
+    expect(held[0]!.signal.aborted).toBe(false);
+  });
+});
+
 describe('a verdict that breaks warden\'s handler as it is acted on', () => {
   it('answers -32603 and frees the id: a later call under that id is not refused as still in flight', async () => {
     // A verdict that passes the check, then throws when the proxy acts on it: stands for any bug

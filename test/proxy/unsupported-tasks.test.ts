@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { upstreamInitializeParams, withoutTasks } from '../../src/proxy/unsupported-tasks.js';
+import { upstreamInitializeParams, withoutTaskAugmentation, withoutTasks } from '../../src/proxy/unsupported-tasks.js';
 import { hostileUpstream, rawAgent } from '../helpers/hostile-raw-agent.js';
 import { until } from '../helpers/progress.js';
 
@@ -32,23 +32,26 @@ describe('the agent\'s tasks are not offered to upstreams', () => {
     expect(params.capabilities).toEqual({ sampling: {} });
   });
 
-  it('answers an upstream\'s tasks/list and tasks/result to the agent with -32601, never relayed (one upstream reading the tasks another created)', async () => {
+  it('answers an upstream\'s tasks/list and tasks/result to the agent (and look-alikes of them) with -32601, never relayed (one upstream reading the tasks another created)', async () => {
     const a = await agentWithTasks();
     const lines = [
       '{"jsonrpc":"2.0","id":"peek-1","method":"tasks/list","params":{}}',
       '{"jsonrpc":"2.0","id":"peek-2","method":"tasks/result","params":{"taskId":"other-upstreams-task"}}',
+      // Look-alikes a lenient client would answer as tasks/list and tasks/result.
+      '{"jsonrpc":"2.0","id":"peek-3","method":"Tasks/List","params":{}}',
+      '{"jsonrpc":"2.0","id":"peek-4","method":"tasks/result\\u0000","params":{"taskId":"other-upstreams-task"}}',
     ];
     expect(text(await a.request('tools/call', { name: 'two__emit', arguments: { lines } }))).toBe('emitted');
     const answersSeen = async (): Promise<Message[]> =>
-      (JSON.parse(text(await a.request('tools/call', { name: 'two__seen', arguments: {} }))) as Message[]).filter((m) => m.id === 'peek-1' || m.id === 'peek-2');
+      (JSON.parse(text(await a.request('tools/call', { name: 'two__seen', arguments: {} }))) as Message[]).filter((m) => typeof m.id === 'string' && m.id.startsWith('peek-'));
     let answers: Message[] = [];
-    for (let i = 0; i < 100 && answers.length < 2; i++) {
+    for (let i = 0; i < 100 && answers.length < 4; i++) {
       answers = await answersSeen();
-      if (answers.length < 2) await new Promise((r) => setTimeout(r, 50));
+      if (answers.length < 4) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(answers).toHaveLength(2);
+    expect(answers).toHaveLength(4);
     for (const answer of answers) expect(answer.error).toMatchObject({ code: -32601 });
-    expect((a.lines as Message[]).filter((m) => typeof m.method === 'string' && m.method.startsWith('tasks/'))).toEqual([]);
+    expect((a.lines as Message[]).filter((m) => typeof m.method === 'string' && m.method.toLowerCase().startsWith('tasks/'))).toEqual([]);
     // Other server requests still reach the agent.
     expect(text(await a.request('tools/call', { name: 'two__emit', arguments: { lines: ['{"jsonrpc":"2.0","id":"ask","method":"roots/list","params":{}}'] } }))).toBe('emitted');
     await until(() => (a.lines as Message[]).some((m) => m.method === 'roots/list'));
@@ -66,5 +69,43 @@ describe('withoutTasks / upstreamInitializeParams', () => {
     const params = { protocolVersion: '2025-11-25', capabilities: plain };
     expect(upstreamInitializeParams(params)).toBe(params);
     expect(upstreamInitializeParams({ capabilities: 'odd' })).toEqual({ capabilities: 'odd' });
+  });
+});
+
+describe('an upstream that asks the agent for a task all the same', () => {
+  it('has its task-augmented sampling request relayed without `task` (the agent creates no task one upstream could own)', async () => {
+    const a = await agentWithTasks();
+    const line = '{"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{"task":{"ttl":60000},"messages":[],"maxTokens":1,"_meta":{"k":1}}}';
+    expect(text(await a.request('tools/call', { name: 'one__emit', arguments: { lines: [line] } }))).toBe('emitted');
+    await until(() => (a.lines as Message[]).some((m) => m.method === 'sampling/createMessage'));
+    const relayed = (a.lines as Message[]).find((m) => m.method === 'sampling/createMessage')!;
+    expect(relayed.params).toEqual({ messages: [], maxTokens: 1, _meta: { k: 1 } });
+  });
+
+  it('never hears the agent\'s notifications/tasks/status (nor does any other upstream: they would learn of each other\'s tasks)', async () => {
+    const a = await agentWithTasks();
+    a.fire('{"jsonrpc":"2.0","method":"notifications/tasks/status","params":{"taskId":"t-of-one","status":"completed","statusMessage":"exported 10,000 rows"}}');
+    a.fire('{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}');
+    for (const upstream of ['one', 'two']) {
+      let seen: Message[] = [];
+      for (let i = 0; i < 100 && !seen.some((m) => m.method === 'notifications/roots/list_changed'); i++) {
+        seen = JSON.parse(text(await a.request('tools/call', { name: `${upstream}__seen`, arguments: {} }))) as Message[];
+        if (!seen.some((m) => m.method === 'notifications/roots/list_changed')) await new Promise((r) => setTimeout(r, 20));
+      }
+      // Sent after the task notification, so that one was dropped, not still on its way.
+      expect(seen.some((m) => m.method === 'notifications/roots/list_changed')).toBe(true);
+      expect(seen.filter((m) => String(m.method).startsWith('notifications/tasks/'))).toEqual([]);
+    }
+  });
+});
+
+describe('withoutTaskAugmentation', () => {
+  it('drops task only, keeps a "__proto__" key as data, and returns a request without task as it is', () => {
+    const request = JSON.parse('{"jsonrpc":"2.0","id":1,"method":"elicitation/create","params":{"task":{},"__proto__":{"x":1},"message":"m"}}') as { params: Record<string, unknown> };
+    const out = withoutTaskAugmentation(request);
+    expect(Object.keys(out.params)).toEqual(['__proto__', 'message']);
+    expect(Object.getPrototypeOf(out.params)).toBe(Object.prototype);
+    const plain = { jsonrpc: '2.0', id: 2, method: 'roots/list', params: { a: 1 } };
+    expect(withoutTaskAugmentation(plain)).toBe(plain);
   });
 });
