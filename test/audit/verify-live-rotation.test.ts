@@ -37,6 +37,19 @@ async function liveSet(): Promise<{ file: string; checkpoint: string; sink: File
   return { file, checkpoint: defaultCheckpointPath(file), sink };
 }
 
+/** An `onRead` hook that rotates the live log the first time verify reads, and whether it did. */
+function rotationOnFirstRead(file: string, sink: FileAuditSink): { onRead: () => void; done: () => boolean } {
+  let rotated = false;
+  return {
+    onRead: () => {
+      if (rotated) return;
+      rotated = true;
+      rotateOnce(file, sink);
+    },
+    done: () => rotated,
+  };
+}
+
 /** Writes records until the sink has rotated at least once more. */
 function rotateOnce(file: string, sink: FileAuditSink): void {
   const before = listRotated(file).length;
@@ -46,17 +59,13 @@ function rotateOnce(file: string, sink: FileAuditSink): void {
 describe('verify on a live log that rotates while it reads', () => {
   it('a rotation while verify reads the set is no missing_file (files listed are read as they were)', async () => {
     const { file, checkpoint, sink } = await liveSet();
-    let rotated = false;
+    const rotation = rotationOnFirstRead(file, sink);
     const report = verifyAuditFiles(logSet(file), {
       checkpoint,
-      onRead: () => {
-        if (rotated) return;
-        rotated = true;
-        rotateOnce(file, sink);
-      },
+      onRead: rotation.onRead,
     });
     await sink.close();
-    expect(rotated).toBe(true);
+    expect(rotation.done()).toBe(true);
     expect(report.problem).toBeUndefined();
     expect(report.ok).toBe(true);
   });
@@ -69,14 +78,10 @@ describe('verify on a live log that rotates while it reads', () => {
     expect(verifyAuditFiles(listedFirst, { checkpoint }).problem?.code).toBe('missing_file');
     // From the active name: the set is listed after the checkpoint is read.
     const report = verifyAuditSet(file, { checkpoint });
-    let rotated = false;
+    const rotation = rotationOnFirstRead(file, sink);
     const during = verifyAuditSet(file, {
       checkpoint,
-      onRead: () => {
-        if (rotated) return;
-        rotated = true;
-        rotateOnce(file, sink);
-      },
+      onRead: rotation.onRead,
     });
     await sink.close();
     expect(report.problem).toBeUndefined();

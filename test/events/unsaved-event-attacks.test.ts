@@ -18,6 +18,31 @@ import { AUDIENCE, CAEP, ISSUER, makeKey, MemoryAudit, mintSet, post, serveJwks,
  */
 const NOW_SEC = 1_700_000_000;
 
+/** A SET receiver (keys from a JWKS served on loopback) whose revocations file can never be written. */
+async function receiverThatCannotSave(prefix: string, deps: { store: MemoryStateStore; audit: MemoryAudit; now: number; hooks?: string[] }) {
+  const key = await makeKey('k1');
+  const jwks = await serveJwks([key.jwk]);
+  // A regular file where the revocations folder should be: every save fails (even as root).
+  const blocker = join(tempDir(prefix), 'state');
+  writeFileSync(blocker, 'not a folder');
+  const file = join(blocker, 'revocations.json');
+  const config = EventsConfigSchema.parse({
+    listen: { host: '127.0.0.1', port: 0 },
+    transmitter: { issuer: ISSUER, audience: AUDIENCE, keys: { jwksUrl: jwks.url }, algorithms: ['ES256'] },
+  });
+  const { store, audit, now, hooks } = deps;
+  const registry = new SubjectRegistry({
+    settings: config, store, audit, clock: () => now, file: new RegistryFile(file),
+    ...(hooks ? {
+      onRevoke: (effect: { eventId: string }) => void hooks.push(`revoke:${effect.eventId}`),
+      onClaimsChange: (effect: { eventId: string }) => void hooks.push(`claims:${effect.eventId}`),
+      onStepUp: (effect: { eventId: string }) => void hooks.push(`step_up:${effect.eventId}`),
+    } : {}),
+  });
+  const receiver = await startEventReceiver(config, { registry, audit, clock: () => now, store });
+  return { key, jwks, blocker, file, registry, receiver };
+}
+
 describe('SET receiver when the revocations file cannot be written', () => {
   const now = NOW_SEC * 1000;
   let key: TestKey;
@@ -30,19 +55,7 @@ describe('SET receiver when the revocations file cannot be written', () => {
   const audit = new MemoryAudit();
 
   beforeAll(async () => {
-    key = await makeKey('k1');
-    jwks = await serveJwks([key.jwk]);
-    const dir = tempDir('warden-unsaved-');
-    // A regular file where the revocations folder should be: every save fails (even as root).
-    blocker = join(dir, 'state');
-    writeFileSync(blocker, 'not a folder');
-    file = join(blocker, 'revocations.json');
-    const config = EventsConfigSchema.parse({
-      listen: { host: '127.0.0.1', port: 0 },
-      transmitter: { issuer: ISSUER, audience: AUDIENCE, keys: { jwksUrl: jwks.url }, algorithms: ['ES256'] },
-    });
-    registry = new SubjectRegistry({ settings: config, store, audit, clock: () => now, file: new RegistryFile(file) });
-    receiver = await startEventReceiver(config, { registry, audit, clock: () => now, store });
+    ({ key, jwks, blocker, file, registry, receiver } = await receiverThatCannotSave('warden-unsaved-', { store, audit, now }));
   });
   afterAll(async () => {
     await receiver.close();
@@ -95,23 +108,7 @@ describe('SET receiver: retries while the revocations file cannot be written (re
   const aliceEntries = (kind: string) => registry.list(now).filter((e) => e.kind === kind && e.match.user === 'alice');
 
   beforeAll(async () => {
-    key = await makeKey('k1');
-    jwks = await serveJwks([key.jwk]);
-    const dir = tempDir('warden-unsaved-retries-');
-    blocker = join(dir, 'state');
-    writeFileSync(blocker, 'not a folder');
-    file = join(blocker, 'revocations.json');
-    const config = EventsConfigSchema.parse({
-      listen: { host: '127.0.0.1', port: 0 },
-      transmitter: { issuer: ISSUER, audience: AUDIENCE, keys: { jwksUrl: jwks.url }, algorithms: ['ES256'] },
-    });
-    registry = new SubjectRegistry({
-      settings: config, store, audit, clock: () => now, file: new RegistryFile(file),
-      onRevoke: (effect) => void hooks.push(`revoke:${effect.eventId}`),
-      onClaimsChange: (effect) => void hooks.push(`claims:${effect.eventId}`),
-      onStepUp: (effect) => void hooks.push(`step_up:${effect.eventId}`),
-    });
-    receiver = await startEventReceiver(config, { registry, audit, clock: () => now, store });
+    ({ key, jwks, blocker, file, registry, receiver } = await receiverThatCannotSave('warden-unsaved-retries-', { store, audit, now, hooks }));
   });
   afterAll(async () => {
     await receiver.close();

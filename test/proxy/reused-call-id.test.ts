@@ -25,6 +25,19 @@ function holdingGuard() {
   return { guard, held };
 }
 
+/** Sends a tools/call under `id` that the holding guard keeps waiting, and waits until it is held. */
+async function holdCall(a: Awaited<ReturnType<typeof rawAgent>>, held: readonly ToolCallRequest[], id: string | number): Promise<void> {
+  const before = held.length;
+  a.fire(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
+  for (let i = 0; i < 200 && held.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Cancels request `id` and waits until the held call sees it withdrawn. */
+async function cancelHeld(a: Awaited<ReturnType<typeof rawAgent>>, call: ToolCallRequest, id: string | number): Promise<void> {
+  a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'stop' } }));
+  for (let i = 0; i < 200 && !call.signal.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe('an agent that reuses the id of a call still waiting in warden', () => {
   it('refuses the second call (-32600), so the held one is still withdrawn when the session ends', async () => {
     const { guard, held } = holdingGuard();
@@ -32,15 +45,13 @@ describe('an agent that reuses the id of a call still waiting in warden', () => 
     closers.push(a.close);
     expect(await a.init()).toHaveProperty('result');
     // Call 7 waits for a human; the agent sends another call under the same id.
-    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
-    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await holdCall(a, held, 7);
     expect(held).toHaveLength(1);
     const second = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } }), 7);
     expect(second).toMatchObject({ error: { code: -32600 } });
     // The duplicate did not take the held call's place: cancelling id 7 still reaches the held call.
     expect(held[0]!.signal.aborted).toBe(false);
-    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'stop' } }));
-    for (let i = 0; i < 200 && !held[0]!.signal.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+    await cancelHeld(a, held[0]!, 7);
     expect(held[0]!.signal.aborted).toBe(true);
   });
 
@@ -48,8 +59,7 @@ describe('an agent that reuses the id of a call still waiting in warden', () => 
     const { guard, held } = holdingGuard();
     const a = await rawAgent({}, { guard });
     expect(await a.init()).toHaveProperty('result');
-    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
-    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await holdCall(a, held, 'x');
     await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } }), 'x');
     // The agent goes away: every call of the session that still waits must be withdrawn.
     await a.close();
@@ -63,14 +73,12 @@ describe('an agent that reuses the id of a held call for a request warden forwar
     const a = await rawAgent({}, { guard });
     closers.push(a.close);
     expect(await a.init()).toHaveProperty('result');
-    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
-    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await holdCall(a, held, 7);
     expect(held).toHaveLength(1);
     // An unknown method is forwarded unjudged to the upstream, which answers it at once.
     const reused = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'x/unknown', params: {} }), 7);
     expect(reused).toMatchObject({ error: { code: -32600, message: 'Invalid Request: a request with this id is still in flight' } });
-    a.fire(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'stop' } }));
-    for (let i = 0; i < 200 && !held[0]!.signal.aborted; i++) await new Promise((r) => setTimeout(r, 10));
+    await cancelHeld(a, held[0]!, 7);
     expect(held[0]!.signal.aborted).toBe(true);
   });
 
@@ -79,8 +87,7 @@ describe('an agent that reuses the id of a held call for a request warden forwar
     const a = await rawAgent({}, { guard });
     closers.push(a.close);
     expect(await a.init()).toHaveProperty('result');
-    a.fire(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'a', hold: true } } }));
-    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await holdCall(a, held, 7);
     const other = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: '7', method: 'x/unknown', params: {} }), '7');
     // The upstream's own answer: it was forwarded.
     expect(other).toMatchObject({ error: { code: -32601 } });
