@@ -33,6 +33,8 @@ export class ChildStdioTransport implements Transport {
   private child: ChildProcess | undefined;
   /** The unfinished line (see onData). */
   private readonly pending = new LineAssembler();
+  /** UTF-8 bytes of `pending` (its length counts UTF-16 units: up to 3 bytes each). */
+  private pendingBytes = 0;
   private closed = false;
   /** True while discarding the rest of an oversized line. */
   private skipping = false;
@@ -153,7 +155,8 @@ export class ChildStdioTransport implements Transport {
         continue;
       }
       const line = this.pending.length === 0 ? tail : this.pending.take(tail);
-      if (line.length > this.spec.maxMessageBytes) this.rejectOversized();
+      this.pendingBytes = 0;
+      if (this.overBound(line)) this.rejectOversized();
       else if (line.length > 0 && line !== '\r') this.deliver(line);
     }
     this.hold(text.slice(start));
@@ -163,10 +166,23 @@ export class ChildStdioTransport implements Transport {
   private hold(part: string): void {
     if (this.skipping || part.length === 0) return;
     this.pending.add(part);
-    if (this.pending.length <= this.spec.maxMessageBytes) return;
+    this.pendingBytes += Buffer.byteLength(part, 'utf8');
+    if (this.pendingBytes <= this.spec.maxMessageBytes) return;
     this.pending.clear();
+    this.pendingBytes = 0;
     this.skipping = true;
     this.rejectOversized();
+  }
+
+  /**
+   * Whether a line is over `maxMessageBytes`, counted in UTF-8 bytes as the limit says: a string's
+   * length counts UTF-16 units, and a line of three-byte characters (CJK, `€`) passed at up to three
+   * times the bound. Counted only when the units alone cannot tell (at most 3 bytes per unit), so
+   * an ordinary message pays one comparison.
+   */
+  private overBound(line: string): boolean {
+    const max = this.spec.maxMessageBytes;
+    return line.length > max || (line.length * 3 > max && Buffer.byteLength(line, 'utf8') > max);
   }
 
   private rejectOversized(): void {

@@ -34,3 +34,28 @@ describe('a stdio upstream writing one very long line', () => {
     expect((used.user + used.system) / 1000).toBeLessThan(3_000);
   }, 120_000);
 });
+
+/**
+ * `limits.maxUpstreamMessageBytes` is a bound in bytes, but a stdio upstream's line was measured
+ * as a string, in UTF-16 units: a line of three- and four-byte characters passed at up to three
+ * times the bound, held whole in warden's memory and relayed. 'aé€😀' is 10 bytes in 5 units.
+ */
+describe('a stdio upstream line over the byte bound in multibyte characters', () => {
+  for (const { repeat, limit, how } of [
+    { repeat: 3_000, limit: 20_000, how: 'in one pipe read' },
+    { repeat: 30_000, limit: 200_000, how: 'across several pipe reads' },
+  ]) {
+    it(`is refused, not passed at up to three times the bound (${how})`, async () => {
+      const upstream = { command: process.execPath, args: [join(REPO_ROOT, 'test/fixtures/proxy/multibyte-server.mjs')], env: { REPEAT: String(repeat) } };
+      const a = await rawAgent({ upstreams: { upstream }, limits: { maxUpstreamMessageBytes: limit }, timeouts: { callMs: 3_000 } });
+      closers.push(a.close);
+      expect(await a.init()).toHaveProperty('result');
+      // Under the bound in UTF-16 units (5 per repeat), over it in bytes (10 per repeat).
+      expect(repeat * 5).toBeLessThan(limit);
+      expect(repeat * 10).toBeGreaterThan(limit);
+      const answer = await a.request('tools/call', { name: 'big', arguments: {} });
+      expect(JSON.stringify(answer)).not.toContain('aé€😀');
+      expect(answer.error ?? (answer.result as { isError?: boolean } | undefined)?.isError).toBeTruthy();
+    }, 30_000);
+  }
+});
