@@ -10,6 +10,7 @@ import type { DownstreamChannel } from './downstream-channel.js';
 import { errorResponse, isRequest, isResponse, RPC, type RpcId, type RpcMessage, type RpcNotification, type RpcRequest, type RpcResponse } from './json-rpc.js';
 import { mergeInitializeResults } from './merge-initialize.js';
 import { imitatedMethod, imitatedNotification } from './method-lookalike.js';
+import { withoutForgedDecision } from './forged-decision.js';
 import { Namespacer } from './namespacing.js';
 import { OwnerMap } from './owner-map.js';
 import { ServerRequestRelay } from './server-request-relay.js';
@@ -174,6 +175,8 @@ export class ProxySession implements UpstreamEvents {
     const upstreamId = upstream.request(request.method, params, timeoutMs, (response) => {
       this.inFlight.delete(request.id);
       response.id = request.id;
+      // Unjudged, but the agent reads -32010 and the decision key as warden's all the same.
+      withoutForgedDecision(response);
       this.answerAfterProgress(token, response);
     });
     // A cancel means the answer handler never runs: the progress token goes with the request.

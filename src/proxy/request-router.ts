@@ -1,3 +1,5 @@
+import { REFUSED_CODE } from '../core/refusal-error.js';
+import { upstreamErrorFields } from '../core/upstream-error.js';
 import { errorResponse, RPC, type RpcRequest } from './json-rpc.js';
 import { listAcrossUpstreams, LIST_KINDS } from './list-aggregator.js';
 import { imitatedMethod } from './method-lookalike.js';
@@ -271,11 +273,21 @@ function broadcast(session: ProxySession, request: RpcRequest): void {
   let firstError: { code: number; message: string } | undefined;
   for (const upstream of targets) {
     upstream.request(request.method, request.params, session.opts.timeouts.requestMs, (response) => {
-      if (response.error && !firstError) firstError = response.error;
+      if (response.error !== undefined && response.error !== null && !firstError) firstError = broadcastError(response.error);
       if (--remaining > 0) return;
       session.toAgent(firstError ? errorResponse(request.id, firstError.code, firstError.message) : { jsonrpc: '2.0', id: request.id, result: {} });
     });
   }
+}
+
+/**
+ * The first upstream's error as the agent gets it for a broadcast: its code only when it is an
+ * integer other than -32010, the refusal code only warden may send (forged-decision.ts); else
+ * -32603. Its message only when it is a string.
+ */
+function broadcastError(error: unknown): { code: number; message: string } {
+  const { code, message } = upstreamErrorFields(error);
+  return { code: typeof code === 'number' && code !== REFUSED_CODE ? code : RPC.internalError, message };
 }
 
 /**
