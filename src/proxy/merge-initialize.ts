@@ -3,6 +3,9 @@ import { withoutTasks } from './unsupported-tasks.js';
 
 type Caps = Record<string, unknown>;
 
+/** How MCP names its protocol versions: the date of the revision (`2025-06-18`). */
+const PROTOCOL_VERSION = /^\d{4}-\d{2}-\d{2}$/;
+
 /**
  * Builds the agent's `initialize` result: warden's own serverInfo, the upstream's capabilities
  * (one upstream, untouched) or their union (several: sub-flags such as `listChanged` OR-ed),
@@ -19,7 +22,10 @@ export function mergeInitializeResults(
   }
   const capabilities: Caps = {};
   for (const r of results) mergeCaps(capabilities, (r.capabilities as Caps | undefined) ?? {});
-  const versions = results.map((r) => r.protocolVersion).filter((v): v is string => typeof v === 'string').sort();
+  // The oldest version any of them speaks. Only a version shaped as MCP names them (a date) is
+  // compared: sorted as text, one upstream's bogus version (`!`, `0`) came first and was handed
+  // to the agent, whose client then refused the whole session.
+  const versions = results.map((r) => r.protocolVersion).filter((v): v is string => typeof v === 'string' && PROTOCOL_VERSION.test(v)).sort();
   const instructions = upstreams
     .map((u, i) => (typeof results[i]!.instructions === 'string' ? `## ${u.name}\n${withoutHeadings(results[i]!.instructions)}` : undefined))
     .filter((s): s is string => s !== undefined);

@@ -253,3 +253,13 @@ describe('an upstream whose instructions forge another upstream\'s section', () 
     expect(instructions.split('\n').filter((l) => /^\s*#/.test(l))).toEqual(['## one', '## two']);
   });
 });
+
+describe('an upstream that answers initialize with a bogus protocol version', () => {
+  it('cannot hand it to the agent in place of the others\' version (it sorted first as text)', async () => {
+    const bogus = { protocolVersion: '!', capabilities: { tools: {} }, serverInfo: { name: 'h', version: '1' } };
+    const honest = { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'h', version: '1' } };
+    const a = await rawAgent({ upstreams: { one: hostileUpstream({ HOSTILE_INIT_RESULT: JSON.stringify(bogus) }), two: hostileUpstream({ HOSTILE_INIT_RESULT: JSON.stringify(honest) }) } });
+    closers.push(a.close);
+    expect((await a.init()).result).toMatchObject({ protocolVersion: '2025-06-18' });
+  });
+});
