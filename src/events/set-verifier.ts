@@ -84,8 +84,9 @@ function mapJoseError(e: unknown, keyFound: boolean): SetVerification {
   if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid) return unavailable();
   // An algorithm the key cannot check (RS256 for an EC key, ES384 for a P-256 one): jose says
   // "not supported", or WebCrypto throws a DOMException of its own. Either is final: answered
-  // 503, the transmitter sent the same SET again for as long as it retries.
-  if (keyFound && (e instanceof errors.JOSENotSupported || !(e instanceof errors.JOSEError))) {
+  // 503, the transmitter sent the same SET again for as long as it retries. Any other error stays
+  // retryable below: a 400 would make the transmitter drop what may be a revocation.
+  if (keyFound && (e instanceof errors.JOSENotSupported || e instanceof DOMException)) {
     return fail('invalid_key', 'the signing key does not fit the SET\'s algorithm');
   }
   if (e instanceof errors.JOSEError) return fail('invalid_request', 'malformed SET');
