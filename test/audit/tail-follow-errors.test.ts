@@ -42,15 +42,21 @@ async function exitWithin(f: ReturnType<typeof follow>, ms: number): Promise<num
   return code;
 }
 
+/** A fresh log holding record #1, and `tail -f` on it once #1 is printed. */
+async function followingOneRecord() {
+  const dir = tempDir('warden-tail-follow-');
+  const file = join(dir, 'warden-audit.jsonl');
+  writeFileSync(file, record(1));
+  const f = follow(file);
+  await f.until(() => f.out().includes('#1 '));
+  return { dir, file, f };
+}
+
 beforeAll(() => requireBuild());
 
 describe('warden audit tail -f when the followed log goes bad', () => {
   it.skipIf(!readFails)('a log rotated to a file whose read fails ends with the file named and exit 3, not an uncaught exception', async () => {
-    const dir = tempDir('warden-tail-follow-');
-    const file = join(dir, 'warden-audit.jsonl');
-    writeFileSync(file, record(1));
-    const f = follow(file);
-    await f.until(() => f.out().includes('#1 '));
+    const { dir, file, f } = await followingOneRecord();
     // #1 is printed before tail starts following: a record appended after it shows that tail
     // holds the file open, so the swap below is a rotation it sees, not the file it opens first.
     appendFileSync(file, record(2));
@@ -64,11 +70,7 @@ describe('warden audit tail -f when the followed log goes bad', () => {
   }, 40_000);
 
   it('a symlink loop put at the path mid-follow stops tail with the file named and exit 3, instead of following nothing forever', async () => {
-    const dir = tempDir('warden-tail-follow-');
-    const file = join(dir, 'warden-audit.jsonl');
-    writeFileSync(file, record(1));
-    const f = follow(file);
-    await f.until(() => f.out().includes('#1 '));
+    const { dir, file, f } = await followingOneRecord();
     // A last record lands in the followed file, then the path loops (log -> b -> log): it can
     // never name the next log by itself.
     appendFileSync(file, record(2));

@@ -25,6 +25,15 @@ function holdingGuard() {
   return { guard, held };
 }
 
+/** An initialised raw agent on warden with the holding guard, closed after the test. */
+async function agentWithHoldingGuard() {
+  const { guard, held } = holdingGuard();
+  const a = await rawAgent({}, { guard });
+  closers.push(a.close);
+  expect(await a.init()).toHaveProperty('result');
+  return { a, held };
+}
+
 /** Sends a tools/call under `id` that the holding guard keeps waiting, and waits until it is held. */
 async function holdCall(a: Awaited<ReturnType<typeof rawAgent>>, held: readonly ToolCallRequest[], id: string | number): Promise<void> {
   const before = held.length;
@@ -40,10 +49,7 @@ async function cancelHeld(a: Awaited<ReturnType<typeof rawAgent>>, call: ToolCal
 
 describe('an agent that reuses the id of a call still waiting in warden', () => {
   it('refuses the second call (-32600), so the held one is still withdrawn when the session ends', async () => {
-    const { guard, held } = holdingGuard();
-    const a = await rawAgent({}, { guard });
-    closers.push(a.close);
-    expect(await a.init()).toHaveProperty('result');
+    const { a, held } = await agentWithHoldingGuard();
     // Call 7 waits for a human; the agent sends another call under the same id.
     await holdCall(a, held, 7);
     expect(held).toHaveLength(1);
@@ -69,10 +75,7 @@ describe('an agent that reuses the id of a call still waiting in warden', () => 
 
 describe('an agent that reuses the id of a held call for a request warden forwards unjudged (stdio)', () => {
   it('refuses it (-32600): its answer would end the held call\'s entry, and a cancel or the session\'s end would then miss the held call', async () => {
-    const { guard, held } = holdingGuard();
-    const a = await rawAgent({}, { guard });
-    closers.push(a.close);
-    expect(await a.init()).toHaveProperty('result');
+    const { a, held } = await agentWithHoldingGuard();
     await holdCall(a, held, 7);
     expect(held).toHaveLength(1);
     // An unknown method is forwarded unjudged to the upstream, which answers it at once.
@@ -83,10 +86,7 @@ describe('an agent that reuses the id of a held call for a request warden forwar
   });
 
   it('still forwards a request under an id that differs only in type (7 and "7" are two ids)', async () => {
-    const { guard, held } = holdingGuard();
-    const a = await rawAgent({}, { guard });
-    closers.push(a.close);
-    expect(await a.init()).toHaveProperty('result');
+    const { a, held } = await agentWithHoldingGuard();
     await holdCall(a, held, 7);
     const other = await a.exchange(JSON.stringify({ jsonrpc: '2.0', id: '7', method: 'x/unknown', params: {} }), '7');
     // The upstream's own answer: it was forwarded.
